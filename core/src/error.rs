@@ -1,0 +1,598 @@
+//! Errors: what went wrong (a [`ErrorKind`] with a stable [`ErrorKind::code`]), where (a byte
+//! [`Span`] into the text that was rejected) and how to fix it (a help line).
+//!
+//! The error keeps data only; [`Error`]'s `Display` renders it the way compilers do, with the
+//! offending line and a caret line under the span. Bindings convert the byte span into their host's
+//! indices at the edge.
+
+use std::fmt;
+
+/// A half-open byte range `start..end` into the text an error or syntax node refers to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// First byte of the range.
+    pub start: usize,
+    /// One past the last byte of the range.
+    pub end: usize,
+}
+
+impl Span {
+    /// The range `start..end`.
+    pub const fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    /// Number of bytes covered.
+    pub fn len(self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// True when the span covers no byte.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Which input an error points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Origin {
+    /// The filter pattern.
+    FilterPattern,
+    /// `metricTransformations[0].metricName`.
+    MetricName,
+    /// `metricTransformations[0].metricNamespace`.
+    MetricNamespace,
+    /// `metricTransformations[0].metricValue`.
+    MetricValue,
+    /// `metricTransformations[0].dimensions`.
+    Dimensions,
+    /// `metricTransformations[0].unit`.
+    Unit,
+    /// `metricTransformations`.
+    MetricTransformations,
+    /// `logEventMessages` of a `TestMetricFilter` request.
+    LogEventMessages,
+}
+
+impl Origin {
+    /// The AWS request member name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::FilterPattern => "filterPattern",
+            Origin::MetricName => "metricName",
+            Origin::MetricNamespace => "metricNamespace",
+            Origin::MetricValue => "metricValue",
+            Origin::Dimensions => "dimensions",
+            Origin::Unit => "unit",
+            Origin::MetricTransformations => "metricTransformations",
+            Origin::LogEventMessages => "logEventMessages",
+        }
+    }
+}
+
+/// What was wrong. Each variant's documentation names an input that triggers it; that input is a
+/// test case in `tests/cases/errors.toml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The pattern is longer than 1024 characters (AWS's limit on `filterPattern`).
+    PatternTooLong {
+        /// Length of the pattern in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A character that must be quoted appears unquoted: `?Status: timeout`,
+    /// `{ $.a = 1, $.b = 2 }`, `{ $."detail-type" = "x" }`.
+    InvalidCharacter {
+        /// The text AWS quotes in its message (`:`, `,`, `$."`).
+        text: String,
+    },
+    /// A double-quoted string has no closing quote: `"abc`.
+    UnterminatedString,
+    /// A `%regex%` has no closing `%`: `%abc`.
+    UnterminatedRegex,
+    /// `%%`: a regex with nothing between the percent signs.
+    EmptyRegex,
+    /// A regex uses a character outside AWS's regex alphabet: `%something!%`, `%(a|b)%`.
+    RegexCharacter {
+        /// The offending character.
+        ch: char,
+    },
+    /// A regex contains a non-ASCII character: `%café%`.
+    RegexNonAscii {
+        /// The offending character.
+        ch: char,
+    },
+    /// A regex is not well formed: `%[abc%`, `%a{2,1}%`.
+    RegexSyntax {
+        /// What the regex compiler said.
+        detail: String,
+    },
+    /// A regex compiles to more than the allowed automaton size: `%\w{1000}\w{1000}%`.
+    RegexTooLarge,
+    /// More than two regexes in one JSON or space-delimited pattern:
+    /// `{ $.a = %x% || $.b = %y% || $.c = %z% }`.
+    TooManyRegexes {
+        /// Regexes in the pattern.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More than one wildcard in one property selector: `{ $.a[*].b[*] = "x" }`.
+    SelectorWildcards,
+    /// More than three selectors with a wildcard in one pattern:
+    /// `{ $.a[*] = 1 && $.* = 2 && $.b[*] = 3 && $.c[*] = 4 }`.
+    TooManyWildcardSelectors {
+        /// Selectors with a wildcard in the pattern.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// `IS NOT` is not part of the language: `{ $.a IS NOT NULL }`.
+    IsNotUnsupported,
+    /// `EXISTS` without `NOT` is not part of the language: `{ $.x EXISTS }`.
+    ExistsUnsupported,
+    /// A keyword written in lower case: `{ $.a is null }`.
+    LowercaseKeyword {
+        /// The keyword as written.
+        found: String,
+        /// The keyword as it must be written.
+        expected: String,
+    },
+    /// A condition in a space-delimited field names another field:
+    /// `[a, b = 1 && c > 2]`.
+    CrossFieldCondition {
+        /// The field the condition belongs to.
+        field: String,
+        /// The name the condition uses.
+        other: String,
+    },
+    /// Two fields of a space-delimited pattern have the same name: `[a, a]`.
+    DuplicateFieldName {
+        /// The repeated name.
+        name: String,
+    },
+    /// More than one `...` in a space-delimited pattern: `[..., a, ...]`.
+    MultipleEllipses,
+    /// A JSON pattern does not end with `}`: `{ $.a = 1`.
+    UnclosedBrace,
+    /// A space-delimited pattern does not end with `]`: `[a, b`.
+    UnclosedBracket,
+    /// A `(` without its `)`, or a `)` without its `(`: `{ ($.a = 1 }`.
+    UnbalancedParentheses,
+    /// A property selector that does not start with `$.`: `{ status = "401" }`.
+    SelectorWithoutRoot {
+        /// What was written instead.
+        found: String,
+    },
+    /// A property selector that is not well formed: `{ $.a[x] = 1 }`, `{ $. = 1 }`.
+    InvalidSelector {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// `<`, `>`, `<=` or `>=` compared with something that is not a number: `{ $.a > abc }`.
+    NumericOperatorNeedsNumber {
+        /// The operator.
+        op: String,
+    },
+    /// A regex compared with an operator other than `=` or `!=`: `{ $.a > %1% }`.
+    RegexOperator {
+        /// The operator.
+        op: String,
+    },
+    /// Parentheses nested deeper than the parser allows.
+    NestingTooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// `-` or `?` with no term after it: `ERROR -`.
+    MissingTerm {
+        /// The modifier (`-` or `?`).
+        modifier: char,
+    },
+    /// Anything else the grammar does not allow: `{ $.a = }`, `{ $.a = 1 $.b = 2 }`.
+    Expected {
+        /// What the grammar allows at this point.
+        expected: String,
+        /// What the pattern has there (empty at the end of the pattern).
+        found: String,
+    },
+    /// `metricName` or `metricNamespace` is empty, too long or contains `:`, `*` or `$`.
+    InvalidMetricName {
+        /// What is wrong.
+        detail: String,
+    },
+    /// `metricValue` is neither a number nor a field reference: `length`.
+    InvalidMetricValue {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A `metricValue` or dimension references a field the pattern kind cannot provide:
+    /// `$.latency` with a space-delimited pattern.
+    InvalidFieldReference {
+        /// What is wrong.
+        detail: String,
+    },
+    /// Dimensions on a term pattern: AWS's "The specified filter pattern does not support
+    /// dimensions".
+    DimensionsNotSupported,
+    /// Dimensions together with `defaultValue`.
+    DimensionsWithDefaultValue,
+    /// More than three dimensions.
+    TooManyDimensions {
+        /// Dimensions given.
+        count: usize,
+    },
+    /// A dimension name or value that AWS rejects (empty, too long).
+    InvalidDimension {
+        /// What is wrong.
+        detail: String,
+    },
+    /// `unit` is not a CloudWatch standard unit: `Furlongs`.
+    InvalidUnit {
+        /// The unit given.
+        unit: String,
+    },
+    /// `defaultValue` is not a finite number.
+    InvalidDefaultValue,
+    /// More than one metric transformation in a `PutMetricFilter` request.
+    TooManyTransformations {
+        /// Transformations given.
+        count: usize,
+    },
+    /// A `TestMetricFilter` request with no, too many (over 50) or empty messages.
+    InvalidLogEventMessages {
+        /// What is wrong, in AWS's validation wording.
+        detail: String,
+    },
+}
+
+impl ErrorKind {
+    /// A stable kebab-case identifier, the same in Rust, Python and JavaScript.
+    pub fn code(&self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            PatternTooLong { .. } => "pattern-too-long",
+            InvalidCharacter { .. } => "invalid-character",
+            UnterminatedString => "unterminated-string",
+            UnterminatedRegex => "unterminated-regex",
+            EmptyRegex => "empty-regex",
+            RegexCharacter { .. } => "regex-character",
+            RegexNonAscii { .. } => "regex-non-ascii",
+            RegexSyntax { .. } => "regex-syntax",
+            RegexTooLarge => "regex-too-large",
+            TooManyRegexes { .. } => "too-many-regexes",
+            SelectorWildcards => "selector-wildcards",
+            TooManyWildcardSelectors { .. } => "too-many-wildcard-selectors",
+            IsNotUnsupported => "is-not-unsupported",
+            ExistsUnsupported => "exists-unsupported",
+            LowercaseKeyword { .. } => "lowercase-keyword",
+            CrossFieldCondition { .. } => "cross-field-condition",
+            DuplicateFieldName { .. } => "duplicate-field-name",
+            MultipleEllipses => "multiple-ellipses",
+            UnclosedBrace => "unclosed-brace",
+            UnclosedBracket => "unclosed-bracket",
+            UnbalancedParentheses => "unbalanced-parentheses",
+            SelectorWithoutRoot { .. } => "selector-without-root",
+            InvalidSelector { .. } => "invalid-selector",
+            NumericOperatorNeedsNumber { .. } => "numeric-operator-needs-number",
+            RegexOperator { .. } => "regex-operator",
+            NestingTooDeep { .. } => "nesting-too-deep",
+            MissingTerm { .. } => "missing-term",
+            Expected { .. } => "syntax",
+            InvalidMetricName { .. } => "invalid-metric-name",
+            InvalidMetricValue { .. } => "invalid-metric-value",
+            InvalidFieldReference { .. } => "invalid-field-reference",
+            DimensionsNotSupported => "dimensions-not-supported",
+            DimensionsWithDefaultValue => "dimensions-with-default-value",
+            TooManyDimensions { .. } => "too-many-dimensions",
+            InvalidDimension { .. } => "invalid-dimension",
+            InvalidUnit { .. } => "invalid-unit",
+            InvalidDefaultValue => "invalid-default-value",
+            TooManyTransformations { .. } => "too-many-transformations",
+            InvalidLogEventMessages { .. } => "invalid-log-event-messages",
+        }
+    }
+
+    /// The one-line message, in AWS's wording where AWS has one.
+    pub fn message(&self) -> String {
+        use ErrorKind::*;
+        match self {
+            PatternTooLong { max, .. } => format!(
+                "1 validation error detected: Value at 'filterPattern' failed to satisfy \
+                 constraint: Member must have length less than or equal to {max}"
+            ),
+            InvalidCharacter { text } => format!("Invalid character(s) in term '{text}'"),
+            UnterminatedString => "unterminated string: no closing '\"'".into(),
+            UnterminatedRegex => "unterminated regex: no closing '%'".into(),
+            EmptyRegex => "empty regex: nothing between '%' and '%'".into(),
+            RegexCharacter { ch } => format!("Invalid character(s) in term '{ch}'"),
+            RegexNonAscii { ch } => format!("Invalid character(s) in term '{ch}'"),
+            RegexSyntax { detail } => format!("invalid regex: {detail}"),
+            RegexTooLarge => "regex too large: it compiles to more than the size limit".into(),
+            TooManyRegexes { count, max } => {
+                format!("too many regexes: {count} in one pattern, at most {max} are allowed")
+            }
+            SelectorWildcards => {
+                "a property selector may contain at most one wildcard ('*' or '[*]')".into()
+            }
+            TooManyWildcardSelectors { count, max } => format!(
+                "too many wildcard selectors: {count} in one pattern, at most {max} are allowed"
+            ),
+            IsNotUnsupported => "IS NOT is not supported".into(),
+            ExistsUnsupported => "EXISTS is not supported; only NOT EXISTS is".into(),
+            LowercaseKeyword { found, expected } => {
+                format!("keywords are upper case: '{found}' must be written '{expected}'")
+            }
+            CrossFieldCondition { field, other } => format!(
+                "Invalid filter pattern: a condition on field '{field}' refers to field '{other}'"
+            ),
+            DuplicateFieldName { name } => format!("field name '{name}' is used twice"),
+            MultipleEllipses => "at most one '...' is allowed in a space-delimited pattern".into(),
+            UnclosedBrace => "If a filter pattern starts with '{' it must end with '}'".into(),
+            UnclosedBracket => "If a filter pattern starts with '[' it must end with ']'".into(),
+            UnbalancedParentheses => "unbalanced parentheses".into(),
+            SelectorWithoutRoot { found } => {
+                format!("invalid property selector '{found}': selectors start with '$.'")
+            }
+            InvalidSelector { detail } => format!("invalid property selector: {detail}"),
+            NumericOperatorNeedsNumber { op } => {
+                format!("the operator '{op}' compares numbers, and this value is not a number")
+            }
+            RegexOperator { op } => {
+                format!("a regex can only be compared with '=' or '!=', not '{op}'")
+            }
+            NestingTooDeep { max } => {
+                format!("parentheses nested too deep: at most {max} levels are allowed")
+            }
+            MissingTerm { modifier } => format!("expected a term after '{modifier}'"),
+            Expected { expected, found } if found.is_empty() => {
+                format!("expected {expected}, found the end of the pattern")
+            }
+            Expected { expected, found } => format!("expected {expected}, found '{found}'"),
+            InvalidMetricName { detail } => detail.clone(),
+            InvalidMetricValue { detail } => detail.clone(),
+            InvalidFieldReference { detail } => detail.clone(),
+            DimensionsNotSupported => {
+                "The specified filter pattern does not support dimensions".into()
+            }
+            DimensionsWithDefaultValue => {
+                "dimensions cannot be used together with defaultValue".into()
+            }
+            TooManyDimensions { count } => format!(
+                "1 validation error detected: Value at 'metricTransformations.1.member.dimensions' \
+                 failed to satisfy constraint: Member must have at most 3 entries (got {count})"
+            ),
+            InvalidDimension { detail } => detail.clone(),
+            InvalidUnit { unit } => format!(
+                "1 validation error detected: Value '{unit}' at 'metricTransformations.1.member.unit' \
+                 failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                crate::metric::UNITS.join(", ")
+            ),
+            InvalidDefaultValue => "defaultValue must be a finite number".into(),
+            TooManyTransformations { .. } => {
+                "1 validation error detected: Value at 'metricTransformations' failed to satisfy \
+                 constraint: Member must have length less than or equal to 1"
+                    .into()
+            }
+            InvalidLogEventMessages { detail } => detail.clone(),
+        }
+    }
+
+    /// What to do about it, when there is something useful to say.
+    pub fn help(&self) -> Option<String> {
+        use ErrorKind::*;
+        Some(match self {
+            PatternTooLong { len, .. } => {
+                format!("this pattern has {len} characters; split it into several filters")
+            }
+            InvalidCharacter { text } if text == "$.\"" => {
+                "member names are written bare ($.detail-type) or in brackets with single quotes \
+                 ($.['detail.type'])"
+                    .into()
+            }
+            InvalidCharacter { text } if text == "," => {
+                "join conditions with '&&' or '||'; to match a comma, put it inside double quotes"
+                    .into()
+            }
+            InvalidCharacter { .. } => {
+                "text with characters other than letters, digits and '_' must be double-quoted"
+                    .into()
+            }
+            UnterminatedString => {
+                "close the string with '\"'; write \\\" for a quote inside it".into()
+            }
+            UnterminatedRegex => "close the regex with '%'".into(),
+            EmptyRegex => "write a regex between the percent signs, such as %ERROR%".into(),
+            RegexCharacter { ch: '(' | ')' } => {
+                "regexes cannot group with parentheses; use alternation (a|b) without them, or \
+                 \\x28 and \\x29 to match the characters"
+                    .into()
+            }
+            RegexCharacter { .. } => "regexes may use letters, digits, spaces, _ # = @ / ; , - : \
+                 and the operators ^ $ ? [ ] { } | \\ * + .; match other characters with \\xhh"
+                .into(),
+            RegexNonAscii { .. } => "regexes are ASCII only; match other bytes with \\xhh".into(),
+            RegexSyntax { .. } => "see the supported regex syntax in SYNTAX.md".into(),
+            RegexTooLarge => "use smaller repetition counts".into(),
+            TooManyRegexes { .. } => {
+                "split the pattern into several filters, or use globs such as \"abc*\"".into()
+            }
+            SelectorWildcards => "use one '*' or '[*]' per selector".into(),
+            TooManyWildcardSelectors { .. } => "split the pattern into several filters".into(),
+            IsNotUnsupported => "use '!= value', or NOT EXISTS for a missing property".into(),
+            ExistsUnsupported => "to require a property, write '$.x = *'".into(),
+            LowercaseKeyword { expected, .. } => format!("write '{expected}'"),
+            CrossFieldCondition { field, .. } => {
+                format!(
+                    "every condition in this field must name '{field}'; put the other condition on its own field"
+                )
+            }
+            DuplicateFieldName { .. } => "give each field its own name".into(),
+            MultipleEllipses => "keep one '...'".into(),
+            UnclosedBrace => "add the closing '}', and nothing after it".into(),
+            UnclosedBracket => "add the closing ']', and nothing after it".into(),
+            UnbalancedParentheses => "every '(' needs a matching ')'".into(),
+            SelectorWithoutRoot { found } => format!("write '$.{found}'"),
+            InvalidSelector { .. } => {
+                "selectors look like $.a.b, $.a[0], $.a[*], $.* or $.['key.with.dots']".into()
+            }
+            NumericOperatorNeedsNumber { .. } => {
+                "compare text with '=' or '!=', or write a number such as 500 or 1.5e3".into()
+            }
+            RegexOperator { .. } => "use '=' or '!=' with a regex".into(),
+            NestingTooDeep { .. } => "remove redundant parentheses".into(),
+            MissingTerm { modifier } => format!("write the term right after it: {modifier}ERROR"),
+            Expected { .. } => return None,
+            InvalidMetricName { .. } => {
+                "names are 1 to 255 characters without ':', '*' or '$'".into()
+            }
+            InvalidMetricValue { .. } => {
+                "use a number (\"1\") or a field reference ($.latency, $size, $7)".into()
+            }
+            InvalidFieldReference { .. } => {
+                "JSON patterns reference $.selector; space-delimited patterns reference $name or $n"
+                    .into()
+            }
+            DimensionsNotSupported => {
+                "dimensions need a JSON or space-delimited pattern to read values from".into()
+            }
+            DimensionsWithDefaultValue => "remove defaultValue or the dimensions".into(),
+            TooManyDimensions { .. } => "keep at most three dimensions".into(),
+            InvalidDimension { .. } => {
+                "dimension names and values are 1 to 255 characters; values are field references"
+                    .into()
+            }
+            InvalidUnit { .. } => "use one of the units listed above".into(),
+            InvalidDefaultValue => "write a number such as 0".into(),
+            TooManyTransformations { .. } => "give exactly one metric transformation".into(),
+            InvalidLogEventMessages { .. } => {
+                "TestMetricFilter takes 1 to 50 messages, each at least one character".into()
+            }
+        })
+    }
+}
+
+/// An input that trailmatch rejects: a kind, the text it was found in and the byte span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    origin: Origin,
+    text: String,
+    span: Span,
+}
+
+impl Error {
+    /// An error of `kind` at `span` in `text`, which came from `origin`.
+    pub fn new(kind: ErrorKind, origin: Origin, text: &str, span: Span) -> Error {
+        let end = span.end.min(text.len());
+        let start = span.start.min(end);
+        Error {
+            kind,
+            origin,
+            text: text.to_owned(),
+            span: Span::new(start, end),
+        }
+    }
+
+    /// An error in a filter pattern.
+    pub(crate) fn pattern(kind: ErrorKind, pattern: &str, span: Span) -> Error {
+        Error::new(kind, Origin::FilterPattern, pattern, span)
+    }
+
+    /// What was wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The stable kebab-case code of the kind.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// The one-line message.
+    pub fn message(&self) -> String {
+        self.kind.message()
+    }
+
+    /// The help line, if any.
+    pub fn help(&self) -> Option<String> {
+        self.kind.help()
+    }
+
+    /// Which input the span points into.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The input the span points into.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Byte span of the offending text.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// 1-based line and column (in characters) where the span starts.
+    pub fn line_column(&self) -> (usize, usize) {
+        let before = &self.text[..self.span.start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (
+            line,
+            self.text[line_start..self.span.start].chars().count() + 1,
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    /// Renders like a compiler diagnostic:
+    ///
+    /// ```text
+    /// error[invalid-character]: Invalid character(s) in term ':'
+    ///  --> filterPattern:1:8
+    ///   |
+    /// 1 | ?Status: timeout
+    ///   |        ^
+    ///   = help: text with characters other than letters, digits and '_' must be double-quoted
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (line_no, col) = self.line_column();
+        writeln!(f, "error[{}]: {}", self.code(), self.message())?;
+        let gutter = " ".repeat(line_no.to_string().len());
+        writeln!(f, "{gutter}--> {}:{line_no}:{col}", self.origin.as_str())?;
+        let line_start = self.text[..self.span.start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line_end = self.text[self.span.start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| self.span.start + i);
+        let line = &self.text[line_start..line_end];
+        let printable = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
+        let pad = self.text[line_start..self.span.start].chars().count();
+        let caret_end = self.span.end.min(line_end).max(self.span.start);
+        let width = self.text[self.span.start..caret_end].chars().count().max(1);
+        writeln!(f, "{gutter} |")?;
+        writeln!(f, "{line_no} | {}", printable(line))?;
+        write!(f, "{gutter} | {}{}", " ".repeat(pad), "^".repeat(width))?;
+        if let Some(help) = self.help() {
+            write!(f, "\n{gutter} = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}

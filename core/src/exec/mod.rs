@@ -1,0 +1,289 @@
+//! The public matchers. Today they run the reference evaluator; the compiled engine will sit
+//! behind the same types without changing their shape.
+
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::dialect::Dialect;
+use crate::error::Error;
+use crate::reference::{Evaluator, Event};
+use crate::syntax::ast::{Ast, PatternKind};
+
+/// The values a match extracts: TestMetricFilter's `extractedValues`. Keys are `$name` for named
+/// fields of a space-delimited pattern and `$n` (1-based event position) for the others; term and
+/// JSON patterns extract nothing. Entries keep the order of the event's fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Extracted {
+    entries: Vec<(String, String)>,
+}
+
+impl Extracted {
+    pub(crate) fn push(&mut self, key: String, value: &str) {
+        self.entries.push((key, value.to_owned()));
+    }
+
+    /// The value of `key` (`"$status_code"`, `"$1"`).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `(key, value)` pairs in event order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing was extracted.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Extracted {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Extracted {
+            entries: iter
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+impl Serialize for Extracted {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (k, v) in &self.entries {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Extracted {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = Extracted;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Extracted, A::Error> {
+                let mut out = Extracted::default();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    out.entries.push((k, v));
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
+
+/// A compiled filter pattern. Immutable, `Send + Sync` and cheap to share behind an `Arc`.
+///
+/// `Display` prints the canonical form; [`Pattern::as_str`] gives the text as written.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    text: String,
+    evaluator: Evaluator,
+}
+
+impl Pattern {
+    /// Parses, validates and compiles a pattern with the default [`Dialect`].
+    pub fn new(pattern: &str) -> Result<Pattern, Error> {
+        Pattern::with_dialect(pattern, Dialect::default())
+    }
+
+    /// Parses, validates and compiles a pattern with `dialect`.
+    pub fn with_dialect(pattern: &str, dialect: Dialect) -> Result<Pattern, Error> {
+        let ast = crate::syntax::parse_with(pattern, &dialect)?;
+        let evaluator = Evaluator::new(ast, pattern, dialect)?;
+        Ok(Pattern {
+            text: pattern.to_owned(),
+            evaluator,
+        })
+    }
+
+    /// True when `event` matches.
+    pub fn matches(&self, event: &str) -> bool {
+        self.test(event).is_some()
+    }
+
+    /// The values a match extracts (TestMetricFilter's `extractedValues`), or `None` when
+    /// `event` does not match.
+    pub fn test(&self, event: &str) -> Option<Extracted> {
+        self.evaluator.test(event)
+    }
+
+    /// Which language the pattern is written in.
+    pub fn kind(&self) -> PatternKind {
+        self.evaluator.ast().kind()
+    }
+
+    /// The syntax tree.
+    pub fn ast(&self) -> &Ast {
+        self.evaluator.ast()
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The dialect it was compiled with.
+    pub fn dialect(&self) -> &Dialect {
+        self.evaluator.dialect()
+    }
+
+    fn test_event(&self, event: &Event<'_>) -> Option<Extracted> {
+        self.evaluator.test_event(event)
+    }
+}
+
+impl fmt::Display for Pattern {
+    /// The canonical form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.evaluator.ast().fmt(f)
+    }
+}
+
+/// Many patterns, asked together which of them match an event. Immutable and `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct PatternSet {
+    patterns: Vec<Pattern>,
+}
+
+/// A pattern of a set that did not compile: its index in the input and the error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetError {
+    /// 0-based position of the pattern in the input.
+    pub index: usize,
+    /// Why it was rejected.
+    pub error: Error,
+}
+
+impl fmt::Display for SetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "pattern {} of the set:", self.index)?;
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for SetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl PatternSet {
+    /// Compiles every pattern with the default [`Dialect`].
+    pub fn new<I, S>(patterns: I) -> Result<PatternSet, SetError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        PatternSet::with_dialect(patterns, Dialect::default())
+    }
+
+    /// Compiles every pattern with `dialect`.
+    pub fn with_dialect<I, S>(patterns: I, dialect: Dialect) -> Result<PatternSet, SetError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let patterns = patterns
+            .into_iter()
+            .enumerate()
+            .map(|(index, p)| {
+                Pattern::with_dialect(p.as_ref(), dialect)
+                    .map_err(|error| SetError { index, error })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(PatternSet { patterns })
+    }
+
+    /// Indices (in input order) of the patterns that match `event`.
+    pub fn matches(&self, event: &str) -> Vec<usize> {
+        let event = Event::new(event);
+        (0..self.patterns.len())
+            .filter(|&i| self.patterns[i].test_event(&event).is_some())
+            .collect()
+    }
+
+    /// Each matching pattern's index with the values it extracts.
+    pub fn test(&self, event: &str) -> Vec<(usize, Extracted)> {
+        let event = Event::new(event);
+        self.patterns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.test_event(&event)?)))
+            .collect()
+    }
+
+    /// True when at least one pattern matches `event`.
+    pub fn is_match(&self, event: &str) -> bool {
+        let event = Event::new(event);
+        self.patterns.iter().any(|p| p.test_event(&event).is_some())
+    }
+
+    /// The patterns, in input order.
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
+    /// Number of patterns.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// True for a set of no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn matchers_are_send_and_sync() {
+        assert_send_sync::<Pattern>();
+        assert_send_sync::<PatternSet>();
+        assert_send_sync::<Error>();
+    }
+
+    #[test]
+    fn set_reports_the_failing_index() {
+        let err = PatternSet::new(["ERROR", "{ $.a = 1", "WARN"]).unwrap_err();
+        assert_eq!(err.index, 1);
+        assert_eq!(err.error.code(), "unclosed-brace");
+    }
+
+    #[test]
+    fn set_answers_like_each_pattern() {
+        let set = PatternSet::new([
+            "ERROR",
+            "{ $.level = \"ERROR\" }",
+            "[level=ERROR, msg]",
+            "-ERROR",
+        ])
+        .unwrap();
+        assert_eq!(set.matches("ERROR disk full"), vec![0, 2]);
+        assert_eq!(set.matches(r#"{"level":"ERROR"}"#), vec![0, 1]);
+        assert_eq!(set.matches("INFO ok"), vec![3]);
+    }
+}

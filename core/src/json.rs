@@ -1,0 +1,622 @@
+//! A small, strict JSON reader (RFC 8259) for the reference evaluator.
+//!
+//! Unlike `serde_json` (without its global `arbitrary_precision` feature), it keeps
+//! every number's exact source text, so filter comparisons can see what was written.
+//! Parsing is iterative with an explicit stack, so hostile nesting cannot overflow
+//! the call stack; nesting is limited to [`MAX_DEPTH`] containers. Drop and the derived
+//! traits do recurse, but only that deep (a few hundred KiB of stack in a debug build).
+
+/// A JSON value; numbers keep the text they were written with.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    /// The number exactly as written in the input, e.g. "1e+3", "-0.5", "502".
+    Number(String),
+    String(String),
+    Array(Vec<Json>),
+    /// Members in input order; duplicates are kept.
+    Object(Vec<(String, Json)>),
+}
+
+/// Why a text is not a JSON document (the byte offset where it went wrong and a short reason).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    pub offset: usize,
+    pub reason: &'static str,
+}
+
+/// Nesting deeper than this is an error (not a stack overflow).
+pub(crate) const MAX_DEPTH: usize = 512;
+
+/// Parses one complete JSON document (RFC 8259). Leading and trailing JSON whitespace
+/// (space, tab, LF, CR) is allowed; anything else after the value is an error.
+pub(crate) fn parse(text: &str) -> Result<Json, JsonError> {
+    let mut parser = Parser { text, pos: 0 };
+    let value = parser.document_value()?;
+    parser.skip_ws();
+    if parser.pos < text.len() {
+        return Err(parser.error("trailing characters after the value"));
+    }
+    Ok(value)
+}
+
+impl Json {
+    /// Member lookup on an object: the LAST member with that key wins (as in JavaScript,
+    /// serde_json and Jackson). None for non-objects or missing keys.
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+/// An open container on the explicit parse stack.
+enum Frame {
+    Array(Vec<Json>),
+    /// Members so far and the key whose value is being parsed.
+    Object(Vec<(String, Json)>, String),
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    /// Byte offset of the next unread byte; always on a char boundary between tokens.
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn error(&self, reason: &'static str) -> JsonError {
+        JsonError {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `byte` (after whitespace) or fails with `reason`.
+    fn consume(&mut self, byte: u8, reason: &'static str) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.peek() != Some(byte) {
+            return Err(self.error(reason));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Parses a whole value, containers included, without recursion.
+    fn document_value(&mut self) -> Result<Json, JsonError> {
+        let mut stack: Vec<Frame> = Vec::new();
+        loop {
+            // Read the start of a value; open containers are pushed and we come back here.
+            self.skip_ws();
+            let mut value = match self.peek() {
+                Some(open @ (b'[' | b'{')) => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(self.error("nesting too deep"));
+                    }
+                    self.pos += 1;
+                    self.skip_ws();
+                    match (open, self.peek()) {
+                        (b'[', Some(b']')) => {
+                            self.pos += 1;
+                            Json::Array(Vec::new())
+                        }
+                        (b'{', Some(b'}')) => {
+                            self.pos += 1;
+                            Json::Object(Vec::new())
+                        }
+                        (b'[', _) => {
+                            stack.push(Frame::Array(Vec::new()));
+                            continue;
+                        }
+                        _ => {
+                            let key = self.key()?;
+                            stack.push(Frame::Object(Vec::new(), key));
+                            continue;
+                        }
+                    }
+                }
+                Some(b'"') => Json::String(self.string()?),
+                Some(b'-' | b'0'..=b'9') => Json::Number(self.number()?),
+                Some(b't') => self.literal("true", Json::Bool(true))?,
+                Some(b'f') => self.literal("false", Json::Bool(false))?,
+                Some(b'n') => self.literal("null", Json::Null)?,
+                Some(_) => return Err(self.error("expected a value")),
+                None => return Err(self.error("unexpected end of input")),
+            };
+            // A value is complete: hand it to the innermost container, closing
+            // containers for as long as their closing bracket follows.
+            loop {
+                self.skip_ws();
+                match stack.pop() {
+                    None => return Ok(value),
+                    Some(Frame::Array(mut items)) => {
+                        items.push(value);
+                        match self.peek() {
+                            Some(b',') => {
+                                self.pos += 1;
+                                stack.push(Frame::Array(items));
+                                break;
+                            }
+                            Some(b']') => {
+                                self.pos += 1;
+                                value = Json::Array(items);
+                            }
+                            _ => return Err(self.error("expected ',' or ']'")),
+                        }
+                    }
+                    Some(Frame::Object(mut members, key)) => {
+                        members.push((key, value));
+                        match self.peek() {
+                            Some(b',') => {
+                                self.pos += 1;
+                                let key = self.key()?;
+                                stack.push(Frame::Object(members, key));
+                                break;
+                            }
+                            Some(b'}') => {
+                                self.pos += 1;
+                                value = Json::Object(members);
+                            }
+                            _ => return Err(self.error("expected ',' or '}'")),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parses `"key" :` (with surrounding whitespace) and returns the key.
+    fn key(&mut self) -> Result<String, JsonError> {
+        self.skip_ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a string key"));
+        }
+        let key = self.string()?;
+        self.consume(b':', "expected ':'")?;
+        Ok(key)
+    }
+
+    fn literal(&mut self, word: &'static str, value: Json) -> Result<Json, JsonError> {
+        let rest = self.text.as_bytes().get(self.pos..);
+        if !rest.is_some_and(|rest| rest.starts_with(word.as_bytes())) {
+            return Err(self.error("invalid literal"));
+        }
+        self.pos += word.len();
+        Ok(value)
+    }
+
+    /// Consumes one or more ASCII digits, failing with `reason` if there are none.
+    fn digits(&mut self, reason: &'static str) -> Result<(), JsonError> {
+        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            return Err(self.error(reason));
+        }
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, returned as written.
+    fn number(&mut self) -> Result<String, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        if self.peek() == Some(b'0') {
+            self.pos += 1;
+            if self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                return Err(self.error("leading zeros are not allowed"));
+            }
+        } else {
+            self.digits("expected a digit")?;
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.digits("expected a digit after '.'")?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.digits("expected a digit in the exponent")?;
+        }
+        // Both ends are at ASCII bytes, hence char boundaries.
+        match self.text.get(start..self.pos) {
+            Some(number) => Ok(number.to_owned()),
+            None => Err(self.error("invalid number")),
+        }
+    }
+
+    /// Parses a string starting at its opening quote and returns the unescaped text.
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.pos += 1; // the opening quote
+        let mut out = String::new();
+        loop {
+            // Copy the run of ordinary characters; it ends at an ASCII byte or the end.
+            let run_start = self.pos;
+            while self
+                .peek()
+                .is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20)
+            {
+                self.pos += 1;
+            }
+            match self.text.get(run_start..self.pos) {
+                Some(run) => out.push_str(run),
+                None => return Err(self.error("invalid string")),
+            }
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(_) => return Err(self.error("control character in string")),
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+    }
+
+    /// Decodes the escape after a backslash. Lone surrogates become U+FFFD.
+    fn escape(&mut self, out: &mut String) -> Result<(), JsonError> {
+        let simple = match self.peek() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                self.pos += 1;
+                let unit = self.hex4()?;
+                let decoded = match unit {
+                    0xD800..=0xDBFF => self
+                        .low_surrogate()
+                        .map(|low| 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)),
+                    _ => Some(unit),
+                };
+                // Lone low surrogates (and lone high ones, via None) are not chars.
+                out.push(decoded.and_then(char::from_u32).unwrap_or('\u{FFFD}'));
+                return Ok(());
+            }
+            Some(_) => return Err(self.error("invalid escape")),
+            None => return Err(self.error("unterminated string")),
+        };
+        self.pos += 1;
+        out.push(simple);
+        Ok(())
+    }
+
+    /// Consumes a following `\uDC00`..`\uDFFF` escape if there is one.
+    fn low_surrogate(&mut self) -> Option<u32> {
+        let rest = self.text.as_bytes().get(self.pos..)?;
+        if !rest.starts_with(b"\\u") {
+            return None;
+        }
+        let saved = self.pos;
+        self.pos += 2;
+        match self.hex4() {
+            Ok(low @ 0xDC00..=0xDFFF) => Some(low),
+            _ => {
+                self.pos = saved; // not a low surrogate: leave it for the caller's loop
+                None
+            }
+        }
+    }
+
+    /// Reads exactly four hex digits.
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut unit = 0;
+        for _ in 0..4 {
+            let digit = self
+                .peek()
+                .and_then(|b| char::from(b).to_digit(16))
+                .ok_or_else(|| self.error("invalid \\u escape"))?;
+            unit = unit * 16 + digit;
+            self.pos += 1;
+        }
+        Ok(unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(text: &str) -> Json {
+        Json::Number(text.to_owned())
+    }
+
+    fn s(text: &str) -> Json {
+        Json::String(text.to_owned())
+    }
+
+    fn reason(text: &str) -> &'static str {
+        parse(text).expect_err(text).reason
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(parse("null"), Ok(Json::Null));
+        assert_eq!(parse("true"), Ok(Json::Bool(true)));
+        assert_eq!(parse(" \t\r\nfalse \n"), Ok(Json::Bool(false)));
+        assert_eq!(parse("502"), Ok(num("502")));
+        assert_eq!(parse("\"hi\""), Ok(s("hi")));
+        assert_eq!(parse("\"\""), Ok(s("")));
+        assert_eq!(parse("\"héllo ✓ 😀\u{7f}\""), Ok(s("héllo ✓ 😀\u{7f}")));
+    }
+
+    #[test]
+    fn nested_values() {
+        let doc = r#" { "a" : [1, {"b": null}, [], {}], "c": {"d": [true, "x"]} } "#;
+        let expected = Json::Object(vec![
+            (
+                "a".into(),
+                Json::Array(vec![
+                    num("1"),
+                    Json::Object(vec![("b".into(), Json::Null)]),
+                    Json::Array(vec![]),
+                    Json::Object(vec![]),
+                ]),
+            ),
+            (
+                "c".into(),
+                Json::Object(vec![(
+                    "d".into(),
+                    Json::Array(vec![Json::Bool(true), s("x")]),
+                )]),
+            ),
+        ]);
+        assert_eq!(parse(doc), Ok(expected));
+        assert_eq!(
+            parse("[[[]]]"),
+            Ok(Json::Array(vec![Json::Array(vec![Json::Array(vec![])])]))
+        );
+    }
+
+    #[test]
+    fn number_text_preserved() {
+        for text in [
+            "1e+3",
+            "-0",
+            "0.50",
+            "-0.5",
+            "1E-7",
+            "0",
+            "123456789012345678901234567890",
+            "2.5e10",
+        ] {
+            assert_eq!(parse(text), Ok(num(text)), "{text}");
+            let wrapped = format!("[{text}]");
+            assert_eq!(
+                parse(&wrapped),
+                Ok(Json::Array(vec![num(text)])),
+                "{wrapped}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_and_surrogate_pairs() {
+        assert_eq!(
+            parse(r#""\"\\\/\b\f\n\r\t""#),
+            Ok(s("\"\\/\u{8}\u{c}\n\r\t"))
+        );
+        assert_eq!(parse(r#""\u0041\u00e9\u20AC""#), Ok(s("Aé€")));
+        assert_eq!(parse(r#""\u0000""#), Ok(s("\u{0}")));
+        assert_eq!(parse(r#""\uD83D\uDE00""#), Ok(s("😀")));
+        assert_eq!(parse(r#""a\ud834\udd1eb""#), Ok(s("a𝄞b")));
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_char() {
+        assert_eq!(parse(r#""\uD800""#), Ok(s("\u{FFFD}")));
+        assert_eq!(parse(r#""\uDC00""#), Ok(s("\u{FFFD}")));
+        assert_eq!(parse(r#""x\uD800y""#), Ok(s("x\u{FFFD}y")));
+        assert_eq!(parse(r#""\uD800\n""#), Ok(s("\u{FFFD}\n")));
+        assert_eq!(parse(r#""\uD800\u0041""#), Ok(s("\u{FFFD}A")));
+        assert_eq!(parse(r#""\uD800\uD800\uDC00""#), Ok(s("\u{FFFD}𐀀")));
+        assert_eq!(parse(r#""\uDC00\uD800""#), Ok(s("\u{FFFD}\u{FFFD}")));
+        assert_eq!(reason(r#""\uD800\u12""#), "invalid \\u escape");
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let doc = parse(r#"{"a": 1, "b": 2, "a": 3}"#).expect("valid");
+        assert_eq!(doc.get("a"), Some(&num("3")));
+        assert_eq!(doc.get("b"), Some(&num("2")));
+        assert_eq!(doc.get("c"), None);
+        let Json::Object(members) = &doc else {
+            panic!("not an object")
+        };
+        assert_eq!(members.len(), 3);
+        assert_eq!(Json::Array(vec![]).get("a"), None);
+        assert_eq!(Json::Null.get("a"), None);
+    }
+
+    #[test]
+    fn rejections() {
+        let cases = [
+            ("", "unexpected end of input"),
+            ("   ", "unexpected end of input"),
+            ("[1,]", "expected a value"),
+            ("[1 2]", "expected ',' or ']'"),
+            ("{\"a\":1,}", "expected a string key"),
+            ("{\"a\" 1}", "expected ':'"),
+            ("{\"a\":1 \"b\":2}", "expected ',' or '}'"),
+            ("{'a':1}", "expected a string key"),
+            ("'a'", "expected a value"),
+            ("[1] // c", "trailing characters after the value"),
+            ("/* c */ 1", "expected a value"),
+            ("NaN", "expected a value"),
+            ("Infinity", "expected a value"),
+            ("-Infinity", "expected a digit"),
+            ("01", "leading zeros are not allowed"),
+            ("-01", "leading zeros are not allowed"),
+            ("+1", "expected a value"),
+            ("1.", "expected a digit after '.'"),
+            (".5", "expected a value"),
+            ("1e", "expected a digit in the exponent"),
+            ("1e+", "expected a digit in the exponent"),
+            ("-", "expected a digit"),
+            ("tru", "invalid literal"),
+            ("nul", "invalid literal"),
+            ("True", "expected a value"),
+            ("1 2", "trailing characters after the value"),
+            ("\u{feff}1", "expected a value"),
+            ("1\u{a0}", "trailing characters after the value"),
+            ("\"a\u{0}\"", "control character in string"),
+            ("\"a\nb\"", "control character in string"),
+            ("\"\u{1f}\"", "control character in string"),
+            ("\"abc", "unterminated string"),
+            ("\"abc\\", "unterminated string"),
+            ("\"\\x\"", "invalid escape"),
+            ("\"\\u12G4\"", "invalid \\u escape"),
+            ("\"\\u12\"", "invalid \\u escape"),
+            ("[", "unexpected end of input"),
+            ("[1", "expected ',' or ']'"),
+            ("{", "expected a string key"),
+            ("{\"a\":", "unexpected end of input"),
+            ("]", "expected a value"),
+        ];
+        for (text, why) in cases {
+            assert_eq!(reason(text), why, "{text:?}");
+        }
+        assert_eq!(
+            parse("[1,]"),
+            Err(JsonError {
+                offset: 3,
+                reason: "expected a value"
+            })
+        );
+        assert_eq!(parse(" 01").map_err(|e| e.offset), Err(2));
+        assert_eq!(parse("\"é\u{1}\"").map_err(|e| e.offset), Err(3));
+    }
+
+    #[test]
+    fn depth_limit() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(
+            parse(&deep),
+            Err(JsonError {
+                offset: MAX_DEPTH,
+                reason: "nesting too deep"
+            })
+        );
+        let objects = format!(
+            "{}1{}",
+            "{\"a\":".repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(reason(&objects), "nesting too deep");
+    }
+
+    #[test]
+    fn huge_nesting_on_a_small_stack() {
+        let worker = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let open = "[".repeat(100_000);
+                assert_eq!(reason(&open), "nesting too deep");
+                let objects = "{\"k\":".repeat(100_000);
+                assert_eq!(reason(&objects), "nesting too deep");
+                let mixed = "[{\"k\":".repeat(50_000);
+                assert_eq!(reason(&mixed), "nesting too deep");
+                // The deepest accepted values parse and drop on the small stack (drop recurses,
+                // bounded by MAX_DEPTH; under 128 KiB in a debug build).
+                let max = format!(
+                    "{}null{}",
+                    "[{\"k\":".repeat(MAX_DEPTH / 2),
+                    "}]".repeat(MAX_DEPTH / 2)
+                );
+                drop(parse(&max).expect("MAX_DEPTH nesting is allowed"));
+                let arrays = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+                drop(parse(&arrays).expect("MAX_DEPTH nesting is allowed"));
+            })
+            .expect("spawn");
+        worker.join().expect("no overflow or panic");
+    }
+
+    #[test]
+    fn agrees_with_serde_json() {
+        let docs = [
+            // valid
+            "null",
+            "true",
+            " false ",
+            "0",
+            "-0",
+            "1e+3",
+            "0.50",
+            "-12.5E-3",
+            "\"\"",
+            "\"a\\u00e9\\uD83D\\uDE00\\n\"",
+            "[]",
+            "{}",
+            "[1, [2, [3]], {\"a\": {\"b\": []}}]",
+            "{\"a\": 1, \"a\": 2}",
+            "\r\n\t[\"x\" , null ]\n",
+            "{\"\": \"\\\"\\\\\\/\\b\\f\\r\\t\"}",
+            "\"\u{7f}é😀\"",
+            "123456789012345678901234567890",
+            // invalid
+            "",
+            " ",
+            "[1,]",
+            "{\"a\":1,}",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{a: 1}",
+            "{'a': 1}",
+            "'a'",
+            "[1] // c",
+            "/* c */ 1",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "01",
+            "+1",
+            "1.",
+            ".5",
+            "1e",
+            "-",
+            "tru",
+            "nulls",
+            "1 2",
+            "\u{feff}1",
+            "\"a\u{1}\"",
+            "\"a\tb\"",
+            "\"abc",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "[",
+            "]",
+            "{\"a\":}",
+        ];
+        for doc in docs {
+            assert_eq!(
+                parse(doc).is_ok(),
+                serde_json::from_str::<serde_json::Value>(doc).is_ok(),
+                "{doc:?}"
+            );
+        }
+    }
+}

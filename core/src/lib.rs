@@ -1,0 +1,44 @@
+//! # trailmatch
+//!
+//! Amazon CloudWatch Logs filter patterns outside AWS: the whole language (terms, `%regex%`,
+//! JSON `{ }` and space-delimited `[ ]` patterns) parsed with AWS's rules and errors, matched with
+//! AWS's semantics, and turned into metric values and `TestMetricFilter` answers.
+//!
+//! ```
+//! use trailmatch::Pattern;
+//!
+//! let pattern = Pattern::new(r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#)?;
+//! assert!(pattern.matches(r#"{"eventName":"GetObject","errorCode":"AccessDenied"}"#));
+//! assert!(!pattern.matches(r#"{"eventName":"GetObject"}"#));
+//!
+//! let apache = Pattern::new("[ip, user, username, timestamp, request, status_code=4*, bytes]")?;
+//! let values = apache
+//!     .test(r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#)
+//!     .expect("matches");
+//! assert_eq!(values.get("$status_code"), Some("404"));
+//! # Ok::<(), trailmatch::Error>(())
+//! ```
+//!
+//! Layers: [`syntax`] parses text into an [`Ast`] (and prints it back), [`reference`] evaluates an
+//! AST the slow, obvious way, [`Pattern`] and [`PatternSet`] are the public matchers, and
+//! [`metric`] does what CloudWatch does with a match.
+
+mod compile;
+mod dialect;
+pub mod error;
+mod exec;
+mod json;
+pub mod metric;
+mod number;
+pub mod reference;
+pub mod syntax;
+
+pub use dialect::Dialect;
+pub use error::{Error, ErrorKind, Origin, Span};
+pub use exec::{Extracted, Pattern, PatternSet, SetError};
+pub use metric::{
+    MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterResponse,
+    test_metric_filter,
+};
+pub use syntax::ast::{Ast, PatternKind};
+pub use syntax::{MAX_NESTING, MAX_PATTERN_CHARS, parse, parse_with};

@@ -1,0 +1,435 @@
+//! What CloudWatch does with a match: metric transformations (`PutMetricFilter`) and the
+//! `TestMetricFilter` answer.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::Dialect;
+use crate::error::{Error, ErrorKind, Origin, Span};
+use crate::exec::{Extracted, Pattern};
+use crate::json::Json;
+use crate::number;
+use crate::reference;
+use crate::syntax::ast::{PatternKind, Selector};
+
+/// CloudWatch's standard units, the values `unit` may take.
+pub const UNITS: &[&str] = &[
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+/// At most this many messages in one `TestMetricFilter` request.
+pub const MAX_TEST_MESSAGES: usize = 50;
+/// At most this many dimensions on a metric transformation.
+pub const MAX_DIMENSIONS: usize = 3;
+
+/// A `PutMetricFilter` metric transformation, in the AWS API's JSON shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MetricTransformation {
+    /// The metric's name.
+    pub metric_name: String,
+    /// The metric's namespace.
+    pub metric_namespace: String,
+    /// A number (`"1"`) or a field reference (`$.latency`, `$bytes`, `$7`).
+    pub metric_value: String,
+    /// Reported for a minute that saw events but no match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<f64>,
+    /// Dimension name → field reference.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dimensions: BTreeMap<String, String>,
+    /// A CloudWatch standard unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// Where a metric value or dimension value comes from.
+#[derive(Clone, Debug, PartialEq)]
+enum Source {
+    /// A fixed number.
+    Constant(f64),
+    /// `$.selector` in a JSON event.
+    Selector(Selector),
+    /// `$name` or `$n`: a key of the extracted values.
+    Extracted(String),
+}
+
+/// One matching event's contribution to a metric.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricDatum {
+    /// The value added to the metric.
+    pub value: f64,
+    /// Dimension name → value, for the dimensions whose field the event has.
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// A filter pattern with its metric transformation, validated as `PutMetricFilter` validates
+/// them.
+#[derive(Clone, Debug)]
+pub struct MetricFilter {
+    pattern: Pattern,
+    transformation: MetricTransformation,
+    value: Source,
+    dimensions: Vec<(String, Source)>,
+}
+
+impl MetricFilter {
+    /// Validates `transformation` for `pattern`.
+    pub fn new(
+        pattern: Pattern,
+        transformation: MetricTransformation,
+    ) -> Result<MetricFilter, Error> {
+        let t = &transformation;
+        check_name(&t.metric_name, Origin::MetricName)?;
+        check_name(&t.metric_namespace, Origin::MetricNamespace)?;
+        let value = metric_value(&t.metric_value, pattern.kind())?;
+        if t.default_value.is_some_and(|v| !v.is_finite()) {
+            let text = t.default_value.map(|v| v.to_string()).unwrap_or_default();
+            return Err(whole(
+                ErrorKind::InvalidDefaultValue,
+                Origin::MetricValue,
+                &text,
+            ));
+        }
+        if let Some(unit) = &t.unit {
+            if !UNITS.contains(&unit.as_str()) {
+                return Err(whole(
+                    ErrorKind::InvalidUnit { unit: unit.clone() },
+                    Origin::Unit,
+                    unit,
+                ));
+            }
+        }
+        let dimensions = dimensions(t, pattern.kind())?;
+        Ok(MetricFilter {
+            pattern,
+            transformation,
+            value,
+            dimensions,
+        })
+    }
+
+    /// The filter pattern.
+    pub fn pattern(&self) -> &Pattern {
+        &self.pattern
+    }
+
+    /// The metric transformation.
+    pub fn transformation(&self) -> &MetricTransformation {
+        &self.transformation
+    }
+
+    /// What a matching `event` adds to the metric; `None` when it does not match, or when its
+    /// metric value is missing or not a number (then it contributes nothing).
+    pub fn apply(&self, event: &str) -> Option<MetricDatum> {
+        let extracted = self.pattern.test(event)?;
+        let value = resolve_number(&self.value, event, &extracted)?;
+        let dimensions = self
+            .dimensions
+            .iter()
+            .filter_map(|(name, source)| {
+                Some((name.clone(), resolve_text(source, event, &extracted)?))
+            })
+            .collect();
+        Some(MetricDatum { value, dimensions })
+    }
+}
+
+fn whole(kind: ErrorKind, origin: Origin, text: &str) -> Error {
+    Error::new(kind, origin, text, Span::new(0, text.len()))
+}
+
+fn check_name(name: &str, origin: Origin) -> Result<(), Error> {
+    let field = origin.as_str();
+    let detail = if name.is_empty() {
+        format!("{field} must not be empty")
+    } else if name.chars().count() > 255 {
+        format!("{field} must have length less than or equal to 255")
+    } else if let Some((at, c)) = name.char_indices().find(|(_, c)| ":*$".contains(*c)) {
+        let kind = ErrorKind::InvalidMetricName {
+            detail: format!("{field} must not contain '{c}'"),
+        };
+        return Err(Error::new(
+            kind,
+            origin,
+            name,
+            Span::new(at, at + c.len_utf8()),
+        ));
+    } else {
+        return Ok(());
+    };
+    Err(whole(ErrorKind::InvalidMetricName { detail }, origin, name))
+}
+
+/// A field reference valid for the pattern kind, or why not.
+fn field_reference(text: &str, kind: PatternKind, origin: Origin) -> Result<Source, Error> {
+    let invalid = |detail: String| whole(ErrorKind::InvalidFieldReference { detail }, origin, text);
+    let field = origin.as_str();
+    match kind {
+        PatternKind::Json => match crate::syntax::parse_selector(text) {
+            Some(s) if s.wildcards() == 0 => Ok(Source::Selector(s)),
+            Some(_) => Err(invalid(format!(
+                "{field} selectors cannot contain wildcards"
+            ))),
+            None => Err(invalid(format!(
+                "{field} '{text}' is not a property selector; a JSON pattern's {field} looks like $.latency"
+            ))),
+        },
+        PatternKind::Delimited => {
+            let name = text.strip_prefix('$').unwrap_or_default();
+            let ok = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                && name != "0";
+            if ok {
+                Ok(Source::Extracted(text.to_owned()))
+            } else {
+                Err(invalid(format!(
+                    "{field} '{text}' is not a field reference; a space-delimited pattern's {field} looks like $bytes or $7"
+                )))
+            }
+        }
+        PatternKind::MatchAll | PatternKind::Terms | PatternKind::Regex => Err(invalid(format!(
+            "{field} '{text}' references a field, but a term pattern has no fields"
+        ))),
+    }
+}
+
+fn metric_value(text: &str, kind: PatternKind) -> Result<Source, Error> {
+    let invalid = |detail: &str| {
+        whole(
+            ErrorKind::InvalidMetricValue {
+                detail: detail.to_owned(),
+            },
+            Origin::MetricValue,
+            text,
+        )
+    };
+    if text.is_empty() {
+        return Err(invalid("metricValue must not be empty"));
+    }
+    if text.chars().count() > 100 {
+        return Err(invalid(
+            "metricValue must have length less than or equal to 100",
+        ));
+    }
+    if let Some(v) = number::parse(text).filter(|v| v.is_finite()) {
+        return Ok(Source::Constant(v));
+    }
+    if !text.starts_with('$') {
+        return Err(invalid(&format!(
+            "Invalid metric value '{text}': it must be a number or a field reference starting with '$'"
+        )));
+    }
+    field_reference(text, kind, Origin::MetricValue)
+}
+
+fn dimensions(t: &MetricTransformation, kind: PatternKind) -> Result<Vec<(String, Source)>, Error> {
+    if t.dimensions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = t
+        .dimensions
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if matches!(
+        kind,
+        PatternKind::MatchAll | PatternKind::Terms | PatternKind::Regex
+    ) {
+        return Err(whole(
+            ErrorKind::DimensionsNotSupported,
+            Origin::Dimensions,
+            &listed,
+        ));
+    }
+    if t.dimensions.len() > MAX_DIMENSIONS {
+        let kind = ErrorKind::TooManyDimensions {
+            count: t.dimensions.len(),
+        };
+        return Err(whole(kind, Origin::Dimensions, &listed));
+    }
+    if t.default_value.is_some() {
+        return Err(whole(
+            ErrorKind::DimensionsWithDefaultValue,
+            Origin::Dimensions,
+            &listed,
+        ));
+    }
+    t.dimensions
+        .iter()
+        .map(|(name, value)| {
+            let bad = name.is_empty() || name.chars().count() > 255 || value.chars().count() > 255;
+            if bad {
+                let detail =
+                    format!("dimension '{name}': names and values are 1 to 255 characters");
+                return Err(whole(
+                    ErrorKind::InvalidDimension { detail },
+                    Origin::Dimensions,
+                    &listed,
+                ));
+            }
+            Ok((
+                name.clone(),
+                field_reference(value, kind, Origin::Dimensions)?,
+            ))
+        })
+        .collect()
+}
+
+fn json_text(node: &Json) -> Option<String> {
+    match node {
+        Json::String(s) | Json::Number(s) => Some(s.clone()),
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Null | Json::Array(_) | Json::Object(_) => None,
+    }
+}
+
+fn resolve_text(source: &Source, event: &str, extracted: &Extracted) -> Option<String> {
+    match source {
+        Source::Constant(v) => Some(v.to_string()),
+        Source::Selector(s) => reference::select_in_event(event, s, json_text),
+        Source::Extracted(key) => extracted.get(key).map(str::to_owned),
+    }
+}
+
+fn resolve_number(source: &Source, event: &str, extracted: &Extracted) -> Option<f64> {
+    match source {
+        Source::Constant(v) => Some(*v),
+        Source::Selector(s) => reference::select_in_event(event, s, |node| match node {
+            Json::Number(t) | Json::String(t) => number::parse(t),
+            _ => None,
+        }),
+        Source::Extracted(key) => number::parse(extracted.get(key)?),
+    }
+}
+
+/// The answer of `TestMetricFilter`: only the matching messages, in input order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestMetricFilterResponse {
+    /// The matching messages.
+    pub matches: Vec<TestMetricFilterMatch>,
+}
+
+/// One matching message of a `TestMetricFilter` answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestMetricFilterMatch {
+    /// Position of the message in the request (from 1 with the default dialect).
+    pub event_number: u64,
+    /// The message.
+    pub event_message: String,
+    /// The values the pattern extracts (empty for term and JSON patterns).
+    pub extracted_values: Extracted,
+}
+
+/// Answers a `TestMetricFilter` request as AWS does, with the default [`Dialect`].
+///
+/// ```
+/// let answer = trailmatch::test_metric_filter("ERROR", &["[ERROR] 400 BAD REQUEST", "[INFO] 200 OK"])?;
+/// assert_eq!(
+///     serde_json::to_string(&answer).unwrap(),
+///     r#"{"matches":[{"eventNumber":1,"eventMessage":"[ERROR] 400 BAD REQUEST","extractedValues":{}}]}"#
+/// );
+/// # Ok::<(), trailmatch::Error>(())
+/// ```
+pub fn test_metric_filter<S: AsRef<str>>(
+    pattern: &str,
+    messages: &[S],
+) -> Result<TestMetricFilterResponse, Error> {
+    test_metric_filter_with(pattern, messages, Dialect::default())
+}
+
+/// Answers a `TestMetricFilter` request with `dialect`.
+pub fn test_metric_filter_with<S: AsRef<str>>(
+    pattern: &str,
+    messages: &[S],
+    dialect: Dialect,
+) -> Result<TestMetricFilterResponse, Error> {
+    let pattern = Pattern::with_dialect(pattern, dialect)?;
+    check_messages(messages)?;
+    let matches = messages
+        .iter()
+        .zip(0u64..)
+        .filter_map(|(message, n)| {
+            let message = message.as_ref();
+            Some(TestMetricFilterMatch {
+                event_number: n + u64::from(dialect.event_number_base),
+                event_message: message.to_owned(),
+                extracted_values: pattern.test(message)?,
+            })
+        })
+        .collect();
+    Ok(TestMetricFilterResponse { matches })
+}
+
+/// `logEventMessages` holds 1 to 50 messages of at least one character each.
+fn check_messages<S: AsRef<str>>(messages: &[S]) -> Result<(), Error> {
+    let fail = |detail: String, text: &str| {
+        Err(whole(
+            ErrorKind::InvalidLogEventMessages { detail },
+            Origin::LogEventMessages,
+            text,
+        ))
+    };
+    let summary = format!("{} messages", messages.len());
+    if messages.is_empty() {
+        return fail(
+            "1 validation error detected: Value '[]' at 'logEventMessages' failed to satisfy \
+             constraint: Member must have length greater than or equal to 1"
+                .into(),
+            &summary,
+        );
+    }
+    if messages.len() > MAX_TEST_MESSAGES {
+        return fail(
+            format!(
+                "1 validation error detected: Value at 'logEventMessages' failed to satisfy \
+                 constraint: Member must have length less than or equal to {MAX_TEST_MESSAGES} \
+                 (got {})",
+                messages.len()
+            ),
+            &summary,
+        );
+    }
+    if let Some(n) = messages.iter().position(|m| m.as_ref().is_empty()) {
+        return fail(
+            format!(
+                "1 validation error detected: Value '' at 'logEventMessages.{}.member' failed to \
+                 satisfy constraint: Member must have length greater than or equal to 1",
+                n + 1
+            ),
+            &summary,
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,460 @@
+//! The reference evaluator: walks the syntax tree over a fully parsed event, the slow and obvious
+//! way. It is the oracle every faster matcher is tested against, so it favours plainness over
+//! speed: a JSON event becomes a tree, a delimited event a list of fields, and each rule of the
+//! specification is one small function here.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use crate::compile::regex as aws_regex;
+use crate::dialect::Dialect;
+use crate::error::Error;
+use crate::exec::Extracted;
+use crate::json::{self, Json};
+use crate::number;
+use crate::syntax::ast::{
+    Ast, Comparison, DelimitedPattern, Expr, FieldExpr, FieldKind, Modifier, Op, Selector, Step,
+    TermPattern, TermText, Test, Value,
+};
+
+/// A pattern ready to evaluate: its tree, its dialect and its compiled regexes.
+#[derive(Clone, Debug)]
+pub struct Evaluator {
+    ast: Ast,
+    dialect: Dialect,
+    regexes: HashMap<String, ::regex::Regex>,
+}
+
+impl Evaluator {
+    /// Compiles the regexes of `ast`, which was parsed from `pattern` (for error spans).
+    pub fn new(ast: Ast, pattern: &str, dialect: Dialect) -> Result<Evaluator, Error> {
+        let mut regexes = HashMap::new();
+        for r in regexes_of(&ast) {
+            if !regexes.contains_key(&r.source) {
+                regexes.insert(r.source.clone(), aws_regex::compile(r, pattern)?);
+            }
+        }
+        Ok(Evaluator {
+            ast,
+            dialect,
+            regexes,
+        })
+    }
+
+    /// The syntax tree.
+    pub fn ast(&self) -> &Ast {
+        &self.ast
+    }
+
+    /// The dialect it evaluates with.
+    pub fn dialect(&self) -> &Dialect {
+        &self.dialect
+    }
+
+    /// The extracted values when `event` matches, `None` when it does not.
+    pub fn test(&self, event: &str) -> Option<Extracted> {
+        self.test_event(&Event::new(event))
+    }
+
+    /// As [`Evaluator::test`], on an event whose parsed forms are shared between patterns.
+    pub fn test_event(&self, event: &Event<'_>) -> Option<Extracted> {
+        match &self.ast {
+            Ast::MatchAll(_) => Some(Extracted::default()),
+            Ast::Terms(t) => self.terms(t, event.text).then(Extracted::default),
+            Ast::Json(j) => {
+                let doc @ Json::Object(_) = event.json()? else {
+                    return None;
+                };
+                self.expr(&j.expr, doc).then(Extracted::default)
+            }
+            Ast::Delimited(d) => self.delimited(d, event),
+        }
+    }
+
+    fn regex(&self, source: &str) -> &::regex::Regex {
+        match self.regexes.get(source) {
+            Some(re) => re,
+            // `new` compiled every regex of the tree; an unknown one is a bug in this file.
+            None => unreachable!("regex {source:?} was not compiled"),
+        }
+    }
+
+    // ---- terms -----------------------------------------------------------------------------
+
+    fn terms(&self, pattern: &TermPattern, text: &str) -> bool {
+        let terms = &pattern.terms;
+        if self.dialect.quoted_space_matches_all
+            && terms.len() == 1
+            && terms
+                .iter()
+                .all(|t| t.modifier == Modifier::Required && t.text == TermText::Quoted(" ".into()))
+        {
+            return true;
+        }
+        let found = |t: &TermText| match t {
+            TermText::Word(s) | TermText::Quoted(s) => text.contains(s.as_str()),
+            TermText::Regex(r) => self.regex(&r.source).is_match(text),
+        };
+        if terms.iter().all(|t| t.modifier == Modifier::Optional) {
+            return terms.iter().any(|t| found(&t.text));
+        }
+        // Optional terms mixed with others are ignored (the 2024 user-guide rule).
+        terms.iter().all(|t| match t.modifier {
+            Modifier::Required => found(&t.text),
+            Modifier::Excluded => !found(&t.text),
+            Modifier::Optional => true,
+        })
+    }
+
+    // ---- JSON ------------------------------------------------------------------------------
+
+    fn expr(&self, expr: &Expr, doc: &Json) -> bool {
+        match expr {
+            Expr::And(xs, _) => xs.iter().all(|x| self.expr(x, doc)),
+            Expr::Or(xs, _) => xs.iter().any(|x| self.expr(x, doc)),
+            Expr::Cond(c) => {
+                let nodes = select(doc, &c.selector);
+                match &c.test {
+                    Test::NotExists => nodes.is_empty(),
+                    Test::IsNull => nodes.iter().any(|n| matches!(n, Json::Null)),
+                    Test::IsTrue => nodes.iter().any(|n| matches!(n, Json::Bool(true))),
+                    Test::IsFalse => nodes.iter().any(|n| matches!(n, Json::Bool(false))),
+                    Test::Compare(cmp) => nodes.iter().any(|n| self.compare_node(n, cmp)),
+                }
+            }
+        }
+    }
+
+    /// One selected node against `op value`.
+    fn compare_node(&self, node: &Json, cmp: &Comparison) -> bool {
+        match (node, &cmp.value) {
+            (Json::Null | Json::Array(_) | Json::Object(_), _) => false,
+            (Json::String(s), Value::Number(n)) => {
+                self.dialect.numeric_string_coercion
+                    && number::parse(s).is_some_and(|x| compare_numbers(cmp.op, x, n.value))
+            }
+            (Json::Number(text), Value::Number(n)) => {
+                number::parse(text).is_some_and(|x| compare_numbers(cmp.op, x, n.value))
+            }
+            (Json::Bool(_), Value::Number(_)) => false,
+            (Json::String(s), _) => self.compare_text(s, cmp),
+            (Json::Number(text), _) => self.compare_text(text, cmp),
+            (Json::Bool(b), _) => self.compare_text(if *b { "true" } else { "false" }, cmp),
+        }
+    }
+
+    /// Text against `op value`: globs, regexes, and number literals (numeric comparison when the
+    /// text is a number, never a match otherwise).
+    fn compare_text(&self, text: &str, cmp: &Comparison) -> bool {
+        let hit = match &cmp.value {
+            Value::Str(glob) => glob_match(glob, text),
+            Value::Regex(r) => self.regex(&r.source).is_match(text),
+            Value::Number(n) => {
+                return number::parse(text).is_some_and(|x| compare_numbers(cmp.op, x, n.value));
+            }
+        };
+        match cmp.op {
+            Op::Eq => hit,
+            Op::Ne => !hit,
+            // The parser allows ordering operators with number literals only.
+            _ => false,
+        }
+    }
+
+    // ---- space-delimited -------------------------------------------------------------------
+
+    fn delimited(&self, pattern: &DelimitedPattern, event: &Event<'_>) -> Option<Extracted> {
+        let bound = bind(
+            pattern,
+            event.text,
+            event.fields(),
+            self.dialect.absorb_trailing_fields,
+        )?;
+        let mut out = Extracted::default();
+        for b in bound {
+            match b.field {
+                Some(FieldKind::Named(name)) => out.push(format!("${name}"), b.text),
+                Some(FieldKind::Condition { name, expr }) => {
+                    if !self.field_expr(expr, b.text) {
+                        return None;
+                    }
+                    out.push(format!("${name}"), b.text);
+                }
+                _ => out.push(format!("${}", b.position), b.text),
+            }
+        }
+        Some(out)
+    }
+
+    fn field_expr(&self, expr: &FieldExpr, text: &str) -> bool {
+        match expr {
+            FieldExpr::And(xs) => xs.iter().all(|x| self.field_expr(x, text)),
+            FieldExpr::Or(xs) => xs.iter().any(|x| self.field_expr(x, text)),
+            FieldExpr::Cond(cmp) => self.compare_text(text, cmp),
+        }
+    }
+}
+
+/// The regexes of a pattern, in order.
+pub(crate) fn regexes_of(ast: &Ast) -> Vec<&crate::syntax::ast::Regex> {
+    fn from_value(v: &Value) -> Option<&crate::syntax::ast::Regex> {
+        match v {
+            Value::Regex(r) => Some(r),
+            _ => None,
+        }
+    }
+    match ast {
+        Ast::MatchAll(_) => Vec::new(),
+        Ast::Terms(t) => t
+            .terms
+            .iter()
+            .filter_map(|t| match &t.text {
+                TermText::Regex(r) => Some(r),
+                _ => None,
+            })
+            .collect(),
+        Ast::Json(j) => j
+            .expr
+            .conditions()
+            .into_iter()
+            .filter_map(|c| match &c.test {
+                Test::Compare(cmp) => from_value(&cmp.value),
+                _ => None,
+            })
+            .collect(),
+        Ast::Delimited(d) => d
+            .fields
+            .iter()
+            .flat_map(|f| match &f.kind {
+                FieldKind::Condition { expr, .. } => expr.comparisons(),
+                _ => Vec::new(),
+            })
+            .filter_map(|c| from_value(&c.value))
+            .collect(),
+    }
+}
+
+/// An event as the reference evaluator reads it; the JSON tree and the delimited fields are
+/// built on first use, once for all the patterns that look at the event.
+#[derive(Debug)]
+pub struct Event<'a> {
+    text: &'a str,
+    json: OnceCell<Option<Json>>,
+    fields: OnceCell<Vec<EventField<'a>>>,
+}
+
+impl<'a> Event<'a> {
+    /// Wraps the raw event text.
+    pub fn new(text: &'a str) -> Event<'a> {
+        Event {
+            text,
+            json: OnceCell::new(),
+            fields: OnceCell::new(),
+        }
+    }
+
+    /// The raw text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    fn json(&self) -> Option<&Json> {
+        self.json
+            .get_or_init(|| json::parse(self.text).ok())
+            .as_ref()
+    }
+
+    fn fields(&self) -> &[EventField<'a>] {
+        self.fields.get_or_init(|| split_fields(self.text))
+    }
+}
+
+// ---- selectors ---------------------------------------------------------------------------------
+
+/// The nodes a selector picks out of a document (none when the path is missing).
+pub(crate) fn select<'j>(doc: &'j Json, selector: &Selector) -> Vec<&'j Json> {
+    let mut nodes = vec![doc];
+    for step in &selector.steps {
+        nodes = nodes
+            .into_iter()
+            .flat_map(|node| -> Vec<&'j Json> {
+                match (step, node) {
+                    (Step::Member(key), Json::Object(_)) => node.get(key).into_iter().collect(),
+                    (Step::AnyMember, Json::Object(members)) => members
+                        .iter()
+                        .enumerate()
+                        // Duplicate keys: only the last one counts.
+                        .filter(|(n, (k, _))| members[n + 1..].iter().all(|(k2, _)| k2 != k))
+                        .map(|(_, (_, v))| v)
+                        .collect(),
+                    (Step::Index(i), Json::Array(items)) => items.get(*i).into_iter().collect(),
+                    (Step::AnyIndex, Json::Array(items)) => items.iter().collect(),
+                    _ => Vec::new(),
+                }
+            })
+            .collect();
+    }
+    nodes
+}
+
+/// The first node a selector picks out of `event`, when `event` is a JSON object.
+pub(crate) fn select_in_event<F, T>(event: &str, selector: &Selector, read: F) -> Option<T>
+where
+    F: Fn(&Json) -> Option<T>,
+{
+    let doc @ Json::Object(_) = &json::parse(event).ok()? else {
+        return None;
+    };
+    select(doc, selector).into_iter().find_map(read)
+}
+
+// ---- values ------------------------------------------------------------------------------------
+
+/// `*` as the first and/or last character is a wildcard; anywhere else it is a literal.
+pub(crate) fn glob_match(glob: &str, text: &str) -> bool {
+    let (lead, rest) = match glob.strip_prefix('*') {
+        Some(rest) => (true, rest),
+        None => (false, glob),
+    };
+    let (trail, core) = match rest.strip_suffix('*') {
+        Some(core) => (true, core),
+        None => (false, rest),
+    };
+    match (lead, trail) {
+        (true, true) => text.contains(core),
+        (true, false) => text.ends_with(core),
+        (false, true) => text.starts_with(core),
+        (false, false) => text == core,
+    }
+}
+
+fn compare_numbers(op: Op, a: f64, b: f64) -> bool {
+    match op {
+        Op::Eq => a == b,
+        Op::Ne => a != b,
+        Op::Lt => a < b,
+        Op::Le => a <= b,
+        Op::Gt => a > b,
+        Op::Ge => a >= b,
+    }
+}
+
+// ---- space-delimited events --------------------------------------------------------------------
+
+/// One field of a space-delimited event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EventField<'a> {
+    /// The value, without `"…"` or `[…]` delimiters.
+    pub(crate) text: &'a str,
+    /// Byte offset where the field (its opening delimiter, if any) starts.
+    pub(crate) start: usize,
+}
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Splits an event into fields: runs of blanks separate them; a field that starts with `"` runs
+/// to the next `"`, one that starts with `[` to the next `]`, and an unterminated one to the end.
+pub(crate) fn split_fields(text: &str) -> Vec<EventField<'_>> {
+    let bytes = text.as_bytes();
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_blank(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let close = match bytes[i] {
+            b'"' => Some(b'"'),
+            b'[' => Some(b']'),
+            _ => None,
+        };
+        let (value, next) = match close {
+            Some(close) => match bytes[i + 1..].iter().position(|&b| b == close) {
+                Some(len) => (&text[i + 1..i + 1 + len], i + 2 + len),
+                None => (&text[i + 1..], bytes.len()),
+            },
+            None => {
+                let len = bytes[i..]
+                    .iter()
+                    .position(|&b| is_blank(b))
+                    .unwrap_or(bytes.len() - i);
+                (&text[i..i + len], i + len)
+            }
+        };
+        fields.push(EventField { text: value, start });
+        i = next;
+    }
+    fields
+}
+
+/// An event field bound to a pattern field (or to none, under `...` or with `[]`).
+pub(crate) struct Bound<'p, 'e> {
+    pub(crate) field: Option<&'p FieldKind>,
+    pub(crate) text: &'e str,
+    /// 1-based position of the event field.
+    pub(crate) position: usize,
+}
+
+/// Binds event fields to pattern fields; `None` when the event has too few fields (or too many,
+/// when the dialect does not let the last field absorb the rest).
+pub(crate) fn bind<'p, 'e>(
+    pattern: &'p DelimitedPattern,
+    text: &'e str,
+    fields: &[EventField<'e>],
+    absorb: bool,
+) -> Option<Vec<Bound<'p, 'e>>> {
+    let p = &pattern.fields;
+    let m = fields.len();
+    let unbound = |(n, f): (usize, &EventField<'e>)| Bound {
+        field: None,
+        text: f.text,
+        position: n + 1,
+    };
+    let mut out = Vec::with_capacity(m);
+    match pattern.ellipsis() {
+        None if p.is_empty() => out.extend(fields.iter().enumerate().map(unbound)),
+        None => {
+            if m < p.len() || (m > p.len() && !absorb) {
+                return None;
+            }
+            let last = p.len() - 1;
+            for (n, field) in p.iter().enumerate() {
+                let value = if n == last && m > p.len() {
+                    &text[fields[n].start..]
+                } else {
+                    fields[n].text
+                };
+                out.push(Bound {
+                    field: Some(&field.kind),
+                    text: value,
+                    position: n + 1,
+                });
+            }
+        }
+        Some(e) => {
+            let (before, after) = (&p[..e], &p[e + 1..]);
+            if m < before.len() + after.len() {
+                return None;
+            }
+            let tail = m - after.len();
+            for (n, f) in fields.iter().enumerate() {
+                let field = if n < before.len() {
+                    Some(&before[n].kind)
+                } else if n >= tail {
+                    Some(&after[n - tail].kind)
+                } else {
+                    None
+                };
+                out.push(Bound {
+                    field,
+                    text: f.text,
+                    position: n + 1,
+                });
+            }
+        }
+    }
+    Some(out)
+}

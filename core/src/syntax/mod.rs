@@ -1,0 +1,202 @@
+//! Text → [`Ast`]: the nom parser for the three pattern languages, AWS's validation rules, and the
+//! canonical printer (`Display` on [`Ast`]).
+//!
+//! The first non-blank character picks the language: none → match everything, `{` → JSON, `[` →
+//! space-delimited, anything else → terms. No nom type appears in a public signature: parsers
+//! return [`crate::Error`]s carrying byte spans into the pattern.
+
+pub mod ast;
+mod delimited;
+mod json;
+mod lex;
+mod print;
+mod term;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, ErrorKind, Span};
+use ast::{Ast, Regex, Value};
+
+/// AWS's limit on the length of `filterPattern`, in characters.
+pub const MAX_PATTERN_CHARS: usize = 1024;
+/// The deepest nesting of parentheses the parser accepts.
+pub const MAX_NESTING: usize = 100;
+/// At most this many regexes in one JSON or space-delimited pattern (AWS quota).
+pub const MAX_REGEXES: usize = 2;
+/// At most this many selectors with a wildcard in one JSON pattern (AWS quota).
+pub const MAX_WILDCARD_SELECTORS: usize = 3;
+
+/// Parses and validates a filter pattern with the default [`Dialect`].
+///
+/// ```
+/// let ast = trailmatch::parse("{ $.eventName = ConsoleLogin }")?;
+/// assert_eq!(ast.to_string(), r#"{ $.eventName = "ConsoleLogin" }"#);
+/// # Ok::<(), trailmatch::Error>(())
+/// ```
+pub fn parse(pattern: &str) -> Result<Ast, Error> {
+    parse_with(pattern, &Dialect::default())
+}
+
+/// Parses and validates a filter pattern.
+pub fn parse_with(pattern: &str, dialect: &Dialect) -> Result<Ast, Error> {
+    if let Some((cut, _)) = pattern.char_indices().nth(MAX_PATTERN_CHARS) {
+        let kind = ErrorKind::PatternTooLong {
+            len: pattern.chars().count(),
+            max: MAX_PATTERN_CHARS,
+        };
+        return Err(Error::pattern(kind, pattern, Span::new(cut, pattern.len())));
+    }
+    let start = pattern.len() - pattern.trim_start().len();
+    let end = pattern.trim_end().len();
+    let body = &pattern[start..end.max(start)];
+    let cx = Cx {
+        src: pattern,
+        dialect,
+    };
+    match body.chars().next() {
+        None => Ok(Ast::MatchAll(Span::new(0, pattern.len()))),
+        Some('{') => {
+            if !body.ends_with('}') || body.len() == 1 {
+                return Err(cx.error(ErrorKind::UnclosedBrace, Span::new(start, start + 1)));
+            }
+            json::parse(&cx, &pattern[start..]).map(Ast::Json)
+        }
+        Some('[') => {
+            if !body.ends_with(']') || body.len() == 1 {
+                return Err(cx.error(ErrorKind::UnclosedBracket, Span::new(start, start + 1)));
+            }
+            delimited::parse(&cx, &pattern[start..]).map(Ast::Delimited)
+        }
+        Some(_) => term::parse(&cx, &pattern[start..]).map(Ast::Terms),
+    }
+}
+
+/// Parses a whole property selector such as `$.a.b[0]` (a `metricValue` or a dimension value).
+pub(crate) fn parse_selector(text: &str) -> Option<ast::Selector> {
+    let dialect = Dialect::default();
+    let cx = Cx {
+        src: text,
+        dialect: &dialect,
+    };
+    match json::selector(&cx, text) {
+        Ok((rest, selector)) if rest.is_empty() => Some(selector),
+        _ => None,
+    }
+}
+
+/// What every parser needs: the whole pattern (to turn remaining input into offsets) and the
+/// dialect.
+struct Cx<'a> {
+    src: &'a str,
+    dialect: &'a Dialect,
+}
+
+impl<'a> Cx<'a> {
+    /// Byte offset of `rest`, a suffix of the pattern.
+    fn offset(&self, rest: &str) -> usize {
+        self.src.len() - rest.len()
+    }
+
+    /// Span from the start of `from` to the start of `to` (both suffixes of the pattern).
+    fn span(&self, from: &str, to: &str) -> Span {
+        Span::new(self.offset(from), self.offset(to))
+    }
+
+    fn error(&self, kind: ErrorKind, span: Span) -> Error {
+        Error::pattern(kind, self.src, span)
+    }
+
+    /// Converts a nom error into a pattern error.
+    fn convert(&self, e: nom::Err<PErr>) -> Error {
+        match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => {
+                let start = self.src.len() - e.at;
+                let kind = e.kind.unwrap_or_else(|| ErrorKind::Expected {
+                    expected: "a valid pattern".into(),
+                    found: lex::found(&self.src[start..]),
+                });
+                self.error(kind, Span::new(start, start + e.len))
+            }
+            nom::Err::Incomplete(_) => self.error(
+                ErrorKind::Expected {
+                    expected: "more input".into(),
+                    found: String::new(),
+                },
+                Span::new(self.src.len(), self.src.len()),
+            ),
+        }
+    }
+
+    /// Checks the AWS regex quota over the regexes of a JSON or space-delimited pattern.
+    fn check_regex_quota<'r>(&self, regexes: impl Iterator<Item = &'r Regex>) -> Result<(), Error> {
+        let regexes: Vec<&Regex> = regexes.collect();
+        if let Some(third) = regexes.get(MAX_REGEXES) {
+            let kind = ErrorKind::TooManyRegexes {
+                count: regexes.len(),
+                max: MAX_REGEXES,
+            };
+            return Err(self.error(kind, third.span));
+        }
+        Ok(())
+    }
+}
+
+/// The regexes among comparison values.
+fn regexes<'v>(values: impl Iterator<Item = &'v Value>) -> impl Iterator<Item = &'v Regex> {
+    values.filter_map(|v| match v {
+        Value::Regex(r) => Some(r),
+        _ => None,
+    })
+}
+
+/// The parsers' error: where (as the length of the input remaining at the error, so that it can
+/// be turned into an offset without knowing the whole pattern), how long, and which kind. A kind
+/// of `None` is nom's "this alternative does not apply here", which the caller replaces by a
+/// specific expectation.
+#[derive(Debug)]
+struct PErr {
+    at: usize,
+    len: usize,
+    kind: Option<ErrorKind>,
+}
+
+impl<'a> nom::error::ParseError<&'a str> for PErr {
+    fn from_error_kind(input: &'a str, _: nom::error::ErrorKind) -> Self {
+        PErr {
+            at: input.len(),
+            len: 0,
+            kind: None,
+        }
+    }
+
+    fn append(_: &'a str, _: nom::error::ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+type PResult<'a, T> = nom::IResult<&'a str, T, PErr>;
+
+/// A committed error of `kind` starting at `at`, `len` bytes long.
+fn fail<T>(at: &str, len: usize, kind: ErrorKind) -> PResult<'_, T> {
+    Err(nom::Err::Failure(PErr {
+        at: at.len(),
+        len: len.min(at.len()),
+        kind: Some(kind),
+    }))
+}
+
+/// A committed "expected …" error at `at`, spanning the token found there.
+fn expected<'a, T>(at: &'a str, what: &str) -> PResult<'a, T> {
+    let found = lex::found(at);
+    let len = found.len();
+    fail(
+        at,
+        len,
+        ErrorKind::Expected {
+            expected: what.into(),
+            found,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests;
