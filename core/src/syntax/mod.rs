@@ -19,7 +19,7 @@ use ast::{Ast, Regex, Value};
 /// AWS's limit on the length of `filterPattern`, in characters.
 pub const MAX_PATTERN_CHARS: usize = 1024;
 /// The deepest nesting of parentheses the parser accepts.
-pub const MAX_NESTING: usize = 100;
+pub const MAX_NESTING: usize = 64;
 /// At most this many regexes in one JSON or space-delimited pattern (AWS quota).
 pub const MAX_REGEXES: usize = 2;
 /// At most this many selectors with a wildcard in one JSON pattern (AWS quota).
