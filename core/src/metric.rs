@@ -433,3 +433,175 @@ fn check_messages<S: AsRef<str>>(messages: &[S]) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transformation(value: &str) -> MetricTransformation {
+        MetricTransformation {
+            metric_name: "Errors".into(),
+            metric_namespace: "App".into(),
+            metric_value: value.into(),
+            default_value: None,
+            dimensions: BTreeMap::new(),
+            unit: None,
+        }
+    }
+
+    fn filter(pattern: &str, t: MetricTransformation) -> Result<MetricFilter, Error> {
+        MetricFilter::new(Pattern::new(pattern).expect("valid pattern"), t)
+    }
+
+    fn code(pattern: &str, t: MetricTransformation) -> &'static str {
+        filter(pattern, t).expect_err("rejected").code()
+    }
+
+    #[test]
+    fn constant_value_for_every_match() {
+        let f = filter("ERROR", transformation("1")).unwrap();
+        assert_eq!(f.apply("ERROR x").map(|d| d.value), Some(1.0));
+        assert_eq!(f.apply("INFO x"), None);
+    }
+
+    #[test]
+    fn json_selector_value_and_dimensions() {
+        let mut t = transformation("$.latency");
+        t.dimensions.insert("Service".into(), "$.service".into());
+        t.dimensions.insert("Code".into(), "$.code".into());
+        let f = filter("{ $.latency = * }", t).unwrap();
+        let d = f
+            .apply(r#"{"latency": 1.5e2, "service": "api", "code": 404}"#)
+            .unwrap();
+        assert_eq!(d.value, 150.0);
+        assert_eq!(d.dimensions.get("Service").map(String::as_str), Some("api"));
+        assert_eq!(d.dimensions.get("Code").map(String::as_str), Some("404"));
+        // A dimension whose field is missing is left out.
+        let d = f.apply(r#"{"latency": "7"}"#).unwrap();
+        assert_eq!((d.value, d.dimensions.len()), (7.0, 0));
+        // A value that is not a number contributes nothing.
+        assert_eq!(f.apply(r#"{"latency": "slow"}"#), None);
+    }
+
+    #[test]
+    fn delimited_field_value() {
+        let f = filter("[ip, user, ..., status, bytes]", transformation("$bytes")).unwrap();
+        assert_eq!(
+            f.apply("1.2.3.4 - GET 200 1534").map(|d| d.value),
+            Some(1534.0)
+        );
+        let f = filter("[ip, user, ..., status, bytes]", transformation("$3")).unwrap();
+        assert_eq!(
+            f.apply("1.2.3.4 - 17 200 1534").map(|d| d.value),
+            Some(17.0)
+        );
+        assert_eq!(f.apply("1.2.3.4 - GET 200 1534"), None, "$3 is not numeric");
+    }
+
+    #[test]
+    fn validation_follows_put_metric_filter() {
+        assert_eq!(
+            code("ERROR", transformation("length")),
+            "invalid-metric-value"
+        );
+        assert_eq!(code("ERROR", transformation("")), "invalid-metric-value");
+        assert_eq!(
+            code("ERROR", transformation("$.latency")),
+            "invalid-field-reference"
+        );
+        assert_eq!(
+            code("{ $.a = 1 }", transformation("$bytes")),
+            "invalid-field-reference"
+        );
+        assert_eq!(
+            code("{ $.a = 1 }", transformation("$.a[*]")),
+            "invalid-field-reference"
+        );
+        assert_eq!(
+            code("[a, b]", transformation("$.a")),
+            "invalid-field-reference"
+        );
+
+        let mut t = transformation("1");
+        t.dimensions.insert("Name".into(), "$.name".into());
+        assert_eq!(code("ERROR", t.clone()), "dimensions-not-supported");
+        let err = filter("ERROR", t.clone()).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "The specified filter pattern does not support dimensions"
+        );
+        t.default_value = Some(0.0);
+        assert_eq!(
+            code("{ $.a = 1 }", t.clone()),
+            "dimensions-with-default-value"
+        );
+        t.default_value = None;
+        for n in 0..3 {
+            t.dimensions.insert(format!("D{n}"), "$.x".into());
+        }
+        assert_eq!(code("{ $.a = 1 }", t), "too-many-dimensions");
+
+        let mut t = transformation("1");
+        t.metric_name = "a:b".into();
+        let err = filter("ERROR", t).unwrap_err();
+        assert_eq!(
+            (err.code(), err.span()),
+            ("invalid-metric-name", Span::new(1, 2))
+        );
+        let mut t = transformation("1");
+        t.unit = Some("Furlongs".into());
+        assert_eq!(code("ERROR", t), "invalid-unit");
+        let mut t = transformation("1");
+        t.default_value = Some(f64::NAN);
+        assert_eq!(code("ERROR", t), "invalid-default-value");
+    }
+
+    #[test]
+    fn transformation_reads_the_aws_json_shape() {
+        let t: MetricTransformation = serde_json::from_str(
+            r#"{"metricName":"M","metricNamespace":"N","metricValue":"$.x","defaultValue":0,"unit":"Count"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.default_value, t.unit.as_deref()),
+            (Some(0.0), Some("Count"))
+        );
+        assert!(serde_json::from_str::<MetricTransformation>(r#"{"metricName":"M"}"#).is_err());
+    }
+
+    #[test]
+    fn test_metric_filter_limits_messages() {
+        let many = vec!["x"; MAX_TEST_MESSAGES + 1];
+        let err = test_metric_filter("ERROR", &many).unwrap_err();
+        assert_eq!(err.code(), "invalid-log-event-messages");
+        assert!(
+            err.message().contains("less than or equal to 50"),
+            "{}",
+            err.message()
+        );
+        assert!(test_metric_filter("ERROR", &vec!["x"; MAX_TEST_MESSAGES]).is_ok());
+        assert!(test_metric_filter::<&str>("ERROR", &[]).is_err());
+        assert!(
+            test_metric_filter("ERROR", &["a", ""])
+                .unwrap_err()
+                .message()
+                .contains("logEventMessages.2.member")
+        );
+    }
+
+    #[test]
+    fn event_numbers_follow_the_dialect() {
+        let numbers = |base| {
+            let mut d = Dialect::default();
+            d.event_number_base = base;
+            test_metric_filter_with("ERROR", &["ERROR a", "b", "ERROR c"], d)
+                .unwrap()
+                .matches
+                .iter()
+                .map(|m| m.event_number)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(numbers(1), [1, 3]);
+        assert_eq!(numbers(0), [0, 2]);
+    }
+}
