@@ -458,3 +458,148 @@ pub(crate) fn bind<'p, 'e>(
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, event: &str) -> bool {
+        let ast = crate::syntax::parse(pattern).expect("valid pattern");
+        Evaluator::new(ast, pattern, Dialect::default())
+            .expect("compiles")
+            .test(event)
+            .is_some()
+    }
+
+    /// The table of section 4.5 of the specification: each operator against each kind of node.
+    #[test]
+    fn json_node_kinds_against_every_operator() {
+        let event =
+            r#"{"s":"abc","n":502,"ns":"502","t":true,"f":false,"z":null,"o":{"k":1},"a":[1,2]}"#;
+        let rows: &[(&str, [bool; 9])] = &[
+            // selector: missing, null, object, array, string, number, numeric string, true, false
+            (
+                "= *",
+                [false, false, false, false, true, true, true, true, true],
+            ),
+            (
+                "!= \"x\"",
+                [false, false, false, false, true, true, true, true, true],
+            ),
+            (
+                "= 502",
+                [false, false, false, false, false, true, true, false, false],
+            ),
+            (
+                "!= 502",
+                [
+                    false, false, false, false, false, false, false, false, false,
+                ],
+            ),
+            (
+                "< 1000",
+                [false, false, false, false, false, true, true, false, false],
+            ),
+            (
+                "IS NULL",
+                [false, true, false, false, false, false, false, false, false],
+            ),
+            (
+                "IS TRUE",
+                [false, false, false, false, false, false, false, true, false],
+            ),
+            (
+                "IS FALSE",
+                [false, false, false, false, false, false, false, false, true],
+            ),
+            (
+                "NOT EXISTS",
+                [true, false, false, false, false, false, false, false, false],
+            ),
+            (
+                "= 5*",
+                [false, false, false, false, false, true, true, false, false],
+            ),
+            (
+                "= %^5%",
+                [false, false, false, false, false, true, true, false, false],
+            ),
+            (
+                "= \"true\"",
+                [false, false, false, false, false, false, false, true, false],
+            ),
+        ];
+        let selectors = [
+            "$.missing",
+            "$.z",
+            "$.o",
+            "$.a",
+            "$.s",
+            "$.n",
+            "$.ns",
+            "$.t",
+            "$.f",
+        ];
+        for (test, expected) in rows {
+            for (selector, want) in selectors.iter().zip(expected) {
+                let pattern = format!("{{ {selector} {test} }}");
+                assert_eq!(matches(&pattern, event), *want, "{pattern}");
+            }
+        }
+    }
+
+    #[test]
+    fn non_objects_never_match_json_patterns() {
+        for event in ["[1]", "\"x\"", "prefix {\"x\":1}", "{\"x\":1", ""] {
+            assert!(!matches("{ $.y NOT EXISTS }", event), "{event}");
+        }
+        assert!(matches("{ $.y NOT EXISTS }", " {\"x\":1}\n"));
+    }
+
+    #[test]
+    fn wildcards_are_existential() {
+        assert!(matches("{ $.a[*] != 1 }", r#"{"a":[1,2]}"#));
+        assert!(!matches("{ $.a[*] != 1 }", r#"{"a":[1,1]}"#));
+        assert!(matches("{ $.* = \"x\" }", r#"{"a":{"b":"x"},"c":"x"}"#));
+        assert!(
+            !matches("{ $.a.* = 1 }", r#"{"a":[1]}"#),
+            ".* selects object members only"
+        );
+        assert!(
+            !matches("{ $.a[*] = 1 }", r#"{"a":{"k":1}}"#),
+            "[*] selects array elements only"
+        );
+        assert!(matches("{ $.a[*] NOT EXISTS }", r#"{"a":[]}"#));
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        assert!(matches("{ $.a = 2 }", r#"{"a":1,"a":2}"#));
+        assert!(!matches("{ $.* = 1 }", r#"{"a":1,"a":2}"#));
+    }
+
+    #[test]
+    fn globs_only_at_the_ends() {
+        for (glob, text, want) in [
+            ("*", "", true),
+            ("abc*", "abcdef", true),
+            ("*def", "abcdef", true),
+            ("*cd*", "abcdef", true),
+            ("a*f", "abcdef", false),
+            ("a*f", "a*f", true),
+            ("**", "x", true),
+            ("", "", true),
+            ("", "x", false),
+        ] {
+            assert_eq!(glob_match(glob, text), want, "{glob} {text}");
+        }
+    }
+
+    #[test]
+    fn event_fields() {
+        let text = "a  \"b c\"\t[d e] \"unterminated f";
+        let fields: Vec<&str> = split_fields(text).iter().map(|f| f.text).collect();
+        assert_eq!(fields, ["a", "b c", "d e", "unterminated f"]);
+        assert!(split_fields(" \t\n").is_empty());
+    }
+}
