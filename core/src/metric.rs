@@ -592,8 +592,10 @@ mod tests {
     #[test]
     fn event_numbers_follow_the_dialect() {
         let numbers = |base| {
-            let mut d = Dialect::default();
-            d.event_number_base = base;
+            let d = Dialect {
+                event_number_base: base,
+                ..Dialect::default()
+            };
             test_metric_filter_with("ERROR", &["ERROR a", "b", "ERROR c"], d)
                 .unwrap()
                 .matches

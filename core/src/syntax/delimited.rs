@@ -156,7 +156,7 @@ fn and_expr<'a>(cx: &Cx<'_>, i: &'a str, field: &str) -> PResult<'a, FieldExpr> 
 
 fn one_or(mut operands: Vec<FieldExpr>, make: fn(Vec<FieldExpr>) -> FieldExpr) -> FieldExpr {
     match operands.len() {
-        1 => operands.pop().map_or_else(|| make(Vec::new()), |only| only),
+        1 => operands.pop().unwrap_or_else(|| make(Vec::new())),
         _ => make(operands),
     }
 }

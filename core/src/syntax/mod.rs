@@ -78,7 +78,7 @@ pub(crate) fn parse_selector(text: &str) -> Option<ast::Selector> {
         dialect: &dialect,
     };
     match json::selector(&cx, text) {
-        Ok((rest, selector)) if rest.is_empty() => Some(selector),
+        Ok(("", selector)) => Some(selector),
         _ => None,
     }
 }

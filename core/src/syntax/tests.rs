@@ -299,8 +299,10 @@ fn nesting_is_limited_and_never_overflows_the_stack() {
 
 #[test]
 fn hyphen_split_follows_the_dialect() {
-    let mut dialect = Dialect::default();
-    dialect.split_hyphenated_terms = false;
+    let dialect = Dialect {
+        split_hyphenated_terms: false,
+        ..Dialect::default()
+    };
     let ast = parse_with("request-id-123", &dialect).unwrap();
     let Ast::Terms(t) = ast else { panic!() };
     assert_eq!(t.terms.len(), 1);
