@@ -491,9 +491,19 @@ pub struct Error {
 
 impl Error {
     /// An error of `kind` at `span` in `text`, which came from `origin`.
+    ///
+    /// A span reaching past the text, or into the middle of a character, is narrowed to the
+    /// character boundaries around it.
     pub fn new(kind: ErrorKind, origin: Origin, text: &str, span: Span) -> Error {
-        let end = span.end.min(text.len());
-        let start = span.start.min(end);
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let end = floor(span.end);
+        let start = floor(span.start.min(end));
         Error {
             kind,
             origin,
@@ -596,3 +606,32 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_kept_on_character_boundaries() {
+        let e = Error::new(
+            ErrorKind::UnterminatedString,
+            Origin::FilterPattern,
+            "é\"x",
+            Span::new(1, 99),
+        );
+        assert_eq!(e.span(), Span::new(0, 4));
+        assert!(e.to_string().contains("^^^"));
+    }
+
+    #[test]
+    fn renders_the_line_of_the_span_in_a_multi_line_pattern() {
+        let text = "{ $.a = 1 &&\n  $.b = }";
+        let e = crate::parse(text).unwrap_err();
+        assert_eq!(e.line_column(), (2, 9));
+        assert_eq!(
+            e.to_string(),
+            "error[syntax]: expected a value (a string, a number, * or a %regex%), found '}'\n \
+             --> filterPattern:2:9\n  |\n2 |   $.b = }\n  |         ^"
+        );
+    }
+}
