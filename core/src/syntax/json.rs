@@ -150,8 +150,13 @@ fn member_char(c: char) -> bool {
 /// `$.a.b[0][*].*` or `$.['key.with.dots']`.
 pub(super) fn selector<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Selector> {
     let Some(after_root) = i.strip_prefix("$.") else {
-        if i.starts_with('$') {
-            return fail(i, 1, invalid_selector("selectors start with '$.'"));
+        if let Some(name) = i.strip_prefix('$') {
+            let len = name.find(|c: char| !member_char(c)).unwrap_or(name.len());
+            let detail = match &name[..len] {
+                "" => "selectors start with '$.'".to_owned(),
+                name => format!("'${name}' lacks the '.' after '$': write '$.{name}'"),
+            };
+            return fail(i, len + 1, invalid_selector(&detail));
         }
         let (_, w) = take_while1::<_, _, super::PErr>(|c: char| member_char(c) || c == '.')
             .parse(i)

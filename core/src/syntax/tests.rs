@@ -270,6 +270,17 @@ fn rejections_name_the_right_kind() {
 }
 
 #[test]
+fn a_selector_missing_its_dot_says_so() {
+    let err = parse("{ ($eventName = DetachRolePolicy) }").unwrap_err();
+    assert_eq!(err.code(), "invalid-selector");
+    assert_eq!(err.span(), Span::new(3, 13));
+    assert_eq!(
+        err.message(),
+        "invalid property selector: '$eventName' lacks the '.' after '$': write '$.eventName'"
+    );
+}
+
+#[test]
 fn length_limit_counts_characters_not_bytes() {
     let at_limit = "é".repeat(MAX_PATTERN_CHARS);
     assert!(parse(&at_limit).is_ok());
