@@ -1,1 +1,159 @@
-fn main() {}
+//! The `trailmatch` command: CloudWatch Logs filter patterns from the shell.
+//!
+//! Every rule about the filter pattern language lives in the `trailmatch` library; this binary
+//! only turns arguments into library calls and reports the answers. Exit statuses: 0 on success,
+//! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written.
+
+mod output;
+mod request;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use output::Failure;
+
+/// CloudWatch Logs filter patterns outside AWS.
+///
+/// Parses Amazon CloudWatch Logs filter patterns (terms, %regex%, JSON { } and space-delimited
+/// [ ] patterns) with AWS's rules, and answers TestMetricFilter requests as
+/// `aws logs test-metric-filter` does, without an AWS account.
+#[derive(Debug, Parser)]
+#[command(name = "trailmatch", version, propagate_version = true, after_help = TOP_EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  trailmatch check '{ $.errorCode = \"AccessDenied*\" }'
+  trailmatch test-metric-filter --filter-pattern ERROR --log-event-messages '[ERROR] 500' '[INFO] 200'";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Tests a filter pattern against log event messages, like `aws logs test-metric-filter`.
+    ///
+    /// Prints the TestMetricFilter response (the matching messages with their 1-based event
+    /// numbers and extracted values) as JSON with the AWS CLI's layout. The request comes from
+    /// --filter-pattern and --log-event-messages, from --cli-input-json, or from both: options
+    /// given on the command line replace the JSON's members. An invalid pattern or request exits
+    /// with status 2 and a diagnostic on standard error.
+    #[command(after_help = TEST_EXAMPLES)]
+    TestMetricFilter(TestMetricFilterArgs),
+    /// Checks a filter pattern: prints its kind and canonical form, or why it is invalid.
+    ///
+    /// A valid pattern prints `kind: <kind>` (match-all, terms, regex, json or delimited) and
+    /// `canonical: <canonical form>` and exits with status 0. An invalid pattern prints a
+    /// diagnostic that points at the offending text on standard error and exits with status 2.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+}
+
+const TEST_EXAMPLES: &str = "\
+Examples:
+  trailmatch test-metric-filter --filter-pattern ERROR \\
+      --log-event-messages '[ERROR] 400 BAD REQUEST' '[INFO] 200 OK'
+  trailmatch test-metric-filter --cli-input-json file://request.json
+  echo '{\"filterPattern\": \"ERROR\", \"logEventMessages\": [\"ERROR 1\"]}' \\
+      | trailmatch test-metric-filter --cli-input-json -";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  trailmatch check '[ip, user, username, timestamp, request, status_code=4*, bytes]'
+  trailmatch check - < pattern.txt";
+
+#[derive(Debug, Args)]
+struct TestMetricFilterArgs {
+    /// The filter pattern (replaces filterPattern from --cli-input-json).
+    #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
+    filter_pattern: Option<String>,
+    /// One to 50 log event messages (replace logEventMessages from --cli-input-json). Messages may
+    /// start with `-`, so every argument after this option is a message: give it last.
+    #[arg(long, value_name = "MESSAGE", num_args = 1.., allow_hyphen_values = true)]
+    log_event_messages: Option<Vec<String>>,
+    /// The request as JSON: {"filterPattern": ..., "logEventMessages": [...]}. FILE is a path,
+    /// file://PATH, `-` for standard input, or the JSON text itself.
+    #[arg(long, value_name = "FILE")]
+    cli_input_json: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The filter pattern, or `-` to read it from standard input (one trailing newline is
+    /// removed).
+    #[arg(value_name = "PATTERN", allow_hyphen_values = true)]
+    pattern: String,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::TestMetricFilter(args) => test_metric_filter(args),
+        Command::Check(args) => check(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+fn test_metric_filter(args: TestMetricFilterArgs) -> Result<(), Failure> {
+    if let Some(option) = args
+        .log_event_messages
+        .iter()
+        .flatten()
+        .find(|m| is_option(m))
+    {
+        return Err(Failure::invalid(format!(
+            "'{option}' follows --log-event-messages, which takes every argument after it as a \
+             message; give --log-event-messages last"
+        )));
+    }
+    let mut request = match args.cli_input_json.as_deref() {
+        Some(source) => request::Request::load(source)?,
+        None => request::Request::default(),
+    };
+    request.filter_pattern = args.filter_pattern.or(request.filter_pattern);
+    request.log_event_messages = args.log_event_messages.or(request.log_event_messages);
+    let (pattern, messages) = request.complete()?;
+    let response = trailmatch::test_metric_filter(&pattern, &messages)?;
+    output::print_json(&response)
+}
+
+fn check(args: CheckArgs) -> Result<(), Failure> {
+    let text = if args.pattern == "-" {
+        let bytes = request::read_stdin()?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Failure::invalid("the pattern on standard input is not UTF-8"))?;
+        strip_one_newline(text)
+    } else {
+        args.pattern
+    };
+    let pattern = trailmatch::Pattern::new(&text)?;
+    output::print_text(&format!("kind: {}\ncanonical: {pattern}\n", pattern.kind()))
+}
+
+/// True for a long option of `test-metric-filter`, which `--log-event-messages` (taking values
+/// that start with `-`) would otherwise swallow as a message.
+fn is_option(arg: &str) -> bool {
+    const OPTIONS: [&str; 5] = [
+        "--filter-pattern",
+        "--log-event-messages",
+        "--cli-input-json",
+        "--help",
+        "--version",
+    ];
+    let name = arg.split_once('=').map_or(arg, |(name, _)| name);
+    OPTIONS.contains(&name)
+}
+
+/// Removes one trailing line ending (`\n` or `\r\n`), such as `echo` or an editor adds.
+fn strip_one_newline(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
+}
