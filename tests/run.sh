@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs every test of the project: `bash tests/run.sh` from anywhere.
+#
+# Needs only rustup and cargo; installs the rustfmt and clippy components when they are missing.
+# Safe to run again (nothing is installed twice) and non-interactive (CI=true, no stdin).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+start=$SECONDS
+step=0
+steps=4
+current="setup"
+
+trap 'status=$?; if [ "$status" -ne 0 ]; then echo; echo "tests/run.sh: FAILED at ${current} (exit ${status}) after $((SECONDS - start))s"; fi' EXIT
+
+header() {
+    step=$((step + 1))
+    current="step ${step}/${steps}: $1"
+    echo
+    echo "==> [${step}/${steps}] $1"
+}
+
+# --- Toolchain ----------------------------------------------------------------------------------
+# A fresh rustup install puts cargo in ~/.cargo/bin without always adding it to PATH.
+if ! command -v cargo >/dev/null 2>&1 && [ -f "${CARGO_HOME:-$HOME/.cargo}/env" ]; then
+    # shellcheck disable=SC1091
+    . "${CARGO_HOME:-$HOME/.cargo}/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "tests/run.sh: cargo not found; install Rust with rustup (https://rustup.rs) first" >&2
+    exit 1
+fi
+
+echo "==> toolchain"
+missing=()
+cargo fmt --version >/dev/null 2>&1 || missing+=(rustfmt)
+cargo clippy --version >/dev/null 2>&1 || missing+=(clippy)
+if [ "${#missing[@]}" -gt 0 ]; then
+    if ! command -v rustup >/dev/null 2>&1; then
+        echo "tests/run.sh: ${missing[*]} missing and rustup not found to install it" >&2
+        exit 1
+    fi
+    echo "installing rustup components: ${missing[*]}"
+    rustup component add "${missing[@]}"
+fi
+rustc --version
+cargo --version
+cargo fmt --version
+cargo clippy --version
+
+# --- Rust ---------------------------------------------------------------------------------------
+header "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+header "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+header "cargo test --workspace"
+cargo test --workspace
+
+# Criterion's test mode: builds the benches with the bench profile and runs each one once.
+header "cargo bench -p trailmatch-benches -- --test"
+cargo bench -p trailmatch-benches -- --test
+
+# --- Python bindings (bindings/python) ----------------------------------------------------------
+# Not yet in the tree. When they land: install their build/test tools idempotently here (for
+# example a venv under bindings/python/.venv, already git-ignored), build the extension, run the
+# Python tests, and add the steps to `steps` above.
+
+# --- WebAssembly bindings (bindings/wasm) -------------------------------------------------------
+# Not yet in the tree. When they land: ensure the wasm32 target (`rustup target add`) and any
+# node/wasm tooling idempotently here, build, run the wasm tests, and add the steps to `steps`.
+
+current="done"
+echo
+echo "tests/run.sh: all ${steps} steps passed in $((SECONDS - start))s"
