@@ -401,7 +401,8 @@ fn check_messages<S: AsRef<str>>(messages: &[S]) -> Result<(), Error> {
             text,
         ))
     };
-    let summary = format!("{} messages", messages.len());
+    let n = messages.len();
+    let summary = format!("{n} message{}", if n == 1 { "" } else { "s" });
     if messages.is_empty() {
         return fail(
             "1 validation error detected: Value '[]' at 'logEventMessages' failed to satisfy \
