@@ -135,6 +135,11 @@ pub enum ErrorKind {
         /// The limit.
         max: usize,
     },
+    /// A bare value followed by more words: `{ $.errorMessage = Failed authentication }`.
+    UnquotedBlank {
+        /// The words, as written.
+        value: String,
+    },
     /// `IS NOT` is not part of the language: `{ $.a IS NOT NULL }`.
     IsNotUnsupported,
     /// `EXISTS` without `NOT` is not part of the language: `{ $.x EXISTS }`.
@@ -271,6 +276,7 @@ impl ErrorKind {
             TooManyRegexes { .. } => "too-many-regexes",
             SelectorWildcards => "selector-wildcards",
             TooManyWildcardSelectors { .. } => "too-many-wildcard-selectors",
+            UnquotedBlank { .. } => "unquoted-blank",
             IsNotUnsupported => "is-not-unsupported",
             ExistsUnsupported => "exists-unsupported",
             LowercaseKeyword { .. } => "lowercase-keyword",
@@ -326,6 +332,9 @@ impl ErrorKind {
             TooManyWildcardSelectors { count, max } => format!(
                 "too many wildcard selectors: {count} in one pattern, at most {max} are allowed"
             ),
+            UnquotedBlank { value } => {
+                format!("the value '{value}' contains blanks, so it must be double-quoted")
+            }
             IsNotUnsupported => "IS NOT is not supported".into(),
             ExistsUnsupported => "EXISTS is not supported; only NOT EXISTS is".into(),
             LowercaseKeyword { found, expected } => {
@@ -427,6 +436,7 @@ impl ErrorKind {
             }
             SelectorWildcards => "use one '*' or '[*]' per selector".into(),
             TooManyWildcardSelectors { .. } => "split the pattern into several filters".into(),
+            UnquotedBlank { value } => format!("write \"{value}\""),
             IsNotUnsupported => "use '!= value', or NOT EXISTS for a missing property".into(),
             ExistsUnsupported => "to require a property, write '$.x = *'".into(),
             LowercaseKeyword { expected, .. } => format!("write '{expected}'"),

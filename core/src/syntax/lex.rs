@@ -155,6 +155,10 @@ pub(super) fn comparison_value<'a>(
         if word.is_empty() {
             return super::expected(i, "a value (a string, a number, * or a %regex%)");
         }
+        if let Some(end) = more_words(rest) {
+            let value = i[..i.len() - end.len()].to_owned();
+            return fail(i, value.len(), ErrorKind::UnquotedBlank { value });
+        }
         if let Some(value) = number::parse(word) {
             (
                 rest,
@@ -184,6 +188,28 @@ pub(super) fn comparison_value<'a>(
         );
     }
     Ok((rest, (value, cx.span(i, rest))))
+}
+
+/// When a bare value is followed by more bare words (`Failed authentication`), the input after
+/// the last of them. `AND` and `OR` are not taken as words of a value: they are mistaken
+/// operators, reported as such by the caller.
+fn more_words(mut rest: &str) -> Option<&str> {
+    let mut end = None;
+    loop {
+        let after_blank = rest.trim_start();
+        if after_blank.len() == rest.len() {
+            return end;
+        }
+        let word_len = after_blank
+            .find(|c| !bare_value_char(c))
+            .unwrap_or(after_blank.len());
+        let word = &after_blank[..word_len];
+        if word.is_empty() || ["AND", "OR"].contains(&word.to_ascii_uppercase().as_str()) {
+            return end;
+        }
+        rest = &after_blank[word_len..];
+        end = Some(rest);
+    }
 }
 
 /// A run of ASCII letters (a keyword candidate).

@@ -257,7 +257,12 @@ fn rejections_name_the_right_kind() {
         ("{ $.a > %1% }", "regex-operator"),
         ("{ $.a = }", "syntax"),
         ("{ $.a = 1 $.b = 2 }", "syntax"),
-        ("{ $.errorMessage = Failed authentication }", "syntax"),
+        (
+            "{ $.errorMessage = Failed authentication }",
+            "unquoted-blank",
+        ),
+        ("[a, b = not found, c]", "unquoted-blank"),
+        ("{ $.a = 1 AND $.b = 2 }", "syntax"),
         ("{ $.eventNa me = x }", "syntax"),
         ("{ $.a = ${ALARM-NOT-IP} }", "invalid-character"),
         ("{ $.a = 1, $.b = 2 }", "invalid-character"),
@@ -277,6 +282,20 @@ fn a_selector_missing_its_dot_says_so() {
     assert_eq!(
         err.message(),
         "invalid property selector: '$eventName' lacks the '.' after '$': write '$.eventName'"
+    );
+}
+
+#[test]
+fn an_unquoted_value_with_blanks_gets_the_quoted_fix() {
+    let pattern = "{ ($.eventName = ConsoleLogin) && ($.errorMessage = Failed authentication) }";
+    let err = parse(pattern).unwrap_err();
+    assert_eq!(
+        &pattern[err.span().start..err.span().end],
+        "Failed authentication"
+    );
+    assert_eq!(
+        err.help().as_deref(),
+        Some("write \"Failed authentication\"")
     );
 }
 
