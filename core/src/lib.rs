@@ -19,7 +19,7 @@
 //! # Ok::<(), trailmatch::Error>(())
 //! ```
 //!
-//! Layers: [`syntax`] parses text into an [`Ast`] (and prints it back), [`reference`] evaluates an
+//! Layers: [`syntax`] parses text into an [`Ast`] (and prints it back), [`reference`](mod@reference) evaluates an
 //! AST the slow, obvious way, [`Pattern`] and [`PatternSet`] are the public matchers, and
 //! [`metric`] does what CloudWatch does with a match.
 
