@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 start=$SECONDS
 step=0
-steps=4
+steps=5
 current="setup"
 
 trap 'status=$?; if [ "$status" -ne 0 ]; then echo; echo "tests/run.sh: FAILED at ${current} (exit ${status}) after $((SECONDS - start))s"; fi' EXIT
@@ -58,6 +58,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 header "cargo test --workspace"
 cargo test --workspace
+
+header "cargo doc --workspace --no-deps (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # Criterion's test mode: builds the benches with the bench profile and runs each one once.
 header "cargo bench -p trailmatch-benches -- --test"
