@@ -57,6 +57,7 @@ pub struct Dialect {
     pub absorb_trailing_fields: bool,
     /// `{ $.status >= 500 }` on `"status": "502"`: a JSON string that is entirely a number compares
     /// numerically with a number literal (`true`), or never matches a number literal (`false`).
+    /// Comparisons only: a metric value is read from a numeric string either way.
     pub numeric_string_coercion: bool,
     /// The `eventNumber` of the first message in a `TestMetricFilter` answer: 1 (current AWS CLI
     /// example) or 0 (2014 API examples).

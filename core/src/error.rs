@@ -115,7 +115,7 @@ pub enum ErrorKind {
         /// What the regex compiler said.
         detail: String,
     },
-    /// A regex compiles to more than the allowed automaton size: `%\w{1000}\w{1000}%`.
+    /// A regex compiles to more than the allowed automaton size: `%.{5000}%`.
     RegexTooLarge,
     /// More than two regexes in one JSON or space-delimited pattern:
     /// `{ $.a = %x% || $.b = %y% || $.c = %z% }`.
@@ -162,6 +162,12 @@ pub enum ErrorKind {
     /// Two fields of a space-delimited pattern have the same name: `[a, a]`.
     DuplicateFieldName {
         /// The repeated name.
+        name: String,
+    },
+    /// A space-delimited field named only with digits, which `$n` would confuse with the
+    /// event's n-th field: `[, 1]`.
+    NumericFieldName {
+        /// The name.
         name: String,
     },
     /// More than one `...` in a space-delimited pattern: `[..., a, ...]`.
@@ -247,7 +253,7 @@ pub enum ErrorKind {
     },
     /// `defaultValue` is not a finite number.
     InvalidDefaultValue,
-    /// More than one metric transformation in a `PutMetricFilter` request.
+    /// A `PutMetricFilter` request with no or several metric transformations.
     TooManyTransformations {
         /// Transformations given.
         count: usize,
@@ -282,6 +288,7 @@ impl ErrorKind {
             LowercaseKeyword { .. } => "lowercase-keyword",
             CrossFieldCondition { .. } => "cross-field-condition",
             DuplicateFieldName { .. } => "duplicate-field-name",
+            NumericFieldName { .. } => "numeric-field-name",
             MultipleEllipses => "multiple-ellipses",
             UnclosedBrace => "unclosed-brace",
             UnclosedBracket => "unclosed-bracket",
@@ -344,6 +351,9 @@ impl ErrorKind {
                 "Invalid filter pattern: a condition on field '{field}' refers to field '{other}'"
             ),
             DuplicateFieldName { name } => format!("field name '{name}' is used twice"),
+            NumericFieldName { name } => format!(
+                "field name '{name}' is made only of digits, so '${name}' would also name the event's field {name}"
+            ),
             MultipleEllipses => "at most one '...' is allowed in a space-delimited pattern".into(),
             UnclosedBrace => "If a filter pattern starts with '{' it must end with '}'".into(),
             UnclosedBracket => "If a filter pattern starts with '[' it must end with ']'".into(),
@@ -386,11 +396,15 @@ impl ErrorKind {
                 crate::metric::UNITS.join(", ")
             ),
             InvalidDefaultValue => "defaultValue must be a finite number".into(),
-            TooManyTransformations { .. } => {
+            TooManyTransformations { count } => format!(
                 "1 validation error detected: Value at 'metricTransformations' failed to satisfy \
-                 constraint: Member must have length less than or equal to 1"
-                    .into()
-            }
+                 constraint: Member must have length {} 1",
+                if *count == 0 {
+                    "greater than or equal to"
+                } else {
+                    "less than or equal to"
+                }
+            ),
             InvalidLogEventMessages { detail } => detail.clone(),
         }
     }
@@ -446,6 +460,7 @@ impl ErrorKind {
                 )
             }
             DuplicateFieldName { .. } => "give each field its own name".into(),
+            NumericFieldName { name } => format!("give it a name with a letter, such as f{name}"),
             MultipleEllipses => "keep one '...'".into(),
             UnclosedBrace => "add the closing '}', and nothing after it".into(),
             UnclosedBracket => "add the closing ']', and nothing after it".into(),

@@ -136,6 +136,23 @@ impl MetricFilter {
         })
     }
 
+    /// As [`MetricFilter::new`], from `PutMetricFilter`'s `metricTransformations` list, which
+    /// must hold exactly one transformation.
+    pub fn from_transformations(
+        pattern: Pattern,
+        transformations: Vec<MetricTransformation>,
+    ) -> Result<MetricFilter, Error> {
+        let count = transformations.len();
+        match <[MetricTransformation; 1]>::try_from(transformations) {
+            Ok([only]) => MetricFilter::new(pattern, only),
+            Err(_) => {
+                let text = format!("{count} transformations");
+                let kind = ErrorKind::TooManyTransformations { count };
+                Err(whole(kind, Origin::MetricTransformations, &text))
+            }
+        }
+    }
+
     /// The filter pattern.
     pub fn pattern(&self) -> &Pattern {
         &self.pattern
@@ -555,6 +572,18 @@ mod tests {
         let mut t = transformation("1");
         t.default_value = Some(f64::NAN);
         assert_eq!(code("ERROR", t), "invalid-default-value");
+    }
+
+    #[test]
+    fn exactly_one_transformation() {
+        let pattern = || Pattern::new("ERROR").unwrap();
+        assert!(MetricFilter::from_transformations(pattern(), vec![transformation("1")]).is_ok());
+        let two = vec![transformation("1"), transformation("2")];
+        let err = MetricFilter::from_transformations(pattern(), two).unwrap_err();
+        assert_eq!(err.code(), "too-many-transformations");
+        assert!(err.message().ends_with("less than or equal to 1"));
+        let err = MetricFilter::from_transformations(pattern(), Vec::new()).unwrap_err();
+        assert!(err.message().ends_with("greater than or equal to 1"));
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub(crate) fn translate(source: &str) -> String {
             }
             // Rust reads `[` inside a class as a nested class; AWS (Java) as a literal.
             '[' => out.push_str("\\["),
+            // AWS allows `{,n}` for "at most n"; Rust spells it `{0,n}`.
+            '{' if !in_class && chars.peek() == Some(&',') => out.push_str("{0"),
             c => out.push(c),
         }
     }
@@ -105,6 +107,8 @@ mod tests {
         assert_eq!(translate(r"[^]a]"), "[^]a]");
         assert_eq!(translate(r"[a[]"), r"[a\[]");
         assert_eq!(translate(r"\[.\]"), r"\[.\]");
+        assert_eq!(translate(r"a{,2}b{3,}c{1,2}[{,]"), r"a{0,2}b{3,}c{1,2}[{,]");
+        assert_eq!(translate(r"\{,2}"), r"\{,2}");
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub(super) fn parse(cx: &Cx<'_>, i: &str) -> Result<DelimitedPattern, Error> {
         let Some(name) = field.kind.name() else {
             continue;
         };
+        if name.chars().all(|c| c.is_ascii_digit()) {
+            let kind = ErrorKind::NumericFieldName {
+                name: name.to_owned(),
+            };
+            return Err(cx.error(kind, field.span));
+        }
         if fields[..n].iter().any(|f| f.kind.name() == Some(name)) {
             let kind = ErrorKind::DuplicateFieldName {
                 name: name.to_owned(),

@@ -306,43 +306,31 @@ fn test<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Test> {
         ));
     }
     let (r, kw) = word(i)?;
-    match kw {
-        "IS" | "is" | "Is" => {
-            let (r2, _) = ws(r)?;
-            let (rest, what) = word(r2)?;
-            let test = match what {
-                "NULL" => Test::IsNull,
-                "TRUE" => Test::IsTrue,
-                "FALSE" => Test::IsFalse,
-                "NOT" => return fail(i, i.len() - rest.len(), ErrorKind::IsNotUnsupported),
-                w if ["NULL", "TRUE", "FALSE", "NOT"]
-                    .contains(&w.to_ascii_uppercase().as_str()) =>
-                {
-                    return lowercase(i, rest);
-                }
-                _ => return expected(r2, "NULL, TRUE or FALSE after IS"),
-            };
-            if kw != "IS" {
-                return lowercase(i, rest);
-            }
-            Ok((rest, test))
+    let (r2, _) = ws(r)?;
+    let (rest, next) = word(r2)?;
+    let upper = (kw.to_ascii_uppercase(), next.to_ascii_uppercase());
+    // Unsupported forms are reported as such whatever their case; supported keywords must be
+    // upper case.
+    let test = match (upper.0.as_str(), upper.1.as_str()) {
+        ("IS", "NULL") => Test::IsNull,
+        ("IS", "TRUE") => Test::IsTrue,
+        ("IS", "FALSE") => Test::IsFalse,
+        ("NOT", "EXISTS") => Test::NotExists,
+        ("IS", "NOT") => return fail(i, i.len() - rest.len(), ErrorKind::IsNotUnsupported),
+        ("EXISTS", _) => return fail(i, kw.len(), ErrorKind::ExistsUnsupported),
+        ("IS", _) => return expected(r2, "NULL, TRUE or FALSE after IS"),
+        ("NOT", _) => return expected(r2, "EXISTS after NOT"),
+        _ => {
+            return expected(
+                i,
+                "an operator (=, !=, <, <=, >, >=), IS NULL, IS TRUE, IS FALSE or NOT EXISTS",
+            );
         }
-        "NOT" | "not" | "Not" => {
-            let (r2, _) = ws(r)?;
-            let (rest, what) = word(r2)?;
-            match what {
-                "EXISTS" if kw == "NOT" => Ok((rest, Test::NotExists)),
-                w if w.eq_ignore_ascii_case("EXISTS") => lowercase(i, rest),
-                _ => expected(r2, "EXISTS after NOT"),
-            }
-        }
-        "EXISTS" => fail(i, kw.len(), ErrorKind::ExistsUnsupported),
-        w if w.eq_ignore_ascii_case("EXISTS") => lowercase(i, r),
-        _ => expected(
-            i,
-            "an operator (=, !=, <, <=, >, >=), IS NULL, IS TRUE, IS FALSE or NOT EXISTS",
-        ),
+    };
+    if kw != upper.0 || next != upper.1 {
+        return lowercase(i, rest);
     }
+    Ok((rest, test))
 }
 
 /// The lower-case keyword error for the keywords between `from` and `to`.

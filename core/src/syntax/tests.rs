@@ -236,6 +236,12 @@ fn rejections_name_the_right_kind() {
         ("{ $.x EXISTS }", "exists-unsupported"),
         ("{ $.x is null }", "lowercase-keyword"),
         ("{ $.x not exists }", "lowercase-keyword"),
+        ("{ $.x exists }", "exists-unsupported"),
+        ("{ $.x is not null }", "is-not-unsupported"),
+        ("{ $.x IS null }", "lowercase-keyword"),
+        ("{ $.x IS MAYBE }", "syntax"),
+        ("[, 1]", "numeric-field-name"),
+        ("[a, 2 = 3]", "numeric-field-name"),
         ("[a, b = 1 && c > 2]", "cross-field-condition"),
         ("[w1=ERROR || W1=WARNING, w2]", "cross-field-condition"),
         ("[a, a]", "duplicate-field-name"),
@@ -513,6 +519,7 @@ fn delimited_pattern() -> impl Strategy<Value = Ast> {
                 .iter()
                 .enumerate()
                 .all(|(i, n)| !names[..i].contains(n));
+            let named = names.iter().all(|n| !n.chars().all(|c| c.is_ascii_digit()));
             let ellipses = fields
                 .iter()
                 .filter(|f| matches!(f, FieldKind::Ellipsis))
@@ -527,7 +534,7 @@ fn delimited_pattern() -> impl Strategy<Value = Ast> {
                 .filter(|c| matches!(c.value, Value::Regex(_)))
                 .count();
             let lone_empty = fields.len() == 1 && fields[0] == FieldKind::Empty;
-            unique && ellipses <= 1 && within_quotas(regexes, 0) && !lone_empty
+            unique && named && ellipses <= 1 && within_quotas(regexes, 0) && !lone_empty
         })
         .prop_map(|fields| {
             let fields = fields
