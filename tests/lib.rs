@@ -198,6 +198,56 @@ pub struct ErrorExpectation<'a> {
     pub span: Option<[usize; 2]>,
     /// The `Display` text.
     pub rendered: Option<&'a str>,
+    /// Why the `Display` text is not pinned.
+    pub rendering_issue: Option<&'a str>,
+}
+
+impl<'a> ErrorExpectation<'a> {
+    /// The expectation of a case whose fields are these (`None` without an error code).
+    fn of(
+        code: &'a Option<String>,
+        origin: &'a Option<String>,
+        span: Option<[usize; 2]>,
+        rendered: &'a Option<String>,
+        rendering_issue: &'a Option<String>,
+    ) -> Option<ErrorExpectation<'a>> {
+        Some(ErrorExpectation {
+            code: code.as_deref()?,
+            origin: origin.as_deref(),
+            span,
+            rendered: rendered.as_deref(),
+            rendering_issue: rendering_issue.as_deref(),
+        })
+    }
+
+    /// A rendering is pinned, or said to be wrong, not both.
+    fn consistent(&self) -> bool {
+        !(self.rendered.is_some() && self.rendering_issue.is_some())
+    }
+}
+
+impl Case {
+    /// What an error case expects.
+    pub fn expected_error(&self) -> Option<ErrorExpectation<'_>> {
+        let (r, i) = (&self.rendered, &self.rendering_issue);
+        ErrorExpectation::of(&self.error, &None, self.span, r, i)
+    }
+}
+
+impl MetricCase {
+    /// What an error case expects.
+    pub fn expected_error(&self) -> Option<ErrorExpectation<'_>> {
+        let (r, i) = (&self.rendered, &self.rendering_issue);
+        ErrorExpectation::of(&self.error, &self.origin, self.span, r, i)
+    }
+}
+
+impl TestMetricFilterCase {
+    /// What an error case expects.
+    pub fn expected_error(&self) -> Option<ErrorExpectation<'_>> {
+        let (r, i) = (&self.rendered, &self.rendering_issue);
+        ErrorExpectation::of(&self.error, &self.origin, self.span, r, i)
+    }
 }
 
 // ---- the report --------------------------------------------------------------------------------
@@ -348,16 +398,11 @@ pub fn guarded(report: &mut Report, case: &str, f: impl FnOnce(&mut Report)) {
 pub fn run_case(report: &mut Report, c: &Case) {
     report.cases += 1;
     let name = c.name.as_str();
-    let shape_ok = match (&c.event, c.matches, &c.error) {
-        (Some(_), Some(_), None) => {
-            c.span.is_none()
-                && c.rendered.is_none()
-                && c.rendering_issue.is_none()
-                && (c.extracted.is_none() || c.matches == Some(true))
-        }
-        (None, None, Some(_)) => {
-            c.extracted.is_none() && !(c.rendered.is_some() && c.rendering_issue.is_some())
-        }
+    let want = c.expected_error();
+    let no_error_fields = c.span.is_none() && c.rendered.is_none() && c.rendering_issue.is_none();
+    let shape_ok = match (&c.event, c.matches, &want) {
+        (Some(_), Some(matches), None) => no_error_fields && (c.extracted.is_none() || matches),
+        (None, None, Some(want)) => c.extracted.is_none() && want.consistent(),
         _ => false,
     };
     if !report.check(name, shape_ok, || {
@@ -368,13 +413,7 @@ pub fn run_case(report: &mut Report, c: &Case) {
         return;
     }
     let dialect = c.dialect.dialect();
-    if let Some(code) = &c.error {
-        let want = ErrorExpectation {
-            code,
-            origin: None,
-            span: c.span,
-            rendered: c.rendered.as_deref(),
-        };
+    if let Some(want) = want {
         guarded(report, name, |r| {
             run_rejection(r, name, &c.pattern, dialect, want)
         });
@@ -584,18 +623,19 @@ pub fn expect_error(r: &mut Report, name: &str, who: &str, e: &Error, want: Erro
 pub fn run_metric_case(report: &mut Report, c: &MetricCase) {
     report.cases += 1;
     let name = c.name.as_str();
-    let shape_ok = if c.error.is_some() {
-        c.event.is_none()
-            && c.value.is_none()
-            && c.dimensions.is_none()
-            && !(c.rendered.is_some() && c.rendering_issue.is_some())
-    } else {
-        c.origin.is_none()
-            && c.span.is_none()
-            && c.rendered.is_none()
-            && c.rendering_issue.is_none()
-            && (c.event.is_some() || c.value.is_none())
-            && (c.value.is_some() || c.dimensions.is_none())
+    let want = c.expected_error();
+    let shape_ok = match &want {
+        Some(want) => {
+            want.consistent() && c.event.is_none() && c.value.is_none() && c.dimensions.is_none()
+        }
+        None => {
+            c.origin.is_none()
+                && c.span.is_none()
+                && c.rendered.is_none()
+                && c.rendering_issue.is_none()
+                && (c.event.is_some() || c.value.is_none())
+                && (c.value.is_some() || c.dimensions.is_none())
+        }
     };
     let shape_ok = shape_ok && c.transformation.is_some() != c.transformations.is_some();
     if !report.check(name, shape_ok, || {
@@ -636,18 +676,11 @@ pub fn run_metric_case(report: &mut Report, c: &MetricCase) {
                 MetricFilter::from_transformations(pattern, list.clone().unwrap_or_default())
             }
         };
-        match (filter, &c.error) {
-            (Err(e), Some(code)) => {
-                let want = ErrorExpectation {
-                    code,
-                    origin: c.origin.as_deref(),
-                    span: c.span,
-                    rendered: c.rendered.as_deref(),
-                };
-                expect_error(r, name, "MetricFilter::new", &e, want);
-            }
+        match (filter, want) {
+            (Err(e), Some(want)) => expect_error(r, name, "MetricFilter::new", &e, want),
             (Err(e), None) => r.fail(name, format!("MetricFilter::new rejects it:\n{e}")),
-            (Ok(_), Some(code)) => {
+            (Ok(_), Some(want)) => {
+                let code = want.code;
                 r.fail(name, format!("MetricFilter::new accepts it; want {code}"));
             }
             (Ok(filter), None) => {
@@ -672,18 +705,20 @@ pub fn run_metric_case(report: &mut Report, c: &MetricCase) {
 pub fn run_test_metric_filter_case(report: &mut Report, c: &TestMetricFilterCase) {
     report.cases += 1;
     let name = c.name.as_str();
-    let shape_ok = match (&c.response, &c.error) {
+    let want = c.expected_error();
+    let shape_ok = match (&c.response, &want) {
         (Some(_), None) => {
             c.origin.is_none()
                 && c.span.is_none()
                 && c.rendered.is_none()
                 && c.rendering_issue.is_none()
         }
-        (None, Some(_)) => !(c.rendered.is_some() && c.rendering_issue.is_some()),
+        (None, Some(want)) => want.consistent(),
         _ => false,
     };
     if !report.check(name, shape_ok, || {
-        "a test_metric_filter case has `response` or `error` (+ `origin`, `span`, `rendered`)"
+        "a test_metric_filter case has `response` or `error` (+ `origin`, `span`, `rendered` or \
+         `rendering_issue`)"
             .into()
     }) {
         return;
@@ -694,7 +729,7 @@ pub fn run_test_metric_filter_case(report: &mut Report, c: &TestMetricFilterCase
             &c.messages,
             c.dialect.dialect(),
         );
-        match (answer, &c.error) {
+        match (answer, want) {
             (Ok(answer), None) => {
                 let response = c.response.as_deref().unwrap_or_default();
                 let got = serde_json::to_string(&answer).unwrap_or_default();
@@ -712,20 +747,13 @@ pub fn run_test_metric_filter_case(report: &mut Report, c: &TestMetricFilterCase
                     &Some(&answer),
                 );
             }
-            (Err(e), Some(code)) => {
-                let want = ErrorExpectation {
-                    code,
-                    origin: c.origin.as_deref(),
-                    span: c.span,
-                    rendered: c.rendered.as_deref(),
-                };
-                expect_error(r, name, "test_metric_filter", &e, want);
-            }
-            (Ok(answer), Some(code)) => r.fail(
+            (Err(e), Some(want)) => expect_error(r, name, "test_metric_filter", &e, want),
+            (Ok(answer), Some(want)) => r.fail(
                 name,
                 format!(
-                    "test_metric_filter answers {}; want {code}",
-                    serde_json::to_string(&answer).unwrap_or_default()
+                    "test_metric_filter answers {}; want {}",
+                    serde_json::to_string(&answer).unwrap_or_default(),
+                    want.code
                 ),
             ),
             (Err(e), None) => r.fail(name, format!("test_metric_filter fails:\n{e}")),
@@ -733,66 +761,14 @@ pub fn run_test_metric_filter_case(report: &mut Report, c: &TestMetricFilterCase
     });
 }
 
-/// An error case of any table, as the checks over the whole error corpus see it.
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorCaseSummary<'a> {
-    /// The case name.
-    pub name: &'a str,
-    /// The error code it expects.
-    pub code: &'a str,
-    /// Whether it pins the span.
-    pub span: bool,
-    /// Whether it pins the rendering.
-    pub rendered: bool,
-    /// Why the rendering is not pinned.
-    pub rendering_issue: Option<&'a str>,
-}
-
 impl CaseFile {
-    /// The error cases of every table.
-    pub fn error_cases(&self) -> Vec<ErrorCaseSummary<'_>> {
-        fn summary<'a>(
-            name: &'a str,
-            code: Option<&'a str>,
-            span: Option<[usize; 2]>,
-            rendered: Option<&'a str>,
-            rendering_issue: Option<&'a str>,
-        ) -> Option<ErrorCaseSummary<'a>> {
-            Some(ErrorCaseSummary {
-                name,
-                code: code?,
-                span: span.is_some(),
-                rendered: rendered.is_some(),
-                rendering_issue,
-            })
-        }
-        let cases = self.case.iter().filter_map(|c| {
-            summary(
-                &c.name,
-                c.error.as_deref(),
-                c.span,
-                c.rendered.as_deref(),
-                c.rendering_issue.as_deref(),
-            )
-        });
-        let metric = self.metric_case.iter().filter_map(|c| {
-            summary(
-                &c.name,
-                c.error.as_deref(),
-                c.span,
-                c.rendered.as_deref(),
-                c.rendering_issue.as_deref(),
-            )
-        });
-        let tmf = self.test_metric_filter.iter().filter_map(|c| {
-            summary(
-                &c.name,
-                c.error.as_deref(),
-                c.span,
-                c.rendered.as_deref(),
-                c.rendering_issue.as_deref(),
-            )
-        });
+    /// The name and expectation of every error case, of every table.
+    pub fn error_cases(&self) -> Vec<(&str, ErrorExpectation<'_>)> {
+        let cases = (self.case.iter()).filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
+        let metric =
+            (self.metric_case.iter()).filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
+        let tmf = (self.test_metric_filter.iter())
+            .filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
         cases.chain(metric).chain(tmf).collect()
     }
 }
