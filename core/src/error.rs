@@ -50,6 +50,8 @@ pub enum Origin {
     MetricNamespace,
     /// `metricTransformations[0].metricValue`.
     MetricValue,
+    /// `metricTransformations[0].defaultValue`.
+    DefaultValue,
     /// `metricTransformations[0].dimensions`.
     Dimensions,
     /// `metricTransformations[0].unit`.
@@ -68,6 +70,7 @@ impl Origin {
             Origin::MetricName => "metricName",
             Origin::MetricNamespace => "metricNamespace",
             Origin::MetricValue => "metricValue",
+            Origin::DefaultValue => "defaultValue",
             Origin::Dimensions => "dimensions",
             Origin::Unit => "unit",
             Origin::MetricTransformations => "metricTransformations",

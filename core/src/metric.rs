@@ -114,7 +114,7 @@ impl MetricFilter {
             let text = t.default_value.map(|v| v.to_string()).unwrap_or_default();
             return Err(whole(
                 ErrorKind::InvalidDefaultValue,
-                Origin::MetricValue,
+                Origin::DefaultValue,
                 &text,
             ));
         }
@@ -302,18 +302,18 @@ fn dimensions(t: &MetricTransformation, kind: PatternKind) -> Result<Vec<(String
             &listed,
         ));
     }
+    let mut at = 0;
     t.dimensions
         .iter()
         .map(|(name, value)| {
+            let entry = Span::new(at, at + name.len() + 1 + value.len());
+            at = entry.end + ", ".len();
             let bad = name.is_empty() || name.chars().count() > 255 || value.chars().count() > 255;
             if bad {
                 let detail =
                     format!("dimension '{name}': names and values are 1 to 255 characters");
-                return Err(whole(
-                    ErrorKind::InvalidDimension { detail },
-                    Origin::Dimensions,
-                    &listed,
-                ));
+                let kind = ErrorKind::InvalidDimension { detail };
+                return Err(Error::new(kind, Origin::Dimensions, &listed, entry));
             }
             Ok((
                 name.clone(),
@@ -409,6 +409,30 @@ pub fn test_metric_filter_with<S: AsRef<str>>(
     Ok(TestMetricFilterResponse { matches })
 }
 
+/// The messages as a JSON array on one line, each cut to a few characters, and the span of the
+/// `n`-th.
+fn list_messages<S: AsRef<str>>(messages: &[S], n: usize) -> (String, Span) {
+    let mut listing = String::from("[");
+    let mut span = Span::default();
+    for (i, message) in messages.iter().enumerate() {
+        if i > 0 {
+            listing.push_str(", ");
+        }
+        let message = message.as_ref();
+        let mut short: String = message.chars().take(16).collect();
+        if short.len() < message.len() {
+            short.push('…');
+        }
+        let start = listing.len();
+        listing.push_str(&serde_json::Value::String(short).to_string());
+        if i == n {
+            span = Span::new(start, listing.len());
+        }
+    }
+    listing.push(']');
+    (listing, span)
+}
+
 /// `logEventMessages` holds 1 to 50 messages of at least one character each.
 fn check_messages<S: AsRef<str>>(messages: &[S]) -> Result<(), Error> {
     let fail = |detail: String, text: &str| {
@@ -440,14 +464,14 @@ fn check_messages<S: AsRef<str>>(messages: &[S]) -> Result<(), Error> {
         );
     }
     if let Some(n) = messages.iter().position(|m| m.as_ref().is_empty()) {
-        return fail(
-            format!(
-                "1 validation error detected: Value '' at 'logEventMessages.{}.member' failed to \
-                 satisfy constraint: Member must have length greater than or equal to 1",
-                n + 1
-            ),
-            &summary,
+        let detail = format!(
+            "1 validation error detected: Value '' at 'logEventMessages.{}.member' failed to \
+             satisfy constraint: Member must have length greater than or equal to 1",
+            n + 1
         );
+        let (listing, span) = list_messages(messages, n);
+        let kind = ErrorKind::InvalidLogEventMessages { detail };
+        return Err(Error::new(kind, Origin::LogEventMessages, &listing, span));
     }
     Ok(())
 }
@@ -611,12 +635,10 @@ mod tests {
         );
         assert!(test_metric_filter("ERROR", &vec!["x"; MAX_TEST_MESSAGES]).is_ok());
         assert!(test_metric_filter::<&str>("ERROR", &[]).is_err());
-        assert!(
-            test_metric_filter("ERROR", &["a", ""])
-                .unwrap_err()
-                .message()
-                .contains("logEventMessages.2.member")
-        );
+        let err = test_metric_filter("ERROR", &["a long message that is cut", ""]).unwrap_err();
+        assert!(err.message().contains("logEventMessages.2.member"));
+        assert_eq!(err.text(), r#"["a long message t…", ""]"#);
+        assert_eq!(&err.text()[err.span().start..err.span().end], "\"\"");
     }
 
     #[test]

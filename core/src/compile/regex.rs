@@ -1,72 +1,13 @@
-//! AWS filter-pattern regexes on Rust's `regex` crate.
-//!
-//! AWS's dialect is a subset of Rust's syntax (no groups, no flags), with one difference: `\d`,
-//! `\w` and `\s` are ASCII classes. Rust's are Unicode classes in Unicode mode, so they are
-//! rewritten to the ASCII classes `[[:digit:]]`, `[[:word:]]` and `[[:space:]]` (inside a
-//! bracket class, without the outer brackets). Everything else is passed through; matching is
-//! case-sensitive, `^`/`$` anchor at the ends of the subject and `.` matches anything but `\n`.
+//! AWS filter-pattern regexes on Rust's `regex` crate, from the Rust syntax that
+//! [`crate::syntax::regex::translate`] gives them. Matching is case-sensitive, `^`/`$` anchor at
+//! the ends of the subject and `.` matches anything but `\n`.
 
 use crate::error::{Error, ErrorKind};
 use crate::syntax::ast::Regex;
+use crate::syntax::regex::translate;
 
 /// Compiled regexes may not exceed this size (bytes of the compiled program).
 pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-/// Rewrites AWS regex syntax into Rust regex syntax.
-pub(crate) fn translate(source: &str) -> String {
-    let mut out = String::with_capacity(source.len() + 16);
-    let mut in_class = false;
-    let mut class_start = false;
-    let mut chars = source.chars().peekable();
-    while let Some(c) = chars.next() {
-        let at_class_start = std::mem::take(&mut class_start);
-        match c {
-            '\\' => {
-                let Some(e) = chars.next() else {
-                    out.push('\\');
-                    break;
-                };
-                let class = match e {
-                    'd' => Some("digit"),
-                    'D' => Some("^digit"),
-                    'w' => Some("word"),
-                    'W' => Some("^word"),
-                    's' => Some("space"),
-                    'S' => Some("^space"),
-                    _ => None,
-                };
-                match class {
-                    Some(name) if in_class => out.push_str(&format!("[:{name}:]")),
-                    Some(name) => out.push_str(&format!("[[:{name}:]]")),
-                    None => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                class_start = true;
-                out.push('[');
-                if chars.peek() == Some(&'^') {
-                    chars.next();
-                    out.push('^');
-                }
-            }
-            // `]` right after `[` or `[^` is a literal, as in Java and Rust.
-            ']' if in_class && !at_class_start => {
-                in_class = false;
-                out.push(']');
-            }
-            // Rust reads `[` inside a class as a nested class; AWS (Java) as a literal.
-            '[' => out.push_str("\\["),
-            // AWS allows `{,n}` for "at most n"; Rust spells it `{0,n}`.
-            '{' if !in_class && chars.peek() == Some(&',') => out.push_str("{0"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Compiles a regex of `pattern`; errors point at the regex.
 pub(crate) fn compile(regex: &Regex, pattern: &str) -> Result<::regex::Regex, Error> {
@@ -85,38 +26,11 @@ pub(crate) fn compile(regex: &Regex, pattern: &str) -> Result<::regex::Regex, Er
 }
 
 /// The last line of the regex crate's multi-line message ("error: unclosed character class").
-fn syntax_detail(message: &str) -> String {
+pub(crate) fn syntax_detail(message: &str) -> String {
     let last = message
         .lines()
         .rev()
         .find(|l| !l.trim().is_empty())
         .unwrap_or(message);
     last.trim().trim_start_matches("error: ").to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn translates_perl_classes_to_ascii() {
-        assert_eq!(translate(r"\d{1,3}"), "[[:digit:]]{1,3}");
-        assert_eq!(translate(r"[\w.]"), "[[:word:].]");
-        assert_eq!(translate(r"\S+\x3A"), r"[[:^space:]]+\x3A");
-        assert_eq!(translate(r"[]]"), "[]]");
-        assert_eq!(translate(r"[^]a]"), "[^]a]");
-        assert_eq!(translate(r"[a[]"), r"[a\[]");
-        assert_eq!(translate(r"\[.\]"), r"\[.\]");
-        assert_eq!(translate(r"a{,2}b{3,}c{1,2}[{,]"), r"a{0,2}b{3,}c{1,2}[{,]");
-        assert_eq!(translate(r"\{,2}"), r"\{,2}");
-    }
-
-    #[test]
-    fn ascii_classes_do_not_match_unicode() {
-        let re = ::regex::Regex::new(&translate(r"^\d\w\s$")).unwrap();
-        assert!(re.is_match("1a "));
-        assert!(!re.is_match("١a "), "Arabic-Indic digit is not \\d");
-        assert!(!re.is_match("1é "), "é is not \\w");
-        assert!(!re.is_match("1a\u{00a0}"), "no-break space is not \\s");
-    }
 }

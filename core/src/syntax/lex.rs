@@ -96,6 +96,9 @@ pub(super) fn regex<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Regex> {
         return fail(&body[at..], ch.len_utf8(), kind);
     }
     let rest = &body[len + 1..];
+    if let Err(detail) = super::regex::check(source) {
+        return fail(i, i.len() - rest.len(), ErrorKind::RegexSyntax { detail });
+    }
     Ok((
         rest,
         Regex {

@@ -10,6 +10,7 @@ mod delimited;
 mod json;
 mod lex;
 mod print;
+pub(crate) mod regex;
 mod term;
 
 use crate::dialect::Dialect;

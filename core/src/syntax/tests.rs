@@ -355,7 +355,11 @@ fn quoted_text() -> impl Strategy<Value = String> {
 }
 
 fn regex_source() -> impl Strategy<Value = String> {
-    r"[a-zA-Z0-9 _#=@/;,:^$?\[\]{}|\\*+.-]{1,8}"
+    prop_oneof![
+        r"[a-zA-Z0-9 _#=@/;,:.-]{1,8}",
+        r"[a-zA-Z0-9 _#=@/;,:^$?\[\]{}|\\*+.-]{1,8}"
+    ]
+    .prop_filter("well-formed regex", |s| super::regex::check(s).is_ok())
 }
 
 fn number() -> impl Strategy<Value = Number> {

@@ -1,0 +1,109 @@
+//! AWS's regex dialect in Rust's regex syntax.
+//!
+//! AWS's dialect is a subset of Rust's syntax (no groups, no flags), with two differences: `\d`,
+//! `\w` and `\s` are ASCII classes, and `{,n}` means "at most n". Rust's classes are Unicode
+//! classes in Unicode mode, so they are rewritten to the ASCII classes `[[:digit:]]`,
+//! `[[:word:]]` and `[[:space:]]` (inside a bracket class, without the outer brackets), and
+//! `{,n}` becomes `{0,n}`. Everything else is passed through.
+
+/// Rewrites AWS regex syntax into Rust regex syntax.
+pub(crate) fn translate(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut in_class = false;
+    let mut class_start = false;
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        let at_class_start = std::mem::take(&mut class_start);
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let class = match e {
+                    'd' => Some("digit"),
+                    'D' => Some("^digit"),
+                    'w' => Some("word"),
+                    'W' => Some("^word"),
+                    's' => Some("space"),
+                    'S' => Some("^space"),
+                    _ => None,
+                };
+                match class {
+                    Some(name) if in_class => out.push_str(&format!("[:{name}:]")),
+                    Some(name) => out.push_str(&format!("[[:{name}:]]")),
+                    None => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                    out.push('^');
+                }
+            }
+            // `]` right after `[` or `[^` is a literal, as in Java and Rust.
+            ']' if in_class && !at_class_start => {
+                in_class = false;
+                out.push(']');
+            }
+            // Rust reads `[` inside a class as a nested class; AWS (Java) as a literal.
+            '[' => out.push_str("\\["),
+            // AWS allows `{,n}` for "at most n"; Rust spells it `{0,n}`.
+            '{' if !in_class && chars.peek() == Some(&',') => out.push_str("{0"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Checks that a regex is well formed, without compiling it; the error is the regex parser's
+/// one-line reason.
+pub(crate) fn check(source: &str) -> Result<(), String> {
+    regex_syntax::Parser::new()
+        .parse(&translate(source))
+        .map(drop)
+        .map_err(|e| crate::compile::regex::syntax_detail(&e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn translates_perl_classes_to_ascii() {
+        assert_eq!(translate(r"\d{1,3}"), "[[:digit:]]{1,3}");
+        assert_eq!(translate(r"[\w.]"), "[[:word:].]");
+        assert_eq!(translate(r"\S+\x3A"), r"[[:^space:]]+\x3A");
+        assert_eq!(translate(r"[]]"), "[]]");
+        assert_eq!(translate(r"[^]a]"), "[^]a]");
+        assert_eq!(translate(r"[a[]"), r"[a\[]");
+        assert_eq!(translate(r"\[.\]"), r"\[.\]");
+        assert_eq!(translate(r"a{,2}b{3,}c{1,2}[{,]"), r"a{0,2}b{3,}c{1,2}[{,]");
+        assert_eq!(translate(r"\{,2}"), r"\{,2}");
+    }
+
+    #[test]
+    fn malformed_regexes_are_found_without_compiling() {
+        assert!(check(r"\d{1,3}\.[a-z]+$").is_ok());
+        assert_eq!(check("[abc").unwrap_err(), "unclosed character class");
+        assert_eq!(
+            check("a{2,1}").unwrap_err(),
+            "invalid repetition count range, the start must be <= the end"
+        );
+    }
+
+    #[test]
+    fn ascii_classes_do_not_match_unicode() {
+        let re = ::regex::Regex::new(&translate(r"^\d\w\s$")).unwrap();
+        assert!(re.is_match("1a "));
+        assert!(!re.is_match("١a "), "Arabic-Indic digit is not \\d");
+        assert!(!re.is_match("1é "), "é is not \\w");
+        assert!(!re.is_match("1a\u{00a0}"), "no-break space is not \\s");
+    }
+}
