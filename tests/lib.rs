@@ -15,6 +15,11 @@ use trailmatch::metric::{MetricFilter, MetricTransformation, TestMetricFilterRes
 use trailmatch::reference::Evaluator;
 use trailmatch::{Dialect, Error, Extracted, Origin, Pattern, PatternSet};
 
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
+
 /// `tests/cases`, where the case files live.
 pub fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
