@@ -476,58 +476,23 @@ mod tests {
     fn json_node_kinds_against_every_operator() {
         let event =
             r#"{"s":"abc","n":502,"ns":"502","t":true,"f":false,"z":null,"o":{"k":1},"a":[1,2]}"#;
+        const F: bool = false;
+        const T: bool = true;
+        #[rustfmt::skip]
         let rows: &[(&str, [bool; 9])] = &[
             // selector: missing, null, object, array, string, number, numeric string, true, false
-            (
-                "= *",
-                [false, false, false, false, true, true, true, true, true],
-            ),
-            (
-                "!= \"x\"",
-                [false, false, false, false, true, true, true, true, true],
-            ),
-            (
-                "= 502",
-                [false, false, false, false, false, true, true, false, false],
-            ),
-            (
-                "!= 502",
-                [
-                    false, false, false, false, false, false, false, false, false,
-                ],
-            ),
-            (
-                "< 1000",
-                [false, false, false, false, false, true, true, false, false],
-            ),
-            (
-                "IS NULL",
-                [false, true, false, false, false, false, false, false, false],
-            ),
-            (
-                "IS TRUE",
-                [false, false, false, false, false, false, false, true, false],
-            ),
-            (
-                "IS FALSE",
-                [false, false, false, false, false, false, false, false, true],
-            ),
-            (
-                "NOT EXISTS",
-                [true, false, false, false, false, false, false, false, false],
-            ),
-            (
-                "= 5*",
-                [false, false, false, false, false, true, true, false, false],
-            ),
-            (
-                "= %^5%",
-                [false, false, false, false, false, true, true, false, false],
-            ),
-            (
-                "= \"true\"",
-                [false, false, false, false, false, false, false, true, false],
-            ),
+            ("= *",        [F, F, F, F, T, T, T, T, T]),
+            ("!= \"x\"",   [F, F, F, F, T, T, T, T, T]),
+            ("= 502",      [F, F, F, F, F, T, T, F, F]),
+            ("!= 502",     [F, F, F, F, F, F, F, F, F]),
+            ("< 1000",     [F, F, F, F, F, T, T, F, F]),
+            ("IS NULL",    [F, T, F, F, F, F, F, F, F]),
+            ("IS TRUE",    [F, F, F, F, F, F, F, T, F]),
+            ("IS FALSE",   [F, F, F, F, F, F, F, F, T]),
+            ("NOT EXISTS", [T, F, F, F, F, F, F, F, F]),
+            ("= 5*",       [F, F, F, F, F, T, T, F, F]),
+            ("= %^5%",     [F, F, F, F, F, T, T, F, F]),
+            ("= \"true\"",  [F, F, F, F, F, F, F, T, F]),
         ];
         let selectors = [
             "$.missing",
