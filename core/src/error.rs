@@ -424,6 +424,9 @@ impl ErrorKind {
                  ($.['detail.type'])"
                     .into()
             }
+            InvalidCharacter { text } if text == "'" => {
+                "strings are quoted with double quotes (\"Root\"), not single quotes".into()
+            }
             InvalidCharacter { text } if text == "," => {
                 "join conditions with '&&' or '||'; to match a comma, put it inside double quotes"
                     .into()

@@ -306,6 +306,13 @@ fn an_unquoted_value_with_blanks_gets_the_quoted_fix() {
 }
 
 #[test]
+fn single_quoted_values_get_a_hint() {
+    let err = parse("{ $.userIdentity.type = 'Root' }").unwrap_err();
+    assert_eq!(err.message(), "Invalid character(s) in term '''");
+    assert!(err.help().unwrap_or_default().contains("double quotes"));
+}
+
+#[test]
 fn length_limit_counts_characters_not_bytes() {
     let at_limit = "é".repeat(MAX_PATTERN_CHARS);
     assert!(parse(&at_limit).is_ok());
