@@ -585,7 +585,7 @@ pub fn run_rejection(
             format!("PatternSet::new accepts the pattern; want {}", want.code),
         ),
         Err(e) => {
-            r.equal(name, "PatternSet::new: index", &e.index, &0);
+            r.equal(name, "PatternSet::new: index", &e.index, &Some(0));
             r.equal(
                 name,
                 "PatternSet::new gives the parser's error",

@@ -164,18 +164,21 @@ pub struct PatternSet {
     patterns: Vec<Pattern>,
 }
 
-/// A pattern of a set that did not compile: its index in the input and the error.
+/// Why a set did not compile: the error, and the index of the pattern it is about (none when it
+/// is about the set as a whole, such as a limit on its size).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetError {
-    /// 0-based position of the pattern in the input.
-    pub index: usize,
+    /// 0-based position of the pattern in the input, when one pattern is at fault.
+    pub index: Option<usize>,
     /// Why it was rejected.
     pub error: Error,
 }
 
 impl fmt::Display for SetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "pattern {} of the set:", self.index)?;
+        if let Some(index) = self.index {
+            writeln!(f, "pattern {index} of the set:")?;
+        }
         self.error.fmt(f)
     }
 }
@@ -206,8 +209,10 @@ impl PatternSet {
             .into_iter()
             .enumerate()
             .map(|(index, p)| {
-                Pattern::with_dialect(p.as_ref(), dialect)
-                    .map_err(|error| SetError { index, error })
+                Pattern::with_dialect(p.as_ref(), dialect).map_err(|error| SetError {
+                    index: Some(index),
+                    error,
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(PatternSet { patterns })
@@ -269,7 +274,7 @@ mod tests {
     #[test]
     fn set_reports_the_failing_index() {
         let err = PatternSet::new(["ERROR", "{ $.a = 1", "WARN"]).unwrap_err();
-        assert_eq!(err.index, 1);
+        assert_eq!(err.index, Some(1));
         assert_eq!(err.error.code(), "unclosed-brace");
     }
 
