@@ -13,8 +13,8 @@ use crate::exec::Extracted;
 use crate::json::{self, Json};
 use crate::number;
 use crate::syntax::ast::{
-    Ast, Comparison, DelimitedPattern, Expr, FieldExpr, FieldKind, Modifier, Op, Selector, Step,
-    TermPattern, TermText, Test, Value,
+    Ast, Comparison, Condition, DelimitedPattern, Expr, FieldExpr, FieldKind, Modifier, Op,
+    Selector, Step, TermPattern, TermText, Test, Value,
 };
 
 /// A pattern ready to evaluate: its tree, its dialect and its compiled regexes.
@@ -112,17 +112,36 @@ impl Evaluator {
         match expr {
             Expr::And(xs, _) => xs.iter().all(|x| self.expr(x, doc)),
             Expr::Or(xs, _) => xs.iter().any(|x| self.expr(x, doc)),
-            Expr::Cond(c) => {
-                let nodes = select(doc, &c.selector);
-                match &c.test {
-                    Test::NotExists => nodes.is_empty(),
-                    Test::IsNull => nodes.iter().any(|n| matches!(n, Json::Null)),
-                    Test::IsTrue => nodes.iter().any(|n| matches!(n, Json::Bool(true))),
-                    Test::IsFalse => nodes.iter().any(|n| matches!(n, Json::Bool(false))),
-                    Test::Compare(cmp) => nodes.iter().any(|n| self.compare_node(n, cmp)),
-                }
-            }
+            Expr::Cond(c) => self.condition(c, doc),
         }
+    }
+
+    fn condition(&self, c: &Condition, doc: &Json) -> bool {
+        let nodes = select(doc, &c.selector);
+        match &c.test {
+            Test::NotExists => nodes.is_empty(),
+            Test::IsNull => nodes.iter().any(|n| matches!(n, Json::Null)),
+            Test::IsTrue => nodes.iter().any(|n| matches!(n, Json::Bool(true))),
+            Test::IsFalse => nodes.iter().any(|n| matches!(n, Json::Bool(false))),
+            Test::Compare(cmp) => nodes.iter().any(|n| self.compare_node(n, cmp)),
+        }
+    }
+
+    /// Why a JSON pattern does or does not match `event`: each condition, in pattern order, with
+    /// whether it holds. `None` for other kinds of pattern; an empty list when the event is not a
+    /// JSON object (then nothing holds).
+    pub fn explain(&self, event: &str) -> Option<Vec<ConditionOutcome>> {
+        let Ast::Json(j) = &self.ast else { return None };
+        let doc = match json::parse(event) {
+            Ok(doc @ Json::Object(_)) => doc,
+            _ => return Some(Vec::new()),
+        };
+        let outcomes = j.expr.conditions().into_iter().map(|c| ConditionOutcome {
+            span: c.span,
+            condition: c.to_string(),
+            holds: self.condition(c, &doc),
+        });
+        Some(outcomes.collect())
     }
 
     /// One selected node against `op value`.
@@ -193,6 +212,17 @@ impl Evaluator {
             FieldExpr::Cond(cmp) => self.compare_text(text, cmp),
         }
     }
+}
+
+/// One condition of a JSON pattern and whether it holds for an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionOutcome {
+    /// Where the condition is in the pattern.
+    pub span: crate::Span,
+    /// The condition in canonical form.
+    pub condition: String,
+    /// Whether it holds for the event.
+    pub holds: bool,
 }
 
 /// The regexes of a pattern, in order.
@@ -511,6 +541,31 @@ mod tests {
                 assert_eq!(matches(&pattern, event), *want, "{pattern}");
             }
         }
+    }
+
+    #[test]
+    fn explain_lists_each_condition() {
+        let pattern = r#"{ ($.a = 1) && ($.b NOT EXISTS || $.c = "x") }"#;
+        let ast = crate::syntax::parse(pattern).unwrap();
+        let e = Evaluator::new(ast, pattern, Dialect::default()).unwrap();
+        let outcomes = e.explain(r#"{"a": 1, "b": 2, "c": "y"}"#).unwrap();
+        let got: Vec<(&str, bool)> = outcomes
+            .iter()
+            .map(|o| (o.condition.as_str(), o.holds))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("$.a = 1", true),
+                ("$.b NOT EXISTS", false),
+                ("$.c = \"x\"", false)
+            ]
+        );
+        assert_eq!(
+            &pattern[outcomes[1].span.start..outcomes[1].span.end],
+            "$.b NOT EXISTS"
+        );
+        assert_eq!(e.explain("not json"), Some(Vec::new()));
     }
 
     #[test]

@@ -126,6 +126,12 @@ impl Pattern {
         self.evaluator.test(event)
     }
 
+    /// For a JSON pattern, each condition with whether it holds for `event` (an empty list when
+    /// the event is not a JSON object); `None` for other kinds of pattern.
+    pub fn explain(&self, event: &str) -> Option<Vec<crate::reference::ConditionOutcome>> {
+        self.evaluator.explain(event)
+    }
+
     /// Which language the pattern is written in.
     pub fn kind(&self) -> PatternKind {
         self.evaluator.ast().kind()
