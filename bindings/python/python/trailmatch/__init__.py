@@ -16,7 +16,7 @@ Events are ``str``, ``bytes`` (UTF-8) or ``dict`` (serialised once as compact JS
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Dict, List, Optional, TypedDict, Union
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
 from trailmatch import _trailmatch
 from trailmatch._trailmatch import MetricFilter, Pattern, PatternError, PatternSet, __version__
@@ -27,6 +27,7 @@ __all__ = [
     "MetricFilter",
     "Pattern",
     "PatternError",
+    "PatternKind",
     "PatternSet",
     "__version__",
     "test_metric_filter",
@@ -34,6 +35,11 @@ __all__ = [
 
 #: What the matching methods accept as an event: text, UTF-8 bytes, or a JSON object.
 Event = Union[str, bytes, Dict[str, Any]]
+
+#: ``Pattern.kind``: which language a pattern is written in.
+PatternKind = Union[
+    Literal["match-all"], Literal["terms"], Literal["regex"], Literal["json"], Literal["delimited"]
+]
 
 
 class DialectOptions(TypedDict, total=False):

@@ -1,15 +1,21 @@
 """The native module of trailmatch (Rust, pyo3). Import ``trailmatch`` instead."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, TypeVar, final, overload
 
-from trailmatch import DialectOptions, Event
+from trailmatch import DialectOptions, Event, PatternKind
 
+__all__ = [
+    "MetricFilter",
+    "Pattern",
+    "PatternError",
+    "PatternSet",
+    "__version__",
+    "test_metric_filter",
+]
 __version__: str
 
 _K = TypeVar("_K", int, str)
-
-PatternKind = Literal["match-all", "terms", "regex", "json", "delimited"]
 
 class PatternError(ValueError):
     """A filter pattern, metric transformation or TestMetricFilter request that trailmatch
@@ -38,6 +44,7 @@ class PatternError(ValueError):
     name: str | None
     """Name of the failing pattern in a PatternSet built from a dict, else None."""
 
+@final
 class Pattern:
     """A compiled CloudWatch Logs filter pattern. ``str()`` is the canonical form; patterns are
     equal, and hash alike, when their canonical forms (and dialects) are."""
@@ -60,16 +67,17 @@ class Pattern:
     @property
     def dialect(self) -> DialectOptions:
         """The dialect switches it was compiled with."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
     def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]: ...
 
+@final
 class PatternSet(Generic[_K]):
     """Many patterns, asked together which of them match an event. Built from a list (answers
     are indices) or a dict of name -> pattern (answers are names)."""
 
     @overload
-    def __new__(
+    def __new__(  # type: ignore[overload-overlap]
         cls, patterns: Mapping[str, str], *, dialect: DialectOptions | None = None
     ) -> PatternSet[str]: ...
     @overload
@@ -95,6 +103,7 @@ class PatternSet(Generic[_K]):
         """The dialect switches the patterns were compiled with."""
     def __len__(self) -> int: ...
 
+@final
 class MetricFilter:
     """A filter pattern with its metric transformation, validated as ``PutMetricFilter``
     validates them."""
