@@ -10,8 +10,8 @@
 //! Events are `str`, `bytes` (UTF-8) or `dict` (serialised once with `json.dumps`, compact
 //! separators); see [`Event`].
 
-use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -401,6 +401,8 @@ impl PyPattern {
 const BATCH_EVENTS: usize = 4096;
 /// ... or this many bytes of events, whichever comes first.
 const BATCH_BYTES: usize = 8 << 20;
+/// Distinct answers `match_many` shares between events, at most.
+const MAX_SHARED_ANSWERS: usize = 4096;
 
 /// Many patterns asked together which of them match an event. Built from a list (answers are
 /// indices) or a dict of name → pattern (answers are names).
@@ -510,8 +512,10 @@ impl PyPatternSet {
         Ok(self.inner.is_match(event.as_str()))
     }
 
-    /// `matches` for each event of an iterable, as a list of lists. The events are converted in
-    /// batches, and each batch is matched with the interpreter lock released.
+    /// `matches` for each event of an iterable: a list with one tuple per event. The events are
+    /// converted in batches, and each batch is matched with the interpreter lock released. Equal
+    /// answers are one shared tuple (most events get one of a few answers), which keeps the cost
+    /// of building the result small.
     fn match_many<'py>(
         &self,
         py: Python<'py>,
@@ -519,6 +523,7 @@ impl PyPatternSet {
     ) -> PyResult<Bound<'py, PyList>> {
         refuse_single(events, "match_many")?;
         let answers = PyList::empty(py);
+        let mut shared: HashMap<Vec<usize>, Bound<'py, PyTuple>> = HashMap::new();
         let mut events = events.try_iter()?;
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH_EVENTS);
         loop {
@@ -537,8 +542,16 @@ impl PyPatternSet {
             let set = &self.inner;
             let results: Vec<Vec<usize>> =
                 py.detach(|| batch.iter().map(|e| set.matches(e.as_str())).collect());
-            for result in &results {
-                answers.append(self.keys(py, result)?)?;
+            for result in results {
+                if let Some(tuple) = shared.get(&result) {
+                    answers.append(tuple)?;
+                    continue;
+                }
+                let tuple = PyTuple::new(py, self.keys(py, &result)?)?;
+                answers.append(&tuple)?;
+                if shared.len() < MAX_SHARED_ANSWERS {
+                    shared.insert(result, tuple);
+                }
             }
             if exhausted {
                 return Ok(answers);

@@ -71,7 +71,7 @@ def test_case(case: dict[str, Any]) -> None:
     one = trailmatch.PatternSet([pattern], dialect=dialect)
     assert one.matches(event) == ([0] if matches else [])
     assert one.test(event) == ({0: got} if got is not None else {})
-    assert one.match_many([event, event.encode("utf-8")]) == [one.matches(event)] * 2
+    assert one.match_many([event, event.encode("utf-8")]) == [tuple(one.matches(event))] * 2
     named = trailmatch.PatternSet({"p": pattern}, dialect=dialect)
     assert named.matches(event) == (["p"] if matches else [])
 

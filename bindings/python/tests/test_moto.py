@@ -102,7 +102,7 @@ def test_invalid_patterns_are_rejected_like_aws(logs: Any, trailmatch_moto: None
 
 
 def test_test_metric_filter_through_boto3(logs: Any, trailmatch_moto: None) -> None:
-    request = {
+    request: dict[str, Any] = {
         "filterPattern": "[ip, id, user, timestamp, request, status_code = 4*, size]",
         "logEventMessages": [
             '127.0.0.1 - bob [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 404 2326',
@@ -136,15 +136,18 @@ def test_subscription_filters_deliver_only_matching_events(logs: Any, trailmatch
 def test_patch_nests_and_restores_moto() -> None:
     from moto.logs import models, responses
 
-    original = models.EventMessageFilter
+    def current() -> object:
+        return vars(models)["EventMessageFilter"]
+
+    original = current()
     assert not hasattr(responses.LogsResponse, "test_metric_filter")
     with trailmatch.moto.patch():
         with trailmatch.moto.patch():
-            assert models.EventMessageFilter is not original
+            assert current() is not original
         assert trailmatch.moto.is_patched()
         assert hasattr(responses.LogsResponse, "test_metric_filter")
     assert not trailmatch.moto.is_patched()
-    assert models.EventMessageFilter is original
+    assert current() is original
     assert not hasattr(responses.LogsResponse, "test_metric_filter")
     assert not hasattr(models.LogsBackend, "test_metric_filter")
 
@@ -152,4 +155,4 @@ def test_patch_nests_and_restores_moto() -> None:
     trailmatch.moto.patch()
     trailmatch.moto.unpatch()
     assert not trailmatch.moto.is_patched()
-    assert models.EventMessageFilter is original
+    assert current() is original

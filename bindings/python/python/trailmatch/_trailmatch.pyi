@@ -90,8 +90,9 @@ class PatternSet(Generic[_K]):
         """Each matching pattern's index (or name) with the values it extracts."""
     def is_match(self, event: Event) -> bool:
         """True when at least one pattern matches ``event``."""
-    def match_many(self, events: Iterable[Event]) -> list[list[_K]]:
-        """``matches`` for each event, with the interpreter lock released while matching."""
+    def match_many(self, events: Iterable[Event]) -> list[tuple[_K, ...]]:
+        """``matches`` for each event, as one tuple per event (equal answers are one shared
+        tuple), with the interpreter lock released while matching."""
     @property
     def names(self) -> list[str] | None:
         """The names given to the patterns, or None for a set built from a list."""
