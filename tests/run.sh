@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 start=$SECONDS
 step=0
-steps=9
+steps=13
 current="setup"
 
 trap 'status=$?; if [ "$status" -ne 0 ]; then echo; echo "tests/run.sh: FAILED at ${current} (exit ${status}) after $((SECONDS - start))s"; fi' EXIT
@@ -104,8 +104,40 @@ rm -rf "$stubtest_dir"
 (cd bindings/python && .venv/bin/python -m mypy)
 
 # --- WebAssembly bindings (bindings/wasm) -------------------------------------------------------
-# Not yet in the tree. When they land: ensure the wasm32 target (`rustup target add`) and any
-# node/wasm tooling idempotently here, build, run the wasm tests, and add the steps to `steps`.
+# The in-browser pattern tester. Installs when missing: Debian's chromium (apt-get, as root or with
+# sudo), the page tests' npm packages (npm ci, bindings/wasm/node_modules, git-ignored), and, through
+# build.sh, the wasm32-unknown-unknown target and wasm-bindgen-cli at the crate's pinned version
+# (a few minutes, once). Needs node and npm.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:${PATH}"
+
+header "WebAssembly: Chromium, node and bindings/wasm's npm packages"
+for tool in node npm; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "tests/run.sh: $tool not found; the page tests need Node.js 20 or newer with npm" >&2
+        exit 1
+    fi
+done
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+    echo "installing Debian's chromium"
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+"${CHROMIUM:-/usr/bin/chromium}" --version
+node --version
+(cd bindings/wasm && npm ci --no-audit --no-fund)
+
+header "WebAssembly: bindings/wasm/build.sh (the tester in bindings/wasm/dist)"
+bash bindings/wasm/build.sh
+
+header "WebAssembly: clippy for wasm32, and the conformance cases in Node (wasm-bindgen-test)"
+cargo clippy --target wasm32-unknown-unknown -p trailmatch-wasm --all-targets -- -D warnings
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --target wasm32-unknown-unknown -p trailmatch-wasm -- --nocapture
+
+header "WebAssembly: the page's tests in Node and headless Chromium (bindings/wasm: npm test)"
+(cd bindings/wasm && npm test)
 
 current="done"
 echo
