@@ -86,21 +86,18 @@ impl<'a> Parser<'a> {
     /// decoded otherwise.
     pub(crate) fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
         let start = self.pos + 1;
-        let bytes = self.text.as_bytes();
-        let mut i = start;
-        while let Some(&b) = bytes.get(i) {
-            if b == b'"' {
-                // Both ends are ASCII quotes, hence char boundaries.
-                if let Some(s) = self.text.get(start..i) {
-                    self.pos = i + 1;
+        let rest = self.text.as_bytes().get(start..).unwrap_or_default();
+        if let Some(len) = memchr::memchr2(b'"', b'\\', rest) {
+            let body = rest.get(..len).unwrap_or_default();
+            // Without an early exit, so that it vectorises.
+            let control = body.iter().fold(false, |seen, &b| seen | (b < 0x20));
+            if !control && rest.get(len) == Some(&b'"') {
+                // Both ends are ASCII bytes, hence char boundaries.
+                if let Some(s) = self.text.get(start..start + len) {
+                    self.pos = start + len + 1;
                     return Ok(std::borrow::Cow::Borrowed(s));
                 }
-                break;
             }
-            if b == b'\\' || b < 0x20 {
-                break;
-            }
-            i += 1;
         }
         self.string().map(std::borrow::Cow::Owned)
     }

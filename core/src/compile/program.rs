@@ -17,9 +17,9 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 use regex_automata::{MatchKind, meta};
 
+use crate::compile::literals::LiteralSet;
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
 use crate::syntax::ast::{
@@ -51,6 +51,32 @@ impl Default for Limits {
     }
 }
 
+/// FNV-1a: fast on the short keys of selectors and values. The tables it serves are built from
+/// the patterns, so event text can only probe them, not grow their collision chains.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A hash map with [`Fnv`].
+pub(crate) type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// Index of a pattern in its set.
 pub(crate) type PatternId = u32;
 
@@ -66,10 +92,14 @@ pub(crate) struct Program {
     pub(crate) prefilter: Option<Prefilter>,
 }
 
-/// Literals, one of which every matching event contains.
+/// Literals every matching event contains: for each pattern, clauses of which one literal must
+/// occur.
 #[derive(Clone, Debug)]
 pub(crate) struct Prefilter {
-    pub(crate) literals: AhoCorasick,
+    pub(crate) literals: LiteralSet,
+    pub(crate) literal_count: usize,
+    /// Pattern → clauses → literal ids.
+    pub(crate) clauses: Vec<Vec<Vec<u32>>>,
     /// Some literal has a character a JSON escape other than `\u` can hide (`"`, `\`, `/` or a
     /// control character).
     pub(crate) escape_sensitive: bool,
@@ -79,8 +109,8 @@ pub(crate) struct Prefilter {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TermProgram {
-    /// Over the non-empty literals; pattern `i` of the automaton is atom `literal_atoms[i]`.
-    pub(crate) literals: Option<AhoCorasick>,
+    /// Over the non-empty literals; literal `i` is atom `literal_atoms[i]`.
+    pub(crate) literals: Option<LiteralSet>,
     pub(crate) literal_atoms: Vec<u32>,
     /// Over the regexes; pattern `i` is atom `regex_atoms[i]`.
     pub(crate) regexes: Option<meta::Regex>,
@@ -158,7 +188,7 @@ impl Default for Trie {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Node {
-    pub(crate) members: HashMap<String, u32>,
+    pub(crate) members: FnvMap<String, u32>,
     pub(crate) any_member: Option<u32>,
     pub(crate) indices: Vec<(usize, u32)>,
     pub(crate) any_index: Option<u32>,
@@ -180,7 +210,9 @@ impl Node {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FieldProgram {
     /// Exact text → its matcher.
-    pub(crate) exact: HashMap<String, u32>,
+    pub(crate) exact: FnvMap<String, u32>,
+    /// Globs tested one by one: kind, fixed text, matcher.
+    pub(crate) globs: Vec<(GlobKind, String, u32)>,
     /// Globs and regexes; pattern `i` of the automaton is matcher `wild_matchers[i]`.
     pub(crate) wild: Option<meta::Regex>,
     pub(crate) wild_matchers: Vec<u32>,
@@ -204,9 +236,42 @@ pub(crate) struct FieldProgram {
 enum Matcher {
     Exact(String),
     Any,
+    /// `abc*`, `*abc`, `*abc*`.
+    Glob(GlobKind, String),
     /// A regex source in Rust syntax (globs are translated to one).
     Wild(String),
 }
+
+/// Where a glob's fixed text must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum GlobKind {
+    Prefix,
+    Suffix,
+    Contains,
+}
+
+impl GlobKind {
+    pub(crate) fn matches(self, text: &str, fixed: &str) -> bool {
+        match self {
+            GlobKind::Prefix => text.starts_with(fixed),
+            GlobKind::Suffix => text.ends_with(fixed),
+            GlobKind::Contains => text.contains(fixed),
+        }
+    }
+
+    /// The glob as a regex in Rust syntax.
+    fn regex(self, fixed: &str) -> String {
+        let lit = regex_syntax::escape(fixed);
+        match self {
+            GlobKind::Prefix => format!("^{lit}"),
+            GlobKind::Suffix => format!("{lit}$"),
+            GlobKind::Contains => lit,
+        }
+    }
+}
+
+/// Up to this many globs on a selector are tested one by one; more go into its automaton.
+const DIRECT_GLOBS: usize = 16;
 
 /// How a condition is known while compiling, for deduplication.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -237,14 +302,10 @@ pub(crate) fn compile(
         ));
     }
     let mut b = Builder::default();
-    let mut prefilter_literals: Option<Vec<String>> = Some(Vec::new());
-    for (id, (ast, text)) in patterns.iter().enumerate() {
+    let mut cnfs: Vec<Cnf> = Vec::with_capacity(patterns.len());
+    for (id, (ast, _)) in patterns.iter().enumerate() {
         let pid = id as PatternId;
-        let needed = required_literals(ast, dialect);
-        match (&mut prefilter_literals, needed) {
-            (Some(all), Some(lits)) => all.extend(lits),
-            (slot, _) => *slot = None,
-        }
+        cnfs.push(required_literals(ast, dialect));
         match ast {
             Ast::MatchAll(_) => b.match_all.push(pid),
             Ast::Terms(t) if matches_everything(t, dialect) => b.match_all.push(pid),
@@ -255,13 +316,12 @@ pub(crate) fn compile(
             }
             Ast::Delimited(_) => b.delimited.push(pid),
         }
-        let _ = text;
     }
-    let prefilter = match prefilter_literals {
-        Some(lits) if !lits.is_empty() && lits.iter().all(|l| !l.is_empty()) => {
-            Some(build_prefilter(lits, limits)?)
-        }
-        _ => None,
+    // Only when every pattern needs some literal can an event with none be rejected.
+    let prefilter = if !cnfs.is_empty() && cnfs.iter().all(|c| !c.is_empty()) {
+        Some(build_prefilter(cnfs, limits)?)
+    } else {
+        None
     };
     let terms = b.finish_terms(limits)?;
     let json = b.finish_json(limits)?;
@@ -284,25 +344,41 @@ fn too_large(what: &str) -> (Option<usize>, Error) {
     )
 }
 
-fn build_prefilter(
-    mut lits: Vec<String>,
-    limits: &Limits,
-) -> Result<Prefilter, (Option<usize>, Error)> {
-    lits.sort();
-    lits.dedup();
-    let escape_sensitive = lits.iter().any(|l| {
+/// Literals an event must contain: every clause needs one of its literals. Empty when nothing
+/// is needed.
+type Cnf = Vec<Vec<String>>;
+
+fn build_prefilter(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Prefilter, (Option<usize>, Error)> {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut literals: Vec<String> = Vec::new();
+    let clauses = cnfs
+        .into_iter()
+        .map(|cnf| {
+            cnf.into_iter()
+                .map(|clause| {
+                    clause
+                        .into_iter()
+                        .map(|lit| {
+                            *ids.entry(lit.clone()).or_insert_with(|| {
+                                literals.push(lit);
+                                literals.len() as u32 - 1
+                            })
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let escape_sensitive = literals.iter().any(|l| {
         l.chars()
             .any(|c| matches!(c, '"' | '\\' | '/') || c.is_control())
     });
-    let literals = AhoCorasickBuilder::new()
-        .match_kind(AcMatchKind::LeftmostFirst)
-        .build(&lits)
-        .map_err(|_| too_large("the prefilter's literals"))?;
-    if literals.memory_usage() > limits.max_automaton_bytes {
-        return Err(too_large("the prefilter's literals"));
-    }
+    let automaton = LiteralSet::new(&literals, limits.max_automaton_bytes)
+        .ok_or_else(|| too_large("the prefilter's literals"))?;
     Ok(Prefilter {
-        literals,
+        literals: automaton,
+        literal_count: literals.len(),
+        clauses,
         escape_sensitive,
     })
 }
@@ -316,46 +392,52 @@ fn matches_everything(t: &TermPattern, dialect: &Dialect) -> bool {
             .all(|t| t.modifier == Modifier::Required && t.text == TermText::Quoted(" ".into()))
 }
 
-/// Literals one of which every event the pattern matches contains in its raw text, or `None`
-/// when there is no such set.
-fn required_literals(ast: &Ast, dialect: &Dialect) -> Option<Vec<String>> {
+/// The literals every event the pattern matches contains in its raw text, as clauses (one
+/// literal of each clause occurs); empty when there is no such literal.
+fn required_literals(ast: &Ast, dialect: &Dialect) -> Cnf {
     match ast {
-        Ast::MatchAll(_) | Ast::Delimited(_) => None,
-        Ast::Terms(t) if matches_everything(t, dialect) => None,
+        Ast::MatchAll(_) | Ast::Delimited(_) => Vec::new(),
+        Ast::Terms(t) if matches_everything(t, dialect) => Vec::new(),
         Ast::Terms(t) => {
             let literal = |term: &crate::syntax::ast::Term| match &term.text {
                 TermText::Word(s) | TermText::Quoted(s) if !s.is_empty() => Some(s.clone()),
                 _ => None,
             };
             if t.terms.iter().all(|x| x.modifier == Modifier::Optional) {
-                return t.terms.iter().map(literal).collect();
+                // One of them must occur, unless one cannot be searched for as a literal.
+                return t
+                    .terms
+                    .iter()
+                    .map(literal)
+                    .collect::<Option<Vec<_>>>()
+                    .into_iter()
+                    .collect();
             }
-            t.terms
-                .iter()
-                .filter(|x| x.modifier == Modifier::Required)
-                .filter_map(literal)
-                .max_by_key(String::len)
-                .map(|l| vec![l])
+            let required = t.terms.iter().filter(|x| x.modifier == Modifier::Required);
+            required.filter_map(literal).map(|l| vec![l]).collect()
         }
         Ast::Json(j) => expr_literals(&j.expr),
     }
 }
 
-fn expr_literals(expr: &Expr) -> Option<Vec<String>> {
+fn expr_literals(expr: &Expr) -> Cnf {
     match expr {
+        Expr::And(xs, _) => xs.iter().flat_map(expr_literals).collect(),
+        // One operand holds: the event contains one literal of some clause of that operand. Take
+        // each operand's most selective clause and join them.
         Expr::Or(xs, _) => {
-            let mut all = Vec::new();
+            let mut clause = Vec::new();
             for x in xs {
-                all.extend(expr_literals(x)?);
+                let best = expr_literals(x)
+                    .into_iter()
+                    .max_by_key(|c| c.iter().map(String::len).min().unwrap_or(0));
+                match best {
+                    Some(c) => clause.extend(c),
+                    None => return Vec::new(),
+                }
             }
-            Some(all)
+            vec![clause]
         }
-        // Any operand's literals will do; the one whose shortest literal is longest is likely
-        // the rarest.
-        Expr::And(xs, _) => xs
-            .iter()
-            .filter_map(expr_literals)
-            .max_by_key(|lits| lits.iter().map(String::len).min().unwrap_or(0)),
         Expr::Cond(c) => match &c.test {
             Test::Compare(Comparison {
                 op: Op::Eq,
@@ -364,12 +446,16 @@ fn expr_literals(expr: &Expr) -> Option<Vec<String>> {
             }) => {
                 let core = glob.strip_prefix('*').unwrap_or(glob);
                 let core = core.strip_suffix('*').unwrap_or(core);
-                (!core.is_empty()).then(|| vec![core.to_owned()])
+                if core.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![vec![core.to_owned()]]
+                }
             }
-            Test::IsNull => Some(vec!["null".into()]),
-            Test::IsTrue => Some(vec!["true".into()]),
-            Test::IsFalse => Some(vec!["false".into()]),
-            _ => None,
+            Test::IsNull => vec![vec!["null".into()]],
+            Test::IsTrue => vec![vec!["true".into()]],
+            Test::IsFalse => vec![vec!["false".into()]],
+            _ => Vec::new(),
         },
     }
 }
@@ -449,14 +535,9 @@ impl Builder {
             }
         }
         if !literals.is_empty() {
-            let ac = AhoCorasickBuilder::new()
-                .match_kind(AcMatchKind::Standard)
-                .build(&literals)
-                .map_err(|_| too_large("the term patterns' literals"))?;
-            if ac.memory_usage() > limits.max_automaton_bytes {
-                return Err(too_large("the term patterns' literals"));
-            }
-            p.literals = Some(ac);
+            let set = LiteralSet::new(&literals, limits.max_automaton_bytes)
+                .ok_or_else(|| too_large("the term patterns' literals"))?;
+            p.literals = Some(set);
         }
         if !regexes.is_empty() {
             p.regexes = Some(multi_regex(&regexes, limits, "the term patterns' regexes")?);
@@ -593,7 +674,7 @@ impl Builder {
                     f.program.exact.insert(text, id);
                 }
                 Matcher::Any => f.program.any = Some(id),
-                Matcher::Wild(_) => f.program.wild_matchers.push(id),
+                Matcher::Glob(..) | Matcher::Wild(_) => {}
             }
         }
         id
@@ -603,18 +684,29 @@ impl Builder {
         let mut fields = Vec::with_capacity(self.fields.len());
         for f in std::mem::take(&mut self.fields) {
             let mut program = f.program;
-            let mut wild: Vec<(u32, String)> = f
-                .matchers
-                .into_iter()
-                .filter_map(|(m, id)| match m {
-                    Matcher::Wild(source) => Some((id, source)),
-                    _ => None,
-                })
-                .collect();
+            let mut globs: Vec<(GlobKind, String, u32)> = Vec::new();
+            let mut wild: Vec<(u32, String)> = Vec::new();
+            for (m, id) in f.matchers {
+                match m {
+                    Matcher::Glob(kind, fixed) => globs.push((kind, fixed, id)),
+                    Matcher::Wild(source) => wild.push((id, source)),
+                    Matcher::Exact(_) | Matcher::Any => {}
+                }
+            }
+            let wildcards = globs.len() + wild.len();
+            if globs.len() > DIRECT_GLOBS {
+                wild.extend(
+                    globs
+                        .drain(..)
+                        .map(|(kind, fixed, id)| (id, kind.regex(&fixed))),
+                );
+            }
+            globs.sort();
+            program.globs = globs;
             wild.sort();
-            if wild.len() > limits.max_wildcards_per_selector {
+            if wildcards > limits.max_wildcards_per_selector {
                 let kind = ErrorKind::WildcardComplexity {
-                    count: wild.len(),
+                    count: wildcards,
                     max: limits.max_wildcards_per_selector,
                 };
                 return Err((
@@ -680,13 +772,13 @@ fn glob_matcher(glob: &str) -> Matcher {
         Some(core) => (true, core),
         None => (false, rest),
     };
-    let lit = regex_syntax::escape(core);
+    let fixed = core.to_owned();
     match (lead, trail) {
-        (false, false) => Matcher::Exact(core.to_owned()),
+        (false, false) => Matcher::Exact(fixed),
         _ if core.is_empty() && lead => Matcher::Any,
-        (true, true) => Matcher::Wild(lit),
-        (true, false) => Matcher::Wild(format!("{lit}$")),
-        (false, true) => Matcher::Wild(format!("^{lit}")),
+        (true, true) => Matcher::Glob(GlobKind::Contains, fixed),
+        (true, false) => Matcher::Glob(GlobKind::Suffix, fixed),
+        (false, true) => Matcher::Glob(GlobKind::Prefix, fixed),
     }
 }
 

@@ -72,6 +72,8 @@ struct Scratch {
     atoms: Marks,
     /// Term rules to evaluate.
     term_rules: Marks,
+    /// Prefilter literals found in the event.
+    literals: Marks,
 }
 
 thread_local! {
@@ -88,11 +90,6 @@ impl Program {
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
     ) -> Vec<(usize, Extracted)> {
-        if let Some(prefilter) = &self.prefilter {
-            if !prefilter.may_match(event) {
-                return Vec::new();
-            }
-        }
         let mut out: Vec<(usize, Extracted)> = self
             .match_all
             .iter()
@@ -114,6 +111,11 @@ impl Program {
         s: &mut Scratch,
         out: &mut Vec<(usize, Extracted)>,
     ) {
+        if let Some(prefilter) = &self.prefilter {
+            if !prefilter.may_match(event, &mut s.literals) {
+                return;
+            }
+        }
         if !self.terms.rules.is_empty() {
             self.run_terms(event, s, out);
         }
@@ -137,12 +139,13 @@ impl Program {
         for &a in &t.always_atoms {
             s.atoms.insert(a);
         }
-        if let Some(ac) = &t.literals {
-            for m in ac.find_overlapping_iter(event) {
-                if let Some(&a) = t.literal_atoms.get(m.pattern().as_usize()) {
-                    s.atoms.insert(a);
+        if let Some(literals) = &t.literals {
+            let atoms = &mut s.atoms;
+            literals.each_found(event, |i| {
+                if let Some(&a) = t.literal_atoms.get(i as usize) {
+                    atoms.insert(a);
                 }
-            }
+            });
         }
         if let Some(re) = &t.regexes {
             let mut found = regex_automata::PatternSet::new(re.pattern_len());
@@ -248,11 +251,30 @@ impl Program {
 }
 
 impl Prefilter {
-    /// False when the event contains none of the literals and no JSON escape could hide one.
-    fn may_match(&self, event: &str) -> bool {
-        if self.literals.is_match(event) {
+    /// False when no pattern can match: for every pattern, some clause has none of its literals
+    /// in the event, and no JSON escape could hide one.
+    fn may_match(&self, event: &str, found: &mut Marks) -> bool {
+        if self.hazard(event) {
             return true;
         }
+        found.reserve(self.literal_count);
+        if !self.literals.each_found(event, |i| {
+            found.insert(i);
+        }) {
+            return false;
+        }
+        let any = self.clauses.iter().any(|clauses| {
+            clauses
+                .iter()
+                .all(|clause| clause.iter().any(|&l| found.contains(l)))
+        });
+        found.clear();
+        any
+    }
+
+    /// The event has an escape that could spell a literal differently (`\u0041` for `A`, or
+    /// `\/` for `/` when some literal has such a character).
+    fn hazard(&self, event: &str) -> bool {
         let Some(backslash) = memchr::memchr(b'\\', event.as_bytes()) else {
             return false;
         };
@@ -297,6 +319,11 @@ fn on_value(
         }
         if let Some(m) = f.any {
             matched.insert(m);
+        }
+        for (kind, fixed, m) in &f.globs {
+            if kind.matches(text, fixed) {
+                matched.insert(*m);
+            }
         }
         if let Some(re) = &f.wild {
             let mut found = regex_automata::PatternSet::new(re.pattern_len());
