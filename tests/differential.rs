@@ -116,7 +116,7 @@ fn walk(
     }
 }
 
-fn pick<'a>(list: &'a [String], i: usize) -> &'a str {
+fn pick(list: &[String], i: usize) -> &str {
     list.get(i % list.len().max(1)).map_or("x", String::as_str)
 }
 
