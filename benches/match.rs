@@ -1,19 +1,38 @@
-//! Criterion benches. Ids are `<stage>/<input>/<variant>`; every group has a baseline variant and
-//! reports throughput in elements (patterns for `parse`, events for `match`), so variants of a group
-//! compare directly.
+//! Criterion benches. Ids are `<stage>/<input>/<variant>`: the stage is what is measured (a
+//! pattern family, or `parse`), the input the events (`cloudtrail-200`: the real records;
+//! `cloudtrail-gen-1k`: 1,000 events generated from them with a fixed seed; `flow-logs-gen-10k`:
+//! VPC flow-log records likewise), the variant who does the work. Every group has its baselines
+//! measured in the same run and reports elements (events, or patterns for `parse`) and bytes
+//! per second, so the variants of a group compare directly:
+//!
+//! * `serde_json-parse`: `serde_json::from_slice::<Value>` of each event, nothing else;
+//! * `set-N`: `PatternSet::matches` with N patterns;
+//! * `reference-N`: the reference evaluator, one `Evaluator` per pattern, looping over the
+//!   patterns for each event (the event parsed once and shared, as `reference::Event` allows);
+//! * `quamina-N`: the `quamina` crate with the equivalent EventBridge patterns (`sets.rs` says
+//!   how each is translated; `tests/eventbridge.rs` checks that both select the same events).
 //!
 //! ```text
-//! cargo bench -p trailmatch-benches                 # measure (about a minute)
+//! cargo bench -p trailmatch-benches                 # measure everything (about 4 minutes)
 //! cargo bench -p trailmatch-benches -- --test       # run each bench once (CI)
-//! cargo bench -p trailmatch-benches -- match/       # one stage
+//! cargo bench -p trailmatch-benches -- exact/       # one stage
 //! ```
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use trailmatch::{Pattern, PatternSet};
-use trailmatch_benches::{SINGLE_PATTERN, cis_patterns, cloudtrail_events};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use quamina::{Quamina, QuaminaBuilder};
+use trailmatch::reference::{self, Evaluator};
+use trailmatch::{Dialect, Pattern, PatternSet};
+use trailmatch_benches::generate::{CloudTrail, FlowLogs};
+use trailmatch_benches::{SINGLE_PATTERN, cis_patterns, cloudtrail_events, sets};
+
+/// The seed of every generated input: change it and all the figures change.
+const SEED: u64 = 20_240_801;
 
 /// `parse/cis-14/…`: the 14 CIS patterns, per pattern.
 ///
@@ -30,7 +49,10 @@ fn parse(c: &mut Criterion) {
         .collect();
 
     let mut group = c.benchmark_group("parse/cis-14");
-    group.throughput(Throughput::Elements(patterns.len() as u64));
+    group.throughput(Throughput::ElementsAndBytes {
+        elements: patterns.len() as u64,
+        bytes: patterns.iter().map(|p| p.len() as u64).sum(),
+    });
     group.bench_function("serde_json-string", |b| {
         b.iter(|| {
             for json in &as_json {
@@ -56,37 +78,123 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-/// `match/cloudtrail-200/…`: 200 CloudTrail records, per event.
-///
-/// * `serde_json-parse`: baseline, `serde_json::from_str::<Value>` of each event, the least any
-///   JSON-pattern matcher that builds a tree has to do.
-/// * `pattern-1`: one CIS pattern (5.1, unauthorized API calls), `Pattern::matches`.
-/// * `set-14`: the 14 CIS patterns as one `PatternSet`, `PatternSet::matches`.
-/// * `reference-14`: the same 14 patterns as separate `Pattern`s, `matches` one after another
-///   (what a caller without `PatternSet` would do).
-fn match_events(c: &mut Criterion) {
-    let events = cloudtrail_events();
-    let texts = cis_patterns();
-    let single = Pattern::new(texts[SINGLE_PATTERN]).expect("CIS pattern compiles");
-    let set = PatternSet::new(&texts).expect("CIS patterns compile");
-    let patterns: Vec<Pattern> = texts
-        .iter()
-        .map(|p| Pattern::new(p).expect("CIS pattern compiles"))
-        .collect();
-
-    let mut group = c.benchmark_group("match/cloudtrail-200");
-    group.throughput(Throughput::Elements(events.len() as u64));
-    // One iteration is 1-15 ms (200 events); linear sampling would need more than the 3 s budget.
+/// A group over `events` with both throughputs and flat sampling (one iteration is a whole pass
+/// over the events, milliseconds to a second).
+fn group<'a, S: AsRef<str>>(
+    c: &'a mut Criterion,
+    name: &str,
+    events: &[S],
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::ElementsAndBytes {
+        elements: events.len() as u64,
+        bytes: events.iter().map(|e| e.as_ref().len() as u64).sum(),
+    });
     group.sampling_mode(SamplingMode::Flat);
+    group
+}
+
+fn bench_serde_json<S: AsRef<str>>(group: &mut BenchmarkGroup<'_, WallTime>, events: &[S]) {
     group.bench_function("serde_json-parse", |b| {
         b.iter(|| {
-            for event in &events {
+            for event in events {
                 let value: serde_json::Value =
-                    serde_json::from_str(black_box(event)).expect("event is JSON");
+                    serde_json::from_slice(black_box(event.as_ref().as_bytes()))
+                        .expect("event is JSON");
                 black_box(value);
             }
         })
     });
+}
+
+fn bench_set<S: AsRef<str>>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    patterns: &[String],
+    events: &[S],
+) {
+    let set = PatternSet::new(patterns).expect("bench patterns compile");
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let mut hits = 0usize;
+            for event in events {
+                hits += set.matches(black_box(event.as_ref())).len();
+            }
+            black_box(hits)
+        })
+    });
+}
+
+fn bench_reference<S: AsRef<str>>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    patterns: &[String],
+    events: &[S],
+) {
+    let evaluators: Vec<Evaluator> = patterns
+        .iter()
+        .map(|p| {
+            let ast = trailmatch::parse(p).expect("bench pattern parses");
+            Evaluator::new(ast, p, Dialect::default()).expect("bench pattern compiles")
+        })
+        .collect();
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let mut hits = 0usize;
+            for event in events {
+                let event = reference::Event::new(black_box(event.as_ref()));
+                for evaluator in &evaluators {
+                    hits += usize::from(evaluator.test_event(&event).is_some());
+                }
+            }
+            black_box(hits)
+        })
+    });
+}
+
+fn bench_quamina<S: AsRef<str>>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    patterns: impl IntoIterator<Item = (usize, String)>,
+    events: &[S],
+) {
+    // The default budget (10 MB per field automaton) is too small for 10,000 event names.
+    let mut q: Quamina<usize> = QuaminaBuilder::new()
+        .with_arena_byte_budget(1 << 30)
+        .build()
+        .expect("a quamina");
+    for (id, pattern) in patterns {
+        q.add_pattern(id, &pattern)
+            .unwrap_or_else(|e| panic!("quamina rejects {pattern}: {e}"));
+    }
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let mut hits = 0usize;
+            for event in events {
+                hits += q
+                    .matches_for_event(black_box(event.as_ref().as_bytes()))
+                    .expect("event is JSON")
+                    .len();
+            }
+            black_box(hits)
+        })
+    });
+}
+
+fn generated() -> Vec<String> {
+    CloudTrail::new(SEED).events(1000)
+}
+
+/// `match/cloudtrail-200/…`: the 200 real records, per event.
+///
+/// * `pattern-1`: one CIS pattern (5.1, unauthorized API calls), `Pattern::matches`.
+/// * `set-14`, `reference-14`, `quamina-14`: the 14 CIS patterns.
+fn match_real(c: &mut Criterion) {
+    let events = cloudtrail_events();
+    let cis: Vec<String> = cis_patterns().iter().map(|p| p.to_string()).collect();
+    let single = Pattern::new(&cis[SINGLE_PATTERN]).expect("CIS pattern compiles");
+    let mut group = group(c, "match/cloudtrail-200", &events);
+    bench_serde_json(&mut group, &events);
     group.bench_function("pattern-1", |b| {
         b.iter(|| {
             let mut hits = 0usize;
@@ -96,40 +204,133 @@ fn match_events(c: &mut Criterion) {
             black_box(hits)
         })
     });
-    group.bench_function("set-14", |b| {
-        b.iter(|| {
-            let mut hits = 0usize;
-            for event in &events {
-                hits += set.matches(black_box(event)).len();
-            }
-            black_box(hits)
-        })
-    });
-    group.bench_function("reference-14", |b| {
-        b.iter(|| {
-            let mut hits = 0usize;
-            for event in &events {
-                for pattern in &patterns {
-                    hits += usize::from(pattern.matches(black_box(event)));
-                }
-            }
-            black_box(hits)
-        })
-    });
+    bench_set(&mut group, "set-14", &cis, &events);
+    bench_reference(&mut group, "reference-14", &cis, &events);
+    bench_quamina(&mut group, "quamina-14", sets::cis_eventbridge(), &events);
     group.finish();
 }
 
-/// Short runs: the machine has 2 cores and the whole suite should finish in about a minute.
+/// `cis/cloudtrail-gen-1k/…`: the 14 CIS patterns on generated events (target: `set-14` at
+/// least 5 times faster than `serde_json-parse`, and faster than `quamina-14`).
+fn cis(c: &mut Criterion) {
+    let events = generated();
+    let cis: Vec<String> = cis_patterns().iter().map(|p| p.to_string()).collect();
+    let mut group = group(c, "cis/cloudtrail-gen-1k", &events);
+    bench_serde_json(&mut group, &events);
+    bench_set(&mut group, "set-14", &cis, &events);
+    bench_reference(&mut group, "reference-14", &cis, &events);
+    bench_quamina(&mut group, "quamina-14", sets::cis_eventbridge(), &events);
+    group.finish();
+}
+
+/// `exact/cloudtrail-gen-1k/…`: 1 to 10,000 `{ $.eventName = "…" }` patterns (target: 10,000
+/// within 1.5 times the time of 10). No `reference-10000`: it is what `set-10000` does today.
+fn exact(c: &mut Criterion) {
+    let events = generated();
+    let mut group = group(c, "exact/cloudtrail-gen-1k", &events);
+    group.sample_size(10);
+    bench_serde_json(&mut group, &events);
+    for n in [1, 10, 100, 1000, 10_000] {
+        bench_set(&mut group, &format!("set-{n}"), &sets::exact(n), &events);
+    }
+    for n in [1, 10, 100, 1000] {
+        bench_reference(
+            &mut group,
+            &format!("reference-{n}"),
+            &sets::exact(n),
+            &events,
+        );
+    }
+    for n in [1, 10, 100, 1000, 10_000] {
+        let patterns = sets::exact_eventbridge(n).into_iter().enumerate();
+        bench_quamina(&mut group, &format!("quamina-{n}"), patterns, &events);
+    }
+    group.finish();
+}
+
+/// `wildcard/cloudtrail-gen-1k/…`: 100 and 1,000 prefix / suffix / contains globs.
+fn wildcard(c: &mut Criterion) {
+    let events = generated();
+    let mut group = group(c, "wildcard/cloudtrail-gen-1k", &events);
+    group.sample_size(10);
+    bench_serde_json(&mut group, &events);
+    for n in [100, 1000] {
+        bench_set(&mut group, &format!("set-{n}"), &sets::wildcard(n), &events);
+        bench_reference(
+            &mut group,
+            &format!("reference-{n}"),
+            &sets::wildcard(n),
+            &events,
+        );
+        let patterns = sets::wildcard_eventbridge(n).into_iter().enumerate();
+        bench_quamina(&mut group, &format!("quamina-{n}"), patterns, &events);
+    }
+    group.finish();
+}
+
+/// `terms/cloudtrail-gen-1k/…`: 10 and 1,000 term patterns (target: 1,000 within 2 times the
+/// time of 10). EventBridge has no term patterns: no `quamina` variant.
+fn terms(c: &mut Criterion) {
+    let events = generated();
+    let mut group = group(c, "terms/cloudtrail-gen-1k", &events);
+    bench_serde_json(&mut group, &events);
+    for n in [10, 1000] {
+        bench_set(&mut group, &format!("set-{n}"), &sets::terms(n), &events);
+        bench_reference(
+            &mut group,
+            &format!("reference-{n}"),
+            &sets::terms(n),
+            &events,
+        );
+    }
+    group.finish();
+}
+
+/// `regex/cloudtrail-gen-1k/…`: 16 regex patterns (terms and JSON values). EventBridge has no
+/// equivalent of CloudWatch's regexes: no `quamina` variant.
+fn regex(c: &mut Criterion) {
+    let events = generated();
+    let patterns = sets::regex();
+    let mut group = group(c, "regex/cloudtrail-gen-1k", &events);
+    bench_serde_json(&mut group, &events);
+    let name = format!("set-{}", patterns.len());
+    bench_set(&mut group, &name, &patterns, &events);
+    let name = format!("reference-{}", patterns.len());
+    bench_reference(&mut group, &name, &patterns, &events);
+    group.finish();
+}
+
+/// `vpc/flow-logs-gen-10k/…`: space-delimited patterns on VPC flow-log records. The baseline
+/// `split-fields` only splits each record at its spaces; there is no JSON and no `quamina`.
+fn vpc(c: &mut Criterion) {
+    let events = FlowLogs::new(SEED).records(10_000);
+    let mut group = group(c, "vpc/flow-logs-gen-10k", &events);
+    group.bench_function("split-fields", |b| {
+        b.iter(|| {
+            let mut fields = 0usize;
+            for event in &events {
+                fields += black_box(event.as_str()).split(' ').count();
+            }
+            black_box(fields)
+        })
+    });
+    bench_set(&mut group, "set-6", &sets::vpc(6), &events);
+    bench_set(&mut group, "set-100", &sets::vpc(100), &events);
+    bench_reference(&mut group, "reference-100", &sets::vpc(100), &events);
+    group.finish();
+}
+
+/// Short runs: the machine has 2 cores and the whole suite should finish in about 4 minutes.
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(30)
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
 }
 
 criterion_group! {
     name = benches;
     config = config();
-    targets = parse, match_events
+    targets = parse, match_real, cis, exact, wildcard, terms, regex, vpc
 }
 criterion_main!(benches);

@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 start=$SECONDS
 step=0
-steps=5
+steps=9
 current="setup"
 
 trap 'status=$?; if [ "$status" -ne 0 ]; then echo; echo "tests/run.sh: FAILED at ${current} (exit ${status}) after $((SECONDS - start))s"; fi' EXIT
@@ -67,9 +67,41 @@ header "cargo bench -p trailmatch-benches -- --test"
 cargo bench -p trailmatch-benches -- --test
 
 # --- Python bindings (bindings/python) ----------------------------------------------------------
-# Not yet in the tree. When they land: install their build/test tools idempotently here (for
-# example a venv under bindings/python/.venv, already git-ignored), build the extension, run the
-# Python tests, and add the steps to `steps` above.
+# A venv at bindings/python/.venv (git-ignored) with the pinned test tools of
+# bindings/python/requirements-test.txt (from PyPI); the package is installed with the README's
+# command. Needs python3 >= 3.9 (PYTHON=... to choose another interpreter).
+header "Python: venv bindings/python/.venv and bindings/python/requirements-test.txt"
+python="${PYTHON:-python3}"
+if ! command -v "$python" >/dev/null 2>&1; then
+    echo "tests/run.sh: $python not found; install Python 3.9 or newer (or set PYTHON)" >&2
+    exit 1
+fi
+"$python" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' \
+    || { echo "tests/run.sh: the Python bindings need Python 3.9 or newer" >&2; exit 1; }
+venv=bindings/python/.venv
+if ! "$venv/bin/python" -c 'import pip' >/dev/null 2>&1; then
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input)
+"${pip[@]}" install --quiet -r bindings/python/requirements-test.txt
+"$venv/bin/python" --version
+
+header "Python: pip install ./bindings/python"
+"${pip[@]}" install --quiet --force-reinstall --no-deps ./bindings/python
+"$venv/bin/python" -c 'import trailmatch; print("trailmatch", trailmatch.__version__, "from", trailmatch.__file__)'
+
+header "Python: pytest bindings/python/tests"
+# Exit status 5 (no test collected) is a failure like any other non-zero status.
+(cd bindings/python && .venv/bin/python -m pytest -p no:cacheprovider tests)
+
+header "Python: mypy.stubtest trailmatch, mypy --strict"
+# stubtest checks the installed package's stubs against the runtime; run it away from the source
+# tree so that `trailmatch` is the installed package.
+stubtest_dir="$(mktemp -d)"
+(cd "$stubtest_dir" && "$OLDPWD/$venv/bin/python" -m mypy.stubtest trailmatch)
+rm -rf "$stubtest_dir"
+(cd bindings/python && .venv/bin/python -m mypy)
 
 # --- WebAssembly bindings (bindings/wasm) -------------------------------------------------------
 # Not yet in the tree. When they land: ensure the wasm32 target (`rustup target add`) and any

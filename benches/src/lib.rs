@@ -1,7 +1,12 @@
 //! Fixtures for the criterion benches in `match.rs`.
 //!
-//! Both files live in `benches/data/` (see `data/SOURCES.md` for where they come from) and are
-//! compiled into the crate, so the benches never read anything outside the repository.
+//! The real records and patterns live in `benches/data/` (see `data/SOURCES.md` for where they
+//! come from) and are compiled into the crate, so the benches never read anything outside the
+//! repository. [`generate`] mutates them into as many events as a bench needs, [`sets`] builds
+//! the pattern sets.
+
+pub mod generate;
+pub mod sets;
 
 /// 200 CloudTrail records, one compact JSON object per line.
 pub const CLOUDTRAIL_200: &str = include_str!(concat!(
@@ -13,6 +18,18 @@ pub const CLOUDTRAIL_200: &str = include_str!(concat!(
 pub const CIS_PATTERNS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/data/cis-patterns.txt"
+));
+
+/// 14 VPC flow-log records (default format, version 2), one per line.
+pub const VPC_FLOW_LOGS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/vpc-flow-logs.log"
+));
+
+/// The 6 VPC flow-log space-delimited patterns of the AWS documentation, one per line.
+pub const VPC_FLOW_PATTERNS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/vpc-flow-patterns.txt"
 ));
 
 /// Index in [`cis_patterns`] of the pattern the `pattern-1` bench uses: CIS 5.1 (unauthorized

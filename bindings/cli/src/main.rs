@@ -2,8 +2,11 @@
 //!
 //! Every rule about the filter pattern language lives in the `trailmatch` library; this binary
 //! only turns arguments into library calls and reports the answers. Exit statuses: 0 on success,
-//! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written.
+//! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written;
+//! `grep` follows grep instead (0: selected events, 1: none, 2: an error).
 
+mod grep;
+mod input;
 mod output;
 mod request;
 
@@ -28,6 +31,7 @@ struct Cli {
 const TOP_EXAMPLES: &str = "\
 Examples:
   trailmatch check '{ $.errorCode = \"AccessDenied*\" }'
+  trailmatch grep -c -f patterns.txt AWSLogs/
   trailmatch test-metric-filter --filter-pattern ERROR --log-event-messages '[ERROR] 500' '[INFO] 200'";
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +52,13 @@ enum Command {
     /// diagnostic that points at the offending text on standard error and exits with status 2.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Prints the events of files, directories or standard input that match filter patterns.
+    ///
+    /// Reads log files with one event per line, CloudTrail log files ({"Records": [...]}), either
+    /// of them gzipped, directories (recursively) or standard input, and prints the events that
+    /// match any of the patterns, like grep or ripgrep. Exit status: 0 if an event was selected,
+    /// 1 if none, 2 on an invalid pattern or any error.
+    Grep(grep::GrepArgs),
 }
 
 const TEST_EXAMPLES: &str = "\
@@ -90,6 +101,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::TestMetricFilter(args) => test_metric_filter(args),
         Command::Check(args) => check(args),
+        Command::Grep(args) => return grep::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

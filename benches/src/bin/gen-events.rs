@@ -1,0 +1,87 @@
+//! Writes generated events to standard output, for `trailmatch grep` measurements:
+//!
+//! ```text
+//! gen-events [--seed N] [--records] [--flow-logs] SIZE     # SIZE in bytes: 200M, 1G, 50000K
+//! ```
+//!
+//! One event per line by default; `--records` writes CloudTrail log files' `{"Records":[…]}`
+//! objects of 1,000 records, one after another (each on its own line); `--flow-logs` writes VPC
+//! flow-log records instead of CloudTrail events.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use trailmatch_benches::generate::{CloudTrail, FlowLogs};
+
+fn main() -> ExitCode {
+    let mut seed = 1u64;
+    let mut records = false;
+    let mut flow = false;
+    let mut size = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--seed" => seed = args.next().and_then(|s| s.parse().ok()).unwrap_or(1),
+            "--records" => records = true,
+            "--flow-logs" => flow = true,
+            other => size = parse_size(other),
+        }
+    }
+    let Some(size) = size else {
+        eprintln!("usage: gen-events [--seed N] [--records] [--flow-logs] SIZE (e.g. 200M, 1G)");
+        return ExitCode::from(2);
+    };
+    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let mut cloudtrail = CloudTrail::new(seed);
+    let mut flow_logs = FlowLogs::new(seed);
+    let mut written = 0u64;
+    let mut in_file = 0usize;
+    let result = (|| -> io::Result<()> {
+        while written < size {
+            let event = if flow {
+                flow_logs.record()
+            } else {
+                cloudtrail.event()
+            };
+            let (before, after) = match (records, in_file) {
+                (false, _) => ("", "\n"),
+                (true, 0) => ("{\"Records\":[", ""),
+                (true, 999) => (",", "]}\n"),
+                (true, _) => (",", ""),
+            };
+            out.write_all(before.as_bytes())?;
+            out.write_all(event.as_bytes())?;
+            out.write_all(after.as_bytes())?;
+            written += (before.len() + event.len() + after.len()) as u64;
+            in_file = (in_file + 1) % 1000;
+        }
+        if records && in_file != 0 {
+            out.write_all(b"]}\n")?;
+        }
+        out.flush()
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gen-events: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn parse_size(text: &str) -> Option<u64> {
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let unit = match unit {
+        "" => 1,
+        "K" | "k" => 1 << 10,
+        "M" | "m" => 1 << 20,
+        "G" | "g" => 1 << 30,
+        _ => return None,
+    };
+    Some(n * unit)
+}

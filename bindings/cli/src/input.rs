@@ -1,0 +1,659 @@
+//! `grep`'s inputs: paths expanded into files (directories walked in sorted order), each file or
+//! standard input opened, un-gzipped when it starts with the gzip magic bytes, recognised as a
+//! CloudTrail log file (`{"Records":[…]}`) or as one event per line, and cut into batches of
+//! events with bounded memory.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// A batch holds about this many bytes of events (more when one event is longer).
+pub const BATCH_BYTES: usize = 256 * 1024;
+/// Longer lines are reported and skipped (CloudWatch Logs events are at most 256 KiB).
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// How far ahead the format detection may read before deciding: a first line longer than this
+/// cannot be one log event, so an input that starts with `{"Records"` is a CloudTrail log file.
+const LOOKAHEAD: usize = 1024 * 1024;
+/// Size of the read buffers.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// Where an input comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+/// One input to search, with the name used in output and diagnostics.
+#[derive(Debug)]
+pub struct Input {
+    /// `path` as given or found while walking a directory, `<stdin>` for standard input.
+    pub label: String,
+    pub source: Source,
+}
+
+/// The events of a batch.
+#[derive(Debug)]
+pub enum Body {
+    /// Complete lines (the last one without its line ending at the end of an input); the first
+    /// has 1-based number `first`.
+    Lines { first: u64, data: Vec<u8> },
+    /// Records of a CloudTrail log file, already compact, concatenated in `text`: record `i` of
+    /// the batch ends at `ends[i]`; the first has 1-based number `first`.
+    Records {
+        first: u64,
+        text: String,
+        ends: Vec<usize>,
+    },
+    /// A problem with the input, already worded with its path and position.
+    Error(String),
+}
+
+/// The consumer of batches went away (output closed): stop reading.
+#[derive(Debug)]
+pub struct Closed;
+
+/// Expands the PATH arguments: files as given, `-` as standard input, directories walked
+/// recursively with the entries of each directory in byte order of their names. Symbolic links
+/// to files are followed, symbolic links to directories are not (no cycles). Problems (a missing
+/// path, an unreadable directory) are handed to `on_error` and the walk goes on.
+pub fn walk(
+    paths: &[String],
+    on_input: &mut dyn FnMut(Input) -> Result<(), Closed>,
+    on_error: &mut dyn FnMut(String) -> Result<(), Closed>,
+) -> Result<(), Closed> {
+    if paths.is_empty() {
+        return on_input(stdin_input());
+    }
+    for path in paths {
+        if path == "-" {
+            on_input(stdin_input())?;
+            continue;
+        }
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk_dir(Path::new(path), on_input, on_error)?,
+            Ok(_) => on_input(Input {
+                label: path.clone(),
+                source: Source::File(PathBuf::from(path)),
+            })?,
+            Err(e) => on_error(format!("{path}: {}", io_message(&e)))?,
+        }
+    }
+    Ok(())
+}
+
+fn stdin_input() -> Input {
+    Input {
+        label: "<stdin>".to_owned(),
+        source: Source::Stdin,
+    }
+}
+
+fn walk_dir(
+    dir: &Path,
+    on_input: &mut dyn FnMut(Input) -> Result<(), Closed>,
+    on_error: &mut dyn FnMut(String) -> Result<(), Closed>,
+) -> Result<(), Closed> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return on_error(format!("{}: {}", dir.display(), io_message(&e))),
+    };
+    let mut children = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => children.push(entry),
+            Err(e) => on_error(format!("{}: {}", dir.display(), io_message(&e)))?,
+        }
+    }
+    children.sort_by_key(|e| e.file_name());
+    for entry in children {
+        let path = entry.path();
+        let kind = match entry.file_type() {
+            Ok(kind) => kind,
+            Err(e) => {
+                on_error(format!("{}: {}", path.display(), io_message(&e)))?;
+                continue;
+            }
+        };
+        if kind.is_dir() {
+            walk_dir(&path, on_input, on_error)?;
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            on_input(Input {
+                label: path.display().to_string(),
+                source: Source::File(path),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// An I/O error without Rust's ` (os error N)` suffix, as other tools print it.
+pub fn io_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_owned(),
+        None => text,
+    }
+}
+
+/// Reads `input` and hands its events to `send` in batches. Problems are sent as
+/// [`Body::Error`]; reading goes on where it can (after a bad line) and stops where it cannot
+/// (bad gzip data, a malformed Records file).
+pub fn read(input: &Input, send: &mut dyn FnMut(Body) -> Result<(), Closed>) -> Result<(), Closed> {
+    let label = &input.label;
+    let raw: Box<dyn Read> = match &input.source {
+        Source::Stdin => Box::new(io::stdin()),
+        Source::File(path) => match File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(e) => return send(Body::Error(format!("{label}: {}", io_message(&e)))),
+        },
+    };
+    let mut raw = BufReader::with_capacity(READ_BUFFER, raw);
+    let magic = match peek(&mut raw, 2) {
+        Ok(bytes) => bytes,
+        Err(e) => return send(Body::Error(format!("{label}: {}", io_message(&e)))),
+    };
+    let reader: Box<dyn BufRead> = if magic == [0x1f, 0x8b] {
+        let decoder = flate2::bufread::MultiGzDecoder::new(raw);
+        Box::new(BufReader::with_capacity(READ_BUFFER, decoder))
+    } else {
+        Box::new(raw)
+    };
+    let mut reader = Tracked {
+        inner: reader,
+        gzip: magic == [0x1f, 0x8b],
+    };
+    let mut head = Vec::new();
+    let gzip = reader.gzip;
+    // Detection read `head`; reading goes on from its first byte. An error while detecting
+    // (truncated gzip data) is met again, at its place, after the bytes read before it.
+    let (format, rest): (_, Box<dyn Read>) = match detect(&mut reader, &mut head) {
+        Ok(format) => (format, Box::new(Cursor::new(head).chain(reader.inner))),
+        Err(e) => {
+            let format = match starts_with_records_key(&head) {
+                Some(true) => Format::Records,
+                _ => Format::Lines,
+            };
+            (format, Box::new(Cursor::new(head).chain(Failing(Some(e)))))
+        }
+    };
+    let rest = BufReader::with_capacity(READ_BUFFER, rest);
+    match format {
+        Format::Lines => {
+            // Standard input may be a live stream: hand over what arrived without waiting for a
+            // full batch.
+            let live = matches!(input.source, Source::Stdin);
+            let mut reader = Tracked {
+                inner: Box::new(rest),
+                gzip,
+            };
+            read_lines(&mut reader, live, label, send)
+        }
+        Format::Records => read_records(rest, gzip, label, send),
+    }
+}
+
+/// A reader that fails once with the error it holds, then reads nothing.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+/// The first `n` bytes of `reader` (fewer at the end of the input), left unconsumed.
+fn peek(reader: &mut BufReader<Box<dyn Read>>, n: usize) -> io::Result<Vec<u8>> {
+    // A BufReader's buffer only refills when empty; read byte by byte into a small buffer then
+    // rebuild the reader around it.
+    let buffered = reader.fill_buf()?;
+    if buffered.len() >= n || buffered.is_empty() {
+        return Ok(buffered[..n.min(buffered.len())].to_vec());
+    }
+    // A pipe gave fewer than `n` bytes: rare enough (n is 2) to go through a chained reader.
+    let mut first = buffered.to_vec();
+    reader.consume(first.len());
+    while first.len() < n {
+        let more = reader.fill_buf()?;
+        if more.is_empty() {
+            break;
+        }
+        let take = more.len().min(n - first.len());
+        first.extend_from_slice(&more[..take]);
+        reader.consume(take);
+    }
+    let inner = std::mem::replace(reader, BufReader::new(Box::new(io::empty())));
+    let chained: Box<dyn Read> = Box::new(Cursor::new(first.clone()).chain(inner));
+    *reader = BufReader::with_capacity(READ_BUFFER, chained);
+    Ok(first)
+}
+
+/// A reader that knows whether it un-gzips, to word its errors.
+struct Tracked {
+    inner: Box<dyn BufRead>,
+    gzip: bool,
+}
+
+impl Tracked {
+    fn describe(&self, label: &str, e: &io::Error, line: Option<u64>) -> String {
+        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+        if self.gzip && e.kind() != io::ErrorKind::Interrupted {
+            format!(
+                "{label}{at}: bad gzip data ({}); the rest of the input is skipped",
+                io_message(e)
+            )
+        } else {
+            format!(
+                "{label}{at}: {}; the rest of the input is skipped",
+                io_message(e)
+            )
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Format {
+    Lines,
+    Records,
+}
+
+/// Decides how to read an input from its first bytes, which it reads into `head` (at most about
+/// [`LOOKAHEAD`] bytes, and only past the first few when they are `{"Records"`).
+///
+/// A CloudTrail log file starts with `{`, then `"Records"`. Such an input is still read as lines
+/// when its first line is a complete JSON object and either more lines follow (a log of events
+/// that have a `Records` member, such as S3 notifications) or the object has members other than
+/// one `Records` array.
+fn detect(reader: &mut Tracked, head: &mut Vec<u8>) -> io::Result<Format> {
+    let mut eof;
+    // Decide as soon as the first non-blank bytes rule out `{"Records"`.
+    let mut want = 64;
+    loop {
+        eof = fill(reader, head, want)?;
+        match starts_with_records_key(head) {
+            Some(false) => return Ok(Format::Lines),
+            Some(true) => break,
+            None if eof || head.len() >= LOOKAHEAD => return Ok(Format::Lines),
+            None => want = (want * 2).min(LOOKAHEAD),
+        }
+    }
+    // Read up to the first line's end, within the lookahead.
+    let start = head.iter().position(|b| !is_blank(*b)).unwrap_or(0);
+    let line_end = loop {
+        if let Some(i) = memchr::memchr(b'\n', &head[start..]) {
+            break Some(start + i);
+        }
+        if eof || head.len() >= LOOKAHEAD {
+            break None;
+        }
+        let next = (head.len() * 2).min(LOOKAHEAD);
+        eof = fill(reader, head, next)?;
+    };
+    let end = match line_end {
+        Some(end) => end,
+        None if eof => head.len(),
+        // A first line longer than the lookahead is no log event.
+        None => return Ok(Format::Records),
+    };
+    let Ok(members) =
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&head[start..end])
+    else {
+        // Not a complete object on one line: a pretty-printed Records file.
+        return Ok(Format::Records);
+    };
+    let only_records = members.len() == 1 && members.get("Records").is_some_and(|v| v.is_array());
+    if !only_records {
+        return Ok(Format::Lines);
+    }
+    // Look past blank lines for another line.
+    let mut from = end;
+    loop {
+        if head[from..].iter().any(|b| !is_blank(*b)) {
+            return Ok(Format::Lines);
+        }
+        if eof || head.len() >= LOOKAHEAD {
+            return Ok(Format::Records);
+        }
+        from = head.len();
+        eof = fill(reader, head, (head.len() + 4096).min(LOOKAHEAD))?;
+    }
+}
+
+/// Reads from `reader` into `head` until it holds `want` bytes; true at the end of the input.
+fn fill(reader: &mut Tracked, head: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    while head.len() < want {
+        let buf = reader.inner.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(true);
+        }
+        let take = buf.len().min(want - head.len());
+        head.extend_from_slice(&buf[..take]);
+        reader.inner.consume(take);
+    }
+    Ok(false)
+}
+
+/// Whether the input starts (after blanks and a byte-order mark) with `{` and a `"Records"` key;
+/// `None` while `head` is too short to say.
+fn starts_with_records_key(head: &[u8]) -> Option<bool> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let mut rest = head;
+    let skip = |s: &[u8]| -> usize { s.iter().position(|b| !is_blank(*b)).unwrap_or(s.len()) };
+    rest = &rest[skip(rest)..];
+    match rest.first() {
+        None => return None,
+        Some(b'{') => rest = &rest[1..],
+        Some(_) => return Some(false),
+    }
+    rest = &rest[skip(rest)..];
+    const KEY: &[u8] = b"\"Records\"";
+    if rest.len() < KEY.len() {
+        return if KEY.starts_with(rest) {
+            None
+        } else {
+            Some(false)
+        };
+    }
+    Some(rest.starts_with(KEY))
+}
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Cuts the input into batches of whole lines. Line endings stay in the batch; the worker splits.
+fn read_lines(
+    reader: &mut Tracked,
+    live: bool,
+    label: &str,
+    send: &mut dyn FnMut(Body) -> Result<(), Closed>,
+) -> Result<(), Closed> {
+    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
+    // Number of the first line in `buf`, and the length of its complete lines.
+    let mut first: u64 = 1;
+    let mut complete = 0usize;
+    let mut lines_in_complete: u64 = 0;
+    // Set while the rest of an over-long line is being thrown away.
+    let mut skipping = false;
+    let mut at_start = true;
+    loop {
+        let chunk = match reader.inner.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // The incomplete last line is lost with the rest of the input.
+                buf.truncate(complete);
+                let line = first + lines_in_complete;
+                if complete > 0 {
+                    send(Body::Lines { first, data: buf })?;
+                }
+                return send(Body::Error(reader.describe(label, &e, Some(line))));
+            }
+        };
+        if chunk.is_empty() {
+            if !skipping && !buf.is_empty() {
+                send(Body::Lines { first, data: buf })?;
+            }
+            return Ok(());
+        }
+        let mut chunk = chunk;
+        let taken = chunk.len();
+        if at_start {
+            chunk = chunk.strip_prefix(b"\xef\xbb\xbf").unwrap_or(chunk);
+            at_start = false;
+        }
+        if skipping {
+            match memchr::memchr(b'\n', chunk) {
+                None => {
+                    reader.inner.consume(taken);
+                    continue;
+                }
+                Some(i) => {
+                    chunk = &chunk[i + 1..];
+                    skipping = false;
+                    first += 1;
+                }
+            }
+        }
+        let old = buf.len();
+        buf.extend_from_slice(chunk);
+        let short = live && taken < READ_BUFFER;
+        reader.inner.consume(taken);
+        if let Some(i) = memchr::memrchr(b'\n', &buf[old..]) {
+            let end = old + i + 1;
+            lines_in_complete += memchr::memchr_iter(b'\n', &buf[complete..end]).count() as u64;
+            complete = end;
+        }
+        if complete > 0 && (buf.len() >= BATCH_BYTES || short) {
+            let rest = buf[complete..].to_vec();
+            buf.truncate(complete);
+            let mut data = std::mem::replace(&mut buf, Vec::with_capacity(BATCH_BYTES));
+            data.shrink_to_fit();
+            buf.extend_from_slice(&rest);
+            send(Body::Lines { first, data })?;
+            first += lines_in_complete;
+            complete = 0;
+            lines_in_complete = 0;
+        }
+        if complete == 0 && buf.len() > MAX_LINE_BYTES {
+            send(Body::Error(format!(
+                "{label}:{first}: line longer than {} MiB; skipped",
+                MAX_LINE_BYTES >> 20
+            )))?;
+            buf = Vec::with_capacity(BATCH_BYTES);
+            skipping = true;
+        }
+    }
+}
+
+/// Streams the `Records` array of a CloudTrail log file, each record made compact. `reader` is a
+/// concrete `BufReader` so that serde_json reads it byte by byte from its buffer.
+fn read_records<R: Read>(
+    mut reader: BufReader<R>,
+    gzip: bool,
+    label: &str,
+    send: &mut dyn FnMut(Body) -> Result<(), Closed>,
+) -> Result<(), Closed> {
+    let mut batch = RecordBatcher {
+        send,
+        next: 1,
+        first: 1,
+        text: String::with_capacity(BATCH_BYTES),
+        ends: Vec::new(),
+        closed: false,
+    };
+    if let Ok(buf) = reader.fill_buf()
+        && buf.starts_with(b"\xef\xbb\xbf")
+    {
+        reader.consume(3);
+    }
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let result = FileSeed { batch: &mut batch }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if batch.closed {
+        return Err(Closed);
+    }
+    batch.flush()?;
+    let Err(e) = result else {
+        return Ok(());
+    };
+    let what = if e.is_eof() {
+        "truncated Records file"
+    } else if e.is_io() && gzip {
+        "bad gzip data"
+    } else {
+        "malformed Records file"
+    };
+    (batch.send)(Body::Error(format!(
+        "{label}:{}:{}: {what} ({}, after {} record{}); the rest of the input is skipped",
+        e.line(),
+        e.column(),
+        strip_position(&e),
+        batch.next - 1,
+        if batch.next == 2 { "" } else { "s" }
+    )))
+}
+
+/// serde_json's message without its ` at line L column C` suffix.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+struct RecordBatcher<'a> {
+    send: &'a mut dyn FnMut(Body) -> Result<(), Closed>,
+    /// Number of the next record.
+    next: u64,
+    /// Number of the first record in the batch.
+    first: u64,
+    text: String,
+    ends: Vec<usize>,
+    closed: bool,
+}
+
+impl RecordBatcher<'_> {
+    fn push(&mut self, raw: &RawValue) -> Result<(), Closed> {
+        compact_into(raw.get(), &mut self.text);
+        self.ends.push(self.text.len());
+        self.next += 1;
+        if self.text.len() >= BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Closed> {
+        if self.ends.is_empty() {
+            return Ok(());
+        }
+        let text = std::mem::replace(&mut self.text, String::with_capacity(BATCH_BYTES));
+        let ends = std::mem::take(&mut self.ends);
+        let first = self.first;
+        self.first = self.next;
+        (self.send)(Body::Records { first, text, ends })
+    }
+}
+
+/// Appends `json` without the blanks between its tokens (keys, escapes and numbers as written).
+pub fn compact_into(json: &str, out: &mut String) {
+    let bytes = json.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if is_blank(b) {
+            out.push_str(&json[from..i]);
+            from = i + 1;
+        }
+    }
+    out.push_str(&json[from..]);
+}
+
+const STOP: &str = "trailmatch: output closed";
+
+struct FileSeed<'b, 'a> {
+    batch: &'b mut RecordBatcher<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for FileSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FileSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a CloudTrail log file, {\"Records\": [...]}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" {
+                map.next_value_seed(RecordsSeed {
+                    batch: &mut *self.batch,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct RecordsSeed<'b, 'a> {
+    batch: &'b mut RecordBatcher<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Records array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            if self.batch.push(&raw).is_err() {
+                self.batch.closed = true;
+                return Err(de::Error::custom(STOP));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_removes_blanks_outside_strings_only() {
+        let mut out = String::new();
+        compact_into(
+            "{ \"a b\" : [ 1 ,\n 2 ] , \"c\\\" d\" : \" x \" }",
+            &mut out,
+        );
+        assert_eq!(out, r#"{"a b":[1,2],"c\" d":" x "}"#);
+    }
+
+    #[test]
+    fn records_key_detection() {
+        assert_eq!(starts_with_records_key(b" \n{ \"Records\": ["), Some(true));
+        assert_eq!(starts_with_records_key(b"{\"Rec"), None);
+        assert_eq!(starts_with_records_key(b"{\"eventName\""), Some(false));
+        assert_eq!(starts_with_records_key(b"ERROR x"), Some(false));
+        assert_eq!(starts_with_records_key(b"  "), None);
+    }
+}

@@ -1,0 +1,514 @@
+//! `trailmatch grep` run as a user would: inputs of every kind, output modes, errors and exit
+//! statuses.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailmatch");
+
+const DENIED: &str =
+    r#"{"eventName":"GetObject","errorCode":"AccessDenied","sourceIPAddress":"10.0.0.1"}"#;
+const LOGIN: &str = r#"{"eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"}}"#;
+const UNAUTHORIZED: &str =
+    r#"{"eventName":"RunInstances","errorCode":"Client.UnauthorizedOperation"}"#;
+const LIST: &str = r#"{"eventName":"ListBuckets","sourceIPAddress":"s3.amazonaws.com"}"#;
+const EVENTS: [&str; 4] = [DENIED, LOGIN, UNAUTHORIZED, LIST];
+
+const ERRORS: &str = r#"{ $.errorCode = "*" }"#;
+const DENIED_PATTERN: &str = r#"{ $.errorCode = "AccessDenied*" }"#;
+
+#[derive(Debug)]
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// Checks the run selected events without errors.
+    fn ok(&self) -> &Self {
+        assert_eq!(self.status, 0, "{self:?}");
+        assert_eq!(self.stderr, "", "{self:?}");
+        self
+    }
+}
+
+fn grep_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(BIN)
+        .arg("grep")
+        .args(args)
+        .current_dir(dir)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || pipe.write_all(&bytes));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        status: out.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("grep-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn grep(dir: &Path, args: &[&str]) -> Run {
+    grep_in(dir, args, None)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn jsonl(events: &[&str]) -> String {
+    events.iter().map(|e| format!("{e}\n")).collect()
+}
+
+/// A CloudTrail log file: compact, on one line, no final newline (as CloudTrail writes them).
+fn records(events: &[&str]) -> String {
+    format!("{{\"Records\":[{}]}}", events.join(","))
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn plain_file_prints_matching_lines_as_they_are() {
+    let dir = scratch("plain");
+    write(&dir, "events.log", jsonl(&EVENTS));
+    let run = grep(&dir, &[ERRORS, "events.log"]);
+    run.ok();
+    assert_eq!(run.lines(), [DENIED, UNAUTHORIZED]);
+}
+
+#[test]
+fn crlf_line_endings_blank_lines_and_a_missing_final_newline() {
+    let dir = scratch("crlf");
+    write(
+        &dir,
+        "events.log",
+        format!("{DENIED}\r\n\r\n  \n{UNAUTHORIZED}"),
+    );
+    let run = grep(&dir, &["-n", ERRORS, "events.log"]);
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [format!("1:{DENIED}"), format!("4:{UNAUTHORIZED}")]
+    );
+}
+
+#[test]
+fn gzipped_file_is_recognised_by_its_bytes_not_its_name() {
+    let dir = scratch("gzip");
+    write(&dir, "events.data", gzip(jsonl(&EVENTS).as_bytes()));
+    let run = grep(&dir, &[DENIED_PATTERN, "events.data"]);
+    run.ok();
+    assert_eq!(run.lines(), [DENIED]);
+}
+
+#[test]
+fn records_file_gives_one_event_per_record() {
+    let dir = scratch("records");
+    write(&dir, "trail.json", records(&EVENTS));
+    let run = grep(&dir, &["-n", ERRORS, "trail.json"]);
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [format!("1:{DENIED}"), format!("3:{UNAUTHORIZED}")]
+    );
+}
+
+#[test]
+fn pretty_printed_records_are_printed_compact() {
+    let dir = scratch("pretty");
+    let value = json!({"Records": [
+        {"eventName": "ConsoleLogin", "errorCode": "Failed authentication", "n": [1, 2]},
+        {"eventName": "ListBuckets"},
+    ]});
+    write(
+        &dir,
+        "trail.json",
+        serde_json::to_string_pretty(&value).unwrap(),
+    );
+    let run = grep(&dir, &["{ $.eventName = * }", "trail.json"]);
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [
+            r#"{"errorCode":"Failed authentication","eventName":"ConsoleLogin","n":[1,2]}"#,
+            r#"{"eventName":"ListBuckets"}"#
+        ]
+    );
+}
+
+#[test]
+fn gzipped_records_file() {
+    let dir = scratch("records-gz");
+    write(&dir, "trail.json.gz", gzip(records(&EVENTS).as_bytes()));
+    let run = grep(&dir, &["-c", ERRORS, "trail.json.gz"]);
+    run.ok();
+    assert_eq!(run.stdout, format!("2\t{ERRORS}\n"));
+}
+
+#[test]
+fn a_log_of_events_with_a_records_member_is_read_by_line() {
+    // S3 notifications have a Records member too: one per line, each line is one event.
+    let dir = scratch("records-lines");
+    let s3 = r#"{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put"}]}"#;
+    write(&dir, "s3.log", format!("{s3}\n{s3}\n"));
+    let run = grep(
+        &dir,
+        &["-c", r#"{ $.Records[0].eventSource = "aws:s3" }"#, "s3.log"],
+    );
+    run.ok();
+    assert_eq!(run.stdout, "2\t{ $.Records[0].eventSource = \"aws:s3\" }\n");
+    // One line with members besides Records is one event as well.
+    let event = r#"{"Records":[{"a":1}],"eventName":"PutObject"}"#;
+    let run = grep_in(
+        &dir,
+        &["{ $.eventName = PutObject }"],
+        Some(event.as_bytes()),
+    );
+    run.ok();
+    assert_eq!(run.lines(), [event]);
+}
+
+#[test]
+fn directory_is_searched_recursively_in_name_order_with_file_names() {
+    let dir = scratch("dir");
+    write(&dir, "logs/b/2.log", jsonl(&[UNAUTHORIZED]));
+    write(
+        &dir,
+        "logs/b/1.json.gz",
+        gzip(records(&[DENIED, LIST]).as_bytes()),
+    );
+    write(&dir, "logs/a.log", jsonl(&[LOGIN, DENIED]));
+    write(&dir, "logs/c/empty.log", "");
+    let run = grep(&dir, &[ERRORS, "logs"]);
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [
+            format!("logs/a.log:{DENIED}"),
+            format!("logs/b/1.json.gz:{DENIED}"),
+            format!("logs/b/2.log:{UNAUTHORIZED}"),
+        ]
+    );
+    let run = grep(&dir, &["-l", ERRORS, "logs"]);
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        ["logs/a.log", "logs/b/1.json.gz", "logs/b/2.log"]
+    );
+    // --no-filename / -H override the default.
+    let run = grep(&dir, &["-I", DENIED_PATTERN, "logs"]);
+    assert_eq!(run.ok().lines(), [DENIED, DENIED]);
+    let run = grep(&dir, &["-H", DENIED_PATTERN, "logs/a.log"]);
+    assert_eq!(run.ok().lines(), [format!("logs/a.log:{DENIED}")]);
+}
+
+#[test]
+fn standard_input_when_no_path_or_dash() {
+    let dir = scratch("stdin");
+    let input = jsonl(&EVENTS);
+    let run = grep_in(&dir, &[DENIED_PATTERN], Some(input.as_bytes()));
+    assert_eq!(run.ok().lines(), [DENIED]);
+    let gz = gzip(records(&EVENTS).as_bytes());
+    let run = grep_in(&dir, &["-l", DENIED_PATTERN, "-"], Some(&gz));
+    assert_eq!(run.ok().lines(), ["<stdin>"]);
+}
+
+#[test]
+fn count_prints_one_line_per_pattern_in_the_order_given() {
+    let dir = scratch("count");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    write(&dir, "b.json", records(&EVENTS));
+    let patterns =
+        format!("{{ $.eventName = ListBuckets }}\n\n{ERRORS}\r\nNoSuchTerm\n{DENIED_PATTERN}\n");
+    write(&dir, "patterns.txt", &patterns);
+    let run = grep(&dir, &["-c", "-f", "patterns.txt", "a.log", "b.json"]);
+    run.ok();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "2\t{{ $.eventName = ListBuckets }}\n4\t{ERRORS}\n0\tNoSuchTerm\n2\t{DENIED_PATTERN}\n"
+        )
+    );
+    // With -v, the events each pattern does not match.
+    let run = grep(
+        &dir,
+        &["-c", "-v", "-e", ERRORS, "-e", "NoSuchTerm", "a.log"],
+    );
+    assert_eq!(run.ok().stdout, format!("2\t{ERRORS}\n4\tNoSuchTerm\n"));
+    // Nothing counted: exit status 1.
+    let run = grep(&dir, &["-c", "NoSuchTerm", "a.log"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stdout, "0\tNoSuchTerm\n");
+}
+
+#[test]
+fn patterns_from_standard_input() {
+    let dir = scratch("f-stdin");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    let run = grep_in(
+        &dir,
+        &["-c", "-f", "-", "a.log"],
+        Some(b"ConsoleLogin\nGetObject\n"),
+    );
+    assert_eq!(run.ok().stdout, "1\tConsoleLogin\n1\tGetObject\n");
+    let run = grep_in(&dir, &["-f", "-"], Some(b"ConsoleLogin\n"));
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("standard input"), "{run:?}");
+}
+
+#[test]
+fn invert_match_prints_the_events_no_pattern_matches() {
+    let dir = scratch("invert");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    let run = grep(&dir, &["-v", ERRORS, "a.log"]);
+    assert_eq!(run.ok().lines(), [LOGIN, LIST]);
+    let run = grep(&dir, &["-v", "-e", ERRORS, "-e", "ListBuckets", "a.log"]);
+    assert_eq!(run.ok().lines(), [LOGIN]);
+    let run = grep(&dir, &["-v", "{ $.eventName = * }", "a.log"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn json_output_has_position_event_and_each_pattern_with_its_values() {
+    let dir = scratch("json");
+    let flow = "2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 \
+                1418530010 1418530070 REJECT OK";
+    write(&dir, "flow.log", format!("{flow}\nnot a flow log\n"));
+    write(&dir, "trail.json", records(&EVENTS));
+    let delimited = "[version, account, eni, source, destination, srcport, destport, protocol, \
+                     packets, bytes, start, end, action = REJECT, status]";
+    let run = grep(
+        &dir,
+        &[
+            "--json",
+            "-e",
+            delimited,
+            "-e",
+            ERRORS,
+            "-e",
+            "REJECT",
+            "flow.log",
+            "trail.json",
+        ],
+    );
+    run.ok();
+    let objects: Vec<Value> = run
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 3);
+    assert_eq!(objects[0]["path"], "flow.log");
+    assert_eq!(objects[0]["line"], 1);
+    assert!(objects[0].get("record").is_none());
+    assert_eq!(objects[0]["event"], flow);
+    let patterns = objects[0]["patterns"].as_array().unwrap();
+    assert_eq!(patterns.len(), 2);
+    assert_eq!(patterns[0]["index"], 0);
+    assert_eq!(patterns[0]["pattern"], delimited);
+    assert_eq!(patterns[0]["extractedValues"]["$destport"], "3389");
+    assert_eq!(patterns[0]["extractedValues"]["$action"], "REJECT");
+    assert_eq!(
+        patterns[1],
+        json!({"index": 2, "pattern": "REJECT", "extractedValues": {}})
+    );
+    assert_eq!(
+        objects[1],
+        json!({"path": "trail.json", "record": 1, "event": DENIED,
+               "patterns": [{"index": 1, "pattern": ERRORS, "extractedValues": {}}]})
+    );
+    assert_eq!(objects[2]["record"], 3);
+    // With -v the patterns list is empty.
+    let run = grep(&dir, &["--json", "-v", "REJECT", "flow.log"]);
+    let object: Value = serde_json::from_str(run.ok().stdout.trim()).unwrap();
+    assert_eq!(
+        object,
+        json!({"path": "flow.log", "line": 2, "event": "not a flow log", "patterns": []})
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_the_number_of_threads() {
+    let dir = scratch("threads");
+    // Several batches of several hundred KiB each.
+    let mut text = String::new();
+    for i in 0..40_000 {
+        let event = EVENTS[i % 4];
+        text.push_str(&event.replace("\"eventName\"", &format!("\"n\":{i},\"eventName\"")));
+        text.push('\n');
+    }
+    write(&dir, "big.log", &text);
+    write(
+        &dir,
+        "big.json.gz",
+        gzip(records(&text.lines().collect::<Vec<_>>()).as_bytes()),
+    );
+    let one = grep(&dir, &["-j", "1", "-n", ERRORS, "big.log", "big.json.gz"]);
+    one.ok();
+    assert_eq!(one.lines().len(), 40_000);
+    let four = grep(&dir, &["-j", "4", "-n", ERRORS, "big.log", "big.json.gz"]);
+    assert_eq!(one.stdout, four.ok().stdout);
+    assert!(one.lines()[19_999].starts_with("big.log:39999:"));
+    assert!(one.lines()[39_999].starts_with("big.json.gz:39999:"));
+}
+
+#[test]
+fn malformed_inputs_are_reported_skipped_and_give_status_2() {
+    let dir = scratch("malformed");
+    // A line that is not UTF-8 between two good ones.
+    let mut bad_line = format!("{DENIED}\n").into_bytes();
+    bad_line.extend_from_slice(b"\xff\xfe not text\n");
+    bad_line.extend_from_slice(format!("{UNAUTHORIZED}\n").as_bytes());
+    write(&dir, "1-bad-line.log", bad_line);
+    // A truncated Records file: the records before the cut are searched.
+    let trail = records(&EVENTS);
+    write(
+        &dir,
+        "2-truncated.json",
+        &trail[..trail.find(LIST).unwrap() + 10],
+    );
+    // Gzip data cut short.
+    let gz = gzip(jsonl(&EVENTS).as_bytes());
+    write(&dir, "3-truncated.gz", &gz[..gz.len() - 12]);
+    // Data after the Records object.
+    write(
+        &dir,
+        "4-trailing.json",
+        format!("{} garbage", records(&[DENIED])),
+    );
+    let run = grep(&dir, &["-n", ERRORS, "."]);
+    assert_eq!(run.status, 2, "{run:?}");
+    let lines = run.lines();
+    assert_eq!(
+        lines[..4],
+        [
+            format!("./1-bad-line.log:1:{DENIED}"),
+            format!("./1-bad-line.log:3:{UNAUTHORIZED}"),
+            format!("./2-truncated.json:1:{DENIED}"),
+            format!("./2-truncated.json:3:{UNAUTHORIZED}"),
+        ]
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&format!("./4-trailing.json:1:{DENIED}").as_str())
+    );
+    let errors: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(errors.len(), 4, "{run:?}");
+    assert!(
+        errors[0].contains("./1-bad-line.log:2: not UTF-8"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[1].contains("./2-truncated.json:1:"), "{}", errors[1]);
+    assert!(
+        errors[1].contains("truncated Records file"),
+        "{}",
+        errors[1]
+    );
+    assert!(errors[1].contains("after 3 records"), "{}", errors[1]);
+    assert!(errors[2].contains("./3-truncated.gz"), "{}", errors[2]);
+    assert!(errors[2].contains("gzip"), "{}", errors[2]);
+    assert!(errors[3].contains("./4-trailing.json:1:"), "{}", errors[3]);
+}
+
+#[test]
+fn missing_path_is_an_error_but_the_others_are_searched() {
+    let dir = scratch("missing");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    let run = grep(&dir, &[DENIED_PATTERN, "nope.log", "a.log"]);
+    assert_eq!(run.status, 2);
+    assert_eq!(run.lines(), [format!("a.log:{DENIED}")]);
+    assert!(run.stderr.contains("nope.log: No such file"), "{run:?}");
+}
+
+#[test]
+fn exit_status_1_when_nothing_is_selected() {
+    let dir = scratch("nothing");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    let run = grep(&dir, &["NoSuchTerm", "a.log"]);
+    assert_eq!(
+        (run.status, run.stdout.as_str(), run.stderr.as_str()),
+        (1, "", "")
+    );
+    let run = grep(&dir, &["-l", "NoSuchTerm", "a.log"]);
+    assert_eq!((run.status, run.stdout.as_str()), (1, ""));
+}
+
+#[test]
+fn invalid_pattern_gives_status_2_and_says_which() {
+    let dir = scratch("invalid");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    write(&dir, "patterns.txt", "ERROR\n\n{ $.eventName = x\n");
+    let run = grep(&dir, &["-f", "patterns.txt", "a.log"]);
+    assert_eq!(run.status, 2);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("line 3 of patterns.txt"), "{run:?}");
+    assert!(run.stderr.contains("unclosed-brace"), "{run:?}");
+    let run = grep(&dir, &[]);
+    assert_eq!(run.status, 2);
+}
+
+#[test]
+fn a_pattern_that_starts_with_a_dash_goes_after_e() {
+    let dir = scratch("dash");
+    write(&dir, "a.log", "INFO ok\nDEBUG noise\n");
+    let run = grep(&dir, &["-e", "-DEBUG", "a.log"]);
+    assert_eq!(run.ok().lines(), ["INFO ok"]);
+}
+
+#[test]
+fn closed_output_ends_quietly() {
+    let dir = scratch("pipe");
+    let text = jsonl(&EVENTS).repeat(50_000);
+    write(&dir, "big.log", &text);
+    let mut child = Command::new(BIN)
+        .args(["grep", "{ $.eventName = * }", "big.log"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -1,0 +1,181 @@
+"""How fast trailmatch matches from Python, and against what.
+
+    python bindings/python/bench.py                  # about a minute
+    python bindings/python/bench.py --events 2000 --seconds 0.2 --no-rust   # a quick look
+
+For each workload (a set of patterns and a list of events) it prints events per second for:
+
+* ``match_many``: ``PatternSet.match_many(events)``, the interpreter lock released;
+* ``match_many (dict events)``: the same events given as dicts (each serialised once), where the
+  events are JSON;
+* ``python loop, set.matches``: ``[s.matches(e) for e in events]``, one call per event;
+* ``python loop, Pattern.matches``: one call per event and pattern;
+* ``moto EventMessageFilter``: moto's own term matcher (``moto.logs.utils``), where it applies
+  (terms and quoted phrases), with its filters built once; it also counts how often moto and
+  trailmatch disagree;
+* ``rust PatternSet::matches``: the Rust engine on the same patterns and events, in-process, from
+  ``cargo run --release -p trailmatch-python --example throughput`` (needs cargo; ``--no-rust``
+  skips it).
+
+The workloads are the benches' fixtures (``benches/data``: the 14 CIS CloudTrail patterns on 200
+real CloudTrail records, the VPC flow-log patterns on flow-log lines) and application log lines
+with term patterns, each repeated to ``--events`` events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import trailmatch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DATA = ROOT / "benches" / "data"
+
+
+@dataclass
+class Workload:
+    name: str
+    patterns: list[str]
+    events: list[str]
+    json_events: bool = False
+    moto_applies: bool = False
+    results: dict[str, float] = field(default_factory=dict)
+
+
+def repeat(lines: list[str], n: int) -> list[str]:
+    return [lines[i % len(lines)] for i in range(n)]
+
+
+def app_log_lines(n: int) -> list[str]:
+    levels = ["INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG"]
+    what = [
+        "request {i} served in {ms}ms",
+        "request {i} failed: timeout after {ms}ms",
+        "cache miss for key user:{i}",
+        "disk usage at {pct}% on /var/lib/data",
+        "connection reset by peer while reading request {i}",
+    ]
+    return [
+        f"2024-05-0{1 + i % 9}T12:{i % 60:02d}:{(i * 7) % 60:02d}Z {levels[i % len(levels)]} "
+        f"[worker-{i % 8}] " + what[(i // 3) % len(what)].format(i=i, ms=(i * 37) % 5000, pct=i % 100)
+        for i in range(n)
+    ]
+
+
+def workloads(n: int) -> list[Workload]:
+    cis = [p for p in (DATA / "cis-patterns.txt").read_text(encoding="utf-8").splitlines() if p.strip()]
+    cloudtrail = [e for e in (DATA / "cloudtrail-200.jsonl").read_text(encoding="utf-8").splitlines() if e.strip()]
+    vpc_patterns = [p for p in (DATA / "vpc-flow-patterns.txt").read_text(encoding="utf-8").splitlines() if p.strip()]
+    vpc_lines = [e for e in (DATA / "vpc-flow-logs.log").read_text(encoding="utf-8").splitlines() if e.strip()]
+    terms = ["ERROR", "WARN", "timeout", '"connection reset"', "request failed", "ERROR timeout"]
+    return [
+        Workload("cis-14 x cloudtrail", cis, repeat(cloudtrail, n), json_events=True),
+        Workload("vpc-flow-6 x flow-log lines", vpc_patterns, repeat(vpc_lines, n)),
+        Workload("terms-6 x app log lines", terms, app_log_lines(n), moto_applies=True),
+    ]
+
+
+def rate(run: Callable[[], object], count: int, seconds: float) -> float:
+    """Events per second of ``run`` (which handles ``count`` events), over at least ``seconds``."""
+    run()  # warm up
+    done, start = 0, time.perf_counter()
+    while True:
+        run()
+        done += count
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return done / elapsed
+
+
+def rust_rate(w: Workload, seconds: float) -> Optional[float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        patterns, events = Path(tmp, "patterns.txt"), Path(tmp, "events.txt")
+        patterns.write_text("\n".join(w.patterns) + "\n", encoding="utf-8")
+        events.write_text("\n".join(w.events) + "\n", encoding="utf-8")
+        command = [
+            os.environ.get("CARGO", "cargo"),
+            "run", "--release", "--quiet", "-p", "trailmatch-python", "--example", "throughput", "--",
+            str(patterns), str(events), str(seconds),
+        ]  # fmt: skip
+        try:
+            out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            print(f"  (rust figure unavailable: {e})", file=sys.stderr)
+            return None
+        figure: float = json.loads(out.stdout.strip().splitlines()[-1])["events_per_second"]
+        return figure
+
+
+def measure(w: Workload, seconds: float, rust: bool) -> None:
+    s = trailmatch.PatternSet(w.patterns)
+    singles = [trailmatch.Pattern(p) for p in w.patterns]
+    events, n = w.events, len(w.events)
+    r = w.results
+    r["match_many"] = rate(lambda: s.match_many(events), n, seconds)
+    if w.json_events:
+        dicts: list[Any] = [json.loads(e) for e in events]
+        r["match_many (dict events)"] = rate(lambda: s.match_many(dicts), n, seconds)
+    r["python loop, set.matches"] = rate(lambda: [s.matches(e) for e in events], n, seconds)
+    r["python loop, Pattern.matches"] = rate(
+        lambda: [[i for i, p in enumerate(singles) if p.matches(e)] for e in events], n, seconds
+    )
+    if w.moto_applies:
+        try:
+            from moto.logs.utils import EventMessageFilter
+        except ImportError:
+            print("  (moto not installed: no moto figure)", file=sys.stderr)
+        else:
+            filters = [EventMessageFilter(p) for p in w.patterns]
+
+            def moto_answers() -> list[list[int]]:
+                return [[i for i, f in enumerate(filters) if f.matches(e)] for e in events]
+
+            r["moto EventMessageFilter"] = rate(moto_answers, n, seconds)
+            ours = s.match_many(events)
+            disagree = sum(tuple(a) != b for a, b in zip(moto_answers(), ours))
+            print(f"  moto and trailmatch disagree on {disagree} of {n} events")
+    if rust:
+        figure = rust_rate(w, seconds)
+        if figure is not None:
+            r["rust PatternSet::matches"] = figure
+
+
+def report(w: Workload) -> None:
+    print(f"\n{w.name}: {len(w.patterns)} patterns, {len(w.events)} events")
+    base = w.results.get("match_many")
+    for name, value in w.results.items():
+        relative = f"{value / base:6.2f}x match_many" if base else ""
+        print(f"  {name:<32} {value:>14,.0f} events/s  {relative}")
+    rust = w.results.get("rust PatternSet::matches")
+    if rust and base:
+        print(f"  match_many reaches {base / rust:.0%} of the Rust engine's throughput")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> list[Workload]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=20_000, help="events per workload (default 20000)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement (default 2)")
+    parser.add_argument("--no-rust", action="store_true", help="skip the Rust engine's figure (no cargo)")
+    args = parser.parse_args(argv)
+    print(f"trailmatch {trailmatch.__version__}, Python {sys.version.split()[0]}")
+    done = []
+    for w in workloads(args.events):
+        measure(w, args.seconds, rust=not args.no_rust)
+        report(w)
+        done.append(w)
+    return done
+
+
+if __name__ == "__main__":
+    main()

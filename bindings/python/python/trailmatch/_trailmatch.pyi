@@ -1,0 +1,133 @@
+"""The native module of trailmatch (Rust, pyo3). Import ``trailmatch`` instead."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar, final, overload
+
+from trailmatch import DialectOptions, Event, PatternKind
+
+__all__ = [
+    "MetricFilter",
+    "Pattern",
+    "PatternError",
+    "PatternSet",
+    "__version__",
+    "test_metric_filter",
+]
+__version__: str
+
+_K = TypeVar("_K", int, str)
+
+class PatternError(ValueError):
+    """A filter pattern, metric transformation or TestMetricFilter request that trailmatch
+    rejects. ``str()`` is the rendering with a caret under the fault."""
+
+    code: str
+    """Stable kebab-case identifier, the same in Rust, Python and JavaScript."""
+    message: str
+    """The one-line message, in AWS's wording where AWS has one."""
+    help: str | None
+    """What to do about it, when there is something useful to say."""
+    origin: str
+    """The request member the error points into: 'filterPattern', 'metricValue', ..."""
+    text: str
+    """The text the error points into (the pattern, for pattern errors)."""
+    start: int
+    """Index in ``text`` (a str index, not a byte offset) where the fault starts."""
+    end: int
+    """Index in ``text`` one past the fault."""
+    line: int
+    """1-based line of ``start``."""
+    column: int
+    """1-based column (in characters) of ``start``."""
+    index: int | None
+    """Position of the failing pattern in a PatternSet, else None."""
+    name: str | None
+    """Name of the failing pattern in a PatternSet built from a dict, else None."""
+
+@final
+class Pattern:
+    """A compiled CloudWatch Logs filter pattern. ``str()`` is the canonical form; patterns are
+    equal, and hash alike, when their canonical forms (and dialects) are."""
+
+    def __new__(cls, pattern: str, *, dialect: DialectOptions | None = None) -> Pattern: ...
+    def matches(self, event: Event) -> bool:
+        """True when ``event`` matches."""
+    def test(self, event: Event) -> dict[str, str] | None:
+        """The values a match extracts (TestMetricFilter's ``extractedValues``), or None when
+        ``event`` does not match."""
+    def explain(self, event: Event) -> list[dict[str, Any]] | None:
+        """For a JSON pattern, each condition (``condition``, ``holds``, ``start``, ``end``);
+        None for other kinds of pattern."""
+    @property
+    def kind(self) -> PatternKind:
+        """Which language the pattern is written in."""
+    @property
+    def pattern(self) -> str:
+        """The pattern as written."""
+    @property
+    def dialect(self) -> DialectOptions:
+        """The dialect switches it was compiled with."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]: ...
+
+@final
+class PatternSet(Generic[_K]):
+    """Many patterns, asked together which of them match an event. Built from a list (answers
+    are indices) or a dict of name -> pattern (answers are names)."""
+
+    @overload
+    def __new__(  # type: ignore[overload-overlap]
+        cls, patterns: Mapping[str, str], *, dialect: DialectOptions | None = None
+    ) -> PatternSet[str]: ...
+    @overload
+    def __new__(
+        cls, patterns: Iterable[str], *, dialect: DialectOptions | None = None
+    ) -> PatternSet[int]: ...
+    def matches(self, event: Event) -> list[_K]:
+        """The indices (or names) of the patterns that match ``event``, in the set's order."""
+    def test(self, event: Event) -> dict[_K, dict[str, str]]:
+        """Each matching pattern's index (or name) with the values it extracts."""
+    def is_match(self, event: Event) -> bool:
+        """True when at least one pattern matches ``event``."""
+    def match_many(self, events: Iterable[Event]) -> list[tuple[_K, ...]]:
+        """``matches`` for each event, as one tuple per event (equal answers are one shared
+        tuple), with the interpreter lock released while matching."""
+    @property
+    def names(self) -> list[str] | None:
+        """The names given to the patterns, or None for a set built from a list."""
+    @property
+    def patterns(self) -> list[Pattern]:
+        """The patterns, in the set's order."""
+    @property
+    def dialect(self) -> DialectOptions:
+        """The dialect switches the patterns were compiled with."""
+    def __len__(self) -> int: ...
+
+@final
+class MetricFilter:
+    """A filter pattern with its metric transformation, validated as ``PutMetricFilter``
+    validates them."""
+
+    def __new__(
+        cls,
+        pattern: str | Pattern,
+        metric_transformation: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    ) -> MetricFilter: ...
+    def apply(self, event: Event) -> dict[str, Any] | None:
+        """What a matching event adds to the metric: ``{"value": float, "dimensions": {...}}``,
+        or None when it does not match or its metric value is missing or not a number."""
+    @property
+    def pattern(self) -> Pattern:
+        """The filter pattern."""
+    @property
+    def metric_transformation(self) -> dict[str, Any]:
+        """The metric transformation, in boto3's shape."""
+
+def test_metric_filter(
+    *,
+    filterPattern: str,
+    logEventMessages: Iterable[Event],
+    dialect: DialectOptions | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Answers a ``TestMetricFilter`` request as AWS does, with boto3's response shape."""

@@ -1,0 +1,366 @@
+"""The Python API: conversions, errors and their str indices, sets, metric filters."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+
+import trailmatch
+from conftest import ROOT, str_index
+
+CLOUDTRAIL = {"eventName": "GetObject", "errorCode": "AccessDenied", "userIdentity": {"type": "IAMUser"}}
+
+
+def test_version_comes_from_cargo() -> None:
+    cargo = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+    version = re.search(r'^version = "([^"]+)"', cargo, re.MULTILINE)
+    assert version is not None
+    assert trailmatch.__version__ == version.group(1)
+
+
+def test_public_names() -> None:
+    assert set(trailmatch.__all__) <= set(dir(trailmatch))
+    assert trailmatch.Pattern.__module__ == "trailmatch"
+    assert issubclass(trailmatch.PatternError, ValueError)
+
+
+# ---- Pattern -------------------------------------------------------------------------------------
+
+
+def test_pattern_basics() -> None:
+    p = trailmatch.Pattern('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }')
+    assert p.kind == "json"
+    assert p.matches(CLOUDTRAIL)
+    assert not p.matches({"eventName": "GetObject"})
+    assert p.test(CLOUDTRAIL) == {}
+    assert p.test("{}") is None
+    assert str(p) == '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied*" }'
+    assert p.pattern.startswith("{ ($.errorCode")
+    assert repr(p) == f"Pattern({p.pattern!r})"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("", "match-all"), ("ERROR", "terms"), ("%ERR(OR)?%", "regex"), ("{ $.a = 1 }", "json"), ("[a, b]", "delimited")],
+)
+def test_kinds(text: str, kind: str) -> None:
+    try:
+        assert trailmatch.Pattern(text).kind == kind
+    except trailmatch.PatternError:
+        assert kind == "regex"  # grouping is not part of AWS's regex syntax
+        assert trailmatch.Pattern("%ERROR?%").kind == "regex"
+
+
+def test_delimited_extraction() -> None:
+    apache = trailmatch.Pattern("[ip, user, username, timestamp, request, status_code = 4*, bytes]")
+    line = '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534'
+    values = apache.test(line)
+    assert values is not None
+    assert values["$request"] == "GET /index.html HTTP/1.0"
+    assert list(values) == ["$ip", "$user", "$username", "$timestamp", "$request", "$status_code", "$bytes"]
+
+
+def test_equality_and_hash_by_canonical_form() -> None:
+    a = trailmatch.Pattern("{ ($.a = 1) }")
+    b = trailmatch.Pattern("{$.a=1}")
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a != trailmatch.Pattern("{ $.a = 2 }")
+    assert a != "{ $.a = 1 }"
+    # Same text, different dialects: they may answer differently, so they differ.
+    assert trailmatch.Pattern("[a, b]") != trailmatch.Pattern("[a, b]", dialect={"absorb_trailing_fields": False})
+
+
+def test_pickle_keeps_text_and_dialect() -> None:
+    p = trailmatch.Pattern("[a, b]", dialect={"absorb_trailing_fields": False})
+    q = pickle.loads(pickle.dumps(p))
+    assert q == p and q.pattern == p.pattern and q.dialect == p.dialect
+    assert repr(q) == "Pattern('[a, b]', dialect={'absorb_trailing_fields': False})"
+
+
+def test_explain() -> None:
+    p = trailmatch.Pattern('{ $.é = "x" || $.b > 1 }'.replace("é", "a"))
+    outcomes = p.explain({"a": "y", "b": 2})
+    assert outcomes is not None
+    assert [(o["condition"], o["holds"]) for o in outcomes] == [('$.a = "x"', False), ("$.b > 1", True)]
+    first = outcomes[0]
+    assert p.pattern[first["start"] : first["end"]] == '$.a = "x"'
+    assert p.explain("not json") == []
+    assert trailmatch.Pattern("ERROR").explain("ERROR") is None
+
+
+def test_explain_spans_are_str_indices() -> None:
+    p = trailmatch.Pattern('{ $.a = "日本語" && $.b = "ü" }')
+    outcomes = p.explain({"a": "日本語", "b": "u"})
+    assert outcomes is not None
+    assert [p.pattern[o["start"] : o["end"]] for o in outcomes] == ['$.a = "日本語"', '$.b = "ü"']
+    assert [o["holds"] for o in outcomes] == [True, False]
+
+
+def test_dialect() -> None:
+    assert trailmatch.Pattern("[a, b]").matches("x y z")
+    strict = trailmatch.Pattern("[a, b]", dialect={"absorb_trailing_fields": False})
+    assert not strict.matches("x y z")
+    assert strict.dialect["absorb_trailing_fields"] is False
+    assert trailmatch.Pattern("x").dialect == {
+        "absorb_trailing_fields": True,
+        "numeric_string_coercion": True,
+        "event_number_base": 1,
+        "quoted_space_matches_all": False,
+        "split_hyphenated_terms": True,
+    }
+    with pytest.raises(ValueError, match="unknown dialect switch 'absorb'"):
+        trailmatch.Pattern("x", dialect={"absorb": True})  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        trailmatch.Pattern("x", dialect={"absorb_trailing_fields": "yes"})  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        trailmatch.Pattern("x", dialect=["absorb_trailing_fields"])  # type: ignore[arg-type]
+
+
+# ---- events --------------------------------------------------------------------------------------
+
+
+def test_events_str_bytes_dict() -> None:
+    p = trailmatch.Pattern('{ $.user.name = "zoë" }')
+    assert p.matches('{"user": {"name": "zoë"}}')
+    assert p.matches('{"user": {"name": "zoë"}}'.encode())
+    assert p.matches({"user": {"name": "zoë"}})
+    # A dict is serialised compactly and without \u escapes, so term patterns see its text.
+    assert trailmatch.Pattern('"\\"name\\":\\"zoë\\""').matches({"name": "zoë"})
+
+
+def test_invalid_utf8_is_a_clear_error() -> None:
+    p = trailmatch.Pattern("ERROR")
+    with pytest.raises(UnicodeDecodeError) as raised:
+        p.matches(b"ERROR \xff")
+    assert raised.value.start == 6
+    assert isinstance(raised.value, ValueError)
+    with pytest.raises(UnicodeDecodeError):
+        trailmatch.PatternSet(["ERROR"]).match_many(["ok", b"\xc3("])
+
+
+@pytest.mark.parametrize("event", [1, None, ["ERROR"], 2.5])
+def test_other_events_are_type_errors(event: object) -> None:
+    with pytest.raises(TypeError, match="an event is a str, bytes"):
+        trailmatch.Pattern("ERROR").matches(event)  # type: ignore[arg-type]
+
+
+def test_unserialisable_dict() -> None:
+    with pytest.raises(TypeError):
+        trailmatch.Pattern("{ $.a = 1 }").matches({"a": object()})
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+
+def test_error_attributes() -> None:
+    with pytest.raises(trailmatch.PatternError) as raised:
+        trailmatch.Pattern("?Status: timeout")
+    e = raised.value
+    assert (e.code, e.start, e.end, e.line, e.column) == ("invalid-character", 7, 8, 1, 8)
+    assert e.message == "Invalid character(s) in term ':'"
+    assert e.help == "text with characters other than letters, digits and '_' must be double-quoted"
+    assert (e.origin, e.text, e.index, e.name) == ("filterPattern", "?Status: timeout", None, None)
+    assert str(e) == (
+        "error[invalid-character]: Invalid character(s) in term ':'\n"
+        " --> filterPattern:1:8\n"
+        "  |\n"
+        "1 | ?Status: timeout\n"
+        "  |        ^\n"
+        "  = help: text with characters other than letters, digits and '_' must be double-quoted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "code", "fault"),
+    [
+        ('{ $.a = "naïve" && $.b > abc }', "numeric-operator-needs-number", "abc"),
+        ("%café%", "regex-non-ascii", "é"),
+        ("[prénom, prénom]", "duplicate-field-name", "prénom"),
+        ('"日本語 abc', "unterminated-string", '"日本語 abc'),
+        ('{ $.emoji = "😀" || $.x = 😀x }', "invalid-character", "😀"),
+        ("ÉRREUR -", "missing-term", "-"),
+        ("{ $.a = \"ü\" &&\n  $.b = }", "syntax", "}"),
+    ],
+)
+def test_error_indices_with_non_ascii_patterns(pattern: str, code: str, fault: str) -> None:
+    with pytest.raises(trailmatch.PatternError) as raised:
+        trailmatch.Pattern(pattern)
+    e = raised.value
+    assert e.code == code
+    assert e.text == pattern
+    # str indices, not UTF-8 byte offsets: slicing the pattern gives the faulty text.
+    assert pattern[e.start : e.end] == fault
+    assert pattern.rindex(fault) == e.start or pattern.index(fault) == e.start
+    line_start = pattern.rfind("\n", 0, e.start) + 1
+    assert e.line == pattern.count("\n", 0, e.start) + 1
+    assert e.column == e.start - line_start + 1
+    # The caret line is as wide (in characters) as the fault.
+    caret_line = [line for line in str(e).splitlines() if line.strip().startswith("|") and "^" in line][0]
+    assert caret_line.count("^") == max(1, len(fault.split("\n")[0]))
+
+
+def test_set_errors_carry_the_index_and_name() -> None:
+    with pytest.raises(trailmatch.PatternError) as raised:
+        trailmatch.PatternSet(["ERROR", "WARN", "{ $.é = 1 }"])
+    assert (raised.value.index, raised.value.name, raised.value.code) == (2, None, "invalid-character")
+    assert str(raised.value).startswith("pattern 2 of the set:\nerror[invalid-character]")
+    with pytest.raises(trailmatch.PatternError) as named:
+        trailmatch.PatternSet({"ok": "ERROR", "broken": "[a, a]"})
+    assert (named.value.index, named.value.name, named.value.code) == (1, "broken", "duplicate-field-name")
+    assert "[a, a]"[named.value.start : named.value.end] == "a"
+
+
+def test_pattern_error_is_catchable_as_value_error() -> None:
+    with pytest.raises(ValueError):
+        trailmatch.Pattern("{")
+
+
+# ---- PatternSet ----------------------------------------------------------------------------------
+
+
+def test_pattern_set_from_list() -> None:
+    s = trailmatch.PatternSet(["ERROR", "?WARN ?ERROR", "-DEBUG"])
+    assert len(s) == 3 and s.names is None
+    assert s.matches("WARN disk almost full") == [1, 2]
+    assert s.is_match("DEBUG x") is False
+    assert s.test("ERROR x") == {0: {}, 1: {}, 2: {}}
+    assert [str(p) for p in s.patterns] == [str(trailmatch.Pattern(t)) for t in ["ERROR", "?WARN ?ERROR", "-DEBUG"]]
+    assert repr(s) == "PatternSet(['ERROR', '?WARN ?ERROR', '-DEBUG'])"
+
+
+def test_pattern_set_from_dict() -> None:
+    s = trailmatch.PatternSet({"denied": '{ $.errorCode = "AccessDenied*" }', "apache-4xx": "[ip, id, user, ts, req, status = 4*, size]"})
+    assert s.names == ["denied", "apache-4xx"]
+    assert s.matches(CLOUDTRAIL) == ["denied"]
+    assert s.test('1.2.3.4 - bob [x] "GET /" 404 12') == {
+        "apache-4xx": {"$ip": "1.2.3.4", "$id": "-", "$user": "bob", "$ts": "x", "$req": "GET /", "$status": "404", "$size": "12"}
+    }
+    assert s.match_many([CLOUDTRAIL, "nothing"]) == [("denied",), ()]
+
+
+def test_pattern_set_input_checks() -> None:
+    with pytest.raises(TypeError, match="not one str"):
+        trailmatch.PatternSet("ERROR")
+    with pytest.raises(TypeError, match="a pattern is a str"):
+        trailmatch.PatternSet([1])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="pattern names are str"):
+        trailmatch.PatternSet({1: "ERROR"})  # type: ignore[dict-item]
+    assert trailmatch.PatternSet([]).match_many(["x"]) == [()]
+
+
+def test_match_many_takes_any_iterable() -> None:
+    s = trailmatch.PatternSet(["ERROR", "{ $.level = \"ERROR\" }"])
+    events = (f"ERROR {i}" if i % 3 == 0 else {"level": "ERROR"} if i % 3 == 1 else b"fine" for i in range(10_000))
+    answers = s.match_many(events)
+    assert len(answers) == 10_000  # more than one batch
+    assert answers[:3] == [(0,), (0, 1), ()]
+    assert answers[9_999] == (0,)
+    # Equal answers are one shared (immutable) tuple.
+    assert answers[0] is answers[3] is answers[9_999]
+    assert s.match_many([]) == []
+    with pytest.raises(TypeError, match="iterable of events"):
+        s.match_many("ERROR")
+    with pytest.raises(TypeError, match="iterable of events"):
+        s.match_many({"level": "ERROR"})
+
+
+def test_match_many_agrees_with_matches() -> None:
+    s = trailmatch.PatternSet(["ERROR", "-ERROR", "[a, b = 2*]", "%^x+$%", "{ $.n > 3 }"])
+    events = ["ERROR 1", "x y", "xxx", '{"n": 4}', "a 20", "", '{"n": "5"}']
+    assert s.match_many(events) == [tuple(s.matches(e)) for e in events]
+
+
+# ---- MetricFilter ----------------------------------------------------------------------------------
+
+
+def test_metric_filter() -> None:
+    f = trailmatch.MetricFilter(
+        "{ $.latency > 0 }",
+        {"metricName": "Latency", "metricNamespace": "App", "metricValue": "$.latency", "dimensions": {"Service": "$.service"}, "unit": "Milliseconds"},
+    )
+    assert f.apply({"latency": 120, "service": "api"}) == {"value": 120.0, "dimensions": {"Service": "api"}}
+    assert f.apply({"latency": 0}) is None
+    assert f.pattern == trailmatch.Pattern("{ $.latency > 0 }")
+    assert f.metric_transformation["unit"] == "Milliseconds"
+    assert repr(f).startswith("MetricFilter(Pattern('{ $.latency > 0 }'), {'metricName': 'Latency'")
+
+
+def test_metric_filter_takes_put_metric_filters_list() -> None:
+    t = {"metricName": "E", "metricNamespace": "App", "metricValue": "1", "defaultValue": 0}
+    assert trailmatch.MetricFilter(trailmatch.Pattern("ERROR"), [t]).apply("ERROR") == {"value": 1.0, "dimensions": {}}
+    with pytest.raises(trailmatch.PatternError) as raised:
+        trailmatch.MetricFilter("ERROR", [t, t])
+    assert raised.value.code == "too-many-transformations"
+    assert raised.value.origin == "metricTransformations"
+
+
+def test_metric_filter_errors() -> None:
+    with pytest.raises(trailmatch.PatternError) as raised:
+        trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App", "metricValue": "1", "dimensions": {"S": "$.s"}})
+    assert raised.value.code == "dimensions-not-supported"
+    assert raised.value.message == "The specified filter pattern does not support dimensions"
+    with pytest.raises(trailmatch.PatternError) as named:
+        trailmatch.MetricFilter("ERROR", {"metricName": "é:x", "metricNamespace": "App", "metricValue": "1"})
+    e = named.value
+    assert (e.code, e.origin, e.text, e.start, e.end) == ("invalid-metric-name", "metricName", "é:x", 1, 2)
+    with pytest.raises(trailmatch.PatternError) as nan:
+        trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App", "metricValue": "1", "defaultValue": float("nan")})
+    assert nan.value.code == "invalid-default-value"
+    with pytest.raises(trailmatch.PatternError) as pattern:
+        trailmatch.MetricFilter("{ $.a = ", {"metricName": "E", "metricNamespace": "App", "metricValue": "1"})
+    assert pattern.value.origin == "filterPattern"
+
+
+def test_metric_transformation_shape_errors() -> None:
+    with pytest.raises(ValueError, match="unknown metric transformation key 'metric_name'"):
+        trailmatch.MetricFilter("ERROR", {"metric_name": "E"})
+    with pytest.raises(ValueError, match="lacks 'metricValue'"):
+        trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App"})
+    with pytest.raises(TypeError):
+        trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App", "metricValue": 1})
+    with pytest.raises(TypeError):
+        trailmatch.MetricFilter(42, {"metricName": "E", "metricNamespace": "App", "metricValue": "1"})  # type: ignore[arg-type]
+
+
+# ---- test_metric_filter ----------------------------------------------------------------------------
+
+
+def test_test_metric_filter_shape() -> None:
+    answer = trailmatch.test_metric_filter(
+        filterPattern="[ip, id, user, timestamp, request, status_code = 404, size]",
+        logEventMessages=['127.0.0.1 - bob [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 404 2326', "nope"],
+    )
+    assert list(answer) == ["matches"]
+    (match,) = answer["matches"]
+    assert list(match) == ["eventNumber", "eventMessage", "extractedValues"]
+    assert match["eventNumber"] == 1
+    assert match["extractedValues"]["$status_code"] == "404"
+
+
+def test_test_metric_filter_errors() -> None:
+    with pytest.raises(trailmatch.PatternError) as raised:
+        trailmatch.test_metric_filter(filterPattern="x", logEventMessages=["x"] * 51)
+    assert raised.value.code == "invalid-log-event-messages"
+    assert raised.value.origin == "logEventMessages"
+    with pytest.raises(trailmatch.PatternError) as empty:
+        trailmatch.test_metric_filter(filterPattern="x", logEventMessages=["naïve message, long", ""])
+    e = empty.value
+    assert e.text[e.start : e.end] == '""'
+    assert e.start == str_index(e.text, e.text.encode().index(b'""'))
+    with pytest.raises(TypeError):
+        trailmatch.test_metric_filter(filterPattern="x", logEventMessages="x")
+    with pytest.raises(TypeError):
+        trailmatch.test_metric_filter("x", ["x"])  # type: ignore[call-arg]
+
+
+def test_test_metric_filter_is_not_collected_by_pytest() -> None:
+    assert getattr(trailmatch.test_metric_filter, "__test__", True) is False
+
+
+def test_package_ships_its_typing() -> None:
+    package = Path(trailmatch.__file__).parent
+    assert (package / "py.typed").exists()
+    assert (package / "_trailmatch.pyi").exists()
