@@ -10,7 +10,7 @@ use trailmatch::reference::{Evaluator, Event};
 use trailmatch::{Dialect, Extracted, Pattern, PatternSet};
 use trailmatch_conformance::{
     CaseFile, ExpectedFailures, RealPattern, Report, cases_dir, check_names, cloudtrail_events,
-    corpus_dir, guarded, load_case_files, read_jsonl, run_case, run_metric_case,
+    corpus_dir, guarded, load_case_files, read_jsonl, run_case, run_metric_case, run_set_case,
     run_test_metric_filter_case,
 };
 
@@ -28,6 +28,9 @@ fn cases() {
         }
         for c in &file.test_metric_filter {
             run_test_metric_filter_case(&mut report, c);
+        }
+        for c in &file.set_case {
+            run_set_case(&mut report, c);
         }
     }
     report.finish("conformance");

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use trailmatch::metric::{MetricFilter, MetricTransformation, TestMetricFilterResponse};
 use trailmatch::reference::Evaluator;
-use trailmatch::{Dialect, Error, Extracted, Origin, Pattern, PatternSet};
+use trailmatch::{Dialect, Error, Extracted, Limits, Origin, Pattern, PatternSet};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -45,6 +45,94 @@ pub struct CaseFile {
     /// `[[test_metric_filter]]`: a `TestMetricFilter` request and its answer.
     #[serde(default)]
     pub test_metric_filter: Vec<TestMetricFilterCase>,
+    /// `[[set_case]]`: a pattern set that must be rejected as a whole.
+    #[serde(default)]
+    pub set_case: Vec<SetCase>,
+}
+
+/// `[[set_case]]`: `PatternSet::builder().limits(limits).build(patterns)` fails with `error`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetCase {
+    /// Unique across the corpus.
+    pub name: String,
+    /// The patterns of the set.
+    pub patterns: Vec<String>,
+    /// Limits that differ from `Limits::default()`.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    /// The code of the error.
+    pub error: String,
+    /// The index of the pattern at fault (absent when the error is about the whole set).
+    pub index: Option<usize>,
+    /// The error's byte span.
+    pub span: Option<[usize; 2]>,
+    /// The error's `Display` text.
+    pub rendered: Option<String>,
+    /// Anything worth knowing.
+    pub notes: Option<String>,
+}
+
+/// The limits of a set case: every field of [`Limits`], each defaulting to `Limits::default()`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// See [`Limits::max_patterns`].
+    pub max_patterns: Option<usize>,
+    /// See [`Limits::max_automaton_bytes`].
+    pub max_automaton_bytes: Option<usize>,
+    /// See [`Limits::max_wildcards_per_selector`].
+    pub max_wildcards_per_selector: Option<usize>,
+}
+
+impl LimitsSpec {
+    /// The limits this spec describes.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(n) = self.max_patterns {
+            limits.max_patterns = n;
+        }
+        if let Some(n) = self.max_automaton_bytes {
+            limits.max_automaton_bytes = n;
+        }
+        if let Some(n) = self.max_wildcards_per_selector {
+            limits.max_wildcards_per_selector = n;
+        }
+        limits
+    }
+}
+
+impl SetCase {
+    /// What the case expects.
+    pub fn expected_error(&self) -> Option<ErrorExpectation<'_>> {
+        Some(ErrorExpectation {
+            code: &self.error,
+            origin: None,
+            span: self.span,
+            rendered: self.rendered.as_deref(),
+            rendering_issue: None,
+        })
+    }
+}
+
+/// Runs one `[[set_case]]`.
+pub fn run_set_case(report: &mut Report, c: &SetCase) {
+    report.cases += 1;
+    let name = c.name.as_str();
+    guarded(report, name, |r| {
+        match PatternSet::builder()
+            .limits(c.limits.limits())
+            .build(&c.patterns)
+        {
+            Ok(_) => r.fail(name, format!("the set compiles; want {}", c.error)),
+            Err(e) => {
+                r.equal(name, "SetError index", &e.index, &c.index);
+                if let Some(want) = c.expected_error() {
+                    expect_error(r, name, "PatternSet::builder().build", &e.error, want);
+                }
+            }
+        }
+    });
 }
 
 /// `[[case]]`: either `event` + `matches` (+ `extracted`), or `error` (+ `span`, `rendered`).
@@ -774,7 +862,9 @@ impl CaseFile {
             (self.metric_case.iter()).filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
         let tmf = (self.test_metric_filter.iter())
             .filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
-        cases.chain(metric).chain(tmf).collect()
+        let sets =
+            (self.set_case.iter()).filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
+        cases.chain(metric).chain(tmf).chain(sets).collect()
     }
 }
 

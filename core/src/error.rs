@@ -218,6 +218,25 @@ pub enum ErrorKind {
         /// What the pattern has there (empty at the end of the pattern).
         found: String,
     },
+    /// More patterns in one set than the set's limit (100,000 by default).
+    TooManyPatterns {
+        /// Patterns given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A multi-pattern automaton of a set would exceed the set's size limit.
+    AutomatonTooLarge {
+        /// Which automaton.
+        what: String,
+    },
+    /// More globs and regexes on one selector than the set's limit.
+    WildcardComplexity {
+        /// Globs and regexes on the selector.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// `metricName` or `metricNamespace` is empty, too long or contains `:`, `*` or `$`.
     InvalidMetricName {
         /// What is wrong.
@@ -303,6 +322,9 @@ impl ErrorKind {
             NestingTooDeep { .. } => "nesting-too-deep",
             MissingTerm { .. } => "missing-term",
             Expected { .. } => "syntax",
+            TooManyPatterns { .. } => "too-many-patterns",
+            AutomatonTooLarge { .. } => "automaton-too-large",
+            WildcardComplexity { .. } => "wildcard-complexity",
             InvalidMetricName { .. } => "invalid-metric-name",
             InvalidMetricValue { .. } => "invalid-metric-value",
             InvalidFieldReference { .. } => "invalid-field-reference",
@@ -379,6 +401,15 @@ impl ErrorKind {
                 format!("expected {expected}, found the end of the pattern")
             }
             Expected { expected, found } => format!("expected {expected}, found '{found}'"),
+            TooManyPatterns { count, max } => {
+                format!("too many patterns: {count} in one set, at most {max} are allowed")
+            }
+            AutomatonTooLarge { what } => {
+                format!("the automaton for {what} would exceed the size limit")
+            }
+            WildcardComplexity { count, max } => format!(
+                "too many globs and regexes on one selector: {count}, at most {max} are allowed"
+            ),
             InvalidMetricName { detail } => detail.clone(),
             InvalidMetricValue { detail } => detail.clone(),
             InvalidFieldReference { detail } => detail.clone(),
@@ -482,6 +513,10 @@ impl ErrorKind {
             NestingTooDeep { .. } => "remove redundant parentheses".into(),
             MissingTerm { modifier } => format!("write the term right after it: {modifier}ERROR"),
             Expected { .. } => return None,
+            TooManyPatterns { .. } => "split the patterns into several sets".into(),
+            AutomatonTooLarge { .. } | WildcardComplexity { .. } => {
+                "use fewer or simpler globs and regexes, or raise the set's limits".into()
+            }
             InvalidMetricName { .. } => {
                 "names are 1 to 255 characters without ':', '*' or '$'".into()
             }
@@ -608,7 +643,15 @@ impl fmt::Display for Error {
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (line_no, col) = self.line_column();
-        writeln!(f, "error[{}]: {}", self.code(), self.message())?;
+        write!(f, "error[{}]: {}", self.code(), self.message())?;
+        if self.text.is_empty() {
+            // About no text in particular (a whole pattern set): no source line to show.
+            if let Some(help) = self.help() {
+                write!(f, "\n  = help: {help}")?;
+            }
+            return Ok(());
+        }
+        writeln!(f)?;
         let gutter = " ".repeat(line_no.to_string().len());
         writeln!(f, "{gutter}--> {}:{line_no}:{col}", self.origin.as_str())?;
         let line_start = self.text[..self.span.start]

@@ -59,25 +59,71 @@ enum Frame {
     Object(Vec<(String, Json)>, String),
 }
 
-struct Parser<'a> {
+/// A cursor over JSON text. Besides building [`Json`] trees, it gives the lexical steps (strings,
+/// numbers, literals, blanks) to the engine's scanner, so both read JSON by the same rules.
+pub(crate) struct Parser<'a> {
     text: &'a str,
     /// Byte offset of the next unread byte; always on a char boundary between tokens.
     pos: usize,
 }
 
-impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
+impl<'a> Parser<'a> {
+    pub(crate) fn new(text: &'a str) -> Parser<'a> {
+        Parser { text, pos: 0 }
+    }
+
+    /// True when every byte has been read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.text.len()
+    }
+
+    /// Consumes the next byte (the caller has peeked it).
+    pub(crate) fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    /// A string starting at its opening quote: borrowed from the text when it has no escape,
+    /// decoded otherwise.
+    pub(crate) fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
+        let start = self.pos + 1;
+        let rest = self.text.as_bytes().get(start..).unwrap_or_default();
+        if let Some(len) = memchr::memchr2(b'"', b'\\', rest) {
+            let body = rest.get(..len).unwrap_or_default();
+            // Without an early exit, so that it vectorises.
+            let control = body.iter().fold(false, |seen, &b| seen | (b < 0x20));
+            if !control && rest.get(len) == Some(&b'"') {
+                // Both ends are ASCII bytes, hence char boundaries.
+                if let Some(s) = self.text.get(start..start + len) {
+                    self.pos = start + len + 1;
+                    return Ok(std::borrow::Cow::Borrowed(s));
+                }
+            }
+        }
+        self.string().map(std::borrow::Cow::Owned)
+    }
+
+    /// Consumes `word` (`true`, `false`, `null`) or fails.
+    pub(crate) fn word(&mut self, word: &'static str) -> Result<(), JsonError> {
+        let rest = self.text.as_bytes().get(self.pos..);
+        if !rest.is_some_and(|rest| rest.starts_with(word.as_bytes())) {
+            return Err(self.error("invalid literal"));
+        }
+        self.pos += word.len();
+        Ok(())
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
-    fn error(&self, reason: &'static str) -> JsonError {
+    pub(crate) fn error(&self, reason: &'static str) -> JsonError {
         JsonError {
             offset: self.pos,
             reason,
         }
     }
 
-    fn skip_ws(&mut self) {
+    pub(crate) fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
@@ -127,7 +173,7 @@ impl Parser<'_> {
                     }
                 }
                 Some(b'"') => Json::String(self.string()?),
-                Some(b'-' | b'0'..=b'9') => Json::Number(self.number()?),
+                Some(b'-' | b'0'..=b'9') => Json::Number(self.number()?.to_owned()),
                 Some(b't') => self.literal("true", Json::Bool(true))?,
                 Some(b'f') => self.literal("false", Json::Bool(false))?,
                 Some(b'n') => self.literal("null", Json::Null)?,
@@ -208,7 +254,7 @@ impl Parser<'_> {
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, returned as written.
-    fn number(&mut self) -> Result<String, JsonError> {
+    pub(crate) fn number(&mut self) -> Result<&'a str, JsonError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -234,13 +280,13 @@ impl Parser<'_> {
         }
         // Both ends are at ASCII bytes, hence char boundaries.
         match self.text.get(start..self.pos) {
-            Some(number) => Ok(number.to_owned()),
+            Some(number) => Ok(number),
             None => Err(self.error("invalid number")),
         }
     }
 
     /// Parses a string starting at its opening quote and returns the unescaped text.
-    fn string(&mut self) -> Result<String, JsonError> {
+    pub(crate) fn string(&mut self) -> Result<String, JsonError> {
         self.pos += 1; // the opening quote
         let mut out = String::new();
         loop {

@@ -33,9 +33,10 @@ mod number;
 pub mod reference;
 pub mod syntax;
 
+pub use compile::program::Limits;
 pub use dialect::Dialect;
 pub use error::{Error, ErrorKind, Origin, Span};
-pub use exec::{Extracted, Pattern, PatternSet, SetError};
+pub use exec::{Builder, Extracted, Pattern, PatternSet, SetError};
 pub use metric::{
     MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterResponse,
     test_metric_filter,

@@ -574,8 +574,11 @@ impl PyPatternSet {
         let patterns = self
             .inner
             .patterns()
-            .iter()
-            .map(|p| Py::new(py, PyPattern::wrap(p.clone())))
+            .map(|text| {
+                let pattern = Pattern::with_dialect(text, self.dialect)
+                    .map_err(|e| pattern_error(py, &e, e.to_string(), None, None))?;
+                Py::new(py, PyPattern::wrap(pattern))
+            })
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, patterns)
     }
@@ -591,7 +594,7 @@ impl PyPatternSet {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let texts = self.inner.patterns().iter().map(Pattern::as_str);
+        let texts = self.inner.patterns();
         let listing = match &self.names {
             None => PyList::new(py, texts)?.repr()?,
             Some(names) => {

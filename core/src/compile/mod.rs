@@ -1,4 +1,6 @@
 //! From syntax to something that runs. For now: AWS regexes to Rust regexes. The pattern-set
 //! compiler (automata over many patterns) grows here.
 
+pub(crate) mod literals;
+pub(crate) mod program;
 pub(crate) mod regex;

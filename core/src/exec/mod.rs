@@ -1,15 +1,19 @@
 //! The public matchers. Today they run the reference evaluator; the compiled engine will sit
 //! behind the same types without changing their shape.
 
+mod engine;
+mod scan;
+
 use std::fmt;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::compile::program::{Limits, Program, compile};
 use crate::dialect::Dialect;
-use crate::error::Error;
-use crate::reference::{Evaluator, Event};
+use crate::error::{Error, ErrorKind, Origin, Span};
+use crate::reference::Evaluator;
 use crate::syntax::ast::{Ast, PatternKind};
 
 /// The values a match extracts: TestMetricFilter's `extractedValues`. Keys are `$name` for named
@@ -97,6 +101,7 @@ impl<'de> Deserialize<'de> for Extracted {
 pub struct Pattern {
     text: String,
     evaluator: Evaluator,
+    program: Program,
 }
 
 impl Pattern {
@@ -108,10 +113,13 @@ impl Pattern {
     /// Parses, validates and compiles a pattern with `dialect`.
     pub fn with_dialect(pattern: &str, dialect: Dialect) -> Result<Pattern, Error> {
         let ast = crate::syntax::parse_with(pattern, &dialect)?;
+        let program =
+            compile(&[(&ast, pattern)], &dialect, &Limits::default()).map_err(|(_, e)| e)?;
         let evaluator = Evaluator::new(ast, pattern, dialect)?;
         Ok(Pattern {
             text: pattern.to_owned(),
             evaluator,
+            program,
         })
     }
 
@@ -123,7 +131,11 @@ impl Pattern {
     /// The values a match extracts (TestMetricFilter's `extractedValues`), or `None` when
     /// `event` does not match.
     pub fn test(&self, event: &str) -> Option<Extracted> {
-        self.evaluator.test(event)
+        let evaluator = |_| Some(&self.evaluator);
+        let mut hits = self
+            .program
+            .run(event, self.evaluator.dialect(), &evaluator);
+        hits.pop().map(|(_, extracted)| extracted)
     }
 
     /// For a JSON pattern, each condition with whether it holds for `event` (an empty list when
@@ -152,8 +164,9 @@ impl Pattern {
         self.evaluator.dialect()
     }
 
-    fn test_event(&self, event: &Event<'_>) -> Option<Extracted> {
-        self.evaluator.test_event(event)
+    /// The reference evaluator of this pattern.
+    pub fn reference(&self) -> &Evaluator {
+        &self.evaluator
     }
 }
 
@@ -164,10 +177,21 @@ impl fmt::Display for Pattern {
     }
 }
 
-/// Many patterns, asked together which of them match an event. Immutable and `Send + Sync`.
+/// Many patterns compiled into one program, asked together which of them match an event.
+/// Immutable and `Send + Sync`; its cost per event grows with what the event contains, not with
+/// the number of patterns.
 #[derive(Clone, Debug)]
 pub struct PatternSet {
-    patterns: Vec<Pattern>,
+    patterns: Vec<Pattern0>,
+    dialect: Dialect,
+    program: Program,
+}
+
+/// A pattern of a set: its text and reference evaluator (the set's program does the matching).
+#[derive(Clone, Debug)]
+struct Pattern0 {
+    text: String,
+    evaluator: Evaluator,
 }
 
 /// Why a set did not compile: the error, and the index of the pattern it is about (none when it
@@ -195,14 +219,82 @@ impl std::error::Error for SetError {
     }
 }
 
+/// Options for compiling a [`PatternSet`]: the dialect and the limits.
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    dialect: Dialect,
+    limits: Limits,
+}
+
+impl Builder {
+    /// The defaults: [`Dialect::default`] and [`Limits::default`].
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Compile with `dialect`.
+    pub fn dialect(mut self, dialect: Dialect) -> Builder {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Compile within `limits`.
+    pub fn limits(mut self, limits: Limits) -> Builder {
+        self.limits = limits;
+        self
+    }
+
+    /// Compiles `patterns` into one set.
+    pub fn build<I, S>(&self, patterns: I) -> Result<PatternSet, SetError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut parsed = Vec::new();
+        for (index, p) in patterns.into_iter().enumerate() {
+            if parsed.len() >= self.limits.max_patterns {
+                let count = index + 1;
+                let kind = ErrorKind::TooManyPatterns {
+                    count,
+                    max: self.limits.max_patterns,
+                };
+                let error = Error::new(kind, Origin::FilterPattern, "", Span::default());
+                return Err(SetError { index: None, error });
+            }
+            let text = p.as_ref();
+            let set_error = |error| SetError {
+                index: Some(index),
+                error,
+            };
+            let ast = crate::syntax::parse_with(text, &self.dialect).map_err(set_error)?;
+            let evaluator = Evaluator::new(ast, text, self.dialect).map_err(set_error)?;
+            parsed.push(Pattern0 {
+                text: text.to_owned(),
+                evaluator,
+            });
+        }
+        let inputs: Vec<(&Ast, &str)> = parsed
+            .iter()
+            .map(|p| (p.evaluator.ast(), p.text.as_str()))
+            .collect();
+        let program = compile(&inputs, &self.dialect, &self.limits)
+            .map_err(|(index, error)| SetError { index, error })?;
+        Ok(PatternSet {
+            patterns: parsed,
+            dialect: self.dialect,
+            program,
+        })
+    }
+}
+
 impl PatternSet {
-    /// Compiles every pattern with the default [`Dialect`].
+    /// Compiles every pattern with the default [`Dialect`] and [`Limits`].
     pub fn new<I, S>(patterns: I) -> Result<PatternSet, SetError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        PatternSet::with_dialect(patterns, Dialect::default())
+        Builder::new().build(patterns)
     }
 
     /// Compiles every pattern with `dialect`.
@@ -211,46 +303,37 @@ impl PatternSet {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let patterns = patterns
-            .into_iter()
-            .enumerate()
-            .map(|(index, p)| {
-                Pattern::with_dialect(p.as_ref(), dialect).map_err(|error| SetError {
-                    index: Some(index),
-                    error,
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(PatternSet { patterns })
+        Builder::new().dialect(dialect).build(patterns)
+    }
+
+    /// Options for compiling a set: dialect and limits.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    fn run(&self, event: &str) -> Vec<(usize, Extracted)> {
+        let evaluator = |p: u32| self.patterns.get(p as usize).map(|p| &p.evaluator);
+        self.program.run(event, &self.dialect, &evaluator)
     }
 
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
-        let event = Event::new(event);
-        (0..self.patterns.len())
-            .filter(|&i| self.patterns[i].test_event(&event).is_some())
-            .collect()
+        self.run(event).into_iter().map(|(i, _)| i).collect()
     }
 
     /// Each matching pattern's index with the values it extracts.
     pub fn test(&self, event: &str) -> Vec<(usize, Extracted)> {
-        let event = Event::new(event);
-        self.patterns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| Some((i, p.test_event(&event)?)))
-            .collect()
+        self.run(event)
     }
 
     /// True when at least one pattern matches `event`.
     pub fn is_match(&self, event: &str) -> bool {
-        let event = Event::new(event);
-        self.patterns.iter().any(|p| p.test_event(&event).is_some())
+        !self.run(event).is_empty()
     }
 
-    /// The patterns, in input order.
-    pub fn patterns(&self) -> &[Pattern] {
-        &self.patterns
+    /// The pattern texts, in input order.
+    pub fn patterns(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.patterns.iter().map(|p| p.text.as_str())
     }
 
     /// Number of patterns.

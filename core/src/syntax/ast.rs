@@ -142,7 +142,7 @@ pub enum Modifier {
 }
 
 /// What a term looks for.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TermText {
     /// A bare word, matched as a case-sensitive substring.
     Word(String),

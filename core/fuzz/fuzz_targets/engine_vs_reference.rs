@@ -1,0 +1,28 @@
+//! The compiled engine must answer exactly as the reference evaluator.
+//!
+//! Input: pattern lines, a NUL byte, event lines. Every pattern that compiles goes into one
+//! `PatternSet`; for every event, the set's answer (indices and extracted values) must equal what
+//! each pattern's reference evaluator says, and so must each `Pattern` on its own.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use trailmatch::{Pattern, PatternSet};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let (patterns, events) = text.split_once('\0').unwrap_or((&text, "{}"));
+    let compiled: Vec<Pattern> = patterns.lines().filter_map(|p| Pattern::new(p).ok()).collect();
+    let texts: Vec<&str> = compiled.iter().map(Pattern::as_str).collect();
+    let Ok(set) = PatternSet::new(&texts) else { return };
+    for event in events.split('\n') {
+        let want: Vec<_> = compiled
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.reference().test(event)?)))
+            .collect();
+        assert_eq!(set.test(event), want, "patterns {texts:?} event {event:?}");
+        for p in &compiled {
+            assert_eq!(p.test(event), p.reference().test(event), "pattern {p} event {event:?}");
+        }
+    }
+});

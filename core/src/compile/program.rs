@@ -1,0 +1,803 @@
+//! A pattern set compiled into one program.
+//!
+//! - **JSON patterns** share a trie of every selector any of them uses. Each selector ends at a
+//!   *field*; each field holds every test any pattern makes on it, deduplicated into
+//!   *conditions*: a hash table for exact strings, one multi-pattern automaton
+//!   (`regex_automata::meta`) for the globs and regexes, and short lists for numbers, `IS …` and
+//!   `NOT EXISTS`. A pattern is a boolean tree over condition ids; it is evaluated only when one of
+//!   its conditions holds (a tree of `&&`/`||` without negation cannot hold otherwise).
+//! - **Term patterns** share one Aho-Corasick automaton over all their literals and one
+//!   multi-pattern regex over all their regexes; each pattern's `?`/`-` rule then reads which
+//!   *atoms* occur.
+//! - **Space-delimited patterns** keep their reference evaluator; the event's fields are split once
+//!   for all of them.
+//! - A **prefilter** (Aho-Corasick, SIMD Teddy for small sets) holds, for every pattern, literals
+//!   one of which any event it matches must contain; an event with none of them is rejected before
+//!   anything else is read.
+
+use std::collections::HashMap;
+
+use regex_automata::{MatchKind, meta};
+
+use crate::compile::literals::LiteralSet;
+use crate::dialect::Dialect;
+use crate::error::{Error, ErrorKind, Origin, Span};
+use crate::syntax::ast::{
+    Ast, Comparison, Expr, Modifier, Op, Selector, Step, TermPattern, TermText, Test, Value,
+};
+use crate::syntax::regex::translate;
+
+/// Limits on what a pattern set may compile to; over a limit, compiling fails with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Patterns in one set.
+    pub max_patterns: usize,
+    /// Bytes of heap one multi-pattern automaton (literals, globs and regexes of one selector, or
+    /// the literals and regexes of all term patterns) may take.
+    pub max_automaton_bytes: usize,
+    /// Globs and regexes on one selector (event-ruler's wildcard complexity: each one is a state
+    /// set the automaton tracks together with the others).
+    pub max_wildcards_per_selector: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_patterns: 100_000,
+            max_automaton_bytes: 64 << 20,
+            max_wildcards_per_selector: 10_000,
+        }
+    }
+}
+
+/// FNV-1a: fast on the short keys of selectors and values. The tables it serves are built from
+/// the patterns, so event text can only probe them, not grow their collision chains.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A hash map with [`Fnv`].
+pub(crate) type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// Index of a pattern in its set.
+pub(crate) type PatternId = u32;
+
+/// The compiled set.
+#[derive(Clone, Debug)]
+pub(crate) struct Program {
+    /// Patterns that match every event.
+    pub(crate) match_all: Vec<PatternId>,
+    pub(crate) terms: TermProgram,
+    pub(crate) json: JsonProgram,
+    /// Space-delimited patterns (evaluated by their reference evaluator).
+    pub(crate) delimited: Vec<PatternId>,
+    pub(crate) prefilter: Option<Prefilter>,
+}
+
+/// Literals every matching event contains: for each pattern, clauses of which one literal must
+/// occur.
+#[derive(Clone, Debug)]
+pub(crate) struct Prefilter {
+    pub(crate) literals: LiteralSet,
+    pub(crate) literal_count: usize,
+    /// Pattern → clauses → literal ids.
+    pub(crate) clauses: Vec<Vec<Vec<u32>>>,
+    /// Some literal has a character a JSON escape other than `\u` can hide (`"`, `\`, `/` or a
+    /// control character).
+    pub(crate) escape_sensitive: bool,
+}
+
+// ---- terms -------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TermProgram {
+    /// Over the non-empty literals; literal `i` is atom `literal_atoms[i]`.
+    pub(crate) literals: Option<LiteralSet>,
+    pub(crate) literal_atoms: Vec<u32>,
+    /// Over the regexes; pattern `i` is atom `regex_atoms[i]`.
+    pub(crate) regexes: Option<meta::Regex>,
+    pub(crate) regex_atoms: Vec<u32>,
+    /// The empty literal `""` occurs in every event.
+    pub(crate) always_atoms: Vec<u32>,
+    pub(crate) atom_count: usize,
+    pub(crate) rules: Vec<TermRule>,
+    /// Atom → the rules it can make hold.
+    pub(crate) triggers: Vec<Vec<u32>>,
+    /// Rules that can hold when no atom occurs (only exclusions).
+    pub(crate) untriggered: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TermRule {
+    pub(crate) pattern: PatternId,
+    pub(crate) required: Vec<u32>,
+    pub(crate) excluded: Vec<u32>,
+    /// Only used when every term of the pattern is optional.
+    pub(crate) optional: Vec<u32>,
+}
+
+// ---- JSON --------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct JsonProgram {
+    pub(crate) trie: Trie,
+    pub(crate) fields: Vec<FieldProgram>,
+    pub(crate) cond_count: usize,
+    /// Condition → the rules it appears in.
+    pub(crate) cond_rules: Vec<Vec<u32>>,
+    pub(crate) rules: Vec<JsonRule>,
+    /// Fields with `NOT EXISTS` conditions.
+    pub(crate) not_exists_fields: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct JsonRule {
+    pub(crate) pattern: PatternId,
+    pub(crate) expr: CExpr,
+}
+
+/// A pattern's boolean tree over condition ids.
+#[derive(Clone, Debug)]
+pub(crate) enum CExpr {
+    And(Vec<CExpr>),
+    Or(Vec<CExpr>),
+    Cond(u32),
+}
+
+impl CExpr {
+    pub(crate) fn eval(&self, holds: &[bool]) -> bool {
+        match self {
+            CExpr::And(xs) => xs.iter().all(|x| x.eval(holds)),
+            CExpr::Or(xs) => xs.iter().any(|x| x.eval(holds)),
+            CExpr::Cond(c) => holds.get(*c as usize).copied().unwrap_or(false),
+        }
+    }
+}
+
+/// Every selector of the set, as a trie from the root object.
+#[derive(Clone, Debug)]
+pub(crate) struct Trie {
+    pub(crate) nodes: Vec<Node>,
+}
+
+impl Default for Trie {
+    fn default() -> Trie {
+        Trie {
+            nodes: vec![Node::default()],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Node {
+    pub(crate) members: FnvMap<String, u32>,
+    pub(crate) any_member: Option<u32>,
+    pub(crate) indices: Vec<(usize, u32)>,
+    pub(crate) any_index: Option<u32>,
+    /// The field that ends here, if a selector does.
+    pub(crate) field: Option<u32>,
+}
+
+impl Node {
+    pub(crate) fn has_members(&self) -> bool {
+        !self.members.is_empty() || self.any_member.is_some()
+    }
+
+    pub(crate) fn has_indices(&self) -> bool {
+        !self.indices.is_empty() || self.any_index.is_some()
+    }
+}
+
+/// Every test made on one selector.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FieldProgram {
+    /// Exact text → its matcher.
+    pub(crate) exact: FnvMap<String, u32>,
+    /// Globs tested one by one: kind, fixed text, matcher.
+    pub(crate) globs: Vec<(GlobKind, String, u32)>,
+    /// Globs and regexes; pattern `i` of the automaton is matcher `wild_matchers[i]`.
+    pub(crate) wild: Option<meta::Regex>,
+    pub(crate) wild_matchers: Vec<u32>,
+    /// The matcher of `*` (any scalar), if used.
+    pub(crate) any: Option<u32>,
+    pub(crate) matcher_count: usize,
+    /// Matcher → conditions `= matcher`.
+    pub(crate) eq: Vec<Vec<u32>>,
+    /// `(matcher, condition)` for conditions `!= matcher`.
+    pub(crate) ne: Vec<(u32, u32)>,
+    /// `(operator, number, condition)`.
+    pub(crate) numeric: Vec<(Op, f64, u32)>,
+    pub(crate) is_null: Vec<u32>,
+    pub(crate) is_true: Vec<u32>,
+    pub(crate) is_false: Vec<u32>,
+    pub(crate) not_exists: Vec<u32>,
+}
+
+/// What one matcher of a field tests on a value's text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Matcher {
+    Exact(String),
+    Any,
+    /// `abc*`, `*abc`, `*abc*`.
+    Glob(GlobKind, String),
+    /// A regex source in Rust syntax (globs are translated to one).
+    Wild(String),
+}
+
+/// Where a glob's fixed text must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum GlobKind {
+    Prefix,
+    Suffix,
+    Contains,
+}
+
+impl GlobKind {
+    pub(crate) fn matches(self, text: &str, fixed: &str) -> bool {
+        match self {
+            GlobKind::Prefix => text.starts_with(fixed),
+            GlobKind::Suffix => text.ends_with(fixed),
+            GlobKind::Contains => text.contains(fixed),
+        }
+    }
+
+    /// The glob as a regex in Rust syntax.
+    fn regex(self, fixed: &str) -> String {
+        let lit = regex_syntax::escape(fixed);
+        match self {
+            GlobKind::Prefix => format!("^{lit}"),
+            GlobKind::Suffix => format!("{lit}$"),
+            GlobKind::Contains => lit,
+        }
+    }
+}
+
+/// Up to this many globs on a selector are tested one by one; more go into its automaton.
+const DIRECT_GLOBS: usize = 16;
+
+/// How a condition is known while compiling, for deduplication.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum CondKey {
+    Eq(u32),
+    Ne(u32),
+    Numeric(Op, u64),
+    IsNull,
+    IsTrue,
+    IsFalse,
+    NotExists,
+}
+
+/// Compiles `patterns` (each already parsed from its text) into one program.
+pub(crate) fn compile(
+    patterns: &[(&Ast, &str)],
+    dialect: &Dialect,
+    limits: &Limits,
+) -> Result<Program, (Option<usize>, Error)> {
+    if patterns.len() > limits.max_patterns {
+        let kind = ErrorKind::TooManyPatterns {
+            count: patterns.len(),
+            max: limits.max_patterns,
+        };
+        return Err((
+            None,
+            Error::new(kind, Origin::FilterPattern, "", Span::default()),
+        ));
+    }
+    let mut b = Builder::default();
+    let mut cnfs: Vec<Cnf> = Vec::with_capacity(patterns.len());
+    for (id, (ast, _)) in patterns.iter().enumerate() {
+        let pid = id as PatternId;
+        cnfs.push(required_literals(ast, dialect));
+        match ast {
+            Ast::MatchAll(_) => b.match_all.push(pid),
+            Ast::Terms(t) if matches_everything(t, dialect) => b.match_all.push(pid),
+            Ast::Terms(t) => b.term_rule(pid, t),
+            Ast::Json(j) => {
+                let expr = b.expr(&j.expr);
+                b.json_rules.push(JsonRule { pattern: pid, expr });
+            }
+            Ast::Delimited(_) => b.delimited.push(pid),
+        }
+    }
+    // Only when every pattern needs some literal can an event with none be rejected.
+    let prefilter = if !cnfs.is_empty() && cnfs.iter().all(|c| !c.is_empty()) {
+        Some(build_prefilter(cnfs, limits)?)
+    } else {
+        None
+    };
+    let terms = b.finish_terms(limits)?;
+    let json = b.finish_json(limits)?;
+    Ok(Program {
+        match_all: b.match_all,
+        terms,
+        json,
+        delimited: b.delimited,
+        prefilter,
+    })
+}
+
+fn too_large(what: &str) -> (Option<usize>, Error) {
+    let kind = ErrorKind::AutomatonTooLarge {
+        what: what.to_owned(),
+    };
+    (
+        None,
+        Error::new(kind, Origin::FilterPattern, "", Span::default()),
+    )
+}
+
+/// Literals an event must contain: every clause needs one of its literals. Empty when nothing
+/// is needed.
+type Cnf = Vec<Vec<String>>;
+
+fn build_prefilter(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Prefilter, (Option<usize>, Error)> {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut literals: Vec<String> = Vec::new();
+    let clauses = cnfs
+        .into_iter()
+        .map(|cnf| {
+            cnf.into_iter()
+                .map(|clause| {
+                    clause
+                        .into_iter()
+                        .map(|lit| {
+                            *ids.entry(lit.clone()).or_insert_with(|| {
+                                literals.push(lit);
+                                literals.len() as u32 - 1
+                            })
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let escape_sensitive = literals.iter().any(|l| {
+        l.chars()
+            .any(|c| matches!(c, '"' | '\\' | '/') || c.is_control())
+    });
+    let automaton = LiteralSet::new(&literals, limits.max_automaton_bytes)
+        .ok_or_else(|| too_large("the prefilter's literals"))?;
+    Ok(Prefilter {
+        literals: automaton,
+        literal_count: literals.len(),
+        clauses,
+        escape_sensitive,
+    })
+}
+
+/// A term pattern that is the dialect's "match everything" `" "`.
+fn matches_everything(t: &TermPattern, dialect: &Dialect) -> bool {
+    dialect.quoted_space_matches_all
+        && t.terms.len() == 1
+        && t.terms
+            .iter()
+            .all(|t| t.modifier == Modifier::Required && t.text == TermText::Quoted(" ".into()))
+}
+
+/// The literals every event the pattern matches contains in its raw text, as clauses (one
+/// literal of each clause occurs); empty when there is no such literal.
+fn required_literals(ast: &Ast, dialect: &Dialect) -> Cnf {
+    match ast {
+        Ast::MatchAll(_) | Ast::Delimited(_) => Vec::new(),
+        Ast::Terms(t) if matches_everything(t, dialect) => Vec::new(),
+        Ast::Terms(t) => {
+            let literal = |term: &crate::syntax::ast::Term| match &term.text {
+                TermText::Word(s) | TermText::Quoted(s) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            };
+            if t.terms.iter().all(|x| x.modifier == Modifier::Optional) {
+                // One of them must occur, unless one cannot be searched for as a literal.
+                return t
+                    .terms
+                    .iter()
+                    .map(literal)
+                    .collect::<Option<Vec<_>>>()
+                    .into_iter()
+                    .collect();
+            }
+            let required = t.terms.iter().filter(|x| x.modifier == Modifier::Required);
+            required.filter_map(literal).map(|l| vec![l]).collect()
+        }
+        Ast::Json(j) => expr_literals(&j.expr),
+    }
+}
+
+fn expr_literals(expr: &Expr) -> Cnf {
+    match expr {
+        Expr::And(xs, _) => xs.iter().flat_map(expr_literals).collect(),
+        // One operand holds: the event contains one literal of some clause of that operand. Take
+        // each operand's most selective clause and join them.
+        Expr::Or(xs, _) => {
+            let mut clause = Vec::new();
+            for x in xs {
+                let best = expr_literals(x)
+                    .into_iter()
+                    .max_by_key(|c| c.iter().map(String::len).min().unwrap_or(0));
+                match best {
+                    Some(c) => clause.extend(c),
+                    None => return Vec::new(),
+                }
+            }
+            vec![clause]
+        }
+        Expr::Cond(c) => match &c.test {
+            Test::Compare(Comparison {
+                op: Op::Eq,
+                value: Value::Str(glob),
+                ..
+            }) => {
+                let core = glob.strip_prefix('*').unwrap_or(glob);
+                let core = core.strip_suffix('*').unwrap_or(core);
+                if core.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![vec![core.to_owned()]]
+                }
+            }
+            Test::IsNull => vec![vec!["null".into()]],
+            Test::IsTrue => vec![vec!["true".into()]],
+            Test::IsFalse => vec![vec!["false".into()]],
+            _ => Vec::new(),
+        },
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    match_all: Vec<PatternId>,
+    delimited: Vec<PatternId>,
+    // terms
+    term_atoms: HashMap<TermText, u32>,
+    term_rules: Vec<TermRule>,
+    // JSON
+    trie: Trie,
+    fields: Vec<FieldBuilder>,
+    conds: HashMap<(u32, CondKey), u32>,
+    json_rules: Vec<JsonRule>,
+}
+
+#[derive(Default)]
+struct FieldBuilder {
+    matchers: HashMap<Matcher, u32>,
+    program: FieldProgram,
+}
+
+impl Builder {
+    fn atom(&mut self, text: &TermText) -> u32 {
+        // A word and a quoted phrase with the same text are the same literal.
+        let key = match text {
+            TermText::Word(s) => TermText::Quoted(s.clone()),
+            other => other.clone(),
+        };
+        let next = self.term_atoms.len() as u32;
+        *self.term_atoms.entry(key).or_insert(next)
+    }
+
+    fn term_rule(&mut self, pattern: PatternId, t: &TermPattern) {
+        let all_optional = t.terms.iter().all(|x| x.modifier == Modifier::Optional);
+        let mut rule = TermRule {
+            pattern,
+            required: vec![],
+            excluded: vec![],
+            optional: vec![],
+        };
+        for term in &t.terms {
+            let atom = self.atom(&term.text);
+            match term.modifier {
+                Modifier::Required => rule.required.push(atom),
+                Modifier::Excluded => rule.excluded.push(atom),
+                // Mixed with other terms, `?` terms are ignored.
+                Modifier::Optional if all_optional => rule.optional.push(atom),
+                Modifier::Optional => {}
+            }
+        }
+        self.term_rules.push(rule);
+    }
+
+    fn finish_terms(&mut self, limits: &Limits) -> Result<TermProgram, (Option<usize>, Error)> {
+        let mut p = TermProgram {
+            atom_count: self.term_atoms.len(),
+            ..TermProgram::default()
+        };
+        let mut literals = Vec::new();
+        let mut regexes = Vec::new();
+        let mut atoms: Vec<(&TermText, &u32)> = self.term_atoms.iter().collect();
+        atoms.sort_by_key(|(_, id)| **id);
+        for (text, &id) in atoms {
+            match text {
+                TermText::Word(s) | TermText::Quoted(s) if s.is_empty() => p.always_atoms.push(id),
+                TermText::Word(s) | TermText::Quoted(s) => {
+                    literals.push(s.clone());
+                    p.literal_atoms.push(id);
+                }
+                TermText::Regex(r) => {
+                    regexes.push(translate(&r.source));
+                    p.regex_atoms.push(id);
+                }
+            }
+        }
+        if !literals.is_empty() {
+            let set = LiteralSet::new(&literals, limits.max_automaton_bytes)
+                .ok_or_else(|| too_large("the term patterns' literals"))?;
+            p.literals = Some(set);
+        }
+        if !regexes.is_empty() {
+            p.regexes = Some(multi_regex(&regexes, limits, "the term patterns' regexes")?);
+        }
+        p.triggers = vec![Vec::new(); p.atom_count];
+        for (i, rule) in self.term_rules.iter().enumerate() {
+            let trigger = if rule.required.is_empty() {
+                &rule.optional
+            } else {
+                &rule.required
+            };
+            if trigger.is_empty() {
+                p.untriggered.push(i as u32);
+            }
+            for &atom in trigger {
+                if let Some(list) = p.triggers.get_mut(atom as usize) {
+                    list.push(i as u32);
+                }
+            }
+        }
+        p.rules = std::mem::take(&mut self.term_rules);
+        Ok(p)
+    }
+
+    // ---- JSON ----------------------------------------------------------------------------------
+
+    fn expr(&mut self, expr: &Expr) -> CExpr {
+        match expr {
+            Expr::And(xs, _) => CExpr::And(xs.iter().map(|x| self.expr(x)).collect()),
+            Expr::Or(xs, _) => CExpr::Or(xs.iter().map(|x| self.expr(x)).collect()),
+            Expr::Cond(c) => {
+                let field = self.field(&c.selector);
+                CExpr::Cond(self.condition(field, &c.test))
+            }
+        }
+    }
+
+    /// The field a selector ends at, adding trie nodes as needed.
+    fn field(&mut self, selector: &Selector) -> u32 {
+        let mut node = 0usize;
+        for step in &selector.steps {
+            let next = self.trie.nodes.len() as u32;
+            let Some(n) = self.trie.nodes.get_mut(node) else {
+                break;
+            };
+            let child = match step {
+                Step::Member(m) => *n.members.entry(m.clone()).or_insert(next),
+                Step::AnyMember => *n.any_member.get_or_insert(next),
+                Step::Index(i) => match n.indices.iter().find(|(j, _)| j == i) {
+                    Some((_, c)) => *c,
+                    None => {
+                        n.indices.push((*i, next));
+                        next
+                    }
+                },
+                Step::AnyIndex => *n.any_index.get_or_insert(next),
+            };
+            if child == next {
+                self.trie.nodes.push(Node::default());
+            }
+            node = child as usize;
+        }
+        let fresh = self.fields.len() as u32;
+        let Some(n) = self.trie.nodes.get_mut(node) else {
+            return fresh;
+        };
+        *n.field.get_or_insert(fresh)
+    }
+
+    fn condition(&mut self, field: u32, test: &Test) -> u32 {
+        if field as usize == self.fields.len() {
+            self.fields.push(FieldBuilder::default());
+        }
+        let key = match test {
+            Test::IsNull => CondKey::IsNull,
+            Test::IsTrue => CondKey::IsTrue,
+            Test::IsFalse => CondKey::IsFalse,
+            Test::NotExists => CondKey::NotExists,
+            Test::Compare(Comparison {
+                op,
+                value: Value::Number(n),
+                ..
+            }) => CondKey::Numeric(*op, n.value.to_bits()),
+            Test::Compare(Comparison { op, value, .. }) => {
+                let matcher = self.matcher(field, value);
+                if *op == Op::Ne {
+                    CondKey::Ne(matcher)
+                } else {
+                    CondKey::Eq(matcher)
+                }
+            }
+        };
+        let next = self.conds.len() as u32;
+        let id = *self.conds.entry((field, key.clone())).or_insert(next);
+        if id == next {
+            if let Some(f) = self.fields.get_mut(field as usize) {
+                let p = &mut f.program;
+                match key {
+                    CondKey::Eq(m) => {
+                        if let Some(list) = p.eq.get_mut(m as usize) {
+                            list.push(id);
+                        }
+                    }
+                    CondKey::Ne(m) => p.ne.push((m, id)),
+                    CondKey::Numeric(op, bits) => p.numeric.push((op, f64::from_bits(bits), id)),
+                    CondKey::IsNull => p.is_null.push(id),
+                    CondKey::IsTrue => p.is_true.push(id),
+                    CondKey::IsFalse => p.is_false.push(id),
+                    CondKey::NotExists => p.not_exists.push(id),
+                }
+            }
+        }
+        id
+    }
+
+    /// The matcher of a string, glob or regex value on a field.
+    fn matcher(&mut self, field: u32, value: &Value) -> u32 {
+        let matcher = match value {
+            Value::Regex(r) => Matcher::Wild(translate(&r.source)),
+            Value::Str(glob) => glob_matcher(glob),
+            // Numbers are numeric conditions, never matchers.
+            Value::Number(n) => Matcher::Exact(n.text.clone()),
+        };
+        let Some(f) = self.fields.get_mut(field as usize) else {
+            return 0;
+        };
+        let next = f.matchers.len() as u32;
+        let id = *f.matchers.entry(matcher.clone()).or_insert(next);
+        if id == next {
+            f.program.eq.push(Vec::new());
+            f.program.matcher_count += 1;
+            match matcher {
+                Matcher::Exact(text) => {
+                    f.program.exact.insert(text, id);
+                }
+                Matcher::Any => f.program.any = Some(id),
+                Matcher::Glob(..) | Matcher::Wild(_) => {}
+            }
+        }
+        id
+    }
+
+    fn finish_json(&mut self, limits: &Limits) -> Result<JsonProgram, (Option<usize>, Error)> {
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for f in std::mem::take(&mut self.fields) {
+            let mut program = f.program;
+            let mut globs: Vec<(GlobKind, String, u32)> = Vec::new();
+            let mut wild: Vec<(u32, String)> = Vec::new();
+            for (m, id) in f.matchers {
+                match m {
+                    Matcher::Glob(kind, fixed) => globs.push((kind, fixed, id)),
+                    Matcher::Wild(source) => wild.push((id, source)),
+                    Matcher::Exact(_) | Matcher::Any => {}
+                }
+            }
+            let wildcards = globs.len() + wild.len();
+            if globs.len() > DIRECT_GLOBS {
+                wild.extend(
+                    globs
+                        .drain(..)
+                        .map(|(kind, fixed, id)| (id, kind.regex(&fixed))),
+                );
+            }
+            globs.sort();
+            program.globs = globs;
+            wild.sort();
+            if wildcards > limits.max_wildcards_per_selector {
+                let kind = ErrorKind::WildcardComplexity {
+                    count: wildcards,
+                    max: limits.max_wildcards_per_selector,
+                };
+                return Err((
+                    None,
+                    Error::new(kind, Origin::FilterPattern, "", Span::default()),
+                ));
+            }
+            program.wild_matchers = wild.iter().map(|(id, _)| *id).collect();
+            if !wild.is_empty() {
+                let sources: Vec<String> = wild.into_iter().map(|(_, s)| s).collect();
+                program.wild = Some(multi_regex(
+                    &sources,
+                    limits,
+                    "a selector's globs and regexes",
+                )?);
+            }
+            fields.push(program);
+        }
+        let cond_count = self.conds.len();
+        let mut cond_rules = vec![Vec::new(); cond_count];
+        for (i, rule) in self.json_rules.iter().enumerate() {
+            let mut conds = Vec::new();
+            collect_conds(&rule.expr, &mut conds);
+            conds.sort_unstable();
+            conds.dedup();
+            for c in conds {
+                if let Some(list) = cond_rules.get_mut(c as usize) {
+                    list.push(i as u32);
+                }
+            }
+        }
+        let not_exists_fields = fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.not_exists.is_empty())
+            .map(|(i, _)| i as u32)
+            .collect();
+        Ok(JsonProgram {
+            trie: std::mem::take(&mut self.trie),
+            fields,
+            cond_count,
+            cond_rules,
+            rules: std::mem::take(&mut self.json_rules),
+            not_exists_fields,
+        })
+    }
+}
+
+fn collect_conds(expr: &CExpr, out: &mut Vec<u32>) {
+    match expr {
+        CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| collect_conds(x, out)),
+        CExpr::Cond(c) => out.push(*c),
+    }
+}
+
+/// `*` first and/or last is a wildcard: exact, prefix, suffix, contains or anything.
+fn glob_matcher(glob: &str) -> Matcher {
+    let (lead, rest) = match glob.strip_prefix('*') {
+        Some(rest) => (true, rest),
+        None => (false, glob),
+    };
+    let (trail, core) = match rest.strip_suffix('*') {
+        Some(core) => (true, core),
+        None => (false, rest),
+    };
+    let fixed = core.to_owned();
+    match (lead, trail) {
+        (false, false) => Matcher::Exact(fixed),
+        _ if core.is_empty() && lead => Matcher::Any,
+        (true, true) => Matcher::Glob(GlobKind::Contains, fixed),
+        (true, false) => Matcher::Glob(GlobKind::Suffix, fixed),
+        (false, true) => Matcher::Glob(GlobKind::Prefix, fixed),
+    }
+}
+
+/// One automaton for many regexes, reporting every one that matches.
+fn multi_regex(
+    sources: &[String],
+    limits: &Limits,
+    what: &str,
+) -> Result<meta::Regex, (Option<usize>, Error)> {
+    let config = meta::Config::new()
+        .match_kind(MatchKind::All)
+        .utf8_empty(true)
+        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+        .nfa_size_limit(Some(limits.max_automaton_bytes))
+        .onepass_size_limit(Some(limits.max_automaton_bytes))
+        .dfa_size_limit(Some(limits.max_automaton_bytes))
+        .hybrid_cache_capacity(limits.max_automaton_bytes.min(2 << 20));
+    meta::Builder::new()
+        .configure(config)
+        .build_many(sources)
+        .map_err(|_| too_large(what))
+}

@@ -1,0 +1,364 @@
+//! Runs a compiled [`Program`] on one event.
+//!
+//! Order of work: the prefilter (one multi-literal search over the raw bytes) may reject the event
+//! outright; then the term automata run once over the raw text, the JSON scanner once over the
+//! event (if some JSON pattern exists and the event starts like an object), and the space-delimited
+//! patterns share one split of the event into fields. Per-call state lives in a thread-local
+//! [`Scratch`] whose tables are restored to empty after each event, so a call costs what the event
+//! touches, not the size of the set.
+
+use std::cell::RefCell;
+
+use crate::compile::program::{FieldProgram, PatternId, Prefilter, Program};
+use crate::dialect::Dialect;
+use crate::exec::Extracted;
+use crate::exec::scan::{Scalar, Stop, scan};
+use crate::number;
+use crate::reference::{Evaluator, Event};
+use crate::syntax::ast::Op;
+
+/// A set of ids over `0..n` that remembers which it holds, so that clearing costs only what
+/// was inserted.
+#[derive(Debug, Default)]
+struct Marks {
+    on: Vec<bool>,
+    list: Vec<u32>,
+}
+
+impl Marks {
+    /// Makes room for ids below `n`.
+    fn reserve(&mut self, n: usize) {
+        if self.on.len() < n {
+            self.on.resize(n, false);
+        }
+    }
+
+    /// Inserts `id`; true when it was not there yet.
+    fn insert(&mut self, id: u32) -> bool {
+        match self.on.get_mut(id as usize) {
+            Some(slot) if !*slot => {
+                *slot = true;
+                self.list.push(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn contains(&self, id: u32) -> bool {
+        self.on.get(id as usize).copied().unwrap_or(false)
+    }
+
+    fn clear(&mut self) {
+        for id in self.list.drain(..) {
+            if let Some(slot) = self.on.get_mut(id as usize) {
+                *slot = false;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Scratch {
+    /// Conditions that hold.
+    holds: Marks,
+    /// Fields that selected at least one value.
+    present: Marks,
+    /// Matchers of one field that match one value.
+    matched: Marks,
+    /// JSON rules to evaluate.
+    rules: Marks,
+    /// Term atoms found in the event.
+    atoms: Marks,
+    /// Term rules to evaluate.
+    term_rules: Marks,
+    /// Prefilter literals found in the event.
+    literals: Marks,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl Program {
+    /// Each matching pattern with its extracted values, in pattern order. `evaluator(i)` gives
+    /// pattern `i`'s reference evaluator (used for space-delimited patterns, and for JSON events
+    /// that repeat a key the selectors depend on).
+    pub(crate) fn run<'e>(
+        &self,
+        event: &str,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+    ) -> Vec<(usize, Extracted)> {
+        let mut out: Vec<(usize, Extracted)> = self
+            .match_all
+            .iter()
+            .map(|&p| (p as usize, Extracted::default()))
+            .collect();
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.run_with(event, dialect, evaluator, &mut scratch, &mut out),
+            Err(_) => self.run_with(event, dialect, evaluator, &mut Scratch::default(), &mut out),
+        });
+        out.sort_unstable_by_key(|(p, _)| *p);
+        out
+    }
+
+    fn run_with<'e>(
+        &self,
+        event: &str,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        s: &mut Scratch,
+        out: &mut Vec<(usize, Extracted)>,
+    ) {
+        if let Some(prefilter) = &self.prefilter {
+            if !prefilter.may_match(event, &mut s.literals) {
+                return;
+            }
+        }
+        if !self.terms.rules.is_empty() {
+            self.run_terms(event, s, out);
+        }
+        if !self.json.rules.is_empty() {
+            self.run_json(event, dialect, evaluator, s, out);
+        }
+        if !self.delimited.is_empty() {
+            let shared = Event::new(event);
+            for &p in &self.delimited {
+                if let Some(extracted) = evaluator(p).and_then(|e| e.test_event(&shared)) {
+                    out.push((p as usize, extracted));
+                }
+            }
+        }
+    }
+
+    fn run_terms(&self, event: &str, s: &mut Scratch, out: &mut Vec<(usize, Extracted)>) {
+        let t = &self.terms;
+        s.atoms.reserve(t.atom_count);
+        s.term_rules.reserve(t.rules.len());
+        for &a in &t.always_atoms {
+            s.atoms.insert(a);
+        }
+        if let Some(literals) = &t.literals {
+            let atoms = &mut s.atoms;
+            literals.each_found(event, |i| {
+                if let Some(&a) = t.literal_atoms.get(i as usize) {
+                    atoms.insert(a);
+                }
+            });
+        }
+        if let Some(re) = &t.regexes {
+            let mut found = regex_automata::PatternSet::new(re.pattern_len());
+            re.which_overlapping_matches(&regex_automata::Input::new(event), &mut found);
+            for pid in found.iter() {
+                if let Some(&a) = t.regex_atoms.get(pid.as_usize()) {
+                    s.atoms.insert(a);
+                }
+            }
+        }
+        for &r in &t.untriggered {
+            s.term_rules.insert(r);
+        }
+        for i in 0..s.atoms.list.len() {
+            let Some(&a) = s.atoms.list.get(i) else { break };
+            for &r in t.triggers.get(a as usize).into_iter().flatten() {
+                s.term_rules.insert(r);
+            }
+        }
+        for &r in &s.term_rules.list {
+            let Some(rule) = t.rules.get(r as usize) else {
+                continue;
+            };
+            let holds = rule.required.iter().all(|&a| s.atoms.contains(a))
+                && !rule.excluded.iter().any(|&a| s.atoms.contains(a))
+                && (rule.optional.is_empty() || rule.optional.iter().any(|&a| s.atoms.contains(a)));
+            if holds {
+                out.push((rule.pattern as usize, Extracted::default()));
+            }
+        }
+        s.atoms.clear();
+        s.term_rules.clear();
+    }
+
+    fn run_json<'e>(
+        &self,
+        event: &str,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        s: &mut Scratch,
+        out: &mut Vec<(usize, Extracted)>,
+    ) {
+        let j = &self.json;
+        s.holds.reserve(j.cond_count);
+        s.present.reserve(j.fields.len());
+        s.rules.reserve(j.rules.len());
+        let coerce = dialect.numeric_string_coercion;
+        let Scratch {
+            holds,
+            present,
+            matched,
+            ..
+        } = s;
+        let scanned = scan(event, &j.trie, |field, value| {
+            present.insert(field);
+            if let Some(f) = j.fields.get(field as usize) {
+                on_value(f, value, coerce, holds, matched);
+            }
+        });
+        match scanned {
+            Ok(()) => {
+                for &f in &j.not_exists_fields {
+                    if !s.present.contains(f) {
+                        for &c in j
+                            .fields
+                            .get(f as usize)
+                            .map(|f| &f.not_exists)
+                            .into_iter()
+                            .flatten()
+                        {
+                            s.holds.insert(c);
+                        }
+                    }
+                }
+                for i in 0..s.holds.list.len() {
+                    let Some(&c) = s.holds.list.get(i) else { break };
+                    for &r in j.cond_rules.get(c as usize).into_iter().flatten() {
+                        s.rules.insert(r);
+                    }
+                }
+                for &r in &s.rules.list {
+                    let Some(rule) = j.rules.get(r as usize) else {
+                        continue;
+                    };
+                    if rule.expr.eval(&s.holds.on) {
+                        out.push((rule.pattern as usize, Extracted::default()));
+                    }
+                }
+            }
+            Err(Stop::Duplicate) => {
+                for rule in &j.rules {
+                    if let Some(e) = evaluator(rule.pattern).and_then(|e| e.test(event)) {
+                        out.push((rule.pattern as usize, e));
+                    }
+                }
+            }
+            Err(Stop::Invalid) => {}
+        }
+        s.holds.clear();
+        s.present.clear();
+        s.rules.clear();
+    }
+}
+
+impl Prefilter {
+    /// False when no pattern can match: for every pattern, some clause has none of its literals
+    /// in the event, and no JSON escape could hide one.
+    fn may_match(&self, event: &str, found: &mut Marks) -> bool {
+        if self.hazard(event) {
+            return true;
+        }
+        found.reserve(self.literal_count);
+        if !self.literals.each_found(event, |i| {
+            found.insert(i);
+        }) {
+            return false;
+        }
+        let any = self.clauses.iter().any(|clauses| {
+            clauses
+                .iter()
+                .all(|clause| clause.iter().any(|&l| found.contains(l)))
+        });
+        found.clear();
+        any
+    }
+
+    /// The event has an escape that could spell a literal differently (`\u0041` for `A`, or
+    /// `\/` for `/` when some literal has such a character).
+    fn hazard(&self, event: &str) -> bool {
+        let Some(backslash) = memchr::memchr(b'\\', event.as_bytes()) else {
+            return false;
+        };
+        self.escape_sensitive
+            || memchr::memmem::find(
+                event.as_bytes().get(backslash..).unwrap_or_default(),
+                b"\\u",
+            )
+            .is_some()
+    }
+}
+
+/// Sets the conditions of field `f` that one selected value satisfies.
+fn on_value(
+    f: &FieldProgram,
+    value: &Scalar<'_>,
+    coerce: bool,
+    holds: &mut Marks,
+    matched: &mut Marks,
+) {
+    let (text, number) = match value {
+        Scalar::Container => return,
+        Scalar::Null => {
+            for &c in &f.is_null {
+                holds.insert(c);
+            }
+            return;
+        }
+        Scalar::Bool(b) => {
+            for &c in if *b { &f.is_true } else { &f.is_false } {
+                holds.insert(c);
+            }
+            (if *b { "true" } else { "false" }, None)
+        }
+        Scalar::Number(raw) => (*raw, number::parse(raw)),
+        Scalar::Str(s) => (s.as_ref(), if coerce { number::parse(s) } else { None }),
+    };
+    if f.matcher_count > 0 {
+        matched.reserve(f.matcher_count);
+        if let Some(&m) = f.exact.get(text) {
+            matched.insert(m);
+        }
+        if let Some(m) = f.any {
+            matched.insert(m);
+        }
+        for (kind, fixed, m) in &f.globs {
+            if kind.matches(text, fixed) {
+                matched.insert(*m);
+            }
+        }
+        if let Some(re) = &f.wild {
+            let mut found = regex_automata::PatternSet::new(re.pattern_len());
+            re.which_overlapping_matches(&regex_automata::Input::new(text), &mut found);
+            for pid in found.iter() {
+                if let Some(&m) = f.wild_matchers.get(pid.as_usize()) {
+                    matched.insert(m);
+                }
+            }
+        }
+        for &m in &matched.list {
+            for &c in f.eq.get(m as usize).into_iter().flatten() {
+                holds.insert(c);
+            }
+        }
+        for &(m, c) in &f.ne {
+            if !matched.contains(m) {
+                holds.insert(c);
+            }
+        }
+        matched.clear();
+    }
+    if let Some(x) = number {
+        for &(op, v, c) in &f.numeric {
+            let hit = match op {
+                Op::Eq => x == v,
+                Op::Ne => x != v,
+                Op::Lt => x < v,
+                Op::Le => x <= v,
+                Op::Gt => x > v,
+                Op::Ge => x >= v,
+            };
+            if hit {
+                holds.insert(c);
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! One forward pass over a JSON event that visits only the paths in the selector trie.
+//!
+//! Values under a path no selector uses are skipped without building anything; strings are decoded
+//! only when a selector needs them and they contain an escape. The whole event is still checked to
+//! be one valid JSON object by the reference reader's own lexical rules (a malformed event matches
+//! no JSON pattern, whatever its first bytes say), so the engine and the reference cannot
+//! disagree on which events are JSON.
+
+use std::borrow::Cow;
+
+use crate::compile::program::Trie;
+use crate::json::{MAX_DEPTH, Parser};
+
+/// A value a selector reached.
+#[derive(Debug)]
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    /// The number as written.
+    Number(&'a str),
+    Str(Cow<'a, str>),
+    /// An object or an array: present, but never equal to anything.
+    Container,
+}
+
+/// Why a scan stopped before the end.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Not one valid JSON object.
+    Invalid,
+    /// An object repeats a key a selector depends on; the caller must use the reference reader
+    /// (which applies "the last one wins").
+    Duplicate,
+}
+
+/// Scans `text`, calling `record(field, value)` for every value a selector of `trie` reaches.
+pub(crate) fn scan<F>(text: &str, trie: &Trie, record: F) -> Result<(), Stop>
+where
+    F: FnMut(u32, &Scalar<'_>),
+{
+    let mut s = Scanner {
+        p: Parser::new(text),
+        trie,
+        record,
+        nodes: vec![0],
+        seen: Vec::new(),
+    };
+    s.p.skip_ws();
+    if s.p.peek() != Some(b'{') {
+        return Err(Stop::Invalid);
+    }
+    s.value(0, 1, 0)?;
+    s.p.skip_ws();
+    if s.p.at_end() {
+        Ok(())
+    } else {
+        Err(Stop::Invalid)
+    }
+}
+
+struct Scanner<'a, 't, F> {
+    p: Parser<'a>,
+    trie: &'t Trie,
+    record: F,
+    /// The trie nodes active for the value being read are `nodes[lo..hi]`; children are pushed
+    /// above and popped after.
+    nodes: Vec<u32>,
+    /// Child nodes already met in the objects being read (for duplicate keys).
+    seen: Vec<u32>,
+}
+
+impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
+    fn node(&self, i: usize) -> Option<&crate::compile::program::Node> {
+        let id = *self.nodes.get(i)?;
+        self.trie.nodes.get(id as usize)
+    }
+
+    fn record(&mut self, lo: usize, hi: usize, value: &Scalar<'_>) {
+        for i in lo..hi {
+            if let Some(field) = self.node(i).and_then(|n| n.field) {
+                (self.record)(field, value);
+            }
+        }
+    }
+
+    fn wants_value(&self, lo: usize, hi: usize) -> bool {
+        (lo..hi).any(|i| self.node(i).is_some_and(|n| n.field.is_some()))
+    }
+
+    /// Reads one value for the nodes `lo..hi` at container depth `depth`.
+    fn value(&mut self, lo: usize, hi: usize, depth: usize) -> Result<(), Stop> {
+        self.p.skip_ws();
+        match self.p.peek() {
+            Some(b'{') => {
+                self.record(lo, hi, &Scalar::Container);
+                self.object(lo, hi, depth + 1)
+            }
+            Some(b'[') => {
+                self.record(lo, hi, &Scalar::Container);
+                self.array(lo, hi, depth + 1)
+            }
+            Some(b'"') => {
+                let s = self.p.string_cow().map_err(|_| Stop::Invalid)?;
+                if self.wants_value(lo, hi) {
+                    self.record(lo, hi, &Scalar::Str(s));
+                }
+                Ok(())
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.p.number().map_err(|_| Stop::Invalid)?;
+                self.record(lo, hi, &Scalar::Number(n));
+                Ok(())
+            }
+            Some(b't') => self.literal(lo, hi, "true", Scalar::Bool(true)),
+            Some(b'f') => self.literal(lo, hi, "false", Scalar::Bool(false)),
+            Some(b'n') => self.literal(lo, hi, "null", Scalar::Null),
+            _ => Err(Stop::Invalid),
+        }
+    }
+
+    fn literal(
+        &mut self,
+        lo: usize,
+        hi: usize,
+        word: &'static str,
+        v: Scalar<'_>,
+    ) -> Result<(), Stop> {
+        self.p.word(word).map_err(|_| Stop::Invalid)?;
+        self.record(lo, hi, &v);
+        Ok(())
+    }
+
+    /// Expects `byte` after blanks.
+    fn expect(&mut self, byte: u8) -> Result<(), Stop> {
+        self.p.skip_ws();
+        if self.p.peek() != Some(byte) {
+            return Err(Stop::Invalid);
+        }
+        self.p.bump();
+        Ok(())
+    }
+
+    /// After a member or element: `true` for `,` (more follow), `false` for `close`.
+    fn next_or_close(&mut self, close: u8) -> Result<bool, Stop> {
+        self.p.skip_ws();
+        match self.p.peek() {
+            Some(b',') => {
+                self.p.bump();
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.p.bump();
+                Ok(false)
+            }
+            _ => Err(Stop::Invalid),
+        }
+    }
+
+    fn object(&mut self, lo: usize, hi: usize, depth: usize) -> Result<(), Stop> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Invalid);
+        }
+        self.p.bump();
+        self.p.skip_ws();
+        if self.p.peek() == Some(b'}') {
+            self.p.bump();
+            return Ok(());
+        }
+        let tracked = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.has_members()));
+        let any_member = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.any_member.is_some()));
+        let mut keys: Vec<Cow<'_, str>> = Vec::new();
+        let seen_start = self.seen.len();
+        loop {
+            self.p.skip_ws();
+            if self.p.peek() != Some(b'"') {
+                return Err(Stop::Invalid);
+            }
+            let key = self.p.string_cow().map_err(|_| Stop::Invalid)?;
+            self.expect(b':')?;
+            let child_lo = self.nodes.len();
+            if tracked {
+                for i in lo..hi {
+                    let Some(node) = self.node(i) else { continue };
+                    let exact = node.members.get(key.as_ref()).copied();
+                    let any = node.any_member;
+                    if let Some(child) = exact {
+                        if self.seen[seen_start..].contains(&child) {
+                            return Err(Stop::Duplicate);
+                        }
+                        self.seen.push(child);
+                        self.nodes.push(child);
+                    }
+                    if let Some(child) = any {
+                        self.nodes.push(child);
+                    }
+                }
+            }
+            if any_member {
+                keys.push(key);
+            }
+            let child_hi = self.nodes.len();
+            self.value(child_lo, child_hi, depth)?;
+            self.nodes.truncate(child_lo);
+            if !self.next_or_close(b'}')? {
+                break;
+            }
+        }
+        self.seen.truncate(seen_start);
+        if any_member {
+            keys.sort_unstable();
+            if keys.windows(2).any(|w| w.first() == w.get(1)) {
+                return Err(Stop::Duplicate);
+            }
+        }
+        Ok(())
+    }
+
+    fn array(&mut self, lo: usize, hi: usize, depth: usize) -> Result<(), Stop> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Invalid);
+        }
+        self.p.bump();
+        self.p.skip_ws();
+        if self.p.peek() == Some(b']') {
+            self.p.bump();
+            return Ok(());
+        }
+        let tracked = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.has_indices()));
+        let mut index = 0usize;
+        loop {
+            let child_lo = self.nodes.len();
+            if tracked {
+                for i in lo..hi {
+                    let Some(node) = self.node(i) else { continue };
+                    let exact = node
+                        .indices
+                        .iter()
+                        .find(|(j, _)| *j == index)
+                        .map(|(_, c)| *c);
+                    let any = node.any_index;
+                    self.nodes.extend(exact);
+                    self.nodes.extend(any);
+                }
+            }
+            let child_hi = self.nodes.len();
+            self.value(child_lo, child_hi, depth)?;
+            self.nodes.truncate(child_lo);
+            index += 1;
+            if !self.next_or_close(b']')? {
+                return Ok(());
+            }
+        }
+    }
+}

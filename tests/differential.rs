@@ -1,0 +1,289 @@
+//! The compiled engine against the reference evaluator on generated patterns and events.
+//!
+//! Patterns are drawn from the grammar over the keys and values of the real CloudTrail records
+//! in `corpus/cloudtrail/` (so that they match often), events are those records and mutations of
+//! them (values changed, keys removed or repeated, escapes, numbers as strings, truncation, a text
+//! prefix). For every generated set, `PatternSet::test` must give exactly what each pattern's
+//! reference evaluator gives, extracted values included.
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use serde_json::Value;
+use trailmatch::{Pattern, PatternSet};
+use trailmatch_conformance::cloudtrail_events;
+
+/// Paths (as selectors) and scalar texts seen in the corpus.
+struct Vocabulary {
+    events: Vec<String>,
+    selectors: Vec<String>,
+    values: Vec<String>,
+    words: Vec<String>,
+}
+
+fn vocabulary() -> &'static Vocabulary {
+    static V: OnceLock<Vocabulary> = OnceLock::new();
+    V.get_or_init(|| {
+        let events: Vec<String> = cloudtrail_events()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        let mut selectors = std::collections::BTreeSet::new();
+        let mut values = std::collections::BTreeSet::new();
+        for e in events.iter().take(300) {
+            if let Ok(v) = serde_json::from_str::<Value>(e) {
+                walk(&v, "$".to_owned(), 0, &mut selectors, &mut values);
+            }
+        }
+        let words = values
+            .iter()
+            .flat_map(|v: &String| {
+                v.split(|c: char| !c.is_alphanumeric())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| w.len() >= 3)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .take(400)
+            .collect();
+        Vocabulary {
+            events,
+            selectors: selectors.into_iter().take(400).collect(),
+            values: values
+                .into_iter()
+                .filter(|v| v.len() < 60)
+                .take(600)
+                .collect(),
+            words,
+        }
+    })
+}
+
+fn walk(
+    v: &Value,
+    path: String,
+    depth: usize,
+    selectors: &mut std::collections::BTreeSet<String>,
+    values: &mut std::collections::BTreeSet<String>,
+) {
+    if depth > 4 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                let step = if k
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    format!(".{k}")
+                } else if k.contains('\'') {
+                    continue;
+                } else {
+                    format!(".['{k}']")
+                };
+                let p = format!("{path}{step}");
+                if p != "$" {
+                    selectors.insert(p.clone());
+                }
+                walk(child, p, depth + 1, selectors, values);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate().take(2) {
+                walk(child, format!("{path}[{i}]"), depth + 1, selectors, values);
+            }
+            walk(
+                &Value::Null,
+                format!("{path}[*]"),
+                depth + 1,
+                selectors,
+                values,
+            );
+        }
+        Value::String(s) => {
+            values.insert(s.clone());
+        }
+        Value::Number(n) => {
+            values.insert(n.to_string());
+        }
+        Value::Bool(b) => {
+            values.insert(b.to_string());
+        }
+        Value::Null => {}
+    }
+}
+
+fn pick(list: &[String], i: usize) -> &str {
+    list.get(i % list.len().max(1)).map_or("x", String::as_str)
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// One JSON condition over the corpus vocabulary.
+fn condition() -> impl Strategy<Value = String> {
+    (
+        any::<usize>(),
+        any::<usize>(),
+        0u8..16,
+        any::<usize>(),
+        1usize..9,
+    )
+        .prop_map(|(s, v, kind, at, len)| {
+            let voc = vocabulary();
+            let sel = pick(&voc.selectors, s);
+            let val = pick(&voc.values, v);
+            // A random piece of a real value, for globs and regexes.
+            let chars = val.chars().count().max(1);
+            let part: String = val.chars().skip(at % chars).take(len).collect();
+            match kind {
+                0 | 1 => format!("{sel} = {}", quote(val)),
+                2 => format!("{sel} != {}", quote(val)),
+                3 => format!("{sel} = {}", quote(&format!("{part}*"))),
+                4 => format!("{sel} = {}", quote(&format!("*{part}"))),
+                5 => format!("{sel} = {}", quote(&format!("*{part}*"))),
+                6 => format!("{sel} != {}", quote(&format!("*{part}*"))),
+                7 => format!("{sel} = *"),
+                8 => format!("{sel} NOT EXISTS"),
+                9 => format!("{sel} IS NULL"),
+                10 => format!("{sel} IS TRUE"),
+                11 => format!("{sel} IS FALSE"),
+                12 => format!("{sel} > {}", v % 2000),
+                13 => format!("{sel} = {}", v % 3),
+                14 => format!("{sel} <= {}.5", v % 100),
+                _ => {
+                    let re: String = part
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric())
+                        .take(6)
+                        .collect();
+                    format!("{sel} = %{}%", if re.is_empty() { "a".into() } else { re })
+                }
+            }
+        })
+}
+
+fn json_pattern() -> impl Strategy<Value = String> {
+    let leaf = condition().prop_map(|c| c).boxed();
+    let expr = leaf.prop_recursive(3, 12, 4, |inner| {
+        (proptest::collection::vec(inner, 2..4), any::<bool>())
+            .prop_map(|(xs, and)| format!("({})", xs.join(if and { " && " } else { " || " })))
+    });
+    expr.prop_map(|e| format!("{{ {e} }}"))
+}
+
+fn term_pattern() -> impl Strategy<Value = String> {
+    proptest::collection::vec((any::<usize>(), 0u8..5), 1..4).prop_map(|terms| {
+        let voc = vocabulary();
+        terms
+            .into_iter()
+            .map(|(w, m)| {
+                let word = pick(&voc.words, w);
+                match m {
+                    0 | 1 => word.to_owned(),
+                    2 => format!("?{word}"),
+                    3 => format!("-{word}"),
+                    _ => quote(word),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// A corpus event, possibly mutated.
+fn event() -> impl Strategy<Value = String> {
+    (any::<usize>(), 0u8..12, any::<usize>(), any::<usize>()).prop_map(|(e, how, a, b)| {
+        let voc = vocabulary();
+        let text = pick(&voc.events, e).to_owned();
+        let value = pick(&voc.values, a);
+        let other = pick(&voc.values, b);
+        match how {
+            0 => text.replacen(&quote(value), &quote(other), 1),
+            1 => text.replacen(
+                &quote(value),
+                &format!(
+                    "\"\\u{:04x}{}\"",
+                    value.chars().next().map_or(65, |c| c as u32 & 0xffff),
+                    value.chars().skip(1).collect::<String>()
+                ),
+                1,
+            ),
+            2 => {
+                // Repeat the first member at the end (a duplicate key).
+                match (text.find('"'), text.find(',')) {
+                    (Some(s), Some(c)) if s < c => {
+                        format!("{},{}}}", &text[..text.len() - 1], &text[s..c])
+                    }
+                    _ => text,
+                }
+            }
+            3 => text.replacen(&quote(value), value, 1),
+            4 => text[..text.len() / 2].to_owned(),
+            5 => format!("prefix {text}"),
+            6 => text.replacen(&quote(value), "null", 1),
+            7 => text.replacen(&quote(value), "{\"k\":[1,2]}", 1),
+            _ => text,
+        }
+    })
+}
+
+fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
+    let compiled: Vec<Pattern> = patterns
+        .iter()
+        .filter_map(|p| Pattern::new(p).ok())
+        .collect();
+    let texts: Vec<&str> = compiled.iter().map(Pattern::as_str).collect();
+    let set = PatternSet::new(&texts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for e in events {
+        let want: Vec<(usize, trailmatch::Extracted)> = compiled
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.reference().test(e)?)))
+            .collect();
+        let got = set.test(e);
+        prop_assert_eq!(&got, &want, "patterns {:?}\nevent {}", texts, e);
+        for (i, p) in compiled.iter().enumerate() {
+            let one = p.test(e);
+            let reference = p.reference().test(e);
+            prop_assert_eq!(one, reference, "pattern {} on event {}", i, e);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn json_sets_agree_with_the_reference(
+        patterns in proptest::collection::vec(json_pattern(), 1..12),
+        events in proptest::collection::vec(event(), 1..8),
+    ) {
+        check(&patterns, &events)?;
+    }
+
+    #[test]
+    fn term_sets_agree_with_the_reference(
+        patterns in proptest::collection::vec(term_pattern(), 1..12),
+        events in proptest::collection::vec(event(), 1..8),
+    ) {
+        check(&patterns, &events)?;
+    }
+
+    #[test]
+    fn mixed_sets_agree_with_the_reference(
+        json in proptest::collection::vec(json_pattern(), 0..6),
+        terms in proptest::collection::vec(term_pattern(), 0..6),
+        events in proptest::collection::vec(event(), 1..6),
+    ) {
+        let mut patterns = json;
+        patterns.extend(terms);
+        patterns.push("[a, b, ...]".into());
+        check(&patterns, &events)?;
+    }
+}
