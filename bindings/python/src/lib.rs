@@ -12,7 +12,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use pyo3::create_exception;
@@ -397,6 +397,31 @@ impl PyPattern {
 
 // ---- PatternSet --------------------------------------------------------------------------------
 
+/// A small fast hasher (the Fx hash) for `match_many`'s table of answers: short lists of indices,
+/// hashed once per event, where SipHash's cost shows.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Events converted per batch of `match_many` before the interpreter lock is released.
 const BATCH_EVENTS: usize = 4096;
 /// ... or this many bytes of events, whichever comes first.
@@ -429,6 +454,26 @@ impl PyPatternSet {
         }
     }
 }
+
+/// One event's answer (indices of the matching patterns) as a key of `match_many`'s table.
+/// Compared element by element: the answers are short, and the `memcmp` call of `Vec`'s `==`
+/// showed up as a third of `match_many`'s own time.
+#[derive(Clone)]
+struct Answer(Vec<usize>);
+
+impl Hash for Answer {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Answer {
+    fn eq(&self, other: &Answer) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(x, y)| x == y)
+    }
+}
+
+impl Eq for Answer {}
 
 #[pymethods]
 impl PyPatternSet {
@@ -523,7 +568,9 @@ impl PyPatternSet {
     ) -> PyResult<Bound<'py, PyList>> {
         refuse_single(events, "match_many")?;
         let answers = PyList::empty(py);
-        let mut shared: HashMap<Vec<usize>, Bound<'py, PyTuple>> = HashMap::new();
+        let mut shared: HashMap<Answer, Bound<'py, PyTuple>, BuildHasherDefault<FxHasher>> =
+            HashMap::default();
+        let mut last: Option<(Answer, Bound<'py, PyTuple>)> = None;
         let mut events = events.try_iter()?;
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH_EVENTS);
         loop {
@@ -543,15 +590,23 @@ impl PyPatternSet {
             let results: Vec<Vec<usize>> =
                 py.detach(|| batch.iter().map(|e| set.matches(e.as_str())).collect());
             for result in results {
-                if let Some(tuple) = shared.get(&result) {
-                    answers.append(tuple)?;
-                    continue;
-                }
-                let tuple = PyTuple::new(py, self.keys(py, &result)?)?;
+                let result = Answer(result);
+                // The previous event's answer, a known answer, or a new one.
+                let tuple = match &last {
+                    Some((previous, tuple)) if *previous == result => tuple.clone(),
+                    _ => match shared.get(&result) {
+                        Some(tuple) => tuple.clone(),
+                        None => {
+                            let tuple = PyTuple::new(py, self.keys(py, &result.0)?)?;
+                            if shared.len() < MAX_SHARED_ANSWERS {
+                                shared.insert(result.clone(), tuple.clone());
+                            }
+                            tuple
+                        }
+                    },
+                };
                 answers.append(&tuple)?;
-                if shared.len() < MAX_SHARED_ANSWERS {
-                    shared.insert(result, tuple);
-                }
+                last = Some((result, tuple));
             }
             if exhausted {
                 return Ok(answers);
