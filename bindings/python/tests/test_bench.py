@@ -13,7 +13,7 @@ import bench  # noqa: E402
 
 
 def test_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    done = bench.main(["--events", "300", "--seconds", "0.01", "--no-rust"])
+    done = bench.main(["--events", "300", "--seconds", "0.01", "--rounds", "1", "--no-rust"])
     assert [w.name for w in done] == ["cis-14 x cloudtrail", "vpc-flow-6 x flow-log lines", "terms-6 x app log lines"]
     for w in done:
         assert w.results["match_many"] > 0
