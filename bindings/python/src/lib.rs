@@ -4,11 +4,11 @@
 //! language stays in the `trailmatch` crate. Python sees:
 //!
 //! * `Pattern`, `PatternSet`, `MetricFilter` and `test_metric_filter`, wrapping the core types;
-//! * `PatternError(ValueError)`, built by [`pattern_error`], the one place where a core error
+//! * `PatternError(ValueError)`, built by `pattern_error`, the one place where a core error
 //!   becomes a Python exception (byte spans become `str` indices there).
 //!
 //! Events are `str`, `bytes` (UTF-8) or `dict` (serialised once with `json.dumps`, compact
-//! separators); see [`Event`].
+//! separators); see `Event`.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
