@@ -241,6 +241,8 @@ struct Done {
     counts: Vec<u64>,
     /// Whether an event was selected.
     selected: bool,
+    /// The batch's buffer, for the reader to use again.
+    spare: Option<Vec<u8>>,
 }
 
 fn pipeline(settings: &Settings, paths: &[String], threads: usize) -> ExitCode {
@@ -248,26 +250,39 @@ fn pipeline(settings: &Settings, paths: &[String], threads: usize) -> ExitCode {
     let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(slots);
     let (done_tx, done_rx) = mpsc::sync_channel::<Done>(slots);
     let (slot_tx, slot_rx) = mpsc::sync_channel::<()>(slots);
+    let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(slots);
     for _ in 0..slots {
         let _ = slot_tx.send(());
     }
     let work_rx = Mutex::new(work_rx);
     thread::scope(|scope| {
-        scope.spawn(move || produce(paths, &slot_rx, &work_tx));
+        scope.spawn(move || produce(paths, &slot_rx, &work_tx, &spare_rx));
         for _ in 0..threads {
             let done_tx = done_tx.clone();
             let work_rx = &work_rx;
             scope.spawn(move || work(settings, work_rx, &done_tx));
         }
         drop(done_tx);
-        let status = write(settings, done_rx, &slot_tx);
+        let status = write(settings, done_rx, &slot_tx, &spare_tx);
         // Writing stopped (output closed or all done): unblock the reader if it waits for a slot.
         drop(slot_tx);
         status
     })
 }
 
-fn produce(paths: &[String], slots: &Receiver<()>, work: &SyncSender<Batch>) {
+fn produce(
+    paths: &[String],
+    slots: &Receiver<()>,
+    work: &SyncSender<Batch>,
+    spares: &Receiver<Vec<u8>>,
+) {
+    let mut spare = || match spares.try_recv() {
+        Ok(mut buf) => {
+            buf.clear();
+            buf
+        }
+        Err(_) => Vec::with_capacity(input::BATCH_BYTES + input::READ_BUFFER),
+    };
     let mut seq = 0u64;
     let mut send = |input_no: u64, input: &Arc<Input>, body: Body| -> Result<(), Closed> {
         slots.recv().map_err(|_| Closed)?;
@@ -293,7 +308,7 @@ fn produce(paths: &[String], slots: &Receiver<()>, work: &SyncSender<Batch>) {
             let found = Arc::new(found);
             inputs += 1;
             let mut send = send.borrow_mut();
-            input::read(&found, &mut |body| send(inputs, &found, body))
+            input::read(&found, &mut |body| send(inputs, &found, body), &mut spare)
         },
         &mut |error| send.borrow_mut()(0, &no_input, Body::Error(error)),
     );
@@ -338,6 +353,7 @@ fn process(settings: &Settings, batch: Batch) -> Done {
             Vec::new()
         },
         selected: false,
+        spare: None,
     };
     let label = &batch.input.label;
     match &batch.body {
@@ -367,6 +383,9 @@ fn process(settings: &Settings, batch: Batch) -> Done {
                 start = end;
             }
         }
+    }
+    if let Body::Lines { data, .. } = batch.body {
+        done.spare = Some(data);
     }
     done
 }
@@ -455,7 +474,12 @@ fn event_found(settings: &Settings, done: &mut Done, position: Position, event: 
 }
 
 /// Writes the batches in order; gives the exit status.
-fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> ExitCode {
+fn write(
+    settings: &Settings,
+    done: Receiver<Done>,
+    slots: &SyncSender<()>,
+    spares: &SyncSender<Vec<u8>>,
+) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
@@ -483,9 +507,12 @@ fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> E
             Err(TryRecvError::Disconnected) => break,
         };
         pending.insert(received.seq, received);
-        while let Some(d) = pending.remove(&next) {
+        while let Some(mut d) = pending.remove(&next) {
             next += 1;
             let _ = slots.send(());
+            if let Some(buf) = d.spare.take() {
+                let _ = spares.try_send(buf);
+            }
             if !d.errors.is_empty() {
                 errors = true;
                 // Keep the output written so far ahead of the message.

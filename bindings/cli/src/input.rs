@@ -17,8 +17,8 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// How far ahead the format detection may read before deciding: a first line longer than this
 /// cannot be one log event, so an input that starts with `{"Records"` is a CloudTrail log file.
 const LOOKAHEAD: usize = 1024 * 1024;
-/// Size of the read buffers.
-const READ_BUFFER: usize = 256 * 1024;
+/// Size of the read buffers and of each read.
+pub const READ_BUFFER: usize = 256 * 1024;
 
 /// Where an input comes from.
 #[derive(Debug, Clone)]
@@ -142,7 +142,11 @@ pub fn io_message(e: &io::Error) -> String {
 /// Reads `input` and hands its events to `send` in batches. Problems are sent as
 /// [`Body::Error`]; reading goes on where it can (after a bad line) and stops where it cannot
 /// (bad gzip data, a malformed Records file).
-pub fn read(input: &Input, send: &mut dyn FnMut(Body) -> Result<(), Closed>) -> Result<(), Closed> {
+pub fn read(
+    input: &Input,
+    send: &mut dyn FnMut(Body) -> Result<(), Closed>,
+    spare: &mut dyn FnMut() -> Vec<u8>,
+) -> Result<(), Closed> {
     let label = &input.label;
     let raw: Box<dyn Read> = match &input.source {
         Source::Stdin => Box::new(io::stdin()),
@@ -180,19 +184,18 @@ pub fn read(input: &Input, send: &mut dyn FnMut(Body) -> Result<(), Closed>) -> 
             (format, Box::new(Cursor::new(head).chain(Failing(Some(e)))))
         }
     };
-    let rest = BufReader::with_capacity(READ_BUFFER, rest);
     match format {
         Format::Lines => {
             // Standard input may be a live stream: hand over what arrived without waiting for a
             // full batch.
             let live = matches!(input.source, Source::Stdin);
-            let mut reader = Tracked {
-                inner: Box::new(rest),
-                gzip,
-            };
-            read_lines(&mut reader, live, label, send)
+            let mut rest = rest;
+            read_lines(&mut rest, gzip, live, label, send, spare)
         }
-        Format::Records => read_records(rest, gzip, label, send),
+        Format::Records => {
+            let rest = BufReader::with_capacity(READ_BUFFER, rest);
+            read_records(rest, gzip, label, send)
+        }
     }
 }
 
@@ -367,14 +370,18 @@ fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Cuts the input into batches of whole lines. Line endings stay in the batch; the worker splits.
+/// Cuts the input into batches of whole lines, reading straight into the batch buffers (taken
+/// from `spare`, where the writer returns them). Line endings stay in the batch; the worker
+/// splits.
 fn read_lines(
-    reader: &mut Tracked,
+    reader: &mut dyn Read,
+    gzip: bool,
     live: bool,
     label: &str,
     send: &mut dyn FnMut(Body) -> Result<(), Closed>,
+    spare: &mut dyn FnMut() -> Vec<u8>,
 ) -> Result<(), Closed> {
-    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES);
+    let mut buf = spare();
     // Number of the first line in `buf`, and the length of its complete lines.
     let mut first: u64 = 1;
     let mut complete = 0usize;
@@ -383,9 +390,14 @@ fn read_lines(
     let mut skipping = false;
     let mut at_start = true;
     loop {
-        let chunk = match reader.inner.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        let old = buf.len();
+        buf.resize(old + READ_BUFFER, 0);
+        let n = match reader.read(&mut buf[old..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                buf.truncate(old);
+                continue;
+            }
             Err(e) => {
                 // The incomplete last line is lost with the rest of the input.
                 buf.truncate(complete);
@@ -393,49 +405,52 @@ fn read_lines(
                 if complete > 0 {
                     send(Body::Lines { first, data: buf })?;
                 }
-                return send(Body::Error(reader.describe(label, &e, Some(line))));
+                let tracked = Tracked {
+                    inner: Box::new(io::empty()),
+                    gzip,
+                };
+                return send(Body::Error(tracked.describe(label, &e, Some(line))));
             }
         };
-        if chunk.is_empty() {
+        buf.truncate(old + n);
+        if n == 0 {
             if !skipping && !buf.is_empty() {
                 send(Body::Lines { first, data: buf })?;
             }
             return Ok(());
         }
-        let mut chunk = chunk;
-        let taken = chunk.len();
         if at_start {
-            chunk = chunk.strip_prefix(b"\xef\xbb\xbf").unwrap_or(chunk);
             at_start = false;
+            if buf.starts_with(b"\xef\xbb\xbf") {
+                buf.drain(..3);
+            }
         }
+        let mut from = old.min(buf.len());
         if skipping {
-            match memchr::memchr(b'\n', chunk) {
+            match memchr::memchr(b'\n', &buf[from..]) {
                 None => {
-                    reader.inner.consume(taken);
+                    buf.truncate(from);
                     continue;
                 }
                 Some(i) => {
-                    chunk = &chunk[i + 1..];
+                    buf.drain(from..from + i + 1);
                     skipping = false;
                     first += 1;
+                    from = old.min(buf.len());
                 }
             }
         }
-        let old = buf.len();
-        buf.extend_from_slice(chunk);
-        let short = live && taken < READ_BUFFER;
-        reader.inner.consume(taken);
-        if let Some(i) = memchr::memrchr(b'\n', &buf[old..]) {
-            let end = old + i + 1;
+        if let Some(i) = memchr::memrchr(b'\n', &buf[from..]) {
+            let end = from + i + 1;
             lines_in_complete += memchr::memchr_iter(b'\n', &buf[complete..end]).count() as u64;
             complete = end;
         }
+        let short = live && n < READ_BUFFER;
         if complete > 0 && (buf.len() >= BATCH_BYTES || short) {
-            let rest = buf[complete..].to_vec();
+            let mut next = spare();
+            next.extend_from_slice(&buf[complete..]);
             buf.truncate(complete);
-            let mut data = std::mem::replace(&mut buf, Vec::with_capacity(BATCH_BYTES));
-            data.shrink_to_fit();
-            buf.extend_from_slice(&rest);
+            let data = std::mem::replace(&mut buf, next);
             send(Body::Lines { first, data })?;
             first += lines_in_complete;
             complete = 0;
@@ -446,7 +461,7 @@ fn read_lines(
                 "{label}:{first}: line longer than {} MiB; skipped",
                 MAX_LINE_BYTES >> 20
             )))?;
-            buf = Vec::with_capacity(BATCH_BYTES);
+            buf = spare();
             skipping = true;
         }
     }
