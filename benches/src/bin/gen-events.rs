@@ -4,9 +4,8 @@
 //! gen-events [--seed N] [--records] [--flow-logs] SIZE     # SIZE in bytes: 200M, 1G, 50000K
 //! ```
 //!
-//! One event per line by default; `--records` writes CloudTrail log files' `{"Records":[…]}`
-//! objects of 1,000 records, one after another (each on its own line); `--flow-logs` writes VPC
-//! flow-log records instead of CloudTrail events.
+//! One event per line by default; `--records` writes one CloudTrail log file, `{"Records":[…]}`
+//! on one line; `--flow-logs` writes VPC flow-log records instead of CloudTrail events.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -35,7 +34,7 @@ fn main() -> ExitCode {
     let mut cloudtrail = CloudTrail::new(seed);
     let mut flow_logs = FlowLogs::new(seed);
     let mut written = 0u64;
-    let mut in_file = 0usize;
+    let mut first = true;
     let result = (|| -> io::Result<()> {
         while written < size {
             let event = if flow {
@@ -43,20 +42,19 @@ fn main() -> ExitCode {
             } else {
                 cloudtrail.event()
             };
-            let (before, after) = match (records, in_file) {
+            let (before, after) = match (records, first) {
                 (false, _) => ("", "\n"),
-                (true, 0) => ("{\"Records\":[", ""),
-                (true, 999) => (",", "]}\n"),
-                (true, _) => (",", ""),
+                (true, true) => ("{\"Records\":[", ""),
+                (true, false) => (",", ""),
             };
             out.write_all(before.as_bytes())?;
             out.write_all(event.as_bytes())?;
             out.write_all(after.as_bytes())?;
             written += (before.len() + event.len() + after.len()) as u64;
-            in_file = (in_file + 1) % 1000;
+            first = false;
         }
-        if records && in_file != 0 {
-            out.write_all(b"]}\n")?;
+        if records {
+            out.write_all(b"]}")?;
         }
         out.flush()
     })();

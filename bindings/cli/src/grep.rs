@@ -73,7 +73,8 @@ Inputs:
   Each PATH is a file or a directory (searched recursively, entries in name order). A file holds
   one event per line, or is a CloudTrail log file ({\"Records\": [...]}: each record is an
   event, printed compact, that is with the blanks between JSON tokens removed and everything else
-  as written), or is either of these compressed with gzip (recognised by its first bytes, whatever
+  as written; several such objects one after another, as `cat` of log files gives, are read in
+  turn), or is either of these compressed with gzip (recognised by its first bytes, whatever
   its name). A file that starts with {\"Records\" is still read line by line when its first line
   is a complete JSON object followed by more lines, or has members besides one Records array.
   Empty and blank lines are not events.

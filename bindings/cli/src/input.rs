@@ -7,9 +7,6 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
-
 /// A batch holds about this many bytes of events (more when one event is longer).
 pub const BATCH_BYTES: usize = 256 * 1024;
 /// Longer lines are reported and skipped (CloudWatch Logs events are at most 256 KiB).
@@ -194,7 +191,7 @@ pub fn read(
         }
         Format::Records => {
             let rest = BufReader::with_capacity(READ_BUFFER, rest);
-            read_records(rest, gzip, label, send)
+            read_records(rest, label, gzip, send)
         }
     }
 }
@@ -467,12 +464,15 @@ fn read_lines(
     }
 }
 
-/// Streams the `Records` array of a CloudTrail log file, each record made compact. `reader` is a
-/// concrete `BufReader` so that serde_json reads it byte by byte from its buffer.
-fn read_records<R: Read>(
-    mut reader: BufReader<R>,
-    gzip: bool,
+/// Streams the `Records` arrays of a CloudTrail log file (one `{"Records":[…]}` object, or several
+/// one after another as `cat` of log files gives), each record made compact. A scanner finds
+/// where each record ends (strings, escapes and nesting) at memchr speed without parsing it:
+/// the matcher reads records, and one that is not valid JSON is an event no JSON pattern matches.
+/// Members other than `Records` are skipped.
+fn read_records<R: BufRead>(
+    reader: R,
     label: &str,
+    gzip: bool,
     send: &mut dyn FnMut(Body) -> Result<(), Closed>,
 ) -> Result<(), Closed> {
     let mut batch = RecordBatcher {
@@ -481,47 +481,278 @@ fn read_records<R: Read>(
         first: 1,
         text: String::with_capacity(BATCH_BYTES),
         ends: Vec::new(),
-        closed: false,
     };
-    if let Ok(buf) = reader.fill_buf()
-        && buf.starts_with(b"\xef\xbb\xbf")
-    {
-        reader.consume(3);
-    }
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let result = FileSeed { batch: &mut batch }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    if batch.closed {
-        return Err(Closed);
-    }
+    let mut scanner = Scanner {
+        reader,
+        line: 1,
+        column: 1,
+        record: Vec::new(),
+    };
+    let result = scan_file(&mut scanner, &mut batch, label);
     batch.flush()?;
-    let Err(e) = result else {
-        return Ok(());
+    let problem = match result {
+        Ok(()) => return Ok(()),
+        Err(Stop::Closed) => return Err(Closed),
+        Err(Stop::Io(e)) if gzip => format!("bad gzip data ({})", io_message(&e)),
+        Err(Stop::Io(e)) => io_message(&e),
+        Err(Stop::Eof) => "truncated Records file".to_owned(),
+        Err(Stop::Unexpected(what, b)) => {
+            format!(
+                "malformed Records file (expected {what}, found {:?})",
+                char::from(b)
+            )
+        }
     };
-    let what = if e.is_eof() {
-        "truncated Records file"
-    } else if e.is_io() && gzip {
-        "bad gzip data"
-    } else {
-        "malformed Records file"
-    };
+    let records = batch.next - 1;
     (batch.send)(Body::Error(format!(
-        "{label}:{}:{}: {what} ({}, after {} record{}); the rest of the input is skipped",
-        e.line(),
-        e.column(),
-        strip_position(&e),
-        batch.next - 1,
-        if batch.next == 2 { "" } else { "s" }
+        "{label}:{}:{}: {problem} after {records} record{}; the rest of the input is skipped",
+        scanner.line,
+        scanner.column,
+        if records == 1 { "" } else { "s" }
     )))
 }
 
-/// serde_json's message without its ` at line L column C` suffix.
-fn strip_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
+#[derive(Debug)]
+enum Stop {
+    Closed,
+    Io(io::Error),
+    Eof,
+    /// What was expected, and the byte found.
+    Unexpected(&'static str, u8),
+}
+
+fn scan_file<R: BufRead>(
+    s: &mut Scanner<R>,
+    batch: &mut RecordBatcher<'_>,
+    label: &str,
+) -> Result<(), Stop> {
+    if s.reader
+        .fill_buf()
+        .map_err(Stop::Io)?
+        .starts_with(b"\xef\xbb\xbf")
+    {
+        s.reader.consume(3);
+    }
+    loop {
+        match s.skip_blanks()? {
+            None => return Ok(()),
+            Some(b'{') => s.advance(1),
+            Some(b) => return Err(Stop::Unexpected("'{'", b)),
+        }
+        let mut first_member = true;
+        loop {
+            match s.skip_blanks()?.ok_or(Stop::Eof)? {
+                b'}' if first_member => {
+                    s.advance(1);
+                    break;
+                }
+                b'"' => {}
+                b => return Err(Stop::Unexpected("a member name", b)),
+            }
+            first_member = false;
+            s.record.clear();
+            s.value(true)?;
+            let is_records = s.record == b"\"Records\"";
+            match s.skip_blanks()?.ok_or(Stop::Eof)? {
+                b':' => s.advance(1),
+                b => return Err(Stop::Unexpected("':'", b)),
+            }
+            match s.skip_blanks()?.ok_or(Stop::Eof)? {
+                b'[' if is_records => {
+                    s.advance(1);
+                    records(s, batch, label)?;
+                }
+                b if is_records => return Err(Stop::Unexpected("'[' (Records is a list)", b)),
+                _ => s.value(false)?,
+            }
+            match s.skip_blanks()?.ok_or(Stop::Eof)? {
+                b',' => s.advance(1),
+                b'}' => {
+                    s.advance(1);
+                    break;
+                }
+                b => return Err(Stop::Unexpected("',' or '}'", b)),
+            }
+        }
+    }
+}
+
+/// The elements of a Records array, after its `[`, up to and including its `]`.
+fn records<R: BufRead>(
+    s: &mut Scanner<R>,
+    batch: &mut RecordBatcher<'_>,
+    label: &str,
+) -> Result<(), Stop> {
+    if s.skip_blanks()?.ok_or(Stop::Eof)? == b']' {
+        s.advance(1);
+        return Ok(());
+    }
+    loop {
+        s.record.clear();
+        s.skip_blanks()?.ok_or(Stop::Eof)?;
+        let (line, column) = (s.line, s.column);
+        s.value(true)?;
+        match std::str::from_utf8(&s.record) {
+            Ok(text) => batch.push(text).map_err(|_| Stop::Closed)?,
+            Err(_) => {
+                let n = batch.next;
+                batch.next += 1;
+                batch.flush().map_err(|_| Stop::Closed)?;
+                batch.first = batch.next;
+                (batch.send)(Body::Error(format!(
+                    "{label}:{line}:{column}: record {n} is not UTF-8; skipped"
+                )))
+                .map_err(|_| Stop::Closed)?;
+            }
+        }
+        match s.skip_blanks()?.ok_or(Stop::Eof)? {
+            b',' => s.advance(1),
+            b']' => {
+                s.advance(1);
+                return Ok(());
+            }
+            b => return Err(Stop::Unexpected("',' or ']'", b)),
+        }
+    }
+}
+
+/// Reads JSON structure from a buffered reader, keeping the line and column of the next byte.
+struct Scanner<R> {
+    reader: R,
+    line: u64,
+    column: u64,
+    /// The bytes of the last value read with `keep`.
+    record: Vec<u8>,
+}
+
+impl<R: BufRead> Scanner<R> {
+    fn advance(&mut self, n: usize) {
+        self.column += n as u64;
+        self.reader.consume(n);
+    }
+
+    /// Skips blanks; the next byte, not consumed, or `None` at the end.
+    fn skip_blanks(&mut self) -> Result<Option<u8>, Stop> {
+        loop {
+            let buf = self.reader.fill_buf().map_err(Stop::Io)?;
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let mut n = 0;
+            while n < buf.len() && is_blank(buf[n]) {
+                if buf[n] == b'\n' {
+                    self.line += 1;
+                    self.column = 0;
+                }
+                self.column += 1;
+                n += 1;
+            }
+            let next = buf.get(n).copied();
+            self.reader.consume(n);
+            if next.is_some() {
+                return Ok(next);
+            }
+        }
+    }
+
+    /// Reads one value (object, array, string or scalar) starting at the next byte, appending
+    /// its bytes to `record` when `keep`.
+    fn value(&mut self, keep: bool) -> Result<(), Stop> {
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut started = false;
+        loop {
+            let buf = self.reader.fill_buf().map_err(Stop::Io)?;
+            if buf.is_empty() {
+                // A scalar may end the input; anything open may not.
+                return if started && depth == 0 && !in_string {
+                    Ok(())
+                } else {
+                    Err(Stop::Eof)
+                };
+            }
+            let mut i = 0;
+            let mut done = false;
+            while i < buf.len() {
+                let b = buf[i];
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                        i += 1;
+                        continue;
+                    }
+                    // Jump to the next quote or backslash.
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        None => {
+                            i = buf.len();
+                            continue;
+                        }
+                        Some(k) => {
+                            i += k;
+                            if buf[i] == b'\\' {
+                                escaped = true;
+                            } else {
+                                in_string = false;
+                                if depth == 0 {
+                                    i += 1;
+                                    done = true;
+                                    break;
+                                }
+                            }
+                            i += 1;
+                            continue;
+                        }
+                    }
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' | b',' if depth == 0 => {
+                        // The end of a scalar (or an empty value: the caller's error).
+                        done = true;
+                        break;
+                    }
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            i += 1;
+                            done = true;
+                            break;
+                        }
+                    }
+                    b' ' | b'\t' | b'\r' | b'\n' if depth == 0 && started => {
+                        done = true;
+                        break;
+                    }
+                    _ => {}
+                }
+                started = true;
+                i += 1;
+            }
+            let taken = &buf[..i];
+            if keep {
+                self.record.extend_from_slice(taken);
+            }
+            match memchr::memrchr(b'\n', taken) {
+                Some(k) => {
+                    self.line += memchr::memchr_iter(b'\n', taken).count() as u64;
+                    self.column = (taken.len() - k) as u64;
+                }
+                None => self.column += taken.len() as u64,
+            }
+            self.reader.consume(i);
+            if done {
+                if !started && !in_string && depth == 0 && i == 0 {
+                    // No value at all: let the caller report the byte.
+                    return match self.skip_blanks()? {
+                        Some(b) => Err(Stop::Unexpected("a value", b)),
+                        None => Err(Stop::Eof),
+                    };
+                }
+                return Ok(());
+            }
+        }
     }
 }
 
@@ -533,12 +764,11 @@ struct RecordBatcher<'a> {
     first: u64,
     text: String,
     ends: Vec<usize>,
-    closed: bool,
 }
 
 impl RecordBatcher<'_> {
-    fn push(&mut self, raw: &RawValue) -> Result<(), Closed> {
-        compact_into(raw.get(), &mut self.text);
+    fn push(&mut self, record: &str) -> Result<(), Closed> {
+        compact_into(record, &mut self.text);
         self.ends.push(self.text.len());
         self.next += 1;
         if self.text.len() >= BATCH_BYTES {
@@ -582,71 +812,6 @@ pub fn compact_into(json: &str, out: &mut String) {
         }
     }
     out.push_str(&json[from..]);
-}
-
-const STOP: &str = "trailmatch: output closed";
-
-struct FileSeed<'b, 'a> {
-    batch: &'b mut RecordBatcher<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for FileSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FileSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a CloudTrail log file, {\"Records\": [...]}")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" {
-                map.next_value_seed(RecordsSeed {
-                    batch: &mut *self.batch,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-struct RecordsSeed<'b, 'a> {
-    batch: &'b mut RecordBatcher<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a Records array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            if self.batch.push(&raw).is_err() {
-                self.batch.closed = true;
-                return Err(de::Error::custom(STOP));
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

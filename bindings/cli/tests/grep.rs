@@ -512,3 +512,43 @@ fn closed_output_ends_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn concatenated_records_files_other_members_and_tricky_strings() {
+    let dir = scratch("records-tricky");
+    let tricky = r#"{"eventName":"PutObject","key":"a \"]}\\ [{,\n","errorCode":"AccessDenied"}"#;
+    // `cat` of two log files (no newline between them), members after Records.
+    let text = format!(
+        "{{\"Records\": [{DENIED}, {tricky}], \"x\": {{\"Records\": [1]}}, \"y\": [\"]\"]}}{}",
+        records(&[UNAUTHORIZED, LIST])
+    );
+    write(&dir, "cat.json", &text);
+    let run = grep(&dir, &["-n", ERRORS, "cat.json"]);
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [
+            format!("1:{DENIED}"),
+            format!("2:{tricky}"),
+            format!("3:{UNAUTHORIZED}")
+        ]
+    );
+}
+
+#[test]
+fn a_record_that_is_not_utf8_is_reported_and_skipped() {
+    let dir = scratch("records-utf8");
+    let mut bytes = b"{\"Records\":[".to_vec();
+    bytes.extend_from_slice(DENIED.as_bytes());
+    bytes.extend_from_slice(b",{\"eventName\":\"\xff\"},");
+    bytes.extend_from_slice(UNAUTHORIZED.as_bytes());
+    bytes.extend_from_slice(b"]}");
+    write(&dir, "trail.json", bytes);
+    let run = grep(&dir, &["-n", ERRORS, "trail.json"]);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert_eq!(
+        run.lines(),
+        [format!("1:{DENIED}"), format!("3:{UNAUTHORIZED}")]
+    );
+    assert!(run.stderr.contains("record 2 is not UTF-8"), "{run:?}");
+}
