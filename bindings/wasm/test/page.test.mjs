@@ -278,6 +278,8 @@ describe('the pattern tester in headless Chromium', { timeout: 180_000 }, () => 
     await settled();
     assert.match(await page.textContent('#summary'), new RegExp(`^${lines / 4} of ${lines} events match · .* \\(showing the first 200\\)`));
     assert.equal((await marks()).length, 200);
+    assert.match(await page.textContent('#events-status'), /too large for the link/);
+    assert.match(page.url(), /&events=$/);
     // Frames kept coming while the engine worked (the worst gap includes splitting the text and
     // drawing 200 results).
     assert.ok(frameGaps.length > 3, `only ${frameGaps.length} frames`);

@@ -115,7 +115,8 @@ function describeEvents(count, source) {
     request: "a TestMetricFilter request's logEventMessages",
     object: 'one JSON object',
   }[source];
-  eventsStatus.textContent = count === 0 ? '' : `${n}: ${from}`;
+  const unlinked = eventsBox.value.length > MAX_FRAGMENT_CHARS ? ' (too large for the link, which keeps only the pattern)' : '';
+  eventsStatus.textContent = count === 0 ? '' : `${n}: ${from}${unlinked}`;
 }
 
 // ---- drawing -------------------------------------------------------------------------------------
