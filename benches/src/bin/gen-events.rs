@@ -6,13 +6,35 @@
 //!
 //! One event per line by default; `--records` writes one CloudTrail log file, `{"Records":[…]}`
 //! on one line; `--flow-logs` writes VPC flow-log records instead of CloudTrail events.
+//! `gen-events --patterns KIND N` writes a pattern set of the benches instead, one pattern per
+//! line (for `trailmatch grep -f`): KIND is `exact`, `wildcard`, `terms`, `vpc` or `regex`.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use trailmatch_benches::generate::{CloudTrail, FlowLogs};
+use trailmatch_benches::sets;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--patterns") {
+        let n = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(10);
+        let set = match args.get(2).map(String::as_str) {
+            Some("exact") => sets::exact(n),
+            Some("wildcard") => sets::wildcard(n),
+            Some("terms") => sets::terms(n),
+            Some("vpc") => sets::vpc(n),
+            Some("regex") => sets::regex(),
+            _ => {
+                eprintln!("usage: gen-events --patterns exact|wildcard|terms|vpc|regex N");
+                return ExitCode::from(2);
+            }
+        };
+        for pattern in set {
+            println!("{pattern}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let mut seed = 1u64;
     let mut records = false;
     let mut flow = false;

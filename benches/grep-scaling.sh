@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Measures `trailmatch grep` on generated CloudTrail events: the speed-up of -j 2 over -j 1 on a
+# ~200 MB file, and the peak memory (maximum resident set size) of a scan of a ~1 GB file.
+#
+#   bash benches/grep-scaling.sh [DIR]     # DIR for the generated files (default /tmp/trailmatch-bench)
+#
+# The files are generated once (seeded: the same bytes every time) and kept in DIR; nothing is
+# written in the repository. Needs GNU time (/usr/bin/time, Debian package `time`).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+dir="${1:-/tmp/trailmatch-bench}"
+mkdir -p "$dir"
+
+cargo build --release -q -p trailmatch-cli -p trailmatch-benches --bin trailmatch --bin gen-events
+bin=target/release/trailmatch
+gen=target/release/gen-events
+patterns=benches/data/cis-patterns.txt
+
+[ -s "$dir/events-200M.jsonl" ] || "$gen" 200M > "$dir/events-200M.jsonl"
+[ -s "$dir/events-1G.jsonl" ] || "$gen" 1G > "$dir/events-1G.jsonl"
+
+# Best of five wall-clock times, in seconds (other jobs on the machine only ever slow a run down).
+best() {
+    local best=""
+    for _ in 1 2 3 4 5; do
+        local t
+        t=$( { /usr/bin/time -f "%e" "$@" > /dev/null; } 2>&1 | tail -1)
+        if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$t
+        fi
+    done
+    echo "$best"
+}
+
+size=$(stat -c %s "$dir/events-200M.jsonl")
+j1=$(best "$bin" grep -j 1 -c -f "$patterns" "$dir/events-200M.jsonl")
+j2=$(best "$bin" grep -j 2 -c -f "$patterns" "$dir/events-200M.jsonl")
+awk -v s="$size" -v a="$j1" -v b="$j2" 'BEGIN {
+    printf "grep -c, 14 CIS patterns, %.0f MB: -j 1 %.2f s (%.1f MB/s), -j 2 %.2f s (%.1f MB/s): %.2fx\n",
+        s / 1e6, a, s / 1e6 / a, b, s / 1e6 / b, a / b }'
+
+size=$(stat -c %s "$dir/events-1G.jsonl")
+/usr/bin/time -f "%e %M" "$bin" grep -j 2 -c -f "$patterns" "$dir/events-1G.jsonl" \
+    > /dev/null 2> "$dir/rss.txt"
+read -r secs rss < <(tail -1 "$dir/rss.txt")
+awk -v s="$size" -v t="$secs" -v m="$rss" 'BEGIN {
+    printf "grep -j 2 -c, 14 CIS patterns, %.2f GB: %.1f s, peak RSS %.1f MB\n", s / 1e9, t, m / 1024 }'
