@@ -2,7 +2,8 @@
 //!
 //! Literals are searched with Aho-Corasick's packed SIMD searcher (Teddy) directly, in chunks of
 //! 64 (Teddy's limit; the automaton's own heuristics would use Teddy only for up to 16), as long
-//! as that takes at most four passes; more literals use the automaton. Both serve only leftmost searches, which report one literal per start position and
+//! as that takes at most four passes. More literals use one automaton in a single overlapping
+//! pass, which reports every occurrence by itself. Both serve only leftmost searches, which report one literal per start position and
 //! skip overlaps. To still learn every literal that occurs, the search runs
 //! leftmost-longest and restarts one byte after each match's start: every literal occurrence
 //! starts at some position, and at that position either it or a longer literal it is a prefix of
@@ -11,9 +12,11 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, Span, packed};
 
 /// Literals searched for together.
+///
+/// [`LiteralSet::is_simd`] tells whether the search runs on Teddy (at most 256 literals).
 #[derive(Clone, Debug)]
 pub(crate) struct LiteralSet {
     searcher: Searcher,
@@ -47,7 +50,7 @@ impl LiteralSet {
             Some(chunks) => Searcher::Packed(chunks),
             None => {
                 let automaton = AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
+                    .match_kind(MatchKind::Standard)
                     .build(literals)
                     .ok()?;
                 if automaton.memory_usage() > max_bytes {
@@ -98,13 +101,8 @@ impl LiteralSet {
                 }
             }
             Searcher::Automaton(a) => {
-                let mut at = 0;
-                while let Some(m) = (at < text.len())
-                    .then(|| a.find(Input::new(text).range(at..)))
-                    .flatten()
-                {
+                for m in a.find_overlapping_iter(text) {
                     report(m.pattern().as_u32());
-                    at = m.start() + 1;
                 }
             }
         }
@@ -114,6 +112,13 @@ impl LiteralSet {
 
 /// Teddy searches at most this many literals at once.
 const TEDDY_LIMIT: usize = 64;
+
+impl LiteralSet {
+    /// True when the search runs on Teddy, at SIMD speed.
+    pub(crate) fn is_simd(&self) -> bool {
+        matches!(self.searcher, Searcher::Packed(_))
+    }
+}
 
 #[derive(Clone, Debug)]
 enum Searcher {

@@ -319,7 +319,7 @@ pub(crate) fn compile(
     }
     // Only when every pattern needs some literal can an event with none be rejected.
     let prefilter = if !cnfs.is_empty() && cnfs.iter().all(|c| !c.is_empty()) {
-        Some(build_prefilter(cnfs, limits)?)
+        build_prefilter(cnfs, limits)?
     } else {
         None
     };
@@ -348,7 +348,10 @@ fn too_large(what: &str) -> (Option<usize>, Error) {
 /// is needed.
 type Cnf = Vec<Vec<String>>;
 
-fn build_prefilter(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Prefilter, (Option<usize>, Error)> {
+fn build_prefilter(
+    cnfs: Vec<Cnf>,
+    limits: &Limits,
+) -> Result<Option<Prefilter>, (Option<usize>, Error)> {
     let mut ids: HashMap<String, u32> = HashMap::new();
     let mut literals: Vec<String> = Vec::new();
     let clauses = cnfs
@@ -375,12 +378,16 @@ fn build_prefilter(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Prefilter, (Option
     });
     let automaton = LiteralSet::new(&literals, limits.max_automaton_bytes)
         .ok_or_else(|| too_large("the prefilter's literals"))?;
-    Ok(Prefilter {
+    if !automaton.is_simd() {
+        // Without SIMD the search costs about what the scan it would save costs.
+        return Ok(None);
+    }
+    Ok(Some(Prefilter {
         literals: automaton,
         literal_count: literals.len(),
         clauses,
         escape_sensitive,
-    })
+    }))
 }
 
 /// A term pattern that is the dialect's "match everything" `" "`.
