@@ -2,10 +2,13 @@
 //! patterns.
 //!
 //! Three kinds of threads: one reader walks the inputs in order and cuts them into numbered
-//! batches of about 256 KiB ([`input`]); `-j` workers match and render batches; the main thread
-//! writes the rendered batches in number order, so the output does not depend on `-j`. A batch
-//! may only be read once a slot is free, and a slot is freed when its batch is written: memory is
-//! bounded by `2 × threads + 2` batches whatever the input size.
+//! batches ([`input`]): ranges of 512 KiB of a plain file, which the workers read themselves with
+//! positioned reads (so reading scales with `-j` too), or batches of about 256 KiB of lines or
+//! records it reads (standard input, gzip, CloudTrail Records files); `-j` workers match and
+//! render batches; the main thread writes the rendered batches in number order, adding line
+//! numbers (workers count lines within their batch), so the output does not depend on `-j`. A
+//! batch may only be read once a slot is free, and a slot is freed when its batch is written:
+//! memory is bounded by `2 × threads + 2` batches whatever the input size.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -235,8 +238,14 @@ struct Done {
     input: Arc<Input>,
     /// Rendered output.
     out: Vec<u8>,
-    /// Problems found, already worded.
-    errors: Vec<String>,
+    /// Where line numbers go in `out`: (byte position, line number within the batches of this
+    /// input from this one on, 1-based). The writer adds the lines of the batches before.
+    fixups: Vec<(usize, u64)>,
+    /// Problems found, already worded; a line number goes at the position given, as in
+    /// `fixups`.
+    errors: Vec<(String, Option<(usize, u64)>)>,
+    /// Number of lines of the input this batch covers.
+    lines: u64,
     /// Number of events, and per pattern the number matched (only for -c).
     events: u64,
     counts: Vec<u64>,
@@ -316,6 +325,8 @@ fn produce(
 }
 
 fn work(settings: &Settings, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<Done>) {
+    // The buffer for ranges this worker reads itself.
+    let mut buf = Vec::new();
     loop {
         let batch = {
             let Ok(receiver) = batches.lock() else {
@@ -326,27 +337,30 @@ fn work(settings: &Settings, batches: &Mutex<Receiver<Batch>>, done: &SyncSender
                 Err(_) => return,
             }
         };
-        let result = process(settings, batch);
+        let result = process(settings, batch, &mut buf);
         if done.send(result).is_err() {
             return;
         }
     }
 }
 
-/// Where an event is in its input.
+/// Where an event is in its input: a line relative to the batch (see [`Done::fixups`]), or the
+/// absolute number of a record.
 #[derive(Clone, Copy)]
 enum Position {
     Line(u64),
     Record(u64),
 }
 
-fn process(settings: &Settings, batch: Batch) -> Done {
+fn process(settings: &Settings, batch: Batch, buf: &mut Vec<u8>) -> Done {
     let mut done = Done {
         seq: batch.seq,
         input_no: batch.input_no,
         input: Arc::clone(&batch.input),
         out: Vec::new(),
+        fixups: Vec::new(),
         errors: Vec::new(),
+        lines: 0,
         events: 0,
         counts: if settings.mode == Mode::Count {
             vec![0; settings.set.len()]
@@ -358,24 +372,39 @@ fn process(settings: &Settings, batch: Batch) -> Done {
     };
     let label = &batch.input.label;
     match &batch.body {
-        Body::Error(message) => done.errors.push(message.clone()),
-        Body::Lines { first, data } => {
-            let data = data.strip_suffix(b"\n").unwrap_or(data);
-            for (number, line) in (*first..).zip(data.split(|b| *b == b'\n')) {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if !line.iter().all(u8::is_ascii_whitespace) {
-                    match std::str::from_utf8(line) {
-                        Ok(event) => {
-                            event_found(settings, &mut done, Position::Line(number), event)
-                        }
-                        Err(e) => done.errors.push(format!(
-                            "{label}:{number}: not UTF-8 (bad byte at column {}); line skipped",
-                            e.valid_up_to() + 1
-                        )),
-                    }
+        Body::Error(message) => done.errors.push((message.clone(), None)),
+        Body::LineError {
+            before,
+            after,
+            skipped,
+        } => {
+            done.errors
+                .push((format!("{before}{after}"), Some((before.len(), 1))));
+            done.lines = *skipped;
+        }
+        Body::Lines { data } => lines(settings, &mut done, data),
+        Body::Range { file, start, end } => match input::read_range(file, *start, *end, buf) {
+            Ok(range) => {
+                lines(settings, &mut done, &buf[range.skip..]);
+                if range.too_long {
+                    done.lines += 1;
+                    let before = format!("{label}:");
+                    let message = format!(
+                        "{before}: line longer than {} MiB; skipped",
+                        input::MAX_LINE_BYTES >> 20
+                    );
+                    done.errors
+                        .push((message, Some((before.len(), done.lines))));
                 }
             }
-        }
+            Err(e) => done.errors.push((
+                format!(
+                    "{label}: {}; bytes {start} to {end} skipped",
+                    input::io_message(&e)
+                ),
+                None,
+            )),
+        },
         Body::Records { first, text, ends } => {
             let mut start = 0;
             for (i, &end) in ends.iter().enumerate() {
@@ -385,21 +414,39 @@ fn process(settings: &Settings, batch: Batch) -> Done {
             }
         }
     }
-    if let Body::Lines { data, .. } = batch.body {
+    if let Body::Lines { data } = batch.body {
         done.spare = Some(data);
     }
     done
 }
 
-#[derive(Serialize)]
-struct JsonEvent<'a> {
-    path: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    record: Option<u64>,
-    event: &'a str,
-    patterns: Vec<JsonPattern<'a>>,
+/// The events of complete lines; counts them in `done.lines`.
+fn lines(settings: &Settings, done: &mut Done, data: &[u8]) {
+    let label_len = done.input.label.len();
+    let data = data.strip_suffix(b"\n").unwrap_or(data);
+    if data.is_empty() {
+        return;
+    }
+    let mut number = 0;
+    for line in data.split(|b| *b == b'\n') {
+        number += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(event) => event_found(settings, done, Position::Line(number), event),
+            Err(e) => {
+                let message = format!(
+                    "{}:: not UTF-8 (bad byte at column {}); line skipped",
+                    done.input.label,
+                    e.valid_up_to() + 1
+                );
+                done.errors.push((message, Some((label_len + 1, number))));
+            }
+        }
+    }
+    done.lines = number;
 }
 
 #[derive(Serialize)]
@@ -408,6 +455,14 @@ struct JsonPattern<'a> {
     pattern: &'a str,
     #[serde(rename = "extractedValues")]
     extracted_values: Extracted,
+}
+
+/// Writes the position of an event: a record number as is, a line number as a fixup.
+fn position_into(done: &mut Done, position: Position) {
+    match position {
+        Position::Line(n) => done.fixups.push((done.out.len(), n)),
+        Position::Record(n) => done.out.extend_from_slice(n.to_string().as_bytes()),
+    }
 }
 
 fn event_found(settings: &Settings, done: &mut Done, position: Position, event: &str) {
@@ -427,51 +482,65 @@ fn event_found(settings: &Settings, done: &mut Done, position: Position, event: 
         Mode::Events => {
             if set.is_match(event) != settings.invert {
                 done.selected = true;
-                let out = &mut done.out;
                 if settings.names {
-                    out.extend_from_slice(done.input.label.as_bytes());
-                    out.push(b':');
+                    done.out.extend_from_slice(done.input.label.as_bytes());
+                    done.out.push(b':');
                 }
                 if settings.line_number {
-                    let n = match position {
-                        Position::Line(n) | Position::Record(n) => n,
-                    };
-                    out.extend_from_slice(n.to_string().as_bytes());
-                    out.push(b':');
+                    position_into(done, position);
+                    done.out.push(b':');
                 }
-                out.extend_from_slice(event.as_bytes());
-                out.push(b'\n');
+                done.out.extend_from_slice(event.as_bytes());
+                done.out.push(b'\n');
             }
         }
         Mode::Json => {
             let matched = set.test(event);
             if matched.is_empty() == settings.invert {
                 done.selected = true;
-                let (line, record) = match position {
-                    Position::Line(n) => (Some(n), None),
-                    Position::Record(n) => (None, Some(n)),
-                };
-                let object = JsonEvent {
-                    path: &done.input.label,
-                    line,
-                    record,
-                    event,
-                    patterns: matched
-                        .into_iter()
-                        .map(|(index, extracted_values)| JsonPattern {
-                            index,
-                            pattern: &settings.texts[index],
-                            extracted_values,
-                        })
-                        .collect(),
-                };
-                // Writing to a Vec fails only if serialisation does, which it cannot here.
-                if serde_json::to_writer(&mut done.out, &object).is_ok() {
-                    done.out.push(b'\n');
-                }
+                let patterns: Vec<JsonPattern<'_>> = matched
+                    .into_iter()
+                    .map(|(index, extracted_values)| JsonPattern {
+                        index,
+                        pattern: &settings.texts[index],
+                        extracted_values,
+                    })
+                    .collect();
+                // {"path":…,"line":N,"event":…,"patterns":[…]}, written by hand around the
+                // line number; writing JSON to a Vec cannot fail.
+                let out = &mut done.out;
+                out.extend_from_slice(b"{\"path\":");
+                let _ = serde_json::to_writer(&mut *out, &done.input.label);
+                out.extend_from_slice(match position {
+                    Position::Line(_) => b",\"line\":",
+                    Position::Record(_) => b",\"record\":",
+                });
+                position_into(done, position);
+                let out = &mut done.out;
+                out.extend_from_slice(b",\"event\":");
+                let _ = serde_json::to_writer(&mut *out, event);
+                out.extend_from_slice(b",\"patterns\":");
+                let _ = serde_json::to_writer(&mut *out, &patterns);
+                out.extend_from_slice(b"}\n");
             }
         }
     }
+}
+
+/// Writes `text` with `base + n` inserted at each fixup `(position, n)`.
+fn write_fixed(
+    out: &mut impl Write,
+    text: &[u8],
+    fixups: &[(usize, u64)],
+    base: u64,
+) -> io::Result<()> {
+    let mut from = 0;
+    for &(at, n) in fixups {
+        out.write_all(&text[from..at])?;
+        write!(out, "{}", base + n)?;
+        from = at;
+    }
+    out.write_all(&text[from..])
 }
 
 /// Writes the batches in order; gives the exit status.
@@ -491,6 +560,9 @@ fn write(
     let mut counts = vec![0u64; settings.set.len()];
     // The last input whose name -l printed.
     let mut listed = 0u64;
+    // The input being written, and its lines in the batches written so far.
+    let mut current = u64::MAX;
+    let mut base = 0u64;
     let mut failure: Option<io::Error> = None;
     'receive: loop {
         let received = match done.try_recv() {
@@ -514,6 +586,10 @@ fn write(
             if let Some(buf) = d.spare.take() {
                 let _ = spares.try_send(buf);
             }
+            if d.input_no != current {
+                current = d.input_no;
+                base = 0;
+            }
             if !d.errors.is_empty() {
                 errors = true;
                 // Keep the output written so far ahead of the message.
@@ -522,8 +598,17 @@ fn write(
                     break 'receive;
                 }
                 let mut stderr = io::stderr().lock();
-                for message in &d.errors {
-                    let _ = writeln!(stderr, "trailmatch: {message}");
+                for (message, fixup) in &d.errors {
+                    let _ = match fixup {
+                        Some((at, line)) => writeln!(
+                            stderr,
+                            "trailmatch: {}{}{}",
+                            &message[..*at],
+                            base + line,
+                            &message[*at..]
+                        ),
+                        None => writeln!(stderr, "trailmatch: {message}"),
+                    };
                 }
             }
             events += d.events;
@@ -536,8 +621,9 @@ fn write(
                     listed = d.input_no;
                     writeln!(out, "{}", d.input.label)
                 }
-                _ => out.write_all(&d.out),
+                _ => write_fixed(&mut out, &d.out, &d.fixups, base),
             };
+            base += d.lines;
             if let Err(e) = written {
                 failure = Some(e);
                 break 'receive;

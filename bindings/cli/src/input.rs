@@ -6,6 +6,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A batch holds about this many bytes of events (more when one event is longer).
 pub const BATCH_BYTES: usize = 256 * 1024;
@@ -14,6 +15,8 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// How far ahead the format detection may read before deciding: a first line longer than this
 /// cannot be one log event, so an input that starts with `{"Records"` is a CloudTrail log file.
 const LOOKAHEAD: usize = 1024 * 1024;
+/// Size of the ranges of a plain file that workers read themselves.
+pub const RANGE_BYTES: usize = 512 * 1024;
 /// Size of the read buffers and of each read.
 pub const READ_BUFFER: usize = 256 * 1024;
 
@@ -35,9 +38,18 @@ pub struct Input {
 /// The events of a batch.
 #[derive(Debug)]
 pub enum Body {
-    /// Complete lines (the last one without its line ending at the end of an input); the first
-    /// has 1-based number `first`.
-    Lines { first: u64, data: Vec<u8> },
+    /// Complete lines (the last one without its line ending at the end of an input), following
+    /// those of the batches before it. Line numbers are counted by the workers and made absolute
+    /// by the writer, so the reader never scans for them.
+    Lines { data: Vec<u8> },
+    /// Bytes `start..end` of a plain file, for a worker to read itself (with positioned reads,
+    /// so that reading is shared between the workers): it takes the lines that start in the
+    /// range, reading on past `end` to finish the last one.
+    Range {
+        file: Arc<File>,
+        start: u64,
+        end: u64,
+    },
     /// Records of a CloudTrail log file, already compact, concatenated in `text`: record `i` of
     /// the batch ends at `ends[i]`; the first has 1-based number `first`.
     Records {
@@ -47,6 +59,13 @@ pub enum Body {
     },
     /// A problem with the input, already worded with its path and position.
     Error(String),
+    /// A problem at the line after those of the batches before it: the message is
+    /// `before` LINE `after`, and `skipped` lines are passed over.
+    LineError {
+        before: String,
+        after: String,
+        skipped: u64,
+    },
 }
 
 /// The consumer of batches went away (output closed): stop reading.
@@ -145,10 +164,17 @@ pub fn read(
     spare: &mut dyn FnMut() -> Vec<u8>,
 ) -> Result<(), Closed> {
     let label = &input.label;
+    // A second handle on a plain file, for the workers' positioned reads.
+    let mut shared = None;
     let raw: Box<dyn Read> = match &input.source {
         Source::Stdin => Box::new(io::stdin()),
         Source::File(path) => match File::open(path) {
-            Ok(file) => Box::new(file),
+            Ok(file) => {
+                if cfg!(unix) && file.metadata().is_ok_and(|m| m.is_file()) {
+                    shared = file.try_clone().ok().map(Arc::new);
+                }
+                Box::new(file)
+            }
             Err(e) => return send(Body::Error(format!("{label}: {}", io_message(&e)))),
         },
     };
@@ -182,6 +208,12 @@ pub fn read(
         }
     };
     match format {
+        Format::Lines if !gzip && shared.is_some() => {
+            let Some(file) = shared else {
+                return Ok(());
+            };
+            send_ranges(file, label, send)
+        }
         Format::Lines => {
             // Standard input may be a live stream: hand over what arrived without waiting for a
             // full batch.
@@ -234,27 +266,10 @@ fn peek(reader: &mut BufReader<Box<dyn Read>>, n: usize) -> io::Result<Vec<u8>> 
     Ok(first)
 }
 
-/// A reader that knows whether it un-gzips, to word its errors.
+/// A reader, and whether it un-gzips.
 struct Tracked {
     inner: Box<dyn BufRead>,
     gzip: bool,
-}
-
-impl Tracked {
-    fn describe(&self, label: &str, e: &io::Error, line: Option<u64>) -> String {
-        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-        if self.gzip && e.kind() != io::ErrorKind::Interrupted {
-            format!(
-                "{label}{at}: bad gzip data ({}); the rest of the input is skipped",
-                io_message(e)
-            )
-        } else {
-            format!(
-                "{label}{at}: {}; the rest of the input is skipped",
-                io_message(e)
-            )
-        }
-    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -379,10 +394,8 @@ fn read_lines(
     spare: &mut dyn FnMut() -> Vec<u8>,
 ) -> Result<(), Closed> {
     let mut buf = spare();
-    // Number of the first line in `buf`, and the length of its complete lines.
-    let mut first: u64 = 1;
+    // The length of the complete lines in `buf`.
     let mut complete = 0usize;
-    let mut lines_in_complete: u64 = 0;
     // Set while the rest of an over-long line is being thrown away.
     let mut skipping = false;
     let mut at_start = true;
@@ -398,21 +411,25 @@ fn read_lines(
             Err(e) => {
                 // The incomplete last line is lost with the rest of the input.
                 buf.truncate(complete);
-                let line = first + lines_in_complete;
                 if complete > 0 {
-                    send(Body::Lines { first, data: buf })?;
+                    send(Body::Lines { data: buf })?;
                 }
-                let tracked = Tracked {
-                    inner: Box::new(io::empty()),
-                    gzip,
-                };
-                return send(Body::Error(tracked.describe(label, &e, Some(line))));
+                let what = if gzip { "bad gzip data (" } else { "" };
+                return send(Body::LineError {
+                    before: format!("{label}:"),
+                    after: format!(
+                        ": {what}{}{}; the rest of the input is skipped",
+                        io_message(&e),
+                        if gzip { ")" } else { "" }
+                    ),
+                    skipped: 0,
+                });
             }
         };
         buf.truncate(old + n);
         if n == 0 {
             if !skipping && !buf.is_empty() {
-                send(Body::Lines { first, data: buf })?;
+                send(Body::Lines { data: buf })?;
             }
             return Ok(());
         }
@@ -432,15 +449,12 @@ fn read_lines(
                 Some(i) => {
                     buf.drain(from..from + i + 1);
                     skipping = false;
-                    first += 1;
                     from = old.min(buf.len());
                 }
             }
         }
         if let Some(i) = memchr::memrchr(b'\n', &buf[from..]) {
-            let end = from + i + 1;
-            lines_in_complete += memchr::memchr_iter(b'\n', &buf[complete..end]).count() as u64;
-            complete = end;
+            complete = from + i + 1;
         }
         let short = live && n < READ_BUFFER;
         if complete > 0 && (buf.len() >= BATCH_BYTES || short) {
@@ -448,20 +462,126 @@ fn read_lines(
             next.extend_from_slice(&buf[complete..]);
             buf.truncate(complete);
             let data = std::mem::replace(&mut buf, next);
-            send(Body::Lines { first, data })?;
-            first += lines_in_complete;
+            send(Body::Lines { data })?;
             complete = 0;
-            lines_in_complete = 0;
         }
         if complete == 0 && buf.len() > MAX_LINE_BYTES {
-            send(Body::Error(format!(
-                "{label}:{first}: line longer than {} MiB; skipped",
-                MAX_LINE_BYTES >> 20
-            )))?;
+            send(Body::LineError {
+                before: format!("{label}:"),
+                after: format!(": line longer than {} MiB; skipped", MAX_LINE_BYTES >> 20),
+                skipped: 1,
+            })?;
             buf = spare();
             skipping = true;
         }
     }
+}
+
+/// Hands a plain file to the workers as ranges of about [`RANGE_BYTES`] bytes.
+fn send_ranges(
+    file: Arc<File>,
+    label: &str,
+    send: &mut dyn FnMut(Body) -> Result<(), Closed>,
+) -> Result<(), Closed> {
+    let len = match file.metadata() {
+        Ok(meta) => meta.len(),
+        Err(e) => return send(Body::Error(format!("{label}: {}", io_message(&e)))),
+    };
+    let mut start = 0;
+    while start < len {
+        let end = len.min(start + RANGE_BYTES as u64);
+        send(Body::Range {
+            file: Arc::clone(&file),
+            start,
+            end,
+        })?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// What a worker read of a [`Body::Range`].
+#[derive(Debug, Default)]
+pub struct RangeLines {
+    /// The lines that start in the range are `buf[skip..]`.
+    pub skip: usize,
+    /// The last line is longer than [`MAX_LINE_BYTES`]: it was left out, and counts as one line.
+    pub too_long: bool,
+}
+
+/// Positioned reads are a Unix API; elsewhere files are read by the reader thread.
+#[cfg(not(unix))]
+pub fn read_range(_: &File, _: u64, _: u64, _: &mut Vec<u8>) -> io::Result<RangeLines> {
+    Err(io::Error::other("positioned reads are not available"))
+}
+
+/// Reads the lines that start in `start..end` of `file` into `buf` (cleared first): from
+/// `start - 1` (to see whether a line starts at `start`), then past `end` up to the end of the
+/// last line.
+#[cfg(unix)]
+pub fn read_range(file: &File, start: u64, end: u64, buf: &mut Vec<u8>) -> io::Result<RangeLines> {
+    use std::os::unix::fs::FileExt;
+    buf.clear();
+    let from = start.saturating_sub(1);
+    let mut eof = false;
+    let fill = |buf: &mut Vec<u8>, want: usize, eof: &mut bool| -> io::Result<()> {
+        let old = buf.len();
+        buf.resize(old + want, 0);
+        let mut got = 0;
+        while got < want {
+            match file.read_at(&mut buf[old + got..], from + (old + got) as u64) {
+                Ok(0) => {
+                    *eof = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(old + got);
+                    return Err(e);
+                }
+            }
+        }
+        buf.truncate(old + got);
+        Ok(())
+    };
+    fill(buf, (end - from) as usize, &mut eof)?;
+    let mut lines = RangeLines::default();
+    if start > 0 {
+        match memchr::memchr(b'\n', buf) {
+            Some(i) if i < (end - from) as usize => lines.skip = i + 1,
+            // No line starts in this range.
+            _ => {
+                lines.skip = buf.len();
+                return Ok(lines);
+            }
+        }
+    } else if buf.starts_with(b"\xef\xbb\xbf") {
+        lines.skip = 3;
+    }
+    // Finish the last line.
+    let owned_end = buf.len();
+    if owned_end > lines.skip && buf[owned_end - 1] != b'\n' && !eof {
+        let last_start =
+            memchr::memrchr(b'\n', &buf[lines.skip..]).map_or(lines.skip, |i| lines.skip + i + 1);
+        loop {
+            let old = buf.len();
+            fill(buf, 64 * 1024, &mut eof)?;
+            if let Some(i) = memchr::memchr(b'\n', &buf[old..]) {
+                buf.truncate(old + i + 1);
+                break;
+            }
+            if buf.len() - last_start > MAX_LINE_BYTES {
+                buf.truncate(last_start);
+                lines.too_long = true;
+                break;
+            }
+            if eof {
+                break;
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// Streams the `Records` arrays of a CloudTrail log file (one `{"Records":[…]}` object, or several

@@ -552,3 +552,81 @@ fn a_record_that_is_not_utf8_is_reported_and_skipped() {
     );
     assert!(run.stderr.contains("record 2 is not UTF-8"), "{run:?}");
 }
+
+/// Files are read in ranges by the workers, standard input by one reader: both must give the
+/// same lines, numbers and errors, whatever falls on a range boundary.
+#[test]
+fn files_read_in_ranges_agree_with_standard_input() {
+    let dir = scratch("ranges");
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    let mut n = 0usize;
+    while bytes.len() < 3_500_000 {
+        n += 1;
+        let filler = "x".repeat((n * 7919) % 3000);
+        let line = match n % 7 {
+            0 => format!(
+                "{{\"eventName\":\"Big\",\"errorCode\":\"E{n}\",\"pad\":\"{}\"}}\n",
+                "y".repeat(700_000)
+            ),
+            1 => format!("ERROR {n} {filler}\r\n"),
+            2 => "\n".to_owned(),
+            3 => format!("INFO {n} {filler}\n"),
+            _ => format!("{{\"eventName\":\"E{n}\",\"errorCode\":\"X\",\"f\":\"{filler}\"}}\n"),
+        };
+        bytes.extend_from_slice(line.as_bytes());
+        if n == 20 {
+            bytes.extend_from_slice(b"\xff not UTF-8\n");
+        }
+    }
+    bytes.extend_from_slice(b"ERROR last line without a newline");
+    write(&dir, "mixed.log", &bytes);
+    for args in [
+        vec!["-n", "-e", ERRORS, "-e", "ERROR"],
+        vec!["-n", "-v", "ERROR"],
+        vec!["--json", "-e", ERRORS],
+        vec!["-c", "-e", ERRORS, "-e", "ERROR", "-e", "INFO"],
+    ] {
+        for threads in ["1", "3"] {
+            let mut file_args = args.clone();
+            file_args.extend(["-j", threads, "mixed.log"]);
+            let from_file = grep(&dir, &file_args);
+            let mut stdin_args = args.clone();
+            stdin_args.extend(["-j", threads]);
+            let from_stdin = grep_in(&dir, &stdin_args, Some(&bytes));
+            assert_eq!(from_file.status, 2, "{args:?}");
+            assert_eq!(
+                from_file
+                    .stdout
+                    .replace("\"path\":\"mixed.log\"", "\"path\":\"<stdin>\""),
+                from_stdin.stdout,
+                "{args:?}"
+            );
+            assert_eq!(
+                from_file.stderr.replace("mixed.log", "<stdin>"),
+                from_stdin.stderr,
+                "{args:?}"
+            );
+            assert!(from_file.stderr.contains(":21: not UTF-8"), "{from_file:?}");
+        }
+    }
+}
+
+#[test]
+fn a_line_longer_than_16_mib_is_reported_with_its_number_and_skipped() {
+    let dir = scratch("too-long");
+    let mut text = String::from("ERROR 1\n");
+    text.push_str(&"z".repeat(17 << 20));
+    text.push_str("\nERROR 3\n");
+    write(&dir, "long.log", &text);
+    let from_file = grep(&dir, &["-n", "ERROR", "long.log"]);
+    let from_stdin = grep_in(&dir, &["-n", "ERROR"], Some(text.as_bytes()));
+    for run in [&from_file, &from_stdin] {
+        assert_eq!(run.status, 2);
+        assert_eq!(run.lines(), ["1:ERROR 1", "3:ERROR 3"]);
+        assert!(
+            run.stderr.contains(":2: line longer than 16 MiB"),
+            "{}",
+            run.stderr
+        );
+    }
+}
