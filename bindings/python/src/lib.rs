@@ -630,8 +630,8 @@ impl PyPatternSet {
             .inner
             .patterns()
             .map(|text| {
-                let pattern = Pattern::with_dialect(text, self.dialect)
-                    .map_err(|e| pattern_error(py, &e, e.to_string(), None, None))?;
+                let pattern =
+                    Pattern::with_dialect(text, self.dialect).map_err(|e| core_error(py, &e))?;
                 Py::new(py, PyPattern::wrap(pattern))
             })
             .collect::<PyResult<Vec<_>>>()?;

@@ -213,6 +213,14 @@ def test_set_errors_carry_the_index_and_name() -> None:
     assert "[a, a]"[named.value.start : named.value.end] == "a"
 
 
+def test_set_wide_errors_have_no_index() -> None:
+    with pytest.raises(trailmatch.PatternError) as raised:
+        trailmatch.PatternSet(["x"] * 100_001)
+    e = raised.value
+    assert (e.code, e.index, e.name) == ("too-many-patterns", None, None)
+    assert str(e).startswith("error[too-many-patterns]: too many patterns: 100001 in one set")
+
+
 def test_pattern_error_is_catchable_as_value_error() -> None:
     with pytest.raises(ValueError):
         trailmatch.Pattern("{")
