@@ -40,6 +40,14 @@ awk -v s="$size" -v a="$j1" -v b="$j2" 'BEGIN {
     printf "grep -c, 14 CIS patterns, %.0f MB: -j 1 %.2f s (%.1f MB/s), -j 2 %.2f s (%.1f MB/s): %.2fx\n",
         s / 1e6, a, s / 1e6 / a, b, s / 1e6 / b, a / b }'
 
+# Calibration: what the machine gives two independent CPU-bound processes right now (2x on an
+# idle 2-core machine; less when other jobs share the cores).
+one=$(best sha256sum "$dir/events-200M.jsonl")
+two=$(best bash -c "sha256sum '$dir/events-200M.jsonl' > /dev/null & sha256sum '$dir/events-200M.jsonl' > /dev/null; wait")
+awk -v a="$one" -v b="$two" 'BEGIN {
+    printf "calibration: two sha256sum in parallel do 2 runs in %.2f s, one run takes %.2f s: the machine gives %.2fx\n",
+        b, a, 2 * a / b }'
+
 size=$(stat -c %s "$dir/events-1G.jsonl")
 /usr/bin/time -f "%e %M" "$bin" grep -j 2 -c -f "$patterns" "$dir/events-1G.jsonl" \
     > /dev/null 2> "$dir/rss.txt"
