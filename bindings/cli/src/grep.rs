@@ -43,8 +43,9 @@ pub struct GrepArgs {
     /// skipped; a trailing `\r` is removed; nothing else is trimmed.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     files: Vec<String>,
-    /// Print, for each pattern in the order given, `COUNT<TAB>PATTERN`: the number of events it
-    /// matches in all the inputs (with -v, the number it does not match).
+    /// Print, for each pattern in the order given (the -e patterns, then those of the -f files),
+    /// `COUNT<TAB>PATTERN`: the number of events it matches in all the inputs (with -v, the
+    /// number it does not match).
     #[arg(short = 'c', long, conflicts_with_all = ["files_with_matches", "json"])]
     count: bool,
     /// Select the events that match none of the patterns.
@@ -80,7 +81,9 @@ Inputs:
   turn), or is either of these compressed with gzip (recognised by its first bytes, whatever
   its name). A file that starts with {\"Records\" is still read line by line when its first line
   is a complete JSON object followed by more lines, or has members besides one Records array.
-  Empty and blank lines are not events.
+  Empty and blank lines are not events; a record that is not valid JSON is an event that no JSON
+  pattern matches. Symbolic links to directories are not followed. Memory stays bounded (a few
+  batches of 256 to 512 KiB per thread) whatever the size of the input.
 
 Output:
   The selected events, one per line, prefixed with the input's name and `:` when there is more
