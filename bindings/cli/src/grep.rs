@@ -95,7 +95,7 @@ Output:
   with the values they extract (an empty list with -v).
 
 Errors:
-  Unreadable inputs, lines that are not UTF-8 or longer than 16 MiB, bad gzip data and malformed
+  Unreadable inputs, lines and records that are not UTF-8 or longer than 16 MiB, bad gzip data and malformed
   Records files are reported on standard error with the input's name and position, skipped, and
   the search goes on.
 

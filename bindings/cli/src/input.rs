@@ -607,6 +607,7 @@ fn read_records<R: BufRead>(
         line: 1,
         column: 1,
         record: Vec::new(),
+        too_long: false,
     };
     let result = scan_file(&mut scanner, &mut batch, label);
     batch.flush()?;
@@ -712,15 +713,25 @@ fn records<R: BufRead>(
         s.skip_blanks()?.ok_or(Stop::Eof)?;
         let (line, column) = (s.line, s.column);
         s.value(true)?;
-        match std::str::from_utf8(&s.record) {
-            Ok(text) => batch.push(text).map_err(|_| Stop::Closed)?,
-            Err(_) => {
+        let problem = if s.too_long {
+            Some(format!("longer than {} MiB", MAX_LINE_BYTES >> 20))
+        } else if std::str::from_utf8(&s.record).is_err() {
+            Some("not UTF-8".to_owned())
+        } else {
+            None
+        };
+        match problem {
+            None => {
+                let text = std::str::from_utf8(&s.record).unwrap_or_default();
+                batch.push(text).map_err(|_| Stop::Closed)?;
+            }
+            Some(problem) => {
                 let n = batch.next;
                 batch.next += 1;
                 batch.flush().map_err(|_| Stop::Closed)?;
                 batch.first = batch.next;
                 (batch.send)(Body::Error(format!(
-                    "{label}:{line}:{column}: record {n} is not UTF-8; skipped"
+                    "{label}:{line}:{column}: record {n} is {problem}; skipped"
                 )))
                 .map_err(|_| Stop::Closed)?;
             }
@@ -743,6 +754,9 @@ struct Scanner<R> {
     column: u64,
     /// The bytes of the last value read with `keep`.
     record: Vec<u8>,
+    /// The last value read with `keep` was longer than [`MAX_LINE_BYTES`]: `record` holds only
+    /// its start.
+    too_long: bool,
 }
 
 impl<R: BufRead> Scanner<R> {
@@ -778,6 +792,9 @@ impl<R: BufRead> Scanner<R> {
     /// Reads one value (object, array, string or scalar) starting at the next byte, appending
     /// its bytes to `record` when `keep`.
     fn value(&mut self, keep: bool) -> Result<(), Stop> {
+        if keep {
+            self.too_long = false;
+        }
         let mut depth = 0usize;
         let mut in_string = false;
         let mut escaped = false;
@@ -851,8 +868,12 @@ impl<R: BufRead> Scanner<R> {
                 i += 1;
             }
             let taken = &buf[..i];
-            if keep {
-                self.record.extend_from_slice(taken);
+            if keep && !self.too_long {
+                if self.record.len() + taken.len() > MAX_LINE_BYTES {
+                    self.too_long = true;
+                } else {
+                    self.record.extend_from_slice(taken);
+                }
             }
             match memchr::memrchr(b'\n', taken) {
                 Some(k) => {

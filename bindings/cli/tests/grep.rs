@@ -630,3 +630,25 @@ fn a_line_longer_than_16_mib_is_reported_with_its_number_and_skipped() {
         );
     }
 }
+
+#[test]
+fn a_record_longer_than_16_mib_is_reported_and_skipped() {
+    let dir = scratch("records-long");
+    let big = format!(
+        "{{\"errorCode\":\"Big\",\"pad\":\"{}\"}}",
+        "p".repeat(17 << 20)
+    );
+    write(&dir, "trail.json", records(&[DENIED, &big, UNAUTHORIZED]));
+    let run = grep(&dir, &["-n", ERRORS, "trail.json"]);
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        run.lines(),
+        [format!("1:{DENIED}"), format!("3:{UNAUTHORIZED}")]
+    );
+    assert!(
+        run.stderr
+            .contains("record 2 is longer than 16 MiB; skipped"),
+        "{}",
+        run.stderr
+    );
+}
