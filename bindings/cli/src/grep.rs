@@ -95,9 +95,9 @@ Output:
   with the values they extract (an empty list with -v).
 
 Errors:
-  Unreadable inputs, lines and records that are not UTF-8 or longer than 16 MiB, bad gzip data and malformed
-  Records files are reported on standard error with the input's name and position, skipped, and
-  the search goes on.
+  Unreadable inputs, lines and records that are not UTF-8 or longer than 16 MiB, bad gzip data
+  and malformed Records files are reported on standard error with the input's name and
+  position, skipped, and the search goes on.
 
 Exit status: 0 if an event was selected (with -c: if a count is not 0), 1 if none, 2 on an
 invalid pattern or any error (even if events were selected).
