@@ -49,6 +49,15 @@ impl Marks {
         self.on.get(id as usize).copied().unwrap_or(false)
     }
 
+    /// Inserts every id that `triggers` lists for an id of `from`.
+    fn trigger(&mut self, from: &Marks, triggers: &[Vec<u32>]) {
+        for &id in &from.list {
+            for &t in triggers.get(id as usize).into_iter().flatten() {
+                self.insert(t);
+            }
+        }
+    }
+
     fn clear(&mut self) {
         for id in self.list.drain(..) {
             if let Some(slot) = self.on.get_mut(id as usize) {
@@ -159,12 +168,7 @@ impl Program {
         for &r in &t.untriggered {
             s.term_rules.insert(r);
         }
-        for i in 0..s.atoms.list.len() {
-            let Some(&a) = s.atoms.list.get(i) else { break };
-            for &r in t.triggers.get(a as usize).into_iter().flatten() {
-                s.term_rules.insert(r);
-            }
-        }
+        s.term_rules.trigger(&s.atoms, &t.triggers);
         for &r in &s.term_rules.list {
             let Some(rule) = t.rules.get(r as usize) else {
                 continue;
@@ -220,12 +224,7 @@ impl Program {
                         }
                     }
                 }
-                for i in 0..s.holds.list.len() {
-                    let Some(&c) = s.holds.list.get(i) else { break };
-                    for &r in j.cond_rules.get(c as usize).into_iter().flatten() {
-                        s.rules.insert(r);
-                    }
-                }
+                s.rules.trigger(&s.holds, &j.cond_rules);
                 for &r in &s.rules.list {
                     let Some(rule) = j.rules.get(r as usize) else {
                         continue;
