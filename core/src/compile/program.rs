@@ -285,25 +285,16 @@ enum CondKey {
     NotExists,
 }
 
-/// Compiles `patterns` (each already parsed from its text) into one program.
+/// Compiles parsed patterns into one program. The caller enforces `limits.max_patterns` while
+/// it parses (so that it stops early); the automata limits are enforced here.
 pub(crate) fn compile(
-    patterns: &[(&Ast, &str)],
+    patterns: &[&Ast],
     dialect: &Dialect,
     limits: &Limits,
 ) -> Result<Program, (Option<usize>, Error)> {
-    if patterns.len() > limits.max_patterns {
-        let kind = ErrorKind::TooManyPatterns {
-            count: patterns.len(),
-            max: limits.max_patterns,
-        };
-        return Err((
-            None,
-            Error::new(kind, Origin::FilterPattern, "", Span::default()),
-        ));
-    }
     let mut b = Builder::default();
     let mut cnfs: Vec<Cnf> = Vec::with_capacity(patterns.len());
-    for (id, (ast, _)) in patterns.iter().enumerate() {
+    for (id, ast) in patterns.iter().enumerate() {
         let pid = id as PatternId;
         cnfs.push(required_literals(ast, dialect));
         match ast {
@@ -629,7 +620,13 @@ impl Builder {
                 ..
             }) => CondKey::Numeric(*op, n.value.to_bits()),
             Test::Compare(Comparison { op, value, .. }) => {
-                let matcher = self.matcher(field, value);
+                let matcher = match value {
+                    Value::Regex(r) => Matcher::Wild(translate(&r.source)),
+                    Value::Str(glob) => glob_matcher(glob),
+                    // Number literals were taken by the arm above.
+                    Value::Number(n) => Matcher::Exact(n.text.clone()),
+                };
+                let matcher = self.matcher(field, matcher);
                 if *op == Op::Ne {
                     CondKey::Ne(matcher)
                 } else {
@@ -661,13 +658,7 @@ impl Builder {
     }
 
     /// The matcher of a string, glob or regex value on a field.
-    fn matcher(&mut self, field: u32, value: &Value) -> u32 {
-        let matcher = match value {
-            Value::Regex(r) => Matcher::Wild(translate(&r.source)),
-            Value::Str(glob) => glob_matcher(glob),
-            // Numbers are numeric conditions, never matchers.
-            Value::Number(n) => Matcher::Exact(n.text.clone()),
-        };
+    fn matcher(&mut self, field: u32, matcher: Matcher) -> u32 {
         let Some(f) = self.fields.get_mut(field as usize) else {
             return 0;
         };

@@ -113,8 +113,7 @@ impl Pattern {
     /// Parses, validates and compiles a pattern with `dialect`.
     pub fn with_dialect(pattern: &str, dialect: Dialect) -> Result<Pattern, Error> {
         let ast = crate::syntax::parse_with(pattern, &dialect)?;
-        let program =
-            compile(&[(&ast, pattern)], &dialect, &Limits::default()).map_err(|(_, e)| e)?;
+        let program = compile(&[&ast], &dialect, &Limits::default()).map_err(|(_, e)| e)?;
         let evaluator = Evaluator::new(ast, pattern, dialect)?;
         Ok(Pattern {
             text: pattern.to_owned(),
@@ -273,10 +272,7 @@ impl Builder {
                 evaluator,
             });
         }
-        let inputs: Vec<(&Ast, &str)> = parsed
-            .iter()
-            .map(|p| (p.evaluator.ast(), p.text.as_str()))
-            .collect();
+        let inputs: Vec<&Ast> = parsed.iter().map(|p| p.evaluator.ast()).collect();
         let program = compile(&inputs, &self.dialect, &self.limits)
             .map_err(|(index, error)| SetError { index, error })?;
         Ok(PatternSet {
@@ -365,6 +361,40 @@ mod tests {
         let err = PatternSet::new(["ERROR", "{ $.a = 1", "WARN"]).unwrap_err();
         assert_eq!(err.index, Some(1));
         assert_eq!(err.error.code(), "unclosed-brace");
+    }
+
+    /// The prefilter rejects events without its literals, but never one where a JSON escape
+    /// could spell a literal differently.
+    #[test]
+    fn prefilter_never_rejects_a_literal_hidden_behind_an_escape() {
+        let set = PatternSet::new([
+            r#"{ $.eventName = "ConsoleLogin" }"#,
+            r#"{ $.path = "a/b*" }"#,
+        ])
+        .unwrap();
+        assert!(set.program.prefilter.is_some());
+        assert_eq!(set.matches(r#"{"eventName":"ConsoleLogin"}"#), [0]);
+        assert_eq!(set.matches(r#"{"eventName":"\u0043onsoleLogin"}"#), [0]);
+        assert_eq!(set.matches(r#"{"path":"a\/bc"}"#), [1]);
+        assert!(set.matches(r#"{"eventName":"GetObject"}"#).is_empty());
+        assert!(set.matches(r#"{"eventName":"Console\nLogin"}"#).is_empty());
+    }
+
+    /// A key repeated where a selector looks is answered by the reference reader: the last wins.
+    #[test]
+    fn repeated_keys_on_a_selector_path_follow_the_last_one() {
+        let set = PatternSet::new(["{ $.a.b = 1 }", "{ $.a.b = 2 }", "{ $.* = 3 }"]).unwrap();
+        assert_eq!(set.matches(r#"{"a":{"b":1},"a":{"b":2}}"#), [1]);
+        assert_eq!(set.matches(r#"{"a":{"b":2},"a":{"b":1}}"#), [0]);
+        assert_eq!(set.matches(r#"{"x":1,"x":3}"#), [2]);
+        assert!(
+            set.matches(r#"{"x":3,"x":1}"#).is_empty(),
+            "under .* too, the last one wins"
+        );
+        assert!(
+            set.matches(r#"{"a":{"b":1}} trailing"#).is_empty(),
+            "not one JSON value"
+        );
     }
 
     #[test]
