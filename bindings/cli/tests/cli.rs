@@ -1,25 +1,20 @@
 //! Runs the built `trailmatch` binary as a user would.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_trailmatch");
+mod common;
+use common::{BIN, Run, run_in};
+
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/examples/unauthorized-api-calls.json"
 );
 const APACHE_404: &str =
     r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
-
-#[derive(Debug)]
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
 
 impl Run {
     /// The stdout as JSON, after checking the run succeeded.
@@ -37,38 +32,16 @@ impl Run {
     }
 }
 
-fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        let text = text.to_owned();
-        std::thread::spawn(move || pipe.write_all(text.as_bytes()));
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        status: out.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
 fn run(args: &[&str]) -> Run {
     run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
 }
 
 fn run_stdin(args: &[&str], stdin: &str) -> Run {
-    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, Some(stdin))
+    run_in(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        args,
+        Some(stdin.as_bytes()),
+    )
 }
 
 fn test_filter(pattern: &str, messages: &[&str]) -> Run {

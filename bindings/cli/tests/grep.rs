@@ -9,7 +9,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_trailmatch");
+mod common;
+use common::{BIN, Run, run_in};
 
 const DENIED: &str =
     r#"{"eventName":"GetObject","errorCode":"AccessDenied","sourceIPAddress":"10.0.0.1"}"#;
@@ -21,13 +22,6 @@ const EVENTS: [&str; 4] = [DENIED, LOGIN, UNAUTHORIZED, LIST];
 
 const ERRORS: &str = r#"{ $.errorCode = "*" }"#;
 const DENIED_PATTERN: &str = r#"{ $.errorCode = "AccessDenied*" }"#;
-
-#[derive(Debug)]
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
 
 impl Run {
     fn lines(&self) -> Vec<&str> {
@@ -43,30 +37,10 @@ impl Run {
 }
 
 fn grep_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(BIN)
-        .arg("grep")
-        .args(args)
-        .current_dir(dir)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(bytes) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        let bytes = bytes.to_vec();
-        std::thread::spawn(move || pipe.write_all(&bytes));
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        status: out.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    let args: Vec<&str> = std::iter::once("grep")
+        .chain(args.iter().copied())
+        .collect();
+    run_in(dir, &args, stdin)
 }
 
 /// A fresh directory for one test.
