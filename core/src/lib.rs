@@ -31,7 +31,9 @@ mod json;
 pub mod metric;
 mod number;
 pub mod reference;
+pub mod series;
 pub mod syntax;
+pub mod time;
 
 pub use compile::program::Limits;
 pub use dialect::Dialect;
