@@ -23,6 +23,7 @@
 //! AST the slow, obvious way, [`Pattern`] and [`PatternSet`] are the public matchers, and
 //! [`metric`] does what CloudWatch does with a match.
 
+pub mod cloudtrail;
 mod compile;
 mod dialect;
 pub mod error;
