@@ -1,0 +1,602 @@
+//! What kind of CloudTrail event a record is: category (management, data, insight, network
+//! activity), read or write, service, error or not, identity type, and its time.
+//!
+//! The category is the record's `eventCategory` when present (CloudTrail writes it since
+//! 2021). Older records are classified by the rules CloudTrail documents: an
+//! `AwsCloudTrailInsight` event type is an Insights event, `AwsVpceEvent` is network activity,
+//! the `managementEvent` flag when present, and otherwise the documented data-event APIs
+//! (S3 object-level operations, Lambda `Invoke`, DynamoDB item operations, …) are data
+//! events and everything else is a management event.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::time;
+
+/// CloudTrail's event categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Control-plane operations on resources.
+    Management,
+    /// Resource operations on or in a resource (S3 objects, Lambda invocations, …).
+    Data,
+    /// CloudTrail Insights events.
+    Insight,
+    /// VPC endpoint network activity events.
+    NetworkActivity,
+}
+
+impl Category {
+    /// Every category.
+    pub const ALL: [Category; 4] = [
+        Category::Management,
+        Category::Data,
+        Category::Insight,
+        Category::NetworkActivity,
+    ];
+
+    /// The name used on the command line and in reports (`management`, `network-activity`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Management => "management",
+            Category::Data => "data",
+            Category::Insight => "insight",
+            Category::NetworkActivity => "network-activity",
+        }
+    }
+
+    /// The category an `eventCategory` value names (`Management`, `NetworkActivity`, …).
+    fn from_event_category(value: &str) -> Option<Category> {
+        match value {
+            "Management" => Some(Category::Management),
+            "Data" => Some(Category::Data),
+            "Insight" => Some(Category::Insight),
+            "NetworkActivity" => Some(Category::NetworkActivity),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Category {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Category, String> {
+        let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
+        Category::ALL
+            .into_iter()
+            .find(|c| c.name() == wanted || c.name().replace('-', "") == wanted)
+            .ok_or_else(|| {
+                format!("unknown event category `{s}` (expected management, data, insight or network-activity)")
+            })
+    }
+}
+
+/// Whether an event reads or changes something (`readOnly`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// `readOnly: true`.
+    Read,
+    /// `readOnly: false`.
+    Write,
+}
+
+impl FromStr for Access {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Access, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "read" | "read-only" | "readonly" => Ok(Access::Read),
+            "write" => Ok(Access::Write),
+            _ => Err(format!("unknown access `{s}` (expected read or write)")),
+        }
+    }
+}
+
+/// The fields of a CloudTrail record that classification and the pipeline read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Raw<'a> {
+    #[serde(borrow, default)]
+    event_time: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_source: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_category: Option<Cow<'a, str>>,
+    #[serde(default)]
+    management_event: Option<serde_json::Value>,
+    #[serde(default)]
+    read_only: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    error_code: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    aws_region: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "recipientAccountId")]
+    recipient_account_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    user_agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    user_identity: Option<RawIdentity<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawIdentity<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arn: Option<Cow<'a, str>>,
+}
+
+/// A classified CloudTrail record (strings borrowed from the record where it has no escapes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event<'a> {
+    /// `eventTime` in milliseconds since the epoch, when present and valid.
+    pub time_ms: Option<i64>,
+    /// The category.
+    pub category: Category,
+    /// Read or write, from `readOnly`, when the record says.
+    pub access: Option<Access>,
+    /// `eventSource`: the service (`s3.amazonaws.com`).
+    pub event_source: Option<Cow<'a, str>>,
+    /// `eventName`.
+    pub event_name: Option<Cow<'a, str>>,
+    /// `eventType` (`AwsApiCall`, `AwsConsoleSignIn`, …).
+    pub event_type: Option<Cow<'a, str>>,
+    /// `errorCode`, when the call failed.
+    pub error_code: Option<Cow<'a, str>>,
+    /// `userIdentity.type` (`Root`, `IAMUser`, `AssumedRole`, …).
+    pub identity_type: Option<Cow<'a, str>>,
+    /// `userIdentity.arn`.
+    pub identity_arn: Option<Cow<'a, str>>,
+    /// `userAgent`.
+    pub user_agent: Option<Cow<'a, str>>,
+    /// `awsRegion`.
+    pub aws_region: Option<Cow<'a, str>>,
+    /// `recipientAccountId`.
+    pub recipient_account_id: Option<Cow<'a, str>>,
+}
+
+impl Event<'_> {
+    /// The same event owning its strings.
+    pub fn into_owned(self) -> Event<'static> {
+        let own = |c: Option<Cow<'_, str>>| c.map(|c| Cow::Owned(c.into_owned()));
+        Event {
+            time_ms: self.time_ms,
+            category: self.category,
+            access: self.access,
+            event_source: own(self.event_source),
+            event_name: own(self.event_name),
+            event_type: own(self.event_type),
+            error_code: own(self.error_code),
+            identity_type: own(self.identity_type),
+            identity_arn: own(self.identity_arn),
+            user_agent: own(self.user_agent),
+            aws_region: own(self.aws_region),
+            recipient_account_id: own(self.recipient_account_id),
+        }
+    }
+
+    /// Whether the call failed (`errorCode` present and not empty).
+    pub fn is_error(&self) -> bool {
+        self.error_code.as_deref().is_some_and(|c| !c.is_empty())
+    }
+}
+
+/// Why a record could not be classified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassifyError {
+    /// What was wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ClassifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ClassifyError {}
+
+/// Classifies one CloudTrail record given as JSON text.
+///
+/// ```
+/// use trailmatch::cloudtrail::classify::{classify, Access, Category};
+///
+/// let event = classify(r#"{"eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com",
+///     "eventName":"GetObject","readOnly":true,"userIdentity":{"type":"IAMUser"}}"#)?;
+/// assert_eq!(event.category, Category::Data);
+/// assert_eq!(event.access, Some(Access::Read));
+/// assert_eq!(event.identity_type.as_deref(), Some("IAMUser"));
+/// # Ok::<(), trailmatch::cloudtrail::classify::ClassifyError>(())
+/// ```
+pub fn classify(json: &str) -> Result<Event<'_>, ClassifyError> {
+    let raw = match serde_json::from_str::<Raw<'_>>(json) {
+        Ok(raw) => raw,
+        // serde's derive rejects a duplicate key; the language's rule is that the last one
+        // wins, which serde_json's own map gives.
+        Err(first) => return classify_value(json).map_err(|_| error(&first)),
+    };
+    Ok(from_raw(raw))
+}
+
+fn error(e: &serde_json::Error) -> ClassifyError {
+    ClassifyError {
+        message: format!(
+            "not a CloudTrail record at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ),
+    }
+}
+
+/// The slow path for records with duplicate keys: last one wins.
+fn classify_value(json: &str) -> Result<Event<'static>, serde_json::Error> {
+    use serde::Deserialize as _;
+    let value = strip_mismatched(serde_json::from_str(json)?);
+    let raw = Raw::deserialize(&value)?;
+    Ok(from_raw(raw).into_owned())
+}
+
+/// Replaces fields of the wrong JSON type by null, so that a record with, say, a numeric
+/// `eventName` is still classified (the field is then absent).
+fn strip_mismatched(mut value: serde_json::Value) -> serde_json::Value {
+    const STRINGS: [&str; 9] = [
+        "eventTime",
+        "eventSource",
+        "eventName",
+        "eventType",
+        "eventCategory",
+        "errorCode",
+        "awsRegion",
+        "recipientAccountId",
+        "userAgent",
+    ];
+    if let Some(map) = value.as_object_mut() {
+        for key in STRINGS {
+            if map.get(key).is_some_and(|v| !v.is_string()) {
+                map.insert(key.to_owned(), serde_json::Value::Null);
+            }
+        }
+        if let Some(identity) = map.get_mut("userIdentity") {
+            match identity.as_object_mut() {
+                Some(identity) => {
+                    for key in ["type", "arn"] {
+                        if identity.get(key).is_some_and(|v| !v.is_string()) {
+                            identity.insert(key.to_owned(), serde_json::Value::Null);
+                        }
+                    }
+                }
+                None => *identity = serde_json::Value::Null,
+            }
+        }
+    }
+    value
+}
+
+fn flag(value: Option<&serde_json::Value>) -> Option<bool> {
+    match value? {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+fn from_raw(raw: Raw<'_>) -> Event<'_> {
+    let category = raw
+        .event_category
+        .as_deref()
+        .and_then(Category::from_event_category)
+        .unwrap_or_else(|| {
+            infer_category(
+                raw.event_type.as_deref(),
+                flag(raw.management_event.as_ref()),
+                raw.event_source.as_deref(),
+                raw.event_name.as_deref(),
+            )
+        });
+    let access =
+        flag(raw.read_only.as_ref()).map(|ro| if ro { Access::Read } else { Access::Write });
+    let (identity_type, identity_arn) = match raw.user_identity {
+        Some(id) => (id.kind, id.arn),
+        None => (None, None),
+    };
+    Event {
+        time_ms: raw.event_time.as_deref().and_then(time::parse),
+        category,
+        access,
+        event_source: raw.event_source,
+        event_name: raw.event_name,
+        event_type: raw.event_type,
+        error_code: raw.error_code,
+        identity_type,
+        identity_arn,
+        user_agent: raw.user_agent,
+        aws_region: raw.aws_region,
+        recipient_account_id: raw.recipient_account_id,
+    }
+}
+
+/// The category of a record without `eventCategory`.
+fn infer_category(
+    event_type: Option<&str>,
+    management_event: Option<bool>,
+    source: Option<&str>,
+    name: Option<&str>,
+) -> Category {
+    match event_type {
+        Some("AwsCloudTrailInsight") => return Category::Insight,
+        Some("AwsVpceEvent") => return Category::NetworkActivity,
+        _ => {}
+    }
+    match management_event {
+        Some(true) => Category::Management,
+        Some(false) => Category::Data,
+        None if is_data_api(source.unwrap_or(""), name.unwrap_or("")) => Category::Data,
+        None => Category::Management,
+    }
+}
+
+/// The data-event APIs of the services CloudTrail logged data events for before records
+/// carried `eventCategory` (S3 object-level operations, Lambda invocations, DynamoDB item
+/// operations).
+fn is_data_api(source: &str, name: &str) -> bool {
+    const S3: &[&str] = &[
+        "AbortMultipartUpload",
+        "CompleteMultipartUpload",
+        "CopyObject",
+        "CreateMultipartUpload",
+        "DeleteObject",
+        "DeleteObjects",
+        "DeleteObjectTagging",
+        "GetObject",
+        "GetObjectAcl",
+        "GetObjectAttributes",
+        "GetObjectLegalHold",
+        "GetObjectRetention",
+        "GetObjectTagging",
+        "GetObjectTorrent",
+        "HeadObject",
+        "ListParts",
+        "PutObject",
+        "PutObjectAcl",
+        "PutObjectLegalHold",
+        "PutObjectRetention",
+        "PutObjectTagging",
+        "RestoreObject",
+        "SelectObjectContent",
+        "UploadPart",
+        "UploadPartCopy",
+    ];
+    const DYNAMODB: &[&str] = &[
+        "BatchExecuteStatement",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "ExecuteStatement",
+        "ExecuteTransaction",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "UpdateItem",
+    ];
+    match source {
+        "s3.amazonaws.com" => S3.contains(&name),
+        "dynamodb.amazonaws.com" => DYNAMODB.contains(&name),
+        "lambda.amazonaws.com" => name == "Invoke" || name.starts_with("Invoke"),
+        _ => false,
+    }
+}
+
+/// Which classified events to keep: every criterion given must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Keep only these categories (all when empty).
+    pub categories: Vec<Category>,
+    /// Keep only reads or only writes (events without `readOnly` are dropped when set).
+    pub access: Option<Access>,
+    /// Keep only these services: `eventSource` values, or their first label (`s3` for
+    /// `s3.amazonaws.com`); all when empty.
+    pub services: Vec<String>,
+    /// Keep only failed calls (`Some(true)`) or only successful ones (`Some(false)`).
+    pub errors: Option<bool>,
+    /// Keep only these `userIdentity.type` values (all when empty).
+    pub identity_types: Vec<String>,
+}
+
+impl EventFilter {
+    /// Whether the filter keeps every event.
+    pub fn is_empty(&self) -> bool {
+        *self == EventFilter::default()
+    }
+
+    /// Whether `event` passes.
+    pub fn keeps(&self, event: &Event<'_>) -> bool {
+        (self.categories.is_empty() || self.categories.contains(&event.category))
+            && self.access.is_none_or(|a| event.access == Some(a))
+            && (self.services.is_empty() || {
+                let source = event.event_source.as_deref().unwrap_or("");
+                self.services.iter().any(|s| {
+                    s == source
+                        || source
+                            .split_once('.')
+                            .is_some_and(|(first, _)| first == s.as_str())
+                })
+            })
+            && self.errors.is_none_or(|e| event.is_error() == e)
+            && (self.identity_types.is_empty()
+                || event
+                    .identity_type
+                    .as_deref()
+                    .is_some_and(|t| self.identity_types.iter().any(|w| w == t)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_category_wins() {
+        let e = classify(
+            r#"{"eventCategory":"Data","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.category, Category::Data);
+        let e = classify(r#"{"eventCategory":"NetworkActivity"}"#).unwrap();
+        assert_eq!(e.category, Category::NetworkActivity);
+    }
+
+    #[test]
+    fn documented_rules_without_event_category() {
+        let cases = [
+            (r#"{"eventType":"AwsCloudTrailInsight"}"#, Category::Insight),
+            (r#"{"eventType":"AwsVpceEvent"}"#, Category::NetworkActivity),
+            (
+                r#"{"managementEvent":false,"eventSource":"iam.amazonaws.com"}"#,
+                Category::Data,
+            ),
+            (
+                r#"{"managementEvent":true,"eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#,
+                Category::Management,
+            ),
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#,
+                Category::Data,
+            ),
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy"}"#,
+                Category::Management,
+            ),
+            (
+                r#"{"eventSource":"lambda.amazonaws.com","eventName":"Invoke"}"#,
+                Category::Data,
+            ),
+            (
+                r#"{"eventSource":"dynamodb.amazonaws.com","eventName":"PutItem"}"#,
+                Category::Data,
+            ),
+            (r#"{}"#, Category::Management),
+        ];
+        for (json, want) in cases {
+            assert_eq!(classify(json).unwrap().category, want, "{json}");
+        }
+    }
+
+    #[test]
+    fn fields() {
+        let e = classify(
+            r#"{"eventTime":"2020-09-14T00:44:23Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances",
+               "readOnly":false,"errorCode":"Client.UnauthorizedOperation","userAgent":"aws-cli/2",
+               "awsRegion":"us-east-1","recipientAccountId":"123456789012",
+               "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.time_ms, Some(1_600_044_263_000));
+        assert_eq!(e.access, Some(Access::Write));
+        assert!(e.is_error());
+        assert_eq!(e.identity_type.as_deref(), Some("AssumedRole"));
+        assert_eq!(
+            e.identity_arn.as_deref(),
+            Some("arn:aws:sts::1:assumed-role/r/s")
+        );
+        assert_eq!(e.user_agent.as_deref(), Some("aws-cli/2"));
+        assert_eq!(e.recipient_account_id.as_deref(), Some("123456789012"));
+        let e = classify(r#"{"readOnly":"true","errorCode":""}"#).unwrap();
+        assert_eq!(e.access, Some(Access::Read));
+        assert!(!e.is_error());
+        assert_eq!(e.time_ms, None);
+    }
+
+    #[test]
+    fn escapes_duplicates_and_odd_types() {
+        let e = classify(r#"{"eventName":"A\u0042","eventName":"Last"}"#).unwrap();
+        assert_eq!(e.event_name.as_deref(), Some("Last"));
+        let e = classify(r#"{"eventName":"A\u0042"}"#).unwrap();
+        assert_eq!(e.event_name.as_deref(), Some("AB"));
+        let e = classify(r#"{"eventName":7,"userIdentity":"x","readOnly":1}"#).unwrap();
+        assert_eq!(e.event_name, None);
+        assert_eq!(e.identity_type, None);
+        assert_eq!(e.access, None);
+        let err = classify("[1,2]").unwrap_err();
+        assert!(err.message.contains("line 1"), "{err}");
+        assert!(classify("{").is_err());
+    }
+
+    #[test]
+    fn filter() {
+        let e = classify(
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","readOnly":false,
+               "userIdentity":{"type":"Root"}}"#,
+        )
+        .unwrap();
+        assert!(EventFilter::default().keeps(&e));
+        let keep = |f: EventFilter| f.keeps(&e);
+        assert!(keep(EventFilter {
+            categories: vec![Category::Management],
+            ..Default::default()
+        }));
+        assert!(!keep(EventFilter {
+            categories: vec![Category::Data],
+            ..Default::default()
+        }));
+        assert!(keep(EventFilter {
+            access: Some(Access::Write),
+            ..Default::default()
+        }));
+        assert!(!keep(EventFilter {
+            access: Some(Access::Read),
+            ..Default::default()
+        }));
+        assert!(keep(EventFilter {
+            services: vec!["s3".into()],
+            ..Default::default()
+        }));
+        assert!(keep(EventFilter {
+            services: vec!["s3.amazonaws.com".into()],
+            ..Default::default()
+        }));
+        assert!(!keep(EventFilter {
+            services: vec!["s".into()],
+            ..Default::default()
+        }));
+        assert!(keep(EventFilter {
+            errors: Some(false),
+            ..Default::default()
+        }));
+        assert!(!keep(EventFilter {
+            errors: Some(true),
+            ..Default::default()
+        }));
+        assert!(keep(EventFilter {
+            identity_types: vec!["Root".into()],
+            ..Default::default()
+        }));
+        assert!(!keep(EventFilter {
+            identity_types: vec!["IAMUser".into()],
+            ..Default::default()
+        }));
+        assert_eq!(
+            "network_activity".parse::<Category>(),
+            Ok(Category::NetworkActivity)
+        );
+        assert_eq!("Management".parse::<Category>(), Ok(Category::Management));
+        assert!("mgmt".parse::<Category>().is_err());
+        assert_eq!("read".parse::<Access>(), Ok(Access::Read));
+    }
+}
