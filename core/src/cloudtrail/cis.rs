@@ -5,7 +5,9 @@
 //! (`prowler/compliance/aws/cis_7.0_aws.json`, commit 3e000faa3109230b748e4418a13c11c9e59f5cfb,
 //! Apache-2.0), one change: 5.6 quotes `"Failed authentication"` as CIS 1.4–3.0 did — the 4.0–7.0
 //! text writes it unquoted, which is not a valid pattern (a JSON value with a blank must be
-//! quoted). Names follow the benchmark's remediation text (`<unauthorized_api_calls_metric>`,
+//! quoted). 5.2 is the benchmark's first form; it also offers a narrower one for accounts using
+//! single sign-on (`… && ($.userIdentity.type = IAMUser) && ($.responseElements.ConsoleLogin =
+//! Success)`). Names follow the benchmark's remediation text (`<unauthorized_api_calls_metric>`,
 //! `<unauthorized_api_calls_alarm>`, namespace `CISBenchmark`), and so does each alarm: `Sum`
 //! over 300 seconds, one evaluation period, `GreaterThanOrEqualToThreshold` 1.
 
