@@ -4,3 +4,4 @@
 pub mod cis;
 pub mod classify;
 pub mod rules;
+pub mod scan;

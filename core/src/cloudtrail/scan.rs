@@ -1,0 +1,544 @@
+//! The scan: CloudTrail records in; rule matches, metrics, alarm state changes and
+//! Insights-style anomalies out, with every input record accounted for.
+//!
+//! Records are fed one at a time ([`Scanner::record`]), in any order; what the reader could not
+//! read is fed as skips ([`Scanner::skip`]); [`Scanner::finish`] computes the metrics' missing
+//! minutes, evaluates the alarms over the whole time range and returns the [`Report`].
+//!
+//! Metrics follow CloudWatch: each record a filter matches publishes the filter's metric value
+//! (a constant or a field of the record) to the metric named by its transformation, at the
+//! minute of the record's `eventTime` (the delivery timestamp when it has none); each distinct
+//! combination of dimension values is its own series; a filter with a `defaultValue` publishes
+//! it once for every minute in which records arrived and none matched.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::classify::{self, Category, EventFilter};
+use super::rules::{MetricFilterDef, SourceLocation};
+use crate::series::Series;
+use crate::{Error, MetricFilter, Pattern, PatternSet, time};
+
+/// How a scan runs.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Which records count: the others are counted as `filtered` and go no further.
+    pub filter: EventFilter,
+}
+
+/// A rule that cannot be used, with where it came from.
+#[derive(Debug)]
+pub struct RuleError {
+    /// The filter's or alarm's name.
+    pub rule: String,
+    /// Where it was read from, when known.
+    pub location: Option<SourceLocation>,
+    /// What is wrong.
+    pub error: Error,
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.location {
+            Some(at) => write!(f, "{at}: rule `{}`:\n{}", self.rule, self.error),
+            None => write!(f, "rule `{}`:\n{}", self.rule, self.error),
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// A metric series' identity: namespace, name and dimension values.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct MetricKey {
+    /// The namespace.
+    pub namespace: String,
+    /// The metric name.
+    pub name: String,
+    /// Dimension name → value (empty for a metric without dimensions).
+    pub dimensions: BTreeMap<String, String>,
+}
+
+struct FilterState {
+    def: MetricFilterDef,
+    filter: MetricFilter,
+    matches: u64,
+    /// Minutes with a matching record, kept only for filters with a default value.
+    match_minutes: Option<BTreeSet<i64>>,
+}
+
+/// How many records went where. `read + skipped` is every record the input held (as far as
+/// the reader could tell records apart), and `read = matched + unmatched + filtered`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Records read (valid JSON objects).
+    pub read: u64,
+    /// Records at least one rule matched.
+    pub matched: u64,
+    /// Records read, kept by the event filter, and matched by no rule.
+    pub unmatched: u64,
+    /// Records the event filter left out.
+    pub filtered: u64,
+    /// Records (or unreadable stretches of input) skipped, with reasons in [`Report::skipped`].
+    pub skipped: u64,
+    /// Kept records without a usable time (`eventTime` missing or invalid and no delivery
+    /// time): they count for rule matches but feed no metric, alarm or anomaly.
+    pub untimed: u64,
+}
+
+/// What was skipped for one reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SkipSummary {
+    /// The reason's code (`invalid-json`, `truncated-gzip`, …).
+    pub code: String,
+    /// How many skips.
+    pub count: u64,
+    /// The first few, with where and why.
+    pub examples: Vec<SkipExample>,
+}
+
+/// One skip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SkipExample {
+    /// Where in the input (`file:line`, `file, record 3`, …).
+    pub location: String,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// One metric filter's result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleReport {
+    /// The filter's name.
+    pub name: String,
+    /// Its pattern, as written.
+    pub pattern: String,
+    /// How many kept records it matched.
+    pub matches: u64,
+    /// The metric it publishes to (namespace and name).
+    pub metric: MetricName,
+}
+
+/// A metric's namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MetricName {
+    /// The namespace.
+    pub namespace: String,
+    /// The name.
+    pub name: String,
+}
+
+/// One metric series with its per-minute datapoints.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricReport {
+    /// Which series.
+    #[serde(flatten)]
+    pub key: MetricKey,
+    /// Minute start (ms since the epoch) → statistics.
+    #[serde(skip)]
+    pub series: Series,
+}
+
+/// The time range the kept, timed records cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TimeRange {
+    /// The earliest record time (ms since the epoch).
+    pub first_ms: i64,
+    /// The latest.
+    pub last_ms: i64,
+}
+
+/// Everything a scan found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Where every record went.
+    pub records: Counts,
+    /// Skips grouped by reason.
+    pub skipped: Vec<SkipSummary>,
+    /// The time range of the records, when any had a time.
+    pub range: Option<TimeRange>,
+    /// One entry per metric filter, in rule order.
+    pub rules: Vec<RuleReport>,
+    /// Every metric series published.
+    pub metrics: Vec<MetricReport>,
+}
+
+/// Examples kept per skip reason.
+const SKIP_EXAMPLES: usize = 5;
+
+/// A scan in progress. See the [module documentation](self).
+pub struct Scanner {
+    options: ScanOptions,
+    set: PatternSet,
+    filters: Vec<FilterState>,
+    metrics: BTreeMap<MetricKey, Series>,
+    ingest_minutes: BTreeSet<i64>,
+    counts: Counts,
+    skipped: BTreeMap<String, SkipSummary>,
+    range: Option<TimeRange>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("filters", &self.filters.len())
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scanner {
+    /// Compiles the metric filters (each validated as `PutMetricFilter` would).
+    pub fn new(filters: &[MetricFilterDef], options: ScanOptions) -> Result<Scanner, RuleError> {
+        let mut states = Vec::with_capacity(filters.len());
+        for def in filters {
+            let rule_error = |error| RuleError {
+                rule: def.filter_name.clone(),
+                location: def.location.clone(),
+                error,
+            };
+            let pattern = Pattern::new(&def.filter_pattern).map_err(rule_error)?;
+            let filter =
+                MetricFilter::from_transformations(pattern, def.metric_transformations.clone())
+                    .map_err(rule_error)?;
+            let match_minutes = filter
+                .transformation()
+                .default_value
+                .map(|_| BTreeSet::new());
+            states.push(FilterState {
+                def: def.clone(),
+                filter,
+                matches: 0,
+                match_minutes,
+            });
+        }
+        let set =
+            PatternSet::new(states.iter().map(|s| s.def.filter_pattern.as_str())).map_err(|e| {
+                let index = e.index.unwrap_or(0);
+                let def = filters.get(index);
+                RuleError {
+                    rule: def.map(|d| d.filter_name.clone()).unwrap_or_default(),
+                    location: def.and_then(|d| d.location.clone()),
+                    error: e.error,
+                }
+            })?;
+        Ok(Scanner {
+            options,
+            set,
+            filters: states,
+            metrics: BTreeMap::new(),
+            ingest_minutes: BTreeSet::new(),
+            counts: Counts::default(),
+            skipped: BTreeMap::new(),
+            range: None,
+        })
+    }
+
+    /// Counts, so far.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Records one stretch of input that could not be read as a record.
+    pub fn skip(&mut self, code: &str, location: String, message: String) {
+        self.counts.skipped += 1;
+        let entry = self
+            .skipped
+            .entry(code.to_owned())
+            .or_insert_with(|| SkipSummary {
+                code: code.to_owned(),
+                count: 0,
+                examples: Vec::new(),
+            });
+        entry.count += 1;
+        if entry.examples.len() < SKIP_EXAMPLES {
+            entry.examples.push(SkipExample { location, message });
+        }
+    }
+
+    /// Feeds one record (its JSON text, and the time it was delivered when the log format
+    /// says). Returns the indices of the filters that matched it.
+    pub fn record(&mut self, json: &str, delivery_ms: Option<i64>, location: &str) -> Vec<usize> {
+        let event = match classify::classify(json) {
+            Ok(event) => event,
+            Err(e) => {
+                self.skip("not-a-record", location.to_owned(), e.message);
+                return Vec::new();
+            }
+        };
+        self.counts.read += 1;
+        if !self.options.filter.keeps(&event) {
+            self.counts.filtered += 1;
+            return Vec::new();
+        }
+        let at = event.time_ms.or(delivery_ms);
+        match at {
+            Some(t) => {
+                self.ingest_minutes.insert(time::minute_floor(t));
+                self.range = Some(match self.range {
+                    Some(r) => TimeRange {
+                        first_ms: r.first_ms.min(t),
+                        last_ms: r.last_ms.max(t),
+                    },
+                    None => TimeRange {
+                        first_ms: t,
+                        last_ms: t,
+                    },
+                });
+            }
+            None => self.counts.untimed += 1,
+        }
+        let _management = event.category == Category::Management;
+        let matched = self.set.matches(json);
+        if matched.is_empty() {
+            self.counts.unmatched += 1;
+            return matched;
+        }
+        self.counts.matched += 1;
+        for &index in &matched {
+            let Some(state) = self.filters.get_mut(index) else {
+                continue;
+            };
+            state.matches += 1;
+            let Some(t) = at else { continue };
+            let minute = time::minute_floor(t);
+            if let Some(minutes) = &mut state.match_minutes {
+                minutes.insert(minute);
+            }
+            if let Some(datum) = state.filter.apply(json) {
+                let t = state.filter.transformation();
+                let key = MetricKey {
+                    namespace: t.metric_namespace.clone(),
+                    name: t.metric_name.clone(),
+                    dimensions: datum.dimensions,
+                };
+                publish(&mut self.metrics, key, minute, datum.value);
+            }
+        }
+        matched
+    }
+
+    /// Ends the scan.
+    pub fn finish(mut self) -> Report {
+        for state in &self.filters {
+            let t = state.filter.transformation();
+            let (Some(default), Some(matched)) = (t.default_value, &state.match_minutes) else {
+                continue;
+            };
+            for &minute in self.ingest_minutes.difference(matched) {
+                let key = MetricKey {
+                    namespace: t.metric_namespace.clone(),
+                    name: t.metric_name.clone(),
+                    dimensions: BTreeMap::new(),
+                };
+                publish(&mut self.metrics, key, minute, default);
+            }
+        }
+        let rules = self
+            .filters
+            .iter()
+            .map(|s| {
+                let t = s.filter.transformation();
+                RuleReport {
+                    name: s.def.filter_name.clone(),
+                    pattern: s.def.filter_pattern.clone(),
+                    matches: s.matches,
+                    metric: MetricName {
+                        namespace: t.metric_namespace.clone(),
+                        name: t.metric_name.clone(),
+                    },
+                }
+            })
+            .collect();
+        Report {
+            records: self.counts,
+            skipped: self.skipped.into_values().collect(),
+            range: self.range,
+            rules,
+            metrics: self
+                .metrics
+                .into_iter()
+                .map(|(key, series)| MetricReport { key, series })
+                .collect(),
+        }
+    }
+}
+
+fn publish(metrics: &mut BTreeMap<MetricKey, Series>, key: MetricKey, minute: i64, value: f64) {
+    metrics
+        .entry(key)
+        .or_default()
+        .entry(minute)
+        .and_modify(|s| s.add(value))
+        .or_insert_with(|| crate::series::Statistics::single(value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MetricTransformation;
+    use crate::cloudtrail::classify::Access;
+
+    fn filter(name: &str, pattern: &str, value: &str, default: Option<f64>) -> MetricFilterDef {
+        let mut dimensions = BTreeMap::new();
+        if value == "$.bytes" {
+            dimensions.insert("User".to_owned(), "$.userIdentity.userName".to_owned());
+        }
+        MetricFilterDef {
+            filter_name: name.to_owned(),
+            filter_pattern: pattern.to_owned(),
+            log_group_name: None,
+            metric_transformations: vec![MetricTransformation {
+                metric_name: format!("{name}Count"),
+                metric_namespace: "Test".to_owned(),
+                metric_value: value.to_owned(),
+                default_value: default,
+                dimensions,
+                unit: None,
+            }],
+            apply_on_transformed_logs: false,
+            creation_time: None,
+            location: None,
+        }
+    }
+
+    fn event(minute: u32, second: u32, name: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventTime":"2026-11-23T10:{minute:02}:{second:02}Z","eventName":"{name}","readOnly":false{extra}}}"#
+        )
+    }
+
+    const T0: i64 = 1_795_428_000_000; // 2026-11-23T10:00:00Z
+
+    #[test]
+    fn metrics_per_minute_with_dimensions_and_default_values() {
+        let filters = [
+            filter("Stop", r#"{ $.eventName = "StopLogging" }"#, "1", Some(0.0)),
+            filter("Bytes", r#"{ $.bytes > 0 }"#, "$.bytes", None),
+        ];
+        let mut scan = Scanner::new(&filters, ScanOptions::default()).unwrap();
+        let user = |u: &str, b: u32| format!(r#","bytes":{b},"userIdentity":{{"userName":"{u}"}}"#);
+        for (json, matched) in [
+            (event(0, 5, "StopLogging", ""), vec![0]),
+            (event(0, 50, "StopLogging", ""), vec![0]),
+            (event(1, 0, "Other", &user("alice", 10)), vec![1]),
+            (event(1, 30, "Other", &user("alice", 5)), vec![1]),
+            (event(1, 40, "Other", &user("bob", 7)), vec![1]),
+            (event(3, 0, "Other", ""), vec![]),
+        ] {
+            assert_eq!(scan.record(&json, None, "t"), matched, "{json}");
+        }
+        let report = scan.finish();
+        assert_eq!(
+            report.records,
+            Counts {
+                read: 6,
+                matched: 5,
+                unmatched: 1,
+                ..Counts::default()
+            }
+        );
+        assert_eq!(report.rules[0].matches, 2);
+        assert_eq!(report.rules[1].matches, 3);
+        let series: BTreeMap<_, _> = report
+            .metrics
+            .iter()
+            .map(|m| {
+                (
+                    (m.key.name.as_str(), m.key.dimensions.get("User").cloned()),
+                    &m.series,
+                )
+            })
+            .collect();
+        // StopLogging: 2 at minute 0; default 0 at minutes 1 and 3 (records, no match); minute 2
+        // had no record at all, so no datapoint.
+        let stop = series[&("StopCount", None)];
+        let points: Vec<(i64, u64, f64)> = stop
+            .iter()
+            .map(|(t, s)| ((t - T0) / 60_000, s.sample_count, s.sum))
+            .collect();
+        assert_eq!(points, vec![(0, 2, 2.0), (1, 1, 0.0), (3, 1, 0.0)]);
+        let alice = series[&("BytesCount", Some("alice".to_owned()))];
+        assert_eq!(alice.len(), 1);
+        let minute1 = alice[&(T0 + 60_000)];
+        assert_eq!(
+            (
+                minute1.sample_count,
+                minute1.sum,
+                minute1.minimum,
+                minute1.maximum
+            ),
+            (2, 15.0, 5.0, 10.0)
+        );
+        let bob = series[&("BytesCount", Some("bob".to_owned()))];
+        assert_eq!(bob[&(T0 + 60_000)].sum, 7.0);
+        assert_eq!(
+            report.range,
+            Some(TimeRange {
+                first_ms: T0 + 5_000,
+                last_ms: T0 + 180_000
+            })
+        );
+    }
+
+    #[test]
+    fn every_record_is_accounted_for() {
+        let filters = [filter("Any", r#"{ $.eventName = * }"#, "1", None)];
+        let options = ScanOptions {
+            filter: EventFilter {
+                access: Some(Access::Write),
+                ..EventFilter::default()
+            },
+        };
+        let mut scan = Scanner::new(&filters, options).unwrap();
+        scan.record(&event(0, 0, "A", ""), None, "f:1");
+        scan.record(r#"{"eventName":"Read","readOnly":true}"#, None, "f:2");
+        scan.record(r#"{"eventName":"NoTime","readOnly":false}"#, None, "f:3");
+        scan.record(
+            r#"{"eventName":"Delivered","readOnly":false}"#,
+            Some(T0),
+            "f:4",
+        );
+        scan.record(r#"{"readOnly":false}"#, None, "f:5");
+        scan.record("[1]", None, "f:6");
+        for i in 0..7 {
+            scan.skip("invalid-json", format!("g:{i}"), "bad".to_owned());
+        }
+        let report = scan.finish();
+        let c = report.records;
+        assert_eq!(
+            c,
+            Counts {
+                read: 5,
+                matched: 3,
+                unmatched: 1,
+                filtered: 1,
+                skipped: 8,
+                untimed: 2
+            }
+        );
+        assert_eq!(c.read, c.matched + c.unmatched + c.filtered);
+        assert_eq!(c.read + c.skipped, 13);
+        assert_eq!(report.skipped.len(), 2);
+        let json = &report.skipped[0];
+        assert_eq!(
+            (json.code.as_str(), json.count, json.examples.len()),
+            ("invalid-json", 7, 5)
+        );
+        assert_eq!(report.skipped[1].code, "not-a-record");
+        assert_eq!(report.skipped[1].examples[0].location, "f:6");
+    }
+
+    #[test]
+    fn invalid_rules_name_the_rule() {
+        let bad = filter("Broken", r#"{ $.eventName = }"#, "1", None);
+        let err = Scanner::new(&[bad], ScanOptions::default()).unwrap_err();
+        assert_eq!(err.rule, "Broken");
+        let mut no_metric = filter("NoMetric", r#"{ $.a = 1 }"#, "1", None);
+        no_metric.metric_transformations.clear();
+        let err = Scanner::new(&[no_metric], ScanOptions::default()).unwrap_err();
+        assert_eq!(err.rule, "NoMetric");
+        assert!(err.to_string().contains("NoMetric"), "{err}");
+    }
+}
