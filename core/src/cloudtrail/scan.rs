@@ -34,15 +34,28 @@ pub struct RuleError {
     pub rule: String,
     /// Where it was read from, when known.
     pub location: Option<SourceLocation>,
-    /// What is wrong.
-    pub error: Error,
+    /// The stable code of what is wrong (`unclosed-brace`, `invalid-unit`, …).
+    pub code: String,
+    /// What is wrong, rendered (for a pattern: with the caret under the fault).
+    pub message: String,
+}
+
+impl RuleError {
+    fn new(def: Option<&MetricFilterDef>, error: &Error) -> RuleError {
+        RuleError {
+            rule: def.map(|d| d.filter_name.clone()).unwrap_or_default(),
+            location: def.and_then(|d| d.location.clone()),
+            code: error.code().to_owned(),
+            message: error.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.location {
-            Some(at) => write!(f, "{at}: rule `{}`:\n{}", self.rule, self.error),
-            None => write!(f, "rule `{}`:\n{}", self.rule, self.error),
+            Some(at) => write!(f, "{at}: rule `{}`:\n{}", self.rule, self.message),
+            None => write!(f, "rule `{}`:\n{}", self.rule, self.message),
         }
     }
 }
@@ -193,11 +206,7 @@ impl Scanner {
     pub fn new(filters: &[MetricFilterDef], options: ScanOptions) -> Result<Scanner, RuleError> {
         let mut states = Vec::with_capacity(filters.len());
         for def in filters {
-            let rule_error = |error| RuleError {
-                rule: def.filter_name.clone(),
-                location: def.location.clone(),
-                error,
-            };
+            let rule_error = |error: Error| RuleError::new(Some(def), &error);
             let pattern = Pattern::new(&def.filter_pattern).map_err(rule_error)?;
             let filter =
                 MetricFilter::from_transformations(pattern, def.metric_transformations.clone())
