@@ -222,16 +222,8 @@ impl Scanner {
                 match_minutes,
             });
         }
-        let set =
-            PatternSet::new(states.iter().map(|s| s.def.filter_pattern.as_str())).map_err(|e| {
-                let index = e.index.unwrap_or(0);
-                let def = filters.get(index);
-                RuleError {
-                    rule: def.map(|d| d.filter_name.clone()).unwrap_or_default(),
-                    location: def.and_then(|d| d.location.clone()),
-                    error: e.error,
-                }
-            })?;
+        let set = PatternSet::new(states.iter().map(|s| s.def.filter_pattern.as_str()))
+            .map_err(|e| RuleError::new(e.index.and_then(|i| filters.get(i)), &e.error))?;
         Ok(Scanner {
             options,
             set,
