@@ -7,6 +7,7 @@
 
 mod grep;
 mod input;
+mod notify;
 mod output;
 mod request;
 
