@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::classify::{self, Category, EventFilter};
+use super::classify::{self, Access, Category, EventFilter};
+use super::insights::{self, Detector, Insight, Observation};
 use super::rules::{MetricFilterDef, SourceLocation};
 use crate::series::Series;
 use crate::{Error, MetricFilter, Pattern, PatternSet, time};
@@ -25,6 +26,19 @@ use crate::{Error, MetricFilter, Pattern, PatternSet, time};
 pub struct ScanOptions {
     /// Which records count: the others are counted as `filtered` and go no further.
     pub filter: EventFilter,
+    /// Insights-style anomaly detection over the management events, with these margins; `None`
+    /// turns it off.
+    pub insights: Option<insights::Config>,
+}
+
+impl ScanOptions {
+    /// The default filter (everything) with anomaly detection at its default margins.
+    pub fn with_insights() -> ScanOptions {
+        ScanOptions {
+            filter: EventFilter::default(),
+            insights: Some(insights::Config::default()),
+        }
+    }
 }
 
 /// A rule that cannot be used, with where it came from.
@@ -175,6 +189,10 @@ pub struct Report {
     pub rules: Vec<RuleReport>,
     /// Every metric series published.
     pub metrics: Vec<MetricReport>,
+    /// Insights-style anomalies, in order of start. Serialized as the CloudTrail Insights
+    /// records themselves: each anomaly's `Start` record, then its `End` record when it ended.
+    #[serde(serialize_with = "insight_records")]
+    pub anomalies: Vec<Insight>,
 }
 
 /// Examples kept per skip reason.
@@ -190,6 +208,7 @@ pub struct Scanner {
     counts: Counts,
     skipped: BTreeMap<String, SkipSummary>,
     range: Option<TimeRange>,
+    insights: Option<Detector>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -204,6 +223,15 @@ impl std::fmt::Debug for Scanner {
 impl Scanner {
     /// Compiles the metric filters (each validated as `PutMetricFilter` would).
     pub fn new(filters: &[MetricFilterDef], options: ScanOptions) -> Result<Scanner, RuleError> {
+        let insights = match &options.insights {
+            Some(config) => Some(Detector::new(config.clone()).map_err(|e| RuleError {
+                rule: "insights".to_owned(),
+                location: None,
+                code: "invalid-insights-config".to_owned(),
+                message: e.to_string(),
+            })?),
+            None => None,
+        };
         let mut states = Vec::with_capacity(filters.len());
         for def in filters {
             let rule_error = |error: Error| RuleError::new(Some(def), &error);
@@ -233,6 +261,7 @@ impl Scanner {
             counts: Counts::default(),
             skipped: BTreeMap::new(),
             range: None,
+            insights,
         })
     }
 
@@ -290,7 +319,23 @@ impl Scanner {
             }
             None => self.counts.untimed += 1,
         }
-        let _management = event.category == Category::Management;
+        if let (Some(detector), Some(t), Category::Management) =
+            (&mut self.insights, at, event.category)
+        {
+            if let (Some(source), Some(name)) = (&event.event_source, &event.event_name) {
+                detector.observe(&Observation {
+                    time_ms: t,
+                    event_source: source,
+                    event_name: name,
+                    read_only: event.access.map(|a| a == Access::Read),
+                    error_code: event.error_code.as_deref(),
+                    user_identity_arn: event.identity_arn.as_deref(),
+                    user_agent: event.user_agent.as_deref(),
+                    aws_region: event.aws_region.as_deref(),
+                    recipient_account_id: event.recipient_account_id.as_deref(),
+                });
+            }
+        }
         let matched = self.set.matches(json);
         if matched.is_empty() {
             self.counts.unmatched += 1;
@@ -362,8 +407,20 @@ impl Scanner {
                 .into_iter()
                 .map(|(key, series)| MetricReport { key, series })
                 .collect(),
+            anomalies: self.insights.map(Detector::finish).unwrap_or_default(),
         }
     }
+}
+
+fn insight_records<S: serde::Serializer>(
+    anomalies: &[Insight],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(
+        anomalies
+            .iter()
+            .flat_map(|a| std::iter::once(&a.start).chain(a.end.as_ref())),
+    )
 }
 
 fn publish(metrics: &mut BTreeMap<MetricKey, Series>, key: MetricKey, minute: i64, value: f64) {
