@@ -14,6 +14,9 @@ use super::{AlarmDef, AlarmError, Rule, State, TreatMissingData};
 use crate::series::{Series, Statistics, rebucket};
 use crate::time;
 
+/// The most periods [`EvaluateOptions::extra_periods`] may add to an evaluation range.
+pub const MAX_EXTRA_PERIODS: usize = 1_000;
+
 /// How an evaluation runs. The defaults are CloudWatch's, as far as AWS documents them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EvaluateOptions {
@@ -24,7 +27,7 @@ pub struct EvaluateOptions {
     /// *evaluation range*) when datapoints are missing. AWS does not publish the number; its
     /// user guide's example retrieves 5 datapoints for 3 evaluation periods, and an alarm with
     /// one evaluation period keeps seeing its last datapoint for three periods, so the default
-    /// is 2.
+    /// is 2. At most [`MAX_EXTRA_PERIODS`]; more counts as that.
     pub extra_periods: usize,
     /// Whether to go on evaluating after the end of the range, period by period, until the last
     /// datapoint has left the evaluation range and the state cannot change any more (at most
@@ -170,13 +173,11 @@ impl Alarm {
         let p = self.period_ms().max(1);
         let at = |index: i64| index.saturating_mul(p);
         let buckets = rebucket(minutes, p);
-        let width = i64::try_from(
-            self.rule
-                .evaluation_periods
-                .saturating_add(options.extra_periods),
-        )
-        .unwrap_or(i64::MAX);
-        // Evaluation `e` happens at the end of period `e - 1`, over periods `e - width .. e`.
+        let extra = options.extra_periods.min(MAX_EXTRA_PERIODS);
+        let width =
+            i64::try_from(self.rule.evaluation_periods.saturating_add(extra)).unwrap_or(i64::MAX);
+        // Evaluation `e` happens at the end of period `e - 1`, over periods `e - width .. e`;
+        // periods are numbered from the epoch. Data from period `last` on is not seen.
         let first = range.start.div_euclid(p).saturating_add(1);
         let last = (range.end.saturating_sub(1))
             .div_euclid(p)
@@ -190,21 +191,26 @@ impl Alarm {
             (true, Some(j)) => last.max(j.saturating_add(width).saturating_add(1)),
             _ => last,
         };
+        let between = |from: i64, to: i64| {
+            let (from, to) = (at(from), at(to).min(visible_end));
+            (from < to)
+                .then(|| buckets.range(from..to))
+                .into_iter()
+                .flatten()
+        };
 
         let mut e = first;
         let mut empty_seen = false;
-        let mut final_time_ms = None;
         while e <= stop {
             let lo = e.saturating_sub(width);
-            let window: Vec<Point> = buckets
-                .range(at(lo)..at(e.min(last)))
+            let window: Vec<Point> = between(lo, e)
                 .map(|(start, stats)| self.point(*start, stats))
                 .collect();
             if window.is_empty() {
                 if empty_seen {
-                    // An evaluation over no data always comes out the same, so skip to the
+                    // An evaluation over no data comes out as the one before it, so skip to the
                     // next one that sees a datapoint.
-                    match buckets.range(at(e)..visible_end).next() {
+                    match between(e, last).next() {
                         Some((start, _)) => {
                             e = start.div_euclid(p).saturating_add(1);
                             empty_seen = false;
@@ -217,16 +223,10 @@ impl Alarm {
             } else {
                 empty_seen = false;
             }
-            let missing: Vec<i64> = (lo..e)
-                .map(at)
-                .filter(|start| !window.iter().any(|pt| pt.start_ms == *start))
-                .collect();
-            let now = at(e);
-            final_time_ms = Some(now);
-            if let Some((to, reason, reason_data)) = self.decide(&window, &missing, now) {
+            if let Some((to, reason, reason_data)) = self.decide(&window, lo, e) {
                 if to != state {
                     transitions.push(Transition {
-                        time_ms: now,
+                        time_ms: at(e),
                         from: state,
                         to,
                         reason,
@@ -237,13 +237,10 @@ impl Alarm {
             }
             e = e.saturating_add(1);
         }
-        if options.settle {
-            final_time_ms = Some(at(stop));
-        }
         Evaluation {
             transitions,
             final_state: state,
-            final_time_ms,
+            final_time_ms: (first <= stop).then(|| at(stop)),
         }
     }
 
@@ -257,15 +254,12 @@ impl Alarm {
         }
     }
 
-    /// The state one evaluation sets, with its reason, or `None` to keep the current state.
-    /// `window` holds the real datapoints of the evaluation range, oldest first; `missing` the
-    /// starts of its periods without one, oldest first.
-    fn decide(
-        &self,
-        window: &[Point],
-        missing: &[i64],
-        now: i64,
-    ) -> Option<(State, String, Value)> {
+    /// The state evaluation `e` sets, with its reason, or `None` to keep the current state.
+    /// `window` holds the real datapoints of the evaluation range (periods `lo..e`), oldest
+    /// first.
+    fn decide(&self, window: &[Point], lo: i64, e: i64) -> Option<(State, String, Value)> {
+        let p = self.period_ms().max(1);
+        let now = e.saturating_mul(p);
         let n = self.rule.evaluation_periods;
         let m = self.rule.datapoints_to_alarm;
         if window.len() >= n {
@@ -284,8 +278,12 @@ impl Alarm {
         match self.treat_missing {
             TreatMissingData::Breaching | TreatMissingData::NotBreaching => {
                 let fills_breach = self.treat_missing == TreatMissingData::Breaching;
-                let fills = recent(missing, shortfall);
+                let fills = recent_missing(window, lo, e, p, shortfall);
                 let total = breaching + if fills_breach { shortfall } else { 0 };
+                // With no datapoint CloudWatch writes "no datapoints were received for 3
+                // periods and 3 missing datapoints were treated as [Breaching]."; with some, the
+                // same sentence counting them is assumed ("1 datapoint was received for 3
+                // periods and 2 missing datapoints were …"), as users have quoted it.
                 let to = if total >= m { State::Alarm } else { State::Ok };
                 let reason = format!(
                     "Threshold Crossed: {} received for {} and {} {} treated as [{}].",
@@ -306,7 +304,7 @@ impl Alarm {
                 Some((
                     to,
                     reason,
-                    self.reason_data(now, window, all(window, fills)),
+                    self.reason_data(now, window, all(window, &fills)),
                 ))
             }
             TreatMissingData::Missing | TreatMissingData::Ignore => {
@@ -326,15 +324,14 @@ impl Alarm {
                 // datapoint during the Evaluation Periods number of data points is at least as
                 // old as the value of Datapoints to Alarm, and all other more recent data points
                 // are breaching or missing."
-                let p = self.period_ms().max(1);
                 let old_enough = window.first().is_some_and(|oldest| {
-                    let age = (now - oldest.start_ms) / p;
+                    let age = now.saturating_sub(oldest.start_ms) / p;
                     usize::try_from(age).is_ok_and(|age| age >= m)
                 });
                 if old_enough {
                     return Some(self.threshold_crossed(State::Alarm, window, now));
                 }
-                let fills = recent(missing, shortfall);
+                let fills = recent_missing(window, lo, e, p, shortfall);
                 let reason = format!(
                     "Insufficient Data: {} {} unknown.",
                     plural(shortfall, "datapoint"),
@@ -343,7 +340,7 @@ impl Alarm {
                 Some((
                     State::InsufficientData,
                     reason,
-                    self.reason_data(now, window, all(window, fills)),
+                    self.reason_data(now, window, all(window, &fills)),
                 ))
             }
         }
@@ -437,11 +434,26 @@ impl Alarm {
     }
 }
 
-/// The last `count` entries of `starts` (the most recent missing periods).
-fn recent(starts: &[i64], count: usize) -> &[i64] {
-    starts
-        .get(starts.len().saturating_sub(count)..)
-        .unwrap_or(starts)
+/// The starts of the `count` most recent periods of `lo..e` without a datapoint in `window`
+/// (oldest first): the missing datapoints CloudWatch fills in, "as few times as possible".
+fn recent_missing(window: &[Point], lo: i64, e: i64, p: i64, count: usize) -> Vec<i64> {
+    let mut real = window
+        .iter()
+        .rev()
+        .map(|pt| pt.start_ms.div_euclid(p))
+        .peekable();
+    let mut found = Vec::with_capacity(count);
+    let mut index = e;
+    while found.len() < count && index > lo {
+        index -= 1;
+        if real.peek() == Some(&index) {
+            real.next();
+        } else {
+            found.push(index.saturating_mul(p));
+        }
+    }
+    found.reverse();
+    found
 }
 
 /// Real datapoints and filled missing ones, newest first, as `evaluatedDatapoints` lists them.

@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use crate::metric::UNITS;
 use crate::series::Statistic;
 
-pub use eval::{Alarm, EvaluateOptions, Evaluation, Transition};
+pub use eval::{Alarm, EvaluateOptions, Evaluation, MAX_EXTRA_PERIODS, Transition};
 pub use notify::{NotificationContext, notification, notification_text, region_name};
 
 /// A metric alarm as `PutMetricAlarm` takes it and `DescribeAlarms` returns it, with the API's
@@ -482,6 +482,19 @@ fn max_evaluation_s(period_s: i64) -> i64 {
 }
 
 impl AlarmDef {
+    /// The actions CloudWatch runs when the alarm goes into `state`: `OKActions`,
+    /// `AlarmActions` or `InsufficientDataActions`, or none when `ActionsEnabled` is false.
+    pub fn actions_for(&self, state: State) -> &[String] {
+        if !self.actions_enabled {
+            return &[];
+        }
+        match state {
+            State::Ok => &self.ok_actions,
+            State::Alarm => &self.alarm_actions,
+            State::InsufficientData => &self.insufficient_data_actions,
+        }
+    }
+
     /// Checks the definition with `PutMetricAlarm`'s rules (CloudWatch API Reference,
     /// `PutMetricAlarm` and `MetricAlarm`; CloudWatch User Guide, "Using Amazon CloudWatch
     /// alarms"), and refuses what this crate cannot evaluate:
@@ -660,6 +673,13 @@ impl AlarmDef {
             ));
         }
         let threshold = *required("Threshold", self.threshold.as_ref(), "a number")?;
+        if !threshold.is_finite() {
+            return Err(AlarmError::new(
+                AlarmErrorKind::InvalidValue,
+                "Threshold",
+                format!("expected a finite number, found {threshold}"),
+            ));
+        }
 
         let operator =
             ComparisonOperator::from_name(&self.comparison_operator).ok_or_else(|| {

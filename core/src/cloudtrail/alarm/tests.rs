@@ -481,6 +481,23 @@ mod options {
     }
 
     #[test]
+    fn an_oversized_evaluation_range_is_capped() {
+        // Range 1 + 1000: the datapoint is seen by the 1,001 evaluations after it.
+        let d = def(60, 1, None, Some("notBreaching"));
+        let options = EvaluateOptions {
+            extra_periods: usize::MAX,
+            ..EvaluateOptions::default()
+        };
+        let run = Alarm::new(&d).unwrap().evaluate_with(
+            &series("X", t0(), MINUTE),
+            t0()..t0() + MINUTE,
+            &options,
+        );
+        assert_eq!(steps(&run, t0(), MINUTE), [(1, I, A), (1002, A, O)]);
+        assert_eq!(run.final_time_ms, Some(t0() + 1002 * MINUTE));
+    }
+
+    #[test]
     fn dynamodb_metrics_always_ignore_missing_data() {
         let mut d = def(60, 1, None, Some("breaching"));
         d.namespace = Some("AWS/DynamoDB".into());
@@ -903,6 +920,23 @@ mod notifications {
             .to_string();
         assert_eq!(subject.chars().count(), 100);
         assert!(subject.contains(&"x".repeat(64)));
+    }
+
+    #[test]
+    fn actions_per_state() {
+        let mut d = root_login();
+        d.ok_actions = vec!["arn:aws:sns:us-east-1:123456789012:ok".into()];
+        assert_eq!(
+            d.actions_for(State::Alarm),
+            ["arn:aws:sns:us-east-1:123456789012:alerts"]
+        );
+        assert_eq!(
+            d.actions_for(State::Ok),
+            ["arn:aws:sns:us-east-1:123456789012:ok"]
+        );
+        assert!(d.actions_for(State::InsufficientData).is_empty());
+        d.actions_enabled = false;
+        assert!(d.actions_for(State::Alarm).is_empty());
     }
 
     #[test]
