@@ -73,8 +73,8 @@ pub struct Evaluation {
     pub transitions: Vec<Transition>,
     /// The state after the last evaluation.
     pub final_state: State,
-    /// The time of the last evaluation (the end of the last period evaluated), if there was
-    /// one.
+    /// The time of the last evaluation (the end of the last period evaluated, trailing periods
+    /// included), if there was one: the state holds from there on while no data comes.
     pub final_time_ms: Option<i64>,
 }
 
@@ -137,7 +137,8 @@ impl Alarm {
     /// The series is re-bucketed into the alarm's periods, aligned to the epoch. Each
     /// evaluation looks back over `EvaluationPeriods + options.extra_periods` periods, the
     /// *evaluation range*, data from before `range.start` included, data from periods after the
-    /// one holding `range.end` excluded. With N = `EvaluationPeriods` and M =
+    /// one holding `range.end` excluded (a period only partly inside `range` is evaluated with
+    /// the data the series has for it). With N = `EvaluationPeriods` and M =
     /// `DatapointsToAlarm`:
     ///
     /// * N or more real datapoints in the range: the most recent N decide, and missing data is
