@@ -2,6 +2,7 @@
 //! classification, metric filters turned into metrics, CloudWatch alarms and their
 //! notifications, CloudTrail Insights-style anomalies, and the scan that ties them together.
 
+pub mod alarm;
 pub mod cis;
 pub mod classify;
 pub mod insights;
