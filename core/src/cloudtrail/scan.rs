@@ -548,6 +548,7 @@ mod tests {
                 access: Some(Access::Write),
                 ..EventFilter::default()
             },
+            insights: None,
         };
         let mut scan = Scanner::new(&filters, options).unwrap();
         scan.record(&event(0, 0, "A", ""), None, "f:1");
