@@ -234,7 +234,7 @@ impl RuleSet {
     /// Threshold = 1
     /// ComparisonOperator = "GreaterThanOrEqualToThreshold"
     /// "#, "rules.toml")?;
-    /// assert_eq!(rules.metric_filters[0].location.as_ref().map(|l| (l.line, l.column)), Some((4, 16)));
+    /// assert_eq!(rules.metric_filters[0].location.as_ref().map(|l| (l.line, l.column)), Some((4, 18)));
     /// assert_eq!(rules.alarms[0].period, Some(300));
     /// # Ok::<(), trailmatch::cloudtrail::rules::RulesError>(())
     /// ```
