@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::alarm::{Alarm, AlarmDef, NotificationContext, State, Transition, notification};
 use super::classify::{self, Access, Category, EventFilter};
 use super::insights::{self, Detector, Insight, Observation};
-use super::rules::{MetricFilterDef, SourceLocation};
+use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
 use crate::{Error, MetricFilter, Pattern, PatternSet, time};
 
@@ -29,14 +30,19 @@ pub struct ScanOptions {
     /// Insights-style anomaly detection over the management events, with these margins; `None`
     /// turns it off.
     pub insights: Option<insights::Config>,
+    /// The account alarm notifications name (`AWSAccountId`, ARNs); by default the
+    /// `recipientAccountId` most records have.
+    pub account_id: Option<String>,
+    /// The region alarm notifications name; by default the `awsRegion` most records have.
+    pub region: Option<String>,
 }
 
 impl ScanOptions {
     /// The default filter (everything) with anomaly detection at its default margins.
     pub fn with_insights() -> ScanOptions {
         ScanOptions {
-            filter: EventFilter::default(),
             insights: Some(insights::Config::default()),
+            ..ScanOptions::default()
         }
     }
 }
@@ -167,6 +173,46 @@ pub struct MetricReport {
     pub series: Series,
 }
 
+/// One alarm's evaluation over the scanned time range.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlarmReport {
+    /// The alarm's name.
+    pub name: String,
+    /// The metric it watches.
+    pub metric: MetricKey,
+    /// Its state at the end.
+    pub state: State,
+    /// Its state changes, in time order.
+    pub transitions: Vec<TransitionReport>,
+    /// The SNS messages CloudWatch would have published: one per SNS action of each
+    /// transition's new state.
+    #[serde(skip)]
+    pub notifications: Vec<serde_json::Value>,
+}
+
+impl AlarmReport {
+    /// Whether the alarm went to `ALARM` at some point.
+    pub fn fired(&self) -> bool {
+        self.transitions.iter().any(|t| t.to == State::Alarm)
+    }
+}
+
+/// One alarm state change.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TransitionReport {
+    /// When (`2026-11-23T09:15:00.000Z`).
+    pub time: String,
+    /// The same, in milliseconds since the epoch.
+    #[serde(skip)]
+    pub time_ms: i64,
+    /// The state before.
+    pub from: State,
+    /// The state after.
+    pub to: State,
+    /// CloudWatch's reason (`Threshold Crossed: …`).
+    pub reason: String,
+}
+
 /// The time range the kept, timed records cover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct TimeRange {
@@ -189,6 +235,12 @@ pub struct Report {
     pub rules: Vec<RuleReport>,
     /// Every metric series published.
     pub metrics: Vec<MetricReport>,
+    /// Every alarm, in rule order.
+    pub alarms: Vec<AlarmReport>,
+    /// The account and region alarm notifications name.
+    pub account_id: String,
+    /// The region.
+    pub region: String,
     /// Insights-style anomalies, in order of start. Serialized as the CloudTrail Insights
     /// records themselves: each anomaly's `Start` record, then its `End` record when it ended.
     #[serde(serialize_with = "insight_records")]
@@ -209,6 +261,9 @@ pub struct Scanner {
     skipped: BTreeMap<String, SkipSummary>,
     range: Option<TimeRange>,
     insights: Option<Detector>,
+    alarms: Vec<(AlarmDef, Alarm)>,
+    accounts: BTreeMap<String, u64>,
+    regions: BTreeMap<String, u64>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -221,8 +276,20 @@ impl std::fmt::Debug for Scanner {
 }
 
 impl Scanner {
-    /// Compiles the metric filters (each validated as `PutMetricFilter` would).
-    pub fn new(filters: &[MetricFilterDef], options: ScanOptions) -> Result<Scanner, RuleError> {
+    /// Compiles the metric filters (each validated as `PutMetricFilter` would) and the alarms
+    /// (as `PutMetricAlarm` would).
+    pub fn new(rules: &RuleSet, options: ScanOptions) -> Result<Scanner, RuleError> {
+        let filters = rules.metric_filters.as_slice();
+        let mut alarms = Vec::with_capacity(rules.alarms.len());
+        for def in &rules.alarms {
+            let alarm = Alarm::new(def).map_err(|e| RuleError {
+                rule: def.alarm_name.clone(),
+                location: None,
+                code: e.code().to_owned(),
+                message: format!("{}: {}", e.field(), e.message()),
+            })?;
+            alarms.push((def.clone(), alarm));
+        }
         let insights = match &options.insights {
             Some(config) => Some(Detector::new(config.clone()).map_err(|e| RuleError {
                 rule: "insights".to_owned(),
@@ -262,6 +329,9 @@ impl Scanner {
             skipped: BTreeMap::new(),
             range: None,
             insights,
+            alarms,
+            accounts: BTreeMap::new(),
+            regions: BTreeMap::new(),
         })
     }
 
@@ -303,6 +373,12 @@ impl Scanner {
             return Vec::new();
         }
         let at = event.time_ms.or(delivery_ms);
+        if let Some(account) = &event.recipient_account_id {
+            tally(&mut self.accounts, account);
+        }
+        if let Some(region) = &event.aws_region {
+            tally(&mut self.regions, region);
+        }
         match at {
             Some(t) => {
                 self.ingest_minutes.insert(time::minute_floor(t));
@@ -381,6 +457,24 @@ impl Scanner {
                 publish(&mut self.metrics, key, minute, default);
             }
         }
+        let account_id = self
+            .options
+            .account_id
+            .clone()
+            .or_else(|| most(&self.accounts))
+            .unwrap_or_else(|| "123456789012".to_owned());
+        let region = self
+            .options
+            .region
+            .clone()
+            .or_else(|| most(&self.regions))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let context = NotificationContext::new(&account_id, &region);
+        let alarms = self
+            .alarms
+            .iter()
+            .map(|(def, alarm)| evaluate(def, alarm, &self.metrics, self.range, &context))
+            .collect();
         let rules = self
             .filters
             .iter()
@@ -407,8 +501,110 @@ impl Scanner {
                 .into_iter()
                 .map(|(key, series)| MetricReport { key, series })
                 .collect(),
+            alarms,
+            account_id,
+            region,
             anomalies: self.insights.map(Detector::finish).unwrap_or_default(),
         }
+    }
+}
+
+fn tally(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_owned(), 1);
+        }
+    }
+}
+
+/// The most frequent key (the first in order on a tie).
+fn most(counts: &BTreeMap<String, u64>) -> Option<String> {
+    let mut best: Option<(&String, u64)> = None;
+    for (key, &n) in counts {
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((key, n));
+        }
+    }
+    best.map(|(k, _)| k.clone())
+}
+
+/// Replaces `${AWS::Region}` and `${AWS::AccountId}` in an action ARN.
+fn substitute(arn: &str, context: &NotificationContext) -> String {
+    arn.replace("${AWS::Region}", &context.region)
+        .replace("${AWS::AccountId}", &context.account_id)
+}
+
+/// Evaluates one alarm over the scanned range: from the minute of the first record to the
+/// end of the minute of the last.
+fn evaluate(
+    def: &AlarmDef,
+    alarm: &Alarm,
+    metrics: &BTreeMap<MetricKey, Series>,
+    range: Option<TimeRange>,
+    context: &NotificationContext,
+) -> AlarmReport {
+    let key = MetricKey {
+        namespace: def.namespace.clone().unwrap_or_default(),
+        name: def.metric_name.clone().unwrap_or_default(),
+        dimensions: def
+            .dimensions
+            .iter()
+            .map(|d| (d.name.clone(), d.value.clone()))
+            .collect(),
+    };
+    let empty = Series::new();
+    let series = metrics.get(&key).unwrap_or(&empty);
+    let evaluation = match range {
+        Some(r) => alarm.evaluate(
+            series,
+            time::minute_floor(r.first_ms)..time::minute_floor(r.last_ms) + time::MINUTE_MS,
+        ),
+        None => alarm.evaluate(series, 0..0),
+    };
+    let mut def = def.clone();
+    for actions in [
+        &mut def.alarm_actions,
+        &mut def.ok_actions,
+        &mut def.insufficient_data_actions,
+    ] {
+        for action in actions.iter_mut() {
+            *action = substitute(action, context);
+        }
+    }
+    let notifications = evaluation
+        .transitions
+        .iter()
+        .flat_map(|t: &Transition| {
+            def.actions_for(t.to)
+                .iter()
+                .filter(|a| a.starts_with("arn:aws:sns:"))
+                .map(|topic| {
+                    let context = NotificationContext {
+                        topic_arn: Some(topic.clone()),
+                        ..context.clone()
+                    };
+                    notification(&def, t, &context)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    AlarmReport {
+        name: def.alarm_name.clone(),
+        metric: key,
+        state: evaluation.final_state,
+        transitions: evaluation
+            .transitions
+            .iter()
+            .map(|t| TransitionReport {
+                time: time::format_millis(t.time_ms),
+                time_ms: t.time_ms,
+                from: t.from,
+                to: t.to,
+                reason: t.reason.clone(),
+            })
+            .collect(),
+        notifications,
     }
 }
 
@@ -461,6 +657,101 @@ mod tests {
         }
     }
 
+    fn rules(filters: &[MetricFilterDef]) -> RuleSet {
+        RuleSet {
+            metric_filters: filters.to_vec(),
+            alarms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn cis_alarms_fire_and_notify() {
+        let mut scan = Scanner::new(&RuleSet::cis(), ScanOptions::default()).unwrap();
+        let record = |time: &str, name: &str, extra: &str| {
+            format!(
+                r#"{{"eventTime":"{time}","eventSource":"cloudtrail.amazonaws.com","eventName":"{name}","readOnly":false,"awsRegion":"eu-west-1","recipientAccountId":"111122223333"{extra}}}"#
+            )
+        };
+        scan.record(
+            &record("2026-11-23T10:00:10Z", "DescribeTrails", ""),
+            None,
+            "f",
+        );
+        assert_eq!(
+            scan.record(
+                &record("2026-11-23T10:07:30Z", "StopLogging", ""),
+                None,
+                "f"
+            ),
+            vec![4]
+        );
+        scan.record(
+            &record("2026-11-23T10:31:00Z", "DescribeTrails", ""),
+            None,
+            "f",
+        );
+        let report = scan.finish();
+        assert_eq!(
+            (report.account_id.as_str(), report.region.as_str()),
+            ("111122223333", "eu-west-1")
+        );
+        let stop = &report.alarms[4];
+        assert_eq!(stop.name, "cloudtrail_cfg_changes_alarm");
+        let changes: Vec<(&str, State, State)> = stop
+            .transitions
+            .iter()
+            .map(|t| (t.time.as_str(), t.from, t.to))
+            .collect();
+        // The 10:05-10:10 period holds the StopLogging call: ALARM when it ends; the next
+        // periods have no data: INSUFFICIENT_DATA once the look-back window (N + 2 periods)
+        // holds none.
+        assert_eq!(
+            changes[0],
+            (
+                "2026-11-23T10:10:00.000Z",
+                State::InsufficientData,
+                State::Alarm
+            )
+        );
+        assert!(
+            stop.transitions[0]
+                .reason
+                .starts_with("Threshold Crossed: 1 datapoint [1.0 "),
+            "{}",
+            stop.transitions[0].reason
+        );
+        assert_eq!(
+            changes.get(1).map(|c| (c.1, c.2)),
+            Some((State::Alarm, State::InsufficientData))
+        );
+        assert!(stop.fired());
+        // Only the transition to ALARM has an action: one SNS message, to the pack's topic with
+        // the records' account and region.
+        assert_eq!(stop.notifications.len(), 1);
+        let message = &stop.notifications[0];
+        assert_eq!(
+            message["TopicArn"],
+            "arn:aws:sns:eu-west-1:111122223333:cis-alarms"
+        );
+        assert!(
+            message["Subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("ALARM: \"cloudtrail_cfg_changes_alarm\" in EU (Ireland)"),
+            "{message}"
+        );
+        assert!(
+            report
+                .alarms
+                .iter()
+                .enumerate()
+                .all(|(i, a)| i == 4 || !a.fired())
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["alarms"][4]["transitions"][0]["to"], "ALARM");
+        assert_eq!(json["rules"][4]["matches"], 1);
+    }
+
     fn event(minute: u32, second: u32, name: &str, extra: &str) -> String {
         format!(
             r#"{{"eventTime":"2026-11-23T10:{minute:02}:{second:02}Z","eventName":"{name}","readOnly":false{extra}}}"#
@@ -475,7 +766,7 @@ mod tests {
             filter("Stop", r#"{ $.eventName = "StopLogging" }"#, "1", Some(0.0)),
             filter("Bytes", r#"{ $.bytes > 0 }"#, "$.bytes", None),
         ];
-        let mut scan = Scanner::new(&filters, ScanOptions::default()).unwrap();
+        let mut scan = Scanner::new(&rules(&filters), ScanOptions::default()).unwrap();
         let user = |u: &str, b: u32| format!(r#","bytes":{b},"userIdentity":{{"userName":"{u}"}}"#);
         for (json, matched) in [
             (event(0, 5, "StopLogging", ""), vec![0]),
@@ -548,9 +839,9 @@ mod tests {
                 access: Some(Access::Write),
                 ..EventFilter::default()
             },
-            insights: None,
+            ..ScanOptions::default()
         };
-        let mut scan = Scanner::new(&filters, options).unwrap();
+        let mut scan = Scanner::new(&rules(&filters), options).unwrap();
         scan.record(&event(0, 0, "A", ""), None, "f:1");
         scan.record(r#"{"eventName":"Read","readOnly":true}"#, None, "f:2");
         scan.record(r#"{"eventName":"NoTime","readOnly":false}"#, None, "f:3");
@@ -592,11 +883,11 @@ mod tests {
     #[test]
     fn invalid_rules_name_the_rule() {
         let bad = filter("Broken", r#"{ $.eventName = }"#, "1", None);
-        let err = Scanner::new(&[bad], ScanOptions::default()).unwrap_err();
+        let err = Scanner::new(&rules(&[bad]), ScanOptions::default()).unwrap_err();
         assert_eq!(err.rule, "Broken");
         let mut no_metric = filter("NoMetric", r#"{ $.a = 1 }"#, "1", None);
         no_metric.metric_transformations.clear();
-        let err = Scanner::new(&[no_metric], ScanOptions::default()).unwrap_err();
+        let err = Scanner::new(&rules(&[no_metric]), ScanOptions::default()).unwrap_err();
         assert_eq!(err.rule, "NoMetric");
         assert!(err.to_string().contains("NoMetric"), "{err}");
     }
