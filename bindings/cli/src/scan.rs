@@ -1,0 +1,479 @@
+//! `trailmatch scan`: CloudTrail logs through metric filters, metrics, alarms and Insights-style
+//! anomaly detection, as CloudWatch and CloudTrail would have run them.
+//!
+//! Everything about the logs, rules, alarms and anomalies is in `trailmatch::cloudtrail`; this
+//! module reads the arguments, feeds the library, delivers notifications and prints the report.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+use trailmatch::cloudtrail::classify::{Access, Category, EventFilter};
+use trailmatch::cloudtrail::insights;
+use trailmatch::cloudtrail::logs::{self, Input, Item, Reader};
+use trailmatch::cloudtrail::rules::RuleSet;
+use trailmatch::cloudtrail::scan::{Report, ScanOptions, Scanner};
+use trailmatch::time;
+
+use crate::notify::Sink;
+use crate::output::{Failure, print_text};
+
+mod sample {
+    include!(concat!(env!("OUT_DIR"), "/sample.rs"));
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = SCAN_HELP)]
+pub struct ScanArgs {
+    /// CloudTrail log files or directories (`-`: standard input). None: the bundled sample, a
+    /// day of CloudTrail activity with four incidents.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The rules: `cis` (the built-in CIS AWS Foundations 7.0 monitoring controls) or a rules
+    /// file (TOML or JSON, see below). Repeatable; default `cis`.
+    #[arg(long = "rules", value_name = "cis|FILE")]
+    rules: Vec<String>,
+    /// What to print: a summary to read (`text`), one JSON object (`json`), or the same
+    /// objects one per line (`ndjson`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Deliver alarm notifications (the SNS messages CloudWatch would publish) to TARGET: `-`
+    /// (standard output, one JSON object per line, before the report), a file (appended to),
+    /// or an http:// URL (each POSTed as SNS posts to an HTTP subscription). Repeatable.
+    #[arg(long, value_name = "TARGET")]
+    notify: Vec<String>,
+    /// Keep only these event categories (comma-separated): management, data, insight,
+    /// network-activity.
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY")]
+    category: Vec<Category>,
+    /// Keep only read (`readOnly: true`) or write events.
+    #[arg(long, value_name = "read|write")]
+    access: Option<Access>,
+    /// Keep only events of these services (comma-separated): `s3`, `iam.amazonaws.com`, …
+    #[arg(long, value_delimiter = ',', value_name = "SERVICE")]
+    service: Vec<String>,
+    /// Keep only failed calls (with an errorCode).
+    #[arg(long, conflicts_with = "no_errors")]
+    errors: bool,
+    /// Keep only successful calls.
+    #[arg(long)]
+    no_errors: bool,
+    /// Keep only events of these identity types (comma-separated): Root, IAMUser,
+    /// AssumedRole, …
+    #[arg(long, value_delimiter = ',', value_name = "TYPE")]
+    identity_type: Vec<String>,
+    /// Do not look for Insights-style anomalies.
+    #[arg(long)]
+    no_insights: bool,
+    /// Anomaly margin: how many standard deviations above the baseline mean the rate must be.
+    #[arg(long, value_name = "K", default_value_t = insights::Config::default().stddev_margin)]
+    insights_margin: f64,
+    /// Anomaly margin: the least ratio of the rate to the baseline mean.
+    #[arg(long, value_name = "RATIO", default_value_t = insights::Config::default().min_ratio)]
+    insights_min_ratio: f64,
+    /// Anomaly margin: the least number of events in the rate window.
+    #[arg(long, value_name = "N", default_value_t = insights::Config::default().min_count)]
+    insights_min_count: u64,
+    /// Minutes of history needed before an anomaly can be raised.
+    #[arg(long, value_name = "MINUTES", default_value_t = insights::Config::default().min_history_minutes)]
+    insights_min_history: u32,
+    /// The account alarm notifications name (default: the records' recipientAccountId).
+    #[arg(long, value_name = "ID")]
+    account_id: Option<String>,
+    /// The region alarm notifications name (default: the records' awsRegion).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Ndjson,
+}
+
+const SCAN_HELP: &str = "\
+Inputs:
+  CloudTrail as it is delivered, recognised from the content: S3 log files ({\"Records\":[...]},
+  plain or .json.gz), CloudWatch Logs subscription payloads (base64 + gzip, logEvents),
+  CloudWatch Logs exports, `aws logs filter-log-events` output and JSON Lines. Directories are
+  read recursively. A malformed file, line or record is skipped and reported; the rest is read.
+
+Rules files (TOML or JSON) use CloudWatch's own member names:
+  include = [\"cis\"]                       # built-in packs to add
+  [[metricFilters]]                       # PutMetricFilter requests
+  filterName = \"root-usage\"
+  filterPattern = '{ $.userIdentity.type = \"Root\" }'
+  metricTransformations = [{ metricName = \"RootUsage\", metricNamespace = \"Security\", metricValue = \"1\" }]
+  [[MetricAlarms]]                        # PutMetricAlarm requests
+  AlarmName = \"root-usage\"
+  MetricName = \"RootUsage\"
+  Namespace = \"Security\"
+  Statistic = \"Sum\"
+  Period = 300
+  EvaluationPeriods = 1
+  Threshold = 1
+  ComparisonOperator = \"GreaterThanOrEqualToThreshold\"
+  AlarmActions = [\"arn:aws:sns:${AWS::Region}:${AWS::AccountId}:security\"]
+
+Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
+when input could not be read at all or output or a notification could not be delivered.
+
+Examples:
+  trailmatch scan                                   # the CIS pack on the bundled sample
+  trailmatch scan AWSLogs/ --rules cis --rules my-rules.toml
+  trailmatch scan trail.json.gz --format json --notify http://127.0.0.1:9000/sns";
+
+/// Inputs at least this large (in bytes, on disk) get a progress bar on a terminal.
+const PROGRESS_BYTES: u64 = 64 << 20;
+
+pub fn run(args: ScanArgs) -> Result<(), Failure> {
+    let rules = load_rules(&args.rules)?;
+    let options = ScanOptions {
+        filter: EventFilter {
+            categories: args.category.clone(),
+            access: args.access,
+            services: args.service.clone(),
+            errors: match (args.errors, args.no_errors) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            identity_types: args.identity_type.clone(),
+        },
+        insights: (!args.no_insights).then(|| insights::Config {
+            stddev_margin: args.insights_margin,
+            min_ratio: args.insights_min_ratio,
+            min_count: args.insights_min_count,
+            min_history_minutes: args.insights_min_history,
+            ..insights::Config::default()
+        }),
+        account_id: args.account_id.clone(),
+        region: args.region.clone(),
+    };
+    let mut scanner = Scanner::new(&rules, options).map_err(|e| Failure::Invalid(format!("error: {e}")))?;
+    let mut sinks = args
+        .notify
+        .iter()
+        .map(|t| Sink::open(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::invalid)?;
+    let ndjson = args.format == Format::Ndjson;
+    let mut out = io::stdout().lock();
+    let mut files = 0u64;
+    let mut last_file = String::new();
+    let mut feed = |item: Item, out: &mut io::StdoutLock<'_>| -> Result<(), Failure> {
+        let file = match &item {
+            Item::Record(r) => &r.location.file,
+            Item::Skipped(s) => &s.location.file,
+        };
+        if *file != last_file {
+            files += 1;
+            last_file.clone_from(file);
+        }
+        match item {
+            Item::Record(record) => {
+                scanner.record(&record.json, record.timestamp_ms, &record.location.to_string());
+            }
+            Item::Skipped(skip) => {
+                if ndjson {
+                    let line = json!({"type": "skip", "code": skip.kind.code(),
+                        "location": skip.location.to_string(), "message": skip.message});
+                    writeln!(out, "{line}").map_err(write_error)?;
+                }
+                scanner.skip(skip.kind.code(), skip.location.to_string(), skip.message);
+            }
+        }
+        Ok(())
+    };
+    let source = if args.paths.is_empty() {
+        for (name, bytes) in sample::SAMPLE {
+            for item in logs::read_stream(format!("<sample>/{name}"), *bytes, logs::Options::default()) {
+                feed(item, &mut out)?;
+            }
+        }
+        "the bundled sample (bindings/cli/examples/sample)".to_owned()
+    } else {
+        let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p.clone())).collect();
+        let total = total_size(&args.paths);
+        let mut progress = (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
+            .then(|| Progress::new(total));
+        for item in Reader::new(inputs, logs::Options::default()) {
+            if let Some(p) = &mut progress {
+                p.tick(&item, scanner.counts().read);
+            }
+            feed(item, &mut out)?;
+        }
+        if let Some(p) = progress {
+            p.finish();
+        }
+        args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    };
+    let report = scanner.finish();
+    if report.records.read == 0 && report.records.skipped > 0 && args.paths.len() == 1 {
+        // Nothing could be read: say so with the reasons, as a failure.
+        let reasons = report
+            .skipped
+            .iter()
+            .flat_map(|s| s.examples.iter().map(|e| format!("  {}: {} [{}]", e.location, e.message, s.code)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(Failure::Io(format!("error: no record could be read from {source}:\n{reasons}")));
+    }
+    for sink in &mut sinks {
+        for alarm in &report.alarms {
+            for message in &alarm.notifications {
+                sink.deliver(message).map_err(|e| Failure::Io(format!("error: {e}")))?;
+            }
+        }
+    }
+    drop(out);
+    let rules_label = rules_label(&args.rules);
+    match args.format {
+        Format::Text => print_text(&summary(&report, &source, files, &rules_label, !sinks.is_empty())),
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&view(&report))
+                .map_err(|e| Failure::Io(format!("error: cannot write the report: {e}")))?;
+            text.push('\n');
+            print_text(&text)
+        }
+        Format::Ndjson => print_text(&ndjson_lines(&report)),
+    }
+}
+
+fn write_error(e: io::Error) -> Failure {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
+        _ => Failure::Io(format!("error: cannot write to standard output: {e}")),
+    }
+}
+
+fn load_rules(specs: &[String]) -> Result<RuleSet, Failure> {
+    if specs.is_empty() {
+        return Ok(RuleSet::cis());
+    }
+    let mut rules = RuleSet::default();
+    for spec in specs {
+        if spec == "cis" {
+            rules.extend(RuleSet::cis());
+        } else {
+            let set = RuleSet::load(Path::new(spec)).map_err(|e| Failure::Invalid(e.to_string()))?;
+            rules.extend(set);
+        }
+    }
+    Ok(rules)
+}
+
+fn rules_label(specs: &[String]) -> String {
+    if specs.is_empty() {
+        return "CIS AWS Foundations 7.0 (built in)".to_owned();
+    }
+    specs
+        .iter()
+        .map(|s| if s == "cis" { "CIS AWS Foundations 7.0 (built in)".to_owned() } else { s.clone() })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The bytes on disk of every file the paths name (directories walked).
+fn total_size(paths: &[PathBuf]) -> u64 {
+    fn walk(path: &Path, depth: usize) -> u64 {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => m.len(),
+            Ok(m) if m.is_dir() && depth < 64 => std::fs::read_dir(path)
+                .map(|entries| entries.filter_map(Result::ok).map(|e| walk(&e.path(), depth + 1)).sum())
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+    paths.iter().map(|p| walk(p, 0)).sum()
+}
+
+/// A progress bar on standard error: files done (by size on disk) and records read.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    current: String,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            current: String::new(),
+        }
+    }
+
+    fn tick(&mut self, item: &Item, records: u64) {
+        let file = match item {
+            Item::Record(r) => &r.location.file,
+            Item::Skipped(s) => &s.location.file,
+        };
+        if *file != self.current {
+            if !self.current.is_empty() {
+                let done = std::fs::metadata(&self.current).map(|m| m.len()).unwrap_or(0);
+                self.bar.inc(done);
+            }
+            self.current.clone_from(file);
+        }
+        if records % 4096 == 0 {
+            self.bar.set_message(format!("{records} records"));
+        }
+    }
+
+    fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The report as `--format json` prints it.
+fn view(report: &Report) -> Value {
+    let mut value = serde_json::to_value(report).unwrap_or(Value::Null);
+    if let Some(object) = value.as_object_mut() {
+        object.remove("metrics");
+        if let Some(range) = report.range {
+            object.insert(
+                "range".to_owned(),
+                json!({"from": time::format_seconds(range.first_ms), "to": time::format_seconds(range.last_ms)}),
+            );
+        }
+    }
+    value
+}
+
+/// The report as `--format ndjson` prints it: one object per line, each with a `type`.
+fn ndjson_lines(report: &Report) -> String {
+    let mut lines = String::new();
+    let mut push = |kind: &str, value: Value| {
+        let mut object = serde_json::Map::new();
+        object.insert("type".to_owned(), Value::from(kind));
+        if let Value::Object(members) = value {
+            object.extend(members);
+        }
+        let _ = writeln!(lines, "{}", Value::Object(object));
+    };
+    let view = view(report);
+    for rule in view["rules"].as_array().into_iter().flatten() {
+        push("rule", rule.clone());
+    }
+    for alarm in view["alarms"].as_array().into_iter().flatten() {
+        push("alarm", alarm.clone());
+    }
+    for anomaly in view["anomalies"].as_array().into_iter().flatten() {
+        push("anomaly", json!({"record": anomaly}));
+    }
+    push(
+        "summary",
+        json!({"records": view["records"], "skipped": view["skipped"], "range": view["range"],
+               "account_id": view["account_id"], "region": view["region"]}),
+    );
+    lines
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn hhmm(ms: i64) -> String {
+    let full = time::format_seconds(ms);
+    full.get(11..16).map(|t| format!("{t}Z")).unwrap_or(full)
+}
+
+/// The summary a person reads: what was read, rules that matched, alarms that fired, anomalies.
+fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bool) -> String {
+    let mut s = String::new();
+    let c = report.records;
+    let _ = writeln!(s, "Scanned {source}: {} files", thousands(files));
+    if let Some(r) = report.range {
+        let _ = writeln!(
+            s,
+            "  {} to {} · account {} · {}",
+            time::format_seconds(r.first_ms),
+            time::format_seconds(r.last_ms),
+            report.account_id,
+            report.region
+        );
+    }
+    let _ = write!(
+        s,
+        "  records: {} read · {} matched · {} unmatched",
+        thousands(c.read),
+        thousands(c.matched),
+        thousands(c.unmatched)
+    );
+    if c.filtered > 0 {
+        let _ = write!(s, " · {} filtered out", thousands(c.filtered));
+    }
+    let _ = writeln!(s, " · {} skipped", thousands(c.skipped));
+    if c.untimed > 0 {
+        let _ = writeln!(s, "  {} records had no usable eventTime (counted, not in metrics)", thousands(c.untimed));
+    }
+    let matched: Vec<_> = report.rules.iter().filter(|r| r.matches > 0).collect();
+    let _ = writeln!(s, "\nRules ({rules}): {} of {} matched", matched.len(), report.rules.len());
+    for rule in &matched {
+        let _ = writeln!(s, "  {:>8}  {}", thousands(rule.matches), rule.name);
+    }
+    let fired: Vec<_> = report.alarms.iter().filter(|a| a.fired()).collect();
+    let _ = writeln!(s, "\nAlarms: {} of {} fired", fired.len(), report.alarms.len());
+    for alarm in &fired {
+        let _ = writeln!(s, "  {}  (now {})", alarm.name, alarm.state.as_str());
+        for t in &alarm.transitions {
+            let _ = writeln!(s, "    {}  {} -> {}", time::format_seconds(t.time_ms), t.from.as_str(), t.to.as_str());
+            if t.to == trailmatch::cloudtrail::alarm::State::Alarm {
+                let _ = writeln!(s, "        {}", t.reason);
+            }
+        }
+    }
+    let notifications: usize = report.alarms.iter().map(|a| a.notifications.len()).sum();
+    if notifications > 0 {
+        let hint = if delivered { "delivered" } else { "not delivered: use --notify - | FILE | http://…" };
+        let _ = writeln!(s, "  {notifications} SNS notifications ({hint})");
+    }
+    let _ = writeln!(s, "\nAnomalies (Insights-style): {}", report.anomalies.len());
+    for a in &report.anomalies {
+        let end = a.end_ms.map_or_else(|| "ongoing".to_owned(), hhmm);
+        let error = a.error_code.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {} {}–{}  {}  {} {}{}: {:.2}/min against a baseline of {:.2}/min",
+            time::format_seconds(a.start_ms).get(..10).unwrap_or(""),
+            hhmm(a.start_ms),
+            end,
+            a.insight_type,
+            a.event_source,
+            a.event_name,
+            error,
+            a.insight_average,
+            a.baseline_average
+        );
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(s, "\nSkipped: {}", thousands(c.skipped));
+        for skip in &report.skipped {
+            let _ = writeln!(s, "  {:>8}  {}", thousands(skip.count), skip.code);
+            for e in &skip.examples {
+                let _ = writeln!(s, "            {}: {}", e.location, e.message);
+            }
+        }
+    }
+    s
+}
