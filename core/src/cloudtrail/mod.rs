@@ -1,3 +1,5 @@
 //! CloudTrail alerting outside AWS: log files as CloudTrail delivers them, event
 //! classification, metric filters turned into metrics, CloudWatch alarms and their
 //! notifications, CloudTrail Insights-style anomalies, and the scan that ties them together.
+
+pub mod logs;
