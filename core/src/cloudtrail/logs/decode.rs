@@ -38,7 +38,9 @@ impl Read for Gunzip<'_> {
             let layer = if e.kind() == io::ErrorKind::UnexpectedEof {
                 LayerError::new(
                     SkipKind::TruncatedGzip,
-                    format!("the gzip data ends early, at compressed byte {at} (a truncated file?)"),
+                    format!(
+                        "the gzip data ends early, at compressed byte {at} (a truncated file?)"
+                    ),
                 )
             } else {
                 LayerError::new(
@@ -141,7 +143,9 @@ impl<R: Read> Base64<R> {
                 if self.eof {
                     return match self.digits {
                         0 => Ok(false),
-                        1 => Err(self.error("the data ends after a single digit of a group".into())),
+                        1 => {
+                            Err(self.error("the data ends after a single digit of a group".into()))
+                        }
                         _ => {
                             self.flush_group();
                             Ok(true)

@@ -138,7 +138,9 @@ impl Source<'_> {
             self.advance(n);
         }
         if self.guard_lines && self.at_line_start() && self.avail().first() == Some(&b'{') {
-            return Err(self.fatal("a line that starts with '{' inside a value (a record cut short?)"));
+            return Err(
+                self.fatal("a line that starts with '{' inside a value (a record cut short?)")
+            );
         }
         Ok(())
     }
@@ -246,7 +248,7 @@ impl Source<'_> {
             }
             let run = avail
                 .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80)
+                .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))
                 .unwrap_or(avail.len());
             if run > 0 {
                 if let Some(out) = out.as_deref_mut() {
@@ -326,10 +328,12 @@ impl Source<'_> {
             Some(b'n') => b'\n',
             Some(b'r') => b'\r',
             Some(b't') => b'\t',
-            Some(b'u') => return Ok(self.unicode_escape(out)?),
+            Some(b'u') => return self.unicode_escape(out),
             Some(other) => {
-                let problem =
-                    self.problem(SkipKind::InvalidJson, format!("invalid escape: a backslash before {}", show_byte(other)));
+                let problem = self.problem(
+                    SkipKind::InvalidJson,
+                    format!("invalid escape: a backslash before {}", show_byte(other)),
+                );
                 // Step over the backslash only: the next byte is read as ordinary text.
                 self.advance(1);
                 return Ok(Some(problem));
@@ -347,7 +351,10 @@ impl Source<'_> {
         self.fill(12)?;
         let avail = self.avail();
         let Some(unit) = avail.get(2..6).and_then(hex4) else {
-            let problem = self.problem(SkipKind::InvalidJson, "invalid \\u escape (four hex digits expected)");
+            let problem = self.problem(
+                SkipKind::InvalidJson,
+                "invalid \\u escape (four hex digits expected)",
+            );
             self.advance(2);
             return Ok(Some(problem));
         };
@@ -426,7 +433,11 @@ impl Source<'_> {
             match b {
                 b'{' | b'[' => {
                     self.advance(1);
-                    shape.get_or_insert(if b == b'{' { Shape::Object } else { Shape::Array });
+                    shape.get_or_insert(if b == b'{' {
+                        Shape::Object
+                    } else {
+                        Shape::Array
+                    });
                     if stack.len() as u64 + deeper >= budget as u64 {
                         note(
                             &mut problem,
@@ -543,10 +554,14 @@ impl Source<'_> {
                         stack.pop();
                     }
                     _ if object => {
-                        return Err(self.fatal(format!("expected ',' or '}}', found {}", show_byte(b))));
+                        return Err(
+                            self.fatal(format!("expected ',' or '}}', found {}", show_byte(b)))
+                        );
                     }
                     _ => {
-                        return Err(self.fatal(format!("expected ',' or ']', found {}", show_byte(b))));
+                        return Err(
+                            self.fatal(format!("expected ',' or ']', found {}", show_byte(b)))
+                        );
                     }
                 }
             }

@@ -24,11 +24,15 @@ enum State<'a> {
     /// Between top-level values.
     Top,
     /// Inside a top-level object, before a member (`first`: right after `{`).
-    Members { first: bool },
+    Members {
+        first: bool,
+    },
     /// Inside a `Records` / `logEvents` / `events` array.
     Array(ArrayState),
     /// Inside an `awslogs` object, before a member.
-    Awslogs { first: bool },
+    Awslogs {
+        first: bool,
+    },
     /// Reading the records of `awslogs.data`, which holds this stream's source meanwhile.
     Nested(Box<Stream<'a>>, Arc<Mutex<Shared<'a>>>),
     /// The whole rest of the input is base64: its decoded stream reads it.
@@ -95,7 +99,11 @@ impl fmt::Debug for Stream<'_> {
 }
 
 impl<'a> Stream<'a> {
-    pub(crate) fn new(name: String, reader: Box<dyn Read + Send + 'a>, options: Options) -> Stream<'a> {
+    pub(crate) fn new(
+        name: String,
+        reader: Box<dyn Read + Send + 'a>,
+        options: Options,
+    ) -> Stream<'a> {
         Stream::with_buffer(name, reader, options, DEFAULT_BUFFER)
     }
 
@@ -213,7 +221,11 @@ impl<'a> Stream<'a> {
                     self.finish();
                     return Ok(());
                 };
-                let rest = if done { Ok(None) } else { src.string_rest(None) };
+                let rest = if done {
+                    Ok(None)
+                } else {
+                    src.string_rest(None)
+                };
                 self.src = Some(src);
                 rest?;
                 self.state = State::Awslogs { first: false };
@@ -269,16 +281,24 @@ impl<'a> Stream<'a> {
         };
         if let Some(format) = unsupported_compression(avail) {
             let message = format!("{format} data is not supported (only gzip is)");
-            self.skip(self.location(None, None, Some(at)), SkipKind::UnknownFormat, message);
+            self.skip(
+                self.location(None, None, Some(at)),
+                SkipKind::UnknownFormat,
+                message,
+            );
             self.finish();
             return Ok(());
         }
-        let payload = base64_prefix(avail)
-            .is_some_and(|[a, b, _]| [a, b] == GZIP_MAGIC || a == b'{');
+        let payload =
+            base64_prefix(avail).is_some_and(|[a, b, _]| [a, b] == GZIP_MAGIC || a == b'{');
         if payload {
             if self.level >= MAX_LEVEL {
                 let message = format!("base64 data nested more than {MAX_LEVEL} encodings deep");
-                self.skip(self.location(None, None, Some(at)), SkipKind::NestingTooDeep, message);
+                self.skip(
+                    self.location(None, None, Some(at)),
+                    SkipKind::NestingTooDeep,
+                    message,
+                );
                 self.finish();
                 return Ok(());
             }
@@ -301,7 +321,11 @@ impl<'a> Stream<'a> {
             let message = format!(
                 "the data starts with byte 0x{first:02X}, which begins none of the supported formats"
             );
-            self.skip(self.location(None, None, Some(at)), SkipKind::UnknownFormat, message);
+            self.skip(
+                self.location(None, None, Some(at)),
+                SkipKind::UnknownFormat,
+                message,
+            );
             self.finish();
             return Ok(());
         }
@@ -386,7 +410,10 @@ impl<'a> Stream<'a> {
         } else if let Some(at) = trailing {
             Err((
                 SkipKind::InvalidJson,
-                format!("invalid JSON at byte {at}{}: text after the record", self.context),
+                format!(
+                    "invalid JSON at byte {at}{}: text after the record",
+                    self.context
+                ),
             ))
         } else {
             self.take_record(scanned.shape)
@@ -458,7 +485,11 @@ impl<'a> Stream<'a> {
         }
         let key_problem = src.key(Some(&mut self.key))?;
         let next = src.peek()?;
-        let key = if self.key.overflow { &b""[..] } else { self.key.as_bytes() };
+        let key = if self.key.overflow {
+            &b""[..]
+        } else {
+            self.key.as_bytes()
+        };
         let array = |events| ArrayState {
             events,
             control: self.obj.control,
@@ -620,7 +651,10 @@ impl<'a> Stream<'a> {
             if !control {
                 let message = match &scanned.problem {
                     Some(problem) => self.explain(problem),
-                    None => format!("a log event must be an object, found {}", scanned.shape.describe()),
+                    None => format!(
+                        "a log event must be an object, found {}",
+                        scanned.shape.describe()
+                    ),
                 };
                 let kind = scanned.problem.map_or(SkipKind::InvalidEvent, |p| p.kind);
                 self.skip(location, kind, message);
@@ -650,7 +684,11 @@ impl<'a> Stream<'a> {
             first = false;
             note(&mut problem, src.key(Some(&mut self.key))?);
             let next = src.peek()?;
-            let key = if self.key.overflow { &b""[..] } else { self.key.as_bytes() };
+            let key = if self.key.overflow {
+                &b""[..]
+            } else {
+                self.key.as_bytes()
+            };
             match (key, next) {
                 (b"message", Some(b'"')) => {
                     self.message.clear();
@@ -704,7 +742,10 @@ impl<'a> Stream<'a> {
         let in_message = |problem: Problem| {
             let what = problem.kind.describe();
             let (at, reason) = (problem.at, problem.reason);
-            (problem.kind, format!("{what} at byte {at} of the message: {reason}"))
+            (
+                problem.kind,
+                format!("{what} at byte {at} of the message: {reason}"),
+            )
         };
         let scanned = text.skip_ws().and_then(|()| {
             let start = text.offset();
@@ -729,7 +770,10 @@ impl<'a> Stream<'a> {
         if text.skip_ws().is_err() || !text.avail().is_empty() {
             return Err((
                 SkipKind::InvalidJson,
-                format!("invalid JSON at byte {} of the message: text after the record", text.offset()),
+                format!(
+                    "invalid JSON at byte {} of the message: text after the record",
+                    text.offset()
+                ),
             ));
         }
         let mut bytes = text.into_bytes();
@@ -821,7 +865,9 @@ impl<'a> Stream<'a> {
         if src.line() == line {
             src.skip_line()?;
             if src.peek()?.is_none() {
-                return Ok(format!("skipped the rest of the input from byte {from}{context}"));
+                return Ok(format!(
+                    "skipped the rest of the input from byte {from}{context}"
+                ));
             }
             return Ok(format!("skipped the rest of line {line}"));
         }
@@ -833,7 +879,11 @@ impl<'a> Stream<'a> {
         loop {
             src.skip_line()?;
             match src.peek()? {
-                None => return Ok(format!("skipped the rest of the input from byte {from}{context}")),
+                None => {
+                    return Ok(format!(
+                        "skipped the rest of the input from byte {from}{context}"
+                    ));
+                }
                 Some(b'{' | b'0'..=b'9') => return Ok(format!("skipped to line {}", src.line())),
                 Some(_) => {}
             }

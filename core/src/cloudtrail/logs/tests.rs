@@ -146,7 +146,10 @@ fn s3_log_file_other_keys_and_pretty_printing() {
         all[0], all[1]
     );
     let items = read(pretty.as_bytes());
-    assert_eq!(outline(&items), ["record t, record 1", "record t, record 2"]);
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "record t, record 2"]
+    );
     assert_eq!(jsons(&items), [all[0], all[1]]);
 
     // Whitespace inside a record is part of its text; around it, not.
@@ -193,11 +196,21 @@ fn subscription_payload_decoded() {
     let stamps: Vec<_> = the_records(&items).iter().map(|r| r.timestamp_ms).collect();
     assert_eq!(
         stamps,
-        [Some(1_432_826_855_000), Some(1_432_826_855_001), Some(1_432_826_855_002), Some(1_432_826_855_003)]
+        [
+            Some(1_432_826_855_000),
+            Some(1_432_826_855_001),
+            Some(1_432_826_855_002),
+            Some(1_432_826_855_003)
+        ]
     );
     assert_eq!(
         outline(&items),
-        ["record t, record 1", "record t, record 2", "record t, record 3", "record t, record 4"]
+        [
+            "record t, record 1",
+            "record t, record 2",
+            "record t, record 3",
+            "record t, record 4"
+        ]
     );
     // A control message yields nothing, even with an event whose message is no record.
     let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
@@ -256,7 +269,10 @@ fn firehose_concatenated_gzip_payloads() {
     object.extend(gzip(payload("DATA_MESSAGE", &all[2..], 20).as_bytes()));
     let items = read(&object);
     assert_eq!(jsons(&items), all);
-    let stamps: Vec<_> = the_records(&items).iter().map(|r| r.timestamp_ms.unwrap()).collect();
+    let stamps: Vec<_> = the_records(&items)
+        .iter()
+        .map(|r| r.timestamp_ms.unwrap())
+        .collect();
     assert_eq!(stamps, [10, 11, 20, 21, 22, 23]);
     // And gzipped once more as a whole (a `.gz` of the delivery).
     assert_eq!(jsons(&read(&gzip(&object))), all);
@@ -278,7 +294,11 @@ fn cloudwatch_export_lines() {
     let stamps: Vec<_> = the_records(&items).iter().map(|r| r.timestamp_ms).collect();
     assert_eq!(
         stamps,
-        [Some(1_600_044_263_000), Some(1_600_044_264_123), Some(1_600_044_266_000)]
+        [
+            Some(1_600_044_263_000),
+            Some(1_600_044_264_123),
+            Some(1_600_044_266_000)
+        ]
     );
 }
 
@@ -320,7 +340,11 @@ fn paths_directories_in_sorted_order() {
     let root = dir.path();
     std::fs::create_dir_all(root.join("AWSLogs/b")).unwrap();
     std::fs::create_dir_all(root.join("AWSLogs/a/deeper")).unwrap();
-    std::fs::write(root.join("AWSLogs/b/2.json.gz"), gzip(records_file(&all[4..]).as_bytes())).unwrap();
+    std::fs::write(
+        root.join("AWSLogs/b/2.json.gz"),
+        gzip(records_file(&all[4..]).as_bytes()),
+    )
+    .unwrap();
     std::fs::write(root.join("AWSLogs/a/1.json"), records_file(&all[..1])).unwrap();
     std::fs::write(
         root.join("AWSLogs/a/deeper/1.5.jsonl.gz"),
@@ -354,7 +378,10 @@ fn paths_directories_in_sorted_order() {
             "record ROOT/single.jsonl:1",
         ]
     );
-    assert_eq!(jsons(&items), [all[0], all[1], all[2], all[3], all[4], all[5], all[0]]);
+    assert_eq!(
+        jsons(&items),
+        [all[0], all[1], all[2], all[3], all[4], all[5], all[0]]
+    );
     assert!(skips(&items)[0].message.starts_with("cannot read "));
     assert_eq!(Input::from_arg("-"), Input::Stdin);
     assert_eq!(Input::from_arg("./-"), Input::Path("./-".into()));
@@ -364,8 +391,12 @@ fn paths_directories_in_sorted_order() {
 fn a_stream_is_read_like_a_file() {
     let all = records();
     let bytes = gzip(records_file(&all[..2]).as_bytes());
-    let items: Vec<Item> = read_stream("<stdin>", std::io::Cursor::new(bytes), Options::default()).collect();
-    assert_eq!(outline(&items), ["record <stdin>, record 1", "record <stdin>, record 2"]);
+    let items: Vec<Item> =
+        read_stream("<stdin>", std::io::Cursor::new(bytes), Options::default()).collect();
+    assert_eq!(
+        outline(&items),
+        ["record <stdin>, record 1", "record <stdin>, record 2"]
+    );
 }
 
 /// A reader that hands out one byte per call: no token may depend on a read's boundaries.
@@ -391,7 +422,8 @@ fn byte_by_byte_reads_give_the_same_items() {
     mixed.extend(b"\n{\"a\":\"caf\\u00e9 \xC3\xA9\"}\n[1]\n");
     mixed.extend(records_file(&all[2..]).as_bytes());
     let whole = read(&mixed);
-    let trickled: Vec<Item> = Stream::with_buffer("t".into(), Box::new(Trickle(&mixed)), Options::default(), 0).collect();
+    let trickled: Vec<Item> =
+        Stream::with_buffer("t".into(), Box::new(Trickle(&mixed)), Options::default(), 0).collect();
     assert_eq!(whole, trickled);
     assert_eq!(outline(&whole).len(), 2 + 1 + 1 + 4);
 }
@@ -408,14 +440,21 @@ fn cut_records_file() {
     let items = read(file.as_bytes().get(..cut).unwrap());
     assert_eq!(
         outline(&items),
-        ["record t, record 1", "record t, record 2", "invalid-json t, record 3"]
+        [
+            "record t, record 1",
+            "record t, record 2",
+            "invalid-json t, record 3"
+        ]
     );
     let message = &skips(&items)[0].message;
     assert!(
         message.ends_with(&format!("skipped the rest of the input from byte {cut}")),
         "{message}"
     );
-    assert!(message.starts_with(&format!("invalid JSON at byte {cut}: ")), "{message}");
+    assert!(
+        message.starts_with(&format!("invalid JSON at byte {cut}: ")),
+        "{message}"
+    );
 }
 
 #[test]
@@ -432,27 +471,44 @@ fn bad_element_of_records_array() {
             "record t, record 5",
         ]
     );
-    assert_eq!(skips(&items)[0].message, "invalid JSON at byte 25: invalid literal");
+    assert_eq!(
+        skips(&items)[0].message,
+        "invalid JSON at byte 25: invalid literal"
+    );
     assert_eq!(
         skips(&items)[1].message,
         "invalid JSON at byte 36: invalid escape: a backslash before 'x'"
     );
-    assert_eq!(skips(&items)[2].message, "invalid JSON at byte 46: invalid number");
+    assert_eq!(
+        skips(&items)[2].message,
+        "invalid JSON at byte 46: invalid number"
+    );
     // A structural fault: the rest of the input is one skip.
     let items = read(br#"{"Records":[{"a":1},{"b":2,},{"c":3}]}"#);
-    assert_eq!(outline(&items), ["record t, record 1", "invalid-json t, record 2"]);
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "invalid-json t, record 2"]
+    );
     assert_eq!(
         skips(&items)[0].message,
         "invalid JSON at byte 27: expected a string key, found '}'; skipped the rest of the input from byte 27"
     );
     // A fault between elements.
     let items = read(br#"{"Records":[{"a":1} {"c":3}]}"#);
-    assert_eq!(outline(&items), ["record t, record 1", "invalid-json t, byte 20"]);
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "invalid-json t, byte 20"]
+    );
     // An element that is not an object.
     let items = read(br#"{"Records":[{"a":1},"x",[{}],{"d":4}]}"#);
     assert_eq!(
         outline(&items),
-        ["record t, record 1", "not-an-object t, record 2", "not-an-object t, record 3", "record t, record 4"]
+        [
+            "record t, record 1",
+            "not-an-object t, record 2",
+            "not-an-object t, record 3",
+            "record t, record 4"
+        ]
     );
 }
 
@@ -469,14 +525,21 @@ fn truncated_gzip() {
     let items = read(&object);
     assert_eq!(jsons(&items), &all[..4]);
     let end = first.len() + second.len();
-    assert_eq!(outline(&items).last().unwrap(), &format!("truncated-gzip t, byte {end}"));
+    assert_eq!(
+        outline(&items).last().unwrap(),
+        &format!("truncated-gzip t, byte {end}")
+    );
     // Cut right after the second member's header: nothing of it decodes.
     member1.extend(member2.get(..10).unwrap());
     let items = read(&member1);
     let end = first.len();
     assert_eq!(
         outline(&items),
-        ["record t:1".to_owned(), "record t:2".to_owned(), format!("truncated-gzip t, byte {end}")]
+        [
+            "record t:1".to_owned(),
+            "record t:2".to_owned(),
+            format!("truncated-gzip t, byte {end}")
+        ]
     );
     let message = &skips(&items)[0].message;
     assert!(message.contains("the gzip data ends early"), "{message}");
@@ -486,9 +549,15 @@ fn truncated_gzip() {
     for cut in (10..whole.len()).step_by(97) {
         let items = read(whole.get(..cut).unwrap());
         let (last, before) = items.split_last().unwrap();
-        let Item::Skipped(skip) = last else { panic!("{last:?}") };
+        let Item::Skipped(skip) = last else {
+            panic!("{last:?}")
+        };
         assert_eq!(skip.kind, SkipKind::TruncatedGzip, "cut at {cut}: {skip}");
-        assert_eq!(jsons(before), all.get(..before.len()).unwrap(), "cut at {cut}");
+        assert_eq!(
+            jsons(before),
+            all.get(..before.len()).unwrap(),
+            "cut at {cut}"
+        );
         assert!(skips(before).is_empty(), "cut at {cut}");
     }
 }
@@ -505,7 +574,10 @@ fn invalid_gzip() {
     // Other compressions are named.
     let items = read(b"PK\x03\x04\x14\x00");
     assert_eq!(outline(&items), ["unknown-format t, byte 0"]);
-    assert_eq!(skips(&items)[0].message, "zip data is not supported (only gzip is)");
+    assert_eq!(
+        skips(&items)[0].message,
+        "zip data is not supported (only gzip is)"
+    );
 }
 
 #[test]
@@ -514,7 +586,10 @@ fn bad_base64() {
     let good = lambda_event(&payload("DATA_MESSAGE", &all[..1], 0));
     let bad = good.replacen("H4sI", "H4sI*", 1);
     let items = read(format!("{bad}\n{good}\n").as_bytes());
-    assert_eq!(outline(&items), ["invalid-base64 t, byte 0", "record t, record 1"]);
+    assert_eq!(
+        outline(&items),
+        ["invalid-base64 t, byte 0", "record t, record 1"]
+    );
     assert_eq!(
         skips(&items)[0].message,
         "invalid base64 at character 5: '*' is not a base64 digit"
@@ -550,7 +625,10 @@ fn bad_line_among_good_ones() {
             "record t:11",
         ]
     );
-    assert_eq!(jsons(&items), [r#"{"a":1}"#, r#"{"c":3}"#, r#"{"e":5}"#, r#"{"g":7}"#]);
+    assert_eq!(
+        jsons(&items),
+        [r#"{"a":1}"#, r#"{"c":3}"#, r#"{"e":5}"#, r#"{"g":7}"#]
+    );
     let messages: Vec<&str> = skips(&items).iter().map(|s| s.message.as_str()).collect();
     assert_eq!(
         messages,
@@ -571,7 +649,13 @@ fn invalid_utf8_and_nul_bytes() {
     let items = read(b"{\"a\":\"\xff\"}\n{\"b\":\"\xc3\xa9\"}\n{\"c\":\"\xc3\"}\n{\"d\":\"\xed\xa0\x80\"}\n{\"e\":5}\n");
     assert_eq!(
         outline(&items),
-        ["invalid-utf8 t:1", "record t:2", "invalid-utf8 t:3", "invalid-utf8 t:4", "record t:5"]
+        [
+            "invalid-utf8 t:1",
+            "record t:2",
+            "invalid-utf8 t:3",
+            "invalid-utf8 t:4",
+            "record t:5"
+        ]
     );
     assert_eq!(
         skips(&items)[0].message,
@@ -579,16 +663,27 @@ fn invalid_utf8_and_nul_bytes() {
     );
     // In a Records element: only that element.
     let items = read(b"{\"Records\":[{\"a\":\"\xfe\"},{\"b\":2}]}");
-    assert_eq!(outline(&items), ["invalid-utf8 t, record 1", "record t, record 2"]);
+    assert_eq!(
+        outline(&items),
+        ["invalid-utf8 t, record 1", "record t, record 2"]
+    );
     // Outside strings, a byte that is no JSON is a structural fault.
     let items = read(b"{\"a\":1}\n{\"b\":\xff}\n{\"c\":3}\n");
-    assert_eq!(outline(&items), ["record t:1", "invalid-json t:2", "record t:3"]);
+    assert_eq!(
+        outline(&items),
+        ["record t:1", "invalid-json t:2", "record t:3"]
+    );
 
     // NUL: in a string (a control character), as a line, as padding at the end of a file.
     let items = read(b"{\"a\":\"x\x00y\"}\n\x00\x00\x00\n{\"c\":3}\n\x00\x00\x00\x00");
     assert_eq!(
         outline(&items),
-        ["invalid-json t:1", "invalid-json t:2", "record t:3", "invalid-json t:4"]
+        [
+            "invalid-json t:1",
+            "invalid-json t:2",
+            "record t:3",
+            "invalid-json t:4"
+        ]
     );
     assert_eq!(
         skips(&items)[0].message,
@@ -630,48 +725,84 @@ fn deep_nesting_is_skipped_without_recursion() {
     // In a Records array: that element only.
     let records = format!("{{\"Records\":[{{\"a\":{deep}}},{{\"b\":2}}]}}");
     let items = read(records.as_bytes());
-    assert_eq!(outline(&items), ["nesting-too-deep t, record 1", "record t, record 2"]);
+    assert_eq!(
+        outline(&items),
+        ["nesting-too-deep t, record 1", "record t, record 2"]
+    );
     // Never closed: the rest of the input.
     let open = format!("{{\"Records\":[{}", "{\"a\":[".repeat(depth));
     let items = read(open.as_bytes());
     assert_eq!(outline(&items), ["invalid-json t, record 1"]);
     // The limit is exact: 512 levels pass, 513 do not (the record itself is level 1).
-    let at = |levels: usize| format!("{}{}{}", "{\"a\":".repeat(levels - 1), "{}", "}".repeat(levels - 1));
+    let at = |levels: usize| {
+        format!(
+            "{}{}{}",
+            "{\"a\":".repeat(levels - 1),
+            "{}",
+            "}".repeat(levels - 1)
+        )
+    };
     assert_eq!(outline(&read(at(512).as_bytes())), ["record t:1"]);
     assert_eq!(outline(&read(at(513).as_bytes())), ["nesting-too-deep t:1"]);
-    let options = Options { max_depth: 2, ..Options::default() };
+    let options = Options {
+        max_depth: 2,
+        ..Options::default()
+    };
     let items = read_with(br#"{"Records":[{"a":{}},{"a":{"b":[]}}]}"#, options);
-    assert_eq!(outline(&items), ["record t, record 1", "nesting-too-deep t, record 2"]);
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "nesting-too-deep t, record 2"]
+    );
 }
 
 #[test]
 fn record_over_the_size_limit() {
     let all = records();
-    let options = Options { max_record_bytes: 1000, ..Options::default() };
+    let options = Options {
+        max_record_bytes: 1000,
+        ..Options::default()
+    };
     let small = r#"{"small":true}"#;
     let big = all[5];
     assert!(big.len() > 1000);
     let lines = format!("{small}\n{big}\n{small}\n");
     let items = read_with(lines.as_bytes(), options);
-    assert_eq!(outline(&items), ["record t:1", "record-too-large t:2", "record t:3"]);
+    assert_eq!(
+        outline(&items),
+        ["record t:1", "record-too-large t:2", "record t:3"]
+    );
     assert_eq!(
         skips(&items)[0].message,
-        format!("the record is {} bytes, more than the limit of 1000 bytes", big.len())
+        format!(
+            "the record is {} bytes, more than the limit of 1000 bytes",
+            big.len()
+        )
     );
     let file = records_file(&[small, big, small]);
     let items = read_with(file.as_bytes(), options);
     assert_eq!(
         outline(&items),
-        ["record t, record 1", "record-too-large t, record 2", "record t, record 3"]
+        [
+            "record t, record 1",
+            "record-too-large t, record 2",
+            "record t, record 3"
+        ]
     );
     let events = payload("DATA_MESSAGE", &[small, big, small], 0);
     let items = read_with(events.as_bytes(), options);
     assert_eq!(
         outline(&items),
-        ["record t, record 1", "record-too-large t, record 2", "record t, record 3"]
+        [
+            "record t, record 1",
+            "record-too-large t, record 2",
+            "record t, record 3"
+        ]
     );
     // Exactly at the limit passes.
-    let exact = Options { max_record_bytes: small.len(), ..Options::default() };
+    let exact = Options {
+        max_record_bytes: small.len(),
+        ..Options::default()
+    };
     assert_eq!(jsons(&read_with(small.as_bytes(), exact)), [small]);
 }
 
@@ -716,7 +847,10 @@ fn bad_log_events() {
 fn empty_and_non_object_inputs() {
     assert_eq!(outline(&read(b"42\n")), ["not-an-object t:1"]);
     assert_eq!(outline(&read(b"null")), ["not-an-object t:1"]);
-    assert_eq!(outline(&read(b"}\n{\"a\":1}")), ["invalid-json t:1", "record t:2"]);
+    assert_eq!(
+        outline(&read(b"}\n{\"a\":1}")),
+        ["invalid-json t:1", "record t:2"]
+    );
     assert_eq!(jsons(&read(b"{}")), ["{}"]);
 }
 
@@ -734,7 +868,11 @@ fn records_and_skips_account_for_every_input_record() {
     ];
     let mut lines: Vec<&str> = Vec::new();
     for i in 0..12 {
-        lines.push(if i % 2 == 1 && i / 2 < broken.len() { broken[i / 2] } else { all[i % 6] });
+        lines.push(if i % 2 == 1 && i / 2 < broken.len() {
+            broken[i / 2]
+        } else {
+            all[i % 6]
+        });
     }
     let text = lines.join("\n");
     let items = read(text.as_bytes());
@@ -742,10 +880,23 @@ fn records_and_skips_account_for_every_input_record() {
     assert_eq!(the_records(&items).len(), 7);
     assert_eq!(skips(&items).len(), 5);
     let kinds: Vec<&str> = skips(&items).iter().map(|s| s.kind.code()).collect();
-    assert_eq!(kinds, ["invalid-json", "invalid-json", "invalid-json", "not-an-object", "invalid-json"]);
+    assert_eq!(
+        kinds,
+        [
+            "invalid-json",
+            "invalid-json",
+            "invalid-json",
+            "not-an-object",
+            "invalid-json"
+        ]
+    );
     assert_objects(&items);
 
-    let lexical: Vec<&str> = lines.iter().copied().filter(|l| !l.contains(",]")).collect();
+    let lexical: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.contains(",]"))
+        .collect();
     let file = records_file(&lexical);
     let items = read(&gzip(file.as_bytes()));
     assert_eq!(items.len(), 11);
@@ -829,10 +980,17 @@ fn bounded_memory_on_a_multi_megabyte_file() {
     assert!(file.len() > 6_000_000);
     let buffer = 4096;
     for bytes in [file.clone().into_bytes(), gzip(file.as_bytes())] {
-        let mut stream = Stream::with_buffer("t".into(), Box::new(std::io::Cursor::new(bytes)), Options::default(), buffer);
+        let mut stream = Stream::with_buffer(
+            "t".into(),
+            Box::new(std::io::Cursor::new(bytes)),
+            Options::default(),
+            buffer,
+        );
         let mut count = 0;
         for item in stream.by_ref() {
-            let Item::Record(record) = item else { panic!("{item:?}") };
+            let Item::Record(record) = item else {
+                panic!("{item:?}")
+            };
             assert_eq!(record.json, chosen[count]);
             count += 1;
         }
@@ -841,7 +999,10 @@ fn bounded_memory_on_a_multi_megabyte_file() {
         // Read buffers (two with gzip), the key and scratch buffers, and the record being
         // captured, whose buffer may double while it grows.
         assert!(peak >= largest, "{peak}");
-        assert!(peak <= 2 * buffer + 2 * largest + 256, "peak {peak}, largest record {largest}");
+        assert!(
+            peak <= 2 * buffer + 2 * largest + 256,
+            "peak {peak}, largest record {largest}"
+        );
     }
 }
 
@@ -864,9 +1025,18 @@ fn skip_kind_codes_are_stable() {
         assert_eq!(kind.code(), code);
         assert_eq!(kind.to_string(), code);
     }
-    let location = Location { file: "f".into(), line: None, record: None, byte: Some(9) };
+    let location = Location {
+        file: "f".into(),
+        line: None,
+        record: None,
+        byte: Some(9),
+    };
     assert_eq!(location.to_string(), "f, byte 9");
-    let skip = Skip { location, kind: SkipKind::InvalidJson, message: "m".into() };
+    let skip = Skip {
+        location,
+        kind: SkipKind::InvalidJson,
+        message: "m".into(),
+    };
     assert_eq!(skip.to_string(), "f, byte 9: m [invalid-json]");
 }
 
