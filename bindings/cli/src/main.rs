@@ -10,6 +10,7 @@ mod input;
 mod notify;
 mod output;
 mod request;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,7 @@ struct Cli {
 const TOP_EXAMPLES: &str = "\
 Examples:
   trailmatch check '{ $.errorCode = \"AccessDenied*\" }'
+  trailmatch scan
   trailmatch grep -c -f patterns.txt AWSLogs/
   trailmatch test-metric-filter --filter-pattern ERROR --log-event-messages '[ERROR] 500' '[INFO] 200'";
 
@@ -60,6 +62,15 @@ enum Command {
     /// match any of the patterns, like grep or ripgrep. Exit status: 0 if an event was selected,
     /// 1 if none, 2 on an invalid pattern or any error.
     Grep(grep::GrepArgs),
+    /// Runs CloudTrail logs through metric filters, alarms and anomaly detection, as AWS would.
+    ///
+    /// Reads CloudTrail as it is delivered (S3 log files, CloudWatch Logs subscription payloads
+    /// and exports, JSON Lines; gzip and base64 recognised), applies the rules (the built-in CIS
+    /// AWS Foundations monitoring controls by default) as CloudWatch metric filters, aggregates
+    /// their metrics per minute, evaluates the alarms with CloudWatch's semantics, looks for
+    /// CloudTrail Insights-style anomalies, and prints what matched, which alarms fired and when,
+    /// and the anomalies. With no PATH it scans a bundled day of sample activity.
+    Scan(Box<scan::ScanArgs>),
 }
 
 const TEST_EXAMPLES: &str = "\
@@ -103,6 +114,7 @@ fn main() -> ExitCode {
         Command::TestMetricFilter(args) => test_metric_filter(args),
         Command::Check(args) => check(args),
         Command::Grep(args) => return grep::run(args),
+        Command::Scan(args) => scan::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

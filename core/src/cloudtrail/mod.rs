@@ -6,5 +6,6 @@ pub mod alarm;
 pub mod cis;
 pub mod classify;
 pub mod insights;
+pub mod logs;
 pub mod rules;
 pub mod scan;

@@ -1,0 +1,382 @@
+//! CloudTrail records as they are delivered: S3 log files, CloudWatch Logs subscription
+//! payloads, CloudWatch Logs exports and JSON Lines, gzipped or not, read as one sequence of
+//! records with bounded memory.
+//!
+//! ```
+//! use trailmatch::cloudtrail::logs::{read_stream, Item, Options, SkipKind};
+//!
+//! // A CloudTrail log file as delivered to S3 (here not gzipped; gzip is detected by content).
+//! let file = r#"{"Records":[{"eventName":"GetObject"},{"eventName":NaN},{"eventName":"PutObject"}]}"#;
+//! let mut records = Vec::new();
+//! let mut skips = Vec::new();
+//! for item in read_stream("trail.json", file.as_bytes(), Options::default()) {
+//!     match item {
+//!         Item::Record(record) => records.push(record.json),
+//!         Item::Skipped(skip) => skips.push((skip.kind, skip.location.to_string())),
+//!     }
+//! }
+//! assert_eq!(records, [r#"{"eventName":"GetObject"}"#, r#"{"eventName":"PutObject"}"#]);
+//! assert_eq!(skips, [(SkipKind::InvalidJson, "trail.json, record 2".to_owned())]);
+//! ```
+//!
+//! Formats are recognised by content, never by file name:
+//!
+//! * gzip (magic bytes `1f 8b`), with any number of concatenated members (Firehose writes
+//!   one member per record), around any of the formats below;
+//! * an S3 log file, `{"Records":[…]}` ([CloudTrail log file examples]); other top-level keys
+//!   are ignored;
+//! * a CloudWatch Logs subscription payload, `{"messageType":"DATA_MESSAGE",…,"logEvents":[…]}`
+//!   where each event's `message` is one record ([Subscription filters]; a `CONTROL_MESSAGE`
+//!   yields nothing), also base64-encoded and gzipped as a Lambda function receives it
+//!   (`{"awslogs":{"data":"H4sI…"}}`) or as bare base64 text, and several payloads one after
+//!   the other (`{…}{…}`, as Firehose delivers them to S3);
+//! * the output of `aws logs filter-log-events` / `get-log-events`, `{"events":[…]}`, read like
+//!   `logEvents`;
+//! * a CloudWatch Logs export to S3 (`CreateExportTask`), one event per line after its
+//!   timestamp: `2020-09-14T00:44:23.000Z {…}` ([Exporting log data to Amazon S3]);
+//! * JSON Lines: one record per line (blank lines, CRLF line ends and a UTF-8 byte order mark
+//!   at the start are accepted); any top-level object without the keys above is a record.
+//!
+//! Everything malformed becomes an [`Item::Skipped`] naming what was wrong and where, and the
+//! rest is still read: a bad line skips that line; a bad element of a `Records` or `logEvents`
+//! array skips that element when the fault leaves the structure readable (invalid UTF-8, a bad
+//! escape or number, too deep, too large), and otherwise the rest of the input up to the next
+//! line that starts with `{` is one skip; a truncated gzip file yields the records before the
+//! cut and then a `truncated-gzip` skip. Every record yielded is one syntactically valid JSON
+//! object (RFC 8259), its text exactly as in the (decompressed) input.
+//!
+//! Memory: input is read through fixed buffers and one record at a time is held; a record
+//! larger than [`Options::max_record_bytes`] is skipped without being held whole, and nesting
+//! deeper than [`Options::max_depth`] is skipped without recursion.
+//!
+//! [CloudTrail log file examples]: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html
+//! [Subscription filters]: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
+//! [Exporting log data to Amazon S3]: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html
+
+mod decode;
+mod lex;
+mod source;
+mod stream;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+pub use stream::Stream;
+
+/// Limits for reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Largest record, in bytes of JSON text, that is yielded; larger ones are skipped as
+    /// [`SkipKind::RecordTooLarge`]. Default 262,144: the 256 KB limit on a CloudWatch Logs
+    /// event that `PutLogEvents` long documented (it has since been raised to 1 MB).
+    pub max_record_bytes: usize,
+    /// Deepest nesting of arrays and objects within a record (the record itself is level 1);
+    /// deeper records are skipped as [`SkipKind::NestingTooDeep`]. Default 512, as core's JSON
+    /// reader.
+    pub max_depth: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_record_bytes: 262_144,
+            max_depth: 512,
+        }
+    }
+}
+
+/// One input to a [`Reader`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A file, or a directory whose files are read recursively in sorted order (symbolic links
+    /// to files are followed, to directories not).
+    Path(PathBuf),
+    /// The standard input.
+    Stdin,
+}
+
+impl Input {
+    /// The input a command-line argument names: `-` is the standard input, anything else a path.
+    pub fn from_arg(arg: impl Into<PathBuf>) -> Input {
+        let path = arg.into();
+        if path.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(path)
+        }
+    }
+}
+
+/// What reading yields: a record, or what had to be skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// One CloudTrail record.
+    Record(Record),
+    /// Input that could not be read as records.
+    Skipped(Skip),
+}
+
+/// One record: its JSON text and where it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Where the record is.
+    pub location: Location,
+    /// Exactly one JSON object, byte for byte as in the input after decompression (for a log
+    /// event, as in its decoded `message`, without surrounding whitespace).
+    pub json: String,
+    /// The delivery timestamp, in milliseconds since the epoch, when the format carries one
+    /// (a log event's `timestamp`, an export line's prefix).
+    pub timestamp_ms: Option<i64>,
+}
+
+/// Input that was skipped, why and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip {
+    /// Where the skipped input starts.
+    pub location: Location,
+    /// What was wrong.
+    pub kind: SkipKind,
+    /// What was wrong and where, e.g. `invalid JSON at byte 1234: expected ',' or ']', found 'x'`.
+    pub message: String,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} [{}]", self.location, self.message, self.kind)
+    }
+}
+
+/// Why input was skipped. Each kind has a stable [`code`](SkipKind::code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SkipKind {
+    /// The file or directory cannot be opened or read (a missing path, no permission).
+    Unreadable,
+    /// Data that starts like gzip but is not (`1f 8b 00 …`), or bad data after a member.
+    InvalidGzip,
+    /// Gzip data that ends before its last member does (a cut `.json.gz`).
+    TruncatedGzip,
+    /// Base64 text with a byte outside the alphabet (`{"awslogs":{"data":"H4sI*"}}`).
+    InvalidBase64,
+    /// A string that is not UTF-8 (`{"a":"\xff"}`).
+    InvalidUtf8,
+    /// Text that breaks the JSON grammar (`{"a":1,}`, `{"a":NaN}`, a NUL byte in a string).
+    InvalidJson,
+    /// A JSON value where a record (an object) should be (`[1,2]`, `"text"`).
+    NotAnObject,
+    /// A record longer than [`Options::max_record_bytes`].
+    RecordTooLarge,
+    /// A record nested deeper than [`Options::max_depth`] (`[[[[…]]]]`), or encodings nested
+    /// too deep (base64 of base64 of …).
+    NestingTooDeep,
+    /// Input that no supported format starts with (binary data, a zip or zstd file).
+    UnknownFormat,
+    /// A `logEvents` / `events` element without a string `message` (`{"id":"1"}`).
+    InvalidEvent,
+}
+
+impl SkipKind {
+    /// The stable kebab-case code, e.g. `truncated-gzip`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipKind::Unreadable => "unreadable",
+            SkipKind::InvalidGzip => "invalid-gzip",
+            SkipKind::TruncatedGzip => "truncated-gzip",
+            SkipKind::InvalidBase64 => "invalid-base64",
+            SkipKind::InvalidUtf8 => "invalid-utf8",
+            SkipKind::InvalidJson => "invalid-json",
+            SkipKind::NotAnObject => "not-an-object",
+            SkipKind::RecordTooLarge => "record-too-large",
+            SkipKind::NestingTooDeep => "nesting-too-deep",
+            SkipKind::UnknownFormat => "unknown-format",
+            SkipKind::InvalidEvent => "invalid-event",
+        }
+    }
+
+    /// How a message names a problem of this kind ("invalid JSON", …).
+    fn describe(self) -> &'static str {
+        match self {
+            SkipKind::Unreadable => "read error",
+            SkipKind::InvalidGzip => "invalid gzip",
+            SkipKind::TruncatedGzip => "truncated gzip",
+            SkipKind::InvalidBase64 => "invalid base64",
+            SkipKind::InvalidUtf8 => "invalid UTF-8",
+            SkipKind::InvalidJson => "invalid JSON",
+            SkipKind::NotAnObject => "not an object",
+            SkipKind::RecordTooLarge => "record too large",
+            SkipKind::NestingTooDeep => "nesting too deep",
+            SkipKind::UnknownFormat => "unknown format",
+            SkipKind::InvalidEvent => "invalid log event",
+        }
+    }
+}
+
+impl fmt::Display for SkipKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Where a record or skip is. Byte offsets and lines count in the decompressed stream; inside
+/// a base64 payload (`awslogs.data`, a base64 file) they count in the decoded payload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// The path as given (or found in a directory), or `<stdin>`.
+    pub file: String,
+    /// 1-based line, for line-oriented formats (JSON Lines, exports).
+    pub line: Option<u64>,
+    /// 1-based index in the file's `Records`, or in a payload's `logEvents` / `events`.
+    pub record: Option<u64>,
+    /// Offset of the first byte.
+    pub byte: Option<u64>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.record, self.byte) {
+            (Some(line), _, _) => write!(f, "{}:{line}", self.file),
+            (None, Some(record), _) => write!(f, "{}, record {record}", self.file),
+            (None, None, Some(byte)) => write!(f, "{}, byte {byte}", self.file),
+            (None, None, None) => f.write_str(&self.file),
+        }
+    }
+}
+
+/// Reads records from any reader; `name` is used in locations. Gzip, base64 and every format
+/// of this module are recognised from the content.
+pub fn read_stream<'a, R: Read + Send + 'a>(
+    name: impl Into<String>,
+    reader: R,
+    options: Options,
+) -> Stream<'a> {
+    Stream::new(name.into(), Box::new(reader), options)
+}
+
+/// Reads records from files, directory trees and the standard input, one input after another.
+#[derive(Debug)]
+pub struct Reader {
+    options: Options,
+    inputs: VecDeque<Input>,
+    /// Directory listings being walked, innermost last.
+    walk: Vec<std::vec::IntoIter<PathBuf>>,
+    current: Option<Stream<'static>>,
+    queue: VecDeque<Item>,
+    peak: usize,
+}
+
+impl Reader {
+    /// A reader of `inputs`, in order.
+    pub fn new(inputs: Vec<Input>, options: Options) -> Reader {
+        Reader {
+            options,
+            inputs: inputs.into(),
+            walk: Vec::new(),
+            current: None,
+            queue: VecDeque::new(),
+            peak: 0,
+        }
+    }
+
+    /// The most bytes of read buffers and record text that one input held at once so far
+    /// (the decompressor's fixed state not included).
+    pub fn peak_buffer_bytes(&self) -> usize {
+        let current = self.current.as_ref().map_or(0, Stream::peak_buffer_bytes);
+        self.peak.max(current)
+    }
+
+    fn unreadable(&mut self, path: &Path, error: &io::Error) {
+        self.queue.push_back(Item::Skipped(Skip {
+            location: Location {
+                file: path.display().to_string(),
+                ..Location::default()
+            },
+            kind: SkipKind::Unreadable,
+            message: format!("cannot read {}: {error}", path.display()),
+        }));
+    }
+
+    /// Starts reading `path`: a file is opened, a directory's sorted listing is queued.
+    fn open(&mut self, path: PathBuf) {
+        let metadata = match fs::metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(e) => return self.unreadable(&path, &e),
+        };
+        if metadata.is_dir() {
+            let entries = match fs::read_dir(&path) {
+                Ok(entries) => entries,
+                Err(e) => return self.unreadable(&path, &e),
+            };
+            let mut paths = Vec::new();
+            for entry in entries {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        self.unreadable(&path, &e);
+                        continue;
+                    }
+                };
+                let wanted = match entry.file_type() {
+                    Ok(kind) if kind.is_symlink() => fs::metadata(entry.path())
+                        .map(|target| target.is_file())
+                        .unwrap_or(true),
+                    Ok(_) => true,
+                    Err(_) => true,
+                };
+                if wanted {
+                    paths.push(entry.path());
+                }
+            }
+            paths.sort();
+            self.walk.push(paths.into_iter());
+            return;
+        }
+        match File::open(&path) {
+            Ok(file) => {
+                let name = path.display().to_string();
+                self.current = Some(read_stream(name, file, self.options));
+            }
+            Err(e) => self.unreadable(&path, &e),
+        }
+    }
+}
+
+impl Iterator for Reader {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some(item);
+            }
+            if let Some(stream) = self.current.as_mut() {
+                if let Some(item) = stream.next() {
+                    return Some(item);
+                }
+                self.peak = self.peak.max(stream.peak_buffer_bytes());
+                self.current = None;
+                continue;
+            }
+            if let Some(listing) = self.walk.last_mut() {
+                match listing.next() {
+                    Some(path) => self.open(path),
+                    None => {
+                        self.walk.pop();
+                    }
+                }
+                continue;
+            }
+            match self.inputs.pop_front()? {
+                Input::Stdin => {
+                    self.current = Some(read_stream("<stdin>", io::stdin(), self.options));
+                }
+                Input::Path(path) => self.open(path),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,400 @@
+//! The byte layer under the tokenizer: a fixed-size read buffer over any reader, with the
+//! stream offset and line number of the next unread byte, an optional capture of the bytes
+//! consumed (one record's text), and a meter of the buffer bytes held.
+//!
+//! Decoders stacked under a [`Source`] (gzip, base64, a JSON string's content) report their
+//! failures as [`LayerError`]s carried inside `io::Error`, so the tokenizer can tell a truncated
+//! gzip member from bad base64 from a disk error.
+
+use std::fmt;
+use std::io::{self, BufRead, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::SkipKind;
+
+/// Size of a stream's read buffer.
+pub(crate) const DEFAULT_BUFFER: usize = 64 * 1024;
+/// The smallest read buffer: the longest look-ahead (an export line's timestamp) must fit.
+pub(crate) const MIN_BUFFER: usize = 256;
+
+/// Buffer bytes held by one stream's layers now, and the most ever held at once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Meter(Arc<MeterInner>);
+
+#[derive(Debug, Default)]
+struct MeterInner {
+    current: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Meter {
+    fn add(&self, bytes: usize) {
+        let now = self
+            .0
+            .current
+            .fetch_add(bytes, Ordering::Relaxed)
+            .saturating_add(bytes);
+        self.0.peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn sub(&self, bytes: usize) {
+        // Never below zero: every subtraction matches an earlier addition.
+        let _ = self
+            .0
+            .current
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(bytes))
+            });
+    }
+
+    /// The most buffer bytes held at once so far.
+    pub(crate) fn peak(&self) -> usize {
+        self.0.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// A growable byte buffer with a size limit, counted by a [`Meter`]. Past the limit it drops
+/// what it holds and only counts (`overflow`), so a huge value is never held whole.
+#[derive(Debug)]
+pub(crate) struct Sink {
+    bytes: Vec<u8>,
+    limit: usize,
+    /// Bytes offered since the last clear, kept or not.
+    pub(crate) total: u64,
+    pub(crate) overflow: bool,
+    counted: usize,
+    meter: Meter,
+}
+
+impl Sink {
+    pub(crate) fn new(limit: usize, meter: &Meter) -> Sink {
+        Sink {
+            bytes: Vec::new(),
+            limit,
+            total: 0,
+            overflow: false,
+            counted: 0,
+            meter: meter.clone(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
+        self.total = self.total.saturating_add(chunk.len() as u64);
+        if self.overflow {
+            return;
+        }
+        if self.bytes.len().saturating_add(chunk.len()) > self.limit {
+            self.overflow = true;
+            self.bytes.clear();
+            return;
+        }
+        self.bytes.extend_from_slice(chunk);
+        self.recount();
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.total = 0;
+        self.overflow = false;
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Hands over the bytes (the buffer goes with them) and starts empty.
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        let bytes = std::mem::take(&mut self.bytes);
+        self.clear();
+        self.recount();
+        bytes
+    }
+
+    fn recount(&mut self) {
+        let capacity = self.bytes.capacity();
+        if capacity > self.counted {
+            self.meter.add(capacity - self.counted);
+        } else {
+            self.meter.sub(self.counted - capacity);
+        }
+        self.counted = capacity;
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.meter.sub(self.counted);
+    }
+}
+
+/// Why a layer under the tokenizer could not deliver bytes: the skip kind and a message that
+/// says what and where. Travels inside `io::Error` through decoders that do not know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LayerError {
+    pub(crate) kind: SkipKind,
+    pub(crate) message: String,
+    /// Already turned into a skip by a nested reader: whoever meets it again stops silently.
+    pub(crate) reported: bool,
+}
+
+impl LayerError {
+    pub(crate) fn new(kind: SkipKind, message: String) -> LayerError {
+        LayerError {
+            kind,
+            message,
+            reported: false,
+        }
+    }
+
+    pub(crate) fn into_io(self) -> io::Error {
+        io::Error::other(self)
+    }
+
+    /// The layer error inside `error`, or an `unreadable` one for a plain I/O error.
+    pub(crate) fn from_io(error: &io::Error) -> LayerError {
+        match error.get_ref().and_then(|e| e.downcast_ref::<LayerError>()) {
+            Some(layer) => layer.clone(),
+            None => LayerError::new(SkipKind::Unreadable, format!("read error: {error}")),
+        }
+    }
+}
+
+impl fmt::Display for LayerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LayerError {}
+
+/// A problem with the JSON text, at a stream offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub(crate) kind: SkipKind,
+    pub(crate) at: u64,
+    pub(crate) reason: String,
+}
+
+/// Why scanning had to stop.
+#[derive(Debug)]
+pub(crate) enum Fatal {
+    /// The layer below failed; nothing more can be read.
+    Read(LayerError),
+    /// The layer below failed earlier and that was reported already.
+    Dead,
+    /// The text cannot be followed any further at this level (structure broken, or the end).
+    Syntax(Problem),
+}
+
+/// A fixed-size buffer over a reader (or over bytes already in memory).
+pub(crate) struct Source<'a> {
+    reader: Box<dyn Read + Send + 'a>,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Stream offset of `buf[pos]`.
+    offset: u64,
+    /// 1-based line of `buf[pos]`.
+    line: u64,
+    /// Stream offset where that line starts.
+    line_start: u64,
+    eof: bool,
+    failed: bool,
+    /// When set, every consumed byte also goes to `record`.
+    pub(crate) recording: bool,
+    /// When set, whitespace that ends at a line starting with `{` is a fault: in JSON Lines a
+    /// record cut short must not swallow the next line's record.
+    pub(crate) guard_lines: bool,
+    pub(crate) record: Sink,
+    meter: Meter,
+}
+
+impl fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("offset", &self.offset)
+            .field("line", &self.line)
+            .field("buffered", &(self.end - self.pos))
+            .field("eof", &self.eof)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Source<'a> {
+    /// A source reading `reader` through a buffer of `size` bytes; records up to `record_limit`.
+    pub(crate) fn new(
+        reader: Box<dyn Read + Send + 'a>,
+        size: usize,
+        record_limit: usize,
+        meter: &Meter,
+    ) -> Source<'a> {
+        let size = size.max(MIN_BUFFER);
+        meter.add(size);
+        Source {
+            reader,
+            buf: vec![0; size],
+            pos: 0,
+            end: 0,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+            eof: false,
+            failed: false,
+            recording: false,
+            guard_lines: false,
+            record: Sink::new(record_limit, meter),
+            meter: meter.clone(),
+        }
+    }
+
+    /// A source over bytes already in memory (a log event's message).
+    pub(crate) fn from_bytes(bytes: Vec<u8>, meter: &Meter) -> Source<'a> {
+        meter.add(bytes.capacity());
+        Source {
+            reader: Box::new(io::empty()),
+            end: bytes.len(),
+            buf: bytes,
+            pos: 0,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+            eof: true,
+            failed: false,
+            recording: false,
+            guard_lines: false,
+            record: Sink::new(0, meter),
+            meter: meter.clone(),
+        }
+    }
+
+    /// Gives back the bytes of a source made by [`Source::from_bytes`].
+    pub(crate) fn into_bytes(mut self) -> Vec<u8> {
+        let mut bytes = std::mem::take(&mut self.buf);
+        bytes.truncate(self.end);
+        bytes
+    }
+
+    /// Stream offset of the next unread byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// 1-based line of the next unread byte.
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// True when the next unread byte is the first of its line.
+    pub(crate) fn at_line_start(&self) -> bool {
+        self.offset == self.line_start
+    }
+
+    /// The buffered, unread bytes.
+    pub(crate) fn avail(&self) -> &[u8] {
+        self.buf.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    /// Makes at least `want` bytes available unless the input ends first (`want` is capped at
+    /// the buffer size). A failed read is returned once as [`Fatal::Read`], then as
+    /// [`Fatal::Dead`].
+    pub(crate) fn fill(&mut self, want: usize) -> Result<(), Fatal> {
+        let want = want.min(self.buf.len());
+        if self.end - self.pos >= want {
+            return Ok(());
+        }
+        if self.failed {
+            return Err(Fatal::Dead);
+        }
+        if self.eof {
+            return Ok(());
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        while self.end < want && !self.eof {
+            let Some(spare) = self.buf.get_mut(self.end..) else {
+                break;
+            };
+            let room = spare.len();
+            match self.reader.read(spare) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n.min(room),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.failed = true;
+                    let layer = LayerError::from_io(&e);
+                    return Err(if layer.reported {
+                        Fatal::Dead
+                    } else {
+                        Fatal::Read(layer)
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next byte, without consuming it; `None` at the end of the input.
+    pub(crate) fn peek(&mut self) -> Result<Option<u8>, Fatal> {
+        self.fill(1)?;
+        Ok(self.avail().first().copied())
+    }
+
+    /// Consumes `n` buffered bytes (at most what is buffered).
+    pub(crate) fn advance(&mut self, n: usize) {
+        let n = n.min(self.end - self.pos);
+        let chunk = self.buf.get(self.pos..self.pos + n).unwrap_or_default();
+        if let Some(last) = memchr::memrchr(b'\n', chunk) {
+            self.line += memchr::memchr_iter(b'\n', chunk).count() as u64;
+            self.line_start = self.offset + last as u64 + 1;
+        }
+        if self.recording {
+            self.record.push(chunk);
+        }
+        self.pos += n;
+        self.offset += n as u64;
+    }
+}
+
+impl Drop for Source<'_> {
+    fn drop(&mut self) {
+        self.meter.sub(self.buf.capacity());
+    }
+}
+
+/// A source is also a reader, so decoders can be stacked on it.
+impl Read for Source<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        if let (Some(to), Some(from)) = (out.get_mut(..n), available.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        self.advance(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Source<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self.fill(1) {
+            Ok(()) => Ok(self.avail()),
+            Err(Fatal::Read(layer)) => Err(layer.into_io()),
+            Err(Fatal::Dead) => Err(LayerError {
+                kind: SkipKind::Unreadable,
+                message: "the input failed earlier".to_owned(),
+                reported: true,
+            }
+            .into_io()),
+            // `fill` never reports syntax.
+            Err(Fatal::Syntax(problem)) => Err(io::Error::other(problem.reason)),
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.advance(amount);
+    }
+}

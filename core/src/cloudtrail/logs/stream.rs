@@ -1,0 +1,992 @@
+//! The format layer: recognises what a stream holds and walks it, one record per step.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use super::decode::{Base64, GZIP_MAGIC, Gunzip, Shared, StringContent, base64_prefix};
+use super::lex::{Shape, note};
+use super::source::{DEFAULT_BUFFER, Fatal, Meter, Problem, Sink, Source};
+use super::{Item, Location, Options, Record, Skip, SkipKind};
+
+/// How many encodings (base64, `awslogs.data`) may be nested inside one another.
+const MAX_LEVEL: u8 = 3;
+/// How many gzip layers may wrap one another.
+const MAX_GZIP: u8 = 3;
+/// Keys longer than this are never one of the keys looked for.
+const KEY_LIMIT: usize = 64;
+
+/// Where the walk is.
+enum State<'a> {
+    /// Nothing read yet: decompression and format still to be recognised.
+    Start,
+    /// Between top-level values.
+    Top,
+    /// Inside a top-level object, before a member (`first`: right after `{`).
+    Members {
+        first: bool,
+    },
+    /// Inside a `Records` / `logEvents` / `events` array.
+    Array(ArrayState),
+    /// Inside an `awslogs` object, before a member.
+    Awslogs {
+        first: bool,
+    },
+    /// Reading the records of `awslogs.data`, which holds this stream's source meanwhile.
+    Nested(Box<Stream<'a>>, Arc<Mutex<Shared<'a>>>),
+    /// The whole rest of the input is base64: its decoded stream reads it.
+    Delegate(Box<Stream<'a>>),
+    Done,
+}
+
+#[derive(Clone, Copy)]
+struct ArrayState {
+    /// Log events (`control`: of a `CONTROL_MESSAGE`) rather than `Records`.
+    events: bool,
+    control: bool,
+    /// Elements started so far.
+    index: u64,
+    /// An element is due (after `[` or `,`) rather than `,` or `]`.
+    expect_element: bool,
+    first: bool,
+}
+
+/// The top-level object being read.
+#[derive(Default)]
+struct TopObject {
+    line: u64,
+    byte: u64,
+    /// A key that makes it a container (`Records`, …) was met: it is no record itself.
+    container: bool,
+    /// `"messageType":"CONTROL_MESSAGE"` was met.
+    control: bool,
+    /// The first problem met while it could still be a record.
+    problem: Option<Problem>,
+}
+
+/// Records from one input: see [`read_stream`](super::read_stream).
+pub struct Stream<'a> {
+    name: String,
+    options: Options,
+    buffer: usize,
+    level: u8,
+    /// Said after byte offsets in messages: in which decoded data they count.
+    context: &'static str,
+    meter: Meter,
+    src: Option<Source<'a>>,
+    gzip_layers: u8,
+    state: State<'a>,
+    obj: TopObject,
+    /// Line and byte where the top-level value being read starts.
+    value: Option<(u64, u64)>,
+    /// Index and byte of the array element being read.
+    element: Option<(u64, u64)>,
+    queue: VecDeque<Item>,
+    key: Sink,
+    scratch: Sink,
+    message: Sink,
+}
+
+impl fmt::Debug for Stream<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stream")
+            .field("name", &self.name)
+            .field("options", &self.options)
+            .field("source", &self.src)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Stream<'a> {
+    pub(crate) fn new(
+        name: String,
+        reader: Box<dyn Read + Send + 'a>,
+        options: Options,
+    ) -> Stream<'a> {
+        Stream::with_buffer(name, reader, options, DEFAULT_BUFFER)
+    }
+
+    /// A stream whose read buffers have `buffer` bytes.
+    pub(crate) fn with_buffer(
+        name: String,
+        reader: Box<dyn Read + Send + 'a>,
+        options: Options,
+        buffer: usize,
+    ) -> Stream<'a> {
+        Stream::layer(name, reader, options, buffer, 0, "", Meter::default())
+    }
+
+    fn layer(
+        name: String,
+        reader: Box<dyn Read + Send + 'a>,
+        options: Options,
+        buffer: usize,
+        level: u8,
+        context: &'static str,
+        meter: Meter,
+    ) -> Stream<'a> {
+        let src = Source::new(reader, buffer, options.max_record_bytes, &meter);
+        Stream {
+            name,
+            options,
+            buffer,
+            level,
+            context,
+            key: Sink::new(KEY_LIMIT, &meter),
+            scratch: Sink::new(KEY_LIMIT, &meter),
+            message: Sink::new(options.max_record_bytes, &meter),
+            meter,
+            src: Some(src),
+            gzip_layers: 0,
+            state: State::Start,
+            obj: TopObject::default(),
+            value: None,
+            element: None,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The most bytes of read buffers and record text held at once so far, by this stream and
+    /// the decoders under it (the decompressor's fixed state not included).
+    pub fn peak_buffer_bytes(&self) -> usize {
+        self.meter.peak()
+    }
+
+    fn location(&self, line: Option<u64>, record: Option<u64>, byte: Option<u64>) -> Location {
+        place(&self.name, line, record, byte)
+    }
+
+    /// The location of what is being read: the array element, else the top-level value.
+    fn here(&self) -> Location {
+        match (self.element, self.value) {
+            (Some((index, byte)), _) => self.location(None, Some(index), Some(byte)),
+            (None, Some((line, byte))) => self.location(Some(line), None, Some(byte)),
+            (None, None) => {
+                let byte = self.src.as_ref().map(Source::offset);
+                self.location(None, None, byte)
+            }
+        }
+    }
+
+    fn skip(&mut self, location: Location, kind: SkipKind, message: String) {
+        self.queue.push_back(Item::Skipped(Skip {
+            location,
+            kind,
+            message,
+        }));
+    }
+
+    /// "invalid JSON at byte 12: …" for a problem.
+    fn explain(&self, problem: &Problem) -> String {
+        format!(
+            "{} at byte {}{}: {}",
+            problem.kind.describe(),
+            problem.at,
+            self.context,
+            problem.reason
+        )
+    }
+
+    fn skip_problem(&mut self, location: Location, problem: &Problem) {
+        let message = self.explain(problem);
+        self.skip(location, problem.kind, message);
+    }
+
+    fn finish(&mut self) {
+        self.state = State::Done;
+        self.src = None;
+    }
+
+    /// One step of the walk; what it finds goes to the queue.
+    fn step(&mut self) -> Result<(), Fatal> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Start => self.start(),
+            State::Top => self.top(),
+            State::Members { first } => self.members(first),
+            State::Array(array) => self.array(array),
+            State::Awslogs { first } => self.awslogs(first),
+            State::Nested(mut nested, shared) => {
+                if let Some(item) = nested.next() {
+                    self.queue.push_back(item);
+                    self.state = State::Nested(nested, shared);
+                    return Ok(());
+                }
+                drop(nested);
+                let (source, done) = match shared.lock() {
+                    Ok(mut shared) => (shared.source.take(), shared.done),
+                    Err(_) => (None, false),
+                };
+                let Some(mut src) = source else {
+                    self.finish();
+                    return Ok(());
+                };
+                let rest = if done {
+                    Ok(None)
+                } else {
+                    src.string_rest(None)
+                };
+                self.src = Some(src);
+                rest?;
+                self.state = State::Awslogs { first: false };
+                Ok(())
+            }
+            State::Delegate(mut inner) => {
+                if let Some(item) = inner.next() {
+                    self.queue.push_back(item);
+                    self.state = State::Delegate(inner);
+                }
+                Ok(())
+            }
+            State::Done => Ok(()),
+        }
+    }
+
+    /// Recognises compression and format from the first bytes.
+    fn start(&mut self) -> Result<(), Fatal> {
+        let Some(mut src) = self.src.take() else {
+            return Ok(());
+        };
+        loop {
+            if let Err(fatal) = src.fill(2) {
+                self.src = Some(src);
+                return Err(fatal);
+            }
+            if !src.avail().starts_with(&GZIP_MAGIC) || self.gzip_layers >= MAX_GZIP {
+                break;
+            }
+            self.gzip_layers += 1;
+            src = Source::new(
+                Box::new(Gunzip::new(src)),
+                self.buffer,
+                self.options.max_record_bytes,
+                &self.meter,
+            );
+        }
+        self.src = Some(src);
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        src.fill(3)?;
+        if src.avail().starts_with(b"\xEF\xBB\xBF") {
+            src.advance(3);
+        }
+        src.skip_ws()?;
+        src.fill(6)?;
+        let avail = src.avail();
+        let at = src.offset();
+        let Some(&first) = avail.first() else {
+            self.finish();
+            return Ok(());
+        };
+        if let Some(format) = unsupported_compression(avail) {
+            let message = format!("{format} data is not supported (only gzip is)");
+            self.skip(
+                self.location(None, None, Some(at)),
+                SkipKind::UnknownFormat,
+                message,
+            );
+            self.finish();
+            return Ok(());
+        }
+        let payload =
+            base64_prefix(avail).is_some_and(|[a, b, _]| [a, b] == GZIP_MAGIC || a == b'{');
+        if payload {
+            if self.level >= MAX_LEVEL {
+                let message = format!("base64 data nested more than {MAX_LEVEL} encodings deep");
+                self.skip(
+                    self.location(None, None, Some(at)),
+                    SkipKind::NestingTooDeep,
+                    message,
+                );
+                self.finish();
+                return Ok(());
+            }
+            let Some(src) = self.src.take() else {
+                return Ok(());
+            };
+            let inner = Stream::layer(
+                self.name.clone(),
+                Box::new(Base64::new(src)),
+                self.options,
+                self.buffer,
+                self.level + 1,
+                " of the base64-decoded data",
+                self.meter.clone(),
+            );
+            self.state = State::Delegate(Box::new(inner));
+            return Ok(());
+        }
+        if !first.is_ascii_graphic() {
+            let message = format!(
+                "the data starts with byte 0x{first:02X}, which begins none of the supported formats"
+            );
+            self.skip(
+                self.location(None, None, Some(at)),
+                SkipKind::UnknownFormat,
+                message,
+            );
+            self.finish();
+            return Ok(());
+        }
+        self.state = State::Top;
+        Ok(())
+    }
+
+    /// Between top-level values: a record or container object, an export line, or junk.
+    fn top(&mut self) -> Result<(), Fatal> {
+        self.element = None;
+        self.value = None;
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        src.skip_ws()?;
+        let Some(b) = src.peek()? else {
+            self.finish();
+            return Ok(());
+        };
+        let (line, byte) = (src.line(), src.offset());
+        self.value = Some((line, byte));
+        if b == b'{' {
+            src.record.clear();
+            src.recording = true;
+            src.advance(1);
+            src.guard_lines = true;
+            self.obj = TopObject {
+                line,
+                byte,
+                ..TopObject::default()
+            };
+            self.state = State::Members { first: true };
+            return Ok(());
+        }
+        if b.is_ascii_digit() {
+            src.fill(40)?;
+            if let Some((length, timestamp)) = export_prefix(src.avail()) {
+                src.advance(length);
+                return self.export_line(line, byte, timestamp);
+            }
+        }
+        let scanned = src.value(self.options.max_depth)?;
+        let location = self.location(Some(line), None, Some(byte));
+        match scanned.problem {
+            Some(problem) => self.skip_problem(location, &problem),
+            None => {
+                let message = format!("expected a JSON object, found {}", scanned.shape.describe());
+                self.skip(location, SkipKind::NotAnObject, message);
+            }
+        }
+        self.resync(line)?;
+        self.state = State::Top;
+        Ok(())
+    }
+
+    /// The rest of an export line after its timestamp: one record.
+    fn export_line(&mut self, line: u64, byte: u64, timestamp: i64) -> Result<(), Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        src.skip_blanks()?;
+        let location = place(&self.name, Some(line), None, Some(byte));
+        if matches!(src.peek()?, None | Some(b'\n')) {
+            let message = "the line has a timestamp but no message".to_owned();
+            self.skip(location, SkipKind::InvalidJson, message);
+            return self.resync(line).map(|()| self.state = State::Top);
+        }
+        src.record.clear();
+        src.recording = true;
+        src.guard_lines = true;
+        let scanned = src.value(self.options.max_depth);
+        src.recording = false;
+        src.guard_lines = false;
+        let scanned = scanned?;
+        src.skip_blanks()?;
+        let trailing = match src.peek()? {
+            None | Some(b'\n') => None,
+            Some(_) => Some(src.offset()),
+        };
+        let record = if let Some(problem) = scanned.problem {
+            Err((problem.kind, self.explain(&problem)))
+        } else if let Some(at) = trailing {
+            Err((
+                SkipKind::InvalidJson,
+                format!(
+                    "invalid JSON at byte {at}{}: text after the record",
+                    self.context
+                ),
+            ))
+        } else {
+            self.take_record(scanned.shape)
+        };
+        match record {
+            Ok(json) => self.queue.push_back(Item::Record(Record {
+                location,
+                json,
+                timestamp_ms: Some(timestamp),
+            })),
+            Err((kind, message)) => {
+                self.skip(location, kind, message);
+                self.resync(line)?;
+            }
+        }
+        self.state = State::Top;
+        Ok(())
+    }
+
+    /// The captured text as a record, or why it is none.
+    fn take_record(&mut self, shape: Shape) -> Result<String, (SkipKind, String)> {
+        let Some(src) = self.src.as_mut() else {
+            return Err((SkipKind::Unreadable, "the input is gone".to_owned()));
+        };
+        src.recording = false;
+        if src.record.overflow {
+            let total = src.record.total;
+            src.record.clear();
+            let limit = self.options.max_record_bytes;
+            return Err((
+                SkipKind::RecordTooLarge,
+                format!("the record is {total} bytes, more than the limit of {limit} bytes"),
+            ));
+        }
+        if shape != Shape::Object {
+            src.record.clear();
+            return Err((
+                SkipKind::NotAnObject,
+                format!("expected a JSON object, found {}", shape.describe()),
+            ));
+        }
+        String::from_utf8(src.record.take()).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            (
+                SkipKind::InvalidUtf8,
+                format!("invalid UTF-8 at byte {at} of the record"),
+            )
+        })
+    }
+
+    /// A member of a top-level object, or its end.
+    fn members(&mut self, first: bool) -> Result<(), Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        src.skip_ws()?;
+        match src.peek()? {
+            None => return Err(src.fatal("unexpected end of input inside an object")),
+            Some(b'}') => {
+                src.advance(1);
+                return self.finish_object();
+            }
+            Some(b',') if !first => src.advance(1),
+            Some(_) if first => {}
+            Some(b) => {
+                let found = super::lex::show_byte(b);
+                return Err(src.fatal(format!("expected ',' or '}}', found {found}")));
+            }
+        }
+        let key_problem = src.key(Some(&mut self.key))?;
+        let next = src.peek()?;
+        let key = if self.key.overflow {
+            &b""[..]
+        } else {
+            self.key.as_bytes()
+        };
+        let array = |events| ArrayState {
+            events,
+            control: self.obj.control,
+            index: 0,
+            expect_element: true,
+            first: true,
+        };
+        let container = match (key, next) {
+            (b"Records", Some(b'[')) => Some(State::Array(array(false))),
+            (b"logEvents" | b"events", Some(b'[')) => Some(State::Array(array(true))),
+            (b"awslogs", Some(b'{')) => Some(State::Awslogs { first: true }),
+            _ => None,
+        };
+        let message_type = key == b"messageType" && next == Some(b'"');
+        if let Some(state) = container {
+            src.advance(1);
+            note(&mut self.obj.problem, key_problem);
+            self.enter_container();
+            self.state = state;
+            return Ok(());
+        }
+        let problem = if message_type {
+            self.scratch.clear();
+            let problem = src.string(Some(&mut self.scratch))?;
+            self.obj.control |= self.scratch.as_bytes() == b"CONTROL_MESSAGE";
+            problem
+        } else {
+            src.value(self.options.max_depth.saturating_sub(1))?.problem
+        };
+        let problem = key_problem.or(problem);
+        if self.obj.container {
+            if let Some(problem) = problem {
+                self.skip_problem(self.location(None, None, Some(problem.at)), &problem);
+            }
+        } else {
+            note(&mut self.obj.problem, problem);
+        }
+        self.state = State::Members { first: false };
+        Ok(())
+    }
+
+    /// The top-level object turns out to hold records: it is no record itself.
+    fn enter_container(&mut self) {
+        if self.obj.container {
+            return;
+        }
+        self.obj.container = true;
+        if let Some(src) = self.src.as_mut() {
+            src.recording = false;
+            src.guard_lines = false;
+            src.record.clear();
+        }
+        if let Some(problem) = self.obj.problem.take() {
+            self.skip_problem(self.location(None, None, Some(problem.at)), &problem);
+        }
+    }
+
+    /// After the closing brace of a top-level object.
+    fn finish_object(&mut self) -> Result<(), Fatal> {
+        self.state = State::Top;
+        self.value = None;
+        if let Some(src) = self.src.as_mut() {
+            src.guard_lines = false;
+        }
+        if self.obj.container {
+            return Ok(());
+        }
+        let location = self.location(Some(self.obj.line), None, Some(self.obj.byte));
+        let record = match self.obj.problem.take() {
+            Some(problem) => {
+                if let Some(src) = self.src.as_mut() {
+                    src.recording = false;
+                    src.record.clear();
+                }
+                Err((problem.kind, self.explain(&problem)))
+            }
+            None => self.take_record(Shape::Object),
+        };
+        match record {
+            Ok(json) => self.queue.push_back(Item::Record(Record {
+                location,
+                json,
+                timestamp_ms: None,
+            })),
+            Err((kind, message)) => self.skip(location, kind, message),
+        }
+        Ok(())
+    }
+
+    /// One element of a `Records` / `logEvents` / `events` array, or its punctuation.
+    fn array(&mut self, mut array: ArrayState) -> Result<(), Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        src.skip_ws()?;
+        let Some(b) = src.peek()? else {
+            return Err(src.fatal("unexpected end of input inside an array"));
+        };
+        if !array.expect_element || (array.first && b == b']') {
+            match b {
+                b',' if !array.expect_element => {
+                    src.advance(1);
+                    array.expect_element = true;
+                    self.state = State::Array(array);
+                    return Ok(());
+                }
+                b']' => {
+                    src.advance(1);
+                    self.element = None;
+                    self.state = State::Members { first: false };
+                    return Ok(());
+                }
+                _ => {
+                    let found = super::lex::show_byte(b);
+                    return Err(src.fatal(format!("expected ',' or ']', found {found}")));
+                }
+            }
+        }
+        array.index += 1;
+        array.first = false;
+        array.expect_element = false;
+        let byte = src.offset();
+        self.element = Some((array.index, byte));
+        let location = place(&self.name, None, Some(array.index), Some(byte));
+        if array.events {
+            self.event(location, array.control)?;
+        } else {
+            src.record.clear();
+            src.recording = true;
+            let scanned = src.value(self.options.max_depth);
+            src.recording = false;
+            let scanned = scanned?;
+            let record = match scanned.problem {
+                Some(problem) => Err((problem.kind, self.explain(&problem))),
+                None => self.take_record(scanned.shape),
+            };
+            match record {
+                Ok(json) => self.queue.push_back(Item::Record(Record {
+                    location,
+                    json,
+                    timestamp_ms: None,
+                })),
+                Err((kind, message)) => self.skip(location, kind, message),
+            }
+        }
+        self.element = None;
+        self.state = State::Array(array);
+        Ok(())
+    }
+
+    /// One log event `{"id":…,"timestamp":…,"message":"…"}`: its message is the record.
+    fn event(&mut self, location: Location, control: bool) -> Result<(), Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        let depth = self.options.max_depth;
+        if src.peek()? != Some(b'{') {
+            let scanned = src.value(depth)?;
+            if !control {
+                let message = match &scanned.problem {
+                    Some(problem) => self.explain(problem),
+                    None => format!(
+                        "a log event must be an object, found {}",
+                        scanned.shape.describe()
+                    ),
+                };
+                let kind = scanned.problem.map_or(SkipKind::InvalidEvent, |p| p.kind);
+                self.skip(location, kind, message);
+            }
+            return Ok(());
+        }
+        src.advance(1);
+        let mut problem = None;
+        let mut has_message = false;
+        let mut timestamp = None;
+        let mut first = true;
+        loop {
+            src.skip_ws()?;
+            match src.peek()? {
+                Some(b'}') => {
+                    src.advance(1);
+                    break;
+                }
+                Some(b',') if !first => src.advance(1),
+                Some(_) if first => {}
+                Some(b) => {
+                    let found = super::lex::show_byte(b);
+                    return Err(src.fatal(format!("expected ',' or '}}', found {found}")));
+                }
+                None => return Err(src.fatal("unexpected end of input inside a log event")),
+            }
+            first = false;
+            note(&mut problem, src.key(Some(&mut self.key))?);
+            let next = src.peek()?;
+            let key = if self.key.overflow {
+                &b""[..]
+            } else {
+                self.key.as_bytes()
+            };
+            match (key, next) {
+                (b"message", Some(b'"')) => {
+                    self.message.clear();
+                    note(&mut problem, src.string(Some(&mut self.message))?);
+                    has_message = true;
+                }
+                (b"timestamp", Some(b'-' | b'0'..=b'9')) => {
+                    self.scratch.clear();
+                    note(&mut problem, src.number(Some(&mut self.scratch))?);
+                    timestamp = std::str::from_utf8(self.scratch.as_bytes())
+                        .ok()
+                        .and_then(|text| text.parse::<i64>().ok());
+                }
+                _ => note(&mut problem, src.value(depth)?.problem),
+            }
+        }
+        if control {
+            return Ok(());
+        }
+        let record = if let Some(problem) = problem {
+            Err((problem.kind, self.explain(&problem)))
+        } else if !has_message {
+            Err((
+                SkipKind::InvalidEvent,
+                "the log event has no string \"message\"".to_owned(),
+            ))
+        } else if self.message.overflow {
+            let (total, limit) = (self.message.total, self.options.max_record_bytes);
+            Err((
+                SkipKind::RecordTooLarge,
+                format!("the message is {total} bytes, more than the limit of {limit} bytes"),
+            ))
+        } else {
+            self.message_record()
+        };
+        self.message.clear();
+        match record {
+            Ok(json) => self.queue.push_back(Item::Record(Record {
+                location,
+                json,
+                timestamp_ms: timestamp,
+            })),
+            Err((kind, message)) => self.skip(location, kind, message),
+        }
+        Ok(())
+    }
+
+    /// The decoded message as a record: one JSON object, surrounding whitespace dropped.
+    fn message_record(&mut self) -> Result<String, (SkipKind, String)> {
+        let mut text = Source::from_bytes(self.message.take(), &self.meter);
+        let in_message = |problem: Problem| {
+            let what = problem.kind.describe();
+            let (at, reason) = (problem.at, problem.reason);
+            (
+                problem.kind,
+                format!("{what} at byte {at} of the message: {reason}"),
+            )
+        };
+        let scanned = text.skip_ws().and_then(|()| {
+            let start = text.offset();
+            text.value(self.options.max_depth).map(|s| (start, s))
+        });
+        let (start, scanned) = match scanned {
+            Ok(found) => found,
+            Err(Fatal::Syntax(problem)) => return Err(in_message(problem)),
+            Err(_) => return Err((SkipKind::InvalidJson, "unreadable message".to_owned())),
+        };
+        if let Some(problem) = scanned.problem {
+            return Err(in_message(problem));
+        }
+        if scanned.shape != Shape::Object {
+            let found = scanned.shape.describe();
+            return Err((
+                SkipKind::NotAnObject,
+                format!("the message is {found}, not a JSON object"),
+            ));
+        }
+        let end = text.offset();
+        if text.skip_ws().is_err() || !text.avail().is_empty() {
+            return Err((
+                SkipKind::InvalidJson,
+                format!(
+                    "invalid JSON at byte {} of the message: text after the record",
+                    text.offset()
+                ),
+            ));
+        }
+        let mut bytes = text.into_bytes();
+        bytes.truncate(usize::try_from(end).unwrap_or(usize::MAX));
+        bytes.drain(..usize::try_from(start).unwrap_or(0).min(bytes.len()));
+        String::from_utf8(bytes)
+            .map_err(|_| (SkipKind::InvalidUtf8, "the message is not UTF-8".to_owned()))
+    }
+
+    /// A member of an `awslogs` object: `data` is read as a nested stream.
+    fn awslogs(&mut self, first: bool) -> Result<(), Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        src.skip_ws()?;
+        match src.peek()? {
+            None => return Err(src.fatal("unexpected end of input inside an object")),
+            Some(b'}') => {
+                src.advance(1);
+                self.state = State::Members { first: false };
+                return Ok(());
+            }
+            Some(b',') if !first => src.advance(1),
+            Some(_) if first => {}
+            Some(b) => {
+                let found = super::lex::show_byte(b);
+                return Err(src.fatal(format!("expected ',' or '}}', found {found}")));
+            }
+        }
+        let key_problem = src.key(Some(&mut self.key))?;
+        let is_data = !self.key.overflow && self.key.as_bytes() == b"data";
+        let at = src.offset();
+        let next = src.peek()?;
+        if is_data && next == Some(b'"') && self.level < MAX_LEVEL {
+            src.advance(1);
+            let Some(src) = self.src.take() else {
+                return Ok(());
+            };
+            let shared = Arc::new(Mutex::new(Shared {
+                source: Some(src),
+                done: false,
+            }));
+            let content = StringContent {
+                shared: Arc::clone(&shared),
+            };
+            let nested = Stream::layer(
+                self.name.clone(),
+                Box::new(Base64::new(content)),
+                self.options,
+                self.buffer,
+                self.level + 1,
+                " of the decoded awslogs.data",
+                self.meter.clone(),
+            );
+            self.state = State::Nested(Box::new(nested), shared);
+            return Ok(());
+        }
+        let scanned = src.value(self.options.max_depth)?;
+        let location = self.location(None, None, Some(at));
+        if let Some(problem) = key_problem.or(scanned.problem) {
+            self.skip_problem(self.location(None, None, Some(problem.at)), &problem);
+        } else if is_data && next == Some(b'"') {
+            let message = format!("awslogs.data nested more than {MAX_LEVEL} encodings deep");
+            self.skip(location, SkipKind::NestingTooDeep, message);
+        } else if is_data {
+            let found = scanned.shape.describe();
+            let message = format!("awslogs.data must be a base64 string, found {found}");
+            self.skip(location, SkipKind::InvalidBase64, message);
+        }
+        self.state = State::Awslogs { first: false };
+        Ok(())
+    }
+
+    /// After a skip in a top-level value begun on `line`: when the value began on the current
+    /// line, skips the rest of it; else (a multi-line document) skips to the next line that
+    /// starts with `{` or a digit. Returns what was skipped, for the message.
+    fn resync(&mut self, line: u64) -> Result<(), Fatal> {
+        self.resync_report(line).map(|_| ())
+    }
+
+    fn resync_report(&mut self, line: u64) -> Result<String, Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(String::new());
+        };
+        src.recording = false;
+        src.record.clear();
+        let from = src.offset();
+        let context = self.context;
+        if src.line() == line {
+            src.skip_line()?;
+            if src.peek()?.is_none() {
+                return Ok(format!(
+                    "skipped the rest of the input from byte {from}{context}"
+                ));
+            }
+            return Ok(format!("skipped the rest of line {line}"));
+        }
+        // The fault may have been found at the start of a line that starts a new value (a
+        // line cut short, then the next one): go on from there.
+        if src.at_line_start() && matches!(src.peek()?, Some(b'{' | b'0'..=b'9')) {
+            return Ok(format!("skipped to line {}", src.line()));
+        }
+        loop {
+            src.skip_line()?;
+            match src.peek()? {
+                None => {
+                    return Ok(format!(
+                        "skipped the rest of the input from byte {from}{context}"
+                    ));
+                }
+                Some(b'{' | b'0'..=b'9') => return Ok(format!("skipped to line {}", src.line())),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// A step failed: report it, and resynchronise or stop.
+    fn on_fatal(&mut self, fatal: Fatal) {
+        let mut location = self.here();
+        // Between the elements of an array: the place of the fault says more than the file's
+        // first line.
+        if let (None, Some(_), Fatal::Syntax(problem)) = (self.element, self.value, &fatal) {
+            if self.obj.container {
+                location = self.location(None, None, Some(problem.at));
+            }
+        }
+        let line = self.value.map(|(line, _)| line);
+        self.element = None;
+        self.value = None;
+        if let Some(src) = self.src.as_mut() {
+            src.recording = false;
+            src.guard_lines = false;
+            src.record.clear();
+        }
+        match fatal {
+            Fatal::Dead => self.finish(),
+            Fatal::Read(layer) => {
+                let lost = match location.byte {
+                    Some(byte) if line.is_some() => {
+                        format!("; the value begun at byte {byte}{} is lost", self.context)
+                    }
+                    _ => String::new(),
+                };
+                self.skip(location, layer.kind, format!("{}{lost}", layer.message));
+                self.finish();
+            }
+            Fatal::Syntax(problem) => {
+                let explained = self.explain(&problem);
+                let current_line = self.src.as_ref().map_or(0, Source::line);
+                match self.resync_report(line.unwrap_or(current_line)) {
+                    Ok(skipped) => {
+                        self.skip(location, problem.kind, format!("{explained}; {skipped}"));
+                        self.state = State::Top;
+                    }
+                    Err(again) => {
+                        self.skip(location, problem.kind, explained);
+                        self.on_fatal(again);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for Stream<'_> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some(item);
+            }
+            if matches!(self.state, State::Done) {
+                return None;
+            }
+            if let Err(fatal) = self.step() {
+                self.on_fatal(fatal);
+            }
+        }
+    }
+}
+
+fn place(file: &str, line: Option<u64>, record: Option<u64>, byte: Option<u64>) -> Location {
+    Location {
+        file: file.to_owned(),
+        line,
+        record,
+        byte,
+    }
+}
+
+/// A CloudWatch Logs export line starts with the event's timestamp and one space
+/// (`2020-09-14T00:44:23.000Z {…}`): its length with the space, and the time.
+fn export_prefix(line: &[u8]) -> Option<(usize, i64)> {
+    let head = line.get(..line.len().min(40))?;
+    let space = head.iter().position(|&b| b == b' ')?;
+    let stamp = std::str::from_utf8(head.get(..space)?).ok()?;
+    if !stamp.contains(['T', 't']) {
+        return None;
+    }
+    Some((space + 1, crate::time::parse(stamp)?))
+}
+
+/// Compressed formats other than gzip, by their magic bytes.
+fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 4] = [
+        (b"PK\x03\x04", "zip"),
+        (b"BZh", "bzip2"),
+        (b"\xFD7zXZ\x00", "xz"),
+        (b"\x28\xB5\x2F\xFD", "zstd"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|&(_, name)| name)
+}

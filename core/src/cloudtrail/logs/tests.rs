@@ -1,0 +1,1068 @@
+use std::io::Write;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use super::stream::Stream;
+use super::*;
+
+/// Six real CloudTrail records, one per line.
+const RECORDS: &str = include_str!("testdata/stratus-red-team.jsonl");
+
+fn records() -> Vec<&'static str> {
+    RECORDS.lines().collect()
+}
+
+fn read(bytes: &[u8]) -> Vec<Item> {
+    read_stream("t", bytes, Options::default()).collect()
+}
+
+fn read_with(bytes: &[u8], options: Options) -> Vec<Item> {
+    read_stream("t", bytes, options).collect()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// The JSON texts of the records, in order.
+fn jsons(items: &[Item]) -> Vec<&str> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Record(record) => Some(record.json.as_str()),
+            Item::Skipped(_) => None,
+        })
+        .collect()
+}
+
+/// Each item as `record <location>` or `<code> <location>`.
+fn outline(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .map(|item| match item {
+            Item::Record(record) => format!("record {}", record.location),
+            Item::Skipped(skip) => format!("{} {}", skip.kind, skip.location),
+        })
+        .collect()
+}
+
+fn skips(items: &[Item]) -> Vec<&Skip> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Skipped(skip) => Some(skip),
+            Item::Record(_) => None,
+        })
+        .collect()
+}
+
+fn the_records(items: &[Item]) -> Vec<&Record> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Record(record) => Some(record),
+            Item::Skipped(_) => None,
+        })
+        .collect()
+}
+
+/// Every record yielded is one JSON object (checked with serde_json).
+fn assert_objects(items: &[Item]) {
+    for json in jsons(items) {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert!(value.is_object(), "{json}");
+    }
+}
+
+/// `{"Records":[r1,r2,…]}`, compact as CloudTrail writes it.
+fn records_file(records: &[&str]) -> String {
+    format!("{{\"Records\":[{}]}}", records.join(","))
+}
+
+/// A decoded CloudWatch Logs subscription payload holding `records` as log events.
+fn payload(message_type: &str, records: &[&str], first_timestamp: i64) -> String {
+    let events: Vec<String> = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| {
+            format!(
+                r#"{{"id":"3195310660696698337880902507980421114328961542429{i:05}","timestamp":{},"message":{}}}"#,
+                first_timestamp + i as i64,
+                serde_json::to_string(record).unwrap()
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"messageType":"{message_type}","owner":"111111111111","logGroup":"CloudTrail/logs","logStream":"111111111111_CloudTrail/logs_us-east-1","subscriptionFilters":["Destination"],"logEvents":[{}]}}"#,
+        events.join(",")
+    )
+}
+
+/// As a Lambda function receives a payload.
+fn lambda_event(payload: &str) -> String {
+    format!(
+        r#"{{"awslogs":{{"data":"{}"}}}}"#,
+        BASE64.encode(gzip(payload.as_bytes()))
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formats
+
+#[test]
+fn s3_log_file_plain_and_gzipped() {
+    let all = records();
+    let file = records_file(&all);
+    for bytes in [file.clone().into_bytes(), gzip(file.as_bytes())] {
+        let items = read(&bytes);
+        assert_eq!(jsons(&items), all);
+        // Record 1 starts after `{"Records":[` (12 bytes), each next one after a comma.
+        let mut byte = 12;
+        for (i, record) in the_records(&items).iter().enumerate() {
+            let expected = Location {
+                file: "t".into(),
+                line: None,
+                record: Some(i as u64 + 1),
+                byte: Some(byte),
+            };
+            assert_eq!(record.location, expected);
+            assert_eq!(record.timestamp_ms, None);
+            byte += all[i].len() as u64 + 1;
+        }
+        assert_eq!(outline(&items)[5], "record t, record 6");
+    }
+}
+
+#[test]
+fn s3_log_file_other_keys_and_pretty_printing() {
+    let all = records();
+    let pretty = format!(
+        "{{\n  \"digest\": {{\"x\": [1, {{\"Records\": [\"not these\"]}}]}},\n  \"Records\": [\n    {},\n    {}\n  ],\n  \"after\": null\n}}\n",
+        all[0], all[1]
+    );
+    let items = read(pretty.as_bytes());
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "record t, record 2"]
+    );
+    assert_eq!(jsons(&items), [all[0], all[1]]);
+
+    // Whitespace inside a record is part of its text; around it, not.
+    let spaced = "{\"Records\": [ { \"a\" : [ 1 , 2 ] } ,\n{\"b\":{}} ] }";
+    let items = read(spaced.as_bytes());
+    assert_eq!(jsons(&items), ["{ \"a\" : [ 1 , 2 ] }", "{\"b\":{}}"]);
+
+    // An empty log file (CloudTrail writes none, but a filter could leave one).
+    assert!(read(br#"{"Records":[]}"#).is_empty());
+}
+
+#[test]
+fn json_lines_with_blank_lines_crlf_and_bom() {
+    let all = records();
+    let text = format!("\u{feff}{}\r\n\r\n{}\n\n  \n{}\r\n", all[0], all[1], all[2]);
+    for bytes in [text.clone().into_bytes(), gzip(text.as_bytes())] {
+        let items = read(&bytes);
+        assert_eq!(outline(&items), ["record t:1", "record t:3", "record t:6"]);
+        assert_eq!(jsons(&items), &all[..3]);
+        let byte_of_third = (3 + all[0].len() + 4 + all[1].len() + 5) as u64;
+        assert_eq!(the_records(&items)[2].location.byte, Some(byte_of_third));
+    }
+    // Without a final line end, and several objects on one line.
+    let items = read(br#"{"a":1}{"b":2} {"c":3}"#);
+    assert_eq!(jsons(&items), [r#"{"a":1}"#, r#"{"b":2}"#, r#"{"c":3}"#]);
+}
+
+#[test]
+fn unicode_and_escapes_are_kept_as_written() {
+    let line = r#"{"userAgent":"caf\u00e9 é \ud83d\ude00 \"q\" \\ \/","n":-0.5e+10,"ok":true,"no":null,"list":[]}"#;
+    let items = read(line.as_bytes());
+    assert_eq!(jsons(&items), [line]);
+    // Lone surrogates are grammatical JSON (RFC 8259 section 8.2 lets parsers differ on them).
+    let items = read(br#"{"a":"\ud800"}"#);
+    assert_eq!(jsons(&items), [r#"{"a":"\ud800"}"#]);
+}
+
+#[test]
+fn subscription_payload_decoded() {
+    let all = records();
+    let text = payload("DATA_MESSAGE", &all[..4], 1_432_826_855_000);
+    let items = read(text.as_bytes());
+    assert_eq!(jsons(&items), &all[..4]);
+    let stamps: Vec<_> = the_records(&items).iter().map(|r| r.timestamp_ms).collect();
+    assert_eq!(
+        stamps,
+        [
+            Some(1_432_826_855_000),
+            Some(1_432_826_855_001),
+            Some(1_432_826_855_002),
+            Some(1_432_826_855_003)
+        ]
+    );
+    assert_eq!(
+        outline(&items),
+        [
+            "record t, record 1",
+            "record t, record 2",
+            "record t, record 3",
+            "record t, record 4"
+        ]
+    );
+    // A control message yields nothing, even with an event whose message is no record.
+    let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+    assert!(read(control.as_bytes()).is_empty());
+    assert!(read(&gzip(control.as_bytes())).is_empty());
+}
+
+#[test]
+fn subscription_payload_as_lambda_event_and_base64() {
+    let all = records();
+    let data = payload("DATA_MESSAGE", &all[1..5], 1_600_000_000_000);
+    let event = lambda_event(&data);
+    let items = read(event.as_bytes());
+    assert_eq!(jsons(&items), &all[1..5]);
+    assert_eq!(the_records(&items)[3].timestamp_ms, Some(1_600_000_000_003));
+
+    // Some JSON encoders escape '/' (which base64 uses) as "\/".
+    let escaped = event.replace('/', "\\/");
+    assert_ne!(escaped, event);
+    assert_eq!(jsons(&read(escaped.as_bytes())), &all[1..5]);
+
+    // Pretty-printed, with other keys, and a second event on the next line.
+    let two = format!(
+        "{{\n  \"awslogs\": {{\n    \"other\": [1],\n    \"data\": \"{}\"\n  }}\n}}\n{}\n",
+        BASE64.encode(gzip(payload("DATA_MESSAGE", &all[..1], 7).as_bytes())),
+        lambda_event(&payload("DATA_MESSAGE", &all[5..], 9))
+    );
+    let items = read(two.as_bytes());
+    assert_eq!(jsons(&items), [all[0], all[5]]);
+
+    // Bare base64 text, as `aws kinesis get-records` shows a record's data, with line breaks
+    // every 76 characters; and two such payloads one per line.
+    let encoded = BASE64.encode(gzip(data.as_bytes()));
+    let wrapped: Vec<String> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|chunk| String::from_utf8(chunk.to_vec()).unwrap())
+        .collect();
+    let items = read(format!("{}\n", wrapped.join("\n")).as_bytes());
+    assert_eq!(jsons(&items), &all[1..5]);
+    let second = BASE64.encode(gzip(payload("DATA_MESSAGE", &all[..1], 0).as_bytes()));
+    let items = read(format!("{encoded}\n{second}\n").as_bytes());
+    assert_eq!(jsons(&items), [all[1], all[2], all[3], all[4], all[0]]);
+    // Base64 of the plain (not gzipped) payload.
+    let items = read(BASE64.encode(data.as_bytes()).as_bytes());
+    assert_eq!(jsons(&items), &all[1..5]);
+}
+
+#[test]
+fn firehose_concatenated_gzip_payloads() {
+    let all = records();
+    // Firehose writes each CloudWatch Logs record (a gzipped payload) into the S3 object as is,
+    // so the object is gzip members one after another whose decompressed text is `{…}{…}`.
+    let mut object = gzip(payload("DATA_MESSAGE", &all[..2], 10).as_bytes());
+    object.extend(gzip(payload("CONTROL_MESSAGE", &[], 0).as_bytes()));
+    object.extend(gzip(payload("DATA_MESSAGE", &all[2..], 20).as_bytes()));
+    let items = read(&object);
+    assert_eq!(jsons(&items), all);
+    let stamps: Vec<_> = the_records(&items)
+        .iter()
+        .map(|r| r.timestamp_ms.unwrap())
+        .collect();
+    assert_eq!(stamps, [10, 11, 20, 21, 22, 23]);
+    // And gzipped once more as a whole (a `.gz` of the delivery).
+    assert_eq!(jsons(&read(&gzip(&object))), all);
+}
+
+#[test]
+fn cloudwatch_export_lines() {
+    let all = records();
+    let text = format!(
+        "2020-09-14T00:44:23.000Z {}\n2020-09-14T00:44:24.123Z {}\n2020-09-14T00:44:25.000Z START RequestId: 42\n2020-09-14T00:44:26Z {}\r\n",
+        all[0], all[1], all[2]
+    );
+    let items = read(&gzip(text.as_bytes()));
+    assert_eq!(
+        outline(&items),
+        ["record t:1", "record t:2", "invalid-json t:3", "record t:4"]
+    );
+    assert_eq!(jsons(&items), &all[..3]);
+    let stamps: Vec<_> = the_records(&items).iter().map(|r| r.timestamp_ms).collect();
+    assert_eq!(
+        stamps,
+        [
+            Some(1_600_044_263_000),
+            Some(1_600_044_264_123),
+            Some(1_600_044_266_000)
+        ]
+    );
+}
+
+#[test]
+fn filter_log_events_output() {
+    let all = records();
+    let events: Vec<String> = all[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, record)| {
+            format!(
+                "{{\"logStreamName\": \"s\", \"timestamp\": {}, \"message\": {}, \"ingestionTime\": 1, \"eventId\": \"{i}\"}}",
+                100 + i,
+                serde_json::to_string(record).unwrap()
+            )
+        })
+        .collect();
+    let text = format!(
+        "{{\n    \"events\": [\n        {}\n    ],\n    \"searchedLogStreams\": [],\n    \"nextToken\": \"abc\"\n}}\n",
+        events.join(",\n        ")
+    );
+    let items = read(text.as_bytes());
+    assert_eq!(jsons(&items), &all[..3]);
+    let stamps: Vec<_> = the_records(&items).iter().map(|r| r.timestamp_ms).collect();
+    assert_eq!(stamps, [Some(100), Some(101), Some(102)]);
+    // A message with whitespace around the record; a non-integer timestamp.
+    let items = read(br#"{"events":[{"timestamp":1.5,"message":" {\"a\":1}\n"}]}"#);
+    assert_eq!(jsons(&items), [r#"{"a":1}"#]);
+    assert_eq!(the_records(&items)[0].timestamp_ms, None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths, directories, streams
+
+#[test]
+fn paths_directories_in_sorted_order() {
+    let all = records();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("AWSLogs/b")).unwrap();
+    std::fs::create_dir_all(root.join("AWSLogs/a/deeper")).unwrap();
+    std::fs::write(
+        root.join("AWSLogs/b/2.json.gz"),
+        gzip(records_file(&all[4..]).as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(root.join("AWSLogs/a/1.json"), records_file(&all[..1])).unwrap();
+    std::fs::write(
+        root.join("AWSLogs/a/deeper/1.5.jsonl.gz"),
+        gzip(format!("{}\n{}\n", all[1], all[2]).as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(root.join("AWSLogs/a/z.txt"), format!("{}\n", all[3])).unwrap();
+    std::fs::write(root.join("single.jsonl"), format!("{}\n", all[0])).unwrap();
+
+    let inputs = vec![
+        Input::from_arg(root.join("AWSLogs")),
+        Input::Path(root.join("missing.json")),
+        Input::from_arg(root.join("single.jsonl")),
+    ];
+    let items: Vec<Item> = Reader::new(inputs, Options::default()).collect();
+    let base = root.display().to_string();
+    let shown: Vec<String> = outline(&items)
+        .iter()
+        .map(|line| line.replace(&base, "ROOT"))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "record ROOT/AWSLogs/a/1.json, record 1",
+            "record ROOT/AWSLogs/a/deeper/1.5.jsonl.gz:1",
+            "record ROOT/AWSLogs/a/deeper/1.5.jsonl.gz:2",
+            "record ROOT/AWSLogs/a/z.txt:1",
+            "record ROOT/AWSLogs/b/2.json.gz, record 1",
+            "record ROOT/AWSLogs/b/2.json.gz, record 2",
+            "unreadable ROOT/missing.json",
+            "record ROOT/single.jsonl:1",
+        ]
+    );
+    assert_eq!(
+        jsons(&items),
+        [all[0], all[1], all[2], all[3], all[4], all[5], all[0]]
+    );
+    assert!(skips(&items)[0].message.starts_with("cannot read "));
+    assert_eq!(Input::from_arg("-"), Input::Stdin);
+    assert_eq!(Input::from_arg("./-"), Input::Path("./-".into()));
+}
+
+#[test]
+fn a_stream_is_read_like_a_file() {
+    let all = records();
+    let bytes = gzip(records_file(&all[..2]).as_bytes());
+    let items: Vec<Item> =
+        read_stream("<stdin>", std::io::Cursor::new(bytes), Options::default()).collect();
+    assert_eq!(
+        outline(&items),
+        ["record <stdin>, record 1", "record <stdin>, record 2"]
+    );
+}
+
+/// A reader that hands out one byte per call: no token may depend on a read's boundaries.
+struct Trickle<'a>(&'a [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), out.first_mut()) {
+            (Some((&b, rest)), Some(slot)) => {
+                *slot = b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+#[test]
+fn byte_by_byte_reads_give_the_same_items() {
+    let all = records();
+    let mut mixed = lambda_event(&payload("DATA_MESSAGE", &all[..2], 5)).into_bytes();
+    mixed.extend(b"\n{\"a\":\"caf\\u00e9 \xC3\xA9\"}\n[1]\n");
+    mixed.extend(records_file(&all[2..]).as_bytes());
+    let whole = read(&mixed);
+    let trickled: Vec<Item> =
+        Stream::with_buffer("t".into(), Box::new(Trickle(&mixed)), Options::default(), 0).collect();
+    assert_eq!(whole, trickled);
+    assert_eq!(outline(&whole).len(), 2 + 1 + 1 + 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed input
+
+#[test]
+fn cut_records_file() {
+    let all = records();
+    let file = records_file(&all);
+    // Cut in the middle of record 3.
+    let cut = 12 + all[0].len() + 1 + all[1].len() + 1 + 100;
+    let items = read(file.as_bytes().get(..cut).unwrap());
+    assert_eq!(
+        outline(&items),
+        [
+            "record t, record 1",
+            "record t, record 2",
+            "invalid-json t, record 3"
+        ]
+    );
+    let message = &skips(&items)[0].message;
+    assert!(
+        message.ends_with(&format!("skipped the rest of the input from byte {cut}")),
+        "{message}"
+    );
+    assert!(
+        message.starts_with(&format!("invalid JSON at byte {cut}: ")),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_element_of_records_array() {
+    // A lexical fault leaves the structure readable: only that element is skipped.
+    let items = read(br#"{"Records":[{"a":1},{"b":NaN},{"c":"\x"},{"d":01},{"e":4}]}"#);
+    assert_eq!(
+        outline(&items),
+        [
+            "record t, record 1",
+            "invalid-json t, record 2",
+            "invalid-json t, record 3",
+            "invalid-json t, record 4",
+            "record t, record 5",
+        ]
+    );
+    assert_eq!(
+        skips(&items)[0].message,
+        "invalid JSON at byte 25: invalid literal"
+    );
+    assert_eq!(
+        skips(&items)[1].message,
+        "invalid JSON at byte 36: invalid escape: a backslash before 'x'"
+    );
+    assert_eq!(
+        skips(&items)[2].message,
+        "invalid JSON at byte 46: invalid number"
+    );
+    // A structural fault: the rest of the input is one skip.
+    let items = read(br#"{"Records":[{"a":1},{"b":2,},{"c":3}]}"#);
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "invalid-json t, record 2"]
+    );
+    assert_eq!(
+        skips(&items)[0].message,
+        "invalid JSON at byte 27: expected a string key, found '}'; skipped the rest of the input from byte 27"
+    );
+    // A fault between elements.
+    let items = read(br#"{"Records":[{"a":1} {"c":3}]}"#);
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "invalid-json t, byte 20"]
+    );
+    // An element that is not an object.
+    let items = read(br#"{"Records":[{"a":1},"x",[{}],{"d":4}]}"#);
+    assert_eq!(
+        outline(&items),
+        [
+            "record t, record 1",
+            "not-an-object t, record 2",
+            "not-an-object t, record 3",
+            "record t, record 4"
+        ]
+    );
+}
+
+#[test]
+fn truncated_gzip() {
+    let all = records();
+    let first = format!("{}\n{}\n", all[0], all[1]);
+    let second = format!("{}\n{}\n", all[2], all[3]);
+    let mut member1 = gzip(first.as_bytes());
+    let member2 = gzip(second.as_bytes());
+    // Cut in the second member's trailer: all its data decodes, its checksum is missing.
+    let mut object = member1.clone();
+    object.extend(member2.get(..member2.len() - 4).unwrap());
+    let items = read(&object);
+    assert_eq!(jsons(&items), &all[..4]);
+    let end = first.len() + second.len();
+    assert_eq!(
+        outline(&items).last().unwrap(),
+        &format!("truncated-gzip t, byte {end}")
+    );
+    // Cut right after the second member's header: nothing of it decodes.
+    member1.extend(member2.get(..10).unwrap());
+    let items = read(&member1);
+    let end = first.len();
+    assert_eq!(
+        outline(&items),
+        [
+            "record t:1".to_owned(),
+            "record t:2".to_owned(),
+            format!("truncated-gzip t, byte {end}")
+        ]
+    );
+    let message = &skips(&items)[0].message;
+    assert!(message.contains("the gzip data ends early"), "{message}");
+
+    // Cut anywhere: the records before the cut, in order, then one truncated-gzip skip.
+    let whole = gzip(records_file(&all).as_bytes());
+    for cut in (10..whole.len()).step_by(97) {
+        let items = read(whole.get(..cut).unwrap());
+        let (last, before) = items.split_last().unwrap();
+        let Item::Skipped(skip) = last else {
+            panic!("{last:?}")
+        };
+        assert_eq!(skip.kind, SkipKind::TruncatedGzip, "cut at {cut}: {skip}");
+        assert_eq!(
+            jsons(before),
+            all.get(..before.len()).unwrap(),
+            "cut at {cut}"
+        );
+        assert!(skips(before).is_empty(), "cut at {cut}");
+    }
+}
+
+#[test]
+fn invalid_gzip() {
+    let items = read(b"\x1f\x8b\x00\x00garbage");
+    assert_eq!(outline(&items), ["invalid-gzip t, byte 0"]);
+    // Good members, then junk: the records, then the skip.
+    let mut object = gzip(b"{\"a\":1}\n");
+    object.extend(b"junk after the member");
+    let items = read(&object);
+    assert_eq!(outline(&items), ["record t:1", "invalid-gzip t, byte 8"]);
+    // Other compressions are named.
+    let items = read(b"PK\x03\x04\x14\x00");
+    assert_eq!(outline(&items), ["unknown-format t, byte 0"]);
+    assert_eq!(
+        skips(&items)[0].message,
+        "zip data is not supported (only gzip is)"
+    );
+}
+
+#[test]
+fn bad_base64() {
+    let all = records();
+    let good = lambda_event(&payload("DATA_MESSAGE", &all[..1], 0));
+    let bad = good.replacen("H4sI", "H4sI*", 1);
+    let items = read(format!("{bad}\n{good}\n").as_bytes());
+    assert_eq!(
+        outline(&items),
+        ["invalid-base64 t, byte 0", "record t, record 1"]
+    );
+    assert_eq!(
+        skips(&items)[0].message,
+        "invalid base64 at character 5: '*' is not a base64 digit"
+    );
+    // data that is no string.
+    let items = read(br#"{"awslogs":{"data":42}}"#);
+    assert_eq!(outline(&items), ["invalid-base64 t, byte 19"]);
+    // Bare base64 that stops being base64.
+    let encoded = BASE64.encode(gzip(payload("DATA_MESSAGE", &all[..2], 0).as_bytes()));
+    let items = read(format!("{encoded}\n{{\"a\":1}}\n").as_bytes());
+    assert_eq!(jsons(&items), &all[..2]);
+    assert_eq!(skips(&items).len(), 1);
+    assert_eq!(skips(&items)[0].kind, SkipKind::InvalidBase64);
+}
+
+#[test]
+fn bad_line_among_good_ones() {
+    let text = b"{\"a\":1}\n{\"b\":2,}\n{\"c\":3}\nnot json at all\n{\"d\":\n{\"e\":5}\n[1,2]\n\"s\"\n{\"f\":\"x\ny\"}\n{\"g\":7}";
+    let items = read(text);
+    assert_eq!(
+        outline(&items),
+        [
+            "record t:1",
+            "invalid-json t:2",
+            "record t:3",
+            "invalid-json t:4",
+            "invalid-json t:5",
+            "record t:6",
+            "not-an-object t:7",
+            "not-an-object t:8",
+            "invalid-json t:9",
+            "invalid-json t:10",
+            "record t:11",
+        ]
+    );
+    assert_eq!(
+        jsons(&items),
+        [r#"{"a":1}"#, r#"{"c":3}"#, r#"{"e":5}"#, r#"{"g":7}"#]
+    );
+    let messages: Vec<&str> = skips(&items).iter().map(|s| s.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "invalid JSON at byte 15: expected a string key, found '}'; skipped the rest of line 2",
+            "invalid JSON at byte 25: invalid literal",
+            "invalid JSON at byte 47: a line that starts with '{' inside a value (a record cut short?); skipped to line 6",
+            "expected a JSON object, found an array",
+            "expected a JSON object, found a string",
+            "invalid JSON at byte 72: line break inside a string; skipped the rest of line 9",
+            "invalid JSON at byte 73: invalid literal",
+        ]
+    );
+}
+
+#[test]
+fn invalid_utf8_and_nul_bytes() {
+    let items = read(b"{\"a\":\"\xff\"}\n{\"b\":\"\xc3\xa9\"}\n{\"c\":\"\xc3\"}\n{\"d\":\"\xed\xa0\x80\"}\n{\"e\":5}\n");
+    assert_eq!(
+        outline(&items),
+        [
+            "invalid-utf8 t:1",
+            "record t:2",
+            "invalid-utf8 t:3",
+            "invalid-utf8 t:4",
+            "record t:5"
+        ]
+    );
+    assert_eq!(
+        skips(&items)[0].message,
+        "invalid UTF-8 at byte 6: byte 0xFF does not start a valid UTF-8 sequence"
+    );
+    // In a Records element: only that element.
+    let items = read(b"{\"Records\":[{\"a\":\"\xfe\"},{\"b\":2}]}");
+    assert_eq!(
+        outline(&items),
+        ["invalid-utf8 t, record 1", "record t, record 2"]
+    );
+    // Outside strings, a byte that is no JSON is a structural fault.
+    let items = read(b"{\"a\":1}\n{\"b\":\xff}\n{\"c\":3}\n");
+    assert_eq!(
+        outline(&items),
+        ["record t:1", "invalid-json t:2", "record t:3"]
+    );
+
+    // NUL: in a string (a control character), as a line, as padding at the end of a file.
+    let items = read(b"{\"a\":\"x\x00y\"}\n\x00\x00\x00\n{\"c\":3}\n\x00\x00\x00\x00");
+    assert_eq!(
+        outline(&items),
+        [
+            "invalid-json t:1",
+            "invalid-json t:2",
+            "record t:3",
+            "invalid-json t:4"
+        ]
+    );
+    assert_eq!(
+        skips(&items)[0].message,
+        "invalid JSON at byte 7: control character U+0000 in a string"
+    );
+    // A file that starts with NUL is no format at all.
+    let items = read(b"\x00\x00\x00\x00{\"a\":1}\n");
+    assert_eq!(outline(&items), ["unknown-format t, byte 0"]);
+}
+
+#[test]
+fn bom_crlf_and_empty_input() {
+    assert!(read(b"").is_empty());
+    assert!(read(b" \r\n\t\n").is_empty());
+    assert!(read(b"\xEF\xBB\xBF").is_empty());
+    assert!(read(&gzip(b"")).is_empty());
+    let items = read(b"\xEF\xBB\xBF{\"Records\":[{\"a\":1}]}\r\n");
+    assert_eq!(jsons(&items), [r#"{"a":1}"#]);
+    assert_eq!(the_records(&items)[0].location.byte, Some(15));
+    // A BOM only counts at the start.
+    let items = read(b"{\"a\":1}\n\xEF\xBB\xBF{\"b\":2}\n");
+    assert_eq!(outline(&items), ["record t:1", "invalid-json t:2"]);
+}
+
+#[test]
+fn deep_nesting_is_skipped_without_recursion() {
+    let depth = 100_000;
+    let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let text = format!("{deep}\n{{\"a\":{deep}}}\n{{\"ok\":1}}\n");
+    let items = read(text.as_bytes());
+    assert_eq!(
+        outline(&items),
+        ["nesting-too-deep t:1", "nesting-too-deep t:2", "record t:3"]
+    );
+    assert_eq!(
+        skips(&items)[0].message,
+        "nesting too deep at byte 512: more than 512 nested arrays and objects"
+    );
+    // In a Records array: that element only.
+    let records = format!("{{\"Records\":[{{\"a\":{deep}}},{{\"b\":2}}]}}");
+    let items = read(records.as_bytes());
+    assert_eq!(
+        outline(&items),
+        ["nesting-too-deep t, record 1", "record t, record 2"]
+    );
+    // Never closed: the rest of the input.
+    let open = format!("{{\"Records\":[{}", "{\"a\":[".repeat(depth));
+    let items = read(open.as_bytes());
+    assert_eq!(outline(&items), ["invalid-json t, record 1"]);
+    // The limit is exact: 512 levels pass, 513 do not (the record itself is level 1).
+    let at = |levels: usize| {
+        format!(
+            "{}{}{}",
+            "{\"a\":".repeat(levels - 1),
+            "{}",
+            "}".repeat(levels - 1)
+        )
+    };
+    assert_eq!(outline(&read(at(512).as_bytes())), ["record t:1"]);
+    assert_eq!(outline(&read(at(513).as_bytes())), ["nesting-too-deep t:1"]);
+    let options = Options {
+        max_depth: 2,
+        ..Options::default()
+    };
+    let items = read_with(br#"{"Records":[{"a":{}},{"a":{"b":[]}}]}"#, options);
+    assert_eq!(
+        outline(&items),
+        ["record t, record 1", "nesting-too-deep t, record 2"]
+    );
+}
+
+#[test]
+fn record_over_the_size_limit() {
+    let all = records();
+    let options = Options {
+        max_record_bytes: 1000,
+        ..Options::default()
+    };
+    let small = r#"{"small":true}"#;
+    let big = all[5];
+    assert!(big.len() > 1000);
+    let lines = format!("{small}\n{big}\n{small}\n");
+    let items = read_with(lines.as_bytes(), options);
+    assert_eq!(
+        outline(&items),
+        ["record t:1", "record-too-large t:2", "record t:3"]
+    );
+    assert_eq!(
+        skips(&items)[0].message,
+        format!(
+            "the record is {} bytes, more than the limit of 1000 bytes",
+            big.len()
+        )
+    );
+    let file = records_file(&[small, big, small]);
+    let items = read_with(file.as_bytes(), options);
+    assert_eq!(
+        outline(&items),
+        [
+            "record t, record 1",
+            "record-too-large t, record 2",
+            "record t, record 3"
+        ]
+    );
+    let events = payload("DATA_MESSAGE", &[small, big, small], 0);
+    let items = read_with(events.as_bytes(), options);
+    assert_eq!(
+        outline(&items),
+        [
+            "record t, record 1",
+            "record-too-large t, record 2",
+            "record t, record 3"
+        ]
+    );
+    // Exactly at the limit passes.
+    let exact = Options {
+        max_record_bytes: small.len(),
+        ..Options::default()
+    };
+    assert_eq!(jsons(&read_with(small.as_bytes(), exact)), [small]);
+}
+
+#[test]
+fn bad_log_events() {
+    let text = br#"{"messageType":"DATA_MESSAGE","logEvents":[
+        {"id":"1","timestamp":1,"message":"{\"a\":1}"},
+        {"id":"2","timestamp":2},
+        {"id":"3","timestamp":3,"message":"plain text"},
+        {"id":"4","timestamp":4,"message":"[1]"},
+        {"id":"5","timestamp":5,"message":"{\"a\":1} trailing"},
+        "not an event",
+        {"id":"7","timestamp":7,"message":"{\"b\":2}"}
+    ]}"#;
+    let items = read(text);
+    assert_eq!(
+        outline(&items),
+        [
+            "record t, record 1",
+            "invalid-event t, record 2",
+            "invalid-json t, record 3",
+            "not-an-object t, record 4",
+            "invalid-json t, record 5",
+            "invalid-event t, record 6",
+            "record t, record 7",
+        ]
+    );
+    let messages: Vec<&str> = skips(&items).iter().map(|s| s.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "the log event has no string \"message\"",
+            "invalid JSON at byte 0 of the message: invalid literal",
+            "the message is an array, not a JSON object",
+            "invalid JSON at byte 8 of the message: text after the record",
+            "a log event must be an object, found a string",
+        ]
+    );
+}
+
+#[test]
+fn empty_and_non_object_inputs() {
+    assert_eq!(outline(&read(b"42\n")), ["not-an-object t:1"]);
+    assert_eq!(outline(&read(b"null")), ["not-an-object t:1"]);
+    assert_eq!(
+        outline(&read(b"}\n{\"a\":1}")),
+        ["invalid-json t:1", "record t:2"]
+    );
+    assert_eq!(jsons(&read(b"{}")), ["{}"]);
+}
+
+#[test]
+fn records_and_skips_account_for_every_input_record() {
+    // Twelve JSON Lines records, five of them broken in different ways; then the same twelve
+    // in a Records array, where only lexical faults keep the structure readable.
+    let all = records();
+    let broken = [
+        r#"{"eventName":"A","x":NaN}"#,
+        "{\"eventName\":\"B\",\"x\":\"\u{1}\"}",
+        r#"{"eventName":"C","x":[1,2,]}"#,
+        r#"["eventName","D"]"#,
+        r#"{"eventName":"E","x":"\q"}"#,
+    ];
+    let mut lines: Vec<&str> = Vec::new();
+    for i in 0..12 {
+        lines.push(if i % 2 == 1 && i / 2 < broken.len() {
+            broken[i / 2]
+        } else {
+            all[i % 6]
+        });
+    }
+    let text = lines.join("\n");
+    let items = read(text.as_bytes());
+    assert_eq!(items.len(), 12);
+    assert_eq!(the_records(&items).len(), 7);
+    assert_eq!(skips(&items).len(), 5);
+    let kinds: Vec<&str> = skips(&items).iter().map(|s| s.kind.code()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "invalid-json",
+            "invalid-json",
+            "invalid-json",
+            "not-an-object",
+            "invalid-json"
+        ]
+    );
+    assert_objects(&items);
+
+    let lexical: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.contains(",]"))
+        .collect();
+    let file = records_file(&lexical);
+    let items = read(&gzip(file.as_bytes()));
+    assert_eq!(items.len(), 11);
+    assert_eq!(skips(&items).len(), 4);
+    for (i, item) in items.iter().enumerate() {
+        let location = match item {
+            Item::Record(record) => &record.location,
+            Item::Skipped(skip) => &skip.location,
+        };
+        assert_eq!(location.record, Some(i as u64 + 1));
+    }
+}
+
+#[test]
+fn strictness_agrees_with_serde_json() {
+    let cases: &[&str] = &[
+        r#"{"a":1}"#,
+        r#"{"a":-0}"#,
+        r#"{"a":-0.5e-3}"#,
+        r#"{"a":1E+2}"#,
+        r#"{"a":[],"b":{},"c":[{}],"d":""}"#,
+        r#"{"a":"\b\f\n\r\t\"\\\/"}"#,
+        r#"{"a":"\u00e9\uD83D\uDE00"}"#,
+        r#"{"a":true,"b":false,"c":null}"#,
+        r#"{ "a" : 1 , "b" : [ 1 , 2 ] }"#,
+        r#"{"a":1,}"#,
+        r#"{"a":[1,]}"#,
+        r#"{,"a":1}"#,
+        r#"{"a" 1}"#,
+        r#"{"a":1 "b":2}"#,
+        r#"{'a':1}"#,
+        r#"{a:1}"#,
+        r#"{"a":01}"#,
+        r#"{"a":1.}"#,
+        r#"{"a":.5}"#,
+        r#"{"a":+1}"#,
+        r#"{"a":1e}"#,
+        r#"{"a":-}"#,
+        r#"{"a":0x10}"#,
+        r#"{"a":NaN}"#,
+        r#"{"a":Infinity}"#,
+        r#"{"a":-Infinity}"#,
+        r#"{"a":tru}"#,
+        r#"{"a":truee}"#,
+        r#"{"a":nul}"#,
+        r#"{"a":undefined}"#,
+        r#"{"a":"\x"}"#,
+        r#"{"a":"\u12"}"#,
+        r#"{"a":"\u12G4"}"#,
+        "{\"a\":\"tab\there\"}",
+        r#"{"a":1}}"#,
+        r#"{"a":[1}"#,
+        r#"{"a":{1:2}}"#,
+        r#"{"a":1,"a":2}"#,
+        r#"{"a":1}/* comment */"#,
+        r#"{"a":"unterminated}"#,
+    ];
+    for case in cases {
+        let ours = read(case.as_bytes());
+        let accepted = matches!(ours.as_slice(), [Item::Record(record)] if record.json == *case);
+        let theirs = serde_json::from_str::<serde_json::Value>(case).is_ok();
+        assert_eq!(accepted, theirs, "{case}: {ours:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+#[test]
+fn bounded_memory_on_a_multi_megabyte_file() {
+    let all = records();
+    let largest = all.iter().map(|r| r.len()).max().unwrap();
+    let mut chosen = Vec::new();
+    let mut size = 0;
+    while size < 6_000_000 {
+        let record = all[chosen.len() % all.len()];
+        size += record.len() + 1;
+        chosen.push(record);
+    }
+    let file = records_file(&chosen);
+    assert!(file.len() > 6_000_000);
+    let buffer = 4096;
+    for bytes in [file.clone().into_bytes(), gzip(file.as_bytes())] {
+        let mut stream = Stream::with_buffer(
+            "t".into(),
+            Box::new(std::io::Cursor::new(bytes)),
+            Options::default(),
+            buffer,
+        );
+        let mut count = 0;
+        for item in stream.by_ref() {
+            let Item::Record(record) = item else {
+                panic!("{item:?}")
+            };
+            assert_eq!(record.json, chosen[count]);
+            count += 1;
+        }
+        assert_eq!(count, chosen.len());
+        let peak = stream.peak_buffer_bytes();
+        // Read buffers (two with gzip), the key and scratch buffers, and the record being
+        // captured, whose buffer may double while it grows.
+        assert!(peak >= largest, "{peak}");
+        assert!(
+            peak <= 2 * buffer + 2 * largest + 256,
+            "peak {peak}, largest record {largest}"
+        );
+    }
+}
+
+#[test]
+fn skip_kind_codes_are_stable() {
+    let kinds = [
+        (SkipKind::Unreadable, "unreadable"),
+        (SkipKind::InvalidGzip, "invalid-gzip"),
+        (SkipKind::TruncatedGzip, "truncated-gzip"),
+        (SkipKind::InvalidBase64, "invalid-base64"),
+        (SkipKind::InvalidUtf8, "invalid-utf8"),
+        (SkipKind::InvalidJson, "invalid-json"),
+        (SkipKind::NotAnObject, "not-an-object"),
+        (SkipKind::RecordTooLarge, "record-too-large"),
+        (SkipKind::NestingTooDeep, "nesting-too-deep"),
+        (SkipKind::UnknownFormat, "unknown-format"),
+        (SkipKind::InvalidEvent, "invalid-event"),
+    ];
+    for (kind, code) in kinds {
+        assert_eq!(kind.code(), code);
+        assert_eq!(kind.to_string(), code);
+    }
+    let location = Location {
+        file: "f".into(),
+        line: None,
+        record: None,
+        byte: Some(9),
+    };
+    assert_eq!(location.to_string(), "f, byte 9");
+    let skip = Skip {
+        location,
+        kind: SkipKind::InvalidJson,
+        message: "m".into(),
+    };
+    assert_eq!(skip.to_string(), "f, byte 9: m [invalid-json]");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Damaged input never yields anything but whole JSON objects.
+    #[test]
+    fn damaged_input_yields_only_objects(
+        edits in proptest::collection::vec((0usize..4000, proptest::prelude::any::<u8>(), 0u8..3), 0..6),
+        gzipped in proptest::prelude::any::<bool>(),
+    ) {
+        let all = records();
+        let mut bytes = format!("{}\n{}", records_file(&all[..2]), payload("DATA_MESSAGE", &all[2..4], 1)).into_bytes();
+        if gzipped {
+            bytes = gzip(&bytes);
+        }
+        for (at, byte, op) in edits {
+            let at = at % (bytes.len() + 1);
+            match op {
+                0 => bytes.insert(at, byte),
+                1 if at < bytes.len() => { bytes.remove(at); }
+                _ => bytes.truncate(at),
+            }
+        }
+        let items = read(&bytes);
+        assert_objects(&items);
+    }
+}
