@@ -156,86 +156,91 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         account_id: args.account_id.clone(),
         region: args.region.clone(),
     };
-    let mut scanner = Scanner::new(&rules, options).map_err(|e| Failure::Invalid(format!("error: {e}")))?;
+    let scanner =
+        Scanner::new(&rules, options).map_err(|e| Failure::Invalid(format!("error: {e}")))?;
     let mut sinks = args
         .notify
         .iter()
         .map(|t| Sink::open(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::invalid)?;
-    let ndjson = args.format == Format::Ndjson;
-    let mut out = io::stdout().lock();
-    let mut files = 0u64;
-    let mut last_file = String::new();
-    let mut feed = |item: Item, out: &mut io::StdoutLock<'_>| -> Result<(), Failure> {
-        let file = match &item {
-            Item::Record(r) => &r.location.file,
-            Item::Skipped(s) => &s.location.file,
-        };
-        if *file != last_file {
-            files += 1;
-            last_file.clone_from(file);
-        }
-        match item {
-            Item::Record(record) => {
-                scanner.record(&record.json, record.timestamp_ms, &record.location.to_string());
-            }
-            Item::Skipped(skip) => {
-                if ndjson {
-                    let line = json!({"type": "skip", "code": skip.kind.code(),
-                        "location": skip.location.to_string(), "message": skip.message});
-                    writeln!(out, "{line}").map_err(write_error)?;
-                }
-                scanner.skip(skip.kind.code(), skip.location.to_string(), skip.message);
-            }
-        }
-        Ok(())
+    let mut feed = Feed {
+        scanner,
+        files: 0,
+        last_file: String::new(),
+        ndjson: args.format == Format::Ndjson,
+        out: io::stdout().lock(),
     };
     let source = if args.paths.is_empty() {
         for (name, bytes) in sample::SAMPLE {
-            for item in logs::read_stream(format!("<sample>/{name}"), *bytes, logs::Options::default()) {
-                feed(item, &mut out)?;
+            for item in
+                logs::read_stream(format!("<sample>/{name}"), *bytes, logs::Options::default())
+            {
+                feed.item(item)?;
             }
         }
         "the bundled sample (bindings/cli/examples/sample)".to_owned()
     } else {
-        let inputs: Vec<Input> = args.paths.iter().map(|p| Input::from_arg(p.clone())).collect();
+        let inputs: Vec<Input> = args
+            .paths
+            .iter()
+            .map(|p| Input::from_arg(p.clone()))
+            .collect();
         let total = total_size(&args.paths);
-        let mut progress = (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
-            .then(|| Progress::new(total));
+        let mut progress =
+            (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
+                .then(|| Progress::new(total));
         for item in Reader::new(inputs, logs::Options::default()) {
             if let Some(p) = &mut progress {
-                p.tick(&item, scanner.counts().read);
+                p.tick(&item, feed.scanner.counts().read);
             }
-            feed(item, &mut out)?;
+            feed.item(item)?;
         }
         if let Some(p) = progress {
             p.finish();
         }
-        args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        args.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let report = scanner.finish();
+    let files = feed.files;
+    drop(feed.out);
+    let report = feed.scanner.finish();
     if report.records.read == 0 && report.records.skipped > 0 && args.paths.len() == 1 {
         // Nothing could be read: say so with the reasons, as a failure.
         let reasons = report
             .skipped
             .iter()
-            .flat_map(|s| s.examples.iter().map(|e| format!("  {}: {} [{}]", e.location, e.message, s.code)))
+            .flat_map(|s| {
+                s.examples
+                    .iter()
+                    .map(|e| format!("  {}: {} [{}]", e.location, e.message, s.code))
+            })
             .collect::<Vec<_>>()
             .join("\n");
-        return Err(Failure::Io(format!("error: no record could be read from {source}:\n{reasons}")));
+        return Err(Failure::Io(format!(
+            "error: no record could be read from {source}:\n{reasons}"
+        )));
     }
     for sink in &mut sinks {
         for alarm in &report.alarms {
             for message in &alarm.notifications {
-                sink.deliver(message).map_err(|e| Failure::Io(format!("error: {e}")))?;
+                sink.deliver(message)
+                    .map_err(|e| Failure::Io(format!("error: {e}")))?;
             }
         }
     }
-    drop(out);
     let rules_label = rules_label(&args.rules);
     match args.format {
-        Format::Text => print_text(&summary(&report, &source, files, &rules_label, !sinks.is_empty())),
+        Format::Text => print_text(&summary(
+            &report,
+            &source,
+            files,
+            &rules_label,
+            !sinks.is_empty(),
+        )),
         Format::Json => {
             let mut text = serde_json::to_string_pretty(&view(&report))
                 .map_err(|e| Failure::Io(format!("error: cannot write the report: {e}")))?;
@@ -243,6 +248,45 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             print_text(&text)
         }
         Format::Ndjson => print_text(&ndjson_lines(&report)),
+    }
+}
+
+/// The reading loop's state: records go to the scanner, skips too (and, with ndjson, to
+/// standard output as they happen).
+struct Feed<'a> {
+    scanner: Scanner,
+    files: u64,
+    last_file: String,
+    ndjson: bool,
+    out: io::StdoutLock<'a>,
+}
+
+impl Feed<'_> {
+    fn item(&mut self, item: Item) -> Result<(), Failure> {
+        let file = match &item {
+            Item::Record(r) => &r.location.file,
+            Item::Skipped(s) => &s.location.file,
+        };
+        if *file != self.last_file {
+            self.files += 1;
+            self.last_file.clone_from(file);
+        }
+        match item {
+            Item::Record(record) => {
+                self.scanner
+                    .record(&record.json, record.timestamp_ms, &record.location);
+            }
+            Item::Skipped(skip) => {
+                if self.ndjson {
+                    let line = json!({"type": "skip", "code": skip.kind.code(),
+                        "location": skip.location.to_string(), "message": skip.message});
+                    writeln!(self.out, "{line}").map_err(write_error)?;
+                }
+                self.scanner
+                    .skip(skip.kind.code(), skip.location.to_string(), skip.message);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -262,7 +306,8 @@ fn load_rules(specs: &[String]) -> Result<RuleSet, Failure> {
         if spec == "cis" {
             rules.extend(RuleSet::cis());
         } else {
-            let set = RuleSet::load(Path::new(spec)).map_err(|e| Failure::Invalid(e.to_string()))?;
+            let set =
+                RuleSet::load(Path::new(spec)).map_err(|e| Failure::Invalid(e.to_string()))?;
             rules.extend(set);
         }
     }
@@ -275,7 +320,13 @@ fn rules_label(specs: &[String]) -> String {
     }
     specs
         .iter()
-        .map(|s| if s == "cis" { "CIS AWS Foundations 7.0 (built in)".to_owned() } else { s.clone() })
+        .map(|s| {
+            if s == "cis" {
+                "CIS AWS Foundations 7.0 (built in)".to_owned()
+            } else {
+                s.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -286,7 +337,12 @@ fn total_size(paths: &[PathBuf]) -> u64 {
         match std::fs::metadata(path) {
             Ok(m) if m.is_file() => m.len(),
             Ok(m) if m.is_dir() && depth < 64 => std::fs::read_dir(path)
-                .map(|entries| entries.filter_map(Result::ok).map(|e| walk(&e.path(), depth + 1)).sum())
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| walk(&e.path(), depth + 1))
+                        .sum()
+                })
                 .unwrap_or(0),
             _ => 0,
         }
@@ -322,7 +378,9 @@ impl Progress {
         };
         if *file != self.current {
             if !self.current.is_empty() {
-                let done = std::fs::metadata(&self.current).map(|m| m.len()).unwrap_or(0);
+                let done = std::fs::metadata(&self.current)
+                    .map(|m| m.len())
+                    .unwrap_or(0);
                 self.bar.inc(done);
             }
             self.current.clone_from(file);
@@ -425,19 +483,39 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
     }
     let _ = writeln!(s, " · {} skipped", thousands(c.skipped));
     if c.untimed > 0 {
-        let _ = writeln!(s, "  {} records had no usable eventTime (counted, not in metrics)", thousands(c.untimed));
+        let _ = writeln!(
+            s,
+            "  {} records had no usable eventTime (counted, not in metrics)",
+            thousands(c.untimed)
+        );
     }
     let matched: Vec<_> = report.rules.iter().filter(|r| r.matches > 0).collect();
-    let _ = writeln!(s, "\nRules ({rules}): {} of {} matched", matched.len(), report.rules.len());
+    let _ = writeln!(
+        s,
+        "\nRules ({rules}): {} of {} matched",
+        matched.len(),
+        report.rules.len()
+    );
     for rule in &matched {
         let _ = writeln!(s, "  {:>8}  {}", thousands(rule.matches), rule.name);
     }
     let fired: Vec<_> = report.alarms.iter().filter(|a| a.fired()).collect();
-    let _ = writeln!(s, "\nAlarms: {} of {} fired", fired.len(), report.alarms.len());
+    let _ = writeln!(
+        s,
+        "\nAlarms: {} of {} fired",
+        fired.len(),
+        report.alarms.len()
+    );
     for alarm in &fired {
         let _ = writeln!(s, "  {}  (now {})", alarm.name, alarm.state.as_str());
         for t in &alarm.transitions {
-            let _ = writeln!(s, "    {}  {} -> {}", time::format_seconds(t.time_ms), t.from.as_str(), t.to.as_str());
+            let _ = writeln!(
+                s,
+                "    {}  {} -> {}",
+                time::format_seconds(t.time_ms),
+                t.from.as_str(),
+                t.to.as_str()
+            );
             if t.to == trailmatch::cloudtrail::alarm::State::Alarm {
                 let _ = writeln!(s, "        {}", t.reason);
             }
@@ -445,13 +523,34 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
     }
     let notifications: usize = report.alarms.iter().map(|a| a.notifications.len()).sum();
     if notifications > 0 {
-        let hint = if delivered { "delivered" } else { "not delivered: use --notify - | FILE | http://…" };
+        let hint = if delivered {
+            "delivered"
+        } else {
+            "not delivered: use --notify - | FILE | http://…"
+        };
         let _ = writeln!(s, "  {notifications} SNS notifications ({hint})");
     }
-    let _ = writeln!(s, "\nAnomalies (Insights-style): {}", report.anomalies.len());
+    let _ = writeln!(
+        s,
+        "\nAnomalies (Insights-style): {}",
+        report.anomalies.len()
+    );
     for a in &report.anomalies {
         let end = a.end_ms.map_or_else(|| "ongoing".to_owned(), hhmm);
-        let error = a.error_code.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+        let error = a
+            .error_code
+            .as_deref()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        // The whole insight's average (its End record), else the rate that raised it.
+        let average = a
+            .end
+            .as_ref()
+            .and_then(|end| {
+                end.pointer("/insightDetails/insightContext/statistics/insight/average")
+            })
+            .and_then(Value::as_f64)
+            .unwrap_or(a.insight_average);
         let _ = writeln!(
             s,
             "  {} {}–{}  {}  {} {}{}: {:.2}/min against a baseline of {:.2}/min",
@@ -462,7 +561,7 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
             a.event_source,
             a.event_name,
             error,
-            a.insight_average,
+            average,
             a.baseline_average
         );
     }

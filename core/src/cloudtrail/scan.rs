@@ -359,11 +359,16 @@ impl Scanner {
 
     /// Feeds one record (its JSON text, and the time it was delivered when the log format
     /// says). Returns the indices of the filters that matched it.
-    pub fn record(&mut self, json: &str, delivery_ms: Option<i64>, location: &str) -> Vec<usize> {
+    pub fn record(
+        &mut self,
+        json: &str,
+        delivery_ms: Option<i64>,
+        location: &dyn std::fmt::Display,
+    ) -> Vec<usize> {
         let event = match classify::classify(json) {
             Ok(event) => event,
             Err(e) => {
-                self.skip("not-a-record", location.to_owned(), e.message);
+                self.skip("not-a-record", location.to_string(), e.message);
                 return Vec::new();
             }
         };
@@ -776,7 +781,7 @@ mod tests {
             (event(1, 40, "Other", &user("bob", 7)), vec![1]),
             (event(3, 0, "Other", ""), vec![]),
         ] {
-            assert_eq!(scan.record(&json, None, "t"), matched, "{json}");
+            assert_eq!(scan.record(&json, None, &"t"), matched, "{json}");
         }
         let report = scan.finish();
         assert_eq!(
@@ -842,16 +847,16 @@ mod tests {
             ..ScanOptions::default()
         };
         let mut scan = Scanner::new(&rules(&filters), options).unwrap();
-        scan.record(&event(0, 0, "A", ""), None, "f:1");
-        scan.record(r#"{"eventName":"Read","readOnly":true}"#, None, "f:2");
-        scan.record(r#"{"eventName":"NoTime","readOnly":false}"#, None, "f:3");
+        scan.record(&event(0, 0, "A", ""), None, &"f:1");
+        scan.record(r#"{"eventName":"Read","readOnly":true}"#, None, &"f:2");
+        scan.record(r#"{"eventName":"NoTime","readOnly":false}"#, None, &"f:3");
         scan.record(
             r#"{"eventName":"Delivered","readOnly":false}"#,
             Some(T0),
             "f:4",
         );
-        scan.record(r#"{"readOnly":false}"#, None, "f:5");
-        scan.record("[1]", None, "f:6");
+        scan.record(r#"{"readOnly":false}"#, None, &"f:5");
+        scan.record("[1]", None, &"f:6");
         for i in 0..7 {
             scan.skip("invalid-json", format!("g:{i}"), "bad".to_owned());
         }
