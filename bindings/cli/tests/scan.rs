@@ -1,0 +1,476 @@
+//! `trailmatch scan`: the bundled sample, the CIS pack against `grep -c`, rules files,
+//! notifications, event filters and damaged input, through the built binary.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use common::{Run, run_in};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scan(args: &[&str]) -> Run {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    run_in(&root(), &all, None)
+}
+
+fn json(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let run = scan(&all);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+fn transitions(report: &Value, alarm: &str) -> Vec<(String, String, String)> {
+    let alarm = report["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == alarm)
+        .unwrap_or_else(|| panic!("no alarm {alarm}"));
+    alarm["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["time"].as_str().unwrap().to_owned(),
+                t["from"].as_str().unwrap().to_owned(),
+                t["to"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn t(time: &str, from: &str, to: &str) -> (String, String, String) {
+    (
+        format!("2026-11-23T{time}.000Z"),
+        from.to_owned(),
+        to.to_owned(),
+    )
+}
+
+#[test]
+fn no_arguments_shows_the_cis_alarms_and_the_anomaly_on_the_bundled_sample() {
+    let run = scan(&[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    assert!(
+        out.contains("records: 4,852 read · 50 matched · 4,802 unmatched · 0 skipped"),
+        "{out}"
+    );
+    assert!(out.contains("Alarms: 4 of 15 fired"), "{out}");
+    for alarm in [
+        "unauthorized_api_calls_alarm",
+        "no_mfa_console_signin_alarm",
+        "root_usage_alarm",
+        "cloudtrail_cfg_changes_alarm",
+    ] {
+        assert!(
+            out.contains(&format!("  {alarm}  (now INSUFFICIENT_DATA)")),
+            "{alarm}\n{out}"
+        );
+    }
+    assert!(
+        out.contains("2026-11-23T09:15:00Z  INSUFFICIENT_DATA -> ALARM"),
+        "{out}"
+    );
+    assert!(out.contains("Threshold Crossed: 1 datapoint [10.0 (23/11/26 09:10:00)] was greater than or equal to the threshold (1.0)."), "{out}");
+    assert!(
+        out.contains("21:05Z–21:25Z  ApiCallRateInsight  ssm.amazonaws.com SendCommand: 12.35/min"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_report_of_the_sample() {
+    let report = json(&[]);
+    let records = &report["records"];
+    assert_eq!(
+        (
+            records["read"].as_u64(),
+            records["matched"].as_u64(),
+            records["skipped"].as_u64()
+        ),
+        (Some(4852), Some(50), Some(0))
+    );
+    let rules = report["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 15);
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["name"].is_string() && r["pattern"].is_string() && r["matches"].is_u64())
+    );
+    assert_eq!(
+        transitions(&report, "unauthorized_api_calls_alarm"),
+        vec![
+            t("09:15:00", "INSUFFICIENT_DATA", "ALARM"),
+            t("09:35:00", "ALARM", "INSUFFICIENT_DATA")
+        ]
+    );
+    assert_eq!(
+        transitions(&report, "cloudtrail_cfg_changes_alarm"),
+        vec![
+            t("17:50:00", "INSUFFICIENT_DATA", "ALARM"),
+            t("18:05:00", "ALARM", "INSUFFICIENT_DATA")
+        ]
+    );
+    assert!(transitions(&report, "vpc_changes_alarm").is_empty());
+    let anomalies = report["anomalies"].as_array().unwrap();
+    assert_eq!(
+        anomalies.len(),
+        6,
+        "three anomalies, each a Start and an End record"
+    );
+    for record in anomalies {
+        assert_eq!(record["eventType"], "AwsCloudTrailInsight");
+        assert_eq!(record["eventCategory"], "Insight");
+        assert_eq!(record["recipientAccountId"], "111122223333");
+    }
+    let call_rate: Vec<&Value> = anomalies
+        .iter()
+        .filter(|r| r["insightDetails"]["insightType"] == "ApiCallRateInsight")
+        .collect();
+    assert_eq!(call_rate.len(), 2);
+    assert_eq!(call_rate[0]["insightDetails"]["state"], "Start");
+    assert_eq!(call_rate[0]["insightDetails"]["eventName"], "SendCommand");
+    assert_eq!(call_rate[0]["eventTime"], "2026-11-23T21:05:00Z");
+    assert_eq!(call_rate[1]["insightDetails"]["state"], "End");
+    assert_eq!(call_rate[0]["sharedEventID"], call_rate[1]["sharedEventID"]);
+}
+
+#[test]
+fn ndjson_streams_the_same_objects() {
+    let run = scan(&["--format", "ndjson"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds = |k: &str| lines.iter().filter(|l| l["type"] == k).count();
+    assert_eq!(
+        (
+            kinds("rule"),
+            kinds("alarm"),
+            kinds("anomaly"),
+            kinds("summary")
+        ),
+        (15, 15, 6, 1)
+    );
+    let report = json(&[]);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["records"], report["records"]);
+    let rules: Vec<&Value> = lines.iter().filter(|l| l["type"] == "rule").collect();
+    for (line, rule) in rules.iter().zip(report["rules"].as_array().unwrap()) {
+        assert_eq!(line["matches"], rule["matches"]);
+        assert_eq!(line["name"], rule["name"]);
+    }
+}
+
+/// The CIS pack's counts on the project's CloudTrail corpus (copied from the shared corpus:
+/// tests/corpus/cloudtrail) are `trailmatch grep -c`'s for the same patterns, and pinned.
+#[test]
+fn cis_counts_agree_with_grep_on_the_corpus() {
+    const PINNED: [u64; 15] = [101, 46, 60, 23, 16, 5, 8, 18, 8, 15, 6, 3, 3, 3, 6];
+    let report = json(&["tests/corpus/cloudtrail", "--no-insights"]);
+    assert_eq!(report["records"]["read"], 1420);
+    assert_eq!(report["records"]["skipped"], 0);
+    let rules = report["rules"].as_array().unwrap();
+    let patterns: Vec<&str> = rules
+        .iter()
+        .map(|r| r["pattern"].as_str().unwrap())
+        .collect();
+    let file = std::env::temp_dir().join(format!("trailmatch-cis-{}.txt", std::process::id()));
+    std::fs::write(&file, patterns.join("\n")).unwrap();
+    let grep = run_in(
+        &root(),
+        &[
+            "grep",
+            "-c",
+            "-f",
+            file.to_str().unwrap(),
+            "tests/corpus/cloudtrail",
+        ],
+        None,
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(grep.status, 0, "{}", grep.stderr);
+    let counts: Vec<u64> = grep
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().parse().unwrap())
+        .collect();
+    let scanned: Vec<u64> = rules
+        .iter()
+        .map(|r| r["matches"].as_u64().unwrap())
+        .collect();
+    assert_eq!(scanned, counts);
+    assert_eq!(scanned, PINNED);
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trailmatch-scan-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn notifications_go_to_a_file_standard_output_and_a_webhook() {
+    let dir = temp_dir("notify");
+    let file = dir.join("sns.jsonl");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut bodies = Vec::new();
+        for _ in 0..4 {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 8192];
+            loop {
+                let n = conn.read(&mut buf).unwrap();
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    if body.len() >= length {
+                        assert!(head.contains("x-amz-sns-message-type: Notification"));
+                        bodies.push(body.to_owned());
+                        break;
+                    }
+                }
+            }
+            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+        }
+        bodies
+    });
+    let url = format!("http://127.0.0.1:{port}/sns");
+    let run = scan(&[
+        "--notify",
+        file.to_str().unwrap(),
+        "--notify",
+        "-",
+        "--notify",
+        &url,
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let posted = server.join().unwrap();
+    let written = std::fs::read_to_string(&file).unwrap();
+    let messages: Vec<Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(messages.len(), 4);
+    let printed: Vec<&str> = run.stdout.lines().take(4).collect();
+    assert_eq!(printed, written.lines().collect::<Vec<_>>());
+    assert_eq!(posted, written.lines().collect::<Vec<_>>());
+    let first = &messages[0];
+    assert_eq!(first["Type"], "Notification");
+    assert_eq!(
+        first["TopicArn"],
+        "arn:aws:sns:us-east-1:111122223333:cis-alarms"
+    );
+    assert_eq!(
+        first["Subject"],
+        "ALARM: \"unauthorized_api_calls_alarm\" in US East (N. Virginia)"
+    );
+    let inner: Value = serde_json::from_str(first["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["NewStateValue"], "ALARM");
+    assert_eq!(inner["OldStateValue"], "INSUFFICIENT_DATA");
+    assert_eq!(inner["StateChangeTime"], "2026-11-23T09:15:00.000+0000");
+    assert_eq!(
+        inner["Trigger"]["MetricName"],
+        "unauthorized_api_calls_metric"
+    );
+    assert!(run.stdout.contains("4 SNS notifications (delivered)"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_rules_file_with_m_of_n_and_default_values() {
+    let dir = temp_dir("rules");
+    let rules = dir.join("rules.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[metricFilters]]
+filterName = "send-command"
+filterPattern = '{ ($.eventSource = "ssm.amazonaws.com") && ($.eventName = "SendCommand") }'
+metricTransformations = [{ metricName = "SendCommand", metricNamespace = "Ops", metricValue = "1", defaultValue = 0 }]
+
+[[MetricAlarms]]
+AlarmName = "send-command-storm"
+MetricName = "SendCommand"
+Namespace = "Ops"
+Statistic = "Sum"
+Period = 60
+EvaluationPeriods = 5
+DatapointsToAlarm = 3
+Threshold = 5
+ComparisonOperator = "GreaterThanThreshold"
+TreatMissingData = "notBreaching"
+"#,
+    )
+    .unwrap();
+    let report = json(&["--rules", rules.to_str().unwrap(), "--no-insights"]);
+    assert_eq!(report["rules"].as_array().unwrap().len(), 1);
+    // The burst has more than 5 calls in every minute from 21:05 to 21:24: the third breaching
+    // minute (21:07, evaluated at its end) makes 3 of the last 5; at 21:27 only 2 of the last 5
+    // breach. With defaultValue 0 every minute with records has a datapoint, so OK before.
+    let got = transitions(&report, "send-command-storm");
+    assert_eq!(
+        got,
+        vec![
+            t("00:01:00", "INSUFFICIENT_DATA", "OK"),
+            t("21:08:00", "OK", "ALARM"),
+            t("21:28:00", "ALARM", "OK"),
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn invalid_rules_are_reported_with_their_location() {
+    let dir = temp_dir("bad-rules");
+    let rules = dir.join("bad.toml");
+    std::fs::write(
+        &rules,
+        "[[metricFilters]]\nfilterName = \"x\"\nfilterPattern = '{ $.a = }'\nmetricTransformations = [{ metricName = \"M\", metricNamespace = \"N\", metricValue = \"1\" }]\n",
+    )
+    .unwrap();
+    let run = scan(&["--rules", rules.to_str().unwrap()]);
+    assert_eq!(run.status, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("bad.toml:3:18: rule `x`"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        &rules,
+        "[[MetricAlarms]]\nAlarmName = \"a\"\nTreshold = 1\n",
+    )
+    .unwrap();
+    let run = scan(&["--rules", rules.to_str().unwrap()]);
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("unknown member `Treshold`"),
+        "{}",
+        run.stderr
+    );
+    let run = scan(&["/nonexistent/trail.json"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("no record could be read"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn event_filters_count_what_they_leave_out() {
+    let all = json(&["--no-insights"]);
+    let writes = json(&["--no-insights", "--access", "write"]);
+    let r = &writes["records"];
+    assert_eq!(r["read"], all["records"]["read"]);
+    let (matched, unmatched, filtered) = (
+        r["matched"].as_u64().unwrap(),
+        r["unmatched"].as_u64().unwrap(),
+        r["filtered"].as_u64().unwrap(),
+    );
+    assert!(filtered > 3000, "{r}");
+    assert_eq!(matched + unmatched + filtered, 4852);
+    let root = json(&["--no-insights", "--identity-type", "Root"]);
+    assert_eq!(root["records"]["matched"], 4);
+    let errors = json(&["--no-insights", "--errors", "--service", "ec2,sts"]);
+    assert_eq!(errors["records"]["matched"], 45);
+    assert_eq!(errors["records"]["unmatched"], 0);
+    let run = scan(&["--category", "managment"]);
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("unknown event category"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn damaged_input_is_skipped_and_every_record_accounted_for() {
+    let dir = temp_dir("damaged");
+    let record = |i: u32| {
+        format!(
+            r#"{{"eventTime":"2026-11-23T10:{i:02}:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","readOnly":false}}"#
+        )
+    };
+    // 3 good lines, 1 bad line, 1 non-object line.
+    std::fs::write(
+        dir.join("a.jsonl"),
+        format!("{}\n{}\n{{bad\n[1]\n{}\n", record(1), record(2), record(3)),
+    )
+    .unwrap();
+    // A Records file cut in the middle of its third record.
+    let full = format!(
+        r#"{{"Records":[{},{},{}]}}"#,
+        record(4),
+        record(5),
+        record(6)
+    );
+    std::fs::write(dir.join("b.json"), &full[..full.len() - 30]).unwrap();
+    // A truncated gzip file of two records.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!(r#"{{"Records":[{},{}]}}"#, record(7), record(8)).as_bytes())
+        .unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(dir.join("c.json.gz"), &bytes[..bytes.len() - 10]).unwrap();
+    let report = json(&[dir.to_str().unwrap(), "--no-insights"]);
+    let r = &report["records"];
+    let skipped = r["skipped"].as_u64().unwrap();
+    let read = r["read"].as_u64().unwrap();
+    assert_eq!(
+        read,
+        r["matched"].as_u64().unwrap()
+            + r["unmatched"].as_u64().unwrap()
+            + r["filtered"].as_u64().unwrap()
+    );
+    assert_eq!(
+        r["matched"], read,
+        "every readable record is a StopLogging call"
+    );
+    // a.jsonl: 3 records; b.json: the 2 records before the cut; c.json.gz: the 2 records
+    // decoded before the gzip data ends.
+    assert_eq!((read, skipped), (7, 4), "{r}");
+    let codes: Vec<(&str, u64)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["code"].as_str().unwrap(), s["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("invalid-json", 2),
+            ("not-an-object", 1),
+            ("truncated-gzip", 1)
+        ]
+    );
+    let text = scan(&[dir.to_str().unwrap(), "--no-insights"]);
+    assert_eq!(text.status, 0);
+    assert!(text.stdout.contains("Skipped: "), "{}", text.stdout);
+    assert!(text.stdout.contains("a.jsonl:3"), "{}", text.stdout);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
