@@ -474,3 +474,37 @@ fn damaged_input_is_skipped_and_every_record_accounted_for() {
     assert!(text.stdout.contains("a.jsonl:3"), "{}", text.stdout);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The rules file shown in the README is valid and does what it says.
+#[test]
+fn the_readme_rules_file_example_works() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("```toml\n")
+        .expect("a toml block in the README")
+        + 8;
+    let block: String = readme[start..]
+        .split("```")
+        .next()
+        .unwrap()
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = temp_dir("readme");
+    let rules = dir.join("rules.toml");
+    std::fs::write(&rules, block).unwrap();
+    let report = json(&["--rules", rules.to_str().unwrap(), "--no-insights"]);
+    let names: Vec<&str> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 16);
+    assert_eq!(names[15], "console-logins");
+    assert_eq!(report["rules"][15]["matches"], 1);
+    assert_eq!(report["alarms"][15]["name"], "console-login-storm");
+    assert_eq!(report["alarms"][15]["state"], "OK");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
