@@ -27,7 +27,8 @@
 //!   are ignored;
 //! * a CloudWatch Logs subscription payload, `{"messageType":"DATA_MESSAGE",…,"logEvents":[…]}`
 //!   where each event's `message` is one record ([Subscription filters]; a `CONTROL_MESSAGE`
-//!   yields nothing), also base64-encoded and gzipped as a Lambda function receives it
+//!   yields nothing when its `messageType` comes before `logEvents`, as CloudWatch Logs writes
+//!   it), also base64-encoded and gzipped as a Lambda function receives it
 //!   (`{"awslogs":{"data":"H4sI…"}}`) or as bare base64 text, and several payloads one after
 //!   the other (`{…}{…}`, as Firehose delivers them to S3);
 //! * the output of `aws logs filter-log-events` / `get-log-events`, `{"events":[…]}`, read like
@@ -36,6 +37,9 @@
 //!   timestamp: `2020-09-14T00:44:23.000Z {…}` ([Exporting log data to Amazon S3]);
 //! * JSON Lines: one record per line (blank lines, CRLF line ends and a UTF-8 byte order mark
 //!   at the start are accepted); any top-level object without the keys above is a record.
+//!
+//! A CloudTrail digest file (an object with a `logFiles` array, [digest file structure]) yields
+//! nothing: it lists log files, not records.
 //!
 //! Everything malformed becomes an [`Item::Skipped`] naming what was wrong and where, and the
 //! rest is still read: a bad line skips that line; a bad element of a `Records` or `logEvents`
@@ -52,6 +56,7 @@
 //! [CloudTrail log file examples]: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html
 //! [Subscription filters]: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
 //! [Exporting log data to Amazon S3]: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html
+//! [digest file structure]: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-digest-file-structure.html
 
 mod decode;
 mod lex;
@@ -256,6 +261,25 @@ pub fn read_stream<'a, R: Read + Send + 'a>(
 }
 
 /// Reads records from files, directory trees and the standard input, one input after another.
+///
+/// ```
+/// use trailmatch::cloudtrail::logs::{Input, Item, Options, Reader, SkipKind};
+///
+/// let dir = std::env::temp_dir().join(format!("trailmatch-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("us-east-1"))?;
+/// std::fs::write(dir.join("us-east-1/b.jsonl"), "{\"eventName\":\"B\"}\n")?;
+/// std::fs::write(dir.join("a.json"), r#"{"Records":[{"eventName":"A"}]}"#)?;
+/// let inputs = vec![Input::from_arg(&dir), Input::from_arg(dir.join("missing.json.gz"))];
+/// let items: Vec<Item> = Reader::new(inputs, Options::default()).collect();
+/// std::fs::remove_dir_all(&dir)?;
+/// let Item::Record(first) = &items[0] else { panic!() };
+/// assert_eq!(first.json, r#"{"eventName":"A"}"#);
+/// let Item::Record(second) = &items[1] else { panic!() };
+/// assert_eq!(second.location.line, Some(1));
+/// let Item::Skipped(missing) = &items[2] else { panic!() };
+/// assert_eq!(missing.kind, SkipKind::Unreadable);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Reader {
     options: Options,

@@ -126,6 +126,10 @@ impl<'a> Stream<'a> {
         context: &'static str,
         meter: Meter,
     ) -> Stream<'a> {
+        let options = Options {
+            max_depth: options.max_depth.max(1),
+            ..options
+        };
         let src = Source::new(reader, buffer, options.max_record_bytes, &meter);
         Stream {
             name,
@@ -504,6 +508,8 @@ impl<'a> Stream<'a> {
             _ => None,
         };
         let message_type = key == b"messageType" && next == Some(b'"');
+        // A CloudTrail digest file (log file validation) lists log files, not records.
+        let digest = key == b"logFiles" && next == Some(b'[');
         if let Some(state) = container {
             src.advance(1);
             note(&mut self.obj.problem, key_problem);
@@ -511,6 +517,12 @@ impl<'a> Stream<'a> {
             self.state = state;
             return Ok(());
         }
+        if digest {
+            self.enter_container();
+        }
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
         let problem = if message_type {
             self.scratch.clear();
             let problem = src.string(Some(&mut self.scratch))?;

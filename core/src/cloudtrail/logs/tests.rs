@@ -1007,6 +1007,30 @@ fn bounded_memory_on_a_multi_megabyte_file() {
 }
 
 #[test]
+fn digest_files_yield_nothing() {
+    // The shape of a CloudTrail digest file (log file validation): hashes of log files.
+    let digest = r#"{"awsAccountId":"111122223333","digestStartTime":"2015-08-17T14:01:31Z","digestEndTime":"2015-08-17T15:01:31Z","digestS3Bucket":"b","digestS3Object":"o","digestPublicKeyFingerprint":"31e8","digestSignatureAlgorithm":"SHA256withRSA","newestEventTime":"2015-08-17T14:52:27Z","oldestEventTime":"2015-08-17T14:42:27Z","previousDigestS3Bucket":null,"logFiles":[{"s3Bucket":"b","s3Object":"o","hashValue":"9bb6","hashAlgorithm":"SHA-256","newestEventTime":"2015-08-17T14:52:27Z","oldestEventTime":"2015-08-17T14:42:27Z"}]}"#;
+    assert!(read(&gzip(digest.as_bytes())).is_empty());
+    // A record with a `logFiles` key that is no array is still a record.
+    assert_eq!(
+        jsons(&read(br#"{"logFiles":"x"}"#)),
+        [r#"{"logFiles":"x"}"#]
+    );
+}
+
+#[test]
+fn readers_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    send(&Reader::new(vec![], Options::default()));
+    send(&read_stream("t", &b"{}"[..], Options::default()));
+    let zero = Options {
+        max_depth: 0,
+        ..Options::default()
+    };
+    assert_eq!(jsons(&read_with(br#"{"Records":[{}]}"#, zero)), ["{}"]);
+}
+
+#[test]
 fn skip_kind_codes_are_stable() {
     let kinds = [
         (SkipKind::Unreadable, "unreadable"),

@@ -1,0 +1,28 @@
+//! The log-file readers must never panic, and every record they yield must be one JSON object.
+//!
+//! Input: one byte that picks the limits, then the bytes of a log file (any format, gzipped or
+//! not). Records are checked with serde_json, which knows nothing of the readers' tokenizer.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use trailmatch::cloudtrail::logs::{Item, Options, read_stream};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&knob, file)) = data.split_first() else { return };
+    // serde_json refuses more than 128 levels, so the depth limit stays below that.
+    let options = Options {
+        max_record_bytes: if knob & 1 == 0 { 262_144 } else { usize::from(knob) * 4 },
+        max_depth: usize::from(knob >> 2).max(1),
+    };
+    for item in read_stream("fuzz", file, options) {
+        match item {
+            Item::Record(record) => {
+                assert!(record.json.len() <= options.max_record_bytes, "{record:?}");
+                let value: serde_json::Value = serde_json::from_str(&record.json)
+                    .unwrap_or_else(|e| panic!("{e}: {:?}", record.json));
+                assert!(value.is_object(), "{:?}", record.json);
+            }
+            Item::Skipped(skip) => assert!(!skip.message.is_empty(), "{skip:?}"),
+        }
+    }
+});
