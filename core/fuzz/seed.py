@@ -1,24 +1,120 @@
 #!/usr/bin/env python3
-"""Writes fuzz seeds from the conformance cases: `pattern NUL event` per match case.
+"""Writes the fuzz targets' seed corpora (git-ignored) from the repository's test data.
 
-Usage: python3 core/fuzz/seed.py  (writes core/fuzz/corpus/engine_vs_reference/, git-ignored)
+Usage: python3 core/fuzz/seed.py   (writes core/fuzz/corpus/<target>/ for every target below)
+
+* engine_vs_reference: `pattern NUL event` for every conformance case with an event.
+* parse, roundtrip: every pattern of the conformance cases (`tests/cases/*.toml`, rejected ones
+  included) and of the real-world corpus (`tests/corpus/real-patterns.jsonl`), plus a few
+  adversarial ones (deep parentheses, a pattern at and over the length limit, NUL, BOM, CRLF).
+* event_reader: every event and message of the conformance cases, every CloudTrail record of
+  `tests/corpus/cloudtrail/*.jsonl`, plus adversarial events (nesting at and beyond the JSON
+  reader's depth limit, numbers beyond f64, duplicate keys, BOM, CRLF, NUL, escapes).
+
+Seeds are named by the SHA-1 of their content, as libFuzzer names what it adds, so running the
+script again adds nothing twice.
 """
 import glob
+import hashlib
+import json
 import os
 import tomllib
 
 here = os.path.dirname(os.path.abspath(__file__))
-out = os.path.join(here, "corpus", "engine_vs_reference")
-os.makedirs(out, exist_ok=True)
-n = 0
-for path in sorted(glob.glob(os.path.join(here, "..", "..", "tests", "cases", "*.toml"))):
-    with open(path, "rb") as f:
-        cases = tomllib.load(f).get("case", [])
-    for case in cases:
-        if case.get("event") is None or "\n" in case["pattern"]:
-            continue
-        data = (case["pattern"] + "\0" + case["event"].replace("\n", " ")).encode()
-        with open(os.path.join(out, f"case{n:04d}"), "wb") as f:
+root = os.path.join(here, "..", "..")
+
+
+def cases():
+    """Every table entry of every case file."""
+    for path in sorted(glob.glob(os.path.join(root, "tests", "cases", "*.toml"))):
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+        for table in doc.values():
+            yield from table
+
+
+def real_patterns():
+    with open(os.path.join(root, "tests", "corpus", "real-patterns.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)["pattern"]
+
+
+def cloudtrail_records():
+    for path in sorted(glob.glob(os.path.join(root, "tests", "corpus", "cloudtrail", "*.jsonl"))):
+        with open(path, "rb") as f:
+            for line in f:
+                line = line.rstrip(b"\r\n")
+                if line:
+                    yield line
+
+
+def write(target, seeds):
+    out = os.path.join(here, "corpus", target)
+    os.makedirs(out, exist_ok=True)
+    names = set()
+    for seed in seeds:
+        data = seed.encode() if isinstance(seed, str) else seed
+        name = hashlib.sha1(data).hexdigest()
+        names.add(name)
+        with open(os.path.join(out, name), "wb") as f:
             f.write(data)
-        n += 1
-print(f"{n} seeds in {out}")
+    print(f"{len(names):5} seeds in {out}")
+
+
+def engine_vs_reference():
+    for case in cases():
+        event = case.get("event")
+        if event is None or "\n" in case["pattern"]:
+            continue
+        yield case["pattern"] + "\0" + event.replace("\n", " ")
+
+
+def patterns():
+    for case in cases():
+        if "pattern" in case:
+            yield case["pattern"]
+        yield from case.get("patterns", [])
+    yield from real_patterns()
+    # Adversarial: nesting at and over the parser's limit (64), the length limit (1024).
+    yield "{ " + "(" * 64 + "$.a = 1" + ")" * 64 + " }"
+    yield "{ " + "(" * 65 + "$.a = 1" + ")" * 65 + " }"
+    yield "{ " + "(" * 2000 + " }"
+    yield "ERROR " * 170 + "ABCD"  # 1024 characters
+    yield "é" * 1025
+    yield "{ $.a = \"x\0y\" }"
+    yield "\ufeff{ $.a = 1 }"
+    yield "{ $.a = 1 &&\r\n  $.b = 2 }"
+    yield "[a,\r\nb = 1e400]"
+    yield "{ $.a = 123456789012345678901234567890 || $.b < -1e400 }"
+
+
+def events():
+    for case in cases():
+        if isinstance(case.get("event"), str):
+            yield case["event"]
+        yield from (m for m in case.get("messages", []) if isinstance(m, str))
+    yield from cloudtrail_records()
+    # Adversarial: the JSON reader accepts 512 levels of nesting and rejects 513.
+    for depth in (511, 512, 513, 600):
+        yield '{"a":' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+        yield '{"a":' + '{"a":' * (depth - 1) + "1" + "}" * depth
+    yield "[" * 4000
+    for n in ("1e400", "-1e400", "123456789012345678901234567890", "1e-400", "-0", "4.9e-324",
+              "1.7976931348623157e308", "1" * 400):
+        yield '{"a": %s, "b": [%s], "x": {"y": %s}}' % (n, n, n)
+        yield "ip user - - [ts] \"GET /\" 404 " + n
+    yield '{"a": 1, "a": 2}'
+    yield '{"a": "x", "b": {"c": 1, "c": null}, "a": 5}'
+    yield b"\xef\xbb\xbf" + b'{"eventName": "ConsoleLogin"}'
+    yield b'{"eventName":\r\n "ConsoleLogin"}\r\n'
+    yield b'{"a": "x\x00y", "\x00": 1}'
+    yield b"ERROR \x00 DEBUG\r\n"
+    yield b'{"a": "\\u0041\\/\\"\\\\", "b": "\\ud83d\\ude00\\udc00"}'
+    yield b'{"a": "\xff\xfe invalid utf-8"}'
+
+
+write("engine_vs_reference", engine_vs_reference())
+write("parse", patterns())
+write("roundtrip", patterns())
+write("event_reader", events())

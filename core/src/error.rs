@@ -620,14 +620,24 @@ impl Error {
 
     /// 1-based line and column (in characters) where the span starts.
     pub fn line_column(&self) -> (usize, usize) {
-        let before = &self.text[..self.span.start];
+        let (before, _) = self.split_at_span();
         let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (
-            line,
-            self.text[line_start..self.span.start].chars().count() + 1,
-        )
+        (line, line_before_span(before).chars().count() + 1)
     }
+
+    /// The text before the span's start and the text from it on. [`Error::new`] keeps the span
+    /// on character boundaries within the text, so the split always succeeds; were it not to,
+    /// the whole text would count as before the span.
+    fn split_at_span(&self) -> (&str, &str) {
+        self.text
+            .split_at_checked(self.span.start)
+            .unwrap_or((&self.text, ""))
+    }
+}
+
+/// The start of the span's line: what follows the last line break of the text before the span.
+fn line_before_span(before: &str) -> &str {
+    before.rsplit_once('\n').map_or(before, |(_, line)| line)
 }
 
 impl fmt::Display for Error {
@@ -654,23 +664,24 @@ impl fmt::Display for Error {
         writeln!(f)?;
         let gutter = " ".repeat(line_no.to_string().len());
         writeln!(f, "{gutter}--> {}:{line_no}:{col}", self.origin.as_str())?;
-        let line_start = self.text[..self.span.start]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let line_end = self.text[self.span.start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| self.span.start + i);
-        let line = &self.text[line_start..line_end];
+        // The span's line: `head` up to the span's start, `tail` from there to the line's end.
+        let (before, after) = self.split_at_span();
+        let head = line_before_span(before);
+        let tail = after.split_once('\n').map_or(after, |(line, _)| line);
         let printable = |s: &str| -> String {
             s.chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect()
         };
-        let pad = self.text[line_start..self.span.start].chars().count();
-        let caret_end = self.span.end.min(line_end).max(self.span.start);
-        let width = self.text[self.span.start..caret_end].chars().count().max(1);
+        let pad = head.chars().count();
+        // The caret covers the span, cut at the end of the line; the span's end is a character
+        // boundary, and so is the line's end.
+        let under = tail
+            .get(..self.span.len().min(tail.len()))
+            .unwrap_or_default();
+        let width = under.chars().count().max(1);
         writeln!(f, "{gutter} |")?;
-        writeln!(f, "{line_no} | {}", printable(line))?;
+        writeln!(f, "{line_no} | {}{}", printable(head), printable(tail))?;
         write!(f, "{gutter} | {}{}", " ".repeat(pad), "^".repeat(width))?;
         if let Some(help) = self.help() {
             write!(f, "\n{gutter} = help: {help}")?;

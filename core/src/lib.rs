@@ -23,6 +23,23 @@
 //! AST the slow, obvious way, [`Pattern`] and [`PatternSet`] are the public matchers, and
 //! [`metric`] does what CloudWatch does with a match.
 
+// Panics are ruled out by construction in non-test code: no `unwrap`, `expect`, `panic!`,
+// `unreachable!`, `todo!`, `unimplemented!`, nor slice, array or string indexing (`get`, iterators
+// and patterns instead). Tests may use them.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::indexing_slicing,
+        clippy::string_slice
+    )
+)]
+
 pub mod cloudtrail;
 mod compile;
 mod dialect;

@@ -71,12 +71,12 @@ impl Evaluator {
         }
     }
 
-    fn regex(&self, source: &str) -> &::regex::Regex {
-        match self.regexes.get(source) {
-            Some(re) => re,
-            // `new` compiled every regex of the tree; an unknown one is a bug in this file.
-            None => unreachable!("regex {source:?} was not compiled"),
-        }
+    /// Whether the regex written `source` matches `subject`. `new` compiled every regex of the
+    /// tree and the tree never changes afterwards, so every regex of the tree is found.
+    fn regex_matches(&self, source: &str, subject: &str) -> bool {
+        self.regexes
+            .get(source)
+            .is_some_and(|re| re.is_match(subject))
     }
 
     // ---- terms -----------------------------------------------------------------------------
@@ -93,7 +93,7 @@ impl Evaluator {
         }
         let found = |t: &TermText| match t {
             TermText::Word(s) | TermText::Quoted(s) => text.contains(s.as_str()),
-            TermText::Regex(r) => self.regex(&r.source).is_match(text),
+            TermText::Regex(r) => self.regex_matches(&r.source, text),
         };
         if terms.iter().all(|t| t.modifier == Modifier::Optional) {
             return terms.iter().any(|t| found(&t.text));
@@ -167,7 +167,7 @@ impl Evaluator {
     fn compare_text(&self, text: &str, cmp: &Comparison) -> bool {
         let hit = match &cmp.value {
             Value::Str(glob) => glob_match(glob, text),
-            Value::Regex(r) => self.regex(&r.source).is_match(text),
+            Value::Regex(r) => self.regex_matches(&r.source, text),
             Value::Number(n) => {
                 return number::parse(text).is_some_and(|x| compare_numbers(cmp.op, x, n.value));
             }
@@ -310,13 +310,21 @@ pub(crate) fn select<'j>(doc: &'j Json, selector: &Selector) -> Vec<&'j Json> {
             .flat_map(|node| -> Vec<&'j Json> {
                 match (step, node) {
                     (Step::Member(key), Json::Object(_)) => node.get(key).into_iter().collect(),
-                    (Step::AnyMember, Json::Object(members)) => members
-                        .iter()
-                        .enumerate()
-                        // Duplicate keys: only the last one counts.
-                        .filter(|(n, (k, _))| members[n + 1..].iter().all(|(k2, _)| k2 != k))
-                        .map(|(_, (_, v))| v)
-                        .collect(),
+                    (Step::AnyMember, Json::Object(members)) => {
+                        // Duplicate keys: only the last one counts. Each key's last position,
+                        // found in one pass (an object may have very many members).
+                        let last: HashMap<&str, usize> = members
+                            .iter()
+                            .enumerate()
+                            .map(|(n, (k, _))| (k.as_str(), n))
+                            .collect();
+                        members
+                            .iter()
+                            .enumerate()
+                            .filter(|(n, (k, _))| last.get(k.as_str()) == Some(n))
+                            .map(|(_, (_, v))| v)
+                            .collect()
+                    }
                     (Step::Index(i), Json::Array(items)) => items.get(*i).into_iter().collect(),
                     (Step::AnyIndex, Json::Array(items)) => items.iter().collect(),
                     _ => Vec::new(),
@@ -384,38 +392,41 @@ fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// `text` split after its first `n` bytes, when that is a character boundary (blanks and the
+/// delimiters are ASCII, so every split below is).
+fn split_bytes(text: &str, n: usize) -> (&str, &str) {
+    text.split_at_checked(n).unwrap_or((text, ""))
+}
+
+/// `text` without its leading blanks.
+fn skip_blanks(text: &str) -> &str {
+    split_bytes(text, text.bytes().take_while(|&b| is_blank(b)).count()).1
+}
+
 /// Splits an event into fields: runs of blanks separate them; a field that starts with `"` runs
 /// to the next `"`, one that starts with `[` to the next `]`, and an unterminated one to the end.
 pub(crate) fn split_fields(text: &str) -> Vec<EventField<'_>> {
-    let bytes = text.as_bytes();
     let mut fields = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if is_blank(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let close = match bytes[i] {
-            b'"' => Some(b'"'),
-            b'[' => Some(b']'),
+    let mut rest = skip_blanks(text);
+    while let Some(&first) = rest.as_bytes().first() {
+        let start = text.len() - rest.len();
+        let close = match first {
+            b'"' => Some('"'),
+            b'[' => Some(']'),
             _ => None,
         };
-        let (value, next) = match close {
-            Some(close) => match bytes[i + 1..].iter().position(|&b| b == close) {
-                Some(len) => (&text[i + 1..i + 1 + len], i + 2 + len),
-                None => (&text[i + 1..], bytes.len()),
-            },
+        let (value, after) = match close {
+            Some(close) => {
+                let body = split_bytes(rest, 1).1;
+                body.split_once(close).unwrap_or((body, ""))
+            }
             None => {
-                let len = bytes[i..]
-                    .iter()
-                    .position(|&b| is_blank(b))
-                    .unwrap_or(bytes.len() - i);
-                (&text[i..i + len], i + len)
+                let len = rest.bytes().position(is_blank).unwrap_or(rest.len());
+                split_bytes(rest, len)
             }
         };
         fields.push(EventField { text: value, start });
-        i = next;
+        rest = skip_blanks(after);
     }
     fields
 }
@@ -450,12 +461,14 @@ pub(crate) fn bind<'p, 'e>(
             if m < p.len() || (m > p.len() && !absorb) {
                 return None;
             }
+            // `m >= p.len()`: every pattern field has an event field.
             let last = p.len() - 1;
-            for (n, field) in p.iter().enumerate() {
+            for (n, (field, event_field)) in p.iter().zip(fields).enumerate() {
                 let value = if n == last && m > p.len() {
-                    &text[fields[n].start..]
+                    // The rest of the line from this field on (fields start at a boundary).
+                    text.get(event_field.start..).unwrap_or(event_field.text)
                 } else {
-                    fields[n].text
+                    event_field.text
                 };
                 out.push(Bound {
                     field: Some(&field.kind),
@@ -465,21 +478,24 @@ pub(crate) fn bind<'p, 'e>(
             }
         }
         Some(e) => {
-            let (before, after) = (&p[..e], &p[e + 1..]);
+            // `e` is the position of the `...` field: the fields before it and after it.
+            let Some((before, [_, after @ ..])) = p.split_at_checked(e) else {
+                return None;
+            };
             if m < before.len() + after.len() {
                 return None;
             }
             let tail = m - after.len();
             for (n, f) in fields.iter().enumerate() {
                 let field = if n < before.len() {
-                    Some(&before[n].kind)
+                    before.get(n)
                 } else if n >= tail {
-                    Some(&after[n - tail].kind)
+                    after.get(n - tail)
                 } else {
                     None
                 };
                 out.push(Bound {
-                    field,
+                    field: field.map(|f| &f.kind),
                     text: f.text,
                     position: n + 1,
                 });

@@ -680,20 +680,20 @@ mod tests {
         scan.record(
             &record("2026-11-23T10:00:10Z", "DescribeTrails", ""),
             None,
-            "f",
+            &"f",
         );
         assert_eq!(
             scan.record(
                 &record("2026-11-23T10:07:30Z", "StopLogging", ""),
                 None,
-                "f"
+                &"f"
             ),
             vec![4]
         );
         scan.record(
             &record("2026-11-23T10:31:00Z", "DescribeTrails", ""),
             None,
-            "f",
+            &"f",
         );
         let report = scan.finish();
         assert_eq!(
@@ -853,7 +853,7 @@ mod tests {
         scan.record(
             r#"{"eventName":"Delivered","readOnly":false}"#,
             Some(T0),
-            "f:4",
+            &"f:4",
         );
         scan.record(r#"{"readOnly":false}"#, None, &"f:5");
         scan.record("[1]", None, &"f:6");

@@ -184,7 +184,8 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
                     let exact = node.members.get(key.as_ref()).copied();
                     let any = node.any_member;
                     if let Some(child) = exact {
-                        if self.seen[seen_start..].contains(&child) {
+                        let seen = self.seen.get(seen_start..).unwrap_or_default();
+                        if seen.contains(&child) {
                             return Err(Stop::Duplicate);
                         }
                         self.seen.push(child);

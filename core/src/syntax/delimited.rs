@@ -30,7 +30,7 @@ pub(super) fn parse(cx: &Cx<'_>, i: &str) -> Result<DelimitedPattern, Error> {
             };
             return Err(cx.error(kind, field.span));
         }
-        if fields[..n].iter().any(|f| f.kind.name() == Some(name)) {
+        if fields.iter().take(n).any(|f| f.kind.name() == Some(name)) {
             let kind = ErrorKind::DuplicateFieldName {
                 name: name.to_owned(),
             };
@@ -181,14 +181,8 @@ fn condition<'a>(cx: &Cx<'_>, i: &'a str, field: &str) -> PResult<'a, FieldExpr>
     }
     let (r, _) = ws(r)?;
     let (r, op) = op(r).or_else(|_| {
-        if r.starts_with('(') || r.starts_with(':') {
-            return fail(
-                r,
-                1,
-                ErrorKind::InvalidCharacter {
-                    text: r[..1].into(),
-                },
-            );
+        if let Some(c @ ('(' | ':')) = r.chars().next() {
+            return fail(r, 1, ErrorKind::InvalidCharacter { text: c.into() });
         }
         expected(r, "an operator (=, !=, <, <=, >, >=), ',' or ']'")
     })?;

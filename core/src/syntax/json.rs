@@ -9,7 +9,7 @@ use nom::sequence::{delimited, preceded};
 
 use super::ast::{Comparison, Condition, Expr, JsonPattern, Selector, Step, Test};
 use super::lex::{comparison_value, op, word, ws};
-use super::{Cx, MAX_NESTING, MAX_WILDCARD_SELECTORS, PResult, expected, fail};
+use super::{Cx, MAX_NESTING, MAX_WILDCARD_SELECTORS, PResult, consumed, expected, fail};
 use crate::error::{Error, ErrorKind};
 
 /// Parses a JSON pattern; `i` starts at its `{` and ends with its `}` (plus blanks).
@@ -151,8 +151,9 @@ fn member_char(c: char) -> bool {
 pub(super) fn selector<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Selector> {
     let Some(after_root) = i.strip_prefix("$.") else {
         if let Some(name) = i.strip_prefix('$') {
-            let len = name.find(|c: char| !member_char(c)).unwrap_or(name.len());
-            let detail = match &name[..len] {
+            let written = consumed(name, name.trim_start_matches(member_char));
+            let len = written.len();
+            let detail = match written {
                 "" => "selectors start with '$.'".to_owned(),
                 name => format!("'${name}' lacks the '.' after '$': write '$.{name}'"),
             };
@@ -224,7 +225,7 @@ fn invalid_selector(detail: &str) -> ErrorKind {
 fn member_step<'a>(i: &'a str, dot: &'a str) -> PResult<'a, Step> {
     if i.starts_with('"') {
         // AWS quotes the selector up to the quote: `$."` at the root, `."` further on.
-        let text = format!("{}\"", &dot[..dot.len() - i.len()]);
+        let text = format!("{}\"", consumed(dot, i));
         return fail(dot, text.len(), ErrorKind::InvalidCharacter { text });
     }
     if i.starts_with('[') {
@@ -335,7 +336,7 @@ fn test<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Test> {
 
 /// The lower-case keyword error for the keywords between `from` and `to`.
 fn lowercase<'a, T>(from: &'a str, to: &'a str) -> PResult<'a, T> {
-    let written = &from[..from.len() - to.len()];
+    let written = consumed(from, to);
     let words: Vec<&str> = written.split_whitespace().collect();
     let kind = ErrorKind::LowercaseKeyword {
         found: words.join(" "),

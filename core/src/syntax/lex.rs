@@ -7,7 +7,7 @@ use nom::bytes::complete::{tag, take_while};
 use nom::combinator::value;
 
 use super::ast::{Number, Op, Regex, Value};
-use super::{Cx, PResult, fail};
+use super::{Cx, PResult, consumed, fail, from};
 use crate::error::ErrorKind;
 use crate::number;
 
@@ -37,12 +37,12 @@ pub(super) fn quoted(i: &str) -> PResult<'_, String> {
         return Err(nom::Err::Error(PErr0::at(i)));
     };
     let mut out = String::new();
-    let mut chars = body.char_indices();
-    while let Some((at, c)) = chars.next() {
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
         match c {
-            '"' => return Ok((&body[at + 1..], out)),
+            '"' => return Ok((chars.as_str(), out)),
             '\\' => match chars.clone().next() {
-                Some((_, e @ ('"' | '\\'))) => {
+                Some(e @ ('"' | '\\')) => {
                     chars.next();
                     out.push(e);
                 }
@@ -78,13 +78,12 @@ pub(super) fn regex<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Regex> {
     let Some(body) = i.strip_prefix('%') else {
         return Err(nom::Err::Error(PErr0::at(i)));
     };
-    let Some(len) = body.find('%') else {
+    let Some((source, rest)) = body.split_once('%') else {
         return fail(i, i.len(), ErrorKind::UnterminatedRegex);
     };
-    if len == 0 {
+    if source.is_empty() {
         return fail(i, 2, ErrorKind::EmptyRegex);
     }
-    let source = &body[..len];
     for (at, ch) in source.char_indices() {
         let kind = if !ch.is_ascii() {
             ErrorKind::RegexNonAscii { ch }
@@ -93,9 +92,8 @@ pub(super) fn regex<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Regex> {
         } else {
             continue;
         };
-        return fail(&body[at..], ch.len_utf8(), kind);
+        return fail(from(body, at), ch.len_utf8(), kind);
     }
-    let rest = &body[len + 1..];
     if let Err(detail) = super::regex::check(source) {
         return fail(i, i.len() - rest.len(), ErrorKind::RegexSyntax { detail });
     }
@@ -159,7 +157,7 @@ pub(super) fn comparison_value<'a>(
             return super::expected(i, "a value (a string, a number, * or a %regex%)");
         }
         if let Some(end) = more_words(rest) {
-            let value = i[..i.len() - end.len()].to_owned();
+            let value = consumed(i, end).to_owned();
             return fail(i, value.len(), ErrorKind::UnquotedBlank { value });
         }
         if let Some(value) = number::parse(word) {
@@ -172,7 +170,7 @@ pub(super) fn comparison_value<'a>(
             )
         } else if let Some((at, c)) = word.char_indices().find(|&(_, c)| !bare_value_char(c)) {
             return fail(
-                &i[at..],
+                from(i, at),
                 c.len_utf8(),
                 ErrorKind::InvalidCharacter { text: c.into() },
             );
@@ -203,14 +201,12 @@ fn more_words(mut rest: &str) -> Option<&str> {
         if after_blank.len() == rest.len() {
             return end;
         }
-        let word_len = after_blank
-            .find(|c| !bare_value_char(c))
-            .unwrap_or(after_blank.len());
-        let word = &after_blank[..word_len];
+        let after_word = after_blank.trim_start_matches(bare_value_char);
+        let word = consumed(after_blank, after_word);
         if word.is_empty() || ["AND", "OR"].contains(&word.to_ascii_uppercase().as_str()) {
             return end;
         }
-        rest = &after_blank[word_len..];
+        rest = after_word;
         end = Some(rest);
     }
 }

@@ -46,9 +46,10 @@ pub fn parse_with(pattern: &str, dialect: &Dialect) -> Result<Ast, Error> {
         };
         return Err(Error::pattern(kind, pattern, Span::new(cut, pattern.len())));
     }
-    let start = pattern.len() - pattern.trim_start().len();
-    let end = pattern.trim_end().len();
-    let body = &pattern[start..end.max(start)];
+    // From the first non-blank character on; `body` also drops the trailing blanks.
+    let from_start = pattern.trim_start();
+    let start = pattern.len() - from_start.len();
+    let body = from_start.trim_end();
     let cx = Cx {
         src: pattern,
         dialect,
@@ -59,15 +60,15 @@ pub fn parse_with(pattern: &str, dialect: &Dialect) -> Result<Ast, Error> {
             if !body.ends_with('}') || body.len() == 1 {
                 return Err(cx.error(ErrorKind::UnclosedBrace, Span::new(start, start + 1)));
             }
-            json::parse(&cx, &pattern[start..]).map(Ast::Json)
+            json::parse(&cx, from_start).map(Ast::Json)
         }
         Some('[') => {
             if !body.ends_with(']') || body.len() == 1 {
                 return Err(cx.error(ErrorKind::UnclosedBracket, Span::new(start, start + 1)));
             }
-            delimited::parse(&cx, &pattern[start..]).map(Ast::Delimited)
+            delimited::parse(&cx, from_start).map(Ast::Delimited)
         }
-        Some(_) => term::parse(&cx, &pattern[start..]).map(Ast::Terms),
+        Some(_) => term::parse(&cx, from_start).map(Ast::Terms),
     }
 }
 
@@ -110,10 +111,12 @@ impl<'a> Cx<'a> {
     fn convert(&self, e: nom::Err<PErr>) -> Error {
         match e {
             nom::Err::Error(e) | nom::Err::Failure(e) => {
-                let start = self.src.len() - e.at;
+                // `e.at` is the length of a suffix of the pattern, hence at most its length and
+                // at a character boundary.
+                let start = self.src.len().saturating_sub(e.at);
                 let kind = e.kind.unwrap_or_else(|| ErrorKind::Expected {
                     expected: "a valid pattern".into(),
-                    found: lex::found(&self.src[start..]),
+                    found: lex::found(from(self.src, start)),
                 });
                 self.error(kind, Span::new(start, start + e.len))
             }
@@ -175,6 +178,19 @@ impl<'a> nom::error::ParseError<&'a str> for PErr {
 }
 
 type PResult<'a, T> = nom::IResult<&'a str, T, PErr>;
+
+/// The text of `s` from byte `at` on: `&s[at..]` for an `at` found by `char_indices`, `find` or
+/// the like (a character boundary inside `s`), and the empty end of `s` for any other `at`.
+fn from(s: &str, at: usize) -> &str {
+    s.get(at..).unwrap_or_default()
+}
+
+/// The part of `whole` before `rest`, a suffix of it (as nom's remaining input is).
+fn consumed<'a>(whole: &'a str, rest: &str) -> &'a str {
+    whole
+        .get(..whole.len().saturating_sub(rest.len()))
+        .unwrap_or_default()
+}
 
 /// A committed error of `kind` starting at `at`, `len` bytes long.
 fn fail<T>(at: &str, len: usize, kind: ErrorKind) -> PResult<'_, T> {

@@ -5,8 +5,8 @@ use nom::bytes::complete::take_while;
 
 use super::ast::{Modifier, Term, TermPattern, TermText};
 use super::lex::{quoted, regex, ws};
-use super::{Cx, PResult, fail};
-use crate::error::{Error, ErrorKind};
+use super::{Cx, PResult, fail, from};
+use crate::error::{Error, ErrorKind, Span};
 
 /// Characters AWS rejects in an unquoted term with "Invalid character(s) in term".
 const INVALID_IN_TERM: &str = ":,()[]{}\\`";
@@ -25,19 +25,21 @@ pub(super) fn parse(cx: &Cx<'_>, i: &str) -> Result<TermPattern, Error> {
         terms.push(t);
         rest = r;
     }
-    let trimmed = start.trim_end();
+    let begin = cx.offset(start);
     Ok(TermPattern {
         terms,
-        span: cx.span(start, &start[trimmed.len()..]),
+        span: Span::new(begin, begin + start.trim_end().len()),
     })
 }
 
 /// One term with its modifier.
 fn term<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Term> {
-    let (modifier, body) = match i.chars().next() {
-        Some('?') => (Modifier::Optional, &i[1..]),
-        Some('-') => (Modifier::Excluded, &i[1..]),
-        _ => (Modifier::Required, i),
+    let (modifier, body) = if let Some(body) = i.strip_prefix('?') {
+        (Modifier::Optional, body)
+    } else if let Some(body) = i.strip_prefix('-') {
+        (Modifier::Excluded, body)
+    } else {
+        (Modifier::Required, i)
     };
     let body = if modifier == Modifier::Required {
         body
@@ -68,7 +70,7 @@ fn term<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Term> {
                     .parse(body)?;
             if let Some((at, c)) = w.char_indices().find(|&(_, c)| INVALID_IN_TERM.contains(c)) {
                 return fail(
-                    &body[at..],
+                    from(body, at),
                     c.len_utf8(),
                     ErrorKind::InvalidCharacter { text: c.into() },
                 );
