@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use trailmatch::cloudtrail::classify::{Access, Category, EventFilter};
-use trailmatch::cloudtrail::insights;
+use trailmatch::cloudtrail::insights::{self, InOrder};
 use trailmatch::cloudtrail::logs::{self, Input, Item, Reader};
 use trailmatch::cloudtrail::rules::RuleSet;
 use trailmatch::cloudtrail::scan::{Report, ScanOptions, Scanner};
@@ -242,12 +242,12 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             !sinks.is_empty(),
         )),
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(&view(&report))
+            let mut text = serde_json::to_string_pretty(&report)
                 .map_err(|e| Failure::Io(format!("error: cannot write the report: {e}")))?;
             text.push('\n');
             print_text(&text)
         }
-        Format::Ndjson => print_text(&ndjson_lines(&report)),
+        Format::Ndjson => print_text(&ndjson_lines(&report)?),
     }
 }
 
@@ -395,48 +395,53 @@ impl Progress {
     }
 }
 
-/// The report as `--format json` prints it.
-fn view(report: &Report) -> Value {
-    let mut value = serde_json::to_value(report).unwrap_or(Value::Null);
-    if let Some(object) = value.as_object_mut() {
-        object.remove("metrics");
-        if let Some(range) = report.range {
-            object.insert(
-                "range".to_owned(),
-                json!({"from": time::format_seconds(range.first_ms), "to": time::format_seconds(range.last_ms)}),
-            );
-        }
-    }
-    value
-}
-
 /// The report as `--format ndjson` prints it: one object per line, each with a `type`.
-fn ndjson_lines(report: &Report) -> String {
-    let mut lines = String::new();
-    let mut push = |kind: &str, value: Value| {
-        let mut object = serde_json::Map::new();
-        object.insert("type".to_owned(), Value::from(kind));
-        if let Value::Object(members) = value {
-            object.extend(members);
-        }
-        let _ = writeln!(lines, "{}", Value::Object(object));
+fn ndjson_lines(report: &Report) -> Result<String, Failure> {
+    #[derive(serde::Serialize)]
+    struct Line<'a, T: serde::Serialize> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        #[serde(flatten)]
+        item: T,
+    }
+    #[derive(serde::Serialize)]
+    struct Anomaly<'a> {
+        record: InOrder<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct Summary<'a> {
+        records: &'a trailmatch::cloudtrail::scan::Counts,
+        skipped: &'a [trailmatch::cloudtrail::scan::SkipSummary],
+        range: Option<trailmatch::cloudtrail::scan::TimeRange>,
+        account_id: &'a str,
+        region: &'a str,
+    }
+    fn line<T: serde::Serialize>(out: &mut String, kind: &str, item: T) -> Result<(), Failure> {
+        let text = serde_json::to_string(&Line { kind, item })
+            .map_err(|e| Failure::Io(format!("error: cannot write the report: {e}")))?;
+        out.push_str(&text);
+        out.push('\n');
+        Ok(())
+    }
+    let mut out = String::new();
+    for rule in &report.rules {
+        line(&mut out, "rule", rule)?;
+    }
+    for alarm in &report.alarms {
+        line(&mut out, "alarm", alarm)?;
+    }
+    for record in report.anomalies.iter().flat_map(|a| a.records()) {
+        line(&mut out, "anomaly", Anomaly { record })?;
+    }
+    let summary = Summary {
+        records: &report.records,
+        skipped: &report.skipped,
+        range: report.range,
+        account_id: &report.account_id,
+        region: &report.region,
     };
-    let view = view(report);
-    for rule in view["rules"].as_array().into_iter().flatten() {
-        push("rule", rule.clone());
-    }
-    for alarm in view["alarms"].as_array().into_iter().flatten() {
-        push("alarm", alarm.clone());
-    }
-    for anomaly in view["anomalies"].as_array().into_iter().flatten() {
-        push("anomaly", json!({"record": anomaly}));
-    }
-    push(
-        "summary",
-        json!({"records": view["records"], "skipped": view["skipped"], "range": view["range"],
-               "account_id": view["account_id"], "region": view["region"]}),
-    );
-    lines
+    line(&mut out, "summary", summary)?;
+    Ok(out)
 }
 
 fn thousands(n: u64) -> String {

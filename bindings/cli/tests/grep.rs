@@ -139,7 +139,7 @@ fn pretty_printed_records_are_printed_compact() {
     assert_eq!(
         run.lines(),
         [
-            r#"{"eventName":"ConsoleLogin","errorCode":"Failed authentication","n":[1,2]}"#,
+            r#"{"errorCode":"Failed authentication","eventName":"ConsoleLogin","n":[1,2]}"#,
             r#"{"eventName":"ListBuckets"}"#
         ]
     );

@@ -866,6 +866,96 @@ impl Scan<'_> {
     }
 }
 
+impl Insight {
+    /// The Insights records, Start then End (when the insight ended), as [`InOrder`] values that
+    /// serialize with CloudTrail's member order.
+    pub fn records(&self) -> impl Iterator<Item = InOrder<'_>> {
+        std::iter::once(&self.start)
+            .chain(self.end.as_ref())
+            .map(InOrder)
+    }
+}
+
+/// An Insights record (or any part of one) that serializes its object members in the order
+/// CloudTrail writes them (`eventVersion`, `eventTime`, …, `insightDetails`, `eventCategory`;
+/// inside, `state`, `eventSource`, …), whatever order `serde_json`'s map keeps. Members this
+/// module does not write go last, in name order.
+///
+/// ```
+/// use trailmatch::cloudtrail::insights::InOrder;
+///
+/// let record = serde_json::json!({"eventCategory": "Insight", "eventVersion": "1.07"});
+/// assert_eq!(
+///     serde_json::to_string(&InOrder(&record)).unwrap(),
+///     r#"{"eventVersion":"1.07","eventCategory":"Insight"}"#
+/// );
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct InOrder<'a>(pub &'a Value);
+
+/// CloudTrail's member order in Insights records and their nested objects.
+const MEMBER_ORDER: &[&str] = &[
+    "eventVersion",
+    "eventTime",
+    "awsRegion",
+    "eventID",
+    "eventType",
+    "recipientAccountId",
+    "sharedEventID",
+    "insightDetails",
+    "eventCategory",
+    "state",
+    "eventSource",
+    "eventName",
+    "insightType",
+    "errorCode",
+    "insightContext",
+    "statistics",
+    "attributions",
+    "baseline",
+    "insight",
+    "insightDuration",
+    "baselineDuration",
+    "value",
+    "average",
+];
+
+/// An attribution block's order: `attribute`, then `insight` before `baseline` (the reverse of
+/// `statistics`).
+const ATTRIBUTION_ORDER: &[&str] = &["attribute", "insight", "baseline"];
+
+impl serde::Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let order = if map.contains_key("attribute") {
+                    ATTRIBUTION_ORDER
+                } else {
+                    MEMBER_ORDER
+                };
+                let rank = |key: &str| order.iter().position(|k| *k == key).unwrap_or(order.len());
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                // Stable: members of equal rank (unknown ones) stay in name order.
+                members.sort_by_key(|(key, _)| rank(key));
+                let mut out = serializer.serialize_map(Some(members.len()))?;
+                for (key, value) in members {
+                    out.serialize_entry(key, &InOrder(value))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&InOrder(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
 /// What names an insight.
 struct Ids<'a> {
     source: &'a str,

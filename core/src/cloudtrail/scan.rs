@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::alarm::{Alarm, AlarmDef, NotificationContext, State, Transition, notification};
+use super::alarm::{Alarm, AlarmDef, NotificationContext, State, Transition, notification_text};
 use super::classify::{self, Access, Category, EventFilter};
 use super::insights::{self, Detector, Insight, Observation};
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
@@ -184,10 +184,10 @@ pub struct AlarmReport {
     pub state: State,
     /// Its state changes, in time order.
     pub transitions: Vec<TransitionReport>,
-    /// The SNS messages CloudWatch would have published: one per SNS action of each
-    /// transition's new state.
+    /// The SNS messages CloudWatch would have published (JSON text, members in CloudWatch's
+    /// order): one per SNS action of each transition's new state.
     #[serde(skip)]
-    pub notifications: Vec<serde_json::Value>,
+    pub notifications: Vec<String>,
 }
 
 impl AlarmReport {
@@ -213,8 +213,9 @@ pub struct TransitionReport {
     pub reason: String,
 }
 
-/// The time range the kept, timed records cover.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// The time range the kept, timed records cover. Serialized as `{"from": …, "to": …}` in
+/// CloudTrail's `eventTime` form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeRange {
     /// The earliest record time (ms since the epoch).
     pub first_ms: i64,
@@ -222,7 +223,18 @@ pub struct TimeRange {
     pub last_ms: i64,
 }
 
-/// Everything a scan found.
+impl Serialize for TimeRange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("TimeRange", 2)?;
+        out.serialize_field("from", &time::format_seconds(self.first_ms))?;
+        out.serialize_field("to", &time::format_seconds(self.last_ms))?;
+        out.end()
+    }
+}
+
+/// Everything a scan found. Serializes as `trailmatch scan --format json` prints it (metric
+/// series left out).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     /// Where every record went.
@@ -234,6 +246,7 @@ pub struct Report {
     /// One entry per metric filter, in rule order.
     pub rules: Vec<RuleReport>,
     /// Every metric series published.
+    #[serde(skip)]
     pub metrics: Vec<MetricReport>,
     /// Every alarm, in rule order.
     pub alarms: Vec<AlarmReport>,
@@ -589,7 +602,7 @@ fn evaluate(
                         topic_arn: Some(topic.clone()),
                         ..context.clone()
                     };
-                    notification(&def, t, &context)
+                    notification_text(&def, t, &context)
                 })
                 .collect::<Vec<_>>()
         })
@@ -617,11 +630,7 @@ fn insight_records<S: serde::Serializer>(
     anomalies: &[Insight],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(
-        anomalies
-            .iter()
-            .flat_map(|a| std::iter::once(&a.start).chain(a.end.as_ref())),
-    )
+    serializer.collect_seq(anomalies.iter().flat_map(Insight::records))
 }
 
 fn publish(metrics: &mut BTreeMap<MetricKey, Series>, key: MetricKey, minute: i64, value: f64) {
@@ -733,7 +742,7 @@ mod tests {
         // Only the transition to ALARM has an action: one SNS message, to the pack's topic with
         // the records' account and region.
         assert_eq!(stop.notifications.len(), 1);
-        let message = &stop.notifications[0];
+        let message: serde_json::Value = serde_json::from_str(&stop.notifications[0]).unwrap();
         assert_eq!(
             message["TopicArn"],
             "arn:aws:sns:eu-west-1:111122223333:cis-alarms"
