@@ -3,3 +3,4 @@
 //! notifications, CloudTrail Insights-style anomalies, and the scan that ties them together.
 pub mod cis;
 pub mod rules;
+pub mod iac;
