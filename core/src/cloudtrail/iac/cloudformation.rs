@@ -105,7 +105,9 @@ impl Node {
 
     fn as_str(&self) -> Option<&str> {
         match self {
-            Node::Scalar { value, tag: None, .. } => Some(value),
+            Node::Scalar {
+                value, tag: None, ..
+            } => Some(value),
             _ => None,
         }
     }
@@ -260,7 +262,10 @@ fn content_range(
 #[derive(Clone, Debug)]
 enum Val {
     /// A scalar; `plain` when it was written without quotes (then `300` is a number).
-    Scalar { text: SourceText, plain: bool },
+    Scalar {
+        text: SourceText,
+        plain: bool,
+    },
     List(Vec<Val>),
     Map(Vec<(String, Val)>),
 }
@@ -521,7 +526,11 @@ impl Template<'_> {
     fn transformation(&self, item: &Node) -> Result<MetricTransformation, Unresolved> {
         let required = |key: &str| -> Result<String, Unresolved> {
             let node = item.get(key).ok_or_else(|| {
-                unresolved(item.start(), "invalid-resource", format!("{key} is missing"))
+                unresolved(
+                    item.start(),
+                    "invalid-resource",
+                    format!("{key} is missing"),
+                )
             })?;
             Ok(self.eval(node, 0)?.into_text(node.start(), key)?.text)
         };
@@ -697,9 +706,9 @@ impl Template<'_> {
         };
         match function {
             "Ref" => {
-                let name = untagged.as_str().ok_or_else(|| {
-                    unresolved(at, "invalid-resource", "Ref takes a name".into())
-                })?;
+                let name = untagged
+                    .as_str()
+                    .ok_or_else(|| unresolved(at, "invalid-resource", "Ref takes a name".into()))?;
                 self.reference(name, at, depth)
             }
             "Sub" => match &untagged {
@@ -851,16 +860,16 @@ impl Template<'_> {
         }
         if let Some(resource) = self.root.get("Resources").and_then(|r| r.get(name)) {
             let kind = resource.get("Type").and_then(Node::as_str);
-            let filter_name = resource
-                .get("Properties")
-                .and_then(|p| p.get("FilterName"));
+            let filter_name = resource.get("Properties").and_then(|p| p.get("FilterName"));
             if let (Some("AWS::Logs::MetricFilter"), Some(n)) = (kind, filter_name) {
                 return self.eval(n, depth + 1);
             }
             return Err(unresolved(
                 at,
                 "unresolved-reference",
-                format!("Ref {name}: the resource's physical id is known only once the stack is deployed"),
+                format!(
+                    "Ref {name}: the resource's physical id is known only once the stack is deployed"
+                ),
             ));
         }
         Err(unresolved(
@@ -904,7 +913,9 @@ impl Template<'_> {
                         return Err(unresolved(
                             here,
                             "unresolved-reference",
-                            format!("${{{name}}} is an attribute known only once the stack is deployed"),
+                            format!(
+                                "${{{name}}} is an attribute known only once the stack is deployed"
+                            ),
                         ));
                     }
                     None => self.reference(name, here, depth + 1)?,
@@ -1022,7 +1033,11 @@ Resources:
         );
         let t = &f.metric_transformations[0];
         assert_eq!(
-            (t.metric_name.as_str(), t.metric_namespace.as_str(), t.metric_value.as_str()),
+            (
+                t.metric_name.as_str(),
+                t.metric_namespace.as_str(),
+                t.metric_value.as_str()
+            ),
             ("DisableOrDeleteCMK", "CISBenchmark", "1")
         );
         assert_eq!(f.location.as_ref().unwrap().line, 17);
@@ -1074,7 +1089,10 @@ Resources:
         let found = read("t.yaml", yaml);
         assert!(found.filters.is_empty());
         let p = &found.problems[0];
-        assert_eq!((p.code, p.location.line, p.location.column), ("unresolved-reference", 7, 22));
+        assert_eq!(
+            (p.code, p.location.line, p.location.column),
+            ("unresolved-reference", 7, 22)
+        );
         assert!(p.incomplete);
         let broken = read("b.yaml", "Resources:\n  F: [\n");
         assert_eq!(broken.problems[0].code, "syntax");

@@ -311,6 +311,42 @@ pub fn read_path(path: &Path, kind: FileKind) -> Found {
     }
 }
 
+/// Reads files found by [`discover`]: each on its own, except the Terraform files of one
+/// directory, which are one module and are read together.
+pub fn read_all(files: &[(PathBuf, FileKind)]) -> Found {
+    let mut found = Found::default();
+    // Each directory's Terraform files: (file name, text).
+    type Module = Vec<(String, String)>;
+    let mut modules: Vec<(Option<&Path>, Module)> = Vec::new();
+    for (path, kind) in files {
+        if *kind != FileKind::Terraform {
+            found.extend(read_path(path, *kind));
+            continue;
+        }
+        let name = path.display().to_string();
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                found.extend(unreadable(&name, "the file is not UTF-8".into()));
+                continue;
+            }
+            Err(e) => {
+                found.extend(unreadable(&name, format!("cannot read the file: {e}")));
+                continue;
+            }
+        };
+        let dir = path.parent();
+        match modules.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, module)) => module.push((name, text)),
+            None => modules.push((dir, vec![(name, text)])),
+        }
+    }
+    for (_, module) in modules {
+        found.extend(terraform::read_module(&module));
+    }
+    found
+}
+
 fn unreadable(file: &str, message: String) -> Found {
     let mut found = Found::default();
     found.problems.push(Problem {
@@ -353,10 +389,9 @@ pub const ALARM_PROPERTIES: &[&str] = &[
 fn coerce(key: &str, value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value as Json;
     match (key, value) {
-        ("Period" | "EvaluationPeriods" | "DatapointsToAlarm", Json::String(s)) => s
-            .trim()
-            .parse::<i64>()
-            .map_or(Json::String(s), Json::from),
+        ("Period" | "EvaluationPeriods" | "DatapointsToAlarm", Json::String(s)) => {
+            s.trim().parse::<i64>().map_or(Json::String(s), Json::from)
+        }
         ("Threshold", Json::String(s)) => crate::number::parse(s.trim())
             .and_then(serde_json::Number::from_f64)
             .map_or(Json::String(s), Json::Number),

@@ -27,13 +27,6 @@ impl SourceText {
         self.at.extend_from_slice(&other.at);
     }
 
-    /// Appends text that has no place of its own (a join delimiter, an `${!Literal}`), mapped to
-    /// `at`.
-    pub(crate) fn push_str(&mut self, text: &str, at: usize) {
-        self.text.push_str(text);
-        self.at.extend(std::iter::repeat_n(at, text.len()));
-    }
-
     /// The file offset of byte `i` of the text (the last byte's for `i` at or past the end,
     /// `fallback` for empty text).
     pub(crate) fn offset(&self, i: usize, fallback: usize) -> usize {
