@@ -2,5 +2,6 @@
 //! classification, metric filters turned into metrics, CloudWatch alarms and their
 //! notifications, CloudTrail Insights-style anomalies, and the scan that ties them together.
 pub mod cis;
+pub mod coverage;
 pub mod iac;
 pub mod rules;
