@@ -163,8 +163,10 @@ pub fn decide_patterns(reference: &Pattern, filters: &[Pattern]) -> Verdict {
 
 #[derive(Clone, Debug, Default)]
 struct Pool {
-    /// Member paths.
-    selectors: Vec<Vec<String>>,
+    /// Member paths (and, when `allow_index`, array indexes).
+    selectors: Vec<Vec<Step>>,
+    /// Accept `[n]` steps (for questions about one selector at a time).
+    allow_index: bool,
     /// `(selector, condition)`.
     atoms: Vec<(usize, Condition)>,
     keys: HashMap<String, usize>,
@@ -228,7 +230,8 @@ impl Pool {
         let mut path = Vec::new();
         for step in &c.selector.steps {
             match step {
-                Step::Member(m) => path.push(m.clone()),
+                Step::Member(_) => path.push(step.clone()),
+                Step::Index(_) if self.allow_index => path.push(step.clone()),
                 Step::Index(_) => return Err(format!("the array selector {}", c.selector)),
                 Step::AnyMember | Step::AnyIndex => {
                     return Err(format!("the wildcard selector {}", c.selector));
@@ -315,13 +318,12 @@ fn too_many() -> String {
     format!("its normal form has more than {MAX_CONJUNCTIONS} conjunctions")
 }
 
-fn path_text(path: &[String]) -> String {
-    let mut out = String::from("$");
-    for m in path {
-        out.push('.');
-        out.push_str(m);
+fn path_text(path: &[Step]) -> String {
+    crate::syntax::ast::Selector {
+        steps: path.to_vec(),
+        span: Span::default(),
     }
-    out
+    .to_string()
 }
 
 /// What is compared on one selector.
@@ -405,7 +407,7 @@ impl<'p> Space<'p> {
             let mut kept: Vec<Rep> = Vec::new();
             let mut seen: Vec<Vec<bool>> = Vec::new();
             for rep in candidates(&pool.shape(sel)) {
-                let event = Json::Object(nest(path, rep.as_ref())).to_string();
+                let event = nest(path, rep.as_ref()).to_string();
                 let vector: Vec<bool> = on_sel
                     .iter()
                     .map(|&a| {
@@ -444,31 +446,47 @@ impl<'p> Space<'p> {
     }
 }
 
-/// `{"a": {"b": value}}` for the path `a.b` (an empty object for a missing value).
-fn nest(path: &[String], value: Option<&Json>) -> Map<String, Json> {
-    let mut out = Map::new();
-    if let (Some((last, parents)), Some(value)) = (path.split_last(), value) {
-        let mut inner = Map::new();
-        inner.insert(last.clone(), value.clone());
-        for p in parents.iter().rev() {
-            let mut outer = Map::new();
-            outer.insert(p.clone(), Json::Object(inner));
-            inner = outer;
-        }
-        out = inner;
+/// `{"a": {"b": value}}` for the path `a.b`, `{"a": [null, value]}` for `a[1]`; `{}` for a
+/// missing value.
+fn nest(path: &[Step], value: Option<&Json>) -> Json {
+    let Some(value) = value else {
+        return Json::Object(Map::new());
+    };
+    let mut inner = value.clone();
+    for step in path.iter().rev() {
+        inner = match step {
+            Step::Member(m) => {
+                let mut outer = Map::new();
+                outer.insert(m.clone(), inner);
+                Json::Object(outer)
+            }
+            Step::Index(i) => {
+                let mut items = vec![Json::Null; *i];
+                items.push(inner);
+                Json::Array(items)
+            }
+            Step::AnyMember | Step::AnyIndex => return Json::Object(Map::new()),
+        };
     }
-    out
+    inner
 }
 
 /// Merges `value` at `path` into `event`.
-fn insert(event: &mut Map<String, Json>, path: &[String], value: &Json) {
-    let Some((last, parents)) = path.split_last() else {
+fn insert(event: &mut Map<String, Json>, path: &[Step], value: &Json) {
+    let names: Vec<&String> = path
+        .iter()
+        .filter_map(|s| match s {
+            Step::Member(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let Some((last, parents)) = names.split_last() else {
         return;
     };
     let mut node = event;
     for p in parents {
         let entry = node
-            .entry(p.clone())
+            .entry((*p).clone())
             .or_insert_with(|| Json::Object(Map::new()));
         if !entry.is_object() {
             *entry = Json::Object(Map::new());
@@ -476,7 +494,7 @@ fn insert(event: &mut Map<String, Json>, path: &[String], value: &Json) {
         let Json::Object(next) = entry else { return };
         node = next;
     }
-    node.insert(last.clone(), value.clone());
+    node.insert((*last).clone(), value.clone());
 }
 
 /// Candidate values for a selector, most readable first: every class of section 2 of the
@@ -857,6 +875,127 @@ impl Searcher<'_, '_> {
     }
 }
 
+// ---- conditions that can never hold ------------------------------------------------------------
+
+/// Conditions of a JSON pattern that can never hold together.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Contradiction {
+    /// A smallest set of conditions on one selector, in one conjunction of the normal form,
+    /// that no value satisfies together (the first occurrence of each, in pattern order).
+    pub(crate) conditions: Vec<Condition>,
+}
+
+/// The contradictions of a JSON condition tree, and whether every conjunction of its normal
+/// form has one (then the pattern matches nothing). Selectors the value classes cannot describe
+/// (regexes, wildcards, numbers mixed with globs) are left out: nothing is claimed about them.
+pub(crate) fn contradictions(expr: &Expr) -> (Vec<Contradiction>, bool) {
+    let Some(dnf) = conditions_dnf(expr) else {
+        return (Vec::new(), false);
+    };
+    let mut pool = Pool {
+        allow_index: true,
+        ..Pool::default()
+    };
+    let dnf: Vec<Vec<usize>> = dnf
+        .iter()
+        .map(|c| c.iter().filter_map(|c| pool.atom(c).ok()).collect())
+        .collect();
+    let supported: Vec<bool> = (0..pool.selectors.len())
+        .map(|sel| {
+            let shape = pool.shape(sel);
+            shape.globs.len() <= MAX_GLOBS
+                && !(shape.numbers.is_some() && (!shape.globs.is_empty() || shape.numeric_constant))
+        })
+        .collect();
+    let space = Space::new(&pool);
+    let satisfiable = |atoms: &[usize], sel: usize| {
+        (0..space.reps.get(sel).map_or(0, Vec::len))
+            .any(|r| atoms.iter().all(|&a| space.holds(a, r)))
+    };
+    let mut found: Vec<Vec<usize>> = Vec::new();
+    let mut dead = 0;
+    for conjunction in &dnf {
+        let mut conflict = false;
+        for sel in 0..pool.selectors.len() {
+            if !supported.get(sel).copied().unwrap_or(false) {
+                continue;
+            }
+            let mut atoms: Vec<usize> = conjunction
+                .iter()
+                .copied()
+                .filter(|&a| space.selector_of(a) == sel)
+                .collect();
+            if atoms.is_empty() || satisfiable(&atoms, sel) {
+                continue;
+            }
+            conflict = true;
+            // Drop every atom the contradiction does not need.
+            let mut i = 0;
+            while i < atoms.len() {
+                let mut fewer = atoms.clone();
+                fewer.remove(i);
+                if satisfiable(&fewer, sel) {
+                    i += 1;
+                } else {
+                    atoms = fewer;
+                }
+            }
+            if !found.contains(&atoms) {
+                found.push(atoms);
+            }
+        }
+        dead += usize::from(conflict);
+    }
+    let list = found
+        .into_iter()
+        .map(|atoms| {
+            let mut conditions: Vec<Condition> = atoms
+                .iter()
+                .filter_map(|&a| pool.atoms.get(a).map(|(_, c)| c.clone()))
+                .collect();
+            conditions.sort_by_key(|c| c.span.start);
+            Contradiction { conditions }
+        })
+        .collect();
+    (list, !dnf.is_empty() && dead == dnf.len())
+}
+
+/// The normal form of a condition tree as lists of conditions (`None` past
+/// [`MAX_CONJUNCTIONS`]).
+fn conditions_dnf(expr: &Expr) -> Option<Vec<Vec<&Condition>>> {
+    match expr {
+        Expr::Cond(c) => Some(vec![vec![c]]),
+        Expr::Or(xs, _) => {
+            let mut out = Vec::new();
+            for x in xs {
+                out.extend(conditions_dnf(x)?);
+                if out.len() > MAX_CONJUNCTIONS {
+                    return None;
+                }
+            }
+            Some(out)
+        }
+        Expr::And(xs, _) => {
+            let mut out: Vec<Vec<&Condition>> = vec![Vec::new()];
+            for x in xs {
+                let right = conditions_dnf(x)?;
+                if out.len().saturating_mul(right.len()) > MAX_CONJUNCTIONS {
+                    return None;
+                }
+                out = out
+                    .iter()
+                    .flat_map(|l| {
+                        right
+                            .iter()
+                            .map(move |r| l.iter().chain(r).copied().collect())
+                    })
+                    .collect();
+            }
+            Some(out)
+        }
+    }
+}
+
 // ---- CIS -----------------------------------------------------------------------------------
 
 /// A filter named in a report.
@@ -1094,6 +1233,43 @@ mod tests {
         assert_eq!(v.status, Status::Undecided);
         // An empty filter pattern matches everything.
         assert_eq!(decide(cis("5.5"), &[""]).unwrap().status, Status::Covered);
+    }
+
+    fn contradiction_texts(pattern: &str) -> (Vec<Vec<String>>, bool) {
+        let Ast::Json(j) = crate::parse(pattern).unwrap() else {
+            panic!("not JSON")
+        };
+        let (list, never) = contradictions(&j.expr);
+        let texts = list
+            .iter()
+            .map(|c| c.conditions.iter().map(ToString::to_string).collect())
+            .collect();
+        (texts, never)
+    }
+
+    #[test]
+    fn contradictions_are_found_per_selector_and_minimised() {
+        let (c, never) = contradiction_texts(r#"{ $.a = "x" && $.b = 1 && $.a = "y" }"#);
+        assert_eq!(c, [["$.a = \"x\"", "$.a = \"y\""]]);
+        assert!(never);
+        let (c, never) = contradiction_texts("{ $.n > 5 && $.n < 3 || $.m = 1 }");
+        assert_eq!(c, [["$.n > 5", "$.n < 3"]]);
+        assert!(!never);
+        let (c, _) = contradiction_texts(r#"{ $.a = "x" && $.a != "x" }"#);
+        assert_eq!(c.len(), 1);
+        let (c, _) = contradiction_texts(r#"{ $.a NOT EXISTS && $.a = * }"#);
+        assert_eq!(c.len(), 1);
+        let (c, _) = contradiction_texts(r#"{ $.a[0] = "x" && $.a[0] IS NULL }"#);
+        assert_eq!(c.len(), 1);
+        // Compatible globs and a regex (left out) are no contradiction.
+        let (c, _) =
+            contradiction_texts(r#"{ $.a = "ab*" && $.a = "*yz" && $.a != "abyz" && $.a = %q% }"#);
+        assert!(c.is_empty(), "{c:?}");
+        // Every CIS pattern can match.
+        for control in CONTROLS {
+            let (c, never) = contradiction_texts(control.pattern);
+            assert!(c.is_empty() && !never, "{}: {c:?}", control.id);
+        }
     }
 
     mod generated {

@@ -4,4 +4,5 @@
 pub mod cis;
 pub mod coverage;
 pub mod iac;
+pub mod lint;
 pub mod rules;

@@ -23,7 +23,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
-use super::{FilterPositions, Found, FoundAlarm, Problem};
+use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
 use crate::MetricTransformation;
 use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
 
@@ -40,6 +40,7 @@ pub fn read(file: &str, text: &str) -> Found {
                 code: "syntax",
                 message,
                 incomplete: true,
+                subject: Subject::File,
             });
             return found;
         }
@@ -248,7 +249,9 @@ fn content_range(
     }
     match style {
         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => start += 1,
-        ScalarStyle::Literal | ScalarStyle::Folded => {
+        // The span of an untagged block scalar starts at its text; a tagged one's at the tag,
+        // then the header (`|`, `>-`, …) comes before the text.
+        ScalarStyle::Literal | ScalarStyle::Folded if rest(start).starts_with(['|', '>']) => {
             start += rest(start).find('\n').map_or(0, |i| i + 1);
         }
         _ => {}
@@ -373,6 +376,7 @@ impl Template<'_> {
                 self.location(self.root.start()),
                 "not-a-template",
                 "not a CloudFormation template: no Resources section".into(),
+                Subject::File,
             );
             return;
         }
@@ -396,6 +400,11 @@ impl Template<'_> {
                         "{name} exists only when its condition '{}' holds; it is read as if it did",
                         condition.as_str().unwrap_or("?")
                     ),
+                    if kind == Some("AWS::Logs::MetricFilter") {
+                        Subject::Filter
+                    } else {
+                        Subject::Alarm
+                    },
                 );
             }
             let properties = resource.get("Properties");
@@ -408,12 +417,13 @@ impl Template<'_> {
         }
     }
 
-    fn report(&self, found: &mut Found, e: Unresolved, incomplete: bool) {
+    fn report(&self, found: &mut Found, e: Unresolved, subject: Subject, incomplete: bool) {
         found.problems.push(Problem {
             location: self.location(e.at),
             code: e.code,
             message: e.message,
             incomplete,
+            subject,
         });
     }
 
@@ -424,7 +434,7 @@ impl Template<'_> {
                 "invalid-resource",
                 format!("metric filter {name} has no FilterPattern"),
             );
-            return self.report(found, e, true);
+            return self.report(found, e, Subject::Filter, true);
         };
         let pattern = match self
             .eval(pattern_node, 0)
@@ -436,7 +446,7 @@ impl Template<'_> {
                     message: format!("metric filter {name}: FilterPattern: {}", e.message),
                     ..e
                 };
-                return self.report(found, e, true);
+                return self.report(found, e, Subject::Filter, true);
             }
         };
         let text_of = |key: &str| -> Option<Result<String, Unresolved>> {
@@ -450,7 +460,7 @@ impl Template<'_> {
         let filter_name = match text_of("FilterName") {
             Some(Ok(n)) => n,
             Some(Err(e)) => {
-                self.report(found, e, false);
+                self.report(found, e, Subject::Filter, false);
                 name.to_owned()
             }
             None => name.to_owned(),
@@ -458,7 +468,7 @@ impl Template<'_> {
         let log_group_name = match text_of("LogGroupName") {
             Some(Ok(n)) => Some(n),
             Some(Err(e)) => {
-                self.report(found, e, false);
+                self.report(found, e, Subject::Filter, false);
                 None
             }
             None => None,
@@ -483,7 +493,7 @@ impl Template<'_> {
                                 ),
                                 ..e
                             };
-                            self.report(found, e, true);
+                            self.report(found, e, Subject::Filter, true);
                         }
                     }
                 }
@@ -497,7 +507,7 @@ impl Template<'_> {
                     "invalid-resource",
                     format!("metric filter {name}: MetricTransformations must be a list"),
                 );
-                self.report(found, e, true);
+                self.report(found, e, Subject::Filter, true);
             }
             None => {
                 let e = unresolved(
@@ -505,7 +515,7 @@ impl Template<'_> {
                     "invalid-resource",
                     format!("metric filter {name} has no MetricTransformations"),
                 );
-                self.report(found, e, true);
+                self.report(found, e, Subject::Filter, true);
             }
         }
         let filter = MetricFilterDef {
@@ -596,6 +606,7 @@ impl Template<'_> {
                         "alarm {name}: Metrics (metric math) is not read; the alarm is not attached to any filter"
                     ),
                     incomplete: true,
+                    subject: Subject::Alarm,
                 });
                 continue;
             }
@@ -612,7 +623,7 @@ impl Template<'_> {
                         message: format!("alarm {name}: {key}: {}", e.message),
                         ..e
                     };
-                    self.report(found, e, incomplete);
+                    self.report(found, e, Subject::Alarm, incomplete);
                 }
             }
         }

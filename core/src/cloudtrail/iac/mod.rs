@@ -97,6 +97,19 @@ pub struct Problem {
     /// True when a metric filter or an alarm's metric could not be read because of it, so that
     /// the file holds rules this reader did not return (or returned without their metric).
     pub incomplete: bool,
+    /// What it is about.
+    pub subject: Subject,
+}
+
+/// What a [`Problem`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// The file as a whole (its syntax, its kind).
+    File,
+    /// A metric filter.
+    Filter,
+    /// An alarm.
+    Alarm,
 }
 
 impl fmt::Display for Problem {
@@ -207,12 +220,19 @@ impl Found {
             .collect()
     }
 
-    fn problem(&mut self, location: SourceLocation, code: &'static str, message: String) {
+    fn problem(
+        &mut self,
+        location: SourceLocation,
+        code: &'static str,
+        message: String,
+        subject: Subject,
+    ) {
         self.problems.push(Problem {
             location,
             code,
             message,
             incomplete: false,
+            subject,
         });
     }
 }
@@ -358,6 +378,7 @@ fn unreadable(file: &str, message: String) -> Found {
         code: "unreadable",
         message,
         incomplete: true,
+        subject: Subject::File,
     });
     found
 }

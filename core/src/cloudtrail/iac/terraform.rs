@@ -27,7 +27,7 @@ use hcl_edit::template::{Element, Template};
 use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
-use super::{FilterPositions, Found, FoundAlarm, Problem};
+use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
 use crate::MetricTransformation;
 use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
 
@@ -58,6 +58,7 @@ pub fn read_module(files: &[(String, String)]) -> Found {
                 code: "syntax",
                 message: format!("invalid HCL: {}", e.message()),
                 incomplete: true,
+                subject: Subject::File,
             }),
         }
     }
@@ -222,12 +223,20 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn report(&self, found: &mut Found, e: Unresolved, context: &str, incomplete: bool) {
+    fn report(
+        &self,
+        found: &mut Found,
+        e: Unresolved,
+        context: &str,
+        subject: Subject,
+        incomplete: bool,
+    ) {
         found.problems.push(Problem {
             location: self.location(e.file, e.at),
             code: e.code,
             message: format!("{context}: {}", e.message),
             incomplete,
+            subject,
         });
     }
 
@@ -242,7 +251,12 @@ impl<'a> Module<'a> {
             let instances = match self.instances(f, block) {
                 Ok(i) => i,
                 Err(e) => {
-                    self.report(found, e, &format!("{kind}.{name}"), true);
+                    let subject = if kind == FILTER {
+                        Subject::Filter
+                    } else {
+                        Subject::Alarm
+                    };
+                    self.report(found, e, &format!("{kind}.{name}"), subject, true);
                     continue;
                 }
             };
@@ -366,16 +380,30 @@ impl<'a> Module<'a> {
             .map_or(block_at, |a| start(a.value.span()));
         let pattern = match self.text_attr(f, body, "pattern", instance) {
             Some(Ok(p)) => p,
-            Some(Err(e)) => return self.report(found, e, &format!("{address}: pattern"), true),
+            Some(Err(e)) => {
+                return self.report(
+                    found,
+                    e,
+                    &format!("{address}: pattern"),
+                    Subject::Filter,
+                    true,
+                );
+            }
             None => {
                 let e = self.unresolved(f, block_at, "invalid-resource", "no pattern".into());
-                return self.report(found, e, address, true);
+                return self.report(found, e, address, Subject::Filter, true);
             }
         };
         let mut text_or_report = |key: &str| match self.text_attr(f, body, key, instance) {
             Some(Ok(t)) => Some(t.text),
             Some(Err(e)) => {
-                self.report(found, e, &format!("{address}: {key}"), key == "name");
+                self.report(
+                    found,
+                    e,
+                    &format!("{address}: {key}"),
+                    Subject::Filter,
+                    key == "name",
+                );
                 None
             }
             None => None,
@@ -393,7 +421,13 @@ impl<'a> Module<'a> {
             transformation_at.get_or_insert(at);
             match self.transformation(f, &t.body, at, instance) {
                 Ok(t) => transformations.push(t),
-                Err(e) => self.report(found, e, &format!("{address}: metric_transformation"), true),
+                Err(e) => self.report(
+                    found,
+                    e,
+                    &format!("{address}: metric_transformation"),
+                    Subject::Filter,
+                    true,
+                ),
             }
         }
         if transformation_at.is_none() {
@@ -403,7 +437,7 @@ impl<'a> Module<'a> {
                 "invalid-resource",
                 "no metric_transformation block".into(),
             );
-            self.report(found, e, address, true);
+            self.report(found, e, address, Subject::Filter, true);
         }
         let Some(file) = self.files.get(f) else {
             return;
@@ -515,7 +549,13 @@ impl<'a> Module<'a> {
                 }
                 Err(e) => {
                     let incomplete = matches!(*key, "metric_name" | "namespace");
-                    self.report(found, e, &format!("{address}: {key}"), incomplete);
+                    self.report(
+                        found,
+                        e,
+                        &format!("{address}: {key}"),
+                        Subject::Alarm,
+                        incomplete,
+                    );
                 }
             }
         }
@@ -527,6 +567,7 @@ impl<'a> Module<'a> {
                     "{address}: metric_query (metric math) is not read; the alarm is not attached to any filter"
                 ),
                 incomplete: true,
+                subject: Subject::Alarm,
             });
         }
         found.alarms.push(FoundAlarm {
