@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::cloudtrail::coverage::contradictions;
 use crate::cloudtrail::iac::{FilterPositions, Found, Subject};
 use crate::cloudtrail::rules::SourceLocation;
-use crate::syntax::ast::{Ast, FieldKind, Modifier, TermText};
+use crate::syntax::ast::{Ast, Modifier, TermText};
 use crate::{Error, MetricFilter, MetricTransformation, Pattern, Span};
 
 /// How bad a finding is.
@@ -394,9 +394,6 @@ fn mentions(ast: &Ast, reference: &str) -> bool {
                 return d.ellipsis().is_some() || (n >= 1 && n <= d.fields.len());
             }
             d.fields.iter().any(|f| f.kind.name() == Some(name))
-                || d.fields
-                    .iter()
-                    .any(|f| matches!(&f.kind, FieldKind::Named(n) if n == name))
         }
         _ => true,
     }
