@@ -5,8 +5,10 @@
 //! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written;
 //! `grep` follows grep instead (0: selected events, 1: none, 2: an error).
 
+mod cis_check;
 mod grep;
 mod input;
+mod lint;
 mod output;
 mod request;
 
@@ -59,6 +61,12 @@ enum Command {
     /// match any of the patterns, like grep or ripgrep. Exit status: 0 if an event was selected,
     /// 1 if none, 2 on an invalid pattern or any error.
     Grep(grep::GrepArgs),
+    /// Checks the filter patterns and metric transformations of CloudFormation templates,
+    /// Terraform files and pattern lists, with the file, line and column of each finding.
+    Lint(lint::LintArgs),
+    /// Reports which CIS AWS Foundations monitoring controls the metric filters with an alarm
+    /// cover, decided on the patterns' logic, with a counter-example for each gap.
+    CisCheck(cis_check::CisCheckArgs),
 }
 
 const TEST_EXAMPLES: &str = "\
@@ -102,6 +110,8 @@ fn main() -> ExitCode {
         Command::TestMetricFilter(args) => test_metric_filter(args),
         Command::Check(args) => check(args),
         Command::Grep(args) => return grep::run(args),
+        Command::Lint(args) => return lint::run(args),
+        Command::CisCheck(args) => return cis_check::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,7 +37,7 @@ use crate::cloudtrail::cis::{CONTROLS, Control};
 use crate::cloudtrail::iac::Found;
 use crate::cloudtrail::rules::SourceLocation;
 use crate::reference::Evaluator;
-use crate::syntax::ast::{Ast, Condition, Expr, JsonPattern, Step, Test, Value};
+use crate::syntax::ast::{Ast, Condition, Expr, JsonPattern, Op, Step, Test, Value};
 use crate::{Dialect, Error, Pattern, Span};
 
 /// The most conjunctions a pattern's normal form may have before it is left opaque.
@@ -106,11 +106,47 @@ pub fn decide(reference: &str, filters: &[&str]) -> Result<Verdict, Error> {
         .iter()
         .map(|f| Pattern::new(f))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(decide_patterns(&reference, &filters))
+    Ok(decide_patterns(&reference, &filters, &[]))
 }
 
-/// As [`decide`], on compiled patterns.
-pub fn decide_patterns(reference: &Pattern, filters: &[Pattern]) -> Verdict {
+/// As [`decide`], on compiled patterns; `names` name the filters in reasons (`#1`, `#2`, … for
+/// those without a name).
+///
+/// A covered verdict lists a smallest set of filters that still covers (each listed filter is
+/// needed); the other verdicts list the filters that share a condition with the reference, and
+/// those that matched candidate counter-examples.
+pub fn decide_patterns(reference: &Pattern, filters: &[Pattern], names: &[String]) -> Verdict {
+    let mut verdict = decide_core(reference, filters, names);
+    if verdict.status != Status::Covered || verdict.relevant.len() <= 1 {
+        return verdict;
+    }
+    let covers = |subset: &[usize]| {
+        let chosen: Vec<Pattern> = subset
+            .iter()
+            .filter_map(|&i| filters.get(i).cloned())
+            .collect();
+        decide_core(reference, &chosen, &[]).status == Status::Covered
+    };
+    let mut keep: Vec<usize> = if covers(&verdict.relevant) {
+        verdict.relevant.clone()
+    } else {
+        (0..filters.len()).collect()
+    };
+    let mut i = 0;
+    while i < keep.len() {
+        let mut fewer = keep.clone();
+        fewer.remove(i);
+        if covers(&fewer) {
+            keep = fewer;
+        } else {
+            i += 1;
+        }
+    }
+    verdict.relevant = keep;
+    verdict
+}
+
+fn decide_core(reference: &Pattern, filters: &[Pattern], names: &[String]) -> Verdict {
     let mut pool = Pool::default();
     let ref_dnf = match pool
         .add(reference.ast())
@@ -152,6 +188,7 @@ pub fn decide_patterns(reference: &Pattern, filters: &[Pattern]) -> Verdict {
         space: &space,
         reference,
         filters,
+        names,
         steps: 0,
         blocked: Vec::new(),
         relevant: vec![false; filters.len()],
@@ -178,9 +215,9 @@ impl Pool {
         match ast {
             Ast::MatchAll(_) => Ok(vec![Vec::new()]),
             Ast::Json(j) => self.dnf(&j.expr),
-            Ast::Terms(_) => Err("a term pattern searches the raw text".into()),
+            Ast::Terms(_) => Err("it is a term pattern, which searches the raw text".into()),
             Ast::Delimited(_) => {
-                Err("a space-delimited pattern never matches a JSON event's fields by name".into())
+                Err("it is a space-delimited pattern, which splits the raw text into fields".into())
             }
         }
     }
@@ -232,15 +269,15 @@ impl Pool {
             match step {
                 Step::Member(_) => path.push(step.clone()),
                 Step::Index(_) if self.allow_index => path.push(step.clone()),
-                Step::Index(_) => return Err(format!("the array selector {}", c.selector)),
+                Step::Index(_) => return Err(format!("it uses the array selector {}", c.selector)),
                 Step::AnyMember | Step::AnyIndex => {
-                    return Err(format!("the wildcard selector {}", c.selector));
+                    return Err(format!("it uses the wildcard selector {}", c.selector));
                 }
             }
         }
         if let Test::Compare(cmp) = &c.test {
             if matches!(cmp.value, Value::Regex(_)) {
-                return Err(format!("the regex in {c}"));
+                return Err(format!("it uses a regex: {c}"));
             }
         }
         let sel = match self.selectors.iter().position(|s| *s == path) {
@@ -262,7 +299,7 @@ impl Pool {
                 let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
                 if long.starts_with(short) {
                     return Err(format!(
-                        "the selector {} is inside {}",
+                        "it uses the selector {} inside {}",
                         path_text(long),
                         path_text(short)
                     ));
@@ -273,18 +310,32 @@ impl Pool {
             let shape = self.shape(sel);
             if shape.numbers.is_some() && (!shape.globs.is_empty() || shape.numeric_constant) {
                 return Err(format!(
-                    "{} is compared both with numbers and with text that may be a number",
+                    "it compares {} both with numbers and with text that may be a number",
                     path_text(self.selectors.get(sel).map_or(&[][..], |s| s))
                 ));
             }
             if shape.globs.len() > MAX_GLOBS {
                 return Err(format!(
-                    "{} has more than {MAX_GLOBS} globs",
+                    "it gives {} more than {MAX_GLOBS} globs",
                     path_text(self.selectors.get(sel).map_or(&[][..], |s| s))
                 ));
             }
         }
         Ok(())
+    }
+
+    /// A test that pins the value down: `=` a constant or a glob with a fixed part, `IS TRUE`,
+    /// `IS FALSE`, `IS NULL`.
+    fn positive(&self, atom: usize) -> bool {
+        match self.atoms.get(atom).map(|(_, c)| &c.test) {
+            Some(Test::Compare(cmp)) if cmp.op == Op::Eq => match &cmp.value {
+                Value::Str(s) => !Glob::of(s).core().is_empty(),
+                Value::Number(_) => true,
+                Value::Regex(_) => false,
+            },
+            Some(Test::IsTrue | Test::IsFalse | Test::IsNull) => true,
+            _ => false,
+        }
     }
 
     fn shape(&self, sel: usize) -> Shape {
@@ -500,7 +551,9 @@ fn insert(event: &mut Map<String, Json>, path: &[Step], value: &Json) {
 /// Candidate values for a selector, most readable first: every class of section 2 of the
 /// module documentation has one.
 fn candidates(shape: &Shape) -> Vec<Rep> {
-    let mut out: Vec<Rep> = Vec::new();
+    // Missing first: when another value falls in the same class, the counter-example leaves
+    // the selector out rather than naming a value that does not matter.
+    let mut out: Vec<Rep> = vec![None];
     let text = |s: &str| Some(Json::String(s.to_owned()));
     for c in &shape.constants {
         out.push(text(c));
@@ -576,7 +629,6 @@ fn candidates(shape: &Shape) -> Vec<Rep> {
         }
         out.extend(values.into_iter().map(number_json));
     }
-    out.push(None);
     out.push(Some(Json::Bool(true)));
     out.push(Some(Json::Bool(false)));
     out.push(Some(Json::Null));
@@ -600,6 +652,7 @@ struct Searcher<'s, 'p> {
     space: &'s Space<'p>,
     reference: &'s Pattern,
     filters: &'s [Pattern],
+    names: &'s [String],
     steps: usize,
     /// Candidates an opaque filter matched: (filter, event).
     blocked: Vec<(usize, Json)>,
@@ -650,6 +703,24 @@ impl Searcher<'_, '_> {
             if allowed.iter().any(Vec::is_empty) {
                 continue; // this conjunction can never hold
             }
+            // A selector the conjunction leaves free is tried missing first: counter-examples
+            // then name only what matters.
+            let allowed: Vec<Vec<usize>> = allowed
+                .into_iter()
+                .enumerate()
+                .map(|(s, mut reps)| {
+                    let free = !conjunction.iter().any(|&a| space.selector_of(a) == s);
+                    let missing = space
+                        .reps
+                        .get(s)
+                        .and_then(|r| r.iter().position(Option::is_none));
+                    if let (true, Some(m)) = (free, missing) {
+                        reps.retain(|&r| r != m);
+                        reps.insert(0, m);
+                    }
+                    reps
+                })
+                .collect();
             any = true;
             let clauses: Vec<Clause> = symbolic
                 .iter()
@@ -667,8 +738,14 @@ impl Searcher<'_, '_> {
                     })
                 })
                 .collect();
+            // A filter shares a condition with the reference when one of its conjunctions that
+            // can hold here has a positive test the reference conjunction has too.
             for c in &clauses {
-                if let Some(r) = self.relevant.get_mut(c.filter) {
+                let shares = c
+                    .atoms
+                    .iter()
+                    .any(|a| conjunction.contains(a) && space.pool.positive(*a));
+                if let (true, Some(r)) = (shares, self.relevant.get_mut(c.filter)) {
                     *r = true;
                 }
             }
@@ -703,8 +780,8 @@ impl Searcher<'_, '_> {
                 .find(|(o, _)| o == f)
                 .map_or(String::new(), |(_, w)| w.clone());
             let why = format!(
-                "filter #{} matched every candidate counter-example (such as {event}), but it uses {why}, which the procedure cannot reason about",
-                f + 1
+                "{} matched every candidate counter-example (such as {event}), and the procedure cannot reason about it: {why}",
+                self.name(*f)
             );
             return self.undecided(why);
         }
@@ -717,6 +794,13 @@ impl Searcher<'_, '_> {
                 "the reference pattern matches no event".into()
             },
             relevant: self.relevant_list(),
+        }
+    }
+
+    fn name(&self, f: usize) -> String {
+        match self.names.get(f) {
+            Some(n) => format!("filter {n}"),
+            None => format!("filter #{}", f + 1),
         }
     }
 
@@ -885,8 +969,8 @@ pub(crate) struct Contradiction {
     pub(crate) conditions: Vec<Condition>,
 }
 
-/// The contradictions of a JSON condition tree, and whether every conjunction of its normal
-/// form has one (then the pattern matches nothing). Selectors the value classes cannot describe
+/// The contradictions of a JSON condition tree, and whether every one of the several
+/// conjunctions of its normal form has one (then the pattern matches nothing). Selectors the value classes cannot describe
 /// (regexes, wildcards, numbers mixed with globs) are left out: nothing is claimed about them.
 pub(crate) fn contradictions(expr: &Expr) -> (Vec<Contradiction>, bool) {
     let Some(dnf) = conditions_dnf(expr) else {
@@ -957,7 +1041,8 @@ pub(crate) fn contradictions(expr: &Expr) -> (Vec<Contradiction>, bool) {
             Contradiction { conditions }
         })
         .collect();
-    (list, !dnf.is_empty() && dead == dnf.len())
+    // With one conjunction, its contradiction already says the pattern never matches.
+    (list, dnf.len() > 1 && dead == dnf.len())
 }
 
 /// The normal form of a condition tree as lists of conditions (`None` past
@@ -1038,12 +1123,14 @@ pub fn cis_check(found: &Found) -> Vec<ControlReport> {
 pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlReport> {
     let mut patterns = Vec::new();
     let mut refs = Vec::new();
+    let mut names = Vec::new();
     for (i, filter) in found.filters.iter().enumerate() {
         if found.alarms_of(i).is_empty() {
             continue;
         }
         if let Ok(p) = Pattern::new(&filter.filter_pattern) {
             patterns.push(p);
+            names.push(filter.filter_name.clone());
             refs.push(FilterRef {
                 name: filter.filter_name.clone(),
                 location: filter.location.as_ref().map(SourceLocation::to_string),
@@ -1060,7 +1147,7 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
         .iter()
         .map(|control| {
             let verdict = match Pattern::new(control.pattern) {
-                Ok(reference) => decide_patterns(&reference, &patterns),
+                Ok(reference) => decide_patterns(&reference, &patterns, &names),
                 Err(e) => Verdict {
                     status: Status::Undecided,
                     counterexample: None,
@@ -1161,7 +1248,12 @@ mod tests {
                 r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type != "AssumedRole") }"#,
             ],
         );
-        assert_eq!(e["userIdentity"]["type"], "AssumedRole");
+        // The smallest one: `!=` is false on a missing field, so an event without
+        // userIdentity.type escapes the narrowed filter too.
+        assert_eq!(
+            e,
+            serde_json::json!({"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "other"}})
+        );
         // 5.1 reads `a || b && c && d`: the first glob alone is enough for the reference.
         let e = assert_counterexample(
             cis("5.1"),
@@ -1251,6 +1343,10 @@ mod tests {
     fn contradictions_are_found_per_selector_and_minimised() {
         let (c, never) = contradiction_texts(r#"{ $.a = "x" && $.b = 1 && $.a = "y" }"#);
         assert_eq!(c, [["$.a = \"x\"", "$.a = \"y\""]]);
+        assert!(!never, "one conjunction: its contradiction says it");
+        let (c, never) =
+            contradiction_texts(r#"{ ($.a = "x" && $.a = "y") || ($.b = 1 && $.b = 2) }"#);
+        assert_eq!(c.len(), 2);
         assert!(never);
         let (c, never) = contradiction_texts("{ $.n > 5 && $.n < 3 || $.m = 1 }");
         assert_eq!(c, [["$.n > 5", "$.n < 3"]]);
@@ -1349,7 +1445,7 @@ mod tests {
             fn verdicts_agree_with_brute_force(r in pattern(), f1 in pattern(), f2 in pattern()) {
                 let reference = Pattern::new(&r).unwrap();
                 let filters = [Pattern::new(&f1).unwrap(), Pattern::new(&f2).unwrap()];
-                let v = decide_patterns(&reference, &filters);
+                let v = decide_patterns(&reference, &filters, &[]);
                 let escaped = events().into_iter().find(|e| {
                     reference.matches(e) && filters.iter().all(|f| !f.matches(e))
                 });
