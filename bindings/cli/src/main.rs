@@ -3,7 +3,8 @@
 //! Every rule about the filter pattern language lives in the `trailmatch` library; this binary
 //! only turns arguments into library calls and reports the answers. Exit statuses: 0 on success,
 //! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written;
-//! `grep` follows grep instead (0: selected events, 1: none, 2: an error).
+//! `grep` follows grep instead (0: selected events, 1: none, 2: an error); `lint` exits with 1
+//! when it finds an error and `cis-check` when a control is not proven covered (2: bad arguments).
 
 mod cis_check;
 mod grep;
