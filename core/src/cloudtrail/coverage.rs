@@ -618,8 +618,12 @@ fn candidates(shape: &Shape) -> Vec<Rep> {
         ns.dedup();
         let mut values = Vec::new();
         if let (Some(&first), Some(&last)) = (ns.first(), ns.last()) {
-            values.push(first - first.abs().max(1.0));
-            values.push(last + last.abs().max(1.0));
+            // One number below and one above them all (the extreme doubles when stepping
+            // away overflows).
+            let below = first - first.abs().max(1.0);
+            let above = last + last.abs().max(1.0);
+            values.push(if below.is_finite() { below } else { f64::MIN });
+            values.push(if above.is_finite() { above } else { f64::MAX });
         }
         for (i, &n) in ns.iter().enumerate() {
             values.push(n);
@@ -1232,6 +1236,12 @@ mod tests {
         let name = e["eventName"].as_str().unwrap();
         assert!(name == "StartLogging" || name == "StopLogging", "{e}");
         // A glob wider than the constants covers them.
+        // Extra parentheses, `=` without blanks, quotes on some values only.
+        let parens = r#"{ ((($.eventName="CreateTrail")) || ((($.eventName = UpdateTrail)))) || (($.eventName = "DeleteTrail") || ($.eventName=StartLogging)) || ((($.eventName = StopLogging))) }"#;
+        assert_eq!(
+            decide(cis("5.5"), &[parens]).unwrap().status,
+            Status::Covered
+        );
         let wide = r#"{ $.eventName = "*Trail" || $.eventName = "*Logging" }"#;
         assert_eq!(decide(cis("5.5"), &[wide]).unwrap().status, Status::Covered);
         // A `*` inside a value is a literal character, not a wildcard.

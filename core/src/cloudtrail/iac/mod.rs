@@ -275,7 +275,8 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
 
 /// The files under `path` that a reader understands, in name order: `path` itself when it is a
 /// file (whatever its name), or the files of a directory and its subdirectories whose
-/// [`FileKind::of_path`] is known, skipping hidden entries (`.terraform`, `.git`, …). In a
+/// [`FileKind::of_path`] is known, skipping hidden entries (`.terraform`, `.git`, …) and
+/// `node_modules`. In a
 /// directory, a JSON or YAML file is kept only when it looks like a CloudFormation template (it
 /// mentions `Resources` or `AWSTemplateFormatVersion`), so that `package.json` or a CI workflow
 /// is not reported as a broken template.
@@ -296,11 +297,13 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) -> io::Result<()> {
         .collect::<io::Result<Vec<_>>>()?;
     entries.sort();
     for path in entries {
-        let hidden = path
+        // Hidden entries (.terraform, .git) and installed JavaScript packages hold no rules of
+        // the user's.
+        let skipped = path
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
+            .is_some_and(|n| n.starts_with('.') || n == "node_modules");
+        if skipped {
             continue;
         }
         if path.is_dir() {
@@ -422,5 +425,59 @@ fn coerce(key: &str, value: serde_json::Value) -> serde_json::Value {
             _ => Json::String(s),
         },
         (_, v) => v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discover_walks_directories_and_keeps_what_readers_understand() {
+        let root = std::env::temp_dir().join(format!("trailmatch-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for dir in ["mod", ".terraform/modules/x", "node_modules/pkg", "ci"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        let files = [
+            ("mod/main.tf", "variable \"p\" { default = \"ERROR\" }\n"),
+            (
+                "mod/filters.tf",
+                "resource \"aws_cloudwatch_log_metric_filter\" \"e\" {\n  name = \"e\"\n  pattern = var.p\n  metric_transformation {\n    name = \"e\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n",
+            ),
+            (".terraform/modules/x/main.tf", "broken {"),
+            ("node_modules/pkg/template.yaml", "Resources: {}"),
+            ("ci/workflow.yml", "on: push\n"),
+            ("stack.template", "Resources: {}\n"),
+            ("patterns.txt", "ERROR\n"),
+            ("notes.md", "# Resources\n"),
+        ];
+        for (path, text) in files {
+            std::fs::write(root.join(path), text).unwrap();
+        }
+        let found = discover(&root).unwrap();
+        let names: Vec<String> = found
+            .iter()
+            .map(|(p, k)| format!("{}:{k:?}", p.strip_prefix(&root).unwrap().display()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "mod/filters.tf:Terraform",
+                "mod/main.tf:Terraform",
+                "patterns.txt:Patterns",
+                "stack.template:CloudFormation"
+            ]
+        );
+        // The two files of the module are read together: the variable resolves.
+        let all = read_all(&found);
+        let patterns: Vec<&str> = all
+            .filters
+            .iter()
+            .map(|f| f.filter_pattern.as_str())
+            .collect();
+        assert_eq!(patterns, ["ERROR", "ERROR"]);
+        assert!(all.problems.is_empty(), "{:?}", all.problems);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
