@@ -62,11 +62,16 @@ enum Command {
     /// match any of the patterns, like grep or ripgrep. Exit status: 0 if an event was selected,
     /// 1 if none, 2 on an invalid pattern or any error.
     Grep(grep::GrepArgs),
-    /// Checks the filter patterns and metric transformations of CloudFormation templates,
-    /// Terraform files and pattern lists, with the file, line and column of each finding.
+    /// Checks the metric filters of CloudFormation, Terraform and pattern files.
+    ///
+    /// Validates every filter pattern and metric transformation as PutMetricFilter does and
+    /// reports each finding with the file, line and column of the offending character, plus
+    /// warnings for valid patterns that are almost certainly wrong.
     Lint(lint::LintArgs),
-    /// Reports which CIS AWS Foundations monitoring controls the metric filters with an alarm
-    /// cover, decided on the patterns' logic, with a counter-example for each gap.
+    /// Reports which CIS monitoring controls the alarmed metric filters cover.
+    ///
+    /// Decides on the patterns' logic, not their text, and gives a counter-example event for
+    /// each control that is not covered.
     CisCheck(cis_check::CisCheckArgs),
 }
 
