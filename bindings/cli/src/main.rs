@@ -3,11 +3,14 @@
 //! Every rule about the filter pattern language lives in the `trailmatch` library; this binary
 //! only turns arguments into library calls and reports the answers. Exit statuses: 0 on success,
 //! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written;
-//! `grep` follows grep instead (0: selected events, 1: none, 2: an error).
+//! `grep` follows grep instead (0: selected events, 1: none, 2: an error); `lint` exits with 1
+//! when it finds an error and `cis-check` when a control is not proven covered (2: bad arguments).
 
+mod cis_check;
 mod grep;
 mod input;
 mod notify;
+mod lint;
 mod output;
 mod request;
 mod scan;
@@ -71,6 +74,17 @@ enum Command {
     /// CloudTrail Insights-style anomalies, and prints what matched, which alarms fired and when,
     /// and the anomalies. With no PATH it scans a bundled day of sample activity.
     Scan(Box<scan::ScanArgs>),
+    /// Checks the metric filters of CloudFormation, Terraform and pattern files.
+    ///
+    /// Validates every filter pattern and metric transformation as PutMetricFilter does and
+    /// reports each finding with the file, line and column of the offending character, plus
+    /// warnings for valid patterns that are almost certainly wrong.
+    Lint(lint::LintArgs),
+    /// Reports which CIS monitoring controls the alarmed metric filters cover.
+    ///
+    /// Decides on the patterns' logic, not their text, and gives a counter-example event for
+    /// each control that is not covered.
+    CisCheck(cis_check::CisCheckArgs),
 }
 
 const TEST_EXAMPLES: &str = "\
@@ -115,6 +129,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Grep(args) => return grep::run(args),
         Command::Scan(args) => scan::run(*args),
+        Command::Lint(args) => return lint::run(args),
+        Command::CisCheck(args) => return cis_check::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,10 @@
 pub mod alarm;
 pub mod cis;
 pub mod classify;
+pub mod coverage;
+pub mod iac;
 pub mod insights;
+pub mod lint;
 pub mod logs;
 pub mod rules;
 pub mod scan;

@@ -1,0 +1,192 @@
+//! `trailmatch lint`: the filter patterns and metric transformations of templates, Terraform and
+//! pattern lists, checked with the file, line and column of every finding.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use trailmatch::cloudtrail::iac::{self, Found};
+use trailmatch::cloudtrail::lint::{Diagnostic, Severity, lint};
+
+#[derive(Debug, Args)]
+#[command(after_help = LINT_HELP)]
+pub struct LintArgs {
+    /// Files or directories to check.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `path:line:column: severity[code]: message`, the offending text with a caret, and a
+    /// summary line.
+    Text,
+    /// One JSON document (see below).
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…,title=…::message`).
+    Github,
+}
+
+const LINT_HELP: &str = "\
+Inputs:
+  Each PATH is a file or a directory, searched recursively (hidden entries such as .terraform
+  are skipped). By name: *.tf is Terraform (the .tf files of one directory are read together as
+  one module); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
+  directory, only those that mention Resources or AWSTemplateFormatVersion); *.txt, *.pattern
+  and *.patterns hold one filter pattern per line (blank lines and lines starting with # are
+  skipped). A file named explicitly with another extension is read as a pattern list.
+
+  Values are resolved from what the files state: literals, parameter and variable defaults,
+  locals, mappings, Fn::Sub/Join/Select/FindInMap, for_each and count. A pattern that depends
+  on anything else is reported as a warning (unresolved-reference, unsupported-intrinsic,
+  unsupported-expression) and not checked.
+
+Findings:
+  Errors: an invalid filter pattern (code as in `trailmatch check`), an invalid metric
+  transformation (invalid-metric-value, invalid-unit, …), a file that cannot be parsed (syntax)
+  or a metric filter resource without its pattern or transformation (invalid-resource).
+  Warnings: hyphenated-term (an unquoted '-' inside a word starts an excluded term),
+  ignored-optional-term (?term mixed with other terms is ignored), never-true (conditions that
+  can never hold together), unused-metric-value and unused-dimension (a field reference the
+  pattern never mentions), not-a-template.
+
+Output:
+  text    path:line:column: severity[code]: message, then the pattern with a caret under the
+          offending character, then `N errors, M warnings in F files`.
+  json    {\"files\": F, \"errors\": N, \"warnings\": M, \"diagnostics\": [{\"file\", \"line\",
+          \"column\", \"severity\": \"error\" | \"warning\", \"code\", \"message\", \"filter\",
+          \"help\"}]}; line and column are 1-based, columns count characters.
+  github  one ::error or ::warning workflow command per finding, for GitHub annotations.
+
+Exit status: 0 if there is no error (warnings allowed), 1 if there is any error, 2 for invalid
+arguments or a PATH that does not exist.
+
+Examples:
+  trailmatch lint infra/
+  trailmatch lint --format github template.yaml main.tf patterns.txt";
+
+/// The files under `paths` and what their readers found.
+pub fn load(paths: &[PathBuf]) -> Result<(Found, usize), String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            return Err(format!(
+                "error: {}: no such file or directory",
+                path.display()
+            ));
+        }
+        files.extend(iac::discover(path).map_err(|e| format!("error: {}: {e}", path.display()))?);
+    }
+    Ok((iac::read_all(&files), files.len()))
+}
+
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    files: usize,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+}
+
+/// Runs `trailmatch lint` and gives its exit status.
+pub fn run(args: LintArgs) -> ExitCode {
+    let (found, files) = match load(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            let _ = writeln!(io::stderr().lock(), "{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let diagnostics = lint(&found);
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics.len() - errors;
+    let text = match args.format {
+        Format::Text => {
+            let mut out = String::new();
+            for d in &diagnostics {
+                out.push_str(&d.to_string());
+                out.push_str("\n\n");
+            }
+            out.push_str(&format!(
+                "{errors} error{}, {warnings} warning{} in {files} file{}\n",
+                plural(errors),
+                plural(warnings),
+                plural(files)
+            ));
+            out
+        }
+        Format::Json => {
+            let report = Report {
+                files,
+                errors,
+                warnings,
+                diagnostics: &diagnostics,
+            };
+            match serde_json::to_string_pretty(&report) {
+                Ok(json) => json + "\n",
+                Err(e) => {
+                    let _ = writeln!(io::stderr().lock(), "error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Format::Github => diagnostics.iter().map(github).collect(),
+    };
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "error: cannot write to standard output: {e}"
+            );
+            return ExitCode::from(2);
+        }
+    }
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// A GitHub Actions workflow command for one finding.
+fn github(d: &Diagnostic) -> String {
+    let l = &d.location;
+    format!(
+        "::{} file={},line={},col={},title={}::{}\n",
+        d.severity.as_str(),
+        escape_property(&l.file),
+        l.line,
+        l.column,
+        escape_property(&format!("trailmatch {}", d.code)),
+        escape_data(&d.message)
+    )
+}
+
+/// Workflow command data: `%`, CR and LF are escaped.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Workflow command properties: also `:` and `,`.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,329 @@
+//! `trailmatch lint` and `trailmatch cis-check` on CloudFormation templates, Terraform modules and
+//! pattern lists, run as a user would.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use trailmatch::Pattern;
+use trailmatch::cloudtrail::cis::Control;
+use trailmatch::cloudtrail::iac;
+
+mod common;
+use common::{Run, run_in};
+
+const FIXTURES: &str = "tests/fixtures/iac";
+
+fn run(args: &[&str]) -> Run {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
+}
+
+fn fixture(path: &str) -> String {
+    format!("{FIXTURES}/{path}")
+}
+
+/// The character at a 1-based line and column (in characters) of a fixture.
+fn char_at(path: &str, line: usize, column: usize) -> char {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture(path))).unwrap();
+    text.lines()
+        .nth(line - 1)
+        .and_then(|l| l.chars().nth(column - 1))
+        .unwrap()
+}
+
+/// The first line of each finding of a text report.
+fn headlines(stdout: &str) -> Vec<&str> {
+    stdout.lines().filter(|l| l.starts_with(FIXTURES)).collect()
+}
+
+#[test]
+fn lint_points_at_the_invalid_pattern_in_a_terraform_heredoc() {
+    let r = run(&["lint", &fixture("lint/main.tf")]);
+    assert_eq!(r.status, 1, "{r:?}");
+    let lines = headlines(&r.stdout);
+    assert_eq!(
+        lines,
+        [
+            "tests/fixtures/iac/lint/main.tf:11:25: error[unquoted-blank]: the value 'Failed authentication' contains blanks, so it must be double-quoted",
+            "tests/fixtures/iac/lint/main.tf:25:34: warning[hyphenated-term]: the '-' inside 'request-id' starts an excluded term: this pattern looks for 'request' in events without 'id'",
+            "tests/fixtures/iac/lint/main.tf:40:3: warning[unused-metric-value]: metricValue reads $.latency, which the pattern never mentions: matching events without it add no datapoint",
+        ]
+    );
+    // The positions are those of the offending characters in the file.
+    assert_eq!(char_at("lint/main.tf", 11, 25), 'F');
+    assert_eq!(char_at("lint/main.tf", 25, 34), '-');
+    // The rendered diagnostic shows the pattern as Terraform decodes it, with a caret.
+    assert!(
+        r.stdout.contains(
+            " --> filterPattern:2:21\n  |\n2 |   ($.errorMessage = Failed authentication) }\n  |                     ^^^^^^^^^^^^^^^^^^^^^\n  = help: write \"Failed authentication\"\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.ends_with("1 error, 2 warnings in 1 file\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn lint_points_at_the_invalid_pattern_in_a_yaml_block_scalar() {
+    let r = run(&["lint", &fixture("lint/template.yaml")]);
+    assert_eq!(r.status, 1, "{r:?}");
+    let lines = headlines(&r.stdout);
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    assert_eq!(
+        lines[0],
+        "tests/fixtures/iac/lint/template.yaml:14:28: error[regex-character]: Invalid character(s) in term '('"
+    );
+    assert_eq!(char_at("lint/template.yaml", 14, 28), '(');
+    // In a double-quoted YAML string with escapes, the contradiction's first condition.
+    assert!(
+        lines[1].starts_with(
+            "tests/fixtures/iac/lint/template.yaml:23:25: warning[never-true]: '$.errorCode = \"AccessDenied*\"' and '$.errorCode != \"AccessDenied*\"' can never be true together"
+        ),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(char_at("lint/template.yaml", 23, 25), '$');
+    // The transformation's error is reported where the transformation is written.
+    assert!(
+        lines[2].starts_with("tests/fixtures/iac/lint/template.yaml:25:11: error[invalid-unit]:"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn lint_json_and_github_formats() {
+    let r = run(&["lint", "--format", "json", &fixture("lint")]);
+    assert_eq!(r.status, 1, "{r:?}");
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["files"], 3);
+    assert_eq!(report["errors"], 3);
+    assert_eq!(report["warnings"], 5);
+    let first = &report["diagnostics"][0];
+    assert_eq!(
+        first,
+        &serde_json::json!({
+            "severity": "error",
+            "code": "unquoted-blank",
+            "message": "the value 'Failed authentication' contains blanks, so it must be double-quoted",
+            "file": "tests/fixtures/iac/lint/main.tf",
+            "line": 11,
+            "column": 25,
+            "filter": "ConsoleSigninFailures",
+            "help": "write \"Failed authentication\"",
+        })
+    );
+    let r = run(&["lint", "--format", "github", &fixture("lint/main.tf")]);
+    assert_eq!(r.status, 1);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "::error file=tests/fixtures/iac/lint/main.tf,line=11,col=25,title=trailmatch unquoted-blank::the value 'Failed authentication' contains blanks, so it must be double-quoted"
+    );
+    assert!(lines[1].starts_with("::warning file=tests/fixtures/iac/lint/main.tf,line=25,col=34,title=trailmatch hyphenated-term::"));
+    assert_eq!(lines.len(), 3);
+}
+
+#[test]
+fn lint_exit_statuses() {
+    // Warnings only.
+    let r = run(&["lint", &fixture("lint/patterns.txt")]);
+    assert_eq!(r.status, 0, "{r:?}");
+    assert_eq!(headlines(&r.stdout).len(), 2);
+    // Valid templates and modules: unresolved alarm actions are not about patterns.
+    for clean in ["cloudformation", "terraform/cis"] {
+        let r = run(&["lint", &fixture(clean)]);
+        assert_eq!(r.status, 0, "{clean}: {r:?}");
+        assert!(
+            r.stdout.starts_with("0 errors, 0 warnings in"),
+            "{clean}: {}",
+            r.stdout
+        );
+    }
+    let r = run(&["lint", &fixture("missing.tf")]);
+    assert_eq!(r.status, 2);
+    assert!(
+        r.stderr.contains("missing.tf: no such file or directory"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(run(&["lint"]).status, 2);
+    assert_eq!(run(&["lint", "--format", "xml", "x.tf"]).status, 2);
+}
+
+/// `cis-check --format json` on a path: the report, and each control's object by id.
+fn cis_check(path: &str) -> (Run, BTreeMap<String, Value>) {
+    let r = run(&["cis-check", "--format", "json", &fixture(path)]);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    let object = report.as_object().unwrap();
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["controls"]);
+    let controls = report["controls"].as_array().unwrap();
+    assert_eq!(controls.len(), 15);
+    let mut by_id = BTreeMap::new();
+    for c in controls {
+        let keys: Vec<&String> = c.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "counterexample",
+                "filters",
+                "id",
+                "reason",
+                "status",
+                "title"
+            ],
+            "{c}"
+        );
+        by_id.insert(c["id"].as_str().unwrap().to_owned(), c.clone());
+    }
+    (r, by_id)
+}
+
+/// The patterns of the filters with an alarm under `path`, read as cis-check reads them.
+fn alarmed_patterns(path: &str) -> Vec<Pattern> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture(path));
+    let found = iac::read_all(&iac::discover(&root).unwrap());
+    (0..found.filters.len())
+        .filter(|&i| !found.alarms_of(i).is_empty())
+        .map(|i| Pattern::new(&found.filters[i].filter_pattern).unwrap())
+        .collect()
+}
+
+/// Checks with the engine that the control's pattern matches the counter-example and that
+/// every filter with an alarm misses it.
+fn check_counterexample(id: &str, control: &Value, filters: &[Pattern]) -> Value {
+    assert_eq!(control["status"], "not-covered", "{control}");
+    let event = control["counterexample"].to_string();
+    let reference = Pattern::new(Control::find(id).unwrap().pattern).unwrap();
+    assert!(reference.matches(&event), "{id}: {event}");
+    for f in filters {
+        assert!(!f.matches(&event), "{id}: {f} matches {event}");
+    }
+    control["counterexample"].clone()
+}
+
+#[test]
+fn cis_check_reasons_on_a_terraform_module() {
+    let (r, c) = cis_check("terraform/cis");
+    assert_eq!(r.status, 1);
+    let status = |id: &str| c[id]["status"].as_str().unwrap().to_owned();
+    // Respelled: the && group written out (5.1), no blanks (5.3), another order in a heredoc
+    // (5.4), || reversed (5.5), quoted values in another file of the module (5.10).
+    for id in ["5.1", "5.3", "5.4", "5.5", "5.10"] {
+        assert_eq!(status(id), "covered", "{id}: {}", c[id]);
+        assert!(c[id]["counterexample"].is_null());
+    }
+    assert_eq!(c["5.10"]["filters"][0]["name"], "SecurityGroupChanges");
+    assert_eq!(
+        c["5.10"]["filters"][0]["location"],
+        "tests/fixtures/iac/terraform/cis/network.tf:5:21"
+    );
+    let filters = alarmed_patterns("terraform/cis");
+    assert_eq!(
+        filters.len(),
+        8,
+        "7 alarmed controls and the security group filter"
+    );
+    // Narrowed with `&& ($.userIdentity.type != "AssumedRole")`.
+    let narrowed = r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type != "AssumedRole") }"#;
+    assert!(filters.iter().any(|f| f.as_str() == narrowed));
+    let e = check_counterexample("5.2", &c["5.2"], &filters);
+    assert!(!Pattern::new(narrowed).unwrap().matches(&e.to_string()));
+    assert_eq!(c["5.2"]["filters"][0]["name"], "NoMFAConsoleSignin");
+    // A missing event name.
+    let e = check_counterexample("5.8", &c["5.8"], &filters);
+    assert_eq!(e["eventName"], "DeleteBucketReplication");
+    // A metric filter without an alarm does not count.
+    let e = check_counterexample("5.6", &c["5.6"], &filters);
+    assert_eq!(e["errorMessage"], "Failed authentication");
+    // A regex: undecided, and why.
+    assert_eq!(status("5.7"), "undecided");
+    assert!(
+        c["5.7"]["reason"].as_str().unwrap().contains("regex"),
+        "{}",
+        c["5.7"]
+    );
+    // Controls with no filter at all.
+    for id in ["5.9", "5.11", "5.12", "5.13", "5.14", "5.15"] {
+        check_counterexample(id, &c[id], &filters);
+    }
+    // Unresolved alarm actions are reported, and do not change the answer.
+    assert!(
+        r.stderr.contains("warning[unresolved-reference]"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn cis_check_reasons_on_cloudformation_templates() {
+    let (r, c) = cis_check("cloudformation");
+    assert_eq!(r.status, 1);
+    let status = |id: &str| c[id]["status"].as_str().unwrap().to_owned();
+    // The benchmark's own text (5.1), conditions swapped and folded (5.2), escaped quotes
+    // (5.3), JSON with Fn::Sub variables and Fn::Join (5.6, 5.7, 5.8, 5.14), a block scalar
+    // (5.9), other quoting and spacing (5.11, 5.12), and a wider pattern without the
+    // eventSource condition (5.15).
+    for id in [
+        "5.1", "5.2", "5.3", "5.6", "5.7", "5.8", "5.9", "5.11", "5.12", "5.14", "5.15",
+    ] {
+        assert_eq!(status(id), "covered", "{id}: {}", c[id]);
+    }
+    assert_eq!(
+        c["5.8"]["filters"][0]["name"],
+        "S3BucketPolicyChangesMetricFilter"
+    );
+    let filters = alarmed_patterns("cloudformation");
+    // 5.13 has a metric filter but no alarm.
+    let e = check_counterexample("5.13", &c["5.13"], &filters);
+    assert_eq!(e["eventName"], "CreateRoute");
+    for id in ["5.4", "5.5"] {
+        check_counterexample(id, &c[id], &filters);
+    }
+    // A term pattern: undecided.
+    assert_eq!(status("5.10"), "undecided");
+    assert!(
+        c["5.10"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("term pattern")
+    );
+}
+
+#[test]
+fn cis_check_text_output_and_controls() {
+    let r = run(&["cis-check", "--control", "5.2", &fixture("terraform/cis")]);
+    assert_eq!(r.status, 1);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "5.2   not-covered  Ensure management console sign-in without MFA is monitored"
+    );
+    assert_eq!(
+        lines[1],
+        "      filter: NoMFAConsoleSignin (tests/fixtures/iac/terraform/cis/main.tf:14:22)"
+    );
+    assert!(
+        lines[2].starts_with("      counter-example: {"),
+        "{}",
+        lines[2]
+    );
+    let r = run(&[
+        "cis-check",
+        "--control",
+        "root_usage",
+        "--control",
+        "5.4",
+        &fixture("terraform/cis"),
+    ]);
+    assert_eq!(r.status, 0, "{r:?}");
+    assert!(r.stdout.starts_with("5.3   covered"), "{}", r.stdout);
+    let r = run(&["cis-check", "--control", "9.9", &fixture("terraform/cis")]);
+    assert_eq!(r.status, 2);
+    assert!(r.stderr.contains("no CIS control '9.9'"));
+}

@@ -1,0 +1,1113 @@
+//! CloudFormation templates, JSON or YAML: `AWS::Logs::MetricFilter` and
+//! `AWS::CloudWatch::Alarm` resources.
+//!
+//! Both forms are read with `saphyr-parser` (JSON is YAML 1.2), which gives every node its
+//! position and keeps YAML tags, so the short forms (`!Ref`, `!Sub`, `!Join`, `!GetAtt`, …) and
+//! the long forms (`{"Ref": …}`, `{"Fn::Sub": …}`) are both recognised. Intrinsic functions are
+//! evaluated only as far as the template itself allows
+//! ([intrinsic function reference](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html)):
+//!
+//! - `Ref` to a parameter gives its `Default` (a `CommaDelimitedList` default is split on
+//!   commas); `Ref` to an `AWS::Logs::MetricFilter` with a literal `FilterName` gives that name;
+//! - `Fn::Sub` substitutes its own variables, then parameters with a default, and keeps
+//!   `${!Literal}` as `${Literal}`;
+//! - `Fn::Join`, `Fn::Select` and `Fn::FindInMap` work on values resolved that way.
+//!
+//! Pseudo parameters (`AWS::Region`, …), `Fn::GetAtt`, `Fn::If`, `Fn::ImportValue` and the
+//! other functions, parameters without a default and YAML aliases are reported as problems at
+//! their location.
+
+use std::collections::BTreeMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
+use serde_json::{Map, Value as Json};
+
+use super::text::{Escapes, LineIndex, SourceText, align};
+use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
+use crate::MetricTransformation;
+use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
+
+/// Reads a CloudFormation template (JSON or YAML); `file` is the name locations are reported
+/// with.
+pub fn read(file: &str, text: &str) -> Found {
+    let index = LineIndex::new(text);
+    let mut found = Found::default();
+    let root = match parse_yaml(text) {
+        Ok(root) => root,
+        Err((at, message)) => {
+            found.problems.push(Problem {
+                location: index.location(file, at),
+                code: "syntax",
+                message,
+                incomplete: true,
+                subject: Subject::File,
+            });
+            return found;
+        }
+    };
+    let template = Template {
+        file,
+        text,
+        index: &index,
+        root: &root,
+    };
+    template.read(&mut found);
+    found
+}
+
+// ---- the YAML tree -----------------------------------------------------------------------------
+
+/// A YAML node with its byte offsets in the file.
+#[derive(Clone, Debug)]
+enum Node {
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+        tag: Option<String>,
+        /// Where the node starts (its tag, if any).
+        start: usize,
+        /// Where its text starts and ends (inside quotes, after a block header).
+        content: (usize, usize),
+    },
+    Seq {
+        items: Vec<Node>,
+        tag: Option<String>,
+        start: usize,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        tag: Option<String>,
+        start: usize,
+    },
+    Alias {
+        start: usize,
+    },
+}
+
+impl Node {
+    fn start(&self) -> usize {
+        match self {
+            Node::Scalar { start, .. }
+            | Node::Seq { start, .. }
+            | Node::Map { start, .. }
+            | Node::Alias { start } => *start,
+        }
+    }
+
+    /// The local tag's name (`Ref` for `!Ref`).
+    fn tag(&self) -> Option<&str> {
+        match self {
+            Node::Scalar { tag, .. } | Node::Seq { tag, .. } | Node::Map { tag, .. } => {
+                tag.as_deref()
+            }
+            Node::Alias { .. } => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Scalar {
+                value, tag: None, ..
+            } => Some(value),
+            _ => None,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Map { entries, .. } => entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn entries(&self) -> &[(Node, Node)] {
+        match self {
+            Node::Map { entries, .. } => entries,
+            _ => &[],
+        }
+    }
+}
+
+/// Character index → byte offset.
+struct Chars(Vec<usize>);
+
+impl Chars {
+    fn new(text: &str) -> Chars {
+        Chars(
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(text.len()))
+                .collect(),
+        )
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        self.0
+            .get(char_index)
+            .or_else(|| self.0.last())
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+enum Open {
+    Seq(Vec<Node>, Option<String>, usize),
+    Map(Vec<(Node, Node)>, Option<Node>, Option<String>, usize),
+}
+
+/// Parses the first document into a tree; an error gives its byte offset and message.
+fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
+    let chars = Chars::new(text);
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Open> = Vec::new();
+    let mut root = None;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| {
+            let at = chars.byte(e.marker().index());
+            (at, format!("invalid YAML or JSON: {}", e.info()))
+        })?;
+        let start = chars.byte(span.start.index());
+        let node = match event {
+            Event::Scalar(value, style, _, tag) => {
+                let tag = local_tag(tag.as_deref());
+                let content = content_range(text, &chars, span, style, tag.is_some());
+                Node::Scalar {
+                    value: value.into_owned(),
+                    style,
+                    tag,
+                    start,
+                    content,
+                }
+            }
+            Event::Alias(_) => Node::Alias { start },
+            Event::SequenceStart(_, tag) => {
+                stack.push(Open::Seq(Vec::new(), local_tag(tag.as_deref()), start));
+                continue;
+            }
+            Event::MappingStart(_, tag) => {
+                stack.push(Open::Map(
+                    Vec::new(),
+                    None,
+                    local_tag(tag.as_deref()),
+                    start,
+                ));
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Open::Seq(items, tag, start)) => Node::Seq { items, tag, start },
+                _ => return Err((start, "unbalanced YAML sequence".into())),
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Open::Map(entries, _, tag, start)) => Node::Map {
+                    entries,
+                    tag,
+                    start,
+                },
+                _ => return Err((start, "unbalanced YAML mapping".into())),
+            },
+            Event::DocumentEnd => break,
+            _ => continue,
+        };
+        match stack.last_mut() {
+            Some(Open::Seq(items, ..)) => items.push(node),
+            Some(Open::Map(entries, key, ..)) => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => *key = Some(node),
+            },
+            None => root = Some(node),
+        }
+    }
+    root.ok_or((0, "the file holds no YAML or JSON document".into()))
+}
+
+fn local_tag(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
+    tag.filter(|t| t.handle == "!").map(|t| t.suffix.clone())
+}
+
+/// Where a scalar's text starts and ends in the file: after its tag, opening quote or block
+/// header line.
+fn content_range(
+    text: &str,
+    chars: &Chars,
+    span: YamlSpan,
+    style: ScalarStyle,
+    tagged: bool,
+) -> (usize, usize) {
+    let mut start = chars.byte(span.start.index());
+    let end = chars.byte(span.end.index()).max(start);
+    let rest = |at: usize| text.get(at..end).unwrap_or_default();
+    if tagged && rest(start).starts_with('!') {
+        let tag_len = rest(start)
+            .find(char::is_whitespace)
+            .unwrap_or(rest(start).len());
+        start += tag_len;
+        start += rest(start).len() - rest(start).trim_start().len();
+    }
+    match style {
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => start += 1,
+        // The span of an untagged block scalar starts at its text; a tagged one's at the tag,
+        // then the header (`|`, `>-`, …) comes before the text.
+        ScalarStyle::Literal | ScalarStyle::Folded if rest(start).starts_with(['|', '>']) => {
+            start += rest(start).find('\n').map_or(0, |i| i + 1);
+        }
+        _ => {}
+    }
+    (start.min(end), end)
+}
+
+// ---- values ------------------------------------------------------------------------------------
+
+/// A resolved value.
+#[derive(Clone, Debug)]
+enum Val {
+    /// A scalar; `plain` when it was written without quotes (then `300` is a number).
+    Scalar {
+        text: SourceText,
+        plain: bool,
+    },
+    List(Vec<Val>),
+    Map(Vec<(String, Val)>),
+}
+
+/// Why a value could not be resolved.
+#[derive(Clone, Debug)]
+struct Unresolved {
+    at: usize,
+    code: &'static str,
+    message: String,
+}
+
+fn unresolved(at: usize, code: &'static str, message: String) -> Unresolved {
+    Unresolved { at, code, message }
+}
+
+impl Val {
+    fn into_text(self, at: usize, what: &str) -> Result<SourceText, Unresolved> {
+        match self {
+            Val::Scalar { text, .. } => Ok(text),
+            _ => Err(unresolved(
+                at,
+                "invalid-resource",
+                format!("{what} must be a string"),
+            )),
+        }
+    }
+
+    fn to_json(&self) -> Json {
+        match self {
+            Val::Scalar { text, plain: true } => plain_scalar(&text.text),
+            Val::Scalar { text, .. } => Json::String(text.text.clone()),
+            Val::List(items) => Json::Array(items.iter().map(Val::to_json).collect()),
+            Val::Map(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A plain YAML scalar under the core schema: null, a boolean, a number or a string.
+fn plain_scalar(text: &str) -> Json {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => Json::Null,
+        "true" | "True" | "TRUE" => Json::Bool(true),
+        "false" | "False" | "FALSE" => Json::Bool(false),
+        _ => number_json(text).unwrap_or_else(|| Json::String(text.to_owned())),
+    }
+}
+
+fn number_json(text: &str) -> Option<Json> {
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(Json::from(i));
+    }
+    let v = crate::number::parse(text)?;
+    serde_json::Number::from_f64(v).map(Json::Number)
+}
+
+const INTRINSICS: &[&str] = &[
+    "Ref",
+    "Sub",
+    "Join",
+    "Select",
+    "FindInMap",
+    "GetAtt",
+    "If",
+    "ImportValue",
+    "Base64",
+    "Cidr",
+    "GetAZs",
+    "Split",
+    "Transform",
+    "ToJsonString",
+    "Length",
+    "And",
+    "Equals",
+    "Not",
+    "Or",
+    "Condition",
+];
+
+struct Template<'a> {
+    file: &'a str,
+    text: &'a str,
+    index: &'a LineIndex<'a>,
+    root: &'a Node,
+}
+
+/// Resolving more than this many nested references means a cycle.
+const MAX_DEPTH: usize = 32;
+
+impl Template<'_> {
+    fn location(&self, at: usize) -> SourceLocation {
+        self.index.location(self.file, at)
+    }
+
+    fn read(&self, found: &mut Found) {
+        let is_template = self.root.get("Resources").is_some()
+            || self.root.get("AWSTemplateFormatVersion").is_some();
+        if !is_template {
+            found.problem(
+                self.location(self.root.start()),
+                "not-a-template",
+                "not a CloudFormation template: no Resources section".into(),
+                Subject::File,
+            );
+            return;
+        }
+        let Some(resources) = self.root.get("Resources") else {
+            return;
+        };
+        for (key, resource) in resources.entries() {
+            let Some(name) = key.as_str() else { continue };
+            let kind = resource.get("Type").and_then(Node::as_str);
+            if !matches!(
+                kind,
+                Some("AWS::Logs::MetricFilter" | "AWS::CloudWatch::Alarm")
+            ) {
+                continue;
+            }
+            if let Some(condition) = resource.get("Condition") {
+                found.problem(
+                    self.location(condition.start()),
+                    "conditional-resource",
+                    format!(
+                        "{name} exists only when its condition '{}' holds; it is read as if it did",
+                        condition.as_str().unwrap_or("?")
+                    ),
+                    if kind == Some("AWS::Logs::MetricFilter") {
+                        Subject::Filter
+                    } else {
+                        Subject::Alarm
+                    },
+                );
+            }
+            let properties = resource.get("Properties");
+            match kind {
+                Some("AWS::Logs::MetricFilter") => {
+                    self.metric_filter(found, name, key.start(), properties);
+                }
+                _ => self.alarm(found, name, key.start(), properties),
+            }
+        }
+    }
+
+    fn report(&self, found: &mut Found, e: Unresolved, subject: Subject, incomplete: bool) {
+        found.problems.push(Problem {
+            location: self.location(e.at),
+            code: e.code,
+            message: e.message,
+            incomplete,
+            subject,
+        });
+    }
+
+    fn metric_filter(&self, found: &mut Found, name: &str, at: usize, properties: Option<&Node>) {
+        let Some(pattern_node) = properties.and_then(|p| p.get("FilterPattern")) else {
+            let e = unresolved(
+                at,
+                "invalid-resource",
+                format!("metric filter {name} has no FilterPattern"),
+            );
+            return self.report(found, e, Subject::Filter, true);
+        };
+        let pattern = match self
+            .eval(pattern_node, 0)
+            .and_then(|v| v.into_text(pattern_node.start(), "FilterPattern"))
+        {
+            Ok(p) => p,
+            Err(e) => {
+                let e = Unresolved {
+                    message: format!("metric filter {name}: FilterPattern: {}", e.message),
+                    ..e
+                };
+                return self.report(found, e, Subject::Filter, true);
+            }
+        };
+        let text_of = |key: &str| -> Option<Result<String, Unresolved>> {
+            let node = properties?.get(key)?;
+            Some(
+                self.eval(node, 0)
+                    .and_then(|v| v.into_text(node.start(), key))
+                    .map(|t| t.text),
+            )
+        };
+        let filter_name = match text_of("FilterName") {
+            Some(Ok(n)) => n,
+            Some(Err(e)) => {
+                self.report(found, e, Subject::Filter, false);
+                name.to_owned()
+            }
+            None => name.to_owned(),
+        };
+        let log_group_name = match text_of("LogGroupName") {
+            Some(Ok(n)) => Some(n),
+            Some(Err(e)) => {
+                self.report(found, e, Subject::Filter, false);
+                None
+            }
+            None => None,
+        };
+        let apply = properties
+            .and_then(|p| p.get("ApplyOnTransformedLogs"))
+            .and_then(|n| self.eval(n, 0).ok())
+            .is_some_and(|v| v.to_json() == Json::Bool(true));
+        let mut transformations = Vec::new();
+        let mut transformation_at = None;
+        match properties.and_then(|p| p.get("MetricTransformations")) {
+            Some(node @ Node::Seq { items, .. }) => {
+                for item in items {
+                    transformation_at.get_or_insert(item.start());
+                    match self.transformation(item) {
+                        Ok(t) => transformations.push(t),
+                        Err(e) => {
+                            let e = Unresolved {
+                                message: format!(
+                                    "metric filter {name}: MetricTransformations: {}",
+                                    e.message
+                                ),
+                                ..e
+                            };
+                            self.report(found, e, Subject::Filter, true);
+                        }
+                    }
+                }
+                if items.is_empty() {
+                    transformation_at = Some(node.start());
+                }
+            }
+            Some(other) => {
+                let e = unresolved(
+                    other.start(),
+                    "invalid-resource",
+                    format!("metric filter {name}: MetricTransformations must be a list"),
+                );
+                self.report(found, e, Subject::Filter, true);
+            }
+            None => {
+                let e = unresolved(
+                    at,
+                    "invalid-resource",
+                    format!("metric filter {name} has no MetricTransformations"),
+                );
+                self.report(found, e, Subject::Filter, true);
+            }
+        }
+        let filter = MetricFilterDef {
+            filter_name,
+            filter_pattern: pattern.text.clone(),
+            log_group_name,
+            metric_transformations: transformations,
+            apply_on_transformed_logs: apply,
+            creation_time: None,
+            location: None,
+        };
+        let mut positions =
+            FilterPositions::from_text(self.file, self.index, &pattern, pattern_node.start());
+        positions.transformation = transformation_at.map(|a| self.location(a));
+        found.add_filter(filter, positions);
+    }
+
+    fn transformation(&self, item: &Node) -> Result<MetricTransformation, Unresolved> {
+        let required = |key: &str| -> Result<String, Unresolved> {
+            let node = item.get(key).ok_or_else(|| {
+                unresolved(
+                    item.start(),
+                    "invalid-resource",
+                    format!("{key} is missing"),
+                )
+            })?;
+            Ok(self.eval(node, 0)?.into_text(node.start(), key)?.text)
+        };
+        let optional = |key: &str| -> Result<Option<String>, Unresolved> {
+            match item.get(key) {
+                Some(node) => Ok(Some(self.eval(node, 0)?.into_text(node.start(), key)?.text)),
+                None => Ok(None),
+            }
+        };
+        let default_value = match optional("DefaultValue")? {
+            Some(text) => Some(crate::number::parse(&text).ok_or_else(|| {
+                unresolved(
+                    item.get("DefaultValue").map_or(item.start(), Node::start),
+                    "invalid-resource",
+                    format!("DefaultValue '{text}' is not a number"),
+                )
+            })?),
+            None => None,
+        };
+        let mut dimensions = BTreeMap::new();
+        if let Some(node) = item.get("Dimensions") {
+            match self.eval(node, 0)? {
+                Val::List(items) => {
+                    for d in items {
+                        let (Some(k), Some(v)) = (field(&d, "Key"), field(&d, "Value")) else {
+                            return Err(unresolved(
+                                node.start(),
+                                "invalid-resource",
+                                "each of Dimensions needs a Key and a Value".into(),
+                            ));
+                        };
+                        dimensions.insert(k, v);
+                    }
+                }
+                _ => {
+                    return Err(unresolved(
+                        node.start(),
+                        "invalid-resource",
+                        "Dimensions must be a list".into(),
+                    ));
+                }
+            }
+        }
+        Ok(MetricTransformation {
+            metric_name: required("MetricName")?,
+            metric_namespace: required("MetricNamespace")?,
+            metric_value: required("MetricValue")?,
+            default_value,
+            dimensions,
+            unit: optional("Unit")?,
+        })
+    }
+
+    fn alarm(&self, found: &mut Found, name: &str, at: usize, properties: Option<&Node>) {
+        let mut out = Map::new();
+        for (key, value) in properties.map(Node::entries).unwrap_or_default() {
+            let Some(key) = key.as_str() else { continue };
+            if key == "Metrics" {
+                found.problems.push(Problem {
+                    location: self.location(value.start()),
+                    code: "unsupported-property",
+                    message: format!(
+                        "alarm {name}: Metrics (metric math) is not read; the alarm is not attached to any filter"
+                    ),
+                    incomplete: true,
+                    subject: Subject::Alarm,
+                });
+                continue;
+            }
+            if !super::ALARM_PROPERTIES.contains(&key) {
+                continue;
+            }
+            match self.eval(value, 0) {
+                Ok(v) => {
+                    out.insert(key.to_owned(), super::coerce(key, v.to_json()));
+                }
+                Err(e) => {
+                    let incomplete = matches!(key, "MetricName" | "Namespace");
+                    let e = Unresolved {
+                        message: format!("alarm {name}: {key}: {}", e.message),
+                        ..e
+                    };
+                    self.report(found, e, Subject::Alarm, incomplete);
+                }
+            }
+        }
+        found.alarms.push(FoundAlarm {
+            location: self.location(at),
+            logical_name: name.to_owned(),
+            properties: Json::Object(out),
+        });
+    }
+
+    // ---- intrinsic functions -------------------------------------------------------------------
+
+    fn eval(&self, node: &Node, depth: usize) -> Result<Val, Unresolved> {
+        if depth > MAX_DEPTH {
+            return Err(unresolved(
+                node.start(),
+                "unresolved-reference",
+                "references nest too deep (a cycle?)".into(),
+            ));
+        }
+        if let Some(tag) = node.tag() {
+            return self.intrinsic(tag, node, node.start(), depth);
+        }
+        match node {
+            Node::Scalar {
+                value,
+                style,
+                content,
+                ..
+            } => {
+                let escapes = match style {
+                    ScalarStyle::DoubleQuoted => Escapes::YamlDouble,
+                    ScalarStyle::SingleQuoted => Escapes::YamlSingle,
+                    _ => Escapes::None,
+                };
+                Ok(Val::Scalar {
+                    text: align(value, self.text, content.0, content.1, escapes),
+                    plain: *style == ScalarStyle::Plain,
+                })
+            }
+            Node::Seq { items, .. } => Ok(Val::List(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Node::Map { entries, .. } => {
+                if let [(key, arg)] = entries.as_slice() {
+                    let function = key.as_str().and_then(|k| {
+                        k.strip_prefix("Fn::")
+                            .or((k == "Ref").then_some(k))
+                            .filter(|f| INTRINSICS.contains(f) || k.starts_with("Fn::"))
+                    });
+                    if let Some(function) = function {
+                        return self.intrinsic(function, arg, key.start(), depth);
+                    }
+                }
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let key = self
+                        .eval(k, depth + 1)?
+                        .into_text(k.start(), "a mapping key")?;
+                    out.push((key.text, self.eval(v, depth + 1)?));
+                }
+                Ok(Val::Map(out))
+            }
+            Node::Alias { start } => Err(unresolved(
+                *start,
+                "unsupported-expression",
+                "YAML aliases are not supported".into(),
+            )),
+        }
+    }
+
+    /// `function` applied to `arg` (for a short-form tag, `arg` is the tagged node itself).
+    fn intrinsic(
+        &self,
+        function: &str,
+        arg: &Node,
+        at: usize,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        let untagged = untag(arg);
+        let items = || match &untagged {
+            Node::Seq { items, .. } => Ok(items.as_slice()),
+            _ => Err(unresolved(
+                at,
+                "invalid-resource",
+                format!("Fn::{function} takes a list"),
+            )),
+        };
+        match function {
+            "Ref" => {
+                let name = untagged
+                    .as_str()
+                    .ok_or_else(|| unresolved(at, "invalid-resource", "Ref takes a name".into()))?;
+                self.reference(name, at, depth)
+            }
+            "Sub" => match &untagged {
+                Node::Seq { items, .. } => match items.as_slice() {
+                    [template, vars] => {
+                        let text = self.eval(template, depth + 1)?.into_text(at, "Fn::Sub")?;
+                        self.sub(&text, Some(vars), at, depth)
+                    }
+                    _ => Err(unresolved(
+                        at,
+                        "invalid-resource",
+                        "Fn::Sub takes a string or [string, {variables}]".into(),
+                    )),
+                },
+                other => {
+                    let text = self.eval(other, depth + 1)?.into_text(at, "Fn::Sub")?;
+                    self.sub(&text, None, at, depth)
+                }
+            },
+            "Join" => {
+                let [delimiter, list] = items()? else {
+                    return Err(unresolved(
+                        at,
+                        "invalid-resource",
+                        "Fn::Join takes [delimiter, [values]]".into(),
+                    ));
+                };
+                let delimiter = self
+                    .eval(delimiter, depth + 1)?
+                    .into_text(at, "the delimiter")?;
+                let Val::List(values) = self.eval(list, depth + 1)? else {
+                    return Err(unresolved(
+                        list.start(),
+                        "invalid-resource",
+                        "Fn::Join's values must be a list".into(),
+                    ));
+                };
+                let mut out = SourceText::default();
+                for (n, v) in values.into_iter().enumerate() {
+                    if n > 0 {
+                        out.push(&delimiter);
+                    }
+                    out.push(&v.into_text(list.start(), "each value of Fn::Join")?);
+                }
+                Ok(Val::Scalar {
+                    text: out,
+                    plain: false,
+                })
+            }
+            "Select" => {
+                let [index, list] = items()? else {
+                    return Err(unresolved(
+                        at,
+                        "invalid-resource",
+                        "Fn::Select takes [index, [values]]".into(),
+                    ));
+                };
+                let index = self.eval(index, depth + 1)?.into_text(at, "the index")?;
+                let Val::List(values) = self.eval(list, depth + 1)? else {
+                    return Err(unresolved(
+                        list.start(),
+                        "invalid-resource",
+                        "Fn::Select's values must be a list".into(),
+                    ));
+                };
+                index
+                    .text
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| values.into_iter().nth(i))
+                    .ok_or_else(|| {
+                        unresolved(
+                            at,
+                            "invalid-resource",
+                            format!("Fn::Select: no value at index {}", index.text),
+                        )
+                    })
+            }
+            "FindInMap" => {
+                let [map, first, second] = items()? else {
+                    return Err(unresolved(
+                        at,
+                        "invalid-resource",
+                        "Fn::FindInMap takes [map, key, key]".into(),
+                    ));
+                };
+                let mut keys = Vec::new();
+                for k in [map, first, second] {
+                    keys.push(self.eval(k, depth + 1)?.into_text(k.start(), "a key")?.text);
+                }
+                let node = keys.iter().try_fold(
+                    self.root.get("Mappings").ok_or_else(|| {
+                        unresolved(at, "unresolved-reference", "no Mappings section".into())
+                    })?,
+                    |node, key| {
+                        node.get(key).ok_or_else(|| {
+                            unresolved(
+                                at,
+                                "unresolved-reference",
+                                format!("Fn::FindInMap: no entry '{key}' in Mappings"),
+                            )
+                        })
+                    },
+                )?;
+                self.eval(node, depth + 1)
+            }
+            "GetAtt" => Err(unresolved(
+                at,
+                "unresolved-reference",
+                format!(
+                    "Fn::GetAtt {} is known only once the stack is deployed",
+                    describe(&untagged)
+                ),
+            )),
+            other => Err(unresolved(
+                at,
+                "unsupported-intrinsic",
+                format!("Fn::{other} is not evaluated"),
+            )),
+        }
+    }
+
+    /// `Ref name`: a parameter's default, or a metric filter's literal name.
+    fn reference(&self, name: &str, at: usize, depth: usize) -> Result<Val, Unresolved> {
+        if let Some(parameter) = self.root.get("Parameters").and_then(|p| p.get(name)) {
+            let Some(default) = parameter.get("Default") else {
+                return Err(unresolved(
+                    at,
+                    "unresolved-reference",
+                    format!("parameter {name} has no Default, so its value is not in the template"),
+                ));
+            };
+            let value = self.eval(default, depth + 1)?;
+            let list = parameter
+                .get("Type")
+                .and_then(Node::as_str)
+                .is_some_and(|t| t == "CommaDelimitedList");
+            return match value {
+                Val::Scalar { text, .. } if list => Ok(Val::List(split_commas(&text))),
+                v => Ok(v),
+            };
+        }
+        if name.starts_with("AWS::") {
+            return Err(unresolved(
+                at,
+                "unresolved-reference",
+                format!("the pseudo parameter {name} is known only once the stack is deployed"),
+            ));
+        }
+        if let Some(resource) = self.root.get("Resources").and_then(|r| r.get(name)) {
+            let kind = resource.get("Type").and_then(Node::as_str);
+            let filter_name = resource.get("Properties").and_then(|p| p.get("FilterName"));
+            if let (Some("AWS::Logs::MetricFilter"), Some(n)) = (kind, filter_name) {
+                return self.eval(n, depth + 1);
+            }
+            return Err(unresolved(
+                at,
+                "unresolved-reference",
+                format!(
+                    "Ref {name}: the resource's physical id is known only once the stack is deployed"
+                ),
+            ));
+        }
+        Err(unresolved(
+            at,
+            "unresolved-reference",
+            format!("Ref {name}: no parameter or resource has this name"),
+        ))
+    }
+
+    /// `Fn::Sub`: `${Name}` from `vars`, then parameters; `${!Literal}` stays `${Literal}`.
+    fn sub(
+        &self,
+        template: &SourceText,
+        vars: Option<&Node>,
+        at: usize,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        let t = &template.text;
+        let mut out = SourceText::default();
+        let mut i = 0;
+        let piece = |from: usize, to: usize| SourceText {
+            text: t.get(from..to).unwrap_or_default().to_owned(),
+            at: template.at.get(from..to).unwrap_or_default().to_vec(),
+        };
+        while let Some(open) = t.get(i..).and_then(|s| s.find("${")).map(|o| o + i) {
+            out.push(&piece(i, open));
+            let Some(close) = t.get(open..).and_then(|s| s.find('}')).map(|c| c + open) else {
+                i = open;
+                break;
+            };
+            let name = t.get(open + 2..close).unwrap_or_default();
+            let here = template.offset(open, at);
+            if name.starts_with('!') {
+                out.push(&piece(open, open + 2));
+                out.push(&piece(open + 3, close + 1));
+            } else {
+                let name = name.trim();
+                let value = match vars.and_then(|v| untag(v).get(name).cloned()) {
+                    Some(node) => self.eval(&node, depth + 1)?,
+                    None if name.contains('.') => {
+                        return Err(unresolved(
+                            here,
+                            "unresolved-reference",
+                            format!(
+                                "${{{name}}} is an attribute known only once the stack is deployed"
+                            ),
+                        ));
+                    }
+                    None => self.reference(name, here, depth + 1)?,
+                };
+                out.push(&value.into_text(here, name)?);
+            }
+            i = close + 1;
+        }
+        out.push(&piece(i, t.len()));
+        Ok(Val::Scalar {
+            text: out,
+            plain: false,
+        })
+    }
+}
+
+/// The node without its short-form tag (the argument of `!Ref X` is the scalar `X`).
+fn untag(node: &Node) -> Node {
+    let mut node = node.clone();
+    match &mut node {
+        Node::Scalar { tag, .. } | Node::Seq { tag, .. } | Node::Map { tag, .. } => *tag = None,
+        Node::Alias { .. } => {}
+    }
+    node
+}
+
+fn describe(node: &Node) -> String {
+    match node {
+        Node::Scalar { value, .. } => value.clone(),
+        Node::Seq { items, .. } => items
+            .iter()
+            .filter_map(Node::as_str)
+            .collect::<Vec<_>>()
+            .join("."),
+        _ => "…".into(),
+    }
+}
+
+fn split_commas(text: &SourceText) -> Vec<Val> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for (i, _) in text
+        .text
+        .match_indices(',')
+        .chain(std::iter::once((text.text.len(), "")))
+    {
+        out.push(Val::Scalar {
+            text: SourceText {
+                text: text.text.get(from..i).unwrap_or_default().to_owned(),
+                at: text.at.get(from..i).unwrap_or_default().to_vec(),
+            },
+            plain: false,
+        });
+        from = i + 1;
+    }
+    out
+}
+
+fn field(v: &Val, key: &str) -> Option<String> {
+    match v {
+        Val::Map(entries) => entries.iter().rev().find_map(|(k, v)| match v {
+            Val::Scalar { text, .. } if k == key => Some(text.text.clone()),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_long_forms_resolve_from_defaults() {
+        let yaml = r#"
+Parameters:
+  Source:
+    Type: String
+    Default: kms.amazonaws.com
+  Namespace:
+    Type: String
+    Default: CISBenchmark
+Mappings:
+  Names:
+    cmk: {metric: DisableOrDeleteCMK}
+Resources:
+  Cmk:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: !Ref AWS::NoValueHere
+      FilterPattern: !Sub '{ ($.eventSource = ${Source}) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }'
+      MetricTransformations:
+        - MetricName: !FindInMap [Names, cmk, metric]
+          MetricNamespace: {"Ref": "Namespace"}
+          MetricValue: 1
+  CmkAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: !Join ["-", [cis, !Ref Namespace, cmk]]
+      MetricName: !FindInMap [Names, cmk, metric]
+      Namespace: !Ref Namespace
+      Statistic: Sum
+      Period: "300"
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+      AlarmActions: [!GetAtt Topic.TopicArn]
+"#;
+        let found = read("t.yaml", yaml);
+        assert_eq!(found.filters.len(), 1);
+        let f = &found.filters[0];
+        assert_eq!(
+            f.filter_pattern,
+            "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }"
+        );
+        let t = &f.metric_transformations[0];
+        assert_eq!(
+            (
+                t.metric_name.as_str(),
+                t.metric_namespace.as_str(),
+                t.metric_value.as_str()
+            ),
+            ("DisableOrDeleteCMK", "CISBenchmark", "1")
+        );
+        assert_eq!(f.location.as_ref().unwrap().line, 17);
+        assert_eq!(f.location.as_ref().unwrap().column, 28);
+        // The substituted text points at the parameter's default.
+        let at = f.filter_pattern.find("kms").unwrap();
+        let loc = found.positions[0].locate(at);
+        assert_eq!((loc.line, loc.column), (5, 14));
+        let alarm = &found.alarms[0];
+        assert_eq!(alarm.properties["AlarmName"], "cis-CISBenchmark-cmk");
+        assert_eq!(alarm.properties["Period"], 300);
+        assert_eq!(alarm.metric(), Some(("DisableOrDeleteCMK", "CISBenchmark")));
+        assert_eq!(found.alarms_of(0).len(), 1);
+        let codes: Vec<(&str, u32, bool)> = found
+            .problems
+            .iter()
+            .map(|p| (p.code, p.location.line, p.incomplete))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("unresolved-reference", 16, false),
+                ("unresolved-reference", 33, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn json_templates_and_escapes() {
+        let json = "{\"Resources\": {\"F\": {\"Type\": \"AWS::Logs::MetricFilter\", \"Properties\": {\n  \"FilterPattern\": \"{ $.errorMessage = \\\"Failed authentication\\\" && $.x = a:b }\",\n  \"MetricTransformations\": [{\"MetricName\": \"m\", \"MetricNamespace\": \"n\", \"MetricValue\": \"1\"}]}}}}";
+        let found = read("t.json", json);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let f = &found.filters[0];
+        let colon = f.filter_pattern.find("a:b").unwrap() + 1;
+        let loc = found.positions[0].locate(colon);
+        // Line 2: `  "FilterPattern": "{ $.errorMessage = \"Failed authentication\" && $.x = a:b }"`
+        let line = json.lines().nth(1).unwrap();
+        assert_eq!(loc.line, 2);
+        assert_eq!(
+            line.chars().nth(loc.column as usize - 1),
+            Some(':'),
+            "{loc}"
+        );
+    }
+
+    #[test]
+    fn unresolvable_patterns_are_problems_not_guesses() {
+        let yaml = "Parameters:\n  P: {Type: String}\nResources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterPattern: !Ref P\n      MetricTransformations: []\n";
+        let found = read("t.yaml", yaml);
+        assert!(found.filters.is_empty());
+        let p = &found.problems[0];
+        assert_eq!(
+            (p.code, p.location.line, p.location.column),
+            ("unresolved-reference", 7, 22)
+        );
+        assert!(p.incomplete);
+        let broken = read("b.yaml", "Resources:\n  F: [\n");
+        assert_eq!(broken.problems[0].code, "syntax");
+        let other = read("x.yaml", "name: ci\non: push\n");
+        assert_eq!(other.problems[0].code, "not-a-template");
+    }
+}

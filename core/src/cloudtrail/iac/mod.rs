@@ -1,0 +1,483 @@
+//! Metric filters and alarms where teams keep them: CloudFormation templates (JSON and YAML,
+//! short-form tags included), Terraform configurations and plain pattern lists.
+//!
+//! Each reader turns one file into a [`Found`]: the metric filters in `PutMetricFilter`'s shape
+//! (with the file position of every character of their patterns, so that an error inside a
+//! pattern points at the template's line and column), the alarms in `PutMetricAlarm`'s shape,
+//! and the problems met on the way. Values are resolved only from what the file itself states —
+//! literals, parameter and variable defaults, locals, mappings — and anything else is reported as
+//! a [`Problem`] at its location, never guessed.
+//!
+//! ```
+//! use trailmatch::cloudtrail::iac::{self, FileKind};
+//!
+//! let template = r#"
+//! Resources:
+//!   RootUsage:
+//!     Type: AWS::Logs::MetricFilter
+//!     Properties:
+//!       LogGroupName: CloudTrail/DefaultLogGroup
+//!       FilterPattern: >-
+//!         { $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }
+//!       MetricTransformations:
+//!         - MetricName: RootUsage
+//!           MetricNamespace: CISBenchmark
+//!           MetricValue: "1"
+//! "#;
+//! let found = iac::read(FileKind::CloudFormation, "template.yaml", template);
+//! let filter = &found.filters[0];
+//! assert_eq!(filter.filter_name, "RootUsage");
+//! assert_eq!(filter.location.as_ref().unwrap().to_string(), "template.yaml:8:9");
+//! assert!(found.problems.is_empty());
+//! ```
+
+pub mod cloudformation;
+pub mod patterns;
+pub mod terraform;
+pub(crate) mod text;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
+use text::{LineIndex, SourceText};
+
+/// What a file holds: metric filters, alarms and the problems met while reading them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Found {
+    /// The metric filters; `location` is where the pattern text starts in the file.
+    pub filters: Vec<MetricFilterDef>,
+    /// Where each character of each filter's pattern came from: `positions[i]` belongs to
+    /// `filters[i]`. Use [`Found::add_filter`] to keep the two in step.
+    pub positions: Vec<FilterPositions>,
+    /// The alarms.
+    pub alarms: Vec<FoundAlarm>,
+    /// Unresolved references, unsupported intrinsics, syntax errors of the file, …
+    pub problems: Vec<Problem>,
+}
+
+/// An alarm as found: `PutMetricAlarm`'s request in PascalCase.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundAlarm {
+    /// Where the alarm's resource starts.
+    pub location: SourceLocation,
+    /// The resource's name in the file (a CloudFormation logical id, a Terraform address such as
+    /// `aws_cloudwatch_metric_alarm.root["x"]`).
+    pub logical_name: String,
+    /// `AlarmName`, `MetricName`, `Namespace`, `Statistic`, `Period`, `EvaluationPeriods`,
+    /// `DatapointsToAlarm`, `Threshold`, `ComparisonOperator`, `TreatMissingData`,
+    /// `Dimensions` (`[{"Name", "Value"}]`), `AlarmActions`, `OKActions`,
+    /// `InsufficientDataActions`, `AlarmDescription`, `ActionsEnabled`, `Unit`,
+    /// `ExtendedStatistic`: those the file sets and that could be resolved. Numbers and booleans
+    /// written as strings are converted.
+    pub properties: serde_json::Value,
+}
+
+impl FoundAlarm {
+    /// The alarm's `MetricName` and `Namespace`, when both were resolved.
+    pub fn metric(&self) -> Option<(&str, &str)> {
+        let name = self.properties.get("MetricName")?.as_str()?;
+        let namespace = self.properties.get("Namespace")?.as_str()?;
+        Some((name, namespace))
+    }
+}
+
+/// Something a reader could not read, resolve or support.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where.
+    pub location: SourceLocation,
+    /// A stable kebab-case code: `syntax`, `unresolved-reference`, `unsupported-intrinsic`,
+    /// `unsupported-expression`, `invalid-resource`, `conditional-resource`, `not-a-template`,
+    /// `unreadable`.
+    pub code: &'static str,
+    /// What and why.
+    pub message: String,
+    /// True when a metric filter or an alarm's metric could not be read because of it, so that
+    /// the file holds rules this reader did not return (or returned without their metric).
+    pub incomplete: bool,
+    /// What it is about.
+    pub subject: Subject,
+}
+
+/// What a [`Problem`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// The file as a whole (its syntax, its kind).
+    File,
+    /// A metric filter.
+    Filter,
+    /// An alarm.
+    Alarm,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Where the characters of a filter's pattern, and its metric transformation, are in the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FilterPositions {
+    file: String,
+    /// Line and column of each byte of the pattern.
+    pattern: Vec<(u32, u32)>,
+    /// Where the resource (or pattern line) starts, for an empty pattern.
+    fallback: (u32, u32),
+    /// Where the metric transformation is written, when there is one.
+    pub transformation: Option<SourceLocation>,
+}
+
+impl FilterPositions {
+    /// Every byte of a pattern of `len` bytes at consecutive columns from `start` on one line,
+    /// as for a pattern read verbatim from a line of a file.
+    pub fn verbatim(start: &SourceLocation, pattern: &str) -> FilterPositions {
+        let mut column = start.column;
+        let mut bytes = Vec::with_capacity(pattern.len());
+        for c in pattern.chars() {
+            bytes.extend(std::iter::repeat_n((start.line, column), c.len_utf8()));
+            column = column.saturating_add(1);
+        }
+        FilterPositions {
+            file: start.file.clone(),
+            pattern: bytes,
+            fallback: (start.line, start.column),
+            transformation: None,
+        }
+    }
+
+    pub(crate) fn from_text(
+        file: &str,
+        index: &LineIndex<'_>,
+        text: &SourceText,
+        fallback: usize,
+    ) -> FilterPositions {
+        FilterPositions {
+            file: file.to_owned(),
+            pattern: text.at.iter().map(|&o| index.line_column(o)).collect(),
+            fallback: index.line_column(fallback),
+            transformation: None,
+        }
+    }
+
+    /// Where byte `offset` of the pattern is in the file (the last byte's for an offset past
+    /// the end).
+    pub fn locate(&self, offset: usize) -> SourceLocation {
+        let (line, column) = self
+            .pattern
+            .get(offset)
+            .or_else(|| self.pattern.last())
+            .copied()
+            .unwrap_or(self.fallback);
+        SourceLocation {
+            file: self.file.clone(),
+            line,
+            column,
+        }
+    }
+}
+
+impl Found {
+    /// Adds a filter with the positions of its pattern; the filter's `location` is set to where
+    /// its pattern starts.
+    pub fn add_filter(&mut self, mut filter: MetricFilterDef, positions: FilterPositions) {
+        filter.location = Some(positions.locate(0));
+        self.filters.push(filter);
+        self.positions.push(positions);
+    }
+
+    /// Appends what another file held.
+    pub fn extend(&mut self, other: Found) {
+        self.filters.extend(other.filters);
+        self.positions.extend(other.positions);
+        self.alarms.extend(other.alarms);
+        self.problems.extend(other.problems);
+    }
+
+    /// The positions of filter `i`'s pattern, when known.
+    pub fn positions_of(&self, i: usize) -> Option<&FilterPositions> {
+        self.positions.get(i)
+    }
+
+    /// The alarms on filter `i`'s metric: those whose `MetricName` and `Namespace` are the
+    /// metric transformation's `metricName` and `metricNamespace`.
+    pub fn alarms_of(&self, i: usize) -> Vec<&FoundAlarm> {
+        let Some(filter) = self.filters.get(i) else {
+            return Vec::new();
+        };
+        self.alarms
+            .iter()
+            .filter(|alarm| {
+                alarm.metric().is_some_and(|(name, namespace)| {
+                    filter
+                        .metric_transformations
+                        .iter()
+                        .any(|t| t.metric_name == name && t.metric_namespace == namespace)
+                })
+            })
+            .collect()
+    }
+
+    fn problem(
+        &mut self,
+        location: SourceLocation,
+        code: &'static str,
+        message: String,
+        subject: Subject,
+    ) {
+        self.problems.push(Problem {
+            location,
+            code,
+            message,
+            incomplete: false,
+            subject,
+        });
+    }
+}
+
+/// The kinds of file the readers understand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A CloudFormation template, JSON or YAML.
+    CloudFormation,
+    /// A Terraform configuration file (`.tf`).
+    Terraform,
+    /// One filter pattern per line (`.txt`, `.pattern`, `.patterns`).
+    Patterns,
+}
+
+impl FileKind {
+    /// The kind a file's name says it has: `.tf` → Terraform; `.yaml`, `.yml`, `.json`,
+    /// `.template` → CloudFormation; `.txt`, `.pattern`, `.patterns` → patterns. `None` for
+    /// anything else.
+    pub fn of_path(path: &Path) -> Option<FileKind> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "tf" => Some(FileKind::Terraform),
+            "yaml" | "yml" | "json" | "template" => Some(FileKind::CloudFormation),
+            "txt" | "pattern" | "patterns" => Some(FileKind::Patterns),
+            _ => None,
+        }
+    }
+}
+
+/// Reads one file's text: `file` is the name to report locations with.
+pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
+    match kind {
+        FileKind::CloudFormation => cloudformation::read(file, text),
+        FileKind::Terraform => terraform::read(file, text),
+        FileKind::Patterns => patterns::read(file, text),
+    }
+}
+
+/// The files under `path` that a reader understands, in name order: `path` itself when it is a
+/// file (whatever its name), or the files of a directory and its subdirectories whose
+/// [`FileKind::of_path`] is known, skipping hidden entries (`.terraform`, `.git`, …) and
+/// `node_modules`. In a
+/// directory, a JSON or YAML file is kept only when it looks like a CloudFormation template (it
+/// mentions `Resources` or `AWSTemplateFormatVersion`), so that `package.json` or a CI workflow
+/// is not reported as a broken template.
+pub fn discover(path: &Path) -> io::Result<Vec<(PathBuf, FileKind)>> {
+    let mut out = Vec::new();
+    if path.is_dir() {
+        walk(path, &mut out)?;
+    } else {
+        let kind = FileKind::of_path(path).unwrap_or(FileKind::Patterns);
+        out.push((path.to_path_buf(), kind));
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) -> io::Result<()> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<Vec<_>>>()?;
+    entries.sort();
+    for path in entries {
+        // Hidden entries (.terraform, .git) and installed JavaScript packages hold no rules of
+        // the user's.
+        let skipped = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.') || n == "node_modules");
+        if skipped {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if let Some(kind) = FileKind::of_path(&path) {
+            if kind == FileKind::CloudFormation && !looks_like_template(&path) {
+                continue;
+            }
+            out.push((path, kind));
+        }
+    }
+    Ok(())
+}
+
+fn looks_like_template(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| t.contains("Resources") || t.contains("AWSTemplateFormatVersion"))
+}
+
+/// Reads a file from disk with the reader its kind names; a file that cannot be read or is not
+/// UTF-8 gives a [`Found`] with one `unreadable` problem.
+pub fn read_path(path: &Path, kind: FileKind) -> Found {
+    let name = path.display().to_string();
+    match std::fs::read(path).map(String::from_utf8) {
+        Ok(Ok(text)) => read(kind, &name, &text),
+        Ok(Err(_)) => unreadable(&name, "the file is not UTF-8".into()),
+        Err(e) => unreadable(&name, format!("cannot read the file: {e}")),
+    }
+}
+
+/// Reads files found by [`discover`]: each on its own, except the Terraform files of one
+/// directory, which are one module and are read together.
+pub fn read_all(files: &[(PathBuf, FileKind)]) -> Found {
+    let mut found = Found::default();
+    // Each directory's Terraform files: (file name, text).
+    type Module = Vec<(String, String)>;
+    let mut modules: Vec<(Option<&Path>, Module)> = Vec::new();
+    for (path, kind) in files {
+        if *kind != FileKind::Terraform {
+            found.extend(read_path(path, *kind));
+            continue;
+        }
+        let name = path.display().to_string();
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                found.extend(unreadable(&name, "the file is not UTF-8".into()));
+                continue;
+            }
+            Err(e) => {
+                found.extend(unreadable(&name, format!("cannot read the file: {e}")));
+                continue;
+            }
+        };
+        let dir = path.parent();
+        match modules.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, module)) => module.push((name, text)),
+            None => modules.push((dir, vec![(name, text)])),
+        }
+    }
+    for (_, module) in modules {
+        found.extend(terraform::read_module(&module));
+    }
+    found
+}
+
+fn unreadable(file: &str, message: String) -> Found {
+    let mut found = Found::default();
+    found.problems.push(Problem {
+        location: SourceLocation {
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+        },
+        code: "unreadable",
+        message,
+        incomplete: true,
+        subject: Subject::File,
+    });
+    found
+}
+
+/// The `PutMetricAlarm` members an alarm's properties are read into.
+pub const ALARM_PROPERTIES: &[&str] = &[
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "AlarmActions",
+    "OKActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+];
+
+/// Converts a property written as a string where `PutMetricAlarm` takes a number or a boolean
+/// (CloudFormation accepts `Period: "300"`), and a single action into a list.
+fn coerce(key: &str, value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match (key, value) {
+        ("Period" | "EvaluationPeriods" | "DatapointsToAlarm", Json::String(s)) => {
+            s.trim().parse::<i64>().map_or(Json::String(s), Json::from)
+        }
+        ("Threshold", Json::String(s)) => crate::number::parse(s.trim())
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Json::String(s), Json::Number),
+        ("ActionsEnabled", Json::String(s)) => match s.as_str() {
+            "true" => Json::Bool(true),
+            "false" => Json::Bool(false),
+            _ => Json::String(s),
+        },
+        (_, v) => v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discover_walks_directories_and_keeps_what_readers_understand() {
+        let root = std::env::temp_dir().join(format!("trailmatch-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for dir in ["mod", ".terraform/modules/x", "node_modules/pkg", "ci"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        let files = [
+            ("mod/main.tf", "variable \"p\" { default = \"ERROR\" }\n"),
+            (
+                "mod/filters.tf",
+                "resource \"aws_cloudwatch_log_metric_filter\" \"e\" {\n  name = \"e\"\n  pattern = var.p\n  metric_transformation {\n    name = \"e\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n",
+            ),
+            (".terraform/modules/x/main.tf", "broken {"),
+            ("node_modules/pkg/template.yaml", "Resources: {}"),
+            ("ci/workflow.yml", "on: push\n"),
+            ("stack.template", "Resources: {}\n"),
+            ("patterns.txt", "ERROR\n"),
+            ("notes.md", "# Resources\n"),
+        ];
+        for (path, text) in files {
+            std::fs::write(root.join(path), text).unwrap();
+        }
+        let found = discover(&root).unwrap();
+        let names: Vec<String> = found
+            .iter()
+            .map(|(p, k)| format!("{}:{k:?}", p.strip_prefix(&root).unwrap().display()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "mod/filters.tf:Terraform",
+                "mod/main.tf:Terraform",
+                "patterns.txt:Patterns",
+                "stack.template:CloudFormation"
+            ]
+        );
+        // The two files of the module are read together: the variable resolves.
+        let all = read_all(&found);
+        let patterns: Vec<&str> = all
+            .filters
+            .iter()
+            .map(|f| f.filter_pattern.as_str())
+            .collect();
+        assert_eq!(patterns, ["ERROR", "ERROR"]);
+        assert!(all.problems.is_empty(), "{:?}", all.problems);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -1,0 +1,1155 @@
+//! Terraform configurations: `aws_cloudwatch_log_metric_filter` and
+//! `aws_cloudwatch_metric_alarm` resources
+//! ([metric filter](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudwatch_log_metric_filter),
+//! [alarm](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudwatch_metric_alarm)).
+//!
+//! Files are parsed with `hcl-edit`, which keeps the byte span of every expression and template
+//! literal. The `.tf` files of one directory form one module and are read together
+//! ([`read_module`]), so a variable declared in `variables.tf` resolves in `main.tf`.
+//!
+//! Expressions are evaluated as far as the configuration itself allows: literals, quoted strings
+//! and heredocs with `${…}` interpolations, `var.x` (from the variable's `default`),
+//! `local.x`, `each.key`, `each.value`, `count.index`, attribute and index traversals,
+//! conditionals, `==`, `!=`, `&&`, `||`, `!`, the conversions `toset`, `tolist`, `tomap`,
+//! `tostring`, and references to a metric filter's attributes (`name`, `id`,
+//! `metric_transformation[0].name`, …). `for_each` (a map, or a set of strings) and `count`
+//! make one filter or alarm per instance. Anything else — other functions, `for` expressions,
+//! splats, data sources, variables without a default — is reported as a problem at its
+//! location.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use hcl_edit::Span as _;
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::structure::{Block, BlockLabel, Body};
+use hcl_edit::template::{Element, Template};
+use serde_json::{Map, Value as Json};
+
+use super::text::{Escapes, LineIndex, SourceText, align};
+use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
+use crate::MetricTransformation;
+use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
+
+const FILTER: &str = "aws_cloudwatch_log_metric_filter";
+const ALARM: &str = "aws_cloudwatch_metric_alarm";
+
+/// Reads one Terraform file on its own.
+pub fn read(file: &str, text: &str) -> Found {
+    read_module(&[(file.to_owned(), text.to_owned())])
+}
+
+/// Reads the files of one module (the `.tf` files of a directory) together: each is a file name
+/// and its text.
+pub fn read_module(files: &[(String, String)]) -> Found {
+    let mut found = Found::default();
+    let mut parsed = Vec::new();
+    for (name, text) in files {
+        let index = LineIndex::new(text);
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => parsed.push(File {
+                name,
+                text,
+                index,
+                body,
+            }),
+            Err(e) => found.problems.push(Problem {
+                location: index.location(name, e.location().offset()),
+                code: "syntax",
+                message: format!("invalid HCL: {}", e.message()),
+                incomplete: true,
+                subject: Subject::File,
+            }),
+        }
+    }
+    let module = Module::new(&parsed);
+    module.read(&mut found);
+    found
+}
+
+struct File<'a> {
+    name: &'a str,
+    text: &'a str,
+    index: LineIndex<'a>,
+    body: Body,
+}
+
+// ---- values ------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum Val {
+    Null,
+    Bool(bool),
+    Num(f64, SourceText),
+    Str(SourceText),
+    List(Vec<Val>),
+    Obj(Vec<(String, Val)>),
+}
+
+impl Val {
+    fn to_json(&self) -> Json {
+        match self {
+            Val::Null => Json::Null,
+            Val::Bool(b) => Json::Bool(*b),
+            Val::Num(v, text) => text
+                .text
+                .parse::<i64>()
+                .map(Json::from)
+                .ok()
+                .or_else(|| serde_json::Number::from_f64(*v).map(Json::Number))
+                .unwrap_or(Json::Null),
+            Val::Str(s) => Json::String(s.text.clone()),
+            Val::List(items) => Json::Array(items.iter().map(Val::to_json).collect()),
+            Val::Obj(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The value as text, as Terraform converts a primitive to a string.
+    fn text(&self, at: usize) -> Option<SourceText> {
+        match self {
+            Val::Str(s) | Val::Num(_, s) => Some(s.clone()),
+            Val::Bool(b) => Some(SourceText::whole(if *b { "true" } else { "false" }, at)),
+            _ => None,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "a bool",
+            Val::Num(..) => "a number",
+            Val::Str(_) => "a string",
+            Val::List(_) => "a list",
+            Val::Obj(_) => "an object",
+        }
+    }
+}
+
+/// Why an expression could not be evaluated: the file, the byte offset, a code and a message.
+#[derive(Clone, Debug)]
+struct Unresolved {
+    file: usize,
+    at: usize,
+    code: &'static str,
+    message: String,
+}
+
+/// `each` and `count` for one resource instance.
+#[derive(Clone, Debug, Default)]
+struct Instance {
+    each: Option<(Val, Val)>,
+    count: Option<usize>,
+    /// `["key"]` or `[0]`.
+    suffix: String,
+}
+
+/// Evaluating more than this many nested references means a cycle.
+const MAX_DEPTH: usize = 32;
+
+struct Module<'a> {
+    files: &'a [File<'a>],
+    variables: BTreeMap<&'a str, (usize, Option<&'a Expression>)>,
+    locals: BTreeMap<&'a str, (usize, &'a Expression)>,
+    /// `(file, block)` of every resource, in file order.
+    resources: Vec<(usize, &'a Block)>,
+}
+
+fn label(l: &BlockLabel) -> &str {
+    match l {
+        BlockLabel::Ident(i) => i.value().as_str(),
+        BlockLabel::String(s) => s.value().as_str(),
+    }
+}
+
+fn start(span: Option<Range<usize>>) -> usize {
+    span.map_or(0, |r| r.start)
+}
+
+impl<'a> Module<'a> {
+    fn new(files: &'a [File<'a>]) -> Module<'a> {
+        let mut module = Module {
+            files,
+            variables: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            resources: Vec::new(),
+        };
+        for (f, file) in files.iter().enumerate() {
+            for block in file.body.blocks() {
+                let labels: Vec<&str> = block.labels.iter().map(label).collect();
+                match (block.ident.value().as_str(), labels.as_slice()) {
+                    ("variable", [name]) => {
+                        let default = block.body.get_attribute("default").map(|a| &a.value);
+                        module.variables.insert(name, (f, default));
+                    }
+                    ("locals", []) => {
+                        for attr in block.body.attributes() {
+                            module
+                                .locals
+                                .insert(attr.key.value().as_str(), (f, &attr.value));
+                        }
+                    }
+                    ("resource", [_, _]) => module.resources.push((f, block)),
+                    _ => {}
+                }
+            }
+        }
+        module
+    }
+
+    fn location(&self, file: usize, at: usize) -> SourceLocation {
+        match self.files.get(file) {
+            Some(f) => f.index.location(f.name, at),
+            None => SourceLocation::default(),
+        }
+    }
+
+    fn unresolved(
+        &self,
+        file: usize,
+        at: usize,
+        code: &'static str,
+        message: String,
+    ) -> Unresolved {
+        Unresolved {
+            file,
+            at,
+            code,
+            message,
+        }
+    }
+
+    fn report(
+        &self,
+        found: &mut Found,
+        e: Unresolved,
+        context: &str,
+        subject: Subject,
+        incomplete: bool,
+    ) {
+        found.problems.push(Problem {
+            location: self.location(e.file, e.at),
+            code: e.code,
+            message: format!("{context}: {}", e.message),
+            incomplete,
+            subject,
+        });
+    }
+
+    fn read(&self, found: &mut Found) {
+        for &(f, block) in &self.resources {
+            let kind = block.labels.first().map(label).unwrap_or_default();
+            if kind != FILTER && kind != ALARM {
+                continue;
+            }
+            let name = block.labels.get(1).map(label).unwrap_or_default();
+            let at = start(block.span());
+            let instances = match self.instances(f, block) {
+                Ok(i) => i,
+                Err(e) => {
+                    let subject = if kind == FILTER {
+                        Subject::Filter
+                    } else {
+                        Subject::Alarm
+                    };
+                    self.report(found, e, &format!("{kind}.{name}"), subject, true);
+                    continue;
+                }
+            };
+            for instance in instances {
+                let address = format!("{kind}.{name}{}", instance.suffix);
+                if kind == FILTER {
+                    self.filter(found, f, block, &instance, &address);
+                } else {
+                    self.alarm(found, f, at, block, &instance, &address);
+                }
+            }
+        }
+    }
+
+    /// The instances `for_each` or `count` make (one without either).
+    fn instances(&self, f: usize, block: &Block) -> Result<Vec<Instance>, Unresolved> {
+        if let Some(attr) = block.body.get_attribute("for_each") {
+            let at = start(attr.value.span());
+            return match self.eval(f, &attr.value, &Instance::default(), 0)? {
+                Val::Obj(entries) => Ok(entries
+                    .into_iter()
+                    .map(|(k, v)| Instance {
+                        suffix: format!("[{k:?}]"),
+                        each: Some((Val::Str(SourceText::whole(&k, at)), v)),
+                        count: None,
+                    })
+                    .collect()),
+                Val::List(items) => items
+                    .into_iter()
+                    .map(|v| {
+                        let key = v.text(at).ok_or_else(|| {
+                            self.unresolved(
+                                f,
+                                at,
+                                "unsupported-expression",
+                                "for_each over a set takes strings".into(),
+                            )
+                        })?;
+                        Ok(Instance {
+                            suffix: format!("[{:?}]", key.text),
+                            each: Some((Val::Str(key), v)),
+                            count: None,
+                        })
+                    })
+                    .collect(),
+                other => Err(self.unresolved(
+                    f,
+                    at,
+                    "unsupported-expression",
+                    format!("for_each is {}, not a map or a set", other.kind()),
+                )),
+            };
+        }
+        if let Some(attr) = block.body.get_attribute("count") {
+            let at = start(attr.value.span());
+            return match self.eval(f, &attr.value, &Instance::default(), 0)? {
+                Val::Num(n, _) if n >= 0.0 && n.fract() == 0.0 && n <= 10_000.0 => {
+                    let n = format!("{n}").parse::<usize>().unwrap_or(0);
+                    Ok((0..n)
+                        .map(|i| Instance {
+                            suffix: format!("[{i}]"),
+                            each: None,
+                            count: Some(i),
+                        })
+                        .collect())
+                }
+                other => Err(self.unresolved(
+                    f,
+                    at,
+                    "unsupported-expression",
+                    format!("count is {}, not a whole number", other.kind()),
+                )),
+            };
+        }
+        Ok(vec![Instance::default()])
+    }
+
+    fn attr(
+        &self,
+        f: usize,
+        body: &Body,
+        key: &str,
+        instance: &Instance,
+    ) -> Option<Result<(Val, usize), Unresolved>> {
+        let attr = body.get_attribute(key)?;
+        let at = start(attr.value.span());
+        Some(self.eval(f, &attr.value, instance, 0).map(|v| (v, at)))
+    }
+
+    fn text_attr(
+        &self,
+        f: usize,
+        body: &Body,
+        key: &str,
+        instance: &Instance,
+    ) -> Option<Result<SourceText, Unresolved>> {
+        Some(self.attr(f, body, key, instance)?.and_then(|(v, at)| {
+            v.text(at).ok_or_else(|| {
+                self.unresolved(
+                    f,
+                    at,
+                    "unsupported-expression",
+                    format!("{key} is {}, not a string", v.kind()),
+                )
+            })
+        }))
+    }
+
+    fn filter(
+        &self,
+        found: &mut Found,
+        f: usize,
+        block: &Block,
+        instance: &Instance,
+        address: &str,
+    ) {
+        let body = &block.body;
+        let block_at = start(block.span());
+        let pattern_at = body
+            .get_attribute("pattern")
+            .map_or(block_at, |a| start(a.value.span()));
+        let pattern = match self.text_attr(f, body, "pattern", instance) {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                return self.report(
+                    found,
+                    e,
+                    &format!("{address}: pattern"),
+                    Subject::Filter,
+                    true,
+                );
+            }
+            None => {
+                let e = self.unresolved(f, block_at, "invalid-resource", "no pattern".into());
+                return self.report(found, e, address, Subject::Filter, true);
+            }
+        };
+        let mut text_or_report = |key: &str| match self.text_attr(f, body, key, instance) {
+            Some(Ok(t)) => Some(t.text),
+            Some(Err(e)) => {
+                self.report(
+                    found,
+                    e,
+                    &format!("{address}: {key}"),
+                    Subject::Filter,
+                    key == "name",
+                );
+                None
+            }
+            None => None,
+        };
+        let filter_name = text_or_report("name").unwrap_or_else(|| address.to_owned());
+        let log_group_name = text_or_report("log_group_name");
+        let apply = matches!(
+            self.attr(f, body, "apply_on_transformed_logs", instance),
+            Some(Ok((Val::Bool(true), _)))
+        );
+        let mut transformations = Vec::new();
+        let mut transformation_at = None;
+        for t in body.get_blocks("metric_transformation") {
+            let at = start(t.span());
+            transformation_at.get_or_insert(at);
+            match self.transformation(f, &t.body, at, instance) {
+                Ok(t) => transformations.push(t),
+                Err(e) => self.report(
+                    found,
+                    e,
+                    &format!("{address}: metric_transformation"),
+                    Subject::Filter,
+                    true,
+                ),
+            }
+        }
+        if transformation_at.is_none() {
+            let e = self.unresolved(
+                f,
+                block_at,
+                "invalid-resource",
+                "no metric_transformation block".into(),
+            );
+            self.report(found, e, address, Subject::Filter, true);
+        }
+        let Some(file) = self.files.get(f) else {
+            return;
+        };
+        let def = MetricFilterDef {
+            filter_name,
+            filter_pattern: pattern.text.clone(),
+            log_group_name,
+            metric_transformations: transformations,
+            apply_on_transformed_logs: apply,
+            creation_time: None,
+            location: None,
+        };
+        let mut positions =
+            FilterPositions::from_text(file.name, &file.index, &pattern, pattern_at);
+        positions.transformation = transformation_at.map(|at| self.location(f, at));
+        found.add_filter(def, positions);
+    }
+
+    fn transformation(
+        &self,
+        f: usize,
+        body: &Body,
+        at: usize,
+        instance: &Instance,
+    ) -> Result<MetricTransformation, Unresolved> {
+        let required = |key: &str| -> Result<String, Unresolved> {
+            self.text_attr(f, body, key, instance)
+                .unwrap_or_else(|| {
+                    Err(self.unresolved(f, at, "invalid-resource", format!("{key} is missing")))
+                })
+                .map(|t| t.text)
+        };
+        let optional = |key: &str| self.text_attr(f, body, key, instance).transpose();
+        let default_value = match optional("default_value")? {
+            Some(t) => Some(crate::number::parse(&t.text).ok_or_else(|| {
+                self.unresolved(
+                    f,
+                    t.offset(0, at),
+                    "invalid-resource",
+                    format!("default_value '{}' is not a number", t.text),
+                )
+            })?),
+            None => None,
+        };
+        let mut dimensions = BTreeMap::new();
+        if let Some(result) = self.attr(f, body, "dimensions", instance) {
+            let (value, at) = result?;
+            let Val::Obj(entries) = value else {
+                return Err(self.unresolved(
+                    f,
+                    at,
+                    "unsupported-expression",
+                    "dimensions must be a map".into(),
+                ));
+            };
+            for (k, v) in entries {
+                let v = v.text(at).ok_or_else(|| {
+                    self.unresolved(
+                        f,
+                        at,
+                        "unsupported-expression",
+                        format!("dimension {k} is not a string"),
+                    )
+                })?;
+                dimensions.insert(k, v.text);
+            }
+        }
+        Ok(MetricTransformation {
+            metric_name: required("name")?,
+            metric_namespace: required("namespace")?,
+            metric_value: required("value")?,
+            default_value,
+            dimensions,
+            unit: optional("unit")?.map(|t| t.text),
+        })
+    }
+
+    fn alarm(
+        &self,
+        found: &mut Found,
+        f: usize,
+        at: usize,
+        block: &Block,
+        instance: &Instance,
+        address: &str,
+    ) {
+        let body = &block.body;
+        let mut out = Map::new();
+        for (key, pascal) in ALARM_ATTRIBUTES {
+            let Some(result) = self.attr(f, body, key, instance) else {
+                continue;
+            };
+            match result {
+                Ok((Val::Obj(entries), _)) if *key == "dimensions" => {
+                    let list = entries
+                        .iter()
+                        .map(|(k, v)| {
+                            let mut d = Map::new();
+                            d.insert("Name".into(), Json::String(k.clone()));
+                            d.insert("Value".into(), v.to_json());
+                            Json::Object(d)
+                        })
+                        .collect();
+                    out.insert((*pascal).into(), Json::Array(list));
+                }
+                Ok((v, _)) => {
+                    out.insert((*pascal).into(), super::coerce(pascal, v.to_json()));
+                }
+                Err(e) => {
+                    let incomplete = matches!(*key, "metric_name" | "namespace");
+                    self.report(
+                        found,
+                        e,
+                        &format!("{address}: {key}"),
+                        Subject::Alarm,
+                        incomplete,
+                    );
+                }
+            }
+        }
+        if let Some(query) = body.get_blocks("metric_query").next() {
+            found.problems.push(Problem {
+                location: self.location(f, start(query.span())),
+                code: "unsupported-property",
+                message: format!(
+                    "{address}: metric_query (metric math) is not read; the alarm is not attached to any filter"
+                ),
+                incomplete: true,
+                subject: Subject::Alarm,
+            });
+        }
+        found.alarms.push(FoundAlarm {
+            location: self.location(f, at),
+            logical_name: address.to_owned(),
+            properties: Json::Object(out),
+        });
+    }
+
+    // ---- expressions ---------------------------------------------------------------------------
+
+    fn eval(
+        &self,
+        f: usize,
+        expr: &Expression,
+        inst: &Instance,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        let at = start(expr.span());
+        let unsupported = |what: &str| {
+            Err(self.unresolved(
+                f,
+                at,
+                "unsupported-expression",
+                format!("{what} is not evaluated"),
+            ))
+        };
+        if depth > MAX_DEPTH {
+            return Err(self.unresolved(
+                f,
+                at,
+                "unresolved-reference",
+                "references nest too deep (a cycle?)".into(),
+            ));
+        }
+        let Some(file) = self.files.get(f) else {
+            return unsupported("an expression of an unknown file");
+        };
+        match expr {
+            Expression::Null(_) => Ok(Val::Null),
+            Expression::Bool(b) => Ok(Val::Bool(*b.value())),
+            Expression::Number(n) => {
+                let range = n.span().unwrap_or(at..at);
+                let raw = file.text.get(range.clone()).unwrap_or_default();
+                let value = n.value().as_f64().unwrap_or(f64::NAN);
+                Ok(Val::Num(
+                    value,
+                    align(raw, file.text, range.start, range.end, Escapes::None),
+                ))
+            }
+            Expression::String(s) => {
+                let range = s.span().unwrap_or(at..at);
+                let (from, to) = if file
+                    .text
+                    .get(range.clone())
+                    .is_some_and(|r| r.starts_with('"'))
+                {
+                    (range.start + 1, range.end.saturating_sub(1))
+                } else {
+                    (range.start, range.end)
+                };
+                Ok(Val::Str(align(
+                    s.value(),
+                    file.text,
+                    from,
+                    to,
+                    Escapes::Hcl,
+                )))
+            }
+            Expression::StringTemplate(t) => self.template(f, t, Escapes::Hcl, inst, depth),
+            Expression::HeredocTemplate(h) => {
+                self.template(f, &h.template, Escapes::None, inst, depth)
+            }
+            Expression::Array(items) => Ok(Val::List(
+                items
+                    .iter()
+                    .map(|e| self.eval(f, e, inst, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Expression::Object(object) => {
+                let mut out = Vec::new();
+                for (key, value) in object.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(i) => i.value().as_str().to_owned(),
+                        ObjectKey::Expression(e) => {
+                            let k_at = start(e.span());
+                            let v = self.eval(f, e, inst, depth + 1)?;
+                            v.text(k_at)
+                                .ok_or_else(|| {
+                                    self.unresolved(
+                                        f,
+                                        k_at,
+                                        "unsupported-expression",
+                                        "object keys must be strings".into(),
+                                    )
+                                })?
+                                .text
+                        }
+                    };
+                    out.push((key, self.eval(f, value.expr(), inst, depth + 1)?));
+                }
+                Ok(Val::Obj(out))
+            }
+            Expression::Parenthesis(p) => self.eval(f, p.inner(), inst, depth + 1),
+            Expression::Variable(v) => Err(self.unresolved(
+                f,
+                at,
+                "unresolved-reference",
+                format!("'{}' alone is not a value", v.value().as_str()),
+            )),
+            Expression::Conditional(c) => match self.eval(f, &c.cond_expr, inst, depth + 1)? {
+                Val::Bool(true) => self.eval(f, &c.true_expr, inst, depth + 1),
+                Val::Bool(false) => self.eval(f, &c.false_expr, inst, depth + 1),
+                other => Err(self.unresolved(
+                    f,
+                    start(c.cond_expr.span()),
+                    "unsupported-expression",
+                    format!("the condition is {}, not a bool", other.kind()),
+                )),
+            },
+            Expression::FuncCall(call) => {
+                let name = call.name.name.value().as_str();
+                let args: Vec<&Expression> = call.args.iter().collect();
+                match (name, args.as_slice(), call.name.namespace.is_empty()) {
+                    ("toset" | "tolist" | "tomap" | "tostring", [arg], true) => {
+                        self.eval(f, arg, inst, depth + 1)
+                    }
+                    _ => unsupported(&format!("the function {name}()")),
+                }
+            }
+            Expression::UnaryOp(op) => {
+                match (
+                    op.operator.value(),
+                    self.eval(f, &op.expr, inst, depth + 1)?,
+                ) {
+                    (UnaryOperator::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
+                    (UnaryOperator::Neg, Val::Num(n, t)) => {
+                        let mut text = SourceText::whole("-", at);
+                        text.push(&t);
+                        Ok(Val::Num(-n, text))
+                    }
+                    _ => unsupported("this operation"),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                let lhs = self.eval(f, &op.lhs_expr, inst, depth + 1)?;
+                let rhs = self.eval(f, &op.rhs_expr, inst, depth + 1)?;
+                match (op.operator.value(), lhs, rhs) {
+                    (BinaryOperator::And, Val::Bool(a), Val::Bool(b)) => Ok(Val::Bool(a && b)),
+                    (BinaryOperator::Or, Val::Bool(a), Val::Bool(b)) => Ok(Val::Bool(a || b)),
+                    (BinaryOperator::Eq, a, b) => Ok(Val::Bool(a.to_json() == b.to_json())),
+                    (BinaryOperator::NotEq, a, b) => Ok(Val::Bool(a.to_json() != b.to_json())),
+                    (o, ..) => unsupported(&format!("the operator {}", o.as_str())),
+                }
+            }
+            Expression::Traversal(t) => self.traversal(f, &t.expr, &t.operators, inst, depth),
+            Expression::ForExpr(_) => unsupported("a for expression"),
+        }
+    }
+
+    fn template(
+        &self,
+        f: usize,
+        template: &Template,
+        escapes: Escapes,
+        inst: &Instance,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        let Some(file) = self.files.get(f) else {
+            return Ok(Val::Str(SourceText::default()));
+        };
+        let mut out = SourceText::default();
+        for element in template.iter() {
+            match element {
+                Element::Literal(l) => {
+                    let range = l.span().unwrap_or(0..0);
+                    out.push(&align(
+                        l.value(),
+                        file.text,
+                        range.start,
+                        range.end,
+                        escapes,
+                    ));
+                }
+                Element::Interpolation(i) => {
+                    let at = start(i.expr.span());
+                    let v = self.eval(f, &i.expr, inst, depth + 1)?;
+                    let text = v.text(at).ok_or_else(|| {
+                        self.unresolved(
+                            f,
+                            at,
+                            "unsupported-expression",
+                            format!("interpolating {} into a string", v.kind()),
+                        )
+                    })?;
+                    out.push(&text);
+                }
+                Element::Directive(d) => {
+                    return Err(self.unresolved(
+                        f,
+                        start(d.span()),
+                        "unsupported-expression",
+                        "template directives (%{…}) are not evaluated".into(),
+                    ));
+                }
+            }
+        }
+        Ok(Val::Str(out))
+    }
+
+    fn traversal(
+        &self,
+        f: usize,
+        root: &Expression,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        inst: &Instance,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        let at = start(root.span());
+        let attr = |i: usize| match ops.get(i).map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(a)) => Some(a.value().as_str()),
+            _ => None,
+        };
+        let missing = |what: String| Err(self.unresolved(f, at, "unresolved-reference", what));
+        let Expression::Variable(v) = root else {
+            let value = self.eval(f, root, inst, depth + 1)?;
+            return self.apply(f, value, ops, inst, depth);
+        };
+        let rest = ops.get(1..).unwrap_or_default();
+        match (v.value().as_str(), attr(0)) {
+            ("var", Some(name)) => match self.variables.get(name) {
+                Some((vf, Some(default))) => {
+                    let value = self.eval(*vf, default, &Instance::default(), depth + 1)?;
+                    self.apply(f, value, rest, inst, depth)
+                }
+                Some((_, None)) => missing(format!(
+                    "var.{name} has no default, so its value is not in the configuration"
+                )),
+                None => missing(format!("no variable named {name}")),
+            },
+            ("local", Some(name)) => match self.locals.get(name) {
+                Some((lf, expr)) => {
+                    let value = self.eval(*lf, expr, &Instance::default(), depth + 1)?;
+                    self.apply(f, value, rest, inst, depth)
+                }
+                None => missing(format!("no local value named {name}")),
+            },
+            ("each", Some(which @ ("key" | "value"))) => match &inst.each {
+                Some((key, value)) => {
+                    let v = if which == "key" { key } else { value };
+                    self.apply(f, v.clone(), rest, inst, depth)
+                }
+                None => missing("each is defined only in a resource with for_each".into()),
+            },
+            ("count", Some("index")) => match inst.count {
+                Some(i) => Ok(Val::Num(i as f64, SourceText::whole(&i.to_string(), at))),
+                None => missing("count.index is defined only in a resource with count".into()),
+            },
+            (FILTER, Some(name)) => self.filter_attribute(f, at, name, rest, inst, depth),
+            (root, _) => missing(format!(
+                "{root}.… is known only when Terraform runs (plan or apply)"
+            )),
+        }
+    }
+
+    /// Applies attribute and index operators to a value.
+    fn apply(
+        &self,
+        f: usize,
+        mut value: Val,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        inst: &Instance,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        for op in ops {
+            let at = start(op.span());
+            let key = match op.value() {
+                TraversalOperator::GetAttr(a) => {
+                    Val::Str(SourceText::whole(a.value().as_str(), at))
+                }
+                TraversalOperator::Index(e) => self.eval(f, e, inst, depth + 1)?,
+                TraversalOperator::LegacyIndex(n) => Val::Num(
+                    *n.value() as f64,
+                    SourceText::whole(&n.value().to_string(), at),
+                ),
+                _ => {
+                    return Err(self.unresolved(
+                        f,
+                        at,
+                        "unsupported-expression",
+                        "splat expressions are not evaluated".into(),
+                    ));
+                }
+            };
+            value = match (value, &key) {
+                (Val::Obj(entries), Val::Str(k)) => entries
+                    .into_iter()
+                    .rev()
+                    .find(|(name, _)| *name == k.text)
+                    .map(|(_, v)| v),
+                (Val::List(items), Val::Num(n, _)) if *n >= 0.0 && n.fract() == 0.0 => {
+                    format!("{n}")
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| items.into_iter().nth(i))
+                }
+                _ => None,
+            }
+            .ok_or_else(|| {
+                self.unresolved(
+                    f,
+                    at,
+                    "unresolved-reference",
+                    format!(
+                        "no element {} here",
+                        key.text(at)
+                            .map_or_else(|| key.kind().to_owned(), |t| t.text)
+                    ),
+                )
+            })?;
+        }
+        Ok(value)
+    }
+
+    /// `aws_cloudwatch_log_metric_filter.NAME[key].attribute…` from the filter's own
+    /// configuration.
+    fn filter_attribute(
+        &self,
+        f: usize,
+        at: usize,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        inst: &Instance,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        let missing = |what: String| Err(self.unresolved(f, at, "unresolved-reference", what));
+        let Some(&(rf, block)) = self.resources.iter().find(|(_, b)| {
+            b.labels.first().map(label) == Some(FILTER) && b.labels.get(1).map(label) == Some(name)
+        }) else {
+            return missing(format!("no {FILTER} named {name}"));
+        };
+        let instances = self.instances(rf, block)?;
+        let mut ops = ops;
+        let target = if instances.len() == 1 && instances.iter().all(|i| i.suffix.is_empty()) {
+            instances.into_iter().next()
+        } else {
+            let Some(TraversalOperator::Index(e)) = ops.first().map(|o| o.value()) else {
+                return missing(format!("{FILTER}.{name} has several instances; index it"));
+            };
+            let key = self.eval(f, e, inst, depth + 1)?;
+            ops = ops.get(1..).unwrap_or_default();
+            let key = key.text(at).map(|t| t.text).unwrap_or_default();
+            instances.into_iter().find(|i| {
+                i.count.map(|c| c.to_string()) == Some(key.clone())
+                    || i.each
+                        .as_ref()
+                        .and_then(|(k, _)| k.text(at))
+                        .map(|t| t.text)
+                        == Some(key.clone())
+            })
+        };
+        let Some(target) = target else {
+            return missing(format!("{FILTER}.{name} has no such instance"));
+        };
+        let attribute = match ops.first().map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(a)) => a.value().as_str(),
+            _ => return missing(format!("{FILTER}.{name}: name an attribute")),
+        };
+        let rest = ops.get(1..).unwrap_or_default();
+        let attribute = if attribute == "id" { "name" } else { attribute };
+        if let Some(attr) = block.body.get_attribute(attribute) {
+            let value = self.eval(rf, &attr.value, &target, depth + 1)?;
+            return self.apply(f, value, rest, inst, depth);
+        }
+        // A nested block: `metric_transformation[0].name`.
+        let blocks: Vec<&Block> = block.body.get_blocks(attribute).collect();
+        if blocks.is_empty() {
+            return missing(format!(
+                "{FILTER}.{name}.{attribute} is not set in the configuration"
+            ));
+        }
+        let (index, rest) = match rest.first().map(|o| o.value()) {
+            Some(TraversalOperator::Index(e)) => (
+                self.eval(f, e, inst, depth + 1)?,
+                rest.get(1..).unwrap_or_default(),
+            ),
+            Some(TraversalOperator::LegacyIndex(n)) => (
+                Val::Num(*n.value() as f64, SourceText::default()),
+                rest.get(1..).unwrap_or_default(),
+            ),
+            _ => (Val::Num(0.0, SourceText::default()), rest),
+        };
+        let nested = match index {
+            Val::Num(n, _) if n >= 0.0 && n.fract() == 0.0 => format!("{n}")
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| blocks.get(i).copied()),
+            _ => None,
+        };
+        let Some(nested) = nested else {
+            return missing(format!("{FILTER}.{name}.{attribute}: no such block"));
+        };
+        let Some(TraversalOperator::GetAttr(inner)) = rest.first().map(|o| o.value()) else {
+            return missing(format!("{FILTER}.{name}.{attribute}[…]: name an attribute"));
+        };
+        let Some(attr) = nested.body.get_attribute(inner.value().as_str()) else {
+            return missing(format!(
+                "{FILTER}.{name}.{attribute}[…].{} is not set",
+                inner.value().as_str()
+            ));
+        };
+        let value = self.eval(rf, &attr.value, &target, depth + 1)?;
+        self.apply(f, value, rest.get(1..).unwrap_or_default(), inst, depth)
+    }
+}
+
+/// Terraform's alarm arguments and the `PutMetricAlarm` members they set.
+const ALARM_ATTRIBUTES: &[(&str, &str)] = &[
+    ("alarm_name", "AlarmName"),
+    ("alarm_description", "AlarmDescription"),
+    ("actions_enabled", "ActionsEnabled"),
+    ("alarm_actions", "AlarmActions"),
+    ("ok_actions", "OKActions"),
+    ("insufficient_data_actions", "InsufficientDataActions"),
+    ("metric_name", "MetricName"),
+    ("namespace", "Namespace"),
+    ("statistic", "Statistic"),
+    ("extended_statistic", "ExtendedStatistic"),
+    ("dimensions", "Dimensions"),
+    ("period", "Period"),
+    ("unit", "Unit"),
+    ("evaluation_periods", "EvaluationPeriods"),
+    ("datapoints_to_alarm", "DatapointsToAlarm"),
+    ("threshold", "Threshold"),
+    ("comparison_operator", "ComparisonOperator"),
+    ("treat_missing_data", "TreatMissingData"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAIN: &str = r#"
+locals {
+  controls = {
+    RootUsage = {
+      pattern     = "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }"
+      description = "root"
+    }
+    NoMFAConsoleSignin = {
+      pattern = <<-EOT
+        { ($.eventName = "ConsoleLogin") &&
+          ($.additionalEventData.MFAUsed != "Yes") }
+      EOT
+      description = "mfa"
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "this" {
+  for_each       = var.create ? local.controls : {}
+  name           = each.key
+  pattern        = each.value.pattern
+  log_group_name = var.log_group_name
+
+  metric_transformation {
+    name      = each.key
+    namespace = var.namespace
+    value     = 1
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each            = local.controls
+  alarm_name          = "${each.key}-alarm"
+  metric_name         = aws_cloudwatch_log_metric_filter.this[each.key].metric_transformation[0].name
+  namespace           = var.namespace
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = "1"
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  alarm_actions       = [var.sns_topic_arn]
+  dimensions          = { Env = "prod" }
+}
+"#;
+
+    const VARIABLES: &str = r#"
+variable "create" {
+  type    = bool
+  default = true
+}
+variable "namespace" {
+  default = "CISBenchmark"
+}
+variable "log_group_name" {
+  type = string
+}
+variable "sns_topic_arn" {}
+"#;
+
+    #[test]
+    fn a_module_with_for_each_locals_and_heredocs() {
+        let found = read_module(&[
+            ("main.tf".into(), MAIN.into()),
+            ("variables.tf".into(), VARIABLES.into()),
+        ]);
+        let names: Vec<&str> = found
+            .filters
+            .iter()
+            .map(|f| f.filter_name.as_str())
+            .collect();
+        assert_eq!(names, ["RootUsage", "NoMFAConsoleSignin"]);
+        let root = &found.filters[0];
+        assert_eq!(
+            root.filter_pattern,
+            r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#
+        );
+        assert_eq!(root.location.as_ref().unwrap().to_string(), "main.tf:5:22");
+        let mfa = &found.filters[1];
+        assert_eq!(
+            mfa.filter_pattern,
+            "{ ($.eventName = \"ConsoleLogin\") &&\n  ($.additionalEventData.MFAUsed != \"Yes\") }\n"
+        );
+        // The heredoc's second line, after its indentation.
+        let at = mfa.filter_pattern.find("($.add").unwrap();
+        assert_eq!(found.positions[1].locate(at).to_string(), "main.tf:11:11");
+        assert_eq!(
+            mfa.metric_transformations[0].metric_namespace,
+            "CISBenchmark"
+        );
+        assert_eq!(found.alarms.len(), 2);
+        let alarm = &found.alarms[1];
+        assert_eq!(
+            alarm.logical_name,
+            r#"aws_cloudwatch_metric_alarm.this["NoMFAConsoleSignin"]"#
+        );
+        assert_eq!(alarm.properties["AlarmName"], "NoMFAConsoleSignin-alarm");
+        assert_eq!(alarm.properties["EvaluationPeriods"], 1);
+        assert_eq!(
+            alarm.properties["Dimensions"],
+            serde_json::json!([{"Name": "Env", "Value": "prod"}])
+        );
+        assert_eq!(alarm.metric(), Some(("NoMFAConsoleSignin", "CISBenchmark")));
+        assert_eq!(found.alarms_of(1).len(), 1);
+        // log_group_name and sns_topic_arn have no default: reported, never guessed.
+        let problems: Vec<(&str, String)> = found
+            .problems
+            .iter()
+            .map(|p| (p.code, p.location.to_string()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                ("unresolved-reference", "main.tf:22:20".to_owned()),
+                ("unresolved-reference", "main.tf:22:20".to_owned()),
+                ("unresolved-reference", "main.tf:41:26".to_owned()),
+                ("unresolved-reference", "main.tf:41:26".to_owned()),
+            ]
+        );
+        assert!(found.problems.iter().all(|p| !p.incomplete));
+    }
+
+    #[test]
+    fn escapes_count_and_syntax_errors() {
+        let tf = "resource \"aws_cloudwatch_log_metric_filter\" \"x\" {\n  count = 2\n  name = \"f${count.index}\"\n  pattern = \"{ $.a = \\\"\\u00e9\\\" || $.b = %(x)% }\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"$.a\"\n  }\n}\n";
+        let found = read("x.tf", tf);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        assert_eq!(found.filters.len(), 2);
+        assert_eq!(found.filters[1].filter_name, "f1");
+        let p = &found.filters[0].filter_pattern;
+        assert_eq!(p, "{ $.a = \"é\" || $.b = %(x)% }");
+        let paren = p.find('(').unwrap();
+        let line = tf.lines().nth(3).unwrap();
+        let loc = found.positions[0].locate(paren);
+        assert_eq!(
+            line.chars().nth(loc.column as usize - 1),
+            Some('('),
+            "{loc}"
+        );
+        let broken = read("b.tf", "resource \"x\" {\n  a = \n}\n");
+        assert_eq!(broken.problems[0].code, "syntax");
+        assert_eq!(broken.problems[0].location.line, 2);
+    }
+}
