@@ -9,8 +9,8 @@
 mod cis_check;
 mod grep;
 mod input;
-mod notify;
 mod lint;
+mod notify;
 mod output;
 mod request;
 mod scan;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use trailmatch::cloudtrail::classify::{Access, Category, EventFilter};
+use trailmatch::cloudtrail::iac::{self, FileKind};
 use trailmatch::cloudtrail::insights::{self, InOrder};
 use trailmatch::cloudtrail::logs::{self, Input, Item, Reader};
 use trailmatch::cloudtrail::rules::RuleSet;
@@ -31,8 +32,9 @@ pub struct ScanArgs {
     /// day of CloudTrail activity with four incidents.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// The rules: `cis` (the built-in CIS AWS Foundations 7.0 monitoring controls) or a rules
-    /// file (TOML or JSON, see below). Repeatable; default `cis`.
+    /// The rules: `cis` (the built-in CIS AWS Foundations 7.0 monitoring controls), a rules
+    /// file (TOML or JSON, see below), a CloudFormation template, a Terraform file, or a
+    /// directory of them (a Terraform module). Repeatable; default `cis`.
     #[arg(long = "rules", value_name = "cis|FILE")]
     rules: Vec<String>,
     /// What to print: a summary to read (`text`), one JSON object (`json`), or the same
@@ -297,6 +299,9 @@ fn write_error(e: io::Error) -> Failure {
     }
 }
 
+/// The rules `--rules` names: `cis`, rules files (TOML or JSON), CloudFormation templates,
+/// Terraform files, or directories of them. What the template and Terraform readers could not
+/// resolve is reported on standard error and the rest is used.
 fn load_rules(specs: &[String]) -> Result<RuleSet, Failure> {
     if specs.is_empty() {
         return Ok(RuleSet::cis());
@@ -305,11 +310,38 @@ fn load_rules(specs: &[String]) -> Result<RuleSet, Failure> {
     for spec in specs {
         if spec == "cis" {
             rules.extend(RuleSet::cis());
-        } else {
-            let set =
-                RuleSet::load(Path::new(spec)).map_err(|e| Failure::Invalid(e.to_string()))?;
-            rules.extend(set);
+            continue;
         }
+        let path = Path::new(spec);
+        let files = iac::discover(path)
+            .map_err(|e| Failure::Invalid(format!("error: cannot read rules from {spec}: {e}")))?;
+        if let [(file, FileKind::Rules)] = files.as_slice() {
+            // A rules file alone: its own errors, strictly.
+            let set = RuleSet::load(file).map_err(|e| Failure::Invalid(e.to_string()))?;
+            rules.extend(set);
+            continue;
+        }
+        if files.is_empty() {
+            return Err(Failure::invalid(format!(
+                "{spec} holds no rules file, CloudFormation template or Terraform file"
+            )));
+        }
+        let found = iac::read_all(&files);
+        let mut stderr = io::stderr().lock();
+        for problem in &found.problems {
+            let _ = writeln!(
+                stderr,
+                "{}: warning[{}]: {}",
+                problem.location, problem.code, problem.message
+            );
+        }
+        if found.filters.is_empty() && found.alarms.is_empty() {
+            return Err(Failure::invalid(format!(
+                "no metric filter or alarm found in {spec}"
+            )));
+        }
+        let set = RuleSet::from_found(&found).map_err(|e| Failure::Invalid(e.to_string()))?;
+        rules.extend(set);
     }
     Ok(rules)
 }

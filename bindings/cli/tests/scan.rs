@@ -508,3 +508,55 @@ fn the_readme_rules_file_example_works() {
     assert_eq!(report["alarms"][15]["state"], "OK");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--rules` takes CloudFormation templates and Terraform modules as well as rules files; what
+/// their readers cannot resolve (alarm actions from parameters without defaults) is a warning.
+#[test]
+fn rules_from_cloudformation_and_terraform() {
+    let fixtures = "bindings/cli/tests/fixtures/iac";
+    let template = format!("{fixtures}/cloudformation/cis-baseline.yaml");
+    let run = scan(&["--rules", &template, "--no-insights", "--format", "json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning[unresolved-reference]"),
+        "{}",
+        run.stderr
+    );
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let fired: Vec<&str> = report["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["transitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["to"] == "ALARM")
+        })
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    // An alarm without AlarmName is named by its logical id, as a stand-in for CloudFormation's
+    // generated name.
+    assert!(fired.contains(&"RootUsageAlarm"), "{fired:?}");
+    assert_eq!(fired.len(), 3, "{fired:?}");
+    let module = format!("{fixtures}/terraform/cis");
+    let report = json(&["--rules", &module, "--no-insights"]);
+    assert_eq!(report["rules"].as_array().unwrap().len(), 9);
+    assert_eq!(report["records"]["matched"], 50);
+    // An invalid pattern in a rules file read through a directory is an error at its position.
+    let dir = temp_dir("iac-rules");
+    std::fs::write(
+        dir.join("r.toml"),
+        "[[metricFilters]]\nfilterName = \"x\"\nfilterPattern = '{ $.a = \"b\" && }'\nmetricTransformations = [{ metricName = \"M\", metricNamespace = \"N\", metricValue = \"1\" }]\n",
+    )
+    .unwrap();
+    let lint = run_in(&root(), &["lint", dir.to_str().unwrap()], None);
+    assert_eq!(lint.status, 1, "{}", lint.stdout);
+    assert!(
+        lint.stdout.contains("r.toml:3:33: error[syntax]"),
+        "{}",
+        lint.stdout
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

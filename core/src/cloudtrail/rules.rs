@@ -363,6 +363,45 @@ impl RuleSet {
     }
 }
 
+impl RuleSet {
+    /// The rules that templates, Terraform or rules files hold (read with
+    /// [`iac`](super::iac)): their metric filters, and their alarms as [`AlarmDef`]s, each
+    /// validated as `PutMetricAlarm` would. An alarm that is not valid is an error naming its
+    /// resource and location. The readers' [`problems`](super::iac::Found::problems) are left
+    /// to the caller.
+    pub fn from_found(found: &super::iac::Found) -> Result<RuleSet, RulesError> {
+        let mut rules = RuleSet {
+            metric_filters: found.filters.clone(),
+            alarms: Vec::with_capacity(found.alarms.len()),
+        };
+        for alarm in &found.alarms {
+            let invalid = |code, message: String| RulesError {
+                location: alarm.location.clone(),
+                code,
+                message: format!("alarm {}: {message}", alarm.logical_name),
+            };
+            let mut properties = alarm.properties.clone();
+            // CloudFormation names an alarm without `AlarmName` itself (stack name, logical id
+            // and a suffix): the logical id stands for it.
+            if let Some(object) = properties.as_object_mut() {
+                object
+                    .entry("AlarmName")
+                    .or_insert_with(|| serde_json::Value::from(alarm.logical_name.clone()));
+            }
+            let def: AlarmDef = serde_json::from_value(properties)
+                .map_err(|e| invalid("invalid-alarm", e.to_string()))?;
+            def.validate().map_err(|e| {
+                invalid(
+                    "invalid-alarm",
+                    format!("{}: {} [{}]", e.field(), e.message(), e.code()),
+                )
+            })?;
+            rules.alarms.push(def);
+        }
+        Ok(rules)
+    }
+}
+
 /// The topic the CIS pack's alarms notify.
 pub const CIS_TOPIC: &str = "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:cis-alarms";
 

@@ -247,16 +247,20 @@ pub enum FileKind {
     Terraform,
     /// One filter pattern per line (`.txt`, `.pattern`, `.patterns`).
     Patterns,
+    /// A trailmatch rules file (`.toml`, or JSON with `metricFilters` / `MetricAlarms`): see
+    /// [`RuleSet::parse`](crate::cloudtrail::rules::RuleSet::parse).
+    Rules,
 }
 
 impl FileKind {
-    /// The kind a file's name says it has: `.tf` → Terraform; `.yaml`, `.yml`, `.json`,
+    /// The kind a file's name says it has: `.tf` → Terraform; `.toml` → rules; `.yaml`, `.yml`, `.json`,
     /// `.template` → CloudFormation; `.txt`, `.pattern`, `.patterns` → patterns. `None` for
     /// anything else.
     pub fn of_path(path: &Path) -> Option<FileKind> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "tf" => Some(FileKind::Terraform),
+            "toml" => Some(FileKind::Rules),
             "yaml" | "yml" | "json" | "template" => Some(FileKind::CloudFormation),
             "txt" | "pattern" | "patterns" => Some(FileKind::Patterns),
             _ => None,
@@ -265,8 +269,11 @@ impl FileKind {
 }
 
 /// Reads one file's text: `file` is the name to report locations with.
+/// A JSON file that is a rules file rather than a template is read as one.
 pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
     match kind {
+        FileKind::Rules => rules_file(file, text),
+        FileKind::CloudFormation if looks_like_rules(text) => rules_file(file, text),
         FileKind::CloudFormation => cloudformation::read(file, text),
         FileKind::Terraform => terraform::read(file, text),
         FileKind::Patterns => patterns::read(file, text),
@@ -319,8 +326,61 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) -> io::Result<()> {
 }
 
 fn looks_like_template(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .is_ok_and(|t| t.contains("Resources") || t.contains("AWSTemplateFormatVersion"))
+    std::fs::read_to_string(path).is_ok_and(|t| {
+        t.contains("Resources") || t.contains("AWSTemplateFormatVersion") || looks_like_rules(&t)
+    })
+}
+
+/// A JSON object with a `metricFilters` or `MetricAlarms` member and no `Resources`: a rules
+/// file.
+fn looks_like_rules(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
+        v.get("Resources").is_none()
+            && (v.get("metricFilters").is_some() || v.get("MetricAlarms").is_some())
+    })
+}
+
+/// A rules file as a [`Found`]: its filters with positions (the pattern as written verbatim,
+/// or escaped in a JSON or TOML basic string: then the columns of the characters after the
+/// first escape are approximate), its alarms in `PutMetricAlarm`'s shape.
+fn rules_file(file: &str, text: &str) -> Found {
+    let mut found = Found::default();
+    match crate::cloudtrail::rules::RuleSet::parse(text, file) {
+        Ok(rules) => {
+            for filter in rules.metric_filters {
+                let start = filter.location.clone().unwrap_or_else(|| SourceLocation {
+                    file: file.to_owned(),
+                    line: 1,
+                    column: 1,
+                });
+                let positions = FilterPositions::verbatim(&start, &filter.filter_pattern);
+                found.add_filter(filter, positions);
+            }
+            for alarm in rules.alarms {
+                found.alarms.push(FoundAlarm {
+                    location: SourceLocation {
+                        file: file.to_owned(),
+                        line: 1,
+                        column: 1,
+                    },
+                    logical_name: alarm.alarm_name.clone(),
+                    properties: serde_json::to_value(&alarm).unwrap_or(serde_json::Value::Null),
+                });
+            }
+        }
+        Err(e) => found.problems.push(Problem {
+            location: SourceLocation {
+                line: e.location.line.max(1),
+                column: e.location.column.max(1),
+                ..e.location
+            },
+            code: "syntax",
+            message: format!("{} [{}]", e.message, e.code),
+            incomplete: true,
+            subject: Subject::File,
+        }),
+    }
+    found
 }
 
 /// Reads a file from disk with the reader its kind names; a file that cannot be read or is not
