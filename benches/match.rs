@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{
-    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+    BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use quamina::{Quamina, QuaminaBuilder};
 use trailmatch::reference::{self, Evaluator};
@@ -223,6 +223,58 @@ fn cis(c: &mut Criterion) {
     group.finish();
 }
 
+/// `scan/cloudtrail-gen-1k/…`: the `trailmatch scan` pipeline on the generated events, per
+/// event (`Scanner::record` for each, then `finish`: metrics, alarms, anomalies).
+///
+/// * `serde_json-parse`: baseline, as everywhere.
+/// * `classify`: reading the fields the pipeline needs (time, category, service, identity, …).
+/// * `set-15`: the 15 CIS 7.0 patterns as a `PatternSet`, matching only.
+/// * `scanner-cis`: the CIS pack (15 filters with their alarms), without anomaly detection.
+/// * `scanner-cis-insights`: the same with Insights-style anomaly detection.
+fn scan(c: &mut Criterion) {
+    use trailmatch::cloudtrail::classify::classify;
+    use trailmatch::cloudtrail::rules::RuleSet;
+    use trailmatch::cloudtrail::scan::{ScanOptions, Scanner};
+
+    let events = generated();
+    let rules = RuleSet::cis();
+    let patterns: Vec<String> = rules
+        .metric_filters
+        .iter()
+        .map(|f| f.filter_pattern.clone())
+        .collect();
+    let mut group = group(c, "scan/cloudtrail-gen-1k", &events);
+    bench_serde_json(&mut group, &events);
+    group.bench_function("classify", |b| {
+        b.iter(|| {
+            for event in &events {
+                black_box(classify(black_box(event)).expect("a CloudTrail record"));
+            }
+        })
+    });
+    bench_set(&mut group, "set-15", &patterns, &events);
+    for (name, options) in [
+        ("scanner-cis", ScanOptions::default()),
+        ("scanner-cis-insights", ScanOptions::with_insights()),
+    ] {
+        // Compiling the rules is setup, not timed: the scan is `record` for each event, then
+        // `finish`.
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || Scanner::new(&rules, options.clone()).expect("the CIS pack compiles"),
+                |mut scanner| {
+                    for event in &events {
+                        black_box(scanner.record(black_box(event), None, &"bench"));
+                    }
+                    black_box(scanner.finish())
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 /// `exact/cloudtrail-gen-1k/…`: 1 to 10,000 `{ $.eventName = "…" }` patterns (target: 10,000
 /// within 1.5 times the time of 10). No `reference-10000`: it is what `set-10000` does today.
 fn exact(c: &mut Criterion) {
@@ -331,6 +383,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = parse, match_real, cis, exact, wildcard, terms, regex, vpc
+    targets = parse, match_real, cis, scan, exact, wildcard, terms, regex, vpc
 }
 criterion_main!(benches);

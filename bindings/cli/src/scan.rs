@@ -228,8 +228,8 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     }
     for sink in &mut sinks {
         for alarm in &report.alarms {
-            for message in &alarm.notifications {
-                sink.deliver(message)
+            for message in alarm.notifications() {
+                sink.deliver(&message)
                     .map_err(|e| Failure::Io(format!("error: {e}")))?;
             }
         }
@@ -558,7 +558,7 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
             }
         }
     }
-    let notifications: usize = report.alarms.iter().map(|a| a.notifications.len()).sum();
+    let notifications: usize = report.alarms.iter().map(|a| a.notification_count()).sum();
     if notifications > 0 {
         let hint = if delivered {
             "delivered"

@@ -184,13 +184,44 @@ pub struct AlarmReport {
     pub state: State,
     /// Its state changes, in time order.
     pub transitions: Vec<TransitionReport>,
-    /// The SNS messages CloudWatch would have published (JSON text, members in CloudWatch's
-    /// order): one per SNS action of each transition's new state.
+    /// The alarm as evaluated (action ARNs with the scan's account and region put in).
     #[serde(skip)]
-    pub notifications: Vec<String>,
+    pub def: AlarmDef,
+    /// The transitions as the evaluation gave them (with `StateReasonData`).
+    #[serde(skip)]
+    pub evaluated: Vec<Transition>,
+    /// The account and region the notifications name.
+    #[serde(skip)]
+    pub context: NotificationContext,
 }
 
 impl AlarmReport {
+    /// How many SNS messages CloudWatch would have published: one per SNS action of each
+    /// transition's new state.
+    pub fn notification_count(&self) -> usize {
+        self.evaluated.iter().map(|t| self.topics(t).count()).sum()
+    }
+
+    /// Those SNS messages (JSON text, members in CloudWatch's order), in time order. Built
+    /// when asked for: a scan that delivers none does not pay for them.
+    pub fn notifications(&self) -> impl Iterator<Item = String> + '_ {
+        self.evaluated.iter().flat_map(move |t| {
+            self.topics(t).map(move |topic| {
+                let context = NotificationContext {
+                    topic_arn: Some(topic.clone()),
+                    ..self.context.clone()
+                };
+                notification_text(&self.def, t, &context)
+            })
+        })
+    }
+
+    fn topics<'a>(&'a self, t: &Transition) -> impl Iterator<Item = &'a String> + 'a {
+        self.def
+            .actions_for(t.to)
+            .iter()
+            .filter(|a| a.starts_with("arn:aws:sns:"))
+    }
     /// Whether the alarm went to `ALARM` at some point.
     pub fn fired(&self) -> bool {
         self.transitions.iter().any(|t| t.to == State::Alarm)
@@ -590,23 +621,6 @@ fn evaluate(
             *action = substitute(action, context);
         }
     }
-    let notifications = evaluation
-        .transitions
-        .iter()
-        .flat_map(|t: &Transition| {
-            def.actions_for(t.to)
-                .iter()
-                .filter(|a| a.starts_with("arn:aws:sns:"))
-                .map(|topic| {
-                    let context = NotificationContext {
-                        topic_arn: Some(topic.clone()),
-                        ..context.clone()
-                    };
-                    notification_text(&def, t, &context)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
     AlarmReport {
         name: def.alarm_name.clone(),
         metric: key,
@@ -622,7 +636,9 @@ fn evaluate(
                 reason: t.reason.clone(),
             })
             .collect(),
-        notifications,
+        evaluated: evaluation.transitions,
+        def,
+        context: context.clone(),
     }
 }
 
@@ -741,8 +757,10 @@ mod tests {
         assert!(stop.fired());
         // Only the transition to ALARM has an action: one SNS message, to the pack's topic with
         // the records' account and region.
-        assert_eq!(stop.notifications.len(), 1);
-        let message: serde_json::Value = serde_json::from_str(&stop.notifications[0]).unwrap();
+        assert_eq!(stop.notification_count(), 1);
+        let messages: Vec<String> = stop.notifications().collect();
+        assert_eq!(messages.len(), 1);
+        let message: serde_json::Value = serde_json::from_str(&messages[0]).unwrap();
         assert_eq!(
             message["TopicArn"],
             "arn:aws:sns:eu-west-1:111122223333:cis-alarms"

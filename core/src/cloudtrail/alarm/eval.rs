@@ -224,17 +224,20 @@ impl Alarm {
             } else {
                 empty_seen = false;
             }
-            if let Some((to, reason, reason_data)) = self.decide(&window, lo, e) {
-                if to != state {
-                    transitions.push(Transition {
-                        time_ms: at(e),
-                        from: state,
-                        to,
-                        reason,
-                        reason_data,
-                    });
-                    state = to;
-                }
+            // Deciding is cheap; the reason text and data only matter for a change of state.
+            let change = self
+                .decide(&window, lo, e, false)
+                .filter(|(to, _, _)| *to != state)
+                .and_then(|_| self.decide(&window, lo, e, true));
+            if let Some((to, reason, reason_data)) = change {
+                transitions.push(Transition {
+                    time_ms: at(e),
+                    from: state,
+                    to,
+                    reason,
+                    reason_data,
+                });
+                state = to;
             }
             e = e.saturating_add(1);
         }
@@ -258,7 +261,14 @@ impl Alarm {
     /// The state evaluation `e` sets, with its reason, or `None` to keep the current state.
     /// `window` holds the real datapoints of the evaluation range (periods `lo..e`), oldest
     /// first.
-    fn decide(&self, window: &[Point], lo: i64, e: i64) -> Option<(State, String, Value)> {
+    /// Without `explain`, the reason and its data are left empty.
+    fn decide(
+        &self,
+        window: &[Point],
+        lo: i64,
+        e: i64,
+        explain: bool,
+    ) -> Option<(State, String, Value)> {
         let p = self.period_ms().max(1);
         let now = e.saturating_mul(p);
         let n = self.rule.evaluation_periods;
@@ -271,7 +281,7 @@ impl Alarm {
             } else {
                 State::Ok
             };
-            return Some(self.threshold_crossed(to, evaluated, now));
+            return Some(self.threshold_crossed(to, evaluated, now, explain));
         }
         let real = window.len();
         let shortfall = n - real;
@@ -286,6 +296,9 @@ impl Alarm {
                 // same sentence counting them is assumed ("1 datapoint was received for 3
                 // periods and 2 missing datapoints were …"), as users have quoted it.
                 let to = if total >= m { State::Alarm } else { State::Ok };
+                if !explain {
+                    return Some((to, String::new(), Value::Null));
+                }
                 let reason = format!(
                     "Threshold Crossed: {} received for {} and {} {} treated as [{}].",
                     match real {
@@ -315,7 +328,7 @@ impl Alarm {
                     } else {
                         State::Ok
                     };
-                    return Some(self.threshold_crossed(to, window, now));
+                    return Some(self.threshold_crossed(to, window, now, explain));
                 }
                 if self.treat_missing == TreatMissingData::Ignore {
                     return None;
@@ -330,7 +343,10 @@ impl Alarm {
                     usize::try_from(age).is_ok_and(|age| age >= m)
                 });
                 if old_enough {
-                    return Some(self.threshold_crossed(State::Alarm, window, now));
+                    return Some(self.threshold_crossed(State::Alarm, window, now, explain));
+                }
+                if !explain {
+                    return Some((State::InsufficientData, String::new(), Value::Null));
                 }
                 let fills = recent_missing(window, lo, e, p, shortfall);
                 let reason = format!(
@@ -363,7 +379,11 @@ impl Alarm {
         to: State,
         evaluated: &[Point],
         now: i64,
+        explain: bool,
     ) -> (State, String, Value) {
+        if !explain {
+            return (to, String::new(), Value::Null);
+        }
         let rule = &self.rule;
         let alarm = to == State::Alarm;
         let listed: Vec<&Point> = evaluated
