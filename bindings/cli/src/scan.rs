@@ -348,13 +348,13 @@ fn load_rules(specs: &[String]) -> Result<RuleSet, Failure> {
 
 fn rules_label(specs: &[String]) -> String {
     if specs.is_empty() {
-        return "CIS AWS Foundations 7.0 (built in)".to_owned();
+        return "CIS AWS Foundations 7.0, built in".to_owned();
     }
     specs
         .iter()
         .map(|s| {
             if s == "cis" {
-                "CIS AWS Foundations 7.0 (built in)".to_owned()
+                "CIS AWS Foundations 7.0, built in".to_owned()
             } else {
                 s.clone()
             }

@@ -68,10 +68,10 @@ fn no_arguments_shows_the_cis_alarms_and_the_anomaly_on_the_bundled_sample() {
     );
     assert!(out.contains("Alarms: 4 of 15 fired"), "{out}");
     for alarm in [
-        "unauthorized_api_calls_alarm",
-        "no_mfa_console_signin_alarm",
-        "root_usage_alarm",
-        "cloudtrail_cfg_changes_alarm",
+        "CIS-5.1-unauthorized_api_calls_alarm",
+        "CIS-5.2-no_mfa_console_signin_alarm",
+        "CIS-5.3-root_usage_alarm",
+        "CIS-5.5-cloudtrail_cfg_changes_alarm",
     ] {
         assert!(
             out.contains(&format!("  {alarm}  (now INSUFFICIENT_DATA)")),
@@ -109,20 +109,20 @@ fn json_report_of_the_sample() {
             .all(|r| r["name"].is_string() && r["pattern"].is_string() && r["matches"].is_u64())
     );
     assert_eq!(
-        transitions(&report, "unauthorized_api_calls_alarm"),
+        transitions(&report, "CIS-5.1-unauthorized_api_calls_alarm"),
         vec![
             t("09:15:00", "INSUFFICIENT_DATA", "ALARM"),
             t("09:35:00", "ALARM", "INSUFFICIENT_DATA")
         ]
     );
     assert_eq!(
-        transitions(&report, "cloudtrail_cfg_changes_alarm"),
+        transitions(&report, "CIS-5.5-cloudtrail_cfg_changes_alarm"),
         vec![
             t("17:50:00", "INSUFFICIENT_DATA", "ALARM"),
             t("18:05:00", "ALARM", "INSUFFICIENT_DATA")
         ]
     );
-    assert!(transitions(&report, "vpc_changes_alarm").is_empty());
+    assert!(transitions(&report, "CIS-5.14-vpc_changes_alarm").is_empty());
     let anomalies = report["anomalies"].as_array().unwrap();
     assert_eq!(
         anomalies.len(),
@@ -287,7 +287,7 @@ fn notifications_go_to_a_file_standard_output_and_a_webhook() {
     );
     assert_eq!(
         first["Subject"],
-        "ALARM: \"unauthorized_api_calls_alarm\" in US East (N. Virginia)"
+        "ALARM: \"CIS-5.1-unauthorized_api_calls_alarm\" in US East (N. Virginia)"
     );
     let inner: Value = serde_json::from_str(first["Message"].as_str().unwrap()).unwrap();
     assert_eq!(inner["NewStateValue"], "ALARM");
@@ -559,4 +559,29 @@ fn rules_from_cloudformation_and_terraform() {
         lint.stdout
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The README's `trailmatch scan` output is what the command prints (lines it elides with `…`
+/// aside).
+#[test]
+fn the_readme_scan_output_is_true() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("$ trailmatch scan\n")
+        .expect("the scan example")
+        + 18;
+    let block = readme[start..].split("```").next().unwrap();
+    let run = scan(&[]);
+    assert_eq!(run.status, 0);
+    let printed: Vec<&str> = run.stdout.lines().collect();
+    let mut at = 0;
+    for line in block.lines().filter(|l| l.trim() != "…") {
+        let found = printed[at..].iter().position(|p| *p == line);
+        assert!(
+            found.is_some(),
+            "README line not printed (in order):\n{line}\n\n{}",
+            run.stdout
+        );
+        at += found.unwrap() + 1;
+    }
 }

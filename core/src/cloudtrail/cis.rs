@@ -7,9 +7,11 @@
 //! text writes it unquoted, which is not a valid pattern (a JSON value with a blank must be
 //! quoted). 5.2 is the benchmark's first form; it also offers a narrower one for accounts using
 //! single sign-on (`… && ($.userIdentity.type = IAMUser) && ($.responseElements.ConsoleLogin =
-//! Success)`). Names follow the benchmark's remediation text (`<unauthorized_api_calls_metric>`,
-//! `<unauthorized_api_calls_alarm>`, namespace `CISBenchmark`), and so does each alarm: `Sum`
-//! over 300 seconds, one evaluation period, `GreaterThanOrEqualToThreshold` 1.
+//! Success)`). Names follow the benchmark's remediation text (metric
+//! `<unauthorized_api_calls_metric>` in namespace `CISBenchmark`, alarm
+//! `<unauthorized_api_calls_alarm>`), the filter's and the alarm's prefixed with their control
+//! (`CIS-5.1-unauthorized_api_calls_alarm`), and so does each alarm: `Sum` over 300 seconds, one
+//! evaluation period, `GreaterThanOrEqualToThreshold` 1.
 
 /// One CIS monitoring control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,14 +35,22 @@ pub const PERIOD_SECONDS: u32 = 300;
 pub const THRESHOLD: f64 = 1.0;
 
 impl Control {
-    /// The filter's and the metric's name (`unauthorized_api_calls_metric`).
+    /// The metric's name, as the benchmark's remediation names it
+    /// (`unauthorized_api_calls_metric`).
     pub fn metric_name(&self) -> String {
         format!("{}_metric", self.name)
     }
 
-    /// The alarm's name (`unauthorized_api_calls_alarm`).
+    /// The filter's name: the metric's, prefixed with the control
+    /// (`CIS-5.1-unauthorized_api_calls_metric`).
+    pub fn filter_name(&self) -> String {
+        format!("CIS-{}-{}_metric", self.id, self.name)
+    }
+
+    /// The alarm's name: the benchmark's, prefixed with the control
+    /// (`CIS-5.1-unauthorized_api_calls_alarm`).
     pub fn alarm_name(&self) -> String {
-        format!("{}_alarm", self.name)
+        format!("CIS-{}-{}_alarm", self.id, self.name)
     }
 
     /// The control with this id (`"5.1"`), or with this name stem.

@@ -150,7 +150,7 @@ impl RuleSet {
         for control in cis::CONTROLS {
             let metric = control.metric_name();
             rules.metric_filters.push(MetricFilterDef {
-                filter_name: metric.clone(),
+                filter_name: control.filter_name(),
                 filter_pattern: control.pattern.to_owned(),
                 log_group_name: None,
                 metric_transformations: vec![MetricTransformation {
@@ -486,7 +486,14 @@ mod tests {
             )
             .unwrap();
         }
-        assert_eq!(rules.alarms[0].alarm_name, "unauthorized_api_calls_alarm");
+        assert_eq!(
+            rules.alarms[0].alarm_name,
+            "CIS-5.1-unauthorized_api_calls_alarm"
+        );
+        assert_eq!(
+            rules.metric_filters[0].filter_name,
+            "CIS-5.1-unauthorized_api_calls_metric"
+        );
     }
 
     const TOML: &str = r#"# rules

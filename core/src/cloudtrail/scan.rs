@@ -726,7 +726,7 @@ mod tests {
             ("111122223333", "eu-west-1")
         );
         let stop = &report.alarms[4];
-        assert_eq!(stop.name, "cloudtrail_cfg_changes_alarm");
+        assert_eq!(stop.name, "CIS-5.5-cloudtrail_cfg_changes_alarm");
         let changes: Vec<(&str, State, State)> = stop
             .transitions
             .iter()
@@ -769,7 +769,7 @@ mod tests {
             message["Subject"]
                 .as_str()
                 .unwrap()
-                .starts_with("ALARM: \"cloudtrail_cfg_changes_alarm\" in EU (Ireland)"),
+                .starts_with("ALARM: \"CIS-5.5-cloudtrail_cfg_changes_alarm\" in EU (Ireland)"),
             "{message}"
         );
         assert!(
