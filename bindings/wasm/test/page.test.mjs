@@ -202,6 +202,26 @@ describe('the pattern tester in headless Chromium', { timeout: 180_000 }, () => 
     assert.deepEqual(await marks(), expectMarks([true, true, false]));
   });
 
+  test('hostile input shows an error or an answer, never breaks the page', async () => {
+    // Past the limits: each refused with its own code, shown in the error box.
+    await paste('#pattern', `{ ${'('.repeat(300)}$.a = 1${')'.repeat(300)} }`);
+    assert.match(await page.textContent('#error'), /^error\[nesting-too-deep\]/);
+    await paste('#pattern', 'x'.repeat(5000));
+    assert.match(await page.textContent('#error'), /^error\[pattern-too-long\]/);
+    // A lone surrogate and a NUL in the pattern, a 100,000-deep event, a NUL and a number
+    // beyond f64 in events: answers, no error, no exception.
+    await paste('#pattern', '{ $.n > 5 }');
+    await paste(
+      '#events',
+      ['['.repeat(100_000) + ']'.repeat(100_000), '{"n": 1e400}', '{"n": 1, "s": "a\u0000b"}', '\ud800 \u0000'].join('\n'),
+    );
+    assert.equal(await page.textContent('#error'), '');
+    assert.deepEqual(await marks(), expectMarks([false, true, false, false]));
+    await paste('#pattern', 'a\u0000b \ud800');
+    assert.equal(await page.textContent('#error'), '');
+    assert.deepEqual(pageErrors, []);
+  });
+
   test('a pasted CloudTrail log file is split into its records', async () => {
     const records = examples.find((e) => e.id === 'cis-cloudtrail-changes').events.map((e) => JSON.parse(e));
     await typeInto('#pattern', '{ $.eventSource = "cloudtrail.amazonaws.com" && $.eventName = "Stop*" }');
