@@ -398,14 +398,7 @@ enum Glob {
 
 impl Glob {
     fn of(glob: &str) -> Glob {
-        let (lead, rest) = match glob.strip_prefix('*') {
-            Some(rest) => (true, rest),
-            None => (false, glob),
-        };
-        let (trail, core) = match rest.strip_suffix('*') {
-            Some(core) => (true, core),
-            None => (false, rest),
-        };
+        let (lead, core, trail) = crate::reference::glob_parts(glob);
         let core = core.to_owned();
         match (lead, trail) {
             (true, true) => Glob::Infix(core),

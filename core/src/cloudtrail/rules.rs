@@ -111,26 +111,9 @@ const DESCRIBE_ALARM_MEMBERS: &[&str] = &[
     "ActionsSuppressedReason",
 ];
 
-/// `PutMetricAlarm`'s members.
-const ALARM_MEMBERS: &[&str] = &[
-    "AlarmName",
-    "AlarmDescription",
-    "ActionsEnabled",
-    "OKActions",
-    "AlarmActions",
-    "InsufficientDataActions",
-    "MetricName",
-    "Namespace",
-    "Statistic",
-    "ExtendedStatistic",
-    "Dimensions",
-    "Period",
-    "Unit",
-    "EvaluationPeriods",
-    "DatapointsToAlarm",
-    "Threshold",
-    "ComparisonOperator",
-    "TreatMissingData",
+/// `PutMetricAlarm`'s members besides those the template readers resolve
+/// ([`ALARM_PROPERTIES`](super::iac::ALARM_PROPERTIES)).
+const MORE_ALARM_MEMBERS: &[&str] = &[
     "EvaluateLowSampleCountPercentile",
     "Metrics",
     "ThresholdMetricId",
@@ -334,9 +317,10 @@ impl RuleSet {
         for (i, item) in items("MetricAlarms")?.into_iter().enumerate() {
             let what = format!("MetricAlarms[{i}]");
             if let Some(members) = item.as_object() {
+                let known = [super::iac::ALARM_PROPERTIES, MORE_ALARM_MEMBERS].concat();
                 check_members(
                     members.keys(),
-                    ALARM_MEMBERS,
+                    &known,
                     DESCRIBE_ALARM_MEMBERS,
                     &what,
                     &whole,

@@ -762,14 +762,7 @@ fn collect_conds(expr: &CExpr, out: &mut Vec<u32>) {
 
 /// `*` first and/or last is a wildcard: exact, prefix, suffix, contains or anything.
 fn glob_matcher(glob: &str) -> Matcher {
-    let (lead, rest) = match glob.strip_prefix('*') {
-        Some(rest) => (true, rest),
-        None => (false, glob),
-    };
-    let (trail, core) = match rest.strip_suffix('*') {
-        Some(core) => (true, core),
-        None => (false, rest),
-    };
+    let (lead, core, trail) = crate::reference::glob_parts(glob);
     let fixed = core.to_owned();
     match (lead, trail) {
         (false, false) => Matcher::Exact(fixed),
