@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use trailmatch::cloudtrail::classify::{Access, Category, EventFilter};
-use trailmatch::cloudtrail::iac::{self, FileKind};
 use trailmatch::cloudtrail::insights::{self, InOrder};
 use trailmatch::cloudtrail::logs::{self, Input, Item, Reader};
 use trailmatch::cloudtrail::rules::RuleSet;
@@ -299,49 +298,18 @@ fn write_error(e: io::Error) -> Failure {
     }
 }
 
-/// The rules `--rules` names: `cis`, rules files (TOML or JSON), CloudFormation templates,
-/// Terraform files, or directories of them. What the template and Terraform readers could not
-/// resolve is reported on standard error and the rest is used.
+/// The rules `--rules` names (see `RuleSet::from_specs`); what the template and Terraform
+/// readers could not resolve is reported on standard error and the rest is used.
 fn load_rules(specs: &[String]) -> Result<RuleSet, Failure> {
-    if specs.is_empty() {
-        return Ok(RuleSet::cis());
-    }
-    let mut rules = RuleSet::default();
-    for spec in specs {
-        if spec == "cis" {
-            rules.extend(RuleSet::cis());
-            continue;
-        }
-        let path = Path::new(spec);
-        let files = iac::discover(path)
-            .map_err(|e| Failure::Invalid(format!("error: cannot read rules from {spec}: {e}")))?;
-        if let [(file, FileKind::Rules)] = files.as_slice() {
-            // A rules file alone: its own errors, strictly.
-            let set = RuleSet::load(file).map_err(|e| Failure::Invalid(e.to_string()))?;
-            rules.extend(set);
-            continue;
-        }
-        if files.is_empty() {
-            return Err(Failure::invalid(format!(
-                "{spec} holds no rules file, CloudFormation template or Terraform file"
-            )));
-        }
-        let found = iac::read_all(&files);
-        let mut stderr = io::stderr().lock();
-        for problem in &found.problems {
-            let _ = writeln!(
-                stderr,
-                "{}: warning[{}]: {}",
-                problem.location, problem.code, problem.message
-            );
-        }
-        if found.filters.is_empty() && found.alarms.is_empty() {
-            return Err(Failure::invalid(format!(
-                "no metric filter or alarm found in {spec}"
-            )));
-        }
-        let set = RuleSet::from_found(&found).map_err(|e| Failure::Invalid(e.to_string()))?;
-        rules.extend(set);
+    let (rules, problems) =
+        RuleSet::from_specs(specs).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let mut stderr = io::stderr().lock();
+    for problem in &problems {
+        let _ = writeln!(
+            stderr,
+            "{}: warning[{}]: {}",
+            problem.location, problem.code, problem.message
+        );
     }
     Ok(rules)
 }

@@ -386,6 +386,60 @@ impl RuleSet {
     }
 }
 
+impl RuleSet {
+    /// The rules named by `specs`, in order: `cis` (the built-in pack, [`RuleSet::cis`]), a
+    /// rules file ([`RuleSet::load`]: its errors are errors), or a CloudFormation template, a
+    /// Terraform file or a directory of such files ([`iac`](super::iac): what the readers could
+    /// not resolve is returned as problems, and the rest is used). With no spec, the CIS pack.
+    pub fn from_specs<S: AsRef<str>>(
+        specs: &[S],
+    ) -> Result<(RuleSet, Vec<super::iac::Problem>), RulesError> {
+        use super::iac::{self, FileKind};
+        if specs.is_empty() {
+            return Ok((RuleSet::cis(), Vec::new()));
+        }
+        let mut rules = RuleSet::default();
+        let mut problems = Vec::new();
+        for spec in specs {
+            let spec = spec.as_ref();
+            if spec == "cis" {
+                rules.extend(RuleSet::cis());
+                continue;
+            }
+            let whole = SourceLocation {
+                file: spec.to_owned(),
+                ..SourceLocation::default()
+            };
+            let path = std::path::Path::new(spec);
+            let files = iac::discover(path).map_err(|e| RulesError {
+                location: whole.clone(),
+                code: "unreadable",
+                message: format!("cannot read rules from {spec}: {e}"),
+            })?;
+            if let [(file, FileKind::Rules)] = files.as_slice() {
+                rules.extend(RuleSet::load(file)?);
+                continue;
+            }
+            let found = iac::read_all(&files);
+            if found.filters.is_empty() && found.alarms.is_empty() {
+                let what = if files.is_empty() {
+                    "no rules file, CloudFormation template or Terraform file"
+                } else {
+                    "no metric filter or alarm"
+                };
+                return Err(RulesError {
+                    location: whole,
+                    code: "no-rules",
+                    message: format!("{spec} holds {what}"),
+                });
+            }
+            rules.extend(RuleSet::from_found(&found)?);
+            problems.extend(found.problems);
+        }
+        Ok((rules, problems))
+    }
+}
+
 /// The topic the CIS pack's alarms notify.
 pub const CIS_TOPIC: &str = "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:cis-alarms";
 
