@@ -5,7 +5,10 @@
 //!
 //! * `Pattern`, `PatternSet`, `MetricFilter` and `test_metric_filter`, wrapping the core types;
 //! * `PatternError(ValueError)`, built by `pattern_error`, the one place where a core error
-//!   becomes a Python exception (byte spans become `str` indices there).
+//!   becomes a Python exception (byte spans become `str` indices there);
+//! * `_scan`, `_lint` and `_cis_check`, the CloudTrail pipeline and the rule checks, answering
+//!   with the JSON the command line prints (the pure-Python wrappers parse it), and
+//!   `RulesError(ValueError)` for rules that cannot be used.
 //!
 //! Events are `str`, `bytes` (UTF-8) or `dict` (serialised once with `json.dumps`, compact
 //! separators); see `Event`.
@@ -21,6 +24,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
+use trailmatch::cloudtrail::rules::SourceLocation;
 use trailmatch::metric::{MetricFilter, MetricTransformation, test_metric_filter_with};
 use trailmatch::{Dialect, Error, Extracted, Pattern, PatternSet, SetError};
 
@@ -33,6 +37,16 @@ create_exception!(
      member: 'filterPattern', 'metricValue', ...), text (the text the error points into), start and \
      end (str indices into text), line and column (1-based), index and name (the pattern's position \
      and name in a PatternSet, else None). str() is the rendering with a caret under the fault."
+);
+
+create_exception!(
+    trailmatch,
+    RulesError,
+    PyValueError,
+    "Rules that trailmatch.scan cannot use: an unreadable or invalid rules file, template or \
+     Terraform file, or an invalid metric filter or alarm in one.\n\n\
+     Attributes: code (stable kebab-case identifier), message, file, line and column (1-based; 0 \
+     when unknown). str() is the rendering."
 );
 
 // ---- errors ------------------------------------------------------------------------------------
@@ -868,6 +882,118 @@ fn test_metric_filter<'py>(
     Ok(response)
 }
 
+// ---- CloudTrail: scan, lint, cis-check ---------------------------------------------------------
+
+fn rules_error(
+    py: Python<'_>,
+    text: String,
+    code: &str,
+    location: Option<&SourceLocation>,
+) -> PyErr {
+    let err = RulesError::new_err(text.clone());
+    let value = err.value(py);
+    let (file, line, column) = location.map_or((String::new(), 0, 0), |l| {
+        (l.file.clone(), l.line, l.column)
+    });
+    let set = || -> PyResult<()> {
+        value.setattr("code", code)?;
+        value.setattr("message", text)?;
+        value.setattr("file", file)?;
+        value.setattr("line", line)?;
+        value.setattr("column", column)?;
+        Ok(())
+    };
+    match set() {
+        Ok(()) => err,
+        Err(e) => e,
+    }
+}
+
+/// Scans CloudTrail logs: returns the report as the JSON `trailmatch scan --format json`
+/// prints, the readers' warnings, and each alarm's SNS notifications (JSON texts).
+#[pyfunction]
+#[pyo3(signature = (paths, rules, insights, account_id = None, region = None))]
+#[allow(clippy::type_complexity)]
+fn _scan(
+    py: Python<'_>,
+    paths: Vec<std::path::PathBuf>,
+    rules: Vec<String>,
+    insights: bool,
+    account_id: Option<String>,
+    region: Option<String>,
+) -> PyResult<(String, Vec<String>, Vec<(String, Vec<String>)>)> {
+    use trailmatch::cloudtrail::logs::{self, Input, Item, Reader};
+    use trailmatch::cloudtrail::rules::RuleSet;
+    use trailmatch::cloudtrail::scan::{ScanOptions, Scanner};
+    let (set, problems) = RuleSet::from_specs(&rules)
+        .map_err(|e| rules_error(py, e.to_string(), e.code, Some(&e.location)))?;
+    let options = ScanOptions {
+        account_id,
+        region,
+        ..if insights {
+            ScanOptions::with_insights()
+        } else {
+            ScanOptions::default()
+        }
+    };
+    let mut scanner = Scanner::new(&set, options)
+        .map_err(|e| rules_error(py, e.to_string(), &e.code, e.location.as_ref()))?;
+    let report = py.detach(move || {
+        let inputs = paths.into_iter().map(Input::from_arg).collect();
+        for item in Reader::new(inputs, logs::Options::default()) {
+            match item {
+                Item::Record(r) => {
+                    scanner.record(&r.json, r.timestamp_ms, &r.location);
+                }
+                Item::Skipped(s) => scanner.skip(s.kind.code(), s.location.to_string(), s.message),
+            }
+        }
+        scanner.finish()
+    });
+    let json = serde_json::to_string(&report).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let warnings = problems
+        .iter()
+        .map(|p| format!("{}: warning[{}]: {}", p.location, p.code, p.message))
+        .collect();
+    let notifications = report
+        .alarms
+        .iter()
+        .map(|a| (a.name.clone(), a.notifications().collect()))
+        .collect();
+    Ok((json, warnings, notifications))
+}
+
+/// The files under `paths` that the template, Terraform and rules readers understand, read.
+fn found(paths: &[std::path::PathBuf]) -> PyResult<trailmatch::cloudtrail::iac::Found> {
+    use trailmatch::cloudtrail::iac;
+    let mut files = Vec::new();
+    for path in paths {
+        let listed = iac::discover(path).map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err(format!("cannot read {}: {e}", path.display()))
+        })?;
+        files.extend(listed);
+    }
+    Ok(iac::read_all(&files))
+}
+
+/// Lints the metric filters of templates, Terraform, rules and pattern files: the findings as
+/// the JSON array of `trailmatch lint --format json`'s `diagnostics`.
+#[pyfunction]
+fn _lint(py: Python<'_>, paths: Vec<std::path::PathBuf>) -> PyResult<String> {
+    let found = found(&paths)?;
+    let diagnostics = py.detach(|| trailmatch::cloudtrail::lint::lint(&found));
+    serde_json::to_string(&diagnostics).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Which CIS monitoring controls the alarmed metric filters under `paths` cover: the JSON
+/// array of `trailmatch cis-check --format json`'s `controls`.
+#[pyfunction]
+fn _cis_check(py: Python<'_>, paths: Vec<std::path::PathBuf>) -> PyResult<String> {
+    let found = found(&paths)?;
+    let controls = py.detach(|| trailmatch::cloudtrail::coverage::cis_check(&found));
+    serde_json::to_string(&controls).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 // ---- the module --------------------------------------------------------------------------------
 
 /// Amazon CloudWatch Logs filter patterns, outside AWS (the native module; import `trailmatch`).
@@ -876,9 +1002,13 @@ fn _trailmatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PatternError", py.get_type::<PatternError>())?;
+    m.add("RulesError", py.get_type::<RulesError>())?;
     m.add_class::<PyPattern>()?;
     m.add_class::<PyPatternSet>()?;
     m.add_class::<PyMetricFilter>()?;
     m.add_function(wrap_pyfunction!(test_metric_filter, m)?)?;
+    m.add_function(wrap_pyfunction!(_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(_lint, m)?)?;
+    m.add_function(wrap_pyfunction!(_cis_check, m)?)?;
     Ok(())
 }

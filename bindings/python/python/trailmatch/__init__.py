@@ -11,15 +11,29 @@ answers ``TestMetricFilter`` as the AWS API does::
 
 Events are ``str``, ``bytes`` (UTF-8) or ``dict`` (serialised once as compact JSON).
 ``trailmatch.moto.patch()`` makes moto's CloudWatch Logs mock use trailmatch.
+
+``scan`` runs CloudTrail logs through metric filters, CloudWatch alarms and Insights-style anomaly
+detection (``trailmatch scan``); ``lint`` and ``cis_check`` check the metric filters kept in
+CloudFormation, Terraform and rules files (``trailmatch lint``, ``trailmatch cis-check``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import os
+import warnings
+from collections.abc import Iterable, Sequence
 from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
 from trailmatch import _trailmatch
-from trailmatch._trailmatch import MetricFilter, Pattern, PatternError, PatternSet, __version__
+from trailmatch._trailmatch import (
+    MetricFilter,
+    Pattern,
+    PatternError,
+    PatternSet,
+    RulesError,
+    __version__,
+)
 
 __all__ = [
     "DialectOptions",
@@ -29,9 +43,16 @@ __all__ = [
     "PatternError",
     "PatternKind",
     "PatternSet",
+    "RulesError",
     "__version__",
+    "cis_check",
+    "lint",
+    "scan",
     "test_metric_filter",
 ]
+
+#: A file or directory.
+Path = Union[str, "os.PathLike[str]"]
 
 #: What the matching methods accept as an event: text, UTF-8 bytes, or a JSON object.
 Event = Union[str, bytes, Dict[str, Any]]
@@ -72,3 +93,63 @@ def test_metric_filter(
 
 # pytest collects functions named test_* from test modules that import them; this is not a test.
 test_metric_filter.__test__ = False  # type: ignore[attr-defined]
+
+
+def scan(
+    paths: Sequence[Path],
+    *,
+    rules: Sequence[str] = ("cis",),
+    insights: bool = True,
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Runs CloudTrail logs through metric filters, alarms and anomaly detection, as
+    ``trailmatch scan --format json`` does, and returns that report as a dict: ``records``
+    (``read``, ``matched``, ``unmatched``, ``filtered``, ``skipped``, ``untimed``), ``skipped``
+    (by code, with examples), ``range``, ``rules`` (``name``, ``pattern``, ``matches``,
+    ``metric``), ``alarms`` (``name``, ``metric``, ``state``, ``transitions`` and, here, the SNS
+    ``notifications`` CloudWatch would have published, as dicts) and ``anomalies`` (CloudTrail
+    Insights records).
+
+    ``paths`` are log files or directories (S3 log files, CloudWatch Logs subscription payloads
+    and exports, JSON Lines; gzip and base64 recognised). ``rules`` are ``"cis"`` (the built-in
+    CIS AWS Foundations monitoring controls), rules files, CloudFormation templates, Terraform
+    files or directories of them; what their readers cannot resolve is reported with
+    ``warnings.warn``. Raises RulesError for rules that cannot be used.
+    """
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError("paths must be a list of paths, not a single path")
+    report_json, problems, notifications = _trailmatch._scan(
+        [os.fspath(p) for p in paths], list(rules), insights, account_id, region
+    )
+    for problem in problems:
+        warnings.warn(problem, stacklevel=2)
+    report: Dict[str, Any] = json.loads(report_json)
+    for alarm, (name, messages) in zip(report["alarms"], notifications):
+        assert alarm["name"] == name
+        alarm["notifications"] = [json.loads(m) for m in messages]
+    return report
+
+
+def lint(paths: Sequence[Path]) -> List[Dict[str, Any]]:
+    """Checks the metric filters of CloudFormation templates, Terraform files, rules files and
+    pattern files (directories are walked), as ``trailmatch lint`` does: one dict per finding,
+    with ``file``, ``line``, ``column``, ``severity`` (``"error"`` or ``"warning"``), ``code``,
+    ``message``, ``filter`` and ``help``."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError("paths must be a list of paths, not a single path")
+    found: List[Dict[str, Any]] = json.loads(_trailmatch._lint([os.fspath(p) for p in paths]))
+    return found
+
+
+def cis_check(paths: Sequence[Path]) -> List[Dict[str, Any]]:
+    """Which CIS AWS Foundations monitoring controls the alarmed metric filters under ``paths``
+    cover, decided on the patterns' logic, as ``trailmatch cis-check`` does: one dict per control
+    with ``id``, ``title``, ``status`` (``"covered"``, ``"not-covered"`` or ``"undecided"``),
+    ``filters``, ``counterexample`` (an event, or None) and ``reason``."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError("paths must be a list of paths, not a single path")
+    controls: List[Dict[str, Any]] = json.loads(
+        _trailmatch._cis_check([os.fspath(p) for p in paths])
+    )
+    return controls

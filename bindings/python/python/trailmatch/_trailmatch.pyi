@@ -10,12 +10,41 @@ __all__ = [
     "Pattern",
     "PatternError",
     "PatternSet",
+    "RulesError",
     "__version__",
+    "_cis_check",
+    "_lint",
+    "_scan",
     "test_metric_filter",
 ]
 __version__: str
 
 _K = TypeVar("_K", int, str)
+
+class RulesError(ValueError):
+    """Rules that trailmatch.scan cannot use: an unreadable or invalid rules file, template or
+    Terraform file, or an invalid metric filter or alarm in one."""
+
+    code: str
+    """Stable kebab-case identifier."""
+    message: str
+    """What is wrong (str() gives the same)."""
+    file: str
+    """The file, or empty when unknown."""
+    line: int
+    """1-based line, 0 when unknown."""
+    column: int
+    """1-based column, 0 when unknown."""
+
+def _scan(
+    paths: list[str],
+    rules: list[str],
+    insights: bool,
+    account_id: str | None = None,
+    region: str | None = None,
+) -> tuple[str, list[str], list[tuple[str, list[str]]]]: ...
+def _lint(paths: list[str]) -> str: ...
+def _cis_check(paths: list[str]) -> str: ...
 
 class PatternError(ValueError):
     """A filter pattern, metric transformation or TestMetricFilter request that trailmatch

@@ -1,0 +1,95 @@
+"""trailmatch.scan, lint and cis_check: the CloudTrail pipeline and the rule checks, answering as
+the command line's JSON does."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+import trailmatch
+from conftest import ROOT
+
+SAMPLE = ROOT / "bindings" / "cli" / "examples" / "sample"
+FIXTURES = ROOT / "bindings" / "cli" / "tests" / "fixtures" / "iac"
+
+
+def test_scan_the_bundled_sample_with_the_cis_pack() -> None:
+    report = trailmatch.scan([SAMPLE])
+    assert report["records"]["read"] == 4852
+    assert report["records"]["skipped"] == 0
+    fired = {a["name"]: a for a in report["alarms"] if any(t["to"] == "ALARM" for t in a["transitions"])}
+    assert sorted(fired) == [
+        "CIS-5.1-unauthorized_api_calls_alarm",
+        "CIS-5.2-no_mfa_console_signin_alarm",
+        "CIS-5.3-root_usage_alarm",
+        "CIS-5.5-cloudtrail_cfg_changes_alarm",
+    ]
+    unauthorized = fired["CIS-5.1-unauthorized_api_calls_alarm"]
+    assert unauthorized["transitions"][0]["time"] == "2026-11-23T09:15:00.000Z"
+    # Each transition to ALARM notifies the pack's SNS topic, in CloudWatch's message shape.
+    (message,) = unauthorized["notifications"]
+    assert message["Type"] == "Notification"
+    assert message["TopicArn"] == "arn:aws:sns:us-east-1:111122223333:cis-alarms"
+    assert json.loads(message["Message"])["NewStateValue"] == "ALARM"
+    kinds = [(a["insightDetails"]["insightType"], a["insightDetails"]["state"]) for a in report["anomalies"]]
+    assert ("ApiCallRateInsight", "Start") in kinds
+
+
+def test_scan_counts_what_it_skips(tmp_path: Path) -> None:
+    good = '{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}'
+    (tmp_path / "a.jsonl").write_text(f"{good}\n{{broken\n{good}\n", encoding="utf-8")
+    # Only the gzip trailer is cut: the record is decoded, then the truncation reported.
+    (tmp_path / "b.json.gz").write_bytes(gzip.compress(f'{{"Records":[{good}]}}'.encode())[:-8])
+    report = trailmatch.scan([tmp_path], insights=False)
+    records = report["records"]
+    assert (records["read"], records["matched"], records["skipped"]) == (3, 3, 2)
+    assert sorted(s["code"] for s in report["skipped"]) == ["invalid-json", "truncated-gzip"]
+    assert report["anomalies"] == []
+
+
+def test_scan_rules_from_a_template_warn_about_what_they_cannot_resolve() -> None:
+    with pytest.warns(UserWarning, match="unresolved-reference"):
+        report = trailmatch.scan([SAMPLE], rules=[str(FIXTURES / "cloudformation" / "cis-baseline.yaml")], insights=False)
+    assert len(report["rules"]) == 9
+
+
+def test_scan_rules_errors_are_typed(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        "[[metricFilters]]\nfilterName = \"x\"\nfilterPattern = '{ $.a = }'\n"
+        'metricTransformations = [{ metricName = "M", metricNamespace = "N", metricValue = "1" }]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(trailmatch.RulesError) as caught:
+        trailmatch.scan([SAMPLE], rules=[str(rules)])
+    assert caught.value.code == "syntax"
+    assert (caught.value.line, caught.value.column) == (3, 18)  # where the pattern starts
+    assert caught.value.file == str(rules)
+    rules.write_text('include = ["nist"]\n', encoding="utf-8")
+    with pytest.raises(trailmatch.RulesError) as caught:
+        trailmatch.scan([SAMPLE], rules=[str(rules)])
+    assert caught.value.code == "unknown-pack"
+    with pytest.raises(TypeError):
+        trailmatch.scan(str(SAMPLE))
+
+
+def test_lint_points_into_the_files() -> None:
+    found = trailmatch.lint([FIXTURES / "lint"])
+    errors = [d for d in found if d["severity"] == "error"]
+    assert {(Path(d["file"]).name, d["line"], d["column"], d["code"]) for d in errors} >= {
+        ("main.tf", 11, 25, "unquoted-blank")
+    }
+    assert any(d["code"] == "hyphenated-term" for d in found)
+
+
+def test_cis_check_decides_on_logic() -> None:
+    controls = {c["id"]: c for c in trailmatch.cis_check([FIXTURES / "cloudformation" / "cis-baseline.yaml"])}
+    assert controls["5.1"]["status"] == "covered"
+    not_covered = controls["5.7"]
+    assert not_covered["status"] == "not-covered"
+    event = json.dumps(not_covered["counterexample"])
+    reference = next(r for r in trailmatch.scan([SAMPLE], insights=False)["rules"] if r["name"].startswith("CIS-5.7-"))
+    assert trailmatch.Pattern(reference["pattern"]).matches(event)
