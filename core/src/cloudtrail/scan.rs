@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::alarm::{Alarm, AlarmDef, NotificationContext, State, Transition, notification_text};
+use super::alarm::{
+    Alarm, AlarmDef, EvaluateOptions, NotificationContext, State, Transition, notification_text,
+};
 use super::classify::{self, Access, Category, EventFilter};
 use super::insights::{self, Detector, Insight, Observation};
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
@@ -604,12 +606,18 @@ fn evaluate(
     };
     let empty = Series::new();
     let series = metrics.get(&key).unwrap_or(&empty);
+    // The scan reports reasons, not StateReasonData: a long scan may have many transitions.
+    let options = EvaluateOptions {
+        reason_data: false,
+        ..EvaluateOptions::default()
+    };
     let evaluation = match range {
-        Some(r) => alarm.evaluate(
+        Some(r) => alarm.evaluate_with(
             series,
             time::minute_floor(r.first_ms)..time::minute_floor(r.last_ms) + time::MINUTE_MS,
+            &options,
         ),
-        None => alarm.evaluate(series, 0..0),
+        None => alarm.evaluate_with(series, 0..0, &options),
     };
     let mut def = def.clone();
     for actions in [

@@ -34,6 +34,9 @@ pub struct EvaluateOptions {
     /// evaluation-range periods). On by default; off, the last evaluation is at the end of the
     /// period holding the range's end.
     pub settle: bool,
+    /// Whether transitions carry their [`reason_data`](Transition::reason_data). On by default;
+    /// off, it is `null` (a long scan with many transitions then holds only their reasons).
+    pub reason_data: bool,
 }
 
 impl Default for EvaluateOptions {
@@ -42,6 +45,7 @@ impl Default for EvaluateOptions {
             initial_state: State::InsufficientData,
             extra_periods: 2,
             settle: true,
+            reason_data: true,
         }
     }
 }
@@ -235,7 +239,11 @@ impl Alarm {
                     from: state,
                     to,
                     reason,
-                    reason_data,
+                    reason_data: if options.reason_data {
+                        reason_data
+                    } else {
+                        Value::Null
+                    },
                 });
                 state = to;
             }
