@@ -81,7 +81,7 @@ fn json_event_nested_100000_deep_is_not_json_and_overflows_nothing() {
     assert!(!matches("a", &bare));
     assert!(matches(r#""]]]]]""#, &bare));
     // All kinds together in one set.
-    let set = PatternSet::new(["{ $.a NOT EXISTS }", "a", "[whole]", "]]]}"]).unwrap();
+    let set = PatternSet::new(["{ $.a NOT EXISTS }", "a", "[whole]", r#""]]]}""#]).unwrap();
     assert_eq!(set.matches(&arrays), [1, 2, 3]);
     assert_eq!(set.matches(&objects), [1, 2]);
     assert_eq!(set.matches(&bare), [2]);
@@ -394,4 +394,60 @@ fn one_megabyte_pattern() {
     assert!(matches(&at_limit, &format!("x{at_limit}x")));
     let e = PatternSet::new(["ERROR", "WARN", &text]).expect_err("the third is too long");
     assert_eq!((e.error.code(), e.index), ("pattern-too-long", Some(2)));
+}
+
+// ---- the README's table ----------------------------------------------------------------------------
+
+/// Every row of the README's "Limits" table names at least one test, and every test it names
+/// exists: a case of `tests/cases/errors.toml`, or a test function of the Rust file named.
+#[test]
+fn readme_limits_table_names_existing_tests() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let readme = read("README.md");
+    let section = readme
+        .split("\n## Limits\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Limits section");
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| limit ") && !l.starts_with("|---"))
+        .collect();
+    assert!(rows.len() >= 10, "{rows:?}");
+    let mut problems = Vec::new();
+    for row in rows {
+        let tested_in = row
+            .trim_end_matches('|')
+            .rsplit('|')
+            .next()
+            .unwrap_or_default();
+        let mut named = 0;
+        for group in tested_in.split(';') {
+            let ticked: Vec<&str> = group.split('`').skip(1).step_by(2).collect();
+            let Some((file, names)) = ticked.split_first() else {
+                continue;
+            };
+            let (path, needle): (String, fn(&str) -> String) = match *file {
+                "errors.toml" => ("tests/cases/errors.toml".into(), |n| {
+                    format!("name = \"{n}\"")
+                }),
+                "adversarial.rs" => ("tests/adversarial.rs".into(), |n| format!("fn {n}(")),
+                other => (other.to_owned(), |n| format!("fn {n}(")),
+            };
+            let text = read(&path);
+            for name in names {
+                named += 1;
+                if !text.contains(&needle(name)) {
+                    problems.push(format!("{path} has no test {name}"));
+                }
+            }
+        }
+        if named == 0 {
+            problems.push(format!("no test named in row {row}"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }
