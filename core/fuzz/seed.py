@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed corpora (git-ignored) from the repository's test data.
 
-Usage: python3 core/fuzz/seed.py   (writes core/fuzz/corpus/<target>/ for every target below)
+Usage: python3 core/fuzz/seed.py [--out DIR]
+(writes DIR/<target>/ for every target below; DIR defaults to core/fuzz/corpus, git-ignored)
 
 * engine_vs_reference: `pattern NUL event` for every conformance case with an event.
 * parse, roundtrip: every pattern of the conformance cases (`tests/cases/*.toml`, rejected ones
@@ -14,6 +15,7 @@ Usage: python3 core/fuzz/seed.py   (writes core/fuzz/corpus/<target>/ for every 
 Seeds are named by the SHA-1 of their content, as libFuzzer names what it adds, so running the
 script again adds nothing twice.
 """
+import argparse
 import glob
 import hashlib
 import json
@@ -22,6 +24,9 @@ import tomllib
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.join(here, "..", "..")
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--out", default=os.path.join(here, "corpus"), help="corpus root directory")
+args = parser.parse_args()
 
 
 def cases():
@@ -50,7 +55,7 @@ def cloudtrail_records():
 
 
 def write(target, seeds):
-    out = os.path.join(here, "corpus", target)
+    out = os.path.join(args.out, target)
     os.makedirs(out, exist_ok=True)
     names = set()
     for seed in seeds:

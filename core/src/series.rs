@@ -37,7 +37,7 @@ impl Statistics {
 
     /// Adds every value of `other` (the statistics of a longer period from shorter ones).
     pub fn merge(&mut self, other: &Statistics) {
-        self.sample_count += other.sample_count;
+        self.sample_count = self.sample_count.saturating_add(other.sample_count);
         self.sum += other.sum;
         self.minimum = self.minimum.min(other.minimum);
         self.maximum = self.maximum.max(other.maximum);
@@ -110,7 +110,9 @@ pub fn rebucket(series: &Series, period_ms: i64) -> Series {
     let mut out = Series::new();
     let period_ms = period_ms.max(1);
     for (start, stats) in series {
-        let bucket = start.div_euclid(period_ms) * period_ms;
+        // The start of the period holding `start`; the earliest instants' period starts before
+        // `i64::MIN`, so they go to the bucket `i64::MIN`.
+        let bucket = start.saturating_sub(start.rem_euclid(period_ms));
         out.entry(bucket)
             .and_modify(|s: &mut Statistics| s.merge(stats))
             .or_insert(*stats);
@@ -148,5 +150,17 @@ mod tests {
         assert_eq!(five.len(), 2);
         assert_eq!(five[&0].sum, 3.0);
         assert_eq!(five[&300_000].sample_count, 1);
+    }
+
+    #[test]
+    fn rebucket_of_the_extreme_instants_does_not_overflow() {
+        let mut minutes = Series::new();
+        minutes.insert(i64::MIN, Statistics::single(1.0));
+        minutes.insert(i64::MIN + 1, Statistics::single(2.0));
+        minutes.insert(i64::MAX, Statistics::single(4.0));
+        let hours = rebucket(&minutes, 3_600_000);
+        assert_eq!(hours.len(), 2);
+        assert_eq!(hours[&i64::MIN].sample_count, 2);
+        assert_eq!(hours[&(i64::MAX - i64::MAX % 3_600_000)].sum, 4.0);
     }
 }

@@ -197,8 +197,10 @@ pub fn format_reason_short(ms: i64) -> String {
 }
 
 /// The start of the minute holding `ms`.
+///
+/// The minute of the earliest instants starts before `i64::MIN`: they give `i64::MIN`.
 pub fn minute_floor(ms: i64) -> i64 {
-    ms.div_euclid(MINUTE_MS) * MINUTE_MS
+    ms.saturating_sub(ms.rem_euclid(MINUTE_MS))
 }
 
 #[cfg(test)]
@@ -259,5 +261,13 @@ mod tests {
         assert_eq!(format_seconds(t), "2021-04-12T18:43:11Z");
         assert_eq!(minute_floor(t), 1_618_252_980_000);
         assert_eq!(minute_floor(-1), -60_000);
+    }
+
+    #[test]
+    fn minute_floor_of_the_extreme_instants_does_not_overflow() {
+        assert_eq!(minute_floor(i64::MIN), i64::MIN);
+        assert_eq!(minute_floor(i64::MIN + 1), i64::MIN);
+        assert_eq!(minute_floor(i64::MAX), 9_223_372_036_854_720_000);
+        assert_eq!(minute_floor(i64::MAX) % MINUTE_MS, 0);
     }
 }
