@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 start=$SECONDS
 step=0
-steps=13
+steps=14
 current="setup"
 
 trap 'status=$?; if [ "$status" -ne 0 ]; then echo; echo "tests/run.sh: FAILED at ${current} (exit ${status}) after $((SECONDS - start))s"; fi' EXIT
@@ -65,6 +65,11 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 # Criterion's test mode: builds the benches with the bench profile and runs each one once.
 header "cargo bench -p trailmatch-benches -- --test"
 cargo bench -p trailmatch-benches -- --test
+
+# A short run of every cargo-fuzz target from its seed corpus (nightly; installs cargo-fuzz when
+# missing). FUZZ_SECONDS per target, 30 by default; core/fuzz/README.md has the long runs.
+header "fuzz: every target for ${FUZZ_SECONDS:-30} s (core/fuzz/ci.sh)"
+bash core/fuzz/ci.sh
 
 # --- Python bindings (bindings/python) ----------------------------------------------------------
 # A venv at bindings/python/.venv (git-ignored) with the pinned test tools of
