@@ -119,7 +119,49 @@ def events():
     yield b'{"a": "\xff\xfe invalid utf-8"}'
 
 
+def log_files():
+    """Log files as CloudTrail and CloudWatch Logs deliver them (core/src/cloudtrail/logs), made
+    from a few real records: S3 Records files plain and gzipped, JSON Lines, subscription
+    payloads decoded, gzipped and base64-encoded, Lambda's awslogs envelope, exports, and
+    damaged versions of each (cut, truncated gzip, bad base64)."""
+    import base64
+    import gzip
+    import json as js
+
+    records = [r.decode("utf-8") for r in list(cloudtrail_records())[:6]]
+    objects = [js.loads(r) for r in records]
+    files = []
+    records_file = js.dumps({"Records": objects}).encode()
+    files.append(records_file)
+    files.append(js.dumps({"Records": objects}, indent=2).encode())
+    files.append("\n".join(records).encode() + b"\n")
+    payload = js.dumps({
+        "messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "CloudTrail",
+        "logStream": "s", "subscriptionFilters": ["f"],
+        "logEvents": [{"id": str(i), "timestamp": 1600000000000 + i, "message": r}
+                      for i, r in enumerate(records)],
+    }).encode()
+    files.append(payload)
+    files.append(js.dumps({"messageType": "CONTROL_MESSAGE", "logEvents": []}).encode())
+    files.append(js.dumps({"events": [{"timestamp": 1, "message": r} for r in records]}).encode())
+    files.append("".join(f"2020-09-14T00:44:23.000Z {r}\n" for r in records).encode())
+    for body in (records_file, payload):
+        zipped = gzip.compress(body, mtime=0)
+        files.append(zipped)
+        files.append(zipped[:-9])
+        files.append(zipped + zipped)
+        encoded = base64.b64encode(zipped)
+        files.append(encoded)
+        files.append(js.dumps({"awslogs": {"data": encoded.decode()}}).encode())
+        files.append(encoded[:-3] + b"*==")
+    files.append(records_file[: len(records_file) // 2])
+    files.append(b"\xef\xbb\xbf" + "\r\n".join(records).encode())
+    files.append(b"[" * 2000)
+    return files
+
+
 write("engine_vs_reference", engine_vs_reference())
 write("parse", patterns())
 write("roundtrip", patterns())
 write("event_reader", events())
+write("log_reader", log_files())

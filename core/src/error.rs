@@ -640,6 +640,12 @@ fn line_before_span(before: &str) -> &str {
     before.rsplit_once('\n').map_or(before, |(_, line)| line)
 }
 
+/// In a source line longer than a valid pattern, the characters shown before the span's start;
+/// more are cut with `…`.
+const SHOWN_BEFORE: usize = 60;
+/// In such a line, the characters shown from the span's start on; more are cut with `…`.
+const SHOWN_AFTER: usize = 120;
+
 impl fmt::Display for Error {
     /// Renders like a compiler diagnostic:
     ///
@@ -673,15 +679,33 @@ impl fmt::Display for Error {
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect()
         };
-        let pad = head.chars().count();
         // The caret covers the span, cut at the end of the line; the span's end is a character
         // boundary, and so is the line's end.
         let under = tail
             .get(..self.span.len().min(tail.len()))
             .unwrap_or_default();
-        let width = under.chars().count().max(1);
+        // A line longer than any valid pattern (a 1 MB pattern) is shown as a window around
+        // the span's start, with `…` where it is cut.
+        let head_chars = head.chars().count();
+        let long = head_chars + tail.chars().count() > crate::syntax::MAX_PATTERN_CHARS;
+        let from = head_chars.saturating_sub(SHOWN_BEFORE);
+        let (head, cut_head) = match head.char_indices().nth(from) {
+            Some((at, _)) if long && from > 0 => (head.get(at..).unwrap_or(head), "…"),
+            _ => (head, ""),
+        };
+        let (tail, cut_tail) = match tail.char_indices().nth(SHOWN_AFTER) {
+            Some((at, _)) if long => (tail.get(..at).unwrap_or(tail), "…"),
+            _ => (tail, ""),
+        };
+        let pad = cut_head.chars().count() + head.chars().count();
+        let width = under.chars().count().clamp(1, tail.chars().count().max(1));
         writeln!(f, "{gutter} |")?;
-        writeln!(f, "{line_no} | {}{}", printable(head), printable(tail))?;
+        writeln!(
+            f,
+            "{line_no} | {cut_head}{}{}{cut_tail}",
+            printable(head),
+            printable(tail)
+        )?;
         write!(f, "{gutter} | {}{}", " ".repeat(pad), "^".repeat(width))?;
         if let Some(help) = self.help() {
             write!(f, "\n{gutter} = help: {help}")?;
@@ -706,6 +730,29 @@ mod tests {
         );
         assert_eq!(e.span(), Span::new(0, 4));
         assert!(e.to_string().contains("^^^"));
+    }
+
+    #[test]
+    fn a_very_long_line_is_shown_as_a_window_around_the_span() {
+        let text = format!("{}:{}", "a".repeat(5000), "b".repeat(5000));
+        let e = Error::new(
+            ErrorKind::InvalidCharacter {
+                text: ":".to_owned(),
+            },
+            Origin::FilterPattern,
+            &text,
+            Span::new(5000, 10_001),
+        );
+        let rendered = e.to_string();
+        assert!(rendered.len() < 1000, "{rendered}");
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert_eq!(lines[1], " --> filterPattern:1:5001");
+        let source = format!("1 | …{}:{}…", "a".repeat(60), "b".repeat(119));
+        assert_eq!(lines[3], source);
+        assert_eq!(
+            lines[4],
+            format!("  | {}{}", " ".repeat(61), "^".repeat(120))
+        );
     }
 
     #[test]
