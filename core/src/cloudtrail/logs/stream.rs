@@ -90,6 +90,9 @@ pub struct Stream<'a> {
     key: Sink,
     scratch: Sink,
     message: Sink,
+    /// Records are first tried on the fast path (off only to test it against the detailed
+    /// scanner).
+    fast: bool,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -147,12 +150,20 @@ impl<'a> Stream<'a> {
             meter,
             src: Some(src),
             gzip_layers: 0,
+            fast: true,
             state: State::Start,
             obj: TopObject::default(),
             value: None,
             element: None,
             queue: VecDeque::new(),
         }
+    }
+
+    /// The same stream with the fast path off: every record goes through the detailed scanner.
+    #[cfg(test)]
+    pub(crate) fn detailed_only(mut self) -> Stream<'a> {
+        self.fast = false;
+        self
     }
 
     /// The most bytes of read buffers and record text held at once so far, by this stream and
@@ -313,7 +324,7 @@ impl<'a> Stream<'a> {
             let Some(src) = self.src.take() else {
                 return Ok(());
             };
-            let inner = Stream::layer(
+            let mut inner = Stream::layer(
                 self.name.clone(),
                 Box::new(Base64::new(src)),
                 self.options,
@@ -322,6 +333,7 @@ impl<'a> Stream<'a> {
                 " of the base64-decoded data",
                 self.meter.clone(),
             );
+            inner.fast = self.fast;
             self.state = State::Delegate(Box::new(inner));
             return Ok(());
         }
@@ -356,6 +368,11 @@ impl<'a> Stream<'a> {
         let (line, byte) = (src.line(), src.offset());
         self.value = Some((line, byte));
         if b == b'{' {
+            self.obj = TopObject {
+                line,
+                byte,
+                ..TopObject::default()
+            };
             let rules = Rules {
                 max_depth: self.options.max_depth,
                 one_line: true,
@@ -379,11 +396,6 @@ impl<'a> Stream<'a> {
             src.recording = true;
             src.advance(1);
             src.guard_lines = true;
-            self.obj = TopObject {
-                line,
-                byte,
-                ..TopObject::default()
-            };
             self.state = State::Members { first: true };
             return Ok(());
         }
@@ -466,7 +478,7 @@ impl<'a> Stream<'a> {
     /// it, finding the same record or saying exactly what is wrong with it.
     fn fast_record(&mut self, rules: Rules) -> Result<Option<String>, Fatal> {
         let limit = self.options.max_record_bytes;
-        let Some(src) = self.src.as_mut() else {
+        let Some(src) = self.src.as_mut().filter(|_| self.fast) else {
             return Ok(None);
         };
         for _ in 0..FAST_TRIES {
@@ -906,7 +918,7 @@ impl<'a> Stream<'a> {
             let content = StringContent {
                 shared: Arc::clone(&shared),
             };
-            let nested = Stream::layer(
+            let mut nested = Stream::layer(
                 self.name.clone(),
                 Box::new(Base64::new(content)),
                 self.options,
@@ -915,6 +927,7 @@ impl<'a> Stream<'a> {
                 " of the decoded awslogs.data",
                 self.meter.clone(),
             );
+            nested.fast = self.fast;
             self.state = State::Nested(Box::new(nested), shared);
             return Ok(());
         }
