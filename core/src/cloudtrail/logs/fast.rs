@@ -120,7 +120,7 @@ fn walk(bytes: &[u8], rules: Rules) -> Step {
                     Some(_) => continue 'value,
                 }
             }
-            Some(b'"') => i = string(bytes, i + 1)?,
+            Some(b'"') => i = string(bytes, i + 1, true)?,
             Some(b'-' | b'0'..=b'9') => i = number(bytes, i)?,
             Some(b't') => i = literal(bytes, i, b"true")?,
             Some(b'f') => i = literal(bytes, i, b"false")?,
@@ -158,7 +158,16 @@ fn walk(bytes: &[u8], rules: Rules) -> Step {
 }
 
 /// Skips whitespace from `i`; a line feed gives up when `one_line`.
-fn ws(bytes: &[u8], mut i: usize, one_line: bool) -> Step {
+#[inline(always)]
+fn ws(bytes: &[u8], i: usize, one_line: bool) -> Step {
+    // Compact JSON has none: one comparison.
+    match bytes.get(i) {
+        Some(&b) if b > b' ' => Ok(i),
+        _ => more_ws(bytes, i, one_line),
+    }
+}
+
+fn more_ws(bytes: &[u8], mut i: usize, one_line: bool) -> Step {
     loop {
         match bytes.get(i).copied() {
             Some(b' ' | b'\t' | b'\r') => i += 1,
@@ -178,13 +187,17 @@ fn key(bytes: &[u8], i: usize, rules: Rules, depth: usize) -> Step {
         Some(_) => return Err(Check::Unsure),
         None => return Err(Check::Incomplete),
     }
-    let end = string(bytes, i + 1)?;
-    if rules.top_level && depth == 1 {
+    let end = if rules.top_level && depth == 1 {
+        // An escape may spell a container key.
+        let end = string(bytes, i + 1, false)?;
         let text = bytes.get(i + 1..end - 1).unwrap_or_default();
-        if CONTAINER_KEYS.contains(&text) || memchr::memchr(b'\\', text).is_some() {
+        if (6..=9).contains(&text.len()) && CONTAINER_KEYS.contains(&text) {
             return Err(Check::Unsure);
         }
-    }
+        end
+    } else {
+        string(bytes, i + 1, true)?
+    };
     let i = ws(bytes, end, rules.one_line)?;
     match bytes.get(i) {
         Some(b':') => ws(bytes, i + 1, rules.one_line),
@@ -194,8 +207,9 @@ fn key(bytes: &[u8], i: usize, rules: Rules, depth: usize) -> Step {
 }
 
 /// The rest of a string from `i`, right after its opening quote; returns the offset after the
-/// closing quote.
-fn string(bytes: &[u8], mut i: usize) -> Step {
+/// closing quote. Without `escapes`, a backslash gives up.
+#[inline(always)]
+fn string(bytes: &[u8], mut i: usize, escapes: bool) -> Step {
     loop {
         // Eight bytes at a time to the next quote, backslash or control character.
         while let Some(chunk) = bytes.get(i..i + 8) {
@@ -212,8 +226,8 @@ fn string(bytes: &[u8], mut i: usize) -> Step {
         match bytes.get(i).copied() {
             None => return Err(Check::Incomplete),
             Some(b'"') => return Ok(i + 1),
-            Some(b'\\') => i = escape(bytes, i)?,
-            Some(0x00..=0x1F) => return Err(Check::Unsure),
+            Some(b'\\') if escapes => i = escape(bytes, i)?,
+            Some(b'\\' | 0x00..=0x1F) => return Err(Check::Unsure),
             Some(_) => i += 1,
         }
     }

@@ -388,6 +388,15 @@ impl<'a> Source<'a> {
         Ok(self.avail().first().copied())
     }
 
+    /// Consumes `n` buffered bytes (at most what is buffered) that hold no line feed, so that
+    /// lines need not be counted in them.
+    pub(crate) fn advance_in_line(&mut self, n: usize) {
+        if self.counted == self.pos {
+            self.counted += n.min(self.end - self.pos);
+        }
+        self.advance(n);
+    }
+
     /// Consumes `n` buffered bytes (at most what is buffered).
     pub(crate) fn advance(&mut self, n: usize) {
         let n = n.min(self.end - self.pos);

@@ -490,7 +490,11 @@ impl<'a> Stream<'a> {
                     };
                     let json = text.to_owned();
                     self.meter.touch(json.len());
-                    src.advance(end);
+                    if rules.one_line {
+                        src.advance_in_line(end);
+                    } else {
+                        src.advance(end);
+                    }
                     return Ok(Some(json));
                 }
                 Check::Valid(_) | Check::Unsure => return Ok(None),
