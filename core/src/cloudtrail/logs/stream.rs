@@ -510,6 +510,32 @@ impl<'a> Stream<'a> {
         Ok(None)
     }
 
+    /// The fast path for a decoded log event message: when it is plainly one valid object
+    /// between whitespace, that object's text.
+    fn fast_message(&self) -> Option<String> {
+        if !self.fast {
+            return None;
+        }
+        let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+        let message = self.message.as_bytes();
+        let start = message.iter().position(|b| !is_ws(b))?;
+        let text = message.get(start..)?;
+        let rules = Rules {
+            max_depth: self.options.max_depth,
+            one_line: false,
+            top_level: false,
+        };
+        let Check::Valid(end) = fast::object(text, rules) else {
+            return None;
+        };
+        if !text.get(end..)?.iter().all(is_ws) {
+            return None;
+        }
+        let json = std::str::from_utf8(text.get(..end)?).ok()?.to_owned();
+        self.meter.touch(json.len());
+        Some(json)
+    }
+
     /// The captured text as a record, or why it is none.
     fn take_record(&mut self, shape: Shape) -> Result<String, (SkipKind, String)> {
         let Some(src) = self.src.as_mut() else {
@@ -841,6 +867,9 @@ impl<'a> Stream<'a> {
 
     /// The decoded message as a record: one JSON object, surrounding whitespace dropped.
     fn message_record(&mut self) -> Result<String, (SkipKind, String)> {
+        if let Some(json) = self.fast_message() {
+            return Ok(json);
+        }
         let mut text = Source::from_bytes(self.message.take(), &self.meter);
         let in_message = |problem: Problem| {
             let what = problem.kind.describe();

@@ -1293,16 +1293,29 @@ fn damaged(text: String) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
     })
 }
 
-/// Records, each valid or damaged, and how to read them.
+/// What may stand around a record: mostly nothing.
+const AROUND: &[&str] = &[
+    "", "", "", "", "", "", " ", "\t\r", "x", "}", "]", "{}", " 1", ",",
+];
+
+/// Records, each valid or damaged, sometimes with text around it.
 fn record_texts() -> impl proptest::strategy::Strategy<Value = Vec<Vec<u8>>> {
     use proptest::prelude::*;
-    proptest::collection::vec(
+    let record =
         (json_object(json_value_with(true)), any::<bool>()).prop_flat_map(|(text, damage)| {
             if damage {
                 damaged(text).boxed()
             } else {
                 Just(text.into_bytes()).boxed()
             }
+        });
+    let around = || proptest::sample::select(AROUND);
+    proptest::collection::vec(
+        (around(), record, around()).prop_map(|(before, record, after)| {
+            let mut text = before.as_bytes().to_vec();
+            text.extend(record);
+            text.extend(after.as_bytes());
+            text
         }),
         1..6,
     )
@@ -1366,9 +1379,10 @@ proptest::proptest! {
         text.extend(b"]}\n{\"a\":1}\n");
         let items = read_both(&text, options, buffer, trickle);
         assert_json_objects(&items);
+        // `payload` writes each message as a JSON string.
         let strings: Vec<String> = records
             .iter()
-            .map(|r| serde_json::to_string(&String::from_utf8_lossy(r)).unwrap())
+            .map(|r| String::from_utf8_lossy(r).into_owned())
             .collect();
         let events: Vec<&str> = strings.iter().map(|s| s.as_str()).collect();
         let text = payload("DATA_MESSAGE", &events, 0);
