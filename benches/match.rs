@@ -372,6 +372,50 @@ fn vpc(c: &mut Criterion) {
     group.finish();
 }
 
+/// `read/cloudtrail-gen-1k/…`: reading log files with `trailmatch::cloudtrail::logs`, per
+/// record (the input is held in memory, so the figures are the reader's, not the disk's).
+///
+/// * `serde_json-ignored`: baseline, `serde_json::from_slice::<IgnoredAny>` of each record: a
+///   syntax check that builds nothing, the least a strict reader must do.
+/// * `reader-jsonl`: `read_stream` over the records as JSON Lines, counting records.
+/// * `reader-records`: the same over the records as one `{"Records":[…]}` document (an S3 log
+///   file, not gzipped).
+fn read(c: &mut Criterion) {
+    use trailmatch::cloudtrail::logs::{Item, Options, read_stream};
+
+    let events = generated();
+    let jsonl = events.iter().fold(String::new(), |mut text, event| {
+        text.push_str(event);
+        text.push('\n');
+        text
+    });
+    let records = format!("{{\"Records\":[{}]}}", events.join(","));
+    let count = |bytes: &[u8]| {
+        read_stream("bench", bytes, Options::default())
+            .filter(|item| matches!(item, Item::Record(_)))
+            .count()
+    };
+    assert_eq!(count(jsonl.as_bytes()), events.len());
+    assert_eq!(count(records.as_bytes()), events.len());
+    let mut group = group(c, "read/cloudtrail-gen-1k", &events);
+    group.bench_function("serde_json-ignored", |b| {
+        b.iter(|| {
+            for event in &events {
+                let value: serde::de::IgnoredAny =
+                    serde_json::from_slice(black_box(event.as_bytes())).expect("event is JSON");
+                black_box(value);
+            }
+        })
+    });
+    group.bench_function("reader-jsonl", |b| {
+        b.iter(|| black_box(count(black_box(jsonl.as_bytes()))))
+    });
+    group.bench_function("reader-records", |b| {
+        b.iter(|| black_box(count(black_box(records.as_bytes()))))
+    });
+    group.finish();
+}
+
 /// Short runs: the machine has 2 cores and the whole suite should finish in about 4 minutes.
 fn config() -> Criterion {
     Criterion::default()
@@ -383,6 +427,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = parse, match_real, cis, scan, exact, wildcard, terms, regex, vpc
+    targets = parse, match_real, cis, scan, exact, wildcard, terms, regex, vpc, read
 }
 criterion_main!(benches);

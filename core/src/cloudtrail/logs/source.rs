@@ -2,6 +2,10 @@
 //! stream offset and line number of the next unread byte, an optional capture of the bytes
 //! consumed (one record's text), and a meter of the buffer bytes held.
 //!
+//! Lines are counted lazily: consuming bytes only moves the read position, and the line feeds
+//! of what was consumed are counted once, when a line number is asked for or before the buffer
+//! drops consumed bytes to make room.
+//!
 //! Decoders stacked under a [`Source`] (gzip, base64, a JSON string's content) report their
 //! failures as [`LayerError`]s carried inside `io::Error`, so the tokenizer can tell a truncated
 //! gzip member from bad base64 from a disk error.
@@ -46,6 +50,15 @@ impl Meter {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
                 Some(n.saturating_sub(bytes))
             });
+    }
+
+    /// Counts `bytes` held for a moment (a record on its way out) towards the peak, without
+    /// holding them: the peak is as if they were added and at once subtracted.
+    pub(crate) fn touch(&self, bytes: usize) {
+        let now = self.0.current.load(Ordering::Relaxed).saturating_add(bytes);
+        if now > self.0.peak.load(Ordering::Relaxed) {
+            self.0.peak.fetch_max(now, Ordering::Relaxed);
+        }
     }
 
     /// The most buffer bytes held at once so far.
@@ -195,7 +208,9 @@ pub(crate) struct Source<'a> {
     end: usize,
     /// Stream offset of `buf[pos]`.
     offset: u64,
-    /// 1-based line of `buf[pos]`.
+    /// Line feeds are counted in `buf[..counted]` (`counted <= pos`).
+    counted: usize,
+    /// 1-based line of `buf[counted]`.
     line: u64,
     /// Stream offset where that line starts.
     line_start: u64,
@@ -237,6 +252,7 @@ impl<'a> Source<'a> {
             pos: 0,
             end: 0,
             offset: 0,
+            counted: 0,
             line: 1,
             line_start: 0,
             eof: false,
@@ -257,6 +273,7 @@ impl<'a> Source<'a> {
             buf: bytes,
             pos: 0,
             offset: 0,
+            counted: 0,
             line: 1,
             line_start: 0,
             eof: true,
@@ -281,13 +298,39 @@ impl<'a> Source<'a> {
     }
 
     /// 1-based line of the next unread byte.
-    pub(crate) fn line(&self) -> u64 {
+    pub(crate) fn line(&mut self) -> u64 {
+        self.count_lines();
         self.line
     }
 
     /// True when the next unread byte is the first of its line.
-    pub(crate) fn at_line_start(&self) -> bool {
+    pub(crate) fn at_line_start(&mut self) -> bool {
+        self.count_lines();
         self.offset == self.line_start
+    }
+
+    /// Counts the line feeds consumed since the last count.
+    fn count_lines(&mut self) {
+        let Some(chunk) = self.buf.get(self.counted..self.pos) else {
+            return;
+        };
+        if let Some(last) = memchr::memrchr(b'\n', chunk) {
+            self.line += memchr::memchr_iter(b'\n', chunk).count() as u64;
+            // `chunk` ends at `pos`, whose stream offset is `offset`.
+            let after = chunk.len() - last - 1;
+            self.line_start = self.offset.saturating_sub(after as u64);
+        }
+        self.counted = self.pos;
+    }
+
+    /// True when the buffer holds no room for more bytes, unread ones only.
+    pub(crate) fn is_full(&self) -> bool {
+        self.pos == 0 && self.end == self.buf.len()
+    }
+
+    /// True when the input has ended (what is buffered is all there is).
+    pub(crate) fn at_eof(&self) -> bool {
+        self.eof
     }
 
     /// The buffered, unread bytes.
@@ -310,9 +353,11 @@ impl<'a> Source<'a> {
             return Ok(());
         }
         if self.pos > 0 {
+            self.count_lines();
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
             self.pos = 0;
+            self.counted = 0;
         }
         while self.end < want && !self.eof {
             let Some(spare) = self.buf.get_mut(self.end..) else {
@@ -343,15 +388,20 @@ impl<'a> Source<'a> {
         Ok(self.avail().first().copied())
     }
 
+    /// Consumes `n` buffered bytes (at most what is buffered) that hold no line feed, so that
+    /// lines need not be counted in them.
+    pub(crate) fn advance_in_line(&mut self, n: usize) {
+        if self.counted == self.pos {
+            self.counted += n.min(self.end - self.pos);
+        }
+        self.advance(n);
+    }
+
     /// Consumes `n` buffered bytes (at most what is buffered).
     pub(crate) fn advance(&mut self, n: usize) {
         let n = n.min(self.end - self.pos);
-        let chunk = self.buf.get(self.pos..self.pos + n).unwrap_or_default();
-        if let Some(last) = memchr::memrchr(b'\n', chunk) {
-            self.line += memchr::memchr_iter(b'\n', chunk).count() as u64;
-            self.line_start = self.offset + last as u64 + 1;
-        }
         if self.recording {
+            let chunk = self.buf.get(self.pos..self.pos + n).unwrap_or_default();
             self.record.push(chunk);
         }
         self.pos += n;

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use super::decode::{Base64, GZIP_MAGIC, Gunzip, Shared, StringContent, base64_prefix};
+use super::fast::{self, Check, Rules};
 use super::lex::{Shape, note};
 use super::source::{DEFAULT_BUFFER, Fatal, Meter, Problem, Sink, Source};
 use super::{Item, Location, Options, Record, Skip, SkipKind};
@@ -16,6 +17,9 @@ const MAX_LEVEL: u8 = 3;
 const MAX_GZIP: u8 = 3;
 /// Keys longer than this are never one of the keys looked for.
 const KEY_LIMIT: usize = 64;
+/// How many times the fast path reads more input for one record before it leaves the record
+/// to the detailed scanner (a reader that hands out a few bytes per call).
+const FAST_TRIES: usize = 4;
 
 /// Where the walk is.
 enum State<'a> {
@@ -86,6 +90,9 @@ pub struct Stream<'a> {
     key: Sink,
     scratch: Sink,
     message: Sink,
+    /// Records are first tried on the fast path (off only to test it against the detailed
+    /// scanner).
+    fast: bool,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -143,12 +150,20 @@ impl<'a> Stream<'a> {
             meter,
             src: Some(src),
             gzip_layers: 0,
+            fast: true,
             state: State::Start,
             obj: TopObject::default(),
             value: None,
             element: None,
             queue: VecDeque::new(),
         }
+    }
+
+    /// The same stream with the fast path off: every record goes through the detailed scanner.
+    #[cfg(test)]
+    pub(crate) fn detailed_only(mut self) -> Stream<'a> {
+        self.fast = false;
+        self
     }
 
     /// The most bytes of read buffers and record text held at once so far, by this stream and
@@ -309,7 +324,7 @@ impl<'a> Stream<'a> {
             let Some(src) = self.src.take() else {
                 return Ok(());
             };
-            let inner = Stream::layer(
+            let mut inner = Stream::layer(
                 self.name.clone(),
                 Box::new(Base64::new(src)),
                 self.options,
@@ -318,6 +333,7 @@ impl<'a> Stream<'a> {
                 " of the base64-decoded data",
                 self.meter.clone(),
             );
+            inner.fast = self.fast;
             self.state = State::Delegate(Box::new(inner));
             return Ok(());
         }
@@ -352,15 +368,34 @@ impl<'a> Stream<'a> {
         let (line, byte) = (src.line(), src.offset());
         self.value = Some((line, byte));
         if b == b'{' {
-            src.record.clear();
-            src.recording = true;
-            src.advance(1);
-            src.guard_lines = true;
             self.obj = TopObject {
                 line,
                 byte,
                 ..TopObject::default()
             };
+            let rules = Rules {
+                max_depth: self.options.max_depth,
+                one_line: true,
+                top_level: true,
+            };
+            if let Some(json) = self.fast_record(rules)? {
+                let location = self.location(Some(line), None, Some(byte));
+                self.queue.push_back(Item::Record(Record {
+                    location,
+                    json,
+                    timestamp_ms: None,
+                }));
+                self.value = None;
+                self.state = State::Top;
+                return Ok(());
+            }
+            let Some(src) = self.src.as_mut() else {
+                return Ok(());
+            };
+            src.record.clear();
+            src.recording = true;
+            src.advance(1);
+            src.guard_lines = true;
             self.state = State::Members { first: true };
             return Ok(());
         }
@@ -435,6 +470,70 @@ impl<'a> Stream<'a> {
         }
         self.state = State::Top;
         Ok(())
+    }
+
+    /// The fast path: when the object at the read position lies wholly in the buffer (after
+    /// reading more if need be) and is plainly a valid record under `rules`, consumes it and
+    /// returns its text. Otherwise (`None`) nothing is consumed and the detailed scanner reads
+    /// it, finding the same record or saying exactly what is wrong with it.
+    fn fast_record(&mut self, rules: Rules) -> Result<Option<String>, Fatal> {
+        let limit = self.options.max_record_bytes;
+        let Some(src) = self.src.as_mut().filter(|_| self.fast) else {
+            return Ok(None);
+        };
+        for _ in 0..FAST_TRIES {
+            match fast::object(src.avail(), rules) {
+                Check::Valid(end) if end <= limit => {
+                    let text = src.avail().get(..end).map(std::str::from_utf8);
+                    let Some(Ok(text)) = text else {
+                        return Ok(None);
+                    };
+                    let json = text.to_owned();
+                    self.meter.touch(json.len());
+                    if rules.one_line {
+                        src.advance_in_line(end);
+                    } else {
+                        src.advance(end);
+                    }
+                    return Ok(Some(json));
+                }
+                Check::Valid(_) | Check::Unsure => return Ok(None),
+                Check::Incomplete => {
+                    let buffered = src.avail().len();
+                    if src.is_full() || src.at_eof() || buffered > limit {
+                        return Ok(None);
+                    }
+                    src.fill(buffered + 1)?;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The fast path for a decoded log event message: when it is plainly one valid object
+    /// between whitespace, that object's text.
+    fn fast_message(&self) -> Option<String> {
+        if !self.fast {
+            return None;
+        }
+        let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+        let message = self.message.as_bytes();
+        let start = message.iter().position(|b| !is_ws(b))?;
+        let text = message.get(start..)?;
+        let rules = Rules {
+            max_depth: self.options.max_depth,
+            one_line: false,
+            top_level: false,
+        };
+        let Check::Valid(end) = fast::object(text, rules) else {
+            return None;
+        };
+        if !text.get(end..)?.iter().all(is_ws) {
+            return None;
+        }
+        let json = std::str::from_utf8(text.get(..end)?).ok()?.to_owned();
+        self.meter.touch(json.len());
+        Some(json)
     }
 
     /// The captured text as a record, or why it is none.
@@ -597,17 +696,21 @@ impl<'a> Stream<'a> {
             return Ok(());
         };
         src.skip_ws()?;
-        let Some(b) = src.peek()? else {
+        let Some(mut b) = src.peek()? else {
             return Err(src.fatal("unexpected end of input inside an array"));
         };
+        if !array.expect_element && b == b',' {
+            // The comma and the element after it in one step.
+            src.advance(1);
+            array.expect_element = true;
+            src.skip_ws()?;
+            b = match src.peek()? {
+                Some(b) => b,
+                None => return Err(src.fatal("unexpected end of input inside an array")),
+            };
+        }
         if !array.expect_element || (array.first && b == b']') {
             match b {
-                b',' if !array.expect_element => {
-                    src.advance(1);
-                    array.expect_element = true;
-                    self.state = State::Array(array);
-                    return Ok(());
-                }
                 b']' => {
                     src.advance(1);
                     self.element = None;
@@ -626,9 +729,23 @@ impl<'a> Stream<'a> {
         let byte = src.offset();
         self.element = Some((array.index, byte));
         let location = place(&self.name, None, Some(array.index), Some(byte));
+        let rules = Rules {
+            max_depth: self.options.max_depth,
+            one_line: false,
+            top_level: false,
+        };
         if array.events {
             self.event(location, array.control)?;
+        } else if let Some(json) = self.fast_record(rules)? {
+            self.queue.push_back(Item::Record(Record {
+                location,
+                json,
+                timestamp_ms: None,
+            }));
         } else {
+            let Some(src) = self.src.as_mut() else {
+                return Ok(());
+            };
             src.record.clear();
             src.recording = true;
             let scanned = src.value(self.options.max_depth);
@@ -750,6 +867,9 @@ impl<'a> Stream<'a> {
 
     /// The decoded message as a record: one JSON object, surrounding whitespace dropped.
     fn message_record(&mut self) -> Result<String, (SkipKind, String)> {
+        if let Some(json) = self.fast_message() {
+            return Ok(json);
+        }
         let mut text = Source::from_bytes(self.message.take(), &self.meter);
         let in_message = |problem: Problem| {
             let what = problem.kind.describe();
@@ -831,7 +951,7 @@ impl<'a> Stream<'a> {
             let content = StringContent {
                 shared: Arc::clone(&shared),
             };
-            let nested = Stream::layer(
+            let mut nested = Stream::layer(
                 self.name.clone(),
                 Box::new(Base64::new(content)),
                 self.options,
@@ -840,6 +960,7 @@ impl<'a> Stream<'a> {
                 " of the decoded awslogs.data",
                 self.meter.clone(),
             );
+            nested.fast = self.fast;
             self.state = State::Nested(Box::new(nested), shared);
             return Ok(());
         }
@@ -934,7 +1055,7 @@ impl<'a> Stream<'a> {
             }
             Fatal::Syntax(problem) => {
                 let explained = self.explain(&problem);
-                let current_line = self.src.as_ref().map_or(0, Source::line);
+                let current_line = self.src.as_mut().map_or(0, Source::line);
                 match self.resync_report(line.unwrap_or(current_line)) {
                     Ok(skipped) => {
                         self.skip(location, problem.kind, format!("{explained}; {skipped}"));

@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use proptest::strategy::Strategy;
 
 use super::stream::Stream;
 use super::*;
@@ -1088,5 +1089,333 @@ proptest::proptest! {
         }
         let items = read(&bytes);
         assert_objects(&items);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path against the detailed scanner
+
+/// Reads `bytes` twice, with and without the fast path, through a buffer of `buffer` bytes
+/// (`trickle`: one byte per read), and checks that both give the same items.
+fn read_both(bytes: &[u8], options: Options, buffer: usize, trickle: bool) -> Vec<Item> {
+    let stream = |fast: bool| {
+        let reader: Box<dyn std::io::Read + Send + '_> = if trickle {
+            Box::new(Trickle(bytes))
+        } else {
+            Box::new(bytes)
+        };
+        let stream = Stream::with_buffer("t".into(), reader, options, buffer);
+        let stream = if fast { stream } else { stream.detailed_only() };
+        stream.collect::<Vec<Item>>()
+    };
+    let fast = stream(true);
+    let detailed = stream(false);
+    assert_eq!(
+        fast,
+        detailed,
+        "input {:?}, {options:?}, buffer {buffer}",
+        String::from_utf8_lossy(bytes)
+    );
+    fast
+}
+
+/// Every record yielded is one JSON object; lone surrogate escapes pass (serde_json's
+/// `Value` refuses them, its syntax check does not).
+fn assert_json_objects(items: &[Item]) {
+    for json in jsons(items) {
+        serde_json::from_str::<serde::de::IgnoredAny>(json).unwrap();
+        assert!(json.starts_with('{') && json.ends_with('}'), "{json}");
+    }
+}
+
+/// Pieces of JSON string content, escapes and multi-byte characters among them.
+const STRING_PIECES: &[&str] = &[
+    "a",
+    "eventName",
+    "é",
+    "😀",
+    "\\n",
+    "\\\"",
+    "\\\\",
+    "\\/",
+    "\\b\\f\\r\\t",
+    "\\u00e9",
+    "\\u00E9",
+    "\\uD83D\\uDE00",
+    "\\uD800",
+    "\\uDC00x",
+    " ",
+    "arn:aws:iam::123456789012:user/somebody-with-a-long-name",
+];
+
+/// Keys: ordinary ones, the container keys of the formats, and escaped spellings.
+const KEYS: &[&str] = &[
+    "a",
+    "",
+    "eventName",
+    "requestParameters",
+    "Records",
+    "logEvents",
+    "events",
+    "awslogs",
+    "logFiles",
+    "messageType",
+    "Recor\\u0064s",
+    "caf\\u00e9",
+];
+
+/// Bytes that damage JSON in interesting ways.
+const DAMAGE: &[u8] = b",:{}[]\"\\ \n\r\t0-.eE+tfnuxN\x00\x1f\x7f\xff\xc3\xa9\xed\xa0\x80";
+
+fn json_string() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    proptest::collection::vec(proptest::sample::select(STRING_PIECES), 0..5)
+        .prop_map(|pieces| format!("\"{}\"", pieces.concat()))
+}
+
+/// Whitespace, mostly none, sometimes with a line feed.
+fn json_ws() -> impl proptest::strategy::Strategy<Value = &'static str> {
+    proptest::sample::select(&["", "", "", "", "", " ", "\t", "\r\n", "\n  "][..])
+}
+
+/// Tokens that are no JSON, or nearly: each is a fault of its own.
+const BAD_TOKENS: &[&str] = &[
+    "01",
+    "-",
+    "1.",
+    ".5",
+    "+1",
+    "1e",
+    "1e+",
+    "0x10",
+    "NaN",
+    "-Infinity",
+    "tru",
+    "nul",
+    "True",
+    "undefined",
+    "\"\\x\"",
+    "\"\\u12G4\"",
+    "\"\\u00\"",
+    "\"a\tb\"",
+    "\"\u{1}\"",
+    "\"\u{7f}\"",
+    "'a'",
+    "\"\\ud800\\u0041\"",
+    "-0",
+    "1E+2",
+    "0.0e-0",
+];
+
+/// JSON text of any value, nested up to 6 levels: valid, or with `bad` one leaf in about 20
+/// taken from [`BAD_TOKENS`] (some of which are valid after all).
+fn json_value_with(bad: bool) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let number = proptest::string::string_regex(
+        "-?(0|[1-9][0-9]{0,5})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,2})?",
+    )
+    .unwrap();
+    let bad_weight = if bad { 1 } else { 0 };
+    let leaf = prop_oneof![
+        4 => Just("null".to_owned()),
+        4 => Just("true".to_owned()),
+        4 => Just("false".to_owned()),
+        20 => number,
+        40 => json_string(),
+        bad_weight => proptest::sample::select(BAD_TOKENS).prop_map(str::to_owned),
+    ];
+    leaf.prop_recursive(6, 48, 5, |inner| {
+        prop_oneof![
+            proptest::collection::vec((json_ws(), inner.clone(), json_ws()), 0..5).prop_map(
+                |items| {
+                    let items: Vec<String> =
+                        items.iter().map(|(a, v, b)| format!("{a}{v}{b}")).collect();
+                    format!("[{}]", items.join(","))
+                }
+            ),
+            json_object(inner),
+        ]
+    })
+}
+
+/// Valid JSON text of any value.
+fn json_value() -> impl proptest::strategy::Strategy<Value = String> {
+    json_value_with(false)
+}
+
+fn json_object(
+    values: impl proptest::strategy::Strategy<Value = String>,
+) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    proptest::collection::vec(
+        (
+            json_ws(),
+            proptest::sample::select(KEYS),
+            json_ws(),
+            values,
+            json_ws(),
+        ),
+        0..5,
+    )
+    .prop_map(|members| {
+        let members: Vec<String> = members
+            .iter()
+            .map(|(a, k, b, v, c)| format!("{a}\"{k}\"{b}:{v}{c}"))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    })
+}
+
+/// Up to three edits: insert a damaging byte, remove a byte, or replace one.
+fn damaged(text: String) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    proptest::collection::vec(
+        (any::<usize>(), proptest::sample::select(DAMAGE), 0u8..3),
+        0..3,
+    )
+    .prop_map(move |edits| {
+        let mut bytes = text.clone().into_bytes();
+        for (at, byte, op) in edits {
+            let at = at % (bytes.len() + 1);
+            match op {
+                0 => bytes.insert(at, byte),
+                1 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                _ => {
+                    if let Some(slot) = bytes.get_mut(at) {
+                        *slot = byte;
+                    }
+                }
+            }
+        }
+        bytes
+    })
+}
+
+/// What may stand around a record: mostly nothing.
+const AROUND: &[&str] = &[
+    "", "", "", "", "", "", " ", "\t\r", "x", "}", "]", "{}", " 1", ",",
+];
+
+/// Records, each valid or damaged, sometimes with text around it.
+fn record_texts() -> impl proptest::strategy::Strategy<Value = Vec<Vec<u8>>> {
+    use proptest::prelude::*;
+    let record =
+        (json_object(json_value_with(true)), any::<bool>()).prop_flat_map(|(text, damage)| {
+            if damage {
+                damaged(text).boxed()
+            } else {
+                Just(text.into_bytes()).boxed()
+            }
+        });
+    let around = || proptest::sample::select(AROUND);
+    proptest::collection::vec(
+        (around(), record, around()).prop_map(|(before, record, after)| {
+            let mut text = before.as_bytes().to_vec();
+            text.extend(record);
+            text.extend(after.as_bytes());
+            text
+        }),
+        1..6,
+    )
+}
+
+fn limits() -> impl proptest::strategy::Strategy<Value = (Options, usize, bool)> {
+    use proptest::prelude::*;
+    (
+        proptest::sample::select(&[1usize, 2, 3, 6, 512][..]),
+        proptest::sample::select(&[8usize, 40, 200, 262_144][..]),
+        proptest::sample::select(&[0usize, 300, 4096, 65_536][..]),
+        proptest::bool::weighted(0.1),
+    )
+        .prop_map(|(max_depth, max_record_bytes, buffer, trickle)| {
+            (
+                Options {
+                    max_record_bytes,
+                    max_depth,
+                },
+                buffer,
+                trickle,
+            )
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+    /// JSON Lines, valid and damaged: the fast path yields exactly what the detailed scanner
+    /// yields (records, skips, kinds, locations and messages).
+    #[test]
+    fn fast_path_agrees_on_json_lines(
+        records in record_texts(),
+        crlf in proptest::prelude::any::<bool>(),
+        (options, buffer, trickle) in limits(),
+    ) {
+        let mut text = Vec::new();
+        for record in &records {
+            text.extend(record);
+            text.extend(if crlf { &b"\r\n"[..] } else { b"\n" });
+        }
+        let items = read_both(&text, options, buffer, trickle);
+        assert_json_objects(&items);
+    }
+
+    /// The same records as the elements of a `Records` array, compact or one per line, and as
+    /// the messages of log events.
+    #[test]
+    fn fast_path_agrees_on_records_files(
+        records in record_texts(),
+        separator in proptest::sample::select(&[",", ",\n", " , ", "\n,"][..]),
+        (options, buffer, trickle) in limits(),
+    ) {
+        let mut text = b"{\"Records\":[".to_vec();
+        for (i, record) in records.iter().enumerate() {
+            if i > 0 {
+                text.extend(separator.as_bytes());
+            }
+            text.extend(record);
+        }
+        text.extend(b"]}\n{\"a\":1}\n");
+        let items = read_both(&text, options, buffer, trickle);
+        assert_json_objects(&items);
+        // `payload` writes each message as a JSON string.
+        let strings: Vec<String> = records
+            .iter()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .collect();
+        let events: Vec<&str> = strings.iter().map(|s| s.as_str()).collect();
+        let text = payload("DATA_MESSAGE", &events, 0);
+        read_both(text.as_bytes(), options, buffer, trickle);
+    }
+
+    /// Valid objects on one line are taken by the fast path itself, not only handed to the
+    /// detailed scanner, and whatever the fast path vouches for, serde_json accepts.
+    #[test]
+    fn fast_path_takes_valid_objects(text in json_object(json_value())) {
+        use super::fast::{Check, Rules, object};
+        let rules = Rules { max_depth: 512, one_line: false, top_level: false };
+        let mut padded = text.clone().into_bytes();
+        padded.extend(b" \n");
+        assert_eq!(object(&padded, rules), Check::Valid(text.len()), "{text}");
+        assert!(serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok(), "{text}");
+    }
+
+    #[test]
+    fn what_the_fast_path_vouches_for_is_json(bytes in json_object(json_value()).prop_flat_map(damaged)) {
+        use super::fast::{Check, Rules, object};
+        let rules = Rules { max_depth: 512, one_line: false, top_level: false };
+        match object(&bytes, rules) {
+            Check::Valid(end) => {
+                let text = bytes.get(..end).unwrap();
+                // UTF-8 is the caller's to check (std::str::from_utf8).
+                if let Ok(text) = std::str::from_utf8(text) {
+                    serde_json::from_str::<serde::de::IgnoredAny>(text).unwrap();
+                    assert!(text.starts_with('{'), "{text}");
+                }
+            }
+            Check::Incomplete => assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err()),
+            Check::Unsure => {}
+        }
     }
 }
