@@ -18,9 +18,12 @@ fuzz_target!(|data: &[u8]| {
         match item {
             Item::Record(record) => {
                 assert!(record.json.len() <= options.max_record_bytes, "{record:?}");
-                let value: serde_json::Value = serde_json::from_str(&record.json)
+                // `IgnoredAny`, not `Value`: serde_json refuses to build a number beyond f64
+                // (`1e400`) though JSON's grammar allows it, and so do the readers (found by
+                // this target: `numbers_beyond_f64_are_json` in core's logs tests).
+                serde_json::from_str::<serde::de::IgnoredAny>(&record.json)
                     .unwrap_or_else(|e| panic!("{e}: {:?}", record.json));
-                assert!(value.is_object(), "{:?}", record.json);
+                assert!(record.json.trim_start().starts_with('{'), "{:?}", record.json);
             }
             Item::Skipped(skip) => assert!(!skip.message.is_empty(), "{skip:?}"),
         }

@@ -709,6 +709,19 @@ fn bom_crlf_and_empty_input() {
     assert_eq!(outline(&items), ["record t:1", "invalid-json t:2"]);
 }
 
+/// Found by the `log_reader` fuzz target (its oracle, serde_json's `Value`, refused the number):
+/// JSON's grammar has no limit on exponents, so a number beyond f64 is valid JSON and the record
+/// is read, in JSON Lines and in a Records file alike (trailmatch compares it as infinity).
+#[test]
+fn numbers_beyond_f64_are_json() {
+    let record =
+        r#"{"avsogs": 888888888e8888888888888, "b": -1e400, "c": 123456789012345678901234567890}"#;
+    let items = read(format!("{record}\n").as_bytes());
+    assert_eq!(jsons(&items), [record]);
+    let items = read(format!(r#"{{"Records":[{record}]}}"#).as_bytes());
+    assert_eq!(jsons(&items), [record]);
+}
+
 #[test]
 fn deep_nesting_is_skipped_without_recursion() {
     let depth = 100_000;
