@@ -167,12 +167,19 @@ impl MetricFilter {
     /// metric value is missing or not a number (then it contributes nothing).
     pub fn apply(&self, event: &str) -> Option<MetricDatum> {
         let extracted = self.pattern.test(event)?;
-        let value = resolve_number(&self.value, event, &extracted)?;
+        self.datum(event, &extracted)
+    }
+
+    /// What `event`, already known to match with these `extracted` values (from
+    /// [`PatternSet::test`](crate::PatternSet::test) over many filters, say), adds to the
+    /// metric: [`apply`](MetricFilter::apply) without matching again.
+    pub fn datum(&self, event: &str, extracted: &Extracted) -> Option<MetricDatum> {
+        let value = resolve_number(&self.value, event, extracted)?;
         let dimensions = self
             .dimensions
             .iter()
             .filter_map(|(name, source)| {
-                Some((name.clone(), resolve_text(source, event, &extracted)?))
+                Some((name.clone(), resolve_text(source, event, extracted)?))
             })
             .collect();
         Some(MetricDatum { value, dimensions })
@@ -479,6 +486,23 @@ fn check_messages<S: AsRef<str>>(messages: &[S]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `datum` with the values a `PatternSet` extracted gives what `apply` gives, without
+    /// matching again: the scan relies on it.
+    #[test]
+    fn datum_from_a_sets_extracted_values_is_apply() {
+        let mut t = transformation("$bytes");
+        t.dimensions.insert("Status".into(), "$status".into());
+        let filter = MetricFilter::new(Pattern::new("[ip, status, bytes]").unwrap(), t).unwrap();
+        let set = crate::PatternSet::new(["ERROR", "[ip, status, bytes]"]).unwrap();
+        let event = "10.0.0.1 404 1534";
+        let hits = set.test(event);
+        let (_, extracted) = hits.iter().find(|(i, _)| *i == 1).unwrap();
+        let datum = filter.datum(event, extracted).unwrap();
+        assert_eq!(datum.value, 1534.0);
+        assert_eq!(datum.dimensions["Status"], "404");
+        assert_eq!(Some(datum), filter.apply(event));
+    }
 
     fn transformation(value: &str) -> MetricTransformation {
         MetricTransformation {

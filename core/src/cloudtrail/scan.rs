@@ -463,13 +463,17 @@ impl Scanner {
                 });
             }
         }
-        let matched = self.set.matches(json);
+        // One pass over the record for every filter: the extracted values come with the matches,
+        // so no filter matches the record again for its metric value.
+        let hits = self.set.test(json);
+        let matched: Vec<usize> = hits.iter().map(|(index, _)| *index).collect();
         if matched.is_empty() {
             self.counts.unmatched += 1;
             return matched;
         }
         self.counts.matched += 1;
-        for &index in &matched {
+        for (index, extracted) in &hits {
+            let index = *index;
             let Some(state) = self.filters.get_mut(index) else {
                 continue;
             };
@@ -479,7 +483,7 @@ impl Scanner {
             if let Some(minutes) = &mut state.match_minutes {
                 minutes.insert(minute);
             }
-            if let Some(datum) = state.filter.apply(json) {
+            if let Some(datum) = state.filter.datum(json, extracted) {
                 let t = state.filter.transformation();
                 let key = MetricKey {
                     namespace: t.metric_namespace.clone(),
