@@ -364,15 +364,7 @@ impl RuleSet {
                 code,
                 message: format!("alarm {}: {message}", alarm.logical_name),
             };
-            let mut properties = alarm.properties.clone();
-            // CloudFormation names an alarm without `AlarmName` itself (stack name, logical id
-            // and a suffix): the logical id stands for it.
-            if let Some(object) = properties.as_object_mut() {
-                object
-                    .entry("AlarmName")
-                    .or_insert_with(|| serde_json::Value::from(alarm.logical_name.clone()));
-            }
-            let def: AlarmDef = serde_json::from_value(properties)
+            let def: AlarmDef = serde_json::from_value(alarm.properties.clone())
                 .map_err(|e| invalid("invalid-alarm", e.to_string()))?;
             def.validate().map_err(|e| {
                 invalid(

@@ -627,6 +627,10 @@ impl Template<'_> {
                 }
             }
         }
+        // Without `AlarmName` (or when it cannot be resolved) CloudFormation names the alarm
+        // itself, from the stack name, the logical id and a suffix: the logical id stands for it.
+        out.entry("AlarmName")
+            .or_insert_with(|| Json::from(name.to_owned()));
         found.alarms.push(FoundAlarm {
             location: self.location(at),
             logical_name: name.to_owned(),
