@@ -272,21 +272,14 @@ impl Feed<'_> {
             self.files += 1;
             self.last_file.clone_from(file);
         }
-        match item {
-            Item::Record(record) => {
-                self.scanner
-                    .record(&record.json, record.timestamp_ms, &record.location);
-            }
-            Item::Skipped(skip) => {
-                if self.ndjson {
-                    let line = json!({"type": "skip", "code": skip.kind.code(),
-                        "location": skip.location.to_string(), "message": skip.message});
-                    writeln!(self.out, "{line}").map_err(write_error)?;
-                }
-                self.scanner
-                    .skip(skip.kind.code(), skip.location.to_string(), skip.message);
+        if let Item::Skipped(skip) = &item {
+            if self.ndjson {
+                let line = json!({"type": "skip", "code": skip.kind.code(),
+                    "location": skip.location.to_string(), "message": skip.message});
+                writeln!(self.out, "{line}").map_err(write_error)?;
             }
         }
+        self.scanner.read(item);
         Ok(())
     }
 }

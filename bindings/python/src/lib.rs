@@ -922,7 +922,7 @@ fn _scan(
     account_id: Option<String>,
     region: Option<String>,
 ) -> PyResult<(String, Vec<String>, Vec<(String, Vec<String>)>)> {
-    use trailmatch::cloudtrail::logs::{self, Input, Item, Reader};
+    use trailmatch::cloudtrail::logs::{self, Input, Reader};
     use trailmatch::cloudtrail::rules::RuleSet;
     use trailmatch::cloudtrail::scan::{ScanOptions, Scanner};
     let (set, problems) = RuleSet::from_specs(&rules)
@@ -941,12 +941,7 @@ fn _scan(
     let report = py.detach(move || {
         let inputs = paths.into_iter().map(Input::from_arg).collect();
         for item in Reader::new(inputs, logs::Options::default()) {
-            match item {
-                Item::Record(r) => {
-                    scanner.record(&r.json, r.timestamp_ms, &r.location);
-                }
-                Item::Skipped(s) => scanner.skip(s.kind.code(), s.location.to_string(), s.message),
-            }
+            scanner.read(item);
         }
         scanner.finish()
     });

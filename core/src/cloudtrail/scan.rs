@@ -496,6 +496,18 @@ impl Scanner {
         matched
     }
 
+    /// Feeds what a [`logs`](super::logs) reader yields: a record, or a skip. Returns the
+    /// indices of the filters that matched a record.
+    pub fn read(&mut self, item: super::logs::Item) -> Vec<usize> {
+        match item {
+            super::logs::Item::Record(r) => self.record(&r.json, r.timestamp_ms, &r.location),
+            super::logs::Item::Skipped(s) => {
+                self.skip(s.kind.code(), s.location.to_string(), s.message);
+                Vec::new()
+            }
+        }
+    }
+
     /// Ends the scan.
     pub fn finish(mut self) -> Report {
         for state in &self.filters {
@@ -922,6 +934,24 @@ mod tests {
         );
         assert_eq!(report.skipped[1].code, "not-a-record");
         assert_eq!(report.skipped[1].examples[0].location, "f:6");
+    }
+
+    /// `read` takes a reader's records and skips alike.
+    #[test]
+    fn read_feeds_records_and_skips() {
+        let filters = [filter("Any", r#"{ $.eventName = * }"#, "1", None)];
+        let mut scan = Scanner::new(&rules(&filters), ScanOptions::default()).unwrap();
+        let file = format!("{}\n{{broken\n", event(0, 0, "A", ""));
+        let items = crate::cloudtrail::logs::read_stream(
+            "f",
+            file.as_bytes(),
+            crate::cloudtrail::logs::Options::default(),
+        );
+        let matched: Vec<Vec<usize>> = items.map(|item| scan.read(item)).collect();
+        assert_eq!(matched, [vec![0], vec![]]);
+        let report = scan.finish();
+        assert_eq!((report.records.read, report.records.skipped), (1, 1));
+        assert_eq!(report.skipped[0].examples[0].location, "f:2");
     }
 
     #[test]
