@@ -36,6 +36,20 @@ impl Span {
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }
+
+    /// The span narrowed to `text`: cut at its end, then each bound moved back to the start of
+    /// the character it falls in, and the start kept at or before the end.
+    pub fn within(self, text: &str) -> Span {
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let end = floor(self.end);
+        Span::new(floor(self.start.min(end)), end)
+    }
 }
 
 /// Which input an error points into.
@@ -561,20 +575,11 @@ impl Error {
     /// A span reaching past the text, or into the middle of a character, is narrowed to the
     /// character boundaries around it.
     pub fn new(kind: ErrorKind, origin: Origin, text: &str, span: Span) -> Error {
-        let floor = |mut i: usize| {
-            i = i.min(text.len());
-            while !text.is_char_boundary(i) {
-                i -= 1;
-            }
-            i
-        };
-        let end = floor(span.end);
-        let start = floor(span.start.min(end));
         Error {
             kind,
             origin,
             text: text.to_owned(),
-            span: Span::new(start, end),
+            span: span.within(text),
         }
     }
 
@@ -620,31 +625,9 @@ impl Error {
 
     /// 1-based line and column (in characters) where the span starts.
     pub fn line_column(&self) -> (usize, usize) {
-        let (before, _) = self.split_at_span();
-        let line = before.matches('\n').count() + 1;
-        (line, line_before_span(before).chars().count() + 1)
-    }
-
-    /// The text before the span's start and the text from it on. [`Error::new`] keeps the span
-    /// on character boundaries within the text, so the split always succeeds; were it not to,
-    /// the whole text would count as before the span.
-    fn split_at_span(&self) -> (&str, &str) {
-        self.text
-            .split_at_checked(self.span.start)
-            .unwrap_or((&self.text, ""))
+        Snippet::new(self.origin.as_str(), &self.text, self.span, None).line_column()
     }
 }
-
-/// The start of the span's line: what follows the last line break of the text before the span.
-fn line_before_span(before: &str) -> &str {
-    before.rsplit_once('\n').map_or(before, |(_, line)| line)
-}
-
-/// In a source line longer than a valid pattern, the characters shown before the span's start;
-/// more are cut with `…`.
-const SHOWN_BEFORE: usize = 60;
-/// In such a line, the characters shown from the span's start on; more are cut with `…`.
-const SHOWN_AFTER: usize = 120;
 
 impl fmt::Display for Error {
     /// Renders like a compiler diagnostic:
@@ -658,34 +641,104 @@ impl fmt::Display for Error {
     ///   = help: text with characters other than letters, digits and '_' must be double-quoted
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (line_no, col) = self.line_column();
         write!(f, "error[{}]: {}", self.code(), self.message())?;
+        let help = self.help();
         if self.text.is_empty() {
             // About no text in particular (a whole pattern set): no source line to show.
-            if let Some(help) = self.help() {
+            if let Some(help) = help {
                 write!(f, "\n  = help: {help}")?;
             }
             return Ok(());
         }
-        writeln!(f)?;
+        let snippet = Snippet::new(self.origin.as_str(), &self.text, self.span, help.as_deref());
+        write!(f, "\n{snippet}")
+    }
+}
+
+/// The source part of a diagnostic: where (`--> origin:line:column`), the span's line, a caret
+/// line under the span and an optional help line. [`Error`] renders with it, and so do the
+/// warnings of [`crate::cloudtrail::lint`].
+///
+/// The line and column count characters; the carets are placed by display width, so they stay
+/// under the span after wide characters (CJK, emoji: two columns) and combining marks (none).
+/// Control characters are shown as one space each. A line longer than any valid pattern (a 1 MB
+/// pattern) is shown as a window around the span's start, with `…` where it is cut.
+pub(crate) struct Snippet<'a> {
+    origin: &'a str,
+    text: &'a str,
+    span: Span,
+    help: Option<&'a str>,
+}
+
+/// In a source line longer than a valid pattern, the characters shown before the span's start;
+/// more are cut with `…`.
+const SHOWN_BEFORE: usize = 60;
+/// In such a line, the characters shown from the span's start on; more are cut with `…`.
+const SHOWN_AFTER: usize = 120;
+
+impl<'a> Snippet<'a> {
+    /// The snippet of `span` in `text`; a span reaching past the text or into a character is
+    /// narrowed to the character boundaries around it.
+    pub(crate) fn new(
+        origin: &'a str,
+        text: &'a str,
+        span: Span,
+        help: Option<&'a str>,
+    ) -> Snippet<'a> {
+        Snippet {
+            origin,
+            text,
+            span: span.within(text),
+            help,
+        }
+    }
+
+    /// The text before the span's start and the text from it on.
+    fn split(&self) -> (&'a str, &'a str) {
+        self.text
+            .split_at_checked(self.span.start)
+            .unwrap_or((self.text, ""))
+    }
+
+    /// 1-based line and column (in characters) where the span starts.
+    fn line_column(&self) -> (usize, usize) {
+        let (before, _) = self.split();
+        let line = before.matches('\n').count() + 1;
+        (line, line_before_span(before).chars().count() + 1)
+    }
+}
+
+/// The start of the span's line: what follows the last line break of the text before the span.
+fn line_before_span(before: &str) -> &str {
+    before.rsplit_once('\n').map_or(before, |(_, line)| line)
+}
+
+/// A character as shown in a snippet: control characters become a space.
+fn shown(c: char) -> char {
+    if c.is_control() { ' ' } else { c }
+}
+
+/// The number of terminal columns `s` takes once shown.
+fn columns(s: &str) -> usize {
+    s.chars()
+        .map(|c| unicode_width::UnicodeWidthChar::width(shown(c)).unwrap_or(0))
+        .sum()
+}
+
+impl fmt::Display for Snippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (line_no, col) = self.line_column();
         let gutter = " ".repeat(line_no.to_string().len());
-        writeln!(f, "{gutter}--> {}:{line_no}:{col}", self.origin.as_str())?;
+        writeln!(f, "{gutter}--> {}:{line_no}:{col}", self.origin)?;
         // The span's line: `head` up to the span's start, `tail` from there to the line's end.
-        let (before, after) = self.split_at_span();
+        let (before, after) = self.split();
         let head = line_before_span(before);
         let tail = after.split_once('\n').map_or(after, |(line, _)| line);
-        let printable = |s: &str| -> String {
-            s.chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect()
-        };
         // The caret covers the span, cut at the end of the line; the span's end is a character
         // boundary, and so is the line's end.
         let under = tail
             .get(..self.span.len().min(tail.len()))
             .unwrap_or_default();
-        // A line longer than any valid pattern (a 1 MB pattern) is shown as a window around
-        // the span's start, with `…` where it is cut.
         let head_chars = head.chars().count();
         let long = head_chars + tail.chars().count() > crate::syntax::MAX_PATTERN_CHARS;
         let from = head_chars.saturating_sub(SHOWN_BEFORE);
@@ -697,17 +750,14 @@ impl fmt::Display for Error {
             Some((at, _)) if long => (tail.get(..at).unwrap_or(tail), "…"),
             _ => (tail, ""),
         };
-        let pad = cut_head.chars().count() + head.chars().count();
-        let width = under.chars().count().clamp(1, tail.chars().count().max(1));
+        let under = under.get(..under.len().min(tail.len())).unwrap_or(tail);
+        let pad = columns(cut_head) + columns(head);
+        let width = columns(under).max(1);
+        let line: String = head.chars().chain(tail.chars()).map(shown).collect();
         writeln!(f, "{gutter} |")?;
-        writeln!(
-            f,
-            "{line_no} | {cut_head}{}{}{cut_tail}",
-            printable(head),
-            printable(tail)
-        )?;
+        writeln!(f, "{line_no} | {cut_head}{line}{cut_tail}")?;
         write!(f, "{gutter} | {}{}", " ".repeat(pad), "^".repeat(width))?;
-        if let Some(help) = self.help() {
+        if let Some(help) = self.help {
             write!(f, "\n{gutter} = help: {help}")?;
         }
         Ok(())
@@ -752,6 +802,47 @@ mod tests {
         assert_eq!(
             lines[4],
             format!("  | {}{}", " ".repeat(61), "^".repeat(120))
+        );
+    }
+
+    /// The source line and the caret line of `text`'s rendering with an error at `span`.
+    fn caret_lines(text: &str, span: Span) -> (String, String) {
+        let colon = ErrorKind::InvalidCharacter {
+            text: ":".to_owned(),
+        };
+        let e = Error::new(colon, Origin::FilterPattern, text, span);
+        let rendered = e.to_string();
+        let lines: Vec<&str> = rendered.lines().collect();
+        (lines[3].to_owned(), lines[4].to_owned())
+    }
+
+    #[test]
+    fn carets_sit_under_the_span_after_wide_characters() {
+        // Three CJK characters take two columns each: the caret goes under the seventh column,
+        // while the reported column counts characters.
+        let text = "日本語:x";
+        let e = Error::new(
+            ErrorKind::InvalidCharacter {
+                text: ":".to_owned(),
+            },
+            Origin::FilterPattern,
+            text,
+            Span::new(9, 10),
+        );
+        assert_eq!(e.line_column(), (1, 4));
+        assert_eq!(
+            caret_lines(text, Span::new(9, 10)),
+            ("1 | 日本語:x".to_owned(), format!("  | {}^", " ".repeat(6)))
+        );
+        // A span over wide characters is as wide as they are.
+        assert_eq!(
+            caret_lines("a 日本 b", Span::new(2, 8)).1,
+            "  |   ^^^^".to_owned()
+        );
+        // An emoji takes two columns, a combining accent none, a tab (shown as a space) one.
+        assert_eq!(
+            caret_lines("🦀e\u{301}\t:", Span::new(8, 9)).1,
+            format!("  | {}^", " ".repeat(4))
         );
     }
 

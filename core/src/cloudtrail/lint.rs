@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::cloudtrail::coverage::contradictions;
 use crate::cloudtrail::iac::{FilterPositions, Found, Subject};
 use crate::cloudtrail::rules::SourceLocation;
+use crate::error::Snippet;
 use crate::syntax::ast::{Ast, Modifier, TermText};
 use crate::{Error, MetricFilter, MetricTransformation, Pattern, Span};
 
@@ -157,7 +158,7 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
                 location: positions.locate(w.span.start),
                 filter: name.clone(),
                 help: w.help.clone(),
-                snippet: snippet("filterPattern", text, w.span, w.help.as_deref()),
+                snippet: Snippet::new("filterPattern", text, w.span, w.help.as_deref()).to_string(),
             });
         }
         if filter.metric_transformations.is_empty() {
@@ -213,46 +214,6 @@ fn from_error(e: &Error, location: SourceLocation, filter: Option<String>) -> Di
             .map(|(_, rest)| rest.to_owned())
             .unwrap_or_default(),
     }
-}
-
-/// Renders `text` with a caret line under `span`, the way [`Error`] does.
-fn snippet(origin: &str, text: &str, span: Span, help: Option<&str>) -> String {
-    let start = floor(text, span.start);
-    let before = text.get(..start).unwrap_or_default();
-    let line_no = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text
-        .get(start..)
-        .and_then(|s| s.find('\n'))
-        .map_or(text.len(), |i| start + i);
-    let line: String = text
-        .get(line_start..line_end)
-        .unwrap_or_default()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let pad = text.get(line_start..start).map_or(0, |s| s.chars().count());
-    let end = floor(text, span.end.min(line_end).max(start));
-    let width = text.get(start..end).map_or(0, |s| s.chars().count()).max(1);
-    let gutter = " ".repeat(line_no.to_string().len());
-    let mut out = format!(
-        "{gutter}--> {origin}:{line_no}:{}\n{gutter} |\n{line_no} | {line}\n{gutter} | {}{}",
-        pad + 1,
-        " ".repeat(pad),
-        "^".repeat(width)
-    );
-    if let Some(help) = help {
-        out.push_str(&format!("\n{gutter} = help: {help}"));
-    }
-    out
-}
-
-fn floor(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// The warnings about a valid pattern.
@@ -499,5 +460,20 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "invalid-metric-value");
         assert_eq!(d[0].location.to_string(), "t.yaml:10:11");
+    }
+
+    #[test]
+    fn a_warnings_snippet_is_rendered_like_an_errors() {
+        // The same renderer as `Error`'s: the caret under the hyphen after two wide characters.
+        let d = lint(&iac::read(FileKind::Patterns, "p.txt", "東京 request-id\n"));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "hyphenated-term");
+        assert_eq!(
+            d[0].to_string(),
+            "p.txt:1:11: warning[hyphenated-term]: the '-' inside 'request-id' starts an excluded \
+             term: this pattern looks for 'request' in events without 'id'\n \
+             --> filterPattern:1:11\n  |\n1 | 東京 request-id\n  |             ^^^\n  \
+             = help: to search for the hyphenated text, quote it: \"request-id\""
+        );
     }
 }
