@@ -773,22 +773,85 @@ fn glob_matcher(glob: &str) -> Matcher {
     }
 }
 
+/// The most heap a fully built DFA may take: regex-automata's own default (40 KiB). Building one
+/// costs time in proportion to its size (a 64 MiB limit let `%1\d{21,}%` spend 0.7 s and 50 MB
+/// determinizing); above it the lazy DFA, which builds only the states an event visits, searches.
+const FULL_DFA_BYTES: usize = 40 << 10;
+/// The most heap a one-pass DFA may take: regex-automata's own default (1 MiB).
+const ONEPASS_DFA_BYTES: usize = 1 << 20;
+/// The lazy DFA's cache: regex-automata's own default (2 MiB).
+const LAZY_DFA_CACHE_BYTES: usize = 2 << 20;
+
+/// The configuration of a multi-regex automaton. The limit on automaton size bounds the NFA,
+/// which every search engine is built from; the eagerly built DFAs keep regex-automata's small
+/// defaults, so compiling takes time in proportion to the NFA.
+fn regex_config(limits: &Limits) -> meta::Config {
+    let cap = limits.max_automaton_bytes;
+    meta::Config::new()
+        .match_kind(MatchKind::All)
+        .utf8_empty(true)
+        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+        .nfa_size_limit(Some(cap))
+        .onepass_size_limit(Some(cap.min(ONEPASS_DFA_BYTES)))
+        .dfa_size_limit(Some(cap.min(FULL_DFA_BYTES)))
+        .hybrid_cache_capacity(cap.min(LAZY_DFA_CACHE_BYTES))
+}
+
 /// One automaton for many regexes, reporting every one that matches.
 fn multi_regex(
     sources: &[String],
     limits: &Limits,
     what: &str,
 ) -> Result<meta::Regex, (Option<usize>, Error)> {
-    let config = meta::Config::new()
-        .match_kind(MatchKind::All)
-        .utf8_empty(true)
-        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
-        .nfa_size_limit(Some(limits.max_automaton_bytes))
-        .onepass_size_limit(Some(limits.max_automaton_bytes))
-        .dfa_size_limit(Some(limits.max_automaton_bytes))
-        .hybrid_cache_capacity(limits.max_automaton_bytes.min(2 << 20));
+    let config = regex_config(limits);
     meta::Builder::new()
         .configure(config)
         .build_many(sources)
         .map_err(|_| too_large(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Pattern, PatternSet};
+
+    /// Found by `engine_vs_reference` (`%1\d{21,}% d`: over 10 seconds in the coverage build,
+    /// 0.7 s and 50 MB in a release build; `parse/counted-class` in the benches). Searched
+    /// anywhere in the text, `1\d{21,}`'s DFA must remember which of the last 21 characters
+    /// were a `1` that could start a match: 2^21 states. With the full-DFA limit at the
+    /// automaton limit (64 MiB), regex-automata determinized up to that size before giving the
+    /// full DFA up. The eagerly built DFAs now keep regex-automata's defaults whatever the
+    /// automaton limit, and the answers stay the reference evaluator's.
+    #[test]
+    fn counted_class_overlapping_its_prefix_builds_no_large_full_dfa() {
+        for limits in [
+            Limits::default(),
+            Limits {
+                max_automaton_bytes: usize::MAX,
+                ..Limits::default()
+            },
+        ] {
+            let config = regex_config(&limits);
+            assert_eq!(config.get_dfa_size_limit(), Some(40 << 10));
+            assert_eq!(config.get_onepass_size_limit(), Some(1 << 20));
+            assert_eq!(
+                config.get_nfa_size_limit(),
+                Some(limits.max_automaton_bytes)
+            );
+        }
+        let text = r"%1\d{21,}% d";
+        let set = PatternSet::new([text, r#"{ $.n = %1\d{21,}% }"#]).unwrap();
+        let single = Pattern::new(text).unwrap();
+        let digits = |n: usize| "1".repeat(n);
+        for (event, want) in [
+            (format!("x {} d", digits(22)), vec![0]),
+            (format!("x {} d", digits(21)), vec![]),
+            (format!("x 1{} d", "٣".repeat(21)), vec![]), // `\d` is ASCII
+            (format!(r#"{{"n": "{}"}}"#, digits(30)), vec![1]),
+            (format!(r#"{{"n": "{}"}}"#, digits(3)), vec![]),
+        ] {
+            assert_eq!(set.matches(&event), want, "{event}");
+            assert_eq!(single.matches(&event), want == [0], "{event}");
+        }
+    }
 }
