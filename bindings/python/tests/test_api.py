@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -197,9 +198,20 @@ def test_error_indices_with_non_ascii_patterns(pattern: str, code: str, fault: s
     line_start = pattern.rfind("\n", 0, e.start) + 1
     assert e.line == pattern.count("\n", 0, e.start) + 1
     assert e.column == e.start - line_start + 1
-    # The caret line is as wide (in characters) as the fault.
-    caret_line = [line for line in str(e).splitlines() if line.strip().startswith("|") and "^" in line][0]
-    assert caret_line.count("^") == max(1, len(fault.split("\n")[0]))
+    # The carets sit under the fault in a terminal: placed and sized by display width (two
+    # columns for wide characters such as CJK and emoji).
+    lines = str(e).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("|") and "^" in line)
+    source, carets = lines[at - 1].split(" | ", 1)[1], lines[at].split(" | ", 1)[1]
+    head = source[: e.column - 1]
+    assert carets == " " * columns(head) + "^" * max(1, columns(fault.split("\n")[0]))
+
+
+def columns(text: str) -> int:
+    """Terminal columns of text: wide (W, F) characters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text
+    )
 
 
 def test_set_errors_carry_the_index_and_name() -> None:
