@@ -4,7 +4,8 @@
 Usage: python3 core/fuzz/seed.py [--out DIR]
 (writes DIR/<target>/ for every target below; DIR defaults to core/fuzz/corpus, git-ignored)
 
-* engine_vs_reference: `pattern NUL event` for every conformance case with an event.
+* engine_vs_reference: `pattern NUL event` for every conformance case with an event, plus sets
+  large enough for the engine's automata (over 16 globs on one selector, many term regexes).
 * parse, roundtrip: every pattern of the conformance cases (`tests/cases/*.toml`, rejected ones
   included) and of the real-world corpus (`tests/corpus/real-patterns.jsonl`), plus a few
   adversarial ones (deep parentheses, a pattern at and over the length limit, NUL, BOM, CRLF).
@@ -73,6 +74,31 @@ def engine_vs_reference():
         if event is None or "\n" in case["pattern"]:
             continue
         yield case["pattern"] + "\0" + event.replace("\n", " ")
+    # Sets large enough for the engine's automata: over 16 globs on one selector go into a
+    # regex automaton, term regexes into one multi-regex; one case of each is not enough.
+    names = ["GetObject", "PutObject", "DeleteBucket", "ConsoleLogin", "AssumeRole", "StopLogging",
+             "CreateUser", "AttachRolePolicy", "PutBucketPolicy", "DescribeInstances"]
+    # 20 prefix, suffix and contains globs (the kinds tested one by one up to 16), then globs
+    # with inner stars (always regexes).
+    globs = [n[:3] + "*" for n in names[:7]] + ["*" + n[-5:] for n in names[3:10]]
+    globs += ["*" + n[2:6] + "*" for n in names[:6]]
+    starred = ["Stop*Logging", "G*t*t", "*o*o*", "Describe*s", "Put*Policy", "*"]
+    json_events = ['{"eventName": "%s", "n": %d}' % (n, i) for i, n in enumerate(names)]
+    json_events.append('{"eventName": ["GetObject", "x"], "n": "1e400"}')
+    json_events.append('{"other": 1}')
+    lines = "\n".join
+    yield lines('{ $.eventName = "%s" }' % g for g in globs) + "\0" + lines(json_events)
+    yield "{ " + " || ".join('$.eventName = "%s"' % g for g in globs) + " }\0" + lines(json_events)
+    mixed = ['{ $.eventName = "%s" }' % g for g in globs[:12] + starred]
+    mixed += ["{ $.eventName = %%^%s%% }" % n[:4] for n in names[:6]]
+    mixed += ['{ $.eventName != "%s" }' % g for g in globs[12:]]
+    mixed += ["{ $.n = %d || $.n > 7 || $.n = 1e400 }" % i for i in range(3)]
+    yield lines(mixed) + "\0" + lines(json_events)
+    text_events = ["ERROR GetObject denied", "WARN PutObject 503", "INFO ok", "ERROR  ", " ",
+                   "AccessDenied for AssumeRole", "errorCode=Throttling"]
+    terms = ["%%%s%%" % n[:5] for n in names] + ['" "', "?ERROR ?WARN", "ERROR -denied",
+                                                 '"AccessDenied"', "%[0-9]{3}%", "%^INFO%"]
+    yield lines(terms) + "\0" + lines(text_events)
 
 
 def patterns():
@@ -161,6 +187,7 @@ def log_files():
 
 
 write("engine_vs_reference", engine_vs_reference())
+write("dialect_vs_reference", engine_vs_reference())
 write("parse", patterns())
 write("roundtrip", patterns())
 write("event_reader", events())
