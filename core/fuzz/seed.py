@@ -99,6 +99,16 @@ def engine_vs_reference():
     terms = ["%%%s%%" % n[:5] for n in names] + ['" "', "?ERROR ?WARN", "ERROR -denied",
                                                  '"AccessDenied"', "%[0-9]{3}%", "%^INFO%"]
     yield lines(terms) + "\0" + lines(text_events)
+    # Events with JSON escapes: the engine reads strings raw where it can and must decode where
+    # a pattern's text could hide behind an escape (`\u`, surrogate pairs, lone surrogates).
+    escaped = [r'{"eventName": "Get\u004fbject", "a": "\ud83d\ude00", "b": "x\"y\\z", "c": "\u00e9t\u00e9"}',
+               r'{"eventName": "\u0047etObject", "a": "\ud800", "b": "\/x", "c": "\udc00\u0041"}',
+               r'{"eventName": "Get\u004Fbject", "a": "\ud83d\u0041", "n": "\u0031"}']
+    escape_patterns = ['{ $.eventName = "GetObject" }', '{ $.eventName = "Get*" }',
+                       '{ $.eventName = "*Object" || $.eventName = %^G% }', '{ $.a = "😀" }',
+                       '{ $.b = "x\\"y\\\\z" }', '{ $.c = "été" || $.c = "\ufffdA" }', '{ $.b = "/x" }',
+                       '{ $.n = 1 }', "GetObject", '"Get\\u004fbject"', "%Object%", "été"]
+    yield lines(escape_patterns) + "\0" + lines(escaped)
 
 
 def patterns():
