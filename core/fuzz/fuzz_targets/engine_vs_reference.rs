@@ -6,23 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trailmatch::{Pattern, PatternSet};
+use trailmatch::Dialect;
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    let (patterns, events) = text.split_once('\0').unwrap_or((&text, "{}"));
-    let compiled: Vec<Pattern> = patterns.lines().filter_map(|p| Pattern::new(p).ok()).collect();
-    let texts: Vec<&str> = compiled.iter().map(Pattern::as_str).collect();
-    let Ok(set) = PatternSet::new(&texts) else { return };
-    for event in events.split('\n') {
-        let want: Vec<_> = compiled
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| Some((i, p.reference().test(event)?)))
-            .collect();
-        assert_eq!(set.test(event), want, "patterns {texts:?} event {event:?}");
-        for p in &compiled {
-            assert_eq!(p.test(event), p.reference().test(event), "pattern {p} event {event:?}");
-        }
-    }
-});
+#[path = "differential.rs"]
+mod differential;
+
+fuzz_target!(|data: &[u8]| differential::check(data, Dialect::default()));

@@ -100,14 +100,11 @@ fn fixture(dialect: Dialect) -> Fixture {
     Fixture { patterns, set }
 }
 
-static FIXTURES: LazyLock<[Fixture; 2]> = LazyLock::new(|| {
-    let mut flipped = Dialect::default();
-    flipped.absorb_trailing_fields = !flipped.absorb_trailing_fields;
-    flipped.numeric_string_coercion = !flipped.numeric_string_coercion;
-    flipped.quoted_space_matches_all = !flipped.quoted_space_matches_all;
-    flipped.split_hyphenated_terms = !flipped.split_hyphenated_terms;
-    [fixture(Dialect::default()), fixture(flipped)]
-});
+#[path = "dialects.rs"]
+mod dialects;
+
+static FIXTURES: LazyLock<[Fixture; 2]> =
+    LazyLock::new(|| [fixture(Dialect::default()), fixture(dialects::flipped())]);
 
 fuzz_target!(|data: &[u8]| {
     let event = String::from_utf8_lossy(data);

@@ -8,10 +8,16 @@ use libfuzzer_sys::fuzz_target;
 use trailmatch::cloudtrail::logs::{Item, Options, read_stream};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&knob, file)) = data.split_first() else { return };
+    let Some((&knob, file)) = data.split_first() else {
+        return;
+    };
     // serde_json refuses more than 128 levels, so the depth limit stays below that.
     let options = Options {
-        max_record_bytes: if knob & 1 == 0 { 262_144 } else { usize::from(knob) * 4 },
+        max_record_bytes: if knob & 1 == 0 {
+            262_144
+        } else {
+            usize::from(knob) * 4
+        },
         max_depth: usize::from(knob >> 2).max(1),
     };
     for item in read_stream("fuzz", file, options) {
@@ -23,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
                 // this target: `numbers_beyond_f64_are_json` in core's logs tests).
                 serde_json::from_str::<serde::de::IgnoredAny>(&record.json)
                     .unwrap_or_else(|e| panic!("{e}: {:?}", record.json));
-                assert!(record.json.trim_start().starts_with('{'), "{:?}", record.json);
+                assert!(
+                    record.json.trim_start().starts_with('{'),
+                    "{:?}",
+                    record.json
+                );
             }
             Item::Skipped(skip) => assert!(!skip.message.is_empty(), "{skip:?}"),
         }

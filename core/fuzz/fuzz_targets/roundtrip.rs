@@ -32,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
             Ok(reparsed) => reparsed,
             Err(e) => panic!("{text:?} printed as {printed:?}, which does not parse:\n{e}"),
         };
-        assert_eq!(reparsed.to_string(), printed, "printing is not idempotent for {text:?}");
+        assert_eq!(
+            reparsed.to_string(),
+            printed,
+            "printing is not idempotent for {text:?}"
+        );
         assert_eq!(
             stripped(reparsed),
             stripped(ast),
