@@ -243,9 +243,9 @@ fn cis(c: &mut Criterion) {
 /// * `scanner-cis`: the CIS pack (15 filters with their alarms), without anomaly detection.
 /// * `scanner-cis-insights`: the same with Insights-style anomaly detection.
 fn scan(c: &mut Criterion) {
-    use trailmatch::cloudtrail::classify::classify;
-    use trailmatch::cloudtrail::rules::RuleSet;
-    use trailmatch::cloudtrail::scan::{ScanOptions, Scanner};
+    use trailmatch_cloudtrail::classify::classify;
+    use trailmatch_cloudtrail::rules::RuleSet;
+    use trailmatch_cloudtrail::scan::{ScanOptions, Scanner};
 
     let events = generated();
     let rules = RuleSet::cis();
@@ -383,7 +383,7 @@ fn vpc(c: &mut Criterion) {
     group.finish();
 }
 
-/// `read/cloudtrail-gen-1k/…`: reading log files with `trailmatch::cloudtrail::logs`, per
+/// `read/cloudtrail-gen-1k/…`: reading log files with `trailmatch_cloudtrail::logs`, per
 /// record (the input is held in memory, so the figures are the reader's, not the disk's).
 ///
 /// * `serde_json-ignored`: baseline, `serde_json::from_slice::<IgnoredAny>` of each record: a
@@ -392,7 +392,7 @@ fn vpc(c: &mut Criterion) {
 /// * `reader-records`: the same over the records as one `{"Records":[…]}` document (an S3 log
 ///   file, not gzipped).
 fn read(c: &mut Criterion) {
-    use trailmatch::cloudtrail::logs::{Item, Options, read_stream};
+    use trailmatch_cloudtrail::logs::{Item, Options, read_stream};
 
     let events = generated();
     let jsonl = events.iter().fold(String::new(), |mut text, event| {

@@ -156,7 +156,7 @@ def events():
 
 
 def log_files():
-    """Log files as CloudTrail and CloudWatch Logs deliver them (core/src/cloudtrail/logs), made
+    """Log files as CloudTrail and CloudWatch Logs deliver them (core/cloudtrail/src/logs), made
     from a few real records: S3 Records files plain and gzipped, JSON Lines, subscription
     payloads decoded, gzipped and base64-encoded, Lambda's awslogs envelope, exports, and
     damaged versions of each (cut, truncated gzip, bad base64)."""

@@ -657,13 +657,14 @@ impl fmt::Display for Error {
 
 /// The source part of a diagnostic: where (`--> origin:line:column`), the span's line, a caret
 /// line under the span and an optional help line. [`Error`] renders with it, and so do the
-/// warnings of [`crate::cloudtrail::lint`].
+/// [warnings](crate::analysis::Warning) in `trailmatch lint`'s report.
 ///
 /// The line and column count characters; the carets are placed by display width, so they stay
 /// under the span after wide characters (CJK, emoji: two columns) and combining marks (none).
 /// Control characters are shown as one space each. A line longer than any valid pattern (a 1 MB
 /// pattern) is shown as a window around the span's start, with `…` where it is cut.
-pub(crate) struct Snippet<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct Snippet<'a> {
     origin: &'a str,
     text: &'a str,
     span: Span,
@@ -679,12 +680,7 @@ const SHOWN_AFTER: usize = 120;
 impl<'a> Snippet<'a> {
     /// The snippet of `span` in `text`; a span reaching past the text or into a character is
     /// narrowed to the character boundaries around it.
-    pub(crate) fn new(
-        origin: &'a str,
-        text: &'a str,
-        span: Span,
-        help: Option<&'a str>,
-    ) -> Snippet<'a> {
+    pub fn new(origin: &'a str, text: &'a str, span: Span, help: Option<&'a str>) -> Snippet<'a> {
         Snippet {
             origin,
             text,

@@ -40,18 +40,16 @@
     )
 )]
 
-pub mod cloudtrail;
+pub mod analysis;
 mod compile;
 mod dialect;
 pub mod error;
 mod exec;
 mod json;
 pub mod metric;
-mod number;
+pub mod number;
 pub mod reference;
-pub mod series;
 pub mod syntax;
-pub mod time;
 
 pub use compile::program::Limits;
 pub use dialect::Dialect;

@@ -3,7 +3,7 @@
 //! `400`, `-5`, `+1000`, `55.5`, `.5`, `1e-3`, `10e3`, `1E+3`.
 
 /// The value of `text` when all of it is a number in the grammar above.
-pub(crate) fn parse(text: &str) -> Option<f64> {
+pub fn parse(text: &str) -> Option<f64> {
     if !is_number(text) {
         return None;
     }
@@ -13,7 +13,7 @@ pub(crate) fn parse(text: &str) -> Option<f64> {
 }
 
 /// True when all of `text` is a number in the grammar above.
-pub(crate) fn is_number(text: &str) -> bool {
+pub fn is_number(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     if matches!(b.first(), Some(b'+' | b'-')) {

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use trailmatch::cloudtrail::cis::{CONTROLS, Control};
-use trailmatch::cloudtrail::coverage::{ControlReport, Status, cis_check_controls};
+use trailmatch_cloudtrail::cis::{CONTROLS, Control};
+use trailmatch_cloudtrail::coverage::{ControlReport, Status, cis_check_controls};
 
 #[derive(Debug, Args)]
 #[command(after_help = CIS_HELP)]

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use trailmatch::cloudtrail::iac::{self, Found};
-use trailmatch::cloudtrail::lint::{Diagnostic, Severity, lint};
+use trailmatch_cloudtrail::iac::{self, Found};
+use trailmatch_cloudtrail::lint::{Diagnostic, Severity, lint};
 
 #[derive(Debug, Args)]
 #[command(after_help = LINT_HELP)]

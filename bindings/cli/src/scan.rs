@@ -1,7 +1,7 @@
 //! `trailmatch scan`: CloudTrail logs through metric filters, metrics, alarms and Insights-style
 //! anomaly detection, as CloudWatch and CloudTrail would have run them.
 //!
-//! Everything about the logs, rules, alarms and anomalies is in `trailmatch::cloudtrail`; this
+//! Everything about the logs, rules, alarms and anomalies is in `trailmatch_cloudtrail`; this
 //! module reads the arguments, feeds the library, delivers notifications and prints the report.
 
 use std::fmt::Write as _;
@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
-use trailmatch::cloudtrail::classify::{Access, Category, EventFilter};
-use trailmatch::cloudtrail::insights::{self, InOrder};
-use trailmatch::cloudtrail::logs::{self, Input, Item, Reader};
-use trailmatch::cloudtrail::rules::RuleSet;
-use trailmatch::cloudtrail::scan::{Report, ScanOptions, Scanner};
-use trailmatch::time;
+use trailmatch_cloudtrail::classify::{Access, Category, EventFilter};
+use trailmatch_cloudtrail::insights::{self, InOrder};
+use trailmatch_cloudtrail::logs::{self, Input, Item, Reader};
+use trailmatch_cloudtrail::rules::RuleSet;
+use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
+use trailmatch_cloudtrail::time;
 
 use crate::notify::Sink;
 use crate::output::{Failure, print_text};
@@ -403,9 +403,9 @@ fn ndjson_lines(report: &Report) -> Result<String, Failure> {
     }
     #[derive(serde::Serialize)]
     struct Summary<'a> {
-        records: &'a trailmatch::cloudtrail::scan::Counts,
-        skipped: &'a [trailmatch::cloudtrail::scan::SkipSummary],
-        range: Option<trailmatch::cloudtrail::scan::TimeRange>,
+        records: &'a trailmatch_cloudtrail::scan::Counts,
+        skipped: &'a [trailmatch_cloudtrail::scan::SkipSummary],
+        range: Option<trailmatch_cloudtrail::scan::TimeRange>,
         account_id: &'a str,
         region: &'a str,
     }
@@ -514,7 +514,7 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
                 t.from.as_str(),
                 t.to.as_str()
             );
-            if t.to == trailmatch::cloudtrail::alarm::State::Alarm {
+            if t.to == trailmatch_cloudtrail::alarm::State::Alarm {
                 let _ = writeln!(s, "        {}", t.reason);
             }
         }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 use trailmatch::Pattern;
-use trailmatch::cloudtrail::cis::Control;
-use trailmatch::cloudtrail::iac;
+use trailmatch_cloudtrail::cis::Control;
+use trailmatch_cloudtrail::iac;
 
 mod common;
 use common::{Run, run_in};

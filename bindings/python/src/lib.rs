@@ -24,9 +24,9 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
-use trailmatch::cloudtrail::rules::SourceLocation;
 use trailmatch::metric::{MetricFilter, MetricTransformation, test_metric_filter_with};
 use trailmatch::{Dialect, Error, Extracted, Pattern, PatternSet, SetError};
+use trailmatch_cloudtrail::rules::SourceLocation;
 
 create_exception!(
     trailmatch,
@@ -922,9 +922,9 @@ fn _scan(
     account_id: Option<String>,
     region: Option<String>,
 ) -> PyResult<(String, Vec<String>, Vec<(String, Vec<String>)>)> {
-    use trailmatch::cloudtrail::logs::{self, Input, Reader};
-    use trailmatch::cloudtrail::rules::RuleSet;
-    use trailmatch::cloudtrail::scan::{ScanOptions, Scanner};
+    use trailmatch_cloudtrail::logs::{self, Input, Reader};
+    use trailmatch_cloudtrail::rules::RuleSet;
+    use trailmatch_cloudtrail::scan::{ScanOptions, Scanner};
     let (set, problems) = RuleSet::from_specs(&rules)
         .map_err(|e| rules_error(py, e.to_string(), e.code, Some(&e.location)))?;
     let options = ScanOptions {
@@ -959,8 +959,8 @@ fn _scan(
 }
 
 /// The files under `paths` that the template, Terraform and rules readers understand, read.
-fn found(paths: &[std::path::PathBuf]) -> PyResult<trailmatch::cloudtrail::iac::Found> {
-    use trailmatch::cloudtrail::iac;
+fn found(paths: &[std::path::PathBuf]) -> PyResult<trailmatch_cloudtrail::iac::Found> {
+    use trailmatch_cloudtrail::iac;
     let mut files = Vec::new();
     for path in paths {
         let listed = iac::discover(path).map_err(|e| {
@@ -976,7 +976,7 @@ fn found(paths: &[std::path::PathBuf]) -> PyResult<trailmatch::cloudtrail::iac::
 #[pyfunction]
 fn _lint(py: Python<'_>, paths: Vec<std::path::PathBuf>) -> PyResult<String> {
     let found = found(&paths)?;
-    let diagnostics = py.detach(|| trailmatch::cloudtrail::lint::lint(&found));
+    let diagnostics = py.detach(|| trailmatch_cloudtrail::lint::lint(&found));
     serde_json::to_string(&diagnostics).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
@@ -985,7 +985,7 @@ fn _lint(py: Python<'_>, paths: Vec<std::path::PathBuf>) -> PyResult<String> {
 #[pyfunction]
 fn _cis_check(py: Python<'_>, paths: Vec<std::path::PathBuf>) -> PyResult<String> {
     let found = found(&paths)?;
-    let controls = py.detach(|| trailmatch::cloudtrail::coverage::cis_check(&found));
+    let controls = py.detach(|| trailmatch_cloudtrail::coverage::cis_check(&found));
     serde_json::to_string(&controls).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 

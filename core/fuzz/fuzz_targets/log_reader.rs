@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trailmatch::cloudtrail::logs::{Item, Options, read_stream};
+use trailmatch_cloudtrail::logs::{Item, Options, read_stream};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&knob, file)) = data.split_first() else {

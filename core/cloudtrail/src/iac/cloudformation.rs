@@ -24,8 +24,8 @@ use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
 use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
-use crate::MetricTransformation;
-use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
+use crate::rules::{MetricFilterDef, SourceLocation};
+use trailmatch::MetricTransformation;
 
 /// Reads a CloudFormation template (JSON or YAML); `file` is the name locations are reported
 /// with.
@@ -326,7 +326,7 @@ fn number_json(text: &str) -> Option<Json> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(Json::from(i));
     }
-    let v = crate::number::parse(text)?;
+    let v = trailmatch::number::parse(text)?;
     serde_json::Number::from_f64(v).map(Json::Number)
 }
 
@@ -551,7 +551,7 @@ impl Template<'_> {
             }
         };
         let default_value = match optional("DefaultValue")? {
-            Some(text) => Some(crate::number::parse(&text).ok_or_else(|| {
+            Some(text) => Some(trailmatch::number::parse(&text).ok_or_else(|| {
                 unresolved(
                     item.get("DefaultValue").map_or(item.start(), Node::start),
                     "invalid-resource",

@@ -28,8 +28,8 @@ use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
 use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
-use crate::MetricTransformation;
-use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
+use crate::rules::{MetricFilterDef, SourceLocation};
+use trailmatch::MetricTransformation;
 
 const FILTER: &str = "aws_cloudwatch_log_metric_filter";
 const ALARM: &str = "aws_cloudwatch_metric_alarm";
@@ -473,7 +473,7 @@ impl<'a> Module<'a> {
         };
         let optional = |key: &str| self.text_attr(f, body, key, instance).transpose();
         let default_value = match optional("default_value")? {
-            Some(t) => Some(crate::number::parse(&t.text).ok_or_else(|| {
+            Some(t) => Some(trailmatch::number::parse(&t.text).ok_or_else(|| {
                 self.unresolved(
                     f,
                     t.offset(0, at),

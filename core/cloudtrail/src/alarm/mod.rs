@@ -3,9 +3,9 @@
 //! the SNS message CloudWatch publishes when its state changes ([`notification`]).
 //!
 //! ```
-//! use trailmatch::cloudtrail::alarm::{Alarm, AlarmDef, State};
-//! use trailmatch::series::{Series, Statistics};
-//! use trailmatch::time;
+//! use trailmatch_cloudtrail::alarm::{Alarm, AlarmDef, State};
+//! use trailmatch_cloudtrail::series::{Series, Statistics};
+//! use trailmatch_cloudtrail::time;
 //!
 //! let def: AlarmDef = serde_json::from_str(r#"{
 //!     "AlarmName": "root-login",
@@ -57,8 +57,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::metric::UNITS;
 use crate::series::Statistic;
+use trailmatch::metric::UNITS;
 
 pub use eval::{Alarm, EvaluateOptions, Evaluation, MAX_EXTRA_PERIODS, Transition};
 pub use notify::{NotificationContext, notification, notification_text, region_name};

@@ -22,7 +22,8 @@ use super::classify::{self, Access, Category, EventFilter};
 use super::insights::{self, Detector, Insight, Observation};
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
-use crate::{Error, MetricFilter, Pattern, PatternSet, time};
+use crate::time;
+use trailmatch::{Error, MetricFilter, Pattern, PatternSet};
 
 /// How a scan runs.
 #[derive(Clone, Debug, Default)]
@@ -685,8 +686,8 @@ fn publish(metrics: &mut BTreeMap<MetricKey, Series>, key: MetricKey, minute: i6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MetricTransformation;
-    use crate::cloudtrail::classify::Access;
+    use crate::classify::Access;
+    use trailmatch::MetricTransformation;
 
     fn filter(name: &str, pattern: &str, value: &str, default: Option<f64>) -> MetricFilterDef {
         let mut dimensions = BTreeMap::new();
@@ -942,11 +943,7 @@ mod tests {
         let filters = [filter("Any", r#"{ $.eventName = * }"#, "1", None)];
         let mut scan = Scanner::new(&rules(&filters), ScanOptions::default()).unwrap();
         let file = format!("{}\n{{broken\n", event(0, 0, "A", ""));
-        let items = crate::cloudtrail::logs::read_stream(
-            "f",
-            file.as_bytes(),
-            crate::cloudtrail::logs::Options::default(),
-        );
+        let items = crate::logs::read_stream("f", file.as_bytes(), crate::logs::Options::default());
         let matched: Vec<Vec<usize>> = items.map(|item| scan.read(item)).collect();
         assert_eq!(matched, [vec![0], vec![]]);
         let report = scan.finish();

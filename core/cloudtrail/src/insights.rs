@@ -288,7 +288,7 @@ pub struct Insight {
 /// insights in [`finish`](Detector::finish).
 ///
 /// ```
-/// use trailmatch::cloudtrail::insights::{Config, Detector, InsightType, Observation};
+/// use trailmatch_cloudtrail::insights::{Config, Detector, InsightType, Observation};
 ///
 /// let mut detector = Detector::new(Config::default())?;
 /// let t0 = 1_709_251_200_000; // 2024-03-01T00:00:00Z
@@ -314,7 +314,7 @@ pub struct Insight {
 /// assert_eq!(insight.start["eventTime"], "2024-03-01T03:00:00Z");
 /// assert_eq!(insight.end.as_ref().unwrap()["eventTime"], "2024-03-01T03:03:00Z");
 /// assert_eq!(insight.start["insightDetails"]["insightContext"]["statistics"]["baseline"]["average"], 2);
-/// # Ok::<(), trailmatch::cloudtrail::insights::ConfigError>(())
+/// # Ok::<(), trailmatch_cloudtrail::insights::ConfigError>(())
 /// ```
 #[derive(Debug)]
 pub struct Detector {
@@ -882,7 +882,7 @@ impl Insight {
 /// module does not write go last, in name order.
 ///
 /// ```
-/// use trailmatch::cloudtrail::insights::InOrder;
+/// use trailmatch_cloudtrail::insights::InOrder;
 ///
 /// let record = serde_json::json!({"eventCategory": "Insight", "eventVersion": "1.07"});
 /// assert_eq!(

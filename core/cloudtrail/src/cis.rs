@@ -156,7 +156,7 @@ pub const CONTROLS: &[Control] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Pattern, PatternKind};
+    use trailmatch::{Pattern, PatternKind};
 
     #[test]
     fn every_control_is_a_valid_json_pattern() {

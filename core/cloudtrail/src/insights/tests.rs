@@ -587,7 +587,7 @@ fn numbers_are_written_as_aws_writes_them() {
 
 // ----- the shape of AWS's records -----
 
-const AWS_EXAMPLES: &str = include_str!("../../../testdata/insights/aws-insights-examples.jsonl");
+const AWS_EXAMPLES: &str = include_str!("../../testdata/insights/aws-insights-examples.jsonl");
 
 /// Keys in order, with the kind of every value; an array by the shape all its elements share.
 fn shape(value: &Value) -> Value {

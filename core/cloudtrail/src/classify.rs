@@ -212,14 +212,14 @@ impl std::error::Error for ClassifyError {}
 /// Classifies one CloudTrail record given as JSON text.
 ///
 /// ```
-/// use trailmatch::cloudtrail::classify::{classify, Access, Category};
+/// use trailmatch_cloudtrail::classify::{classify, Access, Category};
 ///
 /// let event = classify(r#"{"eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com",
 ///     "eventName":"GetObject","readOnly":true,"userIdentity":{"type":"IAMUser"}}"#)?;
 /// assert_eq!(event.category, Category::Data);
 /// assert_eq!(event.access, Some(Access::Read));
 /// assert_eq!(event.identity_type.as_deref(), Some("IAMUser"));
-/// # Ok::<(), trailmatch::cloudtrail::classify::ClassifyError>(())
+/// # Ok::<(), trailmatch_cloudtrail::classify::ClassifyError>(())
 /// ```
 pub fn classify(json: &str) -> Result<Event<'_>, ClassifyError> {
     let raw = match serde_json::from_str::<Raw<'_>>(json) {

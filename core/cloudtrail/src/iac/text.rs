@@ -2,7 +2,7 @@
 //! filter pattern point at the character of the template that produced it, after YAML folding,
 //! escapes, heredoc indentation and `!Sub` substitutions.
 
-use crate::cloudtrail::rules::SourceLocation;
+use crate::rules::SourceLocation;
 
 /// A string value and, for each of its bytes, the byte offset in the file of the character that
 /// produced it (an escape sequence produces a character at its backslash).

@@ -3,13 +3,13 @@
 //! pattern is the line as written.
 
 use super::{FilterPositions, Found};
-use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
+use crate::rules::{MetricFilterDef, SourceLocation};
 
 /// Reads a pattern list. Each pattern becomes a filter named `<file>:<line>` without a metric
 /// transformation.
 ///
 /// ```
-/// let found = trailmatch::cloudtrail::iac::patterns::read("p.txt", "# CIS 5.5\n\n{ $.eventName = StopLogging }\n");
+/// let found = trailmatch_cloudtrail::iac::patterns::read("p.txt", "# CIS 5.5\n\n{ $.eventName = StopLogging }\n");
 /// assert_eq!(found.filters.len(), 1);
 /// assert_eq!(found.filters[0].filter_name, "p.txt:3");
 /// assert_eq!(found.filters[0].location.as_ref().unwrap().to_string(), "p.txt:3:1");

@@ -3,7 +3,7 @@
 //! records with bounded memory.
 //!
 //! ```
-//! use trailmatch::cloudtrail::logs::{read_stream, Item, Options, SkipKind};
+//! use trailmatch_cloudtrail::logs::{read_stream, Item, Options, SkipKind};
 //!
 //! // A CloudTrail log file as delivered to S3 (here not gzipped; gzip is detected by content).
 //! let file = r#"{"Records":[{"eventName":"GetObject"},{"eventName":NaN},{"eventName":"PutObject"}]}"#;
@@ -264,7 +264,7 @@ pub fn read_stream<'a, R: Read + Send + 'a>(
 /// Reads records from files, directory trees and the standard input, one input after another.
 ///
 /// ```
-/// use trailmatch::cloudtrail::logs::{Input, Item, Options, Reader, SkipKind};
+/// use trailmatch_cloudtrail::logs::{Input, Item, Options, Reader, SkipKind};
 ///
 /// let dir = std::env::temp_dir().join(format!("trailmatch-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(dir.join("us-east-1"))?;

@@ -9,7 +9,7 @@
 //! a [`Problem`] at its location, never guessed.
 //!
 //! ```
-//! use trailmatch::cloudtrail::iac::{self, FileKind};
+//! use trailmatch_cloudtrail::iac::{self, FileKind};
 //!
 //! let template = r#"
 //! Resources:
@@ -40,7 +40,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::cloudtrail::rules::{MetricFilterDef, SourceLocation};
+use crate::rules::{MetricFilterDef, SourceLocation};
 use text::{LineIndex, SourceText};
 
 /// What a file holds: metric filters, alarms and the problems met while reading them.
@@ -248,7 +248,7 @@ pub enum FileKind {
     /// One filter pattern per line (`.txt`, `.pattern`, `.patterns`).
     Patterns,
     /// A trailmatch rules file (`.toml`, or JSON with `metricFilters` / `MetricAlarms`): see
-    /// [`RuleSet::parse`](crate::cloudtrail::rules::RuleSet::parse).
+    /// [`RuleSet::parse`](crate::rules::RuleSet::parse).
     Rules,
 }
 
@@ -345,7 +345,7 @@ fn looks_like_rules(text: &str) -> bool {
 /// first escape are approximate), its alarms in `PutMetricAlarm`'s shape.
 fn rules_file(file: &str, text: &str) -> Found {
     let mut found = Found::default();
-    match crate::cloudtrail::rules::RuleSet::parse(text, file) {
+    match crate::rules::RuleSet::parse(text, file) {
         Ok(rules) => {
             for filter in rules.metric_filters {
                 let start = filter.location.clone().unwrap_or_else(|| SourceLocation {
@@ -476,7 +476,7 @@ fn coerce(key: &str, value: serde_json::Value) -> serde_json::Value {
         ("Period" | "EvaluationPeriods" | "DatapointsToAlarm", Json::String(s)) => {
             s.trim().parse::<i64>().map_or(Json::String(s), Json::from)
         }
-        ("Threshold", Json::String(s)) => crate::number::parse(s.trim())
+        ("Threshold", Json::String(s)) => trailmatch::number::parse(s.trim())
             .and_then(serde_json::Number::from_f64)
             .map_or(Json::String(s), Json::Number),
         ("ActionsEnabled", Json::String(s)) => match s.as_str() {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alarm::AlarmDef;
 use super::cis;
-use crate::MetricTransformation;
+use trailmatch::MetricTransformation;
 
 /// Where a rule was read from: a file and the line and column (1-based, in characters) of the
 /// item in it — for a metric filter, of its pattern text.
@@ -199,7 +199,7 @@ impl RuleSet {
     /// not silently change an alarm), except the read-only ones `describe-alarms` adds.
     ///
     /// ```
-    /// use trailmatch::cloudtrail::rules::RuleSet;
+    /// use trailmatch_cloudtrail::rules::RuleSet;
     ///
     /// let rules = RuleSet::parse(r#"
     /// [[metricFilters]]
@@ -219,7 +219,7 @@ impl RuleSet {
     /// "#, "rules.toml")?;
     /// assert_eq!(rules.metric_filters[0].location.as_ref().map(|l| (l.line, l.column)), Some((4, 18)));
     /// assert_eq!(rules.alarms[0].period, Some(300));
-    /// # Ok::<(), trailmatch::cloudtrail::rules::RulesError>(())
+    /// # Ok::<(), trailmatch_cloudtrail::rules::RulesError>(())
     /// ```
     pub fn parse(text: &str, file: &str) -> Result<RuleSet, RulesError> {
         let at = |line: u32, column: u32| SourceLocation {
@@ -510,8 +510,8 @@ mod tests {
             let t = &filter.metric_transformations[0];
             assert_eq!(alarm.metric_name.as_deref(), Some(t.metric_name.as_str()));
             assert_eq!(alarm.namespace.as_deref(), Some("CISBenchmark"));
-            crate::MetricFilter::from_transformations(
-                crate::Pattern::new(&filter.filter_pattern).unwrap(),
+            trailmatch::MetricFilter::from_transformations(
+                trailmatch::Pattern::new(&filter.filter_pattern).unwrap(),
                 filter.metric_transformations.clone(),
             )
             .unwrap();

@@ -1,0 +1,47 @@
+//! # trailmatch-cloudtrail
+//!
+//! CloudTrail alerting outside AWS, built on the [`trailmatch`] engine: log files as CloudTrail
+//! delivers them ([`logs`]), event classification ([`classify`]), metric filters turned into
+//! CloudWatch metrics ([`scan`], [`series`]), CloudWatch alarms and their SNS notifications
+//! ([`alarm`]), CloudTrail Insights-style anomalies ([`insights`]), rules files and the CIS AWS
+//! Foundations pack ([`rules`], [`cis`]), rules read from CloudFormation and Terraform ([`iac`]),
+//! and the `lint` and `cis-check` drivers ([`lint`], [`coverage`]).
+//!
+//! A Rust program that only matches patterns needs just the engine (`cargo add trailmatch`);
+//! this crate is the application the `trailmatch` command and the Python module's `scan`,
+//! `lint` and `cis_check` are made of.
+//!
+//! Layers point down: `time` and `series` know nothing else of the crate; `logs` and
+//! `classify` read records; `rules` and `iac` read rules; `alarm`, `insights` and `scan` use
+//! them; `lint` and `coverage` sit on `iac`.
+//!
+//! Features (all on by default): `gzip` (gzip-compressed inputs), `toml` (TOML rules files),
+//! `cloudformation` (YAML templates), `terraform` (`.tf` modules).
+
+// Panics are ruled out by construction in non-test code, as in the engine crate.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::indexing_slicing,
+        clippy::string_slice
+    )
+)]
+
+pub mod alarm;
+pub mod cis;
+pub mod classify;
+pub mod coverage;
+pub mod iac;
+pub mod insights;
+pub mod lint;
+pub mod logs;
+pub mod rules;
+pub mod scan;
+pub mod series;
+pub mod time;

@@ -1,0 +1,263 @@
+//! `trailmatch lint`: every filter pattern and metric transformation found in templates,
+//! Terraform, rules files or pattern lists, validated as `PutMetricFilter` validates them, with
+//! the file, line and column of the offending character, plus warnings for patterns that are
+//! valid but almost certainly wrong.
+//!
+//! Errors are the [`Error`]s of [`Pattern::new`] and [`MetricFilter::from_transformations`],
+//! and the problems a reader met that make a file or a filter unusable. Warnings:
+//!
+//! | code | what |
+//! |---|---|
+//! | `hyphenated-term` | an unquoted `-` inside a word starts an excluded term: `request-id` is `request -id` (SYNTAX.md 2.5, `Dialect::split_hyphenated_terms`) |
+//! | `ignored-optional-term` | `?term` mixed with other terms is ignored (SYNTAX.md 2.3) |
+//! | `never-true` | conditions on one selector that no value satisfies together (`= x && != x`, `> 5 && < 3`, two different constants), or a pattern that can never match |
+//! | `unused-metric-value` | `metricValue` reads a field the pattern never mentions, so matching events without it add no datapoint |
+//! | `unused-dimension` | the same for a dimension's value |
+//! | `unresolved-reference`, `unsupported-intrinsic`, `unsupported-expression`, `not-a-template` | a reader could not resolve a pattern or a transformation, so it was not checked |
+
+use std::fmt;
+
+use serde::Serialize;
+
+use trailmatch::analysis::{pattern_warnings, transformation_warnings};
+use trailmatch::error::Snippet;
+use trailmatch::{Error, MetricFilter, Pattern};
+
+use crate::iac::{FilterPositions, Found, Subject};
+use crate::rules::SourceLocation;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The pattern or transformation is invalid, or the file cannot be read: AWS would reject it.
+    Error,
+    /// Valid, but almost certainly not what was meant; or not checked.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable kebab-case code: an [`Error::code`] or one of the warning codes above.
+    pub code: String,
+    /// The one-line message.
+    pub message: String,
+    /// Where: the file, and the line and column of the offending character.
+    #[serde(flatten)]
+    pub location: SourceLocation,
+    /// The filter it is about, when it is about one.
+    pub filter: Option<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+    /// The offending text with a caret line under it, as [`Error`]'s `Display` renders it
+    /// (without its first line); empty when there is no text to show.
+    #[serde(skip)]
+    pub snippet: String,
+}
+
+impl fmt::Display for Diagnostic {
+    /// `path:line:column: severity[code]: message`, then the snippet.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}[{}]: {}",
+            self.location,
+            self.severity.as_str(),
+            self.code,
+            self.message
+        )?;
+        if !self.snippet.is_empty() {
+            write!(f, "\n{}", self.snippet)?;
+        }
+        Ok(())
+    }
+}
+
+/// Lints everything `found` holds: each filter's pattern and transformation, and the problems
+/// its readers met about files and filters. Findings come in file, line and column order.
+///
+/// ```
+/// use trailmatch_cloudtrail::iac;
+/// use trailmatch_cloudtrail::lint::{lint, Severity};
+///
+/// let found = iac::patterns::read("p.txt", "{ $.eventName = ConsoleLogin }\n?Status: timeout\n");
+/// let findings = lint(&found);
+/// assert_eq!(findings.len(), 1);
+/// assert_eq!(findings[0].severity, Severity::Error);
+/// assert_eq!(
+///     findings[0].to_string().lines().next(),
+///     Some("p.txt:2:8: error[invalid-character]: Invalid character(s) in term ':'")
+/// );
+/// ```
+pub fn lint(found: &Found) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for problem in &found.problems {
+        if problem.subject == Subject::Alarm || problem.code == "conditional-resource" {
+            continue;
+        }
+        let severity = match problem.code {
+            "syntax" | "unreadable" | "invalid-resource" => Severity::Error,
+            _ => Severity::Warning,
+        };
+        out.push(Diagnostic {
+            severity,
+            code: problem.code.to_owned(),
+            message: problem.message.clone(),
+            location: problem.location.clone(),
+            filter: None,
+            help: None,
+            snippet: String::new(),
+        });
+    }
+    for (i, filter) in found.filters.iter().enumerate() {
+        let fallback = FilterPositions::verbatim(
+            &filter.location.clone().unwrap_or_default(),
+            &filter.filter_pattern,
+        );
+        let positions = found.positions_of(i).unwrap_or(&fallback);
+        let name = Some(filter.filter_name.clone());
+        let text = &filter.filter_pattern;
+        let pattern = match Pattern::new(text) {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(from_error(&e, positions.locate(e.span().start), name));
+                continue;
+            }
+        };
+        for w in pattern_warnings(&pattern) {
+            out.push(Diagnostic {
+                severity: Severity::Warning,
+                code: w.code.to_owned(),
+                message: w.message.clone(),
+                location: positions.locate(w.span.start),
+                filter: name.clone(),
+                help: w.help.clone(),
+                snippet: Snippet::new("filterPattern", text, w.span, w.help.as_deref()).to_string(),
+            });
+        }
+        if filter.metric_transformations.is_empty() {
+            continue; // a pattern list, or a transformation a reader already reported
+        }
+        let at = positions
+            .transformation
+            .clone()
+            .or_else(|| filter.location.clone())
+            .unwrap_or_default();
+        if let Err(e) = MetricFilter::from_transformations(
+            pattern.clone(),
+            filter.metric_transformations.clone(),
+        ) {
+            out.push(from_error(&e, at, name));
+            continue;
+        }
+        for t in &filter.metric_transformations {
+            for w in transformation_warnings(&pattern, t) {
+                out.push(Diagnostic {
+                    severity: Severity::Warning,
+                    code: w.code.to_owned(),
+                    message: w.message,
+                    location: at.clone(),
+                    filter: name.clone(),
+                    help: w.help,
+                    snippet: String::new(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.location.file, a.location.line, a.location.column).cmp(&(
+            &b.location.file,
+            b.location.line,
+            b.location.column,
+        ))
+    });
+    out
+}
+
+fn from_error(e: &Error, location: SourceLocation, filter: Option<String>) -> Diagnostic {
+    let rendered = e.to_string();
+    Diagnostic {
+        severity: Severity::Error,
+        code: e.code().to_owned(),
+        message: e.message(),
+        location,
+        filter,
+        help: e.help(),
+        snippet: rendered
+            .split_once('\n')
+            .map(|(_, rest)| rest.to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iac::{self, FileKind};
+
+    #[test]
+    fn no_cis_pattern_gets_a_warning() {
+        // Every CIS pattern can match: no contradiction, no other warning.
+        for control in crate::cis::CONTROLS {
+            let p = Pattern::new(control.pattern).unwrap();
+            let warnings = pattern_warnings(&p);
+            assert!(warnings.is_empty(), "{}: {warnings:?}", control.id);
+        }
+    }
+
+    #[test]
+    fn errors_point_into_the_file() {
+        let yaml = "Resources:\n  Bad:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: |\n        { $.eventName = ConsoleLogin &&\n          $.errorMessage = Failed authentication }\n      MetricTransformations:\n        - {MetricName: m, MetricNamespace: n, MetricValue: length}\n";
+        let found = iac::read(FileKind::CloudFormation, "t.yaml", yaml);
+        let d = lint(&found);
+        let heads: Vec<String> = d
+            .iter()
+            .map(|d| d.to_string().lines().next().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            heads,
+            [
+                "t.yaml:8:28: error[unquoted-blank]: the value 'Failed authentication' contains blanks, so it must be double-quoted"
+            ]
+        );
+        assert!(
+            d[0].snippet.contains("--> filterPattern:2:20"),
+            "{}",
+            d[0].snippet
+        );
+        // Fixed, the transformation's error is next.
+        let fixed = yaml.replace("= Failed authentication", "= \"Failed authentication\"");
+        let d = lint(&iac::read(FileKind::CloudFormation, "t.yaml", &fixed));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "invalid-metric-value");
+        assert_eq!(d[0].location.to_string(), "t.yaml:10:11");
+    }
+
+    #[test]
+    fn a_warnings_snippet_is_rendered_like_an_errors() {
+        // The same renderer as `Error`'s: the caret under the hyphen after two wide characters.
+        let d = lint(&iac::read(FileKind::Patterns, "p.txt", "東京 request-id\n"));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "hyphenated-term");
+        assert_eq!(
+            d[0].to_string(),
+            "p.txt:1:11: warning[hyphenated-term]: the '-' inside 'request-id' starts an excluded \
+             term: this pattern looks for 'request' in events without 'id'\n \
+             --> filterPattern:1:11\n  |\n1 | 東京 request-id\n  |             ^^^\n  \
+             = help: to search for the hyphenated text, quote it: \"request-id\""
+        );
+    }
+}
