@@ -93,9 +93,9 @@
 //!   ARN or user agent are left out of that attribute.
 //! * Averages are rounded to 10 decimal places, as AWS writes them (`85.4202380952`,
 //!   `0.0000882145`); whole numbers are written as integers (`"average": 0`).
-//! * `eventID` and `sharedEventID` are UUID-shaped (version nibble 8) FNV-1a-128 hashes: the
-//!   shared ID of the account, Region, API, insight type, error code and start; each `eventID` of
-//!   its record's content. The same input always gives the same IDs.
+//! * `eventID` and `sharedEventID` are name-based UUIDs (RFC 9562 version 5): the shared ID of
+//!   the account, Region, API, insight type, error code and start; each `eventID` of its
+//!   record's content. The same input always gives the same IDs.
 //! * `awsRegion` is `""` when the events had none; `recipientAccountId` is left out then (AWS
 //!   marks it optional).
 //!
@@ -110,6 +110,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use crate::time::{self, MINUTE_MS};
 
@@ -1001,28 +1002,13 @@ fn number(x: f64) -> Value {
     serde_json::Number::from_f64(rounded).map_or(Value::from(0), Value::Number)
 }
 
-/// FNV-1a, 128 bits.
-fn fnv1a_128(bytes: &[u8]) -> u128 {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    bytes.iter().fold(OFFSET, |hash, b| {
-        (hash ^ u128::from(*b)).wrapping_mul(PRIME)
-    })
-}
+/// The namespace of the identifiers of insight records: the name-based (version 5) UUID of
+/// `trailmatch:insights` in RFC 9562's URL namespace.
+const INSIGHTS_NAMESPACE: Uuid = Uuid::from_u128(0x0a5c_2d98_e8b1_5f97_a17c_aaf1_4461_f6e1);
 
-/// A UUID-shaped identifier from a hash of `bytes` (RFC 9562 layout, version 8, variant `10`).
+/// The name-based identifier of `bytes` (RFC 9562 version 5: SHA-1 in [`INSIGHTS_NAMESPACE`]).
 fn uuid(bytes: &[u8]) -> String {
-    let hash = fnv1a_128(bytes);
-    let hash = (hash & !(0xf << 76)) | (0x8 << 76);
-    let hash = (hash & !(0b11 << 62)) | (0b10 << 62);
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        hash >> 96,
-        (hash >> 80) & 0xffff,
-        (hash >> 64) & 0xffff,
-        (hash >> 48) & 0xffff,
-        hash & 0xffff_ffff_ffff
-    )
+    Uuid::new_v5(&INSIGHTS_NAMESPACE, bytes).to_string()
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 
 use regex_automata::{MatchKind, meta};
+use rustc_hash::FxHashMap;
 
 use crate::compile::literals::LiteralSet;
 use crate::dialect::Dialect;
@@ -50,32 +51,6 @@ impl Default for Limits {
         }
     }
 }
-
-/// FNV-1a: fast on the short keys of selectors and values. The tables it serves are built from
-/// the patterns, so event text can only probe them, not grow their collision chains.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-/// A hash map with [`Fnv`].
-pub(crate) type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 /// Index of a pattern in its set.
 pub(crate) type PatternId = u32;
@@ -188,7 +163,7 @@ impl Default for Trie {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Node {
-    pub(crate) members: FnvMap<String, u32>,
+    pub(crate) members: FxHashMap<String, u32>,
     pub(crate) any_member: Option<u32>,
     pub(crate) indices: Vec<(usize, u32)>,
     pub(crate) any_index: Option<u32>,
@@ -210,7 +185,7 @@ impl Node {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FieldProgram {
     /// Exact text → its matcher.
-    pub(crate) exact: FnvMap<String, u32>,
+    pub(crate) exact: FxHashMap<String, u32>,
     /// Globs tested one by one: kind, fixed text, matcher.
     pub(crate) globs: Vec<(GlobKind, String, u32)>,
     /// Globs and regexes; pattern `i` of the automaton is matcher `wild_matchers[i]`.

@@ -255,6 +255,14 @@ fn records_hold_hand_computed_statistics_and_attributions() {
 }
 
 #[test]
+fn the_namespace_is_the_name_based_uuid_it_says() {
+    assert_eq!(
+        super::INSIGHTS_NAMESPACE,
+        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"trailmatch:insights")
+    );
+}
+
+#[test]
 fn ids_are_uuid_shaped_and_deterministic() {
     let mut events = steady_ten();
     calls(&mut events, "CreateTags", 300..303, |_| 30, MALLORY, CURL);
@@ -267,7 +275,7 @@ fn ids_are_uuid_shaped_and_deterministic() {
         let groups: Vec<usize> = id.split('-').map(str::len).collect();
         assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
         assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
-        assert_eq!(id.chars().nth(14), Some('8'), "version nibble of {id}");
+        assert_eq!(id.chars().nth(14), Some('5'), "version nibble of {id}");
         assert!(
             matches!(id.chars().nth(19), Some('8' | '9' | 'a' | 'b')),
             "{id}"
