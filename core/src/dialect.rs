@@ -47,6 +47,8 @@
 //!   syntax error (the CIS text that has it is a typo of the quoted form).
 //! - **Metric values** that are missing or not numeric contribute nothing (no datapoint and no
 //!   default value) for that event.
+/// The answers to the points AWS's guide leaves open, one switch each (the module
+/// documentation above lists every decision); [`Dialect::default`] is AWS's behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Dialect {

@@ -23,6 +23,8 @@
 //! AST the slow, obvious way, [`Pattern`] and [`PatternSet`] are the public matchers, and
 //! [`metric`] does what CloudWatch does with a match.
 
+#![warn(missing_docs)]
+
 // Panics are ruled out by construction in non-test code: no `unwrap`, `expect`, `panic!`,
 // `unreachable!`, `todo!`, `unimplemented!`, nor slice, array or string indexing (`get`, iterators
 // and patterns instead). Tests may use them.

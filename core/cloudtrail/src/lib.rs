@@ -18,6 +18,8 @@
 //! Features (all on by default): `gzip` (gzip-compressed inputs), `toml` (TOML rules files),
 //! `cloudformation` (YAML templates), `terraform` (`.tf` modules).
 
+#![warn(missing_docs)]
+
 // Panics are ruled out by construction in non-test code, as in the engine crate.
 #![cfg_attr(
     not(test),

@@ -1,5 +1,8 @@
-//! The public matchers. Today they run the reference evaluator; the compiled engine will sit
-//! behind the same types without changing their shape.
+//! The public matchers: [`Pattern`] and [`PatternSet`] run the compiled program of
+//! [`crate::compile`] (`engine.rs`: one pass over the event that reads only the fields some
+//! pattern needs, `scan.rs`: the JSON and space-delimited event scanners it uses). The reference
+//! evaluator of [`crate::reference`] gives the same answers the slow, obvious way and is kept as
+//! the oracle of the tests.
 
 mod engine;
 mod scan;
