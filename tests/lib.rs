@@ -241,42 +241,44 @@ pub struct TestMetricFilterCase {
     pub notes: Option<String>,
 }
 
-/// The dialect of a case: every switch of [`Dialect`], each defaulting to `Dialect::default()`.
+/// The dialect of a case: a table of switch names (`Dialect::SWITCHES`) to values, each switch
+/// defaulting to `Dialect::default()`. A name that is no switch, or a value of the wrong kind,
+/// makes the case file fail to load.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "BTreeMap<String, SwitchSpec>")]
 pub struct DialectSpec {
-    /// See [`Dialect::absorb_trailing_fields`].
-    pub absorb_trailing_fields: Option<bool>,
-    /// See [`Dialect::numeric_string_coercion`].
-    pub numeric_string_coercion: Option<bool>,
-    /// See [`Dialect::event_number_base`].
-    pub event_number_base: Option<u32>,
-    /// See [`Dialect::quoted_space_matches_all`].
-    pub quoted_space_matches_all: Option<bool>,
-    /// See [`Dialect::split_hyphenated_terms`].
-    pub split_hyphenated_terms: Option<bool>,
+    dialect: Dialect,
+}
+
+/// A switch's value as written in a case file: `true`/`false`, or a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SwitchSpec {
+    /// An on/off switch.
+    Bool(bool),
+    /// A numeric switch.
+    Number(u32),
+}
+
+impl TryFrom<BTreeMap<String, SwitchSpec>> for DialectSpec {
+    type Error = trailmatch::SwitchError;
+
+    fn try_from(switches: BTreeMap<String, SwitchSpec>) -> Result<Self, Self::Error> {
+        let mut dialect = Dialect::default();
+        for (name, value) in switches {
+            match value {
+                SwitchSpec::Bool(b) => dialect.set(&name, b)?,
+                SwitchSpec::Number(n) => dialect.set(&name, n)?,
+            }
+        }
+        Ok(DialectSpec { dialect })
+    }
 }
 
 impl DialectSpec {
     /// `Dialect::default()` with the switches this spec sets.
     pub fn dialect(&self) -> Dialect {
-        let mut d = Dialect::default();
-        if let Some(v) = self.absorb_trailing_fields {
-            d.absorb_trailing_fields = v;
-        }
-        if let Some(v) = self.numeric_string_coercion {
-            d.numeric_string_coercion = v;
-        }
-        if let Some(v) = self.event_number_base {
-            d.event_number_base = v;
-        }
-        if let Some(v) = self.quoted_space_matches_all {
-            d.quoted_space_matches_all = v;
-        }
-        if let Some(v) = self.split_hyphenated_terms {
-            d.split_hyphenated_terms = v;
-        }
-        d
+        self.dialect
     }
 }
 

@@ -54,7 +54,7 @@ pub mod syntax;
 pub mod time;
 
 pub use compile::program::Limits;
-pub use dialect::Dialect;
+pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
 pub use exec::{Builder, Extracted, Pattern, PatternSet, SetError};
 pub use metric::{
