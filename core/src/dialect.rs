@@ -30,8 +30,10 @@
 //!   glob or regex; boolean → `IS TRUE`/`IS FALSE`, and string, glob or regex comparison with its
 //!   JSON text (`true`/`false`); ordering operators are false on booleans.
 //! - **Numeric operators on non-numbers**: `<`, `<=`, `>`, `>=` with a right-hand side that is not
-//!   a number literal are rejected at parse time; a number literal never matches a value that is
-//!   not numeric, whatever the operator (`!=` included).
+//!   a number literal are rejected at parse time; `=`, `<`, `<=`, `>`, `>=` with a number literal
+//!   never match a value that is not numeric; `!=` with a number literal on text that is not a
+//!   number is the negation of `=` (see [`Dialect::ne_number_matches_text`]), and false on
+//!   booleans, `null`, objects and arrays.
 //! - **Numbers** compare as IEEE-754 doubles.
 //! - **Wildcard selectors** are existential: the condition holds when any selected node satisfies
 //!   it (`!=` included); `NOT EXISTS` holds when the selector selects nothing. `.*` selects the
@@ -69,6 +71,17 @@ pub struct Dialect {
     /// the reading that explains why such patterns match nothing in AWS), or is part of the word
     /// (`false`).
     pub split_hyphenated_terms: bool,
+    /// `{ $.s != 222 }` on `"s": "111.111.111.111"`, `[a != 222]` on the field `abc`: `!=` with
+    /// a number literal holds for text that is not a number, as the negation of `=` (`true`, as
+    /// AWS answered in recorded `TestMetricFilter` runs), or never holds there (`false`, the
+    /// earlier reading that a number literal never matches a non-numeric value). Booleans,
+    /// `null`, objects and arrays never satisfy it either way.
+    pub ne_number_matches_text: bool,
+    /// `" {$.a = 1} "`: blanks before the `{` or `[` and after the `}` or `]` of a JSON or
+    /// space-delimited pattern are ignored (`true`, the earlier reading) or rejected with
+    /// `blank-around-brackets` (`false`, as AWS refused such a pattern in a recorded run). A
+    /// pattern of blanks only, and blanks around a term pattern, are accepted either way.
+    pub allow_blanks_around_brackets: bool,
 }
 
 impl Default for Dialect {
@@ -79,6 +92,8 @@ impl Default for Dialect {
             event_number_base: 1,
             quoted_space_matches_all: false,
             split_hyphenated_terms: true,
+            ne_number_matches_text: true,
+            allow_blanks_around_brackets: false,
         }
     }
 }
@@ -255,6 +270,8 @@ switch_table!(
     event_number_base,
     quoted_space_matches_all,
     split_hyphenated_terms,
+    ne_number_matches_text,
+    allow_blanks_around_brackets,
 );
 
 #[cfg(test)]
@@ -277,8 +294,10 @@ mod tests {
             event_number_base: _,
             quoted_space_matches_all: _,
             split_hyphenated_terms: _,
+            ne_number_matches_text: _,
+            allow_blanks_around_brackets: _,
         } = d;
-        assert_eq!(Dialect::SWITCHES.len(), 5);
+        assert_eq!(Dialect::SWITCHES.len(), 7);
     }
 
     #[test]

@@ -196,7 +196,6 @@ impl Program {
         s.holds.reserve(j.cond_count);
         s.present.reserve(j.fields.len());
         s.rules.reserve(j.rules.len());
-        let coerce = dialect.numeric_string_coercion;
         let Scratch {
             holds,
             present,
@@ -206,7 +205,7 @@ impl Program {
         let scanned = scan(event, &j.trie, |field, value| {
             present.insert(field);
             if let Some(f) = j.fields.get(field as usize) {
-                on_value(f, value, coerce, holds, matched);
+                on_value(f, value, dialect, holds, matched);
             }
         });
         match scanned {
@@ -290,10 +289,12 @@ impl Prefilter {
 fn on_value(
     f: &FieldProgram,
     value: &Scalar<'_>,
-    coerce: bool,
+    dialect: &Dialect,
     holds: &mut Marks,
     matched: &mut Marks,
 ) {
+    // A string that is not read as a number satisfies `!= number` when the dialect says so.
+    let mut text_ne_number = false;
     let (text, number) = match value {
         Scalar::Container => return,
         Scalar::Null => {
@@ -309,7 +310,15 @@ fn on_value(
             (if *b { "true" } else { "false" }, None)
         }
         Scalar::Number(raw) => (*raw, number::parse(raw)),
-        Scalar::Str(s) => (s.as_ref(), if coerce { number::parse(s) } else { None }),
+        Scalar::Str(s) => {
+            let number = if dialect.numeric_string_coercion {
+                number::parse(s)
+            } else {
+                None
+            };
+            text_ne_number = number.is_none() && dialect.ne_number_matches_text;
+            (s.as_ref(), number)
+        }
     };
     if f.matcher_count > 0 {
         matched.reserve(f.matcher_count);
@@ -356,6 +365,12 @@ fn on_value(
                 Op::Ge => x >= v,
             };
             if hit {
+                holds.insert(c);
+            }
+        }
+    } else if text_ne_number {
+        for &(op, _, c) in &f.numeric {
+            if op == Op::Ne {
                 holds.insert(c);
             }
         }
