@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use trailmatch::metric::{MetricFilter, MetricTransformation, TestMetricFilterResponse};
 use trailmatch::reference::Evaluator;
-use trailmatch::{Dialect, Error, Extracted, Limits, Origin, Pattern, PatternSet};
+use trailmatch::{Dialect, Error, Extracted, Limits, Origin, Pattern, PatternBuilder, PatternSet};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -520,8 +520,9 @@ pub fn run_case(report: &mut Report, c: &Case) {
     }
 }
 
-/// A match case: the reference evaluator, `Pattern`, a one-pattern `PatternSet` and the canonical
-/// form must all give the expected verdict and values.
+/// A match case: the reference evaluator, `Pattern` (`test`, `matches`, `is_match`, and built by
+/// `PatternBuilder`), a one-pattern `PatternSet` (`matches`, `is_match`, `test`) and the
+/// canonical form must all give the expected verdict and values.
 pub fn run_match(
     r: &mut Report,
     name: &str,
@@ -555,12 +556,33 @@ pub fn run_match(
         &reference,
     );
     r.equal(name, "Pattern::matches", &compiled.matches(event), &matches);
+    r.equal(
+        name,
+        "Pattern::is_match",
+        &compiled.is_match(event),
+        &matches,
+    );
+    match PatternBuilder::new().dialect(dialect).build(pattern) {
+        Ok(built) => r.equal(
+            name,
+            "PatternBuilder::build(..).test",
+            &built.test(event),
+            &reference,
+        ),
+        Err(e) => {
+            return r.fail(
+                name,
+                format!("PatternBuilder: the pattern is rejected:\n{e}"),
+            );
+        }
+    };
 
     // (c) a one-pattern set.
     match PatternSet::with_dialect([pattern], dialect) {
         Ok(set) => {
             let want: Vec<usize> = if matches { vec![0] } else { Vec::new() };
             r.equal(name, "PatternSet::matches", &set.matches(event), &want);
+            r.equal(name, "PatternSet::is_match", &set.is_match(event), &matches);
             let want: Vec<(usize, Extracted)> = reference.iter().map(|x| (0, x.clone())).collect();
             r.equal(name, "PatternSet::test", &set.test(event), &want);
         }
@@ -618,7 +640,7 @@ fn expect_verdict(
 }
 
 /// An error case: the front end (`parse_with`, then `Evaluator::new` for what only compiling
-/// finds), `Pattern::new` and `PatternSet::new` must all reject the pattern with the same error.
+/// finds), `Pattern::new`, `PatternBuilder` and `PatternSet::new` must all reject the pattern with the same error.
 pub fn run_rejection(
     r: &mut Report,
     name: &str,
@@ -666,6 +688,16 @@ pub fn run_rejection(
         Err(e) => {
             expect_error(r, name, "Pattern::new", &e, want);
             r.equal(name, "Pattern::new gives the parser's error", &e, &front);
+        }
+    }
+
+    match PatternBuilder::new().dialect(dialect).build(pattern) {
+        Ok(_) => r.fail(
+            name,
+            format!("PatternBuilder accepts the pattern; want {}", want.code),
+        ),
+        Err(e) => {
+            r.equal(name, "PatternBuilder gives the parser's error", &e, &front);
         }
     }
 

@@ -56,7 +56,7 @@ pub mod time;
 pub use compile::program::Limits;
 pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
-pub use exec::{Builder, Extracted, Pattern, PatternSet, SetError};
+pub use exec::{Extracted, Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
 pub use metric::{
     MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterResponse,
     test_metric_filter,
