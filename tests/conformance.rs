@@ -286,3 +286,33 @@ fn agree(
     r.equal(label, "PatternSet::matches", &set.matches(event), &indices);
     indices
 }
+
+/// A case's `dialect` table is read through `Dialect::set`: every switch name can be written,
+/// and a name that is no switch, or a value of the wrong kind, fails to load naming it.
+#[test]
+fn case_dialects_are_read_by_switch_name() {
+    let case = |dialect: &str| {
+        format!(
+            "[[case]]\nname = \"x\"\npattern = \"a\"\nevent = \"a\"\nmatches = true\n\
+             dialect = {{ {dialect} }}\n"
+        )
+    };
+    let read = |dialect: &str| toml::from_str::<CaseFile>(&case(dialect));
+    for (name, value) in Dialect::default().switches() {
+        let flipped = match value {
+            trailmatch::SwitchValue::Bool(b) => (!b).to_string(),
+            trailmatch::SwitchValue::Number(n) => (n + 1).to_string(),
+        };
+        let file = read(&format!("{name} = {flipped}")).expect("a switch name loads");
+        let dialect = file.case[0].dialect.dialect();
+        assert_eq!(dialect.get(name).map(|v| v.to_string()), Some(flipped));
+        assert_ne!(dialect, Dialect::default(), "{name}");
+    }
+    let unknown = read("absorb_trailing = false").unwrap_err().to_string();
+    assert!(
+        unknown.contains("unknown dialect switch 'absorb_trailing'"),
+        "{unknown}"
+    );
+    let wrong = read("event_number_base = true").unwrap_err().to_string();
+    assert!(wrong.contains("takes a number"), "{wrong}");
+}

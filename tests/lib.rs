@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use trailmatch::metric::{MetricFilter, MetricTransformation, TestMetricFilterResponse};
 use trailmatch::reference::Evaluator;
-use trailmatch::{Dialect, Error, Extracted, Limits, Origin, Pattern, PatternSet};
+use trailmatch::{Dialect, Error, Extracted, Limits, Origin, Pattern, PatternBuilder, PatternSet};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -241,42 +241,44 @@ pub struct TestMetricFilterCase {
     pub notes: Option<String>,
 }
 
-/// The dialect of a case: every switch of [`Dialect`], each defaulting to `Dialect::default()`.
+/// The dialect of a case: a table of switch names (`Dialect::SWITCHES`) to values, each switch
+/// defaulting to `Dialect::default()`. A name that is no switch, or a value of the wrong kind,
+/// makes the case file fail to load.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "BTreeMap<String, SwitchSpec>")]
 pub struct DialectSpec {
-    /// See [`Dialect::absorb_trailing_fields`].
-    pub absorb_trailing_fields: Option<bool>,
-    /// See [`Dialect::numeric_string_coercion`].
-    pub numeric_string_coercion: Option<bool>,
-    /// See [`Dialect::event_number_base`].
-    pub event_number_base: Option<u32>,
-    /// See [`Dialect::quoted_space_matches_all`].
-    pub quoted_space_matches_all: Option<bool>,
-    /// See [`Dialect::split_hyphenated_terms`].
-    pub split_hyphenated_terms: Option<bool>,
+    dialect: Dialect,
+}
+
+/// A switch's value as written in a case file: `true`/`false`, or a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SwitchSpec {
+    /// An on/off switch.
+    Bool(bool),
+    /// A numeric switch.
+    Number(u32),
+}
+
+impl TryFrom<BTreeMap<String, SwitchSpec>> for DialectSpec {
+    type Error = trailmatch::SwitchError;
+
+    fn try_from(switches: BTreeMap<String, SwitchSpec>) -> Result<Self, Self::Error> {
+        let mut dialect = Dialect::default();
+        for (name, value) in switches {
+            match value {
+                SwitchSpec::Bool(b) => dialect.set(&name, b)?,
+                SwitchSpec::Number(n) => dialect.set(&name, n)?,
+            }
+        }
+        Ok(DialectSpec { dialect })
+    }
 }
 
 impl DialectSpec {
     /// `Dialect::default()` with the switches this spec sets.
     pub fn dialect(&self) -> Dialect {
-        let mut d = Dialect::default();
-        if let Some(v) = self.absorb_trailing_fields {
-            d.absorb_trailing_fields = v;
-        }
-        if let Some(v) = self.numeric_string_coercion {
-            d.numeric_string_coercion = v;
-        }
-        if let Some(v) = self.event_number_base {
-            d.event_number_base = v;
-        }
-        if let Some(v) = self.quoted_space_matches_all {
-            d.quoted_space_matches_all = v;
-        }
-        if let Some(v) = self.split_hyphenated_terms {
-            d.split_hyphenated_terms = v;
-        }
-        d
+        self.dialect
     }
 }
 
@@ -518,8 +520,9 @@ pub fn run_case(report: &mut Report, c: &Case) {
     }
 }
 
-/// A match case: the reference evaluator, `Pattern`, a one-pattern `PatternSet` and the canonical
-/// form must all give the expected verdict and values.
+/// A match case: the reference evaluator, `Pattern` (`test`, `matches`, `is_match`, and built by
+/// `PatternBuilder`), a one-pattern `PatternSet` (`matches`, `is_match`, `test`) and the
+/// canonical form must all give the expected verdict and values.
 pub fn run_match(
     r: &mut Report,
     name: &str,
@@ -553,12 +556,33 @@ pub fn run_match(
         &reference,
     );
     r.equal(name, "Pattern::matches", &compiled.matches(event), &matches);
+    r.equal(
+        name,
+        "Pattern::is_match",
+        &compiled.is_match(event),
+        &matches,
+    );
+    match PatternBuilder::new().dialect(dialect).build(pattern) {
+        Ok(built) => r.equal(
+            name,
+            "PatternBuilder::build(..).test",
+            &built.test(event),
+            &reference,
+        ),
+        Err(e) => {
+            return r.fail(
+                name,
+                format!("PatternBuilder: the pattern is rejected:\n{e}"),
+            );
+        }
+    };
 
     // (c) a one-pattern set.
     match PatternSet::with_dialect([pattern], dialect) {
         Ok(set) => {
             let want: Vec<usize> = if matches { vec![0] } else { Vec::new() };
             r.equal(name, "PatternSet::matches", &set.matches(event), &want);
+            r.equal(name, "PatternSet::is_match", &set.is_match(event), &matches);
             let want: Vec<(usize, Extracted)> = reference.iter().map(|x| (0, x.clone())).collect();
             r.equal(name, "PatternSet::test", &set.test(event), &want);
         }
@@ -616,7 +640,7 @@ fn expect_verdict(
 }
 
 /// An error case: the front end (`parse_with`, then `Evaluator::new` for what only compiling
-/// finds), `Pattern::new` and `PatternSet::new` must all reject the pattern with the same error.
+/// finds), `Pattern::new`, `PatternBuilder` and `PatternSet::new` must all reject the pattern with the same error.
 pub fn run_rejection(
     r: &mut Report,
     name: &str,
@@ -664,6 +688,16 @@ pub fn run_rejection(
         Err(e) => {
             expect_error(r, name, "Pattern::new", &e, want);
             r.equal(name, "Pattern::new gives the parser's error", &e, &front);
+        }
+    }
+
+    match PatternBuilder::new().dialect(dialect).build(pattern) {
+        Ok(_) => r.fail(
+            name,
+            format!("PatternBuilder accepts the pattern; want {}", want.code),
+        ),
+        Err(e) => {
+            r.equal(name, "PatternBuilder gives the parser's error", &e, &front);
         }
     }
 

@@ -30,8 +30,10 @@
 //!   glob or regex; boolean → `IS TRUE`/`IS FALSE`, and string, glob or regex comparison with its
 //!   JSON text (`true`/`false`); ordering operators are false on booleans.
 //! - **Numeric operators on non-numbers**: `<`, `<=`, `>`, `>=` with a right-hand side that is not
-//!   a number literal are rejected at parse time; a number literal never matches a value that is
-//!   not numeric, whatever the operator (`!=` included).
+//!   a number literal are rejected at parse time; `=`, `<`, `<=`, `>`, `>=` with a number literal
+//!   never match a value that is not numeric; `!=` with a number literal on text that is not a
+//!   number is the negation of `=` (see [`Dialect::ne_number_matches_text`]), and false on
+//!   booleans, `null`, objects and arrays.
 //! - **Numbers** compare as IEEE-754 doubles.
 //! - **Wildcard selectors** are existential: the condition holds when any selected node satisfies
 //!   it (`!=` included); `NOT EXISTS` holds when the selector selects nothing. `.*` selects the
@@ -71,6 +73,17 @@ pub struct Dialect {
     /// the reading that explains why such patterns match nothing in AWS), or is part of the word
     /// (`false`).
     pub split_hyphenated_terms: bool,
+    /// `{ $.s != 222 }` on `"s": "111.111.111.111"`, `[a != 222]` on the field `abc`: `!=` with
+    /// a number literal holds for text that is not a number, as the negation of `=` (`true`, as
+    /// AWS answered in recorded `TestMetricFilter` runs), or never holds there (`false`, the
+    /// earlier reading that a number literal never matches a non-numeric value). Booleans,
+    /// `null`, objects and arrays never satisfy it either way.
+    pub ne_number_matches_text: bool,
+    /// `" {$.a = 1} "`: blanks before the `{` or `[` and after the `}` or `]` of a JSON or
+    /// space-delimited pattern are ignored (`true`, the earlier reading) or rejected with
+    /// `blank-around-brackets` (`false`, as AWS refused such a pattern in a recorded run). A
+    /// pattern of blanks only, and blanks around a term pattern, are accepted either way.
+    pub allow_blanks_around_brackets: bool,
 }
 
 impl Default for Dialect {
@@ -81,6 +94,272 @@ impl Default for Dialect {
             event_number_base: 1,
             quoted_space_matches_all: false,
             split_hyphenated_terms: true,
+            ne_number_matches_text: true,
+            allow_blanks_around_brackets: false,
         }
+    }
+}
+
+/// The value of one [`Dialect`] switch: most switches are on or off; `event_number_base` is a
+/// number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SwitchValue {
+    /// An on/off switch.
+    Bool(bool),
+    /// A numeric switch.
+    Number(u32),
+}
+
+impl From<bool> for SwitchValue {
+    fn from(b: bool) -> SwitchValue {
+        SwitchValue::Bool(b)
+    }
+}
+
+impl From<u32> for SwitchValue {
+    fn from(n: u32) -> SwitchValue {
+        SwitchValue::Number(n)
+    }
+}
+
+impl SwitchValue {
+    /// `"a boolean"` or `"a number"`: what kind of value this is, for messages.
+    pub fn kind(self) -> &'static str {
+        match self {
+            SwitchValue::Bool(_) => "a boolean",
+            SwitchValue::Number(_) => "a number",
+        }
+    }
+}
+
+impl std::fmt::Display for SwitchValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SwitchValue::Bool(b) => b.fmt(f),
+            SwitchValue::Number(n) => n.fmt(f),
+        }
+    }
+}
+
+/// The type of a switch's field, converted from a [`SwitchValue`] of its kind.
+trait SwitchField: Into<SwitchValue> + Sized {
+    fn from_value(value: SwitchValue) -> Option<Self>;
+}
+
+impl SwitchField for bool {
+    fn from_value(value: SwitchValue) -> Option<bool> {
+        match value {
+            SwitchValue::Bool(b) => Some(b),
+            SwitchValue::Number(_) => None,
+        }
+    }
+}
+
+impl SwitchField for u32 {
+    fn from_value(value: SwitchValue) -> Option<u32> {
+        match value {
+            SwitchValue::Number(n) => Some(n),
+            SwitchValue::Bool(_) => None,
+        }
+    }
+}
+
+/// Why [`Dialect::set`] refused a switch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SwitchError {
+    /// No switch has this name.
+    Unknown {
+        /// The name given.
+        name: String,
+    },
+    /// The switch takes the other kind of value (a number for a boolean switch, or the reverse).
+    WrongKind {
+        /// The switch.
+        name: &'static str,
+        /// `"a boolean"` or `"a number"`: what it takes.
+        expected: &'static str,
+        /// The value given.
+        found: SwitchValue,
+    },
+}
+
+impl std::fmt::Display for SwitchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SwitchError::Unknown { name } => write!(
+                f,
+                "unknown dialect switch '{name}'; the switches are {}",
+                Dialect::SWITCHES.join(", ")
+            ),
+            SwitchError::WrongKind {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "dialect switch '{name}' takes {expected}, not {} ({found})",
+                found.kind()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SwitchError {}
+
+/// The one table of switches: each field of [`Dialect`] with its name. Bindings, case files and
+/// tests set and read switches by name through the methods it defines, so that no other place
+/// spells a switch's name. `Dialect::switches` destructures a `Dialect` without `..`, so a field
+/// missing from this table does not compile.
+macro_rules! switch_table {
+    ($($field:ident),* $(,)?) => {
+        impl Dialect {
+            /// The names of the switches, in declaration order.
+            pub const SWITCHES: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// The value of the switch `name`; `None` when no switch has that name.
+            pub fn get(&self, name: &str) -> Option<SwitchValue> {
+                match name {
+                    $(stringify!($field) => Some(self.$field.into()),)*
+                    _ => None,
+                }
+            }
+
+            /// Sets the switch `name` to `value` (a `bool`, a `u32` or a [`SwitchValue`]). Fails,
+            /// changing nothing, for an unknown name or a value of the wrong kind.
+            ///
+            /// ```
+            /// let mut d = trailmatch::Dialect::default();
+            /// d.set("absorb_trailing_fields", false)?;
+            /// d.set("event_number_base", 0u32)?;
+            /// assert!(!d.absorb_trailing_fields);
+            /// assert!(d.set("absorb_trailing_field", false).is_err());
+            /// # Ok::<(), trailmatch::SwitchError>(())
+            /// ```
+            pub fn set(
+                &mut self,
+                name: &str,
+                value: impl Into<SwitchValue>,
+            ) -> Result<(), SwitchError> {
+                let value = value.into();
+                match name {
+                    $(stringify!($field) => {
+                        self.$field = SwitchField::from_value(value).ok_or_else(|| {
+                            SwitchError::WrongKind {
+                                name: stringify!($field),
+                                expected: SwitchValue::from(self.$field).kind(),
+                                found: value,
+                            }
+                        })?;
+                        Ok(())
+                    })*
+                    _ => Err(SwitchError::Unknown { name: name.to_owned() }),
+                }
+            }
+
+            /// Every switch with its value, in declaration order.
+            pub fn switches(&self) -> impl ExactSizeIterator<Item = (&'static str, SwitchValue)> {
+                let Dialect { $($field),* } = *self;
+                [$((stringify!($field), SwitchValue::from($field))),*].into_iter()
+            }
+        }
+    };
+}
+
+switch_table!(
+    absorb_trailing_fields,
+    numeric_string_coercion,
+    event_number_base,
+    quoted_space_matches_all,
+    split_hyphenated_terms,
+    ne_number_matches_text,
+    allow_blanks_around_brackets,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_lists_every_field_once_in_declaration_order() {
+        let d = Dialect::default();
+        let names: Vec<&str> = d.switches().map(|(name, _)| name).collect();
+        assert_eq!(names, Dialect::SWITCHES);
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        // The fields, by a destructuring that does not compile when one is added.
+        let Dialect {
+            absorb_trailing_fields: _,
+            numeric_string_coercion: _,
+            event_number_base: _,
+            quoted_space_matches_all: _,
+            split_hyphenated_terms: _,
+            ne_number_matches_text: _,
+            allow_blanks_around_brackets: _,
+        } = d;
+        assert_eq!(Dialect::SWITCHES.len(), 7);
+    }
+
+    #[test]
+    fn every_switch_round_trips_through_set_and_get() {
+        for &name in Dialect::SWITCHES {
+            let default = Dialect::default();
+            let before = default.get(name).expect("a listed switch has a value");
+            let other = match before {
+                SwitchValue::Bool(b) => SwitchValue::Bool(!b),
+                SwitchValue::Number(n) => SwitchValue::Number(n + 7),
+            };
+            let mut d = default;
+            d.set(name, other).expect("a listed switch can be set");
+            assert_eq!(d.get(name), Some(other), "{name}");
+            assert_ne!(d, default, "{name} changes the dialect");
+            // Every other switch keeps its value.
+            for ((n, v), (_, v0)) in d.switches().zip(default.switches()) {
+                assert_eq!(v == v0, n != name, "{n} after setting {name}");
+            }
+            d.set(name, before).expect("and set back");
+            assert_eq!(d, default, "{name}");
+        }
+    }
+
+    #[test]
+    fn set_names_the_unknown_switch_and_lists_the_valid_ones() {
+        let mut d = Dialect::default();
+        let e = d.set("absorb_trailing_field", true).unwrap_err();
+        assert_eq!(
+            e,
+            SwitchError::Unknown {
+                name: "absorb_trailing_field".into()
+            }
+        );
+        let text = e.to_string();
+        assert!(text.contains("'absorb_trailing_field'"), "{text}");
+        for name in Dialect::SWITCHES {
+            assert!(text.contains(name), "{text} lists {name}");
+        }
+        assert_eq!(d.get("absorb_trailing_field"), None);
+        assert_eq!(d, Dialect::default());
+    }
+
+    #[test]
+    fn set_refuses_a_value_of_the_wrong_kind() {
+        let mut d = Dialect::default();
+        let e = d.set("event_number_base", true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dialect switch 'event_number_base' takes a number, not a boolean (true)"
+        );
+        let e = d.set("absorb_trailing_fields", 0u32).unwrap_err();
+        assert!(matches!(
+            e,
+            SwitchError::WrongKind {
+                name: "absorb_trailing_fields",
+                expected: "a boolean",
+                ..
+            }
+        ));
+        assert_eq!(d, Dialect::default());
     }
 }

@@ -104,6 +104,16 @@ pub enum ErrorKind {
         len: usize,
         /// The limit.
         max: usize,
+        /// The pattern, which AWS's message repeats.
+        value: String,
+    },
+    /// Blanks before the `{` or `[`, or after the `}` or `]`, of a JSON or space-delimited
+    /// pattern (unless [`crate::Dialect::allow_blanks_around_brackets`]): ` {$.ThisFlag IS TRUE} `.
+    BlankAroundBrackets {
+        /// `{` or `[`.
+        open: char,
+        /// `}` or `]`.
+        close: char,
     },
     /// A character that must be quoted appears unquoted: `?Status: timeout`,
     /// `{ $.a = 1, $.b = 2 }`, `{ $."detail-type" = "x" }`.
@@ -307,6 +317,7 @@ impl ErrorKind {
         use ErrorKind::*;
         match self {
             PatternTooLong { .. } => "pattern-too-long",
+            BlankAroundBrackets { .. } => "blank-around-brackets",
             InvalidCharacter { .. } => "invalid-character",
             UnterminatedString => "unterminated-string",
             UnterminatedRegex => "unterminated-regex",
@@ -357,10 +368,10 @@ impl ErrorKind {
     pub fn message(&self) -> String {
         use ErrorKind::*;
         match self {
-            PatternTooLong { max, .. } => format!(
-                "1 validation error detected: Value at 'filterPattern' failed to satisfy \
-                 constraint: Member must have length less than or equal to {max}"
-            ),
+            PatternTooLong { max, value, .. } => too_long_message(value, *max),
+            BlankAroundBrackets { open, close } => {
+                format!("Invalid metric filter pattern: blanks before '{open}' or after '{close}'")
+            }
             InvalidCharacter { text } => format!("Invalid character(s) in term '{text}'"),
             UnterminatedString => "unterminated string: no closing '\"'".into(),
             UnterminatedRegex => "unterminated regex: no closing '%'".into(),
@@ -464,6 +475,9 @@ impl ErrorKind {
             PatternTooLong { len, .. } => {
                 format!("this pattern has {len} characters; split it into several filters")
             }
+            BlankAroundBrackets { open, close } => format!(
+                "remove the blanks: the pattern must start with '{open}' and end with '{close}'"
+            ),
             InvalidCharacter { text } if text == "$.\"" => {
                 "member names are written bare ($.detail-type) or in brackets with single quotes \
                  ($.['detail.type'])"
@@ -629,6 +643,24 @@ impl Error {
     }
 }
 
+/// AWS's message for a `filterPattern` over `max` characters, which repeats the value.
+fn too_long_message(value: &str, max: usize) -> String {
+    format!(
+        "1 validation error detected: Value '{value}' at 'filterPattern' failed to satisfy \
+         constraint: Member must have length less than or equal to {max}"
+    )
+}
+
+/// The start of a value echoed in a one-line message: its first [`SHOWN_AFTER`] characters,
+/// control characters shown as spaces, and `…` where it is cut.
+fn echoed(value: &str) -> String {
+    let mut shown_value: String = value.chars().take(SHOWN_AFTER).map(shown).collect();
+    if value.chars().nth(SHOWN_AFTER).is_some() {
+        shown_value.push('…');
+    }
+    shown_value
+}
+
 impl fmt::Display for Error {
     /// Renders like a compiler diagnostic:
     ///
@@ -641,7 +673,12 @@ impl fmt::Display for Error {
     ///   = help: text with characters other than letters, digits and '_' must be double-quoted
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error[{}]: {}", self.code(), self.message())?;
+        let message = match &self.kind {
+            // The echoed pattern is longer than a valid pattern: shown cut, on one line.
+            ErrorKind::PatternTooLong { max, value, .. } => too_long_message(&echoed(value), *max),
+            _ => self.message(),
+        };
+        write!(f, "error[{}]: {message}", self.code())?;
         let help = self.help();
         if self.text.is_empty() {
             // About no text in particular (a whole pattern set): no source line to show.
@@ -840,6 +877,44 @@ mod tests {
             caret_lines("🦀e\u{301}\t:", Span::new(8, 9)).1,
             format!("  | {}^", " ".repeat(4))
         );
+    }
+
+    /// Issue 18: AWS's message for a pattern over 1024 characters repeats the value
+    /// (`Value '…' at 'filterPattern'`). `message()` repeats it whole; the rendering shows its
+    /// first characters on one line, and keeps the caret and help lines.
+    #[test]
+    fn the_length_error_repeats_the_value_and_the_rendering_cuts_it() {
+        let text = format!("{}\n{}", "a".repeat(1000), "b".repeat(1000));
+        let e = crate::parse(&text).unwrap_err();
+        assert_eq!(
+            e.message(),
+            format!(
+                "1 validation error detected: Value '{text}' at 'filterPattern' failed to satisfy \
+                 constraint: Member must have length less than or equal to 1024"
+            )
+        );
+        let rendered = e.to_string();
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!(
+                "error[pattern-too-long]: 1 validation error detected: Value '{}…' at \
+                 'filterPattern' failed to satisfy constraint: Member must have length less than \
+                 or equal to 1024",
+                "a".repeat(120)
+            )
+        );
+        assert_eq!(lines[1], " --> filterPattern:2:24");
+        assert!(
+            lines[4].trim_start_matches([' ', '|']).starts_with('^'),
+            "{rendered}"
+        );
+        assert_eq!(
+            lines[5],
+            "  = help: this pattern has 2001 characters; split it into several filters"
+        );
+        // A short value is echoed whole, line breaks shown as spaces.
+        assert_eq!(echoed("a\nb"), "a b");
     }
 
     #[test]

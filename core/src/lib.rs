@@ -54,9 +54,9 @@ pub mod reference;
 pub mod syntax;
 
 pub use compile::program::Limits;
-pub use dialect::Dialect;
+pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
-pub use exec::{Builder, Extracted, Pattern, PatternSet, SetError};
+pub use exec::{Extracted, Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
 pub use metric::{
     MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterResponse,
     test_metric_filter,

@@ -149,8 +149,12 @@ impl Evaluator {
         match (node, &cmp.value) {
             (Json::Null | Json::Array(_) | Json::Object(_), _) => false,
             (Json::String(s), Value::Number(n)) => {
-                self.dialect.numeric_string_coercion
-                    && number::parse(s).is_some_and(|x| compare_numbers(cmp.op, x, n.value))
+                let x = if self.dialect.numeric_string_coercion {
+                    number::parse(s)
+                } else {
+                    None
+                };
+                self.compare_number(x, cmp.op, n.value)
             }
             (Json::Number(text), Value::Number(n)) => {
                 number::parse(text).is_some_and(|x| compare_numbers(cmp.op, x, n.value))
@@ -162,15 +166,23 @@ impl Evaluator {
         }
     }
 
+    /// Text read as the number `x` (`None` when it is not a number) against `op n`: a numeric
+    /// comparison, or for text that is not a number only `!=`, as the negation of `=`, when the
+    /// dialect says so.
+    fn compare_number(&self, x: Option<f64>, op: Op, n: f64) -> bool {
+        match x {
+            Some(x) => compare_numbers(op, x, n),
+            None => op == Op::Ne && self.dialect.ne_number_matches_text,
+        }
+    }
+
     /// Text against `op value`: globs, regexes, and number literals (numeric comparison when the
-    /// text is a number, never a match otherwise).
+    /// text is a number; otherwise see [`Evaluator::compare_number`]).
     fn compare_text(&self, text: &str, cmp: &Comparison) -> bool {
         let hit = match &cmp.value {
             Value::Str(glob) => glob_match(glob, text),
             Value::Regex(r) => self.regex_matches(&r.source, text),
-            Value::Number(n) => {
-                return number::parse(text).is_some_and(|x| compare_numbers(cmp.op, x, n.value));
-            }
+            Value::Number(n) => return self.compare_number(number::parse(text), cmp.op, n.value),
         };
         match cmp.op {
             Op::Eq => hit,
@@ -537,7 +549,8 @@ mod tests {
             ("= *",        [F, F, F, F, T, T, T, T, T]),
             ("!= \"x\"",   [F, F, F, F, T, T, T, T, T]),
             ("= 502",      [F, F, F, F, F, T, T, F, F]),
-            ("!= 502",     [F, F, F, F, F, F, F, F, F]),
+            ("!= 502",     [F, F, F, F, T, F, F, F, F]),
+            ("!= 7",       [F, F, F, F, T, T, T, F, F]),
             ("< 1000",     [F, F, F, F, F, T, T, F, F]),
             ("IS NULL",    [F, T, F, F, F, F, F, F, F]),
             ("IS TRUE",    [F, F, F, F, F, F, F, T, F]),

@@ -24,12 +24,19 @@ pub fn check(data: &[u8], dialect: Dialect) {
             .filter_map(|(i, p)| Some((i, p.reference().test(event)?)))
             .collect();
         assert_eq!(set.test(event), want, "patterns {texts:?} event {event:?}");
+        assert_eq!(
+            set.is_match(event),
+            !want.is_empty(),
+            "is_match: patterns {texts:?} event {event:?}"
+        );
         for p in &compiled {
+            let reference = p.reference().test(event);
             assert_eq!(
-                p.test(event),
-                p.reference().test(event),
-                "pattern {p} event {event:?}"
+                p.is_match(event),
+                reference.is_some(),
+                "is_match: pattern {p} event {event:?}"
             );
+            assert_eq!(p.test(event), reference, "pattern {p} event {event:?}");
         }
     }
 }

@@ -89,6 +89,36 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// Where a run puts the patterns that match: every one with its values, or only whether one does
+/// (then the run stops at the first).
+#[derive(Debug)]
+enum Hits<'o> {
+    All(&'o mut Vec<(usize, Extracted)>),
+    Any(bool),
+}
+
+impl Hits<'_> {
+    /// Records that `pattern` matches, with the values `extracted` gives; true when the run can
+    /// stop.
+    fn push(&mut self, pattern: usize, extracted: Extracted) -> bool {
+        match self {
+            Hits::All(out) => {
+                out.push((pattern, extracted));
+                false
+            }
+            Hits::Any(found) => {
+                *found = true;
+                true
+            }
+        }
+    }
+
+    /// True when the run can stop.
+    fn done(&self) -> bool {
+        matches!(self, Hits::Any(true))
+    }
+}
+
 impl Program {
     /// Each matching pattern with its extracted values, in pattern order. `evaluator(i)` gives
     /// pattern `i`'s reference evaluator (used for space-delimited patterns, and for JSON events
@@ -104,12 +134,40 @@ impl Program {
             .iter()
             .map(|&p| (p as usize, Extracted::default()))
             .collect();
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.run_with(event, dialect, evaluator, &mut scratch, &mut out),
-            Err(_) => self.run_with(event, dialect, evaluator, &mut Scratch::default(), &mut out),
-        });
+        self.run_scratch(event, dialect, evaluator, &mut Hits::All(&mut out));
         out.sort_unstable_by_key(|(p, _)| *p);
         out
+    }
+
+    /// True when some pattern matches. Stops at the first pattern found to match, and builds no
+    /// list of results (the extracted values of a space-delimited pattern are still built by its
+    /// reference evaluator).
+    pub(crate) fn is_match<'e>(
+        &self,
+        event: &str,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+    ) -> bool {
+        if !self.match_all.is_empty() {
+            return true;
+        }
+        let mut hits = Hits::Any(false);
+        self.run_scratch(event, dialect, evaluator, &mut hits);
+        hits.done()
+    }
+
+    /// Runs with this thread's scratch space (a fresh one when it is in use).
+    fn run_scratch<'e>(
+        &self,
+        event: &str,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        out: &mut Hits<'_>,
+    ) {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.run_with(event, dialect, evaluator, &mut scratch, out),
+            Err(_) => self.run_with(event, dialect, evaluator, &mut Scratch::default(), out),
+        });
     }
 
     fn run_with<'e>(
@@ -118,7 +176,7 @@ impl Program {
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         s: &mut Scratch,
-        out: &mut Vec<(usize, Extracted)>,
+        out: &mut Hits<'_>,
     ) {
         if let Some(prefilter) = &self.prefilter {
             if !prefilter.may_match(event, &mut s.literals) {
@@ -128,20 +186,22 @@ impl Program {
         if !self.terms.rules.is_empty() {
             self.run_terms(event, s, out);
         }
-        if !self.json.rules.is_empty() {
+        if !self.json.rules.is_empty() && !out.done() {
             self.run_json(event, dialect, evaluator, s, out);
         }
-        if !self.delimited.is_empty() {
+        if !self.delimited.is_empty() && !out.done() {
             let shared = Event::new(event);
             for &p in &self.delimited {
                 if let Some(extracted) = evaluator(p).and_then(|e| e.test_event(&shared)) {
-                    out.push((p as usize, extracted));
+                    if out.push(p as usize, extracted) {
+                        break;
+                    }
                 }
             }
         }
     }
 
-    fn run_terms(&self, event: &str, s: &mut Scratch, out: &mut Vec<(usize, Extracted)>) {
+    fn run_terms(&self, event: &str, s: &mut Scratch, out: &mut Hits<'_>) {
         let t = &self.terms;
         s.atoms.reserve(t.atom_count);
         s.term_rules.reserve(t.rules.len());
@@ -176,8 +236,8 @@ impl Program {
             let holds = rule.required.iter().all(|&a| s.atoms.contains(a))
                 && !rule.excluded.iter().any(|&a| s.atoms.contains(a))
                 && (rule.optional.is_empty() || rule.optional.iter().any(|&a| s.atoms.contains(a)));
-            if holds {
-                out.push((rule.pattern as usize, Extracted::default()));
+            if holds && out.push(rule.pattern as usize, Extracted::default()) {
+                break;
             }
         }
         s.atoms.clear();
@@ -190,13 +250,12 @@ impl Program {
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         s: &mut Scratch,
-        out: &mut Vec<(usize, Extracted)>,
+        out: &mut Hits<'_>,
     ) {
         let j = &self.json;
         s.holds.reserve(j.cond_count);
         s.present.reserve(j.fields.len());
         s.rules.reserve(j.rules.len());
-        let coerce = dialect.numeric_string_coercion;
         let Scratch {
             holds,
             present,
@@ -206,7 +265,7 @@ impl Program {
         let scanned = scan(event, &j.trie, |field, value| {
             present.insert(field);
             if let Some(f) = j.fields.get(field as usize) {
-                on_value(f, value, coerce, holds, matched);
+                on_value(f, value, dialect, holds, matched);
             }
         });
         match scanned {
@@ -229,15 +288,19 @@ impl Program {
                     let Some(rule) = j.rules.get(r as usize) else {
                         continue;
                     };
-                    if rule.expr.eval(&s.holds.on) {
-                        out.push((rule.pattern as usize, Extracted::default()));
+                    if rule.expr.eval(&s.holds.on)
+                        && out.push(rule.pattern as usize, Extracted::default())
+                    {
+                        break;
                     }
                 }
             }
             Err(Stop::Duplicate) => {
                 for rule in &j.rules {
                     if let Some(e) = evaluator(rule.pattern).and_then(|e| e.test(event)) {
-                        out.push((rule.pattern as usize, e));
+                        if out.push(rule.pattern as usize, e) {
+                            break;
+                        }
                     }
                 }
             }
@@ -290,10 +353,12 @@ impl Prefilter {
 fn on_value(
     f: &FieldProgram,
     value: &Scalar<'_>,
-    coerce: bool,
+    dialect: &Dialect,
     holds: &mut Marks,
     matched: &mut Marks,
 ) {
+    // A string that is not read as a number satisfies `!= number` when the dialect says so.
+    let mut text_ne_number = false;
     let (text, number) = match value {
         Scalar::Container => return,
         Scalar::Null => {
@@ -309,7 +374,15 @@ fn on_value(
             (if *b { "true" } else { "false" }, None)
         }
         Scalar::Number(raw) => (*raw, number::parse(raw)),
-        Scalar::Str(s) => (s.as_ref(), if coerce { number::parse(s) } else { None }),
+        Scalar::Str(s) => {
+            let number = if dialect.numeric_string_coercion {
+                number::parse(s)
+            } else {
+                None
+            };
+            text_ne_number = number.is_none() && dialect.ne_number_matches_text;
+            (s.as_ref(), number)
+        }
     };
     if f.matcher_count > 0 {
         matched.reserve(f.matcher_count);
@@ -359,5 +432,31 @@ fn on_value(
                 holds.insert(c);
             }
         }
+    } else if text_ne_number {
+        for &(op, _, c) in &f.numeric {
+            if op == Op::Ne {
+                holds.insert(c);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Asked only whether some pattern matches, a run stops at the first hit and keeps no list.
+    #[test]
+    fn any_hit_stops_the_run() {
+        let mut any = Hits::Any(false);
+        assert!(!any.done());
+        assert!(any.push(3, Extracted::default()));
+        assert!(any.done());
+        let mut list = Vec::new();
+        let mut all = Hits::All(&mut list);
+        assert!(!all.push(1, Extracted::default()));
+        assert!(!all.push(2, Extracted::default()));
+        assert!(!all.done());
+        assert_eq!(list.len(), 2);
     }
 }

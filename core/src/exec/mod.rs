@@ -115,19 +115,24 @@ impl Pattern {
 
     /// Parses, validates and compiles a pattern with `dialect`.
     pub fn with_dialect(pattern: &str, dialect: Dialect) -> Result<Pattern, Error> {
-        let ast = crate::syntax::parse_with(pattern, &dialect)?;
-        let program = compile(&[&ast], &dialect, &Limits::default()).map_err(|(_, e)| e)?;
-        let evaluator = Evaluator::new(ast, pattern, dialect)?;
-        Ok(Pattern {
-            text: pattern.to_owned(),
-            evaluator,
-            program,
-        })
+        PatternBuilder::new().dialect(dialect).build(pattern)
+    }
+
+    /// Options for compiling a pattern: dialect and limits.
+    pub fn builder() -> PatternBuilder {
+        PatternBuilder::new()
     }
 
     /// True when `event` matches.
+    pub fn is_match(&self, event: &str) -> bool {
+        let evaluator = |_| Some(&self.evaluator);
+        self.program
+            .is_match(event, self.evaluator.dialect(), &evaluator)
+    }
+
+    /// True when `event` matches: the same as [`Pattern::is_match`].
     pub fn matches(&self, event: &str) -> bool {
-        self.test(event).is_some()
+        self.is_match(event)
     }
 
     /// The values a match extracts (TestMetricFilter's `extractedValues`), or `None` when
@@ -179,6 +184,61 @@ impl fmt::Display for Pattern {
     }
 }
 
+/// Options for compiling one [`Pattern`]: the dialect and the [`Limits`] on what it compiles to
+/// (for patterns from untrusted sources, such as a web page's input). `Limits::max_patterns`
+/// does not apply to one pattern.
+///
+/// ```
+/// use trailmatch::{Dialect, Limits, PatternBuilder};
+///
+/// let mut limits = Limits::default();
+/// limits.max_automaton_bytes = 1000;
+/// let pattern = PatternBuilder::new()
+///     .dialect(Dialect::default())
+///     .limits(limits)
+///     .build("{ $.eventName = Delete* }")?;
+/// assert!(pattern.is_match(r#"{"eventName":"DeleteBucket"}"#));
+/// let too_large = PatternBuilder::new().limits(limits).build("{ $.a = %[a-z]{50}x% }");
+/// assert_eq!(too_large.unwrap_err().code(), "automaton-too-large");
+/// # Ok::<(), trailmatch::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PatternBuilder {
+    dialect: Dialect,
+    limits: Limits,
+}
+
+impl PatternBuilder {
+    /// The defaults: [`Dialect::default`] and [`Limits::default`].
+    pub fn new() -> PatternBuilder {
+        PatternBuilder::default()
+    }
+
+    /// Compile with `dialect`.
+    pub fn dialect(mut self, dialect: Dialect) -> PatternBuilder {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Compile within `limits`.
+    pub fn limits(mut self, limits: Limits) -> PatternBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// Parses, validates and compiles `pattern`.
+    pub fn build(&self, pattern: &str) -> Result<Pattern, Error> {
+        let ast = crate::syntax::parse_with(pattern, &self.dialect)?;
+        let program = compile(&[&ast], &self.dialect, &self.limits).map_err(|(_, e)| e)?;
+        let evaluator = Evaluator::new(ast, pattern, self.dialect)?;
+        Ok(Pattern {
+            text: pattern.to_owned(),
+            evaluator,
+            program,
+        })
+    }
+}
+
 /// Many patterns compiled into one program, asked together which of them match an event.
 /// Immutable and `Send + Sync`; its cost per event grows with what the event contains, not with
 /// the number of patterns.
@@ -223,25 +283,25 @@ impl std::error::Error for SetError {
 
 /// Options for compiling a [`PatternSet`]: the dialect and the limits.
 #[derive(Clone, Debug, Default)]
-pub struct Builder {
+pub struct PatternSetBuilder {
     dialect: Dialect,
     limits: Limits,
 }
 
-impl Builder {
+impl PatternSetBuilder {
     /// The defaults: [`Dialect::default`] and [`Limits::default`].
-    pub fn new() -> Builder {
-        Builder::default()
+    pub fn new() -> PatternSetBuilder {
+        PatternSetBuilder::default()
     }
 
     /// Compile with `dialect`.
-    pub fn dialect(mut self, dialect: Dialect) -> Builder {
+    pub fn dialect(mut self, dialect: Dialect) -> PatternSetBuilder {
         self.dialect = dialect;
         self
     }
 
     /// Compile within `limits`.
-    pub fn limits(mut self, limits: Limits) -> Builder {
+    pub fn limits(mut self, limits: Limits) -> PatternSetBuilder {
         self.limits = limits;
         self
     }
@@ -293,7 +353,7 @@ impl PatternSet {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Builder::new().build(patterns)
+        PatternSetBuilder::new().build(patterns)
     }
 
     /// Compiles every pattern with `dialect`.
@@ -302,12 +362,12 @@ impl PatternSet {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Builder::new().dialect(dialect).build(patterns)
+        PatternSetBuilder::new().dialect(dialect).build(patterns)
     }
 
     /// Options for compiling a set: dialect and limits.
-    pub fn builder() -> Builder {
-        Builder::new()
+    pub fn builder() -> PatternSetBuilder {
+        PatternSetBuilder::new()
     }
 
     fn run(&self, event: &str) -> Vec<(usize, Extracted)> {
@@ -325,9 +385,11 @@ impl PatternSet {
         self.run(event)
     }
 
-    /// True when at least one pattern matches `event`.
+    /// True when at least one pattern matches `event`: what `!matches(event).is_empty()` says,
+    /// but it stops at the first pattern found to match and builds no list.
     pub fn is_match(&self, event: &str) -> bool {
-        !self.run(event).is_empty()
+        let evaluator = |p: u32| self.patterns.get(p as usize).map(|p| &p.evaluator);
+        self.program.is_match(event, &self.dialect, &evaluator)
     }
 
     /// The pattern texts, in input order.
@@ -398,6 +460,84 @@ mod tests {
             set.matches(r#"{"a":{"b":1}} trailing"#).is_empty(),
             "not one JSON value"
         );
+    }
+
+    /// `PatternSet::is_match` says what `!matches(..).is_empty()` says, for every kind of
+    /// pattern, the match-all ones, the prefilter and the duplicate-key fallback.
+    #[test]
+    fn set_is_match_agrees_with_matches() {
+        let sets = [
+            vec!["ERROR", r#"{ $.level = "ERROR" }"#, "[level=ERROR, msg]"],
+            vec![r#"{ $.eventName = "ConsoleLogin" }"#, r#"{ $.a.b = 2 }"#],
+            vec!["-ERROR", "{ $.a != 5 }"],
+            vec!["", "{ $.a = 1 }"],
+            vec!["[a, b != 5]", "%^x%"],
+        ];
+        let events = [
+            "ERROR disk full",
+            r#"{"level":"ERROR"}"#,
+            r#"{"eventName":"ConsoleLogin"}"#,
+            r#"{"eventName":"\u0043onsoleLogin"}"#,
+            r#"{"a":{"b":1},"a":{"b":2}}"#,
+            r#"{"a":"abc"}"#,
+            r#"{"a":5}"#,
+            "x y 5",
+            "x y",
+            "INFO ok",
+            "",
+        ];
+        for patterns in &sets {
+            let set = PatternSet::new(patterns).unwrap();
+            for event in events {
+                let all = set.matches(event);
+                assert_eq!(
+                    set.is_match(event),
+                    !all.is_empty(),
+                    "{patterns:?} {event:?}"
+                );
+                for (i, p) in patterns.iter().enumerate() {
+                    let single = Pattern::new(p).unwrap();
+                    assert_eq!(single.is_match(event), all.contains(&i), "{p:?} {event:?}");
+                    assert_eq!(single.is_match(event), single.matches(event));
+                }
+            }
+        }
+    }
+
+    /// `Limits` reach a single pattern through `PatternBuilder`, with the limit's own error; the
+    /// default builder compiles the same patterns.
+    #[test]
+    fn pattern_builder_enforces_limits() {
+        let globs = r#"{ $.e = "Describe*" || $.e = "*Bucket" || $.e = "*Key*" }"#;
+        let tight = Limits {
+            max_wildcards_per_selector: 2,
+            ..Limits::default()
+        };
+        let e = PatternBuilder::new()
+            .limits(tight)
+            .build(globs)
+            .unwrap_err();
+        assert_eq!(e.code(), "wildcard-complexity");
+        assert!(PatternBuilder::new().build(globs).is_ok());
+        let regex = "{ $.a = %[a-z]{50}x% }";
+        let small = Limits {
+            max_automaton_bytes: 1000,
+            ..Limits::default()
+        };
+        let e = Pattern::builder().limits(small).build(regex).unwrap_err();
+        assert_eq!(e.code(), "automaton-too-large");
+        assert!(Pattern::new(regex).is_ok());
+        // The dialect reaches the pattern too.
+        let lenient = Dialect {
+            allow_blanks_around_brackets: true,
+            ..Dialect::default()
+        };
+        let p = PatternBuilder::new()
+            .dialect(lenient)
+            .build(" [a] ")
+            .unwrap();
+        assert_eq!(p.dialect(), &lenient);
+        assert!(PatternBuilder::new().build(" [a] ").is_err());
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub fn parse_with(pattern: &str, dialect: &Dialect) -> Result<Ast, Error> {
         let kind = ErrorKind::PatternTooLong {
             len: pattern.chars().count(),
             max: MAX_PATTERN_CHARS,
+            value: pattern.to_owned(),
         };
         return Err(Error::pattern(kind, pattern, Span::new(cut, pattern.len())));
     }
@@ -54,6 +55,20 @@ pub fn parse_with(pattern: &str, dialect: &Dialect) -> Result<Ast, Error> {
         src: pattern,
         dialect,
     };
+    let end = start + body.len();
+    if let Some(open @ ('{' | '[')) = body.chars().next() {
+        if !dialect.allow_blanks_around_brackets && (start > 0 || end < pattern.len()) {
+            let close = if open == '{' { '}' } else { ']' };
+            // The blanks before the bracket, or else those after the pattern.
+            let span = if start > 0 {
+                Span::new(0, start)
+            } else {
+                Span::new(end, pattern.len())
+            };
+            let kind = ErrorKind::BlankAroundBrackets { open, close };
+            return Err(cx.error(kind, span));
+        }
+    }
     match body.chars().next() {
         None => Ok(Ast::MatchAll(Span::new(0, pattern.len()))),
         Some('{') => {

@@ -30,11 +30,47 @@ fn kind_is_chosen_by_the_first_non_blank_character() {
         ("ERROR", PatternKind::Terms),
         ("  %ERR[O]R%", PatternKind::Regex),
         ("ERROR %x%", PatternKind::Regex),
-        (" { $.a = 1 } ", PatternKind::Json),
-        ("\n[a, b]\n", PatternKind::Delimited),
+        (" ERROR ", PatternKind::Terms),
+        ("{ $.a = 1 }", PatternKind::Json),
+        ("[a, b]", PatternKind::Delimited),
     ] {
         assert_eq!(parse(pattern).map(|a| a.kind()), Ok(kind), "{pattern:?}");
     }
+    let lenient = Dialect {
+        allow_blanks_around_brackets: true,
+        ..Dialect::default()
+    };
+    for (pattern, kind) in [
+        (" { $.a = 1 } ", PatternKind::Json),
+        ("\n[a, b]\n", PatternKind::Delimited),
+    ] {
+        assert_eq!(code(pattern), "blank-around-brackets", "{pattern:?}");
+        let ast = parse_with(pattern, &lenient);
+        assert_eq!(ast.map(|a| a.kind()), Ok(kind), "{pattern:?}");
+    }
+}
+
+/// Issue 18: AWS refused `" {$.ThisFlag IS TRUE} "` (`InvalidParameterException`), and its
+/// message for a missing brace speaks of the pattern's first and last characters. The error
+/// points at the blanks before the bracket, or else at those after the pattern.
+#[test]
+fn blanks_around_brackets_are_rejected_where_they_are() {
+    for (pattern, span) in [
+        (" {$.ThisFlag IS TRUE} ", Span::new(0, 1)),
+        ("{$.ThisFlag IS TRUE}\t\n", Span::new(20, 22)),
+        ("  [a, b]", Span::new(0, 2)),
+        ("[a, b] ", Span::new(6, 7)),
+    ] {
+        let e = parse(pattern).unwrap_err();
+        assert_eq!(
+            (e.code(), e.span()),
+            ("blank-around-brackets", span),
+            "{pattern:?}"
+        );
+    }
+    // Blanks only, and blanks around terms, are no JSON or delimited pattern.
+    assert_eq!(parse(" ").map(|a| a.kind()), Ok(PatternKind::MatchAll));
+    assert_eq!(parse(" \"{\" ").map(|a| a.kind()), Ok(PatternKind::Terms));
 }
 
 #[test]
@@ -89,7 +125,11 @@ fn canonical_forms() {
 #[test]
 fn spans_point_at_the_source() {
     let pattern = r#"  { $.a.b = "x" || ($.c > 2) }  "#;
-    let Ok(Ast::Json(json)) = parse(pattern) else {
+    let lenient = Dialect {
+        allow_blanks_around_brackets: true,
+        ..Dialect::default()
+    };
+    let Ok(Ast::Json(json)) = parse_with(pattern, &lenient) else {
         panic!("json")
     };
     assert_eq!(
