@@ -24,7 +24,6 @@
 //! [`metric`] does what CloudWatch does with a match.
 
 #![warn(missing_docs)]
-
 // Panics are ruled out by construction in non-test code: no `unwrap`, `expect`, `panic!`,
 // `unreachable!`, `todo!`, `unimplemented!`, nor slice, array or string indexing (`get`, iterators
 // and patterns instead). Tests may use them.

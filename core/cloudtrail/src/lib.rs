@@ -19,7 +19,6 @@
 //! `cloudformation` (YAML templates), `terraform` (`.tf` modules).
 
 #![warn(missing_docs)]
-
 // Panics are ruled out by construction in non-test code, as in the engine crate.
 #![cfg_attr(
     not(test),

@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn errors_point_into_the_file() {
-        let yaml = "Resources:\n  Bad:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: |\n        { $.eventName = ConsoleLogin &&\n          $.errorMessage = Failed authentication }\n      MetricTransformations:\n        - {MetricName: m, MetricNamespace: n, MetricValue: length}\n";
+        let yaml = "Resources:\n  Bad:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: |-\n        { $.eventName = ConsoleLogin &&\n          $.errorMessage = Failed authentication }\n      MetricTransformations:\n        - {MetricName: m, MetricNamespace: n, MetricValue: length}\n";
         let found = iac::read(FileKind::CloudFormation, "t.yaml", yaml);
         let d = lint(&found);
         let heads: Vec<String> = d
@@ -244,6 +244,18 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "invalid-metric-value");
         assert_eq!(d[0].location.to_string(), "t.yaml:10:11");
+    }
+
+    #[test]
+    fn a_literal_block_keeping_its_line_break_is_refused_as_aws_refuses_it() {
+        // CloudFormation sends the value as written; `|` keeps the final line break after '}'.
+        let yaml = "Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: |\n        { $.eventName = ConsoleLogin }\n      MetricTransformations:\n        - {MetricName: m, MetricNamespace: n, MetricValue: '1'}\n";
+        let d = lint(&iac::read(FileKind::CloudFormation, "t.yaml", yaml));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "blank-around-brackets");
+        assert_eq!(d[0].location.to_string(), "t.yaml:7:39");
+        let fixed = yaml.replace("FilterPattern: |", "FilterPattern: |-");
+        assert!(lint(&iac::read(FileKind::CloudFormation, "t.yaml", &fixed)).is_empty());
     }
 
     #[test]

@@ -378,8 +378,10 @@ impl<'a> Module<'a> {
         let pattern_at = body
             .get_attribute("pattern")
             .map_or(block_at, |a| start(a.value.span()));
+        // The AWS provider sends `strings.TrimSpace(pattern)` to PutMetricFilter, so a heredoc's
+        // indentation and final line break never reach AWS (which refuses blanks around braces).
         let pattern = match self.text_attr(f, body, "pattern", instance) {
-            Some(Ok(p)) => p,
+            Some(Ok(p)) => p.trimmed(),
             Some(Err(e)) => {
                 return self.report(
                     found,
@@ -1090,7 +1092,8 @@ variable "sns_topic_arn" {}
         let mfa = &found.filters[1];
         assert_eq!(
             mfa.filter_pattern,
-            "{ ($.eventName = \"ConsoleLogin\") &&\n  ($.additionalEventData.MFAUsed != \"Yes\") }\n"
+            "{ ($.eventName = \"ConsoleLogin\") &&\n  ($.additionalEventData.MFAUsed != \"Yes\") }",
+            "trimmed as the AWS provider trims it: no final line break"
         );
         // The heredoc's second line, after its indentation.
         let at = mfa.filter_pattern.find("($.add").unwrap();

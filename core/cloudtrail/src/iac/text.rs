@@ -21,6 +21,17 @@ impl SourceText {
         }
     }
 
+    /// The text without leading and trailing white space (Unicode's, as Go's
+    /// `strings.TrimSpace`), each byte keeping its file offset.
+    pub(crate) fn trimmed(&self) -> SourceText {
+        let start = self.text.len() - self.text.trim_start().len();
+        let end = self.text.trim_end().len().max(start);
+        SourceText {
+            text: self.text.get(start..end).unwrap_or_default().to_owned(),
+            at: self.at.get(start..end).unwrap_or_default().to_vec(),
+        }
+    }
+
     /// Appends another piece.
     pub(crate) fn push(&mut self, other: &SourceText) {
         self.text.push_str(&other.text);
