@@ -319,6 +319,21 @@ pub fn vpc(n: usize) -> Vec<String> {
     out
 }
 
+/// The one selective filter of the comparisons (`benches/compare.sh`): unauthorized calls.
+pub const SELECTIVE: &str =
+    r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#;
+
+/// [`SELECTIVE`] as EventBridge patterns with one id: a `suffix` and a `prefix`.
+pub fn selective_eventbridge() -> Vec<(usize, String)> {
+    vec![
+        (
+            0,
+            r#"{"errorCode":[{"suffix":"UnauthorizedOperation"}]}"#.into(),
+        ),
+        (0, r#"{"errorCode":[{"prefix":"AccessDenied"}]}"#.into()),
+    ]
+}
+
 /// EventBridge equivalents of the 14 CIS patterns, as `(CIS pattern index, pattern)`; several
 /// patterns with the same index are alternatives (`||`). Every CIS pattern has one: `!=` is
 /// `anything-but` (both need the field to be present), `NOT EXISTS` is `"exists": false`,

@@ -51,6 +51,14 @@ fn cis_translations_agree() {
 }
 
 #[test]
+fn the_selective_filter_translation_agrees() {
+    let set = PatternSet::new([sets::SELECTIVE]).unwrap();
+    let q = quamina_of(sets::selective_eventbridge());
+    let matched = agree(&set, &q, &events());
+    assert!(matched > 20, "{matched} events matched");
+}
+
+#[test]
 fn exact_and_wildcard_translations_agree() {
     let events = events();
     // The smaller sets are the first patterns of these.

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! gen-events [--seed N] [--records] [--flow-logs] SIZE     # SIZE in bytes: 200M, 1G, 50000K
+//! gen-events [--seed N] [--records] [--flow-logs] --events N  # exactly N events
 //! ```
 //!
 //! One event per line by default; `--records` writes one CloudTrail log file, `{"Records":[…]}`
@@ -39,26 +40,32 @@ fn main() -> ExitCode {
     let mut records = false;
     let mut flow = false;
     let mut size = None;
+    let mut count = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seed" => seed = args.next().and_then(|s| s.parse().ok()).unwrap_or(1),
             "--records" => records = true,
             "--flow-logs" => flow = true,
+            "--events" => count = args.next().and_then(|n| n.parse::<u64>().ok()),
             other => size = parse_size(other),
         }
     }
-    let Some(size) = size else {
-        eprintln!("usage: gen-events [--seed N] [--records] [--flow-logs] SIZE (e.g. 200M, 1G)");
+    if size.is_none() && count.is_none() {
+        eprintln!(
+            "usage: gen-events [--seed N] [--records] [--flow-logs] SIZE (e.g. 200M, 1G) | --events N"
+        );
         return ExitCode::from(2);
-    };
+    }
+    let (size, count) = (size.unwrap_or(u64::MAX), count.unwrap_or(u64::MAX));
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     let mut cloudtrail = CloudTrail::new(seed);
     let mut flow_logs = FlowLogs::new(seed);
     let mut written = 0u64;
+    let mut events = 0u64;
     let mut first = true;
     let result = (|| -> io::Result<()> {
-        while written < size {
+        while written < size && events < count {
             let event = if flow {
                 flow_logs.record()
             } else {
@@ -73,6 +80,7 @@ fn main() -> ExitCode {
             out.write_all(event.as_bytes())?;
             out.write_all(after.as_bytes())?;
             written += (before.len() + event.len() + after.len()) as u64;
+            events += 1;
             first = false;
         }
         if records {

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Whole-process comparisons, as a user runs them: `trailmatch grep -c -j 1` and `trailmatch scan`
+# against a serde_json parse-only pass, the quamina crate with equivalent EventBridge patterns,
+# ripgrep and jq, on 100,000 generated CloudTrail events (one per line).
+#
+#   bash benches/compare.sh [DIR]     # DIR for the generated file (default /tmp/trailmatch-compare)
+#   RUNS=9 bash benches/compare.sh    # more rounds (default 5)
+#
+# Each round runs every command once, in turn, so that a slow moment of a shared machine hits
+# them all alike; the table gives each command's median wall time and its ratio to trailmatch.
+# Counts are checked: quamina (and jq, for the selective filter) must count what trailmatch
+# counts, pattern by pattern; the script exits 2 when they differ. Targets met or missed are
+# printed, not turned into an exit status.
+# Installs Debian's jq and ripgrep when they are missing (as root, or with sudo -n).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+dir="${1:-/tmp/trailmatch-compare}"
+runs="${RUNS:-5}"
+mkdir -p "$dir"
+
+missing=()
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+    echo "installing Debian's ${missing[*]}"
+    "${sudo[@]}" apt-get update -q >/dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+cargo build --release -q -p trailmatch-cli -p trailmatch-benches \
+    --bin trailmatch --bin gen-events --bin baselines
+tm=target/release/trailmatch
+base=target/release/baselines
+cis=benches/data/cis-patterns.txt
+selective='{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
+rg_selective='"errorCode":"(AccessDenied[^"]*|[^"]*UnauthorizedOperation)"'
+jq_selective='select(.errorCode | type == "string" and (endswith("UnauthorizedOperation") or startswith("AccessDenied")))'
+
+events="$dir/events-100k.jsonl"
+[ -s "$events" ] || target/release/gen-events --events 100000 > "$events"
+size=$(stat -c %s "$events")
+
+# name|command; the command's standard output is its count (or counts), compared below.
+commands=(
+    "tm-cis|$tm grep -c -j 1 -f $cis $events | cut -f1"
+    "serde|$base serde-parse $events"
+    "quamina-cis|$base quamina cis $events"
+    "scan|$tm scan $events --format json | jq '.records.read'"
+    "wc|wc -l < $events"
+    "tm-sel|$tm grep -c -j 1 -e '$selective' $events | cut -f1"
+    "rg-sel|rg -c -j1 '$rg_selective' $events"
+    "quamina-sel|$base quamina selective $events"
+    "jq-sel|jq -c '$jq_selective' $events | wc -l"
+)
+
+declare -A times counts
+for ((round = 1; round <= runs; round++)); do
+    for entry in "${commands[@]}"; do
+        name=${entry%%|*}
+        cmd=${entry#*|}
+        start=$(date +%s%N)
+        out=$(bash -c "set -o pipefail; $cmd") || { echo "compare.sh: '$name' failed: $cmd" >&2; exit 1; }
+        end=$(date +%s%N)
+        times[$name]="${times[$name]:-} $(( (end - start) / 1000 ))"
+        counts[$name]=$(echo "$out" | tr '\n' ' ' | sed 's/ $//')
+    done
+    echo "round $round/$runs done" >&2
+done
+
+median() { tr ' ' '\n' <<< "$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] / 1e6 }'; }
+declare -A med
+for entry in "${commands[@]}"; do
+    name=${entry%%|*}
+    med[$name]=$(median "${times[$name]}")
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+row() { # name, label, reference name
+    local r
+    r=$(ratio "${med[$1]}" "${med[$3]}")
+    printf "| %-64s | %7.3f s | %6s× | %s |\n" "$2" "${med[$1]}" "$r" "${counts[$1]}"
+}
+
+echo
+echo "$(wc -l < "$events") events, $((size / 1000000)) MB, median of $runs alternating rounds, $(nproc) cores"
+echo
+echo "The 14 CIS filters (time relative to trailmatch grep -c -j 1):"
+echo
+printf "| %-64s | %9s | %7s | %s |\n" command wall ratio "count(s)"
+echo "|---|---|---|---|"
+row tm-cis "trailmatch grep -c -j 1 -f cis-patterns.txt" tm-cis
+row wc "wc -l (the newline-scan floor)" tm-cis
+row quamina-cis "quamina 0.7, the same filters as EventBridge patterns" tm-cis
+row serde "serde_json::Value parse of every line, no matching" tm-cis
+row scan "trailmatch scan (CIS pack, alarms, insights) --format json" tm-cis
+echo
+echo "One selective filter, $selective:"
+echo
+printf "| %-64s | %9s | %7s | %s |\n" command wall ratio "count"
+echo "|---|---|---|---|"
+row tm-sel "trailmatch grep -c -j 1" tm-sel
+row rg-sel "rg -c -j1 (a regex over the text, not JSON-aware)" tm-sel
+row quamina-sel "quamina 0.7, suffix and prefix patterns" tm-sel
+row jq-sel "jq -c 'select(...)'" tm-sel
+echo
+
+status=0
+check() { # description, condition (awk), values
+    if awk "BEGIN { exit !($2) }"; then echo "met:    $1"; else echo "missed: $1"; fi
+}
+[ "${counts[tm-cis]}" = "${counts[quamina-cis]}" ] \
+    || { echo "COUNTS DIFFER: trailmatch ${counts[tm-cis]} vs quamina ${counts[quamina-cis]}"; status=2; }
+[ "${counts[tm-sel]}" = "${counts[quamina-sel]}" ] && [ "${counts[tm-sel]}" = "${counts[jq-sel]}" ] \
+    || { echo "COUNTS DIFFER: trailmatch ${counts[tm-sel]}, quamina ${counts[quamina-sel]}, jq ${counts[jq-sel]}"; status=2; }
+check "grep -c -j 1 (CIS) >= 8x faster than the serde_json parse: $(ratio "${med[serde]}" "${med[tm-cis]}")x" \
+    "${med[serde]} / ${med[tm-cis]} >= 8"
+check "grep -c -j 1 (CIS) >= 2.5x faster than quamina: $(ratio "${med[quamina-cis]}" "${med[tm-cis]}")x" \
+    "${med[quamina-cis]} / ${med[tm-cis]} >= 2.5"
+check "grep -c -j 1 (selective) within 2x of rg -c -j1: $(ratio "${med[tm-sel]}" "${med[rg-sel]}")x rg's time" \
+    "${med[tm-sel]} / ${med[rg-sel]} <= 2"
+check "scan >= 2.5x faster than the serde_json parse: $(ratio "${med[serde]}" "${med[scan]}")x" \
+    "${med[serde]} / ${med[scan]} >= 2.5"
+exit "$status"
