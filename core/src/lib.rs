@@ -56,8 +56,8 @@ pub use dialect::Dialect;
 pub use error::{Error, ErrorKind, Origin, Span};
 pub use exec::{Builder, Extracted, Pattern, PatternSet, SetError};
 pub use metric::{
-    MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterResponse,
-    test_metric_filter,
+    MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterRequest,
+    TestMetricFilterResponse, test_metric_filter,
 };
 pub use syntax::ast::{Ast, PatternKind};
 pub use syntax::{MAX_NESTING, MAX_PATTERN_CHARS, parse, parse_with};
