@@ -57,8 +57,8 @@ pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
 pub use exec::{Extracted, Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
 pub use metric::{
-    MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterResponse,
-    test_metric_filter,
+    MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterRequest,
+    TestMetricFilterResponse, test_metric_filter,
 };
 pub use syntax::ast::{Ast, PatternKind};
 pub use syntax::{MAX_NESTING, MAX_PATTERN_CHARS, parse, parse_with};

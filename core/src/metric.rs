@@ -357,6 +357,144 @@ fn resolve_number(source: &Source, event: &str, extracted: &Extracted) -> Option
     }
 }
 
+/// A `TestMetricFilter` request in the AWS API's JSON shape:
+/// `{"filterPattern": "...", "logEventMessages": ["...", ...]}`. Only a JSON object is one, and
+/// other members are refused, each error with serde's position.
+///
+/// AWS requires both members; here either may be absent, as in the AWS CLI's
+/// `--cli-input-json`, where command-line options supply what the JSON lacks.
+///
+/// ```
+/// use trailmatch::metric::TestMetricFilterRequest;
+///
+/// let request: TestMetricFilterRequest =
+///     serde_json::from_str(r#"{"filterPattern": "ERROR", "logEventMessages": ["ERROR 1"]}"#)?;
+/// assert_eq!(request.filter_pattern.as_deref(), Some("ERROR"));
+///
+/// let unknown = serde_json::from_str::<TestMetricFilterRequest>(r#"{"logGroupName": "x"}"#);
+/// assert_eq!(
+///     unknown.unwrap_err().to_string(),
+///     "unknown field `logGroupName`, expected `filterPattern` or `logEventMessages` at line 1 column 15"
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestMetricFilterRequest {
+    /// The filter pattern.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_pattern: Option<String>,
+    /// The messages to test it on (AWS takes 1 to 50).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_event_messages: Option<Vec<String>>,
+}
+
+impl<'de> Deserialize<'de> for TestMetricFilterRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(request::Object)
+    }
+}
+
+/// How a [`TestMetricFilterRequest`] is read: the members as serde derives them, reached only
+/// through an object (a derived struct would also take a JSON array), with messages that name
+/// the member a value of the wrong type is for.
+mod request {
+    use std::fmt;
+
+    use serde::Deserialize;
+    use serde::de::value::MapAccessDeserializer;
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    use super::TestMetricFilterRequest;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Members {
+        #[serde(default, deserialize_with = "filter_pattern")]
+        filter_pattern: Option<String>,
+        #[serde(default, deserialize_with = "log_event_messages")]
+        log_event_messages: Option<Vec<String>>,
+    }
+
+    pub(super) struct Object;
+
+    impl<'de> Visitor<'de> for Object {
+        type Value = TestMetricFilterRequest;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(
+                "a TestMetricFilter request: an object with the members filterPattern and \
+                 logEventMessages",
+            )
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let members = Members::deserialize(MapAccessDeserializer::new(map))?;
+            Ok(TestMetricFilterRequest {
+                filter_pattern: members.filter_pattern,
+                log_event_messages: members.log_event_messages,
+            })
+        }
+    }
+
+    /// A string, `expecting` saying which.
+    struct Text(&'static str);
+
+    impl<'de> Visitor<'de> for Text {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {
+            Ok(text.to_owned())
+        }
+
+        fn visit_string<E: serde::de::Error>(self, text: String) -> Result<String, E> {
+            Ok(text)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Text {
+        type Value = String;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+            deserializer.deserialize_string(self)
+        }
+    }
+
+    struct Messages;
+
+    impl<'de> Visitor<'de> for Messages {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("logEventMessages as a list of strings")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Vec<String>, A::Error> {
+            let mut messages = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
+            while let Some(message) =
+                items.next_element_seed(Text("a string in logEventMessages"))?
+            {
+                messages.push(message);
+            }
+            Ok(messages)
+        }
+    }
+
+    fn filter_pattern<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Text("filterPattern as a string").deserialize(d).map(Some)
+    }
+
+    fn log_event_messages<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<String>>, D::Error> {
+        d.deserialize_seq(Messages).map(Some)
+    }
+}
+
 /// The answer of `TestMetricFilter`: only the matching messages, in input order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TestMetricFilterResponse {
@@ -681,5 +819,67 @@ mod tests {
         };
         assert_eq!(numbers(1), [1, 3]);
         assert_eq!(numbers(0), [0, 2]);
+    }
+
+    fn request(json: &str) -> Result<TestMetricFilterRequest, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_request_reads_both_members_either_or_none() {
+        let full = request(r#"{"filterPattern": "ERROR", "logEventMessages": ["a", "b"]}"#);
+        assert_eq!(
+            full.unwrap(),
+            TestMetricFilterRequest {
+                filter_pattern: Some("ERROR".into()),
+                log_event_messages: Some(vec!["a".into(), "b".into()]),
+            }
+        );
+        let partial = request(r#"{"logEventMessages": []}"#).unwrap();
+        assert_eq!(partial.filter_pattern, None);
+        assert_eq!(partial.log_event_messages, Some(vec![]));
+        assert_eq!(request("{}").unwrap(), TestMetricFilterRequest::default());
+        let again = serde_json::to_string(&partial).unwrap();
+        assert_eq!(again, r#"{"logEventMessages":[]}"#);
+    }
+
+    /// Each refusal names what was wrong and where, with serde's line and column.
+    #[test]
+    fn a_request_s_errors_name_the_member_and_the_position() {
+        for (json, expected) in [
+            (
+                r#"{"filterPattern": "a", "logGroupName": "x"}"#,
+                "unknown field `logGroupName`, expected `filterPattern` or `logEventMessages` \
+                 at line 1 column 37",
+            ),
+            (
+                r#"{"filterPattern": 1}"#,
+                "invalid type: integer `1`, expected filterPattern as a string at line 1 column 19",
+            ),
+            (
+                r#"{"filterPattern": null}"#,
+                "invalid type: null, expected filterPattern as a string at line 1 column 22",
+            ),
+            (
+                r#"{"logEventMessages": "a"}"#,
+                "invalid type: string \"a\", expected logEventMessages as a list of strings at \
+                 line 1 column 24",
+            ),
+            (
+                "{\"logEventMessages\": [\"a\",\n 2]}",
+                "invalid type: integer `2`, expected a string in logEventMessages at line 2 column 2",
+            ),
+            (
+                r#"["ERROR", ["a"]]"#,
+                "invalid type: sequence, expected a TestMetricFilter request: an object with the \
+                 members filterPattern and logEventMessages at line 1 column 0",
+            ),
+            (
+                r#"{"filterPattern": "a", "filterPattern": "b"}"#,
+                "duplicate field `filterPattern` at line 1 column 38",
+            ),
+        ] {
+            assert_eq!(request(json).unwrap_err(), expected, "{json}");
+        }
     }
 }

@@ -151,12 +151,12 @@ fn test_metric_filter(args: TestMetricFilterArgs) -> Result<(), Failure> {
         )));
     }
     let mut request = match args.cli_input_json.as_deref() {
-        Some(source) => request::Request::load(source)?,
-        None => request::Request::default(),
+        Some(source) => request::load(source)?,
+        None => trailmatch::TestMetricFilterRequest::default(),
     };
     request.filter_pattern = args.filter_pattern.or(request.filter_pattern);
     request.log_event_messages = args.log_event_messages.or(request.log_event_messages);
-    let (pattern, messages) = request.complete()?;
+    let (pattern, messages) = request::complete(request)?;
     let response = trailmatch::test_metric_filter(&pattern, &messages)?;
     output::print_json(&response)
 }

@@ -12,8 +12,9 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use trailmatch_cloudtrail::classify::{Access, Category, EventFilter};
 use trailmatch_cloudtrail::insights::{self, InOrder};
-use trailmatch_cloudtrail::logs::{self, Input, Item, Reader};
+use trailmatch_cloudtrail::logs::Item;
 use trailmatch_cloudtrail::rules::RuleSet;
+use trailmatch_cloudtrail::run::{Inputs, scan_inputs};
 use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
 use trailmatch_cloudtrail::time;
 
@@ -166,49 +167,41 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::invalid)?;
     let mut feed = Feed {
-        scanner,
         files: 0,
         last_file: String::new(),
         ndjson: args.format == Format::Ndjson,
         out: io::stdout().lock(),
     };
-    let source = if args.paths.is_empty() {
-        for (name, bytes) in sample::SAMPLE {
-            for item in
-                logs::read_stream(format!("<sample>/{name}"), *bytes, logs::Options::default())
-            {
-                feed.item(item)?;
-            }
-        }
-        "the bundled sample (bindings/cli/examples/sample)".to_owned()
-    } else {
-        let inputs: Vec<Input> = args
-            .paths
+    let (inputs, source) = if args.paths.is_empty() {
+        let sample = sample::SAMPLE
             .iter()
-            .map(|p| Input::from_arg(p.clone()))
+            .map(|(name, bytes)| (format!("<sample>/{name}"), *bytes))
             .collect();
-        let total = total_size(&args.paths);
-        let mut progress =
-            (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
-                .then(|| Progress::new(total));
-        for item in Reader::new(inputs, logs::Options::default()) {
-            if let Some(p) = &mut progress {
-                p.tick(&item, feed.scanner.counts().read);
-            }
-            feed.item(item)?;
-        }
-        if let Some(p) = progress {
-            p.finish();
-        }
-        args.paths
+        let label = "the bundled sample (bindings/cli/examples/sample)".to_owned();
+        (Inputs::Bytes(sample), label)
+    } else {
+        let label = args
+            .paths
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        (Inputs::Paths(&args.paths), label)
     };
+    let total = total_size(&args.paths);
+    let mut progress = (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
+        .then(|| Progress::new(total));
+    let report = scan_inputs(scanner, inputs, |item, counts| {
+        if let Some(p) = &mut progress {
+            p.tick(item, counts.read);
+        }
+        feed.item(item)
+    })?;
+    if let Some(p) = progress {
+        p.finish();
+    }
     let files = feed.files;
     drop(feed.out);
-    let report = feed.scanner.finish();
     if report.records.read == 0 && report.records.skipped > 0 && args.paths.len() == 1 {
         // Nothing could be read: say so with the reasons, as a failure.
         let reasons = report
@@ -252,10 +245,9 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     }
 }
 
-/// The reading loop's state: records go to the scanner, skips too (and, with ndjson, to
-/// standard output as they happen).
+/// What the CLI does with each item as it is read: count files and, with ndjson, print skips
+/// on standard output as they happen.
 struct Feed<'a> {
-    scanner: Scanner,
     files: u64,
     last_file: String,
     ndjson: bool,
@@ -263,8 +255,8 @@ struct Feed<'a> {
 }
 
 impl Feed<'_> {
-    fn item(&mut self, item: Item) -> Result<(), Failure> {
-        let file = match &item {
+    fn item(&mut self, item: &Item) -> Result<(), Failure> {
+        let file = match item {
             Item::Record(r) => &r.location.file,
             Item::Skipped(s) => &s.location.file,
         };
@@ -272,14 +264,13 @@ impl Feed<'_> {
             self.files += 1;
             self.last_file.clone_from(file);
         }
-        if let Item::Skipped(skip) = &item {
+        if let Item::Skipped(skip) = item {
             if self.ndjson {
                 let line = json!({"type": "skip", "code": skip.kind.code(),
                     "location": skip.location.to_string(), "message": skip.message});
                 writeln!(self.out, "{line}").map_err(write_error)?;
             }
         }
-        self.scanner.read(item);
         Ok(())
     }
 }

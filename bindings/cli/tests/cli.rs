@@ -275,18 +275,36 @@ fn members_missing_after_merging_are_named() {
 fn unknown_json_member_is_an_error_naming_it() {
     let request = r#"{"filterPattern": "ERROR", "logEventMessages": ["a"], "logGroupName": "x"}"#;
     let out = run_stdin(&["test-metric-filter", "--cli-input-json", "-"], request);
-    assert!(out.failed(2).contains("\"logGroupName\""));
+    assert_eq!(
+        out.failed(2),
+        "error: standard input: unknown field `logGroupName`, expected `filterPattern` or \
+         `logEventMessages` at line 1 column 68\n"
+    );
 }
 
 #[test]
 fn malformed_json_is_an_invalid_request() {
-    for (name, text) in [
-        ("syntax", r#"{"filterPattern": "#),
-        ("array", r#"["ERROR"]"#),
-        ("type", r#"{"filterPattern": 1, "logEventMessages": ["a"]}"#),
+    for (name, text, expected) in [
+        (
+            "syntax",
+            r#"{"filterPattern": "#,
+            " is not valid JSON: EOF while parsing a value at line 1 column 18",
+        ),
+        (
+            "array",
+            r#"["ERROR"]"#,
+            ": invalid type: sequence, expected a TestMetricFilter request: an object with the \
+             members filterPattern and logEventMessages",
+        ),
+        (
+            "type",
+            r#"{"filterPattern": 1, "logEventMessages": ["a"]}"#,
+            ": invalid type: integer `1`, expected filterPattern as a string at line 1 column 19",
+        ),
         (
             "items",
             r#"{"filterPattern": "a", "logEventMessages": [1]}"#,
+            ": invalid type: integer `1`, expected a string in logEventMessages at line 1 column 45",
         ),
     ] {
         let path = temp_file(&format!("bad-{name}.json"), text);
@@ -294,7 +312,7 @@ fn malformed_json_is_an_invalid_request() {
         let out = run(&["test-metric-filter", "--cli-input-json", path]);
         let stderr = out.failed(2);
         assert!(
-            stderr.starts_with("error: ") && stderr.contains(path),
+            stderr.starts_with(&format!("error: {path}{expected}")),
             "{stderr}"
         );
     }

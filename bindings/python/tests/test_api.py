@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import types
 import unicodedata
 from pathlib import Path
 
@@ -111,6 +112,8 @@ def test_dialect() -> None:
         "event_number_base": 1,
         "quoted_space_matches_all": False,
         "split_hyphenated_terms": True,
+        "ne_number_matches_text": True,
+        "allow_blanks_around_brackets": False,
     }
     with pytest.raises(ValueError, match="unknown dialect switch 'absorb'"):
         trailmatch.Pattern("x", dialect={"absorb": True})  # type: ignore[arg-type]
@@ -261,6 +264,20 @@ def test_pattern_set_from_dict() -> None:
     assert s.match_many([CLOUDTRAIL, "nothing"]) == [("denied",), ()]
 
 
+def test_pattern_set_patterns_are_the_sets_own() -> None:
+    dialect: trailmatch.DialectOptions = {"event_number_base": 0}
+    s = trailmatch.PatternSet({"e": "ERROR", "j": "{ $.a = 1 }"}, dialect=dialect)
+    first, second = s.patterns, s.patterns
+    # The same objects on every ask (made once from what the set holds), in a fresh list.
+    assert all(a is b for a, b in zip(first, second)) and first is not second
+    assert [p.pattern for p in first] == ["ERROR", "{ $.a = 1 }"]
+    assert all(p.dialect == s.dialect for p in first)
+    assert first == [trailmatch.Pattern(t, dialect=dialect) for t in ["ERROR", "{ $.a = 1 }"]]
+    events: list[trailmatch.Event] = ["ERROR x", {"a": 1}, "nothing"]
+    for event in events:
+        assert [name for name, p in zip(s.names or [], first) if p.matches(event)] == s.matches(event)
+
+
 def test_pattern_set_input_checks() -> None:
     with pytest.raises(TypeError, match="not one str"):
         trailmatch.PatternSet("ERROR")
@@ -339,10 +356,28 @@ def test_metric_transformation_shape_errors() -> None:
         trailmatch.MetricFilter("ERROR", {"metric_name": "E"})
     with pytest.raises(ValueError, match="lacks 'metricValue'"):
         trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App"})
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="'metricValue' takes a string, not int"):
         trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App", "metricValue": 1})
     with pytest.raises(TypeError):
         trailmatch.MetricFilter(42, {"metricName": "E", "metricNamespace": "App", "metricValue": "1"})  # type: ignore[arg-type]
+
+
+def test_metric_transformation_is_read_by_core_s_serde_type() -> None:
+    t = {"metricName": "E", "metricNamespace": "App", "metricValue": "$.n"}
+    with pytest.raises(ValueError, match="; the keys are metricName, metricNamespace, metricValue, defaultValue, dimensions, unit$"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "Unit": "Count"})
+    with pytest.raises(TypeError, match="'dimensions.S' takes a string, not int"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "dimensions": {"S": 3}})
+    with pytest.raises(TypeError, match="'dimensions.3' takes a str key, not int"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "dimensions": {3: "$.s"}})
+    with pytest.raises(TypeError, match="'defaultValue' takes f64, not bool"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "defaultValue": True})
+    with pytest.raises(TypeError, match="a metric transformation is a dict, not str"):
+        trailmatch.MetricFilter("{ $.n > 0 }", ["metricName"])  # type: ignore[list-item]
+    # None is an absent optional member; an int defaultValue is a number; any mapping will do.
+    f = trailmatch.MetricFilter("{ $.n > 0 }", types.MappingProxyType({**t, "defaultValue": 2, "unit": None}))
+    assert f.metric_transformation == {**t, "defaultValue": 2.0}
+    assert f.apply({"n": 5}) == {"value": 5.0, "dimensions": {}}
 
 
 # ---- test_metric_filter ----------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 //! CloudWatch metrics ([`scan`], [`series`]), CloudWatch alarms and their SNS notifications
 //! ([`alarm`]), CloudTrail Insights-style anomalies ([`insights`]), rules files and the CIS AWS
 //! Foundations pack ([`rules`], [`cis`]), rules read from CloudFormation and Terraform ([`iac`]),
-//! and the `lint` and `cis-check` drivers ([`lint`], [`coverage`]).
+//! the `lint` and `cis-check` drivers ([`lint`], [`coverage`]), and one scan from inputs to report
+//! ([`run`]).
 //!
 //! A Rust program that only matches patterns needs just the engine (`cargo add trailmatch`);
 //! this crate is the application the `trailmatch` command and the Python module's `scan`,
@@ -43,6 +44,7 @@ pub mod insights;
 pub mod lint;
 pub mod logs;
 pub mod rules;
+pub mod run;
 pub mod scan;
 pub mod series;
 pub mod time;

@@ -247,6 +247,8 @@ pub struct PatternSet {
     patterns: Vec<Pattern0>,
     dialect: Dialect,
     program: Program,
+    /// The limits it was compiled within, for [`PatternSet::to_patterns`].
+    limits: Limits,
 }
 
 /// A pattern of a set: its text and reference evaluator (the set's program does the matching).
@@ -342,6 +344,7 @@ impl PatternSetBuilder {
             patterns: parsed,
             dialect: self.dialect,
             program,
+            limits: self.limits,
         })
     }
 }
@@ -395,6 +398,34 @@ impl PatternSet {
     /// The pattern texts, in input order.
     pub fn patterns(&self) -> impl ExactSizeIterator<Item = &str> {
         self.patterns.iter().map(|p| p.text.as_str())
+    }
+
+    /// Each pattern as a [`Pattern`] of its own, in input order: from what the set already
+    /// parsed and validated (nothing is parsed again), each compiled alone within the set's
+    /// limits. The set itself compiles them only together, so this costs about what building
+    /// the set did: callers keep the answer.
+    ///
+    /// # Errors
+    /// When a pattern alone goes over a limit that the set as a whole did not (a pattern alone
+    /// may get a prefilter automaton that the set has no use for).
+    pub fn to_patterns(&self) -> Result<Vec<Pattern>, SetError> {
+        self.patterns
+            .iter()
+            .enumerate()
+            .map(|(index, p)| {
+                let program = compile(&[p.evaluator.ast()], &self.dialect, &self.limits).map_err(
+                    |(_, error)| SetError {
+                        index: Some(index),
+                        error,
+                    },
+                )?;
+                Ok(Pattern {
+                    text: p.text.clone(),
+                    evaluator: p.evaluator.clone(),
+                    program,
+                })
+            })
+            .collect()
     }
 
     /// Number of patterns.
@@ -538,6 +569,31 @@ mod tests {
             .unwrap();
         assert_eq!(p.dialect(), &lenient);
         assert!(PatternBuilder::new().build(" [a] ").is_err());
+    }
+
+    /// The set's patterns on their own: the same texts and dialect, each answering as the set
+    /// does for it.
+    #[test]
+    fn to_patterns_gives_each_pattern_alone() {
+        let dialect = Dialect {
+            event_number_base: 0,
+            ..Dialect::default()
+        };
+        let set = PatternSet::with_dialect(["ERROR", "{ $.a = 1 }", "[x, y=2]"], dialect).unwrap();
+        let alone = set.to_patterns().unwrap();
+        let texts: Vec<&str> = alone.iter().map(Pattern::as_str).collect();
+        assert_eq!(texts, set.patterns().collect::<Vec<_>>());
+        assert!(alone.iter().all(|p| *p.dialect() == dialect));
+        for (i, event) in ["ERROR x", r#"{"a":1}"#, "a 2"].into_iter().enumerate() {
+            assert_eq!(set.matches(event), [i], "{event}");
+            let matching: Vec<bool> = alone.iter().map(|p| p.matches(event)).collect();
+            assert_eq!(
+                matching,
+                (0..3).map(|j| j == i).collect::<Vec<_>>(),
+                "{event}"
+            );
+            assert_eq!(alone[i].test(event), set.test(event).pop().map(|(_, e)| e));
+        }
     }
 
     #[test]

@@ -72,6 +72,8 @@ class DialectOptions(TypedDict, total=False):
     event_number_base: int
     quoted_space_matches_all: bool
     split_hyphenated_terms: bool
+    ne_number_matches_text: bool
+    allow_blanks_around_brackets: bool
 
 
 def test_metric_filter(

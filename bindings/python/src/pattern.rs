@@ -1,0 +1,405 @@
+//! `Pattern` and `PatternSet`, wrapping the core types; `PatternSet.match_many` converts events
+//! in batches and matches each batch with the interpreter lock released.
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
+use trailmatch::{Dialect, Pattern, PatternSet};
+
+use crate::convert::{self, Event, extracted_dict, refuse_single, type_name};
+use crate::dialect::dialect_dict;
+use crate::error::{char_index, core_error, set_error};
+
+// ---- Pattern -----------------------------------------------------------------------------------
+
+/// A compiled CloudWatch Logs filter pattern.
+///
+/// `str()` is the canonical form; patterns are equal (and hash alike) when their canonical forms
+/// and dialects are.
+#[pyclass(name = "Pattern", module = "trailmatch", frozen)]
+pub(crate) struct PyPattern {
+    pub(crate) inner: Arc<Pattern>,
+    canonical: String,
+}
+
+impl PyPattern {
+    pub(crate) fn wrap(pattern: Pattern) -> PyPattern {
+        PyPattern {
+            canonical: pattern.to_string(),
+            inner: Arc::new(pattern),
+        }
+    }
+}
+
+#[pymethods]
+impl PyPattern {
+    #[new]
+    #[pyo3(signature = (pattern, *, dialect = None))]
+    fn new(py: Python<'_>, pattern: &str, dialect: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let dialect = crate::dialect::dialect(dialect)?;
+        Pattern::with_dialect(pattern, dialect)
+            .map(PyPattern::wrap)
+            .map_err(|e| core_error(py, &e))
+    }
+
+    /// True when `event` matches.
+    fn matches(&self, event: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let event = convert::event(event)?;
+        Ok(self.inner.matches(event.as_str()))
+    }
+
+    /// The values a match extracts (TestMetricFilter's `extractedValues`), or None when `event`
+    /// does not match.
+    fn test<'py>(
+        &self,
+        py: Python<'py>,
+        event: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let event = convert::event(event)?;
+        self.inner
+            .test(event.as_str())
+            .map(|values| extracted_dict(py, &values))
+            .transpose()
+    }
+
+    /// For a JSON pattern, each condition with whether it holds for `event` (`condition`,
+    /// `holds`, and `start`/`end` in the pattern); None for other kinds of pattern.
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        event: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        let event = convert::event(event)?;
+        let Some(outcomes) = self.inner.explain(event.as_str()) else {
+            return Ok(None);
+        };
+        let text = self.inner.as_str();
+        let list = PyList::empty(py);
+        for outcome in outcomes {
+            let item = PyDict::new(py);
+            item.set_item("condition", outcome.condition)?;
+            item.set_item("holds", outcome.holds)?;
+            item.set_item("start", char_index(text, outcome.span.start))?;
+            item.set_item("end", char_index(text, outcome.span.end))?;
+            list.append(item)?;
+        }
+        Ok(Some(list))
+    }
+
+    /// Which language the pattern is written in: 'match-all', 'terms', 'regex', 'json' or
+    /// 'delimited'.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind().as_str()
+    }
+
+    /// The pattern as written.
+    #[getter]
+    fn pattern(&self) -> &str {
+        self.inner.as_str()
+    }
+
+    /// The dialect switches it was compiled with.
+    #[getter]
+    fn dialect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dialect_dict(py, self.inner.dialect(), false)
+    }
+
+    fn __str__(&self) -> &str {
+        &self.canonical
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let text = PyString::new(py, self.inner.as_str()).repr()?;
+        let changes = dialect_dict(py, self.inner.dialect(), true)?;
+        if changes.is_empty() {
+            Ok(format!("Pattern({text})"))
+        } else {
+            Ok(format!("Pattern({text}, dialect={})", changes.repr()?))
+        }
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.canonical == other.canonical && self.inner.dialect() == other.inner.dialect()
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        self.canonical.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn __getnewargs_ex__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyDict>)> {
+        let args = PyTuple::new(py, [self.inner.as_str()])?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dialect", dialect_dict(py, self.inner.dialect(), true)?)?;
+        Ok((args, kwargs))
+    }
+}
+
+// ---- PatternSet --------------------------------------------------------------------------------
+
+/// Events converted per batch of `match_many` before the interpreter lock is released.
+const BATCH_EVENTS: usize = 4096;
+/// ... or this many bytes of events, whichever comes first.
+const BATCH_BYTES: usize = 8 << 20;
+/// Distinct answers `match_many` shares between events, at most.
+const MAX_SHARED_ANSWERS: usize = 4096;
+
+/// Many patterns asked together which of them match an event. Built from a list (answers are
+/// indices) or a dict of name → pattern (answers are names).
+#[pyclass(name = "PatternSet", module = "trailmatch", frozen)]
+pub(crate) struct PyPatternSet {
+    inner: Arc<PatternSet>,
+    names: Option<Vec<Py<PyString>>>,
+    dialect: Dialect,
+    /// The set's patterns as `Pattern` objects, made on the first ask of `patterns`.
+    patterns: PyOnceLock<Vec<Py<PyPattern>>>,
+}
+
+impl PyPatternSet {
+    /// The answer for these pattern indices: the indices themselves, or the names.
+    fn keys<'py>(&self, py: Python<'py>, indices: &[usize]) -> PyResult<Bound<'py, PyList>> {
+        match &self.names {
+            None => PyList::new(py, indices),
+            Some(names) => PyList::new(py, indices.iter().map(|&i| names[i].bind(py))),
+        }
+    }
+
+    fn key<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
+        match &self.names {
+            None => Ok(index.into_pyobject(py)?.into_any()),
+            Some(names) => Ok(names[index].bind(py).clone().into_any()),
+        }
+    }
+}
+
+/// One event's answer (indices of the matching patterns) as a key of `match_many`'s table.
+/// Compared element by element: the answers are short, and the `memcmp` call of `Vec`'s `==`
+/// showed up as a third of `match_many`'s own time.
+#[derive(Clone)]
+struct Answer(Vec<usize>);
+
+impl Hash for Answer {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Answer {
+    fn eq(&self, other: &Answer) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(x, y)| x == y)
+    }
+}
+
+impl Eq for Answer {}
+
+#[pymethods]
+impl PyPatternSet {
+    #[new]
+    #[pyo3(signature = (patterns, *, dialect = None))]
+    fn new(
+        py: Python<'_>,
+        patterns: &Bound<'_, PyAny>,
+        dialect: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let dialect = crate::dialect::dialect(dialect)?;
+        if patterns.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(
+                "PatternSet takes a list of patterns or a dict of name -> pattern, not one str",
+            ));
+        }
+        let pattern_text = |value: &Bound<'_, PyAny>| -> PyResult<PyBackedStr> {
+            value.extract().map_err(|_| {
+                PyTypeError::new_err(format!("a pattern is a str, not {}", type_name(value)))
+            })
+        };
+        let mut texts = Vec::new();
+        let mut names = None;
+        if let Ok(mapping) = patterns.cast::<PyMapping>() {
+            let mut keys = Vec::new();
+            for item in mapping.items()?.iter() {
+                let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+                let key = key.cast_into::<PyString>().map_err(|e| {
+                    PyTypeError::new_err(format!(
+                        "pattern names are str, not {}",
+                        type_name(&e.into_inner())
+                    ))
+                })?;
+                keys.push(key.unbind());
+                texts.push(pattern_text(&value)?);
+            }
+            names = Some(keys);
+        } else {
+            for value in patterns.try_iter()? {
+                texts.push(pattern_text(&value?)?);
+            }
+        }
+        let compiled = py.detach(|| PatternSet::with_dialect(texts.iter().map(|t| &**t), dialect));
+        match compiled {
+            Ok(set) => Ok(PyPatternSet {
+                inner: Arc::new(set),
+                names,
+                dialect,
+                patterns: PyOnceLock::new(),
+            }),
+            Err(e) => Err(set_error(py, &e, names.as_deref())),
+        }
+    }
+
+    /// The indices (or names) of the patterns that match `event`, in the set's order.
+    fn matches<'py>(
+        &self,
+        py: Python<'py>,
+        event: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let event = convert::event(event)?;
+        self.keys(py, &self.inner.matches(event.as_str()))
+    }
+
+    /// Each matching pattern's index (or name) with the values it extracts.
+    fn test<'py>(
+        &self,
+        py: Python<'py>,
+        event: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let event = convert::event(event)?;
+        let dict = PyDict::new(py);
+        for (index, values) in self.inner.test(event.as_str()) {
+            dict.set_item(self.key(py, index)?, extracted_dict(py, &values)?)?;
+        }
+        Ok(dict)
+    }
+
+    /// True when at least one pattern matches `event`.
+    fn is_match(&self, event: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let event = convert::event(event)?;
+        Ok(self.inner.is_match(event.as_str()))
+    }
+
+    /// `matches` for each event of an iterable: a list with one tuple per event. The events are
+    /// converted in batches, and each batch is matched with the interpreter lock released. Equal
+    /// answers are one shared tuple (most events get one of a few answers), which keeps the cost
+    /// of building the result small.
+    fn match_many<'py>(
+        &self,
+        py: Python<'py>,
+        events: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        refuse_single(events, "match_many")?;
+        let answers = PyList::empty(py);
+        let mut shared: FxHashMap<Answer, Bound<'py, PyTuple>> = FxHashMap::default();
+        let mut last: Option<(Answer, Bound<'py, PyTuple>)> = None;
+        let mut events = events.try_iter()?;
+        let mut batch: Vec<Event> = Vec::with_capacity(BATCH_EVENTS);
+        loop {
+            batch.clear();
+            let mut bytes = 0;
+            let mut exhausted = true;
+            for value in events.by_ref() {
+                let event = convert::event(&value?)?;
+                bytes += event.as_str().len();
+                batch.push(event);
+                if batch.len() == BATCH_EVENTS || bytes >= BATCH_BYTES {
+                    exhausted = false;
+                    break;
+                }
+            }
+            let set = &self.inner;
+            let results: Vec<Vec<usize>> =
+                py.detach(|| batch.iter().map(|e| set.matches(e.as_str())).collect());
+            for result in results {
+                let result = Answer(result);
+                // The previous event's answer, a known answer, or a new one.
+                let tuple = match &last {
+                    Some((previous, tuple)) if *previous == result => tuple.clone(),
+                    _ => match shared.get(&result) {
+                        Some(tuple) => tuple.clone(),
+                        None => {
+                            let tuple = PyTuple::new(py, self.keys(py, &result.0)?)?;
+                            if shared.len() < MAX_SHARED_ANSWERS {
+                                shared.insert(result.clone(), tuple.clone());
+                            }
+                            tuple
+                        }
+                    },
+                };
+                answers.append(&tuple)?;
+                last = Some((result, tuple));
+            }
+            if exhausted {
+                return Ok(answers);
+            }
+        }
+    }
+
+    /// The names given to the patterns, or None for a set built from a list.
+    #[getter]
+    fn names<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        self.names
+            .as_ref()
+            .map(|names| PyList::new(py, names.iter().map(|n| n.bind(py))))
+            .transpose()
+    }
+
+    /// The patterns, in the set's order: made on the first ask from what the set parsed, then
+    /// the same objects on every ask.
+    #[getter]
+    fn patterns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let patterns = self.patterns.get_or_try_init(py, || {
+            let alone = py
+                .detach(|| self.inner.to_patterns())
+                .map_err(|e| set_error(py, &e, self.names.as_deref()))?;
+            alone
+                .into_iter()
+                .map(|pattern| Py::new(py, PyPattern::wrap(pattern)))
+                .collect::<PyResult<Vec<_>>>()
+        })?;
+        PyList::new(py, patterns.iter().map(|p| p.bind(py)))
+    }
+
+    /// The dialect switches the patterns were compiled with.
+    #[getter]
+    fn dialect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dialect_dict(py, &self.dialect, false)
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let texts = self.inner.patterns();
+        let listing = match &self.names {
+            None => PyList::new(py, texts)?.repr()?,
+            Some(names) => {
+                let dict = PyDict::new(py);
+                for (name, text) in names.iter().zip(texts) {
+                    dict.set_item(name.bind(py), text)?;
+                }
+                dict.repr()?
+            }
+        };
+        let changes = dialect_dict(py, &self.dialect, true)?;
+        if changes.is_empty() {
+            Ok(format!("PatternSet({listing})"))
+        } else {
+            Ok(format!(
+                "PatternSet({listing}, dialect={})",
+                changes.repr()?
+            ))
+        }
+    }
+}

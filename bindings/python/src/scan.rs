@@ -1,0 +1,87 @@
+//! The CloudTrail pipeline and the rule checks: `_scan`, `_lint` and `_cis_check` answer with the
+//! JSON the command line prints (the pure-Python wrappers in `trailmatch/__init__.py` parse it).
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+
+use trailmatch_cloudtrail::iac;
+use trailmatch_cloudtrail::rules::RuleSet;
+use trailmatch_cloudtrail::run::{Inputs, scan_inputs};
+use trailmatch_cloudtrail::scan::{ScanOptions, Scanner};
+
+use crate::error::rules_error;
+
+/// Scans CloudTrail logs: returns the report as the JSON `trailmatch scan --format json`
+/// prints, the readers' warnings, and each alarm's SNS notifications (JSON texts).
+#[pyfunction]
+#[pyo3(signature = (paths, rules, insights, account_id = None, region = None))]
+#[allow(clippy::type_complexity)]
+pub(crate) fn _scan(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    rules: Vec<String>,
+    insights: bool,
+    account_id: Option<String>,
+    region: Option<String>,
+) -> PyResult<(String, Vec<String>, Vec<(String, Vec<String>)>)> {
+    let (set, problems) = RuleSet::from_specs(&rules)
+        .map_err(|e| rules_error(py, e.to_string(), e.code, Some(&e.location)))?;
+    let options = ScanOptions {
+        account_id,
+        region,
+        ..if insights {
+            ScanOptions::with_insights()
+        } else {
+            ScanOptions::default()
+        }
+    };
+    let scanner = Scanner::new(&set, options)
+        .map_err(|e| rules_error(py, e.to_string(), &e.code, e.location.as_ref()))?;
+    let observe = |_: &_, _: &_| Ok::<(), Infallible>(());
+    let report = py
+        .detach(|| scan_inputs(scanner, Inputs::Paths(&paths), observe))
+        .unwrap_or_else(|never| match never {});
+    let json = serde_json::to_string(&report).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let warnings = problems
+        .iter()
+        .map(|p| format!("{}: warning[{}]: {}", p.location, p.code, p.message))
+        .collect();
+    let notifications = report
+        .alarms
+        .iter()
+        .map(|a| (a.name.clone(), a.notifications().collect()))
+        .collect();
+    Ok((json, warnings, notifications))
+}
+
+/// The files under `paths` that the template, Terraform and rules readers understand, read.
+fn found(paths: &[PathBuf]) -> PyResult<iac::Found> {
+    let mut files = Vec::new();
+    for path in paths {
+        let listed = iac::discover(path)
+            .map_err(|e| PyOSError::new_err(format!("cannot read {}: {e}", path.display())))?;
+        files.extend(listed);
+    }
+    Ok(iac::read_all(&files))
+}
+
+/// Lints the metric filters of templates, Terraform, rules and pattern files: the findings as
+/// the JSON array of `trailmatch lint --format json`'s `diagnostics`.
+#[pyfunction]
+pub(crate) fn _lint(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<String> {
+    let found = found(&paths)?;
+    let diagnostics = py.detach(|| trailmatch_cloudtrail::lint::lint(&found));
+    serde_json::to_string(&diagnostics).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Which CIS monitoring controls the alarmed metric filters under `paths` cover: the JSON
+/// array of `trailmatch cis-check --format json`'s `controls`.
+#[pyfunction]
+pub(crate) fn _cis_check(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<String> {
+    let found = found(&paths)?;
+    let controls = py.detach(|| trailmatch_cloudtrail::coverage::cis_check(&found));
+    serde_json::to_string(&controls).map_err(|e| PyValueError::new_err(e.to_string()))
+}
