@@ -1,7 +1,6 @@
 //! `Pattern` and `PatternSet`, wrapping the core types; `PatternSet.match_many` converts events
 //! in batches and matches each batch with the interpreter lock released.
 
-use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
