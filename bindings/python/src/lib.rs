@@ -926,7 +926,7 @@ fn _scan(
     use trailmatch_cloudtrail::rules::RuleSet;
     use trailmatch_cloudtrail::scan::{ScanOptions, Scanner};
     let (set, problems) = RuleSet::from_specs(&rules)
-        .map_err(|e| rules_error(py, e.to_string(), e.code, Some(&e.location)))?;
+        .map_err(|e| rules_error(py, e.to_string(), e.code(), Some(&e.location)))?;
     let options = ScanOptions {
         account_id,
         region,
@@ -937,7 +937,7 @@ fn _scan(
         }
     };
     let mut scanner = Scanner::new(&set, options)
-        .map_err(|e| rules_error(py, e.to_string(), &e.code, e.location.as_ref()))?;
+        .map_err(|e| rules_error(py, e.to_string(), e.code(), e.location.as_ref()))?;
     let report = py.detach(move || {
         let inputs = paths.into_iter().map(Input::from_arg).collect();
         for item in Reader::new(inputs, logs::Options::default()) {

@@ -34,6 +34,7 @@
 )]
 
 pub mod alarm;
+pub mod boundary;
 pub mod cis;
 pub mod classify;
 pub mod coverage;

@@ -334,10 +334,7 @@ fn looks_like_template(path: &Path) -> bool {
 /// A JSON object with a `metricFilters` or `MetricAlarms` member and no `Resources`: a rules
 /// file.
 fn looks_like_rules(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
-        v.get("Resources").is_none()
-            && (v.get("metricFilters").is_some() || v.get("MetricAlarms").is_some())
-    })
+    crate::rules::looks_like_rules(text)
 }
 
 /// A rules file as a [`Found`]: its filters with positions (the pattern as written verbatim,
@@ -372,10 +369,10 @@ fn rules_file(file: &str, text: &str) -> Found {
             location: SourceLocation {
                 line: e.location.line.max(1),
                 column: e.location.column.max(1),
-                ..e.location
+                ..e.location.clone()
             },
             code: "syntax",
-            message: format!("{} [{}]", e.message, e.code),
+            message: format!("{} [{}]", e.message(), e.code()),
             incomplete: true,
             subject: Subject::File,
         }),
