@@ -164,6 +164,13 @@ fn test_metric_filter(args: TestMetricFilterArgs) -> Result<(), Failure> {
 fn check(args: CheckArgs) -> Result<(), Failure> {
     let text = if args.pattern == "-" {
         let bytes = request::read_stdin()?;
+        if bytes.is_empty() {
+            // Closed or empty: nothing was read. (An empty pattern is an empty line.)
+            return Err(Failure::invalid(
+                "no pattern read from standard input (it is empty or closed); an empty \
+                 pattern is given as an empty line",
+            ));
+        }
         let text = String::from_utf8(bytes)
             .map_err(|_| Failure::invalid("the pattern on standard input is not UTF-8"))?;
         strip_one_newline(text)

@@ -310,6 +310,13 @@ impl RuleSet {
         };
         // A byte-order mark (as some Windows editors write) is not part of the document.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if text.trim().is_empty() {
+            return Err(RulesError::new(
+                RulesErrorKind::EmptyRules,
+                at(0, 0),
+                "the rules file is empty: expected `metricFilters`, `MetricAlarms` or `include`",
+            ));
+        }
         let json = file.ends_with(".json") || text.trim_start().starts_with('{');
         let doc: RulesDoc = if json {
             serde_json::from_str(text).map_err(|e| json_error(&e, at))?
@@ -632,7 +639,9 @@ impl RuleSet {
             // with a syntax error): its errors are errors, with their line and column.
             if let [(file, kind)] = files.as_slice() {
                 let rules_json = *kind == FileKind::CloudFormation
-                    && std::fs::read_to_string(file).is_ok_and(|t| looks_like_rules(&t));
+                    && std::fs::read_to_string(file).is_ok_and(|t| {
+                        looks_like_rules(&t) || t.trim_start_matches('\u{feff}').trim().is_empty()
+                    });
                 if *kind == FileKind::Rules || rules_json {
                     rules.extend(RuleSet::load(file)?);
                     continue;
