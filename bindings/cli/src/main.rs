@@ -4,7 +4,9 @@
 //! only turns arguments into library calls and reports the answers. Exit statuses: 0 on success,
 //! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written;
 //! `grep` follows grep instead (0: selected events, 1: none, 2: an error); `lint` exits with 1
-//! when it finds an error and `cis-check` when a control is not proven covered (2: bad arguments).
+//! when it finds an error and `cis-check` when a control is not proven covered (2: bad arguments);
+//! `scan` exits with 3 when its report was printed but some alarm notification could not be
+//! delivered. Text from inputs is written to the terminal with its control characters escaped.
 
 mod cis_check;
 mod grep;

@@ -217,6 +217,42 @@ impl Sink {
     }
 }
 
+/// The request line and headers of a notification's `POST`, up to the blank line: the one
+/// place where values from a message (its id, its topic ARN) become header text. Each is
+/// checked with [`boundary::header_value`]; one with a CR, LF or other control character is
+/// refused, and nothing is sent.
+pub fn request_head(
+    url: &Url,
+    id: &str,
+    topic: &str,
+    length: usize,
+) -> Result<String, DeliveryError> {
+    let header = |name: &str, value: &str| -> Result<String, DeliveryError> {
+        boundary::header_value(value)
+            .map(|v| format!("{name}: {v}\r\n"))
+            .map_err(|e| {
+                DeliveryError::new(
+                    DeliveryErrorKind::InvalidHeader,
+                    format!(
+                        "not sent: `{}` cannot be the value of {name} ({e})",
+                        boundary::terminal(value)
+                    ),
+                )
+            })
+    };
+    Ok(format!(
+        "POST {path} HTTP/1.1\r\n{host}Content-Type: text/plain; charset=UTF-8\r\n\
+         x-amz-sns-message-type: Notification\r\n{id}{topic}\
+         User-Agent: trailmatch/{version}\r\nContent-Length: {length}\r\n\
+         Connection: close\r\n\r\n",
+        path = url.path,
+        host = header("Host", &url.host)?,
+        id = header("x-amz-sns-message-id", id)?,
+        topic = header("x-amz-sns-topic-arn", topic)?,
+        version = env!("CARGO_PKG_VERSION"),
+    ))
+}
+
 /// The longest status line read from a webhook.
 const MAX_STATUS_LINE: u64 = 8192;
 
@@ -229,20 +265,8 @@ fn post(
     body: &str,
     timeout: Duration,
 ) -> Result<(), DeliveryError> {
-    let header = |key: &str| -> Result<&str, DeliveryError> {
-        let value = message.get(key).and_then(|v| v.as_str()).unwrap_or("");
-        boundary::header_value(value).map_err(|e| {
-            DeliveryError::new(
-                DeliveryErrorKind::InvalidHeader,
-                format!(
-                    "not sent: the {key} `{}` cannot be a header value ({e})",
-                    boundary::terminal(value)
-                ),
-            )
-        })
-    };
-    let id = header("MessageId")?;
-    let topic = header("TopicArn")?;
+    let text = |key: &str| message.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    let head = request_head(url, text("MessageId"), text("TopicArn"), body.len())?;
     let addresses = url
         .authority
         .to_socket_addrs()
@@ -272,16 +296,7 @@ fn post(
     let io = |e: io::Error, doing: &str| DeliveryError::io(&e, doing).after(timeout);
     stream.set_read_timeout(Some(timeout)).map_err(setup)?;
     stream.set_write_timeout(Some(timeout)).map_err(setup)?;
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain; charset=UTF-8\r\n\
-         x-amz-sns-message-type: Notification\r\nx-amz-sns-message-id: {id}\r\n\
-         x-amz-sns-topic-arn: {topic}\r\nUser-Agent: trailmatch/{version}\r\n\
-         Content-Length: {length}\r\nConnection: close\r\n\r\n{body}",
-        path = url.path,
-        host = url.host,
-        version = env!("CARGO_PKG_VERSION"),
-        length = body.len(),
-    );
+    let request = format!("{head}{body}");
     stream
         .write_all(request.as_bytes())
         .map_err(|e| io(e, "sending the request"))?;
@@ -388,6 +403,45 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(body).unwrap(),
             message
         );
+    }
+
+    /// Issue 19, point 1: a value with CR LF never becomes header text; nothing is sent.
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        let url = Url::parse("http://127.0.0.1:9/sns").unwrap();
+        let head = request_head(&url, "m-1", "arn:aws:sns:us-east-1:111122223333:t", 2).unwrap();
+        let lines: Vec<&str> = head.trim_end().split("\r\n").collect();
+        assert_eq!(lines.len(), 9, "{head}");
+        assert!(lines.contains(&"x-amz-sns-topic-arn: arn:aws:sns:us-east-1:111122223333:t"));
+        for topic in [
+            "arn:aws:sns:us-east-1:111122223333\r\nX-From-Log: yes:t",
+            "t\r\n\r\nGET /smuggled HTTP/1.1",
+            "t\0",
+        ] {
+            let e = request_head(&url, "m-1", topic, 2).unwrap_err();
+            assert_eq!(e.kind, DeliveryErrorKind::InvalidHeader);
+            assert!(!e.reason.contains(['\r', '\n', '\0']), "{e:?}");
+        }
+        // Through `deliver`: refused before connecting (port 9 has no listener; the error is
+        // the header's, not the connection's).
+        let message = serde_json::json!({"MessageId": "m", "TopicArn": "a\r\nX: y"});
+        let err = Sink::Webhook(url)
+            .deliver(&message.to_string())
+            .unwrap_err();
+        assert_eq!(err.kind, DeliveryErrorKind::InvalidHeader);
+    }
+
+    /// Issue 19, point 3: a receiver that never answers is a time-out with the time waited, not
+    /// `Resource temporarily unavailable`.
+    #[test]
+    fn a_silent_webhook_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let message = serde_json::json!({"MessageId": "m", "TopicArn": "t"});
+        let err = post(&url, &message, "{}", Duration::from_millis(300)).unwrap_err();
+        assert_eq!(err.kind, DeliveryErrorKind::TimedOut, "{err}");
+        assert_eq!(err.reason, "timed out after 300 ms waiting for an answer");
+        drop(listener);
     }
 
     #[test]

@@ -747,3 +747,187 @@ const MAX_FAILURES_SHOWN: usize = 20;
 fn esc(text: &str) -> std::borrow::Cow<'_, str> {
     boundary::terminal(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::{Url, request_head};
+    use proptest::prelude::*;
+    use trailmatch_cloudtrail::alarm::AlarmDef;
+    use trailmatch_cloudtrail::rules::MetricFilterDef;
+
+    /// Text as an attacker writes it into a CloudTrail field or a rules file: CR, LF, NUL,
+    /// ESC sequences, BEL, quotes, backslashes, bidi overrides, C1 controls, header-like and
+    /// ARN-like pieces, almost-valid accounts and regions, and very long runs.
+    fn hostile() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("\r".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\0".to_owned()),
+            Just("\u{1b}[2J".to_owned()),
+            Just("\u{1b}]0;owned\u{7}".to_owned()),
+            Just("\"".to_owned()),
+            Just("'".to_owned()),
+            Just("\\".to_owned()),
+            Just("\u{202e}".to_owned()),
+            Just("\u{85}".to_owned()),
+            Just("\t".to_owned()),
+            Just("X-From-Log: yes".to_owned()),
+            Just("GET /smuggled HTTP/1.1".to_owned()),
+            Just(":".to_owned()),
+            Just("111122223333".to_owned()),
+            Just("11112222333".to_owned()),
+            Just("us-east-1".to_owned()),
+            Just("US-EAST-1".to_owned()),
+            Just("x".repeat(5000)),
+            "[a-zA-Z0-9._-]{0,12}",
+        ];
+        prop::collection::vec(piece, 0..5).prop_map(|v| v.concat())
+    }
+
+    fn rules(filter: &str, alarm: &str, action: &str) -> RuleSet {
+        let mut rules = RuleSet::cis();
+        rules.metric_filters.push(MetricFilterDef {
+            filter_name: filter.to_owned(),
+            filter_pattern: r#"{ $.eventName = "StopLogging" }"#.to_owned(),
+            log_group_name: None,
+            metric_transformations: vec![trailmatch::MetricTransformation {
+                metric_name: "M".to_owned(),
+                metric_namespace: "N".to_owned(),
+                metric_value: "1".to_owned(),
+                default_value: None,
+                dimensions: Default::default(),
+                unit: None,
+            }],
+            apply_on_transformed_logs: false,
+            creation_time: None,
+            location: None,
+        });
+        rules.alarms.push(AlarmDef {
+            alarm_name: alarm.to_owned(),
+            alarm_actions: vec![action.to_owned()],
+            metric_name: Some("M".to_owned()),
+            namespace: Some("N".to_owned()),
+            statistic: Some("Sum".to_owned()),
+            period: Some(60),
+            evaluation_periods: 1,
+            threshold: Some(1.0),
+            comparison_operator: "GreaterThanOrEqualToThreshold".to_owned(),
+            ..AlarmDef::default()
+        });
+        rules
+    }
+
+    fn no_controls_but_newlines(text: &str) -> bool {
+        !text.chars().any(|c| c.is_control() && c != '\n')
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Issue 19: hostile text in every record field and rule name that reaches a header, an
+        /// ARN, the terminal report or the JSON and ndjson reports leaves each well formed:
+        /// every header line is one header; the text report has no control character but line
+        /// feeds; the JSON report and each ndjson line parse.
+        #[test]
+        fn hostile_fields_keep_every_output_well_formed(
+            account in hostile(),
+            region in hostile(),
+            event_name in hostile(),
+            agent in hostile(),
+            filter in hostile(),
+            alarm in "[a-zA-Z0-9 _.-]{1,20}",
+            topic in hostile(),
+            option_account in proptest::option::of(hostile()),
+            source in hostile(),
+        ) {
+            let action = format!("arn:aws:sns:${{AWS::Region}}:${{AWS::AccountId}}:{topic}");
+            let options = ScanOptions {
+                insights: Some(insights::Config {
+                    min_history_minutes: 1,
+                    ..insights::Config::default()
+                }),
+                account_id: option_account,
+                ..ScanOptions::default()
+            };
+            let mut scanner = match Scanner::new(&rules(&filter, &alarm, &action), options) {
+                Ok(s) => s,
+                Err(e) => {
+                    // A refused option or rule: its rendering is safe too.
+                    prop_assert!(no_controls_but_newlines(&e.to_string()), "{e}");
+                    return Ok(());
+                }
+            };
+            for minute in 0..4 {
+                for name in ["StopLogging", event_name.as_str()] {
+                    let record = json!({
+                        "eventTime": format!("2026-11-23T10:0{minute}:00Z"),
+                        "eventSource": "cloudtrail.amazonaws.com",
+                        "eventName": name,
+                        "readOnly": false,
+                        "awsRegion": region,
+                        "recipientAccountId": account,
+                        "userAgent": agent,
+                        "errorCode": agent,
+                    });
+                    scanner.record(&record.to_string(), None, &source);
+                }
+            }
+            scanner.skip("invalid-json", source.clone(), agent.clone());
+            let report = scanner.finish();
+            let mut delivery = Delivery::default();
+            let url = Url::parse("http://127.0.0.1:9/sns").unwrap();
+            for a in &report.alarms {
+                for t in &a.evaluated {
+                    for message in a.outbox_for(t) {
+                        match message {
+                            Ok(m) => {
+                                let m: Value = serde_json::from_str(&m).unwrap();
+                                let id = m["MessageId"].as_str().unwrap();
+                                let topic = m["TopicArn"].as_str().unwrap();
+                                prop_assert!(boundary::check_sns_topic_arn(topic).is_ok());
+                                let head = request_head(&url, id, topic, 10).unwrap();
+                                let head = head.strip_suffix("\r\n\r\n").unwrap();
+                                for line in head.split("\r\n").skip(1) {
+                                    prop_assert!(line.contains(": "), "{line:?}");
+                                    prop_assert!(!line.chars().any(char::is_control), "{line:?}");
+                                }
+                                delivery.delivered += 1;
+                            }
+                            Err(e) => {
+                                prop_assert!(no_controls_but_newlines(&e.to_string()));
+                                delivery.failed.push(Undelivered {
+                                    target: source.clone(),
+                                    alarm: e.alarm.clone(),
+                                    time: time::format_millis(e.time_ms),
+                                    topic: e.topic.clone(),
+                                    code: e.code(),
+                                    reason: e.reason.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(a) = &report.account_id {
+                prop_assert!(boundary::is_account_id(a));
+            }
+            if let Some(r) = &report.region {
+                prop_assert!(boundary::is_region(r));
+            }
+            let text = summary(&report, &source, 1, &filter, Some(&delivery));
+            prop_assert!(no_controls_but_newlines(&text), "{text:?}");
+            let json = serde_json::to_string_pretty(&JsonReport {
+                report: &report,
+                notifications: Some(&delivery),
+            })
+            .unwrap();
+            let parsed: Value = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&parsed["rules"][15]["name"], &Value::from(filter.clone()));
+            for line in ndjson_lines(&report, Some(&delivery)).unwrap().lines() {
+                prop_assert!(serde_json::from_str::<Value>(line).is_ok(), "{line}");
+            }
+        }
+    }
+}
