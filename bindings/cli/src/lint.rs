@@ -99,7 +99,11 @@ pub fn run(args: LintArgs) -> ExitCode {
     let (found, files) = match load(&args.paths) {
         Ok(loaded) => loaded,
         Err(message) => {
-            let _ = writeln!(io::stderr().lock(), "{message}");
+            let _ = writeln!(
+                io::stderr().lock(),
+                "{}",
+                trailmatch_cloudtrail::boundary::terminal_lines(&message)
+            );
             return ExitCode::from(2);
         }
     };

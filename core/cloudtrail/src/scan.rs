@@ -77,7 +77,7 @@ impl RuleErrorKind {
         match self {
             RuleErrorKind::Filter(e) => e.code(),
             RuleErrorKind::Alarm(e) => e.code(),
-            RuleErrorKind::Insights(_) => "invalid-insights-config",
+            RuleErrorKind::Insights(e) => e.code(),
             RuleErrorKind::InvalidAccountId(_) => "invalid-account-id",
             RuleErrorKind::InvalidRegion(_) => "invalid-region",
         }
