@@ -57,6 +57,7 @@ impl Url {
         if authority.is_empty()
             || authority.contains('@')
             || authority.contains(char::is_whitespace)
+            || !path.chars().all(|c| c.is_ascii_graphic())
         {
             return Err(format!("`{text}`: expected http://host[:port]/path"));
         }
@@ -360,6 +361,9 @@ mod tests {
         );
         assert!(Url::parse("ftp://x").is_err());
         assert!(Url::parse("http:///path").is_err());
+        // The path goes into the request line: no space, CR, LF or other control character.
+        assert!(Url::parse("http://127.0.0.1/a\r\nX: y").is_err());
+        assert!(Url::parse("http://127.0.0.1/a b").is_err());
     }
 
     #[test]
