@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use trailmatch_cloudtrail::boundary::terminal;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -75,7 +76,11 @@ pub fn run(args: CisCheckArgs) -> ExitCode {
     match check(&args) {
         Ok(code) => code,
         Err(message) => {
-            let _ = writeln!(io::stderr().lock(), "{message}");
+            let _ = writeln!(
+                io::stderr().lock(),
+                "{}",
+                trailmatch_cloudtrail::boundary::terminal_lines(&message)
+            );
             ExitCode::from(2)
         }
     }
@@ -99,7 +104,13 @@ fn check(args: &CisCheckArgs) -> Result<ExitCode, String> {
     {
         let mut stderr = io::stderr().lock();
         for p in &found.problems {
-            let _ = writeln!(stderr, "{}: warning[{}]: {}", p.location, p.code, p.message);
+            let _ = writeln!(
+                stderr,
+                "{}: warning[{}]: {}",
+                terminal(&p.location.to_string()),
+                p.code,
+                terminal(&p.message)
+            );
         }
     }
     let reports = cis_check_controls(&found, &controls);
@@ -127,17 +138,23 @@ fn check(args: &CisCheckArgs) -> Result<ExitCode, String> {
     })
 }
 
+/// One control in the text report; the filters' names and locations (from the files) and the
+/// reason (which may quote them) are escaped for the terminal.
 fn block(r: &ControlReport) -> String {
     let mut out = format!("{:<5} {:<12} {}\n", r.id, r.status.as_str(), r.title);
     for f in &r.filters {
         match &f.location {
-            Some(at) => out.push_str(&format!("      filter: {} ({at})\n", f.name)),
-            None => out.push_str(&format!("      filter: {}\n", f.name)),
+            Some(at) => out.push_str(&format!(
+                "      filter: {} ({})\n",
+                terminal(&f.name),
+                terminal(at)
+            )),
+            None => out.push_str(&format!("      filter: {}\n", terminal(&f.name))),
         }
     }
     if let Some(event) = &r.counterexample {
         out.push_str(&format!("      counter-example: {event}\n"));
     }
-    out.push_str(&format!("      {}\n", r.reason));
+    out.push_str(&format!("      {}\n", terminal(&r.reason)));
     out
 }

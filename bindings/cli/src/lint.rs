@@ -99,7 +99,11 @@ pub fn run(args: LintArgs) -> ExitCode {
     let (found, files) = match load(&args.paths) {
         Ok(loaded) => loaded,
         Err(message) => {
-            let _ = writeln!(io::stderr().lock(), "{message}");
+            let _ = writeln!(
+                io::stderr().lock(),
+                "{}",
+                trailmatch_cloudtrail::boundary::terminal_lines(&message)
+            );
             return ExitCode::from(2);
         }
     };
@@ -179,9 +183,12 @@ fn github(d: &Diagnostic) -> String {
     )
 }
 
-/// Workflow command data: `%`, CR and LF are escaped.
+/// Workflow command data: control characters other than line feeds (from the file's names
+/// and values) escaped as `\u{…}` (a log viewer is a terminal too), then `%`, CR and LF as
+/// GitHub reads them.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    trailmatch_cloudtrail::boundary::terminal_lines(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -189,4 +196,35 @@ fn escape_data(s: &str) -> String {
 /// Workflow command properties: also `:` and `,`.
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use trailmatch_cloudtrail::rules::SourceLocation;
+
+    proptest! {
+        /// Issue 19: whatever a file's name and a finding's message hold, a GitHub workflow
+        /// command is one line with no control character but its final line feed.
+        #[test]
+        fn github_commands_stay_one_line(
+            file in "(\\PC|[\r\n\t\u{0}\u{1b}\u{7}\u{85}\u{202e}:,%]){0,40}",
+            message in "(\\PC|[\r\n\t\u{0}\u{1b}\u{7}\u{85}\u{202e}:,%]){0,80}",
+        ) {
+            let d = Diagnostic {
+                severity: Severity::Error,
+                code: "invalid-unit".to_owned(),
+                message,
+                location: SourceLocation { file, line: 3, column: 7 },
+                filter: None,
+                help: None,
+                snippet: String::new(),
+            };
+            let line = github(&d);
+            let body = line.strip_suffix('\n').unwrap();
+            prop_assert!(!body.chars().any(char::is_control), "{line:?}");
+            prop_assert!(line.starts_with("::error file="));
+        }
+    }
 }

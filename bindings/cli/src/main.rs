@@ -4,7 +4,9 @@
 //! only turns arguments into library calls and reports the answers. Exit statuses: 0 on success,
 //! 2 for an invalid pattern or request, 1 when a file cannot be read or output cannot be written;
 //! `grep` follows grep instead (0: selected events, 1: none, 2: an error); `lint` exits with 1
-//! when it finds an error and `cis-check` when a control is not proven covered (2: bad arguments).
+//! when it finds an error and `cis-check` when a control is not proven covered (2: bad arguments);
+//! `scan` exits with 3 when its report was printed but some alarm notification could not be
+//! delivered. Text from inputs is written to the terminal with its control characters escaped.
 
 mod cis_check;
 mod grep;
@@ -164,6 +166,13 @@ fn test_metric_filter(args: TestMetricFilterArgs) -> Result<(), Failure> {
 fn check(args: CheckArgs) -> Result<(), Failure> {
     let text = if args.pattern == "-" {
         let bytes = request::read_stdin()?;
+        if bytes.is_empty() {
+            // Closed or empty: nothing was read. (An empty pattern is an empty line.)
+            return Err(Failure::invalid(
+                "no pattern read from standard input (it is empty or closed); an empty \
+                 pattern is given as an empty line",
+            ));
+        }
         let text = String::from_utf8(bytes)
             .map_err(|_| Failure::invalid("the pattern on standard input is not UTF-8"))?;
         strip_one_newline(text)

@@ -6,11 +6,17 @@
 //! (`x-amz-sns-message-type: Notification`, `x-amz-sns-message-id`, `x-amz-sns-topic-arn`,
 //! `Content-Type: text/plain; charset=UTF-8`), over plain HTTP: it is meant for a receiver on
 //! this machine or network, as in a test or a demo.
+//!
+//! A delivery that fails is a [`DeliveryError`] for the caller to report; it never stops the
+//! other deliveries. Header values are checked before anything is sent: no value from a log
+//! or a rules file can add a header or a request.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
+
+use trailmatch_cloudtrail::boundary;
 
 /// One notification target.
 #[derive(Debug)]
@@ -51,6 +57,7 @@ impl Url {
         if authority.is_empty()
             || authority.contains('@')
             || authority.contains(char::is_whitespace)
+            || !path.chars().all(|c| c.is_ascii_graphic())
         {
             return Err(format!("`{text}`: expected http://host[:port]/path"));
         }
@@ -71,6 +78,92 @@ impl Url {
     }
 }
 
+/// How long a webhook has to accept the connection, take the request and answer.
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why one notification did not reach one target. The codes are stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliveryErrorKind {
+    /// Standard output was closed by its reader (`| head`).
+    BrokenPipe,
+    /// Standard output or the file could not be written.
+    WriteFailed,
+    /// The webhook could not be reached (no such host, connection refused).
+    ConnectionFailed,
+    /// The webhook did not accept, take or answer the request within [`WEBHOOK_TIMEOUT`].
+    TimedOut,
+    /// The webhook answered with a status other than 2xx, or not with HTTP.
+    HttpStatus,
+    /// A header value (the topic ARN, the message id) holds a character that cannot be sent in
+    /// a header: the request is not sent.
+    InvalidHeader,
+}
+
+impl DeliveryErrorKind {
+    /// The stable kebab-case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            DeliveryErrorKind::BrokenPipe => "broken-pipe",
+            DeliveryErrorKind::WriteFailed => "write-failed",
+            DeliveryErrorKind::ConnectionFailed => "connection-failed",
+            DeliveryErrorKind::TimedOut => "timed-out",
+            DeliveryErrorKind::HttpStatus => "http-status",
+            DeliveryErrorKind::InvalidHeader => "invalid-header",
+        }
+    }
+}
+
+/// One notification not delivered to one target: the kind and the reason, rendered with what
+/// the target said (escaped for a terminal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryError {
+    /// What went wrong.
+    pub kind: DeliveryErrorKind,
+    /// Why, for a person: `timed out after 10 s waiting for an answer`, `HTTP 500 Internal
+    /// Server Error`.
+    pub reason: String,
+}
+
+impl DeliveryError {
+    fn new(kind: DeliveryErrorKind, reason: impl Into<String>) -> Self {
+        DeliveryError {
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    fn io(e: &io::Error, doing: &str) -> Self {
+        match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                DeliveryError::new(DeliveryErrorKind::TimedOut, doing)
+            }
+            _ => DeliveryError::new(DeliveryErrorKind::ConnectionFailed, format!("{doing}: {e}")),
+        }
+    }
+}
+
+impl DeliveryError {
+    /// A time-out's reason, with the time waited: `timed out after 10 s waiting for an answer`.
+    fn after(mut self, timeout: Duration) -> Self {
+        if self.kind == DeliveryErrorKind::TimedOut {
+            let waited = if timeout.subsec_millis() == 0 {
+                format!("{} s", timeout.as_secs())
+            } else {
+                format!("{} ms", timeout.as_millis())
+            };
+            self.reason = format!("timed out after {waited} {}", self.reason);
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 impl Sink {
     /// `-` for standard output, an `http://` URL for a webhook, anything else a file path.
     pub fn open(target: &str) -> Result<Sink, String> {
@@ -88,66 +181,157 @@ impl Sink {
         }
     }
 
+    /// The target as the user named it (`-`, the file, the URL).
+    pub fn name(&self) -> String {
+        match self {
+            Sink::Stdout => "-".to_owned(),
+            Sink::File(name, _) => name.clone(),
+            Sink::Webhook(url) => format!("http://{}{}", url.host, url.path),
+        }
+    }
+
     /// Delivers one SNS message (its JSON text, on one line).
-    pub fn deliver(&mut self, line: &str) -> Result<(), String> {
+    pub fn deliver(&mut self, line: &str) -> Result<(), DeliveryError> {
+        let write = |e: io::Error| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                DeliveryError::new(DeliveryErrorKind::BrokenPipe, "standard output was closed")
+            } else {
+                DeliveryError::new(
+                    DeliveryErrorKind::WriteFailed,
+                    format!("cannot write a notification: {e}"),
+                )
+            }
+        };
         match self {
             Sink::Stdout => {
                 let mut out = io::stdout().lock();
-                writeln!(out, "{line}").map_err(|e| format!("cannot write a notification: {e}"))
+                writeln!(out, "{line}")
+                    .and_then(|()| out.flush())
+                    .map_err(write)
             }
-            Sink::File(name, file) => writeln!(file, "{line}")
-                .map_err(|e| format!("cannot write a notification to {name}: {e}")),
+            Sink::File(_, file) => writeln!(file, "{line}").map_err(write),
             Sink::Webhook(url) => {
                 let message = serde_json::from_str(line).unwrap_or(serde_json::Value::Null);
-                post(url, &message, line)
+                post(url, &message, line, WEBHOOK_TIMEOUT)
             }
         }
     }
 }
 
-/// POSTs `body` to `url` as SNS posts a notification to an HTTP subscription; any 2xx status is
-/// success.
-fn post(url: &Url, message: &serde_json::Value, body: &str) -> Result<(), String> {
-    let fail = |e: io::Error| {
-        format!(
-            "cannot post a notification to http://{}{}: {e}",
-            url.host, url.path
-        )
+/// The request line and headers of a notification's `POST`, up to the blank line: the one
+/// place where values from a message (its id, its topic ARN) become header text. Each is
+/// checked with [`boundary::header_value`]; one with a CR, LF or other control character is
+/// refused, and nothing is sent.
+pub fn request_head(
+    url: &Url,
+    id: &str,
+    topic: &str,
+    length: usize,
+) -> Result<String, DeliveryError> {
+    let header = |name: &str, value: &str| -> Result<String, DeliveryError> {
+        boundary::header_value(value)
+            .map(|v| format!("{name}: {v}\r\n"))
+            .map_err(|e| {
+                DeliveryError::new(
+                    DeliveryErrorKind::InvalidHeader,
+                    format!(
+                        "not sent: `{}` cannot be the value of {name} ({e})",
+                        boundary::terminal(value)
+                    ),
+                )
+            })
     };
-    let text = |key: &str| message.get(key).and_then(|v| v.as_str()).unwrap_or("");
-    let mut stream = TcpStream::connect(&url.authority).map_err(fail)?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(fail)?;
-    stream
-        .set_write_timeout(Some(Duration::from_secs(10)))
-        .map_err(fail)?;
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain; charset=UTF-8\r\n\
-         x-amz-sns-message-type: Notification\r\nx-amz-sns-message-id: {id}\r\n\
-         x-amz-sns-topic-arn: {topic}\r\nUser-Agent: trailmatch/{version}\r\n\
-         Content-Length: {length}\r\nConnection: close\r\n\r\n{body}",
+    Ok(format!(
+        "POST {path} HTTP/1.1\r\n{host}Content-Type: text/plain; charset=UTF-8\r\n\
+         x-amz-sns-message-type: Notification\r\n{id}{topic}\
+         User-Agent: trailmatch/{version}\r\nContent-Length: {length}\r\n\
+         Connection: close\r\n\r\n",
         path = url.path,
-        host = url.host,
-        id = text("MessageId"),
-        topic = text("TopicArn"),
+        host = header("Host", &url.host)?,
+        id = header("x-amz-sns-message-id", id)?,
+        topic = header("x-amz-sns-topic-arn", topic)?,
         version = env!("CARGO_PKG_VERSION"),
-        length = body.len(),
+    ))
+}
+
+/// The longest status line read from a webhook.
+const MAX_STATUS_LINE: u64 = 8192;
+
+/// POSTs `body` to `url` as SNS posts a notification to an HTTP subscription; any 2xx status is
+/// success. Header values are checked first ([`boundary::header_value`]): a value with a CR, LF
+/// or other control character is never sent. Every step is bounded by [`WEBHOOK_TIMEOUT`].
+fn post(
+    url: &Url,
+    message: &serde_json::Value,
+    body: &str,
+    timeout: Duration,
+) -> Result<(), DeliveryError> {
+    let text = |key: &str| message.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    let head = request_head(url, text("MessageId"), text("TopicArn"), body.len())?;
+    let addresses = url
+        .authority
+        .to_socket_addrs()
+        .map_err(|e| DeliveryError::io(&e, "resolving the host"))?;
+    let mut last = None;
+    let mut connected = None;
+    for address in addresses {
+        match TcpStream::connect_timeout(&address, timeout) {
+            Ok(stream) => {
+                connected = Some(stream);
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let mut stream = match (connected, last) {
+        (Some(stream), _) => stream,
+        (None, Some(e)) => return Err(DeliveryError::io(&e, "connecting").after(timeout)),
+        (None, None) => {
+            return Err(DeliveryError::new(
+                DeliveryErrorKind::ConnectionFailed,
+                "the host has no address",
+            ));
+        }
+    };
+    let setup = |e: io::Error| DeliveryError::io(&e, "connecting");
+    let io = |e: io::Error, doing: &str| DeliveryError::io(&e, doing).after(timeout);
+    stream.set_read_timeout(Some(timeout)).map_err(setup)?;
+    stream.set_write_timeout(Some(timeout)).map_err(setup)?;
+    let request = format!("{head}{body}");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| io(e, "sending the request"))?;
+    let mut status = Vec::new();
+    BufReader::new((&stream).take(MAX_STATUS_LINE))
+        .read_until(b'\n', &mut status)
+        .map_err(|e| io(e, "waiting for an answer"))?;
+    let status = String::from_utf8_lossy(&status);
+    let status = status.trim_end();
+    let mut words = status.splitn(3, ' ');
+    let (protocol, code, text) = (
+        words.next().unwrap_or(""),
+        words.next().unwrap_or(""),
+        words.next().unwrap_or(""),
     );
-    stream.write_all(request.as_bytes()).map_err(fail)?;
-    let mut status = String::new();
-    BufReader::new(&stream)
-        .read_line(&mut status)
-        .map_err(fail)?;
-    let code = status.split_whitespace().nth(1).unwrap_or("");
-    if code.starts_with('2') && code.len() == 3 {
+    if !protocol.starts_with("HTTP/")
+        || code.len() != 3
+        || !code.bytes().all(|b| b.is_ascii_digit())
+    {
+        let reason = if status.is_empty() {
+            "the connection closed without an answer".to_owned()
+        } else {
+            format!("answered `{}`, not HTTP", boundary::terminal(status))
+        };
+        return Err(DeliveryError::new(DeliveryErrorKind::HttpStatus, reason));
+    }
+    if code.starts_with('2') {
         Ok(())
     } else {
-        Err(format!(
-            "the webhook http://{}{} answered `{}` to a notification",
-            url.host,
-            url.path,
-            status.trim_end()
+        Err(DeliveryError::new(
+            DeliveryErrorKind::HttpStatus,
+            format!("HTTP {code} {}", boundary::terminal(text))
+                .trim_end()
+                .to_owned(),
         ))
     }
 }
@@ -177,6 +361,9 @@ mod tests {
         );
         assert!(Url::parse("ftp://x").is_err());
         assert!(Url::parse("http:///path").is_err());
+        // The path goes into the request line: no space, CR, LF or other control character.
+        assert!(Url::parse("http://127.0.0.1/a\r\nX: y").is_err());
+        assert!(Url::parse("http://127.0.0.1/a b").is_err());
     }
 
     #[test]
@@ -222,6 +409,45 @@ mod tests {
         );
     }
 
+    /// Issue 19, point 1: a value with CR LF never becomes header text; nothing is sent.
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        let url = Url::parse("http://127.0.0.1:9/sns").unwrap();
+        let head = request_head(&url, "m-1", "arn:aws:sns:us-east-1:111122223333:t", 2).unwrap();
+        let lines: Vec<&str> = head.trim_end().split("\r\n").collect();
+        assert_eq!(lines.len(), 9, "{head}");
+        assert!(lines.contains(&"x-amz-sns-topic-arn: arn:aws:sns:us-east-1:111122223333:t"));
+        for topic in [
+            "arn:aws:sns:us-east-1:111122223333\r\nX-From-Log: yes:t",
+            "t\r\n\r\nGET /smuggled HTTP/1.1",
+            "t\0",
+        ] {
+            let e = request_head(&url, "m-1", topic, 2).unwrap_err();
+            assert_eq!(e.kind, DeliveryErrorKind::InvalidHeader);
+            assert!(!e.reason.contains(['\r', '\n', '\0']), "{e:?}");
+        }
+        // Through `deliver`: refused before connecting (port 9 has no listener; the error is
+        // the header's, not the connection's).
+        let message = serde_json::json!({"MessageId": "m", "TopicArn": "a\r\nX: y"});
+        let err = Sink::Webhook(url)
+            .deliver(&message.to_string())
+            .unwrap_err();
+        assert_eq!(err.kind, DeliveryErrorKind::InvalidHeader);
+    }
+
+    /// Issue 19, point 3: a receiver that never answers is a time-out with the time waited, not
+    /// `Resource temporarily unavailable`.
+    #[test]
+    fn a_silent_webhook_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let message = serde_json::json!({"MessageId": "m", "TopicArn": "t"});
+        let err = post(&url, &message, "{}", Duration::from_millis(300)).unwrap_err();
+        assert_eq!(err.kind, DeliveryErrorKind::TimedOut, "{err}");
+        assert_eq!(err.reason, "timed out after 300 ms waiting for an answer");
+        drop(listener);
+    }
+
     #[test]
     fn webhook_errors_are_reported() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -236,7 +462,8 @@ mod tests {
         let mut sink = Sink::open(&format!("http://127.0.0.1:{port}/")).unwrap();
         let err = sink.deliver("{}").unwrap_err();
         server.join().unwrap();
-        assert!(err.contains("500 Internal Server Error"), "{err}");
+        assert_eq!(err.kind, DeliveryErrorKind::HttpStatus);
+        assert_eq!(err.reason, "HTTP 500 Internal Server Error");
         drop(TcpListener::bind("127.0.0.1:0").map(|l| {
             let port = l.local_addr().unwrap().port();
             drop(l);
@@ -244,7 +471,7 @@ mod tests {
                 .unwrap()
                 .deliver("{}")
                 .unwrap_err();
-            assert!(err.contains("cannot post"), "{err}");
+            assert_eq!(err.kind, DeliveryErrorKind::ConnectionFailed, "{err}");
         }));
     }
 }

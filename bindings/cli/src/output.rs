@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use serde_json::ser::{PrettyFormatter, Serializer};
+use trailmatch_cloudtrail::boundary;
 
 /// Why a command did not succeed.
 #[derive(Debug)]
@@ -14,6 +15,9 @@ pub enum Failure {
     Invalid(String),
     /// A file that cannot be read, or output that cannot be written (exit status 1).
     Io(String),
+    /// The command's output was written, but some alarm notification could not be delivered
+    /// (exit status 3); the failures are listed in the output.
+    Undelivered(String),
     /// Standard output was closed by the reader (`| head`): exit quietly.
     BrokenPipe,
 }
@@ -24,15 +28,17 @@ impl Failure {
         Failure::Invalid(format!("error: {message}"))
     }
 
-    /// Prints the failure on standard error and gives the exit status.
+    /// Prints the failure on standard error (control characters other than line feeds escaped,
+    /// see [`boundary::terminal_lines`]) and gives the exit status.
     pub fn report(self) -> ExitCode {
         let (text, status) = match self {
             Failure::Invalid(text) => (text, 2),
             Failure::Io(text) => (text, 1),
+            Failure::Undelivered(text) => (text, 3),
             Failure::BrokenPipe => return ExitCode::SUCCESS,
         };
         // Nothing more can be done if standard error is gone too.
-        let _ = writeln!(io::stderr().lock(), "{text}");
+        let _ = writeln!(io::stderr().lock(), "{}", boundary::terminal_lines(&text));
         ExitCode::from(status)
     }
 }

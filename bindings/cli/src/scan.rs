@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
+use trailmatch_cloudtrail::boundary;
 use trailmatch_cloudtrail::classify::{Access, Category, EventFilter};
 use trailmatch_cloudtrail::insights::{self, InOrder};
 use trailmatch_cloudtrail::logs::Item;
@@ -18,7 +19,7 @@ use trailmatch_cloudtrail::run::{Inputs, scan_inputs};
 use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
 use trailmatch_cloudtrail::time;
 
-use crate::notify::Sink;
+use crate::notify::{DeliveryErrorKind, Sink};
 use crate::output::{Failure, print_text};
 
 mod sample {
@@ -123,8 +124,17 @@ Rules files (TOML or JSON) use CloudWatch's own member names:
   ComparisonOperator = \"GreaterThanOrEqualToThreshold\"
   AlarmActions = [\"arn:aws:sns:${AWS::Region}:${AWS::AccountId}:security\"]
 
+Notifications: every message goes to every --notify target it can reach; one that fails
+(a webhook answering 500 or not within 10 s, a topic ARN that is not valid) is listed in the
+report (text, json and ndjson) and the others go on. A topic ARN is checked before it is used
+(arn:aws:sns:REGION:ACCOUNT:NAME): the account and region come from --account-id and --region,
+else from the records' recipientAccountId and awsRegion (only 12-digit ids and region codes
+count), and header values never hold control characters. Values from the logs and rules are
+printed with control characters escaped (ESC as \\u{1b}).
+
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
-when input could not be read at all or output or a notification could not be delivered.
+when input could not be read at all or output could not be written, 3 when the report was
+printed but some notification could not be delivered.
 
 Examples:
   trailmatch scan                                   # the CIS pack on the bundled sample
@@ -208,9 +218,14 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             .skipped
             .iter()
             .flat_map(|s| {
-                s.examples
-                    .iter()
-                    .map(|e| format!("  {}: {} [{}]", e.location, e.message, s.code))
+                s.examples.iter().map(|e| {
+                    format!(
+                        "  {}: {} [{}]",
+                        esc(&e.location),
+                        esc(&e.message),
+                        esc(&s.code)
+                    )
+                })
             })
             .collect::<Vec<_>>()
             .join("\n");
@@ -218,31 +233,139 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             "error: no record could be read from {source}:\n{reasons}"
         )));
     }
-    for sink in &mut sinks {
-        for alarm in &report.alarms {
-            for message in alarm.notifications() {
-                sink.deliver(&message)
-                    .map_err(|e| Failure::Io(format!("error: {e}")))?;
-            }
-        }
-    }
+    let delivery = deliver(&report, &mut sinks)?;
     let rules_label = rules_label(&args.rules);
+    let notified = (!sinks.is_empty()).then_some(&delivery);
     match args.format {
-        Format::Text => print_text(&summary(
+        Format::Text => print_text(&boundary::terminal_lines(&summary(
             &report,
             &source,
             files,
             &rules_label,
-            !sinks.is_empty(),
-        )),
+            notified,
+        ))),
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(&report)
+            let json = JsonReport {
+                report: &report,
+                notifications: notified,
+            };
+            let mut text = serde_json::to_string_pretty(&json)
                 .map_err(|e| Failure::Io(format!("error: cannot write the report: {e}")))?;
             text.push('\n');
             print_text(&text)
         }
-        Format::Ndjson => print_text(&ndjson_lines(&report)?),
+        Format::Ndjson => print_text(&ndjson_lines(&report, notified)?),
+    }?;
+    if delivery.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Undelivered(format!(
+            "error: {} of {} alarm notifications could not be delivered (listed in the report)",
+            delivery.failed.len(),
+            delivery.failed.len() + delivery.delivered
+        )))
     }
+}
+
+/// `--format json`: the report, with the deliveries when `--notify` was given.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notifications: Option<&'a Delivery>,
+}
+
+/// What became of the alarm notifications: how many deliveries (one message to one target)
+/// succeeded, and each that did not.
+#[derive(Debug, Default, serde::Serialize)]
+struct Delivery {
+    delivered: usize,
+    failed: Vec<Undelivered>,
+}
+
+/// One message not delivered to one target.
+#[derive(Debug, serde::Serialize)]
+struct Undelivered {
+    /// The target (`-`, the file, the URL); `*` for a message sent to no target.
+    target: String,
+    alarm: String,
+    /// The state change's time.
+    time: String,
+    /// The SNS topic the message was for.
+    topic: String,
+    /// A stable code: `invalid-topic-arn`, `timed-out`, `http-status`, `connection-failed`,
+    /// `invalid-header`, `write-failed`, `not-attempted`.
+    code: &'static str,
+    reason: String,
+}
+
+/// Delivers every alarm's notifications to every target. A failure is recorded and the next
+/// delivery goes on: a target gets every message it can. A webhook that timed out is not tried
+/// again (each try would wait as long); standard output closed by its reader ends the command
+/// quietly, as it does for the report.
+fn deliver(report: &Report, sinks: &mut [Sink]) -> Result<Delivery, Failure> {
+    let mut delivery = Delivery::default();
+    if sinks.is_empty() {
+        return Ok(delivery);
+    }
+    let mut timed_out: Vec<Option<String>> = vec![None; sinks.len()];
+    for alarm in &report.alarms {
+        for (t, message) in alarm
+            .evaluated
+            .iter()
+            .flat_map(|t| alarm.outbox_for(t).map(move |m| (t, m)))
+        {
+            let time = time::format_millis(t.time_ms);
+            let message = match message {
+                Ok(message) => message,
+                Err(e) => {
+                    delivery.failed.push(Undelivered {
+                        target: "*".to_owned(),
+                        alarm: alarm.name.clone(),
+                        time,
+                        topic: e.topic.clone(),
+                        code: e.code(),
+                        reason: e.reason,
+                    });
+                    continue;
+                }
+            };
+            let topic = serde_json::from_str::<Value>(&message)
+                .ok()
+                .and_then(|m| m.get("TopicArn")?.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            for (sink, dead) in sinks.iter_mut().zip(timed_out.iter_mut()) {
+                let target = sink.name();
+                let failed = |code, reason| Undelivered {
+                    target: target.clone(),
+                    alarm: alarm.name.clone(),
+                    time: time.clone(),
+                    topic: topic.clone(),
+                    code,
+                    reason,
+                };
+                if let Some(why) = dead {
+                    let reason = format!("not attempted: an earlier delivery {why}");
+                    delivery.failed.push(failed("not-attempted", reason));
+                    continue;
+                }
+                match sink.deliver(&message) {
+                    Ok(()) => delivery.delivered += 1,
+                    Err(e) if e.kind == DeliveryErrorKind::BrokenPipe => {
+                        return Err(Failure::BrokenPipe);
+                    }
+                    Err(e) => {
+                        if e.kind == DeliveryErrorKind::TimedOut {
+                            *dead = Some(e.reason.clone());
+                        }
+                        delivery.failed.push(failed(e.kind.code(), e.reason));
+                    }
+                }
+            }
+        }
+    }
+    Ok(delivery)
 }
 
 /// What the CLI does with each item as it is read: count files and, with ndjson, print skips
@@ -292,7 +415,9 @@ fn load_rules(specs: &[String]) -> Result<RuleSet, Failure> {
         let _ = writeln!(
             stderr,
             "{}: warning[{}]: {}",
-            problem.location, problem.code, problem.message
+            esc(&problem.location.to_string()),
+            problem.code,
+            esc(&problem.message)
         );
     }
     Ok(rules)
@@ -380,7 +505,7 @@ impl Progress {
 }
 
 /// The report as `--format ndjson` prints it: one object per line, each with a `type`.
-fn ndjson_lines(report: &Report) -> Result<String, Failure> {
+fn ndjson_lines(report: &Report, delivery: Option<&Delivery>) -> Result<String, Failure> {
     #[derive(serde::Serialize)]
     struct Line<'a, T: serde::Serialize> {
         #[serde(rename = "type")]
@@ -397,8 +522,10 @@ fn ndjson_lines(report: &Report) -> Result<String, Failure> {
         records: &'a trailmatch_cloudtrail::scan::Counts,
         skipped: &'a [trailmatch_cloudtrail::scan::SkipSummary],
         range: Option<trailmatch_cloudtrail::scan::TimeRange>,
-        account_id: &'a str,
-        region: &'a str,
+        account_id: Option<&'a str>,
+        region: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        notifications_delivered: Option<usize>,
     }
     fn line<T: serde::Serialize>(out: &mut String, kind: &str, item: T) -> Result<(), Failure> {
         let text = serde_json::to_string(&Line { kind, item })
@@ -417,12 +544,16 @@ fn ndjson_lines(report: &Report) -> Result<String, Failure> {
     for record in report.anomalies.iter().flat_map(|a| a.records()) {
         line(&mut out, "anomaly", Anomaly { record })?;
     }
+    for failure in delivery.iter().flat_map(|d| &d.failed) {
+        line(&mut out, "undelivered", failure)?;
+    }
     let summary = Summary {
         records: &report.records,
         skipped: &report.skipped,
         range: report.range,
-        account_id: &report.account_id,
-        region: &report.region,
+        account_id: report.account_id.as_deref(),
+        region: report.region.as_deref(),
+        notifications_delivered: delivery.map(|d| d.delivered),
     };
     line(&mut out, "summary", summary)?;
     Ok(out)
@@ -446,8 +577,19 @@ fn hhmm(ms: i64) -> String {
 }
 
 /// The summary a person reads: what was read, rules that matched, alarms that fired, anomalies.
-fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bool) -> String {
+///
+/// Every value from the logs or the rules (names, accounts, reasons, locations, messages) is
+/// escaped with [`esc`]: no control character from them reaches the terminal.
+fn summary(
+    report: &Report,
+    source: &str,
+    files: u64,
+    rules: &str,
+    delivery: Option<&Delivery>,
+) -> String {
     let mut s = String::new();
+    let source = esc(source);
+    let rules = esc(rules);
     let c = report.records;
     let _ = writeln!(s, "Scanned {source}: {} files", thousands(files));
     if let Some(r) = report.range {
@@ -456,8 +598,8 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
             "  {} to {} · account {} · {}",
             time::format_seconds(r.first_ms),
             time::format_seconds(r.last_ms),
-            report.account_id,
-            report.region
+            esc(report.account_id.as_deref().unwrap_or("unknown")),
+            esc(report.region.as_deref().unwrap_or("unknown region"))
         );
     }
     let _ = write!(
@@ -486,7 +628,7 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
         report.rules.len()
     );
     for rule in &matched {
-        let _ = writeln!(s, "  {:>8}  {}", thousands(rule.matches), rule.name);
+        let _ = writeln!(s, "  {:>8}  {}", thousands(rule.matches), esc(&rule.name));
     }
     let fired: Vec<_> = report.alarms.iter().filter(|a| a.fired()).collect();
     let _ = writeln!(
@@ -496,7 +638,7 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
         report.alarms.len()
     );
     for alarm in &fired {
-        let _ = writeln!(s, "  {}  (now {})", alarm.name, alarm.state.as_str());
+        let _ = writeln!(s, "  {}  (now {})", esc(&alarm.name), alarm.state.as_str());
         for t in &alarm.transitions {
             let _ = writeln!(
                 s,
@@ -506,18 +648,40 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
                 t.to.as_str()
             );
             if t.to == trailmatch_cloudtrail::alarm::State::Alarm {
-                let _ = writeln!(s, "        {}", t.reason);
+                let _ = writeln!(s, "        {}", esc(&t.reason));
             }
         }
     }
     let notifications: usize = report.alarms.iter().map(|a| a.notification_count()).sum();
     if notifications > 0 {
-        let hint = if delivered {
-            "delivered"
-        } else {
-            "not delivered: use --notify - | FILE | http://…"
+        let hint = match delivery {
+            Some(d) if d.failed.is_empty() => "delivered".to_owned(),
+            Some(d) => format!("{} deliveries made, {} failed", d.delivered, d.failed.len()),
+            None => "not delivered: use --notify - | FILE | http://…".to_owned(),
         };
         let _ = writeln!(s, "  {notifications} SNS notifications ({hint})");
+    }
+    if let Some(d) = delivery.filter(|d| !d.failed.is_empty()) {
+        let _ = writeln!(s, "\nNotifications not delivered: {}", d.failed.len());
+        for f in d.failed.iter().take(MAX_FAILURES_SHOWN) {
+            let _ = writeln!(
+                s,
+                "  {}  {}  {} -> {}: {} [{}]",
+                f.time,
+                esc(&f.alarm),
+                esc(&f.topic),
+                esc(&f.target),
+                esc(&f.reason),
+                f.code
+            );
+        }
+        if d.failed.len() > MAX_FAILURES_SHOWN {
+            let _ = writeln!(
+                s,
+                "  … and {} more (--format json lists them all)",
+                d.failed.len() - MAX_FAILURES_SHOWN
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -547,9 +711,9 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
             hhmm(a.start_ms),
             end,
             a.insight_type,
-            a.event_source,
-            a.event_name,
-            error,
+            esc(&a.event_source),
+            esc(&a.event_name),
+            esc(&error),
             average,
             a.baseline_average
         );
@@ -557,11 +721,204 @@ fn summary(report: &Report, source: &str, files: u64, rules: &str, delivered: bo
     if !report.skipped.is_empty() {
         let _ = writeln!(s, "\nSkipped: {}", thousands(c.skipped));
         for skip in &report.skipped {
-            let _ = writeln!(s, "  {:>8}  {}", thousands(skip.count), skip.code);
+            let _ = writeln!(s, "  {:>8}  {}", thousands(skip.count), esc(&skip.code));
             for e in &skip.examples {
-                let _ = writeln!(s, "            {}: {}", e.location, e.message);
+                let _ = writeln!(s, "            {}: {}", esc(&e.location), esc(&e.message));
             }
         }
     }
     s
+}
+
+/// Failures listed in the text report (`--format json` lists all).
+const MAX_FAILURES_SHOWN: usize = 20;
+
+/// A value from the logs or the rules, as the text report writes it: control characters
+/// escaped ([`boundary::terminal`]).
+fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+    boundary::terminal(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::{Url, request_head};
+    use proptest::prelude::*;
+    use trailmatch_cloudtrail::alarm::AlarmDef;
+    use trailmatch_cloudtrail::rules::MetricFilterDef;
+
+    /// Text as an attacker writes it into a CloudTrail field or a rules file: CR, LF, NUL,
+    /// ESC sequences, BEL, quotes, backslashes, bidi overrides, C1 controls, header-like and
+    /// ARN-like pieces, almost-valid accounts and regions, and very long runs.
+    fn hostile() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("\r".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\0".to_owned()),
+            Just("\u{1b}[2J".to_owned()),
+            Just("\u{1b}]0;owned\u{7}".to_owned()),
+            Just("\"".to_owned()),
+            Just("'".to_owned()),
+            Just("\\".to_owned()),
+            Just("\u{202e}".to_owned()),
+            Just("\u{85}".to_owned()),
+            Just("\t".to_owned()),
+            Just("X-From-Log: yes".to_owned()),
+            Just("GET /smuggled HTTP/1.1".to_owned()),
+            Just(":".to_owned()),
+            Just("111122223333".to_owned()),
+            Just("11112222333".to_owned()),
+            Just("us-east-1".to_owned()),
+            Just("US-EAST-1".to_owned()),
+            Just("x".repeat(5000)),
+            "[a-zA-Z0-9._-]{0,12}",
+        ];
+        prop::collection::vec(piece, 0..5).prop_map(|v| v.concat())
+    }
+
+    fn rules(filter: &str, alarm: &str, action: &str) -> RuleSet {
+        let mut rules = RuleSet::cis();
+        rules.metric_filters.push(MetricFilterDef {
+            filter_name: filter.to_owned(),
+            filter_pattern: r#"{ $.eventName = "StopLogging" }"#.to_owned(),
+            log_group_name: None,
+            metric_transformations: vec![trailmatch::MetricTransformation {
+                metric_name: "M".to_owned(),
+                metric_namespace: "N".to_owned(),
+                metric_value: "1".to_owned(),
+                default_value: None,
+                dimensions: Default::default(),
+                unit: None,
+            }],
+            apply_on_transformed_logs: false,
+            creation_time: None,
+            location: None,
+        });
+        rules.alarms.push(AlarmDef {
+            alarm_name: alarm.to_owned(),
+            alarm_actions: vec![action.to_owned()],
+            metric_name: Some("M".to_owned()),
+            namespace: Some("N".to_owned()),
+            statistic: Some("Sum".to_owned()),
+            period: Some(60),
+            evaluation_periods: 1,
+            threshold: Some(1.0),
+            comparison_operator: "GreaterThanOrEqualToThreshold".to_owned(),
+            ..AlarmDef::default()
+        });
+        rules
+    }
+
+    fn no_controls_but_newlines(text: &str) -> bool {
+        !text.chars().any(|c| c.is_control() && c != '\n')
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Issue 19: hostile text in every record field and rule name that reaches a header, an
+        /// ARN, the terminal report or the JSON and ndjson reports leaves each well formed:
+        /// every header line is one header; the text report has no control character but line
+        /// feeds; the JSON report and each ndjson line parse.
+        #[test]
+        fn hostile_fields_keep_every_output_well_formed(
+            account in hostile(),
+            region in hostile(),
+            event_name in hostile(),
+            agent in hostile(),
+            filter in hostile(),
+            alarm in "[a-zA-Z0-9 _.-]{1,20}",
+            topic in hostile(),
+            option_account in proptest::option::of(hostile()),
+            source in hostile(),
+        ) {
+            let action = format!("arn:aws:sns:${{AWS::Region}}:${{AWS::AccountId}}:{topic}");
+            let options = ScanOptions {
+                insights: Some(insights::Config {
+                    min_history_minutes: 1,
+                    ..insights::Config::default()
+                }),
+                account_id: option_account,
+                ..ScanOptions::default()
+            };
+            let mut scanner = match Scanner::new(&rules(&filter, &alarm, &action), options) {
+                Ok(s) => s,
+                Err(e) => {
+                    // A refused option or rule: its rendering is safe too.
+                    prop_assert!(no_controls_but_newlines(&e.to_string()), "{e}");
+                    return Ok(());
+                }
+            };
+            for minute in 0..4 {
+                for name in ["StopLogging", event_name.as_str()] {
+                    let record = json!({
+                        "eventTime": format!("2026-11-23T10:0{minute}:00Z"),
+                        "eventSource": "cloudtrail.amazonaws.com",
+                        "eventName": name,
+                        "readOnly": false,
+                        "awsRegion": region,
+                        "recipientAccountId": account,
+                        "userAgent": agent,
+                        "errorCode": agent,
+                    });
+                    scanner.record(&record.to_string(), None, &source);
+                }
+            }
+            scanner.skip("invalid-json", source.clone(), agent.clone());
+            let report = scanner.finish();
+            let mut delivery = Delivery::default();
+            let url = Url::parse("http://127.0.0.1:9/sns").unwrap();
+            for a in &report.alarms {
+                for t in &a.evaluated {
+                    for message in a.outbox_for(t) {
+                        match message {
+                            Ok(m) => {
+                                let m: Value = serde_json::from_str(&m).unwrap();
+                                let id = m["MessageId"].as_str().unwrap();
+                                let topic = m["TopicArn"].as_str().unwrap();
+                                prop_assert!(boundary::check_sns_topic_arn(topic).is_ok());
+                                let head = request_head(&url, id, topic, 10).unwrap();
+                                let head = head.strip_suffix("\r\n\r\n").unwrap();
+                                for line in head.split("\r\n").skip(1) {
+                                    prop_assert!(line.contains(": "), "{line:?}");
+                                    prop_assert!(!line.chars().any(char::is_control), "{line:?}");
+                                }
+                                delivery.delivered += 1;
+                            }
+                            Err(e) => {
+                                prop_assert!(no_controls_but_newlines(&e.to_string()));
+                                delivery.failed.push(Undelivered {
+                                    target: source.clone(),
+                                    alarm: e.alarm.clone(),
+                                    time: time::format_millis(e.time_ms),
+                                    topic: e.topic.clone(),
+                                    code: e.code(),
+                                    reason: e.reason.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(a) = &report.account_id {
+                prop_assert!(boundary::is_account_id(a));
+            }
+            if let Some(r) = &report.region {
+                prop_assert!(boundary::is_region(r));
+            }
+            let text = summary(&report, &source, 1, &filter, Some(&delivery));
+            prop_assert!(no_controls_but_newlines(&text), "{text:?}");
+            let json = serde_json::to_string_pretty(&JsonReport {
+                report: &report,
+                notifications: Some(&delivery),
+            })
+            .unwrap();
+            let parsed: Value = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&parsed["rules"][15]["name"], &Value::from(filter.clone()));
+            for line in ndjson_lines(&report, Some(&delivery)).unwrap().lines() {
+                prop_assert!(serde_json::from_str::<Value>(line).is_ok(), "{line}");
+            }
+        }
+    }
 }

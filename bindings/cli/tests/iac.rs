@@ -88,12 +88,14 @@ fn lint_points_at_the_invalid_pattern_in_a_yaml_block_scalar() {
         lines[1]
     );
     assert_eq!(char_at("lint/template.yaml", 23, 25), '$');
-    // The transformation's error is reported where the transformation is written.
+    // The transformation's error is reported at the member's value (issue 19, point 10: it
+    // was at the `- MetricName:` line).
     assert!(
-        lines[2].starts_with("tests/fixtures/iac/lint/template.yaml:25:11: error[invalid-unit]:"),
+        lines[2].starts_with("tests/fixtures/iac/lint/template.yaml:28:17: error[invalid-unit]:"),
         "{}",
         lines[2]
     );
+    assert_eq!(char_at("lint/template.yaml", 28, 17), 'F');
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub(crate) fn _scan(
     region: Option<String>,
 ) -> PyResult<(String, Vec<String>, Vec<(String, Vec<String>)>)> {
     let (set, problems) = RuleSet::from_specs(&rules)
-        .map_err(|e| rules_error(py, e.to_string(), e.code, Some(&e.location)))?;
+        .map_err(|e| rules_error(py, e.to_string(), e.code(), Some(&e.location)))?;
     let options = ScanOptions {
         account_id,
         region,
@@ -39,7 +39,7 @@ pub(crate) fn _scan(
         }
     };
     let scanner = Scanner::new(&set, options)
-        .map_err(|e| rules_error(py, e.to_string(), &e.code, e.location.as_ref()))?;
+        .map_err(|e| rules_error(py, e.to_string(), e.code(), e.location.as_ref()))?;
     let observe = |_: &_, _: &_| Ok::<(), Infallible>(());
     let report = py
         .detach(|| scan_inputs(scanner, Inputs::Paths(&paths), observe))

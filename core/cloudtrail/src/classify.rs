@@ -194,11 +194,45 @@ impl Event<'_> {
     }
 }
 
-/// Why a record could not be classified.
+/// What kept a record from being classified. The codes are stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClassifyErrorKind {
+    /// The text is not JSON.
+    InvalidJson,
+    /// JSON, but not a record: not an object (`[1]`, `"x"`).
+    NotARecord,
+}
+
+impl ClassifyErrorKind {
+    /// The stable kebab-case code: `invalid-json`, `not-a-record`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ClassifyErrorKind::InvalidJson => "invalid-json",
+            ClassifyErrorKind::NotARecord => "not-a-record",
+        }
+    }
+}
+
+/// Why a record could not be classified: the kind, where in the record (1-based line and
+/// column of the JSON text), and the message rendered from them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClassifyError {
     /// What was wrong.
+    pub kind: ClassifyErrorKind,
+    /// The 1-based line in the record's text.
+    pub line: usize,
+    /// The 1-based column.
+    pub column: usize,
+    /// What was wrong, rendered.
     pub message: String,
+}
+
+impl ClassifyError {
+    /// The stable kebab-case code of the kind.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
 }
 
 impl fmt::Display for ClassifyError {
@@ -233,6 +267,12 @@ pub fn classify(json: &str) -> Result<Event<'_>, ClassifyError> {
 
 fn error(e: &serde_json::Error) -> ClassifyError {
     ClassifyError {
+        kind: match e.classify() {
+            serde_json::error::Category::Data => ClassifyErrorKind::NotARecord,
+            _ => ClassifyErrorKind::InvalidJson,
+        },
+        line: e.line(),
+        column: e.column(),
         message: format!(
             "not a CloudTrail record at line {}, column {}: {e}",
             e.line(),
@@ -535,7 +575,9 @@ mod tests {
         assert_eq!(e.access, None);
         let err = classify("[1,2]").unwrap_err();
         assert!(err.message.contains("line 1"), "{err}");
-        assert!(classify("{").is_err());
+        assert_eq!((err.code(), err.line), ("not-a-record", 1));
+        let err = classify("{\n  \"a\": }").unwrap_err();
+        assert_eq!((err.code(), err.line, err.column), ("invalid-json", 2, 8));
     }
 
     #[test]

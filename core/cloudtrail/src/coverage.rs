@@ -43,7 +43,9 @@ pub struct ControlReport {
 ///
 /// Filters whose pattern is invalid are left out. When a reader could not read some filter or
 /// alarm (a [`Problem`](crate::iac::Problem) marked `incomplete`), a
-/// "not-covered" answer becomes "undecided": the missing rule might cover the control.
+/// "not-covered" answer becomes "undecided": the missing rule might cover the control — unless
+/// it is a filter whose metric is known and watched by no alarm (its
+/// [`metric`](crate::iac::Problem::metric)), which cannot cover anything.
 pub fn cis_check(found: &Found) -> Vec<ControlReport> {
     cis_check_controls(found, CONTROLS)
 }
@@ -66,10 +68,20 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
             });
         }
     }
+    // A filter that could not be read counts only when an alarm might watch its metric: one
+    // whose metric is known and has no alarm cannot cover a control.
+    let unalarmed = |p: &crate::iac::Problem| {
+        p.metric.as_ref().is_some_and(|(name, namespace)| {
+            !found
+                .alarms
+                .iter()
+                .any(|a| a.metric() == Some((name.as_str(), namespace.as_str())))
+        })
+    };
     let incomplete: Vec<String> = found
         .problems
         .iter()
-        .filter(|p| p.incomplete)
+        .filter(|p| p.incomplete && !unalarmed(p))
         .map(ToString::to_string)
         .collect();
     controls
@@ -134,6 +146,72 @@ mod tests {
             );
         }
         event
+    }
+
+    /// Issue 19, point 8: a filter whose pattern could not be resolved (`!ImportValue`) and
+    /// whose metric has no alarm does not make every uncovered control "undecided"; one whose
+    /// metric has an alarm still does.
+    #[test]
+    fn unresolved_filters_without_an_alarm_decide_nothing() {
+        let template = |alarmed: &str| {
+            format!(
+                r#"Resources:
+  Imported:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: trail
+      FilterPattern: !ImportValue shared-pattern
+      MetricTransformations:
+        - MetricName: Imported
+          MetricNamespace: CIS
+          MetricValue: "1"
+  Root:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: trail
+      FilterPattern: '{{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }}'
+      MetricTransformations:
+        - MetricName: Root
+          MetricNamespace: CIS
+          MetricValue: "1"
+  RootAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      MetricName: {alarmed}
+      Namespace: CIS
+      Statistic: Sum
+      Period: 300
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+"#
+            )
+        };
+        let status = |text: &str, id: &str| {
+            let found = crate::iac::read(crate::iac::FileKind::CloudFormation, "t.yaml", text);
+            let filter_problem = found
+                .problems
+                .iter()
+                .find(|p| p.incomplete && p.subject == crate::iac::Subject::Filter)
+                .unwrap();
+            assert_eq!(
+                filter_problem.metric,
+                Some(("Imported".to_owned(), "CIS".to_owned()))
+            );
+            cis_check(&found)
+                .into_iter()
+                .find(|r| r.id == id)
+                .unwrap()
+                .status
+        };
+        // Only Root has an alarm: 5.3 is covered, 5.5 not covered (the imported filter has no
+        // alarm, so it cannot be what covers it).
+        let root_only = template("Root");
+        assert_eq!(status(&root_only, "5.3"), Status::Covered);
+        assert_eq!(status(&root_only, "5.5"), Status::NotCovered);
+        // The alarm watches the imported filter's metric: that filter might cover 5.5.
+        let imported = template("Imported");
+        assert_eq!(status(&imported, "5.5"), Status::Undecided);
     }
 
     #[test]

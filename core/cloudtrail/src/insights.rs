@@ -219,6 +219,13 @@ pub struct ConfigError {
     pub reason: &'static str,
 }
 
+impl ConfigError {
+    /// The stable kebab-case code: `invalid-insights-config`.
+    pub fn code(&self) -> &'static str {
+        "invalid-insights-config"
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

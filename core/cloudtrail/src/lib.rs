@@ -36,6 +36,7 @@
 )]
 
 pub mod alarm;
+pub mod boundary;
 pub mod cis;
 pub mod classify;
 pub mod coverage;

@@ -20,6 +20,8 @@ use std::fmt;
 use serde::Serialize;
 
 use trailmatch::analysis::{pattern_warnings, transformation_warnings};
+
+use crate::boundary;
 use trailmatch::error::Snippet;
 use trailmatch::{Error, MetricFilter, Pattern};
 
@@ -71,16 +73,17 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     /// `path:line:column: severity[code]: message`, then the snippet.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The message is one line: a line feed or escape sequence from the file is escaped.
         write!(
             f,
             "{}: {}[{}]: {}",
-            self.location,
+            boundary::terminal(&self.location.to_string()),
             self.severity.as_str(),
             self.code,
-            self.message
+            boundary::terminal(&self.message)
         )?;
         if !self.snippet.is_empty() {
-            write!(f, "\n{}", self.snippet)?;
+            write!(f, "\n{}", boundary::terminal_lines(&self.snippet))?;
         }
         Ok(())
     }
@@ -160,6 +163,21 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
             pattern.clone(),
             filter.metric_transformations.clone(),
         ) {
+            // At the member's value when the reader knows where it is.
+            let member = match e.code() {
+                "invalid-unit" => "Unit",
+                "invalid-metric-value" | "invalid-field-reference" => "MetricValue",
+                "invalid-default-value" => "DefaultValue",
+                "invalid-dimension" | "too-many-dimensions" | "dimensions-not-supported" => {
+                    "Dimensions"
+                }
+                _ => "",
+            };
+            let at = positions
+                .members
+                .iter()
+                .find(|(key, _)| key == member)
+                .map_or(at, |(_, location)| location.clone());
             out.push(from_error(&e, at, name));
             continue;
         }
@@ -189,17 +207,23 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
 
 fn from_error(e: &Error, location: SourceLocation, filter: Option<String>) -> Diagnostic {
     let rendered = e.to_string();
+    let message = e.message();
+    // The snippet is what follows the message (which may itself hold a line feed, from a
+    // value of the file).
+    let snippet = rendered
+        .find(&message)
+        .and_then(|at| rendered.get(at + message.len()..))
+        .and_then(|rest| rest.strip_prefix('\n'))
+        .unwrap_or_default()
+        .to_owned();
     Diagnostic {
         severity: Severity::Error,
         code: e.code().to_owned(),
-        message: e.message(),
+        message,
         location,
         filter,
         help: e.help(),
-        snippet: rendered
-            .split_once('\n')
-            .map(|(_, rest)| rest.to_owned())
-            .unwrap_or_default(),
+        snippet,
     }
 }
 
@@ -243,7 +267,37 @@ mod tests {
         let d = lint(&iac::read(FileKind::CloudFormation, "t.yaml", &fixed));
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "invalid-metric-value");
-        assert_eq!(d[0].location.to_string(), "t.yaml:10:11");
+        // At the MetricValue itself.
+        assert_eq!(d[0].location.to_string(), "t.yaml:10:60");
+    }
+
+    /// Issue 19, point 10: a transformation's error points at the member's value (`Unit`),
+    /// and a value with a line feed is printed once, escaped, on the message's line.
+    #[test]
+    fn transformation_errors_point_at_the_member_and_print_once() {
+        let yaml = "Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: '{ $.a = 1 }'\n      MetricTransformations:\n        - MetricName: M\n          MetricNamespace: N\n          MetricValue: \"1\"\n          Unit: Apples\n";
+        let d = lint(&iac::read(FileKind::CloudFormation, "t.yaml", yaml));
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].code.as_str(), d[0].location.to_string()),
+            ("invalid-unit", "t.yaml:11:17".to_owned())
+        );
+        let yaml = yaml
+            .replace("MetricValue: \"1\"", "MetricValue: \"$.a\\nb\"")
+            .replace("          Unit: Apples\n", "");
+        let d = lint(&iac::read(FileKind::CloudFormation, "t.yaml", &yaml));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].location.to_string(), "t.yaml:10:24");
+        let text = d[0].to_string();
+        assert_eq!(
+            text.matches("is not a property selector").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.lines().next().unwrap().contains("'$.a\\u{a}b' is not"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::alarm::AlarmDef;
+use super::boundary;
 use super::cis;
 use trailmatch::MetricTransformation;
 
@@ -64,31 +65,112 @@ pub struct RuleSet {
     pub alarms: Vec<AlarmDef>,
 }
 
-/// Why a rules file cannot be used.
+/// What is wrong with a rules file. The codes are stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RulesErrorKind {
+    /// The file cannot be read.
+    Unreadable,
+    /// Not TOML.
+    InvalidToml,
+    /// Not JSON (a trailing comma, an unclosed brace, …).
+    InvalidJson,
+    /// A member the file's format does not have (`filterPatern`, `Statistc`).
+    UnknownMember,
+    /// A member whose value has the wrong type (`"Period": "60"`).
+    WrongType,
+    /// A required member is absent (`filterPattern`, `EvaluationPeriods`).
+    MissingMember,
+    /// A value that cannot be used (the top level is not a table, a member that must be a list
+    /// is not).
+    InvalidRules,
+    /// `include` names a pack other than `cis`.
+    UnknownPack,
+    /// An alarm that `PutMetricAlarm` would refuse.
+    InvalidAlarm,
+    /// A metric filter that cannot be read.
+    InvalidMetricFilter,
+    /// A template, Terraform file or directory with no metric filter or alarm.
+    NoRules,
+    /// A rules file with no metric filter, no alarm and no `include`.
+    EmptyRules,
+}
+
+impl RulesErrorKind {
+    /// The stable kebab-case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            RulesErrorKind::Unreadable => "unreadable",
+            RulesErrorKind::InvalidToml => "invalid-toml",
+            RulesErrorKind::InvalidJson => "invalid-json",
+            RulesErrorKind::UnknownMember => "unknown-member",
+            RulesErrorKind::WrongType => "wrong-type",
+            RulesErrorKind::MissingMember => "missing-member",
+            RulesErrorKind::InvalidRules => "invalid-rules",
+            RulesErrorKind::UnknownPack => "unknown-pack",
+            RulesErrorKind::InvalidAlarm => "invalid-alarm",
+            RulesErrorKind::InvalidMetricFilter => "invalid-metric-filter",
+            RulesErrorKind::NoRules => "no-rules",
+            RulesErrorKind::EmptyRules => "empty-rules",
+        }
+    }
+}
+
+/// Why a rules file cannot be used: what ([`RulesErrorKind`]), where, and the details.
+/// `Display` renders `file:line:column: error[code]: message`, with the file's text (names,
+/// members) escaped for a terminal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RulesError {
-    /// Where (file, and line and column when known).
+    /// Where (file, and line and column when known; line 0 for the file as a whole).
     pub location: SourceLocation,
-    /// A stable code: `invalid-toml`, `invalid-json`, `unknown-member`, `unknown-pack`,
-    /// `invalid-alarm`, `unreadable`.
-    pub code: &'static str,
+    kind: RulesErrorKind,
+    message: String,
+}
+
+impl RulesError {
+    /// An error of `kind` at `location`.
+    pub fn new(kind: RulesErrorKind, location: SourceLocation, message: impl Into<String>) -> Self {
+        RulesError {
+            location,
+            kind,
+            message: message.into(),
+        }
+    }
+
     /// What is wrong.
-    pub message: String,
+    pub fn kind(&self) -> RulesErrorKind {
+        self.kind
+    }
+
+    /// The stable kebab-case code of the kind: `invalid-toml`, `invalid-json`,
+    /// `unknown-member`, `wrong-type`, `missing-member`, `invalid-rules`, `unknown-pack`,
+    /// `invalid-alarm`, `invalid-metric-filter`, `no-rules`, `empty-rules`, `unreadable`.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// What is wrong, as found (not escaped).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl fmt::Display for RulesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = boundary::terminal_lines(&self.message);
         if self.location.line == 0 {
             write!(
                 f,
-                "{}: error[{}]: {}",
-                self.location.file, self.code, self.message
+                "{}: error[{}]: {message}",
+                boundary::terminal(&self.location.file),
+                self.code(),
             )
         } else {
             write!(
                 f,
-                "{}: error[{}]: {}",
-                self.location, self.code, self.message
+                "{}: error[{}]: {message}",
+                boundary::terminal(&self.location.to_string()),
+                self.code(),
             )
         }
     }
@@ -119,9 +201,6 @@ const MORE_ALARM_MEMBERS: &[&str] = &[
     "ThresholdMetricId",
     "Tags",
 ];
-
-/// The top level of a rules file.
-const TOP_MEMBERS: &[&str] = &["include", "metricFilters", "MetricAlarms"];
 
 impl RuleSet {
     /// The CIS AWS Foundations Benchmark 7.0 monitoring controls ([`cis::CONTROLS`]): for
@@ -176,13 +255,15 @@ impl RuleSet {
     /// `{`. See [`RuleSet::parse`].
     pub fn load(path: &std::path::Path) -> Result<RuleSet, RulesError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| RulesError {
-            location: SourceLocation {
-                file: file.clone(),
-                ..SourceLocation::default()
-            },
-            code: "unreadable",
-            message: format!("cannot read the rules file: {e}"),
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            RulesError::new(
+                RulesErrorKind::Unreadable,
+                SourceLocation {
+                    file: file.clone(),
+                    ..SourceLocation::default()
+                },
+                format!("cannot read the rules file: {e}"),
+            )
         })?;
         RuleSet::parse(&text, &file)
     }
@@ -227,83 +308,61 @@ impl RuleSet {
             line,
             column,
         };
+        // A byte-order mark (as some Windows editors write) is not part of the document.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if text.trim().is_empty() {
+            return Err(RulesError::new(
+                RulesErrorKind::EmptyRules,
+                at(0, 0),
+                "the rules file is empty: expected `metricFilters`, `MetricAlarms` or `include`",
+            ));
+        }
         let json = file.ends_with(".json") || text.trim_start().starts_with('{');
-        let value: serde_json::Value = if json {
-            serde_json::from_str(text).map_err(|e| RulesError {
-                location: at(
-                    u32::try_from(e.line()).unwrap_or(u32::MAX),
-                    u32::try_from(e.column()).unwrap_or(u32::MAX),
-                ),
-                code: "invalid-json",
-                message: e.to_string(),
-            })?
+        let doc: RulesDoc = if json {
+            serde_json::from_str(text).map_err(|e| json_error(&e, at))?
         } else {
             toml::from_str(text).map_err(|e| {
                 let (line, column) = e
                     .span()
                     .map(|span| line_column(text, span.start))
                     .unwrap_or((0, 0));
-                RulesError {
-                    location: at(line, column),
-                    code: "invalid-toml",
-                    message: e.message().to_owned(),
-                }
+                let message = e.message().trim_end().to_owned();
+                let kind = data_error_kind(&message).unwrap_or(RulesErrorKind::InvalidToml);
+                RulesError::new(kind, at(line, column), suggest(message))
             })?
         };
         let whole = at(0, 0);
-        let Some(top) = value.as_object() else {
-            return Err(RulesError {
-                location: whole,
-                code: "invalid-rules",
-                message: "expected a table (object) with `metricFilters` and `MetricAlarms`"
-                    .to_owned(),
-            });
-        };
-        check_members(top.keys(), TOP_MEMBERS, &[], "the rules file", &whole)?;
+        if doc.include.is_empty() && doc.metric_filters.is_empty() && doc.metric_alarms.is_empty() {
+            return Err(RulesError::new(
+                RulesErrorKind::EmptyRules,
+                whole,
+                "the rules file holds no metric filter, no alarm and no `include`: \
+                 expected `metricFilters`, `MetricAlarms` or `include`",
+            ));
+        }
         let mut rules = RuleSet::default();
-        for pack in top
-            .get("include")
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-        {
+        for pack in &doc.include {
             match pack.as_str() {
-                Some("cis") => rules.extend(RuleSet::cis()),
+                "cis" => rules.extend(RuleSet::cis()),
                 _ => {
-                    return Err(RulesError {
-                        location: whole,
-                        code: "unknown-pack",
-                        message: format!(
-                            "unknown rule pack {pack} in `include` (expected \"cis\")"
-                        ),
-                    });
+                    let quoted = serde_json::to_string(pack).unwrap_or_default();
+                    let location = text
+                        .find(&quoted)
+                        .map(|o| {
+                            let (line, column) = line_column(text, o);
+                            at(line, column)
+                        })
+                        .unwrap_or_else(|| whole.clone());
+                    return Err(RulesError::new(
+                        RulesErrorKind::UnknownPack,
+                        location,
+                        format!("unknown rule pack {quoted} in `include` (expected \"cis\")"),
+                    ));
                 }
             }
         }
         let mut search_from = 0;
-        let items = |key: &str| -> Result<Vec<serde_json::Value>, RulesError> {
-            match top.get(key) {
-                None => Ok(Vec::new()),
-                Some(serde_json::Value::Array(items)) => Ok(items.clone()),
-                Some(_) => Err(RulesError {
-                    location: at(0, 0),
-                    code: "invalid-rules",
-                    message: format!("`{key}` must be a list"),
-                }),
-            }
-        };
-        for (i, item) in items("metricFilters")?.into_iter().enumerate() {
-            let what = format!("metricFilters[{i}]");
-            let mut def: MetricFilterDef =
-                serde_json::from_value(item).map_err(|e| RulesError {
-                    location: whole.clone(),
-                    code: if e.to_string().starts_with("unknown field") {
-                        "unknown-member"
-                    } else {
-                        "invalid-metric-filter"
-                    },
-                    message: format!("{what}: {e}"),
-                })?;
+        for mut def in doc.metric_filters {
             let (offset, location) = locate(text, &def.filter_pattern, json, search_from)
                 .map(|offset| {
                     let (line, column) = line_column(text, offset);
@@ -314,37 +373,205 @@ impl RuleSet {
             def.location = Some(location);
             rules.metric_filters.push(def);
         }
-        for (i, item) in items("MetricAlarms")?.into_iter().enumerate() {
-            let what = format!("MetricAlarms[{i}]");
-            if let Some(members) = item.as_object() {
-                let known = [super::iac::ALARM_PROPERTIES, MORE_ALARM_MEMBERS].concat();
-                check_members(
-                    members.keys(),
-                    &known,
-                    DESCRIBE_ALARM_MEMBERS,
-                    &what,
-                    &whole,
-                )?;
-            }
-            let def: AlarmDef = serde_json::from_value(item).map_err(|e| RulesError {
-                location: whole.clone(),
-                code: "invalid-alarm",
-                message: format!("{what}: {e}"),
-            })?;
-            def.validate().map_err(|e| RulesError {
-                location: whole.clone(),
-                code: "invalid-alarm",
-                message: format!(
-                    "{what} ({}): {} [{}]",
-                    def.alarm_name,
-                    e.message(),
-                    e.code()
-                ),
+        let mut search_from = 0;
+        for (i, StrictAlarm(def)) in doc.metric_alarms.into_iter().enumerate() {
+            // Where the alarm's name is written, for its errors.
+            let location = locate_alarm(text, &def.alarm_name, search_from)
+                .map(|offset| {
+                    search_from = offset;
+                    let (line, column) = line_column(text, offset);
+                    at(line, column)
+                })
+                .unwrap_or_else(|| whole.clone());
+            def.validate().map_err(|e| {
+                RulesError::new(
+                    RulesErrorKind::InvalidAlarm,
+                    location,
+                    format!(
+                        "MetricAlarms[{i}] ({}): {}: {} [{}]",
+                        def.alarm_name,
+                        e.field(),
+                        e.message(),
+                        e.code()
+                    ),
+                )
             })?;
             rules.alarms.push(def);
         }
         Ok(rules)
     }
+}
+
+/// Whether a JSON text is a rules file rather than a CloudFormation template: a top-level
+/// `metricFilters` or `MetricAlarms` and no `Resources`. Text that is not valid JSON is judged
+/// by the member names it mentions, so that a rules file with a syntax error is reported as
+/// one.
+pub(crate) fn looks_like_rules(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => {
+            v.get("Resources").is_none()
+                && (v.get("metricFilters").is_some() || v.get("MetricAlarms").is_some())
+        }
+        Err(_) => {
+            text.trim_start().starts_with('{')
+                && !text.contains("\"Resources\"")
+                && (text.contains("\"metricFilters\"") || text.contains("\"MetricAlarms\""))
+        }
+    }
+}
+
+/// A rules file as written: unknown members are errors at their line and column.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesDoc {
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default, rename = "metricFilters")]
+    metric_filters: Vec<MetricFilterDef>,
+    #[serde(default, rename = "MetricAlarms")]
+    metric_alarms: Vec<StrictAlarm>,
+}
+
+/// An alarm of a rules file: `PutMetricAlarm`'s members (an unknown one is an error, at its
+/// position), and the read-only ones `describe-alarms` adds (ignored). Each member's type is
+/// checked as it is read, so that a wrong one is reported at its position.
+struct StrictAlarm(AlarmDef);
+
+impl<'de> Deserialize<'de> for StrictAlarm {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StrictAlarm;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an alarm (a table of PutMetricAlarm members)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StrictAlarm, A::Error> {
+                use serde::de::Error as _;
+                let known = [super::iac::ALARM_PROPERTIES, MORE_ALARM_MEMBERS].concat();
+                let mut members = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if DESCRIBE_ALARM_MEMBERS.contains(&key.as_str()) {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    }
+                    if !known.contains(&key.as_str()) {
+                        return Err(A::Error::custom(format!(
+                            "unknown field `{key}`, expected one of {}",
+                            known
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                    let value: serde_json::Value = map.next_value()?;
+                    // This member alone, with the two required ones filled in.
+                    let mut probe = serde_json::Map::new();
+                    probe.insert("AlarmName".into(), "a".into());
+                    probe.insert("EvaluationPeriods".into(), 1.into());
+                    probe.insert("ComparisonOperator".into(), "GreaterThanThreshold".into());
+                    probe.insert(key.clone(), value.clone());
+                    if let Err(e) =
+                        serde_json::from_value::<AlarmDef>(serde_json::Value::Object(probe))
+                    {
+                        return Err(A::Error::custom(format!("`{key}`: {e}")));
+                    }
+                    members.insert(key, value);
+                }
+                serde_json::from_value(serde_json::Value::Object(members))
+                    .map(StrictAlarm)
+                    .map_err(A::Error::custom)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// A serde error of a rules file as a [`RulesError`] with its line and column.
+fn json_error(e: &serde_json::Error, at: impl Fn(u32, u32) -> SourceLocation) -> RulesError {
+    let full = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&position).unwrap_or(&full).to_owned();
+    let kind = match e.classify() {
+        serde_json::error::Category::Data => {
+            data_error_kind(&message).unwrap_or(RulesErrorKind::InvalidRules)
+        }
+        _ => RulesErrorKind::InvalidJson,
+    };
+    RulesError::new(
+        kind,
+        at(
+            u32::try_from(e.line()).unwrap_or(u32::MAX),
+            u32::try_from(e.column()).unwrap_or(u32::MAX),
+        ),
+        suggest(message),
+    )
+}
+
+/// The kind of a data error by serde's wording (`unknown field`, `invalid type`,
+/// `missing field`), or `None` for another.
+fn data_error_kind(message: &str) -> Option<RulesErrorKind> {
+    if message.starts_with("unknown field") {
+        Some(RulesErrorKind::UnknownMember)
+    } else if message.contains("invalid type") {
+        Some(RulesErrorKind::WrongType)
+    } else if message.starts_with("missing field") {
+        Some(RulesErrorKind::MissingMember)
+    } else if message.contains("invalid value") || message.contains("invalid length") {
+        Some(RulesErrorKind::InvalidRules)
+    } else {
+        None
+    }
+}
+
+/// serde's `unknown field `X`, expected one of `A`, `B`` as `unknown member `X`, …`, with
+/// ` (did you mean `A`?)` when one of the expected names is X in another case or one or two
+/// letters away.
+fn suggest(message: String) -> String {
+    let ticked: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    let (true, Some((unknown, expected))) =
+        (message.starts_with("unknown field"), ticked.split_first())
+    else {
+        return message;
+    };
+    let close = expected
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(unknown))
+        .or_else(|| expected.iter().find(|k| edit_distance(k, unknown) <= 2));
+    let message = message.replacen("unknown field", "unknown member", 1);
+    match close {
+        Some(k) => format!("{message} (did you mean `{k}`?)"),
+        None => message,
+    }
+}
+
+/// Levenshtein distance, in characters (names are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let (Some(&left), Some(&up)) = (row.get(j), row.get(j + 1)) else {
+                break;
+            };
+            let value = (previous + usize::from(ca != *cb))
+                .min(left + 1)
+                .min(up + 1);
+            previous = up;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = value;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
 }
 
 impl RuleSet {
@@ -359,19 +586,17 @@ impl RuleSet {
             alarms: Vec::with_capacity(found.alarms.len()),
         };
         for alarm in &found.alarms {
-            let invalid = |code, message: String| RulesError {
-                location: alarm.location.clone(),
-                code,
-                message: format!("alarm {}: {message}", alarm.logical_name),
+            let invalid = |message: String| {
+                RulesError::new(
+                    RulesErrorKind::InvalidAlarm,
+                    alarm.location.clone(),
+                    format!("alarm {}: {message}", alarm.logical_name),
+                )
             };
             let def: AlarmDef = serde_json::from_value(alarm.properties.clone())
-                .map_err(|e| invalid("invalid-alarm", e.to_string()))?;
-            def.validate().map_err(|e| {
-                invalid(
-                    "invalid-alarm",
-                    format!("{}: {} [{}]", e.field(), e.message(), e.code()),
-                )
-            })?;
+                .map_err(|e| invalid(e.to_string()))?;
+            def.validate()
+                .map_err(|e| invalid(format!("{}: {} [{}]", e.field(), e.message(), e.code())))?;
             rules.alarms.push(def);
         }
         Ok(rules)
@@ -403,14 +628,24 @@ impl RuleSet {
                 ..SourceLocation::default()
             };
             let path = std::path::Path::new(spec);
-            let files = iac::discover(path).map_err(|e| RulesError {
-                location: whole.clone(),
-                code: "unreadable",
-                message: format!("cannot read rules from {spec}: {e}"),
+            let files = iac::discover(path).map_err(|e| {
+                RulesError::new(
+                    RulesErrorKind::Unreadable,
+                    whole.clone(),
+                    format!("cannot read rules from {spec}: {e}"),
+                )
             })?;
-            if let [(file, FileKind::Rules)] = files.as_slice() {
-                rules.extend(RuleSet::load(file)?);
-                continue;
+            // One rules file (a `.toml`, or JSON with `metricFilters` or `MetricAlarms`, even
+            // with a syntax error): its errors are errors, with their line and column.
+            if let [(file, kind)] = files.as_slice() {
+                let rules_json = *kind == FileKind::CloudFormation
+                    && std::fs::read_to_string(file).is_ok_and(|t| {
+                        looks_like_rules(&t) || t.trim_start_matches('\u{feff}').trim().is_empty()
+                    });
+                if *kind == FileKind::Rules || rules_json {
+                    rules.extend(RuleSet::load(file)?);
+                    continue;
+                }
             }
             let found = iac::read_all(&files);
             if found.filters.is_empty() && found.alarms.is_empty() {
@@ -419,11 +654,11 @@ impl RuleSet {
                 } else {
                     "no metric filter or alarm"
                 };
-                return Err(RulesError {
-                    location: whole,
-                    code: "no-rules",
-                    message: format!("{spec} holds {what}"),
-                });
+                return Err(RulesError::new(
+                    RulesErrorKind::NoRules,
+                    whole,
+                    format!("{spec} holds {what}"),
+                ));
             }
             rules.extend(RuleSet::from_found(&found)?);
             problems.extend(found.problems);
@@ -434,33 +669,6 @@ impl RuleSet {
 
 /// The topic the CIS pack's alarms notify.
 pub const CIS_TOPIC: &str = "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:cis-alarms";
-
-fn check_members<'a>(
-    keys: impl Iterator<Item = &'a String>,
-    known: &[&str],
-    ignored: &[&str],
-    what: &str,
-    location: &SourceLocation,
-) -> Result<(), RulesError> {
-    for key in keys {
-        if !known.contains(&key.as_str()) && !ignored.contains(&key.as_str()) {
-            let close = known
-                .iter()
-                .find(|k| k.eq_ignore_ascii_case(key))
-                .map(|k| format!(" (did you mean `{k}`?)"))
-                .unwrap_or_default();
-            return Err(RulesError {
-                location: location.clone(),
-                code: "unknown-member",
-                message: format!(
-                    "{what}: unknown member `{key}`{close}; expected one of {}",
-                    known.join(", ")
-                ),
-            });
-        }
-    }
-    Ok(())
-}
 
 /// The byte offset of the first character of `pattern` as written in the file, searching from
 /// `from`: verbatim (TOML literal strings, multi-line strings), or JSON-escaped.
@@ -478,6 +686,25 @@ fn locate(text: &str, pattern: &str, json: bool, from: usize) -> Option<usize> {
         })
     }?;
     Some(from + found)
+}
+
+/// The byte offset of the value of the first `AlarmName` from `from` on whose value is `name`
+/// (a JSON or TOML string, in double or single quotes).
+fn locate_alarm(text: &str, name: &str, from: usize) -> Option<usize> {
+    let quoted = serde_json::to_string(name).ok()?;
+    let literal = format!("'{name}'");
+    let mut at = from;
+    loop {
+        let key = at + text.get(at..)?.find("AlarmName")?;
+        let after = key + "AlarmName".len();
+        let rest = text.get(after..)?;
+        let value = rest.strip_prefix('"').unwrap_or(rest).trim_start();
+        let value = value.strip_prefix([':', '=']).map_or("", str::trim_start);
+        if value.starts_with(&quoted) || value.starts_with(&literal) {
+            return Some(after + (rest.len() - value.len()));
+        }
+        at = after;
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -595,29 +822,139 @@ StateValue = "OK"
     #[test]
     fn errors_say_what_and_where() {
         let err = RuleSet::parse("[[metricFilters]]\nfilterName = \n", "bad.toml").unwrap_err();
-        assert_eq!((err.code, err.location.line), ("invalid-toml", 2));
+        assert_eq!((err.code(), err.location.line), ("invalid-toml", 2));
         let err =
             RuleSet::parse(&TOML.replace("Threshold = 10", "Treshold = 10"), "t.toml").unwrap_err();
-        assert_eq!(err.code, "unknown-member");
-        assert!(err.message.contains("`Treshold`"), "{err}");
+        assert_eq!(err.code(), "unknown-member");
+        assert!(err.message().contains("`Treshold`"), "{err}");
+        assert!(err.message().contains("did you mean `Threshold`"), "{err}");
+        // TOML places an alarm's errors at its table.
+        assert_eq!(err.location.line, 13, "{err}");
         let err =
             RuleSet::parse(&TOML.replace("defaultValue", "defaultvalue"), "t.toml").unwrap_err();
-        assert_eq!(err.code, "unknown-member", "{err}");
+        assert_eq!(err.code(), "unknown-member", "{err}");
         let err =
             RuleSet::parse(&TOML.replace("Period = 60", "Period = 45"), "t.toml").unwrap_err();
-        assert_eq!(err.code, "invalid-alarm");
-        assert!(err.message.contains("MetricAlarms[0] (errors)"), "{err}");
+        assert_eq!(err.code(), "invalid-alarm");
+        assert!(err.message().contains("MetricAlarms[0] (errors)"), "{err}");
+        assert_eq!(err.location.line, 14, "{err}");
         let err = RuleSet::parse("include = [\"nist\"]", "t.toml").unwrap_err();
-        assert_eq!(err.code, "unknown-pack");
+        assert_eq!(err.code(), "unknown-pack");
+        assert_eq!((err.location.line, err.location.column), (1, 12));
         let err = RuleSet::parse("metricFilter = []", "t.toml").unwrap_err();
         assert!(
-            err.message.contains("did you mean") || err.message.contains("expected one of"),
+            err.message().contains("did you mean `metricFilters`"),
             "{err}"
         );
         let err = RuleSet::parse("{\"metricFilters\": 3}", "t.json").unwrap_err();
-        assert_eq!(err.code, "invalid-rules");
+        assert_eq!(err.code(), "wrong-type", "{err}");
         assert!(RuleSet::parse("{", "t.json").is_err());
         let err = RuleSet::load(std::path::Path::new("/nonexistent/rules.toml")).unwrap_err();
-        assert_eq!(err.code, "unreadable");
+        assert_eq!(err.code(), "unreadable");
+    }
+
+    const JSON: &str = r#"{
+  "metricFilters": [
+    {"filterName": "a", "filterPattern": "{ $.eventName = \"StopLogging\" }",
+     "metricTransformations": [{"metricName": "A", "metricNamespace": "N", "metricValue": "1"}]},
+    {"filterName": "b", "filterPattern": "{ $.eventName = \"DeleteTrail\" }",
+     "metricTransformations": [{"metricName": "B", "metricNamespace": "N", "metricValue": "1"}]}
+  ],
+  "MetricAlarms": [
+    {"AlarmName": "a", "MetricName": "A", "Namespace": "N", "Statistic": "Sum",
+     "Period": 300, "EvaluationPeriods": 1, "Threshold": 1.0,
+     "ComparisonOperator": "GreaterThanOrEqualToThreshold"}
+  ]
+}"#;
+
+    fn json_error(text: &str) -> RulesError {
+        RuleSet::parse(text, "r.json").unwrap_err()
+    }
+
+    /// Issue 19, point 4: every mistake in a JSON rules file gets its own code and its line
+    /// and column, as in TOML.
+    #[test]
+    fn json_rules_errors_say_what_and_where() {
+        assert_eq!(RuleSet::parse(JSON, "r.json").unwrap().alarms.len(), 1);
+        // A trailing comma: a syntax error at the `]`.
+        let err = json_error(&JSON.replace("\"1\"}]}\n  ],", "\"1\"}]},\n  ],"));
+        assert_eq!(err.code(), "invalid-json", "{err}");
+        assert_eq!(err.location.line, 7, "{err}");
+        // A misspelt member of the second of two filters: unknown, at its line, with the
+        // expected names and a suggestion.
+        let err = json_error(&JSON.replace(
+            "{\"filterName\": \"b\", \"filterPattern\"",
+            "{\"filterName\": \"b\", \"filterPatern\"",
+        ));
+        assert_eq!(err.code(), "unknown-member", "{err}");
+        assert_eq!(err.location.line, 5, "{err}");
+        assert!(err.message().contains("`filterPatern`"), "{err}");
+        assert!(err.message().contains("expected one of"), "{err}");
+        assert!(
+            err.message().contains("did you mean `filterPattern`"),
+            "{err}"
+        );
+        let err = json_error(&JSON.replace("\"Statistic\"", "\"Statistc\""));
+        assert_eq!(err.code(), "unknown-member", "{err}");
+        assert_eq!(err.location.line, 9, "{err}");
+        assert!(err.message().contains("did you mean `Statistic`"), "{err}");
+        // A number written as a string.
+        let err = json_error(&JSON.replace("\"Period\": 300", "\"Period\": \"60\""));
+        assert_eq!(err.code(), "wrong-type", "{err}");
+        assert_eq!(err.location.line, 10, "{err}");
+        assert!(err.message().contains("`Period`"), "{err}");
+        let err = json_error(&JSON.replace("\"metricValue\": \"1\"}]},", "\"metricValue\": 1}]},"));
+        assert_eq!(err.code(), "wrong-type", "{err}");
+        assert_eq!(err.location.line, 4, "{err}");
+        // A missing member.
+        let err = json_error(&JSON.replace("\"EvaluationPeriods\": 1, ", ""));
+        assert_eq!(err.code(), "missing-member", "{err}");
+        // Rendering: file:line:column: error[code]: message.
+        assert!(err.to_string().starts_with("r.json:11:"), "{err}");
+    }
+
+    /// A byte-order mark is accepted (JSON and TOML); an empty rules file is an error.
+    #[test]
+    fn bom_accepted_and_empty_files_refused() {
+        let rules = RuleSet::parse(&format!("\u{feff}{JSON}"), "r.json").unwrap();
+        assert_eq!(rules.metric_filters.len(), 2);
+        assert_eq!(
+            rules.metric_filters[1].location.as_ref().map(|l| l.line),
+            Some(5)
+        );
+        let rules = RuleSet::parse(&format!("\u{feff}{TOML}"), "r.toml").unwrap();
+        assert_eq!(rules.alarms.len(), 16);
+        // A BOM with no `.json` name: still recognised as JSON.
+        assert!(RuleSet::parse(&format!("\u{feff}{JSON}"), "rules").is_ok());
+        for empty in ["", "\n# nothing\n", "{}", "\u{feff}", "metricFilters = []"] {
+            let name = if empty.starts_with('{') {
+                "e.json"
+            } else {
+                "e.toml"
+            };
+            let err = RuleSet::parse(empty, name).unwrap_err();
+            assert_eq!(err.code(), "empty-rules", "{empty:?}: {err}");
+        }
+    }
+
+    /// Names from the file are escaped when the error is rendered.
+    #[test]
+    fn rendered_errors_escape_control_characters() {
+        let err = json_error("{\"metricFilters\": [], \"\\u001b]0;owned\\u0007\": 1}");
+        assert_eq!(err.code(), "unknown-member");
+        let text = err.to_string();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.contains("\\u{1b}]0;owned\\u{7}"), "{text}");
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("filterPatern", "filterPattern"), 1);
+        assert_eq!(edit_distance("Statistc", "Statistic"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

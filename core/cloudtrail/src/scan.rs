@@ -16,10 +16,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::alarm::{
-    Alarm, AlarmDef, EvaluateOptions, NotificationContext, State, Transition, notification_text,
+    Alarm, AlarmDef, AlarmError, EvaluateOptions, NotificationContext, State, Transition,
+    notification_text,
 };
+use super::boundary;
 use super::classify::{self, Access, Category, EventFilter};
-use super::insights::{self, Detector, Insight, Observation};
+use super::insights::{self, ConfigError, Detector, Insight, Observation};
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
 use crate::time;
@@ -50,17 +52,47 @@ impl ScanOptions {
     }
 }
 
-/// A rule that cannot be used, with where it came from.
-#[derive(Debug)]
+/// What is wrong with a rule or an option of the scan. The codes are stable.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RuleErrorKind {
+    /// A metric filter's pattern or metric transformation, refused as `PutMetricFilter` would
+    /// (the engine's error, with its own code: `unclosed-brace`, `invalid-unit`, …).
+    Filter(Box<Error>),
+    /// An alarm, refused as `PutMetricAlarm` would.
+    Alarm(Box<AlarmError>),
+    /// The anomaly detector's configuration.
+    Insights(ConfigError),
+    /// `account_id` is not a 12-digit AWS account id.
+    InvalidAccountId(String),
+    /// `region` is not an AWS region code.
+    InvalidRegion(String),
+}
+
+impl RuleErrorKind {
+    /// The stable kebab-case code: the engine's or the alarm's own code for
+    /// [`Filter`](Self::Filter) and [`Alarm`](Self::Alarm), `invalid-insights-config`,
+    /// `invalid-account-id`, `invalid-region`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleErrorKind::Filter(e) => e.code(),
+            RuleErrorKind::Alarm(e) => e.code(),
+            RuleErrorKind::Insights(e) => e.code(),
+            RuleErrorKind::InvalidAccountId(_) => "invalid-account-id",
+            RuleErrorKind::InvalidRegion(_) => "invalid-region",
+        }
+    }
+}
+
+/// A rule (or scan option) that cannot be used: which, where it came from, and what is wrong,
+/// kept as data ([`RuleErrorKind`]) and rendered by `Display`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct RuleError {
-    /// The filter's or alarm's name.
+    /// The filter's or alarm's name (`insights`, `account_id` or `region` for an option).
     pub rule: String,
     /// Where it was read from, when known.
     pub location: Option<SourceLocation>,
-    /// The stable code of what is wrong (`unclosed-brace`, `invalid-unit`, …).
-    pub code: String,
-    /// What is wrong, rendered (for a pattern: with the caret under the fault).
-    pub message: String,
+    kind: RuleErrorKind,
 }
 
 impl RuleError {
@@ -68,22 +100,99 @@ impl RuleError {
         RuleError {
             rule: def.map(|d| d.filter_name.clone()).unwrap_or_default(),
             location: def.and_then(|d| d.location.clone()),
-            code: error.code().to_owned(),
-            message: error.to_string(),
+            kind: RuleErrorKind::Filter(Box::new(error.clone())),
         }
+    }
+
+    fn option(rule: &str, kind: RuleErrorKind) -> RuleError {
+        RuleError {
+            rule: rule.to_owned(),
+            location: None,
+            kind,
+        }
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &RuleErrorKind {
+        &self.kind
+    }
+
+    /// The stable kebab-case code of the kind (`unclosed-brace`, `invalid-period`, …).
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// What is wrong, rendered (for a pattern: with the caret under the fault), without the
+    /// rule's name and location. Control characters from the rule are escaped.
+    pub fn message(&self) -> String {
+        let text = match &self.kind {
+            RuleErrorKind::Filter(e) => e.to_string(),
+            RuleErrorKind::Alarm(e) => format!("{}: {}", e.field(), e.message()),
+            RuleErrorKind::Insights(e) => e.to_string(),
+            RuleErrorKind::InvalidAccountId(v) => format!(
+                "`{}` is not an AWS account id (12 digits)",
+                boundary::terminal(v)
+            ),
+            RuleErrorKind::InvalidRegion(v) => format!(
+                "`{}` is not an AWS region code (such as us-east-1)",
+                boundary::terminal(v)
+            ),
+        };
+        boundary::terminal_lines(&text).into_owned()
     }
 }
 
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rule = boundary::terminal(&self.rule);
         match &self.location {
-            Some(at) => write!(f, "{at}: rule `{}`:\n{}", self.rule, self.message),
-            None => write!(f, "rule `{}`:\n{}", self.rule, self.message),
+            Some(at) => write!(
+                f,
+                "{}: rule `{rule}`:\n{}",
+                boundary::terminal(&at.to_string()),
+                self.message()
+            ),
+            None => write!(f, "rule `{rule}`:\n{}", self.message()),
         }
     }
 }
 
 impl std::error::Error for RuleError {}
+
+/// Why an alarm's SNS message cannot be published: the topic ARN its action names (after
+/// `${AWS::Region}` and `${AWS::AccountId}` are put in) is not a valid SNS topic ARN. Such a
+/// message is sent to no target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationError {
+    /// The alarm.
+    pub alarm: String,
+    /// The action's ARN as it was built.
+    pub topic: String,
+    /// When the state change happened (ms since the epoch).
+    pub time_ms: i64,
+    /// What is wrong with the ARN (escaped for a terminal).
+    pub reason: String,
+}
+
+impl NotificationError {
+    /// The stable code: `invalid-topic-arn`.
+    pub fn code(&self) -> &'static str {
+        "invalid-topic-arn"
+    }
+}
+
+impl std::fmt::Display for NotificationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "alarm `{}`: the SNS message was not published: {}",
+            boundary::terminal(&self.alarm),
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for NotificationError {}
 
 /// A metric series' identity: namespace, name and dimension values.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -205,17 +314,39 @@ impl AlarmReport {
         self.evaluated.iter().map(|t| self.topics(t).count()).sum()
     }
 
-    /// Those SNS messages (JSON text, members in CloudWatch's order), in time order. Built
-    /// when asked for: a scan that delivers none does not pay for them.
+    /// Those SNS messages (JSON text, members in CloudWatch's order), in time order, leaving
+    /// out those whose topic ARN is not valid (see [`AlarmReport::outbox`]). Built when asked
+    /// for: a scan that delivers none does not pay for them.
     pub fn notifications(&self) -> impl Iterator<Item = String> + '_ {
-        self.evaluated.iter().flat_map(move |t| {
-            self.topics(t).map(move |topic| {
-                let context = NotificationContext {
-                    topic_arn: Some(topic.clone()),
-                    ..self.context.clone()
-                };
-                notification_text(&self.def, t, &context)
-            })
+        self.outbox().filter_map(Result::ok)
+    }
+
+    /// Every SNS message CloudWatch would have published, in time order: the message, or why it
+    /// cannot be published — its topic ARN (with the scan's account and region put in) is not
+    /// a valid SNS topic ARN ([`boundary::check_sns_topic_arn`]): an account or region taken
+    /// from a record or an ARN from a rules file never reaches a target unchecked.
+    pub fn outbox(&self) -> impl Iterator<Item = Result<String, NotificationError>> + '_ {
+        self.evaluated.iter().flat_map(move |t| self.outbox_for(t))
+    }
+
+    /// [`AlarmReport::outbox`] for one of the alarm's transitions (one of
+    /// [`AlarmReport::evaluated`]).
+    pub fn outbox_for<'a>(
+        &'a self,
+        t: &'a Transition,
+    ) -> impl Iterator<Item = Result<String, NotificationError>> + 'a {
+        self.topics(t).map(move |topic| {
+            boundary::check_sns_topic_arn(topic).map_err(|reason| NotificationError {
+                alarm: self.name.clone(),
+                topic: topic.clone(),
+                time_ms: t.time_ms,
+                reason: format!("{reason}{}", placeholder_hint(topic)),
+            })?;
+            let context = NotificationContext {
+                topic_arn: Some(topic.clone()),
+                ..self.context.clone()
+            };
+            Ok(notification_text(&self.def, t, &context))
         })
     }
 
@@ -284,10 +415,13 @@ pub struct Report {
     pub metrics: Vec<MetricReport>,
     /// Every alarm, in rule order.
     pub alarms: Vec<AlarmReport>,
-    /// The account and region alarm notifications name.
-    pub account_id: String,
-    /// The region.
-    pub region: String,
+    /// The account alarm notifications name: [`ScanOptions::account_id`], else the
+    /// `recipientAccountId` most kept records have among those that are account ids (12
+    /// digits); `None` (`null`) when there is none.
+    pub account_id: Option<String>,
+    /// The region: [`ScanOptions::region`], else the most common valid `awsRegion` of the kept
+    /// records; `None` when there is none.
+    pub region: Option<String>,
     /// Insights-style anomalies, in order of start. Serialized as the CloudTrail Insights
     /// records themselves: each anomaly's `Start` record, then its `End` record when it ended.
     #[serde(serialize_with = "insight_records")]
@@ -332,20 +466,33 @@ impl Scanner {
             let alarm = Alarm::new(def).map_err(|e| RuleError {
                 rule: def.alarm_name.clone(),
                 location: None,
-                code: e.code().to_owned(),
-                message: format!("{}: {}", e.field(), e.message()),
+                kind: RuleErrorKind::Alarm(Box::new(e)),
             })?;
             alarms.push((def.clone(), alarm));
         }
         let insights = match &options.insights {
-            Some(config) => Some(Detector::new(config.clone()).map_err(|e| RuleError {
-                rule: "insights".to_owned(),
-                location: None,
-                code: "invalid-insights-config".to_owned(),
-                message: e.to_string(),
-            })?),
+            Some(config) => Some(
+                Detector::new(config.clone())
+                    .map_err(|e| RuleError::option("insights", RuleErrorKind::Insights(e)))?,
+            ),
             None => None,
         };
+        if let Some(account) = options
+            .account_id
+            .as_ref()
+            .filter(|a| !boundary::is_account_id(a))
+        {
+            return Err(RuleError::option(
+                "account_id",
+                RuleErrorKind::InvalidAccountId(account.clone()),
+            ));
+        }
+        if let Some(region) = options.region.as_ref().filter(|r| !boundary::is_region(r)) {
+            return Err(RuleError::option(
+                "region",
+                RuleErrorKind::InvalidRegion(region.clone()),
+            ));
+        }
         let mut states = Vec::with_capacity(filters.len());
         for def in filters {
             let rule_error = |error: Error| RuleError::new(Some(def), &error);
@@ -425,10 +572,20 @@ impl Scanner {
             return Vec::new();
         }
         let at = event.time_ms.or(delivery_ms);
-        if let Some(account) = &event.recipient_account_id {
+        // Only well-formed values take part in the vote: a record's `recipientAccountId` or
+        // `awsRegion` is written by whoever made the call and ends up in ARNs.
+        if let Some(account) = event
+            .recipient_account_id
+            .as_deref()
+            .filter(|a| boundary::is_account_id(a))
+        {
             tally(&mut self.accounts, account);
         }
-        if let Some(region) = &event.aws_region {
+        if let Some(region) = event
+            .aws_region
+            .as_deref()
+            .filter(|r| boundary::is_region(r))
+        {
             tally(&mut self.regions, region);
         }
         match at {
@@ -529,15 +686,12 @@ impl Scanner {
             .options
             .account_id
             .clone()
-            .or_else(|| most(&self.accounts))
-            .unwrap_or_else(|| "123456789012".to_owned());
-        let region = self
-            .options
-            .region
-            .clone()
-            .or_else(|| most(&self.regions))
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        let context = NotificationContext::new(&account_id, &region);
+            .or_else(|| most(&self.accounts));
+        let region = self.options.region.clone().or_else(|| most(&self.regions));
+        let context = NotificationContext::new(
+            account_id.clone().unwrap_or_default(),
+            region.clone().unwrap_or_default(),
+        );
         let alarms = self
             .alarms
             .iter()
@@ -597,10 +751,33 @@ fn most(counts: &BTreeMap<String, u64>) -> Option<String> {
     best.map(|(k, _)| k.clone())
 }
 
-/// Replaces `${AWS::Region}` and `${AWS::AccountId}` in an action ARN.
+/// Replaces `${AWS::Region}` and `${AWS::AccountId}` in an action ARN, when the scan knows
+/// them (else they stay, and the ARN is refused when a message is built, with a hint).
 fn substitute(arn: &str, context: &NotificationContext) -> String {
-    arn.replace("${AWS::Region}", &context.region)
-        .replace("${AWS::AccountId}", &context.account_id)
+    let mut arn = arn.to_owned();
+    if !context.region.is_empty() {
+        arn = arn.replace("${AWS::Region}", &context.region);
+    }
+    if !context.account_id.is_empty() {
+        arn = arn.replace("${AWS::AccountId}", &context.account_id);
+    }
+    arn
+}
+
+/// What to do about a topic ARN that still holds a placeholder.
+fn placeholder_hint(topic: &str) -> String {
+    let mut missing = Vec::new();
+    if topic.contains("${AWS::AccountId}") {
+        missing.push("a 12-digit recipientAccountId for ${AWS::AccountId} (give --account-id)");
+    }
+    if topic.contains("${AWS::Region}") {
+        missing.push("a valid awsRegion for ${AWS::Region} (give --region)");
+    }
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!("; no kept record has {}", missing.join(" nor "))
+    }
 }
 
 /// Evaluates one alarm over the scanned range: from the minute of the first record to the
@@ -636,6 +813,20 @@ fn evaluate(
         ),
         None => alarm.evaluate_with(series, 0..0, &options),
     };
+    // A state change after 9999-12-31T23:59:59.999Z cannot be written as RFC 3339: the scan
+    // ends there (a record of that last minute is evaluated by no later period end).
+    let mut evaluation = evaluation;
+    if let Some(beyond) = evaluation
+        .transitions
+        .iter()
+        .position(|t| t.time_ms > time::MAX_MS)
+    {
+        evaluation.transitions.truncate(beyond);
+        evaluation.final_state = evaluation
+            .transitions
+            .last()
+            .map_or(options.initial_state, |t| t.to);
+    }
     let mut def = def.clone();
     for actions in [
         &mut def.alarm_actions,
@@ -747,8 +938,8 @@ mod tests {
         );
         let report = scan.finish();
         assert_eq!(
-            (report.account_id.as_str(), report.region.as_str()),
-            ("111122223333", "eu-west-1")
+            (report.account_id.as_deref(), report.region.as_deref()),
+            (Some("111122223333"), Some("eu-west-1"))
         );
         let stop = &report.alarms[4];
         assert_eq!(stop.name, "CIS-5.5-cloudtrail_cfg_changes_alarm");

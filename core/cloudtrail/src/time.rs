@@ -7,6 +7,11 @@
 /// Milliseconds in one minute, the resolution of metric-filter metrics.
 pub const MINUTE_MS: i64 = 60_000;
 
+/// The last instant RFC 3339 can write, `9999-12-31T23:59:59.999Z`, in milliseconds since the
+/// epoch: [`parse`] accepts nothing later, and the `format_*` functions write later instants
+/// with a five-digit year, which is not RFC 3339.
+pub const MAX_MS: i64 = 253_402_300_799_999;
+
 /// Days from 1970-01-01 to the given civil date (Howard Hinnant's `days_from_civil`).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };

@@ -266,10 +266,25 @@ fn bracket_key(i: &str) -> PResult<'_, Step> {
         })
 }
 
-/// `[n]`, `[*]` or `['key']` after a member.
+/// `[n]`, `[*]` or `['key']` after a member. An index too large for a `usize` is an error, not
+/// clamped to one that names another element.
 fn index_step(i: &str) -> PResult<'_, Step> {
     if i.starts_with("['") {
         return bracket_key(i);
+    }
+    if let Some(digits) = i
+        .strip_prefix('[')
+        .map(|r| r.split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""))
+        .filter(|d| !d.is_empty() && d.parse::<usize>().is_err())
+    {
+        return fail(
+            i,
+            digits.len() + 2,
+            invalid_selector(&format!(
+                "the array index {digits} is too large (at most {})",
+                usize::MAX
+            )),
+        );
     }
     let parsed: PResult<'_, Step> = delimited(
         char('['),

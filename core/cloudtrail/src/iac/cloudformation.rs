@@ -40,6 +40,7 @@ pub fn read(file: &str, text: &str) -> Found {
                 code: "syntax",
                 message,
                 incomplete: true,
+                metric: None,
                 subject: Subject::File,
             });
             return found;
@@ -423,6 +424,7 @@ impl Template<'_> {
             code: e.code,
             message: e.message,
             incomplete,
+            metric: None,
             subject,
         });
     }
@@ -446,7 +448,20 @@ impl Template<'_> {
                     message: format!("metric filter {name}: FilterPattern: {}", e.message),
                     ..e
                 };
-                return self.report(found, e, Subject::Filter, true);
+                self.report(found, e, Subject::Filter, true);
+                // The metric, when it can be read: no alarm on it, and the filter cannot
+                // matter to `cis-check`.
+                let metric = match properties.and_then(|p| p.get("MetricTransformations")) {
+                    Some(Node::Seq { items, .. }) => items
+                        .iter()
+                        .find_map(|item| self.transformation(item).ok())
+                        .map(|t| (t.metric_name, t.metric_namespace)),
+                    _ => None,
+                };
+                if let Some(problem) = found.problems.last_mut() {
+                    problem.metric = metric;
+                }
+                return;
             }
         };
         let text_of = |key: &str| -> Option<Result<String, Unresolved>> {
@@ -530,6 +545,24 @@ impl Template<'_> {
         let mut positions =
             FilterPositions::from_text(self.file, self.index, &pattern, pattern_node.start());
         positions.transformation = transformation_at.map(|a| self.location(a));
+        if let Some(Node::Seq { items, .. }) =
+            properties.and_then(|p| p.get("MetricTransformations"))
+        {
+            for key in [
+                "MetricName",
+                "MetricNamespace",
+                "MetricValue",
+                "DefaultValue",
+                "Dimensions",
+                "Unit",
+            ] {
+                if let Some(node) = items.first().and_then(|item| item.get(key)) {
+                    positions
+                        .members
+                        .push((key.to_owned(), self.location(node.start())));
+                }
+            }
+        }
         found.add_filter(filter, positions);
     }
 
@@ -606,6 +639,7 @@ impl Template<'_> {
                         "alarm {name}: Metrics (metric math) is not read; the alarm is not attached to any filter"
                     ),
                     incomplete: true,
+                    metric: None,
                     subject: Subject::Alarm,
                 });
                 continue;

@@ -97,6 +97,10 @@ pub struct Problem {
     /// True when a metric filter or an alarm's metric could not be read because of it, so that
     /// the file holds rules this reader did not return (or returned without their metric).
     pub incomplete: bool,
+    /// For a metric filter that could not be read: the metric its transformation publishes
+    /// to (`metricName`, `metricNamespace`), when that much could be resolved. A filter whose
+    /// metric no alarm watches cannot cover a CIS control, read or not.
+    pub metric: Option<(String, String)>,
     /// What it is about.
     pub subject: Subject,
 }
@@ -128,6 +132,9 @@ pub struct FilterPositions {
     fallback: (u32, u32),
     /// Where the metric transformation is written, when there is one.
     pub transformation: Option<SourceLocation>,
+    /// Where each member's value of the first metric transformation is written, by its
+    /// CloudFormation name (`Unit`, `MetricValue`, …), when the reader knows.
+    pub members: Vec<(String, SourceLocation)>,
 }
 
 impl FilterPositions {
@@ -145,6 +152,7 @@ impl FilterPositions {
             pattern: bytes,
             fallback: (start.line, start.column),
             transformation: None,
+            members: Vec::new(),
         }
     }
 
@@ -159,6 +167,7 @@ impl FilterPositions {
             pattern: text.at.iter().map(|&o| index.line_column(o)).collect(),
             fallback: index.line_column(fallback),
             transformation: None,
+            members: Vec::new(),
         }
     }
 
@@ -232,6 +241,7 @@ impl Found {
             code,
             message,
             incomplete: false,
+            metric: None,
             subject,
         });
     }
@@ -334,10 +344,7 @@ fn looks_like_template(path: &Path) -> bool {
 /// A JSON object with a `metricFilters` or `MetricAlarms` member and no `Resources`: a rules
 /// file.
 fn looks_like_rules(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
-        v.get("Resources").is_none()
-            && (v.get("metricFilters").is_some() || v.get("MetricAlarms").is_some())
-    })
+    crate::rules::looks_like_rules(text)
 }
 
 /// A rules file as a [`Found`]: its filters with positions (the pattern as written verbatim,
@@ -372,11 +379,12 @@ fn rules_file(file: &str, text: &str) -> Found {
             location: SourceLocation {
                 line: e.location.line.max(1),
                 column: e.location.column.max(1),
-                ..e.location
+                ..e.location.clone()
             },
             code: "syntax",
-            message: format!("{} [{}]", e.message, e.code),
+            message: format!("{} [{}]", e.message(), e.code()),
             incomplete: true,
+            metric: None,
             subject: Subject::File,
         }),
     }
@@ -441,6 +449,7 @@ fn unreadable(file: &str, message: String) -> Found {
         code: "unreadable",
         message,
         incomplete: true,
+        metric: None,
         subject: Subject::File,
     });
     found

@@ -31,6 +31,10 @@ use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
 
+/// The most instances a resource's `count` is read as; beyond it the
+/// resource is reported, not read.
+const MAX_COUNT: usize = 10_000;
+
 const FILTER: &str = "aws_cloudwatch_log_metric_filter";
 const ALARM: &str = "aws_cloudwatch_metric_alarm";
 
@@ -58,6 +62,7 @@ pub fn read_module(files: &[(String, String)]) -> Found {
                 code: "syntax",
                 message: format!("invalid HCL: {}", e.message()),
                 incomplete: true,
+                metric: None,
                 subject: Subject::File,
             }),
         }
@@ -236,6 +241,7 @@ impl<'a> Module<'a> {
             code: e.code,
             message: format!("{context}: {}", e.message),
             incomplete,
+            metric: None,
             subject,
         });
     }
@@ -313,7 +319,7 @@ impl<'a> Module<'a> {
         if let Some(attr) = block.body.get_attribute("count") {
             let at = start(attr.value.span());
             return match self.eval(f, &attr.value, &Instance::default(), 0)? {
-                Val::Num(n, _) if n >= 0.0 && n.fract() == 0.0 && n <= 10_000.0 => {
+                Val::Num(n, _) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_COUNT as f64 => {
                     let n = format!("{n}").parse::<usize>().unwrap_or(0);
                     Ok((0..n)
                         .map(|i| Instance {
@@ -323,6 +329,14 @@ impl<'a> Module<'a> {
                         })
                         .collect())
                 }
+                Val::Num(n, _) if n > MAX_COUNT as f64 && n.fract() == 0.0 => Err(self.unresolved(
+                    f,
+                    at,
+                    "unsupported-expression",
+                    format!(
+                        "count is {n}: more than the {MAX_COUNT} instances a resource is read as"
+                    ),
+                )),
                 other => Err(self.unresolved(
                     f,
                     at,
@@ -383,13 +397,25 @@ impl<'a> Module<'a> {
         let pattern = match self.text_attr(f, body, "pattern", instance) {
             Some(Ok(p)) => p.trimmed(),
             Some(Err(e)) => {
-                return self.report(
+                self.report(
                     found,
                     e,
                     &format!("{address}: pattern"),
                     Subject::Filter,
                     true,
                 );
+                // The metric, when it can be read (see `Problem::metric`).
+                let metric = body
+                    .get_blocks("metric_transformation")
+                    .find_map(|t| {
+                        self.transformation(f, &t.body, start(t.span()), instance)
+                            .ok()
+                    })
+                    .map(|t| (t.metric_name, t.metric_namespace));
+                if let Some(problem) = found.problems.last_mut() {
+                    problem.metric = metric;
+                }
+                return;
             }
             None => {
                 let e = self.unresolved(f, block_at, "invalid-resource", "no pattern".into());
@@ -569,6 +595,7 @@ impl<'a> Module<'a> {
                     "{address}: metric_query (metric math) is not read; the alarm is not attached to any filter"
                 ),
                 incomplete: true,
+                metric: None,
                 subject: Subject::Alarm,
             });
         }
@@ -1154,5 +1181,24 @@ variable "sns_topic_arn" {}
         let broken = read("b.tf", "resource \"x\" {\n  a = \n}\n");
         assert_eq!(broken.problems[0].code, "syntax");
         assert_eq!(broken.problems[0].location.line, 2);
+    }
+
+    /// Issue 19, point 10: a `count` over the cap says so, not "not a whole number".
+    #[test]
+    fn count_beyond_the_cap_names_the_cap() {
+        let tf = |n: u32| {
+            format!(
+                "resource \"aws_cloudwatch_log_metric_filter\" \"x\" {{\n  count = {n}\n  name = \"f\"\n  pattern = \"x\"\n  log_group_name = \"g\"\n  metric_transformation {{\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }}\n}}\n"
+            )
+        };
+        let found = read("x.tf", &tf(10_001));
+        assert!(found.filters.is_empty());
+        let message = &found.problems[0].message;
+        assert!(
+            message.contains("count is 10001: more than the 10000"),
+            "{message}"
+        );
+        let found = read("x.tf", &tf(3));
+        assert_eq!(found.filters.len(), 3);
     }
 }
