@@ -45,3 +45,4 @@ pub mod rules;
 pub mod scan;
 pub mod series;
 pub mod time;
+pub mod walk;
