@@ -8,7 +8,7 @@
 
 mod cis_check;
 mod grep;
-mod input;
+
 mod lint;
 mod notify;
 mod output;

@@ -155,26 +155,25 @@ fn gzipped_records_file() {
 }
 
 #[test]
-fn a_log_of_events_with_a_records_member_is_read_by_line() {
-    // S3 notifications have a Records member too: one per line, each line is one event.
+fn a_line_with_a_records_member_gives_its_records_as_scan_reads_it() {
+    // One reader for grep and scan: an object with a Records array (an S3 log file, S3
+    // notifications one per line) is a container, and each of its records is an event.
     let dir = scratch("records-lines");
     let s3 = r#"{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put"}]}"#;
-    write(&dir, "s3.log", format!("{s3}\n{s3}\n"));
-    let run = grep(
-        &dir,
-        &["-c", r#"{ $.Records[0].eventSource = "aws:s3" }"#, "s3.log"],
-    );
+    write(&dir, "s3.log", format!("{s3}\nINFO between\n{s3}\n"));
+    let run = grep(&dir, &["-c", r#"{ $.eventSource = "aws:s3" }"#, "s3.log"]);
     run.ok();
-    assert_eq!(run.stdout, "2\t{ $.Records[0].eventSource = \"aws:s3\" }\n");
-    // One line with members besides Records is one event as well.
+    assert_eq!(run.stdout, "2\t{ $.eventSource = \"aws:s3\" }\n");
+    // Members besides Records are not events.
     let event = r#"{"Records":[{"a":1}],"eventName":"PutObject"}"#;
+    let run = grep_in(&dir, &["{ $.a = 1 }"], Some(event.as_bytes()));
+    assert_eq!(run.ok().lines(), [r#"{"a":1}"#]);
     let run = grep_in(
         &dir,
         &["{ $.eventName = PutObject }"],
         Some(event.as_bytes()),
     );
-    run.ok();
-    assert_eq!(run.lines(), [event]);
+    assert_eq!(run.status, 1);
 }
 
 #[test]
@@ -405,20 +404,23 @@ fn malformed_inputs_are_reported_skipped_and_give_status_2() {
     let errors: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(errors.len(), 4, "{run:?}");
     assert!(
-        errors[0].contains("./1-bad-line.log:2: not UTF-8"),
+        errors[0].contains("./1-bad-line.log:2: invalid UTF-8")
+            && errors[0].ends_with("[invalid-utf8]"),
         "{}",
         errors[0]
     );
-    assert!(errors[1].contains("./2-truncated.json:1:"), "{}", errors[1]);
     assert!(
-        errors[1].contains("truncated Records file"),
+        errors[1].contains("./2-truncated.json, record 4: invalid JSON"),
         "{}",
         errors[1]
     );
-    assert!(errors[1].contains("after 3 records"), "{}", errors[1]);
     assert!(errors[2].contains("./3-truncated.gz"), "{}", errors[2]);
-    assert!(errors[2].contains("gzip"), "{}", errors[2]);
-    assert!(errors[3].contains("./4-trailing.json:1:"), "{}", errors[3]);
+    assert!(errors[2].ends_with("[truncated-gzip]"), "{}", errors[2]);
+    assert!(
+        errors[3].contains("./4-trailing.json:1: invalid JSON"),
+        "{}",
+        errors[3]
+    );
 }
 
 #[test]
@@ -504,7 +506,8 @@ fn concatenated_records_files_other_members_and_tricky_strings() {
         [
             format!("1:{DENIED}"),
             format!("2:{tricky}"),
-            format!("3:{UNAUTHORIZED}")
+            // The position in its own Records array.
+            format!("1:{UNAUTHORIZED}")
         ]
     );
 }
@@ -524,7 +527,11 @@ fn a_record_that_is_not_utf8_is_reported_and_skipped() {
         run.lines(),
         [format!("1:{DENIED}"), format!("3:{UNAUTHORIZED}")]
     );
-    assert!(run.stderr.contains("record 2 is not UTF-8"), "{run:?}");
+    assert!(
+        run.stderr.contains("trail.json, record 2: invalid UTF-8"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("[invalid-utf8]"), "{run:?}");
 }
 
 /// Files are read in ranges by the workers, standard input by one reader: both must give the
@@ -540,7 +547,7 @@ fn files_read_in_ranges_agree_with_standard_input() {
         let line = match n % 7 {
             0 => format!(
                 "{{\"eventName\":\"Big\",\"errorCode\":\"E{n}\",\"pad\":\"{}\"}}\n",
-                "y".repeat(700_000)
+                "y".repeat(300_000)
             ),
             1 => format!("ERROR {n} {filler}\r\n"),
             2 => "\n".to_owned(),
@@ -580,16 +587,26 @@ fn files_read_in_ranges_agree_with_standard_input() {
                 from_stdin.stderr,
                 "{args:?}"
             );
-            assert!(from_file.stderr.contains(":21: not UTF-8"), "{from_file:?}");
+            assert!(
+                from_file.stderr.contains(":21: invalid UTF-8"),
+                "{}",
+                from_file.stderr
+            );
+            assert!(
+                from_file.stderr.contains("[record-too-large]"),
+                "{}",
+                from_file.stderr
+            );
         }
     }
 }
 
+/// The limit of scan, CloudWatch Logs' 256 KiB event.
 #[test]
-fn a_line_longer_than_16_mib_is_reported_with_its_number_and_skipped() {
+fn a_line_longer_than_256_kib_is_reported_with_its_number_and_skipped() {
     let dir = scratch("too-long");
     let mut text = String::from("ERROR 1\n");
-    text.push_str(&"z".repeat(17 << 20));
+    text.push_str(&"z".repeat(300 << 10));
     text.push_str("\nERROR 3\n");
     write(&dir, "long.log", &text);
     let from_file = grep(&dir, &["-n", "ERROR", "long.log"]);
@@ -598,19 +615,21 @@ fn a_line_longer_than_16_mib_is_reported_with_its_number_and_skipped() {
         assert_eq!(run.status, 2);
         assert_eq!(run.lines(), ["1:ERROR 1", "3:ERROR 3"]);
         assert!(
-            run.stderr.contains(":2: line longer than 16 MiB"),
+            run.stderr
+                .contains(":2: the line is 307200 bytes, more than the limit of 262144"),
             "{}",
             run.stderr
         );
+        assert!(run.stderr.contains("[record-too-large]"), "{}", run.stderr);
     }
 }
 
 #[test]
-fn a_record_longer_than_16_mib_is_reported_and_skipped() {
+fn a_record_longer_than_256_kib_is_reported_and_skipped() {
     let dir = scratch("records-long");
     let big = format!(
         "{{\"errorCode\":\"Big\",\"pad\":\"{}\"}}",
-        "p".repeat(17 << 20)
+        "p".repeat(300 << 10)
     );
     write(&dir, "trail.json", records(&[DENIED, &big, UNAUTHORIZED]));
     let run = grep(&dir, &["-n", ERRORS, "trail.json"]);
@@ -620,9 +639,9 @@ fn a_record_longer_than_16_mib_is_reported_and_skipped() {
         [format!("1:{DENIED}"), format!("3:{UNAUTHORIZED}")]
     );
     assert!(
-        run.stderr
-            .contains("record 2 is longer than 16 MiB; skipped"),
+        run.stderr.contains("trail.json, record 2: the record is"),
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("[record-too-large]"), "{}", run.stderr);
 }

@@ -493,14 +493,32 @@ pub fn read_range(
         text_lines: true,
         ..options
     };
+    // A byte order mark at the start of the file is no part of the first line.
+    let mut bom = [0u8; 3];
+    let origin = if start == 0
+        && read_at_full(&file, &mut bom, 0).ok() == Some(3)
+        && bom == *b"\xEF\xBB\xBF"
+    {
+        3
+    } else {
+        start
+    };
     let reader = RangeReader {
         file,
-        pos: start.saturating_sub(1),
-        start,
+        pos: if origin == start {
+            start.saturating_sub(1)
+        } else {
+            origin
+        },
+        start: origin,
         end,
-        state: RangeState::Seek,
+        state: if origin == start {
+            RangeState::Seek
+        } else {
+            RangeState::Read
+        },
     };
-    Stream::lines(name.into(), Box::new(reader), options, start)
+    Stream::lines(name.into(), Box::new(reader), options, origin)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

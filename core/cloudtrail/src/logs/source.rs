@@ -298,6 +298,12 @@ impl<'a> Source<'a> {
         self.line_start = origin;
     }
 
+    /// Makes the next unread byte count as the start of a line (after a byte order mark).
+    pub(crate) fn mark_line_start(&mut self) {
+        self.count_lines();
+        self.line_start = self.offset;
+    }
+
     /// Lines begun so far: those ended by a line feed, and a last one that has bytes.
     pub(crate) fn lines_begun(&mut self) -> u64 {
         self.count_lines();

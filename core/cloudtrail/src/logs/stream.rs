@@ -331,6 +331,7 @@ impl<'a> Stream<'a> {
             src.advance(3);
         }
         if self.text {
+            src.mark_line_start();
             return self.text_start();
         }
         src.skip_ws()?;
@@ -1401,7 +1402,7 @@ fn text_base64(text: &[u8]) -> bool {
 /// What a line that the fast path is unsure of holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Value {
-    /// One JSON object (perhaps a container), then only whitespace.
+    /// A JSON value (perhaps a container), perhaps followed by more.
     Object,
     /// The start of a JSON value that the line does not finish.
     Incomplete,
@@ -1412,8 +1413,10 @@ enum Value {
 fn one_value(line: &[u8]) -> Value {
     let mut values =
         serde_json::Deserializer::from_slice(line).into_iter::<serde::de::IgnoredAny>();
+    // What follows a first valid object (another, as `cat` of log files gives, or junk) is
+    // the JSON reader's to judge.
     match values.next() {
-        Some(Ok(_)) if values.next().is_none() => Value::Object,
+        Some(Ok(_)) => Value::Object,
         Some(Err(e)) if e.is_eof() => Value::Incomplete,
         _ => Value::Other,
     }
