@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
@@ -89,6 +89,9 @@ pub struct ScanArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Follow symbolic links met inside directories (those named as PATH always are).
+    #[arg(short = 'L', long)]
+    follow: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -103,7 +106,10 @@ Inputs:
   CloudTrail as it is delivered, recognised from the content: S3 log files ({\"Records\":[...]},
   plain or .json.gz), CloudWatch Logs subscription payloads (base64 + gzip, logEvents),
   CloudWatch Logs exports, `aws logs filter-log-events` output and JSON Lines. Directories are
-  read recursively. A malformed file, line or record is skipped and reported; the rest is read.
+  read recursively, in name order; only regular files are read (FIFOs, sockets and devices met
+  in a directory are reported as not-a-file and skipped), and symbolic links inside directories
+  are not followed without --follow. A PATH that does not exist is an error. A malformed file,
+  line or record is skipped and reported; the rest is read.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
@@ -134,6 +140,8 @@ Examples:
 const PROGRESS_BYTES: u64 = 64 << 20;
 
 pub fn run(args: ScanArgs) -> Result<(), Failure> {
+    trailmatch_cloudtrail::walk::require(&args.paths)
+        .map_err(|e| Failure::Io(format!("error: {e}")))?;
     let rules = load_rules(&args.rules)?;
     let options = ScanOptions {
         filter: EventFilter {
@@ -187,11 +195,15 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             .iter()
             .map(|p| Input::from_arg(p.clone()))
             .collect();
-        let total = total_size(&args.paths);
+        let walk = trailmatch_cloudtrail::walk::WalkOptions {
+            follow: args.follow,
+            ..Default::default()
+        };
+        let total = total_size(&args.paths, walk);
         let mut progress =
             (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
                 .then(|| Progress::new(total));
-        for item in Reader::new(inputs, logs::Options::default()) {
+        for item in Reader::with_walk(inputs, logs::Options::default(), walk) {
             if let Some(p) = &mut progress {
                 p.tick(&item, feed.scanner.counts().read);
             }
@@ -324,23 +336,21 @@ fn rules_label(specs: &[String]) -> String {
         .join(", ")
 }
 
-/// The bytes on disk of every file the paths name (directories walked).
-fn total_size(paths: &[PathBuf]) -> u64 {
-    fn walk(path: &Path, depth: usize) -> u64 {
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => m.len(),
-            Ok(m) if m.is_dir() && depth < 64 => std::fs::read_dir(path)
-                .map(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .map(|e| walk(&e.path(), depth + 1))
-                        .sum()
-                })
-                .unwrap_or(0),
-            _ => 0,
-        }
-    }
-    paths.iter().map(|p| walk(p, 0)).sum()
+/// The bytes on disk of every file the paths name (directories walked as the reader walks them).
+fn total_size(paths: &[PathBuf], options: trailmatch_cloudtrail::walk::WalkOptions) -> u64 {
+    use trailmatch_cloudtrail::walk::{Entry, Walk};
+    let paths = paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    Walk::new(paths, options)
+        .filter_map(|entry| match entry {
+            Entry::File(path) => std::fs::metadata(path).ok().filter(|m| m.is_file()),
+            Entry::Skipped { .. } => None,
+        })
+        .map(|m| m.len())
+        .sum()
 }
 
 /// A progress bar on standard error: files done (by size on disk) and records read.

@@ -645,3 +645,186 @@ fn a_record_longer_than_256_kib_is_reported_and_skipped() {
     );
     assert!(run.stderr.contains("[record-too-large]"), "{}", run.stderr);
 }
+
+/// Standard base64 with padding (the tests need no crate for it).
+fn base64(bytes: &[u8]) -> String {
+    const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(DIGITS[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A CloudWatch Logs subscription payload as CloudWatch Logs writes it (before gzip).
+fn subscription(events: &[&str]) -> String {
+    let log_events: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| json!({"id": format!("3{i}"), "timestamp": 1_600_000_000_000u64 + i as u64, "message": e}))
+        .collect();
+    json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+           "logGroup": "CloudTrail/DefaultLogGroup", "logStream": "123456789012_CloudTrail_us-east-1",
+           "subscriptionFilters": ["all"], "logEvents": log_events})
+    .to_string()
+}
+
+/// Every format scan reads, grep reads: subscription payloads (gzip as delivered by a
+/// subscription, base64 in a Lambda event), an export and `aws logs filter-log-events` output.
+#[test]
+fn grep_reads_subscription_payloads_exports_and_filter_log_events_output() {
+    let dir = scratch("formats");
+    let payload = gzip(subscription(&[DENIED, LOGIN, UNAUTHORIZED]).as_bytes());
+    write(&dir, "payload.gz", &payload);
+    let lambda = json!({"awslogs": {"data": base64(&payload)}}).to_string();
+    write(&dir, "lambda.json", &lambda);
+    write(&dir, "payload.b64", base64(&payload));
+    let export = format!(
+        "2020-09-14T00:44:23.000Z {DENIED}\n2020-09-14T00:44:24.000Z {LIST}\n2020-09-14T00:44:25.000Z {UNAUTHORIZED}\n"
+    );
+    write(&dir, "export.txt", gzip(export.as_bytes()));
+    // The AWS CLI prints filter-log-events output pretty, over many lines.
+    let filtered = serde_json::to_string_pretty(&json!({
+        "events": [
+            {"logStreamName": "s", "timestamp": 1, "message": DENIED, "ingestionTime": 2, "eventId": "1"},
+            {"logStreamName": "s", "timestamp": 3, "message": LIST, "ingestionTime": 4, "eventId": "2"},
+        ],
+        "searchedLogStreams": [],
+    }))
+    .unwrap();
+    write(&dir, "filtered.json", &filtered);
+    let run = grep(
+        &dir,
+        &[
+            "-n",
+            ERRORS,
+            "payload.gz",
+            "lambda.json",
+            "payload.b64",
+            "export.txt",
+            "filtered.json",
+        ],
+    );
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [
+            format!("payload.gz:1:{DENIED}"),
+            format!("payload.gz:3:{UNAUTHORIZED}"),
+            format!("lambda.json:1:{DENIED}"),
+            format!("lambda.json:3:{UNAUTHORIZED}"),
+            format!("payload.b64:1:{DENIED}"),
+            format!("payload.b64:3:{UNAUTHORIZED}"),
+            format!("export.txt:1:{DENIED}"),
+            format!("export.txt:3:{UNAUTHORIZED}"),
+            format!("filtered.json:1:{DENIED}"),
+        ]
+    );
+    let run = grep(&dir, &["-c", "-e", ERRORS, "-e", "ListBuckets", "."]);
+    assert_eq!(run.ok().stdout, format!("9\t{ERRORS}\n2\tListBuckets\n"));
+}
+
+#[test]
+fn pattern_files_skip_comments_and_blank_lines_as_lint_does() {
+    let dir = scratch("f-comments");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    write(
+        &dir,
+        "patterns.txt",
+        "# CIS-like checks\n\n   \nConsoleLogin\n  # indented comment\n\"#x\"\n",
+    );
+    let run = grep(&dir, &["-c", "-f", "patterns.txt", "a.log"]);
+    // Before: `# CIS-like checks` was a term pattern and the blank line matched everything.
+    assert_eq!(run.ok().stdout, "1\tConsoleLogin\n0\t\"#x\"\n");
+    write(&dir, "bad.txt", "# fine\n{ $.x = \n");
+    let run = grep(&dir, &["-f", "bad.txt", "a.log"]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("line 2 of bad.txt"), "{run:?}");
+}
+
+#[test]
+fn thread_counts_above_256_are_refused_and_large_ones_capped() {
+    let dir = scratch("threads-bound");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    let run = grep(&dir, &["-j", "1000000", "-c", ERRORS, "a.log"]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("-j 1000000: at most 256"), "{run:?}");
+    assert_eq!(run.stdout, "");
+    let started = std::time::Instant::now();
+    let run = grep(&dir, &["-j", "256", "-c", ERRORS, "a.log"]);
+    assert_eq!(run.ok().stdout, format!("2\t{ERRORS}\n"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// Runs with a time limit: a command that hangs (on a FIFO) fails the test instead.
+#[cfg(unix)]
+fn grep_within(dir: &Path, args: &[&str], secs: u64) -> Run {
+    let mut child = Command::new(BIN)
+        .arg("grep")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("grep {args:?} did not finish in {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        status: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_directory_is_reported_not_read_and_links_inside_are_followed_on_request() {
+    let dir = scratch("fifo");
+    write(&dir, "logs/a.log", jsonl(&[DENIED]));
+    write(&dir, "outside/b.log", jsonl(&[UNAUTHORIZED]));
+    let status = Command::new("mkfifo")
+        .arg(dir.join("logs/pipe.log"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::os::unix::fs::symlink(dir.join("outside/b.log"), dir.join("logs/link.log")).unwrap();
+    let run = grep_within(&dir, &[ERRORS, "logs"], 20);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert_eq!(run.lines(), [format!("logs/a.log:{DENIED}")]);
+    assert_eq!(
+        run.stderr,
+        "trailmatch: logs/pipe.log: a FIFO, not a regular file; skipped [not-a-file]\n"
+    );
+    let run = grep_within(&dir, &["-L", ERRORS, "logs"], 20);
+    assert_eq!(
+        run.lines(),
+        [
+            format!("logs/a.log:{DENIED}"),
+            format!("logs/link.log:{UNAUTHORIZED}")
+        ]
+    );
+    // Named on the command line, a link is followed.
+    let run = grep_within(&dir, &[ERRORS, "logs/link.log"], 20);
+    assert_eq!(run.ok().lines(), [UNAUTHORIZED]);
+    // Named on the command line, a FIFO is read as a stream.
+    let fifo = dir.join("logs/pipe.log");
+    let writer = std::thread::spawn(move || std::fs::write(fifo, jsonl(&[DENIED, LIST])));
+    let run = grep_within(&dir, &[ERRORS, "logs/pipe.log"], 20);
+    writer.join().unwrap().unwrap();
+    assert_eq!(run.ok().lines(), [DENIED]);
+}

@@ -925,6 +925,8 @@ fn _scan(
     use trailmatch_cloudtrail::logs::{self, Input, Reader};
     use trailmatch_cloudtrail::rules::RuleSet;
     use trailmatch_cloudtrail::scan::{ScanOptions, Scanner};
+    // A path that does not exist raises FileNotFoundError (OSError) naming it.
+    trailmatch_cloudtrail::walk::require(&paths)?;
     let (set, problems) = RuleSet::from_specs(&rules)
         .map_err(|e| rules_error(py, e.to_string(), e.code, Some(&e.location)))?;
     let options = ScanOptions {
@@ -962,13 +964,19 @@ fn _scan(
 fn found(paths: &[std::path::PathBuf]) -> PyResult<trailmatch_cloudtrail::iac::Found> {
     use trailmatch_cloudtrail::iac;
     let mut files = Vec::new();
+    // A path that does not exist raises FileNotFoundError (OSError) naming it.
+    trailmatch_cloudtrail::walk::require(paths)?;
+    let mut skipped = Vec::new();
     for path in paths {
-        let listed = iac::discover(path).map_err(|e| {
+        let (listed, problems) = iac::discover_with(path, Default::default()).map_err(|e| {
             pyo3::exceptions::PyOSError::new_err(format!("cannot read {}: {e}", path.display()))
         })?;
         files.extend(listed);
+        skipped.extend(problems);
     }
-    Ok(iac::read_all(&files))
+    let mut found = iac::read_all(&files);
+    found.problems.extend(skipped);
+    Ok(found)
 }
 
 /// Lints the metric filters of templates, Terraform, rules and pattern files: the findings as

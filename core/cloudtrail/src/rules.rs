@@ -403,13 +403,15 @@ impl RuleSet {
                 ..SourceLocation::default()
             };
             let path = std::path::Path::new(spec);
-            let files = iac::discover(path).map_err(|e| RulesError {
-                location: whole.clone(),
-                code: "unreadable",
-                message: format!("cannot read rules from {spec}: {e}"),
-            })?;
+            let (files, skipped) =
+                iac::discover_with(path, Default::default()).map_err(|e| RulesError {
+                    location: whole.clone(),
+                    code: "unreadable",
+                    message: format!("cannot read rules from {spec}: {e}"),
+                })?;
             if let [(file, FileKind::Rules)] = files.as_slice() {
                 rules.extend(RuleSet::load(file)?);
+                problems.extend(skipped);
                 continue;
             }
             let found = iac::read_all(&files);
@@ -427,6 +429,7 @@ impl RuleSet {
             }
             rules.extend(RuleSet::from_found(&found)?);
             problems.extend(found.problems);
+            problems.extend(skipped);
         }
         Ok((rules, problems))
     }
