@@ -293,12 +293,13 @@ pub fn discover(path: &Path) -> io::Result<Vec<(PathBuf, FileKind)>> {
     discover_with(path, crate::walk::WalkOptions::default()).map(|(files, _)| files)
 }
 
+/// What [`discover_with`] finds: the files to read with their kinds, and the problems (paths
+/// the walk skipped).
+pub type Discovered = (Vec<(PathBuf, FileKind)>, Vec<Problem>);
+
 /// [`discover`], walking with `options` (`follow`), and with what the walk skipped as
 /// `unreadable` problems (a FIFO or device met in a directory is never opened).
-pub fn discover_with(
-    path: &Path,
-    options: crate::walk::WalkOptions,
-) -> io::Result<(Vec<(PathBuf, FileKind)>, Vec<Problem>)> {
+pub fn discover_with(path: &Path, options: crate::walk::WalkOptions) -> io::Result<Discovered> {
     use crate::walk::{Entry, Walk, WalkOptions};
     crate::walk::require(&[path])?;
     let mut out = Vec::new();

@@ -489,6 +489,22 @@ impl<'a> Stream<'a> {
         };
         let body = text.get(indent..).unwrap_or_default();
         let location = place(&self.name, Some(line), None, Some(byte));
+        if body.first() == Some(&b'{') && !needs_checking(body) {
+            // Plainly one object on its line that holds no container key: the event is the
+            // line; whether it is valid JSON is the matcher's to find (an invalid one is text).
+            if let Ok(json) = std::str::from_utf8(body) {
+                let json = json.trim_end().to_owned();
+                self.meter.touch(json.len());
+                src.advance_in_line(len);
+                src.skip_line()?;
+                self.queue.push_back(Item::Record(Record {
+                    location,
+                    json,
+                    timestamp_ms: None,
+                }));
+                return Ok(());
+            }
+        }
         if body.first() == Some(&b'{') {
             let rules = Rules {
                 max_depth,
@@ -1397,6 +1413,32 @@ fn text_base64(text: &[u8]) -> bool {
         [a, b, c] == [GZIP_MAGIC[0], GZIP_MAGIC[1], 8]
             || (a == b'{' && (b == b'"' || is_ws(b) || b == b'}'))
     })
+}
+
+/// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
+/// with `}` (it may start a document over several lines), is longer than a record may be, or
+/// holds a key that may make it a container (`"Records"`, `"logEvents"`, `"events"`,
+/// `"awslogs"`, `"logFiles"`: all end in `s"`) or an escape that may spell one.
+fn needs_checking(line: &[u8]) -> bool {
+    let trimmed = line.trim_ascii_end();
+    if trimmed.last() != Some(&b'}') {
+        return true;
+    }
+    let container_key = |i: usize| {
+        // The key that ends at `i` (its `s`), from its opening quote.
+        let before = trimmed.get(..=i).unwrap_or_default();
+        let from = before.len().saturating_sub(12);
+        let window = before.get(from..).unwrap_or_default();
+        match memchr::memrchr(b'"', window) {
+            Some(q) => {
+                let key = window.get(q + 1..).unwrap_or_default();
+                key.contains(&b'\\') || fast::CONTAINER_KEYS.contains(&key)
+            }
+            None => false,
+        }
+    };
+    memchr::memmem::find_iter(trimmed, b"s\"").any(container_key)
+        || memchr::memmem::find(trimmed, b"\\u0073\"").is_some()
 }
 
 /// What a line that the fast path is unsure of holds.

@@ -1505,7 +1505,7 @@ mod text_lines {
                     "x".repeat(i % 97)
                 )),
                 1 => input.push_str(&format!("INFO line {i}\r\n")),
-                2 => input.push_str("\n"),
+                2 => input.push('\n'),
                 3 => input.push_str(&format!("{{\"Records\":[{{\"n\":{i}}}]}}\n")),
                 _ => input.push_str(&format!("2020-09-14T00:44:23.000Z {{\"n\":{i}}}\n")),
             }
