@@ -142,7 +142,7 @@ fn a_path_named_that_does_not_exist_is_refused() {
         assert_eq!(run.stdout, "", "{args:?}");
         assert!(
             run.stderr
-                .contains("/nonexistent: No such file or directory"),
+                .contains("/nonexistent: no such file or directory"),
             "{run:?}"
         );
     }

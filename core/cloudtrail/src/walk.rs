@@ -83,7 +83,7 @@ pub enum Entry {
 }
 
 /// Checks that every path named exists (`-`, the standard input, excepted): the error names the
-/// first that does not, e.g. `/nonexistent: No such file or directory`, with the I/O error's
+/// first that does not, e.g. `/nonexistent: no such file or directory`, with the I/O error's
 /// kind (`NotFound`, `PermissionDenied`).
 pub fn require<P: AsRef<Path>>(paths: &[P]) -> io::Result<()> {
     for path in paths {
@@ -92,9 +92,13 @@ pub fn require<P: AsRef<Path>>(paths: &[P]) -> io::Result<()> {
             continue;
         }
         if let Err(e) = fs::metadata(path) {
+            let what = match e.kind() {
+                io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                _ => io_message(&e),
+            };
             return Err(io::Error::new(
                 e.kind(),
-                format!("{}: {}", path.display(), io_message(&e)),
+                format!("{}: {what}", path.display()),
             ));
         }
     }

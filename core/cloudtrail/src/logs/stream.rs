@@ -489,7 +489,7 @@ impl<'a> Stream<'a> {
         };
         let body = text.get(indent..).unwrap_or_default();
         let location = place(&self.name, Some(line), None, Some(byte));
-        if body.first() == Some(&b'{') && !needs_checking(body) {
+        if body.first() == Some(&b'{') && text.len() <= limit && !needs_checking(body) {
             // Plainly one object on its line that holds no container key: the event is the
             // line; whether it is valid JSON is the matcher's to find (an invalid one is text).
             if let Ok(json) = std::str::from_utf8(body) {
@@ -1416,8 +1416,7 @@ fn text_base64(text: &[u8]) -> bool {
 }
 
 /// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
-/// with `}` (it may start a document over several lines), is longer than a record may be, or
-/// holds a key that may make it a container (`"Records"`, `"logEvents"`, `"events"`,
+/// with `}` (it may start a document over several lines), or holds a key that may make it a container (`"Records"`, `"logEvents"`, `"events"`,
 /// `"awslogs"`, `"logFiles"`: all end in `s"`) or an escape that may spell one.
 fn needs_checking(line: &[u8]) -> bool {
     let trimmed = line.trim_ascii_end();

@@ -1546,3 +1546,20 @@ mod text_lines {
         }
     }
 }
+
+#[test]
+fn text_lines_keep_the_record_limit() {
+    let options = Options {
+        text_lines: true,
+        max_record_bytes: 20,
+        ..Options::default()
+    };
+    let input = "{\"a\":\"0123456789012345\"}\nERROR 0123456789012345678\n{\"a\":1}\n";
+    let items: Vec<String> = read_stream("t", input.as_bytes(), options)
+        .map(|item| match item {
+            Item::Record(r) => r.json,
+            Item::Skipped(s) => s.kind.code().to_owned(),
+        })
+        .collect();
+    assert_eq!(items, ["record-too-large", "record-too-large", "{\"a\":1}"]);
+}
