@@ -268,8 +268,14 @@ fn read_options() -> logs::Options {
 
 /// The events of a batch.
 enum Body {
-    /// Items of one stream, in order; their positions are absolute.
-    Items(Vec<Item>),
+    /// Events of one stream, in order, their texts one after another in `text` (so that the
+    /// reader allocates once per batch), and what was skipped among them; positions are
+    /// absolute.
+    Events {
+        text: String,
+        events: Vec<Event>,
+        skips: Vec<Skip>,
+    },
     /// Bytes `start..end` of a plain file of lines, for a worker to read with
     /// [`logs::read_range`]; line numbers are relative to the range.
     Range {
@@ -279,6 +285,14 @@ enum Body {
     },
     /// A problem with the input, already worded with its path.
     Error(String),
+}
+
+/// One event of [`Body::Events`]: its text ends at `end`; its line, or its position in its
+/// array.
+struct Event {
+    end: usize,
+    line: Option<u64>,
+    record: u64,
 }
 
 /// The consumer of batches went away (output closed): stop reading.
@@ -368,31 +382,41 @@ struct Pending {
     sender: Sender,
     input_no: u64,
     label: Arc<str>,
-    items: Vec<Item>,
-    bytes: usize,
+    text: String,
+    events: Vec<Event>,
+    skips: Vec<Skip>,
 }
 
 impl Pending {
     fn push(&mut self, item: Item) -> Result<(), Closed> {
-        self.bytes += match &item {
-            Item::Record(r) => r.json.len(),
-            Item::Skipped(s) => s.message.len(),
-        };
-        self.items.push(item);
-        if self.bytes >= BATCH_BYTES {
+        match item {
+            Item::Record(record) => {
+                self.text.push_str(&record.json);
+                self.events.push(Event {
+                    end: self.text.len(),
+                    line: record.location.line,
+                    record: record.location.record.unwrap_or(0),
+                });
+            }
+            Item::Skipped(skip) => self.skips.push(skip),
+        }
+        if self.text.len() >= BATCH_BYTES || self.skips.len() >= 1024 {
             self.flush()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), Closed> {
-        if self.items.is_empty() {
+        if self.events.is_empty() && self.skips.is_empty() {
             return Ok(());
         }
-        let items = std::mem::take(&mut self.items);
-        self.bytes = 0;
+        let body = Body::Events {
+            text: std::mem::replace(&mut self.text, String::with_capacity(BATCH_BYTES + 4096)),
+            events: std::mem::take(&mut self.events),
+            skips: std::mem::take(&mut self.skips),
+        };
         let label = Arc::clone(&self.label);
-        self.sender.send(self.input_no, &label, Body::Items(items))
+        self.sender.send(self.input_no, &label, body)
     }
 
     fn send(&mut self, body: Body) -> Result<(), Closed> {
@@ -431,8 +455,9 @@ fn produce(paths: &[String], walk: WalkOptions, slots: Receiver<()>, work: SyncS
         },
         input_no: 0,
         label: Arc::from(""),
-        items: Vec::new(),
-        bytes: 0,
+        text: String::new(),
+        events: Vec::new(),
+        skips: Vec::new(),
     }));
     let stdin = [String::from("-")];
     let paths = if paths.is_empty() { &stdin[..] } else { paths };
@@ -447,7 +472,11 @@ fn produce(paths: &[String], walk: WalkOptions, slots: Receiver<()>, work: SyncS
                 pending: Arc::clone(&pending),
                 short: false,
             };
-            if read_stream(&pending, logs::read_stream("", live, read_options())).is_err() {
+            let stream = logs::read_stream("", live, read_options());
+            let read = stream
+                .into_iter()
+                .try_for_each(|item| pending.lock().map_err(|_| Closed)?.push(item));
+            if read.is_err() {
                 return;
             }
             continue;
@@ -517,16 +546,11 @@ fn read_file(pending: &Mutex<Pending>, input_no: u64, path: PathBuf) -> Result<(
             Ok(())
         }
         Ok((file, Layout::Whole)) => {
-            read_stream(pending, logs::read_stream("", file, read_options()))
+            // No one else takes the lock meanwhile (only standard input's reader does).
+            let mut pending = pending.lock().map_err(|_| Closed)?;
+            logs::read_stream("", file, read_options()).try_for_each(|item| pending.push(item))
         }
     }
-}
-
-fn read_stream(pending: &Mutex<Pending>, stream: logs::Stream<'_>) -> Result<(), Closed> {
-    for item in stream {
-        pending.lock().map_err(|_| Closed)?.push(item)?;
-    }
-    Ok(())
 }
 
 fn work(settings: &Settings, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<Done>) {
@@ -576,9 +600,27 @@ fn process(settings: &Settings, batch: Batch) -> Done {
     let mut compact = String::new();
     match batch.body {
         Body::Error(message) => done.errors.push((message, None)),
-        Body::Items(items) => {
-            for item in items {
-                item_found(settings, &mut done, item, false, &mut compact);
+        Body::Events {
+            text,
+            events,
+            skips,
+        } => {
+            for skip in &skips {
+                skipped(&mut done, skip, false);
+            }
+            let mut start = 0;
+            for event in events {
+                let json = text.get(start..event.end).unwrap_or_default();
+                start = event.end;
+                record_found(
+                    settings,
+                    &mut done,
+                    event.line,
+                    event.record,
+                    json,
+                    false,
+                    &mut compact,
+                );
             }
         }
         Body::Range { file, start, end } => {
@@ -603,25 +645,38 @@ fn item_found(
     match item {
         Item::Record(record) => {
             let location = &record.location;
-            match (location.line, location.record) {
-                (Some(line), _) => {
-                    let position = if relative {
-                        Position::RelativeLine(line)
-                    } else {
-                        Position::Line(line)
-                    };
-                    event_found(settings, done, position, &record.json);
-                }
-                (None, n) => {
-                    // A record of a JSON document: printed compact.
-                    compact.clear();
-                    compact_into(&record.json, compact);
-                    let position = Position::Record(n.unwrap_or(0));
-                    event_found(settings, done, position, compact);
-                }
-            }
+            let number = location.record.unwrap_or(0);
+            let (line, json) = (location.line, &record.json);
+            record_found(settings, done, line, number, json, relative, compact);
         }
         Item::Skipped(skip) => skipped(done, &skip, relative),
+    }
+}
+
+/// One record: on a line (printed as read), or of a JSON document (printed compact).
+fn record_found(
+    settings: &Settings,
+    done: &mut Done,
+    line: Option<u64>,
+    record: u64,
+    json: &str,
+    relative: bool,
+    compact: &mut String,
+) {
+    match line {
+        Some(line) => {
+            let position = if relative {
+                Position::RelativeLine(line)
+            } else {
+                Position::Line(line)
+            };
+            event_found(settings, done, position, json);
+        }
+        None => {
+            compact.clear();
+            compact_into(json, compact);
+            event_found(settings, done, Position::Record(record), compact);
+        }
     }
 }
 
