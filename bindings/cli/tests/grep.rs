@@ -828,3 +828,31 @@ fn a_fifo_in_a_directory_is_reported_not_read_and_links_inside_are_followed_on_r
     writer.join().unwrap().unwrap();
     assert_eq!(run.ok().lines(), [DENIED]);
 }
+
+/// `tail -f | trailmatch grep`: a line is searched as soon as it arrives, not when more input
+/// follows.
+#[test]
+fn a_live_standard_input_is_searched_as_lines_arrive() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(BIN)
+        .args(["grep", "ERROR"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"ERROR a\n").unwrap();
+    stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(10));
+    drop(stdin);
+    let _ = child.wait();
+    assert_eq!(line.as_deref(), Ok("ERROR a\n"));
+}

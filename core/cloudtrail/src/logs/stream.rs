@@ -409,7 +409,9 @@ impl<'a> Stream<'a> {
         let Some(src) = self.src.as_mut() else {
             return Ok(());
         };
-        src.fill(64)?;
+        // No more than the magic bytes need: standard input may be a live stream whose first
+        // line is short, and it must be searched before more arrives.
+        src.fill(6)?;
         let avail = src.avail();
         let at = src.offset();
         if avail.is_empty() {
