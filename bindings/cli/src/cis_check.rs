@@ -23,6 +23,9 @@ pub struct CisCheckArgs {
     /// Check only this control (`5.1` … `5.15`, or its name such as `root_usage`); repeatable.
     #[arg(long, value_name = "ID")]
     control: Vec<String>,
+    /// Follow symbolic links met inside directories (those named as PATH always are).
+    #[arg(short = 'L', long)]
+    follow: bool,
 }
 
 /// Output formats.
@@ -100,7 +103,7 @@ fn check(args: &CisCheckArgs) -> Result<ExitCode, String> {
     if controls.is_empty() {
         controls = CONTROLS.to_vec();
     }
-    let (found, _) = crate::lint::load(&args.paths)?;
+    let (found, _) = crate::lint::load(&args.paths, args.follow)?;
     {
         let mut stderr = io::stderr().lock();
         for p in &found.problems {

@@ -1,18 +1,26 @@
 //! `trailmatch grep`: the events of files, directories or standard input that match filter
 //! patterns.
 //!
+//! Inputs are read by `trailmatch_cloudtrail::logs`, the reader of `scan`, with
+//! [`Options::text_lines`](logs::Options::text_lines) (a line that is no JSON record is an event
+//! of its text) and the same limits and skip codes; directories are walked by
+//! `trailmatch_cloudtrail::walk`.
+//!
 //! Three kinds of threads: one reader walks the inputs in order and cuts them into numbered
-//! batches ([`input`]): ranges of 512 KiB of a plain file, which the workers read themselves with
-//! positioned reads (so reading scales with `-j` too), or batches of about 256 KiB of lines or
-//! records it reads (standard input, gzip, CloudTrail Records files); `-j` workers match and
-//! render batches; the main thread writes the rendered batches in number order, adding line
-//! numbers (workers count lines within their batch), so the output does not depend on `-j`. A
-//! batch may only be read once a slot is free, and a slot is freed when its batch is written:
-//! memory is bounded by `2 × threads + 2` batches whatever the input size.
+//! batches: ranges of 512 KiB of a plain file of lines ([`logs::Layout::Lines`]), which the
+//! workers read themselves with [`logs::read_range`] (positioned reads, so reading scales with
+//! `-j` too), or batches of about 256 KiB of the items of one stream it reads (standard input,
+//! gzip, CloudTrail log files, subscription payloads); `-j` workers match and render batches; the
+//! main thread writes the rendered batches in number order, adding line numbers (workers count
+//! lines within their range), so the output does not depend on `-j`. A batch may only be read
+//! once a slot is free, and a slot is freed when its batch is written: memory is bounded by
+//! `2 × threads + 2` batches whatever the input size.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -21,8 +29,15 @@ use std::thread;
 use clap::Args;
 use serde::Serialize;
 use trailmatch::{Extracted, PatternSet};
+use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Skip};
+use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
-use crate::input::{self, Body, Closed, Input};
+/// A batch of a stream holds about this many bytes of events (more when one event is longer).
+const BATCH_BYTES: usize = 256 * 1024;
+/// Size of the ranges of a plain file that workers read themselves.
+const RANGE_BYTES: u64 = 512 * 1024;
+/// `-j` above this is refused; up to it, the threads are capped at 4 per core.
+pub const MAX_THREADS: usize = 256;
 
 #[derive(Debug, Args)]
 #[command(after_help = GREP_HELP)]
@@ -39,8 +54,9 @@ pub struct GrepArgs {
         allow_hyphen_values = true
     )]
     patterns: Vec<String>,
-    /// Read patterns from FILE, one per line (`-`: standard input; repeatable). Empty lines are
-    /// skipped; a trailing `\r` is removed; nothing else is trimmed.
+    /// Read patterns from FILE, one per line (`-`: standard input; repeatable). Blank lines and
+    /// lines starting with `#` are skipped (write a term that starts with `#` quoted: "#x"); a
+    /// trailing `\r` is removed; nothing else is trimmed. The format of `lint` pattern lists.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     files: Vec<String>,
     /// Print, for each pattern in the order given (the -e patterns, then those of the -f files),
@@ -67,37 +83,45 @@ pub struct GrepArgs {
     /// Never prefix events with their input's name.
     #[arg(short = 'I', long, overrides_with = "with_filename")]
     no_filename: bool,
-    /// Number of matching threads (default: the number of available cores).
+    /// Number of matching threads (default: the number of available cores; at most 256, and
+    /// no more than 4 per core are started).
     #[arg(short = 'j', long, value_name = "N")]
     threads: Option<NonZeroUsize>,
+    /// Follow symbolic links met inside directories (those named as PATH always are).
+    #[arg(short = 'L', long)]
+    follow: bool,
 }
 
 const GREP_HELP: &str = "\
 Inputs:
-  Each PATH is a file or a directory (searched recursively, entries in name order). A file holds
-  one event per line, or is a CloudTrail log file ({\"Records\": [...]}: each record is an
-  event, printed compact, that is with the blanks between JSON tokens removed and everything else
-  as written; several such objects one after another, as `cat` of log files gives, are read in
-  turn), or is either of these compressed with gzip (recognised by its first bytes, whatever
-  its name). A file that starts with {\"Records\" is still read line by line when its first line
-  is a complete JSON object followed by more lines, or has members besides one Records array.
-  Empty and blank lines are not events; a record that is not valid JSON is an event that no JSON
-  pattern matches. Symbolic links to directories are not followed. Memory stays bounded (a few
-  batches of 256 to 512 KiB per thread) whatever the size of the input.
+  Each PATH is a file or a directory (searched recursively, entries in name order; only regular
+  files are read: FIFOs, sockets and devices met in a directory are reported and skipped, and
+  symbolic links inside directories are not followed without --follow). Files are read as `scan`
+  reads them, with the same limits: CloudTrail log files ({\"Records\": [...]}: each record is an
+  event, printed compact, that is with the blanks between JSON tokens removed), CloudWatch Logs
+  subscription payloads (gzip, base64, {\"awslogs\": {\"data\": ...}}: each log event's message),
+  `aws logs filter-log-events` / `get-log-events` output, CloudWatch Logs exports (the message
+  after the timestamp), and lines: each line is an event, a JSON object or any text (Apache,
+  VPC flow logs, ...), printed as written; gzip is recognised by its first bytes, whatever the
+  name. Blank lines are not events. A line longer than 256 KiB (the CloudWatch Logs event limit
+  scan uses), a line that is not UTF-8, bad gzip data and malformed JSON containers are reported
+  with their skip code and skipped. Memory stays bounded (a few batches of 256 to 512 KiB per
+  thread) whatever the size of the input.
 
 Output:
   The selected events, one per line, prefixed with the input's name and `:` when there is more
   than one input. With --json, one object per selected event:
     {\"path\": \"logs/a.json.gz\", \"record\": 7, \"event\": \"<the event text>\",
      \"patterns\": [{\"index\": 0, \"pattern\": \"<text>\", \"extractedValues\": {...}}]}
-  `line` (1-based line number) replaces `record` (1-based position in the Records array) for
-  line-oriented inputs; `patterns` lists the matching patterns (0-based index in the order given)
-  with the values they extract (an empty list with -v).
+  `line` (1-based line number) replaces `record` (1-based position in its Records or logEvents
+  array) for events read from lines; `patterns` lists the matching patterns (0-based index in
+  the order given) with the values they extract (an empty list with -v).
 
 Errors:
-  Unreadable inputs, lines and records that are not UTF-8 or longer than 16 MiB, bad gzip data
-  and malformed Records files are reported on standard error with the input's name and
-  position, skipped, and the search goes on.
+  Unreadable inputs and skipped input are reported on standard error as
+  `trailmatch: PATH:LINE: what [code]` (or `PATH, record N: …`), with the codes of `scan`
+  (invalid-utf8, record-too-large, truncated-gzip, invalid-json, not-a-file, ...), and the search
+  goes on.
 
 Exit status: 0 if an event was selected (with -c: if a count is not 0), 1 if none, 2 on an
 invalid pattern or any error (even if events were selected).
@@ -151,6 +175,7 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
                 .to_owned(),
         );
     }
+    let threads = threads(args.threads)?;
     let mode = if args.count {
         Mode::Count
     } else if args.files_with_matches {
@@ -175,11 +200,23 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
         line_number: args.line_number,
         names,
     };
-    let threads = args
-        .threads
-        .or_else(|| thread::available_parallelism().ok())
-        .map_or(1, NonZeroUsize::get);
-    Ok(pipeline(&settings, &paths, threads))
+    let walk = WalkOptions {
+        follow: args.follow,
+        ..WalkOptions::default()
+    };
+    Ok(pipeline(&settings, &paths, walk, threads))
+}
+
+/// The number of worker threads: `-j` (at most [`MAX_THREADS`]) or the number of cores, and
+/// never more than 4 per core.
+fn threads(asked: Option<NonZeroUsize>) -> Result<usize, String> {
+    if let Some(n) = asked.filter(|n| n.get() > MAX_THREADS) {
+        return Err(format!(
+            "error: -j {n}: at most {MAX_THREADS} threads (more than 4 per core are never started)"
+        ));
+    }
+    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    Ok(asked.map_or(cores, NonZeroUsize::get).min(4 * cores).max(1))
 }
 
 /// The patterns, a description of where each came from (for errors), and the paths.
@@ -208,29 +245,66 @@ fn patterns(args: &GrepArgs) -> Result<Patterns, String> {
                 .map(|_| bytes)
                 .map_err(|e| e.to_string())
         } else {
-            std::fs::read(file).map_err(|e| input::io_message(&e))
+            std::fs::read(file).map_err(|e| io_message(&e))
         }
         .map_err(|e| format!("error: cannot read {file}: {e}"))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("error: the pattern file {file} is not UTF-8"))?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        for (n, line) in text.split('\n').enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if !line.is_empty() {
-                texts.push(line.to_owned());
-                origins.push(format!("on line {} of {file}", n + 1));
-            }
+        for (n, line) in trailmatch_cloudtrail::iac::patterns::lines(&text) {
+            texts.push(line.to_owned());
+            origins.push(format!("on line {n} of {file}"));
         }
     }
     Ok((texts, origins, paths))
 }
+
+/// The options every input is read with: `scan`'s, and lines of text are events.
+fn read_options() -> logs::Options {
+    logs::Options {
+        text_lines: true,
+        ..logs::Options::default()
+    }
+}
+
+/// The events of a batch.
+enum Body {
+    /// Events of one stream, in order, their texts one after another in `text` (so that the
+    /// reader allocates once per batch), and what was skipped among them; positions are
+    /// absolute.
+    Events {
+        text: String,
+        events: Vec<Event>,
+        skips: Vec<Skip>,
+    },
+    /// Bytes `start..end` of a plain file of lines, for a worker to read with
+    /// [`logs::read_range`]; line numbers are relative to the range.
+    Range {
+        file: Arc<File>,
+        start: u64,
+        end: u64,
+    },
+    /// A problem with the input, already worded with its path.
+    Error(String),
+}
+
+/// One event of [`Body::Events`]: its text ends at `end`; its line, or its position in its
+/// array.
+struct Event {
+    end: usize,
+    line: Option<u64>,
+    record: u64,
+}
+
+/// The consumer of batches went away (output closed): stop reading.
+#[derive(Debug)]
+struct Closed;
 
 /// A numbered batch of one input.
 struct Batch {
     seq: u64,
     /// Number of the input, in reading order.
     input_no: u64,
-    input: Arc<Input>,
+    label: Arc<str>,
     body: Body,
 }
 
@@ -238,7 +312,7 @@ struct Batch {
 struct Done {
     seq: u64,
     input_no: u64,
-    input: Arc<Input>,
+    label: Arc<str>,
     /// Rendered output.
     out: Vec<u8>,
     /// Where line numbers go in `out`: (byte position, line number within the batches of this
@@ -247,89 +321,239 @@ struct Done {
     /// Problems found, already worded; a line number goes at the position given, as in
     /// `fixups`.
     errors: Vec<(String, Option<(usize, u64)>)>,
-    /// Number of lines of the input this batch covers.
+    /// Number of lines of the input this batch covers (ranges only).
     lines: u64,
     /// Number of events, and per pattern the number matched (only for -c).
     events: u64,
     counts: Vec<u64>,
     /// Whether an event was selected.
     selected: bool,
-    /// The batch's buffer, for the reader to use again.
-    spare: Option<Vec<u8>>,
 }
 
-fn pipeline(settings: &Settings, paths: &[String], threads: usize) -> ExitCode {
+fn pipeline(settings: &Settings, paths: &[String], walk: WalkOptions, threads: usize) -> ExitCode {
     let slots = 2 * threads + 2;
     let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(slots);
     let (done_tx, done_rx) = mpsc::sync_channel::<Done>(slots);
     let (slot_tx, slot_rx) = mpsc::sync_channel::<()>(slots);
-    let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(slots);
     for _ in 0..slots {
         let _ = slot_tx.send(());
     }
     let work_rx = Mutex::new(work_rx);
     thread::scope(|scope| {
-        scope.spawn(move || produce(paths, &slot_rx, &work_tx, &spare_rx));
+        scope.spawn(move || produce(paths, walk, slot_rx, work_tx));
         for _ in 0..threads {
             let done_tx = done_tx.clone();
             let work_rx = &work_rx;
             scope.spawn(move || work(settings, work_rx, &done_tx));
         }
         drop(done_tx);
-        let status = write(settings, done_rx, &slot_tx, &spare_tx);
+        let status = write(settings, done_rx, &slot_tx);
         // Writing stopped (output closed or all done): unblock the reader if it waits for a slot.
         drop(slot_tx);
         status
     })
 }
 
-fn produce(
-    paths: &[String],
-    slots: &Receiver<()>,
-    work: &SyncSender<Batch>,
-    spares: &Receiver<Vec<u8>>,
-) {
-    let mut spare = || match spares.try_recv() {
-        Ok(mut buf) => {
-            buf.clear();
-            buf
-        }
-        Err(_) => Vec::with_capacity(input::BATCH_BYTES + input::READ_BUFFER),
-    };
-    let mut seq = 0u64;
-    let mut send = |input_no: u64, input: &Arc<Input>, body: Body| -> Result<(), Closed> {
-        slots.recv().map_err(|_| Closed)?;
-        work.send(Batch {
-            seq,
-            input_no,
-            input: Arc::clone(input),
-            body,
-        })
-        .map_err(|_| Closed)?;
-        seq += 1;
+/// Hands numbered batches to the workers, one free slot each.
+struct Sender {
+    seq: u64,
+    slots: Receiver<()>,
+    work: SyncSender<Batch>,
+}
+
+impl Sender {
+    fn send(&mut self, input_no: u64, label: &Arc<str>, body: Body) -> Result<(), Closed> {
+        self.slots.recv().map_err(|_| Closed)?;
+        self.work
+            .send(Batch {
+                seq: self.seq,
+                input_no,
+                label: Arc::clone(label),
+                body,
+            })
+            .map_err(|_| Closed)?;
+        self.seq += 1;
         Ok(())
-    };
-    let send = std::cell::RefCell::new(&mut send);
-    let no_input = Arc::new(Input {
-        label: String::new(),
-        source: input::Source::Stdin,
-    });
-    let mut inputs = 0u64;
-    let _ = input::walk(
-        paths,
-        &mut |found| {
-            let found = Arc::new(found);
-            inputs += 1;
-            let mut send = send.borrow_mut();
-            input::read(&found, &mut |body| send(inputs, &found, body), &mut spare)
+    }
+}
+
+/// The items of a stream being gathered into a batch.
+struct Pending {
+    sender: Sender,
+    input_no: u64,
+    label: Arc<str>,
+    text: String,
+    events: Vec<Event>,
+    skips: Vec<Skip>,
+}
+
+impl Pending {
+    fn push(&mut self, item: Item) -> Result<(), Closed> {
+        match item {
+            Item::Record(record) => {
+                self.text.push_str(&record.json);
+                self.events.push(Event {
+                    end: self.text.len(),
+                    line: record.location.line,
+                    record: record.location.record.unwrap_or(0),
+                });
+            }
+            Item::Skipped(skip) => self.skips.push(skip),
+        }
+        if self.text.len() >= BATCH_BYTES || self.skips.len() >= 1024 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Closed> {
+        if self.events.is_empty() && self.skips.is_empty() {
+            return Ok(());
+        }
+        let body = Body::Events {
+            text: std::mem::replace(&mut self.text, String::with_capacity(BATCH_BYTES + 4096)),
+            events: std::mem::take(&mut self.events),
+            skips: std::mem::take(&mut self.skips),
+        };
+        let label = Arc::clone(&self.label);
+        self.sender.send(self.input_no, &label, body)
+    }
+
+    fn send(&mut self, body: Body) -> Result<(), Closed> {
+        self.flush()?;
+        let label = Arc::clone(&self.label);
+        self.sender.send(self.input_no, &label, body)
+    }
+}
+
+/// Standard input, which may be a live stream: before a read that may wait (the one after a
+/// short read), what was read so far is handed over.
+struct Live {
+    pending: Arc<Mutex<Pending>>,
+    short: bool,
+}
+
+impl Read for Live {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.short {
+            if let Ok(mut pending) = self.pending.lock() {
+                let _ = pending.flush();
+            }
+        }
+        let n = io::stdin().lock().read(buf)?;
+        self.short = n < buf.len();
+        Ok(n)
+    }
+}
+
+fn produce(paths: &[String], walk: WalkOptions, slots: Receiver<()>, work: SyncSender<Batch>) {
+    let pending = Arc::new(Mutex::new(Pending {
+        sender: Sender {
+            seq: 0,
+            slots,
+            work,
         },
-        &mut |error| send.borrow_mut()(0, &no_input, Body::Error(error)),
-    );
+        input_no: 0,
+        label: Arc::from(""),
+        text: String::new(),
+        events: Vec::new(),
+        skips: Vec::new(),
+    }));
+    let stdin = [String::from("-")];
+    let paths = if paths.is_empty() { &stdin[..] } else { paths };
+    let mut inputs = 0u64;
+    for path in paths {
+        if path == "-" {
+            inputs += 1;
+            if start_input(&pending, inputs, "<stdin>").is_err() {
+                return;
+            }
+            let live = Live {
+                pending: Arc::clone(&pending),
+                short: false,
+            };
+            let stream = logs::read_stream("", live, read_options());
+            let read = stream
+                .into_iter()
+                .try_for_each(|item| pending.lock().map_err(|_| Closed)?.push(item));
+            if read.is_err() {
+                return;
+            }
+            continue;
+        }
+        for entry in Walk::new(vec![PathBuf::from(path)], walk) {
+            inputs += 1;
+            let result = match entry {
+                Entry::File(file) => read_file(&pending, inputs, file),
+                Entry::Skipped {
+                    message, reason, ..
+                } => start_input(&pending, inputs, "").and_then(|()| {
+                    let code = match reason {
+                        SkipReason::NotAFile => "not-a-file",
+                        _ => "unreadable",
+                    };
+                    let mut pending = pending.lock().map_err(|_| Closed)?;
+                    pending.send(Body::Error(format!("{message} [{code}]")))
+                }),
+            };
+            if result.is_err() {
+                return;
+            }
+        }
+    }
+    if let Ok(mut pending) = pending.lock() {
+        let _ = pending.flush();
+    }
+}
+
+/// Hands over what is left of the input before and starts input `input_no`.
+fn start_input(pending: &Mutex<Pending>, input_no: u64, label: &str) -> Result<(), Closed> {
+    let mut pending = pending.lock().map_err(|_| Closed)?;
+    pending.flush()?;
+    pending.input_no = input_no;
+    pending.label = Arc::from(label);
+    Ok(())
+}
+
+fn read_file(pending: &Mutex<Pending>, input_no: u64, path: PathBuf) -> Result<(), Closed> {
+    let label = path.display().to_string();
+    start_input(pending, input_no, &label)?;
+    let opened = File::open(&path).and_then(|file| {
+        let layout = logs::layout(&file, read_options())?;
+        Ok((file, layout))
+    });
+    match opened {
+        Err(e) => {
+            let mut pending = pending.lock().map_err(|_| Closed)?;
+            pending.send(Body::Error(format!(
+                "{label}: {} [unreadable]",
+                io_message(&e)
+            )))
+        }
+        Ok((file, Layout::Lines { len })) => {
+            let file = Arc::new(file);
+            let mut pending = pending.lock().map_err(|_| Closed)?;
+            let mut start = 0;
+            while start < len {
+                let end = len.min(start + RANGE_BYTES);
+                pending.send(Body::Range {
+                    file: Arc::clone(&file),
+                    start,
+                    end,
+                })?;
+                start = end;
+            }
+            Ok(())
+        }
+        Ok((file, Layout::Whole)) => {
+            // No one else takes the lock meanwhile (only standard input's reader does).
+            let mut pending = pending.lock().map_err(|_| Closed)?;
+            logs::read_stream("", file, read_options()).try_for_each(|item| pending.push(item))
+        }
+    }
 }
 
 fn work(settings: &Settings, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<Done>) {
-    // The buffer for ranges this worker reads itself.
-    let mut buf = Vec::new();
     loop {
         let batch = {
             let Ok(receiver) = batches.lock() else {
@@ -340,26 +564,27 @@ fn work(settings: &Settings, batches: &Mutex<Receiver<Batch>>, done: &SyncSender
                 Err(_) => return,
             }
         };
-        let result = process(settings, batch, &mut buf);
+        let result = process(settings, batch);
         if done.send(result).is_err() {
             return;
         }
     }
 }
 
-/// Where an event is in its input: a line relative to the batch (see [`Done::fixups`]), or the
-/// absolute number of a record.
+/// Where an event is in its input: a line relative to the batch (see [`Done::fixups`]), or an
+/// absolute line or record number.
 #[derive(Clone, Copy)]
 enum Position {
+    RelativeLine(u64),
     Line(u64),
     Record(u64),
 }
 
-fn process(settings: &Settings, batch: Batch, buf: &mut Vec<u8>) -> Done {
+fn process(settings: &Settings, batch: Batch) -> Done {
     let mut done = Done {
         seq: batch.seq,
         input_no: batch.input_no,
-        input: Arc::clone(&batch.input),
+        label: Arc::clone(&batch.label),
         out: Vec::new(),
         fixups: Vec::new(),
         errors: Vec::new(),
@@ -371,85 +596,138 @@ fn process(settings: &Settings, batch: Batch, buf: &mut Vec<u8>) -> Done {
             Vec::new()
         },
         selected: false,
-        spare: None,
     };
-    let label = &batch.input.label;
-    match &batch.body {
-        Body::Error(message) => done.errors.push((message.clone(), None)),
-        Body::LineError {
-            before,
-            after,
-            skipped,
+    let mut compact = String::new();
+    match batch.body {
+        Body::Error(message) => done.errors.push((message, None)),
+        Body::Events {
+            text,
+            events,
+            skips,
         } => {
-            done.errors
-                .push((format!("{before}{after}"), Some((before.len(), 1))));
-            done.lines = *skipped;
-        }
-        Body::Lines { data } => lines(settings, &mut done, data),
-        Body::Range { file, start, end } => match input::read_range(file, *start, *end, buf) {
-            Ok(range) => {
-                lines(settings, &mut done, &buf[range.skip..]);
-                if range.too_long {
-                    done.lines += 1;
-                    let before = format!("{label}:");
-                    let message = format!(
-                        "{before}: line longer than {} MiB; skipped",
-                        input::MAX_LINE_BYTES >> 20
-                    );
-                    done.errors
-                        .push((message, Some((before.len(), done.lines))));
-                }
+            for skip in &skips {
+                skipped(&mut done, skip, false);
             }
-            Err(e) => done.errors.push((
-                format!(
-                    "{label}: {}; bytes {start} to {end} skipped",
-                    input::io_message(&e)
-                ),
-                None,
-            )),
-        },
-        Body::Records { first, text, ends } => {
             let mut start = 0;
-            for (i, &end) in ends.iter().enumerate() {
-                let position = Position::Record(first + i as u64);
-                event_found(settings, &mut done, position, &text[start..end]);
-                start = end;
+            for event in events {
+                let json = text.get(start..event.end).unwrap_or_default();
+                start = event.end;
+                record_found(
+                    settings,
+                    &mut done,
+                    event.line,
+                    event.record,
+                    json,
+                    false,
+                    &mut compact,
+                );
             }
         }
-    }
-    if let Body::Lines { data } = batch.body {
-        done.spare = Some(data);
+        Body::Range { file, start, end } => {
+            let mut stream = logs::read_range("", file, start, end, read_options());
+            for item in stream.by_ref() {
+                item_found(settings, &mut done, item, true, &mut compact);
+            }
+            done.lines = stream.lines_read();
+        }
     }
     done
 }
 
-/// The events of complete lines; counts them in `done.lines`.
-fn lines(settings: &Settings, done: &mut Done, data: &[u8]) {
-    let label_len = done.input.label.len();
-    let data = data.strip_suffix(b"\n").unwrap_or(data);
-    if data.is_empty() {
-        return;
-    }
-    let mut number = 0;
-    for line in data.split(|b| *b == b'\n') {
-        number += 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+/// One item of a stream or range (`relative`: line numbers count from the range's start).
+fn item_found(
+    settings: &Settings,
+    done: &mut Done,
+    item: Item,
+    relative: bool,
+    compact: &mut String,
+) {
+    match item {
+        Item::Record(record) => {
+            let location = &record.location;
+            let number = location.record.unwrap_or(0);
+            let (line, json) = (location.line, &record.json);
+            record_found(settings, done, line, number, json, relative, compact);
         }
-        match std::str::from_utf8(line) {
-            Ok(event) => event_found(settings, done, Position::Line(number), event),
-            Err(e) => {
-                let message = format!(
-                    "{}:: not UTF-8 (bad byte at column {}); line skipped",
-                    done.input.label,
-                    e.valid_up_to() + 1
-                );
-                done.errors.push((message, Some((label_len + 1, number))));
+        Item::Skipped(skip) => skipped(done, &skip, relative),
+    }
+}
+
+/// One record: on a line (printed as read), or of a JSON document (printed compact).
+fn record_found(
+    settings: &Settings,
+    done: &mut Done,
+    line: Option<u64>,
+    record: u64,
+    json: &str,
+    relative: bool,
+    compact: &mut String,
+) {
+    match line {
+        Some(line) => {
+            let position = if relative {
+                Position::RelativeLine(line)
+            } else {
+                Position::Line(line)
+            };
+            event_found(settings, done, position, json);
+        }
+        None => {
+            compact.clear();
+            compact_into(json, compact);
+            event_found(settings, done, Position::Record(record), compact);
+        }
+    }
+}
+
+/// Reports a skip as `LABEL:LINE: message [code]` (or `, record N`, `, byte N`).
+fn skipped(done: &mut Done, skip: &Skip, relative: bool) {
+    let label = &done.label;
+    let after = format!(": {} [{}]", skip.message, skip.kind.code());
+    let Location {
+        line, record, byte, ..
+    } = skip.location;
+    match (line, record, byte) {
+        (Some(line), _, _) if relative => {
+            let before = format!("{label}:");
+            let at = before.len();
+            done.errors
+                .push((format!("{before}{after}"), Some((at, line))));
+        }
+        (Some(line), _, _) => done.errors.push((format!("{label}:{line}{after}"), None)),
+        (None, Some(n), _) => done
+            .errors
+            .push((format!("{label}, record {n}{after}"), None)),
+        (None, None, Some(b)) => done
+            .errors
+            .push((format!("{label}, byte {b}{after}"), None)),
+        (None, None, None) => done.errors.push((format!("{label}{after}"), None)),
+    }
+}
+
+/// Appends `json` without the blanks between its tokens (keys, escapes and numbers as written).
+fn compact_into(json: &str, out: &mut String) {
+    let bytes = json.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
             }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            out.push_str(&json[from..i]);
+            from = i + 1;
         }
     }
-    done.lines = number;
+    out.push_str(&json[from..]);
 }
 
 #[derive(Serialize)]
@@ -463,8 +741,10 @@ struct JsonPattern<'a> {
 /// Writes the position of an event: a record number as is, a line number as a fixup.
 fn position_into(done: &mut Done, position: Position) {
     match position {
-        Position::Line(n) => done.fixups.push((done.out.len(), n)),
-        Position::Record(n) => done.out.extend_from_slice(n.to_string().as_bytes()),
+        Position::RelativeLine(n) => done.fixups.push((done.out.len(), n)),
+        Position::Line(n) | Position::Record(n) => {
+            done.out.extend_from_slice(n.to_string().as_bytes());
+        }
     }
 }
 
@@ -486,7 +766,7 @@ fn event_found(settings: &Settings, done: &mut Done, position: Position, event: 
             if set.is_match(event) != settings.invert {
                 done.selected = true;
                 if settings.names {
-                    done.out.extend_from_slice(done.input.label.as_bytes());
+                    done.out.extend_from_slice(done.label.as_bytes());
                     done.out.push(b':');
                 }
                 if settings.line_number {
@@ -513,9 +793,9 @@ fn event_found(settings: &Settings, done: &mut Done, position: Position, event: 
                 // line number; writing JSON to a Vec cannot fail.
                 let out = &mut done.out;
                 out.extend_from_slice(b"{\"path\":");
-                let _ = serde_json::to_writer(&mut *out, &done.input.label);
+                let _ = serde_json::to_writer(&mut *out, &*done.label);
                 out.extend_from_slice(match position {
-                    Position::Line(_) => b",\"line\":",
+                    Position::Line(_) | Position::RelativeLine(_) => b",\"line\":",
                     Position::Record(_) => b",\"record\":",
                 });
                 position_into(done, position);
@@ -547,12 +827,7 @@ fn write_fixed(
 }
 
 /// Writes the batches in order; gives the exit status.
-fn write(
-    settings: &Settings,
-    done: Receiver<Done>,
-    slots: &SyncSender<()>,
-    spares: &SyncSender<Vec<u8>>,
-) -> ExitCode {
+fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
@@ -583,12 +858,9 @@ fn write(
             Err(TryRecvError::Disconnected) => break,
         };
         pending.insert(received.seq, received);
-        while let Some(mut d) = pending.remove(&next) {
+        while let Some(d) = pending.remove(&next) {
             next += 1;
             let _ = slots.send(());
-            if let Some(buf) = d.spare.take() {
-                let _ = spares.try_send(buf);
-            }
             if d.input_no != current {
                 current = d.input_no;
                 base = 0;
@@ -622,7 +894,7 @@ fn write(
             let written = match settings.mode {
                 Mode::Files if d.selected && listed != d.input_no => {
                     listed = d.input_no;
-                    writeln!(out, "{}", d.input.label)
+                    writeln!(out, "{}", d.label)
                 }
                 _ => write_fixed(&mut out, &d.out, &d.fixups, base),
             };
@@ -660,7 +932,7 @@ fn write(
             let _ = writeln!(
                 io::stderr().lock(),
                 "trailmatch: cannot write to standard output: {}",
-                input::io_message(&e)
+                io_message(&e)
             );
             std::process::exit(2)
         }

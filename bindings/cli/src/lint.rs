@@ -19,6 +19,9 @@ pub struct LintArgs {
     /// How to print the findings.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Follow symbolic links met inside directories (those named as PATH always are).
+    #[arg(short = 'L', long)]
+    follow: bool,
 }
 
 /// Output formats.
@@ -36,7 +39,8 @@ pub enum Format {
 const LINT_HELP: &str = "\
 Inputs:
   Each PATH is a file or a directory, searched recursively (hidden entries such as .terraform
-  are skipped). By name: *.tf is Terraform (the .tf files of one directory are read together as
+  are skipped; FIFOs, sockets and devices in a directory are reported as unreadable and never
+  opened; symbolic links inside directories are followed only with --follow). By name: *.tf is Terraform (the .tf files of one directory are read together as
   one module); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
   directory, only those that mention Resources or AWSTemplateFormatVersion); *.txt, *.pattern
   and *.patterns hold one filter pattern per line (blank lines and lines starting with # are
@@ -71,19 +75,14 @@ Examples:
   trailmatch lint infra/
   trailmatch lint --format github template.yaml main.tf patterns.txt";
 
-/// The files under `paths` and what their readers found.
-pub fn load(paths: &[PathBuf]) -> Result<(Found, usize), String> {
-    let mut files = Vec::new();
-    for path in paths {
-        if !path.exists() {
-            return Err(format!(
-                "error: {}: no such file or directory",
-                path.display()
-            ));
-        }
-        files.extend(iac::discover(path).map_err(|e| format!("error: {}: {e}", path.display()))?);
-    }
-    Ok((iac::read_all(&files), files.len()))
+/// The files under `paths` and what their readers found (`follow`: symbolic links inside
+/// directories); what the walk skipped is among the problems.
+pub fn load(paths: &[PathBuf], follow: bool) -> Result<(Found, usize), String> {
+    let options = trailmatch_cloudtrail::walk::WalkOptions {
+        follow,
+        ..Default::default()
+    };
+    iac::load(paths, options).map_err(|e| format!("error: {e}"))
 }
 
 #[derive(Debug, Serialize)]
@@ -96,7 +95,7 @@ struct Report<'a> {
 
 /// Runs `trailmatch lint` and gives its exit status.
 pub fn run(args: LintArgs) -> ExitCode {
-    let (found, files) = match load(&args.paths) {
+    let (found, files) = match load(&args.paths, args.follow) {
         Ok(loaded) => loaded,
         Err(message) => {
             let _ = writeln!(

@@ -10,7 +10,7 @@
 
 mod cis_check;
 mod grep;
-mod input;
+
 mod lint;
 mod notify;
 mod output;
@@ -62,9 +62,10 @@ enum Command {
     Check(CheckArgs),
     /// Prints the events of files, directories or standard input that match filter patterns.
     ///
-    /// Reads log files with one event per line, CloudTrail log files ({"Records": [...]}), either
-    /// of them gzipped, directories (recursively) or standard input, and prints the events that
-    /// match any of the patterns, like grep or ripgrep. Exit status: 0 if an event was selected,
+    /// Reads what `scan` reads (CloudTrail log files, CloudWatch Logs subscription payloads and
+    /// exports, filter-log-events output, gzip and base64) and lines of any text, from files,
+    /// directories (recursively) or standard input, and prints the events that match any of the
+    /// patterns, like grep or ripgrep. Exit status: 0 if an event was selected,
     /// 1 if none, 2 on an invalid pattern or any error.
     Grep(grep::GrepArgs),
     /// Runs CloudTrail logs through metric filters, alarms and anomaly detection, as AWS would.

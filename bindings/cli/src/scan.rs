@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
@@ -91,6 +91,9 @@ pub struct ScanArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Follow symbolic links met inside directories (those named as PATH always are).
+    #[arg(short = 'L', long)]
+    follow: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -105,7 +108,10 @@ Inputs:
   CloudTrail as it is delivered, recognised from the content: S3 log files ({\"Records\":[...]},
   plain or .json.gz), CloudWatch Logs subscription payloads (base64 + gzip, logEvents),
   CloudWatch Logs exports, `aws logs filter-log-events` output and JSON Lines. Directories are
-  read recursively. A malformed file, line or record is skipped and reported; the rest is read.
+  read recursively, in name order; only regular files are read (FIFOs, sockets and devices met
+  in a directory are reported as not-a-file and skipped), and symbolic links inside directories
+  are not followed without --follow. A PATH that does not exist is an error. A malformed file,
+  line or record is skipped and reported; the rest is read.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
@@ -145,6 +151,8 @@ Examples:
 const PROGRESS_BYTES: u64 = 64 << 20;
 
 pub fn run(args: ScanArgs) -> Result<(), Failure> {
+    trailmatch_cloudtrail::walk::require(&args.paths)
+        .map_err(|e| Failure::Io(format!("error: {e}")))?;
     let rules = load_rules(&args.rules)?;
     let options = ScanOptions {
         filter: EventFilter {
@@ -182,6 +190,10 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         ndjson: args.format == Format::Ndjson,
         out: io::stdout().lock(),
     };
+    let walk = trailmatch_cloudtrail::walk::WalkOptions {
+        follow: args.follow,
+        ..Default::default()
+    };
     let (inputs, source) = if args.paths.is_empty() {
         let sample = sample::SAMPLE
             .iter()
@@ -196,9 +208,9 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        (Inputs::Paths(&args.paths), label)
+        (Inputs::Paths(&args.paths, walk), label)
     };
-    let total = total_size(&args.paths);
+    let total = total_size(&args.paths, walk);
     let mut progress = (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
         .then(|| Progress::new(total));
     let report = scan_inputs(scanner, inputs, |item, counts| {
@@ -440,23 +452,21 @@ fn rules_label(specs: &[String]) -> String {
         .join(", ")
 }
 
-/// The bytes on disk of every file the paths name (directories walked).
-fn total_size(paths: &[PathBuf]) -> u64 {
-    fn walk(path: &Path, depth: usize) -> u64 {
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => m.len(),
-            Ok(m) if m.is_dir() && depth < 64 => std::fs::read_dir(path)
-                .map(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .map(|e| walk(&e.path(), depth + 1))
-                        .sum()
-                })
-                .unwrap_or(0),
-            _ => 0,
-        }
-    }
-    paths.iter().map(|p| walk(p, 0)).sum()
+/// The bytes on disk of every file the paths name (directories walked as the reader walks them).
+fn total_size(paths: &[PathBuf], options: trailmatch_cloudtrail::walk::WalkOptions) -> u64 {
+    use trailmatch_cloudtrail::walk::{Entry, Walk};
+    let paths = paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    Walk::new(paths, options)
+        .filter_map(|entry| match entry {
+            Entry::File(path) => std::fs::metadata(path).ok().filter(|m| m.is_file()),
+            Entry::Skipped { .. } => None,
+        })
+        .map(|m| m.len())
+        .sum()
 }
 
 /// A progress bar on standard error: files done (by size on disk) and records read.

@@ -155,26 +155,25 @@ fn gzipped_records_file() {
 }
 
 #[test]
-fn a_log_of_events_with_a_records_member_is_read_by_line() {
-    // S3 notifications have a Records member too: one per line, each line is one event.
+fn a_line_with_a_records_member_gives_its_records_as_scan_reads_it() {
+    // One reader for grep and scan: an object with a Records array (an S3 log file, S3
+    // notifications one per line) is a container, and each of its records is an event.
     let dir = scratch("records-lines");
     let s3 = r#"{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put"}]}"#;
-    write(&dir, "s3.log", format!("{s3}\n{s3}\n"));
-    let run = grep(
-        &dir,
-        &["-c", r#"{ $.Records[0].eventSource = "aws:s3" }"#, "s3.log"],
-    );
+    write(&dir, "s3.log", format!("{s3}\nINFO between\n{s3}\n"));
+    let run = grep(&dir, &["-c", r#"{ $.eventSource = "aws:s3" }"#, "s3.log"]);
     run.ok();
-    assert_eq!(run.stdout, "2\t{ $.Records[0].eventSource = \"aws:s3\" }\n");
-    // One line with members besides Records is one event as well.
+    assert_eq!(run.stdout, "2\t{ $.eventSource = \"aws:s3\" }\n");
+    // Members besides Records are not events.
     let event = r#"{"Records":[{"a":1}],"eventName":"PutObject"}"#;
+    let run = grep_in(&dir, &["{ $.a = 1 }"], Some(event.as_bytes()));
+    assert_eq!(run.ok().lines(), [r#"{"a":1}"#]);
     let run = grep_in(
         &dir,
         &["{ $.eventName = PutObject }"],
         Some(event.as_bytes()),
     );
-    run.ok();
-    assert_eq!(run.lines(), [event]);
+    assert_eq!(run.status, 1);
 }
 
 #[test]
@@ -405,20 +404,23 @@ fn malformed_inputs_are_reported_skipped_and_give_status_2() {
     let errors: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(errors.len(), 4, "{run:?}");
     assert!(
-        errors[0].contains("./1-bad-line.log:2: not UTF-8"),
+        errors[0].contains("./1-bad-line.log:2: invalid UTF-8")
+            && errors[0].ends_with("[invalid-utf8]"),
         "{}",
         errors[0]
     );
-    assert!(errors[1].contains("./2-truncated.json:1:"), "{}", errors[1]);
     assert!(
-        errors[1].contains("truncated Records file"),
+        errors[1].contains("./2-truncated.json, record 4: invalid JSON"),
         "{}",
         errors[1]
     );
-    assert!(errors[1].contains("after 3 records"), "{}", errors[1]);
     assert!(errors[2].contains("./3-truncated.gz"), "{}", errors[2]);
-    assert!(errors[2].contains("gzip"), "{}", errors[2]);
-    assert!(errors[3].contains("./4-trailing.json:1:"), "{}", errors[3]);
+    assert!(errors[2].ends_with("[truncated-gzip]"), "{}", errors[2]);
+    assert!(
+        errors[3].contains("./4-trailing.json:1: invalid JSON"),
+        "{}",
+        errors[3]
+    );
 }
 
 #[test]
@@ -504,7 +506,8 @@ fn concatenated_records_files_other_members_and_tricky_strings() {
         [
             format!("1:{DENIED}"),
             format!("2:{tricky}"),
-            format!("3:{UNAUTHORIZED}")
+            // The position in its own Records array.
+            format!("1:{UNAUTHORIZED}")
         ]
     );
 }
@@ -524,7 +527,11 @@ fn a_record_that_is_not_utf8_is_reported_and_skipped() {
         run.lines(),
         [format!("1:{DENIED}"), format!("3:{UNAUTHORIZED}")]
     );
-    assert!(run.stderr.contains("record 2 is not UTF-8"), "{run:?}");
+    assert!(
+        run.stderr.contains("trail.json, record 2: invalid UTF-8"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("[invalid-utf8]"), "{run:?}");
 }
 
 /// Files are read in ranges by the workers, standard input by one reader: both must give the
@@ -540,7 +547,7 @@ fn files_read_in_ranges_agree_with_standard_input() {
         let line = match n % 7 {
             0 => format!(
                 "{{\"eventName\":\"Big\",\"errorCode\":\"E{n}\",\"pad\":\"{}\"}}\n",
-                "y".repeat(700_000)
+                "y".repeat(300_000)
             ),
             1 => format!("ERROR {n} {filler}\r\n"),
             2 => "\n".to_owned(),
@@ -580,16 +587,26 @@ fn files_read_in_ranges_agree_with_standard_input() {
                 from_stdin.stderr,
                 "{args:?}"
             );
-            assert!(from_file.stderr.contains(":21: not UTF-8"), "{from_file:?}");
+            assert!(
+                from_file.stderr.contains(":21: invalid UTF-8"),
+                "{}",
+                from_file.stderr
+            );
+            assert!(
+                from_file.stderr.contains("[record-too-large]"),
+                "{}",
+                from_file.stderr
+            );
         }
     }
 }
 
+/// The limit of scan, CloudWatch Logs' 256 KiB event.
 #[test]
-fn a_line_longer_than_16_mib_is_reported_with_its_number_and_skipped() {
+fn a_line_longer_than_256_kib_is_reported_with_its_number_and_skipped() {
     let dir = scratch("too-long");
     let mut text = String::from("ERROR 1\n");
-    text.push_str(&"z".repeat(17 << 20));
+    text.push_str(&"z".repeat(300 << 10));
     text.push_str("\nERROR 3\n");
     write(&dir, "long.log", &text);
     let from_file = grep(&dir, &["-n", "ERROR", "long.log"]);
@@ -598,19 +615,21 @@ fn a_line_longer_than_16_mib_is_reported_with_its_number_and_skipped() {
         assert_eq!(run.status, 2);
         assert_eq!(run.lines(), ["1:ERROR 1", "3:ERROR 3"]);
         assert!(
-            run.stderr.contains(":2: line longer than 16 MiB"),
+            run.stderr
+                .contains(":2: the line is 307200 bytes, more than the limit of 262144"),
             "{}",
             run.stderr
         );
+        assert!(run.stderr.contains("[record-too-large]"), "{}", run.stderr);
     }
 }
 
 #[test]
-fn a_record_longer_than_16_mib_is_reported_and_skipped() {
+fn a_record_longer_than_256_kib_is_reported_and_skipped() {
     let dir = scratch("records-long");
     let big = format!(
         "{{\"errorCode\":\"Big\",\"pad\":\"{}\"}}",
-        "p".repeat(17 << 20)
+        "p".repeat(300 << 10)
     );
     write(&dir, "trail.json", records(&[DENIED, &big, UNAUTHORIZED]));
     let run = grep(&dir, &["-n", ERRORS, "trail.json"]);
@@ -620,9 +639,220 @@ fn a_record_longer_than_16_mib_is_reported_and_skipped() {
         [format!("1:{DENIED}"), format!("3:{UNAUTHORIZED}")]
     );
     assert!(
-        run.stderr
-            .contains("record 2 is longer than 16 MiB; skipped"),
+        run.stderr.contains("trail.json, record 2: the record is"),
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("[record-too-large]"), "{}", run.stderr);
+}
+
+/// Standard base64 with padding (the tests need no crate for it).
+fn base64(bytes: &[u8]) -> String {
+    const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(DIGITS[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A CloudWatch Logs subscription payload as CloudWatch Logs writes it (before gzip).
+fn subscription(events: &[&str]) -> String {
+    let log_events: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| json!({"id": format!("3{i}"), "timestamp": 1_600_000_000_000u64 + i as u64, "message": e}))
+        .collect();
+    json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+           "logGroup": "CloudTrail/DefaultLogGroup", "logStream": "123456789012_CloudTrail_us-east-1",
+           "subscriptionFilters": ["all"], "logEvents": log_events})
+    .to_string()
+}
+
+/// Every format scan reads, grep reads: subscription payloads (gzip as delivered by a
+/// subscription, base64 in a Lambda event), an export and `aws logs filter-log-events` output.
+#[test]
+fn grep_reads_subscription_payloads_exports_and_filter_log_events_output() {
+    let dir = scratch("formats");
+    let payload = gzip(subscription(&[DENIED, LOGIN, UNAUTHORIZED]).as_bytes());
+    write(&dir, "payload.gz", &payload);
+    let lambda = json!({"awslogs": {"data": base64(&payload)}}).to_string();
+    write(&dir, "lambda.json", &lambda);
+    write(&dir, "payload.b64", base64(&payload));
+    let export = format!(
+        "2020-09-14T00:44:23.000Z {DENIED}\n2020-09-14T00:44:24.000Z {LIST}\n2020-09-14T00:44:25.000Z {UNAUTHORIZED}\n"
+    );
+    write(&dir, "export.txt", gzip(export.as_bytes()));
+    // The AWS CLI prints filter-log-events output pretty, over many lines.
+    let filtered = serde_json::to_string_pretty(&json!({
+        "events": [
+            {"logStreamName": "s", "timestamp": 1, "message": DENIED, "ingestionTime": 2, "eventId": "1"},
+            {"logStreamName": "s", "timestamp": 3, "message": LIST, "ingestionTime": 4, "eventId": "2"},
+        ],
+        "searchedLogStreams": [],
+    }))
+    .unwrap();
+    write(&dir, "filtered.json", &filtered);
+    let run = grep(
+        &dir,
+        &[
+            "-n",
+            ERRORS,
+            "payload.gz",
+            "lambda.json",
+            "payload.b64",
+            "export.txt",
+            "filtered.json",
+        ],
+    );
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [
+            format!("payload.gz:1:{DENIED}"),
+            format!("payload.gz:3:{UNAUTHORIZED}"),
+            format!("lambda.json:1:{DENIED}"),
+            format!("lambda.json:3:{UNAUTHORIZED}"),
+            format!("payload.b64:1:{DENIED}"),
+            format!("payload.b64:3:{UNAUTHORIZED}"),
+            format!("export.txt:1:{DENIED}"),
+            format!("export.txt:3:{UNAUTHORIZED}"),
+            format!("filtered.json:1:{DENIED}"),
+        ]
+    );
+    let run = grep(&dir, &["-c", "-e", ERRORS, "-e", "ListBuckets", "."]);
+    assert_eq!(run.ok().stdout, format!("9\t{ERRORS}\n2\tListBuckets\n"));
+}
+
+#[test]
+fn pattern_files_skip_comments_and_blank_lines_as_lint_does() {
+    let dir = scratch("f-comments");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    write(
+        &dir,
+        "patterns.txt",
+        "# CIS-like checks\n\n   \nConsoleLogin\n  # indented comment\n\"#x\"\n",
+    );
+    let run = grep(&dir, &["-c", "-f", "patterns.txt", "a.log"]);
+    // Before: `# CIS-like checks` was a term pattern and the blank line matched everything.
+    assert_eq!(run.ok().stdout, "1\tConsoleLogin\n0\t\"#x\"\n");
+    write(&dir, "bad.txt", "# fine\n{ $.x = \n");
+    let run = grep(&dir, &["-f", "bad.txt", "a.log"]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("line 2 of bad.txt"), "{run:?}");
+}
+
+#[test]
+fn thread_counts_above_256_are_refused_and_large_ones_capped() {
+    let dir = scratch("threads-bound");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    let run = grep(&dir, &["-j", "1000000", "-c", ERRORS, "a.log"]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("-j 1000000: at most 256"), "{run:?}");
+    assert_eq!(run.stdout, "");
+    let started = std::time::Instant::now();
+    let run = grep(&dir, &["-j", "256", "-c", ERRORS, "a.log"]);
+    assert_eq!(run.ok().stdout, format!("2\t{ERRORS}\n"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// Runs with a time limit: a command that hangs (on a FIFO) fails the test instead.
+#[cfg(unix)]
+fn grep_within(dir: &Path, args: &[&str], secs: u64) -> Run {
+    let mut child = Command::new(BIN)
+        .arg("grep")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("grep {args:?} did not finish in {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        status: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_directory_is_reported_not_read_and_links_inside_are_followed_on_request() {
+    let dir = scratch("fifo");
+    write(&dir, "logs/a.log", jsonl(&[DENIED]));
+    write(&dir, "outside/b.log", jsonl(&[UNAUTHORIZED]));
+    let status = Command::new("mkfifo")
+        .arg(dir.join("logs/pipe.log"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::os::unix::fs::symlink(dir.join("outside/b.log"), dir.join("logs/link.log")).unwrap();
+    let run = grep_within(&dir, &[ERRORS, "logs"], 20);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert_eq!(run.lines(), [format!("logs/a.log:{DENIED}")]);
+    assert_eq!(
+        run.stderr,
+        "trailmatch: logs/pipe.log: a FIFO, not a regular file; skipped [not-a-file]\n"
+    );
+    let run = grep_within(&dir, &["-L", ERRORS, "logs"], 20);
+    assert_eq!(
+        run.lines(),
+        [
+            format!("logs/a.log:{DENIED}"),
+            format!("logs/link.log:{UNAUTHORIZED}")
+        ]
+    );
+    // Named on the command line, a link is followed.
+    let run = grep_within(&dir, &[ERRORS, "logs/link.log"], 20);
+    assert_eq!(run.ok().lines(), [UNAUTHORIZED]);
+    // Named on the command line, a FIFO is read as a stream.
+    let fifo = dir.join("logs/pipe.log");
+    let writer = std::thread::spawn(move || std::fs::write(fifo, jsonl(&[DENIED, LIST])));
+    let run = grep_within(&dir, &[ERRORS, "logs/pipe.log"], 20);
+    writer.join().unwrap().unwrap();
+    assert_eq!(run.ok().lines(), [DENIED]);
+}
+
+/// `tail -f | trailmatch grep`: a line is searched as soon as it arrives, not when more input
+/// follows.
+#[test]
+fn a_live_standard_input_is_searched_as_lines_arrive() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(BIN)
+        .args(["grep", "ERROR"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"ERROR a\n").unwrap();
+    stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(10));
+    drop(stdin);
+    let _ = child.wait();
+    assert_eq!(line.as_deref(), Ok("ERROR a\n"));
 }

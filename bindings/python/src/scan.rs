@@ -4,13 +4,14 @@
 use std::convert::Infallible;
 use std::path::PathBuf;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use trailmatch_cloudtrail::iac;
 use trailmatch_cloudtrail::rules::RuleSet;
 use trailmatch_cloudtrail::run::{Inputs, scan_inputs};
 use trailmatch_cloudtrail::scan::{ScanOptions, Scanner};
+use trailmatch_cloudtrail::walk::WalkOptions;
 
 use crate::error::rules_error;
 
@@ -27,6 +28,8 @@ pub(crate) fn _scan(
     account_id: Option<String>,
     region: Option<String>,
 ) -> PyResult<(String, Vec<String>, Vec<(String, Vec<String>)>)> {
+    // A path that does not exist raises FileNotFoundError (OSError) naming it.
+    trailmatch_cloudtrail::walk::require(&paths)?;
     let (set, problems) = RuleSet::from_specs(&rules)
         .map_err(|e| rules_error(py, e.to_string(), e.code(), Some(&e.location)))?;
     let options = ScanOptions {
@@ -42,7 +45,13 @@ pub(crate) fn _scan(
         .map_err(|e| rules_error(py, e.to_string(), e.code(), e.location.as_ref()))?;
     let observe = |_: &_, _: &_| Ok::<(), Infallible>(());
     let report = py
-        .detach(|| scan_inputs(scanner, Inputs::Paths(&paths), observe))
+        .detach(|| {
+            scan_inputs(
+                scanner,
+                Inputs::Paths(&paths, WalkOptions::default()),
+                observe,
+            )
+        })
         .unwrap_or_else(|never| match never {});
     let json = serde_json::to_string(&report).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let warnings = problems
@@ -57,15 +66,11 @@ pub(crate) fn _scan(
     Ok((json, warnings, notifications))
 }
 
-/// The files under `paths` that the template, Terraform and rules readers understand, read.
+/// The files under `paths` that the template, Terraform and rules readers understand, read; a
+/// path that does not exist raises `FileNotFoundError` naming it.
 fn found(paths: &[PathBuf]) -> PyResult<iac::Found> {
-    let mut files = Vec::new();
-    for path in paths {
-        let listed = iac::discover(path)
-            .map_err(|e| PyOSError::new_err(format!("cannot read {}: {e}", path.display())))?;
-        files.extend(listed);
-    }
-    Ok(iac::read_all(&files))
+    let (found, _) = iac::load(paths, WalkOptions::default())?;
+    Ok(found)
 }
 
 /// Lints the metric filters of templates, Terraform, rules and pattern files: the findings as

@@ -93,3 +93,25 @@ def test_cis_check_decides_on_logic() -> None:
     event = json.dumps(not_covered["counterexample"])
     reference = next(r for r in trailmatch.scan([SAMPLE], insights=False)["rules"] if r["name"].startswith("CIS-5.7-"))
     assert trailmatch.Pattern(reference["pattern"]).matches(event)
+
+
+def test_missing_paths_raise_and_fifos_in_a_directory_are_skipped(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    for call in (
+        lambda: trailmatch.scan([missing], insights=False),
+        lambda: trailmatch.lint([missing]),
+        lambda: trailmatch.cis_check([missing]),
+    ):
+        with pytest.raises(FileNotFoundError, match="nonexistent"):
+            call()
+    good = '{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}'
+    (tmp_path / "a.jsonl").write_text(f"{good}\n", encoding="utf-8")
+    import os
+
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.txt")
+        # The FIFO is reported, never opened (opening it would wait for a writer forever).
+        report = trailmatch.scan([tmp_path], insights=False)
+        assert report["records"]["read"] == 1
+        assert [s["code"] for s in report["skipped"]] == ["not-a-file"]
+        trailmatch.lint([tmp_path])

@@ -49,3 +49,4 @@ pub mod run;
 pub mod scan;
 pub mod series;
 pub mod time;
+pub mod walk;

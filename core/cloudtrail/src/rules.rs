@@ -628,7 +628,7 @@ impl RuleSet {
                 ..SourceLocation::default()
             };
             let path = std::path::Path::new(spec);
-            let files = iac::discover(path).map_err(|e| {
+            let (files, skipped) = iac::discover_with(path, Default::default()).map_err(|e| {
                 RulesError::new(
                     RulesErrorKind::Unreadable,
                     whole.clone(),
@@ -644,6 +644,7 @@ impl RuleSet {
                     });
                 if *kind == FileKind::Rules || rules_json {
                     rules.extend(RuleSet::load(file)?);
+                    problems.extend(skipped);
                     continue;
                 }
             }
@@ -662,6 +663,7 @@ impl RuleSet {
             }
             rules.extend(RuleSet::from_found(&found)?);
             problems.extend(found.problems);
+            problems.extend(skipped);
         }
         Ok((rules, problems))
     }

@@ -20,13 +20,14 @@ use std::path::PathBuf;
 
 use crate::logs::{self, Input, Item, Reader};
 use crate::scan::{Counts, Report, Scanner};
+use crate::walk::WalkOptions;
 
 /// What a scan reads.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Inputs<'a> {
-    /// Files, directories (read recursively) and `-` (the standard input), as command-line
-    /// arguments name them; see [`Reader`].
-    Paths(&'a [PathBuf]),
+    /// Files, directories (read recursively, as the [`WalkOptions`] say) and `-` (the standard
+    /// input), as command-line arguments name them; see [`Reader`].
+    Paths(&'a [PathBuf], WalkOptions),
     /// Logs in memory, each with the name its locations show (the command's bundled sample).
     Bytes(Vec<(String, &'a [u8])>),
 }
@@ -48,9 +49,9 @@ pub fn scan_inputs<E>(
         Ok(())
     };
     match inputs {
-        Inputs::Paths(paths) => {
+        Inputs::Paths(paths, walk) => {
             let inputs = paths.iter().map(|p| Input::from_arg(p.clone())).collect();
-            for item in Reader::new(inputs, options) {
+            for item in Reader::with_walk(inputs, options, walk) {
                 feed(item)?;
             }
         }
@@ -98,10 +99,14 @@ mod tests {
         let paths = [dir.join("a.jsonl")];
 
         let mut seen = Vec::new();
-        let from_paths = scan_inputs(scanner(), Inputs::Paths(&paths), |item, counts| {
-            seen.push((matches!(item, Item::Record(_)), counts.read));
-            Ok::<(), Infallible>(())
-        })
+        let from_paths = scan_inputs(
+            scanner(),
+            Inputs::Paths(&paths, WalkOptions::default()),
+            |item, counts| {
+                seen.push((matches!(item, Item::Record(_)), counts.read));
+                Ok::<(), Infallible>(())
+            },
+        )
         .unwrap();
         assert_eq!(seen, [(true, 0), (false, 1), (true, 1)]);
 

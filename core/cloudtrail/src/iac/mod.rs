@@ -296,43 +296,56 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
 /// `node_modules`. In a
 /// directory, a JSON or YAML file is kept only when it looks like a CloudFormation template (it
 /// mentions `Resources` or `AWSTemplateFormatVersion`), so that `package.json` or a CI workflow
-/// is not reported as a broken template.
+/// is not reported as a broken template. Directories are walked by [`crate::walk`] (symbolic
+/// links inside not followed); what it skips (a FIFO, an unreadable directory) is dropped here:
+/// use [`discover_with`] to have it reported. A `path` that does not exist is an error.
 pub fn discover(path: &Path) -> io::Result<Vec<(PathBuf, FileKind)>> {
-    let mut out = Vec::new();
-    if path.is_dir() {
-        walk(path, &mut out)?;
-    } else {
-        let kind = FileKind::of_path(path).unwrap_or(FileKind::Patterns);
-        out.push((path.to_path_buf(), kind));
-    }
-    Ok(out)
+    discover_with(path, crate::walk::WalkOptions::default()).map(|(files, _)| files)
 }
 
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) -> io::Result<()> {
-    let mut entries = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<io::Result<Vec<_>>>()?;
-    entries.sort();
-    for path in entries {
-        // Hidden entries (.terraform, .git) and installed JavaScript packages hold no rules of
-        // the user's.
-        let skipped = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.') || n == "node_modules");
-        if skipped {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if let Some(kind) = FileKind::of_path(&path) {
-            if kind == FileKind::CloudFormation && !looks_like_template(&path) {
-                continue;
+/// What [`discover_with`] finds: the files to read with their kinds, and the problems (paths
+/// the walk skipped).
+pub type Discovered = (Vec<(PathBuf, FileKind)>, Vec<Problem>);
+
+/// [`discover`], walking with `options` (`follow`), and with what the walk skipped as
+/// `unreadable` problems (a FIFO or device met in a directory is never opened).
+pub fn discover_with(path: &Path, options: crate::walk::WalkOptions) -> io::Result<Discovered> {
+    use crate::walk::{Entry, Walk, WalkOptions};
+    crate::walk::require(&[path])?;
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let options = WalkOptions {
+        ignore: Some(|name| {
+            // Hidden entries (.terraform, .git) and installed JavaScript packages hold no rules
+            // of the user's.
+            name.to_str()
+                .is_some_and(|n| n.starts_with('.') || n == "node_modules")
+        }),
+        ..options
+    };
+    let named_file = !path.is_dir();
+    for entry in Walk::new(vec![path.to_path_buf()], options) {
+        match entry {
+            Entry::File(file) if named_file => {
+                let kind = FileKind::of_path(&file).unwrap_or(FileKind::Patterns);
+                out.push((file, kind));
             }
-            out.push((path, kind));
+            Entry::File(file) => {
+                let Some(kind) = FileKind::of_path(&file) else {
+                    continue;
+                };
+                if kind == FileKind::CloudFormation && !looks_like_template(&file) {
+                    continue;
+                }
+                out.push((file, kind));
+            }
+            Entry::Skipped { path, message, .. } => {
+                let file = path.display().to_string();
+                problems.extend(unreadable(&file, message).problems);
+            }
         }
     }
-    Ok(())
+    Ok((out, problems))
 }
 
 fn looks_like_template(path: &Path) -> bool {
@@ -400,6 +413,24 @@ pub fn read_path(path: &Path, kind: FileKind) -> Found {
         Ok(Err(_)) => unreadable(&name, "the file is not UTF-8".into()),
         Err(e) => unreadable(&name, format!("cannot read the file: {e}")),
     }
+}
+
+/// Finds and reads the rules under `paths` as `lint` and `cis-check` do: a path that does not
+/// exist is an error naming it; directories are walked with `options`, and what the walk
+/// skipped (a FIFO, a device) is a problem of the result. Also gives the number of files read.
+pub fn load(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<(Found, usize)> {
+    crate::walk::require(paths)?;
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for path in paths {
+        let (found, problems) = discover_with(path, options)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        files.extend(found);
+        skipped.extend(problems);
+    }
+    let mut found = read_all(&files);
+    found.problems.extend(skipped);
+    Ok((found, files.len()))
 }
 
 /// Reads files found by [`discover`]: each on its own, except the Terraform files of one

@@ -1,6 +1,8 @@
-//! Plain pattern files: one filter pattern per line. Blank lines and lines whose first non-blank
-//! character is `#` are skipped; a trailing `\r` is removed; nothing else is trimmed, so the
-//! pattern is the line as written.
+//! Plain pattern files: one filter pattern per line, the one format of `grep -f`, `lint`,
+//! `cis-check` and `scan --rules`. Blank lines and lines whose first non-blank character is `#`
+//! are skipped (comments); a trailing `\r` and a byte order mark at the start are removed;
+//! nothing else is trimmed, so the pattern is the line as written. A term that really starts
+//! with `#` is written quoted: `"#channel"`.
 
 use super::{FilterPositions, Found};
 use crate::rules::{MetricFilterDef, SourceLocation};
@@ -16,12 +18,8 @@ use crate::rules::{MetricFilterDef, SourceLocation};
 /// ```
 pub fn read(file: &str, text: &str) -> Found {
     let mut found = Found::default();
-    for (n, line) in text.split('\n').enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let body = line.trim_start();
-        if body.is_empty() || body.starts_with('#') {
-            continue;
-        }
+    for (line_number, line) in lines(text) {
+        let n = line_number - 1;
         let start = SourceLocation {
             file: file.to_owned(),
             line: super::text::to_u32(n + 1),
@@ -39,4 +37,20 @@ pub fn read(file: &str, text: &str) -> Found {
         found.add_filter(filter, FilterPositions::verbatim(&start, line));
     }
     found
+}
+
+/// The patterns of a pattern list with their 1-based line numbers: see the [module](self).
+///
+/// ```
+/// use trailmatch_cloudtrail::iac::patterns::lines;
+/// let text = "\u{feff}# CIS 3.1\n\n  \nERROR\r\n\"#x\"\n  # indented comment\n";
+/// assert_eq!(lines(text).collect::<Vec<_>>(), [(4, "ERROR"), (5, "\"#x\"")]);
+/// ```
+pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.split('\n').enumerate().filter_map(|(n, line)| {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let body = line.trim_start();
+        (!body.is_empty() && !body.starts_with('#')).then_some((n + 1, line))
+    })
 }

@@ -41,7 +41,8 @@ pub(crate) struct Rules {
 
 /// Top-level keys that make an object a container of records, or a digest file (see
 /// `Stream::members`), when their value has the right type.
-const CONTAINER_KEYS: [&[u8]; 5] = [b"Records", b"logEvents", b"events", b"awslogs", b"logFiles"];
+pub(crate) const CONTAINER_KEYS: [&[u8]; 5] =
+    [b"Records", b"logEvents", b"events", b"awslogs", b"logFiles"];
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;

@@ -66,9 +66,12 @@ mod stream;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::walk::{Entry, SkipReason, Walk, WalkOptions};
 
 pub use stream::Stream;
 
@@ -83,6 +86,14 @@ pub struct Options {
     /// deeper records are skipped as [`SkipKind::NestingTooDeep`]. Default 512, as core's JSON
     /// reader.
     pub max_depth: usize,
+    /// Read lines of text too, as `grep` does: in a line-oriented input, a line that is not a
+    /// JSON record (`ERROR disk full`, a VPC flow log record, `{not json`) is a [`Record`] whose
+    /// `json` holds the line as written (without its line ending), rather than a skip. A line
+    /// that starts with `{` and is a valid object is a record as without this option; a line that
+    /// holds a container (`{"Records":[…]}`) yields its records; a JSON document spread over
+    /// several lines (a pretty-printed log file) is read as without this option. Limits,
+    /// gzip, base64 and every format are as without it. Default false.
+    pub text_lines: bool,
 }
 
 impl Default for Options {
@@ -90,6 +101,7 @@ impl Default for Options {
         Options {
             max_record_bytes: 262_144,
             max_depth: 512,
+            text_lines: false,
         }
     }
 }
@@ -97,8 +109,8 @@ impl Default for Options {
 /// One input to a [`Reader`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
-    /// A file, or a directory whose files are read recursively in sorted order (symbolic links
-    /// to files are followed, to directories not).
+    /// A file (a symbolic link or a FIFO named here is followed or read), or a directory whose
+    /// regular files are read recursively in sorted order, as [`walk`](crate::walk) finds them.
     Path(PathBuf),
     /// The standard input.
     Stdin,
@@ -131,7 +143,8 @@ pub struct Record {
     /// Where the record is.
     pub location: Location,
     /// Exactly one JSON object, byte for byte as in the input after decompression (for a log
-    /// event, as in its decoded `message`, without surrounding whitespace).
+    /// event, as in its decoded `message`, without surrounding whitespace). With
+    /// [`Options::text_lines`], a line of text that is not one (see there).
     pub json: String,
     /// The delivery timestamp, in milliseconds since the epoch, when the format carries one
     /// (a log event's `timestamp`, an export line's prefix).
@@ -182,6 +195,9 @@ pub enum SkipKind {
     UnknownFormat,
     /// A `logEvents` / `events` element without a string `message` (`{"id":"1"}`).
     InvalidEvent,
+    /// A FIFO, socket or device met while walking a directory: never opened (see
+    /// [`walk`](crate::walk)).
+    NotAFile,
 }
 
 impl SkipKind {
@@ -199,6 +215,7 @@ impl SkipKind {
             SkipKind::NestingTooDeep => "nesting-too-deep",
             SkipKind::UnknownFormat => "unknown-format",
             SkipKind::InvalidEvent => "invalid-event",
+            SkipKind::NotAFile => "not-a-file",
         }
     }
 
@@ -216,6 +233,7 @@ impl SkipKind {
             SkipKind::NestingTooDeep => "nesting too deep",
             SkipKind::UnknownFormat => "unknown format",
             SkipKind::InvalidEvent => "invalid log event",
+            SkipKind::NotAFile => "not a regular file",
         }
     }
 }
@@ -284,21 +302,28 @@ pub fn read_stream<'a, R: Read + Send + 'a>(
 #[derive(Debug)]
 pub struct Reader {
     options: Options,
+    walk_options: WalkOptions,
     inputs: VecDeque<Input>,
-    /// Directory listings being walked, innermost last.
-    walk: Vec<std::vec::IntoIter<PathBuf>>,
+    /// The walk of the path being read.
+    walk: Option<Walk>,
     current: Option<Stream<'static>>,
     queue: VecDeque<Item>,
     peak: usize,
 }
 
 impl Reader {
-    /// A reader of `inputs`, in order.
+    /// A reader of `inputs`, in order; symbolic links inside directories are not followed.
     pub fn new(inputs: Vec<Input>, options: Options) -> Reader {
+        Reader::with_walk(inputs, options, WalkOptions::default())
+    }
+
+    /// A reader of `inputs` that walks directories with `walk` (`follow`: `--follow`).
+    pub fn with_walk(inputs: Vec<Input>, options: Options, walk: WalkOptions) -> Reader {
         Reader {
             options,
+            walk_options: walk,
             inputs: inputs.into(),
-            walk: Vec::new(),
+            walk: None,
             current: None,
             queue: VecDeque::new(),
             peak: 0,
@@ -312,59 +337,49 @@ impl Reader {
         self.peak.max(current)
     }
 
-    fn unreadable(&mut self, path: &Path, error: &io::Error) {
-        self.queue.push_back(Item::Skipped(Skip {
-            location: Location {
-                file: path.display().to_string(),
-                ..Location::default()
-            },
-            kind: SkipKind::Unreadable,
-            message: format!("cannot read {}: {error}", path.display()),
-        }));
-    }
-
-    /// Starts reading `path`: a file is opened, a directory's sorted listing is queued.
-    fn open(&mut self, path: PathBuf) {
-        let metadata = match fs::metadata(&path) {
-            Ok(metadata) => metadata,
-            Err(e) => return self.unreadable(&path, &e),
-        };
-        if metadata.is_dir() {
-            let entries = match fs::read_dir(&path) {
-                Ok(entries) => entries,
-                Err(e) => return self.unreadable(&path, &e),
-            };
-            let mut paths = Vec::new();
-            for entry in entries {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(e) => {
-                        self.unreadable(&path, &e);
-                        continue;
-                    }
-                };
-                let wanted = match entry.file_type() {
-                    Ok(kind) if kind.is_symlink() => fs::metadata(entry.path())
-                        .map(|target| target.is_file())
-                        .unwrap_or(true),
-                    Ok(_) => true,
-                    Err(_) => true,
-                };
-                if wanted {
-                    paths.push(entry.path());
+    fn open(&mut self, entry: Entry) {
+        match entry {
+            Entry::File(path) => match File::open(&path) {
+                Ok(file) => {
+                    let name = path.display().to_string();
+                    self.current = Some(read_stream(name, file, self.options));
                 }
+                Err(e) => self.queue.push_back(Item::Skipped(unreadable(&path, &e))),
+            },
+            Entry::Skipped {
+                path,
+                reason,
+                message,
+            } => {
+                let kind = match reason {
+                    SkipReason::NotAFile => SkipKind::NotAFile,
+                    _ => SkipKind::Unreadable,
+                };
+                let message = message
+                    .strip_prefix(&format!("{}: ", path.display()))
+                    .map_or_else(|| message.clone(), str::to_owned);
+                self.queue.push_back(Item::Skipped(Skip {
+                    location: Location {
+                        file: path.display().to_string(),
+                        ..Location::default()
+                    },
+                    kind,
+                    message,
+                }));
             }
-            paths.sort();
-            self.walk.push(paths.into_iter());
-            return;
         }
-        match File::open(&path) {
-            Ok(file) => {
-                let name = path.display().to_string();
-                self.current = Some(read_stream(name, file, self.options));
-            }
-            Err(e) => self.unreadable(&path, &e),
-        }
+    }
+}
+
+/// The skip for a file that cannot be opened.
+pub fn unreadable(path: &Path, error: &io::Error) -> Skip {
+    Skip {
+        location: Location {
+            file: path.display().to_string(),
+            ..Location::default()
+        },
+        kind: SkipKind::Unreadable,
+        message: format!("cannot read {}: {error}", path.display()),
     }
 }
 
@@ -384,12 +399,10 @@ impl Iterator for Reader {
                 self.current = None;
                 continue;
             }
-            if let Some(listing) = self.walk.last_mut() {
-                match listing.next() {
-                    Some(path) => self.open(path),
-                    None => {
-                        self.walk.pop();
-                    }
+            if let Some(walk) = self.walk.as_mut() {
+                match walk.next() {
+                    Some(entry) => self.open(entry),
+                    None => self.walk = None,
                 }
                 continue;
             }
@@ -397,7 +410,185 @@ impl Iterator for Reader {
                 Input::Stdin => {
                     self.current = Some(read_stream("<stdin>", io::stdin(), self.options));
                 }
-                Input::Path(path) => self.open(path),
+                Input::Path(path) => self.walk = Some(Walk::new(vec![path], self.walk_options)),
+            }
+        }
+    }
+}
+
+/// How a file is best read by [`read_range`]s or as a whole: see [`layout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One stream ([`read_stream`]): gzip, base64, a JSON document over several lines, a file
+    /// whose first line is longer than the read buffer, anything that is not a plain file.
+    Whole,
+    /// Lines, each read on its own: the file may be cut into byte ranges read in parallel by
+    /// [`read_range`], which give the same items in order as one stream with
+    /// [`Options::text_lines`] would, except that a JSON value must lie on one line.
+    Lines {
+        /// The file's length in bytes.
+        len: u64,
+    },
+}
+
+/// Decides from its first bytes how `file` can be read with `options` (ranges of lines are only
+/// offered with [`Options::text_lines`], on Unix, for a regular file that is neither gzip nor
+/// base64 and whose first line is not the start of a JSON document over several lines).
+pub fn layout(file: &File, options: Options) -> io::Result<Layout> {
+    let meta = file.metadata()?;
+    if !options.text_lines || !meta.is_file() || !cfg!(unix) {
+        return Ok(Layout::Whole);
+    }
+    let mut head = vec![0; stream::text_buffer(options)];
+    let n = read_at_full(file, &mut head, 0)?;
+    head.truncate(n);
+    let len = meta.len();
+    let whole = stream::starts_whole(&head, (n as u64) < len, options);
+    Ok(if whole {
+        Layout::Whole
+    } else {
+        Layout::Lines { len }
+    })
+}
+
+/// Reads into `buf` from `offset` until it is full or the file ends; the bytes read.
+#[cfg(unix)]
+fn read_at_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..) {
+        if rest.is_empty() {
+            break;
+        }
+        match file.read_at(rest, offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+#[cfg(not(unix))]
+fn read_at_full(_: &File, _: &mut [u8], _: u64) -> io::Result<usize> {
+    Err(io::Error::other("positioned reads are not available"))
+}
+
+/// The items of the lines that start in bytes `start..end` of a file whose [`layout`] is
+/// [`Layout::Lines`] (the last such line is read to its end, past `end`), with
+/// [`Options::text_lines`]. Byte offsets in locations count from the start of the file; line
+/// numbers count from the first line of the range (1), and [`Stream::lines_read`] tells, once
+/// the stream has ended, how many lines the range holds: the caller adds the lines of the
+/// ranges before to make them absolute. Reading a file as consecutive ranges gives the items
+/// that reading it whole would.
+pub fn read_range(
+    name: impl Into<String>,
+    file: Arc<File>,
+    start: u64,
+    end: u64,
+    options: Options,
+) -> Stream<'static> {
+    let options = Options {
+        text_lines: true,
+        ..options
+    };
+    // A byte order mark at the start of the file is no part of the first line.
+    let mut bom = [0u8; 3];
+    let origin = if start == 0
+        && read_at_full(&file, &mut bom, 0).ok() == Some(3)
+        && bom == *b"\xEF\xBB\xBF"
+    {
+        3
+    } else {
+        start
+    };
+    let reader = RangeReader {
+        file,
+        pos: if origin == start {
+            start.saturating_sub(1)
+        } else {
+            origin
+        },
+        start: origin,
+        end,
+        state: if origin == start {
+            RangeState::Seek
+        } else {
+            RangeState::Read
+        },
+    };
+    Stream::lines(name.into(), Box::new(reader), options, origin)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RangeState {
+    /// Looking for the first line that starts at or after `start`.
+    Seek,
+    /// Handing out bytes up to the line feed at or after `end - 1`.
+    Read,
+    Done,
+}
+
+/// The bytes of the lines that start in a byte range of a file, read with positioned reads so
+/// that several ranges of one file can be read at once.
+struct RangeReader {
+    file: Arc<File>,
+    pos: u64,
+    start: u64,
+    end: u64,
+    state: RangeState,
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.state {
+                RangeState::Done => return Ok(0),
+                RangeState::Seek if self.start == 0 => self.state = RangeState::Read,
+                RangeState::Seek => {
+                    // A line starts at `start` when the byte before it is a line feed.
+                    let mut chunk = [0u8; 4096];
+                    let n = read_at_full(&self.file, &mut chunk, self.pos)?;
+                    let chunk = chunk.get(..n).unwrap_or_default();
+                    match memchr::memchr(b'\n', chunk) {
+                        Some(i) => {
+                            self.pos += i as u64 + 1;
+                            self.state = if self.pos < self.end {
+                                RangeState::Read
+                            } else {
+                                RangeState::Done
+                            };
+                        }
+                        None if n == 0 => self.state = RangeState::Done,
+                        None => {
+                            self.pos += n as u64;
+                            if self.pos >= self.end {
+                                self.state = RangeState::Done;
+                            }
+                        }
+                    }
+                }
+                RangeState::Read => {
+                    let n = read_at_full(&self.file, out, self.pos)?;
+                    if n == 0 {
+                        self.state = RangeState::Done;
+                        return Ok(0);
+                    }
+                    let got = out.get(..n).unwrap_or_default();
+                    // The last line is the one holding byte `end - 1`: stop after its line feed.
+                    let last = self.end.saturating_sub(1);
+                    let mut take = n;
+                    if self.pos + n as u64 > last {
+                        let from = usize::try_from(last.saturating_sub(self.pos)).unwrap_or(0);
+                        if let Some(i) = got.get(from..).and_then(|g| memchr::memchr(b'\n', g)) {
+                            take = from + i + 1;
+                            self.state = RangeState::Done;
+                        }
+                    }
+                    self.pos += take as u64;
+                    return Ok(take);
+                }
             }
         }
     }

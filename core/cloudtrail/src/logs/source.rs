@@ -292,6 +292,25 @@ impl<'a> Source<'a> {
         bytes
     }
 
+    /// Counts offsets from `origin` (the first byte read is at that offset of a file).
+    pub(crate) fn set_origin(&mut self, origin: u64) {
+        self.offset = origin;
+        self.line_start = origin;
+    }
+
+    /// Makes the next unread byte count as the start of a line (after a byte order mark).
+    pub(crate) fn mark_line_start(&mut self) {
+        self.count_lines();
+        self.line_start = self.offset;
+    }
+
+    /// Lines begun so far: those ended by a line feed, and a last one that has bytes.
+    pub(crate) fn lines_begun(&mut self) -> u64 {
+        self.count_lines();
+        let partial = u64::from(self.offset > self.line_start);
+        self.line - 1 + partial
+    }
+
     /// Stream offset of the next unread byte.
     pub(crate) fn offset(&self) -> u64 {
         self.offset

@@ -93,6 +93,12 @@ pub struct Stream<'a> {
     /// Records are first tried on the fast path (off only to test it against the detailed
     /// scanner).
     fast: bool,
+    /// [`Options::text_lines`]: lines that are no JSON record are records of text.
+    text: bool,
+    /// A JSON value may not span lines (ranges of a file read on their own).
+    line_values: bool,
+    /// Lines begun in the input, counted when the stream ends.
+    lines_read: u64,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -111,7 +117,29 @@ impl<'a> Stream<'a> {
         reader: Box<dyn Read + Send + 'a>,
         options: Options,
     ) -> Stream<'a> {
-        Stream::with_buffer(name, reader, options, DEFAULT_BUFFER)
+        let buffer = if options.text_lines {
+            text_buffer(options)
+        } else {
+            DEFAULT_BUFFER
+        };
+        Stream::with_buffer(name, reader, options, buffer)
+    }
+
+    /// A stream of lines read on their own (see [`read_range`](super::read_range)), whose first
+    /// byte is at offset `origin` of the file.
+    pub(crate) fn lines(
+        name: String,
+        reader: Box<dyn Read + Send + 'a>,
+        options: Options,
+        origin: u64,
+    ) -> Stream<'a> {
+        let mut stream = Stream::with_buffer(name, reader, options, text_buffer(options));
+        stream.line_values = true;
+        stream.state = State::Top;
+        if let Some(src) = stream.src.as_mut() {
+            src.set_origin(origin);
+        }
+        stream
     }
 
     /// A stream whose read buffers have `buffer` bytes.
@@ -151,6 +179,9 @@ impl<'a> Stream<'a> {
             src: Some(src),
             gzip_layers: 0,
             fast: true,
+            text: options.text_lines,
+            line_values: false,
+            lines_read: 0,
             state: State::Start,
             obj: TopObject::default(),
             value: None,
@@ -170,6 +201,12 @@ impl<'a> Stream<'a> {
     /// the decoders under it (the decompressor's fixed state not included).
     pub fn peak_buffer_bytes(&self) -> usize {
         self.meter.peak()
+    }
+
+    /// The number of lines the input holds (a last line without a line feed counts), once the
+    /// stream has ended; 0 before.
+    pub fn lines_read(&self) -> u64 {
+        self.lines_read
     }
 
     fn location(&self, line: Option<u64>, record: Option<u64>, byte: Option<u64>) -> Location {
@@ -213,6 +250,9 @@ impl<'a> Stream<'a> {
     }
 
     fn finish(&mut self) {
+        if let Some(src) = self.src.as_mut() {
+            self.lines_read = src.lines_begun();
+        }
         self.state = State::Done;
         self.src = None;
     }
@@ -290,6 +330,10 @@ impl<'a> Stream<'a> {
         if src.avail().starts_with(b"\xEF\xBB\xBF") {
             src.advance(3);
         }
+        if self.text {
+            src.mark_line_start();
+            return self.text_start();
+        }
         src.skip_ws()?;
         src.fill(6)?;
         let avail = src.avail();
@@ -311,31 +355,7 @@ impl<'a> Stream<'a> {
         let payload =
             base64_prefix(avail).is_some_and(|[a, b, _]| [a, b] == GZIP_MAGIC || a == b'{');
         if payload {
-            if self.level >= MAX_LEVEL {
-                let message = format!("base64 data nested more than {MAX_LEVEL} encodings deep");
-                self.skip(
-                    self.location(None, None, Some(at)),
-                    SkipKind::NestingTooDeep,
-                    message,
-                );
-                self.finish();
-                return Ok(());
-            }
-            let Some(src) = self.src.take() else {
-                return Ok(());
-            };
-            let mut inner = Stream::layer(
-                self.name.clone(),
-                Box::new(Base64::new(src)),
-                self.options,
-                self.buffer,
-                self.level + 1,
-                " of the base64-decoded data",
-                self.meter.clone(),
-            );
-            inner.fast = self.fast;
-            self.state = State::Delegate(Box::new(inner));
-            return Ok(());
+            return self.start_base64();
         }
         if !first.is_ascii_graphic() {
             let message = format!(
@@ -353,10 +373,261 @@ impl<'a> Stream<'a> {
         Ok(())
     }
 
+    /// The rest of the input is base64 (after whitespace): its decoded stream reads it.
+    fn start_base64(&mut self) -> Result<(), Fatal> {
+        let at = self.src.as_ref().map_or(0, Source::offset);
+        if self.level >= MAX_LEVEL {
+            let message = format!("base64 data nested more than {MAX_LEVEL} encodings deep");
+            self.skip(
+                self.location(None, None, Some(at)),
+                SkipKind::NestingTooDeep,
+                message,
+            );
+            self.finish();
+            return Ok(());
+        }
+        let Some(src) = self.src.take() else {
+            return Ok(());
+        };
+        let mut inner = Stream::layer(
+            self.name.clone(),
+            Box::new(Base64::new(src)),
+            self.options,
+            self.buffer,
+            self.level + 1,
+            " of the base64-decoded data",
+            self.meter.clone(),
+        );
+        inner.fast = self.fast;
+        self.state = State::Delegate(Box::new(inner));
+        Ok(())
+    }
+
+    /// Text mode, at the start: compression other than gzip is refused, base64 is decoded, and
+    /// anything else is read as lines.
+    fn text_start(&mut self) -> Result<(), Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        // No more than the magic bytes need: standard input may be a live stream whose first
+        // line is short, and it must be searched before more arrives.
+        src.fill(6)?;
+        let avail = src.avail();
+        let at = src.offset();
+        if avail.is_empty() {
+            self.finish();
+            return Ok(());
+        }
+        if let Some(format) = unsupported_compression(avail) {
+            let message = format!("{format} data is not supported (only gzip is)");
+            self.skip(
+                self.location(None, None, Some(at)),
+                SkipKind::UnknownFormat,
+                message,
+            );
+            self.finish();
+            return Ok(());
+        }
+        let blank = avail.iter().take_while(|&&b| is_ws(b)).count();
+        if avail.get(blank..).is_some_and(text_base64) {
+            src.skip_ws()?;
+            self.text = false;
+            let result = self.start_base64();
+            if let State::Delegate(inner) = &mut self.state {
+                inner.text = true;
+            }
+            return result;
+        }
+        self.state = State::Top;
+        Ok(())
+    }
+
+    /// Text mode: one line. A line that starts with `{` and is one valid object is a record
+    /// (read on the fast path); one that holds a container, or starts a JSON value that goes
+    /// on over the next lines, is read as without text mode; an export line is read as one; any
+    /// other line is a record of its text.
+    fn text_line(&mut self) -> Result<(), Fatal> {
+        self.element = None;
+        self.value = None;
+        let limit = self.options.max_record_bytes;
+        let max_depth = self.options.max_depth;
+        let line_values = self.line_values;
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        let len = loop {
+            if let Some(i) = memchr::memchr(b'\n', src.avail()) {
+                break Some(i);
+            }
+            if src.at_eof() {
+                if src.avail().is_empty() {
+                    self.finish();
+                    return Ok(());
+                }
+                break Some(src.avail().len());
+            }
+            if src.is_full() {
+                break None;
+            }
+            let have = src.avail().len();
+            src.fill(have + 1)?;
+        };
+        let (line, byte) = (src.line(), src.offset());
+        let avail = src.avail();
+        let Some(len) = len else {
+            // Longer than the read buffer, so than any record: a JSON document on one line
+            // (a CloudTrail log file) is read as such, anything else is too large.
+            if avail.iter().find(|&&b| !is_ws(b)) == Some(&b'{') {
+                return self.json_top();
+            }
+            return self.long_line(line, byte);
+        };
+        let whole = avail.get(..len).unwrap_or_default();
+        let text = whole.strip_suffix(b"\r").unwrap_or(whole);
+        let Some(indent) = text.iter().position(|&b| !is_ws(b)) else {
+            src.advance(len);
+            src.skip_line()?;
+            return Ok(());
+        };
+        let body = text.get(indent..).unwrap_or_default();
+        let location = place(&self.name, Some(line), None, Some(byte));
+        if body.first() == Some(&b'{') && text.len() <= limit && !needs_checking(body) {
+            // Plainly one object on its line that holds no container key: the event is the
+            // line; whether it is valid JSON is the matcher's to find (an invalid one is text).
+            if let Ok(json) = std::str::from_utf8(body) {
+                let json = json.trim_end().to_owned();
+                self.meter.touch(json.len());
+                src.advance_in_line(len);
+                src.skip_line()?;
+                self.queue.push_back(Item::Record(Record {
+                    location,
+                    json,
+                    timestamp_ms: None,
+                }));
+                return Ok(());
+            }
+        }
+        if body.first() == Some(&b'{') {
+            let rules = Rules {
+                max_depth,
+                one_line: true,
+                top_level: true,
+            };
+            let json = match fast::object(body, rules) {
+                Check::Valid(end) if end <= limit => {
+                    let rest = body.get(end..).unwrap_or_default();
+                    rest.iter().all(|&b| is_ws(b)).then(|| body.get(..end))
+                }
+                Check::Valid(_) => None,
+                Check::Incomplete if !line_values => return self.json_top(),
+                Check::Incomplete => None,
+                Check::Unsure => match one_value(body) {
+                    Value::Object => return self.json_top(),
+                    Value::Incomplete if !line_values => return self.json_top(),
+                    _ => None,
+                },
+            };
+            if let Some(Some(json)) = json {
+                if let Ok(json) = std::str::from_utf8(json) {
+                    let json = json.to_owned();
+                    self.meter.touch(json.len());
+                    src.advance_in_line(len);
+                    src.skip_line()?;
+                    self.queue.push_back(Item::Record(Record {
+                        location,
+                        json,
+                        timestamp_ms: None,
+                    }));
+                    return Ok(());
+                }
+            }
+        } else if body.first().is_some_and(u8::is_ascii_digit) {
+            if let Some((length, timestamp)) = export_prefix(body) {
+                let message = body.get(length..).unwrap_or_default();
+                if message.iter().find(|&&b| b != b' ' && b != b'\t') == Some(&b'{') {
+                    src.advance_in_line(indent + length);
+                    return self.export_line(line, byte, timestamp);
+                }
+            }
+        }
+        let event = if text.len() > limit {
+            Err((
+                SkipKind::RecordTooLarge,
+                format!(
+                    "the line is {} bytes, more than the limit of {limit} bytes",
+                    text.len()
+                ),
+            ))
+        } else {
+            match std::str::from_utf8(text) {
+                Ok(text) => Ok(text.to_owned()),
+                Err(e) => Err((
+                    SkipKind::InvalidUtf8,
+                    format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+                )),
+            }
+        };
+        src.advance_in_line(len);
+        src.skip_line()?;
+        match event {
+            Ok(json) => {
+                self.meter.touch(json.len());
+                self.queue.push_back(Item::Record(Record {
+                    location,
+                    json,
+                    timestamp_ms: None,
+                }));
+            }
+            Err((kind, message)) => self.skip(location, kind, message),
+        }
+        Ok(())
+    }
+
+    /// Text mode: a line longer than the read buffer, skipped.
+    fn long_line(&mut self, line: u64, byte: u64) -> Result<(), Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        src.skip_line()?;
+        let bytes = src.offset() - byte;
+        let limit = self.options.max_record_bytes;
+        let location = place(&self.name, Some(line), None, Some(byte));
+        let message = format!("the line is {bytes} bytes, more than the limit of {limit} bytes");
+        self.skip(location, SkipKind::RecordTooLarge, message);
+        Ok(())
+    }
+
     /// Between top-level values: a record or container object, an export line, or junk.
     fn top(&mut self) -> Result<(), Fatal> {
         self.element = None;
         self.value = None;
+        if self.text {
+            self.state = State::Top;
+            let Some(src) = self.src.as_mut() else {
+                return Ok(());
+            };
+            if src.at_line_start() {
+                return self.text_line();
+            }
+            // After a value: the rest of its line.
+            src.skip_blanks()?;
+            match src.peek()? {
+                Some(b'\n') => {
+                    src.advance(1);
+                    return Ok(());
+                }
+                None => {
+                    self.finish();
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+        }
+        self.json_top()
+    }
+
+    /// Between top-level values, read as JSON.
+    fn json_top(&mut self) -> Result<(), Fatal> {
         let Some(src) = self.src.as_mut() else {
             return Ok(());
         };
@@ -1122,4 +1393,108 @@ fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
         .iter()
         .find(|(magic, _)| head.starts_with(magic))
         .map(|&(_, name)| name)
+}
+
+/// The read buffer of a stream in text mode: a whole line up to the record limit must fit.
+pub(crate) fn text_buffer(options: Options) -> usize {
+    options
+        .max_record_bytes
+        .saturating_add(64 * 1024)
+        .max(DEFAULT_BUFFER)
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// In text mode, base64 is recognised only when it decodes to gzip (`H4sI`) or to `{` and a
+/// quote or whitespace, so that a line of text that happens to start with base64 digits
+/// (`example: …`) stays a line.
+fn text_base64(text: &[u8]) -> bool {
+    base64_prefix(text).is_some_and(|[a, b, c]| {
+        [a, b, c] == [GZIP_MAGIC[0], GZIP_MAGIC[1], 8]
+            || (a == b'{' && (b == b'"' || is_ws(b) || b == b'}'))
+    })
+}
+
+/// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
+/// with `}` (it may start a document over several lines), or holds a key that may make it a container (`"Records"`, `"logEvents"`, `"events"`,
+/// `"awslogs"`, `"logFiles"`: all end in `s"`) or an escape that may spell one.
+fn needs_checking(line: &[u8]) -> bool {
+    let trimmed = line.trim_ascii_end();
+    if trimmed.last() != Some(&b'}') {
+        return true;
+    }
+    let container_key = |i: usize| {
+        // The key that ends at `i` (its `s`), from its opening quote.
+        let before = trimmed.get(..=i).unwrap_or_default();
+        let from = before.len().saturating_sub(12);
+        let window = before.get(from..).unwrap_or_default();
+        match memchr::memrchr(b'"', window) {
+            Some(q) => {
+                let key = window.get(q + 1..).unwrap_or_default();
+                key.contains(&b'\\') || fast::CONTAINER_KEYS.contains(&key)
+            }
+            None => false,
+        }
+    };
+    memchr::memmem::find_iter(trimmed, b"s\"").any(container_key)
+        || memchr::memmem::find(trimmed, b"\\u0073\"").is_some()
+}
+
+/// What a line that the fast path is unsure of holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Value {
+    /// A JSON value (perhaps a container), perhaps followed by more.
+    Object,
+    /// The start of a JSON value that the line does not finish.
+    Incomplete,
+    /// Anything else: text.
+    Other,
+}
+
+fn one_value(line: &[u8]) -> Value {
+    let mut values =
+        serde_json::Deserializer::from_slice(line).into_iter::<serde::de::IgnoredAny>();
+    // What follows a first valid object (another, as `cat` of log files gives, or junk) is
+    // the JSON reader's to judge.
+    match values.next() {
+        Some(Ok(_)) => Value::Object,
+        Some(Err(e)) if e.is_eof() => Value::Incomplete,
+        _ => Value::Other,
+    }
+}
+
+/// Whether a file whose first bytes are `head` (`more`: the file goes on) must be read as one
+/// stream in text mode rather than as lines: see [`Layout`](super::Layout).
+pub(crate) fn starts_whole(head: &[u8], more: bool, options: Options) -> bool {
+    if head.starts_with(&GZIP_MAGIC) || unsupported_compression(head).is_some() {
+        return true;
+    }
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let blank = head.iter().take_while(|&&b| is_ws(b)).count();
+    let Some(rest) = head.get(blank..) else {
+        return false;
+    };
+    if text_base64(rest) {
+        return true;
+    }
+    if rest.first() != Some(&b'{') {
+        return false;
+    }
+    let line = match memchr::memchr(b'\n', rest) {
+        Some(i) => rest.get(..i).unwrap_or_default(),
+        None if more => return true,
+        None => rest,
+    };
+    let rules = Rules {
+        max_depth: options.max_depth,
+        one_line: true,
+        top_level: true,
+    };
+    match fast::object(line, rules) {
+        Check::Valid(_) => false,
+        Check::Incomplete => true,
+        Check::Unsure => one_value(line) != Value::Other,
+    }
 }

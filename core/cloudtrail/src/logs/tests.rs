@@ -1347,6 +1347,7 @@ fn limits() -> impl proptest::strategy::Strategy<Value = (Options, usize, bool)>
                 Options {
                     max_record_bytes,
                     max_depth,
+                    text_lines: false,
                 },
                 buffer,
                 trickle,
@@ -1431,4 +1432,134 @@ proptest::proptest! {
             Check::Unsure => {}
         }
     }
+}
+
+mod text_lines {
+    use super::super::*;
+
+    fn text() -> Options {
+        Options {
+            text_lines: true,
+            ..Options::default()
+        }
+    }
+
+    fn outline(input: &[u8]) -> Vec<String> {
+        read_stream("t", input, text())
+            .map(|item| match item {
+                Item::Record(r) => format!("{} {}", r.location, r.json),
+                Item::Skipped(s) => format!("{} [{}]", s.location, s.kind),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_that_are_not_json_are_events() {
+        let input = b"ERROR disk full\n{\"a\":1}\n\n  indented text\r\n{not json\n{\"a\":1} trailing\n\xff\n2 123 eni-1 REJECT";
+        assert_eq!(
+            outline(input),
+            [
+                "t:1 ERROR disk full",
+                "t:2 {\"a\":1}",
+                "t:4   indented text",
+                "t:5 {not json",
+                "t:6 {\"a\":1} trailing",
+                "t:7 [invalid-utf8]",
+                "t:8 2 123 eni-1 REJECT",
+            ]
+        );
+        // Without text mode, the same input gives records and skips only.
+        let scan: Vec<Item> = read_stream("t", &input[..], Options::default()).collect();
+        assert!(scan.iter().all(|i| match i {
+            Item::Record(r) => r.json.starts_with('{'),
+            Item::Skipped(_) => true,
+        }));
+    }
+
+    #[test]
+    fn containers_documents_exports_and_base64_are_read_as_without_text_mode() {
+        let input = "{\"Records\":[{\"e\":1},{\"e\":2}]}\nplain\n2020-09-14T00:44:23.000Z {\"e\":3}\n{\n  \"e\": 4\n}\nexample text\n";
+        assert_eq!(
+            outline(input.as_bytes()),
+            [
+                "t, record 1 {\"e\":1}",
+                "t, record 2 {\"e\":2}",
+                "t:2 plain",
+                "t:3 {\"e\":3}",
+                "t:4 {\n  \"e\": 4\n}",
+                "t:7 example text",
+            ]
+        );
+        // A line of text that starts with base64 digits stays text.
+        assert_eq!(outline(b"example line\n"), ["t:1 example line"]);
+        assert_eq!(outline(b"eyJhIjoxfQ=="), ["t:1 {\"a\":1}"]);
+    }
+
+    #[test]
+    fn ranges_of_a_file_give_what_the_whole_file_gives() {
+        let mut input = String::new();
+        for i in 0..3000 {
+            match i % 5 {
+                0 => input.push_str(&format!(
+                    "{{\"n\":{i},\"pad\":\"{}\"}}\n",
+                    "x".repeat(i % 97)
+                )),
+                1 => input.push_str(&format!("INFO line {i}\r\n")),
+                2 => input.push('\n'),
+                3 => input.push_str(&format!("{{\"Records\":[{{\"n\":{i}}}]}}\n")),
+                _ => input.push_str(&format!("2020-09-14T00:44:23.000Z {{\"n\":{i}}}\n")),
+            }
+        }
+        input.push_str("last line");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, &input).unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        let len = input.len() as u64;
+        assert_eq!(layout(&file, text()).unwrap(), Layout::Lines { len });
+        let whole: Vec<(Option<u64>, Option<u64>, String)> =
+            read_stream("f", input.as_bytes(), text())
+                .map(|i| match i {
+                    Item::Record(r) => (r.location.line, r.location.record, r.json),
+                    Item::Skipped(s) => (s.location.line, None, s.message),
+                })
+                .collect();
+        for size in [1u64, 7, 100, 4096, 65_536] {
+            let mut ranged = Vec::new();
+            let mut base = 0;
+            let mut start = 0;
+            while start < len {
+                let end = len.min(start + size);
+                let mut stream = read_range("f", file.clone(), start, end, Options::default());
+                for item in stream.by_ref() {
+                    ranged.push(match item {
+                        Item::Record(r) => {
+                            (r.location.line.map(|l| l + base), r.location.record, r.json)
+                        }
+                        Item::Skipped(s) => (s.location.line.map(|l| l + base), None, s.message),
+                    });
+                }
+                base += stream.lines_read();
+                start = end;
+            }
+            assert_eq!(ranged, whole, "ranges of {size} bytes");
+        }
+    }
+}
+
+#[test]
+fn text_lines_keep_the_record_limit() {
+    let options = Options {
+        text_lines: true,
+        max_record_bytes: 20,
+        ..Options::default()
+    };
+    let input = "{\"a\":\"0123456789012345\"}\nERROR 0123456789012345678\n{\"a\":1}\n";
+    let items: Vec<String> = read_stream("t", input.as_bytes(), options)
+        .map(|item| match item {
+            Item::Record(r) => r.json,
+            Item::Skipped(s) => s.kind.code().to_owned(),
+        })
+        .collect();
+    assert_eq!(items, ["record-too-large", "record-too-large", "{\"a\":1}"]);
 }
