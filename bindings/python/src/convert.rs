@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use pyo3::exceptions::{PyTypeError, PyUnicodeDecodeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyUnicodeDecodeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
@@ -114,22 +114,12 @@ pub(crate) fn string_map<'py>(
     Ok(dict)
 }
 
-/// A serialisable core value (a metric transformation, a TestMetricFilter response) as the
-/// Python object `json.loads` makes of its JSON: the AWS member names stay core's.
+/// A serialisable core value (a metric transformation, a TestMetricFilter response) as Python
+/// objects: structs and maps become dicts in serde's order (the AWS member names stay core's),
+/// sequences lists, integers `int` and floats `float`.
 pub(crate) fn to_python<'py, T: serde::Serialize>(
     py: Python<'py>,
     value: &T,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let json = serde_json::to_string(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    loads(py)?.call1((json,))
-}
-
-/// `json.loads`.
-static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-fn loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    let loads = LOADS.get_or_try_init(py, || {
-        PyResult::Ok(py.import("json")?.getattr("loads")?.unbind())
-    })?;
-    Ok(loads.bind(py))
+    Ok(pythonize::pythonize(py, value)?)
 }

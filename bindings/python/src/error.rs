@@ -3,13 +3,15 @@
 //! `ValueError`/`TypeError` for a metric transformation whose shape core's serde type refuses.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyMapping, PyString};
+use pythonize::PythonizeError;
+use serde_path_to_error::{Path, Segment};
 use trailmatch::{Error, SetError};
 use trailmatch_cloudtrail::rules::SourceLocation;
 
-use crate::de::DeError;
+use crate::convert::type_name;
 
 create_exception!(
     trailmatch,
@@ -107,31 +109,77 @@ pub(crate) fn rules_error(
     }
 }
 
-/// A metric transformation dict that core's `MetricTransformation` does not deserialise from:
-/// an unknown or missing key is a `ValueError`, a value of the wrong type a `TypeError`.
-pub(crate) fn transformation_error(error: DeError) -> PyErr {
-    match error {
-        DeError::UnknownKey { key, expected } => PyValueError::new_err(format!(
-            "unknown metric transformation key '{key}'; the keys are {}",
-            expected.join(", ")
-        )),
-        DeError::MissingKey(key) => {
-            PyValueError::new_err(format!("the metric transformation lacks '{key}'"))
-        }
-        DeError::Type { path, found, .. } if path.is_empty() => {
-            PyTypeError::new_err(format!("a metric transformation is a dict, not {found}"))
-        }
-        DeError::Type {
-            path,
-            expected,
-            found,
-        } => PyTypeError::new_err(format!(
-            "metric transformation '{}' takes {expected}, not {found}",
-            path.join(".")
-        )),
-        DeError::Message(message) => {
-            PyValueError::new_err(format!("invalid metric transformation: {message}"))
-        }
-        DeError::Python(error) => error,
+/// A metric transformation that core's `MetricTransformation` does not deserialise from, as
+/// pythonize and `serde_path_to_error` report it: serde's own refusals (an unknown or missing key)
+/// are a `ValueError`, a value or key of the wrong type a `TypeError`, each naming the key at
+/// fault; any other exception raised while reading the object passes through as it is.
+pub(crate) fn transformation_error(
+    value: &Bound<'_, PyAny>,
+    error: serde_path_to_error::Error<PythonizeError>,
+) -> PyErr {
+    let py = value.py();
+    let path = error.path().clone();
+    let error = PyErr::from(error.into_inner());
+    let kind = error.get_type(py);
+    // pythonize raises serde's own messages (`de::Error::custom`) as a bare `Exception`.
+    let value_error =
+        kind.is(py.get_type::<PyException>()) || error.is_instance_of::<PyValueError>(py);
+    if !value_error && !error.is_instance_of::<PyTypeError>(py) {
+        return error;
     }
+    let detail = error
+        .value(py)
+        .str()
+        .map_or_else(|_| "?".to_owned(), |s| s.to_string());
+    let message = if path.iter().next().is_none() {
+        if value_error {
+            format!("metric transformation: {detail}")
+        } else {
+            format!(
+                "a metric transformation is a dict, not {}",
+                type_name(value)
+            )
+        }
+    } else {
+        let is_key = matches!(path.iter().next_back(), Some(Segment::Unknown));
+        let what = if is_key { "key " } else { "" };
+        format!(
+            "metric transformation {what}'{}': {detail}",
+            shown_path(value, &path)
+        )
+    };
+    if value_error {
+        PyValueError::new_err(message)
+    } else {
+        PyTypeError::new_err(message)
+    }
+}
+
+/// `path` with its keys joined by dots. serde knows a key only once it is a string, so a key
+/// of another type (serde's `?`) is found again in the object: the first of its map's keys that
+/// is not a `str`, which is where pythonize stopped.
+fn shown_path(value: &Bound<'_, PyAny>, path: &Path) -> String {
+    let mut at = Some(value.clone());
+    let mut parts = Vec::new();
+    for segment in path {
+        let (part, next) = match segment {
+            Segment::Map { key } => (key.clone(), at.and_then(|m| m.get_item(key).ok())),
+            Segment::Seq { index } => (index.to_string(), at.and_then(|s| s.get_item(*index).ok())),
+            Segment::Enum { variant } => (variant.clone(), None),
+            Segment::Unknown => (
+                non_str_key(at.as_ref()).unwrap_or_else(|| "?".to_owned()),
+                None,
+            ),
+        };
+        parts.push(part);
+        at = next;
+    }
+    parts.join(".")
+}
+
+/// The first key of `map` that is not a `str`, as `str()` shows it.
+fn non_str_key(map: Option<&Bound<'_, PyAny>>) -> Option<String> {
+    let keys = map?.cast::<PyMapping>().ok()?.keys().ok()?;
+    let key = keys.iter().find(|key| !key.is_instance_of::<PyString>())?;
+    key.str().ok().map(|s| s.to_string())
 }

@@ -11,11 +11,10 @@
 //! * `_scan`, `_lint` and `_cis_check` (`scan`), the CloudTrail pipeline and the rule checks,
 //!   answering with the JSON the command line prints (the pure-Python wrappers parse it).
 //!
-//! `convert` turns events into text and results into dicts, `dialect` converts a `Dialect`, and
-//! `de` lets core's serde types read Python objects.
+//! `convert` turns events into text and results into dicts, and `dialect` converts a `Dialect`;
+//! `pythonize` lets core's serde types read and write Python objects.
 
 mod convert;
-mod de;
 mod dialect;
 mod error;
 mod metric;

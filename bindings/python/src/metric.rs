@@ -1,22 +1,37 @@
 //! `MetricFilter` and `test_metric_filter`. A metric transformation dict is read by core's
-//! `MetricTransformation` (serde, AWS's member names, unknown keys refused) through `de`.
+//! `MetricTransformation` (serde, AWS's member names, unknown keys refused) through `pythonize`,
+//! with `serde_path_to_error` keeping the key at fault for the message.
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyDict, PyList, PyTuple};
-use serde::Deserialize;
+use pyo3::types::{PyBool, PyDict, PyList, PyMapping, PyTuple};
 use trailmatch::Pattern;
 use trailmatch::metric::{MetricFilter, MetricTransformation, test_metric_filter_with};
 
 use crate::convert::{self, Event, refuse_single, string_map, to_python, type_name};
-use crate::de::PyDeserializer;
 use crate::error::{core_error, transformation_error};
 use crate::pattern::PyPattern;
 
-/// A `PutMetricFilter` metric transformation from its boto3 dict.
+/// A `PutMetricFilter` metric transformation from its boto3 dict (any mapping).
 fn transformation(value: &Bound<'_, PyAny>) -> PyResult<MetricTransformation> {
-    MetricTransformation::deserialize(PyDeserializer(value)).map_err(transformation_error)
+    refuse_bool_default(value)?;
+    let mut de = pythonize::Depythonizer::from_object(value);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| transformation_error(value, e))
+}
+
+/// Refuses a `bool` `defaultValue`. pythonize reads a number as Python's `float()` does, which
+/// takes `True` for 1.0; the API's `defaultValue` is a Double, and boto3 would send `true`.
+fn refuse_bool_default(value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let Ok(mapping) = value.cast::<PyMapping>() else {
+        return Ok(());
+    };
+    match mapping.get_item("defaultValue") {
+        Ok(default) if default.is_instance_of::<PyBool>() => Err(PyTypeError::new_err(
+            "metric transformation 'defaultValue': expected a number, not bool",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A filter pattern with its metric transformation, validated as `PutMetricFilter` validates

@@ -352,11 +352,11 @@ def test_metric_filter_errors() -> None:
 
 
 def test_metric_transformation_shape_errors() -> None:
-    with pytest.raises(ValueError, match="unknown metric transformation key 'metric_name'"):
+    with pytest.raises(ValueError, match="^metric transformation 'metric_name': unknown field `metric_name`, expected one of"):
         trailmatch.MetricFilter("ERROR", {"metric_name": "E"})
-    with pytest.raises(ValueError, match="lacks 'metricValue'"):
+    with pytest.raises(ValueError, match="^metric transformation: missing field `metricValue`$"):
         trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App"})
-    with pytest.raises(TypeError, match="'metricValue' takes a string, not int"):
+    with pytest.raises(TypeError, match="^metric transformation 'metricValue': unexpected type: 'int' object is not an instance of 'str'$"):
         trailmatch.MetricFilter("ERROR", {"metricName": "E", "metricNamespace": "App", "metricValue": 1})
     with pytest.raises(TypeError):
         trailmatch.MetricFilter(42, {"metricName": "E", "metricNamespace": "App", "metricValue": "1"})  # type: ignore[arg-type]
@@ -364,20 +364,38 @@ def test_metric_transformation_shape_errors() -> None:
 
 def test_metric_transformation_is_read_by_core_s_serde_type() -> None:
     t = {"metricName": "E", "metricNamespace": "App", "metricValue": "$.n"}
-    with pytest.raises(ValueError, match="; the keys are metricName, metricNamespace, metricValue, defaultValue, dimensions, unit$"):
+    keys = "`metricName`, `metricNamespace`, `metricValue`, `defaultValue`, `dimensions`, `unit`"
+    with pytest.raises(ValueError, match=f"^metric transformation 'Unit': unknown field `Unit`, expected one of {keys}$"):
         trailmatch.MetricFilter("{ $.n > 0 }", {**t, "Unit": "Count"})
-    with pytest.raises(TypeError, match="'dimensions.S' takes a string, not int"):
+    # The message names the key at fault, within dimensions too, and a key that is not a str.
+    with pytest.raises(TypeError, match="^metric transformation 'dimensions.S': unexpected type: 'int' object is not an instance of 'str'$"):
         trailmatch.MetricFilter("{ $.n > 0 }", {**t, "dimensions": {"S": 3}})
-    with pytest.raises(TypeError, match="'dimensions.3' takes a str key, not int"):
-        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "dimensions": {3: "$.s"}})
-    with pytest.raises(TypeError, match="'defaultValue' takes f64, not bool"):
+    with pytest.raises(TypeError, match="^metric transformation key 'dimensions.3': unexpected type: 'int' object is not an instance of 'str'$"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "dimensions": {"S": "$.s", 3: "$.s"}})
+    with pytest.raises(TypeError, match="^metric transformation key '5': dict keys must have type str$"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, 5: "x"})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="^metric transformation 'dimensions': unexpected type: 'list' object is not an instance of 'Mapping'$"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "dimensions": ["S"]})
+    with pytest.raises(TypeError, match="^metric transformation 'defaultValue': must be real number, not str$"):
+        trailmatch.MetricFilter("{ $.n > 0 }", {**t, "defaultValue": "2"})
+    # A bool is no number here, although float(True) is 1.0.
+    with pytest.raises(TypeError, match="^metric transformation 'defaultValue': expected a number, not bool$"):
         trailmatch.MetricFilter("{ $.n > 0 }", {**t, "defaultValue": True})
-    with pytest.raises(TypeError, match="a metric transformation is a dict, not str"):
+    with pytest.raises(TypeError, match="^a metric transformation is a dict, not str$"):
         trailmatch.MetricFilter("{ $.n > 0 }", ["metricName"])  # type: ignore[list-item]
     # None is an absent optional member; an int defaultValue is a number; any mapping will do.
     f = trailmatch.MetricFilter("{ $.n > 0 }", types.MappingProxyType({**t, "defaultValue": 2, "unit": None}))
     assert f.metric_transformation == {**t, "defaultValue": 2.0}
+    assert type(f.metric_transformation["defaultValue"]) is float
     assert f.apply({"n": 5}) == {"value": 5.0, "dimensions": {}}
+
+
+def test_metric_transformation_round_trips_in_serde_s_order() -> None:
+    t = {"unit": "Count", "dimensions": {"b": "$.b", "a": "$.a"}, "metricValue": "$.n", "metricNamespace": "App", "metricName": "E"}
+    got = trailmatch.MetricFilter("{ $.n > 0 }", t).metric_transformation
+    assert list(got) == ["metricName", "metricNamespace", "metricValue", "dimensions", "unit"]
+    assert list(got["dimensions"]) == ["a", "b"]
+    assert type(got["dimensions"]) is dict
 
 
 # ---- test_metric_filter ----------------------------------------------------------------------------
@@ -392,6 +410,7 @@ def test_test_metric_filter_shape() -> None:
     (match,) = answer["matches"]
     assert list(match) == ["eventNumber", "eventMessage", "extractedValues"]
     assert match["eventNumber"] == 1
+    assert type(match["eventNumber"]) is int
     assert match["extractedValues"]["$status_code"] == "404"
 
 
