@@ -39,7 +39,15 @@ def check_error(error: trailmatch.PatternError, case: dict[str, Any], text: str)
         assert (error.start, error.end) == (str_index(text, start), str_index(text, end))
     if "rendered" in case:
         assert str(error) == case["rendered"].removesuffix("\n")
-    assert error.message and str(error).startswith(f"error[{error.code}]: {error.message}\n")
+    head = str(error).split("\n", 1)[0]
+    assert error.message
+    if error.code == "pattern-too-long":
+        # The message repeats the whole pattern, as AWS's does; the rendering cuts it with '…'.
+        before, cut, after = head.removeprefix(f"error[{error.code}]: ").partition("…")
+        assert cut and error.message.startswith(before) and error.message.endswith(after)
+        assert len(error.message) > len(head)
+    else:
+        assert head == f"error[{error.code}]: {error.message}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
