@@ -452,7 +452,7 @@ impl ErrorKind {
             InvalidUnit { unit } => format!(
                 "1 validation error detected: Value '{unit}' at 'metricTransformations.1.member.unit' \
                  failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                crate::metric::UNITS.join(", ")
+                crate::aws::UNITS.join(", ")
             ),
             InvalidDefaultValue => "defaultValue must be a finite number".into(),
             TooManyTransformations { count } => format!(
@@ -773,7 +773,7 @@ impl fmt::Display for Snippet<'_> {
             .get(..self.span.len().min(tail.len()))
             .unwrap_or_default();
         let head_chars = head.chars().count();
-        let long = head_chars + tail.chars().count() > crate::syntax::MAX_PATTERN_CHARS;
+        let long = head_chars + tail.chars().count() > crate::aws::MAX_PATTERN_CHARS;
         let from = head_chars.saturating_sub(SHOWN_BEFORE);
         let (head, cut_head) = match head.char_indices().nth(from) {
             Some((at, _)) if long && from > 0 => (head.get(at..).unwrap_or(head), "…"),

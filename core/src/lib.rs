@@ -42,10 +42,12 @@
 )]
 
 pub mod analysis;
+mod aws;
 mod compile;
 mod dialect;
 pub mod error;
 mod exec;
+mod extracted;
 mod json;
 pub mod metric;
 pub mod number;
@@ -55,7 +57,8 @@ pub mod syntax;
 pub use compile::program::Limits;
 pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
-pub use exec::{Extracted, Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
+pub use exec::{Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
+pub use extracted::Extracted;
 pub use metric::{
     MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterRequest,
     TestMetricFilterResponse, test_metric_filter,

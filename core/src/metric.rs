@@ -7,42 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
-use crate::exec::{Extracted, Pattern};
+use crate::exec::Pattern;
+use crate::extracted::Extracted;
 use crate::json::Json;
 use crate::number;
 use crate::reference;
 use crate::syntax::ast::{PatternKind, Selector};
 
-/// CloudWatch's standard units, the values `unit` may take.
-pub const UNITS: &[&str] = &[
-    "Seconds",
-    "Microseconds",
-    "Milliseconds",
-    "Bytes",
-    "Kilobytes",
-    "Megabytes",
-    "Gigabytes",
-    "Terabytes",
-    "Bits",
-    "Kilobits",
-    "Megabits",
-    "Gigabits",
-    "Terabits",
-    "Percent",
-    "Count",
-    "Bytes/Second",
-    "Kilobytes/Second",
-    "Megabytes/Second",
-    "Gigabytes/Second",
-    "Terabytes/Second",
-    "Bits/Second",
-    "Kilobits/Second",
-    "Megabits/Second",
-    "Gigabits/Second",
-    "Terabits/Second",
-    "Count/Second",
-    "None",
-];
+pub use crate::aws::UNITS;
 
 /// At most this many messages in one `TestMetricFilter` request.
 pub const MAX_TEST_MESSAGES: usize = 50;

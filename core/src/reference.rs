@@ -9,13 +9,14 @@ use std::collections::HashMap;
 use crate::compile::regex as aws_regex;
 use crate::dialect::Dialect;
 use crate::error::Error;
-use crate::exec::Extracted;
+use crate::extracted::Extracted;
 use crate::json::{self, Json};
 use crate::number;
 use crate::syntax::ast::{
     Ast, Comparison, Condition, DelimitedPattern, Expr, FieldExpr, FieldKind, Modifier, Op,
     Selector, Step, TermPattern, TermText, Test, Value,
 };
+use crate::syntax::glob::glob_match;
 
 /// A pattern ready to evaluate: its tree, its dialect and its compiled regexes.
 #[derive(Clone, Debug)]
@@ -359,31 +360,6 @@ where
 }
 
 // ---- values ------------------------------------------------------------------------------------
-
-/// A glob's parts: whether it starts with the `*` wildcard, the literal text between, and
-/// whether it ends with one (`*` anywhere else is a literal character).
-pub(crate) fn glob_parts(glob: &str) -> (bool, &str, bool) {
-    let (lead, rest) = match glob.strip_prefix('*') {
-        Some(rest) => (true, rest),
-        None => (false, glob),
-    };
-    let (trail, core) = match rest.strip_suffix('*') {
-        Some(core) => (true, core),
-        None => (false, rest),
-    };
-    (lead, core, trail)
-}
-
-/// `*` as the first and/or last character is a wildcard; anywhere else it is a literal.
-pub(crate) fn glob_match(glob: &str, text: &str) -> bool {
-    let (lead, core, trail) = glob_parts(glob);
-    match (lead, trail) {
-        (true, true) => text.contains(core),
-        (true, false) => text.ends_with(core),
-        (false, true) => text.starts_with(core),
-        (false, false) => text == core,
-    }
-}
 
 fn compare_numbers(op: Op, a: f64, b: f64) -> bool {
     match op {

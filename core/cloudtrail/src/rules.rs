@@ -194,7 +194,7 @@ const DESCRIBE_ALARM_MEMBERS: &[&str] = &[
 ];
 
 /// `PutMetricAlarm`'s members besides those the template readers resolve
-/// ([`ALARM_PROPERTIES`](super::iac::ALARM_PROPERTIES)).
+/// ([`ALARM_PROPERTIES`](crate::alarm::ALARM_PROPERTIES)).
 const MORE_ALARM_MEMBERS: &[&str] = &[
     "EvaluateLowSampleCountPercentile",
     "Metrics",
@@ -451,7 +451,7 @@ impl<'de> Deserialize<'de> for StrictAlarm {
                 mut map: A,
             ) -> Result<StrictAlarm, A::Error> {
                 use serde::de::Error as _;
-                let known = [super::iac::ALARM_PROPERTIES, MORE_ALARM_MEMBERS].concat();
+                let known = [crate::alarm::ALARM_PROPERTIES, MORE_ALARM_MEMBERS].concat();
                 let mut members = serde_json::Map::new();
                 while let Some(key) = map.next_key::<String>()? {
                     if DESCRIBE_ALARM_MEMBERS.contains(&key.as_str()) {
@@ -572,101 +572,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row.last().copied().unwrap_or(0)
-}
-
-impl RuleSet {
-    /// The rules that templates, Terraform or rules files hold (read with
-    /// [`iac`](super::iac)): their metric filters, and their alarms as [`AlarmDef`]s, each
-    /// validated as `PutMetricAlarm` would. An alarm that is not valid is an error naming its
-    /// resource and location. The readers' [`problems`](super::iac::Found::problems) are left
-    /// to the caller.
-    pub fn from_found(found: &super::iac::Found) -> Result<RuleSet, RulesError> {
-        let mut rules = RuleSet {
-            metric_filters: found.filters.clone(),
-            alarms: Vec::with_capacity(found.alarms.len()),
-        };
-        for alarm in &found.alarms {
-            let invalid = |message: String| {
-                RulesError::new(
-                    RulesErrorKind::InvalidAlarm,
-                    alarm.location.clone(),
-                    format!("alarm {}: {message}", alarm.logical_name),
-                )
-            };
-            let def: AlarmDef = serde_json::from_value(alarm.properties.clone())
-                .map_err(|e| invalid(e.to_string()))?;
-            def.validate()
-                .map_err(|e| invalid(format!("{}: {} [{}]", e.field(), e.message(), e.code())))?;
-            rules.alarms.push(def);
-        }
-        Ok(rules)
-    }
-}
-
-impl RuleSet {
-    /// The rules named by `specs`, in order: `cis` (the built-in pack, [`RuleSet::cis`]), a
-    /// rules file ([`RuleSet::load`]: its errors are errors), or a CloudFormation template, a
-    /// Terraform file or a directory of such files ([`iac`](super::iac): what the readers could
-    /// not resolve is returned as problems, and the rest is used). With no spec, the CIS pack.
-    pub fn from_specs<S: AsRef<str>>(
-        specs: &[S],
-    ) -> Result<(RuleSet, Vec<super::iac::Problem>), RulesError> {
-        use super::iac::{self, FileKind};
-        if specs.is_empty() {
-            return Ok((RuleSet::cis(), Vec::new()));
-        }
-        let mut rules = RuleSet::default();
-        let mut problems = Vec::new();
-        for spec in specs {
-            let spec = spec.as_ref();
-            if spec == "cis" {
-                rules.extend(RuleSet::cis());
-                continue;
-            }
-            let whole = SourceLocation {
-                file: spec.to_owned(),
-                ..SourceLocation::default()
-            };
-            let path = std::path::Path::new(spec);
-            let (files, skipped) = iac::discover_with(path, Default::default()).map_err(|e| {
-                RulesError::new(
-                    RulesErrorKind::Unreadable,
-                    whole.clone(),
-                    format!("cannot read rules from {spec}: {e}"),
-                )
-            })?;
-            // One rules file (a `.toml`, or JSON with `metricFilters` or `MetricAlarms`, even
-            // with a syntax error): its errors are errors, with their line and column.
-            if let [(file, kind)] = files.as_slice() {
-                let rules_json = *kind == FileKind::CloudFormation
-                    && std::fs::read_to_string(file).is_ok_and(|t| {
-                        looks_like_rules(&t) || t.trim_start_matches('\u{feff}').trim().is_empty()
-                    });
-                if *kind == FileKind::Rules || rules_json {
-                    rules.extend(RuleSet::load(file)?);
-                    problems.extend(skipped);
-                    continue;
-                }
-            }
-            let found = iac::read_all(&files);
-            if found.filters.is_empty() && found.alarms.is_empty() {
-                let what = if files.is_empty() {
-                    "no rules file, CloudFormation template or Terraform file"
-                } else {
-                    "no metric filter or alarm"
-                };
-                return Err(RulesError::new(
-                    RulesErrorKind::NoRules,
-                    whole,
-                    format!("{spec} holds {what}"),
-                ));
-            }
-            rules.extend(RuleSet::from_found(&found)?);
-            problems.extend(found.problems);
-            problems.extend(skipped);
-        }
-        Ok((rules, problems))
-    }
 }
 
 /// The topic the CIS pack's alarms notify.

@@ -384,7 +384,7 @@ struct Shape {
 }
 
 /// A string value as a glob: `*` as first and/or last character is a wildcard (see
-/// `reference::glob_match`).
+/// `syntax::glob::glob_match`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Glob {
     Exact(String),
@@ -395,7 +395,7 @@ enum Glob {
 
 impl Glob {
     fn of(glob: &str) -> Glob {
-        let (lead, core, trail) = crate::reference::glob_parts(glob);
+        let (lead, core, trail) = crate::syntax::glob::glob_parts(glob);
         let core = core.to_owned();
         match (lead, trail) {
             (true, true) => Glob::Infix(core),

@@ -737,7 +737,7 @@ fn collect_conds(expr: &CExpr, out: &mut Vec<u32>) {
 
 /// `*` first and/or last is a wildcard: exact, prefix, suffix, contains or anything.
 fn glob_matcher(glob: &str) -> Matcher {
-    let (lead, core, trail) = crate::reference::glob_parts(glob);
+    let (lead, core, trail) = crate::syntax::glob::glob_parts(glob);
     let fixed = core.to_owned();
     match (lead, trail) {
         (false, false) => Matcher::Exact(fixed),

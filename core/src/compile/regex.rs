@@ -4,7 +4,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::syntax::ast::Regex;
-use crate::syntax::regex::translate;
+use crate::syntax::regex::{syntax_detail, translate};
 
 /// Compiled regexes may not exceed this size (bytes of the compiled program).
 pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -23,14 +23,4 @@ pub(crate) fn compile(regex: &Regex, pattern: &str) -> Result<::regex::Regex, Er
             };
             Error::pattern(kind, pattern, regex.span)
         })
-}
-
-/// The last line of the regex crate's multi-line message ("error: unclosed character class").
-pub(crate) fn syntax_detail(message: &str) -> String {
-    let last = message
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(message);
-    last.trim().trim_start_matches("error: ").to_owned()
 }

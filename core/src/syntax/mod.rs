@@ -7,6 +7,7 @@
 
 pub mod ast;
 mod delimited;
+pub(crate) mod glob;
 mod json;
 mod lex;
 mod print;
@@ -17,8 +18,7 @@ use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Span};
 use ast::{Ast, Regex, Value};
 
-/// AWS's limit on the length of `filterPattern`, in characters.
-pub const MAX_PATTERN_CHARS: usize = 1024;
+pub use crate::aws::MAX_PATTERN_CHARS;
 /// The deepest nesting of parentheses the parser accepts.
 pub const MAX_NESTING: usize = 64;
 /// At most this many regexes in one JSON or space-delimited pattern (AWS quota).

@@ -68,7 +68,17 @@ pub(crate) fn check(source: &str) -> Result<(), String> {
     regex_syntax::Parser::new()
         .parse(&translate(source))
         .map(drop)
-        .map_err(|e| crate::compile::regex::syntax_detail(&e.to_string()))
+        .map_err(|e| syntax_detail(&e.to_string()))
+}
+
+/// The last line of the regex crate's multi-line message ("error: unclosed character class").
+pub(crate) fn syntax_detail(message: &str) -> String {
+    let last = message
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(message);
+    last.trim().trim_start_matches("error: ").to_owned()
 }
 
 #[cfg(test)]

@@ -50,6 +50,28 @@
 
 mod eval;
 mod notify;
+/// The `PutMetricAlarm` members an alarm's properties are read into.
+pub const ALARM_PROPERTIES: &[&str] = &[
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "AlarmActions",
+    "OKActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+];
+
 #[cfg(test)]
 mod tests;
 

@@ -644,7 +644,7 @@ impl Template<'_> {
                 });
                 continue;
             }
-            if !super::ALARM_PROPERTIES.contains(&key) {
+            if !crate::alarm::ALARM_PROPERTIES.contains(&key) {
                 continue;
             }
             match self.eval(value, 0) {

@@ -33,6 +33,7 @@
 
 pub mod cloudformation;
 pub mod patterns;
+mod ruleset;
 pub mod terraform;
 pub(crate) mod text;
 
@@ -485,28 +486,6 @@ fn unreadable(file: &str, message: String) -> Found {
     });
     found
 }
-
-/// The `PutMetricAlarm` members an alarm's properties are read into.
-pub const ALARM_PROPERTIES: &[&str] = &[
-    "AlarmName",
-    "AlarmDescription",
-    "ActionsEnabled",
-    "AlarmActions",
-    "OKActions",
-    "InsufficientDataActions",
-    "MetricName",
-    "Namespace",
-    "Statistic",
-    "ExtendedStatistic",
-    "Dimensions",
-    "Period",
-    "Unit",
-    "EvaluationPeriods",
-    "DatapointsToAlarm",
-    "Threshold",
-    "ComparisonOperator",
-    "TreatMissingData",
-];
 
 /// Converts a property written as a string where `PutMetricAlarm` takes a number or a boolean
 /// (CloudFormation accepts `Period: "300"`), and a single action into a list.
