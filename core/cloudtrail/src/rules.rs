@@ -321,15 +321,7 @@ impl RuleSet {
         let doc: RulesDoc = if json {
             serde_json::from_str(text).map_err(|e| json_error(&e, at))?
         } else {
-            toml::from_str(text).map_err(|e| {
-                let (line, column) = e
-                    .span()
-                    .map(|span| line_column(text, span.start))
-                    .unwrap_or((0, 0));
-                let message = e.message().trim_end().to_owned();
-                let kind = data_error_kind(&message).unwrap_or(RulesErrorKind::InvalidToml);
-                RulesError::new(kind, at(line, column), suggest(message))
-            })?
+            parse_toml(text, &at)?
         };
         let whole = at(0, 0);
         if doc.include.is_empty() && doc.metric_filters.is_empty() && doc.metric_alarms.is_empty() {
@@ -572,6 +564,30 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row.last().copied().unwrap_or(0)
+}
+
+/// A TOML rules file's document, with the position of its first error.
+#[cfg(feature = "toml")]
+fn parse_toml(text: &str, at: &dyn Fn(u32, u32) -> SourceLocation) -> Result<RulesDoc, RulesError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_column(text, span.start))
+            .unwrap_or((0, 0));
+        let message = e.message().trim_end().to_owned();
+        let kind = data_error_kind(&message).unwrap_or(RulesErrorKind::InvalidToml);
+        RulesError::new(kind, at(line, column), suggest(message))
+    })
+}
+
+/// Built without the `toml` feature: a TOML rules file is refused, saying why.
+#[cfg(not(feature = "toml"))]
+fn parse_toml(_: &str, at: &dyn Fn(u32, u32) -> SourceLocation) -> Result<RulesDoc, RulesError> {
+    Err(RulesError::new(
+        RulesErrorKind::InvalidToml,
+        at(0, 0),
+        "a TOML rules file: this build of trailmatch-cloudtrail has no `toml` feature; write the rules in JSON",
+    ))
 }
 
 /// The topic the CIS pack's alarms notify.

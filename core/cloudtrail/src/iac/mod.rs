@@ -31,9 +31,17 @@
 //! assert!(found.problems.is_empty());
 //! ```
 
+// Some helpers the template readers share are unused in a build without both readers.
+#![cfg_attr(
+    not(all(feature = "cloudformation", feature = "terraform")),
+    allow(dead_code)
+)]
+
+#[cfg(feature = "cloudformation")]
 pub mod cloudformation;
 pub mod patterns;
 mod ruleset;
+#[cfg(feature = "terraform")]
 pub mod terraform;
 pub(crate) mod text;
 
@@ -285,8 +293,16 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
     match kind {
         FileKind::Rules => rules_file(file, text),
         FileKind::CloudFormation if looks_like_rules(text) => rules_file(file, text),
+        #[cfg(feature = "cloudformation")]
         FileKind::CloudFormation => cloudformation::read(file, text),
+        #[cfg(not(feature = "cloudformation"))]
+        FileKind::CloudFormation => {
+            without_feature(file, "a CloudFormation template", "cloudformation")
+        }
+        #[cfg(feature = "terraform")]
         FileKind::Terraform => terraform::read(file, text),
+        #[cfg(not(feature = "terraform"))]
+        FileKind::Terraform => without_feature(file, "a Terraform file", "terraform"),
         FileKind::Patterns => patterns::read(file, text),
     }
 }
@@ -465,9 +481,23 @@ pub fn read_all(files: &[(PathBuf, FileKind)]) -> Found {
         }
     }
     for (_, module) in modules {
+        #[cfg(feature = "terraform")]
         found.extend(terraform::read_module(&module));
+        #[cfg(not(feature = "terraform"))]
+        for (name, _) in &module {
+            found.extend(without_feature(name, "a Terraform file", "terraform"));
+        }
     }
     found
+}
+
+/// What a reader left out of this build reports: the file is not read, and says why.
+#[cfg(not(all(feature = "cloudformation", feature = "terraform")))]
+fn without_feature(file: &str, what: &str, feature: &str) -> Found {
+    unreadable(
+        file,
+        format!("{what}: this build of trailmatch-cloudtrail has no `{feature}` feature"),
+    )
 }
 
 fn unreadable(file: &str, message: String) -> Found {

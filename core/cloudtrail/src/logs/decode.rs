@@ -5,6 +5,7 @@
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 
+#[cfg(feature = "gzip")]
 use flate2::bufread::MultiGzDecoder;
 
 use super::SkipKind;
@@ -15,10 +16,12 @@ pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Gzip decompression of every member in turn (Firehose concatenates gzip members into one
 /// object), mapping the decoder's errors to `truncated-gzip` and `invalid-gzip`.
+#[cfg(feature = "gzip")]
 pub(crate) struct Gunzip<'a> {
     decoder: MultiGzDecoder<Source<'a>>,
 }
 
+#[cfg(feature = "gzip")]
 impl<'a> Gunzip<'a> {
     pub(crate) fn new(compressed: Source<'a>) -> Gunzip<'a> {
         Gunzip {
@@ -27,6 +30,7 @@ impl<'a> Gunzip<'a> {
     }
 }
 
+#[cfg(feature = "gzip")]
 impl Read for Gunzip<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         self.decoder.read(out).map_err(|e| {
@@ -50,6 +54,32 @@ impl Read for Gunzip<'_> {
             };
             layer.into_io()
         })
+    }
+}
+
+/// Built without the `gzip` feature: gzip data is skipped as `invalid-gzip`, saying why.
+#[cfg(not(feature = "gzip"))]
+pub(crate) struct Gunzip<'a> {
+    _compressed: Source<'a>,
+}
+
+#[cfg(not(feature = "gzip"))]
+impl<'a> Gunzip<'a> {
+    pub(crate) fn new(compressed: Source<'a>) -> Gunzip<'a> {
+        Gunzip {
+            _compressed: compressed,
+        }
+    }
+}
+
+#[cfg(not(feature = "gzip"))]
+impl Read for Gunzip<'_> {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::Error::other(LayerError::new(
+            SkipKind::InvalidGzip,
+            "gzip-compressed data: this build of trailmatch-cloudtrail has no `gzip` feature"
+                .to_owned(),
+        )))
     }
 }
 
