@@ -220,7 +220,7 @@ fn run_with_huge_line(args: &[&str], size: usize) -> (i32, String, String) {
 }
 
 /// A 1 GB single line: `scan` skips it as too large (CloudWatch's 256 KB event limit) without
-/// holding it, and reads the record after it; `grep` skips lines over 16 MiB with a message.
+/// holding it, and reads the record after it; `grep` skips it the same way (one reader, one limit) with a message.
 #[test]
 fn a_one_gigabyte_line() {
     let (status, stdout, stderr) =
