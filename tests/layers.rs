@@ -50,8 +50,22 @@ fn references(code: &str, prefix: &str) -> Vec<String> {
     for (i, _) in code.match_indices(prefix) {
         let rest = &code[i + prefix.len()..];
         if let Some(group) = rest.strip_prefix('{') {
-            let inner = &group[..group.find('}').unwrap_or(group.len())];
-            out.extend(inner.split(',').map(|s| ident(s.trim())));
+            // The items of the group at its own depth: `{a::{b, c}, d}` names `a` and `d`.
+            let mut depth = 0;
+            let mut item_start = true;
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    c if item_start && !c.is_whitespace() => {
+                        out.push(ident(&group[j..]));
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
         } else {
             out.push(ident(rest));
         }
@@ -161,6 +175,15 @@ fn the_application_s_modules_form_no_cycle() {
         "{g:#?}"
     );
     assert_eq!(cycle(&g), None, "{g:#?}");
+}
+
+#[test]
+fn nested_use_groups_are_read_at_their_depth() {
+    let refs = references(
+        "use crate::{a::{b, c}, d, e::f};\nlet x = crate::g::h;",
+        "crate::",
+    );
+    assert_eq!(refs, ["a", "d", "e", "g"]);
 }
 
 #[test]
