@@ -256,9 +256,11 @@ mod wasm {
             // The length error repeats the whole pattern, as AWS's message does; the rendering
             // cuts it with '…'.
             Some(Some((before, after))) if d.code == "pattern-too-long" => {
-                d.message.starts_with(before)
-                    && d.message.ends_with(after)
-                    && d.message.len() > head.len()
+                // Line breaks of the value are shown as spaces.
+                let message = d.message.replace('\n', " ");
+                message.starts_with(before)
+                    && message.ends_with(after)
+                    && message.len() > head.len()
             }
             Some(_) => head == format!("error[{}]: {}", d.code, d.message),
             None => false,
