@@ -60,8 +60,10 @@ pub struct Dialect {
     /// says).
     pub absorb_trailing_fields: bool,
     /// `{ $.status >= 500 }` on `"status": "502"`: a JSON string that is entirely a number compares
-    /// numerically with a number literal (`true`), or never matches a number literal (`false`).
-    /// Comparisons only: a metric value is read from a numeric string either way.
+    /// numerically with a number literal (`true`), or is treated as text that is not a number
+    /// (`false`): then `=`, `<`, `<=`, `>`, `>=` with a number literal never match it, while `!=`
+    /// follows [`Dialect::ne_number_matches_text`] (on by default, so `{ $.a != 7 }` matches
+    /// `"a": "7"`). Comparisons only: a metric value is read from a numeric string either way.
     pub numeric_string_coercion: bool,
     /// The `eventNumber` of the first message in a `TestMetricFilter` answer: 1 (current AWS CLI
     /// example) or 0 (2014 API examples).

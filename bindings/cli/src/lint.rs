@@ -39,8 +39,8 @@ pub enum Format {
 const LINT_HELP: &str = "\
 Inputs:
   Each PATH is a file or a directory, searched recursively (hidden entries such as .terraform
-  are skipped; FIFOs, sockets and devices in a directory are reported as unreadable and never
-  opened; symbolic links inside directories are followed only with --follow). By name: *.tf is Terraform (the .tf files of one directory are read together as
+  are skipped; FIFOs, sockets and devices in a directory are reported as not-a-file, as grep
+  and scan report them, and never opened; symbolic links inside directories are followed only with --follow). By name: *.tf is Terraform (the .tf files of one directory are read together as
   one module); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
   directory, only those that mention Resources or AWSTemplateFormatVersion); *.txt, *.pattern
   and *.patterns hold one filter pattern per line (blank lines and lines starting with # are

@@ -12,9 +12,10 @@
 //! or a rules file can add a header or a request.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use trailmatch_cloudtrail::boundary;
 
@@ -78,7 +79,8 @@ impl Url {
     }
 }
 
-/// How long a webhook has to accept the connection, take the request and answer.
+/// How long a webhook has, in all, to be looked up, accept the connection, take the request and
+/// answer: one deadline for the whole delivery, not a limit on each read.
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why one notification did not reach one target. The codes are stable.
@@ -91,7 +93,8 @@ pub enum DeliveryErrorKind {
     WriteFailed,
     /// The webhook could not be reached (no such host, connection refused).
     ConnectionFailed,
-    /// The webhook did not accept, take or answer the request within [`WEBHOOK_TIMEOUT`].
+    /// The webhook was not looked up, or did not accept, take and answer the request, within
+    /// [`WEBHOOK_TIMEOUT`] in all.
     TimedOut,
     /// The webhook answered with a status other than 2xx, or not with HTTP.
     HttpStatus,
@@ -255,27 +258,73 @@ pub fn request_head(
 }
 
 /// The longest status line read from a webhook.
-const MAX_STATUS_LINE: u64 = 8192;
+const MAX_STATUS_LINE: usize = 8192;
+
+/// The addresses of `authority` (`host:port`), within `within`. An IP address is taken as it
+/// is; a name is looked up on a helper thread (the standard library's lookup has no time-out),
+/// waited for no longer than `within`.
+fn resolve(authority: &str, within: Duration) -> Result<Vec<SocketAddr>, DeliveryError> {
+    const DOING: &str = "resolving the host";
+    if let Ok(address) = authority.parse::<SocketAddr>() {
+        return Ok(vec![address]);
+    }
+    let (send, receive) = mpsc::channel();
+    let name = authority.to_owned();
+    std::thread::Builder::new()
+        .name("webhook-lookup".to_owned())
+        .spawn(move || {
+            let found = name.to_socket_addrs().map(Iterator::collect::<Vec<_>>);
+            // The receiver is gone when the delivery already timed out.
+            let _ = send.send(found);
+        })
+        .map_err(|e| DeliveryError::io(&e, DOING))?;
+    match receive.recv_timeout(within) {
+        Ok(Ok(addresses)) => Ok(addresses),
+        Ok(Err(e)) => Err(DeliveryError::io(&e, DOING)),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(DeliveryError::new(DeliveryErrorKind::TimedOut, DOING))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(DeliveryError::new(
+            DeliveryErrorKind::ConnectionFailed,
+            format!("{DOING}: the lookup stopped"),
+        )),
+    }
+}
 
 /// POSTs `body` to `url` as SNS posts a notification to an HTTP subscription; any 2xx status is
 /// success. Header values are checked first ([`boundary::header_value`]): a value with a CR, LF
-/// or other control character is never sent. Every step is bounded by [`WEBHOOK_TIMEOUT`].
+/// or other control character is never sent.
+///
+/// The whole delivery — looking the host up, connecting, sending the request and reading the
+/// status line — shares one deadline, `timeout` from the start ([`WEBHOOK_TIMEOUT`] for
+/// [`Sink::deliver`]): before each step, each `write` and each `read`, the socket's time-out is
+/// set to the time left, so a receiver that trickles its answer a byte at a time is still a
+/// `timed-out` once the time is up. The standard library's host lookup cannot be given a
+/// time-out, so a name (not an IP address) is looked up on a helper thread that is waited for
+/// until the deadline; a lookup that never returns leaves that thread behind, blocked in the
+/// system resolver, and the delivery is a `timed-out`.
 fn post(
     url: &Url,
     message: &serde_json::Value,
     body: &str,
     timeout: Duration,
 ) -> Result<(), DeliveryError> {
+    let deadline = Instant::now() + timeout;
+    // The time left before the deadline, or a time-out for `doing` once there is none.
+    let left = |doing: &str| -> Result<Duration, DeliveryError> {
+        match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(left),
+            _ => Err(DeliveryError::new(DeliveryErrorKind::TimedOut, doing).after(timeout)),
+        }
+    };
     let text = |key: &str| message.get(key).and_then(|v| v.as_str()).unwrap_or("");
     let head = request_head(url, text("MessageId"), text("TopicArn"), body.len())?;
-    let addresses = url
-        .authority
-        .to_socket_addrs()
-        .map_err(|e| DeliveryError::io(&e, "resolving the host"))?;
+    let addresses =
+        resolve(&url.authority, left("resolving the host")?).map_err(|e| e.after(timeout))?;
     let mut last = None;
     let mut connected = None;
     for address in addresses {
-        match TcpStream::connect_timeout(&address, timeout) {
+        match TcpStream::connect_timeout(&address, left("connecting")?) {
             Ok(stream) => {
                 connected = Some(stream);
                 break;
@@ -295,16 +344,40 @@ fn post(
     };
     let setup = |e: io::Error| DeliveryError::io(&e, "connecting");
     let io = |e: io::Error, doing: &str| DeliveryError::io(&e, doing).after(timeout);
-    stream.set_read_timeout(Some(timeout)).map_err(setup)?;
-    stream.set_write_timeout(Some(timeout)).map_err(setup)?;
     let request = format!("{head}{body}");
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| io(e, "sending the request"))?;
+    let mut unsent = request.as_bytes();
+    while !unsent.is_empty() {
+        const SENDING: &str = "sending the request";
+        stream
+            .set_write_timeout(Some(left(SENDING)?))
+            .map_err(setup)?;
+        match stream.write(unsent) {
+            Ok(0) => return Err(io(io::ErrorKind::WriteZero.into(), SENDING)),
+            Ok(n) => unsent = unsent.get(n..).unwrap_or_default(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e, SENDING)),
+        }
+    }
     let mut status = Vec::new();
-    BufReader::new((&stream).take(MAX_STATUS_LINE))
-        .read_until(b'\n', &mut status)
-        .map_err(|e| io(e, "waiting for an answer"))?;
+    let mut buffer = [0u8; 1024];
+    while !status.contains(&b'\n') && status.len() < MAX_STATUS_LINE {
+        const WAITING: &str = "waiting for an answer";
+        stream
+            .set_read_timeout(Some(left(WAITING)?))
+            .map_err(setup)?;
+        let room = MAX_STATUS_LINE
+            .saturating_sub(status.len())
+            .min(buffer.len());
+        match stream.read(buffer.get_mut(..room).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => status.extend_from_slice(buffer.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e, WAITING)),
+        }
+    }
+    if let Some(end) = status.iter().position(|&b| b == b'\n') {
+        status.truncate(end.saturating_add(1));
+    }
     let status = String::from_utf8_lossy(&status);
     let status = status.trim_end();
     let mut words = status.splitn(3, ' ');
@@ -446,6 +519,49 @@ mod tests {
         assert_eq!(err.kind, DeliveryErrorKind::TimedOut, "{err}");
         assert_eq!(err.reason, "timed out after 300 ms waiting for an answer");
         drop(listener);
+    }
+
+    /// A receiver that answers one byte a second never lets a single read wait the whole
+    /// time-out; the delivery still ends as a time-out, because the limit is one deadline for
+    /// the whole delivery, not a limit on each read.
+    #[test]
+    fn a_webhook_that_trickles_its_answer_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            // `HTTP/1.1 200 OK` without its line end, one byte a second, until told to stop.
+            for byte in b"HTTP/1.1 200 OK".iter().cycle() {
+                if conn.write_all(&[*byte]).is_err() {
+                    break;
+                }
+                match stopped.recv_timeout(Duration::from_millis(1000)) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => break,
+                }
+            }
+        });
+        let message = serde_json::json!({"MessageId": "m", "TopicArn": "t"});
+        let result = post(&url, &message, "{}", Duration::from_secs(3));
+        drop(stop);
+        server.join().unwrap();
+        let err = result.unwrap_err();
+        assert_eq!(err.kind, DeliveryErrorKind::TimedOut, "{err}");
+        assert_eq!(err.reason, "timed out after 3 s waiting for an answer");
+    }
+
+    /// A host name is looked up within the deadline too (here it resolves at once).
+    #[test]
+    fn a_host_name_is_looked_up_within_the_deadline() {
+        let addresses = resolve("localhost:80", Duration::from_secs(5)).unwrap();
+        assert!(addresses.iter().all(|a| a.port() == 80), "{addresses:?}");
+        assert_eq!(
+            resolve("127.0.0.1:8", Duration::from_millis(1)).unwrap(),
+            vec!["127.0.0.1:8".parse::<SocketAddr>().unwrap()]
+        );
     }
 
     #[test]

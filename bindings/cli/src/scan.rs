@@ -210,9 +210,12 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             .join(", ");
         (Inputs::Paths(&args.paths, walk), label)
     };
-    let total = total_size(&args.paths, walk);
-    let mut progress = (!args.no_progress && total >= PROGRESS_BYTES && io::stderr().is_terminal())
-        .then(|| Progress::new(total));
+    let mut progress = progress_total(
+        !args.no_progress && io::stderr().is_terminal(),
+        &args.paths,
+        walk,
+    )
+    .map(Progress::new);
     let report = scan_inputs(scanner, inputs, |item, counts| {
         if let Some(p) = &mut progress {
             p.tick(item, counts.read);
@@ -453,6 +456,20 @@ fn rules_label(specs: &[String]) -> String {
 }
 
 /// The bytes on disk of every file the paths name (directories walked as the reader walks them).
+/// The size of the inputs for a progress bar, when one is shown: only when one may be
+/// (`may_show`: not `--no-progress`, standard error a terminal) are the paths walked to size
+/// them, and only inputs of at least [`PROGRESS_BYTES`] get one.
+fn progress_total(
+    may_show: bool,
+    paths: &[PathBuf],
+    options: trailmatch_cloudtrail::walk::WalkOptions,
+) -> Option<u64> {
+    if !may_show {
+        return None;
+    }
+    Some(total_size(paths, options)).filter(|&total| total >= PROGRESS_BYTES)
+}
+
 fn total_size(paths: &[PathBuf], options: trailmatch_cloudtrail::walk::WalkOptions) -> u64 {
     use trailmatch_cloudtrail::walk::{Entry, Walk};
     let paths = paths
@@ -756,6 +773,29 @@ mod tests {
     use proptest::prelude::*;
     use trailmatch_cloudtrail::alarm::AlarmDef;
     use trailmatch_cloudtrail::rules::MetricFilterDef;
+
+    /// The inputs are sized (a second walk of the tree) only when a bar may be shown, and a
+    /// bar is only for inputs of at least `PROGRESS_BYTES`.
+    #[test]
+    fn inputs_are_sized_only_when_a_progress_bar_may_be_shown() {
+        let dir = std::env::temp_dir().join(format!("trailmatch-progress-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Sparse: takes no room on disk.
+        std::fs::File::create(dir.join("big.jsonl"))
+            .unwrap()
+            .set_len(PROGRESS_BYTES)
+            .unwrap();
+        let walk = trailmatch_cloudtrail::walk::WalkOptions::default();
+        let paths = [dir.clone()];
+        assert_eq!(progress_total(false, &paths, walk), None);
+        assert_eq!(progress_total(true, &paths, walk), Some(PROGRESS_BYTES));
+        std::fs::File::create(dir.join("big.jsonl"))
+            .unwrap()
+            .set_len(PROGRESS_BYTES - 1)
+            .unwrap();
+        assert_eq!(progress_total(true, &paths, walk), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Text as an attacker writes it into a CloudTrail field or a rules file: CR, LF, NUL,
     /// ESC sequences, BEL, quotes, backslashes, bidi overrides, C1 controls, header-like and

@@ -76,6 +76,21 @@ fn a_fifo_in_a_linted_or_checked_directory_or_rules_directory_is_reported_and_sk
     std::fs::write(dir.join("a.jsonl"), format!("{STOP}\n")).unwrap();
     let lint = within(&dir, &["lint", "rules"]);
     assert!(lint.stdout.contains("rules/pipe.txt: a FIFO"), "{lint:?}");
+    // With the code grep and scan give it.
+    assert!(
+        lint.stdout
+            .contains("error[not-a-file]: rules/pipe.txt: a FIFO"),
+        "{lint:?}"
+    );
+    let json = within(&dir, &["lint", "--format", "json", "rules"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let codes: Vec<_> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["not-a-file"], "{json:?}");
     let check = within(&dir, &["cis-check", "rules"]);
     assert!(check.stderr.contains("rules/pipe.txt: a FIFO"), "{check:?}");
     let scan = within(

@@ -15,11 +15,17 @@ use trailmatch_cloudtrail::walk::WalkOptions;
 
 use crate::error::rules_error;
 
+/// Each alarm's name, its SNS notifications (JSON texts) and the notifications that cannot be
+/// published (JSON texts: `topic`, `time`, `code`, `reason`).
+type Notifications = Vec<(String, Vec<String>, Vec<String>)>;
+
 /// Scans CloudTrail logs: returns the report as the JSON `trailmatch scan --format json`
-/// prints, the readers' warnings, and each alarm's SNS notifications (JSON texts).
+/// prints, the readers' warnings, and each alarm's SNS notifications, with those that cannot be
+/// published (their topic ARN is not valid) apart, so that the two together are every
+/// notification CloudWatch would have published. `-` (the process's standard input, for the
+/// command line) is refused with a `ValueError`: from Python, pass files or directories.
 #[pyfunction]
 #[pyo3(signature = (paths, rules, insights, account_id = None, region = None))]
-#[allow(clippy::type_complexity)]
 pub(crate) fn _scan(
     py: Python<'_>,
     paths: Vec<PathBuf>,
@@ -27,7 +33,12 @@ pub(crate) fn _scan(
     insights: bool,
     account_id: Option<String>,
     region: Option<String>,
-) -> PyResult<(String, Vec<String>, Vec<(String, Vec<String>)>)> {
+) -> PyResult<(String, Vec<String>, Notifications)> {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(PyValueError::new_err(
+            "paths: `-` (standard input) cannot be scanned from Python; pass files or directories",
+        ));
+    }
     // A path that does not exist raises FileNotFoundError (OSError) naming it.
     trailmatch_cloudtrail::walk::require(&paths)?;
     let (set, problems) = RuleSet::from_specs(&rules)
@@ -61,7 +72,21 @@ pub(crate) fn _scan(
     let notifications = report
         .alarms
         .iter()
-        .map(|a| (a.name.clone(), a.notifications().collect()))
+        .map(|a| {
+            let errors = a
+                .notification_errors()
+                .map(|e| {
+                    serde_json::json!({
+                        "topic": e.topic,
+                        "time": trailmatch_cloudtrail::time::format_millis(e.time_ms),
+                        "code": e.code(),
+                        "reason": e.reason,
+                    })
+                    .to_string()
+                })
+                .collect();
+            (a.name.clone(), a.notifications().collect(), errors)
+        })
         .collect();
     Ok((json, warnings, notifications))
 }

@@ -115,3 +115,30 @@ def test_missing_paths_raise_and_fifos_in_a_directory_are_skipped(tmp_path: Path
         assert report["records"]["read"] == 1
         assert [s["code"] for s in report["skipped"]] == ["not-a-file"]
         trailmatch.lint([tmp_path])
+
+
+def test_standard_input_is_refused_by_name(tmp_path: Path) -> None:
+    # "-" would read the Python process's own standard input.
+    with pytest.raises(ValueError, match="`-` \\(standard input\\)"):
+        trailmatch.scan(["-"], insights=False)
+    (tmp_path / "a.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="standard input"):
+        trailmatch.scan([tmp_path / "a.jsonl", "-"], insights=False)
+
+
+def test_notifications_that_cannot_be_published_are_reported_not_dropped(tmp_path: Path) -> None:
+    # No recipientAccountId: the CIS pack's topic keeps ${AWS::AccountId} and is not a valid ARN.
+    event = '{"eventTime":"2026-11-23T10:07:30Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","readOnly":false}'
+    (tmp_path / "a.jsonl").write_text(f"{event}\n", encoding="utf-8")
+    report = trailmatch.scan([tmp_path / "a.jsonl"], insights=False)
+    fired = [a for a in report["alarms"] if any(t["to"] == "ALARM" for t in a["transitions"])]
+    assert fired
+    for alarm in fired:
+        assert alarm["notifications"] == []
+        (failed,) = alarm["undeliverable"]
+        assert failed["code"] == "invalid-topic-arn"
+        assert "${AWS::AccountId}" in failed["topic"]
+        assert failed["time"].startswith("2026-11-23T")
+        assert failed["reason"]
+    quiet = [a for a in report["alarms"] if a not in fired]
+    assert all(a["notifications"] == [] and a["undeliverable"] == [] for a in quiet)

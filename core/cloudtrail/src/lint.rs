@@ -112,7 +112,7 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
             continue;
         }
         let severity = match problem.code {
-            "syntax" | "unreadable" | "invalid-resource" => Severity::Error,
+            "syntax" | "unreadable" | "not-a-file" | "invalid-resource" => Severity::Error,
             _ => Severity::Warning,
         };
         out.push(Diagnostic {

@@ -361,7 +361,9 @@ impl RuleSet {
                     (offset, at(line, column))
                 })
                 .unwrap_or((search_from, whole.clone()));
-            search_from = offset;
+            // Past the start of this match, so that a second filter with the same pattern is
+            // found at its own place, not at this one's.
+            search_from = next_char(text, offset);
             def.location = Some(location);
             rules.metric_filters.push(def);
         }
@@ -370,7 +372,7 @@ impl RuleSet {
             // Where the alarm's name is written, for its errors.
             let location = locate_alarm(text, &def.alarm_name, search_from)
                 .map(|offset| {
-                    search_from = offset;
+                    search_from = next_char(text, offset);
                     let (line, column) = line_column(text, offset);
                     at(line, column)
                 })
@@ -630,6 +632,13 @@ fn locate_alarm(text: &str, name: &str, from: usize) -> Option<usize> {
     }
 }
 
+/// The byte offset just past the character at `offset` (the end of `text` at its end).
+fn next_char(text: &str, offset: usize) -> usize {
+    text.get(offset..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(text.len(), |c| offset.saturating_add(c.len_utf8()))
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub(crate) fn line_column(text: &str, offset: usize) -> (u32, u32) {
     let before = text.get(..offset).unwrap_or(text);
@@ -834,6 +843,32 @@ StateValue = "OK"
         assert_eq!(err.code(), "missing-member", "{err}");
         // Rendering: file:line:column: error[code]: message.
         assert!(err.to_string().starts_with("r.json:11:"), "{err}");
+    }
+
+    /// Two filters with the same pattern are each placed at their own line, not both at the
+    /// first one's.
+    #[test]
+    fn filters_sharing_a_pattern_are_each_located_at_their_own_line() {
+        let toml = "[[metricFilters]]\nfilterName = \"a\"\nfilterPattern = \"{ $.x = }\"\n\
+                    metricTransformations = []\n\n[[metricFilters]]\nfilterName = \"b\"\n\
+                    filterPattern = \"{ $.x = }\"\nmetricTransformations = []\n";
+        let rules = RuleSet::parse(toml, "dup.toml").unwrap();
+        let lines: Vec<_> = rules
+            .metric_filters
+            .iter()
+            .map(|f| f.location.as_ref().map(|l| (l.line, l.column)))
+            .collect();
+        assert_eq!(lines, [Some((3, 18)), Some((8, 18))]);
+        let json = r#"{"metricFilters": [
+ {"filterName": "a", "filterPattern": "é", "metricTransformations": []},
+ {"filterName": "b", "filterPattern": "é", "metricTransformations": []}]}"#;
+        let rules = RuleSet::parse(json, "dup.json").unwrap();
+        let lines: Vec<_> = rules
+            .metric_filters
+            .iter()
+            .map(|f| f.location.as_ref().map(|l| l.line))
+            .collect();
+        assert_eq!(lines, [Some(2), Some(3)]);
     }
 
     /// A byte-order mark is accepted (JSON and TOML); an empty rules file is an error.

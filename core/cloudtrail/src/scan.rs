@@ -309,16 +309,25 @@ pub struct AlarmReport {
 
 impl AlarmReport {
     /// How many SNS messages CloudWatch would have published: one per SNS action of each
-    /// transition's new state.
+    /// transition's new state, those whose topic ARN is not valid included — the count of
+    /// [`AlarmReport::outbox`], that is of [`AlarmReport::notifications`] (the deliverable ones)
+    /// and [`AlarmReport::notification_errors`] (the others) together.
     pub fn notification_count(&self) -> usize {
         self.evaluated.iter().map(|t| self.topics(t).count()).sum()
     }
 
     /// Those SNS messages (JSON text, members in CloudWatch's order), in time order, leaving
-    /// out those whose topic ARN is not valid (see [`AlarmReport::outbox`]). Built when asked
-    /// for: a scan that delivers none does not pay for them.
+    /// out those whose topic ARN is not valid (see [`AlarmReport::outbox`];
+    /// [`AlarmReport::notification_errors`] gives those). Built when asked for: a scan that
+    /// delivers none does not pay for them.
     pub fn notifications(&self) -> impl Iterator<Item = String> + '_ {
         self.outbox().filter_map(Result::ok)
+    }
+
+    /// The SNS messages [`AlarmReport::notifications`] leaves out, in time order: why each
+    /// cannot be published (its topic ARN is not valid).
+    pub fn notification_errors(&self) -> impl Iterator<Item = NotificationError> + '_ {
+        self.outbox().filter_map(Result::err)
     }
 
     /// Every SNS message CloudWatch would have published, in time order: the message, or why it
@@ -907,6 +916,34 @@ mod tests {
         RuleSet {
             metric_filters: filters.to_vec(),
             alarms: Vec::new(),
+        }
+    }
+
+    /// A notification whose topic ARN is not valid (here the CIS pack's `${AWS::AccountId}`
+    /// with no account known) is counted, left out of `notifications` and given by
+    /// `notification_errors`: the two together are the count.
+    #[test]
+    fn undeliverable_notifications_are_counted_and_given_as_errors() {
+        let mut scan = Scanner::new(&RuleSet::cis(), ScanOptions::default()).unwrap();
+        scan.record(
+            r#"{"eventTime":"2026-11-23T10:07:30Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","readOnly":false}"#,
+            None,
+            &"f",
+        );
+        let report = scan.finish();
+        let fired: Vec<_> = report.alarms.iter().filter(|a| a.fired()).collect();
+        assert!(!fired.is_empty());
+        for alarm in fired {
+            let errors: Vec<_> = alarm.notification_errors().collect();
+            assert!(!errors.is_empty(), "{}", alarm.name);
+            assert_eq!(errors[0].code(), "invalid-topic-arn");
+            assert!(errors[0].topic.contains("${AWS::AccountId}"), "{errors:?}");
+            assert_eq!(
+                alarm.notifications().count() + errors.len(),
+                alarm.notification_count(),
+                "{}",
+                alarm.name
+            );
         }
     }
 

@@ -110,11 +110,14 @@ def scan(
     (``read``, ``matched``, ``unmatched``, ``filtered``, ``skipped``, ``untimed``), ``skipped``
     (by code, with examples), ``range``, ``rules`` (``name``, ``pattern``, ``matches``,
     ``metric``), ``alarms`` (``name``, ``metric``, ``state``, ``transitions`` and, here, the SNS
-    ``notifications`` CloudWatch would have published, as dicts) and ``anomalies`` (CloudTrail
-    Insights records).
+    ``notifications`` CloudWatch would have published, as dicts, and ``undeliverable``: those
+    that cannot be published because their topic ARN is not valid, e.g. the CIS pack's
+    ``${AWS::AccountId}`` with no account known, as dicts with ``topic``, ``time``, ``code``
+    (``"invalid-topic-arn"``) and ``reason``) and ``anomalies`` (CloudTrail Insights records).
 
     ``paths`` are log files or directories (S3 log files, CloudWatch Logs subscription payloads
-    and exports, JSON Lines; gzip and base64 recognised). ``rules`` are ``"cis"`` (the built-in
+    and exports, JSON Lines; gzip and base64 recognised); ``"-"`` (standard input, for the
+    command line) raises ValueError. ``rules`` are ``"cis"`` (the built-in
     CIS AWS Foundations monitoring controls), rules files, CloudFormation templates, Terraform
     files or directories of them; what their readers cannot resolve is reported with
     ``warnings.warn``. Raises RulesError for rules that cannot be used.
@@ -127,9 +130,10 @@ def scan(
     for problem in problems:
         warnings.warn(problem, stacklevel=2)
     report: Dict[str, Any] = json.loads(report_json)
-    for alarm, (name, messages) in zip(report["alarms"], notifications):
+    for alarm, (name, messages, errors) in zip(report["alarms"], notifications):
         assert alarm["name"] == name
         alarm["notifications"] = [json.loads(m) for m in messages]
+        alarm["undeliverable"] = [json.loads(e) for e in errors]
     return report
 
 

@@ -4,12 +4,13 @@
 //! `Notification`, whose `Message` is the alarm's state change as a JSON string), field for
 //! field and in CloudWatch's order, as seen in notifications published from 2017 to 2026.
 //!
-//! The output is deterministic: `MessageId` is derived from the message's content (it has the
-//! form of a UUID but is no random one), and the message is not signed — `Signature`,
+//! The output is deterministic: `MessageId` is derived from the message's content (a
+//! name-based, version 5 UUID, not a random one), and the message is not signed — `Signature`,
 //! `SigningCertURL` and `UnsubscribeURL`, which only AWS can produce, are left out.
 
 use serde::Serialize;
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::{AlarmDef, State, Transition};
 use crate::time;
@@ -297,26 +298,29 @@ fn envelope(def: &AlarmDef, transition: &Transition, ctx: &NotificationContext) 
     }
 }
 
-/// A UUID-shaped identifier (version 8, "custom") from two FNV-1a hashes of `parts`: equal
-/// content, equal id. Not a cryptographic digest.
+/// The namespace of notification `MessageId`s: the name-based (version 5) UUID of
+/// `trailmatch:sns-message-id` in RFC 9562's URL namespace.
+const MESSAGE_ID_NAMESPACE: Uuid = Uuid::from_u128(0x4d4c_a974_b792_5e44_8fe9_8b9f_45b6_1412);
+
+/// The name-based identifier (RFC 9562 version 5: SHA-1 in [`MESSAGE_ID_NAMESPACE`]) of
+/// `parts`, each followed by a 0xFF byte (which no UTF-8 text holds, so the parts cannot run
+/// into each other): equal content, equal id.
 fn content_id(parts: &[&str]) -> String {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut high: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut low: u64 = 0x6c62_272e_07bb_0142;
+    let mut name = Vec::new();
     for part in parts {
-        for byte in part.bytes().chain(std::iter::once(0xff)) {
-            high = (high ^ u64::from(byte)).wrapping_mul(PRIME);
-            low = (low ^ u64::from(byte.rotate_left(3))).wrapping_mul(PRIME);
-        }
+        name.extend_from_slice(part.as_bytes());
+        name.push(0xff);
     }
-    let high = (high & !0xf000) | 0x8000;
-    let low = (low & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0xffff,
-        low >> 48,
-        low & 0xffff_ffff_ffff
-    )
+    Uuid::new_v5(&MESSAGE_ID_NAMESPACE, &name).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_namespace_is_the_name_based_uuid_it_says() {
+        assert_eq!(
+            super::MESSAGE_ID_NAMESPACE,
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"trailmatch:sns-message-id")
+        );
+    }
 }

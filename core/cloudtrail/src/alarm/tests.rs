@@ -805,6 +805,11 @@ mod notifications {
         let shape: Vec<usize> = id.split('-').map(str::len).collect();
         assert_eq!(shape, [8, 4, 4, 4, 12]);
         assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        // A name-based UUID: version 5, RFC variant.
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 5, "{id}");
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122, "{id}");
+        assert_eq!(id.as_bytes()[14], b'5', "{id}");
         assert_eq!(notification(&d, &t, &ctx)["MessageId"], json!(id));
         ctx.topic_arn = Some("arn:aws:sns:us-east-1:123456789012:other".into());
         let other = notification(&d, &t, &ctx);

@@ -99,7 +99,7 @@ pub struct Problem {
     pub location: SourceLocation,
     /// A stable kebab-case code: `syntax`, `unresolved-reference`, `unsupported-intrinsic`,
     /// `unsupported-expression`, `invalid-resource`, `conditional-resource`, `not-a-template`,
-    /// `unreadable`.
+    /// `unreadable`, `not-a-file` (a FIFO, socket or device met in a directory).
     pub code: &'static str,
     /// What and why.
     pub message: String,
@@ -324,8 +324,10 @@ pub fn discover(path: &Path) -> io::Result<Vec<(PathBuf, FileKind)>> {
 /// the walk skipped).
 pub type Discovered = (Vec<(PathBuf, FileKind)>, Vec<Problem>);
 
-/// [`discover`], walking with `options` (`follow`), and with what the walk skipped as
-/// `unreadable` problems (a FIFO or device met in a directory is never opened).
+/// [`discover`], walking with `options` (`follow`), and with what the walk skipped as problems:
+/// `not-a-file` for a FIFO, socket or device met in a directory (never opened), as `grep` and
+/// `scan` report it, and `unreadable` for the rest (a directory that cannot be listed, a link
+/// cycle).
 pub fn discover_with(path: &Path, options: crate::walk::WalkOptions) -> io::Result<Discovered> {
     use crate::walk::{Entry, Walk, WalkOptions};
     crate::walk::require(&[path])?;
@@ -356,9 +358,20 @@ pub fn discover_with(path: &Path, options: crate::walk::WalkOptions) -> io::Resu
                 }
                 out.push((file, kind));
             }
-            Entry::Skipped { path, message, .. } => {
+            Entry::Skipped {
+                path,
+                reason,
+                message,
+            } => {
                 let file = path.display().to_string();
-                problems.extend(unreadable(&file, message).problems);
+                let mut skipped = unreadable(&file, message).problems;
+                if reason == crate::walk::SkipReason::NotAFile {
+                    // As `grep` and `scan` report it.
+                    for problem in &mut skipped {
+                        problem.code = "not-a-file";
+                    }
+                }
+                problems.extend(skipped);
             }
         }
     }
