@@ -125,19 +125,23 @@ impl<'a> Stream<'a> {
         Stream::with_buffer(name, reader, options, buffer)
     }
 
-    /// A stream of lines read on their own (see [`read_range`](super::read_range)), whose first
-    /// byte is at offset `origin` of the file.
+    /// A stream of lines (see [`read_range`](super::read_range)), whose first byte is at offset
+    /// `origin` of the file and whose first line is numbered `first_line`; `line_values`: each
+    /// read on its own, a JSON value may not span lines.
     pub(crate) fn lines(
         name: String,
         reader: Box<dyn Read + Send + 'a>,
         options: Options,
         origin: u64,
+        line_values: bool,
+        first_line: u64,
     ) -> Stream<'a> {
         let mut stream = Stream::with_buffer(name, reader, options, text_buffer(options));
-        stream.line_values = true;
+        stream.line_values = line_values;
         stream.state = State::Top;
         if let Some(src) = stream.src.as_mut() {
             src.set_origin(origin);
+            src.set_first_line(first_line.max(1));
         }
         stream
     }
@@ -524,6 +528,9 @@ impl<'a> Stream<'a> {
                 Check::Unsure => match one_value(body) {
                     Value::Object => return self.json_top(),
                     Value::Incomplete if !line_values => return self.json_top(),
+                    // A container whose records are not all valid: read as one, so that the
+                    // good records are found and the bad ones reported.
+                    Value::Other if first_key_container(body) => return self.json_top(),
                     _ => None,
                 },
             };
@@ -1440,6 +1447,81 @@ fn needs_checking(line: &[u8]) -> bool {
     };
     memchr::memmem::find_iter(trimmed, b"s\"").any(container_key)
         || memchr::memmem::find(trimmed, b"\\u0073\"").is_some()
+}
+
+/// Whether the first key of the object that `body` starts (at its `{`) is a container key
+/// ([`fast::CONTAINER_KEYS`]), escapes decoded.
+fn first_key_container(body: &[u8]) -> bool {
+    let rest = body.get(1..).unwrap_or_default();
+    let blank = rest.iter().take_while(|&&b| is_ws(b)).count();
+    let Some(key) = rest.get(blank..).filter(|k| k.first() == Some(&b'"')) else {
+        return false;
+    };
+    // The closing quote: the first one not escaped.
+    let mut escaped = false;
+    let mut end = None;
+    for (i, &b) in key.iter().enumerate().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            end = Some(i);
+            break;
+        }
+    }
+    let Some(quoted) = end.and_then(|end| key.get(..=end)) else {
+        return false;
+    };
+    let inner = quoted.get(1..quoted.len() - 1).unwrap_or_default();
+    if !inner.contains(&b'\\') {
+        return fast::CONTAINER_KEYS.contains(&inner);
+    }
+    serde_json::from_slice::<String>(quoted)
+        .is_ok_and(|key| fast::CONTAINER_KEYS.contains(&key.as_bytes()))
+}
+
+/// Whether text mode may read `line` (without its line feed) otherwise than on its own when a
+/// JSON value may span lines ([`Stream::lines`] reads it as text): it starts a JSON value that
+/// the line does not finish, holds a container followed by more, or one with a syntax error
+/// (read with the detailed scanner, which may go on past the line), or starts with `{` and is
+/// longer than the record limit.
+pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
+    let text = line.strip_suffix(b"\r").unwrap_or(line);
+    let Some(indent) = text.iter().position(|&b| !is_ws(b)) else {
+        return false;
+    };
+    let body = text.get(indent..).unwrap_or_default();
+    if body.first() != Some(&b'{') {
+        return false;
+    }
+    if text.len() > options.max_record_bytes {
+        return true;
+    }
+    if !needs_checking(body) {
+        return false;
+    }
+    let rules = Rules {
+        max_depth: options.max_depth.max(1),
+        one_line: true,
+        top_level: true,
+    };
+    match fast::object(body, rules) {
+        Check::Valid(_) => false,
+        Check::Incomplete => true,
+        Check::Unsure => match one_value(body) {
+            // A valid container that ends on its line is read there.
+            Value::Object => {
+                let mut values =
+                    serde_json::Deserializer::from_slice(body).into_iter::<serde::de::IgnoredAny>();
+                let _ = values.next();
+                let rest = body.get(values.byte_offset()..).unwrap_or_default();
+                !rest.iter().all(|&b| is_ws(b))
+            }
+            Value::Incomplete => true,
+            Value::Other => first_key_container(body),
+        },
+    }
 }
 
 /// What a line that the fast path is unsure of holds.
