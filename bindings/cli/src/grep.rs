@@ -29,6 +29,7 @@ use std::thread;
 use clap::Args;
 use serde::Serialize;
 use trailmatch::{Extracted, PatternSet};
+use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Skip};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
@@ -102,11 +103,16 @@ Inputs:
   subscription payloads (gzip, base64, {\"awslogs\": {\"data\": ...}}: each log event's message),
   `aws logs filter-log-events` / `get-log-events` output, CloudWatch Logs exports (the message
   after the timestamp), and lines: each line is an event, a JSON object or any text (Apache,
-  VPC flow logs, ...), printed as written; gzip is recognised by its first bytes, whatever the
-  name. Blank lines are not events. A line longer than 256 KiB (the CloudWatch Logs event limit
-  scan uses), a line that is not UTF-8, bad gzip data and malformed JSON containers are reported
-  with their skip code and skipped. Memory stays bounded (a few batches of 256 to 512 KiB per
-  thread) whatever the size of the input.
+  VPC flow logs, ...), printed as written (a line that is one JSON object: the object, without
+  the blanks around it); gzip is recognised by its first bytes, whatever the name. Blank lines
+  are not events. A line longer than 256 KiB (the CloudWatch Logs event limit scan uses), a line
+  that is not UTF-8, bad gzip data, malformed JSON containers and bad records in a container are
+  reported with their skip code and skipped. A file gives what its bytes piped in give: a plain
+  file of lines is read in parallel ranges, and from the first range with a line that starts a
+  JSON value it does not finish (a pretty-printed document, a line cut short) or holds a
+  container that is not plainly valid on its line, the rest of the file is read as one stream
+  on one thread. Memory stays bounded (a few batches of 256 to 512 KiB per thread) whatever the
+  size of the input.
 
 Output:
   The selected events, one per line, prefixed with the input's name and `:` when there is more
@@ -119,9 +125,10 @@ Output:
 
 Errors:
   Unreadable inputs and skipped input are reported on standard error as
-  `trailmatch: PATH:LINE: what [code]` (or `PATH, record N: …`), with the codes of `scan`
-  (invalid-utf8, record-too-large, truncated-gzip, invalid-json, not-a-file, ...), and the search
-  goes on.
+  `trailmatch: PATH:LINE: what [code]` (or `PATH, record N: …`; control characters in names,
+  messages and patterns echoed are written as \\u{1b} and the like, events as they are), with the
+  codes of `scan` (invalid-utf8, record-too-large, truncated-gzip, invalid-json, not-a-file,
+  ...), and the search goes on.
 
 Exit status: 0 if an event was selected (with -c: if a count is not 0), 1 if none, 2 on an
 invalid pattern or any error (even if events were selected).
@@ -156,7 +163,7 @@ pub fn run(args: GrepArgs) -> ExitCode {
     match search(args) {
         Ok(status) => status,
         Err(message) => {
-            let _ = writeln!(io::stderr().lock(), "{message}");
+            let _ = writeln!(io::stderr().lock(), "{}", terminal_lines(&message));
             ExitCode::from(2)
         }
     }
@@ -534,8 +541,20 @@ fn read_file(pending: &Mutex<Pending>, input_no: u64, path: PathBuf) -> Result<(
             let file = Arc::new(file);
             let mut pending = pending.lock().map_err(|_| Closed)?;
             let mut start = 0;
+            // Lines of the ranges handed over.
+            let mut lines = 0;
             while start < len {
                 let end = len.min(start + RANGE_BYTES);
+                // From a range with a line that starts a JSON value over several lines or holds
+                // a container that is not plainly valid, the rest of the file is read as one
+                // stream, as standard input would be (from an unreadable range too, to report
+                // the error where it is met).
+                let Ok(Some(range_lines)) = logs::lines_alone(&file, start, end, read_options())
+                else {
+                    return logs::read_from("", file, start, lines + 1, read_options())
+                        .try_for_each(|item| pending.push(item));
+                };
+                lines += range_lines;
                 pending.send(Body::Range {
                     file: Arc::clone(&file),
                     start,
@@ -766,7 +785,7 @@ fn event_found(settings: &Settings, done: &mut Done, position: Position, event: 
             if set.is_match(event) != settings.invert {
                 done.selected = true;
                 if settings.names {
-                    done.out.extend_from_slice(done.label.as_bytes());
+                    done.out.extend_from_slice(terminal(&done.label).as_bytes());
                     done.out.push(b':');
                 }
                 if settings.line_number {
@@ -872,17 +891,18 @@ fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> E
                     failure = Some(e);
                     break 'receive;
                 }
+                // Messages hold file names and input text: escaped for the terminal.
                 let mut stderr = io::stderr().lock();
                 for (message, fixup) in &d.errors {
                     let _ = match fixup {
                         Some((at, line)) => writeln!(
                             stderr,
                             "trailmatch: {}{}{}",
-                            &message[..*at],
+                            terminal(message.get(..*at).unwrap_or_default()),
                             base + line,
-                            &message[*at..]
+                            terminal(message.get(*at..).unwrap_or_default())
                         ),
-                        None => writeln!(stderr, "trailmatch: {message}"),
+                        None => writeln!(stderr, "trailmatch: {}", terminal(message)),
                     };
                 }
             }
@@ -894,7 +914,7 @@ fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> E
             let written = match settings.mode {
                 Mode::Files if d.selected && listed != d.input_no => {
                     listed = d.input_no;
-                    writeln!(out, "{}", d.label)
+                    writeln!(out, "{}", terminal(&d.label))
                 }
                 _ => write_fixed(&mut out, &d.out, &d.fixups, base),
             };
@@ -914,7 +934,7 @@ fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> E
                 *total
             };
             selected |= n > 0;
-            if let Err(e) = writeln!(out, "{n}\t{text}") {
+            if let Err(e) = writeln!(out, "{n}\t{}", terminal(text)) {
                 failure = Some(e);
                 break;
             }
