@@ -99,6 +99,9 @@ pub struct Stream<'a> {
     line_values: bool,
     /// Lines begun in the input, counted when the stream ends.
     lines_read: u64,
+    /// With `line_values`: a line was met that one stream reads otherwise (see
+    /// [`line_needs_stream`]).
+    needs_stream: bool,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -186,6 +189,7 @@ impl<'a> Stream<'a> {
             text: options.text_lines,
             line_values: false,
             lines_read: 0,
+            needs_stream: false,
             state: State::Start,
             obj: TopObject::default(),
             value: None,
@@ -211,6 +215,14 @@ impl<'a> Stream<'a> {
     /// stream has ended; 0 before.
     pub fn lines_read(&self) -> u64 {
         self.lines_read
+    }
+
+    /// For [`read_range`](super::read_range): whether a line was met that one stream reads
+    /// otherwise than on its own (the range is not [`lines_alone`](super::lines_alone)), so
+    /// that the rest of the file from the range's start must be read with
+    /// [`read_from`](super::read_from) instead.
+    pub fn needs_stream(&self) -> bool {
+        self.needs_stream
     }
 
     fn location(&self, line: Option<u64>, record: Option<u64>, byte: Option<u64>) -> Location {
@@ -482,6 +494,7 @@ impl<'a> Stream<'a> {
             // Longer than the read buffer, so than any record: a JSON document on one line
             // (a CloudTrail log file) is read as such, anything else is too large.
             if avail.iter().find(|&&b| !is_ws(b)) == Some(&b'{') {
+                self.needs_stream |= line_values;
                 return self.json_top();
             }
             return self.long_line(line, byte);
@@ -512,6 +525,10 @@ impl<'a> Stream<'a> {
             }
         }
         if body.first() == Some(&b'{') {
+            // Off the fast path (rare in JSON Lines): whether one stream reads the line so.
+            if line_values && line_needs_stream(text, self.options) {
+                self.needs_stream = true;
+            }
             let rules = Rules {
                 max_depth,
                 one_line: true,

@@ -1595,13 +1595,17 @@ mod text_lines {
             }
             while start < len {
                 let end = len.min(start + size);
-                let Some(lines) = lines_alone(&file, start, end, text()).unwrap() else {
+                let alone = lines_alone(&file, start, end, text()).unwrap();
+                let mut stream = read_range("f", file.clone(), start, end, Options::default());
+                let range = items(&mut stream, base);
+                // The range's reader finds what lines_alone does.
+                proptest::prop_assert_eq!(stream.needs_stream(), alone.is_none());
+                let Some(lines) = alone else {
                     let mut rest = read_from("f", file.clone(), start, base + 1, text());
                     ranged.extend(items(&mut rest, 0));
                     break;
                 };
-                let mut stream = read_range("f", file.clone(), start, end, Options::default());
-                ranged.extend(items(&mut stream, base));
+                ranged.extend(range);
                 proptest::prop_assert_eq!(lines, stream.lines_read());
                 base += stream.lines_read();
                 start = end;
