@@ -12,7 +12,11 @@
 //! `-j` too), or batches of about 256 KiB of the items of one stream it reads (standard input,
 //! gzip, CloudTrail log files, subscription payloads); `-j` workers match and render batches; the
 //! main thread writes the rendered batches in number order, adding line numbers (workers count
-//! lines within their range), so the output does not depend on `-j`. A batch may only be read
+//! lines within their range), so the output does not depend on `-j`. A range with a line that
+//! one stream reads otherwise (a JSON value over several lines, a container that is not plainly
+//! valid: [`logs::Stream::needs_stream`]) makes the writer read the rest of that file from the
+//! range's start as one stream itself and drop the file's later ranges, so that a file gives
+//! what its bytes piped in give. A batch may only be read
 //! once a slot is free, and a slot is freed when its batch is written: memory is bounded by
 //! `2 × threads + 2` batches whatever the input size.
 
@@ -29,6 +33,7 @@ use std::thread;
 use clap::Args;
 use serde::Serialize;
 use trailmatch::{Extracted, PatternSet};
+use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Skip};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
@@ -102,11 +107,16 @@ Inputs:
   subscription payloads (gzip, base64, {\"awslogs\": {\"data\": ...}}: each log event's message),
   `aws logs filter-log-events` / `get-log-events` output, CloudWatch Logs exports (the message
   after the timestamp), and lines: each line is an event, a JSON object or any text (Apache,
-  VPC flow logs, ...), printed as written; gzip is recognised by its first bytes, whatever the
-  name. Blank lines are not events. A line longer than 256 KiB (the CloudWatch Logs event limit
-  scan uses), a line that is not UTF-8, bad gzip data and malformed JSON containers are reported
-  with their skip code and skipped. Memory stays bounded (a few batches of 256 to 512 KiB per
-  thread) whatever the size of the input.
+  VPC flow logs, ...), printed as written (a line that is one JSON object: the object, without
+  the blanks around it); gzip is recognised by its first bytes, whatever the name. Blank lines
+  are not events. A line longer than 256 KiB (the CloudWatch Logs event limit scan uses), a line
+  that is not UTF-8, bad gzip data, malformed JSON containers and bad records in a container are
+  reported with their skip code and skipped. A file gives what its bytes piped in give: a plain
+  file of lines is read in parallel ranges, and from the first range with a line that starts a
+  JSON value it does not finish (a pretty-printed document, a line cut short) or holds a
+  container that is not plainly valid on its line, the rest of the file is read as one stream
+  on one thread. Memory stays bounded (a few batches of 256 to 512 KiB per thread) whatever the
+  size of the input.
 
 Output:
   The selected events, one per line, prefixed with the input's name and `:` when there is more
@@ -119,9 +129,10 @@ Output:
 
 Errors:
   Unreadable inputs and skipped input are reported on standard error as
-  `trailmatch: PATH:LINE: what [code]` (or `PATH, record N: …`), with the codes of `scan`
-  (invalid-utf8, record-too-large, truncated-gzip, invalid-json, not-a-file, ...), and the search
-  goes on.
+  `trailmatch: PATH:LINE: what [code]` (or `PATH, record N: …`; control characters in names,
+  messages and patterns echoed are written as \\u{1b} and the like, events as they are), with the
+  codes of `scan` (invalid-utf8, record-too-large, truncated-gzip, invalid-json, not-a-file,
+  ...), and the search goes on.
 
 Exit status: 0 if an event was selected (with -c: if a count is not 0), 1 if none, 2 on an
 invalid pattern or any error (even if events were selected).
@@ -156,7 +167,7 @@ pub fn run(args: GrepArgs) -> ExitCode {
     match search(args) {
         Ok(status) => status,
         Err(message) => {
-            let _ = writeln!(io::stderr().lock(), "{message}");
+            let _ = writeln!(io::stderr().lock(), "{}", terminal_lines(&message));
             ExitCode::from(2)
         }
     }
@@ -328,6 +339,10 @@ struct Done {
     counts: Vec<u64>,
     /// Whether an event was selected.
     selected: bool,
+    /// A range with a line that one stream reads otherwise ([`logs::Stream::needs_stream`]):
+    /// the file and the range's start, from which the writer reads the rest of the file as
+    /// one stream instead (this batch's output and the later batches of the file are dropped).
+    fallback: Option<(Arc<File>, u64)>,
 }
 
 fn pipeline(settings: &Settings, paths: &[String], walk: WalkOptions, threads: usize) -> ExitCode {
@@ -580,11 +595,12 @@ enum Position {
     Record(u64),
 }
 
-fn process(settings: &Settings, batch: Batch) -> Done {
-    let mut done = Done {
-        seq: batch.seq,
-        input_no: batch.input_no,
-        label: Arc::clone(&batch.label),
+/// Nothing done yet for batch `seq` of input `input_no`.
+fn new_done(settings: &Settings, seq: u64, input_no: u64, label: &Arc<str>) -> Done {
+    Done {
+        seq,
+        input_no,
+        label: Arc::clone(label),
         out: Vec::new(),
         fixups: Vec::new(),
         errors: Vec::new(),
@@ -596,7 +612,12 @@ fn process(settings: &Settings, batch: Batch) -> Done {
             Vec::new()
         },
         selected: false,
-    };
+        fallback: None,
+    }
+}
+
+fn process(settings: &Settings, batch: Batch) -> Done {
+    let mut done = new_done(settings, batch.seq, batch.input_no, &batch.label);
     let mut compact = String::new();
     match batch.body {
         Body::Error(message) => done.errors.push((message, None)),
@@ -624,11 +645,14 @@ fn process(settings: &Settings, batch: Batch) -> Done {
             }
         }
         Body::Range { file, start, end } => {
-            let mut stream = logs::read_range("", file, start, end, read_options());
+            let mut stream = logs::read_range("", Arc::clone(&file), start, end, read_options());
             for item in stream.by_ref() {
                 item_found(settings, &mut done, item, true, &mut compact);
             }
             done.lines = stream.lines_read();
+            if stream.needs_stream() {
+                done.fallback = Some((file, start));
+            }
         }
     }
     done
@@ -766,7 +790,7 @@ fn event_found(settings: &Settings, done: &mut Done, position: Position, event: 
             if set.is_match(event) != settings.invert {
                 done.selected = true;
                 if settings.names {
-                    done.out.extend_from_slice(done.label.as_bytes());
+                    done.out.extend_from_slice(terminal(&done.label).as_bytes());
                     done.out.push(b':');
                 }
                 if settings.line_number {
@@ -826,27 +850,104 @@ fn write_fixed(
     out.write_all(&text[from..])
 }
 
+/// What the writer has written and seen so far.
+struct Written<'a, W: Write> {
+    settings: &'a Settings,
+    out: W,
+    selected: bool,
+    errors: bool,
+    events: u64,
+    counts: Vec<u64>,
+    /// The last input whose name -l printed.
+    listed: u64,
+    /// The input being written, and its lines in the batches written so far.
+    current: u64,
+    base: u64,
+}
+
+impl<W: Write> Written<'_, W> {
+    /// Writes one batch's output and messages, and counts its events.
+    fn put(&mut self, d: Done) -> io::Result<()> {
+        if d.input_no != self.current {
+            self.current = d.input_no;
+            self.base = 0;
+        }
+        if !d.errors.is_empty() {
+            self.errors = true;
+            // Keep the output written so far ahead of the message.
+            self.out.flush()?;
+            // Messages hold file names and input text: escaped for the terminal.
+            let mut stderr = io::stderr().lock();
+            for (message, fixup) in &d.errors {
+                let _ = match fixup {
+                    Some((at, line)) => writeln!(
+                        stderr,
+                        "trailmatch: {}{}{}",
+                        terminal(message.get(..*at).unwrap_or_default()),
+                        self.base + line,
+                        terminal(message.get(*at..).unwrap_or_default())
+                    ),
+                    None => writeln!(stderr, "trailmatch: {}", terminal(message)),
+                };
+            }
+        }
+        self.events += d.events;
+        for (total, n) in self.counts.iter_mut().zip(&d.counts) {
+            *total += n;
+        }
+        self.selected |= d.selected;
+        match self.settings.mode {
+            Mode::Files if d.selected && self.listed != d.input_no => {
+                self.listed = d.input_no;
+                writeln!(self.out, "{}", terminal(&d.label))?;
+            }
+            _ => write_fixed(&mut self.out, &d.out, &d.fixups, self.base)?,
+        }
+        self.base += d.lines;
+        Ok(())
+    }
+
+    /// Reads and writes the rest of a file as one stream, from byte `start` (the start of the
+    /// range `d`, whose lines are numbered from `self.base + 1`), on this thread.
+    fn rest(&mut self, d: &Done, file: Arc<File>, start: u64) -> io::Result<()> {
+        let settings = self.settings;
+        let fresh = || new_done(settings, d.seq, d.input_no, &d.label);
+        let mut chunk = fresh();
+        let mut compact = String::new();
+        for item in logs::read_from("", file, start, self.base + 1, read_options()) {
+            item_found(settings, &mut chunk, item, false, &mut compact);
+            if chunk.out.len() >= BATCH_BYTES || chunk.errors.len() >= 1024 {
+                self.put(std::mem::replace(&mut chunk, fresh()))?;
+            }
+        }
+        self.put(chunk)
+    }
+}
+
 /// Writes the batches in order; gives the exit status.
 fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> ExitCode {
     let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut w = Written {
+        settings,
+        out: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        selected: false,
+        errors: false,
+        events: 0,
+        counts: vec![0u64; settings.set.len()],
+        listed: 0,
+        current: u64::MAX,
+        base: 0,
+    };
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;
-    let mut selected = false;
-    let mut errors = false;
-    let mut events = 0u64;
-    let mut counts = vec![0u64; settings.set.len()];
-    // The last input whose name -l printed.
-    let mut listed = 0u64;
-    // The input being written, and its lines in the batches written so far.
-    let mut current = u64::MAX;
-    let mut base = 0u64;
+    // The input whose rest was read as one stream: its later batches are dropped.
+    let mut streamed = u64::MAX;
     let mut failure: Option<io::Error> = None;
     'receive: loop {
         let received = match done.try_recv() {
             Ok(d) => d,
             Err(TryRecvError::Empty) => {
-                if let Err(e) = out.flush() {
+                if let Err(e) = w.out.flush() {
                     failure = Some(e);
                     break;
                 }
@@ -858,53 +959,37 @@ fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> E
             Err(TryRecvError::Disconnected) => break,
         };
         pending.insert(received.seq, received);
-        while let Some(d) = pending.remove(&next) {
+        while let Some(mut d) = pending.remove(&next) {
             next += 1;
             let _ = slots.send(());
-            if d.input_no != current {
-                current = d.input_no;
-                base = 0;
+            if d.input_no == streamed {
+                continue;
             }
-            if !d.errors.is_empty() {
-                errors = true;
-                // Keep the output written so far ahead of the message.
-                if let Err(e) = out.flush() {
-                    failure = Some(e);
-                    break 'receive;
+            let written = match d.fallback.take() {
+                Some((file, start)) => {
+                    streamed = d.input_no;
+                    if d.input_no != w.current {
+                        w.current = d.input_no;
+                        w.base = 0;
+                    }
+                    w.rest(&d, file, start)
                 }
-                let mut stderr = io::stderr().lock();
-                for (message, fixup) in &d.errors {
-                    let _ = match fixup {
-                        Some((at, line)) => writeln!(
-                            stderr,
-                            "trailmatch: {}{}{}",
-                            &message[..*at],
-                            base + line,
-                            &message[*at..]
-                        ),
-                        None => writeln!(stderr, "trailmatch: {message}"),
-                    };
-                }
-            }
-            events += d.events;
-            for (total, n) in counts.iter_mut().zip(&d.counts) {
-                *total += n;
-            }
-            selected |= d.selected;
-            let written = match settings.mode {
-                Mode::Files if d.selected && listed != d.input_no => {
-                    listed = d.input_no;
-                    writeln!(out, "{}", d.label)
-                }
-                _ => write_fixed(&mut out, &d.out, &d.fixups, base),
+                None => w.put(d),
             };
-            base += d.lines;
             if let Err(e) = written {
                 failure = Some(e);
                 break 'receive;
             }
         }
     }
+    let Written {
+        mut out,
+        mut selected,
+        errors,
+        events,
+        counts,
+        ..
+    } = w;
     if failure.is_none() && settings.mode == Mode::Count {
         selected = false;
         for (total, text) in counts.iter().zip(&settings.texts) {
@@ -914,7 +999,7 @@ fn write(settings: &Settings, done: Receiver<Done>, slots: &SyncSender<()>) -> E
                 *total
             };
             selected |= n > 0;
-            if let Err(e) = writeln!(out, "{n}\t{text}") {
+            if let Err(e) = writeln!(out, "{n}\t{}", terminal(text)) {
                 failure = Some(e);
                 break;
             }

@@ -866,3 +866,159 @@ fn a_live_standard_input_is_searched_as_lines_arrive() {
     let _ = child.wait();
     assert_eq!(line.as_deref(), Ok("ERROR a\n"));
 }
+
+#[test]
+fn a_records_line_with_a_bad_record_gives_the_good_records_and_a_skip() {
+    // Before, the whole line was one event of text: nothing matched and nothing was reported.
+    let dir = scratch("records-bad-record");
+    for bad in ["NaN", "\"raw\ttab\""] {
+        let line = format!("{{\"Records\":[{{\"a\":1}},{{\"a\":{bad}}},{{\"a\":1,\"b\":2}}]}}\n");
+        write(&dir, "nan.json", &line);
+        write(&dir, "nan.json.gz", gzip(line.as_bytes()));
+        let want = "1:{\"a\":1}\n3:{\"a\":1,\"b\":2}\n";
+        for args in [
+            &["-n", "-j", "1", "{$.a=1}", "nan.json"][..],
+            &["-n", "-j", "2", "{$.a=1}", "nan.json"],
+            &["-n", "{$.a=1}", "nan.json.gz"],
+            &["-n", "{$.a=1}"],
+        ] {
+            let stdin = (args.len() == 2).then_some(line.as_bytes());
+            let run = grep_in(&dir, args, stdin);
+            assert_eq!(run.status, 2, "{bad} {args:?}: {run:?}");
+            assert_eq!(run.stdout, want, "{bad} {args:?}");
+            assert!(
+                run.stderr.contains(", record 2: ") && run.stderr.ends_with("[invalid-json]\n"),
+                "{bad} {args:?}: {run:?}"
+            );
+        }
+        let run = grep(&dir, &["-c", "-v", "zzz", "nan.json.gz"]);
+        assert_eq!((run.status, run.stdout.as_str()), (2, "2\tzzz\n"));
+    }
+}
+
+/// A small deterministic generator (xorshift) for the differential test.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[test]
+fn a_file_gives_what_its_bytes_piped_in_give() {
+    // The invariant: grep on a file (read as ranges of lines in parallel when it can be) gives
+    // the events, skips and exit status of grep on the same bytes read as one stream. Before,
+    // a document over several lines or a container line cut short after a first line of JSON
+    // was read as lines of text, and records were lost without a word.
+    const PIECES: &[&str] = &[
+        "{\"eventName\":\"A\",\"n\":1}",
+        "  {\"eventName\":\"B\"}  ",
+        "INFO text line eventName",
+        "",
+        "{\"Records\":[{\"eventName\":\"B\"},{\"eventName\":\"C\"}]}",
+        "{\"Records\":[{\"a\":1},{\"a\":NaN},{\"a\":1,\"b\":2}]}",
+        "{\"Records\":[{\"a\":1},{\"a\":2},{\"a\":3,\"b\":\"tru",
+        "{\n  \"Records\": [\n    {\"eventName\": \"B\"},\n    {\"eventName\": \"C\"}\n  ]\n}",
+        "{\n  \"eventName\": \"B\"\n}",
+        "2020-09-14T00:44:23.000Z {\"eventName\":\"B\"}",
+        "{\"a\":1} trailing",
+        "{\"a\":1} {\"b\":",
+        "{not json",
+        "]}",
+        "{\"eventName\":\"raw\ttab\"}",
+    ];
+    let dir = scratch("file-vs-stdin");
+    // About 300 KiB of plain JSON lines: pieces land in different 512 KiB ranges.
+    let filler: String = (0..4000)
+        .map(|i| {
+            format!(
+                "{{\"eventName\":\"F\",\"i\":{i},\"pad\":\"{}\"}}\n",
+                "x".repeat(40)
+            )
+        })
+        .collect();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for case in 0..12 {
+        let mut input = String::new();
+        for _ in 0..(1 + rng.below(6)) {
+            for _ in 0..rng.below(3) {
+                input.push_str(&filler);
+            }
+            input.push_str(PIECES[rng.below(PIECES.len())]);
+            input.push('\n');
+        }
+        if case % 3 == 0 {
+            input.pop();
+        }
+        write(&dir, "f.log", &input);
+        let stdin = grep_in(&dir, &["-n", "-v", "zzzz"], Some(input.as_bytes()));
+        let want = (
+            stdin.status,
+            stdin.stdout.clone(),
+            stdin.stderr.replace("<stdin>", "f.log"),
+        );
+        for j in ["1", "2"] {
+            let file = grep(&dir, &["-n", "-j", j, "-v", "zzzz", "f.log"]);
+            let got = (file.status, file.stdout.clone(), file.stderr.clone());
+            assert!(
+                got == want,
+                "case {case}, -j {j}: {input:?}\n{got:?}\n{want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn file_names_and_messages_are_escaped_for_the_terminal() {
+    let dir = scratch("escape-names");
+    let name = "x\x1b[2Jy";
+    write(&dir.join("d"), name, format!("{DENIED}\n\u{ff}bad\u{1b}\n"));
+    std::fs::write(
+        dir.join("d").join(name),
+        b"{\"errorCode\":\"AccessDenied\"}\n\xff\x1b\n",
+    )
+    .unwrap();
+    let escaped = "x\\u{1b}[2Jy";
+    let run = grep(&dir, &[ERRORS, "d"]);
+    assert_eq!(
+        run.stdout,
+        format!("d/{escaped}:{{\"errorCode\":\"AccessDenied\"}}\n")
+    );
+    assert!(!run.stderr.contains('\x1b'), "{run:?}");
+    assert!(run.stderr.contains(&format!("d/{escaped}:2: ")), "{run:?}");
+    let run = grep(&dir, &["-l", ERRORS, "d"]);
+    assert_eq!(run.stdout, format!("d/{escaped}\n"));
+    // A pattern echoed by -c, and a file that cannot be read.
+    let run = grep(&dir, &["-c", "-e", "a\x1bb", "d", "nothere\x1b"]);
+    assert!(
+        !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("a\\u{1b}b"), "{run:?}");
+    assert!(run.stderr.contains("nothere\\u{1b}"), "{run:?}");
+    // The JSON output is JSON (the name escaped by JSON), and events are printed as they are.
+    let run = grep(&dir, &["--json", ERRORS, "d"]);
+    assert!(run.stdout.contains("x\\u001b[2Jy"), "{run:?}");
+}
+
+#[test]
+fn a_json_object_line_is_printed_without_the_blanks_around_it() {
+    // As GREP_HELP says: a line that is one JSON object is printed as the object (the event
+    // matched), any other line as written.
+    let dir = scratch("indented");
+    let input = "  {\"a\":1}  \n  {\"a\":1]\n  \"a\" 1\n";
+    write(&dir, "f.log", input);
+    for args in [&["-j", "1", "-v", "zzz", "f.log"][..], &["-v", "zzz"]] {
+        let stdin = (args.len() == 2).then_some(input.as_bytes());
+        let run = grep_in(&dir, args, stdin);
+        assert_eq!(
+            run.lines(),
+            ["{\"a\":1}", "  {\"a\":1]", "  \"a\" 1"],
+            "{args:?}"
+        );
+    }
+}

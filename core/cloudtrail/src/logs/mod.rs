@@ -481,7 +481,8 @@ fn read_at_full(_: &File, _: &mut [u8], _: u64) -> io::Result<usize> {
 /// numbers count from the first line of the range (1), and [`Stream::lines_read`] tells, once
 /// the stream has ended, how many lines the range holds: the caller adds the lines of the
 /// ranges before to make them absolute. Reading a file as consecutive ranges gives the items
-/// that reading it whole would.
+/// that reading it whole would when every range is [`lines_alone`]; a line that starts a JSON
+/// value it does not finish is otherwise read as text.
 pub fn read_range(
     name: impl Into<String>,
     file: Arc<File>,
@@ -493,7 +494,95 @@ pub fn read_range(
         text_lines: true,
         ..options
     };
-    // A byte order mark at the start of the file is no part of the first line.
+    let (reader, origin) = range_reader(file, start, end);
+    Stream::lines(name.into(), Box::new(reader), options, origin, true, 1)
+}
+
+/// The items of the lines of a file that start at or after byte `start`, to its end, read as
+/// [`read_stream`] with [`Options::text_lines`] would read them (a JSON value may span lines)
+/// provided that no line before `start` starts a value that goes on past it (the ranges before
+/// are [`lines_alone`]). The first line read is numbered `first_line` (1 + the lines before,
+/// which [`lines_alone`] counts), so that locations are those of reading the file whole.
+pub fn read_from(
+    name: impl Into<String>,
+    file: Arc<File>,
+    start: u64,
+    first_line: u64,
+    options: Options,
+) -> Stream<'static> {
+    let options = Options {
+        text_lines: true,
+        ..options
+    };
+    let (reader, origin) = range_reader(file, start, u64::MAX);
+    Stream::lines(
+        name.into(),
+        Box::new(reader),
+        options,
+        origin,
+        false,
+        first_line,
+    )
+}
+
+/// Whether [`read_range`] reads the lines that start in bytes `start..end` of `file` as one
+/// stream would: if none of them starts a JSON value that it does not finish, holds a
+/// container followed by more or with a syntax error, or starts with `{` and is longer than
+/// the record limit, the number of lines the range holds ([`Stream::lines_read`]); `None`
+/// otherwise, and [`read_from`] its start reads the rest of the file right.
+pub fn lines_alone(
+    file: &Arc<File>,
+    start: u64,
+    end: u64,
+    options: Options,
+) -> io::Result<Option<u64>> {
+    let options = Options {
+        text_lines: true,
+        ..options
+    };
+    let (mut reader, _) = range_reader(Arc::clone(file), start, end);
+    let mut buf = vec![0u8; stream::text_buffer(options)];
+    let mut have = 0;
+    let mut lines = 0u64;
+    // Inside a line longer than the buffer that is not JSON: skipped to its end.
+    let mut skipping = false;
+    loop {
+        if have == buf.len() {
+            let first = buf.iter().find(|&&b| !matches!(b, b' ' | b'\t' | b'\r'));
+            if !skipping && first == Some(&b'{') {
+                return Ok(None);
+            }
+            skipping = true;
+            have = 0;
+        }
+        let n = reader.read(buf.get_mut(have..).unwrap_or_default())?;
+        have += n;
+        let got = buf.get(..have).unwrap_or_default();
+        let mut from = 0;
+        while let Some(i) = got.get(from..).and_then(|g| memchr::memchr(b'\n', g)) {
+            let line = got.get(from..from + i).unwrap_or_default();
+            if !std::mem::take(&mut skipping) && stream::line_needs_stream(line, options) {
+                return Ok(None);
+            }
+            lines += 1;
+            from += i + 1;
+        }
+        if n == 0 {
+            let line = got.get(from..).unwrap_or_default();
+            if !skipping && stream::line_needs_stream(line, options) {
+                return Ok(None);
+            }
+            return Ok(Some(lines + u64::from(skipping || !line.is_empty())));
+        }
+        buf.copy_within(from..have, 0);
+        have -= from;
+    }
+}
+
+/// A reader of the lines that start in bytes `start..end` of `file`, and the offset of its
+/// first byte (after a byte order mark at the start of the file, which is no part of the first
+/// line).
+fn range_reader(file: Arc<File>, start: u64, end: u64) -> (RangeReader, u64) {
     let mut bom = [0u8; 3];
     let origin = if start == 0
         && read_at_full(&file, &mut bom, 0).ok() == Some(3)
@@ -503,7 +592,7 @@ pub fn read_range(
     } else {
         start
     };
-    let reader = RangeReader {
+    let mut reader = RangeReader {
         file,
         pos: if origin == start {
             start.saturating_sub(1)
@@ -518,7 +607,13 @@ pub fn read_range(
             RangeState::Read
         },
     };
-    Stream::lines(name.into(), Box::new(reader), options, origin)
+    // Byte offsets count from the first line that starts in the range (an error is met again
+    // on the first read).
+    let origin = match reader.seek() {
+        Ok(()) if reader.state == RangeState::Read => reader.pos,
+        _ => origin,
+    };
+    (reader, origin)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -540,11 +635,13 @@ struct RangeReader {
     state: RangeState,
 }
 
-impl Read for RangeReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+impl RangeReader {
+    /// Finds the first line that starts in the range (state `Read`), or that there is none
+    /// (`Done`).
+    fn seek(&mut self) -> io::Result<()> {
         loop {
             match self.state {
-                RangeState::Done => return Ok(0),
+                RangeState::Done | RangeState::Read => return Ok(()),
                 RangeState::Seek if self.start == 0 => self.state = RangeState::Read,
                 RangeState::Seek => {
                     // A line starts at `start` when the byte before it is a line feed.
@@ -569,6 +666,18 @@ impl Read for RangeReader {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.seek()?;
+        loop {
+            match self.state {
+                RangeState::Done => return Ok(0),
+                RangeState::Seek => self.seek()?,
                 RangeState::Read => {
                     let n = read_at_full(&self.file, out, self.pos)?;
                     if n == 0 {

@@ -298,6 +298,12 @@ impl<'a> Source<'a> {
         self.line_start = origin;
     }
 
+    /// Numbers the first line `line` (1-based).
+    pub(crate) fn set_first_line(&mut self, line: u64) {
+        self.count_lines();
+        self.line = line;
+    }
+
     /// Makes the next unread byte count as the start of a line (after a byte order mark).
     pub(crate) fn mark_line_start(&mut self) {
         self.count_lines();

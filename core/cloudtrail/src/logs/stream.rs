@@ -99,6 +99,9 @@ pub struct Stream<'a> {
     line_values: bool,
     /// Lines begun in the input, counted when the stream ends.
     lines_read: u64,
+    /// With `line_values`: a line was met that one stream reads otherwise (see
+    /// [`line_needs_stream`]).
+    needs_stream: bool,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -125,19 +128,23 @@ impl<'a> Stream<'a> {
         Stream::with_buffer(name, reader, options, buffer)
     }
 
-    /// A stream of lines read on their own (see [`read_range`](super::read_range)), whose first
-    /// byte is at offset `origin` of the file.
+    /// A stream of lines (see [`read_range`](super::read_range)), whose first byte is at offset
+    /// `origin` of the file and whose first line is numbered `first_line`; `line_values`: each
+    /// read on its own, a JSON value may not span lines.
     pub(crate) fn lines(
         name: String,
         reader: Box<dyn Read + Send + 'a>,
         options: Options,
         origin: u64,
+        line_values: bool,
+        first_line: u64,
     ) -> Stream<'a> {
         let mut stream = Stream::with_buffer(name, reader, options, text_buffer(options));
-        stream.line_values = true;
+        stream.line_values = line_values;
         stream.state = State::Top;
         if let Some(src) = stream.src.as_mut() {
             src.set_origin(origin);
+            src.set_first_line(first_line.max(1));
         }
         stream
     }
@@ -182,6 +189,7 @@ impl<'a> Stream<'a> {
             text: options.text_lines,
             line_values: false,
             lines_read: 0,
+            needs_stream: false,
             state: State::Start,
             obj: TopObject::default(),
             value: None,
@@ -207,6 +215,14 @@ impl<'a> Stream<'a> {
     /// stream has ended; 0 before.
     pub fn lines_read(&self) -> u64 {
         self.lines_read
+    }
+
+    /// For [`read_range`](super::read_range): whether a line was met that one stream reads
+    /// otherwise than on its own (the range is not [`lines_alone`](super::lines_alone)), so
+    /// that the rest of the file from the range's start must be read with
+    /// [`read_from`](super::read_from) instead.
+    pub fn needs_stream(&self) -> bool {
+        self.needs_stream
     }
 
     fn location(&self, line: Option<u64>, record: Option<u64>, byte: Option<u64>) -> Location {
@@ -478,6 +494,7 @@ impl<'a> Stream<'a> {
             // Longer than the read buffer, so than any record: a JSON document on one line
             // (a CloudTrail log file) is read as such, anything else is too large.
             if avail.iter().find(|&&b| !is_ws(b)) == Some(&b'{') {
+                self.needs_stream |= line_values;
                 return self.json_top();
             }
             return self.long_line(line, byte);
@@ -508,6 +525,10 @@ impl<'a> Stream<'a> {
             }
         }
         if body.first() == Some(&b'{') {
+            // Off the fast path (rare in JSON Lines): whether one stream reads the line so.
+            if line_values && line_needs_stream(text, self.options) {
+                self.needs_stream = true;
+            }
             let rules = Rules {
                 max_depth,
                 one_line: true,
@@ -524,6 +545,9 @@ impl<'a> Stream<'a> {
                 Check::Unsure => match one_value(body) {
                     Value::Object => return self.json_top(),
                     Value::Incomplete if !line_values => return self.json_top(),
+                    // A container whose records are not all valid: read as one, so that the
+                    // good records are found and the bad ones reported.
+                    Value::Other if first_key_container(body) => return self.json_top(),
                     _ => None,
                 },
             };
@@ -1440,6 +1464,81 @@ fn needs_checking(line: &[u8]) -> bool {
     };
     memchr::memmem::find_iter(trimmed, b"s\"").any(container_key)
         || memchr::memmem::find(trimmed, b"\\u0073\"").is_some()
+}
+
+/// Whether the first key of the object that `body` starts (at its `{`) is a container key
+/// ([`fast::CONTAINER_KEYS`]), escapes decoded.
+fn first_key_container(body: &[u8]) -> bool {
+    let rest = body.get(1..).unwrap_or_default();
+    let blank = rest.iter().take_while(|&&b| is_ws(b)).count();
+    let Some(key) = rest.get(blank..).filter(|k| k.first() == Some(&b'"')) else {
+        return false;
+    };
+    // The closing quote: the first one not escaped.
+    let mut escaped = false;
+    let mut end = None;
+    for (i, &b) in key.iter().enumerate().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            end = Some(i);
+            break;
+        }
+    }
+    let Some(quoted) = end.and_then(|end| key.get(..=end)) else {
+        return false;
+    };
+    let inner = quoted.get(1..quoted.len() - 1).unwrap_or_default();
+    if !inner.contains(&b'\\') {
+        return fast::CONTAINER_KEYS.contains(&inner);
+    }
+    serde_json::from_slice::<String>(quoted)
+        .is_ok_and(|key| fast::CONTAINER_KEYS.contains(&key.as_bytes()))
+}
+
+/// Whether text mode may read `line` (without its line feed) otherwise than on its own when a
+/// JSON value may span lines ([`Stream::lines`] reads it as text): it starts a JSON value that
+/// the line does not finish, holds a container followed by more, or one with a syntax error
+/// (read with the detailed scanner, which may go on past the line), or starts with `{` and is
+/// longer than the record limit.
+pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
+    let text = line.strip_suffix(b"\r").unwrap_or(line);
+    let Some(indent) = text.iter().position(|&b| !is_ws(b)) else {
+        return false;
+    };
+    let body = text.get(indent..).unwrap_or_default();
+    if body.first() != Some(&b'{') {
+        return false;
+    }
+    if text.len() > options.max_record_bytes {
+        return true;
+    }
+    if !needs_checking(body) {
+        return false;
+    }
+    let rules = Rules {
+        max_depth: options.max_depth.max(1),
+        one_line: true,
+        top_level: true,
+    };
+    match fast::object(body, rules) {
+        Check::Valid(_) => false,
+        Check::Incomplete => true,
+        Check::Unsure => match one_value(body) {
+            // A valid container that ends on its line is read there.
+            Value::Object => {
+                let mut values =
+                    serde_json::Deserializer::from_slice(body).into_iter::<serde::de::IgnoredAny>();
+                let _ = values.next();
+                let rest = body.get(values.byte_offset()..).unwrap_or_default();
+                !rest.iter().all(|&b| is_ws(b))
+            }
+            Value::Incomplete => true,
+            Value::Other => first_key_container(body),
+        },
+    }
 }
 
 /// What a line that the fast path is unsure of holds.

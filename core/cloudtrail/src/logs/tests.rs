@@ -1496,6 +1496,125 @@ mod text_lines {
     }
 
     #[test]
+    fn a_container_line_with_a_bad_record_is_read_as_a_container() {
+        // The good records are found and the bad one reported, as without text mode; before,
+        // the whole line was one event of text.
+        for bad in ["NaN", "\"raw\ttab\"", "\"raw\u{1}control\""] {
+            let input =
+                format!("{{\"Records\":[{{\"a\":1}},{{\"a\":{bad}}},{{\"a\":1,\"b\":2}}]}}\n");
+            let items = outline(input.as_bytes());
+            assert_eq!(items.len(), 3, "{bad}: {items:?}");
+            assert_eq!(items[0], "t, record 1 {\"a\":1}");
+            assert!(items[1].starts_with("t, record 2") && items[1].ends_with("[invalid-json]"));
+            assert_eq!(items[2], "t, record 3 {\"a\":1,\"b\":2}");
+            assert_eq!(items, outline(&gzip_bytes(input.as_bytes())), "{bad}, gzip");
+        }
+        // Any other first key keeps the line text.
+        let other = "{\"x\":NaN,\"Records\":[{\"a\":1}]}";
+        assert_eq!(outline(other.as_bytes()), [format!("t:1 {other}")]);
+    }
+
+    fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+        super::gzip(bytes)
+    }
+
+    /// Lines of all the kinds text mode tells apart; some go on over the next lines.
+    const PIECES: &[&str] = &[
+        "{\"n\":1}",
+        "  {\"n\":2}  ",
+        "INFO text line",
+        "",
+        "{\"Records\":[{\"n\":3},{\"n\":4}]}",
+        "{\"Records\":[{\"n\":5},{\"n\":NaN},{\"n\":6}]}",
+        "{\"Records\":[{\"n\":7},{\"n\":8,\"b\":\"tru",
+        "{\n  \"n\": 9\n}",
+        "{\"Records\": [\n  {\"n\": 10},\n  {\"n\": 11}\n]}",
+        "2020-09-14T00:44:23.000Z {\"n\":12}",
+        "{\"n\":13} trailing",
+        "{\"a\":1} {\"b\":",
+        "{\"Records\":[]} {\"n\":",
+        "{\"n\":\"raw\ttab\"}",
+        "{\"Records\":[{\"n\":\"raw\ttab\"}]}",
+        "{not json",
+        "]}",
+        "{\"n\":14,\r",
+        "\u{feff}{\"n\":15}",
+    ];
+
+    /// An item's line, record, byte and text (a skip's kind and message).
+    type Seen = (Option<u64>, Option<u64>, Option<u64>, String);
+
+    /// Each item of a stream, its line made absolute by adding `base`.
+    fn items(stream: &mut Stream<'_>, base: u64) -> Vec<Seen> {
+        stream
+            .by_ref()
+            .map(|i| match i {
+                Item::Record(r) => (
+                    r.location.line.map(|l| l + base),
+                    r.location.record,
+                    r.location.byte,
+                    r.json,
+                ),
+                Item::Skipped(s) => (
+                    s.location.line.map(|l| l + base),
+                    s.location.record,
+                    s.location.byte,
+                    format!("{} {}", s.kind, s.message),
+                ),
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// What grep does: each range that is read on its own as ranges, the rest of the file
+        /// from the first that is not as one stream; the same items as the whole file.
+        #[test]
+        fn ranges_then_the_rest_give_what_the_whole_file_gives(
+            picks in proptest::collection::vec(0..PIECES.len(), 1..24),
+            newline_at_end: bool,
+            size in proptest::sample::select(vec![1u64, 5, 13, 40, 4096]),
+        ) {
+            let mut input = picks.iter().map(|&i| PIECES[i]).collect::<Vec<_>>().join("\n");
+            if newline_at_end {
+                input.push('\n');
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.log");
+            std::fs::write(&path, &input).unwrap();
+            let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+            let len = input.len() as u64;
+            let mut whole_stream = read_stream("f", input.as_bytes(), text());
+            let whole = items(&mut whole_stream, 0);
+            let mut ranged = Vec::new();
+            let mut base = 0;
+            let mut start = 0;
+            if layout(&file, text()).unwrap() == Layout::Whole {
+                return Ok(());
+            }
+            while start < len {
+                let end = len.min(start + size);
+                let alone = lines_alone(&file, start, end, text()).unwrap();
+                let mut stream = read_range("f", file.clone(), start, end, Options::default());
+                let range = items(&mut stream, base);
+                // The range's reader finds what lines_alone does.
+                proptest::prop_assert_eq!(stream.needs_stream(), alone.is_none());
+                let Some(lines) = alone else {
+                    let mut rest = read_from("f", file.clone(), start, base + 1, text());
+                    ranged.extend(items(&mut rest, 0));
+                    break;
+                };
+                ranged.extend(range);
+                proptest::prop_assert_eq!(lines, stream.lines_read());
+                base += stream.lines_read();
+                start = end;
+            }
+            proptest::prop_assert_eq!(ranged, whole, "{:?}, ranges of {}", input, size);
+        }
+    }
+
+    #[test]
     fn ranges_of_a_file_give_what_the_whole_file_gives() {
         let mut input = String::new();
         for i in 0..3000 {
