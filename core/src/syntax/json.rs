@@ -266,7 +266,11 @@ fn bracket_key(i: &str) -> PResult<'_, Step> {
         })
 }
 
-/// `[n]`, `[*]` or `['key']` after a member. An index too large for a `usize` is an error, not
+/// The largest array index a selector may name, the same on every platform (a `u32`'s: no event
+/// of at most 256 KB holds an array that long).
+pub(crate) const MAX_INDEX: usize = u32::MAX as usize;
+
+/// `[n]`, `[*]` or `['key']` after a member. An index beyond [`MAX_INDEX`] is an error, not
 /// clamped to one that names another element.
 fn index_step(i: &str) -> PResult<'_, Step> {
     if i.starts_with("['") {
@@ -275,14 +279,13 @@ fn index_step(i: &str) -> PResult<'_, Step> {
     if let Some(digits) = i
         .strip_prefix('[')
         .map(|r| r.split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""))
-        .filter(|d| !d.is_empty() && d.parse::<usize>().is_err())
+        .filter(|d| !d.is_empty() && d.parse::<usize>().map_or(true, |n| n > MAX_INDEX))
     {
         return fail(
             i,
             digits.len() + 2,
             invalid_selector(&format!(
-                "the array index {digits} is too large (at most {})",
-                usize::MAX
+                "the array index {digits} is too large (at most {MAX_INDEX})"
             )),
         );
     }
