@@ -268,7 +268,7 @@ fn bracket_key(i: &str) -> PResult<'_, Step> {
 
 /// The largest array index a selector may name, the same on every platform (a `u32`'s: no event
 /// of at most 256 KB holds an array that long).
-pub(crate) const MAX_INDEX: usize = u32::MAX as usize;
+pub(crate) const MAX_INDEX: u32 = u32::MAX;
 
 /// `[n]`, `[*]` or `['key']` after a member. An index beyond [`MAX_INDEX`] is an error, not
 /// clamped to one that names another element.
@@ -279,7 +279,7 @@ fn index_step(i: &str) -> PResult<'_, Step> {
     if let Some(digits) = i
         .strip_prefix('[')
         .map(|r| r.split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""))
-        .filter(|d| !d.is_empty() && d.parse::<usize>().map_or(true, |n| n > MAX_INDEX))
+        .filter(|d| !d.is_empty() && d.parse::<u32>().is_err())
     {
         return fail(
             i,
