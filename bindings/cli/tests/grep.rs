@@ -10,7 +10,7 @@ use flate2::write::GzEncoder;
 use serde_json::{Value, json};
 
 mod common;
-use common::{BIN, Run, run_in};
+use common::{BIN, Run, run_in, run_within};
 
 const DENIED: &str =
     r#"{"eventName":"GetObject","errorCode":"AccessDenied","sourceIPAddress":"10.0.0.1"}"#;
@@ -762,34 +762,6 @@ fn thread_counts_above_256_are_refused_and_large_ones_capped() {
     assert_eq!(run.ok().stdout, format!("2\t{ERRORS}\n"));
 }
 
-/// Runs with a time limit: a command that hangs (on a FIFO) fails the test instead.
-#[cfg(unix)]
-fn grep_within(dir: &Path, args: &[&str], secs: u64) -> Run {
-    let mut child = Command::new(BIN)
-        .arg("grep")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("grep {args:?} did not finish in {secs} s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        status: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
 #[cfg(unix)]
 #[test]
 fn a_fifo_in_a_directory_is_reported_not_read_and_links_inside_are_followed_on_request() {
@@ -802,14 +774,14 @@ fn a_fifo_in_a_directory_is_reported_not_read_and_links_inside_are_followed_on_r
         .unwrap();
     assert!(status.success());
     std::os::unix::fs::symlink(dir.join("outside/b.log"), dir.join("logs/link.log")).unwrap();
-    let run = grep_within(&dir, &[ERRORS, "logs"], 20);
+    let run = run_within(&dir, &["grep", ERRORS, "logs"], 20);
     assert_eq!(run.status, 2, "{run:?}");
     assert_eq!(run.lines(), [format!("logs/a.log:{DENIED}")]);
     assert_eq!(
         run.stderr,
         "trailmatch: logs/pipe.log: a FIFO, not a regular file; skipped [not-a-file]\n"
     );
-    let run = grep_within(&dir, &["-L", ERRORS, "logs"], 20);
+    let run = run_within(&dir, &["grep", "-L", ERRORS, "logs"], 20);
     assert_eq!(
         run.lines(),
         [
@@ -818,12 +790,12 @@ fn a_fifo_in_a_directory_is_reported_not_read_and_links_inside_are_followed_on_r
         ]
     );
     // Named on the command line, a link is followed.
-    let run = grep_within(&dir, &[ERRORS, "logs/link.log"], 20);
+    let run = run_within(&dir, &["grep", ERRORS, "logs/link.log"], 20);
     assert_eq!(run.ok().lines(), [UNAUTHORIZED]);
     // Named on the command line, a FIFO is read as a stream.
     let fifo = dir.join("logs/pipe.log");
     let writer = std::thread::spawn(move || std::fs::write(fifo, jsonl(&[DENIED, LIST])));
-    let run = grep_within(&dir, &[ERRORS, "logs/pipe.log"], 20);
+    let run = run_within(&dir, &["grep", ERRORS, "logs/pipe.log"], 20);
     // The writer blocks opening the FIFO until a reader opens it: if grep never did, waiting
     // for it would hang, so the wait is bounded and the test fails instead (the blocked thread
     // ends with the test process).

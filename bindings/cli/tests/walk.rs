@@ -5,11 +5,10 @@
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 mod common;
-use common::{BIN, Run, run_in};
+use common::{run_in, run_within};
 
 const STOP: &str = r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"123456789012"}"#;
 
@@ -24,39 +23,17 @@ fn mkfifo(path: &Path) {
     assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
 }
 
-/// Runs with a time limit: a command that hangs fails the test instead.
-fn within(dir: &Path, args: &[&str]) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("trailmatch {args:?} did not finish (hangs on a FIFO?)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        status: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
 #[test]
 fn a_fifo_in_a_scanned_directory_is_reported_and_skipped() {
     let dir = scratch("scan-fifo");
     std::fs::create_dir_all(dir.join("logs")).unwrap();
     std::fs::write(dir.join("logs/a.jsonl"), format!("{STOP}\n")).unwrap();
     mkfifo(&dir.join("logs/pipe.jsonl"));
-    let run = within(&dir, &["scan", "--no-insights", "--format", "json", "logs"]);
+    let run = run_within(
+        &dir,
+        &["scan", "--no-insights", "--format", "json", "logs"],
+        30,
+    );
     assert_eq!(run.status, 0, "{run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["records"]["read"], 1);
@@ -74,7 +51,7 @@ fn a_fifo_in_a_linted_or_checked_directory_or_rules_directory_is_reported_and_sk
     .unwrap();
     mkfifo(&dir.join("rules/pipe.txt"));
     std::fs::write(dir.join("a.jsonl"), format!("{STOP}\n")).unwrap();
-    let lint = within(&dir, &["lint", "rules"]);
+    let lint = run_within(&dir, &["lint", "rules"], 30);
     assert!(lint.stdout.contains("rules/pipe.txt: a FIFO"), "{lint:?}");
     // With the code grep and scan give it.
     assert!(
@@ -82,7 +59,7 @@ fn a_fifo_in_a_linted_or_checked_directory_or_rules_directory_is_reported_and_sk
             .contains("error[not-a-file]: rules/pipe.txt: a FIFO"),
         "{lint:?}"
     );
-    let json = within(&dir, &["lint", "--format", "json", "rules"]);
+    let json = run_within(&dir, &["lint", "--format", "json", "rules"], 30);
     let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let codes: Vec<_> = report["diagnostics"]
         .as_array()
@@ -91,9 +68,9 @@ fn a_fifo_in_a_linted_or_checked_directory_or_rules_directory_is_reported_and_sk
         .map(|d| d["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["not-a-file"], "{json:?}");
-    let check = within(&dir, &["cis-check", "rules"]);
+    let check = run_within(&dir, &["cis-check", "rules"], 30);
     assert!(check.stderr.contains("rules/pipe.txt: a FIFO"), "{check:?}");
-    let scan = within(
+    let scan = run_within(
         &dir,
         &[
             "scan",
@@ -104,6 +81,7 @@ fn a_fifo_in_a_linted_or_checked_directory_or_rules_directory_is_reported_and_sk
             "rules",
             "a.jsonl",
         ],
+        30,
     );
     assert_eq!(scan.status, 0, "{scan:?}");
     assert!(scan.stderr.contains("rules/pipe.txt: a FIFO"), "{scan:?}");

@@ -42,3 +42,32 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// Runs the binary with `args` in `dir` (standard input empty) with a time limit of `secs`: a
+/// command that hangs (on a FIFO, say) fails the test instead of hanging it.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub fn run_within(dir: &Path, args: &[&str], secs: u64) -> Run {
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("trailmatch {args:?} did not finish in {secs} s (hangs on a FIFO?)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        status: out.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
