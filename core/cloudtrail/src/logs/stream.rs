@@ -359,13 +359,7 @@ impl<'a> Stream<'a> {
             return Ok(());
         };
         if let Some(format) = unsupported_compression(avail) {
-            let message = format!("{format} data is not supported (only gzip is)");
-            self.skip(
-                self.location(None, None, Some(at)),
-                SkipKind::UnknownFormat,
-                message,
-            );
-            self.finish();
+            self.refuse_compression(format, at);
             return Ok(());
         }
         let payload =
@@ -419,6 +413,17 @@ impl<'a> Stream<'a> {
         Ok(())
     }
 
+    /// Compression other than gzip at byte `at`: one `unknown-format` skip, and the input ends.
+    fn refuse_compression(&mut self, format: &str, at: u64) {
+        let message = format!("{format} data is not supported (only gzip is)");
+        self.skip(
+            self.location(None, None, Some(at)),
+            SkipKind::UnknownFormat,
+            message,
+        );
+        self.finish();
+    }
+
     /// Text mode, at the start: compression other than gzip is refused, base64 is decoded, and
     /// anything else is read as lines.
     fn text_start(&mut self) -> Result<(), Fatal> {
@@ -435,13 +440,7 @@ impl<'a> Stream<'a> {
             return Ok(());
         }
         if let Some(format) = unsupported_compression(avail) {
-            let message = format!("{format} data is not supported (only gzip is)");
-            self.skip(
-                self.location(None, None, Some(at)),
-                SkipKind::UnknownFormat,
-                message,
-            );
-            self.finish();
+            self.refuse_compression(format, at);
             return Ok(());
         }
         let blank = avail.iter().take_while(|&&b| is_ws(b)).count();
