@@ -1453,6 +1453,16 @@ mod text_lines {
             .collect()
     }
 
+    /// Text mode refuses other compressions as JSON mode does, instead of reading them as lines.
+    #[test]
+    fn other_compressions_are_refused_not_read_as_text() {
+        assert_eq!(
+            outline(b"PK\x03\x04\x14\x00"),
+            ["t, byte 0 [unknown-format]"]
+        );
+        assert_eq!(outline(b"BZh91AY&SY"), ["t, byte 0 [unknown-format]"]);
+    }
+
     #[test]
     fn lines_that_are_not_json_are_events() {
         let input = b"ERROR disk full\n{\"a\":1}\n\n  indented text\r\n{not json\n{\"a\":1} trailing\n\xff\n2 123 eni-1 REJECT";
