@@ -481,8 +481,9 @@ fn read_at_full(_: &File, _: &mut [u8], _: u64) -> io::Result<usize> {
 /// numbers count from the first line of the range (1), and [`Stream::lines_read`] tells, once
 /// the stream has ended, how many lines the range holds: the caller adds the lines of the
 /// ranges before to make them absolute. Reading a file as consecutive ranges gives the items
-/// that reading it whole would when every range is [`lines_alone`]; a line that starts a JSON
-/// value it does not finish is otherwise read as text.
+/// that reading it whole would unless some range's stream ends with [`Stream::needs_stream`]
+/// (a line that starts a JSON value it does not finish is otherwise read as text): the rest of
+/// the file is then read with [`read_from`] from that range's start.
 pub fn read_range(
     name: impl Into<String>,
     file: Arc<File>,
@@ -500,9 +501,10 @@ pub fn read_range(
 
 /// The items of the lines of a file that start at or after byte `start`, to its end, read as
 /// [`read_stream`] with [`Options::text_lines`] would read them (a JSON value may span lines)
-/// provided that no line before `start` starts a value that goes on past it (the ranges before
-/// are [`lines_alone`]). The first line read is numbered `first_line` (1 + the lines before,
-/// which [`lines_alone`] counts), so that locations are those of reading the file whole.
+/// provided that no line before `start` starts a value that goes on past it (no range before
+/// ended with [`Stream::needs_stream`]). The first line read is numbered `first_line` (1 + the
+/// lines before, as [`Stream::lines_read`] counted them), so that locations are those of
+/// reading the file whole.
 pub fn read_from(
     name: impl Into<String>,
     file: Arc<File>,
@@ -529,8 +531,10 @@ pub fn read_from(
 /// stream would: if none of them starts a JSON value that it does not finish, holds a
 /// container followed by more or with a syntax error, or starts with `{` and is longer than
 /// the record limit, the number of lines the range holds ([`Stream::lines_read`]); `None`
-/// otherwise, and [`read_from`] its start reads the rest of the file right.
-pub fn lines_alone(
+/// otherwise, and [`read_from`] its start reads the rest of the file right. The readers decide
+/// this as they read ([`Stream::needs_stream`]); this separate judge is the tests' oracle.
+#[cfg(test)]
+pub(crate) fn lines_alone(
     file: &Arc<File>,
     start: u64,
     end: u64,

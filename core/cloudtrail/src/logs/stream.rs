@@ -218,8 +218,7 @@ impl<'a> Stream<'a> {
     }
 
     /// For [`read_range`](super::read_range): whether a line was met that one stream reads
-    /// otherwise than on its own (the range is not [`lines_alone`](super::lines_alone)), so
-    /// that the rest of the file from the range's start must be read with
+    /// otherwise than on its own, so that the rest of the file from the range's start must be read with
     /// [`read_from`](super::read_from) instead.
     pub fn needs_stream(&self) -> bool {
         self.needs_stream
