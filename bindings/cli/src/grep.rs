@@ -34,7 +34,7 @@ use clap::Args;
 use serde::Serialize;
 use trailmatch::{Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
-use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Skip};
+use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Skip};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
 /// A batch of a stream holds about this many bytes of events (more when one event is longer).
@@ -646,8 +646,15 @@ fn process(settings: &Settings, batch: Batch) -> Done {
         }
         Body::Range { file, start, end } => {
             let mut stream = logs::read_range("", Arc::clone(&file), start, end, read_options());
-            for item in stream.by_ref() {
-                item_found(settings, &mut done, item, true, &mut compact);
+            while let Some(next) = stream.next_ref() {
+                match next {
+                    // A line that is one record, read in place.
+                    Next::Line(r) => {
+                        let position = Position::RelativeLine(r.line);
+                        event_found(settings, &mut done, position, r.json);
+                    }
+                    Next::Item(item) => item_found(settings, &mut done, item, true, &mut compact),
+                }
             }
             done.lines = stream.lines_read();
             if stream.needs_stream() {

@@ -73,7 +73,7 @@ use std::sync::Arc;
 
 use crate::walk::{Entry, SkipReason, Walk, WalkOptions};
 
-pub use stream::Stream;
+pub use stream::{LineRecord, Next, Stream};
 
 /// Limits for reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

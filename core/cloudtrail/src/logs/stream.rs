@@ -3,7 +3,8 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::ops::Range;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use super::decode::{Base64, GZIP_MAGIC, Gunzip, Shared, StringContent, base64_prefix};
 use super::fast::{self, Check, Rules};
@@ -102,6 +103,48 @@ pub struct Stream<'a> {
     /// With `line_values`: a line was met that one stream reads otherwise (see
     /// [`line_needs_stream`]).
     needs_stream: bool,
+    /// The line [`Stream::next_ref`] lent last, consumed on the next call.
+    lent: Option<Lent>,
+}
+
+/// A line lent by [`Stream::next_ref`]: its record's bytes in the buffer, the line's length
+/// (without its line feed), its number and the offset of its first byte.
+struct Lent {
+    range: Range<usize>,
+    len: usize,
+    line: u64,
+    byte: u64,
+}
+
+/// How far the line at the read position goes.
+enum LineEnd {
+    /// This many bytes, without the line feed (the input may end there).
+    Found(usize),
+    /// Past the read buffer.
+    TooLong,
+    /// No line: the input has ended.
+    End,
+}
+
+/// What [`Stream::next_ref`] gives.
+#[derive(Debug)]
+pub enum Next<'s> {
+    /// A record that is one whole line, lent from the read buffer.
+    Line(LineRecord<'s>),
+    /// Any other record or skip, as [`Iterator::next`] gives it.
+    Item(Item),
+}
+
+/// A record that is one whole line of its input (see [`Stream::next_ref`]); its location is the
+/// stream's file, this line and this byte, as an [`Item::Record`] of it would say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineRecord<'s> {
+    /// The record's text: the line without its indentation and trailing blanks.
+    pub json: &'s str,
+    /// 1-based line.
+    pub line: u64,
+    /// Offset of the line's first byte.
+    pub byte: u64,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -190,6 +233,7 @@ impl<'a> Stream<'a> {
             line_values: false,
             lines_read: 0,
             needs_stream: false,
+            lent: None,
             state: State::Start,
             obj: TopObject::default(),
             value: None,
@@ -466,25 +510,16 @@ impl<'a> Stream<'a> {
         let limit = self.options.max_record_bytes;
         let max_depth = self.options.max_depth;
         let line_values = self.line_values;
+        let len = match self.buffer_line()? {
+            LineEnd::Found(len) => Some(len),
+            LineEnd::TooLong => None,
+            LineEnd::End => {
+                self.finish();
+                return Ok(());
+            }
+        };
         let Some(src) = self.src.as_mut() else {
             return Ok(());
-        };
-        let len = loop {
-            if let Some(i) = memchr::memchr(b'\n', src.avail()) {
-                break Some(i);
-            }
-            if src.at_eof() {
-                if src.avail().is_empty() {
-                    self.finish();
-                    return Ok(());
-                }
-                break Some(src.avail().len());
-            }
-            if src.is_full() {
-                break None;
-            }
-            let have = src.avail().len();
-            src.fill(have + 1)?;
         };
         let (line, byte) = (src.line(), src.offset());
         let avail = src.avail();
@@ -506,21 +541,20 @@ impl<'a> Stream<'a> {
         };
         let body = text.get(indent..).unwrap_or_default();
         let location = place(&self.name, Some(line), None, Some(byte));
-        if body.first() == Some(&b'{') && text.len() <= limit && !needs_checking(body) {
+        let plain = plain_record(whole, limit).and_then(|r| whole.get(r));
+        if let Some(Ok(json)) = plain.map(std::str::from_utf8) {
             // Plainly one object on its line that holds no container key: the event is the
             // line; whether it is valid JSON is the matcher's to find (an invalid one is text).
-            if let Ok(json) = std::str::from_utf8(body) {
-                let json = json.trim_end().to_owned();
-                self.meter.touch(json.len());
-                src.advance_in_line(len);
-                src.skip_line()?;
-                self.queue.push_back(Item::Record(Record {
-                    location,
-                    json,
-                    timestamp_ms: None,
-                }));
-                return Ok(());
-            }
+            let json = json.to_owned();
+            self.meter.touch(json.len());
+            src.advance_in_line(len);
+            src.skip_line()?;
+            self.queue.push_back(Item::Record(Record {
+                location,
+                json,
+                timestamp_ms: None,
+            }));
+            return Ok(());
         }
         if body.first() == Some(&b'{') {
             // Off the fast path (rare in JSON Lines): whether one stream reads the line so.
@@ -603,6 +637,130 @@ impl<'a> Stream<'a> {
             Err((kind, message)) => self.skip(location, kind, message),
         }
         Ok(())
+    }
+
+    /// Text mode, at a line start: buffers the whole line and says how long it is (without its
+    /// line feed).
+    fn buffer_line(&mut self) -> Result<LineEnd, Fatal> {
+        let Some(src) = self.src.as_mut() else {
+            return Ok(LineEnd::End);
+        };
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', src.avail()) {
+                return Ok(LineEnd::Found(i));
+            }
+            if src.at_eof() {
+                return Ok(match src.avail().len() {
+                    0 => LineEnd::End,
+                    n => LineEnd::Found(n),
+                });
+            }
+            if src.is_full() {
+                return Ok(LineEnd::TooLong);
+            }
+            let have = src.avail().len();
+            src.fill(have + 1)?;
+        }
+    }
+
+    /// Text mode, between values: when the next line is plainly one record ([`plain_record`],
+    /// valid UTF-8), notes it in `self.lent` (it stays in the buffer until [`Stream::settle`])
+    /// and returns true; false when [`Stream::text_line`] must read it.
+    fn lend_line(&mut self) -> Result<bool, Fatal> {
+        let at_line_start = self.src.as_mut().is_some_and(|src| src.at_line_start());
+        if !(self.text && self.fast && at_line_start && matches!(self.state, State::Top)) {
+            return Ok(false);
+        }
+        let LineEnd::Found(len) = self.buffer_line()? else {
+            return Ok(false);
+        };
+        let Some(src) = self.src.as_mut() else {
+            return Ok(false);
+        };
+        let whole = src.avail().get(..len).unwrap_or_default();
+        let Some(range) = plain_record(whole, self.options.max_record_bytes) else {
+            return Ok(false);
+        };
+        if whole
+            .get(range.clone())
+            .map(std::str::from_utf8)
+            .is_none_or(|r| r.is_err())
+        {
+            return Ok(false);
+        }
+        self.element = None;
+        self.value = None;
+        self.lent = Some(Lent {
+            range,
+            len,
+            line: src.line(),
+            byte: src.offset(),
+        });
+        Ok(true)
+    }
+
+    /// Consumes the line lent by [`Stream::next_ref`], if any.
+    fn settle(&mut self) {
+        let (Some(lent), Some(src)) = (self.lent.take(), self.src.as_mut()) else {
+            return;
+        };
+        src.advance_in_line(lent.len);
+        if let Err(fatal) = src.skip_line() {
+            self.on_fatal(fatal);
+        }
+    }
+
+    /// The next record or skip, as [`Iterator::next`] gives them, except that a record which is
+    /// one whole line of a line-oriented input in text mode ([`Options::text_lines`]: grep's
+    /// reading, and [`read_range`](super::read_range)) is lent from the read buffer instead of
+    /// copied: the fast way through JSON Lines.
+    ///
+    /// ```
+    /// use trailmatch_cloudtrail::logs::{read_stream, Next, Options};
+    ///
+    /// let input = "{\"eventName\":\"GetObject\"}\nnot json\n";
+    /// let options = Options { text_lines: true, ..Options::default() };
+    /// let mut stream = read_stream("app.log", input.as_bytes(), options);
+    /// let mut lines = Vec::new();
+    /// while let Some(next) = stream.next_ref() {
+    ///     match next {
+    ///         Next::Line(record) => lines.push((record.line, record.json.to_owned())),
+    ///         Next::Item(item) => lines.push((0, format!("{item:?}"))),
+    ///     }
+    /// }
+    /// assert_eq!(lines[0], (1, r#"{"eventName":"GetObject"}"#.to_owned()));
+    /// assert!(lines[1].1.contains("not json"));
+    /// ```
+    pub fn next_ref(&mut self) -> Option<Next<'_>> {
+        self.settle();
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some(Next::Item(item));
+            }
+            if matches!(self.state, State::Done) {
+                return None;
+            }
+            match self.lend_line() {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(fatal) => {
+                    self.on_fatal(fatal);
+                    continue;
+                }
+            }
+            if let Err(fatal) = self.step() {
+                self.on_fatal(fatal);
+            }
+        }
+        let lent = self.lent.as_ref()?;
+        let bytes = self.src.as_ref()?.avail().get(lent.range.clone())?;
+        // Checked by `lend_line`.
+        let json = std::str::from_utf8(bytes).ok()?;
+        Some(Next::Line(LineRecord {
+            json,
+            line: lent.line,
+            byte: lent.byte,
+        }))
     }
 
     /// Text mode: a line longer than the read buffer, skipped.
@@ -1368,6 +1526,7 @@ impl Iterator for Stream<'_> {
     type Item = Item;
 
     fn next(&mut self) -> Option<Item> {
+        self.settle();
         loop {
             if let Some(item) = self.queue.pop_front() {
                 return Some(item);
@@ -1442,6 +1601,20 @@ fn text_base64(text: &[u8]) -> bool {
 /// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
 /// with `}` (it may start a document over several lines), or holds a key that may make it a container (`"Records"`, `"logEvents"`, `"events"`,
 /// `"awslogs"`, `"logFiles"`: all end in `s"`) or an escape that may spell one.
+/// The record of a line (`whole`, without its line feed) that is plainly one object on its own:
+/// after blanks it starts with `{`, it ends with `}` before blanks, holds no container key
+/// ([`needs_checking`]) and is no longer than `limit`. Whether it is valid JSON is the
+/// matcher's to find (in text mode an invalid one is a record of text all the same).
+fn plain_record(whole: &[u8], limit: usize) -> Option<Range<usize>> {
+    let text = whole.strip_suffix(b"\r").unwrap_or(whole);
+    let indent = text.iter().position(|&b| !is_ws(b))?;
+    let body = text.get(indent..)?;
+    if body.first() != Some(&b'{') || text.len() > limit || needs_checking(body) {
+        return None;
+    }
+    Some(indent..indent + body.trim_ascii_end().len())
+}
+
 fn needs_checking(line: &[u8]) -> bool {
     let trimmed = line.trim_ascii_end();
     if trimmed.last() != Some(&b'}') {
@@ -1460,9 +1633,14 @@ fn needs_checking(line: &[u8]) -> bool {
             None => false,
         }
     };
-    memchr::memmem::find_iter(trimmed, b"s\"").any(container_key)
-        || memchr::memmem::find(trimmed, b"\\u0073\"").is_some()
+    KEY_END_S.find_iter(trimmed).any(container_key) || ESCAPED_S.find(trimmed).is_some()
 }
+
+/// Searchers built once (building one per line costs as much as the search).
+static KEY_END_S: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"s\""));
+static ESCAPED_S: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"\\u0073\""));
 
 /// Whether the first key of the object that `body` starts (at its `{`) is a container key
 /// ([`fast::CONTAINER_KEYS`]), escapes decoded.

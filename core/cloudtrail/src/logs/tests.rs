@@ -1132,6 +1132,59 @@ fn read_both(bytes: &[u8], options: Options, buffer: usize, trickle: bool) -> Ve
     fast
 }
 
+/// Reads `bytes` in text mode twice, with [`Stream::next_ref`] (lent lines turned into the
+/// records they stand for) and as an iterator, and checks that both give the same items.
+fn read_lent(bytes: &[u8], options: Options, buffer: usize, trickle: bool) -> Vec<Item> {
+    let options = Options {
+        text_lines: true,
+        ..options
+    };
+    let reader = || -> Box<dyn std::io::Read + Send + '_> {
+        if trickle {
+            Box::new(Trickle(bytes))
+        } else {
+            Box::new(bytes)
+        }
+    };
+    let mut lent = 0;
+    let mut stream = Stream::with_buffer("t".into(), reader(), options, buffer);
+    let mut by_ref = Vec::new();
+    while let Some(next) = stream.next_ref() {
+        by_ref.push(match next {
+            Next::Item(item) => item,
+            Next::Line(record) => {
+                lent += 1;
+                Item::Record(Record {
+                    location: Location {
+                        file: "t".into(),
+                        line: Some(record.line),
+                        record: None,
+                        byte: Some(record.byte),
+                    },
+                    json: record.json.to_owned(),
+                    timestamp_ms: None,
+                })
+            }
+        });
+    }
+    let lines = stream.lines_read();
+    let mut stream = Stream::with_buffer("t".into(), reader(), options, buffer);
+    let items: Vec<Item> = stream.by_ref().collect();
+    let shown = String::from_utf8_lossy(bytes);
+    assert_eq!(
+        by_ref, items,
+        "input {shown:?}, {options:?}, buffer {buffer}"
+    );
+    assert_eq!(lines, stream.lines_read(), "input {shown:?}");
+    // Lines plainly one object are lent, not copied.
+    let plain = items
+        .iter()
+        .filter(|i| matches!(i, Item::Record(r) if r.location.line.is_some() && r.json.starts_with('{')))
+        .count();
+    assert!(lent <= plain, "{lent} lent of {plain}");
+    items
+}
+
 /// Every record yielded is one JSON object; lone surrogate escapes pass (serde_json's
 /// `Value` refuses them, its syntax check does not).
 fn assert_json_objects(items: &[Item]) {
@@ -1375,6 +1428,31 @@ proptest::proptest! {
         assert_json_objects(&items);
     }
 
+    /// Text mode (grep's reading): lending lines with `next_ref` gives what iterating gives,
+    /// for JSON Lines mixed with text, containers, blank and damaged lines.
+    #[test]
+    fn lent_lines_agree_with_items(
+        records in record_texts(),
+        text_lines in proptest::collection::vec(proptest::sample::select(&[
+            "", "   ", "plain text", "{\"Records\":[{\"a\":1}]}", "{\"a\":", "2020-09-14T00:44:23.000Z {\"a\":1}",
+            "{\"logEvents\":1}", "{\"a\":\"\\u0073\"}", "\u{feff}{\"a\":1}", "{\"a\":1} x", "{\"a\":1}\r",
+        ][..]), 0..4),
+        (options, buffer, trickle) in limits(),
+    ) {
+        let mut text = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            text.extend(record);
+            text.push(b'\n');
+            if let Some(line) = text_lines.get(i) {
+                text.extend(line.as_bytes());
+                text.push(b'\n');
+            }
+        }
+        read_lent(&text, options, buffer, trickle);
+        text.pop();
+        read_lent(&text, options, buffer, trickle);
+    }
+
     /// The same records as the elements of a `Records` array, compact or one per line, and as
     /// the messages of log events.
     #[test]
@@ -1451,6 +1529,33 @@ mod text_lines {
                 Item::Skipped(s) => format!("{} [{}]", s.location, s.kind),
             })
             .collect()
+    }
+
+    /// Plain object lines are lent from the buffer; everything else comes as an item.
+    #[test]
+    fn plain_lines_are_lent() {
+        let input =
+            b"{\"a\":1}\n  {\"b\":2} \r\nERROR disk full\n{\"Records\":[{\"c\":3}]}\n\n{bad}";
+        let mut stream = read_stream("t", &input[..], text());
+        let mut seen = Vec::new();
+        while let Some(next) = stream.next_ref() {
+            seen.push(match next {
+                Next::Line(r) => format!("lent {}:{} {}", r.line, r.byte, r.json),
+                Next::Item(Item::Record(r)) => format!("item {} {}", r.location, r.json),
+                Next::Item(Item::Skipped(s)) => format!("skip {} [{}]", s.location, s.kind),
+            });
+        }
+        assert_eq!(
+            seen,
+            [
+                "lent 1:0 {\"a\":1}",
+                "lent 2:8 {\"b\":2}",
+                "item t:3 ERROR disk full",
+                "item t, record 1 {\"c\":3}",
+                "lent 6:59 {bad}",
+            ]
+        );
+        assert_eq!(stream.lines_read(), 6);
     }
 
     /// Text mode refuses other compressions as JSON mode does, instead of reading them as lines.
