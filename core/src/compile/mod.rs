@@ -2,5 +2,6 @@
 //! compiler (automata over many patterns) grows here.
 
 pub(crate) mod literals;
+pub(crate) mod prefilter;
 pub(crate) mod program;
 pub(crate) mod regex;

@@ -11,8 +11,8 @@
 //!   *atoms* occur.
 //! - **Space-delimited patterns** keep their reference evaluator; the event's fields are split once
 //!   for all of them.
-//! - A **prefilter** (Aho-Corasick, SIMD Teddy for small sets) holds, for every pattern, literals
-//!   one of which any event it matches must contain; an event with none of them is rejected before
+//! - A **prefilter** ([`prefilter`]) holds what the raw text of every event a pattern matches
+//!   contains (literals, and string values of keys); an event without it is rejected before
 //!   anything else is read.
 
 use std::collections::HashMap;
@@ -21,6 +21,7 @@ use regex_automata::{MatchKind, meta};
 use rustc_hash::FxHashMap;
 
 use crate::compile::literals::LiteralSet;
+use crate::compile::prefilter::{self, Prefilter, matches_everything};
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
 use crate::syntax::ast::{
@@ -65,19 +66,6 @@ pub(crate) struct Program {
     /// Space-delimited patterns (evaluated by their reference evaluator).
     pub(crate) delimited: Vec<PatternId>,
     pub(crate) prefilter: Option<Prefilter>,
-}
-
-/// Literals every matching event contains: for each pattern, clauses of which one literal must
-/// occur.
-#[derive(Clone, Debug)]
-pub(crate) struct Prefilter {
-    pub(crate) literals: LiteralSet,
-    pub(crate) literal_count: usize,
-    /// Pattern → clauses → literal ids.
-    pub(crate) clauses: Vec<Vec<Vec<u32>>>,
-    /// Some literal has a character a JSON escape other than `\u` can hide (`"`, `\`, `/` or a
-    /// control character).
-    pub(crate) escape_sensitive: bool,
 }
 
 // ---- terms -------------------------------------------------------------------------------------
@@ -268,10 +256,8 @@ pub(crate) fn compile(
     limits: &Limits,
 ) -> Result<Program, (Option<usize>, Error)> {
     let mut b = Builder::default();
-    let mut cnfs: Vec<Cnf> = Vec::with_capacity(patterns.len());
     for (id, ast) in patterns.iter().enumerate() {
         let pid = id as PatternId;
-        cnfs.push(required_literals(ast, dialect));
         match ast {
             Ast::MatchAll(_) => b.match_all.push(pid),
             Ast::Terms(t) if matches_everything(t, dialect) => b.match_all.push(pid),
@@ -283,12 +269,7 @@ pub(crate) fn compile(
             Ast::Delimited(_) => b.delimited.push(pid),
         }
     }
-    // Only when every pattern needs some literal can an event with none be rejected.
-    let prefilter = if !cnfs.is_empty() && cnfs.iter().all(|c| !c.is_empty()) {
-        build_prefilter(cnfs, limits)?
-    } else {
-        None
-    };
+    let prefilter = prefilter::build(patterns, dialect, limits).map_err(|what| too_large(&what))?;
     let terms = b.finish_terms(limits)?;
     let json = b.finish_json(limits)?;
     Ok(Program {
@@ -308,129 +289,6 @@ fn too_large(what: &str) -> (Option<usize>, Error) {
         None,
         Error::new(kind, Origin::FilterPattern, "", Span::default()),
     )
-}
-
-/// Literals an event must contain: every clause needs one of its literals. Empty when nothing
-/// is needed.
-type Cnf = Vec<Vec<String>>;
-
-fn build_prefilter(
-    cnfs: Vec<Cnf>,
-    limits: &Limits,
-) -> Result<Option<Prefilter>, (Option<usize>, Error)> {
-    let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut literals: Vec<String> = Vec::new();
-    let clauses = cnfs
-        .into_iter()
-        .map(|cnf| {
-            cnf.into_iter()
-                .map(|clause| {
-                    clause
-                        .into_iter()
-                        .map(|lit| {
-                            *ids.entry(lit.clone()).or_insert_with(|| {
-                                literals.push(lit);
-                                literals.len() as u32 - 1
-                            })
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
-    let escape_sensitive = literals.iter().any(|l| {
-        l.chars()
-            .any(|c| matches!(c, '"' | '\\' | '/') || c.is_control())
-    });
-    let automaton = LiteralSet::new(&literals, limits.max_automaton_bytes)
-        .ok_or_else(|| too_large("the prefilter's literals"))?;
-    if !automaton.is_simd() {
-        // Without SIMD the search costs about what the scan it would save costs.
-        return Ok(None);
-    }
-    Ok(Some(Prefilter {
-        literals: automaton,
-        literal_count: literals.len(),
-        clauses,
-        escape_sensitive,
-    }))
-}
-
-/// A term pattern that is the dialect's "match everything" `" "`.
-fn matches_everything(t: &TermPattern, dialect: &Dialect) -> bool {
-    dialect.quoted_space_matches_all
-        && t.terms.len() == 1
-        && t.terms
-            .iter()
-            .all(|t| t.modifier == Modifier::Required && t.text == TermText::Quoted(" ".into()))
-}
-
-/// The literals every event the pattern matches contains in its raw text, as clauses (one
-/// literal of each clause occurs); empty when there is no such literal.
-fn required_literals(ast: &Ast, dialect: &Dialect) -> Cnf {
-    match ast {
-        Ast::MatchAll(_) | Ast::Delimited(_) => Vec::new(),
-        Ast::Terms(t) if matches_everything(t, dialect) => Vec::new(),
-        Ast::Terms(t) => {
-            let literal = |term: &crate::syntax::ast::Term| match &term.text {
-                TermText::Word(s) | TermText::Quoted(s) if !s.is_empty() => Some(s.clone()),
-                _ => None,
-            };
-            if t.terms.iter().all(|x| x.modifier == Modifier::Optional) {
-                // One of them must occur, unless one cannot be searched for as a literal.
-                return t
-                    .terms
-                    .iter()
-                    .map(literal)
-                    .collect::<Option<Vec<_>>>()
-                    .into_iter()
-                    .collect();
-            }
-            let required = t.terms.iter().filter(|x| x.modifier == Modifier::Required);
-            required.filter_map(literal).map(|l| vec![l]).collect()
-        }
-        Ast::Json(j) => expr_literals(&j.expr),
-    }
-}
-
-fn expr_literals(expr: &Expr) -> Cnf {
-    match expr {
-        Expr::And(xs, _) => xs.iter().flat_map(expr_literals).collect(),
-        // One operand holds: the event contains one literal of some clause of that operand. Take
-        // each operand's most selective clause and join them.
-        Expr::Or(xs, _) => {
-            let mut clause = Vec::new();
-            for x in xs {
-                let best = expr_literals(x)
-                    .into_iter()
-                    .max_by_key(|c| c.iter().map(String::len).min().unwrap_or(0));
-                match best {
-                    Some(c) => clause.extend(c),
-                    None => return Vec::new(),
-                }
-            }
-            vec![clause]
-        }
-        Expr::Cond(c) => match &c.test {
-            Test::Compare(Comparison {
-                op: Op::Eq,
-                value: Value::Str(glob),
-                ..
-            }) => {
-                let core = glob.strip_prefix('*').unwrap_or(glob);
-                let core = core.strip_suffix('*').unwrap_or(core);
-                if core.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![vec![core.to_owned()]]
-                }
-            }
-            Test::IsNull => vec![vec!["null".into()]],
-            Test::IsTrue => vec![vec!["true".into()]],
-            Test::IsFalse => vec![vec!["false".into()]],
-            _ => Vec::new(),
-        },
-    }
 }
 
 #[derive(Default)]

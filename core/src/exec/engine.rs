@@ -8,8 +8,12 @@
 //! touches, not the size of the set.
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
-use crate::compile::program::{FieldProgram, PatternId, Prefilter, Program};
+use memchr::memmem;
+
+use crate::compile::prefilter::Prefilter;
+use crate::compile::program::{FieldProgram, PatternId, Program};
 use crate::dialect::Dialect;
 use crate::exec::Extracted;
 use crate::exec::scan::{Scalar, Stop, scan};
@@ -81,7 +85,7 @@ struct Scratch {
     atoms: Marks,
     /// Term rules to evaluate.
     term_rules: Marks,
-    /// Prefilter literals found in the event.
+    /// Prefilter atoms found in the event.
     literals: Marks,
 }
 
@@ -313,39 +317,99 @@ impl Program {
 }
 
 impl Prefilter {
-    /// False when no pattern can match: for every pattern, some clause has none of its literals
+    /// False when no pattern can match: for every pattern, some clause has none of its atoms
     /// in the event, and no JSON escape could hide one.
     fn may_match(&self, event: &str, found: &mut Marks) -> bool {
         if self.hazard(event) {
             return true;
         }
-        found.reserve(self.literal_count);
-        if !self.literals.each_found(event, |i| {
-            found.insert(i);
-        }) {
-            return false;
+        found.reserve(self.atom_count);
+        if let Some(literals) = &self.literals {
+            literals.each_found(event, |i| {
+                found.insert(i);
+            });
         }
-        let any = self.clauses.iter().any(|clauses| {
-            clauses
-                .iter()
-                .all(|clause| clause.iter().any(|&l| found.contains(l)))
+        let bytes = event.as_bytes();
+        for probe in &self.keys {
+            let after = probe.finder.needle().len();
+            for at in probe.finder.find_iter(bytes) {
+                match string_after_key(event, at + after) {
+                    Some(Ok(value)) => {
+                        if let Some(&atom) = probe.values.get(value) {
+                            found.insert(atom);
+                        }
+                    }
+                    Some(Err(Escaped)) => {
+                        for &atom in &probe.atoms {
+                            found.insert(atom);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        let any = found.list.iter().any(|&atom| {
+            self.triggers
+                .get(atom as usize)
+                .into_iter()
+                .flatten()
+                .any(|&p| {
+                    self.clauses
+                        .get(p as usize)
+                        .into_iter()
+                        .flatten()
+                        .all(|clause| clause.iter().any(|&a| found.contains(a)))
+                })
         });
         found.clear();
         any
     }
 
-    /// The event has an escape that could spell a literal differently (`\u0041` for `A`, or
-    /// `\/` for `/` when some literal has such a character).
+    /// The event has an escape that could spell what a pattern needs differently (`\u0041` for
+    /// `A`, or `\/` for `/` when some literal has such a character).
     fn hazard(&self, event: &str) -> bool {
         let Some(backslash) = memchr::memchr(b'\\', event.as_bytes()) else {
             return false;
         };
         self.escape_sensitive
-            || memchr::memmem::find(
-                event.as_bytes().get(backslash..).unwrap_or_default(),
-                b"\\u",
-            )
-            .is_some()
+            || UNICODE_ESCAPE
+                .find(event.as_bytes().get(backslash..).unwrap_or_default())
+                .is_some()
+    }
+}
+
+/// Finds `\u` (built once: building a searcher costs about what one search of an event does).
+static UNICODE_ESCAPE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\\u"));
+
+/// A string value written with an escape: it may be any value.
+struct Escaped;
+
+/// The string value of the member whose key ends at `at` (before its `:`), as written; `None`
+/// when no string value follows there (it is no key, or its value is something else).
+fn string_after_key(event: &str, at: usize) -> Option<Result<&str, Escaped>> {
+    let bytes = event.as_bytes();
+    let blank = |i: usize| {
+        i + bytes
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .count()
+    };
+    let colon = blank(at);
+    if bytes.get(colon) != Some(&b':') {
+        return None;
+    }
+    let open = blank(colon + 1);
+    if bytes.get(open) != Some(&b'"') {
+        return None;
+    }
+    let rest = bytes.get(open + 1..)?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    match rest.get(end) {
+        Some(b'"') => event.get(open + 1..open + 1 + end).map(Ok),
+        _ => Some(Err(Escaped)),
     }
 }
 

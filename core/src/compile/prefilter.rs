@@ -1,0 +1,372 @@
+//! The prefilter: what the raw text of every event a pattern matches must contain, looked for
+//! before anything else is read, so that most events are rejected without being scanned.
+//!
+//! Each pattern needs a conjunction of *clauses*, each satisfied when one of its *atoms* is found:
+//! - a **literal** occurs: a term's word, the fixed part of a glob, `null`/`true`/`false` for
+//!   `IS …`; where only a JSON string can match, with the quote that delimits it
+//!   (`"AccessDenied` for `AccessDenied*`, `UnauthorizedOperation"` for
+//!   `*UnauthorizedOperation`), which makes it rarer;
+//! - a **key value**: some member `"K"` of the event (at any depth: a superset of where the
+//!   selector looks) has a string value in a set: `$.eventName = CreateTrail`. One search for
+//!   `"K"` and a hash lookup of the value after it decide a clause of any number of values: a
+//!   set of thousands of exact values costs what a set of ten does, where a search for their
+//!   literals would run through the whole automaton.
+//!
+//! Of each pattern's clauses, the one cheapest to look for is chosen (a key already searched,
+//! else the literals least likely to be common), and its other clauses are kept where the
+//! literals and keys searched anyway decide them. The searches: one SIMD multi-literal search
+//! (Teddy) over the literals, and one `memmem` search per key.
+//!
+//! Exact by construction: a JSON escape is the only way a matching event can spell what the
+//! pattern needs otherwise. An event with `\u` anywhere is never rejected (nor one with any
+//! backslash when some literal has a character `\"`, `\\` or `\/` can spell), and a key value
+//! written with an escape counts as every value of its key.
+
+use std::collections::{HashMap, HashSet};
+
+use memchr::memmem::Finder;
+use rustc_hash::FxHashMap;
+
+use crate::compile::literals::LiteralSet;
+use crate::compile::program::{Limits, PatternId};
+use crate::dialect::Dialect;
+use crate::syntax::ast::{
+    Ast, Comparison, Expr, Modifier, Op, Selector, Step, TermPattern, TermText, Test, Value,
+};
+use crate::syntax::glob::glob_parts;
+
+/// The compiled prefilter.
+#[derive(Clone, Debug)]
+pub(crate) struct Prefilter {
+    /// Literal atoms are `0..literal_count`.
+    pub(crate) literals: Option<LiteralSet>,
+    /// Key atoms follow the literals: every atom is below `atom_count`.
+    pub(crate) keys: Vec<KeyProbe>,
+    pub(crate) atom_count: usize,
+    /// Pattern → its clauses (atom ids), the one it is triggered by first.
+    pub(crate) clauses: Vec<Vec<Vec<u32>>>,
+    /// Atom → the patterns whose first clause it satisfies.
+    pub(crate) triggers: Vec<Vec<PatternId>>,
+    /// Some literal has a character a JSON escape other than `\u` can spell (`"`, `\`, `/` or
+    /// a control character).
+    pub(crate) escape_sensitive: bool,
+}
+
+/// The values of one key that some clause looks for.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyProbe {
+    /// Finds `"K"`.
+    pub(crate) finder: Finder<'static>,
+    /// Value (as written, no escape) → atom.
+    pub(crate) values: FxHashMap<Box<str>, u32>,
+    /// Every atom of this key: a value with an escape may be any of them.
+    pub(crate) atoms: Vec<u32>,
+}
+
+/// A key's value searched for with its own probe when this many patterns or more select one
+/// value of it (fewer are searched as quoted literals).
+const KEY_MIN_PATTERNS: usize = 8;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Atom {
+    /// The text occurs; `sensitive`: an escape other than `\u` can spell part of it.
+    Lit { text: String, sensitive: bool },
+    /// Member `key` has the string `value` (no character of the key is one an escape other
+    /// than `\u` can spell).
+    Key { key: String, value: String },
+}
+
+impl Atom {
+    /// How the atom is searched as a literal.
+    fn literal(&self) -> (String, bool) {
+        match self {
+            Atom::Lit { text, sensitive } => (text.clone(), *sensitive),
+            Atom::Key { value, .. } => (format!("\"{value}\""), escapable(value)),
+        }
+    }
+
+    /// Longer literals are rarer (the measure of which clause to search).
+    fn len(&self) -> usize {
+        match self {
+            Atom::Lit { text, .. } => text.len(),
+            Atom::Key { value, .. } => value.len() + 2,
+        }
+    }
+}
+
+type Clause = Vec<Atom>;
+
+/// The clauses one pattern needs; empty when it needs nothing searchable.
+type Cnf = Vec<Clause>;
+
+/// The prefilter of a set, or `None` when some pattern needs nothing that can be searched for
+/// (or its literals are too many for a SIMD search, which would cost about what it saves).
+pub(crate) fn build(
+    patterns: &[&Ast],
+    dialect: &Dialect,
+    limits: &Limits,
+) -> Result<Option<Prefilter>, String> {
+    let cnfs: Vec<Cnf> = patterns.iter().map(|ast| needs(ast, dialect)).collect();
+    if cnfs.is_empty() || cnfs.iter().any(Vec::is_empty) {
+        return Ok(None);
+    }
+    let keys = searched_keys(&cnfs);
+    // A key value is looked up with its key's probe when that key is searched, else searched as
+    // a literal.
+    let probed = |atom: &Atom| matches!(atom, Atom::Key { key, .. } if keys.contains(key.as_str()));
+
+    // Each pattern's chosen clause first, then the others the same searches decide.
+    let mut literals: Vec<(String, bool)> = Vec::new();
+    let mut literal_ids: HashMap<String, u32> = HashMap::new();
+    let mut chosen: Vec<&Clause> = Vec::with_capacity(cnfs.len());
+    for cnf in &cnfs {
+        let clause = cnf
+            .iter()
+            .find(|c| clause_key(c).is_some_and(|k| keys.contains(k)))
+            .or_else(|| cnf.iter().max_by_key(|c| rarity(c)));
+        let Some(clause) = clause else {
+            return Ok(None);
+        };
+        for atom in clause.iter().filter(|a| !probed(a)) {
+            let (text, sensitive) = atom.literal();
+            literal_ids.entry(text.clone()).or_insert_with(|| {
+                literals.push((text, sensitive));
+                literals.len() as u32 - 1
+            });
+        }
+        chosen.push(clause);
+    }
+    let mut probes: Vec<KeyProbe> = Vec::new();
+    let mut probe_of: HashMap<&str, usize> = HashMap::new();
+    let mut atom_count = literals.len() as u32;
+    // The atom id of an atom the searches decide.
+    let mut atom_id = |atom: &'_ Atom| -> Option<u32> {
+        let Atom::Key { key, value } = atom else {
+            return literal_ids.get(&atom.literal().0).copied();
+        };
+        let Some(&key) = keys.get(key.as_str()) else {
+            return literal_ids.get(&atom.literal().0).copied();
+        };
+        let p = *probe_of.entry(key).or_insert_with(|| {
+            probes.push(KeyProbe {
+                finder: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
+                values: FxHashMap::default(),
+                atoms: Vec::new(),
+            });
+            probes.len() - 1
+        });
+        let probe = probes.get_mut(p)?;
+        let id = *probe
+            .values
+            .entry(value.as_str().into())
+            .or_insert_with(|| {
+                atom_count += 1;
+                atom_count - 1
+            });
+        if !probe.atoms.contains(&id) {
+            probe.atoms.push(id);
+        }
+        Some(id)
+    };
+    let mut clauses: Vec<Vec<Vec<u32>>> = Vec::with_capacity(cnfs.len());
+    for (cnf, &first) in cnfs.iter().zip(&chosen) {
+        let others = cnf.iter().filter(|c| !std::ptr::eq(*c, first));
+        let mut kept: Vec<Vec<u32>> = Vec::new();
+        for clause in std::iter::once(first).chain(others) {
+            let ids: Option<Vec<u32>> = clause.iter().map(&mut atom_id).collect();
+            if let Some(mut ids) = ids {
+                ids.sort_unstable();
+                ids.dedup();
+                kept.push(ids);
+            }
+        }
+        clauses.push(kept);
+    }
+    let atom_count = atom_count as usize;
+    let mut triggers: Vec<Vec<PatternId>> = vec![Vec::new(); atom_count];
+    for (p, kept) in clauses.iter().enumerate() {
+        for &a in kept.first().into_iter().flatten() {
+            if let Some(list) = triggers.get_mut(a as usize) {
+                list.push(p as PatternId);
+            }
+        }
+    }
+    let escape_sensitive = literals.iter().any(|(_, sensitive)| *sensitive);
+    let texts: Vec<String> = literals.into_iter().map(|(text, _)| text).collect();
+    let literals = if texts.is_empty() {
+        None
+    } else {
+        let set = LiteralSet::new(&texts, limits.max_automaton_bytes)
+            .ok_or_else(|| "the prefilter's literals".to_owned())?;
+        if !set.is_simd() {
+            // Without SIMD the search costs about what the scan it would save costs.
+            return Ok(None);
+        }
+        Some(set)
+    };
+    Ok(Some(Prefilter {
+        literals,
+        keys: probes,
+        atom_count,
+        clauses,
+        triggers,
+        escape_sensitive,
+    }))
+}
+
+/// The keys searched with a probe of their own: those of a clause of several values, and those
+/// that many patterns select one value of.
+fn searched_keys(cnfs: &[Cnf]) -> HashSet<&str> {
+    let mut single: HashMap<&str, usize> = HashMap::new();
+    let mut keys: HashSet<&str> = HashSet::new();
+    for cnf in cnfs {
+        let mut counted = false;
+        for clause in cnf {
+            let Some(key) = clause_key(clause) else {
+                continue;
+            };
+            if clause.len() > 1 {
+                keys.insert(key);
+            } else if !counted {
+                counted = true;
+                *single.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+    keys.extend(
+        single
+            .into_iter()
+            .filter(|&(_, n)| n >= KEY_MIN_PATTERNS)
+            .map(|(k, _)| k),
+    );
+    keys
+}
+
+/// The key all atoms of a clause are values of, if they are all key values of one key.
+fn clause_key(clause: &Clause) -> Option<&str> {
+    let mut key = None;
+    for atom in clause {
+        match atom {
+            Atom::Key { key: k, .. } if key.is_none_or(|key| key == k) => key = Some(k.as_str()),
+            _ => return None,
+        }
+    }
+    key
+}
+
+/// How rare a clause's atoms are likely to be: its shortest literal's length.
+fn rarity(clause: &Clause) -> usize {
+    clause.iter().map(Atom::len).min().unwrap_or(0)
+}
+
+/// A term pattern that is the dialect's "match everything" `" "`.
+pub(crate) fn matches_everything(t: &TermPattern, dialect: &Dialect) -> bool {
+    dialect.quoted_space_matches_all
+        && t.terms.len() == 1
+        && t.terms
+            .iter()
+            .all(|t| t.modifier == Modifier::Required && t.text == TermText::Quoted(" ".into()))
+}
+
+/// What every event the pattern matches contains in its raw text.
+fn needs(ast: &Ast, dialect: &Dialect) -> Cnf {
+    match ast {
+        Ast::MatchAll(_) | Ast::Delimited(_) => Vec::new(),
+        Ast::Terms(t) if matches_everything(t, dialect) => Vec::new(),
+        Ast::Terms(t) => {
+            let literal = |term: &crate::syntax::ast::Term| match &term.text {
+                TermText::Word(s) | TermText::Quoted(s) if !s.is_empty() => Some(lit(s.clone())),
+                _ => None,
+            };
+            if t.terms.iter().all(|x| x.modifier == Modifier::Optional) {
+                // One of them must occur, unless one cannot be searched for as a literal.
+                return t
+                    .terms
+                    .iter()
+                    .map(literal)
+                    .collect::<Option<Vec<_>>>()
+                    .into_iter()
+                    .collect();
+            }
+            let required = t.terms.iter().filter(|x| x.modifier == Modifier::Required);
+            required.filter_map(literal).map(|l| vec![l]).collect()
+        }
+        Ast::Json(j) => expr_needs(&j.expr),
+    }
+}
+
+fn lit(text: String) -> Atom {
+    let sensitive = escapable(&text);
+    Atom::Lit { text, sensitive }
+}
+
+/// Whether an escape other than `\u` can spell a character of `text` (`\"`, `\\`, `\/`, `\n`…).
+fn escapable(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c, '"' | '\\' | '/') || c.is_control())
+}
+
+fn expr_needs(expr: &Expr) -> Cnf {
+    match expr {
+        Expr::And(xs, _) => xs.iter().flat_map(expr_needs).collect(),
+        // One operand holds: the event holds an atom of some clause of that operand. Take each
+        // operand's rarest clause and join them.
+        Expr::Or(xs, _) => {
+            let mut clause = Vec::new();
+            for x in xs {
+                match expr_needs(x).into_iter().max_by_key(rarity) {
+                    Some(c) => clause.extend(c),
+                    None => return Vec::new(),
+                }
+            }
+            clause.dedup();
+            vec![clause]
+        }
+        Expr::Cond(c) => match &c.test {
+            Test::Compare(Comparison {
+                op: Op::Eq,
+                value: Value::Str(glob),
+                ..
+            }) => glob_needs(&c.selector, glob)
+                .map(|a| vec![vec![a]])
+                .unwrap_or_default(),
+            Test::IsNull => vec![vec![lit("null".into())]],
+            Test::IsTrue => vec![vec![lit("true".into())]],
+            Test::IsFalse => vec![vec![lit("false".into())]],
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// What `selector = glob` needs.
+fn glob_needs(selector: &Selector, glob: &str) -> Option<Atom> {
+    let (lead, core, trail) = glob_parts(glob);
+    if core.is_empty() {
+        return None;
+    }
+    // A value that no number, `true`, `false` or `null` contains can only match a string.
+    let strings_only = core
+        .chars()
+        .any(|c| !"0123456789+-.eEtruefalsn".contains(c));
+    if !strings_only {
+        return Some(lit(core.to_owned()));
+    }
+    if !lead && !trail {
+        if let Some(Step::Member(key)) = selector.steps.last() {
+            if !key.is_empty() && !escapable(key) {
+                return Some(Atom::Key {
+                    key: key.clone(),
+                    value: core.to_owned(),
+                });
+            }
+        }
+    }
+    let sensitive = escapable(core);
+    // The quotes around a JSON string are never escaped.
+    let open = if lead { "" } else { "\"" };
+    let close = if trail { "" } else { "\"" };
+    Some(Atom::Lit {
+        text: format!("{open}{core}{close}"),
+        sensitive,
+    })
+}
