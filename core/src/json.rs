@@ -29,6 +29,9 @@ pub(crate) struct JsonError {
 /// Nesting deeper than this is an error (not a stack overflow).
 pub(crate) const MAX_DEPTH: usize = 512;
 
+/// Strings up to this many bytes are ended by a plain loop (see [`Parser::string_cow`]).
+const SHORT_STRING: usize = 32;
+
 /// Parses one complete JSON document (RFC 8259). Leading and trailing JSON whitespace
 /// (space, tab, LF, CR) is allowed; anything else after the value is an error.
 pub(crate) fn parse(text: &str) -> Result<Json, JsonError> {
@@ -87,6 +90,22 @@ impl<'a> Parser<'a> {
     pub(crate) fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
         let start = self.pos + 1;
         let rest = self.text.as_bytes().get(start..).unwrap_or_default();
+        // Most strings of an event are short: a plain loop ends them before a SIMD search has
+        // started.
+        let head = rest.get(..rest.len().min(SHORT_STRING)).unwrap_or_default();
+        match head
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            Some(len) if head.get(len) == Some(&b'"') => {
+                if let Some(s) = self.text.get(start..start + len) {
+                    self.pos = start + len + 1;
+                    return Ok(std::borrow::Cow::Borrowed(s));
+                }
+            }
+            Some(_) => return self.string().map(std::borrow::Cow::Owned),
+            None => {}
+        }
         if let Some(len) = memchr::memchr2(b'"', b'\\', rest) {
             let body = rest.get(..len).unwrap_or_default();
             // Without an early exit, so that it vectorises.

@@ -7,7 +7,7 @@
 //! `trailmatch_cloudtrail::walk`.
 //!
 //! Three kinds of threads: one reader walks the inputs in order and cuts them into numbered
-//! batches: ranges of 512 KiB of a plain file of lines ([`logs::Layout::Lines`]), which the
+//! batches: ranges of 1 MiB of a plain file of lines ([`logs::Layout::Lines`]), which the
 //! workers read themselves with [`logs::read_range`] (positioned reads, so reading scales with
 //! `-j` too), or batches of about 256 KiB of the items of one stream it reads (standard input,
 //! gzip, CloudTrail log files, subscription payloads); `-j` workers match and render batches; the
@@ -40,7 +40,7 @@ use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_messa
 /// A batch of a stream holds about this many bytes of events (more when one event is longer).
 const BATCH_BYTES: usize = 256 * 1024;
 /// Size of the ranges of a plain file that workers read themselves.
-const RANGE_BYTES: u64 = 512 * 1024;
+const RANGE_BYTES: u64 = 1024 * 1024;
 /// `-j` above this is refused; up to it, the threads are capped at 4 per core.
 pub const MAX_THREADS: usize = 256;
 
@@ -115,7 +115,7 @@ Inputs:
   file of lines is read in parallel ranges, and from the first range with a line that starts a
   JSON value it does not finish (a pretty-printed document, a line cut short) or holds a
   container that is not plainly valid on its line, the rest of the file is read as one stream
-  on one thread. Memory stays bounded (a few batches of 256 to 512 KiB per thread) whatever the
+  on one thread. Memory stays bounded (a few batches of 256 KiB to 1 MiB per thread) whatever the
   size of the input.
 
 Output:

@@ -10,6 +10,7 @@
 //! failures as [`LayerError`]s carried inside `io::Error`, so the tokenizer can tell a truncated
 //! gzip member from bad base64 from a disk error.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
@@ -204,6 +205,8 @@ pub(crate) enum Fatal {
 pub(crate) struct Source<'a> {
     reader: Box<dyn Read + Send + 'a>,
     buf: Vec<u8>,
+    /// The buffer came from [`take_buffer`] and goes back to it.
+    pooled: bool,
     pos: usize,
     end: usize,
     /// Stream offset of `buf[pos]`.
@@ -248,7 +251,8 @@ impl<'a> Source<'a> {
         meter.add(size);
         Source {
             reader,
-            buf: vec![0; size],
+            buf: take_buffer(size),
+            pooled: true,
             pos: 0,
             end: 0,
             offset: 0,
@@ -271,6 +275,7 @@ impl<'a> Source<'a> {
             reader: Box::new(io::empty()),
             end: bytes.len(),
             buf: bytes,
+            pooled: false,
             pos: 0,
             offset: 0,
             counted: 0,
@@ -437,7 +442,42 @@ impl<'a> Source<'a> {
 impl Drop for Source<'_> {
     fn drop(&mut self) {
         self.meter.sub(self.buf.capacity());
+        if self.pooled {
+            give_back_buffer(std::mem::take(&mut self.buf));
+        }
     }
+}
+
+/// Read buffers kept for the next source of this thread: a reader of many short inputs (the
+/// ranges of a file, small log files) would otherwise allocate and zero a buffer for each.
+const SPARE_BUFFERS: usize = 4;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of `size` bytes: a spare one of this thread, or a new one.
+fn take_buffer(size: usize) -> Vec<u8> {
+    let spare = SPARE.with(|spare| {
+        let mut spare = spare.try_borrow_mut().ok()?;
+        let i = spare.iter().position(|b| b.len() == size)?;
+        Some(spare.swap_remove(i))
+    });
+    spare.unwrap_or_else(|| vec![0; size])
+}
+
+/// Keeps a read buffer for [`take_buffer`], up to [`SPARE_BUFFERS`] of them.
+fn give_back_buffer(buf: Vec<u8>) {
+    if buf.len() < DEFAULT_BUFFER {
+        return;
+    }
+    SPARE.with(|spare| {
+        if let Ok(mut spare) = spare.try_borrow_mut() {
+            if spare.len() < SPARE_BUFFERS {
+                spare.push(buf);
+            }
+        }
+    });
 }
 
 /// A source is also a reader, so decoders can be stacked on it.

@@ -1620,7 +1620,15 @@ fn needs_checking(line: &[u8]) -> bool {
     if trimmed.last() != Some(&b'}') {
         return true;
     }
+    let escapes = memchr::memchr(b'\\', trimmed).is_some();
     let container_key = |i: usize| {
+        // Most keys ending in `s` end otherwise than a container key does: without an escape
+        // in the line, the byte before the `s` tells.
+        let before_s = i.checked_sub(1).and_then(|j| trimmed.get(j));
+        let ends_like_one = |k: &&[u8]| k.len() >= 2 && k.get(k.len() - 2) == before_s;
+        if !escapes && !fast::CONTAINER_KEYS.iter().any(ends_like_one) {
+            return false;
+        }
         // The key that ends at `i` (its `s`), from its opening quote.
         let before = trimmed.get(..=i).unwrap_or_default();
         let from = before.len().saturating_sub(12);
@@ -1633,7 +1641,8 @@ fn needs_checking(line: &[u8]) -> bool {
             None => false,
         }
     };
-    KEY_END_S.find_iter(trimmed).any(container_key) || ESCAPED_S.find(trimmed).is_some()
+    KEY_END_S.find_iter(trimmed).any(container_key)
+        || (escapes && ESCAPED_S.find(trimmed).is_some())
 }
 
 /// Searchers built once (building one per line costs as much as the search).
