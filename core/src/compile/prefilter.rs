@@ -38,8 +38,11 @@ use crate::syntax::glob::glob_parts;
 /// The compiled prefilter.
 #[derive(Clone, Debug)]
 pub(crate) struct Prefilter {
-    /// Literal atoms are `0..literal_count`.
+    /// Literal atoms are `0..texts.len()`.
     pub(crate) literals: Option<LiteralSet>,
+    /// The literals searched, in atom order (for `Debug` and the tests).
+    #[allow(dead_code)]
+    pub(crate) texts: Vec<String>,
     /// Key atoms follow the literals: every atom is below `atom_count`.
     pub(crate) keys: Vec<KeyProbe>,
     pub(crate) atom_count: usize,
@@ -55,6 +58,9 @@ pub(crate) struct Prefilter {
 /// The values of one key that some clause looks for.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyProbe {
+    /// `K` (for `Debug` and the tests).
+    #[allow(dead_code)]
+    pub(crate) key: String,
     /// Finds `"K"`.
     pub(crate) finder: Finder<'static>,
     /// Value (as written, no escape) → atom.
@@ -149,6 +155,7 @@ pub(crate) fn build(
         };
         let p = *probe_of.entry(key).or_insert_with(|| {
             probes.push(KeyProbe {
+                key: key.to_owned(),
                 finder: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
                 values: FxHashMap::default(),
                 atoms: Vec::new(),
@@ -206,6 +213,7 @@ pub(crate) fn build(
     };
     Ok(Some(Prefilter {
         literals,
+        texts,
         keys: probes,
         atom_count,
         clauses,
@@ -369,4 +377,82 @@ fn glob_needs(selector: &Selector, glob: &str) -> Option<Atom> {
         text: format!("{open}{core}{close}"),
         sensitive,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefilter(patterns: &[&str]) -> Option<Prefilter> {
+        let dialect = Dialect::default();
+        let asts: Vec<Ast> = patterns
+            .iter()
+            .map(|p| crate::syntax::parse_with(p, &dialect).unwrap())
+            .collect();
+        let refs: Vec<&Ast> = asts.iter().collect();
+        build(&refs, &dialect, &Limits::default()).unwrap()
+    }
+
+    /// What is searched: the probed keys and the literals, sorted.
+    fn searched(p: &Prefilter) -> (Vec<&str>, Vec<&str>) {
+        let mut keys: Vec<&str> = p.keys.iter().map(|k| k.key.as_str()).collect();
+        let mut literals: Vec<&str> = p.texts.iter().map(String::as_str).collect();
+        keys.sort_unstable();
+        literals.sort_unstable();
+        (keys, literals)
+    }
+
+    /// CIS-style rules: the sets of `eventName` values share one probe, the rest are three rare
+    /// literals with their string quotes.
+    #[test]
+    fn cis_rules_search_one_key_and_three_literals() {
+        let p = prefilter(&[
+            r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#,
+            r#"{ $.userIdentity.type = Root && $.userIdentity.invokedBy NOT EXISTS }"#,
+            r#"{ ($.eventName = ConsoleLogin) && ($.userIdentity.type = IAMUser) }"#,
+            r#"{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }"#,
+            r#"{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) }"#,
+        ])
+        .unwrap();
+        assert_eq!(
+            searched(&p),
+            (
+                vec!["eventName"],
+                vec!["\"AccessDenied", "\"Root\"", "UnauthorizedOperation\""]
+            )
+        );
+        assert!(!p.escape_sensitive);
+        // ConsoleLogin is looked up with the eventName probe, not searched as a literal.
+        assert_eq!(p.keys.first().map(|k| k.values.len()), Some(6));
+    }
+
+    /// Ten thousand exact values of one key: one probe and a hash table, no literal.
+    #[test]
+    fn many_exact_values_share_a_probe() {
+        let patterns: Vec<String> = (0..10_000)
+            .map(|i| format!("{{ $.eventName = \"Event{i}\" }}"))
+            .collect();
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let p = prefilter(&refs).unwrap();
+        assert_eq!(searched(&p), (vec!["eventName"], vec![]));
+        assert_eq!(p.atom_count, 10_000);
+        assert!(p.triggers.iter().all(|t| t.len() == 1));
+    }
+
+    /// A few single values are quoted literals; values a number, `true`, `false` or `null` could
+    /// match stay bare; `/` makes a literal escape-sensitive; nothing searchable, no prefilter.
+    #[test]
+    fn literals_are_quoted_only_where_only_a_string_matches() {
+        let p = prefilter(&[
+            r#"{ $.a = "x/y" }"#,
+            r#"{ $.b = "5*" || $.b = "12" || $.c = "tru" }"#,
+            r#"{ $.d = "*mid*" && $.e = "end*" }"#,
+        ])
+        .unwrap();
+        assert_eq!(searched(&p).0, Vec::<&str>::new());
+        assert_eq!(searched(&p).1, ["\"end", "\"x/y\"", "12", "5", "tru"]);
+        assert!(p.escape_sensitive);
+        assert!(prefilter(&[r#"{ $.a NOT EXISTS }"#, "ERROR"]).is_none());
+        assert!(prefilter(&[r#"{ $.a = "x" || $.b != 1 }"#]).is_none());
+    }
 }
