@@ -29,8 +29,35 @@ pub(crate) struct JsonError {
 /// Nesting deeper than this is an error (not a stack overflow).
 pub(crate) const MAX_DEPTH: usize = 512;
 
-/// Strings up to this many bytes are ended by a plain loop (see [`Parser::string_cow`]).
-const SHORT_STRING: usize = 32;
+/// The position of the first byte of `bytes` that ends the plain run of a JSON string: `"`,
+/// `\\` or a control character. Eight bytes at a time (strings of events are short, too short
+/// for a SIMD search to have started).
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `word` that is zero; exact for the lowest such byte (a
+    // borrow only flags bytes above it).
+    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+        let hits = zero(word ^ (ONES * u64::from(b'"')))
+            | zero(word ^ (ONES * u64::from(b'\\')))
+            | below_space;
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
+}
 
 /// Parses one complete JSON document (RFC 8259). Leading and trailing JSON whitespace
 /// (space, tab, LF, CR) is allowed; anything else after the value is an error.
@@ -90,27 +117,8 @@ impl<'a> Parser<'a> {
     pub(crate) fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
         let start = self.pos + 1;
         let rest = self.text.as_bytes().get(start..).unwrap_or_default();
-        // Most strings of an event are short: a plain loop ends them before a SIMD search has
-        // started.
-        let head = rest.get(..rest.len().min(SHORT_STRING)).unwrap_or_default();
-        match head
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        {
-            Some(len) if head.get(len) == Some(&b'"') => {
-                if let Some(s) = self.text.get(start..start + len) {
-                    self.pos = start + len + 1;
-                    return Ok(std::borrow::Cow::Borrowed(s));
-                }
-            }
-            Some(_) => return self.string().map(std::borrow::Cow::Owned),
-            None => {}
-        }
-        if let Some(len) = memchr::memchr2(b'"', b'\\', rest) {
-            let body = rest.get(..len).unwrap_or_default();
-            // Without an early exit, so that it vectorises.
-            let control = body.iter().fold(false, |seen, &b| seen | (b < 0x20));
-            if !control && rest.get(len) == Some(&b'"') {
+        if let Some(len) = first_special(rest) {
+            if rest.get(len) == Some(&b'"') {
                 // Both ends are ASCII bytes, hence char boundaries.
                 if let Some(s) = self.text.get(start..start + len) {
                     self.pos = start + len + 1;
@@ -618,6 +626,20 @@ mod tests {
             })
             .expect("spawn");
         worker.join().expect("no overflow or panic");
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time search ends a string where a byte-by-byte one does.
+        #[test]
+        fn first_special_agrees_with_a_plain_loop(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![12 => 0x20u8..0x7f, 1 => proptest::prelude::any::<u8>()],
+                0..80,
+            )
+        ) {
+            let plain = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            proptest::prop_assert_eq!(first_special(&bytes), plain);
+        }
     }
 
     #[test]
