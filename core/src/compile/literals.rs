@@ -2,8 +2,9 @@
 //!
 //! Literals are searched with Aho-Corasick's packed SIMD searcher (Teddy) directly, in chunks of
 //! 64 (Teddy's limit; the automaton's own heuristics would use Teddy only for up to 16), as long
-//! as that takes at most four passes. More literals use one automaton in a single overlapping
-//! pass, which reports every occurrence by itself. Both serve only leftmost searches, which report one literal per start position and
+//! as that takes at most four passes. More literals use one automaton (a DFA when it fits the
+//! byte budget) in a single overlapping pass, which reports every occurrence by itself. The
+//! packed searchers serve only leftmost searches, which report one literal per start position and
 //! skip overlaps. To still learn every literal that occurs, the search runs
 //! leftmost-longest and restarts one byte after each match's start: every literal occurrence
 //! starts at some position, and at that position either it or a longer literal it is a prefix of
