@@ -1,7 +1,8 @@
 //! Runs a compiled [`Program`] on one event.
 //!
-//! Order of work: the prefilter (one multi-literal search over the raw bytes) may reject the event
-//! outright; then the term automata run once over the raw text, the JSON scanner once over the
+//! Order of work: the prefilter (one multi-literal search over the raw bytes, and one search per
+//! probed key with a lookup of the value after it: [`crate::compile::prefilter`]) may reject the
+//! event outright; then the term automata run once over the raw text, the JSON scanner once over the
 //! event (if some JSON pattern exists and the event starts like an object), and the space-delimited
 //! patterns share one split of the event into fields. Per-call state lives in a thread-local
 //! [`Scratch`] whose tables are restored to empty after each event, so a call costs what the event
