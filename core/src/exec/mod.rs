@@ -395,6 +395,45 @@ mod tests {
         assert!(set.matches(r#"{"eventName":"Console\nLogin"}"#).is_empty());
     }
 
+    /// Values no selector reaches into are skipped by a loop of their own: the same syntax and
+    /// the same depth limit as where selectors look, objects and arrays mixed.
+    #[test]
+    fn skipped_values_keep_the_syntax_and_the_depth_limit() {
+        let pattern = Pattern::new("{ $.a = 1 }").unwrap();
+        let nested = |n: usize| {
+            let open: String = (0..n)
+                .map(|i| if i % 2 == 0 { "[" } else { "{\"k\":" })
+                .collect();
+            let close: String = (0..n)
+                .rev()
+                .map(|i| if i % 2 == 0 { "]" } else { "}" })
+                .collect();
+            format!(r#"{{"a":1,"b":{open}0{close}}}"#)
+        };
+        for n in [1, 2, 509, 510, 511, 512, 600] {
+            let event = nested(n);
+            let want = pattern.reference().test(&event).is_some();
+            assert_eq!(pattern.is_match(&event), want, "depth {n}");
+        }
+        assert!(pattern.is_match(&nested(400)));
+        assert!(!pattern.is_match(&nested(600)));
+        for bad in [
+            r#"{"a":1,"b":[1,]}"#,
+            r#"{"a":1,"b":{"k" 1}}"#,
+            r#"{"a":1,"b":{"k":1,}}"#,
+            r#"{"a":1,"b":[1 2]}"#,
+            r#"{"a":1,"b":{1:2}}"#,
+            r#"{"a":1,"b":"\x"}"#,
+            r#"{"a":1,"b":[tru]}"#,
+            r#"{"a":1,"b":{"k":[}]}"#,
+            r#"{"a":1,"b":01}"#,
+        ] {
+            assert!(!pattern.is_match(bad), "{bad}");
+            assert!(pattern.reference().test(bad).is_none(), "{bad}");
+        }
+        assert!(pattern.is_match(r#"{"a":1,"b":[{},[],{"k":[1,{"x":null}]},"s\n",-1.5e3,true]}"#));
+    }
+
     /// A key repeated where a selector looks is answered by the reference reader: the last wins.
     #[test]
     fn repeated_keys_on_a_selector_path_follow_the_last_one() {

@@ -44,6 +44,7 @@ where
         record,
         nodes: vec![0],
         seen: Vec::new(),
+        open: Vec::new(),
     };
     s.p.skip_ws();
     if s.p.peek() != Some(b'{') {
@@ -67,6 +68,8 @@ struct Scanner<'a, 't, F> {
     nodes: Vec<u32>,
     /// Child nodes already met in the objects being read (for duplicate keys).
     seen: Vec<u32>,
+    /// The closing brackets of the containers [`Scanner::skip`] is in.
+    open: Vec<u8>,
 }
 
 impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
@@ -89,6 +92,9 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
 
     /// Reads one value for the nodes `lo..hi` at container depth `depth`.
     fn value(&mut self, lo: usize, hi: usize, depth: usize) -> Result<(), Stop> {
+        if lo == hi {
+            return self.skip(depth);
+        }
         self.p.skip_ws();
         match self.p.peek() {
             Some(b'{') => {
@@ -116,6 +122,76 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
             Some(b'n') => self.literal(lo, hi, "null", Scalar::Null),
             _ => Err(Stop::Invalid),
         }
+    }
+
+    /// Reads one value no selector reaches into, at container depth `depth`: the syntax is
+    /// checked as [`Scanner::value`] checks it (the same depth limit included), without the
+    /// trie's bookkeeping or recursion.
+    fn skip(&mut self, depth: usize) -> Result<(), Stop> {
+        let base = self.open.len();
+        let result = self.skip_from(depth, base);
+        self.open.truncate(base);
+        result
+    }
+
+    fn skip_from(&mut self, depth: usize, base: usize) -> Result<(), Stop> {
+        'value: loop {
+            self.p.skip_ws();
+            match self.p.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    if depth + 1 + (self.open.len() - base) > MAX_DEPTH {
+                        return Err(Stop::Invalid);
+                    }
+                    self.p.bump();
+                    self.p.skip_ws();
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.p.peek() == Some(close) {
+                        self.p.bump();
+                    } else {
+                        self.open.push(close);
+                        if close == b'}' {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => {
+                    self.p.string_cow().map_err(|_| Stop::Invalid)?;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    self.p.number().map_err(|_| Stop::Invalid)?;
+                }
+                Some(b't') => self.p.word("true").map_err(|_| Stop::Invalid)?,
+                Some(b'f') => self.p.word("false").map_err(|_| Stop::Invalid)?,
+                Some(b'n') => self.p.word("null").map_err(|_| Stop::Invalid)?,
+                _ => return Err(Stop::Invalid),
+            }
+            // After a value: close what ends here, until a `,` asks for another value.
+            loop {
+                if self.open.len() == base {
+                    return Ok(());
+                }
+                let close = self.open.last().copied().unwrap_or(b']');
+                if !self.next_or_close(close)? {
+                    self.open.pop();
+                    continue;
+                }
+                if close == b'}' {
+                    self.key()?;
+                }
+                continue 'value;
+            }
+        }
+    }
+
+    /// A member's key and its `:`, in an object no selector reaches into.
+    fn key(&mut self) -> Result<(), Stop> {
+        self.p.skip_ws();
+        if self.p.peek() != Some(b'"') {
+            return Err(Stop::Invalid);
+        }
+        self.p.string_cow().map_err(|_| Stop::Invalid)?;
+        self.expect(b':')
     }
 
     fn literal(
