@@ -3,6 +3,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::str::Utf8Error;
 
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 use trailmatch::{Dialect, Pattern, PatternSet};
 
-use crate::convert::{self, Event, extracted_dict, refuse_single, type_name};
+use crate::convert::{self, Event, extracted_dict, refuse_single, type_name, utf8_error};
 use crate::dialect::dialect_dict;
 use crate::error::{char_index, core_error, set_error};
 
@@ -51,9 +52,9 @@ impl PyPattern {
     }
 
     /// True when `event` matches.
-    fn matches(&self, event: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn matches(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<bool> {
         let event = convert::event(event)?;
-        Ok(self.inner.matches(event.as_str()))
+        Ok(self.inner.matches(event.text_or_raise(py)?))
     }
 
     /// The values a match extracts (TestMetricFilter's `extractedValues`), or None when `event`
@@ -65,7 +66,7 @@ impl PyPattern {
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
         let event = convert::event(event)?;
         self.inner
-            .test(event.as_str())
+            .test(event.text_or_raise(py)?)
             .map(|values| extracted_dict(py, &values))
             .transpose()
     }
@@ -78,7 +79,7 @@ impl PyPattern {
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyList>>> {
         let event = convert::event(event)?;
-        let Some(outcomes) = self.inner.explain(event.as_str()) else {
+        let Some(outcomes) = self.inner.explain(event.text_or_raise(py)?) else {
             return Ok(None);
         };
         let text = self.inner.as_str();
@@ -265,7 +266,7 @@ impl PyPatternSet {
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         let event = convert::event(event)?;
-        self.keys(py, &self.inner.matches(event.as_str()))
+        self.keys(py, &self.inner.matches(event.text_or_raise(py)?))
     }
 
     /// Each matching pattern's index (or name) with the values it extracts.
@@ -276,16 +277,16 @@ impl PyPatternSet {
     ) -> PyResult<Bound<'py, PyDict>> {
         let event = convert::event(event)?;
         let dict = PyDict::new(py);
-        for (index, values) in self.inner.test(event.as_str()) {
+        for (index, values) in self.inner.test(event.text_or_raise(py)?) {
             dict.set_item(self.key(py, index)?, extracted_dict(py, &values)?)?;
         }
         Ok(dict)
     }
 
     /// True when at least one pattern matches `event`.
-    fn is_match(&self, event: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn is_match(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<bool> {
         let event = convert::event(event)?;
-        Ok(self.inner.is_match(event.as_str()))
+        Ok(self.inner.is_match(event.text_or_raise(py)?))
     }
 
     /// `matches` for each event of an iterable: a list with one tuple per event. The events are
@@ -303,22 +304,47 @@ impl PyPatternSet {
         let mut last: Option<(Answer, Bound<'py, PyTuple>)> = None;
         let mut events = events.try_iter()?;
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH_EVENTS);
+        // The position of the batch's first event in `events`.
+        let mut first = 0;
         loop {
             batch.clear();
             let mut bytes = 0;
             let mut exhausted = true;
+            // An event that cannot be converted ends the batch before it; its error is raised
+            // after the batch is matched, unless an earlier event's bytes are not UTF-8.
+            let mut failure = None;
             for value in events.by_ref() {
-                let event = convert::event(&value?)?;
-                bytes += event.as_str().len();
-                batch.push(event);
+                match value.and_then(|value| convert::event(&value)) {
+                    Ok(event) => {
+                        bytes += event.len();
+                        batch.push(event);
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
                 if batch.len() == BATCH_EVENTS || bytes >= BATCH_BYTES {
                     exhausted = false;
                     break;
                 }
             }
             let set = &self.inner;
-            let results: Vec<Vec<usize>> =
-                py.detach(|| batch.iter().map(|e| set.matches(e.as_str())).collect());
+            let results: Result<Vec<Vec<usize>>, (usize, Utf8Error)> = py.detach(|| {
+                batch
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| e.text().map(|text| set.matches(text)).map_err(|e| (i, e)))
+                    .collect()
+            });
+            let results = results.map_err(|(i, e)| {
+                let bytes = batch.get(i).map_or(&[][..], Event::bytes);
+                utf8_error(py, bytes, e, Some((first + i, None)))
+            })?;
+            if let Some(failure) = failure {
+                return Err(failure);
+            }
+            first += batch.len();
             for result in results {
                 let result = Answer(result);
                 // The previous event's answer, a known answer, or a new one.
