@@ -14,6 +14,7 @@
 //! `convert` turns events into text and results into dicts, and `dialect` converts a `Dialect`;
 //! `pythonize` lets core's serde types read and write Python objects.
 
+mod columns;
 mod convert;
 mod dialect;
 mod error;

@@ -15,6 +15,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 use trailmatch::{Dialect, Pattern, PatternSet};
 
+use crate::columns::{self, Columns, int32_view, match_arrow_array, match_columns};
 use crate::convert::{self, Event, extracted_dict, refuse_single, type_name, utf8_error};
 use crate::dialect::dialect_dict;
 use crate::error::{char_index, core_error, set_error};
@@ -368,6 +369,72 @@ impl PyPatternSet {
                 return Ok(answers);
             }
         }
+    }
+
+    /// `matches` for many events laid out as an Arrow string array: `data` holds the events'
+    /// UTF-8 bytes, `offsets` their `length + 1` int32 offsets (int64 with `large=True`) from
+    /// entry `offset` on, `validity` an optional bitmap (a null event matches nothing). Every
+    /// argument is a buffer (`bytes`, `memoryview`, `pyarrow.Buffer`, a NumPy array, ...).
+    /// Returns `(offsets, indices)`, two int32 `memoryview`s: event `i`'s matching patterns are
+    /// `indices[offsets[i]:offsets[i + 1]]`, in the set's order (indices into `names` for a set
+    /// built from a dict). The interpreter lock is released while matching.
+    #[pyo3(signature = (data, offsets, *, length = None, offset = 0, validity = None, large = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn match_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        offsets: &Bound<'py, PyAny>,
+        length: Option<usize>,
+        offset: usize,
+        validity: Option<&Bound<'py, PyAny>>,
+        large: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let columns = Columns::new(Some(data), offsets, validity, length, offset, large)?;
+        let matches = match_columns(py, &self.inner, &columns, 0)?;
+        Ok((
+            int32_view(py, &matches.offsets)?,
+            int32_view(py, &matches.indices)?,
+        ))
+    }
+
+    /// `match_buffers` for a pyarrow `string`, `large_string`, `binary` or `large_binary`
+    /// array (or chunked array): a `pyarrow.ListArray` with each event's matching pattern
+    /// indices (int32), or names (strings) for a set built from a dict; a null event gets an
+    /// empty list. pyarrow is not a dependency: the array is read through its buffers.
+    fn match_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        array: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let names = match &self.names {
+            Some(names) => Some(columns::names_array(py, names)?),
+            None => None,
+        };
+        if !array.hasattr("chunks")? {
+            return match_arrow_array(&self.inner, array, names.as_ref(), 0);
+        }
+        let mut first = 0;
+        let mut chunks = Vec::new();
+        for chunk in array.getattr("chunks")?.try_iter()? {
+            let chunk = chunk?;
+            chunks.push(match_arrow_array(
+                &self.inner,
+                &chunk,
+                names.as_ref(),
+                first,
+            )?);
+            first += chunk.len()?;
+        }
+        let pa = py.import("pyarrow")?;
+        let child = if names.is_some() {
+            pa.call_method0("string")?
+        } else {
+            pa.call_method0("int32")?
+        };
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("type", pa.call_method1("list_", (child,))?)?;
+        pa.call_method("chunked_array", (chunks,), Some(&kwargs))
     }
 
     /// The names given to the patterns, or None for a set built from a list.
