@@ -50,10 +50,9 @@ impl Held {
 }
 
 impl<'py> Source<'py> {
-    /// `value` as a source of bytes; `what` names the argument in errors. A buffer of wider
-    /// items is taken (as its bytes) only when its item size is one of `item_sizes`, with a
-    /// signed integer format.
-    fn new(value: &Bound<'py, PyAny>, what: &str, item_sizes: &[usize]) -> PyResult<Self> {
+    /// `value` as a source of bytes; `what` names the argument in errors. With `width` (the
+    /// offsets), a buffer of signed integers of that size is taken too, as its bytes.
+    fn new(value: &Bound<'py, PyAny>, what: &str, width: Option<usize>) -> PyResult<Self> {
         if let Ok(bytes) = value.cast::<PyBytes>() {
             return Ok(Source::Bytes(PyBackedBytes::from(bytes.clone())));
         }
@@ -66,21 +65,25 @@ impl<'py> Source<'py> {
             })?
             .into_any();
         let itemsize: usize = view.getattr("itemsize")?.extract()?;
-        if itemsize != 1 && item_sizes.contains(&itemsize) {
-            let format: String = view.getattr("format")?.extract()?;
-            let format = format.trim_start_matches(['@', '=', '<']);
-            if !matches!(format, "i" | "l" | "q" | "n")
-                || !view.getattr("c_contiguous")?.is_truthy()?
-            {
-                return Err(PyTypeError::new_err(format!(
-                    "{what}: a C-contiguous buffer of bytes or of signed {}-byte integers is \
-                     expected, not one of format '{format}'",
-                    itemsize
-                )));
-            }
-            return Ok(Source::View(view.call_method1("cast", ("B",))?));
+        let Some(width) = width.filter(|_| itemsize != 1) else {
+            return Ok(Source::View(byte_view(&view, what)?));
+        };
+        let format: String = view.getattr("format")?.extract()?;
+        let code = format.trim_start_matches(['@', '=', '<']);
+        let signed = matches!(code, "i" | "l" | "q" | "n");
+        if itemsize != width || !signed || !view.getattr("c_contiguous")?.is_truthy()? {
+            let hint = match (itemsize, width, signed) {
+                (8, 4, true) => " (large=True for int64 offsets)",
+                (4, 8, true) => " (large=False for int32 offsets)",
+                _ => "",
+            };
+            return Err(PyTypeError::new_err(format!(
+                "{what}: a C-contiguous buffer of bytes or of {}-bit signed integers is expected, \
+                 not one of format '{format}'{hint}",
+                width * 8
+            )));
         }
-        Ok(Source::View(byte_view(&view, what)?))
+        Ok(Source::View(view.call_method1("cast", ("B",))?))
     }
 
     fn len(&self) -> PyResult<usize> {
@@ -130,10 +133,10 @@ impl<'py> Columns<'py> {
         let width = if large { 8 } else { 4 };
         let kind = if large { "int64" } else { "int32" };
         let data = match data {
-            Some(data) => Source::new(data, "data", &[])?,
+            Some(data) => Source::new(data, "data", None)?,
             None => Source::Bytes(PyBackedBytes::from(PyBytes::new(py, b""))),
         };
-        let source = Source::new(offsets, "offsets", &[width])?;
+        let source = Source::new(offsets, "offsets", Some(width))?;
         let size = source.len()?;
         let entries = size / width;
         let length = match length {
@@ -220,7 +223,7 @@ impl<'py> Columns<'py> {
 /// The validity bits `offset .. offset + length` of an Arrow bitmap (least significant bit
 /// first), one bool per event.
 fn read_validity(value: &Bound<'_, PyAny>, offset: usize, length: usize) -> PyResult<Vec<bool>> {
-    let source = Source::new(value, "validity", &[])?;
+    let source = Source::new(value, "validity", None)?;
     let end = offset + length;
     let needed = end.div_ceil(8);
     let size = source.len()?;
