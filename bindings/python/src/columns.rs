@@ -273,31 +273,28 @@ pub(crate) fn match_columns(
     };
     matches.offsets.push(0);
     let offsets = &columns.offsets;
+    // Offset `i`; `Columns::new` made `n + 1` of them, so none is missing.
+    let at = |i: usize| offsets.get(i).copied().unwrap_or_default();
     let mut start = 0;
     while start < n {
         // A group: every event for `bytes`, else events up to COPY_BYTES (at least one).
         let end = match columns.data {
             Source::Bytes(_) => n,
             Source::View(_) => {
-                let limit = offsets[start].saturating_add(COPY_BYTES);
+                let limit = at(start).saturating_add(COPY_BYTES);
                 let mut end = start + 1;
-                while end < n && offsets[end + 1] <= limit {
+                while end < n && at(end + 1) <= limit {
                     end += 1;
                 }
                 end
             }
         };
-        let held = columns
-            .data
-            .read(py, offsets[start]..offsets[end], "data")?;
+        let held = columns.data.read(py, at(start)..at(end), "data")?;
         let valid = columns.valid.as_deref();
         let done = py.detach(|| {
             for i in start..end {
-                let Some(range) = offsets.get(i..i + 2) else {
-                    break;
-                };
                 if valid.is_none_or(|v| v.get(i).copied().unwrap_or(false)) {
-                    let bytes = held.get(range[0]..range[1]).unwrap_or_default();
+                    let bytes = held.get(at(i)..at(i + 1)).unwrap_or_default();
                     let text = utf8(bytes).map_err(|e| Fault::Utf8(i, e))?;
                     for index in set.matches(text) {
                         matches
@@ -313,7 +310,7 @@ pub(crate) fn match_columns(
         if let Err(fault) = done {
             return Err(match fault {
                 Fault::Utf8(i, e) => {
-                    let range = offsets[i]..offsets[i + 1];
+                    let range = at(i)..at(i + 1);
                     let bytes = held.get(range.clone()).unwrap_or_default();
                     utf8_error(py, bytes, e, Some((first + i, Some(range.start))))
                 }

@@ -8,7 +8,7 @@ use std::str::Utf8Error;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
@@ -264,6 +264,46 @@ impl PartialEq for Answer {
 
 impl Eq for Answer {}
 
+/// `match_many`'s distinct answers, numbered while matching (without the interpreter) so that
+/// building the result is one lookup per event.
+#[derive(Default)]
+struct Answers {
+    ids: FxHashMap<Answer, usize>,
+    /// Answers numbered since their tuples were last made, in the order of their numbers.
+    fresh: Vec<Vec<usize>>,
+    /// The previous event's answer and its number (neighbours often share one).
+    last: Option<(Answer, usize)>,
+}
+
+/// One event's answer: the number of a shared one, or (past `MAX_SHARED_ANSWERS`) its own.
+enum Slot {
+    Shared(usize),
+    Alone(Vec<usize>),
+}
+
+impl Answers {
+    fn slot(&mut self, indices: Vec<usize>) -> Slot {
+        let answer = Answer(indices);
+        if let Some((previous, id)) = &self.last {
+            if *previous == answer {
+                return Slot::Shared(*id);
+            }
+        }
+        let id = match self.ids.get(&answer) {
+            Some(&id) => id,
+            None if self.ids.len() >= MAX_SHARED_ANSWERS => return Slot::Alone(answer.0),
+            None => {
+                let id = self.ids.len();
+                self.ids.insert(answer.clone(), id);
+                self.fresh.push(answer.0.clone());
+                id
+            }
+        };
+        self.last = Some((answer, id));
+        Slot::Shared(id)
+    }
+}
+
 #[pymethods]
 impl PyPatternSet {
     #[new]
@@ -358,8 +398,9 @@ impl PyPatternSet {
     ) -> PyResult<Bound<'py, PyList>> {
         refuse_single(events, "match_many")?;
         let answers = PyList::empty(py);
-        let mut shared: FxHashMap<Answer, Bound<'py, PyTuple>> = FxHashMap::default();
-        let mut last: Option<(Answer, Bound<'py, PyTuple>)> = None;
+        // The distinct answers, numbered without the interpreter, and their tuples.
+        let mut table = Answers::default();
+        let mut tuples: Vec<Bound<'py, PyTuple>> = Vec::new();
         let mut chunks = Chunks::new(events)?;
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH_EVENTS);
         // The position of the batch's first event in `events`.
@@ -394,14 +435,17 @@ impl PyPatternSet {
             }
             let exhausted = pending.is_none() && chunks.done;
             let set = &self.inner;
-            let results: Result<Vec<Vec<usize>>, (usize, Utf8Error)> = py.detach(|| {
+            let slots: Result<Vec<Slot>, (usize, Utf8Error)> = py.detach(|| {
                 batch
                     .iter()
                     .enumerate()
-                    .map(|(i, e)| e.text().map(|text| set.matches(text)).map_err(|e| (i, e)))
+                    .map(|(i, e)| match e.text() {
+                        Ok(text) => Ok(table.slot(set.matches(text))),
+                        Err(e) => Err((i, e)),
+                    })
                     .collect()
             });
-            let results = results.map_err(|(i, e)| {
+            let slots = slots.map_err(|(i, e)| {
                 let bytes = batch.get(i).map_or(&[][..], Event::bytes);
                 utf8_error(py, bytes, e, Some((first + i, None)))
             })?;
@@ -409,24 +453,18 @@ impl PyPatternSet {
                 return Err(failure);
             }
             first += batch.len();
-            for result in results {
-                let result = Answer(result);
-                // The previous event's answer, a known answer, or a new one.
-                let tuple = match &last {
-                    Some((previous, tuple)) if *previous == result => tuple.clone(),
-                    _ => match shared.get(&result) {
-                        Some(tuple) => tuple.clone(),
-                        None => {
-                            let tuple = PyTuple::new(py, self.keys(py, &result.0)?)?;
-                            if shared.len() < MAX_SHARED_ANSWERS {
-                                shared.insert(result.clone(), tuple.clone());
-                            }
-                            tuple
-                        }
-                    },
-                };
-                answers.append(&tuple)?;
-                last = Some((result, tuple));
+            for answer in table.fresh.drain(..) {
+                tuples.push(PyTuple::new(py, self.keys(py, &answer)?)?);
+            }
+            for slot in slots {
+                match slot {
+                    Slot::Shared(id) => answers.append(tuples.get(id).ok_or_else(|| {
+                        PyRuntimeError::new_err("match_many: an answer was lost")
+                    })?)?,
+                    Slot::Alone(indices) => {
+                        answers.append(PyTuple::new(py, self.keys(py, &indices)?)?)?
+                    }
+                }
             }
             if exhausted {
                 return Ok(answers);
