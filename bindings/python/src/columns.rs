@@ -152,11 +152,14 @@ impl<'py> Columns<'py> {
                         }
                     )));
                 }
-                entries.checked_sub(offset + 1).ok_or_else(|| {
-                    PyValueError::new_err(format!(
-                        "offsets: {entries} offsets, none for the event at offset {offset}"
-                    ))
-                })?
+                offset
+                    .checked_add(1)
+                    .and_then(|o| entries.checked_sub(o))
+                    .ok_or_else(|| {
+                        PyValueError::new_err(format!(
+                            "offsets: {entries} offsets, none for the event at offset {offset}"
+                        ))
+                    })?
             }
         };
         let needed = offset

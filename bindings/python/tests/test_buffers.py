@@ -217,6 +217,9 @@ def test_match_buffers_empty() -> None:
         ([0, 3], {"length": 2}, ValueError, r"2 events from offset 0 need 3 int32 offsets; the buffer holds 2"),
         ([0, 3], {"offset": 2}, ValueError, r"2 offsets, none for the event at offset 2"),
         ([], {}, ValueError, r"0 offsets, none for the event at offset 0"),
+        ([0, 3], {"offset": 2**64 - 1}, ValueError, r"2 offsets, none for the event at offset 18446744073709551615"),
+        ([0, 3], {"offset": 2**64 - 1, "length": 1}, ValueError, r"1 events from offset 18446744073709551615 need 18446744073709551617"),
+        ([0, 3], {"offset": -1}, OverflowError, "negative"),
     ],
 )
 def test_match_buffers_checks_offsets(offsets: list[int], kwargs: dict[str, Any], error: type, message: str) -> None:
