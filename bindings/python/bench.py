@@ -7,6 +7,13 @@ For each workload (a set of patterns and a list of events) it prints events per 
 process's CPU time, so that other work on a shared machine counts little) for:
 
 * ``match_many``: ``PatternSet.match_many(events)``, the interpreter lock released;
+* ``match_many (bytes events)``: the same events as UTF-8 ``bytes`` (borrowed, not copied);
+* ``match_buffers``: ``PatternSet.match_buffers(data, offsets)``, all events in one ``bytes`` with
+  int32 offsets (Arrow's string layout), answered as two int32 arrays;
+* ``match_buffers (copied buffer)``: the same from a ``memoryview`` of a ``bytearray``, which is
+  copied a group of events at a time (only ``bytes`` can be borrowed);
+* ``match_arrow``: ``PatternSet.match_arrow(pyarrow_array)``, answered as a ``pyarrow.ListArray``
+  (when pyarrow is installed);
 * ``match_many (dict events)``: the same events given as dicts (each serialised once), where the
   events are JSON;
 * ``python loop, set.matches``: ``[s.matches(e) for e in events]``, one call per event;
@@ -20,13 +27,20 @@ process's CPU time, so that other work on a shared machine counts little) for:
 
 The workloads are the benches' fixtures (``benches/data``: the 14 CIS CloudTrail patterns on 200
 real CloudTrail records, the VPC flow-log patterns on flow-log lines) and application log lines
-with term patterns, each repeated to ``--events`` events. Each variant is measured ``--rounds``
-times, round-robin, and its best figure kept.
+with term patterns, each repeated to ``--events`` events; with cargo (not ``--no-rust``), also the
+14 CIS patterns on ``--events`` distinct CloudTrail events generated as the Rust benches generate
+them (``cargo run --release -p trailmatch-benches --bin gen-events -- --events N``). Each variant
+is measured ``--rounds`` times, round-robin, and its best figure kept. Each figure is followed by
+how many times slower than the Rust engine it is (``rust / figure``).
+
+    python bindings/python/bench.py --only generated --events 20000 --rounds 5   # the 1.3x target
 """
 
 from __future__ import annotations
 
 import argparse
+import array
+import itertools
 import json
 import os
 import subprocess
@@ -75,17 +89,48 @@ def app_log_lines(n: int) -> list[str]:
     ]
 
 
-def workloads(n: int) -> list[Workload]:
+def generated_events(n: int) -> Optional[list[str]]:
+    """``n`` CloudTrail events from the benches' generator (``benches/src/generate.rs``)."""
+    command = [
+        os.environ.get("CARGO", "cargo"),
+        "run", "--release", "--quiet", "-p", "trailmatch-benches", "--bin", "gen-events", "--", "--events", str(n),
+    ]  # fmt: skip
+    try:
+        out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"  (generated events unavailable: {e})", file=sys.stderr)
+        return None
+    return [e for e in out.stdout.splitlines() if e.strip()]
+
+
+def columns(events: list[str]) -> tuple[bytes, "array.array[int]"]:
+    """The events in Arrow's string layout: their UTF-8 bytes one after the other, and n + 1
+    int32 offsets."""
+    encoded = [e.encode("utf-8") for e in events]
+    offsets = array.array("i", [0])
+    offsets.extend(itertools.accumulate(len(e) for e in encoded))
+    return b"".join(encoded), offsets
+
+
+GENERATED = "cis-14 x generated cloudtrail"
+
+
+def workloads(n: int, generated: bool = False, only: str = "") -> list[Workload]:
     cis = [p for p in (DATA / "cis-patterns.txt").read_text(encoding="utf-8").splitlines() if p.strip()]
     cloudtrail = [e for e in (DATA / "cloudtrail-200.jsonl").read_text(encoding="utf-8").splitlines() if e.strip()]
     vpc_patterns = [p for p in (DATA / "vpc-flow-patterns.txt").read_text(encoding="utf-8").splitlines() if p.strip()]
     vpc_lines = [e for e in (DATA / "vpc-flow-logs.log").read_text(encoding="utf-8").splitlines() if e.strip()]
     terms = ["ERROR", "WARN", "timeout", '"connection reset"', "request failed", "ERROR timeout"]
-    return [
+    chosen = [
         Workload("cis-14 x cloudtrail", cis, repeat(cloudtrail, n), json_events=True),
         Workload("vpc-flow-6 x flow-log lines", vpc_patterns, repeat(vpc_lines, n)),
         Workload("terms-6 x app log lines", terms, app_log_lines(n), moto_applies=True),
     ]
+    if generated and only in GENERATED:
+        events = generated_events(n)
+        if events:
+            chosen.append(Workload(GENERATED, cis, events, json_events=True))
+    return [w for w in chosen if only in w.name]
 
 
 def rate(run: Callable[[], object], count: int, seconds: float) -> float:
@@ -132,6 +177,19 @@ def measure(w: Workload, seconds: float, rounds: int, rust: bool) -> None:
     variants: dict[str, Callable[[], Optional[float]]] = {
         "match_many": lambda: rate(lambda: s.match_many(events), n, seconds),
     }
+    as_bytes = [e.encode("utf-8") for e in events]
+    variants["match_many (bytes events)"] = lambda: rate(lambda: s.match_many(as_bytes), n, seconds)
+    data, offsets = columns(events)
+    variants["match_buffers"] = lambda: rate(lambda: s.match_buffers(data, offsets), n, seconds)
+    copied = memoryview(bytearray(data))
+    variants["match_buffers (copied buffer)"] = lambda: rate(lambda: s.match_buffers(copied, offsets), n, seconds)
+    try:
+        import pyarrow
+    except ImportError:
+        pass
+    else:
+        strings = pyarrow.array(events, type=pyarrow.string())
+        variants["match_arrow"] = lambda: rate(lambda: s.match_arrow(strings), n, seconds)
     if w.json_events:
         dicts: list[Any] = [json.loads(e) for e in events]
         variants["match_many (dict events)"] = lambda: rate(lambda: s.match_many(dicts), n, seconds)
@@ -166,10 +224,11 @@ def measure(w: Workload, seconds: float, rounds: int, rust: bool) -> None:
 def report(w: Workload) -> None:
     print(f"\n{w.name}: {len(w.patterns)} patterns, {len(w.events)} events")
     base = w.results.get("match_many")
+    rust = w.results.get("rust PatternSet::matches")
     for name, value in w.results.items():
         relative = f"{value / base:6.2f}x match_many" if base else ""
-        print(f"  {name:<32} {value:>14,.0f} events/s  {relative}")
-    rust = w.results.get("rust PatternSet::matches")
+        slower = f"  rust / this {rust / value:5.2f}" if rust else ""
+        print(f"  {name:<32} {value:>14,.0f} events/s  {relative}{slower}")
     if rust and base:
         print(f"  match_many reaches {base / rust:.0%} of the Rust engine's throughput")
 
@@ -179,11 +238,12 @@ def main(argv: Optional[Sequence[str]] = None) -> list[Workload]:
     parser.add_argument("--events", type=int, default=20_000, help="events per workload (default 20000)")
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement (default 1)")
     parser.add_argument("--rounds", type=int, default=3, help="measurements per variant, best kept (default 3)")
-    parser.add_argument("--no-rust", action="store_true", help="skip the Rust engine's figure (no cargo)")
+    parser.add_argument("--no-rust", action="store_true", help="skip the Rust engine's figure and the generated events (no cargo)")
+    parser.add_argument("--only", default="", help="only the workloads whose name holds this text")
     args = parser.parse_args(argv)
     print(f"trailmatch {trailmatch.__version__}, Python {sys.version.split()[0]}")
     done = []
-    for w in workloads(args.events):
+    for w in workloads(args.events, generated=not args.no_rust, only=args.only):
         measure(w, args.seconds, args.rounds, rust=not args.no_rust)
         report(w)
         done.append(w)

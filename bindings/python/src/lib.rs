@@ -11,9 +11,12 @@
 //! * `_scan`, `_lint` and `_cis_check` (`scan`), the CloudTrail pipeline and the rule checks,
 //!   answering with the JSON the command line prints (the pure-Python wrappers parse it).
 //!
-//! `convert` turns events into text and results into dicts, and `dialect` converts a `Dialect`;
+//! `convert` turns events (`str`, bytes-like, `dict`) into text and results into dicts, `columns`
+//! reads the Arrow-layout buffers of `PatternSet.match_buffers` and `match_arrow`, and `dialect`
+//! converts a `Dialect`;
 //! `pythonize` lets core's serde types read and write Python objects.
 
+mod columns;
 mod convert;
 mod dialect;
 mod error;

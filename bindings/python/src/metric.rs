@@ -9,7 +9,7 @@ use pyo3::types::{PyBool, PyDict, PyList, PyMapping, PyTuple};
 use trailmatch::Pattern;
 use trailmatch::metric::{MetricFilter, MetricTransformation, test_metric_filter_with};
 
-use crate::convert::{self, Event, refuse_single, string_map, to_python, type_name};
+use crate::convert::{self, refuse_single, string_map, to_python, type_name};
 use crate::error::{core_error, transformation_error};
 use crate::pattern::PyPattern;
 
@@ -85,7 +85,7 @@ impl PyMetricFilter {
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
         let event = convert::event(event)?;
-        let Some(datum) = self.inner.apply(event.as_str()) else {
+        let Some(datum) = self.inner.apply(event.text_or_raise(py)?) else {
             return Ok(None);
         };
         let dict = PyDict::new(py);
@@ -130,7 +130,14 @@ pub(crate) fn test_metric_filter<'py>(
         .try_iter()?
         .map(|m| convert::event(&m?))
         .collect::<PyResult<Vec<_>>>()?;
-    let texts: Vec<&str> = messages.iter().map(Event::as_str).collect();
+    let texts = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            m.text()
+                .map_err(|e| convert::utf8_error(py, m.bytes(), e, Some((i, None))))
+        })
+        .collect::<PyResult<Vec<&str>>>()?;
     let answer = py
         .detach(|| test_metric_filter_with(filterPattern, &texts, dialect))
         .map_err(|e| core_error(py, &e))?;

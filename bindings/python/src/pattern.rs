@@ -3,18 +3,20 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::str::Utf8Error;
 
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString, PyTuple};
 use trailmatch::{Dialect, Pattern, PatternSet};
 
-use crate::convert::{self, Event, extracted_dict, refuse_single, type_name};
+use crate::columns::{self, Columns, int32_view, match_arrow_array, match_columns};
+use crate::convert::{self, Event, extracted_dict, refuse_single, type_name, utf8_error};
 use crate::dialect::dialect_dict;
 use crate::error::{char_index, core_error, set_error};
 
@@ -51,9 +53,9 @@ impl PyPattern {
     }
 
     /// True when `event` matches.
-    fn matches(&self, event: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn matches(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<bool> {
         let event = convert::event(event)?;
-        Ok(self.inner.matches(event.as_str()))
+        Ok(self.inner.matches(event.text_or_raise(py)?))
     }
 
     /// The values a match extracts (TestMetricFilter's `extractedValues`), or None when `event`
@@ -65,7 +67,7 @@ impl PyPattern {
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
         let event = convert::event(event)?;
         self.inner
-            .test(event.as_str())
+            .test(event.text_or_raise(py)?)
             .map(|values| extracted_dict(py, &values))
             .transpose()
     }
@@ -78,7 +80,7 @@ impl PyPattern {
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyList>>> {
         let event = convert::event(event)?;
-        let Some(outcomes) = self.inner.explain(event.as_str()) else {
+        let Some(outcomes) = self.inner.explain(event.text_or_raise(py)?) else {
             return Ok(None);
         };
         let text = self.inner.as_str();
@@ -185,6 +187,63 @@ impl PyPatternSet {
     }
 }
 
+/// The events of `match_many` taken `BATCH_EVENTS` at a time into a list: a slice of a list or
+/// tuple, else `list(itertools.islice(iterator, BATCH_EVENTS))`. Taking the references in one
+/// tight loop of CPython's lets the processor fetch many events' first cache lines at once; one
+/// at a time, the wait for each was a tenth of `match_many`'s time on CloudTrail records.
+struct Chunks<'py> {
+    source: ChunkSource<'py>,
+    /// Whether the last chunk taken was the last one.
+    done: bool,
+}
+
+enum ChunkSource<'py> {
+    /// A list or tuple, and the position of the next chunk in it.
+    Sequence(Bound<'py, PyAny>, usize),
+    /// `itertools.islice` and the iterator.
+    Iterator(Bound<'py, PyAny>, Bound<'py, PyIterator>),
+}
+
+impl<'py> Chunks<'py> {
+    fn new(events: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let source = if events.is_exact_instance_of::<PyList>()
+            || events.is_exact_instance_of::<PyTuple>()
+        {
+            ChunkSource::Sequence(events.clone(), 0)
+        } else {
+            let islice = events.py().import("itertools")?.getattr("islice")?;
+            ChunkSource::Iterator(islice, events.try_iter()?)
+        };
+        Ok(Chunks {
+            source,
+            done: false,
+        })
+    }
+
+    /// The next at most `BATCH_EVENTS` events (none once `done`).
+    fn next(&mut self) -> PyResult<Bound<'py, PyAny>> {
+        let chunk = match &mut self.source {
+            ChunkSource::Sequence(sequence, at) => {
+                let chunk = match sequence.cast::<PyList>() {
+                    Ok(list) => list.get_slice(*at, *at + BATCH_EVENTS).into_any(),
+                    Err(_) => sequence
+                        .cast::<PyTuple>()?
+                        .get_slice(*at, *at + BATCH_EVENTS)
+                        .into_any(),
+                };
+                *at += chunk.len()?;
+                chunk
+            }
+            ChunkSource::Iterator(islice, iterator) => {
+                let items = islice.call1((&*iterator, BATCH_EVENTS))?;
+                iterator.py().get_type::<PyList>().call1((items,))?
+            }
+        };
+        self.done = chunk.len()? < BATCH_EVENTS;
+        Ok(chunk)
+    }
+}
+
 /// One event's answer (indices of the matching patterns) as a key of `match_many`'s table.
 /// Compared element by element: the answers are short, and the `memcmp` call of `Vec`'s `==`
 /// showed up as a third of `match_many`'s own time.
@@ -204,6 +263,46 @@ impl PartialEq for Answer {
 }
 
 impl Eq for Answer {}
+
+/// `match_many`'s distinct answers, numbered while matching (without the interpreter) so that
+/// building the result is one lookup per event.
+#[derive(Default)]
+struct Answers {
+    ids: FxHashMap<Answer, usize>,
+    /// Answers numbered since their tuples were last made, in the order of their numbers.
+    fresh: Vec<Vec<usize>>,
+    /// The previous event's answer and its number (neighbours often share one).
+    last: Option<(Answer, usize)>,
+}
+
+/// One event's answer: the number of a shared one, or (past `MAX_SHARED_ANSWERS`) its own.
+enum Slot {
+    Shared(usize),
+    Alone(Vec<usize>),
+}
+
+impl Answers {
+    fn slot(&mut self, indices: Vec<usize>) -> Slot {
+        let answer = Answer(indices);
+        if let Some((previous, id)) = &self.last {
+            if *previous == answer {
+                return Slot::Shared(*id);
+            }
+        }
+        let id = match self.ids.get(&answer) {
+            Some(&id) => id,
+            None if self.ids.len() >= MAX_SHARED_ANSWERS => return Slot::Alone(answer.0),
+            None => {
+                let id = self.ids.len();
+                self.ids.insert(answer.clone(), id);
+                self.fresh.push(answer.0.clone());
+                id
+            }
+        };
+        self.last = Some((answer, id));
+        Slot::Shared(id)
+    }
+}
 
 #[pymethods]
 impl PyPatternSet {
@@ -265,7 +364,7 @@ impl PyPatternSet {
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         let event = convert::event(event)?;
-        self.keys(py, &self.inner.matches(event.as_str()))
+        self.keys(py, &self.inner.matches(event.text_or_raise(py)?))
     }
 
     /// Each matching pattern's index (or name) with the values it extracts.
@@ -276,16 +375,16 @@ impl PyPatternSet {
     ) -> PyResult<Bound<'py, PyDict>> {
         let event = convert::event(event)?;
         let dict = PyDict::new(py);
-        for (index, values) in self.inner.test(event.as_str()) {
+        for (index, values) in self.inner.test(event.text_or_raise(py)?) {
             dict.set_item(self.key(py, index)?, extracted_dict(py, &values)?)?;
         }
         Ok(dict)
     }
 
     /// True when at least one pattern matches `event`.
-    fn is_match(&self, event: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn is_match(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<bool> {
         let event = convert::event(event)?;
-        Ok(self.inner.is_match(event.as_str()))
+        Ok(self.inner.is_match(event.text_or_raise(py)?))
     }
 
     /// `matches` for each event of an iterable: a list with one tuple per event. The events are
@@ -299,49 +398,144 @@ impl PyPatternSet {
     ) -> PyResult<Bound<'py, PyList>> {
         refuse_single(events, "match_many")?;
         let answers = PyList::empty(py);
-        let mut shared: FxHashMap<Answer, Bound<'py, PyTuple>> = FxHashMap::default();
-        let mut last: Option<(Answer, Bound<'py, PyTuple>)> = None;
-        let mut events = events.try_iter()?;
+        // The distinct answers, numbered without the interpreter, and their tuples.
+        let mut table = Answers::default();
+        let mut tuples: Vec<Bound<'py, PyTuple>> = Vec::new();
+        let mut chunks = Chunks::new(events)?;
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH_EVENTS);
+        // The position of the batch's first event in `events`.
+        let mut first = 0;
+        // What is left of the last chunk when a batch ended before it (at BATCH_BYTES).
+        let mut pending: Option<Bound<'py, PyIterator>> = None;
         loop {
             batch.clear();
             let mut bytes = 0;
-            let mut exhausted = true;
-            for value in events.by_ref() {
-                let event = convert::event(&value?)?;
-                bytes += event.as_str().len();
-                batch.push(event);
-                if batch.len() == BATCH_EVENTS || bytes >= BATCH_BYTES {
-                    exhausted = false;
+            let mut items = match pending.take() {
+                Some(items) => items,
+                None => chunks.next()?.try_iter()?,
+            };
+            // An event that cannot be converted ends the batch before it; its error is raised
+            // after the batch is matched, unless an earlier event's bytes are not UTF-8.
+            let mut failure = None;
+            for value in items.by_ref() {
+                match value.and_then(|value| convert::event(&value)) {
+                    Ok(event) => {
+                        bytes += event.len();
+                        batch.push(event);
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                if bytes >= BATCH_BYTES {
+                    pending = Some(items);
                     break;
                 }
             }
+            let exhausted = pending.is_none() && chunks.done;
             let set = &self.inner;
-            let results: Vec<Vec<usize>> =
-                py.detach(|| batch.iter().map(|e| set.matches(e.as_str())).collect());
-            for result in results {
-                let result = Answer(result);
-                // The previous event's answer, a known answer, or a new one.
-                let tuple = match &last {
-                    Some((previous, tuple)) if *previous == result => tuple.clone(),
-                    _ => match shared.get(&result) {
-                        Some(tuple) => tuple.clone(),
-                        None => {
-                            let tuple = PyTuple::new(py, self.keys(py, &result.0)?)?;
-                            if shared.len() < MAX_SHARED_ANSWERS {
-                                shared.insert(result.clone(), tuple.clone());
-                            }
-                            tuple
-                        }
-                    },
-                };
-                answers.append(&tuple)?;
-                last = Some((result, tuple));
+            let slots: Result<Vec<Slot>, (usize, Utf8Error)> = py.detach(|| {
+                batch
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| match e.text() {
+                        Ok(text) => Ok(table.slot(set.matches(text))),
+                        Err(e) => Err((i, e)),
+                    })
+                    .collect()
+            });
+            let slots = slots.map_err(|(i, e)| {
+                let bytes = batch.get(i).map_or(&[][..], Event::bytes);
+                utf8_error(py, bytes, e, Some((first + i, None)))
+            })?;
+            if let Some(failure) = failure {
+                return Err(failure);
+            }
+            first += batch.len();
+            for answer in table.fresh.drain(..) {
+                tuples.push(PyTuple::new(py, self.keys(py, &answer)?)?);
+            }
+            for slot in slots {
+                match slot {
+                    Slot::Shared(id) => answers.append(tuples.get(id).ok_or_else(|| {
+                        PyRuntimeError::new_err("match_many: an answer was lost")
+                    })?)?,
+                    Slot::Alone(indices) => {
+                        answers.append(PyTuple::new(py, self.keys(py, &indices)?)?)?
+                    }
+                }
             }
             if exhausted {
                 return Ok(answers);
             }
         }
+    }
+
+    /// `matches` for many events laid out as an Arrow string array: `data` holds the events'
+    /// UTF-8 bytes, `offsets` their `length + 1` int32 offsets (int64 with `large=True`) from
+    /// entry `offset` on, `validity` an optional bitmap (a null event matches nothing). Every
+    /// argument is a buffer (`bytes`, `memoryview`, `pyarrow.Buffer`, a NumPy array, ...).
+    /// Returns `(offsets, indices)`, two int32 `memoryview`s: event `i`'s matching patterns are
+    /// `indices[offsets[i]:offsets[i + 1]]`, in the set's order (indices into `names` for a set
+    /// built from a dict). The interpreter lock is released while matching.
+    #[pyo3(signature = (data, offsets, *, length = None, offset = 0, validity = None, large = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn match_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        offsets: &Bound<'py, PyAny>,
+        length: Option<usize>,
+        offset: usize,
+        validity: Option<&Bound<'py, PyAny>>,
+        large: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let columns = Columns::new(Some(data), offsets, validity, length, offset, large)?;
+        let matches = match_columns(py, &self.inner, &columns, 0)?;
+        Ok((
+            int32_view(py, &matches.offsets)?,
+            int32_view(py, &matches.indices)?,
+        ))
+    }
+
+    /// `match_buffers` for a pyarrow `string`, `large_string`, `binary` or `large_binary`
+    /// array (or chunked array): a `pyarrow.ListArray` with each event's matching pattern
+    /// indices (int32), or names (strings) for a set built from a dict; a null event gets an
+    /// empty list. pyarrow is not a dependency: the array is read through its buffers.
+    fn match_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        array: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let names = match &self.names {
+            Some(names) => Some(columns::names_array(py, names)?),
+            None => None,
+        };
+        if !array.hasattr("chunks")? {
+            return match_arrow_array(&self.inner, array, names.as_ref(), 0);
+        }
+        let mut first = 0;
+        let mut chunks = Vec::new();
+        for chunk in array.getattr("chunks")?.try_iter()? {
+            let chunk = chunk?;
+            chunks.push(match_arrow_array(
+                &self.inner,
+                &chunk,
+                names.as_ref(),
+                first,
+            )?);
+            first += chunk.len()?;
+        }
+        let pa = py.import("pyarrow")?;
+        let child = if names.is_some() {
+            pa.call_method0("string")?
+        } else {
+            pa.call_method0("int32")?
+        };
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("type", pa.call_method1("list_", (child,))?)?;
+        pa.call_method("chunked_array", (chunks,), Some(&kwargs))
     }
 
     /// The names given to the patterns, or None for a set built from a list.

@@ -1,7 +1,7 @@
 """The shared conformance files (tests/cases/*.toml), run through the Python API.
 
 Each ``[[case]]`` runs through ``Pattern`` (str and bytes events), a one-pattern ``PatternSet``
-and the canonical form; each error case checks the code, the span (converted from bytes to str
+(``match_many`` and ``match_buffers``, with a null after the event) and the canonical form; each error case checks the code, the span (converted from bytes to str
 indices) and the rendering. ``[[metric_case]]`` runs through ``MetricFilter`` and
 ``[[test_metric_filter]]`` through ``trailmatch.test_metric_filter``. Cases with a ``dialect``
 pass it as the ``dialect=`` keyword, so none is skipped.
@@ -9,6 +9,7 @@ pass it as the ``dialect=`` keyword, so none is skipped.
 
 from __future__ import annotations
 
+import array
 import json
 from typing import Any
 
@@ -82,6 +83,9 @@ def test_case(case: dict[str, Any]) -> None:
     assert one.matches(event) == ([0] if matches else [])
     assert one.test(event) == ({0: got} if got is not None else {})
     assert one.match_many([event, event.encode("utf-8")]) == [tuple(one.matches(event))] * 2
+    data = event.encode("utf-8")
+    offsets, indices = one.match_buffers(data, array.array("i", [0, len(data), len(data)]), validity=b"\x01")
+    assert (offsets.tolist(), indices.tolist()) == (([0, 1, 1], [0]) if matches else ([0, 0, 0], []))
     named = trailmatch.PatternSet({"p": pattern}, dialect=dialect)
     assert named.matches(event) == (["p"] if matches else [])
 

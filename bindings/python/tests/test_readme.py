@@ -20,8 +20,22 @@ def test_readme_python_example(capsys: pytest.CaptureFixture[str], monkeypatch: 
     rules = namespace["rules"]
     assert rules.matches("WARN disk almost full") == ["warnings", "quiet"]
     assert rules.match_many(["ERROR x", "DEBUG y"]) == [("errors", "warnings", "quiet"), ()]
+    assert rules.match_many([b"ERROR x", bytearray(b"DEBUG y")]) == [("errors", "warnings", "quiet"), ()]
+    assert namespace["offsets"].tolist() == [0, 3, 3] and namespace["indices"].tolist() == [0, 1, 2]
     assert namespace["latency"].apply({"latency": 120, "service": "api"}) == {"value": 120.0, "dimensions": {"Service": "api"}}
     assert namespace["report"]["records"]["read"] == 4852
     assert any(f["severity"] == "error" for f in namespace["findings"])
     assert {c["id"] for c in namespace["controls"]} >= {"5.1", "5.15"}
     assert capsys.readouterr().out.startswith("error[invalid-character]: Invalid character(s) in term ':'")
+
+
+def test_readme_spark_example() -> None:
+    pa = pytest.importorskip("pyarrow")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "mapInArrow" in b]
+    assert len(blocks) == 1, "README.md has no mapInArrow example"
+    namespace: dict[str, Any] = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    raw = ['{"userIdentity": {"type": "Root"}}', '{"errorCode": "AccessDenied"}', "{}", None]
+    out = list(namespace["tag"]([pa.record_batch({"raw": pa.array(raw, pa.string())})]))
+    assert [b.to_pydict() for b in out] == [{"raw": raw[:2], "rules": [["root"], ["denied"]]}]

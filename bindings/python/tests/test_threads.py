@@ -1,7 +1,10 @@
-"""One PatternSet used from many threads at once, and match_many releasing the interpreter lock."""
+"""One PatternSet used from many threads at once, and match_many and match_buffers releasing the
+interpreter lock."""
 
 from __future__ import annotations
 
+import array
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -74,3 +77,29 @@ def test_match_many_releases_the_interpreter_lock() -> None:
     # batch's matching.
     assert stamps
     assert stamps[0] - begun < 0.5 * (finished - begun), (stamps[0] - begun, finished - begun)
+
+
+def test_match_buffers_releases_the_interpreter_lock() -> None:
+    shared = trailmatch.PatternSet(PATTERNS)
+    encoded = [e if isinstance(e, bytes) else str(e).encode() for e in events(0)] * 60
+    offsets = array.array("i", [0])
+    offsets.extend(itertools.accumulate(len(e) for e in encoded))
+    data = b"".join(encoded)
+    buffers: list[bytes | memoryview] = [data, memoryview(bytearray(data))]  # borrowed; copied
+    for buffer in buffers:
+        started = threading.Event()
+        stamps: list[float] = []
+
+        def other_thread() -> None:
+            started.wait()
+            stamps.append(time.perf_counter())
+
+        t = threading.Thread(target=other_thread)
+        t.start()
+        started.set()
+        begun = time.perf_counter()
+        shared.match_buffers(buffer, offsets)
+        finished = time.perf_counter()
+        t.join()
+        assert stamps
+        assert stamps[0] - begun < 0.5 * (finished - begun), (stamps[0] - begun, finished - begun)

@@ -9,7 +9,10 @@ answers ``TestMetricFilter`` as the AWS API does::
     >>> p.matches({"errorCode": "AccessDenied"})
     True
 
-Events are ``str``, ``bytes`` (UTF-8) or ``dict`` (serialised once as compact JSON).
+Events are ``str``, UTF-8 ``bytes`` (or ``bytearray``, ``memoryview``, any buffer of bytes) or
+``dict`` (serialised once as compact JSON). ``PatternSet.match_buffers`` and
+``PatternSet.match_arrow`` match a whole Arrow string array without making a Python object per
+event.
 ``trailmatch.moto.patch()`` makes moto's CloudWatch Logs mock use trailmatch.
 
 ``scan`` runs CloudTrail logs through metric filters, CloudWatch alarms and Insights-style anomaly
@@ -23,7 +26,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, TypedDict, Union
 
 from trailmatch import _trailmatch
 from trailmatch._trailmatch import (
@@ -54,8 +57,14 @@ __all__ = [
 #: A file or directory.
 Path = Union[str, "os.PathLike[str]"]
 
-#: What the matching methods accept as an event: text, UTF-8 bytes, or a JSON object.
-Event = Union[str, bytes, Dict[str, Any]]
+#: What the matching methods accept as an event: text, UTF-8 bytes (``bytes`` are borrowed;
+#: ``bytearray``, ``memoryview`` and any other buffer of bytes are copied once), or a JSON object.
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+    Event = Union[str, Buffer, Dict[str, Any]]
+else:
+    Event = Union[str, bytes, bytearray, memoryview, Dict[str, Any]]
 
 #: ``Pattern.kind``: which language a pattern is written in.
 PatternKind = Union[

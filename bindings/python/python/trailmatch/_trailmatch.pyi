@@ -3,6 +3,8 @@
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, final, overload
 
+from _typeshed import ReadableBuffer
+
 from trailmatch import DialectOptions, Event, PatternKind
 
 __all__ = [
@@ -121,7 +123,29 @@ class PatternSet(Generic[_K]):
         """True when at least one pattern matches ``event``."""
     def match_many(self, events: Iterable[Event]) -> list[tuple[_K, ...]]:
         """``matches`` for each event, as one tuple per event (equal answers are one shared
-        tuple), with the interpreter lock released while matching."""
+        tuple), with the interpreter lock released while matching. ``bytes`` events are borrowed,
+        not copied; bytes that are not UTF-8 raise ``UnicodeDecodeError`` with ``index``, the
+        event's position."""
+    def match_buffers(
+        self,
+        data: ReadableBuffer,
+        offsets: ReadableBuffer,
+        *,
+        length: int | None = None,
+        offset: int = 0,
+        validity: ReadableBuffer | None = None,
+        large: bool = False,
+    ) -> tuple[memoryview, memoryview]:
+        """``matches`` for the events of an Arrow string array's buffers: ``data`` (UTF-8),
+        ``offsets`` (int32, int64 with ``large=True``; ``length + 1`` from entry ``offset``) and an
+        optional ``validity`` bitmap (a null matches nothing). Returns ``(offsets, indices)``, two
+        int32 memoryviews: event ``i``'s matching pattern indices are
+        ``indices[offsets[i]:offsets[i + 1]]``. The interpreter lock is released while matching."""
+    def match_arrow(self, array: Any) -> Any:
+        """``match_buffers`` for a pyarrow ``string``, ``large_string``, ``binary`` or
+        ``large_binary`` array or chunked array: a ``pyarrow.ListArray`` (``ChunkedArray``) of each
+        event's matching pattern indices (int32), or names (strings) for a set built from a dict;
+        a null gets an empty list."""
     @property
     def names(self) -> list[str] | None:
         """The names given to the patterns, or None for a set built from a list."""
