@@ -546,15 +546,7 @@ impl<'a> Stream<'a> {
             // Plainly one object on its line that holds no container key: the event is the
             // line; whether it is valid JSON is the matcher's to find (an invalid one is text).
             let json = json.to_owned();
-            self.meter.touch(json.len());
-            src.advance_in_line(len);
-            src.skip_line()?;
-            self.queue.push_back(Item::Record(Record {
-                location,
-                json,
-                timestamp_ms: None,
-            }));
-            return Ok(());
+            return self.line_record(location, json, len);
         }
         if body.first() == Some(&b'{') {
             // Off the fast path (rare in JSON Lines): whether one stream reads the line so.
@@ -586,15 +578,7 @@ impl<'a> Stream<'a> {
             if let Some(Some(json)) = json {
                 if let Ok(json) = std::str::from_utf8(json) {
                     let json = json.to_owned();
-                    self.meter.touch(json.len());
-                    src.advance_in_line(len);
-                    src.skip_line()?;
-                    self.queue.push_back(Item::Record(Record {
-                        location,
-                        json,
-                        timestamp_ms: None,
-                    }));
-                    return Ok(());
+                    return self.line_record(location, json, len);
                 }
             }
         } else if body.first().is_some_and(u8::is_ascii_digit) {
@@ -636,6 +620,22 @@ impl<'a> Stream<'a> {
             }
             Err((kind, message)) => self.skip(location, kind, message),
         }
+        Ok(())
+    }
+
+    /// The record that is the line of `len` bytes at the read position (its text `json`), and
+    /// the reading goes on after the line.
+    fn line_record(&mut self, location: Location, json: String, len: usize) -> Result<(), Fatal> {
+        self.meter.touch(json.len());
+        if let Some(src) = self.src.as_mut() {
+            src.advance_in_line(len);
+            src.skip_line()?;
+        }
+        self.queue.push_back(Item::Record(Record {
+            location,
+            json,
+            timestamp_ms: None,
+        }));
         Ok(())
     }
 
