@@ -309,6 +309,14 @@ pub fn classify(json: &str) -> Result<Event<'_>, ClassifyError> {
     }
 }
 
+/// [`classify`], and whether it read `json` on its fast path (see [`classify_fast`]).
+pub(crate) fn classify_checked(json: &str) -> (Result<Event<'_>, ClassifyError>, bool) {
+    match fields::read(json) {
+        Some(fields) => (Ok(from_fields(fields)), true),
+        None => (classify_serde(json), false),
+    }
+}
+
 /// Whether `json` is one JSON object that [`classify`] reads on its fast path: text it
 /// classifies without serde, and so checked to be one valid JSON object (RFC 8259) of no more
 /// than 129 levels, whose top-level keys have no escapes and no field classification reads
