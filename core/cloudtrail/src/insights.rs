@@ -391,6 +391,49 @@ impl Detector {
         }
     }
 
+    /// Adds what `other` observed, as if this detector had observed it: detectors that observed
+    /// parts of the events each (on several threads, say) merged together find the insights
+    /// one detector of all the events finds. `other`'s configuration is not looked at.
+    pub fn merge(&mut self, other: Detector) {
+        for minute in [other.first_minute, other.last_minute]
+            .into_iter()
+            .flatten()
+        {
+            self.first_minute = Some(self.first_minute.map_or(minute, |m| m.min(minute)));
+            self.last_minute = Some(self.last_minute.map_or(minute, |m| m.max(minute)));
+        }
+        // Each of `other`'s strings, by its id there, has this id here.
+        let ids: Vec<usize> = other
+            .strings
+            .names
+            .iter()
+            .map(|name| self.strings.id(name))
+            .collect();
+        let id = |id: usize| ids.get(id).copied().unwrap_or(id);
+        for (key, mut series) in other.series {
+            let key = SeriesKey {
+                account: key.account.map(id),
+                region: key.region.map(id),
+                source: id(key.source),
+                name: id(key.name),
+                error: key.error.map(id),
+            };
+            match self.series.entry(key) {
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    for (_, tally) in &mut series.minutes {
+                        for counter in &mut tally.values {
+                            counter.rename(&id);
+                        }
+                    }
+                    entry.insert(series);
+                }
+                std::collections::hash_map::Entry::Occupied(mut entry) => {
+                    entry.get_mut().absorb(series, &id);
+                }
+            }
+        }
+    }
+
     /// The insights of everything observed, ordered by start, then type, API and error code.
     pub fn finish(self) -> Vec<Insight> {
         let (Some(first), Some(last)) = (self.first_minute, self.last_minute) else {
@@ -495,6 +538,25 @@ impl Counter {
     fn iter(&self) -> impl Iterator<Item = &(usize, u64)> {
         self.first.iter().chain(&self.more)
     }
+
+    /// Adds `n` events with `value`.
+    fn add_n(&mut self, value: usize, n: u64) {
+        match &mut self.first {
+            None => self.first = Some((value, n)),
+            Some((v, m)) if *v == value => *m = m.saturating_add(n),
+            Some(_) => match self.more.iter_mut().find(|(v, _)| *v == value) {
+                Some((_, m)) => *m = m.saturating_add(n),
+                None => self.more.push((value, n)),
+            },
+        }
+    }
+
+    /// The values given new ids.
+    fn rename(&mut self, id: &impl Fn(usize) -> usize) {
+        for (value, _) in self.first.iter_mut().chain(&mut self.more) {
+            *value = id(*value);
+        }
+    }
 }
 
 impl Series {
@@ -525,6 +587,26 @@ impl Series {
         for (values, value) in tally.values.iter_mut().zip(attributes) {
             if let Some(value) = value {
                 values.add(value);
+            }
+        }
+    }
+
+    /// Adds `other`'s events, its values given new ids.
+    fn absorb(&mut self, other: Series, id: &impl Fn(usize) -> usize) {
+        self.total = self.total.saturating_add(other.total);
+        for (minute, theirs) in other.minutes {
+            let at = self.minutes.partition_point(|(m, _)| *m < minute);
+            if self.minutes.get(at).is_none_or(|(m, _)| *m != minute) {
+                self.minutes.insert(at, (minute, Tally::default()));
+            }
+            let Some((_, mine)) = self.minutes.get_mut(at) else {
+                continue;
+            };
+            mine.count = mine.count.saturating_add(theirs.count);
+            for (mine, theirs) in mine.values.iter_mut().zip(&theirs.values) {
+                for (value, n) in theirs.iter() {
+                    mine.add_n(id(*value), *n);
+                }
             }
         }
     }
