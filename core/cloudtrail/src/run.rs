@@ -193,7 +193,7 @@ pub fn scan_parallel<E>(
     for worker in workers {
         let _ = worker.join();
     }
-    Ok(found.finish(&compiled))
+    Ok(found.finish(&compiled, threads))
 }
 
 /// What a scan reads, owned by the thread that walks it.
@@ -629,7 +629,7 @@ fn scan_here<E>(
             }
         }
     }
-    Ok(found.finish(compiled))
+    Ok(found.finish(compiled, 1))
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@
 //! combination of dimension values is its own series; a filter with a `defaultValue` publishes
 //! it once for every minute in which records arrived and none matched.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use super::alarm::{
@@ -457,14 +457,14 @@ pub(crate) struct Compiled {
 struct Totals {
     counts: Counts,
     range: Option<TimeRange>,
-    ingest_minutes: BTreeSet<i64>,
+    ingest_minutes: FxHashSet<i64>,
     /// The minute last added to `ingest_minutes` (records come mostly in time order).
     last_minute: Option<i64>,
     accounts: FxHashMap<Box<str>, u64>,
     regions: FxHashMap<Box<str>, u64>,
     /// Per filter: its matches, and the minutes with one (for filters with a default value).
     matches: Vec<u64>,
-    match_minutes: Vec<Option<BTreeSet<i64>>>,
+    match_minutes: Vec<Option<FxHashSet<i64>>>,
 }
 
 impl Totals {
@@ -478,7 +478,7 @@ impl Totals {
                     f.filter
                         .transformation()
                         .default_value
-                        .map(|_| BTreeSet::new())
+                        .map(|_| FxHashSet::default())
                 })
                 .collect(),
             ..Totals::default()
@@ -767,10 +767,11 @@ impl Sink for Direct<'_> {
 }
 
 /// What one batch of records (a range of a file, a run of a stream's items) adds to a scan,
-/// made on any thread with [`Scanner::batch`] and added to the scan in input order with
-/// [`Scanner::absorb`]. What depends on the order of records (the examples of skips, the
-/// floating-point sums of the metrics, the anomaly detector's input) is kept in order, to be
-/// applied as a scan of the records one after another would; the rest is added up.
+/// made on any thread with [`Compiled::read_into`] and added to the scan in input order with
+/// [`Found::absorb`]. What depends on the order of records (the examples of skips, the
+/// floating-point sums of the metrics) is kept in order, to be applied as a scan of the records
+/// one after another would; the rest is added up (the anomaly detector's counts included:
+/// detectors merge).
 #[derive(Debug)]
 pub(crate) struct Batch {
     totals: Totals,
@@ -778,10 +779,8 @@ pub(crate) struct Batch {
     skips: Vec<BatchSkip>,
     /// The datapoints, in order: filter, minute, value, dimensions.
     datums: Vec<(usize, i64, f64, Dimensions)>,
-    /// The anomaly detector's observations, in order, their strings in `text`.
-    observations: Vec<BatchObservation>,
-    text: String,
-    observes: bool,
+    /// The batch's own anomaly detector, when anomalies are looked for.
+    insights: Option<Detector>,
 }
 
 /// A skip of a batch: one the reader made, or a record that could not be classified.
@@ -789,15 +788,6 @@ pub(crate) struct Batch {
 enum BatchSkip {
     Reader(super::logs::Skip),
     NotARecord { location: String, message: String },
-}
-
-/// An [`Observation`] whose strings are ranges of [`Batch::text`].
-#[derive(Debug)]
-struct BatchObservation {
-    time_ms: i64,
-    read_only: Option<bool>,
-    /// `eventSource`, `eventName`, then the optional fields in the order of [`Observation`].
-    strings: [Option<(u32, u32)>; 7],
 }
 
 impl Batch {
@@ -813,22 +803,6 @@ impl Batch {
             BatchSkip::NotARecord { .. } => None,
         })
     }
-
-    fn keep(&mut self, s: Option<&str>) -> Option<(u32, u32)> {
-        let s = s?;
-        let start = u32::try_from(self.text.len()).ok()?;
-        let len = u32::try_from(s.len()).ok()?;
-        start.checked_add(len)?;
-        self.text.push_str(s);
-        Some((start, len))
-    }
-}
-
-/// The string at `range` (start and length) of `text`.
-fn kept(text: &str, range: Option<(u32, u32)>) -> Option<&str> {
-    let (start, len) = range?;
-    let start = start as usize;
-    text.get(start..start + len as usize)
 }
 
 /// A batch as the sink of [`Compiled::record`].
@@ -850,25 +824,13 @@ impl Sink for Batching<'_> {
     }
 
     fn observes(&self) -> bool {
-        self.batch.observes
+        self.batch.insights.is_some()
     }
 
-    fn observe(&mut self, o: &Observation<'_>) {
-        let b = &mut *self.batch;
-        let strings = [
-            b.keep(Some(o.event_source)),
-            b.keep(Some(o.event_name)),
-            b.keep(o.error_code),
-            b.keep(o.user_identity_arn),
-            b.keep(o.user_agent),
-            b.keep(o.aws_region),
-            b.keep(o.recipient_account_id),
-        ];
-        b.observations.push(BatchObservation {
-            time_ms: o.time_ms,
-            read_only: o.read_only,
-            strings,
-        });
+    fn observe(&mut self, observation: &Observation<'_>) {
+        if let Some(detector) = &mut self.batch.insights {
+            detector.observe(observation);
+        }
     }
 
     fn publish(&mut self, filter: usize, minute: i64, value: f64, dimensions: Dimensions) {
@@ -1001,7 +963,7 @@ impl Scanner {
 
     /// Ends the scan.
     pub fn finish(self) -> Report {
-        self.state.finish(&self.compiled)
+        self.state.finish(&self.compiled, 1)
     }
 }
 
@@ -1012,9 +974,12 @@ impl Compiled {
             totals: Totals::new(self),
             skips: Vec::new(),
             datums: Vec::new(),
-            observations: Vec::new(),
-            text: String::new(),
-            observes: self.options.insights.is_some(),
+            // The configuration was checked when the scanner was made.
+            insights: self
+                .options
+                .insights
+                .clone()
+                .and_then(|config| Detector::new(config).ok()),
         }
     }
 
@@ -1051,9 +1016,7 @@ impl Found {
             mut totals,
             skips,
             datums,
-            observations,
-            text,
-            ..
+            insights,
         } = batch;
         // Skips are counted as they are added.
         totals.counts.skipped = 0;
@@ -1073,27 +1036,13 @@ impl Found {
                 self.publish(filter, minute, value, dimensions);
             }
         }
-        if let Some(detector) = &mut self.insights {
-            for o in &observations {
-                let [source, name, error, arn, agent, region, account] =
-                    o.strings.map(|range| kept(&text, range));
-                detector.observe(&Observation {
-                    time_ms: o.time_ms,
-                    event_source: source.unwrap_or_default(),
-                    event_name: name.unwrap_or_default(),
-                    read_only: o.read_only,
-                    error_code: error,
-                    user_identity_arn: arn,
-                    user_agent: agent,
-                    aws_region: region,
-                    recipient_account_id: account,
-                });
-            }
+        if let (Some(detector), Some(theirs)) = (&mut self.insights, insights) {
+            detector.merge(theirs);
         }
     }
 
-    /// Ends the scan.
-    pub(crate) fn finish(self, compiled: &Compiled) -> Report {
+    /// Ends the scan; up to `threads` threads evaluate the alarms and look for anomalies.
+    pub(crate) fn finish(self, compiled: &Compiled, threads: usize) -> Report {
         let Found {
             totals,
             skipped,
@@ -1105,7 +1054,10 @@ impl Found {
             let (Some(default), Some(matched)) = (t.default_value, minutes) else {
                 continue;
             };
-            for &minute in totals.ingest_minutes.difference(matched) {
+            let mut unmatched: Vec<i64> =
+                totals.ingest_minutes.difference(matched).copied().collect();
+            unmatched.sort_unstable();
+            for minute in unmatched {
                 publish(&mut metrics, filter.key.clone(), minute, default);
             }
         }
@@ -1119,11 +1071,14 @@ impl Found {
             account_id.clone().unwrap_or_default(),
             region.clone().unwrap_or_default(),
         );
-        let alarms = compiled
-            .alarms
-            .iter()
-            .map(|(def, alarm)| evaluate(def, alarm, &metrics, totals.range, &context))
-            .collect();
+        let (alarms, anomalies) = finish_alarms_and_anomalies(
+            &compiled.alarms,
+            &metrics,
+            totals.range,
+            &context,
+            insights,
+            threads,
+        );
         let rules = compiled
             .filters
             .iter()
@@ -1153,9 +1108,53 @@ impl Found {
             alarms,
             account_id,
             region,
-            anomalies: insights.map(Detector::finish).unwrap_or_default(),
+            anomalies,
         }
     }
+}
+
+/// The alarms evaluated (in rule order) and the anomalies found: the alarms shared out between
+/// up to `threads` threads, the anomalies looked for on this one meanwhile.
+fn finish_alarms_and_anomalies(
+    alarms: &[(AlarmDef, Alarm)],
+    metrics: &BTreeMap<MetricKey, Series>,
+    range: Option<TimeRange>,
+    context: &NotificationContext,
+    insights: Option<Detector>,
+    threads: usize,
+) -> (Vec<AlarmReport>, Vec<Insight>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((def, alarm)) = alarms.get(i) else {
+                return done;
+            };
+            done.push((i, evaluate(def, alarm, metrics, range, context)));
+        }
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(alarms.len() + 1))
+            .filter_map(|i| {
+                std::thread::Builder::new()
+                    .name(format!("scan-finish-{i}"))
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let anomalies = insights.map(Detector::finish).unwrap_or_default();
+        let mut evaluated = work();
+        for helper in helpers {
+            if let Ok(done) = helper.join() {
+                evaluated.extend(done);
+            }
+        }
+        evaluated.sort_by_key(|(i, _)| *i);
+        let evaluated = evaluated.into_iter().map(|(_, report)| report).collect();
+        (evaluated, anomalies)
+    })
 }
 
 fn tally(counts: &mut FxHashMap<Box<str>, u64>, key: &str) {
