@@ -107,6 +107,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use std::fmt;
@@ -469,8 +470,8 @@ impl Detector {
 /// Each distinct string once; series and tallies hold indexes.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: FxHashMap<Box<str>, usize>,
-    names: Vec<Box<str>>,
+    ids: FxHashMap<Arc<str>, usize>,
+    names: Vec<Arc<str>>,
 }
 
 impl Interner {
@@ -479,8 +480,9 @@ impl Interner {
             return *id;
         }
         let id = self.names.len();
-        self.names.push(s.into());
-        self.ids.insert(s.into(), id);
+        let name: Arc<str> = Arc::from(s);
+        self.names.push(Arc::clone(&name));
+        self.ids.insert(name, id);
         id
     }
 
