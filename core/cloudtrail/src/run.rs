@@ -1,6 +1,8 @@
 //! One scan from start to end: the inputs read one after another, each item fed to a
-//! [`Scanner`], then its report. `trailmatch scan` and the Python module's `scan` both run it;
-//! what they do around it (progress, streaming skips) goes through the `observe` callback.
+//! [`Scanner`], then its report. The Python module's `scan` runs [`scan_inputs`];
+//! `trailmatch scan` runs [`scan_parallel`], the same scan on several threads with the same
+//! report; what they do around it (progress, streaming skips) goes through the `observe`
+//! callback.
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -134,7 +136,8 @@ pub enum Observed<'a> {
 /// threads + 2` slots is free, and a slot is freed when its batch is added.
 ///
 /// `observe` sees, in input order, what is added (see [`Observed`]); an error from it stops the
-/// scan and is returned (threads still reading, standard input say, end on their own).
+/// scan and is returned (threads still reading, standard input say, end on their own). Logs in
+/// memory ([`Inputs::Bytes`]) are copied for the reading thread.
 pub fn scan_parallel<E>(
     scanner: Scanner,
     inputs: Inputs<'_>,
