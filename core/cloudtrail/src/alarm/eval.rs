@@ -210,8 +210,16 @@ impl Alarm {
             (true, Some(j)) => last.max(j.saturating_add(width).saturating_add(1)),
             _ => last,
         };
-        // The datapoints of periods `from..to` (`to` not beyond `last`): indices into `points`.
-        let starting_at = |period: i64| points.partition_point(|pt| pt.start_ms < at(period));
+        // The index of the first datapoint of period `period` or later, from `from` on (the
+        // periods asked for only grow, so each index only moves forward).
+        let starting_at = |period: i64, from: &mut usize| {
+            let start = at(period);
+            while points.get(*from).is_some_and(|pt| pt.start_ms < start) {
+                *from += 1;
+            }
+            *from
+        };
+        let (mut a, mut b) = (0, 0);
         let explain = if options.reason_data {
             Explain::ReasonAndData
         } else {
@@ -223,7 +231,7 @@ impl Alarm {
         while e <= stop {
             let lo = e.saturating_sub(width);
             let window = if at(lo) < at(e).min(visible_end) {
-                let (a, b) = (starting_at(lo), starting_at(e.min(last)));
+                let (a, b) = (starting_at(lo, &mut a), starting_at(e.min(last), &mut b));
                 points.get(a..b.max(a)).unwrap_or_default()
             } else {
                 &[]
@@ -232,7 +240,7 @@ impl Alarm {
                 if empty_seen {
                     // An evaluation over no data comes out as the one before it, so skip to the
                     // next one that sees a datapoint.
-                    match points.get(starting_at(e)) {
+                    match points.get(starting_at(e, &mut b.clone())) {
                         Some(pt) if at(e) < visible_end && pt.start_ms < at(last) => {
                             e = pt.start_ms.div_euclid(p).saturating_add(1);
                             empty_seen = false;
@@ -560,6 +568,16 @@ pub(crate) fn java_double(x: f64) -> String {
     if x == 0.0 {
         return if x.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
+    // Whole numbers below 10^7 (counts, most often): `5.0`, as `digits` writes them, without
+    // taking the digits apart.
+    if x.fract() == 0.0 && x.abs() < 1e7 {
+        return format!("{x:.1}");
+    }
+    java_digits(x)
+}
+
+/// [`java_double`] of a finite number other than zero, from its shortest digits.
+pub(crate) fn java_digits(x: f64) -> String {
     let sign = if x < 0.0 { "-" } else { "" };
     let magnitude = x.abs();
     // Rust's `{:e}` writes the shortest digits that read back as the same number.
