@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -13,9 +14,8 @@ use serde_json::{Value, json};
 use trailmatch_cloudtrail::boundary;
 use trailmatch_cloudtrail::classify::{Access, Category, EventFilter};
 use trailmatch_cloudtrail::insights::{self, InOrder};
-use trailmatch_cloudtrail::logs::Item;
 use trailmatch_cloudtrail::rules::RuleSet;
-use trailmatch_cloudtrail::run::{Inputs, scan_inputs};
+use trailmatch_cloudtrail::run::{Inputs, Observed, Parallel, scan_parallel};
 use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
 use trailmatch_cloudtrail::time;
 
@@ -94,6 +94,11 @@ pub struct ScanArgs {
     /// Follow symbolic links met inside directories (those named as PATH always are).
     #[arg(short = 'L', long)]
     follow: bool,
+    /// Number of threads that classify and match records (default: the number of available
+    /// cores; at most 256, and no more than 4 per core are started). The report does not
+    /// depend on it.
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -151,6 +156,7 @@ Examples:
 const PROGRESS_BYTES: u64 = 64 << 20;
 
 pub fn run(args: ScanArgs) -> Result<(), Failure> {
+    let threads = threads(args.threads)?;
     trailmatch_cloudtrail::walk::require(&args.paths)
         .map_err(|e| Failure::Io(format!("error: {e}")))?;
     let rules = load_rules(&args.rules)?;
@@ -186,7 +192,6 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         .map_err(Failure::invalid)?;
     let mut feed = Feed {
         files: 0,
-        last_file: String::new(),
         ndjson: args.format == Format::Ndjson,
         out: io::stdout().lock(),
     };
@@ -216,11 +221,15 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         walk,
     )
     .map(Progress::new);
-    let report = scan_inputs(scanner, inputs, |item, counts| {
+    let parallel = Parallel {
+        threads,
+        ..Parallel::default()
+    };
+    let report = scan_parallel(scanner, inputs, parallel, |seen| {
         if let Some(p) = &mut progress {
-            p.tick(item, counts.read);
+            p.tick(&seen);
         }
-        feed.item(item)
+        feed.item(&seen)
     })?;
     if let Some(p) = progress {
         p.finish();
@@ -280,6 +289,20 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             delivery.failed.len() + delivery.delivered
         )))
     }
+}
+
+/// The number of worker threads, as `grep` counts them: `-j` (at most
+/// [`MAX_THREADS`](crate::grep::MAX_THREADS)) or the number of cores, and never more than 4 per
+/// core.
+fn threads(asked: Option<NonZeroUsize>) -> Result<usize, Failure> {
+    let max = crate::grep::MAX_THREADS;
+    if let Some(n) = asked.filter(|n| n.get() > max) {
+        return Err(Failure::Invalid(format!(
+            "error: -j {n}: at most {max} threads (more than 4 per core are never started)"
+        )));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    Ok(asked.map_or(cores, NonZeroUsize::get).min(4 * cores).max(1))
 }
 
 /// `--format json`: the report, with the deliveries when `--notify` was given.
@@ -383,31 +406,24 @@ fn deliver(report: &Report, sinks: &mut [Sink]) -> Result<Delivery, Failure> {
     Ok(delivery)
 }
 
-/// What the CLI does with each item as it is read: count files and, with ndjson, print skips
-/// on standard output as they happen.
+/// What the CLI does with what the scan reads, in input order: count files and, with ndjson,
+/// print skips on standard output as they happen.
 struct Feed<'a> {
     files: u64,
-    last_file: String,
     ndjson: bool,
     out: io::StdoutLock<'a>,
 }
 
 impl Feed<'_> {
-    fn item(&mut self, item: &Item) -> Result<(), Failure> {
-        let file = match item {
-            Item::Record(r) => &r.location.file,
-            Item::Skipped(s) => &s.location.file,
-        };
-        if *file != self.last_file {
-            self.files += 1;
-            self.last_file.clone_from(file);
-        }
-        if let Item::Skipped(skip) = item {
-            if self.ndjson {
+    fn item(&mut self, seen: &Observed<'_>) -> Result<(), Failure> {
+        match seen {
+            Observed::Input(_) => self.files += 1,
+            Observed::Skipped(skip) if self.ndjson => {
                 let line = json!({"type": "skip", "code": skip.kind.code(),
                     "location": skip.location.to_string(), "message": skip.message});
                 writeln!(self.out, "{line}").map_err(write_error)?;
             }
+            _ => {}
         }
         Ok(())
     }
@@ -507,22 +523,21 @@ impl Progress {
         }
     }
 
-    fn tick(&mut self, item: &Item, records: u64) {
-        let file = match item {
-            Item::Record(r) => &r.location.file,
-            Item::Skipped(s) => &s.location.file,
-        };
-        if *file != self.current {
-            if !self.current.is_empty() {
-                let done = std::fs::metadata(&self.current)
-                    .map(|m| m.len())
-                    .unwrap_or(0);
-                self.bar.inc(done);
+    fn tick(&mut self, seen: &Observed<'_>) {
+        match seen {
+            Observed::Input(file) => {
+                if !self.current.is_empty() {
+                    let done = std::fs::metadata(&self.current)
+                        .map(|m| m.len())
+                        .unwrap_or(0);
+                    self.bar.inc(done);
+                }
+                (*file).clone_into(&mut self.current);
             }
-            self.current.clone_from(file);
-        }
-        if records % 4096 == 0 {
-            self.bar.set_message(format!("{records} records"));
+            Observed::Counts(counts) => {
+                self.bar.set_message(format!("{} records", counts.read));
+            }
+            Observed::Skipped(_) => {}
         }
     }
 

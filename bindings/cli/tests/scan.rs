@@ -475,6 +475,111 @@ fn damaged_input_is_skipped_and_every_record_accounted_for() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `-j` changes nothing in what is printed: JSON, text and ndjson reports of `-j 1` and `-j 4`
+/// are byte for byte the same, on a tree with JSON Lines files large enough to be read in
+/// several ranges (one damaged in its middle, so that its rest is read as one stream), a
+/// CloudTrail log file, gzip, a cut gzip file and damaged lines.
+#[test]
+fn the_report_does_not_depend_on_the_number_of_threads() {
+    let dir = temp_dir("threads");
+    let record = |i: u32| {
+        let names = [
+            "StopLogging",
+            "CreateTags",
+            "DescribeTrails",
+            "ConsoleLogin",
+            "PutBucketPolicy",
+            "DeleteTrail",
+        ];
+        format!(
+            r#"{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u{}","accountId":"111122223333"}},"eventTime":"2026-11-23T{:02}:{:02}:{:02}Z","eventSource":"cloudtrail.amazonaws.com","eventName":"{}","awsRegion":"eu-west-1","sourceIPAddress":"10.0.0.{}","userAgent":"aws-cli/2.{}","errorCode":{},"requestParameters":{{"name":"trail-{i}","padding":"{}"}},"responseElements":null,"readOnly":{},"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}}"#,
+            i % 5,
+            i / 3600 % 24,
+            i / 60 % 60,
+            i % 60,
+            names[(i % 97 % 6) as usize],
+            i % 250,
+            i % 3,
+            if i % 11 == 0 {
+                "\"AccessDenied\""
+            } else {
+                "null"
+            },
+            "x".repeat((i % 13 * 40) as usize),
+            i % 4 == 0,
+        )
+    };
+    let lines = |from: u32, to: u32| -> String { (from..to).map(|i| record(i) + "\n").collect() };
+    // About 2.5 MB each: ranges of 512 KiB.
+    std::fs::write(dir.join("a.jsonl"), lines(0, 1500)).unwrap();
+    std::fs::write(
+        dir.join("b.jsonl"),
+        format!("{}{{bad\n[1]\n\n{}", lines(1500, 2000), lines(2000, 3000)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("c.json"),
+        format!(
+            r#"{{"Records":[{},{},{}]}}"#,
+            record(20_000),
+            record(20_001),
+            record(20_002)
+        ),
+    )
+    .unwrap();
+    let gzip = |text: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    };
+    std::fs::write(dir.join("d.jsonl.gz"), gzip(&lines(30_000, 30_500))).unwrap();
+    let cut = gzip(&lines(40_000, 40_100));
+    std::fs::write(dir.join("e.json.gz"), &cut[..cut.len() - 25]).unwrap();
+    let path = dir.to_str().unwrap();
+    let mut reports = Vec::new();
+    for format in ["json", "text", "ndjson"] {
+        let one = scan(&[path, "--format", format, "-j", "1"]);
+        assert_eq!(one.status, 0, "{}", one.stderr);
+        let four = scan(&[path, "--format", format, "-j", "4"]);
+        assert_eq!(four.status, 0, "{}", four.stderr);
+        assert!(
+            one.stdout == four.stdout,
+            "--format {format}: -j 1 and -j 4 differ"
+        );
+        reports.push(one.stdout);
+    }
+    let report: Value = serde_json::from_str(&reports[0]).unwrap();
+    let r = &report["records"];
+    // a.jsonl, b.jsonl (the bad line and the non-object skipped), c.json, d.jsonl.gz, and the
+    // records of e.json.gz before the cut.
+    let read = r["read"].as_u64().unwrap();
+    assert!((3_503..3_603).contains(&read), "{r}");
+    let codes: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["invalid-json", "not-an-object", "truncated-gzip"]);
+    assert!(
+        report["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| !a["transitions"].as_array().unwrap().is_empty())
+    );
+    // As grep: -j is 1 to 256.
+    assert_eq!(scan(&[path, "-j", "0"]).status, 2);
+    let too_many = scan(&[path, "-j", "257"]);
+    assert_eq!(too_many.status, 2);
+    assert!(
+        too_many.stderr.contains("at most 256"),
+        "{}",
+        too_many.stderr
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The rules file shown in the README is valid and does what it says.
 #[test]
 fn the_readme_rules_file_example_works() {

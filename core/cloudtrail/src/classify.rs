@@ -16,6 +16,8 @@ use serde::Deserialize;
 
 use crate::time;
 
+mod fields;
+
 /// CloudTrail's event categories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
@@ -139,6 +141,51 @@ struct RawIdentity<'a> {
     arn: Option<Cow<'a, str>>,
 }
 
+/// The fields classification reads, as read: what serde's derive gives in [`Raw`], or what the
+/// fast path ([`fields::read`]) reads from the same text.
+#[derive(Debug, Default, PartialEq)]
+struct Fields<'a> {
+    event_time: Option<Cow<'a, str>>,
+    event_source: Option<Cow<'a, str>>,
+    event_name: Option<Cow<'a, str>>,
+    event_type: Option<Cow<'a, str>>,
+    event_category: Option<Cow<'a, str>>,
+    /// `managementEvent` as [`flag`] reads it.
+    management_event: Option<bool>,
+    /// `readOnly` as [`flag`] reads it.
+    read_only: Option<bool>,
+    error_code: Option<Cow<'a, str>>,
+    aws_region: Option<Cow<'a, str>>,
+    recipient_account_id: Option<Cow<'a, str>>,
+    user_agent: Option<Cow<'a, str>>,
+    identity_type: Option<Cow<'a, str>>,
+    identity_arn: Option<Cow<'a, str>>,
+}
+
+impl<'a> From<Raw<'a>> for Fields<'a> {
+    fn from(raw: Raw<'a>) -> Fields<'a> {
+        let (identity_type, identity_arn) = match raw.user_identity {
+            Some(id) => (id.kind, id.arn),
+            None => (None, None),
+        };
+        Fields {
+            event_time: raw.event_time,
+            event_source: raw.event_source,
+            event_name: raw.event_name,
+            event_type: raw.event_type,
+            event_category: raw.event_category,
+            management_event: flag(raw.management_event.as_ref()),
+            read_only: flag(raw.read_only.as_ref()),
+            error_code: raw.error_code,
+            aws_region: raw.aws_region,
+            recipient_account_id: raw.recipient_account_id,
+            user_agent: raw.user_agent,
+            identity_type,
+            identity_arn,
+        }
+    }
+}
+
 /// A classified CloudTrail record (strings borrowed from the record where it has no escapes).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event<'a> {
@@ -256,13 +303,39 @@ impl std::error::Error for ClassifyError {}
 /// # Ok::<(), trailmatch_cloudtrail::classify::ClassifyError>(())
 /// ```
 pub fn classify(json: &str) -> Result<Event<'_>, ClassifyError> {
+    match fields::read(json) {
+        Some(fields) => Ok(from_fields(fields)),
+        None => classify_serde(json),
+    }
+}
+
+/// [`classify`], and whether it read `json` on its fast path (see [`classify_fast`]).
+pub(crate) fn classify_checked(json: &str) -> (Result<Event<'_>, ClassifyError>, bool) {
+    match fields::read(json) {
+        Some(fields) => (Ok(from_fields(fields)), true),
+        None => (classify_serde(json), false),
+    }
+}
+
+/// Whether `json` is one JSON object that [`classify`] reads on its fast path: text it
+/// classifies without serde, and so checked to be one valid JSON object (RFC 8259) of no more
+/// than 129 levels, whose top-level keys have no escapes and no field classification reads
+/// occurs twice. [`classify`] of anything else still answers (serde decides).
+#[cfg(test)]
+pub(crate) fn classify_fast(json: &str) -> Option<Event<'_>> {
+    fields::read(json).map(from_fields)
+}
+
+/// [`classify`] as serde_json reads the record: the reference the fast path is tested against,
+/// and what answers where the fast path does not (invalid JSON, duplicate or odd fields).
+fn classify_serde(json: &str) -> Result<Event<'_>, ClassifyError> {
     let raw = match serde_json::from_str::<Raw<'_>>(json) {
         Ok(raw) => raw,
         // serde's derive rejects a duplicate key; the language's rule is that the last one
         // wins, which serde_json's own map gives.
         Err(first) => return classify_value(json).map_err(|_| error(&first)),
     };
-    Ok(from_raw(raw))
+    Ok(from_fields(raw.into()))
 }
 
 fn error(e: &serde_json::Error) -> ClassifyError {
@@ -286,7 +359,7 @@ fn classify_value(json: &str) -> Result<Event<'static>, serde_json::Error> {
     use serde::Deserialize as _;
     let value = strip_mismatched(serde_json::from_str(json)?);
     let raw = Raw::deserialize(&value)?;
-    Ok(from_raw(raw).into_owned())
+    Ok(from_fields(raw.into()).into_owned())
 }
 
 /// Replaces fields of the wrong JSON type by null, so that a record with, say, a numeric
@@ -334,7 +407,7 @@ fn flag(value: Option<&serde_json::Value>) -> Option<bool> {
     }
 }
 
-fn from_raw(raw: Raw<'_>) -> Event<'_> {
+fn from_fields(raw: Fields<'_>) -> Event<'_> {
     let category = raw
         .event_category
         .as_deref()
@@ -342,17 +415,14 @@ fn from_raw(raw: Raw<'_>) -> Event<'_> {
         .unwrap_or_else(|| {
             infer_category(
                 raw.event_type.as_deref(),
-                flag(raw.management_event.as_ref()),
+                raw.management_event,
                 raw.event_source.as_deref(),
                 raw.event_name.as_deref(),
             )
         });
-    let access =
-        flag(raw.read_only.as_ref()).map(|ro| if ro { Access::Read } else { Access::Write });
-    let (identity_type, identity_arn) = match raw.user_identity {
-        Some(id) => (id.kind, id.arn),
-        None => (None, None),
-    };
+    let access = raw
+        .read_only
+        .map(|ro| if ro { Access::Read } else { Access::Write });
     Event {
         time_ms: raw.event_time.as_deref().and_then(time::parse),
         category,
@@ -361,8 +431,8 @@ fn from_raw(raw: Raw<'_>) -> Event<'_> {
         event_name: raw.event_name,
         event_type: raw.event_type,
         error_code: raw.error_code,
-        identity_type,
-        identity_arn,
+        identity_type: raw.identity_type,
+        identity_arn: raw.identity_arn,
         user_agent: raw.user_agent,
         aws_region: raw.aws_region,
         recipient_account_id: raw.recipient_account_id,
@@ -578,6 +648,242 @@ mod tests {
         assert_eq!((err.code(), err.line), ("not-a-record", 1));
         let err = classify("{\n  \"a\": }").unwrap_err();
         assert_eq!((err.code(), err.line, err.column), ("invalid-json", 2, 8));
+    }
+
+    /// The records of the corpus (real CloudTrail events from public projects): the fast path
+    /// reads nearly all of them, and reads what serde reads.
+    #[test]
+    fn the_fast_path_reads_the_corpus_as_serde_does() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/cloudtrail");
+        let (mut records, mut fast) = (0, 0);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                records += 1;
+                assert_eq!(classify(line), classify_serde(line), "{line}");
+                if let Some(event) = classify_fast(line) {
+                    fast += 1;
+                    assert_eq!(Ok(event), classify_serde(line), "{line}");
+                }
+            }
+        }
+        assert!(records > 1000, "{records}");
+        assert!(
+            fast * 100 >= records * 99,
+            "{fast} of {records} on the fast path"
+        );
+    }
+
+    /// What the fast path leaves to serde: it still answers, as serde does.
+    #[test]
+    fn the_fast_path_gives_up_where_serde_decides() {
+        let deep = format!(
+            "{{\"eventName\":\"A\",\"x\":{}1{}}}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let cases = [
+            r#"{"eventName":"A","eventName":"B"}"#,
+            r#"{"userIdentity":{"type":"A","type":"B"}}"#,
+            r#"{"event\u004eame":"A"}"#,
+            r#"{"eventName":"A\u0042"}"#,
+            r#"{"eventName":7}"#,
+            r#"{"readOnly":1}"#,
+            r#"{"readOnly":1e400}"#,
+            r#"{"readOnly":1e400,"eventName":7}"#,
+            r#"{"userIdentity":["Root"]}"#,
+            r#"{"userIdentity":"x"}"#,
+            r#"[]"#,
+            r#"["2024-01-02T03:04:05Z","s3.amazonaws.com"]"#,
+            r#"{"a":1,}"#,
+            r#"{"a":01}"#,
+            r#"{"a":"\x"}"#,
+            "{\"a\":\"\t\"}",
+            r#"{"a":1} x"#,
+            &deep,
+        ];
+        for json in cases {
+            assert_eq!(classify_fast(json), None, "{json}");
+            assert_eq!(classify(json), classify_serde(json), "{json}");
+        }
+        // The shapes serde's derive also accepts are read.
+        for json in [
+            "{}",
+            " {\"a\" : [ 1 , -2.5e+3, {}, [], \"\\u00e9\\n\" ] , \"readOnly\":\"TRUE\"}\r\n",
+            r#"{"userIdentity":null,"eventName":null,"managementEvent":false}"#,
+            r#"{"userIdentity":{},"x":{"eventName":7}}"#,
+            r#"{"readOnly":"maybe"}"#,
+        ] {
+            assert!(classify_fast(json).is_some(), "{json}");
+            assert_eq!(classify(json), classify_serde(json), "{json}");
+        }
+    }
+
+    mod differential {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const KEYS: &[&str] = &[
+            "eventTime",
+            "eventSource",
+            "eventName",
+            "eventType",
+            "eventCategory",
+            "managementEvent",
+            "readOnly",
+            "errorCode",
+            "awsRegion",
+            "recipientAccountId",
+            "userAgent",
+            "userIdentity",
+            "type",
+            "arn",
+            "requestParameters",
+            "event\\u004eame",
+            "eventname",
+            "",
+        ];
+
+        fn scalar() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("null".to_owned()),
+                Just("true".to_owned()),
+                Just("false".to_owned()),
+                Just("\"true\"".to_owned()),
+                Just("\"False\"".to_owned()),
+                Just("\"2024-01-02T03:04:05Z\"".to_owned()),
+                Just("\"s3.amazonaws.com\"".to_owned()),
+                Just("\"GetObject\"".to_owned()),
+                Just("\"Management\"".to_owned()),
+                Just("\"AwsCloudTrailInsight\"".to_owned()),
+                Just("\"a\\\"b\\u00e9\\ud800\"".to_owned()),
+                Just("\"\"".to_owned()),
+                // Invalid: an unknown escape, a short one, a raw control character.
+                Just("\"a\\xb\"".to_owned()),
+                Just("\"\\u12G4\"".to_owned()),
+                Just("\"\u{7}\"".to_owned()),
+                Just("0".to_owned()),
+                Just("-12.5e-3".to_owned()),
+                Just("1e400".to_owned()),
+                "\"[a-zA-Z0-9 /._:-]{0,24}\"",
+                "-?[0-9]{1,3}(\\.[0-9]{1,2})?",
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            scalar().prop_recursive(4, 24, 5, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4)
+                        .prop_map(|items| format!("[{}]", items.join(","))),
+                    prop::collection::vec((prop::sample::select(KEYS), inner), 0..5).prop_map(
+                        |members| {
+                            let members: Vec<String> = members
+                                .into_iter()
+                                .map(|(k, v)| format!("\"{k}\":{v}"))
+                                .collect();
+                            format!("{{{}}}", members.join(","))
+                        }
+                    ),
+                ]
+            })
+        }
+
+        /// A member of a record: mostly a key with a value of the type classification reads.
+        fn member() -> impl Strategy<Value = (String, String)> {
+            let text = prop_oneof![
+                8 => "\"[a-zA-Z0-9 /._:-]{0,24}\"",
+                1 => Just("null".to_owned()),
+                1 => Just("\"2024-01-02T03:04:05Z\"".to_owned()),
+            ];
+            let flag = prop::sample::select(vec![
+                "true",
+                "false",
+                "null",
+                "\"true\"",
+                "\"TRUE\"",
+                "\"False\"",
+                "\"no\"",
+            ])
+            .prop_map(str::to_owned);
+            let identity = prop::collection::vec(
+                (
+                    prop::sample::select(vec!["type", "arn", "userName", "sessionContext"]),
+                    prop_oneof![4 => "\"[A-Za-z:/]{0,12}\"", 1 => value()],
+                ),
+                0..4,
+            )
+            .prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            });
+            prop_oneof![
+                6 => (prop::sample::select(&KEYS[..5]), text.clone()).prop_map(|(k, v)| (k.to_owned(), v)),
+                3 => (prop::sample::select(&KEYS[7..11]), text).prop_map(|(k, v)| (k.to_owned(), v)),
+                3 => (prop::sample::select(&KEYS[5..7]), flag).prop_map(|(k, v)| (k.to_owned(), v)),
+                3 => identity.prop_map(|v| ("userIdentity".to_owned(), v)),
+                3 => value().prop_map(|v| ("requestParameters".to_owned(), v)),
+                1 => (prop::sample::select(KEYS), value()).prop_map(|(k, v)| (k.to_owned(), v)),
+            ]
+        }
+
+        fn record() -> impl Strategy<Value = String> {
+            let ws = prop::sample::select(vec!["", "", "", " ", "\n\t"]);
+            prop::collection::vec((member(), ws), 0..10).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|((k, v), ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            })
+        }
+
+        /// A record, or one damaged: cut short, a byte replaced or one inserted.
+        fn text() -> impl Strategy<Value = String> {
+            (
+                record(),
+                0..10u8,
+                any::<prop::sample::Index>(),
+                prop::sample::select(vec![
+                    "", "}", "]", ",", "\"", "\\", "x", "\u{1}", " ", "{", "1",
+                ]),
+            )
+                .prop_map(|(record, damage, at, piece)| {
+                    let mut cut = at.index(record.len() + 1);
+                    while !record.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    let (head, tail) = record.split_at(cut);
+                    let closers: Vec<usize> =
+                        record.match_indices(['}', ']']).map(|(i, _)| i).collect();
+                    match damage {
+                        0 => format!("{head}{piece}{tail}"),
+                        1 => head.to_owned(),
+                        2 => format!("{head}{piece}{}", tail.get(1..).unwrap_or("")),
+                        // A closing bracket of the other kind, or a comma before one.
+                        3 | 4 if !closers.is_empty() => {
+                            let i = closers[at.index(closers.len())];
+                            let swapped = if &record[i..=i] == "}" { "]" } else { "}" };
+                            let new = if damage == 3 { swapped } else { ",}" };
+                            format!("{}{new}{}", &record[..i], &record[i + 1..])
+                        }
+                        _ => record,
+                    }
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// The fast path and serde read the same from any record, valid or not.
+            #[test]
+            fn classify_answers_as_serde(json in text()) {
+                prop_assert_eq!(classify(&json), classify_serde(&json), "{}", json);
+            }
+        }
     }
 
     #[test]

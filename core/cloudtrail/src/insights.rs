@@ -106,7 +106,10 @@
 //! calls.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -328,7 +331,7 @@ pub struct Insight {
 pub struct Detector {
     config: Config,
     strings: Interner,
-    series: HashMap<SeriesKey, Series>,
+    series: FxHashMap<SeriesKey, Series>,
     first_minute: Option<i64>,
     last_minute: Option<i64>,
 }
@@ -347,7 +350,7 @@ impl Detector {
         Ok(Detector {
             config,
             strings: Interner::default(),
-            series: HashMap::new(),
+            series: FxHashMap::default(),
             first_minute: None,
             last_minute: None,
         })
@@ -389,6 +392,49 @@ impl Detector {
         }
     }
 
+    /// Adds what `other` observed, as if this detector had observed it: detectors that observed
+    /// parts of the events each (on several threads, say) merged together find the insights
+    /// one detector of all the events finds. `other`'s configuration is not looked at.
+    pub fn merge(&mut self, other: Detector) {
+        for minute in [other.first_minute, other.last_minute]
+            .into_iter()
+            .flatten()
+        {
+            self.first_minute = Some(self.first_minute.map_or(minute, |m| m.min(minute)));
+            self.last_minute = Some(self.last_minute.map_or(minute, |m| m.max(minute)));
+        }
+        // Each of `other`'s strings, by its id there, has this id here.
+        let ids: Vec<usize> = other
+            .strings
+            .names
+            .iter()
+            .map(|name| self.strings.id(name))
+            .collect();
+        let id = |id: usize| ids.get(id).copied().unwrap_or(id);
+        for (key, mut series) in other.series {
+            let key = SeriesKey {
+                account: key.account.map(id),
+                region: key.region.map(id),
+                source: id(key.source),
+                name: id(key.name),
+                error: key.error.map(id),
+            };
+            match self.series.entry(key) {
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    for (_, tally) in &mut series.minutes {
+                        for counter in &mut tally.values {
+                            counter.rename(&id);
+                        }
+                    }
+                    entry.insert(series);
+                }
+                std::collections::hash_map::Entry::Occupied(mut entry) => {
+                    entry.get_mut().absorb(series, &id);
+                }
+            }
+        }
+    }
+
     /// The insights of everything observed, ordered by start, then type, API and error code.
     pub fn finish(self) -> Vec<Insight> {
         let (Some(first), Some(last)) = (self.first_minute, self.last_minute) else {
@@ -396,6 +442,10 @@ impl Detector {
         };
         let mut insights = Vec::new();
         for (key, series) in &self.series {
+            // A minute is hot only when its rate window holds `min_count` events.
+            if series.total < self.config.min_count {
+                continue;
+            }
             let scan = Scan {
                 config: &self.config,
                 strings: &self.strings,
@@ -420,8 +470,8 @@ impl Detector {
 /// Each distinct string once; series and tallies hold indexes.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<Box<str>, usize>,
-    names: Vec<Box<str>>,
+    ids: FxHashMap<Arc<str>, usize>,
+    names: Vec<Arc<str>>,
 }
 
 impl Interner {
@@ -430,8 +480,9 @@ impl Interner {
             return *id;
         }
         let id = self.names.len();
-        self.names.push(s.into());
-        self.ids.insert(s.into(), id);
+        let name: Arc<str> = Arc::from(s);
+        self.names.push(Arc::clone(&name));
+        self.ids.insert(name, id);
         id
     }
 
@@ -451,34 +502,128 @@ struct SeriesKey {
     error: Option<usize>,
 }
 
-/// A series' minutes that had events.
+/// A series' minutes that had events, in order (events come mostly in time order, so a minute
+/// is nearly always added at the end), and how many events they hold in all.
 #[derive(Debug, Default)]
 struct Series {
-    minutes: BTreeMap<i64, Tally>,
+    minutes: Vec<(i64, Tally)>,
+    total: u64,
 }
 
 /// One minute of one series: its count and, per attribute, how many events had each value.
 #[derive(Debug, Default)]
 struct Tally {
     count: u64,
-    values: [Vec<(usize, u64)>; 3],
+    values: [Counter; 3],
+}
+
+/// How many events had each value of one attribute: the first value without an allocation
+/// (most minutes of most series see one), then the others.
+#[derive(Debug, Default)]
+struct Counter {
+    first: Option<(usize, u64)>,
+    more: Vec<(usize, u64)>,
+}
+
+impl Counter {
+    fn add(&mut self, value: usize) {
+        match &mut self.first {
+            None => self.first = Some((value, 1)),
+            Some((v, n)) if *v == value => *n = n.saturating_add(1),
+            Some(_) => match self.more.iter_mut().find(|(v, _)| *v == value) {
+                Some((_, n)) => *n = n.saturating_add(1),
+                None => self.more.push((value, 1)),
+            },
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(usize, u64)> {
+        self.first.iter().chain(&self.more)
+    }
+
+    /// Adds `n` events with `value`.
+    fn add_n(&mut self, value: usize, n: u64) {
+        match &mut self.first {
+            None => self.first = Some((value, n)),
+            Some((v, m)) if *v == value => *m = m.saturating_add(n),
+            Some(_) => match self.more.iter_mut().find(|(v, _)| *v == value) {
+                Some((_, m)) => *m = m.saturating_add(n),
+                None => self.more.push((value, n)),
+            },
+        }
+    }
+
+    /// The values given new ids.
+    fn rename(&mut self, id: &impl Fn(usize) -> usize) {
+        for (value, _) in self.first.iter_mut().chain(&mut self.more) {
+            *value = id(*value);
+        }
+    }
 }
 
 impl Series {
     fn add(&mut self, minute: i64, attributes: [Option<usize>; 3]) {
-        let tally = self.minutes.entry(minute).or_default();
+        self.total = self.total.saturating_add(1);
+        let at = match self.minutes.last() {
+            Some((last, _)) if *last == minute => self.minutes.len() - 1,
+            Some((last, _)) if *last < minute => {
+                self.minutes.push((minute, Tally::default()));
+                self.minutes.len() - 1
+            }
+            None => {
+                self.minutes.push((minute, Tally::default()));
+                0
+            }
+            Some(_) => {
+                let at = self.minutes.partition_point(|(m, _)| *m < minute);
+                if self.minutes.get(at).is_none_or(|(m, _)| *m != minute) {
+                    self.minutes.insert(at, (minute, Tally::default()));
+                }
+                at
+            }
+        };
+        let Some((_, tally)) = self.minutes.get_mut(at) else {
+            return;
+        };
         tally.count = tally.count.saturating_add(1);
         for (values, value) in tally.values.iter_mut().zip(attributes) {
-            let Some(value) = value else { continue };
-            match values.iter_mut().find(|(v, _)| *v == value) {
-                Some((_, n)) => *n = n.saturating_add(1),
-                None => values.push((value, 1)),
+            if let Some(value) = value {
+                values.add(value);
             }
         }
     }
 
+    /// Adds `other`'s events, its values given new ids.
+    fn absorb(&mut self, other: Series, id: &impl Fn(usize) -> usize) {
+        self.total = self.total.saturating_add(other.total);
+        for (minute, theirs) in other.minutes {
+            let at = self.minutes.partition_point(|(m, _)| *m < minute);
+            if self.minutes.get(at).is_none_or(|(m, _)| *m != minute) {
+                self.minutes.insert(at, (minute, Tally::default()));
+            }
+            let Some((_, mine)) = self.minutes.get_mut(at) else {
+                continue;
+            };
+            mine.count = mine.count.saturating_add(theirs.count);
+            for (mine, theirs) in mine.values.iter_mut().zip(&theirs.values) {
+                for (value, n) in theirs.iter() {
+                    mine.add_n(id(*value), *n);
+                }
+            }
+        }
+    }
+
+    /// The minutes of `[from, to)` that had events, in order.
+    fn range(&self, from: i64, to: i64) -> &[(i64, Tally)] {
+        let a = self.minutes.partition_point(|(m, _)| *m < from);
+        let b = self.minutes.partition_point(|(m, _)| *m < to).max(a);
+        self.minutes.get(a..b).unwrap_or_default()
+    }
+
     fn count(&self, minute: i64) -> u64 {
-        self.minutes.get(&minute).map_or(0, |t| t.count)
+        self.range(minute, minute.saturating_add(1))
+            .first()
+            .map_or(0, |(_, t)| t.count)
     }
 }
 
@@ -624,10 +769,10 @@ impl Scan<'_> {
             match open.as_mut() {
                 None => {
                     // Skip to the next minute whose rate window holds an event.
-                    let Some(next) = self.series.minutes.range(t - (window - 1)..).next() else {
+                    let Some(next) = self.series.range(t - (window - 1), i64::MAX).first() else {
                         break;
                     };
-                    t = t.max(*next.0);
+                    t = t.max(next.0);
                     if t > last {
                         break;
                     }
@@ -655,8 +800,8 @@ impl Scan<'_> {
                         if o.quiet >= self.config.end_quiet_minutes {
                             let end = self
                                 .series
-                                .minutes
-                                .range(o.start..=o.last_hot)
+                                .range(o.start, o.last_hot.saturating_add(1))
+                                .iter()
                                 .rev()
                                 .find(|(_, tally)| self.unusual(float(tally.count), &o.baseline))
                                 .map_or(o.start + 1, |(m, _)| m + 1);
@@ -837,13 +982,13 @@ impl Scan<'_> {
     /// The `[{value, average}]` list of one attribute over a period, highest average first.
     fn top(&self, attribute: usize, period: Period) -> Value {
         let mut counts: HashMap<usize, u64> = HashMap::new();
-        for tally in self
-            .series
-            .minutes
-            .range(period.from..period.from + period.minutes)
-            .map(|(_, tally)| tally)
-        {
-            for (value, n) in tally.values.get(attribute).into_iter().flatten() {
+        for (_, tally) in self.series.range(period.from, period.from + period.minutes) {
+            for (value, n) in tally
+                .values
+                .get(attribute)
+                .into_iter()
+                .flat_map(Counter::iter)
+            {
                 let total = counts.entry(*value).or_insert(0);
                 *total = total.saturating_add(*n);
             }

@@ -11,8 +11,9 @@
 //! combination of dimension values is its own series; a filter with a `defaultValue` publishes
 //! it once for every minute in which records arrived and none matched.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use super::alarm::{
@@ -203,14 +204,6 @@ pub struct MetricKey {
     pub name: String,
     /// Dimension name → value (empty for a metric without dimensions).
     pub dimensions: BTreeMap<String, String>,
-}
-
-struct FilterState {
-    def: MetricFilterDef,
-    filter: MetricFilter,
-    matches: u64,
-    /// Minutes with a matching record, kept only for filters with a default value.
-    match_minutes: Option<BTreeSet<i64>>,
 }
 
 /// How many records went where. `read + skipped` is every record the input held (as far as
@@ -440,28 +433,408 @@ pub struct Report {
 /// Examples kept per skip reason.
 const SKIP_EXAMPLES: usize = 5;
 
-/// A scan in progress. See the [module documentation](self).
-pub struct Scanner {
+/// A metric filter as the scan runs it.
+struct Filter {
+    def: MetricFilterDef,
+    filter: MetricFilter,
+    /// The series its datapoints go to when they have no dimensions.
+    key: MetricKey,
+}
+
+/// The rules of a scan, compiled: all that the threads of a parallel scan share. Records are
+/// read into [`Batch`]es with it, on any thread.
+pub(crate) struct Compiled {
     options: ScanOptions,
     set: PatternSet,
-    filters: Vec<FilterState>,
-    metrics: BTreeMap<MetricKey, Series>,
-    ingest_minutes: BTreeSet<i64>,
-    counts: Counts,
-    skipped: BTreeMap<String, SkipSummary>,
-    range: Option<TimeRange>,
-    insights: Option<Detector>,
+    filters: Vec<Filter>,
     alarms: Vec<(AlarmDef, Alarm)>,
-    accounts: BTreeMap<String, u64>,
-    regions: BTreeMap<String, u64>,
+}
+
+/// What records add up to whatever their order: counts, the time range, the minutes with
+/// records, the votes for the account and region, and each filter's matches. A parallel scan
+/// adds up each batch's on its own, then the batches' together.
+#[derive(Debug, Default)]
+struct Totals {
+    counts: Counts,
+    range: Option<TimeRange>,
+    ingest_minutes: FxHashSet<i64>,
+    /// The minute last added to `ingest_minutes` (records come mostly in time order).
+    last_minute: Option<i64>,
+    accounts: FxHashMap<Box<str>, u64>,
+    regions: FxHashMap<Box<str>, u64>,
+    /// Per filter: its matches, and the minutes with one (for filters with a default value).
+    matches: Vec<u64>,
+    match_minutes: Vec<Option<FxHashSet<i64>>>,
+}
+
+impl Totals {
+    fn new(compiled: &Compiled) -> Totals {
+        Totals {
+            matches: vec![0; compiled.filters.len()],
+            match_minutes: compiled
+                .filters
+                .iter()
+                .map(|f| {
+                    f.filter
+                        .transformation()
+                        .default_value
+                        .map(|_| FxHashSet::default())
+                })
+                .collect(),
+            ..Totals::default()
+        }
+    }
+
+    fn ingest(&mut self, t: i64) {
+        let minute = time::minute_floor(t);
+        if self.last_minute != Some(minute) {
+            self.last_minute = Some(minute);
+            self.ingest_minutes.insert(minute);
+        }
+        self.range = Some(match self.range {
+            Some(r) => TimeRange {
+                first_ms: r.first_ms.min(t),
+                last_ms: r.last_ms.max(t),
+            },
+            None => TimeRange {
+                first_ms: t,
+                last_ms: t,
+            },
+        });
+    }
+
+    /// Adds `other`'s totals to these.
+    fn absorb(&mut self, other: Totals) {
+        let (a, b) = (&mut self.counts, other.counts);
+        a.read += b.read;
+        a.matched += b.matched;
+        a.unmatched += b.unmatched;
+        a.filtered += b.filtered;
+        a.skipped += b.skipped;
+        a.untimed += b.untimed;
+        if let Some(theirs) = other.range {
+            self.range = Some(match self.range {
+                Some(mine) => TimeRange {
+                    first_ms: mine.first_ms.min(theirs.first_ms),
+                    last_ms: mine.last_ms.max(theirs.last_ms),
+                },
+                None => theirs,
+            });
+        }
+        self.ingest_minutes.extend(other.ingest_minutes);
+        for (tallies, theirs) in [
+            (&mut self.accounts, other.accounts),
+            (&mut self.regions, other.regions),
+        ] {
+            for (key, n) in theirs {
+                *tallies.entry(key).or_insert(0) += n;
+            }
+        }
+        for (mine, theirs) in self.matches.iter_mut().zip(other.matches) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.match_minutes.iter_mut().zip(other.match_minutes) {
+            if let (Some(mine), Some(theirs)) = (mine, theirs) {
+                mine.extend(theirs);
+            }
+        }
+    }
+}
+
+/// Where a record's contributions go: straight into a [`Scanner`], or into a [`Batch`] that is
+/// added to one later, in input order.
+trait Sink {
+    fn totals(&mut self) -> &mut Totals;
+    /// A record that could not be classified.
+    fn not_a_record(&mut self, location: &dyn std::fmt::Display, message: String);
+    /// Whether anomalies are looked for (else `observe` is not called).
+    fn observes(&self) -> bool;
+    fn observe(&mut self, observation: &Observation<'_>);
+    /// A datapoint of filter `filter` (its own series when `dimensions` is empty).
+    fn publish(&mut self, filter: usize, minute: i64, value: f64, dimensions: Dimensions);
+}
+
+type Dimensions = BTreeMap<String, String>;
+
+impl Compiled {
+    /// Feeds one record to `sink`; the filters that matched it, with their extracted values.
+    fn record(
+        &self,
+        sink: &mut impl Sink,
+        json: &str,
+        delivery_ms: Option<i64>,
+        location: &dyn std::fmt::Display,
+    ) -> Vec<(usize, trailmatch::Extracted)> {
+        self.record_checked(sink, json, delivery_ms, location).0
+    }
+
+    /// [`Compiled::record`], and whether classification read the record on its fast path
+    /// (which checks that the text is one valid JSON object).
+    fn record_checked(
+        &self,
+        sink: &mut impl Sink,
+        json: &str,
+        delivery_ms: Option<i64>,
+        location: &dyn std::fmt::Display,
+    ) -> (Vec<(usize, trailmatch::Extracted)>, bool) {
+        let (event, fast) = classify::classify_checked(json);
+        let hits = match event {
+            Ok(event) => self.event(sink, json, &event, delivery_ms),
+            Err(e) => {
+                sink.not_a_record(location, e.message);
+                Vec::new()
+            }
+        };
+        (hits, fast)
+    }
+
+    fn event(
+        &self,
+        sink: &mut impl Sink,
+        json: &str,
+        event: &classify::Event<'_>,
+        delivery_ms: Option<i64>,
+    ) -> Vec<(usize, trailmatch::Extracted)> {
+        let totals = sink.totals();
+        totals.counts.read += 1;
+        if !self.options.filter.keeps(event) {
+            totals.counts.filtered += 1;
+            return Vec::new();
+        }
+        let at = event.time_ms.or(delivery_ms);
+        // Only well-formed values take part in the vote: a record's `recipientAccountId` or
+        // `awsRegion` is written by whoever made the call and ends up in ARNs.
+        if let Some(account) = event
+            .recipient_account_id
+            .as_deref()
+            .filter(|a| boundary::is_account_id(a))
+        {
+            tally(&mut totals.accounts, account);
+        }
+        if let Some(region) = event
+            .aws_region
+            .as_deref()
+            .filter(|r| boundary::is_region(r))
+        {
+            tally(&mut totals.regions, region);
+        }
+        match at {
+            Some(t) => totals.ingest(t),
+            None => totals.counts.untimed += 1,
+        }
+        if let (true, Some(t), Category::Management) = (sink.observes(), at, event.category) {
+            if let (Some(source), Some(name)) = (&event.event_source, &event.event_name) {
+                sink.observe(&Observation {
+                    time_ms: t,
+                    event_source: source,
+                    event_name: name,
+                    read_only: event.access.map(|a| a == Access::Read),
+                    error_code: event.error_code.as_deref(),
+                    user_identity_arn: event.identity_arn.as_deref(),
+                    user_agent: event.user_agent.as_deref(),
+                    aws_region: event.aws_region.as_deref(),
+                    recipient_account_id: event.recipient_account_id.as_deref(),
+                });
+            }
+        }
+        // One pass over the record for every filter: the extracted values come with the matches,
+        // so no filter matches the record again for its metric value.
+        let hits = self.set.test(json);
+        let totals = sink.totals();
+        if hits.is_empty() {
+            totals.counts.unmatched += 1;
+            return hits;
+        }
+        totals.counts.matched += 1;
+        for (index, extracted) in &hits {
+            let index = *index;
+            let Some(filter) = self.filters.get(index) else {
+                continue;
+            };
+            let totals = sink.totals();
+            if let Some(matches) = totals.matches.get_mut(index) {
+                *matches += 1;
+            }
+            let Some(t) = at else { continue };
+            let minute = time::minute_floor(t);
+            if let Some(Some(minutes)) = totals.match_minutes.get_mut(index) {
+                minutes.insert(minute);
+            }
+            if let Some(datum) = filter.filter.datum(json, extracted) {
+                sink.publish(index, minute, datum.value, datum.dimensions);
+            }
+        }
+        hits
+    }
+}
+
+/// A scan in progress. See the [module documentation](self).
+pub struct Scanner {
+    compiled: Compiled,
+    state: Found,
+}
+
+/// What a scan has found so far: [`Batch`]es are added to it in input order.
+pub(crate) struct Found {
+    totals: Totals,
+    skipped: BTreeMap<String, SkipSummary>,
+    metrics: BTreeMap<MetricKey, Series>,
+    insights: Option<Detector>,
 }
 
 impl std::fmt::Debug for Scanner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scanner")
-            .field("filters", &self.filters.len())
-            .field("counts", &self.counts)
+            .field("filters", &self.compiled.filters.len())
+            .field("counts", &self.state.totals.counts)
             .finish_non_exhaustive()
+    }
+}
+
+impl Found {
+    fn skip(&mut self, code: &str, location: String, message: String) {
+        self.totals.counts.skipped += 1;
+        let entry = match self.skipped.get_mut(code) {
+            Some(entry) => entry,
+            None => self
+                .skipped
+                .entry(code.to_owned())
+                .or_insert_with(|| SkipSummary {
+                    code: code.to_owned(),
+                    count: 0,
+                    examples: Vec::new(),
+                }),
+        };
+        entry.count += 1;
+        if entry.examples.len() < SKIP_EXAMPLES {
+            entry.examples.push(SkipExample { location, message });
+        }
+    }
+
+    fn publish(&mut self, filter: &Filter, minute: i64, value: f64, dimensions: Dimensions) {
+        let series = if dimensions.is_empty() {
+            match self.metrics.get_mut(&filter.key) {
+                Some(series) => series,
+                None => self.metrics.entry(filter.key.clone()).or_default(),
+            }
+        } else {
+            let t = filter.filter.transformation();
+            let key = MetricKey {
+                namespace: t.metric_namespace.clone(),
+                name: t.metric_name.clone(),
+                dimensions,
+            };
+            self.metrics.entry(key).or_default()
+        };
+        series
+            .entry(minute)
+            .and_modify(|s| s.add(value))
+            .or_insert_with(|| crate::series::Statistics::single(value));
+    }
+}
+
+/// The scanner's own state as the sink of [`Compiled::record`]: everything applied at once.
+struct Direct<'a> {
+    compiled: &'a Compiled,
+    state: &'a mut Found,
+}
+
+impl Sink for Direct<'_> {
+    fn totals(&mut self) -> &mut Totals {
+        &mut self.state.totals
+    }
+
+    fn not_a_record(&mut self, location: &dyn std::fmt::Display, message: String) {
+        self.state
+            .skip("not-a-record", location.to_string(), message);
+    }
+
+    fn observes(&self) -> bool {
+        self.state.insights.is_some()
+    }
+
+    fn observe(&mut self, observation: &Observation<'_>) {
+        if let Some(detector) = &mut self.state.insights {
+            detector.observe(observation);
+        }
+    }
+
+    fn publish(&mut self, filter: usize, minute: i64, value: f64, dimensions: Dimensions) {
+        if let Some(filter) = self.compiled.filters.get(filter) {
+            self.state.publish(filter, minute, value, dimensions);
+        }
+    }
+}
+
+/// What one batch of records (a range of a file, a run of a stream's items) adds to a scan,
+/// made on any thread with [`Compiled::read_into`] and added to the scan in input order with
+/// [`Found::absorb`]. What depends on the order of records (the examples of skips, the
+/// floating-point sums of the metrics) is kept in order, to be applied as a scan of the records
+/// one after another would; the rest is added up (the anomaly detector's counts included:
+/// detectors merge).
+#[derive(Debug)]
+pub(crate) struct Batch {
+    totals: Totals,
+    /// The skips, in order.
+    skips: Vec<BatchSkip>,
+    /// The datapoints, in order: filter, minute, value, dimensions.
+    datums: Vec<(usize, i64, f64, Dimensions)>,
+    /// The batch's own anomaly detector, when anomalies are looked for.
+    insights: Option<Detector>,
+}
+
+/// A skip of a batch: one the reader made, or a record that could not be classified.
+#[derive(Debug)]
+enum BatchSkip {
+    Reader(super::logs::Skip),
+    NotARecord { location: String, message: String },
+}
+
+impl Batch {
+    /// Whether the batch has no records and no skips.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.totals.counts == Counts::default()
+    }
+
+    /// The skips of the reader the batch holds, in order.
+    pub(crate) fn reader_skips(&self) -> impl Iterator<Item = &super::logs::Skip> {
+        self.skips.iter().filter_map(|s| match s {
+            BatchSkip::Reader(skip) => Some(skip),
+            BatchSkip::NotARecord { .. } => None,
+        })
+    }
+}
+
+/// A batch as the sink of [`Compiled::record`].
+struct Batching<'a> {
+    batch: &'a mut Batch,
+}
+
+impl Sink for Batching<'_> {
+    fn totals(&mut self) -> &mut Totals {
+        &mut self.batch.totals
+    }
+
+    fn not_a_record(&mut self, location: &dyn std::fmt::Display, message: String) {
+        self.batch.totals.counts.skipped += 1;
+        self.batch.skips.push(BatchSkip::NotARecord {
+            location: location.to_string(),
+            message,
+        });
+    }
+
+    fn observes(&self) -> bool {
+        self.batch.insights.is_some()
+    }
+
+    fn observe(&mut self, observation: &Observation<'_>) {
+        if let Some(detector) = &mut self.batch.insights {
+            detector.observe(observation);
+        }
+    }
+
+    fn publish(&mut self, filter: usize, minute: i64, value: f64, dimensions: Dimensions) {
+        self.batch.datums.push((filter, minute, value, dimensions));
     }
 }
 
@@ -469,7 +842,7 @@ impl Scanner {
     /// Compiles the metric filters (each validated as `PutMetricFilter` would) and the alarms
     /// (as `PutMetricAlarm` would).
     pub fn new(rules: &RuleSet, options: ScanOptions) -> Result<Scanner, RuleError> {
-        let filters = rules.metric_filters.as_slice();
+        let defs = rules.metric_filters.as_slice();
         let mut alarms = Vec::with_capacity(rules.alarms.len());
         for def in &rules.alarms {
             let alarm = Alarm::new(def).map_err(|e| RuleError {
@@ -502,62 +875,50 @@ impl Scanner {
                 RuleErrorKind::InvalidRegion(region.clone()),
             ));
         }
-        let mut states = Vec::with_capacity(filters.len());
-        for def in filters {
+        let mut filters = Vec::with_capacity(defs.len());
+        for def in defs {
             let rule_error = |error: Error| RuleError::new(Some(def), &error);
             let pattern = Pattern::new(&def.filter_pattern).map_err(rule_error)?;
             let filter =
                 MetricFilter::from_transformations(pattern, def.metric_transformations.clone())
                     .map_err(rule_error)?;
-            let match_minutes = filter
-                .transformation()
-                .default_value
-                .map(|_| BTreeSet::new());
-            states.push(FilterState {
+            let t = filter.transformation();
+            let key = MetricKey {
+                namespace: t.metric_namespace.clone(),
+                name: t.metric_name.clone(),
+                dimensions: BTreeMap::new(),
+            };
+            filters.push(Filter {
                 def: def.clone(),
                 filter,
-                matches: 0,
-                match_minutes,
+                key,
             });
         }
-        let set = PatternSet::new(states.iter().map(|s| s.def.filter_pattern.as_str()))
-            .map_err(|e| RuleError::new(e.index.and_then(|i| filters.get(i)), &e.error))?;
-        Ok(Scanner {
+        let set = PatternSet::new(filters.iter().map(|f| f.def.filter_pattern.as_str()))
+            .map_err(|e| RuleError::new(e.index.and_then(|i| defs.get(i)), &e.error))?;
+        let compiled = Compiled {
             options,
             set,
-            filters: states,
-            metrics: BTreeMap::new(),
-            ingest_minutes: BTreeSet::new(),
-            counts: Counts::default(),
-            skipped: BTreeMap::new(),
-            range: None,
-            insights,
+            filters,
             alarms,
-            accounts: BTreeMap::new(),
-            regions: BTreeMap::new(),
-        })
+        };
+        let state = Found {
+            totals: Totals::new(&compiled),
+            skipped: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+            insights,
+        };
+        Ok(Scanner { compiled, state })
     }
 
     /// Counts, so far.
     pub fn counts(&self) -> Counts {
-        self.counts
+        self.state.totals.counts
     }
 
     /// Records one stretch of input that could not be read as a record.
     pub fn skip(&mut self, code: &str, location: String, message: String) {
-        self.counts.skipped += 1;
-        let entry = self
-            .skipped
-            .entry(code.to_owned())
-            .or_insert_with(|| SkipSummary {
-                code: code.to_owned(),
-                count: 0,
-                examples: Vec::new(),
-            });
-        entry.count += 1;
-        if entry.examples.len() < SKIP_EXAMPLES {
-            entry.examples.push(SkipExample { location, message });
-        }
+        self.state.skip(code, location, message);
     }
 
     /// Feeds one record (its JSON text, and the time it was delivered when the log format
@@ -568,99 +929,12 @@ impl Scanner {
         delivery_ms: Option<i64>,
         location: &dyn std::fmt::Display,
     ) -> Vec<usize> {
-        let event = match classify::classify(json) {
-            Ok(event) => event,
-            Err(e) => {
-                self.skip("not-a-record", location.to_string(), e.message);
-                return Vec::new();
-            }
+        let mut sink = Direct {
+            compiled: &self.compiled,
+            state: &mut self.state,
         };
-        self.counts.read += 1;
-        if !self.options.filter.keeps(&event) {
-            self.counts.filtered += 1;
-            return Vec::new();
-        }
-        let at = event.time_ms.or(delivery_ms);
-        // Only well-formed values take part in the vote: a record's `recipientAccountId` or
-        // `awsRegion` is written by whoever made the call and ends up in ARNs.
-        if let Some(account) = event
-            .recipient_account_id
-            .as_deref()
-            .filter(|a| boundary::is_account_id(a))
-        {
-            tally(&mut self.accounts, account);
-        }
-        if let Some(region) = event
-            .aws_region
-            .as_deref()
-            .filter(|r| boundary::is_region(r))
-        {
-            tally(&mut self.regions, region);
-        }
-        match at {
-            Some(t) => {
-                self.ingest_minutes.insert(time::minute_floor(t));
-                self.range = Some(match self.range {
-                    Some(r) => TimeRange {
-                        first_ms: r.first_ms.min(t),
-                        last_ms: r.last_ms.max(t),
-                    },
-                    None => TimeRange {
-                        first_ms: t,
-                        last_ms: t,
-                    },
-                });
-            }
-            None => self.counts.untimed += 1,
-        }
-        if let (Some(detector), Some(t), Category::Management) =
-            (&mut self.insights, at, event.category)
-        {
-            if let (Some(source), Some(name)) = (&event.event_source, &event.event_name) {
-                detector.observe(&Observation {
-                    time_ms: t,
-                    event_source: source,
-                    event_name: name,
-                    read_only: event.access.map(|a| a == Access::Read),
-                    error_code: event.error_code.as_deref(),
-                    user_identity_arn: event.identity_arn.as_deref(),
-                    user_agent: event.user_agent.as_deref(),
-                    aws_region: event.aws_region.as_deref(),
-                    recipient_account_id: event.recipient_account_id.as_deref(),
-                });
-            }
-        }
-        // One pass over the record for every filter: the extracted values come with the matches,
-        // so no filter matches the record again for its metric value.
-        let hits = self.set.test(json);
-        let matched: Vec<usize> = hits.iter().map(|(index, _)| *index).collect();
-        if matched.is_empty() {
-            self.counts.unmatched += 1;
-            return matched;
-        }
-        self.counts.matched += 1;
-        for (index, extracted) in &hits {
-            let index = *index;
-            let Some(state) = self.filters.get_mut(index) else {
-                continue;
-            };
-            state.matches += 1;
-            let Some(t) = at else { continue };
-            let minute = time::minute_floor(t);
-            if let Some(minutes) = &mut state.match_minutes {
-                minutes.insert(minute);
-            }
-            if let Some(datum) = state.filter.datum(json, extracted) {
-                let t = state.filter.transformation();
-                let key = MetricKey {
-                    namespace: t.metric_namespace.clone(),
-                    name: t.metric_name.clone(),
-                    dimensions: datum.dimensions,
-                };
-                publish(&mut self.metrics, key, minute, datum.value);
-            }
-        }
-        matched
+        let hits = self.compiled.record(&mut sink, json, delivery_ms, location);
+        hits.into_iter().map(|(index, _)| index).collect()
     }
 
     /// Feeds what a [`logs`](super::logs) reader yields: a record, or a skip. Returns the
@@ -675,46 +949,146 @@ impl Scanner {
         }
     }
 
+    /// Adds a batch made with [`Compiled::read_into`] to the scan.
+    #[cfg(test)]
+    fn absorb(&mut self, batch: Batch) {
+        self.state.absorb(&self.compiled, batch);
+    }
+
+    /// The scanner in two: the compiled rules, which threads can share to read records into
+    /// batches, and what was found, which the batches are added to.
+    pub(crate) fn into_parts(self) -> (Compiled, Found) {
+        (self.compiled, self.state)
+    }
+
     /// Ends the scan.
-    pub fn finish(mut self) -> Report {
-        for state in &self.filters {
-            let t = state.filter.transformation();
-            let (Some(default), Some(matched)) = (t.default_value, &state.match_minutes) else {
-                continue;
-            };
-            for &minute in self.ingest_minutes.difference(matched) {
-                let key = MetricKey {
-                    namespace: t.metric_namespace.clone(),
-                    name: t.metric_name.clone(),
-                    dimensions: BTreeMap::new(),
-                };
-                publish(&mut self.metrics, key, minute, default);
+    pub fn finish(self) -> Report {
+        self.state.finish(&self.compiled, 1)
+    }
+}
+
+impl Compiled {
+    /// A new, empty batch for [`Compiled::read_into`].
+    pub(crate) fn batch(&self) -> Batch {
+        Batch {
+            totals: Totals::new(self),
+            skips: Vec::new(),
+            datums: Vec::new(),
+            // The configuration was checked when the scanner was made.
+            insights: self
+                .options
+                .insights
+                .clone()
+                .and_then(|config| Detector::new(config).ok()),
+        }
+    }
+
+    /// [`Scanner::read`] into a batch rather than into the scan, on any thread; batches added
+    /// to the scan in input order with [`Found::absorb`] give what reading their items one
+    /// after another gives. True for a record that classification read on its fast path
+    /// (its text is one valid JSON object).
+    pub(crate) fn read_into(&self, batch: &mut Batch, item: super::logs::Item) -> bool {
+        match item {
+            super::logs::Item::Record(r) => {
+                let mut sink = Batching { batch };
+                self.record_checked(&mut sink, &r.json, r.timestamp_ms, &r.location)
+                    .1
+            }
+            super::logs::Item::Skipped(s) => {
+                batch.totals.counts.skipped += 1;
+                batch.skips.push(BatchSkip::Reader(s));
+                false
             }
         }
-        let account_id = self
-            .options
+    }
+}
+
+impl Found {
+    /// Counts, so far.
+    pub(crate) fn counts(&self) -> Counts {
+        self.totals.counts
+    }
+
+    /// Adds a batch made with [`Compiled::read_into`]: batches added in input order give the
+    /// report that reading their items one after another gives.
+    pub(crate) fn absorb(&mut self, compiled: &Compiled, batch: Batch) {
+        let Batch {
+            mut totals,
+            skips,
+            datums,
+            insights,
+        } = batch;
+        // Skips are counted as they are added.
+        totals.counts.skipped = 0;
+        self.totals.absorb(totals);
+        for skip in skips {
+            match skip {
+                BatchSkip::Reader(s) => {
+                    self.skip(s.kind.code(), s.location.to_string(), s.message);
+                }
+                BatchSkip::NotARecord { location, message } => {
+                    self.skip("not-a-record", location, message);
+                }
+            }
+        }
+        for (filter, minute, value, dimensions) in datums {
+            if let Some(filter) = compiled.filters.get(filter) {
+                self.publish(filter, minute, value, dimensions);
+            }
+        }
+        if let (Some(detector), Some(theirs)) = (&mut self.insights, insights) {
+            detector.merge(theirs);
+        }
+    }
+
+    /// Ends the scan; up to `threads` threads evaluate the alarms.
+    pub(crate) fn finish(self, compiled: &Compiled, threads: usize) -> Report {
+        let Found {
+            totals,
+            skipped,
+            mut metrics,
+            insights,
+        } = self;
+        for (filter, minutes) in compiled.filters.iter().zip(&totals.match_minutes) {
+            let t = filter.filter.transformation();
+            let (Some(default), Some(matched)) = (t.default_value, minutes) else {
+                continue;
+            };
+            let mut unmatched: Vec<i64> =
+                totals.ingest_minutes.difference(matched).copied().collect();
+            unmatched.sort_unstable();
+            for minute in unmatched {
+                publish(&mut metrics, filter.key.clone(), minute, default);
+            }
+        }
+        let options = &compiled.options;
+        let account_id = options
             .account_id
             .clone()
-            .or_else(|| most(&self.accounts));
-        let region = self.options.region.clone().or_else(|| most(&self.regions));
+            .or_else(|| most(&totals.accounts));
+        let region = options.region.clone().or_else(|| most(&totals.regions));
         let context = NotificationContext::new(
             account_id.clone().unwrap_or_default(),
             region.clone().unwrap_or_default(),
         );
-        let alarms = self
-            .alarms
-            .iter()
-            .map(|(def, alarm)| evaluate(def, alarm, &self.metrics, self.range, &context))
-            .collect();
-        let rules = self
+        let (alarms, anomalies) = finish_alarms_and_anomalies(
+            &compiled.alarms,
+            &metrics,
+            totals.range,
+            &context,
+            insights,
+            threads,
+        );
+        let rules = compiled
             .filters
             .iter()
-            .map(|s| {
-                let t = s.filter.transformation();
+            .zip(&totals.matches)
+            .map(|(f, &matches)| {
+                let t = f.filter.transformation();
                 RuleReport {
-                    name: s.def.filter_name.clone(),
-                    pattern: s.def.filter_pattern.clone(),
-                    matches: s.matches,
+                    name: f.def.filter_name.clone(),
+                    pattern: f.def.filter_pattern.clone(),
+                    matches,
                     metric: MetricName {
                         namespace: t.metric_namespace.clone(),
                         name: t.metric_name.clone(),
@@ -723,41 +1097,86 @@ impl Scanner {
             })
             .collect();
         Report {
-            records: self.counts,
-            skipped: self.skipped.into_values().collect(),
-            range: self.range,
+            records: totals.counts,
+            skipped: skipped.into_values().collect(),
+            range: totals.range,
             rules,
-            metrics: self
-                .metrics
+            metrics: metrics
                 .into_iter()
                 .map(|(key, series)| MetricReport { key, series })
                 .collect(),
             alarms,
             account_id,
             region,
-            anomalies: self.insights.map(Detector::finish).unwrap_or_default(),
+            anomalies,
         }
     }
 }
 
-fn tally(counts: &mut BTreeMap<String, u64>, key: &str) {
+/// The alarms evaluated (in rule order) and the anomalies found: the anomalies on this thread,
+/// then the alarms shared out between up to `threads` threads.
+fn finish_alarms_and_anomalies(
+    alarms: &[(AlarmDef, Alarm)],
+    metrics: &BTreeMap<MetricKey, Series>,
+    range: Option<TimeRange>,
+    context: &NotificationContext,
+    insights: Option<Detector>,
+    threads: usize,
+) -> (Vec<AlarmReport>, Vec<Insight>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((def, alarm)) = alarms.get(i) else {
+                return done;
+            };
+            done.push((i, evaluate(def, alarm, metrics, range, context)));
+        }
+    };
+    // The anomalies first, on this thread alone: the detector's memory was allocated by other
+    // threads, and freeing it while threads allocate for the alarms' reasons slows both down.
+    let anomalies = insights.map(Detector::finish).unwrap_or_default();
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(alarms.len() + 1))
+            .filter_map(|i| {
+                std::thread::Builder::new()
+                    .name(format!("scan-finish-{i}"))
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut evaluated = work();
+        for helper in helpers {
+            if let Ok(done) = helper.join() {
+                evaluated.extend(done);
+            }
+        }
+        evaluated.sort_by_key(|(i, _)| *i);
+        let evaluated = evaluated.into_iter().map(|(_, report)| report).collect();
+        (evaluated, anomalies)
+    })
+}
+
+fn tally(counts: &mut FxHashMap<Box<str>, u64>, key: &str) {
     match counts.get_mut(key) {
         Some(n) => *n += 1,
         None => {
-            counts.insert(key.to_owned(), 1);
+            counts.insert(key.into(), 1);
         }
     }
 }
 
 /// The most frequent key (the first in order on a tie).
-fn most(counts: &BTreeMap<String, u64>) -> Option<String> {
-    let mut best: Option<(&String, u64)> = None;
+fn most(counts: &FxHashMap<Box<str>, u64>) -> Option<String> {
+    let mut best: Option<(&str, u64)> = None;
     for (key, &n) in counts {
-        if best.is_none_or(|(_, m)| n > m) {
+        if best.is_none_or(|(k, m)| n > m || (n == m && **key < *k)) {
             best = Some((key, n));
         }
     }
-    best.map(|(k, _)| k.clone())
+    best.map(|(k, _)| k.to_owned())
 }
 
 /// Replaces `${AWS::Region}` and `${AWS::AccountId}` in an action ARN, when the scan knows
@@ -1177,6 +1596,174 @@ mod tests {
         let report = scan.finish();
         assert_eq!((report.records.read, report.records.skipped), (1, 1));
         assert_eq!(report.skipped[0].examples[0].location, "f:2");
+    }
+
+    /// Batches read on their own and added in order give the report of the records read one
+    /// after another: counts, skips and their examples, metrics (sums of fractional values,
+    /// whose order matters), alarms, account and region, anomalies.
+    mod batches {
+        use super::*;
+        use crate::logs::{Item, Location, Record, Skip, SkipKind};
+        use proptest::prelude::*;
+
+        fn rules() -> RuleSet {
+            let mut rules = RuleSet::cis();
+            let extra = RuleSet::parse(
+                r#"{"metricFilters": [
+                    {"filterName": "bytes", "filterPattern": "{ $.bytes > 0 }",
+                     "metricTransformations": [{"metricName": "Bytes", "metricNamespace": "T",
+                        "metricValue": "$.bytes", "dimensions": {"Name": "$.eventName"}}]},
+                    {"filterName": "all-bytes", "filterPattern": "{ $.bytes > 0 }",
+                     "metricTransformations": [{"metricName": "AllBytes", "metricNamespace": "T",
+                        "metricValue": "$.bytes", "defaultValue": 0.5}]}],
+                 "MetricAlarms": [{"AlarmName": "bytes", "MetricName": "AllBytes", "Namespace": "T",
+                    "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 0.9,
+                    "ComparisonOperator": "GreaterThanThreshold"}]}"#,
+                "t.json",
+            )
+            .unwrap();
+            rules.metric_filters.extend(extra.metric_filters);
+            rules.alarms.extend(extra.alarms);
+            rules
+        }
+
+        fn options() -> ScanOptions {
+            ScanOptions {
+                insights: Some(crate::insights::Config {
+                    min_history_minutes: 5,
+                    min_count: 3,
+                    ..crate::insights::Config::default()
+                }),
+                ..ScanOptions::default()
+            }
+        }
+
+        /// An item from a few numbers: a record (of several kinds) or a skip.
+        fn item(n: usize, (minute, kind, value): (u8, u8, u8)) -> Item {
+            let location = Location {
+                file: format!("f{}", n / 7),
+                line: Some(n as u64 + 1),
+                ..Location::default()
+            };
+            let names = [
+                "StopLogging",
+                "CreateTags",
+                "DescribeTrails",
+                "PutObject",
+                "ConsoleLogin",
+            ];
+            let name = names[usize::from(kind) % names.len()];
+            let account = ["111122223333", "444455556666", "12"][usize::from(value) % 3];
+            let region = ["eu-west-1", "us-east-1", "EU"][usize::from(value / 3) % 3];
+            let json = match kind % 16 {
+                13 => {
+                    return Item::Skipped(Skip {
+                        location,
+                        kind: SkipKind::InvalidJson,
+                        message: format!("bad {n}"),
+                    });
+                }
+                14 => "[1]".to_owned(),
+                15 => format!(
+                    r#"{{"eventName":"A","eventName":"B","x":{}1{}}}"#,
+                    "[".repeat(130),
+                    "]".repeat(130)
+                ),
+                k => format!(
+                    r#"{{"eventTime":"2026-11-23T10:{:02}:{:02}Z","eventSource":"cloudtrail.amazonaws.com","eventName":"{name}","readOnly":{},"errorCode":{},"recipientAccountId":"{account}","awsRegion":"{region}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::1:user/u{}"}},"bytes":{}}}"#,
+                    minute % 40,
+                    value % 60,
+                    k % 3 == 0,
+                    if k % 4 == 0 {
+                        "\"AccessDenied\""
+                    } else {
+                        "null"
+                    },
+                    value % 4,
+                    f64::from(value) / 10.0,
+                ),
+            };
+            Item::Record(Record {
+                location,
+                json,
+                timestamp_ms: (kind % 5 == 0).then_some(T0 + i64::from(value) * 1000),
+            })
+        }
+
+        fn items(seeds: &[(u8, u8, u8)]) -> impl Iterator<Item = Item> + '_ {
+            seeds.iter().enumerate().map(|(n, seed)| item(n, *seed))
+        }
+
+        /// A burst of write calls after a quiet baseline: an anomaly.
+        fn burst() -> Vec<(u8, u8, u8)> {
+            let mut seeds: Vec<(u8, u8, u8)> = (0..30).map(|m| (m, 1, 7)).collect();
+            seeds.extend((0..40).map(|i| (31 + i % 3, 1, 7)));
+            seeds
+        }
+
+        fn check(seeds: &[(u8, u8, u8)], cuts: &[usize]) -> Result<(), TestCaseError> {
+            let mut direct = Scanner::new(&rules(), options()).unwrap();
+            for item in items(seeds) {
+                direct.read(item);
+            }
+            let mut batched = Scanner::new(&rules(), options()).unwrap();
+            let mut all: Vec<Item> = items(seeds).collect();
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (all.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut taken = 0;
+            let mut chunks = Vec::new();
+            for cut in cuts.into_iter().chain([all.len()]) {
+                let chunk: Vec<Item> = all.drain(..cut - taken).collect();
+                taken = cut;
+                chunks.push(chunk);
+            }
+            // Made in any order (as threads would), added in input order.
+            let (compiled, _) = (&batched.compiled, ());
+            let mut made: Vec<Batch> = chunks
+                .into_iter()
+                .rev()
+                .map(|chunk| {
+                    let mut batch = compiled.batch();
+                    for item in chunk {
+                        compiled.read_into(&mut batch, item);
+                    }
+                    batch
+                })
+                .collect();
+            made.reverse();
+            for batch in made {
+                batched.absorb(batch);
+            }
+            let (direct, batched) = (direct.finish(), batched.finish());
+            prop_assert_eq!(&direct, &batched);
+            prop_assert_eq!(
+                serde_json::to_string(&direct).unwrap(),
+                serde_json::to_string(&batched).unwrap()
+            );
+            Ok(())
+        }
+
+        #[test]
+        fn a_burst_read_in_batches_gives_the_same_anomaly() {
+            let seeds = burst();
+            check(&seeds, &[]).unwrap();
+            check(&seeds, &[1, 5, 33, 34, 50, 69]).unwrap();
+            let mut direct = Scanner::new(&rules(), options()).unwrap();
+            items(&seeds).for_each(|item| drop(direct.read(item)));
+            assert!(!direct.finish().anomalies.is_empty());
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn batches_added_in_order_give_the_report_of_one_pass(
+                seeds in prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>()), 0..120),
+                cuts in prop::collection::vec(any::<usize>(), 0..8),
+            ) {
+                check(&seeds, &cuts)?;
+            }
+        }
     }
 
     #[test]

@@ -91,6 +91,17 @@ pub struct Alarm {
     treat_missing: TreatMissingData,
 }
 
+/// What [`Alarm::decide`] writes about a change of state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Explain {
+    /// Nothing: the state alone.
+    No,
+    /// The reason.
+    Reason,
+    /// The reason and its `StateReasonData`.
+    ReasonAndData,
+}
+
 /// One real datapoint: a period's statistics, and whether its statistic breaches.
 #[derive(Clone, Copy, Debug)]
 struct Point {
@@ -188,40 +199,54 @@ impl Alarm {
             .div_euclid(p)
             .saturating_add(1);
         let visible_end = at(last);
-        let last_data = buckets
+        // The datapoints that can be seen, oldest first; an evaluation's are a run of them,
+        // which moves forward with the evaluations.
+        let points: Vec<Point> = buckets
             .range(..visible_end)
-            .next_back()
-            .map(|(start, _)| start.div_euclid(p));
+            .map(|(start, stats)| self.point(*start, stats))
+            .collect();
+        let last_data = points.last().map(|pt| pt.start_ms.div_euclid(p));
         let stop = match (options.settle, last_data) {
             (true, Some(j)) => last.max(j.saturating_add(width).saturating_add(1)),
             _ => last,
         };
-        let between = |from: i64, to: i64| {
-            let (from, to) = (at(from), at(to).min(visible_end));
-            (from < to)
-                .then(|| buckets.range(from..to))
-                .into_iter()
-                .flatten()
+        // The index of the first datapoint of period `period` or later, from `from` on (the
+        // periods asked for only grow, so each index only moves forward).
+        let starting_at = |period: i64, from: &mut usize| {
+            let start = at(period);
+            while points.get(*from).is_some_and(|pt| pt.start_ms < start) {
+                *from += 1;
+            }
+            *from
+        };
+        let (mut a, mut b) = (0, 0);
+        let explain = if options.reason_data {
+            Explain::ReasonAndData
+        } else {
+            Explain::Reason
         };
 
         let mut e = first;
         let mut empty_seen = false;
         while e <= stop {
             let lo = e.saturating_sub(width);
-            let window: Vec<Point> = between(lo, e)
-                .map(|(start, stats)| self.point(*start, stats))
-                .collect();
+            let window = if at(lo) < at(e).min(visible_end) {
+                let (a, b) = (starting_at(lo, &mut a), starting_at(e.min(last), &mut b));
+                points.get(a..b.max(a)).unwrap_or_default()
+            } else {
+                &[]
+            };
             if window.is_empty() {
                 if empty_seen {
                     // An evaluation over no data comes out as the one before it, so skip to the
                     // next one that sees a datapoint.
-                    match between(e, last).next() {
-                        Some((start, _)) => {
-                            e = start.div_euclid(p).saturating_add(1);
+                    match points.get(starting_at(e, &mut b.clone())) {
+                        Some(pt) if at(e) < visible_end && pt.start_ms < at(last) => {
+                            e = pt.start_ms.div_euclid(p).saturating_add(1);
                             empty_seen = false;
                             continue;
                         }
-                        None => break,
+                        _ => break,
                     }
                 }
                 empty_seen = true;
@@ -230,20 +255,16 @@ impl Alarm {
             }
             // Deciding is cheap; the reason text and data only matter for a change of state.
             let change = self
-                .decide(&window, lo, e, false)
+                .decide(window, lo, e, Explain::No)
                 .filter(|(to, _, _)| *to != state)
-                .and_then(|_| self.decide(&window, lo, e, true));
+                .and_then(|_| self.decide(window, lo, e, explain));
             if let Some((to, reason, reason_data)) = change {
                 transitions.push(Transition {
                     time_ms: at(e),
                     from: state,
                     to,
                     reason,
-                    reason_data: if options.reason_data {
-                        reason_data
-                    } else {
-                        Value::Null
-                    },
+                    reason_data,
                 });
                 state = to;
             }
@@ -269,13 +290,13 @@ impl Alarm {
     /// The state evaluation `e` sets, with its reason, or `None` to keep the current state.
     /// `window` holds the real datapoints of the evaluation range (periods `lo..e`), oldest
     /// first.
-    /// Without `explain`, the reason and its data are left empty.
+    /// What is not to be explained (see [`Explain`]) is left empty.
     fn decide(
         &self,
         window: &[Point],
         lo: i64,
         e: i64,
-        explain: bool,
+        explain: Explain,
     ) -> Option<(State, String, Value)> {
         let p = self.period_ms().max(1);
         let now = e.saturating_mul(p);
@@ -304,7 +325,7 @@ impl Alarm {
                 // same sentence counting them is assumed ("1 datapoint was received for 3
                 // periods and 2 missing datapoints were …"), as users have quoted it.
                 let to = if total >= m { State::Alarm } else { State::Ok };
-                if !explain {
+                if explain == Explain::No {
                     return Some((to, String::new(), Value::Null));
                 }
                 let reason = format!(
@@ -323,11 +344,8 @@ impl Alarm {
                         "NonBreaching"
                     },
                 );
-                Some((
-                    to,
-                    reason,
-                    self.reason_data(now, window, all(window, &fills)),
-                ))
+                let data = self.reason_data_if(explain, now, window, || all(window, &fills));
+                Some((to, reason, data))
             }
             TreatMissingData::Missing | TreatMissingData::Ignore => {
                 if real > 0 && (breaching >= m || breaching < real) {
@@ -353,7 +371,7 @@ impl Alarm {
                 if old_enough {
                     return Some(self.threshold_crossed(State::Alarm, window, now, explain));
                 }
-                if !explain {
+                if explain == Explain::No {
                     return Some((State::InsufficientData, String::new(), Value::Null));
                 }
                 let fills = recent_missing(window, lo, e, p, shortfall);
@@ -362,11 +380,8 @@ impl Alarm {
                     plural(shortfall, "datapoint"),
                     was(shortfall)
                 );
-                Some((
-                    State::InsufficientData,
-                    reason,
-                    self.reason_data(now, window, all(window, &fills)),
-                ))
+                let data = self.reason_data_if(explain, now, window, || all(window, &fills));
+                Some((State::InsufficientData, reason, data))
             }
         }
     }
@@ -387,9 +402,9 @@ impl Alarm {
         to: State,
         evaluated: &[Point],
         now: i64,
-        explain: bool,
+        explain: Explain,
     ) -> (State, String, Value) {
-        if !explain {
+        if explain == Explain::No {
             return (to, String::new(), Value::Null);
         }
         let rule = &self.rule;
@@ -432,8 +447,24 @@ impl Alarm {
                 was(k),
             )
         };
-        let shown = listed.iter().take(needed).map(|pt| datapoint(pt)).collect();
-        (to, reason, self.reason_data(now, evaluated, shown))
+        let data = self.reason_data_if(explain, now, evaluated, || {
+            listed.iter().take(needed).map(|pt| datapoint(pt)).collect()
+        });
+        (to, reason, data)
+    }
+
+    /// [`Alarm::reason_data`] when `explain` asks for it, else `null`.
+    fn reason_data_if(
+        &self,
+        explain: Explain,
+        now: i64,
+        real: &[Point],
+        evaluated: impl FnOnce() -> Vec<Value>,
+    ) -> Value {
+        match explain {
+            Explain::ReasonAndData => self.reason_data(now, real, evaluated()),
+            Explain::No | Explain::Reason => Value::Null,
+        }
     }
 
     /// `StateReasonData` for an evaluation at `now` of the real datapoints `real` (oldest
@@ -537,6 +568,16 @@ pub(crate) fn java_double(x: f64) -> String {
     if x == 0.0 {
         return if x.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
+    // Whole numbers below 10^7 (counts, most often): `5.0`, as `digits` writes them, without
+    // taking the digits apart.
+    if x.fract() == 0.0 && x.abs() < 1e7 {
+        return format!("{x:.1}");
+    }
+    java_digits(x)
+}
+
+/// [`java_double`] of a finite number other than zero, from its shortest digits.
+pub(crate) fn java_digits(x: f64) -> String {
     let sign = if x < 0.0 { "-" } else { "" };
     let magnitude = x.abs();
     // Rust's `{:e}` writes the shortest digits that read back as the same number.

@@ -744,6 +744,16 @@ mod reasons {
         ] {
             assert_eq!(java_double(x), text, "{x}");
         }
+        // Whole numbers take a shorter path: the same text.
+        for n in (-10_000_000i64..=10_000_000)
+            .step_by(7_919)
+            .chain([1, 2, 9_999_999])
+        {
+            let x = n as f64;
+            if x != 0.0 {
+                assert_eq!(java_double(x), super::eval::java_digits(x), "{x}");
+            }
+        }
     }
 }
 

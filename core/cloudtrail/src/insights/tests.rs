@@ -1249,3 +1249,50 @@ fn input_order_does_not_matter() {
     events.reverse();
     assert_eq!(detect(Config::default(), &events), sorted);
 }
+
+/// Detectors that observed parts of the events, merged, find what one detector of all the
+/// events finds, however the events were split and in whatever order the parts are merged.
+#[test]
+fn merged_detectors_find_what_one_detector_finds() {
+    let (mut rng, mut events) = background(6, 1, diurnal);
+    for (name, source, read_only, error, minutes) in [
+        ("RunInstances", "ec2.amazonaws.com", false, None, 600..610),
+        (
+            "ListUsers",
+            "iam.amazonaws.com",
+            true,
+            Some("AccessDenied"),
+            900..908,
+        ),
+        (
+            "PutObject",
+            "s3.amazonaws.com",
+            false,
+            Some("NoSuchBucket"),
+            1200..1206,
+        ),
+    ] {
+        let apis = burst(name, source, read_only, error, 20.0);
+        traffic(&mut rng, &apis, minutes, |_| 1.0, intruder, &mut events);
+    }
+    let config = Config {
+        max_attributions: 2,
+        ..Config::default()
+    };
+    let want = detect(config.clone(), &events);
+    assert!(want.len() >= 3, "{want:#?}");
+    for parts in [2, 7, 300] {
+        let mut split: Vec<Detector> = (0..parts)
+            .map(|_| Detector::new(config.clone()).unwrap())
+            .collect();
+        // Events dealt out in turn, so that every part sees every series.
+        for (i, event) in events.iter().enumerate() {
+            split[(i * 7919) % parts].observe(&event.observation());
+        }
+        let mut merged = Detector::new(config.clone()).unwrap();
+        for part in split.into_iter().rev() {
+            merged.merge(part);
+        }
+        assert_eq!(merged.finish(), want, "{parts} parts");
+    }
+}
