@@ -247,6 +247,10 @@ fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
             .collect();
         let got = set.test(e);
         prop_assert_eq!(&got, &want, "patterns {:?}\nevent {}", texts, e);
+        let ids: Vec<usize> = want.iter().map(|(i, _)| *i).collect();
+        prop_assert_eq!(set.matches(e), ids, "matches of {:?}\non event {}", texts, e);
+        let any = set.is_match(e);
+        prop_assert_eq!(any, !want.is_empty(), "is_match of {:?}\non event {}", texts, e);
         for (i, p) in compiled.iter().enumerate() {
             let one = p.test(e);
             let reference = p.reference().test(e);
@@ -276,6 +280,14 @@ proptest! {
     }
 
     #[test]
+    fn delimited_sets_agree_with_the_reference(
+        patterns in proptest::collection::vec(delimited_pattern(), 1..12),
+        events in proptest::collection::vec(delimited_event(), 1..8),
+    ) {
+        check(&patterns, &events)?;
+    }
+
+    #[test]
     fn mixed_sets_agree_with_the_reference(
         json in proptest::collection::vec(json_pattern(), 0..6),
         terms in proptest::collection::vec(term_pattern(), 0..6),
@@ -286,6 +298,82 @@ proptest! {
         patterns.push("[a, b, ...]".into());
         check(&patterns, &events)?;
     }
+}
+
+// ---- space-delimited sets ----------------------------------------------------------------------
+
+/// A field value of a space-delimited line: a word, a number, or a `"…"` / `[…]` group.
+fn delimited_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec!["ACCEPT", "REJECT", "GET", "10.0.1.7", "-", "eni-1a2b"])
+            .prop_map(str::to_owned),
+        (0u32..70000).prop_map(|n| n.to_string()),
+        prop::sample::select(vec![
+            "\"GET /a HTTP/1.1\"",
+            "[10/Oct/2000:13:55:36 -0700]",
+            "\"\""
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+/// A space-delimited line of 0 to 8 fields, blanks of one or more spaces or tabs.
+fn delimited_event() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        (
+            delimited_value(),
+            prop::sample::select(vec![" ", "  ", "\t"]),
+        ),
+        0..8,
+    )
+    .prop_map(|fields| {
+        fields
+            .into_iter()
+            .map(|(v, sep)| format!("{v}{sep}"))
+            .collect::<String>()
+    })
+}
+
+/// One condition on a field named `f`.
+fn field_condition() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec!["ACCEPT", "REJECT", "10.0.*", "*1.7", "GET*", "-"])
+            .prop_map(|v| format!("f = {v}")),
+        prop::sample::select(vec!["ACCEPT", "GET*"]).prop_map(|v| format!("f != {v}")),
+        (
+            prop::sample::select(vec!["=", "!=", "<", "<=", ">", ">="]),
+            0u32..70000
+        )
+            .prop_map(|(op, n)| format!("f {op} {n}")),
+        prop::sample::select(vec!["%^[0-9]+$%", "%REJ%", "%^10\\.%"])
+            .prop_map(|r| format!("f = {r}")),
+    ]
+}
+
+/// A space-delimited pattern of 0 to 7 fields: names, empty fields, at most one `...`, and
+/// conditions (some joined with `&&` / `||`).
+fn delimited_pattern() -> impl Strategy<Value = String> {
+    let field = prop_oneof![
+        3 => Just("f".to_owned()),
+        1 => Just(String::new()),
+        1 => Just("...".to_owned()),
+        4 => field_condition(),
+        1 => (field_condition(), prop::sample::select(vec!["&&", "||"]), field_condition())
+            .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+    ];
+    proptest::collection::vec(field, 0..7).prop_map(|fields| {
+        let mut seen_ellipsis = false;
+        let named: Vec<String> = fields
+            .into_iter()
+            .enumerate()
+            .filter(|(_, f)| f != "..." || !std::mem::replace(&mut seen_ellipsis, true))
+            .map(|(i, f)| match f.as_str() {
+                "f" => format!("f{i}"),
+                _ => f.replace("f ", &format!("f{i} ")),
+            })
+            .collect();
+        format!("[{}]", named.join(", "))
+    })
 }
 
 // ---- the prefilter's key probes ---------------------------------------------------------------

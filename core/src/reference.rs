@@ -218,6 +218,23 @@ impl Evaluator {
         Some(out)
     }
 
+    /// Whether a space-delimited pattern matches, without building its extracted values: every
+    /// condition field against the event field it binds. The compiled set asks this of each
+    /// delimited pattern and builds the values ([`Evaluator::test_event`]) only on a match.
+    pub(crate) fn delimited_holds(&self, event: &Event<'_>) -> bool {
+        let Ast::Delimited(pattern) = &self.ast else {
+            return self.test_event(event).is_some();
+        };
+        let absorb = self.dialect.absorb_trailing_fields;
+        let complete = bind_each(pattern, event.text, event.fields(), absorb, |b| {
+            match b.field {
+                Some(FieldKind::Condition { expr, .. }) => self.field_expr(expr, b.text),
+                _ => true,
+            }
+        });
+        complete == Some(true)
+    }
+
     fn field_expr(&self, expr: &FieldExpr, text: &str) -> bool {
         match expr {
             FieldExpr::And(xs) => xs.iter().all(|x| self.field_expr(x, text)),
@@ -442,16 +459,39 @@ pub(crate) fn bind<'p, 'e>(
     fields: &[EventField<'e>],
     absorb: bool,
 ) -> Option<Vec<Bound<'p, 'e>>> {
+    let mut out = Vec::with_capacity(fields.len());
+    bind_each(pattern, text, fields, absorb, |b| {
+        out.push(b);
+        true
+    })?;
+    Some(out)
+}
+
+/// [`bind`] without the list: hands each binding, in order, to `each`, which returns `false` to
+/// stop there. `None` when the event has the wrong number of fields, else whether every binding
+/// was handed over.
+pub(crate) fn bind_each<'p, 'e>(
+    pattern: &'p DelimitedPattern,
+    text: &'e str,
+    fields: &[EventField<'e>],
+    absorb: bool,
+    mut each: impl FnMut(Bound<'p, 'e>) -> bool,
+) -> Option<bool> {
     let p = &pattern.fields;
     let m = fields.len();
-    let unbound = |(n, f): (usize, &EventField<'e>)| Bound {
-        field: None,
-        text: f.text,
-        position: n + 1,
-    };
-    let mut out = Vec::with_capacity(m);
     match pattern.ellipsis() {
-        None if p.is_empty() => out.extend(fields.iter().enumerate().map(unbound)),
+        None if p.is_empty() => {
+            for (n, f) in fields.iter().enumerate() {
+                let unbound = Bound {
+                    field: None,
+                    text: f.text,
+                    position: n + 1,
+                };
+                if !each(unbound) {
+                    return Some(false);
+                }
+            }
+        }
         None => {
             if m < p.len() || (m > p.len() && !absorb) {
                 return None;
@@ -465,11 +505,14 @@ pub(crate) fn bind<'p, 'e>(
                 } else {
                     event_field.text
                 };
-                out.push(Bound {
+                let bound = Bound {
                     field: Some(&field.kind),
                     text: value,
                     position: n + 1,
-                });
+                };
+                if !each(bound) {
+                    return Some(false);
+                }
             }
         }
         Some(e) => {
@@ -489,15 +532,18 @@ pub(crate) fn bind<'p, 'e>(
                 } else {
                     None
                 };
-                out.push(Bound {
+                let bound = Bound {
                     field: field.map(|f| &f.kind),
                     text: f.text,
                     position: n + 1,
-                });
+                };
+                if !each(bound) {
+                    return Some(false);
+                }
             }
         }
     }
-    Some(out)
+    Some(true)
 }
 
 #[cfg(test)]

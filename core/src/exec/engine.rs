@@ -4,7 +4,8 @@
 //! probed key with a lookup of the value after it: [`crate::compile::prefilter`]) may reject the
 //! event outright; then the term automata run once over the raw text, the JSON scanner once over the
 //! event (if some JSON pattern exists and the event starts like an object), and the space-delimited
-//! patterns share one split of the event into fields. Per-call state lives in a thread-local
+//! patterns share one split of the event into fields, test their conditions on it and build
+//! extracted values only for the patterns that match. Per-call state lives in a thread-local
 //! [`Scratch`] whose tables are restored to empty after each event, so a call costs what the event
 //! touches, not the size of the set.
 
@@ -99,6 +100,8 @@ thread_local! {
 #[derive(Debug)]
 enum Hits<'o> {
     All(&'o mut Vec<(usize, Extracted)>),
+    /// The patterns only, without their values.
+    Ids(&'o mut Vec<usize>),
     Any(bool),
 }
 
@@ -111,6 +114,10 @@ impl Hits<'_> {
                 out.push((pattern, extracted));
                 false
             }
+            Hits::Ids(out) => {
+                out.push(pattern);
+                false
+            }
             Hits::Any(found) => {
                 *found = true;
                 true
@@ -121,6 +128,11 @@ impl Hits<'_> {
     /// True when the run can stop.
     fn done(&self) -> bool {
         matches!(self, Hits::Any(true))
+    }
+
+    /// True when the matches' extracted values are kept.
+    fn wants_values(&self) -> bool {
+        matches!(self, Hits::All(_))
     }
 }
 
@@ -144,9 +156,21 @@ impl Program {
         out
     }
 
+    /// The matching patterns, in pattern order, without their extracted values.
+    pub(crate) fn matching<'e>(
+        &self,
+        event: &str,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+    ) -> Vec<usize> {
+        let mut out: Vec<usize> = self.match_all.iter().map(|&p| p as usize).collect();
+        self.run_scratch(event, dialect, evaluator, &mut Hits::Ids(&mut out));
+        out.sort_unstable();
+        out
+    }
+
     /// True when some pattern matches. Stops at the first pattern found to match, and builds no
-    /// list of results (the extracted values of a space-delimited pattern are still built by its
-    /// reference evaluator).
+    /// list of results and no extracted values.
     pub(crate) fn is_match<'e>(
         &self,
         event: &str,
@@ -197,7 +221,16 @@ impl Program {
         if !self.delimited.is_empty() && !out.done() {
             let shared = Event::new(event);
             for &p in &self.delimited {
-                if let Some(extracted) = evaluator(p).and_then(|e| e.test_event(&shared)) {
+                // Conditions first; the extracted values only for a match.
+                let Some(e) = evaluator(p).filter(|e| e.delimited_holds(&shared)) else {
+                    continue;
+                };
+                let extracted = if out.wants_values() {
+                    e.test_event(&shared)
+                } else {
+                    Some(Extracted::default())
+                };
+                if let Some(extracted) = extracted {
                     if out.push(p as usize, extracted) {
                         break;
                     }

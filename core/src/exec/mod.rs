@@ -299,7 +299,8 @@ impl PatternSet {
 
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
-        self.run(event).into_iter().map(|(i, _)| i).collect()
+        let evaluator = |p: u32| self.patterns.get(p as usize).map(|p| &p.evaluator);
+        self.program.matching(event, &self.dialect, &evaluator)
     }
 
     /// Each matching pattern's index with the values it extracts.
