@@ -248,9 +248,21 @@ fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
         let got = set.test(e);
         prop_assert_eq!(&got, &want, "patterns {:?}\nevent {}", texts, e);
         let ids: Vec<usize> = want.iter().map(|(i, _)| *i).collect();
-        prop_assert_eq!(set.matches(e), ids, "matches of {:?}\non event {}", texts, e);
+        prop_assert_eq!(
+            set.matches(e),
+            ids,
+            "matches of {:?}\non event {}",
+            texts,
+            e
+        );
         let any = set.is_match(e);
-        prop_assert_eq!(any, !want.is_empty(), "is_match of {:?}\non event {}", texts, e);
+        prop_assert_eq!(
+            any,
+            !want.is_empty(),
+            "is_match of {:?}\non event {}",
+            texts,
+            e
+        );
         for (i, p) in compiled.iter().enumerate() {
             let one = p.test(e);
             let reference = p.reference().test(e);

@@ -56,6 +56,20 @@ const TARGETS: &[(&str, &str, &str, &str, Target)] = &[
         "set-10",
         Target::AtMost(2.0),
     ),
+    (
+        "16 regexes vs serde_json parse-only",
+        "regex_cloudtrail-gen-1k",
+        "serde_json-parse",
+        "set-16",
+        Target::AtLeast(2.0),
+    ),
+    (
+        "100 VPC delimited patterns vs their reference evaluators",
+        "vpc_flow-logs-gen-10k",
+        "reference-100",
+        "set-100",
+        Target::AtLeast(3.0),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
