@@ -122,7 +122,7 @@ pub enum Observed<'a> {
 /// plain file of lines (JSON Lines, [`Layout::Lines`]), which the worker threads read
 /// themselves with [`logs::read_range`], or runs of the items of a stream it reads itself
 /// (gzip, CloudTrail log files, standard input, …). Workers read each batch's records into a
-/// [`Batch`] (classified, matched, datapoints computed); the calling thread adds the batches to
+/// `Batch` (classified, matched, datapoints computed); the calling thread adds the batches to
 /// the scan in input order. Ranges are read as lines ([`logs::Options::text_lines`]), whose
 /// records are those of one stream as long as every line is blank or one valid JSON object:
 /// from the first range where that is not so (a damaged line, a container, an export line, a
