@@ -359,7 +359,7 @@ fn pipeline(settings: &Settings, paths: &[String], walk: WalkOptions, threads: u
         for _ in 0..threads {
             let done_tx = done_tx.clone();
             let work_rx = &work_rx;
-            scope.spawn(move || work(settings, work_rx, &done_tx));
+            scope.spawn(move || logs::serve(work_rx, &done_tx, |batch| process(settings, batch)));
         }
         drop(done_tx);
         let status = write(settings, done_rx, &slot_tx);
@@ -564,24 +564,6 @@ fn read_file(pending: &Mutex<Pending>, input_no: u64, path: PathBuf) -> Result<(
             // No one else takes the lock meanwhile (only standard input's reader does).
             let mut pending = pending.lock().map_err(|_| Closed)?;
             logs::read_stream("", file, read_options()).try_for_each(|item| pending.push(item))
-        }
-    }
-}
-
-fn work(settings: &Settings, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<Done>) {
-    loop {
-        let batch = {
-            let Ok(receiver) = batches.lock() else {
-                return;
-            };
-            match receiver.recv() {
-                Ok(batch) => batch,
-                Err(_) => return,
-            }
-        };
-        let result = process(settings, batch);
-        if done.send(result).is_err() {
-            return;
         }
     }
 }

@@ -174,7 +174,7 @@ pub fn scan_parallel<E>(
             (Arc::clone(&compiled), Arc::clone(&work_rx), done_tx.clone());
         let spawned = thread::Builder::new()
             .name(format!("scan-{i}"))
-            .spawn(move || work(&compiled, &work_rx, &done_tx));
+            .spawn(move || logs::serve(&work_rx, &done_tx, |job| process(&compiled, job)));
         if let Ok(handle) = spawned {
             workers.push(handle);
         }
@@ -397,23 +397,6 @@ fn walk_skip(path: &std::path::Path, reason: SkipReason, message: &str) -> Skip 
         },
         kind,
         message,
-    }
-}
-
-fn work(compiled: &Compiled, jobs: &Mutex<Receiver<Job>>, done: &SyncSender<Done>) {
-    loop {
-        let job = {
-            let Ok(receiver) = jobs.lock() else {
-                return;
-            };
-            match receiver.recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            }
-        };
-        if done.send(process(compiled, job)).is_err() {
-            return;
-        }
     }
 }
 

@@ -23,26 +23,10 @@
 use std::borrow::Cow;
 
 use super::Fields;
+use crate::logs::string_stops;
 
 /// The deepest nesting followed below the record (the record itself is not counted).
 const MAX_DEPTH: u32 = 128;
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `word` that is zero; exact for the lowest such byte.
-fn zero_bytes(word: u64) -> u64 {
-    word.wrapping_sub(ONES) & !word & HIGH
-}
-
-/// A mask whose lowest set bit is in the first byte of `word` (little-endian) that ends a run
-/// of plain string content: a quote, a backslash or a control character.
-fn string_stops(word: u64) -> u64 {
-    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    quote | backslash | control
-}
 
 /// The members of `Raw`, by bit.
 const EVENT_TIME: u16 = 1;

@@ -55,7 +55,7 @@ fn zero_bytes(word: u64) -> u64 {
 
 /// A mask whose lowest set bit is in the first byte of `word` (little-endian order) that is a
 /// quote, a backslash or a control character (below 0x20), if any.
-fn string_stops(word: u64) -> u64 {
+pub(crate) fn string_stops(word: u64) -> u64 {
     let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
     let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
     // A byte below 0x20 borrows, so its high bit is set after the subtraction; bytes from 0x80

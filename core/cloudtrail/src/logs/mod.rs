@@ -60,6 +60,7 @@
 
 mod decode;
 mod fast;
+pub(crate) use fast::string_stops;
 mod lex;
 mod source;
 mod stream;
@@ -473,6 +474,30 @@ fn read_at_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 #[cfg(not(unix))]
 fn read_at_full(_: &File, _: &mut [u8], _: u64) -> io::Result<usize> {
     Err(io::Error::other("positioned reads are not available"))
+}
+
+/// The loop of a worker thread of a range-parallel read (`trailmatch grep -j N`, `scan -j N`):
+/// takes jobs (ranges, batches) from the shared queue one at a time, and sends what `process`
+/// makes of each; returns when the queue is closed and empty, or when no one receives any more.
+pub fn serve<J, D>(
+    jobs: &std::sync::Mutex<std::sync::mpsc::Receiver<J>>,
+    done: &std::sync::mpsc::SyncSender<D>,
+    mut process: impl FnMut(J) -> D,
+) {
+    loop {
+        let job = {
+            let Ok(receiver) = jobs.lock() else {
+                return;
+            };
+            match receiver.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        if done.send(process(job)).is_err() {
+            return;
+        }
+    }
 }
 
 /// The items of the lines that start in bytes `start..end` of a file whose [`layout`] is
