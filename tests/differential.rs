@@ -177,7 +177,15 @@ fn json_pattern() -> impl Strategy<Value = String> {
 }
 
 fn term_pattern() -> impl Strategy<Value = String> {
-    proptest::collection::vec((any::<usize>(), 0u8..5), 1..4).prop_map(|terms| {
+    // Regex terms: a corpus word (when it needs no escaping), or one of these.
+    const REGEXES: [&str; 5] = [
+        r"%\d{1,3}\.\d{1,3}\.%",
+        r"%[0-9a-f]{8}-%",
+        r"%^\{%",
+        r"%Describe[A-Z]%",
+        r"%(Access|Deny)%",
+    ];
+    proptest::collection::vec((any::<usize>(), 0u8..8), 1..4).prop_map(|terms| {
         let voc = vocabulary();
         terms
             .into_iter()
@@ -187,7 +195,9 @@ fn term_pattern() -> impl Strategy<Value = String> {
                     0 | 1 => word.to_owned(),
                     2 => format!("?{word}"),
                     3 => format!("-{word}"),
-                    _ => quote(word),
+                    4 => quote(word),
+                    5 if word.bytes().all(|b| b.is_ascii_alphanumeric()) => format!("%{word}%"),
+                    _ => REGEXES[w % REGEXES.len()].to_owned(),
                 }
             })
             .collect::<Vec<_>>()

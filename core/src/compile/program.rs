@@ -76,8 +76,8 @@ pub(crate) struct TermProgram {
     /// Over the non-empty literals; literal `i` is atom `literal_atoms[i]`.
     pub(crate) literals: Option<LiteralSet>,
     pub(crate) literal_atoms: Vec<u32>,
-    /// Over the regexes; pattern `i` is atom `regex_atoms[i]`.
-    pub(crate) regexes: Option<meta::Regex>,
+    /// The regexes; regex `i` is atom `regex_atoms[i]`.
+    pub(crate) regexes: TermRegexes,
     pub(crate) regex_atoms: Vec<u32>,
     /// The empty literal `""` occurs in every event.
     pub(crate) always_atoms: Vec<u32>,
@@ -88,6 +88,22 @@ pub(crate) struct TermProgram {
     /// Rules that can hold when no atom occurs (only exclusions).
     pub(crate) untriggered: Vec<u32>,
 }
+
+/// How the term patterns' regexes are searched for in an event.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum TermRegexes {
+    #[default]
+    None,
+    /// A few, each on its own: a search stops at the regex's first match, and skips to the
+    /// regex's own literal prefix when that search is fast (the `regex` bench's 16 patterns on
+    /// 20,000 events, callgrind: 26% fewer instructions than [`Set`](Self::Set)).
+    Each(Vec<meta::Regex>),
+    /// More: one automaton that reports every regex that matches, in one pass over the event.
+    Set(meta::Regex),
+}
+
+/// Up to this many term regexes are searched for one by one; more go into one automaton.
+const DIRECT_TERM_REGEXES: usize = 8;
 
 #[derive(Clone, Debug)]
 pub(crate) struct TermRule {
@@ -371,14 +387,17 @@ impl Builder {
                 .ok_or_else(|| too_large("the term patterns' literals"))?;
             p.literals = Some(set);
         }
-        if !regexes.is_empty() {
-            p.regexes = Some(multi_regex(
-                &regexes,
-                limits,
-                Haystack::Event,
-                "the term patterns' regexes",
-            )?);
-        }
+        let what = "the term patterns' regexes";
+        p.regexes = match regexes.len() {
+            0 => TermRegexes::None,
+            1..=DIRECT_TERM_REGEXES => TermRegexes::Each(
+                regexes
+                    .iter()
+                    .map(|source| single_regex(source, limits, what))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => TermRegexes::Set(multi_regex(&regexes, limits, Haystack::Event, what)?),
+        };
         p.triggers = vec![Vec::new(); p.atom_count];
         for (i, rule) in self.term_rules.iter().enumerate() {
             let trigger = if rule.required.is_empty() {
@@ -661,6 +680,22 @@ fn fast_prefilter(sources: &[String]) -> Option<LiteralSearch> {
         .map(|s| regex_syntax::parse(s).ok())
         .collect::<Option<_>>()?;
     LiteralSearch::from_hirs_prefix(MatchKind::All, &hirs).filter(LiteralSearch::is_fast)
+}
+
+/// One regex, asked only whether it matches (a search stops at its first match state), with a
+/// prefilter only when it is fast. Not leftmost-first: regex-automata then picks its
+/// reverse-inner strategy for `\d{1,3}\.\d{1,3}…`, which falls back to the PikeVM (a quarter of
+/// all instructions on the `regex` bench's events), nor its automatic prefilter (slow ones too).
+fn single_regex(
+    source: &str,
+    limits: &Limits,
+    what: &str,
+) -> Result<meta::Regex, (Option<usize>, Error)> {
+    let config = regex_config(limits, fast_prefilter(&[source.to_owned()]));
+    meta::Builder::new()
+        .configure(config)
+        .build(source)
+        .map_err(|_| too_large(what))
 }
 
 /// One automaton for many regexes, reporting every one that matches.

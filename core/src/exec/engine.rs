@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use crate::compile::prefilter::Prefilter;
-use crate::compile::program::{FieldProgram, PatternId, Program};
+use crate::compile::program::{FieldProgram, PatternId, Program, TermRegexes};
 use crate::dialect::Dialect;
 use crate::exec::Extracted;
 use crate::exec::scan::{Scalar, Stop, scan};
@@ -254,12 +254,22 @@ impl Program {
                 }
             });
         }
-        if let Some(re) = &t.regexes {
-            let mut found = regex_automata::PatternSet::new(re.pattern_len());
-            re.which_overlapping_matches(&regex_automata::Input::new(event), &mut found);
-            for pid in found.iter() {
-                if let Some(&a) = t.regex_atoms.get(pid.as_usize()) {
-                    s.atoms.insert(a);
+        match &t.regexes {
+            TermRegexes::None => {}
+            TermRegexes::Each(list) => {
+                for (re, &a) in list.iter().zip(&t.regex_atoms) {
+                    if re.is_match(event) {
+                        s.atoms.insert(a);
+                    }
+                }
+            }
+            TermRegexes::Set(re) => {
+                let mut found = regex_automata::PatternSet::new(re.pattern_len());
+                re.which_overlapping_matches(&regex_automata::Input::new(event), &mut found);
+                for pid in found.iter() {
+                    if let Some(&a) = t.regex_atoms.get(pid.as_usize()) {
+                        s.atoms.insert(a);
+                    }
                 }
             }
         }
