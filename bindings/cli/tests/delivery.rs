@@ -905,7 +905,37 @@ fn sns_that_cannot_be_reached_is_reported_with_its_attempts() {
     for f in &failed {
         assert_eq!(f["code"], "connection-failed", "{f}");
         assert_eq!(f["attempts"], 2, "{f}");
+        let reason = f["reason"].as_str().unwrap();
+        assert!(reason.contains("Connection refused"), "{reason}");
+        assert!(!reason.contains('{'), "not a Debug dump: {reason}");
     }
     assert_eq!(lines(&dead).len(), 4);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Without credentials (none in the environment, no profile, no instance role), the request
+/// cannot be signed: `request-failed`, saying so, not retried; nothing is silently dropped.
+#[test]
+fn sns_without_credentials_says_so() {
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--format", "json", "--notify", "sns"])
+        .stdin(Stdio::null());
+    aws_env(&mut command, "http://127.0.0.1:9");
+    command
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    let out = command.output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed = outcomes(&report, "failed", "sns");
+    assert_eq!(failed.len(), 4, "{report}");
+    for f in failed {
+        assert_eq!(f["code"], "request-failed", "{f}");
+        assert_eq!(f["attempts"], 1, "{f}");
+        assert!(f["reason"].as_str().unwrap().contains("credentials"), "{f}");
+    }
 }

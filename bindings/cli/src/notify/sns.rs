@@ -26,7 +26,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sns::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_sns::config::{ConfigBag, Intercept, Region, RuntimeComponents};
-use aws_sdk_sns::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sns::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use trailmatch_cloudtrail::boundary;
 
@@ -123,29 +123,29 @@ impl Publisher {
         }
     }
 
+    /// The delivery error for an SDK error: SNS's own refusal with its code and message, a
+    /// connection error, a time-out, or a request that could not be made (no credentials).
     fn error<E, R>(&self, e: &SdkError<E, R>) -> DeliveryError
     where
         E: std::error::Error + ProvideErrorMetadata + 'static,
         R: std::fmt::Debug,
     {
         use DeliveryErrorKind as K;
-        let text = || boundary::terminal(&DisplayErrorContext(e).to_string()).into_owned();
+        let timed_out = || {
+            DeliveryError::new(
+                K::TimedOut,
+                format!(
+                    "{} without an answer from SNS",
+                    timed_out_after(self.timeout)
+                ),
+            )
+        };
         match e {
-            SdkError::TimeoutError(_) => DeliveryError::new(
-                K::TimedOut,
-                format!(
-                    "{} without an answer from SNS",
-                    timed_out_after(self.timeout)
-                ),
-            ),
-            SdkError::DispatchFailure(failure) if failure.is_timeout() => DeliveryError::new(
-                K::TimedOut,
-                format!(
-                    "{} without an answer from SNS",
-                    timed_out_after(self.timeout)
-                ),
-            ),
-            SdkError::DispatchFailure(_) => DeliveryError::new(K::ConnectionFailed, text()),
+            SdkError::TimeoutError(_) => timed_out(),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => timed_out(),
+            SdkError::DispatchFailure(failure) if failure.is_io() => {
+                DeliveryError::new(K::ConnectionFailed, chain(e))
+            }
             SdkError::ServiceError(service) => {
                 let err = service.err();
                 let reason = format!(
@@ -155,10 +155,26 @@ impl Publisher {
                 );
                 DeliveryError::new(K::ServiceError, boundary::terminal(&reason).into_owned())
             }
-            SdkError::ResponseError(_) => DeliveryError::new(K::HttpStatus, text()),
-            _ => DeliveryError::new(K::RequestFailed, text()),
+            SdkError::ResponseError(_) => DeliveryError::new(K::HttpStatus, chain(e)),
+            _ => DeliveryError::new(K::RequestFailed, chain(e)),
         }
     }
+}
+
+/// An error and its sources, each as it displays itself, joined with `: ` and escaped for a
+/// terminal: `dispatch failure: io error: …: Connection refused (os error 111)`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        // Some errors repeat their source's text in their own.
+        if !text.ends_with(&part) {
+            text = format!("{text}: {part}");
+        }
+        source = s.source();
+    }
+    boundary::terminal(&text).into_owned()
 }
 
 /// Counts the attempts the SDK makes for one `Publish` (its retries included).
