@@ -514,12 +514,15 @@ fn slack_and_teams_get_their_webhook_json() {
 struct Moto {
     child: Child,
     endpoint: String,
+    /// Its standard error, shown when it does not start.
+    log: PathBuf,
 }
 
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -564,21 +567,17 @@ fn moto() -> Option<Moto> {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let moto = Moto {
+    let mut moto = Moto {
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
+        log,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
-    Some(wait(moto, port, deadline, &log))
-}
-
-/// Waits for `moto` to accept connections on `port`.
-fn wait(mut moto: Moto, port: u16, deadline: Instant, log: &Path) -> Moto {
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Some(status) = moto.child.try_wait().unwrap() {
             panic!(
                 "moto.server exited ({status}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
+                std::fs::read_to_string(&moto.log).unwrap_or_default()
             );
         }
         assert!(
@@ -587,7 +586,7 @@ fn wait(mut moto: Moto, port: u16, deadline: Instant, log: &Path) -> Moto {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    moto
+    Some(moto)
 }
 
 /// The environment of a run against moto: its endpoint, test credentials, and nothing from
