@@ -361,18 +361,27 @@ impl DeadLetter {
     /// not arrive, how many attempts were made, and the SNS message itself (`null` for one
     /// that could not be built: its topic ARN is not valid). Gives the number written.
     fn keep(&mut self, failed: &[Undelivered]) -> Result<usize, Failure> {
+        /// One line: the failure as the report has it, then the message as it was to be sent
+        /// (its JSON text as is, members in CloudWatch's order).
+        #[derive(serde::Serialize)]
+        struct Kept<'a> {
+            #[serde(flatten)]
+            failure: &'a Undelivered,
+            message: Option<&'a serde_json::value::RawValue>,
+        }
         let mut text = String::new();
         for f in failed {
             let message = f
                 .message
                 .as_deref()
-                .and_then(|m| serde_json::from_str::<Value>(m).ok())
-                .unwrap_or(Value::Null);
-            let line = json!({
-                "target": f.target, "alarm": f.alarm, "time": f.time, "topic": f.topic,
-                "code": f.code, "reason": f.reason, "attempts": f.attempts, "message": message,
-            });
-            let _ = writeln!(text, "{line}");
+                .and_then(|m| serde_json::from_str::<&serde_json::value::RawValue>(m).ok());
+            let line = serde_json::to_string(&Kept {
+                failure: f,
+                message,
+            })
+            .map_err(|e| Failure::Io(format!("error: cannot write {}: {e}", self.name)))?;
+            text.push_str(&line);
+            text.push('\n');
         }
         self.file
             .write_all(text.as_bytes())

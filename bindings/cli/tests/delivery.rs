@@ -403,6 +403,12 @@ fn a_receiver_that_is_down_leaves_every_message_in_the_dead_letter_file() {
     let kept = lines(&dead);
     let written = lines(&file);
     assert_eq!(kept.len(), 4);
+    // Each message kept as it was to be sent: its JSON text, members in CloudWatch's order.
+    let kept_text = std::fs::read_to_string(&dead).unwrap();
+    let written_text = std::fs::read_to_string(&file).unwrap();
+    for (k, w) in kept_text.lines().zip(written_text.lines()) {
+        assert!(k.ends_with(&format!(",\"message\":{w}}}")), "{k}");
+    }
     for (k, w) in kept.iter().zip(&written) {
         assert_eq!(k["target"], url.as_str());
         assert_eq!(k["code"], "connection-failed");
