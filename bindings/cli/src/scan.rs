@@ -51,7 +51,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TARGET", value_parser = Target::parse)]
     notify: Vec<Target>,
     /// The PEM certificates that https:// receivers (webhooks, Slack, Teams) are checked
-    /// against, instead of the bundled Mozilla roots: for a receiver with a private CA.
+    /// against, instead of the bundled Mozilla roots: for a receiver with a private CA. (SNS
+    /// is checked against the system's roots.)
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
     /// How many times a delivery that failed with a connection error or a 5xx answer (SNS:
