@@ -97,9 +97,16 @@ impl Target {
                     .map(|()| Target::Chat(service, rest.to_owned()))
                     .map_err(|e| format!("`{shown}`: {e}"))
             }
+            "sns" if rest.is_empty() => Err(format!(
+                "`{shown}`: no topic ARN; give sns:arn:aws:sns:REGION:ACCOUNT:TOPIC, or sns \
+                 for the topic each alarm names"
+            )),
             "sns" => boundary::check_sns_topic_arn(rest)
                 .map(|()| Target::Sns(Some(rest.to_owned())))
                 .map_err(|e| {
+                    // The check names the ARN; the target named here holds it.
+                    let arn = format!("`{}`: ", boundary::terminal(rest));
+                    let e = e.strip_prefix(&arn).unwrap_or(&e);
                     format!(
                         "`{shown}`: {e}; give sns:arn:aws:sns:REGION:ACCOUNT:TOPIC, or sns \
                          for the topic each alarm names"
@@ -471,8 +478,14 @@ mod tests {
             "`foo:bar`: `foo:` is not a kind of notification target",
         );
         refused("foo:bar", "./foo:bar");
-        refused("sns:", "`sns:`");
-        refused("sns:arn:aws:sns:us-east-1:1111:t", "12-digit");
+        refused(
+            "sns:",
+            "`sns:`: no topic ARN; give sns:arn:aws:sns:REGION:ACCOUNT:TOPIC",
+        );
+        refused(
+            "sns:arn:aws:sns:us-east-1:1111:t",
+            "`sns:arn:aws:sns:us-east-1:1111:t`: its account `1111` is not a 12-digit",
+        );
         refused(
             "sns:arn:aws:sqs:us-east-1:111122223333:t",
             "not an SNS topic ARN",
