@@ -55,8 +55,9 @@ pub struct ScanArgs {
     /// is checked against the system's roots.)
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
-    /// How many times a delivery that failed with a connection error or a 5xx answer (SNS:
-    /// also throttling) is tried again, after 0.5 s, 1 s, 2 s… (a time-out is not retried).
+    /// How many times a delivery that failed with a connection error or a 5xx or 429 answer
+    /// (SNS: also throttling) is tried again, after 0.5 s, 1 s, 2 s… (a time-out is not
+    /// retried).
     #[arg(long, value_name = "N", default_value_t = 3,
           value_parser = clap::value_parser!(u32).range(0..=10))]
     retries: u32,
@@ -156,8 +157,8 @@ Notifications: every message goes to every --notify target it can reach. Webhook
 Slack/Teams go through an HTTP client with TLS (rustls; --ca-cert for a private CA); `sns`
 publishes through the AWS SDK with the standard AWS configuration (AWS_PROFILE, AWS_REGION,
 credentials files, SSO, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SNS for a local endpoint), each
-message in its topic's region. An attempt has 10 s; connection errors and 5xx answers are tried
-again --retries times with exponential backoff; a target that timed out is not tried again
+message in its topic's region. An attempt has 10 s; connection errors, 5xx and 429 answers are
+tried again --retries times with exponential backoff; a target that timed out is not tried again
 (`not-attempted`). Each delivery is listed in the report (text, json and ndjson: delivered, or
 failed with the reason and the number of attempts) and the others go on; --dead-letter FILE
 keeps every undelivered message. A topic ARN is checked before it is used

@@ -124,8 +124,8 @@ impl Client {
         })
     }
 
-    /// POSTs `body` to `url` with `headers`, trying again after a connection error or a 5xx
-    /// answer as [`Retry`] says. Any 2xx status is success.
+    /// POSTs `body` to `url` with `headers`, trying again after a connection error, a 5xx or
+    /// a 429 answer as [`Retry`] says. Any 2xx status is success.
     pub fn post(
         &self,
         url: &str,
@@ -173,7 +173,8 @@ impl Client {
         }
         Err((
             DeliveryError::new(DeliveryErrorKind::HttpStatus, reason),
-            status.is_server_error(),
+            // 5xx, and 429 (Slack's and Teams' rate limits): the receiver may take it later.
+            status.is_server_error() || status.as_u16() == 429,
         ))
     }
 
@@ -429,6 +430,40 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(err.kind, DeliveryErrorKind::ConnectionFailed, "{err}");
+    }
+
+    /// 5xx and 429 are tried again; another 4xx is not (the receiver will not take it later).
+    #[test]
+    fn rate_limits_and_server_errors_are_retried_client_errors_are_not() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            for answer in [
+                "429 Too Many Requests",
+                "503 Service Unavailable",
+                "200 OK",
+                "400 Bad Request",
+            ] {
+                let (mut conn, _) = listener.accept().unwrap();
+                let _ = read_request(&mut conn);
+                conn.write_all(
+                    format!("HTTP/1.1 {answer}\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+                )
+                .unwrap();
+            }
+        });
+        let retry = Retry {
+            retries: 3,
+            first_delay: Duration::from_millis(10),
+        };
+        let client = Client::new(None, Duration::from_secs(5), retry).unwrap();
+        let url = format!("http://127.0.0.1:{port}/");
+        let sent = client.post(&url, &[], "text/plain", "{}").unwrap();
+        assert_eq!(sent.attempts, 3);
+        let err = client.post(&url, &[], "text/plain", "{}").unwrap_err();
+        assert_eq!((err.kind, err.attempts), (DeliveryErrorKind::HttpStatus, 1));
+        assert_eq!(err.reason, "HTTP 400 Bad Request");
+        server.join().unwrap();
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //!   through the AWS SDK for Rust ([`sns`]).
 //!
 //! A delivery that fails is a [`DeliveryError`] for the caller to report, with the number of
-//! attempts made; it never stops the other deliveries. Connection errors and 5xx answers are
-//! tried again with exponential backoff ([`Retry`]); a time-out is not. Header values are checked
+//! attempts made; it never stops the other deliveries. Connection errors, 5xx and 429 answers
+//! are tried again with exponential backoff ([`Retry`]); a time-out is not. Header values are checked
 //! before anything is sent: no value from a log or a rules file can add a header or a request.
 
 mod chat;
@@ -146,7 +146,8 @@ fn scheme(text: &str) -> Option<(&str, &str)> {
 }
 
 /// How often and how soon a failed delivery is tried again: after a connection error or a 5xx
-/// answer, up to `retries` more times, waiting `first_delay`, then twice as long each time.
+/// or 429 answer, up to `retries` more times, waiting `first_delay`, then twice as long each
+/// time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retry {
     /// Tries after the first.
