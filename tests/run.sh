@@ -49,6 +49,29 @@ cargo --version
 cargo fmt --version
 cargo clippy --version
 
+# --- Python venv ---------------------------------------------------------------------------------
+# Made first: the Rust tests of `scan --notify sns` (bindings/cli/tests/delivery.rs) run its moto
+# server (moto[server]), and fail in CI without it.
+# A venv at bindings/python/.venv (git-ignored) with the pinned test tools of
+# bindings/python/requirements-test.txt (from PyPI); the package is installed with the README's
+# command. Needs python3 >= 3.9 (PYTHON=... to choose another interpreter).
+header "Python: venv bindings/python/.venv and bindings/python/requirements-test.txt"
+python="${PYTHON:-python3}"
+if ! command -v "$python" >/dev/null 2>&1; then
+    echo "tests/run.sh: $python not found; install Python 3.9 or newer (or set PYTHON)" >&2
+    exit 1
+fi
+"$python" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' \
+    || { echo "tests/run.sh: the Python bindings need Python 3.9 or newer" >&2; exit 1; }
+venv=bindings/python/.venv
+if ! "$venv/bin/python" -c 'import pip' >/dev/null 2>&1; then
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input)
+"${pip[@]}" install --quiet -r bindings/python/requirements-test.txt
+"$venv/bin/python" --version
+
 # --- Rust ---------------------------------------------------------------------------------------
 header "cargo fmt --all -- --check"
 cargo fmt --all -- --check
@@ -77,26 +100,6 @@ header "fuzz: every target for ${FUZZ_SECONDS:-30} s (core/fuzz/ci.sh)"
 bash core/fuzz/ci.sh
 
 # --- Python bindings (bindings/python) ----------------------------------------------------------
-# A venv at bindings/python/.venv (git-ignored) with the pinned test tools of
-# bindings/python/requirements-test.txt (from PyPI); the package is installed with the README's
-# command. Needs python3 >= 3.9 (PYTHON=... to choose another interpreter).
-header "Python: venv bindings/python/.venv and bindings/python/requirements-test.txt"
-python="${PYTHON:-python3}"
-if ! command -v "$python" >/dev/null 2>&1; then
-    echo "tests/run.sh: $python not found; install Python 3.9 or newer (or set PYTHON)" >&2
-    exit 1
-fi
-"$python" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' \
-    || { echo "tests/run.sh: the Python bindings need Python 3.9 or newer" >&2; exit 1; }
-venv=bindings/python/.venv
-if ! "$venv/bin/python" -c 'import pip' >/dev/null 2>&1; then
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-fi
-pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input)
-"${pip[@]}" install --quiet -r bindings/python/requirements-test.txt
-"$venv/bin/python" --version
-
 header "Python: pip install ./bindings/python"
 "${pip[@]}" install --quiet --force-reinstall --no-deps ./bindings/python
 "$venv/bin/python" -c 'import trailmatch; print("trailmatch", trailmatch.__version__, "from", trailmatch.__file__)'

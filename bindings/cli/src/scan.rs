@@ -19,7 +19,7 @@ use trailmatch_cloudtrail::run::{Inputs, Observed, Parallel, scan_parallel};
 use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
 use trailmatch_cloudtrail::time;
 
-use crate::notify::{DeliveryErrorKind, Sink};
+use crate::notify::{self, DeliveryErrorKind, Retry, Sink, Target};
 use crate::output::{Failure, print_text};
 
 mod sample {
@@ -44,9 +44,27 @@ pub struct ScanArgs {
     format: Format,
     /// Deliver alarm notifications (the SNS messages CloudWatch would publish) to TARGET: `-`
     /// (standard output, one JSON object per line, before the report), a file (appended to),
-    /// or an http:// URL (each POSTed as SNS posts to an HTTP subscription). Repeatable.
-    #[arg(long, value_name = "TARGET")]
-    notify: Vec<String>,
+    /// an http:// or https:// URL (each POSTed as SNS posts to an HTTP subscription),
+    /// slack:URL or teams:URL (the state change in that incoming webhook's JSON), `sns` (an SNS
+    /// Publish to the topic each alarm action names) or sns:arn:aws:sns:REGION:ACCOUNT:TOPIC
+    /// (all to that topic). Repeatable. A file whose name has a colon: ./NAME.
+    #[arg(long, value_name = "TARGET", value_parser = Target::parse)]
+    notify: Vec<Target>,
+    /// The PEM certificates that https:// receivers (webhooks, Slack, Teams) are checked
+    /// against, instead of the bundled Mozilla roots: for a receiver with a private CA. (SNS
+    /// is checked against the system's roots.)
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// How many times a delivery that failed with a connection error or a 5xx or 429 answer
+    /// (SNS: also throttling) is tried again, after 0.5 s, 1 s, 2 s… (a time-out is not
+    /// retried).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(0..=10))]
+    retries: u32,
+    /// Append every notification that could not be delivered to FILE, one JSON object per
+    /// line: the target, the alarm, the error, the attempts and the SNS message itself.
+    #[arg(long, value_name = "FILE")]
+    dead_letter: Option<PathBuf>,
     /// Keep only these event categories (comma-separated): management, data, insight,
     /// network-activity.
     #[arg(long, value_delimiter = ',', value_name = "CATEGORY")]
@@ -135,9 +153,15 @@ Rules files (TOML or JSON) use CloudWatch's own member names:
   ComparisonOperator = \"GreaterThanOrEqualToThreshold\"
   AlarmActions = [\"arn:aws:sns:${AWS::Region}:${AWS::AccountId}:security\"]
 
-Notifications: every message goes to every --notify target it can reach; one that fails
-(a webhook answering 500 or not within 10 s, a topic ARN that is not valid) is listed in the
-report (text, json and ndjson) and the others go on. A topic ARN is checked before it is used
+Notifications: every message goes to every --notify target it can reach. Webhooks and
+Slack/Teams go through an HTTP client with TLS (rustls; --ca-cert for a private CA); `sns`
+publishes through the AWS SDK with the standard AWS configuration (AWS_PROFILE, AWS_REGION,
+credentials files, SSO, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SNS for a local endpoint), each
+message in its topic's region. An attempt has 10 s; connection errors, 5xx and 429 answers are
+tried again --retries times with exponential backoff; a target that timed out is not tried again
+(`not-attempted`). Each delivery is listed in the report (text, json and ndjson: delivered, or
+failed with the reason and the number of attempts) and the others go on; --dead-letter FILE
+keeps every undelivered message. A topic ARN is checked before it is used
 (arn:aws:sns:REGION:ACCOUNT:NAME): the account and region come from --account-id and --region,
 else from the records' recipientAccountId and awsRegion (only 12-digit ids and region codes
 count), and header values never hold control characters. Values from the logs and rules are
@@ -150,7 +174,9 @@ printed but some notification could not be delivered.
 Examples:
   trailmatch scan                                   # the CIS pack on the bundled sample
   trailmatch scan AWSLogs/ --rules cis --rules my-rules.toml
-  trailmatch scan trail.json.gz --format json --notify http://127.0.0.1:9000/sns";
+  trailmatch scan trail.json.gz --format json --notify http://127.0.0.1:9000/sns
+  trailmatch scan AWSLogs/ --notify sns --dead-letter undelivered.jsonl
+  trailmatch scan --notify slack:https://hooks.slack.com/services/T…/B…/…";
 
 /// Inputs at least this large (in bytes, on disk) get a progress bar on a terminal.
 const PROGRESS_BYTES: u64 = 64 << 20;
@@ -184,12 +210,20 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     };
     let scanner =
         Scanner::new(&rules, options).map_err(|e| Failure::Invalid(format!("error: {e}")))?;
-    let mut sinks = args
-        .notify
-        .iter()
-        .map(|t| Sink::open(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Failure::invalid)?;
+    let mut dead_letter = args
+        .dead_letter
+        .as_deref()
+        .map(DeadLetter::open)
+        .transpose()?;
+    let notify_options = notify::Options {
+        ca_cert: args.ca_cert.clone(),
+        retry: Retry {
+            retries: args.retries,
+            first_delay: std::time::Duration::from_millis(500),
+        },
+        timeout: notify::TIMEOUT,
+    };
+    let mut sinks = Sink::open_all(&args.notify, &notify_options).map_err(Failure::invalid)?;
     let mut feed = Feed {
         files: 0,
         ndjson: args.format == Format::Ndjson,
@@ -258,6 +292,10 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         )));
     }
     let delivery = deliver(&report, &mut sinks)?;
+    let kept = dead_letter
+        .as_mut()
+        .map(|d| d.keep(&delivery.failed))
+        .transpose();
     let rules_label = rules_label(&args.rules);
     let notified = (!sinks.is_empty()).then_some(&delivery);
     match args.format {
@@ -280,14 +318,83 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         }
         Format::Ndjson => print_text(&ndjson_lines(&report, notified)?),
     }?;
+    let kept = kept?;
     if delivery.failed.is_empty() {
         Ok(())
     } else {
+        let kept = match (kept, &args.dead_letter) {
+            (Some(n), Some(path)) => format!(
+                "; {n} kept in {}",
+                boundary::terminal(&path.display().to_string())
+            ),
+            _ => String::new(),
+        };
         Err(Failure::Undelivered(format!(
-            "error: {} of {} alarm notifications could not be delivered (listed in the report)",
+            "error: {} of {} alarm notifications could not be delivered (listed in the \
+             report{kept})",
             delivery.failed.len(),
-            delivery.failed.len() + delivery.delivered
+            delivery.failed.len() + delivery.delivered.len()
         )))
+    }
+}
+
+/// `--dead-letter FILE`: where undelivered notifications are kept, opened (created, appended
+/// to) before the scan so that a path that cannot be written is an error before any work.
+struct DeadLetter {
+    name: String,
+    file: std::fs::File,
+}
+
+impl DeadLetter {
+    fn open(path: &std::path::Path) -> Result<DeadLetter, Failure> {
+        let name = boundary::terminal(&path.display().to_string()).into_owned();
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(|file| DeadLetter {
+                name: name.clone(),
+                file,
+            })
+            .map_err(|e| Failure::invalid(format!("--dead-letter {name}: {e}")))
+    }
+
+    /// Appends one JSON object per undelivered notification: where it was going, why it did
+    /// not arrive, how many attempts were made, and the SNS message itself (`null` for one
+    /// that could not be built: its topic ARN is not valid). Gives the number written.
+    fn keep(&mut self, failed: &[Undelivered]) -> Result<usize, Failure> {
+        /// One line: the failure as the report has it, then the message as it was to be sent
+        /// (its JSON text as is, members in CloudWatch's order).
+        #[derive(serde::Serialize)]
+        struct Kept<'a> {
+            #[serde(flatten)]
+            failure: &'a Undelivered,
+            message: Option<&'a serde_json::value::RawValue>,
+        }
+        let mut text = String::new();
+        for f in failed {
+            let message = f
+                .message
+                .as_deref()
+                .and_then(|m| serde_json::from_str::<&serde_json::value::RawValue>(m).ok());
+            let line = serde_json::to_string(&Kept {
+                failure: f,
+                message,
+            })
+            .map_err(|e| Failure::Io(format!("error: cannot write {}: {e}", self.name)))?;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        self.file
+            .write_all(text.as_bytes())
+            .and_then(|()| self.file.flush())
+            .map_err(|e| {
+                Failure::Io(format!(
+                    "error: cannot write undelivered notifications to {}: {e}",
+                    self.name
+                ))
+            })?;
+        Ok(failed.len())
     }
 }
 
@@ -314,18 +421,36 @@ struct JsonReport<'a> {
     notifications: Option<&'a Delivery>,
 }
 
-/// What became of the alarm notifications: how many deliveries (one message to one target)
-/// succeeded, and each that did not.
+/// What became of the alarm notifications: each delivery (one message to one target) made,
+/// and each that was not.
 #[derive(Debug, Default, serde::Serialize)]
 struct Delivery {
-    delivered: usize,
+    delivered: Vec<Delivered>,
     failed: Vec<Undelivered>,
+}
+
+/// One message delivered to one target.
+#[derive(Debug, serde::Serialize)]
+struct Delivered {
+    /// The target (`-`, the file, the URL, `sns`, `sns:ARN`).
+    target: String,
+    alarm: String,
+    /// The state change's time.
+    time: String,
+    /// The SNS topic the message was for.
+    topic: String,
+    /// How many attempts it took (more than 1 after retries).
+    attempts: u32,
+    /// The id the receiver gave the message: SNS's `MessageId` of the `Publish`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<String>,
 }
 
 /// One message not delivered to one target.
 #[derive(Debug, serde::Serialize)]
 struct Undelivered {
-    /// The target (`-`, the file, the URL); `*` for a message sent to no target.
+    /// The target (`-`, the file, the URL, `sns`, `sns:ARN`); `*` for a message sent to no
+    /// target.
     target: String,
     alarm: String,
     /// The state change's time.
@@ -333,13 +458,19 @@ struct Undelivered {
     /// The SNS topic the message was for.
     topic: String,
     /// A stable code: `invalid-topic-arn`, `timed-out`, `http-status`, `connection-failed`,
-    /// `invalid-header`, `write-failed`, `not-attempted`.
+    /// `tls-failed`, `service-error`, `request-failed`, `invalid-header`, `write-failed`,
+    /// `not-attempted`.
     code: &'static str,
     reason: String,
+    /// How many times it was sent (0: not at all).
+    attempts: u32,
+    /// The SNS message (JSON text), for `--dead-letter`; `None` when it could not be built.
+    #[serde(skip)]
+    message: Option<String>,
 }
 
 /// Delivers every alarm's notifications to every target. A failure is recorded and the next
-/// delivery goes on: a target gets every message it can. A webhook that timed out is not tried
+/// delivery goes on: a target gets every message it can. A target that timed out is not tried
 /// again (each try would wait as long); standard output closed by its reader ends the command
 /// quietly, as it does for the report.
 fn deliver(report: &Report, sinks: &mut [Sink]) -> Result<Delivery, Failure> {
@@ -365,6 +496,8 @@ fn deliver(report: &Report, sinks: &mut [Sink]) -> Result<Delivery, Failure> {
                         topic: e.topic.clone(),
                         code: e.code(),
                         reason: e.reason,
+                        attempts: 0,
+                        message: None,
                     });
                     continue;
                 }
@@ -375,21 +508,30 @@ fn deliver(report: &Report, sinks: &mut [Sink]) -> Result<Delivery, Failure> {
                 .unwrap_or_default();
             for (sink, dead) in sinks.iter_mut().zip(timed_out.iter_mut()) {
                 let target = sink.name();
-                let failed = |code, reason| Undelivered {
+                let failed = |code, reason, attempts| Undelivered {
                     target: target.clone(),
                     alarm: alarm.name.clone(),
                     time: time.clone(),
                     topic: topic.clone(),
                     code,
                     reason,
+                    attempts,
+                    message: Some(message.clone()),
                 };
                 if let Some(why) = dead {
                     let reason = format!("not attempted: an earlier delivery {why}");
-                    delivery.failed.push(failed("not-attempted", reason));
+                    delivery.failed.push(failed("not-attempted", reason, 0));
                     continue;
                 }
                 match sink.deliver(&message) {
-                    Ok(()) => delivery.delivered += 1,
+                    Ok(sent) => delivery.delivered.push(Delivered {
+                        target: target.clone(),
+                        alarm: alarm.name.clone(),
+                        time: time.clone(),
+                        topic: topic.clone(),
+                        attempts: sent.attempts,
+                        message_id: sent.id,
+                    }),
                     Err(e) if e.kind == DeliveryErrorKind::BrokenPipe => {
                         return Err(Failure::BrokenPipe);
                     }
@@ -397,7 +539,9 @@ fn deliver(report: &Report, sinks: &mut [Sink]) -> Result<Delivery, Failure> {
                         if e.kind == DeliveryErrorKind::TimedOut {
                             *dead = Some(e.reason.clone());
                         }
-                        delivery.failed.push(failed(e.kind.code(), e.reason));
+                        delivery
+                            .failed
+                            .push(failed(e.kind.code(), e.reason, e.attempts));
                     }
                 }
             }
@@ -586,6 +730,9 @@ fn ndjson_lines(report: &Report, delivery: Option<&Delivery>) -> Result<String, 
     for record in report.anomalies.iter().flat_map(|a| a.records()) {
         line(&mut out, "anomaly", Anomaly { record })?;
     }
+    for sent in delivery.iter().flat_map(|d| &d.delivered) {
+        line(&mut out, "delivered", sent)?;
+    }
     for failure in delivery.iter().flat_map(|d| &d.failed) {
         line(&mut out, "undelivered", failure)?;
     }
@@ -595,7 +742,7 @@ fn ndjson_lines(report: &Report, delivery: Option<&Delivery>) -> Result<String, 
         range: report.range,
         account_id: report.account_id.as_deref(),
         region: report.region.as_deref(),
-        notifications_delivered: delivery.map(|d| d.delivered),
+        notifications_delivered: delivery.map(|d| d.delivered.len()),
     };
     line(&mut out, "summary", summary)?;
     Ok(out)
@@ -697,18 +844,37 @@ fn summary(
     let notifications: usize = report.alarms.iter().map(|a| a.notification_count()).sum();
     if notifications > 0 {
         let hint = match delivery {
-            Some(d) if d.failed.is_empty() => "delivered".to_owned(),
-            Some(d) => format!("{} deliveries made, {} failed", d.delivered, d.failed.len()),
-            None => "not delivered: use --notify - | FILE | http://…".to_owned(),
+            Some(d) => {
+                let retried = d.delivered.iter().filter(|s| s.attempts > 1).count();
+                let retried = match retried {
+                    0 => String::new(),
+                    1 => ", 1 after retries".to_owned(),
+                    n => format!(", {n} after retries"),
+                };
+                if d.failed.is_empty() {
+                    format!("delivered{retried}")
+                } else {
+                    format!(
+                        "{} deliveries made{retried}, {} failed",
+                        d.delivered.len(),
+                        d.failed.len()
+                    )
+                }
+            }
+            None => "not delivered: use --notify - | FILE | https://… | sns".to_owned(),
         };
         let _ = writeln!(s, "  {notifications} SNS notifications ({hint})");
     }
     if let Some(d) = delivery.filter(|d| !d.failed.is_empty()) {
         let _ = writeln!(s, "\nNotifications not delivered: {}", d.failed.len());
         for f in d.failed.iter().take(MAX_FAILURES_SHOWN) {
+            let attempts = match f.attempts {
+                0 | 1 => String::new(),
+                n => format!(" ({n} attempts)"),
+            };
             let _ = writeln!(
                 s,
-                "  {}  {}  {} -> {}: {} [{}]",
+                "  {}  {}  {} -> {}: {} [{}]{attempts}",
                 f.time,
                 esc(&f.alarm),
                 esc(&f.topic),
@@ -784,7 +950,7 @@ fn esc(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::{Url, request_head};
+    use crate::notify::sns_headers;
     use proptest::prelude::*;
     use trailmatch_cloudtrail::alarm::AlarmDef;
     use trailmatch_cloudtrail::rules::MetricFilterDef;
@@ -933,7 +1099,6 @@ mod tests {
             scanner.skip("invalid-json", source.clone(), agent.clone());
             let report = scanner.finish();
             let mut delivery = Delivery::default();
-            let url = Url::parse("http://127.0.0.1:9/sns").unwrap();
             for a in &report.alarms {
                 for t in &a.evaluated {
                     for message in a.outbox_for(t) {
@@ -943,13 +1108,20 @@ mod tests {
                                 let id = m["MessageId"].as_str().unwrap();
                                 let topic = m["TopicArn"].as_str().unwrap();
                                 prop_assert!(boundary::check_sns_topic_arn(topic).is_ok());
-                                let head = request_head(&url, id, topic, 10).unwrap();
-                                let head = head.strip_suffix("\r\n\r\n").unwrap();
-                                for line in head.split("\r\n").skip(1) {
-                                    prop_assert!(line.contains(": "), "{line:?}");
-                                    prop_assert!(!line.chars().any(char::is_control), "{line:?}");
+                                for (name, value) in sns_headers(id, topic).unwrap() {
+                                    prop_assert!(
+                                        value.chars().all(|c| c == ' ' || c.is_ascii_graphic()),
+                                        "{name}: {value:?}"
+                                    );
                                 }
-                                delivery.delivered += 1;
+                                delivery.delivered.push(Delivered {
+                                    target: source.clone(),
+                                    alarm: a.name.clone(),
+                                    time: time::format_millis(t.time_ms),
+                                    topic: topic.to_owned(),
+                                    attempts: 1,
+                                    message_id: Some(id.to_owned()),
+                                });
                             }
                             Err(e) => {
                                 prop_assert!(no_controls_but_newlines(&e.to_string()));
@@ -960,6 +1132,8 @@ mod tests {
                                     topic: e.topic.clone(),
                                     code: e.code(),
                                     reason: e.reason.clone(),
+                                    attempts: 0,
+                                    message: None,
                                 });
                             }
                         }

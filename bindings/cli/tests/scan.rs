@@ -243,9 +243,11 @@ fn notifications_go_to_a_file_standard_output_and_a_webhook() {
                 if let Some((head, body)) = text.split_once("\r\n\r\n") {
                     let length: usize = head
                         .lines()
-                        .find_map(|l| l.strip_prefix("Content-Length: "))
-                        .unwrap()
-                        .parse()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(": ")?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.parse().ok())?
+                        })
                         .unwrap();
                     if body.len() >= length {
                         assert!(head.contains("x-amz-sns-message-type: Notification"));
@@ -297,7 +299,11 @@ fn notifications_go_to_a_file_standard_output_and_a_webhook() {
         inner["Trigger"]["MetricName"],
         "unauthorized_api_calls_metric"
     );
-    assert!(run.stdout.contains("4 SNS notifications (delivered)"));
+    assert!(
+        run.stdout.contains("4 SNS notifications (delivered)"),
+        "{}",
+        run.stdout
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
