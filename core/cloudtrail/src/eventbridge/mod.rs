@@ -1,0 +1,18 @@
+//! CloudTrail through Amazon EventBridge.
+//!
+//! - [`wrap`]: a CloudTrail record in the envelope EventBridge puts around it (`version`, `id`,
+//!   `detail-type`, `source`, `account`, `time`, `region`, `resources`, and the record as
+//!   `detail`, byte for byte).
+//!
+//! Event patterns are kept as their JSON text, checked only to be JSON objects: matching them
+//! is the engine's job.
+
+pub mod envelope;
+mod raw;
+
+pub use envelope::{
+    Envelope, EnvelopeError, EnvelopeErrorKind, detail_type_of, source_of, wrap, wrap_value,
+};
+
+#[cfg(test)]
+mod tests;
