@@ -171,6 +171,42 @@ fn corpus_records_wrap_field_by_field() {
     }
 }
 
+/// Over the corpus: a disabled rule sees nothing, an all-management rule every record, an
+/// enabled one all but the conventional read-only management calls — and the corpus has both.
+#[test]
+fn corpus_records_by_rule_state() {
+    let mut withheld = 0;
+    let mut seen = 0;
+    for (label, text) in corpus() {
+        let record: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            !delivered(&record, RuleState::Disabled).delivered,
+            "{label}"
+        );
+        let all = delivered(&record, RuleState::EnabledWithAllCloudTrailManagementEvents);
+        assert!(all.delivered, "{label}: {:?}", all.reason);
+        let enabled = delivered(&record, RuleState::Enabled);
+        assert_eq!(enabled.reason, all.reason, "{label}");
+        if enabled.delivered {
+            seen += 1;
+        } else {
+            assert_eq!(enabled.reason, Reason::ReadOnlyManagementEvent, "{label}");
+            let name = record["eventName"].as_str().unwrap_or_default();
+            assert!(
+                ["Describe", "Get", "List"]
+                    .iter()
+                    .any(|p| name.starts_with(p)),
+                "{label}: {name}"
+            );
+            withheld += 1;
+        }
+    }
+    assert!(
+        withheld > 50 && seen > 500,
+        "withheld {withheld}, seen {seen}"
+    );
+}
+
 #[test]
 fn errors_name_what_is_missing() {
     let base = r#"{"eventSource":"s3.amazonaws.com","eventType":"AwsApiCall","eventID":"e","recipientAccountId":"111122223333","eventTime":"2024-01-01T00:00:00Z","awsRegion":"us-east-1"}"#;
