@@ -38,6 +38,20 @@ pub(crate) fn members(text: &str) -> Result<Vec<(String, &RawValue)>, serde_json
     serde_json::from_str::<Members<'_>>(text).map(|m| m.0)
 }
 
+/// The first member named `key` of the object `text` is, when `text` is an object that has it.
+pub(crate) fn member<'a>(text: &'a str, key: &str) -> Option<&'a RawValue> {
+    members(text)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// The items of the array `text` is, when it is one.
+pub(crate) fn items(text: &str) -> Option<Vec<&RawValue>> {
+    serde_json::from_str::<Vec<&RawValue>>(text).ok()
+}
+
 /// What a value's text starts with, for its kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -65,6 +79,15 @@ pub(crate) fn string(raw: &RawValue) -> Option<String> {
         return None;
     }
     serde_json::from_str::<String>(raw.get()).ok()
+}
+
+/// The byte offset of `part` in `whole`, when `part` is a slice of it (as the text of a
+/// `RawValue` borrowed from `whole` is).
+pub(crate) fn offset_in(whole: &str, part: &str) -> Option<usize> {
+    let start = whole.as_ptr() as usize;
+    let at = part.as_ptr() as usize;
+    let offset = at.checked_sub(start)?;
+    (offset.checked_add(part.len())? <= whole.len()).then_some(offset)
 }
 
 /// `text` as a JSON string literal.
@@ -97,5 +120,10 @@ mod tests {
         assert_eq!(string(found[2].1).as_deref(), Some("é"));
         assert!(members("[1]").is_err());
         assert!(members("{\"a\": 1} x").is_err());
+        let a = member(text, "a").unwrap();
+        assert_eq!(offset_in(text, a.get()), text.find("{\"x\""));
+        assert_eq!(string(member(text, "c").unwrap()).as_deref(), Some("é"));
+        assert_eq!(items("[1, {}]").map(|v| v.len()), Some(2));
+        assert_eq!(offset_in("abc", "abc x"), None);
     }
 }
