@@ -6,7 +6,8 @@
 //! - [`delivered`]: whether a record reaches a rule in a given [`RuleState`] (read-only
 //!   management events only reach `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` rules), with
 //!   the [`Reason`];
-//! - [`EventRuleSet`]: rules files for `put-rule` / `put-targets` (`{"Rules": […]}`);
+//! - [`EventRuleSet`]: rules files for `put-rule` / `put-targets` (`{"Rules": […]}`), and
+//!   the built-in CIS pack ([`EventRuleSet::cis`]);
 //! - [`target_input`]: what a target receives for a matching event — the event, `Input`,
 //!   `InputPath` or `InputTransformer`.
 //!
@@ -36,12 +37,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cis;
 mod delivery;
 pub mod envelope;
 mod input;
 mod raw;
 mod rules;
 
+pub use cis::CIS_RULES_JSON;
 pub use delivery::{Delivery, Reason, RuleState, delivered, delivered_text};
 pub use envelope::{
     Envelope, EnvelopeError, EnvelopeErrorKind, detail_type_of, source_of, wrap, wrap_value,
