@@ -15,7 +15,7 @@
 //! Layers point down: `time` and `series` know nothing else of the crate; `logs` and
 //! `classify` read records; `rules` and `iac` read rules; `alarm`, `insights` and `scan` use
 //! them; `lint` and `coverage` sit on `iac`; `eventbridge` reads records (and its rules files
-//! share `rules`' errors).
+//! share `rules`' errors), and `iac` reads EventBridge rules from templates too.
 //!
 //! Features (all on by default): `gzip` (gzip-compressed inputs), `toml` (TOML rules files),
 //! `cloudformation` (YAML templates), `terraform` (`.tf` modules).

@@ -1,4 +1,5 @@
-//! CloudTrail through Amazon EventBridge.
+//! CloudTrail through Amazon EventBridge: records as EventBridge delivers them, which rules see
+//! which records, rules and targets as users write them, and what a target receives.
 //!
 //! - [`wrap`]: a CloudTrail record in the envelope EventBridge puts around it (`version`, `id`,
 //!   `detail-type`, `source`, `account`, `time`, `region`, `resources`, and the record as
@@ -7,7 +8,8 @@
 //!   management events only reach `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` rules), with
 //!   the [`Reason`];
 //! - [`EventRuleSet`]: rules files for `put-rule` / `put-targets` (`{"Rules": […]}`), and
-//!   the built-in CIS pack ([`EventRuleSet::cis`]);
+//!   the built-in CIS pack ([`EventRuleSet::cis`]); rules in CloudFormation and Terraform are
+//!   read by [`crate::iac`];
 //! - [`target_input`]: what a target receives for a matching event — the event, `Input`,
 //!   `InputPath` or `InputTransformer`.
 //!
@@ -49,12 +51,18 @@ pub use delivery::{Delivery, Reason, RuleState, delivered, delivered_text};
 pub use envelope::{
     Envelope, EnvelopeError, EnvelopeErrorKind, detail_type_of, source_of, wrap, wrap_value,
 };
-
 pub use input::{
     InputError, InputErrorKind, InputTransformer, JsonPath, MAX_PATH, MAX_TEMPLATE, MAX_VARIABLES,
     RESERVED, RuleContext, target_input,
 };
 pub use rules::{EventRuleDef, EventRuleSet, MAX_TARGETS, TargetDef, check_pattern};
+
+/// The names of the top-level members of a JSON object's text, `None` when it is not one.
+pub(crate) fn raw_member_names(text: &str) -> Option<Vec<String>> {
+    raw::members(text)
+        .ok()
+        .map(|members| members.into_iter().map(|(k, _)| k).collect())
+}
 
 #[cfg(test)]
 mod tests;

@@ -292,6 +292,48 @@ fn sources_of_event_sources() {
     assert_eq!(source_of("a b.amazonaws.com"), None);
 }
 
+/// The template and module readers find EventBridge rules, and report those `PutRule` would
+/// refuse at their place.
+#[test]
+fn iac_reads_event_rules_from_every_kind_of_file() {
+    use crate::iac::{self, FileKind};
+    let pack = iac::read_event_rules(FileKind::CloudFormation, "cis.json", CIS_RULES_JSON);
+    assert_eq!(pack.rules.len(), 15);
+    assert!(pack.problems.is_empty(), "{:?}", pack.problems);
+    let multi_line = "{\"Rules\": [{\"Name\": \"r\", \"EventPattern\": {\n  \"detail\": {\"eventName\": [\"StopLogging\"]}}}]}";
+    let found = iac::read_event_rules(FileKind::Rules, "r.json", multi_line);
+    let rule = &found.rules[0];
+    let pattern = rule.rule.event_pattern.as_deref().unwrap();
+    let at = rule
+        .pattern_positions
+        .as_ref()
+        .unwrap()
+        .locate(pattern.find("StopLogging").unwrap());
+    assert_eq!((at.line, at.column), (2, 29));
+    let cfn = "Resources:\n  Bad:\n    Type: AWS::Events::Rule\n    Properties:\n      Name: has space\n      EventPattern: {source: [aws.s3]}\n";
+    let found = iac::read_event_rules(FileKind::CloudFormation, "t.yaml", cfn);
+    assert_eq!(found.rules.len(), 1);
+    let codes: Vec<_> = found
+        .problems
+        .iter()
+        .map(|p| (p.code, p.location.line))
+        .collect();
+    assert_eq!(codes, [("invalid-event-rule", 5)]);
+    let tf = iac::read_event_rules(
+        FileKind::Terraform,
+        "m.tf",
+        "resource \"aws_cloudwatch_event_rule\" \"r\" {\n  event_pattern = \"[1]\"\n}\n",
+    );
+    let codes: Vec<_> = tf
+        .problems
+        .iter()
+        .map(|p| (p.code, p.location.line))
+        .collect();
+    assert_eq!(codes, [("invalid-event-pattern", 2)]);
+    let other = iac::read_event_rules(FileKind::Patterns, "p.txt", "x");
+    assert_eq!(other.problems[0].code, "unreadable");
+}
+
 // ---- generated records ---------------------------------------------------------------------
 
 /// JSON text of a value, with the spellings a log may hold: numbers with fractions and
