@@ -39,12 +39,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod cis;
-mod delivery;
+pub mod cis;
+pub mod delivery;
 pub mod envelope;
-mod input;
+pub mod input;
 mod raw;
-mod rules;
+pub mod rules;
 
 pub use cis::CIS_RULES_JSON;
 pub use delivery::{Delivery, Reason, RuleState, delivered, delivered_text};
