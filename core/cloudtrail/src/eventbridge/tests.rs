@@ -268,6 +268,142 @@ fn network_activity_and_insight_envelopes() {
     assert_eq!(event["source"], envelope::INSIGHT_SOURCE);
 }
 
+/// Every error kind has a case here (the example its documentation gives), a distinct code,
+/// and renders as `field: message [code]`.
+#[test]
+fn every_error_kind_has_a_pinned_case() {
+    let ok = r#"{"eventSource":"s3.amazonaws.com","eventType":"AwsApiCall","eventID":"e","recipientAccountId":"111122223333","eventTime":"2024-01-01T00:00:00Z","awsRegion":"us-east-1"}"#;
+    let envelope_cases = [
+        ("{\"eventSource\": ", EnvelopeErrorKind::InvalidJson),
+        ("[1, 2]", EnvelopeErrorKind::NotAnObject),
+        (
+            r#"{"eventType":"AwsApiCall","eventTime":"2024-01-01T00:00:00Z"}"#,
+            EnvelopeErrorKind::MissingField,
+        ),
+        (
+            &*ok.replace("\"us-east-1\"", "1"),
+            EnvelopeErrorKind::WrongType,
+        ),
+        (
+            &*ok.replace("s3.amazonaws.com", "example.com"),
+            EnvelopeErrorKind::UnknownEventSource,
+        ),
+        (
+            &*ok.replace("AwsApiCall", "AwsSomething"),
+            EnvelopeErrorKind::UnknownEventType,
+        ),
+    ];
+    let mut codes = std::collections::BTreeSet::new();
+    for (record, kind) in envelope_cases {
+        let e = wrap(record).unwrap_err();
+        assert_eq!(e.kind(), kind, "{record}");
+        assert!(
+            e.to_string().ends_with(&format!("[{}]", kind.code())),
+            "{e}"
+        );
+        assert!(codes.insert(kind.code()), "{}", kind.code());
+    }
+    // A new kind does not compile here until it has a case above.
+    let all = |k: EnvelopeErrorKind| match k {
+        EnvelopeErrorKind::InvalidJson
+        | EnvelopeErrorKind::NotAnObject
+        | EnvelopeErrorKind::MissingField
+        | EnvelopeErrorKind::WrongType
+        | EnvelopeErrorKind::UnknownEventSource
+        | EnvelopeErrorKind::UnknownEventType => 6,
+    };
+    assert_eq!(codes.len(), all(EnvelopeErrorKind::InvalidJson));
+    let event = r#"{"detail": {"x": 1}}"#;
+    let context = RuleContext::default();
+    let transformer = |map: &[(&str, &str)], template: &str| {
+        let map = map
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        format!(
+            r#"{{"Id": "t", "Arn": "a", "InputTransformer": {{"InputPathsMap": {}, "InputTemplate": {}}}}}"#,
+            serde_json::to_string::<BTreeMap<String, String>>(&map).unwrap(),
+            serde_json::to_string(template).unwrap()
+        )
+    };
+    let many: Vec<(String, String)> = (0..=MAX_VARIABLES)
+        .map(|i| (format!("v{i}"), "$.x".to_owned()))
+        .collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let input_cases: Vec<(String, &str, InputErrorKind)> = vec![
+        (
+            r#"{"Id": "t", "Arn": "a", "InputPath": "$.detail['x']"}"#.into(),
+            event,
+            InputErrorKind::InvalidJsonPath,
+        ),
+        (
+            r#"{"Id": "t", "Arn": "a", "InputPath": "$.detail.nothing"}"#.into(),
+            event,
+            InputErrorKind::PathNotFound,
+        ),
+        (
+            r#"{"Id": "t", "Arn": "a", "Input": "{}", "InputPath": "$"}"#.into(),
+            event,
+            InputErrorKind::ConflictingInputs,
+        ),
+        (
+            r#"{"Id": "t", "Arn": "a", "Input": "hello"}"#.into(),
+            event,
+            InputErrorKind::InvalidInput,
+        ),
+        (
+            transformer(&many, "x"),
+            event,
+            InputErrorKind::TooManyVariables,
+        ),
+        (
+            transformer(&[("my var", "$.x")], "x"),
+            event,
+            InputErrorKind::InvalidVariableName,
+        ),
+        (
+            transformer(&[("aws.events.rule-name", "$.x")], "x"),
+            event,
+            InputErrorKind::ReservedVariable,
+        ),
+        (
+            transformer(&[("v", "$.x")], r#"{"a": <v>,}"#),
+            event,
+            InputErrorKind::InvalidTemplate,
+        ),
+        (transformer(&[], ""), event, InputErrorKind::TooLong),
+        (
+            r#"{"Id": "t", "Arn": "a"}"#.into(),
+            "{",
+            InputErrorKind::InvalidEvent,
+        ),
+    ];
+    let mut codes = std::collections::BTreeSet::new();
+    for (target, event, kind) in input_cases {
+        let target: TargetDef = serde_json::from_str(&target).unwrap();
+        let e = target_input(&target, event, &context).unwrap_err();
+        assert_eq!(e.kind(), kind, "{target:?}: {e}");
+        assert!(
+            e.to_string().ends_with(&format!("[{}]", kind.code())),
+            "{e}"
+        );
+        assert!(codes.insert(kind.code()), "{}", kind.code());
+    }
+    let all = |k: InputErrorKind| match k {
+        InputErrorKind::InvalidJsonPath
+        | InputErrorKind::PathNotFound
+        | InputErrorKind::ConflictingInputs
+        | InputErrorKind::InvalidInput
+        | InputErrorKind::TooManyVariables
+        | InputErrorKind::InvalidVariableName
+        | InputErrorKind::ReservedVariable
+        | InputErrorKind::InvalidTemplate
+        | InputErrorKind::TooLong
+        | InputErrorKind::InvalidEvent => 10,
+    };
+    assert_eq!(codes.len(), all(InputErrorKind::InvalidEvent));
+}
+
 #[test]
 fn the_id_namespace_is_the_name_based_uuid_it_says() {
     assert_eq!(
