@@ -559,3 +559,20 @@ proptest! {
         prop_assert_eq!(wrap(&text).ok(), Some(event));
     }
 }
+
+proptest! {
+    /// Outside strings, a JSON template's variable is the value at its path, as written: the
+    /// target's JSON holds the event's value exactly, whatever its kind.
+    #[test]
+    fn json_template_variables_carry_values_exactly(value in json_text()) {
+        let event = format!("{{\"detail\": {{\"x\": {value}}}}}");
+        let transformer = InputTransformer {
+            input_paths_map: [("v".to_owned(), "$.detail.x".to_owned())].into_iter().collect(),
+            input_template: "{\"v\": <v>, \"all\": <aws.events.event.json>}".to_owned(),
+        };
+        let out = transformer
+            .apply(&event, &RuleContext::default())
+            .map_err(|e| TestCaseError::fail(format!("{e}: {event}")))?;
+        prop_assert_eq!(out, format!("{{\"v\": {value}, \"all\": {event}}}"));
+    }
+}
