@@ -105,6 +105,9 @@ pub enum Reason {
     /// An Insights event (`eventCategory: Insight`, `eventType: AwsCloudTrailInsight`): every
     /// enabled rule sees it.
     InsightEvent,
+    /// The rule is on a custom event bus: CloudTrail delivers to the default bus only (a rule
+    /// there must forward the events). See [`EventRuleDef::delivers`](super::EventRuleDef::delivers).
+    CustomEventBus,
 }
 
 impl Reason {
@@ -119,6 +122,7 @@ impl Reason {
             Reason::DataEvent => "data-event",
             Reason::NetworkActivityEvent => "network-activity-event",
             Reason::InsightEvent => "insight-event",
+            Reason::CustomEventBus => "custom-event-bus",
         }
     }
 
@@ -143,6 +147,9 @@ impl Reason {
                 "a network activity event, matched by every enabled rule"
             }
             Reason::InsightEvent => "an Insights event, matched by every enabled rule",
+            Reason::CustomEventBus => {
+                "the rule is on a custom event bus, and CloudTrail delivers to the default bus only"
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::delivery::RuleState;
+use super::delivery::{Delivery, Reason, RuleState, delivered};
 use super::input::{InputError, InputErrorKind, InputTransformer, JsonPath, MAX_TEMPLATE};
 use super::raw;
 use crate::rules::{RulesError, RulesErrorKind, SourceLocation, json_error, line_column};
@@ -164,6 +164,35 @@ impl fmt::Display for EventRuleDef {
 }
 
 impl EventRuleDef {
+    /// Whether the rule receives the CloudTrail record `record`: [`delivered`] for its state,
+    /// and nothing on a custom event bus, since "all CloudTrail events are delivered to the
+    /// default event bus only"
+    /// ([AWS service events delivered via AWS CloudTrail](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html)).
+    /// The default bus is a rule without `EventBusName`, with `default`, or with the ARN of a
+    /// bus named `default`.
+    ///
+    /// ```
+    /// use trailmatch_cloudtrail::eventbridge::{EventRuleDef, Reason};
+    ///
+    /// let record = serde_json::json!({"eventName": "StopLogging", "readOnly": false});
+    /// let mut rule = EventRuleDef { name: "r".into(), ..EventRuleDef::default() };
+    /// assert!(rule.delivers(&record).delivered);
+    /// rule.event_bus_name = Some("security".into());
+    /// assert_eq!(rule.delivers(&record).reason, Reason::CustomEventBus);
+    /// ```
+    pub fn delivers(&self, record: &serde_json::Value) -> Delivery {
+        let default_bus = self.event_bus_name.as_deref().is_none_or(|bus| {
+            bus == "default" || (bus.starts_with("arn:") && bus.ends_with(":event-bus/default"))
+        });
+        if !default_bus {
+            return Delivery {
+                delivered: false,
+                reason: Reason::CustomEventBus,
+            };
+        }
+        delivered(record, self.state)
+    }
+
     /// Checks the rule as `PutRule` and `PutTargets` would (the pattern only as a JSON object):
     /// a `Name` of 1 to 64 letters, digits, `.`, `-`, `_`; a pattern or a schedule; at most
     /// [`MAX_TARGETS`] targets with distinct valid `Id`s, an `Arn`, and inputs
@@ -565,6 +594,42 @@ mod tests {
             err("{\"Rules\": [{\"Name\": 1}")
                 .to_string()
                 .starts_with("eb.json:1:")
+        );
+    }
+
+    #[test]
+    fn rules_on_custom_buses_receive_no_cloudtrail_event() {
+        let record = serde_json::json!({"eventName": "DeleteTrail", "readOnly": false});
+        let rules = EventRuleSet::parse(
+            r#"{"Rules": [
+              {"Name": "a", "EventPattern": {}},
+              {"Name": "b", "EventPattern": {}, "EventBusName": "default"},
+              {"Name": "c", "EventPattern": {}, "EventBusName": "arn:aws:events:us-east-1:111122223333:event-bus/default"},
+              {"Name": "d", "EventPattern": {}, "EventBusName": "security"},
+              {"Name": "e", "EventPattern": {}, "EventBusName": "arn:aws:events:us-east-1:111122223333:event-bus/security"},
+              {"Name": "f", "EventPattern": {}, "State": "DISABLED"}
+            ]}"#,
+            "b.json",
+        )
+        .unwrap();
+        let got: Vec<(bool, Reason)> = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let d = r.delivers(&record);
+                (d.delivered, d.reason)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (true, Reason::WriteManagementEvent),
+                (true, Reason::WriteManagementEvent),
+                (true, Reason::WriteManagementEvent),
+                (false, Reason::CustomEventBus),
+                (false, Reason::CustomEventBus),
+                (false, Reason::RuleDisabled),
+            ]
         );
     }
 
