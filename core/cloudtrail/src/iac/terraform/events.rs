@@ -603,6 +603,43 @@ resource "aws_cloudwatch_event_target" "lost" {
     }
 
     #[test]
+    fn targets_join_counted_rules_by_index_and_id() {
+        let tf = r#"
+resource "aws_cloudwatch_event_rule" "r" {
+  count         = 2
+  name          = "rule-${count.index}"
+  event_pattern = jsonencode({ source = ["aws.s3"] })
+}
+
+resource "aws_cloudwatch_event_target" "t" {
+  count = 2
+  rule  = aws_cloudwatch_event_rule.r[count.index].id
+  arn   = "arn:aws:sns:us-east-1:111122223333:t${count.index}"
+}
+"#;
+        let found = read_event_rules("c.tf", tf);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let got: Vec<(&str, Vec<&str>)> = found
+            .rules
+            .iter()
+            .map(|r| {
+                (
+                    r.rule.name.as_str(),
+                    r.rule.targets.iter().map(|t| t.arn.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("rule-0", vec!["arn:aws:sns:us-east-1:111122223333:t0"]),
+                ("rule-1", vec!["arn:aws:sns:us-east-1:111122223333:t1"]),
+            ]
+        );
+        assert_eq!(found.rules[1].rule.targets[0].id, "t-1");
+    }
+
+    #[test]
     fn jsonencode_writes_what_terraform_writes() {
         let at = 0;
         let value = Val::Obj(vec![
