@@ -1,5 +1,5 @@
 //! CloudFormation templates, JSON or YAML: `AWS::Logs::MetricFilter` and
-//! `AWS::CloudWatch::Alarm` resources.
+//! `AWS::CloudWatch::Alarm` resources, and `AWS::Events::Rule` ([`read_event_rules`]).
 //!
 //! Both forms are read with `saphyr-parser` (JSON is YAML 1.2), which gives every node its
 //! position and keeps YAML tags, so the short forms (`!Ref`, `!Sub`, `!Join`, `!GetAtt`, …) and
@@ -17,6 +17,8 @@
 //! other functions, parameters without a default and YAML aliases are reported as problems at
 //! their location.
 
+mod events;
+
 use std::collections::BTreeMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
@@ -26,6 +28,8 @@ use super::text::{Escapes, LineIndex, SourceText, align};
 use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
+
+pub use events::read_event_rules;
 
 /// Reads a CloudFormation template (JSON or YAML); `file` is the name locations are reported
 /// with.

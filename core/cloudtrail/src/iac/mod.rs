@@ -1,5 +1,6 @@
 //! Metric filters and alarms where teams keep them: CloudFormation templates (JSON and YAML,
-//! short-form tags included), Terraform configurations and plain pattern lists.
+//! short-form tags included), Terraform configurations and plain pattern lists; and EventBridge
+//! rules with their targets ([`read_event_rules`]).
 //!
 //! Each reader turns one file into a [`Found`]: the metric filters in `PutMetricFilter`'s shape
 //! (with the file position of every character of their patterns, so that an error inside a
@@ -49,6 +50,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::eventbridge::{EventRuleDef, EventRuleSet};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use text::{LineIndex, SourceText};
 
@@ -99,7 +101,8 @@ pub struct Problem {
     pub location: SourceLocation,
     /// A stable kebab-case code: `syntax`, `unresolved-reference`, `unsupported-intrinsic`,
     /// `unsupported-expression`, `invalid-resource`, `conditional-resource`, `not-a-template`,
-    /// `unreadable`, `not-a-file` (a FIFO, socket or device met in a directory).
+    /// `unreadable`, `not-a-file` (a FIFO, socket or device met in a directory); for EventBridge
+    /// rules also `invalid-event-rule`, `invalid-event-pattern`, `invalid-target`.
     pub code: &'static str,
     /// What and why.
     pub message: String,
@@ -123,6 +126,8 @@ pub enum Subject {
     Filter,
     /// An alarm.
     Alarm,
+    /// An EventBridge rule or one of its targets.
+    EventRule,
 }
 
 impl fmt::Display for Problem {
@@ -254,6 +259,180 @@ impl Found {
             subject,
         });
     }
+}
+
+/// An EventBridge rule as found in a template or module (`AWS::Events::Rule`,
+/// `aws_cloudwatch_event_rule` with its `aws_cloudwatch_event_target`s).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundEventRule {
+    /// The resource's name in the file (a CloudFormation logical id, a Terraform address such as
+    /// `aws_cloudwatch_event_rule.root["x"]`).
+    pub logical_name: String,
+    /// Where the resource starts.
+    pub location: SourceLocation,
+    /// The rule as `PutRule` and `PutTargets` would take it: `name` is the resource's `Name`
+    /// (`name`) when it resolves, its logical name otherwise; `event_pattern` is the pattern's
+    /// JSON text (an object written in YAML or HCL is written as JSON); `pattern_location` is
+    /// where that text starts in the file.
+    pub rule: EventRuleDef,
+    /// Where each byte of the pattern's text came from (see [`FilterPositions::locate`]), for
+    /// a linter to point into the pattern; `None` without a pattern.
+    pub pattern_positions: Option<FilterPositions>,
+}
+
+/// What a file or module holds of EventBridge rules, and the problems met reading them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundEventRules {
+    /// The rules, in file order.
+    pub rules: Vec<FoundEventRule>,
+    /// Unresolved references, invalid rules or targets, syntax errors of the file, …
+    pub problems: Vec<Problem>,
+}
+
+impl FoundEventRules {
+    /// Appends what another file held.
+    pub fn extend(&mut self, other: FoundEventRules) {
+        self.rules.extend(other.rules);
+        self.problems.extend(other.problems);
+    }
+
+    fn problem(&mut self, location: SourceLocation, code: &'static str, message: String) {
+        self.problems.push(Problem {
+            location,
+            code,
+            message,
+            incomplete: false,
+            metric: None,
+            subject: Subject::EventRule,
+        });
+    }
+
+    /// Checks each rule ([`EventRuleDef::validate`]) and reports those that fail.
+    fn validate(&mut self) {
+        for found in &self.rules {
+            if let Err(e) = found.rule.validate() {
+                self.problems.push(Problem {
+                    location: if e.location.file.is_empty() {
+                        found.location.clone()
+                    } else {
+                        e.location.clone()
+                    },
+                    code: e.code(),
+                    message: format!("{}: {}", found.logical_name, e.message()),
+                    incomplete: false,
+                    metric: None,
+                    subject: Subject::EventRule,
+                });
+            }
+        }
+    }
+}
+
+/// Reads the EventBridge rules of one file's text: a CloudFormation template's
+/// `AWS::Events::Rule` resources, a Terraform file's `aws_cloudwatch_event_rule` and
+/// `aws_cloudwatch_event_target` resources (use [`terraform::read_event_rules_module`] for a
+/// module of several files), or an EventBridge rules file (`{"Rules": […]}`, see
+/// [`EventRuleSet::parse`]). Each rule found is checked as `PutRule` would
+/// ([`EventRuleDef::validate`]); what fails is a problem, the rule is still returned.
+pub fn read_event_rules(kind: FileKind, file: &str, text: &str) -> FoundEventRules {
+    let mut found = match kind {
+        FileKind::CloudFormation | FileKind::Rules if looks_like_event_rules(text) => {
+            event_rules_file(file, text)
+        }
+        #[cfg(feature = "cloudformation")]
+        FileKind::CloudFormation => cloudformation::read_event_rules(file, text),
+        #[cfg(feature = "terraform")]
+        FileKind::Terraform => terraform::read_event_rules(file, text),
+        _ => FoundEventRules {
+            rules: Vec::new(),
+            problems: unreadable(
+                file,
+                "no EventBridge rules are read from this kind of file".into(),
+            )
+            .problems,
+        },
+    };
+    found.validate();
+    found
+}
+
+/// A JSON text with a top-level `Rules` member and no `Resources`: an EventBridge rules file.
+fn looks_like_event_rules(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    text.starts_with('{')
+        && crate::eventbridge::raw_member_names(text).is_some_and(|names| {
+            names.iter().any(|n| n == "Rules") && !names.iter().any(|n| n == "Resources")
+        })
+}
+
+/// Where each byte of a rules file's pattern is: the file's own bytes when the pattern is an
+/// object written there (then it may span lines), consecutive columns from its start for a
+/// pattern in a JSON string (exact up to its first escape).
+fn pattern_positions(
+    file: &str,
+    text: &str,
+    at: &SourceLocation,
+    pattern: &str,
+) -> FilterPositions {
+    let index = LineIndex::new(text);
+    let start = text
+        .split_inclusive('\n')
+        .take(at.line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum::<usize>();
+    let offset = text.get(start..).and_then(|line| {
+        line.char_indices()
+            .nth(at.column.saturating_sub(1) as usize)
+            .map(|(i, _)| start + i)
+    });
+    match offset {
+        Some(offset) if text.get(offset..).is_some_and(|t| t.starts_with(pattern)) => {
+            let source = SourceText {
+                text: pattern.to_owned(),
+                at: (offset..offset + pattern.len()).collect(),
+            };
+            FilterPositions::from_text(file, &index, &source, offset)
+        }
+        _ => FilterPositions::verbatim(at, pattern),
+    }
+}
+
+fn event_rules_file(file: &str, text: &str) -> FoundEventRules {
+    let mut found = FoundEventRules::default();
+    match EventRuleSet::parse(text, file) {
+        Ok(set) => {
+            for rule in set.rules {
+                let location = rule.location.clone().unwrap_or_else(|| SourceLocation {
+                    file: file.to_owned(),
+                    line: 1,
+                    column: 1,
+                });
+                let positions = match (&rule.event_pattern, &rule.pattern_location) {
+                    (Some(pattern), Some(at)) => Some(pattern_positions(file, text, at, pattern)),
+                    _ => None,
+                };
+                found.rules.push(FoundEventRule {
+                    logical_name: rule.name.clone(),
+                    location,
+                    rule,
+                    pattern_positions: positions,
+                });
+            }
+        }
+        Err(e) => found.problems.push(Problem {
+            location: SourceLocation {
+                line: e.location.line.max(1),
+                column: e.location.column.max(1),
+                ..e.location.clone()
+            },
+            code: "syntax",
+            message: format!("{} [{}]", e.message(), e.code()),
+            incomplete: true,
+            metric: None,
+            subject: Subject::File,
+        }),
+    }
+    found
 }
 
 /// The kinds of file the readers understand.

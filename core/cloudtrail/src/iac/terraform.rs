@@ -1,5 +1,6 @@
 //! Terraform configurations: `aws_cloudwatch_log_metric_filter` and
-//! `aws_cloudwatch_metric_alarm` resources
+//! `aws_cloudwatch_metric_alarm` resources, and EventBridge's `aws_cloudwatch_event_rule` and
+//! `aws_cloudwatch_event_target` ([`read_event_rules_module`])
 //! ([metric filter](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudwatch_log_metric_filter),
 //! [alarm](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudwatch_metric_alarm)).
 //!
@@ -11,7 +12,8 @@
 //! and heredocs with `${…}` interpolations, `var.x` (from the variable's `default`),
 //! `local.x`, `each.key`, `each.value`, `count.index`, attribute and index traversals,
 //! conditionals, `==`, `!=`, `&&`, `||`, `!`, the conversions `toset`, `tolist`, `tomap`,
-//! `tostring`, and references to a metric filter's attributes (`name`, `id`,
+//! `tostring`, `jsonencode` (as Terraform writes JSON: keys sorted, `<`, `>`, `&` escaped), and
+//! references to a metric filter's attributes (`name`, `id`,
 //! `metric_transformation[0].name`, …). `for_each` (a map, or a set of strings) and `count`
 //! make one filter or alarm per instance. Anything else — other functions, `for` expressions,
 //! splats, data sources, variables without a default — is reported as a problem at its
@@ -31,6 +33,10 @@ use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
 
+mod events;
+
+pub use events::{read_event_rules, read_event_rules_module};
+
 /// The most instances a resource's `count` is read as; beyond it the
 /// resource is reported, not read.
 const MAX_COUNT: usize = 10_000;
@@ -47,7 +53,17 @@ pub fn read(file: &str, text: &str) -> Found {
 /// and its text.
 pub fn read_module(files: &[(String, String)]) -> Found {
     let mut found = Found::default();
+    let (parsed, problems) = parse_files(files);
+    found.problems = problems;
+    let module = Module::new(&parsed);
+    module.read(&mut found);
+    found
+}
+
+/// Parses each file of a module; a file that is not HCL is a `syntax` problem.
+fn parse_files(files: &[(String, String)]) -> (Vec<File<'_>>, Vec<Problem>) {
     let mut parsed = Vec::new();
+    let mut problems = Vec::new();
     for (name, text) in files {
         let index = LineIndex::new(text);
         match hcl_edit::parser::parse_body(text) {
@@ -57,7 +73,7 @@ pub fn read_module(files: &[(String, String)]) -> Found {
                 index,
                 body,
             }),
-            Err(e) => found.problems.push(Problem {
+            Err(e) => problems.push(Problem {
                 location: index.location(name, e.location().offset()),
                 code: "syntax",
                 message: format!("invalid HCL: {}", e.message()),
@@ -67,9 +83,7 @@ pub fn read_module(files: &[(String, String)]) -> Found {
             }),
         }
     }
-    let module = Module::new(&parsed);
-    module.read(&mut found);
-    found
+    (parsed, problems)
 }
 
 struct File<'a> {
@@ -723,6 +737,10 @@ impl<'a> Module<'a> {
                 match (name, args.as_slice(), call.name.namespace.is_empty()) {
                     ("toset" | "tolist" | "tomap" | "tostring", [arg], true) => {
                         self.eval(f, arg, inst, depth + 1)
+                    }
+                    ("jsonencode", [arg], true) => {
+                        let value = self.eval(f, arg, inst, depth + 1)?;
+                        Ok(Val::Str(events::json_encode(&value, at)))
                     }
                     _ => unsupported(&format!("the function {name}()")),
                 }
