@@ -31,6 +31,7 @@
 pub mod ast;
 mod matcher;
 pub mod reference;
+mod request;
 mod syntax;
 pub mod value;
 
@@ -41,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ast::EventPatternAst;
 use ast::{AnythingBut, MatcherKind};
+pub use request::TestEventPatternRequest;
 use value::{Glob, GlobItem};
 
 use crate::error::{Error, ErrorKind, Origin, Span};
