@@ -5,8 +5,8 @@
 //! CloudWatch metrics ([`scan`], [`series`]), CloudWatch alarms and their SNS notifications
 //! ([`alarm`]), CloudTrail Insights-style anomalies ([`insights`]), rules files and the CIS AWS
 //! Foundations pack ([`rules`], [`cis`]), rules read from CloudFormation and Terraform ([`iac`]),
-//! the `lint` and `cis-check` drivers ([`lint`], [`coverage`]), and one scan from inputs to report
-//! ([`run`]).
+//! the `lint` and `cis-check` drivers ([`lint`], [`coverage`]), one scan from inputs to report
+//! ([`run`]), and CloudTrail as Amazon EventBridge delivers it ([`eventbridge`]).
 //!
 //! A Rust program that only matches patterns needs just the engine (`cargo add trailmatch`);
 //! this crate is the application the `trailmatch` command and the Python module's `scan`,
@@ -14,7 +14,8 @@
 //!
 //! Layers point down: `time` and `series` know nothing else of the crate; `logs` and
 //! `classify` read records; `rules` and `iac` read rules; `alarm`, `insights` and `scan` use
-//! them; `lint` and `coverage` sit on `iac`.
+//! them; `lint` and `coverage` sit on `iac`; `eventbridge` reads records (and its rules files
+//! share `rules`' errors).
 //!
 //! Features (all on by default): `gzip` (gzip-compressed inputs), `toml` (TOML rules files),
 //! `cloudformation` (YAML templates), `terraform` (`.tf` modules).
@@ -40,6 +41,7 @@ pub mod boundary;
 pub mod cis;
 pub mod classify;
 pub mod coverage;
+pub mod eventbridge;
 pub mod iac;
 pub mod insights;
 pub mod lint;

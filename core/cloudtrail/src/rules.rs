@@ -92,8 +92,17 @@ pub enum RulesErrorKind {
     InvalidMetricFilter,
     /// A template, Terraform file or directory with no metric filter or alarm.
     NoRules,
-    /// A rules file with no metric filter, no alarm and no `include`.
+    /// A rules file with no metric filter, no alarm and no `include` (or an EventBridge rules
+    /// file with no rule).
     EmptyRules,
+    /// An EventBridge rule that `PutRule` would refuse: a `Name` with a blank, no
+    /// `EventPattern` nor `ScheduleExpression`, two rules of one name on one bus.
+    InvalidEventRule,
+    /// An EventBridge `EventPattern` that is not a JSON object (`["x"]`, `"{"`).
+    InvalidEventPattern,
+    /// An EventBridge target that `PutTargets` would refuse: six targets, two with one `Id`,
+    /// both `Input` and `InputPath`.
+    InvalidTarget,
 }
 
 impl RulesErrorKind {
@@ -112,6 +121,9 @@ impl RulesErrorKind {
             RulesErrorKind::InvalidMetricFilter => "invalid-metric-filter",
             RulesErrorKind::NoRules => "no-rules",
             RulesErrorKind::EmptyRules => "empty-rules",
+            RulesErrorKind::InvalidEventRule => "invalid-event-rule",
+            RulesErrorKind::InvalidEventPattern => "invalid-event-pattern",
+            RulesErrorKind::InvalidTarget => "invalid-target",
         }
     }
 }
@@ -144,7 +156,8 @@ impl RulesError {
 
     /// The stable kebab-case code of the kind: `invalid-toml`, `invalid-json`,
     /// `unknown-member`, `wrong-type`, `missing-member`, `invalid-rules`, `unknown-pack`,
-    /// `invalid-alarm`, `invalid-metric-filter`, `no-rules`, `empty-rules`, `unreadable`.
+    /// `invalid-alarm`, `invalid-metric-filter`, `no-rules`, `empty-rules`, `unreadable`,
+    /// `invalid-event-rule`, `invalid-event-pattern`, `invalid-target`.
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }
@@ -486,7 +499,10 @@ impl<'de> Deserialize<'de> for StrictAlarm {
 }
 
 /// A serde error of a rules file as a [`RulesError`] with its line and column.
-fn json_error(e: &serde_json::Error, at: impl Fn(u32, u32) -> SourceLocation) -> RulesError {
+pub(crate) fn json_error(
+    e: &serde_json::Error,
+    at: impl Fn(u32, u32) -> SourceLocation,
+) -> RulesError {
     let full = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
     let message = full.strip_suffix(&position).unwrap_or(&full).to_owned();
