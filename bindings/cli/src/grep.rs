@@ -121,7 +121,7 @@ pub enum Envelope {
 #[derive(Debug)]
 enum Rules {
     /// CloudWatch Logs filter patterns.
-    Filters(PatternSet),
+    Filters(Box<PatternSet>),
     /// EventBridge event patterns, perhaps over the events' envelope.
     Events {
         patterns: Vec<EventPattern>,
@@ -271,10 +271,12 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
             envelope: args.envelope,
         }
     } else {
-        Rules::Filters(PatternSet::new(&texts).map_err(|e| match e.index {
-            Some(i) => format!("error: invalid pattern {}:\n{}", origins[i], e.error),
-            None => format!("error: invalid patterns:\n{}", e.error),
-        })?)
+        Rules::Filters(Box::new(PatternSet::new(&texts).map_err(
+            |e| match e.index {
+                Some(i) => format!("error: invalid pattern {}:\n{}", origins[i], e.error),
+                None => format!("error: invalid patterns:\n{}", e.error),
+            },
+        )?))
     };
     if args.files.iter().any(|f| f == "-") && (paths.is_empty() || paths.iter().any(|p| p == "-")) {
         return Err(
