@@ -177,6 +177,24 @@ class MetricFilter:
     def metric_transformation(self) -> dict[str, Any]:
         """The metric transformation, in boto3's shape."""
 
+class EventPattern:
+    """A compiled EventBridge event pattern, validated as ``PutRule`` validates it (invalid
+    patterns raise PatternError with EventBridge's message). ``str()`` is the pattern as
+    written."""
+
+    def __new__(cls, pattern: str) -> EventPattern: ...
+    def matches(self, event: Event) -> bool:
+        """True when ``event`` matches."""
+    @property
+    def pattern(self) -> str:
+        """The pattern as written."""
+    @property
+    def rule_count(self) -> int:
+        """How many rules the pattern's ``$or``s expand to."""
+
+def test_event_pattern(*, EventPattern: str, Event: str | dict[str, Any]) -> dict[str, bool]:
+    """Answers a ``TestEventPattern`` request as EventBridge does: ``{"Result": bool}``."""
+
 def test_metric_filter(
     *,
     filterPattern: str,
