@@ -8,6 +8,7 @@ from _typeshed import ReadableBuffer
 from trailmatch import DialectOptions, Event, PatternKind
 
 __all__ = [
+    "EventPattern",
     "MetricFilter",
     "Pattern",
     "PatternError",
@@ -17,6 +18,7 @@ __all__ = [
     "_cis_check",
     "_lint",
     "_scan",
+    "test_event_pattern",
     "test_metric_filter",
 ]
 __version__: str
@@ -177,6 +179,7 @@ class MetricFilter:
     def metric_transformation(self) -> dict[str, Any]:
         """The metric transformation, in boto3's shape."""
 
+@final
 class EventPattern:
     """A compiled EventBridge event pattern, validated as ``PutRule`` validates it (invalid
     patterns raise PatternError with EventBridge's message). ``str()`` is the pattern as
