@@ -74,6 +74,10 @@ pub enum Origin {
     MetricTransformations,
     /// `logEventMessages` of a `TestMetricFilter` request.
     LogEventMessages,
+    /// An EventBridge event pattern (`EventPattern` of `PutRule` or `TestEventPattern`).
+    EventPattern,
+    /// `Event` of a `TestEventPattern` request.
+    Event,
 }
 
 impl Origin {
@@ -89,6 +93,8 @@ impl Origin {
             Origin::Unit => "unit",
             Origin::MetricTransformations => "metricTransformations",
             Origin::LogEventMessages => "logEventMessages",
+            Origin::EventPattern => "EventPattern",
+            Origin::Event => "Event",
         }
     }
 }
@@ -309,6 +315,79 @@ pub enum ErrorKind {
         /// What is wrong, in AWS's validation wording.
         detail: String,
     },
+    /// An event pattern longer than the event pattern size quota (2048 characters by default):
+    /// a pattern of 2049 characters.
+    EventPatternTooLong {
+        /// Length of the pattern in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An event pattern that is not well-formed JSON: `{"source": ["aws.ec2"]`, `{'a': ["b"]}`.
+    EventPatternSyntax {
+        /// What the JSON reader says, in Jackson's wording (event-ruler reads with Jackson).
+        reason: String,
+    },
+    /// JSON that is not an event pattern's shape: `["aws.ec2"]`, `{"source": "aws.ec2"}`,
+    /// `{"source": []}`, `{"detail": {}}`, `{"a": [["b"]]}`, `{"$or": [{"a": ["b"]}]}`.
+    EventPatternStructure {
+        /// event-ruler's message.
+        reason: String,
+    },
+    /// An operator object that is not well formed: `{"a": [{"prefix": 1}]}`,
+    /// `{"a": [{"regex": "x"}]}`, `{"a": [{"numeric": [">", "x"]}]}`,
+    /// `{"a": [{"anything-but": [1, "x"]}]}`.
+    EventPatternOperator {
+        /// event-ruler's message.
+        reason: String,
+    },
+    /// A number event-ruler cannot compare, or an empty numeric range:
+    /// `{"a": [{"numeric": [">", 0.30000000000000001]}]}`,
+    /// `{"a": [{"numeric": [">", 5, "<", 1]}]}`.
+    EventPatternNumber {
+        /// event-ruler's message.
+        reason: String,
+    },
+    /// A `cidr` value that is not a CIDR block: `{"ip": [{"cidr": "10.0.0.0"}]}`,
+    /// `{"ip": [{"cidr": "10.0.0.1/32"}]}`.
+    EventPatternCidr {
+        /// event-ruler's message.
+        reason: String,
+    },
+    /// A `wildcard` value with `**` or a `\` escaping anything but `*` and `\`:
+    /// `{"a": [{"wildcard": "a**"}]}`.
+    EventPatternWildcard {
+        /// event-ruler's message.
+        reason: String,
+    },
+    /// `$or`s that expand to more than 1000 rule combinations: eleven `$or`s of two
+    /// alternatives each, side by side.
+    EventPatternTooManyRules {
+        /// The combinations.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Wildcards whose matching could keep more than the limit of wildcard states open at once on
+    /// one field: `{"a": [{"wildcard": "*1*"}, {"wildcard": "*2*"}, {"wildcard": "*3*"},
+    /// {"wildcard": "*4*"}]}`.
+    EventPatternTooComplex {
+        /// The pattern's complexity (the most wildcard states one value can keep open).
+        complexity: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Objects nested deeper than trailmatch reads (100): `{"a":{"a":{…}}}` 101 deep.
+    EventPatternTooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// A `TestEventPattern` event that is not a JSON object with the fields `id`, `account`,
+    /// `source`, `time`, `region` and `detail-type`: `{"source": "aws.ec2"}`.
+    InvalidEvent {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl ErrorKind {
@@ -361,6 +440,17 @@ impl ErrorKind {
             InvalidDefaultValue => "invalid-default-value",
             TooManyTransformations { .. } => "too-many-transformations",
             InvalidLogEventMessages { .. } => "invalid-log-event-messages",
+            EventPatternTooLong { .. } => "event-pattern-too-long",
+            EventPatternSyntax { .. } => "event-pattern-syntax",
+            EventPatternStructure { .. } => "event-pattern-structure",
+            EventPatternOperator { .. } => "event-pattern-operator",
+            EventPatternNumber { .. } => "event-pattern-number",
+            EventPatternCidr { .. } => "event-pattern-cidr",
+            EventPatternWildcard { .. } => "event-pattern-wildcard",
+            EventPatternTooManyRules { .. } => "event-pattern-too-many-rules",
+            EventPatternTooComplex { .. } => "event-pattern-too-complex",
+            EventPatternTooDeep { .. } => "event-pattern-too-deep",
+            InvalidEvent { .. } => "invalid-event",
         }
     }
 
@@ -465,6 +555,23 @@ impl ErrorKind {
                 }
             ),
             InvalidLogEventMessages { detail } => detail.clone(),
+            EventPatternTooLong { len, max } => invalid_event_pattern(&format!(
+                "the pattern has {len} characters, over the event pattern size quota of {max}"
+            )),
+            EventPatternSyntax { reason }
+            | EventPatternStructure { reason }
+            | EventPatternOperator { reason }
+            | EventPatternNumber { reason }
+            | EventPatternCidr { reason }
+            | EventPatternWildcard { reason } => invalid_event_pattern(reason),
+            EventPatternTooManyRules { count, max } => invalid_event_pattern(&format!(
+                "the $or operators make {count} rule combinations, over the limit of {max}"
+            )),
+            EventPatternTooComplex { .. } => invalid_event_pattern("Rule is too complex"),
+            EventPatternTooDeep { max } => {
+                invalid_event_pattern(&format!("objects are nested more than {max} deep"))
+            }
+            InvalidEvent { .. } => "Parameter Event is not valid.".into(),
         }
     }
 
@@ -570,6 +677,34 @@ impl ErrorKind {
             InvalidLogEventMessages { .. } => {
                 "TestMetricFilter takes 1 to 50 messages, each at least one character".into()
             }
+            EventPatternTooLong { .. } => {
+                "split the pattern into several rules, or raise the quota (at most 4096)".into()
+            }
+            EventPatternSyntax { .. } => "an event pattern is a JSON object".into(),
+            EventPatternStructure { .. } => {
+                "fields hold an object or an array of values: {\"source\": [\"aws.ec2\"]}".into()
+            }
+            EventPatternOperator { .. } => {
+                "see the operators in SYNTAX.md (EventBridge part)".into()
+            }
+            EventPatternNumber { .. } => {
+                "numbers must be exact as a double, and a range's bottom below its top".into()
+            }
+            EventPatternCidr { .. } => {
+                "write an address and a mask, such as 10.0.0.0/24 or 2001:db8::/32".into()
+            }
+            EventPatternWildcard { .. } => {
+                "write one '*' at a time; escape a star as \\\\* and a backslash as \\\\\\\\".into()
+            }
+            EventPatternTooManyRules { .. } => {
+                "use fewer $or alternatives, or split the pattern into several rules".into()
+            }
+            EventPatternTooComplex { complexity, max } => format!(
+                "the wildcards of one field can keep {complexity} wildcard states open at once \
+                 (at most {max}); use prefixes, fewer wildcards, or split the rule"
+            ),
+            EventPatternTooDeep { .. } => "nest objects less deeply".into(),
+            InvalidEvent { reason } => reason.clone(),
         })
     }
 }
@@ -641,6 +776,11 @@ impl Error {
     pub fn line_column(&self) -> (usize, usize) {
         Snippet::new(self.origin.as_str(), &self.text, self.span, None).line_column()
     }
+}
+
+/// EventBridge's `InvalidEventPatternException` message around event-ruler's `reason`.
+fn invalid_event_pattern(reason: &str) -> String {
+    format!("Event pattern is not valid. Reason: {reason}")
 }
 
 /// AWS's message for a `filterPattern` over `max` characters, which repeats the value.

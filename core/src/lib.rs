@@ -21,7 +21,8 @@
 //!
 //! Layers: [`syntax`] parses text into an [`Ast`] (and prints it back), [`reference`](mod@reference) evaluates an
 //! AST the slow, obvious way, [`Pattern`] and [`PatternSet`] are the public matchers, and
-//! [`metric`] does what CloudWatch does with a match.
+//! [`metric`] does what CloudWatch does with a match. [`event`] is the other AWS rule language:
+//! EventBridge event patterns ([`EventPattern`], [`test_event_pattern`]).
 
 #![warn(missing_docs)]
 // Panics are ruled out by construction in non-test code: no `unwrap`, `expect`, `panic!`,
@@ -46,6 +47,7 @@ mod aws;
 mod compile;
 mod dialect;
 pub mod error;
+pub mod event;
 mod exec;
 mod extracted;
 mod json;
@@ -57,6 +59,10 @@ pub mod syntax;
 pub use compile::program::Limits;
 pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
+pub use event::{
+    EventPattern, EventPatternLimits, TestEventPatternRequest, TestEventPatternResponse,
+    parse_event_pattern, parse_event_pattern_with, test_event_pattern,
+};
 pub use exec::{Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
 pub use extracted::Extracted;
 pub use metric::{

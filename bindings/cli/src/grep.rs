@@ -20,6 +20,7 @@
 //! once a slot is free, and a slot is freed when its batch is written: memory is bounded by
 //! `2 × threads + 2` batches whatever the input size.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -32,8 +33,9 @@ use std::thread;
 
 use clap::Args;
 use serde::Serialize;
-use trailmatch::{Extracted, PatternSet};
+use trailmatch::{EventPattern, Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
+use trailmatch_cloudtrail::eventbridge;
 use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Skip};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
@@ -95,6 +97,89 @@ pub struct GrepArgs {
     /// Follow symbolic links met inside directories (those named as PATH always are).
     #[arg(short = 'L', long)]
     follow: bool,
+    /// The patterns are EventBridge event patterns (JSON; with -f, one per line), not filter
+    /// patterns.
+    #[arg(long)]
+    eventbridge: bool,
+    /// With --eventbridge: match each event as EventBridge delivers it: `cloudtrail` wraps each
+    /// CloudTrail record in the envelope of an `AWS API Call via CloudTrail` (or sign-in,
+    /// service, console or Insight) event (`source`, `detail-type`, `account`, `time`,
+    /// `region`, and the record as `detail`); a record that cannot be wrapped (not an object,
+    /// no eventSource, ...) matches no pattern. Printed events stay the records.
+    #[arg(long, value_name = "KIND", requires = "eventbridge")]
+    envelope: Option<Envelope>,
+}
+
+/// What `--envelope` wraps events in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Envelope {
+    /// CloudTrail records as EventBridge delivers them.
+    Cloudtrail,
+}
+
+/// The patterns events are matched against.
+#[derive(Debug)]
+enum Rules {
+    /// CloudWatch Logs filter patterns.
+    Filters(Box<PatternSet>),
+    /// EventBridge event patterns, perhaps over the events' envelope.
+    Events {
+        patterns: Vec<EventPattern>,
+        envelope: Option<Envelope>,
+    },
+}
+
+impl Rules {
+    fn len(&self) -> usize {
+        match self {
+            Rules::Filters(set) => set.len(),
+            Rules::Events { patterns, .. } => patterns.len(),
+        }
+    }
+
+    /// The event as the event patterns see it, `None` when it cannot be wrapped.
+    fn event_text<'e>(envelope: Option<Envelope>, event: &'e str) -> Option<Cow<'e, str>> {
+        match envelope {
+            None => Some(Cow::Borrowed(event)),
+            Some(Envelope::Cloudtrail) => eventbridge::wrap(event).ok().map(Cow::Owned),
+        }
+    }
+
+    /// The patterns that match, in order.
+    fn matches(&self, event: &str) -> Vec<usize> {
+        match self {
+            Rules::Filters(set) => set.matches(event),
+            Rules::Events { patterns, envelope } => {
+                let Some(text) = Rules::event_text(*envelope, event) else {
+                    return Vec::new();
+                };
+                let matching = patterns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.matches(&text));
+                matching.map(|(i, _)| i).collect()
+            }
+        }
+    }
+
+    fn is_match(&self, event: &str) -> bool {
+        match self {
+            Rules::Filters(set) => set.is_match(event),
+            Rules::Events { patterns, envelope } => Rules::event_text(*envelope, event)
+                .is_some_and(|text| patterns.iter().any(|p| p.is_match(&text))),
+        }
+    }
+
+    /// The patterns that match with their extracted values (none for event patterns).
+    fn test(&self, event: &str) -> Vec<(usize, Extracted)> {
+        match self {
+            Rules::Filters(set) => set.test(event),
+            Rules::Events { .. } => {
+                let matching = self.matches(event).into_iter();
+                matching.map(|i| (i, Extracted::default())).collect()
+            }
+        }
+    }
 }
 
 const GREP_HELP: &str = "\
@@ -140,7 +225,9 @@ invalid pattern or any error (even if events were selected).
 Examples:
   trailmatch grep '{ $.errorCode = \"AccessDenied*\" }' cloudtrail/
   trailmatch grep -c -f cis-patterns.txt AWSLogs/ 
-  zcat events.gz | trailmatch grep --json '[version, account, eni, src, dst, port = 22, ...]'";
+  zcat events.gz | trailmatch grep --json '[version, account, eni, src, dst, port = 22, ...]'
+  trailmatch grep --eventbridge --envelope cloudtrail -c \\
+      '{\"source\": [\"aws.signin\"], \"detail\": {\"eventName\": [\"ConsoleLogin\"]}}' AWSLogs/";
 
 /// How each event is looked at and what is written for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +240,7 @@ enum Mode {
 
 #[derive(Debug)]
 struct Settings {
-    set: PatternSet,
+    set: Rules,
     texts: Vec<String>,
     mode: Mode,
     invert: bool,
@@ -175,10 +262,22 @@ pub fn run(args: GrepArgs) -> ExitCode {
 
 fn search(args: GrepArgs) -> Result<ExitCode, String> {
     let (texts, origins, paths) = patterns(&args)?;
-    let set = PatternSet::new(&texts).map_err(|e| match e.index {
-        Some(i) => format!("error: invalid pattern {}:\n{}", origins[i], e.error),
-        None => format!("error: invalid patterns:\n{}", e.error),
-    })?;
+    let set = if args.eventbridge {
+        let patterns = texts.iter().zip(&origins).map(|(text, origin)| {
+            EventPattern::new(text).map_err(|e| format!("error: invalid pattern {origin}:\n{e}"))
+        });
+        Rules::Events {
+            patterns: patterns.collect::<Result<_, _>>()?,
+            envelope: args.envelope,
+        }
+    } else {
+        Rules::Filters(Box::new(PatternSet::new(&texts).map_err(
+            |e| match e.index {
+                Some(i) => format!("error: invalid pattern {}:\n{}", origins[i], e.error),
+                None => format!("error: invalid patterns:\n{}", e.error),
+            },
+        )?))
+    };
     if args.files.iter().any(|f| f == "-") && (paths.is_empty() || paths.iter().any(|p| p == "-")) {
         return Err(
             "error: standard input cannot hold both patterns (-f -) and events; give \

@@ -53,11 +53,23 @@ enum Command {
     /// with status 2 and a diagnostic on standard error.
     #[command(after_help = TEST_EXAMPLES)]
     TestMetricFilter(TestMetricFilterArgs),
-    /// Checks a filter pattern: prints its kind and canonical form, or why it is invalid.
+    /// Tests an EventBridge event pattern against an event, like `aws events test-event-pattern`.
     ///
-    /// A valid pattern prints `kind: <kind>` (match-all, terms, regex, json or delimited) and
-    /// `canonical: <canonical form>` and exits with status 0. An invalid pattern prints a
-    /// diagnostic that points at the offending text on standard error and exits with status 2.
+    /// Prints the TestEventPattern response, {"Result": true} or {"Result": false}, with the AWS
+    /// CLI's layout. The request comes from --event-pattern and --event (each JSON text, or
+    /// file://PATH), from --cli-input-json, or from both: options given on the command line
+    /// replace the JSON's members. As the API does, the event must have the fields id, account,
+    /// source, time, region and detail-type. An invalid pattern, event or request exits with
+    /// status 2 and a diagnostic on standard error.
+    #[command(after_help = TEST_EVENT_EXAMPLES)]
+    TestEventPattern(TestEventPatternArgs),
+    /// Checks a filter pattern or an EventBridge event pattern: its kind, or why it is invalid.
+    ///
+    /// A valid filter pattern prints `kind: <kind>` (match-all, terms, regex, json or delimited)
+    /// and `canonical: <canonical form>`; a valid event pattern (a JSON object whose first member
+    /// is a quoted key, or `{}`) prints `kind: event-pattern` and `rules: <n>` (the rules its
+    /// `$or`s expand to); both exit with status 0. An invalid pattern prints a diagnostic that
+    /// points at the offending text on standard error and exits with status 2.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Prints the events of files, directories or standard input that match filter patterns.
@@ -98,9 +110,16 @@ Examples:
   echo '{\"filterPattern\": \"ERROR\", \"logEventMessages\": [\"ERROR 1\"]}' \\
       | trailmatch test-metric-filter --cli-input-json -";
 
+const TEST_EVENT_EXAMPLES: &str = "\
+Examples:
+  trailmatch test-event-pattern --event-pattern '{\"source\": [\"aws.s3\"]}' \\
+      --event file://event.json
+  trailmatch test-event-pattern --cli-input-json file://request.json";
+
 const CHECK_EXAMPLES: &str = "\
 Examples:
   trailmatch check '[ip, user, username, timestamp, request, status_code=4*, bytes]'
+  trailmatch check '{\"source\": [\"aws.ec2\"], \"detail\": {\"state\": [\"running\"]}}'
   trailmatch check - < pattern.txt";
 
 #[derive(Debug, Args)]
@@ -119,6 +138,21 @@ struct TestMetricFilterArgs {
 }
 
 #[derive(Debug, Args)]
+struct TestEventPatternArgs {
+    /// The event pattern, JSON text or file://PATH (replaces EventPattern from
+    /// --cli-input-json).
+    #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
+    event_pattern: Option<String>,
+    /// The event, JSON text or file://PATH (replaces Event from --cli-input-json).
+    #[arg(long, value_name = "EVENT", allow_hyphen_values = true)]
+    event: Option<String>,
+    /// The request as JSON: {"EventPattern": "...", "Event": "..."}. FILE is a path,
+    /// file://PATH, `-` for standard input, or the JSON text itself.
+    #[arg(long, value_name = "FILE")]
+    cli_input_json: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct CheckArgs {
     /// The filter pattern, or `-` to read it from standard input (one trailing newline is
     /// removed).
@@ -129,6 +163,7 @@ struct CheckArgs {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::TestMetricFilter(args) => test_metric_filter(args),
+        Command::TestEventPattern(args) => test_event_pattern(args),
         Command::Check(args) => check(args),
         Command::Grep(args) => return grep::run(args),
         Command::Scan(args) => scan::run(*args),
@@ -164,6 +199,48 @@ fn test_metric_filter(args: TestMetricFilterArgs) -> Result<(), Failure> {
     output::print_json(&response)
 }
 
+fn test_event_pattern(args: TestEventPatternArgs) -> Result<(), Failure> {
+    let mut request = match args.cli_input_json.as_deref() {
+        Some(source) => request::load(source)?,
+        None => trailmatch::TestEventPatternRequest::default(),
+    };
+    if let Some(pattern) = args.event_pattern {
+        request.event_pattern = Some(request::param(pattern, "--event-pattern")?);
+    }
+    if let Some(event) = args.event {
+        request.event = Some(request::param(event, "--event")?);
+    }
+    let (pattern, event) = match (request.event_pattern, request.event) {
+        (Some(pattern), Some(event)) => (pattern, event),
+        (None, Some(_)) => return Err(missing("EventPattern", "--event-pattern")),
+        (Some(_), None) => return Err(missing("Event", "--event")),
+        (None, None) => {
+            return Err(Failure::invalid(
+                "the request has no EventPattern and no Event: give --event-pattern and \
+                 --event, or put them in --cli-input-json",
+            ));
+        }
+    };
+    let response = trailmatch::test_event_pattern(&pattern, &event)?;
+    output::print_json(&response)
+}
+
+fn missing(member: &str, option: &str) -> Failure {
+    Failure::invalid(format!(
+        "the request has no {member}: give {option}, or put it in --cli-input-json"
+    ))
+}
+
+/// True when `text` reads as an event pattern rather than a filter pattern: a JSON object
+/// whose first member starts with a quoted key, or the empty object. (A JSON filter pattern's
+/// first condition starts with `$`, `(` or `!`.)
+fn is_event_pattern(text: &str) -> bool {
+    let Some(inside) = text.trim_start().strip_prefix('{') else {
+        return false;
+    };
+    matches!(inside.trim_start().as_bytes().first(), Some(b'"' | b'}'))
+}
+
 fn check(args: CheckArgs) -> Result<(), Failure> {
     let text = if args.pattern == "-" {
         let bytes = request::read_stdin()?;
@@ -180,6 +257,11 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     } else {
         args.pattern
     };
+    if is_event_pattern(&text) {
+        let pattern = trailmatch::EventPattern::new(&text)?;
+        let rules = pattern.ast().rule_count();
+        return output::print_text(&format!("kind: event-pattern\nrules: {rules}\n"));
+    }
     let pattern = trailmatch::Pattern::new(&text)?;
     output::print_text(&format!("kind: {}\ncanonical: {pattern}\n", pattern.kind()))
 }

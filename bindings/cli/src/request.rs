@@ -1,15 +1,17 @@
-//! The TestMetricFilter request given with `--cli-input-json`, as the AWS CLI reads it.
+//! The TestMetricFilter and TestEventPattern requests given with `--cli-input-json`, and
+//! `file://` parameter values, as the AWS CLI reads them.
 
 use std::io::{self, Read};
 
+use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use trailmatch::TestMetricFilterRequest;
 
 use crate::output::Failure;
 
 /// Reads the request from `source`: `-` (standard input), `file://PATH`, JSON text starting
-/// with `{`, or a path. Either member may be missing: options supply them.
-pub fn load(source: &str) -> Result<TestMetricFilterRequest, Failure> {
+/// with `{`, or a path. Members may be missing: options supply them.
+pub fn load<T: DeserializeOwned>(source: &str) -> Result<T, Failure> {
     let (name, bytes) = if source == "-" {
         ("standard input".to_owned(), read_stdin()?)
     } else if source.trim_start().starts_with('{') {
@@ -27,6 +29,22 @@ pub fn load(source: &str) -> Result<TestMetricFilterRequest, Failure> {
             Failure::invalid(format!("{name} is not valid JSON: {e}"))
         }
     })
+}
+
+/// A parameter's value as the AWS CLI reads it: the contents of PATH for `file://PATH` (a
+/// byte-order mark removed), else the text itself. `what` names the option in errors.
+pub fn param(value: String, what: &str) -> Result<String, Failure> {
+    let Some(path) = value.strip_prefix("file://") else {
+        return Ok(value);
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::Io(format!("error: cannot read {path} ({what}): {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::invalid(format!("{path} ({what}) is not UTF-8")))?;
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text))
 }
 
 /// The pattern and messages, or which of them the request lacks.

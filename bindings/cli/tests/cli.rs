@@ -501,3 +501,154 @@ fn a_closed_standard_output_ends_the_program_quietly() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(out.status.code(), Some(0));
 }
+
+// ---- test-event-pattern and check on event patterns ---------------------------------------------
+
+/// An event with the fields TestEventPattern requires: a CloudTrail call as EventBridge
+/// delivers it.
+const EVENTBRIDGE_EVENT: &str = r#"{"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "account": "111122223333", "time": "2024-03-01T12:00:00Z", "region": "us-east-1", "resources": [], "detail": {"eventName": "DeleteRolePolicy", "errorCode": "AccessDenied"}}"#;
+
+#[test]
+fn test_event_pattern_answers_as_the_aws_cli() {
+    let pattern =
+        r#"{"source": ["aws.iam"], "detail": {"errorCode": [{"prefix": "AccessDenied"}]}}"#;
+    let yes = run(&[
+        "test-event-pattern",
+        "--event-pattern",
+        pattern,
+        "--event",
+        EVENTBRIDGE_EVENT,
+    ]);
+    assert_eq!(
+        (yes.status, yes.stdout.as_str()),
+        (0, "{\n    \"Result\": true\n}\n")
+    );
+    let other = r#"{"source": ["aws.s3"]}"#;
+    let no = run(&[
+        "test-event-pattern",
+        "--event-pattern",
+        other,
+        "--event",
+        EVENTBRIDGE_EVENT,
+    ]);
+    assert_eq!(
+        (no.status, no.stdout.as_str()),
+        (0, "{\n    \"Result\": false\n}\n")
+    );
+}
+
+#[test]
+fn test_event_pattern_reads_files_and_cli_input_json() {
+    let event = temp_file("eventbridge-event.json", EVENTBRIDGE_EVENT);
+    let file_event = format!("file://{}", event.display());
+    let pattern = r#"{"detail-type": ["AWS API Call via CloudTrail"]}"#;
+    let from_file = run(&[
+        "test-event-pattern",
+        "--event-pattern",
+        pattern,
+        "--event",
+        &file_event,
+    ]);
+    assert_eq!(from_file.json(), json!({"Result": true}));
+
+    let request = json!({"EventPattern": pattern, "Event": EVENTBRIDGE_EVENT}).to_string();
+    let from_json = run(&["test-event-pattern", "--cli-input-json", &request]);
+    assert_eq!(from_json.json(), json!({"Result": true}));
+
+    // An option replaces the request's member.
+    let replaced = run(&[
+        "test-event-pattern",
+        "--cli-input-json",
+        &request,
+        "--event-pattern",
+        r#"{"source": ["aws.ec2"]}"#,
+    ]);
+    assert_eq!(replaced.json(), json!({"Result": false}));
+
+    let from_stdin = run_stdin(&["test-event-pattern", "--cli-input-json", "-"], &request);
+    assert_eq!(from_stdin.json(), json!({"Result": true}));
+}
+
+#[test]
+fn test_event_pattern_errors_name_what_is_wrong() {
+    // An invalid pattern: EventBridge's reason, the code, a caret under the value.
+    let bad = run(&[
+        "test-event-pattern",
+        "--event-pattern",
+        r#"{"source": "aws.s3"}"#,
+        "--event",
+        EVENTBRIDGE_EVENT,
+    ]);
+    let stderr = bad.failed(2);
+    assert!(stderr.contains("Event pattern is not valid."), "{stderr}");
+    assert!(stderr.contains("error[event-pattern-"), "{stderr}");
+    assert!(
+        stderr.contains("1 | {\"source\": \"aws.s3\"}\n  |            ^^^^^^^^"),
+        "{stderr}"
+    );
+
+    // An event without a field the API requires.
+    let no_time =
+        r#"{"id": "1", "account": "1", "source": "aws.s3", "region": "r", "detail-type": "x"}"#;
+    let event = run(&[
+        "test-event-pattern",
+        "--event-pattern",
+        r#"{"source": ["aws.s3"]}"#,
+        "--event",
+        no_time,
+    ]);
+    let stderr = event.failed(2);
+    assert!(stderr.contains("Parameter Event is not valid."), "{stderr}");
+    assert!(stderr.contains("no \"time\" field"), "{stderr}");
+
+    // Missing members, unknown members, unreadable files.
+    let stderr = run(&["test-event-pattern", "--event", EVENTBRIDGE_EVENT])
+        .failed(2)
+        .to_owned();
+    assert!(
+        stderr.contains("no EventPattern: give --event-pattern"),
+        "{stderr}"
+    );
+    let stderr = run(&["test-event-pattern"]).failed(2).to_owned();
+    assert!(stderr.contains("no EventPattern and no Event"), "{stderr}");
+    let unknown = run(&["test-event-pattern", "--cli-input-json", r#"{"Name": "x"}"#]);
+    assert!(
+        unknown.failed(2).contains("unknown field `Name`"),
+        "{unknown:?}"
+    );
+    let missing = run(&[
+        "test-event-pattern",
+        "--event-pattern",
+        "file:///nonexistent/p.json",
+        "--event",
+        "{}",
+    ]);
+    assert!(
+        missing
+            .failed(1)
+            .contains("cannot read /nonexistent/p.json (--event-pattern)"),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn check_tells_event_patterns_from_filter_patterns() {
+    let ok = run(&[
+        "check",
+        r#"{"source": ["aws.ec2"], "$or": [{"a": [1]}, {"b": [{"exists": false}]}]}"#,
+    ]);
+    assert_eq!(
+        (ok.status, ok.stdout.as_str()),
+        (0, "kind: event-pattern\nrules: 2\n")
+    );
+    // A JSON filter pattern is still one.
+    let filter = run(&["check", r#"{ $.source = "aws.ec2" }"#]);
+    assert_eq!(
+        filter.stdout,
+        "kind: json\ncanonical: { $.source = \"aws.ec2\" }\n"
+    );
+    // An invalid event pattern is reported as one, not as a filter pattern.
+    let bad = run(&["check", r#"{"source": [{"prefix": 1}]}"#]);
+    let stderr = bad.failed(2);
+    assert!(stderr.contains("--> EventPattern:1:"), "{stderr}");
+}

@@ -994,3 +994,122 @@ fn a_json_object_line_is_printed_without_the_blanks_around_it() {
         );
     }
 }
+
+// ---- --eventbridge ------------------------------------------------------------------------------
+
+/// A CloudTrail record with what EventBridge's envelope is made of.
+const SIGNIN: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"111122223333"},"eventTime":"2024-03-01T12:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.7","additionalEventData":{"MFAUsed":"No"},"eventID":"3f6c1b0e-54c5-4b1e-9c6d-2a8f0e1d7c11","eventType":"AwsConsoleSignIn","recipientAccountId":"111122223333"}"#;
+
+#[test]
+fn eventbridge_patterns_select_what_the_equivalent_filter_patterns_select() {
+    let dir = scratch("eventbridge-raw");
+    std::fs::write(dir.join("events.jsonl"), EVENTS.join("\n")).unwrap();
+    let pairs = [
+        (
+            r#"{"eventName": ["ConsoleLogin"]}"#,
+            r#"{ $.eventName = "ConsoleLogin" }"#,
+        ),
+        (
+            r#"{"errorCode": [{"prefix": "AccessDenied"}]}"#,
+            DENIED_PATTERN,
+        ),
+        (
+            r#"{"errorCode": [{"exists": true}]}"#,
+            r#"{ $.errorCode = * }"#,
+        ),
+        (
+            r#"{"sourceIPAddress": [{"cidr": "10.0.0.0/8"}]}"#,
+            r#"{ $.sourceIPAddress = "10.*" }"#,
+        ),
+    ];
+    for (event_pattern, filter) in pairs {
+        let eb = grep(&dir, &["--eventbridge", event_pattern, "events.jsonl"]);
+        let fp = grep(&dir, &[filter, "events.jsonl"]);
+        assert_eq!(
+            eb.ok().stdout,
+            fp.ok().stdout,
+            "{event_pattern} vs {filter}"
+        );
+    }
+    // -f: one JSON pattern per line, comments and blank lines skipped; counts in order.
+    let list = "# CIS 5.2-like\n{\"eventName\": [\"ConsoleLogin\"]}\n\n{\"errorCode\": [{\"suffix\": \"UnauthorizedOperation\"}]}\n";
+    std::fs::write(dir.join("patterns.txt"), list).unwrap();
+    let counts = grep(
+        &dir,
+        &["--eventbridge", "-c", "-f", "patterns.txt", "events.jsonl"],
+    );
+    assert_eq!(
+        counts.ok().lines(),
+        [
+            "1\t{\"eventName\": [\"ConsoleLogin\"]}",
+            "1\t{\"errorCode\": [{\"suffix\": \"UnauthorizedOperation\"}]}"
+        ]
+    );
+}
+
+#[test]
+fn eventbridge_envelope_matches_records_as_eventbridge_delivers_them() {
+    let dir = scratch("eventbridge-envelope");
+    let lines = [SIGNIN, LOGIN, "not json at all"].join("\n");
+    std::fs::write(dir.join("trail.jsonl"), lines).unwrap();
+    let delivered = r#"{"source": ["aws.signin"], "detail-type": ["AWS Console Sign In via CloudTrail"], "account": ["111122223333"], "region": ["us-east-1"], "time": [{"prefix": "2024-03-01"}], "detail": {"additionalEventData": {"MFAUsed": [{"anything-but": "Yes"}]}}}"#;
+    let wrapped = grep(
+        &dir,
+        &[
+            "--eventbridge",
+            "--envelope",
+            "cloudtrail",
+            delivered,
+            "trail.jsonl",
+        ],
+    );
+    // The record is printed, not its envelope; LOGIN (no eventSource) and the text line cannot
+    // be wrapped and match nothing.
+    assert_eq!(wrapped.ok().lines(), [SIGNIN]);
+    // Without the envelope the record has no `source` nor `detail`.
+    let raw = grep(&dir, &["--eventbridge", delivered, "trail.jsonl"]);
+    assert_eq!((raw.status, raw.stdout.as_str()), (1, ""));
+    // With -v, what cannot be wrapped is selected.
+    let inverted = grep(
+        &dir,
+        &[
+            "--eventbridge",
+            "--envelope",
+            "cloudtrail",
+            "-v",
+            delivered,
+            "trail.jsonl",
+        ],
+    );
+    assert_eq!(inverted.ok().lines(), [LOGIN, "not json at all"]);
+}
+
+#[test]
+fn eventbridge_pattern_errors_point_into_the_pattern() {
+    let dir = scratch("eventbridge-errors");
+    std::fs::write(dir.join("events.jsonl"), EVENTS.join("\n")).unwrap();
+    let bad = grep(
+        &dir,
+        &[
+            "--eventbridge",
+            r#"{"eventName": "ConsoleLogin"}"#,
+            "events.jsonl",
+        ],
+    );
+    assert_eq!(bad.status, 2, "{bad:?}");
+    assert!(
+        bad.stderr.contains("Event pattern is not valid."),
+        "{bad:?}"
+    );
+    assert!(bad.stderr.contains("--> EventPattern:1:15"), "{bad:?}");
+    // A filter pattern is not an event pattern.
+    let filter = grep(&dir, &["--eventbridge", DENIED_PATTERN, "events.jsonl"]);
+    assert_eq!(filter.status, 2, "{filter:?}");
+    // --envelope needs --eventbridge.
+    let alone = grep(
+        &dir,
+        &["--envelope", "cloudtrail", DENIED_PATTERN, "events.jsonl"],
+    );
+    assert_eq!(alone.status, 2, "{alone:?}");
+    assert!(alone.stderr.contains("--eventbridge"), "{alone:?}");
+}

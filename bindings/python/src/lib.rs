@@ -5,7 +5,7 @@
 //! `trailmatch-cloudtrail`. Python sees:
 //!
 //! * `Pattern` and `PatternSet` (`pattern`), `MetricFilter` and `test_metric_filter` (`metric`),
-//!   wrapping the core types;
+//!   `EventPattern` and `test_event_pattern` (`event`), wrapping the core types;
 //! * `PatternError(ValueError)` and `RulesError(ValueError)`, raised by `error`, the one place
 //!   where a core error becomes a Python exception;
 //! * `_scan`, `_lint` and `_cis_check` (`scan`), the CloudTrail pipeline and the rule checks,
@@ -20,6 +20,7 @@ mod columns;
 mod convert;
 mod dialect;
 mod error;
+mod event;
 mod metric;
 mod pattern;
 mod scan;
@@ -37,6 +38,8 @@ fn _trailmatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pattern::PyPatternSet>()?;
     m.add_class::<metric::PyMetricFilter>()?;
     m.add_function(wrap_pyfunction!(metric::test_metric_filter, m)?)?;
+    m.add_class::<event::PyEventPattern>()?;
+    m.add_function(wrap_pyfunction!(event::test_event_pattern, m)?)?;
     m.add_function(wrap_pyfunction!(scan::_scan, m)?)?;
     m.add_function(wrap_pyfunction!(scan::_lint, m)?)?;
     m.add_function(wrap_pyfunction!(scan::_cis_check, m)?)?;

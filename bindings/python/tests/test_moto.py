@@ -156,3 +156,54 @@ def test_patch_nests_and_restores_moto() -> None:
     trailmatch.moto.unpatch()
     assert not trailmatch.moto.is_patched()
     assert current() is original
+
+
+# ---- EventBridge ---------------------------------------------------------------------------------
+
+EB_EVENT = {
+    "version": "0",
+    "id": "1",
+    "detail-type": "AWS API Call via CloudTrail",
+    "source": "aws.iam",
+    "account": "123456789012",
+    "time": "2024-03-01T12:00:00Z",
+    "region": "us-east-1",
+    "resources": [],
+    "detail": {"eventName": "DeleteRolePolicy", "errorCode": "AccessDenied"},
+}
+
+
+@pytest.fixture
+def events() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("events", region_name="us-east-1")
+
+
+def test_test_event_pattern_answers_as_eventbridge(events: Any, trailmatch_moto: None) -> None:
+    pattern = {"detail": {"errorCode": [{"prefix": "AccessDenied"}]}, "source": [{"anything-but": "aws.s3"}]}
+    answer = events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(EB_EVENT))
+    assert answer["Result"] is True
+    other = events.test_event_pattern(EventPattern='{"source": ["aws.s3"]}', Event=json.dumps(EB_EVENT))
+    assert other["Result"] is False
+    with pytest.raises(events.exceptions.InvalidEventPatternException) as caught:
+        events.test_event_pattern(EventPattern='{"source": "aws.s3"}', Event=json.dumps(EB_EVENT))
+    assert caught.value.response["Error"]["Message"].startswith("Event pattern is not valid. Reason: ")
+
+
+def test_put_rule_validates_and_put_events_delivers_what_matches(events: Any, trailmatch_moto: None) -> None:
+    with pytest.raises(events.exceptions.InvalidEventPatternException):
+        events.put_rule(Name="bad", EventPattern='{"detail": {"n": [{"numeric": [">", "x"]}]}}')
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="denied")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # A wildcard and a suffix: operators moto's own matcher does not know.
+    pattern = {"source": ["aws.iam"], "detail": {"eventName": [{"wildcard": "Delete*Policy"}], "errorCode": [{"suffix": "Denied"}]}}
+    events.put_rule(Name="denied", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="denied", Targets=[{"Id": "q", "Arn": arn}])
+    entries = [
+        {"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps(EB_EVENT["detail"])},
+        {"Source": "aws.iam", "DetailType": "AWS API Call via CloudTrail", "Detail": json.dumps({"eventName": "ListRoles"})},
+    ]
+    events.put_events(Entries=entries)
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["detail"]["eventName"] for m in received] == ["DeleteRolePolicy"]

@@ -2,7 +2,8 @@
 
 trailmatch parses the whole filter-pattern language (terms, ``%regex%``, JSON ``{ }`` and
 space-delimited ``[ ]`` patterns) with AWS's rules, matches events with AWS's semantics and
-answers ``TestMetricFilter`` as the AWS API does::
+answers ``TestMetricFilter`` as the AWS API does (and ``EventPattern`` / ``test_event_pattern`` do
+the same for EventBridge event patterns)::
 
     >>> import trailmatch
     >>> p = trailmatch.Pattern('{ $.errorCode = "AccessDenied*" }')
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, TypedDict,
 
 from trailmatch import _trailmatch
 from trailmatch._trailmatch import (
+    EventPattern,
     MetricFilter,
     Pattern,
     PatternError,
@@ -41,6 +43,7 @@ from trailmatch._trailmatch import (
 __all__ = [
     "DialectOptions",
     "Event",
+    "EventPattern",
     "MetricFilter",
     "Pattern",
     "PatternError",
@@ -51,6 +54,7 @@ __all__ = [
     "cis_check",
     "lint",
     "scan",
+    "test_event_pattern",
     "test_metric_filter",
 ]
 
@@ -102,8 +106,20 @@ def test_metric_filter(
     )
 
 
-# pytest collects functions named test_* from test modules that import them; this is not a test.
+def test_event_pattern(*, EventPattern: str, Event: Union[str, Dict[str, Any]]) -> Dict[str, bool]:
+    """Answers a ``TestEventPattern`` request as EventBridge does, with boto3's response shape
+    ``{"Result": True}``. ``Event`` is JSON text or a dict; as the API, it must have ``id``,
+    ``account``, ``source``, ``time``, ``region`` and ``detail-type``.
+
+    Raises PatternError for an invalid pattern (``origin`` 'EventPattern') or event (``origin``
+    'Event').
+    """
+    return _trailmatch.test_event_pattern(EventPattern=EventPattern, Event=Event)
+
+
+# pytest collects functions named test_* from test modules that import them; these are not tests.
 test_metric_filter.__test__ = False  # type: ignore[attr-defined]
+test_event_pattern.__test__ = False  # type: ignore[attr-defined]
 
 
 def scan(

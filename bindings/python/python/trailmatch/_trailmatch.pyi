@@ -8,6 +8,7 @@ from _typeshed import ReadableBuffer
 from trailmatch import DialectOptions, Event, PatternKind
 
 __all__ = [
+    "EventPattern",
     "MetricFilter",
     "Pattern",
     "PatternError",
@@ -17,6 +18,7 @@ __all__ = [
     "_cis_check",
     "_lint",
     "_scan",
+    "test_event_pattern",
     "test_metric_filter",
 ]
 __version__: str
@@ -176,6 +178,25 @@ class MetricFilter:
     @property
     def metric_transformation(self) -> dict[str, Any]:
         """The metric transformation, in boto3's shape."""
+
+@final
+class EventPattern:
+    """A compiled EventBridge event pattern, validated as ``PutRule`` validates it (invalid
+    patterns raise PatternError with EventBridge's message). ``str()`` is the pattern as
+    written."""
+
+    def __new__(cls, pattern: str) -> EventPattern: ...
+    def matches(self, event: Event) -> bool:
+        """True when ``event`` matches."""
+    @property
+    def pattern(self) -> str:
+        """The pattern as written."""
+    @property
+    def rule_count(self) -> int:
+        """How many rules the pattern's ``$or``s expand to."""
+
+def test_event_pattern(*, EventPattern: str, Event: str | dict[str, Any]) -> dict[str, bool]:
+    """Answers a ``TestEventPattern`` request as EventBridge does: ``{"Result": bool}``."""
 
 def test_metric_filter(
     *,

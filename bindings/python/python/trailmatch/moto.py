@@ -1,4 +1,4 @@
-"""moto's CloudWatch Logs mock, answering with trailmatch.
+"""moto's CloudWatch Logs and EventBridge mocks, answering with trailmatch.
 
 moto (https://github.com/getmoto/moto) matches every event for any filter pattern it does not
 understand (JSON, space-delimited, ``?``, ``-`` and regex patterns) and has no ``TestMetricFilter``.
@@ -11,6 +11,14 @@ After :func:`patch`, its logs backend uses trailmatch for:
   them (``InvalidParameterException`` with AWS's message);
 * ``PutSubscriptionFilter``: the pattern is validated, and ``PutLogEvents`` delivers to each
   subscription's destination only the events its pattern matches (nothing when none does).
+
+and its EventBridge mock uses it for event patterns:
+
+* ``TestEventPattern`` (moto has none): EventBridge's ``{"Result": ...}``, and
+  ``InvalidEventPatternException`` with EventBridge's reason for an invalid pattern or event;
+* ``PutRule``: the pattern is validated as EventBridge validates it;
+* ``PutEvents``: each rule's targets get the events its pattern matches with EventBridge's
+  semantics (moto's own matcher knows part of the language).
 
 Use it around ``mock_aws``::
 
@@ -151,6 +159,87 @@ def _response_test_metric_filter(self: Any) -> str:
     return json.dumps(answer)
 
 
+# ---- EventBridge ---------------------------------------------------------------------------------
+
+_event_patterns: dict[str, trailmatch.EventPattern] = {}
+
+
+def _event_pattern(text: str) -> trailmatch.EventPattern:
+    """trailmatch.EventPattern(text), from a small cache, or moto's InvalidEventPatternException
+    with EventBridge's reason."""
+    compiled = _event_patterns.get(text)
+    if compiled is None:
+        try:
+            compiled = trailmatch.EventPattern(text)
+        except trailmatch.PatternError as e:
+            raise _invalid_event_pattern(e) from e
+        if len(_event_patterns) >= 1024:
+            _event_patterns.clear()
+        _event_patterns[text] = compiled
+    return compiled
+
+
+def _invalid_event_pattern(error: trailmatch.PatternError) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+    from moto.events.exceptions import InvalidEventPatternException
+
+    prefix = "Event pattern is not valid. Reason: "
+    if error.message.startswith(prefix):
+        return InvalidEventPatternException(reason=error.message[len(prefix) :])
+    # The event of a TestEventPattern request ("Parameter Event is not valid.").
+    return JsonRESTError("InvalidEventPatternException", error.message)
+
+
+def _wrap_matches_event(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def matches_event(self: Any, event: Any) -> bool:
+        raw = getattr(self, "_raw_pattern", None)
+        if not raw:
+            return bool(original(self, event))
+        return _event_pattern(raw).matches(event)
+
+    return matches_event
+
+
+def _wrap_parse(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def parse(self: Any) -> Any:
+        if self.pattern:
+            _event_pattern(self.pattern)
+        return original(self)
+
+    return parse
+
+
+def _response_test_event_pattern(self: Any) -> str:
+    pattern = self._get_param("EventPattern")
+    event = self._get_param("Event")
+    try:
+        answer = trailmatch.test_event_pattern(EventPattern=pattern, Event=event)
+    except trailmatch.PatternError as e:
+        raise _invalid_event_pattern(e) from e
+    return json.dumps(answer)
+
+
+def _event_seams() -> list[tuple[Any, str, Callable[[Any], Any]]]:
+    from moto.events import models, responses
+
+    for owner, name in [
+        (models.EventPattern, "matches_event"),
+        (models.EventPatternParser, "parse"),
+        (responses.EventsHandler, "test_event_pattern"),
+    ]:
+        if getattr(owner, name, None) is None:
+            raise RuntimeError(
+                f"trailmatch.moto does not know this moto version: {owner.__name__}.{name} is gone"
+            )
+    return [
+        (models.EventPattern, "matches_event", _wrap_matches_event),
+        (models.EventPatternParser, "parse", _wrap_parse),
+        (responses.EventsHandler, "test_event_pattern", lambda _: _response_test_event_pattern),
+    ]
+
+
 def _seams() -> list[tuple[Any, str, Callable[[Any], Any]]]:
     """(owner, attribute, how to make the replacement from the current attribute)."""
     try:
@@ -187,6 +276,7 @@ def _seams() -> list[tuple[Any, str, Callable[[Any], Any]]]:
         (models.LogStream, "_send_log_events", _wrap_send_log_events),
         (models.LogsBackend, "test_metric_filter", lambda _: _backend_test_metric_filter),
         (responses.LogsResponse, "test_metric_filter", lambda _: _response_test_metric_filter),
+        *_event_seams(),
     ]
 
 

@@ -1,0 +1,175 @@
+//! The interpreter behind [`crate::EventPattern`]: the pattern's rules compiled once (fields in
+//! visiting order, paths interned), and per event an index of only the values at paths some rule
+//! names, walked rule by rule as event-ruler's `StructuredFinder` walks its machine.
+//!
+//! It differs from the reference evaluator in how it reads the event (it skips every subtree no
+//! rule reaches into, and looks values up by path instead of scanning all fields); both compare
+//! values with [`leaf_matches`]. This is not yet the compiled program of filter patterns
+//! (`compile/program.rs`).
+
+use std::collections::{HashMap, HashSet};
+
+use super::ast::{EventPatternAst, MatcherKind};
+use super::reference::{Leaf, consistent, leaf_matches};
+use crate::json::{self, Json};
+
+/// One field of a compiled rule.
+#[derive(Clone, Debug)]
+struct CompiledField {
+    /// Index of the path in [`Matcher::paths`].
+    path: usize,
+    /// The field's matchers.
+    matchers: Vec<MatcherKind>,
+}
+
+/// The compiled rules of a pattern.
+#[derive(Clone, Debug)]
+pub(crate) struct Matcher {
+    rules: Vec<Vec<CompiledField>>,
+    /// The paths the rules name.
+    paths: Vec<String>,
+    /// Every path and every dotted prefix of one: the parts of the event worth reading.
+    reach: HashSet<String>,
+}
+
+/// A value of the event at a path some rule names, with its array membership.
+struct Value {
+    leaf: Leaf,
+    membership: Vec<(usize, usize)>,
+}
+
+impl Matcher {
+    pub(crate) fn new(ast: &EventPatternAst) -> Matcher {
+        let mut paths: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut rules = Vec::new();
+        for rule in ast.rules() {
+            let fields = rule
+                .ordered()
+                .into_iter()
+                .map(|(path, field)| {
+                    let id = *index.entry(path.to_owned()).or_insert_with(|| {
+                        paths.push(path.to_owned());
+                        paths.len() - 1
+                    });
+                    CompiledField {
+                        path: id,
+                        matchers: field.matchers.iter().map(|m| m.kind.clone()).collect(),
+                    }
+                })
+                .collect();
+            rules.push(fields);
+        }
+        let mut reach = HashSet::new();
+        for path in &paths {
+            let mut at = 0;
+            while let Some(dot) = path.get(at..).and_then(|rest| rest.find('.')) {
+                reach.insert(path.get(..at + dot).unwrap_or_default().to_owned());
+                at += dot + 1;
+            }
+            reach.insert(path.clone());
+        }
+        Matcher {
+            rules,
+            paths,
+            reach,
+        }
+    }
+
+    /// True when `event`, a JSON object, matches one of the rules.
+    pub(crate) fn matches(&self, event: &str) -> bool {
+        let Ok(doc @ Json::Object(_)) = json::parse(event) else {
+            return false;
+        };
+        let mut values: Vec<Vec<Value>> = self.paths.iter().map(|_| Vec::new()).collect();
+        let ids: HashMap<&str, usize> = self
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), i))
+            .collect();
+        let mut reader = Reader {
+            reach: &self.reach,
+            ids: &ids,
+            values: &mut values,
+            arrays: 0,
+            membership: Vec::new(),
+        };
+        reader.read(&doc, "");
+        self.rules.iter().any(|rule| walk(rule, &values, &[]))
+    }
+}
+
+/// Reads the values at the paths of [`Matcher::paths`], skipping the rest.
+struct Reader<'m, 'v> {
+    reach: &'m HashSet<String>,
+    ids: &'m HashMap<&'m str, usize>,
+    values: &'v mut Vec<Vec<Value>>,
+    arrays: usize,
+    membership: Vec<(usize, usize)>,
+}
+
+impl Reader<'_, '_> {
+    fn read(&mut self, value: &Json, path: &str) {
+        let leaf = match value {
+            Json::Object(members) => {
+                for (key, v) in members {
+                    let inner = super::ast::join(path, key);
+                    if self.reach.contains(&inner) {
+                        self.read(v, &inner);
+                    }
+                }
+                return;
+            }
+            Json::Array(items) => {
+                let id = self.arrays;
+                self.arrays += 1;
+                for (index, item) in items.iter().enumerate() {
+                    let nested = matches!(item, Json::Object(_) | Json::Array(_));
+                    if nested {
+                        self.membership.push((id, index));
+                    }
+                    self.read(item, path);
+                    if nested {
+                        self.membership.pop();
+                    }
+                }
+                return;
+            }
+            Json::Null => Leaf::Null,
+            Json::Bool(b) => Leaf::Bool(*b),
+            Json::Number(n) => Leaf::Num(n.clone()),
+            Json::String(s) => Leaf::Str(s.clone()),
+        };
+        if let Some(slot) = self.ids.get(path).and_then(|&i| self.values.get_mut(i)) {
+            slot.push(Value {
+                leaf,
+                membership: self.membership.clone(),
+            });
+        }
+    }
+}
+
+/// True when the rule's fields from the first on can be matched consistently with `so_far`.
+fn walk(rule: &[CompiledField], values: &[Vec<Value>], so_far: &[(usize, usize)]) -> bool {
+    let Some((field, rest)) = rule.split_first() else {
+        return true;
+    };
+    let here = values.get(field.path).map_or(&[][..], Vec::as_slice);
+    let mut absent = None;
+    field.matchers.iter().any(|m| match m {
+        MatcherKind::Exists(false) => {
+            let none = *absent.get_or_insert_with(|| {
+                !here
+                    .iter()
+                    .any(|v| consistent(so_far, &v.membership).is_some())
+            });
+            none && walk(rest, values, so_far)
+        }
+        kind => here.iter().any(|v| {
+            leaf_matches(kind, &v.leaf)
+                && consistent(so_far, &v.membership)
+                    .is_some_and(|merged| walk(rest, values, &merged))
+        }),
+    })
+}

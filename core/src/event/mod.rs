@@ -1,0 +1,326 @@
+//! EventBridge event patterns: the JSON rule language of EventBridge rules (`PutRule`'s
+//! `EventPattern`), parsed with EventBridge's validation and matched with its semantics, and the
+//! `TestEventPattern` answer.
+//!
+//! ```
+//! use trailmatch::EventPattern;
+//!
+//! let pattern = EventPattern::new(r#"{
+//!   "source": ["aws.ec2"],
+//!   "detail": { "state": [{ "anything-but": "initializing" }] }
+//! }"#)?;
+//! assert!(pattern.matches(r#"{"source": "aws.ec2", "detail": {"state": "running"}}"#));
+//! assert!(!pattern.matches(r#"{"source": "aws.ec2", "detail": {"state": "initializing"}}"#));
+//!
+//! let answer = trailmatch::test_event_pattern(
+//!     r#"{"detail-type": [{"prefix": "AWS API Call"}]}"#,
+//!     r#"{"id": "1", "account": "111122223333", "source": "aws.s3", "time": "2024-01-01T00:00:00Z",
+//!         "region": "us-east-1", "detail-type": "AWS API Call via CloudTrail", "detail": {}}"#,
+//! )?;
+//! assert_eq!(serde_json::to_string(&answer).unwrap(), r#"{"Result":true}"#);
+//! # Ok::<(), trailmatch::Error>(())
+//! ```
+//!
+//! Layers: [`syntax`](self) reads the pattern's JSON token by token (the tokens with nom) and
+//! checks it as aws/event-ruler's `JsonRuleCompiler` does, into an [`EventPatternAst`] with byte
+//! spans; [`reference`] is the slow, obvious evaluator; [`EventPattern`] matches with an
+//! interpreter that reads only the parts of the event its rules name. Every decision taken where
+//! the EventBridge user guide is silent is listed, with its source, in SYNTAX.md ("EventBridge
+//! event patterns").
+
+pub mod ast;
+mod matcher;
+pub mod reference;
+mod request;
+mod syntax;
+pub mod value;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use ast::EventPatternAst;
+use ast::{AnythingBut, MatcherKind};
+pub use request::TestEventPatternRequest;
+use value::{Glob, GlobItem};
+
+use crate::error::{Error, ErrorKind, Origin, Span};
+use crate::json::{self, Json};
+
+/// The limits an event pattern is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventPatternLimits {
+    /// The event pattern size quota, in characters: 2048 by default, which AWS raises on request
+    /// up to 4096.
+    pub max_chars: usize,
+    /// The most rule combinations the `$or`s of a pattern may make (EventBridge: 1000).
+    pub max_rules: usize,
+    /// The most wildcard states the `wildcard` and `anything-but` `wildcard` values of one field
+    /// may keep open at once for some value (see SYNTAX.md; 6 by default).
+    pub max_wildcard_complexity: usize,
+    /// The deepest nesting of objects trailmatch reads (100; EventBridge's own limit is the size
+    /// quota).
+    pub max_depth: usize,
+}
+
+impl Default for EventPatternLimits {
+    fn default() -> EventPatternLimits {
+        EventPatternLimits {
+            max_chars: MAX_EVENT_PATTERN_CHARS,
+            max_rules: 1000,
+            max_wildcard_complexity: 6,
+            max_depth: 100,
+        }
+    }
+}
+
+impl EventPatternLimits {
+    /// The default limits with another size quota (AWS allows up to 4096).
+    pub fn with_max_chars(mut self, max_chars: usize) -> EventPatternLimits {
+        self.max_chars = max_chars;
+        self
+    }
+
+    /// The default limits with another wildcard complexity limit.
+    pub fn with_max_wildcard_complexity(mut self, max: usize) -> EventPatternLimits {
+        self.max_wildcard_complexity = max;
+        self
+    }
+}
+
+/// The default event pattern size quota, in characters.
+pub const MAX_EVENT_PATTERN_CHARS: usize = 2048;
+
+/// Parses and validates an event pattern with the default limits.
+///
+/// ```
+/// let ast = trailmatch::parse_event_pattern(r#"{"source": ["aws.ec2"]}"#)?;
+/// assert_eq!(ast.rules().len(), 1);
+/// let e = trailmatch::parse_event_pattern(r#"{"source": "aws.ec2"}"#).unwrap_err();
+/// assert_eq!(e.code(), "event-pattern-structure");
+/// # Ok::<(), trailmatch::Error>(())
+/// ```
+pub fn parse_event_pattern(pattern: &str) -> Result<EventPatternAst, Error> {
+    syntax::parse(pattern, &EventPatternLimits::default())
+}
+
+/// Parses and validates an event pattern with `limits`.
+pub fn parse_event_pattern_with(
+    pattern: &str,
+    limits: &EventPatternLimits,
+) -> Result<EventPatternAst, Error> {
+    syntax::parse(pattern, limits)
+}
+
+/// A compiled EventBridge event pattern. Immutable, `Send + Sync` and cheap to share.
+#[derive(Clone, Debug)]
+pub struct EventPattern {
+    text: String,
+    ast: EventPatternAst,
+    matcher: matcher::Matcher,
+}
+
+impl EventPattern {
+    /// Parses, validates and compiles `pattern` with the default limits.
+    pub fn new(pattern: &str) -> Result<EventPattern, Error> {
+        EventPattern::with_limits(pattern, EventPatternLimits::default())
+    }
+
+    /// Parses, validates and compiles `pattern` with `limits`.
+    pub fn with_limits(pattern: &str, limits: EventPatternLimits) -> Result<EventPattern, Error> {
+        let ast = syntax::parse(pattern, &limits)?;
+        let matcher = matcher::Matcher::new(&ast);
+        Ok(EventPattern {
+            text: pattern.to_owned(),
+            ast,
+            matcher,
+        })
+    }
+
+    /// True when `event` (a JSON object) matches. Text that is not a JSON object matches nothing.
+    pub fn matches(&self, event: &str) -> bool {
+        self.matcher.matches(event)
+    }
+
+    /// Same as [`EventPattern::matches`] (the filter-pattern API has both names).
+    pub fn is_match(&self, event: &str) -> bool {
+        self.matches(event)
+    }
+
+    /// The pattern as given.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The syntax tree.
+    pub fn ast(&self) -> &EventPatternAst {
+        &self.ast
+    }
+
+    /// The reference evaluator of the same pattern (for tests).
+    pub fn reference(&self) -> reference::Evaluator {
+        reference::Evaluator::new(&self.ast)
+    }
+}
+
+impl fmt::Display for EventPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for EventPattern {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<EventPattern, Error> {
+        EventPattern::new(s)
+    }
+}
+
+/// The answer of `TestEventPattern`: `{"Result": true}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestEventPatternResponse {
+    /// Whether the event matches the pattern.
+    #[serde(rename = "Result")]
+    pub result: bool,
+}
+
+/// The fields `TestEventPattern` requires of its event. The API reference also lists
+/// `resources`, which EventBridge does not require (see SYNTAX.md).
+pub const TEST_EVENT_REQUIRED_FIELDS: [&str; 6] =
+    ["id", "account", "source", "time", "region", "detail-type"];
+
+/// Answers a `TestEventPattern` request: the pattern's errors first (origin `EventPattern`), then
+/// the event's (`Parameter Event is not valid.`, origin `Event`), then `{"Result": …}`.
+pub fn test_event_pattern(
+    event_pattern: &str,
+    event: &str,
+) -> Result<TestEventPatternResponse, Error> {
+    let pattern = EventPattern::new(event_pattern)?;
+    let invalid = |reason: String| {
+        let kind = ErrorKind::InvalidEvent { reason };
+        Error::new(kind, Origin::Event, event, Span::new(0, event.len()))
+    };
+    let doc = match json::parse(event) {
+        Ok(doc @ Json::Object(_)) => doc,
+        Ok(_) => return Err(invalid("the event must be a JSON object".into())),
+        Err(e) => {
+            return Err(invalid(format!(
+                "the event is not JSON: {} at byte {}",
+                e.reason, e.offset
+            )));
+        }
+    };
+    if let Some(missing) = TEST_EVENT_REQUIRED_FIELDS
+        .iter()
+        .find(|f| doc.get(f).is_none())
+    {
+        return Err(invalid(format!(
+            "the event has no \"{missing}\" field; TestEventPattern requires id, account, \
+             source, time, region and detail-type"
+        )));
+    }
+    Ok(TestEventPatternResponse {
+        result: pattern.matches(event),
+    })
+}
+
+// ---- wildcard complexity ------------------------------------------------------------------------
+
+/// The most wildcard states one value can keep open at once, over the wildcard values of each
+/// field, when above `max`: the complexity and the span of the field's last wildcard.
+///
+/// A state is open when the value read so far has reached a `*` of a glob (a `*` stays open once
+/// reached). The count runs over the sets of glob positions some value reaches (a breadth-first
+/// walk over the bytes the globs name and one other byte), stopping at 10,000 sets: past that the
+/// count found so far is kept.
+pub(crate) fn wildcard_complexity(ast: &EventPatternAst, max: usize) -> Option<(usize, Span)> {
+    let mut by_path: BTreeMap<String, (Vec<&Glob>, Span)> = BTreeMap::new();
+    for (path, m) in ast.matchers() {
+        let globs: Vec<&Glob> = match &m.kind {
+            MatcherKind::Wildcard(g) => vec![g],
+            MatcherKind::AnythingBut(AnythingBut::Wildcards(gs)) => gs.iter().collect(),
+            _ => continue,
+        };
+        let entry = by_path.entry(path).or_insert_with(|| (Vec::new(), m.span));
+        for g in globs {
+            if !entry.0.iter().any(|h| h.text == g.text) {
+                entry.0.push(g);
+            }
+        }
+        entry.1 = m.span;
+    }
+    by_path.into_values().find_map(|(globs, span)| {
+        let complexity = open_stars(&globs, max);
+        (complexity > max).then_some((complexity, span))
+    })
+}
+
+/// The most `*` of `globs` one value keeps open at once (stopping early once above `max`).
+fn open_stars(globs: &[&Glob], max: usize) -> usize {
+    const MAX_SETS: usize = 10_000;
+    let score = |state: &[BTreeSet<usize>]| -> usize {
+        globs
+            .iter()
+            .zip(state)
+            .map(|(g, set)| {
+                set.iter()
+                    .filter(|&&i| g.items.get(i) == Some(&GlobItem::Star))
+                    .count()
+            })
+            .sum()
+    };
+    let mut alphabet: BTreeSet<u8> = globs
+        .iter()
+        .flat_map(|g| g.items.iter())
+        .filter_map(|item| match item {
+            GlobItem::Byte(b) => Some(*b),
+            GlobItem::Star => None,
+        })
+        .collect();
+    if let Some(other) = (0..=255u8).find(|b| !alphabet.contains(b)) {
+        alphabet.insert(other);
+    }
+    let start: Vec<BTreeSet<usize>> = globs
+        .iter()
+        .map(|g| g.closure(BTreeSet::from([0])))
+        .collect();
+    let mut best = score(&start);
+    let mut seen: HashSet<Vec<BTreeSet<usize>>> = HashSet::new();
+    let mut todo = vec![start];
+    while let Some(state) = todo.pop() {
+        if best > max || seen.len() >= MAX_SETS {
+            break;
+        }
+        if !seen.insert(state.clone()) {
+            continue;
+        }
+        for &b in &alphabet {
+            let next: Vec<BTreeSet<usize>> = globs
+                .iter()
+                .zip(&state)
+                .map(|(g, set)| {
+                    let moved = set
+                        .iter()
+                        .filter_map(|&i| match g.items.get(i) {
+                            Some(GlobItem::Star) => Some(i),
+                            Some(GlobItem::Byte(x)) if *x == b => Some(i + 1),
+                            _ => None,
+                        })
+                        .collect();
+                    g.closure(moved)
+                })
+                .collect();
+            best = best.max(score(&next));
+            if !seen.contains(&next) {
+                todo.push(next);
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests;

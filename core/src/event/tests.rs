@@ -1,0 +1,298 @@
+use super::*;
+
+fn both(pattern: &str, event: &str) -> bool {
+    let p = EventPattern::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+    let fast = p.matches(event);
+    let slow = p.reference().matches(event);
+    assert_eq!(
+        fast, slow,
+        "matcher and reference disagree on {pattern} / {event}"
+    );
+    fast
+}
+
+fn error(pattern: &str) -> Error {
+    match EventPattern::new(pattern) {
+        Ok(_) => panic!("{pattern} is accepted"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn the_guides_first_example() {
+    let pattern = r#"{"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"],
+        "detail": {"state": ["terminated"]}}"#;
+    let event = r#"{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification",
+        "detail": {"instance-id": "i-1", "state": "terminated"}}"#;
+    assert!(both(pattern, event));
+    assert!(!both(pattern, &event.replace("terminated", "running")));
+}
+
+#[test]
+fn array_consistency() {
+    // Both fields from the same element of `a`: matches; from different elements: does not.
+    let pattern = r#"{"a": {"b": ["x"], "c": ["y"]}}"#;
+    assert!(both(
+        pattern,
+        r#"{"a": [{"b": "x", "c": "y"}, {"b": "z"}]}"#
+    ));
+    assert!(!both(
+        pattern,
+        r#"{"a": [{"b": "x", "c": "z"}, {"b": "z", "c": "y"}]}"#
+    ));
+    // exists: false is checked in the element chosen for the fields before it (by path).
+    let absent = r#"{"a": {"b": ["x"], "c": [{"exists": false}]}}"#;
+    assert!(both(absent, r#"{"a": [{"b": "x"}, {"c": "y"}]}"#));
+    assert!(!both(absent, r#"{"a": [{"b": "x", "c": "y"}]}"#));
+}
+
+#[test]
+fn numbers_compare_as_numbers() {
+    assert!(both(r#"{"n": [300]}"#, r#"{"n": 3.0e2}"#));
+    assert!(both(r#"{"n": [300]}"#, r#"{"n": 300.0}"#));
+    assert!(!both(r#"{"n": [300]}"#, r#"{"n": "300"}"#));
+    assert!(both(
+        r#"{"n": [12345678901234567890]}"#,
+        r#"{"n": 12345678901234567890}"#
+    ));
+    assert!(both(
+        r#"{"n": [{"numeric": [">", 0, "<=", 5]}]}"#,
+        r#"{"n": 5}"#
+    ));
+    assert!(!both(
+        r#"{"n": [{"numeric": [">", 0, "<=", 5]}]}"#,
+        r#"{"n": 0}"#
+    ));
+}
+
+#[test]
+fn duplicate_keys() {
+    // In the pattern the last array of a path wins; in the event every value counts.
+    let pattern = r#"{"a": [{"prefix": "us-"}], "a": [{"anything-but": "us-east"}]}"#;
+    assert!(both(pattern, r#"{"a": "eu-west"}"#));
+    assert!(both(r#"{"a": ["x"]}"#, r#"{"a": "y", "a": "x"}"#));
+}
+
+#[test]
+fn errors_carry_event_ruler_messages_and_spans() {
+    let e = error(r#"{"source": "aws.ec2"}"#);
+    assert_eq!(e.code(), "event-pattern-structure");
+    assert_eq!(
+        e.message(),
+        "Event pattern is not valid. Reason: \"source\" must be an object or an array"
+    );
+    assert_eq!(e.span(), Span::new(11, 20));
+    assert_eq!(e.origin(), Origin::EventPattern);
+    let e = error(r#"{"a": [{"numeric": [">", 5, "<", 1]}]}"#);
+    assert_eq!(e.code(), "event-pattern-number");
+    let e = error(r#"{"a": [{"wildcard": "a**"}]}"#);
+    assert_eq!(
+        e.message(),
+        "Event pattern is not valid. Reason: Consecutive wildcard characters at pos 2"
+    );
+}
+
+#[test]
+fn or_combinations_are_counted_before_expanding() {
+    let or = r#""$or": [{"a": ["1"]}, {"b": ["2"]}]"#;
+    let nested = (0..11).fold(String::from(r#"{"z": ["0"]}"#), |inner, _| {
+        format!(r#"{{{or}, "n": {inner}}}"#)
+    });
+    let e = error(&nested);
+    assert_eq!(e.code(), "event-pattern-too-many-rules");
+}
+
+#[test]
+fn wildcard_complexity_counts_open_stars() {
+    let three = r#"{"a": [{"wildcard": "*1*"}, {"wildcard": "*2*"}, {"wildcard": "*3*"}]}"#;
+    assert!(EventPattern::new(three).is_ok());
+    let four = r#"{"a": [{"wildcard": "*1*"}, {"wildcard": "*2*"}, {"wildcard": "*3*"}, {"wildcard": "*4*"}]}"#;
+    assert_eq!(error(four).code(), "event-pattern-too-complex");
+    // Distinct literal prefixes are never open together.
+    let many: Vec<String> = (0..20)
+        .map(|i| format!(r#"{{"wildcard": "p{i:02}/*"}}"#))
+        .collect();
+    assert!(EventPattern::new(&format!(r#"{{"a": [{}]}}"#, many.join(","))).is_ok());
+}
+
+#[test]
+fn the_size_quota_is_2048_characters_by_default() {
+    let fill = |n: usize| format!(r#"{{"a": ["{}"]}}"#, "é".repeat(n - 11));
+    assert!(EventPattern::new(&fill(2048)).is_ok());
+    let e = error(&fill(2049));
+    assert_eq!(e.code(), "event-pattern-too-long");
+    let raised = EventPatternLimits::default().with_max_chars(4096);
+    assert!(EventPattern::with_limits(&fill(4096), raised).is_ok());
+    // A megabyte is refused before it is read.
+    let huge = "[".repeat(1 << 20);
+    assert_eq!(error(&huge).code(), "event-pattern-too-long");
+}
+
+#[test]
+fn objects_nested_deeper_than_100_are_refused() {
+    let nest = |n: usize| format!("{}[1]{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+    assert!(EventPattern::new(&nest(100)).is_ok());
+    assert_eq!(error(&nest(101)).code(), "event-pattern-too-deep");
+}
+
+#[test]
+fn test_event_pattern_checks_the_envelope() {
+    let event = r#"{"id": "1", "account": "1", "source": "s", "time": "t", "region": "r", "detail-type": "d"}"#;
+    let answer = test_event_pattern(r#"{"source": ["s"]}"#, event).unwrap();
+    assert!(answer.result);
+    let e = test_event_pattern(r#"{"source": ["s"]}"#, r#"{"source": "s"}"#).unwrap_err();
+    assert_eq!(e.code(), "invalid-event");
+    assert_eq!(e.message(), "Parameter Event is not valid.");
+    assert_eq!(e.origin(), Origin::Event);
+}
+
+#[test]
+fn an_event_pattern_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<EventPattern>();
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::EventPattern;
+
+    const KEYS: &[&str] = &["a", "b", "c"];
+
+    /// Event values: leaves of every type, arrays and objects, three levels deep.
+    fn event_value() -> impl Strategy<Value = String> {
+        let leaf = prop::sample::select(vec![
+            r#""x""#,
+            r#""y""#,
+            r#""X""#,
+            r#""""#,
+            r#""10.0.0.1""#,
+            r#""xyz""#,
+            "0",
+            "1",
+            "1.0",
+            "5",
+            "-3",
+            "300",
+            "1e400",
+            "true",
+            "false",
+            "null",
+        ])
+        .prop_map(str::to_owned);
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..4).prop_map(
+                    |members| {
+                        let body: Vec<String> = members
+                            .iter()
+                            .map(|(k, v)| format!("\"{k}\":{v}"))
+                            .collect();
+                        format!("{{{}}}", body.join(","))
+                    }
+                ),
+            ]
+        })
+    }
+
+    fn event() -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(KEYS), event_value()), 0..4).prop_map(
+            |members| {
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            },
+        )
+    }
+
+    /// The elements of a pattern's arrays: every kind of operator.
+    fn matcher() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            r#""x""#,
+            r#""y""#,
+            r#""""#,
+            r#""10.0.0.1""#,
+            "1",
+            "5.0",
+            "300",
+            "null",
+            "true",
+            r#"{"prefix": "x"}"#,
+            r#"{"suffix": "z"}"#,
+            r#"{"prefix": {"equals-ignore-case": "X"}}"#,
+            r#"{"equals-ignore-case": "X"}"#,
+            r#"{"wildcard": "*y*"}"#,
+            r#"{"anything-but": "x"}"#,
+            r#"{"anything-but": [1, 5]}"#,
+            r#"{"anything-but": {"prefix": "x"}}"#,
+            r#"{"numeric": [">", 0, "<=", 5]}"#,
+            r#"{"numeric": ["=", 300]}"#,
+            r#"{"exists": true}"#,
+            r#"{"exists": false}"#,
+            r#"{"cidr": "10.0.0.0/24"}"#,
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn object(depth: u32) -> BoxedStrategy<String> {
+        let array =
+            prop::collection::vec(matcher(), 1..3).prop_map(|m| format!("[{}]", m.join(",")));
+        let value = if depth == 0 {
+            array.boxed()
+        } else {
+            prop_oneof![3 => array, 1 => object(depth - 1)].boxed()
+        };
+        let members = prop::collection::vec((prop::sample::select(KEYS), value), 1..3);
+        let or = if depth == 0 {
+            Just(None::<(String, String)>).boxed()
+        } else {
+            prop::option::weighted(0.3, (object(depth - 1), object(depth - 1))).boxed()
+        };
+        (members, or)
+            .prop_map(|(members, or)| {
+                let mut body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                if let Some((x, y)) = or {
+                    body.push(format!("\"$or\":[{x},{y}]"));
+                }
+                format!("{{{}}}", body.join(","))
+            })
+            .boxed()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The matcher and the reference evaluator agree on generated patterns and events.
+        #[test]
+        fn matcher_agrees_with_reference(pattern in object(2), event in event()) {
+            let p = EventPattern::new(&pattern);
+            prop_assume!(p.is_ok());
+            let p = p.unwrap();
+            prop_assert_eq!(p.matches(&event), p.reference().matches(&event), "{} / {}", pattern, event);
+        }
+
+        /// Any text is a pattern or an error, never a panic.
+        #[test]
+        fn any_text_is_accepted_or_refused(text in ".{0,64}") {
+            let _ = EventPattern::new(&text);
+        }
+
+        /// Patterns cut short or with a character changed are refused with a span inside the text.
+        #[test]
+        fn broken_patterns_give_spans_inside_the_text(pattern in object(1), cut in 0usize..200) {
+            let cut = pattern.char_indices().map(|(i, _)| i).nth(cut).unwrap_or(pattern.len());
+            let broken = &pattern[..cut];
+            if let Err(e) = EventPattern::new(broken) {
+                prop_assert!(e.span().end <= broken.len());
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}
