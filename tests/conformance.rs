@@ -10,8 +10,8 @@ use trailmatch::reference::{Evaluator, Event};
 use trailmatch::{Dialect, Extracted, Pattern, PatternSet};
 use trailmatch_conformance::{
     CaseFile, ExpectedFailures, RealPattern, Report, cases_dir, check_names, cloudtrail_events,
-    corpus_dir, guarded, load_case_files, read_jsonl, run_case, run_metric_case, run_set_case,
-    run_test_metric_filter_case,
+    corpus_dir, guarded, load_case_files, read_jsonl, run_case, run_event_case, run_metric_case,
+    run_set_case, run_test_event_pattern_case, run_test_metric_filter_case,
 };
 
 #[test]
@@ -31,6 +31,12 @@ fn cases() {
         }
         for c in &file.set_case {
             run_set_case(&mut report, c);
+        }
+        for c in &file.event_case {
+            run_event_case(&mut report, c);
+        }
+        for c in &file.test_event_pattern {
+            run_test_event_pattern_case(&mut report, c);
         }
     }
     report.finish("conformance");
@@ -53,18 +59,21 @@ fn core_error_codes() -> Vec<String> {
         .collect()
 }
 
-/// Every error kind has a case in `errors.toml`, and every error case there pins its span and its
-/// rendering (or says what is wrong with the rendering).
+/// Every error kind has a case in `errors.toml` (or, for event patterns, `eventbridge-errors.toml`),
+/// and every error case there pins its span and its rendering (or says what is wrong with the
+/// rendering).
 #[test]
 fn every_error_kind_has_a_pinned_case() {
     let mut report = Report::default();
     let files = load_case_files(&cases_dir(), &mut report);
     let errors: Vec<&CaseFile> = files
         .iter()
-        .filter(|(name, _)| name == "errors.toml")
+        .filter(|(name, _)| name == "errors.toml" || name == "eventbridge-errors.toml")
         .map(|(_, f)| f)
         .collect();
-    report.check("errors.toml", errors.len() == 1, || "missing".into());
+    report.check("errors.toml", errors.len() == 2, || {
+        "errors.toml or eventbridge-errors.toml is missing".into()
+    });
     let error_cases: Vec<_> = errors.iter().flat_map(|f| f.error_cases()).collect();
     for (name, want) in &error_cases {
         report.cases += 1;

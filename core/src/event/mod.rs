@@ -251,13 +251,13 @@ pub(crate) fn wildcard_complexity(ast: &EventPatternAst, max: usize) -> Option<(
         entry.1 = m.span;
     }
     by_path.into_values().find_map(|(globs, span)| {
-        let complexity = open_stars(&globs, max);
+        let complexity = open_stars(&globs);
         (complexity > max).then_some((complexity, span))
     })
 }
 
-/// The most `*` of `globs` one value keeps open at once (stopping early once above `max`).
-fn open_stars(globs: &[&Glob], max: usize) -> usize {
+/// The most `*` of `globs` one value keeps open at once.
+fn open_stars(globs: &[&Glob]) -> usize {
     const MAX_SETS: usize = 10_000;
     let score = |state: &[BTreeSet<usize>]| -> usize {
         globs
@@ -289,7 +289,7 @@ fn open_stars(globs: &[&Glob], max: usize) -> usize {
     let mut seen: HashSet<Vec<BTreeSet<usize>>> = HashSet::new();
     let mut todo = vec![start];
     while let Some(state) = todo.pop() {
-        if best > max || seen.len() >= MAX_SETS {
+        if seen.len() >= MAX_SETS {
             break;
         }
         if !seen.insert(state.clone()) {
