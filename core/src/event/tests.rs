@@ -147,6 +147,27 @@ fn test_event_pattern_checks_the_envelope() {
 }
 
 #[test]
+fn canonical_form() {
+    let print = |p: &str| EventPattern::new(p).unwrap().ast().to_string();
+    assert_eq!(
+        print(
+            r#"{ "source" : [ "aws.ec2" ], "detail": {"n": [{"numeric": [ ">", 0, "<=", 5e0 ]}]} }"#
+        ),
+        r#"{"source":["aws.ec2"],"detail":{"n":[{"numeric":[">",0e0,"<=",5e0]}]}}"#
+    );
+    assert_eq!(
+        print(
+            r#"{"ip": [{"exactly": "10.0.0.1"}, "10.0.0.2", {"anything-but": {"prefix": ["a", "b"]}}]}"#
+        ),
+        r#"{"ip":[{"exactly":"10.0.0.1"},"10.0.0.2",{"anything-but":{"prefix":["a","b"]}}]}"#
+    );
+    assert_eq!(
+        print(r#"{"$or": [{"a": [{"wildcard": "x\\*"}]}, {"b": [1.50, null, true]}]}"#),
+        r#"{"$or":[{"a":[{"wildcard":"x\\*"}]},{"b":[1.50,null,true]}]}"#
+    );
+}
+
+#[test]
 fn an_event_pattern_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<EventPattern>();
@@ -276,6 +297,18 @@ mod properties {
             prop_assume!(p.is_ok());
             let p = p.unwrap();
             prop_assert_eq!(p.matches(&event), p.reference().matches(&event), "{} / {}", pattern, event);
+        }
+
+        /// The canonical form of a generated pattern prints back to itself and answers the same.
+        #[test]
+        fn canonical_form_round_trips(pattern in object(2), event in event()) {
+            let p = EventPattern::new(&pattern);
+            prop_assume!(p.is_ok());
+            let p = p.unwrap();
+            let printed = p.ast().to_string();
+            let again = EventPattern::new(&printed).unwrap();
+            prop_assert_eq!(again.ast().to_string(), printed);
+            prop_assert_eq!(again.matches(&event), p.matches(&event));
         }
 
         /// Any text is a pattern or an error, never a panic.
