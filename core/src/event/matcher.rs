@@ -96,7 +96,9 @@ impl Matcher {
             membership: Vec::new(),
         };
         reader.read(&doc, "");
-        self.rules.iter().any(|rule| walk(rule, &values, &[]))
+        self.rules
+            .iter()
+            .any(|rule| possible(rule, &values) && walk(rule, &values, &[]))
     }
 }
 
@@ -148,6 +150,19 @@ impl Reader<'_, '_> {
             });
         }
     }
+}
+
+/// False when a field of the rule has no value that one of its matchers accepts (and no
+/// `exists: false`), whatever the array elements: then the rule cannot match, and the walk, whose
+/// work multiplies with the values of each field, is not started.
+fn possible(rule: &[CompiledField], values: &[Vec<Value>]) -> bool {
+    rule.iter().all(|field| {
+        let here = values.get(field.path).map_or(&[][..], Vec::as_slice);
+        field.matchers.iter().any(|m| match m {
+            MatcherKind::Exists(false) => true,
+            kind => here.iter().any(|v| leaf_matches(kind, &v.leaf)),
+        })
+    })
 }
 
 /// True when the rule's fields from the first on can be matched consistently with `so_far`.

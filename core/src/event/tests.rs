@@ -146,6 +146,27 @@ fn test_event_pattern_checks_the_envelope() {
     assert_eq!(e.origin(), Origin::Event);
 }
 
+/// Fields in two arrays of 2,000 objects each, and a third field no value satisfies: the matcher
+/// does not try the 4,000,000 pairs of elements.
+#[test]
+fn many_array_elements_do_not_multiply() {
+    let items = |key: &str| {
+        let one = format!(r#"{{"{key}": 1}}"#);
+        format!("[{}]", vec![one; 2000].join(","))
+    };
+    let event = format!(r#"{{"x": {}, "y": {}, "z": 2}}"#, items("a"), items("b"));
+    let p = EventPattern::new(r#"{"x": {"a": [1]}, "y": {"b": [1]}, "z": [1]}"#).unwrap();
+    let start = std::time::Instant::now();
+    assert!(!p.matches(&event));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    let p = EventPattern::new(r#"{"x": {"a": [1]}, "y": {"b": [1]}, "z": [2]}"#).unwrap();
+    assert!(p.matches(&event));
+}
+
 #[test]
 fn canonical_form() {
     let print = |p: &str| EventPattern::new(p).unwrap().ast().to_string();
