@@ -165,6 +165,31 @@ fn many_array_elements_do_not_multiply() {
     );
     let p = EventPattern::new(r#"{"x": {"a": [1]}, "y": {"b": [1]}, "z": [2]}"#).unwrap();
     assert!(p.matches(&event));
+    // Every field has matching values, but y.b and y.c never share an element: the walk keeps
+    // the element of x (irrelevant to the fields after it) out of what it remembers.
+    let items = |n: usize| {
+        let mut v: Vec<String> = vec![r#"{"b": 1}"#.to_owned(); n];
+        if let Some(first) = v.first_mut() {
+            *first = r#"{"c": 1}"#.to_owned();
+        }
+        format!("[{}]", v.join(","))
+    };
+    let event = format!(
+        r#"{{"x": {}, "y": {}}}"#,
+        {
+            let one = r#"{"a": 1}"#;
+            format!("[{}]", vec![one; 2000].join(","))
+        },
+        items(2000)
+    );
+    let p = EventPattern::new(r#"{"x": {"a": [1]}, "y": {"b": [1], "c": [1]}}"#).unwrap();
+    let start = std::time::Instant::now();
+    assert!(!p.matches(&event));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
