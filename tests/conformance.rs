@@ -10,8 +10,8 @@ use trailmatch::reference::{Evaluator, Event};
 use trailmatch::{Dialect, Extracted, Pattern, PatternSet};
 use trailmatch_conformance::{
     CaseFile, ExpectedFailures, RealPattern, Report, cases_dir, check_names, cloudtrail_events,
-    corpus_dir, guarded, load_case_files, read_jsonl, run_case, run_metric_case, run_set_case,
-    run_test_metric_filter_case,
+    corpus_dir, guarded, load_case_files, read_jsonl, run_case, run_event_case, run_metric_case,
+    run_set_case, run_test_event_pattern_case, run_test_metric_filter_case,
 };
 
 #[test]
@@ -31,6 +31,12 @@ fn cases() {
         }
         for c in &file.set_case {
             run_set_case(&mut report, c);
+        }
+        for c in &file.event_case {
+            run_event_case(&mut report, c);
+        }
+        for c in &file.test_event_pattern {
+            run_test_event_pattern_case(&mut report, c);
         }
     }
     report.finish("conformance");
@@ -53,18 +59,21 @@ fn core_error_codes() -> Vec<String> {
         .collect()
 }
 
-/// Every error kind has a case in `errors.toml`, and every error case there pins its span and its
-/// rendering (or says what is wrong with the rendering).
+/// Every error kind has a case in `errors.toml` (or, for event patterns, `eventbridge-errors.toml`),
+/// and every error case there pins its span and its rendering (or says what is wrong with the
+/// rendering).
 #[test]
 fn every_error_kind_has_a_pinned_case() {
     let mut report = Report::default();
     let files = load_case_files(&cases_dir(), &mut report);
     let errors: Vec<&CaseFile> = files
         .iter()
-        .filter(|(name, _)| name == "errors.toml")
+        .filter(|(name, _)| name == "errors.toml" || name == "eventbridge-errors.toml")
         .map(|(_, f)| f)
         .collect();
-    report.check("errors.toml", errors.len() == 1, || "missing".into());
+    report.check("errors.toml", errors.len() == 2, || {
+        "errors.toml or eventbridge-errors.toml is missing".into()
+    });
     let error_cases: Vec<_> = errors.iter().flat_map(|f| f.error_cases()).collect();
     for (name, want) in &error_cases {
         report.cases += 1;
@@ -315,4 +324,88 @@ fn case_dialects_are_read_by_switch_name() {
     );
     let wrong = read("event_number_base = true").unwrap_err().to_string();
     assert!(wrong.contains("takes a number"), "{wrong}");
+}
+
+/// CloudTrail-shaped event patterns (and every event pattern of the case files) against every
+/// CloudTrail record of the corpus in a minimal EventBridge envelope: `EventPattern` and the
+/// reference evaluator must agree, and nothing may panic.
+#[test]
+fn eventbridge_cloudtrail_corpus_agreement() {
+    run("eventbridge cloudtrail corpus", eventbridge_agreement);
+}
+
+fn eventbridge_agreement(report: &mut Report) -> Result<(), String> {
+    use trailmatch::event::reference;
+    let mut patterns: BTreeSet<String> = [
+        r#"{"detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventSource": ["iam.amazonaws.com"]}}"#,
+        r#"{"detail": {"eventName": [{"prefix": "Delete"}], "errorCode": [{"exists": false}]}}"#,
+        r#"{"detail": {"errorCode": [{"wildcard": "*UnauthorizedOperation"}, {"prefix": "AccessDenied"}]}}"#,
+        r#"{"detail": {"userIdentity": {"type": ["Root"], "invokedBy": [{"exists": false}]}, "eventType": [{"anything-but": "AwsServiceEvent"}]}}"#,
+        r#"{"detail": {"sourceIPAddress": [{"cidr": "10.0.0.0/8"}, {"cidr": "192.168.0.0/16"}]}}"#,
+        r#"{"detail": {"sourceIPAddress": [{"anything-but": {"suffix": ".amazonaws.com"}}]}}"#,
+        r#"{"detail": {"eventName": [{"equals-ignore-case": "consolelogin"}], "responseElements": {"ConsoleLogin": ["Failure"]}}}"#,
+        r#"{"detail": {"additionalEventData": {"MFAUsed": [{"anything-but": "Yes"}]}}}"#,
+        r#"{"detail": {"resources": {"type": [{"prefix": "AWS::S3"}], "ARN": [{"wildcard": "arn:aws:s3:::*"}]}}}"#,
+        r#"{"detail": {"$or": [{"eventName": ["StopLogging", "DeleteTrail"]}, {"eventSource": ["kms.amazonaws.com"], "eventName": [{"prefix": "ScheduleKeyDeletion"}]}]}}"#,
+        r#"{"detail": {"readOnly": [false], "eventVersion": [{"numeric": [">=", 1.05]}]}}"#,
+        r#"{"detail": {"requestParameters": {"ipPermissions": {"items": {"ipRanges": {"items": {"cidrIp": ["0.0.0.0/0"]}}}}}}}"#,
+        r#"{"detail": {"userIdentity": {"sessionContext": {"sessionIssuer": {"type": ["Role"]}, "attributes": {"mfaAuthenticated": ["false"]}}}}}"#,
+        r#"{"detail": {"recipientAccountId": [{"anything-but": ["111122223333"]}], "userIdentity": {"accountId": [{"exists": true}]}}}"#,
+    ]
+    .iter()
+    .map(|p| (*p).to_owned())
+    .collect();
+    let mut files_report = Report::default();
+    for (_, file) in load_case_files(&cases_dir(), &mut files_report) {
+        patterns.extend(file.event_case.iter().map(|c| c.pattern.clone()));
+    }
+    let compiled: Vec<(trailmatch::EventPattern, Vec<trailmatch::event::ast::Rule>)> = patterns
+        .iter()
+        .filter_map(|p| {
+            let pattern = trailmatch::EventPattern::new(p).ok()?;
+            let rules = pattern.ast().rules();
+            Some((pattern, rules))
+        })
+        .collect();
+    let events = cloudtrail_events()?;
+    report.check("corpus", compiled.len() > 100 && !events.is_empty(), || {
+        format!("{} patterns, {} events", compiled.len(), events.len())
+    });
+    let mut matched = 0;
+    for (label, record) in &events {
+        let service = serde_json::from_str::<serde_json::Value>(record)
+            .ok()
+            .and_then(|v| v["eventSource"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let service = service.split('.').next().unwrap_or_default();
+        let event = format!(
+            r#"{{"version": "0", "id": "1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.{service}", "account": "111122223333", "time": "2024-01-01T00:00:00Z", "region": "us-east-1", "resources": [], "detail": {record}}}"#
+        );
+        let Some(fields) = reference::flatten(&event) else {
+            report.fail(label, "the wrapped record is not a JSON object");
+            continue;
+        };
+        report.cases += 1;
+        guarded(report, label, |r| {
+            for (pattern, rules) in &compiled {
+                let want = rules
+                    .iter()
+                    .any(|rule| reference::rule_matches(rule, &fields));
+                let got = pattern.matches(&event);
+                matched += usize::from(got);
+                r.check(label, got == want, || {
+                    format!(
+                        "{}: EventPattern says {got}, the reference {want}",
+                        pattern.as_str()
+                    )
+                });
+            }
+        });
+    }
+    println!(
+        "eventbridge cloudtrail corpus: {} patterns x {} events, {matched} matches",
+        compiled.len(),
+        events.len()
+    );
+    Ok(())
 }

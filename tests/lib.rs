@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use trailmatch::metric::{MetricFilter, MetricTransformation, TestMetricFilterResponse};
 use trailmatch::reference::Evaluator;
-use trailmatch::{Dialect, Error, Extracted, Limits, Origin, Pattern, PatternBuilder, PatternSet};
+use trailmatch::{
+    Dialect, Error, EventPattern, Extracted, Limits, Origin, Pattern, PatternBuilder, PatternSet,
+};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -48,6 +50,192 @@ pub struct CaseFile {
     /// `[[set_case]]`: a pattern set that must be rejected as a whole.
     #[serde(default)]
     pub set_case: Vec<SetCase>,
+    /// `[[event_case]]`: an EventBridge event pattern against an event, or a pattern that must be
+    /// rejected.
+    #[serde(default)]
+    pub event_case: Vec<EventCase>,
+    /// `[[test_event_pattern]]`: a `TestEventPattern` request and its answer.
+    #[serde(default)]
+    pub test_event_pattern: Vec<TestEventPatternCase>,
+}
+
+/// `[[event_case]]`: either `event` + `matches`, or `error` (+ `span`, `rendered`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventCase {
+    /// Unique across the corpus, such as `eventbridge/guide/prefix`.
+    pub name: String,
+    /// The event pattern (JSON).
+    pub pattern: String,
+    /// The event (JSON).
+    pub event: Option<String>,
+    /// Whether `event` matches.
+    pub matches: Option<bool>,
+    /// The code of the error the pattern is rejected with.
+    pub error: Option<String>,
+    /// With `error`: the error's byte span `[start, end]`.
+    pub span: Option<[usize; 2]>,
+    /// With `error`: the error's `Display` text.
+    pub rendered: Option<String>,
+    /// With `error` and no `rendered`: why the `Display` text is not pinned.
+    pub rendering_issue: Option<String>,
+    /// Where the case comes from (a user guide URL, an event-ruler file).
+    pub source: Option<String>,
+    /// Anything worth knowing.
+    pub notes: Option<String>,
+}
+
+impl EventCase {
+    /// What an error case expects.
+    pub fn expected_error(&self) -> Option<ErrorExpectation<'_>> {
+        let (r, i) = (&self.rendered, &self.rendering_issue);
+        ErrorExpectation::of(&self.error, &None, self.span, r, i)
+    }
+}
+
+/// `[[test_event_pattern]]`: `test_event_pattern(pattern, event)` gives `response` (AWS's JSON,
+/// compared as text) or fails with `error`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestEventPatternCase {
+    /// Unique across the corpus.
+    pub name: String,
+    /// `EventPattern`.
+    pub pattern: String,
+    /// `Event`.
+    pub event: String,
+    /// The answer as AWS prints it: `{"Result":true}`.
+    pub response: Option<String>,
+    /// The code of the error.
+    pub error: Option<String>,
+    /// With `error`: the request member the error points into (`EventPattern` or `Event`).
+    pub origin: Option<String>,
+    /// With `error`: the error's byte span.
+    pub span: Option<[usize; 2]>,
+    /// With `error`: the error's `Display` text.
+    pub rendered: Option<String>,
+    /// With `error` and no `rendered`: why the `Display` text is not pinned.
+    pub rendering_issue: Option<String>,
+    /// Where the case comes from.
+    pub source: Option<String>,
+    /// Anything worth knowing.
+    pub notes: Option<String>,
+}
+
+impl TestEventPatternCase {
+    /// What an error case expects.
+    pub fn expected_error(&self) -> Option<ErrorExpectation<'_>> {
+        let (r, i) = (&self.rendered, &self.rendering_issue);
+        ErrorExpectation::of(&self.error, &self.origin, self.span, r, i)
+    }
+}
+
+/// Runs an `[[event_case]]`: the reference evaluator and `EventPattern` (`matches`, `is_match`)
+/// must give the verdict; an error case must be rejected with the same error by
+/// `parse_event_pattern` and `EventPattern::new`.
+pub fn run_event_case(report: &mut Report, c: &EventCase) {
+    report.cases += 1;
+    let name = c.name.as_str();
+    let want = c.expected_error();
+    let no_error_fields = c.span.is_none() && c.rendered.is_none() && c.rendering_issue.is_none();
+    let shape_ok = match (&c.event, c.matches, &want) {
+        (Some(_), Some(_), None) => no_error_fields,
+        (None, None, Some(want)) => want.consistent(),
+        _ => false,
+    };
+    if !report.check(name, shape_ok, || {
+        "an event case has `event` + `matches`, or `error` (+ `span`, `rendered` or \
+         `rendering_issue`)"
+            .into()
+    }) {
+        return;
+    }
+    guarded(report, name, |r| {
+        let parsed = trailmatch::parse_event_pattern(&c.pattern);
+        let compiled = EventPattern::new(&c.pattern);
+        match (want, parsed, compiled) {
+            (Some(want), Err(front), Err(e)) => {
+                expect_error(r, name, "parse_event_pattern", &front, want);
+                r.equal(
+                    name,
+                    "EventPattern::new gives the parser's error",
+                    &e,
+                    &front,
+                );
+                r.equal(name, "origin", &front.origin(), &Origin::EventPattern);
+                r.equal(
+                    name,
+                    "error text is the pattern",
+                    &front.text(),
+                    &c.pattern.as_str(),
+                );
+            }
+            (Some(want), _, _) => {
+                r.fail(name, format!("the pattern is accepted; want {}", want.code))
+            }
+            (None, Ok(ast), Ok(pattern)) => {
+                let (Some(event), Some(matches)) = (&c.event, c.matches) else {
+                    return;
+                };
+                let reference = trailmatch::event::reference::Evaluator::new(&ast);
+                r.equal(name, "reference", &reference.matches(event), &matches);
+                r.equal(
+                    name,
+                    "EventPattern::matches",
+                    &pattern.matches(event),
+                    &matches,
+                );
+                r.equal(
+                    name,
+                    "EventPattern::is_match",
+                    &pattern.is_match(event),
+                    &matches,
+                );
+            }
+            (None, Err(e), _) | (None, _, Err(e)) => {
+                r.fail(name, format!("the pattern is rejected:\n{e}"));
+            }
+        }
+    });
+}
+
+/// Runs a `[[test_event_pattern]]`.
+pub fn run_test_event_pattern_case(report: &mut Report, c: &TestEventPatternCase) {
+    report.cases += 1;
+    let name = c.name.as_str();
+    let want = c.expected_error();
+    let shape_ok = match (&c.response, &want) {
+        (Some(_), None) => {
+            c.origin.is_none()
+                && c.span.is_none()
+                && c.rendered.is_none()
+                && c.rendering_issue.is_none()
+        }
+        (None, Some(want)) => want.consistent(),
+        _ => false,
+    };
+    if !report.check(name, shape_ok, || {
+        "a test_event_pattern case has `response` or `error` (+ `origin`, `span`, `rendered` or \
+         `rendering_issue`)"
+            .into()
+    }) {
+        return;
+    }
+    guarded(report, name, |r| {
+        match (trailmatch::test_event_pattern(&c.pattern, &c.event), want) {
+            (Ok(answer), None) => {
+                let response = c.response.as_deref().unwrap_or_default().trim();
+                let got = serde_json::to_string(&answer).unwrap_or_default();
+                r.equal(name, "TestEventPattern response", &got.as_str(), &response);
+            }
+            (Err(e), Some(want)) => expect_error(r, name, "test_event_pattern", &e, want),
+            (Ok(answer), Some(want)) => r.fail(
+                name,
+                format!("test_event_pattern answers {answer:?}; want {}", want.code),
+            ),
+            (Err(e), None) => r.fail(name, format!("test_event_pattern fails:\n{e}")),
+        }
+    });
 }
 
 /// `[[set_case]]`: `PatternSet::builder().limits(limits).build(patterns)` fails with `error`.
@@ -457,7 +645,9 @@ pub fn check_names(files: &[(String, CaseFile)], report: &mut Report) {
             .iter()
             .map(|c| c.name.as_str())
             .chain(f.metric_case.iter().map(|c| c.name.as_str()))
-            .chain(f.test_metric_filter.iter().map(|c| c.name.as_str()));
+            .chain(f.test_metric_filter.iter().map(|c| c.name.as_str()))
+            .chain(f.event_case.iter().map(|c| c.name.as_str()))
+            .chain(f.test_event_pattern.iter().map(|c| c.name.as_str()));
         for name in names {
             total += 1;
             if let Some(first) = seen.insert(name, file) {
@@ -898,7 +1088,17 @@ impl CaseFile {
             .filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
         let sets =
             (self.set_case.iter()).filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
-        cases.chain(metric).chain(tmf).chain(sets).collect()
+        let events =
+            (self.event_case.iter()).filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
+        let tep = (self.test_event_pattern.iter())
+            .filter_map(|c| Some((c.name.as_str(), c.expected_error()?)));
+        cases
+            .chain(metric)
+            .chain(tmf)
+            .chain(sets)
+            .chain(events)
+            .chain(tep)
+            .collect()
     }
 }
 

@@ -111,6 +111,15 @@ def engine_vs_reference():
     yield lines(escape_patterns) + "\0" + lines(escaped)
 
 
+def event_patterns():
+    """`pattern NUL event` for every event-pattern case with an event; the error cases alone."""
+    for path in sorted(glob.glob(os.path.join(root, "tests", "cases", "eventbridge-*.toml"))):
+        with open(path, "rb") as f:
+            for case in tomllib.load(f).get("event_case", []):
+                event = case.get("event", "")
+                yield case["pattern"] + "\0" + event.replace("\n", " ")
+
+
 def patterns():
     for case in cases():
         if "pattern" in case:
@@ -202,3 +211,4 @@ write("parse", patterns())
 write("roundtrip", patterns())
 write("event_reader", events())
 write("log_reader", log_files())
+write("event_pattern", event_patterns())

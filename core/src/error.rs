@@ -372,7 +372,8 @@ pub enum ErrorKind {
     /// one field: `{"a": [{"wildcard": "*1*"}, {"wildcard": "*2*"}, {"wildcard": "*3*"},
     /// {"wildcard": "*4*"}]}`.
     EventPatternTooComplex {
-        /// The pattern's complexity (the most wildcard states one value can keep open).
+        /// The pattern's complexity: a count above the limit of the wildcard states one value can
+        /// keep open at once (counting stops there).
         complexity: usize,
         /// The limit.
         max: usize,
@@ -700,8 +701,8 @@ impl ErrorKind {
                 "use fewer $or alternatives, or split the pattern into several rules".into()
             }
             EventPatternTooComplex { complexity, max } => format!(
-                "the wildcards of one field can keep {complexity} wildcard states open at once \
-                 (at most {max}); use prefixes, fewer wildcards, or split the rule"
+                "the wildcards of one field can keep {complexity} or more wildcard states open at \
+                 once (at most {max}); use prefixes, fewer wildcards, or split the rule"
             ),
             EventPatternTooDeep { .. } => "nest objects less deeply".into(),
             InvalidEvent { reason } => reason.clone(),

@@ -12,7 +12,8 @@
 //! A wasm test has no file system, so the case files are compiled in; on the host,
 //! `every_case_file_is_embedded` checks that the list below names every file of `tests/cases`.
 //! Cases that set `dialect` switches are skipped (the binding has only the default dialect), as
-//! are `[[metric_case]]` tables (the binding has no metric-filter API).
+//! are `[[metric_case]]` tables (the binding has no metric-filter API) and the EventBridge tables
+//! (`[[event_case]]`, `[[test_event_pattern]]`: the binding has no event-pattern API yet).
 
 /// `tests/cases/*.toml`, by file name.
 const CASE_FILES: &[(&str, &str)] = &[
@@ -23,6 +24,18 @@ const CASE_FILES: &[(&str, &str)] = &[
     (
         "errors.toml",
         include_str!("../../../tests/cases/errors.toml"),
+    ),
+    (
+        "eventbridge-decisions.toml",
+        include_str!("../../../tests/cases/eventbridge-decisions.toml"),
+    ),
+    (
+        "eventbridge-errors.toml",
+        include_str!("../../../tests/cases/eventbridge-errors.toml"),
+    ),
+    (
+        "eventbridge-guide.toml",
+        include_str!("../../../tests/cases/eventbridge-guide.toml"),
     ),
     (
         "metric.toml",

@@ -96,7 +96,9 @@ impl Matcher {
             membership: Vec::new(),
         };
         reader.read(&doc, "");
-        self.rules.iter().any(|rule| walk(rule, &values, &[]))
+        self.rules
+            .iter()
+            .any(|rule| possible(rule, &values) && Walk::new(rule, &values).from(0, &[]))
     }
 }
 
@@ -150,26 +152,92 @@ impl Reader<'_, '_> {
     }
 }
 
-/// True when the rule's fields from the first on can be matched consistently with `so_far`.
-fn walk(rule: &[CompiledField], values: &[Vec<Value>], so_far: &[(usize, usize)]) -> bool {
-    let Some((field, rest)) = rule.split_first() else {
-        return true;
-    };
-    let here = values.get(field.path).map_or(&[][..], Vec::as_slice);
-    let mut absent = None;
-    field.matchers.iter().any(|m| match m {
-        MatcherKind::Exists(false) => {
-            let none = *absent.get_or_insert_with(|| {
-                !here
-                    .iter()
-                    .any(|v| consistent(so_far, &v.membership).is_some())
-            });
-            none && walk(rest, values, so_far)
-        }
-        kind => here.iter().any(|v| {
-            leaf_matches(kind, &v.leaf)
-                && consistent(so_far, &v.membership)
-                    .is_some_and(|merged| walk(rest, values, &merged))
-        }),
+/// False when a field of the rule has no value that one of its matchers accepts (and no
+/// `exists: false`), whatever the array elements: then the rule cannot match, and the walk, whose
+/// work multiplies with the values of each field, is not started.
+fn possible(rule: &[CompiledField], values: &[Vec<Value>]) -> bool {
+    rule.iter().all(|field| {
+        let here = values.get(field.path).map_or(&[][..], Vec::as_slice);
+        field.matchers.iter().any(|m| match m {
+            MatcherKind::Exists(false) => true,
+            kind => here.iter().any(|v| leaf_matches(kind, &v.leaf)),
+        })
     })
+}
+
+/// The walk over one rule's fields: memoized on the field index and the array elements chosen so
+/// far in the arrays the remaining fields' values lie in (the only ones that can still matter), so
+/// that fields in independent arrays add up instead of multiplying.
+struct Walk<'r, 'v> {
+    rule: &'r [CompiledField],
+    values: &'v [Vec<Value>],
+    /// For each field index, the arrays the values of that field and the later ones lie in.
+    relevant: Vec<HashSet<usize>>,
+    memo: HashMap<(usize, Vec<(usize, usize)>), bool>,
+}
+
+impl<'r, 'v> Walk<'r, 'v> {
+    fn new(rule: &'r [CompiledField], values: &'v [Vec<Value>]) -> Walk<'r, 'v> {
+        let mut relevant = vec![HashSet::new(); rule.len() + 1];
+        for i in (0..rule.len()).rev() {
+            let mut arrays = relevant.get(i + 1).cloned().unwrap_or_default();
+            if let Some(here) = rule.get(i).and_then(|f| values.get(f.path)) {
+                arrays.extend(
+                    here.iter()
+                        .flat_map(|v| v.membership.iter().map(|(a, _)| *a)),
+                );
+            }
+            if let Some(slot) = relevant.get_mut(i) {
+                *slot = arrays;
+            }
+        }
+        Walk {
+            rule,
+            values,
+            relevant,
+            memo: HashMap::new(),
+        }
+    }
+
+    /// True when the rule's fields from the `i`-th on can be matched consistently with `so_far`.
+    fn from(&mut self, i: usize, so_far: &[(usize, usize)]) -> bool {
+        let Some(field) = self.rule.get(i) else {
+            return true;
+        };
+        let mut key: Vec<(usize, usize)> = match self.relevant.get(i) {
+            Some(arrays) => so_far
+                .iter()
+                .copied()
+                .filter(|(a, _)| arrays.contains(a))
+                .collect(),
+            None => Vec::new(),
+        };
+        key.sort_unstable();
+        if let Some(&known) = self.memo.get(&(i, key.clone())) {
+            return known;
+        }
+        let values = self.values;
+        let here = values.get(field.path).map_or(&[][..], Vec::as_slice);
+        let mut found = false;
+        for m in &field.matchers {
+            found = match m {
+                MatcherKind::Exists(false) => {
+                    !here
+                        .iter()
+                        .any(|v| consistent(so_far, &v.membership).is_some())
+                        && self.from(i + 1, so_far)
+                }
+                kind => here.iter().any(|v| {
+                    leaf_matches(kind, &v.leaf)
+                        && consistent(so_far, &v.membership)
+                            .is_some_and(|merged| self.from(i + 1, &merged))
+                }),
+            };
+            if found {
+                break;
+            }
+        }
+        self.memo.insert((i, key), found);
+        found
+    }
 }

@@ -24,12 +24,14 @@
 //! Layers: [`syntax`](self) reads the pattern's JSON token by token (the tokens with nom) and
 //! checks it as aws/event-ruler's `JsonRuleCompiler` does, into an [`EventPatternAst`] with byte
 //! spans; [`reference`] is the slow, obvious evaluator; [`EventPattern`] matches with an
-//! interpreter that reads only the parts of the event its rules name. Every decision taken where
+//! interpreter that reads only the parts of the event its rules name; `Display` on the AST prints
+//! the canonical form (compact JSON, one spelling per operator). Every decision taken where
 //! the EventBridge user guide is silent is listed, with its source, in SYNTAX.md ("EventBridge
 //! event patterns").
 
 pub mod ast;
 mod matcher;
+mod print;
 pub mod reference;
 mod request;
 mod syntax;
@@ -229,13 +231,14 @@ pub fn test_event_pattern(
 
 // ---- wildcard complexity ------------------------------------------------------------------------
 
-/// The most wildcard states one value can keep open at once, over the wildcard values of each
-/// field, when above `max`: the complexity and the span of the field's last wildcard.
+/// The wildcard complexity of each field, when above `max`: the number of wildcard states one value
+/// can keep open at once (at least that many: the count stops once above `max`), and the span of
+/// the field's last wildcard.
 ///
 /// A state is open when the value read so far has reached a `*` of a glob (a `*` stays open once
-/// reached). The count runs over the sets of glob positions some value reaches (a breadth-first
-/// walk over the bytes the globs name and one other byte), stopping at 10,000 sets: past that the
-/// count found so far is kept.
+/// reached). The count runs over the sets of glob positions values reach, breadth first over the
+/// bytes that move some glob and one other byte, stopping above `max` or after
+/// [`MAX_COMPLEXITY_SETS`] sets (past that, the count found so far is kept).
 pub(crate) fn wildcard_complexity(ast: &EventPatternAst, max: usize) -> Option<(usize, Span)> {
     let mut by_path: BTreeMap<String, (Vec<&Glob>, Span)> = BTreeMap::new();
     for (path, m) in ast.matchers() {
@@ -246,7 +249,8 @@ pub(crate) fn wildcard_complexity(ast: &EventPatternAst, max: usize) -> Option<(
         };
         let entry = by_path.entry(path).or_insert_with(|| (Vec::new(), m.span));
         for g in globs {
-            if !entry.0.iter().any(|h| h.text == g.text) {
+            // A glob without `*` never opens a state.
+            if g.items.contains(&GlobItem::Star) && !entry.0.iter().any(|h| h.text == g.text) {
                 entry.0.push(g);
             }
         }
@@ -258,10 +262,17 @@ pub(crate) fn wildcard_complexity(ast: &EventPatternAst, max: usize) -> Option<(
     })
 }
 
-/// The most `*` of `globs` one value keeps open at once (stopping early once above `max`).
+/// Past this many sets of positions, the wildcard complexity count stops.
+const MAX_COMPLEXITY_SETS: usize = 2_000;
+
+/// The most `*` of `globs` one value keeps open at once, or a count above `max`.
 fn open_stars(globs: &[&Glob], max: usize) -> usize {
-    const MAX_SETS: usize = 10_000;
-    let score = |state: &[BTreeSet<usize>]| -> usize {
+    // The state: for each glob, its sorted positions (empty once it can no longer match).
+    type State = Vec<Vec<usize>>;
+    let closure = |g: &Glob, positions: BTreeSet<usize>| -> Vec<usize> {
+        g.closure(positions).into_iter().collect()
+    };
+    let score = |state: &State| -> usize {
         globs
             .iter()
             .zip(state)
@@ -272,7 +283,7 @@ fn open_stars(globs: &[&Glob], max: usize) -> usize {
             })
             .sum()
     };
-    let mut alphabet: BTreeSet<u8> = globs
+    let named: BTreeSet<u8> = globs
         .iter()
         .flat_map(|g| g.items.iter())
         .filter_map(|item| match item {
@@ -280,29 +291,40 @@ fn open_stars(globs: &[&Glob], max: usize) -> usize {
             GlobItem::Star => None,
         })
         .collect();
-    if let Some(other) = (0..=255u8).find(|b| !alphabet.contains(b)) {
-        alphabet.insert(other);
-    }
-    let start: Vec<BTreeSet<usize>> = globs
+    // A byte no glob names: it moves every open `*` and nothing else.
+    let other = (0..=255u8).find(|b| !named.contains(b));
+    let start: State = globs
         .iter()
-        .map(|g| g.closure(BTreeSet::from([0])))
+        .map(|g| closure(g, BTreeSet::from([0])))
         .collect();
     let mut best = score(&start);
-    let mut seen: HashSet<Vec<BTreeSet<usize>>> = HashSet::new();
-    let mut todo = vec![start];
-    while let Some(state) = todo.pop() {
-        if best > max || seen.len() >= MAX_SETS {
+    let mut seen: HashSet<State> = HashSet::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(state) = queue.pop_front() {
+        if best > max || seen.len() >= MAX_COMPLEXITY_SETS {
             break;
         }
         if !seen.insert(state.clone()) {
             continue;
         }
-        for &b in &alphabet {
-            let next: Vec<BTreeSet<usize>> = globs
+        // The bytes that move some glob from this state, and one other.
+        let mut bytes: BTreeSet<u8> = globs
+            .iter()
+            .zip(&state)
+            .flat_map(|(g, set)| {
+                set.iter().filter_map(|&i| match g.items.get(i) {
+                    Some(GlobItem::Byte(b)) => Some(*b),
+                    _ => None,
+                })
+            })
+            .collect();
+        bytes.extend(other);
+        for b in bytes {
+            let next: State = globs
                 .iter()
                 .zip(&state)
                 .map(|(g, set)| {
-                    let moved = set
+                    let moved: BTreeSet<usize> = set
                         .iter()
                         .filter_map(|&i| match g.items.get(i) {
                             Some(GlobItem::Star) => Some(i),
@@ -310,12 +332,16 @@ fn open_stars(globs: &[&Glob], max: usize) -> usize {
                             _ => None,
                         })
                         .collect();
-                    g.closure(moved)
+                    if moved.is_empty() {
+                        Vec::new()
+                    } else {
+                        closure(g, moved)
+                    }
                 })
                 .collect();
             best = best.max(score(&next));
             if !seen.contains(&next) {
-                todo.push(next);
+                queue.push_back(next);
             }
         }
     }

@@ -147,7 +147,20 @@ pub fn leaf_matches(matcher: &MatcherKind, leaf: &Leaf) -> bool {
         M::Wildcard(g) => string.is_some_and(|s| g.matches(s)),
         M::Numeric(range) => number.is_some_and(|v| range.contains(v)),
         M::Exists(exists) => *exists,
-        M::AnythingBut(but) => !excluded(but, string, number),
+        M::AnythingBut(but) => !empty(but) && !excluded(but, string, number),
+    }
+}
+
+/// True for an empty list of `prefix`, `suffix`, `equals-ignore-case` or `wildcard` values, which
+/// event-ruler accepts and adds no state for: such an `anything-but` matches nothing.
+fn empty(but: &AnythingBut) -> bool {
+    match but {
+        AnythingBut::Strings(xs) | AnythingBut::Prefixes(xs) | AnythingBut::Suffixes(xs) => {
+            xs.is_empty()
+        }
+        AnythingBut::Numbers(xs) => xs.is_empty(),
+        AnythingBut::IgnoreCase(xs) => xs.is_empty(),
+        AnythingBut::Wildcards(xs) => xs.is_empty(),
     }
 }
 

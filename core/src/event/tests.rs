@@ -146,6 +146,73 @@ fn test_event_pattern_checks_the_envelope() {
     assert_eq!(e.origin(), Origin::Event);
 }
 
+/// Fields in two arrays of 2,000 objects each, and a third field no value satisfies: the matcher
+/// does not try the 4,000,000 pairs of elements.
+#[test]
+fn many_array_elements_do_not_multiply() {
+    let items = |key: &str| {
+        let one = format!(r#"{{"{key}": 1}}"#);
+        format!("[{}]", vec![one; 2000].join(","))
+    };
+    let event = format!(r#"{{"x": {}, "y": {}, "z": 2}}"#, items("a"), items("b"));
+    let p = EventPattern::new(r#"{"x": {"a": [1]}, "y": {"b": [1]}, "z": [1]}"#).unwrap();
+    let start = std::time::Instant::now();
+    assert!(!p.matches(&event));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    let p = EventPattern::new(r#"{"x": {"a": [1]}, "y": {"b": [1]}, "z": [2]}"#).unwrap();
+    assert!(p.matches(&event));
+    // Every field has matching values, but y.b and y.c never share an element: the walk keeps
+    // the element of x (irrelevant to the fields after it) out of what it remembers.
+    let items = |n: usize| {
+        let mut v: Vec<String> = vec![r#"{"b": 1}"#.to_owned(); n];
+        if let Some(first) = v.first_mut() {
+            *first = r#"{"c": 1}"#.to_owned();
+        }
+        format!("[{}]", v.join(","))
+    };
+    let event = format!(
+        r#"{{"x": {}, "y": {}}}"#,
+        {
+            let one = r#"{"a": 1}"#;
+            format!("[{}]", vec![one; 2000].join(","))
+        },
+        items(2000)
+    );
+    let p = EventPattern::new(r#"{"x": {"a": [1]}, "y": {"b": [1], "c": [1]}}"#).unwrap();
+    let start = std::time::Instant::now();
+    assert!(!p.matches(&event));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn canonical_form() {
+    let print = |p: &str| EventPattern::new(p).unwrap().ast().to_string();
+    assert_eq!(
+        print(
+            r#"{ "source" : [ "aws.ec2" ], "detail": {"n": [{"numeric": [ ">", 0, "<=", 5e0 ]}]} }"#
+        ),
+        r#"{"source":["aws.ec2"],"detail":{"n":[{"numeric":[">",0e0,"<=",5e0]}]}}"#
+    );
+    assert_eq!(
+        print(
+            r#"{"ip": [{"exactly": "10.0.0.1"}, "10.0.0.2", {"anything-but": {"prefix": ["a", "b"]}}]}"#
+        ),
+        r#"{"ip":[{"exactly":"10.0.0.1"},"10.0.0.2",{"anything-but":{"prefix":["a","b"]}}]}"#
+    );
+    assert_eq!(
+        print(r#"{"$or": [{"a": [{"wildcard": "x\\*"}]}, {"b": [1.50, null, true]}]}"#),
+        r#"{"$or":[{"a":[{"wildcard":"x\\*"}]},{"b":[1.50,null,true]}]}"#
+    );
+}
+
 #[test]
 fn an_event_pattern_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
@@ -276,6 +343,18 @@ mod properties {
             prop_assume!(p.is_ok());
             let p = p.unwrap();
             prop_assert_eq!(p.matches(&event), p.reference().matches(&event), "{} / {}", pattern, event);
+        }
+
+        /// The canonical form of a generated pattern prints back to itself and answers the same.
+        #[test]
+        fn canonical_form_round_trips(pattern in object(2), event in event()) {
+            let p = EventPattern::new(&pattern);
+            prop_assume!(p.is_ok());
+            let p = p.unwrap();
+            let printed = p.ast().to_string();
+            let again = EventPattern::new(&printed).unwrap();
+            prop_assert_eq!(again.ast().to_string(), printed);
+            prop_assert_eq!(again.matches(&event), p.matches(&event));
         }
 
         /// Any text is a pattern or an error, never a panic.
