@@ -67,8 +67,8 @@ enum Command {
     ///
     /// A valid filter pattern prints `kind: <kind>` (match-all, terms, regex, json or delimited)
     /// and `canonical: <canonical form>`; a valid event pattern (a JSON object whose first member
-    /// is a quoted key, or `{}`) prints `kind: event-pattern` and `rules: <n>` (the rules its
-    /// `$or`s expand to); both exit with status 0. An invalid pattern prints a diagnostic that
+    /// is a quoted key, or `{}`) prints `kind: event-pattern`, `rules: <n>` (the rules its
+    /// `$or`s expand to) and `canonical: <compact JSON>`; both exit with status 0. An invalid pattern prints a diagnostic that
     /// points at the offending text on standard error and exits with status 2.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
@@ -259,8 +259,10 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     };
     if is_event_pattern(&text) {
         let pattern = trailmatch::EventPattern::new(&text)?;
-        let rules = pattern.ast().rule_count();
-        return output::print_text(&format!("kind: event-pattern\nrules: {rules}\n"));
+        let (rules, canonical) = (pattern.ast().rule_count(), pattern.ast());
+        return output::print_text(&format!(
+            "kind: event-pattern\nrules: {rules}\ncanonical: {canonical}\n"
+        ));
     }
     let pattern = trailmatch::Pattern::new(&text)?;
     output::print_text(&format!("kind: {}\ncanonical: {pattern}\n", pattern.kind()))

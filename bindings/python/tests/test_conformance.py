@@ -4,7 +4,9 @@ Each ``[[case]]`` runs through ``Pattern`` (str and bytes events), a one-pattern
 (``match_many`` and ``match_buffers``, with a null after the event) and the canonical form; each error case checks the code, the span (converted from bytes to str
 indices) and the rendering. ``[[metric_case]]`` runs through ``MetricFilter`` and
 ``[[test_metric_filter]]`` through ``trailmatch.test_metric_filter``. Cases with a ``dialect``
-pass it as the ``dialect=`` keyword, so none is skipped.
+pass it as the ``dialect=`` keyword, so none is skipped. ``[[event_case]]`` runs through
+``EventPattern`` (str and bytes events) and ``[[test_event_pattern]]`` through
+``trailmatch.test_event_pattern``.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from conftest import load_tables, str_index
 CASES = load_tables("case")
 METRIC_CASES = load_tables("metric_case")
 TMF_CASES = load_tables("test_metric_filter")
+EVENT_CASES = load_tables("event_case")
+TEP_CASES = load_tables("test_event_pattern")
 
 
 def test_the_case_files_are_there() -> None:
     # Guards against a run that silently parametrizes nothing.
     assert len(CASES) > 300
     assert METRIC_CASES and TMF_CASES
-    names = [c["name"] for c in CASES + METRIC_CASES + TMF_CASES]
+    assert len(EVENT_CASES) > 200 and TEP_CASES
+    names = [c["name"] for c in CASES + METRIC_CASES + TMF_CASES + EVENT_CASES + TEP_CASES]
     assert len(names) == len(set(names))
 
 
@@ -135,3 +140,29 @@ def test_test_metric_filter_case(case: dict[str, Any]) -> None:
     assert answer == json.loads(case["response"])
     # Compared as text too: the keys come in AWS's order.
     assert json.dumps(answer, separators=(",", ":"), ensure_ascii=False) == case["response"]
+
+
+@pytest.mark.parametrize("case", EVENT_CASES, ids=[c["name"] for c in EVENT_CASES])
+def test_event_case(case: dict[str, Any]) -> None:
+    pattern = case["pattern"]
+    if "error" in case:
+        with pytest.raises(trailmatch.PatternError) as raised:
+            trailmatch.EventPattern(pattern)
+        check_error(raised.value, {"origin": "EventPattern", **case}, pattern)
+        return
+    compiled = trailmatch.EventPattern(pattern)
+    event, matches = case["event"], case["matches"]
+    assert compiled.matches(event) is matches
+    assert compiled.matches(event.encode("utf-8")) is matches
+
+
+@pytest.mark.parametrize("case", TEP_CASES, ids=[c["name"] for c in TEP_CASES])
+def test_test_event_pattern_case(case: dict[str, Any]) -> None:
+    kwargs = {"EventPattern": case["pattern"], "Event": case["event"]}
+    if "error" in case:
+        with pytest.raises(trailmatch.PatternError) as raised:
+            trailmatch.test_event_pattern(**kwargs)
+        check_error(raised.value, case, raised.value.text)
+        return
+    answer = trailmatch.test_event_pattern(**kwargs)
+    assert json.dumps(answer, separators=(",", ":")) == case["response"]
