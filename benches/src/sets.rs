@@ -334,6 +334,26 @@ pub fn selective_eventbridge() -> Vec<(usize, String)> {
     ]
 }
 
+/// The CIS filters as one EventBridge event pattern each, in the order of `cis()`: the
+/// patterns of [`cis_eventbridge`] that share an id joined with `$or` (for `trailmatch grep
+/// --eventbridge -f`, whose counts are then per CIS filter, as quamina's are per id).
+pub fn cis_eventbridge_joined() -> Vec<String> {
+    let mut joined: Vec<Vec<String>> = Vec::new();
+    for (id, pattern) in cis_eventbridge() {
+        if joined.len() <= id {
+            joined.resize(id + 1, Vec::new());
+        }
+        joined[id].push(pattern);
+    }
+    joined
+        .into_iter()
+        .map(|mut alternatives| match alternatives.len() {
+            1 => alternatives.remove(0),
+            _ => format!("{{\"$or\":[{}]}}", alternatives.join(",")),
+        })
+        .collect()
+}
+
 /// EventBridge equivalents of the 14 CIS patterns, as `(CIS pattern index, pattern)`; several
 /// patterns with the same index are alternatives (`||`). Every CIS pattern has one: `!=` is
 /// `anything-but` (both need the field to be present), `NOT EXISTS` is `"exists": false`,

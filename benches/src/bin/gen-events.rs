@@ -8,7 +8,8 @@
 //! One event per line by default; `--records` writes one CloudTrail log file, `{"Records":[…]}`
 //! on one line; `--flow-logs` writes VPC flow-log records instead of CloudTrail events.
 //! `gen-events --patterns KIND N` writes a pattern set of the benches instead, one pattern per
-//! line (for `trailmatch grep -f`): KIND is `exact`, `wildcard`, `terms`, `vpc` or `regex`.
+//! line (for `trailmatch grep -f`): KIND is `exact`, `wildcard`, `terms`, `vpc`, `regex` or
+//! `cis-eventbridge` (the CIS filters as event patterns, for `grep --eventbridge`).
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -26,8 +27,11 @@ fn main() -> ExitCode {
             Some("terms") => sets::terms(n),
             Some("vpc") => sets::vpc(n),
             Some("regex") => sets::regex(),
+            Some("cis-eventbridge") => sets::cis_eventbridge_joined(),
             _ => {
-                eprintln!("usage: gen-events --patterns exact|wildcard|terms|vpc|regex N");
+                eprintln!(
+                    "usage: gen-events --patterns exact|wildcard|terms|vpc|regex|cis-eventbridge N"
+                );
                 return ExitCode::from(2);
             }
         };

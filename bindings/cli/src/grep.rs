@@ -33,7 +33,7 @@ use std::thread;
 
 use clap::Args;
 use serde::Serialize;
-use trailmatch::{EventPattern, Extracted, PatternSet};
+use trailmatch::{EventPatternSet, Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::eventbridge;
 use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Skip};
@@ -124,7 +124,7 @@ enum Rules {
     Filters(Box<PatternSet>),
     /// EventBridge event patterns, perhaps over the events' envelope.
     Events {
-        patterns: Vec<EventPattern>,
+        set: EventPatternSet,
         envelope: Option<Envelope>,
     },
 }
@@ -133,7 +133,7 @@ impl Rules {
     fn len(&self) -> usize {
         match self {
             Rules::Filters(set) => set.len(),
-            Rules::Events { patterns, .. } => patterns.len(),
+            Rules::Events { set, .. } => set.len(),
         }
     }
 
@@ -149,24 +149,18 @@ impl Rules {
     fn matches(&self, event: &str) -> Vec<usize> {
         match self {
             Rules::Filters(set) => set.matches(event),
-            Rules::Events { patterns, envelope } => {
-                let Some(text) = Rules::event_text(*envelope, event) else {
-                    return Vec::new();
-                };
-                let matching = patterns
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.matches(&text));
-                matching.map(|(i, _)| i).collect()
-            }
+            Rules::Events { set, envelope } => Rules::event_text(*envelope, event)
+                .map(|text| set.matches(&text))
+                .unwrap_or_default(),
         }
     }
 
     fn is_match(&self, event: &str) -> bool {
         match self {
             Rules::Filters(set) => set.is_match(event),
-            Rules::Events { patterns, envelope } => Rules::event_text(*envelope, event)
-                .is_some_and(|text| patterns.iter().any(|p| p.is_match(&text))),
+            Rules::Events { set, envelope } => {
+                Rules::event_text(*envelope, event).is_some_and(|text| set.is_match(&text))
+            }
         }
     }
 
@@ -263,11 +257,12 @@ pub fn run(args: GrepArgs) -> ExitCode {
 fn search(args: GrepArgs) -> Result<ExitCode, String> {
     let (texts, origins, paths) = patterns(&args)?;
     let set = if args.eventbridge {
-        let patterns = texts.iter().zip(&origins).map(|(text, origin)| {
-            EventPattern::new(text).map_err(|e| format!("error: invalid pattern {origin}:\n{e}"))
-        });
+        let set = EventPatternSet::new(&texts).map_err(|e| match e.index {
+            Some(i) => format!("error: invalid pattern {}:\n{}", origins[i], e.error),
+            None => format!("error: invalid patterns:\n{}", e.error),
+        })?;
         Rules::Events {
-            patterns: patterns.collect::<Result<_, _>>()?,
+            set,
             envelope: args.envelope,
         }
     } else {

@@ -30,6 +30,8 @@ pub(crate) struct Matcher {
     paths: Vec<String>,
     /// Every path and every dotted prefix of one: the parts of the event worth reading.
     reach: HashSet<String>,
+    /// Path → its index in `paths`.
+    ids: HashMap<String, usize>,
 }
 
 /// A value of the event at a path some rule names, with its array membership.
@@ -73,39 +75,44 @@ impl Matcher {
             rules,
             paths,
             reach,
+            ids: index,
         }
     }
 
     /// True when `event`, a JSON object, matches one of the rules.
     pub(crate) fn matches(&self, event: &str) -> bool {
-        let Ok(doc @ Json::Object(_)) = json::parse(event) else {
-            return false;
-        };
+        parse_object(event).is_some_and(|doc| self.matches_doc(&doc))
+    }
+
+    /// True when `doc`, a parsed JSON object, matches one of the rules.
+    pub(crate) fn matches_doc(&self, doc: &Json) -> bool {
         let mut values: Vec<Vec<Value>> = self.paths.iter().map(|_| Vec::new()).collect();
-        let ids: HashMap<&str, usize> = self
-            .paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.as_str(), i))
-            .collect();
         let mut reader = Reader {
             reach: &self.reach,
-            ids: &ids,
+            ids: &self.ids,
             values: &mut values,
             arrays: 0,
             membership: Vec::new(),
         };
-        reader.read(&doc, "");
+        reader.read(doc, "");
         self.rules
             .iter()
             .any(|rule| possible(rule, &values) && Walk::new(rule, &values).from(0, &[]))
     }
 }
 
+/// `event` parsed, when it is a JSON object (only objects can match).
+pub(crate) fn parse_object(event: &str) -> Option<Json> {
+    match json::parse(event) {
+        Ok(doc @ Json::Object(_)) => Some(doc),
+        _ => None,
+    }
+}
+
 /// Reads the values at the paths of [`Matcher::paths`], skipping the rest.
 struct Reader<'m, 'v> {
     reach: &'m HashSet<String>,
-    ids: &'m HashMap<&'m str, usize>,
+    ids: &'m HashMap<String, usize>,
     values: &'v mut Vec<Vec<Value>>,
     arrays: usize,
     membership: Vec<(usize, usize)>,

@@ -116,6 +116,75 @@ pub fn parse_event_pattern_with(
     syntax::parse(pattern, limits)
 }
 
+/// Many event patterns matched together: each event is parsed once for all of them (the
+/// patterns are not yet compiled into one program, as filter patterns are in a
+/// [`PatternSet`](crate::PatternSet): each pattern's rules still run on their own).
+///
+/// ```
+/// use trailmatch::EventPatternSet;
+///
+/// let set = EventPatternSet::new([r#"{"source": ["aws.s3"]}"#, r#"{"detail": {"x": [1]}}"#])?;
+/// assert_eq!(set.matches(r#"{"source": "aws.s3", "detail": {"x": 1}}"#), [0, 1]);
+/// assert!(!set.is_match(r#"{"source": "aws.ec2"}"#));
+/// # Ok::<(), trailmatch::SetError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct EventPatternSet {
+    patterns: Vec<EventPattern>,
+}
+
+impl EventPatternSet {
+    /// Compiles every pattern; the error names the first one that is invalid.
+    pub fn new<I, S>(patterns: I) -> Result<EventPatternSet, crate::SetError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let patterns = patterns
+            .into_iter()
+            .enumerate()
+            .map(|(index, p)| {
+                EventPattern::new(p.as_ref()).map_err(|error| crate::SetError {
+                    index: Some(index),
+                    error,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(EventPatternSet { patterns })
+    }
+
+    /// Indices (in input order) of the patterns that match `event`.
+    pub fn matches(&self, event: &str) -> Vec<usize> {
+        let Some(doc) = matcher::parse_object(event) else {
+            return Vec::new();
+        };
+        let matching = self.patterns.iter().enumerate();
+        let matching = matching.filter(|(_, p)| p.matcher.matches_doc(&doc));
+        matching.map(|(i, _)| i).collect()
+    }
+
+    /// True when at least one pattern matches `event`.
+    pub fn is_match(&self, event: &str) -> bool {
+        matcher::parse_object(event)
+            .is_some_and(|doc| self.patterns.iter().any(|p| p.matcher.matches_doc(&doc)))
+    }
+
+    /// The number of patterns.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// True for a set of no pattern.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The patterns, in input order.
+    pub fn patterns(&self) -> &[EventPattern] {
+        &self.patterns
+    }
+}
+
 /// A compiled EventBridge event pattern. Immutable, `Send + Sync` and cheap to share.
 #[derive(Clone, Debug)]
 pub struct EventPattern {

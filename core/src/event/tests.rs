@@ -345,6 +345,26 @@ mod properties {
             prop_assert_eq!(p.matches(&event), p.reference().matches(&event), "{} / {}", pattern, event);
         }
 
+        /// A set answers what each of its patterns' reference evaluators answers.
+        #[test]
+        fn sets_agree_with_the_reference(
+            patterns in proptest::collection::vec(object(2), 1..6),
+            event in event(),
+        ) {
+            let valid: Vec<&String> =
+                patterns.iter().filter(|p| EventPattern::new(p).is_ok()).collect();
+            prop_assume!(!valid.is_empty());
+            let set = crate::EventPatternSet::new(&valid).unwrap();
+            let want: Vec<usize> = valid
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| EventPattern::new(p).unwrap().reference().matches(&event))
+                .map(|(i, _)| i)
+                .collect();
+            prop_assert_eq!(set.matches(&event), want.clone(), "{:?} / {}", valid, event);
+            prop_assert_eq!(set.is_match(&event), !want.is_empty());
+        }
+
         /// The canonical form of a generated pattern prints back to itself and answers the same.
         #[test]
         fn canonical_form_round_trips(pattern in object(2), event in event()) {
