@@ -23,7 +23,7 @@
 //!
 //! Layers: [`syntax`](self) reads the pattern's JSON token by token (the tokens with nom) and
 //! checks it as aws/event-ruler's `JsonRuleCompiler` does, into an [`EventPatternAst`] with byte
-//! spans; [`reference`] is the slow, obvious evaluator; [`EventPattern`] matches with an
+//! spans; [`reference`](mod@reference) is the slow, obvious evaluator; [`EventPattern`] matches with an
 //! interpreter that reads only the parts of the event its rules name; `Display` on the AST prints
 //! the canonical form (compact JSON, one spelling per operator). Every decision taken where
 //! the EventBridge user guide is silent is listed, with its source, in SYNTAX.md ("EventBridge
