@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use trailmatch_cloudtrail::iac::{self, Found};
-use trailmatch_cloudtrail::lint::{Diagnostic, Severity, lint};
+use trailmatch_cloudtrail::lint::{Diagnostic, Severity, lint, lint_event_rules};
 
 #[derive(Debug, Args)]
 #[command(after_help = LINT_HELP)]
@@ -106,7 +106,28 @@ pub fn run(args: LintArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let diagnostics = lint(&found);
+    let options = trailmatch_cloudtrail::walk::WalkOptions {
+        follow: args.follow,
+        ..Default::default()
+    };
+    let event_rules = match iac::load_event_rules(&args.paths, options) {
+        Ok(rules) => rules,
+        Err(e) => {
+            let message = format!("error: {e}");
+            let _ = writeln!(
+                io::stderr().lock(),
+                "{}",
+                trailmatch_cloudtrail::boundary::terminal_lines(&message)
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut diagnostics = lint(&found);
+    diagnostics.extend(lint_event_rules(&event_rules));
+    diagnostics.sort_by(|a, b| {
+        let at = |d: &Diagnostic| (d.location.file.clone(), d.location.line, d.location.column);
+        at(a).cmp(&at(b))
+    });
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)

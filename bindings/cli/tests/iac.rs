@@ -329,3 +329,37 @@ fn cis_check_text_output_and_controls() {
     assert_eq!(r.status, 2);
     assert!(r.stderr.contains("no CIS control '9.9'"));
 }
+
+/// `lint` validates the event patterns of EventBridge rules as `PutRule` does, at the file's line
+/// and column of the offending value: in YAML, in a quoted JSON string and in Terraform's
+/// `jsonencode`; valid rules (and a heredoc pattern) give nothing.
+#[test]
+fn lint_points_at_invalid_event_patterns() {
+    let r = run(&["lint", &fixture("eventbridge")]);
+    assert_eq!(r.status, 1, "{r:?}");
+    assert_eq!(
+        headlines(&r.stdout),
+        [
+            "tests/fixtures/iac/eventbridge/rules.yaml:10:19: error[event-pattern-structure]: Event pattern is not valid. Reason: \"type\" must be an object or an array",
+            "tests/fixtures/iac/eventbridge/rules.yaml:18:58: error[event-pattern-operator]: Event pattern is not valid. Reason: Value of > must be numeric",
+            "tests/fixtures/iac/eventbridge/tf/main.tf:5:41: error[event-pattern-structure]: Event pattern is not valid. Reason: \"type\" must be an object or an array",
+        ]
+    );
+    assert_eq!(char_at("eventbridge/rules.yaml", 10, 19), 'R');
+    assert_eq!(char_at("eventbridge/rules.yaml", 18, 58), '"');
+    assert_eq!(char_at("eventbridge/tf/main.tf", 5, 41), 'R');
+    assert!(
+        r.stdout.ends_with("3 errors, 0 warnings in 2 files\n"),
+        "{}",
+        r.stdout
+    );
+    // The JSON report names the rule.
+    let json = run(&[
+        "lint",
+        "--format",
+        "json",
+        &fixture("eventbridge/rules.yaml"),
+    ]);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["diagnostics"][0]["filter"], "root-usage");
+}

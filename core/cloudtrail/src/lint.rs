@@ -1,5 +1,6 @@
 //! `trailmatch lint`: every filter pattern and metric transformation found in templates,
-//! Terraform, rules files or pattern lists, validated as `PutMetricFilter` validates them, with
+//! Terraform, rules files or pattern lists, validated as `PutMetricFilter` validates them, and
+//! every EventBridge rule's event pattern as `PutRule` validates it ([`lint_event_rules`]), with
 //! the file, line and column of the offending character, plus warnings for patterns that are
 //! valid but almost certainly wrong.
 //!
@@ -23,9 +24,9 @@ use trailmatch::analysis::{pattern_warnings, transformation_warnings};
 
 use crate::boundary;
 use trailmatch::error::Snippet;
-use trailmatch::{Error, MetricFilter, Pattern};
+use trailmatch::{Error, EventPattern, MetricFilter, Pattern};
 
-use crate::iac::{FilterPositions, Found, Subject};
+use crate::iac::{FilterPositions, Found, FoundEventRules, Subject};
 use crate::rules::SourceLocation;
 
 /// How bad a finding is.
@@ -108,7 +109,10 @@ impl fmt::Display for Diagnostic {
 pub fn lint(found: &Found) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for problem in &found.problems {
-        if problem.subject == Subject::Alarm || problem.code == "conditional-resource" {
+        if problem.subject == Subject::Alarm
+            || problem.code == "conditional-resource"
+            || problem.code == crate::iac::EVENT_RULES_FILE
+        {
             continue;
         }
         let severity = match problem.code {
@@ -195,6 +199,71 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
             }
         }
     }
+    sort(&mut out);
+    out
+}
+
+/// Lints the EventBridge rules `found` holds: each rule's event pattern, validated as `PutRule`
+/// validates it ([`EventPattern::new`]: EventBridge's messages, at the file's line and column of
+/// the offending character), and the problems met reading the rules and their targets (those
+/// about a file as a whole are [`lint`]'s). Findings come in file, line and column order; the
+/// `filter` of each is the rule's name.
+///
+/// ```
+/// use trailmatch_cloudtrail::iac::{self, FileKind};
+/// use trailmatch_cloudtrail::lint::lint_event_rules;
+///
+/// let yaml = "Resources:\n  Root:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern:\n        source: aws.signin\n";
+/// let found = iac::read_event_rules(FileKind::CloudFormation, "t.yaml", yaml);
+/// let findings = lint_event_rules(&found);
+/// assert_eq!(
+///     findings[0].to_string().lines().next(),
+///     Some("t.yaml:6:17: error[event-pattern-structure]: Event pattern is not valid. Reason: \"source\" must be an object or an array")
+/// );
+/// ```
+pub fn lint_event_rules(found: &FoundEventRules) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for problem in &found.problems {
+        if problem.subject != Subject::EventRule {
+            continue;
+        }
+        out.push(Diagnostic {
+            severity: Severity::Error,
+            code: problem.code.to_owned(),
+            message: problem.message.clone(),
+            location: problem.location.clone(),
+            filter: None,
+            help: None,
+            snippet: String::new(),
+        });
+    }
+    for found_rule in &found.rules {
+        let rule = &found_rule.rule;
+        let Some(text) = &rule.event_pattern else {
+            continue;
+        };
+        // A pattern that is not a JSON object is already a reader's problem.
+        if crate::eventbridge::check_pattern(text).is_err() {
+            continue;
+        }
+        let Err(e) = EventPattern::new(text) else {
+            continue;
+        };
+        let start = rule
+            .pattern_location
+            .clone()
+            .unwrap_or_else(|| found_rule.location.clone());
+        let location = match &found_rule.pattern_positions {
+            Some(positions) => positions.locate(e.span().start),
+            None => start,
+        };
+        out.push(from_error(&e, location, Some(rule.name.clone())));
+    }
+    sort(&mut out);
+    out
+}
+
+fn sort(out: &mut [Diagnostic]) {
     out.sort_by(|a, b| {
         (&a.location.file, a.location.line, a.location.column).cmp(&(
             &b.location.file,
@@ -202,7 +271,6 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
             b.location.column,
         ))
     });
-    out
 }
 
 fn from_error(e: &Error, location: SourceLocation, filter: Option<String>) -> Diagnostic {

@@ -356,6 +356,30 @@ pub fn read_event_rules(kind: FileKind, file: &str, text: &str) -> FoundEventRul
     found
 }
 
+/// What the metric-filter readers make of an EventBridge rules file: no filter, and a problem
+/// saying why (`lint` checks its rules with [`read_event_rules`] instead).
+fn event_rules_only(file: &str) -> Found {
+    Found {
+        problems: vec![Problem {
+            location: SourceLocation {
+                file: file.to_owned(),
+                line: 1,
+                column: 1,
+            },
+            code: EVENT_RULES_FILE,
+            message: "an EventBridge rules file: it holds event patterns, not metric filters"
+                .to_owned(),
+            incomplete: false,
+            metric: None,
+            subject: Subject::File,
+        }],
+        ..Found::default()
+    }
+}
+
+/// The code of the problem [`read`] reports for an EventBridge rules file.
+pub const EVENT_RULES_FILE: &str = "eventbridge-rules-file";
+
 /// A JSON text with a top-level `Rules` member and no `Resources`: an EventBridge rules file.
 fn looks_like_event_rules(text: &str) -> bool {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
@@ -472,6 +496,7 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
     match kind {
         FileKind::Rules => rules_file(file, text),
         FileKind::CloudFormation if looks_like_rules(text) => rules_file(file, text),
+        FileKind::CloudFormation if looks_like_event_rules(text) => event_rules_only(file),
         #[cfg(feature = "cloudformation")]
         FileKind::CloudFormation => cloudformation::read(file, text),
         #[cfg(not(feature = "cloudformation"))]
@@ -640,6 +665,54 @@ pub fn load(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<
     let mut found = read_all(&files);
     found.problems.extend(skipped);
     Ok((found, files.len()))
+}
+
+/// The EventBridge rules of the files under `paths` (as [`load`] finds them): CloudFormation
+/// templates, EventBridge rules files (`{"Rules": […]}`) and Terraform modules (the files of one
+/// directory together). Files that cannot be read, or that hold only metric filters, add nothing
+/// here: [`load`] reports the former.
+pub fn load_event_rules(
+    paths: &[PathBuf],
+    options: crate::walk::WalkOptions,
+) -> io::Result<FoundEventRules> {
+    crate::walk::require(paths)?;
+    let mut found = FoundEventRules::default();
+    // Each directory's Terraform files: (file name, text).
+    type Module = Vec<(String, String)>;
+    let mut modules: Vec<(Option<&Path>, Module)> = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        let (listed, _) = discover_with(path, options)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        files.extend(listed);
+    }
+    for (path, kind) in &files {
+        let Ok(Ok(text)) = std::fs::read(path).map(String::from_utf8) else {
+            continue;
+        };
+        let name = path.display().to_string();
+        match kind {
+            FileKind::Terraform => {
+                let dir = path.parent();
+                match modules.iter_mut().find(|(d, _)| *d == dir) {
+                    Some((_, module)) => module.push((name, text)),
+                    None => modules.push((dir, vec![(name, text)])),
+                }
+            }
+            FileKind::CloudFormation => found.extend(read_event_rules(*kind, &name, &text)),
+            FileKind::Rules if looks_like_event_rules(&text) => {
+                found.extend(read_event_rules(*kind, &name, &text));
+            }
+            FileKind::Rules | FileKind::Patterns => {}
+        }
+    }
+    #[cfg(feature = "terraform")]
+    for (_, module) in modules {
+        let mut rules = terraform::read_event_rules_module(&module);
+        rules.validate();
+        found.extend(rules);
+    }
+    Ok(found)
 }
 
 /// Reads files found by [`discover`]: each on its own, except the Terraform files of one
