@@ -69,3 +69,43 @@ fn exact_and_wildcard_translations_agree() {
     let q = quamina_of(sets::wildcard_eventbridge(1000).into_iter().enumerate());
     assert!(agree(&set, &q, &events) > 0);
 }
+
+/// trailmatch's own event-pattern engine selects, event by event, what quamina and the filter
+/// patterns select: the `eventbridge/` bench compares like with like.
+#[test]
+fn event_pattern_sets_agree_with_quamina() {
+    let events = events();
+    let cases = [
+        (sets::cis_eventbridge_joined(), sets::cis_eventbridge()),
+        (
+            sets::exact_eventbridge(1000),
+            sets::exact_eventbridge(1000)
+                .into_iter()
+                .enumerate()
+                .collect(),
+        ),
+        (
+            sets::wildcard_eventbridge(100),
+            sets::wildcard_eventbridge(100)
+                .into_iter()
+                .enumerate()
+                .collect(),
+        ),
+    ];
+    for (ours, theirs) in cases {
+        let set = trailmatch::EventPatternSet::new(&ours).unwrap();
+        let q = quamina_of(theirs);
+        let mut matched = 0;
+        for event in &events {
+            let mine: BTreeSet<usize> = set.matches(event).into_iter().collect();
+            let quamina: BTreeSet<usize> = q
+                .matches_for_event(event.as_bytes())
+                .unwrap()
+                .into_iter()
+                .collect();
+            assert_eq!(mine, quamina, "event {event}");
+            matched += usize::from(!mine.is_empty());
+        }
+        assert!(matched > 0);
+    }
+}

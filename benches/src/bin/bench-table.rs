@@ -64,6 +64,13 @@ const TARGETS: &[(&str, &str, &str, &str, Target)] = &[
         Target::AtLeast(2.0),
     ),
     (
+        "14 CIS filters as event patterns vs quamina",
+        "eventbridge_cloudtrail-gen-1k",
+        "quamina-14",
+        "set-14",
+        Target::AtLeast(2.5),
+    ),
+    (
         "100 VPC delimited patterns vs their reference evaluators",
         "vpc_flow-logs-gen-10k",
         "reference-100",
