@@ -215,6 +215,23 @@ const MORE_ALARM_MEMBERS: &[&str] = &[
     "Tags",
 ];
 
+/// A rules file's name (as locations give it) and text; an unreadable file is an
+/// [`RulesErrorKind::Unreadable`] error.
+pub(crate) fn read_rules_file(path: &std::path::Path) -> Result<(String, String), RulesError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((file, text)),
+        Err(e) => Err(RulesError::new(
+            RulesErrorKind::Unreadable,
+            SourceLocation {
+                file,
+                ..SourceLocation::default()
+            },
+            format!("cannot read the rules file: {e}"),
+        )),
+    }
+}
+
 impl RuleSet {
     /// The CIS AWS Foundations Benchmark 7.0 monitoring controls ([`cis::CONTROLS`]): for
     /// each, the metric filter and the alarm the benchmark's remediation creates, the alarm
@@ -267,17 +284,7 @@ impl RuleSet {
     /// Reads a rules file: TOML, or JSON when the name ends in `.json` or the text starts with
     /// `{`. See [`RuleSet::parse`].
     pub fn load(path: &std::path::Path) -> Result<RuleSet, RulesError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            RulesError::new(
-                RulesErrorKind::Unreadable,
-                SourceLocation {
-                    file: file.clone(),
-                    ..SourceLocation::default()
-                },
-                format!("cannot read the rules file: {e}"),
-            )
-        })?;
+        let (file, text) = read_rules_file(path)?;
         RuleSet::parse(&text, &file)
     }
 

@@ -273,17 +273,7 @@ struct RuleDoc<'a> {
 impl EventRuleSet {
     /// Reads an EventBridge rules file (JSON). See [`EventRuleSet::parse`].
     pub fn load(path: &std::path::Path) -> Result<EventRuleSet, RulesError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            RulesError::new(
-                RulesErrorKind::Unreadable,
-                SourceLocation {
-                    file: file.clone(),
-                    ..SourceLocation::default()
-                },
-                format!("cannot read the rules file: {e}"),
-            )
-        })?;
+        let (file, text) = crate::rules::read_rules_file(path)?;
         EventRuleSet::parse(&text, &file)
     }
 

@@ -31,6 +31,18 @@ use trailmatch::MetricTransformation;
 
 pub use events::read_event_rules;
 
+/// The problem of a template that is not valid YAML (or JSON): at `at`, what the parser said.
+pub(crate) fn syntax_problem(index: &LineIndex, file: &str, at: usize, message: String) -> Problem {
+    Problem {
+        location: index.location(file, at),
+        code: "syntax",
+        message,
+        incomplete: true,
+        metric: None,
+        subject: Subject::File,
+    }
+}
+
 /// Reads a CloudFormation template (JSON or YAML); `file` is the name locations are reported
 /// with.
 pub fn read(file: &str, text: &str) -> Found {
@@ -39,14 +51,9 @@ pub fn read(file: &str, text: &str) -> Found {
     let root = match parse_yaml(text) {
         Ok(root) => root,
         Err((at, message)) => {
-            found.problems.push(Problem {
-                location: index.location(file, at),
-                code: "syntax",
-                message,
-                incomplete: true,
-                metric: None,
-                subject: Subject::File,
-            });
+            found
+                .problems
+                .push(syntax_problem(&index, file, at, message));
             return found;
         }
     };

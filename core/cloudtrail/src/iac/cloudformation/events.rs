@@ -14,6 +14,7 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::syntax_problem;
 use super::{Node, Template, Unresolved, Val, parse_yaml, plain_scalar, unresolved, untag};
 use crate::eventbridge::{EventRuleDef, RuleState, TargetDef};
 use crate::iac::text::{LineIndex, SourceText};
@@ -26,14 +27,9 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
     let root = match parse_yaml(text) {
         Ok(root) => root,
         Err((at, message)) => {
-            found.problems.push(Problem {
-                location: index.location(file, at),
-                code: "syntax",
-                message,
-                incomplete: true,
-                metric: None,
-                subject: Subject::File,
-            });
+            found
+                .problems
+                .push(syntax_problem(&index, file, at, message));
             return found;
         }
     };
