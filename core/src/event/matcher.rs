@@ -64,12 +64,7 @@ impl Matcher {
         }
         let mut reach = HashSet::new();
         for path in &paths {
-            let mut at = 0;
-            while let Some(dot) = path.get(at..).and_then(|rest| rest.find('.')) {
-                reach.insert(path.get(..at + dot).unwrap_or_default().to_owned());
-                at += dot + 1;
-            }
-            reach.insert(path.clone());
+            prefixes(path, &mut reach);
         }
         Matcher {
             rules,
@@ -99,6 +94,75 @@ impl Matcher {
             .iter()
             .any(|rule| possible(rule, &values) && Walk::new(rule, &values).from(0, &[]))
     }
+}
+
+impl Matcher {
+    /// A path at which every rule requires one of some strings (a field whose matchers are all
+    /// exact strings), with those strings: an event without one of them there cannot match.
+    pub(crate) fn required_strings(&self) -> Option<(&str, Vec<&str>)> {
+        fn exact_only(field: &CompiledField) -> Option<Vec<&str>> {
+            field
+                .matchers
+                .iter()
+                .map(|m| match m {
+                    MatcherKind::Exact(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect()
+        }
+        let (first, others) = self.rules.split_first()?;
+        first.iter().find_map(|field| {
+            let mut strings = exact_only(field)?;
+            for rule in others {
+                let same = rule.iter().find(|f| f.path == field.path)?;
+                strings.extend(exact_only(same)?);
+            }
+            Some((self.paths.get(field.path)?.as_str(), strings))
+        })
+    }
+}
+
+/// The string values of `value` at each path of `ids` (arrays flattened at any depth, objects
+/// entered only along `reach`), into `out[id]`: what [`Matcher::required_strings`] is checked
+/// against.
+pub(crate) fn strings_at<'j>(
+    value: &'j Json,
+    path: &str,
+    reach: &HashSet<String>,
+    ids: &HashMap<String, usize>,
+    out: &mut Vec<Vec<&'j str>>,
+) {
+    match value {
+        Json::Object(members) => {
+            for (key, v) in members {
+                let inner = super::ast::join(path, key);
+                if reach.contains(&inner) {
+                    strings_at(v, &inner, reach, ids, out);
+                }
+            }
+        }
+        Json::Array(items) => {
+            for item in items {
+                strings_at(item, path, reach, ids, out);
+            }
+        }
+        Json::String(s) => {
+            if let Some(slot) = ids.get(path).and_then(|&i| out.get_mut(i)) {
+                slot.push(s);
+            }
+        }
+        Json::Null | Json::Bool(_) | Json::Number(_) => {}
+    }
+}
+
+/// Every dotted prefix of `path`, and `path`: the objects to enter to reach it.
+pub(crate) fn prefixes(path: &str, reach: &mut HashSet<String>) {
+    let mut at = 0;
+    while let Some(dot) = path.get(at..).and_then(|rest| rest.find('.')) {
+        reach.insert(path.get(..at + dot).unwrap_or_default().to_owned());
+        at += dot + 1;
+    }
+    reach.insert(path.to_owned());
 }
 
 /// `event` parsed, when it is a JSON object (only objects can match).

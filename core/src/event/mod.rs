@@ -37,7 +37,7 @@ mod request;
 mod syntax;
 pub mod value;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -116,9 +116,12 @@ pub fn parse_event_pattern_with(
     syntax::parse(pattern, limits)
 }
 
-/// Many event patterns matched together: each event is parsed once for all of them (the
-/// patterns are not yet compiled into one program, as filter patterns are in a
-/// [`PatternSet`](crate::PatternSet): each pattern's rules still run on their own).
+/// Many event patterns matched together: each event is parsed once for all of them, and tried
+/// only on the patterns it can match as far as an index of their exact strings tells (a pattern
+/// whose every rule names one of some strings at a path, such as `{"eventName": ["A", "B"]}`,
+/// is tried only on events holding one of them there). The patterns are not yet compiled into
+/// one program, as filter patterns are in a [`PatternSet`](crate::PatternSet): each candidate's
+/// rules still run on their own.
 ///
 /// ```
 /// use trailmatch::EventPatternSet;
@@ -131,6 +134,66 @@ pub fn parse_event_pattern_with(
 #[derive(Clone, Debug)]
 pub struct EventPatternSet {
     patterns: Vec<EventPattern>,
+    index: KeyIndex,
+}
+
+/// The patterns that require one of some strings at a path (an exact-string field in every
+/// rule), by path and string: an event is tried only on the patterns whose strings it holds,
+/// and on the others.
+#[derive(Clone, Debug, Default)]
+struct KeyIndex {
+    /// Path → its index in `by_value`.
+    paths: HashMap<String, usize>,
+    /// Every path of `paths` and their dotted prefixes.
+    reach: HashSet<String>,
+    /// Per path: string → the patterns that accept it there.
+    by_value: Vec<HashMap<String, Vec<usize>>>,
+    /// Patterns with no such path: tried on every event.
+    always: Vec<usize>,
+}
+
+impl KeyIndex {
+    fn new(patterns: &[EventPattern]) -> KeyIndex {
+        let mut index = KeyIndex::default();
+        for (i, p) in patterns.iter().enumerate() {
+            let Some((path, strings)) = p.matcher.required_strings() else {
+                index.always.push(i);
+                continue;
+            };
+            let next = index.paths.len();
+            let slot = *index.paths.entry(path.to_owned()).or_insert(next);
+            if slot == next {
+                index.by_value.push(HashMap::new());
+                matcher::prefixes(path, &mut index.reach);
+            }
+            if let Some(values) = index.by_value.get_mut(slot) {
+                for s in strings {
+                    let list = values.entry(s.to_owned()).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The patterns worth trying on `doc`, in order, without repeats.
+    fn candidates(&self, doc: &Json) -> Vec<usize> {
+        let mut out = self.always.clone();
+        if !self.paths.is_empty() {
+            let mut found: Vec<Vec<&str>> = vec![Vec::new(); self.by_value.len()];
+            matcher::strings_at(doc, "", &self.reach, &self.paths, &mut found);
+            for (values, strings) in self.by_value.iter().zip(&found) {
+                for s in strings {
+                    out.extend(values.get(*s).into_iter().flatten());
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
 }
 
 impl EventPatternSet {
@@ -149,8 +212,9 @@ impl EventPatternSet {
                     error,
                 })
             })
-            .collect::<Result<_, _>>()?;
-        Ok(EventPatternSet { patterns })
+            .collect::<Result<Vec<EventPattern>, _>>()?;
+        let index = KeyIndex::new(&patterns);
+        Ok(EventPatternSet { patterns, index })
     }
 
     /// Indices (in input order) of the patterns that match `event`.
@@ -158,15 +222,25 @@ impl EventPatternSet {
         let Some(doc) = matcher::parse_object(event) else {
             return Vec::new();
         };
-        let matching = self.patterns.iter().enumerate();
-        let matching = matching.filter(|(_, p)| p.matcher.matches_doc(&doc));
-        matching.map(|(i, _)| i).collect()
+        let mut candidates = self.index.candidates(&doc);
+        candidates.retain(|&i| {
+            self.patterns
+                .get(i)
+                .is_some_and(|p| p.matcher.matches_doc(&doc))
+        });
+        candidates
     }
 
     /// True when at least one pattern matches `event`.
     pub fn is_match(&self, event: &str) -> bool {
-        matcher::parse_object(event)
-            .is_some_and(|doc| self.patterns.iter().any(|p| p.matcher.matches_doc(&doc)))
+        let Some(doc) = matcher::parse_object(event) else {
+            return false;
+        };
+        self.index.candidates(&doc).into_iter().any(|i| {
+            self.patterns
+                .get(i)
+                .is_some_and(|p| p.matcher.matches_doc(&doc))
+        })
     }
 
     /// The number of patterns.
