@@ -22,6 +22,7 @@ def test_readme_python_example(capsys: pytest.CaptureFixture[str], monkeypatch: 
     assert rules.match_many(["ERROR x", "DEBUG y"]) == [("errors", "warnings", "quiet"), ()]
     assert rules.match_many([b"ERROR x", bytearray(b"DEBUG y")]) == [("errors", "warnings", "quiet"), ()]
     assert namespace["offsets"].tolist() == [0, 3, 3] and namespace["indices"].tolist() == [0, 1, 2]
+    assert namespace["denied"].matches({"source": "aws.iam", "detail": {"errorCode": "AccessDenied"}})
     assert namespace["latency"].apply({"latency": 120, "service": "api"}) == {"value": 120.0, "dimensions": {"Service": "api"}}
     assert namespace["report"]["records"]["read"] == 4852
     assert any(f["severity"] == "error" for f in namespace["findings"])
