@@ -86,6 +86,11 @@ export interface TestMetricFilterMatch {
 export interface TestMetricFilterResponse {
     matches: TestMetricFilterMatch[];
 }
+
+/** The answer of EventBridge's TestEventPattern, in the AWS API's shape. */
+export interface TestEventPatternResponse {
+    Result: boolean;
+}
 "#;
 
 #[wasm_bindgen]
@@ -109,6 +114,10 @@ extern "C" {
     /// `TestMetricFilterResponse` in TypeScript.
     #[wasm_bindgen(typescript_type = "TestMetricFilterResponse")]
     pub type TestMetricFilterResponse;
+
+    /// `TestEventPatternResponse` in TypeScript.
+    #[wasm_bindgen(typescript_type = "TestEventPatternResponse")]
+    pub type TestEventPatternResponse;
 }
 
 /// Installs the panic hook, so that a bug in the engine shows its message in the console (and in
@@ -316,6 +325,59 @@ pub fn test_metric_filter(
     messages: Vec<String>,
 ) -> Result<TestMetricFilterResponse, JsValue> {
     trailmatch::test_metric_filter(pattern, &messages)
+        .map(|answer| to_js(&answer).unchecked_into())
+        .map_err(|e| to_js_error(&e))
+}
+
+/// A compiled EventBridge event pattern, validated as `PutRule` validates it.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct EventPattern {
+    inner: trailmatch::EventPattern,
+}
+
+#[wasm_bindgen]
+impl EventPattern {
+    /// Compiles `pattern` (JSON); throws a `TrailmatchError` (origin `EventPattern`) when
+    /// EventBridge would reject it.
+    #[wasm_bindgen(constructor)]
+    pub fn new(pattern: &str) -> Result<EventPattern, JsValue> {
+        trailmatch::EventPattern::new(pattern)
+            .map(|inner| EventPattern { inner })
+            .map_err(|e| to_js_error(&e))
+    }
+
+    /// True when `event` (JSON text) matches.
+    pub fn matches(&self, event: &str) -> bool {
+        self.inner.matches(event)
+    }
+
+    /// The canonical form: compact JSON, members in order, one spelling per operator.
+    #[wasm_bindgen(getter)]
+    pub fn canonical(&self) -> String {
+        self.inner.ast().to_string()
+    }
+
+    /// The pattern as written.
+    #[wasm_bindgen(getter)]
+    pub fn text(&self) -> String {
+        self.inner.as_str().to_owned()
+    }
+
+    /// How many rules the pattern's `$or`s expand to.
+    #[wasm_bindgen(getter, js_name = ruleCount)]
+    pub fn rule_count(&self) -> usize {
+        self.inner.ast().rule_count()
+    }
+}
+
+/// Answers a TestEventPattern request as EventBridge does: `{ Result: boolean }`. Throws a
+/// `TrailmatchError` for a rejected pattern (origin `EventPattern`) or an event the API refuses
+/// (origin `Event`: not a JSON object, or without `id`, `account`, `source`, `time`, `region`,
+/// `detail-type`).
+#[wasm_bindgen(js_name = testEventPattern)]
+pub fn test_event_pattern(pattern: &str, event: &str) -> Result<TestEventPatternResponse, JsValue> {
+    trailmatch::test_event_pattern(pattern, event)
         .map(|answer| to_js(&answer).unchecked_into())
         .map_err(|e| to_js_error(&e))
 }

@@ -1,6 +1,6 @@
 //! The shared conformance case files (`tests/cases/*.toml`) run through the JavaScript-facing API
-//! of the wasm build: `check`, `Pattern` and `testMetricFilter`, with every value read back from
-//! the JavaScript objects they return.
+//! of the wasm build: `check`, `Pattern`, `testMetricFilter`, `EventPattern` and
+//! `testEventPattern`, with every value read back from the JavaScript objects they return.
 //!
 //! Run in Node with wasm-bindgen-cli's test runner:
 //!
@@ -12,8 +12,7 @@
 //! A wasm test has no file system, so the case files are compiled in; on the host,
 //! `every_case_file_is_embedded` checks that the list below names every file of `tests/cases`.
 //! Cases that set `dialect` switches are skipped (the binding has only the default dialect), as
-//! are `[[metric_case]]` tables (the binding has no metric-filter API) and the EventBridge tables
-//! (`[[event_case]]`, `[[test_event_pattern]]`: the binding has no event-pattern API yet).
+//! are `[[metric_case]]` tables (the binding has no metric-filter API).
 
 /// `tests/cases/*.toml`, by file name.
 const CASE_FILES: &[(&str, &str)] = &[
@@ -89,7 +88,7 @@ mod wasm {
     use std::collections::BTreeMap;
 
     use serde::Deserialize;
-    use trailmatch_wasm::{Pattern, check, test_metric_filter};
+    use trailmatch_wasm::{EventPattern, Pattern, check, test_event_pattern, test_metric_filter};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
@@ -104,6 +103,33 @@ mod wasm {
         metric_case: Vec<toml::Table>,
         #[serde(default)]
         test_metric_filter: Vec<TestMetricFilterCase>,
+        #[serde(default)]
+        event_case: Vec<EventCase>,
+        #[serde(default)]
+        test_event_pattern: Vec<TestEventPatternCase>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct EventCase {
+        name: String,
+        pattern: String,
+        event: Option<String>,
+        matches: Option<bool>,
+        error: Option<String>,
+        span: Option<[usize; 2]>,
+        rendered: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct TestEventPatternCase {
+        name: String,
+        pattern: String,
+        event: String,
+        response: Option<String>,
+        error: Option<String>,
+        origin: Option<String>,
+        span: Option<[usize; 2]>,
+        rendered: Option<String>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -485,6 +511,85 @@ mod wasm {
         }
     }
 
+    fn run_event_case(r: &mut Report, c: &EventCase) {
+        let name = c.name.as_str();
+        let text = Some(c.pattern.as_str());
+        let pattern = match (EventPattern::new(&c.pattern), &c.error) {
+            (Ok(p), None) => p,
+            (Ok(_), Some(code)) => {
+                return r.fail(name, format!("new EventPattern() accepted it, not {code}"));
+            }
+            (Err(e), Some(code)) => {
+                if let Some(d) = thrown(r, name, e) {
+                    let rendered = c.rendered.as_deref();
+                    check_diagnostic(r, name, &d, code, "EventPattern", text, c.span, rendered);
+                }
+                return;
+            }
+            (Err(e), None) => {
+                let d = thrown(r, name, e);
+                return r.fail(name, format!("new EventPattern() threw: {d:?}"));
+            }
+        };
+        r.equal(name, "text", pattern.text(), c.pattern.clone());
+        let (Some(event), Some(matches)) = (&c.event, c.matches) else {
+            return r.fail(name, "a case needs `error`, or `event` and `matches`");
+        };
+        r.equal(name, "matches", pattern.matches(event), matches);
+        match EventPattern::new(&pattern.canonical()) {
+            Ok(again) => {
+                r.equal(
+                    name,
+                    "canonical form prints back",
+                    again.canonical(),
+                    pattern.canonical(),
+                );
+                r.equal(
+                    name,
+                    "canonical form matches alike",
+                    again.matches(event),
+                    matches,
+                );
+            }
+            Err(e) => {
+                let d = thrown(r, name, e);
+                r.fail(name, format!("the canonical form is refused: {d:?}"));
+            }
+        }
+    }
+
+    fn run_test_event_pattern(r: &mut Report, c: &TestEventPatternCase) {
+        let name = c.name.as_str();
+        match (test_event_pattern(&c.pattern, &c.event), &c.error) {
+            (Ok(answer), None) => {
+                let json = js_sys::JSON::stringify(&answer.into()).map(String::from);
+                r.equal(name, "response", json.ok(), c.response.clone());
+            }
+            (Ok(answer), Some(code)) => {
+                let json = js_sys::JSON::stringify(&answer.into()).map(String::from);
+                r.fail(
+                    name,
+                    format!("answered {json:?} instead of failing with {code}"),
+                );
+            }
+            (Err(e), Some(code)) => {
+                if let Some(d) = thrown(r, name, e) {
+                    let origin = c.origin.as_deref().unwrap_or("EventPattern");
+                    let text = match origin {
+                        "Event" => c.event.as_str(),
+                        _ => c.pattern.as_str(),
+                    };
+                    let rendered = c.rendered.as_deref();
+                    check_diagnostic(r, name, &d, code, origin, Some(text), c.span, rendered);
+                }
+            }
+            (Err(e), None) => {
+                let d = thrown(r, name, e);
+                r.fail(name, format!("threw {d:?}"));
+            }
+        }
+    }
+
     fn is_default_dialect(dialect: &Option<toml::Table>) -> bool {
         dialect.as_ref().is_none_or(|d| d.is_empty())
     }
@@ -493,6 +598,7 @@ mod wasm {
     fn conformance_cases() {
         let mut r = Report::default();
         let mut metric_cases = 0;
+        let mut event_cases = 0;
         for (file, text) in CASE_FILES {
             let parsed: CaseFile = match toml::from_str(text) {
                 Ok(parsed) => parsed,
@@ -518,7 +624,21 @@ mod wasm {
                     r.skipped += 1;
                 }
             }
+            for c in &parsed.event_case {
+                r.cases += 1;
+                event_cases += 1;
+                run_event_case(&mut r, c);
+            }
+            for c in &parsed.test_event_pattern {
+                r.cases += 1;
+                event_cases += 1;
+                run_test_event_pattern(&mut r, c);
+            }
         }
+        assert!(
+            event_cases > 200,
+            "only {event_cases} EventBridge cases ran"
+        );
         console_log!(
             "wasm conformance: {} cases run ({} checks), {} skipped for their dialect, {} metric cases not applicable",
             r.cases,
