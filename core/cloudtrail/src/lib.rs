@@ -41,6 +41,7 @@ pub mod boundary;
 pub mod cis;
 pub mod classify;
 pub mod coverage;
+pub mod error;
 pub mod eventbridge;
 pub mod iac;
 pub mod insights;

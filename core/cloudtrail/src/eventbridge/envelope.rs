@@ -20,8 +20,6 @@
 //!   [CloudWatch Events event examples](https://docs.aws.amazon.com/AmazonCloudWatch/latest/events/EventTypes.html)
 //!   (`"resources": []`).
 
-use std::fmt;
-
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -295,52 +293,13 @@ impl EnvelopeErrorKind {
     }
 }
 
-/// A record that cannot be wrapped: what ([`EnvelopeErrorKind`]), which field, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EnvelopeError {
-    kind: EnvelopeErrorKind,
-    field: String,
-    message: String,
-}
+/// A record [`wrap`] refused: what ([`EnvelopeErrorKind`]), the record's field at fault
+/// (`eventSource`; empty for the record as a whole), and why (the record's text in it is not
+/// escaped).
+pub type EnvelopeError = crate::error::FieldError<EnvelopeErrorKind>;
 
-impl EnvelopeError {
-    fn new(kind: EnvelopeErrorKind, field: impl Into<String>, message: impl Into<String>) -> Self {
-        EnvelopeError {
-            kind,
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    /// What was wrong.
-    pub fn kind(&self) -> EnvelopeErrorKind {
-        self.kind
-    }
-
-    /// The stable kebab-case code of the kind.
-    pub fn code(&self) -> &'static str {
-        self.kind.code()
-    }
-
-    /// The record's field at fault (`eventSource`), empty for the record as a whole.
-    pub fn field(&self) -> &str {
-        &self.field
-    }
-
-    /// What was found and what was expected (the record's text in it is not escaped).
-    pub fn message(&self) -> &str {
-        &self.message
+impl crate::error::ErrorKind for EnvelopeErrorKind {
+    fn code(self) -> &'static str {
+        EnvelopeErrorKind::code(self)
     }
 }
-
-impl fmt::Display for EnvelopeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{} [{}]", self.message, self.code())
-        } else {
-            write!(f, "{}: {} [{}]", self.field, self.message, self.code())
-        }
-    }
-}
-
-impl std::error::Error for EnvelopeError {}

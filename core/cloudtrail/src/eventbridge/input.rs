@@ -35,7 +35,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -520,59 +519,15 @@ impl InputErrorKind {
     }
 }
 
-/// A target input refused: what ([`InputErrorKind`]), which member, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputError {
-    kind: InputErrorKind,
-    field: String,
-    message: String,
-}
+/// A target input refused: what ([`InputErrorKind`]), which member (`InputTemplate`,
+/// `InputPathsMap.instance`) or path, and why.
+pub type InputError = crate::error::FieldError<InputErrorKind>;
 
-impl InputError {
-    pub(crate) fn new(
-        kind: InputErrorKind,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        InputError {
-            kind,
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    /// What was wrong.
-    pub fn kind(&self) -> InputErrorKind {
-        self.kind
-    }
-
-    /// The stable kebab-case code of the kind.
-    pub fn code(&self) -> &'static str {
-        self.kind.code()
-    }
-
-    /// The member at fault (`InputTemplate`, `InputPathsMap.instance`), or the path.
-    pub fn field(&self) -> &str {
-        &self.field
-    }
-
-    /// What was found and what was expected.
-    pub fn message(&self) -> &str {
-        &self.message
+impl crate::error::ErrorKind for InputErrorKind {
+    fn code(self) -> &'static str {
+        InputErrorKind::code(self)
     }
 }
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{} [{}]", self.message, self.code())
-        } else {
-            write!(f, "{}: {} [{}]", self.field, self.message, self.code())
-        }
-    }
-}
-
-impl std::error::Error for InputError {}
 
 #[cfg(test)]
 mod tests;
