@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use trailmatch_cloudtrail::iac::{self, Found};
-use trailmatch_cloudtrail::lint::{Diagnostic, Severity, lint, lint_event_rules};
+use trailmatch_cloudtrail::lint::{Diagnostic, Severity, lint_paths};
 
 #[derive(Debug, Args)]
 #[command(after_help = LINT_HELP)]
@@ -95,23 +95,12 @@ struct Report<'a> {
 
 /// Runs `trailmatch lint` and gives its exit status.
 pub fn run(args: LintArgs) -> ExitCode {
-    let (found, files) = match load(&args.paths, args.follow) {
-        Ok(loaded) => loaded,
-        Err(message) => {
-            let _ = writeln!(
-                io::stderr().lock(),
-                "{}",
-                trailmatch_cloudtrail::boundary::terminal_lines(&message)
-            );
-            return ExitCode::from(2);
-        }
-    };
     let options = trailmatch_cloudtrail::walk::WalkOptions {
         follow: args.follow,
         ..Default::default()
     };
-    let event_rules = match iac::load_event_rules(&args.paths, options) {
-        Ok(rules) => rules,
+    let (diagnostics, files) = match lint_paths(&args.paths, options) {
+        Ok(linted) => linted,
         Err(e) => {
             let message = format!("error: {e}");
             let _ = writeln!(
@@ -122,12 +111,6 @@ pub fn run(args: LintArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut diagnostics = lint(&found);
-    diagnostics.extend(lint_event_rules(&event_rules));
-    diagnostics.sort_by(|a, b| {
-        let at = |d: &Diagnostic| (d.location.file.clone(), d.location.line, d.location.column);
-        at(a).cmp(&at(b))
-    });
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)

@@ -98,12 +98,12 @@ fn found(paths: &[PathBuf]) -> PyResult<iac::Found> {
     Ok(found)
 }
 
-/// Lints the metric filters of templates, Terraform, rules and pattern files: the findings as
-/// the JSON array of `trailmatch lint --format json`'s `diagnostics`.
+/// Lints the metric filters and EventBridge rules of templates, Terraform, rules and pattern
+/// files: the findings as the JSON array of `trailmatch lint --format json`'s `diagnostics`.
 #[pyfunction]
 pub(crate) fn _lint(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<String> {
-    let found = found(&paths)?;
-    let diagnostics = py.detach(|| trailmatch_cloudtrail::lint::lint(&found));
+    let (diagnostics, _) =
+        py.detach(|| trailmatch_cloudtrail::lint::lint_paths(&paths, WalkOptions::default()))?;
     serde_json::to_string(&diagnostics).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 

@@ -85,6 +85,17 @@ def test_lint_points_into_the_files() -> None:
     assert any(d["code"] == "hyphenated-term" for d in found)
 
 
+def test_lint_checks_event_patterns_as_the_command_does() -> None:
+    found = trailmatch.lint([FIXTURES / "eventbridge"])
+    assert [(Path(d["file"]).name, d["line"], d["column"], d["code"]) for d in found] == [
+        ("rules.yaml", 10, 19, "event-pattern-structure"),
+        ("rules.yaml", 18, 58, "event-pattern-operator"),
+        ("main.tf", 5, 41, "event-pattern-structure"),
+    ]
+    assert found[0]["filter"] == "root-usage"
+    assert found[0]["message"].startswith("Event pattern is not valid. Reason: ")
+
+
 def test_cis_check_decides_on_logic() -> None:
     controls = {c["id"]: c for c in trailmatch.cis_check([FIXTURES / "cloudformation" / "cis-baseline.yaml"])}
     assert controls["5.1"]["status"] == "covered"

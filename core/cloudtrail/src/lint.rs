@@ -119,15 +119,7 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
             "syntax" | "unreadable" | "not-a-file" | "invalid-resource" => Severity::Error,
             _ => Severity::Warning,
         };
-        out.push(Diagnostic {
-            severity,
-            code: problem.code.to_owned(),
-            message: problem.message.clone(),
-            location: problem.location.clone(),
-            filter: None,
-            help: None,
-            snippet: String::new(),
-        });
+        out.push(from_problem(problem, severity));
     }
     for (i, filter) in found.filters.iter().enumerate() {
         let fallback = FilterPositions::verbatim(
@@ -227,15 +219,7 @@ pub fn lint_event_rules(found: &FoundEventRules) -> Vec<Diagnostic> {
         if problem.subject != Subject::EventRule {
             continue;
         }
-        out.push(Diagnostic {
-            severity: Severity::Error,
-            code: problem.code.to_owned(),
-            message: problem.message.clone(),
-            location: problem.location.clone(),
-            filter: None,
-            help: None,
-            snippet: String::new(),
-        });
+        out.push(from_problem(problem, Severity::Error));
     }
     for found_rule in &found.rules {
         let rule = &found_rule.rule;
@@ -263,6 +247,21 @@ pub fn lint_event_rules(found: &FoundEventRules) -> Vec<Diagnostic> {
     out
 }
 
+/// Lints everything under `paths` as `trailmatch lint` does (the CLI and the Python module
+/// both call this): the metric filters ([`lint`]) and the EventBridge rules
+/// ([`lint_event_rules`]) of every file [`crate::iac::load_with_event_rules`] finds, in file, line and
+/// column order; also gives the number of files read. A path that does not exist is an error.
+pub fn lint_paths(
+    paths: &[std::path::PathBuf],
+    options: crate::walk::WalkOptions,
+) -> std::io::Result<(Vec<Diagnostic>, usize)> {
+    let (found, event_rules, files) = crate::iac::load_with_event_rules(paths, options)?;
+    let mut out = lint(&found);
+    out.extend(lint_event_rules(&event_rules));
+    sort(&mut out);
+    Ok((out, files))
+}
+
 fn sort(out: &mut [Diagnostic]) {
     out.sort_by(|a, b| {
         (&a.location.file, a.location.line, a.location.column).cmp(&(
@@ -271,6 +270,18 @@ fn sort(out: &mut [Diagnostic]) {
             b.location.column,
         ))
     });
+}
+
+fn from_problem(problem: &crate::iac::Problem, severity: Severity) -> Diagnostic {
+    Diagnostic {
+        severity,
+        code: problem.code.to_owned(),
+        message: problem.message.clone(),
+        location: problem.location.clone(),
+        filter: None,
+        help: None,
+        snippet: String::new(),
+    }
 }
 
 fn from_error(e: &Error, location: SourceLocation, filter: Option<String>) -> Diagnostic {

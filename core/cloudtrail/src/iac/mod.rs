@@ -653,6 +653,27 @@ pub fn read_path(path: &Path, kind: FileKind) -> Found {
 /// exist is an error naming it; directories are walked with `options`, and what the walk
 /// skipped (a FIFO, a device) is a problem of the result. Also gives the number of files read.
 pub fn load(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<(Found, usize)> {
+    let (files, skipped) = discover_all(paths, options)?;
+    let mut found = read_texts(&texts(&files));
+    found.problems.extend(skipped);
+    Ok((found, files.len()))
+}
+
+/// [`load`], and the EventBridge rules of the same files (CloudFormation templates, EventBridge
+/// rules files `{"Rules": […]}`, Terraform modules), each file walked to and read once.
+pub fn load_with_event_rules(
+    paths: &[PathBuf],
+    options: crate::walk::WalkOptions,
+) -> io::Result<(Found, FoundEventRules, usize)> {
+    let (files, skipped) = discover_all(paths, options)?;
+    let texts = texts(&files);
+    let mut found = read_texts(&texts);
+    found.problems.extend(skipped);
+    Ok((found, read_event_rules_of(&texts), files.len()))
+}
+
+/// [`discover_with`] for each of `paths` (which must exist): the files, and what was skipped.
+fn discover_all(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<Discovered> {
     crate::walk::require(paths)?;
     let mut files = Vec::new();
     let mut skipped = Vec::new();
@@ -662,96 +683,98 @@ pub fn load(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<
         files.extend(found);
         skipped.extend(problems);
     }
-    let mut found = read_all(&files);
-    found.problems.extend(skipped);
-    Ok((found, files.len()))
+    Ok((files, skipped))
 }
 
-/// The EventBridge rules of the files under `paths` (as [`load`] finds them): CloudFormation
-/// templates, EventBridge rules files (`{"Rules": […]}`) and Terraform modules (the files of one
-/// directory together). Files that cannot be read, or that hold only metric filters, add nothing
-/// here: [`load`] reports the former.
-pub fn load_event_rules(
-    paths: &[PathBuf],
-    options: crate::walk::WalkOptions,
-) -> io::Result<FoundEventRules> {
-    crate::walk::require(paths)?;
-    let mut found = FoundEventRules::default();
-    // Each directory's Terraform files: (file name, text).
-    type Module = Vec<(String, String)>;
-    let mut modules: Vec<(Option<&Path>, Module)> = Vec::new();
-    let mut files = Vec::new();
-    for path in paths {
-        let (listed, _) = discover_with(path, options)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        files.extend(listed);
-    }
-    for (path, kind) in &files {
-        let Ok(Ok(text)) = std::fs::read(path).map(String::from_utf8) else {
-            continue;
-        };
+/// The texts of files found by [`discover`]: each file on its own, except the Terraform files
+/// of one directory, which are one module; a file that cannot be read, or is not UTF-8, gives
+/// why instead of its text.
+struct Texts {
+    /// (name, kind, text or why not), the Terraform files left out.
+    files: Vec<(String, FileKind, Result<String, String>)>,
+    /// Each directory's Terraform files: (name, text); the unreadable ones are in `files`.
+    modules: Vec<Vec<(String, String)>>,
+}
+
+fn texts(files: &[(PathBuf, FileKind)]) -> Texts {
+    let mut out = Texts {
+        files: Vec::new(),
+        modules: Vec::new(),
+    };
+    let mut dirs: Vec<Option<&Path>> = Vec::new();
+    for (path, kind) in files {
         let name = path.display().to_string();
-        match kind {
-            FileKind::Terraform => {
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(text)) => Ok(text),
+            Ok(Err(_)) => Err("the file is not UTF-8".to_owned()),
+            Err(e) => Err(format!("cannot read the file: {e}")),
+        };
+        match (kind, text) {
+            (FileKind::Terraform, Ok(text)) => {
                 let dir = path.parent();
-                match modules.iter_mut().find(|(d, _)| *d == dir) {
-                    Some((_, module)) => module.push((name, text)),
-                    None => modules.push((dir, vec![(name, text)])),
+                let module = match dirs.iter().position(|d| *d == dir) {
+                    Some(i) => out.modules.get_mut(i),
+                    None => {
+                        dirs.push(dir);
+                        out.modules.push(Vec::new());
+                        out.modules.last_mut()
+                    }
+                };
+                if let Some(module) = module {
+                    module.push((name, text));
                 }
             }
-            FileKind::CloudFormation => found.extend(read_event_rules(*kind, &name, &text)),
-            FileKind::Rules if looks_like_event_rules(&text) => {
-                found.extend(read_event_rules(*kind, &name, &text));
-            }
-            FileKind::Rules | FileKind::Patterns => {}
+            (_, text) => out.files.push((name, *kind, text)),
         }
     }
-    #[cfg(feature = "terraform")]
-    for (_, module) in modules {
-        let mut rules = terraform::read_event_rules_module(&module);
-        rules.validate();
-        found.extend(rules);
-    }
-    Ok(found)
+    out
 }
 
 /// Reads files found by [`discover`]: each on its own, except the Terraform files of one
 /// directory, which are one module and are read together.
 pub fn read_all(files: &[(PathBuf, FileKind)]) -> Found {
+    read_texts(&texts(files))
+}
+
+fn read_texts(texts: &Texts) -> Found {
     let mut found = Found::default();
-    // Each directory's Terraform files: (file name, text).
-    type Module = Vec<(String, String)>;
-    let mut modules: Vec<(Option<&Path>, Module)> = Vec::new();
-    for (path, kind) in files {
-        if *kind != FileKind::Terraform {
-            found.extend(read_path(path, *kind));
-            continue;
-        }
-        let name = path.display().to_string();
-        let text = match std::fs::read(path).map(String::from_utf8) {
-            Ok(Ok(text)) => text,
-            Ok(Err(_)) => {
-                found.extend(unreadable(&name, "the file is not UTF-8".into()));
-                continue;
-            }
-            Err(e) => {
-                found.extend(unreadable(&name, format!("cannot read the file: {e}")));
-                continue;
-            }
-        };
-        let dir = path.parent();
-        match modules.iter_mut().find(|(d, _)| *d == dir) {
-            Some((_, module)) => module.push((name, text)),
-            None => modules.push((dir, vec![(name, text)])),
-        }
+    for (name, kind, text) in &texts.files {
+        found.extend(match text {
+            Ok(text) => read(*kind, name, text),
+            Err(why) => unreadable(name, why.clone()),
+        });
     }
-    for (_, module) in modules {
+    for module in &texts.modules {
         #[cfg(feature = "terraform")]
-        found.extend(terraform::read_module(&module));
+        found.extend(terraform::read_module(module));
         #[cfg(not(feature = "terraform"))]
-        for (name, _) in &module {
+        for (name, _) in module {
             found.extend(without_feature(name, "a Terraform file", "terraform"));
         }
+    }
+    found
+}
+
+/// The EventBridge rules of `texts`; unreadable files and files of metric filters only add
+/// nothing ([`read_texts`] reports the former).
+fn read_event_rules_of(texts: &Texts) -> FoundEventRules {
+    let mut found = FoundEventRules::default();
+    for (name, kind, text) in &texts.files {
+        let Ok(text) = text else { continue };
+        let holds_rules = match kind {
+            FileKind::CloudFormation => true,
+            FileKind::Rules => looks_like_event_rules(text),
+            FileKind::Terraform | FileKind::Patterns => false,
+        };
+        if holds_rules {
+            found.extend(read_event_rules(*kind, name, text));
+        }
+    }
+    #[cfg(feature = "terraform")]
+    for module in &texts.modules {
+        let mut rules = terraform::read_event_rules_module(module);
+        rules.validate();
+        found.extend(rules);
     }
     found
 }
