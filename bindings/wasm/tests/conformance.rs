@@ -474,12 +474,28 @@ mod wasm {
         }
     }
 
-    fn run_test_metric_filter(r: &mut Report, c: &TestMetricFilterCase) {
-        let name = c.name.as_str();
-        match (test_metric_filter(&c.pattern, c.messages.clone()), &c.error) {
+    /// What a request case expects: the response as JSON text, or an error.
+    struct Expected<'c> {
+        response: Option<&'c String>,
+        error: Option<&'c String>,
+        origin: &'c str,
+        /// The text the error points into, when the case pins it.
+        text: Option<&'c str>,
+        span: Option<[usize; 2]>,
+        rendered: Option<&'c str>,
+    }
+
+    /// Checks a request's answer (`testMetricFilter`, `testEventPattern`) against a case.
+    fn check_answer<T: Into<JsValue>>(
+        r: &mut Report,
+        name: &str,
+        answer: Result<T, JsValue>,
+        want: Expected<'_>,
+    ) {
+        match (answer, want.error) {
             (Ok(answer), None) => {
                 let json = js_sys::JSON::stringify(&answer.into()).map(String::from);
-                r.equal(name, "response", json.ok(), c.response.clone());
+                r.equal(name, "response", json.ok().as_ref(), want.response);
             }
             (Ok(answer), Some(code)) => {
                 let json = js_sys::JSON::stringify(&answer.into()).map(String::from);
@@ -490,18 +506,8 @@ mod wasm {
             }
             (Err(e), Some(code)) => {
                 if let Some(d) = thrown(r, name, e) {
-                    let origin = c.origin.as_deref().unwrap_or("filterPattern");
-                    let text = (origin == "filterPattern").then_some(c.pattern.as_str());
-                    check_diagnostic(
-                        r,
-                        name,
-                        &d,
-                        code,
-                        origin,
-                        text,
-                        c.span,
-                        c.rendered.as_deref(),
-                    );
+                    let (origin, text) = (want.origin, want.text);
+                    check_diagnostic(r, name, &d, code, origin, text, want.span, want.rendered);
                 }
             }
             (Err(e), None) => {
@@ -509,6 +515,20 @@ mod wasm {
                 r.fail(name, format!("threw {d:?}"));
             }
         }
+    }
+
+    fn run_test_metric_filter(r: &mut Report, c: &TestMetricFilterCase) {
+        let origin = c.origin.as_deref().unwrap_or("filterPattern");
+        let want = Expected {
+            response: c.response.as_ref(),
+            error: c.error.as_ref(),
+            origin,
+            text: (origin == "filterPattern").then_some(c.pattern.as_str()),
+            span: c.span,
+            rendered: c.rendered.as_deref(),
+        };
+        let answer = test_metric_filter(&c.pattern, c.messages.clone());
+        check_answer(r, &c.name, answer, want);
     }
 
     fn run_event_case(r: &mut Report, c: &EventCase) {
@@ -559,35 +579,20 @@ mod wasm {
     }
 
     fn run_test_event_pattern(r: &mut Report, c: &TestEventPatternCase) {
-        let name = c.name.as_str();
-        match (test_event_pattern(&c.pattern, &c.event), &c.error) {
-            (Ok(answer), None) => {
-                let json = js_sys::JSON::stringify(&answer.into()).map(String::from);
-                r.equal(name, "response", json.ok(), c.response.clone());
-            }
-            (Ok(answer), Some(code)) => {
-                let json = js_sys::JSON::stringify(&answer.into()).map(String::from);
-                r.fail(
-                    name,
-                    format!("answered {json:?} instead of failing with {code}"),
-                );
-            }
-            (Err(e), Some(code)) => {
-                if let Some(d) = thrown(r, name, e) {
-                    let origin = c.origin.as_deref().unwrap_or("EventPattern");
-                    let text = match origin {
-                        "Event" => c.event.as_str(),
-                        _ => c.pattern.as_str(),
-                    };
-                    let rendered = c.rendered.as_deref();
-                    check_diagnostic(r, name, &d, code, origin, Some(text), c.span, rendered);
-                }
-            }
-            (Err(e), None) => {
-                let d = thrown(r, name, e);
-                r.fail(name, format!("threw {d:?}"));
-            }
-        }
+        let origin = c.origin.as_deref().unwrap_or("EventPattern");
+        let text = match origin {
+            "Event" => c.event.as_str(),
+            _ => c.pattern.as_str(),
+        };
+        let want = Expected {
+            response: c.response.as_ref(),
+            error: c.error.as_ref(),
+            origin,
+            text: Some(text),
+            span: c.span,
+            rendered: c.rendered.as_deref(),
+        };
+        check_answer(r, &c.name, test_event_pattern(&c.pattern, &c.event), want);
     }
 
     fn is_default_dialect(dialect: &Option<toml::Table>) -> bool {
