@@ -61,7 +61,8 @@ pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
 pub use event::{
     EventPattern, EventPatternLimits, EventPatternSet, TestEventPatternRequest,
-    TestEventPatternResponse, parse_event_pattern, parse_event_pattern_with, test_event_pattern,
+    TestEventPatternResponse, is_event_pattern, parse_event_pattern, parse_event_pattern_with,
+    test_event_pattern,
 };
 pub use exec::{Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
 pub use extracted::Extracted;

@@ -231,16 +231,6 @@ fn missing(member: &str, option: &str) -> Failure {
     ))
 }
 
-/// True when `text` reads as an event pattern rather than a filter pattern: a JSON object
-/// whose first member starts with a quoted key, or the empty object. (A JSON filter pattern's
-/// first condition starts with `$`, `(` or `!`.)
-fn is_event_pattern(text: &str) -> bool {
-    let Some(inside) = text.trim_start().strip_prefix('{') else {
-        return false;
-    };
-    matches!(inside.trim_start().as_bytes().first(), Some(b'"' | b'}'))
-}
-
 fn check(args: CheckArgs) -> Result<(), Failure> {
     let text = if args.pattern == "-" {
         let bytes = request::read_stdin()?;
@@ -257,7 +247,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     } else {
         args.pattern
     };
-    if is_event_pattern(&text) {
+    if trailmatch::is_event_pattern(&text) {
         let pattern = trailmatch::EventPattern::new(&text)?;
         let (rules, canonical) = (pattern.ast().rule_count(), pattern.ast());
         return output::print_text(&format!(

@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use trailmatch_cloudtrail::boundary;
 use trailmatch_cloudtrail::classify::{Access, Category, EventFilter};
+use trailmatch_cloudtrail::eventbridge::EventRulesReport;
 use trailmatch_cloudtrail::insights::{self, InOrder};
 use trailmatch_cloudtrail::rules::RuleSet;
 use trailmatch_cloudtrail::run::{Inputs, Observed, Parallel, scan_parallel};
@@ -33,10 +34,13 @@ pub struct ScanArgs {
     /// day of CloudTrail activity with four incidents.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// The rules: `cis` (the built-in CIS AWS Foundations 7.0 monitoring controls), a rules
-    /// file (TOML or JSON, see below), a CloudFormation template, a Terraform file, or a
-    /// directory of them (a Terraform module). Repeatable; default `cis`.
-    #[arg(long = "rules", value_name = "cis|FILE")]
+    /// The rules: `cis` (the built-in CIS AWS Foundations 7.0 monitoring controls),
+    /// `cis-eventbridge` (the same controls as EventBridge rules), a rules file (TOML or JSON,
+    /// see below), an EventBridge rules file (`{"Rules": [...]}` as put-rule and put-targets
+    /// take them), a CloudFormation template, a Terraform file, or a directory of them (a
+    /// Terraform module); templates and Terraform give their metric filters, alarms and
+    /// EventBridge rules. Repeatable; default `cis`.
+    #[arg(long = "rules", value_name = "cis|cis-eventbridge|FILE")]
     rules: Vec<String>,
     /// What to print: a summary to read (`text`), one JSON object (`json`), or the same
     /// objects one per line (`ndjson`).
@@ -153,6 +157,14 @@ Rules files (TOML or JSON) use CloudWatch's own member names:
   ComparisonOperator = \"GreaterThanOrEqualToThreshold\"
   AlarmActions = [\"arn:aws:sns:${AWS::Region}:${AWS::AccountId}:security\"]
 
+EventBridge rules (--rules cis-eventbridge, an EventBridge rules file, AWS::Events::Rule or
+aws_cloudwatch_event_rule resources): each record is wrapped as EventBridge delivers CloudTrail
+events (source, detail-type, account, region; the record as detail) and matched against every
+rule's event pattern; a match counts when EventBridge would deliver the record to the rule in
+its State (read-only management events only to ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+rules). The report lists each rule's matches (the first 100 in full) and what each target
+receives: the event, Input, InputPath or InputTransformer applied. --notify delivers alarms only.
+
 Notifications: every message goes to every --notify target it can reach. Webhooks and
 Slack/Teams go through an HTTP client with TLS (rustls; --ca-cert for a private CA); `sns`
 publishes through the AWS SDK with the standard AWS configuration (AWS_PROFILE, AWS_REGION,
@@ -174,6 +186,7 @@ printed but some notification could not be delivered.
 Examples:
   trailmatch scan                                   # the CIS pack on the bundled sample
   trailmatch scan AWSLogs/ --rules cis --rules my-rules.toml
+  trailmatch scan AWSLogs/ --rules cis-eventbridge --format json
   trailmatch scan trail.json.gz --format json --notify http://127.0.0.1:9000/sns
   trailmatch scan AWSLogs/ --notify sns --dead-letter undelivered.jsonl
   trailmatch scan --notify slack:https://hooks.slack.com/services/T…/B…/…";
@@ -607,6 +620,8 @@ fn rules_label(specs: &[String]) -> String {
         .map(|s| {
             if s == "cis" {
                 "CIS AWS Foundations 7.0, built in".to_owned()
+            } else if s == "cis-eventbridge" {
+                "CIS AWS Foundations 7.0 as EventBridge rules, built in".to_owned()
             } else {
                 s.clone()
             }
@@ -769,6 +784,69 @@ fn hhmm(ms: i64) -> String {
 ///
 /// Every value from the logs or the rules (names, accounts, reasons, locations, messages) is
 /// escaped with [`esc`]: no control character from them reaches the terminal.
+/// The EventBridge rules of a text summary: each rule that matched, with its first match and
+/// what stopped the others from being delivered.
+fn event_rules_summary(s: &mut String, report: &EventRulesReport) {
+    let matched: Vec<_> = report.rules.iter().filter(|r| r.matches > 0).collect();
+    let _ = writeln!(
+        s,
+        "\nEventBridge rules: {} of {} matched (each record matched as EventBridge delivers it)",
+        matched.len(),
+        report.rules.len()
+    );
+    for rule in &report.rules {
+        let withheld: u64 = rule.not_delivered.values().sum();
+        if rule.matches == 0 && withheld == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "  {:>8}  {} ({})",
+            thousands(rule.matches),
+            esc(&rule.name),
+            rule.state
+        );
+        if let Some(first) = rule.events.first() {
+            let targets = first.targets.len();
+            let place = match (first.line, first.record) {
+                (Some(line), _) => format!("{}:{line}", first.file),
+                (None, Some(record)) => format!("{}, record {record}", first.file),
+                (None, None) => first.file.clone(),
+            };
+            let _ = writeln!(
+                s,
+                "            first: {} at {} ({}) · {} target{} each",
+                esc(first.event_name.as_deref().unwrap_or("?")),
+                esc(first.event_time.as_deref().unwrap_or("?")),
+                esc(&place),
+                targets,
+                if targets == 1 { "" } else { "s" }
+            );
+        }
+        for (reason, n) in &rule.not_delivered {
+            let _ = writeln!(
+                s,
+                "            {} more matched the pattern but are not delivered to it: {reason}",
+                thousands(*n)
+            );
+        }
+    }
+    let unwrapped: u64 = report.not_wrapped.values().sum();
+    if unwrapped > 0 {
+        let why: Vec<String> = report
+            .not_wrapped
+            .iter()
+            .map(|(code, n)| format!("{code} {}", thousands(*n)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {} records could not be wrapped as EventBridge events, so no rule sees them ({})",
+            thousands(unwrapped),
+            why.join(", ")
+        );
+    }
+}
+
 fn summary(
     report: &Report,
     source: &str,
@@ -810,14 +888,19 @@ fn summary(
         );
     }
     let matched: Vec<_> = report.rules.iter().filter(|r| r.matches > 0).collect();
-    let _ = writeln!(
-        s,
-        "\nRules ({rules}): {} of {} matched",
-        matched.len(),
-        report.rules.len()
-    );
+    if !report.rules.is_empty() || report.event_rules.is_none() {
+        let _ = writeln!(
+            s,
+            "\nRules ({rules}): {} of {} matched",
+            matched.len(),
+            report.rules.len()
+        );
+    }
     for rule in &matched {
         let _ = writeln!(s, "  {:>8}  {}", thousands(rule.matches), esc(&rule.name));
+    }
+    if let Some(event_rules) = &report.event_rules {
+        event_rules_summary(&mut s, event_rules);
     }
     let fired: Vec<_> = report.alarms.iter().filter(|a| a.fired()).collect();
     let _ = writeln!(

@@ -696,3 +696,114 @@ fn the_readme_scan_output_is_true() {
         at += found.unwrap() + 1;
     }
 }
+
+/// EventBridge rules: the built-in CIS twin finds on the sample what the CIS metric filters
+/// find; rules files, CloudFormation and Terraform give rules whose targets' messages the
+/// report lists; an invalid pattern stops the scan at its place.
+#[test]
+fn eventbridge_rules_are_matched_as_eventbridge_delivers_records() {
+    let filters = json(&["--no-insights"]);
+    let twin = json(&["--rules", "cis-eventbridge", "--no-insights"]);
+    assert_eq!(twin["records"], filters["records"]);
+    let rules = twin["event_rules"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 15);
+    for (filter, rule) in filters["rules"].as_array().unwrap().iter().zip(rules) {
+        let withheld: u64 = rule["not_delivered"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            filter["matches"].as_u64().unwrap(),
+            rule["matches"].as_u64().unwrap() + withheld,
+            "{}",
+            rule["name"]
+        );
+    }
+    let stop = rules
+        .iter()
+        .find(|r| r["name"] == "CIS-5.5-cloudtrail_cfg_changes")
+        .unwrap();
+    let event = &stop["events"][0];
+    assert_eq!(event["event_name"], "StopLogging");
+    let target = &event["targets"][0];
+    assert_eq!(target["arn"], "arn:aws:sns:us-east-1:111122223333:cis-alarms");
+    let message: Value = serde_json::from_str(target["message"].as_str().unwrap()).unwrap();
+    assert_eq!(message["detail-type"], "AWS API Call via CloudTrail");
+    assert_eq!(message["source"], "aws.cloudtrail");
+    assert_eq!(message["detail"]["eventID"], event["event_id"]);
+    let text = scan(&["--rules", "cis-eventbridge", "--no-insights"]);
+    assert_eq!(text.status, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains("EventBridge rules: 4 of 15 matched"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains("\nRules ("), "{}", text.stdout);
+
+    let dir = temp_dir("eventbridge-rules");
+    let template = dir.join("rules.json");
+    std::fs::write(
+        &template,
+        r#"{"Resources": {
+  "Topic": {"Type": "AWS::SNS::Topic"},
+  "TrailOff": {"Type": "AWS::Events::Rule", "Properties": {
+    "Name": "trail-off",
+    "EventPattern": {"detail": {"eventName": ["StopLogging"]}},
+    "Targets": [{"Id": "mail", "Arn": "arn:aws:sns:us-east-1:111122223333:security",
+                 "InputTransformer": {"InputPathsMap": {"who": "$.detail.userIdentity.arn"},
+                                      "InputTemplate": "\"Logging stopped by <who>\""}}]}}}}"#,
+    )
+    .unwrap();
+    let tf = dir.join("tf");
+    std::fs::create_dir_all(&tf).unwrap();
+    std::fs::write(
+        tf.join("main.tf"),
+        r#"resource "aws_cloudwatch_event_rule" "root" {
+  name          = "root-activity"
+  state         = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+  event_pattern = jsonencode({ detail = { userIdentity = { type = ["Root"] } } })
+}
+resource "aws_cloudwatch_event_target" "sns" {
+  rule       = aws_cloudwatch_event_rule.root.name
+  target_id  = "sns"
+  arn        = "arn:aws:sns:us-east-1:111122223333:security"
+  input_path = "$.detail.eventName"
+}
+"#,
+    )
+    .unwrap();
+    let report = json(&[
+        "--rules",
+        template.to_str().unwrap(),
+        "--rules",
+        tf.to_str().unwrap(),
+        "--no-insights",
+    ]);
+    let rules = report["event_rules"]["rules"].as_array().unwrap();
+    let names: Vec<&str> = rules.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["trail-off", "root-activity"]);
+    assert_eq!(rules[0]["matches"], 1);
+    assert_eq!(
+        rules[0]["events"][0]["targets"][0]["message"],
+        "\"Logging stopped by arn:aws:iam::111122223333:user/christophe\""
+    );
+    assert_eq!(rules[1]["matches"], 4);
+    assert_eq!(
+        rules[1]["events"][0]["targets"][0]["message"],
+        "\"ConsoleLogin\""
+    );
+
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"Rules\": [{\"Name\": \"bad\",\n  \"EventPattern\": {\"detail\": {\"eventName\": \"StopLogging\"}}}]}",
+    )
+    .unwrap();
+    let run = scan(&["--rules", bad.to_str().unwrap()]);
+    assert_eq!(run.status, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("bad.json:2:"), "{}", run.stderr);
+    assert!(run.stderr.contains("rule `bad`"), "{}", run.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

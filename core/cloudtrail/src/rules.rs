@@ -63,6 +63,9 @@ pub struct RuleSet {
     pub metric_filters: Vec<MetricFilterDef>,
     /// The alarms, in the order given.
     pub alarms: Vec<AlarmDef>,
+    /// The EventBridge rules, in the order given: each record is matched against their event
+    /// patterns as EventBridge delivers it (see [`crate::eventbridge::scan`]).
+    pub event_rules: Vec<crate::eventbridge::EventRuleDef>,
 }
 
 /// What is wrong with a rules file. The codes are stable.
@@ -279,6 +282,7 @@ impl RuleSet {
     pub fn extend(&mut self, other: RuleSet) {
         self.metric_filters.extend(other.metric_filters);
         self.alarms.extend(other.alarms);
+        self.event_rules.extend(other.event_rules);
     }
 
     /// Reads a rules file: TOML, or JSON when the name ends in `.json` or the text starts with

@@ -508,8 +508,10 @@ impl Merge<'_> {
                         self.rest(&name, &file, lines + 1, observe)?;
                     }
                     None => {
+                        let mut batch = d.batch;
+                        batch.shift_lines(lines);
                         lines += d.lines;
-                        self.add(d.batch, &d.names, observe)?;
+                        self.add(batch, &d.names, observe)?;
                     }
                 }
             }
@@ -763,6 +765,8 @@ mod tests {
         )
     }
 
+    /// The CIS pack, its EventBridge twin (rules in both states, more than 100 matches for
+    /// root usage: the matches kept are the first ones), and anomaly detection.
     fn insights_scanner() -> Scanner {
         let options = ScanOptions {
             insights: Some(crate::insights::Config {
@@ -772,7 +776,9 @@ mod tests {
             }),
             ..ScanOptions::default()
         };
-        Scanner::new(&RuleSet::cis(), options).unwrap()
+        let mut rules = RuleSet::cis();
+        rules.event_rules = crate::eventbridge::EventRuleSet::cis().rules;
+        Scanner::new(&rules, options).unwrap()
     }
 
     /// A record at minute `m` (of a day), call `i` of it.
@@ -785,7 +791,7 @@ mod tests {
             "PutBucketPolicy",
         ];
         format!(
-            r#"{{"eventTime":"2026-11-23T{:02}:{:02}:{:02}Z","eventSource":"cloudtrail.amazonaws.com","eventName":"{}","readOnly":{},"awsRegion":"eu-west-1","recipientAccountId":"111122223333","errorCode":{},"userIdentity":{{"type":"Root","arn":"arn:aws:iam::111122223333:root"}}}}"#,
+            r#"{{"eventTime":"2026-11-23T{:02}:{:02}:{:02}Z","eventSource":"cloudtrail.amazonaws.com","eventName":"{}","eventType":"AwsApiCall","eventID":"{m}-{i}","readOnly":{},"awsRegion":"eu-west-1","recipientAccountId":"111122223333","errorCode":{},"userIdentity":{{"type":"Root","arn":"arn:aws:iam::111122223333:root"}}}}"#,
             m / 60 % 24,
             m % 60,
             i % 60,
@@ -870,7 +876,15 @@ mod tests {
                 threads,
                 range_bytes,
             );
-            assert_eq!(got, want, "{threads} threads, ranges of {range_bytes}");
+            if got != want {
+                let line = got.lines().zip(want.lines()).position(|(a, b)| a != b);
+                let at = line.unwrap_or(0);
+                panic!(
+                    "{threads} threads, ranges of {range_bytes}: line {at}: {:?} vs {:?}",
+                    got.lines().nth(at),
+                    want.lines().nth(at)
+                );
+            }
             assert_eq!(
                 seen, want_seen,
                 "{threads} threads, ranges of {range_bytes}"
@@ -882,6 +896,18 @@ mod tests {
             !report["anomalies"].as_array().unwrap().is_empty(),
             "{report}"
         );
+        let event_rules = report["event_rules"]["rules"].as_array().unwrap();
+        let kept = |name: &str| {
+            let rule = event_rules.iter().find(|r| r["name"] == name).unwrap();
+            (
+                rule["matches"].as_u64().unwrap(),
+                rule["events"].as_array().unwrap().len(),
+            )
+        };
+        let (root, root_kept) = kept("CIS-5.3-root_usage");
+        assert!(root > 100 && root_kept == 100, "{root} {root_kept}");
+        let (stop, _) = kept("CIS-5.5-cloudtrail_cfg_changes");
+        assert!(stop > 10, "{stop}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

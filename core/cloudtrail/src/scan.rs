@@ -22,7 +22,10 @@ use super::alarm::{
 };
 use super::boundary;
 use super::classify::{self, Access, Category, EventFilter};
+use super::eventbridge::EventRuleDef;
+use super::eventbridge::scan::{EventRules, EventRulesReport, EventTotals};
 use super::insights::{self, ConfigError, Detector, Insight, Observation};
+use super::logs::Location;
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
 use crate::time;
@@ -68,6 +71,9 @@ pub enum RuleErrorKind {
     InvalidAccountId(String),
     /// `region` is not an AWS region code.
     InvalidRegion(String),
+    /// An EventBridge rule's event pattern, refused as `PutRule` would (the engine's error,
+    /// with its own code: `event-pattern-structure`, …).
+    EventPattern(Box<Error>),
 }
 
 impl RuleErrorKind {
@@ -81,6 +87,7 @@ impl RuleErrorKind {
             RuleErrorKind::Insights(e) => e.code(),
             RuleErrorKind::InvalidAccountId(_) => "invalid-account-id",
             RuleErrorKind::InvalidRegion(_) => "invalid-region",
+            RuleErrorKind::EventPattern(e) => e.code(),
         }
     }
 }
@@ -102,6 +109,14 @@ impl RuleError {
             rule: def.map(|d| d.filter_name.clone()).unwrap_or_default(),
             location: def.and_then(|d| d.location.clone()),
             kind: RuleErrorKind::Filter(Box::new(error.clone())),
+        }
+    }
+
+    fn event(rule: Option<&EventRuleDef>, error: Error) -> RuleError {
+        RuleError {
+            rule: rule.map(|r| r.name.clone()).unwrap_or_default(),
+            location: rule.and_then(|r| r.pattern_location.clone().or(r.location.clone())),
+            kind: RuleErrorKind::EventPattern(Box::new(error)),
         }
     }
 
@@ -127,7 +142,7 @@ impl RuleError {
     /// rule's name and location. Control characters from the rule are escaped.
     pub fn message(&self) -> String {
         let text = match &self.kind {
-            RuleErrorKind::Filter(e) => e.to_string(),
+            RuleErrorKind::Filter(e) | RuleErrorKind::EventPattern(e) => e.to_string(),
             RuleErrorKind::Alarm(e) => format!("{}: {}", e.field(), e.message()),
             RuleErrorKind::Insights(e) => e.to_string(),
             RuleErrorKind::InvalidAccountId(v) => format!(
@@ -424,6 +439,10 @@ pub struct Report {
     /// The region: [`ScanOptions::region`], else the most common valid `awsRegion` of the kept
     /// records; `None` when there is none.
     pub region: Option<String>,
+    /// The EventBridge rules' matches and their targets' messages, when the scan has
+    /// EventBridge rules (`eventRules`, left out otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_rules: Option<EventRulesReport>,
     /// Insights-style anomalies, in order of start. Serialized as the CloudTrail Insights
     /// records themselves: each anomaly's `Start` record, then its `End` record when it ended.
     #[serde(serialize_with = "insight_records")]
@@ -448,6 +467,7 @@ pub(crate) struct Compiled {
     set: PatternSet,
     filters: Vec<Filter>,
     alarms: Vec<(AlarmDef, Alarm)>,
+    event_rules: Option<EventRules>,
 }
 
 /// What records add up to whatever their order: counts, the time range, the minutes with
@@ -465,6 +485,8 @@ struct Totals {
     /// Per filter: its matches, and the minutes with one (for filters with a default value).
     matches: Vec<u64>,
     match_minutes: Vec<Option<FxHashSet<i64>>>,
+    /// What the EventBridge rules found (empty without them).
+    events: EventTotals,
 }
 
 impl Totals {
@@ -481,6 +503,11 @@ impl Totals {
                         .map(|_| FxHashSet::default())
                 })
                 .collect(),
+            events: compiled
+                .event_rules
+                .as_ref()
+                .map(EventRules::totals)
+                .unwrap_or_default(),
             ..Totals::default()
         }
     }
@@ -538,6 +565,7 @@ impl Totals {
                 mine.extend(theirs);
             }
         }
+        self.events.absorb(other.events);
     }
 }
 
@@ -563,7 +591,7 @@ impl Compiled {
         sink: &mut impl Sink,
         json: &str,
         delivery_ms: Option<i64>,
-        location: &dyn std::fmt::Display,
+        location: &Location,
     ) -> Vec<(usize, trailmatch::Extracted)> {
         self.record_checked(sink, json, delivery_ms, location).0
     }
@@ -575,11 +603,11 @@ impl Compiled {
         sink: &mut impl Sink,
         json: &str,
         delivery_ms: Option<i64>,
-        location: &dyn std::fmt::Display,
+        location: &Location,
     ) -> (Vec<(usize, trailmatch::Extracted)>, bool) {
         let (event, fast) = classify::classify_checked(json);
         let hits = match event {
-            Ok(event) => self.event(sink, json, &event, delivery_ms),
+            Ok(event) => self.event(sink, json, &event, delivery_ms, location),
             Err(e) => {
                 sink.not_a_record(location, e.message);
                 Vec::new()
@@ -594,6 +622,7 @@ impl Compiled {
         json: &str,
         event: &classify::Event<'_>,
         delivery_ms: Option<i64>,
+        location: &Location,
     ) -> Vec<(usize, trailmatch::Extracted)> {
         let totals = sink.totals();
         totals.counts.read += 1;
@@ -641,8 +670,16 @@ impl Compiled {
         // so no filter matches the record again for its metric value.
         let hits = self.set.test(json);
         let totals = sink.totals();
+        let to_a_rule = self
+            .event_rules
+            .as_ref()
+            .is_some_and(|rules| rules.record(&mut totals.events, json, location));
         if hits.is_empty() {
-            totals.counts.unmatched += 1;
+            if to_a_rule {
+                totals.counts.matched += 1;
+            } else {
+                totals.counts.unmatched += 1;
+            }
             return hits;
         }
         totals.counts.matched += 1;
@@ -791,6 +828,12 @@ enum BatchSkip {
 }
 
 impl Batch {
+    /// Makes the lines of the batch's locations count from `before` lines earlier: a range of
+    /// a file numbers its lines from its own start.
+    pub(crate) fn shift_lines(&mut self, before: u64) {
+        self.totals.events.shift_lines(before);
+    }
+
     /// Whether the batch has no records and no skips.
     pub(crate) fn is_empty(&self) -> bool {
         self.totals.counts == Counts::default()
@@ -896,11 +939,21 @@ impl Scanner {
         }
         let set = PatternSet::new(filters.iter().map(|f| f.def.filter_pattern.as_str()))
             .map_err(|e| RuleError::new(e.index.and_then(|i| defs.get(i)), &e.error))?;
+        let event_rules = if rules.event_rules.is_empty() {
+            None
+        } else {
+            Some(
+                EventRules::new(&rules.event_rules).map_err(|(index, error)| {
+                    RuleError::event(rules.event_rules.get(index), error)
+                })?,
+            )
+        };
         let compiled = Compiled {
             options,
             set,
             filters,
             alarms,
+            event_rules,
         };
         let state = Found {
             totals: Totals::new(&compiled),
@@ -929,6 +982,20 @@ impl Scanner {
         delivery_ms: Option<i64>,
         location: &dyn std::fmt::Display,
     ) -> Vec<usize> {
+        let location = Location {
+            file: location.to_string(),
+            ..Location::default()
+        };
+        self.record_at(json, delivery_ms, &location)
+    }
+
+    /// [`Scanner::record`] with the reader's location.
+    fn record_at(
+        &mut self,
+        json: &str,
+        delivery_ms: Option<i64>,
+        location: &Location,
+    ) -> Vec<usize> {
         let mut sink = Direct {
             compiled: &self.compiled,
             state: &mut self.state,
@@ -941,7 +1008,7 @@ impl Scanner {
     /// indices of the filters that matched a record.
     pub fn read(&mut self, item: super::logs::Item) -> Vec<usize> {
         match item {
-            super::logs::Item::Record(r) => self.record(&r.json, r.timestamp_ms, &r.location),
+            super::logs::Item::Record(r) => self.record_at(&r.json, r.timestamp_ms, &r.location),
             super::logs::Item::Skipped(s) => {
                 self.skip(s.kind.code(), s.location.to_string(), s.message);
                 Vec::new()
@@ -1044,11 +1111,15 @@ impl Found {
     /// Ends the scan; up to `threads` threads evaluate the alarms.
     pub(crate) fn finish(self, compiled: &Compiled, threads: usize) -> Report {
         let Found {
-            totals,
+            mut totals,
             skipped,
             mut metrics,
             insights,
         } = self;
+        let event_rules = compiled
+            .event_rules
+            .as_ref()
+            .map(|rules| rules.report(std::mem::take(&mut totals.events)));
         for (filter, minutes) in compiled.filters.iter().zip(&totals.match_minutes) {
             let t = filter.filter.transformation();
             let (Some(default), Some(matched)) = (t.default_value, minutes) else {
@@ -1108,6 +1179,7 @@ impl Found {
             alarms,
             account_id,
             region,
+            event_rules,
             anomalies,
         }
     }
@@ -1334,7 +1406,7 @@ mod tests {
     fn rules(filters: &[MetricFilterDef]) -> RuleSet {
         RuleSet {
             metric_filters: filters.to_vec(),
-            alarms: Vec::new(),
+            ..RuleSet::default()
         }
     }
 

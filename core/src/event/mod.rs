@@ -108,6 +108,29 @@ pub fn parse_event_pattern(pattern: &str) -> Result<EventPatternAst, Error> {
     syntax::parse(pattern, &EventPatternLimits::default())
 }
 
+/// True when `text` reads as an event pattern rather than a filter pattern: a JSON object whose
+/// first member starts with a quoted key, or the empty object. A JSON filter pattern's first
+/// condition starts with `$`, `(` or `!`, and every other filter pattern does not start with
+/// `{`; so the two languages never claim the same text, and a half-written pattern is judged by
+/// the language its first characters choose (its errors are that language's).
+///
+/// ```
+/// use trailmatch::is_event_pattern;
+///
+/// assert!(is_event_pattern(r#"{"source": ["aws.ec2"]}"#));
+/// assert!(is_event_pattern(r#" { "detail": "#));
+/// assert!(is_event_pattern("{}"));
+/// assert!(!is_event_pattern(r#"{ $.eventName = "ConsoleLogin" }"#));
+/// assert!(!is_event_pattern(r#"{ ($.a = 1) || ($.b = 2) }"#));
+/// assert!(!is_event_pattern("ERROR"));
+/// ```
+pub fn is_event_pattern(text: &str) -> bool {
+    let Some(inside) = text.trim_start().strip_prefix('{') else {
+        return false;
+    };
+    matches!(inside.trim_start().as_bytes().first(), Some(b'"' | b'}'))
+}
+
 /// Parses and validates an event pattern with `limits`.
 pub fn parse_event_pattern_with(
     pattern: &str,
@@ -302,6 +325,24 @@ impl EventPattern {
     /// The syntax tree.
     pub fn ast(&self) -> &EventPatternAst {
         &self.ast
+    }
+
+    /// Which values and operators of the pattern hold for `event`, in pattern order, each with
+    /// its span in the pattern (see [`reference::explain`]: each judged on its own); `None` when
+    /// `event` is not a JSON object.
+    ///
+    /// ```
+    /// use trailmatch::EventPattern;
+    ///
+    /// let pattern = EventPattern::new(r#"{"source": ["aws.ec2"], "detail": {"state": ["running"]}}"#)?;
+    /// let outcomes = pattern.explain(r#"{"source": "aws.ec2", "detail": {"state": "stopped"}}"#).unwrap();
+    /// let held: Vec<(&str, bool)> = outcomes.iter().map(|o| (o.condition.as_str(), o.holds)).collect();
+    /// assert_eq!(held, [(r#""source": ["aws.ec2"]"#, true), (r#""detail.state": ["running"]"#, false)]);
+    /// assert_eq!(&pattern.as_str()[outcomes[1].span.start..outcomes[1].span.end], r#""running""#);
+    /// # Ok::<(), trailmatch::Error>(())
+    /// ```
+    pub fn explain(&self, event: &str) -> Option<Vec<crate::reference::ConditionOutcome>> {
+        reference::explain(&self.ast, event)
     }
 
     /// The reference evaluator of the same pattern (for tests).

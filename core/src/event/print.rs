@@ -15,6 +15,13 @@ impl fmt::Display for EventPatternAst {
     }
 }
 
+/// One value or operator in its canonical spelling, as it stands in its array.
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        matcher(f, self)
+    }
+}
+
 /// A JSON string.
 fn string(f: &mut impl Write, s: &str) -> fmt::Result {
     f.write_char('"')?;

@@ -202,6 +202,36 @@ fn matches_from(rule: &[(&str, &FieldRule)], fields: &[Field], so_far: &[(usize,
     })
 }
 
+/// Each value and operator of `ast`, in pattern order, with whether it holds for `event`: some
+/// field of the event at its path has a value it accepts (for `{"exists": false}`: no field is at
+/// its path). Each is judged on its own, without the array consistency and the `$or`s that decide
+/// whether the whole pattern matches: an answer to "which parts held", not to "does it match".
+/// `None` when `event` is not a JSON object.
+pub fn explain(
+    ast: &EventPatternAst,
+    event: &str,
+) -> Option<Vec<crate::reference::ConditionOutcome>> {
+    let fields = flatten(event)?;
+    let outcomes = ast
+        .matchers()
+        .into_iter()
+        .map(|(path, matcher)| {
+            let mut at_path = fields.iter().filter(|f| f.path == path);
+            let holds = match &matcher.kind {
+                MatcherKind::Exists(false) => at_path.next().is_none(),
+                kind => at_path.any(|f| leaf_matches(kind, &f.value)),
+            };
+            let key = serde_json::to_string(&path).unwrap_or_default();
+            crate::reference::ConditionOutcome {
+                span: matcher.span,
+                condition: format!("{key}: [{matcher}]"),
+                holds,
+            }
+        })
+        .collect();
+    Some(outcomes)
+}
+
 /// An event pattern evaluated the reference way.
 #[derive(Clone, Debug)]
 pub struct Evaluator {

@@ -18,6 +18,47 @@ fn error(pattern: &str) -> Error {
     }
 }
 
+/// `explain` judges each value and operator on its own: a field holding the value anywhere (in
+/// an array too), `exists: false` on an absent field, and a match of the whole pattern only when
+/// every part holds in one `$or` branch.
+#[test]
+fn explain_says_which_parts_held() {
+    let text = r#"{"detail": {"tags": ["prod"], "n": [{"numeric": [">", 10]}], "gone": [{"exists": false}],
+        "$or": [{"a": ["x"]}, {"b": [{"prefix": "y"}]}]}}"#;
+    let pattern = EventPattern::new(text).unwrap();
+    let held = |event: &str| -> Vec<(String, bool)> {
+        pattern
+            .explain(event)
+            .unwrap()
+            .into_iter()
+            .map(|o| (text[o.span.start..o.span.end].to_owned(), o.holds))
+            .collect()
+    };
+    let event = r#"{"detail": {"tags": ["dev", "prod"], "n": 3, "b": "yes"}}"#;
+    assert_eq!(
+        held(event),
+        [
+            (r#""prod""#.to_owned(), true),
+            (r#"{"numeric": [">", 10]}"#.to_owned(), false),
+            (r#"{"exists": false}"#.to_owned(), true),
+            (r#""x""#.to_owned(), false),
+            (r#"{"prefix": "y"}"#.to_owned(), true),
+        ]
+    );
+    assert!(!pattern.matches(event));
+    let all = r#"{"detail": {"tags": "prod", "n": 11, "a": "x", "gone": null}}"#;
+    assert_eq!(
+        held(all).iter().map(|(_, h)| *h).collect::<Vec<_>>(),
+        [true, true, false, true, false]
+    );
+    assert_eq!(
+        pattern.explain(all).unwrap()[0].condition,
+        r#""detail.tags": ["prod"]"#
+    );
+    assert!(pattern.explain("[1]").is_none());
+    assert!(pattern.explain("not json").is_none());
+}
+
 #[test]
 fn the_guides_first_example() {
     let pattern = r#"{"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"],

@@ -218,6 +218,49 @@ pub fn wrap(record: &str) -> Result<String, EnvelopeError> {
     Ok(envelope.to_json(detail))
 }
 
+/// What an event pattern is matched against when the input may hold CloudTrail records as well as
+/// EventBridge events (the in-browser tester takes both): see [`as_event`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AsEvent {
+    /// The text as given: an EventBridge event (it has a `detail-type`), or not a CloudTrail
+    /// record (no `eventVersion`, and not both `eventSource` and `eventName`), or not a JSON
+    /// object.
+    AsGiven,
+    /// A CloudTrail record, wrapped as EventBridge delivers it ([`wrap`]).
+    Wrapped(String),
+    /// A CloudTrail record that cannot be wrapped: the reason (it is then matched as given).
+    Unwrappable(EnvelopeError),
+}
+
+/// Decides whether `text` is a CloudTrail record and wraps it if so: a JSON object without a
+/// top-level `detail-type` that has an `eventVersion`, or both an `eventSource` and an
+/// `eventName`, is a CloudTrail record.
+///
+/// ```
+/// use trailmatch_cloudtrail::eventbridge::{AsEvent, as_event};
+///
+/// let record = r#"{"eventVersion":"1.08","eventTime":"2024-11-26T03:31:07Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}"#;
+/// assert!(matches!(as_event(record), AsEvent::Wrapped(event) if event.contains(r#""source":"aws.iam""#)));
+/// assert_eq!(as_event(r#"{"detail-type":"Scheduled Event","source":"aws.events"}"#), AsEvent::AsGiven);
+/// assert_eq!(as_event(r#"{"level":"ERROR"}"#), AsEvent::AsGiven);
+/// let AsEvent::Unwrappable(e) = as_event(r#"{"eventVersion":"1.08","eventName":"CreateUser"}"#) else { panic!() };
+/// assert_eq!((e.code(), e.field()), ("missing-field", "eventType"));
+/// ```
+pub fn as_event(text: &str) -> AsEvent {
+    let Ok(members) = raw::members(text.trim_start_matches('\u{feff}')) else {
+        return AsEvent::AsGiven;
+    };
+    let has = |name: &str| members.iter().any(|(k, _)| k == name);
+    let cloudtrail = has("eventVersion") || (has("eventSource") && has("eventName"));
+    if has("detail-type") || !cloudtrail {
+        return AsEvent::AsGiven;
+    }
+    match wrap(text) {
+        Ok(event) => AsEvent::Wrapped(event),
+        Err(e) => AsEvent::Unwrappable(e),
+    }
+}
+
 /// [`wrap`] for a record already parsed: `detail` is the value written back by serde_json
 /// (compact; keys in the map's order, which is sorted unless serde_json's `preserve_order` is
 /// on). Use [`wrap`] on the log's text to keep the record as written.

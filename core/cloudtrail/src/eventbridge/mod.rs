@@ -45,17 +45,20 @@ pub mod envelope;
 pub mod input;
 mod raw;
 pub mod rules;
+pub mod scan;
 
 pub use cis::CIS_RULES_JSON;
 pub use delivery::{Delivery, Reason, RuleState, delivered, delivered_text};
 pub use envelope::{
-    Envelope, EnvelopeError, EnvelopeErrorKind, detail_type_of, source_of, wrap, wrap_value,
+    AsEvent, Envelope, EnvelopeError, EnvelopeErrorKind, as_event, detail_type_of, source_of, wrap,
+    wrap_value,
 };
 pub use input::{
     InputError, InputErrorKind, InputTransformer, JsonPath, MAX_PATH, MAX_TEMPLATE, MAX_VARIABLES,
     RESERVED, RuleContext, target_input,
 };
 pub use rules::{EventRuleDef, EventRuleSet, MAX_TARGETS, TargetDef, check_pattern};
+pub use scan::{EventRuleMatch, EventRuleReport, EventRulesReport, TargetMessage};
 
 /// The names of the top-level members of a JSON object's text, `None` when it is not one.
 pub(crate) fn raw_member_names(text: &str) -> Option<Vec<String>> {

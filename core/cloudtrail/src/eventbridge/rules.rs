@@ -16,7 +16,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::delivery::{Delivery, Reason, RuleState, delivered};
+use super::delivery::{Delivery, Reason, RuleState, delivered, delivered_text};
 use super::input::{InputError, InputErrorKind, InputTransformer, JsonPath, MAX_TEMPLATE};
 use super::raw;
 use crate::rules::{RulesError, RulesErrorKind, SourceLocation, json_error, line_column};
@@ -181,16 +181,25 @@ impl EventRuleDef {
     /// assert_eq!(rule.delivers(&record).reason, Reason::CustomEventBus);
     /// ```
     pub fn delivers(&self, record: &serde_json::Value) -> Delivery {
+        self.custom_bus()
+            .unwrap_or_else(|| delivered(record, self.state))
+    }
+
+    /// [`EventRuleDef::delivers`] for a record's JSON text.
+    pub fn delivers_text(&self, record: &str) -> Delivery {
+        self.custom_bus()
+            .unwrap_or_else(|| delivered_text(record, self.state))
+    }
+
+    /// The answer for a rule on a custom event bus, which receives no CloudTrail event.
+    fn custom_bus(&self) -> Option<Delivery> {
         let default_bus = self.event_bus_name.as_deref().is_none_or(|bus| {
             bus == "default" || (bus.starts_with("arn:") && bus.ends_with(":event-bus/default"))
         });
-        if !default_bus {
-            return Delivery {
-                delivered: false,
-                reason: Reason::CustomEventBus,
-            };
-        }
-        delivered(record, self.state)
+        (!default_bus).then_some(Delivery {
+            delivered: false,
+            reason: Reason::CustomEventBus,
+        })
     }
 
     /// Checks the rule as `PutRule` and `PutTargets` would (the pattern only as a JSON object):

@@ -470,6 +470,200 @@ fn iac_reads_event_rules_from_every_kind_of_file() {
     assert_eq!(other.problems[0].code, "unreadable");
 }
 
+// ---- EventBridge rules in a scan -------------------------------------------------------------
+
+/// A CloudTrail record of `name` (`readOnly` as given), with what the envelope needs.
+fn scan_record(id: u32, name: &str, read_only: bool) -> String {
+    format!(
+        r#"{{"eventVersion":"1.08","eventTime":"2026-11-23T10:{:02}:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"{name}","awsRegion":"eu-west-1","eventID":"id-{id}","eventType":"AwsApiCall","readOnly":{read_only},"managementEvent":true,"eventCategory":"Management","recipientAccountId":"111122223333","requestParameters":{{"name":"trail-{id}"}}}}"#,
+        id % 60
+    )
+}
+
+const SCAN_RULES: &str = r#"{"Rules": [
+  {"Name": "trail-changes", "EventPattern": {"detail": {"eventName": ["StopLogging", "DescribeTrails"]}},
+   "Targets": [
+     {"Id": "whole", "Arn": "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:security"},
+     {"Id": "path", "Arn": "arn:aws:sns:eu-west-1:111122223333:t", "InputPath": "$.detail.requestParameters"},
+     {"Id": "text", "Arn": "arn:aws:sns:eu-west-1:111122223333:t",
+      "InputTransformer": {"InputPathsMap": {"n": "$.detail.eventName", "t": "$.detail.requestParameters.name"},
+                           "InputTemplate": "\"<n> on <t> by rule <aws.events.rule-name>\""}},
+     {"Id": "missing", "Arn": "arn:aws:sns:eu-west-1:111122223333:t", "InputPath": "$.detail.nothing"}]},
+  {"Name": "all-management", "State": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+   "EventPattern": {"source": ["aws.cloudtrail"], "detail-type": ["AWS API Call via CloudTrail"]}},
+  {"Name": "off", "State": "DISABLED", "EventPattern": {"source": ["aws.cloudtrail"]}},
+  {"Name": "elsewhere", "EventBusName": "security", "EventPattern": {"source": ["aws.cloudtrail"]}},
+  {"Name": "nightly", "ScheduleExpression": "rate(1 day)"}
+]}"#;
+
+fn scan_with(rules: crate::rules::RuleSet, records: &[String]) -> crate::scan::Report {
+    use crate::scan::{ScanOptions, Scanner};
+    let mut scanner = Scanner::new(&rules, ScanOptions::default()).unwrap();
+    for (n, record) in records.iter().enumerate() {
+        scanner.record(record, None, &format!("r.jsonl:{}", n + 1));
+    }
+    scanner.finish()
+}
+
+/// Each record is matched as EventBridge delivers it: in the rule's state, on the default bus,
+/// and each target gets the event, its `InputPath` or its `InputTransformer`'s text.
+#[test]
+fn a_scan_matches_event_rules_as_eventbridge_delivers_records() {
+    let rules = crate::rules::RuleSet {
+        event_rules: EventRuleSet::parse(SCAN_RULES, "rules.json").unwrap().rules,
+        ..Default::default()
+    };
+    let records = vec![
+        scan_record(1, "StopLogging", false),
+        scan_record(2, "DescribeTrails", true),
+        scan_record(3, "CreateTags", false),
+        // No eventType: EventBridge never sees it as an API call.
+        r#"{"eventVersion":"1.08","eventTime":"2026-11-23T10:04:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"eu-west-1","eventID":"id-4","recipientAccountId":"111122223333"}"#.to_owned(),
+    ];
+    let report = scan_with(rules, &records);
+    // StopLogging, DescribeTrails (to the all-management rule) and CreateTags reach a rule.
+    assert_eq!((report.records.matched, report.records.unmatched), (3, 1));
+    let event_rules = report.event_rules.unwrap();
+    assert_eq!(
+        event_rules.not_wrapped,
+        BTreeMap::from([("missing-field", 1)])
+    );
+    let by_name: BTreeMap<&str, &EventRuleReport> = event_rules
+        .rules
+        .iter()
+        .map(|r| (r.name.as_str(), r))
+        .collect();
+    let trail = by_name["trail-changes"];
+    assert_eq!(trail.matches, 1);
+    assert_eq!(
+        trail.not_delivered,
+        BTreeMap::from([("read-only-management-event", 1)])
+    );
+    let event = &trail.events[0];
+    assert_eq!(
+        (event.event_id.as_deref(), event.file.as_str()),
+        (Some("id-1"), "r.jsonl:1")
+    );
+    let whole = &event.targets[0];
+    assert_eq!(whole.arn, "arn:aws:sns:eu-west-1:111122223333:security");
+    let message = whole.message.as_deref().unwrap();
+    assert!(message.starts_with(r#"{"version":"0","id":"#), "{message}");
+    assert!(message.ends_with(&format!(r#""detail":{}}}"#, records[0])));
+    assert_eq!(
+        event.targets[1].message.as_deref(),
+        Some(r#"{"name":"trail-1"}"#)
+    );
+    assert_eq!(
+        event.targets[2].message.as_deref(),
+        Some(r#""StopLogging on trail-1 by rule trail-changes""#)
+    );
+    let missing = &event.targets[3];
+    assert_eq!(missing.message, None);
+    assert!(
+        missing
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("path-not-found: "),
+        "{missing:?}"
+    );
+    let all = by_name["all-management"];
+    assert_eq!((all.matches, all.events.len()), (3, 3));
+    assert!(all.not_delivered.is_empty());
+    assert_eq!(by_name["off"].matches, 0);
+    assert_eq!(
+        by_name["off"].not_delivered,
+        BTreeMap::from([("rule-disabled", 3)])
+    );
+    assert_eq!(
+        by_name["elsewhere"].not_delivered,
+        BTreeMap::from([("custom-event-bus", 3)])
+    );
+    assert_eq!(
+        (
+            by_name["nightly"].matches,
+            by_name["nightly"].event_pattern.as_deref()
+        ),
+        (0, None)
+    );
+    // The JSON report names the part `event_rules`; a scan without EventBridge rules leaves it out.
+    let json = serde_json::to_value(scan_with(crate::rules::RuleSet::cis(), &records)).unwrap();
+    assert!(json.get("event_rules").is_none(), "{json}");
+}
+
+/// Counts go on past the matches kept, which are the first ones in input order.
+#[test]
+fn a_scan_keeps_the_first_matches_of_a_rule_and_counts_them_all() {
+    let rules = crate::rules::RuleSet {
+        event_rules: EventRuleSet::parse(SCAN_RULES, "rules.json").unwrap().rules,
+        ..Default::default()
+    };
+    let records: Vec<String> = (0..250)
+        .map(|i| scan_record(i, "StopLogging", false))
+        .collect();
+    let report = scan_with(rules, &records);
+    let trail = &report.event_rules.unwrap().rules[0];
+    assert_eq!(trail.matches, 250);
+    assert_eq!(trail.events.len(), scan::MAX_EVENTS_PER_RULE);
+    let ids: Vec<_> = trail
+        .events
+        .iter()
+        .map(|e| e.event_id.clone().unwrap())
+        .collect();
+    assert_eq!(ids.first().map(String::as_str), Some("id-0"));
+    assert_eq!(ids.last().map(String::as_str), Some("id-99"));
+}
+
+/// A rule EventBridge would refuse stops the scan before it starts, naming the rule.
+#[test]
+fn an_invalid_event_pattern_stops_the_scan() {
+    use crate::scan::{ScanOptions, Scanner};
+    let rules = crate::rules::RuleSet {
+        event_rules: vec![EventRuleDef {
+            name: "bad".into(),
+            event_pattern: Some(r#"{"detail": {"eventName": "StopLogging"}}"#.into()),
+            ..EventRuleDef::default()
+        }],
+        ..Default::default()
+    };
+    let e = Scanner::new(&rules, ScanOptions::default()).unwrap_err();
+    assert_eq!(
+        (e.rule.as_str(), e.code()),
+        ("bad", "event-pattern-structure")
+    );
+    assert!(e.to_string().contains("^"), "{e}");
+}
+
+/// The EventBridge twin of the CIS pack matches what the CIS metric filters match on the
+/// corpus, rule for rule, where the records can be wrapped.
+#[test]
+fn the_cis_twin_agrees_with_the_cis_filters_on_wrappable_corpus_records() {
+    let records: Vec<String> = corpus()
+        .into_iter()
+        .map(|(_, text)| text)
+        .filter(|text| Envelope::of(text).is_ok())
+        .collect();
+    assert!(records.len() > 1000, "{}", records.len());
+    let filters = scan_with(crate::rules::RuleSet::cis(), &records);
+    let twin = scan_with(
+        crate::rules::RuleSet {
+            event_rules: EventRuleSet::cis().rules,
+            ..Default::default()
+        },
+        &records,
+    );
+    let twin_rules = twin.event_rules.unwrap().rules;
+    let mut compared = 0;
+    for (filter, rule) in filters.rules.iter().zip(&twin_rules) {
+        assert_eq!(filter.name.trim_end_matches("_metric"), rule.name);
+        // Read-only management events reach ENABLED rules' patterns but are not delivered.
+        let withheld: u64 = rule.not_delivered.values().sum();
+        assert_eq!(filter.matches, rule.matches + withheld, "{}", rule.name);
+        compared += filter.matches;
+    }
+    assert!(compared > 20, "{compared}");
+}
+
 // ---- generated records ---------------------------------------------------------------------
 
 /// JSON text of a value, with the spellings a log may hold: numbers with fractions and

@@ -5,7 +5,11 @@
 use crate::alarm::AlarmDef;
 use crate::rules::{RuleSet, RulesError, RulesErrorKind, SourceLocation, looks_like_rules};
 
-use super::{FileKind, Found, Problem, discover_with, read_all};
+use super::{
+    EVENT_RULES_FILE, FileKind, Found, Problem, discover_with, looks_like_event_rules,
+    read_event_rules_of, read_texts, texts,
+};
+use crate::eventbridge::EventRuleSet;
 
 impl RuleSet {
     /// The rules that templates, Terraform or rules files hold (read with
@@ -17,6 +21,7 @@ impl RuleSet {
         let mut rules = RuleSet {
             metric_filters: found.filters.clone(),
             alarms: Vec::with_capacity(found.alarms.len()),
+            event_rules: Vec::new(),
         };
         for alarm in &found.alarms {
             let invalid = |message: String| {
@@ -37,10 +42,13 @@ impl RuleSet {
 }
 
 impl RuleSet {
-    /// The rules named by `specs`, in order: `cis` (the built-in pack, [`RuleSet::cis`]), a
-    /// rules file ([`RuleSet::load`]: its errors are errors), or a CloudFormation template, a
-    /// Terraform file or a directory of such files ([`iac`](crate::iac): what the readers could
-    /// not resolve is returned as problems, and the rest is used). With no spec, the CIS pack.
+    /// The rules named by `specs`, in order: `cis` (the built-in pack, [`RuleSet::cis`]),
+    /// `cis-eventbridge` (its EventBridge twin, [`EventRuleSet::cis`]), a rules file
+    /// ([`RuleSet::load`]) or an EventBridge rules file ([`EventRuleSet::load`]) — their errors
+    /// are errors —, or a CloudFormation template, a Terraform file or a directory of such files
+    /// ([`iac`](crate::iac): their metric filters, alarms and EventBridge rules; what the readers
+    /// could not resolve is returned as problems, and the rest is used). With no spec, the CIS
+    /// pack.
     pub fn from_specs<S: AsRef<str>>(specs: &[S]) -> Result<(RuleSet, Vec<Problem>), RulesError> {
         if specs.is_empty() {
             return Ok((RuleSet::cis(), Vec::new()));
@@ -51,6 +59,10 @@ impl RuleSet {
             let spec = spec.as_ref();
             if spec == "cis" {
                 rules.extend(RuleSet::cis());
+                continue;
+            }
+            if spec == "cis-eventbridge" {
+                rules.event_rules.extend(EventRuleSet::cis().rules);
                 continue;
             }
             let whole = SourceLocation {
@@ -68,6 +80,14 @@ impl RuleSet {
             // One rules file (a `.toml`, or JSON with `metricFilters` or `MetricAlarms`, even
             // with a syntax error): its errors are errors, with their line and column.
             if let [(file, kind)] = files.as_slice() {
+                let event_rules_file = matches!(kind, FileKind::Rules | FileKind::CloudFormation)
+                    && std::fs::read_to_string(file).is_ok_and(|t| looks_like_event_rules(&t));
+                if event_rules_file {
+                    let set = EventRuleSet::load(file)?;
+                    rules.event_rules.extend(set.rules);
+                    problems.extend(skipped);
+                    continue;
+                }
                 let rules_json = *kind == FileKind::CloudFormation
                     && std::fs::read_to_string(file).is_ok_and(|t| {
                         looks_like_rules(&t) || t.trim_start_matches('\u{feff}').trim().is_empty()
@@ -78,12 +98,16 @@ impl RuleSet {
                     continue;
                 }
             }
-            let found = read_all(&files);
-            if found.filters.is_empty() && found.alarms.is_empty() {
+            let texts = texts(&files);
+            let mut found = read_texts(&texts);
+            // The EventBridge rules files among them are read as such, just below.
+            found.problems.retain(|p| p.code != EVENT_RULES_FILE);
+            let event_rules = read_event_rules_of(&texts);
+            if found.filters.is_empty() && found.alarms.is_empty() && event_rules.rules.is_empty() {
                 let what = if files.is_empty() {
                     "no rules file, CloudFormation template or Terraform file"
                 } else {
-                    "no metric filter or alarm"
+                    "no metric filter, alarm or EventBridge rule"
                 };
                 return Err(RulesError::new(
                     RulesErrorKind::NoRules,
@@ -92,7 +116,11 @@ impl RuleSet {
                 ));
             }
             rules.extend(RuleSet::from_found(&found)?);
+            rules
+                .event_rules
+                .extend(event_rules.rules.into_iter().map(|found| found.rule));
             problems.extend(found.problems);
+            problems.extend(event_rules.problems);
             problems.extend(skipped);
         }
         Ok((rules, problems))
