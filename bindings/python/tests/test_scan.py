@@ -38,6 +38,23 @@ def test_scan_the_bundled_sample_with_the_cis_pack() -> None:
     assert ("ApiCallRateInsight", "Start") in kinds
 
 
+def test_scan_with_eventbridge_rules_lists_what_each_target_receives() -> None:
+    report = trailmatch.scan([SAMPLE], rules=["cis-eventbridge"], insights=False)
+    rules = {r["name"]: r for r in report["event_rules"]["rules"]}
+    assert len(rules) == 15
+    stop = rules["CIS-5.5-cloudtrail_cfg_changes"]
+    assert (stop["state"], stop["matches"]) == ("ENABLED", 1)
+    (event,) = stop["events"]
+    (target,) = event["targets"]
+    assert target["arn"] == "arn:aws:sns:us-east-1:111122223333:cis-alarms"
+    message = json.loads(target["message"])
+    assert (message["source"], message["detail"]["eventName"]) == ("aws.cloudtrail", "StopLogging")
+    # The metric-filter pack finds the same records.
+    filters = trailmatch.scan([SAMPLE], insights=False)
+    assert report["records"] == filters["records"]
+    assert "event_rules" not in filters
+
+
 def test_scan_counts_what_it_skips(tmp_path: Path) -> None:
     good = '{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}'
     (tmp_path / "a.jsonl").write_text(f"{good}\n{{broken\n{good}\n", encoding="utf-8")

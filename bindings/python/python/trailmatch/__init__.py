@@ -143,9 +143,13 @@ def scan(
     ``paths`` are log files or directories (S3 log files, CloudWatch Logs subscription payloads
     and exports, JSON Lines; gzip and base64 recognised); ``"-"`` (standard input, for the
     command line) raises ValueError. ``rules`` are ``"cis"`` (the built-in
-    CIS AWS Foundations monitoring controls), rules files, CloudFormation templates, Terraform
+    CIS AWS Foundations monitoring controls), ``"cis-eventbridge"`` (the same controls as
+    EventBridge rules), rules files, EventBridge rules files, CloudFormation templates, Terraform
     files or directories of them; what their readers cannot resolve is reported with
-    ``warnings.warn``. Raises RulesError for rules that cannot be used.
+    ``warnings.warn``. Raises RulesError for rules that cannot be used. With EventBridge rules,
+    ``event_rules`` holds ``not_wrapped`` and ``rules`` (``name``, ``state``, ``event_pattern``,
+    ``matches``, ``not_delivered`` by reason, and ``events``: the first 100 matches with what
+    each target receives).
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError("paths must be a list of paths, not a single path")
