@@ -56,7 +56,7 @@ export interface TrailmatchError extends Error, Diagnostic {
 
 /** `check(pattern)`: the pattern's kind and canonical form, or why it is rejected. */
 export type CheckResult =
-    | { valid: true; kind: PatternKind; canonical: string }
+    | { valid: true; kind: PatternKind | "event-pattern"; canonical: string }
     | ({ valid: false } & Diagnostic);
 
 /** TestMetricFilter's `extractedValues`: `$name` or `$n` to the field's text, in event order. */
@@ -87,6 +87,16 @@ export interface TestMetricFilterResponse {
     matches: TestMetricFilterMatch[];
 }
 
+/**
+ * `asEvent(text)`: what an event pattern is matched against. A CloudTrail record (a JSON object
+ * with `eventVersion`, or `eventSource` and `eventName`, and no `detail-type`) is wrapped as
+ * EventBridge delivers it; anything else is taken as given.
+ */
+export type AsEvent =
+    | { kind: "as-given"; event: string }
+    | { kind: "wrapped"; event: string }
+    | { kind: "unwrappable"; event: string; code: string; field: string; message: string };
+
 /** The answer of EventBridge's TestEventPattern, in the AWS API's shape. */
 export interface TestEventPatternResponse {
     Result: boolean;
@@ -114,6 +124,10 @@ extern "C" {
     /// `TestMetricFilterResponse` in TypeScript.
     #[wasm_bindgen(typescript_type = "TestMetricFilterResponse")]
     pub type TestMetricFilterResponse;
+
+    /// `AsEvent` in TypeScript.
+    #[wasm_bindgen(typescript_type = "AsEvent")]
+    pub type AsEventResult;
 
     /// `TestEventPatternResponse` in TypeScript.
     #[wasm_bindgen(typescript_type = "TestEventPatternResponse")]
@@ -200,9 +214,10 @@ fn to_js_error(error: &Error) -> JsValue {
     js.into()
 }
 
-/// Validates a filter pattern: `{ valid: true, kind, canonical }`, or `{ valid: false, ...
-/// }` with the fields of the diagnostic (code, message, help, origin, text, start, end,
-/// rendered).
+/// Validates a filter pattern, or an EventBridge event pattern (a JSON object whose first member
+/// is a quoted key: [`trailmatch::is_event_pattern`], kind `"event-pattern"`): `{ valid: true,
+/// kind, canonical }`, or `{ valid: false, ... }` with the fields of the diagnostic (code,
+/// message, help, origin, text, start, end, rendered).
 #[wasm_bindgen]
 pub fn check(pattern: &str) -> CheckResult {
     #[derive(Serialize)]
@@ -219,11 +234,16 @@ pub fn check(pattern: &str) -> CheckResult {
             diagnostic: Diagnostic,
         },
     }
-    let outcome = match trailmatch::Pattern::new(pattern) {
-        Ok(p) => Outcome::Valid {
+    let checked = if trailmatch::is_event_pattern(pattern) {
+        trailmatch::EventPattern::new(pattern).map(|p| ("event-pattern", p.ast().to_string()))
+    } else {
+        trailmatch::Pattern::new(pattern).map(|p| (p.kind().as_str(), p.to_string()))
+    };
+    let outcome = match checked {
+        Ok((kind, canonical)) => Outcome::Valid {
             valid: true,
-            kind: p.kind().as_str(),
-            canonical: p.to_string(),
+            kind,
+            canonical,
         },
         Err(e) => Outcome::Invalid {
             valid: false,
@@ -268,33 +288,7 @@ impl Pattern {
     /// For a JSON pattern, each condition with whether it holds for `event` and its UTF-16 span in
     /// the pattern (an empty list when the event is not a JSON object); `null` for other kinds.
     pub fn explain(&self, event: &str) -> MaybeConditionOutcomes {
-        #[derive(Serialize)]
-        struct Outcome {
-            condition: String,
-            holds: bool,
-            start: u32,
-            end: u32,
-        }
-        match self.inner.explain(event) {
-            Some(outcomes) => {
-                let text = self.inner.as_str();
-                let outcomes: Vec<Outcome> = outcomes
-                    .into_iter()
-                    .map(|o| {
-                        let (start, end) = utf16_span(text, o.span);
-                        Outcome {
-                            condition: o.condition,
-                            holds: o.holds,
-                            start,
-                            end,
-                        }
-                    })
-                    .collect();
-                to_js(&outcomes)
-            }
-            None => JsValue::NULL,
-        }
-        .unchecked_into()
+        outcomes_to_js(self.inner.as_str(), self.inner.explain(event))
     }
 
     /// Which language the pattern is written in.
@@ -314,6 +308,39 @@ impl Pattern {
     pub fn text(&self) -> String {
         self.inner.as_str().to_owned()
     }
+}
+
+/// Conditions with their spans converted to UTF-16 offsets into `pattern`; `null` for `None`.
+fn outcomes_to_js(
+    pattern: &str,
+    outcomes: Option<Vec<trailmatch::reference::ConditionOutcome>>,
+) -> MaybeConditionOutcomes {
+    #[derive(Serialize)]
+    struct Outcome {
+        condition: String,
+        holds: bool,
+        start: u32,
+        end: u32,
+    }
+    match outcomes {
+        Some(outcomes) => {
+            let outcomes: Vec<Outcome> = outcomes
+                .into_iter()
+                .map(|o| {
+                    let (start, end) = utf16_span(pattern, o.span);
+                    Outcome {
+                        condition: o.condition,
+                        holds: o.holds,
+                        start,
+                        end,
+                    }
+                })
+                .collect();
+            to_js(&outcomes)
+        }
+        None => JsValue::NULL,
+    }
+    .unchecked_into()
 }
 
 /// Answers a TestMetricFilter request as AWS does: `{ matches: [{ eventNumber, eventMessage,
@@ -364,6 +391,13 @@ impl EventPattern {
         self.inner.as_str().to_owned()
     }
 
+    /// Each value and operator of the pattern with whether it holds for `event` (some field at
+    /// its path has a value it accepts; each judged on its own, not the whole match) and its
+    /// UTF-16 span in the pattern; `null` when `event` is not a JSON object.
+    pub fn explain(&self, event: &str) -> MaybeConditionOutcomes {
+        outcomes_to_js(self.inner.as_str(), self.inner.explain(event))
+    }
+
     /// How many rules the pattern's `$or`s expand to.
     #[wasm_bindgen(getter, js_name = ruleCount)]
     pub fn rule_count(&self) -> usize {
@@ -380,6 +414,43 @@ pub fn test_event_pattern(pattern: &str, event: &str) -> Result<TestEventPattern
     trailmatch::test_event_pattern(pattern, event)
         .map(|answer| to_js(&answer).unchecked_into())
         .map_err(|e| to_js_error(&e))
+}
+
+/// What an event pattern is matched against (see the `AsEvent` type): a CloudTrail record
+/// wrapped as EventBridge delivers it, or the text as given.
+#[wasm_bindgen(js_name = asEvent)]
+pub fn as_event(text: &str) -> AsEventResult {
+    #[derive(Serialize)]
+    #[serde(tag = "kind", rename_all = "kebab-case")]
+    enum Outcome<'a> {
+        AsGiven {
+            event: &'a str,
+        },
+        Wrapped {
+            event: String,
+        },
+        Unwrappable {
+            event: &'a str,
+            code: &'static str,
+            field: &'a str,
+            message: &'a str,
+        },
+    }
+    use trailmatch_cloudtrail::eventbridge::{AsEvent, as_event};
+    let answer = as_event(text);
+    let outcome = match &answer {
+        AsEvent::AsGiven => Outcome::AsGiven { event: text },
+        AsEvent::Wrapped(event) => Outcome::Wrapped {
+            event: event.clone(),
+        },
+        AsEvent::Unwrappable(e) => Outcome::Unwrappable {
+            event: text,
+            code: e.code(),
+            field: e.field(),
+            message: e.message(),
+        },
+    };
+    to_js(&outcome).unchecked_into()
 }
 
 #[cfg(test)]

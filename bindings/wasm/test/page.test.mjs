@@ -314,6 +314,61 @@ describe('the pattern tester in headless Chromium', { timeout: 180_000 }, () => 
     await paste('#events', '');
   });
 
+  test('an EventBridge event pattern: CloudTrail records wrapped, conditions held, errors underlined', async () => {
+    await page.selectOption('#example', 'eventbridge-iam-policy-changes');
+    await settled();
+    assert.match(await page.textContent('#status'), /^Valid EventBridge event pattern/);
+    // AttachRolePolicy, AttachUserPolicy, CreateUser, CreateAccessKey.
+    assert.deepEqual(await marks(), expectMarks([true, true, false, false]));
+    const notes = await page.$$eval('#results .wrap-note', (n) => n.map((x) => [x.dataset.wrap, x.textContent]));
+    assert.equal(notes.length, 4);
+    assert.equal(notes[0][0], 'wrapped');
+    assert.match(notes[0][1], /source aws\.iam and detail-type "AWS API Call via CloudTrail"/);
+    const held = (i) =>
+      page.$$eval(`[data-event-index="${i}"] .conditions li`, (items) =>
+        items.map((li) => [li.querySelector('code').textContent.slice(0, 30), li.dataset.holds]),
+      );
+    assert.deepEqual(await held(0), [['"detail.eventName": ["DeleteGr', 'true']]);
+    assert.deepEqual(await held(2), [['"detail.eventName": ["DeleteGr', 'false']]);
+
+    // The envelope's fields match only because the records are wrapped as EventBridge delivers them.
+    await typeInto('#pattern', '{"source": ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"]}');
+    assert.deepEqual(await marks(), expectMarks([true, true, true, true]));
+
+    // An EventBridge event is taken as given; a CloudTrail record that cannot be wrapped says why.
+    await paste(
+      '#events',
+      [
+        '{"source":"aws.iam","detail-type":"AWS API Call via CloudTrail","detail":{}}',
+        '{"eventVersion":"1.08","eventName":"CreateUser","eventSource":"iam.amazonaws.com"}',
+        '{"source":"aws.s3","detail-type":"AWS API Call via CloudTrail","detail":{}}',
+        'not JSON',
+      ].join('\n'),
+    );
+    assert.deepEqual(await marks(), expectMarks([true, false, false, false]));
+    const wraps = await page.$$eval('#results .result', (items) =>
+      items.map((item) => item.querySelector('.wrap-note')?.dataset.wrap ?? null),
+    );
+    assert.deepEqual(wraps, [null, 'unwrappable', null, null]);
+    assert.match(await page.textContent('[data-event-index="1"] .wrap-note'), /the record has no eventType/);
+    assert.deepEqual(await held(2), [
+      ['"source": ["aws.iam"]', 'false'],
+      ['"detail-type": ["AWS API Call via C', 'true'],
+    ].map(([c, h]) => [c.slice(0, 30), h]));
+    assert.match(await page.textContent('[data-event-index="3"] .conditions-note'), /Not a JSON object/);
+
+    // EventBridge's own error, with its span underlined in the pattern box.
+    await typeInto('#pattern', '{"source": "aws.iam"}');
+    const error = await page.textContent('#error');
+    assert.match(error, /^error\[/);
+    assert.deepEqual(
+      await page.$$eval('#pattern-highlights mark.error', (m) => m.map((x) => x.textContent)),
+      ['"aws.iam"'],
+    );
+    assert.deepEqual(await marks(), []);
+    await page.screenshot({ path: `${out}/eventbridge-error.png` });
+  });
+
   test('screenshot of the tester', async () => {
     await page.goto(`${server.url}#`);
     await page.selectOption('#example', 'cis-unauthorized-api-calls');

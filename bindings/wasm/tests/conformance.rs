@@ -88,7 +88,9 @@ mod wasm {
     use std::collections::BTreeMap;
 
     use serde::Deserialize;
-    use trailmatch_wasm::{EventPattern, Pattern, check, test_event_pattern, test_metric_filter};
+    use trailmatch_wasm::{
+        EventPattern, Pattern, as_event, check, test_event_pattern, test_metric_filter,
+    };
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
@@ -204,7 +206,6 @@ mod wasm {
     #[derive(Debug, Deserialize)]
     struct ConditionOutcome {
         condition: String,
-        #[allow(dead_code)]
         holds: bool,
         start: u32,
         end: u32,
@@ -689,6 +690,93 @@ mod wasm {
         assert_eq!(
             outcomes.iter().map(|o| o.holds).collect::<Vec<_>>(),
             [true, false]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn check_takes_event_patterns_and_their_errors() {
+        let ok = checked(r#"{ "source" : ["aws.iam"] }"#).unwrap();
+        assert!(ok.valid);
+        assert_eq!(ok.kind.as_deref(), Some("event-pattern"));
+        assert_eq!(ok.canonical.as_deref(), Some(r#"{"source":["aws.iam"]}"#));
+        // 'é' before the error: the span is in UTF-16 code units.
+        let text = r#"{"é": ["x"], "source": "aws.iam"}"#;
+        let d = checked(text).unwrap().diagnostic.expect("rejected");
+        assert_eq!(d.origin, "EventPattern");
+        let js = js_sys::JsString::from(text);
+        assert_eq!(String::from(js.slice(d.start, d.end)), r#""aws.iam""#);
+        // A filter pattern is still a filter pattern.
+        assert_eq!(
+            checked("{ $.a = 1 }").unwrap().kind.as_deref(),
+            Some("json")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn event_patterns_explain_which_parts_held() {
+        let text = r#"{"source": ["aws.iam"], "detail": {"userIdentity": {"type": ["Root"], "invokedBy": [{"exists": false}]}}}"#;
+        let p = EventPattern::new(text).unwrap();
+        let event = r#"{"source": "aws.iam", "detail": {"userIdentity": {"type": "IAMUser"}}}"#;
+        let outcomes: Vec<ConditionOutcome> = from_js(p.explain(event).into()).unwrap();
+        let js = js_sys::JsString::from(text);
+        let seen: Vec<(String, String, bool)> = outcomes
+            .iter()
+            .map(|o| {
+                (
+                    o.condition.clone(),
+                    String::from(js.slice(o.start, o.end)),
+                    o.holds,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    r#""source": ["aws.iam"]"#.to_owned(),
+                    r#""aws.iam""#.to_owned(),
+                    true
+                ),
+                (
+                    r#""detail.userIdentity.type": ["Root"]"#.to_owned(),
+                    r#""Root""#.to_owned(),
+                    false
+                ),
+                (
+                    r#""detail.userIdentity.invokedBy": [{"exists":false}]"#.to_owned(),
+                    r#"{"exists": false}"#.to_owned(),
+                    true
+                ),
+            ]
+        );
+        assert!(JsValue::from(p.explain("[1]")).is_null());
+    }
+
+    #[wasm_bindgen_test]
+    fn as_event_wraps_cloudtrail_records() {
+        #[derive(Debug, Deserialize)]
+        struct AsEvent {
+            kind: String,
+            event: String,
+            code: Option<String>,
+            field: Option<String>,
+        }
+        let record = r#"{"eventVersion":"1.08","eventTime":"2024-08-01T13:33:28Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"229654561268"}"#;
+        let wrapped: AsEvent = from_js(as_event(record).into()).unwrap();
+        assert_eq!(wrapped.kind, "wrapped");
+        assert!(wrapped.event.contains(r#""detail-type":"AWS API Call via CloudTrail","source":"aws.iam","account":"229654561268""#));
+        assert!(wrapped.event.ends_with(&format!(r#""detail":{record}}}"#)));
+        let given = r#"{"source":"aws.iam","detail-type":"X","detail":{}}"#;
+        let as_given: AsEvent = from_js(as_event(given).into()).unwrap();
+        assert_eq!(
+            (as_given.kind.as_str(), as_given.event.as_str()),
+            ("as-given", given)
+        );
+        let broken: AsEvent = from_js(as_event(r#"{"eventVersion":"1.08"}"#).into()).unwrap();
+        assert_eq!(broken.kind, "unwrappable");
+        assert_eq!(
+            (broken.code.as_deref(), broken.field.as_deref()),
+            (Some("missing-field"), Some("eventType"))
         );
     }
 

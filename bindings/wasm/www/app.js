@@ -127,7 +127,8 @@ function draw() {
   summary.classList.remove('failure');
   if (!check.valid) {
     errorBox.textContent = check.rendered;
-    errorMarks = check.origin === 'filterPattern' ? [{ start: check.start, end: check.end, kind: 'error' }] : [];
+    const inPattern = check.origin === 'filterPattern' || check.origin === 'EventPattern';
+    errorMarks = inPattern ? [{ start: check.start, end: check.end, kind: 'error' }] : [];
     statusLine.textContent = '';
     drawHighlights(errorMarks);
     resultsList.replaceChildren();
@@ -141,7 +142,9 @@ function draw() {
   statusLine.textContent =
     check.kind === 'match-all'
       ? 'An empty pattern matches every event.'
-      : `Valid ${kindName(check.kind)} pattern. Canonical form: ${check.canonical}`;
+      : check.kind === 'event-pattern'
+        ? `Valid EventBridge event pattern; CloudTrail records are matched as EventBridge delivers them. Canonical form: ${check.canonical}`
+        : `Valid ${kindName(check.kind)} pattern. Canonical form: ${check.canonical}`;
   resultsList.dataset.kind = check.kind;
 
   const { matches } = answer;
@@ -186,7 +189,12 @@ function el(tag, className, text) {
 
 /** One event: its mark, its text, and what the worker said about it (`detail`). */
 function drawResult(index, event, matches, detail) {
-  const result = { matches, extracted: detail?.extracted ?? null, conditions: detail?.conditions ?? null };
+  const result = {
+    matches,
+    extracted: detail?.extracted ?? null,
+    conditions: detail?.conditions ?? null,
+    wrap: detail?.wrap ?? null,
+  };
   const item = el('li', `result ${matches ? 'match' : 'no-match'}`);
   item.dataset.eventIndex = String(index);
   item.dataset.match = String(matches);
@@ -202,6 +210,16 @@ function drawResult(index, event, matches, detail) {
     head.append(el('span', 'event-about', about));
   }
   item.append(head);
+
+  if (result.wrap) {
+    const note =
+      result.wrap.kind === 'wrapped'
+        ? `CloudTrail record, matched as EventBridge delivers it: the detail of an event with source ${result.wrap.source} and detail-type "${result.wrap.detailType}".`
+        : `CloudTrail record that could not be wrapped as EventBridge delivers it (${result.wrap.message}): matched as written.`;
+    const line = el('p', `wrap-note ${result.wrap.kind}`, note);
+    line.dataset.wrap = result.wrap.kind;
+    item.append(line);
+  }
 
   const preview = event.length > EVENT_PREVIEW_CHARS ? `${event.slice(0, EVENT_PREVIEW_CHARS)}…` : event;
   const text = el('code', 'event-text', preview);

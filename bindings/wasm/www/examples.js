@@ -105,3 +105,38 @@ export const examples = [
     ]
   }
 ];
+
+// EventBridge event patterns: the CIS controls above as EventBridge rules (the project's CIS twin,
+// core/cloudtrail/src/eventbridge/cis.json), over the same CloudTrail records, which the page
+// matches as EventBridge delivers them.
+const eventsOf = (id) => examples.find((e) => e.id === id).events;
+examples.push(
+  {
+    id: "eventbridge-unauthorized-api-calls",
+    group: "EventBridge event patterns (CloudTrail)",
+    title: "Unauthorized API calls",
+    pattern: "{\n  \"detail\": {\n    \"$or\": [{\"errorCode\": [{\"suffix\": \"UnauthorizedOperation\"}]}, {\"errorCode\": [{\"prefix\": \"AccessDenied\"}], \"sourceIPAddress\": [{\"anything-but\": [\"delivery.logs.amazonaws.com\"]}], \"eventName\": [{\"anything-but\": [\"HeadBucket\"]}]}]\n  }\n}",
+    events: eventsOf("cis-unauthorized-api-calls"),
+  },
+  {
+    id: "eventbridge-console-signin-without-mfa",
+    group: "EventBridge event patterns (CloudTrail)",
+    title: "Console sign-in without MFA",
+    pattern: "{\n  \"detail-type\": [\"AWS Console Sign In via CloudTrail\"],\n  \"detail\": {\n    \"eventName\": [\"ConsoleLogin\"],\n    \"additionalEventData\": {\n      \"MFAUsed\": [{\"anything-but\": [\"Yes\"]}]\n    }\n  }\n}",
+    events: eventsOf("cis-console-signin-without-mfa"),
+  },
+  {
+    id: "eventbridge-iam-policy-changes",
+    group: "EventBridge event patterns (CloudTrail)",
+    title: "IAM policy changes",
+    pattern: "{\n  \"detail\": {\n    \"eventName\": [\"DeleteGroupPolicy\", \"DeleteRolePolicy\", \"DeleteUserPolicy\", \"PutGroupPolicy\", \"PutRolePolicy\", \"PutUserPolicy\", \"CreatePolicy\", \"DeletePolicy\", \"CreatePolicyVersion\", \"DeletePolicyVersion\", \"AttachRolePolicy\", \"DetachRolePolicy\", \"AttachUserPolicy\", \"DetachUserPolicy\", \"AttachGroupPolicy\", \"DetachGroupPolicy\"]\n  }\n}",
+    events: eventsOf("cis-iam-policy-changes"),
+  },
+  {
+    id: "eventbridge-organizations-changes",
+    group: "EventBridge event patterns (CloudTrail)",
+    title: "AWS Organizations changes",
+    pattern: "{\n  \"source\": [\"aws.organizations\"],\n  \"detail\": {\n    \"eventSource\": [\"organizations.amazonaws.com\"],\n    \"eventName\": [\"AcceptHandshake\", \"AttachPolicy\", \"CreateAccount\", \"CreateOrganizationalUnit\", \"CreatePolicy\", \"DeclineHandshake\", \"DeleteOrganization\", \"DeleteOrganizationalUnit\", \"DeletePolicy\", \"DetachPolicy\", \"DisablePolicyType\", \"EnablePolicyType\", \"InviteAccountToOrganization\", \"LeaveOrganization\", \"MoveAccount\", \"RemoveAccountFromOrganization\", \"UpdatePolicy\", \"UpdateOrganizationalUnit\"]\n  }\n}",
+    events: eventsOf("cis-organizations-changes"),
+  },
+);
