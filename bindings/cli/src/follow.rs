@@ -104,6 +104,7 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     out.flush(&mut follower)?;
     let mut saved = follower.progress();
     let mut ended = false;
+    let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
         for ready in follower.poll(&roots, walk) {
             if stop.load(Ordering::Relaxed) {
@@ -112,6 +113,23 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
             let Ready::File(path, mark) = ready;
             follower.read_file(&path, mark, now_ms());
             out.flush(&mut follower)?;
+        }
+        if !announced {
+            // Once the signals are handled and the tree was walked once.
+            announced = true;
+            let p = follower.progress();
+            let _ = writeln!(
+                io::stderr().lock(),
+                "Following {} ({} files read so far); SIGINT or SIGTERM stops",
+                boundary::terminal(
+                    &paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                p.files
+            );
         }
         let deadline = Instant::now() + poll_interval;
         loop {

@@ -933,7 +933,6 @@ mod tests {
                 want.push((t.time_ms, a.name.clone(), m.join("\n")));
             }
         }
-        want.sort_by(|a, b| a.0.cmp(&b.0));
         assert!(want.len() >= 4, "{want:?}");
 
         let dir = tempfile::tempdir().unwrap();
