@@ -194,6 +194,14 @@ else from the records' recipientAccountId and awsRegion (only 12-digit ids and r
 count), and header values never hold control characters. Values from the logs and rules are
 printed with control characters escaped (ESC as \\u{1b}).
 
+Follow mode (--follow): new files in the PATH directories are read once whole (when their size
+and time are the same at two polls), standard input as a stream; alarms are evaluated as event
+time (the latest eventTime less --lateness) passes each period's end, and each state change's
+message is delivered as it happens. --state FILE keeps the alarms, open minutes, files read and
+undelivered messages across restarts (saved before and after each delivery). SIGINT or SIGTERM
+stops after delivering and saving; the end of standard input, when it is the only PATH, settles
+the alarms as a batch scan does and exits.
+
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
 when input could not be read at all or output could not be written, 3 when the report was
 printed but some notification could not be delivered.
@@ -203,7 +211,8 @@ Examples:
   trailmatch scan AWSLogs/ --rules cis --rules my-rules.toml
   trailmatch scan trail.json.gz --format json --notify http://127.0.0.1:9000/sns
   trailmatch scan AWSLogs/ --notify sns --dead-letter undelivered.jsonl
-  trailmatch scan --notify slack:https://hooks.slack.com/services/T…/B…/…";
+  trailmatch scan --notify slack:https://hooks.slack.com/services/T…/B…/…
+  trailmatch scan --follow AWSLogs/ --state follow.json --notify sns";
 
 /// Inputs at least this large (in bytes, on disk) get a progress bar on a terminal.
 const PROGRESS_BYTES: u64 = 64 << 20;

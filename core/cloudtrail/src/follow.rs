@@ -59,8 +59,9 @@ use crate::time::{self, MINUTE_MS};
 use crate::walk::{self, Entry, Walk, WalkOptions};
 
 /// The default lateness: five minutes, CloudTrail's stated delivery time ("CloudTrail typically
-/// delivers logs within an average of about 5 minutes of an API call", AWS CloudTrail FAQs);
-/// CloudWatch itself evaluates an alarm every minute over the periods that have ended.
+/// delivers logs within an average of about 5 minutes of an API call", AWS CloudTrail FAQs).
+/// The CloudWatch User Guide says when alarms are evaluated (every minute for periods of a
+/// minute or more; every 10 s for 10 s and 30 s periods) but documents no evaluation delay.
 pub const DEFAULT_LATENESS_MS: i64 = 5 * MINUTE_MS;
 
 /// How far ahead of the clock a record may be and still move the watermark: two hours, as
