@@ -99,7 +99,7 @@ impl Running {
     /// tree once).
     fn ready(self) -> Running {
         wait_for("the follower to start", || {
-            self.stderr().contains("Following ")
+            self.stderr().contains("SIGINT or SIGTERM stops\n")
         });
         self
     }
@@ -324,6 +324,46 @@ fn standard_input_is_followed_as_a_stream() {
     assert_eq!(status, 0, "{stderr}");
     assert!(stderr.contains("standard input to its end"), "{stderr}");
     assert_eq!(lines(&dir.join("out.jsonl")), want);
+}
+
+/// A receiver that is down: every notification goes to the dead-letter file as its state
+/// change happens, the follower goes on, and it exits with status 3.
+#[test]
+fn undelivered_notifications_go_to_the_dead_letter_file_and_exit_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A port nothing listens on: the connection is refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/sns", closed.local_addr().unwrap());
+    drop(closed);
+    let records: String = day_as_lines().iter().map(|r| format!("{r}\n")).collect();
+    let run = common::run_in(
+        dir,
+        &[
+            "scan",
+            "--follow",
+            "-",
+            "--notify",
+            &url,
+            "--retries",
+            "0",
+            "--dead-letter",
+            "dead.jsonl",
+        ],
+        Some(records.as_bytes()),
+    );
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("4 of 4 alarm notifications could not be delivered"),
+        "{}",
+        run.stderr
+    );
+    let dead = lines(&dir.join("dead.jsonl"));
+    assert_eq!(dead.len(), 4, "{dead:?}");
+    let first: Value = serde_json::from_str(&dead[0]).unwrap();
+    assert_eq!(first["code"], "connection-failed", "{first}");
+    assert_eq!(first["alarm"], "CIS-5.1-unauthorized_api_calls_alarm");
 }
 
 /// A state file that is not one, or cannot be read, is an error naming it, before anything is

@@ -405,13 +405,15 @@ impl Follower {
     /// change), and drops the datapoints no coming evaluation needs.
     fn close(&mut self, close: i64, settle: Option<i64>) {
         let (compiled, found) = self.scanner.parts_mut();
-        // Default values, for the minutes with records and no match.
+        // Default values, for the minutes with records and no match (a minute closed before,
+        // reopened by a late record, already has its own).
+        let closed_before = self.progress.closed_ms.unwrap_or(i64::MIN);
         let mut minutes: Vec<i64> = found
             .totals
             .ingest_minutes
             .iter()
             .copied()
-            .filter(|m| *m < close)
+            .filter(|m| (closed_before..close).contains(m))
             .collect();
         minutes.sort_unstable();
         for (i, filter) in compiled.filters.iter().enumerate() {
