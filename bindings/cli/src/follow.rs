@@ -84,7 +84,11 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
+        // The first signal asks for a clean stop; a second one, while that stop is under way
+        // (a slow receiver being retried, say), ends the process at once with status 1 (the
+        // state file then holds what the last save wrote).
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| Failure::Io(format!("error: cannot handle signal {signal}: {e}")))?;
     }
     let roots: Vec<PathBuf> = paths

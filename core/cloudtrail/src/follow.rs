@@ -13,6 +13,31 @@
 //! at the end of its input). The state changes' SNS messages wait in an outbox
 //! ([`Follower::outbox`]) until the caller says they were delivered.
 //!
+//! ```
+//! use trailmatch_cloudtrail::follow::{FollowOptions, Follower};
+//! use trailmatch_cloudtrail::logs;
+//! use trailmatch_cloudtrail::rules::RuleSet;
+//! use trailmatch_cloudtrail::scan::ScanOptions;
+//!
+//! let mut follower = Follower::new(&RuleSet::cis(), ScanOptions::default(), FollowOptions::default())?;
+//! let now = i64::MAX / 2; // the clock (records far ahead of it do not move the watermark)
+//! let log = concat!(
+//!     r#"{"eventTime":"2026-11-23T10:07:30Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","recipientAccountId":"111122223333"}"#, "\n",
+//!     // 10:16: event time less the 5-minute lateness has passed 10:10, the end of the period
+//!     // holding the StopLogging call.
+//!     r#"{"eventTime":"2026-11-23T10:16:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","recipientAccountId":"111122223333"}"#,
+//! );
+//! for item in logs::read_stream("trail.jsonl", log.as_bytes(), logs::Options::default()) {
+//!     follower.read(item, now);
+//! }
+//! let notice = &follower.outbox()[0];
+//! assert_eq!(notice.alarm, "CIS-5.5-cloudtrail_cfg_changes_alarm");
+//! assert_eq!((notice.from.as_str(), notice.to.as_str()), ("INSUFFICIENT_DATA", "ALARM"));
+//! assert!(notice.messages[0].message.as_ref().is_ok_and(|m| m.contains("cis-alarms")));
+//! follower.delivered(1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Files are taken to be written whole — CloudTrail puts whole objects to S3, Firehose writes
 //! whole objects, and `aws s3 sync` downloads to a temporary name and renames — and a file is
 //! read once its size and modification time were the same at two polls in a row
