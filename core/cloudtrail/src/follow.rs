@@ -48,8 +48,8 @@
 //! published (an alarm sees them in later evaluations whose range holds them, as CloudWatch
 //! sees late datapoints), but no evaluation already made is made again: they are counted as
 //! [`late`](Progress::late). A record more than [`MAX_FUTURE_MS`] ahead of the clock does not
-//! move the watermark (CloudWatch Logs refuses such events): counted as
-//! [`future`](Progress::future).
+//! move the watermark and leaves no datapoint (CloudWatch Logs refuses such events): counted
+//! as [`future`](Progress::future).
 //!
 //! Everything needed to continue after a restart is a [`FollowState`], written atomically
 //! ([`FollowState::save`]: a temporary file in the same directory, then a rename): the alarms'
@@ -215,6 +215,8 @@ pub struct Follower {
     /// Files seen once, with their size then: read when seen again unchanged.
     waiting: BTreeMap<String, FileMark>,
     outbox: Vec<Notice>,
+    /// Datapoints and open minutes after this are dropped (records too far ahead of the clock).
+    future_limit: i64,
 }
 
 impl fmt::Debug for Follower {
@@ -260,6 +262,7 @@ impl Follower {
             files: BTreeMap::new(),
             waiting: BTreeMap::new(),
             outbox: Vec::new(),
+            future_limit: i64::MAX,
         })
     }
 
@@ -310,7 +313,21 @@ impl Follower {
             return;
         };
         if t > now_ms.saturating_add(MAX_FUTURE_MS) {
+            // Counted; its minute and datapoints are dropped, so that records far ahead of
+            // the clock cannot hold memory until event time reaches them.
             self.progress.future += 1;
+            self.future_limit = now_ms.saturating_add(MAX_FUTURE_MS);
+            let limit = self.future_limit;
+            let (_, found) = self.scanner.parts_mut();
+            found.totals.ingest_minutes.retain(|m| *m <= limit);
+            for set in found.totals.match_minutes.iter_mut().flatten() {
+                set.retain(|m| *m <= limit);
+            }
+            found.totals.last_minute = None;
+            for series in found.metrics.values_mut() {
+                series.retain(|m, _| *m <= limit);
+            }
+            found.metrics.retain(|_, s| !s.is_empty());
             return;
         }
         if self.progress.closed_ms.is_some_and(|c| t < c) {
@@ -1046,6 +1063,13 @@ mod tests {
         follower.read(item(record(60 * 24, "StopLogging")), now);
         assert_eq!(follower.progress().future, 1);
         assert_eq!(follower.progress().closed_ms, closed);
+        let state = follower.state();
+        assert_eq!(state.ingest_minutes.len(), 1, "{:?}", state.ingest_minutes);
+        assert!(
+            state.metrics.iter().all(|s| s.points.len() == 1),
+            "{:?}",
+            state.metrics
+        );
         follower.read(item(record(30, "StopLogging")), now);
         follower.read(item(record(1, "StopLogging")), now);
         assert_eq!(follower.progress().late, 1);
