@@ -40,7 +40,7 @@ pub struct ScanArgs {
     rules: Vec<String>,
     /// What to print: a summary to read (`text`), one JSON object (`json`), or the same
     /// objects one per line (`ndjson`).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "follow_mode")]
     format: Format,
     /// Deliver alarm notifications (the SNS messages CloudWatch would publish) to TARGET: `-`
     /// (standard output, one JSON object per line, before the report), a file (appended to),
