@@ -1075,6 +1075,53 @@ mod tests {
         assert_eq!(follower.progress().late, 1);
     }
 
+    /// A file is read once its size and time held still for one poll, once; one that changes
+    /// after it was read is a `file-changed` skip, once; one removed is forgotten.
+    #[test]
+    fn files_are_read_whole_once_and_changes_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let roots = [dir.path().to_owned()];
+        let path = dir.path().join("a.jsonl");
+        let mut follower = Follower::new(
+            &RuleSet::cis(),
+            ScanOptions::default(),
+            FollowOptions::default(),
+        )
+        .unwrap();
+        let walk = WalkOptions::default();
+        std::fs::write(&path, record(0, "StopLogging") + "\n").unwrap();
+        assert!(
+            follower.poll(&roots, walk).is_empty(),
+            "seen once: waited for"
+        );
+        let ready = follower.poll(&roots, walk);
+        assert_eq!(ready.len(), 1);
+        let Ready::File(p, mark) = &ready[0];
+        follower.read_file(p, *mark, i64::MAX / 2);
+        assert_eq!(follower.progress().records.read, 1);
+        assert!(follower.poll(&roots, walk).is_empty());
+        let mut grown = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        grown
+            .write_all((record(1, "StopLogging") + "\n").as_bytes())
+            .unwrap();
+        drop(grown);
+        assert!(follower.poll(&roots, walk).is_empty());
+        assert!(follower.poll(&roots, walk).is_empty());
+        let skipped = follower.skipped();
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(
+            (skipped[0].code.as_str(), skipped[0].count),
+            ("file-changed", 1)
+        );
+        assert_eq!(follower.progress().records.read, 1);
+        std::fs::remove_file(&path).unwrap();
+        follower.poll(&roots, walk);
+        assert!(follower.state().files.is_empty());
+    }
+
     /// A state file that is not one, or is for other rules, is a clear error.
     #[test]
     fn bad_state_files_are_refused() {
