@@ -47,6 +47,9 @@ pub struct Setup<'a> {
     pub walk: WalkOptions,
 }
 
+/// The shortest pause between two walks of the tree.
+const MIN_POLL: Duration = Duration::from_millis(10);
+
 /// How often a wait looks at the stop flag.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -70,6 +73,8 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         walk,
     } = setup;
     let lateness_ms = i64::try_from(lateness.as_millis()).unwrap_or(i64::MAX);
+    // `--poll-interval 0s` would walk the tree without a pause.
+    let poll_interval = poll_interval.max(MIN_POLL);
     let mut follower = Follower::new(rules, options, FollowOptions { lateness_ms })
         .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
     if let Some(path) = state {

@@ -127,7 +127,8 @@ pub struct ScanArgs {
         requires = "follow_mode"
     )]
     lateness: humantime::Duration,
-    /// With --follow: how often the PATH directories are walked for new files.
+    /// With --follow: how often the PATH directories are walked for new files (at least
+    /// 10 ms).
     #[arg(
         long,
         value_name = "DURATION",
