@@ -237,6 +237,43 @@ fn a_day_in_three_steps_with_restarts_gives_the_batch_notifications_once_each() 
     assert_eq!(lines(&dir.join("out.jsonl")), want);
 }
 
+/// SIGKILL at whatever point the follower has reached once its first notification is out
+/// (reading a file, delivering, saving): after a restart no notification is missed, and at
+/// most the one being delivered when it was killed is sent again (the same message, same
+/// `MessageId`).
+#[test]
+fn a_kill_at_any_point_misses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("in")).unwrap();
+    let want = batch_notifications(dir);
+    let args = ["--state", "state.json", "--notify", "out.jsonl"];
+    let mut child = follower(dir, &args);
+    for f in &sample_files() {
+        deliver(f, &dir.join("in"));
+    }
+    wait_for("a first notification", || {
+        !lines(&dir.join("out.jsonl")).is_empty()
+    });
+    child.child.kill().unwrap();
+    child.child.wait().unwrap();
+    let child = follower(dir, &args);
+    wait_for("24 files read", || {
+        files_done(&dir.join("state.json")) == Some(24)
+    });
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    let got = lines(&dir.join("out.jsonl"));
+    let mut unique: Vec<String> = Vec::new();
+    for line in &got {
+        if !unique.contains(line) {
+            unique.push(line.clone());
+        }
+    }
+    assert_eq!(unique, want);
+    assert!(got.len() <= want.len() + 1, "{got:#?}");
+}
+
 /// A damaged file arriving (a gzip file cut short, a file of no known format) is counted as
 /// skips, and the files after it are still read.
 #[test]
