@@ -142,6 +142,13 @@ impl FileMark {
     }
 }
 
+/// The mark of a path the walk reported as not readable (reported once; read when it becomes
+/// readable).
+const UNREADABLE: FileMark = FileMark {
+    len: 0,
+    modified_ms: -1,
+};
+
 /// What [`Follower::poll`] found ready.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ready {
@@ -371,6 +378,10 @@ impl Follower {
                     };
                     present.insert(key.clone());
                     let mark = FileMark::of(&meta);
+                    if self.files.get(&key) == Some(&UNREADABLE) {
+                        // Reported unreadable before, readable now: a new file.
+                        self.files.remove(&key);
+                    }
                     match self.files.get(&key) {
                         Some(read) if *read == mark => {}
                         Some(read) => {
@@ -402,13 +413,7 @@ impl Follower {
                         continue;
                     }
                     let skip = walk_skip(&path, reason, &message);
-                    self.files.insert(
-                        key,
-                        FileMark {
-                            len: 0,
-                            modified_ms: -1,
-                        },
-                    );
+                    self.files.insert(key, UNREADABLE);
                     self.scanner
                         .skip(skip.kind.code(), skip.location.to_string(), skip.message);
                 }
@@ -1120,6 +1125,35 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         follower.poll(&roots, walk);
         assert!(follower.state().files.is_empty());
+        // A path the walk cannot read (a broken link, followed) is one skip; once it can be
+        // read, it is read.
+        #[cfg(unix)]
+        {
+            let links = WalkOptions {
+                follow: true,
+                ..WalkOptions::default()
+            };
+            let target = dir.path().join("elsewhere.jsonl.later");
+            std::os::unix::fs::symlink(&target, dir.path().join("c.jsonl")).unwrap();
+            assert!(follower.poll(&roots, links).is_empty());
+            assert!(follower.poll(&roots, links).is_empty());
+            let unreadable = follower.skipped();
+            assert!(
+                unreadable
+                    .iter()
+                    .any(|k| k.code == "unreadable" && k.count == 1),
+                "{unreadable:?}"
+            );
+            std::fs::write(&target, record(2, "StopLogging") + "\n").unwrap();
+            // The target itself is a file of the tree too: both paths are read.
+            let mut ready = follower.poll(&roots, links);
+            ready.extend(follower.poll(&roots, links));
+            let names: Vec<String> = ready
+                .iter()
+                .map(|Ready::File(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            assert!(names.contains(&"c.jsonl".to_owned()), "{names:?}");
+        }
     }
 
     /// A state file that is not one, or is for other rules, is a clear error.
