@@ -9,6 +9,7 @@
 //! delivered. Text from inputs is written to the terminal with its control characters escaped.
 
 mod cis_check;
+mod follow;
 mod grep;
 
 mod lint;

@@ -44,7 +44,7 @@ pub struct ScanArgs {
     rules: Vec<String>,
     /// What to print: a summary to read (`text`), one JSON object (`json`), or the same
     /// objects one per line (`ndjson`).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "follow_mode")]
     format: Format,
     /// Deliver alarm notifications (the SNS messages CloudWatch would publish) to TARGET: `-`
     /// (standard output, one JSON object per line, before the report), a file (appended to),
@@ -114,8 +114,36 @@ pub struct ScanArgs {
     #[arg(long)]
     no_progress: bool,
     /// Follow symbolic links met inside directories (those named as PATH always are).
-    #[arg(short = 'L', long)]
+    #[arg(short = 'L', long = "follow-links")]
     follow: bool,
+    /// Keep running: read files as they appear in the PATH directories and records as they
+    /// arrive on standard input (`-`), evaluate the alarms as event time passes each period's
+    /// end (plus --lateness), and deliver each notification as its state change happens. Stops
+    /// on SIGINT or SIGTERM (or at the end of standard input when it is the only PATH).
+    #[arg(long = "follow", requires = "paths")]
+    follow_mode: bool,
+    /// With --follow: how long after a minute ends its records may still arrive before the
+    /// minute is closed and alarms are evaluated over it (`30s`, `5m`, `0s`).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        requires = "follow_mode"
+    )]
+    lateness: humantime::Duration,
+    /// With --follow: how often the PATH directories are walked for new files (at least
+    /// 10 ms).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2s",
+        requires = "follow_mode"
+    )]
+    poll_interval: humantime::Duration,
+    /// With --follow: keep the alarms' states, the open minutes and the files read in FILE
+    /// (JSON, replaced atomically), and continue from it when it exists.
+    #[arg(long, value_name = "FILE", requires = "follow_mode")]
+    state: Option<PathBuf>,
     /// Number of threads that classify and match records (default: the number of available
     /// cores; at most 256, and no more than 4 per core are started). The report does not
     /// depend on it.
@@ -137,7 +165,7 @@ Inputs:
   CloudWatch Logs exports, `aws logs filter-log-events` output and JSON Lines. Directories are
   read recursively, in name order; only regular files are read (FIFOs, sockets and devices met
   in a directory are reported as not-a-file and skipped), and symbolic links inside directories
-  are not followed without --follow. A PATH that does not exist is an error. A malformed file,
+  are not followed without -L (--follow-links). A PATH that does not exist is an error. A malformed file,
   line or record is skipped and reported; the rest is read.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
@@ -179,6 +207,14 @@ else from the records' recipientAccountId and awsRegion (only 12-digit ids and r
 count), and header values never hold control characters. Values from the logs and rules are
 printed with control characters escaped (ESC as \\u{1b}).
 
+Follow mode (--follow): new files in the PATH directories are read once whole (when their size
+and time are the same at two polls), standard input as a stream; alarms are evaluated as event
+time (the latest eventTime less --lateness) passes each period's end, and each state change's
+message is delivered as it happens. --state FILE keeps the alarms, open minutes, files read and
+undelivered messages across restarts (saved before and after each delivery). SIGINT or SIGTERM
+stops after delivering and saving; the end of standard input, when it is the only PATH, settles
+the alarms as a batch scan does and exits.
+
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
 when input could not be read at all or output could not be written, 3 when the report was
 printed but some notification could not be delivered.
@@ -189,7 +225,8 @@ Examples:
   trailmatch scan AWSLogs/ --rules cis-eventbridge --format json
   trailmatch scan trail.json.gz --format json --notify http://127.0.0.1:9000/sns
   trailmatch scan AWSLogs/ --notify sns --dead-letter undelivered.jsonl
-  trailmatch scan --notify slack:https://hooks.slack.com/services/T…/B…/…";
+  trailmatch scan --notify slack:https://hooks.slack.com/services/T…/B…/…
+  trailmatch scan --follow AWSLogs/ --state follow.json --notify sns";
 
 /// Inputs at least this large (in bytes, on disk) get a progress bar on a terminal.
 const PROGRESS_BYTES: u64 = 64 << 20;
@@ -221,8 +258,8 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         account_id: args.account_id.clone(),
         region: args.region.clone(),
     };
-    let scanner =
-        Scanner::new(&rules, options).map_err(|e| Failure::Invalid(format!("error: {e}")))?;
+    let scanner = Scanner::new(&rules, options.clone())
+        .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
     let mut dead_letter = args
         .dead_letter
         .as_deref()
@@ -237,6 +274,22 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         timeout: notify::TIMEOUT,
     };
     let mut sinks = Sink::open_all(&args.notify, &notify_options).map_err(Failure::invalid)?;
+    if args.follow_mode {
+        return crate::follow::run(crate::follow::Setup {
+            paths: &args.paths,
+            rules: &rules,
+            options,
+            sinks,
+            dead_letter,
+            lateness: args.lateness.into(),
+            poll_interval: args.poll_interval.into(),
+            state: args.state.as_deref(),
+            walk: trailmatch_cloudtrail::walk::WalkOptions {
+                follow: args.follow,
+                ..Default::default()
+            },
+        });
+    }
     let mut feed = Feed {
         files: 0,
         ndjson: args.format == Format::Ndjson,
@@ -353,7 +406,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
 
 /// `--dead-letter FILE`: where undelivered notifications are kept, opened (created, appended
 /// to) before the scan so that a path that cannot be written is an error before any work.
-struct DeadLetter {
+pub(crate) struct DeadLetter {
     name: String,
     file: std::fs::File,
 }
@@ -375,7 +428,7 @@ impl DeadLetter {
     /// Appends one JSON object per undelivered notification: where it was going, why it did
     /// not arrive, how many attempts were made, and the SNS message itself (`null` for one
     /// that could not be built: its topic ARN is not valid). Gives the number written.
-    fn keep(&mut self, failed: &[Undelivered]) -> Result<usize, Failure> {
+    pub(crate) fn keep(&mut self, failed: &[Undelivered]) -> Result<usize, Failure> {
         /// One line: the failure as the report has it, then the message as it was to be sent
         /// (its JSON text as is, members in CloudWatch's order).
         #[derive(serde::Serialize)]
@@ -444,42 +497,42 @@ struct Delivery {
 
 /// One message delivered to one target.
 #[derive(Debug, serde::Serialize)]
-struct Delivered {
+pub(crate) struct Delivered {
     /// The target (`-`, the file, the URL, `sns`, `sns:ARN`).
-    target: String,
-    alarm: String,
+    pub(crate) target: String,
+    pub(crate) alarm: String,
     /// The state change's time.
-    time: String,
+    pub(crate) time: String,
     /// The SNS topic the message was for.
-    topic: String,
+    pub(crate) topic: String,
     /// How many attempts it took (more than 1 after retries).
-    attempts: u32,
+    pub(crate) attempts: u32,
     /// The id the receiver gave the message: SNS's `MessageId` of the `Publish`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    message_id: Option<String>,
+    pub(crate) message_id: Option<String>,
 }
 
 /// One message not delivered to one target.
 #[derive(Debug, serde::Serialize)]
-struct Undelivered {
+pub(crate) struct Undelivered {
     /// The target (`-`, the file, the URL, `sns`, `sns:ARN`); `*` for a message sent to no
     /// target.
-    target: String,
-    alarm: String,
+    pub(crate) target: String,
+    pub(crate) alarm: String,
     /// The state change's time.
-    time: String,
+    pub(crate) time: String,
     /// The SNS topic the message was for.
-    topic: String,
+    pub(crate) topic: String,
     /// A stable code: `invalid-topic-arn`, `timed-out`, `http-status`, `connection-failed`,
     /// `tls-failed`, `service-error`, `request-failed`, `invalid-header`, `write-failed`,
     /// `not-attempted`.
-    code: &'static str,
-    reason: String,
+    pub(crate) code: &'static str,
+    pub(crate) reason: String,
     /// How many times it was sent (0: not at all).
-    attempts: u32,
+    pub(crate) attempts: u32,
     /// The SNS message (JSON text), for `--dead-letter`; `None` when it could not be built.
     #[serde(skip)]
-    message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 /// Delivers every alarm's notifications to every target. A failure is recorded and the next

@@ -6,7 +6,7 @@
 //! ([`alarm`]), CloudTrail Insights-style anomalies ([`insights`]), rules files and the CIS AWS
 //! Foundations pack ([`rules`], [`cis`]), rules read from CloudFormation and Terraform ([`iac`]),
 //! the `lint` and `cis-check` drivers ([`lint`], [`coverage`]), one scan from inputs to report
-//! ([`run`]), and CloudTrail as Amazon EventBridge delivers it ([`eventbridge`]).
+//! ([`run`]), the scan kept running as logs arrive ([`follow`]), and CloudTrail as Amazon EventBridge delivers it ([`eventbridge`]).
 //!
 //! A Rust program that only matches patterns needs just the engine (`cargo add trailmatch`);
 //! this crate is the application the `trailmatch` command and the Python module's `scan`,
@@ -43,6 +43,7 @@ pub mod classify;
 pub mod coverage;
 pub mod error;
 pub mod eventbridge;
+pub mod follow;
 pub mod iac;
 pub mod insights;
 pub mod lint;

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::alarm::{
     Alarm, AlarmDef, AlarmError, EvaluateOptions, NotificationContext, State, Transition,
@@ -211,7 +211,7 @@ impl std::fmt::Display for NotificationError {
 impl std::error::Error for NotificationError {}
 
 /// A metric series' identity: namespace, name and dimension values.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct MetricKey {
     /// The namespace.
     pub namespace: String,
@@ -223,7 +223,7 @@ pub struct MetricKey {
 
 /// How many records went where. `read + skipped` is every record the input held (as far as
 /// the reader could tell records apart), and `read = matched + unmatched + filtered`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Records read (valid JSON objects).
     pub read: u64,
@@ -241,7 +241,7 @@ pub struct Counts {
 }
 
 /// What was skipped for one reason.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipSummary {
     /// The reason's code (`invalid-json`, `truncated-gzip`, …).
     pub code: String,
@@ -252,7 +252,7 @@ pub struct SkipSummary {
 }
 
 /// One skip.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipExample {
     /// Where in the input (`file:line`, `file, record 3`, …).
     pub location: String,
@@ -453,20 +453,20 @@ pub struct Report {
 const SKIP_EXAMPLES: usize = 5;
 
 /// A metric filter as the scan runs it.
-struct Filter {
-    def: MetricFilterDef,
-    filter: MetricFilter,
+pub(crate) struct Filter {
+    pub(crate) def: MetricFilterDef,
+    pub(crate) filter: MetricFilter,
     /// The series its datapoints go to when they have no dimensions.
-    key: MetricKey,
+    pub(crate) key: MetricKey,
 }
 
 /// The rules of a scan, compiled: all that the threads of a parallel scan share. Records are
 /// read into [`Batch`]es with it, on any thread.
 pub(crate) struct Compiled {
-    options: ScanOptions,
+    pub(crate) options: ScanOptions,
     set: PatternSet,
-    filters: Vec<Filter>,
-    alarms: Vec<(AlarmDef, Alarm)>,
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) alarms: Vec<(AlarmDef, Alarm)>,
     event_rules: Option<EventRules>,
 }
 
@@ -474,17 +474,19 @@ pub(crate) struct Compiled {
 /// records, the votes for the account and region, and each filter's matches. A parallel scan
 /// adds up each batch's on its own, then the batches' together.
 #[derive(Debug, Default)]
-struct Totals {
-    counts: Counts,
-    range: Option<TimeRange>,
-    ingest_minutes: FxHashSet<i64>,
+pub(crate) struct Totals {
+    pub(crate) counts: Counts,
+    pub(crate) range: Option<TimeRange>,
+    pub(crate) ingest_minutes: FxHashSet<i64>,
     /// The minute last added to `ingest_minutes` (records come mostly in time order).
-    last_minute: Option<i64>,
-    accounts: FxHashMap<Box<str>, u64>,
-    regions: FxHashMap<Box<str>, u64>,
+    pub(crate) last_minute: Option<i64>,
+    pub(crate) accounts: FxHashMap<Box<str>, u64>,
+    pub(crate) regions: FxHashMap<Box<str>, u64>,
     /// Per filter: its matches, and the minutes with one (for filters with a default value).
-    matches: Vec<u64>,
-    match_minutes: Vec<Option<FxHashSet<i64>>>,
+    pub(crate) matches: Vec<u64>,
+    pub(crate) match_minutes: Vec<Option<FxHashSet<i64>>>,
+    /// The time of the last kept, timed record (follow mode reads it after each record).
+    pub(crate) latest: Option<i64>,
     /// What the EventBridge rules found (empty without them).
     events: EventTotals,
 }
@@ -513,6 +515,7 @@ impl Totals {
     }
 
     fn ingest(&mut self, t: i64) {
+        self.latest = Some(t);
         let minute = time::minute_floor(t);
         if self.last_minute != Some(minute) {
             self.last_minute = Some(minute);
@@ -582,7 +585,7 @@ trait Sink {
     fn publish(&mut self, filter: usize, minute: i64, value: f64, dimensions: Dimensions);
 }
 
-type Dimensions = BTreeMap<String, String>;
+pub(crate) type Dimensions = BTreeMap<String, String>;
 
 impl Compiled {
     /// Feeds one record to `sink`; the filters that matched it, with their extracted values.
@@ -713,9 +716,9 @@ pub struct Scanner {
 
 /// What a scan has found so far: [`Batch`]es are added to it in input order.
 pub(crate) struct Found {
-    totals: Totals,
-    skipped: BTreeMap<String, SkipSummary>,
-    metrics: BTreeMap<MetricKey, Series>,
+    pub(crate) totals: Totals,
+    pub(crate) skipped: BTreeMap<String, SkipSummary>,
+    pub(crate) metrics: BTreeMap<MetricKey, Series>,
     insights: Option<Detector>,
 }
 
@@ -748,7 +751,13 @@ impl Found {
         }
     }
 
-    fn publish(&mut self, filter: &Filter, minute: i64, value: f64, dimensions: Dimensions) {
+    pub(crate) fn publish(
+        &mut self,
+        filter: &Filter,
+        minute: i64,
+        value: f64,
+        dimensions: Dimensions,
+    ) {
         let series = if dimensions.is_empty() {
             match self.metrics.get_mut(&filter.key) {
                 Some(series) => series,
@@ -1022,6 +1031,11 @@ impl Scanner {
         self.state.absorb(&self.compiled, batch);
     }
 
+    /// The compiled rules and what was found so far, for follow mode to read and trim.
+    pub(crate) fn parts_mut(&mut self) -> (&Compiled, &mut Found) {
+        (&self.compiled, &mut self.state)
+    }
+
     /// The scanner in two: the compiled rules, which threads can share to read records into
     /// batches, and what was found, which the batches are added to.
     pub(crate) fn into_parts(self) -> (Compiled, Found) {
@@ -1241,7 +1255,7 @@ fn tally(counts: &mut FxHashMap<Box<str>, u64>, key: &str) {
 }
 
 /// The most frequent key (the first in order on a tie).
-fn most(counts: &FxHashMap<Box<str>, u64>) -> Option<String> {
+pub(crate) fn most(counts: &FxHashMap<Box<str>, u64>) -> Option<String> {
     let mut best: Option<(&str, u64)> = None;
     for (key, &n) in counts {
         if best.is_none_or(|(k, m)| n > m || (n == m && **key < *k)) {
@@ -1253,7 +1267,7 @@ fn most(counts: &FxHashMap<Box<str>, u64>) -> Option<String> {
 
 /// Replaces `${AWS::Region}` and `${AWS::AccountId}` in an action ARN, when the scan knows
 /// them (else they stay, and the ARN is refused when a message is built, with a hint).
-fn substitute(arn: &str, context: &NotificationContext) -> String {
+pub(crate) fn substitute(arn: &str, context: &NotificationContext) -> String {
     let mut arn = arn.to_owned();
     if !context.region.is_empty() {
         arn = arn.replace("${AWS::Region}", &context.region);
@@ -1280,6 +1294,19 @@ fn placeholder_hint(topic: &str) -> String {
     }
 }
 
+/// The series an alarm watches.
+pub(crate) fn alarm_key(def: &AlarmDef) -> MetricKey {
+    MetricKey {
+        namespace: def.namespace.clone().unwrap_or_default(),
+        name: def.metric_name.clone().unwrap_or_default(),
+        dimensions: def
+            .dimensions
+            .iter()
+            .map(|d| (d.name.clone(), d.value.clone()))
+            .collect(),
+    }
+}
+
 /// Evaluates one alarm over the scanned range: from the minute of the first record to the
 /// end of the minute of the last.
 fn evaluate(
@@ -1289,15 +1316,7 @@ fn evaluate(
     range: Option<TimeRange>,
     context: &NotificationContext,
 ) -> AlarmReport {
-    let key = MetricKey {
-        namespace: def.namespace.clone().unwrap_or_default(),
-        name: def.metric_name.clone().unwrap_or_default(),
-        dimensions: def
-            .dimensions
-            .iter()
-            .map(|d| (d.name.clone(), d.value.clone()))
-            .collect(),
-    };
+    let key = alarm_key(def);
     let empty = Series::new();
     let series = metrics.get(&key).unwrap_or(&empty);
     // The scan reports reasons, not StateReasonData: a long scan may have many transitions.

@@ -1,0 +1,368 @@
+//! `trailmatch scan --follow`: the scan kept running, its notifications delivered as state
+//! changes happen.
+//!
+//! What is read, when minutes close, how alarms are evaluated and what the state file holds is
+//! `trailmatch_cloudtrail::follow`; this module polls, reads standard input on a thread of its
+//! own, stops on SIGINT or SIGTERM, delivers the outbox through the `--notify` targets and
+//! saves the state around each delivery.
+//!
+//! Order of work, so that a restart neither repeats nor misses a notification: a file is read
+//! whole, then the state (the file marked read, the new state changes in its outbox) is saved;
+//! then each notice is delivered and the state saved again without it. A stop (or a crash)
+//! before a delivery leaves the notice in the saved outbox, delivered on the restart; only a
+//! crash between a delivery and the save that follows it repeats one (the message is the same,
+//! its `MessageId` too, for a receiver to recognise).
+
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use trailmatch_cloudtrail::boundary;
+use trailmatch_cloudtrail::follow::{
+    FollowOptions, FollowState, Follower, Notice, Progress, Ready,
+};
+use trailmatch_cloudtrail::logs::{self, Item};
+use trailmatch_cloudtrail::rules::RuleSet;
+use trailmatch_cloudtrail::scan::ScanOptions;
+use trailmatch_cloudtrail::time;
+use trailmatch_cloudtrail::walk::WalkOptions;
+
+use crate::notify::{DeliveryErrorKind, Sink};
+use crate::output::Failure;
+use crate::scan::{DeadLetter, Undelivered};
+
+/// What `scan --follow` was given.
+pub struct Setup<'a> {
+    pub paths: &'a [PathBuf],
+    pub rules: &'a RuleSet,
+    pub options: ScanOptions,
+    pub sinks: Vec<Sink>,
+    pub dead_letter: Option<DeadLetter>,
+    pub lateness: Duration,
+    pub poll_interval: Duration,
+    pub state: Option<&'a Path>,
+    pub walk: WalkOptions,
+}
+
+/// The shortest pause between two walks of the tree.
+const MIN_POLL: Duration = Duration::from_millis(10);
+
+/// How often a wait looks at the stop flag.
+const TICK: Duration = Duration::from_millis(50);
+
+/// What became of the deliveries.
+#[derive(Default)]
+struct Tally {
+    delivered: u64,
+    failed: u64,
+}
+
+pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
+    let Setup {
+        paths,
+        rules,
+        options,
+        mut sinks,
+        mut dead_letter,
+        lateness,
+        poll_interval,
+        state,
+        walk,
+    } = setup;
+    let lateness_ms = i64::try_from(lateness.as_millis()).unwrap_or(i64::MAX);
+    // `--poll-interval 0s` would walk the tree without a pause.
+    let poll_interval = poll_interval.max(MIN_POLL);
+    let mut follower = Follower::new(rules, options, FollowOptions { lateness_ms })
+        .map_err(|e| Failure::Invalid(format!("error: {e}")))?;
+    if let Some(path) = state {
+        let shown = boundary::terminal(&path.display().to_string()).into_owned();
+        let saved = FollowState::load(path)
+            .map_err(|e| Failure::Io(format!("error: --state {shown}: {e}")))?;
+        if let Some(saved) = saved {
+            follower
+                .restore(saved)
+                .map_err(|e| Failure::Io(format!("error: --state {shown}: {e}")))?;
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // The first signal asks for a clean stop; a second one, while that stop is under way
+        // (a slow receiver being retried, say), ends the process at once with status 1 (the
+        // state file then holds what the last save wrote).
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+            .map_err(|e| Failure::Io(format!("error: cannot handle signal {signal}: {e}")))?;
+    }
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    let mut stdin = paths.iter().any(|p| p.as_os_str() == "-").then(read_stdin);
+    let mut tally = Tally::default();
+    let mut out = Out {
+        sinks: &mut sinks,
+        dead_letter: dead_letter.as_mut(),
+        state,
+        tally: &mut tally,
+    };
+    // What a stop left undelivered.
+    out.flush(&mut follower)?;
+    let mut saved = follower.progress();
+    let mut ended = false;
+    let mut announced = false;
+    'outer: while !stop.load(Ordering::Relaxed) {
+        for ready in follower.poll(&roots, walk) {
+            if stop.load(Ordering::Relaxed) {
+                break 'outer;
+            }
+            let Ready::File(path, mark) = ready;
+            follower.read_file(&path, mark, now_ms());
+            out.flush(&mut follower)?;
+        }
+        if !announced {
+            // Once the signals are handled and the tree was walked once.
+            announced = true;
+            let p = follower.progress();
+            let _ = writeln!(
+                io::stderr().lock(),
+                "Following {} ({} files read so far); SIGINT or SIGTERM stops",
+                boundary::terminal(
+                    &paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                p.files
+            );
+        }
+        let deadline = Instant::now() + poll_interval;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                break 'outer;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let wait = left.min(TICK);
+            let Some(rx) = &stdin else {
+                std::thread::sleep(wait);
+                continue;
+            };
+            match rx.recv_timeout(wait) {
+                Ok(Some(item)) => {
+                    follower.read(item, now_ms());
+                    if !follower.outbox().is_empty() {
+                        out.flush(&mut follower)?;
+                    }
+                }
+                Ok(None) | Err(RecvTimeoutError::Disconnected) => {
+                    stdin = None;
+                    if roots.is_empty() {
+                        // The stream has ended and it was the only input: settle, as a
+                        // batch scan does at the end of its input.
+                        follower.finish();
+                        ended = true;
+                        break 'outer;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        if follower.progress() != saved {
+            out.save(&mut follower)?;
+            saved = follower.progress();
+        }
+    }
+    out.flush(&mut follower)?;
+    out.save(&mut follower)?;
+    let progress = follower.progress();
+    let skipped = follower.skipped();
+    let mut text = summary(&progress, ended, &tally);
+    for skip in &skipped {
+        text.push_str(&format!("  {:>8}  {}\n", skip.count, skip.code));
+        for e in &skip.examples {
+            text.push_str(&format!("            {}: {}\n", e.location, e.message));
+        }
+    }
+    let _ = io::stderr()
+        .lock()
+        .write_all(boundary::terminal_lines(&text).as_bytes());
+    if tally.failed > 0 {
+        return Err(Failure::Undelivered(format!(
+            "error: {} of {} alarm notifications could not be delivered",
+            tally.failed,
+            tally.failed + tally.delivered
+        )));
+    }
+    Ok(())
+}
+
+fn summary(p: &Progress, ended: bool, tally: &Tally) -> String {
+    let c = p.records;
+    format!(
+        "Followed {} files{}: {} records read · {} matched · {} unmatched · {} filtered out · {} \
+         skipped · {} late · {} ahead of the clock\n  {} alarm state changes · {} deliveries made · \
+         {} failed · events up to {} · minutes closed up to {}\n{}",
+        p.files,
+        if ended {
+            " and standard input to its end"
+        } else {
+            ""
+        },
+        c.read,
+        c.matched,
+        c.unmatched,
+        c.filtered,
+        c.skipped,
+        p.late,
+        p.future,
+        p.transitions,
+        tally.delivered,
+        tally.failed,
+        p.latest_ms
+            .map_or_else(|| "-".to_owned(), time::format_seconds),
+        p.closed_ms
+            .map_or_else(|| "-".to_owned(), time::format_seconds),
+        if c.skipped > 0 { "Skipped:\n" } else { "" },
+    )
+}
+
+/// Where notices go, and the state file saved around them.
+struct Out<'a> {
+    sinks: &'a mut [Sink],
+    dead_letter: Option<&'a mut DeadLetter>,
+    state: Option<&'a Path>,
+    tally: &'a mut Tally,
+}
+
+impl Out<'_> {
+    fn save(&mut self, follower: &mut Follower) -> Result<(), Failure> {
+        let Some(path) = self.state else {
+            return Ok(());
+        };
+        follower.state().save(path).map_err(|e| {
+            Failure::Io(format!(
+                "error: --state {}: cannot save: {e}",
+                boundary::terminal(&path.display().to_string())
+            ))
+        })
+    }
+
+    /// Saves the state, then delivers the outbox one notice at a time, saving the state after
+    /// each.
+    fn flush(&mut self, follower: &mut Follower) -> Result<(), Failure> {
+        if follower.outbox().is_empty() {
+            return Ok(());
+        }
+        self.save(follower)?;
+        while let Some(notice) = follower.outbox().first().cloned() {
+            self.deliver(&notice)?;
+            follower.delivered(1);
+            self.save(follower)?;
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, notice: &Notice) -> Result<(), Failure> {
+        let time = time::format_millis(notice.time_ms);
+        let _ = writeln!(
+            io::stderr().lock(),
+            "{}",
+            boundary::terminal(&format!(
+                "{}  {}  {} -> {}",
+                time::format_seconds(notice.time_ms),
+                notice.alarm,
+                notice.from,
+                notice.to
+            ))
+        );
+        let mut failed = Vec::new();
+        for outgoing in &notice.messages {
+            let undelivered = |target: String, code, reason, attempts, message| Undelivered {
+                target,
+                alarm: notice.alarm.clone(),
+                time: time.clone(),
+                topic: outgoing.topic.clone(),
+                code,
+                reason,
+                attempts,
+                message,
+            };
+            let message = match &outgoing.message {
+                Ok(message) => message,
+                Err(reason) => {
+                    failed.push(undelivered(
+                        "*".to_owned(),
+                        "invalid-topic-arn",
+                        reason.clone(),
+                        0,
+                        None,
+                    ));
+                    continue;
+                }
+            };
+            for sink in self.sinks.iter_mut() {
+                match sink.deliver(message) {
+                    Ok(_) => self.tally.delivered += 1,
+                    Err(e) if e.kind == DeliveryErrorKind::BrokenPipe => {
+                        return Err(Failure::BrokenPipe);
+                    }
+                    Err(e) => failed.push(undelivered(
+                        sink.name(),
+                        e.kind.code(),
+                        e.reason,
+                        e.attempts,
+                        Some(message.clone()),
+                    )),
+                }
+            }
+        }
+        self.tally.failed += failed.len() as u64;
+        for f in &failed {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "{}",
+                boundary::terminal(&format!(
+                    "  not delivered to {}: {} [{}]",
+                    f.target, f.reason, f.code
+                ))
+            );
+        }
+        if let Some(dead) = self.dead_letter.as_deref_mut() {
+            dead.keep(&failed)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads standard input on a thread of its own; `None` at its end.
+fn read_stdin() -> Receiver<Option<Item>> {
+    let (tx, rx) = mpsc::sync_channel(1024);
+    let spawned = std::thread::Builder::new()
+        .name("follow-stdin".into())
+        .spawn(move || {
+            for item in logs::read_stream("<stdin>", io::stdin(), logs::Options::default()) {
+                if tx.send(Some(item)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(None);
+        });
+    // Without a thread, the receiver reports the input as ended.
+    drop(spawned);
+    rx
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .unwrap_or(i64::MAX)
+}

@@ -1,0 +1,444 @@
+//! `trailmatch scan --follow`, run as a user runs it: a real process following a directory or
+//! standard input, stopped with SIGTERM, SIGINT or SIGKILL and started again.
+//!
+//! No test sleeps to make its point: each waits, with a deadline, for what it can observe (the
+//! state file saying which files were read, lines in the notification file, the process's
+//! exit).
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{BIN, run_in, run_within};
+use serde_json::Value;
+
+/// The bundled sample: a day of CloudTrail log files, one an hour.
+fn sample_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 24);
+    files
+}
+
+/// How long any wait may take before the test fails.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Waits until `done` holds, failing with `what` after [`DEADLINE`].
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < DEADLINE, "waited {DEADLINE:?} for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Puts `file` into `dir` as a writer that renames into place does (as `aws s3 sync` does).
+fn deliver(file: &Path, dir: &Path) {
+    let name = file.file_name().unwrap();
+    let staging = dir.parent().unwrap().join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::copy(file, staging.join(name)).unwrap();
+    std::fs::rename(staging.join(name), dir.join(name)).unwrap();
+}
+
+/// The state file, when it exists and reads.
+fn state(path: &Path) -> Option<Value> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// The number of files the state says were read, with nothing left to deliver.
+fn files_done(path: &Path) -> Option<u64> {
+    let s = state(path)?;
+    if !s["outbox"].as_array()?.is_empty() {
+        return None;
+    }
+    s["progress"]["files"].as_u64()
+}
+
+/// A running follower and what it has written on standard error so far.
+struct Running {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Running {
+    fn start(command: &mut Command) -> Running {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Running { child, stderr }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until it says it follows (its signal handlers are in place and it has walked the
+    /// tree once).
+    fn ready(self) -> Running {
+        wait_for("the follower to start", || {
+            self.stderr().contains("SIGINT or SIGTERM stops\n")
+        });
+        self
+    }
+
+    /// Waits for it to exit; its status and standard error.
+    fn wait(mut self) -> (i32, String) {
+        let mut status = None;
+        wait_for("the follower to exit", || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        // The reader thread ends at the end of the pipe.
+        wait_for("its standard error to close", || {
+            Arc::strong_count(&self.stderr) == 1
+        });
+        let code = status.unwrap().code().expect("exited, not killed");
+        (code, self.stderr())
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) and waits for it to exit.
+    fn stop(self, signal: &str) -> (i32, String) {
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        self.wait()
+    }
+}
+
+fn follower(dir: &Path, args: &[&str]) -> Running {
+    Running::start(
+        Command::new(BIN)
+            .args(["scan", "--follow", "in", "--poll-interval", "50ms"])
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null()),
+    )
+    .ready()
+}
+
+/// The notifications of a file target, one SNS message per line.
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The batch scan's notifications of the whole day, in time order (the batch scan writes them
+/// alarm by alarm; a sort that keeps ties in that order gives the order they happen in).
+fn batch_notifications(dir: &Path) -> Vec<String> {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample");
+    let run = run_within(
+        dir,
+        &[
+            "scan",
+            sample.to_str().unwrap(),
+            "--notify",
+            "batch.jsonl",
+            "--no-progress",
+        ],
+        120,
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let mut batch = lines(&dir.join("batch.jsonl"));
+    batch.sort_by_key(|line| {
+        let m: Value = serde_json::from_str(line).unwrap();
+        m["Timestamp"].as_str().unwrap().to_owned()
+    });
+    batch
+}
+
+/// The issue's "done means": a day of the sample written in three steps, the follower stopped
+/// and started again between them (SIGTERM once, SIGKILL once), gets exactly the notifications
+/// of the batch scan of the whole day, once each, in order.
+#[test]
+fn a_day_in_three_steps_with_restarts_gives_the_batch_notifications_once_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("in")).unwrap();
+    let want = batch_notifications(dir);
+    assert_eq!(want.len(), 4, "{want:?}");
+    let files = sample_files();
+    let args = ["--state", "state.json", "--notify", "out.jsonl"];
+    let state_path = dir.join("state.json");
+
+    // Step 1: midnight to 08:00, then SIGTERM.
+    let child = follower(dir, &args);
+    for f in &files[..8] {
+        deliver(f, &dir.join("in"));
+    }
+    wait_for("8 files read", || files_done(&state_path) == Some(8));
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("Followed 8 files"), "{stderr}");
+    assert!(lines(&dir.join("out.jsonl")).is_empty());
+
+    // Step 2: 08:00 to 16:00 (three incidents), then SIGKILL once the state says it is done.
+    let mut child = follower(dir, &args);
+    for f in &files[8..16] {
+        deliver(f, &dir.join("in"));
+    }
+    wait_for("16 files read", || files_done(&state_path) == Some(16));
+    assert_eq!(lines(&dir.join("out.jsonl")), want[..3]);
+    child.child.kill().unwrap();
+    child.child.wait().unwrap();
+    // The state file a SIGKILL left reads.
+    assert_eq!(files_done(&state_path), Some(16));
+
+    // Step 3: the rest of the day, then SIGINT.
+    let child = follower(dir, &args);
+    for f in &files[16..] {
+        deliver(f, &dir.join("in"));
+    }
+    wait_for("24 files read", || files_done(&state_path) == Some(24));
+    let (status, stderr) = child.stop("INT");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("Followed 24 files: 4852 records read"),
+        "{stderr}"
+    );
+
+    assert_eq!(lines(&dir.join("out.jsonl")), want);
+    // The state remembers it all: a fourth start with no new file sends nothing more.
+    let child = follower(dir, &args);
+    assert!(
+        child.stderr().contains("(24 files read so far)"),
+        "{}",
+        child.stderr()
+    );
+    let (status, _) = child.stop("TERM");
+    assert_eq!(status, 0);
+    assert_eq!(lines(&dir.join("out.jsonl")), want);
+}
+
+/// SIGKILL at whatever point the follower has reached once its first notification is out
+/// (reading a file, delivering, saving): after a restart no notification is missed, and at
+/// most the one being delivered when it was killed is sent again (the same message, same
+/// `MessageId`).
+#[test]
+fn a_kill_at_any_point_misses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("in")).unwrap();
+    let want = batch_notifications(dir);
+    let args = ["--state", "state.json", "--notify", "out.jsonl"];
+    let mut child = follower(dir, &args);
+    for f in &sample_files() {
+        deliver(f, &dir.join("in"));
+    }
+    wait_for("a first notification", || {
+        !lines(&dir.join("out.jsonl")).is_empty()
+    });
+    child.child.kill().unwrap();
+    child.child.wait().unwrap();
+    let child = follower(dir, &args);
+    wait_for("24 files read", || {
+        files_done(&dir.join("state.json")) == Some(24)
+    });
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    let got = lines(&dir.join("out.jsonl"));
+    let mut unique: Vec<String> = Vec::new();
+    for line in &got {
+        if !unique.contains(line) {
+            unique.push(line.clone());
+        }
+    }
+    assert_eq!(unique, want);
+    assert!(got.len() <= want.len() + 1, "{got:#?}");
+}
+
+/// A damaged file arriving (a gzip file cut short, a file of no known format) is counted as
+/// skips, and the files after it are still read.
+#[test]
+fn a_damaged_file_is_a_counted_skip_not_a_stop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let input = dir.join("in");
+    std::fs::create_dir(&input).unwrap();
+    let files = sample_files();
+    let child = follower(dir, &["--state", "state.json"]);
+    let state_path = dir.join("state.json");
+    deliver(&files[0], &input);
+    wait_for("the first file read", || files_done(&state_path) == Some(1));
+    let whole = std::fs::read(&files[1]).unwrap();
+    let staging = dir.join("cut");
+    std::fs::write(&staging, &whole[..whole.len() / 2]).unwrap();
+    std::fs::rename(&staging, input.join("b-cut.json.gz")).unwrap();
+    std::fs::write(&staging, b"\x00\x01binary, no log format").unwrap();
+    std::fs::rename(&staging, input.join("c-binary.json")).unwrap();
+    deliver(&files[2], &input);
+    wait_for("four files read", || files_done(&state_path) == Some(4));
+    let s = state(&state_path).unwrap();
+    let codes: Vec<&str> = s["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"truncated-gzip"), "{s}");
+    assert!(codes.contains(&"unknown-format"), "{s}");
+    assert!(s["progress"]["records"]["skipped"].as_u64().unwrap() >= 2);
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("truncated-gzip"), "{stderr}");
+}
+
+/// The day's records as JSON Lines, in order.
+fn day_as_lines() -> Vec<String> {
+    let mut out = Vec::new();
+    for f in sample_files() {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let log: Value = serde_json::from_str(&text).unwrap();
+        for r in log["Records"].as_array().unwrap() {
+            out.push(r.to_string());
+        }
+    }
+    out
+}
+
+/// Standard input is read as a stream: notifications go out while it is still open, and at
+/// its end (the only input) the follower settles and exits with the batch scan's
+/// notifications.
+#[test]
+fn standard_input_is_followed_as_a_stream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let want = batch_notifications(dir);
+    let records = day_as_lines();
+    // Up to 15:00: the first three incidents are in, and event time has passed them.
+    let split = records
+        .iter()
+        .position(|r| r.contains("\"eventTime\":\"2026-11-23T15:"))
+        .unwrap();
+    let mut child = Running::start(
+        Command::new(BIN)
+            .args(["scan", "--follow", "-", "--notify", "out.jsonl"])
+            .current_dir(dir)
+            .stdin(Stdio::piped()),
+    );
+    let mut stdin = child.child.stdin.take().unwrap();
+    let first: String = records[..split].iter().map(|r| format!("{r}\n")).collect();
+    stdin.write_all(first.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    wait_for("three notifications while standard input is open", || {
+        lines(&dir.join("out.jsonl")).len() == 3
+    });
+    assert!(child.child.try_wait().unwrap().is_none());
+    let rest: String = records[split..].iter().map(|r| format!("{r}\n")).collect();
+    stdin.write_all(rest.as_bytes()).unwrap();
+    drop(stdin);
+    let (status, stderr) = child.wait();
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("standard input to its end"), "{stderr}");
+    assert_eq!(lines(&dir.join("out.jsonl")), want);
+}
+
+/// A receiver that is down: every notification goes to the dead-letter file as its state
+/// change happens, the follower goes on, and it exits with status 3.
+#[test]
+fn undelivered_notifications_go_to_the_dead_letter_file_and_exit_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A port nothing listens on: the connection is refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/sns", closed.local_addr().unwrap());
+    drop(closed);
+    let records: String = day_as_lines().iter().map(|r| format!("{r}\n")).collect();
+    let run = common::run_in(
+        dir,
+        &[
+            "scan",
+            "--follow",
+            "-",
+            "--notify",
+            &url,
+            "--retries",
+            "0",
+            "--dead-letter",
+            "dead.jsonl",
+        ],
+        Some(records.as_bytes()),
+    );
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("4 of 4 alarm notifications could not be delivered"),
+        "{}",
+        run.stderr
+    );
+    let dead = lines(&dir.join("dead.jsonl"));
+    assert_eq!(dead.len(), 4, "{dead:?}");
+    let first: Value = serde_json::from_str(&dead[0]).unwrap();
+    assert_eq!(first["code"], "connection-failed", "{first}");
+    assert_eq!(first["alarm"], "CIS-5.1-unauthorized_api_calls_alarm");
+}
+
+/// A state file that is not one, or cannot be read, is an error naming it, before anything is
+/// read.
+#[test]
+fn a_corrupt_or_unreadable_state_file_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("in")).unwrap();
+    std::fs::write(
+        dir.join("state.json"),
+        "{\"format\":\"trailmatch-follow-state\",",
+    )
+    .unwrap();
+    let run = run_within(
+        dir,
+        &["scan", "--follow", "in", "--state", "state.json"],
+        30,
+    );
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "error: --state state.json: not a trailmatch follow state (line 1, column "
+        ),
+        "{}",
+        run.stderr
+    );
+    std::fs::create_dir(dir.join("state.d")).unwrap();
+    let run = run_within(dir, &["scan", "--follow", "in", "--state", "state.d"], 30);
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: --state state.d: "),
+        "{}",
+        run.stderr
+    );
+    // --state without --follow is refused.
+    let run = run_in(dir, &["scan", "in", "--state", "state.json"], None);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("--follow"), "{}", run.stderr);
+}
