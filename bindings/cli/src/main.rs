@@ -11,6 +11,7 @@
 mod cis_check;
 mod grep;
 
+mod html;
 mod lint;
 mod notify;
 mod output;
