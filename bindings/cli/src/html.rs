@@ -231,7 +231,7 @@ fn anomaly_section(index: usize, a: &Insight) -> Markup {
             }
             p.what {
                 (time::format_seconds(a.start_ms)) " – " (end) "; "
-                (num(a.insight_average)) "/min against a baseline of " (num(a.baseline_average))
+                (num(a.average())) "/min against a baseline of " (num(a.baseline_average))
                 "/min (σ " (num(a.baseline_stddev)) "), unusual above " (num(a.unusual_above)) "/min"
                 @if let Some(region) = &a.aws_region { "; " (shown(region)) }
                 @if let Some(account) = &a.recipient_account_id { ", account " (shown(account)) }
@@ -658,7 +658,7 @@ figcaption { color: #777; font-size: 12px; }
 svg.chart { width: 100%; height: auto; display: block; }
 table { border-collapse: collapse; margin: 6px 0; }
 th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; overflow-wrap: anywhere; }
-thead th { border-bottom: 1px solid #ccc; color: #555; font-weight: 600; }
+thead th { border-bottom: 1px solid #ccc; color: #555; font-weight: 600; white-space: nowrap; overflow-wrap: normal; }
 td.num, table.counts td:nth-child(2) { text-align: right; font-variant-numeric: tabular-nums; }
 td.note { color: #777; }
 table.rules tr:not(.matched) { color: #888; }

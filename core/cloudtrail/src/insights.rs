@@ -1130,6 +1130,18 @@ impl Scan<'_> {
 }
 
 impl Insight {
+    /// The insight's rate per minute: the average over the whole insight (its End record's)
+    /// when it ended, else the rate that raised it ([`Insight::insight_average`]).
+    pub fn average(&self) -> f64 {
+        self.end
+            .as_ref()
+            .and_then(|end| {
+                end.pointer("/insightDetails/insightContext/statistics/insight/average")
+            })
+            .and_then(Value::as_f64)
+            .unwrap_or(self.insight_average)
+    }
+
     /// The Insights records, Start then End (when the insight ended), as [`InOrder`] values that
     /// serialize with CloudTrail's member order.
     pub fn records(&self) -> impl Iterator<Item = InOrder<'_>> {

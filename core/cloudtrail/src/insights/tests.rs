@@ -321,6 +321,8 @@ fn an_insight_carries_its_band_and_the_counts_around_it() {
     assert_eq!((at(180).count, at(180).rate), (10, 10.0));
     assert_eq!((at(301).count, at(301).rate), (40, 22.0));
     assert_eq!((at(332).count, at(332).rate), (10, 10.0));
+    // Over the whole insight, 300..303: 40 a minute; the rate that raised it (at 301): 22.
+    assert_eq!((insight.average(), insight.insight_average), (40.0, 22.0));
 
     // An insight still open at the end of the input: shown to the input's last minute.
     let mut events = steady_ten();
