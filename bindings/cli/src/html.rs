@@ -315,7 +315,7 @@ impl Frame {
     /// below) to a little above the highest of `values`.
     fn new(x: Range<i64>, values: impl IntoIterator<Item = f64>) -> Frame {
         let (mut lo, mut hi) = (0.0_f64, 0.0_f64);
-        for v in values.into_iter().filter(|v| v.is_finite()) {
+        for v in values.into_iter().map(plotted) {
             lo = lo.min(v);
             hi = hi.max(v);
         }
@@ -400,6 +400,20 @@ impl Frame {
     }
 }
 
+/// The largest magnitude a chart shows: larger values are drawn at its edge. plotters lays out an
+/// axis by stepping through its range, which never ends when the range is not finite (values
+/// near `f64::MAX` and its padding) — a metric value from a log can be anything.
+const LIMIT: f64 = 1e15;
+
+/// A value as a chart draws it: within ±[`LIMIT`] (`NaN` as 0).
+fn plotted(value: f64) -> f64 {
+    if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(-LIMIT, LIMIT)
+    }
+}
+
 /// Hours from `origin` to `ms`.
 #[allow(clippy::cast_precision_loss)]
 fn hours_between(origin: i64, ms: i64) -> f64 {
@@ -464,7 +478,7 @@ fn alarm_chart(report: &Report, alarm: &AlarmReport) -> Result<(String, String),
     frame.layer("threshold", &mut layers, |chart| {
         chart
             .draw_series(LineSeries::new(
-                [(x0, threshold), (x1, threshold)],
+                [(x0, plotted(threshold)), (x1, plotted(threshold))],
                 ORANGE.stroke_width(2),
             ))
             .map(drop)
@@ -475,8 +489,8 @@ fn alarm_chart(report: &Report, alarm: &AlarmReport) -> Result<(String, String),
     for p in &points {
         let joined = previous.is_some_and(|start| start.saturating_add(period) == p.start_ms);
         match runs.last_mut() {
-            Some(run) if joined => run.push((frame.at(p.start_ms), p.value)),
-            _ => runs.push(vec![(frame.at(p.start_ms), p.value)]),
+            Some(run) if joined => run.push((frame.at(p.start_ms), plotted(p.value))),
+            _ => runs.push(vec![(frame.at(p.start_ms), plotted(p.value))]),
         }
         previous = Some(p.start_ms);
     }
@@ -484,10 +498,16 @@ fn alarm_chart(report: &Report, alarm: &AlarmReport) -> Result<(String, String),
         for run in &runs {
             chart.draw_series(LineSeries::new(run.iter().copied(), BLUE.stroke_width(2)))?;
         }
+        // A dot per datapoint, while they can be told apart; a long series is its line alone.
+        let dots = if points.len() <= MAX_DOTS {
+            points.as_slice()
+        } else {
+            &[]
+        };
         chart
-            .draw_series(points.iter().map(|p| {
+            .draw_series(dots.iter().map(|p| {
                 let color = if p.breaching { RED } else { BLUE };
-                Circle::new((frame.at(p.start_ms), p.value), 3, color.filled())
+                Circle::new((frame.at(p.start_ms), plotted(p.value)), 3, color.filled())
             }))
             .map(drop)
     })?;
@@ -527,6 +547,9 @@ fn alarm_chart(report: &Report, alarm: &AlarmReport) -> Result<(String, String),
     ))
 }
 
+/// The most datapoints drawn as dots (a month of one-minute periods would be 43,200 dots).
+const MAX_DOTS: usize = 1_500;
+
 /// Context shown around an alarm's datapoints and state changes.
 const AROUND_MS: i64 = 90 * 60_000;
 
@@ -561,7 +584,8 @@ fn shown_range(
 fn anomaly_chart(a: &Insight) -> Result<String, String> {
     let history = &a.history;
     let points: Vec<_> = history.points().collect();
-    let (mean, sd) = (a.baseline_average, a.baseline_stddev);
+    let (mean, sd) = (plotted(a.baseline_average), plotted(a.baseline_stddev));
+    let unusual = plotted(a.unusual_above);
     let end = history
         .to_ms
         .max(history.from_ms.saturating_add(time::MINUTE_MS));
@@ -570,8 +594,8 @@ fn anomaly_chart(a: &Insight) -> Result<String, String> {
         history.from_ms..end,
         points
             .iter()
-            .flat_map(|p| [p.count as f64, p.rate])
-            .chain([a.unusual_above, mean + sd]),
+            .flat_map(|p| [plotted(p.count as f64), plotted(p.rate)])
+            .chain([unusual, mean + sd]),
     );
     let (y0, y1) = (frame.y.start, frame.y.end);
     let (x0, x1) = (frame.x.start, frame.x.end);
@@ -589,7 +613,7 @@ fn anomaly_chart(a: &Insight) -> Result<String, String> {
     frame.layer("band", &mut layers, |chart| {
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(x0, (mean - sd).max(0.0)), (x1, mean + sd)],
+                [(x0, (mean - sd).max(0.0)), (x1, plotted(mean + sd))],
                 BLUE.mix(0.12).filled(),
             )))
             .map(drop)
@@ -605,7 +629,7 @@ fn anomaly_chart(a: &Insight) -> Result<String, String> {
     frame.layer("unusual", &mut layers, |chart| {
         chart
             .draw_series(LineSeries::new(
-                [(x0, a.unusual_above), (x1, a.unusual_above)],
+                [(x0, unusual), (x1, unusual)],
                 RED.stroke_width(2),
             ))
             .map(drop)
@@ -616,7 +640,7 @@ fn anomaly_chart(a: &Insight) -> Result<String, String> {
             .draw_series(LineSeries::new(
                 points
                     .iter()
-                    .map(|p| (frame.at(p.minute_ms), p.count as f64)),
+                    .map(|p| (frame.at(p.minute_ms), plotted(p.count as f64))),
                 GREY.mix(0.8).stroke_width(1),
             ))
             .map(drop)
@@ -624,7 +648,9 @@ fn anomaly_chart(a: &Insight) -> Result<String, String> {
     frame.layer("rate", &mut layers, |chart| {
         chart
             .draw_series(LineSeries::new(
-                points.iter().map(|p| (frame.at(p.minute_ms), p.rate)),
+                points
+                    .iter()
+                    .map(|p| (frame.at(p.minute_ms), plotted(p.rate))),
                 BLUE.stroke_width(2),
             ))
             .map(drop)

@@ -489,3 +489,74 @@ fn the_report_goes_to_standard_output_without_o_and_ndjson_refuses_o() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Regression: metric values near `f64::MAX` made the chart's axis range infinite, and plotters
+/// stepped through it for ever. Any value a log can hold is charted (drawn at the chart's edge
+/// beyond ±1e15), in any alarm.
+#[test]
+fn extreme_metric_values_are_charted() {
+    let dir = temp_dir("extreme");
+    std::fs::write(
+        dir.join("rules.toml"),
+        r#"
+[[metricFilters]]
+filterName = "n"
+filterPattern = '{ $.n = * }'
+metricTransformations = [{ metricName = "N", metricNamespace = "T", metricValue = "$.n" }]
+
+[[MetricAlarms]]
+AlarmName = "huge"
+MetricName = "N"
+Namespace = "T"
+Statistic = "Sum"
+Period = 60
+EvaluationPeriods = 1
+Threshold = 1e300
+ComparisonOperator = "GreaterThanOrEqualToThreshold"
+
+[[MetricAlarms]]
+AlarmName = "tiny"
+MetricName = "N"
+Namespace = "T"
+Statistic = "Minimum"
+Period = 60
+EvaluationPeriods = 1
+Threshold = -1e-300
+ComparisonOperator = "LessThanThreshold"
+"#,
+    )
+    .unwrap();
+    let values = [1.7e308, -1.7e308, 1e308, 5e-324, 0.0, -4e15, 3e15];
+    let log: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            json!({"eventTime": format!("2026-11-23T10:{i:02}:00Z"), "eventName": "X", "n": n})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(dir.join("log.jsonl"), log.join("\n")).unwrap();
+    let run = common::run_within(
+        &dir,
+        &[
+            "scan",
+            "--rules",
+            "rules.toml",
+            "log.jsonl",
+            "--format",
+            "html",
+            "-o",
+            "r.html",
+        ],
+        60,
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let parts = parse(&std::fs::read_to_string(dir.join("r.html")).unwrap());
+    let alarms = articles(&parts, "alarm");
+    assert_eq!(alarms.len(), 2);
+    for article in &alarms {
+        assert_eq!(has(article, "svg", "chart"), 1);
+        assert_eq!(has(article, "g", "threshold"), 1);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
