@@ -703,3 +703,48 @@ p.legend { color: #555; font-size: 12px; }
 .key.insight { background: rgba(230,110,0,.2); }
 footer { margin-top: 32px; color: #888; font-size: 12px; }
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_durations_as_a_person_reads_them() {
+        assert_eq!(num(1.0), "1");
+        assert_eq!(num(-35.0), "-35");
+        assert_eq!(num(0.8), "0.8");
+        assert_eq!(num(2.345_678), "2.346");
+        assert_eq!(num(0.027_777), "0.0278");
+        assert_eq!(num(12.5), "12.5");
+        assert_eq!(duration(300), "5 min");
+        assert_eq!(duration(3_600), "1 h");
+        assert_eq!(duration(90), "90 s");
+    }
+
+    /// Whatever the values, a chart's ranges are finite, hold 0, and are not empty.
+    #[test]
+    fn frames_are_finite_and_hold_zero() {
+        for values in [
+            vec![],
+            vec![f64::MAX, f64::MIN],
+            vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY],
+            vec![5e-324],
+            vec![-3.0, -1.0],
+            vec![1e15 + 1.0, 1e15 + 2.0],
+        ] {
+            let frame = Frame::new(0..60_000, values.iter().copied());
+            let y = &frame.y;
+            assert!(
+                y.start.is_finite() && y.end.is_finite(),
+                "{values:?}: {y:?}"
+            );
+            assert!(y.start <= 0.0 && 0.0 < y.end, "{values:?}: {y:?}");
+            assert!(frame.x.start < frame.x.end);
+        }
+        // Times are hours from the start of the chart's UTC day.
+        let day = 1_795_392_000_000; // 2026-11-23T00:00:00Z
+        let frame = Frame::new(day + 90 * 60_000..day + 26 * 3_600_000, [1.0]);
+        assert_eq!((frame.x.start, frame.x.end), (1.5, 26.0));
+        assert_eq!(frame.at(day + 30 * 60_000), 0.5);
+    }
+}
