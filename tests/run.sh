@@ -149,7 +149,9 @@ cargo clippy --target wasm32-unknown-unknown -p trailmatch-wasm --all-targets --
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test --target wasm32-unknown-unknown -p trailmatch-wasm -- --nocapture
 
-header "WebAssembly: the page's tests in Node and headless Chromium (bindings/wasm: npm test)"
+# report.test.mjs also opens `trailmatch scan --format html`'s page (made with the debug build,
+# `cargo run -p trailmatch-cli`) in Chromium.
+header "WebAssembly: the page's tests in Node and headless Chromium, and the HTML scan report (bindings/wasm: npm test)"
 (cd bindings/wasm && npm test)
 
 current="done"

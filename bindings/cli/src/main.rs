@@ -12,6 +12,7 @@ mod cis_check;
 mod follow;
 mod grep;
 
+mod html;
 mod lint;
 mod notify;
 mod output;

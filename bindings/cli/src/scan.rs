@@ -42,10 +42,14 @@ pub struct ScanArgs {
     /// EventBridge rules. Repeatable; default `cis`.
     #[arg(long = "rules", value_name = "cis|cis-eventbridge|FILE")]
     rules: Vec<String>,
-    /// What to print: a summary to read (`text`), one JSON object (`json`), or the same
-    /// objects one per line (`ndjson`).
+    /// What to print: a summary to read (`text`), one JSON object (`json`), the same
+    /// objects one per line (`ndjson`), or a page with a chart per alarm and anomaly (`html`:
+    /// one self-contained file that loads nothing).
     #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "follow_mode")]
     format: Format,
+    /// Write the report (text, json or html) to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Deliver alarm notifications (the SNS messages CloudWatch would publish) to TARGET: `-`
     /// (standard output, one JSON object per line, before the report), a file (appended to),
     /// an http:// or https:// URL (each POSTed as SNS posts to an HTTP subscription),
@@ -156,6 +160,7 @@ enum Format {
     Text,
     Json,
     Ndjson,
+    Html,
 }
 
 const SCAN_HELP: &str = "\
@@ -236,6 +241,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     trailmatch_cloudtrail::walk::require(&args.paths)
         .map_err(|e| Failure::Io(format!("error: {e}")))?;
     let rules = load_rules(&args.rules)?;
+    let output = Output::open(args.output.as_deref(), args.format)?;
     let options = ScanOptions {
         filter: EventFilter {
             categories: args.category.clone(),
@@ -364,8 +370,9 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         .transpose();
     let rules_label = rules_label(&args.rules);
     let notified = (!sinks.is_empty()).then_some(&delivery);
+    let print = |text: &str| output.write(text);
     match args.format {
-        Format::Text => print_text(&boundary::terminal_lines(&summary(
+        Format::Text => print(&boundary::terminal_lines(&summary(
             &report,
             &source,
             files,
@@ -380,9 +387,17 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             let mut text = serde_json::to_string_pretty(&json)
                 .map_err(|e| Failure::Io(format!("error: cannot write the report: {e}")))?;
             text.push('\n');
-            print_text(&text)
+            print(&text)
         }
-        Format::Ndjson => print_text(&ndjson_lines(&report, notified)?),
+        Format::Ndjson => print(&ndjson_lines(&report, notified)?),
+        Format::Html => print(&crate::html::render(
+            &report,
+            &crate::html::Context {
+                source: &source,
+                files,
+                rules: &rules_label,
+            },
+        )),
     }?;
     let kept = kept?;
     if delivery.failed.is_empty() {
@@ -401,6 +416,45 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             delivery.failed.len(),
             delivery.failed.len() + delivery.delivered.len()
         )))
+    }
+}
+
+/// Where the report goes: standard output, or `-o FILE` (created, or emptied, before the scan,
+/// so that a path that cannot be written is an error before any work).
+enum Output {
+    Stdout,
+    File { name: String, file: std::fs::File },
+}
+
+impl Output {
+    fn open(path: Option<&std::path::Path>, format: Format) -> Result<Output, Failure> {
+        let Some(path) = path else {
+            return Ok(Output::Stdout);
+        };
+        if format == Format::Ndjson {
+            return Err(Failure::invalid(
+                "-o: ndjson is written as the scan goes, to standard output (redirect it)",
+            ));
+        }
+        let name = boundary::terminal(&path.display().to_string()).into_owned();
+        std::fs::File::create(path)
+            .map(|file| Output::File {
+                name: name.clone(),
+                file,
+            })
+            .map_err(|e| Failure::invalid(format!("-o {name}: {e}")))
+    }
+
+    fn write(&self, text: &str) -> Result<(), Failure> {
+        match self {
+            Output::Stdout => print_text(text),
+            Output::File { name, file } => {
+                let mut file = file;
+                file.write_all(text.as_bytes())
+                    .and_then(|()| file.flush())
+                    .map_err(|e| Failure::Io(format!("error: cannot write {name}: {e}")))
+            }
+        }
     }
 }
 

@@ -728,7 +728,10 @@ fn eventbridge_rules_are_matched_as_eventbridge_delivers_records() {
     let event = &stop["events"][0];
     assert_eq!(event["event_name"], "StopLogging");
     let target = &event["targets"][0];
-    assert_eq!(target["arn"], "arn:aws:sns:us-east-1:111122223333:cis-alarms");
+    assert_eq!(
+        target["arn"],
+        "arn:aws:sns:us-east-1:111122223333:cis-alarms"
+    );
     let message: Value = serde_json::from_str(target["message"].as_str().unwrap()).unwrap();
     assert_eq!(message["detail-type"], "AWS API Call via CloudTrail");
     assert_eq!(message["source"], "aws.cloudtrail");

@@ -549,6 +549,9 @@ impl Follower {
                 def,
                 evaluated: Vec::new(),
                 context: context.clone(),
+                // Follow mode sends messages; it draws no chart.
+                alarm: alarm.clone(),
+                evaluated_range: None,
             };
             for t in evaluation.transitions {
                 if t.time_ms > time::MAX_MS {

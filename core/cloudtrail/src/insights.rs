@@ -293,6 +293,79 @@ pub struct Insight {
     pub baseline_average: f64,
     /// The rate per minute that raised the insight (the Start record's insight average).
     pub insight_average: f64,
+    /// `σ`, the baseline's standard deviation of single minutes.
+    pub baseline_stddev: f64,
+    /// The least rate that is unusual against the baseline: `max(μ + k·σ, ρ·μ)` (a rate is
+    /// unusual above `μ + k·σ` and from `ρ·μ` on).
+    pub unusual_above: f64,
+    /// The series' per-minute counts around the insight, to show it against its baseline.
+    pub history: RateHistory,
+}
+
+/// An insight's series around it: from up to two hours of its baseline before its start to half
+/// an hour after its end (an open insight: to the end of the input, at most a day after its
+/// start), within the input's minutes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateHistory {
+    /// The first minute shown (ms since the epoch).
+    pub from_ms: i64,
+    /// The minute after the last one shown.
+    pub to_ms: i64,
+    /// `S`, the minutes a rate averages.
+    pub window_minutes: u32,
+    /// The minutes with events (ms since the epoch, count), in order, from `S − 1` minutes
+    /// before `from_ms` (the first rates' windows) to `to_ms`.
+    pub counts: Vec<(i64, u64)>,
+}
+
+/// One minute of a [`RateHistory`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RatePoint {
+    /// The minute (ms since the epoch).
+    pub minute_ms: i64,
+    /// Its count, `c(m)`.
+    pub count: u64,
+    /// The rate of the window ending with it, `r(m)`: the mean count of its last `S` minutes.
+    pub rate: f64,
+}
+
+impl RateHistory {
+    /// Every minute of `from_ms..to_ms`, those without events included, with its count and
+    /// rate.
+    ///
+    /// ```
+    /// use trailmatch_cloudtrail::insights::RateHistory;
+    ///
+    /// let history = RateHistory {
+    ///     from_ms: 120_000,
+    ///     to_ms: 300_000,
+    ///     window_minutes: 2,
+    ///     counts: vec![(60_000, 4), (180_000, 2)],
+    /// };
+    /// let points: Vec<_> = history.points().map(|p| (p.minute_ms, p.count, p.rate)).collect();
+    /// assert_eq!(points, [(120_000, 0, 2.0), (180_000, 2, 1.0), (240_000, 0, 1.0)]);
+    /// ```
+    pub fn points(&self) -> impl Iterator<Item = RatePoint> + '_ {
+        let window = i64::from(self.window_minutes.max(1));
+        let first = self.from_ms.div_euclid(MINUTE_MS);
+        let last = self.to_ms.div_euclid(MINUTE_MS);
+        let count = move |minute: i64| {
+            let at = minute.saturating_mul(MINUTE_MS);
+            let i = self.counts.partition_point(|(m, _)| *m < at);
+            self.counts
+                .get(i)
+                .filter(|(m, _)| *m == at)
+                .map_or(0, |(_, n)| *n)
+        };
+        (first..last).map(move |minute| {
+            let sum: u64 = (minute - (window - 1)..=minute).map(count).sum();
+            RatePoint {
+                minute_ms: minute.saturating_mul(MINUTE_MS),
+                count: count(minute),
+                rate: float(sum) / float_minutes(window),
+            }
+        })
+    }
 }
 
 /// Learns per-minute counts from [`observe`](Detector::observe) calls, in any order, and finds the
@@ -453,6 +526,7 @@ impl Detector {
                 series,
                 sums: Sums::new(series),
                 first,
+                last,
             };
             scan.run(last, &mut insights);
         }
@@ -698,6 +772,8 @@ struct Scan<'a> {
     sums: Sums,
     /// `g0`.
     first: i64,
+    /// `g1`.
+    last: i64,
 }
 
 // Counts and minute spans far beyond 2^53 are not reachable from a log scan.
@@ -893,6 +969,40 @@ impl Scan<'_> {
             end_ms: end.map(|m| m.saturating_mul(MINUTE_MS)),
             baseline_average: open.baseline.mean,
             insight_average: rate,
+            baseline_stddev: open.baseline.stddev,
+            unusual_above: (open.baseline.mean + self.config.stddev_margin * open.baseline.stddev)
+                .max(self.config.min_ratio * open.baseline.mean),
+            history: self.history(open, end),
+        }
+    }
+
+    /// The series around an insight (see [`RateHistory`]).
+    fn history(&self, open: &Open, end: Option<i64>) -> RateHistory {
+        /// Minutes of baseline shown before the start, and of quiet after the end.
+        const BEFORE: i64 = 120;
+        const AFTER: i64 = 30;
+        /// The most minutes shown after the start of an insight that has not ended.
+        const OPEN: i64 = 24 * 60;
+        let from = self
+            .first
+            .max(open.start - BEFORE.min(open.baseline.minutes.max(0)));
+        let to = match end {
+            Some(end) => end.saturating_add(AFTER),
+            None => open.start.saturating_add(OPEN),
+        }
+        .min(self.last.saturating_add(1))
+        .max(open.start.saturating_add(1));
+        let counts = self
+            .series
+            .range(from - (self.window() - 1), to)
+            .iter()
+            .map(|(m, tally)| (m.saturating_mul(MINUTE_MS), tally.count))
+            .collect();
+        RateHistory {
+            from_ms: from.saturating_mul(MINUTE_MS),
+            to_ms: to.saturating_mul(MINUTE_MS),
+            window_minutes: self.config.rate_window_minutes,
+            counts,
         }
     }
 
@@ -1020,6 +1130,18 @@ impl Scan<'_> {
 }
 
 impl Insight {
+    /// The insight's rate per minute: the average over the whole insight (its End record's)
+    /// when it ended, else the rate that raised it ([`Insight::insight_average`]).
+    pub fn average(&self) -> f64 {
+        self.end
+            .as_ref()
+            .and_then(|end| {
+                end.pointer("/insightDetails/insightContext/statistics/insight/average")
+            })
+            .and_then(Value::as_f64)
+            .unwrap_or(self.insight_average)
+    }
+
     /// The Insights records, Start then End (when the insight ended), as [`InOrder`] values that
     /// serialize with CloudTrail's member order.
     pub fn records(&self) -> impl Iterator<Item = InOrder<'_>> {

@@ -17,8 +17,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::alarm::{
-    Alarm, AlarmDef, AlarmError, EvaluateOptions, NotificationContext, State, Transition,
-    notification_text,
+    Alarm, AlarmDef, AlarmError, Datapoint, EvaluateOptions, NotificationContext, State,
+    Transition, notification_text,
 };
 use super::boundary;
 use super::classify::{self, Access, Category, EventFilter};
@@ -313,6 +313,26 @@ pub struct AlarmReport {
     /// The account and region the notifications name.
     #[serde(skip)]
     pub context: NotificationContext,
+    /// The alarm as evaluated (its statistic, threshold and comparison).
+    #[serde(skip)]
+    pub alarm: Alarm,
+    /// The time the evaluation covered: from the start of the period holding the first record
+    /// to one period after the last evaluation (periods after the last record are evaluated
+    /// until the state cannot change; the state the last one set holds in the period after it);
+    /// `None` when no record had a time.
+    #[serde(skip)]
+    pub evaluated_range: Option<TimeRange>,
+}
+
+/// A stretch of time an alarm spent in one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateSpan {
+    /// Its start (ms since the epoch).
+    pub from_ms: i64,
+    /// Its end.
+    pub to_ms: i64,
+    /// The state.
+    pub state: State,
 }
 
 impl AlarmReport {
@@ -373,6 +393,37 @@ impl AlarmReport {
             .iter()
             .filter(|a| a.starts_with("arn:aws:sns:"))
     }
+    /// The alarm's states over [`AlarmReport::evaluated_range`], in time order: `INSUFFICIENT_DATA`
+    /// until the first transition, then each transition's new state until the next (empty
+    /// stretches left out). Empty when nothing was evaluated.
+    pub fn states(&self) -> Vec<StateSpan> {
+        let Some(range) = self.evaluated_range else {
+            return Vec::new();
+        };
+        let mut spans = Vec::new();
+        let mut from = range.first_ms;
+        let mut state = EvaluateOptions::default().initial_state;
+        for t in &self.transitions {
+            if t.time_ms > from {
+                spans.push(StateSpan {
+                    from_ms: from,
+                    to_ms: t.time_ms,
+                    state,
+                });
+            }
+            from = from.max(t.time_ms);
+            state = t.to;
+        }
+        if range.last_ms > from {
+            spans.push(StateSpan {
+                from_ms: from,
+                to_ms: range.last_ms,
+                state,
+            });
+        }
+        spans
+    }
+
     /// Whether the alarm went to `ALARM` at some point.
     pub fn fired(&self) -> bool {
         self.transitions.iter().any(|t| t.to == State::Alarm)
@@ -447,6 +498,25 @@ pub struct Report {
     /// records themselves: each anomaly's `Start` record, then its `End` record when it ended.
     #[serde(serialize_with = "insight_records")]
     pub anomalies: Vec<Insight>,
+}
+
+impl Report {
+    /// The per-minute series of a metric, when something was published to it.
+    pub fn series(&self, key: &MetricKey) -> Option<&Series> {
+        self.metrics
+            .binary_search_by(|m| m.key.cmp(key))
+            .ok()
+            .and_then(|i| self.metrics.get(i))
+            .map(|m| &m.series)
+    }
+
+    /// The datapoints `alarm` (one of [`Report::alarms`]) evaluated: its statistic per period
+    /// of the metric it watches ([`Alarm::datapoints`]); empty when nothing was published to it.
+    pub fn datapoints(&self, alarm: &AlarmReport) -> Vec<Datapoint> {
+        self.series(&alarm.metric)
+            .map(|series| alarm.alarm.datapoints(series))
+            .unwrap_or_default()
+    }
 }
 
 /// Examples kept per skip reason.
@@ -1335,6 +1405,17 @@ fn evaluate(
     // A state change after 9999-12-31T23:59:59.999Z cannot be written as RFC 3339: the scan
     // ends there (a record of that last minute is evaluated by no later period end).
     let mut evaluation = evaluation;
+    let p = alarm.period_ms().max(1);
+    let evaluated_range = match (range, evaluation.final_time_ms) {
+        (Some(r), Some(last)) => {
+            let start = time::minute_floor(r.first_ms);
+            Some(TimeRange {
+                first_ms: start.saturating_sub(start.rem_euclid(p)),
+                last_ms: last.saturating_add(p).min(time::MAX_MS),
+            })
+        }
+        _ => None,
+    };
     if let Some(beyond) = evaluation
         .transitions
         .iter()
@@ -1374,6 +1455,8 @@ fn evaluate(
         evaluated: evaluation.transitions,
         def,
         context: context.clone(),
+        alarm: alarm.clone(),
+        evaluated_range,
     }
 }
 
@@ -1545,6 +1628,67 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["alarms"][4]["transitions"][0]["to"], "ALARM");
         assert_eq!(json["rules"][4]["matches"], 1);
+    }
+
+    /// What a chart of an alarm needs: its datapoints per period, its states over the range it
+    /// was evaluated on, and the threshold.
+    #[test]
+    fn alarm_datapoints_and_states_cover_the_evaluation() {
+        let mut scan = Scanner::new(&RuleSet::cis(), ScanOptions::default()).unwrap();
+        let record = |time: &str, name: &str| {
+            format!(
+                r#"{{"eventTime":"{time}","eventSource":"cloudtrail.amazonaws.com","eventName":"{name}","readOnly":false}}"#
+            )
+        };
+        for (time, name) in [
+            ("2026-11-23T10:03:10Z", "DescribeTrails"),
+            ("2026-11-23T10:07:30Z", "StopLogging"),
+            ("2026-11-23T10:08:00Z", "StopLogging"),
+            ("2026-11-23T10:21:00Z", "DeleteTrail"),
+            ("2026-11-23T10:31:00Z", "DescribeTrails"),
+        ] {
+            scan.record(&record(time, name), None, &"f");
+        }
+        let report = scan.finish();
+        let stop = &report.alarms[4];
+        assert_eq!(stop.alarm.threshold(), 1.0);
+        let points: Vec<(i64, f64, bool)> = report
+            .datapoints(stop)
+            .iter()
+            .map(|p| (p.start_ms, p.value, p.breaching))
+            .collect();
+        // Sum per 5-minute period: 10:05 has two calls, 10:20 one; no other period has data.
+        assert_eq!(
+            points,
+            [(T0 + 5 * 60_000, 2.0, true), (T0 + 20 * 60_000, 1.0, true)]
+        );
+        // An alarm whose metric had no datapoint has none.
+        assert!(report.datapoints(&report.alarms[0]).is_empty());
+        // Evaluated from the start of the period of the first record to the last evaluation.
+        let range = stop.evaluated_range.unwrap();
+        assert_eq!(range.first_ms, T0);
+        let last = stop.transitions.last().unwrap().time_ms;
+        assert_eq!(range.last_ms, last + 5 * 60_000, "{range:?}");
+        let states = stop.states();
+        assert_eq!(
+            states.first().map(|s| (s.from_ms, s.state)),
+            Some((T0, State::InsufficientData))
+        );
+        assert_eq!(states.last().map(|s| s.to_ms), Some(range.last_ms));
+        // The spans follow one another without a gap, and change where the transitions are.
+        for (a, b) in states.iter().zip(states.iter().skip(1)) {
+            assert_eq!(a.to_ms, b.from_ms);
+            assert_ne!(a.state, b.state);
+        }
+        let changes: Vec<i64> = states.iter().skip(1).map(|s| s.from_ms).collect();
+        let times: Vec<i64> = stop.transitions.iter().map(|t| t.time_ms).collect();
+        assert_eq!(changes, times);
+        let alarm: Vec<(i64, i64)> = states
+            .iter()
+            .filter(|s| s.state == State::Alarm)
+            .map(|s| (s.from_ms, s.to_ms))
+            .collect();
+        assert_eq!(alarm.first().map(|a| a.0), Some(T0 + 10 * 60_000));
     }
 
     fn event(minute: u32, second: u32, name: &str, extra: &str) -> String {

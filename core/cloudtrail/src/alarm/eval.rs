@@ -10,8 +10,8 @@ use std::ops::Range;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{AlarmDef, AlarmError, Rule, State, TreatMissingData};
-use crate::series::{Series, Statistics, rebucket};
+use super::{AlarmDef, AlarmError, ComparisonOperator, Rule, State, TreatMissingData};
+use crate::series::{Series, Statistic, Statistics, rebucket};
 use crate::time;
 
 /// The most periods [`EvaluateOptions::extra_periods`] may add to an evaluation range.
@@ -91,6 +91,18 @@ pub struct Alarm {
     treat_missing: TreatMissingData,
 }
 
+/// One period's datapoint as an alarm sees it: the alarm's statistic of the period, and whether
+/// it breaches the threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Datapoint {
+    /// The period's start (milliseconds since the epoch, aligned to the alarm's period).
+    pub start_ms: i64,
+    /// The alarm's statistic (`Statistic`) of the values published in the period.
+    pub value: f64,
+    /// Whether `value` breaches the threshold ([`ComparisonOperator::breaches`]).
+    pub breaching: bool,
+}
+
 /// What [`Alarm::decide`] writes about a change of state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Explain {
@@ -138,6 +150,75 @@ impl Alarm {
     /// metrics in `AWS/DynamoDB`.
     pub fn treat_missing_data(&self) -> TreatMissingData {
         self.treat_missing
+    }
+
+    /// The statistic the alarm evaluates.
+    pub fn statistic(&self) -> Statistic {
+        self.rule.statistic
+    }
+
+    /// The threshold.
+    pub fn threshold(&self) -> f64 {
+        self.rule.threshold
+    }
+
+    /// How the statistic is compared with the threshold.
+    pub fn comparison_operator(&self) -> ComparisonOperator {
+        self.rule.operator
+    }
+
+    /// `EvaluationPeriods` (N).
+    pub fn evaluation_periods(&self) -> usize {
+        self.rule.evaluation_periods
+    }
+
+    /// `DatapointsToAlarm` (M; N when it was not given).
+    pub fn datapoints_to_alarm(&self) -> usize {
+        self.rule.datapoints_to_alarm
+    }
+
+    /// The datapoints the alarm evaluates in `minutes` (the per-minute series of its metric):
+    /// one per period that has data, in time order, periods aligned to the epoch as
+    /// [`Alarm::evaluate_with`] aligns them. A period without a datapoint is absent (missing
+    /// data).
+    ///
+    /// ```
+    /// use trailmatch_cloudtrail::alarm::{Alarm, AlarmDef};
+    /// use trailmatch_cloudtrail::series::{Series, Statistics};
+    ///
+    /// let alarm = Alarm::new(&AlarmDef {
+    ///     alarm_name: "root".into(),
+    ///     metric_name: Some("RootUsage".into()),
+    ///     namespace: Some("Security".into()),
+    ///     statistic: Some("Sum".into()),
+    ///     period: Some(300),
+    ///     evaluation_periods: 1,
+    ///     threshold: Some(3.0),
+    ///     comparison_operator: "GreaterThanOrEqualToThreshold".into(),
+    ///     ..AlarmDef::default()
+    /// })?;
+    /// let mut minutes = Series::new();
+    /// minutes.insert(0, Statistics::single(1.0));
+    /// minutes.insert(60_000, Statistics::single(2.0));
+    /// minutes.insert(600_000, Statistics::single(1.0));
+    /// let points = alarm.datapoints(&minutes);
+    /// assert_eq!(points.len(), 2);
+    /// assert_eq!((points[0].start_ms, points[0].value, points[0].breaching), (0, 3.0, true));
+    /// assert_eq!((points[1].start_ms, points[1].value, points[1].breaching), (600_000, 1.0, false));
+    /// # Ok::<(), trailmatch_cloudtrail::alarm::AlarmError>(())
+    /// ```
+    pub fn datapoints(&self, minutes: &Series) -> Vec<Datapoint> {
+        rebucket(minutes, self.period_ms().max(1))
+            .iter()
+            .map(|(start, stats)| {
+                let pt = self.point(*start, stats);
+                Datapoint {
+                    start_ms: pt.start_ms,
+                    value: pt.value,
+                    breaching: pt.breaching,
+                }
+            })
+            .collect()
     }
 
     /// [`Alarm::evaluate_with`] with the default options.

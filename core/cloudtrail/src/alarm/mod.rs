@@ -82,7 +82,7 @@ use serde::{Deserialize, Serialize};
 use crate::series::Statistic;
 use trailmatch::metric::UNITS;
 
-pub use eval::{Alarm, EvaluateOptions, Evaluation, MAX_EXTRA_PERIODS, Transition};
+pub use eval::{Alarm, Datapoint, EvaluateOptions, Evaluation, MAX_EXTRA_PERIODS, Transition};
 pub use notify::{NotificationContext, notification, notification_text, region_name};
 
 /// A metric alarm as `PutMetricAlarm` takes it and `DescribeAlarms` returns it, with the API's

@@ -289,6 +289,52 @@ fn ids_are_uuid_shaped_and_deterministic() {
     assert_ne!(other[0].start["sharedEventID"], record["sharedEventID"]);
 }
 
+/// The baseline band and the series around an insight, for a chart: baseline 10 a minute
+/// (σ = 0), 30 more in minutes 300..303, as above.
+#[test]
+fn an_insight_carries_its_band_and_the_counts_around_it() {
+    let mut events = steady_ten();
+    calls(&mut events, "CreateTags", 300..303, |_| 30, MALLORY, CURL);
+    let insights = detect(Config::default(), &events);
+    assert_eq!(spans(&insights), [(300, Some(303))]);
+    let insight = &insights[0];
+    assert_eq!(
+        (insight.baseline_average, insight.baseline_stddev),
+        (10.0, 0.0)
+    );
+    // max(μ + 4σ, 2μ).
+    assert_eq!(insight.unusual_above, 20.0);
+    let history = &insight.history;
+    // Two hours before the start, half an hour after the end (the input goes on to 399).
+    assert_eq!(
+        (history.from_ms, history.to_ms),
+        (minute_ms(180), minute_ms(333))
+    );
+    let points: Vec<_> = history.points().collect();
+    assert_eq!(points.len(), 333 - 180);
+    let at = |minute: i64| {
+        points
+            .iter()
+            .find(|p| p.minute_ms == minute_ms(minute))
+            .unwrap()
+    };
+    assert_eq!((at(180).count, at(180).rate), (10, 10.0));
+    assert_eq!((at(301).count, at(301).rate), (40, 22.0));
+    assert_eq!((at(332).count, at(332).rate), (10, 10.0));
+    // Over the whole insight, 300..303: 40 a minute; the rate that raised it (at 301): 22.
+    assert_eq!((insight.average(), insight.insight_average), (40.0, 22.0));
+
+    // An insight still open at the end of the input: shown to the input's last minute.
+    let mut events = steady_ten();
+    calls(&mut events, "CreateTags", 395..400, |_| 30, MALLORY, CURL);
+    let insights = detect(Config::default(), &events);
+    let history = &insights[0].history;
+    assert_eq!(
+        (history.from_ms, history.to_ms),
+        (minute_ms(275), minute_ms(400))
+    );
+}
+
 #[test]
 fn an_insight_open_at_the_end_of_input_has_no_end_record() {
     let mut events = steady_ten();
