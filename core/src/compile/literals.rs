@@ -11,19 +11,20 @@
 //!
 //! More literals (a thousand term patterns' words) share few short prefixes: 1,400 CloudTrail
 //! API names start with 44 distinct three-byte prefixes. Teddy then searches for the prefixes
-//! (the longest length at which they fit one searcher), and at each position where one starts,
-//! an anchored automaton over all literals reports every literal that starts there. Every
-//! occurrence of a literal starts with its prefix, so none is missed; the automaton runs only
-//! where a prefix occurs, instead of over every byte (the overlapping automaton over all
+//! (the longest length at which they fit one searcher), and from each position where one starts,
+//! the automaton over all literals runs until it is back in its start state, reporting every
+//! literal that ends on the way; then Teddy searches on from there. Every occurrence of a literal
+//! starts with its prefix, so Teddy stops at or before it; and in the start state no literal
+//! that began earlier is still unfinished, so none is missed. The automaton thus runs only where
+//! text resembles a literal, instead of over every byte (the overlapping automaton over all
 //! literals, the last resort, took 20 instructions a byte of a CloudTrail event for 1,400
 //! literals).
 
 use std::collections::HashMap;
 
-use aho_corasick::automaton::OverlappingState;
+use aho_corasick::automaton::Automaton;
 use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, Span, StartKind,
-    packed,
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, Span, dfa, nfa, packed,
 };
 
 /// Literals searched for together.
@@ -60,10 +61,9 @@ impl LiteralSet {
             chunks.filter(|c| c.iter().map(|(_, s)| s.memory_usage()).sum::<usize>() <= max_bytes);
         // A DFA takes one table lookup per byte where an NFA follows failure links; within the
         // byte budget it is the faster search by far.
-        let build = |start: StartKind, kind| {
+        let build = |kind| {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
-                .start_kind(start)
                 .kind(kind)
                 .build(literals)
                 .ok()
@@ -71,11 +71,10 @@ impl LiteralSet {
         };
         let searcher = match chunks {
             Some(chunks) => Searcher::Packed(chunks),
-            None => match prefixed(literals, max_bytes, build) {
+            None => match prefixed(literals, max_bytes) {
                 Some(searcher) => searcher,
                 None => {
-                    let automaton = build(StartKind::Unanchored, Some(AhoCorasickKind::DFA))
-                        .or_else(|| build(StartKind::Unanchored, None))?;
+                    let automaton = build(Some(AhoCorasickKind::DFA)).or_else(|| build(None))?;
                     Searcher::Automaton(automaton)
                 }
             },
@@ -127,29 +126,52 @@ impl LiteralSet {
                 }
             }
             Searcher::Prefixed { starts, literals } => {
-                let mut at = 0;
-                while let Some(start) = (at < text.len())
-                    .then(|| starts.find_in(text, Span::from(at..text.len())))
-                    .flatten()
-                {
-                    // Every literal that starts here (the prefixes of a literal are found too).
-                    let input = Input::new(text)
-                        .span(start.start()..text.len())
-                        .anchored(Anchored::Yes);
-                    let mut state = OverlappingState::start();
-                    while let Some(m) = literals
-                        .try_find_overlapping(input.clone(), &mut state)
-                        .ok()
-                        .and(state.get_match())
-                    {
-                        any = true;
-                        found(m.pattern().as_u32());
-                    }
-                    at = start.start() + 1;
+                // The automaton reports every literal itself, prefixes included.
+                let mut found = |id: u32| {
+                    any = true;
+                    found(id);
+                };
+                match literals {
+                    Literals::Dfa(a) => resync(starts, a, text, &mut found),
+                    Literals::Nfa(a) => resync(starts, a, text, &mut found),
                 }
             }
         }
         any
+    }
+}
+
+/// The search of [`Searcher::Prefixed`]: Teddy to the next position where a prefix starts, the
+/// automaton from there until it is back in its start state, and so on.
+fn resync<A: Automaton>(
+    starts: &packed::Searcher,
+    automaton: &A,
+    text: &str,
+    found: &mut impl FnMut(u32),
+) {
+    let Ok(start) = automaton.start_state(Anchored::No) else {
+        return;
+    };
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(m) = (at < bytes.len())
+        .then(|| starts.find_in(text, Span::from(at..bytes.len())))
+        .flatten()
+    {
+        let mut state = start;
+        at = m.start();
+        while let Some(&byte) = bytes.get(at) {
+            state = automaton.next_state(Anchored::No, state, byte);
+            at += 1;
+            if automaton.is_match(state) {
+                for i in 0..automaton.match_len(state) {
+                    found(automaton.match_pattern(state, i).as_u32());
+                }
+            }
+            if automaton.is_start(state) {
+                break;
+            }
+        }
     }
 }
 
@@ -161,11 +183,7 @@ const MIN_PREFIX: usize = 2;
 
 /// A [`Searcher::Prefixed`] for `literals`: their distinct prefixes of the longest length at
 /// which they fit one packed searcher, and an anchored automaton over the literals.
-fn prefixed(
-    literals: &[String],
-    max_bytes: usize,
-    build: impl Fn(StartKind, Option<AhoCorasickKind>) -> Option<AhoCorasick>,
-) -> Option<Searcher> {
+fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
     let prefixes = (MIN_PREFIX..=MAX_PREFIX).rev().find_map(|len| {
         let mut prefixes: Vec<&[u8]> = literals
             .iter()
@@ -180,10 +198,22 @@ fn prefixed(
         .builder()
         .extend(prefixes)
         .build()?;
-    let literals = build(StartKind::Anchored, Some(AhoCorasickKind::DFA))
-        .or_else(|| build(StartKind::Anchored, None))?;
-    (starts.memory_usage() + literals.memory_usage() <= max_bytes)
-        .then_some(Searcher::Prefixed { starts, literals })
+    let budget = max_bytes.saturating_sub(starts.memory_usage());
+    let dfa = dfa::Builder::new()
+        .match_kind(MatchKind::Standard)
+        .build(literals)
+        .ok()
+        .filter(|a| a.memory_usage() <= budget);
+    let literals = match dfa {
+        Some(dfa) => Literals::Dfa(dfa),
+        None => nfa::contiguous::Builder::new()
+            .match_kind(MatchKind::Standard)
+            .build(literals)
+            .ok()
+            .filter(|a| a.memory_usage() <= budget)
+            .map(Literals::Nfa)?,
+    };
+    Some(Searcher::Prefixed { starts, literals })
 }
 
 /// Teddy searches at most this many literals at once.
@@ -200,13 +230,20 @@ impl LiteralSet {
 enum Searcher {
     /// Chunks of at most [`TEDDY_LIMIT`] literals, each with the id of its first literal.
     Packed(Vec<(u32, packed::Searcher)>),
-    /// Positions where some literal's prefix starts, and every literal that starts at each.
+    /// Positions where some literal's prefix starts, and the automaton over all literals that
+    /// runs from each.
     Prefixed {
         starts: packed::Searcher,
-        /// Anchored: reports the literals that start where a search starts.
-        literals: AhoCorasick,
+        literals: Literals,
     },
     Automaton(AhoCorasick),
+}
+
+/// The automaton of [`Searcher::Prefixed`]: a DFA when it fits the byte budget.
+#[derive(Clone, Debug)]
+enum Literals {
+    Dfa(dfa::DFA),
+    Nfa(nfa::contiguous::NFA),
 }
 
 #[cfg(test)]
@@ -252,6 +289,38 @@ mod tests {
         let mut ids = Vec::new();
         set.each_found("a lit007x b lit299x", |i| ids.push(i));
         assert_eq!(ids, [7, 299]);
+    }
+
+    /// Every string of `a` and `b` of length 2 to 9 (1,020 literals, overlapping in every way),
+    /// searched in texts of `a`, `b` and `c`: exactly the literals the text contains are found.
+    #[test]
+    fn prefixed_search_finds_what_contains_finds() {
+        let mut literals: Vec<String> = Vec::new();
+        for len in 2..=9u32 {
+            for bits in 0..(1u32 << len) {
+                let word = (0..len).map(|i| if bits >> i & 1 == 1 { 'b' } else { 'a' });
+                literals.push(word.collect());
+            }
+        }
+        let set = LiteralSet::new(&literals, usize::MAX).unwrap();
+        assert!(matches!(set.searcher, Searcher::Prefixed { .. }));
+        let mut seed = 7u64;
+        for n in 0..300 {
+            let text: String = (0..n % 40)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    ['a', 'b', 'c', 'a', 'b'][(seed >> 33) as usize % 5]
+                })
+                .collect();
+            let mut ids = Vec::new();
+            set.each_found(&text, |i| ids.push(i));
+            ids.sort_unstable();
+            ids.dedup();
+            let want: Vec<u32> = (0..literals.len() as u32)
+                .filter(|&i| text.contains(literals[i as usize].as_str()))
+                .collect();
+            assert_eq!(ids, want, "{text}");
+        }
     }
 
     /// Hundreds of literals over few prefixes: nested, overlapping, sharing a start, shorter
