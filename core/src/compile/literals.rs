@@ -125,7 +125,8 @@ impl LiteralSet {
                     report(m.pattern().as_u32());
                 }
             }
-            Searcher::Prefixed { starts, literals } => {
+            Searcher::Prefixed(p) => {
+                let Prefixed { starts, literals } = p.as_ref();
                 // The automaton reports every literal itself, prefixes included.
                 let mut found = |id: u32| {
                     any = true;
@@ -213,7 +214,7 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
             .filter(|a| a.memory_usage() <= budget)
             .map(Literals::Nfa)?,
     };
-    Some(Searcher::Prefixed { starts, literals })
+    Some(Searcher::Prefixed(Box::new(Prefixed { starts, literals })))
 }
 
 /// Teddy searches at most this many literals at once.
@@ -232,11 +233,16 @@ enum Searcher {
     Packed(Vec<(u32, packed::Searcher)>),
     /// Positions where some literal's prefix starts, and the automaton over all literals that
     /// runs from each.
-    Prefixed {
-        starts: packed::Searcher,
-        literals: Literals,
-    },
+    Prefixed(Box<Prefixed>),
     Automaton(AhoCorasick),
+}
+
+/// What [`Searcher::Prefixed`] searches with.
+#[derive(Clone, Debug)]
+struct Prefixed {
+    /// Finds the prefixes.
+    starts: packed::Searcher,
+    literals: Literals,
 }
 
 /// The automaton of [`Searcher::Prefixed`]: a DFA when it fits the byte budget.
@@ -285,7 +291,7 @@ mod tests {
         ids.sort_unstable();
         assert_eq!(ids, [0, 100, 199]);
         let set = LiteralSet::new(&literals, usize::MAX).unwrap();
-        assert!(matches!(set.searcher, Searcher::Prefixed { .. }));
+        assert!(matches!(set.searcher, Searcher::Prefixed(_)));
         let mut ids = Vec::new();
         set.each_found("a lit007x b lit299x", |i| ids.push(i));
         assert_eq!(ids, [7, 299]);
@@ -303,7 +309,7 @@ mod tests {
             }
         }
         let set = LiteralSet::new(&literals, usize::MAX).unwrap();
-        assert!(matches!(set.searcher, Searcher::Prefixed { .. }));
+        assert!(matches!(set.searcher, Searcher::Prefixed(_)));
         let mut seed = 7u64;
         for n in 0..300 {
             let text: String = (0..n % 40)
@@ -330,7 +336,7 @@ mod tests {
         let mut literals: Vec<String> = (0..400).map(|i| format!("Get{i}x")).collect();
         literals.extend(["Ge", "Get1", "t1", "xG", "é", "éé", "Geté"].map(String::from));
         let set = LiteralSet::new(&literals, usize::MAX).unwrap();
-        assert!(matches!(set.searcher, Searcher::Prefixed { .. }));
+        assert!(matches!(set.searcher, Searcher::Prefixed(_)));
         let id = |l: &str| literals.iter().position(|x| x == l).unwrap() as u32;
         for (text, want) in [
             ("Get1x", vec!["Ge", "Get1", "Get1x", "t1"]),
