@@ -221,7 +221,8 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
 const TEDDY_LIMIT: usize = 64;
 
 impl LiteralSet {
-    /// True when the search runs on Teddy, at SIMD speed.
+    /// True when the search runs on Teddy alone, at SIMD speed (at most 256 literals; the
+    /// prefix search of more literals also runs an automaton wherever a prefix occurs).
     pub(crate) fn is_simd(&self) -> bool {
         matches!(self.searcher, Searcher::Packed(_))
     }
