@@ -129,6 +129,43 @@ impl<'a> Parser<'a> {
         self.string().map(std::borrow::Cow::Owned)
     }
 
+    /// Reads past a string starting at its opening quote, checked as [`Parser::string`] checks
+    /// it (the same escapes are valid), without building it: for the values and keys the
+    /// engine's scanner skips.
+    pub(crate) fn skip_string(&mut self) -> Result<(), JsonError> {
+        self.pos += 1; // the opening quote
+        loop {
+            let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+            let Some(len) = first_special(rest) else {
+                self.pos += rest.len();
+                return Err(self.error("unterminated string"));
+            };
+            // The byte found is ASCII: every position below is a char boundary.
+            self.pos += len;
+            match rest.get(len) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 1
+                        }
+                        Some(b'u') => {
+                            self.pos += 1;
+                            self.hex4()?;
+                        }
+                        Some(_) => return Err(self.error("invalid escape")),
+                        None => return Err(self.error("unterminated string")),
+                    }
+                }
+                _ => return Err(self.error("control character in string")),
+            }
+        }
+    }
+
     /// Consumes `word` (`true`, `false`, `null`) or fails.
     pub(crate) fn word(&mut self, word: &'static str) -> Result<(), JsonError> {
         let rest = self.text.as_bytes().get(self.pos..);
@@ -639,6 +676,33 @@ mod tests {
         ) {
             let plain = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
             proptest::prop_assert_eq!(first_special(&bytes), plain);
+        }
+
+        /// Skipping a string accepts exactly what decoding it accepts, and ends where it ends.
+        #[test]
+        fn skip_string_agrees_with_string(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z é]{0,12}",
+                    proptest::prelude::Just("\\".to_owned()),
+                    "\\\\[\"\\\\/bfnrtux]",
+                    "\\\\u[0-9a-fA-FdD]{0,4}",
+                    "\\\\u[dD][89abAB][0-9a-f]{2}(\\\\u[dD][c-f][0-9a-f]{2})?",
+                    proptest::prelude::Just("\"".to_owned()),
+                    proptest::prelude::Just("\t".to_owned()),
+                ],
+                0..6,
+            )
+        ) {
+            let text = format!("\"{}", parts.concat());
+            let mut decode = Parser::new(&text);
+            let mut skip = Parser::new(&text);
+            let decoded = decode.string();
+            let skipped = skip.skip_string();
+            proptest::prop_assert_eq!(decoded.is_ok(), skipped.is_ok(), "{:?}", text);
+            if decoded.is_ok() {
+                proptest::prop_assert_eq!(decode.pos, skip.pos, "{:?}", text);
+            }
         }
     }
 

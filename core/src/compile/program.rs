@@ -83,7 +83,8 @@ pub(crate) struct TermProgram {
     pub(crate) always_atoms: Vec<u32>,
     pub(crate) atom_count: usize,
     pub(crate) rules: Vec<TermRule>,
-    /// Atom → the rules it can make hold.
+    /// Atom → the rules it is the trigger of: every rule that can hold is triggered by an atom
+    /// that occurs.
     pub(crate) triggers: Vec<Vec<u32>>,
     /// Rules that can hold when no atom occurs (only exclusions).
     pub(crate) untriggered: Vec<u32>,
@@ -398,12 +399,28 @@ impl Builder {
             ),
             _ => TermRegexes::Set(multi_regex(&regexes, limits, Haystack::Event, what)?),
         };
+        // A rule with required atoms holds only when all of them occur, so one of them is enough
+        // to trigger it: the one the fewest rules require, so that a common word (`amazonaws`
+        // in hundreds of `a amazonaws` rules) does not make every event evaluate every rule
+        // that names it. Rules of optional atoms only hold when one of them occurs: each
+        // triggers them.
+        let mut required_by = vec![0usize; p.atom_count];
+        for rule in &self.term_rules {
+            for &atom in &rule.required {
+                if let Some(n) = required_by.get_mut(atom as usize) {
+                    *n += 1;
+                }
+            }
+        }
         p.triggers = vec![Vec::new(); p.atom_count];
         for (i, rule) in self.term_rules.iter().enumerate() {
-            let trigger = if rule.required.is_empty() {
-                &rule.optional
-            } else {
-                &rule.required
+            let rarest = rule
+                .required
+                .iter()
+                .min_by_key(|&&atom| required_by.get(atom as usize).copied().unwrap_or(0));
+            let trigger = match rarest {
+                Some(atom) => std::slice::from_ref(atom),
+                None => rule.optional.as_slice(),
             };
             if trigger.is_empty() {
                 p.untriggered.push(i as u32);

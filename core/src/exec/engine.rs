@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use memchr::memmem;
+use regex_automata::meta;
 
 use crate::compile::prefilter::Prefilter;
 use crate::compile::program::{FieldProgram, PatternId, Program, TermRegexes};
@@ -89,6 +90,41 @@ struct Scratch {
     term_rules: Marks,
     /// Prefilter atoms found in the event.
     literals: Marks,
+    /// The patterns of one multi-regex automaton that match (empty between uses; grown to the
+    /// largest automaton met, so that no search allocates).
+    regex_hits: RegexHits,
+}
+
+/// A reused [`regex_automata::PatternSet`].
+#[derive(Debug)]
+struct RegexHits(regex_automata::PatternSet);
+
+impl Default for RegexHits {
+    fn default() -> RegexHits {
+        RegexHits(regex_automata::PatternSet::new(0))
+    }
+}
+
+impl RegexHits {
+    /// Calls `found` with each pattern of `re` that matches somewhere in `text`. A one-pattern
+    /// automaton is asked only whether it matches (the search stops at the first match).
+    fn each(&mut self, re: &meta::Regex, text: &str, mut found: impl FnMut(usize)) {
+        let len = re.pattern_len();
+        if len == 1 {
+            if re.is_match(text) {
+                found(0);
+            }
+            return;
+        }
+        if self.0.capacity() < len {
+            self.0 = regex_automata::PatternSet::new(len);
+        }
+        re.which_overlapping_matches(&regex_automata::Input::new(text), &mut self.0);
+        for pid in self.0.iter() {
+            found(pid.as_usize());
+        }
+        self.0.clear();
+    }
 }
 
 thread_local! {
@@ -264,13 +300,12 @@ impl Program {
                 }
             }
             TermRegexes::Set(re) => {
-                let mut found = regex_automata::PatternSet::new(re.pattern_len());
-                re.which_overlapping_matches(&regex_automata::Input::new(event), &mut found);
-                for pid in found.iter() {
-                    if let Some(&a) = t.regex_atoms.get(pid.as_usize()) {
-                        s.atoms.insert(a);
+                let atoms = &mut s.atoms;
+                s.regex_hits.each(re, event, |i| {
+                    if let Some(&a) = t.regex_atoms.get(i) {
+                        atoms.insert(a);
                     }
-                }
+                });
             }
         }
         for &r in &t.untriggered {
@@ -308,12 +343,13 @@ impl Program {
             holds,
             present,
             matched,
+            regex_hits,
             ..
         } = s;
         let scanned = scan(event, &j.trie, |field, value| {
             present.insert(field);
             if let Some(f) = j.fields.get(field as usize) {
-                on_value(f, value, dialect, holds, matched);
+                on_value(f, value, dialect, holds, matched, regex_hits);
             }
         });
         match scanned {
@@ -464,6 +500,7 @@ fn on_value(
     dialect: &Dialect,
     holds: &mut Marks,
     matched: &mut Marks,
+    regex_hits: &mut RegexHits,
 ) {
     // A string that is not read as a number satisfies `!= number` when the dialect says so.
     let mut text_ne_number = false;
@@ -506,13 +543,11 @@ fn on_value(
             }
         }
         if let Some(re) = &f.wild {
-            let mut found = regex_automata::PatternSet::new(re.pattern_len());
-            re.which_overlapping_matches(&regex_automata::Input::new(text), &mut found);
-            for pid in found.iter() {
-                if let Some(&m) = f.wild_matchers.get(pid.as_usize()) {
+            regex_hits.each(re, text, |i| {
+                if let Some(&m) = f.wild_matchers.get(i) {
                     matched.insert(m);
                 }
-            }
+            });
         }
         for &m in &matched.list {
             for &c in f.eq.get(m as usize).into_iter().flatten() {

@@ -106,9 +106,11 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
                 self.array(lo, hi, depth + 1)
             }
             Some(b'"') => {
-                let s = self.p.string_cow().map_err(|_| Stop::Invalid)?;
                 if self.wants_value(lo, hi) {
+                    let s = self.p.string_cow().map_err(|_| Stop::Invalid)?;
                     self.record(lo, hi, &Scalar::Str(s));
+                } else {
+                    self.p.skip_string().map_err(|_| Stop::Invalid)?;
                 }
                 Ok(())
             }
@@ -156,7 +158,7 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
                     }
                 }
                 Some(b'"') => {
-                    self.p.string_cow().map_err(|_| Stop::Invalid)?;
+                    self.p.skip_string().map_err(|_| Stop::Invalid)?;
                 }
                 Some(b'-' | b'0'..=b'9') => {
                     self.p.number().map_err(|_| Stop::Invalid)?;
@@ -190,7 +192,7 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
         if self.p.peek() != Some(b'"') {
             return Err(Stop::Invalid);
         }
-        self.p.string_cow().map_err(|_| Stop::Invalid)?;
+        self.p.skip_string().map_err(|_| Stop::Invalid)?;
         self.expect(b':')
     }
 
