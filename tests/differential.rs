@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use trailmatch::{Pattern, PatternSet};
+use trailmatch::{EventPattern, EventPatternSet, Pattern, PatternSet, PatternSource};
 use trailmatch_conformance::cloudtrail_events;
 
 /// Paths (as selectors) and scalar texts seen in the corpus.
@@ -544,5 +544,412 @@ proptest! {
         events in proptest::collection::vec(keyed_event(), 1..8),
     ) {
         check(&patterns, &events)?;
+    }
+}
+
+// ---- EventBridge event patterns ----------------------------------------------------------------
+
+/// Dotted paths (arrays flattened, as event-ruler names fields) and the leaf values seen at each,
+/// in the corpus.
+fn event_paths() -> &'static Vec<(String, Vec<Value>)> {
+    static P: OnceLock<Vec<(String, Vec<Value>)>> = OnceLock::new();
+    P.get_or_init(|| {
+        fn leaves(
+            v: &Value,
+            path: &str,
+            depth: usize,
+            out: &mut std::collections::BTreeMap<String, Vec<Value>>,
+        ) {
+            if depth > 6 {
+                return;
+            }
+            match v {
+                Value::Object(m) => {
+                    for (k, child) in m {
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        leaves(child, &p, depth + 1, out);
+                    }
+                }
+                Value::Array(items) => {
+                    for item in items.iter().take(3) {
+                        leaves(item, path, depth + 1, out);
+                    }
+                }
+                leaf => {
+                    let values = out.entry(path.to_owned()).or_default();
+                    if values.len() < 8 && !values.contains(leaf) {
+                        values.push(leaf.clone());
+                    }
+                }
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for e in vocabulary().events.iter().take(300) {
+            if let Ok(v) = serde_json::from_str::<Value>(e) {
+                leaves(&v, "", 0, &mut out);
+            }
+        }
+        out.into_iter().take(500).collect()
+    })
+}
+
+/// One element of a field's array, over a value seen at the path.
+fn event_matcher(value: &Value, kind: u8, cut: usize) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let at = cut % (chars.len() + 1);
+    let head: String = chars.iter().take(at).collect();
+    let tail: String = chars.iter().skip(at).collect();
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let glob = |s: &str| s.replace('\\', "\\\\").replace('*', "\\*");
+    match kind {
+        0 | 1 => value.to_string(),
+        2 => format!(r#"{{"prefix": {}}}"#, q(&head)),
+        3 => format!(r#"{{"suffix": {}}}"#, q(&tail)),
+        4 => format!(
+            r#"{{"wildcard": {}}}"#,
+            q(&format!("{}*{}", glob(&head), glob(&tail)))
+        ),
+        5 => format!(r#"{{"equals-ignore-case": {}}}"#, q(&text.to_uppercase())),
+        6 => format!(
+            r#"{{"prefix": {{"equals-ignore-case": {}}}}}"#,
+            q(&head.to_lowercase())
+        ),
+        7 => format!(r#"{{"anything-but": {}}}"#, value),
+        8 => format!(r#"{{"anything-but": {{"prefix": {}}}}}"#, q(&head)),
+        9 => format!(r#"{{"anything-but": {{"suffix": {}}}}}"#, q(&tail)),
+        10 => format!(
+            r#"{{"numeric": [">=", {}, "<", {}]}}"#,
+            cut % 50,
+            50 + cut % 5000
+        ),
+        11 => r#"{"exists": true}"#.to_owned(),
+        12 => r#"{"exists": false}"#.to_owned(),
+        13 => r#"{"cidr": "10.0.0.0/8"}"#.to_owned(),
+        14 => format!(
+            r#"{{"anything-but": {{"wildcard": {}}}}}"#,
+            q(&format!("*{}", glob(&tail)))
+        ),
+        _ => format!(
+            r#"{{"suffix": {{"equals-ignore-case": {}}}}}"#,
+            q(&tail.to_uppercase())
+        ),
+    }
+}
+
+/// An object of one to three fields over corpus paths, written with dotted keys or nested.
+fn event_object() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        (
+            any::<usize>(),
+            proptest::collection::vec((any::<usize>(), 0u8..16, any::<usize>()), 1..3),
+            any::<bool>(),
+        ),
+        1..4,
+    )
+    .prop_map(|fields| {
+        let paths = event_paths();
+        // The paths of the fields after the first are mostly its siblings (the same parent: the
+        // same array elements, where there are any).
+        let first = fields.first().map_or(0, |(p, _, _)| *p % paths.len());
+        let parent = |path: &str| path.rsplit_once('.').map_or("", |(p, _)| p).to_owned();
+        let family = parent(&paths[first].0);
+        let siblings: Vec<usize> = (0..paths.len())
+            .filter(|&i| parent(&paths[i].0) == family)
+            .collect();
+        let members: Vec<String> = fields
+            .into_iter()
+            .enumerate()
+            .map(|(n, (p, matchers, nest))| {
+                let p = if n > 0 && p % 4 != 0 {
+                    siblings[p % siblings.len()]
+                } else {
+                    p
+                };
+                let (path, values) = &paths[p % paths.len()];
+                let list: Vec<String> = matchers
+                    .into_iter()
+                    .map(|(v, kind, cut)| event_matcher(&values[v % values.len()], kind, cut))
+                    .collect();
+                let array = format!("[{}]", list.join(", "));
+                let keys: Vec<&str> = if nest {
+                    path.split('.').collect()
+                } else {
+                    vec![path.as_str()]
+                };
+                let mut out = array;
+                for k in keys.iter().rev().skip(1) {
+                    out = format!(
+                        "{{{}: {out}}}",
+                        serde_json::to_string(k).unwrap_or_default()
+                    );
+                }
+                let first = keys.last().copied().unwrap_or_default();
+                let first = if nest {
+                    keys.first().copied().unwrap_or(first)
+                } else {
+                    first
+                };
+                format!(
+                    "{}: {out}",
+                    serde_json::to_string(first).unwrap_or_default()
+                )
+            })
+            .collect();
+        format!("{{{}}}", members.join(", "))
+    })
+}
+
+/// An event pattern: an object, sometimes with an `$or` of two more.
+fn event_pattern() -> impl Strategy<Value = String> {
+    (
+        event_object(),
+        proptest::option::weighted(0.3, (event_object(), event_object())),
+    )
+        .prop_map(|(base, or)| match or {
+            None => base,
+            Some((x, y)) => format!(
+                "{}, \"$or\": [{x}, {y}]}}",
+                base.strip_suffix('}').unwrap_or(&base)
+            ),
+        })
+}
+
+/// Every event pattern that compiles: `EventPatternSet`, each `EventPattern` and a `PatternSet`
+/// holding them and filter patterns together answer as the reference evaluators do.
+fn check_events(
+    event_patterns: &[String],
+    filters: &[String],
+    events: &[String],
+) -> Result<(), TestCaseError> {
+    let compiled: Vec<EventPattern> = event_patterns
+        .iter()
+        .filter_map(|p| EventPattern::new(p).ok())
+        .collect();
+    let texts: Vec<&str> = compiled.iter().map(EventPattern::as_str).collect();
+    let filters: Vec<Pattern> = filters
+        .iter()
+        .filter_map(|p| Pattern::new(p).ok())
+        .collect();
+    let set = EventPatternSet::new(&texts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let sources: Vec<PatternSource<&str>> = filters
+        .iter()
+        .map(|p| PatternSource::Filter(p.as_str()))
+        .chain(texts.iter().map(|t| PatternSource::Event(*t)))
+        .collect();
+    let mixed = PatternSet::builder()
+        .build_sources(sources)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for e in events {
+        let want: Vec<usize> = compiled
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.reference().matches(e))
+            .map(|(i, _)| i)
+            .collect();
+        prop_assert_eq!(
+            set.matches(e),
+            want.clone(),
+            "patterns {:?}\nevent {}",
+            texts,
+            e
+        );
+        prop_assert_eq!(
+            set.is_match(e),
+            !want.is_empty(),
+            "is_match {:?}\non {}",
+            texts,
+            e
+        );
+        for (i, p) in compiled.iter().enumerate() {
+            prop_assert_eq!(
+                p.matches(e),
+                want.contains(&i),
+                "pattern {} on event {}",
+                p,
+                e
+            );
+        }
+        let mut want_mixed: Vec<usize> = filters
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.reference().test(e).is_some())
+            .map(|(i, _)| i)
+            .collect();
+        want_mixed.extend(want.iter().map(|i| i + filters.len()));
+        prop_assert_eq!(mixed.matches(e), want_mixed.clone(), "mixed set on {}", e);
+        prop_assert_eq!(
+            mixed.is_match(e),
+            !want_mixed.is_empty(),
+            "mixed is_match on {}",
+            e
+        );
+    }
+    Ok(())
+}
+
+/// Corpus events, mutated; then the first array of objects doubled (its elements repeated in
+/// another order), or its first object with two string members split in two objects, each with
+/// one of the two values changed (a pattern naming both matches only across elements, which
+/// array consistency forbids).
+fn eventbridge_event() -> impl Strategy<Value = String> {
+    (event(), any::<bool>()).prop_map(|(text, shuffle)| {
+        let Ok(mut v) = serde_json::from_str::<Value>(&text) else {
+            return text;
+        };
+        fn split(v: &mut Value) -> bool {
+            match v {
+                Value::Array(items) => {
+                    let at = items.iter().position(|item| {
+                        item.as_object()
+                            .is_some_and(|m| m.values().filter(|x| x.is_string()).count() >= 2)
+                    });
+                    if let Some(at) = at {
+                        let one = items.remove(at);
+                        let mut two = one.clone();
+                        let mut one = one;
+                        let keys: Vec<String> = one
+                            .as_object()
+                            .map(|m| {
+                                m.iter()
+                                    .filter(|(_, x)| x.is_string())
+                                    .map(|(k, _)| k.clone())
+                                    .take(2)
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        if let (Some(a), Some(b)) = (keys.first(), keys.get(1)) {
+                            one[a.as_str()] = Value::String("zz".into());
+                            two[b.as_str()] = Value::String("zz".into());
+                        }
+                        items.insert(at, two);
+                        items.insert(at, one);
+                        return true;
+                    }
+                    items.iter_mut().any(split)
+                }
+                Value::Object(m) => m.values_mut().any(split),
+                _ => false,
+            }
+        }
+        if !shuffle {
+            split(&mut v);
+        } else {
+            fn double(v: &mut Value) -> bool {
+                match v {
+                    Value::Array(items) if items.iter().any(Value::is_object) => {
+                        let mut more: Vec<Value> = items.iter().rev().cloned().collect();
+                        items.append(&mut more);
+                        true
+                    }
+                    Value::Array(items) => items.iter_mut().any(double),
+                    Value::Object(m) => m.values_mut().any(double),
+                    _ => false,
+                }
+            }
+            double(&mut v);
+        }
+        v.to_string()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn event_pattern_sets_agree_with_the_reference(
+        patterns in proptest::collection::vec(event_pattern(), 1..10),
+        events in proptest::collection::vec(prop_oneof![event(), eventbridge_event()], 1..8),
+    ) {
+        check_events(&patterns, &[], &events)?;
+    }
+
+    #[test]
+    fn mixed_filter_and_event_sets_agree_with_the_reference(
+        patterns in proptest::collection::vec(event_pattern(), 0..5),
+        filters in proptest::collection::vec(json_pattern(), 0..5),
+        terms in proptest::collection::vec(term_pattern(), 0..3),
+        events in proptest::collection::vec(prop_oneof![event(), eventbridge_event()], 1..6),
+    ) {
+        let mut filters = filters;
+        filters.extend(terms);
+        check_events(&patterns, &filters, &events)?;
+    }
+}
+
+/// Small events whose arrays of objects put values of two paths in different elements, and
+/// patterns over those paths: where array consistency decides.
+fn array_event() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        r#""x""#,
+        r#""y""#,
+        "1",
+        "2.0",
+        "null",
+        r#""10.0.0.9""#,
+    ]);
+    let element =
+        proptest::collection::vec((prop::sample::select(vec!["a", "b", "c"]), leaf), 0..3)
+            .prop_map(|members| {
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            });
+    let array =
+        proptest::collection::vec(element, 0..4).prop_map(|xs| format!("[{}]", xs.join(",")));
+    (
+        array.clone(),
+        array,
+        prop::sample::select(vec![r#""x""#, "1", "[]"]),
+    )
+        .prop_map(|(r, s, top)| format!(r#"{{"r":{r},"s":{{"t":{s}}},"a":{top},"r2":[{r}]}}"#))
+}
+
+fn array_pattern() -> impl Strategy<Value = String> {
+    let path = prop::sample::select(vec![
+        "r.a", "r.b", "r.c", "s.t.a", "s.t.b", "a", "r2.a", "r2.b",
+    ]);
+    let matcher = prop::sample::select(vec![
+        r#""x""#,
+        r#""y""#,
+        "1",
+        "2",
+        "null",
+        r#"{"exists": false}"#,
+        r#"{"exists": true}"#,
+        r#"{"anything-but": "x"}"#,
+        r#"{"prefix": "y"}"#,
+        r#"{"numeric": [">", 1]}"#,
+        r#"{"cidr": "10.0.0.0/24"}"#,
+    ]);
+    proptest::collection::vec((path, proptest::collection::vec(matcher, 1..3)), 1..4).prop_map(
+        |fields| {
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(p, ms)| format!("\"{p}\": [{}]", ms.join(", ")))
+                .collect();
+            format!("{{{}}}", body.join(", "))
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn event_patterns_keep_array_consistency_as_the_reference(
+        patterns in proptest::collection::vec(array_pattern(), 1..8),
+        events in proptest::collection::vec(array_event(), 1..8),
+    ) {
+        check_events(&patterns, &[], &events)?;
     }
 }

@@ -78,9 +78,17 @@ fn graph(src: &Path) -> Graph {
     let lib = fs::read_to_string(src.join("lib.rs")).unwrap();
     // Names the root re-exports, and the module each comes from.
     let mut exported: BTreeMap<String, String> = BTreeMap::new();
-    for line in lib.lines().filter(|l| l.starts_with("pub use ")) {
-        let path = line.trim_start_matches("pub use ").trim_end_matches(';');
-        let (module, names) = path.split_once("::").unwrap_or((path, ""));
+    // Each `pub use …;` statement, also when rustfmt spread its group over several lines.
+    let statements = lib.split("\npub use ").skip(1);
+    for statement in statements {
+        let path = statement.split(';').next().unwrap_or_default();
+        let path: String = path.split_whitespace().collect();
+        let (module, rest) = path.split_once("::").unwrap_or((&path, ""));
+        // `a::b::{C, D}` exports C and D, `a::b::C` exports C.
+        let names = match rest.find('{') {
+            Some(i) => &rest[i..],
+            None => rest.rsplit("::").next().unwrap_or_default(),
+        };
         let names = names.trim_start_matches('{').trim_end_matches('}');
         for name in references(&format!("crate::{{{names}}}"), "crate::") {
             exported.insert(name, module.to_owned());

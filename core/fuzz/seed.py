@@ -120,6 +120,19 @@ def event_patterns():
                 yield case["pattern"] + "\0" + event.replace("\n", " ")
 
 
+def event_pattern_sets():
+    """Event-pattern cases five at a time (and a filter pattern), `patterns NUL events`."""
+    cases = []
+    for path in sorted(glob.glob(os.path.join(root, "tests", "cases", "eventbridge-*.toml"))):
+        with open(path, "rb") as f:
+            cases.extend(c for c in tomllib.load(f).get("event_case", []) if "event" in c)
+    for i in range(0, len(cases), 5):
+        group = cases[i : i + 5]
+        patterns = [c["pattern"].replace("\n", " ") for c in group]
+        events = [c["event"].replace("\n", " ") for c in group]
+        yield "\n".join(["F { $.source = \"aws.*\" }"] + patterns) + "\0" + "\n".join(events)
+
+
 def patterns():
     for case in cases():
         if "pattern" in case:
@@ -212,3 +225,4 @@ write("roundtrip", patterns())
 write("event_reader", events())
 write("log_reader", log_files())
 write("event_pattern", event_patterns())
+write("event_pattern_set", event_pattern_sets())

@@ -53,6 +53,7 @@ mod extracted;
 mod json;
 pub mod metric;
 pub mod number;
+mod outcome;
 pub mod reference;
 pub mod syntax;
 
@@ -60,11 +61,14 @@ pub use compile::program::Limits;
 pub use dialect::{Dialect, SwitchError, SwitchValue};
 pub use error::{Error, ErrorKind, Origin, Span};
 pub use event::{
-    EventPattern, EventPatternLimits, EventPatternSet, TestEventPatternRequest,
-    TestEventPatternResponse, is_event_pattern, parse_event_pattern, parse_event_pattern_with,
+    EventPatternLimits, TestEventPatternRequest, is_event_pattern, parse_event_pattern,
+    parse_event_pattern_with,
+};
+pub use exec::event_pattern::{
+    EventPattern, EventPatternSet, TEST_EVENT_REQUIRED_FIELDS, TestEventPatternResponse,
     test_event_pattern,
 };
-pub use exec::{Pattern, PatternBuilder, PatternSet, PatternSetBuilder, SetError};
+pub use exec::{Pattern, PatternBuilder, PatternSet, PatternSetBuilder, PatternSource, SetError};
 pub use extracted::Extracted;
 pub use metric::{
     MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterRequest,

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::extracted::Extracted;
 use crate::json::{self, Json};
 use crate::number;
+pub use crate::outcome::ConditionOutcome;
 use crate::syntax::ast::{
     Ast, Comparison, Condition, DelimitedPattern, Expr, FieldExpr, FieldKind, Modifier, Op,
     Selector, Step, TermPattern, TermText, Test, Value,
@@ -242,17 +243,6 @@ impl Evaluator {
             FieldExpr::Cond(cmp) => self.compare_text(text, cmp),
         }
     }
-}
-
-/// One condition of a JSON pattern and whether it holds for an event.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConditionOutcome {
-    /// Where the condition is in the pattern.
-    pub span: crate::Span,
-    /// The condition in canonical form.
-    pub condition: String,
-    /// Whether it holds for the event.
-    pub holds: bool,
 }
 
 /// The regexes of a pattern, in order.

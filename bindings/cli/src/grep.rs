@@ -124,7 +124,7 @@ enum Rules {
     Filters(Box<PatternSet>),
     /// EventBridge event patterns, perhaps over the events' envelope.
     Events {
-        set: EventPatternSet,
+        set: Box<EventPatternSet>,
         envelope: Option<Envelope>,
     },
 }
@@ -262,7 +262,7 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
             None => format!("error: invalid patterns:\n{}", e.error),
         })?;
         Rules::Events {
-            set,
+            set: Box::new(set),
             envelope: args.envelope,
         }
     } else {

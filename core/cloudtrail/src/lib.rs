@@ -52,5 +52,6 @@ pub mod rules;
 pub mod run;
 pub mod scan;
 pub mod series;
+pub mod source;
 pub mod time;
 pub mod walk;

@@ -1,6 +1,7 @@
 //! From syntax to something that runs. For now: AWS regexes to Rust regexes. The pattern-set
 //! compiler (automata over many patterns) grows here.
 
+pub(crate) mod event;
 pub(crate) mod literals;
 pub(crate) mod prefilter;
 pub(crate) mod program;

@@ -67,6 +67,8 @@ pub(crate) struct KeyProbe {
     pub(crate) values: FxHashMap<Box<str>, u32>,
     /// Every atom of this key: a value with an escape may be any of them.
     pub(crate) atoms: Vec<u32>,
+    /// An array after the key may hold any of them (event patterns' keys).
+    pub(crate) in_arrays: bool,
 }
 
 /// A key's value searched for with its own probe when this many patterns or more select one
@@ -74,12 +76,17 @@ pub(crate) struct KeyProbe {
 const KEY_MIN_PATTERNS: usize = 8;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Atom {
+pub(crate) enum Atom {
     /// The text occurs; `sensitive`: an escape other than `\u` can spell part of it.
     Lit { text: String, sensitive: bool },
     /// Member `key` has the string `value` (no character of the key is one an escape other
-    /// than `\u` can spell).
-    Key { key: String, value: String },
+    /// than `\u` can spell); `in_arrays`: or an array holding it (an event pattern's path, which
+    /// reads arrays through).
+    Key {
+        key: String,
+        value: String,
+        in_arrays: bool,
+    },
 }
 
 impl Atom {
@@ -100,19 +107,25 @@ impl Atom {
     }
 }
 
-type Clause = Vec<Atom>;
+pub(crate) type Clause = Vec<Atom>;
 
 /// The clauses one pattern needs; empty when it needs nothing searchable.
-type Cnf = Vec<Clause>;
+pub(crate) type Cnf = Vec<Clause>;
 
 /// The prefilter of a set, or `None` when some pattern needs nothing that can be searched for
 /// (or its literals are too many for a SIMD search, which would cost about what it saves).
+#[cfg(test)]
 pub(crate) fn build(
     patterns: &[&Ast],
     dialect: &Dialect,
     limits: &Limits,
 ) -> Result<Option<Prefilter>, String> {
     let cnfs: Vec<Cnf> = patterns.iter().map(|ast| needs(ast, dialect)).collect();
+    build_from(cnfs, limits)
+}
+
+/// The prefilter of a set whose patterns need `cnfs` (pattern by pattern).
+pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefilter>, String> {
     if cnfs.is_empty() || cnfs.iter().any(Vec::is_empty) {
         return Ok(None);
     }
@@ -143,22 +156,28 @@ pub(crate) fn build(
         chosen.push(clause);
     }
     let mut probes: Vec<KeyProbe> = Vec::new();
-    let mut probe_of: HashMap<&str, usize> = HashMap::new();
+    let mut probe_of: HashMap<(&str, bool), usize> = HashMap::new();
     let mut atom_count = literals.len() as u32;
     // The atom id of an atom the searches decide.
     let mut atom_id = |atom: &'_ Atom| -> Option<u32> {
-        let Atom::Key { key, value } = atom else {
+        let Atom::Key {
+            key,
+            value,
+            in_arrays,
+        } = atom
+        else {
             return literal_ids.get(&atom.literal().0).copied();
         };
         let Some(&key) = keys.get(key.as_str()) else {
             return literal_ids.get(&atom.literal().0).copied();
         };
-        let p = *probe_of.entry(key).or_insert_with(|| {
+        let p = *probe_of.entry((key, *in_arrays)).or_insert_with(|| {
             probes.push(KeyProbe {
                 key: key.to_owned(),
                 finder: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
                 values: FxHashMap::default(),
                 atoms: Vec::new(),
+                in_arrays: *in_arrays,
             });
             probes.len() - 1
         });
@@ -263,7 +282,7 @@ fn clause_key(clause: &Clause) -> Option<&str> {
 }
 
 /// How rare a clause's atoms are likely to be: its shortest literal's length.
-fn rarity(clause: &Clause) -> usize {
+pub(crate) fn rarity(clause: &Clause) -> usize {
     clause.iter().map(Atom::len).min().unwrap_or(0)
 }
 
@@ -277,7 +296,7 @@ pub(crate) fn matches_everything(t: &TermPattern, dialect: &Dialect) -> bool {
 }
 
 /// What every event the pattern matches contains in its raw text.
-fn needs(ast: &Ast, dialect: &Dialect) -> Cnf {
+pub(crate) fn needs(ast: &Ast, dialect: &Dialect) -> Cnf {
     match ast {
         Ast::MatchAll(_) | Ast::Delimited(_) => Vec::new(),
         Ast::Terms(t) if matches_everything(t, dialect) => Vec::new(),
@@ -309,7 +328,7 @@ fn lit(text: String) -> Atom {
 }
 
 /// Whether an escape other than `\u` can spell a character of `text` (`\"`, `\\`, `\/`, `\n`…).
-fn escapable(text: &str) -> bool {
+pub(crate) fn escapable(text: &str) -> bool {
     text.chars()
         .any(|c| matches!(c, '"' | '\\' | '/') || c.is_control())
 }
@@ -365,6 +384,7 @@ fn glob_needs(selector: &Selector, glob: &str) -> Option<Atom> {
                 return Some(Atom::Key {
                     key: key.clone(),
                     value: core.to_owned(),
+                    in_arrays: false,
                 });
             }
         }

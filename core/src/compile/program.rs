@@ -21,10 +21,12 @@ use regex_automata::util::prefilter::Prefilter as LiteralSearch;
 use regex_automata::{MatchKind, meta};
 use rustc_hash::FxHashMap;
 
+use crate::compile::event::{self, EventProgram};
 use crate::compile::literals::LiteralSet;
-use crate::compile::prefilter::{self, Prefilter, matches_everything};
+use crate::compile::prefilter::{self, Cnf, Prefilter, matches_everything};
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
+use crate::event::ast::EventPatternAst;
 use crate::syntax::ast::{
     Ast, Comparison, Expr, Modifier, Op, Selector, Step, TermPattern, TermText, Test, Value,
 };
@@ -66,6 +68,8 @@ pub(crate) struct Program {
     pub(crate) json: JsonProgram,
     /// Space-delimited patterns (evaluated by their reference evaluator).
     pub(crate) delimited: Vec<PatternId>,
+    /// EventBridge event patterns ([`crate::compile::event`]); their paths are in `json.trie`.
+    pub(crate) events: EventProgram,
     pub(crate) prefilter: Option<Prefilter>,
 }
 
@@ -153,16 +157,20 @@ impl CExpr {
     }
 }
 
-/// Every selector of the set, as a trie from the root object.
+/// Every selector of the set, as a trie from the root object (node 0), and the event patterns'
+/// paths under a root of their own.
 #[derive(Clone, Debug)]
 pub(crate) struct Trie {
     pub(crate) nodes: Vec<Node>,
+    /// The root of the event patterns' flat nodes, if there are event patterns.
+    pub(crate) event_root: Option<u32>,
 }
 
 impl Default for Trie {
     fn default() -> Trie {
         Trie {
             nodes: vec![Node::default()],
+            event_root: None,
         }
     }
 }
@@ -175,6 +183,11 @@ pub(crate) struct Node {
     pub(crate) any_index: Option<u32>,
     /// The field that ends here, if a selector does.
     pub(crate) field: Option<u32>,
+    /// An event pattern path's node: arrays are read through (each element at this node) and a
+    /// repeated key adds a value ([`crate::compile::event`]).
+    pub(crate) flat: bool,
+    /// The event pattern path that ends here, if one does.
+    pub(crate) event: Option<u32>,
 }
 
 impl Node {
@@ -266,16 +279,45 @@ enum CondKey {
     NotExists,
 }
 
-/// Compiles parsed patterns into one program. The caller enforces `limits.max_patterns` while
-/// it parses (so that it stops early); the automata limits are enforced here.
+/// A parsed pattern of either language.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Source<'a> {
+    Filter(&'a Ast),
+    Event(&'a EventPatternAst),
+}
+
+/// Compiles parsed filter patterns into one program (see [`compile_sources`]).
 pub(crate) fn compile(
     patterns: &[&Ast],
     dialect: &Dialect,
     limits: &Limits,
 ) -> Result<Program, (Option<usize>, Error)> {
+    let sources: Vec<Source<'_>> = patterns.iter().map(|a| Source::Filter(a)).collect();
+    compile_sources(&sources, dialect, limits)
+}
+
+/// Compiles parsed patterns, filter and event patterns alike, into one program. The caller
+/// enforces `limits.max_patterns` while it parses (so that it stops early); the automata limits
+/// are enforced here.
+pub(crate) fn compile_sources(
+    patterns: &[Source<'_>],
+    dialect: &Dialect,
+    limits: &Limits,
+) -> Result<Program, (Option<usize>, Error)> {
     let mut b = Builder::default();
-    for (id, ast) in patterns.iter().enumerate() {
+    let mut events: Vec<(PatternId, &EventPatternAst)> = Vec::new();
+    let mut needs: Vec<Cnf> = Vec::with_capacity(patterns.len());
+    for (id, source) in patterns.iter().enumerate() {
         let pid = id as PatternId;
+        let ast = match source {
+            Source::Filter(ast) => ast,
+            Source::Event(ast) => {
+                events.push((pid, ast));
+                needs.push(event::needs(ast));
+                continue;
+            }
+        };
+        needs.push(prefilter::needs(ast, dialect));
         match ast {
             Ast::MatchAll(_) => b.match_all.push(pid),
             Ast::Terms(t) if matches_everything(t, dialect) => b.match_all.push(pid),
@@ -287,14 +329,16 @@ pub(crate) fn compile(
             Ast::Delimited(_) => b.delimited.push(pid),
         }
     }
-    let prefilter = prefilter::build(patterns, dialect, limits).map_err(|what| too_large(&what))?;
+    let prefilter = prefilter::build_from(needs, limits).map_err(|what| too_large(&what))?;
     let terms = b.finish_terms(limits)?;
+    let events = event::lower_all(&events, &mut b.trie, limits)?;
     let json = b.finish_json(limits)?;
     Ok(Program {
         match_all: b.match_all,
         terms,
         json,
         delimited: b.delimited,
+        events,
         prefilter,
     })
 }
@@ -660,7 +704,7 @@ const LAZY_DFA_CACHE_BYTES: usize = 2 << 20;
 
 /// What a multi-regex automaton searches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Haystack {
+pub(crate) enum Haystack {
     /// A whole event (the term patterns' regexes): searched for a literal prefix first when
     /// that search is fast ([`fast_prefilter`]).
     Event,
@@ -716,7 +760,7 @@ fn single_regex(
 }
 
 /// One automaton for many regexes, reporting every one that matches.
-fn multi_regex(
+pub(crate) fn multi_regex(
     sources: &[String],
     limits: &Limits,
     haystack: Haystack,

@@ -1,17 +1,19 @@
-//! The interpreter behind [`crate::EventPattern`]: the pattern's rules compiled once (fields in
-//! visiting order, paths interned), and per event an index of only the values at paths some rule
-//! names, walked rule by rule as event-ruler's `StructuredFinder` walks its machine.
+//! The precise evaluator of one event pattern, for the compiled program's array-consistency
+//! check (`compile/event.rs`): the pattern's rules with their fields in visiting order, and per
+//! event an index of only the values at paths some rule names, each with its array membership,
+//! walked rule by rule as event-ruler's `StructuredFinder` walks its machine (memoized, so that
+//! fields in independent arrays add up instead of multiplying).
 //!
-//! It differs from the reference evaluator in how it reads the event (it skips every subtree no
-//! rule reaches into, and looks values up by path instead of scanning all fields); both compare
-//! values with [`leaf_matches`]. This is not yet the compiled program of filter patterns
-//! (`compile/program.rs`).
+//! The program asks it only about events where two paths of a rule whose conditions hold have
+//! values in arrays of objects. It differs from the reference evaluator in how it reads the
+//! event (it skips every subtree no rule reaches into); both compare values with
+//! [`leaf_matches`].
 
 use std::collections::{HashMap, HashSet};
 
 use super::ast::{EventPatternAst, MatcherKind};
 use super::reference::{Leaf, consistent, leaf_matches};
-use crate::json::{self, Json};
+use crate::json::Json;
 
 /// One field of a compiled rule.
 #[derive(Clone, Debug)]
@@ -74,11 +76,6 @@ impl Matcher {
         }
     }
 
-    /// True when `event`, a JSON object, matches one of the rules.
-    pub(crate) fn matches(&self, event: &str) -> bool {
-        parse_object(event).is_some_and(|doc| self.matches_doc(&doc))
-    }
-
     /// True when `doc`, a parsed JSON object, matches one of the rules.
     pub(crate) fn matches_doc(&self, doc: &Json) -> bool {
         let mut values: Vec<Vec<Value>> = self.paths.iter().map(|_| Vec::new()).collect();
@@ -96,65 +93,6 @@ impl Matcher {
     }
 }
 
-impl Matcher {
-    /// A path at which every rule requires one of some strings (a field whose matchers are all
-    /// exact strings), with those strings: an event without one of them there cannot match.
-    pub(crate) fn required_strings(&self) -> Option<(&str, Vec<&str>)> {
-        fn exact_only(field: &CompiledField) -> Option<Vec<&str>> {
-            field
-                .matchers
-                .iter()
-                .map(|m| match m {
-                    MatcherKind::Exact(s) => Some(s.as_str()),
-                    _ => None,
-                })
-                .collect()
-        }
-        let (first, others) = self.rules.split_first()?;
-        first.iter().find_map(|field| {
-            let mut strings = exact_only(field)?;
-            for rule in others {
-                let same = rule.iter().find(|f| f.path == field.path)?;
-                strings.extend(exact_only(same)?);
-            }
-            Some((self.paths.get(field.path)?.as_str(), strings))
-        })
-    }
-}
-
-/// The string values of `value` at each path of `ids` (arrays flattened at any depth, objects
-/// entered only along `reach`), into `out[id]`: what [`Matcher::required_strings`] is checked
-/// against.
-pub(crate) fn strings_at<'j>(
-    value: &'j Json,
-    path: &str,
-    reach: &HashSet<String>,
-    ids: &HashMap<String, usize>,
-    out: &mut Vec<Vec<&'j str>>,
-) {
-    match value {
-        Json::Object(members) => {
-            for (key, v) in members {
-                let inner = super::ast::join(path, key);
-                if reach.contains(&inner) {
-                    strings_at(v, &inner, reach, ids, out);
-                }
-            }
-        }
-        Json::Array(items) => {
-            for item in items {
-                strings_at(item, path, reach, ids, out);
-            }
-        }
-        Json::String(s) => {
-            if let Some(slot) = ids.get(path).and_then(|&i| out.get_mut(i)) {
-                slot.push(s);
-            }
-        }
-        Json::Null | Json::Bool(_) | Json::Number(_) => {}
-    }
-}
-
 /// Every dotted prefix of `path`, and `path`: the objects to enter to reach it.
 pub(crate) fn prefixes(path: &str, reach: &mut HashSet<String>) {
     let mut at = 0;
@@ -163,14 +101,6 @@ pub(crate) fn prefixes(path: &str, reach: &mut HashSet<String>) {
         at += dot + 1;
     }
     reach.insert(path.to_owned());
-}
-
-/// `event` parsed, when it is a JSON object (only objects can match).
-pub(crate) fn parse_object(event: &str) -> Option<Json> {
-    match json::parse(event) {
-        Ok(doc @ Json::Object(_)) => Some(doc),
-        _ => None,
-    }
 }
 
 /// Reads the values at the paths of [`Matcher::paths`], skipping the rest.

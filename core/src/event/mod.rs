@@ -23,32 +23,30 @@
 //!
 //! Layers: [`syntax`](self) reads the pattern's JSON token by token (the tokens with nom) and
 //! checks it as aws/event-ruler's `JsonRuleCompiler` does, into an [`EventPatternAst`] with byte
-//! spans; [`reference`](mod@reference) is the slow, obvious evaluator; [`EventPattern`] matches with an
-//! interpreter that reads only the parts of the event its rules name; `Display` on the AST prints
+//! spans; [`reference`](mod@reference) is the slow, obvious evaluator; [`EventPattern`] and
+//! [`EventPatternSet`] run the program filter patterns compile to (`compile/event.rs` lowers
+//! event patterns into it), which reads only the parts of the event the rules name, with
+//! `matcher` deciding only where array consistency can change the answer; `Display` on the AST prints
 //! the canonical form (compact JSON, one spelling per operator). Every decision taken where
 //! the EventBridge user guide is silent is listed, with its source, in SYNTAX.md ("EventBridge
 //! event patterns").
 
 pub mod ast;
-mod matcher;
+pub(crate) mod matcher;
 mod print;
 pub mod reference;
 mod request;
 mod syntax;
 pub mod value;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub use ast::EventPatternAst;
 use ast::{AnythingBut, MatcherKind};
 pub use request::TestEventPatternRequest;
 use value::{Glob, GlobItem};
 
-use crate::error::{Error, ErrorKind, Origin, Span};
-use crate::json::{self, Json};
+use crate::error::{Error, Span};
 
 /// The limits an event pattern is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,280 +135,6 @@ pub fn parse_event_pattern_with(
     limits: &EventPatternLimits,
 ) -> Result<EventPatternAst, Error> {
     syntax::parse(pattern, limits)
-}
-
-/// Many event patterns matched together: each event is parsed once for all of them, and tried
-/// only on the patterns it can match as far as an index of their exact strings tells (a pattern
-/// whose every rule names one of some strings at a path, such as `{"eventName": ["A", "B"]}`,
-/// is tried only on events holding one of them there). The patterns are not yet compiled into
-/// one program, as filter patterns are in a [`PatternSet`](crate::PatternSet): each candidate's
-/// rules still run on their own.
-///
-/// ```
-/// use trailmatch::EventPatternSet;
-///
-/// let set = EventPatternSet::new([r#"{"source": ["aws.s3"]}"#, r#"{"detail": {"x": [1]}}"#])?;
-/// assert_eq!(set.matches(r#"{"source": "aws.s3", "detail": {"x": 1}}"#), [0, 1]);
-/// assert!(!set.is_match(r#"{"source": "aws.ec2"}"#));
-/// # Ok::<(), trailmatch::SetError>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct EventPatternSet {
-    patterns: Vec<EventPattern>,
-    index: KeyIndex,
-}
-
-/// The patterns that require one of some strings at a path (an exact-string field in every
-/// rule), by path and string: an event is tried only on the patterns whose strings it holds,
-/// and on the others.
-#[derive(Clone, Debug, Default)]
-struct KeyIndex {
-    /// Path → its index in `by_value`.
-    paths: HashMap<String, usize>,
-    /// Every path of `paths` and their dotted prefixes.
-    reach: HashSet<String>,
-    /// Per path: string → the patterns that accept it there.
-    by_value: Vec<HashMap<String, Vec<usize>>>,
-    /// Patterns with no such path: tried on every event.
-    always: Vec<usize>,
-}
-
-impl KeyIndex {
-    fn new(patterns: &[EventPattern]) -> KeyIndex {
-        let mut index = KeyIndex::default();
-        for (i, p) in patterns.iter().enumerate() {
-            let Some((path, strings)) = p.matcher.required_strings() else {
-                index.always.push(i);
-                continue;
-            };
-            let next = index.paths.len();
-            let slot = *index.paths.entry(path.to_owned()).or_insert(next);
-            if slot == next {
-                index.by_value.push(HashMap::new());
-                matcher::prefixes(path, &mut index.reach);
-            }
-            if let Some(values) = index.by_value.get_mut(slot) {
-                for s in strings {
-                    let list = values.entry(s.to_owned()).or_default();
-                    if list.last() != Some(&i) {
-                        list.push(i);
-                    }
-                }
-            }
-        }
-        index
-    }
-
-    /// The patterns worth trying on `doc`, in order, without repeats.
-    fn candidates(&self, doc: &Json) -> Vec<usize> {
-        let mut out = self.always.clone();
-        if !self.paths.is_empty() {
-            let mut found: Vec<Vec<&str>> = vec![Vec::new(); self.by_value.len()];
-            matcher::strings_at(doc, "", &self.reach, &self.paths, &mut found);
-            for (values, strings) in self.by_value.iter().zip(&found) {
-                for s in strings {
-                    out.extend(values.get(*s).into_iter().flatten());
-                }
-            }
-            out.sort_unstable();
-            out.dedup();
-        }
-        out
-    }
-}
-
-impl EventPatternSet {
-    /// Compiles every pattern; the error names the first one that is invalid.
-    pub fn new<I, S>(patterns: I) -> Result<EventPatternSet, crate::SetError>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let patterns = patterns
-            .into_iter()
-            .enumerate()
-            .map(|(index, p)| {
-                EventPattern::new(p.as_ref()).map_err(|error| crate::SetError {
-                    index: Some(index),
-                    error,
-                })
-            })
-            .collect::<Result<Vec<EventPattern>, _>>()?;
-        let index = KeyIndex::new(&patterns);
-        Ok(EventPatternSet { patterns, index })
-    }
-
-    /// Indices (in input order) of the patterns that match `event`.
-    pub fn matches(&self, event: &str) -> Vec<usize> {
-        let Some(doc) = matcher::parse_object(event) else {
-            return Vec::new();
-        };
-        let mut candidates = self.index.candidates(&doc);
-        candidates.retain(|&i| {
-            self.patterns
-                .get(i)
-                .is_some_and(|p| p.matcher.matches_doc(&doc))
-        });
-        candidates
-    }
-
-    /// True when at least one pattern matches `event`.
-    pub fn is_match(&self, event: &str) -> bool {
-        let Some(doc) = matcher::parse_object(event) else {
-            return false;
-        };
-        self.index.candidates(&doc).into_iter().any(|i| {
-            self.patterns
-                .get(i)
-                .is_some_and(|p| p.matcher.matches_doc(&doc))
-        })
-    }
-
-    /// The number of patterns.
-    pub fn len(&self) -> usize {
-        self.patterns.len()
-    }
-
-    /// True for a set of no pattern.
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
-    /// The patterns, in input order.
-    pub fn patterns(&self) -> &[EventPattern] {
-        &self.patterns
-    }
-}
-
-/// A compiled EventBridge event pattern. Immutable, `Send + Sync` and cheap to share.
-#[derive(Clone, Debug)]
-pub struct EventPattern {
-    text: String,
-    ast: EventPatternAst,
-    matcher: matcher::Matcher,
-}
-
-impl EventPattern {
-    /// Parses, validates and compiles `pattern` with the default limits.
-    pub fn new(pattern: &str) -> Result<EventPattern, Error> {
-        EventPattern::with_limits(pattern, EventPatternLimits::default())
-    }
-
-    /// Parses, validates and compiles `pattern` with `limits`.
-    pub fn with_limits(pattern: &str, limits: EventPatternLimits) -> Result<EventPattern, Error> {
-        let ast = syntax::parse(pattern, &limits)?;
-        let matcher = matcher::Matcher::new(&ast);
-        Ok(EventPattern {
-            text: pattern.to_owned(),
-            ast,
-            matcher,
-        })
-    }
-
-    /// True when `event` (a JSON object) matches. Text that is not a JSON object matches nothing.
-    pub fn matches(&self, event: &str) -> bool {
-        self.matcher.matches(event)
-    }
-
-    /// Same as [`EventPattern::matches`] (the filter-pattern API has both names).
-    pub fn is_match(&self, event: &str) -> bool {
-        self.matches(event)
-    }
-
-    /// The pattern as given.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// The syntax tree.
-    pub fn ast(&self) -> &EventPatternAst {
-        &self.ast
-    }
-
-    /// Which values and operators of the pattern hold for `event`, in pattern order, each with
-    /// its span in the pattern (see [`reference::explain`]: each judged on its own); `None` when
-    /// `event` is not a JSON object.
-    ///
-    /// ```
-    /// use trailmatch::EventPattern;
-    ///
-    /// let pattern = EventPattern::new(r#"{"source": ["aws.ec2"], "detail": {"state": ["running"]}}"#)?;
-    /// let outcomes = pattern.explain(r#"{"source": "aws.ec2", "detail": {"state": "stopped"}}"#).unwrap();
-    /// let held: Vec<(&str, bool)> = outcomes.iter().map(|o| (o.condition.as_str(), o.holds)).collect();
-    /// assert_eq!(held, [(r#""source": ["aws.ec2"]"#, true), (r#""detail.state": ["running"]"#, false)]);
-    /// assert_eq!(&pattern.as_str()[outcomes[1].span.start..outcomes[1].span.end], r#""running""#);
-    /// # Ok::<(), trailmatch::Error>(())
-    /// ```
-    pub fn explain(&self, event: &str) -> Option<Vec<crate::reference::ConditionOutcome>> {
-        reference::explain(&self.ast, event)
-    }
-
-    /// The reference evaluator of the same pattern (for tests).
-    pub fn reference(&self) -> reference::Evaluator {
-        reference::Evaluator::new(&self.ast)
-    }
-}
-
-impl fmt::Display for EventPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::str::FromStr for EventPattern {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<EventPattern, Error> {
-        EventPattern::new(s)
-    }
-}
-
-/// The answer of `TestEventPattern`: `{"Result": true}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TestEventPatternResponse {
-    /// Whether the event matches the pattern.
-    #[serde(rename = "Result")]
-    pub result: bool,
-}
-
-/// The fields `TestEventPattern` requires of its event. The API reference also lists
-/// `resources`, which EventBridge does not require (see SYNTAX.md).
-pub const TEST_EVENT_REQUIRED_FIELDS: [&str; 6] =
-    ["id", "account", "source", "time", "region", "detail-type"];
-
-/// Answers a `TestEventPattern` request: the pattern's errors first (origin `EventPattern`), then
-/// the event's (`Parameter Event is not valid.`, origin `Event`), then `{"Result": …}`.
-pub fn test_event_pattern(
-    event_pattern: &str,
-    event: &str,
-) -> Result<TestEventPatternResponse, Error> {
-    let pattern = EventPattern::new(event_pattern)?;
-    let invalid = |reason: String| {
-        let kind = ErrorKind::InvalidEvent { reason };
-        Error::new(kind, Origin::Event, event, Span::new(0, event.len()))
-    };
-    let doc = match json::parse(event) {
-        Ok(doc @ Json::Object(_)) => doc,
-        Ok(_) => return Err(invalid("the event must be a JSON object".into())),
-        Err(e) => {
-            return Err(invalid(format!(
-                "the event is not JSON: {} at byte {}",
-                e.reason, e.offset
-            )));
-        }
-    };
-    if let Some(missing) = TEST_EVENT_REQUIRED_FIELDS
-        .iter()
-        .find(|f| doc.get(f).is_none())
-    {
-        return Err(invalid(format!(
-            "the event has no \"{missing}\" field; TestEventPattern requires id, account, \
-             source, time, region and detail-type"
-        )));
-    }
-    Ok(TestEventPatternResponse {
-        result: pattern.matches(event),
-    })
 }
 
 // ---- wildcard complexity ------------------------------------------------------------------------

@@ -210,7 +210,7 @@ fn matches_from(rule: &[(&str, &FieldRule)], fields: &[Field], so_far: &[(usize,
 pub fn explain(
     ast: &EventPatternAst,
     event: &str,
-) -> Option<Vec<crate::reference::ConditionOutcome>> {
+) -> Option<Vec<crate::outcome::ConditionOutcome>> {
     let fields = flatten(event)?;
     let outcomes = ast
         .matchers()
@@ -222,7 +222,7 @@ pub fn explain(
                 kind => at_path.any(|f| leaf_matches(kind, &f.value)),
             };
             let key = serde_json::to_string(&path).unwrap_or_default();
-            crate::reference::ConditionOutcome {
+            crate::outcome::ConditionOutcome {
                 span: matcher.span,
                 condition: format!("{key}: [{matcher}]"),
                 holds,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::{EventPattern, Origin, test_event_pattern};
 
 fn both(pattern: &str, event: &str) -> bool {
     let p = EventPattern::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
@@ -263,7 +264,7 @@ fn an_event_pattern_is_send_and_sync() {
 mod properties {
     use proptest::prelude::*;
 
-    use super::super::EventPattern;
+    use crate::EventPattern;
 
     const KEYS: &[&str] = &["a", "b", "c"];
 

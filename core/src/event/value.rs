@@ -347,6 +347,11 @@ impl Folded {
         }
     }
 
+    /// For each character of the value, its lower-case and upper-case forms.
+    pub(crate) fn forms(&self) -> &[(String, String)] {
+        &self.forms
+    }
+
     /// The byte offsets of `s` where a match of the whole value starting at `from` can end.
     fn ends(&self, s: &str, from: usize) -> BTreeSet<usize> {
         let mut at = BTreeSet::from([from]);

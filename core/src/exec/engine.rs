@@ -19,7 +19,8 @@ use crate::compile::prefilter::Prefilter;
 use crate::compile::program::{FieldProgram, PatternId, Program, TermRegexes};
 use crate::dialect::Dialect;
 use crate::exec::Extracted;
-use crate::exec::scan::{Scalar, Stop, scan};
+use crate::exec::event::EventScratch;
+use crate::exec::scan::{Reached, Scalar, Stop, scan};
 use crate::number;
 use crate::reference::{Evaluator, Event};
 use crate::syntax::ast::Op;
@@ -27,21 +28,21 @@ use crate::syntax::ast::Op;
 /// A set of ids over `0..n` that remembers which it holds, so that clearing costs only what
 /// was inserted.
 #[derive(Debug, Default)]
-struct Marks {
-    on: Vec<bool>,
-    list: Vec<u32>,
+pub(super) struct Marks {
+    pub(super) on: Vec<bool>,
+    pub(super) list: Vec<u32>,
 }
 
 impl Marks {
     /// Makes room for ids below `n`.
-    fn reserve(&mut self, n: usize) {
+    pub(super) fn reserve(&mut self, n: usize) {
         if self.on.len() < n {
             self.on.resize(n, false);
         }
     }
 
     /// Inserts `id`; true when it was not there yet.
-    fn insert(&mut self, id: u32) -> bool {
+    pub(super) fn insert(&mut self, id: u32) -> bool {
         match self.on.get_mut(id as usize) {
             Some(slot) if !*slot => {
                 *slot = true;
@@ -52,12 +53,12 @@ impl Marks {
         }
     }
 
-    fn contains(&self, id: u32) -> bool {
+    pub(super) fn contains(&self, id: u32) -> bool {
         self.on.get(id as usize).copied().unwrap_or(false)
     }
 
     /// Inserts every id that `triggers` lists for an id of `from`.
-    fn trigger(&mut self, from: &Marks, triggers: &[Vec<u32>]) {
+    pub(super) fn trigger(&mut self, from: &Marks, triggers: &[Vec<u32>]) {
         for &id in &from.list {
             for &t in triggers.get(id as usize).into_iter().flatten() {
                 self.insert(t);
@@ -65,7 +66,7 @@ impl Marks {
         }
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         for id in self.list.drain(..) {
             if let Some(slot) = self.on.get_mut(id as usize) {
                 *slot = false;
@@ -93,6 +94,8 @@ struct Scratch {
     /// The patterns of one multi-regex automaton that match (empty between uses; grown to the
     /// largest automaton met, so that no search allocates).
     regex_hits: RegexHits,
+    /// The event patterns' state.
+    events: EventScratch,
 }
 
 /// A reused [`regex_automata::PatternSet`].
@@ -134,7 +137,7 @@ thread_local! {
 /// Where a run puts the patterns that match: every one with its values, or only whether one does
 /// (then the run stops at the first).
 #[derive(Debug)]
-enum Hits<'o> {
+pub(super) enum Hits<'o> {
     All(&'o mut Vec<(usize, Extracted)>),
     /// The patterns only, without their values.
     Ids(&'o mut Vec<usize>),
@@ -144,7 +147,7 @@ enum Hits<'o> {
 impl Hits<'_> {
     /// Records that `pattern` matches, with the values `extracted` gives; true when the run can
     /// stop.
-    fn push(&mut self, pattern: usize, extracted: Extracted) -> bool {
+    pub(super) fn push(&mut self, pattern: usize, extracted: Extracted) -> bool {
         match self {
             Hits::All(out) => {
                 out.push((pattern, extracted));
@@ -251,7 +254,8 @@ impl Program {
         if !self.terms.rules.is_empty() {
             self.run_terms(event, s, out);
         }
-        if !self.json.rules.is_empty() && !out.done() {
+        let events = !self.events.rules.is_empty();
+        if (!self.json.rules.is_empty() || events) && !out.done() {
             self.run_json(event, dialect, evaluator, s, out);
         }
         if !self.delimited.is_empty() && !out.done() {
@@ -339,18 +343,24 @@ impl Program {
         s.holds.reserve(j.cond_count);
         s.present.reserve(j.fields.len());
         s.rules.reserve(j.rules.len());
+        let ev = &self.events;
+        ev.reserve(&mut s.events);
         let Scratch {
             holds,
             present,
             matched,
             regex_hits,
+            events,
             ..
         } = s;
-        let scanned = scan(event, &j.trie, |field, value| {
-            present.insert(field);
-            if let Some(f) = j.fields.get(field as usize) {
-                on_value(f, value, dialect, holds, matched, regex_hits);
+        let scanned = scan(event, &j.trie, |reached, value| match reached {
+            Reached::Filter(field) => {
+                present.insert(field);
+                if let Some(f) = j.fields.get(field as usize) {
+                    on_value(f, value, dialect, holds, matched, regex_hits);
+                }
             }
+            Reached::Event { field, nested } => ev.on_value(field, nested, value, events),
         });
         match scanned {
             Ok(()) => {
@@ -378,6 +388,9 @@ impl Program {
                         break;
                     }
                 }
+                if !out.done() {
+                    ev.decide(event, &mut s.events, out);
+                }
             }
             Err(Stop::Duplicate) => {
                 for rule in &j.rules {
@@ -387,9 +400,15 @@ impl Program {
                         }
                     }
                 }
+                // The scan was cut short: every event pattern is decided by its precise
+                // evaluator.
+                if !out.done() {
+                    ev.decide_all_precisely(event, out);
+                }
             }
             Err(Stop::Invalid) => {}
         }
+        s.events.clear();
         s.holds.clear();
         s.present.clear();
         s.rules.clear();
@@ -420,6 +439,12 @@ impl Prefilter {
                         }
                     }
                     Some(Err(Escaped)) => {
+                        for &atom in &probe.atoms {
+                            found.insert(atom);
+                        }
+                    }
+                    // An array may hold any value of an event pattern's key.
+                    None if probe.in_arrays && array_after_key(event, at + after) => {
                         for &atom in &probe.atoms {
                             found.insert(atom);
                         }
@@ -491,6 +516,17 @@ fn string_after_key(event: &str, at: usize) -> Option<Result<&str, Escaped>> {
         Some(b'"') => event.get(open + 1..open + 1 + end).map(Ok),
         _ => Some(Err(Escaped)),
     }
+}
+
+/// True when an array follows the key that ends at `at` (before its `:`).
+fn array_after_key(event: &str, at: usize) -> bool {
+    let mut rest = event
+        .as_bytes()
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    rest.next() == Some(&b':') && rest.next() == Some(&b'[')
 }
 
 /// Sets the conditions of field `f` that one selected value satisfies.

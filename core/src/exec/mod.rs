@@ -5,13 +5,16 @@
 //! the oracle of the tests.
 
 mod engine;
+mod event;
+pub(crate) mod event_pattern;
 mod scan;
 
 use std::fmt;
 
-use crate::compile::program::{Limits, Program, compile};
+use crate::compile::program::{Limits, Program, Source, compile, compile_sources};
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
+use crate::event::EventPatternAst;
 use crate::extracted::Extracted;
 use crate::reference::Evaluator;
 use crate::syntax::ast::{Ast, PatternKind};
@@ -170,11 +173,43 @@ pub struct PatternSet {
     limits: Limits,
 }
 
-/// A pattern of a set: its text and reference evaluator (the set's program does the matching).
+/// A pattern of a set: its text and its reference evaluator or syntax tree (the set's program
+/// does the matching).
 #[derive(Clone, Debug)]
 struct Pattern0 {
     text: String,
-    evaluator: Evaluator,
+    kind: Kind0,
+}
+
+#[derive(Clone, Debug)]
+enum Kind0 {
+    Filter(Evaluator),
+    Event(EventPatternAst),
+}
+
+impl Pattern0 {
+    fn evaluator(&self) -> Option<&Evaluator> {
+        match &self.kind {
+            Kind0::Filter(e) => Some(e),
+            Kind0::Event(_) => None,
+        }
+    }
+
+    fn source(&self) -> Source<'_> {
+        match &self.kind {
+            Kind0::Filter(e) => Source::Filter(e.ast()),
+            Kind0::Event(ast) => Source::Event(ast),
+        }
+    }
+}
+
+/// A pattern of a set and its language, for [`PatternSetBuilder::build_sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternSource<S> {
+    /// A CloudWatch Logs filter pattern.
+    Filter(S),
+    /// An EventBridge event pattern (checked with the default [`crate::EventPatternLimits`]).
+    Event(S),
 }
 
 /// Why a set did not compile: the error, and the index of the pattern it is about (none when it
@@ -233,7 +268,31 @@ impl PatternSetBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        self.build_sources(patterns.into_iter().map(PatternSource::Filter))
+    }
+
+    /// Compiles filter patterns and EventBridge event patterns into one set: one pass over an
+    /// event serves both kinds (an event pattern matches JSON objects only, as
+    /// [`crate::EventPattern`] does).
+    ///
+    /// ```
+    /// use trailmatch::{PatternSet, PatternSource};
+    ///
+    /// let set = PatternSet::builder().build_sources([
+    ///     PatternSource::Filter(r#"{ $.eventName = "ConsoleLogin" }"#),
+    ///     PatternSource::Event(r#"{"eventName": ["ConsoleLogin"], "errorMessage": [{"exists": true}]}"#),
+    /// ])?;
+    /// assert_eq!(set.matches(r#"{"eventName": "ConsoleLogin"}"#), [0]);
+    /// assert_eq!(set.matches(r#"{"eventName": "ConsoleLogin", "errorMessage": "Failed"}"#), [0, 1]);
+    /// # Ok::<(), trailmatch::SetError>(())
+    /// ```
+    pub fn build_sources<I, S>(&self, patterns: I) -> Result<PatternSet, SetError>
+    where
+        I: IntoIterator<Item = PatternSource<S>>,
+        S: AsRef<str>,
+    {
         let mut parsed = Vec::new();
+        let event_limits = crate::EventPatternLimits::default();
         for (index, p) in patterns.into_iter().enumerate() {
             if parsed.len() >= self.limits.max_patterns {
                 let count = index + 1;
@@ -244,20 +303,31 @@ impl PatternSetBuilder {
                 let error = Error::new(kind, Origin::FilterPattern, "", Span::default());
                 return Err(SetError { index: None, error });
             }
-            let text = p.as_ref();
             let set_error = |error| SetError {
                 index: Some(index),
                 error,
             };
-            let ast = crate::syntax::parse_with(text, &self.dialect).map_err(set_error)?;
-            let evaluator = Evaluator::new(ast, text, self.dialect).map_err(set_error)?;
+            let (text, kind) = match &p {
+                PatternSource::Filter(text) => {
+                    let text = text.as_ref();
+                    let ast = crate::syntax::parse_with(text, &self.dialect).map_err(set_error)?;
+                    let evaluator = Evaluator::new(ast, text, self.dialect).map_err(set_error)?;
+                    (text, Kind0::Filter(evaluator))
+                }
+                PatternSource::Event(text) => {
+                    let text = text.as_ref();
+                    let ast = crate::event::parse_event_pattern_with(text, &event_limits)
+                        .map_err(set_error)?;
+                    (text, Kind0::Event(ast))
+                }
+            };
             parsed.push(Pattern0 {
                 text: text.to_owned(),
-                evaluator,
+                kind,
             });
         }
-        let inputs: Vec<&Ast> = parsed.iter().map(|p| p.evaluator.ast()).collect();
-        let program = compile(&inputs, &self.dialect, &self.limits)
+        let inputs: Vec<Source<'_>> = parsed.iter().map(Pattern0::source).collect();
+        let program = compile_sources(&inputs, &self.dialect, &self.limits)
             .map_err(|(index, error)| SetError { index, error })?;
         Ok(PatternSet {
             patterns: parsed,
@@ -293,13 +363,13 @@ impl PatternSet {
     }
 
     fn run(&self, event: &str) -> Vec<(usize, Extracted)> {
-        let evaluator = |p: u32| self.patterns.get(p as usize).map(|p| &p.evaluator);
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program.run(event, &self.dialect, &evaluator)
     }
 
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
-        let evaluator = |p: u32| self.patterns.get(p as usize).map(|p| &p.evaluator);
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program.matching(event, &self.dialect, &evaluator)
     }
 
@@ -311,7 +381,7 @@ impl PatternSet {
     /// True when at least one pattern matches `event`: what `!matches(event).is_empty()` says,
     /// but it stops at the first pattern found to match and builds no list.
     pub fn is_match(&self, event: &str) -> bool {
-        let evaluator = |p: u32| self.patterns.get(p as usize).map(|p| &p.evaluator);
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program.is_match(event, &self.dialect, &evaluator)
     }
 
@@ -327,13 +397,35 @@ impl PatternSet {
     ///
     /// # Errors
     /// When a pattern alone goes over a limit that the set as a whole did not (a pattern alone
-    /// may get a prefilter automaton that the set has no use for).
+    /// may get a prefilter automaton that the set has no use for), and for an event pattern of a
+    /// set built by [`PatternSetBuilder::build_sources`], which is no filter pattern: its error
+    /// is the one the filter-pattern parser gives for its text.
     pub fn to_patterns(&self) -> Result<Vec<Pattern>, SetError> {
         self.patterns
             .iter()
             .enumerate()
             .map(|(index, p)| {
-                let program = compile(&[p.evaluator.ast()], &self.dialect, &self.limits).map_err(
+                let Kind0::Filter(evaluator) = &p.kind else {
+                    let error = match crate::syntax::parse_with(&p.text, &self.dialect) {
+                        Err(error) => error,
+                        // An event pattern is a JSON object: the filter parser wants `$` after
+                        // its `{` and refuses it.
+                        Ok(_) => Error::new(
+                            ErrorKind::Expected {
+                                expected: "a filter pattern".into(),
+                                found: "an EventBridge event pattern".into(),
+                            },
+                            Origin::FilterPattern,
+                            &p.text,
+                            Span::new(0, p.text.len()),
+                        ),
+                    };
+                    return Err(SetError {
+                        index: Some(index),
+                        error,
+                    });
+                };
+                let program = compile(&[evaluator.ast()], &self.dialect, &self.limits).map_err(
                     |(_, error)| SetError {
                         index: Some(index),
                         error,
@@ -341,7 +433,7 @@ impl PatternSet {
                 )?;
                 Ok(Pattern {
                     text: p.text.clone(),
-                    evaluator: p.evaluator.clone(),
+                    evaluator: evaluator.clone(),
                     program,
                 })
             })

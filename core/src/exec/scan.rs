@@ -23,6 +23,17 @@ pub(crate) enum Scalar<'a> {
     Container,
 }
 
+/// What a value was reached as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reached {
+    /// The end of a filter pattern selector: its field.
+    Filter(u32),
+    /// An event pattern path (a scalar only): its field, and whether the value lies in an element
+    /// of an array that is an object or an array (it has an array membership, in event-ruler's
+    /// words).
+    Event { field: u32, nested: bool },
+}
+
 /// Why a scan stopped before the end.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Stop {
@@ -33,24 +44,29 @@ pub(crate) enum Stop {
     Duplicate,
 }
 
-/// Scans `text`, calling `record(field, value)` for every value a selector of `trie` reaches.
+/// Scans `text`, calling `record(reached, value)` for every value a selector or an event pattern
+/// path of `trie` reaches.
 pub(crate) fn scan<F>(text: &str, trie: &Trie, record: F) -> Result<(), Stop>
 where
-    F: FnMut(u32, &Scalar<'_>),
+    F: FnMut(Reached, &Scalar<'_>),
 {
+    let mut nodes = vec![0];
+    nodes.extend(trie.event_root);
+    let roots = nodes.len();
     let mut s = Scanner {
         p: Parser::new(text),
         trie,
         record,
-        nodes: vec![0],
+        nodes,
         seen: Vec::new(),
         open: Vec::new(),
+        nested: 0,
     };
     s.p.skip_ws();
     if s.p.peek() != Some(b'{') {
         return Err(Stop::Invalid);
     }
-    s.value(0, 1, 0)?;
+    s.value(0, roots, 0)?;
     s.p.skip_ws();
     if s.p.at_end() {
         Ok(())
@@ -70,9 +86,11 @@ struct Scanner<'a, 't, F> {
     seen: Vec<u32>,
     /// The closing brackets of the containers [`Scanner::skip`] is in.
     open: Vec<u8>,
+    /// How many array elements that are objects or arrays the value being read lies in.
+    nested: usize,
 }
 
-impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
+impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
     fn node(&self, i: usize) -> Option<&crate::compile::program::Node> {
         let id = *self.nodes.get(i)?;
         self.trie.nodes.get(id as usize)
@@ -80,14 +98,26 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
 
     fn record(&mut self, lo: usize, hi: usize, value: &Scalar<'_>) {
         for i in lo..hi {
-            if let Some(field) = self.node(i).and_then(|n| n.field) {
-                (self.record)(field, value);
-            }
+            let Some(node) = self.node(i) else { continue };
+            let reached = match (node.field, node.event) {
+                (Some(field), _) => Reached::Filter(field),
+                // An event pattern path holds scalars only.
+                (None, Some(_)) if matches!(value, Scalar::Container) => continue,
+                (None, Some(field)) => Reached::Event {
+                    field,
+                    nested: self.nested > 0,
+                },
+                (None, None) => continue,
+            };
+            (self.record)(reached, value);
         }
     }
 
     fn wants_value(&self, lo: usize, hi: usize) -> bool {
-        (lo..hi).any(|i| self.node(i).is_some_and(|n| n.field.is_some()))
+        (lo..hi).any(|i| {
+            self.node(i)
+                .is_some_and(|n| n.field.is_some() || n.event.is_some())
+        })
     }
 
     /// Reads one value for the nodes `lo..hi` at container depth `depth`.
@@ -262,11 +292,14 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
                     let exact = node.members.get(key.as_ref()).copied();
                     let any = node.any_member;
                     if let Some(child) = exact {
-                        let seen = self.seen.get(seen_start..).unwrap_or_default();
-                        if seen.contains(&child) {
-                            return Err(Stop::Duplicate);
+                        // An event pattern path takes every value of a repeated key.
+                        if !node.flat {
+                            let seen = self.seen.get(seen_start..).unwrap_or_default();
+                            if seen.contains(&child) {
+                                return Err(Stop::Duplicate);
+                            }
+                            self.seen.push(child);
                         }
-                        self.seen.push(child);
                         self.nodes.push(child);
                     }
                     if let Some(child) = any {
@@ -304,7 +337,7 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
             self.p.bump();
             return Ok(());
         }
-        let tracked = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.has_indices()));
+        let tracked = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.has_indices() || n.flat));
         let mut index = 0usize;
         loop {
             let child_lo = self.nodes.len();
@@ -317,12 +350,23 @@ impl<F: FnMut(u32, &Scalar<'_>)> Scanner<'_, '_, F> {
                         .find(|(j, _)| *j == index)
                         .map(|(_, c)| *c);
                     let any = node.any_index;
+                    // An event pattern path reads an array's elements at its own node.
+                    let flat = if node.flat {
+                        self.nodes.get(i).copied()
+                    } else {
+                        None
+                    };
                     self.nodes.extend(exact);
                     self.nodes.extend(any);
+                    self.nodes.extend(flat);
                 }
             }
             let child_hi = self.nodes.len();
+            self.p.skip_ws();
+            let nested = usize::from(matches!(self.p.peek(), Some(b'{' | b'[')));
+            self.nested += nested;
             self.value(child_lo, child_hi, depth)?;
+            self.nested -= nested;
             self.nodes.truncate(child_lo);
             index += 1;
             if !self.next_or_close(b']')? {

@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use super::delivery::{Delivery, Reason, RuleState, delivered, delivered_text};
 use super::input::{InputError, InputErrorKind, InputTransformer, JsonPath, MAX_TEMPLATE};
 use super::raw;
-use crate::rules::{RulesError, RulesErrorKind, SourceLocation, json_error, line_column};
+use crate::source::{RulesError, RulesErrorKind, SourceLocation, json_error, line_column};
 
 /// The most targets a rule may have (`PutTargets`).
 pub const MAX_TARGETS: usize = 5;
@@ -282,7 +282,7 @@ struct RuleDoc<'a> {
 impl EventRuleSet {
     /// Reads an EventBridge rules file (JSON). See [`EventRuleSet::parse`].
     pub fn load(path: &std::path::Path) -> Result<EventRuleSet, RulesError> {
-        let (file, text) = crate::rules::read_rules_file(path)?;
+        let (file, text) = crate::source::read_rules_file(path)?;
         EventRuleSet::parse(&text, &file)
     }
 
