@@ -77,7 +77,8 @@ use crate::alarm::{EvaluateOptions, NotificationContext, State};
 use crate::logs::{self, Input, Item, Reader};
 use crate::rules::RuleSet;
 use crate::scan::{
-    self, AlarmReport, Counts, MetricKey, RuleError, ScanOptions, Scanner, SkipSummary, TimeRange,
+    self, AlarmReport, Counts, MetricKey, RuleError, ScanOptions, Scanner, SkipSummary, Tally,
+    TallyError, TimeRange,
 };
 use crate::series::{Series, Statistics};
 use crate::time::{self, MINUTE_MS};
@@ -323,18 +324,7 @@ impl Follower {
             // Counted; its minute and datapoints are dropped, so that records far ahead of
             // the clock cannot hold memory until event time reaches them.
             self.progress.future += 1;
-            self.future_limit = now_ms.saturating_add(MAX_FUTURE_MS);
-            let limit = self.future_limit;
-            let (_, found) = self.scanner.parts_mut();
-            found.totals.ingest_minutes.retain(|m| *m <= limit);
-            for set in found.totals.match_minutes.iter_mut().flatten() {
-                set.retain(|m| *m <= limit);
-            }
-            found.totals.last_minute = None;
-            for series in found.metrics.values_mut() {
-                series.retain(|m, _| *m <= limit);
-            }
-            found.metrics.retain(|_, s| !s.is_empty());
+            self.drop_future(now_ms.saturating_add(MAX_FUTURE_MS));
             return;
         }
         if self.progress.closed_ms.is_some_and(|c| t < c) {
@@ -344,6 +334,56 @@ impl Follower {
             self.progress.latest_ms = Some(t);
             self.advance();
         }
+    }
+
+    /// Drops the minutes and datapoints after `limit` (records too far ahead of the clock).
+    fn drop_future(&mut self, limit: i64) {
+        self.future_limit = limit;
+        let (_, found) = self.scanner.parts_mut();
+        found.totals.ingest_minutes.retain(|m| *m <= limit);
+        for set in found.totals.match_minutes.iter_mut().flatten() {
+            set.retain(|m| *m <= limit);
+        }
+        found.totals.last_minute = None;
+        for series in found.metrics.values_mut() {
+            series.retain(|m, _| *m <= limit);
+        }
+        found.metrics.retain(|_, s| !s.is_empty());
+    }
+
+    /// Adds a [`Tally`] (a run of records read elsewhere, e.g. by a Spark task, with
+    /// [`Scanner::tally`] and the same rules and options; anomalies left out), then closes
+    /// minutes and evaluates alarms as far as the watermark has moved: as [`Follower::read`]
+    /// of its records would, except that the alarms are evaluated once, after the whole run
+    /// (not between its records), and that a record is taken to be ahead of the clock by its
+    /// minute (within a minute of [`MAX_FUTURE_MS`] it still counts).
+    pub fn add_tally(&mut self, tally: Tally, now_ms: i64) -> Result<(), TallyError> {
+        let minutes = tally.minutes().to_vec();
+        self.scanner.add_tally(tally)?;
+        let limit = now_ms.saturating_add(MAX_FUTURE_MS);
+        let (mut latest, mut future) = (None::<i64>, 0);
+        for (minute, n, last) in minutes {
+            if minute > limit {
+                future += n;
+                continue;
+            }
+            if self.progress.closed_ms.is_some_and(|c| minute < c) {
+                self.progress.late += n;
+            }
+            let last = last.min(limit);
+            latest = Some(latest.map_or(last, |l| l.max(last)));
+        }
+        if future > 0 {
+            self.progress.future += future;
+            self.drop_future(limit);
+        }
+        if let Some(t) = latest {
+            if self.progress.latest_ms.is_none_or(|l| t > l) {
+                self.progress.latest_ms = Some(t);
+                self.advance();
+            }
+        }
+        Ok(())
     }
 
     /// Counts one stretch of input that could not be read (as [`Scanner::skip`]).
@@ -947,6 +987,56 @@ mod tests {
             r#"{{"eventTime":"{}","eventSource":"cloudtrail.amazonaws.com","eventName":"{name}","awsRegion":"eu-west-1","recipientAccountId":"111122223333","userIdentity":{{"type":"Root","arn":"arn:aws:iam::111122223333:root"}}}}"#,
             time::format_seconds(t)
         )
+    }
+
+    /// Tallies of runs of records (as Spark tasks make them) move the watermark, close
+    /// periods and send each state change once, the messages of a per-record follower; a
+    /// restart from the saved state in between changes nothing.
+    #[test]
+    fn tallies_make_the_state_changes_of_records() {
+        let names = [
+            "StopLogging",
+            "DescribeTrails",
+            "StopLogging",
+            "DescribeTrails",
+        ];
+        let records: Vec<String> = (0..60)
+            .map(|m| record(m, names[(m as usize / 7) % names.len()]))
+            .collect();
+        let now = i64::MAX / 2;
+        let new = || {
+            Follower::new(
+                &RuleSet::cis(),
+                ScanOptions::default(),
+                FollowOptions::default(),
+            )
+            .unwrap()
+        };
+        let mut one = new();
+        for r in &records {
+            one.read(item(r.clone()), now);
+        }
+        let mut by_tallies = new();
+        let mut notices = Vec::new();
+        for run in records.chunks(13) {
+            let items = run.iter().cloned().map(item);
+            let tally = by_tallies.scanner.tally(items).unwrap();
+            by_tallies.add_tally(tally, now).unwrap();
+            notices.extend(by_tallies.outbox().to_vec());
+            let n = by_tallies.outbox().len();
+            by_tallies.delivered(n);
+            let state = by_tallies.state();
+            by_tallies = new();
+            by_tallies.restore(state).unwrap();
+        }
+        assert!(!notices.is_empty());
+        let want: Vec<_> = one.outbox().to_vec();
+        let key = |n: &Notice| (n.alarm.clone(), n.time_ms, n.from, n.to);
+        assert_eq!(
+            notices.iter().map(key).collect::<Vec<_>>(),
+            want.iter().map(key).collect::<Vec<_>>()
+        );
+        assert_eq!(by_tallies.progress().records, one.progress().records);
     }
 
     fn item(json: String) -> Item {

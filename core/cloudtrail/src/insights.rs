@@ -429,6 +429,55 @@ impl Detector {
         })
     }
 
+    /// What the detector has counted, in a form that serializes (the strings it interned and
+    /// its series by their ids): a [`Detector`] made again from it with
+    /// [`Detector::from_counts`] and the same configuration finds what this one finds.
+    pub fn counts(&self) -> DetectorCounts {
+        let mut series: Vec<(SeriesKey, Series)> =
+            self.series.iter().map(|(k, s)| (*k, s.clone())).collect();
+        // A stable order, whatever the hash map's.
+        series.sort_by_key(|(k, _)| (k.source, k.name, k.account, k.region, k.error));
+        DetectorCounts {
+            strings: self.strings.names.iter().map(|s| s.to_string()).collect(),
+            series,
+            first_minute: self.first_minute,
+            last_minute: self.last_minute,
+        }
+    }
+
+    /// A detector with the given margins holding `counts` (made by [`Detector::counts`]);
+    /// counts that do not read back as a detector's are an error naming what is wrong.
+    pub fn from_counts(config: Config, counts: DetectorCounts) -> Result<Detector, String> {
+        let mut detector = Detector::new(config).map_err(|e| e.to_string())?;
+        for name in &counts.strings {
+            detector.strings.id(name);
+        }
+        if detector.strings.names.len() != counts.strings.len() {
+            return Err("insights: the strings are not distinct".to_owned());
+        }
+        let n = counts.strings.len();
+        for (key, series) in counts.series {
+            let ids = [
+                key.account,
+                key.region,
+                Some(key.source),
+                Some(key.name),
+                key.error,
+            ];
+            let values = series
+                .minutes
+                .iter()
+                .flat_map(|(_, t)| t.values.iter().flat_map(|c| c.iter().map(|(v, _)| *v)));
+            if ids.into_iter().flatten().chain(values).any(|id| id >= n) {
+                return Err("insights: a series names a string it does not have".to_owned());
+            }
+            detector.series.insert(key, series);
+        }
+        detector.first_minute = counts.first_minute;
+        detector.last_minute = counts.last_minute;
+        Ok(detector)
+    }
+
     /// Counts one management event.
     pub fn observe(&mut self, event: &Observation<'_>) {
         let minute = event.time_ms.div_euclid(MINUTE_MS);
@@ -541,6 +590,16 @@ impl Detector {
     }
 }
 
+/// A [`Detector`]'s counts as data ([`Detector::counts`]), for a partial scan to travel
+/// (a Spark task's, say) and be merged elsewhere.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DetectorCounts {
+    strings: Vec<String>,
+    series: Vec<(SeriesKey, Series)>,
+    first_minute: Option<i64>,
+    last_minute: Option<i64>,
+}
+
 /// Each distinct string once; series and tallies hold indexes.
 #[derive(Debug, Default)]
 struct Interner {
@@ -566,7 +625,7 @@ impl Interner {
 }
 
 /// One API (and, for error rates, one error code) in one account and Region.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 struct SeriesKey {
     account: Option<usize>,
     region: Option<usize>,
@@ -578,14 +637,14 @@ struct SeriesKey {
 
 /// A series' minutes that had events, in order (events come mostly in time order, so a minute
 /// is nearly always added at the end), and how many events they hold in all.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Series {
     minutes: Vec<(i64, Tally)>,
     total: u64,
 }
 
 /// One minute of one series: its count and, per attribute, how many events had each value.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Tally {
     count: u64,
     values: [Counter; 3],
@@ -593,7 +652,7 @@ struct Tally {
 
 /// How many events had each value of one attribute: the first value without an allocation
 /// (most minutes of most series see one), then the others.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Counter {
     first: Option<(usize, u64)>,
     more: Vec<(usize, u64)>,

@@ -6,7 +6,8 @@
 //! ([`alarm`]), CloudTrail Insights-style anomalies ([`insights`]), rules files and the CIS AWS
 //! Foundations pack ([`rules`], [`cis`]), rules read from CloudFormation and Terraform ([`iac`]),
 //! the `lint` and `cis-check` drivers ([`lint`], [`coverage`]), one scan from inputs to report
-//! ([`run`]), the scan kept running as logs arrive ([`follow`]), and CloudTrail as Amazon EventBridge delivers it ([`eventbridge`]).
+//! ([`run`]), the scan kept running as logs arrive ([`follow`]), the keys of CloudTrail's S3 layout
+//! ([`s3key`]), and CloudTrail as Amazon EventBridge delivers it ([`eventbridge`]).
 //!
 //! A Rust program that only matches patterns needs just the engine (`cargo add trailmatch`);
 //! this crate is the application the `trailmatch` command and the Python module's `scan`,
@@ -50,6 +51,7 @@ pub mod lint;
 pub mod logs;
 pub mod rules;
 pub mod run;
+pub mod s3key;
 pub mod scan;
 pub mod series;
 pub mod source;

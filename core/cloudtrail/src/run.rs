@@ -956,13 +956,166 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Partial scans (`Tally`) that travel as JSON: the CIS pack with anomaly detection, a
+    /// filter with a default value and one with dimensions.
+    mod tallies {
+        use super::*;
+        use crate::rules::MetricFilterDef;
+        use crate::scan::Tally;
+        use proptest::prelude::*;
+        use trailmatch::MetricTransformation;
+
+        fn filter(
+            name: &str,
+            pattern: &str,
+            default: Option<f64>,
+            dims: &[(&str, &str)],
+        ) -> MetricFilterDef {
+            MetricFilterDef {
+                filter_name: name.to_owned(),
+                filter_pattern: pattern.to_owned(),
+                log_group_name: None,
+                metric_transformations: vec![MetricTransformation {
+                    metric_name: name.to_owned(),
+                    metric_namespace: "Test".to_owned(),
+                    metric_value: "1".to_owned(),
+                    default_value: default,
+                    dimensions: dims
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                    unit: None,
+                }],
+                apply_on_transformed_logs: false,
+                creation_time: None,
+                location: None,
+            }
+        }
+
+        fn scanner() -> Scanner {
+            let options = ScanOptions {
+                insights: Some(crate::insights::Config {
+                    min_history_minutes: 3,
+                    min_count: 3,
+                    ..crate::insights::Config::default()
+                }),
+                ..ScanOptions::default()
+            };
+            let mut rules = RuleSet::cis();
+            rules.metric_filters.push(filter(
+                "Tags",
+                r#"{ $.eventName = "CreateTags" }"#,
+                Some(0.0),
+                &[],
+            ));
+            rules.metric_filters.push(filter(
+                "Errors",
+                "{ $.errorCode = * }",
+                None,
+                &[("Name", "$.eventName"), ("Region", "$.awsRegion")],
+            ));
+            Scanner::new(&rules, options).unwrap()
+        }
+
+        /// Each file's items, in walk order.
+        fn items(dir: &std::path::Path) -> Vec<Item> {
+            Reader::with_walk(
+                vec![Input::Path(dir.to_owned())],
+                options(),
+                WalkOptions::default(),
+            )
+            .collect()
+        }
+
+        /// The items cut at `cuts` (positions), each run tallied, sent as JSON and added in
+        /// order to a scanner of the same rules.
+        fn by_tallies(items: Vec<Item>, cuts: &[usize]) -> String {
+            let task = scanner();
+            let mut driver = scanner();
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (items.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut rest = items.into_iter();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([usize::MAX]) {
+                let run: Vec<Item> = rest.by_ref().take(cut.saturating_sub(at)).collect();
+                at = at.max(cut);
+                let text = serde_json::to_string(&task.tally(run).unwrap()).unwrap();
+                let tally: Tally = serde_json::from_str(&text).unwrap();
+                driver.add_tally(tally).unwrap();
+            }
+            report_text(&driver.finish())
+        }
+
+        #[test]
+        fn tallies_added_in_order_give_what_one_pass_gives() {
+            let dir = tree("tallies");
+            let paths = [dir.clone()];
+            let (want, _) = one_pass(scanner(), Inputs::Paths(&paths, WalkOptions::default()));
+            assert!(
+                want.contains("invalid-json") && want.contains("\"Errors\""),
+                "{want}"
+            );
+            let all = items(&dir);
+            let n = all.len();
+            for cuts in [
+                vec![],
+                vec![0],
+                vec![1, 2, 3],
+                vec![n / 3, n / 2, n - 1],
+                (0..n).step_by(7).collect(),
+            ] {
+                assert_eq!(by_tallies(items(&dir), &cuts), want, "cuts {cuts:?}");
+            }
+            let report: serde_json::Value =
+                serde_json::from_str(want.split("\n[").next().unwrap()).unwrap();
+            assert!(
+                !report["anomalies"].as_array().unwrap().is_empty(),
+                "{report}"
+            );
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+
+        #[test]
+        fn tallies_of_other_rules_and_event_rules_are_refused() {
+            let tally = scanner().tally(Vec::new()).unwrap();
+            let mut cis = Scanner::new(&RuleSet::cis(), ScanOptions::default()).unwrap();
+            let e = cis.add_tally(tally).unwrap_err();
+            assert_eq!(e.code(), "tally-other-rules");
+            assert!(e.to_string().contains("metric filters"), "{e}");
+            let mut rules = RuleSet::cis();
+            rules.event_rules = crate::eventbridge::EventRuleSet::cis().rules;
+            let with_events = Scanner::new(&rules, ScanOptions::default()).unwrap();
+            assert_eq!(
+                with_events.tally(Vec::new()).unwrap_err().code(),
+                "tally-event-rules"
+            );
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// Records and damaged pieces of every kind, cut anywhere into tallies: the report
+            /// of one pass.
+            #[test]
+            fn any_cut_into_tallies_gives_what_one_pass_gives(
+                lines in prop::collection::vec(prop_oneof![4 => (0u32..200).prop_map(|m| record(m, m)), 1 => prop::sample::select(super::lines::PIECES).prop_map(str::to_owned)], 0..60),
+                cuts in prop::collection::vec(0usize..100, 0..6),
+            ) {
+                let text = lines.join("\n");
+                let read = || logs::read_stream("f.jsonl", text.as_bytes(), options()).collect::<Vec<_>>();
+                let want = one_pass(scanner(), Inputs::Bytes(vec![("f.jsonl".to_owned(), text.as_bytes())])).0;
+                prop_assert_eq!(by_tallies(read(), &cuts), want, "{:?}", text);
+            }
+        }
+    }
+
     mod lines {
         use super::*;
         use proptest::prelude::*;
 
         /// Lines of every kind that one stream and ranges read (form feeds after an object
         /// excepted: see `scan_parallel`).
-        const PIECES: &[&str] = &[
+        pub(super) const PIECES: &[&str] = &[
             "",
             "   ",
             "{bad",

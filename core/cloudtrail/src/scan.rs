@@ -24,7 +24,7 @@ use super::boundary;
 use super::classify::{self, Access, Category, EventFilter};
 use super::eventbridge::EventRuleDef;
 use super::eventbridge::scan::{EventRules, EventRulesReport, EventTotals};
-use super::insights::{self, ConfigError, Detector, Insight, Observation};
+use super::insights::{self, ConfigError, Detector, DetectorCounts, Insight, Observation};
 use super::logs::Location;
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
@@ -903,7 +903,16 @@ pub(crate) struct Batch {
 #[derive(Debug)]
 enum BatchSkip {
     Reader(super::logs::Skip),
-    NotARecord { location: String, message: String },
+    NotARecord {
+        location: String,
+        message: String,
+    },
+    /// A skip read back from a [`Tally`]: its code, location and message.
+    Coded {
+        code: String,
+        location: String,
+        message: String,
+    },
 }
 
 impl Batch {
@@ -922,7 +931,7 @@ impl Batch {
     pub(crate) fn reader_skips(&self) -> impl Iterator<Item = &super::logs::Skip> {
         self.skips.iter().filter_map(|s| match s {
             BatchSkip::Reader(skip) => Some(skip),
-            BatchSkip::NotARecord { .. } => None,
+            BatchSkip::NotARecord { .. } | BatchSkip::Coded { .. } => None,
         })
     }
 }
@@ -1180,6 +1189,13 @@ impl Found {
                 BatchSkip::NotARecord { location, message } => {
                     self.skip("not-a-record", location, message);
                 }
+                BatchSkip::Coded {
+                    code,
+                    location,
+                    message,
+                } => {
+                    self.skip(&code, location, message);
+                }
             }
         }
         for (filter, minute, value, dimensions) in datums {
@@ -1266,6 +1282,312 @@ impl Found {
             event_rules,
             anomalies,
         }
+    }
+}
+
+/// What a run of records adds to a scan, as data that serializes (with serde, e.g. as JSON):
+/// made by [`Scanner::tally`] wherever the rules can be compiled (a Spark task, another
+/// process), added to a scanner of the same rules and options with [`Scanner::add_tally`] (or
+/// to a follower, [`Follower::add_tally`](crate::follow::Follower::add_tally)). Tallies added
+/// in input order give the report that reading their items one after another gives: what
+/// depends on order (skip examples, the floating-point sums of metrics) is kept in order.
+///
+/// ```
+/// use trailmatch_cloudtrail::{logs, rules::RuleSet, scan::{ScanOptions, Scanner, Tally}};
+///
+/// let log = br#"{"Records":[{"eventTime":"2026-11-23T10:07:30Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}]}"#;
+/// let task = Scanner::new(&RuleSet::cis(), ScanOptions::default())?;
+/// let tally = task.tally(logs::read_stream("trail.json", &log[..], logs::Options::default()))?;
+/// let text = serde_json::to_string(&tally)?;
+///
+/// let mut driver = Scanner::new(&RuleSet::cis(), ScanOptions::default())?;
+/// driver.add_tally(serde_json::from_str::<Tally>(&text)?)?;
+/// assert_eq!(driver.finish().records.matched, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tally {
+    format: String,
+    version: u32,
+    /// How many metric filters the rules have (checked when added).
+    filters: usize,
+    counts: Counts,
+    range: Option<(i64, i64)>,
+    ingest_minutes: Vec<i64>,
+    accounts: BTreeMap<String, u64>,
+    regions: BTreeMap<String, u64>,
+    matches: Vec<u64>,
+    match_minutes: Vec<Option<Vec<i64>>>,
+    /// The kept, timed records per minute: minute, count, latest time (follow mode's
+    /// watermark and lateness).
+    minutes: Vec<(i64, u64, i64)>,
+    skips: Vec<TallySkip>,
+    /// Datapoints in order: filter, minute, the value's bits (read back exactly), dimensions.
+    datums: Vec<(usize, i64, u64, Dimensions)>,
+    insights: Option<DetectorCounts>,
+}
+
+/// One skip of a [`Tally`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TallySkip {
+    code: String,
+    location: String,
+    message: String,
+}
+
+/// The name a tally is recognised by, and its version.
+const TALLY_FORMAT: &str = "trailmatch-tally";
+const TALLY_VERSION: u32 = 1;
+
+/// Why a [`Tally`] cannot be made or added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TallyError {
+    /// The rules have EventBridge rules, whose matches tallies do not carry.
+    EventRules,
+    /// The tally was made with other rules or options (what differs).
+    OtherRules(String),
+}
+
+impl TallyError {
+    /// The stable code: `tally-event-rules`, `tally-other-rules`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TallyError::EventRules => "tally-event-rules",
+            TallyError::OtherRules(_) => "tally-other-rules",
+        }
+    }
+}
+
+impl std::fmt::Display for TallyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TallyError::EventRules => f.write_str(
+                "the rules have EventBridge rules (eventRules), which a partial scan (tally) \
+                 does not carry yet: scan them with `trailmatch scan`",
+            ),
+            TallyError::OtherRules(what) => write!(
+                f,
+                "the tally was made with other rules or options than this scan's: {what}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TallyError {}
+
+impl Tally {
+    /// The records it counts.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// The time range of its kept, timed records (ms since the epoch), when any.
+    pub fn range(&self) -> Option<TimeRange> {
+        self.range
+            .map(|(first_ms, last_ms)| TimeRange { first_ms, last_ms })
+    }
+
+    fn from_batch(batch: Batch, minutes: BTreeMap<i64, (u64, i64)>, filters: usize) -> Tally {
+        let Batch {
+            totals,
+            skips,
+            datums,
+            insights,
+        } = batch;
+        let sorted = |set: FxHashSet<i64>| {
+            let mut v: Vec<i64> = set.into_iter().collect();
+            v.sort_unstable();
+            v
+        };
+        let votes = |map: FxHashMap<Box<str>, u64>| {
+            map.into_iter()
+                .map(|(k, v)| (k.into_string(), v))
+                .collect::<BTreeMap<_, _>>()
+        };
+        Tally {
+            format: TALLY_FORMAT.to_owned(),
+            version: TALLY_VERSION,
+            filters,
+            counts: totals.counts,
+            range: totals.range.map(|r| (r.first_ms, r.last_ms)),
+            ingest_minutes: sorted(totals.ingest_minutes),
+            accounts: votes(totals.accounts),
+            regions: votes(totals.regions),
+            matches: totals.matches,
+            match_minutes: totals
+                .match_minutes
+                .into_iter()
+                .map(|m| m.map(sorted))
+                .collect(),
+            minutes: minutes
+                .into_iter()
+                .map(|(minute, (n, last))| (minute, n, last))
+                .collect(),
+            skips: skips
+                .into_iter()
+                .map(|s| match s {
+                    BatchSkip::Reader(s) => TallySkip {
+                        code: s.kind.code().to_owned(),
+                        location: s.location.to_string(),
+                        message: s.message,
+                    },
+                    BatchSkip::NotARecord { location, message } => TallySkip {
+                        code: "not-a-record".to_owned(),
+                        location,
+                        message,
+                    },
+                    BatchSkip::Coded {
+                        code,
+                        location,
+                        message,
+                    } => TallySkip {
+                        code,
+                        location,
+                        message,
+                    },
+                })
+                .collect(),
+            datums: datums
+                .into_iter()
+                .map(|(f, m, v, d)| (f, m, v.to_bits(), d))
+                .collect(),
+            insights: insights.as_ref().map(Detector::counts),
+        }
+    }
+
+    /// The batch it stands for, checked against the scan's rules and options.
+    fn into_batch(self, compiled: &Compiled) -> Result<Batch, TallyError> {
+        let other = |what: String| Err(TallyError::OtherRules(what));
+        if self.format != TALLY_FORMAT || self.version != TALLY_VERSION {
+            return other(format!(
+                "format `{}` version {}, not `{TALLY_FORMAT}` version {TALLY_VERSION}",
+                boundary::terminal(&self.format),
+                self.version
+            ));
+        }
+        let mut totals = Totals::new(compiled);
+        if self.filters != compiled.filters.len()
+            || self.matches.len() != compiled.filters.len()
+            || self.match_minutes.len() != totals.match_minutes.len()
+            || self
+                .match_minutes
+                .iter()
+                .zip(&totals.match_minutes)
+                .any(|(a, b)| a.is_some() != b.is_some())
+        {
+            return other(format!(
+                "{} metric filters, this scan has {}",
+                self.filters,
+                compiled.filters.len()
+            ));
+        }
+        if let Some(i) = self
+            .datums
+            .iter()
+            .position(|d| d.0 >= compiled.filters.len())
+        {
+            return other(format!(
+                "datapoint {i} names a filter the scan does not have"
+            ));
+        }
+        let insights = match (self.insights, &compiled.options.insights) {
+            (None, None) => None,
+            (Some(counts), Some(config)) => Some(
+                Detector::from_counts(config.clone(), counts).map_err(TallyError::OtherRules)?,
+            ),
+            (Some(_), None) => return other("it looked for anomalies, this scan does not".into()),
+            (None, Some(_)) => return other("this scan looks for anomalies, it did not".into()),
+        };
+        totals.counts = self.counts;
+        totals.range = self
+            .range
+            .map(|(first_ms, last_ms)| TimeRange { first_ms, last_ms });
+        totals.ingest_minutes = self.ingest_minutes.into_iter().collect();
+        totals.accounts = self
+            .accounts
+            .into_iter()
+            .map(|(k, v)| (k.into_boxed_str(), v))
+            .collect();
+        totals.regions = self
+            .regions
+            .into_iter()
+            .map(|(k, v)| (k.into_boxed_str(), v))
+            .collect();
+        totals.matches = self.matches;
+        for (mine, theirs) in totals.match_minutes.iter_mut().zip(self.match_minutes) {
+            if let (Some(mine), Some(theirs)) = (mine, theirs) {
+                *mine = theirs.into_iter().collect();
+            }
+        }
+        Ok(Batch {
+            totals,
+            skips: self
+                .skips
+                .into_iter()
+                .map(|s| BatchSkip::Coded {
+                    code: s.code,
+                    location: s.location,
+                    message: s.message,
+                })
+                .collect(),
+            datums: self
+                .datums
+                .into_iter()
+                .map(|(f, m, bits, d)| (f, m, f64::from_bits(bits), d))
+                .collect(),
+            insights,
+        })
+    }
+
+    /// The kept, timed records per minute: minute start, count, latest time (ms).
+    pub(crate) fn minutes(&self) -> &[(i64, u64, i64)] {
+        &self.minutes
+    }
+}
+
+impl Scanner {
+    /// Reads `items` (a [`logs`](super::logs) reader's records and skips, in order) into a
+    /// [`Tally`], leaving this scanner as it was: a partial scan to add to a scanner of the
+    /// same rules and options elsewhere ([`Scanner::add_tally`]). Refused when the rules have
+    /// EventBridge rules.
+    pub fn tally(
+        &self,
+        items: impl IntoIterator<Item = super::logs::Item>,
+    ) -> Result<Tally, TallyError> {
+        self.check_tally()?;
+        let compiled = &self.compiled;
+        let mut batch = compiled.batch();
+        let mut minutes: BTreeMap<i64, (u64, i64)> = BTreeMap::new();
+        for item in items {
+            batch.totals.latest = None;
+            compiled.read_into(&mut batch, item);
+            if let Some(t) = batch.totals.latest.take() {
+                let entry = minutes.entry(time::minute_floor(t)).or_insert((0, t));
+                entry.0 += 1;
+                entry.1 = entry.1.max(t);
+            }
+        }
+        Ok(Tally::from_batch(batch, minutes, compiled.filters.len()))
+    }
+
+    /// Whether [`Scanner::tally`] can be used with these rules: not with EventBridge rules.
+    pub fn check_tally(&self) -> Result<(), TallyError> {
+        match self.compiled.event_rules {
+            Some(_) => Err(TallyError::EventRules),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds a [`Tally`] (made by [`Scanner::tally`] with the same rules and options) to the
+    /// scan; tallies added in input order give the report one pass over their items gives.
+    pub fn add_tally(&mut self, tally: Tally) -> Result<(), TallyError> {
+        self.check_tally()?;
+        let batch = tally.into_batch(&self.compiled)?;
+        self.state.absorb(&self.compiled, batch);
+        Ok(())
     }
 }
 
