@@ -223,6 +223,74 @@ impl<'py> Columns<'py> {
     }
 }
 
+impl Columns<'_> {
+    /// Calls `f` with element `i`'s bytes (`None` for a null), read as `match_columns` reads
+    /// events: borrowed from a `bytes`, else copied one element at a time.
+    pub(crate) fn with_element<R>(
+        &self,
+        py: Python<'_>,
+        i: usize,
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> PyResult<R> {
+        if self
+            .valid
+            .as_deref()
+            .is_some_and(|v| !v.get(i).copied().unwrap_or(false))
+        {
+            return Ok(f(None));
+        }
+        let at = |i: usize| self.offsets.get(i).copied().unwrap_or_default();
+        let range = at(i)..at(i + 1);
+        let held = self.data.read(py, range.clone(), "data")?;
+        Ok(f(Some(held.get(range).unwrap_or_default())))
+    }
+}
+
+/// The buffers of a pyarrow `string`, `binary` (or large) array, read as `Columns`; `None` for
+/// an empty array without an offsets buffer. `what` names the array in errors.
+pub(crate) fn arrow_columns<'py>(
+    array: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<Option<Columns<'py>>> {
+    let kind = array.getattr("type")?.str()?.to_string();
+    let large = match kind.as_str() {
+        "string" | "utf8" | "binary" => false,
+        "large_string" | "large_utf8" | "large_binary" => true,
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "{what}: a pyarrow array of string, large_string, binary or large_binary is \
+                 expected, not {kind}"
+            )));
+        }
+    };
+    let buffers = array.call_method0("buffers")?.cast_into::<PyList>()?;
+    if buffers.len() != 3 {
+        return Err(PyValueError::new_err(format!(
+            "{what}: a {kind} array has 3 buffers, this one {}",
+            buffers.len()
+        )));
+    }
+    let (validity, offsets, data) = (
+        buffers.get_item(0)?,
+        buffers.get_item(1)?,
+        buffers.get_item(2)?,
+    );
+    if offsets.is_none() {
+        return Ok(None);
+    }
+    let length = array.len()?;
+    let offset: usize = array.getattr("offset")?.extract()?;
+    Columns::new(
+        (!data.is_none()).then_some(&data),
+        &offsets,
+        Some(&validity),
+        Some(length),
+        offset,
+        large,
+    )
+    .map(Some)
+}
+
 /// The validity bits `offset .. offset + length` of an Arrow bitmap (least significant bit
 /// first), one bool per event.
 fn read_validity(value: &Bound<'_, PyAny>, offset: usize, length: usize) -> PyResult<Vec<bool>> {

@@ -9,7 +9,9 @@
 //! * `PatternError(ValueError)` and `RulesError(ValueError)`, raised by `error`, the one place
 //!   where a core error becomes a Python exception;
 //! * `_scan`, `_lint` and `_cis_check` (`scan`), the CloudTrail pipeline and the rule checks,
-//!   answering with the JSON the command line prints (the pure-Python wrappers parse it).
+//!   answering with the JSON the command line prints (the pure-Python wrappers parse it);
+//! * `_spark_plan`, `_SparkPlan`, `_SparkFollower` and `_trail_keys` (`spark`), what
+//!   `trailmatch.spark`'s driver and tasks call.
 //!
 //! `convert` turns events (`str`, bytes-like, `dict`) into text and results into dicts, `columns`
 //! reads the Arrow-layout buffers of `PatternSet.match_buffers` and `match_arrow`, and `dialect`
@@ -24,6 +26,7 @@ mod event;
 mod metric;
 mod pattern;
 mod scan;
+mod spark;
 
 use pyo3::prelude::*;
 
@@ -43,5 +46,9 @@ fn _trailmatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan::_scan, m)?)?;
     m.add_function(wrap_pyfunction!(scan::_lint, m)?)?;
     m.add_function(wrap_pyfunction!(scan::_cis_check, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::_spark_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::_trail_keys, m)?)?;
+    m.add_class::<spark::PySparkPlan>()?;
+    m.add_class::<spark::PySparkFollower>()?;
     Ok(())
 }

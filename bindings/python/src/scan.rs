@@ -17,7 +17,7 @@ use crate::error::rules_error;
 
 /// Each alarm's name, its SNS notifications (JSON texts) and the notifications that cannot be
 /// published (JSON texts: `topic`, `time`, `code`, `reason`).
-type Notifications = Vec<(String, Vec<String>, Vec<String>)>;
+pub(crate) type Notifications = Vec<(String, Vec<String>, Vec<String>)>;
 
 /// Scans CloudTrail logs: returns the report as the JSON `trailmatch scan --format json`
 /// prints, the readers' warnings, and each alarm's SNS notifications, with those that cannot be
@@ -64,7 +64,16 @@ pub(crate) fn _scan(
             )
         })
         .unwrap_or_else(|never| match never {});
-    let json = serde_json::to_string(&report).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    report_result(&report, &problems)
+}
+
+/// A report as `_scan` answers: its JSON, the rules readers' warnings and each alarm's SNS
+/// notifications (deliverable ones, and those that are not, apart).
+pub(crate) fn report_result(
+    report: &trailmatch_cloudtrail::scan::Report,
+    problems: &[iac::Problem],
+) -> PyResult<(String, Vec<String>, Notifications)> {
+    let json = serde_json::to_string(report).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let warnings = problems
         .iter()
         .map(|p| format!("{}: warning[{}]: {}", p.location, p.code, p.message))

@@ -1,0 +1,492 @@
+"""trailmatch on Apache Spark: CloudTrail logs in S3 (or any Hadoop file system) read by the
+project's own log reader inside the executors, metric filters matched there, and the whole
+``trailmatch scan`` — alarms, Insights-style anomalies, record accounting — with the answer of
+``trailmatch scan --format json`` on the same files.
+
+pyspark is an optional dependency (``pip install "trailmatch[spark]"``); nothing else in the
+``trailmatch`` package imports this module.
+
+* :func:`read_cloudtrail`: the records of a tree of log files as a DataFrame.
+* :func:`match` and :func:`metrics`: metric filters' matches and per-minute datapoints, in
+  Spark, through ``DataFrame.mapInArrow`` (Arrow batches handed to the engine whole).
+* :func:`scan`: the whole scan; each task reads its files into partial scans (tallies) that
+  the driver adds up in input order (the order of ``trailmatch scan``'s walk).
+* :func:`stream`: Structured Streaming over arriving log files, alarms evaluated as event time
+  closes their periods (follow mode), each state change handed to ``notify`` once.
+
+Paths are Hadoop paths or URLs: ``s3://bucket/AWSLogs/`` (EMR, Glue), ``s3a://bucket/AWSLogs/``
+(open-source Spark with hadoop-aws), ``file:/data/trail`` or a local path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+
+from trailmatch import _trailmatch
+
+if TYPE_CHECKING:
+    # Private names: the module's runtime has none of them (stubtest compares).
+    import pyarrow as _pyarrow  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    from pyspark.sql import DataFrame as _DataFrame  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    from pyspark.sql import SparkSession as _SparkSession  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    from pyspark.sql.streaming import StreamingQuery as _StreamingQuery  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+__all__ = ["read_cloudtrail", "match", "metrics", "scan", "stream", "stream_finish", "list_files"]
+
+Rules = Union[str, Sequence[str]]
+Time = Union[str, datetime, None]
+
+#: Files per Arrow batch handed to a task's reader (log files are read whole in memory).
+FILES_PER_BATCH = 64
+
+RECORDS_SCHEMA = (
+    "eventTime timestamp, account string, region string, eventSource string, "
+    "eventName string, json string, file string, location string, skipped string, "
+    "message string"
+)
+_MATCH_FIELDS = (
+    "rule string, namespace string, metric string, value double, minute timestamp, "
+    "dimensions string"
+)
+
+
+def _rules(rules: Rules) -> List[str]:
+    return [rules] if isinstance(rules, str) else list(rules)
+
+
+def _paths(path: Union[str, Sequence[str]]) -> List[str]:
+    return [os.fspath(path)] if isinstance(path, (str, os.PathLike)) else [os.fspath(p) for p in path]
+
+
+def _millis(value: Time, what: str) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as e:
+            raise ValueError(f"{what}: `{value}` is not an ISO 8601 time ({e})") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1000)
+
+
+def _plan(rules: Rules, insights: bool, account_id: Optional[str], region: Optional[str]) -> str:
+    """Reads and checks the rules on the driver: RulesError before any task runs."""
+    plan, problems = _trailmatch._spark_plan(_rules(rules), insights, account_id, region)
+    for problem in problems:
+        warnings.warn(problem, stacklevel=3)
+    return plan
+
+
+def _name(uri: str) -> str:
+    """The name locations give a file: its local path for a ``file:`` URI, else the URI."""
+    if uri.startswith("file://"):
+        return uri[len("file://") :]
+    if uri.startswith("file:"):
+        return uri[len("file:") :]
+    return uri
+
+
+def _walk_key(uri: str) -> Tuple[str, ...]:
+    # Component by component: the order of a walk that visits each directory's entries in
+    # byte order of their names (code point order is UTF-8's byte order).
+    return tuple(_name(uri).split("/"))
+
+
+def list_files(
+    spark: "_SparkSession",
+    path: Union[str, Sequence[str]],
+    accounts: Optional[Sequence[str]] = None,
+    regions: Optional[Sequence[str]] = None,
+    start: Time = None,
+    end: Time = None,
+) -> Tuple[List[str], Dict[str, int]]:
+    """The files under ``path`` to read, in the order of ``trailmatch scan``'s walk, listed
+    through Hadoop's file system (no file is read), and counts: ``listed``, ``kept``,
+    ``outside_layout`` (files whose key is not CloudTrail's S3 layout, left out when a
+    selection is given). With ``accounts``, ``regions``, ``start`` or ``end``, only the files
+    whose key ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`` is in the selection
+    are kept (the day after ``end`` too: a file holds records of up to about 15 minutes before
+    its delivery). A path that does not exist raises FileNotFoundError."""
+    sc = spark.sparkContext
+    jvm = sc._jvm
+    conf = sc._jsc.hadoopConfiguration()
+    found: List[str] = []
+    for given in _paths(path):
+        root = jvm.org.apache.hadoop.fs.Path(given)
+        fs = root.getFileSystem(conf)
+        if not fs.exists(root):
+            raise FileNotFoundError(f"{given}: no such file or directory")
+        status = fs.getFileStatus(root)
+        if status.isFile():
+            found.append(str(status.getPath()))
+            continue
+        listed = []
+        it = fs.listFiles(root, True)
+        while it.hasNext():
+            listed.append(str(it.next().getPath()))
+        found.extend(sorted(listed, key=_walk_key))
+    keys = _trailmatch._trail_keys(
+        found,
+        list(accounts or []),
+        list(regions or []),
+        _millis(start, "start"),
+        _millis(end, "end"),
+    )
+    kept = [uri for uri, (_, keep) in zip(found, keys) if keep]
+    counts = {
+        "listed": len(found),
+        "kept": len(kept),
+        "outside_layout": sum(1 for key, _ in keys if key is None),
+    }
+    return kept, counts
+
+
+def _files_frame(spark: "_SparkSession", uris: List[str]) -> "_DataFrame":
+    return spark.read.format("binaryFile").load(uris).select("path", "content")
+
+
+class _BatchSize:
+    """Sets ``spark.sql.execution.arrow.maxRecordsPerBatch`` for a job, and puts it back."""
+
+    KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
+
+    def __init__(self, spark: "_SparkSession", size: int) -> None:
+        self.spark, self.size = spark, size
+        self.before: Optional[str] = None
+
+    def __enter__(self) -> None:
+        self.before = self.spark.conf.get(self.KEY, None)
+        self.spark.conf.set(self.KEY, str(self.size))
+
+    def __exit__(self, *_: object) -> None:
+        if self.before is None:
+            self.spark.conf.unset(self.KEY)
+        else:
+            self.spark.conf.set(self.KEY, self.before)
+
+
+def _tally_task(plan: str, read: Any) -> Callable[[Iterator["_pyarrow.RecordBatch"]], Iterator["_pyarrow.RecordBatch"]]:
+    def run(batches: Iterator["_pyarrow.RecordBatch"]) -> Iterator["_pyarrow.RecordBatch"]:
+        import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        compiled = _trailmatch._SparkPlan(plan)
+        for batch in batches:
+            paths = batch.column("path").to_pylist()
+            tallies = compiled.tally([_name(p) for p in paths], batch.column("content"))
+            if read is not None:
+                read.add(len(paths))
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(paths, pa.string()), pa.array(tallies, pa.binary())],
+                names=["path", "tally"],
+            )
+
+    return run
+
+
+def _tallies(spark: "_SparkSession", plan: str, frame: "_DataFrame", read: Any) -> Dict[str, bytes]:
+    with _BatchSize(spark, FILES_PER_BATCH):
+        rows = frame.mapInArrow(_tally_task(plan, read), "path string, tally binary").collect()
+    return {row["path"]: bytes(row["tally"]) for row in rows}
+
+
+def _with_notifications(
+    report_json: str, notifications: List[Tuple[str, List[str], List[str]]]
+) -> Dict[str, Any]:
+    report: Dict[str, Any] = json.loads(report_json)
+    for alarm, (name, messages, errors) in zip(report["alarms"], notifications):
+        assert alarm["name"] == name
+        alarm["notifications"] = [json.loads(m) for m in messages]
+        alarm["undeliverable"] = [json.loads(e) for e in errors]
+    return report
+
+
+def scan(
+    spark: "_SparkSession",
+    path: Union[str, Sequence[str]],
+    rules: Rules = "cis",
+    *,
+    insights: bool = True,
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+    accounts: Optional[Sequence[str]] = None,
+    regions: Optional[Sequence[str]] = None,
+    start: Time = None,
+    end: Time = None,
+    stats: Optional[Dict[str, int]] = None,
+    raw: bool = False,
+) -> Dict[str, Any]:
+    """``trailmatch scan`` on Spark: the report :func:`trailmatch.scan` returns for the same
+    files (``raw=True``: the report exactly as ``trailmatch scan --format json`` prints it,
+    without the SNS notifications ``trailmatch.scan`` adds).
+
+    The rules are read and checked on the driver first (``RulesError`` before any task runs).
+    The files are listed (:func:`list_files`: pruned by ``accounts``, ``regions``, ``start``
+    and ``end`` from their S3 keys before any is read), each task reads its files with the
+    project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
+    skip) into one partial scan per file, and the driver adds them up in the walk's order
+    and evaluates alarms and anomalies. ``stats``, when given, is filled with the listing's
+    counts and ``read``: the files the tasks read (an accumulator). EventBridge rules are not
+    supported here (``RulesError``, code ``tally-event-rules``)."""
+    plan = _plan(rules, insights, account_id, region)
+    uris, counts = list_files(spark, path, accounts, regions, start, end)
+    read = spark.sparkContext.accumulator(0)
+    tallies = _tallies(spark, plan, _files_frame(spark, uris), read) if uris else {}
+    missing = [u for u in uris if u not in tallies]
+    if missing:
+        raise RuntimeError(f"Spark returned no partial scan for {len(missing)} files, e.g. {missing[0]}")
+    report_json, _, notifications = _trailmatch._SparkPlan(plan).finish([tallies[u] for u in uris])
+    if stats is not None:
+        stats.update(counts)
+        stats["read"] = int(read.value)
+    if raw:
+        parsed: Dict[str, Any] = json.loads(report_json)
+        return parsed
+    return _with_notifications(report_json, notifications)
+
+
+def read_cloudtrail(
+    spark: "_SparkSession",
+    path: Union[str, Sequence[str]],
+    accounts: Optional[Sequence[str]] = None,
+    regions: Optional[Sequence[str]] = None,
+    start: Time = None,
+    end: Time = None,
+) -> "_DataFrame":
+    """The records of the log files under ``path``: one row per record with ``eventTime``
+    (timestamp), ``account`` (``recipientAccountId``, else the account of the file's S3 key),
+    ``region``, ``eventSource``, ``eventName``, ``json`` (the record's text exactly as in the
+    file), ``file`` and ``location``; and one row per skip (what the reader could not read: a
+    damaged file or record), with ``skipped`` (its code, e.g. ``truncated-gzip``) and
+    ``message`` set and ``json`` null — never silently dropped. Files are pruned by their S3
+    keys (see :func:`list_files`); with ``start`` or ``end``, records whose ``eventTime`` is
+    outside ``[start, end)`` are left out too (skip rows are kept)."""
+    from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    uris, _ = list_files(spark, path, accounts, regions, start, end)
+    if not uris:
+        return spark.createDataFrame([], RECORDS_SCHEMA)
+
+    def run(batches: Iterator["_pyarrow.RecordBatch"]) -> Iterator["_pyarrow.RecordBatch"]:
+        import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        compiled = _trailmatch._SparkPlan(_trailmatch._spark_plan([], False)[0])
+        names = [f.split()[0] for f in RECORDS_SCHEMA.split(", ")]
+        for batch in batches:
+            paths = batch.column("path").to_pylist()
+            columns = compiled.read([_name(p) for p in paths], batch.column("content"))
+            columns["eventTime"] = columns["eventTime"].cast(pa.timestamp("us", tz="UTC"))
+            yield pa.RecordBatch.from_arrays([columns[n] for n in names], names=names)
+
+    frame = _files_frame(spark, uris).mapInArrow(run, RECORDS_SCHEMA)
+    lo, hi = _millis(start, "start"), _millis(end, "end")
+    if lo is not None:
+        frame = frame.where(F.col("json").isNull() | (F.col("eventTime") >= F.lit(datetime.fromtimestamp(lo / 1000, timezone.utc))))
+    if hi is not None:
+        frame = frame.where(F.col("json").isNull() | (F.col("eventTime") < F.lit(datetime.fromtimestamp(hi / 1000, timezone.utc))))
+    return frame
+
+
+def _matches(records: "_DataFrame", plan: str) -> "_DataFrame":
+    from pyspark.sql.types import (  # type: ignore[import-not-found, unused-ignore]
+        DoubleType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampType,
+    )
+
+    if "json" not in records.columns:
+        raise ValueError("records: a `json` column (the records' text) is needed, e.g. from read_cloudtrail")
+    kinds = {"string": StringType(), "double": DoubleType(), "timestamp": TimestampType()}
+    added_fields = [
+        StructField(name, kinds[kind], True)
+        for name, kind in (f.split() for f in _MATCH_FIELDS.split(", "))
+    ]
+    schema = StructType(records.schema.fields + added_fields)
+
+    def run(batches: Iterator["_pyarrow.RecordBatch"]) -> Iterator["_pyarrow.RecordBatch"]:
+        import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        compiled = _trailmatch._SparkPlan(plan)
+        added = [f.split()[0] for f in _MATCH_FIELDS.split(", ")]
+        for batch in batches:
+            found = compiled.match_records(batch.column("json"))
+            base = batch.take(found["record"])
+            found["minute"] = found["minute"].cast(pa.timestamp("us", tz="UTC"))
+            yield pa.RecordBatch.from_arrays(
+                list(base.columns) + [found[n] for n in added],
+                names=list(base.schema.names) + added,
+            )
+
+    return records.mapInArrow(run, schema)
+
+
+def match(records: "_DataFrame", rules: Rules = "cis") -> "_DataFrame":
+    """The metric filters' matches of ``records`` (a DataFrame with a ``json`` column, e.g. from
+    :func:`read_cloudtrail`), matched in the tasks through ``mapInArrow`` (each Arrow batch's
+    ``json`` buffers handed to the engine whole): one row per record and filter that matched it,
+    the record's columns then ``rule`` (the filter's name), ``namespace`` and ``metric``,
+    ``value`` (the metric value; null when the record has no usable value), ``minute`` (the
+    minute of its ``eventTime``) and ``dimensions`` (a map). The rules are checked on the
+    driver first (``RulesError``)."""
+    from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    plan = _plan(rules, False, None, None)
+    return _matches(records, plan).withColumn(
+        "dimensions", F.from_json("dimensions", "map<string,string>")
+    )
+
+
+def metrics(records: "_DataFrame", rules: Rules = "cis") -> "_DataFrame":
+    """Per-minute datapoints of the metric filters over ``records``, aggregated in Spark: one
+    row per ``namespace``, ``metric``, ``dimensions`` (a map) and ``minute``, with
+    ``SampleCount``, ``Sum``, ``Minimum`` and ``Maximum`` — CloudWatch's statistics of the
+    values published. (A filter's ``defaultValue`` for minutes without a match is published by
+    :func:`scan`, which knows every minute that had records; not here.)"""
+    from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    plan = _plan(rules, False, None, None)
+    found = _matches(records, plan).where(F.col("value").isNotNull() & F.col("minute").isNotNull())
+    return (
+        found.groupBy("namespace", "metric", "dimensions", "minute")
+        .agg(
+            F.count("value").alias("SampleCount"),
+            F.sum("value").alias("Sum"),
+            F.min("value").alias("Minimum"),
+            F.max("value").alias("Maximum"),
+        )
+        .withColumn("dimensions", F.from_json("dimensions", "map<string,string>"))
+    )
+
+
+# --- Streaming ------------------------------------------------------------------------------
+
+_STATE = "trailmatch-follow.json"
+
+
+def _load_state(checkpoint: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(os.path.join(checkpoint, _STATE), encoding="utf-8") as f:
+            state: Dict[str, Any] = json.load(f)
+            return state
+    except FileNotFoundError:
+        return None
+
+
+def _save_state(checkpoint: str, batch_id: int, follower: Any) -> None:
+    """Writes the state with the batch id atomically: a temporary file, then a rename."""
+    os.makedirs(checkpoint, exist_ok=True)
+    text = json.dumps({"batchId": batch_id, "follow": json.loads(follower.state())})
+    fd, tmp = tempfile.mkstemp(dir=checkpoint, prefix=".trailmatch-follow-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(checkpoint, _STATE))
+
+
+def _follower(plan: str, lateness_seconds: float, checkpoint: str) -> Tuple[Any, int]:
+    follower = _trailmatch._SparkFollower(plan, int(lateness_seconds * 1000))
+    state = _load_state(checkpoint)
+    if state is None:
+        return follower, -1
+    follower.restore(json.dumps(state["follow"]))
+    return follower, int(state["batchId"])
+
+
+def _deliver(follower: Any, checkpoint: str, batch_id: int, notify: Callable[[Dict[str, Any]], None]) -> None:
+    for text in follower.outbox():
+        notify(json.loads(text))
+        follower.delivered(1)
+        _save_state(checkpoint, batch_id, follower)
+
+
+def stream(
+    spark: "_SparkSession",
+    path: str,
+    rules: Rules = "cis",
+    *,
+    notify: Callable[[Dict[str, Any]], None],
+    checkpoint: str,
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+    lateness_seconds: float = 300.0,
+    trigger: Optional[Dict[str, Any]] = None,
+    max_files_per_trigger: Optional[int] = None,
+) -> "_StreamingQuery":
+    """Alerts in near real time: a Structured Streaming query over the log files arriving
+    under ``path`` (file source, ``binaryFile``), each micro-batch's files read by the tasks
+    into partial scans and added, on the driver, to follow mode (``trailmatch scan --follow``'s
+    core): alarms are evaluated as event time, less ``lateness_seconds``, closes their periods,
+    and each state change is passed to ``notify`` (a dict: ``alarm``, ``time_ms``, ``from``,
+    ``to``, ``reason``, ``messages``).
+
+    ``checkpoint`` is a local directory of the driver: Spark's checkpoint (which files were
+    read) goes in it, and so does trailmatch's state, written atomically with the id of the
+    micro-batch it has absorbed. A micro-batch replayed after a restart is not added again, and
+    state changes not yet delivered when the query stopped are delivered first: a restart
+    sends no duplicate and loses none (a crash between ``notify`` returning and the state
+    being written sends that one notification again). ``trigger``: ``DataStreamWriter.trigger``'s
+    keywords (e.g. ``{"processingTime": "1 minute"}``). Returns the started query."""
+    plan = _plan(rules, False, account_id, region)
+    os.makedirs(checkpoint, exist_ok=True)
+
+    def each(frame: "_DataFrame", batch_id: int) -> None:
+        follower, done = _follower(plan, lateness_seconds, checkpoint)
+        # What a stopped query had not delivered.
+        _deliver(follower, checkpoint, done, notify)
+        if batch_id <= done:
+            return
+        files = frame.select("path", "content")
+        tallies = _tallies(frame.sparkSession, plan, files, None)
+        order = sorted(tallies, key=_walk_key)
+        follower.add_tallies([tallies[p] for p in order], int(time.time() * 1000))
+        _save_state(checkpoint, batch_id, follower)
+        _deliver(follower, checkpoint, batch_id, notify)
+
+    reader = (
+        spark.readStream.format("binaryFile")
+        .schema("path string, modificationTime timestamp, length bigint, content binary")
+        .option("recursiveFileLookup", "true")
+    )
+    if max_files_per_trigger is not None:
+        reader = reader.option("maxFilesPerTrigger", max_files_per_trigger)
+    writer = (
+        reader.load(path)
+        .writeStream.foreachBatch(each)
+        .option("checkpointLocation", os.path.join(checkpoint, "spark"))
+    )
+    if trigger is not None:
+        writer = writer.trigger(**trigger)
+    return writer.start()
+
+
+def stream_finish(
+    checkpoint: str,
+    rules: Rules = "cis",
+    *,
+    notify: Callable[[Dict[str, Any]], None],
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+    lateness_seconds: float = 300.0,
+) -> Dict[str, Any]:
+    """The input of a stopped :func:`stream` has ended (a backfill, a trail turned off): every
+    period is closed and the alarms evaluated until their state cannot change, as a batch scan
+    does at the end of its input; the state changes are passed to ``notify`` (once, as by
+    :func:`stream`). Returns follow mode's progress (counts, watermark)."""
+    plan = _plan(rules, False, account_id, region)
+    follower, done = _follower(plan, lateness_seconds, checkpoint)
+    follower.finish()
+    _save_state(checkpoint, done, follower)
+    _deliver(follower, checkpoint, done, notify)
+    progress: Dict[str, Any] = json.loads(follower.progress())
+    return progress
