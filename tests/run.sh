@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 start=$SECONDS
 step=0
-steps=14
+steps=15
 current="setup"
 
 trap 'status=$?; if [ "$status" -ne 0 ]; then echo; echo "tests/run.sh: FAILED at ${current} (exit ${status}) after $((SECONDS - start))s"; fi' EXIT
@@ -100,8 +100,19 @@ header "fuzz: every target for ${FUZZ_SECONDS:-30} s (core/fuzz/ci.sh)"
 bash core/fuzz/ci.sh
 
 # --- Python bindings (bindings/python) ----------------------------------------------------------
-header "Python: pip install ./bindings/python"
-"${pip[@]}" install --quiet --force-reinstall --no-deps ./bindings/python
+# The package is built once, as the wheel users install (`maturin build --release`: abi3, one
+# wheel for Python 3.9+, manylinux), and that wheel goes into this venv and the Spark venv below.
+header "Python: maturin build --release (the abi3 wheel), installed into bindings/python/.venv"
+rm -rf target/wheels
+(cd bindings/python && .venv/bin/maturin build --release --quiet --out ../../target/wheels)
+wheels=(target/wheels/trailmatch-*-abi3-*manylinux*.whl)
+if [ "${#wheels[@]}" -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
+    echo "tests/run.sh: expected one abi3 manylinux wheel in target/wheels, found: ${wheels[*]}" >&2
+    exit 1
+fi
+wheel="${wheels[0]}"
+echo "built ${wheel}"
+"${pip[@]}" install --quiet --force-reinstall --no-deps "$wheel"
 "$venv/bin/python" -c 'import trailmatch; print("trailmatch", trailmatch.__version__, "from", trailmatch.__file__)'
 
 header "Python: pytest bindings/python/tests"
@@ -115,6 +126,42 @@ stubtest_dir="$(mktemp -d)"
 (cd "$stubtest_dir" && "$OLDPWD/$venv/bin/python" -m mypy.stubtest trailmatch)
 rm -rf "$stubtest_dir"
 (cd bindings/python && .venv/bin/python -m mypy)
+
+# --- trailmatch.spark on Apache Spark -----------------------------------------------------------
+# The Spark tests (bindings/python/tests/test_spark.py) run from the wheel built above, installed
+# into a venv of its own (bindings/python/.venv-spark, git-ignored) with the pinned pyspark, and
+# with no Rust toolchain on PATH: what a Glue or EMR job has. Needs Java 17 (Debian's
+# openjdk-17-jre-headless, installed when `java` is missing). One local[2] SparkSession serves
+# every test.
+header "Spark: pyspark (bindings/python/requirements-spark.txt), Java 17, the Spark tests from the wheel"
+if ! command -v java >/dev/null 2>&1; then
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+    echo "installing Debian's openjdk-17-jre-headless"
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless
+fi
+java -version 2>&1 | head -1
+spark_venv=bindings/python/.venv-spark
+if ! "$spark_venv/bin/python" -c 'import pip' >/dev/null 2>&1; then
+    rm -rf "$spark_venv"
+    "$python" -m venv "$spark_venv"
+fi
+spark_pip=("$spark_venv/bin/python" -m pip --disable-pip-version-check --no-input)
+"${spark_pip[@]}" install --quiet -r bindings/python/requirements-spark.txt
+"${spark_pip[@]}" install --quiet --force-reinstall --no-deps "$wheel"
+spark_python="$PWD/$spark_venv/bin/python"
+# No cargo, rustc or rustup on this PATH: the wheel alone is what the tests use.
+spark_path="$PWD/$spark_venv/bin:/usr/local/bin:/usr/bin:/bin"
+if env PATH="$spark_path" sh -c 'command -v cargo || command -v rustc' >/dev/null 2>&1; then
+    echo "tests/run.sh: a Rust toolchain is on the Spark tests' PATH ($spark_path)" >&2
+    exit 1
+fi
+spark_start=$SECONDS
+(cd bindings/python && env PATH="$spark_path" PYSPARK_PYTHON="$spark_python" \
+    PYSPARK_DRIVER_PYTHON="$spark_python" TRAILMATCH_SPARK_REQUIRED=1 \
+    "$spark_python" -m pytest -p no:cacheprovider -W ignore::DeprecationWarning tests/test_spark.py)
+echo "Spark tests: $((SECONDS - spark_start))s"
 
 # --- WebAssembly bindings (bindings/wasm) -------------------------------------------------------
 # The in-browser pattern tester. Installs when missing: Debian's chromium (apt-get, as root or with
