@@ -89,6 +89,12 @@ def test_the_sample_scans_as_trailmatch_scan(spark: SparkSession) -> None:
     assert got["anomalies"]
 
 
+def test_eventbridge_rules_scan_as_trailmatch_scan(spark: SparkSession) -> None:
+    got = tm_spark.scan(spark, str(SAMPLE), ["cis", "cis-eventbridge"], insights=False)
+    assert got == trailmatch.scan([str(SAMPLE)], rules=["cis", "cis-eventbridge"], insights=False)
+    assert any(r["matches"] for r in got["event_rules"]["rules"])
+
+
 def test_the_corpus_scans_as_trailmatch_scan(spark: SparkSession) -> None:
     got = tm_spark.scan(spark, str(CORPUS), insights=True)
     want = trailmatch.scan([str(CORPUS)], insights=True)
@@ -179,6 +185,15 @@ def test_match_and_metrics_count_what_the_scan_counts(spark: SparkSession) -> No
         sums[p["metric"]] = sums.get(p["metric"], 0) + p["Sum"]
     metric_of = {r["name"]: r["metric"]["name"] for r in report["rules"]}
     assert sums == {metric_of[k]: float(v) for k, v in want.items()}
+
+
+def test_matches_and_datapoints_are_written_as_parquet(spark: SparkSession, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    report = tm_spark.scan(spark, str(SAMPLE), insights=False, parquet=str(out))
+    matches = spark.read.parquet(str(out / "matches"))
+    assert matches.count() == sum(r["matches"] for r in report["rules"]) > 0
+    points = spark.read.parquet(str(out / "datapoints"))
+    assert points.agg({"Sum": "sum"}).collect()[0][0] == matches.count()
 
 
 def test_bad_rules_stop_before_any_task(spark: SparkSession, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ use super::alarm::{
 use super::boundary;
 use super::classify::{self, Access, Category, EventFilter};
 use super::eventbridge::EventRuleDef;
-use super::eventbridge::scan::{EventRules, EventRulesReport, EventTotals};
+use super::eventbridge::scan::{EventCounts, EventRules, EventRulesReport, EventTotals};
 use super::insights::{self, ConfigError, Detector, DetectorCounts, Insight, Observation};
 use super::logs::Location;
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
@@ -1297,7 +1297,7 @@ impl Found {
 ///
 /// let log = br#"{"Records":[{"eventTime":"2026-11-23T10:07:30Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}]}"#;
 /// let task = Scanner::new(&RuleSet::cis(), ScanOptions::default())?;
-/// let tally = task.tally(logs::read_stream("trail.json", &log[..], logs::Options::default()))?;
+/// let tally = task.tally(logs::read_stream("trail.json", &log[..], logs::Options::default()));
 /// let text = serde_json::to_string(&tally)?;
 ///
 /// let mut driver = Scanner::new(&RuleSet::cis(), ScanOptions::default())?;
@@ -1326,6 +1326,8 @@ pub struct Tally {
     /// Datapoints in order: filter, minute, the value's bits (read back exactly), dimensions.
     datums: Vec<(usize, i64, u64, Dimensions)>,
     insights: Option<DetectorCounts>,
+    /// What the EventBridge rules found, when the scan has some.
+    events: Option<EventCounts>,
 }
 
 /// One skip of a [`Tally`].
@@ -1345,17 +1347,14 @@ const TALLY_VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TallyError {
-    /// The rules have EventBridge rules, whose matches tallies do not carry.
-    EventRules,
     /// The tally was made with other rules or options (what differs).
     OtherRules(String),
 }
 
 impl TallyError {
-    /// The stable code: `tally-event-rules`, `tally-other-rules`.
+    /// The stable code: `tally-other-rules`.
     pub fn code(&self) -> &'static str {
         match self {
-            TallyError::EventRules => "tally-event-rules",
             TallyError::OtherRules(_) => "tally-other-rules",
         }
     }
@@ -1364,10 +1363,6 @@ impl TallyError {
 impl std::fmt::Display for TallyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TallyError::EventRules => f.write_str(
-                "the rules have EventBridge rules (eventRules), which a partial scan (tally) \
-                 does not carry yet: scan them with `trailmatch scan`",
-            ),
             TallyError::OtherRules(what) => write!(
                 f,
                 "the tally was made with other rules or options than this scan's: {what}"
@@ -1390,7 +1385,12 @@ impl Tally {
             .map(|(first_ms, last_ms)| TimeRange { first_ms, last_ms })
     }
 
-    fn from_batch(batch: Batch, minutes: BTreeMap<i64, (u64, i64)>, filters: usize) -> Tally {
+    fn from_batch(
+        batch: Batch,
+        minutes: BTreeMap<i64, (u64, i64)>,
+        filters: usize,
+        event_rules: bool,
+    ) -> Tally {
         let Batch {
             totals,
             skips,
@@ -1455,6 +1455,7 @@ impl Tally {
                 .map(|(f, m, v, d)| (f, m, v.to_bits(), d))
                 .collect(),
             insights: insights.as_ref().map(Detector::counts),
+            events: event_rules.then(|| totals.events.to_counts()),
         }
     }
 
@@ -1500,6 +1501,15 @@ impl Tally {
             ),
             (Some(_), None) => return other("it looked for anomalies, this scan does not".into()),
             (None, Some(_)) => return other("this scan looks for anomalies, it did not".into()),
+        };
+        totals.events = match (self.events, &compiled.event_rules) {
+            (None, None) => EventTotals::default(),
+            (Some(counts), Some(rules)) => {
+                EventTotals::from_counts(counts, rules.totals().matches.len())
+                    .map_err(TallyError::OtherRules)?
+            }
+            (Some(_), None) => return other("it has EventBridge rules, this scan has none".into()),
+            (None, Some(_)) => return other("this scan has EventBridge rules, it has none".into()),
         };
         totals.counts = self.counts;
         totals.range = self
@@ -1551,13 +1561,8 @@ impl Tally {
 impl Scanner {
     /// Reads `items` (a [`logs`](super::logs) reader's records and skips, in order) into a
     /// [`Tally`], leaving this scanner as it was: a partial scan to add to a scanner of the
-    /// same rules and options elsewhere ([`Scanner::add_tally`]). Refused when the rules have
-    /// EventBridge rules.
-    pub fn tally(
-        &self,
-        items: impl IntoIterator<Item = super::logs::Item>,
-    ) -> Result<Tally, TallyError> {
-        self.check_tally()?;
+    /// same rules and options elsewhere ([`Scanner::add_tally`]).
+    pub fn tally(&self, items: impl IntoIterator<Item = super::logs::Item>) -> Tally {
         let compiled = &self.compiled;
         let mut batch = compiled.batch();
         let mut minutes: BTreeMap<i64, (u64, i64)> = BTreeMap::new();
@@ -1570,21 +1575,17 @@ impl Scanner {
                 entry.1 = entry.1.max(t);
             }
         }
-        Ok(Tally::from_batch(batch, minutes, compiled.filters.len()))
-    }
-
-    /// Whether [`Scanner::tally`] can be used with these rules: not with EventBridge rules.
-    pub fn check_tally(&self) -> Result<(), TallyError> {
-        match self.compiled.event_rules {
-            Some(_) => Err(TallyError::EventRules),
-            None => Ok(()),
-        }
+        Tally::from_batch(
+            batch,
+            minutes,
+            compiled.filters.len(),
+            compiled.event_rules.is_some(),
+        )
     }
 
     /// Adds a [`Tally`] (made by [`Scanner::tally`] with the same rules and options) to the
     /// scan; tallies added in input order give the report one pass over their items gives.
     pub fn add_tally(&mut self, tally: Tally) -> Result<(), TallyError> {
-        self.check_tally()?;
         let batch = tally.into_batch(&self.compiled)?;
         self.state.absorb(&self.compiled, batch);
         Ok(())

@@ -24,8 +24,10 @@ use crate::source::{RulesError, RulesErrorKind, SourceLocation, json_error, line
 /// The most targets a rule may have (`PutTargets`).
 pub const MAX_TARGETS: usize = 5;
 
-/// One EventBridge rule and its targets.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One EventBridge rule and its targets. Serializes as itself (snake_case members, the
+/// locations left out), for a program to hand checked rules to another (a Spark driver to its
+/// tasks); rules files are read with [`EventRuleSet::load`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventRuleDef {
     /// `Name`: 1 to 64 letters, digits, `.`, `-`, `_`.
     pub name: String,
@@ -46,9 +48,11 @@ pub struct EventRuleDef {
     /// The targets (`put-targets`), at most [`MAX_TARGETS`].
     pub targets: Vec<TargetDef>,
     /// Where the rule's `Name` value is in its file.
+    #[serde(skip)]
     pub location: Option<SourceLocation>,
     /// Where the `EventPattern` value starts in its file (its `{`, or the first character
     /// inside the quotes of a string), for a linter to point into the pattern.
+    #[serde(skip)]
     pub pattern_location: Option<SourceLocation>,
 }
 

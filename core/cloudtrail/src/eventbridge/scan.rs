@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use trailmatch::{Error, EventPatternSet};
 
 use super::envelope::Envelope;
@@ -38,7 +38,7 @@ pub(crate) struct EventRules {
 }
 
 /// One event a rule matched and EventBridge would deliver to it, and what its targets receive.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRuleMatch {
     /// The file (or input) the record is in.
     pub file: String,
@@ -59,7 +59,7 @@ pub struct EventRuleMatch {
 }
 
 /// What one target receives for one event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetMessage {
     /// The target's `Id`.
     pub id: String,
@@ -143,6 +143,94 @@ impl EventTotals {
             let room = MAX_EVENTS_PER_RULE.saturating_sub(mine.len());
             mine.extend(theirs.into_iter().take(room));
         }
+    }
+}
+
+/// [`EventTotals`] as data that serializes: the EventBridge part of a
+/// [`Tally`](crate::scan::Tally), its codes as strings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventCounts {
+    not_wrapped: BTreeMap<String, u64>,
+    matches: Vec<u64>,
+    not_delivered: Vec<BTreeMap<String, u64>>,
+    events: Vec<Vec<EventRuleMatch>>,
+}
+
+/// The code of a known envelope error or delivery reason, as the totals hold it.
+fn known_code(code: &str) -> Option<&'static str> {
+    use super::delivery::Reason;
+    use super::envelope::EnvelopeErrorKind as E;
+    let envelope = [
+        E::InvalidJson,
+        E::NotAnObject,
+        E::MissingField,
+        E::WrongType,
+        E::UnknownEventSource,
+        E::UnknownEventType,
+    ];
+    let reasons = [
+        Reason::RuleDisabled,
+        Reason::NotARecord,
+        Reason::WriteManagementEvent,
+        Reason::ReadOnlyManagementEvent,
+        Reason::ReadOnlyOutsideConvention,
+        Reason::DataEvent,
+        Reason::NetworkActivityEvent,
+        Reason::InsightEvent,
+        Reason::CustomEventBus,
+    ];
+    envelope
+        .into_iter()
+        .map(E::code)
+        .chain(reasons.into_iter().map(Reason::code))
+        .find(|c| *c == code)
+}
+
+impl EventTotals {
+    /// These totals as data that serializes.
+    pub(crate) fn to_counts(&self) -> EventCounts {
+        let owned = |map: &BTreeMap<&'static str, u64>| {
+            map.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+        };
+        EventCounts {
+            not_wrapped: owned(&self.not_wrapped),
+            matches: self.matches.clone(),
+            not_delivered: self.not_delivered.iter().map(owned).collect(),
+            events: self.events.clone(),
+        }
+    }
+
+    /// The totals `counts` stand for, for `rules` rules; an error saying what does not fit.
+    pub(crate) fn from_counts(counts: EventCounts, rules: usize) -> Result<EventTotals, String> {
+        if counts.matches.len() != rules
+            || counts.not_delivered.len() != rules
+            || counts.events.len() != rules
+        {
+            return Err(format!(
+                "{} EventBridge rules, this scan has {rules}",
+                counts.matches.len()
+            ));
+        }
+        let known = |map: BTreeMap<String, u64>| -> Result<BTreeMap<&'static str, u64>, String> {
+            map.into_iter()
+                .map(|(k, v)| {
+                    known_code(&k)
+                        .map(|c| (c, v))
+                        .ok_or_else(|| format!("unknown EventBridge code `{k}`"))
+                })
+                .collect()
+        };
+        Ok(EventTotals {
+            not_wrapped: known(counts.not_wrapped)?,
+            matches: counts.matches,
+            not_delivered: counts
+                .not_delivered
+                .into_iter()
+                .map(known)
+                .collect::<Result<_, _>>()?,
+            events: counts.events,
+        })
     }
 }
 

@@ -223,6 +223,7 @@ def scan(
     end: Time = None,
     stats: Optional[Dict[str, int]] = None,
     raw: bool = False,
+    parquet: Optional[str] = None,
 ) -> Dict[str, Any]:
     """``trailmatch scan`` on Spark: the report :func:`trailmatch.scan` returns for the same
     files (``raw=True``: the report exactly as ``trailmatch scan --format json`` prints it,
@@ -234,8 +235,11 @@ def scan(
     project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
     skip) into one partial scan per file, and the driver adds them up in the walk's order
     and evaluates alarms and anomalies. ``stats``, when given, is filled with the listing's
-    counts and ``read``: the files the tasks read (an accumulator). EventBridge rules are not
-    supported here (``RulesError``, code ``tally-event-rules``)."""
+    counts and ``read``: the files the tasks read (an accumulator). With ``parquet`` (a
+    directory URL), the metric filters' matches (:func:`match`) and the per-minute datapoints
+    (:func:`metrics`) of the same files are written as Parquet under ``parquet/matches`` and
+    ``parquet/datapoints`` (a second pass over the files). Rules are as
+    :func:`trailmatch.scan`'s, EventBridge rules (``"cis-eventbridge"``, rules files) included."""
     plan = _plan(rules, insights, account_id, region)
     uris, counts = list_files(spark, path, accounts, regions, start, end)
     read = spark.sparkContext.accumulator(0)
@@ -247,10 +251,34 @@ def scan(
     if stats is not None:
         stats.update(counts)
         stats["read"] = int(read.value)
+    if parquet is not None:
+        base = parquet.rstrip("/")
+        records = _records(spark, uris)
+        _match_frame(records, plan).write.mode("overwrite").parquet(f"{base}/matches")
+        _metrics_frame(records, plan).write.mode("overwrite").parquet(f"{base}/datapoints")
     if raw:
         parsed: Dict[str, Any] = json.loads(report_json)
         return parsed
     return _with_notifications(report_json, notifications)
+
+
+def _records(spark: "_SparkSession", uris: List[str]) -> "_DataFrame":
+    """The records and skips of these files (see :func:`read_cloudtrail`)."""
+    if not uris:
+        return spark.createDataFrame([], RECORDS_SCHEMA)
+
+    def run(batches: Iterator["_pyarrow.RecordBatch"]) -> Iterator["_pyarrow.RecordBatch"]:
+        import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        compiled = _trailmatch._SparkPlan(_trailmatch._spark_plan([], False)[0])
+        names = [f.split()[0] for f in RECORDS_SCHEMA.split(", ")]
+        for batch in batches:
+            paths = batch.column("path").to_pylist()
+            columns = compiled.read([_name(p) for p in paths], batch.column("content"))
+            columns["eventTime"] = columns["eventTime"].cast(pa.timestamp("us", tz="UTC"))
+            yield pa.RecordBatch.from_arrays([columns[n] for n in names], names=names)
+
+    return _files_frame(spark, uris).mapInArrow(run, RECORDS_SCHEMA)
 
 
 def read_cloudtrail(
@@ -272,21 +300,7 @@ def read_cloudtrail(
     from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     uris, _ = list_files(spark, path, accounts, regions, start, end)
-    if not uris:
-        return spark.createDataFrame([], RECORDS_SCHEMA)
-
-    def run(batches: Iterator["_pyarrow.RecordBatch"]) -> Iterator["_pyarrow.RecordBatch"]:
-        import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
-
-        compiled = _trailmatch._SparkPlan(_trailmatch._spark_plan([], False)[0])
-        names = [f.split()[0] for f in RECORDS_SCHEMA.split(", ")]
-        for batch in batches:
-            paths = batch.column("path").to_pylist()
-            columns = compiled.read([_name(p) for p in paths], batch.column("content"))
-            columns["eventTime"] = columns["eventTime"].cast(pa.timestamp("us", tz="UTC"))
-            yield pa.RecordBatch.from_arrays([columns[n] for n in names], names=names)
-
-    frame = _files_frame(spark, uris).mapInArrow(run, RECORDS_SCHEMA)
+    frame = _records(spark, uris)
     lo, hi = _millis(start, "start"), _millis(end, "end")
     if lo is not None:
         frame = frame.where(F.col("json").isNull() | (F.col("eventTime") >= F.lit(datetime.fromtimestamp(lo / 1000, timezone.utc))))
@@ -338,9 +352,12 @@ def match(records: "_DataFrame", rules: Rules = "cis") -> "_DataFrame":
     ``value`` (the metric value; null when the record has no usable value), ``minute`` (the
     minute of its ``eventTime``) and ``dimensions`` (a map). The rules are checked on the
     driver first (``RulesError``)."""
+    return _match_frame(records, _plan(rules, False, None, None))
+
+
+def _match_frame(records: "_DataFrame", plan: str) -> "_DataFrame":
     from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
-    plan = _plan(rules, False, None, None)
     return _matches(records, plan).withColumn(
         "dimensions", F.from_json("dimensions", "map<string,string>")
     )
@@ -352,9 +369,12 @@ def metrics(records: "_DataFrame", rules: Rules = "cis") -> "_DataFrame":
     ``SampleCount``, ``Sum``, ``Minimum`` and ``Maximum`` — CloudWatch's statistics of the
     values published. (A filter's ``defaultValue`` for minutes without a match is published by
     :func:`scan`, which knows every minute that had records; not here.)"""
+    return _metrics_frame(records, _plan(rules, False, None, None))
+
+
+def _metrics_frame(records: "_DataFrame", plan: str) -> "_DataFrame":
     from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
-    plan = _plan(rules, False, None, None)
     found = _matches(records, plan).where(F.col("value").isNotNull() & F.col("minute").isNotNull())
     return (
         found.groupBy("namespace", "metric", "dimensions", "minute")
