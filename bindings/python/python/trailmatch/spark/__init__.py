@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from trailmatch import _trailmatch
 
@@ -45,6 +45,8 @@ Time = Union[str, datetime, None]
 
 #: Files per Arrow batch handed to a task's reader (log files are read whole in memory).
 FILES_PER_BATCH = 64
+#: What opening a file costs, in bytes, when Spark packs files into the scan's partitions.
+OPEN_COST = 256 * 1024
 
 RECORDS_SCHEMA = (
     "eventTime timestamp, account string, region string, eventSource string, "
@@ -101,6 +103,55 @@ def _walk_key(uri: str) -> Tuple[str, ...]:
     return tuple(_name(uri).split("/"))
 
 
+def _list(
+    spark: "_SparkSession",
+    path: Union[str, Sequence[str]],
+    accounts: Optional[Sequence[str]] = None,
+    regions: Optional[Sequence[str]] = None,
+    start: Time = None,
+    end: Time = None,
+) -> Tuple[List[str], Dict[str, int], List[str]]:
+    """:func:`list_files`, and every file listed."""
+    sc = spark.sparkContext
+    jvm = sc._jvm
+    conf = sc._jsc.hadoopConfiguration()
+    found: List[str] = []
+    for given in _paths(path):
+        root = jvm.org.apache.hadoop.fs.Path(given)
+        fs = root.getFileSystem(conf)
+        if not fs.exists(root):
+            raise FileNotFoundError(f"{given}: no such file or directory")
+        status = fs.getFileStatus(root)
+        if status.isFile():
+            found.append(str(status.getPath()))
+            continue
+        # Directory by directory (`listStatus`: one listing request per directory on S3; the
+        # recursive `listFiles` asks the local file system for each file's block locations).
+        listed = []
+        pending = [root]
+        while pending:
+            for entry in fs.listStatus(pending.pop()):
+                if entry.isDirectory():
+                    pending.append(entry.getPath())
+                else:
+                    listed.append(str(entry.getPath()))
+        found.extend(sorted(listed, key=_walk_key))
+    keys = _trailmatch._trail_keys(
+        found,
+        list(accounts or []),
+        list(regions or []),
+        _millis(start, "start"),
+        _millis(end, "end"),
+    )
+    kept = [uri for uri, (_, keep) in zip(found, keys) if keep]
+    counts = {
+        "listed": len(found),
+        "kept": len(kept),
+        "outside_layout": sum(1 for key, _ in keys if key is None),
+    }
+    return kept, counts, found
+
+
 def list_files(
     spark: "_SparkSession",
     path: Union[str, Sequence[str]],
@@ -116,62 +167,72 @@ def list_files(
     whose key ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`` is in the selection
     are kept (the day after ``end`` too: a file holds records of up to about 15 minutes before
     its delivery). A path that does not exist raises FileNotFoundError."""
-    sc = spark.sparkContext
-    jvm = sc._jvm
-    conf = sc._jsc.hadoopConfiguration()
-    found: List[str] = []
-    for given in _paths(path):
-        root = jvm.org.apache.hadoop.fs.Path(given)
-        fs = root.getFileSystem(conf)
-        if not fs.exists(root):
-            raise FileNotFoundError(f"{given}: no such file or directory")
-        status = fs.getFileStatus(root)
-        if status.isFile():
-            found.append(str(status.getPath()))
-            continue
-        listed = []
-        it = fs.listFiles(root, True)
-        while it.hasNext():
-            listed.append(str(it.next().getPath()))
-        found.extend(sorted(listed, key=_walk_key))
-    keys = _trailmatch._trail_keys(
-        found,
-        list(accounts or []),
-        list(regions or []),
-        _millis(start, "start"),
-        _millis(end, "end"),
-    )
-    kept = [uri for uri, (_, keep) in zip(found, keys) if keep]
-    counts = {
-        "listed": len(found),
-        "kept": len(kept),
-        "outside_layout": sum(1 for key, _ in keys if key is None),
-    }
+    kept, counts, _ = _list(spark, path, accounts, regions, start, end)
     return kept, counts
 
 
-def _files_frame(spark: "_SparkSession", uris: List[str]) -> "_DataFrame":
-    return spark.read.format("binaryFile").load(uris).select("path", "content")
+def _load_paths(kept: List[str], found: List[str]) -> List[str]:
+    """What to hand ``binaryFile`` for the files ``kept`` of those ``found``: a directory whose
+    files were all kept and that holds no directory, as itself; the other files one by one. So
+    Spark lists a day's directory once rather than each of its files (past 32 paths it lists
+    them in a job with a task per path)."""
+    listed: Dict[str, int] = {}
+    nested: Set[str] = set()
+    for uri in found:
+        listed[_parent(uri)] = listed.get(_parent(uri), 0) + 1
+        d = _parent(_parent(uri))
+        while "/" in d and d not in nested:
+            nested.add(d)
+            d = _parent(d)
+    by_dir: Dict[str, List[str]] = {}
+    for uri in kept:
+        by_dir.setdefault(_parent(uri), []).append(uri)
+    paths: List[str] = []
+    for d, files in by_dir.items():
+        whole = listed.get(d) == len(files) and d not in nested and not _hidden(files)
+        paths.extend([d] if whole else files)
+    return paths
 
 
-class _BatchSize:
-    """Sets ``spark.sql.execution.arrow.maxRecordsPerBatch`` for a job, and puts it back."""
+def _parent(uri: str) -> str:
+    return uri.rsplit("/", 1)[0]
 
-    KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
-    def __init__(self, spark: "_SparkSession", size: int) -> None:
-        self.spark, self.size = spark, size
-        self.before: Optional[str] = None
+def _hidden(files: List[str]) -> bool:
+    # Spark's listing of a directory leaves out names starting with `_` or `.`.
+    return any(f.rsplit("/", 1)[-1][:1] in ("_", ".") for f in files)
+
+
+def _files_frame(spark: "_SparkSession", uris: List[str], found: Optional[List[str]] = None) -> "_DataFrame":
+    paths = _load_paths(uris, found) if found is not None else uris
+    return spark.read.format("binaryFile").load(paths).select("path", "content")
+
+
+class _JobConf:
+    """Session settings for one job, put back after it: Arrow batches of ``FILES_PER_BATCH``
+    files (log files are read whole in memory), and ``OPEN_COST`` as the cost of opening a file
+    when Spark packs files into partitions (its 4 MiB default makes a task per small file, and
+    CloudTrail's files are small)."""
+
+    def __init__(self, spark: "_SparkSession") -> None:
+        self.spark = spark
+        self.settings = {
+            "spark.sql.execution.arrow.maxRecordsPerBatch": str(FILES_PER_BATCH),
+            "spark.sql.files.openCostInBytes": str(OPEN_COST),
+        }
+        self.before: Dict[str, Optional[str]] = {}
 
     def __enter__(self) -> None:
-        self.before = self.spark.conf.get(self.KEY, None)
-        self.spark.conf.set(self.KEY, str(self.size))
+        for key, value in self.settings.items():
+            self.before[key] = self.spark.conf.get(key, None)
+            self.spark.conf.set(key, value)
 
     def __exit__(self, *_: object) -> None:
-        if self.before is None:
-            self.spark.conf.unset(self.KEY)
-        else:
-            self.spark.conf.set(self.KEY, self.before)
+        for key, value in self.before.items():
+            if value is None:
+                self.spark.conf.unset(key)
+            else:
+                self.spark.conf.set(key, value)
 
 
 def _tally_task(plan: str, read: Any) -> Callable[[Iterator["_pyarrow.RecordBatch"]], Iterator["_pyarrow.RecordBatch"]]:
@@ -193,7 +254,7 @@ def _tally_task(plan: str, read: Any) -> Callable[[Iterator["_pyarrow.RecordBatc
 
 
 def _tallies(spark: "_SparkSession", plan: str, frame: "_DataFrame", read: Any) -> Dict[str, bytes]:
-    with _BatchSize(spark, FILES_PER_BATCH):
+    with _JobConf(spark):
         rows = frame.mapInArrow(_tally_task(plan, read), "path string, tally binary").collect()
     return {row["path"]: bytes(row["tally"]) for row in rows}
 
@@ -241,9 +302,9 @@ def scan(
     ``parquet/datapoints`` (a second pass over the files). Rules are as
     :func:`trailmatch.scan`'s, EventBridge rules (``"cis-eventbridge"``, rules files) included."""
     plan = _plan(rules, insights, account_id, region)
-    uris, counts = list_files(spark, path, accounts, regions, start, end)
+    uris, counts, found = _list(spark, path, accounts, regions, start, end)
     read = spark.sparkContext.accumulator(0)
-    tallies = _tallies(spark, plan, _files_frame(spark, uris), read) if uris else {}
+    tallies = _tallies(spark, plan, _files_frame(spark, uris, found), read) if uris else {}
     missing = [u for u in uris if u not in tallies]
     if missing:
         raise RuntimeError(f"Spark returned no partial scan for {len(missing)} files, e.g. {missing[0]}")
@@ -253,7 +314,7 @@ def scan(
         stats["read"] = int(read.value)
     if parquet is not None:
         base = parquet.rstrip("/")
-        records = _records(spark, uris)
+        records = _records(spark, uris, found)
         _match_frame(records, plan).write.mode("overwrite").parquet(f"{base}/matches")
         _metrics_frame(records, plan).write.mode("overwrite").parquet(f"{base}/datapoints")
     if raw:
@@ -262,7 +323,7 @@ def scan(
     return _with_notifications(report_json, notifications)
 
 
-def _records(spark: "_SparkSession", uris: List[str]) -> "_DataFrame":
+def _records(spark: "_SparkSession", uris: List[str], found: Optional[List[str]] = None) -> "_DataFrame":
     """The records and skips of these files (see :func:`read_cloudtrail`)."""
     if not uris:
         return spark.createDataFrame([], RECORDS_SCHEMA)
@@ -278,7 +339,7 @@ def _records(spark: "_SparkSession", uris: List[str]) -> "_DataFrame":
             columns["eventTime"] = columns["eventTime"].cast(pa.timestamp("us", tz="UTC"))
             yield pa.RecordBatch.from_arrays([columns[n] for n in names], names=names)
 
-    return _files_frame(spark, uris).mapInArrow(run, RECORDS_SCHEMA)
+    return _files_frame(spark, uris, found).mapInArrow(run, RECORDS_SCHEMA)
 
 
 def read_cloudtrail(
@@ -299,8 +360,8 @@ def read_cloudtrail(
     outside ``[start, end)`` are left out too (skip rows are kept)."""
     from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
-    uris, _ = list_files(spark, path, accounts, regions, start, end)
-    frame = _records(spark, uris)
+    uris, _, found = _list(spark, path, accounts, regions, start, end)
+    frame = _records(spark, uris, found)
     lo, hi = _millis(start, "start"), _millis(end, "end")
     if lo is not None:
         frame = frame.where(F.col("json").isNull() | (F.col("eventTime") >= F.lit(datetime.fromtimestamp(lo / 1000, timezone.utc))))
