@@ -300,6 +300,25 @@ impl PySparkPlan {
         Ok(out)
     }
 
+    /// Tallies of consecutive files (JSON bytes, in order) as one tally.
+    fn merge<'py>(&self, py: Python<'py>, tallies: Vec<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut parsed = Vec::with_capacity(tallies.len());
+        for (i, bytes) in tallies.iter().enumerate() {
+            parsed.push(
+                serde_json::from_slice::<Tally>(bytes)
+                    .map_err(|e| PyValueError::new_err(format!("tally {i}: {e}")))?,
+            );
+        }
+        let merged = self
+            .scanner
+            .merge_tallies(parsed)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(
+            py,
+            &serde_json::to_vec(&merged).map_err(json_error)?,
+        ))
+    }
+
     /// Adds the tallies in the order given and ends the scan: the answer of `_scan`.
     fn finish(
         &self,

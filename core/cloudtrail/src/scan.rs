@@ -922,6 +922,23 @@ impl Batch {
         self.totals.events.shift_lines(before);
     }
 
+    /// Adds `later`, the batch of the items right after these: one batch of both runs.
+    fn append(&mut self, later: Batch) {
+        let Batch {
+            totals,
+            skips,
+            datums,
+            insights,
+        } = later;
+        // Skips are counted in a batch's totals (not as they are added, as in `Found`).
+        self.totals.absorb(totals);
+        self.skips.extend(skips);
+        self.datums.extend(datums);
+        if let (Some(mine), Some(theirs)) = (&mut self.insights, insights) {
+            mine.merge(theirs);
+        }
+    }
+
     /// Whether the batch has no records and no skips.
     pub(crate) fn is_empty(&self) -> bool {
         self.totals.counts == Counts::default()
@@ -1581,6 +1598,32 @@ impl Scanner {
             compiled.filters.len(),
             compiled.event_rules.is_some(),
         )
+    }
+
+    /// Tallies of consecutive runs of records, in order, as one tally (as if [`Scanner::tally`]
+    /// had read the runs one after the other): partial scans combined where they are made (a
+    /// Spark task) so that fewer reach the scan.
+    pub fn merge_tallies(
+        &self,
+        tallies: impl IntoIterator<Item = Tally>,
+    ) -> Result<Tally, TallyError> {
+        let compiled = &self.compiled;
+        let mut batch = compiled.batch();
+        let mut minutes: BTreeMap<i64, (u64, i64)> = BTreeMap::new();
+        for tally in tallies {
+            for &(minute, n, last) in &tally.minutes {
+                let entry = minutes.entry(minute).or_insert((0, last));
+                entry.0 += n;
+                entry.1 = entry.1.max(last);
+            }
+            batch.append(tally.into_batch(compiled)?);
+        }
+        Ok(Tally::from_batch(
+            batch,
+            minutes,
+            compiled.filters.len(),
+            compiled.event_rules.is_some(),
+        ))
     }
 
     /// Adds a [`Tally`] (made by [`Scanner::tally`] with the same rules and options) to the

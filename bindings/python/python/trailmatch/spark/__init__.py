@@ -259,6 +259,59 @@ def _tallies(spark: "_SparkSession", plan: str, frame: "_DataFrame", read: Any) 
     return {row["path"]: bytes(row["tally"]) for row in rows}
 
 
+def _merged_tallies(
+    spark: "_SparkSession", plan: str, uris: List[str], frame: "_DataFrame", read: Any
+) -> List[bytes]:
+    """The files' partial scans merged in the walk's order: per-file tallies made by the tasks
+    stay in Spark, are range-partitioned by each file's place in ``uris`` and merged in order
+    within each partition (only the tallies move, not the files), so that the driver receives
+    one per partition; checked to cover every file once."""
+    order = spark.createDataFrame(list(enumerate(uris)), "index long, path string")
+    parts = max(1, min(len(uris), 2 * spark.sparkContext.defaultParallelism))
+
+    def merge(batches: Iterator["_pyarrow.RecordBatch"]) -> Iterator["_pyarrow.RecordBatch"]:
+        import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+        compiled = _trailmatch._SparkPlan(plan)
+        indices: List[int] = []
+        tallies: List[bytes] = []
+        for batch in batches:
+            indices.extend(batch.column("index").to_pylist())
+            tallies.extend(batch.column("tally").to_pylist())
+        if indices:
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array([indices[0]], pa.int64()),
+                    pa.array([indices[-1]], pa.int64()),
+                    pa.array([len(indices)], pa.int64()),
+                    pa.array([compiled.merge(tallies)], pa.binary()),
+                ],
+                names=["first", "last", "files", "tally"],
+            )
+
+    with _JobConf(spark):
+        per_file = frame.mapInArrow(_tally_task(plan, read), "path string, tally binary")
+        rows = (
+            per_file.join(order, "path")
+            .select("index", "tally")
+            .repartitionByRange(parts, "index")
+            .sortWithinPartitions("index")
+            .mapInArrow(merge, "first long, last long, files long, tally binary")
+            .collect()
+        )
+    rows = sorted(rows, key=lambda r: int(r["first"]))
+    expected = 0
+    for row in rows:
+        first, last, files = int(row["first"]), int(row["last"]), int(row["files"])
+        if first != expected or last - first + 1 != files:
+            gap = uris[expected] if expected < len(uris) else "?"
+            raise RuntimeError(f"Spark returned no partial scan (or two) for some files, from {gap}")
+        expected = last + 1
+    if expected != len(uris):
+        raise RuntimeError(f"Spark returned no partial scan for {len(uris) - expected} files, from {uris[expected]}")
+    return [bytes(row["tally"]) for row in rows]
+
+
 def _with_notifications(
     report_json: str, notifications: List[Tuple[str, List[str], List[str]]]
 ) -> Dict[str, Any]:
@@ -294,8 +347,9 @@ def scan(
     The files are listed (:func:`list_files`: pruned by ``accounts``, ``regions``, ``start``
     and ``end`` from their S3 keys before any is read), each task reads its files with the
     project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
-    skip) into one partial scan per file, and the driver adds them up in the walk's order
-    and evaluates alarms and anomalies. ``stats``, when given, is filled with the listing's
+    skip) into one partial scan per file; the partial scans are range-partitioned by the
+    files' place in the walk's order and merged in that order within each partition, and the
+    driver adds up the few merged ones in order and evaluates alarms and anomalies. ``stats``, when given, is filled with the listing's
     counts and ``read``: the files the tasks read (an accumulator). With ``parquet`` (a
     directory URL), the metric filters' matches (:func:`match`) and the per-minute datapoints
     (:func:`metrics`) of the same files are written as Parquet under ``parquet/matches`` and
@@ -304,11 +358,8 @@ def scan(
     plan = _plan(rules, insights, account_id, region)
     uris, counts, found = _list(spark, path, accounts, regions, start, end)
     read = spark.sparkContext.accumulator(0)
-    tallies = _tallies(spark, plan, _files_frame(spark, uris, found), read) if uris else {}
-    missing = [u for u in uris if u not in tallies]
-    if missing:
-        raise RuntimeError(f"Spark returned no partial scan for {len(missing)} files, e.g. {missing[0]}")
-    report_json, _, notifications = _trailmatch._SparkPlan(plan).finish([tallies[u] for u in uris])
+    merged = _merged_tallies(spark, plan, uris, _files_frame(spark, uris, found), read) if uris else []
+    report_json, _, notifications = _trailmatch._SparkPlan(plan).finish(merged)
     if stats is not None:
         stats.update(counts)
         stats["read"] = int(read.value)
