@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project: `bash tests/run.sh` from anywhere.
 #
-# Needs only rustup and cargo; installs the rustfmt and clippy components when they are missing.
-# Safe to run again (nothing is installed twice) and non-interactive (CI=true, no stdin).
+# Needs only rustup and cargo; installs the rustfmt and clippy components when they are missing,
+# and for the Spark tests pyspark (from PyPI) and Java 17 (Debian's openjdk-17-jre-headless, when
+# `java` is missing). Safe to run again (nothing is installed twice) and non-interactive (CI=true,
+# no stdin).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
