@@ -155,6 +155,34 @@ pub fn exact_eventbridge(n: usize) -> Vec<String> {
         .collect()
 }
 
+/// `n` EventBridge rules built on `anything-but` lists, in two shapes taken in turn over
+/// [`SERVICES`]: `{"eventSource": [service], "eventName": [{"anything-but": [two of its
+/// names]}]}` (every call of a service but two), and `{"eventName": [a name], "eventSource":
+/// [{"anything-but": [another service]}]}` (a name called through any other service). The
+/// `quamina` crate takes string lists in `anything-but`, so both engines run the same rules.
+pub fn anything_but_eventbridge(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let (source, _, names) = SERVICES[i % SERVICES.len()];
+            let round = i / SERVICES.len();
+            let name = |k: usize| names[(round + k) % names.len()];
+            if i % 2 == 0 {
+                format!(
+                    r#"{{"eventSource":["{source}"],"eventName":[{{"anything-but":["{}","{}"]}}]}}"#,
+                    name(0),
+                    name(1)
+                )
+            } else {
+                let (other, _, _) = SERVICES[(i + 1) % SERVICES.len()];
+                format!(
+                    r#"{{"eventName":["{}"],"eventSource":[{{"anything-but":["{other}"]}}]}}"#,
+                    name(0)
+                )
+            }
+        })
+        .collect()
+}
+
 /// A glob on a string field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Glob {

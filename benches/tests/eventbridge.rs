@@ -91,6 +91,13 @@ fn event_pattern_sets_agree_with_quamina() {
                 .enumerate()
                 .collect(),
         ),
+        (
+            sets::anything_but_eventbridge(100),
+            sets::anything_but_eventbridge(100)
+                .into_iter()
+                .enumerate()
+                .collect(),
+        ),
     ];
     for (ours, theirs) in cases {
         let set = trailmatch::EventPatternSet::new(&ours).unwrap();

@@ -85,7 +85,8 @@ use crate::time::{self, MINUTE_MS};
 use crate::walk::{self, Entry, Walk, WalkOptions};
 
 /// The default lateness: five minutes, CloudTrail's stated delivery time ("CloudTrail typically
-/// delivers logs within an average of about 5 minutes of an API call", AWS CloudTrail FAQs).
+/// delivers logs within an average of about 5 minutes of an API call", AWS CloudTrail User
+/// Guide, "Getting and viewing your CloudTrail log files").
 /// The CloudWatch User Guide says when alarms are evaluated (every minute for periods of a
 /// minute or more; every 10 s for 10 s and 30 s periods) but documents no evaluation delay.
 pub const DEFAULT_LATENESS_MS: i64 = 5 * MINUTE_MS;

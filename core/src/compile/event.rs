@@ -281,7 +281,11 @@ fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> HashMap<String, u32> 
         let Some(&to) = ids.get(r) else { continue };
         let mut parents: Vec<(&str, &str)> = vec![("", r.as_str())];
         for (i, _) in r.match_indices('.') {
-            if let (Some(p), Some(k)) = (r.get(..i), r.get(i + 1..)) {
+            // A leading dot is no join: `join("", k)` is `k` itself, so `.k` is only ever
+            // reached by a key that holds the dot.
+            if let (Some(p), Some(k)) = (r.get(..i), r.get(i + 1..))
+                && !p.is_empty()
+            {
                 parents.push((p, k));
             }
         }

@@ -23,13 +23,13 @@
 //!
 //! Layers: [`syntax`](self) reads the pattern's JSON token by token (the tokens with nom) and
 //! checks it as aws/event-ruler's `JsonRuleCompiler` does, into an [`EventPatternAst`] with byte
-//! spans; [`reference`](mod@reference) is the slow, obvious evaluator; [`EventPattern`] and
-//! [`EventPatternSet`] run the program filter patterns compile to (`compile/event.rs` lowers
-//! event patterns into it), which reads only the parts of the event the rules name, with
-//! `matcher` deciding only where array consistency can change the answer; `Display` on the AST prints
-//! the canonical form (compact JSON, one spelling per operator). Every decision taken where
-//! the EventBridge user guide is silent is listed, with its source, in SYNTAX.md ("EventBridge
-//! event patterns").
+//! spans; [`reference`](mod@reference) is the slow, obvious evaluator;
+//! [`EventPattern`](crate::EventPattern) and [`EventPatternSet`](crate::EventPatternSet) run the
+//! program filter patterns compile to (`compile/event.rs` lowers event patterns into it), which
+//! reads only the parts of the event the rules name, with `matcher` deciding only where array
+//! consistency can change the answer; `Display` on the AST prints the canonical form (compact
+//! JSON, one spelling per operator). Every decision taken where the EventBridge user guide is
+//! silent is listed, with its source, in SYNTAX.md ("EventBridge event patterns").
 
 pub mod ast;
 pub(crate) mod matcher;

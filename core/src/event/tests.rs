@@ -437,3 +437,22 @@ mod properties {
         }
     }
 }
+
+/// A key that starts with a dot names that key, not a member of the empty key: `{". ": …}` is
+/// no `{" ": …}` (the compiled trie once joined them; found by the `event_pattern` fuzz target).
+#[test]
+fn a_key_with_a_leading_dot_is_that_key() {
+    let p = EventPattern::new(r#"{". ":[300]}"#).unwrap();
+    for (event, want) in [
+        (r#"{". ": 300}"#, true),
+        (r#"{". ": 300.0}"#, true),
+        (r#"{" ": 300}"#, false),
+        (r#"{"": {" ": 300}}"#, false),
+        (r#"{"n": 300.0"#, false),
+    ] {
+        assert_eq!(p.reference().matches(event), want, "{event}");
+        assert_eq!(p.matches(event), want, "{event}");
+    }
+    let again = EventPattern::new(&p.ast().to_string()).unwrap();
+    assert!(again.matches(r#"{". ": 300}"#));
+}
