@@ -370,6 +370,17 @@ impl PySparkPlan {
             timed.push(t.is_some());
             Ok(())
         };
+        // A skip's row: no record, where and why.
+        fn skip<'a>(
+            name: &'a str,
+            location: &'a str,
+            code: &'a str,
+            message: &'a str,
+        ) -> [Option<&'a str>; 9] {
+            let (name, location) = (Some(name), Some(location));
+            let (code, message) = (Some(code), Some(message));
+            [None, None, None, None, None, name, location, code, message]
+        }
         Self::files(py, &names, contents, |name, bytes| {
             let key = TrailKey::parse(name);
             let items: Box<dyn Iterator<Item = logs::Item>> = match bytes {
@@ -401,38 +412,12 @@ impl PySparkPlan {
                                     e.time_ms.or(r.timestamp_ms),
                                 )?;
                             }
-                            Err(e) => row(
-                                [
-                                    None,
-                                    None,
-                                    None,
-                                    None,
-                                    None,
-                                    Some(name),
-                                    Some(&location),
-                                    Some("not-a-record"),
-                                    Some(&e.message),
-                                ],
-                                None,
-                            )?,
+                            Err(e) => row(skip(name, &location, "not-a-record", &e.message), None)?,
                         }
                     }
                     logs::Item::Skipped(s) => {
                         let location = s.location.to_string();
-                        row(
-                            [
-                                None,
-                                None,
-                                None,
-                                None,
-                                None,
-                                Some(name),
-                                Some(&location),
-                                Some(s.kind.code()),
-                                Some(&s.message),
-                            ],
-                            None,
-                        )?;
+                        row(skip(name, &location, s.kind.code(), &s.message), None)?;
                     }
                 }
             }

@@ -768,17 +768,26 @@ mod tests {
     /// The CIS pack, its EventBridge twin (rules in both states, more than 100 matches for
     /// root usage: the matches kept are the first ones), and anomaly detection.
     fn insights_scanner() -> Scanner {
-        let options = ScanOptions {
+        Scanner::new(&insights_rules(), insights_options()).unwrap()
+    }
+
+    /// The rules of [`insights_scanner`]: the CIS pack and its EventBridge twin.
+    fn insights_rules() -> RuleSet {
+        let mut rules = RuleSet::cis();
+        rules.event_rules = crate::eventbridge::EventRuleSet::cis().rules;
+        rules
+    }
+
+    /// Anomaly detection with a short history, so that the test inputs find some.
+    fn insights_options() -> ScanOptions {
+        ScanOptions {
             insights: Some(crate::insights::Config {
                 min_history_minutes: 3,
                 min_count: 3,
                 ..crate::insights::Config::default()
             }),
             ..ScanOptions::default()
-        };
-        let mut rules = RuleSet::cis();
-        rules.event_rules = crate::eventbridge::EventRuleSet::cis().rules;
-        Scanner::new(&rules, options).unwrap()
+        }
     }
 
     /// A record at minute `m` (of a day), call `i` of it.
@@ -993,16 +1002,7 @@ mod tests {
         }
 
         fn scanner() -> Scanner {
-            let options = ScanOptions {
-                insights: Some(crate::insights::Config {
-                    min_history_minutes: 3,
-                    min_count: 3,
-                    ..crate::insights::Config::default()
-                }),
-                ..ScanOptions::default()
-            };
-            let mut rules = RuleSet::cis();
-            rules.event_rules = crate::eventbridge::EventRuleSet::cis().rules;
+            let mut rules = insights_rules();
             rules.metric_filters.push(filter(
                 "Tags",
                 r#"{ $.eventName = "CreateTags" }"#,
@@ -1015,7 +1015,7 @@ mod tests {
                 None,
                 &[("Name", "$.eventName"), ("Region", "$.awsRegion")],
             ));
-            Scanner::new(&rules, options).unwrap()
+            Scanner::new(&rules, insights_options()).unwrap()
         }
 
         /// Each file's items, in walk order.
