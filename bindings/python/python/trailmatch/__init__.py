@@ -27,7 +27,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Tuple, TypedDict, Union
 
 from trailmatch import _trailmatch
 from trailmatch._trailmatch import (
@@ -158,6 +158,13 @@ def scan(
     )
     for problem in problems:
         warnings.warn(problem, stacklevel=2)
+    return _with_notifications(report_json, notifications)
+
+
+def _with_notifications(
+    report_json: str, notifications: List[Tuple[str, List[str], List[str]]]
+) -> Dict[str, Any]:
+    """The report with each alarm's SNS notifications and undeliverable ones parsed into it."""
     report: Dict[str, Any] = json.loads(report_json)
     for alarm, (name, messages, errors) in zip(report["alarms"], notifications):
         assert alarm["name"] == name

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
-from trailmatch import _trailmatch
+from trailmatch import _trailmatch, _with_notifications
 
 if TYPE_CHECKING:
     # Private names: the module's runtime has none of them (stubtest compares).
@@ -310,17 +310,6 @@ def _merged_tallies(
     if expected != len(uris):
         raise RuntimeError(f"Spark returned no partial scan for {len(uris) - expected} files, from {uris[expected]}")
     return [bytes(row["tally"]) for row in rows]
-
-
-def _with_notifications(
-    report_json: str, notifications: List[Tuple[str, List[str], List[str]]]
-) -> Dict[str, Any]:
-    report: Dict[str, Any] = json.loads(report_json)
-    for alarm, (name, messages, errors) in zip(report["alarms"], notifications):
-        assert alarm["name"] == name
-        alarm["notifications"] = [json.loads(m) for m in messages]
-        alarm["undeliverable"] = [json.loads(e) for e in errors]
-    return report
 
 
 def scan(
