@@ -49,39 +49,41 @@ cis_eb="$dir/cis-eventbridge.txt"
 target/release/gen-events --patterns cis-eventbridge > "$cis_eb"
 size=$(stat -c %s "$events")
 
-# name|command; the command's standard output is its count (or counts), compared below.
-commands=(
-    "tm-cis|$tm grep -c -j 1 -f $cis $events | cut -f1"
-    "serde|$base serde-parse $events"
-    "quamina-cis|$base quamina cis $events"
-    "tm-eb|$tm grep --eventbridge -c -j 1 -f $cis_eb $events | cut -f1"
-    "scan|$tm scan -j 1 $events --format json | grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
-    "scan2|$tm scan -j 2 $events --format json | grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
-    "wc|wc -l < $events"
-    "tm-sel|$tm grep -c -j 1 -e '$selective' $events | cut -f1"
-    "rg-sel|rg -c -j1 '$rg_selective' $events"
-    "quamina-sel|$base quamina selective $events"
-    "jq-sel|jq -c '$jq_selective' $events | wc -l"
-)
+# Each command runs alone and is timed (its standard output goes to a file); then its count
+# snippet reads that file on its standard input and prints the count (or counts) compared below.
+# Post-processing the output is thereby kept out of the time of the process measured.
+names=()
+declare -A cmds count_of
+add() { names+=("$1"); cmds[$1]=$2; count_of[$1]=$3; }
+add tm-cis "$tm grep -c -j 1 -f $cis $events" "cut -f1"
+add serde "$base serde-parse $events" cat
+add quamina-cis "$base quamina cis $events" cat
+add tm-eb "$tm grep --eventbridge -c -j 1 -f $cis_eb $events" "cut -f1"
+add scan "$tm scan -j 1 $events --format json" "grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
+add scan2 "$tm scan -j 2 $events --format json" "grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
+add wc "wc -l $events" "cut -d' ' -f1"
+add tm-sel "$tm grep -c -j 1 -e '$selective' $events" "cut -f1"
+add rg-sel "rg -c -j1 '$rg_selective' $events" cat
+add quamina-sel "$base quamina selective $events" cat
+add jq-sel "jq -c '$jq_selective' $events" "wc -l"
 
+out="$dir/output"
 declare -A times counts
 for ((round = 1; round <= runs; round++)); do
-    for entry in "${commands[@]}"; do
-        name=${entry%%|*}
-        cmd=${entry#*|}
+    for name in "${names[@]}"; do
+        cmd=${cmds[$name]}
         start=$(date +%s%N)
-        out=$(bash -c "set -o pipefail; $cmd") || { echo "compare.sh: '$name' failed: $cmd" >&2; exit 1; }
+        eval "$cmd" > "$out" || { echo "compare.sh: '$name' failed: $cmd" >&2; exit 1; }
         end=$(date +%s%N)
         times[$name]="${times[$name]:-} $(( (end - start) / 1000 ))"
-        counts[$name]=$(echo "$out" | tr '\n' ' ' | sed 's/ $//')
+        counts[$name]=$(eval "${count_of[$name]}" < "$out" | tr '\n' ' ' | sed 's/ $//')
     done
     echo "round $round/$runs done" >&2
 done
 
 median() { tr ' ' '\n' <<< "$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] / 1e6 }'; }
 declare -A med
-for entry in "${commands[@]}"; do
-    name=${entry%%|*}
+for name in "${names[@]}"; do
     med[$name]=$(median "${times[$name]}")
 done
 

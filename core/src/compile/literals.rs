@@ -33,7 +33,8 @@ use aho_corasick::{
 #[derive(Clone, Debug)]
 pub(crate) struct LiteralSet {
     searcher: Searcher,
-    /// Literal → the other literals that are its proper prefixes.
+    /// Literal → the other literals that are its proper prefixes or the same text (a packed
+    /// search reports one literal per position).
     prefixes: Vec<Vec<u32>>,
 }
 
@@ -79,32 +80,36 @@ impl LiteralSet {
                 }
             },
         };
-        let ids: HashMap<&str, u32> = literals
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.as_str(), i as u32))
-            .collect();
+        let mut ids: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, l) in literals.iter().enumerate() {
+            ids.entry(l.as_str()).or_default().push(i as u32);
+        }
         let prefixes = literals
             .iter()
-            .map(|l| {
-                l.char_indices()
-                    .skip(1)
-                    .filter_map(|(end, _)| l.get(..end).and_then(|p| ids.get(p)).copied())
+            .enumerate()
+            .map(|(i, l)| {
+                let proper = l.char_indices().skip(1).map(|(end, _)| l.get(..end));
+                let same = ids.get(l.as_str()).into_iter().flatten();
+                proper
+                    .filter_map(|p| p.and_then(|p| ids.get(p)))
+                    .flatten()
+                    .chain(same.filter(|&&j| j != i as u32))
+                    .copied()
                     .collect()
             })
             .collect();
         Some(LiteralSet { searcher, prefixes })
     }
 
-    /// Calls `found` with every literal that occurs in `text` (some more than once); returns
-    /// whether any does.
-    pub(crate) fn each_found(&self, text: &str, mut found: impl FnMut(u32)) -> bool {
+    /// Calls `found` with every literal that occurs in `text` and where it starts (an
+    /// occurrence may be reported more than once); returns whether any literal occurs.
+    pub(crate) fn each_found(&self, text: &str, mut found: impl FnMut(u32, usize)) -> bool {
         let mut any = false;
-        let mut report = |id: u32| {
+        let mut report = |id: u32, start: usize| {
             any = true;
-            found(id);
+            found(id, start);
             for &p in self.prefixes.get(id as usize).into_iter().flatten() {
-                found(p);
+                found(p, start);
             }
         };
         match &self.searcher {
@@ -115,22 +120,22 @@ impl LiteralSet {
                         .then(|| s.find_in(text, Span::from(at..text.len())))
                         .flatten()
                     {
-                        report(first + m.pattern().as_u32());
+                        report(first + m.pattern().as_u32(), m.start());
                         at = m.start() + 1;
                     }
                 }
             }
             Searcher::Automaton(a) => {
                 for m in a.find_overlapping_iter(text) {
-                    report(m.pattern().as_u32());
+                    report(m.pattern().as_u32(), m.start());
                 }
             }
             Searcher::Prefixed(p) => {
                 let Prefixed { starts, literals } = p.as_ref();
                 // The automaton reports every literal itself, prefixes included.
-                let mut found = |id: u32| {
+                let mut found = |id: u32, start: usize| {
                     any = true;
-                    found(id);
+                    found(id, start);
                 };
                 match literals {
                     Literals::Dfa(a) => resync(starts, a, text, &mut found),
@@ -148,7 +153,7 @@ fn resync<A: Automaton>(
     starts: &packed::Searcher,
     automaton: &A,
     text: &str,
-    found: &mut impl FnMut(u32),
+    found: &mut impl FnMut(u32, usize),
 ) {
     let Ok(start) = automaton.start_state(Anchored::No) else {
         return;
@@ -166,7 +171,8 @@ fn resync<A: Automaton>(
             at += 1;
             if automaton.is_match(state) {
                 for i in 0..automaton.match_len(state) {
-                    found(automaton.match_pattern(state, i).as_u32());
+                    let id = automaton.match_pattern(state, i);
+                    found(id.as_u32(), at - automaton.pattern_len(id));
                 }
             }
             if automaton.is_start(state) {
@@ -262,12 +268,57 @@ mod tests {
         let set = LiteralSet::new(&owned, usize::MAX).unwrap();
         assert!(matches!(set.searcher, Searcher::Packed(_)));
         let mut ids = Vec::new();
-        set.each_found(text, |i| ids.push(i));
+        set.each_found(text, |i, _| ids.push(i));
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter()
             .map(|i| literals[i as usize].to_string().leak() as &str)
             .collect()
+    }
+
+    /// Every occurrence of every literal in `text`: (literal, start), sorted.
+    fn occurrences(literals: &[String], text: &str) -> Vec<(u32, usize)> {
+        let mut all: Vec<(u32, usize)> = (0..text.len())
+            .filter(|&at| text.is_char_boundary(at))
+            .flat_map(|at| {
+                literals
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, l)| text[at..].starts_with(l.as_str()))
+                    .map(move |(i, _)| (i as u32, at))
+            })
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// Each occurrence is reported with where it starts, by each kind of search (the prefilter
+    /// reads the value after a key found this way).
+    #[test]
+    fn every_occurrence_is_reported_where_it_starts() {
+        let literals: Vec<String> = ["\"eventName\"", "\"event", "Name", "ame\"", "é"]
+            .map(String::from)
+            .to_vec();
+        let text = r#"{"eventName":"x","a":{"eventName":"é"},"eventNamé":1}"#;
+        let want = occurrences(&literals, text);
+        assert_eq!(want.iter().filter(|(i, _)| *i == 0).count(), 2);
+        let packed = LiteralSet::new(&literals, usize::MAX).unwrap();
+        assert!(matches!(packed.searcher, Searcher::Packed(_)));
+        let automaton = LiteralSet {
+            searcher: Searcher::Automaton(AhoCorasick::new(&literals).unwrap()),
+            prefixes: vec![Vec::new(); literals.len()],
+        };
+        let prefixed = LiteralSet {
+            searcher: prefixed(&literals, usize::MAX).unwrap(),
+            prefixes: vec![Vec::new(); literals.len()],
+        };
+        for set in [packed, automaton, prefixed] {
+            let mut got = Vec::new();
+            set.each_found(text, |i, start| got.push((i, start)));
+            got.sort_unstable();
+            got.dedup();
+            assert_eq!(got, want, "{:?}", set.searcher);
+        }
     }
 
     #[test]
@@ -280,6 +331,7 @@ mod tests {
         assert_eq!(found(&["aa"], "aaa"), ["aa"]);
         assert_eq!(found(&["é", "éx"], "aéx"), ["é", "éx"]);
         assert!(found(&["zz"], "abc").is_empty());
+        assert_eq!(found(&["ab", "x", "ab", "a"], "zabz"), ["ab", "ab", "a"]);
     }
 
     #[test]
@@ -288,13 +340,13 @@ mod tests {
         let chunked = LiteralSet::new(&literals[..200], usize::MAX).unwrap();
         assert!(matches!(&chunked.searcher, Searcher::Packed(c) if c.len() == 4));
         let mut ids = Vec::new();
-        chunked.each_found("lit000x lit199x lit100x", |i| ids.push(i));
+        chunked.each_found("lit000x lit199x lit100x", |i, _| ids.push(i));
         ids.sort_unstable();
         assert_eq!(ids, [0, 100, 199]);
         let set = LiteralSet::new(&literals, usize::MAX).unwrap();
         assert!(matches!(set.searcher, Searcher::Prefixed(_)));
         let mut ids = Vec::new();
-        set.each_found("a lit007x b lit299x", |i| ids.push(i));
+        set.each_found("a lit007x b lit299x", |i, _| ids.push(i));
         assert_eq!(ids, [7, 299]);
     }
 
@@ -320,13 +372,10 @@ mod tests {
                 })
                 .collect();
             let mut ids = Vec::new();
-            set.each_found(&text, |i| ids.push(i));
+            set.each_found(&text, |i, start| ids.push((i, start)));
             ids.sort_unstable();
             ids.dedup();
-            let want: Vec<u32> = (0..literals.len() as u32)
-                .filter(|&i| text.contains(literals[i as usize].as_str()))
-                .collect();
-            assert_eq!(ids, want, "{text}");
+            assert_eq!(ids, occurrences(&literals, &text), "{text}");
         }
     }
 
@@ -350,7 +399,7 @@ mod tests {
             ("", vec![]),
         ] {
             let mut ids = Vec::new();
-            let any = set.each_found(text, |i| ids.push(i));
+            let any = set.each_found(text, |i, _| ids.push(i));
             ids.sort_unstable();
             ids.dedup();
             let mut want: Vec<u32> = want.into_iter().map(id).collect();

@@ -14,8 +14,9 @@
 //!
 //! Of each pattern's clauses, the one cheapest to look for is chosen (a key already searched,
 //! else the literals least likely to be common), and its other clauses are kept where the
-//! literals and keys searched anyway decide them. The searches: one SIMD multi-literal search
-//! (Teddy) over the literals, and one `memmem` search per key.
+//! literals and keys searched anyway decide them. The search: one SIMD multi-literal search
+//! (Teddy) over the literals and the keys in quotes (where the keys would take it off SIMD, one
+//! `memmem` search per key beside it).
 //!
 //! Exact by construction: a JSON escape is the only way a matching event can spell what the
 //! pattern needs otherwise. An event with `\u` anywhere is never rejected (nor one with any
@@ -45,6 +46,9 @@ pub(crate) struct Prefilter {
     pub(crate) texts: Vec<String>,
     /// Key atoms follow the literals: every atom is below `atom_count`.
     pub(crate) keys: Vec<KeyProbe>,
+    /// `literals` also finds the keys: the [`KeyProbe::tail`] of `keys[i]` is its literal
+    /// `texts.len() + i` (otherwise each key is searched with its own `finder`).
+    pub(crate) keys_in_literals: bool,
     pub(crate) atom_count: usize,
     /// Pattern → its clauses (atom ids), the one it is triggered by first.
     pub(crate) clauses: Vec<Vec<Vec<u32>>>,
@@ -63,6 +67,13 @@ pub(crate) struct KeyProbe {
     pub(crate) key: String,
     /// Finds `"K"`.
     pub(crate) finder: Finder<'static>,
+    /// `"K"`.
+    pub(crate) quoted: Box<str>,
+    /// Where the end of `"K"` that the literal search looks for starts: Teddy tells literals
+    /// apart by their first bytes, and those of `"eventName"` start every `"event…` key of a
+    /// CloudTrail record, where `tName"` is rare. Each occurrence of the end is checked to end
+    /// the whole key.
+    pub(crate) tail: usize,
     /// Value (as written, no escape) → atom.
     pub(crate) values: FxHashMap<Box<str>, u32>,
     /// Every atom of this key: a value with an escape may be any of them.
@@ -70,6 +81,16 @@ pub(crate) struct KeyProbe {
     /// An array after the key may hold any of them (event patterns' keys).
     pub(crate) in_arrays: bool,
 }
+
+impl KeyProbe {
+    /// The end of `"K"` that the literal search looks for.
+    pub(crate) fn tail(&self) -> &str {
+        self.quoted.get(self.tail..).unwrap_or_default()
+    }
+}
+
+/// How many bytes of a quoted key the literal search looks for.
+const KEY_TAIL: usize = 6;
 
 /// A key's value searched for with its own probe when this many patterns or more select one
 /// value of it (fewer are searched as quoted literals).
@@ -172,9 +193,16 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
             return literal_ids.get(&atom.literal().0).copied();
         };
         let p = *probe_of.entry((key, *in_arrays)).or_insert_with(|| {
+            let quoted = format!("\"{key}\"");
+            let mut tail = quoted.len().saturating_sub(KEY_TAIL);
+            while !quoted.is_char_boundary(tail) {
+                tail -= 1;
+            }
             probes.push(KeyProbe {
                 key: key.to_owned(),
-                finder: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
+                finder: Finder::new(quoted.as_bytes()).into_owned(),
+                quoted: quoted.into(),
+                tail,
                 values: FxHashMap::default(),
                 atoms: Vec::new(),
                 in_arrays: *in_arrays,
@@ -219,19 +247,34 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
     }
     let escape_sensitive = literals.iter().any(|(_, sensitive)| *sensitive);
     let texts: Vec<String> = literals.into_iter().map(|(text, _)| text).collect();
-    let literals = if texts.is_empty() {
-        None
-    } else {
-        let set = LiteralSet::new(&texts, limits.max_automaton_bytes)
-            .ok_or_else(|| "the prefilter's literals".to_owned())?;
-        if !set.is_simd() {
-            // Without SIMD the search costs about what the scan it would save costs.
-            return Ok(None);
+    // The keys are found in the literals' search when it stays on SIMD: one pass over the
+    // event instead of one more per key.
+    let with_keys: Vec<String> = texts
+        .iter()
+        .cloned()
+        .chain(probes.iter().map(|p| p.tail().to_owned()))
+        .collect();
+    let folded = (!probes.is_empty())
+        .then(|| LiteralSet::new(&with_keys, limits.max_automaton_bytes))
+        .flatten()
+        .filter(LiteralSet::is_simd);
+    let keys_in_literals = folded.is_some();
+    let literals = match folded {
+        Some(set) => Some(set),
+        None if texts.is_empty() => None,
+        None => {
+            let set = LiteralSet::new(&texts, limits.max_automaton_bytes)
+                .ok_or_else(|| "the prefilter's literals".to_owned())?;
+            if !set.is_simd() {
+                // Without SIMD the search costs about what the scan it would save costs.
+                return Ok(None);
+            }
+            Some(set)
         }
-        Some(set)
     };
     Ok(Some(Prefilter {
         literals,
+        keys_in_literals,
         texts,
         keys: probes,
         atom_count,

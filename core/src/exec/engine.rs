@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use memchr::memmem;
 use regex_automata::meta;
 
-use crate::compile::prefilter::Prefilter;
+use crate::compile::prefilter::{KeyProbe, Prefilter};
 use crate::compile::program::{FieldProgram, PatternId, Program, TermRegexes};
 use crate::dialect::Dialect;
 use crate::exec::Extracted;
@@ -288,7 +288,7 @@ impl Program {
         }
         if let Some(literals) = &t.literals {
             let atoms = &mut s.atoms;
-            literals.each_found(event, |i| {
+            literals.each_found(event, |i, _| {
                 if let Some(&a) = t.literal_atoms.get(i as usize) {
                     atoms.insert(a);
                 }
@@ -423,33 +423,31 @@ impl Prefilter {
             return true;
         }
         found.reserve(self.atom_count);
+        let keys_from = self.texts.len();
         if let Some(literals) = &self.literals {
-            literals.each_found(event, |i| {
-                found.insert(i);
+            literals.each_found(event, |i, start| match i.checked_sub(keys_from as u32) {
+                None => {
+                    found.insert(i);
+                }
+                Some(k) => {
+                    let Some(probe) = self.keys.get(k as usize) else {
+                        return;
+                    };
+                    let key = start
+                        .checked_sub(probe.tail)
+                        .and_then(|from| event.get(from..from + probe.quoted.len()));
+                    if key == Some(&*probe.quoted) {
+                        let end = start - probe.tail + probe.quoted.len();
+                        probe.read(event, end, found);
+                    }
+                }
             });
         }
-        let bytes = event.as_bytes();
-        for probe in &self.keys {
-            let after = probe.finder.needle().len();
-            for at in probe.finder.find_iter(bytes) {
-                match string_after_key(event, at + after) {
-                    Some(Ok(value)) => {
-                        if let Some(&atom) = probe.values.get(value) {
-                            found.insert(atom);
-                        }
-                    }
-                    Some(Err(Escaped)) => {
-                        for &atom in &probe.atoms {
-                            found.insert(atom);
-                        }
-                    }
-                    // An array may hold any value of an event pattern's key.
-                    None if probe.in_arrays && array_after_key(event, at + after) => {
-                        for &atom in &probe.atoms {
-                            found.insert(atom);
-                        }
-                    }
-                    None => {}
+        if !self.keys_in_literals {
+            for probe in &self.keys {
+                let after = probe.finder.needle().len();
+                for at in probe.finder.find_iter(event.as_bytes()) {
+                    probe.read(event, at + after, found);
                 }
             }
         }
@@ -480,6 +478,32 @@ impl Prefilter {
             || UNICODE_ESCAPE
                 .find(event.as_bytes().get(backslash..).unwrap_or_default())
                 .is_some()
+    }
+}
+
+impl KeyProbe {
+    /// Marks what the value after an occurrence of the key (ending at `at`, before its `:`)
+    /// satisfies.
+    fn read(&self, event: &str, at: usize, found: &mut Marks) {
+        match string_after_key(event, at) {
+            Some(Ok(value)) => {
+                if let Some(&atom) = self.values.get(value) {
+                    found.insert(atom);
+                }
+            }
+            Some(Err(Escaped)) => {
+                for &atom in &self.atoms {
+                    found.insert(atom);
+                }
+            }
+            // An array may hold any value of an event pattern's key.
+            None if self.in_arrays && array_after_key(event, at) => {
+                for &atom in &self.atoms {
+                    found.insert(atom);
+                }
+            }
+            None => {}
+        }
     }
 }
 
@@ -623,6 +647,51 @@ fn on_value(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Pattern, PatternSet};
+
+    /// Keys are found by their ends in the literals' search: an end that other keys share
+    /// (`tName"` of `eventName`, `bucketName`, `ventName`), a key that occurs nested before it
+    /// occurs at the top, one that occurs as a value, and a key written with an escape. Each
+    /// set's answer is each pattern's own, pattern by pattern.
+    #[test]
+    fn keys_found_by_their_ends_decide_as_the_patterns_do() {
+        let names = (0..9).map(|i| format!("($.eventName = Name{i})"));
+        let buckets = (0..9).map(|i| format!("($.bucketName = Name{i})"));
+        let patterns = [
+            format!("{{ {} }}", names.collect::<Vec<_>>().join(" || ")),
+            format!("{{ {} }}", buckets.collect::<Vec<_>>().join(" || ")),
+            r#"{ $.x.ventName = "Name1" && $.errorCode = "AccessDenied*" }"#.to_owned(),
+        ];
+        let set = PatternSet::new(&patterns).unwrap();
+        assert!(
+            set.program
+                .prefilter
+                .as_ref()
+                .is_some_and(|p| p.keys_in_literals)
+        );
+        let each: Vec<Pattern> = patterns.iter().map(|p| Pattern::new(p).unwrap()).collect();
+        let events = [
+            r#"{"eventName":"Name3"}"#,
+            r#"{"bucketName":"Name3","eventName":"Other"}"#,
+            r#"{"x":{"eventName":"Other"},"eventName":"Name8"}"#,
+            r#"{"x":{"eventName":"Name8"},"eventName":"Other"}"#,
+            r#"{"note":"eventName","eventName" : "Name0"}"#,
+            r#"{"ventName":"Name1","x":{"ventName":"Name1"},"errorCode":"AccessDeniedX"}"#,
+            r#"{"event\u004eame":"Name2"}"#,
+            r#"{"eventName":"Name\u0031"}"#,
+            r#"{"eventName":["Name4"]}"#,
+            r#"{"eventNam":"Name4","tName":"Name4"}"#,
+        ];
+        let mut any = 0;
+        for event in events {
+            let want: Vec<usize> = (0..each.len())
+                .filter(|&i| each[i].matches(event))
+                .collect();
+            any += want.len();
+            assert_eq!(set.matches(event), want, "{event}");
+        }
+        assert_eq!(any, 7);
+    }
 
     /// Asked only whether some pattern matches, a run stops at the first hit and keeps no list.
     #[test]

@@ -1599,9 +1599,6 @@ fn text_base64(text: &[u8]) -> bool {
     })
 }
 
-/// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
-/// with `}` (it may start a document over several lines), or holds a key that may make it a container (`"Records"`, `"logEvents"`, `"events"`,
-/// `"awslogs"`, `"logFiles"`: all end in `s"`) or an escape that may spell one.
 /// The record of a line (`whole`, without its line feed) that is plainly one object on its own:
 /// after blanks it starts with `{`, it ends with `}` before blanks, holds no container key
 /// ([`needs_checking`]) and is no longer than `limit`. Whether it is valid JSON is the
@@ -1616,6 +1613,10 @@ fn plain_record(whole: &[u8], limit: usize) -> Option<Range<usize>> {
     Some(indent..indent + body.trim_ascii_end().len())
 }
 
+/// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
+/// with `}` (it may start a document over several lines), or holds a key that may make it a
+/// container (`"Records"`, `"logEvents"`, `"events"`, `"awslogs"`, `"logFiles"`: all end in
+/// `s"`) or an escape that may spell one.
 fn needs_checking(line: &[u8]) -> bool {
     let trimmed = line.trim_ascii_end();
     if trimmed.last() != Some(&b'}') {
