@@ -464,10 +464,7 @@ impl Detector {
                 Some(key.name),
                 key.error,
             ];
-            let values = series
-                .minutes
-                .iter()
-                .flat_map(|(_, t)| t.values.iter().flat_map(|c| c.iter().map(|(v, _)| *v)));
+            let values = series.minutes.iter().flat_map(|(_, t)| t.all_values());
             if ids.into_iter().flatten().chain(values).any(|id| id >= n) {
                 return Err("insights: a series names a string it does not have".to_owned());
             }
@@ -544,9 +541,7 @@ impl Detector {
             match self.series.entry(key) {
                 std::collections::hash_map::Entry::Vacant(entry) => {
                     for (_, tally) in &mut series.minutes {
-                        for counter in &mut tally.values {
-                            counter.rename(&id);
-                        }
+                        tally.rename(&id);
                     }
                     entry.insert(series);
                 }
@@ -644,51 +639,54 @@ struct Series {
 }
 
 /// One minute of one series: its count and, per attribute, how many events had each value.
+/// 64 bytes: a scan over months holds one per series and minute with events.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Tally {
     count: u64,
-    values: [Counter; 3],
+    /// Per attribute, its first value and how many events had it (none yet: a count of 0);
+    /// most minutes of most series see one value.
+    first: [(usize, u64); 3],
+    /// Per attribute, its other values, once a minute sees more than one.
+    more: Option<Box<[Values; 3]>>,
 }
 
-/// How many events had each value of one attribute: the first value without an allocation
-/// (most minutes of most series see one), then the others.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Counter {
-    first: Option<(usize, u64)>,
-    more: Vec<(usize, u64)>,
-}
+/// Values of one attribute and how many events had each.
+type Values = Vec<(usize, u64)>;
 
-impl Counter {
-    fn add(&mut self, value: usize) {
-        match &mut self.first {
-            None => self.first = Some((value, 1)),
-            Some((v, n)) if *v == value => *n = n.saturating_add(1),
-            Some(_) => match self.more.iter_mut().find(|(v, _)| *v == value) {
-                Some((_, n)) => *n = n.saturating_add(1),
-                None => self.more.push((value, 1)),
-            },
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &(usize, u64)> {
-        self.first.iter().chain(&self.more)
-    }
-
-    /// Adds `n` events with `value`.
-    fn add_n(&mut self, value: usize, n: u64) {
-        match &mut self.first {
-            None => self.first = Some((value, n)),
-            Some((v, m)) if *v == value => *m = m.saturating_add(n),
-            Some(_) => match self.more.iter_mut().find(|(v, _)| *v == value) {
+impl Tally {
+    /// Adds `n` events with `value` of `attribute`.
+    fn add(&mut self, attribute: usize, value: usize, n: u64) {
+        let Some(first) = self.first.get_mut(attribute) else {
+            return;
+        };
+        if first.1 == 0 {
+            *first = (value, n);
+        } else if first.0 == value {
+            first.1 = first.1.saturating_add(n);
+        } else if let Some(more) = self.more.get_or_insert_default().get_mut(attribute) {
+            match more.iter_mut().find(|(v, _)| *v == value) {
                 Some((_, m)) => *m = m.saturating_add(n),
-                None => self.more.push((value, n)),
-            },
+                None => more.push((value, n)),
+            }
         }
+    }
+
+    /// The values of `attribute` and how many events had each.
+    fn values(&self, attribute: usize) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let first = self.first.get(attribute).filter(|(_, n)| *n > 0);
+        let more = self.more.as_ref().and_then(|m| m.get(attribute));
+        first.into_iter().chain(more.into_iter().flatten()).copied()
+    }
+
+    /// Every value of every attribute.
+    fn all_values(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..3).flat_map(|a| self.values(a).map(|(v, _)| v))
     }
 
     /// The values given new ids.
     fn rename(&mut self, id: &impl Fn(usize) -> usize) {
-        for (value, _) in self.first.iter_mut().chain(&mut self.more) {
+        let more = self.more.iter_mut().flat_map(|m| m.iter_mut().flatten());
+        for (value, _) in self.first.iter_mut().chain(more) {
             *value = id(*value);
         }
     }
@@ -719,9 +717,9 @@ impl Series {
             return;
         };
         tally.count = tally.count.saturating_add(1);
-        for (values, value) in tally.values.iter_mut().zip(attributes) {
+        for (attribute, value) in attributes.into_iter().enumerate() {
             if let Some(value) = value {
-                values.add(value);
+                tally.add(attribute, value, 1);
             }
         }
     }
@@ -738,9 +736,9 @@ impl Series {
                 continue;
             };
             mine.count = mine.count.saturating_add(theirs.count);
-            for (mine, theirs) in mine.values.iter_mut().zip(&theirs.values) {
-                for (value, n) in theirs.iter() {
-                    mine.add_n(id(*value), *n);
+            for attribute in 0..3 {
+                for (value, n) in theirs.values(attribute) {
+                    mine.add(attribute, id(value), n);
                 }
             }
         }
@@ -1152,14 +1150,9 @@ impl Scan<'_> {
     fn top(&self, attribute: usize, period: Period) -> Value {
         let mut counts: HashMap<usize, u64> = HashMap::new();
         for (_, tally) in self.series.range(period.from, period.from + period.minutes) {
-            for (value, n) in tally
-                .values
-                .get(attribute)
-                .into_iter()
-                .flat_map(Counter::iter)
-            {
-                let total = counts.entry(*value).or_insert(0);
-                *total = total.saturating_add(*n);
+            for (value, n) in tally.values(attribute) {
+                let total = counts.entry(value).or_insert(0);
+                *total = total.saturating_add(n);
             }
         }
         let mut ranked: Vec<(&str, u64)> = counts
