@@ -702,6 +702,9 @@ impl Series {
                 self.minutes.len() - 1
             }
             None => {
+                // Most series of a scan have one minute: room for one, not the four a first
+                // push makes.
+                self.minutes.reserve_exact(1);
                 self.minutes.push((minute, Tally::default()));
                 0
             }
