@@ -21,11 +21,6 @@ mod scan;
 
 use std::process::ExitCode;
 
-/// mimalloc rather than the system allocator: `scan` spends a sixth of its time in glibc's
-/// malloc and free (perf, 100,000 CloudTrail events), moving small allocations between threads.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Args, Parser, Subcommand};
 
 use output::Failure;
