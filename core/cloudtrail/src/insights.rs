@@ -527,7 +527,7 @@ impl Detector {
             .strings
             .names
             .iter()
-            .map(|name| self.strings.id(name))
+            .map(|name| self.strings.id_shared(name))
             .collect();
         let id = |id: usize| ids.get(id).copied().unwrap_or(id);
         for (key, mut series) in other.series {
@@ -611,6 +611,17 @@ impl Interner {
         let name: Arc<str> = Arc::from(s);
         self.names.push(Arc::clone(&name));
         self.ids.insert(name, id);
+        id
+    }
+
+    /// [`Interner::id`] of a string another interner holds: shared, not copied.
+    fn id_shared(&mut self, s: &Arc<str>) -> usize {
+        if let Some(id) = self.ids.get(&**s) {
+            return *id;
+        }
+        let id = self.names.len();
+        self.names.push(Arc::clone(s));
+        self.ids.insert(Arc::clone(s), id);
         id
     }
 

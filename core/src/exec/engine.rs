@@ -20,7 +20,7 @@ use crate::compile::program::{FieldProgram, PatternId, Program, TermRegexes};
 use crate::dialect::Dialect;
 use crate::exec::Extracted;
 use crate::exec::event::EventScratch;
-use crate::exec::scan::{Reached, Scalar, Stop, scan};
+use crate::exec::scan::{Reached, Scalar, Stacks, Stop, scan};
 use crate::number;
 use crate::reference::{Evaluator, Event};
 use crate::syntax::ast::Op;
@@ -96,6 +96,8 @@ struct Scratch {
     regex_hits: RegexHits,
     /// The event patterns' state.
     events: EventScratch,
+    /// The JSON scan's stacks.
+    stacks: Stacks,
 }
 
 /// A reused [`regex_automata::PatternSet`].
@@ -351,9 +353,10 @@ impl Program {
             matched,
             regex_hits,
             events,
+            stacks,
             ..
         } = s;
-        let scanned = scan(event, &j.trie, |reached, value| match reached {
+        let scanned = scan(event, &j.trie, stacks, |reached, value| match reached {
             Reached::Filter(field) => {
                 present.insert(field);
                 if let Some(f) = j.fields.get(field as usize) {

@@ -44,13 +44,23 @@ pub(crate) enum Stop {
     Duplicate,
 }
 
+/// The stacks of [`scan`], kept from one event to the next so that a scan allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Stacks {
+    nodes: Vec<u32>,
+    seen: Vec<u32>,
+    open: Vec<u8>,
+}
+
 /// Scans `text`, calling `record(reached, value)` for every value a selector or an event pattern
 /// path of `trie` reaches.
-pub(crate) fn scan<F>(text: &str, trie: &Trie, record: F) -> Result<(), Stop>
+pub(crate) fn scan<F>(text: &str, trie: &Trie, stacks: &mut Stacks, record: F) -> Result<(), Stop>
 where
     F: FnMut(Reached, &Scalar<'_>),
 {
-    let mut nodes = vec![0];
+    let mut nodes = std::mem::take(&mut stacks.nodes);
+    nodes.clear();
+    nodes.push(0);
     nodes.extend(trie.event_root);
     let roots = nodes.len();
     let mut s = Scanner {
@@ -58,21 +68,31 @@ where
         trie,
         record,
         nodes,
-        seen: Vec::new(),
-        open: Vec::new(),
+        seen: std::mem::take(&mut stacks.seen),
+        open: std::mem::take(&mut stacks.open),
         nested: 0,
     };
+    s.seen.clear();
+    s.open.clear();
     s.p.skip_ws();
-    if s.p.peek() != Some(b'{') {
-        return Err(Stop::Invalid);
-    }
-    s.value(0, roots, 0)?;
-    s.p.skip_ws();
-    if s.p.at_end() {
-        Ok(())
-    } else {
+    let result = if s.p.peek() != Some(b'{') {
         Err(Stop::Invalid)
-    }
+    } else {
+        s.value(0, roots, 0).and_then(|()| {
+            s.p.skip_ws();
+            if s.p.at_end() {
+                Ok(())
+            } else {
+                Err(Stop::Invalid)
+            }
+        })
+    };
+    *stacks = Stacks {
+        nodes: s.nodes,
+        seen: s.seen,
+        open: s.open,
+    };
+    result
 }
 
 struct Scanner<'a, 't, F> {
