@@ -531,12 +531,12 @@ impl Follower {
         let account = options
             .account_id
             .clone()
-            .or_else(|| scan::most(&found.totals.accounts))
+            .or_else(|| found.totals.accounts.most())
             .unwrap_or_default();
         let region = options
             .region
             .clone()
-            .or_else(|| scan::most(&found.totals.regions))
+            .or_else(|| found.totals.regions.most())
             .unwrap_or_default();
         let context = NotificationContext::new(account, region);
         let first = found.totals.range.map(|r| time::minute_floor(r.first_ms));
@@ -665,16 +665,8 @@ impl Follower {
             progress,
             range: totals.range.map(|r| (r.first_ms, r.last_ms)),
             skipped: found.skipped.values().cloned().collect(),
-            accounts: totals
-                .accounts
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
-            regions: totals
-                .regions
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
+            accounts: totals.accounts.to_map(),
+            regions: totals.regions.to_map(),
             matches: totals.matches.clone(),
             ingest_minutes: ingest,
             match_minutes: totals
@@ -740,16 +732,8 @@ impl Follower {
             .map(|(first_ms, last_ms)| TimeRange { first_ms, last_ms });
         totals.ingest_minutes = state.ingest_minutes.into_iter().collect();
         totals.last_minute = None;
-        totals.accounts = state
-            .accounts
-            .into_iter()
-            .map(|(k, v)| (k.into_boxed_str(), v))
-            .collect();
-        totals.regions = state
-            .regions
-            .into_iter()
-            .map(|(k, v)| (k.into_boxed_str(), v))
-            .collect();
+        totals.accounts = scan::Votes::from_map(state.accounts);
+        totals.regions = scan::Votes::from_map(state.regions);
         totals.matches = state.matches;
         for (mine, saved) in totals.match_minutes.iter_mut().zip(state.match_minutes) {
             if let (Some(mine), Some(saved)) = (mine, saved) {
