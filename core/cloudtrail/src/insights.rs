@@ -458,11 +458,11 @@ impl Detector {
         let n = counts.strings.len();
         for (key, series) in counts.series {
             let ids = [
-                key.account,
-                key.region,
-                Some(key.source),
-                Some(key.name),
-                key.error,
+                key.account.map(Id::get),
+                key.region.map(Id::get),
+                Some(key.source.get()),
+                Some(key.name.get()),
+                key.error.map(Id::get),
             ];
             let values = series.minutes.iter().flat_map(|(_, t)| t.all_values());
             if ids.into_iter().flatten().chain(values).any(|id| id >= n) {
@@ -487,10 +487,10 @@ impl Detector {
         }
         let strings = &mut self.strings;
         let mut key = SeriesKey {
-            account: event.recipient_account_id.map(|s| strings.id(s)),
-            region: event.aws_region.map(|s| strings.id(s)),
-            source: strings.id(event.event_source),
-            name: strings.id(event.event_name),
+            account: event.recipient_account_id.map(|s| Id::new(strings.id(s))),
+            region: event.aws_region.map(|s| Id::new(strings.id(s))),
+            source: Id::new(strings.id(event.event_source)),
+            name: Id::new(strings.id(event.event_name)),
             error: None,
         };
         let arn = event.user_identity_arn.map(|s| strings.id(s));
@@ -503,7 +503,7 @@ impl Detector {
                 .add(minute, [arn, agent, Some(code)]);
         }
         if let Some(code) = error {
-            key.error = Some(self.strings.id(code));
+            key.error = Some(Id::new(self.strings.id(code)));
             self.series
                 .entry(key)
                 .or_default()
@@ -531,12 +531,13 @@ impl Detector {
             .collect();
         let id = |id: usize| ids.get(id).copied().unwrap_or(id);
         for (key, mut series) in other.series {
+            let renamed = |key: Id| Id::new(id(key.get()));
             let key = SeriesKey {
-                account: key.account.map(id),
-                region: key.region.map(id),
-                source: id(key.source),
-                name: id(key.name),
-                error: key.error.map(id),
+                account: key.account.map(renamed),
+                region: key.region.map(renamed),
+                source: renamed(key.source),
+                name: renamed(key.name),
+                error: key.error.map(renamed),
             };
             match self.series.entry(key) {
                 std::collections::hash_map::Entry::Vacant(entry) => {
@@ -630,15 +631,48 @@ impl Interner {
     }
 }
 
-/// One API (and, for error rates, one error code) in one account and Region.
+/// One API (and, for error rates, one error code) in one account and Region. 40 bytes (an
+/// `Option<usize>` takes 16): a scan may hold one for every account that made a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 struct SeriesKey {
-    account: Option<usize>,
-    region: Option<usize>,
-    source: usize,
-    name: usize,
+    account: Option<Id>,
+    region: Option<Id>,
+    source: Id,
+    name: Id,
     /// `None`: the call-rate series; `Some(code)`: the error-rate series of that code.
-    error: Option<usize>,
+    error: Option<Id>,
+}
+
+/// An interned string's id, stored plus one so that `Option<Id>` takes a word; it serializes
+/// as the id itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Id(std::num::NonZeroUsize);
+
+impl Id {
+    fn new(id: usize) -> Id {
+        Id(std::num::NonZeroUsize::MIN.saturating_add(id))
+    }
+
+    fn get(self) -> usize {
+        self.0.get() - 1
+    }
+}
+
+impl serde::Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(self.get() as u64)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Id, D::Error> {
+        let id = u64::deserialize(deserializer)?;
+        usize::try_from(id)
+            .ok()
+            .filter(|id| *id < usize::MAX)
+            .map(Id::new)
+            .ok_or_else(|| serde::de::Error::custom("insights: a string id out of range"))
+    }
 }
 
 /// A series' minutes that had events, in order (events come mostly in time order, so a minute
@@ -967,7 +1001,7 @@ impl Scan<'_> {
     }
 
     fn insight(&self, open: &Open, end: Option<i64>) -> Insight {
-        let name = |id: Option<usize>| id.map(|id| self.strings.name(id).to_owned());
+        let name = |id: Option<Id>| id.map(|id| self.strings.name(id.get()).to_owned());
         let kind = if self.key.error.is_some() {
             InsightType::ApiErrorRateInsight
         } else {
@@ -977,8 +1011,8 @@ impl Scan<'_> {
         let rate_from = open.detected - (window - 1);
         let rate = float(self.window_count(open.detected)) / float_minutes(window);
         let ids = Ids {
-            source: self.strings.name(self.key.source),
-            name: self.strings.name(self.key.name),
+            source: self.strings.name(self.key.source.get()),
+            name: self.strings.name(self.key.name.get()),
             region: name(self.key.region),
             account: name(self.key.account),
             kind,

@@ -1342,3 +1342,34 @@ fn merged_detectors_find_what_one_detector_finds() {
         assert_eq!(merged.finish(), want, "{parts} parts");
     }
 }
+
+/// A detector's counts travel as JSON (a Spark task's tally): series keys are string ids or
+/// `null`, a detector made again from them finds the same insights, and an id naming no string
+/// is refused.
+#[test]
+fn counts_travel_as_json_and_come_back() {
+    let mut events = steady_ten();
+    calls(&mut events, "CreateTags", 300..303, |_| 30, MALLORY, CURL);
+    let mut detector = Detector::new(Config::default()).unwrap();
+    for event in &events {
+        detector.observe(&event.observation());
+    }
+    let json = serde_json::to_value(detector.counts()).unwrap();
+    let key = &json["series"][0][0];
+    for field in ["source", "name", "account", "region"] {
+        assert!(key[field].is_u64(), "{field}: {key}");
+    }
+    assert!(key["error"].is_null(), "{key}");
+    let again = Detector::from_counts(
+        Config::default(),
+        serde_json::from_value(json.clone()).unwrap(),
+    )
+    .unwrap();
+    let found = spans(&detector.finish());
+    assert_eq!(found, [(300, Some(303))]);
+    assert_eq!(spans(&again.finish()), found);
+    let mut bad = json;
+    bad["series"][0][0]["name"] = json!(1_000_000);
+    let bad: DetectorCounts = serde_json::from_value(bad).unwrap();
+    assert!(Detector::from_counts(Config::default(), bad).is_err());
+}

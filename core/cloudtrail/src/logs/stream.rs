@@ -1624,15 +1624,18 @@ fn needs_checking(line: &[u8]) -> bool {
     }
     let escapes = memchr::memchr(b'\\', trimmed).is_some();
     let container_key = |i: usize| {
-        // Most keys ending in `s` end otherwise than a container key does: without an escape
-        // in the line, the byte before the `s` tells.
-        let before_s = i.checked_sub(1).and_then(|j| trimmed.get(j));
-        let ends_like_one = |k: &&[u8]| k.len() >= 2 && k.get(k.len() - 2) == before_s;
-        if !escapes && !fast::CONTAINER_KEYS.iter().any(ends_like_one) {
-            return false;
-        }
-        // The key that ends at `i` (its `s`), from its opening quote.
+        // The text up to the `s` at `i`.
         let before = trimmed.get(..=i).unwrap_or_default();
+        if !escapes {
+            // Without an escape in the line a key is written as it is: a container key is
+            // there in full, after its opening quote.
+            return fast::CONTAINER_KEYS.iter().any(|k| {
+                before.ends_with(k)
+                    && before.len() > k.len()
+                    && before.get(before.len() - k.len() - 1) == Some(&b'"')
+            });
+        }
+        // The key that ends at `i`, from its opening quote.
         let from = before.len().saturating_sub(12);
         let window = before.get(from..).unwrap_or_default();
         match memchr::memrchr(b'"', window) {
