@@ -65,10 +65,8 @@ pub(crate) struct KeyProbe {
     /// `K` (for `Debug` and the tests).
     #[allow(dead_code)]
     pub(crate) key: String,
-    /// Finds `"K"`.
+    /// Finds `"K"` (its needle).
     pub(crate) finder: Finder<'static>,
-    /// `"K"`.
-    pub(crate) quoted: Box<str>,
     /// Where the end of `"K"` that the literal search looks for starts: Teddy tells literals
     /// apart by their first bytes, and those of `"eventName"` start every `"event…` key of a
     /// CloudTrail record, where `tName"` is rare. Each occurrence of the end is checked to end
@@ -83,9 +81,31 @@ pub(crate) struct KeyProbe {
 }
 
 impl KeyProbe {
-    /// The end of `"K"` that the literal search looks for.
-    pub(crate) fn tail(&self) -> &str {
-        self.quoted.get(self.tail..).unwrap_or_default()
+    fn new(key: &str, in_arrays: bool) -> KeyProbe {
+        let quoted = format!("\"{key}\"");
+        let mut tail = quoted.len().saturating_sub(KEY_TAIL);
+        while !quoted.is_char_boundary(tail) {
+            tail -= 1;
+        }
+        KeyProbe {
+            key: key.to_owned(),
+            finder: Finder::new(quoted.as_bytes()).into_owned(),
+            tail,
+            values: FxHashMap::default(),
+            atoms: Vec::new(),
+            in_arrays,
+        }
+    }
+
+    /// `"K"`.
+    pub(crate) fn quoted(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
+    /// The end of `"K"` that the literal search looks for (`tail` is a char boundary).
+    fn tail(&self) -> String {
+        let tail = self.quoted().get(self.tail..).unwrap_or_default();
+        std::str::from_utf8(tail).unwrap_or_default().to_owned()
     }
 }
 
@@ -193,20 +213,7 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
             return literal_ids.get(&atom.literal().0).copied();
         };
         let p = *probe_of.entry((key, *in_arrays)).or_insert_with(|| {
-            let quoted = format!("\"{key}\"");
-            let mut tail = quoted.len().saturating_sub(KEY_TAIL);
-            while !quoted.is_char_boundary(tail) {
-                tail -= 1;
-            }
-            probes.push(KeyProbe {
-                key: key.to_owned(),
-                finder: Finder::new(quoted.as_bytes()).into_owned(),
-                quoted: quoted.into(),
-                tail,
-                values: FxHashMap::default(),
-                atoms: Vec::new(),
-                in_arrays: *in_arrays,
-            });
+            probes.push(KeyProbe::new(key, *in_arrays));
             probes.len() - 1
         });
         let probe = probes.get_mut(p)?;
@@ -249,13 +256,15 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
     let texts: Vec<String> = literals.into_iter().map(|(text, _)| text).collect();
     // The keys are found in the literals' search when it stays on SIMD: one pass over the
     // event instead of one more per key.
-    let with_keys: Vec<String> = texts
-        .iter()
-        .cloned()
-        .chain(probes.iter().map(|p| p.tail().to_owned()))
-        .collect();
     let folded = (!probes.is_empty())
-        .then(|| LiteralSet::new(&with_keys, limits.max_automaton_bytes))
+        .then(|| {
+            let with_keys: Vec<String> = texts
+                .iter()
+                .cloned()
+                .chain(probes.iter().map(KeyProbe::tail))
+                .collect();
+            LiteralSet::new(&with_keys, limits.max_automaton_bytes)
+        })
         .flatten()
         .filter(LiteralSet::is_simd);
     let keys_in_literals = folded.is_some();

@@ -436,21 +436,21 @@ impl Prefilter {
                     let Some(probe) = self.keys.get(k as usize) else {
                         return;
                     };
-                    let key = start
-                        .checked_sub(probe.tail)
-                        .and_then(|from| event.get(from..from + probe.quoted.len()));
-                    if key == Some(&*probe.quoted) {
-                        let end = start - probe.tail + probe.quoted.len();
-                        probe.read(event, end, found);
+                    // The end found is the whole key's when the key precedes it.
+                    let quoted = probe.quoted();
+                    let from = start.checked_sub(probe.tail);
+                    if let Some(from) = from.filter(|&from| {
+                        event.as_bytes().get(from..from + quoted.len()) == Some(quoted)
+                    }) {
+                        probe.read(event, from + quoted.len(), found);
                     }
                 }
             });
         }
         if !self.keys_in_literals {
             for probe in &self.keys {
-                let after = probe.finder.needle().len();
                 for at in probe.finder.find_iter(event.as_bytes()) {
-                    probe.read(event, at + after, found);
+                    probe.read(event, at + probe.quoted().len(), found);
                 }
             }
         }
@@ -660,10 +660,13 @@ mod tests {
     fn keys_found_by_their_ends_decide_as_the_patterns_do() {
         let names = (0..9).map(|i| format!("($.eventName = Name{i})"));
         let buckets = (0..9).map(|i| format!("($.bucketName = Name{i})"));
+        // The end searched starts at a character boundary: `数数"`, not inside the first `数`.
+        let wide = (0..9).map(|i| format!("($.['ab数数'] = Name{i})"));
         let patterns = [
             format!("{{ {} }}", names.collect::<Vec<_>>().join(" || ")),
             format!("{{ {} }}", buckets.collect::<Vec<_>>().join(" || ")),
             r#"{ $.x.ventName = "Name1" && $.errorCode = "AccessDenied*" }"#.to_owned(),
+            format!("{{ {} }}", wide.collect::<Vec<_>>().join(" || ")),
         ];
         let set = PatternSet::new(&patterns).unwrap();
         assert!(
@@ -684,6 +687,8 @@ mod tests {
             r#"{"eventName":"Name\u0031"}"#,
             r#"{"eventName":["Name4"]}"#,
             r#"{"eventNam":"Name4","tName":"Name4"}"#,
+            r#"{"ab数数":"Name5"}"#,
+            r#"{"x数数":"Name5","ab数数":"Name9"}"#,
         ];
         let mut any = 0;
         for event in events {
@@ -693,7 +698,7 @@ mod tests {
             any += want.len();
             assert_eq!(set.matches(event), want, "{event}");
         }
-        assert_eq!(any, 7);
+        assert_eq!(any, 8);
     }
 
     /// Asked only whether some pattern matches, a run stops at the first hit and keeps no list.
