@@ -605,24 +605,23 @@ struct Interner {
 
 impl Interner {
     fn id(&mut self, s: &str) -> usize {
-        if let Some(id) = self.ids.get(s) {
-            return *id;
-        }
-        let id = self.names.len();
-        let name: Arc<str> = Arc::from(s);
-        self.names.push(Arc::clone(&name));
-        self.ids.insert(name, id);
-        id
+        self.id_or_add(s, || Arc::from(s))
     }
 
     /// [`Interner::id`] of a string another interner holds: shared, not copied.
     fn id_shared(&mut self, s: &Arc<str>) -> usize {
-        if let Some(id) = self.ids.get(&**s) {
+        self.id_or_add(s, || Arc::clone(s))
+    }
+
+    /// The id of `s`, adding it as `name()` when it is new.
+    fn id_or_add(&mut self, s: &str, name: impl FnOnce() -> Arc<str>) -> usize {
+        if let Some(id) = self.ids.get(s) {
             return *id;
         }
         let id = self.names.len();
-        self.names.push(Arc::clone(s));
-        self.ids.insert(Arc::clone(s), id);
+        let name = name();
+        self.names.push(Arc::clone(&name));
+        self.ids.insert(name, id);
         id
     }
 

@@ -1694,16 +1694,19 @@ impl Votes {
         *count = count.saturating_add(n);
     }
 
-    /// Adds `other`'s records.
+    /// Adds `other`'s records (its keys are moved, not copied).
     fn absorb(&mut self, other: Votes) {
-        for (number, n) in other.digits {
-            let count = self.digits.entry(number).or_insert(0);
-            *count = count.saturating_add(n);
+        fn add_all<K: Eq + std::hash::Hash>(
+            mine: &mut FxHashMap<K, u64>,
+            theirs: FxHashMap<K, u64>,
+        ) {
+            for (key, n) in theirs {
+                let count = mine.entry(key).or_insert(0);
+                *count = count.saturating_add(n);
+            }
         }
-        for (key, n) in other.other {
-            let count = self.other.entry(key).or_insert(0);
-            *count = count.saturating_add(n);
-        }
+        add_all(&mut self.digits, other.digits);
+        add_all(&mut self.other, other.other);
     }
 
     /// The value most records name (the first in order on a tie).
