@@ -4,13 +4,15 @@
 //! in `corpus/cloudtrail/` (so that they match often), events are those records and mutations of
 //! them (values changed, keys removed or repeated, escapes, numbers as strings, truncation, a text
 //! prefix). For every generated set, `PatternSet::test` must give exactly what each pattern's
-//! reference evaluator gives, extracted values included.
+//! reference evaluator gives, extracted values included. The sets' line filters (the prefilter
+//! over a block of lines, as `trailmatch grep` reads files) must report every line that holds
+//! an event some pattern matches.
 
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use trailmatch::{EventPattern, EventPatternSet, Pattern, PatternSet, PatternSource};
+use trailmatch::{EventPattern, EventPatternSet, LineFilter, Pattern, PatternSet, PatternSource};
 use trailmatch_conformance::cloudtrail_events;
 
 /// Paths (as selectors) and scalar texts seen in the corpus.
@@ -242,6 +244,34 @@ fn event() -> impl Strategy<Value = String> {
     })
 }
 
+/// The events (those on one line) as the lines of one block, indented, with CRLF line ends
+/// and blank lines between them: a line the filter does not report matches nothing.
+fn check_lines(
+    filter: Option<LineFilter>,
+    matches: impl Fn(&str) -> bool,
+    events: &[String],
+) -> Result<(), TestCaseError> {
+    let Some(filter) = filter else {
+        return Ok(());
+    };
+    let mut block = String::new();
+    let mut lines = Vec::new();
+    for (i, e) in events.iter().filter(|e| !e.contains('\n')).enumerate() {
+        block.push_str(["", " \t", "\n"][i % 3]);
+        let start = block.len();
+        block.push_str(e);
+        lines.push((start, e));
+        block.push_str(["\n", "\r\n", " \n"][i % 3]);
+    }
+    let mut reported = Vec::new();
+    filter.lines(block.as_bytes(), &mut reported);
+    for (start, e) in lines {
+        let held = reported.iter().any(|r| r.contains(&start));
+        prop_assert!(held || !matches(e), "line not reported: {}", e);
+    }
+    Ok(())
+}
+
 fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
     let compiled: Vec<Pattern> = patterns
         .iter()
@@ -279,7 +309,7 @@ fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
             prop_assert_eq!(one, reference, "pattern {} on event {}", i, e);
         }
     }
-    Ok(())
+    check_lines(set.line_filter(&[]), |e| set.is_match(e), events)
 }
 
 proptest! {
@@ -792,7 +822,8 @@ fn check_events(
             e
         );
     }
-    Ok(())
+    check_lines(set.line_filter(&[]), |e| set.is_match(e), events)?;
+    check_lines(mixed.line_filter(&[]), |e| mixed.is_match(e), events)
 }
 
 /// Corpus events, mutated; then the first array of objects doubled (its elements repeated in

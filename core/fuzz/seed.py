@@ -218,11 +218,38 @@ def log_files():
     return files
 
 
+def sifted_files():
+    """Pattern sets (CIS-style filter patterns, a term, event patterns) with the log files, and
+    JSON Lines mixing records with the lines a sieve must not pass over: containers, documents
+    over several lines, export lines, escapes, invalid UTF-8, long and blank lines."""
+    sets = [
+        b'{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+        b"{ $.eventName = ConsoleLogin }\n{ $.userIdentity.type = Root }\nERROR",
+        b'E {"eventName":["ListBuckets","GetObject"]}\nE {"eventSource":[{"prefix":"s3"}]}',
+    ]
+    records = list(cloudtrail_records())[:6]
+    mixed = b"\n".join(records[:2] + [
+        b'{"Records":[' + records[2] + b"]}",
+        b"{",
+        records[3] + b"}",
+        b"2020-09-14T00:44:23.000Z " + records[4],
+        b'{"a":"\\u0041ccessDenied","x\\\\s":{"b":1}',
+        b'{"errorCode":"AccessDenied\xff"}',
+        b"",
+        b"ERROR disk full",
+        b" " * 100 + records[5] + b"\r",
+    ]) + b"\n"
+    for patterns in sets:
+        for body in log_files() + [mixed]:
+            yield patterns + b"\0" + body
+
+
 write("engine_vs_reference", engine_vs_reference())
 write("dialect_vs_reference", engine_vs_reference())
 write("parse", patterns())
 write("roundtrip", patterns())
 write("event_reader", events())
 write("log_reader", log_files())
+write("sifted_reader", sifted_files())
 write("event_pattern", event_patterns())
 write("event_pattern_set", event_pattern_sets())

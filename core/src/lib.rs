@@ -68,7 +68,9 @@ pub use exec::event_pattern::{
     EventPattern, EventPatternSet, TEST_EVENT_REQUIRED_FIELDS, TestEventPatternResponse,
     test_event_pattern,
 };
-pub use exec::{Pattern, PatternBuilder, PatternSet, PatternSetBuilder, PatternSource, SetError};
+pub use exec::{
+    LineFilter, Pattern, PatternBuilder, PatternSet, PatternSetBuilder, PatternSource, SetError,
+};
 pub use extracted::Extracted;
 pub use metric::{
     MetricFilter, MetricTransformation, TestMetricFilterMatch, TestMetricFilterRequest,

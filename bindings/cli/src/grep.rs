@@ -36,7 +36,7 @@ use serde::Serialize;
 use trailmatch::{EventPatternSet, Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::eventbridge;
-use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Skip};
+use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Sieve, Skip};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
 /// A batch of a stream holds about this many bytes of events (more when one event is longer).
@@ -241,6 +241,9 @@ struct Settings {
     line_number: bool,
     /// Prefix events with the input's name.
     names: bool,
+    /// Finds the lines of a file that may hold a selected event (none with `-v`, where every
+    /// line that matches nothing is selected).
+    sieve: Option<Sieve>,
 }
 
 /// Runs `trailmatch grep` and gives its exit status.
@@ -297,8 +300,19 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
     } else {
         paths.len() > 1 || paths.iter().any(|p| std::path::Path::new(p).is_dir())
     };
+    let sieve = match &set {
+        _ if args.invert_match => None,
+        Rules::Filters(set) => Sieve::new(set),
+        Rules::Events {
+            set,
+            envelope: None,
+        } => Sieve::for_event_patterns(set),
+        // The envelope holds text the record does not (`"source":"aws.s3"`).
+        Rules::Events { .. } => None,
+    };
     let settings = Settings {
         set,
+        sieve,
         texts,
         mode,
         invert: args.invert_match,
@@ -722,7 +736,11 @@ fn process(settings: &Settings, batch: Batch) -> Done {
         }
         Body::Range { file, start, end } => {
             let mut stream = logs::read_range("", Arc::clone(&file), start, end, read_options());
-            while let Some(next) = stream.next_ref() {
+            let sieve = settings.sieve.as_ref();
+            while let Some(next) = match sieve {
+                Some(sieve) => stream.next_sifted(sieve),
+                None => stream.next_ref(),
+            } {
                 match next {
                     // A line that is one record, read in place.
                     Next::Line(r) => {
@@ -733,6 +751,8 @@ fn process(settings: &Settings, batch: Batch) -> Done {
                 }
             }
             done.lines = stream.lines_read();
+            // The events of the lines passed over, which match no pattern.
+            done.events += stream.passed();
             if stream.needs_stream() {
                 done.fallback = Some((file, start));
             }

@@ -103,7 +103,7 @@ impl LiteralSet {
 
     /// Calls `found` with every literal that occurs in `text` and where it starts (an
     /// occurrence may be reported more than once); returns whether any literal occurs.
-    pub(crate) fn each_found(&self, text: &str, mut found: impl FnMut(u32, usize)) -> bool {
+    pub(crate) fn each_found(&self, text: &[u8], mut found: impl FnMut(u32, usize)) -> bool {
         let mut any = false;
         let mut report = |id: u32, start: usize| {
             any = true;
@@ -152,16 +152,15 @@ impl LiteralSet {
 fn resync<A: Automaton>(
     starts: &packed::Searcher,
     automaton: &A,
-    text: &str,
+    bytes: &[u8],
     found: &mut impl FnMut(u32, usize),
 ) {
     let Ok(start) = automaton.start_state(Anchored::No) else {
         return;
     };
-    let bytes = text.as_bytes();
     let mut at = 0;
     while let Some(m) = (at < bytes.len())
-        .then(|| starts.find_in(text, Span::from(at..bytes.len())))
+        .then(|| starts.find_in(bytes, Span::from(at..bytes.len())))
         .flatten()
     {
         let mut state = start;
@@ -268,7 +267,7 @@ mod tests {
         let set = LiteralSet::new(&owned, usize::MAX).unwrap();
         assert!(matches!(set.searcher, Searcher::Packed(_)));
         let mut ids = Vec::new();
-        set.each_found(text, |i, _| ids.push(i));
+        set.each_found(text.as_bytes(), |i, _| ids.push(i));
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter()
@@ -314,7 +313,7 @@ mod tests {
         };
         for set in [packed, automaton, prefixed] {
             let mut got = Vec::new();
-            set.each_found(text, |i, start| got.push((i, start)));
+            set.each_found(text.as_bytes(), |i, start| got.push((i, start)));
             got.sort_unstable();
             got.dedup();
             assert_eq!(got, want, "{:?}", set.searcher);
@@ -340,13 +339,13 @@ mod tests {
         let chunked = LiteralSet::new(&literals[..200], usize::MAX).unwrap();
         assert!(matches!(&chunked.searcher, Searcher::Packed(c) if c.len() == 4));
         let mut ids = Vec::new();
-        chunked.each_found("lit000x lit199x lit100x", |i, _| ids.push(i));
+        chunked.each_found(b"lit000x lit199x lit100x", |i, _| ids.push(i));
         ids.sort_unstable();
         assert_eq!(ids, [0, 100, 199]);
         let set = LiteralSet::new(&literals, usize::MAX).unwrap();
         assert!(matches!(set.searcher, Searcher::Prefixed(_)));
         let mut ids = Vec::new();
-        set.each_found("a lit007x b lit299x", |i, _| ids.push(i));
+        set.each_found(b"a lit007x b lit299x", |i, _| ids.push(i));
         assert_eq!(ids, [7, 299]);
     }
 
@@ -372,7 +371,7 @@ mod tests {
                 })
                 .collect();
             let mut ids = Vec::new();
-            set.each_found(&text, |i, start| ids.push((i, start)));
+            set.each_found(text.as_bytes(), |i, start| ids.push((i, start)));
             ids.sort_unstable();
             ids.dedup();
             assert_eq!(ids, occurrences(&literals, &text), "{text}");
@@ -399,7 +398,7 @@ mod tests {
             ("", vec![]),
         ] {
             let mut ids = Vec::new();
-            let any = set.each_found(text, |i, _| ids.push(i));
+            let any = set.each_found(text.as_bytes(), |i, _| ids.push(i));
             ids.sort_unstable();
             ids.dedup();
             let mut want: Vec<u32> = want.into_iter().map(id).collect();

@@ -73,7 +73,7 @@ pub(crate) struct KeyProbe {
     /// the whole key.
     pub(crate) tail: usize,
     /// Value (as written, no escape) → atom.
-    pub(crate) values: FxHashMap<Box<str>, u32>,
+    pub(crate) values: FxHashMap<Box<[u8]>, u32>,
     /// Every atom of this key: a value with an escape may be any of them.
     pub(crate) atoms: Vec<u32>,
     /// An array after the key may hold any of them (event patterns' keys).
@@ -103,7 +103,7 @@ impl KeyProbe {
     }
 
     /// The end of `"K"` that the literal search looks for (`tail` is a char boundary).
-    fn tail(&self) -> String {
+    pub(crate) fn tail(&self) -> String {
         let tail = self.quoted().get(self.tail..).unwrap_or_default();
         std::str::from_utf8(tail).unwrap_or_default().to_owned()
     }
@@ -219,7 +219,7 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
         let probe = probes.get_mut(p)?;
         let id = *probe
             .values
-            .entry(value.as_str().into())
+            .entry(value.as_bytes().into())
             .or_insert_with(|| {
                 atom_count += 1;
                 atom_count - 1

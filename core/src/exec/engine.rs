@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use memchr::memmem;
 use regex_automata::meta;
 
+use crate::compile::literals::LiteralSet;
 use crate::compile::prefilter::{KeyProbe, Prefilter};
 use crate::compile::program::{FieldProgram, PatternId, Program, TermRegexes};
 use crate::dialect::Dialect;
@@ -290,7 +291,7 @@ impl Program {
         }
         if let Some(literals) = &t.literals {
             let atoms = &mut s.atoms;
-            literals.each_found(event, |i, _| {
+            literals.each_found(event.as_bytes(), |i, _| {
                 if let Some(&a) = t.literal_atoms.get(i as usize) {
                     atoms.insert(a);
                 }
@@ -418,43 +419,82 @@ impl Program {
     }
 }
 
+/// What a prefilter search finds at a position of the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Hit {
+    /// An atom of the prefilter: a literal, or a key value.
+    Atom(u32),
+    /// One of the extra literals of a [`LineFilter`](super::LineFilter).
+    Marker,
+}
+
 impl Prefilter {
     /// False when no pattern can match: for every pattern, some clause has none of its atoms
     /// in the event, and no JSON escape could hide one.
     fn may_match(&self, event: &str, found: &mut Marks) -> bool {
-        if self.hazard(event) {
+        let text = event.as_bytes();
+        if self.hazard(text) {
             return true;
         }
         found.reserve(self.atom_count);
+        let literals = self.literals.as_ref();
+        self.search(literals, usize::MAX, text, |hit, _| {
+            if let Hit::Atom(atom) = hit {
+                found.insert(atom);
+            }
+        });
+        let any = self.decide(found);
+        found.clear();
+        any
+    }
+
+    /// Calls `hit` with what occurs in `text`, and where: the atoms, found by `literals` (the
+    /// prefilter's own, or those of a line filter: the literals, then the keys' ends when
+    /// [`Prefilter::keys_in_literals`], then markers from `markers_from` on) and the key probes.
+    pub(super) fn search(
+        &self,
+        literals: Option<&LiteralSet>,
+        markers_from: usize,
+        text: &[u8],
+        mut hit: impl FnMut(Hit, usize),
+    ) {
         let keys_from = self.texts.len();
-        if let Some(literals) = &self.literals {
-            literals.each_found(event, |i, start| match i.checked_sub(keys_from as u32) {
-                None => {
-                    found.insert(i);
+        if let Some(literals) = literals {
+            literals.each_found(text, |i, start| {
+                let i = i as usize;
+                if i >= markers_from {
+                    return hit(Hit::Marker, start);
                 }
-                Some(k) => {
-                    let Some(probe) = self.keys.get(k as usize) else {
-                        return;
-                    };
-                    // The end found is the whole key's when the key precedes it.
-                    let quoted = probe.quoted();
-                    let from = start.checked_sub(probe.tail);
-                    if let Some(from) = from.filter(|&from| {
-                        event.as_bytes().get(from..from + quoted.len()) == Some(quoted)
-                    }) {
-                        probe.read(event, from + quoted.len(), found);
-                    }
+                let Some(k) = i.checked_sub(keys_from) else {
+                    return hit(Hit::Atom(i as u32), start);
+                };
+                let Some(probe) = self.keys.get(k) else {
+                    return;
+                };
+                // The end found is the whole key's when the key precedes it.
+                let quoted = probe.quoted();
+                let from = start.checked_sub(probe.tail);
+                if let Some(from) =
+                    from.filter(|&from| text.get(from..from + quoted.len()) == Some(quoted))
+                {
+                    probe.read(text, from + quoted.len(), |atom| hit(Hit::Atom(atom), from));
                 }
             });
         }
         if !self.keys_in_literals {
             for probe in &self.keys {
-                for at in probe.finder.find_iter(event.as_bytes()) {
-                    probe.read(event, at + probe.quoted().len(), found);
+                for at in probe.finder.find_iter(text) {
+                    probe.read(text, at + probe.quoted().len(), |atom| {
+                        hit(Hit::Atom(atom), at)
+                    });
                 }
             }
         }
-        let any = found.list.iter().any(|&atom| {
+    }
+
+    /// Whether the atoms `found` satisfy every clause of some pattern they trigger.
+    pub(super) fn decide(&self, found: &Marks) -> bool {
+        found.list.iter().any(|&atom| {
             self.triggers
                 .get(atom as usize)
                 .into_iter()
@@ -466,44 +506,46 @@ impl Prefilter {
                         .flatten()
                         .all(|clause| clause.iter().any(|&a| found.contains(a)))
                 })
-        });
-        found.clear();
-        any
+        })
     }
 
     /// The event has an escape that could spell what a pattern needs differently (`\u0041` for
     /// `A`, or `\/` for `/` when some literal has such a character).
-    fn hazard(&self, event: &str) -> bool {
-        let Some(backslash) = memchr::memchr(b'\\', event.as_bytes()) else {
+    fn hazard(&self, text: &[u8]) -> bool {
+        let Some(backslash) = memchr::memchr(b'\\', text) else {
             return false;
         };
         self.escape_sensitive
             || UNICODE_ESCAPE
-                .find(event.as_bytes().get(backslash..).unwrap_or_default())
+                .find(text.get(backslash..).unwrap_or_default())
                 .is_some()
+    }
+
+    /// Calls `hazard` with each position of `text` where an escape could spell what a pattern
+    /// needs differently (see [`Prefilter::hazard`]).
+    pub(super) fn hazards(&self, text: &[u8], hazard: impl FnMut(usize)) {
+        if self.escape_sensitive {
+            memchr::memchr_iter(b'\\', text).for_each(hazard);
+        } else {
+            UNICODE_ESCAPE.find_iter(text).for_each(hazard);
+        }
     }
 }
 
 impl KeyProbe {
-    /// Marks what the value after an occurrence of the key (ending at `at`, before its `:`)
-    /// satisfies.
-    fn read(&self, event: &str, at: usize, found: &mut Marks) {
-        match string_after_key(event, at) {
+    /// Calls `atom` with what the value after an occurrence of the key (ending at `at`, before
+    /// its `:`) satisfies.
+    fn read(&self, text: &[u8], at: usize, mut atom: impl FnMut(u32)) {
+        match string_after_key(text, at) {
             Some(Ok(value)) => {
-                if let Some(&atom) = self.values.get(value) {
-                    found.insert(atom);
+                if let Some(&id) = self.values.get(value) {
+                    atom(id);
                 }
             }
-            Some(Err(Escaped)) => {
-                for &atom in &self.atoms {
-                    found.insert(atom);
-                }
-            }
+            Some(Err(Escaped)) => self.atoms.iter().for_each(|&id| atom(id)),
             // An array may hold any value of an event pattern's key.
-            None if self.in_arrays && array_after_key(event, at) => {
-                for &atom in &self.atoms {
-                    found.insert(atom);
-                }
+            None if self.in_arrays && array_after_key(text, at) => {
+                self.atoms.iter().for_each(|&id| atom(id));
             }
             None => {}
         }
@@ -518,9 +560,9 @@ static UNICODE_ESCAPE: LazyLock<memmem::Finder<'static>> =
 struct Escaped;
 
 /// The string value of the member whose key ends at `at` (before its `:`), as written; `None`
-/// when no string value follows there (it is no key, or its value is something else).
-fn string_after_key(event: &str, at: usize) -> Option<Result<&str, Escaped>> {
-    let bytes = event.as_bytes();
+/// when no string value follows there (it is no key, or its value is something else; a line
+/// feed in the string ends the line, so the value is not one of that line).
+fn string_after_key(bytes: &[u8], at: usize) -> Option<Result<&[u8], Escaped>> {
     let blank = |i: usize| {
         i + bytes
             .get(i..)
@@ -538,17 +580,17 @@ fn string_after_key(event: &str, at: usize) -> Option<Result<&str, Escaped>> {
         return None;
     }
     let rest = bytes.get(open + 1..)?;
-    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    let end = memchr::memchr3(b'"', b'\\', b'\n', rest)?;
     match rest.get(end) {
-        Some(b'"') => event.get(open + 1..open + 1 + end).map(Ok),
-        _ => Some(Err(Escaped)),
+        Some(b'"') => rest.get(..end).map(Ok),
+        Some(b'\\') => Some(Err(Escaped)),
+        _ => None,
     }
 }
 
 /// True when an array follows the key that ends at `at` (before its `:`).
-fn array_after_key(event: &str, at: usize) -> bool {
-    let mut rest = event
-        .as_bytes()
+fn array_after_key(bytes: &[u8], at: usize) -> bool {
+    let mut rest = bytes
         .get(at..)
         .unwrap_or_default()
         .iter()

@@ -68,6 +68,12 @@ impl EventPatternSet {
         self.program.is_match(event, &Dialect::default(), &|_| None)
     }
 
+    /// A filter that finds the lines of a block an event of which the set may match: see
+    /// [`PatternSet::line_filter`](crate::PatternSet::line_filter).
+    pub fn line_filter(&self, markers: &[&str]) -> Option<crate::LineFilter> {
+        crate::LineFilter::new(&self.program, markers)
+    }
+
     /// The number of patterns.
     pub fn len(&self) -> usize {
         self.patterns.len()

@@ -7,6 +7,7 @@
 mod engine;
 mod event;
 pub(crate) mod event_pattern;
+mod lines;
 mod scan;
 
 use std::fmt;
@@ -17,7 +18,9 @@ use crate::error::{Error, ErrorKind, Origin, Span};
 use crate::event::EventPatternAst;
 use crate::extracted::Extracted;
 use crate::reference::Evaluator;
+
 use crate::syntax::ast::{Ast, PatternKind};
+pub use lines::LineFilter;
 
 /// A compiled filter pattern. Immutable, `Send + Sync` and cheap to share behind an `Arc`.
 ///
@@ -388,6 +391,26 @@ impl PatternSet {
     /// The pattern texts, in input order.
     pub fn patterns(&self) -> impl ExactSizeIterator<Item = &str> {
         self.patterns.iter().map(|p| p.text.as_str())
+    }
+
+    /// A filter that finds, in a block of many lines, those an event of which the set may
+    /// match, with one search of the whole block; it also finds the lines holding any of
+    /// `markers` (texts a reader must look at, such as `"Records"`). `None` when some pattern
+    /// may match an event without any text the prefilter can search for (`{ $.x NOT EXISTS }`).
+    ///
+    /// ```
+    /// use trailmatch::PatternSet;
+    ///
+    /// let set = PatternSet::new([r#"{ $.errorCode = "AccessDenied*" }"#]).unwrap();
+    /// let filter = set.line_filter(&[]).unwrap();
+    /// let block = "{\"eventName\":\"GetObject\"}\n{\"errorCode\":\"AccessDenied\"}\n";
+    /// let mut lines = Vec::new();
+    /// filter.lines(block.as_bytes(), &mut lines);
+    /// assert_eq!(lines, [26..54]);
+    /// assert!(set.is_match(&block[26..54]));
+    /// ```
+    pub fn line_filter(&self, markers: &[&str]) -> Option<LineFilter> {
+        LineFilter::new(&self.program, markers)
     }
 
     /// Each pattern as a [`Pattern`] of its own, in input order: from what the set already

@@ -74,7 +74,7 @@ use std::sync::Arc;
 
 use crate::walk::{Entry, SkipReason, Walk, WalkOptions};
 
-pub use stream::{LineRecord, Next, Stream};
+pub use stream::{LineRecord, Next, Sieve, Stream};
 
 /// Limits for reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

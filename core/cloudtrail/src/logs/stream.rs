@@ -105,7 +105,98 @@ pub struct Stream<'a> {
     needs_stream: bool,
     /// The line [`Stream::next_ref`] lent last, consumed on the next call.
     lent: Option<Lent>,
+    /// What [`Stream::next_sifted`] knows of the lines ahead.
+    sifted: Sifted,
 }
+
+/// The lines a [`Sieve`] sifted: see [`Stream::next_sifted`].
+#[derive(Default)]
+struct Sifted {
+    /// Stream offset up to which the lines were sifted.
+    to: u64,
+    /// Stream offsets of the first bytes of the lines before `to` that the sieve wants, in order.
+    wanted: VecDeque<u64>,
+    /// Records of the lines passed over, never lent.
+    passed: u64,
+    /// The sieve's answer for the last block (kept for its allocation).
+    lines: Vec<Range<usize>>,
+}
+
+/// Which lines of a line-oriented input may hold a record that a set of patterns matches, found
+/// with one search of each block of lines read: [`Stream::next_sifted`] lends only those, and
+/// passes over the others, counting their records, without looking at them one by one.
+///
+/// ```
+/// use trailmatch::PatternSet;
+/// use trailmatch_cloudtrail::logs::{read_stream, Next, Options, Sieve};
+///
+/// let set = PatternSet::new([r#"{ $.eventName = "ConsoleLogin" }"#]).unwrap();
+/// let sieve = Sieve::new(&set).unwrap();
+/// let input = concat!(
+///     "{\"eventName\":\"GetObject\"}\n",
+///     "{\"eventName\":\"ConsoleLogin\"}\n",
+///     "{\"Records\":[{\"eventName\":\"PutObject\"}]}\n",
+/// );
+/// let options = Options { text_lines: true, ..Options::default() };
+/// let mut stream = read_stream("trail.log", input.as_bytes(), options);
+/// let mut seen = Vec::new();
+/// while let Some(next) = stream.next_sifted(&sieve) {
+///     match next {
+///         Next::Line(record) => seen.push(record.json.to_owned()),
+///         Next::Item(item) => seen.push(format!("{item:?}")),
+///     }
+/// }
+/// // The first line was passed over; the container was read as without a sieve.
+/// assert_eq!(seen.len(), 2);
+/// assert_eq!(seen[0], r#"{"eventName":"ConsoleLogin"}"#);
+/// assert!(seen[1].contains("PutObject"));
+/// assert_eq!(stream.passed(), 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sieve {
+    filter: trailmatch::LineFilter,
+}
+
+impl Sieve {
+    /// The sieve of a set of filter patterns; `None` when some pattern may match a record
+    /// without any text the set's prefilter can search for (then every line must be read).
+    pub fn new(set: &trailmatch::PatternSet) -> Option<Sieve> {
+        let markers = container_key_ends();
+        let markers: Vec<&str> = markers.iter().map(String::as_str).collect();
+        set.line_filter(&markers).map(|filter| Sieve { filter })
+    }
+
+    /// The sieve of a set of EventBridge event patterns matched against the records as they are
+    /// (not wrapped in an envelope); `None` as for [`Sieve::new`].
+    pub fn for_event_patterns(set: &trailmatch::EventPatternSet) -> Option<Sieve> {
+        let markers = container_key_ends();
+        let markers: Vec<&str> = markers.iter().map(String::as_str).collect();
+        set.line_filter(&markers).map(|filter| Sieve { filter })
+    }
+}
+
+/// The last bytes of each container key in quotes (`cords"` for `"Records"`): a line that holds
+/// a container key as written holds one of them, and is read as without a sieve.
+fn container_key_ends() -> Vec<String> {
+    let mut ends: Vec<String> = fast::CONTAINER_KEYS
+        .iter()
+        .map(|key| {
+            let quoted = format!("{}\"", String::from_utf8_lossy(key));
+            quoted
+                .get(quoted.len().saturating_sub(CONTAINER_KEY_END)..)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    ends
+}
+
+/// How many bytes of a quoted container key the sieve looks for: few enough that keys sharing
+/// an ending (`"events"`, `"logEvents"`) share one, and not their first bytes (`"ev`), which
+/// every `"event…` key of a CloudTrail record starts with.
+const CONTAINER_KEY_END: usize = 6;
 
 /// A line lent by [`Stream::next_ref`]: its record's bytes in the buffer, the line's length
 /// (without its line feed), its number and the offset of its first byte.
@@ -234,6 +325,7 @@ impl<'a> Stream<'a> {
             lines_read: 0,
             needs_stream: false,
             lent: None,
+            sifted: Sifted::default(),
             state: State::Start,
             obj: TopObject::default(),
             value: None,
@@ -732,6 +824,27 @@ impl<'a> Stream<'a> {
     /// assert!(lines[1].1.contains("not json"));
     /// ```
     pub fn next_ref(&mut self) -> Option<Next<'_>> {
+        self.next_lent(None)
+    }
+
+    /// What [`Stream::next_ref`] gives, except that the lines `sieve` finds no pattern can
+    /// match are passed over: neither lent nor given as items; [`Stream::passed`] counts their
+    /// records. A line passed over is one that [`Stream::next_ref`] would have lent or given as
+    /// a record of text (a plain object, or a line of text, valid UTF-8 and within the record
+    /// limit) or a blank line; any other line (a container, a document over several lines,
+    /// invalid UTF-8, too long, a CloudWatch Logs export line) is read as without a sieve, and so
+    /// is any input that is not read as lines. The stream reads ahead a whole read buffer at a
+    /// time: meant for files, not for a live stream waiting for its next line.
+    pub fn next_sifted(&mut self, sieve: &Sieve) -> Option<Next<'_>> {
+        self.next_lent(Some(sieve))
+    }
+
+    /// Records of lines [`Stream::next_sifted`] passed over.
+    pub fn passed(&self) -> u64 {
+        self.sifted.passed
+    }
+
+    fn next_lent(&mut self, sieve: Option<&Sieve>) -> Option<Next<'_>> {
         self.settle();
         loop {
             if let Some(item) = self.queue.pop_front() {
@@ -739,6 +852,12 @@ impl<'a> Stream<'a> {
             }
             if matches!(self.state, State::Done) {
                 return None;
+            }
+            if let Some(sieve) = sieve {
+                if let Err(fatal) = self.pass_unwanted(sieve) {
+                    self.on_fatal(fatal);
+                    continue;
+                }
             }
             match self.lend_line() {
                 Ok(true) => break,
@@ -762,6 +881,68 @@ impl<'a> Stream<'a> {
             line: lent.line,
             byte: lent.byte,
         }))
+    }
+
+    /// Text mode, at a line start between values: passes over the lines up to the next one the
+    /// sieve wants (sifting the buffered lines first when none are sifted), as long as each is
+    /// one [`passed_records`] can count; stops before the first that must be read as usual.
+    fn pass_unwanted(&mut self, sieve: &Sieve) -> Result<(), Fatal> {
+        let at_line_start = self.src.as_mut().is_some_and(|src| src.at_line_start());
+        if !(self.text && self.fast && at_line_start && matches!(self.state, State::Top)) {
+            return Ok(());
+        }
+        let Some(src) = self.src.as_mut() else {
+            return Ok(());
+        };
+        let sifted = &mut self.sifted;
+        loop {
+            let offset = src.offset();
+            while sifted.wanted.front().is_some_and(|&w| w < offset) {
+                sifted.wanted.pop_front();
+            }
+            if offset >= sifted.to {
+                // As many whole lines as the buffer holds.
+                src.fill(usize::MAX)?;
+                let avail = src.avail();
+                let len = if src.at_eof() {
+                    avail.len()
+                } else {
+                    memchr::memrchr(b'\n', avail).map_or(0, |i| i + 1)
+                };
+                if len == 0 {
+                    return Ok(());
+                }
+                sifted.lines.clear();
+                let block = avail.get(..len).unwrap_or_default();
+                sieve.filter.lines(block, &mut sifted.lines);
+                let starts = sifted.lines.iter().map(|l| offset + l.start as u64);
+                sifted.wanted.extend(starts);
+                sifted.to = offset + len as u64;
+            }
+            let until = sifted
+                .wanted
+                .front()
+                .map_or(sifted.to, |&w| w.min(sifted.to));
+            let Some(region) = usize::try_from(until.saturating_sub(offset))
+                .ok()
+                .and_then(|n| src.avail().get(..n))
+                .filter(|region| !region.is_empty())
+            else {
+                return Ok(());
+            };
+            let whole = region.len();
+            let (used, records) = passable(region, self.options.max_record_bytes);
+            if used > 0 {
+                src.advance(used);
+                sifted.passed += records;
+                self.element = None;
+                self.value = None;
+            }
+            // At a line to read as usual, or at the end of the block: the next is sifted.
+            if used < whole || until < sifted.to {
+                return Ok(());
+            }
+        }
     }
 
     /// Text mode: a line longer than the read buffer, skipped.
@@ -1611,6 +1792,70 @@ fn plain_record(whole: &[u8], limit: usize) -> Option<Range<usize>> {
         return None;
     }
     Some(indent..indent + body.trim_ascii_end().len())
+}
+
+/// How many bytes of `region` (whole lines that the sieve passes over) are lines that
+/// [`passed_records`] can count, and their records; the lines from the first that cannot be
+/// counted so, or that holds invalid UTF-8, are read as usual.
+fn passable(region: &[u8], limit: usize) -> (usize, u64) {
+    // The UTF-8 of all of it at once.
+    let region = match simdutf8::basic::from_utf8(region) {
+        Ok(_) => region,
+        Err(_) => {
+            let valid = simdutf8::compat::from_utf8(region)
+                .err()
+                .map_or(region.len(), |e| e.valid_up_to());
+            let before = region.get(..valid).unwrap_or_default();
+            let whole_lines = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+            region.get(..whole_lines).unwrap_or_default()
+        }
+    };
+    let (mut used, mut records) = (0, 0);
+    let mut rest = region;
+    while !rest.is_empty() {
+        let (whole, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (rest.get(..i).unwrap_or_default(), i + 1),
+            None => (rest, rest.len()),
+        };
+        let Some(n) = passed_records(whole, limit) else {
+            break;
+        };
+        records += n;
+        used += next;
+        rest = rest.get(next..).unwrap_or_default();
+    }
+    (used, records)
+}
+
+/// The records that text mode reads from a line (`whole`, without its line feed; valid UTF-8,
+/// holding none of the container keys' ends [`Sieve`] looks for) on its fast path: none for a
+/// blank line, one for a plain object ([`plain_record`]) or a line of text; `None` when the line
+/// must be read as usual (longer than `limit`, an object that is not plain, an export line).
+fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
+    let text = whole.strip_suffix(b"\r").unwrap_or(whole);
+    let Some(indent) = text.iter().position(|&b| !is_ws(b)) else {
+        return Some(0);
+    };
+    if text.len() > limit {
+        return None;
+    }
+    let body = text.get(indent..).unwrap_or_default();
+    match body.first() {
+        // Without an escape a container key is written as is, and the sieve would have found
+        // its end: the line holds none ([`needs_checking`] says so only then).
+        Some(b'{') => (body.trim_ascii_end().last() == Some(&b'}')
+            && (memchr::memchr(b'\\', body).is_none() || !needs_checking(body)))
+        .then_some(1),
+        Some(b) if b.is_ascii_digit() => {
+            let export = export_prefix(body).is_some_and(|(length, _)| {
+                let message = body.get(length..).unwrap_or_default();
+                message.iter().find(|&&b| b != b' ' && b != b'\t') == Some(&b'{')
+            });
+            (!export).then_some(1)
+        }
+        Some(_) => Some(1),
+        None => Some(0),
+    }
 }
 
 /// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end

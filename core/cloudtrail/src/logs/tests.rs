@@ -1185,6 +1185,91 @@ fn read_lent(bytes: &[u8], options: Options, buffer: usize, trickle: bool) -> Ve
     items
 }
 
+/// Reads `bytes` in text mode with [`Stream::next_ref`] and with [`Stream::next_sifted`]: the
+/// sifted reading gives the same items in the same order (locations and messages included)
+/// except records of lines it passed over, which match no pattern; it passes over as many
+/// records as it leaves out, and counts the same lines.
+fn read_sifted(
+    bytes: &[u8],
+    options: Options,
+    buffer: usize,
+    trickle: bool,
+    sieve: &Sieve,
+    matches: &dyn Fn(&str) -> bool,
+) {
+    let options = Options {
+        text_lines: true,
+        ..options
+    };
+    let reader = || -> Box<dyn std::io::Read + Send + '_> {
+        if trickle {
+            Box::new(Trickle(bytes))
+        } else {
+            Box::new(bytes)
+        }
+    };
+    let read = |sifted: bool| {
+        let mut stream = Stream::with_buffer("t".into(), reader(), options, buffer);
+        let mut items = Vec::new();
+        loop {
+            let next = if sifted {
+                stream.next_sifted(sieve)
+            } else {
+                stream.next_ref()
+            };
+            let Some(next) = next else {
+                break;
+            };
+            items.push(match next {
+                Next::Item(item) => item,
+                Next::Line(record) => Item::Record(Record {
+                    location: Location {
+                        file: "t".into(),
+                        line: Some(record.line),
+                        record: None,
+                        byte: Some(record.byte),
+                    },
+                    json: record.json.to_owned(),
+                    timestamp_ms: None,
+                }),
+            });
+        }
+        (items, stream.passed(), stream.lines_read())
+    };
+    let (all, none, lines) = read(false);
+    let (sifted, passed, sifted_lines) = read(true);
+    let shown = String::from_utf8_lossy(bytes);
+    assert_eq!(none, 0);
+    assert_eq!(lines, sifted_lines, "input {shown:?}");
+    let mut left = sifted.iter().peekable();
+    let mut left_out = 0;
+    for item in &all {
+        if left.peek() == Some(&item) {
+            left.next();
+            continue;
+        }
+        let Item::Record(record) = item else {
+            panic!("skip {item:?} left out; input {shown:?}, {options:?}, buffer {buffer}");
+        };
+        assert!(
+            !matches(&record.json),
+            "matching {record:?} left out; input {shown:?}"
+        );
+        left_out += 1;
+    }
+    assert_eq!(left.next(), None, "input {shown:?}");
+    assert_eq!(passed, left_out, "input {shown:?}");
+}
+
+/// Sets of filter patterns to sift with: a key value, a glob with its quote and a term, a
+/// keyword and `IS TRUE`, a container key's name as a key and as a term.
+const SIFTED_SETS: &[&[&str]] = &[
+    &[r#"{ $.eventName = "a" }"#],
+    &[r#"{ $.a = "é*" }"#, "eventName"],
+    &["plain", r#"{ $.requestParameters.a IS TRUE }"#],
+    &[r#"{ $.eventName = "a" || $.events = "a" }"#, "Records"],
+];
+
 /// Every record yielded is one JSON object; lone surrogate escapes pass (serde_json's
 /// `Value` refuses them, its syntax check does not).
 fn assert_json_objects(items: &[Item]) {
@@ -1451,6 +1536,46 @@ proptest::proptest! {
         read_lent(&text, options, buffer, trickle);
         text.pop();
         read_lent(&text, options, buffer, trickle);
+    }
+
+    /// Text mode with a sieve (grep's reading of a file): the lines passed over hold no
+    /// record that a pattern matches, and every other item is as without the sieve.
+    #[test]
+    fn sifted_lines_agree_with_lent_lines(
+        records in record_texts(),
+        text_lines in proptest::collection::vec(proptest::sample::select(&[
+            "", "   ", "plain text", "{\"Records\":[{\"a\":1}]}", "{\"a\":", "2020-09-14T00:44:23.000Z {\"a\":1}",
+            "{\"logEvents\":1}", "{\"a\":\"\\u0073\"}", "\u{feff}{\"a\":1}", "{\"a\":1} x", "{\"a\":1}\r",
+            "{\"x\\\\s\":\"a\"}", "{\"x\\\\s\":{\"a\":1}", "{\"a\":\"C:\\\\docs\"}", "{\"a\":{\"b\":1}", "  {\"eventName\":\"a\"}  ",
+            "{\"Records\":[{\"eventName\":\"a\"}]}", "{\"a\":\"\\u0061\"}", "1 {\"eventName\":\"a\"}",
+            "\u{e9}t\u{e9} eventName",
+        ][..]), 0..4),
+        (options, buffer, trickle) in limits(),
+        patterns in proptest::sample::select(SIFTED_SETS),
+        event_patterns in proptest::prelude::any::<bool>(),
+    ) {
+        let mut text = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            text.extend(record);
+            text.push(b'\n');
+            if let Some(line) = text_lines.get(i) {
+                text.extend(line.as_bytes());
+                text.push(b'\n');
+            }
+        }
+        if event_patterns {
+            let set = trailmatch::EventPatternSet::new([
+                r#"{"eventName":["a"]}"#,
+                r#"{"a":[{"prefix":"é"}]}"#,
+            ])
+            .unwrap();
+            let sieve = Sieve::for_event_patterns(&set).unwrap();
+            read_sifted(&text, options, buffer, trickle, &sieve, &|e| set.is_match(e));
+        } else {
+            let set = trailmatch::PatternSet::new(patterns).unwrap();
+            let sieve = Sieve::new(&set).unwrap();
+            read_sifted(&text, options, buffer, trickle, &sieve, &|e| set.is_match(e));
+        }
     }
 
     /// The same records as the elements of a `Records` array, compact or one per line, and as

@@ -1,0 +1,181 @@
+//! The prefilter over a block of lines: one search of the whole block finds the lines a set may
+//! match, so that a reader of line-oriented logs looks at no other line (as ripgrep searches
+//! its buffer, not its lines).
+
+use std::ops::Range;
+
+use crate::compile::literals::LiteralSet;
+use crate::compile::prefilter::Prefilter;
+use crate::compile::program::Program;
+use crate::exec::engine::{Hit, Marks};
+
+/// Finds the lines of a block of text that a set's patterns may match, with one search of the
+/// whole block: see [`PatternSet::line_filter`](crate::PatternSet::line_filter).
+#[derive(Clone, Debug)]
+pub struct LineFilter {
+    prefilter: Prefilter,
+    /// The prefilter's literals, its keys' ends when it searches them so, then the markers.
+    literals: LiteralSet,
+    /// The first marker's literal id.
+    markers_from: usize,
+}
+
+impl LineFilter {
+    /// The filter of `program`, also finding `markers`; `None` when the program has no
+    /// prefilter (some pattern needs nothing that can be searched for), a marker is empty, or
+    /// the literals with the markers would not be one SIMD search.
+    pub(crate) fn new(program: &Program, markers: &[&str]) -> Option<LineFilter> {
+        let prefilter = program.prefilter.as_ref()?;
+        if markers.iter().any(|m| m.is_empty()) {
+            return None;
+        }
+        let mut texts = prefilter.texts.clone();
+        if prefilter.keys_in_literals {
+            texts.extend(prefilter.keys.iter().map(|k| k.tail()));
+        }
+        let markers_from = texts.len();
+        texts.extend(markers.iter().map(|&m| m.to_owned()));
+        if texts.is_empty() {
+            // Keys alone, each searched with its own finder.
+            return None;
+        }
+        let literals = LiteralSet::new(&texts, usize::MAX).filter(LiteralSet::is_simd)?;
+        Some(LineFilter {
+            prefilter: prefilter.clone(),
+            literals,
+            markers_from,
+        })
+    }
+
+    /// Appends to `out`, in order, the lines of `block` (split at each `\n`; a line's range
+    /// excludes its `\n`) that may matter: every line holding a text that some pattern of the set
+    /// matches (the line, or any part of it: without its indentation or line end, the message
+    /// after an export timestamp), and every line holding one of the markers. A line not
+    /// appended holds neither: no pattern matches any part of it.
+    pub fn lines(&self, block: &[u8], out: &mut Vec<Range<usize>>) {
+        let p = &self.prefilter;
+        // Where something was found, and what: an atom, or `u32::MAX` for a marker or an escape
+        // that may hide an atom (either makes the line one to look at).
+        let mut hits: Vec<(usize, u32)> = Vec::new();
+        p.search(Some(&self.literals), self.markers_from, block, |hit, at| {
+            hits.push((
+                at,
+                match hit {
+                    Hit::Atom(atom) => atom,
+                    Hit::Marker => u32::MAX,
+                },
+            ));
+        });
+        p.hazards(block, |at| hits.push((at, u32::MAX)));
+        if !hits.is_sorted_by_key(|&(at, _)| at) {
+            hits.sort_unstable_by_key(|&(at, _)| at);
+        }
+        let mut found = Marks::default();
+        found.reserve(p.atom_count);
+        // The line being gathered (its end is its `\n` or the block's end) and whether it is
+        // one to look at whatever its atoms.
+        let mut line: Option<Range<usize>> = None;
+        let mut wanted = false;
+        for (at, id) in hits {
+            if line.as_ref().is_none_or(|l| at > l.end) {
+                if let Some(done) = line.take() {
+                    if wanted || p.decide(&found) {
+                        out.push(done);
+                    }
+                }
+                found.clear();
+                wanted = false;
+                let before = block.get(..at).unwrap_or_default();
+                let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+                let after = block.get(at..).unwrap_or_default();
+                let end = memchr::memchr(b'\n', after).map_or(block.len(), |i| at + i);
+                line = Some(start..end);
+            }
+            if id == u32::MAX {
+                wanted = true;
+            } else if !wanted {
+                found.insert(id);
+            }
+        }
+        if let Some(done) = line {
+            if wanted || p.decide(&found) {
+                out.push(done);
+            }
+        }
+        found.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{EventPatternSet, PatternSet};
+
+    fn lines(block: &str, filter: &super::LineFilter) -> Vec<String> {
+        let mut out = Vec::new();
+        filter.lines(block.as_bytes(), &mut out);
+        out.into_iter().map(|r| block[r].to_owned()).collect()
+    }
+
+    #[test]
+    fn lines_a_set_may_match_and_lines_with_markers_are_reported() {
+        let set = PatternSet::new([
+            r#"{ $.errorCode = "AccessDenied*" }"#,
+            r#"{ ($.eventName = CreateTrail) && ($.userIdentity.type = Root) }"#,
+        ])
+        .unwrap();
+        let filter = set.line_filter(&["cords\""]).unwrap();
+        let block = concat!(
+            "{\"eventName\":\"GetObject\"}\n",
+            "  {\"errorCode\":\"AccessDeniedException\"}\r\n",
+            "\n",
+            "{\"eventName\":\"CreateTrail\",\"userIdentity\":{\"type\":\"IAMUser\"}}\n",
+            "{\"eventName\":\"CreateTrail\",\"userIdentity\":{\"type\":\"Root\"}}\n",
+            "{\"Records\":[]}\n",
+            "{\"eventName\":\"Create\\u0054rail\"}\n",
+            "2020-09-14T00:44:23.000Z {\"errorCode\":\"AccessDenied\"}\n",
+            "{\"errorCode\":\"AccessDenied\"}"
+        );
+        assert_eq!(
+            lines(block, &filter),
+            [
+                "  {\"errorCode\":\"AccessDeniedException\"}\r",
+                // Both literals of the pattern; the type is the JSON scan's to read.
+                "{\"eventName\":\"CreateTrail\",\"userIdentity\":{\"type\":\"IAMUser\"}}",
+                "{\"eventName\":\"CreateTrail\",\"userIdentity\":{\"type\":\"Root\"}}",
+                "{\"Records\":[]}",
+                "{\"eventName\":\"Create\\u0054rail\"}",
+                "2020-09-14T00:44:23.000Z {\"errorCode\":\"AccessDenied\"}",
+                "{\"errorCode\":\"AccessDenied\"}",
+            ]
+        );
+    }
+
+    /// A key's value is read within its line: the next line's value is not this key's.
+    #[test]
+    fn a_key_at_a_line_end_takes_no_value_from_the_next_line() {
+        let names: Vec<String> = (0..9)
+            .map(|i| format!("{{ $.eventName = Name{i} }}"))
+            .collect();
+        let set = PatternSet::new(&names).unwrap();
+        let filter = set.line_filter(&[]).unwrap();
+        let block = "{\"eventName\":\"Na\n\"Name1\"}\n{\"eventName\" : \"Name2\"}\n";
+        assert_eq!(lines(block, &filter), ["{\"eventName\" : \"Name2\"}"]);
+    }
+
+    #[test]
+    fn sets_that_may_match_without_a_literal_have_no_filter() {
+        assert!(
+            PatternSet::new(["{ $.x NOT EXISTS }"])
+                .unwrap()
+                .line_filter(&[])
+                .is_none()
+        );
+        assert!(PatternSet::new([""]).unwrap().line_filter(&[]).is_none());
+        let events = EventPatternSet::new([r#"{"detail":{"x":[{"exists":false}]}}"#]).unwrap();
+        assert!(events.line_filter(&[]).is_none());
+        let events = EventPatternSet::new([r#"{"eventName":["ConsoleLogin"]}"#]).unwrap();
+        let filter = events.line_filter(&[]).unwrap();
+        let block = "{\"eventName\":\"GetObject\"}\n{\"eventName\":\"ConsoleLogin\"}\n";
+        assert_eq!(lines(block, &filter), ["{\"eventName\":\"ConsoleLogin\"}"]);
+    }
+}
