@@ -266,7 +266,7 @@ fn check_lines(
     let mut reported = Vec::new();
     filter.lines(block.as_bytes(), &mut reported);
     for (start, e) in lines {
-        let held = reported.iter().any(|r| r.contains(&start));
+        let held = reported.iter().any(|(r, _)| r.contains(&start));
         prop_assert!(held || !matches(e), "line not reported: {}", e);
     }
     Ok(())

@@ -424,8 +424,8 @@ impl Program {
 pub(super) enum Hit {
     /// An atom of the prefilter: a literal, or a key value.
     Atom(u32),
-    /// One of the extra literals of a [`LineFilter`](super::LineFilter).
-    Marker,
+    /// One of the extra literals of a [`LineFilter`](super::LineFilter): its index among them.
+    Marker(u32),
 }
 
 impl Prefilter {
@@ -462,8 +462,8 @@ impl Prefilter {
         if let Some(literals) = literals {
             literals.each_found(text, |i, start| {
                 let i = i as usize;
-                if i >= markers_from {
-                    return hit(Hit::Marker, start);
+                if let Some(m) = i.checked_sub(markers_from) {
+                    return hit(Hit::Marker(m as u32), start);
                 }
                 let Some(k) = i.checked_sub(keys_from) else {
                     return hit(Hit::Atom(i as u32), start);

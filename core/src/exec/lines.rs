@@ -14,11 +14,20 @@ use crate::exec::engine::{Hit, Marks};
 #[derive(Clone, Debug)]
 pub struct LineFilter {
     prefilter: Prefilter,
-    /// The prefilter's literals, its keys' ends when it searches them so, then the markers.
+    /// The prefilter's literals, its keys' ends when it searches them so, then the markers'
+    /// ends.
     literals: LiteralSet,
     /// The first marker's literal id.
     markers_from: usize,
+    /// Each marker, and where the end searched for starts in it.
+    markers: Vec<(Box<[u8]>, usize)>,
 }
+
+/// How many bytes of a marker the search looks for: the search tells literals apart by their
+/// first bytes, and a marker's may be common where its end is rare (`"events"` starts like
+/// every `"event…` key of a CloudTrail record, `ents"` ends one). A found end is checked to end
+/// the whole marker.
+const MARKER_END: usize = 5;
 
 impl LineFilter {
     /// The filter of `program`, also finding `markers`; `None` when the program has no
@@ -34,7 +43,19 @@ impl LineFilter {
             texts.extend(prefilter.keys.iter().map(|k| k.tail()));
         }
         let markers_from = texts.len();
-        texts.extend(markers.iter().map(|&m| m.to_owned()));
+        let markers: Vec<(Box<[u8]>, usize)> = markers
+            .iter()
+            .map(|&m| {
+                let mut end = m.len().saturating_sub(MARKER_END);
+                while !m.is_char_boundary(end) {
+                    end -= 1;
+                }
+                (m.as_bytes().into(), end)
+            })
+            .collect();
+        texts.extend(markers.iter().map(|(m, end)| {
+            String::from_utf8_lossy(m.get(*end..).unwrap_or_default()).into_owned()
+        }));
         if texts.is_empty() {
             // Keys alone, each searched with its own finder.
             return None;
@@ -44,6 +65,7 @@ impl LineFilter {
             prefilter: prefilter.clone(),
             literals,
             markers_from,
+            markers,
         })
     }
 
@@ -51,60 +73,77 @@ impl LineFilter {
     /// excludes its `\n`) that may matter: every line holding a text that some pattern of the set
     /// matches (the line, or any part of it: without its indentation or line end, the message
     /// after an export timestamp), and every line holding one of the markers. A line not
-    /// appended holds neither: no pattern matches any part of it.
-    pub fn lines(&self, block: &[u8], out: &mut Vec<Range<usize>>) {
+    /// appended holds neither: no pattern matches any part of it. Each line comes with whether it
+    /// holds a marker (`false`: it holds none).
+    pub fn lines(&self, block: &[u8], out: &mut Vec<(Range<usize>, bool)>) {
         let p = &self.prefilter;
-        // Where something was found, and what: an atom, or `u32::MAX` for a marker or an escape
-        // that may hide an atom (either makes the line one to look at).
+        // Where something was found, and what: an atom, `MARKER`, or `HAZARD` for an escape that
+        // may hide an atom (either of the last two makes the line one to look at).
         let mut hits: Vec<(usize, u32)> = Vec::new();
-        p.search(Some(&self.literals), self.markers_from, block, |hit, at| {
-            hits.push((
-                at,
-                match hit {
-                    Hit::Atom(atom) => atom,
-                    Hit::Marker => u32::MAX,
-                },
-            ));
-        });
-        p.hazards(block, |at| hits.push((at, u32::MAX)));
+        p.search(
+            Some(&self.literals),
+            self.markers_from,
+            block,
+            |hit, at| match hit {
+                Hit::Atom(atom) => hits.push((at, atom)),
+                Hit::Marker(m) => {
+                    let Some((marker, end)) = self.markers.get(m as usize) else {
+                        return;
+                    };
+                    let from = at.checked_sub(*end);
+                    let whole = from.and_then(|from| block.get(from..from + marker.len()));
+                    if whole == Some(&**marker) {
+                        hits.push((at, MARKER));
+                    }
+                }
+            },
+        );
+        p.hazards(block, |at| hits.push((at, HAZARD)));
         if !hits.is_sorted_by_key(|&(at, _)| at) {
             hits.sort_unstable_by_key(|&(at, _)| at);
         }
         let mut found = Marks::default();
         found.reserve(p.atom_count);
-        // The line being gathered (its end is its `\n` or the block's end) and whether it is
-        // one to look at whatever its atoms.
+        // The line being gathered (its end is its `\n` or the block's end), whether it is one
+        // to look at whatever its atoms, and whether it holds a marker.
         let mut line: Option<Range<usize>> = None;
-        let mut wanted = false;
+        let (mut wanted, mut marked) = (false, false);
         for (at, id) in hits {
             if line.as_ref().is_none_or(|l| at > l.end) {
                 if let Some(done) = line.take() {
                     if wanted || p.decide(&found) {
-                        out.push(done);
+                        out.push((done, marked));
                     }
                 }
                 found.clear();
-                wanted = false;
+                (wanted, marked) = (false, false);
                 let before = block.get(..at).unwrap_or_default();
                 let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
                 let after = block.get(at..).unwrap_or_default();
                 let end = memchr::memchr(b'\n', after).map_or(block.len(), |i| at + i);
                 line = Some(start..end);
             }
-            if id == u32::MAX {
-                wanted = true;
-            } else if !wanted {
-                found.insert(id);
+            match id {
+                MARKER => (wanted, marked) = (true, true),
+                HAZARD => wanted = true,
+                _ if !wanted => {
+                    found.insert(id);
+                }
+                _ => {}
             }
         }
         if let Some(done) = line {
             if wanted || p.decide(&found) {
-                out.push(done);
+                out.push((done, marked));
             }
         }
         found.clear();
     }
 }
+
+/// The ids of [`LineFilter::lines`]'s hits that are no atom.
+const MARKER: u32 = u32::MAX;
+const HAZARD: u32 = u32::MAX - 1;
 
 #[cfg(test)]
 mod tests {
@@ -113,7 +152,12 @@ mod tests {
     fn lines(block: &str, filter: &super::LineFilter) -> Vec<String> {
         let mut out = Vec::new();
         filter.lines(block.as_bytes(), &mut out);
-        out.into_iter().map(|r| block[r].to_owned()).collect()
+        let marked: Vec<bool> = out.iter().map(|(_, m)| *m).collect();
+        let found: Vec<String> = out.into_iter().map(|(r, _)| block[r].to_owned()).collect();
+        // Only lines with a marker say so.
+        let with_marker: Vec<bool> = found.iter().map(|l| l.contains("\"Records\"")).collect();
+        assert_eq!(marked, with_marker);
+        found
     }
 
     #[test]
@@ -123,7 +167,7 @@ mod tests {
             r#"{ ($.eventName = CreateTrail) && ($.userIdentity.type = Root) }"#,
         ])
         .unwrap();
-        let filter = set.line_filter(&["cords\""]).unwrap();
+        let filter = set.line_filter(&["\"Records\"", "\"events\""]).unwrap();
         let block = concat!(
             "{\"eventName\":\"GetObject\"}\n",
             "  {\"errorCode\":\"AccessDeniedException\"}\r\n",

@@ -406,7 +406,7 @@ impl PatternSet {
     /// let block = "{\"eventName\":\"GetObject\"}\n{\"errorCode\":\"AccessDenied\"}\n";
     /// let mut lines = Vec::new();
     /// filter.lines(block.as_bytes(), &mut lines);
-    /// assert_eq!(lines, [26..54]);
+    /// assert_eq!(lines, [(26..54, false)]);
     /// assert!(set.is_match(&block[26..54]));
     /// ```
     pub fn line_filter(&self, markers: &[&str]) -> Option<LineFilter> {

@@ -427,6 +427,16 @@ impl<'a> Source<'a> {
         self.advance(n);
     }
 
+    /// Consumes `n` buffered bytes (at most what is buffered) that are whole lines holding
+    /// `lines` line feeds, the last their last byte, so that lines need not be counted in them.
+    pub(crate) fn advance_lines(&mut self, n: usize, lines: u64) {
+        self.count_lines();
+        self.advance(n);
+        self.counted = self.pos;
+        self.line += lines;
+        self.line_start = self.offset;
+    }
+
     /// Consumes `n` buffered bytes (at most what is buffered).
     pub(crate) fn advance(&mut self, n: usize) {
         let n = n.min(self.end - self.pos);

@@ -114,12 +114,13 @@ pub struct Stream<'a> {
 struct Sifted {
     /// Stream offset up to which the lines were sifted.
     to: u64,
-    /// Stream offsets of the first bytes of the lines before `to` that the sieve wants, in order.
-    wanted: VecDeque<u64>,
+    /// Stream offsets of the first bytes of the lines before `to` that the sieve wants, in order,
+    /// and whether each holds a container key in quotes.
+    wanted: VecDeque<(u64, bool)>,
     /// Records of the lines passed over, never lent.
     passed: u64,
     /// The sieve's answer for the last block (kept for its allocation).
-    lines: Vec<Range<usize>>,
+    lines: Vec<(Range<usize>, bool)>,
 }
 
 /// Which lines of a line-oriented input may hold a record that a set of patterns matches, found
@@ -161,7 +162,7 @@ impl Sieve {
     /// The sieve of a set of filter patterns; `None` when some pattern may match a record
     /// without any text the set's prefilter can search for (then every line must be read).
     pub fn new(set: &trailmatch::PatternSet) -> Option<Sieve> {
-        let markers = container_key_ends();
+        let markers = quoted_container_keys();
         let markers: Vec<&str> = markers.iter().map(String::as_str).collect();
         set.line_filter(&markers).map(|filter| Sieve { filter })
     }
@@ -169,34 +170,20 @@ impl Sieve {
     /// The sieve of a set of EventBridge event patterns matched against the records as they are
     /// (not wrapped in an envelope); `None` as for [`Sieve::new`].
     pub fn for_event_patterns(set: &trailmatch::EventPatternSet) -> Option<Sieve> {
-        let markers = container_key_ends();
+        let markers = quoted_container_keys();
         let markers: Vec<&str> = markers.iter().map(String::as_str).collect();
         set.line_filter(&markers).map(|filter| Sieve { filter })
     }
 }
 
-/// The last bytes of each container key in quotes (`cords"` for `"Records"`): a line that holds
-/// a container key as written holds one of them, and is read as without a sieve.
-fn container_key_ends() -> Vec<String> {
-    let mut ends: Vec<String> = fast::CONTAINER_KEYS
+/// Each container key in quotes (`"Records"`): a line that holds one as written is read as
+/// without a sieve.
+fn quoted_container_keys() -> Vec<String> {
+    fast::CONTAINER_KEYS
         .iter()
-        .map(|key| {
-            let quoted = format!("{}\"", String::from_utf8_lossy(key));
-            quoted
-                .get(quoted.len().saturating_sub(CONTAINER_KEY_END)..)
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    ends.sort_unstable();
-    ends.dedup();
-    ends
+        .map(|key| format!("\"{}\"", String::from_utf8_lossy(key)))
+        .collect()
 }
-
-/// How many bytes of a quoted container key the sieve looks for: few enough that keys sharing
-/// an ending (`"events"`, `"logEvents"`) share one, and not their first bytes (`"ev`), which
-/// every `"event…` key of a CloudTrail record starts with.
-const CONTAINER_KEY_END: usize = 6;
 
 /// A line lent by [`Stream::next_ref`]: its record's bytes in the buffer, the line's length
 /// (without its line feed), its number and the offset of its first byte.
@@ -633,7 +620,7 @@ impl<'a> Stream<'a> {
         };
         let body = text.get(indent..).unwrap_or_default();
         let location = place(&self.name, Some(line), None, Some(byte));
-        let plain = plain_record(whole, limit).and_then(|r| whole.get(r));
+        let plain = plain_record(whole, limit, false).and_then(|r| whole.get(r));
         if let Some(Ok(json)) = plain.map(simdutf8::basic::from_utf8) {
             // Plainly one object on its line that holds no container key: the event is the
             // line; whether it is valid JSON is the matcher's to find (an invalid one is text).
@@ -757,8 +744,9 @@ impl<'a> Stream<'a> {
 
     /// Text mode, between values: when the next line is plainly one record ([`plain_record`],
     /// valid UTF-8), notes it in `self.lent` (it stays in the buffer until [`Stream::settle`])
-    /// and returns true; false when [`Stream::text_line`] must read it.
-    fn lend_line(&mut self) -> Result<bool, Fatal> {
+    /// and returns true; false when [`Stream::text_line`] must read it. `unmarked`: the line holds
+    /// no container key in quotes ([`Sieve`] looked for them).
+    fn lend_line(&mut self, unmarked: bool) -> Result<bool, Fatal> {
         let at_line_start = self.src.as_mut().is_some_and(|src| src.at_line_start());
         if !(self.text && self.fast && at_line_start && matches!(self.state, State::Top)) {
             return Ok(false);
@@ -770,7 +758,7 @@ impl<'a> Stream<'a> {
             return Ok(false);
         };
         let whole = src.avail().get(..len).unwrap_or_default();
-        let Some(range) = plain_record(whole, self.options.max_record_bytes) else {
+        let Some(range) = plain_record(whole, self.options.max_record_bytes, unmarked) else {
             return Ok(false);
         };
         if whole
@@ -859,7 +847,13 @@ impl<'a> Stream<'a> {
                     continue;
                 }
             }
-            match self.lend_line() {
+            // A line the sieve found no quoted container key in needs no other look for one.
+            let unmarked = sieve.is_some()
+                && self
+                    .src
+                    .as_ref()
+                    .is_some_and(|src| self.sifted.wanted.front() == Some(&(src.offset(), false)));
+            match self.lend_line(unmarked) {
                 Ok(true) => break,
                 Ok(false) => {}
                 Err(fatal) => {
@@ -897,7 +891,7 @@ impl<'a> Stream<'a> {
         let sifted = &mut self.sifted;
         loop {
             let offset = src.offset();
-            while sifted.wanted.front().is_some_and(|&w| w < offset) {
+            while sifted.wanted.front().is_some_and(|&(w, _)| w < offset) {
                 sifted.wanted.pop_front();
             }
             if offset >= sifted.to {
@@ -915,14 +909,11 @@ impl<'a> Stream<'a> {
                 sifted.lines.clear();
                 let block = avail.get(..len).unwrap_or_default();
                 sieve.filter.lines(block, &mut sifted.lines);
-                let starts = sifted.lines.iter().map(|l| offset + l.start as u64);
+                let starts = (sifted.lines.iter()).map(|(l, m)| (offset + l.start as u64, *m));
                 sifted.wanted.extend(starts);
                 sifted.to = offset + len as u64;
             }
-            let until = sifted
-                .wanted
-                .front()
-                .map_or(sifted.to, |&w| w.min(sifted.to));
+            let until = (sifted.wanted.front()).map_or(sifted.to, |&(w, _)| w.min(sifted.to));
             let Some(region) = usize::try_from(until.saturating_sub(offset))
                 .ok()
                 .and_then(|n| src.avail().get(..n))
@@ -931,9 +922,13 @@ impl<'a> Stream<'a> {
                 return Ok(());
             };
             let whole = region.len();
-            let (used, records) = passable(region, self.options.max_record_bytes);
+            let (used, records, lines) = passable(region, self.options.max_record_bytes);
             if used > 0 {
-                src.advance(used);
+                if region.get(used - 1) == Some(&b'\n') {
+                    src.advance_lines(used, lines);
+                } else {
+                    src.advance(used);
+                }
                 sifted.passed += records;
                 self.element = None;
                 self.value = None;
@@ -1782,22 +1777,31 @@ fn text_base64(text: &[u8]) -> bool {
 
 /// The record of a line (`whole`, without its line feed) that is plainly one object on its own:
 /// after blanks it starts with `{`, it ends with `}` before blanks, holds no container key
-/// ([`needs_checking`]) and is no longer than `limit`. Whether it is valid JSON is the
-/// matcher's to find (in text mode an invalid one is a record of text all the same).
-fn plain_record(whole: &[u8], limit: usize) -> Option<Range<usize>> {
+/// ([`needs_checking`]; `unmarked`: it holds no container key in quotes, as [`Sieve`]
+/// looks for) and is no longer than `limit`. Whether it is valid JSON is the matcher's to find
+/// (in text mode an invalid one is a record of text all the same).
+fn plain_record(whole: &[u8], limit: usize, unmarked: bool) -> Option<Range<usize>> {
     let text = whole.strip_suffix(b"\r").unwrap_or(whole);
     let indent = text.iter().position(|&b| !is_ws(b))?;
     let body = text.get(indent..)?;
-    if body.first() != Some(&b'{') || text.len() > limit || needs_checking(body) {
+    if body.first() != Some(&b'{') || text.len() > limit {
+        return None;
+    }
+    let checking = if unmarked {
+        needs_checking_unmarked(body)
+    } else {
+        needs_checking(body)
+    };
+    if checking {
         return None;
     }
     Some(indent..indent + body.trim_ascii_end().len())
 }
 
 /// How many bytes of `region` (whole lines that the sieve passes over) are lines that
-/// [`passed_records`] can count, and their records; the lines from the first that cannot be
-/// counted so, or that holds invalid UTF-8, are read as usual.
-fn passable(region: &[u8], limit: usize) -> (usize, u64) {
+/// [`passed_records`] can count, their records and their line feeds; the lines from the first
+/// that cannot be counted so, or that holds invalid UTF-8, are read as usual.
+fn passable(region: &[u8], limit: usize) -> (usize, u64, u64) {
     // The UTF-8 of all of it at once.
     let region = match simdutf8::basic::from_utf8(region) {
         Ok(_) => region,
@@ -1810,25 +1814,26 @@ fn passable(region: &[u8], limit: usize) -> (usize, u64) {
             region.get(..whole_lines).unwrap_or_default()
         }
     };
-    let (mut used, mut records) = (0, 0);
+    let (mut used, mut records, mut lines) = (0, 0, 0);
     let mut rest = region;
     while !rest.is_empty() {
-        let (whole, next) = match memchr::memchr(b'\n', rest) {
-            Some(i) => (rest.get(..i).unwrap_or_default(), i + 1),
-            None => (rest, rest.len()),
+        let (whole, next, feed) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (rest.get(..i).unwrap_or_default(), i + 1, 1),
+            None => (rest, rest.len(), 0),
         };
         let Some(n) = passed_records(whole, limit) else {
             break;
         };
         records += n;
+        lines += feed;
         used += next;
         rest = rest.get(next..).unwrap_or_default();
     }
-    (used, records)
+    (used, records, lines)
 }
 
 /// The records that text mode reads from a line (`whole`, without its line feed; valid UTF-8,
-/// holding none of the container keys' ends [`Sieve`] looks for) on its fast path: none for a
+/// holding no container key in quotes, as [`Sieve`] looks for them) on its fast path: none for a
 /// blank line, one for a plain object ([`plain_record`]) or a line of text; `None` when the line
 /// must be read as usual (longer than `limit`, an object that is not plain, an export line).
 fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
@@ -1841,11 +1846,7 @@ fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
     }
     let body = text.get(indent..).unwrap_or_default();
     match body.first() {
-        // Without an escape a container key is written as is, and the sieve would have found
-        // its end: the line holds none ([`needs_checking`] says so only then).
-        Some(b'{') => (body.trim_ascii_end().last() == Some(&b'}')
-            && (memchr::memchr(b'\\', body).is_none() || !needs_checking(body)))
-        .then_some(1),
+        Some(b'{') => (!needs_checking_unmarked(body)).then_some(1),
         Some(b) if b.is_ascii_digit() => {
             let export = export_prefix(body).is_some_and(|(length, _)| {
                 let message = body.get(length..).unwrap_or_default();
@@ -1856,6 +1857,13 @@ fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
         Some(_) => Some(1),
         None => Some(0),
     }
+}
+
+/// [`needs_checking`] for a line that holds no container key in quotes, as [`Sieve`]
+/// looks for them: without an escape, a container key would be written so.
+fn needs_checking_unmarked(line: &[u8]) -> bool {
+    line.trim_ascii_end().last() != Some(&b'}')
+        || (memchr::memchr(b'\\', line).is_some() && needs_checking(line))
 }
 
 /// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
