@@ -303,6 +303,10 @@ fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
             texts,
             e
         );
+        // Without the prefilter (a line filter looked already), the same answers.
+        prop_assert_eq!(set.test_reported(e), got, "test_reported on {}", e);
+        prop_assert_eq!(set.matches_reported(e), set.matches(e));
+        prop_assert_eq!(set.is_match_reported(e), any);
         for (i, p) in compiled.iter().enumerate() {
             let one = p.test(e);
             let reference = p.reference().test(e);
@@ -798,6 +802,13 @@ fn check_events(
             texts,
             e
         );
+        prop_assert_eq!(
+            set.matches_reported(e),
+            want.clone(),
+            "matches_reported on {}",
+            e
+        );
+        prop_assert_eq!(set.is_match_reported(e), !want.is_empty());
         for (i, p) in compiled.iter().enumerate() {
             prop_assert_eq!(
                 p.matches(e),

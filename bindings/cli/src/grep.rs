@@ -145,19 +145,30 @@ impl Rules {
         }
     }
 
-    /// The patterns that match, in order.
-    fn matches(&self, event: &str) -> Vec<usize> {
+    /// The patterns that match, in order. `reported`: the event is a line the sieve wanted
+    /// (the set's prefilter has looked at it already; the answer is the same either way).
+    fn matches(&self, event: &str, reported: bool) -> Vec<usize> {
         match self {
+            Rules::Filters(set) if reported => set.matches_reported(event),
             Rules::Filters(set) => set.matches(event),
+            Rules::Events {
+                set,
+                envelope: None,
+            } if reported => set.matches_reported(event),
             Rules::Events { set, envelope } => Rules::event_text(*envelope, event)
                 .map(|text| set.matches(&text))
                 .unwrap_or_default(),
         }
     }
 
-    fn is_match(&self, event: &str) -> bool {
+    fn is_match(&self, event: &str, reported: bool) -> bool {
         match self {
+            Rules::Filters(set) if reported => set.is_match_reported(event),
             Rules::Filters(set) => set.is_match(event),
+            Rules::Events {
+                set,
+                envelope: None,
+            } if reported => set.is_match_reported(event),
             Rules::Events { set, envelope } => {
                 Rules::event_text(*envelope, event).is_some_and(|text| set.is_match(&text))
             }
@@ -165,11 +176,12 @@ impl Rules {
     }
 
     /// The patterns that match with their extracted values (none for event patterns).
-    fn test(&self, event: &str) -> Vec<(usize, Extracted)> {
+    fn test(&self, event: &str, reported: bool) -> Vec<(usize, Extracted)> {
         match self {
+            Rules::Filters(set) if reported => set.test_reported(event),
             Rules::Filters(set) => set.test(event),
             Rules::Events { .. } => {
-                let matching = self.matches(event).into_iter();
+                let matching = self.matches(event, reported).into_iter();
                 matching.map(|i| (i, Extracted::default())).collect()
             }
         }
@@ -745,7 +757,7 @@ fn process(settings: &Settings, batch: Batch) -> Done {
                     // A line that is one record, read in place.
                     Next::Line(r) => {
                         let position = Position::RelativeLine(r.line);
-                        event_found(settings, &mut done, position, r.json);
+                        event_found(settings, &mut done, position, r.json, sieve.is_some());
                     }
                     Next::Item(item) => item_found(settings, &mut done, item, true, &mut compact),
                 }
@@ -797,12 +809,12 @@ fn record_found(
             } else {
                 Position::Line(line)
             };
-            event_found(settings, done, position, json);
+            event_found(settings, done, position, json, false);
         }
         None => {
             compact.clear();
             compact_into(json, compact);
-            event_found(settings, done, Position::Record(record), compact);
+            event_found(settings, done, Position::Record(record), compact, false);
         }
     }
 }
@@ -875,22 +887,29 @@ fn position_into(done: &mut Done, position: Position) {
     }
 }
 
-fn event_found(settings: &Settings, done: &mut Done, position: Position, event: &str) {
+/// `reported`: the event is a line the sieve wanted.
+fn event_found(
+    settings: &Settings,
+    done: &mut Done,
+    position: Position,
+    event: &str,
+    reported: bool,
+) {
     done.events += 1;
     let set = &settings.set;
     match settings.mode {
         Mode::Count => {
-            for i in set.matches(event) {
+            for i in set.matches(event, reported) {
                 done.counts[i] += 1;
             }
         }
         Mode::Files => {
-            if !done.selected && set.is_match(event) != settings.invert {
+            if !done.selected && set.is_match(event, reported) != settings.invert {
                 done.selected = true;
             }
         }
         Mode::Events => {
-            if set.is_match(event) != settings.invert {
+            if set.is_match(event, reported) != settings.invert {
                 done.selected = true;
                 if settings.names {
                     done.out.extend_from_slice(terminal(&done.label).as_bytes());
@@ -905,7 +924,7 @@ fn event_found(settings: &Settings, done: &mut Done, position: Position, event: 
             }
         }
         Mode::Json => {
-            let matched = set.test(event);
+            let matched = set.test(event, reported);
             if matched.is_empty() == settings.invert {
                 done.selected = true;
                 let patterns: Vec<JsonPattern<'_>> = matched

@@ -182,18 +182,27 @@ impl Program {
     /// Each matching pattern with its extracted values, in pattern order. `evaluator(i)` gives
     /// pattern `i`'s reference evaluator (used for space-delimited patterns, and for JSON events
     /// that repeat a key the selectors depend on).
+    /// `reported`: the event is on a line that a [`LineFilter`](super::LineFilter) of this
+    /// program reported, so the prefilter has looked already (the answer is the same either way).
     pub(crate) fn run<'e>(
         &self,
         event: &str,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        reported: bool,
     ) -> Vec<(usize, Extracted)> {
         let mut out: Vec<(usize, Extracted)> = self
             .match_all
             .iter()
             .map(|&p| (p as usize, Extracted::default()))
             .collect();
-        self.run_scratch(event, dialect, evaluator, &mut Hits::All(&mut out));
+        self.run_scratch(
+            event,
+            dialect,
+            evaluator,
+            reported,
+            &mut Hits::All(&mut out),
+        );
         out.sort_unstable_by_key(|(p, _)| *p);
         out
     }
@@ -204,9 +213,16 @@ impl Program {
         event: &str,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        reported: bool,
     ) -> Vec<usize> {
         let mut out: Vec<usize> = self.match_all.iter().map(|&p| p as usize).collect();
-        self.run_scratch(event, dialect, evaluator, &mut Hits::Ids(&mut out));
+        self.run_scratch(
+            event,
+            dialect,
+            evaluator,
+            reported,
+            &mut Hits::Ids(&mut out),
+        );
         out.sort_unstable();
         out
     }
@@ -218,12 +234,13 @@ impl Program {
         event: &str,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        reported: bool,
     ) -> bool {
         if !self.match_all.is_empty() {
             return true;
         }
         let mut hits = Hits::Any(false);
-        self.run_scratch(event, dialect, evaluator, &mut hits);
+        self.run_scratch(event, dialect, evaluator, reported, &mut hits);
         hits.done()
     }
 
@@ -233,11 +250,18 @@ impl Program {
         event: &str,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        reported: bool,
         out: &mut Hits<'_>,
     ) {
+        let prefilter = self.prefilter.as_ref().filter(|_| !reported);
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.run_with(event, dialect, evaluator, &mut scratch, out),
-            Err(_) => self.run_with(event, dialect, evaluator, &mut Scratch::default(), out),
+            Ok(mut scratch) => {
+                self.run_with(event, dialect, evaluator, prefilter, &mut scratch, out);
+            }
+            Err(_) => {
+                let scratch = &mut Scratch::default();
+                self.run_with(event, dialect, evaluator, prefilter, scratch, out);
+            }
         });
     }
 
@@ -246,10 +270,11 @@ impl Program {
         event: &str,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        prefilter: Option<&Prefilter>,
         s: &mut Scratch,
         out: &mut Hits<'_>,
     ) {
-        if let Some(prefilter) = &self.prefilter {
+        if let Some(prefilter) = prefilter {
             if !prefilter.may_match(event, &mut s.literals) {
                 return;
             }

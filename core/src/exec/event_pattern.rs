@@ -60,12 +60,29 @@ impl EventPatternSet {
 
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
-        self.program.matching(event, &Dialect::default(), &|_| None)
+        self.program
+            .matching(event, &Dialect::default(), &|_| None, false)
     }
 
     /// True when at least one pattern matches `event`.
     pub fn is_match(&self, event: &str) -> bool {
-        self.program.is_match(event, &Dialect::default(), &|_| None)
+        self.program
+            .is_match(event, &Dialect::default(), &|_| None, false)
+    }
+
+    /// [`EventPatternSet::matches`] for an event on a line that a
+    /// [`LineFilter`](crate::LineFilter) of this set reported: see
+    /// [`PatternSet::matches_reported`](crate::PatternSet::matches_reported).
+    pub fn matches_reported(&self, event: &str) -> Vec<usize> {
+        self.program
+            .matching(event, &Dialect::default(), &|_| None, true)
+    }
+
+    /// [`EventPatternSet::is_match`] for an event on a line that a
+    /// [`LineFilter`](crate::LineFilter) of this set reported.
+    pub fn is_match_reported(&self, event: &str) -> bool {
+        self.program
+            .is_match(event, &Dialect::default(), &|_| None, true)
     }
 
     /// A filter that finds the lines of a block an event of which the set may match: see
@@ -127,7 +144,8 @@ impl EventPattern {
 
     /// True when `event` (a JSON object) matches. Text that is not a JSON object matches nothing.
     pub fn matches(&self, event: &str) -> bool {
-        self.program.is_match(event, &Dialect::default(), &|_| None)
+        self.program
+            .is_match(event, &Dialect::default(), &|_| None, false)
     }
 
     /// Same as [`EventPattern::matches`] (the filter-pattern API has both names).

@@ -52,7 +52,7 @@ impl Pattern {
     pub fn is_match(&self, event: &str) -> bool {
         let evaluator = |_| Some(&self.evaluator);
         self.program
-            .is_match(event, self.evaluator.dialect(), &evaluator)
+            .is_match(event, self.evaluator.dialect(), &evaluator, false)
     }
 
     /// True when `event` matches: the same as [`Pattern::is_match`].
@@ -66,7 +66,7 @@ impl Pattern {
         let evaluator = |_| Some(&self.evaluator);
         let mut hits = self
             .program
-            .run(event, self.evaluator.dialect(), &evaluator);
+            .run(event, self.evaluator.dialect(), &evaluator, false);
         hits.pop().map(|(_, extracted)| extracted)
     }
 
@@ -365,27 +365,49 @@ impl PatternSet {
         PatternSetBuilder::new()
     }
 
-    fn run(&self, event: &str) -> Vec<(usize, Extracted)> {
-        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
-        self.program.run(event, &self.dialect, &evaluator)
-    }
-
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
-        self.program.matching(event, &self.dialect, &evaluator)
+        self.program
+            .matching(event, &self.dialect, &evaluator, false)
     }
 
     /// Each matching pattern's index with the values it extracts.
     pub fn test(&self, event: &str) -> Vec<(usize, Extracted)> {
-        self.run(event)
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
+        self.program.run(event, &self.dialect, &evaluator, false)
     }
 
     /// True when at least one pattern matches `event`: what `!matches(event).is_empty()` says,
     /// but it stops at the first pattern found to match and builds no list.
     pub fn is_match(&self, event: &str) -> bool {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
-        self.program.is_match(event, &self.dialect, &evaluator)
+        self.program
+            .is_match(event, &self.dialect, &evaluator, false)
+    }
+
+    /// [`PatternSet::matches`] for an event on a line that a [`LineFilter`] of this set
+    /// reported: the same answer, without looking again for what the filter looked for (the
+    /// texts every match needs). On any other event the answer is still the same, only slower.
+    pub fn matches_reported(&self, event: &str) -> Vec<usize> {
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
+        self.program
+            .matching(event, &self.dialect, &evaluator, true)
+    }
+
+    /// [`PatternSet::test`] for an event on a line that a [`LineFilter`] of this set reported
+    /// (see [`PatternSet::matches_reported`]).
+    pub fn test_reported(&self, event: &str) -> Vec<(usize, Extracted)> {
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
+        self.program.run(event, &self.dialect, &evaluator, true)
+    }
+
+    /// [`PatternSet::is_match`] for an event on a line that a [`LineFilter`] of this set
+    /// reported (see [`PatternSet::matches_reported`]).
+    pub fn is_match_reported(&self, event: &str) -> bool {
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
+        self.program
+            .is_match(event, &self.dialect, &evaluator, true)
     }
 
     /// The pattern texts, in input order.
