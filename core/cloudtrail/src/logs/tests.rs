@@ -1134,41 +1134,48 @@ fn read_both(bytes: &[u8], options: Options, buffer: usize, trickle: bool) -> Ve
 
 /// Reads `bytes` in text mode twice, with [`Stream::next_ref`] (lent lines turned into the
 /// records they stand for) and as an iterator, and checks that both give the same items.
+/// A stream named `t` over `bytes`, read whole or a byte at a time (`trickle`).
+fn text_stream(bytes: &[u8], options: Options, buffer: usize, trickle: bool) -> Stream<'_> {
+    let reader: Box<dyn std::io::Read + Send + '_> = if trickle {
+        Box::new(Trickle(bytes))
+    } else {
+        Box::new(bytes)
+    };
+    Stream::with_buffer("t".into(), reader, options, buffer)
+}
+
+/// What [`Stream::next_ref`] gave, as the item the iterator gives (a lent line is the record it
+/// stands for).
+fn item_of(next: Next<'_>) -> Item {
+    match next {
+        Next::Item(item) => item,
+        Next::Line(record) => Item::Record(Record {
+            location: Location {
+                file: "t".into(),
+                line: Some(record.line),
+                record: None,
+                byte: Some(record.byte),
+            },
+            json: record.json.to_owned(),
+            timestamp_ms: None,
+        }),
+    }
+}
+
 fn read_lent(bytes: &[u8], options: Options, buffer: usize, trickle: bool) -> Vec<Item> {
     let options = Options {
         text_lines: true,
         ..options
     };
-    let reader = || -> Box<dyn std::io::Read + Send + '_> {
-        if trickle {
-            Box::new(Trickle(bytes))
-        } else {
-            Box::new(bytes)
-        }
-    };
     let mut lent = 0;
-    let mut stream = Stream::with_buffer("t".into(), reader(), options, buffer);
+    let mut stream = text_stream(bytes, options, buffer, trickle);
     let mut by_ref = Vec::new();
     while let Some(next) = stream.next_ref() {
-        by_ref.push(match next {
-            Next::Item(item) => item,
-            Next::Line(record) => {
-                lent += 1;
-                Item::Record(Record {
-                    location: Location {
-                        file: "t".into(),
-                        line: Some(record.line),
-                        record: None,
-                        byte: Some(record.byte),
-                    },
-                    json: record.json.to_owned(),
-                    timestamp_ms: None,
-                })
-            }
-        });
+        lent += usize::from(matches!(next, Next::Line(_)));
+        by_ref.push(item_of(next));
     }
     let lines = stream.lines_read();
-    let mut stream = Stream::with_buffer("t".into(), reader(), options, buffer);
+    let mut stream = text_stream(bytes, options, buffer, trickle);
     let items: Vec<Item> = stream.by_ref().collect();
     let shown = String::from_utf8_lossy(bytes);
     assert_eq!(
@@ -1201,15 +1208,8 @@ fn read_sifted(
         text_lines: true,
         ..options
     };
-    let reader = || -> Box<dyn std::io::Read + Send + '_> {
-        if trickle {
-            Box::new(Trickle(bytes))
-        } else {
-            Box::new(bytes)
-        }
-    };
     let read = |sifted: bool| {
-        let mut stream = Stream::with_buffer("t".into(), reader(), options, buffer);
+        let mut stream = text_stream(bytes, options, buffer, trickle);
         let mut items = Vec::new();
         loop {
             let next = if sifted {
@@ -1220,19 +1220,7 @@ fn read_sifted(
             let Some(next) = next else {
                 break;
             };
-            items.push(match next {
-                Next::Item(item) => item,
-                Next::Line(record) => Item::Record(Record {
-                    location: Location {
-                        file: "t".into(),
-                        line: Some(record.line),
-                        record: None,
-                        byte: Some(record.byte),
-                    },
-                    json: record.json.to_owned(),
-                    timestamp_ms: None,
-                }),
-            });
+            items.push(item_of(next));
         }
         (items, stream.passed(), stream.lines_read())
     };
@@ -1259,6 +1247,46 @@ fn read_sifted(
     }
     assert_eq!(left.next(), None, "input {shown:?}");
     assert_eq!(passed, left_out, "input {shown:?}");
+}
+
+/// Lines of text mixed into JSON Lines: blank lines, text, containers, a document cut short,
+/// export lines, escapes (some spelling an `s` before a quote, as a container key ends), a byte
+/// order mark, CRLF, objects followed by text or missing a brace.
+const TEXT_LINES: &[&str] = &[
+    "",
+    "   ",
+    "plain text",
+    "{\"Records\":[{\"a\":1}]}",
+    "{\"a\":",
+    "2020-09-14T00:44:23.000Z {\"a\":1}",
+    "{\"logEvents\":1}",
+    "{\"a\":\"\\u0073\"}",
+    "\u{feff}{\"a\":1}",
+    "{\"a\":1} x",
+    "{\"a\":1}\r",
+    "{\"x\\\\s\":\"a\"}",
+    "{\"x\\\\s\":{\"a\":1}",
+    "{\"a\":\"C:\\\\docs\"}",
+    "{\"a\":{\"b\":1}",
+    "  {\"eventName\":\"a\"}  ",
+    "{\"Records\":[{\"eventName\":\"a\"}]}",
+    "{\"a\":\"\\u0061\"}",
+    "1 {\"eventName\":\"a\"}",
+    "\u{e9}t\u{e9} eventName",
+];
+
+/// The records, one per line, each followed by the text line of the same index if any.
+fn interleaved(records: &[Vec<u8>], text_lines: &[&str]) -> Vec<u8> {
+    let mut text = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        text.extend(record);
+        text.push(b'\n');
+        if let Some(line) = text_lines.get(i) {
+            text.extend(line.as_bytes());
+            text.push(b'\n');
+        }
+    }
+    text
 }
 
 /// Sets of filter patterns to sift with: a key value, a glob with its quote and a term, a
@@ -1518,21 +1546,10 @@ proptest::proptest! {
     #[test]
     fn lent_lines_agree_with_items(
         records in record_texts(),
-        text_lines in proptest::collection::vec(proptest::sample::select(&[
-            "", "   ", "plain text", "{\"Records\":[{\"a\":1}]}", "{\"a\":", "2020-09-14T00:44:23.000Z {\"a\":1}",
-            "{\"logEvents\":1}", "{\"a\":\"\\u0073\"}", "\u{feff}{\"a\":1}", "{\"a\":1} x", "{\"a\":1}\r",
-        ][..]), 0..4),
+        text_lines in proptest::collection::vec(proptest::sample::select(TEXT_LINES), 0..4),
         (options, buffer, trickle) in limits(),
     ) {
-        let mut text = Vec::new();
-        for (i, record) in records.iter().enumerate() {
-            text.extend(record);
-            text.push(b'\n');
-            if let Some(line) = text_lines.get(i) {
-                text.extend(line.as_bytes());
-                text.push(b'\n');
-            }
-        }
+        let mut text = interleaved(&records, &text_lines);
         read_lent(&text, options, buffer, trickle);
         text.pop();
         read_lent(&text, options, buffer, trickle);
@@ -1543,26 +1560,12 @@ proptest::proptest! {
     #[test]
     fn sifted_lines_agree_with_lent_lines(
         records in record_texts(),
-        text_lines in proptest::collection::vec(proptest::sample::select(&[
-            "", "   ", "plain text", "{\"Records\":[{\"a\":1}]}", "{\"a\":", "2020-09-14T00:44:23.000Z {\"a\":1}",
-            "{\"logEvents\":1}", "{\"a\":\"\\u0073\"}", "\u{feff}{\"a\":1}", "{\"a\":1} x", "{\"a\":1}\r",
-            "{\"x\\\\s\":\"a\"}", "{\"x\\\\s\":{\"a\":1}", "{\"a\":\"C:\\\\docs\"}", "{\"a\":{\"b\":1}", "  {\"eventName\":\"a\"}  ",
-            "{\"Records\":[{\"eventName\":\"a\"}]}", "{\"a\":\"\\u0061\"}", "1 {\"eventName\":\"a\"}",
-            "\u{e9}t\u{e9} eventName",
-        ][..]), 0..4),
+        text_lines in proptest::collection::vec(proptest::sample::select(TEXT_LINES), 0..4),
         (options, buffer, trickle) in limits(),
         patterns in proptest::sample::select(SIFTED_SETS),
         event_patterns in proptest::prelude::any::<bool>(),
     ) {
-        let mut text = Vec::new();
-        for (i, record) in records.iter().enumerate() {
-            text.extend(record);
-            text.push(b'\n');
-            if let Some(line) = text_lines.get(i) {
-                text.extend(line.as_bytes());
-                text.push(b'\n');
-            }
-        }
+        let text = interleaved(&records, &text_lines);
         if event_patterns {
             let set = trailmatch::EventPatternSet::new([
                 r#"{"eventName":["a"]}"#,
