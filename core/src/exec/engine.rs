@@ -549,11 +549,11 @@ impl Prefilter {
     /// Calls `hazard` with each position of `text` where an escape could spell what a pattern
     /// needs differently (see [`Prefilter::hazard`]).
     pub(super) fn hazards(&self, text: &[u8], hazard: impl FnMut(usize)) {
-        if self.escape_sensitive {
-            memchr::memchr_iter(b'\\', text).for_each(hazard);
-        } else {
-            UNICODE_ESCAPE.find_iter(text).for_each(hazard);
-        }
+        // One byte is the fastest search there is; `\u` is checked where a backslash is found.
+        let sensitive = self.escape_sensitive;
+        memchr::memchr_iter(b'\\', text)
+            .filter(|&at| sensitive || text.get(at + 1) == Some(&b'u'))
+            .for_each(hazard);
     }
 }
 
