@@ -119,6 +119,9 @@ struct Sifted {
     wanted: VecDeque<(u64, bool)>,
     /// Records of the lines passed over, never lent.
     passed: u64,
+    /// Stream offset up to which the bytes are known to be valid UTF-8 (each byte is validated
+    /// once, however many lines read as usual cut its run of lines).
+    valid_to: u64,
     /// The sieve's answer for the last block (kept for its allocation).
     lines: Vec<(Range<usize>, bool)>,
 }
@@ -922,6 +925,29 @@ impl<'a> Stream<'a> {
                 return Ok(());
             };
             let whole = region.len();
+            // The UTF-8 of the run from where it is not known yet; the lines from an invalid
+            // byte on are read as usual.
+            let known = usize::try_from(sifted.valid_to.saturating_sub(offset))
+                .unwrap_or(usize::MAX)
+                .min(whole);
+            let valid = match region.get(known..).map(simdutf8::basic::from_utf8) {
+                Some(Ok(_)) | None => whole,
+                Some(Err(_)) => {
+                    let rest = region.get(known..).unwrap_or_default();
+                    known
+                        + simdutf8::compat::from_utf8(rest)
+                            .err()
+                            .map_or(rest.len(), |e| e.valid_up_to())
+                }
+            };
+            sifted.valid_to = sifted.valid_to.max(offset + valid as u64);
+            let region = if valid == whole {
+                region
+            } else {
+                let before = region.get(..valid).unwrap_or_default();
+                let whole_lines = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+                region.get(..whole_lines).unwrap_or_default()
+            };
             let (used, records, lines) = passable(region, self.options.max_record_bytes);
             if used > 0 {
                 if region.get(used - 1) == Some(&b'\n') {
@@ -1798,22 +1824,10 @@ fn plain_record(whole: &[u8], limit: usize, unmarked: bool) -> Option<Range<usiz
     Some(indent..indent + body.trim_ascii_end().len())
 }
 
-/// How many bytes of `region` (whole lines that the sieve passes over) are lines that
-/// [`passed_records`] can count, their records and their line feeds; the lines from the first
-/// that cannot be counted so, or that holds invalid UTF-8, are read as usual.
+/// How many bytes of `region` (whole lines, valid UTF-8, that the sieve passes over) are lines
+/// that [`passed_records`] can count, their records and their line feeds; the lines from the
+/// first that cannot be counted so are read as usual.
 fn passable(region: &[u8], limit: usize) -> (usize, u64, u64) {
-    // The UTF-8 of all of it at once.
-    let region = match simdutf8::basic::from_utf8(region) {
-        Ok(_) => region,
-        Err(_) => {
-            let valid = simdutf8::compat::from_utf8(region)
-                .err()
-                .map_or(region.len(), |e| e.valid_up_to());
-            let before = region.get(..valid).unwrap_or_default();
-            let whole_lines = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-            region.get(..whole_lines).unwrap_or_default()
-        }
-    };
     let (mut used, mut records, mut lines) = (0, 0, 0);
     let mut rest = region;
     while !rest.is_empty() {
