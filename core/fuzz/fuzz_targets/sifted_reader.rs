@@ -4,12 +4,29 @@
 //!
 //! Input: pattern lines (filter patterns; `E ` before an EventBridge event pattern), NUL, then
 //! the bytes of a log file. A set whose patterns all compile and that has a sieve is read both
-//! ways with a 4 KiB buffer (many blocks) and the default one.
+//! ways, at the default record limit and at 64 bytes, from the bytes and from a reader that hands
+//! them out a few at a time and then fails (what came before the failure must still be read).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use trailmatch::{EventPatternSet, PatternSet};
 use trailmatch_cloudtrail::logs::{Item, Next, Options, Sieve, read_stream};
+
+/// Hands out its bytes seven at a time, then fails.
+struct Failing<'a>(&'a [u8]);
+
+impl std::io::Read for Failing<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(out.len()).min(7);
+        if n == 0 {
+            return Err(std::io::Error::other("disk failed"));
+        }
+        let (now, rest) = self.0.split_at(n);
+        out[..n].copy_from_slice(now);
+        self.0 = rest;
+        Ok(n)
+    }
+}
 
 /// A record or skip as the test compares it.
 fn shown(next: Next<'_>) -> String {
@@ -48,14 +65,21 @@ fuzz_target!(|data: &[u8]| {
         };
         (sieve, Box::new(move |e| set.is_match(e)))
     };
-    for max_record_bytes in [262_144, 64] {
+    for (max_record_bytes, failing) in [(262_144, false), (64, false), (262_144, true)] {
         let options = Options {
             max_record_bytes,
             text_lines: true,
             ..Options::default()
         };
         let mut all = Vec::new();
-        let mut plain = read_stream("f", file, options);
+        let open = || -> Box<dyn std::io::Read + Send + '_> {
+            if failing {
+                Box::new(Failing(file))
+            } else {
+                Box::new(file)
+            }
+        };
+        let mut plain = read_stream("f", open(), options);
         while let Some(next) = plain.next_ref() {
             let matched = match &next {
                 Next::Line(r) => matches(r.json),
@@ -64,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
             };
             all.push((shown(next), matched));
         }
-        let mut sifted = read_stream("f", file, options);
+        let mut sifted = read_stream("f", open(), options);
         let mut kept = Vec::new();
         while let Some(next) = sifted.next_sifted(&sieve) {
             kept.push(shown(next));

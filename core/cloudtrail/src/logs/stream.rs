@@ -824,8 +824,7 @@ impl<'a> Stream<'a> {
     /// a record of text (a plain object, or a line of text, valid UTF-8 and within the record
     /// limit) or a blank line; any other line (a container, a document over several lines,
     /// invalid UTF-8, too long, a CloudWatch Logs export line) is read as without a sieve, and so
-    /// is any input that is not read as lines. The stream reads ahead a whole read buffer at a
-    /// time: meant for files, not for a live stream waiting for its next line.
+    /// is any input that is not read as lines.
     pub fn next_sifted(&mut self, sieve: &Sieve) -> Option<Next<'_>> {
         self.next_lent(Some(sieve))
     }
@@ -898,8 +897,15 @@ impl<'a> Stream<'a> {
                 sifted.wanted.pop_front();
             }
             if offset >= sifted.to {
-                // As many whole lines as the buffer holds.
-                src.fill(usize::MAX)?;
+                // The whole lines buffered. More input only where reading line by line asks
+                // for it too (no whole line is buffered), as much as that asks for (one read
+                // of a file fills the buffer): a failing read below then fails where it would
+                // without a sieve, after the lines read before it.
+                let avail = src.avail();
+                if memchr::memchr(b'\n', avail).is_none() && !src.at_eof() && !src.is_full() {
+                    let have = avail.len();
+                    src.fill(have + 1)?;
+                }
                 let avail = src.avail();
                 let len = if src.at_eof() {
                     avail.len()

@@ -416,6 +416,23 @@ impl std::io::Read for Trickle<'_> {
     }
 }
 
+/// A reader that hands out its bytes a few at a time, then fails: what was read before the
+/// failure must still be read.
+struct Failing<'a>(&'a [u8]);
+
+impl std::io::Read for Failing<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(out.len()).min(7);
+        if n == 0 {
+            return Err(std::io::Error::other("disk failed"));
+        }
+        let (now, rest) = self.0.split_at(n);
+        out.get_mut(..n).unwrap_or_default().copy_from_slice(now);
+        self.0 = rest;
+        Ok(n)
+    }
+}
+
 #[test]
 fn byte_by_byte_reads_give_the_same_items() {
     let all = records();
@@ -1208,8 +1225,31 @@ fn read_sifted(
         text_lines: true,
         ..options
     };
+    // Read whole or trickled, and also read until a read fails (then as gzip cut short).
+    read_sifted_from(bytes, sieve, matches, || {
+        text_stream(bytes, options, buffer, trickle)
+    });
+    read_sifted_from(bytes, sieve, matches, || {
+        Stream::with_buffer("t".into(), Box::new(Failing(bytes)), options, buffer)
+    });
+    let zipped = gzip(bytes);
+    let cut = zipped
+        .get(..zipped.len().saturating_sub(8))
+        .unwrap_or_default();
+    read_sifted_from(bytes, sieve, matches, || {
+        Stream::with_buffer("t".into(), Box::new(cut), options, buffer)
+    });
+}
+
+/// [`read_sifted`] of the streams `stream` makes (of `bytes`, shown in messages).
+fn read_sifted_from<'b>(
+    bytes: &[u8],
+    sieve: &Sieve,
+    matches: &dyn Fn(&str) -> bool,
+    stream: impl Fn() -> Stream<'b>,
+) {
     let read = |sifted: bool| {
-        let mut stream = text_stream(bytes, options, buffer, trickle);
+        let mut stream = stream();
         let mut items = Vec::new();
         loop {
             let next = if sifted {
@@ -1237,7 +1277,7 @@ fn read_sifted(
             continue;
         }
         let Item::Record(record) = item else {
-            panic!("skip {item:?} left out; input {shown:?}, {options:?}, buffer {buffer}");
+            panic!("skip {item:?} left out; input {shown:?}");
         };
         assert!(
             !matches(&record.json),
