@@ -31,8 +31,10 @@ const MARKER_END: usize = 5;
 
 impl LineFilter {
     /// The filter of `program`, also finding `markers`; `None` when the program has no
-    /// prefilter (some pattern needs nothing that can be searched for), a marker is empty, or
-    /// the literals with the markers would not be one SIMD search.
+    /// prefilter (some pattern needs nothing that can be searched for), a marker is empty, the
+    /// literals with the markers would not be one SIMD search, or there is nothing to search
+    /// for with it (no marker, and keys whose ends the prefilter does not search with its
+    /// literals).
     pub(crate) fn new(program: &Program, markers: &[&str]) -> Option<LineFilter> {
         let prefilter = program.prefilter.as_ref()?;
         if markers.iter().any(|m| m.is_empty()) {

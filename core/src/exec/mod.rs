@@ -418,7 +418,9 @@ impl PatternSet {
     /// A filter that finds, in a block of many lines, those an event of which the set may
     /// match, with one search of the whole block; it also finds the lines holding any of
     /// `markers` (texts a reader must look at, such as `"Records"`). `None` when some pattern
-    /// may match an event without any text the prefilter can search for (`{ $.x NOT EXISTS }`).
+    /// may match an event without any text the prefilter can search for (`{ $.x NOT EXISTS }`),
+    /// or when the texts to search for are too many for one SIMD search (more than a few
+    /// hundred): the caller then reads every line.
     ///
     /// ```
     /// use trailmatch::PatternSet;
