@@ -10,9 +10,7 @@
 //! touches, not the size of the set.
 
 use std::cell::RefCell;
-use std::sync::LazyLock;
 
-use memchr::memmem;
 use regex_automata::meta;
 
 use crate::compile::literals::LiteralSet;
@@ -537,23 +535,16 @@ impl Prefilter {
     /// The event has an escape that could spell what a pattern needs differently (`\u0041` for
     /// `A`, or `\/` for `/` when some literal has such a character).
     fn hazard(&self, text: &[u8]) -> bool {
-        let Some(backslash) = memchr::memchr(b'\\', text) else {
-            return false;
-        };
-        self.escape_sensitive
-            || UNICODE_ESCAPE
-                .find(text.get(backslash..).unwrap_or_default())
-                .is_some()
+        self.hazards(text).next().is_some()
     }
 
-    /// Calls `hazard` with each position of `text` where an escape could spell what a pattern
-    /// needs differently (see [`Prefilter::hazard`]).
-    pub(super) fn hazards(&self, text: &[u8], hazard: impl FnMut(usize)) {
+    /// Each position of `text` where an escape could spell what a pattern needs differently
+    /// (see [`Prefilter::hazard`]).
+    pub(super) fn hazards<'t>(&self, text: &'t [u8]) -> impl Iterator<Item = usize> + 't {
         // One byte is the fastest search there is; `\u` is checked where a backslash is found.
         let sensitive = self.escape_sensitive;
         memchr::memchr_iter(b'\\', text)
-            .filter(|&at| sensitive || text.get(at + 1) == Some(&b'u'))
-            .for_each(hazard);
+            .filter(move |&at| sensitive || text.get(at + 1) == Some(&b'u'))
     }
 }
 
@@ -576,10 +567,6 @@ impl KeyProbe {
         }
     }
 }
-
-/// Finds `\u` (built once: building a searcher costs about what one search of an event does).
-static UNICODE_ESCAPE: LazyLock<memmem::Finder<'static>> =
-    LazyLock::new(|| memmem::Finder::new(b"\\u"));
 
 /// A string value written with an escape: it may be any value.
 struct Escaped;

@@ -100,7 +100,7 @@ impl LineFilter {
                 }
             },
         );
-        p.hazards(block, |at| hits.push((at, HAZARD)));
+        hits.extend(p.hazards(block).map(|at| (at, HAZARD)));
         if !hits.is_sorted_by_key(|&(at, _)| at) {
             hits.sort_unstable_by_key(|&(at, _)| at);
         }

@@ -112,18 +112,58 @@ pub struct Stream<'a> {
 /// The lines a [`Sieve`] sifted: see [`Stream::next_sifted`].
 #[derive(Default)]
 struct Sifted {
-    /// Stream offset up to which the lines were sifted.
+    /// Stream offsets of the block sifted last: its first byte, and the byte after its last
+    /// line.
+    from: u64,
     to: u64,
-    /// Stream offsets of the first bytes of the lines before `to` that the sieve wants, in order,
-    /// and whether each holds a container key in quotes.
-    wanted: VecDeque<(u64, bool)>,
+    /// The lines of that block the sieve wants (ranges in the block), and whether each holds a
+    /// container key in quotes; those before `next` are behind the read position.
+    lines: Vec<(Range<usize>, bool)>,
+    next: usize,
     /// Records of the lines passed over, never lent.
     passed: u64,
     /// Stream offset up to which the bytes are known to be valid UTF-8 (each byte is validated
     /// once, however many lines read as usual cut its run of lines).
     valid_to: u64,
-    /// The sieve's answer for the last block (kept for its allocation).
-    lines: Vec<(Range<usize>, bool)>,
+}
+
+impl Sifted {
+    /// The lines of `region` (whole lines at stream offset `offset`) up to the first that holds
+    /// invalid UTF-8 (it and those after it are read as usual), validating only the bytes not
+    /// validated yet.
+    fn valid_lines<'r>(&mut self, region: &'r [u8], offset: u64) -> &'r [u8] {
+        let known = usize::try_from(self.valid_to.saturating_sub(offset))
+            .unwrap_or(usize::MAX)
+            .min(region.len());
+        let rest = region.get(known..).unwrap_or_default();
+        let valid = match simdutf8::basic::from_utf8(rest) {
+            Ok(_) => region.len(),
+            Err(_) => {
+                let error = simdutf8::compat::from_utf8(rest).err();
+                known + error.map_or(rest.len(), |e| e.valid_up_to())
+            }
+        };
+        self.valid_to = self.valid_to.max(offset + valid as u64);
+        if valid == region.len() {
+            return region;
+        }
+        let before = region.get(..valid).unwrap_or_default();
+        let whole_lines = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        region.get(..whole_lines).unwrap_or_default()
+    }
+
+    /// The next wanted line at or after stream offset `offset`: its offset, and whether it
+    /// holds a container key in quotes.
+    fn wanted(&mut self, offset: u64) -> Option<(u64, bool)> {
+        loop {
+            let (line, marked) = self.lines.get(self.next)?;
+            let at = self.from + line.start as u64;
+            if at >= offset {
+                return Some((at, *marked));
+            }
+            self.next += 1;
+        }
+    }
 }
 
 /// Which lines of a line-oriented input may hold a record that a set of patterns matches, found
@@ -165,27 +205,24 @@ impl Sieve {
     /// The sieve of a set of filter patterns; `None` when some pattern may match a record
     /// without any text the set's prefilter can search for (then every line must be read).
     pub fn new(set: &trailmatch::PatternSet) -> Option<Sieve> {
-        let markers = quoted_container_keys();
-        let markers: Vec<&str> = markers.iter().map(String::as_str).collect();
-        set.line_filter(&markers).map(|filter| Sieve { filter })
+        Sieve::with(|markers| set.line_filter(markers))
     }
 
     /// The sieve of a set of EventBridge event patterns matched against the records as they are
     /// (not wrapped in an envelope); `None` as for [`Sieve::new`].
     pub fn for_event_patterns(set: &trailmatch::EventPatternSet) -> Option<Sieve> {
-        let markers = quoted_container_keys();
-        let markers: Vec<&str> = markers.iter().map(String::as_str).collect();
-        set.line_filter(&markers).map(|filter| Sieve { filter })
+        Sieve::with(|markers| set.line_filter(markers))
     }
-}
 
-/// Each container key in quotes (`"Records"`): a line that holds one as written is read as
-/// without a sieve.
-fn quoted_container_keys() -> Vec<String> {
-    fast::CONTAINER_KEYS
-        .iter()
-        .map(|key| format!("\"{}\"", String::from_utf8_lossy(key)))
-        .collect()
+    /// The sieve of the line filter `filter` builds with the markers: each container key in
+    /// quotes (`"Records"`), so that a line holding one as written is read as without a sieve.
+    fn with(filter: impl FnOnce(&[&str]) -> Option<trailmatch::LineFilter>) -> Option<Sieve> {
+        let quoted: Vec<String> = (fast::CONTAINER_KEYS.iter())
+            .map(|key| format!("\"{}\"", String::from_utf8_lossy(key)))
+            .collect();
+        let markers: Vec<&str> = quoted.iter().map(String::as_str).collect();
+        filter(&markers).map(|filter| Sieve { filter })
+    }
 }
 
 /// A line lent by [`Stream::next_ref`]: its record's bytes in the buffer, the line's length
@@ -664,12 +701,9 @@ impl<'a> Stream<'a> {
                 }
             }
         } else if body.first().is_some_and(u8::is_ascii_digit) {
-            if let Some((length, timestamp)) = export_prefix(body) {
-                let message = body.get(length..).unwrap_or_default();
-                if message.iter().find(|&&b| b != b' ' && b != b'\t') == Some(&b'{') {
-                    src.advance_in_line(indent + length);
-                    return self.export_line(line, byte, timestamp);
-                }
+            if let Some((length, timestamp)) = export_record(body) {
+                src.advance_in_line(indent + length);
+                return self.export_line(line, byte, timestamp);
             }
         }
         let event = if text.len() > limit {
@@ -750,8 +784,7 @@ impl<'a> Stream<'a> {
     /// and returns true; false when [`Stream::text_line`] must read it. `unmarked`: the line holds
     /// no container key in quotes ([`Sieve`] looked for them).
     fn lend_line(&mut self, unmarked: bool) -> Result<bool, Fatal> {
-        let at_line_start = self.src.as_mut().is_some_and(|src| src.at_line_start());
-        if !(self.text && self.fast && at_line_start && matches!(self.state, State::Top)) {
+        if !self.between_lines() {
             return Ok(false);
         }
         let LineEnd::Found(len) = self.buffer_line()? else {
@@ -780,6 +813,13 @@ impl<'a> Stream<'a> {
             byte: src.offset(),
         });
         Ok(true)
+    }
+
+    /// Text mode on its fast path, at the start of a line between values: where a line may be
+    /// lent or passed over.
+    fn between_lines(&mut self) -> bool {
+        let at_line_start = self.src.as_mut().is_some_and(|src| src.at_line_start());
+        self.text && self.fast && at_line_start && matches!(self.state, State::Top)
     }
 
     /// Consumes the line lent by [`Stream::next_ref`], if any.
@@ -850,11 +890,9 @@ impl<'a> Stream<'a> {
                 }
             }
             // A line the sieve found no quoted container key in needs no other look for one.
+            let offset = self.src.as_ref().map(Source::offset);
             let unmarked = sieve.is_some()
-                && self
-                    .src
-                    .as_ref()
-                    .is_some_and(|src| self.sifted.wanted.front() == Some(&(src.offset(), false)));
+                && offset.is_some_and(|at| self.sifted.wanted(at) == Some((at, false)));
             match self.lend_line(unmarked) {
                 Ok(true) => break,
                 Ok(false) => {}
@@ -883,8 +921,7 @@ impl<'a> Stream<'a> {
     /// sieve wants (sifting the buffered lines first when none are sifted), as long as each is
     /// one [`passed_records`] can count; stops before the first that must be read as usual.
     fn pass_unwanted(&mut self, sieve: &Sieve) -> Result<(), Fatal> {
-        let at_line_start = self.src.as_mut().is_some_and(|src| src.at_line_start());
-        if !(self.text && self.fast && at_line_start && matches!(self.state, State::Top)) {
+        if !self.between_lines() {
             return Ok(());
         }
         let Some(src) = self.src.as_mut() else {
@@ -893,9 +930,6 @@ impl<'a> Stream<'a> {
         let sifted = &mut self.sifted;
         loop {
             let offset = src.offset();
-            while sifted.wanted.front().is_some_and(|&(w, _)| w < offset) {
-                sifted.wanted.pop_front();
-            }
             if offset >= sifted.to {
                 // The whole lines buffered. More input only where reading line by line asks
                 // for it too (no whole line is buffered), as much as that asks for (one read
@@ -916,13 +950,13 @@ impl<'a> Stream<'a> {
                     return Ok(());
                 }
                 sifted.lines.clear();
+                sifted.next = 0;
                 let block = avail.get(..len).unwrap_or_default();
                 sieve.filter.lines(block, &mut sifted.lines);
-                let starts = (sifted.lines.iter()).map(|(l, m)| (offset + l.start as u64, *m));
-                sifted.wanted.extend(starts);
+                sifted.from = offset;
                 sifted.to = offset + len as u64;
             }
-            let until = (sifted.wanted.front()).map_or(sifted.to, |&(w, _)| w.min(sifted.to));
+            let until = sifted.wanted(offset).map_or(sifted.to, |(at, _)| at);
             let Some(region) = usize::try_from(until.saturating_sub(offset))
                 .ok()
                 .and_then(|n| src.avail().get(..n))
@@ -931,29 +965,7 @@ impl<'a> Stream<'a> {
                 return Ok(());
             };
             let whole = region.len();
-            // The UTF-8 of the run from where it is not known yet; the lines from an invalid
-            // byte on are read as usual.
-            let known = usize::try_from(sifted.valid_to.saturating_sub(offset))
-                .unwrap_or(usize::MAX)
-                .min(whole);
-            let valid = match region.get(known..).map(simdutf8::basic::from_utf8) {
-                Some(Ok(_)) | None => whole,
-                Some(Err(_)) => {
-                    let rest = region.get(known..).unwrap_or_default();
-                    known
-                        + simdutf8::compat::from_utf8(rest)
-                            .err()
-                            .map_or(rest.len(), |e| e.valid_up_to())
-                }
-            };
-            sifted.valid_to = sifted.valid_to.max(offset + valid as u64);
-            let region = if valid == whole {
-                region
-            } else {
-                let before = region.get(..valid).unwrap_or_default();
-                let whole_lines = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-                region.get(..whole_lines).unwrap_or_default()
-            };
+            let region = sifted.valid_lines(region, offset);
             let (used, records, lines) = passable(region, self.options.max_record_bytes);
             if used > 0 {
                 if region.get(used - 1) == Some(&b'\n') {
@@ -1771,6 +1783,15 @@ fn export_prefix(line: &[u8]) -> Option<(usize, i64)> {
     Some((space + 1, crate::time::parse(stamp)?))
 }
 
+/// [`export_prefix`] of a line whose message is an object (after blanks): an export line that
+/// text mode reads as one.
+fn export_record(line: &[u8]) -> Option<(usize, i64)> {
+    export_prefix(line).filter(|&(length, _)| {
+        let message = line.get(length..).unwrap_or_default();
+        message.iter().find(|&&b| b != b' ' && b != b'\t') == Some(&b'{')
+    })
+}
+
 /// Compressed formats other than gzip, by their magic bytes.
 fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
     const MAGIC: [(&[u8], &str); 4] = [
@@ -1819,12 +1840,7 @@ fn plain_record(whole: &[u8], limit: usize, unmarked: bool) -> Option<Range<usiz
     if body.first() != Some(&b'{') || text.len() > limit {
         return None;
     }
-    let checking = if unmarked {
-        needs_checking_unmarked(body)
-    } else {
-        needs_checking(body)
-    };
-    if checking {
+    if needs_checking(body, unmarked) {
         return None;
     }
     Some(indent..indent + body.trim_ascii_end().len())
@@ -1866,36 +1882,26 @@ fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
     }
     let body = text.get(indent..).unwrap_or_default();
     match body.first() {
-        Some(b'{') => (!needs_checking_unmarked(body)).then_some(1),
-        Some(b) if b.is_ascii_digit() => {
-            let export = export_prefix(body).is_some_and(|(length, _)| {
-                let message = body.get(length..).unwrap_or_default();
-                message.iter().find(|&&b| b != b' ' && b != b'\t') == Some(&b'{')
-            });
-            (!export).then_some(1)
-        }
-        Some(_) => Some(1),
-        None => Some(0),
+        Some(b'{') => (!needs_checking(body, true)).then_some(1),
+        Some(b) if b.is_ascii_digit() => export_record(body).is_none().then_some(1),
+        _ => Some(1),
     }
-}
-
-/// [`needs_checking`] for a line that holds no container key in quotes, as [`Sieve`]
-/// looks for them: without an escape, a container key would be written so.
-fn needs_checking_unmarked(line: &[u8]) -> bool {
-    line.trim_ascii_end().last() != Some(&b'}')
-        || (memchr::memchr(b'\\', line).is_some() && needs_checking(line))
 }
 
 /// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
 /// with `}` (it may start a document over several lines), or holds a key that may make it a
 /// container (`"Records"`, `"logEvents"`, `"events"`, `"awslogs"`, `"logFiles"`: all end in
-/// `s"`) or an escape that may spell one.
-fn needs_checking(line: &[u8]) -> bool {
+/// `s"`) or an escape that may spell one. `unmarked`: the line is known to hold no container key
+/// in quotes ([`Sieve`] looked for them), so only one spelled with an escape is left to look for.
+fn needs_checking(line: &[u8], unmarked: bool) -> bool {
     let trimmed = line.trim_ascii_end();
     if trimmed.last() != Some(&b'}') {
         return true;
     }
     let escapes = memchr::memchr(b'\\', trimmed).is_some();
+    if unmarked && !escapes {
+        return false;
+    }
     let container_key = |i: usize| {
         // The text up to the `s` at `i`.
         let before = trimmed.get(..=i).unwrap_or_default();
@@ -1978,7 +1984,7 @@ pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
     if text.len() > options.max_record_bytes {
         return true;
     }
-    if !needs_checking(body) {
+    if !needs_checking(body, false) {
         return false;
     }
     let rules = Rules {
