@@ -29,34 +29,225 @@ pub(crate) struct JsonError {
 /// Nesting deeper than this is an error (not a stack overflow).
 pub(crate) const MAX_DEPTH: usize = 512;
 
-/// The position of the first byte of `bytes` that ends the plain run of a JSON string: `"`,
-/// `\\` or a control character. Eight bytes at a time (strings of events are short, too short
-/// for a SIMD search to have started).
-fn first_special(bytes: &[u8]) -> Option<usize> {
+/// The bytes of `word` (eight bytes of text, the first in its low byte) that end the plain run of
+/// a JSON string (`"`, `\\` or a control character), as the high bits of a mask: exact for the
+/// lowest such byte (a borrow only flags bytes above it).
+#[inline(always)]
+fn specials(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte of `word` that is zero; exact for the lowest such byte (a
-    // borrow only flags bytes above it).
-    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-        let hits = zero(word ^ (ONES * u64::from(b'"')))
-            | zero(word ^ (ONES * u64::from(b'\\')))
-            | below_space;
+    // A byte of a high bit set is none of them: `!word & HIGH` leaves those out of all three.
+    let below = |x: u64, floor: u64| x.wrapping_sub(ONES * floor);
+    (below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+        | below(word, 0x20))
+        & !word
+        & HIGH
+}
+
+/// The position of the first byte of `bytes` from `at` on that ends the plain run of a JSON
+/// string: `"`, `\\` or a control character (or `bytes.len()` when none does). Eight bytes at a
+/// time, inlined into the readers of strings, which call it for every string of an event: strings
+/// of events are short, too short for a search function to have started.
+#[inline(always)]
+fn plain_run_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        let hits = specials(u64::from_le_bytes(*chunk));
         if hits != 0 {
-            return Some(at + hits.trailing_zeros() as usize / 8);
+            return at + hits.trailing_zeros() as usize / 8;
         }
         at += 8;
     }
-    let tail = chunks.remainder();
-    tail.iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|i| at + i)
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return at;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// The position of the first byte of `bytes` that ends the plain run of a JSON string, if one
+/// does (see [`plain_run_end`]).
+#[cfg(test)]
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    Some(plain_run_end(bytes, 0)).filter(|&at| at < bytes.len())
+}
+
+/// The position of the first byte from `at` on that is no JSON blank (space, tab, LF, CR).
+#[inline(always)]
+fn blank_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// What is wrong in JSON text: where, and why.
+type Lexical = (usize, &'static str);
+
+/// The position after the string whose opening quote is at `at`, checked as [`Parser::string`]
+/// checks it (the same escapes are valid), without building it. The plain run up to the closing
+/// quote is read inline; anything else is left to [`string_rest`].
+#[inline(always)]
+fn string_end(bytes: &[u8], at: usize) -> Result<usize, Lexical> {
+    let end = plain_run_end(bytes, at + 1);
+    if bytes.get(end) == Some(&b'"') {
+        Ok(end + 1)
+    } else {
+        string_rest(bytes, end)
+    }
+}
+
+/// The rest of [`string_end`] from the first byte that ends a plain run and is no closing quote.
+#[cold]
+#[inline(never)]
+fn string_rest(bytes: &[u8], mut at: usize) -> Result<usize, Lexical> {
+    loop {
+        match bytes.get(at) {
+            Some(b'"') => return Ok(at + 1),
+            Some(b'\\') => {
+                at += 1;
+                match bytes.get(at) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 1,
+                    Some(b'u') => at = hex4_end(bytes, at + 1)?,
+                    Some(_) => return Err((at, "invalid escape")),
+                    None => return Err((at, "unterminated string")),
+                }
+            }
+            Some(_) => return Err((at, "control character in string")),
+            None => return Err((at, "unterminated string")),
+        }
+        // The byte found is ASCII: every position is a char boundary.
+        at = plain_run_end(bytes, at);
+    }
+}
+
+/// The position after the four hex digits of a `\\u` escape starting at `at`.
+fn hex4_end(bytes: &[u8], at: usize) -> Result<usize, Lexical> {
+    for at in at..at + 4 {
+        if !bytes.get(at).is_some_and(u8::is_ascii_hexdigit) {
+            return Err((at, "invalid \\u escape"));
+        }
+    }
+    Ok(at + 4)
+}
+
+/// The position after the number starting at `at`:
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+#[inline]
+fn number_end(bytes: &[u8], mut at: usize) -> Result<usize, Lexical> {
+    let digits = |mut at: usize, reason: &'static str| {
+        if !bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            return Err((at, reason));
+        }
+        while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        Ok(at)
+    };
+    if bytes.get(at) == Some(&b'-') {
+        at += 1;
+    }
+    if bytes.get(at) == Some(&b'0') {
+        at += 1;
+        if bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            return Err((at, "leading zeros are not allowed"));
+        }
+    } else {
+        at = digits(at, "expected a digit")?;
+    }
+    if bytes.get(at) == Some(&b'.') {
+        at = digits(at + 1, "expected a digit after '.'")?;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
+        }
+        at = digits(at, "expected a digit in the exponent")?;
+    }
+    Ok(at)
+}
+
+/// The position after `word` (`true`, `false`, `null`) at `at`.
+#[inline(always)]
+fn word_end(bytes: &[u8], at: usize, word: &'static str) -> Result<usize, Lexical> {
+    match bytes.get(at..at + word.len()) {
+        Some(w) if w == word.as_bytes() => Ok(at + word.len()),
+        _ => Err((at, "invalid literal")),
+    }
+}
+
+/// The position after the JSON value starting at `at` (after blanks), checked as [`parse`]
+/// checks it, with at most `room` containers open in it; `open` holds their closing brackets
+/// meanwhile. No tree is built and nothing recurses: for the values a reader skips.
+fn value_end(
+    bytes: &[u8],
+    mut at: usize,
+    room: usize,
+    open: &mut Vec<u8>,
+) -> Result<usize, Lexical> {
+    let base = open.len();
+    // A member's key and its colon.
+    let key_end = |at: usize| {
+        let at = blank_end(bytes, at);
+        if bytes.get(at) != Some(&b'"') {
+            return Err((at, "expected a key"));
+        }
+        let at = blank_end(bytes, string_end(bytes, at)?);
+        if bytes.get(at) != Some(&b':') {
+            return Err((at, "expected ':'"));
+        }
+        Ok(at + 1)
+    };
+    'value: loop {
+        at = blank_end(bytes, at);
+        match bytes.get(at) {
+            Some(b'"') => at = string_end(bytes, at)?,
+            Some(&bracket @ (b'{' | b'[')) => {
+                if open.len() - base >= room {
+                    return Err((at, "too deeply nested"));
+                }
+                at = blank_end(bytes, at + 1);
+                // `}` and `]` follow `{` and `[` two code points on.
+                let close = bracket + 2;
+                if bytes.get(at) == Some(&close) {
+                    at += 1;
+                } else {
+                    open.push(close);
+                    if close == b'}' {
+                        at = key_end(at)?;
+                    }
+                    continue 'value;
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => at = number_end(bytes, at)?,
+            Some(b't') => at = word_end(bytes, at, "true")?,
+            Some(b'f') => at = word_end(bytes, at, "false")?,
+            Some(b'n') => at = word_end(bytes, at, "null")?,
+            _ => return Err((at, "expected a value")),
+        }
+        // After a value: close what ends here, until a `,` asks for another value.
+        while let Some(&close) = open.get(base..).and_then(<[u8]>::last) {
+            at = blank_end(bytes, at);
+            match bytes.get(at) {
+                Some(b',') => {
+                    at += 1;
+                    if close == b'}' {
+                        at = key_end(at)?;
+                    }
+                    continue 'value;
+                }
+                Some(&b) if b == close => {
+                    at += 1;
+                    open.pop();
+                }
+                _ => return Err((at, "expected ',' or a closing bracket")),
+            }
+        }
+        return Ok(at);
+    }
 }
 
 /// Parses one complete JSON document (RFC 8259). Leading and trailing JSON whitespace
@@ -114,65 +305,44 @@ impl<'a> Parser<'a> {
 
     /// A string starting at its opening quote: borrowed from the text when it has no escape,
     /// decoded otherwise.
+    #[inline]
     pub(crate) fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
         let start = self.pos + 1;
-        let rest = self.text.as_bytes().get(start..).unwrap_or_default();
-        if let Some(len) = first_special(rest) {
-            if rest.get(len) == Some(&b'"') {
-                // Both ends are ASCII bytes, hence char boundaries.
-                if let Some(s) = self.text.get(start..start + len) {
-                    self.pos = start + len + 1;
-                    return Ok(std::borrow::Cow::Borrowed(s));
-                }
+        let end = plain_run_end(self.text.as_bytes(), start);
+        if self.text.as_bytes().get(end) == Some(&b'"') {
+            // Both ends are ASCII bytes, hence char boundaries.
+            if let Some(s) = self.text.get(start..end) {
+                self.pos = end + 1;
+                return Ok(std::borrow::Cow::Borrowed(s));
             }
         }
         self.string().map(std::borrow::Cow::Owned)
     }
 
     /// Reads past a string starting at its opening quote, checked as [`Parser::string`] checks
-    /// it (the same escapes are valid), without building it: for the values and keys the
-    /// engine's scanner skips.
+    /// it, without building it: for the values and keys the engine's scanner skips.
+    #[inline]
     pub(crate) fn skip_string(&mut self) -> Result<(), JsonError> {
-        self.pos += 1; // the opening quote
-        loop {
-            let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
-            let Some(len) = first_special(rest) else {
-                self.pos += rest.len();
-                return Err(self.error("unterminated string"));
-            };
-            // The byte found is ASCII: every position below is a char boundary.
-            self.pos += len;
-            match rest.get(len) {
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                Some(b'\\') => {
-                    self.pos += 1;
-                    match self.peek() {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            self.pos += 1
-                        }
-                        Some(b'u') => {
-                            self.pos += 1;
-                            self.hex4()?;
-                        }
-                        Some(_) => return Err(self.error("invalid escape")),
-                        None => return Err(self.error("unterminated string")),
-                    }
-                }
-                _ => return Err(self.error("control character in string")),
-            }
-        }
+        self.pos = string_end(self.text.as_bytes(), self.pos).map_err(|e| self.lexical(e))?;
+        Ok(())
+    }
+
+    /// Reads past one value (after blanks), checked as [`parse`] checks it, with at most `room`
+    /// containers open in it (`open` is room for their brackets), without building it.
+    pub(crate) fn skip_value(&mut self, room: usize, open: &mut Vec<u8>) -> Result<(), JsonError> {
+        self.pos =
+            value_end(self.text.as_bytes(), self.pos, room, open).map_err(|e| self.lexical(e))?;
+        Ok(())
+    }
+
+    fn lexical(&mut self, (at, reason): Lexical) -> JsonError {
+        self.pos = at;
+        self.error(reason)
     }
 
     /// Consumes `word` (`true`, `false`, `null`) or fails.
     pub(crate) fn word(&mut self, word: &'static str) -> Result<(), JsonError> {
-        let rest = self.text.as_bytes().get(self.pos..);
-        if !rest.is_some_and(|rest| rest.starts_with(word.as_bytes())) {
-            return Err(self.error("invalid literal"));
-        }
-        self.pos += word.len();
+        self.pos = word_end(self.text.as_bytes(), self.pos, word).map_err(|e| self.lexical(e))?;
         Ok(())
     }
 
@@ -187,10 +357,9 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.pos += 1;
-        }
+        self.pos = blank_end(self.text.as_bytes(), self.pos);
     }
 
     /// Consumes `byte` (after whitespace) or fails with `reason`.
@@ -298,50 +467,14 @@ impl<'a> Parser<'a> {
     }
 
     fn literal(&mut self, word: &'static str, value: Json) -> Result<Json, JsonError> {
-        let rest = self.text.as_bytes().get(self.pos..);
-        if !rest.is_some_and(|rest| rest.starts_with(word.as_bytes())) {
-            return Err(self.error("invalid literal"));
-        }
-        self.pos += word.len();
+        self.word(word)?;
         Ok(value)
-    }
-
-    /// Consumes one or more ASCII digits, failing with `reason` if there are none.
-    fn digits(&mut self, reason: &'static str) -> Result<(), JsonError> {
-        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            return Err(self.error(reason));
-        }
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            self.pos += 1;
-        }
-        Ok(())
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, returned as written.
     pub(crate) fn number(&mut self) -> Result<&'a str, JsonError> {
         let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        if self.peek() == Some(b'0') {
-            self.pos += 1;
-            if self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                return Err(self.error("leading zeros are not allowed"));
-            }
-        } else {
-            self.digits("expected a digit")?;
-        }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            self.digits("expected a digit after '.'")?;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
-            }
-            self.digits("expected a digit in the exponent")?;
-        }
+        self.pos = number_end(self.text.as_bytes(), start).map_err(|e| self.lexical(e))?;
         // Both ends are at ASCII bytes, hence char boundaries.
         match self.text.get(start..self.pos) {
             Some(number) => Ok(number),

@@ -294,7 +294,7 @@ fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> HashMap<String, u32> 
             let Some(node) = ids.get(p).and_then(|&id| trie.nodes.get_mut(id as usize)) else {
                 continue;
             };
-            node.members.insert(k.to_owned(), to);
+            node.members.set(k, to);
         }
     }
     ids

@@ -177,7 +177,7 @@ impl Default for Trie {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Node {
-    pub(crate) members: FxHashMap<String, u32>,
+    pub(crate) members: Members,
     pub(crate) any_member: Option<u32>,
     pub(crate) indices: Vec<(usize, u32)>,
     pub(crate) any_index: Option<u32>,
@@ -188,6 +188,84 @@ pub(crate) struct Node {
     pub(crate) flat: bool,
     /// The event pattern path that ends here, if one does.
     pub(crate) event: Option<u32>,
+}
+
+/// The children of a trie node by member key. Every key of every object a node reaches is looked
+/// up, and nodes have few children: a key of a length no child has is ruled out by one bit, and up
+/// to [`Members::FEW`] children are compared one by one (length and eight-byte words first),
+/// which costs less than hashing the key; more go in a hash table.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Members {
+    /// Bit `min(len, 63)` is set for the length `len` of every key.
+    lengths: u64,
+    few: Vec<(Box<[u8]>, u32)>,
+    many: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl Members {
+    const FEW: usize = 16;
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.few.is_empty() && self.many.is_empty()
+    }
+
+    /// The child of `key`.
+    #[inline]
+    pub(crate) fn get(&self, key: &[u8]) -> Option<u32> {
+        if self.lengths & Members::length_bit(key) == 0 {
+            None
+        } else if self.many.is_empty() {
+            self.few
+                .iter()
+                .find(|(k, _)| same_key(k, key))
+                .map(|&(_, child)| child)
+        } else {
+            self.many.get(key).copied()
+        }
+    }
+
+    /// The child of `key`, which becomes `child` if there is none.
+    pub(crate) fn get_or_insert(&mut self, key: &str, child: u32) -> u32 {
+        match self.get(key.as_bytes()) {
+            Some(old) => old,
+            None => {
+                self.set(key, child);
+                child
+            }
+        }
+    }
+
+    fn length_bit(key: &[u8]) -> u64 {
+        1 << key.len().min(63)
+    }
+
+    /// Makes `child` the child of `key`.
+    pub(crate) fn set(&mut self, key: &str, child: u32) {
+        let key = key.as_bytes();
+        self.lengths |= Members::length_bit(key);
+        if let Some(slot) = self.few.iter_mut().find(|(k, _)| **k == *key) {
+            slot.1 = child;
+        } else if !self.many.is_empty() || self.few.len() == Members::FEW {
+            self.many.extend(self.few.drain(..));
+            self.many.insert(key.into(), child);
+        } else {
+            self.few.push((key.into(), child));
+        }
+    }
+}
+
+/// `a == b`, for keys: the length, then the first and last eight bytes as words.
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match (a.first_chunk::<8>(), b.first_chunk::<8>()) {
+        (Some(x), Some(y)) => {
+            x == y && a.last_chunk::<8>() == b.last_chunk::<8>() && (a.len() <= 16 || a == b)
+        }
+        _ => a == b,
+    }
 }
 
 impl Node {
@@ -501,7 +579,7 @@ impl Builder {
                 break;
             };
             let child = match step {
-                Step::Member(m) => *n.members.entry(m.clone()).or_insert(next),
+                Step::Member(m) => n.members.get_or_insert(m, next),
                 Step::AnyMember => *n.any_member.get_or_insert(next),
                 Step::Index(i) => match n.indices.iter().find(|(j, _)| j == i) {
                     Some((_, c)) => *c,

@@ -178,72 +178,21 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
 
     /// Reads one value no selector reaches into, at container depth `depth`: the syntax is
     /// checked as [`Scanner::value`] checks it (the same depth limit included), without the
-    /// trie's bookkeeping or recursion.
+    /// trie's bookkeeping or recursion. A string, the most common value, is read inline.
+    #[inline]
     fn skip(&mut self, depth: usize) -> Result<(), Stop> {
-        let base = self.open.len();
-        let result = self.skip_from(depth, base);
-        self.open.truncate(base);
-        result
-    }
-
-    fn skip_from(&mut self, depth: usize, base: usize) -> Result<(), Stop> {
-        'value: loop {
-            self.p.skip_ws();
-            match self.p.peek() {
-                Some(open @ (b'{' | b'[')) => {
-                    if depth + 1 + (self.open.len() - base) > MAX_DEPTH {
-                        return Err(Stop::Invalid);
-                    }
-                    self.p.bump();
-                    self.p.skip_ws();
-                    let close = if open == b'{' { b'}' } else { b']' };
-                    if self.p.peek() == Some(close) {
-                        self.p.bump();
-                    } else {
-                        self.open.push(close);
-                        if close == b'}' {
-                            self.key()?;
-                        }
-                        continue 'value;
-                    }
-                }
-                Some(b'"') => {
-                    self.p.skip_string().map_err(|_| Stop::Invalid)?;
-                }
-                Some(b'-' | b'0'..=b'9') => {
-                    self.p.number().map_err(|_| Stop::Invalid)?;
-                }
-                Some(b't') => self.p.word("true").map_err(|_| Stop::Invalid)?,
-                Some(b'f') => self.p.word("false").map_err(|_| Stop::Invalid)?,
-                Some(b'n') => self.p.word("null").map_err(|_| Stop::Invalid)?,
-                _ => return Err(Stop::Invalid),
-            }
-            // After a value: close what ends here, until a `,` asks for another value.
-            loop {
-                if self.open.len() == base {
-                    return Ok(());
-                }
-                let close = self.open.last().copied().unwrap_or(b']');
-                if !self.next_or_close(close)? {
-                    self.open.pop();
-                    continue;
-                }
-                if close == b'}' {
-                    self.key()?;
-                }
-                continue 'value;
-            }
-        }
-    }
-
-    /// A member's key and its `:`, in an object no selector reaches into.
-    fn key(&mut self) -> Result<(), Stop> {
         self.p.skip_ws();
-        if self.p.peek() != Some(b'"') {
-            return Err(Stop::Invalid);
+        if self.p.peek() == Some(b'"') {
+            return self.p.skip_string().map_err(|_| Stop::Invalid);
         }
-        self.p.skip_string().map_err(|_| Stop::Invalid)?;
-        self.expect(b':')
+        self.skip_other(depth)
+    }
+
+    fn skip_other(&mut self, depth: usize) -> Result<(), Stop> {
+        let room = MAX_DEPTH.saturating_sub(depth);
+        self.p
+            .skip_value(room, &mut self.open)
+            .map_err(|_| Stop::Invalid)
     }
 
     fn literal(
@@ -309,7 +258,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             if tracked {
                 for i in lo..hi {
                     let Some(node) = self.node(i) else { continue };
-                    let exact = node.members.get(key.as_ref()).copied();
+                    let exact = node.members.get(key.as_bytes());
                     let any = node.any_member;
                     if let Some(child) = exact {
                         // An event pattern path takes every value of a repeated key.
@@ -331,8 +280,12 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
                 keys.push(key);
             }
             let child_hi = self.nodes.len();
-            self.value(child_lo, child_hi, depth)?;
-            self.nodes.truncate(child_lo);
+            if child_lo == child_hi {
+                self.skip(depth)?;
+            } else {
+                self.value(child_lo, child_hi, depth)?;
+                self.nodes.truncate(child_lo);
+            }
             if !self.next_or_close(b'}')? {
                 break;
             }
