@@ -409,6 +409,107 @@ pub struct Detector {
     last_minute: Option<i64>,
 }
 
+/// Whether `event` is counted in a series (a write call, or a call that failed), beside widening
+/// the input's minutes as every event does.
+fn counted(event: &Observation<'_>) -> bool {
+    event.read_only == Some(false) || event.error_code.is_some_and(|code| !code.is_empty())
+}
+
+/// Management events kept as the detector needs them, to be counted later by a [`Detector`]
+/// ([`Detector::observe_all`]), on another thread say: taking them costs a copy of their strings
+/// into one buffer, where counting them interns the strings and finds their series. Events that
+/// are not [`counted`] only widen the input's minutes.
+#[derive(Clone, Debug, Default)]
+pub struct Observations {
+    /// The first and last minute of every event taken.
+    minutes: Option<(i64, i64)>,
+    /// The strings of the counted events, one after another.
+    text: String,
+    rows: Vec<Row>,
+}
+
+/// A counted event of [`Observations`]: its strings as ranges of their text.
+#[derive(Clone, Debug)]
+struct Row {
+    time_ms: i64,
+    read_only: Option<bool>,
+    source: (usize, usize),
+    name: (usize, usize),
+    /// `errorCode`, `userIdentity.arn`, `userAgent`, `awsRegion`, `recipientAccountId`.
+    optional: [Option<(usize, usize)>; 5],
+}
+
+impl Observations {
+    /// Takes one management event.
+    pub fn push(&mut self, event: &Observation<'_>) {
+        let minute = event.time_ms.div_euclid(MINUTE_MS);
+        self.minutes = Some(match self.minutes {
+            Some((first, last)) => (first.min(minute), last.max(minute)),
+            None => (minute, minute),
+        });
+        if !counted(event) {
+            return;
+        }
+        let mut keep = |s: &str| {
+            let start = self.text.len();
+            self.text.push_str(s);
+            (start, self.text.len())
+        };
+        let source = keep(event.event_source);
+        let name = keep(event.event_name);
+        let optional = [
+            event.error_code,
+            event.user_identity_arn,
+            event.user_agent,
+            event.aws_region,
+            event.recipient_account_id,
+        ]
+        .map(|s| s.map(&mut keep));
+        self.rows.push(Row {
+            time_ms: event.time_ms,
+            read_only: event.read_only,
+            source,
+            name,
+            optional,
+        });
+    }
+
+    /// How many of the events taken are counted.
+    pub fn counted(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Forgets every event taken (keeping the room they took).
+    pub fn clear(&mut self) {
+        self.minutes = None;
+        self.text.clear();
+        self.rows.clear();
+    }
+
+    /// The event of `row`.
+    fn event(&self, row: &Row) -> Observation<'_> {
+        let text = |(start, end): (usize, usize)| self.text.get(start..end).unwrap_or_default();
+        let [
+            error_code,
+            user_identity_arn,
+            user_agent,
+            aws_region,
+            recipient_account_id,
+        ] = row.optional.map(|range| range.map(text));
+        Observation {
+            time_ms: row.time_ms,
+            event_source: text(row.source),
+            event_name: text(row.name),
+            read_only: row.read_only,
+            error_code,
+            user_identity_arn,
+            user_agent,
+            aws_region,
+            recipient_account_id,
+        }
+    }
+}
+
 /// Which attribute a tally counts.
 const ARN: usize = 0;
 const AGENT: usize = 1;
@@ -478,13 +579,33 @@ impl Detector {
     /// Counts one management event.
     pub fn observe(&mut self, event: &Observation<'_>) {
         let minute = event.time_ms.div_euclid(MINUTE_MS);
-        self.first_minute = Some(self.first_minute.map_or(minute, |m| m.min(minute)));
-        self.last_minute = Some(self.last_minute.map_or(minute, |m| m.max(minute)));
+        self.span(minute, minute);
+        if counted(event) {
+            self.count(minute, event);
+        }
+    }
+
+    /// Counts the events of `observations`, as [`Detector::observe`] of each would.
+    pub fn observe_all(&mut self, observations: &Observations) {
+        if let Some((first, last)) = observations.minutes {
+            self.span(first, last);
+        }
+        for row in &observations.rows {
+            let event = observations.event(row);
+            self.count(event.time_ms.div_euclid(MINUTE_MS), &event);
+        }
+    }
+
+    /// Widens the input's minutes to `first..=last`.
+    fn span(&mut self, first: i64, last: i64) {
+        self.first_minute = Some(self.first_minute.map_or(first, |m| m.min(first)));
+        self.last_minute = Some(self.last_minute.map_or(last, |m| m.max(last)));
+    }
+
+    /// Adds a [`counted`] event of `minute` to its series.
+    fn count(&mut self, minute: i64, event: &Observation<'_>) {
         let error = event.error_code.filter(|code| !code.is_empty());
         let write = event.read_only == Some(false);
-        if !write && error.is_none() {
-            return;
-        }
         let strings = &mut self.strings;
         let mut key = SeriesKey {
             account: event.recipient_account_id.map(|s| Id::new(strings.id(s))),

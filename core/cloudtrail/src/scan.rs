@@ -24,7 +24,9 @@ use super::boundary;
 use super::classify::{self, Access, Category, EventFilter};
 use super::eventbridge::EventRuleDef;
 use super::eventbridge::scan::{EventCounts, EventRules, EventRulesReport, EventTotals};
-use super::insights::{self, ConfigError, Detector, DetectorCounts, Insight, Observation};
+use super::insights::{
+    self, ConfigError, Detector, DetectorCounts, Insight, Observation, Observations,
+};
 use super::logs::Location;
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
@@ -889,8 +891,50 @@ pub(crate) struct Batch {
     skips: Vec<BatchSkip>,
     /// The datapoints, in order: filter, minute, value, dimensions.
     datums: Vec<(usize, i64, f64, Dimensions)>,
-    /// The batch's own anomaly detector, when anomalies are looked for.
-    insights: Option<Detector>,
+    /// What the anomaly detector needs of the batch's events, when anomalies are looked for.
+    insights: Option<BatchInsights>,
+}
+
+/// What a batch keeps for the anomaly detector: its events themselves, counted where the batch
+/// is added ([`Found::absorb`]; taking them here costs a copy of a few strings, counting them
+/// there interns the strings and finds their series once, where a detector of the batch's own
+/// would do both twice), and, past [`BatchInsights::FOLD`] events, a detector of their counts
+/// (a tally of a large input keeps counts, not events).
+#[derive(Debug)]
+struct BatchInsights {
+    events: Observations,
+    counts: Detector,
+}
+
+impl BatchInsights {
+    /// Counted events kept before they are folded into the batch's detector (in tests, a few:
+    /// the scans and tallies the tests compare then take both ways).
+    const FOLD: usize = if cfg!(test) { 3 } else { 1 << 14 };
+
+    fn observe(&mut self, observation: &Observation<'_>) {
+        self.events.push(observation);
+        if self.events.counted() >= BatchInsights::FOLD {
+            self.fold();
+        }
+    }
+
+    /// Counts the events kept in the batch's detector.
+    fn fold(&mut self) {
+        self.counts.observe_all(&self.events);
+        self.events.clear();
+    }
+
+    /// Adds the events and counts of `self` to `detector`.
+    fn add_to(self, detector: &mut Detector) {
+        detector.observe_all(&self.events);
+        detector.merge(self.counts);
+    }
+
+    /// A detector of everything the batch kept.
+    fn into_detector(mut self) -> Detector {
+        self.fold();
+        self.counts
+    }
 }
 
 /// A skip of a batch: one the reader made, or a record that could not be classified.
@@ -929,7 +973,7 @@ impl Batch {
         self.skips.extend(skips);
         self.datums.extend(datums);
         if let (Some(mine), Some(theirs)) = (&mut self.insights, insights) {
-            mine.merge(theirs);
+            theirs.add_to(&mut mine.counts);
         }
     }
 
@@ -970,8 +1014,8 @@ impl Sink for Batching<'_> {
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
-        if let Some(detector) = &mut self.batch.insights {
-            detector.observe(observation);
+        if let Some(insights) = &mut self.batch.insights {
+            insights.observe(observation);
         }
     }
 
@@ -1150,7 +1194,11 @@ impl Compiled {
                 .options
                 .insights
                 .clone()
-                .and_then(|config| Detector::new(config).ok()),
+                .and_then(|config| Detector::new(config).ok())
+                .map(|counts| BatchInsights {
+                    events: Observations::default(),
+                    counts,
+                }),
         }
     }
 
@@ -1215,7 +1263,7 @@ impl Found {
             }
         }
         if let (Some(detector), Some(theirs)) = (&mut self.insights, insights) {
-            detector.merge(theirs);
+            theirs.add_to(detector);
         }
     }
 
@@ -1460,7 +1508,10 @@ impl Tally {
                 .into_iter()
                 .map(|(f, m, v, d)| (f, m, v.to_bits(), d))
                 .collect(),
-            insights: insights.as_ref().map(Detector::counts),
+            insights: insights
+                .map(BatchInsights::into_detector)
+                .as_ref()
+                .map(Detector::counts),
             events: event_rules.then(|| totals.events.to_counts()),
         }
     }
@@ -1502,9 +1553,11 @@ impl Tally {
         }
         let insights = match (self.insights, &compiled.options.insights) {
             (None, None) => None,
-            (Some(counts), Some(config)) => Some(
-                Detector::from_counts(config.clone(), counts).map_err(TallyError::OtherRules)?,
-            ),
+            (Some(counts), Some(config)) => Some(BatchInsights {
+                events: Observations::default(),
+                counts: Detector::from_counts(config.clone(), counts)
+                    .map_err(TallyError::OtherRules)?,
+            }),
             (Some(_), None) => return other("it looked for anomalies, this scan does not".into()),
             (None, Some(_)) => return other("this scan looks for anomalies, it did not".into()),
         };

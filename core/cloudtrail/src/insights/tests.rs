@@ -1373,3 +1373,72 @@ fn counts_travel_as_json_and_come_back() {
     let bad: DetectorCounts = serde_json::from_value(bad).unwrap();
     assert!(Detector::from_counts(Config::default(), bad).is_err());
 }
+
+/// Events kept in [`Observations`] and counted later, in parts (one kept run counted into a
+/// detector that observed others), give the counts and insights observing them gives: optional
+/// strings absent or empty, read-only calls that only widen the input's minutes, an error
+/// code with no write.
+#[test]
+fn kept_observations_count_as_observing_does() {
+    let (mut rng, mut events) = background(9, 1, diurnal);
+    let apis = burst(
+        "ListUsers",
+        "iam.amazonaws.com",
+        true,
+        Some("AccessDenied"),
+        20.0,
+    );
+    traffic(&mut rng, &apis, 700..708, |_| 1.0, intruder, &mut events);
+    let mut observations: Vec<Observation<'_>> = events.iter().map(Event::observation).collect();
+    // Every optional string absent in turn, an empty error code, a missing readOnly.
+    for (i, o) in observations.iter_mut().enumerate() {
+        match i % 9 {
+            0 => o.recipient_account_id = None,
+            1 => o.aws_region = None,
+            2 => o.user_agent = None,
+            3 => o.user_identity_arn = None,
+            4 => o.error_code = Some(""),
+            5 => o.read_only = None,
+            _ => {}
+        }
+    }
+    // The first and last minutes come from read-only calls, counted in no series, among the
+    // events kept.
+    let quiet = |minute: i64| Observation {
+        time_ms: minute_ms(minute),
+        event_source: "s3.amazonaws.com",
+        event_name: "ListBuckets",
+        read_only: Some(true),
+        ..Observation::default()
+    };
+    observations.insert(0, quiet(-30));
+    observations.insert(1, quiet(3 * DAY));
+    let mut want = Detector::new(Config::default()).unwrap();
+    for o in &observations {
+        want.observe(o);
+    }
+    let (first, second) = observations.split_at(observations.len() / 3);
+    let mut kept = Observations::default();
+    first.iter().for_each(|o| kept.push(o));
+    let mut got = Detector::new(Config::default()).unwrap();
+    for o in second {
+        got.observe(o);
+    }
+    got.observe_all(&kept);
+    assert!(
+        kept.counted() < first.len(),
+        "read-only calls are not counted"
+    );
+    let json = |d: &Detector| serde_json::to_value(d.counts()).unwrap();
+    assert_ne!(json(&got), json(&Detector::new(Config::default()).unwrap()));
+    // Interned in another order, so the ids differ: compare what each finds.
+    let want = want.finish();
+    assert!(!want.is_empty());
+    assert_eq!(got.finish(), want);
+    // Cleared observations keep nothing.
+    kept.clear();
+    assert_eq!(kept.counted(), 0);
+    let mut none = Detector::new(Config::default()).unwrap();
+    none.observe_all(&kept);
+    assert!(none.finish().is_empty());
+}
