@@ -50,7 +50,7 @@ pub mod error;
 pub mod event;
 mod exec;
 mod extracted;
-mod json;
+pub mod json;
 pub mod metric;
 pub mod number;
 mod outcome;

@@ -23,7 +23,7 @@
 use std::borrow::Cow;
 
 use super::Fields;
-use crate::logs::string_stops;
+use trailmatch::json::plain_run_end;
 
 /// The deepest nesting followed below the record (the record itself is not counted).
 const MAX_DEPTH: u32 = 128;
@@ -139,19 +139,8 @@ impl<'a> Cursor<'a> {
         let start = self.at;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time up to the next quote, backslash or control character.
-            while let Some(word) = self
-                .bytes
-                .get(self.at..self.at + 8)
-                .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
-            {
-                let stops = string_stops(u64::from_le_bytes(word));
-                if stops != 0 {
-                    self.at += (stops.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                self.at += 8;
-            }
+            // Up to the next quote, backslash or control character.
+            self.at = plain_run_end(self.bytes, self.at);
             match self.next()? {
                 b'"' => return Some((start, self.at - 1, escaped)),
                 b'\\' => {

@@ -14,6 +14,8 @@
 //! with an escape). UTF-8 inside strings is not checked here: the caller checks the whole
 //! object's text at once when it makes it a `String`, and outside strings only ASCII passes.
 
+use trailmatch::json::plain_run_end;
+
 /// What [`object`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Check {
@@ -43,26 +45,6 @@ pub(crate) struct Rules {
 /// `Stream::members`), when their value has the right type.
 pub(crate) const CONTAINER_KEYS: [&[u8]; 5] =
     [b"Records", b"logEvents", b"events", b"awslogs", b"logFiles"];
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// A mask with the high bit of each byte of `word` that is zero; exact for the lowest such
-/// byte (a borrow may flag bytes above it, never below).
-fn zero_bytes(word: u64) -> u64 {
-    word.wrapping_sub(ONES) & !word & HIGH
-}
-
-/// A mask whose lowest set bit is in the first byte of `word` (little-endian order) that is a
-/// quote, a backslash or a control character (below 0x20), if any.
-pub(crate) fn string_stops(word: u64) -> u64 {
-    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
-    // A byte below 0x20 borrows, so its high bit is set after the subtraction; bytes from 0x80
-    // up are masked out by `!word`.
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    quote | backslash | control
-}
 
 type Step = Result<usize, Check>;
 
@@ -212,18 +194,8 @@ fn key(bytes: &[u8], i: usize, rules: Rules, depth: usize) -> Step {
 #[inline(always)]
 fn string(bytes: &[u8], mut i: usize, escapes: bool) -> Step {
     loop {
-        // Eight bytes at a time to the next quote, backslash or control character.
-        while let Some(chunk) = bytes.get(i..i + 8) {
-            let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-                break;
-            };
-            let stops = string_stops(u64::from_le_bytes(chunk));
-            if stops != 0 {
-                i += (stops.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
+        // To the next quote, backslash or control character.
+        i = plain_run_end(bytes, i);
         match bytes.get(i).copied() {
             None => return Err(Check::Incomplete),
             Some(b'"') => return Ok(i + 1),
@@ -438,21 +410,5 @@ mod tests {
             ..ELEMENT
         };
         assert_eq!(object(text.as_bytes(), rules), Check::Unsure);
-    }
-
-    #[test]
-    fn string_stops_find_the_first_special_byte() {
-        for (text, first) in [
-            (*b"abcdefgh", None),
-            (*b"abc\"efgh", Some(3)),
-            (*b"\\bcdefgh", Some(0)),
-            (*b"abcdefg\x1f", Some(7)),
-            (*b"\x80\xff\x7f \x20!\"\x00", Some(6)),
-            (*b"\x01\"\"\"\"\"\"\"", Some(0)),
-        ] {
-            let stops = string_stops(u64::from_le_bytes(text));
-            let found = (stops != 0).then(|| stops.trailing_zeros() / 8);
-            assert_eq!(found, first, "{text:?}");
-        }
     }
 }

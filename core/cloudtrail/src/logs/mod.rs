@@ -60,7 +60,6 @@
 
 mod decode;
 mod fast;
-pub(crate) use fast::string_stops;
 mod lex;
 mod source;
 mod stream;
