@@ -116,7 +116,17 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
         self.trie.nodes.get(id as usize)
     }
 
+    /// Gives `value` to the nodes `lo..hi` that take values (most nodes of a path take none:
+    /// that is checked inline, before the call that gives it).
+    #[inline]
     fn record(&mut self, lo: usize, hi: usize, value: &Scalar<'_>) {
+        if self.wants_value(lo, hi) {
+            self.record_wanted(lo, hi, value);
+        }
+    }
+
+    #[inline(never)]
+    fn record_wanted(&mut self, lo: usize, hi: usize, value: &Scalar<'_>) {
         for i in lo..hi {
             let Some(node) = self.node(i) else { continue };
             let reached = match (node.field, node.event) {
@@ -158,7 +168,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             Some(b'"') => {
                 if self.wants_value(lo, hi) {
                     let s = self.p.string_cow().map_err(|_| Stop::Invalid)?;
-                    self.record(lo, hi, &Scalar::Str(s));
+                    self.record_wanted(lo, hi, &Scalar::Str(s));
                 } else {
                     self.p.skip_string().map_err(|_| Stop::Invalid)?;
                 }
