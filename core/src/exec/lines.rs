@@ -74,9 +74,11 @@ impl LineFilter {
     /// Appends to `out`, in order, the lines of `block` (split at each `\n`; a line's range
     /// excludes its `\n`) that may matter: every line holding a text that some pattern of the set
     /// matches (the line, or any part of it: without its indentation or line end, the message
-    /// after an export timestamp), and every line holding one of the markers. A line not
-    /// appended holds neither: no pattern matches any part of it. Each line comes with whether it
-    /// holds a marker (`false`: it holds none).
+    /// after an export timestamp), every line holding one of the markers, and every line holding
+    /// a `\u` escape (which may spell a literal or a marker otherwise). A line not appended holds
+    /// none of them: no pattern matches any part of it. Each line comes with whether it holds a
+    /// marker in the text searched for (`false`: it holds none as written, but may spell one with
+    /// `\u` escapes).
     pub fn lines(&self, block: &[u8], out: &mut Vec<(Range<usize>, bool)>) {
         let p = &self.prefilter;
         // Where something was found, and what: an atom, `MARKER`, or `HAZARD` for an escape that
@@ -178,6 +180,11 @@ mod tests {
             "{\"eventName\":\"CreateTrail\",\"userIdentity\":{\"type\":\"Root\"}}\n",
             "{\"Records\":[]}\n",
             "{\"eventName\":\"Create\\u0054rail\"}\n",
+            // Any `\\u` escape (this one spells no literal, the next a marker, unmarked), but
+            // no other escape.
+            "{\"note\":\"caf\\u00e9\"}\n",
+            "{\"Record\\u0073\":[]}\n",
+            "{\"say\":\"\\\"hi\\\" \\\\ \\/\"}\n",
             "2020-09-14T00:44:23.000Z {\"errorCode\":\"AccessDenied\"}\n",
             "{\"errorCode\":\"AccessDenied\"}"
         );
@@ -190,6 +197,8 @@ mod tests {
                 "{\"eventName\":\"CreateTrail\",\"userIdentity\":{\"type\":\"Root\"}}",
                 "{\"Records\":[]}",
                 "{\"eventName\":\"Create\\u0054rail\"}",
+                "{\"note\":\"caf\\u00e9\"}",
+                "{\"Record\\u0073\":[]}",
                 "2020-09-14T00:44:23.000Z {\"errorCode\":\"AccessDenied\"}",
                 "{\"errorCode\":\"AccessDenied\"}",
             ]

@@ -1869,9 +1869,10 @@ fn passable(region: &[u8], limit: usize) -> (usize, u64, u64) {
 }
 
 /// The records that text mode reads from a line (`whole`, without its line feed; valid UTF-8,
-/// holding no container key in quotes, as [`Sieve`] looks for them) on its fast path: none for a
-/// blank line, one for a plain object ([`plain_record`]) or a line of text; `None` when the line
-/// must be read as usual (longer than `limit`, an object that is not plain, an export line).
+/// holding no container key in quotes, as [`Sieve`] looks for them, and no `\u` escape, as the
+/// line filter reports every line holding one) on its fast path: none for a blank line, one for a
+/// plain object ([`plain_record`]) or a line of text; `None` when the line must be read as usual
+/// (longer than `limit`, an object that is not plain, an export line).
 fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
     let text = whole.strip_suffix(b"\r").unwrap_or(whole);
     let Some(indent) = text.iter().position(|&b| !is_ws(b)) else {
@@ -1882,7 +1883,9 @@ fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
     }
     let body = text.get(indent..).unwrap_or_default();
     match body.first() {
-        Some(b'{') => (!needs_checking(body, true)).then_some(1),
+        // A key can be spelled otherwise only with `\u` escapes (no other escape makes a
+        // letter): with neither a key in quotes nor one, the object is plain if it ends it.
+        Some(b'{') => (body.trim_ascii_end().last() == Some(&b'}')).then_some(1),
         Some(b) if b.is_ascii_digit() => export_record(body).is_none().then_some(1),
         _ => Some(1),
     }
@@ -1914,19 +1917,34 @@ fn needs_checking(line: &[u8], unmarked: bool) -> bool {
                     && before.get(before.len() - k.len() - 1) == Some(&b'"')
             });
         }
-        // The key that ends at `i`, from its opening quote.
-        let from = before.len().saturating_sub(12);
-        let window = before.get(from..).unwrap_or_default();
-        match memchr::memrchr(b'"', window) {
-            Some(q) => {
-                let key = window.get(q + 1..).unwrap_or_default();
-                key.contains(&b'\\') || fast::CONTAINER_KEYS.contains(&key)
-            }
+        // The key that ends at `i`, from its opening quote, decoded when it has an escape.
+        match quoted_before(trimmed, i + 1) {
+            Some(quoted) if quoted.contains(&b'\\') => serde_json::from_slice::<String>(quoted)
+                .is_ok_and(|key| fast::CONTAINER_KEYS.contains(&key.as_bytes())),
+            Some(quoted) => quoted
+                .get(1..quoted.len() - 1)
+                .is_some_and(|key| fast::CONTAINER_KEYS.contains(&key)),
             None => false,
         }
     };
     KEY_END_S.find_iter(trimmed).any(container_key)
         || (escapes && ESCAPED_S.find(trimmed).is_some())
+}
+
+/// The string, quotes included, whose closing quote is at `close` in `text`: from the last quote
+/// before it that no backslash escapes.
+fn quoted_before(text: &[u8], close: usize) -> Option<&[u8]> {
+    let mut end = close;
+    loop {
+        let open = memchr::memrchr(b'"', text.get(..end)?)?;
+        // A quote after an odd number of backslashes is escaped: part of the string.
+        let before = text.get(..open)?;
+        let backslashes = before.iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 0 {
+            return text.get(open..=close);
+        }
+        end = open;
+    }
 }
 
 /// Searchers built once (building one per line costs as much as the search).

@@ -1289,6 +1289,56 @@ fn read_sifted_from<'b>(
     assert_eq!(passed, left_out, "input {shown:?}");
 }
 
+/// A container key spelled with escapes is the container key (keys are compared decoded): the
+/// line's records are read, in JSON and in text mode, from a stream and with the sieve, as
+/// those of the same line without escapes. Regression: the check of a line for container keys
+/// looked for a key's opening quote at most 12 bytes back, so `"R\u0065cords"` and
+/// `"\u0052ecords"` were read as one record holding an array, and `"x\\s"` (no letter
+/// escaped) was sent to the detailed reader.
+#[test]
+fn container_keys_spelled_with_escapes_are_containers() {
+    let plain = "{\"Records\":[{\"eventName\":\"a\"},{\"eventName\":\"b\"}]}\n";
+    let want = jsons(&read(plain.as_bytes()))
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    assert_eq!(want.len(), 2);
+    for key in [
+        "R\\u0065cords",
+        "\\u0052ecords",
+        "Record\\u0073",
+        "R\\u0065c\\u006frds",
+    ] {
+        let line = plain.replace("Records", key);
+        for text_lines in [false, true] {
+            let options = Options {
+                text_lines,
+                ..Options::default()
+            };
+            let items = read_with(line.as_bytes(), options);
+            assert_eq!(jsons(&items), want, "{line} text_lines {text_lines}");
+        }
+        let set = trailmatch::PatternSet::new([r#"{ $.eventName = "a" }"#]).unwrap();
+        let sieve = Sieve::new(&set).unwrap();
+        let mut stream = text_stream(line.as_bytes(), Options::default(), 1 << 16, false);
+        let mut sifted = Vec::new();
+        while let Some(next) = stream.next_sifted(&sieve) {
+            sifted.push(item_of(next));
+        }
+        assert_eq!(jsons(&sifted), want, "{line} sifted");
+    }
+    // Other escapes make no letter: an object with such keys ending in `s` is one record.
+    let line = "{\"x\\\\s\":{\"a\":1},\"y\\\"s\":2}\n";
+    let items = read_with(
+        line.as_bytes(),
+        Options {
+            text_lines: true,
+            ..Options::default()
+        },
+    );
+    assert_eq!(jsons(&items), [line.trim_end()]);
+}
+
 /// Lines of text mixed into JSON Lines: blank lines, text, containers, a document cut short,
 /// export lines, escapes (some spelling an `s` before a quote, as a container key ends), a byte
 /// order mark, CRLF, objects followed by text or missing a brace.
