@@ -6,7 +6,7 @@
 //! Unlike `serde_json` (without its global `arbitrary_precision` feature), it keeps
 //! every number's exact source text, so filter comparisons can see what was written.
 //! Parsing is iterative with an explicit stack, so hostile nesting cannot overflow
-//! the call stack; nesting is limited to [`MAX_DEPTH`] containers. Drop and the derived
+//! the call stack; nesting is limited to `MAX_DEPTH` (512) containers. Drop and the derived
 //! traits do recurse, but only that deep (a few hundred KiB of stack in a debug build).
 
 /// A JSON value; numbers keep the text they were written with.

@@ -905,8 +905,9 @@ fn a_file_gives_what_its_bytes_piped_in_give() {
         "{\"eventName\":\"raw\ttab\"}",
     ];
     let dir = scratch("file-vs-stdin");
-    // About 300 KiB of plain JSON lines between the pieces.
-    let filler: String = (0..4000)
+    // About 1.2 MB of plain JSON lines between the pieces: a case crosses the ranges of 1 to
+    // 4 MiB that files are read in.
+    let filler: String = (0..16_000)
         .map(|i| {
             format!(
                 "{{\"eventName\":\"F\",\"i\":{i},\"pad\":\"{}\"}}\n",

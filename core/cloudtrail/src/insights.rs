@@ -418,7 +418,7 @@ fn counted(event: &Observation<'_>) -> bool {
 /// Management events kept as the detector needs them, to be counted later by a [`Detector`]
 /// ([`Detector::observe_all`]), on another thread say: taking them costs a copy of their strings
 /// into one buffer, where counting them interns the strings and finds their series. Events that
-/// are not [`counted`] only widen the input's minutes.
+/// are not counted (neither a write call nor a failed one) only widen the input's minutes.
 #[derive(Clone, Debug, Default)]
 pub struct Observations {
     /// The first and last minute of every event taken.

@@ -104,7 +104,8 @@ struct Scanner<'a, 't, F> {
     nodes: Vec<u32>,
     /// Child nodes already met in the objects being read (for duplicate keys).
     seen: Vec<u32>,
-    /// The closing brackets of the containers [`Scanner::skip`] is in.
+    /// Room for the closing brackets of the containers a skipped value holds
+    /// ([`crate::json::Parser::skip_value`]).
     open: Vec<u8>,
     /// How many array elements that are objects or arrays the value being read lies in.
     nested: usize,

@@ -200,8 +200,9 @@ fn string(bytes: &[u8], mut i: usize, escapes: bool) -> Step {
             None => return Err(Check::Incomplete),
             Some(b'"') => return Ok(i + 1),
             Some(b'\\') if escapes => i = escape(bytes, i)?,
-            Some(b'\\' | 0x00..=0x1F) => return Err(Check::Unsure),
-            Some(_) => i += 1,
+            // A backslash without `escapes`, or a control character (the run ends at nothing
+            // else).
+            Some(_) => return Err(Check::Unsure),
         }
     }
 }

@@ -1918,6 +1918,8 @@ fn needs_checking(line: &[u8], unmarked: bool) -> bool {
             });
         }
         // The key that ends at `i`, from its opening quote, decoded when it has an escape.
+        // (An invalid escape fails to decode: the line is no valid JSON, and is read as the
+        // first key of an object is, by `first_key_container`.)
         match quoted_before(trimmed, i + 1) {
             Some(quoted) if quoted.contains(&b'\\') => serde_json::from_slice::<String>(quoted)
                 .is_ok_and(|key| fast::CONTAINER_KEYS.contains(&key.as_bytes())),
