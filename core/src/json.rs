@@ -501,12 +501,7 @@ impl<'a> Parser<'a> {
         loop {
             // Copy the run of ordinary characters; it ends at an ASCII byte or the end.
             let run_start = self.pos;
-            while self
-                .peek()
-                .is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20)
-            {
-                self.pos += 1;
-            }
+            self.pos = plain_run_end(self.text.as_bytes(), self.pos);
             match self.text.get(run_start..self.pos) {
                 Some(run) => out.push_str(run),
                 None => return Err(self.error("invalid string")),
@@ -577,16 +572,11 @@ impl<'a> Parser<'a> {
 
     /// Reads exactly four hex digits.
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let mut unit = 0;
-        for _ in 0..4 {
-            let digit = self
-                .peek()
-                .and_then(|b| char::from(b).to_digit(16))
-                .ok_or_else(|| self.error("invalid \\u escape"))?;
-            unit = unit * 16 + digit;
-            self.pos += 1;
-        }
-        Ok(unit)
+        let start = self.pos;
+        self.pos = hex4_end(self.text.as_bytes(), start).map_err(|e| self.lexical(e))?;
+        // Four ASCII hex digits: char boundaries, a number below 0x10000.
+        let digits = self.text.get(start..self.pos).unwrap_or_default();
+        u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))
     }
 }
 

@@ -152,6 +152,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
     }
 
     /// Reads one value for the nodes `lo..hi` at container depth `depth`.
+    #[inline]
     fn value(&mut self, lo: usize, hi: usize, depth: usize) -> Result<(), Stop> {
         if lo == hi {
             return self.skip(depth);
@@ -291,12 +292,8 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
                 keys.push(key);
             }
             let child_hi = self.nodes.len();
-            if child_lo == child_hi {
-                self.skip(depth)?;
-            } else {
-                self.value(child_lo, child_hi, depth)?;
-                self.nodes.truncate(child_lo);
-            }
+            self.value(child_lo, child_hi, depth)?;
+            self.nodes.truncate(child_lo);
             if !self.next_or_close(b'}')? {
                 break;
             }
