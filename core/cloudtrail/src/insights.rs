@@ -420,7 +420,7 @@ fn counted(event: &Observation<'_>) -> bool {
 /// into one buffer, where counting them interns the strings and finds their series. Events that
 /// are not counted (neither a write call nor a failed one) only widen the input's minutes.
 #[derive(Clone, Debug, Default)]
-pub struct Observations {
+pub(crate) struct Observations {
     /// The first and last minute of every event taken.
     minutes: Option<(i64, i64)>,
     /// The strings of the counted events, one after another.
@@ -441,7 +441,7 @@ struct Row {
 
 impl Observations {
     /// Takes one management event.
-    pub fn push(&mut self, event: &Observation<'_>) {
+    pub(crate) fn push(&mut self, event: &Observation<'_>) {
         let minute = event.time_ms.div_euclid(MINUTE_MS);
         self.minutes = Some(match self.minutes {
             Some((first, last)) => (first.min(minute), last.max(minute)),
@@ -475,12 +475,12 @@ impl Observations {
     }
 
     /// How many of the events taken are counted.
-    pub fn counted(&self) -> usize {
+    pub(crate) fn counted(&self) -> usize {
         self.rows.len()
     }
 
     /// Forgets every event taken (keeping the room they took).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.minutes = None;
         self.text.clear();
         self.rows.clear();
@@ -586,7 +586,7 @@ impl Detector {
     }
 
     /// Counts the events of `observations`, as [`Detector::observe`] of each would.
-    pub fn observe_all(&mut self, observations: &Observations) {
+    pub(crate) fn observe_all(&mut self, observations: &Observations) {
         if let Some((first, last)) = observations.minutes {
             self.span(first, last);
         }

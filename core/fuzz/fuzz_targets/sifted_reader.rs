@@ -12,21 +12,9 @@ use libfuzzer_sys::fuzz_target;
 use trailmatch::{EventPatternSet, PatternSet};
 use trailmatch_cloudtrail::logs::{Item, Next, Options, Sieve, read_stream};
 
-/// Hands out its bytes seven at a time, then fails.
-struct Failing<'a>(&'a [u8]);
-
-impl std::io::Read for Failing<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(out.len()).min(7);
-        if n == 0 {
-            return Err(std::io::Error::other("disk failed"));
-        }
-        let (now, rest) = self.0.split_at(n);
-        out[..n].copy_from_slice(now);
-        self.0 = rest;
-        Ok(n)
-    }
-}
+#[path = "../../cloudtrail/src/logs/tests/failing.rs"]
+mod failing;
+use failing::Failing;
 
 /// A record or skip as the test compares it.
 fn shown(next: Next<'_>) -> String {

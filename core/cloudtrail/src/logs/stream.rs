@@ -660,7 +660,7 @@ impl<'a> Stream<'a> {
         };
         let body = text.get(indent..).unwrap_or_default();
         let location = place(&self.name, Some(line), None, Some(byte));
-        let plain = plain_record(whole, limit, false).and_then(|r| whole.get(r));
+        let plain = plain_record(whole, limit, Known::Nothing).and_then(|r| whole.get(r));
         if let Some(Ok(json)) = plain.map(simdutf8::basic::from_utf8) {
             // Plainly one object on its line that holds no container key: the event is the
             // line; whether it is valid JSON is the matcher's to find (an invalid one is text).
@@ -781,9 +781,9 @@ impl<'a> Stream<'a> {
 
     /// Text mode, between values: when the next line is plainly one record ([`plain_record`],
     /// valid UTF-8), notes it in `self.lent` (it stays in the buffer until [`Stream::settle`])
-    /// and returns true; false when [`Stream::text_line`] must read it. `unmarked`: the line holds
-    /// no container key in quotes ([`Sieve`] looked for them).
-    fn lend_line(&mut self, unmarked: bool) -> Result<bool, Fatal> {
+    /// and returns true; false when [`Stream::text_line`] must read it. `known`: what the sieve
+    /// found of the line's container keys.
+    fn lend_line(&mut self, known: Known) -> Result<bool, Fatal> {
         if !self.between_lines() {
             return Ok(false);
         }
@@ -794,7 +794,7 @@ impl<'a> Stream<'a> {
             return Ok(false);
         };
         let whole = src.avail().get(..len).unwrap_or_default();
-        let Some(range) = plain_record(whole, self.options.max_record_bytes, unmarked) else {
+        let Some(range) = plain_record(whole, self.options.max_record_bytes, known) else {
             return Ok(false);
         };
         if whole
@@ -893,7 +893,12 @@ impl<'a> Stream<'a> {
             let offset = self.src.as_ref().map(Source::offset);
             let unmarked = sieve.is_some()
                 && offset.is_some_and(|at| self.sifted.wanted(at) == Some((at, false)));
-            match self.lend_line(unmarked) {
+            let known = if unmarked {
+                Known::Unquoted
+            } else {
+                Known::Nothing
+            };
+            match self.lend_line(known) {
                 Ok(true) => break,
                 Ok(false) => {}
                 Err(fatal) => {
@@ -1830,17 +1835,16 @@ fn text_base64(text: &[u8]) -> bool {
 
 /// The record of a line (`whole`, without its line feed) that is plainly one object on its own:
 /// after blanks it starts with `{`, it ends with `}` before blanks, holds no container key
-/// ([`needs_checking`]; `unmarked`: it holds no container key in quotes, as [`Sieve`]
-/// looks for) and is no longer than `limit`. Whether it is valid JSON is the matcher's to find
+/// ([`needs_checking`], told what is `known` of its keys) and is no longer than `limit`. Whether it is valid JSON is the matcher's to find
 /// (in text mode an invalid one is a record of text all the same).
-fn plain_record(whole: &[u8], limit: usize, unmarked: bool) -> Option<Range<usize>> {
+fn plain_record(whole: &[u8], limit: usize, known: Known) -> Option<Range<usize>> {
     let text = whole.strip_suffix(b"\r").unwrap_or(whole);
     let indent = text.iter().position(|&b| !is_ws(b))?;
     let body = text.get(indent..)?;
     if body.first() != Some(&b'{') || text.len() > limit {
         return None;
     }
-    if needs_checking(body, unmarked) {
+    if needs_checking(body, known) {
         return None;
     }
     Some(indent..indent + body.trim_ascii_end().len())
@@ -1883,9 +1887,7 @@ fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
     }
     let body = text.get(indent..).unwrap_or_default();
     match body.first() {
-        // A key can be spelled otherwise only with `\u` escapes (no other escape makes a
-        // letter): with neither a key in quotes nor one, the object is plain if it ends it.
-        Some(b'{') => (body.trim_ascii_end().last() == Some(&b'}')).then_some(1),
+        Some(b'{') => (!needs_checking(body, Known::NoKey)).then_some(1),
         Some(b) if b.is_ascii_digit() => export_record(body).is_none().then_some(1),
         _ => Some(1),
     }
@@ -1894,15 +1896,17 @@ fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
 /// Whether a line that starts with `{` must be checked as JSON to be read right: it does not end
 /// with `}` (it may start a document over several lines), or holds a key that may make it a
 /// container (`"Records"`, `"logEvents"`, `"events"`, `"awslogs"`, `"logFiles"`: all end in
-/// `s"`) or an escape that may spell one. `unmarked`: the line is known to hold no container key
-/// in quotes ([`Sieve`] looked for them), so only one spelled with an escape is left to look for.
-fn needs_checking(line: &[u8], unmarked: bool) -> bool {
+/// `s"`) or an escape that may spell one; `known` tells what need not be looked for.
+fn needs_checking(line: &[u8], known: Known) -> bool {
     let trimmed = line.trim_ascii_end();
     if trimmed.last() != Some(&b'}') {
         return true;
     }
+    if known == Known::NoKey {
+        return false;
+    }
     let escapes = memchr::memchr(b'\\', trimmed).is_some();
-    if unmarked && !escapes {
+    if known == Known::Unquoted && !escapes {
         return false;
     }
     let container_key = |i: usize| {
@@ -1920,17 +1924,35 @@ fn needs_checking(line: &[u8], unmarked: bool) -> bool {
         // The key that ends at `i`, from its opening quote, decoded when it has an escape.
         // (An invalid escape fails to decode: the line is no valid JSON, and is read as the
         // first key of an object is, by `first_key_container`.)
-        match quoted_before(trimmed, i + 1) {
-            Some(quoted) if quoted.contains(&b'\\') => serde_json::from_slice::<String>(quoted)
-                .is_ok_and(|key| fast::CONTAINER_KEYS.contains(&key.as_bytes())),
-            Some(quoted) => quoted
-                .get(1..quoted.len() - 1)
-                .is_some_and(|key| fast::CONTAINER_KEYS.contains(&key)),
-            None => false,
-        }
+        quoted_before(trimmed, i + 1).is_some_and(container_key_quoted)
     };
     KEY_END_S.find_iter(trimmed).any(container_key)
         || (escapes && ESCAPED_S.find(trimmed).is_some())
+}
+
+/// What is known of a line's container keys before [`needs_checking`] looks for them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Nothing.
+    Nothing,
+    /// None in quotes as written ([`Sieve`] looked for them); one may be spelled with escapes.
+    Unquoted,
+    /// None at all: none in quotes, and no `\u` escape (the line filter reports every line
+    /// holding one), the only escape that makes a letter: a line the sieve passes over.
+    NoKey,
+}
+
+/// Whether the JSON string `quoted` (quotes included) is a container key, escapes decoded (one
+/// that does not decode is none).
+fn container_key_quoted(quoted: &[u8]) -> bool {
+    let inner = quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or_default();
+    if !inner.contains(&b'\\') {
+        return fast::CONTAINER_KEYS.contains(&inner);
+    }
+    serde_json::from_slice::<String>(quoted)
+        .is_ok_and(|key| fast::CONTAINER_KEYS.contains(&key.as_bytes()))
 }
 
 /// The string, quotes included, whose closing quote is at `close` in `text`: from the last quote
@@ -1976,15 +1998,8 @@ fn first_key_container(body: &[u8]) -> bool {
             break;
         }
     }
-    let Some(quoted) = end.and_then(|end| key.get(..=end)) else {
-        return false;
-    };
-    let inner = quoted.get(1..quoted.len() - 1).unwrap_or_default();
-    if !inner.contains(&b'\\') {
-        return fast::CONTAINER_KEYS.contains(&inner);
-    }
-    serde_json::from_slice::<String>(quoted)
-        .is_ok_and(|key| fast::CONTAINER_KEYS.contains(&key.as_bytes()))
+    end.and_then(|end| key.get(..=end))
+        .is_some_and(container_key_quoted)
 }
 
 /// Whether text mode may read `line` (without its line feed) otherwise than on its own when a
@@ -2004,7 +2019,7 @@ pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
     if text.len() > options.max_record_bytes {
         return true;
     }
-    if !needs_checking(body, false) {
+    if !needs_checking(body, Known::Nothing) {
         return false;
     }
     let rules = Rules {

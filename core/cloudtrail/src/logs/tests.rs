@@ -416,22 +416,8 @@ impl std::io::Read for Trickle<'_> {
     }
 }
 
-/// A reader that hands out its bytes a few at a time, then fails: what was read before the
-/// failure must still be read.
-struct Failing<'a>(&'a [u8]);
-
-impl std::io::Read for Failing<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(out.len()).min(7);
-        if n == 0 {
-            return Err(std::io::Error::other("disk failed"));
-        }
-        let (now, rest) = self.0.split_at(n);
-        out.get_mut(..n).unwrap_or_default().copy_from_slice(now);
-        self.0 = rest;
-        Ok(n)
-    }
-}
+mod failing;
+use failing::Failing;
 
 #[test]
 fn byte_by_byte_reads_give_the_same_items() {
