@@ -71,8 +71,14 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     stdout
         .write_all(bytes)
         .and_then(|()| stdout.flush())
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
-            _ => Failure::Io(format!("error: cannot write to standard output: {e}")),
-        })
+        .map_err(stdout_failure)
+}
+
+/// The failure of a write to standard output: a reader that went away (`| head`) ends the
+/// command quietly.
+pub fn stdout_failure(e: io::Error) -> Failure {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
+        _ => Failure::Io(format!("error: cannot write to standard output: {e}")),
+    }
 }

@@ -21,7 +21,7 @@ use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
 use trailmatch_cloudtrail::time;
 
 use crate::notify::{self, DeliveryErrorKind, Retry, Sink, Target};
-use crate::output::{Failure, print_text};
+use crate::output::{Failure, print_text, stdout_failure};
 
 mod sample {
     include!(concat!(env!("OUT_DIR"), "/sample.rs"));
@@ -384,10 +384,12 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
                 report: &report,
                 notifications: notified,
             };
-            let mut text = serde_json::to_string_pretty(&json)
-                .map_err(|e| Failure::Io(format!("error: cannot write the report: {e}")))?;
-            text.push('\n');
-            print(&text)
+            // Written as it is serialized: the report of a large input (every alarm's state
+            // changes) is never held whole as text.
+            output.write_with(|out| {
+                serde_json::to_writer_pretty(&mut *out, &json)?;
+                out.write_all(b"\n")
+            })
         }
         Format::Ndjson => print(&ndjson_lines(&report, notified)?),
         Format::Html => print(&crate::html::render(
@@ -448,10 +450,26 @@ impl Output {
     fn write(&self, text: &str) -> Result<(), Failure> {
         match self {
             Output::Stdout => print_text(text),
+            Output::File { .. } => self.write_with(|out| out.write_all(text.as_bytes())),
+        }
+    }
+
+    /// Gives `write` a buffered writer to the output, and flushes it.
+    fn write_with(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), Failure> {
+        match self {
+            Output::Stdout => {
+                let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+                write(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(stdout_failure)
+            }
             Output::File { name, file } => {
-                let mut file = file;
-                file.write_all(text.as_bytes())
-                    .and_then(|()| file.flush())
+                let mut out = io::BufWriter::with_capacity(1 << 16, file);
+                write(&mut out)
+                    .and_then(|()| out.flush())
                     .map_err(|e| Failure::Io(format!("error: cannot write {name}: {e}")))
             }
         }
