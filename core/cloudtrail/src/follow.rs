@@ -732,8 +732,8 @@ impl Follower {
             .map(|(first_ms, last_ms)| TimeRange { first_ms, last_ms });
         totals.ingest_minutes = state.ingest_minutes.into_iter().collect();
         totals.last_minute = None;
-        totals.accounts = scan::Votes::from_map(state.accounts);
-        totals.regions = scan::Votes::from_map(state.regions);
+        totals.accounts = crate::votes::Votes::from_map(state.accounts);
+        totals.regions = crate::votes::Votes::from_map(state.regions);
         totals.matches = state.matches;
         for (mine, saved) in totals.match_minutes.iter_mut().zip(state.match_minutes) {
             if let (Some(mine), Some(saved)) = (mine, saved) {

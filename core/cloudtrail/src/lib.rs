@@ -56,4 +56,5 @@ pub mod scan;
 pub mod series;
 pub mod source;
 pub mod time;
+mod votes;
 pub mod walk;

@@ -11,9 +11,10 @@
 //! combination of dimension values is its own series; a filter with a `defaultValue` publishes
 //! it once for every minute in which records arrived and none matched.
 
+use crate::votes::Votes;
 use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use super::alarm::{
@@ -1715,91 +1716,6 @@ fn finish_alarms_and_anomalies(
     })
 }
 
-/// How many records name each value of a field (`recipientAccountId`, `awsRegion`), for the
-/// value most records name. A value of twelve digits (an account id: the accounts of an
-/// organization's trail may number hundreds of thousands) is kept as a number, in a third of
-/// the memory of a string and its allocation.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Votes {
-    digits: FxHashMap<u64, u64>,
-    other: FxHashMap<Box<str>, u64>,
-}
-
-impl Votes {
-    /// Twelve ASCII digits, as a number (they print back with `{:012}`).
-    fn digits(key: &str) -> Option<u64> {
-        if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
-            key.parse().ok()
-        } else {
-            None
-        }
-    }
-
-    /// Adds `n` records naming `key`.
-    pub(crate) fn add(&mut self, key: &str, n: u64) {
-        let count = match Votes::digits(key) {
-            Some(number) => self.digits.entry(number).or_insert(0),
-            None => match self.other.get_mut(key) {
-                Some(count) => count,
-                None => self.other.entry(key.into()).or_insert(0),
-            },
-        };
-        *count = count.saturating_add(n);
-    }
-
-    /// Adds `other`'s records (its keys are moved, not copied).
-    fn absorb(&mut self, other: Votes) {
-        fn add_all<K: Eq + std::hash::Hash>(
-            mine: &mut FxHashMap<K, u64>,
-            theirs: FxHashMap<K, u64>,
-        ) {
-            for (key, n) in theirs {
-                let count = mine.entry(key).or_insert(0);
-                *count = count.saturating_add(n);
-            }
-        }
-        add_all(&mut self.digits, other.digits);
-        add_all(&mut self.other, other.other);
-    }
-
-    /// The value most records name (the first in order on a tie).
-    pub(crate) fn most(&self) -> Option<String> {
-        // Twelve-digit values compare as their numbers do.
-        let mut digits: Option<(u64, u64)> = None;
-        for (&number, &n) in &self.digits {
-            if digits.is_none_or(|(k, m)| n > m || (n == m && number < k)) {
-                digits = Some((number, n));
-            }
-        }
-        let mut best: Option<(String, u64)> = digits.map(|(k, n)| (format!("{k:012}"), n));
-        for (key, &n) in &self.other {
-            if best
-                .as_ref()
-                .is_none_or(|(k, m)| n > *m || (n == *m && **key < **k))
-            {
-                best = Some((key.to_string(), n));
-            }
-        }
-        best.map(|(k, _)| k)
-    }
-
-    /// Every value with its count, in order.
-    pub(crate) fn to_map(&self) -> BTreeMap<String, u64> {
-        let digits = self.digits.iter().map(|(k, n)| (format!("{k:012}"), *n));
-        let other = self.other.iter().map(|(k, n)| (k.to_string(), *n));
-        digits.chain(other).collect()
-    }
-
-    /// The votes of [`Votes::to_map`]'s map.
-    pub(crate) fn from_map(map: BTreeMap<String, u64>) -> Votes {
-        let mut votes = Votes::default();
-        for (key, n) in map {
-            votes.add(&key, n);
-        }
-        votes
-    }
-}
-
 /// Replaces `${AWS::Region}` and `${AWS::AccountId}` in an action ARN, when the scan knows
 /// them (else they stay, and the ARN is refused when a message is built, with a hint).
 pub(crate) fn substitute(arn: &str, context: &NotificationContext) -> String {
@@ -1946,54 +1862,6 @@ mod tests {
     use super::*;
     use crate::classify::Access;
     use trailmatch::MetricTransformation;
-
-    /// Twelve-digit values are kept as numbers and come back as written (leading zeros
-    /// included); the most named value and the tie-break (the first in order) are those of the
-    /// strings, whichever map holds them.
-    #[test]
-    fn votes_count_and_order_values_as_strings() {
-        let mut votes = Votes::default();
-        for (key, n) in [
-            ("017622104382", 2),
-            ("123456789012", 1),
-            ("us-east-1", 2),
-            ("0176221043820", 2),
-            ("01762210438", 1),
-            ("12345678901x", 1),
-        ] {
-            votes.add(key, n);
-        }
-        // "017622104382" < "0176221043820" < "us-east-1": all named twice.
-        assert_eq!(votes.most().as_deref(), Some("017622104382"));
-        votes.add("0176221043820", 0);
-        let mut other = Votes::default();
-        other.add("123456789012", 2);
-        votes.absorb(other);
-        assert_eq!(votes.most().as_deref(), Some("123456789012"));
-        let map = votes.to_map();
-        assert_eq!(
-            map.iter()
-                .map(|(k, n)| (k.as_str(), *n))
-                .collect::<Vec<_>>(),
-            [
-                ("01762210438", 1),
-                ("017622104382", 2),
-                ("0176221043820", 2),
-                ("123456789012", 3),
-                ("12345678901x", 1),
-                ("us-east-1", 2),
-            ]
-        );
-        assert_eq!(Votes::from_map(map.clone()).to_map(), map);
-        assert_eq!(votes.digits.len(), 2);
-        assert_eq!(Votes::default().most(), None);
-        let mut tie = Votes::default();
-        tie.add("1", 2);
-        tie.add("017622104382", 2);
-        assert_eq!(tie.most().as_deref(), Some("017622104382"));
-        tie.add("0", 2);
-        assert_eq!(tie.most().as_deref(), Some("0"));
-    }
 
     fn filter(name: &str, pattern: &str, value: &str, default: Option<f64>) -> MetricFilterDef {
         let mut dimensions = BTreeMap::new();

@@ -1,0 +1,232 @@
+//! How many records name each value of a field (`recipientAccountId`, `awsRegion`), for the
+//! value most records name: the account and Region a scan's notifications and report name.
+
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+
+/// The votes of one field. A value of twelve digits (an account id: the accounts of an
+/// organization's trail may number hundreds of thousands, and a scan counts every one) is kept
+/// as a number packed with its count into one word, a ninth of the memory of a string, its
+/// allocation and its count.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Votes {
+    digits: Digits,
+    other: FxHashMap<Box<str>, u64>,
+}
+
+impl Votes {
+    /// Twelve ASCII digits, as a number (they print back with `{:012}`).
+    fn digits(key: &str) -> Option<u64> {
+        if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
+            key.parse().ok()
+        } else {
+            None
+        }
+    }
+
+    /// Adds `n` records naming `key`.
+    pub(crate) fn add(&mut self, key: &str, n: u64) {
+        match Votes::digits(key) {
+            Some(number) => self.digits.add(number, n),
+            None => {
+                let count = match self.other.get_mut(key) {
+                    Some(count) => count,
+                    None => self.other.entry(key.into()).or_insert(0),
+                };
+                *count = count.saturating_add(n);
+            }
+        }
+    }
+
+    /// Adds `other`'s records (its keys are moved, not copied).
+    pub(crate) fn absorb(&mut self, other: Votes) {
+        for (number, n) in other.digits.iter() {
+            self.digits.add(number, n);
+        }
+        for (key, n) in other.other {
+            let count = self.other.entry(key).or_insert(0);
+            *count = count.saturating_add(n);
+        }
+    }
+
+    /// The value most records name (the first in order on a tie).
+    pub(crate) fn most(&self) -> Option<String> {
+        // Twelve-digit values compare as their numbers do.
+        let mut digits: Option<(u64, u64)> = None;
+        for (number, n) in self.digits.iter() {
+            if digits.is_none_or(|(k, m)| n > m || (n == m && number < k)) {
+                digits = Some((number, n));
+            }
+        }
+        let mut best: Option<(String, u64)> = digits.map(|(k, n)| (format!("{k:012}"), n));
+        for (key, &n) in &self.other {
+            if best
+                .as_ref()
+                .is_none_or(|(k, m)| n > *m || (n == *m && **key < **k))
+            {
+                best = Some((key.to_string(), n));
+            }
+        }
+        best.map(|(k, _)| k)
+    }
+
+    /// Every value with its count, in order.
+    pub(crate) fn to_map(&self) -> BTreeMap<String, u64> {
+        let digits = self.digits.iter().map(|(k, n)| (format!("{k:012}"), n));
+        let other = self.other.iter().map(|(k, n)| (k.to_string(), *n));
+        digits.chain(other).collect()
+    }
+
+    /// The votes of [`Votes::to_map`]'s map.
+    pub(crate) fn from_map(map: BTreeMap<String, u64>) -> Votes {
+        let mut votes = Votes::default();
+        for (key, n) in map {
+            votes.add(&key, n);
+        }
+        votes
+    }
+}
+
+/// Numbers below 2<sup>40</sup> (twelve digits: below 10<sup>12</sup>) and how many records
+/// named each: one word each, `number << COUNT_BITS | count`, in a table of words (9 bytes a
+/// slot with its control byte, where a map from number to count takes 17). A count stops at
+/// [`COUNT_MAX`] in its word and goes on in `beyond`.
+#[derive(Clone, Debug, Default)]
+struct Digits {
+    table: HashTable<u64>,
+    beyond: FxHashMap<u64, u64>,
+}
+
+const COUNT_BITS: u32 = 24;
+const COUNT_MAX: u64 = (1 << COUNT_BITS) - 1;
+
+/// The hash of a number of [`Digits`].
+fn hash(number: u64) -> u64 {
+    FxBuildHasher.hash_one(number)
+}
+
+impl Digits {
+    /// Adds `n` records naming `number` (below 2<sup>40</sup>).
+    fn add(&mut self, number: u64, n: u64) {
+        debug_assert!(number < 1 << (64 - COUNT_BITS));
+        let word = self
+            .table
+            .entry(
+                hash(number),
+                |&word| word >> COUNT_BITS == number,
+                |&word| hash(word >> COUNT_BITS),
+            )
+            .or_insert(number << COUNT_BITS)
+            .into_mut();
+        let count = (*word & COUNT_MAX).saturating_add(n);
+        *word = number << COUNT_BITS | count.min(COUNT_MAX);
+        if let Some(more) = count.checked_sub(COUNT_MAX).filter(|&more| more > 0) {
+            let beyond = self.beyond.entry(number).or_insert(0);
+            *beyond = beyond.saturating_add(more);
+        }
+    }
+
+    /// Each number and how many records named it.
+    fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.table.iter().map(|&word| {
+            let number = word >> COUNT_BITS;
+            let beyond = self.beyond.get(&number).copied().unwrap_or(0);
+            (number, (word & COUNT_MAX).saturating_add(beyond))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Twelve-digit values are kept as numbers and come back as written (leading zeros
+    /// included); the most named value and the tie-break (the first in order) are those of the
+    /// strings, whichever map holds them.
+    #[test]
+    fn votes_count_and_order_values_as_strings() {
+        let mut votes = Votes::default();
+        for (key, n) in [
+            ("017622104382", 2),
+            ("123456789012", 1),
+            ("us-east-1", 2),
+            ("0176221043820", 2),
+            ("01762210438", 1),
+            ("12345678901x", 1),
+        ] {
+            votes.add(key, n);
+        }
+        // "017622104382" < "0176221043820" < "us-east-1": all named twice.
+        assert_eq!(votes.most().as_deref(), Some("017622104382"));
+        votes.add("0176221043820", 0);
+        let mut other = Votes::default();
+        other.add("123456789012", 2);
+        votes.absorb(other);
+        assert_eq!(votes.most().as_deref(), Some("123456789012"));
+        let map = votes.to_map();
+        assert_eq!(
+            map.iter()
+                .map(|(k, n)| (k.as_str(), *n))
+                .collect::<Vec<_>>(),
+            [
+                ("01762210438", 1),
+                ("017622104382", 2),
+                ("0176221043820", 2),
+                ("123456789012", 3),
+                ("12345678901x", 1),
+                ("us-east-1", 2),
+            ]
+        );
+        assert_eq!(Votes::from_map(map.clone()).to_map(), map);
+        assert_eq!(votes.digits.table.len(), 2);
+        assert_eq!(Votes::default().most(), None);
+        let mut tie = Votes::default();
+        tie.add("1", 2);
+        tie.add("017622104382", 2);
+        assert_eq!(tie.most().as_deref(), Some("017622104382"));
+        tie.add("0", 2);
+        assert_eq!(tie.most().as_deref(), Some("0"));
+    }
+
+    /// A count past what its word holds goes on beside it, exactly, for the largest number of
+    /// twelve digits too; counts saturate at `u64::MAX` as they did in a map.
+    #[test]
+    fn counts_past_a_word_go_on_exactly() {
+        let mut votes = Votes::default();
+        votes.add("999999999999", COUNT_MAX - 1);
+        votes.add("999999999999", 1);
+        assert!(votes.digits.beyond.is_empty());
+        votes.add("999999999999", 5);
+        votes.add("000000000000", COUNT_MAX + 7);
+        votes.add("123456789012", COUNT_MAX + 1);
+        let mut other = Votes::default();
+        other.add("999999999999", COUNT_MAX * 3);
+        votes.absorb(other);
+        let map = votes.to_map();
+        assert_eq!(map["999999999999"], COUNT_MAX * 4 + 5);
+        assert_eq!(map["000000000000"], COUNT_MAX + 7);
+        assert_eq!(map["123456789012"], COUNT_MAX + 1);
+        assert_eq!(votes.most().as_deref(), Some("999999999999"));
+        votes.add("000000000000", u64::MAX);
+        votes.add("000000000000", 1);
+        assert_eq!(votes.to_map()["000000000000"], u64::MAX);
+        assert_eq!(Votes::from_map(votes.to_map()).to_map(), votes.to_map());
+    }
+
+    /// Many numbers, each named a different number of times, count as a map of strings does.
+    #[test]
+    fn many_numbers_count_as_strings_do() {
+        let mut votes = Votes::default();
+        let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+        for i in 0..20_000u64 {
+            let key = format!("{:012}", i.wrapping_mul(0x9E37_79B9) % 1_000_000_000_000);
+            let n = i % 7;
+            votes.add(&key, n);
+            *expected.entry(key).or_insert(0) += n;
+        }
+        assert_eq!(votes.to_map(), expected);
+    }
+}
