@@ -100,17 +100,21 @@
 //!   marks it optional).
 //!
 //! Memory: per series, one entry per minute that had events, with the count and the small
-//! per-value tallies the attributions need (strings are stored once); never the events. Input may
+//! per-value tallies the attributions need (strings are stored once, one after another); never
+//! the events. A series of one event (most of an organization's trail: an API an account called
+//! once) takes 48 bytes with its key, in place in the table. Input may
 //! come in any order (CloudTrail log files overlap and are not sorted): everything is decided in
 //! [`Detector::finish`], and the result does not depend on the order of [`Detector::observe`]
 //! calls.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::Arc;
-
-use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -404,7 +408,7 @@ impl RateHistory {
 pub struct Detector {
     config: Config,
     strings: Interner,
-    series: FxHashMap<SeriesKey, Series>,
+    series: FxHashMap<SeriesKey, Slot>,
     first_minute: Option<i64>,
     last_minute: Option<i64>,
 }
@@ -534,12 +538,15 @@ impl Detector {
     /// its series by their ids): a [`Detector`] made again from it with
     /// [`Detector::from_counts`] and the same configuration finds what this one finds.
     pub fn counts(&self) -> DetectorCounts {
-        let mut series: Vec<(SeriesKey, Series)> =
-            self.series.iter().map(|(k, s)| (*k, s.clone())).collect();
+        let mut series: Vec<(SeriesKey, Series)> = self
+            .series
+            .iter()
+            .map(|(k, s)| (*k, s.to_series()))
+            .collect();
         // A stable order, whatever the hash map's.
         series.sort_by_key(|(k, _)| (k.source, k.name, k.account, k.region, k.error));
         DetectorCounts {
-            strings: self.strings.names.iter().map(|s| s.to_string()).collect(),
+            strings: self.strings.names().map(str::to_owned).collect(),
             series,
             first_minute: self.first_minute,
             last_minute: self.last_minute,
@@ -553,7 +560,7 @@ impl Detector {
         for name in &counts.strings {
             detector.strings.id(name);
         }
-        if detector.strings.names.len() != counts.strings.len() {
+        if detector.strings.len() != counts.strings.len() {
             return Err("insights: the strings are not distinct".to_owned());
         }
         let n = counts.strings.len();
@@ -569,7 +576,7 @@ impl Detector {
             if ids.into_iter().flatten().chain(values).any(|id| id >= n) {
                 return Err("insights: a series names a string it does not have".to_owned());
             }
-            detector.series.insert(key, series);
+            detector.series.insert(key, Slot::from_series(series));
         }
         detector.first_minute = counts.first_minute;
         detector.last_minute = counts.last_minute;
@@ -618,17 +625,24 @@ impl Detector {
         let agent = event.user_agent.map(|s| strings.id(s));
         if write {
             let code = strings.id(error.unwrap_or(NO_ERROR));
-            self.series
-                .entry(key)
-                .or_default()
-                .add(minute, [arn, agent, Some(code)]);
+            self.add(key, minute, [arn, agent, Some(code)]);
         }
         if let Some(code) = error {
             key.error = Some(Id::new(self.strings.id(code)));
-            self.series
-                .entry(key)
-                .or_default()
-                .add(minute, [arn, agent, None]);
+            self.add(key, minute, [arn, agent, None]);
+        }
+    }
+
+    /// Adds an event of `minute` with `attributes` to the series `key`.
+    fn add(&mut self, key: SeriesKey, minute: i64, attributes: [Option<usize>; 3]) {
+        match self.series.entry(key) {
+            Entry::Occupied(mut slot) => slot.get_mut().add(minute, attributes),
+            Entry::Vacant(slot) => {
+                slot.insert(Slot::One {
+                    minute,
+                    attributes: attributes.map(|value| value.map(Id::new)),
+                });
+            }
         }
     }
 
@@ -646,12 +660,11 @@ impl Detector {
         // Each of `other`'s strings, by its id there, has this id here.
         let ids: Vec<usize> = other
             .strings
-            .names
-            .iter()
-            .map(|name| self.strings.id_shared(name))
+            .names()
+            .map(|name| self.strings.id(name))
             .collect();
         let id = |id: usize| ids.get(id).copied().unwrap_or(id);
-        for (key, mut series) in other.series {
+        for (key, slot) in other.series {
             let renamed = |key: Id| Id::new(id(key.get()));
             let key = SeriesKey {
                 account: key.account.map(renamed),
@@ -661,15 +674,10 @@ impl Detector {
                 error: key.error.map(renamed),
             };
             match self.series.entry(key) {
-                std::collections::hash_map::Entry::Vacant(entry) => {
-                    for (_, tally) in &mut series.minutes {
-                        tally.rename(&id);
-                    }
-                    entry.insert(series);
+                Entry::Vacant(entry) => {
+                    entry.insert(slot.renamed(&id));
                 }
-                std::collections::hash_map::Entry::Occupied(mut entry) => {
-                    entry.get_mut().absorb(series, &id);
-                }
+                Entry::Occupied(mut entry) => entry.get_mut().absorb(slot, &id),
             }
         }
     }
@@ -680,11 +688,19 @@ impl Detector {
             return Vec::new();
         };
         let mut insights = Vec::new();
-        for (key, series) in &self.series {
+        for (key, slot) in &self.series {
             // A minute is hot only when its rate window holds `min_count` events.
-            if series.total < self.config.min_count {
+            if slot.total() < self.config.min_count {
                 continue;
             }
+            let one;
+            let series = match slot {
+                Slot::Many(series) => series,
+                Slot::One { .. } => {
+                    one = slot.to_series();
+                    &one
+                }
+            };
             let scan = Scan {
                 config: &self.config,
                 strings: &self.strings,
@@ -717,42 +733,72 @@ pub struct DetectorCounts {
     last_minute: Option<i64>,
 }
 
-/// Each distinct string once; series and tallies hold indexes.
+/// Each distinct string once; series and tallies hold indexes. The strings lie one after
+/// another in one buffer, found by a table of their ids: a string costs its bytes and about
+/// 14 more (a `String` or `Arc<str>` of its own costs 40 to 80 more, and a scan of an
+/// organization's trail interns an account id, an ARN and more for each account).
 #[derive(Debug, Default)]
 struct Interner {
-    ids: FxHashMap<Arc<str>, usize>,
-    names: Vec<Arc<str>>,
+    /// Every string, one after another.
+    text: String,
+    /// Where each string ends in `text`: its id is its index.
+    ends: Vec<usize>,
+    /// The ids, hashed by their strings.
+    ids: HashTable<u32>,
 }
 
 impl Interner {
+    /// The id of `s`, adding it when it is new.
     fn id(&mut self, s: &str) -> usize {
-        self.id_or_add(s, || Arc::from(s))
-    }
-
-    /// [`Interner::id`] of a string another interner holds: shared, not copied.
-    fn id_shared(&mut self, s: &Arc<str>) -> usize {
-        self.id_or_add(s, || Arc::clone(s))
-    }
-
-    /// The id of `s`, adding it as `name()` when it is new.
-    fn id_or_add(&mut self, s: &str, name: impl FnOnce() -> Arc<str>) -> usize {
-        if let Some(id) = self.ids.get(s) {
-            return *id;
+        let Interner { text, ends, ids } = self;
+        let name = |id: u32| string(text, ends, id as usize);
+        let hash = FxBuildHasher.hash_one(s);
+        if let Some(&id) = ids.find(hash, |&id| name(id) == s) {
+            return id as usize;
         }
-        let id = self.names.len();
-        let name = name();
-        self.names.push(Arc::clone(&name));
-        self.ids.insert(name, id);
+        let id = ends.len();
+        // A series key holds ids below `u32::MAX`: more strings would take over 60 GB (14 bytes
+        // and more each). Past them a string is not kept, and reads as `""`.
+        let Some(short) = u32::try_from(id).ok().filter(|&id| id < u32::MAX) else {
+            return id;
+        };
+        text.push_str(s);
+        ends.push(text.len());
+        let (text, ends) = (&*text, &*ends);
+        ids.insert_unique(hash, short, |&id| {
+            FxBuildHasher.hash_one(string(text, ends, id as usize))
+        });
         id
     }
 
     fn name(&self, id: usize) -> &str {
-        self.names.get(id).map_or("", |s| s)
+        string(&self.text, &self.ends, id)
+    }
+
+    /// How many strings there are.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Every string, by id.
+    fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|id| self.name(id))
     }
 }
 
-/// One API (and, for error rates, one error code) in one account and Region. 40 bytes (an
-/// `Option<usize>` takes 16): a scan may hold one for every account that made a call.
+/// String `id` of an [`Interner`]'s text and ends (`""` for an id it does not have).
+fn string<'t>(text: &'t str, ends: &[usize], id: usize) -> &'t str {
+    let start = id
+        .checked_sub(1)
+        .and_then(|before| ends.get(before))
+        .copied()
+        .unwrap_or(0);
+    let end = ends.get(id).copied().unwrap_or(start);
+    text.get(start..end).unwrap_or_default()
+}
+
+/// One API (and, for error rates, one error code) in one account and Region. 20 bytes: a scan
+/// may hold one for every account that made a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 struct SeriesKey {
     account: Option<Id>,
@@ -763,18 +809,21 @@ struct SeriesKey {
     error: Option<Id>,
 }
 
-/// An interned string's id, stored plus one so that `Option<Id>` takes a word; it serializes
-/// as the id itself.
+/// An interned string's id, stored plus one so that `Option<Id>` takes four bytes; it
+/// serializes as the id itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct Id(std::num::NonZeroUsize);
+struct Id(std::num::NonZeroU32);
 
 impl Id {
+    /// The id `id`; ids past `u32::MAX - 1` (more strings than a scan can hold: see
+    /// [`Interner::id`]) all become that one.
     fn new(id: usize) -> Id {
-        Id(std::num::NonZeroUsize::MIN.saturating_add(id))
+        let id = u32::try_from(id).unwrap_or(u32::MAX);
+        Id(std::num::NonZeroU32::MIN.saturating_add(id))
     }
 
     fn get(self) -> usize {
-        self.0.get() - 1
+        self.0.get() as usize - 1
     }
 }
 
@@ -789,9 +838,107 @@ impl<'de> serde::Deserialize<'de> for Id {
         let id = u64::deserialize(deserializer)?;
         usize::try_from(id)
             .ok()
-            .filter(|id| *id < usize::MAX)
+            .filter(|id| *id < u32::MAX as usize)
             .map(Id::new)
             .ok_or_else(|| serde::de::Error::custom("insights: a string id out of range"))
+    }
+}
+
+/// A series as a [`Detector`] keeps it. Most series of a large scan hold one event (an API an
+/// account of an organization's trail called once): in place, 24 bytes, where a [`Series`] of
+/// one event takes 32 and an allocation of 72.
+#[derive(Clone, Debug)]
+enum Slot {
+    /// One event: its minute and its attributes' values.
+    One {
+        minute: i64,
+        attributes: [Option<Id>; 3],
+    },
+    /// Two events or more.
+    Many(Box<Series>),
+}
+
+impl Slot {
+    /// How many events the series holds.
+    fn total(&self) -> u64 {
+        match self {
+            Slot::One { .. } => 1,
+            Slot::Many(series) => series.total,
+        }
+    }
+
+    /// The series held.
+    fn to_series(&self) -> Series {
+        match self {
+            Slot::One { minute, attributes } => {
+                let mut series = Series::default();
+                series.add(*minute, attributes.map(|value| value.map(Id::get)));
+                series
+            }
+            Slot::Many(series) => Series::clone(series),
+        }
+    }
+
+    /// The slot of `series`: in place when it holds one event.
+    fn from_series(series: Series) -> Slot {
+        if let [(minute, tally)] = series.minutes.as_slice() {
+            let single = |attribute| {
+                let mut values = tally.values(attribute);
+                values.next().is_none_or(|(_, n)| n == 1) && values.next().is_none()
+            };
+            if series.total == 1 && tally.count == 1 && [ARN, AGENT, ERROR].map(single) == [true; 3]
+            {
+                let value = |attribute| tally.values(attribute).next().map(|(v, _)| v);
+                return Slot::One {
+                    minute: *minute,
+                    attributes: [ARN, AGENT, ERROR].map(|a| value(a).map(Id::new)),
+                };
+            }
+        }
+        Slot::Many(Box::new(series))
+    }
+
+    /// Adds an event of `minute` with `attributes`.
+    fn add(&mut self, minute: i64, attributes: [Option<usize>; 3]) {
+        self.with_series(|series| series.add(minute, attributes));
+    }
+
+    /// Adds `other`'s events, its values given new ids.
+    fn absorb(&mut self, other: Slot, id: &impl Fn(usize) -> usize) {
+        self.with_series(|series| match other {
+            Slot::One { minute, attributes } => {
+                series.add(minute, attributes.map(|value| value.map(|v| id(v.get()))));
+            }
+            Slot::Many(other) => series.absorb(*other, id),
+        });
+    }
+
+    /// The slot with its values given new ids.
+    fn renamed(self, id: &impl Fn(usize) -> usize) -> Slot {
+        match self {
+            Slot::One { minute, attributes } => Slot::One {
+                minute,
+                attributes: attributes.map(|value| value.map(|v| Id::new(id(v.get())))),
+            },
+            Slot::Many(mut series) => {
+                for (_, tally) in &mut series.minutes {
+                    tally.rename(id);
+                }
+                Slot::Many(series)
+            }
+        }
+    }
+
+    /// Calls `change` with the series held, which holds it from then on.
+    fn with_series(&mut self, change: impl FnOnce(&mut Series)) {
+        match self {
+            Slot::Many(series) => change(series),
+            Slot::One { .. } => {
+                let mut series = Box::new(self.to_series());
+                change(&mut series);
+                *self = Slot::Many(series);
+            }
+        }
     }
 }
 

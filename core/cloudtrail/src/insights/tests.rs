@@ -425,6 +425,61 @@ fn min_count() {
     assert_eq!(statistics(&insights[0].start)["baseline"]["average"], 0);
 }
 
+/// A series of one event is kept in place (most series of an organization's trail), and read
+/// as a series wherever one is needed: with `min_count` 1 it raises an insight, with its
+/// attributions; its counts travel as any series' and come back in place; merged into a
+/// series, or a series merged into it, it counts.
+#[test]
+fn series_of_one_event_are_kept_in_place_and_read_as_series() {
+    assert!(std::mem::size_of::<Slot>() <= 24);
+    assert_eq!(std::mem::size_of::<SeriesKey>(), 20);
+    let mut events = steady_ten();
+    calls(&mut events, "DeleteVpc", 300..301, |_| 1, MALLORY, CURL);
+    let config = Config {
+        min_count: 1,
+        ..Config::default()
+    };
+    let mut detector = Detector::new(config.clone()).unwrap();
+    for event in &events {
+        detector.observe(&event.observation());
+    }
+    let in_place = |d: &Detector| {
+        (d.series.values())
+            .filter(|slot| matches!(slot, Slot::One { .. }))
+            .count()
+    };
+    assert_eq!(in_place(&detector), 1);
+    let counts = detector.counts();
+    let again = Detector::from_counts(config.clone(), counts.clone()).unwrap();
+    assert_eq!(in_place(&again), 1);
+    assert_eq!(again.counts(), counts);
+    let insights = detector.finish();
+    assert_eq!(spans(&insights), [(300, Some(301))]);
+    assert_eq!(insights[0].event_name, "DeleteVpc");
+    assert_eq!(first_value(&insights[0].start, "userIdentityArn"), MALLORY);
+    assert_eq!(first_value(&insights[0].start, "userAgent"), CURL);
+    assert_eq!(again.finish(), insights);
+    // The same event in two detectors: one series of two events once merged, both ways.
+    let one = |extra: &[Event]| {
+        let mut d = Detector::new(config.clone()).unwrap();
+        for event in extra.iter().chain(&events[events.len() - 1..]) {
+            d.observe(&event.observation());
+        }
+        d
+    };
+    let mut many = one(&events[events.len() - 1..]);
+    many.merge(one(&[]));
+    let mut single = one(&[]);
+    single.merge(one(&events[events.len() - 1..]));
+    for merged in [many, single] {
+        assert_eq!(in_place(&merged), 0);
+        let [(_, series)] = &merged.counts().series[..] else {
+            panic!("one series");
+        };
+        assert_eq!((series.total, series.minutes[0].1.count), (3, 3));
+    }
+}
+
 /// A burst one hour into the input: too early for 120 minutes of history, not for 30.
 #[test]
 fn min_history_minutes() {
