@@ -202,7 +202,8 @@ fn alarm_section(report: &Report, alarm: &AlarmReport) -> Markup {
                     tbody {
                         @for t in &alarm.transitions {
                             tr {
-                                td { time datetime=(t.time) { (t.time) } }
+                                @let time = time::format_millis(t.time_ms);
+                                td { time datetime=(time) { (time) } }
                                 td { (t.from.as_str()) " → " span class={ "state " (state_class(t.to)) } { (t.to.as_str()) } }
                                 td { (shown(&t.reason)) }
                             }

@@ -619,7 +619,7 @@ fn deliver(report: &Report, sinks: &mut [Sink]) -> Result<Delivery, Failure> {
     let mut timed_out: Vec<Option<String>> = vec![None; sinks.len()];
     for alarm in &report.alarms {
         for (t, message) in alarm
-            .evaluated
+            .transitions
             .iter()
             .flat_map(|t| alarm.outbox_for(t).map(move |m| (t, m)))
         {
@@ -1308,7 +1308,7 @@ mod tests {
             let report = scanner.finish();
             let mut delivery = Delivery::default();
             for a in &report.alarms {
-                for t in &a.evaluated {
+                for t in &a.transitions {
                     for message in a.outbox_for(t) {
                         match message {
                             Ok(m) => {

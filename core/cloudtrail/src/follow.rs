@@ -588,7 +588,6 @@ impl Follower {
                 state: evaluation.final_state,
                 transitions: Vec::new(),
                 def,
-                evaluated: Vec::new(),
                 context: context.clone(),
                 // Follow mode sends messages; it draws no chart.
                 alarm: alarm.clone(),
@@ -606,8 +605,8 @@ impl Follower {
                     .filter(|a| a.starts_with("arn:aws:sns:"))
                     .cloned()
                     .collect();
-                report.evaluated = vec![t];
-                let Some(t) = report.evaluated.first() else {
+                report.transitions = vec![t];
+                let Some(t) = report.transitions.first() else {
                     continue;
                 };
                 let messages = topics
@@ -1056,7 +1055,7 @@ mod tests {
         .unwrap();
         let mut want: Vec<(i64, String, String)> = Vec::new();
         for a in &report.alarms {
-            for t in &a.evaluated {
+            for t in &a.transitions {
                 let m: Vec<String> = a.outbox_for(t).map(Result::unwrap).collect();
                 want.push((t.time_ms, a.name.clone(), m.join("\n")));
             }

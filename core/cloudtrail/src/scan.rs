@@ -305,14 +305,14 @@ pub struct AlarmReport {
     pub metric: MetricKey,
     /// Its state at the end.
     pub state: State,
-    /// Its state changes, in time order.
-    pub transitions: Vec<TransitionReport>,
+    /// Its state changes, in time order, as the evaluation gave them (a scan's carry no
+    /// `StateReasonData`: a long scan may have many). Serialized as `time` (RFC 3339),
+    /// `from`, `to` and `reason` each.
+    #[serde(serialize_with = "transition_reports")]
+    pub transitions: Vec<Transition>,
     /// The alarm as evaluated (action ARNs with the scan's account and region put in).
     #[serde(skip)]
     pub def: AlarmDef,
-    /// The transitions as the evaluation gave them (with `StateReasonData`).
-    #[serde(skip)]
-    pub evaluated: Vec<Transition>,
     /// The account and region the notifications name.
     #[serde(skip)]
     pub context: NotificationContext,
@@ -344,7 +344,10 @@ impl AlarmReport {
     /// [`AlarmReport::outbox`], that is of [`AlarmReport::notifications`] (the deliverable ones)
     /// and [`AlarmReport::notification_errors`] (the others) together.
     pub fn notification_count(&self) -> usize {
-        self.evaluated.iter().map(|t| self.topics(t).count()).sum()
+        self.transitions
+            .iter()
+            .map(|t| self.topics(t).count())
+            .sum()
     }
 
     /// Those SNS messages (JSON text, members in CloudWatch's order), in time order, leaving
@@ -366,11 +369,13 @@ impl AlarmReport {
     /// a valid SNS topic ARN ([`boundary::check_sns_topic_arn`]): an account or region taken
     /// from a record or an ARN from a rules file never reaches a target unchecked.
     pub fn outbox(&self) -> impl Iterator<Item = Result<String, NotificationError>> + '_ {
-        self.evaluated.iter().flat_map(move |t| self.outbox_for(t))
+        self.transitions
+            .iter()
+            .flat_map(move |t| self.outbox_for(t))
     }
 
     /// [`AlarmReport::outbox`] for one of the alarm's transitions (one of
-    /// [`AlarmReport::evaluated`]).
+    /// [`AlarmReport::transitions`]).
     pub fn outbox_for<'a>(
         &'a self,
         t: &'a Transition,
@@ -433,20 +438,28 @@ impl AlarmReport {
     }
 }
 
-/// One alarm state change.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TransitionReport {
+/// One alarm state change as a report writes it.
+#[derive(Serialize)]
+struct TransitionReport<'a> {
     /// When (`2026-11-23T09:15:00.000Z`).
-    pub time: String,
-    /// The same, in milliseconds since the epoch.
-    #[serde(skip)]
-    pub time_ms: i64,
-    /// The state before.
-    pub from: State,
-    /// The state after.
-    pub to: State,
+    time: String,
+    from: State,
+    to: State,
     /// CloudWatch's reason (`Threshold Crossed: …`).
-    pub reason: String,
+    reason: &'a str,
+}
+
+/// Writes [`AlarmReport::transitions`], each as a [`TransitionReport`] made as it is written.
+fn transition_reports<S: serde::Serializer>(
+    transitions: &[Transition],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(transitions.iter().map(|t| TransitionReport {
+        time: time::format_millis(t.time_ms),
+        from: t.from,
+        to: t.to,
+        reason: &t.reason,
+    }))
 }
 
 /// The time range the kept, timed records cover. Serialized as `{"from": …, "to": …}` in
@@ -1822,18 +1835,7 @@ fn evaluate(
         name: def.alarm_name.clone(),
         metric: key,
         state: evaluation.final_state,
-        transitions: evaluation
-            .transitions
-            .iter()
-            .map(|t| TransitionReport {
-                time: time::format_millis(t.time_ms),
-                time_ms: t.time_ms,
-                from: t.from,
-                to: t.to,
-                reason: t.reason.clone(),
-            })
-            .collect(),
-        evaluated: evaluation.transitions,
+        transitions: evaluation.transitions,
         def,
         context: context.clone(),
         alarm: alarm.clone(),
@@ -1954,10 +1956,10 @@ mod tests {
         );
         let stop = &report.alarms[4];
         assert_eq!(stop.name, "CIS-5.5-cloudtrail_cfg_changes_alarm");
-        let changes: Vec<(&str, State, State)> = stop
+        let changes: Vec<(String, State, State)> = stop
             .transitions
             .iter()
-            .map(|t| (t.time.as_str(), t.from, t.to))
+            .map(|t| (time::format_millis(t.time_ms), t.from, t.to))
             .collect();
         // The 10:05-10:10 period holds the StopLogging call: ALARM when it ends; the next
         // periods have no data: INSUFFICIENT_DATA once the look-back window (N + 2 periods)
@@ -1965,10 +1967,20 @@ mod tests {
         assert_eq!(
             changes[0],
             (
-                "2026-11-23T10:10:00.000Z",
+                "2026-11-23T10:10:00.000Z".to_owned(),
                 State::InsufficientData,
                 State::Alarm
             )
+        );
+        // A report writes each transition's time, states and reason.
+        assert_eq!(
+            serde_json::to_value(stop).unwrap()["transitions"][0],
+            serde_json::json!({
+                "time": "2026-11-23T10:10:00.000Z",
+                "from": "INSUFFICIENT_DATA",
+                "to": "ALARM",
+                "reason": stop.transitions[0].reason,
+            })
         );
         assert!(
             stop.transitions[0]
