@@ -341,9 +341,9 @@ impl Follower {
     fn drop_future(&mut self, limit: i64) {
         self.future_limit = limit;
         let (_, found) = self.scanner.parts_mut();
-        found.totals.ingest_minutes.retain(|m| *m <= limit);
+        found.totals.ingest_minutes.retain(|m| m <= limit);
         for set in found.totals.match_minutes.iter_mut().flatten() {
-            set.retain(|m| *m <= limit);
+            set.retain(|m| m <= limit);
         }
         found.totals.last_minute = None;
         for series in found.metrics.values_mut() {
@@ -496,14 +496,12 @@ impl Follower {
         // Default values, for the minutes with records and no match (a minute closed before,
         // reopened by a late record, already has its own).
         let closed_before = self.progress.closed_ms.unwrap_or(i64::MIN);
-        let mut minutes: Vec<i64> = found
+        let minutes: Vec<i64> = found
             .totals
             .ingest_minutes
             .iter()
-            .copied()
             .filter(|m| (closed_before..close).contains(m))
             .collect();
-        minutes.sort_unstable();
         for (i, filter) in compiled.filters.iter().enumerate() {
             let Some(default) = filter.filter.transformation().default_value else {
                 continue;
@@ -513,16 +511,16 @@ impl Follower {
                 minutes
                     .iter()
                     .copied()
-                    .filter(|m| !matched.is_some_and(|set| set.contains(m)))
+                    .filter(|&m| !matched.is_some_and(|set| set.contains(m)))
                     .collect()
             };
             for minute in unmatched {
                 found.publish(filter, minute, default, BTreeMap::new());
             }
         }
-        found.totals.ingest_minutes.retain(|m| *m >= close);
+        found.totals.ingest_minutes.retain(|m| m >= close);
         for set in found.totals.match_minutes.iter_mut().flatten() {
-            set.retain(|m| *m >= close);
+            set.retain(|m| m >= close);
         }
         found.totals.last_minute = None;
 
@@ -655,8 +653,7 @@ impl Follower {
         let progress = self.progress();
         let (compiled, found) = self.scanner.parts_mut();
         let totals = &found.totals;
-        let mut ingest: Vec<i64> = totals.ingest_minutes.iter().copied().collect();
-        ingest.sort_unstable();
+        let ingest: Vec<i64> = totals.ingest_minutes.iter().collect();
         FollowState {
             format: STATE_FORMAT.to_owned(),
             version: STATE_VERSION,
@@ -671,13 +668,7 @@ impl Follower {
             match_minutes: totals
                 .match_minutes
                 .iter()
-                .map(|m| {
-                    m.as_ref().map(|m| {
-                        let mut v: Vec<i64> = m.iter().copied().collect();
-                        v.sort_unstable();
-                        v
-                    })
-                })
+                .map(|m| m.as_ref().map(|m| m.iter().collect()))
                 .collect(),
             metrics: found
                 .metrics

@@ -49,6 +49,7 @@ pub mod iac;
 pub mod insights;
 pub mod lint;
 pub mod logs;
+mod minutes;
 pub mod rules;
 pub mod run;
 pub mod s3key;

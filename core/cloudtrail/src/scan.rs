@@ -11,10 +11,10 @@
 //! combination of dimension values is its own series; a filter with a `defaultValue` publishes
 //! it once for every minute in which records arrived and none matched.
 
+use crate::minutes::Minutes;
 use crate::votes::Votes;
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use super::alarm::{
@@ -563,14 +563,14 @@ pub(crate) struct Compiled {
 pub(crate) struct Totals {
     pub(crate) counts: Counts,
     pub(crate) range: Option<TimeRange>,
-    pub(crate) ingest_minutes: FxHashSet<i64>,
+    pub(crate) ingest_minutes: Minutes,
     /// The minute last added to `ingest_minutes` (records come mostly in time order).
     pub(crate) last_minute: Option<i64>,
     pub(crate) accounts: Votes,
     pub(crate) regions: Votes,
     /// Per filter: its matches, and the minutes with one (for filters with a default value).
     pub(crate) matches: Vec<u64>,
-    pub(crate) match_minutes: Vec<Option<FxHashSet<i64>>>,
+    pub(crate) match_minutes: Vec<Option<Minutes>>,
     /// The time of the last kept, timed record (follow mode reads it after each record).
     pub(crate) latest: Option<i64>,
     /// What the EventBridge rules found (empty without them).
@@ -588,7 +588,7 @@ impl Totals {
                     f.filter
                         .transformation()
                         .default_value
-                        .map(|_| FxHashSet::default())
+                        .map(|_| Minutes::default())
                 })
                 .collect(),
             events: compiled
@@ -637,7 +637,7 @@ impl Totals {
                 None => theirs,
             });
         }
-        self.ingest_minutes.extend(other.ingest_minutes);
+        self.ingest_minutes.extend(&other.ingest_minutes);
         self.accounts.absorb(other.accounts);
         self.regions.absorb(other.regions);
         for (mine, theirs) in self.matches.iter_mut().zip(other.matches) {
@@ -645,7 +645,7 @@ impl Totals {
         }
         for (mine, theirs) in self.match_minutes.iter_mut().zip(other.match_minutes) {
             if let (Some(mine), Some(theirs)) = (mine, theirs) {
-                mine.extend(theirs);
+                mine.extend(&theirs);
             }
         }
         self.events.absorb(other.events);
@@ -1298,10 +1298,7 @@ impl Found {
             let (Some(default), Some(matched)) = (t.default_value, minutes) else {
                 continue;
             };
-            let mut unmatched: Vec<i64> =
-                totals.ingest_minutes.difference(matched).copied().collect();
-            unmatched.sort_unstable();
-            for minute in unmatched {
+            for minute in totals.ingest_minutes.without(matched) {
                 publish(&mut metrics, filter.key.clone(), minute, default);
             }
         }
@@ -1470,11 +1467,7 @@ impl Tally {
             datums,
             insights,
         } = batch;
-        let sorted = |set: FxHashSet<i64>| {
-            let mut v: Vec<i64> = set.into_iter().collect();
-            v.sort_unstable();
-            v
-        };
+        let sorted = |set: Minutes| set.iter().collect::<Vec<i64>>();
         Tally {
             format: TALLY_FORMAT.to_owned(),
             version: TALLY_VERSION,
