@@ -454,25 +454,26 @@ impl Output {
         }
     }
 
-    /// Gives `write` a buffered writer to the output, and flushes it.
+    /// Gives `write` a buffered writer to the output, and flushes it. The buffer is the
+    /// writer's concrete type, so a serializer's many small writes are copies into it, not
+    /// calls through `dyn Write`.
     fn write_with(
         &self,
-        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        write: impl FnOnce(&mut io::BufWriter<Box<dyn Write + '_>>) -> io::Result<()>,
     ) -> Result<(), Failure> {
-        match self {
-            Output::Stdout => {
-                let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-                write(&mut out)
-                    .and_then(|()| out.flush())
-                    .map_err(stdout_failure)
-            }
-            Output::File { name, file } => {
-                let mut out = io::BufWriter::with_capacity(1 << 16, file);
-                write(&mut out)
-                    .and_then(|()| out.flush())
-                    .map_err(|e| Failure::Io(format!("error: cannot write {name}: {e}")))
-            }
-        }
+        let inner: Box<dyn Write> = match self {
+            Output::Stdout => Box::new(io::stdout().lock()),
+            Output::File { file, .. } => Box::new(file),
+        };
+        let mut out = io::BufWriter::with_capacity(1 << 16, inner);
+        write(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| match self {
+                Output::Stdout => stdout_failure(e),
+                Output::File { name, .. } => {
+                    Failure::Io(format!("error: cannot write {name}: {e}"))
+                }
+            })
     }
 }
 
