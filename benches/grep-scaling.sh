@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures `trailmatch grep` on generated CloudTrail events: the speed-up of -j 2 over -j 1 on a
-# ~200 MB file, and the peak memory (maximum resident set size) of a scan of a ~1 GB file.
+# ~200 MB file, and the peak memory (maximum resident set size) of a grep of a ~1 GB file; then
+# the peak memory of `trailmatch scan` of that file at 1, 2, 4, 8 and 16 threads.
 #
 #   bash benches/grep-scaling.sh [DIR]     # DIR for the generated files (default /tmp/trailmatch-bench)
 #
@@ -54,3 +55,12 @@ size=$(stat -c %s "$dir/events-1G.jsonl")
 read -r secs rss < <(tail -1 "$dir/rss.txt")
 awk -v s="$size" -v t="$secs" -v m="$rss" 'BEGIN {
     printf "grep -j 2 -c, 14 CIS patterns, %.2f GB: %.1f s, peak RSS %.1f MB\n", s / 1e9, t, m / 1024 }'
+# The peak memory of `trailmatch scan` (the CIS pack, alarms, insights; report as JSON) of the
+# same file, from 1 to 16 threads: under 100 MB is issue 14's target.
+for j in 1 2 4 8 16; do
+    /usr/bin/time -f "%e %M" "$bin" scan -j "$j" "$dir/events-1G.jsonl" --format json \
+        > /dev/null 2> "$dir/rss.txt"
+    read -r secs rss < <(tail -1 "$dir/rss.txt")
+    awk -v j="$j" -v s="$size" -v t="$secs" -v m="$rss" 'BEGIN {
+        printf "scan -j %d, %.2f GB: %.1f s, peak RSS %.1f MB\n", j, s / 1e9, t, m / 1024 }'
+done
