@@ -121,4 +121,43 @@ mod tests {
         assert!(!fresh.insert(i64::MIN));
         assert!(!fresh.contains(minute_floor(i64::MIN + MINUTE_MS)));
     }
+
+    proptest::proptest! {
+        /// Minutes of any instants, near the ends of `i64` too, behave as a `BTreeSet` of them:
+        /// the same members in the same order, the same difference, union and retain.
+        #[test]
+        fn minutes_behave_as_a_set_of_them(
+            a in proptest::collection::vec(instant(), 0..60),
+            b in proptest::collection::vec(instant(), 0..60),
+            cut in instant(),
+        ) {
+            let floors = |v: &[i64]| -> BTreeSet<i64> { v.iter().map(|&t| minute_floor(t)).collect() };
+            let (fa, fb) = (floors(&a), floors(&b));
+            let (mut sa, sb): (Minutes, Minutes) =
+                (fa.iter().copied().collect(), fb.iter().copied().collect());
+            proptest::prop_assert_eq!(sa.iter().collect::<Vec<_>>(), Vec::from_iter(fa.clone()));
+            proptest::prop_assert_eq!(sa.without(&sb), Vec::from_iter(fa.difference(&fb).copied()));
+            for &m in fa.iter().chain(&fb) {
+                proptest::prop_assert_eq!(sa.contains(m), fa.contains(&m));
+            }
+            sa.extend(&sb);
+            let union: BTreeSet<i64> = fa.union(&fb).copied().collect();
+            proptest::prop_assert_eq!(sa.iter().collect::<Vec<_>>(), Vec::from_iter(union.clone()));
+            sa.retain(|m| m >= cut);
+            let kept: Vec<i64> = union.into_iter().filter(|&m| m >= cut).collect();
+            proptest::prop_assert_eq!(sa.iter().collect::<Vec<_>>(), kept);
+        }
+    }
+
+    /// Instants anywhere in `i64`, a quarter of them within a few minutes of either end and a
+    /// quarter around the epoch.
+    fn instant() -> impl proptest::strategy::Strategy<Value = i64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<i64>(),
+            (0..600_000i64).prop_map(|d| i64::MIN + d),
+            (0..600_000i64).prop_map(|d| i64::MAX - d),
+            -600_000..600_000i64,
+        ]
+    }
 }

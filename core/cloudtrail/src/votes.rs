@@ -216,6 +216,52 @@ mod tests {
         assert_eq!(Votes::from_map(votes.to_map()).to_map(), votes.to_map());
     }
 
+    proptest::proptest! {
+        /// Votes added in any order and split between two tallies merged, with counts near a
+        /// word's limit and near `u64::MAX`, count as a map of strings does (saturating).
+        #[test]
+        fn votes_count_as_a_map_of_strings(
+            adds in proptest::collection::vec((key(), count()), 0..40),
+            split in 0usize..40,
+        ) {
+            let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+            let (mut a, mut b) = (Votes::default(), Votes::default());
+            for (i, (key, n)) in adds.iter().enumerate() {
+                let total = expected.entry(key.clone()).or_insert(0);
+                *total = total.saturating_add(*n);
+                if i < split { a.add(key, *n) } else { b.add(key, *n) }
+            }
+            a.absorb(b);
+            proptest::prop_assert_eq!(a.to_map(), expected.clone());
+            let most = expected
+                .iter()
+                .max_by(|x, y| x.1.cmp(y.1).then_with(|| y.0.cmp(x.0)))
+                .map(|(k, _)| k.clone());
+            proptest::prop_assert_eq!(a.most(), most);
+        }
+    }
+
+    /// A few keys (so that they repeat): twelve digits, the extremes among them, and others.
+    fn key() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just("000000000000".to_owned()),
+            Just("999999999999".to_owned()),
+            (0u64..4).prop_map(|i| format!("{:012}", i * 123_456_789)),
+            Just("us-east-1".to_owned()),
+            Just("12345678901".to_owned()),
+        ]
+    }
+
+    fn count() -> impl proptest::strategy::Strategy<Value = u64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            0u64..5,
+            (COUNT_MAX - 3)..(COUNT_MAX + 3),
+            (u64::MAX - 3)..=u64::MAX,
+        ]
+    }
+
     /// Many numbers, each named a different number of times, count as a map of strings does.
     #[test]
     fn many_numbers_count_as_strings_do() {
