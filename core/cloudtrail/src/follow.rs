@@ -834,7 +834,9 @@ pub struct FollowState {
     accounts: BTreeMap<String, u64>,
     regions: BTreeMap<String, u64>,
     matches: Vec<u64>,
+    #[serde(deserialize_with = "crate::minutes::deserialize_minutes")]
     ingest_minutes: Vec<i64>,
+    #[serde(deserialize_with = "crate::minutes::deserialize_minute_lists")]
     match_minutes: Vec<Option<Vec<i64>>>,
     metrics: Vec<SavedSeries>,
     alarms: Vec<Run>,

@@ -757,10 +757,11 @@ impl Interner {
             return id as usize;
         }
         let id = ends.len();
-        // A series key holds ids below `u32::MAX`: more strings would take over 60 GB (14 bytes
-        // and more each). Past them a string is not kept, and reads as `""`.
-        let Some(short) = u32::try_from(id).ok().filter(|&id| id < u32::MAX) else {
-            return id;
+        // An `Id` holds ids up to `u32::MAX - 1`; more strings would take over 60 GB (14 bytes
+        // and more each). Past `u32::MAX - 2` a string is not kept: it is given the last id,
+        // which names no string and reads as `""`.
+        let Some(short) = u32::try_from(id).ok().filter(|&id| id < LAST_ID) else {
+            return LAST_ID as usize;
         };
         text.push_str(s);
         ends.push(text.len());
@@ -785,6 +786,9 @@ impl Interner {
         (0..self.len()).map(|id| self.name(id))
     }
 }
+
+/// The id an [`Interner`] gives every string past its `u32::MAX - 1` first (it names none).
+const LAST_ID: u32 = u32::MAX - 1;
 
 /// String `id` of an [`Interner`]'s text and ends (`""` for an id it does not have).
 fn string<'t>(text: &'t str, ends: &[usize], id: usize) -> &'t str {
@@ -815,8 +819,8 @@ struct SeriesKey {
 struct Id(std::num::NonZeroU32);
 
 impl Id {
-    /// The id `id`; ids past `u32::MAX - 1` (more strings than a scan can hold: see
-    /// [`Interner::id`]) all become that one.
+    /// The id `id` (an [`Interner`]'s ids are at most `u32::MAX - 1`, [`LAST_ID`]; larger ones
+    /// become that one).
     fn new(id: usize) -> Id {
         let id = u32::try_from(id).unwrap_or(u32::MAX);
         Id(std::num::NonZeroU32::MIN.saturating_add(id))

@@ -4,8 +4,9 @@
 //! minutes far apart take about two bytes each.
 
 use roaring::RoaringTreemap;
+use serde::{Deserialize, Deserializer, de::Error as _};
 
-use crate::time::MINUTE_MS;
+use crate::time::{MINUTE_MS, minute_floor};
 
 /// A set of minutes, each given as its first instant in milliseconds since the epoch (what
 /// [`time::minute_floor`](crate::time::minute_floor) gives, `i64::MIN` included).
@@ -59,6 +60,39 @@ impl Minutes {
     }
 }
 
+/// Reads a list of minutes a scan wrote (a tally's, a follow state's), each of which must be a
+/// minute as [`Minutes`] holds them: another number is an error naming it, where the reader is.
+pub(crate) fn deserialize_minutes<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<i64>, D::Error> {
+    let minutes = Vec::<i64>::deserialize(deserializer)?;
+    check(&minutes).map_err(D::Error::custom)?;
+    Ok(minutes)
+}
+
+/// [`deserialize_minutes`] of each list of a list (one per metric filter, `null` for those with
+/// no default value).
+pub(crate) fn deserialize_minute_lists<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Option<Vec<i64>>>, D::Error> {
+    let lists = Vec::<Option<Vec<i64>>>::deserialize(deserializer)?;
+    for list in lists.iter().flatten() {
+        check(list).map_err(D::Error::custom)?;
+    }
+    Ok(lists)
+}
+
+/// Every number of `minutes` is the first millisecond of its minute (or `i64::MIN`, where
+/// [`minute_floor`] saturates).
+fn check(minutes: &[i64]) -> Result<(), String> {
+    match minutes.iter().find(|&&m| minute_floor(m) != m) {
+        Some(m) => Err(format!(
+            "{m} is not a minute (the first millisecond of one, a multiple of 60000)"
+        )),
+        None => Ok(()),
+    }
+}
+
 impl FromIterator<i64> for Minutes {
     fn from_iter<I: IntoIterator<Item = i64>>(minutes: I) -> Minutes {
         let mut set = Minutes::default();
@@ -72,7 +106,6 @@ impl FromIterator<i64> for Minutes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::minute_floor;
     use std::collections::BTreeSet;
 
     /// Every minute `minute_floor` can give, the extreme ones included, comes back as it went
@@ -120,6 +153,39 @@ mod tests {
         assert!(fresh.insert(i64::MIN));
         assert!(!fresh.insert(i64::MIN));
         assert!(!fresh.contains(minute_floor(i64::MIN + MINUTE_MS)));
+    }
+
+    /// A list of minutes read from a file holds minutes only: another number is refused by
+    /// name, `i64::MIN` is one.
+    #[test]
+    fn lists_read_hold_minutes_only() {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            #[serde(deserialize_with = "deserialize_minutes")]
+            minutes: Vec<i64>,
+            #[serde(deserialize_with = "deserialize_minute_lists")]
+            lists: Vec<Option<Vec<i64>>>,
+        }
+        let read = |text: &str| serde_json::from_str::<Saved>(text).map(|s| (s.minutes, s.lists));
+        let good = format!(
+            r#"{{"minutes": [{}, 0, 120000], "lists": [null, [-60000]]}}"#,
+            i64::MIN
+        );
+        assert_eq!(
+            read(&good).unwrap(),
+            (vec![i64::MIN, 0, 120_000], vec![None, Some(vec![-60_000])])
+        );
+        let error = read(r#"{"minutes": [60000, 60001], "lists": []}"#).unwrap_err();
+        assert!(
+            error.to_string().starts_with("60001 is not a minute"),
+            "{error}"
+        );
+        let error = read(r#"{"minutes": [], "lists": [null, [7]]}"#).unwrap_err();
+        assert!(
+            error.to_string().starts_with("7 is not a minute"),
+            "{error}"
+        );
+        assert!(error.line() == 1 && error.column() > 0, "{error}");
     }
 
     proptest::proptest! {

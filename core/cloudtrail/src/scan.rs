@@ -1384,10 +1384,12 @@ pub struct Tally {
     filters: usize,
     counts: Counts,
     range: Option<(i64, i64)>,
+    #[serde(deserialize_with = "crate::minutes::deserialize_minutes")]
     ingest_minutes: Vec<i64>,
     accounts: BTreeMap<String, u64>,
     regions: BTreeMap<String, u64>,
     matches: Vec<u64>,
+    #[serde(deserialize_with = "crate::minutes::deserialize_minute_lists")]
     match_minutes: Vec<Option<Vec<i64>>>,
     /// The kept, timed records per minute: minute, count, latest time (follow mode's
     /// watermark and lateness).

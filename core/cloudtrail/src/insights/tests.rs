@@ -459,25 +459,58 @@ fn series_of_one_event_are_kept_in_place_and_read_as_series() {
     assert_eq!(first_value(&insights[0].start, "userIdentityArn"), MALLORY);
     assert_eq!(first_value(&insights[0].start, "userAgent"), CURL);
     assert_eq!(again.finish(), insights);
-    // The same event in two detectors: one series of two events once merged, both ways.
-    let one = |extra: &[Event]| {
+    // A one-event series merged into a detector that numbers its strings otherwise (it saw
+    // another call first), and such a detector merged into one holding the one-event series:
+    // the merged series holds each event under its own strings, both ways, and a one-event
+    // series the other detector alone has comes over in place, under its strings.
+    let deletes = |others_first: bool, arns: &[&'static str]| {
         let mut d = Detector::new(config.clone()).unwrap();
-        for event in extra.iter().chain(&events[events.len() - 1..]) {
-            d.observe(&event.observation());
+        if others_first {
+            let mut others = Vec::new();
+            calls(&mut others, "CreateTags", 0..1, |_| 1, ALICE, CLI);
+            others.iter().for_each(|e| d.observe(&e.observation()));
+        }
+        for &arn in arns {
+            let mut delete = Vec::new();
+            calls(&mut delete, "DeleteVpc", 300..301, |_| 1, arn, CURL);
+            d.observe(&delete[0].observation());
         }
         d
     };
-    let mut many = one(&events[events.len() - 1..]);
-    many.merge(one(&[]));
-    let mut single = one(&[]);
-    single.merge(one(&events[events.len() - 1..]));
-    for merged in [many, single] {
-        assert_eq!(in_place(&merged), 0);
-        let [(_, series)] = &merged.counts().series[..] else {
-            panic!("one series");
+    let arns_of = |d: &Detector, api: &str| {
+        let counts = d.counts();
+        let name = |id: usize| counts.strings[id].clone();
+        let api = counts.strings.iter().position(|s| s == api).unwrap();
+        let series: Vec<&Series> = (counts.series.iter())
+            .filter(|(key, _)| key.name.get() == api)
+            .map(|(_, series)| series)
+            .collect();
+        let [series] = series[..] else {
+            panic!("one series: {series:?}");
         };
-        assert_eq!((series.total, series.minutes[0].1.count), (3, 3));
-    }
+        let mut arns: Vec<(String, u64)> = series.minutes[0]
+            .1
+            .values(ARN)
+            .map(|(id, n)| (name(id), n))
+            .collect();
+        arns.sort();
+        (series.total, arns)
+    };
+    let want = (3, vec![(MALLORY.to_owned(), 1), (INTRUDER.to_owned(), 2)]);
+    let mut single = deletes(false, &[MALLORY]);
+    assert_eq!(in_place(&single), 1);
+    single.merge(deletes(true, &[INTRUDER, INTRUDER]));
+    assert_eq!(arns_of(&single, "DeleteVpc"), want);
+    // The other detector's own one-event series (CreateTags) comes over renamed.
+    assert_eq!(in_place(&single), 1);
+    assert_eq!(
+        arns_of(&single, "CreateTags"),
+        (1, vec![(ALICE.to_owned(), 1)])
+    );
+    let mut many = deletes(true, &[INTRUDER, INTRUDER]);
+    many.merge(deletes(false, &[MALLORY]));
+    assert_eq!(arns_of(&many, "DeleteVpc"), want);
+    assert_eq!(in_place(&many), 1);
 }
 
 /// A burst one hour into the input: too early for 120 minutes of history, not for 30.
