@@ -21,7 +21,7 @@ use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
 use trailmatch_cloudtrail::time;
 
 use crate::notify::{self, DeliveryErrorKind, Retry, Sink, Target};
-use crate::output::{Failure, print_text, stdout_failure};
+use crate::output::{Failure, stdout_failure};
 
 mod sample {
     include!(concat!(env!("OUT_DIR"), "/sample.rs"));
@@ -448,10 +448,7 @@ impl Output {
     }
 
     fn write(&self, text: &str) -> Result<(), Failure> {
-        match self {
-            Output::Stdout => print_text(text),
-            Output::File { .. } => self.write_with(|out| out.write_all(text.as_bytes())),
-        }
+        self.write_with(|out| out.write_all(text.as_bytes()))
     }
 
     /// Gives `write` a buffered writer to the output, and flushes it. The buffer is the

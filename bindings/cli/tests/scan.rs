@@ -146,6 +146,41 @@ fn json_report_of_the_sample() {
     assert_eq!(call_rate[0]["sharedEventID"], call_rate[1]["sharedEventID"]);
 }
 
+/// The JSON report is written as it is serialized: `-o FILE` gets the bytes standard output
+/// gets, a full device is an error naming the file (exit 1), and a reader that went away ends
+/// the scan quietly (exit 0), as for the other formats.
+#[test]
+fn the_json_report_is_streamed_to_standard_output_or_a_file() {
+    let dir = temp_dir("json-out");
+    let stdout = scan(&["--format", "json"]);
+    assert_eq!(stdout.status, 0, "{}", stdout.stderr);
+    assert!(stdout.stdout.ends_with("}\n"));
+    let file = dir.join("report.json");
+    let to_file = scan(&["--format", "json", "-o", file.to_str().unwrap()]);
+    assert_eq!((to_file.status, to_file.stdout.as_str()), (0, ""));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout.stdout);
+    let full = scan(&["--format", "json", "-o", "/dev/full"]);
+    assert_eq!(full.status, 1);
+    assert!(
+        full.stderr.starts_with("error: cannot write /dev/full: "),
+        "{}",
+        full.stderr
+    );
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["scan", "--format", "json"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the scan writes anything.
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&closed.stderr), "");
+    assert_eq!(closed.status.code(), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn ndjson_streams_the_same_objects() {
     let run = scan(&["--format", "ndjson"]);

@@ -623,12 +623,14 @@ impl Detector {
         };
         let arn = event.user_identity_arn.map(|s| strings.id(s));
         let agent = event.user_agent.map(|s| strings.id(s));
+        // The error code, interned once for both series.
+        let error = error.map(|code| strings.id(code));
         if write {
-            let code = strings.id(error.unwrap_or(NO_ERROR));
+            let code = error.unwrap_or_else(|| strings.id(NO_ERROR));
             self.add(key, minute, [arn, agent, Some(code)]);
         }
         if let Some(code) = error {
-            key.error = Some(Id::new(self.strings.id(code)));
+            key.error = Some(Id::new(code));
             self.add(key, minute, [arn, agent, None]);
         }
     }
@@ -885,21 +887,31 @@ impl Slot {
 
     /// The slot of `series`: in place when it holds one event.
     fn from_series(series: Series) -> Slot {
-        if let [(minute, tally)] = series.minutes.as_slice() {
-            let single = |attribute| {
-                let mut values = tally.values(attribute);
-                values.next().is_none_or(|(_, n)| n == 1) && values.next().is_none()
-            };
-            if series.total == 1 && tally.count == 1 && [ARN, AGENT, ERROR].map(single) == [true; 3]
-            {
-                let value = |attribute| tally.values(attribute).next().map(|(v, _)| v);
-                return Slot::One {
-                    minute: *minute,
-                    attributes: [ARN, AGENT, ERROR].map(|a| value(a).map(Id::new)),
-                };
+        Slot::one_event(&series).unwrap_or_else(|| Slot::Many(Box::new(series)))
+    }
+
+    /// [`Slot::One`] of `series` when it holds one event, with at most one value of each
+    /// attribute, counted once.
+    fn one_event(series: &Series) -> Option<Slot> {
+        let [(minute, tally)] = series.minutes.as_slice() else {
+            return None;
+        };
+        if series.total != 1 || tally.count != 1 {
+            return None;
+        }
+        let mut attributes = [None; 3];
+        for (attribute, value) in attributes.iter_mut().enumerate() {
+            let mut values = tally.values(attribute);
+            match (values.next(), values.next()) {
+                (None, _) => {}
+                (Some((id, 1)), None) => *value = Some(Id::new(id)),
+                _ => return None,
             }
         }
-        Slot::Many(Box::new(series))
+        Some(Slot::One {
+            minute: *minute,
+            attributes,
+        })
     }
 
     /// Adds an event of `minute` with `attributes`.
