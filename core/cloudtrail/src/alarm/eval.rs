@@ -652,7 +652,11 @@ pub(crate) fn java_double(x: f64) -> String {
     // Whole numbers below 10^7 (counts, most often): `5.0`, as `digits` writes them, without
     // taking the digits apart.
     if x.fract() == 0.0 && x.abs() < 1e7 {
-        return format!("{x:.1}");
+        // Exact as an integer; `{x:.1}` writes the same through the float formatter, at seven
+        // times the cost.
+        let mut whole = (x as i64).to_string();
+        whole.push_str(".0");
+        return whole;
     }
     java_digits(x)
 }
