@@ -63,6 +63,10 @@ fn specials(word: u64) -> u64 {
 /// ```
 #[inline(always)]
 pub fn plain_run_end(bytes: &[u8], mut at: usize) -> usize {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(end) = sse2::plain_run_end(bytes, &mut at) {
+        return end;
+    }
     while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
         let hits = specials(u64::from_le_bytes(*chunk));
         if hits != 0 {
@@ -77,6 +81,38 @@ pub fn plain_run_end(bytes: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
+}
+
+/// [`plain_run_end`] sixteen bytes a step, with SSE2 (part of every x86-64 processor).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+
+    /// The end of the plain run from `at`, if it is in the sixteen-byte steps that `bytes`
+    /// holds from there; otherwise `None`, with `at` moved past them (fewer than sixteen bytes
+    /// are left after it).
+    #[inline(always)]
+    pub(super) fn plain_run_end(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let quote = set_splat_i8_m128i(b'"' as i8);
+        let backslash = set_splat_i8_m128i(b'\\' as i8);
+        let control_max = set_splat_i8_m128i(0x1f);
+        while let Some(chunk) = bytes.get(*at..).and_then(<[u8]>::first_chunk::<16>) {
+            let v = load_unaligned_m128i(chunk);
+            // A control character is its own minimum with 0x1f.
+            let special = cmp_eq_mask_i8_m128i(v, quote)
+                | cmp_eq_mask_i8_m128i(v, backslash)
+                | cmp_eq_mask_i8_m128i(min_u8_m128i(v, control_max), v);
+            let mask = move_mask_i8_m128i(special);
+            if mask != 0 {
+                return Some(*at + mask.trailing_zeros() as usize);
+            }
+            *at += 16;
+        }
+        None
+    }
 }
 
 /// The position of the first byte of `bytes` that ends the plain run of a JSON string, if one
