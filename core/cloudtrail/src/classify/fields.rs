@@ -134,6 +134,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// At a quote: the string's content (between the quotes) and whether it has an escape.
+    #[inline(always)]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         self.eat(b'"')?;
         let start = self.at;
@@ -164,6 +165,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A member's key and the colon after it; `None` for a key with an escape.
+    #[inline(always)]
     fn key(&mut self) -> Option<&'a [u8]> {
         let (start, end, escaped) = self.string()?;
         if escaped {
