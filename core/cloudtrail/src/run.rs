@@ -26,7 +26,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use crate::logs::{self, Input, Item, Layout, Reader, Skip, SkipKind};
+use crate::logs::{self, Input, Item, Layout, Next, Reader, Skip, SkipKind};
 use crate::scan::{Batch, Compiled, Counts, Found, Report, Scanner};
 use crate::walk::{Entry, SkipReason, Walk, WalkOptions};
 
@@ -431,14 +431,30 @@ fn process(compiled: &Compiled, job: Job) -> Done {
         } => {
             let mut stream = logs::read_range(&*name, Arc::clone(&file), start, end, options());
             let mut alone = true;
-            for item in stream.by_ref() {
+            // The location of each line lent, as its item would give it.
+            let mut location = logs::Location {
+                file: name.to_string(),
+                line: None,
+                record: None,
+                byte: None,
+            };
+            while let Some(next) = stream.next_ref() {
                 // A record of a line that one stream reads alike: the line is one valid JSON
                 // object (blank lines yield nothing).
-                let line_record = matches!(&item, Item::Record(r)
-                    if r.location.line.is_some()
-                        && r.location.record.is_none()
-                        && r.timestamp_ms.is_none());
-                if !(line_record && compiled.read_into(&mut done.batch, item)) {
+                let read = match next {
+                    Next::Line(line) => {
+                        (location.line, location.byte) = (Some(line.line), Some(line.byte));
+                        compiled.read_line(&mut done.batch, line.json, &location)
+                    }
+                    Next::Item(item) => {
+                        let line_record = matches!(&item, Item::Record(r)
+                            if r.location.line.is_some()
+                                && r.location.record.is_none()
+                                && r.timestamp_ms.is_none());
+                        line_record && compiled.read_into(&mut done.batch, item)
+                    }
+                };
+                if !read {
                     alone = false;
                     break;
                 }

@@ -1220,6 +1220,13 @@ impl Compiled {
     /// to the scan in input order with [`Found::absorb`] give what reading their items one
     /// after another gives. True for a record that classification read on its fast path
     /// (its text is one valid JSON object).
+    /// [`Compiled::read_into`] of a record that is one whole line (lent by
+    /// [`Stream::next_ref`](super::logs::Stream::next_ref)), at `location`.
+    pub(crate) fn read_line(&self, batch: &mut Batch, json: &str, location: &Location) -> bool {
+        let mut sink = Batching { batch };
+        self.record_checked(&mut sink, json, None, location).1
+    }
+
     pub(crate) fn read_into(&self, batch: &mut Batch, item: super::logs::Item) -> bool {
         match item {
             super::logs::Item::Record(r) => {
