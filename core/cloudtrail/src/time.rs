@@ -156,19 +156,11 @@ fn stamp<const N: usize>(mut template: [u8; N], fields: &[(usize, usize, i64)]) 
 
 /// `2020-09-14T00:44:23Z`: CloudTrail's `eventTime` form (whole seconds).
 pub fn format_seconds(ms: i64) -> String {
-    let (y, mo, d, h, mi, s, _) = parts(ms);
-    if !(0..=9999).contains(&y) {
-        return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
-    }
-    let fields = [
-        (0, 4, y),
-        (5, 2, mo),
-        (8, 2, d),
-        (11, 2, h),
-        (14, 2, mi),
-        (17, 2, s),
-    ];
-    stamp(*b"0000-00-00T00:00:00Z", &fields)
+    let mut text = format_millis(ms);
+    // `.000Z` → `Z`.
+    text.truncate(text.len().saturating_sub(5));
+    text.push('Z');
+    text
 }
 
 /// `2020-09-14T00:44:23.000Z`: ISO 8601 with milliseconds.
@@ -192,20 +184,11 @@ pub fn format_millis(ms: i64) -> String {
 /// `2021-04-12T18:43:11.093+0000`: the form of `StateChangeTime` in CloudWatch's alarm
 /// notifications.
 pub fn format_cloudwatch(ms: i64) -> String {
-    let (y, mo, d, h, mi, s, f) = parts(ms);
-    if !(0..=9999).contains(&y) {
-        return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{f:03}+0000");
-    }
-    let fields = [
-        (0, 4, y),
-        (5, 2, mo),
-        (8, 2, d),
-        (11, 2, h),
-        (14, 2, mi),
-        (17, 2, s),
-        (20, 3, f),
-    ];
-    stamp(*b"0000-00-00T00:00:00.000+0000", &fields)
+    let mut text = format_millis(ms);
+    // `Z` → `+0000`.
+    text.pop();
+    text.push_str("+0000");
+    text
 }
 
 /// `Monday 12 April, 2021 18:43:11 UTC`: the form in the reason text of CloudWatch's alarm
