@@ -1152,6 +1152,8 @@ mod tests {
             "2020-09-14T00:44:23.000Z {\"eventName\":\"StopLogging\"}",
             "{\"eventName\":",
             "\"StopLogging\"}",
+            // A line lent to the scan that is no JSON object: it ends the range's fast reading.
+            "{\"eventName\":}",
             "{\"eventName\":\"A\",\"eventName\":\"StopLogging\"}",
             "  {\"eventName\":\"StopLogging\"}\r",
             "{\"eventName\":\"StopLogging\"}\t ",

@@ -1216,10 +1216,6 @@ impl Compiled {
         }
     }
 
-    /// [`Scanner::read`] into a batch rather than into the scan, on any thread; batches added
-    /// to the scan in input order with [`Found::absorb`] give what reading their items one
-    /// after another gives. True for a record that classification read on its fast path
-    /// (its text is one valid JSON object).
     /// [`Compiled::read_into`] of a record that is one whole line (lent by
     /// [`Stream::next_ref`](super::logs::Stream::next_ref)), at `location`.
     pub(crate) fn read_line(&self, batch: &mut Batch, json: &str, location: &Location) -> bool {
@@ -1227,6 +1223,10 @@ impl Compiled {
         self.record_checked(&mut sink, json, None, location).1
     }
 
+    /// [`Scanner::read`] into a batch rather than into the scan, on any thread; batches added
+    /// to the scan in input order with [`Found::absorb`] give what reading their items one
+    /// after another gives. True for a record that classification read on its fast path
+    /// (its text is one valid JSON object).
     pub(crate) fn read_into(&self, batch: &mut Batch, item: super::logs::Item) -> bool {
         match item {
             super::logs::Item::Record(r) => {
