@@ -62,11 +62,12 @@ fn specials(word: u64) -> u64 {
 /// assert_eq!(plain_run_end(b"no end", 0), 6);
 /// ```
 #[inline(always)]
-pub fn plain_run_end(bytes: &[u8], mut at: usize) -> usize {
+pub fn plain_run_end(bytes: &[u8], at: usize) -> usize {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    if let Some(end) = sse2::plain_run_end(bytes, &mut at) {
-        return end;
-    }
+    let at = match sse2::plain_run_end(bytes, at) {
+        Ok(end) => return end,
+        Err(rest) => rest,
+    };
     word_run_end(bytes, at)
 }
 
@@ -98,14 +99,14 @@ mod sse2 {
     };
 
     /// The end of the plain run from `at`, if it is in the sixteen-byte steps that `bytes`
-    /// holds from there; otherwise `None`, with `at` moved past them (fewer than sixteen bytes
-    /// are left after it).
+    /// holds from there; otherwise `Err` of where those steps end (fewer than sixteen bytes are
+    /// left after it).
     #[inline(always)]
-    pub(super) fn plain_run_end(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    pub(super) fn plain_run_end(bytes: &[u8], mut at: usize) -> Result<usize, usize> {
         let quote = set_splat_i8_m128i(b'"' as i8);
         let backslash = set_splat_i8_m128i(b'\\' as i8);
         let control_max = set_splat_i8_m128i(0x1f);
-        while let Some(chunk) = bytes.get(*at..).and_then(<[u8]>::first_chunk::<16>) {
+        while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<16>) {
             let v = load_unaligned_m128i(chunk);
             // A control character is its own minimum with 0x1f.
             let special = cmp_eq_mask_i8_m128i(v, quote)
@@ -113,11 +114,11 @@ mod sse2 {
                 | cmp_eq_mask_i8_m128i(min_u8_m128i(v, control_max), v);
             let mask = move_mask_i8_m128i(special);
             if mask != 0 {
-                return Some(*at + mask.trailing_zeros() as usize);
+                return Ok(at + mask.trailing_zeros() as usize);
             }
-            *at += 16;
+            at += 16;
         }
-        None
+        Err(at)
     }
 }
 
