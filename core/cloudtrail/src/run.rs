@@ -444,7 +444,7 @@ fn process(compiled: &Compiled, job: Job) -> Done {
                 let read = match next {
                     Next::Line(line) => {
                         (location.line, location.byte) = (Some(line.line), Some(line.byte));
-                        compiled.read_line(&mut done.batch, line.json, &location)
+                        compiled.read_record(&mut done.batch, line.json, None, &location)
                     }
                     Next::Item(item) => {
                         let line_record = matches!(&item, Item::Record(r)

@@ -1216,11 +1216,19 @@ impl Compiled {
         }
     }
 
-    /// [`Compiled::read_into`] of a record that is one whole line (lent by
-    /// [`Stream::next_ref`](super::logs::Stream::next_ref)), at `location`.
-    pub(crate) fn read_line(&self, batch: &mut Batch, json: &str, location: &Location) -> bool {
+    /// [`Compiled::read_into`] of a record's text (an item's, or a line lent by
+    /// [`Stream::next_ref`](super::logs::Stream::next_ref)), delivered at `delivery_ms` (an
+    /// export line's timestamp), at `location`.
+    pub(crate) fn read_record(
+        &self,
+        batch: &mut Batch,
+        json: &str,
+        delivery_ms: Option<i64>,
+        location: &Location,
+    ) -> bool {
         let mut sink = Batching { batch };
-        self.record_checked(&mut sink, json, None, location).1
+        self.record_checked(&mut sink, json, delivery_ms, location)
+            .1
     }
 
     /// [`Scanner::read`] into a batch rather than into the scan, on any thread; batches added
@@ -1230,9 +1238,7 @@ impl Compiled {
     pub(crate) fn read_into(&self, batch: &mut Batch, item: super::logs::Item) -> bool {
         match item {
             super::logs::Item::Record(r) => {
-                let mut sink = Batching { batch };
-                self.record_checked(&mut sink, &r.json, r.timestamp_ms, &r.location)
-                    .1
+                self.read_record(batch, &r.json, r.timestamp_ms, &r.location)
             }
             super::logs::Item::Skipped(s) => {
                 batch.totals.counts.skipped += 1;

@@ -144,10 +144,8 @@ fn stamp<const N: usize>(mut template: [u8; N], fields: &[(usize, usize, i64)]) 
         let mut rest = n.unsigned_abs();
         let digits = template.get_mut(at..at + width).unwrap_or_default();
         for digit in digits.iter_mut().rev() {
-            *digit = b"0123456789"
-                .get((rest % 10) as usize)
-                .copied()
-                .unwrap_or(b'0');
+            // `rest % 10` is a digit: the cast keeps it whole.
+            *digit = b'0' + (rest % 10) as u8;
             rest /= 10;
         }
     }

@@ -299,11 +299,8 @@ impl Read for StringContent<'_> {
                 "the input ends inside the string".to_owned(),
             ));
         };
-        let run = avail
-            .iter()
-            .take(out.len())
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .unwrap_or(avail.len().min(out.len()));
+        let window = avail.get(..out.len()).unwrap_or(avail);
+        let run = trailmatch::json::plain_run_end(window, 0);
         if run > 0 {
             if let (Some(to), Some(from)) = (out.get_mut(..run), avail.get(..run)) {
                 to.copy_from_slice(from);
