@@ -319,8 +319,9 @@ pub(crate) fn classify_checked(json: &str) -> (Result<Event<'_>, ClassifyError>,
 
 /// Whether `json` is one JSON object that [`classify`] reads on its fast path: text it
 /// classifies without serde, and so checked to be one valid JSON object (RFC 8259) of no more
-/// than 129 levels, whose top-level keys have no escapes and no field classification reads
-/// occurs twice. [`classify`] of anything else still answers (serde decides).
+/// than 129 levels, whose top-level keys have no escapes and are no container key (`Records`,
+/// …), and no field classification reads occurs twice. [`classify`] of anything else still
+/// answers (serde decides).
 #[cfg(test)]
 pub(crate) fn classify_fast(json: &str) -> Option<Event<'_>> {
     fields::read(json).map(from_fields)
@@ -883,6 +884,24 @@ mod tests {
             fn classify_answers_as_serde(json in text()) {
                 prop_assert_eq!(classify(&json), classify_serde(&json), "{}", json);
             }
+        }
+    }
+
+    /// A top-level container key (`logs::fast::CONTAINER_KEYS`, every one of them) takes the
+    /// record off the fast path, which scan's range workers rely on to give a container line
+    /// back to the log reader; the same key deeper down or as a value does not.
+    #[test]
+    fn container_keys_leave_the_fast_path() {
+        for key in crate::logs::fast::CONTAINER_KEYS {
+            let key = std::str::from_utf8(key).unwrap();
+            let top = format!(r#"{{"eventName":"StopLogging","{key}":[]}}"#);
+            assert!(classify_fast(&top).is_none(), "{top}");
+            assert!(classify(&top).is_ok(), "{top}");
+            let nested =
+                format!(r#"{{"eventName":"StopLogging","requestParameters":{{"{key}":[]}}}}"#);
+            assert!(classify_fast(&nested).is_some(), "{nested}");
+            let value = format!(r#"{{"eventName":"{key}"}}"#);
+            assert!(classify_fast(&value).is_some(), "{value}");
         }
     }
 

@@ -438,9 +438,11 @@ fn process(compiled: &Compiled, job: Job) -> Done {
                 record: None,
                 byte: None,
             };
-            while let Some(next) = stream.next_ref() {
+            // Lines are lent without a search for container keys: classification's fast path
+            // refuses a record with one at the top level, and the range is then read again.
+            while let Some(next) = stream.next_ref_keys_unsearched() {
                 // A record of a line that one stream reads alike: the line is one valid JSON
-                // object (blank lines yield nothing).
+                // object, on classification's fast path (blank lines yield nothing).
                 let read = match next {
                     Next::Line(line) => {
                         (location.line, location.byte) = (Some(line.line), Some(line.byte));
@@ -1149,6 +1151,13 @@ mod tests {
             "not json at all",
             "{\"eventName\":\"StopLogging\",\"x\":1} trailing",
             "{\"Records\":[{\"eventName\":\"StopLogging\"},{\"eventName\":NaN}]}",
+            // Container keys after another key, with an escape, of the wrong type, deeper down
+            // and as a value: lent lines are not searched for them.
+            "{\"eventVersion\":\"1.08\",\"Records\":[{\"eventName\":\"StopLogging\"}]}",
+            "{\"\\u0052ecords\":[{\"eventName\":\"StopLogging\"}]}",
+            "{\"eventName\":\"StopLogging\",\"events\":\"x\"}",
+            "{\"eventName\":\"StopLogging\",\"requestParameters\":{\"logFiles\":[{\"eventName\":\"DeleteTrail\"}]}}",
+            "{\"eventName\":\"awslogs\"}",
             "2020-09-14T00:44:23.000Z {\"eventName\":\"StopLogging\"}",
             "{\"eventName\":",
             "\"StopLogging\"}",

@@ -15,7 +15,10 @@
 //! * a field of a type other than the one `Raw` reads (a string, `null`; a bool or a string
 //!   for the flags; an object or `null` for `userIdentity`): serde refuses it and the slow path
 //!   turns it into an absent field, unless the whole text does not make a `serde_json::Value`;
-//! * a field's string with an escape (serde decodes it).
+//! * a field's string with an escape (serde decodes it);
+//! * a top-level key that may make the text a container of records (`Records`, …: see
+//!   `logs::fast::CONTAINER_KEYS`), so that a caller that lends the line without looking for
+//!   those keys (`Stream::next_ref_keys_unsearched`) never takes a container for a record.
 //!
 //! What it reads is the same, field by field, as serde's derive: the property test of
 //! `classify` compares the two on generated and damaged records.
@@ -79,6 +82,9 @@ pub(super) fn read(json: &str) -> Option<Fields<'_>> {
                 b"recipientAccountId" => RECIPIENT_ACCOUNT_ID,
                 b"userAgent" => USER_AGENT,
                 b"userIdentity" => USER_IDENTITY,
+                // A key that may make the object a container of records (`fast::CONTAINER_KEYS`)
+                // rather than a record: the log reader decides what it is.
+                b"Records" | b"logEvents" | b"events" | b"awslogs" | b"logFiles" => return None,
                 _ => 0,
             };
             if seen & bit != 0 {

@@ -59,7 +59,7 @@
 //! [digest file structure]: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-digest-file-structure.html
 
 mod decode;
-mod fast;
+pub(crate) mod fast;
 mod lex;
 mod source;
 mod stream;

@@ -855,7 +855,7 @@ impl<'a> Stream<'a> {
     /// assert!(lines[1].1.contains("not json"));
     /// ```
     pub fn next_ref(&mut self) -> Option<Next<'_>> {
-        self.next_lent(None)
+        self.next_lent(None, Known::Nothing)
     }
 
     /// What [`Stream::next_ref`] gives, except that the lines `sieve` finds no pattern can
@@ -866,7 +866,7 @@ impl<'a> Stream<'a> {
     /// invalid UTF-8, too long, a CloudWatch Logs export line) is read as without a sieve, and so
     /// is any input that is not read as lines.
     pub fn next_sifted(&mut self, sieve: &Sieve) -> Option<Next<'_>> {
-        self.next_lent(Some(sieve))
+        self.next_lent(Some(sieve), Known::Nothing)
     }
 
     /// Records of lines [`Stream::next_sifted`] passed over.
@@ -874,7 +874,17 @@ impl<'a> Stream<'a> {
         self.sifted.passed
     }
 
-    fn next_lent(&mut self, sieve: Option<&Sieve>) -> Option<Next<'_>> {
+    /// What [`Stream::next_ref`] gives, except that a line is lent without looking for a
+    /// container key (`"Records"`, …) in it: the caller reads the lines it is lent with a check
+    /// of its own, and must not take one whose object has a container key at the top level (or
+    /// a top-level key with an escape, which may spell one) for a record. Scan's range workers
+    /// do so: classification walks every top-level key anyway (its fast path refuses those keys),
+    /// and a range with a line off that path is read again as a stream.
+    pub(crate) fn next_ref_keys_unsearched(&mut self) -> Option<Next<'_>> {
+        self.next_lent(None, Known::ByCaller)
+    }
+
+    fn next_lent(&mut self, sieve: Option<&Sieve>, unsifted: Known) -> Option<Next<'_>> {
         self.settle();
         loop {
             if let Some(item) = self.queue.pop_front() {
@@ -893,11 +903,7 @@ impl<'a> Stream<'a> {
             let offset = self.src.as_ref().map(Source::offset);
             let unmarked = sieve.is_some()
                 && offset.is_some_and(|at| self.sifted.wanted(at) == Some((at, false)));
-            let known = if unmarked {
-                Known::Unquoted
-            } else {
-                Known::Nothing
-            };
+            let known = if unmarked { Known::Unquoted } else { unsifted };
             match self.lend_line(known) {
                 Ok(true) => break,
                 Ok(false) => {}
@@ -1902,7 +1908,7 @@ fn needs_checking(line: &[u8], known: Known) -> bool {
     if trimmed.last() != Some(&b'}') {
         return true;
     }
-    if known == Known::NoKey {
+    if matches!(known, Known::NoKey | Known::ByCaller) {
         return false;
     }
     let escapes = memchr::memchr(b'\\', trimmed).is_some();
@@ -1940,6 +1946,9 @@ enum Known {
     /// None at all: none in quotes, and no `\u` escape (the line filter reports every line
     /// holding one), the only escape that makes a letter: a line the sieve passes over.
     NoKey,
+    /// Not looked for: the caller of [`Stream::next_ref_keys_unsearched`] checks the record's
+    /// top-level keys itself.
+    ByCaller,
 }
 
 /// Whether the JSON string `quoted` (quotes included) is a container key, escapes decoded (one
