@@ -92,7 +92,7 @@ pub(super) fn read(json: &str) -> Option<Fields<'_>> {
             }
             seen |= bit;
             match bit {
-                0 => c.skip_value()?,
+                0 => c.skip_member_value()?,
                 EVENT_TIME => fields.event_time = c.string_field()?,
                 EVENT_SOURCE => fields.event_source = c.string_field()?,
                 EVENT_NAME => fields.event_name = c.string_field()?,
@@ -248,7 +248,7 @@ impl<'a> Cursor<'a> {
             }
             seen |= bit;
             match bit {
-                0 => self.skip_value()?,
+                0 => self.skip_member_value()?,
                 1 => fields.identity_type = self.string_field()?,
                 _ => fields.identity_arn = self.string_field()?,
             }
@@ -302,11 +302,23 @@ impl<'a> Cursor<'a> {
         (self.at > from).then_some(())
     }
 
+    /// [`Cursor::skip_value`], with a string (most members' value) read inline.
+    #[inline(always)]
+    fn skip_member_value(&mut self) -> Option<()> {
+        if self.peek() == Some(b'"') {
+            self.string().map(drop)
+        } else {
+            self.skip_value()
+        }
+    }
+
     /// Skips one value (whitespace before it already skipped), checking it.
     fn skip_value(&mut self) -> Option<()> {
-        // Bit `d` of `objects`: the container at depth `d + 1` is an object.
+        // Bit `d` of `objects`: the container at depth `d + 1` is an object; `object`: the
+        // innermost one is (read from `objects` only when a container closes).
         let mut objects = 0u128;
         let mut depth = 0u32;
+        let mut object = false;
         loop {
             // At a value.
             match self.peek()? {
@@ -316,18 +328,16 @@ impl<'a> Cursor<'a> {
                     }
                     self.at += 1;
                     self.ws();
-                    let object = open == b'{';
-                    let close = if object { b'}' } else { b']' };
-                    if self.peek() == Some(close) {
+                    let opens_object = open == b'{';
+                    if self.peek() == Some(open + 2) {
+                        // `}` and `]` follow `{` and `[` two code points on: empty.
                         self.at += 1;
                     } else {
+                        object = opens_object;
                         if object {
                             objects |= 1 << depth;
                             depth += 1;
-                            self.string()?;
-                            self.ws();
-                            self.eat(b':')?;
-                            self.ws();
+                            self.member_key()?;
                         } else {
                             objects &= !(1 << depth);
                             depth += 1;
@@ -350,24 +360,33 @@ impl<'a> Cursor<'a> {
                     return Some(());
                 }
                 self.ws();
-                let object = objects >> (depth - 1) & 1 == 1;
                 match (self.next()?, object) {
                     (b',', true) => {
                         self.ws();
-                        self.string()?;
-                        self.ws();
-                        self.eat(b':')?;
-                        self.ws();
+                        self.member_key()?;
                         break;
                     }
                     (b',', false) => {
                         self.ws();
                         break;
                     }
-                    (b'}', true) | (b']', false) => depth -= 1,
+                    (b'}', true) | (b']', false) => {
+                        depth -= 1;
+                        object = depth > 0 && objects >> (depth - 1) & 1 == 1;
+                    }
                     _ => return None,
                 }
             }
         }
+    }
+
+    /// A key in a skipped object, its colon and the blanks around them.
+    #[inline(always)]
+    fn member_key(&mut self) -> Option<()> {
+        self.string()?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(())
     }
 }
