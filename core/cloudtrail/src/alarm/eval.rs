@@ -409,22 +409,22 @@ impl Alarm {
                 if explain == Explain::No {
                     return Some((to, String::new(), Value::Null));
                 }
-                let reason = format!(
-                    "Threshold Crossed: {} received for {} and {} {} treated as [{}].",
-                    match real {
-                        0 => "no datapoints were".to_string(),
-                        1 => "1 datapoint was".to_string(),
-                        k => format!("{k} datapoints were"),
-                    },
-                    plural(n, "period"),
-                    plural(shortfall, "missing datapoint"),
-                    was(shortfall),
-                    if fills_breach {
-                        "Breaching"
-                    } else {
-                        "NonBreaching"
-                    },
-                );
+                let mut reason = Reason::new("Threshold Crossed: ");
+                match real {
+                    0 => reason.text("no datapoints were"),
+                    1 => reason.text("1 datapoint was"),
+                    k => reason.count(k).text(" datapoints were"),
+                };
+                reason.text(" received for").plural(n, "period");
+                reason.text(" and").plural(shortfall, "missing datapoint");
+                reason.text(" ").text(was(shortfall)).text(" treated as [");
+                reason.text(if fills_breach {
+                    "Breaching"
+                } else {
+                    "NonBreaching"
+                });
+                reason.text("].");
+                let reason = reason.0;
                 let data = self.reason_data_if(explain, now, window, || all(window, &fills));
                 Some((to, reason, data))
             }
@@ -456,11 +456,10 @@ impl Alarm {
                     return Some((State::InsufficientData, String::new(), Value::Null));
                 }
                 let fills = recent_missing(window, lo, e, p, shortfall);
-                let reason = format!(
-                    "Insufficient Data: {} {} unknown.",
-                    plural(shortfall, "datapoint"),
-                    was(shortfall)
-                );
+                let mut reason = Reason::new("Insufficient Data:");
+                reason.plural(shortfall, "datapoint");
+                reason.text(" ").text(was(shortfall)).text(" unknown.");
+                let reason = reason.0;
                 let data = self.reason_data_if(explain, now, window, || all(window, &fills));
                 Some((State::InsufficientData, reason, data))
             }
@@ -496,38 +495,39 @@ impl Alarm {
             .filter(|pt| pt.breaching == alarm)
             .collect();
         let k = listed.len();
-        let values = listed
-            .iter()
-            .map(|pt| {
-                format!(
-                    "{} ({})",
-                    java_double(pt.value),
-                    time::format_reason_short(pt.start_ms)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
         let not = if alarm { "" } else { "not " };
-        let words = rule.operator.words();
-        let threshold = java_double(rule.threshold);
         let n = rule.evaluation_periods;
         let m = rule.datapoints_to_alarm;
         let needed = if alarm { m } else { n + 1 - m };
-        let reason = if rule.explicit_m {
-            format!(
-                "Threshold Crossed: {k} out of the last {n} datapoints [{values}] {} {not}{words} \
-                 the threshold ({threshold}) (minimum {} for {} transition).",
-                was(k),
-                plural(needed, "datapoint"),
-                if alarm { "OK -> ALARM" } else { "ALARM -> OK" },
-            )
+        let mut reason = Reason::new("Threshold Crossed:");
+        if rule.explicit_m {
+            reason.text(" ").count(k).text(" out of the last ");
+            reason.count(n).text(" datapoints [");
         } else {
-            format!(
-                "Threshold Crossed: {} [{values}] {} {not}{words} the threshold ({threshold}).",
-                plural(k, "datapoint"),
-                was(k),
-            )
-        };
+            reason.plural(k, "datapoint").text(" [");
+        }
+        for (i, pt) in listed.iter().enumerate() {
+            if i > 0 {
+                reason.text(", ");
+            }
+            reason.text(&java_double(pt.value)).text(" (");
+            reason
+                .text(&time::format_reason_short(pt.start_ms))
+                .text(")");
+        }
+        reason.text("] ").text(was(k)).text(" ").text(not);
+        reason.text(rule.operator.words()).text(" the threshold (");
+        reason.text(&java_double(rule.threshold)).text(")");
+        if rule.explicit_m {
+            reason
+                .text(" (minimum")
+                .plural(needed, "datapoint")
+                .text(" for ");
+            reason.text(if alarm { "OK -> ALARM" } else { "ALARM -> OK" });
+            reason.text(" transition)");
+        }
+        reason.text(".");
+        let reason = reason.0;
         let data = self.reason_data_if(explain, now, evaluated, || {
             listed.iter().take(needed).map(|pt| datapoint(pt)).collect()
         });
@@ -625,11 +625,34 @@ fn datapoint(pt: &Point) -> Value {
 }
 
 /// `1 datapoint`, `2 datapoints`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
+/// A reason being written: pieces pushed one after another (`format!` took five times as long,
+/// and scan writes a reason for every alarm state change).
+struct Reason(String);
+
+impl Reason {
+    fn new(start: &str) -> Reason {
+        let mut text = String::with_capacity(160);
+        text.push_str(start);
+        Reason(text)
+    }
+
+    fn text(&mut self, piece: &str) -> &mut Reason {
+        self.0.push_str(piece);
+        self
+    }
+
+    fn count(&mut self, n: usize) -> &mut Reason {
+        self.0.push_str(itoa::Buffer::new().format(n));
+        self
+    }
+
+    /// ` 1 noun` or ` 3 nouns`, after a space.
+    fn plural(&mut self, count: usize, noun: &str) -> &mut Reason {
+        self.text(" ").count(count).text(" ").text(noun);
+        if count != 1 {
+            self.0.push('s');
+        }
+        self
     }
 }
 
