@@ -114,19 +114,32 @@ pub fn is_account_id(text: &str) -> bool {
 /// and a number of one or two digits, joined by `-` (`us-east-1`, `us-gov-west-1`,
 /// `us-isob-east-1`, `eusc-de-east-1`).
 pub fn is_region(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let lower = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
-    match parts.as_slice() {
-        [area, words @ .., number] => {
-            (2..=4).contains(&area.len())
-                && lower(area)
-                && (1..=3).contains(&words.len())
-                && words.iter().all(|w| lower(w) && w.len() <= 16)
-                && (1..=2).contains(&number.len())
-                && number.bytes().all(|b| b.is_ascii_digit())
-        }
-        _ => false,
+    // Scan checks every record's region: one pass over the bytes, no allocation.
+    let bytes = text.as_bytes();
+    let run = |at: usize, class: fn(&u8) -> bool| {
+        bytes
+            .get(at..)
+            .map_or(0, |rest| rest.iter().take_while(|b| class(b)).count())
+    };
+    let area = run(0, u8::is_ascii_lowercase);
+    if !(2..=4).contains(&area) || bytes.get(area) != Some(&b'-') {
+        return false;
     }
+    let mut at = area + 1;
+    let mut words = 0;
+    loop {
+        let word = run(at, u8::is_ascii_lowercase);
+        if word == 0 {
+            break;
+        }
+        words += 1;
+        if words > 3 || word > 16 || bytes.get(at + word) != Some(&b'-') {
+            return false;
+        }
+        at += word + 1;
+    }
+    let number = run(at, u8::is_ascii_digit);
+    words >= 1 && (1..=2).contains(&number) && at + number == bytes.len()
 }
 
 /// The ARN partitions.
@@ -261,8 +274,33 @@ mod tests {
             "us-east-1\n",
             "us-east-1 ",
             "us-a-b-c-d-1",
+            "us-abcdefghijklmnopq-1",
+            "us-east-1-",
+            "-us-east-1",
         ] {
             assert!(!is_region(bad), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The region check answers as the rule in its documentation, written as a pattern over
+        /// the parts between dashes, on text made of the characters that matter.
+        #[test]
+        fn regions_are_checked_as_documented(text in "[a-eA1-3-]{0,14}|[a-z]{2,4}(-[a-z]{1,17}){0,4}-[0-9]{1,3}") {
+            let parts: Vec<&str> = text.split('-').collect();
+            let lower = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+            let want = match parts.as_slice() {
+                [area, words @ .., number] => {
+                    (2..=4).contains(&area.len())
+                        && lower(area)
+                        && (1..=3).contains(&words.len())
+                        && words.iter().all(|w| lower(w) && w.len() <= 16)
+                        && (1..=2).contains(&number.len())
+                        && number.bytes().all(|b| b.is_ascii_digit())
+                }
+                _ => false,
+            };
+            proptest::prop_assert_eq!(is_region(&text), want, "{:?}", text);
         }
     }
 
