@@ -624,7 +624,6 @@ fn datapoint(pt: &Point) -> Value {
     })
 }
 
-/// `1 datapoint`, `2 datapoints`.
 /// A reason being written: pieces pushed one after another (`format!` took five times as long,
 /// and scan writes a reason for every alarm state change).
 struct Reason(String);

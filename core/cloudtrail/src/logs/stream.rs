@@ -782,7 +782,8 @@ impl<'a> Stream<'a> {
     /// Text mode, between values: when the next line is plainly one record ([`plain_record`],
     /// valid UTF-8), notes it in `self.lent` (it stays in the buffer until [`Stream::settle`])
     /// and returns true; false when [`Stream::text_line`] must read it. `known`: what the sieve
-    /// found of the line's container keys.
+    /// found of the line's container keys, or that the caller looks for them
+    /// ([`Stream::next_ref_keys_unsearched`]).
     fn lend_line(&mut self, known: Known) -> Result<bool, Fatal> {
         if !self.between_lines() {
             return Ok(false);
@@ -1841,7 +1842,8 @@ fn text_base64(text: &[u8]) -> bool {
 
 /// The record of a line (`whole`, without its line feed) that is plainly one object on its own:
 /// after blanks it starts with `{`, it ends with `}` before blanks, holds no container key
-/// ([`needs_checking`], told what is `known` of its keys) and is no longer than `limit`. Whether it is valid JSON is the matcher's to find
+/// ([`needs_checking`], told what is `known` of its keys; with [`Known::ByCaller`] the caller
+/// checks them) and is no longer than `limit`. Whether it is valid JSON is the matcher's to find
 /// (in text mode an invalid one is a record of text all the same).
 fn plain_record(whole: &[u8], limit: usize, known: Known) -> Option<Range<usize>> {
     let text = whole.strip_suffix(b"\r").unwrap_or(whole);
