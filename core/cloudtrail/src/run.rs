@@ -1158,6 +1158,10 @@ mod tests {
             "{\"eventName\":\"StopLogging\",\"events\":\"x\"}",
             "{\"eventName\":\"StopLogging\",\"requestParameters\":{\"logFiles\":[{\"eventName\":\"DeleteTrail\"}]}}",
             "{\"eventName\":\"awslogs\"}",
+            // Form feeds after an object whose text holds a container key: read as one stream
+            // reads it (the form feeds are invalid JSON), not lent.
+            "{\"eventName\":\"StopLogging\",\"x\":\"Records\"}\u{c}",
+            "{\"eventName\":\"StopLogging\",\"x\":\"\\u0073\"}\u{c} ",
             "2020-09-14T00:44:23.000Z {\"eventName\":\"StopLogging\"}",
             "{\"eventName\":",
             "\"StopLogging\"}",

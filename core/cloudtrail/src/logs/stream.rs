@@ -880,7 +880,9 @@ impl<'a> Stream<'a> {
     /// of its own, and must not take one whose object has a container key at the top level (or
     /// a top-level key with an escape, which may spell one) for a record. Scan's range workers
     /// do so: classification walks every top-level key anyway (its fast path refuses those keys),
-    /// and a range with a line off that path is read again as a stream.
+    /// and a range with a line off that path is read again as a stream. A line with form feeds
+    /// after its object is not lent (it is read as [`Stream::next_ref`] reads it): lent, it
+    /// would be the object alone, without a look for container keys.
     pub(crate) fn next_ref_keys_unsearched(&mut self) -> Option<Next<'_>> {
         self.next_lent(None, Known::ByCaller)
     }
@@ -1910,8 +1912,13 @@ fn needs_checking(line: &[u8], known: Known) -> bool {
     if trimmed.last() != Some(&b'}') {
         return true;
     }
-    if matches!(known, Known::NoKey | Known::ByCaller) {
+    if known == Known::NoKey {
         return false;
+    }
+    if known == Known::ByCaller {
+        // Form feeds after the object: read as usual (see `Stream::next_ref_keys_unsearched`).
+        let after = line.get(trimmed.len()..).unwrap_or_default();
+        return after.contains(&b'\x0c');
     }
     let escapes = memchr::memchr(b'\\', trimmed).is_some();
     if known == Known::Unquoted && !escapes {
