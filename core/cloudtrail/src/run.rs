@@ -128,9 +128,7 @@ pub enum Observed<'a> {
 /// from the first range where that is not so (a damaged line, a container, an export line, a
 /// JSON value over several lines), the rest of the file is read as one stream from its start on
 /// the calling thread, the items of the ranges before left out, and the file's later ranges
-/// dropped: what reading the file whole gives. The exception: a line holding an object then
-/// form feeds (U+000C) is read by ranges as the object alone, where one stream also reports the
-/// form feeds as invalid JSON.
+/// dropped: what reading the file whole gives.
 ///
 /// Memory stays bounded whatever the input size: a batch may only be made once one of `2 ×
 /// threads + 2` slots is free, and a slot is freed when its batch is added.
@@ -1141,8 +1139,7 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        /// Lines of every kind that one stream and ranges read (form feeds after an object
-        /// excepted: see `scan_parallel`).
+        /// Lines of every kind that one stream and ranges read.
         pub(super) const PIECES: &[&str] = &[
             "",
             "   ",
@@ -1158,8 +1155,9 @@ mod tests {
             "{\"eventName\":\"StopLogging\",\"events\":\"x\"}",
             "{\"eventName\":\"StopLogging\",\"requestParameters\":{\"logFiles\":[{\"eventName\":\"DeleteTrail\"}]}}",
             "{\"eventName\":\"awslogs\"}",
-            // Form feeds after an object whose text holds a container key: read as one stream
-            // reads it (the form feeds are invalid JSON), not lent.
+            // Form feeds after an object, alone or with a container key's text in it: invalid
+            // JSON, as one stream reads it.
+            "{\"eventName\":\"StopLogging\"}\u{c}",
             "{\"eventName\":\"StopLogging\",\"x\":\"Records\"}\u{c}",
             "{\"eventName\":\"StopLogging\",\"x\":\"\\u0073\"}\u{c} ",
             "2020-09-14T00:44:23.000Z {\"eventName\":\"StopLogging\"}",

@@ -880,9 +880,7 @@ impl<'a> Stream<'a> {
     /// of its own, and must not take one whose object has a container key at the top level (or
     /// a top-level key with an escape, which may spell one) for a record. Scan's range workers
     /// do so: classification walks every top-level key anyway (its fast path refuses those keys),
-    /// and a range with a line off that path is read again as a stream. A line with form feeds
-    /// after its object is not lent (it is read as [`Stream::next_ref`] reads it): lent, it
-    /// would be the object alone, without a look for container keys.
+    /// and a range with a line off that path is read again as a stream.
     pub(crate) fn next_ref_keys_unsearched(&mut self) -> Option<Next<'_>> {
         self.next_lent(None, Known::ByCaller)
     }
@@ -1857,7 +1855,14 @@ fn plain_record(whole: &[u8], limit: usize, known: Known) -> Option<Range<usize>
     if needs_checking(body, known) {
         return None;
     }
-    Some(indent..indent + body.trim_ascii_end().len())
+    Some(indent..indent + trim_blanks_end(body).len())
+}
+
+/// `text` without the JSON blanks (space, tab, LF, CR) at its end. (`trim_ascii_end` also takes
+/// form feeds, which JSON does not allow after a value.)
+fn trim_blanks_end(text: &[u8]) -> &[u8] {
+    let end = text.iter().rposition(|&b| !is_ws(b)).map_or(0, |i| i + 1);
+    text.get(..end).unwrap_or_default()
 }
 
 /// How many bytes of `region` (whole lines, valid UTF-8, that the sieve passes over) are lines
@@ -1908,17 +1913,12 @@ fn passed_records(whole: &[u8], limit: usize) -> Option<u64> {
 /// container (`"Records"`, `"logEvents"`, `"events"`, `"awslogs"`, `"logFiles"`: all end in
 /// `s"`) or an escape that may spell one; `known` tells what need not be looked for.
 fn needs_checking(line: &[u8], known: Known) -> bool {
-    let trimmed = line.trim_ascii_end();
+    let trimmed = trim_blanks_end(line);
     if trimmed.last() != Some(&b'}') {
         return true;
     }
-    if known == Known::NoKey {
+    if matches!(known, Known::NoKey | Known::ByCaller) {
         return false;
-    }
-    if known == Known::ByCaller {
-        // Form feeds after the object: read as usual (see `Stream::next_ref_keys_unsearched`).
-        let after = line.get(trimmed.len()..).unwrap_or_default();
-        return after.contains(&b'\x0c');
     }
     let escapes = memchr::memchr(b'\\', trimmed).is_some();
     if known == Known::Unquoted && !escapes {

@@ -2001,3 +2001,32 @@ fn text_lines_keep_the_record_limit() {
         .collect();
     assert_eq!(items, ["record-too-large", "record-too-large", "{\"a\":1}"]);
 }
+
+/// An object followed by a form feed (no JSON blank: JSON readers such as Jackson refuse it)
+/// is no plain one-object line: lent or read as an item, text mode gives the line as written,
+/// and JSON mode reports the form feed after the object.
+#[test]
+fn an_object_then_a_form_feed_is_no_json_line() {
+    let input = "{\"a\":1}\u{c}\n{\"a\":2} \n";
+    let text = Options {
+        text_lines: true,
+        ..Options::default()
+    };
+    let mut lent = Vec::new();
+    let mut stream = read_stream("t", input.as_bytes(), text);
+    while let Some(next) = stream.next_ref() {
+        lent.push(match next {
+            Next::Line(line) => format!("line {}", line.json),
+            Next::Item(Item::Record(r)) => format!("item {}", r.json),
+            Next::Item(Item::Skipped(s)) => s.kind.code().to_owned(),
+        });
+    }
+    assert_eq!(lent, ["item {\"a\":1}\u{c}", "line {\"a\":2}"]);
+    let items: Vec<String> = read_stream("t", input.as_bytes(), Options::default())
+        .map(|item| match item {
+            Item::Record(r) => r.json,
+            Item::Skipped(s) => s.kind.code().to_owned(),
+        })
+        .collect();
+    assert_eq!(items, ["{\"a\":1}", "invalid-json", "{\"a\":2}"]);
+}
