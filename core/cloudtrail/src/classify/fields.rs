@@ -26,6 +26,7 @@
 use std::borrow::Cow;
 
 use super::Fields;
+use crate::logs::fast::is_container_key;
 use trailmatch::json::plain_run_end;
 
 /// The deepest nesting followed below the record (the record itself is not counted).
@@ -82,9 +83,9 @@ pub(super) fn read(json: &str) -> Option<Fields<'_>> {
                 b"recipientAccountId" => RECIPIENT_ACCOUNT_ID,
                 b"userAgent" => USER_AGENT,
                 b"userIdentity" => USER_IDENTITY,
-                // A key that may make the object a container of records (`fast::CONTAINER_KEYS`)
-                // rather than a record: the log reader decides what it is.
-                b"Records" | b"logEvents" | b"events" | b"awslogs" | b"logFiles" => return None,
+                // A key that may make the object a container of records rather than a record:
+                // the log reader decides what it is.
+                key if is_container_key(key) => return None,
                 _ => 0,
             };
             if seen & bit != 0 {

@@ -46,6 +46,12 @@ pub(crate) struct Rules {
 pub(crate) const CONTAINER_KEYS: [&[u8]; 5] =
     [b"Records", b"logEvents", b"events", b"awslogs", b"logFiles"];
 
+/// Whether `key` (as written, without its quotes) is one of [`CONTAINER_KEYS`].
+#[inline]
+pub(crate) fn is_container_key(key: &[u8]) -> bool {
+    (6..=9).contains(&key.len()) && CONTAINER_KEYS.contains(&key)
+}
+
 type Step = Result<usize, Check>;
 
 /// Checks the object that starts at `bytes[0]` (which must be `{`).
@@ -174,7 +180,7 @@ fn key(bytes: &[u8], i: usize, rules: Rules, depth: usize) -> Step {
         // An escape may spell a container key.
         let end = string(bytes, i + 1, false)?;
         let text = bytes.get(i + 1..end - 1).unwrap_or_default();
-        if (6..=9).contains(&text.len()) && CONTAINER_KEYS.contains(&text) {
+        if is_container_key(text) {
             return Err(Check::Unsure);
         }
         end
