@@ -423,8 +423,7 @@ impl Alarm {
                 } else {
                     "NonBreaching"
                 });
-                reason.text("].");
-                let reason = reason.0;
+                let reason = reason.end("].");
                 let data = self.reason_data_if(explain, now, window, || all(window, &fills));
                 Some((to, reason, data))
             }
@@ -458,8 +457,7 @@ impl Alarm {
                 let fills = recent_missing(window, lo, e, p, shortfall);
                 let mut reason = Reason::new("Insufficient Data:");
                 reason.plural(shortfall, "datapoint");
-                reason.text(" ").text(was(shortfall)).text(" unknown.");
-                let reason = reason.0;
+                let reason = reason.text(" ").text(was(shortfall)).end(" unknown.");
                 let data = self.reason_data_if(explain, now, window, || all(window, &fills));
                 Some((State::InsufficientData, reason, data))
             }
@@ -526,8 +524,7 @@ impl Alarm {
             reason.text(if alarm { "OK -> ALARM" } else { "ALARM -> OK" });
             reason.text(" transition)");
         }
-        reason.text(".");
-        let reason = reason.0;
+        let reason = reason.end(".");
         let data = self.reason_data_if(explain, now, evaluated, || {
             listed.iter().take(needed).map(|pt| datapoint(pt)).collect()
         });
@@ -638,6 +635,12 @@ impl Reason {
     fn text(&mut self, piece: &str) -> &mut Reason {
         self.0.push_str(piece);
         self
+    }
+
+    /// The reason, `last` ending it.
+    fn end(&mut self, last: &str) -> String {
+        self.0.push_str(last);
+        std::mem::take(&mut self.0)
     }
 
     fn count(&mut self, n: usize) -> &mut Reason {

@@ -329,12 +329,11 @@ impl<'a> Cursor<'a> {
                     }
                     self.at += 1;
                     self.ws();
-                    let opens_object = open == b'{';
                     if self.peek() == Some(open + 2) {
                         // `}` and `]` follow `{` and `[` two code points on: empty.
                         self.at += 1;
                     } else {
-                        object = opens_object;
+                        object = open == b'{';
                         if object {
                             objects |= 1 << depth;
                             depth += 1;
