@@ -374,6 +374,21 @@ impl<'a> Parser<'a> {
         self.string().map(std::borrow::Cow::Owned)
     }
 
+    /// A member's key starting at its opening quote, as bytes: borrowed from the text when it
+    /// has no escape, decoded otherwise.
+    #[inline]
+    pub(crate) fn key_cow(&mut self) -> Result<std::borrow::Cow<'a, [u8]>, JsonError> {
+        let bytes = self.text.as_bytes();
+        let start = self.pos + 1;
+        let end = plain_run_end(bytes, start);
+        if let (Some(b'"'), Some(key)) = (bytes.get(end), bytes.get(start..end)) {
+            self.pos = end + 1;
+            return Ok(std::borrow::Cow::Borrowed(key));
+        }
+        self.string()
+            .map(|key| std::borrow::Cow::Owned(key.into_bytes()))
+    }
+
     /// Reads past a string starting at its opening quote, checked as [`Parser::string`] checks
     /// it, without building it: for the values and keys the engine's scanner skips.
     #[inline]

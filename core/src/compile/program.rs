@@ -191,13 +191,15 @@ pub(crate) struct Node {
 }
 
 /// The children of a trie node by member key. Every key of every object a node reaches is looked
-/// up, and nodes have few children: a key of a length no child has is ruled out by one bit, and up
-/// to [`Members::FEW`] children are compared one by one (length and eight-byte words first),
-/// which costs less than hashing the key; more go in a hash table.
+/// up, and nodes have few children: a key whose [`key_bit`] no child has is ruled out with one
+/// test (most keys of a CloudTrail record, which share their lengths with the children's, as
+/// `eventTime` does with `eventName`), and up to [`Members::FEW`] children are compared one by
+/// one (length and eight-byte words first), which costs less than hashing the key; more go in a
+/// hash table.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Members {
-    /// Bit `min(len, 63)` is set for the length `len` of every key.
-    lengths: u64,
+    /// The [`key_bit`] of every key.
+    bits: u64,
     few: Vec<(Box<[u8]>, u32)>,
     many: FxHashMap<Box<[u8]>, u32>,
 }
@@ -210,11 +212,19 @@ impl Members {
     }
 
     /// The child of `key`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, key: &[u8]) -> Option<u32> {
-        if self.lengths & Members::length_bit(key) == 0 {
+        if self.bits & key_bit(key) == 0 {
             None
-        } else if self.many.is_empty() {
+        } else {
+            self.get_listed(key)
+        }
+    }
+
+    /// [`Members::get`] past the bit test.
+    #[inline(never)]
+    fn get_listed(&self, key: &[u8]) -> Option<u32> {
+        if self.many.is_empty() {
             self.few
                 .iter()
                 .find(|(k, _)| same_key(k, key))
@@ -235,14 +245,10 @@ impl Members {
         }
     }
 
-    fn length_bit(key: &[u8]) -> u64 {
-        1 << key.len().min(63)
-    }
-
     /// Makes `child` the child of `key`.
     pub(crate) fn set(&mut self, key: &str, child: u32) {
         let key = key.as_bytes();
-        self.lengths |= Members::length_bit(key);
+        self.bits |= key_bit(key);
         if let Some(slot) = self.few.iter_mut().find(|(k, _)| **k == *key) {
             slot.1 = child;
         } else if !self.many.is_empty() || self.few.len() == Members::FEW {
@@ -252,6 +258,20 @@ impl Members {
             self.few.push((key.into(), child));
         }
     }
+}
+
+/// One of 64 bits for `key`, from its length and its first and last eight bytes (fewer for a
+/// shorter key): keys that differ in any of them mostly have different bits.
+#[inline(always)]
+fn key_bit(key: &[u8]) -> u64 {
+    let word = |bytes: Option<&[u8; 8]>| bytes.map_or(0, |b| u64::from_le_bytes(*b));
+    let (first, last) = match (key.first_chunk::<8>(), key.last_chunk::<8>()) {
+        (Some(first), last) => (word(Some(first)), word(last)),
+        _ => (key.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b)), 0),
+    };
+    let mixed =
+        (first ^ last.rotate_left(29) ^ key.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    1 << (mixed >> 58)
 }
 
 /// `a == b`, for keys: the length, then the first and last eight bytes as words.
@@ -859,6 +879,41 @@ pub(crate) fn multi_regex(
 mod tests {
     use super::*;
     use crate::{Pattern, PatternSet};
+
+    /// Keys of every length up to 40 (short ones packed into one word, long ones compared
+    /// whole), in a list and in a hash table: each is found, and a key one byte off (at its
+    /// start, middle or end) or one byte longer or shorter is not.
+    #[test]
+    fn members_find_their_keys_and_no_other() {
+        let keys: Vec<String> = (0..=40)
+            .map(|n| {
+                (0..n)
+                    .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+                    .collect()
+            })
+            .collect();
+        for count in [1, 5, Members::FEW, Members::FEW + 1, keys.len()] {
+            let mut members = Members::default();
+            for (child, key) in keys.iter().take(count).enumerate() {
+                members.set(key, child as u32);
+            }
+            for (child, key) in keys.iter().enumerate() {
+                let want = (child < count).then_some(child as u32);
+                assert_eq!(members.get(key.as_bytes()), want, "{key:?} of {count}");
+                let mut near = key.clone().into_bytes();
+                for at in [0, near.len() / 2, near.len().saturating_sub(1)] {
+                    if at < near.len() {
+                        near[at] = b'Z';
+                        assert_eq!(members.get(&near), None, "{near:?} of {count}");
+                        near[at] = key.as_bytes()[at];
+                    }
+                }
+                near.push(b'a');
+                let longer = keys.iter().take(count).position(|k| k.as_bytes() == near);
+                assert_eq!(members.get(&near), longer.map(|c| c as u32));
+            }
+        }
+    }
 
     /// Found by `engine_vs_reference` (`%1\d{21,}% d`: over 10 seconds in the coverage build,
     /// 0.7 s and 50 MB in a release build; `parse/counted-class` in the benches). Searched

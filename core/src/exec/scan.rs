@@ -257,20 +257,20 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
         }
         let tracked = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.has_members()));
         let any_member = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.any_member.is_some()));
-        let mut keys: Vec<Cow<'_, str>> = Vec::new();
+        let mut keys: Vec<Cow<'_, [u8]>> = Vec::new();
         let seen_start = self.seen.len();
         loop {
             self.p.skip_ws();
             if self.p.peek() != Some(b'"') {
                 return Err(Stop::Invalid);
             }
-            let key = self.p.string_cow().map_err(|_| Stop::Invalid)?;
+            let key = self.p.key_cow().map_err(|_| Stop::Invalid)?;
             self.expect(b':')?;
             let child_lo = self.nodes.len();
             if tracked {
                 for i in lo..hi {
                     let Some(node) = self.node(i) else { continue };
-                    let exact = node.members.get(key.as_bytes());
+                    let exact = node.members.get(&key);
                     let any = node.any_member;
                     if let Some(child) = exact {
                         // An event pattern path takes every value of a repeated key.
@@ -292,8 +292,13 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
                 keys.push(key);
             }
             let child_hi = self.nodes.len();
-            self.value(child_lo, child_hi, depth)?;
-            self.nodes.truncate(child_lo);
+            // A member no node reaches (most of them) is skipped here, without a call.
+            if child_lo == child_hi {
+                self.skip(depth)?;
+            } else {
+                self.value(child_lo, child_hi, depth)?;
+                self.nodes.truncate(child_lo);
+            }
             if !self.next_or_close(b'}')? {
                 break;
             }
