@@ -76,7 +76,12 @@ pub(crate) struct EventField {
     pub(crate) test_count: usize,
     /// Exact string → test.
     pub(crate) strings: FxHashMap<Box<str>, u32>,
-    /// Prefixes, suffixes, wildcards and ignore-case values; pattern `i` is test `regex_tests[i]`.
+    /// Prefixes and suffixes compared as written, when a path has at most [`LITERAL_AFFIXES`]
+    /// of them (a byte comparison costs a fraction of a regex search of a short value).
+    pub(crate) prefixes: Vec<(Box<str>, u32)>,
+    pub(crate) suffixes: Vec<(Box<str>, u32)>,
+    /// Wildcards, ignore-case values, and the prefixes and suffixes of a path with more;
+    /// pattern `i` is test `regex_tests[i]`.
     pub(crate) regex: Option<meta::Regex>,
     pub(crate) regex_tests: Vec<u32>,
     /// A number as written → test.
@@ -107,6 +112,9 @@ impl EventField {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum TestKey {
     Str(String),
+    /// A prefix or a suffix (case-sensitive): compared as written, or searched as a regex.
+    Prefix(String),
+    Suffix(String),
     Regex(String),
     NumText(String),
     NumValue(u64),
@@ -154,8 +162,8 @@ fn lower(kind: &MatcherKind) -> Lowered {
         M::Null => one(TestKey::Null),
         M::Bool(true) => one(TestKey::True),
         M::Bool(false) => one(TestKey::False),
-        M::Prefix(p) => one(TestKey::Regex(prefix_regex(p))),
-        M::Suffix(p) => one(TestKey::Regex(suffix_regex(p))),
+        M::Prefix(p) => one(TestKey::Prefix(p.clone())),
+        M::Suffix(p) => one(TestKey::Suffix(p.clone())),
         M::PrefixIgnoreCase(f) => one(TestKey::Regex(format!(r"\A{}", folded_regex(f)))),
         M::SuffixIgnoreCase(f) => one(TestKey::Regex(format!(r"{}\z", folded_regex(f)))),
         M::EqualsIgnoreCase(f) => one(TestKey::Regex(format!(r"\A{}\z", folded_regex(f)))),
@@ -174,10 +182,10 @@ fn lower(kind: &MatcherKind) -> Lowered {
                     .map(|(_, v)| TestKey::NumValue(number_bits(*v)))
                     .collect(),
                 AnythingBut::Prefixes(xs) => {
-                    xs.iter().map(|x| TestKey::Regex(prefix_regex(x))).collect()
+                    xs.iter().map(|x| TestKey::Prefix(x.clone())).collect()
                 }
                 AnythingBut::Suffixes(xs) => {
-                    xs.iter().map(|x| TestKey::Regex(suffix_regex(x))).collect()
+                    xs.iter().map(|x| TestKey::Suffix(x.clone())).collect()
                 }
                 AnythingBut::IgnoreCase(fs) => fs
                     .iter()
@@ -195,6 +203,10 @@ fn lower(kind: &MatcherKind) -> Lowered {
         }
     }
 }
+
+/// The most prefixes and suffixes of one path compared one by one; more are searched with the
+/// path's regex, whose cost does not grow with their number.
+const LITERAL_AFFIXES: usize = 8;
 
 fn prefix_regex(p: &str) -> String {
     format!(r"\A{}", regex_syntax::escape(p))
@@ -323,6 +335,8 @@ impl FieldBuilder {
             TestKey::Str(s) => {
                 p.strings.insert(s.into(), id);
             }
+            TestKey::Prefix(x) => p.prefixes.push((x.into(), id)),
+            TestKey::Suffix(x) => p.suffixes.push((x.into(), id)),
             TestKey::Regex(r) => self.regexes.push((id, r)),
             TestKey::NumText(t) => {
                 p.number_texts.insert(t.into(), id);
@@ -432,6 +446,12 @@ pub(crate) fn lower_all(
     let (triggers, untriggered) = choose_triggers(&rules, cond_count);
     let mut programs = Vec::with_capacity(fields.len());
     for mut fb in fields {
+        let p = &mut fb.program;
+        if p.prefixes.len() + p.suffixes.len() > LITERAL_AFFIXES {
+            let prefixes = p.prefixes.drain(..).map(|(x, id)| (id, prefix_regex(&x)));
+            let suffixes = p.suffixes.drain(..).map(|(x, id)| (id, suffix_regex(&x)));
+            fb.regexes.extend(prefixes.chain(suffixes));
+        }
         if !fb.regexes.is_empty() {
             fb.regexes.sort();
             let sources: Vec<String> = fb.regexes.iter().map(|(_, s)| s.clone()).collect();

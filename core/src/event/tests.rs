@@ -456,3 +456,76 @@ fn a_key_with_a_leading_dot_is_that_key() {
     let again = EventPattern::new(&p.ast().to_string()).unwrap();
     assert!(again.matches(r#"{". ": 300}"#));
 }
+
+/// Prefixes and suffixes are compared as written while a path has at most eight of them, and
+/// searched with the path's regex when it has more: a set answers as the reference does on
+/// both sides of that line, with `anything-but` forms among them.
+#[test]
+fn prefixes_and_suffixes_on_one_path_agree_with_the_reference() {
+    let forms = |i: usize| {
+        [
+            format!(r#"{{"errorCode":[{{"prefix":"Access{i}"}}]}}"#),
+            format!(r#"{{"errorCode":[{{"suffix":"{i}Exception"}}]}}"#),
+            format!(r#"{{"errorCode":[{{"anything-but":{{"prefix":"Throttl{i}"}}}}]}}"#),
+            format!(r#"{{"errorCode":[{{"anything-but":{{"suffix":"{i}Fault"}}}}]}}"#),
+            format!(r#"{{"errorCode":[{{"prefix":"Access{i}"}},{{"suffix":"é{i}"}}]}}"#),
+        ]
+    };
+    // For the first affixes (one pattern of each form: five affixes, compared as written) and
+    // for later ones (more than eight: the regex).
+    let values: Vec<String> = [0, 3]
+        .into_iter()
+        .flat_map(|i| {
+            [
+                format!("Access{i}Denied"),
+                format!("Access{i}"),
+                format!("NoAccess{i}"),
+                format!("access{i}Denied"),
+                format!("Throttl{i}ing"),
+                format!("xThrottl{i}"),
+                format!("No{i}Exception"),
+                format!("{i}ExceptionX"),
+                format!("Bad{i}Fault"),
+                format!("{i}Faulty"),
+                format!("café{i}"),
+                format!("café{i}x"),
+            ]
+        })
+        .chain(["Exception".to_owned(), String::new()])
+        .collect();
+    for n in [1, 4, 12] {
+        let patterns: Vec<String> = (0..n).flat_map(forms).collect();
+        let set = crate::EventPatternSet::new(&patterns).unwrap();
+        // Every affix as a string of another key, so that no event is ruled out before its
+        // `errorCode` is compared.
+        let decoys: Vec<String> = (0..n)
+            .flat_map(|i| {
+                [
+                    format!("Access{i}"),
+                    format!("{i}Exception"),
+                    format!("Throttl{i}"),
+                    format!("{i}Fault"),
+                    format!("é{i}"),
+                ]
+            })
+            .map(|d| format!("\"{d}\""))
+            .collect();
+        let decoys = decoys.join(",");
+        for value in &values {
+            for event in [
+                format!(r#"{{"errorCode":"{value}"}}"#),
+                format!(r#"{{"other":[{decoys}],"errorCode":"{value}"}}"#),
+                format!(r#"{{"errorCode":["x","{value}"]}}"#),
+                format!(r#"{{"errorCode":7,"other":"{value}"}}"#),
+            ] {
+                let want: Vec<usize> = patterns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| EventPattern::new(p).unwrap().reference().matches(&event))
+                    .map(|(i, _)| i)
+                    .collect();
+                assert_eq!(set.matches(&event), want, "{n} / {event}");
+            }
+        }
+    }
+}

@@ -184,6 +184,16 @@ fn tests(f: &EventField, value: &Scalar<'_>, found: &mut Marks) {
         Scalar::Str(s) => {
             let s: &str = s;
             found.extend(f.strings.get(s).copied());
+            for (prefix, t) in &f.prefixes {
+                if s.starts_with(&**prefix) {
+                    found.insert(*t);
+                }
+            }
+            for (suffix, t) in &f.suffixes {
+                if s.ends_with(&**suffix) {
+                    found.insert(*t);
+                }
+            }
             if let Some(re) = &f.regex {
                 let mut hits = PatternSet::new(re.pattern_len());
                 re.which_overlapping_matches(&Input::new(s), &mut hits);
