@@ -207,18 +207,25 @@ pub(crate) struct Members {
 impl Members {
     const FEW: usize = 16;
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.few.is_empty() && self.many.is_empty()
-    }
-
     /// The child of `key`.
     #[inline(always)]
     pub(crate) fn get(&self, key: &[u8]) -> Option<u32> {
-        if self.bits & key_bit(key) == 0 {
+        self.get_by_bit(key, key_bit(key))
+    }
+
+    /// [`Members::get`], `bit` being `key`'s [`key_bit`].
+    #[inline(always)]
+    pub(crate) fn get_by_bit(&self, key: &[u8], bit: u64) -> Option<u32> {
+        if self.bits & bit == 0 {
             None
         } else {
             self.get_listed(key)
         }
+    }
+
+    /// The [`key_bit`]s of the keys.
+    pub(crate) fn bits(&self) -> u64 {
+        self.bits
     }
 
     /// [`Members::get`] past the bit test.
@@ -263,7 +270,7 @@ impl Members {
 /// One of 64 bits for `key`, from its length and its first and last eight bytes (fewer for a
 /// shorter key): keys that differ in any of them mostly have different bits.
 #[inline(always)]
-fn key_bit(key: &[u8]) -> u64 {
+pub(crate) fn key_bit(key: &[u8]) -> u64 {
     let word = |bytes: Option<&[u8; 8]>| bytes.map_or(0, |b| u64::from_le_bytes(*b));
     let (first, last) = match (key.first_chunk::<8>(), key.last_chunk::<8>()) {
         (Some(first), last) => (word(Some(first)), word(last)),
@@ -289,10 +296,6 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Node {
-    pub(crate) fn has_members(&self) -> bool {
-        !self.members.is_empty() || self.any_member.is_some()
-    }
-
     pub(crate) fn has_indices(&self) -> bool {
         !self.indices.is_empty() || self.any_index.is_some()
     }

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use crate::compile::program::Trie;
+use crate::compile::program::{Trie, key_bit};
 use crate::json::{MAX_DEPTH, Parser};
 
 /// A value a selector reached.
@@ -255,7 +255,10 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             self.p.bump();
             return Ok(());
         }
-        let tracked = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.has_members()));
+        // The bits of the nodes' member keys: a key with none of them is no node's member.
+        let member_bits = (lo..hi)
+            .filter_map(|i| self.node(i))
+            .fold(0, |bits, n| bits | n.members.bits());
         let any_member = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.any_member.is_some()));
         let mut keys: Vec<Cow<'_, [u8]>> = Vec::new();
         let seen_start = self.seen.len();
@@ -267,10 +270,11 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             let key = self.p.key_cow().map_err(|_| Stop::Invalid)?;
             self.expect(b':')?;
             let child_lo = self.nodes.len();
-            if tracked {
+            let bit = key_bit(&key);
+            if member_bits & bit != 0 || any_member {
                 for i in lo..hi {
                     let Some(node) = self.node(i) else { continue };
-                    let exact = node.members.get(&key);
+                    let exact = node.members.get_by_bit(&key, bit);
                     let any = node.any_member;
                     if let Some(child) = exact {
                         // An event pattern path takes every value of a repeated key.
