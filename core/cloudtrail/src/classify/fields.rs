@@ -145,10 +145,22 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         self.eat(b'"')?;
         let start = self.at;
+        // Most strings are one plain run up to their closing quote.
+        let end = plain_run_end(self.bytes, start);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.at = end + 1;
+            return Some((start, end, false));
+        }
+        self.at = end;
+        self.string_rest(start)
+    }
+
+    /// [`Cursor::string`] from the first byte that ends a plain run and is no closing quote.
+    #[cold]
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Option<(usize, usize, bool)> {
         let mut escaped = false;
         loop {
-            // Up to the next quote, backslash or control character.
-            self.at = plain_run_end(self.bytes, self.at);
             match self.next()? {
                 b'"' => return Some((start, self.at - 1, escaped)),
                 b'\\' => {
@@ -168,6 +180,8 @@ impl<'a> Cursor<'a> {
                 b if b < 0x20 => return None,
                 _ => {}
             }
+            // Up to the next quote, backslash or control character.
+            self.at = plain_run_end(self.bytes, self.at);
         }
     }
 
