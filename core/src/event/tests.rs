@@ -12,6 +12,21 @@ fn both(pattern: &str, event: &str) -> bool {
     fast
 }
 
+/// The indices of the patterns whose reference evaluator matches `event`.
+fn reference_matches<P: AsRef<str>>(patterns: &[P], event: &str) -> Vec<usize> {
+    patterns
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            EventPattern::new(p.as_ref())
+                .unwrap()
+                .reference()
+                .matches(event)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 fn error(pattern: &str) -> Error {
     match EventPattern::new(pattern) {
         Ok(_) => panic!("{pattern} is accepted"),
@@ -397,12 +412,7 @@ mod properties {
                 patterns.iter().filter(|p| EventPattern::new(p).is_ok()).collect();
             prop_assume!(!valid.is_empty());
             let set = crate::EventPatternSet::new(&valid).unwrap();
-            let want: Vec<usize> = valid
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| EventPattern::new(p).unwrap().reference().matches(&event))
-                .map(|(i, _)| i)
-                .collect();
+            let want = super::reference_matches(&valid, &event);
             prop_assert_eq!(set.matches(&event), want.clone(), "{:?} / {}", valid, event);
             prop_assert_eq!(set.is_match(&event), !want.is_empty());
         }
@@ -518,12 +528,7 @@ fn prefixes_and_suffixes_on_one_path_agree_with_the_reference() {
                 format!(r#"{{"errorCode":["x","{value}"]}}"#),
                 format!(r#"{{"errorCode":7,"other":"{value}"}}"#),
             ] {
-                let want: Vec<usize> = patterns
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| EventPattern::new(p).unwrap().reference().matches(&event))
-                    .map(|(i, _)| i)
-                    .collect();
+                let want = reference_matches(&patterns, &event);
                 assert_eq!(set.matches(&event), want, "{n} / {event}");
             }
         }
