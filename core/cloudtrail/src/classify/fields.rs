@@ -192,10 +192,21 @@ impl<'a> Cursor<'a> {
         if escaped {
             return None;
         }
-        self.ws();
-        self.eat(b':')?;
-        self.ws();
+        self.colon()?;
         self.bytes.get(start..end)
+    }
+
+    /// The colon after a key and the blanks around it (none in the compact text of logs).
+    #[inline(always)]
+    fn colon(&mut self) -> Option<()> {
+        if self.peek() == Some(b':') {
+            self.at += 1;
+        } else {
+            self.ws();
+            self.eat(b':')?;
+        }
+        self.ws();
+        Some(())
     }
 
     /// A string field's value: a string without escapes, or `null`.
@@ -398,9 +409,6 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     fn member_key(&mut self) -> Option<()> {
         self.string()?;
-        self.ws();
-        self.eat(b':')?;
-        self.ws();
-        Some(())
+        self.colon()
     }
 }
