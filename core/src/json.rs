@@ -362,31 +362,38 @@ impl<'a> Parser<'a> {
     /// decoded otherwise.
     #[inline]
     pub(crate) fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
-        let start = self.pos + 1;
-        let end = plain_run_end(self.text.as_bytes(), start);
-        if self.text.as_bytes().get(end) == Some(&b'"') {
-            // Both ends are ASCII bytes, hence char boundaries.
-            if let Some(s) = self.text.get(start..end) {
-                self.pos = end + 1;
-                return Ok(std::borrow::Cow::Borrowed(s));
-            }
+        // Both ends of a plain run are ASCII bytes, hence char boundaries.
+        match self.plain_string().and_then(|run| self.text.get(run)) {
+            Some(s) => Ok(std::borrow::Cow::Borrowed(s)),
+            None => self.string().map(std::borrow::Cow::Owned),
         }
-        self.string().map(std::borrow::Cow::Owned)
     }
 
     /// A member's key starting at its opening quote, as bytes: borrowed from the text when it
     /// has no escape, decoded otherwise.
     #[inline]
     pub(crate) fn key_cow(&mut self) -> Result<std::borrow::Cow<'a, [u8]>, JsonError> {
-        let bytes = self.text.as_bytes();
-        let start = self.pos + 1;
-        let end = plain_run_end(bytes, start);
-        if let (Some(b'"'), Some(key)) = (bytes.get(end), bytes.get(start..end)) {
-            self.pos = end + 1;
-            return Ok(std::borrow::Cow::Borrowed(key));
+        match self
+            .plain_string()
+            .and_then(|run| self.text.as_bytes().get(run))
+        {
+            Some(key) => Ok(std::borrow::Cow::Borrowed(key)),
+            None => self
+                .string()
+                .map(|key| std::borrow::Cow::Owned(key.into_bytes())),
         }
-        self.string()
-            .map(|key| std::borrow::Cow::Owned(key.into_bytes()))
+    }
+
+    /// The content of the string starting at its opening quote, read past it, if that string is
+    /// one plain run (no escape); otherwise nothing is read.
+    #[inline(always)]
+    fn plain_string(&mut self) -> Option<std::ops::Range<usize>> {
+        let start = self.pos + 1;
+        let end = plain_run_end(self.text.as_bytes(), start);
+        (self.text.as_bytes().get(end) == Some(&b'"')).then(|| {
+            self.pos = end + 1;
+            start..end
+        })
     }
 
     /// Reads past a string starting at its opening quote, checked as [`Parser::string`] checks

@@ -30,7 +30,9 @@ use regex_automata::meta;
 use rustc_hash::FxHashMap;
 
 use crate::compile::prefilter::{Atom, Clause, Cnf, escapable, rarity};
-use crate::compile::program::{Haystack, Limits, Node, PatternId, Trie, multi_regex};
+use crate::compile::program::{
+    DIRECT_GLOBS, GlobKind, Haystack, Limits, Node, PatternId, Trie, multi_regex,
+};
 use crate::error::Error;
 use crate::event::ast::{AnythingBut, EventPatternAst, MatcherKind, NumericRange, Rule};
 use crate::event::matcher::Matcher as Precise;
@@ -76,10 +78,10 @@ pub(crate) struct EventField {
     pub(crate) test_count: usize,
     /// Exact string → test.
     pub(crate) strings: FxHashMap<Box<str>, u32>,
-    /// Prefixes and suffixes compared as written, when a path has at most [`LITERAL_AFFIXES`]
-    /// of them (a byte comparison costs a fraction of a regex search of a short value).
-    pub(crate) prefixes: Vec<(Box<str>, u32)>,
-    pub(crate) suffixes: Vec<(Box<str>, u32)>,
+    /// Prefixes and suffixes compared as written, as a filter pattern's globs are, while a path
+    /// has at most [`DIRECT_GLOBS`] of them (a byte comparison costs a fraction of a regex search
+    /// of a short value): kind, fixed text, test.
+    pub(crate) globs: Vec<(GlobKind, String, u32)>,
     /// Wildcards, ignore-case values, and the prefixes and suffixes of a path with more;
     /// pattern `i` is test `regex_tests[i]`.
     pub(crate) regex: Option<meta::Regex>,
@@ -113,8 +115,7 @@ impl EventField {
 enum TestKey {
     Str(String),
     /// A prefix or a suffix (case-sensitive): compared as written, or searched as a regex.
-    Prefix(String),
-    Suffix(String),
+    Glob(GlobKind, String),
     Regex(String),
     NumText(String),
     NumValue(u64),
@@ -162,8 +163,8 @@ fn lower(kind: &MatcherKind) -> Lowered {
         M::Null => one(TestKey::Null),
         M::Bool(true) => one(TestKey::True),
         M::Bool(false) => one(TestKey::False),
-        M::Prefix(p) => one(TestKey::Prefix(p.clone())),
-        M::Suffix(p) => one(TestKey::Suffix(p.clone())),
+        M::Prefix(p) => one(TestKey::Glob(GlobKind::Prefix, p.clone())),
+        M::Suffix(p) => one(TestKey::Glob(GlobKind::Suffix, p.clone())),
         M::PrefixIgnoreCase(f) => one(TestKey::Regex(format!(r"\A{}", folded_regex(f)))),
         M::SuffixIgnoreCase(f) => one(TestKey::Regex(format!(r"{}\z", folded_regex(f)))),
         M::EqualsIgnoreCase(f) => one(TestKey::Regex(format!(r"\A{}\z", folded_regex(f)))),
@@ -181,12 +182,14 @@ fn lower(kind: &MatcherKind) -> Lowered {
                     .iter()
                     .map(|(_, v)| TestKey::NumValue(number_bits(*v)))
                     .collect(),
-                AnythingBut::Prefixes(xs) => {
-                    xs.iter().map(|x| TestKey::Prefix(x.clone())).collect()
-                }
-                AnythingBut::Suffixes(xs) => {
-                    xs.iter().map(|x| TestKey::Suffix(x.clone())).collect()
-                }
+                AnythingBut::Prefixes(xs) => xs
+                    .iter()
+                    .map(|x| TestKey::Glob(GlobKind::Prefix, x.clone()))
+                    .collect(),
+                AnythingBut::Suffixes(xs) => xs
+                    .iter()
+                    .map(|x| TestKey::Glob(GlobKind::Suffix, x.clone()))
+                    .collect(),
                 AnythingBut::IgnoreCase(fs) => fs
                     .iter()
                     .map(|f| TestKey::Regex(format!(r"\A{}\z", folded_regex(f))))
@@ -202,18 +205,6 @@ fn lower(kind: &MatcherKind) -> Lowered {
             }
         }
     }
-}
-
-/// The most prefixes and suffixes of one path compared one by one; more are searched with the
-/// path's regex, whose cost does not grow with their number.
-const LITERAL_AFFIXES: usize = 8;
-
-fn prefix_regex(p: &str) -> String {
-    format!(r"\A{}", regex_syntax::escape(p))
-}
-
-fn suffix_regex(p: &str) -> String {
-    format!(r"{}\z", regex_syntax::escape(p))
 }
 
 /// Each character as its lower-case or its upper-case form (event-ruler's
@@ -335,8 +326,7 @@ impl FieldBuilder {
             TestKey::Str(s) => {
                 p.strings.insert(s.into(), id);
             }
-            TestKey::Prefix(x) => p.prefixes.push((x.into(), id)),
-            TestKey::Suffix(x) => p.suffixes.push((x.into(), id)),
+            TestKey::Glob(kind, fixed) => p.globs.push((kind, fixed, id)),
             TestKey::Regex(r) => self.regexes.push((id, r)),
             TestKey::NumText(t) => {
                 p.number_texts.insert(t.into(), id);
@@ -446,11 +436,10 @@ pub(crate) fn lower_all(
     let (triggers, untriggered) = choose_triggers(&rules, cond_count);
     let mut programs = Vec::with_capacity(fields.len());
     for mut fb in fields {
-        let p = &mut fb.program;
-        if p.prefixes.len() + p.suffixes.len() > LITERAL_AFFIXES {
-            let prefixes = p.prefixes.drain(..).map(|(x, id)| (id, prefix_regex(&x)));
-            let suffixes = p.suffixes.drain(..).map(|(x, id)| (id, suffix_regex(&x)));
-            fb.regexes.extend(prefixes.chain(suffixes));
+        if fb.program.globs.len() > DIRECT_GLOBS {
+            let globs = fb.program.globs.drain(..);
+            fb.regexes
+                .extend(globs.map(|(kind, fixed, id)| (id, kind.regex(&fixed))));
         }
         if !fb.regexes.is_empty() {
             fb.regexes.sort();

@@ -355,7 +355,7 @@ impl GlobKind {
     }
 
     /// The glob as a regex in Rust syntax.
-    fn regex(self, fixed: &str) -> String {
+    pub(crate) fn regex(self, fixed: &str) -> String {
         let lit = regex_syntax::escape(fixed);
         match self {
             GlobKind::Prefix => format!("^{lit}"),
@@ -366,7 +366,7 @@ impl GlobKind {
 }
 
 /// Up to this many globs on a selector are tested one by one; more go into its automaton.
-const DIRECT_GLOBS: usize = 16;
+pub(crate) const DIRECT_GLOBS: usize = 16;
 
 /// How a condition is known while compiling, for deduplication.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -467,7 +467,7 @@ fn a_key_with_a_leading_dot_is_that_key() {
     assert!(again.matches(r#"{". ": 300}"#));
 }
 
-/// Prefixes and suffixes are compared as written while a path has at most eight of them, and
+/// Prefixes and suffixes are compared as written while a path has at most `DIRECT_GLOBS` (16), and
 /// searched with the path's regex when it has more: a set answers as the reference does on
 /// both sides of that line, with `anything-but` forms among them.
 #[test]

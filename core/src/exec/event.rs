@@ -184,13 +184,8 @@ fn tests(f: &EventField, value: &Scalar<'_>, found: &mut Marks) {
         Scalar::Str(s) => {
             let s: &str = s;
             found.extend(f.strings.get(s).copied());
-            for (prefix, t) in &f.prefixes {
-                if s.starts_with(&**prefix) {
-                    found.insert(*t);
-                }
-            }
-            for (suffix, t) in &f.suffixes {
-                if s.ends_with(&**suffix) {
+            for (kind, fixed, t) in &f.globs {
+                if kind.matches(s, fixed) {
                     found.insert(*t);
                 }
             }
