@@ -270,7 +270,9 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             let key = self.p.key_cow().map_err(|_| Stop::Invalid)?;
             self.expect(b':')?;
             let child_lo = self.nodes.len();
-            let bit = key_bit(&key);
+            // (Its bit only where some node has members: a field whose value is an object has
+            // none.)
+            let bit = if member_bits == 0 { 0 } else { key_bit(&key) };
             if member_bits & bit != 0 || any_member {
                 for i in lo..hi {
                     let Some(node) = self.node(i) else { continue };
