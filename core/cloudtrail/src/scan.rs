@@ -1321,6 +1321,14 @@ impl Found {
             .clone()
             .or_else(|| totals.accounts.most());
         let region = options.region.clone().or_else(|| totals.regions.most());
+        // What only the defaults and the votes needed is freed before the alarms make their
+        // transitions: the votes of a long scan's accounts are its largest table.
+        drop((
+            std::mem::take(&mut totals.accounts),
+            std::mem::take(&mut totals.regions),
+            std::mem::take(&mut totals.ingest_minutes),
+            std::mem::take(&mut totals.match_minutes),
+        ));
         let context = NotificationContext::new(
             account_id.clone().unwrap_or_default(),
             region.clone().unwrap_or_default(),
@@ -1692,7 +1700,7 @@ impl Scanner {
 }
 
 /// The alarms evaluated (in rule order) and the anomalies found: the anomalies on this thread,
-/// then the alarms shared out between up to `threads` threads.
+/// then the alarms shared out between up to `threads` threads (no more than the cores).
 fn finish_alarms_and_anomalies(
     alarms: &[(AlarmDef, Alarm)],
     metrics: &BTreeMap<MetricKey, Series>,
@@ -1716,6 +1724,11 @@ fn finish_alarms_and_anomalies(
     // The anomalies first, on this thread alone: the detector's memory was allocated by other
     // threads, and freeing it while threads allocate for the alarms' reasons slows both down.
     let anomalies = insights.map(Detector::finish).unwrap_or_default();
+    // No more threads than cores: more could not run at once, and each thread's allocations
+    // come from a malloc arena of its own (memory the detector freed on this thread is not
+    // theirs to reuse), so each one more adds the memory of the alarms it evaluates.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = threads.min(cores);
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads.min(alarms.len() + 1))
             .filter_map(|i| {

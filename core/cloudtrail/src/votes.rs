@@ -1,11 +1,8 @@
 //! How many records name each value of a field (`recipientAccountId`, `awsRegion`), for the
 //! value most records name: the account and Region a scan's notifications and report name.
 
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
-
-use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
 
 /// The votes of one field. A value of twelve digits (an account id: the accounts of an
 /// organization's trail may number hundreds of thousands, and a scan counts every one) is kept
@@ -43,9 +40,7 @@ impl Votes {
 
     /// Adds `other`'s records (its keys are moved, not copied).
     pub(crate) fn absorb(&mut self, other: Votes) {
-        for (number, n) in other.digits.iter() {
-            self.digits.add(number, n);
-        }
+        self.digits.absorb(other.digits);
         for (key, n) in other.other {
             let count = self.other.entry(key).or_insert(0);
             *count = count.saturating_add(n);
@@ -91,52 +86,162 @@ impl Votes {
 }
 
 /// Numbers below 2<sup>40</sup> (twelve digits: below 10<sup>12</sup>) and how many records
-/// named each: one word each, `number << COUNT_BITS | count`, in a table of words (9 bytes a
-/// slot with its control byte, where a map from number to count takes 17). A count stops at
-/// [`COUNT_MAX`] in its word and goes on in `beyond`.
+/// named each: one word each, `number << COUNT_BITS | count`, in a vector sorted by number (8
+/// bytes a number: a hash table took 9 a slot at up to 7/8 full, and twice that, old table and
+/// new, while it doubled: the peak of a scan of a million accounts). Numbers come in through a
+/// short unsorted list, where a run of one number (records come in runs of one account) is one
+/// entry, and the list is sorted and merged into the vector in place when it fills. A count
+/// stops at [`COUNT_MAX`] in its word and goes on in `beyond`.
 #[derive(Clone, Debug, Default)]
 struct Digits {
-    table: HashTable<u64>,
+    /// Words in the order of their numbers, each number once.
+    sorted: Vec<u64>,
+    /// Numbers and counts not yet in `sorted`, in the order they came.
+    pending: Vec<(u64, u64)>,
     beyond: FxHashMap<u64, u64>,
 }
 
 const COUNT_BITS: u32 = 24;
 const COUNT_MAX: u64 = (1 << COUNT_BITS) - 1;
-
-/// The hash of a number of [`Digits`].
-fn hash(number: u64) -> u64 {
-    FxBuildHasher.hash_one(number)
-}
+/// The pending list is merged once it holds this many numbers, or an eighth of the sorted
+/// ones if more (a merge may move the whole vector); in tests after a few, so that the tests'
+/// few votes are merged many times.
+const PENDING_MIN: usize = if cfg!(test) { 3 } else { 4096 };
 
 impl Digits {
     /// Adds `n` records naming `number` (below 2<sup>40</sup>).
     fn add(&mut self, number: u64, n: u64) {
         debug_assert!(number < 1 << (64 - COUNT_BITS));
-        let word = self
-            .table
-            .entry(
-                hash(number),
-                |&word| word >> COUNT_BITS == number,
-                |&word| hash(word >> COUNT_BITS),
-            )
-            .or_insert(number << COUNT_BITS)
-            .into_mut();
+        if let Some(last) = self.pending.last_mut().filter(|last| last.0 == number) {
+            last.1 = last.1.saturating_add(n);
+            return;
+        }
+        self.pending.push((number, n));
+        self.merge_if_full();
+    }
+
+    /// Adds `other`'s counts: its pending numbers join these unsorted (a batch's votes are
+    /// sorted once, where they are merged).
+    fn absorb(&mut self, mut other: Digits) {
+        if other.sorted.is_empty() {
+            // Nothing was merged there (so nothing went beyond a word either).
+            self.pending.append(&mut other.pending);
+        } else {
+            self.pending.extend(other.iter());
+        }
+        self.merge_if_full();
+    }
+
+    fn merge_if_full(&mut self) {
+        if self.pending.len() >= PENDING_MIN.max(self.sorted.len() / 8) {
+            self.merge();
+        }
+    }
+
+    /// Adds `n` to the count of `word`'s number.
+    fn add_to_word(beyond: &mut FxHashMap<u64, u64>, word: &mut u64, n: u64) {
+        let number = *word >> COUNT_BITS;
         let count = (*word & COUNT_MAX).saturating_add(n);
         *word = number << COUNT_BITS | count.min(COUNT_MAX);
         if let Some(more) = count.checked_sub(COUNT_MAX).filter(|&more| more > 0) {
-            let beyond = self.beyond.entry(number).or_insert(0);
+            let beyond = beyond.entry(number).or_insert(0);
             *beyond = beyond.saturating_add(more);
         }
     }
 
-    /// Each number and how many records named it.
+    /// Sorts the pending numbers into `sorted`.
+    fn merge(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        coalesce(&mut pending);
+        // Counts of numbers already there are added in place; the others stay pending, as
+        // words.
+        let mut i = 0;
+        let mut new = Vec::with_capacity(pending.len());
+        for (number, n) in pending.drain(..) {
+            i += self.sorted.get(i..).map_or(0, |rest| {
+                rest.partition_point(|&w| w >> COUNT_BITS < number)
+            });
+            match self.sorted.get_mut(i) {
+                Some(word) if *word >> COUNT_BITS == number => {
+                    Digits::add_to_word(&mut self.beyond, word, n);
+                }
+                _ => {
+                    let mut word = number << COUNT_BITS;
+                    Digits::add_to_word(&mut self.beyond, &mut word, n);
+                    new.push(word);
+                }
+            }
+        }
+        self.pending = pending;
+        if new.is_empty() {
+            return;
+        }
+        // Both lists are sorted: merged from the back into the room made at the end, each old
+        // word moved once (with the block it belongs to).
+        let old = self.sorted.len();
+        self.sorted.resize(old + new.len(), 0);
+        let mut unmoved = old;
+        for (before, &word) in new.iter().enumerate().rev() {
+            let at = self
+                .sorted
+                .get(..unmoved)
+                .map_or(0, |olds| olds.partition_point(|&w| w < word));
+            // The old words after it have this word and the `before` new ones before them.
+            self.sorted.copy_within(at..unmoved, at + before + 1);
+            if let Some(slot) = self.sorted.get_mut(at + before) {
+                *slot = word;
+            }
+            unmoved = at;
+        }
+    }
+
+    /// Each number and how many records named it, in the order of the numbers.
     fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.table.iter().map(|&word| {
-            let number = word >> COUNT_BITS;
-            let beyond = self.beyond.get(&number).copied().unwrap_or(0);
-            (number, (word & COUNT_MAX).saturating_add(beyond))
+        let mut pending = self.pending.clone();
+        coalesce(&mut pending);
+        let mut pending = pending.into_iter().peekable();
+        let mut sorted = self.sorted.iter().peekable();
+        std::iter::from_fn(move || {
+            let from_sorted = |word: u64| {
+                let number = word >> COUNT_BITS;
+                let beyond = self.beyond.get(&number).copied().unwrap_or(0);
+                (number, (word & COUNT_MAX).saturating_add(beyond))
+            };
+            match (sorted.peek(), pending.peek()) {
+                (Some(&&word), Some(&(number, n))) => {
+                    let here = word >> COUNT_BITS;
+                    if here < number {
+                        sorted.next();
+                        Some(from_sorted(word))
+                    } else if here > number {
+                        pending.next()
+                    } else {
+                        sorted.next();
+                        pending.next();
+                        let (number, count) = from_sorted(word);
+                        Some((number, count.saturating_add(n)))
+                    }
+                }
+                (Some(&&word), None) => {
+                    sorted.next();
+                    Some(from_sorted(word))
+                }
+                (None, _) => pending.next(),
+            }
         })
     }
+}
+
+/// Sorts numbers and counts by number, each number once with its counts added.
+fn coalesce(pending: &mut Vec<(u64, u64)>) {
+    pending.sort_unstable_by_key(|&(number, _)| number);
+    pending.dedup_by(|(number, n), (kept, total)| {
+        let same = number == kept;
+        if same {
+            *total = total.saturating_add(*n);
+        }
+        same
+    });
 }
 
 #[cfg(test)]
@@ -181,7 +286,7 @@ mod tests {
             ]
         );
         assert_eq!(Votes::from_map(map.clone()).to_map(), map);
-        assert_eq!(votes.digits.table.len(), 2);
+        assert_eq!(votes.digits.iter().count(), 2);
         assert_eq!(Votes::default().most(), None);
         let mut tie = Votes::default();
         tie.add("1", 2);
