@@ -387,7 +387,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             // Written as it is serialized: the report of a large input (every alarm's state
             // changes) is never held whole as text.
             output.write_with(|out| {
-                serde_json::to_writer_pretty(&mut *out, &json)?;
+                crate::output::write_json_pretty(&mut *out, &json)?;
                 out.write_all(b"\n")
             })
         }
