@@ -36,9 +36,17 @@ impl Minutes {
         self.0.contains(number(minute))
     }
 
-    /// Adds every minute of `other`.
+    /// Adds every minute of `other`: one by one when they are few beside these (a batch's
+    /// minutes added to a scan's: the union of two sorted arrays of minutes rebuilds this set's
+    /// array whole, while a minute inserted lands mostly at its end), else as a union.
     pub(crate) fn extend(&mut self, other: &Minutes) {
-        self.0 |= &other.0;
+        if other.0.len().saturating_mul(16) < self.0.len() {
+            for n in &other.0 {
+                self.0.insert(n);
+            }
+        } else {
+            self.0 |= &other.0;
+        }
     }
 
     /// The minutes, in order.
@@ -190,11 +198,12 @@ mod tests {
 
     proptest::proptest! {
         /// Minutes of any instants, near the ends of `i64` too, behave as a `BTreeSet` of them:
-        /// the same members in the same order, the same difference, union and retain.
+        /// the same members in the same order, the same difference, union (of many, and of a few beside many) and retain.
         #[test]
         fn minutes_behave_as_a_set_of_them(
             a in proptest::collection::vec(instant(), 0..60),
             b in proptest::collection::vec(instant(), 0..60),
+            few in proptest::collection::vec(instant(), 0..4),
             cut in instant(),
         ) {
             let floors = |v: &[i64]| -> BTreeSet<i64> { v.iter().map(|&t| minute_floor(t)).collect() };
@@ -208,6 +217,11 @@ mod tests {
             }
             sa.extend(&sb);
             let union: BTreeSet<i64> = fa.union(&fb).copied().collect();
+            proptest::prop_assert_eq!(sa.iter().collect::<Vec<_>>(), Vec::from_iter(union.clone()));
+            // A few minutes beside many are inserted one by one.
+            let few = floors(&few);
+            sa.extend(&few.iter().copied().collect());
+            let union: BTreeSet<i64> = union.union(&few).copied().collect();
             proptest::prop_assert_eq!(sa.iter().collect::<Vec<_>>(), Vec::from_iter(union.clone()));
             sa.retain(|m| m >= cut);
             let kept: Vec<i64> = union.into_iter().filter(|&m| m >= cut).collect();
