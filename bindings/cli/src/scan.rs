@@ -401,6 +401,9 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             },
         )),
     }?;
+    // The command ends here: the report (every alarm state change with its reason) is left to
+    // the operating system rather than freed piece by piece.
+    std::mem::forget(report);
     let kept = kept?;
     if delivery.failed.is_empty() {
         Ok(())
