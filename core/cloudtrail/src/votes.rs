@@ -204,8 +204,13 @@ impl Digits {
         std::iter::from_fn(move || {
             let from_sorted = |word: u64| {
                 let number = word >> COUNT_BITS;
-                let beyond = self.beyond.get(&number).copied().unwrap_or(0);
-                (number, (word & COUNT_MAX).saturating_add(beyond))
+                let mut count = word & COUNT_MAX;
+                if count == COUNT_MAX {
+                    // Only a full word has more beside it.
+                    let beyond = self.beyond.get(&number).copied().unwrap_or(0);
+                    count = count.saturating_add(beyond);
+                }
+                (number, count)
             };
             match (sorted.peek(), pending.peek()) {
                 (Some(&&word), Some(&(number, n))) => {
