@@ -1,7 +1,9 @@
 //! A small, strict JSON reader (RFC 8259) for the reference evaluator and the engine's scan.
 //!
 //! Public only for [`plain_run_end`], the inner loop of every reader of JSON strings (the
-//! CloudTrail readers of `trailmatch-cloudtrail` use it too); the rest is internal.
+//! CloudTrail readers of `trailmatch-cloudtrail` use it too), and [`TopMembers`], what such a
+//! reader tells [`PatternSet::test_members`](crate::PatternSet::test_members) of a record it
+//! has checked; the rest is internal.
 //!
 //! Unlike `serde_json` (without its global `arbitrary_precision` feature), it keeps
 //! every number's exact source text, so filter comparisons can see what was written.
@@ -27,6 +29,45 @@ pub(crate) enum Json {
 pub(crate) struct JsonError {
     pub offset: usize,
     pub reason: &'static str,
+}
+
+/// The top-level members of one JSON object, as a reader that has checked the whole object
+/// found them: each key (between its quotes, without escapes) and where its value starts, byte
+/// offsets into the object's text, in order. [`PatternSet::test_members`](crate::PatternSet::test_members)
+/// then reads only the values its patterns reach and passes over the rest unread. Kept from one
+/// record to the next ([`TopMembers::clear`]), it allocates nothing once grown.
+#[derive(Clone, Debug, Default)]
+pub struct TopMembers {
+    /// Key start, key end, value start.
+    members: Vec<(usize, usize, usize)>,
+}
+
+impl TopMembers {
+    /// No member: ready for the next object.
+    pub fn clear(&mut self) {
+        self.members.clear();
+    }
+
+    /// The next member: its key is `text[key_start..key_end]` (no quotes, no escape), its value
+    /// starts at `value_start`.
+    #[inline]
+    pub fn push(&mut self, key_start: usize, key_end: usize, value_start: usize) {
+        self.members.push((key_start, key_end, value_start));
+    }
+
+    /// How many members there are.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        self.members.iter().copied()
+    }
 }
 
 /// Nesting deeper than this is an error (not a stack overflow).
@@ -351,6 +392,12 @@ impl<'a> Parser<'a> {
     /// True when every byte has been read.
     pub(crate) fn at_end(&self) -> bool {
         self.pos >= self.text.len()
+    }
+
+    /// Goes to byte `pos` (the start of a value a [`TopMembers`] gives); past the end, to the
+    /// end.
+    pub(crate) fn seek(&mut self, pos: usize) {
+        self.pos = pos.min(self.text.len());
     }
 
     /// Consumes the next byte (the caller has peeked it).

@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::Deserialize;
+use trailmatch::json::TopMembers;
 
 use crate::time;
 
@@ -303,15 +304,23 @@ impl std::error::Error for ClassifyError {}
 /// # Ok::<(), trailmatch_cloudtrail::classify::ClassifyError>(())
 /// ```
 pub fn classify(json: &str) -> Result<Event<'_>, ClassifyError> {
-    match fields::read(json) {
+    match fields::read(json, None) {
         Some(fields) => Ok(from_fields(fields)),
         None => classify_serde(json),
     }
 }
 
-/// [`classify`], and whether it read `json` on its fast path (see [`classify_fast`]).
-pub(crate) fn classify_checked(json: &str) -> (Result<Event<'_>, ClassifyError>, bool) {
-    match fields::read(json) {
+/// [`classify`], and whether it read `json` on its fast path (see [`classify_fast`]): then
+/// `members`, when given, holds the record's top-level members, for
+/// [`PatternSet::test_members`](trailmatch::PatternSet::test_members).
+pub(crate) fn classify_checked<'a>(
+    json: &'a str,
+    mut members: Option<&mut TopMembers>,
+) -> (Result<Event<'a>, ClassifyError>, bool) {
+    if let Some(members) = members.as_deref_mut() {
+        members.clear();
+    }
+    match fields::read(json, members) {
         Some(fields) => (Ok(from_fields(fields)), true),
         None => (classify_serde(json), false),
     }
@@ -324,7 +333,7 @@ pub(crate) fn classify_checked(json: &str) -> (Result<Event<'_>, ClassifyError>,
 /// answers (serde decides).
 #[cfg(test)]
 pub(crate) fn classify_fast(json: &str) -> Option<Event<'_>> {
-    fields::read(json).map(from_fields)
+    fields::read(json, None).map(from_fields)
 }
 
 /// [`classify`] as serde_json reads the record: the reference the fast path is tested against,
@@ -884,6 +893,57 @@ mod tests {
             fn classify_answers_as_serde(json in text()) {
                 prop_assert_eq!(classify(&json), classify_serde(&json), "{}", json);
             }
+
+            /// The top-level members the fast path finds let a pattern set read only what it
+            /// selects, with the answers (matches and extracted values) of reading the whole
+            /// record; and a record the prefilter rules out matches nothing.
+            #[test]
+            fn members_found_give_the_answers_of_the_whole_text(json in text()) {
+                let set = member_patterns();
+                let whole = set.test(&json);
+                if !set.may_match(&json) {
+                    prop_assert!(whole.is_empty(), "{}", json);
+                }
+                let mut members = trailmatch::json::TopMembers::default();
+                members.push(0, 0, 0); // (what a record before left: cleared)
+                let (_, fast) = classify_checked(&json, Some(&mut members));
+                if fast {
+                    prop_assert_eq!(set.test_members(&json, &members), whole, "{}", json);
+                }
+            }
+        }
+
+        /// Patterns on the generated records' keys: top-level values of every type, members of
+        /// `userIdentity` and `requestParameters` (which may repeat a key), array elements,
+        /// `EXISTS` and `NOT EXISTS`, a metric value taken from a member.
+        fn member_patterns() -> trailmatch::PatternSet {
+            use trailmatch::PatternSource::{Event, Filter};
+            static SET: std::sync::OnceLock<trailmatch::PatternSet> = std::sync::OnceLock::new();
+            SET.get_or_init(|| {
+                trailmatch::PatternSet::builder()
+                    .build_sources([
+                        Filter(r#"{ $.eventName = "GetObject" }"#),
+                        Filter(r#"{ $.eventSource = "s3*" || $.eventTime = "2024*" }"#),
+                        Filter(r#"{ $.readOnly IS TRUE || $.managementEvent IS FALSE }"#),
+                        Filter(r#"{ $.readOnly = "true" }"#),
+                        Filter(r#"{ $.userIdentity.type = * && $.userIdentity.arn NOT EXISTS }"#),
+                        Filter(r#"{ $.userIdentity.sessionContext.type IS NULL }"#),
+                        Filter(
+                            r#"{ $.requestParameters.type = "Management" || $.requestParameters.arn > 0 }"#,
+                        ),
+                        Filter(r#"{ $.requestParameters[0] = 0 || $.requestParameters[1].type IS NULL }"#),
+                        Filter(r#"{ $.eventType NOT EXISTS && $.errorCode != "x" }"#),
+                        Filter(r#"{ $.recipientAccountId = * }"#),
+                        Filter(r#"{ $.eventname = "GetObject" }"#),
+                        Filter("GetObject"),
+                        // Event patterns: every value of a repeated key, arrays read flat.
+                        Event(r#"{"eventName": ["GetObject"], "userIdentity": {"type": [{"exists": true}]}}"#),
+                        Event(r#"{"requestParameters": {"type": [{"prefix": "Man"}], "arn": [{"exists": false}]}}"#),
+                        Event(r#"{"readOnly": [true], "eventSource": [{"anything-but": "s3.amazonaws.com"}]}"#),
+                    ])
+                    .unwrap()
+            })
+            .clone()
         }
     }
 

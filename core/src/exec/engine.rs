@@ -20,6 +20,7 @@ use crate::dialect::Dialect;
 use crate::exec::Extracted;
 use crate::exec::event::EventScratch;
 use crate::exec::scan::{Reached, Scalar, Stacks, Stop, scan};
+use crate::json::TopMembers;
 use crate::number;
 use crate::reference::{Evaluator, Event};
 use crate::syntax::ast::Op;
@@ -176,6 +177,17 @@ impl Hits<'_> {
     }
 }
 
+/// One run of a [`Program`] over an event: what [`Program::run_with`] is given.
+#[derive(Clone, Copy)]
+struct Run<'a, 'd, 'e> {
+    event: &'a str,
+    /// The event's top-level members, when its reader found them.
+    members: Option<&'a TopMembers>,
+    dialect: &'d Dialect,
+    evaluator: &'a dyn Fn(PatternId) -> Option<&'e Evaluator>,
+    prefilter: Option<&'a Prefilter>,
+}
+
 impl Program {
     /// Each matching pattern with its extracted values, in pattern order. `evaluator(i)` gives
     /// pattern `i`'s reference evaluator (used for space-delimited patterns, and for JSON events
@@ -251,27 +263,84 @@ impl Program {
         reported: bool,
         out: &mut Hits<'_>,
     ) {
-        let prefilter = self.prefilter.as_ref().filter(|_| !reported);
+        self.run_known(event, None, dialect, evaluator, reported, out);
+    }
+
+    /// False when no pattern can match `event`: no pattern matches every event, and the
+    /// prefilter finds none of the texts some match needs.
+    pub(crate) fn may_match(&self, event: &str) -> bool {
+        let Some(prefilter) = self
+            .prefilter
+            .as_ref()
+            .filter(|_| self.match_all.is_empty())
+        else {
+            return true;
+        };
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => {
-                self.run_with(event, dialect, evaluator, prefilter, &mut scratch, out);
-            }
-            Err(_) => {
-                let scratch = &mut Scratch::default();
-                self.run_with(event, dialect, evaluator, prefilter, scratch, out);
-            }
+            Ok(mut scratch) => prefilter.may_match(event, &mut scratch.literals),
+            Err(_) => prefilter.may_match(event, &mut Scratch::default().literals),
+        })
+    }
+
+    /// [`Program::run`] of an event whose reader found its top-level `members` (see
+    /// [`TopMembers`]): the same answer, reading only the members some selector reaches. The
+    /// prefilter is not run (see [`Program::may_match`]).
+    pub(crate) fn run_members<'e>(
+        &self,
+        event: &str,
+        members: &TopMembers,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+    ) -> Vec<(usize, Extracted)> {
+        let mut out: Vec<(usize, Extracted)> = self
+            .match_all
+            .iter()
+            .map(|&p| (p as usize, Extracted::default()))
+            .collect();
+        self.run_known(
+            event,
+            Some(members),
+            dialect,
+            evaluator,
+            true,
+            &mut Hits::All(&mut out),
+        );
+        out.sort_unstable_by_key(|(p, _)| *p);
+        out
+    }
+
+    /// Runs with this thread's scratch space (a fresh one when it is in use).
+    fn run_known<'e>(
+        &self,
+        event: &str,
+        members: Option<&TopMembers>,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        reported: bool,
+        out: &mut Hits<'_>,
+    ) {
+        let prefilter = self.prefilter.as_ref().filter(|_| !reported);
+        let run = Run {
+            event,
+            members,
+            dialect,
+            evaluator,
+            prefilter,
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.run_with(&run, &mut scratch, out),
+            Err(_) => self.run_with(&run, &mut Scratch::default(), out),
         });
     }
 
-    fn run_with<'e>(
-        &self,
-        event: &str,
-        dialect: &Dialect,
-        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
-        prefilter: Option<&Prefilter>,
-        s: &mut Scratch,
-        out: &mut Hits<'_>,
-    ) {
+    fn run_with(&self, run: &Run<'_, '_, '_>, s: &mut Scratch, out: &mut Hits<'_>) {
+        let Run {
+            event,
+            members,
+            dialect,
+            evaluator,
+            prefilter,
+        } = *run;
         if let Some(prefilter) = prefilter {
             if !prefilter.may_match(event, &mut s.literals) {
                 return;
@@ -282,7 +351,7 @@ impl Program {
         }
         let events = !self.events.rules.is_empty();
         if (!self.json.rules.is_empty() || events) && !out.done() {
-            self.run_json(event, dialect, evaluator, s, out);
+            self.run_json(event, members, dialect, evaluator, s, out);
         }
         if !self.delimited.is_empty() && !out.done() {
             let shared = Event::new(event);
@@ -360,6 +429,7 @@ impl Program {
     fn run_json<'e>(
         &self,
         event: &str,
+        members: Option<&TopMembers>,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         s: &mut Scratch,
@@ -380,15 +450,21 @@ impl Program {
             stacks,
             ..
         } = s;
-        let scanned = scan(event, &j.trie, stacks, |reached, value| match reached {
-            Reached::Filter(field) => {
-                present.insert(field);
-                if let Some(f) = j.fields.get(field as usize) {
-                    on_value(f, value, dialect, holds, matched, regex_hits);
+        let scanned = scan(
+            event,
+            &j.trie,
+            stacks,
+            members,
+            |reached, value| match reached {
+                Reached::Filter(field) => {
+                    present.insert(field);
+                    if let Some(f) = j.fields.get(field as usize) {
+                        on_value(f, value, dialect, holds, matched, regex_hits);
+                    }
                 }
-            }
-            Reached::Event { field, nested } => ev.on_value(field, nested, value, events),
-        });
+                Reached::Event { field, nested } => ev.on_value(field, nested, value, events),
+            },
+        );
         match scanned {
             Ok(()) => {
                 for &f in &j.not_exists_fields {

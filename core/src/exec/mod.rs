@@ -17,6 +17,7 @@ use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
 use crate::event::EventPatternAst;
 use crate::extracted::Extracted;
+use crate::json::TopMembers;
 use crate::reference::Evaluator;
 
 use crate::syntax::ast::{Ast, PatternKind};
@@ -376,6 +377,32 @@ impl PatternSet {
     pub fn test(&self, event: &str) -> Vec<(usize, Extracted)> {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program.run(event, &self.dialect, &evaluator, false)
+    }
+
+    /// False when no pattern of the set can match `event`, found by the set's prefilter alone
+    /// (a search for the texts every match needs, without reading the JSON); true says nothing.
+    /// A reader that reads every record anyway can ask this first, and find the top-level
+    /// members of only the records that pass for [`PatternSet::test_members`].
+    pub fn may_match(&self, event: &str) -> bool {
+        self.program.may_match(event)
+    }
+
+    /// [`PatternSet::test`] of an event whose reader has checked it and found its top-level
+    /// members: the same answer, reading only the values of the members some pattern reaches
+    /// (a record's `requestParameters` and `responseElements`, say, are passed over unread).
+    /// The prefilter is not run again: this is for events [`PatternSet::may_match`] passed (of
+    /// another, the answer is the same, found more slowly).
+    ///
+    /// The caller vouches for `event`: it is one valid JSON object (RFC 8259: no control
+    /// character in a string, the escapes of section 7 with any four hex digits after `\u`,
+    /// at most 512 nested levels, only blanks after it), and `members` lists its top-level
+    /// members in order, each key without escapes ([`TopMembers::push`]). Of another text the
+    /// answer is unspecified (but never a panic). `trailmatch-cloudtrail`'s classification reads
+    /// every record this way and hands over what it found.
+    pub fn test_members(&self, event: &str, members: &TopMembers) -> Vec<(usize, Extracted)> {
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
+        self.program
+            .run_members(event, members, &self.dialect, &evaluator)
     }
 
     /// True when at least one pattern matches `event`: what `!matches(event).is_empty()` says,

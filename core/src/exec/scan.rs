@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use crate::compile::program::{Trie, key_bit};
-use crate::json::{MAX_DEPTH, Parser};
+use crate::json::{MAX_DEPTH, Parser, TopMembers};
 
 /// A value a selector reached.
 #[derive(Debug)]
@@ -53,8 +53,16 @@ pub(crate) struct Stacks {
 }
 
 /// Scans `text`, calling `record(reached, value)` for every value a selector or an event pattern
-/// path of `trie` reaches.
-pub(crate) fn scan<F>(text: &str, trie: &Trie, stacks: &mut Stacks, record: F) -> Result<(), Stop>
+/// path of `trie` reaches. With `members` (the caller has checked that `text` is one valid JSON
+/// object and found its top-level members, see [`TopMembers`]), only the values of the members
+/// some node reaches are read: the text is taken as checked.
+pub(crate) fn scan<F>(
+    text: &str,
+    trie: &Trie,
+    stacks: &mut Stacks,
+    members: Option<&TopMembers>,
+    record: F,
+) -> Result<(), Stop>
 where
     F: FnMut(Reached, &Scalar<'_>),
 {
@@ -75,7 +83,9 @@ where
     s.seen.clear();
     s.open.clear();
     s.p.skip_ws();
-    let result = if s.p.peek() != Some(b'{') {
+    let result = if let Some(members) = members {
+        s.root_members(text, 0, roots, members)
+    } else if s.p.peek() != Some(b'{') {
         Err(Stop::Invalid)
     } else {
         s.value(0, roots, 0).and_then(|()| {
@@ -93,6 +103,13 @@ where
         open: s.open,
     };
     result
+}
+
+/// What the nodes of an object look for in its members ([`Scanner::members_of`]).
+struct Members {
+    bits: u64,
+    any: bool,
+    seen_start: usize,
 }
 
 struct Scanner<'a, 't, F> {
@@ -255,13 +272,8 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             self.p.bump();
             return Ok(());
         }
-        // The bits of the nodes' member keys: a key with none of them is no node's member.
-        let member_bits = (lo..hi)
-            .filter_map(|i| self.node(i))
-            .fold(0, |bits, n| bits | n.members.bits());
-        let any_member = (lo..hi).any(|i| self.node(i).is_some_and(|n| n.any_member.is_some()));
+        let members = self.members_of(lo, hi);
         let mut keys: Vec<Cow<'_, [u8]>> = Vec::new();
-        let seen_start = self.seen.len();
         loop {
             self.p.skip_ws();
             if self.p.peek() != Some(b'"') {
@@ -270,47 +282,106 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             let key = self.p.key_cow().map_err(|_| Stop::Invalid)?;
             self.expect(b':')?;
             let child_lo = self.nodes.len();
-            // (Its bit only where some node has members: a field whose value is an object has
-            // none.)
-            let bit = if member_bits == 0 { 0 } else { key_bit(&key) };
-            if member_bits & bit != 0 || any_member {
-                for i in lo..hi {
-                    let Some(node) = self.node(i) else { continue };
-                    let exact = node.members.get_by_bit(&key, bit);
-                    let any = node.any_member;
-                    if let Some(child) = exact {
-                        // An event pattern path takes every value of a repeated key.
-                        if !node.flat {
-                            let seen = self.seen.get(seen_start..).unwrap_or_default();
-                            if seen.contains(&child) {
-                                return Err(Stop::Duplicate);
-                            }
-                            self.seen.push(child);
-                        }
-                        self.nodes.push(child);
-                    }
-                    if let Some(child) = any {
-                        self.nodes.push(child);
-                    }
-                }
-            }
-            if any_member {
+            self.children(lo, hi, &members, &key)?;
+            if members.any {
                 keys.push(key);
             }
-            let child_hi = self.nodes.len();
             // A member no node reaches (most of them) is skipped here, without a call.
-            if child_lo == child_hi {
+            if child_lo == self.nodes.len() {
                 self.skip(depth)?;
             } else {
-                self.value(child_lo, child_hi, depth)?;
+                self.value(child_lo, self.nodes.len(), depth)?;
                 self.nodes.truncate(child_lo);
             }
             if !self.next_or_close(b'}')? {
                 break;
             }
         }
-        self.seen.truncate(seen_start);
-        if any_member {
+        self.end_members(&members, keys)
+    }
+
+    /// The root object of a text whose top-level `members` its reader found (and whose syntax it
+    /// checked): [`Scanner::value`] of it for the nodes `lo..hi`, reading only the values of the
+    /// members some node reaches.
+    fn root_members<'t>(
+        &mut self,
+        text: &'t str,
+        lo: usize,
+        hi: usize,
+        members: &TopMembers,
+    ) -> Result<(), Stop> {
+        self.record(lo, hi, &Scalar::Container);
+        let wanted = self.members_of(lo, hi);
+        let mut keys: Vec<Cow<'t, [u8]>> = Vec::new();
+        for (key_start, key_end, value_start) in members.iter() {
+            let key = text
+                .as_bytes()
+                .get(key_start..key_end)
+                .ok_or(Stop::Invalid)?;
+            let child_lo = self.nodes.len();
+            self.children(lo, hi, &wanted, key)?;
+            if wanted.any {
+                keys.push(Cow::Borrowed(key));
+            }
+            if child_lo < self.nodes.len() {
+                self.p.seek(value_start);
+                self.value(child_lo, self.nodes.len(), 1)?;
+                self.nodes.truncate(child_lo);
+            }
+        }
+        self.end_members(&wanted, keys)
+    }
+
+    /// What the nodes `lo..hi` look for in the members of an object: the bits of their member
+    /// keys (a key with none of them is no node's member), and whether one takes every member.
+    /// The start of the object's keys among those seen is kept for [`Scanner::end_members`].
+    fn members_of(&self, lo: usize, hi: usize) -> Members {
+        Members {
+            bits: (lo..hi)
+                .filter_map(|i| self.node(i))
+                .fold(0, |bits, n| bits | n.members.bits()),
+            any: (lo..hi).any(|i| self.node(i).is_some_and(|n| n.any_member.is_some())),
+            seen_start: self.seen.len(),
+        }
+    }
+
+    /// Pushes the children of the nodes `lo..hi` that the member `key` reaches; a key some
+    /// node depends on met a second time in the object is [`Stop::Duplicate`].
+    #[inline]
+    fn children(&mut self, lo: usize, hi: usize, wanted: &Members, key: &[u8]) -> Result<(), Stop> {
+        // (Its bit only where some node has members: a field whose value is an object has
+        // none.)
+        let bit = if wanted.bits == 0 { 0 } else { key_bit(key) };
+        if wanted.bits & bit == 0 && !wanted.any {
+            return Ok(());
+        }
+        for i in lo..hi {
+            let Some(node) = self.node(i) else { continue };
+            let exact = node.members.get_by_bit(key, bit);
+            let any = node.any_member;
+            if let Some(child) = exact {
+                // An event pattern path takes every value of a repeated key.
+                if !node.flat {
+                    let seen = self.seen.get(wanted.seen_start..).unwrap_or_default();
+                    if seen.contains(&child) {
+                        return Err(Stop::Duplicate);
+                    }
+                    self.seen.push(child);
+                }
+                self.nodes.push(child);
+            }
+            if let Some(child) = any {
+                self.nodes.push(child);
+            }
+        }
+        Ok(())
+    }
+
+    /// After an object's members: forgets the children seen in it, and with a node that takes
+    /// every member, a key met twice is [`Stop::Duplicate`].
+    fn end_members(&mut self, wanted: &Members, mut keys: Vec<Cow<'_, [u8]>>) -> Result<(), Stop> {
+        self.seen.truncate(wanted.seen_start);
+        if wanted.any {
             keys.sort_unstable();
             if keys.windows(2).any(|w| w.first() == w.get(1)) {
                 return Err(Stop::Duplicate);

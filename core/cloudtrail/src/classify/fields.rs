@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use super::Fields;
 use crate::logs::fast::is_container_key;
-use trailmatch::json::plain_run_end;
+use trailmatch::json::{TopMembers, plain_run_end};
 
 /// The deepest nesting followed below the record (the record itself is not counted).
 const MAX_DEPTH: u32 = 128;
@@ -53,8 +53,11 @@ struct Cursor<'a> {
 }
 
 /// Reads the fields of the record `json`, or `None` when serde must decide (see the module
-/// documentation).
-pub(super) fn read(json: &str) -> Option<Fields<'_>> {
+/// documentation). With `members`, each top-level member's key and the start of its value are
+/// added to it as they are met (all of them once the answer is `Some`: the text is then one
+/// valid JSON object, what [`PatternSet::test_members`](trailmatch::PatternSet::test_members)
+/// asks of it).
+pub(super) fn read<'a>(json: &'a str, mut members: Option<&mut TopMembers>) -> Option<Fields<'a>> {
     let mut c = Cursor {
         text: json,
         bytes: json.as_bytes(),
@@ -69,7 +72,12 @@ pub(super) fn read(json: &str) -> Option<Fields<'_>> {
         c.at += 1;
     } else {
         loop {
+            // At the key's opening quote.
+            let key_at = c.at + 1;
             let key = c.key()?;
+            if let Some(members) = members.as_deref_mut() {
+                members.push(key_at, key_at + key.len(), c.at);
+            }
             let bit = match key {
                 b"eventTime" => EVENT_TIME,
                 b"eventSource" => EVENT_SOURCE,
