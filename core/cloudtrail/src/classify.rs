@@ -542,7 +542,18 @@ pub struct EventFilter {
 impl EventFilter {
     /// Whether the filter keeps every event.
     pub fn is_empty(&self) -> bool {
-        *self == EventFilter::default()
+        let EventFilter {
+            categories,
+            access,
+            services,
+            errors,
+            identity_types,
+        } = self;
+        categories.is_empty()
+            && access.is_none()
+            && services.is_empty()
+            && errors.is_none()
+            && identity_types.is_empty()
     }
 
     /// Whether `event` passes.
