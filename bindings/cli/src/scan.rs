@@ -149,8 +149,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE", requires = "follow_mode")]
     state: Option<PathBuf>,
     /// Number of threads that classify and match records (default: the number of available
-    /// cores; at most 256, and no more than 4 per core are started). The report does not
-    /// depend on it.
+    /// cores; at most 256, and no more than 4 per core are started), while the calling thread
+    /// adds their batches up; after the last record, as many threads as were busy (N + 1, no
+    /// more than the cores) evaluate the alarms. The report does not depend on it.
     #[arg(short = 'j', long, value_name = "N")]
     threads: Option<NonZeroUsize>,
 }

@@ -78,7 +78,8 @@ pub fn scan_inputs<E>(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Parallel {
     /// Threads that classify and match records (at least 1); one more reads streams and walks
-    /// the inputs, and the calling thread adds the batches up.
+    /// the inputs, and the calling thread adds the batches up. After the last record, `threads
+    /// + 1` (no more than the cores) evaluate the alarms.
     pub threads: usize,
     /// Size of the byte ranges of a plain file of lines (JSON Lines) that the threads read
     /// each on their own.
@@ -194,7 +195,9 @@ pub fn scan_parallel<E>(
     for worker in workers {
         let _ = worker.join();
     }
-    Ok(found.finish(&compiled, threads))
+    // The alarms are evaluated by as many threads as were busy until now: the workers and this
+    // one (no more than the cores).
+    Ok(found.finish(&compiled, threads + 1))
 }
 
 /// What a scan reads, owned by the thread that walks it.
