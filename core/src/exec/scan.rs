@@ -346,8 +346,9 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
     }
 
     /// Pushes the children of the nodes `lo..hi` that the member `key` reaches; a key some
-    /// node depends on met a second time in the object is [`Stop::Duplicate`].
-    #[inline]
+    /// node depends on met a second time in the object is [`Stop::Duplicate`]. (Inlined: it
+    /// runs for every key of every object read, and most keys reach nothing.)
+    #[inline(always)]
     fn children(&mut self, lo: usize, hi: usize, wanted: &Members, key: &[u8]) -> Result<(), Stop> {
         // (Its bit only where some node has members: a field whose value is an object has
         // none.)
