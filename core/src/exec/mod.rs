@@ -399,6 +399,20 @@ impl PatternSet {
     /// members in order, each key without escapes ([`TopMembers::push`]). Of another text the
     /// answer is unspecified (but never a panic). `trailmatch-cloudtrail`'s classification reads
     /// every record this way and hands over what it found.
+    ///
+    /// ```
+    /// use trailmatch::{PatternSet, json::TopMembers};
+    ///
+    /// let set = PatternSet::new([r#"{ $.eventName = "StopLogging" }"#])?;
+    /// let record = r#"{"eventName":"StopLogging","requestParameters":{"name":"trail"}}"#;
+    /// // What the reader found: each key (its bytes between the quotes), where its value starts.
+    /// let mut members = TopMembers::default();
+    /// members.push(2, 11, 13);
+    /// members.push(28, 45, 47);
+    /// assert!(set.may_match(record));
+    /// assert_eq!(set.test_members(record, &members), set.test(record));
+    /// # Ok::<(), trailmatch::SetError>(())
+    /// ```
     pub fn test_members(&self, event: &str, members: &TopMembers) -> Vec<(usize, Extracted)> {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program
