@@ -149,18 +149,23 @@ impl Digits {
         }
     }
 
-    /// Sorts the pending numbers into `sorted`.
+    /// Sorts the pending numbers into `sorted`: one walk over both lists adds the counts of the
+    /// numbers already there, one walk from the back merges the others in place (both in order
+    /// through memory; a pending list holds at least an eighth as many numbers as the vector,
+    /// or 4,096).
     fn merge(&mut self) {
         let mut pending = std::mem::take(&mut self.pending);
         coalesce(&mut pending);
-        // Counts of numbers already there are added in place; the others stay pending, as
-        // words.
-        let mut i = 0;
         let mut new = Vec::with_capacity(pending.len());
+        let mut i = 0;
         for (number, n) in pending.drain(..) {
-            i += self.sorted.get(i..).map_or(0, |rest| {
-                rest.partition_point(|&w| w >> COUNT_BITS < number)
-            });
+            while self
+                .sorted
+                .get(i)
+                .is_some_and(|&w| w >> COUNT_BITS < number)
+            {
+                i += 1;
+            }
             match self.sorted.get_mut(i) {
                 Some(word) if *word >> COUNT_BITS == number => {
                     Digits::add_to_word(&mut self.beyond, word, n);
@@ -176,22 +181,26 @@ impl Digits {
         if new.is_empty() {
             return;
         }
-        // Both lists are sorted: merged from the back into the room made at the end, each old
-        // word moved once (with the block it belongs to).
-        let old = self.sorted.len();
+        // The numbers differ, so words compare as their numbers do.
+        let mut old = self.sorted.len();
         self.sorted.resize(old + new.len(), 0);
-        let mut unmoved = old;
-        for (before, &word) in new.iter().enumerate().rev() {
-            let at = self
-                .sorted
-                .get(..unmoved)
-                .map_or(0, |olds| olds.partition_point(|&w| w < word));
-            // The old words after it have this word and the `before` new ones before them.
-            self.sorted.copy_within(at..unmoved, at + before + 1);
-            if let Some(slot) = self.sorted.get_mut(at + before) {
-                *slot = word;
+        let mut at = self.sorted.len();
+        while let Some(&word) = new.last() {
+            at -= 1;
+            let before = old.checked_sub(1).and_then(|j| self.sorted.get(j).copied());
+            let take = match before {
+                Some(mine) if mine > word => {
+                    old -= 1;
+                    mine
+                }
+                _ => {
+                    new.pop();
+                    word
+                }
+            };
+            if let Some(slot) = self.sorted.get_mut(at) {
+                *slot = take;
             }
-            unmoved = at;
         }
     }
 
