@@ -201,20 +201,7 @@ impl Program {
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         reported: bool,
     ) -> Vec<(usize, Extracted)> {
-        let mut out: Vec<(usize, Extracted)> = self
-            .match_all
-            .iter()
-            .map(|&p| (p as usize, Extracted::default()))
-            .collect();
-        self.run_scratch(
-            event,
-            dialect,
-            evaluator,
-            reported,
-            &mut Hits::All(&mut out),
-        );
-        out.sort_unstable_by_key(|(p, _)| *p);
-        out
+        self.run_all(event, None, dialect, evaluator, reported)
     }
 
     /// The matching patterns, in pattern order, without their extracted values.
@@ -292,6 +279,18 @@ impl Program {
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
     ) -> Vec<(usize, Extracted)> {
+        self.run_all(event, Some(members), dialect, evaluator, true)
+    }
+
+    /// Each matching pattern with its extracted values, in pattern order.
+    fn run_all<'e>(
+        &self,
+        event: &str,
+        members: Option<&TopMembers>,
+        dialect: &Dialect,
+        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
+        reported: bool,
+    ) -> Vec<(usize, Extracted)> {
         let mut out: Vec<(usize, Extracted)> = self
             .match_all
             .iter()
@@ -299,10 +298,10 @@ impl Program {
             .collect();
         self.run_known(
             event,
-            Some(members),
+            members,
             dialect,
             evaluator,
-            true,
+            reported,
             &mut Hits::All(&mut out),
         );
         out.sort_unstable_by_key(|(p, _)| *p);

@@ -105,8 +105,8 @@ where
     result
 }
 
-/// What the nodes of an object look for in its members ([`Scanner::members_of`]).
-struct Members {
+/// What the nodes of an object look for in its members ([`Scanner::wanted`]).
+struct Wanted {
     bits: u64,
     any: bool,
     seen_start: usize,
@@ -272,7 +272,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             self.p.bump();
             return Ok(());
         }
-        let members = self.members_of(lo, hi);
+        let wanted = self.wanted(lo, hi);
         let mut keys: Vec<Cow<'_, [u8]>> = Vec::new();
         loop {
             self.p.skip_ws();
@@ -282,8 +282,8 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             let key = self.p.key_cow().map_err(|_| Stop::Invalid)?;
             self.expect(b':')?;
             let child_lo = self.nodes.len();
-            self.children(lo, hi, &members, &key)?;
-            if members.any {
+            self.children(lo, hi, &wanted, &key)?;
+            if wanted.any {
                 keys.push(key);
             }
             // A member no node reaches (most of them) is skipped here, without a call.
@@ -297,7 +297,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
                 break;
             }
         }
-        self.end_members(&members, keys)
+        self.end_members(&wanted, keys)
     }
 
     /// The root object of a text whose top-level `members` its reader found (and whose syntax it
@@ -311,7 +311,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
         members: &TopMembers,
     ) -> Result<(), Stop> {
         self.record(lo, hi, &Scalar::Container);
-        let wanted = self.members_of(lo, hi);
+        let wanted = self.wanted(lo, hi);
         let mut keys: Vec<Cow<'t, [u8]>> = Vec::new();
         for (key_start, key_end, value_start) in members.iter() {
             let key = text
@@ -335,8 +335,8 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
     /// What the nodes `lo..hi` look for in the members of an object: the bits of their member
     /// keys (a key with none of them is no node's member), and whether one takes every member.
     /// The start of the object's keys among those seen is kept for [`Scanner::end_members`].
-    fn members_of(&self, lo: usize, hi: usize) -> Members {
-        Members {
+    fn wanted(&self, lo: usize, hi: usize) -> Wanted {
+        Wanted {
             bits: (lo..hi)
                 .filter_map(|i| self.node(i))
                 .fold(0, |bits, n| bits | n.members.bits()),
@@ -349,7 +349,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
     /// node depends on met a second time in the object is [`Stop::Duplicate`]. (Inlined: it
     /// runs for every key of every object read, and most keys reach nothing.)
     #[inline(always)]
-    fn children(&mut self, lo: usize, hi: usize, wanted: &Members, key: &[u8]) -> Result<(), Stop> {
+    fn children(&mut self, lo: usize, hi: usize, wanted: &Wanted, key: &[u8]) -> Result<(), Stop> {
         // (Its bit only where some node has members: a field whose value is an object has
         // none.)
         let bit = if wanted.bits == 0 { 0 } else { key_bit(key) };
@@ -380,7 +380,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
 
     /// After an object's members: forgets the children seen in it, and with a node that takes
     /// every member, a key met twice is [`Stop::Duplicate`].
-    fn end_members(&mut self, wanted: &Members, mut keys: Vec<Cow<'_, [u8]>>) -> Result<(), Stop> {
+    fn end_members(&mut self, wanted: &Wanted, mut keys: Vec<Cow<'_, [u8]>>) -> Result<(), Stop> {
         self.seen.truncate(wanted.seen_start);
         if wanted.any {
             keys.sort_unstable();
