@@ -55,16 +55,6 @@ impl TopMembers {
         self.members.push((key_start, key_end, value_start));
     }
 
-    /// How many members there are.
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
-    }
-
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         self.members.iter().copied()
     }

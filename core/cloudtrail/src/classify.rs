@@ -906,8 +906,8 @@ mod tests {
             }
 
             /// The top-level members the fast path finds let a pattern set read only what it
-            /// selects, with the answers (matches and extracted values) of reading the whole
-            /// record; and a record the prefilter rules out matches nothing.
+            /// selects, with the answers of reading the whole record; and a record the
+            /// prefilter rules out matches nothing.
             #[test]
             fn members_found_give_the_answers_of_the_whole_text(json in text()) {
                 let set = member_patterns();
@@ -926,7 +926,8 @@ mod tests {
 
         /// Patterns on the generated records' keys: top-level values of every type, members of
         /// `userIdentity` and `requestParameters` (which may repeat a key), array elements,
-        /// `EXISTS` and `NOT EXISTS`, a metric value taken from a member.
+        /// `IS NULL` and `NOT EXISTS`, a term, and event patterns (`exists`, `prefix`,
+        /// `anything-but`).
         fn member_patterns() -> trailmatch::PatternSet {
             use trailmatch::PatternSource::{Event, Filter};
             static SET: std::sync::OnceLock<trailmatch::PatternSet> = std::sync::OnceLock::new();
@@ -973,6 +974,37 @@ mod tests {
             assert!(classify_fast(&nested).is_some(), "{nested}");
             let value = format!(r#"{{"eventName":"{key}"}}"#);
             assert!(classify_fast(&value).is_some(), "{value}");
+        }
+    }
+
+    /// A filter is empty only with none of its conditions (the scan then asks the metric
+    /// filters' prefilter before classifying).
+    #[test]
+    fn an_event_filter_is_empty_only_without_conditions() {
+        assert!(EventFilter::default().is_empty());
+        for filter in [
+            EventFilter {
+                categories: vec![Category::Data],
+                ..Default::default()
+            },
+            EventFilter {
+                access: Some(Access::Read),
+                ..Default::default()
+            },
+            EventFilter {
+                services: vec!["s3".into()],
+                ..Default::default()
+            },
+            EventFilter {
+                errors: Some(false),
+                ..Default::default()
+            },
+            EventFilter {
+                identity_types: vec!["Root".into()],
+                ..Default::default()
+            },
+        ] {
+            assert!(!filter.is_empty(), "{filter:?}");
         }
     }
 

@@ -200,7 +200,8 @@ mod tests {
 
     proptest::proptest! {
         /// Minutes of any instants, near the ends of `i64` too, behave as a `BTreeSet` of them:
-        /// the same members in the same order, the same difference, union (of many, and of a few beside many) and retain.
+        /// the same members in the same order, the same difference, union (of many, and of a
+        /// few beside many) and retain.
         #[test]
         fn minutes_behave_as_a_set_of_them(
             a in proptest::collection::vec(instant(), 0..60),

@@ -719,12 +719,12 @@ impl Compiled {
             let mut mine = cell.try_borrow_mut();
             let mut fresh = TopMembers::default();
             let members = mine.as_deref_mut().unwrap_or(&mut fresh);
-            let wanted = (passed != Some(false)).then_some(&mut *members);
-            let (event, fast) = classify::classify_checked(json, wanted);
+            let wanted = passed != Some(false);
+            let (event, fast) = classify::classify_checked(json, wanted.then_some(&mut *members));
             let filters = Filters {
                 passed,
                 // On the fast path the record is one valid JSON object, its members found.
-                members: (fast && passed != Some(false)).then_some(&*members),
+                members: (wanted && fast).then_some(&*members),
             };
             let hits = match event {
                 Ok(event) => self.event(sink, json, &event, filters, delivery_ms, location),

@@ -136,6 +136,14 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// Calls `f` with this thread's scratch space (a fresh one when it is in use).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
 /// Where a run puts the patterns that match: every one with its values, or only whether one does
 /// (then the run stops at the first).
 #[derive(Debug)]
@@ -215,6 +223,7 @@ impl Program {
         let mut out: Vec<usize> = self.match_all.iter().map(|&p| p as usize).collect();
         self.run_scratch(
             event,
+            None,
             dialect,
             evaluator,
             reported,
@@ -237,20 +246,8 @@ impl Program {
             return true;
         }
         let mut hits = Hits::Any(false);
-        self.run_scratch(event, dialect, evaluator, reported, &mut hits);
+        self.run_scratch(event, None, dialect, evaluator, reported, &mut hits);
         hits.done()
-    }
-
-    /// Runs with this thread's scratch space (a fresh one when it is in use).
-    fn run_scratch<'e>(
-        &self,
-        event: &str,
-        dialect: &Dialect,
-        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
-        reported: bool,
-        out: &mut Hits<'_>,
-    ) {
-        self.run_known(event, None, dialect, evaluator, reported, out);
     }
 
     /// False when no pattern can match `event`: no pattern matches every event, and the
@@ -263,10 +260,7 @@ impl Program {
         else {
             return true;
         };
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => prefilter.may_match(event, &mut scratch.literals),
-            Err(_) => prefilter.may_match(event, &mut Scratch::default().literals),
-        })
+        with_scratch(|scratch| prefilter.may_match(event, &mut scratch.literals))
     }
 
     /// [`Program::run`] of an event whose reader found its top-level `members` (see
@@ -296,7 +290,7 @@ impl Program {
             .iter()
             .map(|&p| (p as usize, Extracted::default()))
             .collect();
-        self.run_known(
+        self.run_scratch(
             event,
             members,
             dialect,
@@ -308,8 +302,8 @@ impl Program {
         out
     }
 
-    /// Runs with this thread's scratch space (a fresh one when it is in use).
-    fn run_known<'e>(
+    /// Runs with this thread's scratch space; `members` as [`Program::run_members`] takes them.
+    fn run_scratch<'e>(
         &self,
         event: &str,
         members: Option<&TopMembers>,
@@ -326,10 +320,7 @@ impl Program {
             evaluator,
             prefilter,
         };
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.run_with(&run, &mut scratch, out),
-            Err(_) => self.run_with(&run, &mut Scratch::default(), out),
-        });
+        with_scratch(|scratch| self.run_with(&run, scratch, out));
     }
 
     fn run_with(&self, run: &Run<'_, '_, '_>, s: &mut Scratch, out: &mut Hits<'_>) {

@@ -84,7 +84,7 @@ where
     s.open.clear();
     s.p.skip_ws();
     let result = if let Some(members) = members {
-        s.root_members(text, 0, roots, members)
+        s.root_members(text, roots, members)
     } else if s.p.peek() != Some(b'{') {
         Err(Stop::Invalid)
     } else {
@@ -301,15 +301,15 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
     }
 
     /// The root object of a text whose top-level `members` its reader found (and whose syntax it
-    /// checked): [`Scanner::value`] of it for the nodes `lo..hi`, reading only the values of the
-    /// members some node reaches.
+    /// checked): [`Scanner::value`] of it for the root nodes `0..hi`, reading only the values of
+    /// the members some node reaches.
     fn root_members<'t>(
         &mut self,
         text: &'t str,
-        lo: usize,
         hi: usize,
         members: &TopMembers,
     ) -> Result<(), Stop> {
+        let lo = 0;
         self.record(lo, hi, &Scalar::Container);
         let wanted = self.wanted(lo, hi);
         let mut keys: Vec<Cow<'t, [u8]>> = Vec::new();
