@@ -6,6 +6,8 @@ use std::io::Read;
 use std::ops::Range;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use polonius_the_crab::prelude::*;
+
 use super::decode::{Base64, GZIP_MAGIC, Gunzip, Shared, StringContent, base64_prefix};
 use super::fast::{self, Check, Rules};
 use super::lex::{Shape, note};
@@ -779,11 +781,11 @@ impl<'a> Stream<'a> {
         }
     }
 
-    /// Text mode, between values: when the next line is plainly one record ([`plain_record`],
-    /// valid UTF-8), notes it in `self.lent` (it stays in the buffer until [`Stream::settle`])
-    /// and returns true; false when [`Stream::text_line`] must read it. `known`: what the sieve
-    /// found of the line's container keys, or that the caller looks for them
-    /// ([`Stream::next_ref_keys_unsearched`]).
+    /// Text mode, between values: when the next line is plainly one record ([`plain_record`]),
+    /// notes it in `self.lent` (it stays in the buffer until [`Stream::settle`]) and returns
+    /// true; false when [`Stream::text_line`] must read it. Whether it is valid UTF-8 is for
+    /// [`Stream::lent_record`] to say. `known`: what the sieve found of the line's container
+    /// keys, or that the caller looks for them ([`Stream::next_ref_keys_unsearched`]).
     fn lend_line(&mut self, known: Known) -> Result<bool, Fatal> {
         if !self.between_lines() {
             return Ok(false);
@@ -798,15 +800,6 @@ impl<'a> Stream<'a> {
         let Some(range) = plain_record(whole, self.options.max_record_bytes, known) else {
             return Ok(false);
         };
-        if whole
-            .get(range.clone())
-            .map(simdutf8::basic::from_utf8)
-            .is_none_or(|r| r.is_err())
-        {
-            return Ok(false);
-        }
-        self.element = None;
-        self.value = None;
         self.lent = Some(Lent {
             range,
             len,
@@ -887,46 +880,61 @@ impl<'a> Stream<'a> {
 
     fn next_lent(&mut self, sieve: Option<&Sieve>, unsifted: Known) -> Option<Next<'_>> {
         self.settle();
+        let mut this = self;
         loop {
-            if let Some(item) = self.queue.pop_front() {
+            if let Some(item) = this.queue.pop_front() {
                 return Some(Next::Item(item));
             }
-            if matches!(self.state, State::Done) {
+            if matches!(this.state, State::Done) {
                 return None;
             }
             if let Some(sieve) = sieve {
-                if let Err(fatal) = self.pass_unwanted(sieve) {
-                    self.on_fatal(fatal);
+                if let Err(fatal) = this.pass_unwanted(sieve) {
+                    this.on_fatal(fatal);
                     continue;
                 }
             }
             // A line the sieve found no quoted container key in needs no other look for one.
-            let offset = self.src.as_ref().map(Source::offset);
+            let offset = this.src.as_ref().map(Source::offset);
             let unmarked = sieve.is_some()
-                && offset.is_some_and(|at| self.sifted.wanted(at) == Some((at, false)));
+                && offset.is_some_and(|at| this.sifted.wanted(at) == Some((at, false)));
             let known = if unmarked { Known::Unquoted } else { unsifted };
-            match self.lend_line(known) {
-                Ok(true) => break,
+            match this.lend_line(known) {
+                Ok(true) => {
+                    // The line's text is checked once, here: lent when it is valid UTF-8 (the
+                    // borrow returned on one path only is what `polonius!` lets through),
+                    // read as usual otherwise.
+                    polonius!(|this| -> Option<Next<'polonius>> {
+                        if let Some(record) = this.lent_record() {
+                            polonius_return!(Some(Next::Line(record)));
+                        }
+                    });
+                    this.lent = None;
+                }
                 Ok(false) => {}
                 Err(fatal) => {
-                    self.on_fatal(fatal);
+                    this.on_fatal(fatal);
                     continue;
                 }
             }
-            if let Err(fatal) = self.step() {
-                self.on_fatal(fatal);
+            if let Err(fatal) = this.step() {
+                this.on_fatal(fatal);
             }
         }
+    }
+
+    /// The line [`Stream::lend_line`] noted, when it is valid UTF-8.
+    fn lent_record(&mut self) -> Option<LineRecord<'_>> {
         let lent = self.lent.as_ref()?;
         let bytes = self.src.as_ref()?.avail().get(lent.range.clone())?;
-        // Checked by `lend_line` (the check cannot be kept: the borrow checker wants the text
-        // taken afresh here).
         let json = simdutf8::basic::from_utf8(bytes).ok()?;
-        Some(Next::Line(LineRecord {
+        self.element = None;
+        self.value = None;
+        Some(LineRecord {
             json,
             line: lent.line,
             byte: lent.byte,
-        }))
+        })
     }
 
     /// Text mode, at a line start between values: passes over the lines up to the next one the
