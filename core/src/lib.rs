@@ -69,7 +69,8 @@ pub use exec::event_pattern::{
     test_event_pattern,
 };
 pub use exec::{
-    LineFilter, Pattern, PatternBuilder, PatternSet, PatternSetBuilder, PatternSource, SetError,
+    Candidates, LineFilter, Pattern, PatternBuilder, PatternSet, PatternSetBuilder, PatternSource,
+    SetError,
 };
 pub use extracted::Extracted;
 pub use metric::{

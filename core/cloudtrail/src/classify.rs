@@ -910,18 +910,49 @@ mod tests {
             /// prefilter rules out matches nothing.
             #[test]
             fn members_found_give_the_answers_of_the_whole_text(json in text()) {
-                let set = member_patterns();
-                let whole = set.test(&json);
-                if !set.may_match(&json) {
-                    prop_assert!(whole.is_empty(), "{}", json);
-                }
                 let mut members = trailmatch::json::TopMembers::default();
                 members.push(0, 0, 0); // (what a record before left: cleared)
                 let (_, fast) = classify_checked(&json, Some(&mut members));
-                if fast {
-                    prop_assert_eq!(set.test_members(&json, &members), whole, "{}", json);
+                // (A set of every kind of pattern, whose candidates restrict nothing, and one
+                // of JSON filter patterns alone, whose candidates do.)
+                for set in [&member_patterns(), candidate_patterns()] {
+                    let whole = set.test(&json);
+                    let mut candidates = trailmatch::Candidates::default();
+                    let passed = set.candidates(&json, &mut candidates);
+                    prop_assert_eq!(passed, set.may_match(&json), "{}", json);
+                    if !passed {
+                        prop_assert!(whole.is_empty(), "{}", json);
+                    }
+                    if fast {
+                        prop_assert_eq!(&set.test_members(&json, &members), &whole, "{}", json);
+                    }
+                    if fast && passed {
+                        let found = set.test_candidates(&json, &members, &candidates);
+                        prop_assert_eq!(found, whole, "{}", json);
+                    }
                 }
             }
+        }
+
+        /// JSON filter patterns alone, each needing a text that the generated records hold now
+        /// and then (so that the prefilter passes some and not others), several reading two or
+        /// three top-level members, with `NOT EXISTS`, `!=` and `IS NULL` beside what they need.
+        fn candidate_patterns() -> &'static trailmatch::PatternSet {
+            static SET: std::sync::OnceLock<trailmatch::PatternSet> = std::sync::OnceLock::new();
+            SET.get_or_init(|| {
+                trailmatch::PatternSet::new([
+                    r#"{ $.eventName = "*a*" && $.errorCode NOT EXISTS }"#,
+                    r#"{ $.userIdentity.type = "*b*" && $.userIdentity.arn NOT EXISTS }"#,
+                    r#"{ $.eventSource = "c*" || $.eventTime = "2024*" }"#,
+                    r#"{ $.requestParameters.type = "*d*" && $.eventType != "x" }"#,
+                    r#"{ $.readOnly IS TRUE && $.awsRegion = "*e*" }"#,
+                    r#"{ $.recipientAccountId = "*1*" && $.userAgent NOT EXISTS && $.eventName != "q" }"#,
+                    r#"{ $.userIdentity.sessionContext.type IS NULL && $.eventName = "*f*" }"#,
+                    r#"{ $.errorCode = "*A*" || $.userIdentity.type = "*B*" }"#,
+                    r#"{ $.requestParameters[1].type = "*g*" || $.managementEvent IS FALSE }"#,
+                ])
+                .unwrap()
+            })
         }
 
         /// Patterns on the generated records' keys: top-level values of every type, members of

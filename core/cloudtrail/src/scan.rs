@@ -33,22 +33,23 @@ use super::logs::Location;
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
 use crate::time;
-use trailmatch::{Error, MetricFilter, Pattern, PatternSet};
+use trailmatch::{Candidates, Error, MetricFilter, Pattern, PatternSet};
 
 /// What is known of a record before the metric filters read it.
-#[derive(Clone, Copy)]
 struct Filters<'a> {
-    /// Whether their prefilter passed it, when it has been asked.
+    /// Whether their prefilter passed it, when it has been asked: then `candidates` says which
+    /// filters it passed.
     passed: Option<bool>,
+    candidates: &'a mut Candidates,
     /// Its top-level members, when classification found them (the filters then read only the
-    /// members they select).
+    /// members the candidates select).
     members: Option<&'a TopMembers>,
 }
 
 thread_local! {
-    /// The top-level members of the record being read (kept between records, so that their
-    /// list is not allocated again for each).
-    static MEMBERS: std::cell::RefCell<TopMembers> = std::cell::RefCell::default();
+    /// The top-level members of the record being read, and the filters that may match it (kept
+    /// between records, so that their tables are not allocated again for each).
+    static MEMBERS: std::cell::RefCell<(TopMembers, Candidates)> = std::cell::RefCell::default();
 }
 
 /// How a scan runs.
@@ -710,19 +711,20 @@ impl Compiled {
         // record whole anyway, and the filters then read only the members they select. (Under
         // an event filter, which may drop most records, the prefilter waits until a record is
         // kept.)
-        let passed = self
-            .options
-            .filter
-            .is_empty()
-            .then(|| self.set.may_match(json));
         MEMBERS.with(|cell| {
             let mut mine = cell.try_borrow_mut();
-            let mut fresh = TopMembers::default();
-            let members = mine.as_deref_mut().unwrap_or(&mut fresh);
+            let mut fresh = Default::default();
+            let (members, candidates) = mine.as_deref_mut().unwrap_or(&mut fresh);
+            let passed = self
+                .options
+                .filter
+                .is_empty()
+                .then(|| self.set.candidates(json, candidates));
             let wanted = passed != Some(false);
             let (event, fast) = classify::classify_checked(json, wanted.then_some(&mut *members));
             let filters = Filters {
                 passed,
+                candidates,
                 // On the fast path the record is one valid JSON object, its members found.
                 members: (wanted && fast).then_some(&*members),
             };
@@ -790,10 +792,12 @@ impl Compiled {
         }
         // One pass over the record for every filter: the extracted values come with the matches,
         // so no filter matches the record again for its metric value.
-        let passed = filters.passed.unwrap_or_else(|| self.set.may_match(json));
+        let passed = filters
+            .passed
+            .unwrap_or_else(|| self.set.candidates(json, filters.candidates));
         let hits = match (passed, filters.members) {
             (false, _) => Vec::new(),
-            (true, Some(members)) => self.set.test_members(json, members),
+            (true, Some(members)) => self.set.test_candidates(json, members, filters.candidates),
             (true, None) => self.set.test_reported(json),
         };
         let totals = sink.totals();

@@ -131,6 +131,9 @@ pub(crate) struct JsonProgram {
     pub(crate) rules: Vec<JsonRule>,
     /// Fields with `NOT EXISTS` conditions.
     pub(crate) not_exists_fields: Vec<u32>,
+    /// Pattern → the children of the trie's root its selectors start at (empty for a pattern
+    /// that is no JSON filter pattern): the top-level members a pattern may read.
+    pub(crate) pattern_roots: Vec<Vec<u32>>,
 }
 
 #[derive(Clone, Debug)]
@@ -426,6 +429,13 @@ pub(crate) fn compile_sources(
             Ast::Json(j) => {
                 let expr = b.expr(&j.expr);
                 b.json_rules.push(JsonRule { pattern: pid, expr });
+                let mut roots = std::mem::take(&mut b.roots);
+                roots.sort_unstable();
+                roots.dedup();
+                b.pattern_roots.resize(id + 1, Vec::new());
+                if let Some(slot) = b.pattern_roots.last_mut() {
+                    *slot = roots;
+                }
             }
             Ast::Delimited(_) => b.delimited.push(pid),
         }
@@ -466,6 +476,9 @@ struct Builder {
     fields: Vec<FieldBuilder>,
     conds: HashMap<(u32, CondKey), u32>,
     json_rules: Vec<JsonRule>,
+    /// The root's children that the selectors of the pattern being compiled start at.
+    roots: Vec<u32>,
+    pattern_roots: Vec<Vec<u32>>,
 }
 
 #[derive(Default)]
@@ -615,6 +628,9 @@ impl Builder {
             };
             if child == next {
                 self.trie.nodes.push(Node::default());
+            }
+            if node == 0 {
+                self.roots.push(child);
             }
             node = child as usize;
         }
@@ -770,6 +786,7 @@ impl Builder {
             cond_rules,
             rules: std::mem::take(&mut self.json_rules),
             not_exists_fields,
+            pattern_roots: std::mem::take(&mut self.pattern_roots),
         })
     }
 }

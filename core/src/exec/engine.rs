@@ -75,6 +75,32 @@ impl Marks {
     }
 }
 
+/// The patterns of a set that may match one event, as its prefilter found them
+/// ([`PatternSet::candidates`](super::PatternSet::candidates)), and the top-level members their
+/// selectors start at. Reused from one event to the next, it allocates only while it grows.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// Any pattern may match (the set is not only JSON filter patterns, has no prefilter, or
+    /// the event has an escape that may hide what a pattern needs): nothing is restricted.
+    pub(super) all: bool,
+    pub(super) patterns: Marks,
+    /// Children of the trie's root that some pattern of `patterns` starts at.
+    pub(super) roots: Marks,
+}
+
+impl Candidates {
+    fn clear(&mut self) {
+        self.all = false;
+        self.patterns.clear();
+        self.roots.clear();
+    }
+
+    /// `None` when nothing is restricted.
+    fn restricted(&self) -> Option<&Candidates> {
+        (!self.all).then_some(self)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Scratch {
     /// Conditions that hold.
@@ -194,6 +220,8 @@ struct Run<'a, 'd, 'e> {
     dialect: &'d Dialect,
     evaluator: &'a dyn Fn(PatternId) -> Option<&'e Evaluator>,
     prefilter: Option<&'a Prefilter>,
+    /// Only these patterns may match, and only their members are read.
+    candidates: Option<&'a Candidates>,
 }
 
 impl Program {
@@ -263,6 +291,45 @@ impl Program {
         with_scratch(|scratch| prefilter.may_match(event, &mut scratch.literals))
     }
 
+    /// [`Program::may_match`], putting in `out` which patterns may match `event` and the
+    /// top-level members they may read. Patterns are told apart only in a set of JSON filter
+    /// patterns alone (terms, space-delimited and event patterns read the whole event anyway);
+    /// otherwise, and where an escape may hide what a pattern needs, `out` restricts nothing.
+    pub(crate) fn candidates(&self, event: &str, out: &mut Candidates) -> bool {
+        out.clear();
+        let Some(prefilter) = self
+            .prefilter
+            .as_ref()
+            .filter(|_| self.match_all.is_empty())
+        else {
+            out.all = true;
+            return true;
+        };
+        let json_only = self.terms.rules.is_empty()
+            && self.delimited.is_empty()
+            && self.events.rules.is_empty();
+        let found = with_scratch(|scratch| {
+            prefilter.candidates(event, &mut scratch.literals, &mut out.patterns)
+        });
+        let Some(any) = found.filter(|_| json_only) else {
+            out.all = true;
+            return found.unwrap_or(true);
+        };
+        out.roots.reserve(self.json.trie.nodes.len());
+        for &p in &out.patterns.list {
+            for &root in self
+                .json
+                .pattern_roots
+                .get(p as usize)
+                .into_iter()
+                .flatten()
+            {
+                out.roots.insert(root);
+            }
+        }
+        any
+    }
+
     /// [`Program::run`] of an event whose reader found its top-level `members` (see
     /// [`TopMembers`]): the same answer, reading only the members some selector reaches. The
     /// prefilter is not run (see [`Program::may_match`]).
@@ -270,17 +337,19 @@ impl Program {
         &self,
         event: &str,
         members: &TopMembers,
+        candidates: Option<&Candidates>,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
     ) -> Vec<(usize, Extracted)> {
-        self.run_all(event, Some(members), dialect, evaluator, true)
+        let members = Some((members, candidates.and_then(Candidates::restricted)));
+        self.run_all(event, members, dialect, evaluator, true)
     }
 
     /// Each matching pattern with its extracted values, in pattern order.
     fn run_all<'e>(
         &self,
         event: &str,
-        members: Option<&TopMembers>,
+        members: Option<(&TopMembers, Option<&Candidates>)>,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         reported: bool,
@@ -306,7 +375,7 @@ impl Program {
     fn run_scratch<'e>(
         &self,
         event: &str,
-        members: Option<&TopMembers>,
+        members: Option<(&TopMembers, Option<&Candidates>)>,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         reported: bool,
@@ -315,10 +384,11 @@ impl Program {
         let prefilter = self.prefilter.as_ref().filter(|_| !reported);
         let run = Run {
             event,
-            members,
+            members: members.map(|(m, _)| m),
             dialect,
             evaluator,
             prefilter,
+            candidates: members.and_then(|(_, c)| c),
         };
         with_scratch(|scratch| self.run_with(&run, scratch, out));
     }
@@ -330,6 +400,7 @@ impl Program {
             dialect,
             evaluator,
             prefilter,
+            candidates,
         } = *run;
         if let Some(prefilter) = prefilter {
             if !prefilter.may_match(event, &mut s.literals) {
@@ -341,7 +412,7 @@ impl Program {
         }
         let events = !self.events.rules.is_empty();
         if (!self.json.rules.is_empty() || events) && !out.done() {
-            self.run_json(event, members, dialect, evaluator, s, out);
+            self.run_json(event, members, candidates, dialect, evaluator, s, out);
         }
         if !self.delimited.is_empty() && !out.done() {
             let shared = Event::new(event);
@@ -416,10 +487,12 @@ impl Program {
         s.term_rules.clear();
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run_json<'e>(
         &self,
         event: &str,
         members: Option<&TopMembers>,
+        candidates: Option<&Candidates>,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         s: &mut Scratch,
@@ -445,6 +518,7 @@ impl Program {
             &j.trie,
             stacks,
             members,
+            candidates.map(|c| &c.roots),
             |reached, value| match reached {
                 Reached::Filter(field) => {
                     present.insert(field);
@@ -475,6 +549,11 @@ impl Program {
                     let Some(rule) = j.rules.get(r as usize) else {
                         continue;
                     };
+                    // Only a candidate can match (the others' members may have been left
+                    // unread); the others are not evaluated.
+                    if candidates.is_some_and(|c| !c.patterns.contains(rule.pattern)) {
+                        continue;
+                    }
                     if rule.expr.eval(&s.holds.on)
                         && out.push(rule.pattern as usize, Extracted::default())
                     {
@@ -537,6 +616,41 @@ impl Prefilter {
         any
     }
 
+    /// [`Prefilter::may_match`], with each pattern whose clauses the event satisfies put in
+    /// `out`; `None` when an escape may hide what a pattern needs (any pattern may match).
+    fn candidates(&self, event: &str, found: &mut Marks, out: &mut Marks) -> Option<bool> {
+        let text = event.as_bytes();
+        if self.hazard(text) {
+            return None;
+        }
+        found.reserve(self.atom_count);
+        out.reserve(self.clauses.len());
+        let literals = self.literals.as_ref();
+        self.search(literals, usize::MAX, text, |hit, _| {
+            if let Hit::Atom(atom) = hit {
+                found.insert(atom);
+            }
+        });
+        for &atom in &found.list {
+            for &p in self.triggers.get(atom as usize).into_iter().flatten() {
+                if !out.contains(p) && self.satisfied(p, found) {
+                    out.insert(p);
+                }
+            }
+        }
+        found.clear();
+        Some(!out.list.is_empty())
+    }
+
+    /// Every clause of pattern `p` has an atom in `found`.
+    fn satisfied(&self, p: PatternId, found: &Marks) -> bool {
+        self.clauses
+            .get(p as usize)
+            .into_iter()
+            .flatten()
+            .all(|clause| clause.iter().any(|&a| found.contains(a)))
+    }
+
     /// Calls `hit` with what occurs in `text`, and where: the atoms, found by `literals` (the
     /// prefilter's own, or those of a line filter: the literals, then the keys' ends when
     /// [`Prefilter::keys_in_literals`], then markers from `markers_from` on) and the key probes.
@@ -588,13 +702,7 @@ impl Prefilter {
                 .get(atom as usize)
                 .into_iter()
                 .flatten()
-                .any(|&p| {
-                    self.clauses
-                        .get(p as usize)
-                        .into_iter()
-                        .flatten()
-                        .all(|clause| clause.iter().any(|&a| found.contains(a)))
-                })
+                .any(|&p| self.satisfied(p, found))
         })
     }
 

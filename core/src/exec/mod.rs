@@ -21,6 +21,7 @@ use crate::json::TopMembers;
 use crate::reference::Evaluator;
 
 use crate::syntax::ast::{Ast, PatternKind};
+pub use engine::Candidates;
 pub use lines::LineFilter;
 
 /// A compiled filter pattern. Immutable, `Send + Sync` and cheap to share behind an `Arc`.
@@ -416,7 +417,48 @@ impl PatternSet {
     pub fn test_members(&self, event: &str, members: &TopMembers) -> Vec<(usize, Extracted)> {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program
-            .run_members(event, members, &self.dialect, &evaluator)
+            .run_members(event, members, None, &self.dialect, &evaluator)
+    }
+
+    /// [`PatternSet::may_match`], telling in `candidates` which patterns may match `event` (in
+    /// a set of JSON filter patterns alone; of other sets, and of an event with an escape that
+    /// may spell what a pattern needs otherwise, any pattern may), for
+    /// [`PatternSet::test_candidates`].
+    pub fn candidates(&self, event: &str, candidates: &mut Candidates) -> bool {
+        self.program.candidates(event, candidates)
+    }
+
+    /// [`PatternSet::test_members`] of an event whose `candidates` [`PatternSet::candidates`]
+    /// found: the same answer, reading only the members the candidate patterns select. (With
+    /// candidates found for another event, the answer is unspecified, but never a panic.)
+    ///
+    /// ```
+    /// use trailmatch::{Candidates, PatternSet, json::TopMembers};
+    ///
+    /// let set = PatternSet::new([
+    ///     r#"{ $.eventName = "StopLogging" }"#,
+    ///     r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }"#,
+    /// ])?;
+    /// let record = r#"{"eventName":"StopLogging","userIdentity":{"type":"IAMUser"}}"#;
+    /// let mut candidates = Candidates::default();
+    /// // Only the first pattern's texts occur: `userIdentity` is left unread.
+    /// assert!(set.candidates(record, &mut candidates));
+    /// let mut members = TopMembers::default();
+    /// members.push(2, 11, 13);
+    /// members.push(28, 40, 42);
+    /// let hits = set.test_candidates(record, &members, &candidates);
+    /// assert_eq!(hits.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0]);
+    /// # Ok::<(), trailmatch::SetError>(())
+    /// ```
+    pub fn test_candidates(
+        &self,
+        event: &str,
+        members: &TopMembers,
+        candidates: &Candidates,
+    ) -> Vec<(usize, Extracted)> {
+        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
+        self.program
+            .run_members(event, members, Some(candidates), &self.dialect, &evaluator)
     }
 
     /// True when at least one pattern matches `event`: what `!matches(event).is_empty()` says,

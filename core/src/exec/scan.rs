@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use crate::compile::program::{Trie, key_bit};
+use crate::exec::engine::Marks;
 use crate::json::{MAX_DEPTH, Parser, TopMembers};
 
 /// A value a selector reached.
@@ -55,12 +56,14 @@ pub(crate) struct Stacks {
 /// Scans `text`, calling `record(reached, value)` for every value a selector or an event pattern
 /// path of `trie` reaches. With `members` (the caller has checked that `text` is one valid JSON
 /// object and found its top-level members, see [`TopMembers`]), only the values of the members
-/// some node reaches are read: the text is taken as checked.
+/// some node reaches are read: the text is taken as checked. With `roots` too, only the members
+/// that reach one of those children of the root are read.
 pub(crate) fn scan<F>(
     text: &str,
     trie: &Trie,
     stacks: &mut Stacks,
     members: Option<&TopMembers>,
+    roots: Option<&Marks>,
     record: F,
 ) -> Result<(), Stop>
 where
@@ -70,6 +73,7 @@ where
     nodes.clear();
     nodes.push(0);
     nodes.extend(trie.event_root);
+    let wanted_roots = roots;
     let roots = nodes.len();
     let mut s = Scanner {
         p: Parser::new(text),
@@ -84,7 +88,7 @@ where
     s.open.clear();
     s.p.skip_ws();
     let result = if let Some(members) = members {
-        s.root_members(text, roots, members)
+        s.root_members(text, roots, members, wanted_roots)
     } else if s.p.peek() != Some(b'{') {
         Err(Stop::Invalid)
     } else {
@@ -308,6 +312,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
         text: &'t str,
         hi: usize,
         members: &TopMembers,
+        roots: Option<&Marks>,
     ) -> Result<(), Stop> {
         let lo = 0;
         self.record(lo, hi, &Scalar::Container);
@@ -323,6 +328,9 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             if wanted.any {
                 keys.push(Cow::Borrowed(key));
             }
+            if let Some(roots) = roots {
+                self.keep_nodes(child_lo, |node| roots.contains(node));
+            }
             if child_lo < self.nodes.len() {
                 self.p.seek(value_start);
                 self.value(child_lo, self.nodes.len(), 1)?;
@@ -330,6 +338,21 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             }
         }
         self.end_members(&wanted, keys)
+    }
+
+    /// Keeps the nodes from `lo` on that `keep` is true of, in order.
+    fn keep_nodes(&mut self, lo: usize, keep: impl Fn(u32) -> bool) {
+        let mut kept = lo;
+        for i in lo..self.nodes.len() {
+            let Some(node) = self.nodes.get(i).copied().filter(|&n| keep(n)) else {
+                continue;
+            };
+            if let Some(slot) = self.nodes.get_mut(kept) {
+                *slot = node;
+            }
+            kept += 1;
+        }
+        self.nodes.truncate(kept);
     }
 
     /// What the nodes `lo..hi` look for in the members of an object: the bits of their member
