@@ -779,6 +779,8 @@ mod tests {
                 Just("\"Management\"".to_owned()),
                 Just("\"AwsCloudTrailInsight\"".to_owned()),
                 Just("\"a\\\"b\\u00e9\\ud800\"".to_owned()),
+                // `dg` with its `d` escaped: a text a pattern needs, spelt otherwise.
+                Just("\"\\u0064g\"".to_owned()),
                 Just("\"\"".to_owned()),
                 // Invalid: an unknown escape, a short one, a raw control character.
                 Just("\"a\\xb\"".to_owned()),
@@ -913,9 +915,10 @@ mod tests {
                 let mut members = trailmatch::json::TopMembers::default();
                 members.push(0, 0, 0); // (what a record before left: cleared)
                 let (_, fast) = classify_checked(&json, Some(&mut members));
-                // (A set of every kind of pattern, whose candidates restrict nothing, and one
-                // of JSON filter patterns alone, whose candidates do.)
-                for set in [&member_patterns(), candidate_patterns()] {
+                // (A set of every kind of pattern without a prefilter, one with a prefilter and
+                // a term and an event pattern, whose candidates restrict nothing, and one of
+                // JSON filter patterns alone, whose candidates do.)
+                for set in [&member_patterns(), mixed_patterns(), candidate_patterns()] {
                     let whole = set.test(&json);
                     let mut candidates = trailmatch::Candidates::default();
                     let passed = set.candidates(&json, &mut candidates);
@@ -952,6 +955,24 @@ mod tests {
                     r#"{ $.requestParameters[1].type = "*g*" || $.managementEvent IS FALSE }"#,
                 ])
                 .unwrap()
+            })
+        }
+
+        /// JSON filter patterns beside a term and an event pattern, each needing a text (so that
+        /// the set has a prefilter): candidates restrict nothing here, since the term and the
+        /// event pattern read what no JSON selector names.
+        fn mixed_patterns() -> &'static trailmatch::PatternSet {
+            use trailmatch::PatternSource::{Event, Filter};
+            static SET: std::sync::OnceLock<trailmatch::PatternSet> = std::sync::OnceLock::new();
+            SET.get_or_init(|| {
+                trailmatch::PatternSet::builder()
+                    .build_sources([
+                        Filter(r#"{ $.eventName = "*a*" && $.errorCode NOT EXISTS }"#),
+                        Filter(r#"{ $.userIdentity.type = "*b*" }"#),
+                        Filter("d"),
+                        Event(r#"{"requestParameters": {"type": [{"prefix": "c"}]}}"#),
+                    ])
+                    .unwrap()
             })
         }
 

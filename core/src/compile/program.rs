@@ -432,10 +432,8 @@ pub(crate) fn compile_sources(
                 let mut roots = std::mem::take(&mut b.roots);
                 roots.sort_unstable();
                 roots.dedup();
-                b.pattern_roots.resize(id + 1, Vec::new());
-                if let Some(slot) = b.pattern_roots.last_mut() {
-                    *slot = roots;
-                }
+                b.pattern_roots.resize(id, Vec::new());
+                b.pattern_roots.push(roots);
             }
             Ast::Delimited(_) => b.delimited.push(pid),
         }

@@ -77,8 +77,10 @@ impl Marks {
 
 /// The patterns of a set that may match one event, as its prefilter found them
 /// ([`PatternSet::candidates`](super::PatternSet::candidates)), and the top-level members their
-/// selectors start at. Reused from one event to the next, it allocates only while it grows.
-#[derive(Debug, Default)]
+/// selectors start at. Reused from one event to the next, it allocates only while it grows. A
+/// new one restricts nothing (every pattern may match) until
+/// [`PatternSet::candidates`](super::PatternSet::candidates) fills it.
+#[derive(Debug)]
 pub struct Candidates {
     /// Any pattern may match (the set is not only JSON filter patterns, has no prefilter, or
     /// the event has an escape that may hide what a pattern needs): nothing is restricted.
@@ -86,6 +88,16 @@ pub struct Candidates {
     pub(super) patterns: Marks,
     /// Children of the trie's root that some pattern of `patterns` starts at.
     pub(super) roots: Marks,
+}
+
+impl Default for Candidates {
+    fn default() -> Candidates {
+        Candidates {
+            all: true,
+            patterns: Marks::default(),
+            roots: Marks::default(),
+        }
+    }
 }
 
 impl Candidates {
@@ -308,12 +320,16 @@ impl Program {
         let json_only = self.terms.rules.is_empty()
             && self.delimited.is_empty()
             && self.events.rules.is_empty();
+        if !json_only {
+            out.all = true;
+            return with_scratch(|scratch| prefilter.may_match(event, &mut scratch.literals));
+        }
         let found = with_scratch(|scratch| {
             prefilter.candidates(event, &mut scratch.literals, &mut out.patterns)
         });
-        let Some(any) = found.filter(|_| json_only) else {
+        let Some(any) = found else {
             out.all = true;
-            return found.unwrap_or(true);
+            return true;
         };
         out.roots.reserve(self.json.trie.nodes.len());
         for &p in &out.patterns.list {
@@ -565,6 +581,7 @@ impl Program {
                 }
             }
             Err(Stop::Duplicate) => {
+                // Every rule, candidates or not, by its reference evaluator: exact either way.
                 for rule in &j.rules {
                     if let Some(e) = evaluator(rule.pattern).and_then(|e| e.test(event)) {
                         if out.push(rule.pattern as usize, e) {
@@ -604,16 +621,20 @@ impl Prefilter {
         if self.hazard(text) {
             return true;
         }
+        self.find_atoms(text, found);
+        let any = self.decide(found);
+        found.clear();
+        any
+    }
+
+    /// Puts in `found` the atoms that occur in `text`.
+    fn find_atoms(&self, text: &[u8], found: &mut Marks) {
         found.reserve(self.atom_count);
-        let literals = self.literals.as_ref();
-        self.search(literals, usize::MAX, text, |hit, _| {
+        self.search(self.literals.as_ref(), usize::MAX, text, |hit, _| {
             if let Hit::Atom(atom) = hit {
                 found.insert(atom);
             }
         });
-        let any = self.decide(found);
-        found.clear();
-        any
     }
 
     /// [`Prefilter::may_match`], with each pattern whose clauses the event satisfies put in
@@ -623,14 +644,8 @@ impl Prefilter {
         if self.hazard(text) {
             return None;
         }
-        found.reserve(self.atom_count);
+        self.find_atoms(text, found);
         out.reserve(self.clauses.len());
-        let literals = self.literals.as_ref();
-        self.search(literals, usize::MAX, text, |hit, _| {
-            if let Hit::Atom(atom) = hit {
-                found.insert(atom);
-            }
-        });
         for &atom in &found.list {
             for &p in self.triggers.get(atom as usize).into_iter().flatten() {
                 if !out.contains(p) && self.satisfied(p, found) {

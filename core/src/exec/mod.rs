@@ -587,6 +587,86 @@ mod tests {
 
     fn assert_send_sync<T: Send + Sync>() {}
 
+    /// The top-level members of a compact object whose top-level keys are `keys`, each met once
+    /// as `"key":` (what a reader that checked the text would hand over).
+    fn members_of(json: &str, keys: &[&str]) -> TopMembers {
+        let mut found: Vec<(usize, usize, usize)> = keys
+            .iter()
+            .map(|k| {
+                let at = json.find(&format!("\"{k}\":")).unwrap() + 1;
+                (at, at + k.len(), at + k.len() + 2)
+            })
+            .collect();
+        found.sort_unstable();
+        let mut members = TopMembers::default();
+        for (key_start, key_end, value_start) in found {
+            members.push(key_start, key_end, value_start);
+        }
+        members
+    }
+
+    /// Where candidates may not restrict, they do not: a text a pattern needs spelt with an
+    /// escape, a set with an event pattern (whose paths are no filter selector's), and a
+    /// `Candidates` never filled. Where they do, only the candidates' members are read, with the
+    /// whole event's answer.
+    #[test]
+    fn candidates_restrict_only_where_they_may() {
+        let filters = PatternSet::new([
+            r#"{ $.eventName = "Stop*" }"#,
+            r#"{ $.userIdentity.type = "Root" && $.errorCode NOT EXISTS }"#,
+        ])
+        .unwrap();
+        let escaped = r#"{"eventName":"GetObject","userIdentity":{"type":"R\u006fot"}}"#;
+        let members = members_of(escaped, &["eventName", "userIdentity"]);
+        let mut candidates = Candidates::default();
+        assert!(filters.candidates(escaped, &mut candidates));
+        assert!(candidates.all, "an escape may hide `Root`");
+        assert_eq!(filters.test(escaped).len(), 1);
+        assert_eq!(
+            filters.test_candidates(escaped, &members, &candidates),
+            filters.test(escaped)
+        );
+        // Without the escape, only the first pattern's text occurs: the second is no candidate
+        // and `userIdentity` is not read (its `NOT EXISTS` neighbour is not evaluated either).
+        let plain = r#"{"eventName":"StopLogging","userIdentity":{"type":"IAMUser"}}"#;
+        let members = members_of(plain, &["eventName", "userIdentity"]);
+        assert!(filters.candidates(plain, &mut candidates));
+        assert!(!candidates.all);
+        assert!(candidates.patterns.contains(0) && !candidates.patterns.contains(1));
+        assert_eq!(
+            filters.test_candidates(plain, &members, &candidates),
+            filters.test(plain)
+        );
+        // A fresh `Candidates` restricts nothing.
+        assert_eq!(
+            filters.test_candidates(
+                escaped,
+                &members_of(escaped, &["eventName", "userIdentity"]),
+                &Candidates::default()
+            ),
+            filters.test(escaped)
+        );
+
+        let mixed = PatternSet::builder()
+            .build_sources([
+                PatternSource::Filter(r#"{ $.eventName = "GetObject" }"#),
+                PatternSource::Event(r#"{"userIdentity": {"type": ["Root"]}}"#),
+            ])
+            .unwrap();
+        let record = r#"{"eventName":"GetObject","userIdentity":{"type":"Root"}}"#;
+        let members = members_of(record, &["eventName", "userIdentity"]);
+        assert!(mixed.candidates(record, &mut candidates));
+        assert!(
+            candidates.all,
+            "an event pattern reads what no selector names"
+        );
+        assert_eq!(mixed.test(record).len(), 2);
+        assert_eq!(
+            mixed.test_candidates(record, &members, &candidates),
+            mixed.test(record)
+        );
+    }
+
     #[test]
     fn matchers_are_send_and_sync() {
         assert_send_sync::<Pattern>();

@@ -56,14 +56,14 @@ pub(crate) struct Stacks {
 /// Scans `text`, calling `record(reached, value)` for every value a selector or an event pattern
 /// path of `trie` reaches. With `members` (the caller has checked that `text` is one valid JSON
 /// object and found its top-level members, see [`TopMembers`]), only the values of the members
-/// some node reaches are read: the text is taken as checked. With `roots` too, only the members
-/// that reach one of those children of the root are read.
+/// some node reaches are read: the text is taken as checked. With `kept_roots` too, only the
+/// members that reach one of those children of the root are read.
 pub(crate) fn scan<F>(
     text: &str,
     trie: &Trie,
     stacks: &mut Stacks,
     members: Option<&TopMembers>,
-    roots: Option<&Marks>,
+    kept_roots: Option<&Marks>,
     record: F,
 ) -> Result<(), Stop>
 where
@@ -73,7 +73,6 @@ where
     nodes.clear();
     nodes.push(0);
     nodes.extend(trie.event_root);
-    let wanted_roots = roots;
     let roots = nodes.len();
     let mut s = Scanner {
         p: Parser::new(text),
@@ -88,7 +87,7 @@ where
     s.open.clear();
     s.p.skip_ws();
     let result = if let Some(members) = members {
-        s.root_members(text, roots, members, wanted_roots)
+        s.root_members(text, roots, members, kept_roots)
     } else if s.p.peek() != Some(b'{') {
         Err(Stop::Invalid)
     } else {
@@ -312,7 +311,7 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
         text: &'t str,
         hi: usize,
         members: &TopMembers,
-        roots: Option<&Marks>,
+        kept_roots: Option<&Marks>,
     ) -> Result<(), Stop> {
         let lo = 0;
         self.record(lo, hi, &Scalar::Container);
@@ -328,8 +327,8 @@ impl<F: FnMut(Reached, &Scalar<'_>)> Scanner<'_, '_, F> {
             if wanted.any {
                 keys.push(Cow::Borrowed(key));
             }
-            if let Some(roots) = roots {
-                self.keep_nodes(child_lo, |node| roots.contains(node));
+            if let Some(kept) = kept_roots {
+                self.keep_nodes(child_lo, |node| kept.contains(node));
             }
             if child_lo < self.nodes.len() {
                 self.p.seek(value_start);
