@@ -870,4 +870,166 @@ mod tests {
         assert_eq!(set.matches(r#"{"level":"ERROR"}"#), vec![0, 1]);
         assert_eq!(set.matches("INFO ok"), vec![3]);
     }
+
+    /// Random sets of JSON filter patterns (selectors through `*`, indices and quoted keys; globs,
+    /// `IS`, `NOT EXISTS`, `!=`, numbers; `||` and `&&`; many values of one key, which the
+    /// prefilter then probes) against random objects (repeated keys, arrays, escapes, blanks):
+    /// `test_candidates` with the candidates of the same event, found after those of another,
+    /// answers what `test` answers, and `candidates` what `may_match` does.
+    mod candidates_agree {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn selector() -> impl Strategy<Value = String> {
+            let top = prop::sample::select(vec!["a", "b", "c", "ab", "['x/y']", "k", "*"]);
+            let sub = prop::sample::select(vec![
+                "", "", "", ".k", ".a", ".*", "[0]", "[*]", "[1].k", ".k.a",
+            ]);
+            // (One wildcard a selector at most, as CloudWatch Logs allows.)
+            (top, sub).prop_map(|(t, s)| match (t, s.contains('*')) {
+                ("*", true) => format!("$.k{s}"),
+                _ => format!("$.{t}{s}"),
+            })
+        }
+
+        /// A condition that needs a text (so that the pattern has a prefilter clause).
+        fn needs() -> impl Strategy<Value = String> {
+            let test = prop::sample::select(vec![
+                r#"= "v""#,
+                r#"= "v*""#,
+                r#"= "*v*""#,
+                r#"= "*w""#,
+                r#"= "1""#,
+                r#"= "x/y""#,
+                r#"= "q""#,
+                "IS NULL",
+                "IS TRUE",
+                "IS FALSE",
+                r#"= "ww""#,
+                r#"= "v1""#,
+            ]);
+            let one = (selector(), test)
+                .prop_map(|(s, t)| format!("{s} {t}"))
+                .boxed();
+            prop_oneof![
+                3 => one.clone(),
+                1 => prop::collection::vec(one, 2..4).prop_map(|xs| format!("({})", xs.join(" || "))),
+            ]
+        }
+
+        /// Any condition, those that hold of what is missing too.
+        fn condition() -> impl Strategy<Value = String> {
+            let test = prop::sample::select(vec![
+                "NOT EXISTS",
+                r#"!= "v""#,
+                "> 1",
+                "= *",
+                r#"= "w""#,
+                "IS NULL",
+            ]);
+            prop_oneof![
+                1 => (selector(), test).prop_map(|(s, t)| format!("{s} {t}")),
+                1 => needs(),
+            ]
+        }
+
+        fn patterns() -> impl Strategy<Value = Vec<String>> {
+            let pattern =
+                (needs(), prop::collection::vec(condition(), 0..2)).prop_map(|(n, rest)| {
+                    let all: Vec<String> = std::iter::once(n).chain(rest).collect();
+                    format!("{{ {} }}", all.join(" && "))
+                });
+            let probed =
+                prop::collection::vec(prop::sample::select(vec!["v", "w", "v1", "q"]), 0..10)
+                    .prop_map(|values| {
+                        values
+                            .into_iter()
+                            .map(|v| format!(r#"{{ $.a = "{v}" }}"#))
+                            .collect::<Vec<_>>()
+                    });
+            (prop::collection::vec(pattern, 1..8), probed).prop_map(|(mut a, b)| {
+                a.extend(b);
+                a
+            })
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            let leaf = prop::sample::select(vec![
+                r#""v""#,
+                r#""vw""#,
+                r#""w""#,
+                r#""ww""#,
+                r#""1""#,
+                r#""x/y""#,
+                r#""x\/y""#,
+                r#""\u0076""#,
+                r#""v\"""#,
+                r#""q""#,
+                r#""v1""#,
+                r#""""#,
+                "1",
+                "5",
+                "true",
+                "false",
+                "null",
+            ])
+            .prop_map(str::to_owned);
+            leaf.prop_recursive(3, 12, 3, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..3)
+                        .prop_map(|xs| format!("[{}]", xs.join(","))),
+                    prop::collection::vec((prop::sample::select(vec!["k", "a", "b"]), inner), 0..4)
+                        .prop_map(|ms| {
+                            let ms: Vec<String> =
+                                ms.iter().map(|(k, v)| format!(r#""{k}":{v}"#)).collect();
+                            format!("{{{}}}", ms.join(","))
+                        }),
+                ]
+            })
+        }
+
+        /// An object and its top-level members.
+        fn event() -> impl Strategy<Value = (String, TopMembers)> {
+            let key = prop::sample::select(vec!["a", "b", "c", "ab", "x/y", "k"]);
+            prop::collection::vec((key, value(), any::<bool>()), 0..6).prop_map(|members| {
+                let mut text = String::from("{");
+                let mut top = TopMembers::default();
+                for (i, (key, value, blank)) in members.iter().enumerate() {
+                    let blank = if *blank { " " } else { "" };
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(blank);
+                    let key_start = text.len() + 1;
+                    text.push_str(&format!(r#""{key}":{blank}"#));
+                    top.push(key_start, key_start + key.len(), text.len());
+                    text.push_str(value);
+                }
+                text.push('}');
+                (text, top)
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+            #[test]
+            fn candidates_give_the_answers_of_test(patterns in patterns(), (event, members) in event()) {
+                // (A set CloudWatch Logs would refuse, over its wildcard limits, is no case.)
+                let Ok(set) = PatternSet::new(&patterns) else {
+                    return Ok(());
+                };
+                let whole = set.test(&event);
+                let mut candidates = Candidates::default();
+                set.candidates(r#"{"a":"v","b":"w"}"#, &mut candidates);
+                let passed = set.candidates(&event, &mut candidates);
+                prop_assert_eq!(passed, set.may_match(&event));
+                if !passed {
+                    prop_assert!(whole.is_empty(), "{:?} {}", patterns, event);
+                } else {
+                    let found = set.test_candidates(&event, &members, &candidates);
+                    prop_assert_eq!(found, whole, "{:?} {}", patterns, event);
+                }
+            }
+        }
+    }
 }
