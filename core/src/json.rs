@@ -682,6 +682,41 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Proptest strategies for JSON texts, shared by the tests of the modules that read events.
+#[cfg(test)]
+pub(crate) mod strategies {
+    use proptest::prelude::*;
+
+    /// JSON values: `leaves` (JSON texts), and arrays and objects (members named from `keys`)
+    /// of up to `items` of them, `depth` levels deep, about `size` leaves in all.
+    pub(crate) fn value(
+        leaves: Vec<&'static str>,
+        keys: &'static [&'static str],
+        depth: u32,
+        size: u32,
+        items: usize,
+    ) -> impl Strategy<Value = String> {
+        let leaf = prop::sample::select(leaves).prop_map(str::to_owned);
+        leaf.prop_recursive(depth, size, items as u32, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..items)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec((prop::sample::select(keys), inner), 0..items)
+                    .prop_map(|members| object(&members)),
+            ]
+        })
+    }
+
+    /// The object of `members`, in order (a key may repeat).
+    pub(crate) fn object(members: &[(&str, String)]) -> String {
+        let body: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

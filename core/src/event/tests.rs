@@ -285,7 +285,7 @@ mod properties {
 
     /// Event values: leaves of every type, arrays and objects, three levels deep.
     fn event_value() -> impl Strategy<Value = String> {
-        let leaf = prop::sample::select(vec![
+        let leaves = vec![
             r#""x""#,
             r#""y""#,
             r#""X""#,
@@ -302,35 +302,13 @@ mod properties {
             "true",
             "false",
             "null",
-        ])
-        .prop_map(str::to_owned);
-        leaf.prop_recursive(3, 24, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4)
-                    .prop_map(|items| format!("[{}]", items.join(","))),
-                prop::collection::vec((prop::sample::select(KEYS), inner), 0..4).prop_map(
-                    |members| {
-                        let body: Vec<String> = members
-                            .iter()
-                            .map(|(k, v)| format!("\"{k}\":{v}"))
-                            .collect();
-                        format!("{{{}}}", body.join(","))
-                    }
-                ),
-            ]
-        })
+        ];
+        crate::json::strategies::value(leaves, KEYS, 3, 24, 4)
     }
 
     fn event() -> impl Strategy<Value = String> {
-        prop::collection::vec((prop::sample::select(KEYS), event_value()), 0..4).prop_map(
-            |members| {
-                let body: Vec<String> = members
-                    .iter()
-                    .map(|(k, v)| format!("\"{k}\":{v}"))
-                    .collect();
-                format!("{{{}}}", body.join(","))
-            },
-        )
+        prop::collection::vec((prop::sample::select(KEYS), event_value()), 0..4)
+            .prop_map(|members| crate::json::strategies::object(&members))
     }
 
     /// The elements of a pattern's arrays: every kind of operator.

@@ -954,7 +954,7 @@ mod tests {
         }
 
         fn value() -> impl Strategy<Value = String> {
-            let leaf = prop::sample::select(vec![
+            let leaves = vec![
                 r#""v""#,
                 r#""vw""#,
                 r#""w""#,
@@ -972,20 +972,8 @@ mod tests {
                 "true",
                 "false",
                 "null",
-            ])
-            .prop_map(str::to_owned);
-            leaf.prop_recursive(3, 12, 3, |inner| {
-                prop_oneof![
-                    prop::collection::vec(inner.clone(), 0..3)
-                        .prop_map(|xs| format!("[{}]", xs.join(","))),
-                    prop::collection::vec((prop::sample::select(vec!["k", "a", "b"]), inner), 0..4)
-                        .prop_map(|ms| {
-                            let ms: Vec<String> =
-                                ms.iter().map(|(k, v)| format!(r#""{k}":{v}"#)).collect();
-                            format!("{{{}}}", ms.join(","))
-                        }),
-                ]
-            })
+            ];
+            crate::json::strategies::value(leaves, &["k", "a", "b"], 3, 12, 3)
         }
 
         /// An object and its top-level members.
