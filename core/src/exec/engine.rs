@@ -223,6 +223,29 @@ impl Hits<'_> {
     }
 }
 
+/// What the caller of a run already knows of the event, which the run need not find again.
+#[derive(Clone, Copy)]
+enum Known<'a> {
+    /// Nothing: the prefilter looks first.
+    Nothing,
+    /// The event is on a line that a [`LineFilter`](super::LineFilter) of this program
+    /// reported: the prefilter has looked (the answer is the same either way).
+    Reported,
+    /// The event is one valid JSON object with these top-level members, and the prefilter
+    /// passed it; with candidates that restrict, only they may match.
+    Members(&'a TopMembers, Option<&'a Candidates>),
+}
+
+impl Known<'_> {
+    fn from_reported(reported: bool) -> Known<'static> {
+        if reported {
+            Known::Reported
+        } else {
+            Known::Nothing
+        }
+    }
+}
+
 /// One run of a [`Program`] over an event: what [`Program::run_with`] is given.
 #[derive(Clone, Copy)]
 struct Run<'a, 'd, 'e> {
@@ -249,7 +272,7 @@ impl Program {
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         reported: bool,
     ) -> Vec<(usize, Extracted)> {
-        self.run_all(event, None, dialect, evaluator, reported)
+        self.run_all(event, Known::from_reported(reported), dialect, evaluator)
     }
 
     /// The matching patterns, in pattern order, without their extracted values.
@@ -261,14 +284,8 @@ impl Program {
         reported: bool,
     ) -> Vec<usize> {
         let mut out: Vec<usize> = self.match_all.iter().map(|&p| p as usize).collect();
-        self.run_scratch(
-            event,
-            None,
-            dialect,
-            evaluator,
-            reported,
-            &mut Hits::Ids(&mut out),
-        );
+        let known = Known::from_reported(reported);
+        self.run_scratch(event, known, dialect, evaluator, &mut Hits::Ids(&mut out));
         out.sort_unstable();
         out
     }
@@ -286,7 +303,8 @@ impl Program {
             return true;
         }
         let mut hits = Hits::Any(false);
-        self.run_scratch(event, None, dialect, evaluator, reported, &mut hits);
+        let known = Known::from_reported(reported);
+        self.run_scratch(event, known, dialect, evaluator, &mut hits);
         hits.done()
     }
 
@@ -357,54 +375,49 @@ impl Program {
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
     ) -> Vec<(usize, Extracted)> {
-        let members = Some((members, candidates.and_then(Candidates::restricted)));
-        self.run_all(event, members, dialect, evaluator, true)
+        let known = Known::Members(members, candidates.and_then(Candidates::restricted));
+        self.run_all(event, known, dialect, evaluator)
     }
 
     /// Each matching pattern with its extracted values, in pattern order.
     fn run_all<'e>(
         &self,
         event: &str,
-        members: Option<(&TopMembers, Option<&Candidates>)>,
+        known: Known<'_>,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
-        reported: bool,
     ) -> Vec<(usize, Extracted)> {
         let mut out: Vec<(usize, Extracted)> = self
             .match_all
             .iter()
             .map(|&p| (p as usize, Extracted::default()))
             .collect();
-        self.run_scratch(
-            event,
-            members,
-            dialect,
-            evaluator,
-            reported,
-            &mut Hits::All(&mut out),
-        );
+        self.run_scratch(event, known, dialect, evaluator, &mut Hits::All(&mut out));
         out.sort_unstable_by_key(|(p, _)| *p);
         out
     }
 
-    /// Runs with this thread's scratch space; `members` as [`Program::run_members`] takes them.
+    /// Runs with this thread's scratch space.
     fn run_scratch<'e>(
         &self,
         event: &str,
-        members: Option<(&TopMembers, Option<&Candidates>)>,
+        known: Known<'_>,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
-        reported: bool,
         out: &mut Hits<'_>,
     ) {
-        let prefilter = self.prefilter.as_ref().filter(|_| !reported);
+        let (prefilter, members, candidates) = match known {
+            Known::Nothing => (self.prefilter.as_ref(), None, None),
+            Known::Reported => (None, None, None),
+            Known::Members(members, candidates) => (None, Some(members), candidates),
+        };
         let run = Run {
             event,
-            members: members.map(|(m, _)| m),
+            members,
             dialect,
             evaluator,
             prefilter,
-            candidates: members.and_then(|(_, c)| c),
+            candidates,
         };
         with_scratch(|scratch| self.run_with(&run, scratch, out));
     }
