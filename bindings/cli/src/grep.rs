@@ -9,7 +9,9 @@
 //! Three kinds of threads: one reader walks the inputs in order and cuts them into numbered
 //! batches: ranges of 1 to 4 MiB of a plain file of lines ([`logs::Layout::Lines`]), which the
 //! workers read themselves with [`logs::read_range`] (positioned reads, so reading scales with
-//! `-j` too), or batches of about 256 KiB of the items of one stream it reads (standard input,
+//! `-j` too) or, when the workers leave a core idle, the reader reads ahead for them
+//! ([`logs::ReadAhead`]: the kernel's copy of the file is then off the workers), or batches of
+//! about 256 KiB of the items of one stream it reads (standard input,
 //! gzip, CloudTrail log files, subscription payloads); `-j` workers match and render batches; the
 //! main thread writes the rendered batches in number order, adding line numbers (workers count
 //! lines within their range), so the output does not depend on `-j`. A range with a line that
@@ -36,7 +38,9 @@ use serde::Serialize;
 use trailmatch::{EventPatternSet, Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::eventbridge;
-use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Sieve, Skip};
+use trailmatch_cloudtrail::logs::{
+    self, Ahead, Item, Layout, Location, Next, ReadAhead, Sieve, Skip,
+};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
 /// A batch of a stream holds about this many bytes of events (more when one event is longer).
@@ -410,6 +414,13 @@ fn read_options() -> logs::Options {
     }
 }
 
+/// How plain files of lines are cut into ranges: of `bytes` each, read ahead by the thread
+/// that walks the inputs when that pays ([`logs::read_ahead_pays`]).
+struct Ranges {
+    bytes: u64,
+    ahead: Option<ReadAhead>,
+}
+
 /// The events of a batch.
 enum Body {
     /// Events of one stream, in order, their texts one after another in `text` (so that the
@@ -421,11 +432,12 @@ enum Body {
         skips: Vec<Skip>,
     },
     /// Bytes `start..end` of a plain file of lines, for a worker to read with
-    /// [`logs::read_range`]; line numbers are relative to the range.
+    /// [`logs::read_range`], or read ahead already; line numbers are relative to the range.
     Range {
         file: Arc<File>,
         start: u64,
         end: u64,
+        ahead: Option<Ahead>,
     },
     /// A problem with the input, already worded with its path.
     Error(String),
@@ -488,8 +500,14 @@ fn pipeline(settings: &Settings, paths: &[String], walk: WalkOptions, threads: u
     }
     let work_rx = Mutex::new(work_rx);
     thread::scope(|scope| {
-        let range = range_bytes(slots);
-        scope.spawn(move || produce(paths, walk, range, slot_rx, work_tx));
+        let bytes = range_bytes(slots);
+        let ranges = Ranges {
+            bytes,
+            // A buffer for each slot: a range read ahead holds both until it is read.
+            ahead: logs::read_ahead_pays(threads)
+                .then(|| ReadAhead::new(slots, bytes, read_options())),
+        };
+        scope.spawn(move || produce(paths, walk, &ranges, slot_rx, work_tx));
         for _ in 0..threads {
             let done_tx = done_tx.clone();
             let work_rx = &work_rx;
@@ -511,14 +529,20 @@ struct Sender {
 }
 
 impl Sender {
-    fn send(&mut self, input_no: u64, label: &Arc<str>, body: Body) -> Result<(), Closed> {
+    /// Sends the body `body` makes once a slot is free.
+    fn send(
+        &mut self,
+        input_no: u64,
+        label: &Arc<str>,
+        body: impl FnOnce() -> Body,
+    ) -> Result<(), Closed> {
         self.slots.recv().map_err(|_| Closed)?;
         self.work
             .send(Batch {
                 seq: self.seq,
                 input_no,
                 label: Arc::clone(label),
-                body,
+                body: body(),
             })
             .map_err(|_| Closed)?;
         self.seq += 1;
@@ -565,10 +589,11 @@ impl Pending {
             skips: std::mem::take(&mut self.skips),
         };
         let label = Arc::clone(&self.label);
-        self.sender.send(self.input_no, &label, body)
+        self.sender.send(self.input_no, &label, || body)
     }
 
-    fn send(&mut self, body: Body) -> Result<(), Closed> {
+    /// Sends what was gathered, then the body `body` makes.
+    fn send(&mut self, body: impl FnOnce() -> Body) -> Result<(), Closed> {
         self.flush()?;
         let label = Arc::clone(&self.label);
         self.sender.send(self.input_no, &label, body)
@@ -598,7 +623,7 @@ impl Read for Live {
 fn produce(
     paths: &[String],
     walk: WalkOptions,
-    range: u64,
+    ranges: &Ranges,
     slots: Receiver<()>,
     work: SyncSender<Batch>,
 ) {
@@ -639,7 +664,7 @@ fn produce(
         for entry in Walk::new(vec![PathBuf::from(path)], walk) {
             inputs += 1;
             let result = match entry {
-                Entry::File(file) => read_file(&pending, inputs, file, range),
+                Entry::File(file) => read_file(&pending, inputs, file, ranges),
                 Entry::Skipped {
                     message, reason, ..
                 } => start_input(&pending, inputs, "").and_then(|()| {
@@ -648,7 +673,7 @@ fn produce(
                         _ => "unreadable",
                     };
                     let mut pending = pending.lock().map_err(|_| Closed)?;
-                    pending.send(Body::Error(format!("{message} [{code}]")))
+                    pending.send(|| Body::Error(format!("{message} [{code}]")))
                 }),
             };
             if result.is_err() {
@@ -674,7 +699,7 @@ fn read_file(
     pending: &Mutex<Pending>,
     input_no: u64,
     path: PathBuf,
-    range: u64,
+    ranges: &Ranges,
 ) -> Result<(), Closed> {
     let label = path.display().to_string();
     start_input(pending, input_no, &label)?;
@@ -685,18 +710,16 @@ fn read_file(
     match opened {
         Err(e) => {
             let mut pending = pending.lock().map_err(|_| Closed)?;
-            pending.send(Body::Error(format!(
-                "{label}: {} [unreadable]",
-                io_message(&e)
-            )))
+            pending.send(|| Body::Error(format!("{label}: {} [unreadable]", io_message(&e))))
         }
         Ok((file, Layout::Lines { len })) => {
             let file = Arc::new(file);
             let mut pending = pending.lock().map_err(|_| Closed)?;
             let mut start = 0;
             while start < len {
-                let end = len.min(start + range);
-                pending.send(Body::Range {
+                let end = len.min(start + ranges.bytes);
+                pending.send(|| Body::Range {
+                    ahead: (ranges.ahead.as_ref()).and_then(|ahead| ahead.read(&file, start, end)),
                     file: Arc::clone(&file),
                     start,
                     end,
@@ -771,8 +794,16 @@ fn process(settings: &Settings, batch: Batch) -> Done {
                 );
             }
         }
-        Body::Range { file, start, end } => {
-            let mut stream = logs::read_range("", Arc::clone(&file), start, end, read_options());
+        Body::Range {
+            file,
+            start,
+            end,
+            ahead,
+        } => {
+            let mut stream = match ahead {
+                Some(ahead) => logs::read_range_ahead("", ahead, read_options()),
+                None => logs::read_range("", Arc::clone(&file), start, end, read_options()),
+            };
             let sieve = settings.sieve.as_ref();
             while let Some(next) = match sieve {
                 Some(sieve) => stream.next_sifted(sieve),

@@ -328,10 +328,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         walk,
     )
     .map(Progress::new);
-    let parallel = Parallel {
-        threads,
-        ..Parallel::default()
-    };
+    let parallel = Parallel::threads(threads);
     let report = scan_parallel(scanner, inputs, parallel, |seen| {
         if let Some(p) = &mut progress {
             p.tick(&seen);

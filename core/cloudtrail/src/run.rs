@@ -84,13 +84,25 @@ pub struct Parallel {
     /// Size of the byte ranges of a plain file of lines (JSON Lines) that the threads read
     /// each on their own.
     pub range_bytes: u64,
+    /// The ranges are read ahead ([`logs::ReadAhead`]) by the thread that walks the inputs,
+    /// rather than by the threads that read their records: the default when those leave a
+    /// core idle ([`logs::read_ahead_pays`]).
+    pub read_ahead: bool,
 }
 
 impl Default for Parallel {
     fn default() -> Parallel {
+        Parallel::threads(thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+    }
+}
+
+impl Parallel {
+    /// `threads` threads, and the defaults for the rest.
+    pub fn threads(threads: usize) -> Parallel {
         Parallel {
-            threads: thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            threads,
             range_bytes: RANGE_BYTES,
+            read_ahead: logs::read_ahead_pays(threads),
         }
     }
 }
@@ -121,7 +133,8 @@ pub enum Observed<'a> {
 ///
 /// One thread walks the inputs in order and cuts them into numbered batches: byte ranges of a
 /// plain file of lines (JSON Lines, [`Layout::Lines`]), which the worker threads read
-/// themselves with [`logs::read_range`], or runs of the items of a stream it reads itself
+/// themselves with [`logs::read_range`] or which it reads ahead for them
+/// ([`Parallel::read_ahead`]), or runs of the items of a stream it reads itself
 /// (gzip, CloudTrail log files, standard input, …). Workers read each batch's records into a
 /// `Batch` (classified, matched, datapoints computed); the calling thread adds the batches to
 /// the scan in input order. Ranges are read as lines ([`logs::Options::text_lines`]), whose
@@ -132,7 +145,8 @@ pub enum Observed<'a> {
 /// dropped: what reading the file whole gives.
 ///
 /// Memory stays bounded whatever the input size: a batch may only be made once one of `2 ×
-/// threads + 2` slots is free, and a slot is freed when its batch is added.
+/// threads + 2` slots is free, and a slot is freed when its batch is added (ranges read ahead
+/// take a buffer of a range's size per slot at most).
 ///
 /// `observe` sees, in input order, what is added (see [`Observed`]); an error from it stops the
 /// scan and is returned (threads still reading, standard input say, end on their own). Logs in
@@ -154,12 +168,17 @@ pub fn scan_parallel<E>(
         let _ = slot_tx.send(());
     }
     let sources = Sources::from(inputs);
-    let range_bytes = parallel.range_bytes.max(1);
+    let ranges = Ranges {
+        bytes: parallel.range_bytes.max(1),
+        // A buffer for each slot: a range read ahead holds both until it is read.
+        ahead: (parallel.read_ahead)
+            .then(|| logs::ReadAhead::new(slots, parallel.range_bytes.max(1), options())),
+    };
     let producer = {
         let sources = sources.clone();
         thread::Builder::new()
             .name("scan-reader".into())
-            .spawn(move || produce(sources, range_bytes, slot_rx, work_tx))
+            .spawn(move || produce(sources, ranges, slot_rx, work_tx))
     };
     let Ok(producer) = producer else {
         // No thread can be started: read on this one.
@@ -232,13 +251,20 @@ enum Work {
     /// Items of a stream, in order.
     Items(Vec<Item>),
     /// Bytes `start..end` of a plain file of lines, for a worker to read with
-    /// [`logs::read_range`].
+    /// [`logs::read_range`], or read ahead already.
     Range {
         name: Arc<str>,
         file: Arc<File>,
         start: u64,
         end: u64,
+        ahead: Option<logs::Ahead>,
     },
+}
+
+/// How plain files of lines are cut into ranges.
+struct Ranges {
+    bytes: u64,
+    ahead: Option<logs::ReadAhead>,
 }
 
 /// What a worker made of a job.
@@ -269,12 +295,17 @@ struct Closed;
 
 impl Sender {
     fn send(&mut self, work: Work) -> Result<(), Closed> {
+        self.send_with(|| work)
+    }
+
+    /// Sends the work `work` makes once a slot is free.
+    fn send_with(&mut self, work: impl FnOnce() -> Work) -> Result<(), Closed> {
         self.slots.recv().map_err(|_| Closed)?;
         self.work
             .send(Job {
                 seq: self.seq,
                 input: self.input,
-                work,
+                work: work(),
             })
             .map_err(|_| Closed)?;
         self.seq += 1;
@@ -309,7 +340,7 @@ fn options() -> logs::Options {
 }
 
 /// Walks the inputs as [`Reader`] does and hands them out in batches.
-fn produce(sources: Sources, range_bytes: u64, slots: Receiver<()>, work: SyncSender<Job>) {
+fn produce(sources: Sources, ranges: Ranges, slots: Receiver<()>, work: SyncSender<Job>) {
     let mut sender = Sender {
         seq: 0,
         input: 0,
@@ -328,14 +359,14 @@ fn produce(sources: Sources, range_bytes: u64, slots: Receiver<()>, work: SyncSe
                         sender.stream(logs::read_stream("<stdin>", io::stdin(), options()))
                     }
                     Input::Path(path) => Walk::new(vec![path], walk)
-                        .try_for_each(|entry| read_entry(&mut sender, entry, range_bytes)),
+                        .try_for_each(|entry| read_entry(&mut sender, entry, &ranges)),
                 })
         }
     };
 }
 
 /// One entry of a walk: a file, read in ranges or as a stream, or a skip.
-fn read_entry(sender: &mut Sender, entry: Entry, range_bytes: u64) -> Result<(), Closed> {
+fn read_entry(sender: &mut Sender, entry: Entry, ranges: &Ranges) -> Result<(), Closed> {
     let path = match entry {
         Entry::File(path) => path,
         Entry::Skipped {
@@ -365,9 +396,10 @@ fn read_entry(sender: &mut Sender, entry: Entry, range_bytes: u64) -> Result<(),
             let (name, file) = (Arc::<str>::from(name), Arc::new(file));
             let mut start = 0;
             while start < len {
-                let end = len.min(start.saturating_add(range_bytes));
-                sender.send(Work::Range {
+                let end = len.min(start.saturating_add(ranges.bytes));
+                sender.send_with(|| Work::Range {
                     name: Arc::clone(&name),
+                    ahead: (ranges.ahead.as_ref()).and_then(|ahead| ahead.read(&file, start, end)),
                     file: Arc::clone(&file),
                     start,
                     end,
@@ -429,8 +461,12 @@ fn process(compiled: &Compiled, job: Job) -> Done {
             file,
             start,
             end,
+            ahead,
         } => {
-            let mut stream = logs::read_range(&*name, Arc::clone(&file), start, end, options());
+            let mut stream = match ahead {
+                Some(ahead) => logs::read_range_ahead(&*name, ahead, options()),
+                None => logs::read_range(&*name, Arc::clone(&file), start, end, options()),
+            };
             let mut alone = true;
             // The location of each line lent, as its item would give it.
             let mut location = logs::Location {
@@ -746,29 +782,39 @@ mod tests {
         (report_text(&report), seen)
     }
 
+    /// The report and observations of [`scan_parallel`] on `threads` threads and ranges of
+    /// `range_bytes`, the same with the ranges read ahead as without.
     fn parallel(
-        scanner: Scanner,
+        scanner: fn() -> Scanner,
         inputs: Inputs<'_>,
         threads: usize,
         range_bytes: u64,
     ) -> (String, Seen) {
-        let mut seen = Vec::new();
-        let parallel = Parallel {
-            threads,
-            range_bytes,
-        };
-        let report = scan_parallel(scanner, inputs, parallel, |observed| {
-            match observed {
-                Observed::Input(name) => seen.push(format!("input {name}")),
-                Observed::Skipped(s) => {
-                    seen.push(format!("skip {} {} {}", s.location, s.kind, s.message));
+        let [ahead, not] = [true, false].map(|read_ahead| {
+            let mut seen = Vec::new();
+            let parallel = Parallel {
+                threads,
+                range_bytes,
+                read_ahead,
+            };
+            let report = scan_parallel(scanner(), inputs.clone(), parallel, |observed| {
+                match observed {
+                    Observed::Input(name) => seen.push(format!("input {name}")),
+                    Observed::Skipped(s) => {
+                        seen.push(format!("skip {} {} {}", s.location, s.kind, s.message));
+                    }
+                    Observed::Counts(_) => {}
                 }
-                Observed::Counts(_) => {}
-            }
-            Ok::<(), Infallible>(())
-        })
-        .unwrap();
-        (report_text(&report), seen)
+                Ok::<(), Infallible>(())
+            })
+            .unwrap();
+            (report_text(&report), seen)
+        });
+        assert_eq!(
+            ahead, not,
+            "{threads} threads, ranges of {range_bytes}, read ahead or not"
+        );
+        ahead
     }
 
     /// The whole report, metric series included.
@@ -899,7 +945,7 @@ mod tests {
         assert!(want.contains("invalid-json"), "{want}");
         for (threads, range_bytes) in [(1, RANGE_BYTES), (2, 4096), (4, 700), (3, 1), (1, 97)] {
             let (got, seen) = parallel(
-                insights_scanner(),
+                insights_scanner,
                 Inputs::Paths(&paths, walk),
                 threads,
                 range_bytes,
@@ -952,7 +998,7 @@ mod tests {
             ])
         };
         let want = one_pass(insights_scanner(), logs());
-        assert_eq!(parallel(insights_scanner(), logs(), 3, 1), want);
+        assert_eq!(parallel(insights_scanner, logs(), 3, 1), want);
     }
 
     /// An error from `observe` stops a parallel scan too, and is what it returns.
@@ -961,8 +1007,8 @@ mod tests {
         let dir = tree("stop");
         let paths = [dir.clone()];
         let parallel = Parallel {
-            threads: 2,
             range_bytes: 1000,
+            ..Parallel::threads(2)
         };
         let mut inputs = 0;
         let stopped = scan_parallel(
@@ -1198,7 +1244,7 @@ mod tests {
                 let paths = [path];
                 let walk = WalkOptions::default();
                 let want = one_pass(insights_scanner(), Inputs::Paths(&paths, walk));
-                let got = parallel(insights_scanner(), Inputs::Paths(&paths, walk), threads, range_bytes);
+                let got = parallel(insights_scanner, Inputs::Paths(&paths, walk), threads, range_bytes);
                 prop_assert_eq!(got, want, "{:?}", text);
             }
         }

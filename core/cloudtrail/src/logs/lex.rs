@@ -161,23 +161,25 @@ impl Source<'_> {
         }
     }
 
-    /// Consumes through the next line feed (or to the end of the input).
-    pub(crate) fn skip_line(&mut self) -> Result<(), Fatal> {
+    /// Consumes through the next line feed (or to the end of the input), and returns how many
+    /// bytes came before it, without a carriage return right before it (as a line's text is
+    /// measured).
+    pub(crate) fn skip_line(&mut self) -> Result<u64, Fatal> {
+        let (mut skipped, mut carriage_return) = (0, false);
         loop {
             self.fill(1)?;
             let avail = self.avail();
-            if avail.is_empty() {
-                return Ok(());
+            let (n, feed) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i, 1),
+                None => (avail.len(), 0),
+            };
+            if let Some(before) = n.checked_sub(1).and_then(|i| avail.get(i)) {
+                carriage_return = *before == b'\r';
             }
-            match memchr::memchr(b'\n', avail) {
-                Some(i) => {
-                    self.advance(i + 1);
-                    return Ok(());
-                }
-                None => {
-                    let n = avail.len();
-                    self.advance(n);
-                }
+            skipped += n as u64;
+            self.advance(n + feed);
+            if feed == 1 || n == 0 {
+                return Ok(skipped - u64::from(carriage_return));
             }
         }
     }

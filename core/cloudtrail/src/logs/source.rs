@@ -13,8 +13,8 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, BufRead, Read};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::SkipKind;
 
@@ -205,8 +205,11 @@ pub(crate) enum Fatal {
 pub(crate) struct Source<'a> {
     reader: Box<dyn Read + Send + 'a>,
     buf: Vec<u8>,
-    /// The buffer came from [`take_buffer`] and goes back to it.
-    pooled: bool,
+    /// The buffer's size as readers see it ([`Source::is_full`]): all of it, except for bytes
+    /// read ahead, whose buffer holds more than a stream's.
+    window: usize,
+    /// Where the buffer goes when the source is dropped.
+    home: Home,
     pos: usize,
     end: usize,
     /// Stream offset of `buf[pos]`.
@@ -252,7 +255,8 @@ impl<'a> Source<'a> {
         Source {
             reader,
             buf: take_buffer(size),
-            pooled: true,
+            window: size,
+            home: Home::Spare,
             pos: 0,
             end: 0,
             offset: 0,
@@ -274,8 +278,9 @@ impl<'a> Source<'a> {
         Source {
             reader: Box::new(io::empty()),
             end: bytes.len(),
+            window: bytes.len(),
             buf: bytes,
-            pooled: false,
+            home: Home::Dropped,
             pos: 0,
             offset: 0,
             counted: 0,
@@ -286,6 +291,43 @@ impl<'a> Source<'a> {
             recording: false,
             guard_lines: false,
             record: Sink::new(0, meter),
+            meter: meter.clone(),
+        }
+    }
+
+    /// A source whose buffer, `ahead`'s, holds bytes read already in `pos..end`, followed by
+    /// what `reader` reads; it reads as one with a buffer of `window` bytes would (a line
+    /// longer than that is too long whatever was read ahead). The buffer goes back where it
+    /// came from when the source is dropped.
+    pub(crate) fn read_ahead(
+        mut ahead: ReadBuffer,
+        (pos, end): (usize, usize),
+        window: usize,
+        reader: Box<dyn Read + Send + 'a>,
+        record_limit: usize,
+        meter: &Meter,
+    ) -> Source<'a> {
+        // `ahead` is dropped empty: the source gives the buffer back.
+        let (buf, home) = (std::mem::take(&mut ahead.buf), Arc::clone(&ahead.home));
+        meter.add(buf.capacity());
+        let end = end.min(buf.len());
+        let pos = pos.min(end);
+        Source {
+            reader,
+            window: window.max(MIN_BUFFER).min(buf.len()),
+            buf,
+            home: Home::Buffers(home),
+            pos,
+            end,
+            offset: 0,
+            counted: pos,
+            line: 1,
+            line_start: 0,
+            eof: false,
+            failed: false,
+            recording: false,
+            guard_lines: false,
+            record: Sink::new(record_limit, meter),
             meter: meter.clone(),
         }
     }
@@ -353,9 +395,16 @@ impl<'a> Source<'a> {
         self.counted = self.pos;
     }
 
-    /// True when the buffer holds no room for more bytes, unread ones only.
+    /// True when the buffer holds no room for more bytes, unread ones only (a window's worth
+    /// or more).
     pub(crate) fn is_full(&self) -> bool {
-        self.pos == 0 && self.end == self.buf.len()
+        self.end - self.pos >= self.window
+    }
+
+    /// The buffered, unread bytes that a buffer of the window's size holds.
+    pub(crate) fn window(&self) -> &[u8] {
+        let avail = self.avail();
+        avail.get(..self.window).unwrap_or(avail)
     }
 
     /// True when the input has ended (what is buffered is all there is).
@@ -452,8 +501,97 @@ impl<'a> Source<'a> {
 impl Drop for Source<'_> {
     fn drop(&mut self) {
         self.meter.sub(self.buf.capacity());
-        if self.pooled {
-            give_back_buffer(std::mem::take(&mut self.buf));
+        let buf = std::mem::take(&mut self.buf);
+        match &self.home {
+            Home::Dropped => {}
+            Home::Spare => give_back_buffer(buf),
+            Home::Buffers(buffers) => buffers.give_back(buf),
+        }
+    }
+}
+
+/// Where a source's buffer goes when the source is dropped.
+enum Home {
+    Dropped,
+    /// To this thread's spare buffers ([`take_buffer`]).
+    Spare,
+    /// Back to the buffers of a read-ahead, whichever thread drops it.
+    Buffers(Arc<ReadBuffers>),
+}
+
+/// A fixed number of equal buffers that one thread fills (a range of a file read ahead) and
+/// others read from and give back: see [`super::ReadAhead`].
+pub(crate) struct ReadBuffers {
+    free: Mutex<Vec<Vec<u8>>>,
+    size: usize,
+    /// Buffers that may still be made.
+    unmade: AtomicUsize,
+}
+
+impl fmt::Debug for ReadBuffers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadBuffers")
+            .field("size", &self.size)
+            .field("unmade", &self.unmade)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReadBuffers {
+    /// Up to `count` buffers of `size` bytes each, made as they are first needed.
+    pub(crate) fn new(count: usize, size: usize) -> ReadBuffers {
+        ReadBuffers {
+            free: Mutex::new(Vec::new()),
+            size: size.max(MIN_BUFFER),
+            unmade: AtomicUsize::new(count),
+        }
+    }
+
+    /// A free buffer, or a new one while fewer than the count were made; `None` when all are
+    /// in use.
+    pub(crate) fn take(self: &Arc<Self>) -> Option<ReadBuffer> {
+        let free = self.free.lock().ok().and_then(|mut free| free.pop());
+        let buf = free.or_else(|| {
+            self.unmade
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .ok()
+                .map(|_| vec![0; self.size])
+        })?;
+        Some(ReadBuffer {
+            buf,
+            home: Arc::clone(self),
+        })
+    }
+
+    fn give_back(&self, buf: Vec<u8>) {
+        if buf.len() == self.size {
+            if let Ok(mut free) = self.free.lock() {
+                free.push(buf);
+            }
+        }
+    }
+}
+
+/// A buffer taken from [`ReadBuffers`]; it goes back to them when dropped, or with the source
+/// made of it.
+pub(crate) struct ReadBuffer {
+    pub(crate) buf: Vec<u8>,
+    home: Arc<ReadBuffers>,
+}
+
+impl fmt::Debug for ReadBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadBuffer")
+            .field("len", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for ReadBuffer {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        if !buf.is_empty() {
+            self.home.give_back(buf);
         }
     }
 }

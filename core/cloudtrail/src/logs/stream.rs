@@ -11,7 +11,7 @@ use polonius_the_crab::prelude::*;
 use super::decode::{Base64, GZIP_MAGIC, Gunzip, Shared, StringContent, base64_prefix};
 use super::fast::{self, Check, Rules};
 use super::lex::{Shape, note};
-use super::source::{DEFAULT_BUFFER, Fatal, Meter, Problem, Sink, Source};
+use super::source::{DEFAULT_BUFFER, Fatal, Meter, Problem, ReadBuffer, Sink, Source};
 use super::{Item, Location, Options, Record, Skip, SkipKind};
 
 /// How many encodings (base64, `awslogs.data`) may be nested inside one another.
@@ -302,14 +302,35 @@ impl<'a> Stream<'a> {
         line_values: bool,
         first_line: u64,
     ) -> Stream<'a> {
-        let mut stream = Stream::with_buffer(name, reader, options, text_buffer(options));
-        stream.line_values = line_values;
-        stream.state = State::Top;
-        if let Some(src) = stream.src.as_mut() {
+        let stream = Stream::with_buffer(name, reader, options, text_buffer(options));
+        stream.into_lines(origin, line_values, first_line)
+    }
+
+    /// [`Stream::lines`] whose first bytes, `ahead.buf[span.0..span.1]`, were read already:
+    /// the stream reads them in place, then goes on with `reader`.
+    pub(crate) fn lines_read_ahead(
+        name: String,
+        ahead: ReadBuffer,
+        span: (usize, usize),
+        reader: Box<dyn Read + Send + 'a>,
+        options: Options,
+        origin: u64,
+    ) -> Stream<'a> {
+        let (meter, buffer) = (Meter::default(), text_buffer(options));
+        let limit = options.max_record_bytes;
+        let src = Source::read_ahead(ahead, span, buffer, reader, limit, &meter);
+        let stream = Stream::over(name, src, options, buffer, 0, "", meter);
+        stream.into_lines(origin, true, 1)
+    }
+
+    fn into_lines(mut self, origin: u64, line_values: bool, first_line: u64) -> Stream<'a> {
+        self.line_values = line_values;
+        self.state = State::Top;
+        if let Some(src) = self.src.as_mut() {
             src.set_origin(origin);
             src.set_first_line(first_line.max(1));
         }
-        stream
+        self
     }
 
     /// A stream whose read buffers have `buffer` bytes.
@@ -331,11 +352,24 @@ impl<'a> Stream<'a> {
         context: &'static str,
         meter: Meter,
     ) -> Stream<'a> {
+        let src = Source::new(reader, buffer, options.max_record_bytes, &meter);
+        Stream::over(name, src, options, buffer, level, context, meter)
+    }
+
+    /// A stream reading `src`, whose buffer has `buffer` bytes.
+    fn over(
+        name: String,
+        src: Source<'a>,
+        options: Options,
+        buffer: usize,
+        level: u8,
+        context: &'static str,
+        meter: Meter,
+    ) -> Stream<'a> {
         let options = Options {
             max_depth: options.max_depth.max(1),
             ..options
         };
-        let src = Source::new(reader, buffer, options.max_record_bytes, &meter);
         Stream {
             name,
             options,
@@ -764,17 +798,17 @@ impl<'a> Stream<'a> {
             return Ok(LineEnd::End);
         };
         loop {
-            if let Some(i) = memchr::memchr(b'\n', src.avail()) {
+            if let Some(i) = memchr::memchr(b'\n', src.window()) {
                 return Ok(LineEnd::Found(i));
+            }
+            if src.is_full() {
+                return Ok(LineEnd::TooLong);
             }
             if src.at_eof() {
                 return Ok(match src.avail().len() {
                     0 => LineEnd::End,
                     n => LineEnd::Found(n),
                 });
-            }
-            if src.is_full() {
-                return Ok(LineEnd::TooLong);
             }
             let have = src.avail().len();
             src.fill(have + 1)?;
@@ -1009,8 +1043,7 @@ impl<'a> Stream<'a> {
         let Some(src) = self.src.as_mut() else {
             return Ok(());
         };
-        src.skip_line()?;
-        let bytes = src.offset() - byte;
+        let bytes = src.skip_line()?;
         let limit = self.options.max_record_bytes;
         let location = place(&self.name, Some(line), None, Some(byte));
         let message = format!("the line is {bytes} bytes, more than the limit of {limit} bytes");

@@ -1884,6 +1884,67 @@ mod text_lines {
             .collect()
     }
 
+    /// Reads bytes `start..end` of `file` with [`read_range`], and again read ahead into each
+    /// of `aheads` (buffers of several sizes, some shorter than the range): the same items,
+    /// lines lent alike, the same line count and the same answer to `needs_stream`. Returns the
+    /// stream of [`read_range`], read to its end, and its items.
+    fn read_range_both_ways(
+        file: &std::sync::Arc<std::fs::File>,
+        start: u64,
+        end: u64,
+        base: u64,
+        aheads: &[ReadAhead],
+    ) -> (Stream<'static>, Vec<Seen>) {
+        let lent = |stream: &mut Stream<'_>| {
+            let mut lent = Vec::new();
+            while let Some(next) = stream.next_ref() {
+                lent.push(format!("{:?}", super::item_of(next)));
+            }
+            (lent, stream.lines_read(), stream.needs_stream())
+        };
+        let mut stream = read_range("f", file.clone(), start, end, Options::default());
+        let range = items(&mut stream, base);
+        let plain_lent = lent(&mut read_range(
+            "f",
+            file.clone(),
+            start,
+            end,
+            Options::default(),
+        ));
+        for ahead in aheads {
+            let read = || {
+                let ahead = ahead
+                    .read(file, start, end)
+                    .unwrap_or_else(|| panic!("a free buffer: {ahead:?} {start}..{end}"));
+                read_range_ahead("f", ahead, Options::default())
+            };
+            let mut ahead_stream = read();
+            assert_eq!(
+                items(&mut ahead_stream, base),
+                range,
+                "{start}..{end} read ahead"
+            );
+            assert_eq!(ahead_stream.lines_read(), stream.lines_read());
+            assert_eq!(ahead_stream.needs_stream(), stream.needs_stream());
+            assert_eq!(
+                lent(&mut read()),
+                plain_lent,
+                "{start}..{end} lent, read ahead"
+            );
+        }
+        (stream, range)
+    }
+
+    /// Buffers to read ranges of `size` bytes ahead into, and ones reading less than such a
+    /// range.
+    fn aheads(size: u64) -> Vec<ReadAhead> {
+        vec![
+            ReadAhead::new(2, size, Options::default()),
+            ReadAhead::reading_at_most(2, 2),
+            ReadAhead::reading_at_most(2, (size as usize / 2).max(1)),
+        ]
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
 
@@ -1915,8 +1976,7 @@ mod text_lines {
             while start < len {
                 let end = len.min(start + size);
                 let alone = lines_alone(&file, start, end, text()).unwrap();
-                let mut stream = read_range("f", file.clone(), start, end, Options::default());
-                let range = items(&mut stream, base);
+                let (stream, range) = read_range_both_ways(&file, start, end, base, &aheads(size));
                 // The range's reader finds what lines_alone does.
                 proptest::prop_assert_eq!(stream.needs_stream(), alone.is_none());
                 let Some(lines) = alone else {
@@ -1930,6 +1990,45 @@ mod text_lines {
                 start = end;
             }
             proptest::prop_assert_eq!(ranged, whole, "{:?}, ranges of {}", input, size);
+        }
+    }
+
+    /// Lines longer than a stream's buffer and than the record limit, JSON and text, in ranges
+    /// whose buffers read ahead hold them whole (or not): read as from the file.
+    #[test]
+    fn long_lines_read_ahead_as_read_from_the_file() {
+        let limit = Options::default().max_record_bytes;
+        let mut input = String::new();
+        for (i, len) in [limit - 20, limit + 10, 300_000, 400_000, 700_000, 10]
+            .into_iter()
+            .enumerate()
+        {
+            let line = format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(len));
+            input.push_str(&line);
+            input.push('\n');
+            input.push_str(&format!("INFO {}\n", "y".repeat(len)));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, &input).unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        let len = input.len() as u64;
+        let whole = items(&mut read_stream("f", input.as_bytes(), text()), 0);
+        assert!(
+            whole
+                .iter()
+                .any(|(_, _, _, text)| text.contains("record-too-large"))
+        );
+        for size in [100_000u64, 512 * 1024, 1 << 20] {
+            let (mut ranged, mut base, mut start) = (Vec::new(), 0, 0);
+            while start < len {
+                let end = len.min(start + size);
+                let (stream, range) = read_range_both_ways(&file, start, end, base, &aheads(size));
+                ranged.extend(range);
+                base += stream.lines_read();
+                start = end;
+            }
+            assert_eq!(ranged, whole, "ranges of {size} bytes");
         }
     }
 
@@ -1955,28 +2054,16 @@ mod text_lines {
         let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
         let len = input.len() as u64;
         assert_eq!(layout(&file, text()).unwrap(), Layout::Lines { len });
-        let whole: Vec<(Option<u64>, Option<u64>, String)> =
-            read_stream("f", input.as_bytes(), text())
-                .map(|i| match i {
-                    Item::Record(r) => (r.location.line, r.location.record, r.json),
-                    Item::Skipped(s) => (s.location.line, None, s.message),
-                })
-                .collect();
+        let whole = items(&mut read_stream("f", input.as_bytes(), text()), 0);
         for size in [1u64, 7, 100, 4096, 65_536] {
             let mut ranged = Vec::new();
             let mut base = 0;
             let mut start = 0;
+            let aheads = aheads(size);
             while start < len {
                 let end = len.min(start + size);
-                let mut stream = read_range("f", file.clone(), start, end, Options::default());
-                for item in stream.by_ref() {
-                    ranged.push(match item {
-                        Item::Record(r) => {
-                            (r.location.line.map(|l| l + base), r.location.record, r.json)
-                        }
-                        Item::Skipped(s) => (s.location.line.map(|l| l + base), None, s.message),
-                    });
-                }
+                let (stream, range) = read_range_both_ways(&file, start, end, base, &aheads);
+                ranged.extend(range);
                 base += stream.lines_read();
                 start = end;
             }
@@ -2000,6 +2087,40 @@ fn text_lines_keep_the_record_limit() {
         })
         .collect();
     assert_eq!(items, ["record-too-large", "record-too-large", "{\"a\":1}"]);
+}
+
+/// A line too large is measured alike whether it fits the read buffer or not: its bytes
+/// before the line feed, a carriage return before that not counted. Regression: a line longer
+/// than the buffer was said to be one or two bytes longer (its line feed and carriage return).
+#[test]
+fn too_large_lines_are_measured_without_their_line_end() {
+    let options = Options {
+        text_lines: true,
+        ..Options::default()
+    };
+    let buffer = super::stream::text_buffer(options);
+    let limit = options.max_record_bytes;
+    for len in [limit + 1, buffer - 1, buffer, buffer + 1, 3 * buffer] {
+        let line = format!("INFO {}", "y".repeat(len - 5));
+        let said = format!("the line is {len} bytes, more than the limit of {limit} bytes");
+        // Ended by a line feed, by a carriage return and one, and by the end of the input.
+        for (end, next) in [("\n", "{\"a\":1}\n"), ("\r\n", "{\"a\":1}\n"), ("", "")] {
+            let input = format!("{line}{end}{next}");
+            let items: Vec<String> = read_stream("t", input.as_bytes(), options)
+                .map(|item| match item {
+                    Item::Record(r) => r.json,
+                    Item::Skipped(s) => s.message,
+                })
+                .collect();
+            let want = [said.as_str(), next.trim_end()];
+            let want = if next.is_empty() {
+                &want[..1]
+            } else {
+                &want[..]
+            };
+            assert_eq!(items, want, "{len} bytes, ended by {end:?}");
+        }
+    }
 }
 
 /// An object followed by a form feed (no JSON blank: JSON readers such as Jackson refuse it)
