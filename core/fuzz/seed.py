@@ -244,6 +244,15 @@ def sifted_files():
             yield patterns + b"\0" + body
 
 
+def range_files():
+    """The log files of log_reader, each cut into ranges of 1, 7, 64 and 4,096 bytes, at both
+    record limits (the first two bytes of an input choose them)."""
+    for body in log_files():
+        for size in (0, 6, 63, 255):
+            for limit in (0, 1):
+                yield bytes([size, limit]) + body
+
+
 write("engine_vs_reference", engine_vs_reference())
 write("dialect_vs_reference", engine_vs_reference())
 write("parse", patterns())
@@ -251,5 +260,6 @@ write("roundtrip", patterns())
 write("event_reader", events())
 write("log_reader", log_files())
 write("sifted_reader", sifted_files())
+write("range_reader", range_files())
 write("event_pattern", event_patterns())
 write("event_pattern_set", event_pattern_sets())

@@ -1163,6 +1163,19 @@ impl<'a> Stream<'a> {
         let scanned = src.value(self.options.max_depth);
         src.recording = false;
         src.guard_lines = false;
+        if scanned.is_err() {
+            // The value begun on this line: a fault found on the next one (a record cut short
+            // before a line that starts with `{`) resumes there, not after it.
+            self.value = Some((line, byte));
+            self.obj = TopObject {
+                line,
+                byte,
+                ..TopObject::default()
+            };
+            // Where the message ends is for one stream to find (read on its own, a range may
+            // end inside it).
+            self.needs_stream |= self.line_values;
+        }
         let scanned = scanned?;
         src.skip_blanks()?;
         let trailing = match src.peek()? {
@@ -1712,9 +1725,11 @@ impl<'a> Stream<'a> {
         self.resync_report(line).map(|_| ())
     }
 
-    fn resync_report(&mut self, line: u64) -> Result<String, Fatal> {
+    /// [`Stream::resync`], and what it skipped: the message, and whether that was the rest of
+    /// the line the value began on.
+    fn resync_report(&mut self, line: u64) -> Result<(String, bool), Fatal> {
         let Some(src) = self.src.as_mut() else {
-            return Ok(String::new());
+            return Ok((String::new(), false));
         };
         src.recording = false;
         src.record.clear();
@@ -1722,27 +1737,36 @@ impl<'a> Stream<'a> {
         let context = self.context;
         if src.line() == line {
             src.skip_line()?;
+            // Text is read a line at a time: the rest of a line is said alike whatever follows
+            // it, and the skip's location gives the line's number (a range of a file read on
+            // its own ends where the file does not, and numbers its lines from 1).
+            if self.text {
+                return Ok(("skipped the rest of the line".to_owned(), true));
+            }
             if src.peek()?.is_none() {
-                return Ok(format!(
-                    "skipped the rest of the input from byte {from}{context}"
+                return Ok((
+                    format!("skipped the rest of the input from byte {from}{context}"),
+                    true,
                 ));
             }
-            return Ok(format!("skipped the rest of line {line}"));
+            return Ok((format!("skipped the rest of line {line}"), true));
         }
         // The fault may have been found at the start of a line that starts a new value (a
         // line cut short, then the next one): go on from there.
         if src.at_line_start() && matches!(src.peek()?, Some(b'{' | b'0'..=b'9')) {
-            return Ok(format!("skipped to line {}", src.line()));
+            return Ok((format!("skipped to line {}", src.line()), false));
         }
         loop {
             src.skip_line()?;
             match src.peek()? {
                 None => {
-                    return Ok(format!(
-                        "skipped the rest of the input from byte {from}{context}"
-                    ));
+                    let skipped =
+                        format!("skipped the rest of the input from byte {from}{context}");
+                    return Ok((skipped, false));
                 }
-                Some(b'{' | b'0'..=b'9') => return Ok(format!("skipped to line {}", src.line())),
+                Some(b'{' | b'0'..=b'9') => {
+                    return Ok((format!("skipped to line {}", src.line()), false));
+                }
                 Some(_) => {}
             }
         }
@@ -1781,8 +1805,12 @@ impl<'a> Stream<'a> {
             Fatal::Syntax(problem) => {
                 let explained = self.explain(&problem);
                 let current_line = self.src.as_mut().map_or(0, Source::line);
-                match self.resync_report(line.unwrap_or(current_line)) {
-                    Ok(skipped) => {
+                let line = line.unwrap_or(current_line);
+                match self.resync_report(line) {
+                    Ok((skipped, rest_of_line)) => {
+                        if rest_of_line && self.text && location.record.is_none() {
+                            location.line = Some(line);
+                        }
                         self.skip(location, problem.kind, format!("{explained}; {skipped}"));
                         self.state = State::Top;
                     }
@@ -2072,13 +2100,26 @@ pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
         return false;
     };
     let body = text.get(indent..).unwrap_or_default();
+    if let Some((length, _)) = body
+        .first()
+        .filter(|b| b.is_ascii_digit())
+        .and(export_record(body))
+    {
+        // An export line whose message is no JSON value that ends on the line.
+        let message = body.get(length..).unwrap_or_default();
+        let mut values =
+            serde_json::Deserializer::from_slice(message).into_iter::<serde::de::IgnoredAny>();
+        return !matches!(values.next(), Some(Ok(_)));
+    }
     if body.first() != Some(&b'{') {
         return false;
     }
     if text.len() > options.max_record_bytes {
         return true;
     }
-    if !needs_checking(body, Known::Nothing) {
+    // A plain line is read on its own (as its text when it is invalid UTF-8; otherwise it is
+    // checked below as the reader checks it).
+    if !needs_checking(body, Known::Nothing) && simdutf8::basic::from_utf8(body).is_ok() {
         return false;
     }
     let rules = Rules {

@@ -1858,6 +1858,8 @@ mod text_lines {
         "]}",
         "{\"n\":14,\r",
         "\u{feff}{\"n\":15}",
+        "2020-09-14T00:44:23.000Z {\"n\":\u{0}16}",
+        "2020-09-14T00:44:23.000Z {\"n\":17",
     ];
 
     /// An item's line, record, byte and text (a skip's kind and message).
@@ -1960,37 +1962,73 @@ mod text_lines {
             if newline_at_end {
                 input.push('\n');
             }
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("f.log");
-            std::fs::write(&path, &input).unwrap();
-            let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
-            let len = input.len() as u64;
-            let mut whole_stream = read_stream("f", input.as_bytes(), text());
-            let whole = items(&mut whole_stream, 0);
-            let mut ranged = Vec::new();
-            let mut base = 0;
-            let mut start = 0;
-            if layout(&file, text()).unwrap() == Layout::Whole {
-                return Ok(());
-            }
-            while start < len {
-                let end = len.min(start + size);
-                let alone = lines_alone(&file, start, end, text()).unwrap();
-                let (stream, range) = read_range_both_ways(&file, start, end, base, &aheads(size));
-                // The range's reader finds what lines_alone does.
-                proptest::prop_assert_eq!(stream.needs_stream(), alone.is_none());
-                let Some(lines) = alone else {
-                    let mut rest = read_from("f", file.clone(), start, base + 1, text());
-                    ranged.extend(items(&mut rest, 0));
-                    break;
-                };
-                ranged.extend(range);
-                proptest::prop_assert_eq!(lines, stream.lines_read());
-                base += stream.lines_read();
-                start = end;
-            }
-            proptest::prop_assert_eq!(ranged, whole, "{:?}, ranges of {}", input, size);
+            ranges_then_the_rest(input.as_bytes(), size);
         }
+    }
+
+    /// What grep does with `input` in ranges of `size` bytes: each range that is read on its
+    /// own as ranges (from the file and read ahead alike), the rest of the file from the first
+    /// that is not as one stream; the same items as the whole file.
+    fn ranges_then_the_rest(input: &[u8], size: u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, input).unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        let len = input.len() as u64;
+        let whole = items(&mut read_stream("f", input, text()), 0);
+        let (mut ranged, mut base, mut start) = (Vec::new(), 0, 0);
+        if layout(&file, text()).unwrap() == Layout::Whole {
+            return;
+        }
+        let shown = String::from_utf8_lossy(input);
+        while start < len {
+            let end = len.min(start + size);
+            let alone = lines_alone(&file, start, end, text()).unwrap();
+            let (stream, range) = read_range_both_ways(&file, start, end, base, &aheads(size));
+            // The range's reader finds what lines_alone does.
+            assert_eq!(
+                stream.needs_stream(),
+                alone.is_none(),
+                "{shown:?}, {start}..{end}"
+            );
+            let Some(lines) = alone else {
+                let mut rest = read_from("f", file.clone(), start, base + 1, text());
+                ranged.extend(items(&mut rest, 0));
+                break;
+            };
+            ranged.extend(range);
+            assert_eq!(lines, stream.lines_read());
+            base += stream.lines_read();
+            start = end;
+        }
+        assert_eq!(ranged, whole, "{shown:?}, ranges of {size}");
+    }
+
+    /// A line that starts with `{`, holds invalid UTF-8 and ends with `}` but is cut short (one
+    /// stream reads on into the next line): a range that holds it is read as one stream.
+    /// Regression: it was taken for a plain line (read on its own as text: `invalid-utf8`).
+    /// Also export lines whose message is cut short or invalid (a message cut short before a
+    /// line that starts with `{` resumes there). Regression: the next line's record was lost,
+    /// and the skip was worded with the range's own line number.
+    #[test]
+    fn broken_lines_in_ranges_read_as_one_stream_reads_them() {
+        let inputs: [&[u8]; 3] = [
+            b"{\"a\":1}\n{\"b\":\"\xff\",\"c\":{\"d\":1}\r\n{\"e\":2}\n{\"f\":3}\n",
+            b"{\"a\":1}\n2020-09-14T00:44:23.000Z {\"n\":17\n{\"n\":1}\n",
+            b"{\"a\":1}\n{\"a\":1}\n2020-09-14T00:44:23.000Z {\"n\":\x00}\n{\"n\":1}",
+        ];
+        for input in inputs {
+            for size in [1, 3, 9, 10, 20, 4096] {
+                ranges_then_the_rest(input, size);
+            }
+        }
+        // The record after the export line cut short is read.
+        let items = items(&mut read_stream("f", inputs[1], text()), 0);
+        assert_eq!(
+            items.last().map(|i| i.3.as_str()),
+            Some("{\"n\":1}"),
+            "{items:?}"
+        );
     }
 
     /// Lines longer than a stream's buffer and than the record limit, JSON and text, in ranges
