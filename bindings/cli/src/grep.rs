@@ -38,9 +38,7 @@ use serde::Serialize;
 use trailmatch::{EventPatternSet, Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::eventbridge;
-use trailmatch_cloudtrail::logs::{
-    self, Ahead, Item, Layout, Location, Next, ReadAhead, Sieve, Skip,
-};
+use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, ReadAhead, Sieve, Skip};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
 /// A batch of a stream holds about this many bytes of events (more when one event is longer).
@@ -431,14 +429,9 @@ enum Body {
         events: Vec<Event>,
         skips: Vec<Skip>,
     },
-    /// Bytes `start..end` of a plain file of lines, for a worker to read with
-    /// [`logs::read_range`], or read ahead already; line numbers are relative to the range.
-    Range {
-        file: Arc<File>,
-        start: u64,
-        end: u64,
-        ahead: Option<Ahead>,
-    },
+    /// A range of a plain file of lines, for a worker to read; line numbers are relative to
+    /// the range.
+    Range(logs::Range),
     /// A problem with the input, already worded with its path.
     Error(String),
 }
@@ -718,11 +711,8 @@ fn read_file(
             let mut start = 0;
             while start < len {
                 let end = len.min(start + ranges.bytes);
-                pending.send(|| Body::Range {
-                    ahead: (ranges.ahead.as_ref()).and_then(|ahead| ahead.read(&file, start, end)),
-                    file: Arc::clone(&file),
-                    start,
-                    end,
+                pending.send(|| {
+                    Body::Range(logs::Range::new(&file, start, end, ranges.ahead.as_ref()))
                 })?;
                 start = end;
             }
@@ -794,16 +784,8 @@ fn process(settings: &Settings, batch: Batch) -> Done {
                 );
             }
         }
-        Body::Range {
-            file,
-            start,
-            end,
-            ahead,
-        } => {
-            let mut stream = match ahead {
-                Some(ahead) => logs::read_range_ahead("", ahead, read_options()),
-                None => logs::read_range("", Arc::clone(&file), start, end, read_options()),
-            };
+        Body::Range(mut range) => {
+            let mut stream = range.stream("", read_options());
             let sieve = settings.sieve.as_ref();
             while let Some(next) = match sieve {
                 Some(sieve) => stream.next_sifted(sieve),
@@ -822,7 +804,7 @@ fn process(settings: &Settings, batch: Batch) -> Done {
             // The events of the lines passed over, which match no pattern.
             done.events += stream.passed();
             if stream.needs_stream() {
-                done.fallback = Some((file, start));
+                done.fallback = Some((range.file, range.start));
             }
         }
     }

@@ -250,15 +250,8 @@ struct Job {
 enum Work {
     /// Items of a stream, in order.
     Items(Vec<Item>),
-    /// Bytes `start..end` of a plain file of lines, for a worker to read with
-    /// [`logs::read_range`], or read ahead already.
-    Range {
-        name: Arc<str>,
-        file: Arc<File>,
-        start: u64,
-        end: u64,
-        ahead: Option<logs::Ahead>,
-    },
+    /// A range of a plain file of lines, for a worker to read.
+    Range { name: Arc<str>, range: logs::Range },
 }
 
 /// How plain files of lines are cut into ranges.
@@ -399,10 +392,7 @@ fn read_entry(sender: &mut Sender, entry: Entry, ranges: &Ranges) -> Result<(), 
                 let end = len.min(start.saturating_add(ranges.bytes));
                 sender.send_with(|| Work::Range {
                     name: Arc::clone(&name),
-                    ahead: (ranges.ahead.as_ref()).and_then(|ahead| ahead.read(&file, start, end)),
-                    file: Arc::clone(&file),
-                    start,
-                    end,
+                    range: logs::Range::new(&file, start, end, ranges.ahead.as_ref()),
                 })?;
                 start = end;
             }
@@ -456,17 +446,8 @@ fn process(compiled: &Compiled, job: Job) -> Done {
                 compiled.read_into(&mut done.batch, item);
             }
         }
-        Work::Range {
-            name,
-            file,
-            start,
-            end,
-            ahead,
-        } => {
-            let mut stream = match ahead {
-                Some(ahead) => logs::read_range_ahead(&*name, ahead, options()),
-                None => logs::read_range(&*name, Arc::clone(&file), start, end, options()),
-            };
+        Work::Range { name, mut range } => {
+            let mut stream = range.stream(&*name, options());
             let mut alone = true;
             // The location of each line lent, as its item would give it.
             let mut location = logs::Location {
@@ -505,7 +486,7 @@ fn process(compiled: &Compiled, job: Job) -> Done {
                 done.lines = stream.lines_read();
             } else {
                 done.batch = compiled.batch();
-                done.fallback = Some((name, file));
+                done.fallback = Some((name, range.file));
             }
         }
     }

@@ -516,12 +516,17 @@ pub fn read_range(
     end: u64,
     options: Options,
 ) -> Stream<'static> {
-    let options = Options {
-        text_lines: true,
-        ..options
-    };
+    let options = text_lines(options);
     let (reader, origin) = range_reader(file, start, end);
     Stream::lines(name.into(), Box::new(reader), options, origin, true, 1)
+}
+
+/// `options` with [`Options::text_lines`], as the ranges of a file are read.
+fn text_lines(options: Options) -> Options {
+    Options {
+        text_lines: true,
+        ..options
+    }
 }
 
 /// The UTF-8 byte order mark, which a file may start with.
@@ -541,10 +546,7 @@ impl ReadAhead {
     /// Up to `count` ranges of up to `range_bytes` bytes held at once (a range read ahead holds
     /// its buffer until its stream is dropped), read with `options`.
     pub fn new(count: usize, range_bytes: u64, options: Options) -> ReadAhead {
-        let text = Options {
-            text_lines: true,
-            ..options
-        };
+        let text = text_lines(options);
         // The byte before the range, which tells whether a line starts at its first, too; and
         // at least a stream's buffer, which a record must fit in.
         let size = usize::try_from(range_bytes)
@@ -604,6 +606,39 @@ pub fn read_ahead_pays(threads: usize) -> bool {
         && std::thread::available_parallelism().is_ok_and(|cores| threads < cores.get())
 }
 
+/// Bytes `start..end` of a plain file of lines ([`Layout::Lines`]) for a thread to read
+/// ([`Range::stream`]), maybe read ahead already by another ([`ReadAhead`]).
+#[derive(Debug)]
+pub struct Range {
+    /// The file.
+    pub file: Arc<File>,
+    /// Where the range starts: its first line is the first that starts at or after it.
+    pub start: u64,
+    /// Where it ends: its last line is the one that holds byte `end - 1`.
+    pub end: u64,
+    ahead: Option<Ahead>,
+}
+
+impl Range {
+    /// The range, read now into one of `ahead`'s buffers when that is given and one is free.
+    pub fn new(file: &Arc<File>, start: u64, end: u64, ahead: Option<&ReadAhead>) -> Range {
+        Range {
+            file: Arc::clone(file),
+            start,
+            end,
+            ahead: ahead.and_then(|ahead| ahead.read(file, start, end)),
+        }
+    }
+
+    /// The range's items: [`read_range_ahead`] of what was read ahead, else [`read_range`].
+    pub fn stream(&mut self, name: impl Into<String>, options: Options) -> Stream<'static> {
+        match self.ahead.take() {
+            Some(ahead) => read_range_ahead(name, ahead, options),
+            None => read_range(name, Arc::clone(&self.file), self.start, self.end, options),
+        }
+    }
+}
+
 /// A range of a file read by [`ReadAhead::read`]: `len` bytes from offset `at` in `buffer`.
 #[derive(Debug)]
 pub struct Ahead {
@@ -622,10 +657,7 @@ pub fn read_range_ahead(
     ahead: Ahead,
     options: Options,
 ) -> Stream<'static> {
-    let options = Options {
-        text_lines: true,
-        ..options
-    };
+    let options = text_lines(options);
     let Ahead {
         file,
         start,
@@ -681,10 +713,7 @@ pub fn read_from(
     first_line: u64,
     options: Options,
 ) -> Stream<'static> {
-    let options = Options {
-        text_lines: true,
-        ..options
-    };
+    let options = text_lines(options);
     let (reader, origin) = range_reader(file, start, u64::MAX);
     Stream::lines(
         name.into(),
@@ -709,10 +738,7 @@ pub(crate) fn lines_alone(
     end: u64,
     options: Options,
 ) -> io::Result<Option<u64>> {
-    let options = Options {
-        text_lines: true,
-        ..options
-    };
+    let options = text_lines(options);
     let (mut reader, _) = range_reader(Arc::clone(file), start, end);
     let mut buf = vec![0u8; stream::text_buffer(options)];
     let mut have = 0;

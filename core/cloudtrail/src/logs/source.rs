@@ -206,7 +206,8 @@ pub(crate) struct Source<'a> {
     reader: Box<dyn Read + Send + 'a>,
     buf: Vec<u8>,
     /// The buffer's size as readers see it ([`Source::is_full`]): all of it, except for bytes
-    /// read ahead, whose buffer holds more than a stream's.
+    /// read ahead, whose buffer holds more than a stream's, and bytes in memory, which are the
+    /// whole input.
     window: usize,
     /// Where the buffer goes when the source is dropped.
     home: Home,
@@ -251,48 +252,31 @@ impl<'a> Source<'a> {
         meter: &Meter,
     ) -> Source<'a> {
         let size = size.max(MIN_BUFFER);
-        meter.add(size);
-        Source {
+        let buf = take_buffer(size);
+        Source::over(
             reader,
-            buf: take_buffer(size),
-            window: size,
-            home: Home::Spare,
-            pos: 0,
-            end: 0,
-            offset: 0,
-            counted: 0,
-            line: 1,
-            line_start: 0,
-            eof: false,
-            failed: false,
-            recording: false,
-            guard_lines: false,
-            record: Sink::new(record_limit, meter),
-            meter: meter.clone(),
-        }
+            (buf, Home::Spare),
+            size,
+            (0, 0),
+            record_limit,
+            meter,
+        )
     }
 
-    /// A source over bytes already in memory (a log event's message).
+    /// A source over bytes already in memory (a log event's message). All of the input is
+    /// there: no line is cut by the buffer.
     pub(crate) fn from_bytes(bytes: Vec<u8>, meter: &Meter) -> Source<'a> {
-        meter.add(bytes.capacity());
-        Source {
-            reader: Box::new(io::empty()),
-            end: bytes.len(),
-            window: bytes.len(),
-            buf: bytes,
-            home: Home::Dropped,
-            pos: 0,
-            offset: 0,
-            counted: 0,
-            line: 1,
-            line_start: 0,
-            eof: true,
-            failed: false,
-            recording: false,
-            guard_lines: false,
-            record: Sink::new(0, meter),
-            meter: meter.clone(),
-        }
+        let end = bytes.len();
+        let mut src = Source::over(
+            Box::new(io::empty()),
+            (bytes, Home::Dropped),
+            usize::MAX,
+            (0, end),
+            0,
+            meter,
+        );
+        src.eof = true;
+        src
     }
 
     /// A source whose buffer, `ahead`'s, holds bytes read already in `pos..end`, followed by
@@ -301,7 +285,7 @@ impl<'a> Source<'a> {
     /// came from when the source is dropped.
     pub(crate) fn read_ahead(
         mut ahead: ReadBuffer,
-        (pos, end): (usize, usize),
+        span: (usize, usize),
         window: usize,
         reader: Box<dyn Read + Send + 'a>,
         record_limit: usize,
@@ -309,14 +293,29 @@ impl<'a> Source<'a> {
     ) -> Source<'a> {
         // `ahead` is dropped empty: the source gives the buffer back.
         let (buf, home) = (std::mem::take(&mut ahead.buf), Arc::clone(&ahead.home));
+        let window = window.max(MIN_BUFFER).min(buf.len());
+        let home = (buf, Home::Buffers(home));
+        Source::over(reader, home, window, span, record_limit, meter)
+    }
+
+    /// A source reading `buf` (which goes to `home` when the source is dropped), whose unread
+    /// bytes are in `pos..end`, then `reader`.
+    fn over(
+        reader: Box<dyn Read + Send + 'a>,
+        (buf, home): (Vec<u8>, Home),
+        window: usize,
+        (pos, end): (usize, usize),
+        record_limit: usize,
+        meter: &Meter,
+    ) -> Source<'a> {
         meter.add(buf.capacity());
         let end = end.min(buf.len());
         let pos = pos.min(end);
         Source {
             reader,
-            window: window.max(MIN_BUFFER).min(buf.len()),
             buf,
-            home: Home::Buffers(home),
+            window,
+            home,
             pos,
             end,
             offset: 0,
