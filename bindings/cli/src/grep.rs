@@ -106,7 +106,8 @@ pub struct GrepArgs {
     #[arg(short = 'I', long, overrides_with = "with_filename")]
     no_filename: bool,
     /// Number of matching threads (default: the number of available cores; at most 256, and
-    /// no more than 4 per core are started).
+    /// no more than 4 per core are started). With one or two and more cores, the thread that
+    /// walks the inputs reads files of lines ahead for them.
     #[arg(short = 'j', long, value_name = "N")]
     threads: Option<NonZeroUsize>,
     /// Follow symbolic links met inside directories (those named as PATH always are).

@@ -150,8 +150,10 @@ pub struct ScanArgs {
     state: Option<PathBuf>,
     /// Number of threads that classify and match records (default: the number of available
     /// cores; at most 256, and no more than 4 per core are started), while the calling thread
-    /// adds their batches up; after the last record, as many threads as were busy (N + 1, no
-    /// more than the cores) evaluate the alarms. The report does not depend on it.
+    /// adds their batches up (and, with one or two threads and more cores, the reading thread
+    /// reads JSON Lines files ahead for them); after the last record, as many threads as were
+    /// busy (N + 1, no more than the cores) evaluate the alarms. The report does not depend on
+    /// it.
     #[arg(short = 'j', long, value_name = "N")]
     threads: Option<NonZeroUsize>,
 }
