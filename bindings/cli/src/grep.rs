@@ -52,7 +52,8 @@ const RANGES_BYTES: u64 = 16 * 1024 * 1024;
 /// about a millisecond to read, and waking a thread is not free: 4 MiB read a file 8% faster
 /// than 1 MiB at `-j 1`), and a batch holds the output of its range, so the slots together hold
 /// about the same whatever `-j` (printing every event of 1 GB: 24 MB peak RSS at `-j 1`, 47 MB at
-/// `-j 16`, which runs 8 threads on two cores).
+/// `-j 16`, which runs 8 threads on two cores). Ranges read ahead ([`logs::ReadAhead`]) take a
+/// buffer of a range's size per slot on top of that.
 fn range_bytes(slots: usize) -> u64 {
     const MIB: u64 = 1024 * 1024;
     (RANGES_BYTES / slots.max(1) as u64).clamp(MIB, 4 * MIB)

@@ -666,6 +666,11 @@ pub fn read_range_ahead(
         len,
         buffer,
     } = ahead;
+    if buffer.buf.len() < stream::text_buffer(options) {
+        // Buffers made for smaller records than `options` allows: a stream's buffer would
+        // hold more than they do.
+        return read_range(name, file, start, end, options);
+    }
     let bytes = buffer.buf.get(..len).unwrap_or_default();
     // The index of the first line that starts in the range, as `range_reader` finds it.
     let first = if start == 0 {

@@ -411,7 +411,8 @@ impl<'a> Source<'a> {
         self.eof
     }
 
-    /// The buffered, unread bytes.
+    /// The buffered, unread bytes: more than a buffer of the window's size holds when they
+    /// were read ahead ([`Source::window`] is what a stream's buffer would hold).
     pub(crate) fn avail(&self) -> &[u8] {
         self.buf.get(self.pos..self.end).unwrap_or_default()
     }
@@ -563,6 +564,13 @@ impl ReadBuffers {
     }
 
     fn give_back(&self, buf: Vec<u8>) {
+        // Nothing resizes a source's buffer; one that came back otherwise would be lost to
+        // the pool.
+        debug_assert_eq!(
+            buf.len(),
+            self.size,
+            "a read-ahead buffer came back resized"
+        );
         if buf.len() == self.size {
             if let Ok(mut free) = self.free.lock() {
                 free.push(buf);

@@ -677,7 +677,8 @@ impl<'a> Stream<'a> {
             return Ok(());
         };
         let (line, byte) = (src.line(), src.offset());
-        let avail = src.avail();
+        // What a stream's buffer holds (bytes read ahead may hold more).
+        let avail = src.window();
         let Some(len) = len else {
             // Longer than the read buffer, so than any record: a JSON document on one line
             // (a CloudTrail log file) is read as such, anything else is too large.
@@ -738,6 +739,10 @@ impl<'a> Stream<'a> {
             }
         } else if body.first().is_some_and(u8::is_ascii_digit) {
             if let Some((length, timestamp)) = export_record(body) {
+                // A message that goes on past its line ends where one stream finds it.
+                if line_values && line_needs_stream(text, self.options) {
+                    self.needs_stream = true;
+                }
                 src.advance_in_line(indent + length);
                 return self.export_line(line, byte, timestamp);
             }
@@ -994,8 +999,10 @@ impl<'a> Stream<'a> {
                     let have = avail.len();
                     src.fill(have + 1)?;
                 }
-                let avail = src.avail();
-                let len = if src.at_eof() {
+                // Whole lines of what a stream's buffer holds (bytes read ahead may hold more:
+                // a line longer than that is read as usual, as without them).
+                let avail = src.window();
+                let len = if src.at_eof() && !src.is_full() {
                     avail.len()
                 } else {
                     memchr::memrchr(b'\n', avail).map_or(0, |i| i + 1)
@@ -1172,9 +1179,6 @@ impl<'a> Stream<'a> {
                 byte,
                 ..TopObject::default()
             };
-            // Where the message ends is for one stream to find (read on its own, a range may
-            // end inside it).
-            self.needs_stream |= self.line_values;
         }
         let scanned = scanned?;
         src.skip_blanks()?;
@@ -1887,8 +1891,22 @@ fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
         .map(|&(_, name)| name)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: text buffers of the record limit and 64 bytes (at least the smallest buffer), so
+    /// that short inputs hold lines longer than a stream's buffer.
+    pub(crate) static SMALL_TEXT_BUFFERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The read buffer of a stream in text mode: a whole line up to the record limit must fit.
 pub(crate) fn text_buffer(options: Options) -> usize {
+    #[cfg(test)]
+    if SMALL_TEXT_BUFFERS.with(std::cell::Cell::get) {
+        return options
+            .max_record_bytes
+            .saturating_add(64)
+            .max(super::source::MIN_BUFFER);
+    }
     options
         .max_record_bytes
         .saturating_add(64 * 1024)
@@ -2105,11 +2123,9 @@ pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
         .filter(|b| b.is_ascii_digit())
         .and(export_record(body))
     {
-        // An export line whose message is no JSON value that ends on the line.
+        // An export line whose message goes on past the line.
         let message = body.get(length..).unwrap_or_default();
-        let mut values =
-            serde_json::Deserializer::from_slice(message).into_iter::<serde::de::IgnoredAny>();
-        return !matches!(values.next(), Some(Ok(_)));
+        return one_value(message) == Value::Incomplete;
     }
     if body.first() != Some(&b'{') {
         return false;
