@@ -2134,6 +2134,34 @@ mod text_lines {
         )
     }
 
+    /// The file of `chunks`, its bytes and the options to read it with (a record limit of 64
+    /// or 200 bytes); `None` when it is to be read whole, not in ranges.
+    fn random_file(
+        chunks: &[Vec<u8>],
+        small_limit: bool,
+    ) -> Option<(
+        tempfile::TempDir,
+        std::sync::Arc<std::fs::File>,
+        Vec<u8>,
+        Options,
+    )> {
+        let input = chunks.concat();
+        let options = Options {
+            max_record_bytes: if small_limit { 64 } else { 200 },
+            text_lines: true,
+            ..Options::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, &input).unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        (layout(&file, options).unwrap()
+            == Layout::Lines {
+                len: input.len() as u64,
+            })
+        .then_some((dir, file, input, options))
+    }
+
     /// Runs `test` with small text buffers (see [`SMALL_TEXT_BUFFERS`]).
     fn with_small_buffers<T>(test: impl FnOnce() -> T) -> T {
         use super::super::stream::SMALL_TEXT_BUFFERS;
@@ -2159,19 +2187,9 @@ mod text_lines {
             at_most in 1usize..2000,
         ) {
             with_small_buffers(|| {
-                let input = chunks.concat();
-                let options = Options {
-                    max_record_bytes: if small_limit { 64 } else { 200 },
-                    text_lines: true,
-                    ..Options::default()
-                };
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("f.log");
-                std::fs::write(&path, &input).unwrap();
-                let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
-                if layout(&file, options).unwrap() == Layout::Whole {
+                let Some((_dir, file, input, options)) = random_file(&chunks, small_limit) else {
                     return;
-                }
+                };
                 let set = trailmatch::PatternSet::new([r#"{ $.eventName = "ConsoleLogin" }"#]).unwrap();
                 let sieve = Sieve::new(&set).unwrap();
                 let whole = ReadAhead::new(1, size, options);
@@ -2207,19 +2225,9 @@ mod text_lines {
             small_limit: bool,
         ) {
             with_small_buffers(|| {
-                let input = chunks.concat();
-                let options = Options {
-                    max_record_bytes: if small_limit { 64 } else { 200 },
-                    text_lines: true,
-                    ..Options::default()
-                };
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("f.log");
-                std::fs::write(&path, &input).unwrap();
-                let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
-                if layout(&file, options).unwrap() == Layout::Whole {
+                let Some((_dir, file, input, options)) = random_file(&chunks, small_limit) else {
                     return;
-                }
+                };
                 let whole = items(&mut read_stream("f", &input[..], options), 0);
                 let ahead = ReadAhead::new(1, size, options);
                 let (len, mut ranged, mut base, mut start) = (input.len() as u64, Vec::new(), 0, 0);
