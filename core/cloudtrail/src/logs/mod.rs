@@ -765,7 +765,9 @@ pub(crate) fn lines_alone(
         let mut from = 0;
         while let Some(i) = got.get(from..).and_then(|g| memchr::memchr(b'\n', g)) {
             let line = got.get(from..from + i).unwrap_or_default();
-            if !std::mem::take(&mut skipping) && stream::line_needs_stream(line, options) {
+            let needs =
+                stream::line_needs_stream(line, options) || stream::message_goes_on(line, options);
+            if !std::mem::take(&mut skipping) && needs {
                 return Ok(None);
             }
             lines += 1;

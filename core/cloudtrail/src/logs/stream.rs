@@ -739,10 +739,6 @@ impl<'a> Stream<'a> {
             }
         } else if body.first().is_some_and(u8::is_ascii_digit) {
             if let Some((length, timestamp)) = export_record(body) {
-                // A message that goes on past its line ends where one stream finds it.
-                if line_values && line_needs_stream(text, self.options) {
-                    self.needs_stream = true;
-                }
                 src.advance_in_line(indent + length);
                 return self.export_line(line, byte, timestamp);
             }
@@ -1170,6 +1166,11 @@ impl<'a> Stream<'a> {
         let scanned = src.value(self.options.max_depth);
         src.recording = false;
         src.guard_lines = false;
+        if src.line() != line {
+            // The message went on past its line (cut short, or a value over several lines):
+            // where it ends is for one stream to find (a range read on its own ends there).
+            self.needs_stream |= self.line_values;
+        }
         if scanned.is_err() {
             // The value begun on this line: a fault found on the next one (a record cut short
             // before a line that starts with `{`) resumes there, not after it.
@@ -2118,15 +2119,6 @@ pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
         return false;
     };
     let body = text.get(indent..).unwrap_or_default();
-    if let Some((length, _)) = body
-        .first()
-        .filter(|b| b.is_ascii_digit())
-        .and(export_record(body))
-    {
-        // An export line whose message goes on past the line.
-        let message = body.get(length..).unwrap_or_default();
-        return one_value(message) == Value::Incomplete;
-    }
     if body.first() != Some(&b'{') {
         return false;
     }
@@ -2158,6 +2150,36 @@ pub(crate) fn line_needs_stream(line: &[u8], options: Options) -> bool {
             Value::Incomplete => true,
             Value::Other => first_key_container(body),
         },
+    }
+}
+
+/// For [`lines_alone`](super::lines_alone): whether `line` (without its line feed, which it
+/// has) is an export line whose message goes on past it, as the reader finds when it reads on
+/// past the line.
+#[cfg(test)]
+pub(crate) fn message_goes_on(line: &[u8], options: Options) -> bool {
+    let text = line.strip_suffix(b"\r").unwrap_or(line);
+    let body = text.get(text.iter().take_while(|&&b| is_ws(b)).count()..);
+    let Some((body, (length, _))) = body.and_then(|b| Some((b, export_record(b)?))) else {
+        return false;
+    };
+    let message = body.get(length..).unwrap_or_default();
+    let message = message.get(
+        message
+            .iter()
+            .take_while(|&&b| matches!(b, b' ' | b'\t'))
+            .count()..,
+    );
+    let message = message.unwrap_or_default();
+    let rules = Rules {
+        max_depth: options.max_depth.max(1),
+        one_line: true,
+        top_level: true,
+    };
+    match fast::object(message, rules) {
+        Check::Incomplete => true,
+        Check::Valid(_) => false,
+        Check::Unsure => one_value(message) == Value::Incomplete,
     }
 }
 

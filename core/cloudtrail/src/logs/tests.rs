@@ -2023,6 +2023,15 @@ mod text_lines {
                 ranges_then_the_rest(input, size);
             }
         }
+        // An export line whose message is cut short deeper than serde_json's recursion limit
+        // (128) goes on past its line too. Found by range_reader in CI.
+        let deep = format!(
+            "{{\"a\":1}}\n2020-09-14T00:44:23.000Z {{\"n\":{}\n2{{\"n\":1}}\n",
+            "[".repeat(300)
+        );
+        for size in [1, 9, 40, 4096] {
+            ranges_then_the_rest(deep.as_bytes(), size);
+        }
         // The record after the export line cut short is read.
         let items = items(&mut read_stream("f", inputs[1], text()), 0);
         assert_eq!(
