@@ -10,7 +10,7 @@
 //! batches: ranges of 1 to 4 MiB of a plain file of lines ([`logs::Layout::Lines`]), which the
 //! workers read themselves with [`logs::read_range`] (positioned reads, so reading scales with
 //! `-j` too) or, when the workers leave a core idle, the reader reads ahead for them
-//! ([`logs::ReadAhead`]: the kernel's copy of the file is then off the workers), or batches of
+//! ([`logs::Ranges`]: the kernel's copy of the file is then off the workers), or batches of
 //! about 256 KiB of the items of one stream it reads (standard input,
 //! gzip, CloudTrail log files, subscription payloads); `-j` workers match and render batches; the
 //! main thread writes the rendered batches in number order, adding line numbers (workers count
@@ -38,7 +38,7 @@ use serde::Serialize;
 use trailmatch::{EventPatternSet, Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::eventbridge;
-use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, ReadAhead, Sieve, Skip};
+use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Ranges, Sieve, Skip};
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
 /// A batch of a stream holds about this many bytes of events (more when one event is longer).
@@ -52,7 +52,7 @@ const RANGES_BYTES: u64 = 16 * 1024 * 1024;
 /// about a millisecond to read, and waking a thread is not free: 4 MiB read a file 8% faster
 /// than 1 MiB at `-j 1`), and a batch holds the output of its range, so the slots together hold
 /// about the same whatever `-j` (printing every event of 1 GB: 24 MB peak RSS at `-j 1`, 47 MB at
-/// `-j 16`, which runs 8 threads on two cores). Ranges read ahead ([`logs::ReadAhead`]) take a
+/// `-j 16`, which runs 8 threads on two cores). Ranges read ahead ([`logs::Ranges`]) take a
 /// buffer of a range's size per slot on top of that.
 fn range_bytes(slots: usize) -> u64 {
     const MIB: u64 = 1024 * 1024;
@@ -414,13 +414,6 @@ fn read_options() -> logs::Options {
     }
 }
 
-/// How plain files of lines are cut into ranges: of `bytes` each, read ahead by the thread
-/// that walks the inputs when that pays ([`logs::read_ahead_pays`]).
-struct Ranges {
-    bytes: u64,
-    ahead: Option<ReadAhead>,
-}
-
 /// The events of a batch.
 enum Body {
     /// Events of one stream, in order, their texts one after another in `text` (so that the
@@ -495,13 +488,9 @@ fn pipeline(settings: &Settings, paths: &[String], walk: WalkOptions, threads: u
     }
     let work_rx = Mutex::new(work_rx);
     thread::scope(|scope| {
-        let bytes = range_bytes(slots);
-        let ranges = Ranges {
-            bytes,
-            // A buffer for each slot: a range read ahead holds both until it is read.
-            ahead: logs::read_ahead_pays(threads)
-                .then(|| ReadAhead::new(slots, bytes, read_options())),
-        };
+        // Read ahead when that pays, into a buffer for each slot.
+        let ahead = logs::read_ahead_pays(threads);
+        let ranges = Ranges::new(range_bytes(slots), slots, ahead, read_options());
         scope.spawn(move || produce(paths, walk, &ranges, slot_rx, work_tx));
         for _ in 0..threads {
             let done_tx = done_tx.clone();
@@ -710,15 +699,9 @@ fn read_file(
         Ok((file, Layout::Lines { len })) => {
             let file = Arc::new(file);
             let mut pending = pending.lock().map_err(|_| Closed)?;
-            let mut start = 0;
-            while start < len {
-                let end = len.min(start + ranges.bytes);
-                pending.send(|| {
-                    Body::Range(logs::Range::new(&file, start, end, ranges.ahead.as_ref()))
-                })?;
-                start = end;
-            }
-            Ok(())
+            ranges.spans(len).try_for_each(|(start, end)| {
+                pending.send(|| Body::Range(ranges.range(&file, start, end)))
+            })
         }
         Ok((file, Layout::Whole)) => {
             // No one else takes the lock meanwhile (only standard input's reader does).

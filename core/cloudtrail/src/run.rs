@@ -84,7 +84,7 @@ pub struct Parallel {
     /// Size of the byte ranges of a plain file of lines (JSON Lines) that the threads read
     /// each on their own.
     pub range_bytes: u64,
-    /// The ranges are read ahead ([`logs::ReadAhead`]) by the thread that walks the inputs,
+    /// The ranges are read ahead ([`logs::Ranges`]) by the thread that walks the inputs,
     /// rather than by the threads that read their records: the default when those leave a
     /// core idle ([`logs::read_ahead_pays`]).
     pub read_ahead: bool,
@@ -168,12 +168,7 @@ pub fn scan_parallel<E>(
         let _ = slot_tx.send(());
     }
     let sources = Sources::from(inputs);
-    let ranges = Ranges {
-        bytes: parallel.range_bytes.max(1),
-        // A buffer for each slot: a range read ahead holds both until it is read.
-        ahead: (parallel.read_ahead)
-            .then(|| logs::ReadAhead::new(slots, parallel.range_bytes.max(1), options())),
-    };
+    let ranges = logs::Ranges::new(parallel.range_bytes, slots, parallel.read_ahead, options());
     let producer = {
         let sources = sources.clone();
         thread::Builder::new()
@@ -254,12 +249,6 @@ enum Work {
     Range { name: Arc<str>, range: logs::Range },
 }
 
-/// How plain files of lines are cut into ranges.
-struct Ranges {
-    bytes: u64,
-    ahead: Option<logs::ReadAhead>,
-}
-
 /// What a worker made of a job.
 struct Done {
     seq: u64,
@@ -333,7 +322,7 @@ fn options() -> logs::Options {
 }
 
 /// Walks the inputs as [`Reader`] does and hands them out in batches.
-fn produce(sources: Sources, ranges: Ranges, slots: Receiver<()>, work: SyncSender<Job>) {
+fn produce(sources: Sources, ranges: logs::Ranges, slots: Receiver<()>, work: SyncSender<Job>) {
     let mut sender = Sender {
         seq: 0,
         input: 0,
@@ -359,7 +348,7 @@ fn produce(sources: Sources, ranges: Ranges, slots: Receiver<()>, work: SyncSend
 }
 
 /// One entry of a walk: a file, read in ranges or as a stream, or a skip.
-fn read_entry(sender: &mut Sender, entry: Entry, ranges: &Ranges) -> Result<(), Closed> {
+fn read_entry(sender: &mut Sender, entry: Entry, ranges: &logs::Ranges) -> Result<(), Closed> {
     let path = match entry {
         Entry::File(path) => path,
         Entry::Skipped {
@@ -387,16 +376,12 @@ fn read_entry(sender: &mut Sender, entry: Entry, ranges: &Ranges) -> Result<(), 
         Ok(Layout::Lines { len }) => {
             sender.input += 1;
             let (name, file) = (Arc::<str>::from(name), Arc::new(file));
-            let mut start = 0;
-            while start < len {
-                let end = len.min(start.saturating_add(ranges.bytes));
+            ranges.spans(len).try_for_each(|(start, end)| {
                 sender.send_with(|| Work::Range {
                     name: Arc::clone(&name),
-                    range: logs::Range::new(&file, start, end, ranges.ahead.as_ref()),
-                })?;
-                start = end;
-            }
-            Ok(())
+                    range: ranges.range(&file, start, end),
+                })
+            })
         }
         // A layout that cannot be told (an error reading the file's start) is left to the
         // stream, which meets the error again and reports it as the reader does.

@@ -1,5 +1,5 @@
 //! The parallel readers' ranges against one stream: a file of lines cut into ranges, each read
-//! on its own from the file ([`read_range`]) and read ahead into a buffer ([`read_range_ahead`]),
+//! on its own from the file ([`read_range`]) and read ahead into a buffer ([`Ranges::range`]),
 //! must give the same items, lines lent alike, the same line counts and the same answer to
 //! `needs_stream`; and the ranges in order, up to the first that needs the stream (the rest read
 //! with [`read_from`]), what the whole file gives.
@@ -14,8 +14,7 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use trailmatch_cloudtrail::logs::{
-    self, Item, Layout, Next, Options, ReadAhead, Stream, read_from, read_range, read_range_ahead,
-    read_stream,
+    self, Item, Layout, Next, Options, Ranges, Stream, read_from, read_range, read_stream,
 };
 
 /// An item as the test compares it, its line made absolute by adding `base`.
@@ -64,15 +63,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let whole: Vec<String> = read_stream("f", file, options).map(|i| shown(i, 0)).collect();
-    let ahead = ReadAhead::new(2, size, options);
+    let ranges = Ranges::new(size, 2, true, options);
     let (mut ranged, mut base, mut start) = (Vec::new(), 0, 0);
     while start < len {
         let end = len.min(start + size);
         let mut stream = read_range("f", Arc::clone(&opened), start, end, options);
         let items: Vec<String> = stream.by_ref().map(|i| shown(i, base)).collect();
         let read_ahead = || {
-            let range = ahead.read(&opened, start, end).expect("a free buffer");
-            read_range_ahead("f", range, options)
+            let mut range = ranges.range(&opened, start, end);
+            assert!(range.is_read_ahead(), "a free buffer");
+            range.stream("f", options)
         };
         let mut ahead_stream = read_ahead();
         let ahead_items: Vec<String> = ahead_stream.by_ref().map(|i| shown(i, base)).collect();

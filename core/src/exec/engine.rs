@@ -425,11 +425,9 @@ impl Program {
     fn run_with(&self, run: &Run<'_, '_, '_>, s: &mut Scratch, out: &mut Hits<'_>) {
         let Run {
             event,
-            members,
-            dialect,
             evaluator,
             prefilter,
-            candidates,
+            ..
         } = *run;
         if let Some(prefilter) = prefilter {
             if !prefilter.may_match(event, &mut s.literals) {
@@ -441,7 +439,7 @@ impl Program {
         }
         let events = !self.events.rules.is_empty();
         if (!self.json.rules.is_empty() || events) && !out.done() {
-            self.run_json(event, members, candidates, dialect, evaluator, s, out);
+            self.run_json(run, s, out);
         }
         if !self.delimited.is_empty() && !out.done() {
             let shared = Event::new(event);
@@ -516,17 +514,15 @@ impl Program {
         s.term_rules.clear();
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn run_json<'e>(
-        &self,
-        event: &str,
-        members: Option<&TopMembers>,
-        candidates: Option<&Candidates>,
-        dialect: &Dialect,
-        evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
-        s: &mut Scratch,
-        out: &mut Hits<'_>,
-    ) {
+    fn run_json(&self, run: &Run<'_, '_, '_>, s: &mut Scratch, out: &mut Hits<'_>) {
+        let Run {
+            event,
+            members,
+            dialect,
+            evaluator,
+            candidates,
+            ..
+        } = *run;
         let j = &self.json;
         s.holds.reserve(j.cond_count);
         s.present.reserve(j.fields.len());

@@ -532,11 +532,56 @@ fn text_lines(options: Options) -> Options {
 /// The UTF-8 byte order mark, which a file may start with.
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
-/// Ranges of plain files of lines read ahead by one thread while others match what was read
-/// before ([`read_range_ahead`]): the kernel's copy of the file then costs the matching threads
+/// How plain files of lines ([`Layout::Lines`]) are cut into ranges that threads read on their
+/// own ([`Range::stream`]): of `bytes` each, and read ahead by the thread that cuts them, or
+/// not. Read ahead, the kernel's copy of the file costs the threads that read the ranges
 /// nothing, which pays when a core would otherwise be idle ([`read_ahead_pays`]).
+#[derive(Debug)]
+pub struct Ranges {
+    bytes: u64,
+    ahead: Option<ReadAhead>,
+}
+
+impl Ranges {
+    /// Ranges of `bytes` (at least 1); with `read_ahead`, each read ahead into a buffer of its
+    /// own, of which there are `slots` (a range holds its buffer until its stream is dropped),
+    /// for streams read with `options`.
+    pub fn new(bytes: u64, slots: usize, read_ahead: bool, options: Options) -> Ranges {
+        let bytes = bytes.max(1);
+        Ranges {
+            bytes,
+            ahead: read_ahead.then(|| ReadAhead::new(slots, bytes, options)),
+        }
+    }
+
+    /// Where the ranges of a file of `len` bytes start and end, in order.
+    pub fn spans(&self, len: u64) -> impl Iterator<Item = (u64, u64)> + use<> {
+        let bytes = self.bytes;
+        (0..len.div_ceil(bytes)).map(move |i| {
+            let start = i * bytes;
+            (start, len.min(start.saturating_add(bytes)))
+        })
+    }
+
+    /// Bytes `start..end` of `file`, read now when ranges are read ahead and a buffer is free.
+    pub fn range(&self, file: &Arc<File>, start: u64, end: u64) -> Range {
+        Range {
+            file: Arc::clone(file),
+            start,
+            end,
+            ahead: self
+                .ahead
+                .as_ref()
+                .and_then(|ahead| ahead.read(file, start, end)),
+        }
+    }
+}
+
+/// Ranges of plain files of lines read ahead by one thread while others match what was read
+/// before: the kernel's copy of the file then costs the matching threads nothing, which pays
+/// when a core would otherwise be idle ([`read_ahead_pays`]).
 #[derive(Clone, Debug)]
-pub struct ReadAhead {
+struct ReadAhead {
     buffers: Arc<ReadBuffers>,
     /// The most bytes read ahead for a range: the buffers' size.
     size: usize,
@@ -545,7 +590,7 @@ pub struct ReadAhead {
 impl ReadAhead {
     /// Up to `count` ranges of up to `range_bytes` bytes held at once (a range read ahead holds
     /// its buffer until its stream is dropped), read with `options`.
-    pub fn new(count: usize, range_bytes: u64, options: Options) -> ReadAhead {
+    fn new(count: usize, range_bytes: u64, options: Options) -> ReadAhead {
         let text = text_lines(options);
         // The byte before the range, which tells whether a line starts at its first, too; and
         // at least a stream's buffer, which a record must fit in.
@@ -573,7 +618,7 @@ impl ReadAhead {
     /// Reads bytes `start..end` of `file` (a [`Layout::Lines`] file, as for [`read_range`])
     /// into a free buffer, with the byte before them. `None` when every buffer is in use or
     /// the read fails: [`read_range`] then reads the range (and meets the error again).
-    pub fn read(&self, file: &Arc<File>, start: u64, end: u64) -> Option<Ahead> {
+    fn read(&self, file: &File, start: u64, end: u64) -> Option<Ahead> {
         let mut buffer = self.buffers.take()?;
         let at = start.saturating_sub(1);
         let want = usize::try_from(end.saturating_sub(at))
@@ -581,14 +626,7 @@ impl ReadAhead {
             .saturating_add(PAST_END)
             .min(self.size);
         let len = read_at_full(file, buffer.buf.get_mut(..want)?, at).ok()?;
-        Some(Ahead {
-            file: Arc::clone(file),
-            start,
-            end,
-            at,
-            len,
-            buffer,
-        })
+        Some(Ahead { at, len, buffer })
     }
 }
 
@@ -607,7 +645,7 @@ pub fn read_ahead_pays(threads: usize) -> bool {
 }
 
 /// Bytes `start..end` of a plain file of lines ([`Layout::Lines`]) for a thread to read
-/// ([`Range::stream`]), maybe read ahead already by another ([`ReadAhead`]).
+/// ([`Range::stream`]), maybe read ahead already by another ([`Ranges::range`]).
 #[derive(Debug)]
 pub struct Range {
     /// The file.
@@ -620,52 +658,40 @@ pub struct Range {
 }
 
 impl Range {
-    /// The range, read now into one of `ahead`'s buffers when that is given and one is free.
-    pub fn new(file: &Arc<File>, start: u64, end: u64, ahead: Option<&ReadAhead>) -> Range {
-        Range {
-            file: Arc::clone(file),
-            start,
-            end,
-            ahead: ahead.and_then(|ahead| ahead.read(file, start, end)),
-        }
+    /// Whether its bytes were read ahead (and not yet read).
+    pub fn is_read_ahead(&self) -> bool {
+        self.ahead.is_some()
     }
 
-    /// The range's items: [`read_range_ahead`] of what was read ahead, else [`read_range`].
+    /// The range's items, what [`read_range`] gives: read in place from the bytes read ahead
+    /// (then from the file for the rest of the range's last line), or from the file.
     pub fn stream(&mut self, name: impl Into<String>, options: Options) -> Stream<'static> {
+        let file = Arc::clone(&self.file);
         match self.ahead.take() {
-            Some(ahead) => read_range_ahead(name, ahead, options),
-            None => read_range(name, Arc::clone(&self.file), self.start, self.end, options),
+            Some(ahead) => read_range_ahead(name, file, (self.start, self.end), ahead, options),
+            None => read_range(name, file, self.start, self.end, options),
         }
     }
 }
 
-/// A range of a file read by [`ReadAhead::read`]: `len` bytes from offset `at` in `buffer`.
+/// A range read by [`ReadAhead::read`]: `len` bytes of the file from offset `at` in `buffer`.
 #[derive(Debug)]
-pub struct Ahead {
-    file: Arc<File>,
-    start: u64,
-    end: u64,
+struct Ahead {
     at: u64,
     len: usize,
     buffer: ReadBuffer,
 }
 
-/// [`read_range`] of a range read ahead: the same items, read in place from the bytes read
-/// ahead, then from the file for the rest of the range's last line.
-pub fn read_range_ahead(
+/// [`read_range`] of bytes `start..end` of `file` read ahead.
+fn read_range_ahead(
     name: impl Into<String>,
+    file: Arc<File>,
+    (start, end): (u64, u64),
     ahead: Ahead,
     options: Options,
 ) -> Stream<'static> {
     let options = text_lines(options);
-    let Ahead {
-        file,
-        start,
-        end,
-        at,
-        len,
-        buffer,
-    } = ahead;
+    let Ahead { at, len, buffer } = ahead;
     if buffer.buf.len() < stream::text_buffer(options) {
         // Buffers made for smaller records than `options` allows: a stream's buffer would
         // hold more than they do.

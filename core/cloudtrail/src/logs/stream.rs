@@ -1730,11 +1730,10 @@ impl<'a> Stream<'a> {
         self.resync_report(line).map(|_| ())
     }
 
-    /// [`Stream::resync`], and what it skipped: the message, and whether that was the rest of
-    /// the line the value began on.
-    fn resync_report(&mut self, line: u64) -> Result<(String, bool), Fatal> {
+    /// [`Stream::resync`], and what it skipped, for the message.
+    fn resync_report(&mut self, line: u64) -> Result<String, Fatal> {
         let Some(src) = self.src.as_mut() else {
-            return Ok((String::new(), false));
+            return Ok(String::new());
         };
         src.recording = false;
         src.record.clear();
@@ -1746,32 +1745,29 @@ impl<'a> Stream<'a> {
             // it, and the skip's location gives the line's number (a range of a file read on
             // its own ends where the file does not, and numbers its lines from 1).
             if self.text {
-                return Ok(("skipped the rest of the line".to_owned(), true));
+                return Ok("skipped the rest of the line".to_owned());
             }
             if src.peek()?.is_none() {
-                return Ok((
-                    format!("skipped the rest of the input from byte {from}{context}"),
-                    true,
+                return Ok(format!(
+                    "skipped the rest of the input from byte {from}{context}"
                 ));
             }
-            return Ok((format!("skipped the rest of line {line}"), true));
+            return Ok(format!("skipped the rest of line {line}"));
         }
         // The fault may have been found at the start of a line that starts a new value (a
         // line cut short, then the next one): go on from there.
         if src.at_line_start() && matches!(src.peek()?, Some(b'{' | b'0'..=b'9')) {
-            return Ok((format!("skipped to line {}", src.line()), false));
+            return Ok(format!("skipped to line {}", src.line()));
         }
         loop {
             src.skip_line()?;
             match src.peek()? {
                 None => {
-                    let skipped =
-                        format!("skipped the rest of the input from byte {from}{context}");
-                    return Ok((skipped, false));
+                    return Ok(format!(
+                        "skipped the rest of the input from byte {from}{context}"
+                    ));
                 }
-                Some(b'{' | b'0'..=b'9') => {
-                    return Ok((format!("skipped to line {}", src.line()), false));
-                }
+                Some(b'{' | b'0'..=b'9') => return Ok(format!("skipped to line {}", src.line())),
                 Some(_) => {}
             }
         }
@@ -1810,12 +1806,8 @@ impl<'a> Stream<'a> {
             Fatal::Syntax(problem) => {
                 let explained = self.explain(&problem);
                 let current_line = self.src.as_mut().map_or(0, Source::line);
-                let line = line.unwrap_or(current_line);
-                match self.resync_report(line) {
-                    Ok((skipped, rest_of_line)) => {
-                        if rest_of_line && self.text && location.record.is_none() {
-                            location.line = Some(line);
-                        }
+                match self.resync_report(line.unwrap_or(current_line)) {
+                    Ok(skipped) => {
                         self.skip(location, problem.kind, format!("{explained}; {skipped}"));
                         self.state = State::Top;
                     }

@@ -1914,12 +1914,7 @@ mod text_lines {
             Options::default(),
         ));
         for ahead in aheads {
-            let read = || {
-                let ahead = ahead
-                    .read(file, start, end)
-                    .unwrap_or_else(|| panic!("a free buffer: {ahead:?} {start}..{end}"));
-                read_range_ahead("f", ahead, Options::default())
-            };
+            let read = || read_ahead(ahead, file, (start, end), Options::default());
             let mut ahead_stream = read();
             assert_eq!(
                 items(&mut ahead_stream, base),
@@ -1935,6 +1930,24 @@ mod text_lines {
             );
         }
         (stream, range)
+    }
+
+    /// Bytes `start..end` of `file` read ahead into one of `ahead`'s buffers, and their stream.
+    fn read_ahead(
+        ahead: &ReadAhead,
+        file: &std::sync::Arc<std::fs::File>,
+        (start, end): (u64, u64),
+        options: Options,
+    ) -> Stream<'static> {
+        let read = ahead.read(file, start, end);
+        let read = read.unwrap_or_else(|| panic!("a free buffer: {ahead:?} {start}..{end}"));
+        let mut range = Range {
+            file: file.clone(),
+            start,
+            end,
+            ahead: Some(read),
+        };
+        range.stream("f", options)
     }
 
     /// Buffers to read ranges of `size` bytes ahead into, and ones reading less than such a
@@ -2210,8 +2223,8 @@ mod text_lines {
                         let plain = read_range("f", file.clone(), start, end, options);
                         let plain = read_as(&mut { plain }, how, &sieve);
                         for ahead in [&whole, &part] {
-                            let range = ahead.read(&file, start, end).expect("a free buffer");
-                            let got = read_as(&mut read_range_ahead("f", range, options), how, &sieve);
+                            let mut stream = read_ahead(ahead, &file, (start, end), options);
+                            let got = read_as(&mut stream, how, &sieve);
                             assert_eq!(
                                 got, plain,
                                 "{how:?}, {start}..{end} of {:?}, {} bytes read ahead",
@@ -2242,8 +2255,7 @@ mod text_lines {
                 let (len, mut ranged, mut base, mut start) = (input.len() as u64, Vec::new(), 0, 0);
                 while start < len {
                     let end = len.min(start + size);
-                    let range = ahead.read(&file, start, end).expect("a free buffer");
-                    let mut stream = read_range_ahead("f", range, options);
+                    let mut stream = read_ahead(&ahead, &file, (start, end), options);
                     let range = items(&mut stream, base);
                     if stream.needs_stream() {
                         ranged.extend(items(&mut read_from("f", file.clone(), start, base + 1, options), 0));
@@ -2256,6 +2268,73 @@ mod text_lines {
                 assert_eq!(ranged, whole, "{:?}, ranges of {size}", String::from_utf8_lossy(&input));
             });
         }
+    }
+
+    /// In text, a record whose JSON fails is skipped to the end of its line, and the skip's
+    /// location names that line (a range's own, which its reader makes absolute), not the
+    /// message. Regression: the message said `skipped the rest of line N` with the range's N.
+    #[test]
+    fn a_skipped_rest_of_line_is_located_on_its_line() {
+        let input = "{\"a\":1}\n{\"b\":2}\n2020-09-14T00:44:23.000Z {\"n\":\u{0}}\n{\"c\":3}\n";
+        let skip_of = |items: Vec<Seen>| {
+            let skips: Vec<Seen> = items
+                .into_iter()
+                .filter(|i| i.3.starts_with("invalid-json"))
+                .collect();
+            assert_eq!(skips.len(), 1, "{skips:?}");
+            skips.into_iter().next().unwrap()
+        };
+        let whole = skip_of(items(&mut read_stream("f", input.as_bytes(), text()), 0));
+        assert_eq!(whole.0, Some(3));
+        assert!(
+            whole.3.ends_with("; skipped the rest of the line"),
+            "{whole:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, input).unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        let start = input.find("2020").unwrap() as u64;
+        let mut range = read_range("f", file, start, start + 1, Options::default());
+        let in_range = skip_of(items(&mut range, 0));
+        assert_eq!(in_range.0, Some(1), "the range's own line");
+        assert_eq!(in_range.3, whole.3);
+    }
+
+    /// Spans cover a file in order, each of the range size but the last; ranges are read ahead
+    /// while a buffer is free (a range holds its buffer until it is read), and never without
+    /// read-ahead.
+    #[test]
+    fn ranges_cut_a_file_and_read_ahead_while_buffers_last() {
+        let spans = |bytes, len| {
+            Ranges::new(bytes, 1, false, text())
+                .spans(len)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(spans(4, 10), [(0, 4), (4, 8), (8, 10)]);
+        assert_eq!(spans(5, 10), [(0, 5), (5, 10)]);
+        assert_eq!(spans(0, 2), [(0, 1), (1, 2)], "at least a byte a range");
+        assert_eq!(spans(u64::MAX, 3), [(0, 3)]);
+        assert!(spans(4, 0).is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n").unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        let ranges = Ranges::new(8, 2, true, text());
+        let (mut first, second) = (ranges.range(&file, 0, 8), ranges.range(&file, 8, 16));
+        assert!(first.is_read_ahead() && second.is_read_ahead());
+        assert!(
+            !ranges.range(&file, 0, 8).is_read_ahead(),
+            "both buffers are held"
+        );
+        assert_eq!(first.stream("f", text()).count(), 1);
+        assert!(!first.is_read_ahead());
+        assert!(
+            ranges.range(&file, 0, 8).is_read_ahead(),
+            "the first buffer came back"
+        );
+        let plain = Ranges::new(8, 2, false, text());
+        assert!(!plain.range(&file, 0, 8).is_read_ahead());
     }
 
     /// Buffers read ahead for a smaller record limit than the stream's read as the file does
@@ -2273,8 +2352,7 @@ mod text_lines {
         };
         let ahead = ReadAhead::new(1, 100, small);
         let len = input.len() as u64;
-        let range = ahead.read(&file, 0, len).unwrap();
-        let mut got = read_range_ahead("f", range, Options::default());
+        let mut got = read_ahead(&ahead, &file, (0, len), Options::default());
         let mut want = read_range("f", file, 0, len, Options::default());
         assert_eq!(items(&mut got, 0), items(&mut want, 0));
         assert!(!want.needs_stream());
