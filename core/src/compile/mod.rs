@@ -6,3 +6,4 @@ pub(crate) mod literals;
 pub(crate) mod prefilter;
 pub(crate) mod program;
 pub(crate) mod regex;
+pub(crate) mod skip;

@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap;
 use crate::compile::event::{self, EventProgram};
 use crate::compile::literals::LiteralSet;
 use crate::compile::prefilter::{self, Cnf, Prefilter, matches_everything};
+use crate::compile::skip::SkipDfa;
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
 use crate::event::ast::EventPatternAst;
@@ -103,9 +104,27 @@ pub(crate) enum TermRegexes {
     /// A few, each on its own: a search stops at the regex's first match, and skips to the
     /// regex's own literal prefix when that search is fast (the `regex` bench's 16 patterns on
     /// 20,000 events, callgrind: 26% fewer instructions than [`Set`](Self::Set)).
-    Each(Vec<meta::Regex>),
+    Each(Vec<TermRegex>),
     /// More: one automaton that reports every regex that matches, in one pass over the event.
     Set(meta::Regex),
+}
+
+/// One term regex searched for on its own ([`TermRegexes::Each`]).
+#[derive(Clone, Debug)]
+pub(crate) enum TermRegex {
+    Meta(meta::Regex),
+    /// No literal to skip to, but few bytes leave its DFA's start state.
+    Skip(Box<SkipDfa>),
+}
+
+impl TermRegex {
+    /// Whether it matches somewhere in `text`.
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        match self {
+            TermRegex::Meta(re) => re.is_match(text),
+            TermRegex::Skip(dfa) => dfa.is_match(text),
+        }
+    }
 }
 
 /// Up to this many term regexes are searched for one by one; more go into one automaton.
@@ -551,7 +570,7 @@ impl Builder {
             1..=DIRECT_TERM_REGEXES => TermRegexes::Each(
                 regexes
                     .iter()
-                    .map(|source| single_regex(source, limits, what))
+                    .map(|source| term_regex(source, limits, what))
                     .collect::<Result<_, _>>()?,
             ),
             _ => TermRegexes::Set(multi_regex(&regexes, limits, Haystack::Event, what)?),
@@ -880,20 +899,41 @@ fn fast_prefilter(sources: &[String]) -> Option<LiteralSearch> {
     })
 }
 
+/// One term regex: [`single_regex`], or its [`SkipDfa`] where it has no fast prefilter and the
+/// DFA's start state can be passed over.
+fn term_regex(
+    source: &str,
+    limits: &Limits,
+    what: &str,
+) -> Result<TermRegex, (Option<usize>, Error)> {
+    let (re, prefiltered) = single_regex(source, limits, what)?;
+    let cap = limits.max_automaton_bytes;
+    let skip = (!prefiltered)
+        .then(|| SkipDfa::new(source, &re, cap, cap.min(FULL_DFA_BYTES)))
+        .flatten();
+    Ok(match skip {
+        Some(dfa) => TermRegex::Skip(Box::new(dfa)),
+        None => TermRegex::Meta(re),
+    })
+}
+
 /// One regex, asked only whether it matches (a search stops at its first match state), with a
 /// prefilter only when it is fast. Not leftmost-first: regex-automata then picks its
 /// reverse-inner strategy for `\d{1,3}\.\d{1,3}…`, which falls back to the PikeVM (a quarter of
 /// all instructions on the `regex` bench's events), nor its automatic prefilter (slow ones too).
+/// Also says whether it has that prefilter.
 fn single_regex(
     source: &str,
     limits: &Limits,
     what: &str,
-) -> Result<meta::Regex, (Option<usize>, Error)> {
-    let config = regex_config(limits, fast_prefilter(&[source.to_owned()]));
-    meta::Builder::new()
-        .configure(config)
+) -> Result<(meta::Regex, bool), (Option<usize>, Error)> {
+    let prefilter = fast_prefilter(&[source.to_owned()]);
+    let prefiltered = prefilter.is_some();
+    let re = meta::Builder::new()
+        .configure(regex_config(limits, prefilter))
         .build(source)
-        .map_err(|_| too_large(what))
+        .map_err(|_| too_large(what))?;
+    Ok((re, prefiltered))
 }
 
 /// One automaton for many regexes, reporting every one that matches.
