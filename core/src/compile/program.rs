@@ -1060,4 +1060,31 @@ mod tests {
         let short = "arn:aws:iam::12345678901:role/ arn:aws:iam::123456789012:role/";
         assert_eq!(set.matches(short), [0]);
     }
+
+    /// The term regexes without a fast prefilter run on a [`SkipDfa`] when it helps; a set of
+    /// more than [`DIRECT_TERM_REGEXES`] shares one automaton, with the shortened prefixes too.
+    #[test]
+    fn term_regexes_run_where_they_are_fastest() {
+        let limits = Limits::default();
+        let built = |source: &str| term_regex(&translate(source), &limits, "").unwrap();
+        assert!(matches!(built(r"\d{1,3}\.\d{1,3}"), TermRegex::Skip(_)));
+        assert!(matches!(
+            built(r"arn:aws:iam::\d{12}:role/"),
+            TermRegex::Meta(_)
+        ));
+        assert!(matches!(built(r"x\d+"), TermRegex::Meta(_)));
+        let mut patterns: Vec<String> = (0..DIRECT_TERM_REGEXES)
+            .map(|i| format!("%word{i}x\\d%"))
+            .collect();
+        patterns.push(r"%arn:aws:iam::\d{12}:role/%".to_owned());
+        patterns.push(r"%\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}%".to_owned());
+        let set = PatternSet::new(&patterns).unwrap();
+        let event = r#"{"arn":"arn:aws:iam::123456789012:role/Admin","ip":"10.0.0.1 word3x7"}"#;
+        assert_eq!(
+            set.matches(event),
+            [3, DIRECT_TERM_REGEXES, DIRECT_TERM_REGEXES + 1]
+        );
+        let user = r#"{"arn":"arn:aws:iam::123456789012:user/alice","ip":"10.0.0"}"#;
+        assert!(set.matches(user).is_empty());
+    }
 }
