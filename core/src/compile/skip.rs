@@ -23,6 +23,11 @@ use regex_automata::{Anchored, MatchKind, meta};
 /// a step).
 const MAX_RANGES: usize = 3;
 
+/// The most NFA states a regex may have to be given a DFA here: regex-automata's own limit for
+/// building a full DFA (`meta::Config::dfa_state_limit`), which bounds the time spent
+/// determinizing a DFA that may then exceed its size limit.
+const MAX_STATES: usize = 30;
+
 /// A regex answered with its DFA, skipping the bytes that keep it in its start state.
 #[derive(Clone, Debug)]
 pub(crate) struct SkipDfa {
@@ -41,8 +46,9 @@ impl SkipDfa {
     /// The skipping DFA of `source` (for [`SkipDfa::is_match`] anywhere in a text), within
     /// `dfa_bytes` for its DFA and `nfa_bytes` for the NFA it is built from; `None` when it has
     /// no use: the regex has a look-around assertion (its start state depends on the byte
-    /// before), matches the empty text, its start state is one regex-automata accelerates
-    /// itself, more than [`MAX_RANGES`] ranges of bytes leave it, or the DFA is too large.
+    /// before), matches the empty text, has more than [`MAX_STATES`] NFA states, its start state
+    /// is one regex-automata accelerates itself, more than [`MAX_RANGES`] ranges of bytes leave
+    /// it, or the DFA is too large.
     pub(crate) fn new(
         source: &str,
         fallback: &meta::Regex,
@@ -57,7 +63,7 @@ impl SkipDfa {
             )
             .build(source)
             .ok()?;
-        if !nfa.look_set_any().is_empty() || nfa.has_empty() {
+        if !nfa.look_set_any().is_empty() || nfa.has_empty() || nfa.states().len() > MAX_STATES {
             return None;
         }
         let dfa = dense::Builder::new()
@@ -232,6 +238,9 @@ mod tests {
         assert!(both("(?-u:^[0-9]+)").0.is_none());
         assert!(both("(?-u:[0-9]*)").0.is_none());
         assert!(both("(?-u:[0-9a-zA-Z_-]{4})").0.is_none());
+        // Too many NFA states to be worth determinizing (a DFA of 32 states would fit).
+        assert!(both("(?-u:[0-9]{30}x)").0.is_none());
+        assert!(both("(?-u:[0-9]{3}x)").0.is_some());
     }
 
     #[test]
