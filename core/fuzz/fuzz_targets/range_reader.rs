@@ -64,9 +64,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let whole: Vec<String> = read_stream("f", file, options).map(|i| shown(i, 0)).collect();
     let ranges = Ranges::new(size, 2, true, options);
-    let (mut ranged, mut base, mut start) = (Vec::new(), 0, 0);
-    while start < len {
-        let end = len.min(start + size);
+    let (mut ranged, mut base) = (Vec::new(), 0);
+    for (start, end) in ranges.spans(len) {
         let mut stream = read_range("f", Arc::clone(&opened), start, end, options);
         let items: Vec<String> = stream.by_ref().map(|i| shown(i, base)).collect();
         let read_ahead = || {
@@ -87,7 +86,6 @@ fuzz_target!(|data: &[u8]| {
         }
         ranged.extend(items);
         base += stream.lines_read();
-        start = end;
     }
     assert_eq!(ranged, whole, "ranges of {size} bytes");
 });

@@ -114,8 +114,9 @@ pub(crate) enum TermRegexes {
 #[derive(Clone, Debug)]
 pub(crate) enum TermRegex {
     Meta(meta::Regex),
-    /// No literal to skip to, but few bytes leave its DFA's start state.
-    Skip(Box<SkipDfa>),
+    /// No literal to skip to, but few bytes leave its DFA's start state; the regex answers
+    /// where the DFA gives up.
+    Skip(Box<SkipDfa>, meta::Regex),
 }
 
 impl TermRegex {
@@ -123,7 +124,7 @@ impl TermRegex {
     pub(crate) fn is_match(&self, text: &str) -> bool {
         match self {
             TermRegex::Meta(re) => re.is_match(text),
-            TermRegex::Skip(dfa) => dfa.is_match(text),
+            TermRegex::Skip(dfa, re) => dfa.is_match(text).unwrap_or_else(|| re.is_match(text)),
         }
     }
 }
@@ -900,41 +901,30 @@ fn fast_prefilter(sources: &[String]) -> Option<LiteralSearch> {
     })
 }
 
-/// One term regex: [`single_regex`], or its [`SkipDfa`] where it has no fast prefilter and the
-/// DFA's start state can be passed over.
+/// One term regex, asked only whether it matches (a search stops at its first match state),
+/// with a prefilter only when it is fast, or else on its [`SkipDfa`] where the DFA's start state
+/// can be passed over. Not leftmost-first: regex-automata then picks its reverse-inner strategy
+/// for `\d{1,3}\.\d{1,3}…`, which falls back to the PikeVM (a quarter of all instructions on the
+/// `regex` bench's events), nor its automatic prefilter (slow ones too).
 fn term_regex(
     source: &str,
     limits: &Limits,
     what: &str,
 ) -> Result<TermRegex, (Option<usize>, Error)> {
-    let (re, prefiltered) = single_regex(source, limits, what)?;
-    let cap = limits.max_automaton_bytes;
-    let skip = (!prefiltered)
-        .then(|| SkipDfa::new(source, &re, cap, cap.min(FULL_DFA_BYTES)))
-        .flatten();
-    Ok(match skip {
-        Some(dfa) => TermRegex::Skip(Box::new(dfa)),
-        None => TermRegex::Meta(re),
-    })
-}
-
-/// One regex, asked only whether it matches (a search stops at its first match state), with a
-/// prefilter only when it is fast. Not leftmost-first: regex-automata then picks its
-/// reverse-inner strategy for `\d{1,3}\.\d{1,3}…`, which falls back to the PikeVM (a quarter of
-/// all instructions on the `regex` bench's events), nor its automatic prefilter (slow ones too).
-/// Also says whether it has that prefilter.
-fn single_regex(
-    source: &str,
-    limits: &Limits,
-    what: &str,
-) -> Result<(meta::Regex, bool), (Option<usize>, Error)> {
     let prefilter = fast_prefilter(&[source.to_owned()]);
     let prefiltered = prefilter.is_some();
     let re = meta::Builder::new()
         .configure(regex_config(limits, prefilter))
         .build(source)
         .map_err(|_| too_large(what))?;
-    Ok((re, prefiltered))
+    let cap = limits.max_automaton_bytes;
+    let skip = (!prefiltered)
+        .then(|| SkipDfa::new(source, cap, cap.min(FULL_DFA_BYTES)))
+        .flatten();
+    Ok(match skip {
+        Some(dfa) => TermRegex::Skip(Box::new(dfa), re),
+        None => TermRegex::Meta(re),
+    })
 }
 
 /// One automaton for many regexes, reporting every one that matches.
@@ -1068,7 +1058,7 @@ mod tests {
     fn term_regexes_run_where_they_are_fastest() {
         let limits = Limits::default();
         let built = |source: &str| term_regex(&translate(source), &limits, "").unwrap();
-        assert!(matches!(built(r"\d{1,3}\.\d{1,3}"), TermRegex::Skip(_)));
+        assert!(matches!(built(r"\d{1,3}\.\d{1,3}"), TermRegex::Skip(..)));
         assert!(matches!(
             built(r"arn:aws:iam::\d{12}:role/"),
             TermRegex::Meta(_)

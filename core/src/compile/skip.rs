@@ -17,7 +17,7 @@ use regex_automata::dfa::{StartKind, dense};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
-use regex_automata::{Anchored, MatchKind, meta};
+use regex_automata::{Anchored, MatchKind};
 
 /// At most this many ranges of bytes may leave the start state (each costs two SIMD operations
 /// a step).
@@ -38,8 +38,6 @@ pub(crate) struct SkipDfa {
     ranges: sse2::Ranges,
     /// The same, byte by byte.
     leaves: [bool; 256],
-    /// The regex, for a DFA that gives up (it has no quit byte: never, in fact).
-    fallback: meta::Regex,
 }
 
 impl SkipDfa {
@@ -49,12 +47,7 @@ impl SkipDfa {
     /// before), matches the empty text, has more than [`MAX_STATES`] NFA states, its start state
     /// is one regex-automata accelerates itself, more than [`MAX_RANGES`] ranges of bytes leave
     /// it, or the DFA is too large.
-    pub(crate) fn new(
-        source: &str,
-        fallback: &meta::Regex,
-        nfa_bytes: usize,
-        dfa_bytes: usize,
-    ) -> Option<SkipDfa> {
+    pub(crate) fn new(source: &str, nfa_bytes: usize, dfa_bytes: usize) -> Option<SkipDfa> {
         let nfa = thompson::Compiler::new()
             .configure(
                 thompson::Config::new()
@@ -93,12 +86,12 @@ impl SkipDfa {
             #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
             ranges: sse2::Ranges::new(&ranges),
             leaves,
-            fallback: fallback.clone(),
         })
     }
 
-    /// Whether the regex matches somewhere in `text`.
-    pub(crate) fn is_match(&self, text: &str) -> bool {
+    /// Whether the regex matches somewhere in `text`; `None` when the DFA gives up (at a quit
+    /// byte: it has none, so never in fact), for the caller to ask the regex.
+    pub(crate) fn is_match(&self, text: &str) -> Option<bool> {
         let bytes = text.as_bytes();
         let dfa = &self.dfa;
         let mut sid = self.start;
@@ -114,17 +107,17 @@ impl SkipDfa {
             at += 1;
             if dfa.is_special_state(sid) {
                 if dfa.is_match_state(sid) {
-                    return true;
+                    return Some(true);
                 }
                 if dfa.is_dead_state(sid) {
-                    return false;
+                    return Some(false);
                 }
                 if dfa.is_quit_state(sid) {
-                    return self.fallback.is_match(text);
+                    return None;
                 }
             }
         }
-        dfa.is_match_state(dfa.next_eoi_state(sid))
+        Some(dfa.is_match_state(dfa.next_eoi_state(sid)))
     }
 
     /// Whether `byte` leaves the start state.
@@ -215,10 +208,11 @@ mod sse2 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use regex_automata::meta;
 
     fn both(source: &str) -> (Option<SkipDfa>, meta::Regex) {
         let meta = meta::Regex::new(source).unwrap();
-        (SkipDfa::new(source, &meta, 1 << 20, 40 << 10), meta)
+        (SkipDfa::new(source, 1 << 20, 40 << 10), meta)
     }
 
     #[test]
@@ -267,7 +261,7 @@ mod tests {
                 false,
             ),
         ] {
-            assert_eq!(ip.is_match(text), want, "{text}");
+            assert_eq!(ip.is_match(text), Some(want), "{text}");
             assert_eq!(meta.is_match(text), want, "{text}");
         }
     }
@@ -294,7 +288,7 @@ mod tests {
             ][which];
             let (skip, meta) = both(source);
             let skip = skip.unwrap();
-            prop_assert_eq!(skip.is_match(&text), meta.is_match(&text));
+            prop_assert_eq!(skip.is_match(&text), Some(meta.is_match(&text)));
         }
     }
 }
