@@ -131,7 +131,7 @@ fn condition() -> impl Strategy<Value = String> {
     (
         any::<usize>(),
         any::<usize>(),
-        0u8..16,
+        0u8..20,
         any::<usize>(),
         1usize..9,
     )
@@ -163,7 +163,23 @@ fn condition() -> impl Strategy<Value = String> {
                         .filter(|c| c.is_ascii_alphanumeric())
                         .take(6)
                         .collect();
-                    format!("{sel} = %{}%", if re.is_empty() { "a".into() } else { re })
+                    let re = if re.is_empty() { "a".into() } else { re };
+                    // Anchored and alternated literals (answered without an automaton), and
+                    // one that is not a literal.
+                    let re = match kind {
+                        16 => format!("^{re}"),
+                        17 => format!("{re}$"),
+                        18 => {
+                            let whole: String = val
+                                .chars()
+                                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                                .collect();
+                            format!("^{whole}$|^{re}$")
+                        }
+                        19 => format!("^{re}|[0-9]{{2}}{re}$|{re}[a-z]"),
+                        _ => re,
+                    };
+                    format!("{sel} = %{re}%")
                 }
             }
         })

@@ -368,6 +368,8 @@ pub(crate) enum GlobKind {
     Prefix,
     Suffix,
     Contains,
+    /// The whole text (a regex `^abc$`; a glob without `*` is an exact string instead).
+    Whole,
 }
 
 impl GlobKind {
@@ -376,6 +378,7 @@ impl GlobKind {
             GlobKind::Prefix => text.starts_with(fixed),
             GlobKind::Suffix => text.ends_with(fixed),
             GlobKind::Contains => text.contains(fixed),
+            GlobKind::Whole => text == fixed,
         }
     }
 
@@ -386,6 +389,7 @@ impl GlobKind {
             GlobKind::Prefix => format!("^{lit}"),
             GlobKind::Suffix => format!("{lit}$"),
             GlobKind::Contains => lit,
+            GlobKind::Whole => format!("^{lit}$"),
         }
     }
 }
@@ -740,14 +744,24 @@ impl Builder {
             let mut program = f.program;
             let mut globs: Vec<(GlobKind, String, u32)> = Vec::new();
             let mut wild: Vec<(u32, String)> = Vec::new();
+            let mut wildcards = 0;
             for (m, id) in f.matchers {
                 match m {
-                    Matcher::Glob(kind, fixed) => globs.push((kind, fixed, id)),
-                    Matcher::Wild(source) => wild.push((id, source)),
+                    Matcher::Glob(kind, fixed) => {
+                        wildcards += 1;
+                        globs.push((kind, fixed, id));
+                    }
+                    Matcher::Wild(source) => {
+                        wildcards += 1;
+                        match literal_globs(&source) {
+                            Some(found) => globs
+                                .extend(found.into_iter().map(|(kind, fixed)| (kind, fixed, id))),
+                            None => wild.push((id, source)),
+                        }
+                    }
                     Matcher::Exact(_) | Matcher::Any => {}
                 }
             }
-            let wildcards = globs.len() + wild.len();
             if globs.len() > DIRECT_GLOBS {
                 wild.extend(
                     globs
@@ -816,6 +830,66 @@ fn collect_conds(expr: &CExpr, out: &mut Vec<u32>) {
         CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| collect_conds(x, out)),
         CExpr::Cond(c) => out.push(*c),
     }
+}
+
+/// A regex (Rust syntax) that only ever matches one of a few literals, each perhaps anchored at
+/// the start and/or end of the text (`^Create|^Delete`, `Exception$`, `not authorized`,
+/// `^2024-0[1-6]-`), as the globs it is equivalent to: a value is then tested with
+/// `starts_with`, `ends_with`, `contains` or `==` instead of an automaton (on the `regex` bench,
+/// a meta regex costs tens of nanoseconds a call on a value of a few bytes). `None` for any other
+/// regex, or more than [`DIRECT_GLOBS`] literals.
+///
+/// Each branch of the regex's top alternation, its leading `^` and trailing `$` taken off, must
+/// be free of look-around and yield an exact, finite literal sequence. regex-syntax guarantees
+/// that such a sequence is the branch's whole language ("if every literal in the sequence is
+/// exact and the original regex contains zero look-around assertions, then a preference-order
+/// multi-substring search of those literals will precisely match a preference-order search of
+/// the original regex").
+fn literal_globs(source: &str) -> Option<Vec<(GlobKind, String)>> {
+    use regex_syntax::hir::{Hir, HirKind, Look};
+    let hir = regex_syntax::parse(source).ok()?;
+    let branches = match hir.kind() {
+        HirKind::Alternation(alts) => alts.as_slice(),
+        _ => std::slice::from_ref(&hir),
+    };
+    let mut globs = Vec::new();
+    for branch in branches {
+        let mut parts = match branch.kind() {
+            HirKind::Concat(parts) => parts.as_slice(),
+            _ => std::slice::from_ref(branch),
+        };
+        let look = |part: Option<&Hir>, want: Look| matches!(part.map(Hir::kind), Some(HirKind::Look(l)) if *l == want);
+        let start = look(parts.first(), Look::Start);
+        if start {
+            parts = parts.get(1..)?;
+        }
+        let end = look(parts.last(), Look::End);
+        if end {
+            parts = parts.get(..parts.len() - 1)?;
+        }
+        let core = Hir::concat(parts.to_vec());
+        if !core.properties().look_set().is_empty() {
+            return None;
+        }
+        let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&core);
+        if !seq.is_exact() {
+            return None;
+        }
+        let kind = match (start, end) {
+            (true, true) => GlobKind::Whole,
+            (true, false) => GlobKind::Prefix,
+            (false, true) => GlobKind::Suffix,
+            (false, false) => GlobKind::Contains,
+        };
+        for literal in seq.literals()? {
+            let fixed = String::from_utf8(literal.as_bytes().to_vec()).ok()?;
+            globs.push((kind, fixed));
+        }
+        if globs.len() > DIRECT_GLOBS {
+            return None;
+        }
+    }
+    Some(globs)
 }
 
 /// `*` first and/or last is a wildcard: exact, prefix, suffix, contains or anything.
@@ -917,11 +991,11 @@ fn term_regex(
         .configure(regex_config(limits, prefilter))
         .build(source)
         .map_err(|_| too_large(what))?;
+    if prefiltered {
+        return Ok(TermRegex::Meta(re));
+    }
     let cap = limits.max_automaton_bytes;
-    let skip = (!prefiltered)
-        .then(|| SkipDfa::new(source, cap, cap.min(FULL_DFA_BYTES)))
-        .flatten();
-    Ok(match skip {
+    Ok(match SkipDfa::new(source, cap, cap.min(FULL_DFA_BYTES)) {
         Some(dfa) => TermRegex::Skip(Box::new(dfa), re),
         None => TermRegex::Meta(re),
     })
@@ -1054,11 +1128,63 @@ mod tests {
 
     /// The term regexes without a fast prefilter run on a [`SkipDfa`] when it helps; a set of
     /// more than [`DIRECT_TERM_REGEXES`] shares one automaton, with the shortened prefixes too.
+    /// Regexes that are literals, anchored or not, become the globs they are equivalent to;
+    /// any other regex (a class too wide, a repetition, a look-around inside) stays a regex.
+    #[test]
+    fn literal_regexes_become_globs() {
+        use GlobKind::*;
+        let globs = |aws: &str| literal_globs(&translate(aws));
+        let owned = |list: &[(GlobKind, &str)]| {
+            Some(
+                list.iter()
+                    .map(|(k, s)| (*k, (*s).to_owned()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            globs("^Create|^Delete"),
+            owned(&[(Prefix, "Create"), (Prefix, "Delete")])
+        );
+        assert_eq!(globs("Exception$"), owned(&[(Suffix, "Exception")]));
+        assert_eq!(
+            globs("not authorized"),
+            owned(&[(Contains, "not authorized")])
+        );
+        assert_eq!(globs("^ConsoleLogin$"), owned(&[(Whole, "ConsoleLogin")]));
+        assert_eq!(globs(r"^10\."), owned(&[(Prefix, "10.")]));
+        assert_eq!(globs("^1{2}"), owned(&[(Prefix, "11")]));
+        assert_eq!(globs("a|ab$"), owned(&[(Contains, "a"), (Suffix, "ab")]));
+        assert_eq!(globs("^$"), owned(&[(Whole, "")]));
+        assert_eq!(globs("x?$"), owned(&[(Suffix, "x"), (Suffix, "")]));
+        assert_eq!(globs("^"), owned(&[(Prefix, "")]));
+        assert_eq!(
+            globs("^2024-0[1-3]-"),
+            owned(&[
+                (Prefix, "2024-01-"),
+                (Prefix, "2024-02-"),
+                (Prefix, "2024-03-")
+            ])
+        );
+        for regex in [
+            r"^Describe[A-Z][a-z]+s$",
+            r"\d{1,3}",
+            r"a.c",
+            r"[a-z]",
+            r"^a^b",
+            r"a$b",
+            r"x+$",
+            r"[0-9a-f]{2}",
+        ] {
+            assert_eq!(globs(regex), None, "{regex}");
+        }
+    }
+
     #[test]
     fn term_regexes_run_where_they_are_fastest() {
         let limits = Limits::default();
         let built = |source: &str| term_regex(&translate(source), &limits, "").unwrap();
         assert!(matches!(built(r"\d{1,3}\.\d{1,3}"), TermRegex::Skip(..)));
+        assert!(matches!(built(r"\d{2}:\d{2}"), TermRegex::Skip(..)));
         assert!(matches!(
             built(r"arn:aws:iam::\d{12}:role/"),
             TermRegex::Meta(_)
@@ -1077,5 +1203,36 @@ mod tests {
         );
         let user = r#"{"arn":"arn:aws:iam::123456789012:user/alice","ip":"10.0.0"}"#;
         assert!(set.matches(user).is_empty());
+    }
+
+    proptest::proptest! {
+        /// A regex made globs answers as the regex on any text: branches of literals, classes,
+        /// fixed and open repetitions, anchors where they belong and where they do not, and a
+        /// word boundary inside.
+        #[test]
+        fn literal_globs_agree_with_the_regex(
+            branches in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec(0usize..9, 0..4), proptest::bool::ANY),
+                1..4,
+            ),
+            texts in proptest::collection::vec("[ab1 \\-]{0,8}", 1..12),
+        ) {
+            const PIECES: [&str; 9] = ["a", "b", "ab", "[ab]", "[[:digit:]]", "a{2}", "b?", r"\b", "-"];
+            let source = branches
+                .iter()
+                .map(|(start, pieces, end)| {
+                    let body: String = pieces.iter().map(|&p| PIECES[p]).collect();
+                    format!("{}{body}{}", if *start { "^" } else { "" }, if *end { "$" } else { "" })
+                })
+                .collect::<Vec<_>>()
+                .join("|");
+            let re = meta::Regex::new(&source).unwrap();
+            if let Some(globs) = literal_globs(&source) {
+                for text in &texts {
+                    let by_globs = globs.iter().any(|(kind, fixed)| kind.matches(text, fixed));
+                    proptest::prop_assert_eq!(by_globs, re.is_match(text), "{} on {:?}", source, text);
+                }
+            }
+        }
     }
 }
