@@ -2,6 +2,7 @@
 //! compiler (automata over many patterns) grows here.
 
 pub(crate) mod event;
+pub(crate) mod inner;
 pub(crate) mod literals;
 pub(crate) mod prefilter;
 pub(crate) mod program;

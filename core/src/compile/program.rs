@@ -23,6 +23,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use rustc_hash::FxHashMap;
 
 use crate::compile::event::{self, EventProgram};
+use crate::compile::inner::InnerDfa;
 use crate::compile::literals::LiteralSet;
 use crate::compile::prefilter::{self, Cnf, Prefilter, matches_everything};
 use crate::compile::skip::SkipDfa;
@@ -114,6 +115,8 @@ pub(crate) enum TermRegexes {
 #[derive(Clone, Debug)]
 pub(crate) enum TermRegex {
     Meta(meta::Regex),
+    /// No literal to start with, but one inside; the regex answers where a DFA gives up.
+    Inner(Box<InnerDfa>, meta::Regex),
     /// No literal to skip to, but few bytes leave its DFA's start state; the regex answers
     /// where the DFA gives up.
     Skip(Box<SkipDfa>, meta::Regex),
@@ -124,6 +127,7 @@ impl TermRegex {
     pub(crate) fn is_match(&self, text: &str) -> bool {
         match self {
             TermRegex::Meta(re) => re.is_match(text),
+            TermRegex::Inner(dfa, re) => dfa.is_match(text).unwrap_or_else(|| re.is_match(text)),
             TermRegex::Skip(dfa, re) => dfa.is_match(text).unwrap_or_else(|| re.is_match(text)),
         }
     }
@@ -995,6 +999,9 @@ fn term_regex(
         return Ok(TermRegex::Meta(re));
     }
     let cap = limits.max_automaton_bytes;
+    if let Some(dfa) = InnerDfa::new(source, cap, cap.min(FULL_DFA_BYTES)) {
+        return Ok(TermRegex::Inner(Box::new(dfa), re));
+    }
     Ok(match SkipDfa::new(source, cap, cap.min(FULL_DFA_BYTES)) {
         Some(dfa) => TermRegex::Skip(Box::new(dfa), re),
         None => TermRegex::Meta(re),
@@ -1183,7 +1190,7 @@ mod tests {
     fn term_regexes_run_where_they_are_fastest() {
         let limits = Limits::default();
         let built = |source: &str| term_regex(&translate(source), &limits, "").unwrap();
-        assert!(matches!(built(r"\d{1,3}\.\d{1,3}"), TermRegex::Skip(..)));
+        assert!(matches!(built(r"\d{1,3}\.\d{1,3}"), TermRegex::Inner(..)));
         assert!(matches!(built(r"\d{2}:\d{2}"), TermRegex::Skip(..)));
         assert!(matches!(
             built(r"arn:aws:iam::\d{12}:role/"),
