@@ -115,7 +115,7 @@ pub(crate) enum TermRegexes {
 #[derive(Clone, Debug)]
 pub(crate) enum TermRegex {
     Meta(meta::Regex),
-    /// No literal to start with, but one inside; the regex answers where a DFA gives up.
+    /// A literal in it and a bounded length ([`InnerDfa`]); the regex answers where a DFA gives up.
     Inner(Box<InnerDfa>, meta::Regex),
     /// No literal to skip to, but few bytes leave its DFA's start state; the regex answers
     /// where the DFA gives up.
@@ -564,8 +564,27 @@ impl Builder {
                     p.literal_atoms.push(id);
                 }
                 TermText::Regex(r) => {
-                    regexes.push(translate(&r.source));
-                    p.regex_atoms.push(id);
+                    let source = translate(&r.source);
+                    // Literals alone, anywhere (`%AccessDenied|UnauthorizedOperation%`), are
+                    // searched with the words.
+                    let words = literal_globs(&source)
+                        .filter(|globs| globs.iter().all(|(kind, _)| *kind == GlobKind::Contains));
+                    match words {
+                        Some(words) => {
+                            for (_, word) in words {
+                                if word.is_empty() {
+                                    p.always_atoms.push(id);
+                                } else {
+                                    literals.push(word);
+                                    p.literal_atoms.push(id);
+                                }
+                            }
+                        }
+                        None => {
+                            regexes.push(source);
+                            p.regex_atoms.push(id);
+                        }
+                    }
                 }
             }
         }
@@ -979,9 +998,11 @@ fn fast_prefilter(sources: &[String]) -> Option<LiteralSearch> {
     })
 }
 
-/// One term regex, asked only whether it matches (a search stops at its first match state),
-/// with a prefilter only when it is fast, or else on its [`SkipDfa`] where the DFA's start state
-/// can be passed over. Not leftmost-first: regex-automata then picks its reverse-inner strategy
+/// One term regex, asked only whether it matches (a search stops at its first match state):
+/// from the occurrences of a literal in it where it has one and its length is bounded
+/// ([`InnerDfa`]), else with a prefilter when it is fast, or else on its [`SkipDfa`] where the
+/// DFA's start state can be passed over. (A regex of literals alone is searched with the term
+/// patterns' words instead.) Not leftmost-first: regex-automata then picks its reverse-inner strategy
 /// for `\d{1,3}\.\d{1,3}…`, which falls back to the PikeVM (a quarter of all instructions on the
 /// `regex` bench's events), nor its automatic prefilter (slow ones too).
 fn term_regex(
@@ -995,12 +1016,12 @@ fn term_regex(
         .configure(regex_config(limits, prefilter))
         .build(source)
         .map_err(|_| too_large(what))?;
-    if prefiltered {
-        return Ok(TermRegex::Meta(re));
-    }
     let cap = limits.max_automaton_bytes;
     if let Some(dfa) = InnerDfa::new(source, cap, cap.min(FULL_DFA_BYTES)) {
         return Ok(TermRegex::Inner(Box::new(dfa), re));
+    }
+    if prefiltered {
+        return Ok(TermRegex::Meta(re));
     }
     Ok(match SkipDfa::new(source, cap, cap.min(FULL_DFA_BYTES)) {
         Some(dfa) => TermRegex::Skip(Box::new(dfa), re),
@@ -1186,6 +1207,39 @@ mod tests {
         }
     }
 
+    /// A term regex that is literals alone is searched with the words (no regex is left);
+    /// `""` and a regex of the empty text occur in every event; an anchored one stays a regex.
+    #[test]
+    fn literal_term_regexes_are_searched_as_words() {
+        let patterns = [
+            "%AccessDenied|UnauthorizedOperation%",
+            "Access -%Denied%",
+            "%x?%",
+            "%^\\{%",
+        ];
+        let asts: Vec<Ast> = patterns
+            .iter()
+            .map(|p| crate::syntax::parse(p).unwrap())
+            .collect();
+        let refs: Vec<&Ast> = asts.iter().collect();
+        let program = compile(&refs, &Dialect::default(), &Limits::default()).unwrap();
+        let TermRegexes::Each(left) = &program.terms.regexes else {
+            panic!("the anchored regex is left");
+        };
+        assert_eq!(left.len(), 1);
+        let set = PatternSet::new(patterns).unwrap();
+        for (event, want) in [
+            (r#"{"a":"AccessDenied"}"#, vec![0, 2, 3]),
+            (
+                r#"{"b":"Access","c":"UnauthorizedOperation"}"#,
+                vec![0, 1, 2, 3],
+            ),
+            (r#" {"a":"Acces"}"#, vec![2]),
+        ] {
+            assert_eq!(set.matches(event), want, "{event}");
+        }
+    }
+
     #[test]
     fn term_regexes_run_where_they_are_fastest() {
         let limits = Limits::default();
@@ -1194,7 +1248,7 @@ mod tests {
         assert!(matches!(built(r"\d{2}:\d{2}"), TermRegex::Skip(..)));
         assert!(matches!(
             built(r"arn:aws:iam::\d{12}:role/"),
-            TermRegex::Meta(_)
+            TermRegex::Inner(..)
         ));
         assert!(matches!(built(r"x\d+"), TermRegex::Meta(_)));
         let mut patterns: Vec<String> = (0..DIRECT_TERM_REGEXES)
