@@ -19,14 +19,10 @@
 //! many steps of each DFA, whatever the text.
 
 use memchr::memmem;
-use regex_automata::dfa::Automaton;
-use regex_automata::dfa::{StartKind, dense};
-use regex_automata::nfa::thompson::{self, WhichCaptures};
-use regex_automata::util::primitives::StateID;
-use regex_automata::util::start;
-use regex_automata::{Anchored, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Hir, HirKind};
+
+use crate::compile::step::StepDfa;
 
 /// The longest text either side may match: the most DFA steps an occurrence of the literal
 /// costs on each side.
@@ -37,9 +33,9 @@ const MAX_SIDE: usize = 32;
 pub(crate) struct InnerDfa {
     literal: memmem::Finder<'static>,
     /// `P`, reversed (`None` when the literal starts the regex).
-    before: Option<Side>,
+    before: Option<StepDfa>,
     /// `L S`.
-    from: Side,
+    from: StepDfa,
 }
 
 impl InnerDfa {
@@ -76,12 +72,12 @@ impl InnerDfa {
             }
             let before = match at {
                 0 => None,
-                _ => Some(Side::new(&before, true, nfa_bytes, dfa_bytes)?),
+                _ => Some(StepDfa::anchored(&before, true, nfa_bytes, dfa_bytes)?),
             };
             return Some(InnerDfa {
                 literal: memmem::Finder::new(&literal).into_owned(),
                 before,
-                from: Side::new(&from, false, nfa_bytes, dfa_bytes)?,
+                from: StepDfa::anchored(&from, false, nfa_bytes, dfa_bytes)?,
             });
         }
         None
@@ -106,69 +102,6 @@ impl InnerDfa {
             at = p + 1;
         }
         Some(false)
-    }
-}
-
-/// One side of the split: a DFA asked whether it matches a text starting at the first byte it
-/// is given (anchored), stopping at its first match state.
-#[derive(Clone, Debug)]
-struct Side {
-    dfa: dense::DFA<Vec<u32>>,
-    /// The anchored start state: the same wherever the search starts, the regex having no
-    /// look-around.
-    start: StateID,
-}
-
-impl Side {
-    /// The DFA of `hir`, reversed or not.
-    fn new(hir: &Hir, reverse: bool, nfa_bytes: usize, dfa_bytes: usize) -> Option<Side> {
-        let nfa = thompson::Compiler::new()
-            .configure(
-                thompson::Config::new()
-                    .reverse(reverse)
-                    .nfa_size_limit(Some(nfa_bytes))
-                    .which_captures(WhichCaptures::None),
-            )
-            .build_from_hir(hir)
-            .ok()?;
-        let dfa = dense::Builder::new()
-            .configure(
-                dense::Config::new()
-                    .match_kind(MatchKind::All)
-                    .start_kind(StartKind::Anchored)
-                    .dfa_size_limit(Some(dfa_bytes))
-                    .determinize_size_limit(Some(dfa_bytes)),
-            )
-            .build_from_nfa(&nfa)
-            .ok()?;
-        let start = dfa
-            .start_state(&start::Config::new().anchored(Anchored::Yes))
-            .ok()?;
-        Some(Side { dfa, start })
-    }
-
-    /// Whether the DFA matches a prefix of `bytes` (read in the order given); `None` at a quit
-    /// byte. A match is seen one byte late, or at the end of the text, as regex-automata's DFAs
-    /// report them.
-    #[inline]
-    fn matches<'a>(&self, bytes: impl Iterator<Item = &'a u8>) -> Option<bool> {
-        let dfa = &self.dfa;
-        let mut sid = self.start;
-        for &byte in bytes {
-            sid = dfa.next_state(sid, byte);
-            if dfa.is_special_state(sid) {
-                if dfa.is_match_state(sid) {
-                    return Some(true);
-                }
-                if dfa.is_dead_state(sid) {
-                    return Some(false);
-                }
-                if dfa.is_quit_state(sid) {
-                    return None;
-                }
-            }
-        }
-        Some(dfa.is_match_state(dfa.next_eoi_state(sid)))
     }
 }
 

@@ -8,3 +8,4 @@ pub(crate) mod prefilter;
 pub(crate) mod program;
 pub(crate) mod regex;
 pub(crate) mod skip;
+pub(crate) mod step;
