@@ -19,6 +19,8 @@ use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
 use regex_automata::{Anchored, MatchKind};
 
+use crate::compile::step::{at_end, step};
+
 /// At most this many ranges of bytes may leave the start state (each costs two SIMD operations
 /// a step).
 const MAX_RANGES: usize = 3;
@@ -103,21 +105,13 @@ impl SkipDfa {
             let Some(&byte) = bytes.get(at) else {
                 break;
             };
-            sid = dfa.next_state(sid, byte);
+            sid = match step(dfa, sid, byte) {
+                Ok(next) => next,
+                Err(answer) => return answer,
+            };
             at += 1;
-            if dfa.is_special_state(sid) {
-                if dfa.is_match_state(sid) {
-                    return Some(true);
-                }
-                if dfa.is_dead_state(sid) {
-                    return Some(false);
-                }
-                if dfa.is_quit_state(sid) {
-                    return None;
-                }
-            }
         }
-        Some(dfa.is_match_state(dfa.next_eoi_state(sid)))
+        Some(at_end(dfa, sid))
     }
 
     /// Whether `byte` leaves the start state.

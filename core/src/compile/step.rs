@@ -88,28 +88,48 @@ impl StepDfa {
 
     /// Whether the DFA reaches a match state on `bytes` (read in the order given, as a whole
     /// text); `None` at a quit byte (a Unicode word boundary before a non-ASCII byte), for the
-    /// caller to ask its regex. A match is seen one byte late, or at the end of the text, as
-    /// regex-automata's DFAs report them.
+    /// caller to ask its regex.
     #[inline]
     pub(crate) fn matches<'a>(&self, bytes: impl Iterator<Item = &'a u8>) -> Option<bool> {
-        let dfa = &self.dfa;
         let mut sid = self.start;
         for &byte in bytes {
-            sid = dfa.next_state(sid, byte);
-            if dfa.is_special_state(sid) {
-                if dfa.is_match_state(sid) {
-                    return Some(true);
-                }
-                if dfa.is_dead_state(sid) {
-                    return Some(false);
-                }
-                if dfa.is_quit_state(sid) {
-                    return None;
-                }
-            }
+            sid = match step(&self.dfa, sid, byte) {
+                Ok(next) => next,
+                Err(answer) => return answer,
+            };
         }
-        Some(dfa.is_match_state(dfa.next_eoi_state(sid)))
+        Some(at_end(&self.dfa, sid))
     }
+}
+
+/// The state of `dfa` after `byte` from `sid`, or what a search that only asks whether there is
+/// a match answers there: `Some(true)` in a match state, `Some(false)` in the dead state, `None`
+/// at a quit byte. A match is seen one byte late, as regex-automata's DFAs report them.
+#[inline]
+pub(crate) fn step(
+    dfa: &dense::DFA<Vec<u32>>,
+    sid: StateID,
+    byte: u8,
+) -> Result<StateID, Option<bool>> {
+    let next = dfa.next_state(sid, byte);
+    if dfa.is_special_state(next) {
+        if dfa.is_match_state(next) {
+            return Err(Some(true));
+        }
+        if dfa.is_dead_state(next) {
+            return Err(Some(false));
+        }
+        if dfa.is_quit_state(next) {
+            return Err(None);
+        }
+    }
+    Ok(next)
+}
+
+/// Whether a match ends at the end of the text, `sid` being the state after its last byte.
+#[inline]
+pub(crate) fn at_end(dfa: &dense::DFA<Vec<u32>>, sid: StateID) -> bool {
+    dfa.is_match_state(dfa.next_eoi_state(sid))
 }
 
 #[cfg(test)]
