@@ -561,34 +561,28 @@ impl Builder {
         let mut atoms: Vec<(&TermText, &u32)> = self.term_atoms.iter().collect();
         atoms.sort_by_key(|(_, id)| **id);
         for (text, &id) in atoms {
-            match text {
-                TermText::Word(s) | TermText::Quoted(s) if s.is_empty() => p.always_atoms.push(id),
-                TermText::Word(s) | TermText::Quoted(s) => {
-                    literals.push(s.clone());
-                    p.literal_atoms.push(id);
-                }
+            let words = match text {
+                TermText::Word(s) | TermText::Quoted(s) => vec![s.clone()],
                 TermText::Regex(r) => {
                     let source = translate(&r.source);
                     // Literals alone, anywhere (`%AccessDenied|UnauthorizedOperation%`), are
                     // searched with the words.
                     let words = literal_globs(&source)
                         .filter(|globs| globs.iter().all(|(kind, _)| *kind == GlobKind::Contains));
-                    match words {
-                        Some(words) => {
-                            for (_, word) in words {
-                                if word.is_empty() {
-                                    p.always_atoms.push(id);
-                                } else {
-                                    literals.push(word);
-                                    p.literal_atoms.push(id);
-                                }
-                            }
-                        }
-                        None => {
-                            regexes.push(source);
-                            p.regex_atoms.push(id);
-                        }
-                    }
+                    let Some(words) = words else {
+                        regexes.push(source);
+                        p.regex_atoms.push(id);
+                        continue;
+                    };
+                    words.into_iter().map(|(_, word)| word).collect()
+                }
+            };
+            for word in words {
+                if word.is_empty() {
+                    p.always_atoms.push(id);
+                } else {
+                    literals.push(word);
+                    p.literal_atoms.push(id);
                 }
             }
         }
@@ -771,21 +765,19 @@ impl Builder {
             let mut program = f.program;
             let mut globs: Vec<(GlobKind, String, u32)> = Vec::new();
             let mut wild: Vec<(u32, String)> = Vec::new();
-            let mut wildcards = 0;
+            // One per glob or regex, however many globs a regex becomes.
+            let wildcards = (f.matchers.keys())
+                .filter(|m| matches!(m, Matcher::Glob(..) | Matcher::Wild(_)))
+                .count();
             for (m, id) in f.matchers {
                 match m {
-                    Matcher::Glob(kind, fixed) => {
-                        wildcards += 1;
-                        globs.push((kind, fixed, id));
-                    }
-                    Matcher::Wild(source) => {
-                        wildcards += 1;
-                        match literal_globs(&source) {
-                            Some(found) => globs
-                                .extend(found.into_iter().map(|(kind, fixed)| (kind, fixed, id))),
-                            None => wild.push((id, source)),
+                    Matcher::Glob(kind, fixed) => globs.push((kind, fixed, id)),
+                    Matcher::Wild(source) => match literal_globs(&source) {
+                        Some(found) => {
+                            globs.extend(found.into_iter().map(|(kind, fixed)| (kind, fixed, id)))
                         }
-                    }
+                        None => wild.push((id, source)),
+                    },
                     Matcher::Exact(_) | Matcher::Any => {}
                 }
             }
@@ -1164,8 +1156,6 @@ mod tests {
         assert_eq!(set.matches(short), [0]);
     }
 
-    /// The term regexes without a fast prefilter run on a [`SkipDfa`] when it helps; a set of
-    /// more than [`DIRECT_TERM_REGEXES`] shares one automaton, with the shortened prefixes too.
     /// Regexes that are literals, anchored or not, become the globs they are equivalent to;
     /// any other regex (a class too wide, a repetition, a look-around inside) stays a regex.
     #[test]
@@ -1250,6 +1240,9 @@ mod tests {
         }
     }
 
+    /// Term regexes run on an [`InnerDfa`] where they have a literal and a bounded length, else
+    /// without a fast prefilter on a [`SkipDfa`] when it helps; a set of more than
+    /// [`DIRECT_TERM_REGEXES`] shares one automaton, with the shortened prefixes too.
     #[test]
     fn term_regexes_run_where_they_are_fastest() {
         let limits = Limits::default();

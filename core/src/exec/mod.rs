@@ -811,6 +811,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code(), "wildcard-complexity");
         assert!(PatternBuilder::new().build(globs).is_ok());
+        // A regex counts once, however many globs it is tested as.
+        let literals = r#"{ $.e = %^Create|^Delete|^Put% || $.e = "*Key*" }"#;
+        assert!(PatternBuilder::new().limits(tight).build(literals).is_ok());
+        let three = r#"{ $.e = %^Create|^Delete% || $.e = "*Key*" || $.e = %x$% }"#;
+        let e = PatternBuilder::new().limits(tight).build(three).unwrap_err();
+        assert_eq!(e.code(), "wildcard-complexity");
         let regex = "{ $.a = %[a-z]{50}x% }";
         let small = Limits {
             max_automaton_bytes: 1000,
