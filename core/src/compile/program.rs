@@ -27,7 +27,6 @@ use crate::compile::inner::InnerDfa;
 use crate::compile::literals::LiteralSet;
 use crate::compile::prefilter::{self, Cnf, Prefilter, matches_everything};
 use crate::compile::skip::SkipDfa;
-use crate::compile::step::StepDfa;
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
 use crate::event::ast::EventPatternAst;
@@ -341,9 +340,6 @@ pub(crate) struct FieldProgram {
     /// Globs and regexes; pattern `i` of the automaton is matcher `wild_matchers[i]`.
     pub(crate) wild: Option<meta::Regex>,
     pub(crate) wild_matchers: Vec<u32>,
-    /// The one regex of `wild`, if it has one, stepped by hand (the automaton answers where
-    /// this gives up).
-    pub(crate) wild_dfa: Option<StepDfa>,
     /// The matcher of `*` (any scalar), if used.
     pub(crate) any: Option<u32>,
     pub(crate) matcher_count: usize,
@@ -804,12 +800,6 @@ impl Builder {
             program.wild_matchers = wild.iter().map(|(id, _)| *id).collect();
             if !wild.is_empty() {
                 let sources: Vec<String> = wild.into_iter().map(|(_, s)| s).collect();
-                if let [source] = sources.as_slice() {
-                    let cap = limits.max_automaton_bytes;
-                    program.wild_dfa = regex_syntax::parse(source)
-                        .ok()
-                        .and_then(|hir| StepDfa::search(&hir, cap, cap.min(FULL_DFA_BYTES)));
-                }
                 program.wild = Some(multi_regex(
                     &sources,
                     limits,

@@ -14,7 +14,7 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
 use regex_automata::{Anchored, MatchKind};
-use regex_syntax::hir::{Hir, Look};
+use regex_syntax::hir::Hir;
 
 /// A DFA and the state a search of a text from its start begins in.
 #[derive(Clone, Debug)]
@@ -26,37 +26,10 @@ pub(crate) struct StepDfa {
 impl StepDfa {
     /// A DFA of `hir` matching only at the start of a text (read backwards if `reverse`), within
     /// `nfa_bytes` for its NFA and `dfa_bytes` for the DFA. Its start state is that of a search
-    /// starting anywhere only if `hir` has no look-around assertion.
+    /// starting anywhere only if `hir` has no look-around assertion, which the caller ensures.
     pub(crate) fn anchored(
         hir: &Hir,
         reverse: bool,
-        nfa_bytes: usize,
-        dfa_bytes: usize,
-    ) -> Option<StepDfa> {
-        StepDfa::build(hir, reverse, Anchored::Yes, nfa_bytes, dfa_bytes)
-    }
-
-    /// A DFA of `hir` matching anywhere in a whole text, within the same limits (anchored when
-    /// every match of `hir` starts at the start of the text: it then stops at the first byte
-    /// that no match can go on with). `None` for an ASCII word boundary: it can match the empty
-    /// text inside a character (`(?-u:\B)` between the bytes of `é`), which the meta regex does
-    /// not report (`utf8_empty`) and a DFA would. (The AWS dialect cannot write one: it has no
-    /// flags.)
-    pub(crate) fn search(hir: &Hir, nfa_bytes: usize, dfa_bytes: usize) -> Option<StepDfa> {
-        if hir.properties().look_set().contains_word_ascii() {
-            return None;
-        }
-        let anchored = match hir.properties().look_set_prefix().contains(Look::Start) {
-            true => Anchored::Yes,
-            false => Anchored::No,
-        };
-        StepDfa::build(hir, false, anchored, nfa_bytes, dfa_bytes)
-    }
-
-    fn build(
-        hir: &Hir,
-        reverse: bool,
-        anchored: Anchored,
         nfa_bytes: usize,
         dfa_bytes: usize,
     ) -> Option<StepDfa> {
@@ -69,32 +42,24 @@ impl StepDfa {
             )
             .build_from_hir(hir)
             .ok()?;
-        let kind = match anchored {
-            Anchored::No => StartKind::Unanchored,
-            _ => StartKind::Anchored,
-        };
         let dfa = dense::Builder::new()
             .configure(
                 dense::Config::new()
                     .match_kind(MatchKind::All)
-                    .start_kind(kind)
-                    // Quit at a non-ASCII byte rather than refuse a Unicode `\b`.
-                    .unicode_word_boundary(true)
+                    .start_kind(StartKind::Anchored)
                     .dfa_size_limit(Some(dfa_bytes))
                     .determinize_size_limit(Some(dfa_bytes)),
             )
             .build_from_nfa(&nfa)
             .ok()?;
-        // No byte before: the start of a text.
         let start = dfa
-            .start_state(&start::Config::new().anchored(anchored))
+            .start_state(&start::Config::new().anchored(Anchored::Yes))
             .ok()?;
         Some(StepDfa { dfa, start })
     }
 
-    /// Whether the DFA reaches a match state on `bytes` (read in the order given, as a whole
-    /// text); `None` at a quit byte (a Unicode word boundary before a non-ASCII byte), for the
-    /// caller to ask its regex.
+    /// Whether the DFA matches a prefix of `bytes` (read in the order given); `None` at a quit
+    /// byte, for the caller to ask its regex.
     #[inline]
     pub(crate) fn matches<'a>(&self, bytes: impl Iterator<Item = &'a u8>) -> Option<bool> {
         let mut sid = self.start;
@@ -141,58 +106,26 @@ pub(crate) fn at_end(dfa: &dense::DFA<Vec<u32>>, sid: StateID) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-    use regex_automata::meta;
 
-    const REGEXES: [&str; 8] = [
-        r"^Describe[A-Z][a-z]+s$",
-        r":assumed-role/[A-Za-z0-9_-]+/",
-        r"^a|b$",
-        r"[0-9]{2}x?$",
-        r"\bab",
-        r"\Bab\b",
-        r"é+.",
-        r"",
-    ];
-
-    proptest! {
-        /// A search from the start of a whole text answers as the meta regex, anchored at the
-        /// start or not, with `$` and word boundaries (a Unicode one gives up before a
-        /// non-ASCII byte, and only there).
-        #[test]
-        fn search_agrees_with_the_regex(
-            which in 0..REGEXES.len(),
-            text in "[a-zA-Z0-9:/_\\- ]{0,30}|Describe[A-Z][a-z]{0,6}s?|\\PC{0,12}|[abxé0-9 ]{0,12}",
-        ) {
-            let source = REGEXES[which];
-            let dfa = StepDfa::search(&regex_syntax::parse(source).unwrap(), 1 << 20, 1 << 20).unwrap();
-            let want = meta::Regex::new(source).unwrap().is_match(&text);
-            match dfa.matches(text.as_bytes().iter()) {
-                Some(got) => prop_assert_eq!(got, want),
-                None => prop_assert!((which == 4 || which == 5) && !text.is_ascii()),
-            }
-        }
+    fn built(source: &str, reverse: bool) -> StepDfa {
+        let hir = regex_syntax::parse(source).unwrap();
+        StepDfa::anchored(&hir, reverse, 1 << 20, 1 << 20).unwrap()
     }
 
-    /// An ASCII word boundary is left to the meta regex: it would match inside a character.
+    /// A match is of a prefix of the bytes given, seen one byte late or at their end, read
+    /// forwards or (reversed) backwards; the empty match is one too.
     #[test]
-    fn ascii_word_boundaries_are_left_to_the_regex() {
-        let hir = regex_syntax::parse(r"(?-u:\B)").unwrap();
-        assert!(StepDfa::search(&hir, 1 << 20, 1 << 20).is_none());
-        assert!(!meta::Regex::new(r"(?-u:\B)").unwrap().is_match("aéa"));
-    }
-
-    /// A regex anchored at the start is searched anchored: it stops at the first byte no match
-    /// goes on with, where an unanchored DFA would read the whole text.
-    #[test]
-    fn anchored_at_the_start_stops_early() {
-        let hir = regex_syntax::parse("^ab").unwrap();
-        let dfa = StepDfa::search(&hir, 1 << 20, 1 << 20).unwrap();
-        let mut read = 0;
-        let text = b"xb and then a long text with ab in it";
-        let bytes = text.iter().inspect(|_| read += 1);
-        assert_eq!(dfa.matches(bytes), Some(false));
-        assert_eq!(read, 1);
-        assert_eq!(dfa.matches(b"abc".iter()), Some(true));
+    fn matches_a_prefix_of_the_bytes_given() {
+        let ab = built("ab", false);
+        assert_eq!(ab.matches(b"abc".iter()), Some(true));
+        assert_eq!(ab.matches(b"ab".iter()), Some(true));
+        assert_eq!(ab.matches(b"a".iter()), Some(false));
+        assert_eq!(ab.matches(b"xab".iter()), Some(false));
+        let reversed = built("ab", true);
+        assert_eq!(reversed.matches(b"xab".iter().rev()), Some(true));
+        assert_eq!(reversed.matches(b"abx".iter().rev()), Some(false));
+        let empty = built("x?", false);
+        assert_eq!(empty.matches(b"".iter()), Some(true));
+        assert_eq!(empty.matches(b"y".iter()), Some(true));
     }
 }

@@ -858,22 +858,11 @@ fn on_value(
             }
         }
         if let Some(re) = &f.wild {
-            match f
-                .wild_dfa
-                .as_ref()
-                .and_then(|dfa| dfa.matches(text.as_bytes().iter()))
-            {
-                Some(hit) => {
-                    if let Some(&m) = f.wild_matchers.first().filter(|_| hit) {
-                        matched.insert(m);
-                    }
+            regex_hits.each(re, text, |i| {
+                if let Some(&m) = f.wild_matchers.get(i) {
+                    matched.insert(m);
                 }
-                None => regex_hits.each(re, text, |i| {
-                    if let Some(&m) = f.wild_matchers.get(i) {
-                        matched.insert(m);
-                    }
-                }),
-            }
+            });
         }
         for &m in &matched.list {
             for &c in f.eq.get(m as usize).into_iter().flatten() {

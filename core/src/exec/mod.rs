@@ -815,7 +815,10 @@ mod tests {
         let literals = r#"{ $.e = %^Create|^Delete|^Put% || $.e = "*Key*" }"#;
         assert!(PatternBuilder::new().limits(tight).build(literals).is_ok());
         let three = r#"{ $.e = %^Create|^Delete% || $.e = "*Key*" || $.e = %x$% }"#;
-        let e = PatternBuilder::new().limits(tight).build(three).unwrap_err();
+        let e = PatternBuilder::new()
+            .limits(tight)
+            .build(three)
+            .unwrap_err();
         assert_eq!(e.code(), "wildcard-complexity");
         let regex = "{ $.a = %[a-z]{50}x% }";
         let small = Limits {
