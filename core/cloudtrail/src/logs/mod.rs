@@ -70,6 +70,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::walk::{Entry, SkipReason, Walk, WalkOptions};
 use source::{ReadBuffer, ReadBuffers};
@@ -554,6 +555,19 @@ impl Ranges {
         }
     }
 
+    /// The same ranges, whose lines read ahead are also sifted by `sieve` on the thread that
+    /// reads them (with their UTF-8 validated): the streams of those ranges read with
+    /// [`Stream::next_sifted`] and this sieve (or a clone of it) then neither search them nor
+    /// validate them again, which moves that work off the threads that match records. Another
+    /// sieve sifts them again.
+    #[must_use]
+    pub fn sifting(mut self, sieve: Option<Sieve>) -> Ranges {
+        if let Some(ahead) = self.ahead.as_mut() {
+            ahead.sieve = sieve;
+        }
+        self
+    }
+
     /// Where the ranges of a file of `len` bytes start and end, in order.
     pub fn spans(&self, len: u64) -> impl Iterator<Item = (u64, u64)> + use<> {
         let bytes = self.bytes;
@@ -585,6 +599,27 @@ struct ReadAhead {
     buffers: Arc<ReadBuffers>,
     /// The most bytes read ahead for a range: the buffers' size.
     size: usize,
+    /// Sifts the lines read ahead ([`Ranges::sifting`]).
+    sieve: Option<Sieve>,
+    /// Ranges read ahead whose streams are not made yet.
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Counts a range read ahead in [`ReadAhead::waiting`] until its stream is made.
+#[derive(Debug)]
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<AtomicUsize>) -> Waiting {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(Arc::clone(count))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl ReadAhead {
@@ -601,6 +636,8 @@ impl ReadAhead {
         ReadAhead {
             buffers: Arc::new(ReadBuffers::new(count, size)),
             size,
+            sieve: None,
+            waiting: Arc::default(),
         }
     }
 
@@ -626,7 +663,25 @@ impl ReadAhead {
             .saturating_add(PAST_END)
             .min(self.size);
         let len = read_at_full(file, buffer.buf.get_mut(..want)?, at).ok()?;
-        Some(Ahead { at, len, buffer })
+        let bytes = buffer.buf.get(..len)?;
+        // Sifted here while the threads that read the ranges have ranges read before this one
+        // still to begin (sifting costs them nothing then); otherwise they would wait for it,
+        // and the stream sifts the lines itself.
+        let busy = self.waiting.load(Ordering::Relaxed) > 0;
+        let sieve = self.sieve.as_ref().filter(|_| busy);
+        let sifted = sieve.and_then(|sieve| {
+            let (first, take) = lines_ahead(bytes, at, (start, end))?;
+            let lines = bytes.get(first..take.unwrap_or(len))?;
+            let whole = memchr::memrchr(b'\n', lines).map_or(0, |i| i + 1);
+            Some(sieve.sift(lines.get(..whole)?, at + first as u64))
+        });
+        Some(Ahead {
+            at,
+            len,
+            buffer,
+            sifted,
+            waiting: Waiting::new(&self.waiting),
+        })
     }
 }
 
@@ -680,6 +735,9 @@ struct Ahead {
     at: u64,
     len: usize,
     buffer: ReadBuffer,
+    /// The whole lines of the range in it, sifted ([`Ranges::sifting`]).
+    sifted: Option<stream::Sifted>,
+    waiting: Waiting,
 }
 
 /// [`read_range`] of bytes `start..end` of `file` read ahead.
@@ -691,32 +749,24 @@ fn read_range_ahead(
     options: Options,
 ) -> Stream<'static> {
     let options = text_lines(options);
-    let Ahead { at, len, buffer } = ahead;
+    let Ahead {
+        at,
+        len,
+        buffer,
+        sifted,
+        waiting,
+    } = ahead;
+    drop(waiting);
     if buffer.buf.len() < stream::text_buffer(options) {
         // Buffers made for smaller records than `options` allows: a stream's buffer would
         // hold more than they do.
         return read_range(name, file, start, end, options);
     }
     let bytes = buffer.buf.get(..len).unwrap_or_default();
-    // The index of the first line that starts in the range, as `range_reader` finds it.
-    let first = if start == 0 {
-        match bytes.get(..BOM.len()) {
-            Some(head) => usize::from(head == BOM) * BOM.len(),
-            // Too little read ahead to tell a byte order mark: read as usual.
-            None => return read_range(name, file, start, end, options),
-        }
-    } else {
-        match memchr::memchr(b'\n', bytes) {
-            Some(i) if at + (i as u64) + 1 < end => i + 1,
-            // The line that starts before the range goes on to its end or past it (read as
-            // usual: no more is needed to tell, when the range holds no line).
-            _ => return read_range(name, file, start, end, options),
-        }
+    let Some((first, take)) = lines_ahead(bytes, at, (start, end)) else {
+        return read_range(name, file, start, end, options);
     };
     let origin = at + first as u64;
-    // The bytes after the last line's line feed are not the range's; without one, the rest
-    // of that line is read from the file.
-    let last = end.saturating_sub(1).max(origin);
     let reader = RangeReader {
         file,
         pos: at + len as u64,
@@ -724,11 +774,32 @@ fn read_range_ahead(
         end,
         state: RangeState::Read,
     };
-    let (take, reader): (usize, Box<dyn Read + Send>) = match last_line_end(bytes, at, last) {
+    let (take, reader): (usize, Box<dyn Read + Send>) = match take {
         Some(take) => (take, Box::new(io::empty())),
         None => (len, Box::new(reader)),
     };
-    Stream::lines_read_ahead(name.into(), buffer, (first, take), reader, options, origin)
+    let span = (first, take);
+    Stream::lines_read_ahead(name.into(), buffer, span, reader, (options, origin), sifted)
+}
+
+/// Where the lines of the range `start..end` of a file are in `bytes`, read ahead from its
+/// offset `at`: the index of the first line that starts in the range (as `range_reader` finds
+/// it), and the end of the last (after its line feed) when `bytes` hold it (the bytes after it
+/// are not the range's; without it, the rest of that line is read from the file). `None` when
+/// the range is to be read as usual: too little read ahead to tell a byte order mark, or the
+/// line that starts before the range goes on to its end or past it (no more is needed to tell,
+/// when the range holds no line).
+fn lines_ahead(bytes: &[u8], at: u64, (start, end): (u64, u64)) -> Option<(usize, Option<usize>)> {
+    let first = if start == 0 {
+        usize::from(bytes.get(..BOM.len())? == BOM) * BOM.len()
+    } else {
+        match memchr::memchr(b'\n', bytes) {
+            Some(i) if at + (i as u64) + 1 < end => i + 1,
+            _ => return None,
+        }
+    };
+    let last = end.saturating_sub(1).max(at + first as u64);
+    Some((first, last_line_end(bytes, at, last)))
 }
 
 /// The items of the lines of a file that start at or after byte `start`, to its end, read as

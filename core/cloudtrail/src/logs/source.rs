@@ -400,6 +400,11 @@ impl<'a> Source<'a> {
         self.end - self.pos >= self.window
     }
 
+    /// The size of the window: what a stream's buffer holds.
+    pub(crate) fn window_size(&self) -> usize {
+        self.window
+    }
+
     /// The buffered, unread bytes that a buffer of the window's size holds.
     pub(crate) fn window(&self) -> &[u8] {
         let avail = self.avail();

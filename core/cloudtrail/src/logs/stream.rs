@@ -112,8 +112,10 @@ pub struct Stream<'a> {
 }
 
 /// The lines a [`Sieve`] sifted: see [`Stream::next_sifted`].
-#[derive(Default)]
-struct Sifted {
+#[derive(Debug, Default)]
+pub(crate) struct Sifted {
+    /// The sieve that sifted them (another sifts the lines again).
+    by: Option<Sieve>,
     /// Stream offsets of the block sifted last: its first byte, and the byte after its last
     /// line.
     from: u64,
@@ -200,7 +202,8 @@ impl Sifted {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Sieve {
-    filter: trailmatch::LineFilter,
+    /// Shared by the sieve's clones: one is the other ([`Sieve::is`]).
+    filter: Arc<trailmatch::LineFilter>,
 }
 
 impl Sieve {
@@ -223,7 +226,30 @@ impl Sieve {
             .map(|key| format!("\"{}\"", String::from_utf8_lossy(key)))
             .collect();
         let markers: Vec<&str> = quoted.iter().map(String::as_str).collect();
-        filter(&markers).map(|filter| Sieve { filter })
+        filter(&markers).map(|filter| Sieve {
+            filter: Arc::new(filter),
+        })
+    }
+
+    /// Whether `other` is this sieve (or a clone of it).
+    pub(crate) fn is(&self, other: &Sieve) -> bool {
+        Arc::ptr_eq(&self.filter, &other.filter)
+    }
+
+    /// The lines of `block` (whole lines, the first at stream offset `from`) sifted, and their
+    /// UTF-8 validated, as a stream sifts the lines it reads: on the thread that read them
+    /// ahead, so that the one that reads the stream does neither ([`Stream::lines_read_ahead`]).
+    pub(crate) fn sift(&self, block: &[u8], from: u64) -> Sifted {
+        let mut sifted = Sifted {
+            by: Some(self.clone()),
+            from,
+            to: from + block.len() as u64,
+            valid_to: from,
+            ..Sifted::default()
+        };
+        sifted.valid_lines(block, from);
+        self.filter.lines(block, &mut sifted.lines);
+        sifted
     }
 }
 
@@ -306,20 +332,22 @@ impl<'a> Stream<'a> {
         stream.into_lines(origin, line_values, first_line)
     }
 
-    /// [`Stream::lines`] whose first bytes, `ahead.buf[span.0..span.1]`, were read already:
-    /// the stream reads them in place, then goes on with `reader`.
+    /// [`Stream::lines`] whose first bytes, `ahead.buf[span.0..span.1]`, were read already
+    /// (and maybe `sifted` by a sieve: [`Sieve::sift`]): the stream reads them in place, then
+    /// goes on with `reader`.
     pub(crate) fn lines_read_ahead(
         name: String,
         ahead: ReadBuffer,
         span: (usize, usize),
         reader: Box<dyn Read + Send + 'a>,
-        options: Options,
-        origin: u64,
+        (options, origin): (Options, u64),
+        sifted: Option<Sifted>,
     ) -> Stream<'a> {
         let (meter, buffer) = (Meter::default(), text_buffer(options));
         let limit = options.max_record_bytes;
         let src = Source::read_ahead(ahead, span, buffer, reader, limit, &meter);
-        let stream = Stream::over(name, src, options, buffer, 0, "", meter);
+        let mut stream = Stream::over(name, src, options, buffer, 0, "", meter);
+        stream.sifted = sifted.unwrap_or_default();
         stream.into_lines(origin, true, 1)
     }
 
@@ -985,7 +1013,7 @@ impl<'a> Stream<'a> {
         let sifted = &mut self.sifted;
         loop {
             let offset = src.offset();
-            if offset >= sifted.to {
+            if offset >= sifted.to || !sifted.by.as_ref().is_some_and(|by| by.is(sieve)) {
                 // The whole lines buffered. More input only where reading line by line asks
                 // for it too (no whole line is buffered), as much as that asks for (one read
                 // of a file fills the buffer): a failing read below then fails where it would
@@ -1008,6 +1036,7 @@ impl<'a> Stream<'a> {
                 }
                 sifted.lines.clear();
                 sifted.next = 0;
+                sifted.by = Some(sieve.clone());
                 let block = avail.get(..len).unwrap_or_default();
                 sieve.filter.lines(block, &mut sifted.lines);
                 sifted.from = offset;
@@ -1023,7 +1052,8 @@ impl<'a> Stream<'a> {
             };
             let whole = region.len();
             let region = sifted.valid_lines(region, offset);
-            let (used, records, lines) = passable(region, self.options.max_record_bytes);
+            let limits = (self.options.max_record_bytes, src.window_size());
+            let (used, records, lines) = passable(region, limits);
             if used > 0 {
                 if region.get(used - 1) == Some(&b'\n') {
                     src.advance_lines(used, lines);
@@ -1946,9 +1976,11 @@ fn trim_blanks_end(text: &[u8]) -> &[u8] {
 }
 
 /// How many bytes of `region` (whole lines, valid UTF-8, that the sieve passes over) are lines
-/// that [`passed_records`] can count, their records and their line feeds; the lines from the
-/// first that cannot be counted so are read as usual.
-fn passable(region: &[u8], limit: usize) -> (usize, u64, u64) {
+/// that [`passed_records`] can count with the record limit `limit` and that a stream's buffer
+/// of `window` bytes holds whole (lines sifted ahead may be longer: [`Sieve::sift`]), their
+/// records and their line feeds; the lines from the first that cannot be counted so are read
+/// as usual.
+fn passable(region: &[u8], (limit, window): (usize, usize)) -> (usize, u64, u64) {
     let (mut used, mut records, mut lines) = (0, 0, 0);
     let mut rest = region;
     while !rest.is_empty() {
@@ -1956,6 +1988,10 @@ fn passable(region: &[u8], limit: usize) -> (usize, u64, u64) {
             Some(i) => (rest.get(..i).unwrap_or_default(), i + 1, 1),
             None => (rest, rest.len(), 0),
         };
+        // A line and its line feed fill the buffer at most; a last line without one, less.
+        if next > window || (feed == 0 && next == window) {
+            break;
+        }
         let Some(n) = passed_records(whole, limit) else {
             break;
         };

@@ -1950,6 +1950,23 @@ mod text_lines {
         range.stream("f", options)
     }
 
+    /// [`read_ahead`] with the lines read ahead sifted by `sieve` as they are read (as when
+    /// the threads that read the ranges are busy).
+    fn read_ahead_sifted(
+        ahead: &ReadAhead,
+        sieve: &Sieve,
+        file: &std::sync::Arc<std::fs::File>,
+        span: (u64, u64),
+        options: Options,
+    ) -> Stream<'static> {
+        let ahead = ReadAhead {
+            sieve: Some(sieve.clone()),
+            ..ahead.clone()
+        };
+        let _busy = Waiting::new(&ahead.waiting);
+        read_ahead(&ahead, file, span, options)
+    }
+
     /// Buffers to read ranges of `size` bytes ahead into, and ones reading less than such a
     /// range.
     fn aheads(size: u64) -> Vec<ReadAhead> {
@@ -2214,6 +2231,9 @@ mod text_lines {
                 };
                 let set = trailmatch::PatternSet::new([r#"{ $.eventName = "ConsoleLogin" }"#]).unwrap();
                 let sieve = Sieve::new(&set).unwrap();
+                // Sifts the lines read ahead for another pattern: the stream sifts them again.
+                let other = trailmatch::PatternSet::new([r#"{ $.eventName = "GetObject" }"#]).unwrap();
+                let other = Sieve::new(&other).unwrap();
                 let whole = ReadAhead::new(1, size, options);
                 let part = ReadAhead { size: at_most.min(whole.size), ..whole.clone() };
                 let (len, mut start) = (input.len() as u64, 0);
@@ -2229,6 +2249,16 @@ mod text_lines {
                                 got, plain,
                                 "{how:?}, {start}..{end} of {:?}, {} bytes read ahead",
                                 String::from_utf8_lossy(&input), ahead.size
+                            );
+                        }
+                        for (by, ahead) in [(&sieve, &whole), (&sieve, &part), (&other, &whole)] {
+                            let mut stream = read_ahead_sifted(ahead, by, &file, (start, end), options);
+                            let got = read_as(&mut stream, how, &sieve);
+                            assert_eq!(
+                                got, plain,
+                                "{how:?}, {start}..{end} of {:?}, {} bytes read ahead, sifted by {}",
+                                String::from_utf8_lossy(&input), ahead.size,
+                                if by.is(&sieve) { "the sieve" } else { "another" }
                             );
                         }
                     }
@@ -2335,6 +2365,44 @@ mod text_lines {
         );
         let plain = Ranges::new(8, 2, false, text());
         assert!(!plain.range(&file, 0, 8).is_read_ahead());
+    }
+
+    /// With a sieve, a range read ahead is sifted as it is read when the ranges read before
+    /// it are still waiting for their streams (the threads that read them are busy), and is
+    /// not when none is (they would wait for it); sifted or not, it reads the same.
+    #[test]
+    fn ranges_read_ahead_are_sifted_while_others_wait() {
+        let input = "{\"eventName\":\"GetObject\"}\n{\"eventName\":\"ConsoleLogin\"}\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, input).unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        let set = trailmatch::PatternSet::new([r#"{ $.eventName = "ConsoleLogin" }"#]).unwrap();
+        let sieve = Sieve::new(&set).unwrap();
+        let len = input.len() as u64;
+        let ranges = Ranges::new(len, 3, true, text()).sifting(Some(sieve.clone()));
+        let read = |range: &mut Range| {
+            let mut stream = range.stream("f", text());
+            let mut lent = Vec::new();
+            while let Some(next) = stream.next_sifted(&sieve) {
+                lent.push(format!("{:?}", super::item_of(next)));
+            }
+            (lent, stream.passed())
+        };
+        let mut first = ranges.range(&file, 0, len);
+        let mut second = ranges.range(&file, 0, len);
+        let sifted = |range: &Range| range.ahead.as_ref().map(|a| a.sifted.is_some());
+        assert_eq!(sifted(&first), Some(false), "nothing waited");
+        assert_eq!(sifted(&second), Some(true), "the first waited");
+        let (got, want) = (read(&mut second), read(&mut first));
+        assert_eq!(got, want);
+        assert_eq!((want.0.len(), want.1), (1, 1), "{want:?}");
+        let mut third = ranges.range(&file, 0, len);
+        assert_eq!(sifted(&third), Some(false), "both streams were made");
+        assert_eq!(read(&mut third), want);
+        let unsifted = Ranges::new(len, 2, true, text());
+        let (_waits, next) = (unsifted.range(&file, 0, len), unsifted.range(&file, 0, len));
+        assert_eq!(sifted(&next), Some(false), "no sieve");
     }
 
     /// Buffers read ahead for a smaller record limit than the stream's read as the file does
