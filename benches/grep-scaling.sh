@@ -40,6 +40,12 @@ j2=$(best "$bin" grep -j 2 -c -f "$patterns" "$dir/events-200M.jsonl")
 awk -v s="$size" -v a="$j1" -v b="$j2" 'BEGIN {
     printf "grep -c, 14 CIS patterns, %.0f MB: -j 1 %.2f s (%.1f MB/s), -j 2 %.2f s (%.1f MB/s): %.2fx\n",
         s / 1e6, a, s / 1e6 / a, b, s / 1e6 / b, a / b }'
+# `-j 1` on a machine with a core to spare reads and sifts on a second thread: kept to one core,
+# it shows what the second core adds.
+one_core=$(best taskset -c 0 "$bin" grep -j 1 -c -f "$patterns" "$dir/events-200M.jsonl")
+awk -v a="$one_core" -v b="$j1" -v c="$j2" 'BEGIN {
+    printf "grep -c -j 1 kept to one core (taskset -c 0): %.2f s: -j 1 on two cores %.2fx, -j 2 %.2fx\n",
+        a, a / b, a / c }'
 
 # Calibration: what the machine gives two independent CPU-bound processes right now (2x on an
 # idle 2-core machine; less when other jobs share the cores).
