@@ -556,10 +556,11 @@ impl Ranges {
     }
 
     /// The same ranges, whose lines read ahead are also sifted by `sieve` on the thread that
-    /// reads them (with their UTF-8 validated): the streams of those ranges read with
-    /// [`Stream::next_sifted`] and this sieve (or a clone of it) then neither search them nor
-    /// validate them again, which moves that work off the threads that match records. Another
-    /// sieve sifts them again.
+    /// reads them (with their UTF-8 validated) while the threads that read the ranges have
+    /// ranges read before still to begin: the streams of those ranges read with
+    /// [`Stream::next_sifted`] and this sieve (or a clone of it) then neither search their lines
+    /// nor validate the lines they pass over, which moves that work off the threads that match
+    /// records. Another sieve sifts them again.
     #[must_use]
     pub fn sifting(mut self, sieve: Option<Sieve>) -> Ranges {
         if let Some(ahead) = self.ahead.as_mut() {

@@ -1988,8 +1988,9 @@ fn passable(region: &[u8], (limit, window): (usize, usize)) -> (usize, u64, u64)
             Some(i) => (rest.get(..i).unwrap_or_default(), i + 1, 1),
             None => (rest, rest.len(), 0),
         };
-        // A line and its line feed fill the buffer at most; a last line without one, less.
-        if next > window || (feed == 0 && next == window) {
+        // A line and its line feed fill the buffer at most (a last line without one, which
+        // only a stream's own buffer holds, is less than the buffer then: `pass_unwanted`).
+        if next > window {
             break;
         }
         let Some(n) = passed_records(whole, limit) else {

@@ -2367,6 +2367,51 @@ mod text_lines {
         assert!(!plain.range(&file, 0, 8).is_read_ahead());
     }
 
+    /// Lines sifted ahead are passed over only when a stream's buffer holds them whole with
+    /// their line feed, as when the stream sifts its own buffer: blank lines (spaces, or a run
+    /// of carriage returns) one byte either side of the buffer's size, with LF and CRLF.
+    #[test]
+    fn lines_sifted_ahead_are_passed_over_as_a_buffer_holds_them() {
+        let options = Options {
+            max_record_bytes: 200,
+            text_lines: true,
+            ..Options::default()
+        };
+        with_small_buffers(|| {
+            let window = super::super::stream::text_buffer(options);
+            let set = trailmatch::PatternSet::new([r#"{ $.eventName = "ConsoleLogin" }"#]).unwrap();
+            let sieve = Sieve::new(&set).unwrap();
+            for blank in [b' ', b'\r'] {
+                for end in ["\n", "\r\n"] {
+                    for len in window - 3..=window + 1 {
+                        let line = vec![blank; len - end.len()];
+                        let input = [
+                            b"{\"eventName\":\"GetObject\"}\n".as_slice(),
+                            &line,
+                            end.as_bytes(),
+                            b"{\"eventName\":\"ConsoleLogin\"}\n",
+                        ]
+                        .concat();
+                        let dir = tempfile::tempdir().unwrap();
+                        let path = dir.path().join("f.log");
+                        std::fs::write(&path, &input).unwrap();
+                        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+                        let span = (0, input.len() as u64);
+                        let plain = read_range("f", file.clone(), 0, span.1, options);
+                        let want = read_as(&mut { plain }, How::Sifted, &sieve);
+                        let ahead = ReadAhead::new(1, span.1, options);
+                        let mut stream = read_ahead_sifted(&ahead, &sieve, &file, span, options);
+                        let got = read_as(&mut stream, How::Sifted, &sieve);
+                        assert_eq!(got, want, "{len} bytes with {end:?}, buffer of {window}");
+                        // A line and its line feed that fill the buffer are passed over.
+                        let skipped = want.0.iter().any(|item| item.contains("RecordTooLarge"));
+                        assert_eq!(skipped, len > window, "{len} bytes, {want:?}");
+                    }
+                }
+            }
+        });
+    }
+
     /// With a sieve, a range read ahead is sifted as it is read when the ranges read before
     /// it are still waiting for their streams (the threads that read them are busy), and is
     /// not when none is (they would wait for it); sifted or not, it reads the same.
