@@ -21,30 +21,35 @@ patterns=benches/data/cis-patterns.txt
 [ -s "$dir/events-200M.jsonl" ] || "$gen" 200M > "$dir/events-200M.jsonl"
 [ -s "$dir/events-1G.jsonl" ] || "$gen" 1G > "$dir/events-1G.jsonl"
 
-# Best of five wall-clock times, in seconds (other jobs on the machine only ever slow a run down).
+# Best of five wall-clock times, in seconds to the microsecond (other jobs on the machine only
+# ever slow a run down). (GNU time's `%e` has two decimals: 0.06 s against 0.10 s could be
+# anything from 1.5x to 1.8x.)
 best() {
     local best=""
     for _ in 1 2 3 4 5; do
-        local t
-        t=$( { /usr/bin/time -f "%e" "$@" > /dev/null; } 2>&1 | tail -1)
-        if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+        local start end t
+        start=$(date +%s%N)
+        "$@" > /dev/null
+        end=$(date +%s%N)
+        t=$(( (end - start) / 1000 ))
+        if [ -z "$best" ] || [ "$t" -lt "$best" ]; then
             best=$t
         fi
     done
-    echo "$best"
+    awk -v us="$best" 'BEGIN { printf "%.4f", us / 1e6 }'
 }
 
 size=$(stat -c %s "$dir/events-200M.jsonl")
 j1=$(best "$bin" grep -j 1 -c -f "$patterns" "$dir/events-200M.jsonl")
 j2=$(best "$bin" grep -j 2 -c -f "$patterns" "$dir/events-200M.jsonl")
 awk -v s="$size" -v a="$j1" -v b="$j2" 'BEGIN {
-    printf "grep -c, 14 CIS patterns, %.0f MB: -j 1 %.2f s (%.1f MB/s), -j 2 %.2f s (%.1f MB/s): %.2fx\n",
+    printf "grep -c, 14 CIS patterns, %.0f MB: -j 1 %.4f s (%.1f MB/s), -j 2 %.4f s (%.1f MB/s): %.2fx\n",
         s / 1e6, a, s / 1e6 / a, b, s / 1e6 / b, a / b }'
 # `-j 1` on a machine with a core to spare reads and sifts on a second thread: kept to one core,
 # it shows what the second core adds.
 one_core=$(best taskset -c 0 "$bin" grep -j 1 -c -f "$patterns" "$dir/events-200M.jsonl")
 awk -v a="$one_core" -v b="$j1" -v c="$j2" 'BEGIN {
-    printf "grep -c -j 1 kept to one core (taskset -c 0): %.2f s: -j 1 on two cores %.2fx, -j 2 %.2fx\n",
+    printf "grep -c -j 1 kept to one core (taskset -c 0): %.4f s: -j 1 on two cores %.2fx, -j 2 %.2fx\n",
         a, a / b, a / c }'
 
 # Calibration: what the machine gives two independent CPU-bound processes right now (2x on an
@@ -52,7 +57,7 @@ awk -v a="$one_core" -v b="$j1" -v c="$j2" 'BEGIN {
 one=$(best sha256sum "$dir/events-200M.jsonl")
 two=$(best bash -c "sha256sum '$dir/events-200M.jsonl' > /dev/null & sha256sum '$dir/events-200M.jsonl' > /dev/null; wait")
 awk -v a="$one" -v b="$two" 'BEGIN {
-    printf "calibration: two sha256sum in parallel do 2 runs in %.2f s, one run takes %.2f s: the machine gives %.2fx\n",
+    printf "calibration: two sha256sum in parallel do 2 runs in %.3f s, one run takes %.3f s: the machine gives %.2fx\n",
         b, a, 2 * a / b }'
 
 size=$(stat -c %s "$dir/events-1G.jsonl")

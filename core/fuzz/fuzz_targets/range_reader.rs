@@ -2,7 +2,9 @@
 //! on its own from the file ([`read_range`]) and read ahead into a buffer ([`Ranges::range`]),
 //! must give the same items, lines lent alike, the same line counts and the same answer to
 //! `needs_stream`; and the ranges in order, up to the first that needs the stream (the rest read
-//! with [`read_from`]), what the whole file gives.
+//! with [`read_from`]), what the whole file gives. Read with a sieve, a range read ahead gives
+//! the same (and passes over the same records) whether the reading thread sifted it (as it does
+//! while another range waits: [`Ranges::sifting`]) or its stream did.
 //!
 //! Input: one byte choosing the range size (1 to 256 bytes, or 4 KiB), one choosing the record
 //! limit (the default, or 64 bytes), then the bytes of the file.
@@ -13,8 +15,9 @@ use std::io::Write;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
+use trailmatch::PatternSet;
 use trailmatch_cloudtrail::logs::{
-    self, Item, Layout, Next, Options, Ranges, Stream, read_from, read_range, read_stream,
+    self, Item, Layout, Next, Options, Ranges, Sieve, Stream, read_from, read_range, read_stream,
 };
 
 /// An item as the test compares it, its line made absolute by adding `base`.
@@ -31,12 +34,25 @@ fn shown(item: Item, base: u64) -> String {
 fn lent(stream: &mut Stream<'_>) -> Vec<String> {
     let mut lent = Vec::new();
     while let Some(next) = stream.next_ref() {
-        lent.push(match next {
-            Next::Line(r) => format!("{:?} None {:?} {}", Some(r.line), Some(r.byte), r.json),
-            Next::Item(item) => shown(item, 0),
-        });
+        lent.push(shown_next(next));
     }
     lent
+}
+
+/// What a range's stream gives read with `sieve`, and the records it passed over.
+fn sifted(stream: &mut Stream<'_>, sieve: &Sieve) -> (Vec<String>, u64) {
+    let mut seen = Vec::new();
+    while let Some(next) = stream.next_sifted(sieve) {
+        seen.push(shown_next(next));
+    }
+    (seen, stream.passed())
+}
+
+fn shown_next(next: Next<'_>) -> String {
+    match next {
+        Next::Line(r) => format!("{:?} None {:?} {}", Some(r.line), Some(r.byte), r.json),
+        Next::Item(item) => shown(item, 0),
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -64,6 +80,14 @@ fuzz_target!(|data: &[u8]| {
     }
     let whole: Vec<String> = read_stream("f", file, options).map(|i| shown(i, 0)).collect();
     let ranges = Ranges::new(size, 2, true, options);
+    let set = PatternSet::new([
+        r#"{ $.eventName = "ConsoleLogin" }"#,
+        r#"{ $.errorCode = "AccessDenied*" }"#,
+    ]);
+    let Some(sieve) = set.ok().as_ref().and_then(Sieve::new) else {
+        return;
+    };
+    let sifting = Ranges::new(size, 2, true, options).sifting(Some(sieve.clone()));
     let (mut ranged, mut base) = (Vec::new(), 0);
     for (start, end) in ranges.spans(len) {
         let mut stream = read_range("f", Arc::clone(&opened), start, end, options);
@@ -80,6 +104,14 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(stream.needs_stream(), ahead_stream.needs_stream(), "range {start}..{end}");
         let plain_lent = lent(&mut read_range("f", Arc::clone(&opened), start, end, options));
         assert_eq!(plain_lent, lent(&mut read_ahead()), "range {start}..{end}, lent");
+        // The first waits for its stream while the second is read: the second is sifted as
+        // it is read, the first by its stream.
+        let mut waits = sifting.range(&opened, start, end);
+        let mut presifted = sifting.range(&opened, start, end);
+        assert!(waits.is_read_ahead() && presifted.is_read_ahead(), "free buffers");
+        let got = sifted(&mut presifted.stream("f", options), &sieve);
+        let want = sifted(&mut waits.stream("f", options), &sieve);
+        assert_eq!(got, want, "range {start}..{end}, sifted as read or by the stream");
         if stream.needs_stream() {
             ranged.extend(read_from("f", Arc::clone(&opened), start, base + 1, options).map(|i| shown(i, 0)));
             break;
