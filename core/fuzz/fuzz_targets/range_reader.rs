@@ -12,7 +12,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use libfuzzer_sys::fuzz_target;
 use trailmatch::PatternSet;
@@ -38,6 +38,16 @@ fn lent(stream: &mut Stream<'_>) -> Vec<String> {
     }
     lent
 }
+
+/// The sieve the ranges are read with, built once.
+static SIEVE: LazyLock<Sieve> = LazyLock::new(|| {
+    let set = PatternSet::new([
+        r#"{ $.eventName = "ConsoleLogin" }"#,
+        r#"{ $.errorCode = "AccessDenied*" }"#,
+    ])
+    .expect("the patterns compile");
+    Sieve::new(&set).expect("the patterns have a sieve")
+});
 
 /// What a range's stream gives read with `sieve`, and the records it passed over.
 fn sifted(stream: &mut Stream<'_>, sieve: &Sieve) -> (Vec<String>, u64) {
@@ -80,13 +90,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let whole: Vec<String> = read_stream("f", file, options).map(|i| shown(i, 0)).collect();
     let ranges = Ranges::new(size, 2, true, options);
-    let set = PatternSet::new([
-        r#"{ $.eventName = "ConsoleLogin" }"#,
-        r#"{ $.errorCode = "AccessDenied*" }"#,
-    ]);
-    let Some(sieve) = set.ok().as_ref().and_then(Sieve::new) else {
-        return;
-    };
+    let sieve = &*SIEVE;
     let sifting = Ranges::new(size, 2, true, options).sifting(Some(sieve.clone()));
     let (mut ranged, mut base) = (Vec::new(), 0);
     for (start, end) in ranges.spans(len) {
@@ -109,8 +113,8 @@ fuzz_target!(|data: &[u8]| {
         let mut waits = sifting.range(&opened, start, end);
         let mut presifted = sifting.range(&opened, start, end);
         assert!(waits.is_read_ahead() && presifted.is_read_ahead(), "free buffers");
-        let got = sifted(&mut presifted.stream("f", options), &sieve);
-        let want = sifted(&mut waits.stream("f", options), &sieve);
+        let got = sifted(&mut presifted.stream("f", options), sieve);
+        let want = sifted(&mut waits.stream("f", options), sieve);
         assert_eq!(got, want, "range {start}..{end}, sifted as read or by the stream");
         if stream.needs_stream() {
             ranged.extend(read_from("f", Arc::clone(&opened), start, base + 1, options).map(|i| shown(i, 0)));

@@ -665,13 +665,13 @@ impl ReadAhead {
             .min(self.size);
         let len = read_at_full(file, buffer.buf.get_mut(..want)?, at).ok()?;
         let bytes = buffer.buf.get(..len)?;
+        let lines = lines_ahead(bytes, at, (start, end));
         // Sifted here while the threads that read the ranges have ranges read before this one
         // still to begin (sifting costs them nothing then); otherwise they would wait for it,
         // and the stream sifts the lines itself.
         let busy = self.waiting.load(Ordering::Relaxed) > 0;
         let sieve = self.sieve.as_ref().filter(|_| busy);
-        let sifted = sieve.and_then(|sieve| {
-            let (first, take) = lines_ahead(bytes, at, (start, end))?;
+        let sifted = sieve.zip(lines).and_then(|(sieve, (first, take))| {
             let lines = bytes.get(first..take.unwrap_or(len))?;
             let whole = memchr::memrchr(b'\n', lines).map_or(0, |i| i + 1);
             Some(sieve.sift(lines.get(..whole)?, at + first as u64))
@@ -680,6 +680,7 @@ impl ReadAhead {
             at,
             len,
             buffer,
+            lines,
             sifted,
             waiting: Waiting::new(&self.waiting),
         })
@@ -736,6 +737,8 @@ struct Ahead {
     at: u64,
     len: usize,
     buffer: ReadBuffer,
+    /// Where the range's lines are in it ([`lines_ahead`]).
+    lines: Option<(usize, Option<usize>)>,
     /// The whole lines of the range in it, sifted ([`Ranges::sifting`]).
     sifted: Option<stream::Sifted>,
     waiting: Waiting,
@@ -754,6 +757,7 @@ fn read_range_ahead(
         at,
         len,
         buffer,
+        lines,
         sifted,
         waiting,
     } = ahead;
@@ -763,8 +767,7 @@ fn read_range_ahead(
         // hold more than they do.
         return read_range(name, file, start, end, options);
     }
-    let bytes = buffer.buf.get(..len).unwrap_or_default();
-    let Some((first, take)) = lines_ahead(bytes, at, (start, end)) else {
+    let Some((first, take)) = lines else {
         return read_range(name, file, start, end, options);
     };
     let origin = at + first as u64;

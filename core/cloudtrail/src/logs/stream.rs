@@ -156,6 +156,22 @@ impl Sifted {
         region.get(..whole_lines).unwrap_or_default()
     }
 
+    /// Sifts `block` (whole lines, the first at stream offset `from`) with `sieve`, in place of
+    /// the block sifted before (what is validated and the records passed over stay).
+    fn sift(&mut self, sieve: &Sieve, block: &[u8], from: u64) {
+        self.lines.clear();
+        self.next = 0;
+        self.by = Some(sieve.clone());
+        sieve.filter.lines(block, &mut self.lines);
+        self.from = from;
+        self.to = from + block.len() as u64;
+    }
+
+    /// Whether the lines sifted are `sieve`'s, for the line at stream offset `offset` on.
+    fn holds(&self, sieve: &Sieve, offset: u64) -> bool {
+        offset < self.to && self.by.as_ref().is_some_and(|by| by.is(sieve))
+    }
+
     /// The next wanted line at or after stream offset `offset`: its offset, and whether it
     /// holds a container key in quotes.
     fn wanted(&mut self, offset: u64) -> Option<(u64, bool)> {
@@ -241,14 +257,11 @@ impl Sieve {
     /// ahead, so that the one that reads the stream does neither ([`Stream::lines_read_ahead`]).
     pub(crate) fn sift(&self, block: &[u8], from: u64) -> Sifted {
         let mut sifted = Sifted {
-            by: Some(self.clone()),
-            from,
-            to: from + block.len() as u64,
             valid_to: from,
             ..Sifted::default()
         };
+        sifted.sift(self, block, from);
         sifted.valid_lines(block, from);
-        self.filter.lines(block, &mut sifted.lines);
         sifted
     }
 }
@@ -1013,7 +1026,7 @@ impl<'a> Stream<'a> {
         let sifted = &mut self.sifted;
         loop {
             let offset = src.offset();
-            if offset >= sifted.to || !sifted.by.as_ref().is_some_and(|by| by.is(sieve)) {
+            if !sifted.holds(sieve, offset) {
                 // The whole lines buffered. More input only where reading line by line asks
                 // for it too (no whole line is buffered), as much as that asks for (one read
                 // of a file fills the buffer): a failing read below then fails where it would
@@ -1034,13 +1047,7 @@ impl<'a> Stream<'a> {
                 if len == 0 {
                     return Ok(());
                 }
-                sifted.lines.clear();
-                sifted.next = 0;
-                sifted.by = Some(sieve.clone());
-                let block = avail.get(..len).unwrap_or_default();
-                sieve.filter.lines(block, &mut sifted.lines);
-                sifted.from = offset;
-                sifted.to = offset + len as u64;
+                sifted.sift(sieve, avail.get(..len).unwrap_or_default(), offset);
             }
             let until = sifted.wanted(offset).map_or(sifted.to, |(at, _)| at);
             let Some(region) = usize::try_from(until.saturating_sub(offset))
