@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 
+use memchr::memmem;
 use regex_automata::util::prefilter::Prefilter as LiteralSearch;
 use regex_automata::{MatchKind, meta};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
@@ -80,9 +81,15 @@ pub(crate) struct Program {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TermProgram {
-    /// Over the non-empty literals; literal `i` is atom `literal_atoms[i]`.
+    /// Over the non-empty literals of the atoms that trigger some rule; literal `i` is atom
+    /// `literal_atoms[i]`.
     pub(crate) literals: Option<LiteralSet>,
     pub(crate) literal_atoms: Vec<u32>,
+    /// Atom → the literals whose occurrence makes it hold, for the literal atoms that trigger no
+    /// rule (empty for the others): they are looked for only when a rule is evaluated that
+    /// names them, so that `amazonaws`, in every event and in hundreds of `a amazonaws` rules,
+    /// stops no search for the triggers.
+    pub(crate) checked: Vec<Box<[memmem::Finder<'static>]>>,
     /// The regexes; regex `i` is atom `regex_atoms[i]`.
     pub(crate) regexes: TermRegexes,
     pub(crate) regex_atoms: Vec<u32>,
@@ -552,52 +559,6 @@ impl Builder {
             atom_count: self.term_atoms.len(),
             ..TermProgram::default()
         };
-        let mut literals = Vec::new();
-        let mut regexes = Vec::new();
-        let mut atoms: Vec<(&TermText, &u32)> = self.term_atoms.iter().collect();
-        atoms.sort_by_key(|(_, id)| **id);
-        for (text, &id) in atoms {
-            let words = match text {
-                TermText::Word(s) | TermText::Quoted(s) => vec![s.clone()],
-                TermText::Regex(r) => {
-                    let source = translate(&r.source);
-                    // Literals alone, anywhere (`%AccessDenied|UnauthorizedOperation%`), are
-                    // searched with the words.
-                    let words = literal_globs(&source)
-                        .filter(|globs| globs.iter().all(|(kind, _)| *kind == GlobKind::Contains));
-                    let Some(words) = words else {
-                        regexes.push(source);
-                        p.regex_atoms.push(id);
-                        continue;
-                    };
-                    words.into_iter().map(|(_, word)| word).collect()
-                }
-            };
-            for word in words {
-                if word.is_empty() {
-                    p.always_atoms.push(id);
-                } else {
-                    literals.push(word);
-                    p.literal_atoms.push(id);
-                }
-            }
-        }
-        if !literals.is_empty() {
-            let set = LiteralSet::new(&literals, limits.max_automaton_bytes)
-                .ok_or_else(|| too_large("the term patterns' literals"))?;
-            p.literals = Some(set);
-        }
-        let what = "the term patterns' regexes";
-        p.regexes = match regexes.len() {
-            0 => TermRegexes::None,
-            1..=DIRECT_TERM_REGEXES => TermRegexes::Each(
-                regexes
-                    .iter()
-                    .map(|source| term_regex(source, limits, what))
-                    .collect::<Result<_, _>>()?,
-            ),
-            _ => TermRegexes::Set(multi_regex(&regexes, limits, Haystack::Event, what)?),
-        };
         // A rule with required atoms holds only when all of them occur, so one of them is enough
         // to trigger it: the one the fewest rules require, so that a common word (`amazonaws`
         // in hundreds of `a amazonaws` rules) does not make every event evaluate every rule
@@ -631,6 +592,63 @@ impl Builder {
             }
         }
         p.rules = std::mem::take(&mut self.term_rules);
+        p.checked = vec![Box::default(); p.atom_count];
+        let mut literals = Vec::new();
+        let mut regexes = Vec::new();
+        let mut atoms: Vec<(&TermText, &u32)> = self.term_atoms.iter().collect();
+        atoms.sort_by_key(|(_, id)| **id);
+        for (text, &id) in atoms {
+            let words = match text {
+                TermText::Word(s) | TermText::Quoted(s) => vec![s.clone()],
+                TermText::Regex(r) => {
+                    let source = translate(&r.source);
+                    // Literals alone, anywhere (`%AccessDenied|UnauthorizedOperation%`), are
+                    // searched with the words.
+                    let words = literal_globs(&source)
+                        .filter(|globs| globs.iter().all(|(kind, _)| *kind == GlobKind::Contains));
+                    let Some(words) = words else {
+                        regexes.push(source);
+                        p.regex_atoms.push(id);
+                        continue;
+                    };
+                    words.into_iter().map(|(_, word)| word).collect()
+                }
+            };
+            if words.iter().any(String::is_empty) {
+                p.always_atoms.push(id);
+                continue;
+            }
+            let triggers = p.triggers.get(id as usize).is_some_and(|t| !t.is_empty());
+            if !triggers {
+                if let Some(checked) = p.checked.get_mut(id as usize) {
+                    *checked = words
+                        .iter()
+                        .map(|w| memmem::Finder::new(w).into_owned())
+                        .collect();
+                }
+                continue;
+            }
+            for word in words {
+                literals.push(word);
+                p.literal_atoms.push(id);
+            }
+        }
+        if !literals.is_empty() {
+            let set = LiteralSet::new(&literals, limits.max_automaton_bytes)
+                .ok_or_else(|| too_large("the term patterns' literals"))?;
+            p.literals = Some(set);
+        }
+        let what = "the term patterns' regexes";
+        p.regexes = match regexes.len() {
+            0 => TermRegexes::None,
+            1..=DIRECT_TERM_REGEXES => TermRegexes::Each(
+                regexes
+                    .iter()
+                    .map(|source| term_regex(source, limits, what))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => TermRegexes::Set(multi_regex(&regexes, limits, Haystack::Event, what)?),
+        };
         Ok(p)
     }
 
@@ -1225,6 +1243,43 @@ mod tests {
                 vec![0, 1, 2, 3],
             ),
             (r#" {"a":"Acces"}"#, vec![2]),
+        ] {
+            assert_eq!(set.matches(event), want, "{event}");
+        }
+    }
+
+    /// Only the atoms that trigger a rule are searched for; the others (a required word more
+    /// rules share, an exclusion, a literal regex that is only excluded) are looked for when a
+    /// rule naming them is evaluated, with the same answers.
+    #[test]
+    fn atoms_that_trigger_no_rule_are_looked_for_not_searched() {
+        let patterns = [
+            "Describe amazonaws",
+            "Get amazonaws",
+            "Put -Error -%Denied|Refused%",
+            "-amazonaws",
+            "?Error ?Warn",
+        ];
+        let asts: Vec<Ast> = patterns
+            .iter()
+            .map(|p| crate::syntax::parse(p).unwrap())
+            .collect();
+        let refs: Vec<&Ast> = asts.iter().collect();
+        let program = compile(&refs, &Dialect::default(), &Limits::default()).unwrap();
+        let terms = &program.terms;
+        let looked: Vec<usize> = terms.checked.iter().map(|words| words.len()).collect();
+        // Atoms in order: Describe, amazonaws, Get, Put, Error, %Denied|Refused%, Warn.
+        assert_eq!(looked, [0, 1, 0, 0, 0, 2, 0]);
+        assert_eq!(terms.literal_atoms, [0, 2, 3, 4, 6]);
+        assert_eq!(terms.untriggered, [3]);
+        let set = PatternSet::new(patterns).unwrap();
+        for (event, want) in [
+            ("Describe s3.amazonaws.com", vec![0]),
+            ("Describe s3", vec![3]),
+            ("Put Get Error amazonaws", vec![1, 4]),
+            ("Put it", vec![2, 3]),
+            ("Put Refused", vec![3]),
+            ("Warn Describe", vec![3, 4]),
         ] {
             assert_eq!(set.matches(event), want, "{event}");
         }

@@ -127,6 +127,8 @@ struct Scratch {
     atoms: Marks,
     /// Term rules to evaluate.
     term_rules: Marks,
+    /// Term atoms that trigger no rule, looked for in the event.
+    looked: Marks,
     /// Prefilter atoms found in the event.
     literals: Marks,
     /// The patterns of one multi-regex automaton that match (empty between uses; grown to the
@@ -499,18 +501,37 @@ impl Program {
             s.term_rules.insert(r);
         }
         s.term_rules.trigger(&s.atoms, &t.triggers);
+        s.looked.reserve(t.atom_count);
+        let (atoms, looked) = (&mut s.atoms, &mut s.looked);
+        // Whether atom `a` occurs: found by the search, or (an atom that triggers nothing)
+        // looked for now, once per event.
+        let mut occurs = |a: u32| {
+            if atoms.contains(a) {
+                return true;
+            }
+            let words = t.checked.get(a as usize).map_or(&[][..], |w| &w[..]);
+            if words.is_empty() || !looked.insert(a) {
+                return false;
+            }
+            let found = words.iter().any(|w| w.find(event.as_bytes()).is_some());
+            if found {
+                atoms.insert(a);
+            }
+            found
+        };
         for &r in &s.term_rules.list {
             let Some(rule) = t.rules.get(r as usize) else {
                 continue;
             };
-            let holds = rule.required.iter().all(|&a| s.atoms.contains(a))
-                && !rule.excluded.iter().any(|&a| s.atoms.contains(a))
-                && (rule.optional.is_empty() || rule.optional.iter().any(|&a| s.atoms.contains(a)));
+            let holds = rule.required.iter().all(|&a| occurs(a))
+                && !rule.excluded.iter().any(|&a| occurs(a))
+                && (rule.optional.is_empty() || rule.optional.iter().any(|&a| occurs(a)));
             if holds && out.push(rule.pattern as usize, Extracted::default()) {
                 break;
             }
         }
         s.atoms.clear();
+        s.looked.clear();
         s.term_rules.clear();
     }
 
