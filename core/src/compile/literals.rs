@@ -11,7 +11,8 @@
 //!
 //! More literals (a thousand term patterns' words) share few short prefixes: 1,400 CloudTrail
 //! API names start with 44 distinct three-byte prefixes. Teddy then searches for the prefixes
-//! (the longest length at which they fit one searcher), and from each position where one starts,
+//! (the longest length at which they fit one searcher, then longer where it has room: see
+//! [`prefixes`]), and from each position where one starts,
 //! the automaton over all literals runs until it is back in its start state, reporting every
 //! literal that ends on the way; then Teddy searches on from there. Every occurrence of a literal
 //! starts with its prefix, so Teddy stops at or before it; and in the start state no literal
@@ -20,7 +21,9 @@
 //! literals, the last resort, took 20 instructions a byte of a CloudTrail event for 1,400
 //! literals).
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::ops::Range;
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{
@@ -181,24 +184,136 @@ fn resync<A: Automaton>(
     }
 }
 
-/// The longest a prefix searched for by [`Searcher::Prefixed`] may be (longer prefixes are rarer
-/// in a text, but more of them are distinct).
+/// The longest a prefix that all literals are cut to may be (longer prefixes are rarer in a
+/// text, but more of them are distinct).
 const MAX_PREFIX: usize = 4;
 /// The shortest: below it, prefixes start at nearly every byte.
 const MIN_PREFIX: usize = 2;
+/// The longest a prefix may grow to where the packed searcher has room for the longer prefixes
+/// ([`prefixes`]).
+const MAX_GROWN_PREFIX: usize = 8;
 
-/// A [`Searcher::Prefixed`] for `literals`: their distinct prefixes of the longest length at
-/// which they fit one packed searcher, and an anchored automaton over the literals.
+/// The prefixes [`Searcher::Prefixed`] searches for: every literal starts with one of them, and
+/// there are at most [`TEDDY_LIMIT`]; `None` when no cut of at least [`MIN_PREFIX`] bytes leaves
+/// so few.
+///
+/// The literals are first cut to the longest length at which they fit (three bytes for 1,400
+/// CloudTrail API names). A prefix of three bytes occurs in a text where no literal does
+/// (`Add` in every `sourceIPAddress`, `Det` in `tlsDetails`), and each occurrence costs a stop of
+/// the search, an automaton run and a restart. So the prefixes then grow, one byte at a time,
+/// while the searcher has room: a prefix is replaced by its one-byte-longer extensions among the
+/// literals (`Add` by `AddP`, `AddR`, `AddU`...), the cheapest first (a prefix that only one
+/// byte extends grows for free), up to [`MAX_GROWN_PREFIX`] bytes; a prefix that is a whole
+/// literal stays. A longer prefix that matches where its shorter one did is checked by the packed
+/// searcher itself, which stops only where all of it occurs (on the 1,000 `cloudtrail-gen-1k`
+/// events of the `terms` bench, 6.6 stops an event become 1.3).
+fn prefixes(literals: &[String]) -> Option<Vec<&[u8]>> {
+    let mut sorted: Vec<&[u8]> = literals.iter().map(|l| l.as_bytes()).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let start = (MIN_PREFIX..=MAX_PREFIX)
+        .rev()
+        .find(|&len| groups(&sorted, 0..sorted.len(), len).len() <= TEDDY_LIMIT)?;
+    let mut grown = Grown {
+        sorted: &sorted,
+        kept: Vec::new(),
+        growing: BinaryHeap::new(),
+    };
+    let first = groups(&sorted, 0..sorted.len(), start);
+    let mut count = first.len();
+    for range in first {
+        grown.consider(range, start);
+    }
+    while let Some(Growing {
+        cost: Reverse(cost),
+        from: Reverse(from),
+        to,
+        len,
+    }) = grown.growing.pop()
+    {
+        if count + cost > TEDDY_LIMIT {
+            // It stays as it is, and those costlier still.
+            grown.kept.extend(sorted.get(from).map(|l| cut(l, len)));
+            break;
+        }
+        count += cost;
+        for range in groups(&sorted, from..to, len + 1) {
+            grown.consider(range, len + 1);
+        }
+    }
+    let Grown { kept, growing, .. } = grown;
+    let rest = growing
+        .into_iter()
+        .filter_map(|g| sorted.get(g.from.0).map(|l| cut(l, g.len)));
+    Some(kept.into_iter().chain(rest).collect())
+}
+
+/// The prefixes of [`prefixes`] as they grow.
+struct Grown<'s, 'l> {
+    /// The literals, sorted: those with the same prefix lie together, a range of them.
+    sorted: &'s [&'l [u8]],
+    /// Prefixes that do not grow.
+    kept: Vec<&'l [u8]>,
+    /// Prefixes that may, the cheapest first.
+    growing: BinaryHeap<Growing>,
+}
+
+/// A prefix that may grow: that of the literals `from..to`, `len` bytes long. Growing it makes
+/// `cost` more prefixes. Ordered for a max-heap to give the cheapest first, then the first in
+/// sorted order.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Growing {
+    cost: Reverse<usize>,
+    from: Reverse<usize>,
+    to: usize,
+    len: usize,
+}
+
+impl<'l> Grown<'_, 'l> {
+    /// Adds the prefix of length `len` of the literals `range`.
+    fn consider(&mut self, range: Range<usize>, len: usize) {
+        let first: &'l [u8] = self.sorted.get(range.start).copied().unwrap_or_default();
+        // A prefix grows when it is shorter than all of its literals (the first is the shortest).
+        if len < MAX_GROWN_PREFIX && first.len() > len {
+            let cost = groups(self.sorted, range.clone(), len + 1)
+                .len()
+                .saturating_sub(1);
+            self.growing.push(Growing {
+                cost: Reverse(cost),
+                from: Reverse(range.start),
+                to: range.end,
+                len,
+            });
+        } else {
+            self.kept.push(cut(first, len));
+        }
+    }
+}
+
+/// The first `len` bytes of `literal` (all of it when it is shorter).
+fn cut(literal: &[u8], len: usize) -> &[u8] {
+    literal.get(..len).unwrap_or(literal)
+}
+
+/// The runs of `range` in `sorted` (sorted literals) that have the same first `len` bytes.
+fn groups(sorted: &[&[u8]], range: Range<usize>, len: usize) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let mut last: Option<&[u8]> = None;
+    for i in range {
+        let prefix = sorted.get(i).map(|l| cut(l, len));
+        match out.last_mut() {
+            Some(run) if prefix == last => run.end = i + 1,
+            _ => out.push(i..i + 1),
+        }
+        last = prefix;
+    }
+    out
+}
+
+/// A [`Searcher::Prefixed`] for `literals`: the [`prefixes`] they start with, and an automaton
+/// over the literals.
 fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
-    let prefixes = (MIN_PREFIX..=MAX_PREFIX).rev().find_map(|len| {
-        let mut prefixes: Vec<&[u8]> = literals
-            .iter()
-            .map(|l| l.as_bytes().get(..len).unwrap_or(l.as_bytes()))
-            .collect();
-        prefixes.sort_unstable();
-        prefixes.dedup();
-        (prefixes.len() <= TEDDY_LIMIT).then_some(prefixes)
-    })?;
+    let prefixes = prefixes(literals)?;
     let starts = packed::Config::new()
         .match_kind(packed::MatchKind::LeftmostLongest)
         .builder()
@@ -376,6 +491,47 @@ mod tests {
             ids.dedup();
             assert_eq!(ids, occurrences(&literals, &text), "{text}");
         }
+    }
+
+    /// The prefixes grow one byte at a time while the searcher has room, the cheapest first;
+    /// a prefix that is a whole literal stays.
+    #[test]
+    fn prefixes_grow_where_the_searcher_has_room() {
+        let owned = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let grown = |literals: &[String]| {
+            let mut p: Vec<String> = prefixes(literals)
+                .unwrap()
+                .into_iter()
+                .map(|p| String::from_utf8(p.to_vec()).unwrap())
+                .collect();
+            p.sort();
+            p
+        };
+        let few = owned(&[
+            "AddUserToGroup",
+            "AddRoleToInstanceProfile",
+            "Get",
+            "GetRole",
+        ]);
+        assert_eq!(grown(&few), ["AddRoleT", "AddUserT", "Get", "GetRole"]);
+        // 60 names with one three-byte prefix, 10 with two others: cut to three bytes (70
+        // four-byte prefixes are too many), then the ten grow; `Des` would cost 59 more.
+        let mut many: Vec<String> = ('0'..='9')
+            .chain('A'..='Z')
+            .chain('a'..='x')
+            .map(|c| format!("Des{c}Thing"))
+            .collect();
+        many.extend((0..10).map(|i| format!("{}{i}Verb", ["Add", "Det"][i % 2])));
+        let p = grown(&many);
+        assert_eq!(p.len(), 11, "{p:?}");
+        assert!(p.contains(&"Des".to_string()), "{p:?}");
+        assert!(p.contains(&"Add0Verb".to_string()), "{p:?}");
+        for l in &many {
+            assert!(p.iter().any(|p| l.starts_with(p.as_str())), "{l}");
+        }
+        // Past the searcher's room at every cut.
+        let distinct: Vec<String> = (0..=TEDDY_LIMIT).map(|i| format!("{i:02}")).collect();
+        assert!(prefixes(&distinct).is_none());
     }
 
     /// Hundreds of literals over few prefixes: nested, overlapping, sharing a start, shorter
