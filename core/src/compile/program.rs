@@ -1217,6 +1217,16 @@ mod tests {
 
     /// A term regex that is literals alone is searched with the words (no regex is left);
     /// `""` and a regex of the empty text occur in every event; an anchored one stays a regex.
+    /// The program of `patterns`, with the default dialect and limits.
+    fn compiled(patterns: &[&str]) -> Program {
+        let asts: Vec<Ast> = patterns
+            .iter()
+            .map(|p| crate::syntax::parse(p).unwrap())
+            .collect();
+        let refs: Vec<&Ast> = asts.iter().collect();
+        compile(&refs, &Dialect::default(), &Limits::default()).unwrap()
+    }
+
     #[test]
     fn literal_term_regexes_are_searched_as_words() {
         let patterns = [
@@ -1225,12 +1235,7 @@ mod tests {
             "%x?%",
             "%^\\{%",
         ];
-        let asts: Vec<Ast> = patterns
-            .iter()
-            .map(|p| crate::syntax::parse(p).unwrap())
-            .collect();
-        let refs: Vec<&Ast> = asts.iter().collect();
-        let program = compile(&refs, &Dialect::default(), &Limits::default()).unwrap();
+        let program = compiled(&patterns);
         let TermRegexes::Each(left) = &program.terms.regexes else {
             panic!("the anchored regex is left");
         };
@@ -1260,12 +1265,7 @@ mod tests {
             "-amazonaws",
             "?Error ?Warn",
         ];
-        let asts: Vec<Ast> = patterns
-            .iter()
-            .map(|p| crate::syntax::parse(p).unwrap())
-            .collect();
-        let refs: Vec<&Ast> = asts.iter().collect();
-        let program = compile(&refs, &Dialect::default(), &Limits::default()).unwrap();
+        let program = compiled(&patterns);
         let terms = &program.terms;
         let looked: Vec<usize> = terms.checked.iter().map(|words| words.len()).collect();
         // Atoms in order: Describe, amazonaws, Get, Put, Error, %Denied|Refused%, Warn.
