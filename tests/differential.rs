@@ -1011,3 +1011,117 @@ proptest! {
         check_events(&patterns, &[], &events)?;
     }
 }
+
+// ---- term sets of hundreds of patterns ---------------------------------------------------------
+
+/// Stems like CloudTrail event names': the words of hundreds of patterns share a few short
+/// prefixes, so that their search runs through the prefixes (more than 256 literals).
+const STEMS: [&str; 8] = [
+    "Describe", "Get", "List", "Put", "Delete", "Create", "Des", "Ge",
+];
+
+/// A stem and a corpus word, whole or cut anywhere from two characters on (so that words are
+/// prefixes of others), or now and then a corpus word alone.
+fn stem_word() -> impl Strategy<Value = String> {
+    (any::<usize>(), any::<usize>(), any::<usize>()).prop_map(|(s, w, cut)| {
+        let word = pick(&vocabulary().words, w);
+        if s % 16 == 0 {
+            return word.to_owned();
+        }
+        let whole = format!("{}{word}", STEMS[s % STEMS.len()]);
+        if cut % 3 == 0 {
+            return whole;
+        }
+        let chars = whole.chars().count();
+        whole
+            .chars()
+            .take(2 + cut % chars.saturating_sub(1).max(1))
+            .collect()
+    })
+}
+
+fn stem_term() -> impl Strategy<Value = String> {
+    (stem_word(), stem_word(), 0u8..10).prop_map(|(word, other, m)| {
+        let plain = |w: &str| w.bytes().all(|b| b.is_ascii_alphanumeric());
+        match m {
+            4 => format!("?{word}"),
+            5 => format!("-{word}"),
+            6 => quote(&word),
+            7 if plain(&word) => format!("%{word}%"),
+            8 if plain(&word) && plain(&other) => format!("%{word}|{other}%"),
+            _ => word,
+        }
+    })
+}
+
+/// 260 to 450 term patterns, one in four sets with a one-byte word.
+fn many_term_patterns() -> impl Strategy<Value = Vec<String>> {
+    (
+        proptest::collection::vec(
+            proptest::collection::vec(stem_term(), 1..4).prop_map(|t| t.join(" ")),
+            260..450,
+        ),
+        0u8..8,
+    )
+        .prop_map(|(mut patterns, short)| {
+            match short {
+                0 => patterns.push("a".into()),
+                1 => patterns.push("Get -e".into()),
+                _ => {}
+            }
+            patterns
+        })
+}
+
+/// Corpus events with the patterns' words (whole or cut short) put in somewhere.
+fn events_with_words(patterns: &[String]) -> impl Strategy<Value = Vec<String>> + use<> {
+    let words: Vec<String> = patterns
+        .iter()
+        .flat_map(|p| p.split(' '))
+        .flat_map(|t| t.trim_matches(|c| "?-%\"".contains(c)).split('|'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let one = (
+        event(),
+        proptest::collection::vec(
+            (any::<prop::sample::Index>(), any::<usize>(), any::<bool>()),
+            0..12,
+        ),
+        any::<usize>(),
+    )
+        .prop_map(move |(event, picks, at)| {
+            let mut put = String::new();
+            for (i, cut, whole) in picks {
+                let w: &String = i.get(&words);
+                let n = if whole {
+                    usize::MAX
+                } else {
+                    cut % (w.chars().count() + 1)
+                };
+                put.extend(w.chars().take(n));
+                if cut % 2 == 0 {
+                    put.push(' ');
+                }
+            }
+            let mut at = at % (event.len() + 1);
+            while !event.is_char_boundary(at) {
+                at -= 1;
+            }
+            format!("{}{put}{}", &event[..at], &event[at..])
+        });
+    proptest::collection::vec(one, 1..5)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    #[test]
+    fn large_term_sets_agree_with_the_reference(
+        (patterns, events) in many_term_patterns()
+            .prop_flat_map(|p| (events_with_words(&p), Just(p)))
+            .prop_map(|(e, p)| (p, e)),
+    ) {
+        check(&patterns, &events)?;
+    }
+}

@@ -221,19 +221,26 @@ fn prefixes(literals: &[String]) -> Option<Vec<&[u8]>> {
     };
     let first = groups(&sorted, 0..sorted.len(), start);
     let mut count = first.len();
+    // A one-byte literal is its own one-byte prefix, and Teddy over one-byte prefixes takes 16
+    // at most (aho-corasick's limit): then they do not grow past that.
+    let room = if sorted.iter().any(|l| l.len() < 2) {
+        ONE_BYTE_TEDDY_LIMIT.max(count)
+    } else {
+        TEDDY_LIMIT
+    };
     for range in first {
         grown.consider(range, start);
     }
-    while let Some(Growing {
-        cost: Reverse(cost),
-        from: Reverse(from),
-        to,
-        len,
-    }) = grown.growing.pop()
-    {
-        if count + cost > TEDDY_LIMIT {
+    while let Some(next) = grown.growing.pop() {
+        let Growing {
+            cost: Reverse(cost),
+            from: Reverse(from),
+            to,
+            len,
+        } = next;
+        if count + cost > room {
             // It stays as it is, and those costlier still.
-            grown.kept.extend(sorted.get(from).map(|l| cut(l, len)));
+            grown.growing.push(next);
             break;
         }
         count += cost;
@@ -273,7 +280,8 @@ impl<'l> Grown<'_, 'l> {
     /// Adds the prefix of length `len` of the literals `range`.
     fn consider(&mut self, range: Range<usize>, len: usize) {
         let first: &'l [u8] = self.sorted.get(range.start).copied().unwrap_or_default();
-        // A prefix grows when it is shorter than all of its literals (the first is the shortest).
+        // A prefix grows when it is shorter than all of its literals (a literal that is the
+        // prefix itself sorts first).
         if len < MAX_GROWN_PREFIX && first.len() > len {
             let cost = groups(self.sorted, range.clone(), len + 1)
                 .len()
@@ -339,6 +347,8 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
 
 /// Teddy searches at most this many literals at once.
 const TEDDY_LIMIT: usize = 64;
+/// And at most this many when the shortest is one byte long.
+const ONE_BYTE_TEDDY_LIMIT: usize = 16;
 
 impl LiteralSet {
     /// True when the search runs on Teddy alone, at SIMD speed (at most 256 literals; the
@@ -562,5 +572,148 @@ mod tests {
             assert_eq!(ids, want, "{text}");
             assert_eq!(any, !want.is_empty(), "{text}");
         }
+    }
+}
+
+/// Property tests of the search over many literals (more than the packed searcher takes at
+/// once, so through their prefixes).
+#[cfg(test)]
+mod prefixed_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every (literal, start) where the literal occurs in `text`, sorted.
+    fn naive(literals: &[String], text: &[u8]) -> Vec<(u32, usize)> {
+        let mut all = Vec::new();
+        for (i, l) in literals.iter().enumerate() {
+            for at in 0..text.len() {
+                if text[at..].starts_with(l.as_bytes()) {
+                    all.push((i as u32, at));
+                }
+            }
+        }
+        all.sort_unstable();
+        all
+    }
+
+    /// All literals cut to one length (the prefixes before they grew).
+    fn uniform(literals: &[String]) -> Option<Vec<&[u8]>> {
+        (MIN_PREFIX..=MAX_PREFIX).rev().find_map(|len| {
+            let mut prefixes: Vec<&[u8]> =
+                literals.iter().map(|l| cut(l.as_bytes(), len)).collect();
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            (prefixes.len() <= TEDDY_LIMIT).then_some(prefixes)
+        })
+    }
+
+    fn teddy(prefixes: &[&[u8]]) -> bool {
+        packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(prefixes)
+            .build()
+            .is_some()
+    }
+
+    /// Letters of one, two and three bytes, and one the literals never use.
+    const LETTERS: [&str; 8] = ["a", "b", "c", "A", "é", "€", "-", "x"];
+
+    fn word(letters: usize, len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = String> {
+        proptest::collection::vec(0..letters, len)
+            .prop_map(|cs| cs.into_iter().map(|c| LETTERS[c]).collect())
+    }
+
+    /// 257 to 420 literals over a few letters (so that their prefixes collide), of 2 to 12
+    /// letters, with a few of 1 to 3 letters and a duplicate.
+    fn literal_set() -> impl Strategy<Value = Vec<String>> {
+        (2usize..=7).prop_flat_map(|letters| {
+            (
+                proptest::collection::vec(word(letters, 2..=12), 257..420),
+                proptest::collection::vec(word(letters, 1..=3), 0..3),
+            )
+                .prop_map(|(mut literals, short)| {
+                    literals.extend(short);
+                    literals.extend(literals.first().cloned());
+                    literals
+                })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Exactly the occurrences a naive search finds, on random texts and texts that
+        /// contain literals.
+        #[test]
+        fn each_found_finds_every_occurrence(
+            literals in literal_set(),
+            texts in proptest::collection::vec(
+                (
+                    proptest::collection::vec(0..LETTERS.len(), 0..120),
+                    proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+                ),
+                1..6,
+            ),
+        ) {
+            let set = LiteralSet::new(&literals, usize::MAX).unwrap();
+            for (letters, picks) in texts {
+                let mut text: String = letters.into_iter().map(|c| LETTERS[c]).collect();
+                for p in picks {
+                    text.push_str(p.get::<String>(&literals));
+                    text.push('x');
+                }
+                let mut got = Vec::new();
+                let any = set.each_found(text.as_bytes(), |i, start| got.push((i, start)));
+                got.sort_unstable();
+                got.dedup();
+                let want = naive(&literals, text.as_bytes());
+                prop_assert_eq!(any, !want.is_empty());
+                prop_assert_eq!(got, want, "{:?}", text);
+            }
+        }
+
+        /// Every literal starts with a prefix; there are at most TEDDY_LIMIT, all distinct,
+        /// the same whatever the literals' order; and they build Teddy where the uniform cut
+        /// did.
+        #[test]
+        fn prefixes_cover_the_literals_and_fit(literals in literal_set()) {
+            let Some(p) = prefixes(&literals) else {
+                prop_assert!(uniform(&literals).is_none());
+                return Ok(());
+            };
+            prop_assert!(p.len() <= TEDDY_LIMIT, "{} prefixes", p.len());
+            let mut distinct = p.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            prop_assert_eq!(distinct.len(), p.len());
+            for l in &literals {
+                prop_assert!(p.iter().any(|q| l.as_bytes().starts_with(q)), "{:?}", l);
+            }
+            let mut reversed = literals.clone();
+            reversed.reverse();
+            prop_assert_eq!(prefixes(&reversed), Some(p.clone()));
+            if uniform(&literals).is_some_and(|u| teddy(&u)) {
+                prop_assert!(teddy(&p), "{} prefixes build no Teddy", p.len());
+            }
+        }
+    }
+
+    /// A one-byte literal makes Teddy's masks one byte long, and aho-corasick builds no Teddy
+    /// for those over more than 16 patterns: the prefixes must not grow past 16 then (320
+    /// literals under `Desc` and `a`: 2 prefixes cut uniformly, 62 grown).
+    #[test]
+    fn a_one_byte_literal_keeps_the_prefixes_few() {
+        let mut literals: Vec<String> = Vec::new();
+        for c in ('A'..='Z').chain('a'..='n') {
+            for i in 0..8 {
+                literals.push(format!("Desc{c}{i}Thing"));
+            }
+        }
+        literals.push("a".into());
+        assert!(teddy(&uniform(&literals).unwrap()));
+        assert!(teddy(&prefixes(&literals).unwrap()));
+        let set = LiteralSet::new(&literals, usize::MAX).unwrap();
+        assert!(matches!(set.searcher, Searcher::Prefixed(_)));
     }
 }

@@ -81,15 +81,20 @@ pub(crate) struct Program {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TermProgram {
-    /// Over the non-empty literals of the atoms that trigger some rule; literal `i` is atom
+    /// Over the non-empty literals of the atoms that trigger some rule or that a rule evaluated
+    /// on every event names ([`untriggered`](Self::untriggered)); literal `i` is atom
     /// `literal_atoms[i]`.
     pub(crate) literals: Option<LiteralSet>,
     pub(crate) literal_atoms: Vec<u32>,
-    /// Atom → the literals whose occurrence makes it hold, for the literal atoms that trigger no
-    /// rule (empty for the others): they are looked for only when a rule is evaluated that
-    /// names them, so that `amazonaws`, in every event and in hundreds of `a amazonaws` rules,
-    /// stops no search for the triggers.
-    pub(crate) checked: Vec<Box<[memmem::Finder<'static>]>>,
+    /// Atom → the literals whose occurrence makes it hold, for the other literal atoms (empty
+    /// for the rest): they are looked for only when a rule is evaluated that names them, so
+    /// that `amazonaws`, in every event and in hundreds of `a amazonaws` rules, stops no search
+    /// for the triggers.
+    pub(crate) looked_for: Vec<Box<[memmem::Finder<'static>]>>,
+    /// All of those literals at once, for an event that needs more than a few of them
+    /// (`ERROR -a -b -c ...`); literal `i` is atom `looked_for_atoms[i]`.
+    pub(crate) looked_for_all: Option<LiteralSet>,
+    pub(crate) looked_for_atoms: Vec<u32>,
     /// The regexes; regex `i` is atom `regex_atoms[i]`.
     pub(crate) regexes: TermRegexes,
     pub(crate) regex_atoms: Vec<u32>,
@@ -591,9 +596,20 @@ impl Builder {
                 }
             }
         }
+        // The atoms of the rules evaluated on every event are needed on every event.
+        let mut searched: Vec<bool> = p.triggers.iter().map(|t| !t.is_empty()).collect();
+        for &r in &p.untriggered {
+            let rule = self.term_rules.get(r as usize);
+            for &atom in rule.into_iter().flat_map(|rule| &rule.excluded) {
+                if let Some(s) = searched.get_mut(atom as usize) {
+                    *s = true;
+                }
+            }
+        }
         p.rules = std::mem::take(&mut self.term_rules);
-        p.checked = vec![Box::default(); p.atom_count];
+        p.looked_for = vec![Box::default(); p.atom_count];
         let mut literals = Vec::new();
+        let mut looked_for = Vec::new();
         let mut regexes = Vec::new();
         let mut atoms: Vec<(&TermText, &u32)> = self.term_atoms.iter().collect();
         atoms.sort_by_key(|(_, id)| **id);
@@ -618,13 +634,16 @@ impl Builder {
                 p.always_atoms.push(id);
                 continue;
             }
-            let triggers = p.triggers.get(id as usize).is_some_and(|t| !t.is_empty());
-            if !triggers {
-                if let Some(checked) = p.checked.get_mut(id as usize) {
-                    *checked = words
+            if !searched.get(id as usize).copied().unwrap_or(true) {
+                if let Some(finders) = p.looked_for.get_mut(id as usize) {
+                    *finders = words
                         .iter()
                         .map(|w| memmem::Finder::new(w).into_owned())
                         .collect();
+                }
+                for word in words {
+                    looked_for.push(word);
+                    p.looked_for_atoms.push(id);
                 }
                 continue;
             }
@@ -637,6 +656,11 @@ impl Builder {
             let set = LiteralSet::new(&literals, limits.max_automaton_bytes)
                 .ok_or_else(|| too_large("the term patterns' literals"))?;
             p.literals = Some(set);
+        }
+        if !looked_for.is_empty() {
+            let set = LiteralSet::new(&looked_for, limits.max_automaton_bytes)
+                .ok_or_else(|| too_large("the term patterns' literals"))?;
+            p.looked_for_all = Some(set);
         }
         let what = "the term patterns' regexes";
         p.regexes = match regexes.len() {
@@ -1253,33 +1277,57 @@ mod tests {
         }
     }
 
-    /// Only the atoms that trigger a rule are searched for; the others (a required word more
-    /// rules share, an exclusion, a literal regex that is only excluded) are looked for when a
-    /// rule naming them is evaluated, with the same answers.
+    /// Only the atoms that trigger a rule, or that a rule evaluated on every event names, are
+    /// searched for; the others (a required word more rules share, an exclusion, a literal regex
+    /// that is only excluded) are looked for when a rule naming them is evaluated, with the same
+    /// answers.
     #[test]
     fn atoms_that_trigger_no_rule_are_looked_for_not_searched() {
         let patterns = [
             "Describe amazonaws",
             "Get amazonaws",
             "Put -Error -%Denied|Refused%",
-            "-amazonaws",
+            "-Tag",
             "?Error ?Warn",
         ];
         let program = compiled(&patterns);
         let terms = &program.terms;
-        let looked: Vec<usize> = terms.checked.iter().map(|words| words.len()).collect();
-        // Atoms in order: Describe, amazonaws, Get, Put, Error, %Denied|Refused%, Warn.
-        assert_eq!(looked, [0, 1, 0, 0, 0, 2, 0]);
-        assert_eq!(terms.literal_atoms, [0, 2, 3, 4, 6]);
+        let looked: Vec<usize> = terms.looked_for.iter().map(|words| words.len()).collect();
+        // Atoms in order: Describe, amazonaws, Get, Put, Error, %Denied|Refused%, Tag, Warn.
+        assert_eq!(looked, [0, 1, 0, 0, 0, 2, 0, 0]);
+        assert_eq!(terms.literal_atoms, [0, 2, 3, 4, 6, 7]);
+        assert_eq!(terms.looked_for_atoms, [1, 5, 5]);
         assert_eq!(terms.untriggered, [3]);
         let set = PatternSet::new(patterns).unwrap();
         for (event, want) in [
-            ("Describe s3.amazonaws.com", vec![0]),
+            ("Describe s3.amazonaws.com", vec![0, 3]),
             ("Describe s3", vec![3]),
-            ("Put Get Error amazonaws", vec![1, 4]),
+            ("Put Get Error amazonaws", vec![1, 3, 4]),
             ("Put it", vec![2, 3]),
             ("Put Refused", vec![3]),
             ("Warn Describe", vec![3, 4]),
+            ("Tag Warn", vec![4]),
+        ] {
+            assert_eq!(set.matches(event), want, "{event}");
+        }
+    }
+
+    /// An event that needs more than a few of the atoms left out of the search looks for all of
+    /// them at once, with the same answers.
+    #[test]
+    fn many_atoms_looked_for_are_looked_for_at_once() {
+        let excluded: Vec<String> = (0..20).map(|i| format!("-x{i:02}")).collect();
+        let patterns = [format!("ERROR {}", excluded.join(" ")), "ERROR ok".into()];
+        let set = PatternSet::new(&patterns).unwrap();
+        for (event, want) in [
+            ("ERROR", vec![0]),
+            ("ERROR ok", vec![0, 1]),
+            ("ERROR ok x00", vec![1]),
+            ("ERROR ok x07", vec![1]),
+            ("ERROR ok x08", vec![1]),
+            ("ERROR ok x19", vec![1]),
+            ("x19 x03 ok ERROR", vec![1]),
+            ("x1 x2 x0 ok ERROR", vec![0, 1]),
         ] {
             assert_eq!(set.matches(event), want, "{event}");
         }

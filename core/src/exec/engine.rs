@@ -176,6 +176,10 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// How many atoms an event's term rules look for one by one (a `memmem` each) before they look
+/// for all of them at once (one search over their literals).
+const LOOKUPS_ALONE: usize = 8;
+
 /// Calls `f` with this thread's scratch space (a fresh one when it is in use).
 fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
@@ -503,15 +507,33 @@ impl Program {
         s.term_rules.trigger(&s.atoms, &t.triggers);
         s.looked.reserve(t.atom_count);
         let (atoms, looked) = (&mut s.atoms, &mut s.looked);
-        // Whether atom `a` occurs: found by the search, or (an atom that triggers nothing)
-        // looked for now, once per event.
+        let (mut lookups, mut all_looked) = (0, false);
+        // Whether atom `a` occurs: found by the search, or (an atom the search leaves out)
+        // looked for now, once per event: on its own, or with all the others when the event
+        // needs more than a few. Atoms found so are put with those the search found; none of
+        // them triggers a rule, so the rules to evaluate stay the same.
         let mut occurs = |a: u32| {
             if atoms.contains(a) {
                 return true;
             }
-            let words = t.checked.get(a as usize).map_or(&[][..], |w| &w[..]);
-            if words.is_empty() || !looked.insert(a) {
+            let words = t.looked_for.get(a as usize).map_or(&[][..], |w| &w[..]);
+            // Not an atom looked for, or looked for already and absent.
+            if words.is_empty() || all_looked || !looked.insert(a) {
                 return false;
+            }
+            lookups += 1;
+            if let Some(all) = t
+                .looked_for_all
+                .as_ref()
+                .filter(|_| lookups > LOOKUPS_ALONE)
+            {
+                all.each_found(event.as_bytes(), |i, _| {
+                    if let Some(&b) = t.looked_for_atoms.get(i as usize) {
+                        atoms.insert(b);
+                    }
+                });
+                all_looked = true;
+                return atoms.contains(a);
             }
             let found = words.iter().any(|w| w.find(event.as_bytes()).is_some());
             if found {
