@@ -194,8 +194,8 @@ const MIN_PREFIX: usize = 2;
 const MAX_GROWN_PREFIX: usize = 8;
 
 /// The prefixes [`Searcher::Prefixed`] searches for: every literal starts with one of them, and
-/// there are at most [`TEDDY_LIMIT`]; `None` when no cut of at least [`MIN_PREFIX`] bytes leaves
-/// so few.
+/// there are at most [`TEDDY_LIMIT`] (grown to [`ONE_BYTE_TEDDY_LIMIT`] at most when a literal
+/// is one byte long); `None` when no cut of at least [`MIN_PREFIX`] bytes leaves so few.
 ///
 /// The literals are first cut to the longest length at which they fit (three bytes for 1,400
 /// CloudTrail API names). A prefix of three bytes occurs in a text where no literal does
