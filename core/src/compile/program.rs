@@ -81,18 +81,17 @@ pub(crate) struct Program {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TermProgram {
-    /// Over the non-empty literals of the atoms that trigger some rule or that a rule evaluated
-    /// on every event names ([`untriggered`](Self::untriggered)); literal `i` is atom
-    /// `literal_atoms[i]`.
+    /// Over the non-empty literals of the atoms that trigger some rule or that some rule
+    /// excludes; literal `i` is atom `literal_atoms[i]`.
     pub(crate) literals: Option<LiteralSet>,
     pub(crate) literal_atoms: Vec<u32>,
-    /// Atom → the literals whose occurrence makes it hold, for the other literal atoms (empty
-    /// for the rest): they are looked for only when a rule is evaluated that names them, so
-    /// that `amazonaws`, in every event and in hundreds of `a amazonaws` rules, stops no search
-    /// for the triggers.
+    /// Atom → the literals whose occurrence makes it hold, for the other literal atoms (required
+    /// words that trigger no rule; empty for the rest): they are looked for only when a rule is
+    /// evaluated that requires them, so that `amazonaws`, in every event and in hundreds of `a
+    /// amazonaws` rules, stops no search for the triggers.
     pub(crate) looked_for: Vec<Box<[memmem::Finder<'static>]>>,
-    /// All of those literals at once, for an event that needs more than a few of them
-    /// (`ERROR -a -b -c ...`); literal `i` is atom `looked_for_atoms[i]`.
+    /// All of those literals at once, for an event that needs more than a few of them (rules of
+    /// many words); literal `i` is atom `looked_for_atoms[i]`.
     pub(crate) looked_for_all: Option<LiteralSet>,
     pub(crate) looked_for_atoms: Vec<u32>,
     /// The regexes; regex `i` is atom `regex_atoms[i]`.
@@ -596,11 +595,13 @@ impl Builder {
                 }
             }
         }
-        // The atoms of the rules evaluated on every event are needed on every event.
+        // Exclusions are searched for too: where one does not occur (the rule can hold), looking
+        // for it would read the whole event, where the search passes over it at no cost once its
+        // prefix is long. A required word that triggers no rule is looked for: it occurs where
+        // the rule can hold, and is found where it first occurs.
         let mut searched: Vec<bool> = p.triggers.iter().map(|t| !t.is_empty()).collect();
-        for &r in &p.untriggered {
-            let rule = self.term_rules.get(r as usize);
-            for &atom in rule.into_iter().flat_map(|rule| &rule.excluded) {
+        for rule in &self.term_rules {
+            for &atom in &rule.excluded {
                 if let Some(s) = searched.get_mut(atom as usize) {
                     *s = true;
                 }
@@ -1277,15 +1278,14 @@ mod tests {
         }
     }
 
-    /// Only the atoms that trigger a rule, or that a rule evaluated on every event names, are
-    /// searched for; the others (a required word more rules share, an exclusion, a literal regex
-    /// that is only excluded) are looked for when a rule naming them is evaluated, with the same
-    /// answers.
+    /// Only the atoms that trigger a rule or that a rule excludes are searched for; the others
+    /// (a required word more rules share) are looked for when a rule requiring them is
+    /// evaluated, with the same answers.
     #[test]
     fn atoms_that_trigger_no_rule_are_looked_for_not_searched() {
         let patterns = [
             "Describe amazonaws",
-            "Get amazonaws",
+            "Get amazonaws %s3|ec2%",
             "Put -Error -%Denied|Refused%",
             "-Tag",
             "?Error ?Warn",
@@ -1293,16 +1293,18 @@ mod tests {
         let program = compiled(&patterns);
         let terms = &program.terms;
         let looked: Vec<usize> = terms.looked_for.iter().map(|words| words.len()).collect();
-        // Atoms in order: Describe, amazonaws, Get, Put, Error, %Denied|Refused%, Tag, Warn.
-        assert_eq!(looked, [0, 1, 0, 0, 0, 2, 0, 0]);
-        assert_eq!(terms.literal_atoms, [0, 2, 3, 4, 6, 7]);
-        assert_eq!(terms.looked_for_atoms, [1, 5, 5]);
+        // Atoms in order: Describe, amazonaws, Get, %s3|ec2%, Put, Error, %Denied|Refused%, Tag,
+        // Warn.
+        assert_eq!(looked, [0, 1, 0, 2, 0, 0, 0, 0, 0]);
+        assert_eq!(terms.literal_atoms, [0, 2, 4, 5, 6, 6, 7, 8]);
+        assert_eq!(terms.looked_for_atoms, [1, 3, 3]);
         assert_eq!(terms.untriggered, [3]);
         let set = PatternSet::new(patterns).unwrap();
         for (event, want) in [
             ("Describe s3.amazonaws.com", vec![0, 3]),
             ("Describe s3", vec![3]),
-            ("Put Get Error amazonaws", vec![1, 3, 4]),
+            ("Put Get Error amazonaws", vec![3, 4]),
+            ("Put Get Error ec2.amazonaws", vec![1, 3, 4]),
             ("Put it", vec![2, 3]),
             ("Put Refused", vec![3]),
             ("Warn Describe", vec![3, 4]),
@@ -1316,20 +1318,21 @@ mod tests {
     /// them at once, with the same answers.
     #[test]
     fn many_atoms_looked_for_are_looked_for_at_once() {
-        let excluded: Vec<String> = (0..20).map(|i| format!("-x{i:02}")).collect();
-        let patterns = [format!("ERROR {}", excluded.join(" ")), "ERROR ok".into()];
+        let words: Vec<String> = (0..20).map(|i| format!("x{i:02}")).collect();
+        // `x00` triggers the first rule (the first of the words the fewest rules require), and
+        // the others are looked for: the second rule requires them too.
+        let patterns = [words.join(" "), words[1..].join(" ")];
         let set = PatternSet::new(&patterns).unwrap();
+        let all = words.join(",");
         for (event, want) in [
-            ("ERROR", vec![0]),
-            ("ERROR ok", vec![0, 1]),
-            ("ERROR ok x00", vec![1]),
-            ("ERROR ok x07", vec![1]),
-            ("ERROR ok x08", vec![1]),
-            ("ERROR ok x19", vec![1]),
-            ("x19 x03 ok ERROR", vec![1]),
-            ("x1 x2 x0 ok ERROR", vec![0, 1]),
+            (all.clone(), vec![0, 1]),
+            (all.replace("x00", "x"), vec![1]),
+            (all.replace("x05", "x"), vec![]),
+            (all.replace("x17", "x"), vec![]),
+            (words[1..].join(" "), vec![1]),
+            (format!("x00 {}", words[..19].join(" ")), vec![]),
         ] {
-            assert_eq!(set.matches(event), want, "{event}");
+            assert_eq!(set.matches(&event), want, "{event}");
         }
     }
 
