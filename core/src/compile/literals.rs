@@ -49,14 +49,7 @@ impl LiteralSet {
             literals
                 .chunks(TEDDY_LIMIT)
                 .enumerate()
-                .map(|(n, chunk)| {
-                    let searcher = packed::Config::new()
-                        .match_kind(packed::MatchKind::LeftmostLongest)
-                        .builder()
-                        .extend(chunk)
-                        .build()?;
-                    Some(((n * TEDDY_LIMIT) as u32, searcher))
-                })
+                .map(|(n, chunk)| Some(((n * TEDDY_LIMIT) as u32, leftmost_longest(chunk)?)))
                 .collect()
         } else {
             None
@@ -208,51 +201,58 @@ const MAX_GROWN_PREFIX: usize = 8;
 /// searcher itself, which stops only where all of it occurs (on the 1,000 `cloudtrail-gen-1k`
 /// events of the `terms` bench, 6.6 stops an event become 1.3).
 fn prefixes(literals: &[String]) -> Option<Vec<&[u8]>> {
-    let mut sorted: Vec<&[u8]> = literals.iter().map(|l| l.as_bytes()).collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let start = (MIN_PREFIX..=MAX_PREFIX)
-        .rev()
-        .find(|&len| groups(&sorted, 0..sorted.len(), len).len() <= TEDDY_LIMIT)?;
+    let sorted = sorted(literals);
+    let start = first_cut(&sorted)?;
     let mut grown = Grown {
         sorted: &sorted,
         kept: Vec::new(),
         growing: BinaryHeap::new(),
     };
-    let first = groups(&sorted, 0..sorted.len(), start);
-    let mut count = first.len();
+    for range in groups(&sorted, 0..sorted.len(), start) {
+        grown.consider(range, start);
+    }
     // A one-byte literal is its own one-byte prefix, and Teddy over one-byte prefixes takes 16
     // at most (aho-corasick's limit): then they do not grow past that.
     let room = if sorted.iter().any(|l| l.len() < 2) {
-        ONE_BYTE_TEDDY_LIMIT.max(count)
+        ONE_BYTE_TEDDY_LIMIT.max(grown.count())
     } else {
         TEDDY_LIMIT
     };
-    for range in first {
-        grown.consider(range, start);
-    }
-    while let Some(next) = grown.growing.pop() {
-        let Growing {
-            cost: Reverse(cost),
-            from: Reverse(from),
-            to,
-            len,
-        } = next;
-        if count + cost > room {
-            // It stays as it is, and those costlier still.
-            grown.growing.push(next);
+    // The cheapest grows while it fits; the others cost as much or more.
+    while grown
+        .growing
+        .peek()
+        .is_some_and(|next| grown.count() + next.cost() <= room)
+    {
+        let Some(next) = grown.growing.pop() else {
             break;
-        }
-        count += cost;
-        for range in groups(&sorted, from..to, len + 1) {
-            grown.consider(range, len + 1);
+        };
+        for range in next.children {
+            grown.consider(range, next.len + 1);
         }
     }
     let Grown { kept, growing, .. } = grown;
-    let rest = growing
-        .into_iter()
-        .filter_map(|g| sorted.get(g.from.0).map(|l| cut(l, g.len)));
-    Some(kept.into_iter().chain(rest).collect())
+    Some(
+        kept.into_iter()
+            .chain(growing.into_iter().map(|g| g.prefix))
+            .collect(),
+    )
+}
+
+/// `literals` as bytes, sorted, each once: those with the same prefix lie together.
+fn sorted(literals: &[String]) -> Vec<&[u8]> {
+    let mut sorted: Vec<&[u8]> = literals.iter().map(|l| l.as_bytes()).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted
+}
+
+/// The longest length from [`MIN_PREFIX`] to [`MAX_PREFIX`] that cuts the `sorted` literals to
+/// at most [`TEDDY_LIMIT`] prefixes.
+fn first_cut(sorted: &[&[u8]]) -> Option<usize> {
+    (MIN_PREFIX..=MAX_PREFIX)
+        .rev()
+        .find(|&len| groups(sorted, 0..sorted.len(), len).len() <= TEDDY_LIMIT)
 }
 
 /// The prefixes of [`prefixes`] as they grow.
@@ -262,38 +262,73 @@ struct Grown<'s, 'l> {
     /// Prefixes that do not grow.
     kept: Vec<&'l [u8]>,
     /// Prefixes that may, the cheapest first.
-    growing: BinaryHeap<Growing>,
+    growing: BinaryHeap<Growing<'l>>,
 }
 
-/// A prefix that may grow: that of the literals `from..to`, `len` bytes long. Growing it makes
-/// `cost` more prefixes. Ordered for a max-heap to give the cheapest first, then the first in
-/// sorted order.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Growing {
-    cost: Reverse<usize>,
-    from: Reverse<usize>,
-    to: usize,
+/// A prefix that may grow, `len` bytes long, and the runs of its literals that share one more
+/// byte: growing replaces it by theirs.
+#[derive(Debug)]
+struct Growing<'l> {
+    prefix: &'l [u8],
     len: usize,
+    children: Vec<Range<usize>>,
+}
+
+impl Growing<'_> {
+    /// How many more prefixes growing makes.
+    fn cost(&self) -> usize {
+        self.children.len().saturating_sub(1)
+    }
+
+    /// Ordered for a max-heap to give the cheapest first, then the first in sorted order (the
+    /// ranges of two prefixes never overlap).
+    fn key(&self) -> (Reverse<usize>, Reverse<usize>) {
+        let from = self.children.first().map_or(0, |r| r.start);
+        (Reverse(self.cost()), Reverse(from))
+    }
+}
+
+impl PartialEq for Growing<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Growing<'_> {}
+
+impl PartialOrd for Growing<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Growing<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 impl<'l> Grown<'_, 'l> {
+    /// How many prefixes there are now.
+    fn count(&self) -> usize {
+        self.kept.len() + self.growing.len()
+    }
+
     /// Adds the prefix of length `len` of the literals `range`.
     fn consider(&mut self, range: Range<usize>, len: usize) {
         let first: &'l [u8] = self.sorted.get(range.start).copied().unwrap_or_default();
+        let prefix = cut(first, len);
         // A prefix grows when it is shorter than all of its literals (a literal that is the
         // prefix itself sorts first).
         if len < MAX_GROWN_PREFIX && first.len() > len {
-            let cost = groups(self.sorted, range.clone(), len + 1)
-                .len()
-                .saturating_sub(1);
+            let children = groups(self.sorted, range, len + 1);
             self.growing.push(Growing {
-                cost: Reverse(cost),
-                from: Reverse(range.start),
-                to: range.end,
+                prefix,
                 len,
+                children,
             });
         } else {
-            self.kept.push(cut(first, len));
+            self.kept.push(prefix);
         }
     }
 }
@@ -321,12 +356,7 @@ fn groups(sorted: &[&[u8]], range: Range<usize>, len: usize) -> Vec<Range<usize>
 /// A [`Searcher::Prefixed`] for `literals`: the [`prefixes`] they start with, and an automaton
 /// over the literals.
 fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
-    let prefixes = prefixes(literals)?;
-    let starts = packed::Config::new()
-        .match_kind(packed::MatchKind::LeftmostLongest)
-        .builder()
-        .extend(prefixes)
-        .build()?;
+    let starts = leftmost_longest(prefixes(literals)?)?;
     let budget = max_bytes.saturating_sub(starts.memory_usage());
     let dfa = dfa::Builder::new()
         .match_kind(MatchKind::Standard)
@@ -343,6 +373,18 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
             .map(Literals::Nfa)?,
     };
     Some(Searcher::Prefixed(Box::new(Prefixed { starts, literals })))
+}
+
+/// The packed searcher (Teddy) of `patterns`, leftmost-longest: at each position the longest
+/// pattern that starts there; `None` when it cannot be built (too many patterns, no SIMD).
+fn leftmost_longest<P: AsRef<[u8]>>(
+    patterns: impl IntoIterator<Item = P>,
+) -> Option<packed::Searcher> {
+    packed::Config::new()
+        .match_kind(packed::MatchKind::LeftmostLongest)
+        .builder()
+        .extend(patterns)
+        .build()
 }
 
 /// Teddy searches at most this many literals at once.
@@ -386,6 +428,7 @@ enum Literals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn found(literals: &[&str], text: &str) -> Vec<&'static str> {
         let owned: Vec<String> = literals.iter().map(|s| s.to_string()).collect();
@@ -573,47 +616,20 @@ mod tests {
             assert_eq!(any, !want.is_empty(), "{text}");
         }
     }
-}
 
-/// Property tests of the search over many literals (more than the packed searcher takes at
-/// once, so through their prefixes).
-#[cfg(test)]
-mod prefixed_properties {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Every (literal, start) where the literal occurs in `text`, sorted.
-    fn naive(literals: &[String], text: &[u8]) -> Vec<(u32, usize)> {
-        let mut all = Vec::new();
-        for (i, l) in literals.iter().enumerate() {
-            for at in 0..text.len() {
-                if text[at..].starts_with(l.as_bytes()) {
-                    all.push((i as u32, at));
-                }
-            }
-        }
-        all.sort_unstable();
-        all
-    }
+    // ---- property tests of the search through prefixes (more literals than the packed
+    // searcher takes at once)
 
     /// All literals cut to one length (the prefixes before they grew).
     fn uniform(literals: &[String]) -> Option<Vec<&[u8]>> {
-        (MIN_PREFIX..=MAX_PREFIX).rev().find_map(|len| {
-            let mut prefixes: Vec<&[u8]> =
-                literals.iter().map(|l| cut(l.as_bytes(), len)).collect();
-            prefixes.sort_unstable();
-            prefixes.dedup();
-            (prefixes.len() <= TEDDY_LIMIT).then_some(prefixes)
-        })
+        let sorted = sorted(literals);
+        let len = first_cut(&sorted)?;
+        let runs = groups(&sorted, 0..sorted.len(), len);
+        Some(runs.iter().map(|r| cut(sorted[r.start], len)).collect())
     }
 
     fn teddy(prefixes: &[&[u8]]) -> bool {
-        packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostLongest)
-            .builder()
-            .extend(prefixes)
-            .build()
-            .is_some()
+        leftmost_longest(prefixes).is_some()
     }
 
     /// Letters of one, two and three bytes, and one the literals never use.
@@ -667,7 +683,7 @@ mod prefixed_properties {
                 let any = set.each_found(text.as_bytes(), |i, start| got.push((i, start)));
                 got.sort_unstable();
                 got.dedup();
-                let want = naive(&literals, text.as_bytes());
+                let want = occurrences(&literals, &text);
                 prop_assert_eq!(any, !want.is_empty());
                 prop_assert_eq!(got, want, "{:?}", text);
             }
