@@ -1240,8 +1240,6 @@ mod tests {
         }
     }
 
-    /// A term regex that is literals alone is searched with the words (no regex is left);
-    /// `""` and a regex of the empty text occur in every event; an anchored one stays a regex.
     /// The program of `patterns`, with the default dialect and limits.
     fn compiled(patterns: &[&str]) -> Program {
         let asts: Vec<Ast> = patterns
@@ -1252,6 +1250,8 @@ mod tests {
         compile(&refs, &Dialect::default(), &Limits::default()).unwrap()
     }
 
+    /// A term regex that is literals alone is searched with the words (no regex is left);
+    /// `""` and a regex of the empty text occur in every event; an anchored one stays a regex.
     #[test]
     fn literal_term_regexes_are_searched_as_words() {
         let patterns = [

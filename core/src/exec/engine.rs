@@ -127,7 +127,8 @@ struct Scratch {
     atoms: Marks,
     /// Term rules to evaluate.
     term_rules: Marks,
-    /// Term atoms that trigger no rule, looked for in the event.
+    /// Term atoms left out of the search that were looked for in this event (past a few, all of
+    /// them are looked for at once).
     looked: Marks,
     /// Prefilter atoms found in the event.
     literals: Marks,
@@ -507,7 +508,7 @@ impl Program {
         s.term_rules.trigger(&s.atoms, &t.triggers);
         s.looked.reserve(t.atom_count);
         let (atoms, looked) = (&mut s.atoms, &mut s.looked);
-        let (mut lookups, mut all_looked) = (0, false);
+        let mut all_looked = false;
         // Whether atom `a` occurs: found by the search, or (an atom the search leaves out)
         // looked for now, once per event: on its own, or with all the others when the event
         // needs more than a few. Atoms found so are put with those the search found; none of
@@ -521,11 +522,10 @@ impl Program {
             if words.is_empty() || all_looked || !looked.insert(a) {
                 return false;
             }
-            lookups += 1;
             if let Some(all) = t
                 .looked_for_all
                 .as_ref()
-                .filter(|_| lookups > LOOKUPS_ALONE)
+                .filter(|_| looked.list.len() > LOOKUPS_ALONE)
             {
                 all.each_found(event.as_bytes(), |i, _| {
                     if let Some(&b) = t.looked_for_atoms.get(i as usize) {
