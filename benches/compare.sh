@@ -60,16 +60,17 @@ add tm-cis "$tm grep -c -j 1 -f $cis $events" "cut -f1"
 add serde "$base serde-parse $events" cat
 add quamina-cis "$base quamina cis $events" cat
 add tm-eb "$tm grep --eventbridge -c -j 1 -f $cis_eb $events" "cut -f1"
-add scan "$tm scan -j 1 $events --format json" "grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
-add scan2 "$tm scan -j 2 $events --format json" "grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
+# The records a scan read, from its JSON report.
+scan_read="grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
+add scan "$tm scan -j 1 $events --format json" "$scan_read"
+add scan2 "$tm scan -j 2 $events --format json" "$scan_read"
 # The same two commands kept to one core: what -j 1 gives where no second core is free, and the
 # base of the "two cores over one" ratios printed with the scaling targets.
 one_core=()
 if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
     one_core=(tm-cis-1c scan-1c)
     add tm-cis-1c "taskset -c 0 $tm grep -c -j 1 -f $cis $events" "cut -f1"
-    add scan-1c "taskset -c 0 $tm scan -j 1 $events --format json" \
-        "grep -m1 -o '\"read\": [0-9]*' | grep -o '[0-9]*\$'"
+    add scan-1c "taskset -c 0 $tm scan -j 1 $events --format json" "$scan_read"
 fi
 add wc "wc -l $events" "cut -d' ' -f1"
 add tm-sel "$tm grep -c -j 1 -e '$selective' $events" "cut -f1"
