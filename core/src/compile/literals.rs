@@ -12,23 +12,21 @@
 //! More literals (a thousand term patterns' words) share few short prefixes: 1,400 CloudTrail
 //! API names start with 44 distinct three-byte prefixes. Teddy then searches for the prefixes
 //! (the longest length at which they fit one searcher, then longer where it has room: see
-//! [`prefixes`]), and from each position where one starts,
-//! the automaton over all literals runs until it is back in its start state, reporting every
-//! literal that ends on the way; then Teddy searches on from there. Every occurrence of a literal
-//! starts with its prefix, so Teddy stops at or before it; and in the start state no literal
-//! that began earlier is still unfinished, so none is missed. The automaton thus runs only where
-//! text resembles a literal, instead of over every byte (the overlapping automaton over all
-//! literals, the last resort, took 20 instructions a byte of a CloudTrail event for 1,400
-//! literals).
+//! [`prefixes`]), and where one starts, a binary search among the literals sorted finds the
+//! greatest that sorts at or before the text there. Every literal that starts the text there is
+//! that one or a literal it starts with, and each of those occurs as far as it fits into what the
+//! greatest has in common with the text ([`Prefixed::greatest_at`]). Teddy then searches on from
+//! the next byte. Every occurrence of a literal starts with its prefix, so Teddy stops there.
+//! The literals are looked at only where text resembles one, instead of over every byte (the
+//! overlapping automaton over all literals, the last resort, took 20 instructions a byte of a
+//! CloudTrail event for 1,400 literals), and without an automaton: Aho-Corasick's DFA over
+//! 1,400 literals takes megabytes, and a step along a name found was a cache miss.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, Span, dfa, nfa, packed,
-};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, Span, packed};
 
 /// Literals searched for together.
 ///
@@ -42,7 +40,7 @@ pub(crate) struct LiteralSet {
 }
 
 impl LiteralSet {
-    /// Builds the set; `None` when the automaton would exceed `max_bytes`. Literals must be
+    /// Builds the set; `None` when its searcher would exceed `max_bytes`. Literals must be
     /// non-empty; literal `i` is reported as `i`.
     pub(crate) fn new(literals: &[String], max_bytes: usize) -> Option<LiteralSet> {
         let chunks: Option<Vec<(u32, packed::Searcher)>> = if literals.len() <= 4 * TEDDY_LIMIT {
@@ -76,24 +74,7 @@ impl LiteralSet {
                 }
             },
         };
-        let mut ids: HashMap<&str, Vec<u32>> = HashMap::new();
-        for (i, l) in literals.iter().enumerate() {
-            ids.entry(l.as_str()).or_default().push(i as u32);
-        }
-        let prefixes = literals
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let proper = l.char_indices().skip(1).map(|(end, _)| l.get(..end));
-                let same = ids.get(l.as_str()).into_iter().flatten();
-                proper
-                    .filter_map(|p| p.and_then(|p| ids.get(p)))
-                    .flatten()
-                    .chain(same.filter(|&&j| j != i as u32))
-                    .copied()
-                    .collect()
-            })
-            .collect();
+        let prefixes = prefix_literals(literals);
         Some(LiteralSet { searcher, prefixes })
     }
 
@@ -127,15 +108,27 @@ impl LiteralSet {
                 }
             }
             Searcher::Prefixed(p) => {
-                let Prefixed { starts, literals } = p.as_ref();
-                // The automaton reports every literal itself, prefixes included.
-                let mut found = |id: u32, start: usize| {
-                    any = true;
-                    found(id, start);
-                };
-                match literals {
-                    Literals::Dfa(a) => resync(starts, a, text, &mut found),
-                    Literals::Nfa(a) => resync(starts, a, text, &mut found),
+                let mut at = 0;
+                while let Some(m) = (at < text.len())
+                    .then(|| p.starts.find_in(text, Span::from(at..text.len())))
+                    .flatten()
+                {
+                    let start = m.start();
+                    at = start + 1;
+                    let rest = text.get(start..).unwrap_or_default();
+                    let Some((greatest, common)) = p.greatest_at(m.pattern().as_usize(), rest)
+                    else {
+                        continue;
+                    };
+                    // The literals that occur here are `greatest` and those it starts with, as
+                    // far as they fit into what it has in common with the text.
+                    let starts_with = self.prefixes.get(greatest as usize).into_iter().flatten();
+                    for &id in std::iter::once(&greatest).chain(starts_with) {
+                        if p.len(id) <= common {
+                            any = true;
+                            found(id, start);
+                        }
+                    }
                 }
             }
         }
@@ -143,38 +136,26 @@ impl LiteralSet {
     }
 }
 
-/// The search of [`Searcher::Prefixed`]: Teddy to the next position where a prefix starts, the
-/// automaton from there until it is back in its start state, and so on.
-fn resync<A: Automaton>(
-    starts: &packed::Searcher,
-    automaton: &A,
-    bytes: &[u8],
-    found: &mut impl FnMut(u32, usize),
-) {
-    let Ok(start) = automaton.start_state(Anchored::No) else {
-        return;
-    };
-    let mut at = 0;
-    while let Some(m) = (at < bytes.len())
-        .then(|| starts.find_in(bytes, Span::from(at..bytes.len())))
-        .flatten()
-    {
-        let mut state = start;
-        at = m.start();
-        while let Some(&byte) = bytes.get(at) {
-            state = automaton.next_state(Anchored::No, state, byte);
-            at += 1;
-            if automaton.is_match(state) {
-                for i in 0..automaton.match_len(state) {
-                    let id = automaton.match_pattern(state, i);
-                    found(id.as_u32(), at - automaton.pattern_len(id));
-                }
-            }
-            if automaton.is_start(state) {
-                break;
-            }
-        }
+/// Literal → the other literals that are its proper prefixes or the same text.
+fn prefix_literals(literals: &[String]) -> Vec<Vec<u32>> {
+    let mut ids: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, l) in literals.iter().enumerate() {
+        ids.entry(l.as_str()).or_default().push(i as u32);
     }
+    literals
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let proper = l.char_indices().skip(1).map(|(end, _)| l.get(..end));
+            let same = ids.get(l.as_str()).into_iter().flatten();
+            proper
+                .filter_map(|p| p.and_then(|p| ids.get(p)))
+                .flatten()
+                .chain(same.filter(|&&j| j != i as u32))
+                .copied()
+                .collect()
+        })
+        .collect()
 }
 
 /// The longest a prefix that all literals are cut to may be (longer prefixes are rarer in a
@@ -193,7 +174,7 @@ const MAX_GROWN_PREFIX: usize = 8;
 /// The literals are first cut to the longest length at which they fit (three bytes for 1,400
 /// CloudTrail API names). A prefix of three bytes occurs in a text where no literal does
 /// (`Add` in every `sourceIPAddress`, `Det` in `tlsDetails`), and each occurrence costs a stop of
-/// the search, an automaton run and a restart. So the prefixes then grow, one byte at a time,
+/// the search, a look among the literals and a restart. So the prefixes then grow, one byte at a time,
 /// while the searcher has room: a prefix is replaced by its one-byte-longer extensions among the
 /// literals (`Add` by `AddP`, `AddR`, `AddU`...), the cheapest first (a prefix that only one
 /// byte extends grows for free), up to [`MAX_GROWN_PREFIX`] bytes; a prefix that is a whole
@@ -353,26 +334,48 @@ fn groups(sorted: &[&[u8]], range: Range<usize>, len: usize) -> Vec<Range<usize>
     out
 }
 
-/// A [`Searcher::Prefixed`] for `literals`: the [`prefixes`] they start with, and an automaton
-/// over the literals.
+/// A [`Searcher::Prefixed`] for `literals`: the [`prefixes`] they start with, and the literals
+/// sorted.
 fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
-    let starts = leftmost_longest(prefixes(literals)?)?;
-    let budget = max_bytes.saturating_sub(starts.memory_usage());
-    let dfa = dfa::Builder::new()
-        .match_kind(MatchKind::Standard)
-        .build(literals)
-        .ok()
-        .filter(|a| a.memory_usage() <= budget);
-    let literals = match dfa {
-        Some(dfa) => Literals::Dfa(dfa),
-        None => nfa::contiguous::Builder::new()
-            .match_kind(MatchKind::Standard)
-            .build(literals)
-            .ok()
-            .filter(|a| a.memory_usage() <= budget)
-            .map(Literals::Nfa)?,
+    let prefixes = prefixes(literals)?;
+    let starts = leftmost_longest(&prefixes)?;
+    let mut ids: Vec<(&[u8], u32)> = (0..)
+        .zip(literals)
+        .map(|(id, l)| (l.as_bytes(), id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup_by_key(|(l, _)| *l);
+    let sorted: Vec<Sorted> = ids
+        .into_iter()
+        .map(|(literal, id)| Sorted {
+            key: key(literal),
+            literal: literal.into(),
+            id,
+        })
+        .collect();
+    let starting_with = |root: &[u8]| {
+        let from = sorted.partition_point(|l| *l.literal < *root);
+        let to = sorted.partition_point(|l| *l.literal < *root || l.literal.starts_with(root));
+        from..to
     };
-    Some(Searcher::Prefixed(Box::new(Prefixed { starts, literals })))
+    let runs = prefixes
+        .iter()
+        .map(|p| {
+            let root = prefixes
+                .iter()
+                .filter(|q| p.starts_with(q))
+                .min_by_key(|q| q.len());
+            starting_with(root.copied().unwrap_or(p))
+        })
+        .collect();
+    let lens = literals.iter().map(String::len).collect();
+    let searcher = Prefixed {
+        starts,
+        runs,
+        sorted,
+        lens,
+    };
+    (searcher.memory_usage() <= max_bytes).then(|| Searcher::Prefixed(Box::new(searcher)))
 }
 
 /// The packed searcher (Teddy) of `patterns`, leftmost-longest: at each position the longest
@@ -394,7 +397,7 @@ const ONE_BYTE_TEDDY_LIMIT: usize = 16;
 
 impl LiteralSet {
     /// True when the search runs on Teddy alone, at SIMD speed (at most 256 literals; the
-    /// prefix search of more literals also runs an automaton wherever a prefix occurs).
+    /// prefix search of more literals also looks among the literals wherever a prefix occurs).
     pub(crate) fn is_simd(&self) -> bool {
         matches!(self.searcher, Searcher::Packed(_))
     }
@@ -404,8 +407,8 @@ impl LiteralSet {
 enum Searcher {
     /// Chunks of at most [`TEDDY_LIMIT`] literals, each with the id of its first literal.
     Packed(Vec<(u32, packed::Searcher)>),
-    /// Positions where some literal's prefix starts, and the automaton over all literals that
-    /// runs from each.
+    /// Positions where some literal's prefix starts, and the literals sorted, looked among at
+    /// each.
     Prefixed(Box<Prefixed>),
     Automaton(AhoCorasick),
 }
@@ -415,14 +418,82 @@ enum Searcher {
 struct Prefixed {
     /// Finds the prefixes.
     starts: packed::Searcher,
-    literals: Literals,
+    /// Prefix (a pattern of `starts`) → the run of `sorted` that holds every literal that can
+    /// occur where the prefix does: those that start with the shortest prefix it starts with.
+    runs: Vec<Range<usize>>,
+    /// The literals, sorted, each once.
+    sorted: Vec<Sorted>,
+    /// Literal id → its length in bytes.
+    lens: Vec<usize>,
 }
 
-/// The automaton of [`Searcher::Prefixed`]: a DFA when it fits the byte budget.
+/// A literal of [`Prefixed::sorted`].
 #[derive(Clone, Debug)]
-enum Literals {
-    Dfa(dfa::DFA),
-    Nfa(nfa::contiguous::NFA),
+struct Sorted {
+    /// Its first [`KEY_BYTES`] as one number ([`key`]): most comparisons compare these alone.
+    key: u128,
+    literal: Box<[u8]>,
+    /// The id of one literal of this text.
+    id: u32,
+}
+
+const KEY_BYTES: usize = 16;
+
+/// The first [`KEY_BYTES`] of `bytes`, big-endian, padded with zeros: where the keys of two byte
+/// strings differ, they compare as the strings do (a string that ends first is padded with zeros
+/// and sorts first as the shorter string does, unless the other has a zero byte there: then the
+/// keys are equal).
+fn key(bytes: &[u8]) -> u128 {
+    if let Some(first) = bytes.first_chunk::<KEY_BYTES>() {
+        return u128::from_be_bytes(*first);
+    }
+    let mut key = [0; KEY_BYTES];
+    for (k, b) in key.iter_mut().zip(bytes) {
+        *k = *b;
+    }
+    u128::from_be_bytes(key)
+}
+
+impl Prefixed {
+    /// Where `prefix` starts `text`: the greatest literal that sorts before or at `text` among
+    /// those that can occur there, and how many bytes it has in common with `text`. Every literal
+    /// that starts `text` is it or one it starts with ([`LiteralSet::each_found`]).
+    fn greatest_at(&self, prefix: usize, text: &[u8]) -> Option<(u32, usize)> {
+        let run = self.sorted.get(self.runs.get(prefix)?.clone())?;
+        let key = key(text);
+        let before = run.partition_point(|l| match l.key.cmp(&key) {
+            std::cmp::Ordering::Equal => *l.literal <= *text,
+            order => order.is_lt(),
+        });
+        let greatest = run.get(before.checked_sub(1)?)?;
+        let common = match (greatest.key ^ key).leading_zeros() as usize / 8 {
+            KEY_BYTES => greatest
+                .literal
+                .iter()
+                .zip(text)
+                .take_while(|(a, b)| a == b)
+                .count(),
+            common => common,
+        };
+        Some((
+            greatest.id,
+            common.min(greatest.literal.len()).min(text.len()),
+        ))
+    }
+
+    /// The length of literal `id`.
+    fn len(&self, id: u32) -> usize {
+        self.lens.get(id as usize).copied().unwrap_or(usize::MAX)
+    }
+
+    fn memory_usage(&self) -> usize {
+        let literals: usize = self.sorted.iter().map(|l| l.literal.len()).sum();
+        self.starts.memory_usage()
+            + literals
+            + self.sorted.len() * size_of::<Sorted>()
+            + self.runs.len() * size_of::<Range<usize>>()
+            + self.lens.len() * size_of::<usize>()
+    }
 }
 
 #[cfg(test)]
@@ -473,11 +544,11 @@ mod tests {
         assert!(matches!(packed.searcher, Searcher::Packed(_)));
         let automaton = LiteralSet {
             searcher: Searcher::Automaton(AhoCorasick::new(&literals).unwrap()),
-            prefixes: vec![Vec::new(); literals.len()],
+            prefixes: prefix_literals(&literals),
         };
         let prefixed = LiteralSet {
             searcher: prefixed(&literals, usize::MAX).unwrap(),
-            prefixes: vec![Vec::new(); literals.len()],
+            prefixes: prefix_literals(&literals),
         };
         for set in [packed, automaton, prefixed] {
             let mut got = Vec::new();
@@ -641,14 +712,21 @@ mod tests {
     }
 
     /// 257 to 420 literals over a few letters (so that their prefixes collide), of 2 to 12
-    /// letters, with a few of 1 to 3 letters and a duplicate.
+    /// letters, with a few of 1 to 3 letters and a duplicate; every other one may start with
+    /// a stem of up to 24 bytes, `a` and NUL, so that literals share more than their first
+    /// [`KEY_BYTES`] bytes and hold zero bytes.
     fn literal_set() -> impl Strategy<Value = Vec<String>> {
         (2usize..=7).prop_flat_map(|letters| {
             (
                 proptest::collection::vec(word(letters, 2..=12), 257..420),
                 proptest::collection::vec(word(letters, 1..=3), 0..3),
+                proptest::collection::vec(prop_oneof!["a", "\0"], 0..=24),
             )
-                .prop_map(|(mut literals, short)| {
+                .prop_map(|(mut literals, short, stem)| {
+                    let stem = stem.concat();
+                    for literal in literals.iter_mut().step_by(2) {
+                        literal.insert_str(0, &stem);
+                    }
                     literals.extend(short);
                     literals.extend(literals.first().cloned());
                     literals
