@@ -143,6 +143,21 @@ fn literal_repeated_at_every_position() {
     assert_eq!(set.matches(&json), [0, 2]);
 }
 
+/// Hundreds of term patterns sharing a long stem, over an event that repeats the stem's letter:
+/// each position of the event starts a literal, and looking the literals up at each would cost
+/// as much as they are long (this test took 30 times as long before the search went on with an
+/// automaton past a budget of work per byte; `literals.rs`
+/// `a_dense_text_goes_on_with_the_automaton`).
+#[test]
+fn long_shared_stems_over_a_run_of_their_letter() {
+    let stem = "a".repeat(200);
+    let patterns: Vec<String> = (0..300).map(|i| format!("{stem}{i:03}")).collect();
+    let set = PatternSet::new(&patterns).unwrap();
+    let event = format!("{}042 {stem}299", "a".repeat(256 << 10));
+    assert_eq!(set.matches(&event), [42, 299]);
+    assert_eq!(set.matches(&"a".repeat(256 << 10)), [] as [usize; 0]);
+}
+
 // ---- numbers -------------------------------------------------------------------------------------
 
 /// Numbers beyond `f64`. Decision (`dialect.rs`, SYNTAX.md 7.2 "Number precision"): numbers compare

@@ -20,13 +20,20 @@
 //! The literals are looked at only where text resembles one, instead of over every byte (the
 //! overlapping automaton over all literals, the last resort, took 20 instructions a byte of a
 //! CloudTrail event for 1,400 literals), and without an automaton: Aho-Corasick's DFA over
-//! 1,400 literals takes megabytes, and a step along a name found was a cache miss.
+//! 1,400 literals takes megabytes, and a step along a name found was a cache miss. A text that
+//! repeats a long literal's stem starts one at nearly every position, and each stop would then
+//! cost as much as the literals are long: once the stops have looked at more than
+//! [`DENSE_WORK_PER_BYTE`] bytes a byte of text, the rest of the text goes to that automaton
+//! (built then, once per set), which reads each byte once.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, Span, packed};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, Span, dfa, nfa, packed,
+};
 
 /// Literals searched for together.
 ///
@@ -109,10 +116,40 @@ impl LiteralSet {
             }
             Searcher::Prefixed(p) => {
                 let mut at = 0;
+                // Bytes looked at per stop; over the budget (a text that repeats a long
+                // literal's stem, where every position starts one), the rest of the text goes
+                // to an automaton, which reads each byte once.
+                let mut work = 0usize;
                 while let Some(m) = (at < text.len())
                     .then(|| p.starts.find_in(text, Span::from(at..text.len())))
                     .flatten()
                 {
+                    if work > DENSE_WORK_PER_BYTE * at + DENSE_WORK_SLACK {
+                        if let Some(dense) = p.automaton() {
+                            // The automaton reports every literal itself, each text once: the
+                            // other literals of the same text end its `prefixes`
+                            // ([`prefix_literals`]).
+                            let mut found = |sorted: u32, start: usize| {
+                                let Some(l) = p.sorted.get(sorted as usize) else {
+                                    return;
+                                };
+                                let others =
+                                    self.prefixes.get(l.id as usize).map_or(&[][..], |o| o);
+                                let same = others
+                                    .get(others.len().saturating_sub(l.others as usize)..)
+                                    .unwrap_or_default();
+                                for &id in std::iter::once(&l.id).chain(same) {
+                                    any = true;
+                                    found(id, start);
+                                }
+                            };
+                            match dense {
+                                Literals::Dfa(a) => scan(a, text, at, &mut found),
+                                Literals::Nfa(a) => scan(a, text, at, &mut found),
+                            }
+                            break;
+                        }
+                    }
                     let start = m.start();
                     at = start + 1;
                     let rest = text.get(start..).unwrap_or_default();
@@ -122,7 +159,8 @@ impl LiteralSet {
                     };
                     // The literals that occur here are `greatest` and those it starts with, as
                     // far as they fit into what it has in common with the text.
-                    let starts_with = self.prefixes.get(greatest as usize).into_iter().flatten();
+                    let starts_with = self.prefixes.get(greatest as usize).map_or(&[][..], |s| s);
+                    work = work.saturating_add(KEY_BYTES + common + starts_with.len());
                     for &id in std::iter::once(&greatest).chain(starts_with) {
                         if p.len(id) <= common {
                             any = true;
@@ -136,7 +174,8 @@ impl LiteralSet {
     }
 }
 
-/// Literal → the other literals that are its proper prefixes or the same text.
+/// Literal → the other literals that are its proper prefixes, then those of the same text (last:
+/// [`Sorted::others`] counts them).
 fn prefix_literals(literals: &[String]) -> Vec<Vec<u32>> {
     let mut ids: HashMap<&str, Vec<u32>> = HashMap::new();
     for (i, l) in literals.iter().enumerate() {
@@ -344,13 +383,16 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
         .map(|(id, l)| (l.as_bytes(), id))
         .collect();
     ids.sort_unstable();
-    ids.dedup_by_key(|(l, _)| *l);
     let sorted: Vec<Sorted> = ids
-        .into_iter()
-        .map(|(literal, id)| Sorted {
-            key: key(literal),
-            literal: literal.into(),
-            id,
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter_map(|same| {
+            let &(literal, id) = same.first()?;
+            Some(Sorted {
+                key: key(literal),
+                literal: literal.into(),
+                id,
+                others: same.len() as u32 - 1,
+            })
         })
         .collect();
     let starting_with = |root: &[u8]| {
@@ -374,6 +416,8 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
         runs,
         sorted,
         lens,
+        dense: std::sync::OnceLock::new(),
+        max_bytes,
     };
     (searcher.memory_usage() <= max_bytes).then(|| Searcher::Prefixed(Box::new(searcher)))
 }
@@ -425,6 +469,46 @@ struct Prefixed {
     sorted: Vec<Sorted>,
     /// Literal id → its length in bytes.
     lens: Vec<usize>,
+    /// The automaton over `sorted` (pattern `i` is `sorted[i]`), built the first time a text
+    /// makes the search look at more than [`DENSE_WORK_PER_BYTE`] bytes a byte; `None` when it
+    /// would not fit what is left of the byte budget.
+    dense: std::sync::OnceLock<Option<Literals>>,
+    max_bytes: usize,
+}
+
+/// How many bytes the stops of the prefixed search may look at, a byte of text searched, before
+/// the rest of the text goes to [`Prefixed::dense`] (ordinary text: 2 or 3 where every word is a
+/// literal's)...
+const DENSE_WORK_PER_BYTE: usize = 8;
+/// ...plus this many, so that a short text never builds the automaton.
+const DENSE_WORK_SLACK: usize = 4096;
+
+/// The automaton of [`Prefixed::dense`]: a DFA when it fits the byte budget.
+#[derive(Clone, Debug)]
+enum Literals {
+    Dfa(dfa::DFA),
+    Nfa(nfa::contiguous::NFA),
+}
+
+/// Reports every literal of `automaton` that starts at or after `from` in `bytes`.
+fn scan<A: Automaton>(
+    automaton: &A,
+    bytes: &[u8],
+    from: usize,
+    found: &mut impl FnMut(u32, usize),
+) {
+    let Ok(mut state) = automaton.start_state(Anchored::No) else {
+        return;
+    };
+    for (end, &byte) in (1..).zip(bytes.get(from..).unwrap_or_default()) {
+        state = automaton.next_state(Anchored::No, state, byte);
+        if automaton.is_match(state) {
+            for i in 0..automaton.match_len(state) {
+                let id = automaton.match_pattern(state, i);
+                found(id.as_u32(), from + end - automaton.pattern_len(id));
+            }
+        }
+    }
 }
 
 /// A literal of [`Prefixed::sorted`].
@@ -435,6 +519,8 @@ struct Sorted {
     literal: Box<[u8]>,
     /// The id of one literal of this text.
     id: u32,
+    /// How many other literals have this text (they end `LiteralSet::prefixes[id]`).
+    others: u32,
 }
 
 const KEY_BYTES: usize = 16;
@@ -479,6 +565,30 @@ impl Prefixed {
             greatest.id,
             common.min(greatest.literal.len()).min(text.len()),
         ))
+    }
+
+    /// See [`Prefixed::dense`].
+    fn automaton(&self) -> Option<&Literals> {
+        self.dense
+            .get_or_init(|| {
+                let budget = self.max_bytes.saturating_sub(self.memory_usage());
+                let literals: Vec<&[u8]> = self.sorted.iter().map(|l| &l.literal[..]).collect();
+                let dfa = dfa::Builder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+                    .ok()
+                    .filter(|a| a.memory_usage() <= budget);
+                match dfa {
+                    Some(dfa) => Some(Literals::Dfa(dfa)),
+                    None => nfa::contiguous::Builder::new()
+                        .match_kind(MatchKind::Standard)
+                        .build(&literals)
+                        .ok()
+                        .filter(|a| a.memory_usage() <= budget)
+                        .map(Literals::Nfa),
+                }
+            })
+            .as_ref()
     }
 
     /// The length of literal `id`.
@@ -791,6 +901,26 @@ mod tests {
                 prop_assert!(teddy(&p), "{} prefixes build no Teddy", p.len());
             }
         }
+    }
+
+    /// A text that repeats a long literal's stem starts one at every position: past the work
+    /// budget the search goes on with the automaton, and finds what a naive search finds.
+    #[test]
+    fn a_dense_text_goes_on_with_the_automaton() {
+        let stem = "a".repeat(100);
+        let mut literals: Vec<String> = (0..300).map(|i| format!("{stem}{i:03}")).collect();
+        literals.extend([format!("{stem}007"), stem.clone()]);
+        let set = LiteralSet::new(&literals, usize::MAX).unwrap();
+        let Searcher::Prefixed(p) = &set.searcher else {
+            panic!("{:?}", set.searcher);
+        };
+        let text = format!("{}007{stem}299", "a".repeat(20_000));
+        let mut got = Vec::new();
+        set.each_found(text.as_bytes(), |i, start| got.push((i, start)));
+        got.sort_unstable();
+        got.dedup();
+        assert_eq!(got, occurrences(&literals, &text));
+        assert!(p.dense.get().is_some_and(Option::is_some));
     }
 
     /// A one-byte literal makes Teddy's masks one byte long, and aho-corasick builds no Teddy
