@@ -30,9 +30,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 
-use aho_corasick::automaton::Automaton;
 use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, Span, dfa, nfa, packed,
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind, Span, packed,
 };
 
 /// Literals searched for together.
@@ -114,61 +113,7 @@ impl LiteralSet {
                     report(m.pattern().as_u32(), m.start());
                 }
             }
-            Searcher::Prefixed(p) => {
-                let mut at = 0;
-                // Bytes looked at per stop; over the budget (a text that repeats a long
-                // literal's stem, where every position starts one), the rest of the text goes
-                // to an automaton, which reads each byte once.
-                let mut work = 0usize;
-                while let Some(m) = (at < text.len())
-                    .then(|| p.starts.find_in(text, Span::from(at..text.len())))
-                    .flatten()
-                {
-                    if work > DENSE_WORK_PER_BYTE * at + DENSE_WORK_SLACK {
-                        if let Some(dense) = p.automaton() {
-                            // The automaton reports every literal itself, each text once: the
-                            // other literals of the same text end its `prefixes`
-                            // ([`prefix_literals`]).
-                            let mut found = |sorted: u32, start: usize| {
-                                let Some(l) = p.sorted.get(sorted as usize) else {
-                                    return;
-                                };
-                                let others =
-                                    self.prefixes.get(l.id as usize).map_or(&[][..], |o| o);
-                                let same = others
-                                    .get(others.len().saturating_sub(l.others as usize)..)
-                                    .unwrap_or_default();
-                                for &id in std::iter::once(&l.id).chain(same) {
-                                    any = true;
-                                    found(id, start);
-                                }
-                            };
-                            match dense {
-                                Literals::Dfa(a) => scan(a, text, at, &mut found),
-                                Literals::Nfa(a) => scan(a, text, at, &mut found),
-                            }
-                            break;
-                        }
-                    }
-                    let start = m.start();
-                    at = start + 1;
-                    let rest = text.get(start..).unwrap_or_default();
-                    let Some((greatest, common)) = p.greatest_at(m.pattern().as_usize(), rest)
-                    else {
-                        continue;
-                    };
-                    // The literals that occur here are `greatest` and those it starts with, as
-                    // far as they fit into what it has in common with the text.
-                    let starts_with = self.prefixes.get(greatest as usize).map_or(&[][..], |s| s);
-                    work = work.saturating_add(KEY_BYTES + common + starts_with.len());
-                    for &id in std::iter::once(&greatest).chain(starts_with) {
-                        if p.len(id) <= common {
-                            any = true;
-                            found(id, start);
-                        }
-                    }
-                }
-            }
+            Searcher::Prefixed(p) => any = p.each_found(&self.prefixes, text, &mut found),
         }
         any
     }
@@ -472,7 +417,7 @@ struct Prefixed {
     /// The automaton over `sorted` (pattern `i` is `sorted[i]`), built the first time a text
     /// makes the search look at more than [`DENSE_WORK_PER_BYTE`] bytes a byte; `None` when it
     /// would not fit what is left of the byte budget.
-    dense: std::sync::OnceLock<Option<Literals>>,
+    dense: std::sync::OnceLock<Option<AhoCorasick>>,
     max_bytes: usize,
 }
 
@@ -482,34 +427,6 @@ struct Prefixed {
 const DENSE_WORK_PER_BYTE: usize = 8;
 /// ...plus this many, so that a short text never builds the automaton.
 const DENSE_WORK_SLACK: usize = 4096;
-
-/// The automaton of [`Prefixed::dense`]: a DFA when it fits the byte budget.
-#[derive(Clone, Debug)]
-enum Literals {
-    Dfa(dfa::DFA),
-    Nfa(nfa::contiguous::NFA),
-}
-
-/// Reports every literal of `automaton` that starts at or after `from` in `bytes`.
-fn scan<A: Automaton>(
-    automaton: &A,
-    bytes: &[u8],
-    from: usize,
-    found: &mut impl FnMut(u32, usize),
-) {
-    let Ok(mut state) = automaton.start_state(Anchored::No) else {
-        return;
-    };
-    for (end, &byte) in (1..).zip(bytes.get(from..).unwrap_or_default()) {
-        state = automaton.next_state(Anchored::No, state, byte);
-        if automaton.is_match(state) {
-            for i in 0..automaton.match_len(state) {
-                let id = automaton.match_pattern(state, i);
-                found(id.as_u32(), from + end - automaton.pattern_len(id));
-            }
-        }
-    }
-}
 
 /// A literal of [`Prefixed::sorted`].
 #[derive(Clone, Debug)]
@@ -541,6 +458,69 @@ fn key(bytes: &[u8]) -> u128 {
 }
 
 impl Prefixed {
+    /// [`LiteralSet::each_found`] with this search; `prefixes` are the set's
+    /// ([`prefix_literals`]). Not generic over `found`, so that the search is compiled once.
+    fn each_found(
+        &self,
+        prefixes: &[Vec<u32>],
+        text: &[u8],
+        found: &mut dyn FnMut(u32, usize),
+    ) -> bool {
+        let mut any = false;
+        let mut at = 0;
+        // Bytes looked at per stop; over the budget (a text that repeats a long
+        // literal's stem, where every position starts one), the rest of the text goes
+        // to an automaton, which reads each byte once.
+        let mut work = 0usize;
+        while let Some(m) = (at < text.len())
+            .then(|| self.starts.find_in(text, Span::from(at..text.len())))
+            .flatten()
+        {
+            if work > DENSE_WORK_PER_BYTE * at + DENSE_WORK_SLACK {
+                if let Some(dense) = self.automaton() {
+                    // The automaton reports every literal itself, each text once: the
+                    // other literals of the same text end its `prefixes`
+                    // ([`prefix_literals`]).
+                    let mut found = |sorted: u32, start: usize| {
+                        let Some(l) = self.sorted.get(sorted as usize) else {
+                            return;
+                        };
+                        let others = prefixes.get(l.id as usize).map_or(&[][..], |o| o);
+                        let same = others
+                            .get(others.len().saturating_sub(l.others as usize)..)
+                            .unwrap_or_default();
+                        for &id in std::iter::once(&l.id).chain(same) {
+                            any = true;
+                            found(id, start);
+                        }
+                    };
+                    let rest = Input::new(text).span(at..text.len());
+                    for m in dense.find_overlapping_iter(rest) {
+                        found(m.pattern().as_u32(), m.start());
+                    }
+                    break;
+                }
+            }
+            let start = m.start();
+            at = start + 1;
+            let rest = text.get(start..).unwrap_or_default();
+            let Some((greatest, common)) = self.greatest_at(m.pattern().as_usize(), rest) else {
+                continue;
+            };
+            // The literals that occur here are `greatest` and those it starts with, as
+            // far as they fit into what it has in common with the text.
+            let starts_with = prefixes.get(greatest as usize).map_or(&[][..], |s| s);
+            work = work.saturating_add(KEY_BYTES + common + starts_with.len());
+            for &id in std::iter::once(&greatest).chain(starts_with) {
+                if self.len(id) <= common {
+                    any = true;
+                    found(id, start);
+                }
+            }
+        }
+        any
+    }
+
     /// Where `prefix` starts `text`: the greatest literal that sorts before or at `text` among
     /// those that can occur there, and how many bytes it has in common with `text`. Every literal
     /// that starts `text` is it or one it starts with ([`LiteralSet::each_found`]).
@@ -568,25 +548,15 @@ impl Prefixed {
     }
 
     /// See [`Prefixed::dense`].
-    fn automaton(&self) -> Option<&Literals> {
+    fn automaton(&self) -> Option<&AhoCorasick> {
         self.dense
             .get_or_init(|| {
                 let budget = self.max_bytes.saturating_sub(self.memory_usage());
-                let literals: Vec<&[u8]> = self.sorted.iter().map(|l| &l.literal[..]).collect();
-                let dfa = dfa::Builder::new()
+                AhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
-                    .build(&literals)
+                    .build(self.sorted.iter().map(|l| &l.literal[..]))
                     .ok()
-                    .filter(|a| a.memory_usage() <= budget);
-                match dfa {
-                    Some(dfa) => Some(Literals::Dfa(dfa)),
-                    None => nfa::contiguous::Builder::new()
-                        .match_kind(MatchKind::Standard)
-                        .build(&literals)
-                        .ok()
-                        .filter(|a| a.memory_usage() <= budget)
-                        .map(Literals::Nfa),
-                }
+                    .filter(|a| a.memory_usage() <= budget)
             })
             .as_ref()
     }
