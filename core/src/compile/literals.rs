@@ -98,13 +98,8 @@ impl LiteralSet {
         match &self.searcher {
             Searcher::Packed(chunks) => {
                 for (first, s) in chunks {
-                    let mut at = 0;
-                    while let Some(m) = (at < text.len())
-                        .then(|| s.find_in(text, Span::from(at..text.len())))
-                        .flatten()
-                    {
+                    for m in each_start(s, text) {
                         report(first + m.pattern().as_u32(), m.start());
-                        at = m.start() + 1;
                     }
                 }
             }
@@ -119,8 +114,7 @@ impl LiteralSet {
     }
 }
 
-/// Literal → the other literals that are its proper prefixes, then those of the same text (last:
-/// [`Sorted::others`] counts them).
+/// Literal → the other literals that are its proper prefixes or the same text.
 fn prefix_literals(literals: &[String]) -> Vec<Vec<u32>> {
     let mut ids: HashMap<&str, Vec<u32>> = HashMap::new();
     for (i, l) in literals.iter().enumerate() {
@@ -151,7 +145,8 @@ const MIN_PREFIX: usize = 2;
 /// ([`prefixes`]).
 const MAX_GROWN_PREFIX: usize = 8;
 
-/// The prefixes [`Searcher::Prefixed`] searches for: every literal starts with one of them, and
+/// The prefixes [`Searcher::Prefixed`] searches for, of the [`sorted`] literals: every literal
+/// starts with one of them, and
 /// there are at most [`TEDDY_LIMIT`] (grown to [`ONE_BYTE_TEDDY_LIMIT`] at most when a literal
 /// is one byte long); `None` when no cut of at least [`MIN_PREFIX`] bytes leaves so few.
 ///
@@ -165,15 +160,14 @@ const MAX_GROWN_PREFIX: usize = 8;
 /// literal stays. A longer prefix that matches where its shorter one did is checked by the packed
 /// searcher itself, which stops only where all of it occurs (on the 1,000 `cloudtrail-gen-1k`
 /// events of the `terms` bench, 6.6 stops an event become 1.3).
-fn prefixes(literals: &[String]) -> Option<Vec<&[u8]>> {
-    let sorted = sorted(literals);
-    let start = first_cut(&sorted)?;
+fn prefixes<'l>(sorted: &[&'l [u8]]) -> Option<Vec<&'l [u8]>> {
+    let start = first_cut(sorted)?;
     let mut grown = Grown {
-        sorted: &sorted,
+        sorted,
         kept: Vec::new(),
         growing: BinaryHeap::new(),
     };
-    for range in groups(&sorted, 0..sorted.len(), start) {
+    for range in groups(sorted, 0..sorted.len(), start) {
         grown.consider(range, start);
     }
     // A one-byte literal is its own one-byte prefix, and Teddy over one-byte prefixes takes 16
@@ -321,25 +315,24 @@ fn groups(sorted: &[&[u8]], range: Range<usize>, len: usize) -> Vec<Range<usize>
 /// A [`Searcher::Prefixed`] for `literals`: the [`prefixes`] they start with, and the literals
 /// sorted.
 fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
-    let prefixes = prefixes(literals)?;
+    let texts = sorted(literals);
+    let prefixes = prefixes(&texts)?;
     let starts = leftmost_longest(&prefixes)?;
-    let mut ids: Vec<(&[u8], u32)> = (0..)
-        .zip(literals)
-        .map(|(id, l)| (l.as_bytes(), id))
-        .collect();
-    ids.sort_unstable();
-    let sorted: Vec<Sorted> = ids
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter_map(|same| {
-            let &(literal, id) = same.first()?;
-            Some(Sorted {
-                key: key(literal),
-                literal: literal.into(),
-                id,
-                others: same.len() as u32 - 1,
-            })
+    let mut sorted: Vec<Sorted> = texts
+        .iter()
+        .map(|&literal| Sorted {
+            key: key(literal),
+            literal: literal.into(),
+            id: u32::MAX,
         })
         .collect();
+    let mut text_of = Vec::with_capacity(literals.len());
+    for (id, literal) in (0..).zip(literals) {
+        let text = texts.binary_search(&literal.as_bytes()).ok()?;
+        let first = sorted.get_mut(text)?;
+        first.id = first.id.min(id);
+        text_of.push(text as u32);
+    }
     let starting_with = |root: &[u8]| {
         let from = sorted.partition_point(|l| *l.literal < *root);
         let to = sorted.partition_point(|l| *l.literal < *root || l.literal.starts_with(root));
@@ -355,16 +348,29 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
             starting_with(root.copied().unwrap_or(p))
         })
         .collect();
-    let lens = literals.iter().map(String::len).collect();
     let searcher = Prefixed {
         starts,
         runs,
         sorted,
-        lens,
+        text_of,
         dense: std::sync::OnceLock::new(),
         max_bytes,
     };
     (searcher.memory_usage() <= max_bytes).then(|| Searcher::Prefixed(Box::new(searcher)))
+}
+
+/// Each position where `searcher` finds a pattern (the longest there), searching on one byte
+/// after each.
+fn each_start<'a>(
+    searcher: &'a packed::Searcher,
+    text: &'a [u8],
+) -> impl Iterator<Item = aho_corasick::Match> + 'a {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let m = (at < text.len()).then(|| searcher.find_in(text, Span::from(at..text.len())))??;
+        at = m.start() + 1;
+        Some(m)
+    })
 }
 
 /// The packed searcher (Teddy) of `patterns`, leftmost-longest: at each position the longest
@@ -412,9 +418,9 @@ struct Prefixed {
     runs: Vec<Range<usize>>,
     /// The literals, sorted, each once.
     sorted: Vec<Sorted>,
-    /// Literal id → its length in bytes.
-    lens: Vec<usize>,
-    /// The automaton over `sorted` (pattern `i` is `sorted[i]`), built the first time a text
+    /// Literal id → its text, an index of `sorted`.
+    text_of: Vec<u32>,
+    /// The automaton over the literals, built the first time a text
     /// makes the search look at more than [`DENSE_WORK_PER_BYTE`] bytes a byte; `None` when it
     /// would not fit what is left of the byte budget.
     dense: std::sync::OnceLock<Option<AhoCorasick>>,
@@ -434,10 +440,8 @@ struct Sorted {
     /// Its first [`KEY_BYTES`] as one number ([`key`]): most comparisons compare these alone.
     key: u128,
     literal: Box<[u8]>,
-    /// The id of one literal of this text.
+    /// The id of one literal of this text (the first).
     id: u32,
-    /// How many other literals have this text (they end `LiteralSet::prefixes[id]`).
-    others: u32,
 }
 
 const KEY_BYTES: usize = 16;
@@ -467,42 +471,23 @@ impl Prefixed {
         found: &mut dyn FnMut(u32, usize),
     ) -> bool {
         let mut any = false;
-        let mut at = 0;
-        // Bytes looked at per stop; over the budget (a text that repeats a long
-        // literal's stem, where every position starts one), the rest of the text goes
-        // to an automaton, which reads each byte once.
+        // Bytes looked at per stop; over the budget (a text that repeats a long literal's
+        // stem, where every position starts one), the rest of the text goes to an automaton,
+        // which reads each byte once.
         let mut work = 0usize;
-        while let Some(m) = (at < text.len())
-            .then(|| self.starts.find_in(text, Span::from(at..text.len())))
-            .flatten()
-        {
-            if work > DENSE_WORK_PER_BYTE * at + DENSE_WORK_SLACK {
+        for m in each_start(&self.starts, text) {
+            let start = m.start();
+            if work > DENSE_WORK_PER_BYTE * start + DENSE_WORK_SLACK {
                 if let Some(dense) = self.automaton() {
-                    // The automaton reports every literal itself, each text once: the
-                    // other literals of the same text end its `prefixes`
-                    // ([`prefix_literals`]).
-                    let mut found = |sorted: u32, start: usize| {
-                        let Some(l) = self.sorted.get(sorted as usize) else {
-                            return;
-                        };
-                        let others = prefixes.get(l.id as usize).map_or(&[][..], |o| o);
-                        let same = others
-                            .get(others.len().saturating_sub(l.others as usize)..)
-                            .unwrap_or_default();
-                        for &id in std::iter::once(&l.id).chain(same) {
-                            any = true;
-                            found(id, start);
-                        }
-                    };
-                    let rest = Input::new(text).span(at..text.len());
+                    // The automaton reports every literal itself, prefixes included.
+                    let rest = Input::new(text).span(start..text.len());
                     for m in dense.find_overlapping_iter(rest) {
+                        any = true;
                         found(m.pattern().as_u32(), m.start());
                     }
                     break;
                 }
             }
-            let start = m.start();
-            at = start + 1;
             let rest = text.get(start..).unwrap_or_default();
             let Some((greatest, common)) = self.greatest_at(m.pattern().as_usize(), rest) else {
                 continue;
@@ -552,9 +537,13 @@ impl Prefixed {
         self.dense
             .get_or_init(|| {
                 let budget = self.max_bytes.saturating_sub(self.memory_usage());
+                let literals = self.text_of.iter().map(|&text| {
+                    let text = self.sorted.get(text as usize);
+                    text.map_or(&[][..], |l| &l.literal[..])
+                });
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
-                    .build(self.sorted.iter().map(|l| &l.literal[..]))
+                    .build(literals)
                     .ok()
                     .filter(|a| a.memory_usage() <= budget)
             })
@@ -563,7 +552,9 @@ impl Prefixed {
 
     /// The length of literal `id`.
     fn len(&self, id: u32) -> usize {
-        self.lens.get(id as usize).copied().unwrap_or(usize::MAX)
+        let text = self.text_of.get(id as usize);
+        text.and_then(|&t| self.sorted.get(t as usize))
+            .map_or(usize::MAX, |l| l.literal.len())
     }
 
     fn memory_usage(&self) -> usize {
@@ -572,7 +563,7 @@ impl Prefixed {
             + literals
             + self.sorted.len() * size_of::<Sorted>()
             + self.runs.len() * size_of::<Range<usize>>()
-            + self.lens.len() * size_of::<usize>()
+            + self.text_of.len() * size_of::<u32>()
     }
 }
 
@@ -703,7 +694,7 @@ mod tests {
     fn prefixes_grow_where_the_searcher_has_room() {
         let owned = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let grown = |literals: &[String]| {
-            let mut p: Vec<String> = prefixes(literals)
+            let mut p: Vec<String> = prefixes(&sorted(literals))
                 .unwrap()
                 .into_iter()
                 .map(|p| String::from_utf8(p.to_vec()).unwrap())
@@ -735,7 +726,7 @@ mod tests {
         }
         // Past the searcher's room at every cut.
         let distinct: Vec<String> = (0..=TEDDY_LIMIT).map(|i| format!("{i:02}")).collect();
-        assert!(prefixes(&distinct).is_none());
+        assert!(prefixes(&sorted(&distinct)).is_none());
     }
 
     /// Hundreds of literals over few prefixes: nested, overlapping, sharing a start, shorter
@@ -852,7 +843,7 @@ mod tests {
         /// did.
         #[test]
         fn prefixes_cover_the_literals_and_fit(literals in literal_set()) {
-            let Some(p) = prefixes(&literals) else {
+            let Some(p) = prefixes(&sorted(&literals)) else {
                 prop_assert!(uniform(&literals).is_none());
                 return Ok(());
             };
@@ -866,7 +857,7 @@ mod tests {
             }
             let mut reversed = literals.clone();
             reversed.reverse();
-            prop_assert_eq!(prefixes(&reversed), Some(p.clone()));
+            prop_assert_eq!(prefixes(&sorted(&reversed)), Some(p.clone()));
             if uniform(&literals).is_some_and(|u| teddy(&u)) {
                 prop_assert!(teddy(&p), "{} prefixes build no Teddy", p.len());
             }
@@ -906,7 +897,7 @@ mod tests {
         }
         literals.push("a".into());
         assert!(teddy(&uniform(&literals).unwrap()));
-        assert!(teddy(&prefixes(&literals).unwrap()));
+        assert!(teddy(&prefixes(&sorted(&literals)).unwrap()));
         let set = LiteralSet::new(&literals, usize::MAX).unwrap();
         assert!(matches!(set.searcher, Searcher::Prefixed(_)));
     }
