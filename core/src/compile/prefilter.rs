@@ -57,7 +57,13 @@ pub(crate) struct Prefilter {
     /// Some literal has a character a JSON escape other than `\u` can spell (`"`, `\`, `/` or
     /// a control character).
     pub(crate) escape_sensitive: bool,
+    /// Tells this prefilter from every other one built in the process (a thread keeps how often
+    /// it passes events, see `PrefilterUse` in the engine).
+    pub(crate) id: u64,
 }
+
+/// The [`Prefilter::id`] of the next prefilter built.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The values of one key that some clause looks for.
 #[derive(Clone, Debug)]
@@ -290,6 +296,7 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
         clauses,
         triggers,
         escape_sensitive,
+        id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     }))
 }
 

@@ -139,6 +139,95 @@ struct Scratch {
     events: EventScratch,
     /// The JSON scan's stacks.
     stacks: Stacks,
+    /// Whether the programs last run on this thread run their prefilters.
+    prefilter_uses: PrefilterUses,
+}
+
+/// Whether a thread runs a program's prefilter before an event is read. The prefilter pays for
+/// itself by the events it rules out; over events it nearly always passes (10,000 exact names
+/// over CloudTrail, where every event holds one), it costs a search of every event and saves
+/// nothing. So a thread counts what it passes: where it passed at least [`PREFILTER_KEPT`] of
+/// [`PREFILTER_TRIAL`] events in a row, the next [`PREFILTER_REST`] events go without it, then it
+/// is tried again. Answers are the same either way (the prefilter only rules out events no
+/// pattern matches); only the time differs.
+#[derive(Debug, Default)]
+struct PrefilterUse {
+    /// The [`Prefilter::id`] counted (0: none).
+    prefilter: u64,
+    /// Events of the current trial, and how many of them it passed.
+    tried: u32,
+    passed: u32,
+    /// Events still to run without it.
+    resting: u32,
+}
+
+/// Events a prefilter is tried on before it can be set aside.
+const PREFILTER_TRIAL: u32 = 64;
+/// How many of them it must pass to be set aside: where it passes fewer, it rules out enough
+/// events to pay for itself (a scan costs several times a prefilter search).
+const PREFILTER_KEPT: u32 = PREFILTER_TRIAL - PREFILTER_TRIAL / 16;
+/// Events run without a prefilter set aside, before it is tried again.
+const PREFILTER_REST: u32 = 1024;
+
+/// The [`PrefilterUse`] of the last few prefilters a thread ran (several sets used in turn on
+/// one thread each keep theirs); a prefilter met anew takes the place of the one that came first.
+#[derive(Debug, Default)]
+struct PrefilterUses {
+    uses: [PrefilterUse; 4],
+    /// The place the next prefilter met anew takes.
+    next: usize,
+    /// The place of the prefilter last asked about.
+    last: usize,
+}
+
+impl PrefilterUses {
+    /// Whether to run `prefilter` on the next event; [`PrefilterUses::passed`] then counts what
+    /// it said.
+    fn runs(&mut self, prefilter: &Prefilter) -> bool {
+        let known = self.uses.iter().position(|u| u.prefilter == prefilter.id);
+        self.last = known.unwrap_or_else(|| {
+            let at = self.next % self.uses.len();
+            self.next = at + 1;
+            if let Some(slot) = self.uses.get_mut(at) {
+                *slot = PrefilterUse {
+                    prefilter: prefilter.id,
+                    ..PrefilterUse::default()
+                };
+            }
+            at
+        });
+        self.uses.get_mut(self.last).is_none_or(PrefilterUse::runs)
+    }
+
+    fn passed(&mut self, passed: bool) {
+        if let Some(used) = self.uses.get_mut(self.last) {
+            used.passed(passed);
+        }
+    }
+}
+
+impl PrefilterUse {
+    /// Whether to run the prefilter on the next event.
+    fn runs(&mut self) -> bool {
+        if self.resting == 0 {
+            return true;
+        }
+        self.resting -= 1;
+        false
+    }
+
+    /// Counts what the prefilter said of an event.
+    fn passed(&mut self, passed: bool) {
+        self.tried += 1;
+        self.passed += u32::from(passed);
+        if self.tried == PREFILTER_TRIAL {
+            if self.passed >= PREFILTER_KEPT {
+                self.resting = PREFILTER_REST;
+            }
+            self.tried = 0;
+            self.passed = 0;
+        }
+    }
 }
 
 /// A reused [`regex_automata::PatternSet`].
@@ -436,8 +525,10 @@ impl Program {
             prefilter,
             ..
         } = *run;
-        if let Some(prefilter) = prefilter {
-            if !prefilter.may_match(event, &mut s.literals) {
+        if let Some(prefilter) = prefilter.filter(|p| s.prefilter_uses.runs(p)) {
+            let passed = prefilter.may_match(event, &mut s.literals);
+            s.prefilter_uses.passed(passed);
+            if !passed {
                 return;
             }
         }
@@ -1009,5 +1100,55 @@ mod tests {
         assert!(!all.push(2, Extracted::default()));
         assert!(!all.done());
         assert_eq!(list.len(), 2);
+    }
+
+    /// The resting count of `set`'s prefilter on this thread.
+    fn resting(set: &PatternSet) -> Option<u32> {
+        let id = set.program.prefilter.as_ref()?.id;
+        SCRATCH.with(|s| {
+            let s = s.borrow();
+            let used = s.prefilter_uses.uses.iter().find(|u| u.prefilter == id);
+            used.map(|u| u.resting)
+        })
+    }
+
+    /// A prefilter that passes at least 60 of 64 events in a row is set aside for the next 1,024
+    /// events, then tried again; one that passes 59 is kept. The answers stay each event's own
+    /// while it rests (events it would have ruled out included), and sets used in turn on one
+    /// thread keep their counts apart.
+    #[test]
+    fn a_prefilter_that_passes_nearly_every_event_is_set_aside() {
+        let names: Vec<String> = (0..20)
+            .map(|i| format!("{{ $.eventName = \"Name{i}\" }}"))
+            .collect();
+        let set = PatternSet::new(&names).unwrap();
+        let other = PatternSet::new(["{ $.eventName = \"Name3\" }"]).unwrap();
+        let hit = r#"{"eventName":"Name3"}"#;
+        let miss = r#"{"eventName":"Other"}"#;
+        let prefilter = set.program.prefilter.as_ref().unwrap();
+        assert!(!prefilter.may_match(miss, &mut Marks::default()));
+        let trial = |passes: u32| {
+            for i in 0..PREFILTER_TRIAL {
+                let event = if i < passes { hit } else { miss };
+                assert_eq!(
+                    set.matches(event),
+                    if i < passes { vec![3] } else { vec![] }
+                );
+                // Another set in between keeps its own counts.
+                assert_eq!(other.matches(miss), Vec::<usize>::new());
+            }
+        };
+        trial(PREFILTER_KEPT - 1);
+        assert_eq!(resting(&set), Some(0));
+        trial(PREFILTER_KEPT);
+        assert_eq!(resting(&set), Some(PREFILTER_REST));
+        assert_eq!(resting(&other), Some(0));
+        // Resting, it lets through what it would rule out; the scan still says no.
+        for _ in 0..PREFILTER_REST {
+            assert_eq!(set.matches(miss), Vec::<usize>::new());
+        }
+        assert_eq!(resting(&set), Some(0));
+        trial(0);
+        assert_eq!(resting(&set), Some(0));
     }
 }
