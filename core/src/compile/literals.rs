@@ -60,22 +60,16 @@ impl LiteralSet {
         };
         let chunks =
             chunks.filter(|c| c.iter().map(|(_, s)| s.memory_usage()).sum::<usize>() <= max_bytes);
-        // A DFA takes one table lookup per byte where an NFA follows failure links; within the
-        // byte budget it is the faster search by far.
-        let build = |kind| {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(kind)
-                .build(literals)
-                .ok()
-                .filter(|a| a.memory_usage() <= max_bytes)
-        };
         let searcher = match chunks {
             Some(chunks) => Searcher::Packed(chunks),
             None => match prefixed(literals, max_bytes) {
                 Some(searcher) => searcher,
                 None => {
-                    let automaton = build(Some(AhoCorasickKind::DFA)).or_else(|| build(None))?;
+                    let texts: Vec<&[u8]> = literals.iter().map(|l| l.as_bytes()).collect();
+                    // A DFA takes one table lookup per byte where an NFA follows failure links;
+                    // within the byte budget it is the faster search by far.
+                    let automaton = automaton(&texts, Some(AhoCorasickKind::DFA), max_bytes)
+                        .or_else(|| automaton(&texts, None, max_bytes))?;
                     Searcher::Automaton(automaton)
                 }
             },
@@ -359,6 +353,21 @@ fn prefixed(literals: &[String], max_bytes: usize) -> Option<Searcher> {
     (searcher.memory_usage() <= max_bytes).then(|| Searcher::Prefixed(Box::new(searcher)))
 }
 
+/// The overlapping Aho-Corasick automaton over `literals` (literal `i` is pattern `i`), of
+/// `kind` (aho-corasick's choice for None), if it fits in `max_bytes`.
+fn automaton(
+    literals: &[&[u8]],
+    kind: Option<AhoCorasickKind>,
+    max_bytes: usize,
+) -> Option<AhoCorasick> {
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .kind(kind)
+        .build(literals)
+        .ok()
+        .filter(|a| a.memory_usage() <= max_bytes)
+}
+
 /// Each position where `searcher` finds a pattern (the longest there), searching on one byte
 /// after each.
 fn each_start<'a>(
@@ -537,15 +546,15 @@ impl Prefixed {
         self.dense
             .get_or_init(|| {
                 let budget = self.max_bytes.saturating_sub(self.memory_usage());
-                let literals = self.text_of.iter().map(|&text| {
-                    let text = self.sorted.get(text as usize);
-                    text.map_or(&[][..], |l| &l.literal[..])
-                });
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .build(literals)
-                    .ok()
-                    .filter(|a| a.memory_usage() <= budget)
+                let literals: Vec<&[u8]> = self
+                    .text_of
+                    .iter()
+                    .map(|&text| {
+                        let text = self.sorted.get(text as usize);
+                        text.map_or(&[][..], |l| &l.literal[..])
+                    })
+                    .collect();
+                automaton(&literals, None, budget)
             })
             .as_ref()
     }

@@ -172,55 +172,43 @@ const PREFILTER_KEPT: u32 = PREFILTER_TRIAL - PREFILTER_TRIAL / 16;
 /// Events run without a prefilter set aside, before it is tried again.
 const PREFILTER_REST: u32 = 1024;
 
-/// The [`PrefilterUse`] of the last few prefilters a thread ran (several sets used in turn on
-/// one thread each keep theirs); a prefilter met anew takes the place of the one that came first.
+/// The [`PrefilterUse`] of the four prefilters a thread ran last (several sets used in turn on
+/// one thread each keep theirs), the most recent first; a prefilter met anew takes the place of
+/// the one run longest ago.
 #[derive(Debug, Default)]
-struct PrefilterUses {
-    uses: [PrefilterUse; 4],
-    /// The place the next prefilter met anew takes.
-    next: usize,
-    /// The place of the prefilter last asked about.
-    last: usize,
-}
+struct PrefilterUses([PrefilterUse; 4]);
 
 impl PrefilterUses {
-    /// Whether to run `prefilter` on the next event; [`PrefilterUses::passed`] then counts what
-    /// it said.
-    fn runs(&mut self, prefilter: &Prefilter) -> bool {
-        let known = self.uses.iter().position(|u| u.prefilter == prefilter.id);
-        self.last = known.unwrap_or_else(|| {
-            let at = self.next % self.uses.len();
-            self.next = at + 1;
-            if let Some(slot) = self.uses.get_mut(at) {
-                *slot = PrefilterUse {
+    /// The counts of `prefilter` (new ones if it has none), moved to the front.
+    fn of(&mut self, prefilter: &Prefilter) -> &mut PrefilterUse {
+        let uses = &mut self.0;
+        let at = uses.iter().position(|u| u.prefilter == prefilter.id);
+        let at = at.unwrap_or_else(|| {
+            if let Some(oldest) = uses.last_mut() {
+                *oldest = PrefilterUse {
                     prefilter: prefilter.id,
                     ..PrefilterUse::default()
                 };
             }
-            at
+            uses.len() - 1
         });
-        self.uses.get_mut(self.last).is_none_or(PrefilterUse::runs)
-    }
-
-    fn passed(&mut self, passed: bool) {
-        if let Some(used) = self.uses.get_mut(self.last) {
-            used.passed(passed);
+        if let Some(before) = uses.get_mut(..=at) {
+            before.rotate_right(1);
         }
+        let [first, ..] = uses;
+        first
     }
 }
 
 impl PrefilterUse {
-    /// Whether to run the prefilter on the next event.
-    fn runs(&mut self) -> bool {
-        if self.resting == 0 {
+    /// Whether the next event passes: what `prefilter` says of it (counted), or, while it is
+    /// set aside, yes without asking.
+    fn passes(&mut self, prefilter: impl FnOnce() -> bool) -> bool {
+        if self.resting > 0 {
+            self.resting -= 1;
             return true;
         }
-        self.resting -= 1;
-        false
-    }
-
-    /// Counts what the prefilter said of an event.
-    fn passed(&mut self, passed: bool) {
+        let passed = prefilter();
         self.tried += 1;
         self.passed += u32::from(passed);
         if self.tried == PREFILTER_TRIAL {
@@ -230,6 +218,7 @@ impl PrefilterUse {
             self.tried = 0;
             self.passed = 0;
         }
+        passed
     }
 }
 
@@ -528,10 +517,10 @@ impl Program {
             prefilter,
             ..
         } = *run;
-        if let Some(prefilter) = prefilter.filter(|p| s.prefilter_uses.runs(p)) {
-            let passed = prefilter.may_match(event, &mut s.literals);
-            s.prefilter_uses.passed(passed);
-            if !passed {
+        if let Some(prefilter) = prefilter {
+            let literals = &mut s.literals;
+            let used = s.prefilter_uses.of(prefilter);
+            if !used.passes(|| prefilter.may_match(event, literals)) {
                 return;
             }
         }
@@ -1110,15 +1099,15 @@ mod tests {
         let id = set.program.prefilter.as_ref()?.id;
         SCRATCH.with(|s| {
             let s = s.borrow();
-            let used = s.prefilter_uses.uses.iter().find(|u| u.prefilter == id);
+            let used = s.prefilter_uses.0.iter().find(|u| u.prefilter == id);
             used.map(|u| u.resting)
         })
     }
 
     /// A prefilter that passes at least 60 of 64 events in a row is set aside for the next 1,024
     /// events, then tried again; one that passes 59 is kept. The answers stay each event's own
-    /// while it rests (events it would have ruled out included), and sets used in turn on one
-    /// thread keep their counts apart.
+    /// while it rests (events it would have ruled out included), sets used in turn on one thread
+    /// keep their counts apart, and the four run last keep theirs.
     #[test]
     fn a_prefilter_that_passes_nearly_every_event_is_set_aside() {
         let names: Vec<String> = (0..20)
@@ -1153,5 +1142,18 @@ mod tests {
         assert_eq!(resting(&set), Some(0));
         trial(0);
         assert_eq!(resting(&set), Some(0));
+        // The four prefilters run last keep their counts: a fifth takes the place of the one
+        // run longest ago (`other`, not `set`, used again since).
+        let more: Vec<PatternSet> = (0..3)
+            .map(|i| PatternSet::new([format!("{{ $.eventName = \"More{i}\" }}")]).unwrap())
+            .collect();
+        for (i, more) in more.iter().enumerate() {
+            if i == 2 {
+                assert_eq!(set.matches(hit), [3]);
+            }
+            assert_eq!(more.matches(miss), Vec::<usize>::new());
+        }
+        assert!(resting(&set).is_some());
+        assert_eq!(resting(&other), None);
     }
 }
