@@ -341,6 +341,9 @@ fn scan(c: &mut Criterion) {
 
 /// `exact/cloudtrail-gen-1k/…`: 1 to 10,000 `{ $.eventName = "…" }` patterns (target: 10,000
 /// within 1.5 times the time of 10). No `reference-10000`: it is what `set-10000` does today.
+/// `same-matches-10000`: the 10 patterns of `set-10` and 9,990 that match no event
+/// ([`sets::exact_same_matches`]): the cost of the number of patterns alone, where from `set-10`
+/// to `set-10000` the share of events that match also grows from 23% to all.
 fn exact(c: &mut Criterion) {
     let events = generated();
     let mut group = group(c, "exact/cloudtrail-gen-1k", &events);
@@ -349,6 +352,8 @@ fn exact(c: &mut Criterion) {
     for n in [1, 10, 100, 1000, 10_000] {
         bench_set(&mut group, &format!("set-{n}"), &sets::exact(n), &events);
     }
+    let same = sets::exact_same_matches(10_000);
+    bench_set(&mut group, "same-matches-10000", &same, &events);
     for n in [1, 10, 100, 1000] {
         bench_reference(
             &mut group,
@@ -385,7 +390,10 @@ fn wildcard(c: &mut Criterion) {
 }
 
 /// `terms/cloudtrail-gen-1k/…`: 10 and 1,000 term patterns (target: 1,000 within 2 times the
-/// time of 10). EventBridge has no term patterns: no `quamina` variant.
+/// time of 10). EventBridge has no term patterns: no `quamina` variant. `same-matches-1000`: the
+/// 10 patterns of `set-10` and 990 of the same shapes over made-up names
+/// ([`sets::terms_same_matches`]), where `set-1000`'s names occur in the events and match 7
+/// times as often as `set-10`'s.
 fn terms(c: &mut Criterion) {
     let events = generated();
     let mut group = group(c, "terms/cloudtrail-gen-1k", &events);
@@ -399,6 +407,8 @@ fn terms(c: &mut Criterion) {
             &events,
         );
     }
+    let same = sets::terms_same_matches(1000);
+    bench_set(&mut group, "same-matches-1000", &same, &events);
     group.finish();
 }
 

@@ -139,12 +139,47 @@ pub fn event_names(n: usize) -> Vec<String> {
     names
 }
 
+/// `n` made-up names ([`event_names`] after the real ones) that are no part of a real one: no
+/// generated event is a call of one, nor of a call whose name holds one.
+fn made_up_names(n: usize) -> Vec<String> {
+    let real: std::collections::HashSet<&str> = SERVICES
+        .iter()
+        .flat_map(|(_, _, list)| list.iter().copied())
+        .collect();
+    let mut wanted = n;
+    loop {
+        let names = event_names(real.len() + wanted).split_off(real.len());
+        let kept: Vec<String> = names
+            .into_iter()
+            .filter(|name| !real.iter().any(|r| r.contains(name.as_str())))
+            .collect();
+        if kept.len() >= n {
+            return kept.into_iter().take(n).collect();
+        }
+        wanted += n - kept.len();
+    }
+}
+
 /// `n` patterns `{ $.eventName = "Name" }`.
 pub fn exact(n: usize) -> Vec<String> {
-    event_names(n)
+    exact_of(&event_names(n))
+}
+
+fn exact_of(names: &[String]) -> Vec<String> {
+    names
         .iter()
         .map(|name| format!("{{ $.eventName = \"{name}\" }}"))
         .collect()
+}
+
+/// `exact(10)`, then `n - 10` patterns of made-up names: as many patterns as `exact(n)`, and
+/// the matches of `exact(10)`. In `exact(n)` the share of events that match grows with `n`
+/// (every generated event is a call of one of the first 1,000 names), and a matching event is
+/// read whole; with this set only the number of patterns grows.
+pub fn exact_same_matches(n: usize) -> Vec<String> {
+    let mut patterns = exact(10);
+    patterns.extend(exact_of(&made_up_names(n.saturating_sub(10))));
+    patterns
 }
 
 /// The EventBridge patterns of [`exact`]: `{"eventName":["Name"]}`.
@@ -262,7 +297,21 @@ pub fn wildcard_eventbridge(n: usize) -> Vec<String> {
 /// `n` term patterns over words found in CloudTrail events: one term, `?a ?b`, `a -b`, a quoted
 /// phrase with a term, two terms.
 pub fn terms(n: usize) -> Vec<String> {
-    let words = event_names(2 * n + 10);
+    terms_of(&event_names(2 * n + 10), n)
+}
+
+/// `terms(10)`, then `n - 10` patterns of the same shapes over made-up names: as many patterns
+/// as `terms(n)`, with nearly the matches of `terms(10)` (a made-up name may still occur in some
+/// event's text), where in `terms(n)` more names that events hold come with more patterns.
+pub fn terms_same_matches(n: usize) -> Vec<String> {
+    let rest = n.saturating_sub(10);
+    let mut patterns = terms(10);
+    patterns.extend(terms_of(&made_up_names(2 * rest + 10), rest));
+    patterns
+}
+
+/// The `n` patterns of [`terms`] over `words` (at least `2 * n + 10` of them).
+fn terms_of(words: &[String], n: usize) -> Vec<String> {
     (0..n)
         .map(|i| {
             let a = &words[i];

@@ -4,7 +4,8 @@
 //! are not:
 //!
 //! ```text
-//! match-loop KIND N [ROUNDS]     # KIND: exact, wildcard, terms, regex, cis; ROUNDS: default 1
+//! match-loop KIND N [ROUNDS]     # KIND: exact, wildcard, terms, regex, cis, exact-same-matches,
+//!                                # terms-same-matches (`sets`); ROUNDS: default 1
 //! valgrind --tool=callgrind --toggle-collect='*match_loop*rounds*' target/release/match-loop exact 10000
 //! ```
 //!
@@ -40,10 +41,14 @@ fn main() -> ExitCode {
         Some("exact") => sets::exact(n),
         Some("wildcard") => sets::wildcard(n),
         Some("terms") => sets::terms(n),
+        Some("exact-same-matches") => sets::exact_same_matches(n),
+        Some("terms-same-matches") => sets::terms_same_matches(n),
         Some("regex") => sets::regex(),
         Some("cis") => cis_patterns().into_iter().map(str::to_owned).collect(),
         _ => {
-            eprintln!("usage: match-loop exact|wildcard|terms|regex|cis N [ROUNDS]");
+            eprintln!(
+                "usage: match-loop exact|wildcard|terms|regex|cis|exact-same-matches|terms-same-matches N [ROUNDS]"
+            );
             return ExitCode::from(2);
         }
     };
