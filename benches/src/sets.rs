@@ -110,53 +110,84 @@ const QUALIFIERS: &[&str] = &[
     "Association",
 ];
 
-/// Real event names (those of [`SERVICES`]), then made-up but plausible `VerbNounQualifier`
-/// names, all distinct: the first `n`.
-pub fn event_names(n: usize) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(n);
-    let mut seen = std::collections::HashSet::new();
-    for (_, _, list) in SERVICES {
-        for name in *list {
-            if names.len() < n && seen.insert(name.to_string()) {
-                names.push(name.to_string());
-            }
-        }
-    }
-    'fill: for qualifier in QUALIFIERS {
-        for noun in NOUNS {
-            for verb in VERBS {
-                if names.len() >= n {
-                    break 'fill;
-                }
-                let name = format!("{verb}{noun}{qualifier}");
-                if seen.insert(name.clone()) {
-                    names.push(name);
+/// Every name [`event_names`] gives, in order: the real ones (those of [`SERVICES`]), then
+/// made-up but plausible `VerbNounQualifier` names, all distinct; and how many are real.
+fn all_names() -> &'static (Vec<String>, usize) {
+    static NAMES: std::sync::OnceLock<(Vec<String>, usize)> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (_, _, list) in SERVICES {
+            for name in *list {
+                if seen.insert(name.to_string()) {
+                    names.push(name.to_string());
                 }
             }
         }
-    }
-    assert_eq!(names.len(), n, "not enough event names");
-    names
+        let real = names.len();
+        for qualifier in QUALIFIERS {
+            for noun in NOUNS {
+                for verb in VERBS {
+                    let name = format!("{verb}{noun}{qualifier}");
+                    if seen.insert(name.clone()) {
+                        names.push(name);
+                    }
+                }
+            }
+        }
+        (names, real)
+    })
 }
 
-/// `n` made-up names ([`event_names`] after the real ones) that are no part of a real one: no
-/// generated event is a call of one, nor of a call whose name holds one.
-fn made_up_names(n: usize) -> Vec<String> {
-    let real: std::collections::HashSet<&str> = SERVICES
-        .iter()
-        .flat_map(|(_, _, list)| list.iter().copied())
-        .collect();
-    let mut wanted = n;
-    loop {
-        let names = event_names(real.len() + wanted).split_off(real.len());
-        let kept: Vec<String> = names
-            .into_iter()
+/// The made-up names of [`all_names`] that are no part of a real one: no generated event is a
+/// call of one, nor of a call whose name holds one.
+fn all_made_up() -> &'static [String] {
+    static MADE_UP: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    MADE_UP.get_or_init(|| {
+        let (names, real) = all_names();
+        let (real, made_up) = names.split_at(*real);
+        made_up
+            .iter()
             .filter(|name| !real.iter().any(|r| r.contains(name.as_str())))
-            .collect();
-        if kept.len() >= n {
-            return kept.into_iter().take(n).collect();
-        }
-        wanted += n - kept.len();
+            .cloned()
+            .collect()
+    })
+}
+
+/// The first `n` names: real event names, then made-up ones. Panics past [`largest`]`("exact")`.
+pub fn event_names(n: usize) -> Vec<String> {
+    let (names, _) = all_names();
+    assert!(
+        n <= names.len(),
+        "not enough event names: {n} of {}",
+        names.len()
+    );
+    names.iter().take(n).cloned().collect()
+}
+
+/// The first `n` made-up names that are no part of a real one ([`all_made_up`]).
+fn made_up_names(n: usize) -> Vec<String> {
+    let made_up = all_made_up();
+    assert!(
+        n <= made_up.len(),
+        "not enough made-up names: {n} of {}",
+        made_up.len()
+    );
+    made_up.iter().take(n).cloned().collect()
+}
+
+/// The largest `n` the set `kind` of this module can be built with, for those built from
+/// [`event_names`] (`exact`, `terms`, `exact-same-matches`, `terms-same-matches`); `None` for
+/// other kinds.
+pub fn largest(kind: &str) -> Option<usize> {
+    let names = all_names().0.len();
+    let made_up = all_made_up().len();
+    match kind {
+        "exact" => Some(names),
+        "terms" => Some(names.saturating_sub(10) / 2),
+        "exact-same-matches" => Some(made_up + 10),
+        "terms-same-matches" => Some(made_up.saturating_sub(10) / 2 + 10),
+        _ => None,
     }
 }
 

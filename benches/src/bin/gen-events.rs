@@ -8,8 +8,9 @@
 //! One event per line by default; `--records` writes one CloudTrail log file, `{"Records":[…]}`
 //! on one line; `--flow-logs` writes VPC flow-log records instead of CloudTrail events.
 //! `gen-events --patterns KIND N` writes a pattern set of the benches instead, one pattern per
-//! line (for `trailmatch grep -f`): KIND is `exact`, `wildcard`, `terms`, `vpc`, `regex` or
-//! `cis-eventbridge` (the CIS filters as event patterns, for `grep --eventbridge`).
+//! line (for `trailmatch grep -f`): KIND is `exact`, `exact-same-matches`, `wildcard`, `terms`,
+//! `terms-same-matches`, `vpc`, `regex` or `cis-eventbridge` (the CIS filters as event
+//! patterns, for `grep --eventbridge`); the `same-matches` sets are those of `sets`.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -21,16 +22,24 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--patterns") {
         let n = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(10);
+        let kind = args.get(2).map(String::as_str).unwrap_or_default();
+        if let Some(largest) = sets::largest(kind).filter(|&largest| n > largest) {
+            eprintln!("gen-events: --patterns {kind} {n}: at most {largest} (the names run out)");
+            return ExitCode::from(2);
+        }
         let set = match args.get(2).map(String::as_str) {
             Some("exact") => sets::exact(n),
+            Some("exact-same-matches") => sets::exact_same_matches(n),
             Some("wildcard") => sets::wildcard(n),
             Some("terms") => sets::terms(n),
+            Some("terms-same-matches") => sets::terms_same_matches(n),
             Some("vpc") => sets::vpc(n),
             Some("regex") => sets::regex(),
             Some("cis-eventbridge") => sets::cis_eventbridge_joined(),
             _ => {
                 eprintln!(
-                    "usage: gen-events --patterns exact|wildcard|terms|vpc|regex|cis-eventbridge N"
+                    "usage: gen-events --patterns exact|exact-same-matches|wildcard|terms|\
+                     terms-same-matches|vpc|regex|cis-eventbridge N"
                 );
                 return ExitCode::from(2);
             }

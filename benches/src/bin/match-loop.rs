@@ -37,6 +37,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let n = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10);
     let count = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1);
+    let kind = args.get(1).map(String::as_str).unwrap_or_default();
+    if let Some(largest) = sets::largest(kind).filter(|&largest| n > largest) {
+        eprintln!("match-loop: {kind} {n}: at most {largest} (the names run out)");
+        return ExitCode::from(2);
+    }
     let patterns: Vec<String> = match args.get(1).map(String::as_str) {
         Some("exact") => sets::exact(n),
         Some("wildcard") => sets::wildcard(n),
