@@ -15,7 +15,7 @@
 //!   contains (literals, and string values of keys); an event without it is rejected before
 //!   anything else is read.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use memchr::memmem;
 use regex_automata::util::prefilter::Prefilter as LiteralSearch;
@@ -74,7 +74,7 @@ pub(crate) struct Program {
     pub(crate) delimited: Vec<PatternId>,
     /// EventBridge event patterns ([`crate::compile::event`]); their paths are in `json.trie`.
     pub(crate) events: EventProgram,
-    pub(crate) prefilter: Option<Prefilter>,
+    pub(crate) prefilter: Option<Arc<Prefilter>>,
 }
 
 // ---- terms -------------------------------------------------------------------------------------
@@ -479,7 +479,9 @@ pub(crate) fn compile_sources(
             Ast::Delimited(_) => b.delimited.push(pid),
         }
     }
-    let prefilter = prefilter::build_from(needs, limits).map_err(|what| too_large(&what))?;
+    let prefilter = prefilter::build_from(needs, limits)
+        .map_err(|what| too_large(&what))?
+        .map(Arc::new);
     let terms = b.finish_terms(limits)?;
     let events = event::lower_all(&events, &mut b.trie, limits)?;
     let json = b.finish_json(limits)?;
@@ -508,12 +510,12 @@ struct Builder {
     match_all: Vec<PatternId>,
     delimited: Vec<PatternId>,
     // terms
-    term_atoms: HashMap<TermText, u32>,
+    term_atoms: FxHashMap<TermText, u32>,
     term_rules: Vec<TermRule>,
     // JSON
     trie: Trie,
     fields: Vec<FieldBuilder>,
-    conds: HashMap<(u32, CondKey), u32>,
+    conds: FxHashMap<(u32, CondKey), u32>,
     json_rules: Vec<JsonRule>,
     /// The root's children that the selectors of the pattern being compiled start at.
     roots: Vec<u32>,
@@ -522,7 +524,7 @@ struct Builder {
 
 #[derive(Default)]
 struct FieldBuilder {
-    matchers: HashMap<Matcher, u32>,
+    matchers: FxHashMap<Matcher, u32>,
     program: FieldProgram,
 }
 

@@ -495,7 +495,7 @@ impl Program {
         out: &mut Hits<'_>,
     ) {
         let (prefilter, members, candidates) = match known {
-            Known::Nothing => (self.prefilter.as_ref(), None, None),
+            Known::Nothing => (self.prefilter.as_deref(), None, None),
             Known::Reported => (None, None, None),
             Known::Members(members, candidates) => (None, Some(members), candidates),
         };

@@ -3,6 +3,7 @@
 //! its buffer, not its lines).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::compile::literals::LiteralSet;
 use crate::compile::prefilter::Prefilter;
@@ -13,7 +14,7 @@ use crate::exec::engine::{Hit, Marks};
 /// whole block: see [`PatternSet::line_filter`](crate::PatternSet::line_filter).
 #[derive(Clone, Debug)]
 pub struct LineFilter {
-    prefilter: Prefilter,
+    prefilter: Arc<Prefilter>,
     /// The prefilter's literals, its keys' ends when it searches them so, then the markers'
     /// ends.
     literals: LiteralSet,
@@ -64,7 +65,7 @@ impl LineFilter {
         }
         let literals = LiteralSet::new(&texts, usize::MAX).filter(LiteralSet::is_simd)?;
         Some(LineFilter {
-            prefilter: prefilter.clone(),
+            prefilter: Arc::clone(prefilter),
             literals,
             markers_from,
             markers,
