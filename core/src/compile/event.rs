@@ -24,7 +24,7 @@
 //!   evaluator ([`crate::event::matcher`]), which walks the array memberships as event-ruler's
 //!   `StructuredFinder` does.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use regex_automata::meta;
 use rustc_hash::FxHashMap;
@@ -260,7 +260,7 @@ fn join(prefix: &str, key: &str) -> String {
 }
 
 /// The flat nodes of `paths` (and their dotted prefixes) in `trie`, by path.
-fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> HashMap<String, u32> {
+fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> FxHashMap<String, u32> {
     let mut reach: BTreeSet<String> = BTreeSet::from([String::new()]);
     for path in paths {
         for (i, _) in path.match_indices('.') {
@@ -268,7 +268,7 @@ fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> HashMap<String, u32> 
         }
         reach.insert(path.clone());
     }
-    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut ids: FxHashMap<String, u32> = FxHashMap::default();
     for r in &reach {
         let id = trie.nodes.len() as u32;
         trie.nodes.push(Node {
@@ -307,7 +307,7 @@ fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> HashMap<String, u32> 
 
 #[derive(Default)]
 struct FieldBuilder {
-    tests: HashMap<TestKey, u32>,
+    tests: FxHashMap<TestKey, u32>,
     regexes: Vec<(u32, String)>,
     program: EventField,
 }
@@ -361,9 +361,9 @@ pub(crate) fn lower_all(
         .flat_map(|rule| rule.fields.keys().cloned())
         .collect();
     let nodes = add_paths(trie, &paths);
-    let mut field_of: HashMap<&str, u32> = HashMap::new();
+    let mut field_of: FxHashMap<&str, u32> = FxHashMap::default();
     let mut fields: Vec<FieldBuilder> = Vec::new();
-    let mut conds: HashMap<(u32, Vec<u32>, bool), u32> = HashMap::new();
+    let mut conds: FxHashMap<(u32, Vec<u32>, bool), u32> = FxHashMap::default();
     let mut rules: Vec<EventRule> = Vec::new();
     for (slot, rule_list) in expanded.iter().enumerate() {
         for rule in rule_list {

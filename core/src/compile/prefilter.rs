@@ -24,10 +24,9 @@
 //! written with an escape counts as every value of its key.
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 
 use memchr::memmem::Finder;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::compile::literals::LiteralSet;
 use crate::compile::program::{Limits, PatternId};
@@ -304,9 +303,9 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
 
 /// The keys searched with a probe of their own: those of a clause of several values, and those
 /// that many patterns select one value of.
-fn searched_keys(cnfs: &[Cnf]) -> HashSet<&str> {
-    let mut single: HashMap<&str, usize> = HashMap::new();
-    let mut keys: HashSet<&str> = HashSet::new();
+fn searched_keys(cnfs: &[Cnf]) -> FxHashSet<&str> {
+    let mut single: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut keys: FxHashSet<&str> = FxHashSet::default();
     for cnf in cnfs {
         let mut counted = false;
         for clause in cnf {

@@ -11,6 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use super::ast::{EventPatternAst, MatcherKind};
 use super::reference::{Leaf, consistent, leaf_matches};
 use crate::json::Json;
@@ -30,10 +32,11 @@ pub(crate) struct Matcher {
     rules: Vec<Vec<CompiledField>>,
     /// The paths the rules name.
     paths: Vec<String>,
-    /// Every path and every dotted prefix of one: the parts of the event worth reading.
-    reach: HashSet<String>,
+    /// Every path and every dotted prefix of one: the parts of the event worth reading (tables
+    /// of the pattern's paths, hashed with Fx: an event's keys are only looked up in them).
+    reach: FxHashSet<String>,
     /// Path → its index in `paths`.
-    ids: HashMap<String, usize>,
+    ids: FxHashMap<String, usize>,
 }
 
 /// A value of the event at a path some rule names, with its array membership.
@@ -45,7 +48,7 @@ struct Value {
 impl Matcher {
     pub(crate) fn new(ast: &EventPatternAst) -> Matcher {
         let mut paths: Vec<String> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index: FxHashMap<String, usize> = FxHashMap::default();
         let mut rules = Vec::new();
         for rule in ast.rules() {
             let fields = rule
@@ -64,7 +67,7 @@ impl Matcher {
                 .collect();
             rules.push(fields);
         }
-        let mut reach = HashSet::new();
+        let mut reach = FxHashSet::default();
         for path in &paths {
             prefixes(path, &mut reach);
         }
@@ -94,7 +97,7 @@ impl Matcher {
 }
 
 /// Every dotted prefix of `path`, and `path`: the objects to enter to reach it.
-pub(crate) fn prefixes(path: &str, reach: &mut HashSet<String>) {
+pub(crate) fn prefixes(path: &str, reach: &mut FxHashSet<String>) {
     let mut at = 0;
     while let Some(dot) = path.get(at..).and_then(|rest| rest.find('.')) {
         reach.insert(path.get(..at + dot).unwrap_or_default().to_owned());
@@ -105,8 +108,8 @@ pub(crate) fn prefixes(path: &str, reach: &mut HashSet<String>) {
 
 /// Reads the values at the paths of [`Matcher::paths`], skipping the rest.
 struct Reader<'m, 'v> {
-    reach: &'m HashSet<String>,
-    ids: &'m HashMap<String, usize>,
+    reach: &'m FxHashSet<String>,
+    ids: &'m FxHashMap<String, usize>,
     values: &'v mut Vec<Vec<Value>>,
     arrays: usize,
     membership: Vec<(usize, usize)>,
