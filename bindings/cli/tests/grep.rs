@@ -250,6 +250,38 @@ fn count_prints_one_line_per_pattern_in_the_order_given() {
 }
 
 #[test]
+fn an_invalid_pattern_is_named_by_where_it_came_from() {
+    let dir = scratch("invalid-origin");
+    write(&dir, "a.log", jsonl(&EVENTS));
+    // Line 4 of the file: the blank line and the comment are counted.
+    write(
+        &dir,
+        "patterns.txt",
+        format!("{ERRORS}\n\n# two\n{{ $.a = \n"),
+    );
+    let run = grep(&dir, &["-c", "-f", "patterns.txt", "a.log"]);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .starts_with("error: invalid pattern on line 4 of patterns.txt:\n"),
+        "{run:?}"
+    );
+    let run = grep(&dir, &["-c", "-e", ERRORS, "-e", "{ bad", "a.log"]);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: invalid pattern -e #2:\n"),
+        "{run:?}"
+    );
+    let run = grep(&dir, &["{ bad", "a.log"]);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: invalid pattern PATTERN:\n"),
+        "{run:?}"
+    );
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
 fn patterns_from_standard_input() {
     let dir = scratch("f-stdin");
     write(&dir, "a.log", jsonl(&EVENTS));
