@@ -34,7 +34,7 @@ use crate::compile::program::{
     DIRECT_GLOBS, GlobKind, Haystack, Limits, Node, PatternId, Trie, multi_regex,
 };
 use crate::error::Error;
-use crate::event::ast::{AnythingBut, EventPatternAst, MatcherKind, NumericRange, Rule};
+use crate::event::ast::{AnythingBut, MatcherKind, NumericRange, Rule};
 use crate::event::matcher::Matcher as Precise;
 use crate::event::value::{Folded, Glob, GlobItem, IpRange};
 
@@ -347,17 +347,16 @@ impl FieldBuilder {
 
 /// Lowers `patterns` (each with its id in the set) into `trie` and an [`EventProgram`].
 pub(crate) fn lower_all(
-    patterns: &[(PatternId, &EventPatternAst)],
+    patterns: &[(PatternId, Vec<Rule>)],
     trie: &mut Trie,
     limits: &Limits,
 ) -> Result<EventProgram, (Option<usize>, Error)> {
     if patterns.is_empty() {
         return Ok(EventProgram::default());
     }
-    let expanded: Vec<Vec<Rule>> = patterns.iter().map(|(_, ast)| ast.rules()).collect();
-    let paths: BTreeSet<String> = expanded
+    let paths: BTreeSet<String> = patterns
         .iter()
-        .flatten()
+        .flat_map(|(_, rules)| rules)
         .flat_map(|rule| rule.fields.keys().cloned())
         .collect();
     let nodes = add_paths(trie, &paths);
@@ -365,7 +364,7 @@ pub(crate) fn lower_all(
     let mut fields: Vec<FieldBuilder> = Vec::new();
     let mut conds: FxHashMap<(u32, Vec<u32>, bool), u32> = FxHashMap::default();
     let mut rules: Vec<EventRule> = Vec::new();
-    for (slot, rule_list) in expanded.iter().enumerate() {
+    for (slot, (_, rule_list)) in patterns.iter().enumerate() {
         for rule in rule_list {
             let mut rule_fields = Vec::with_capacity(rule.fields.len());
             for (path, field_rule) in rule.ordered() {
@@ -452,7 +451,7 @@ pub(crate) fn lower_all(
     }
     let precise = patterns
         .iter()
-        .map(|(id, ast)| (*id, Precise::new(ast)))
+        .map(|(id, rules)| (*id, Precise::new(rules)))
         .collect();
     Ok(EventProgram {
         fields: programs,
@@ -514,8 +513,8 @@ fn choose_triggers(rules: &[EventRule], cond_count: usize) -> (Vec<Vec<u32>>, Ve
 /// per rule, for each path a value must be at, the literals one of its matchers needs (a quoted
 /// exact string, a prefix with its opening quote, …) or else the path's last key. A pattern of
 /// several rules needs one clause: the rarest clause of each rule, joined.
-pub(crate) fn needs(ast: &EventPatternAst) -> Cnf {
-    let mut cnfs: Vec<Cnf> = ast.rules().iter().map(rule_needs).collect();
+pub(crate) fn needs(rules: &[Rule]) -> Cnf {
+    let mut cnfs: Vec<Cnf> = rules.iter().map(rule_needs).collect();
     if cnfs.len() == 1 {
         return cnfs.pop().unwrap_or_default();
     }

@@ -450,15 +450,18 @@ pub(crate) fn compile_sources(
     limits: &Limits,
 ) -> Result<Program, (Option<usize>, Error)> {
     let mut b = Builder::default();
-    let mut events: Vec<(PatternId, &EventPatternAst)> = Vec::new();
+    // Each event pattern expanded into its rules once, for its prefilter clauses, its lowering
+    // and its precise matcher.
+    let mut events: Vec<(PatternId, Vec<crate::event::ast::Rule>)> = Vec::new();
     let mut needs: Vec<Cnf> = Vec::with_capacity(patterns.len());
     for (id, source) in patterns.iter().enumerate() {
         let pid = id as PatternId;
         let ast = match source {
             Source::Filter(ast) => ast,
             Source::Event(ast) => {
-                events.push((pid, ast));
-                needs.push(event::needs(ast));
+                let rules = ast.rules();
+                needs.push(event::needs(&rules));
+                events.push((pid, rules));
                 continue;
             }
         };

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::ast::{EventPatternAst, MatcherKind};
+use super::ast::{MatcherKind, Rule};
 use super::reference::{Leaf, consistent, leaf_matches};
 use crate::json::Json;
 
@@ -46,11 +46,12 @@ struct Value {
 }
 
 impl Matcher {
-    pub(crate) fn new(ast: &EventPatternAst) -> Matcher {
+    /// The matcher of a pattern expanded into `expanded` ([`super::ast::EventPatternAst::rules`]).
+    pub(crate) fn new(expanded: &[Rule]) -> Matcher {
         let mut paths: Vec<String> = Vec::new();
         let mut index: FxHashMap<String, usize> = FxHashMap::default();
         let mut rules = Vec::new();
-        for rule in ast.rules() {
+        for rule in expanded {
             let fields = rule
                 .ordered()
                 .into_iter()
