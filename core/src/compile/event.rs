@@ -345,7 +345,8 @@ impl FieldBuilder {
     }
 }
 
-/// Lowers `patterns` (each with its id in the set) into `trie` and an [`EventProgram`].
+/// Lowers `patterns` (each with its id in the set and the rules it expands to) into `trie` and an
+/// [`EventProgram`].
 pub(crate) fn lower_all(
     patterns: &[(PatternId, Vec<Rule>)],
     trie: &mut Trie,
