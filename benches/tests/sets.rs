@@ -33,6 +33,14 @@ fn exact_same_matches_adds_patterns_that_match_nothing() {
 }
 
 #[test]
+fn same_matches_sets_have_as_many_patterns_as_asked() {
+    for n in [0, 1, 9, 10, 11, 100] {
+        assert_eq!(sets::exact_same_matches(n).len(), n);
+        assert_eq!(sets::terms_same_matches(n).len(), n);
+    }
+}
+
+#[test]
 fn terms_same_matches_adds_patterns_that_nearly_never_match() {
     let events = CloudTrail::new(SEED).events(1000);
     let small = sets::terms(10);
