@@ -20,10 +20,10 @@
 //!
 //! Exact by construction: a JSON escape is the only way a matching event can spell what the
 //! pattern needs otherwise. An event with `\u` anywhere is never rejected (nor one with any
-//! backslash when some literal has a character `\"`, `\\` or `\/` can spell), and a key value
-//! written with an escape counts as every value of its key.
-
-use std::collections::hash_map::Entry;
+//! backslash when some literal has a character `\"`, `\\` or `\/` can spell), nor one where a
+//! probed key's value is written with an escape (or, for an event pattern's key, is an array):
+//! that value may be any of the key's values. It is one hit whatever the number of values, so a
+//! line repeating such a key costs its length, not its length times the set's values.
 
 use memchr::memmem::Finder;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -80,8 +80,6 @@ pub(crate) struct KeyProbe {
     pub(crate) tail: usize,
     /// Value (as written, no escape) → atom.
     pub(crate) values: FxHashMap<Box<[u8]>, u32>,
-    /// Every atom of this key: a value with an escape may be any of them.
-    pub(crate) atoms: Vec<u32>,
     /// An array after the key may hold any of them (event patterns' keys).
     pub(crate) in_arrays: bool,
 }
@@ -98,7 +96,6 @@ impl KeyProbe {
             finder: Finder::new(quoted.as_bytes()).into_owned(),
             tail,
             values: FxHashMap::default(),
-            atoms: Vec::new(),
             in_arrays,
         }
     }
@@ -223,17 +220,13 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
             probes.len() - 1
         });
         let probe = probes.get_mut(p)?;
-        // A value met anew is a new atom of the key (a search of `atoms` for it instead made
-        // a set of 100,000 exact values take 0.3 s to build).
-        let id = match probe.values.entry(value.as_bytes().into()) {
-            Entry::Occupied(known) => *known.get(),
-            Entry::Vacant(new) => {
-                let id = *new.insert(atom_count);
+        let id = *probe
+            .values
+            .entry(value.as_bytes().into())
+            .or_insert_with(|| {
                 atom_count += 1;
-                probe.atoms.push(id);
-                id
-            }
-        };
+                atom_count - 1
+            });
         Some(id)
     };
     let mut clauses: Vec<Vec<Vec<u32>>> = Vec::with_capacity(cnfs.len());
@@ -504,11 +497,6 @@ mod tests {
         assert!(!p.escape_sensitive);
         // ConsoleLogin is looked up with the eventName probe, not searched as a literal.
         assert_eq!(p.keys.first().map(|k| k.values.len()), Some(6));
-        // Each value is one atom of the key, listed once.
-        let probe = p.keys.first().unwrap();
-        let mut atoms: Vec<u32> = probe.values.values().copied().collect();
-        atoms.sort_unstable();
-        assert_eq!(probe.atoms, atoms);
     }
 
     /// Ten thousand exact values of one key: one probe and a hash table, no literal.
@@ -526,7 +514,9 @@ mod tests {
         assert!(p.triggers.iter().take(100).all(|t| t.len() == 2));
         assert!(p.triggers.iter().skip(100).all(|t| t.len() == 1));
         let probe = p.keys.first().unwrap();
-        assert_eq!(probe.atoms, (0..10_000).collect::<Vec<u32>>());
+        let mut atoms: Vec<u32> = probe.values.values().copied().collect();
+        atoms.sort_unstable();
+        assert_eq!(atoms, (0..10_000).collect::<Vec<u32>>());
     }
 
     /// A few single values are quoted literals; values a number, `true`, `false` or `null` could

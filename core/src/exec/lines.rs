@@ -91,6 +91,8 @@ impl LineFilter {
             block,
             |hit, at| match hit {
                 Hit::Atom(atom) => hits.push((at, atom)),
+                // A key whose value may be any of its values: the line is one to look at.
+                Hit::AnyValue => hits.push((at, HAZARD)),
                 Hit::Marker(m) => {
                     let Some((marker, end)) = self.markers.get(m as usize) else {
                         return;
