@@ -204,9 +204,9 @@ fn exact_of(names: &[String]) -> Vec<String> {
 }
 
 /// `exact(10)`, then `n - 10` patterns of made-up names (`exact(n)` for `n` up to 10): as many
-/// patterns as `exact(n)`, and the matches of `exact(10)`. In `exact(n)` the share of events that match grows with `n`
-/// (every generated event is a call of one of the first 1,000 names), and a matching event is
-/// read whole; with this set only the number of patterns grows.
+/// patterns as `exact(n)`, and the matches of `exact(10)`. In `exact(n)` the share of events that
+/// match grows with `n` (every generated event is a call of one of the 139 real names, the first
+/// ones), and a matching event is read whole; with this set only the number of patterns grows.
 pub fn exact_same_matches(n: usize) -> Vec<String> {
     let mut patterns = exact(n.min(10));
     patterns.extend(exact_of(&made_up_names(n.saturating_sub(10))));
@@ -332,8 +332,9 @@ pub fn terms(n: usize) -> Vec<String> {
 }
 
 /// `terms(10)`, then `n - 10` patterns of the same shapes over made-up names (`terms(n)` for `n`
-/// up to 10): as many patterns as `terms(n)`, with nearly the matches of `terms(10)` (a made-up name may still occur in some
-/// event's text), where in `terms(n)` more names that events hold come with more patterns.
+/// up to 10): as many patterns as `terms(n)`, with nearly the matches of `terms(10)` (a made-up
+/// name may still occur in some event's text), where in `terms(n)` more names that events hold
+/// come with more patterns.
 pub fn terms_same_matches(n: usize) -> Vec<String> {
     let rest = n.saturating_sub(10);
     let mut patterns = terms(n.min(10));

@@ -387,7 +387,7 @@ enum Origin<'a> {
     /// The first positional argument.
     Argument,
     /// The `n`th `-e` (from 1).
-    Option(usize),
+    Flag(usize),
     /// Line `n` of a `-f` file.
     Line { n: usize, file: &'a str },
 }
@@ -396,7 +396,7 @@ impl std::fmt::Display for Origin<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Origin::Argument => f.write_str("PATTERN"),
-            Origin::Option(n) => write!(f, "-e #{n}"),
+            Origin::Flag(n) => write!(f, "-e #{n}"),
             Origin::Line { n, file } => write!(f, "on line {n} of {file}"),
         }
     }
@@ -415,7 +415,7 @@ fn patterns(args: &GrepArgs) -> Result<Patterns<'_>, String> {
     }
     for (i, p) in args.patterns.iter().enumerate() {
         texts.push(p.clone());
-        origins.push(Origin::Option(i + 1));
+        origins.push(Origin::Flag(i + 1));
     }
     for file in &args.files {
         let bytes = if file == "-" {
