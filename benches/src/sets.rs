@@ -156,24 +156,22 @@ fn all_made_up() -> &'static [String] {
 
 /// The first `n` names: real event names, then made-up ones. Panics past [`largest`]`("exact")`.
 pub fn event_names(n: usize) -> Vec<String> {
-    let (names, _) = all_names();
-    assert!(
-        n <= names.len(),
-        "not enough event names: {n} of {}",
-        names.len()
-    );
-    names.iter().take(n).cloned().collect()
+    first(&all_names().0, n, "event names")
 }
 
 /// The first `n` made-up names that are no part of a real one ([`all_made_up`]).
 fn made_up_names(n: usize) -> Vec<String> {
-    let made_up = all_made_up();
+    first(all_made_up(), n, "made-up names")
+}
+
+/// The first `n` of `names`; panics, naming `what` they are, when there are fewer.
+fn first(names: &[String], n: usize, what: &str) -> Vec<String> {
     assert!(
-        n <= made_up.len(),
-        "not enough made-up names: {n} of {}",
-        made_up.len()
+        n <= names.len(),
+        "not enough {what}: {n} of {}",
+        names.len()
     );
-    made_up.iter().take(n).cloned().collect()
+    names.iter().take(n).cloned().collect()
 }
 
 /// The largest `n` the set `kind` of this module can be built with, for those built from

@@ -760,18 +760,18 @@ impl Prefilter {
     /// False when no pattern can match: for every pattern, some clause has none of its atoms
     /// in the event, and no JSON escape could hide one.
     fn may_match(&self, event: &str, found: &mut Marks) -> bool {
-        let text = event.as_bytes();
-        if self.hazard(text) {
-            return true;
-        }
-        let any = !self.find_atoms(text, found) || self.decide(found);
+        let any = !self.find_atoms(event.as_bytes(), found) || self.decide(found);
         found.clear();
         any
     }
 
-    /// Puts in `found` the atoms that occur in `text`; false when a probed key's value may be
-    /// any of its values ([`Hit::AnyValue`]): any pattern may match.
+    /// Puts in `found` the atoms that occur in `text`; false, and `found` left to clear, when
+    /// the atoms cannot decide: an escape may hide one ([`Prefilter::hazard`]), or a probed key's
+    /// value may be any of its values ([`Hit::AnyValue`]). Any pattern may match then.
     fn find_atoms(&self, text: &[u8], found: &mut Marks) -> bool {
+        if self.hazard(text) {
+            return false;
+        }
         found.reserve(self.atom_count);
         let mut decided = true;
         self.search(
@@ -790,10 +790,10 @@ impl Prefilter {
     }
 
     /// [`Prefilter::may_match`], with each pattern whose clauses the event satisfies put in
-    /// `out`; `None` when an escape may hide what a pattern needs (any pattern may match).
+    /// `out`; `None` when the atoms cannot decide ([`Prefilter::find_atoms`]: any pattern may
+    /// match).
     fn candidates(&self, event: &str, found: &mut Marks, out: &mut Marks) -> Option<bool> {
-        let text = event.as_bytes();
-        if self.hazard(text) || !self.find_atoms(text, found) {
+        if !self.find_atoms(event.as_bytes(), found) {
             found.clear();
             return None;
         }
