@@ -114,11 +114,11 @@ use std::fmt;
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::LogHasher;
 use crate::time::{self, MINUTE_MS};
 
 /// One management event, as the detector needs it.
@@ -408,7 +408,7 @@ impl RateHistory {
 pub struct Detector {
     config: Config,
     strings: Interner,
-    series: FxHashMap<SeriesKey, Slot>,
+    series: HashMap<SeriesKey, Slot, LogHasher>,
     first_minute: Option<i64>,
     last_minute: Option<i64>,
 }
@@ -528,7 +528,7 @@ impl Detector {
         Ok(Detector {
             config,
             strings: Interner::default(),
-            series: FxHashMap::default(),
+            series: HashMap::default(),
             first_minute: None,
             last_minute: None,
         })
@@ -747,14 +747,20 @@ struct Interner {
     ends: Vec<usize>,
     /// The ids, hashed by their strings.
     ids: HashTable<u32>,
+    hasher: LogHasher,
 }
 
 impl Interner {
     /// The id of `s`, adding it when it is new.
     fn id(&mut self, s: &str) -> usize {
-        let Interner { text, ends, ids } = self;
+        let Interner {
+            text,
+            ends,
+            ids,
+            hasher,
+        } = self;
         let name = |id: u32| string(text, ends, id as usize);
-        let hash = FxBuildHasher.hash_one(s);
+        let hash = hasher.hash_one(s);
         if let Some(&id) = ids.find(hash, |&id| name(id) == s) {
             return id as usize;
         }
@@ -769,7 +775,7 @@ impl Interner {
         ends.push(text.len());
         let (text, ends) = (&*text, &*ends);
         ids.insert_unique(hash, short, |&id| {
-            FxBuildHasher.hash_one(string(text, ends, id as usize))
+            hasher.hash_one(string(text, ends, id as usize))
         });
         id
     }

@@ -1,8 +1,9 @@
 //! How many records name each value of a field (`recipientAccountId`, `awsRegion`), for the
 //! value most records name: the account and Region a scan's notifications and report name.
 
-use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::LogHasher;
 
 /// The votes of one field. A value of twelve digits (an account id: the accounts of an
 /// organization's trail may number hundreds of thousands, and a scan counts every one) is kept
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Votes {
     digits: Digits,
-    other: FxHashMap<Box<str>, u64>,
+    other: HashMap<Box<str>, u64, LogHasher>,
 }
 
 impl Votes {
@@ -98,7 +99,7 @@ struct Digits {
     sorted: Vec<u64>,
     /// Numbers and counts not yet in `sorted`, in the order they came.
     pending: Vec<(u64, u64)>,
-    beyond: FxHashMap<u64, u64>,
+    beyond: HashMap<u64, u64, LogHasher>,
 }
 
 const COUNT_BITS: u32 = 24;
@@ -139,7 +140,7 @@ impl Digits {
     }
 
     /// Adds `n` to the count of `word`'s number.
-    fn add_to_word(beyond: &mut FxHashMap<u64, u64>, word: &mut u64, n: u64) {
+    fn add_to_word(beyond: &mut HashMap<u64, u64, LogHasher>, word: &mut u64, n: u64) {
         let number = *word >> COUNT_BITS;
         let count = (*word & COUNT_MAX).saturating_add(n);
         *word = number << COUNT_BITS | count.min(COUNT_MAX);
