@@ -358,7 +358,7 @@ pub(crate) fn lower_all(
     let paths: BTreeSet<String> = patterns
         .iter()
         .flat_map(|(_, rules)| rules)
-        .flat_map(|rule| rule.fields.keys().cloned())
+        .flat_map(|rule| rule.fields.iter().map(|(path, _)| path.clone()))
         .collect();
     let nodes = add_paths(trie, &paths);
     let mut field_of: FxHashMap<&str, u32> = FxHashMap::default();

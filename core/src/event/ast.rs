@@ -2,8 +2,6 @@
 //! key and value with its byte span in the pattern's JSON, and the flat rules EventBridge matches
 //! (every `$or` expanded, keys joined into dotted paths).
 
-use std::collections::BTreeMap;
-
 use super::value::{Folded, Glob, IpRange};
 use crate::error::Span;
 
@@ -168,9 +166,11 @@ impl NumericRange {
 /// pattern when it matches one of the pattern's rules.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Rule {
-    /// Dotted path (`detail.state`) → the field's matchers. A path written twice keeps its last
-    /// array (event-ruler's default `withOverriding`).
-    pub fields: BTreeMap<String, FieldRule>,
+    /// Dotted paths (`detail.state`) with the field's matchers, each path once, in the order of
+    /// the paths' bytes. A path written twice keeps its last array (event-ruler's default
+    /// `withOverriding`). A list, not a tree: a rule has a few paths, and a set of 100,000
+    /// patterns expands into as many rules.
+    pub fields: Vec<(String, FieldRule)>,
 }
 
 /// The matchers of one path of a rule.
@@ -183,6 +183,18 @@ pub struct FieldRule {
 }
 
 impl Rule {
+    /// Sets the matchers of `path`, replacing those it had.
+    fn set(&mut self, path: &str, field: FieldRule) {
+        match self.fields.binary_search_by(|(p, _)| p.as_str().cmp(path)) {
+            Ok(at) => {
+                if let Some(slot) = self.fields.get_mut(at) {
+                    slot.1 = field;
+                }
+            }
+            Err(at) => self.fields.insert(at, (path.to_owned(), field)),
+        }
+    }
+
     /// The fields in the order event-ruler visits them: by path, compared as Java compares
     /// strings (UTF-16 code units).
     pub fn ordered(&self) -> Vec<(&str, &FieldRule)> {
@@ -209,27 +221,47 @@ impl EventPatternAst {
 
     /// Every matcher with the dotted path it applies to, in pattern order.
     pub fn matchers(&self) -> Vec<(String, &Matcher)> {
+        self.matchers_where(|_| true)
+    }
+
+    /// [`EventPatternAst::matchers`], only those `keep` keeps (no path is made for the others).
+    pub(crate) fn matchers_where(
+        &self,
+        keep: impl Fn(&MatcherKind) -> bool,
+    ) -> Vec<(String, &Matcher)> {
         let mut out = Vec::new();
-        collect(&self.root, "", &mut out);
+        collect(&self.root, "", &keep, &mut out);
         out
     }
 }
 
-fn collect<'a>(object: &'a Object, prefix: &str, out: &mut Vec<(String, &'a Matcher)>) {
+fn collect<'a>(
+    object: &'a Object,
+    prefix: &str,
+    keep: &impl Fn(&MatcherKind) -> bool,
+    out: &mut Vec<(String, &'a Matcher)>,
+) {
     for member in &object.members {
         match member {
-            Member::Field { key, value, .. } => {
-                let path = join(prefix, key);
-                match value {
-                    FieldValue::Object(inner) => collect(inner, &path, out),
-                    FieldValue::Matchers { matchers, .. } => {
-                        out.extend(matchers.iter().map(|m| (path.clone(), m)));
-                    }
+            Member::Field {
+                key,
+                value: FieldValue::Object(inner),
+                ..
+            } => collect(inner, &join(prefix, key), keep, out),
+            Member::Field {
+                key,
+                value: FieldValue::Matchers { matchers, .. },
+                ..
+            } => {
+                let mut kept = matchers.iter().filter(|m| keep(&m.kind)).peekable();
+                if kept.peek().is_some() {
+                    let path = join(prefix, key);
+                    out.extend(kept.map(|m| (path.clone(), m)));
                 }
             }
             Member::Or { alternatives, .. } => {
                 for alt in alternatives {
-                    collect(alt, prefix, out);
+                    collect(alt, prefix, keep, out);
                 }
             }
         }
@@ -287,7 +319,7 @@ fn expand(object: &Object, prefix: &str, rules: &mut Vec<Rule>) {
                                 key_span: *key_span,
                                 matchers: matchers.clone(),
                             };
-                            rule.fields.insert(path.clone(), field);
+                            rule.set(&path, field);
                         }
                     }
                 }

@@ -11,8 +11,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rustc_hash::{FxHashMap, FxHashSet};
-
 use super::ast::{MatcherKind, Rule};
 use super::reference::{Leaf, consistent, leaf_matches};
 use crate::json::Json;
@@ -30,13 +28,12 @@ struct CompiledField {
 #[derive(Clone, Debug)]
 pub(crate) struct Matcher {
     rules: Vec<Vec<CompiledField>>,
-    /// The paths the rules name.
-    paths: Vec<String>,
-    /// Every path and every dotted prefix of one: the parts of the event worth reading (tables
-    /// of the pattern's paths, hashed with Fx: an event's keys are only looked up in them).
-    reach: FxHashSet<String>,
-    /// Path → its index in `paths`.
-    ids: FxHashMap<String, usize>,
+    /// How many paths the rules name (their ids are `0..paths`).
+    paths: usize,
+    /// Every path and every dotted prefix of one, in byte order, with the path's id: the parts of
+    /// the event worth reading. A sorted list (a pattern names a few paths, and a set keeps one
+    /// matcher for each of its patterns).
+    reach: Vec<(Box<str>, Option<usize>)>,
 }
 
 /// A value of the event at a path some rule names, with its array membership.
@@ -48,44 +45,48 @@ struct Value {
 impl Matcher {
     /// The matcher of a pattern expanded into `expanded` ([`super::ast::EventPatternAst::rules`]).
     pub(crate) fn new(expanded: &[Rule]) -> Matcher {
-        let mut paths: Vec<String> = Vec::new();
-        let mut index: FxHashMap<String, usize> = FxHashMap::default();
-        let mut rules = Vec::new();
-        for rule in expanded {
-            let fields = rule
-                .ordered()
-                .into_iter()
-                .map(|(path, field)| {
-                    let id = *index.entry(path.to_owned()).or_insert_with(|| {
-                        paths.push(path.to_owned());
-                        paths.len() - 1
-                    });
-                    CompiledField {
-                        path: id,
+        // A path's id is its index among the paths in byte order.
+        let mut paths: Vec<&str> = expanded
+            .iter()
+            .flat_map(|rule| rule.fields.iter().map(|(path, _)| path.as_str()))
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let id = |path: &str| paths.binary_search(&path).unwrap_or_default();
+        let rules = expanded
+            .iter()
+            .map(|rule| {
+                rule.ordered()
+                    .into_iter()
+                    .map(|(path, field)| CompiledField {
+                        path: id(path),
                         matchers: field.matchers.iter().map(|m| m.kind.clone()).collect(),
-                    }
-                })
-                .collect();
-            rules.push(fields);
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut reach: Vec<(Box<str>, Option<usize>)> = Vec::new();
+        for (id, path) in paths.iter().enumerate() {
+            let dots = path.match_indices('.').map(|(dot, _)| dot);
+            reach.extend(dots.filter_map(|dot| Some((path.get(..dot)?.into(), None))));
+            reach.push(((*path).into(), Some(id)));
         }
-        let mut reach = FxHashSet::default();
-        for path in &paths {
-            prefixes(path, &mut reach);
-        }
+        // A path that is also another's prefix keeps its id.
+        reach.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        reach.dedup_by(|later, first| later.0 == first.0);
+        reach.shrink_to_fit();
         Matcher {
             rules,
-            paths,
+            paths: paths.len(),
             reach,
-            ids: index,
         }
     }
 
     /// True when `doc`, a parsed JSON object, matches one of the rules.
     pub(crate) fn matches_doc(&self, doc: &Json) -> bool {
-        let mut values: Vec<Vec<Value>> = self.paths.iter().map(|_| Vec::new()).collect();
+        let mut values: Vec<Vec<Value>> = (0..self.paths).map(|_| Vec::new()).collect();
         let mut reader = Reader {
             reach: &self.reach,
-            ids: &self.ids,
             values: &mut values,
             arrays: 0,
             membership: Vec::new(),
@@ -97,32 +98,27 @@ impl Matcher {
     }
 }
 
-/// Every dotted prefix of `path`, and `path`: the objects to enter to reach it.
-pub(crate) fn prefixes(path: &str, reach: &mut FxHashSet<String>) {
-    let mut at = 0;
-    while let Some(dot) = path.get(at..).and_then(|rest| rest.find('.')) {
-        reach.insert(path.get(..at + dot).unwrap_or_default().to_owned());
-        at += dot + 1;
-    }
-    reach.insert(path.to_owned());
-}
-
 /// Reads the values at the paths of [`Matcher::paths`], skipping the rest.
 struct Reader<'m, 'v> {
-    reach: &'m FxHashSet<String>,
-    ids: &'m FxHashMap<String, usize>,
+    reach: &'m [(Box<str>, Option<usize>)],
     values: &'v mut Vec<Vec<Value>>,
     arrays: usize,
     membership: Vec<(usize, usize)>,
 }
 
 impl Reader<'_, '_> {
+    /// `Some` when `path` is worth reading, with its id when it is a path of the rules.
+    fn reached(&self, path: &str) -> Option<Option<usize>> {
+        let at = self.reach.binary_search_by(|(p, _)| (**p).cmp(path)).ok()?;
+        self.reach.get(at).map(|(_, id)| *id)
+    }
+
     fn read(&mut self, value: &Json, path: &str) {
         let leaf = match value {
             Json::Object(members) => {
                 for (key, v) in members {
                     let inner = super::ast::join(path, key);
-                    if self.reach.contains(&inner) {
+                    if self.reached(&inner).is_some() {
                         self.read(v, &inner);
                     }
                 }
@@ -148,7 +144,11 @@ impl Reader<'_, '_> {
             Json::Number(n) => Leaf::Num(n.clone()),
             Json::String(s) => Leaf::Str(s.clone()),
         };
-        if let Some(slot) = self.ids.get(path).and_then(|&i| self.values.get_mut(i)) {
+        if let Some(slot) = self
+            .reached(path)
+            .flatten()
+            .and_then(|i| self.values.get_mut(i))
+        {
             slot.push(Value {
                 leaf,
                 membership: self.membership.clone(),

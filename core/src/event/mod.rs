@@ -149,7 +149,13 @@ pub fn parse_event_pattern_with(
 /// [`MAX_COMPLEXITY_SETS`] sets (past that, the count found so far is kept).
 pub(crate) fn wildcard_complexity(ast: &EventPatternAst, max: usize) -> Option<(usize, Span)> {
     let mut by_path: BTreeMap<String, (Vec<&Glob>, Span)> = BTreeMap::new();
-    for (path, m) in ast.matchers() {
+    let globbing = |kind: &MatcherKind| {
+        matches!(
+            kind,
+            MatcherKind::Wildcard(_) | MatcherKind::AnythingBut(AnythingBut::Wildcards(_))
+        )
+    };
+    for (path, m) in ast.matchers_where(globbing) {
         let globs: Vec<&Glob> = match &m.kind {
             MatcherKind::Wildcard(g) => vec![g],
             MatcherKind::AnythingBut(AnythingBut::Wildcards(gs)) => gs.iter().collect(),
