@@ -98,6 +98,11 @@ fn parse_group(c: &mut Criterion, name: &str, patterns: &[&str]) {
 /// * `parse`: baseline, `trailmatch::parse` of each pattern (what any user of the patterns pays).
 /// * `set-new`: `PatternSet::new` (parse, validate, compile into one program), and dropping the
 ///   set (criterion's `iter` drops each output within the time).
+///
+/// `compile/event-N/…`: the same for N EventBridge patterns of three paths, `{"source":
+/// ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName":
+/// ["EventI"]}}`: `parse` (`parse_event_pattern` of each), `set-new` (`EventPatternSet::new`),
+/// and `quamina-add`, the `quamina` crate adding each pattern to a new matcher (for reference).
 fn compile(c: &mut Criterion) {
     for n in [1_000, 100_000] {
         let patterns: Vec<String> = (0..n)
@@ -116,6 +121,48 @@ fn compile(c: &mut Criterion) {
         });
         group.bench_function("set-new", |b| {
             b.iter(|| black_box(PatternSet::new(black_box(&patterns)).expect("bench set compiles")))
+        });
+        group.finish();
+    }
+    for n in [1_000, 100_000] {
+        let patterns: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"source\":[\"aws.iam\"],\"detail-type\":[\"AWS API Call via CloudTrail\"],\
+                     \"detail\":{{\"eventName\":[\"Event{i}\"]}}}}"
+                )
+            })
+            .collect();
+        let mut group = c.benchmark_group(format!("compile/event-{n}"));
+        group.throughput(Throughput::Elements(n as u64));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.bench_function("parse", |b| {
+            b.iter(|| {
+                for p in &patterns {
+                    black_box(
+                        trailmatch::parse_event_pattern(black_box(p))
+                            .expect("bench pattern parses"),
+                    );
+                }
+            })
+        });
+        group.bench_function("set-new", |b| {
+            b.iter(|| {
+                black_box(EventPatternSet::new(black_box(&patterns)).expect("bench set compiles"))
+            })
+        });
+        group.bench_function("quamina-add", |b| {
+            b.iter(|| {
+                let mut q: Quamina<usize> = QuaminaBuilder::new()
+                    .with_arena_byte_budget(1 << 30)
+                    .build()
+                    .expect("a quamina");
+                for (id, p) in patterns.iter().enumerate() {
+                    q.add_pattern(id, black_box(p)).expect("quamina takes it");
+                }
+                black_box(q)
+            })
         });
         group.finish();
     }

@@ -112,12 +112,13 @@ impl EventField {
 
 /// A test, as known while compiling (for deduplication).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum TestKey {
-    Str(String),
+enum TestKey<'a> {
+    /// An exact string, borrowed from the pattern (most tests are; a new one is copied once).
+    Str(&'a str),
     /// A prefix or a suffix (case-sensitive): compared as written, or searched as a regex.
     Glob(GlobKind, String),
     Regex(String),
-    NumText(String),
+    NumText(&'a str),
     NumValue(u64),
     /// A `numeric` range, by its `Debug` form (its bounds are `f64`).
     Range(String),
@@ -129,9 +130,9 @@ enum TestKey {
 }
 
 /// What one matcher of a rule becomes.
-enum Lowered {
+enum Lowered<'a> {
     /// Holds when a value passes one of the tests (`negate`: passes none).
-    Tests(Vec<(TestKey, Option<NumericRange>)>, bool),
+    Tests(Vec<(TestKey<'a>, Option<NumericRange>)>, bool),
     /// `{"exists": false}`.
     Absent,
     /// An empty `anything-but` list: never holds.
@@ -147,16 +148,18 @@ pub(crate) fn number_bits(v: f64) -> u64 {
     }
 }
 
-fn lower(kind: &MatcherKind) -> Lowered {
+fn lower(kind: &MatcherKind) -> Lowered<'_> {
     use MatcherKind as M;
-    let one = |key: TestKey| Lowered::Tests(vec![(key, None)], false);
+    fn one(key: TestKey<'_>) -> Lowered<'_> {
+        Lowered::Tests(vec![(key, None)], false)
+    }
     match kind {
-        M::Exact(s) => one(TestKey::Str(s.clone())),
+        M::Exact(s) => one(TestKey::Str(s)),
         M::ExactIp { range, .. } | M::Cidr { range, .. } => {
             one(TestKey::Ip(range.low.clone(), range.high.clone()))
         }
         M::Number { text, value } => {
-            let mut tests = vec![(TestKey::NumText(text.clone()), None)];
+            let mut tests = vec![(TestKey::NumText(text), None)];
             tests.extend(value.map(|v| (TestKey::NumValue(number_bits(v)), None)));
             Lowered::Tests(tests, false)
         }
@@ -177,7 +180,7 @@ fn lower(kind: &MatcherKind) -> Lowered {
         M::Exists(false) => Lowered::Absent,
         M::AnythingBut(but) => {
             let tests: Vec<TestKey> = match but {
-                AnythingBut::Strings(xs) => xs.iter().map(|x| TestKey::Str(x.clone())).collect(),
+                AnythingBut::Strings(xs) => xs.iter().map(|x| TestKey::Str(x)).collect(),
                 AnythingBut::Numbers(ns) => ns
                     .iter()
                     .map(|(_, v)| TestKey::NumValue(number_bits(*v)))
@@ -260,13 +263,13 @@ fn join(prefix: &str, key: &str) -> String {
 }
 
 /// The flat nodes of `paths` (and their dotted prefixes) in `trie`, by path.
-fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> FxHashMap<String, u32> {
+fn add_paths(trie: &mut Trie, paths: &BTreeSet<&str>) -> FxHashMap<String, u32> {
     let mut reach: BTreeSet<String> = BTreeSet::from([String::new()]);
     for path in paths {
         for (i, _) in path.match_indices('.') {
             reach.insert(path.get(..i).unwrap_or_default().to_owned());
         }
-        reach.insert(path.clone());
+        reach.insert((*path).to_owned());
     }
     let mut ids: FxHashMap<String, u32> = FxHashMap::default();
     for r in &reach {
@@ -306,20 +309,32 @@ fn add_paths(trie: &mut Trie, paths: &BTreeSet<String>) -> FxHashMap<String, u32
 // ---- building -----------------------------------------------------------------------------------
 
 #[derive(Default)]
-struct FieldBuilder {
-    tests: FxHashMap<TestKey, u32>,
+struct FieldBuilder<'a> {
+    /// The tests without a table of their own in the program (strings and numbers have one).
+    tests: FxHashMap<TestKey<'a>, u32>,
     regexes: Vec<(u32, String)>,
     program: EventField,
 }
 
-impl FieldBuilder {
-    fn test(&mut self, key: TestKey, range: Option<NumericRange>) -> u32 {
-        if let Some(&id) = self.tests.get(&key) {
+impl<'a> FieldBuilder<'a> {
+    fn test(&mut self, key: TestKey<'a>, range: Option<NumericRange>) -> u32 {
+        let p = &mut self.program;
+        let known = match &key {
+            TestKey::Str(s) => p.strings.get(*s),
+            TestKey::NumText(t) => p.number_texts.get(*t),
+            TestKey::NumValue(bits) => p.number_values.get(bits),
+            other => self.tests.get(other),
+        };
+        if let Some(&id) = known {
             return id;
         }
-        let id = self.tests.len() as u32;
-        self.tests.insert(key.clone(), id);
-        let p = &mut self.program;
+        let id = p.test_count as u32;
+        if !matches!(
+            key,
+            TestKey::Str(_) | TestKey::NumText(_) | TestKey::NumValue(_)
+        ) {
+            self.tests.insert(key.clone(), id);
+        }
         p.test_count += 1;
         p.pos.push(Vec::new());
         match key {
@@ -355,10 +370,10 @@ pub(crate) fn lower_all(
     if patterns.is_empty() {
         return Ok(EventProgram::default());
     }
-    let paths: BTreeSet<String> = patterns
+    let paths: BTreeSet<&str> = patterns
         .iter()
         .flat_map(|(_, rules)| rules)
-        .flat_map(|rule| rule.fields.iter().map(|(path, _)| path.clone()))
+        .flat_map(|rule| rule.fields.iter().map(|(path, _)| path.as_str()))
         .collect();
     let nodes = add_paths(trie, &paths);
     let mut field_of: FxHashMap<&str, u32> = FxHashMap::default();
@@ -407,19 +422,25 @@ pub(crate) fn lower_all(
                         .collect();
                     ids.sort_unstable();
                     ids.dedup();
-                    let next = conds.len() as u32;
-                    let cond = *conds.entry((field, ids.clone(), negate)).or_insert(next);
-                    if cond == next {
-                        if negate {
-                            fb.program.neg.push((ids, cond));
-                        } else {
-                            for t in ids {
-                                if let Some(list) = fb.program.pos.get_mut(t as usize) {
-                                    list.push(cond);
+                    let key = (field, ids, negate);
+                    let cond = match conds.get(&key) {
+                        Some(&cond) => cond,
+                        None => {
+                            let cond = conds.len() as u32;
+                            let (_, ids, _) = &key;
+                            if negate {
+                                fb.program.neg.push((ids.clone(), cond));
+                            } else {
+                                for &t in ids {
+                                    if let Some(list) = fb.program.pos.get_mut(t as usize) {
+                                        list.push(cond);
+                                    }
                                 }
                             }
+                            conds.insert(key, cond);
+                            cond
                         }
-                    }
+                    };
                     if !rf.conds.contains(&cond) {
                         rf.conds.push(cond);
                     }

@@ -200,7 +200,12 @@ impl Rule {
     pub fn ordered(&self) -> Vec<(&str, &FieldRule)> {
         let mut fields: Vec<(&str, &FieldRule)> =
             self.fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        fields.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+        // The fields are in the order of their bytes, which is the order of their characters;
+        // UTF-16's differs only in putting characters past U+FFFF before those from U+E000 to
+        // U+FFFF, and both have lead bytes from 0xEE.
+        if fields.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
+            fields.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+        }
         fields
     }
 }
@@ -271,10 +276,13 @@ fn collect<'a>(
 /// `prefix.key`, or `key` at the top (event-ruler's `Path.extendedName`).
 pub(crate) fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{prefix}.{key}")
+        return key.to_owned();
     }
+    let mut path = String::with_capacity(prefix.len() + 1 + key.len());
+    path.push_str(prefix);
+    path.push('.');
+    path.push_str(key);
+    path
 }
 
 /// The number of rules `object` adds up to, given one rule so far.

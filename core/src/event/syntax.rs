@@ -404,8 +404,10 @@ impl<'a> Lexer<'a> {
         let mut out = String::new();
         loop {
             let rest = self.rest();
+            // Bytes, not characters: the three are ASCII, and no byte of a longer character is.
             let plain = rest
-                .find(|c: char| c == '"' || c == '\\' || u32::from(c) < 0x20)
+                .bytes()
+                .position(|b| b == b'"' || b == b'\\' || b < 0x20)
                 .unwrap_or(rest.len());
             out.push_str(rest.get(..plain).unwrap_or_default());
             self.pos += plain;

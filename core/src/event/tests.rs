@@ -512,3 +512,21 @@ fn prefixes_and_suffixes_on_one_path_agree_with_the_reference() {
         }
     }
 }
+
+/// A rule's fields in event-ruler's order: Java compares strings by UTF-16 code units, which
+/// puts a character past U+FFFF (a surrogate pair, from 0xD800) before one from U+E000, against
+/// their order as characters and as UTF-8 bytes; every other pair of paths keeps its byte order.
+#[test]
+fn rule_fields_are_ordered_as_java_orders_strings() {
+    let ast = parse_event_pattern(
+        r#"{"b": ["1"], "\ue000": ["2"], "\ud83d\ude00": ["3"], "a": {"z": ["4"]}, "é": ["5"]}"#,
+    )
+    .unwrap();
+    let rules = ast.rules();
+    let order: Vec<&str> = rules[0].ordered().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(order, ["a.z", "b", "é", "\u{1f600}", "\u{e000}"]);
+    let ascii = parse_event_pattern(r#"{"b": ["1"], "a": {"z": ["4"]}, "a-": ["5"]}"#).unwrap();
+    let rules = ascii.rules();
+    let order: Vec<&str> = rules[0].ordered().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(order, ["a-", "a.z", "b"]);
+}
