@@ -586,7 +586,7 @@ fn key_atom(path: &str) -> Option<Atom> {
     }
     let open = if quoted { "\"" } else { "" };
     Some(Atom::Lit {
-        text: format!("{open}{last}\""),
+        text: [open, last, "\""].concat(),
         sensitive: escapable(last),
     })
 }
@@ -597,7 +597,7 @@ fn key_atom(path: &str) -> Option<Atom> {
 fn value_atom(path: &str, kind: &MatcherKind) -> Option<Atom> {
     let quoted = |open: &str, core: &str, close: &str| {
         (!core.is_empty()).then(|| Atom::Lit {
-            text: format!("{open}{core}{close}"),
+            text: [open, core, close].concat(),
             sensitive: escapable(core),
         })
     };
@@ -610,7 +610,7 @@ fn value_atom(path: &str, kind: &MatcherKind) -> Option<Atom> {
             })
         }
         MatcherKind::Exact(s) => Some(Atom::Lit {
-            text: format!("\"{s}\""),
+            text: ["\"", s, "\""].concat(),
             sensitive: escapable(s),
         }),
         MatcherKind::Null => quoted("", "null", ""),
@@ -627,7 +627,7 @@ fn value_atom(path: &str, kind: &MatcherKind) -> Option<Atom> {
                 .map(|(i, p)| {
                     let open = if i == 0 { "\"" } else { "" };
                     let close = if i == last { "\"" } else { "" };
-                    (format!("{open}{p}{close}"), escapable(p))
+                    ([open, p, close].concat(), escapable(p))
                 })
                 .max_by_key(|(text, _)| text.len())
                 .map(|(text, sensitive)| Atom::Lit { text, sensitive })

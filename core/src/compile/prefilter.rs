@@ -25,6 +25,8 @@
 //! that value may be any of the key's values. It is one hit whatever the number of values, so a
 //! line repeating such a key costs its length, not its length times the set's values.
 
+use std::borrow::Cow;
+
 use memchr::memmem::Finder;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -135,10 +137,10 @@ pub(crate) enum Atom {
 
 impl Atom {
     /// How the atom is searched as a literal.
-    fn literal(&self) -> (String, bool) {
+    fn literal(&self) -> (Cow<'_, str>, bool) {
         match self {
-            Atom::Lit { text, sensitive } => (text.clone(), *sensitive),
-            Atom::Key { value, .. } => (format!("\"{value}\""), escapable(value)),
+            Atom::Lit { text, sensitive } => (Cow::Borrowed(text), *sensitive),
+            Atom::Key { value, .. } => (["\"", value, "\""].concat().into(), escapable(value)),
         }
     }
 
@@ -192,10 +194,10 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
         };
         for atom in clause.iter().filter(|a| !probed(a)) {
             let (text, sensitive) = atom.literal();
-            literal_ids.entry(text.clone()).or_insert_with(|| {
-                literals.push((text, sensitive));
-                literals.len() as u32 - 1
-            });
+            if !literal_ids.contains_key(text.as_ref()) {
+                literal_ids.insert(text.to_string(), literals.len() as u32);
+                literals.push((text.into_owned(), sensitive));
+            }
         }
         chosen.push(clause);
     }
@@ -210,10 +212,10 @@ pub(crate) fn build_from(cnfs: Vec<Cnf>, limits: &Limits) -> Result<Option<Prefi
             in_arrays,
         } = atom
         else {
-            return literal_ids.get(&atom.literal().0).copied();
+            return literal_ids.get(atom.literal().0.as_ref()).copied();
         };
         let Some(&key) = keys.get(key.as_str()) else {
-            return literal_ids.get(&atom.literal().0).copied();
+            return literal_ids.get(atom.literal().0.as_ref()).copied();
         };
         let p = *probe_of.entry((key, *in_arrays)).or_insert_with(|| {
             probes.push(KeyProbe::new(key, *in_arrays));
@@ -447,7 +449,7 @@ fn glob_needs(selector: &Selector, glob: &str) -> Option<Atom> {
     let open = if lead { "" } else { "\"" };
     let close = if trail { "" } else { "\"" };
     Some(Atom::Lit {
-        text: format!("{open}{core}{close}"),
+        text: [open, core, close].concat(),
         sensitive,
     })
 }

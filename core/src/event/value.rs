@@ -54,11 +54,9 @@ fn decimal(text: &str) -> Option<(bool, String, i64)> {
 
 /// event-ruler's `IPv4_REGEX`, `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`, matching all of `s`.
 fn ipv4_shaped(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    let mut parts = s.split('.');
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    parts.by_ref().take(4).filter(|p| digits(p)).count() == 4 && parts.next().is_none()
 }
 
 /// event-ruler's `IPv6_REGEX`, `[0-9a-fA-F:]*:[0-9a-fA-F:]*`, matching all of `s`.
