@@ -665,19 +665,26 @@ fn fx_colliding(tag: &str, n: usize) -> Vec<String> {
 /// Region voted for, in one slot of its table, and a scan of 50,000 such records took over
 /// three minutes (0.07 s for the same records without them). The tables filled from the log
 /// are keyed now: the report of such a log is the one of its twin, whose values are plain.
-/// Like the other linear-time tests, it cannot fail on time alone; its answers can fail.
+/// Like the other linear-time tests, it cannot fail on time alone; its answers can fail, and so
+/// can its check that the tables' hasher (`LogHasher`) tells the values apart.
 #[test]
 fn values_colliding_under_an_unkeyed_hash_are_counted_as_any_others() {
     use std::hash::BuildHasher;
     const N: usize = 20_000;
     let [agents, arns, accounts, regions] =
         ["agent", "arn", "account", "region"].map(|tag| fx_colliding(tag, N));
+    let keyed = trailmatch_cloudtrail::LogHasher::default();
     for values in [&agents, &arns, &accounts, &regions] {
         let hash = |value: &String| rustc_hash::FxBuildHasher.hash_one(value.as_str());
         assert!(
             values.iter().all(|value| hash(value) == hash(&values[0])),
             "the construction no longer follows rustc-hash's string hash"
         );
+        // What the tables filled from the log hash with tells them apart.
+        let mut hashes: Vec<u64> = values.iter().map(|v| keyed.hash_one(v.as_str())).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), N, "LogHasher no longer separates them");
     }
     // Every other record is of the account and Region that win the votes; every fourth is
     // denied (CIS 5.1).

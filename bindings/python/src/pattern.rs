@@ -1,11 +1,10 @@
 //! `Pattern` and `PatternSet`, wrapping the core types; `PatternSet.match_many` converts events
 //! in batches and matches each batch with the interpreter lock released.
 
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::str::Utf8Error;
-
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -14,6 +13,7 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString, PyTuple};
 use trailmatch::{Dialect, Pattern, PatternSet};
+use trailmatch_cloudtrail::LogHasher;
 
 use crate::columns::{self, Columns, int32_view, match_arrow_array, match_columns};
 use crate::convert::{self, Event, extracted_dict, refuse_single, type_name, utf8_error};
@@ -268,7 +268,8 @@ impl Eq for Answer {}
 /// building the result is one lookup per event.
 #[derive(Default)]
 struct Answers {
-    ids: FxHashMap<Answer, usize>,
+    /// Keyed (`LogHasher`): the answers are what the log makes of the patterns.
+    ids: HashMap<Answer, usize, LogHasher>,
     /// Answers numbered since their tuples were last made, in the order of their numbers.
     fresh: Vec<Vec<usize>>,
     /// The previous event's answer and its number (neighbours often share one).

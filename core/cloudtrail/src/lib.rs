@@ -61,12 +61,15 @@ mod votes;
 pub mod walk;
 
 /// The hasher of every table keyed by what a log holds (the strings insights interns, the
-/// series they key, the account and Region votes): foldhash, seeded afresh for each table (from
-/// the addresses and the clock of the process), so that no log can be written whose values all
-/// fall in one slot. Whoever makes an API call writes its `userAgent`, and a file of records can
-/// say anything: under an unkeyed hash such as the engine's Fx, colliding values are easy to
-/// make, and 50,000 of them made a scan take over three minutes (`bindings/cli/tests/hostile.rs`,
-/// `values_colliding_under_an_unkeyed_hash_are_counted_as_any_others`). A log is written before
-/// the scan starts and sees none of its state, which is what foldhash's seeding is built
-/// against; std's SipHash would cost a scan 9% more instructions, foldhash 0.3%.
-pub(crate) type LogHasher = foldhash::fast::RandomState;
+/// series they key, the account and Region votes; the Python module's table of `match_many`'s
+/// answers): foldhash, seeded afresh for each table (from the addresses and the clock of the
+/// process), so that no log can be written whose values all fall in one slot. Whoever makes an
+/// API call writes its `userAgent`, and a file of records can say anything: under an unkeyed
+/// hash such as the engine's Fx, colliding values are easy to make, and 50,000 of them made a
+/// scan take over three minutes (`bindings/cli/tests/hostile.rs`,
+/// `values_colliding_under_an_unkeyed_hash_are_counted_as_any_others`). The seeds are what
+/// foldhash is built to hide: no output depends on the order of these tables (votes break ties
+/// by value, insights and attributions are sorted), so a log, written before the scan or
+/// followed while it runs, learns nothing of them. std's SipHash would cost a scan 9% more
+/// instructions, foldhash 0.3%.
+pub type LogHasher = foldhash::fast::RandomState;

@@ -183,16 +183,20 @@ pub struct FieldRule {
 }
 
 impl Rule {
-    /// Sets the matchers of `path`, replacing those it had.
-    fn set(&mut self, path: &str, field: FieldRule) {
-        match self.fields.binary_search_by(|(p, _)| p.as_str().cmp(path)) {
-            Ok(at) => {
-                if let Some(slot) = self.fields.get_mut(at) {
-                    slot.1 = field;
-                }
+    /// Puts the fields in the order of their paths, each path once: the last array given for it
+    /// (event-ruler's default `withOverriding`). The expansion appends; this sorts once, in
+    /// O(k log k) for k fields, where keeping the list sorted as it grew cost O(k²).
+    fn normalize(&mut self) {
+        // A stable sort keeps a path's arrays in the order given; each one seen after another
+        // of its path takes its place, and the later one is dropped.
+        self.fields.sort_by(|a, b| a.0.cmp(&b.0));
+        self.fields.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
             }
-            Err(at) => self.fields.insert(at, (path.to_owned(), field)),
-        }
+            same
+        });
     }
 
     /// The fields in the order event-ruler visits them: by path, compared as Java compares
@@ -200,10 +204,11 @@ impl Rule {
     pub fn ordered(&self) -> Vec<(&str, &FieldRule)> {
         let mut fields: Vec<(&str, &FieldRule)> =
             self.fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        // The fields are in the order of their bytes, which is the order of their characters;
-        // UTF-16's differs only in putting characters past U+FFFF before those from U+E000 to
-        // U+FFFF, and both have lead bytes from 0xEE.
-        if fields.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
+        // A rule of `rules()` has its fields in the order of their bytes, which is the order of
+        // their characters; UTF-16's differs only in putting characters past U+FFFF before those
+        // from U+E000 to U+FFFF, and both have lead bytes from 0xEE.
+        let byte_ordered = fields.is_sorted_by(|a, b| a.0 < b.0);
+        if !byte_ordered || fields.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
             fields.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
         }
         fields
@@ -221,6 +226,9 @@ impl EventPatternAst {
     pub fn rules(&self) -> Vec<Rule> {
         let mut rules = Vec::new();
         expand(&self.root, "", &mut rules);
+        for rule in &mut rules {
+            rule.normalize();
+        }
         rules
     }
 
@@ -327,7 +335,7 @@ fn expand(object: &Object, prefix: &str, rules: &mut Vec<Rule>) {
                                 key_span: *key_span,
                                 matchers: matchers.clone(),
                             };
-                            rule.set(&path, field);
+                            rule.fields.push((path.clone(), field));
                         }
                     }
                 }

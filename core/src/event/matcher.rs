@@ -18,7 +18,7 @@ use crate::json::Json;
 /// One field of a compiled rule.
 #[derive(Clone, Debug)]
 struct CompiledField {
-    /// Index of the path in [`Matcher::paths`].
+    /// The path's id: its index among the rules' paths in byte order.
     path: usize,
     /// The field's matchers.
     matchers: Vec<MatcherKind>,
@@ -98,7 +98,7 @@ impl Matcher {
     }
 }
 
-/// Reads the values at the paths of [`Matcher::paths`], skipping the rest.
+/// Reads the values at the rules' paths (by id), skipping the parts of the event no path reaches.
 struct Reader<'m, 'v> {
     reach: &'m [(Box<str>, Option<usize>)],
     values: &'v mut Vec<Vec<Value>>,

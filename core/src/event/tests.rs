@@ -530,3 +530,29 @@ fn rule_fields_are_ordered_as_java_orders_strings() {
     let order: Vec<&str> = rules[0].ordered().into_iter().map(|(p, _)| p).collect();
     assert_eq!(order, ["a-", "a.z", "b"]);
 }
+
+/// A rule of many paths, each written twice and in reverse order: every path once, in byte
+/// order, with its last array (the expansion sorts once: kept sorted as it grew, the list cost
+/// the square of its length).
+#[test]
+fn a_rule_of_many_paths_keeps_each_paths_last_array() {
+    let n = 20_000;
+    let members: Vec<String> = (0..n)
+        .rev()
+        .map(|i| format!(r#""k{i:05}": ["old"], "k{i:05}": ["new"]"#))
+        .collect();
+    let pattern = format!("{{{}}}", members.join(", "));
+    let limits = EventPatternLimits::default().with_max_chars(pattern.len());
+    let rules = parse_event_pattern_with(&pattern, &limits).unwrap().rules();
+    assert_eq!(rules.len(), 1);
+    let fields = &rules[0].fields;
+    assert_eq!(fields.len(), n);
+    assert!(fields.is_sorted_by(|a, b| a.0 < b.0));
+    assert_eq!(fields.first().map(|(p, _)| p.as_str()), Some("k00000"));
+    let new = MatcherKind::Exact("new".into());
+    assert!(
+        fields
+            .iter()
+            .all(|(_, f)| f.matchers.len() == 1 && f.matchers[0].kind == new)
+    );
+}
