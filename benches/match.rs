@@ -108,10 +108,7 @@ fn compile(c: &mut Criterion) {
         let patterns: Vec<String> = (0..n)
             .map(|i| format!("{{ $.eventName = \"Event{i}\" }}"))
             .collect();
-        let mut group = c.benchmark_group(format!("compile/exact-{n}"));
-        group.throughput(Throughput::Elements(n as u64));
-        group.sample_size(10);
-        group.sampling_mode(SamplingMode::Flat);
+        let mut group = compile_group(c, &format!("compile/exact-{n}"), n);
         group.bench_function("parse", |b| {
             b.iter(|| {
                 for p in &patterns {
@@ -133,10 +130,7 @@ fn compile(c: &mut Criterion) {
                 )
             })
             .collect();
-        let mut group = c.benchmark_group(format!("compile/event-{n}"));
-        group.throughput(Throughput::Elements(n as u64));
-        group.sample_size(10);
-        group.sampling_mode(SamplingMode::Flat);
+        let mut group = compile_group(c, &format!("compile/event-{n}"), n);
         group.bench_function("parse", |b| {
             b.iter(|| {
                 for p in &patterns {
@@ -166,6 +160,16 @@ fn compile(c: &mut Criterion) {
         });
         group.finish();
     }
+}
+
+/// A `compile` group over `n` patterns: patterns a second, flat sampling of 10 (an iteration
+/// builds a whole set, up to a second).
+fn compile_group<'c>(c: &'c mut Criterion, name: &str, n: usize) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group
 }
 
 /// A group over `events` with both throughputs and flat sampling (one iteration is a whole pass
