@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{BIN, run_in};
+use common::{BIN, named, run_in};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("trailmatch-adv-{name}-{}", std::process::id()));
@@ -160,12 +160,7 @@ fn hostile_events_are_read_or_skipped_and_counted() {
         "{r}"
     );
     // CIS 5.5 (CloudTrail changes) matches all four readable records.
-    let stop = report["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["name"] == "CIS-5.5-cloudtrail_cfg_changes_metric")
-        .unwrap();
+    let stop = named(&report["rules"], "CIS-5.5-cloudtrail_cfg_changes_metric");
     assert_eq!(stop["matches"], 4);
     let codes: Vec<&str> = report["skipped"]
         .as_array()

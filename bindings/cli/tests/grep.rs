@@ -259,26 +259,21 @@ fn an_invalid_pattern_is_named_by_where_it_came_from() {
         "patterns.txt",
         format!("{ERRORS}\n\n# two\n{{ $.a = \n"),
     );
-    let run = grep(&dir, &["-c", "-f", "patterns.txt", "a.log"]);
-    assert_eq!(run.status, 2, "{run:?}");
-    assert!(
-        run.stderr
-            .starts_with("error: invalid pattern on line 4 of patterns.txt:\n"),
-        "{run:?}"
-    );
-    let run = grep(&dir, &["-c", "-e", ERRORS, "-e", "{ bad", "a.log"]);
-    assert_eq!(run.status, 2, "{run:?}");
-    assert!(
-        run.stderr.starts_with("error: invalid pattern -e #2:\n"),
-        "{run:?}"
-    );
-    let run = grep(&dir, &["{ bad", "a.log"]);
-    assert_eq!(run.status, 2, "{run:?}");
-    assert!(
-        run.stderr.starts_with("error: invalid pattern PATTERN:\n"),
-        "{run:?}"
-    );
-    assert_eq!(run.stdout, "");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["-c", "-f", "patterns.txt", "a.log"],
+            "on line 4 of patterns.txt",
+        ),
+        (&["-c", "-e", ERRORS, "-e", "{ bad", "a.log"], "-e #2"),
+        (&["{ bad", "a.log"], "PATTERN"),
+    ];
+    for (args, origin) in cases {
+        let run = grep(&dir, args);
+        assert_eq!(run.status, 2, "{run:?}");
+        let expected = format!("error: invalid pattern {origin}:\n");
+        assert!(run.stderr.starts_with(&expected), "{run:?}");
+        assert_eq!(run.stdout, "", "{run:?}");
+    }
 }
 
 #[test]

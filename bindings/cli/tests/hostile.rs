@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Run, run_in};
+use common::{BIN, Run, named, run_in};
 use serde_json::Value;
 
 fn scratch(name: &str) -> PathBuf {
@@ -608,12 +608,7 @@ fn no_invented_account_and_no_year_10000() {
     }
     assert_eq!(report["range"]["to"], "9999-12-31T23:59:59Z");
     // The period holding the calls ends at 10000-01-01T00:00:00Z: no state change there.
-    let stop = report["alarms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "CIS-5.5-cloudtrail_cfg_changes_alarm")
-        .unwrap();
+    let stop = named(&report["alarms"], "CIS-5.5-cloudtrail_cfg_changes_alarm");
     assert_eq!(
         stop["transitions"].as_array().map(Vec::len),
         Some(0),
@@ -729,12 +724,7 @@ fn values_colliding_under_an_unkeyed_hash_are_counted_as_any_others() {
     assert_eq!(crafted["records"]["read"], N);
     assert_eq!(crafted["account_id"], "111122223333");
     assert_eq!(crafted["region"], "eu-west-1");
-    let unauthorized = crafted["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|rule| rule["name"] == "CIS-5.1-unauthorized_api_calls_metric")
-        .unwrap();
+    let unauthorized = named(&crafted["rules"], "CIS-5.1-unauthorized_api_calls_metric");
     assert_eq!(unauthorized["matches"], N / 4);
     for part in ["records", "rules", "alarms", "range", "anomalies"] {
         assert_eq!(crafted[part], plain[part], "{part}");

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use common::{Run, run_in};
+use common::{Run, named, run_in};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -29,12 +29,7 @@ fn json(args: &[&str]) -> Value {
 }
 
 fn transitions(report: &Value, alarm: &str) -> Vec<(String, String, String)> {
-    let alarm = report["alarms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == alarm)
-        .unwrap_or_else(|| panic!("no alarm {alarm}"));
+    let alarm = named(&report["alarms"], alarm);
     alarm["transitions"]
         .as_array()
         .unwrap()
@@ -756,10 +751,10 @@ fn eventbridge_rules_are_matched_as_eventbridge_delivers_records() {
             rule["name"]
         );
     }
-    let stop = rules
-        .iter()
-        .find(|r| r["name"] == "CIS-5.5-cloudtrail_cfg_changes")
-        .unwrap();
+    let stop = named(
+        &twin["event_rules"]["rules"],
+        "CIS-5.5-cloudtrail_cfg_changes",
+    );
     let event = &stop["events"][0];
     assert_eq!(event["event_name"], "StopLogging");
     let target = &event["targets"][0];

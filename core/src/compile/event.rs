@@ -34,7 +34,7 @@ use crate::compile::program::{
     DIRECT_GLOBS, GlobKind, Haystack, Limits, Node, PatternId, Trie, multi_regex,
 };
 use crate::error::Error;
-use crate::event::ast::{AnythingBut, MatcherKind, NumericRange, Rule};
+use crate::event::ast::{AnythingBut, MatcherKind, NumericRange, Rule, join};
 use crate::event::matcher::Matcher as Precise;
 use crate::event::value::{Folded, Glob, GlobItem, IpRange};
 
@@ -257,11 +257,6 @@ fn glob_regex(g: &Glob) -> String {
 
 // ---- the trie -----------------------------------------------------------------------------------
 
-/// `prefix.key`, or `key` at the top (event-ruler's `Path.extendedName`).
-fn join(prefix: &str, key: &str) -> String {
-    crate::event::ast::join(prefix, key)
-}
-
 /// The flat nodes of `paths` (and their dotted prefixes) in `trie`, by path.
 fn add_paths(trie: &mut Trie, paths: &BTreeSet<&str>) -> FxHashMap<String, u32> {
     let mut reach: BTreeSet<String> = BTreeSet::from([String::new()]);
@@ -319,20 +314,18 @@ struct FieldBuilder<'a> {
 impl<'a> FieldBuilder<'a> {
     fn test(&mut self, key: TestKey<'a>, range: Option<NumericRange>) -> u32 {
         let p = &mut self.program;
-        let known = match &key {
-            TestKey::Str(s) => p.strings.get(*s),
-            TestKey::NumText(t) => p.number_texts.get(*t),
-            TestKey::NumValue(bits) => p.number_values.get(bits),
-            other => self.tests.get(other),
+        // Strings and numbers are found in the program's tables of them; the others here.
+        let (known, own_table) = match &key {
+            TestKey::Str(s) => (p.strings.get(*s), true),
+            TestKey::NumText(t) => (p.number_texts.get(*t), true),
+            TestKey::NumValue(bits) => (p.number_values.get(bits), true),
+            other => (self.tests.get(other), false),
         };
         if let Some(&id) = known {
             return id;
         }
         let id = p.test_count as u32;
-        if !matches!(
-            key,
-            TestKey::Str(_) | TestKey::NumText(_) | TestKey::NumValue(_)
-        ) {
+        if !own_table {
             self.tests.insert(key.clone(), id);
         }
         p.test_count += 1;

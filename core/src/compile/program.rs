@@ -30,7 +30,7 @@ use crate::compile::prefilter::{self, Cnf, Prefilter, matches_everything};
 use crate::compile::skip::SkipDfa;
 use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Origin, Span};
-use crate::event::ast::EventPatternAst;
+use crate::event::ast::{EventPatternAst, Rule};
 use crate::syntax::ast::{
     Ast, Comparison, Expr, Modifier, Op, Selector, Step, TermPattern, TermText, Test, Value,
 };
@@ -452,7 +452,7 @@ pub(crate) fn compile_sources(
     let mut b = Builder::default();
     // Each event pattern expanded into its rules once, for its prefilter clauses, its lowering
     // and its precise matcher.
-    let mut events: Vec<(PatternId, Vec<crate::event::ast::Rule>)> = Vec::new();
+    let mut events: Vec<(PatternId, Vec<Rule>)> = Vec::new();
     let mut needs: Vec<Cnf> = Vec::with_capacity(patterns.len());
     for (id, source) in patterns.iter().enumerate() {
         let pid = id as PatternId;

@@ -54,9 +54,9 @@ fn decimal(text: &str) -> Option<(bool, String, i64)> {
 
 /// event-ruler's `IPv4_REGEX`, `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`, matching all of `s`.
 fn ipv4_shaped(s: &str) -> bool {
-    let mut parts = s.split('.');
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    parts.by_ref().take(4).filter(|p| digits(p)).count() == 4 && parts.next().is_none()
+    let mut parts = s.split('.');
+    (0..4).all(|_| parts.next().is_some_and(digits)) && parts.next().is_none()
 }
 
 /// event-ruler's `IPv6_REGEX`, `[0-9a-fA-F:]*:[0-9a-fA-F:]*`, matching all of `s`.
@@ -407,6 +407,26 @@ mod tests {
         assert_eq!(comparable("123456789012"), Some(123_456_789_012.0));
         assert_eq!(comparable("1e400"), None);
         assert_eq!(comparable("abc"), None);
+    }
+
+    /// event-ruler's IPv4 regex: four runs of digits joined by dots, nothing more (the value
+    /// of each is `parse_ip`'s business).
+    #[test]
+    fn an_ipv4_shape_is_four_runs_of_digits() {
+        for shaped in ["1.2.3.4", "999.0.00.1"] {
+            assert!(ip_shaped(shaped), "{shaped}");
+        }
+        for unshaped in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "1.2.3.4.",
+            ".1.2.3",
+            "1.2.3.a",
+        ] {
+            assert!(!ip_shaped(unshaped), "{unshaped}");
+        }
     }
 
     #[test]

@@ -71,3 +71,11 @@ pub fn run_within(dir: &Path, args: &[&str], secs: u64) -> Run {
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// The member of the JSON array `list` (a report's `rules` or `alarms`) whose `name` is `name`.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub fn named<'a>(list: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .and_then(|members| members.iter().find(|m| m["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
