@@ -73,7 +73,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::walk::{Entry, SkipReason, Walk, WalkOptions};
-use source::{ReadBuffer, ReadBuffers};
+use source::{CACHE_LINE, ReadBuffer, ReadBuffers, aligned};
 
 pub use stream::{LineRecord, Next, Sieve, Stream};
 
@@ -635,7 +635,8 @@ impl ReadAhead {
             .saturating_add(1 + PAST_END)
             .max(stream::text_buffer(text));
         ReadAhead {
-            buffers: Arc::new(ReadBuffers::new(count, size)),
+            // Room to place the bytes read where they copy fastest ([`aligned`]).
+            buffers: Arc::new(ReadBuffers::new(count, size + CACHE_LINE)),
             size,
             sieve: None,
             waiting: Arc::default(),
@@ -663,8 +664,9 @@ impl ReadAhead {
             .unwrap_or(usize::MAX)
             .saturating_add(PAST_END)
             .min(self.size);
-        let len = read_at_full(file, buffer.buf.get_mut(..want)?, at).ok()?;
-        let bytes = buffer.buf.get(..len)?;
+        let shift = aligned(&buffer.buf, at);
+        let len = read_at_full(file, buffer.buf.get_mut(shift..shift + want)?, at).ok()?;
+        let bytes = buffer.buf.get(shift..shift + len)?;
         let lines = lines_ahead(bytes, at, (start, end));
         // Sifted here while the threads that read the ranges have ranges read before this one
         // still to begin (sifting costs them nothing then); otherwise they would wait for it,
@@ -678,6 +680,7 @@ impl ReadAhead {
         });
         Some(Ahead {
             at,
+            shift,
             len,
             buffer,
             lines,
@@ -731,10 +734,12 @@ impl Range {
     }
 }
 
-/// A range read by [`ReadAhead::read`]: `len` bytes of the file from offset `at` in `buffer`.
+/// A range read by [`ReadAhead::read`]: `len` bytes of the file from offset `at` in `buffer`,
+/// from index `shift` on.
 #[derive(Debug)]
 struct Ahead {
     at: u64,
+    shift: usize,
     len: usize,
     buffer: ReadBuffer,
     /// Where the range's lines are in it ([`lines_ahead`]).
@@ -755,6 +760,7 @@ fn read_range_ahead(
     let options = text_lines(options);
     let Ahead {
         at,
+        shift,
         len,
         buffer,
         lines,
@@ -782,7 +788,7 @@ fn read_range_ahead(
         Some(take) => (take, Box::new(io::empty())),
         None => (len, Box::new(reader)),
     };
-    let span = (first, take);
+    let span = (shift + first, shift + take);
     Stream::lines_read_ahead(name.into(), buffer, span, reader, (options, origin), sifted)
 }
 

@@ -23,6 +23,23 @@ pub(crate) const DEFAULT_BUFFER: usize = 64 * 1024;
 /// The smallest read buffer: the longest look-ahead (an export line's timestamp) must fit.
 pub(crate) const MIN_BUFFER: usize = 256;
 
+/// Bytes of a cache line: the kernel copies a file's bytes into memory fastest when each byte
+/// lands at an address that is the same as its offset in the file modulo this ([`aligned`]).
+pub(crate) const CACHE_LINE: usize = 64;
+
+/// Where in `buf` to read bytes from stream or file offset `offset` so that each byte lands at
+/// an address equal to its offset modulo [`CACHE_LINE`]: below `CACHE_LINE`.
+///
+/// `read()` from the page cache copies with `rep movsb`, which is slow when the source and
+/// the destination are not aligned alike. With the 1 MiB buffers of a read-ahead (allocated 16
+/// bytes past a page) and ranges read from the byte before a MiB, the kernel took 21 ms to copy
+/// 114 MB; read here, 8 ms (the `dd bs=1M` of the same file: 8 ms). Measured on a 2-core AMD
+/// EPYC VM: a destination 8 bytes off took 50 ms.
+pub(crate) fn aligned(buf: &[u8], offset: u64) -> usize {
+    // Only the remainders modulo 64 matter: the truncation of `offset` loses nothing of them.
+    (offset as usize).wrapping_sub(buf.as_ptr().addr()) % CACHE_LINE
+}
+
 /// Buffer bytes held by one stream's layers now, and the most ever held at once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Meter(Arc<MeterInner>);
@@ -252,7 +269,8 @@ impl<'a> Source<'a> {
         meter: &Meter,
     ) -> Source<'a> {
         let size = size.max(MIN_BUFFER);
-        let buf = take_buffer(size);
+        // Room to place the bytes read where they copy fastest ([`aligned`]).
+        let buf = take_buffer(size + CACHE_LINE);
         Source::over(
             reader,
             (buf, Home::Spare),
@@ -436,14 +454,20 @@ impl<'a> Source<'a> {
         if self.eof {
             return Ok(());
         }
-        if self.pos > 0 {
+        // The unread bytes go to the front of the buffer, where the bytes read after them land
+        // as the kernel copies fastest ([`aligned`]) when that leaves room for `want`.
+        let buffered = self.end - self.pos;
+        let to = Some(aligned(&self.buf, self.offset))
+            .filter(|to| to + want <= self.buf.len())
+            .unwrap_or(0);
+        if self.pos != to {
             self.count_lines();
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
-            self.counted = 0;
+            self.buf.copy_within(self.pos..self.end, to);
+            self.end = to + buffered;
+            self.pos = to;
+            self.counted = to;
         }
-        while self.end < want && !self.eof {
+        while self.end - self.pos < want && !self.eof {
             let Some(spare) = self.buf.get_mut(self.end..) else {
                 break;
             };

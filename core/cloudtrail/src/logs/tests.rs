@@ -2331,6 +2331,79 @@ mod text_lines {
         assert_eq!(in_range.3, whole.3);
     }
 
+    /// Bytes read from a file land at addresses equal to their offsets modulo a cache line,
+    /// where the kernel copies them fastest (`source::aligned`), and are the file's bytes:
+    /// ranges read ahead from any start, and a stream's buffer over reads of any length,
+    /// however much of it was consumed before it was filled again.
+    #[test]
+    fn bytes_read_land_aligned_with_their_offsets() {
+        use super::super::source::{CACHE_LINE, Meter, Source};
+
+        let bytes: Vec<u8> = (0..200_000u32)
+            .map(|i| {
+                if i % 97 == 96 {
+                    b'\n'
+                } else {
+                    b'a' + (i % 23) as u8
+                }
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, &bytes).unwrap();
+        let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+        let ahead = ReadAhead::new(2, 10_000, text());
+        for start in [1, 2, 64, 65, 4096, 4097, 99_999, 150_001] {
+            let read = ahead.read(&file, start, start + 10_000).unwrap();
+            let got = read
+                .buffer
+                .buf
+                .get(read.shift..read.shift + read.len)
+                .unwrap();
+            assert_eq!(read.at, start - 1);
+            assert_eq!(
+                got.as_ptr().addr() % CACHE_LINE,
+                (read.at as usize) % CACHE_LINE
+            );
+            assert_eq!(
+                got,
+                &bytes[start as usize - 1..][..read.len],
+                "from {start}"
+            );
+        }
+
+        /// Hands out at most `most` bytes a read.
+        struct Short<'a>(&'a [u8], usize);
+        impl std::io::Read for Short<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = out.len().min(self.1).min(self.0.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        for (origin, most) in [(0, usize::MAX), (5, 1000), (4095, 333), (70, 4096)] {
+            let meter = Meter::default();
+            let mut src = Source::new(Box::new(Short(&bytes, most)), 4096, 0, &meter);
+            src.set_origin(origin);
+            for step in (1..).map(|i| i * 389 % 4096) {
+                src.fill(step.max(1)).unwrap();
+                let avail = src.avail();
+                if avail.is_empty() {
+                    break;
+                }
+                let offset = src.offset();
+                assert_eq!(
+                    avail.as_ptr().addr() % CACHE_LINE,
+                    offset as usize % CACHE_LINE
+                );
+                assert_eq!(avail, &bytes[(offset - origin) as usize..][..avail.len()]);
+                src.advance(step.min(avail.len()));
+            }
+            assert_eq!(src.offset(), origin + bytes.len() as u64, "read to the end");
+        }
+    }
+
     /// Spans cover a file in order, each of the range size but the last; ranges are read ahead
     /// while a buffer is free (a range holds its buffer until it is read), and never without
     /// read-ahead.
