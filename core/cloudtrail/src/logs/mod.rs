@@ -441,11 +441,16 @@ pub fn layout(file: &File, options: Options) -> io::Result<Layout> {
     if !options.text_lines || !meta.is_file() || !cfg!(unix) {
         return Ok(Layout::Whole);
     }
-    let mut head = vec![0; stream::text_buffer(options)];
-    let n = read_at_full(file, &mut head, 0)?;
-    head.truncate(n);
+    // Read where the kernel copies it fastest ([`aligned`]).
+    let size = stream::text_buffer(options);
+    let mut buf = vec![0; size.saturating_add(CACHE_LINE)];
+    let shift = aligned(&buf, 0);
+    let end = shift.saturating_add(size).min(buf.len());
+    let head = buf.get_mut(shift..end).unwrap_or_default();
+    let n = read_at_full(file, head, 0)?;
+    let head = head.get(..n).unwrap_or_default();
     let len = meta.len();
-    let whole = stream::starts_whole(&head, (n as u64) < len, options);
+    let whole = stream::starts_whole(head, (n as u64) < len, options);
     Ok(if whole {
         Layout::Whole
     } else {
@@ -598,7 +603,8 @@ impl Ranges {
 #[derive(Clone, Debug)]
 struct ReadAhead {
     buffers: Arc<ReadBuffers>,
-    /// The most bytes read ahead for a range: the buffers' size.
+    /// The most bytes read ahead for a range: the buffers' size, less the room to place them
+    /// ([`aligned`]).
     size: usize,
     /// Sifts the lines read ahead ([`Ranges::sifting`]).
     sieve: Option<Sieve>,
@@ -636,7 +642,7 @@ impl ReadAhead {
             .max(stream::text_buffer(text));
         ReadAhead {
             // Room to place the bytes read where they copy fastest ([`aligned`]).
-            buffers: Arc::new(ReadBuffers::new(count, size + CACHE_LINE)),
+            buffers: Arc::new(ReadBuffers::new(count, size.saturating_add(CACHE_LINE))),
             size,
             sieve: None,
             waiting: Arc::default(),

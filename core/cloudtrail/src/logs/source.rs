@@ -33,8 +33,9 @@ pub(crate) const CACHE_LINE: usize = 64;
 /// `read()` from the page cache copies with `rep movsb`, which is slow when the bytes come from
 /// memory to a destination not aligned as their source: the criterion group
 /// `read/page-cache-128MiB` (`benches/match.rs`) copies 128 MiB in 6.6 ms to where this puts
-/// them, 15.0 ms 16 bytes off (the start of a buffer from `malloc`) and 41.7 ms 8 bytes off, on
-/// a 2-core AMD EPYC VM. `trailmatch grep -c -j 1` with the CIS filters spent 43% of its CPU
+/// them, 15.0 ms 16 bytes off (the start of a buffer from `malloc`, read from a multiple of 64;
+/// ranges read ahead from the byte before a MiB landed 17 bytes off) and 41.7 ms 8 bytes off,
+/// on a 2-core AMD EPYC VM. `trailmatch grep -c -j 1` with the CIS filters spent 43% of its CPU
 /// time in that copy before its reads were placed so; 12% after.
 pub(crate) fn aligned(buf: &[u8], offset: u64) -> usize {
     // Only the remainders modulo 64 matter: the truncation of `offset` loses nothing of them.
@@ -223,9 +224,9 @@ pub(crate) enum Fatal {
 pub(crate) struct Source<'a> {
     reader: Box<dyn Read + Send + 'a>,
     buf: Vec<u8>,
-    /// The buffer's size as readers see it ([`Source::is_full`]): all of it, except for bytes
-    /// read ahead, whose buffer holds more than a stream's, and bytes in memory, which are the
-    /// whole input.
+    /// The buffer's size as readers see it ([`Source::is_full`]): all of it but the room kept
+    /// to place reads ([`aligned`]), except for bytes read ahead, whose buffer holds more than a
+    /// stream's, and bytes in memory, which are the whole input.
     window: usize,
     /// Where the buffer goes when the source is dropped.
     home: Home,
@@ -262,7 +263,8 @@ impl fmt::Debug for Source<'_> {
 }
 
 impl<'a> Source<'a> {
-    /// A source reading `reader` through a buffer of `size` bytes; records up to `record_limit`.
+    /// A source reading `reader` through a buffer of `size` bytes (and the room to place reads,
+    /// [`aligned`]); records up to `record_limit`.
     pub(crate) fn new(
         reader: Box<dyn Read + Send + 'a>,
         size: usize,
@@ -271,7 +273,7 @@ impl<'a> Source<'a> {
     ) -> Source<'a> {
         let size = size.max(MIN_BUFFER);
         // Room to place the bytes read where they copy fastest ([`aligned`]).
-        let buf = take_buffer(size + CACHE_LINE);
+        let buf = take_buffer(size.saturating_add(CACHE_LINE));
         Source::over(
             reader,
             (buf, Home::Spare),
@@ -436,14 +438,15 @@ impl<'a> Source<'a> {
     }
 
     /// The buffered, unread bytes: more than a buffer of the window's size holds when they
-    /// were read ahead ([`Source::window`] is what a stream's buffer would hold).
+    /// were read ahead, or fill the room kept to place reads ([`Source::window`] is what a
+    /// stream's buffer would hold).
     pub(crate) fn avail(&self) -> &[u8] {
         self.buf.get(self.pos..self.end).unwrap_or_default()
     }
 
     /// Makes at least `want` bytes available unless the input ends first (`want` is capped at
-    /// the buffer size). A failed read is returned once as [`Fatal::Read`], then as
-    /// [`Fatal::Dead`].
+    /// the buffer's whole length; the bytes read are placed by [`aligned`] unless `want` takes
+    /// that room). A failed read is returned once as [`Fatal::Read`], then as [`Fatal::Dead`].
     pub(crate) fn fill(&mut self, want: usize) -> Result<(), Fatal> {
         let want = want.min(self.buf.len());
         if self.end - self.pos >= want {
