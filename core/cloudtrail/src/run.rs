@@ -168,7 +168,8 @@ pub fn scan_parallel<E>(
         let _ = slot_tx.send(());
     }
     let sources = Sources::from(inputs);
-    let ranges = logs::Ranges::new(parallel.range_bytes, slots, parallel.read_ahead, options());
+    let ranges = logs::Ranges::new(parallel.range_bytes, slots, parallel.read_ahead, options())
+        .sifting(compiled.sieve.clone());
     let producer = {
         let sources = sources.clone();
         thread::Builder::new()
@@ -443,13 +444,14 @@ fn process(compiled: &Compiled, job: Job) -> Done {
             };
             // Lines are lent without a search for container keys: classification's fast path
             // refuses a record with one at the top level, and the range is then read again.
-            while let Some(next) = stream.next_ref_keys_unsearched() {
+            while let Some(next) = stream.next_ref_keys_unsearched(compiled.sieve.as_ref()) {
                 // A record of a line that one stream reads alike: the line is one valid JSON
                 // object, on classification's fast path (blank lines yield nothing).
                 let read = match next {
                     Next::Line(line) => {
                         (location.line, location.byte) = (Some(line.line), Some(line.byte));
-                        compiled.read_record(&mut done.batch, line.json, None, &location)
+                        let record = (line.json, line.sifted_out);
+                        compiled.read_line(&mut done.batch, record, None, &location)
                     }
                     Next::Item(item) => {
                         let line_record = matches!(&item, Item::Record(r)

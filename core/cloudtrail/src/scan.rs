@@ -29,7 +29,7 @@ use super::eventbridge::scan::{EventCounts, EventRules, EventRulesReport, EventT
 use super::insights::{
     self, ConfigError, Detector, DetectorCounts, Insight, Observation, Observations,
 };
-use super::logs::Location;
+use super::logs::{Location, Sieve};
 use super::rules::{MetricFilterDef, RuleSet, SourceLocation};
 use crate::series::Series;
 use crate::time;
@@ -569,6 +569,10 @@ pub(crate) struct Filter {
 pub(crate) struct Compiled {
     pub(crate) options: ScanOptions,
     set: PatternSet,
+    /// The filters' sieve, when every record is asked their prefilter (no event filter): the
+    /// reading thread sifts the ranges it reads ahead with it, and a record of a line it sifted
+    /// out is one no filter matches.
+    pub(crate) sieve: Option<Sieve>,
     pub(crate) filters: Vec<Filter>,
     pub(crate) alarms: Vec<(AlarmDef, Alarm)>,
     event_rules: Option<EventRules>,
@@ -694,15 +698,17 @@ impl Compiled {
         delivery_ms: Option<i64>,
         location: &Location,
     ) -> Vec<(usize, trailmatch::Extracted)> {
-        self.record_checked(sink, json, delivery_ms, location).0
+        self.record_checked(sink, (json, false), delivery_ms, location)
+            .0
     }
 
     /// [`Compiled::record`], and whether classification read the record on its fast path
-    /// (which checks that the text is one valid JSON object).
+    /// (which checks that the text is one valid JSON object). `sifted_out`: [`Compiled::sieve`]
+    /// found that no filter matches the record (then their prefilter is not asked).
     fn record_checked(
         &self,
         sink: &mut impl Sink,
-        json: &str,
+        (json, sifted_out): (&str, bool),
         delivery_ms: Option<i64>,
         location: &Location,
     ) -> (Vec<(usize, trailmatch::Extracted)>, bool) {
@@ -719,7 +725,7 @@ impl Compiled {
                 .options
                 .filter
                 .is_empty()
-                .then(|| self.set.candidates(json, candidates));
+                .then(|| !sifted_out && self.set.candidates(json, candidates));
             let wanted = passed != Some(false);
             let (event, fast) = classify::classify_checked(json, wanted.then_some(&mut *members));
             let filters = Filters {
@@ -1153,9 +1159,15 @@ impl Scanner {
                 })?,
             )
         };
+        let sieve = options
+            .filter
+            .is_empty()
+            .then(|| Sieve::new(&set))
+            .flatten();
         let compiled = Compiled {
             options,
             set,
+            sieve,
             filters,
             alarms,
             event_rules,
@@ -1274,8 +1286,20 @@ impl Compiled {
         delivery_ms: Option<i64>,
         location: &Location,
     ) -> bool {
+        self.read_line(batch, (json, false), delivery_ms, location)
+    }
+
+    /// [`Compiled::read_record`] of a record that [`Compiled::sieve`] may have sifted out
+    /// ([`super::logs::LineRecord`]).
+    pub(crate) fn read_line(
+        &self,
+        batch: &mut Batch,
+        record: (&str, bool),
+        delivery_ms: Option<i64>,
+        location: &Location,
+    ) -> bool {
         let mut sink = Batching { batch };
-        self.record_checked(&mut sink, json, delivery_ms, location)
+        self.record_checked(&mut sink, record, delivery_ms, location)
             .1
     }
 

@@ -304,6 +304,9 @@ pub struct LineRecord<'s> {
     pub line: u64,
     /// Offset of the line's first byte.
     pub byte: u64,
+    /// The sieve given to [`Stream::next_ref_keys_unsearched`] sifted the line, with the lines
+    /// read ahead, and found that no pattern of its set can match it.
+    pub(crate) sifted_out: bool,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -925,7 +928,7 @@ impl<'a> Stream<'a> {
     /// assert!(lines[1].1.contains("not json"));
     /// ```
     pub fn next_ref(&mut self) -> Option<Next<'_>> {
-        self.next_lent(None, Known::Nothing)
+        self.next_lent(None, Known::Nothing, None)
     }
 
     /// What [`Stream::next_ref`] gives, except that the lines `sieve` finds no pattern can
@@ -936,7 +939,7 @@ impl<'a> Stream<'a> {
     /// invalid UTF-8, too long, a CloudWatch Logs export line) is read as without a sieve, and so
     /// is any input that is not read as lines.
     pub fn next_sifted(&mut self, sieve: &Sieve) -> Option<Next<'_>> {
-        self.next_lent(Some(sieve), Known::Nothing)
+        self.next_lent(Some(sieve), Known::Nothing, None)
     }
 
     /// Records of lines [`Stream::next_sifted`] passed over.
@@ -950,11 +953,21 @@ impl<'a> Stream<'a> {
     /// a top-level key with an escape, which may spell one) for a record. Scan's range workers
     /// do so: classification walks every top-level key anyway (its fast path refuses those keys),
     /// and a range with a line off that path is read again as a stream.
-    pub(crate) fn next_ref_keys_unsearched(&mut self) -> Option<Next<'_>> {
-        self.next_lent(None, Known::ByCaller)
+    ///
+    /// With `sieve`, each line lent tells whether `sieve` sifted it out
+    /// ([`LineRecord::sifted_out`]): only the lines that `sieve` (or a clone of it) sifted on the
+    /// thread that read them ahead ([`super::Ranges::sifting`]) can be; the stream sifts nothing
+    /// itself and passes nothing over.
+    pub(crate) fn next_ref_keys_unsearched(&mut self, sieve: Option<&Sieve>) -> Option<Next<'_>> {
+        self.next_lent(None, Known::ByCaller, sieve)
     }
 
-    fn next_lent(&mut self, sieve: Option<&Sieve>, unsifted: Known) -> Option<Next<'_>> {
+    fn next_lent(
+        &mut self,
+        sieve: Option<&Sieve>,
+        unsifted: Known,
+        tell: Option<&Sieve>,
+    ) -> Option<Next<'_>> {
         self.settle();
         let mut this = self;
         loop {
@@ -977,11 +990,23 @@ impl<'a> Stream<'a> {
             let known = if unmarked { Known::Unquoted } else { unsifted };
             match this.lend_line(known) {
                 Ok(true) => {
+                    // Sifted out: in a block the sieve sifted, and no line it wants starts
+                    // before this one's end.
+                    let lent = this.lent.as_ref().map(|lent| (lent.byte, lent.len as u64));
+                    let sifted = &mut this.sifted;
+                    let sifted_out = match (tell, lent) {
+                        (Some(sieve), Some((at, len))) => {
+                            sifted.from <= at
+                                && sifted.holds(sieve, at)
+                                && sifted.wanted(at).is_none_or(|(line, _)| line > at + len)
+                        }
+                        _ => false,
+                    };
                     // The line's text is checked once, here: lent when it is valid UTF-8 (the
                     // borrow returned on one path only is what `polonius!` lets through),
                     // read as usual otherwise.
                     polonius!(|this| -> Option<Next<'polonius>> {
-                        if let Some(record) = this.lent_record() {
+                        if let Some(record) = this.lent_record(sifted_out) {
                             polonius_return!(Some(Next::Line(record)));
                         }
                     });
@@ -1000,7 +1025,7 @@ impl<'a> Stream<'a> {
     }
 
     /// The line [`Stream::lend_line`] noted, when it is valid UTF-8.
-    fn lent_record(&mut self) -> Option<LineRecord<'_>> {
+    fn lent_record(&mut self, sifted_out: bool) -> Option<LineRecord<'_>> {
         let lent = self.lent.as_ref()?;
         let bytes = self.src.as_ref()?.avail().get(lent.range.clone())?;
         let json = simdutf8::basic::from_utf8(bytes).ok()?;
@@ -1010,6 +1035,7 @@ impl<'a> Stream<'a> {
             json,
             line: lent.line,
             byte: lent.byte,
+            sifted_out,
         })
     }
 

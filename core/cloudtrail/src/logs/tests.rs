@@ -2149,7 +2149,7 @@ mod text_lines {
             let next = match how {
                 How::Lent => stream.next_ref(),
                 How::Sifted => stream.next_sifted(sieve),
-                How::Unsearched => stream.next_ref_keys_unsearched(),
+                How::Unsearched => stream.next_ref_keys_unsearched(None),
                 How::Items => stream.next().map(Next::Item),
             };
             let Some(next) = next else {
@@ -2535,6 +2535,106 @@ mod text_lines {
         let unsifted = Ranges::new(len, 2, true, text());
         let (_waits, next) = (unsifted.range(&file, 0, len), unsifted.range(&file, 0, len));
         assert_eq!(sifted(&next), Some(false), "no sieve");
+    }
+
+    /// Lines lent by `next_ref_keys_unsearched` with a sieve tell whether that sieve sifted
+    /// them out when it sifted their range as it was read ahead: never a line a pattern of its
+    /// set matches; nothing without a sieve, with another sieve of the same set, or when the
+    /// range was not sifted. With two names the sieve is exact; with the CIS filters over real
+    /// records, sound.
+    #[test]
+    fn lines_lent_tell_whether_the_sieve_sifted_them_out() {
+        // Each line lent: its text and whether it was sifted out.
+        fn lend(stream: &mut Stream<'_>, sieve: Option<&Sieve>) -> Vec<(String, bool)> {
+            let mut lent = Vec::new();
+            while let Some(next) = stream.next_ref_keys_unsearched(sieve) {
+                let Next::Line(line) = next else {
+                    panic!("a line, not {next:?}")
+                };
+                lent.push((line.json.to_owned(), line.sifted_out));
+            }
+            lent
+        }
+        // The lines of `input` lent after a read ahead sifted by `set`'s sieve.
+        fn sifted(set: &trailmatch::PatternSet, input: &str) -> Vec<(String, bool)> {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.log");
+            std::fs::write(&path, input).unwrap();
+            let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
+            let sieve = Sieve::new(set).unwrap();
+            let len = input.len() as u64;
+            let ahead = ReadAhead::new(4, len, text());
+            let mut stream = read_ahead_sifted(&ahead, &sieve, &file, (0, len), text());
+            let lent = lend(&mut stream, Some(&sieve));
+            let other = Sieve::new(set).unwrap();
+            let mut others = [
+                read_ahead_sifted(&ahead, &sieve, &file, (0, len), text()),
+                read_ahead_sifted(&ahead, &other, &file, (0, len), text()),
+                read_ahead(&ahead, &file, (0, len), text()),
+            ];
+            let texts =
+                |lent: &[(String, bool)]| lent.iter().map(|l| l.0.clone()).collect::<Vec<_>>();
+            for (i, (stream, sieve)) in others
+                .iter_mut()
+                .zip([None, Some(&sieve), Some(&sieve)])
+                .enumerate()
+            {
+                let unsifted = lend(stream, sieve);
+                assert!(unsifted.iter().all(|(_, out)| !out), "stream {i}");
+                assert_eq!(texts(&unsifted), texts(&lent), "stream {i}");
+            }
+            lent
+        }
+
+        let names = [
+            "GetObject",
+            "ConsoleLogin",
+            "PutObject",
+            "StopLogging",
+            "ConsoleLogin",
+        ];
+        let mut input = String::new();
+        for (i, name) in names.iter().cycle().take(200).enumerate() {
+            let indent = if i % 7 == 0 { "  " } else { "" };
+            input.push_str(&format!("{indent}{{\"eventName\":\"{name}\",\"n\":{i}}}\n"));
+            if i % 11 == 0 {
+                input.push('\n');
+            }
+        }
+        let set = trailmatch::PatternSet::new([
+            r#"{ $.eventName = "ConsoleLogin" }"#,
+            r#"{ $.eventName = "StopLogging" }"#,
+        ])
+        .unwrap();
+        let lent = sifted(&set, &input);
+        assert_eq!(lent.len(), 200);
+        for (json, sifted_out) in &lent {
+            assert_eq!(*sifted_out, !set.is_match(json), "{json}");
+        }
+
+        let cis = crate::rules::RuleSet::cis();
+        let set = trailmatch::PatternSet::new(cis.metric_filters.iter().map(|f| &f.filter_pattern))
+            .unwrap();
+        let mut input = super::RECORDS.to_owned();
+        // Each record again named StopLogging (a CIS filter matches it), and with the key of
+        // its name renamed.
+        let name = "\"eventName\":\"";
+        for record in super::records() {
+            for to in ["\"eventName\":\"StopLogging\",\"was\":\"", "\"x\":\""] {
+                input.push_str(&record.replacen(name, to, 1));
+                input.push('\n');
+            }
+        }
+        let lent = sifted(&set, &input);
+        assert_eq!(lent.len(), 3 * super::records().len());
+        for (json, sifted_out) in &lent {
+            assert!(!(*sifted_out && set.is_match(json)), "{json}");
+        }
+        assert!(lent.iter().any(|l| l.1), "some sifted out: {lent:?}");
+        assert!(
+            lent.iter().any(|l| set.is_match(&l.0)),
+            "some matched: {lent:?}"
+        );
     }
 
     /// Buffers read ahead for a smaller record limit than the stream's read as the file does
