@@ -444,13 +444,15 @@ fn process(compiled: &Compiled, job: Job) -> Done {
             };
             // Lines are lent without a search for container keys: classification's fast path
             // refuses a record with one at the top level, and the range is then read again.
-            while let Some(next) = stream.next_ref_keys_unsearched(compiled.sieve.as_ref()) {
+            while let Some((next, sifted_out)) =
+                stream.next_ref_keys_unsearched(compiled.sieve.as_ref())
+            {
                 // A record of a line that one stream reads alike: the line is one valid JSON
                 // object, on classification's fast path (blank lines yield nothing).
                 let read = match next {
                     Next::Line(line) => {
                         (location.line, location.byte) = (Some(line.line), Some(line.byte));
-                        let record = (line.json, line.sifted_out);
+                        let record = (line.json, sifted_out);
                         compiled.read_line(&mut done.batch, record, None, &location)
                     }
                     Next::Item(item) => {

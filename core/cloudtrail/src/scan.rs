@@ -569,9 +569,9 @@ pub(crate) struct Filter {
 pub(crate) struct Compiled {
     pub(crate) options: ScanOptions,
     set: PatternSet,
-    /// The filters' sieve, when every record is asked their prefilter (no event filter): the
-    /// reading thread sifts the ranges it reads ahead with it, and a record of a line it sifted
-    /// out is one no filter matches.
+    /// The filters' sieve, when every record is asked their prefilter (no event filter) and the
+    /// set has one ([`Sieve::new`]): the reading thread sifts the ranges it reads ahead with
+    /// it, and a record of a line it sifted out is one no filter matches.
     pub(crate) sieve: Option<Sieve>,
     pub(crate) filters: Vec<Filter>,
     pub(crate) alarms: Vec<(AlarmDef, Alarm)>,
@@ -1290,7 +1290,7 @@ impl Compiled {
     }
 
     /// [`Compiled::read_record`] of a record that [`Compiled::sieve`] may have sifted out
-    /// ([`super::logs::LineRecord`]).
+    /// (`Stream::next_ref_keys_unsearched`).
     pub(crate) fn read_line(
         &self,
         batch: &mut Batch,

@@ -565,7 +565,8 @@ impl Ranges {
     /// ranges read before still to begin: the streams of those ranges read with
     /// [`Stream::next_sifted`] and this sieve (or a clone of it) then neither search their lines
     /// nor validate the lines they pass over, which moves that work off the threads that match
-    /// records. Another sieve sifts them again.
+    /// records. Another sieve sifts them again. (`scan`'s workers read every line, and ask the
+    /// filters' prefilter only of the lines the sieve did not sift out.)
     #[must_use]
     pub fn sifting(mut self, sieve: Option<Sieve>) -> Ranges {
         if let Some(ahead) = self.ahead.as_mut() {
@@ -676,7 +677,8 @@ impl ReadAhead {
         let lines = lines_ahead(bytes, at, (start, end));
         // Sifted here while the threads that read the ranges have ranges read before this one
         // still to begin (sifting costs them nothing then); otherwise they would wait for it,
-        // and the stream sifts the lines itself.
+        // and the stream sifts the lines itself (`grep`'s) or asks the prefilter of each
+        // (`scan`'s).
         let busy = self.waiting.load(Ordering::Relaxed) > 0;
         let sieve = self.sieve.as_ref().filter(|_| busy);
         let sifted = sieve.zip(lines).and_then(|(sieve, (first, take))| {

@@ -304,9 +304,6 @@ pub struct LineRecord<'s> {
     pub line: u64,
     /// Offset of the line's first byte.
     pub byte: u64,
-    /// The sieve given to [`Stream::next_ref_keys_unsearched`] sifted the line, with the lines
-    /// read ahead, and found that no pattern of its set can match it.
-    pub(crate) sifted_out: bool,
 }
 
 impl fmt::Debug for Stream<'_> {
@@ -929,6 +926,7 @@ impl<'a> Stream<'a> {
     /// ```
     pub fn next_ref(&mut self) -> Option<Next<'_>> {
         self.next_lent(None, Known::Nothing, None)
+            .map(|(next, _)| next)
     }
 
     /// What [`Stream::next_ref`] gives, except that the lines `sieve` finds no pattern can
@@ -940,6 +938,7 @@ impl<'a> Stream<'a> {
     /// is any input that is not read as lines.
     pub fn next_sifted(&mut self, sieve: &Sieve) -> Option<Next<'_>> {
         self.next_lent(Some(sieve), Known::Nothing, None)
+            .map(|(next, _)| next)
     }
 
     /// Records of lines [`Stream::next_sifted`] passed over.
@@ -954,11 +953,15 @@ impl<'a> Stream<'a> {
     /// do so: classification walks every top-level key anyway (its fast path refuses those keys),
     /// and a range with a line off that path is read again as a stream.
     ///
-    /// With `sieve`, each line lent tells whether `sieve` sifted it out
-    /// ([`LineRecord::sifted_out`]): only the lines that `sieve` (or a clone of it) sifted on the
-    /// thread that read them ahead ([`super::Ranges::sifting`]) can be; the stream sifts nothing
-    /// itself and passes nothing over.
-    pub(crate) fn next_ref_keys_unsearched(&mut self, sieve: Option<&Sieve>) -> Option<Next<'_>> {
+    ///
+    /// With each, whether `sieve` sifted it out: a line that `sieve` (or a clone of it) sifted on
+    /// the thread that read it ahead ([`super::Ranges::sifting`]) and found no pattern of its set
+    /// can match. The stream sifts nothing itself and passes nothing over; any other line, and
+    /// every item, is not sifted out.
+    pub(crate) fn next_ref_keys_unsearched(
+        &mut self,
+        sieve: Option<&Sieve>,
+    ) -> Option<(Next<'_>, bool)> {
         self.next_lent(None, Known::ByCaller, sieve)
     }
 
@@ -967,12 +970,12 @@ impl<'a> Stream<'a> {
         sieve: Option<&Sieve>,
         unsifted: Known,
         tell: Option<&Sieve>,
-    ) -> Option<Next<'_>> {
+    ) -> Option<(Next<'_>, bool)> {
         self.settle();
         let mut this = self;
         loop {
             if let Some(item) = this.queue.pop_front() {
-                return Some(Next::Item(item));
+                return Some((Next::Item(item), false));
             }
             if matches!(this.state, State::Done) {
                 return None;
@@ -1005,9 +1008,9 @@ impl<'a> Stream<'a> {
                     // The line's text is checked once, here: lent when it is valid UTF-8 (the
                     // borrow returned on one path only is what `polonius!` lets through),
                     // read as usual otherwise.
-                    polonius!(|this| -> Option<Next<'polonius>> {
-                        if let Some(record) = this.lent_record(sifted_out) {
-                            polonius_return!(Some(Next::Line(record)));
+                    polonius!(|this| -> Option<(Next<'polonius>, bool)> {
+                        if let Some(record) = this.lent_record() {
+                            polonius_return!(Some((Next::Line(record), sifted_out)));
                         }
                     });
                     this.lent = None;
@@ -1025,7 +1028,7 @@ impl<'a> Stream<'a> {
     }
 
     /// The line [`Stream::lend_line`] noted, when it is valid UTF-8.
-    fn lent_record(&mut self, sifted_out: bool) -> Option<LineRecord<'_>> {
+    fn lent_record(&mut self) -> Option<LineRecord<'_>> {
         let lent = self.lent.as_ref()?;
         let bytes = self.src.as_ref()?.avail().get(lent.range.clone())?;
         let json = simdutf8::basic::from_utf8(bytes).ok()?;
@@ -1035,7 +1038,6 @@ impl<'a> Stream<'a> {
             json,
             line: lent.line,
             byte: lent.byte,
-            sifted_out,
         })
     }
 

@@ -2149,7 +2149,7 @@ mod text_lines {
             let next = match how {
                 How::Lent => stream.next_ref(),
                 How::Sifted => stream.next_sifted(sieve),
-                How::Unsearched => stream.next_ref_keys_unsearched(None),
+                How::Unsearched => stream.next_ref_keys_unsearched(None).map(|(next, _)| next),
                 How::Items => stream.next().map(Next::Item),
             };
             let Some(next) = next else {
@@ -2547,23 +2547,24 @@ mod text_lines {
         // Each line lent: its text and whether it was sifted out.
         fn lend(stream: &mut Stream<'_>, sieve: Option<&Sieve>) -> Vec<(String, bool)> {
             let mut lent = Vec::new();
-            while let Some(next) = stream.next_ref_keys_unsearched(sieve) {
+            while let Some((next, sifted_out)) = stream.next_ref_keys_unsearched(sieve) {
                 let Next::Line(line) = next else {
                     panic!("a line, not {next:?}")
                 };
-                lent.push((line.json.to_owned(), line.sifted_out));
+                lent.push((line.json.to_owned(), sifted_out));
             }
             lent
         }
-        // The lines of `input` lent after a read ahead sifted by `set`'s sieve.
-        fn sifted(set: &trailmatch::PatternSet, input: &str) -> Vec<(String, bool)> {
+        // The lines of `input` lent after a read ahead of at most `most` bytes sifted by
+        // `set`'s sieve (the lines past them are read from the file).
+        fn sifted(set: &trailmatch::PatternSet, input: &str, most: usize) -> Vec<(String, bool)> {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("f.log");
             std::fs::write(&path, input).unwrap();
             let file = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
             let sieve = Sieve::new(set).unwrap();
             let len = input.len() as u64;
-            let ahead = ReadAhead::new(4, len, text());
+            let ahead = ReadAhead::reading_at_most(4, most);
             let mut stream = read_ahead_sifted(&ahead, &sieve, &file, (0, len), text());
             let lent = lend(&mut stream, Some(&sieve));
             let other = Sieve::new(set).unwrap();
@@ -2606,10 +2607,32 @@ mod text_lines {
             r#"{ $.eventName = "StopLogging" }"#,
         ])
         .unwrap();
-        let lent = sifted(&set, &input);
+        let lent = sifted(&set, &input, input.len());
         assert_eq!(lent.len(), 200);
         for (json, sifted_out) in &lent {
             assert_eq!(*sifted_out, !set.is_match(json), "{json}");
+        }
+        // A matching last line without a line feed, and lines past what was read ahead: read
+        // from the file, not sifted.
+        input.push_str("{\"eventName\":\"StopLogging\"}");
+        for most in [input.len(), input.len() / 2] {
+            let lent = sifted(&set, &input, most);
+            assert_eq!(lent.len(), 201);
+            // Whether each line lent ends with its line feed within the bytes read ahead.
+            let mut in_block = Vec::new();
+            let mut end = 0;
+            for line in input.split_inclusive('\n') {
+                end += line.len();
+                if !line.trim().is_empty() {
+                    in_block.push(line.ends_with('\n') && end <= most);
+                }
+            }
+            assert_eq!(in_block.len(), lent.len());
+            assert!(in_block.contains(&false) && in_block.contains(&true));
+            for ((json, sifted_out), in_block) in lent.iter().zip(in_block) {
+                let want = in_block && !set.is_match(json);
+                assert_eq!(*sifted_out, want, "{json}, {most} bytes read ahead");
+            }
         }
 
         let cis = crate::rules::RuleSet::cis();
@@ -2625,7 +2648,7 @@ mod text_lines {
                 input.push('\n');
             }
         }
-        let lent = sifted(&set, &input);
+        let lent = sifted(&set, &input, input.len());
         assert_eq!(lent.len(), 3 * super::records().len());
         for (json, sifted_out) in &lent {
             assert!(!(*sifted_out && set.is_match(json)), "{json}");
