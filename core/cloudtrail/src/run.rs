@@ -452,8 +452,7 @@ fn process(compiled: &Compiled, job: Job) -> Done {
                 let read = match next {
                     Next::Line(line) => {
                         (location.line, location.byte) = (Some(line.line), Some(line.byte));
-                        let record = (line.json, sifted_out);
-                        compiled.read_line(&mut done.batch, record, None, &location)
+                        compiled.read_line(&mut done.batch, line.json, sifted_out, &location)
                     }
                     Next::Item(item) => {
                         let line_record = matches!(&item, Item::Record(r)

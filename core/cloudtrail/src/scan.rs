@@ -698,7 +698,7 @@ impl Compiled {
         delivery_ms: Option<i64>,
         location: &Location,
     ) -> Vec<(usize, trailmatch::Extracted)> {
-        self.record_checked(sink, (json, false), delivery_ms, location)
+        self.record_checked(sink, json, false, delivery_ms, location)
             .0
     }
 
@@ -708,7 +708,8 @@ impl Compiled {
     fn record_checked(
         &self,
         sink: &mut impl Sink,
-        (json, sifted_out): (&str, bool),
+        json: &str,
+        sifted_out: bool,
         delivery_ms: Option<i64>,
         location: &Location,
     ) -> (Vec<(usize, trailmatch::Extracted)>, bool) {
@@ -1286,20 +1287,22 @@ impl Compiled {
         delivery_ms: Option<i64>,
         location: &Location,
     ) -> bool {
-        self.read_line(batch, (json, false), delivery_ms, location)
+        let mut sink = Batching { batch };
+        self.record_checked(&mut sink, json, false, delivery_ms, location)
+            .1
     }
 
-    /// [`Compiled::read_record`] of a record that [`Compiled::sieve`] may have sifted out
-    /// (`Stream::next_ref_keys_unsearched`).
+    /// [`Compiled::read_record`] of a line lent by a range's stream, which [`Compiled::sieve`]
+    /// may have sifted out (`Stream::next_ref_keys_unsearched`).
     pub(crate) fn read_line(
         &self,
         batch: &mut Batch,
-        record: (&str, bool),
-        delivery_ms: Option<i64>,
+        json: &str,
+        sifted_out: bool,
         location: &Location,
     ) -> bool {
         let mut sink = Batching { batch };
-        self.record_checked(&mut sink, record, delivery_ms, location)
+        self.record_checked(&mut sink, json, sifted_out, None, location)
             .1
     }
 

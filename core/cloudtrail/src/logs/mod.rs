@@ -441,14 +441,10 @@ pub fn layout(file: &File, options: Options) -> io::Result<Layout> {
     if !options.text_lines || !meta.is_file() || !cfg!(unix) {
         return Ok(Layout::Whole);
     }
-    // Read where the kernel copies it fastest ([`aligned`]).
     let size = stream::text_buffer(options);
     let mut buf = vec![0; size.saturating_add(CACHE_LINE)];
-    let shift = aligned(&buf, 0);
-    let end = shift.saturating_add(size).min(buf.len());
-    let head = buf.get_mut(shift..end).unwrap_or_default();
-    let n = read_at_full(file, head, 0)?;
-    let head = head.get(..n).unwrap_or_default();
+    let (shift, n) = read_placed(file, &mut buf, 0, size)?;
+    let head = buf.get(shift..shift + n).unwrap_or_default();
     let len = meta.len();
     let whole = stream::starts_whole(head, (n as u64) < len, options);
     Ok(if whole {
@@ -456,6 +452,16 @@ pub fn layout(file: &File, options: Options) -> io::Result<Layout> {
     } else {
         Layout::Lines { len }
     })
+}
+
+/// Reads `len` bytes of `file` from `offset` (fewer where it ends) into `buf`, placed where the
+/// kernel copies them fastest ([`aligned`]; `buf` has room for `len` and [`CACHE_LINE`] more):
+/// where they start in `buf`, and how many were read.
+fn read_placed(file: &File, buf: &mut [u8], offset: u64, len: usize) -> io::Result<(usize, usize)> {
+    let shift = aligned(buf, offset);
+    let end = shift.saturating_add(len).min(buf.len());
+    let n = read_at_full(file, buf.get_mut(shift..end).unwrap_or_default(), offset)?;
+    Ok((shift, n))
 }
 
 /// Reads into `buf` from `offset` until it is full or the file ends; the bytes read.
@@ -671,8 +677,7 @@ impl ReadAhead {
             .unwrap_or(usize::MAX)
             .saturating_add(PAST_END)
             .min(self.size);
-        let shift = aligned(&buffer.buf, at);
-        let len = read_at_full(file, buffer.buf.get_mut(shift..shift + want)?, at).ok()?;
+        let (shift, len) = read_placed(file, &mut buffer.buf, at, want).ok()?;
         let bytes = buffer.buf.get(shift..shift + len)?;
         let lines = lines_ahead(bytes, at, (start, end));
         // Sifted here while the threads that read the ranges have ranges read before this one

@@ -169,7 +169,16 @@ impl Sifted {
 
     /// Whether the lines sifted are `sieve`'s, for the line at stream offset `offset` on.
     fn holds(&self, sieve: &Sieve, offset: u64) -> bool {
-        offset < self.to && self.by.as_ref().is_some_and(|by| by.is(sieve))
+        (self.from..self.to).contains(&offset) && self.by.as_ref().is_some_and(|by| by.is(sieve))
+    }
+
+    /// Whether `sieve` sifted out the line of `len` bytes at stream offset `offset`: it is in
+    /// the block sifted, and no line the sieve wants starts before its end.
+    fn sifted_out(&mut self, sieve: &Sieve, offset: u64, len: u64) -> bool {
+        self.holds(sieve, offset)
+            && self
+                .wanted(offset)
+                .is_none_or(|(line, _)| line > offset + len)
     }
 
     /// The next wanted line at or after stream offset `offset`: its offset, and whether it
@@ -953,7 +962,6 @@ impl<'a> Stream<'a> {
     /// do so: classification walks every top-level key anyway (its fast path refuses those keys),
     /// and a range with a line off that path is read again as a stream.
     ///
-    ///
     /// With each, whether `sieve` sifted it out: a line that `sieve` (or a clone of it) sifted on
     /// the thread that read it ahead ([`super::Ranges::sifting`]) and found no pattern of its set
     /// can match. The stream sifts nothing itself and passes nothing over; any other line, and
@@ -993,18 +1001,10 @@ impl<'a> Stream<'a> {
             let known = if unmarked { Known::Unquoted } else { unsifted };
             match this.lend_line(known) {
                 Ok(true) => {
-                    // Sifted out: in a block the sieve sifted, and no line it wants starts
-                    // before this one's end.
                     let lent = this.lent.as_ref().map(|lent| (lent.byte, lent.len as u64));
-                    let sifted = &mut this.sifted;
-                    let sifted_out = match (tell, lent) {
-                        (Some(sieve), Some((at, len))) => {
-                            sifted.from <= at
-                                && sifted.holds(sieve, at)
-                                && sifted.wanted(at).is_none_or(|(line, _)| line > at + len)
-                        }
-                        _ => false,
-                    };
+                    let sifted_out = tell
+                        .zip(lent)
+                        .is_some_and(|(sieve, (at, len))| this.sifted.sifted_out(sieve, at, len));
                     // The line's text is checked once, here: lent when it is valid UTF-8 (the
                     // borrow returned on one path only is what `polonius!` lets through),
                     // read as usual otherwise.
