@@ -247,7 +247,7 @@ impl<'py> Chunks<'py> {
 /// One event's answer (indices of the matching patterns) as a key of `match_many`'s table.
 /// Compared element by element: the answers are short, and the `memcmp` call of `Vec`'s `==`
 /// showed up as a third of `match_many`'s own time.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct Answer(Vec<usize>);
 
 impl Hash for Answer {
@@ -274,6 +274,9 @@ struct Answers {
     fresh: Vec<Vec<usize>>,
     /// The previous event's answer and its number (neighbours often share one).
     last: Option<(Answer, usize)>,
+    /// The answer of the event to number next, which the caller fills (kept from one event to
+    /// the next: numbering an answer met before allocates nothing).
+    next: Answer,
 }
 
 /// One event's answer: the number of a shared one, or (past `MAX_SHARED_ANSWERS`) its own.
@@ -283,24 +286,32 @@ enum Slot {
 }
 
 impl Answers {
-    fn slot(&mut self, indices: Vec<usize>) -> Slot {
-        let answer = Answer(indices);
+    /// The slot of the answer in `self.next`.
+    fn slot(&mut self) -> Slot {
         if let Some((previous, id)) = &self.last {
-            if *previous == answer {
+            if *previous == self.next {
                 return Slot::Shared(*id);
             }
         }
-        let id = match self.ids.get(&answer) {
+        let id = match self.ids.get(&self.next) {
             Some(&id) => id,
-            None if self.ids.len() >= MAX_SHARED_ANSWERS => return Slot::Alone(answer.0),
+            None if self.ids.len() >= MAX_SHARED_ANSWERS => {
+                return Slot::Alone(self.next.0.clone());
+            }
             None => {
                 let id = self.ids.len();
-                self.ids.insert(answer.clone(), id);
-                self.fresh.push(answer.0.clone());
+                self.ids.insert(self.next.clone(), id);
+                self.fresh.push(self.next.0.clone());
                 id
             }
         };
-        self.last = Some((answer, id));
+        match &mut self.last {
+            Some((previous, last)) => {
+                std::mem::swap(previous, &mut self.next);
+                *last = id;
+            }
+            None => self.last = Some((self.next.clone(), id)),
+        }
         Slot::Shared(id)
     }
 }
@@ -441,7 +452,10 @@ impl PyPatternSet {
                     .iter()
                     .enumerate()
                     .map(|(i, e)| match e.text() {
-                        Ok(text) => Ok(table.slot(set.matches(text))),
+                        Ok(text) => {
+                            set.matches_into(text, &mut table.next.0);
+                            Ok(table.slot())
+                        }
                         Err(e) => Err((i, e)),
                     })
                     .collect()

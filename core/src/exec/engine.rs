@@ -363,19 +363,21 @@ impl Program {
         self.run_all(event, Known::from_reported(reported), dialect, evaluator)
     }
 
-    /// The matching patterns, in pattern order, without their extracted values.
+    /// The matching patterns, in pattern order, without their extracted values: in `out`,
+    /// cleared first.
     pub(crate) fn matching<'e>(
         &self,
         event: &str,
         dialect: &Dialect,
         evaluator: &dyn Fn(PatternId) -> Option<&'e Evaluator>,
         reported: bool,
-    ) -> Vec<usize> {
-        let mut out: Vec<usize> = self.match_all.iter().map(|&p| p as usize).collect();
+        out: &mut Vec<usize>,
+    ) {
+        out.clear();
+        out.extend(self.match_all.iter().map(|&p| p as usize));
         let known = Known::from_reported(reported);
-        self.run_scratch(event, known, dialect, evaluator, &mut Hits::Ids(&mut out));
+        self.run_scratch(event, known, dialect, evaluator, &mut Hits::Ids(out));
         out.sort_unstable();
-        out
     }
 
     /// True when some pattern matches. Stops at the first pattern found to match, and builds no

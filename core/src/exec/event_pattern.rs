@@ -60,8 +60,10 @@ impl EventPatternSet {
 
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
+        let mut out = Vec::new();
         self.program
-            .matching(event, &Dialect::default(), &|_| None, false)
+            .matching(event, &Dialect::default(), &|_| None, false, &mut out);
+        out
     }
 
     /// True when at least one pattern matches `event`.
@@ -74,8 +76,10 @@ impl EventPatternSet {
     /// [`LineFilter`](crate::LineFilter) of this set reported: see
     /// [`PatternSet::matches_reported`](crate::PatternSet::matches_reported).
     pub fn matches_reported(&self, event: &str) -> Vec<usize> {
+        let mut out = Vec::new();
         self.program
-            .matching(event, &Dialect::default(), &|_| None, true)
+            .matching(event, &Dialect::default(), &|_| None, true, &mut out);
+        out
     }
 
     /// [`EventPatternSet::is_match`] for an event on a line that a

@@ -369,9 +369,30 @@ impl PatternSet {
 
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.matches_into(event, &mut out);
+        out
+    }
+
+    /// [`PatternSet::matches`] into `out` (cleared first): a caller that matches many events
+    /// with one vector allocates nothing once it has grown.
+    ///
+    /// ```
+    /// use trailmatch::PatternSet;
+    ///
+    /// let set = PatternSet::new(["ERROR", "timeout", "{ $.level = \"ERROR\" }"]).unwrap();
+    /// let mut out = Vec::new();
+    /// set.matches_into("ERROR: timeout", &mut out);
+    /// assert_eq!(out, [0, 1]);
+    /// set.matches_into(r#"{"level":"ERROR"}"#, &mut out);
+    /// assert_eq!(out, [0, 2]);
+    /// set.matches_into("fine", &mut out);
+    /// assert!(out.is_empty());
+    /// ```
+    pub fn matches_into(&self, event: &str, out: &mut Vec<usize>) {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program
-            .matching(event, &self.dialect, &evaluator, false)
+            .matching(event, &self.dialect, &evaluator, false, out);
     }
 
     /// Each matching pattern's index with the values it extracts.
@@ -474,8 +495,10 @@ impl PatternSet {
     /// texts every match needs). On any other event the answer is still the same, only slower.
     pub fn matches_reported(&self, event: &str) -> Vec<usize> {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
+        let mut out = Vec::new();
         self.program
-            .matching(event, &self.dialect, &evaluator, true)
+            .matching(event, &self.dialect, &evaluator, true, &mut out);
+        out
     }
 
     /// [`PatternSet::test`] for an event on a line that a [`LineFilter`] of this set reported
