@@ -56,15 +56,15 @@ cargo clippy --version
 # server (moto[server]), and fail in CI without it.
 # A venv at bindings/python/.venv (git-ignored) with the pinned test tools of
 # bindings/python/requirements-test.txt (from PyPI); the package is installed with the README's
-# command. Needs python3 >= 3.9 (PYTHON=... to choose another interpreter).
+# command. Needs python3 >= 3.10 (PYTHON=... to choose another interpreter).
 header "Python: venv bindings/python/.venv and bindings/python/requirements-test.txt"
 python="${PYTHON:-python3}"
 if ! command -v "$python" >/dev/null 2>&1; then
-    echo "tests/run.sh: $python not found; install Python 3.9 or newer (or set PYTHON)" >&2
+    echo "tests/run.sh: $python not found; install Python 3.10 or newer (or set PYTHON)" >&2
     exit 1
 fi
-"$python" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' \
-    || { echo "tests/run.sh: the Python bindings need Python 3.9 or newer" >&2; exit 1; }
+"$python" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' \
+    || { echo "tests/run.sh: the Python bindings need Python 3.10 or newer" >&2; exit 1; }
 venv=bindings/python/.venv
 if ! "$venv/bin/python" -c 'import pip' >/dev/null 2>&1; then
     rm -rf "$venv"
@@ -103,7 +103,7 @@ bash core/fuzz/ci.sh
 
 # --- Python bindings (bindings/python) ----------------------------------------------------------
 # The package is built once, as the wheel users install (`maturin build --release`: abi3, one
-# wheel for Python 3.9+, manylinux), and that wheel goes into this venv and the Spark venv below.
+# wheel for Python 3.10+, manylinux), and that wheel goes into this venv and the Spark venv below.
 header "Python: maturin build --release (the abi3 wheel), installed into bindings/python/.venv"
 rm -rf target/wheels
 (cd bindings/python && .venv/bin/maturin build --release --quiet --out ../../target/wheels)

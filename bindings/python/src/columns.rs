@@ -4,11 +4,12 @@
 //! for the large types) and an optional validity bitmap (a null event matches nothing).
 //!
 //! The buffers are read through the buffer protocol, so no Python object is made per event. The
-//! stable ABI of Python 3.9 and the workspace's `forbid(unsafe_code)` leave one way to read the
-//! memory of a buffer other than `bytes`: `memoryview.tobytes()`, one copy. A `bytes` is borrowed
-//! as it is; any other buffer is copied a group of events at a time (`COPY_BYTES`), so that the
-//! copy is still in the cache when the group is matched and memory grows by one group, not by
-//! the whole buffer. Matching runs with the interpreter lock released.
+//! stable ABI of Python 3.10 (the buffer protocol joined it in 3.11) and the workspace's
+//! `forbid(unsafe_code)` leave one way to read the memory of a buffer other than `bytes`:
+//! `memoryview.tobytes()`, one copy. A `bytes` is borrowed as it is; any other buffer is copied a
+//! group of events at a time (`COPY_BYTES`), so that the copy is still in the cache when the
+//! group is matched and memory grows by one group, not by the whole buffer. Matching runs with
+//! the interpreter lock released.
 //!
 //! The answer is compact: for event `i`, the indices of its matching patterns are
 //! `indices[offsets[i]:offsets[i + 1]]`, two int32 arrays: the layout of an Arrow `ListArray`.

@@ -17,7 +17,9 @@ use trailmatch::Extracted;
 
 /// An event's text, held without the interpreter so that matching can release it.
 pub(crate) enum Event {
-    /// A `str` (or the JSON text of a `dict`), borrowed from Python: UTF-8 already.
+    /// A `str` (or the JSON text of a `dict`), borrowed from Python in its UTF-8 form, not
+    /// copied (`PyUnicode_AsUTF8AndSize`, stable from Python 3.10: an ASCII string's own data,
+    /// otherwise made once and kept by the string).
     Str(PyBackedStr),
     /// The bytes of a `bytes` (borrowed, not copied), `bytearray` or other buffer (copied), not
     /// yet checked to be UTF-8: batches check them with the interpreter lock released.
@@ -109,7 +111,7 @@ pub(crate) fn event(value: &Bound<'_, PyAny>) -> PyResult<Event> {
 
 /// A copy of the bytes `range` (all of them for None) of `view`, a `memoryview` of a
 /// C-contiguous buffer of one-byte items; `what` names it in errors ("an event", "data"). The
-/// copy is one `memcpy` into a `bytes` (the stable ABI of Python 3.9 has no safe access to a
+/// copy is one `memcpy` into a `bytes` (the stable ABI of Python 3.10 has no safe access to a
 /// buffer's memory without one).
 pub(crate) fn buffer_bytes(
     view: &Bound<'_, PyAny>,
