@@ -71,8 +71,8 @@ class Workload:
 
 def repeat(lines: list[str], n: int) -> list[str]:
     """``n`` events taken in turn from ``lines``, each its own object, as the lines read from a
-    log are (200 objects repeated would stay in the processor's caches, where the Rust figure's
-    ``n`` strings and the ``bytes`` variant's ``n`` objects do not)."""
+    log are (a few hundred objects repeated would stay in the processor's caches, where the Rust
+    figure's ``n`` strings and the ``bytes`` variant's ``n`` objects do not)."""
     return [lines[i % len(lines)].encode("utf-8").decode("utf-8") for i in range(n)]
 
 

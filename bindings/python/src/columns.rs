@@ -364,11 +364,13 @@ pub(crate) fn match_columns(
         let held = columns.data.read(py, at(start)..at(end), "data")?;
         let valid = columns.valid.as_deref();
         let done = py.detach(|| {
+            let mut answer = Vec::new();
             for i in start..end {
                 if valid.is_none_or(|v| v.get(i).copied().unwrap_or(false)) {
                     let bytes = held.get(at(i)..at(i + 1)).unwrap_or_default();
                     let text = utf8(bytes).map_err(|e| Fault::Utf8(i, e))?;
-                    for index in set.matches(text) {
+                    set.matches_into(text, &mut answer);
+                    for &index in &answer {
                         matches
                             .indices
                             .push(i32::try_from(index).map_err(|_| Fault::TooMany)?);

@@ -296,7 +296,7 @@ impl Answers {
         let id = match self.ids.get(&self.next) {
             Some(&id) => id,
             None if self.ids.len() >= MAX_SHARED_ANSWERS => {
-                return Slot::Alone(self.next.0.clone());
+                return Slot::Alone(std::mem::take(&mut self.next.0));
             }
             None => {
                 let id = self.ids.len();
@@ -305,13 +305,9 @@ impl Answers {
                 id
             }
         };
-        match &mut self.last {
-            Some((previous, last)) => {
-                std::mem::swap(previous, &mut self.next);
-                *last = id;
-            }
-            None => self.last = Some((self.next.clone(), id)),
-        }
+        let last = self.last.get_or_insert_with(Default::default);
+        std::mem::swap(&mut last.0, &mut self.next);
+        last.1 = id;
         Slot::Shared(id)
     }
 }

@@ -311,12 +311,14 @@ def test_match_many_agrees_with_matches() -> None:
 
 
 def test_match_many_numbers_many_distinct_answers_rightly() -> None:
-    # 14 words: event i holds the words of the bits of i * 7919 mod 2**14, so that neighbours
-    # differ, answers repeat far apart, and past 4,096 distinct answers each gets its own tuple;
-    # then answers met before, each one twice in a row, and answers of their own the same way.
+    # 14 words: event i holds the words of the bits of i * 7919 mod 2**14, so that the first
+    # 6,000 answers all differ and past 4,096 of them each gets its own tuple; then answers met
+    # before, each one twice in a row, answers of their own the same way, and the first answers
+    # again in turn (A, B, C, A, B, C: the first one is met again after others).
     s = trailmatch.PatternSet([f"w{k}" for k in range(14)])
     codes = [(i * 7919) % (1 << 14) for i in range(6000)]
     codes += [c for c in codes[100:200] + codes[5000:5100] for _ in range(2)]
+    codes += codes[0:3] * 2
     events = [" ".join(f"w{k}" for k in range(14) if c >> k & 1) or "none" for c in codes]
     expected = [tuple(s.matches(e)) for e in events]
     assert len(set(expected)) > 4096

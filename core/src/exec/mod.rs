@@ -375,7 +375,7 @@ impl PatternSet {
     }
 
     /// [`PatternSet::matches`] into `out` (cleared first): a caller that matches many events
-    /// with one vector allocates nothing once it has grown.
+    /// with one vector allocates no new vector for their answers once it has grown.
     ///
     /// ```
     /// use trailmatch::PatternSet;

@@ -61,8 +61,9 @@ __all__ = [
 #: A file or directory.
 Path = Union[str, "os.PathLike[str]"]
 
-#: What the matching methods accept as an event: text, UTF-8 bytes (``bytes`` are borrowed;
-#: ``bytearray``, ``memoryview`` and any other buffer of bytes are copied once), or a JSON object.
+#: What the matching methods accept as an event: text (read in place, in its UTF-8 form), UTF-8
+#: bytes (``bytes`` are borrowed; ``bytearray``, ``memoryview`` and any other buffer of bytes are
+#: copied once), or a JSON object.
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 

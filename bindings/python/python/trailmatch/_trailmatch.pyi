@@ -164,9 +164,9 @@ class PatternSet(Generic[_K]):
         """True when at least one pattern matches ``event``."""
     def match_many(self, events: Iterable[Event]) -> list[tuple[_K, ...]]:
         """``matches`` for each event, as one tuple per event (equal answers are one shared
-        tuple), with the interpreter lock released while matching. ``bytes`` events are borrowed,
-        not copied; bytes that are not UTF-8 raise ``UnicodeDecodeError`` with ``index``, the
-        event's position."""
+        tuple), with the interpreter lock released while matching. ``str`` events are read in
+        place and ``bytes`` events borrowed, neither copied; bytes that are not UTF-8 raise
+        ``UnicodeDecodeError`` with ``index``, the event's position."""
     def match_buffers(
         self,
         data: ReadableBuffer,
