@@ -310,6 +310,23 @@ def test_match_many_agrees_with_matches() -> None:
     assert s.match_many(events) == [tuple(s.matches(e)) for e in events]
 
 
+def test_subclasses_of_str_and_bytes_are_events_too() -> None:
+    class Text(str):
+        pass
+
+    class Raw(bytes):
+        pass
+
+    s = trailmatch.PatternSet(["ERROR", "{ $.level = \"ERROR\" }"])
+    events = ["ERROR x", '{"level":"ERROR"}', "fine"]
+    expected = [tuple(s.matches(e)) for e in events]
+    assert expected == [(0,), (0, 1), ()]
+    assert s.match_many([Text(e) for e in events]) == expected
+    assert s.match_many([Raw(e.encode()) for e in events]) == expected
+    assert [tuple(s.matches(Text(e))) for e in events] == expected
+    assert [tuple(s.matches(Raw(e.encode()))) for e in events] == expected
+
+
 def test_match_many_numbers_many_distinct_answers_rightly() -> None:
     # 14 words: event i holds the words of the bits of i * 7919 mod 2**14, so that the first
     # 6,000 answers all differ and past 4,096 of them each gets its own tuple; then answers met
