@@ -295,6 +295,8 @@ fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
         .collect();
     let texts: Vec<&str> = compiled.iter().map(Pattern::as_str).collect();
     let set = PatternSet::new(&texts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    // One vector for every event's answer: each call clears what the last one left.
+    let mut kept = vec![usize::MAX];
     for e in events {
         let want: Vec<(usize, trailmatch::Extracted)> = compiled
             .iter()
@@ -306,7 +308,7 @@ fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
         let ids: Vec<usize> = want.iter().map(|(i, _)| *i).collect();
         prop_assert_eq!(
             set.matches(e),
-            ids,
+            ids.clone(),
             "matches of {:?}\non event {}",
             texts,
             e
@@ -322,6 +324,10 @@ fn check(patterns: &[String], events: &[String]) -> Result<(), TestCaseError> {
         // Without the prefilter (a line filter looked already), the same answers.
         prop_assert_eq!(set.test_reported(e), got, "test_reported on {}", e);
         prop_assert_eq!(set.matches_reported(e), set.matches(e));
+        set.matches_into(e, &mut kept);
+        prop_assert_eq!(&kept, &ids, "matches_into on {}", e);
+        set.matches_reported_into(e, &mut kept);
+        prop_assert_eq!(&kept, &ids, "matches_reported_into on {}", e);
         prop_assert_eq!(set.is_match_reported(e), any);
         for (i, p) in compiled.iter().enumerate() {
             let one = p.test(e);
@@ -789,6 +795,8 @@ fn check_events(
         .filter_map(|p| Pattern::new(p).ok())
         .collect();
     let set = EventPatternSet::new(&texts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    // One vector for every event's answer: each call clears what the last one left.
+    let mut kept = vec![usize::MAX];
     let sources: Vec<PatternSource<&str>> = filters
         .iter()
         .map(|p| PatternSource::Filter(p.as_str()))
@@ -824,6 +832,10 @@ fn check_events(
             "matches_reported on {}",
             e
         );
+        set.matches_into(e, &mut kept);
+        prop_assert_eq!(&kept, &want, "matches_into on {}", e);
+        set.matches_reported_into(e, &mut kept);
+        prop_assert_eq!(&kept, &want, "matches_reported_into on {}", e);
         prop_assert_eq!(set.is_match_reported(e), !want.is_empty());
         for (i, p) in compiled.iter().enumerate() {
             prop_assert_eq!(

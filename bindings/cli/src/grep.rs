@@ -168,19 +168,21 @@ impl Rules {
         }
     }
 
-    /// The patterns that match, in order. `reported`: the event is a line the sieve wanted
-    /// (the set's prefilter has looked at it already; the answer is the same either way).
-    fn matches(&self, event: &str, reported: bool) -> Vec<usize> {
+    /// The patterns that match, in order, into `out` (cleared first). `reported`: the event is
+    /// a line the sieve wanted (the set's prefilter has looked at it already; the answer is the
+    /// same either way).
+    fn matches_into(&self, event: &str, reported: bool, out: &mut Vec<usize>) {
         match self {
-            Rules::Filters(set) if reported => set.matches_reported(event),
-            Rules::Filters(set) => set.matches(event),
+            Rules::Filters(set) if reported => set.matches_reported_into(event, out),
+            Rules::Filters(set) => set.matches_into(event, out),
             Rules::Events {
                 set,
                 envelope: None,
-            } if reported => set.matches_reported(event),
-            Rules::Events { set, envelope } => Rules::event_text(*envelope, event)
-                .map(|text| set.matches(&text))
-                .unwrap_or_default(),
+            } if reported => set.matches_reported_into(event, out),
+            Rules::Events { set, envelope } => match Rules::event_text(*envelope, event) {
+                Some(text) => set.matches_into(&text, out),
+                None => out.clear(),
+            },
         }
     }
 
@@ -204,8 +206,12 @@ impl Rules {
             Rules::Filters(set) if reported => set.test_reported(event),
             Rules::Filters(set) => set.test(event),
             Rules::Events { .. } => {
-                let matching = self.matches(event, reported).into_iter();
-                matching.map(|i| (i, Extracted::default())).collect()
+                let mut matching = Vec::new();
+                self.matches_into(event, reported, &mut matching);
+                matching
+                    .into_iter()
+                    .map(|i| (i, Extracted::default()))
+                    .collect()
             }
         }
     }
@@ -502,6 +508,8 @@ struct Done {
     /// Number of events, and per pattern the number matched (only for -c).
     events: u64,
     counts: Vec<u64>,
+    /// The patterns the last event matched (only for -c; kept from one event to the next).
+    answer: Vec<usize>,
     /// Whether an event was selected.
     selected: bool,
     /// A range with a line that one stream reads otherwise ([`logs::Stream::needs_stream`]):
@@ -770,6 +778,7 @@ fn new_done(settings: &Settings, seq: u64, input_no: u64, label: &Arc<str>) -> D
             Vec::new()
         },
         selected: false,
+        answer: Vec::new(),
         fallback: None,
     }
 }
@@ -955,7 +964,8 @@ fn event_found(
     let set = &settings.set;
     match settings.mode {
         Mode::Count => {
-            for i in set.matches(event, reported) {
+            set.matches_into(event, reported, &mut done.answer);
+            for &i in &done.answer {
                 done.counts[i] += 1;
             }
         }

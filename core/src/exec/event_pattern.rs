@@ -61,9 +61,15 @@ impl EventPatternSet {
     /// Indices (in input order) of the patterns that match `event`.
     pub fn matches(&self, event: &str) -> Vec<usize> {
         let mut out = Vec::new();
-        self.program
-            .matching(event, &Dialect::default(), &|_| None, false, &mut out);
+        self.matches_into(event, &mut out);
         out
+    }
+
+    /// [`EventPatternSet::matches`] into `out` (cleared first): a caller that matches many
+    /// events with one vector allocates no new vector for their answers once it has grown.
+    pub fn matches_into(&self, event: &str, out: &mut Vec<usize>) {
+        self.program
+            .matching(event, &Dialect::default(), &|_| None, false, out);
     }
 
     /// True when at least one pattern matches `event`.
@@ -77,9 +83,15 @@ impl EventPatternSet {
     /// [`PatternSet::matches_reported`](crate::PatternSet::matches_reported).
     pub fn matches_reported(&self, event: &str) -> Vec<usize> {
         let mut out = Vec::new();
-        self.program
-            .matching(event, &Dialect::default(), &|_| None, true, &mut out);
+        self.matches_reported_into(event, &mut out);
         out
+    }
+
+    /// [`EventPatternSet::matches_reported`] into `out` (cleared first; see
+    /// [`EventPatternSet::matches_into`]).
+    pub fn matches_reported_into(&self, event: &str, out: &mut Vec<usize>) {
+        self.program
+            .matching(event, &Dialect::default(), &|_| None, true, out);
     }
 
     /// [`EventPatternSet::is_match`] for an event on a line that a

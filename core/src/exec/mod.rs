@@ -390,9 +390,14 @@ impl PatternSet {
     /// assert!(out.is_empty());
     /// ```
     pub fn matches_into(&self, event: &str, out: &mut Vec<usize>) {
+        self.matching(event, false, out);
+    }
+
+    /// [`PatternSet::matches_into`], or with `reported`, [`PatternSet::matches_reported_into`].
+    fn matching(&self, event: &str, reported: bool, out: &mut Vec<usize>) {
         let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         self.program
-            .matching(event, &self.dialect, &evaluator, false, out);
+            .matching(event, &self.dialect, &evaluator, reported, out);
     }
 
     /// Each matching pattern's index with the values it extracts.
@@ -494,11 +499,15 @@ impl PatternSet {
     /// reported: the same answer, without looking again for what the filter looked for (the
     /// texts every match needs). On any other event the answer is still the same, only slower.
     pub fn matches_reported(&self, event: &str) -> Vec<usize> {
-        let evaluator = |p: u32| self.patterns.get(p as usize).and_then(Pattern0::evaluator);
         let mut out = Vec::new();
-        self.program
-            .matching(event, &self.dialect, &evaluator, true, &mut out);
+        self.matches_reported_into(event, &mut out);
         out
+    }
+
+    /// [`PatternSet::matches_reported`] into `out` (cleared first; see
+    /// [`PatternSet::matches_into`]).
+    pub fn matches_reported_into(&self, event: &str, out: &mut Vec<usize>) {
+        self.matching(event, true, out);
     }
 
     /// [`PatternSet::test`] for an event on a line that a [`LineFilter`] of this set reported
