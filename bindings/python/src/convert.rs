@@ -82,15 +82,6 @@ fn dumps(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// compact JSON. The bytes are not checked here: see `Event::text`.
 pub(crate) fn event(value: &Bound<'_, PyAny>) -> PyResult<Event> {
     let py = value.py();
-    // `str` and `bytes` themselves first: a comparison of the type's address each, where the
-    // checks below, which take subclasses too, call into the interpreter (the stable ABI reads a
-    // type's flags through a function).
-    if let Ok(text) = value.cast_exact::<PyString>() {
-        return Ok(Event::Str(PyBackedStr::try_from(text.clone())?));
-    }
-    if let Ok(bytes) = value.cast_exact::<PyBytes>() {
-        return Ok(Event::Bytes(PyBackedBytes::from(bytes.clone())));
-    }
     if let Ok(text) = value.cast::<PyString>() {
         return Ok(Event::Str(PyBackedStr::try_from(text.clone())?));
     }

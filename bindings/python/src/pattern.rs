@@ -274,8 +274,8 @@ struct Answers {
     fresh: Vec<Vec<usize>>,
     /// The previous event's answer and its number (neighbours often share one).
     last: Option<(Answer, usize)>,
-    /// The answer of the event to number next, which the caller fills (kept from one event to
-    /// the next: numbering an answer met before allocates nothing).
+    /// The answer being numbered ([`Answers::slot`] has it filled; kept from one event to the
+    /// next: numbering an answer met before allocates nothing).
     next: Answer,
 }
 
@@ -286,8 +286,10 @@ enum Slot {
 }
 
 impl Answers {
-    /// The slot of the answer in `self.next`.
-    fn slot(&mut self) -> Slot {
+    /// The slot of the answer that `fill` writes into the kept vector (`PatternSet::matches_into`,
+    /// which clears it first).
+    fn slot(&mut self, fill: impl FnOnce(&mut Vec<usize>)) -> Slot {
+        fill(&mut self.next.0);
         if let Some((previous, id)) = &self.last {
             if *previous == self.next {
                 return Slot::Shared(*id);
@@ -448,10 +450,7 @@ impl PyPatternSet {
                     .iter()
                     .enumerate()
                     .map(|(i, e)| match e.text() {
-                        Ok(text) => {
-                            set.matches_into(text, &mut table.next.0);
-                            Ok(table.slot())
-                        }
+                        Ok(text) => Ok(table.slot(|answer| set.matches_into(text, answer))),
                         Err(e) => Err((i, e)),
                     })
                     .collect()

@@ -452,7 +452,8 @@ fn process(compiled: &Compiled, job: Job) -> Done {
                 let read = match next {
                     Next::Line(line) => {
                         (location.line, location.byte) = (Some(line.line), Some(line.byte));
-                        compiled.read_line(&mut done.batch, line.json, sifted_out, &location)
+                        let json = line.json;
+                        compiled.read_record(&mut done.batch, json, sifted_out, None, &location)
                     }
                     Next::Item(item) => {
                         let line_record = matches!(&item, Item::Record(r)

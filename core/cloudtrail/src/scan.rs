@@ -1277,32 +1277,19 @@ impl Compiled {
         }
     }
 
-    /// [`Compiled::read_into`] of a record's text (an item's, or a line lent by
-    /// [`Stream::next_ref`](super::logs::Stream::next_ref)), delivered at `delivery_ms` (an
-    /// export line's timestamp), at `location`.
+    /// [`Compiled::read_into`] of a record's text (an item's, or a line lent by a range's
+    /// stream, which [`Compiled::sieve`] may have sifted out: `Stream::next_ref_keys_unsearched`),
+    /// delivered at `delivery_ms` (an export line's timestamp), at `location`.
     pub(crate) fn read_record(
         &self,
         batch: &mut Batch,
         json: &str,
+        sifted_out: bool,
         delivery_ms: Option<i64>,
         location: &Location,
     ) -> bool {
         let mut sink = Batching { batch };
-        self.record_checked(&mut sink, json, false, delivery_ms, location)
-            .1
-    }
-
-    /// [`Compiled::read_record`] of a line lent by a range's stream, which [`Compiled::sieve`]
-    /// may have sifted out (`Stream::next_ref_keys_unsearched`).
-    pub(crate) fn read_line(
-        &self,
-        batch: &mut Batch,
-        json: &str,
-        sifted_out: bool,
-        location: &Location,
-    ) -> bool {
-        let mut sink = Batching { batch };
-        self.record_checked(&mut sink, json, sifted_out, None, location)
+        self.record_checked(&mut sink, json, sifted_out, delivery_ms, location)
             .1
     }
 
@@ -1313,7 +1300,7 @@ impl Compiled {
     pub(crate) fn read_into(&self, batch: &mut Batch, item: super::logs::Item) -> bool {
         match item {
             super::logs::Item::Record(r) => {
-                self.read_record(batch, &r.json, r.timestamp_ms, &r.location)
+                self.read_record(batch, &r.json, false, r.timestamp_ms, &r.location)
             }
             super::logs::Item::Skipped(s) => {
                 batch.totals.counts.skipped += 1;
