@@ -224,7 +224,8 @@ Inputs:
   symbolic links inside directories are not followed without --follow). Files are read as `scan`
   reads them, with the same limits: CloudTrail log files ({\"Records\": [...]}: each record is an
   event, printed compact, that is with the blanks between JSON tokens removed), CloudWatch Logs
-  subscription payloads (gzip, base64, {\"awslogs\": {\"data\": ...}}: each log event's message),
+  subscription payloads (gzip, base64, {\"awslogs\": {\"data\": ...}}: each log event's message,
+  printed compact when it is a JSON object and as it is otherwise),
   `aws logs filter-log-events` / `get-log-events` output, CloudWatch Logs exports (the message
   after the timestamp), and lines: each line is an event, a JSON object or any text (Apache,
   VPC flow logs, ...), printed as written (a line that is one JSON object: the object, without
@@ -475,6 +476,8 @@ struct Event {
     end: usize,
     line: Option<u64>,
     record: u64,
+    /// Text, not a JSON object (printed as it is).
+    text: bool,
 }
 
 /// The consumer of batches went away (output closed): stop reading.
@@ -594,6 +597,7 @@ impl Pending {
                     end: self.text.len(),
                     line: record.location.line,
                     record: record.location.record.unwrap_or(0),
+                    text: record.text,
                 });
             }
             Item::Skipped(skip) => self.skips.push(skip),
@@ -800,12 +804,13 @@ fn process(settings: &Settings, batch: Batch) -> Done {
             for event in events {
                 let json = text.get(start..event.end).unwrap_or_default();
                 start = event.end;
+                let at = (event.line, event.record);
                 record_found(
                     settings,
                     &mut done,
-                    event.line,
-                    event.record,
+                    at,
                     json,
+                    event.text,
                     false,
                     &mut compact,
                 );
@@ -850,24 +855,26 @@ fn item_found(
         Item::Record(record) => {
             let location = &record.location;
             let number = location.record.unwrap_or(0);
-            let (line, json) = (location.line, &record.json);
-            record_found(settings, done, line, number, json, relative, compact);
+            let (at, json) = ((location.line, number), &record.json);
+            record_found(settings, done, at, json, record.text, relative, compact);
         }
         Item::Skipped(skip) => skipped(done, &skip, relative),
     }
 }
 
-/// One record: on a line (printed as read), or of a JSON document (printed compact).
+/// One record, at its line or else its position in its array: on a line (printed as read), of
+/// text (a log event's message, printed as it is) or of a JSON document (printed compact).
 fn record_found(
     settings: &Settings,
     done: &mut Done,
-    line: Option<u64>,
-    record: u64,
+    (line, record): (Option<u64>, u64),
     json: &str,
+    text: bool,
     relative: bool,
     compact: &mut String,
 ) {
     match line {
+        None if text => event_found(settings, done, Position::Record(record), json, false),
         Some(line) => {
             let position = if relative {
                 Position::RelativeLine(line)

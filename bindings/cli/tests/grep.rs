@@ -704,6 +704,35 @@ fn subscription(events: &[&str]) -> String {
     .to_string()
 }
 
+/// A subscription payload's messages of text (VPC flow logs, an application's lines) are
+/// events as lines of text are: term and space-delimited patterns match them, and they are
+/// printed as they are (JSON messages compact).
+#[test]
+fn grep_matches_and_prints_text_messages_of_payloads() {
+    let dir = scratch("text-messages");
+    let flow = "2 123456789010 eni-1 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK";
+    let payload = gzip(subscription(&[flow, "ERROR disk full", "{\"a\": \"b c\"}"]).as_bytes());
+    write(&dir, "vpc.gz", &payload);
+    let delimited = "[version, account, eni, src, dst, srcport, dstport = 3389, ...]";
+    let run = grep(
+        &dir,
+        &[
+            "-n", "-e", delimited, "-e", "ERROR", "-e", "\"b c\"", "vpc.gz",
+        ],
+    );
+    run.ok();
+    assert_eq!(
+        run.lines(),
+        [
+            format!("1:{flow}"),
+            "2:ERROR disk full".to_owned(),
+            "3:{\"a\":\"b c\"}".to_owned(),
+        ]
+    );
+    let run = grep(&dir, &["-c", "-e", "REJECT", "-e", "ERROR", "vpc.gz"]);
+    assert_eq!(run.ok().stdout, "1\tREJECT\n1\tERROR\n");
+}
+
 /// Every format scan reads, grep reads: subscription payloads (gzip as delivered by a
 /// subscription, base64 in a Lambda event), an export and `aws logs filter-log-events` output.
 #[test]

@@ -2398,6 +2398,7 @@ mod tests {
                 location,
                 json,
                 timestamp_ms: (kind % 5 == 0).then_some(T0 + i64::from(value) * 1000),
+                text: false,
             })
         }
 

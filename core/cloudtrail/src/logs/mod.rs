@@ -151,6 +151,9 @@ pub struct Record {
     /// The delivery timestamp, in milliseconds since the epoch, when the format carries one
     /// (a log event's `timestamp`, an export line's prefix).
     pub timestamp_ms: Option<i64>,
+    /// True for text that is no JSON object ([`Options::text_lines`]: a line, or a log event's
+    /// message, of text), false for a JSON object.
+    pub text: bool,
 }
 
 /// Input that was skipped, why and where.

@@ -819,6 +819,7 @@ impl<'a> Stream<'a> {
                     location,
                     json,
                     timestamp_ms: None,
+                    text: true,
                 }));
             }
             Err((kind, message)) => self.skip(location, kind, message),
@@ -838,6 +839,7 @@ impl<'a> Stream<'a> {
             location,
             json,
             timestamp_ms: None,
+            text: false,
         }));
         Ok(())
     }
@@ -1177,6 +1179,7 @@ impl<'a> Stream<'a> {
                     location,
                     json,
                     timestamp_ms: None,
+                    text: false,
                 }));
                 self.value = None;
                 self.state = State::Top;
@@ -1270,6 +1273,7 @@ impl<'a> Stream<'a> {
                 location,
                 json,
                 timestamp_ms: Some(timestamp),
+                text: false,
             })),
             Err((kind, message)) => {
                 self.skip(location, kind, message);
@@ -1492,6 +1496,7 @@ impl<'a> Stream<'a> {
                 location,
                 json,
                 timestamp_ms: None,
+                text: false,
             })),
             Err((kind, message)) => self.skip(location, kind, message),
         }
@@ -1549,6 +1554,7 @@ impl<'a> Stream<'a> {
                 location,
                 json,
                 timestamp_ms: None,
+                text: false,
             }));
         } else {
             let Some(src) = self.src.as_mut() else {
@@ -1568,6 +1574,7 @@ impl<'a> Stream<'a> {
                     location,
                     json,
                     timestamp_ms: None,
+                    text: false,
                 })),
                 Err((kind, message)) => self.skip(location, kind, message),
             }
@@ -1663,21 +1670,50 @@ impl<'a> Stream<'a> {
         };
         self.message.clear();
         match record {
-            Ok(json) => self.queue.push_back(Item::Record(Record {
+            Ok((json, text)) => self.queue.push_back(Item::Record(Record {
                 location,
                 json,
                 timestamp_ms: timestamp,
+                text,
             })),
             Err((kind, message)) => self.skip(location, kind, message),
         }
         Ok(())
     }
 
-    /// The decoded message as a record: one JSON object, surrounding whitespace dropped.
-    fn message_record(&mut self) -> Result<String, (SkipKind, String)> {
+    /// The decoded message as a record: one JSON object, surrounding whitespace dropped. In text
+    /// mode ([`Options::text_lines`]) any other message is a record of its text as it is, as a
+    /// line of text is: CloudWatch Logs matches a filter pattern against the message, whatever
+    /// it holds.
+    fn message_record(&mut self) -> Result<(String, bool), (SkipKind, String)> {
         if let Some(json) = self.fast_message() {
-            return Ok(json);
+            return Ok((json, false));
         }
+        if !self.options.text_lines {
+            return self.message_json().map(|json| (json, false));
+        }
+        let message = self.message.as_bytes();
+        let opens_object = message
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            == Some(&b'{');
+        let text = if opens_object {
+            let text = message.to_vec();
+            if let Ok(json) = self.message_json() {
+                return Ok((json, false));
+            }
+            text
+        } else {
+            self.message.take()
+        };
+        self.meter.touch(text.len());
+        String::from_utf8(text)
+            .map(|text| (text, true))
+            .map_err(|_| (SkipKind::InvalidUtf8, "the message is not UTF-8".to_owned()))
+    }
+
+    /// The decoded message as a JSON record: one JSON object, surrounding whitespace dropped.
+    fn message_json(&mut self) -> Result<String, (SkipKind, String)> {
         let mut text = Source::from_bytes(self.message.take(), &self.meter);
         let in_message = |problem: Problem| {
             let what = problem.kind.describe();
@@ -1699,21 +1735,21 @@ impl<'a> Stream<'a> {
         if let Some(problem) = scanned.problem {
             return Err(in_message(problem));
         }
-        if scanned.shape != Shape::Object {
-            let found = scanned.shape.describe();
-            return Err((
-                SkipKind::NotAnObject,
-                format!("the message is {found}, not a JSON object"),
-            ));
-        }
         let end = text.offset();
         if text.skip_ws().is_err() || !text.avail().is_empty() {
             return Err((
                 SkipKind::InvalidJson,
                 format!(
-                    "invalid JSON at byte {} of the message: text after the record",
+                    "invalid JSON at byte {} of the message: text after the value",
                     text.offset()
                 ),
+            ));
+        }
+        if scanned.shape != Shape::Object {
+            let found = scanned.shape.describe();
+            return Err((
+                SkipKind::NotAnObject,
+                format!("the message is {found}, not a JSON object"),
             ));
         }
         let mut bytes = text.into_bytes();

@@ -219,6 +219,68 @@ fn subscription_payload_decoded() {
     assert!(read(&gzip(control.as_bytes())).is_empty());
 }
 
+/// In text mode, as grep reads, a log event's message that is no JSON object (a VPC flow log
+/// record, an application's line, a JSON value of another kind, a damaged object) is a record of
+/// its text as it is; an object is a record as without text mode. Without text mode each is a
+/// skip, as scan reads them.
+#[test]
+fn subscription_messages_of_text_are_records_in_text_mode() {
+    let messages = [
+        "2 123456789010 eni-1 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK",
+        "ERROR disk full\n  at line 2",
+        "  {\"a\": 1}  ",
+        "{not json}",
+        "42",
+    ];
+    let text = payload("DATA_MESSAGE", &messages, 1_000);
+    for bytes in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
+        let options = Options {
+            text_lines: true,
+            ..Options::default()
+        };
+        let items = read_with(&bytes, options);
+        let records: Vec<(&str, bool)> = the_records(&items)
+            .iter()
+            .map(|r| (r.json.as_str(), r.text))
+            .collect();
+        assert_eq!(
+            records,
+            [
+                (messages[0], true),
+                (messages[1], true),
+                ("{\"a\": 1}", false),
+                (messages[3], true),
+                (messages[4], true),
+            ]
+        );
+        assert_eq!(
+            the_records(&items)
+                .iter()
+                .map(|r| r.timestamp_ms)
+                .collect::<Vec<_>>(),
+            [
+                Some(1_000),
+                Some(1_001),
+                Some(1_002),
+                Some(1_003),
+                Some(1_004)
+            ]
+        );
+        let scanned = read(&bytes);
+        assert_eq!(jsons(&scanned), ["{\"a\": 1}"]);
+        let kinds: Vec<SkipKind> = skips(&scanned).iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SkipKind::InvalidJson,
+                SkipKind::InvalidJson,
+                SkipKind::InvalidJson,
+                SkipKind::NotAnObject
+            ]
+        );
+    }
+}
+
 #[test]
 fn subscription_payload_as_lambda_event_and_base64() {
     let all = records();
@@ -854,7 +916,7 @@ fn bad_log_events() {
             "the log event has no string \"message\"",
             "invalid JSON at byte 0 of the message: invalid literal",
             "the message is an array, not a JSON object",
-            "invalid JSON at byte 8 of the message: text after the record",
+            "invalid JSON at byte 8 of the message: text after the value",
             "a log event must be an object, found a string",
         ]
     );
@@ -1161,6 +1223,7 @@ fn item_of(next: Next<'_>) -> Item {
             },
             json: record.json.to_owned(),
             timestamp_ms: None,
+            text: false,
         }),
     }
 }
