@@ -242,6 +242,9 @@ pub(crate) struct Source<'a> {
     line_start: u64,
     eof: bool,
     failed: bool,
+    /// A read that failed while looking ahead ([`Source::fill_ahead`]): returned by the next
+    /// [`Source::fill`] that needs bytes past those buffered.
+    deferred: Option<LayerError>,
     /// When set, every consumed byte also goes to `record`.
     pub(crate) recording: bool,
     /// When set, whitespace that ends at a line starting with `{` is a fault: in JSON Lines a
@@ -345,6 +348,7 @@ impl<'a> Source<'a> {
             line_start: 0,
             eof: false,
             failed: false,
+            deferred: None,
             recording: false,
             guard_lines: false,
             record: Sink::new(record_limit, meter),
@@ -455,6 +459,10 @@ impl<'a> Source<'a> {
         if self.failed {
             return Err(Fatal::Dead);
         }
+        if let Some(layer) = self.deferred.take() {
+            self.failed = true;
+            return Err(Fatal::Read(layer));
+        }
         if self.eof {
             return Ok(());
         }
@@ -492,6 +500,24 @@ impl<'a> Source<'a> {
             }
         }
         Ok(())
+    }
+
+    /// [`Source::fill`] for a look ahead: false when a read failed (or had failed while looking
+    /// ahead) before `want` bytes were buffered. The failure is then kept and returned by the next
+    /// `fill` that needs bytes past those buffered, so that what was read before it is still
+    /// read as usual and the failure is reported where reading reaches it.
+    pub(crate) fn fill_ahead(&mut self, want: usize) -> Result<bool, Fatal> {
+        if self.deferred.is_some() {
+            return Ok(self.end - self.pos >= want.min(self.buf.len()));
+        }
+        match self.fill(want) {
+            Err(Fatal::Read(layer)) => {
+                self.failed = false;
+                self.deferred = Some(layer);
+                Ok(false)
+            }
+            other => other.map(|()| true),
+        }
     }
 
     /// The next byte, without consuming it; `None` at the end of the input.

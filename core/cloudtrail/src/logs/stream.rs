@@ -285,11 +285,14 @@ struct Lent {
 }
 
 /// How far the line at the read position goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LineEnd {
     /// This many bytes, without the line feed (the input may end there).
     Found(usize),
     /// Past the read buffer.
     TooLong,
+    /// Cut by a read that failed before the line ended (kept for when reading reaches it).
+    Cut,
     /// No line: the input has ended.
     End,
 }
@@ -715,9 +718,10 @@ impl<'a> Stream<'a> {
         let limit = self.options.max_record_bytes;
         let max_depth = self.options.max_depth;
         let line_values = self.line_values;
-        let len = match self.buffer_line()? {
+        let end = self.buffer_line()?;
+        let len = match end {
             LineEnd::Found(len) => Some(len),
-            LineEnd::TooLong => None,
+            LineEnd::TooLong | LineEnd::Cut => None,
             LineEnd::End => {
                 self.finish();
                 return Ok(());
@@ -730,11 +734,16 @@ impl<'a> Stream<'a> {
         // What a stream's buffer holds (bytes read ahead may hold more).
         let avail = src.window();
         let Some(len) = len else {
-            // Longer than the read buffer, so than any record: a JSON document on one line
-            // (a CloudTrail log file) is read as such, anything else is too large.
+            // Longer than the read buffer, so than any record, or cut by a failed read: a JSON
+            // document on one line (a CloudTrail log file) is read as such (up to the failure,
+            // reported where reading reaches it), anything else is too large or fails.
             if avail.iter().find(|&&b| !is_ws(b)) == Some(&b'{') {
                 self.needs_stream |= line_values;
                 return self.json_top();
+            }
+            if end == LineEnd::Cut {
+                let have = avail.len();
+                return src.fill(have + 1);
             }
             return self.long_line(line, byte);
         };
@@ -864,7 +873,9 @@ impl<'a> Stream<'a> {
                 });
             }
             let have = src.avail().len();
-            src.fill(have + 1)?;
+            if !src.fill_ahead(have + 1)? {
+                return Ok(LineEnd::Cut);
+            }
         }
     }
 
@@ -1059,12 +1070,12 @@ impl<'a> Stream<'a> {
             if !sifted.holds(sieve, offset) {
                 // The whole lines buffered. More input only where reading line by line asks
                 // for it too (no whole line is buffered), as much as that asks for (one read
-                // of a file fills the buffer): a failing read below then fails where it would
-                // without a sieve, after the lines read before it.
+                // of a file fills the buffer): a failing read below is kept, as reading line by
+                // line keeps it, for where reading reaches it after the lines before it.
                 let avail = src.avail();
                 if memchr::memchr(b'\n', avail).is_none() && !src.at_eof() && !src.is_full() {
                     let have = avail.len();
-                    src.fill(have + 1)?;
+                    src.fill_ahead(have + 1)?;
                 }
                 // Whole lines of what a stream's buffer holds (bytes read ahead may hold more:
                 // a line longer than that is read as usual, as without them).

@@ -628,6 +628,41 @@ fn truncated_gzip() {
     }
 }
 
+/// In text mode (grep's) a document on one line that a failing read cuts short (a `Records`
+/// file or a payload, gzipped, then junk, a bad checksum or a cut; bad base64 at the end) gives
+/// what it gives without text mode: the records before the failure, then the failure where
+/// reading reached it; not one skip of the whole line at its start.
+#[test]
+fn text_mode_reads_a_line_up_to_a_failed_read() {
+    let all = records();
+    let options = Options {
+        text_lines: true,
+        ..Options::default()
+    };
+    let records = gzip(records_file(&all[..3]).as_bytes());
+    let mut junk = records.clone();
+    junk.push(b'x');
+    let mut bad_crc = records.clone();
+    let at = bad_crc.len() - 8;
+    bad_crc[at] ^= 1;
+    let cut = records.get(..records.len() - 4).unwrap().to_vec();
+    let payload = payload("DATA_MESSAGE", &all[..3], 1);
+    let bad_base64 = format!("{}!!!!", BASE64.encode(gzip(payload.as_bytes())));
+    for (name, bytes) in [
+        ("junk", junk),
+        ("bad crc", bad_crc),
+        ("cut", cut),
+        ("bad base64", bad_base64.into_bytes()),
+    ] {
+        let scanned = read(&bytes);
+        assert_eq!(jsons(&scanned), &all[..3], "{name}");
+        let Some(Item::Skipped(_)) = scanned.last() else {
+            panic!("{name}: {scanned:?}")
+        };
+        assert_eq!(read_with(&bytes, options), scanned, "{name}");
+    }
+}
+
 #[test]
 fn invalid_gzip() {
     let items = read(b"\x1f\x8b\x00\x00garbage");
