@@ -1213,7 +1213,11 @@ impl<'a> Stream<'a> {
                 return self.export_line(line, byte, timestamp);
             }
         }
+        // A line that starts with `{` inside the value is a fault there (a stray `[` line of
+        // JSON Lines must not swallow the record on the next line).
+        src.guard_lines = true;
         let scanned = src.value(self.options.max_depth)?;
+        src.guard_lines = false;
         let location = self.location(Some(line), None, Some(byte));
         match scanned.problem {
             Some(problem) => self.skip_problem(location, &problem),

@@ -745,6 +745,28 @@ fn bad_line_among_good_ones() {
     );
 }
 
+/// A line that opens an array and does not close it (`[`, `[[`, `[{"a":1},`) skips itself, not
+/// the record on the next line: a line that starts with `{` inside a top-level value is a fault
+/// there, as inside an object.
+#[test]
+fn an_open_array_line_does_not_swallow_the_next_record() {
+    for open in ["[", "[[[", "[{\"a\":1},"] {
+        let text = format!("{open}\n{{\"b\":2}}\n{{\"c\":3}}\n");
+        let items = read(text.as_bytes());
+        assert_eq!(
+            outline(&items),
+            ["invalid-json t:1", "record t:2", "record t:3"],
+            "{open}"
+        );
+        assert_eq!(jsons(&items), [r#"{"b":2}"#, r#"{"c":3}"#], "{open}");
+        let message = &skips(&items)[0].message;
+        assert!(message.ends_with("skipped to line 2"), "{open}: {message}");
+    }
+    // An array on its line stays one skip.
+    let items = read(b"[{\"a\":1},{\"b\":2}]\n{\"c\":3}\n");
+    assert_eq!(outline(&items), ["not-an-object t:1", "record t:2"]);
+}
+
 #[test]
 fn invalid_utf8_and_nul_bytes() {
     let items = read(b"{\"a\":\"\xff\"}\n{\"b\":\"\xc3\xa9\"}\n{\"c\":\"\xc3\"}\n{\"d\":\"\xed\xa0\x80\"}\n{\"e\":5}\n");
