@@ -83,8 +83,9 @@ pub struct GrepArgs {
     )]
     patterns: Vec<String>,
     /// Read patterns from FILE, one per line (`-`: standard input; repeatable). Blank lines and
-    /// lines starting with `#` are skipped (write a term that starts with `#` quoted: "#x"); a
-    /// trailing `\r` is removed; nothing else is trimmed. The format of `lint` pattern lists.
+    /// lines whose first non-blank character is `#` are skipped (write a term that starts with
+    /// `#` quoted: "#x"); a trailing `\r` is removed; nothing else is trimmed. The format of
+    /// `lint` pattern lists.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     files: Vec<String>,
     /// Print, for each pattern in the order given (the -e patterns, then those of the -f files),

@@ -43,8 +43,8 @@ Inputs:
   and scan report them, and never opened; symbolic links inside directories are followed only with --follow). By name: *.tf is Terraform (the .tf files of one directory are read together as
   one module); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
   directory, only those that mention Resources or AWSTemplateFormatVersion); *.txt, *.pattern
-  and *.patterns hold one filter pattern per line (blank lines and lines starting with # are
-  skipped). A file named explicitly with another extension is read as a pattern list.
+  and *.patterns hold one filter pattern per line (blank lines and lines whose first non-blank
+  character is # are skipped). A file named explicitly with another extension is read as a pattern list.
 
   Values are resolved from what the files state: literals, parameter and variable defaults,
   locals, mappings, Fn::Sub/Join/Select/FindInMap, for_each and count. A pattern that depends

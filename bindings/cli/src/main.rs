@@ -156,8 +156,8 @@ struct TestEventPatternArgs {
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// The filter pattern, or `-` to read it from standard input (one trailing newline is
-    /// removed).
+    /// The filter pattern, or `-` to read it from standard input (a byte order mark at the start
+    /// and one trailing newline are removed, as in a pattern list).
     #[arg(value_name = "PATTERN", allow_hyphen_values = true)]
     pattern: String,
 }
@@ -245,6 +245,10 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| Failure::invalid("the pattern on standard input is not UTF-8"))?;
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
         strip_one_newline(text)
     } else {
         args.pattern

@@ -447,7 +447,7 @@ impl Output {
                 name: name.clone(),
                 file,
             })
-            .map_err(|e| Failure::invalid(format!("-o {name}: {e}")))
+            .map_err(|e| Failure::Io(format!("error: -o {name}: {e}")))
     }
 
     fn write(&self, text: &str) -> Result<(), Failure> {

@@ -436,6 +436,10 @@ fn check_reads_the_pattern_from_standard_input() {
         out.stdout,
         "kind: json\ncanonical: { $.errorCode = \"AccessDenied*\" }\n"
     );
+    // A byte order mark at the start is no part of the pattern, as in a pattern list.
+    let out = run_stdin(&["check", "-"], "\u{feff}{ $.a = 1 }\r\n");
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "kind: json\ncanonical: { $.a = 1 }\n");
 }
 
 #[test]

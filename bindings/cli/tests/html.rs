@@ -480,13 +480,16 @@ fn the_report_goes_to_standard_output_without_o_and_ndjson_refuses_o() {
     );
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("-o"), "{}", run.stderr);
+    // Output that cannot be written: exit status 1, as `--help` says (a directory too).
     let run = run_in(&dir, &["scan", "-o", "no/such/dir/report.html"], None);
-    assert_eq!(run.status, 2);
+    assert_eq!(run.status, 1);
     assert!(
         run.stderr.contains("no/such/dir/report.html"),
         "{}",
         run.stderr
     );
+    let run = run_in(&dir, &["scan", "-o", "."], None);
+    assert_eq!(run.status, 1, "{}", run.stderr);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
