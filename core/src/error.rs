@@ -127,6 +127,12 @@ pub enum ErrorKind {
         /// The text AWS quotes in its message (`:`, `,`, `$."`).
         text: String,
     },
+    /// A character that a member name written bare cannot hold: `{ $.@timestamp = 1 }`. The
+    /// same code and message as [`ErrorKind::InvalidCharacter`]; the help names the bracket form.
+    MemberCharacter {
+        /// The character, as AWS quotes it in its message.
+        text: String,
+    },
     /// A double-quoted string has no closing quote: `"abc`.
     UnterminatedString,
     /// A `%regex%` has no closing `%`: `%abc`.
@@ -398,7 +404,7 @@ impl ErrorKind {
         match self {
             PatternTooLong { .. } => "pattern-too-long",
             BlankAroundBrackets { .. } => "blank-around-brackets",
-            InvalidCharacter { .. } => "invalid-character",
+            InvalidCharacter { .. } | MemberCharacter { .. } => "invalid-character",
             UnterminatedString => "unterminated-string",
             UnterminatedRegex => "unterminated-regex",
             EmptyRegex => "empty-regex",
@@ -463,7 +469,9 @@ impl ErrorKind {
             BlankAroundBrackets { open, close } => {
                 format!("Invalid metric filter pattern: blanks before '{open}' or after '{close}'")
             }
-            InvalidCharacter { text } => format!("Invalid character(s) in term '{text}'"),
+            InvalidCharacter { text } | MemberCharacter { text } => {
+                format!("Invalid character(s) in term '{text}'")
+            }
             UnterminatedString => "unterminated string: no closing '\"'".into(),
             UnterminatedRegex => "unterminated regex: no closing '%'".into(),
             EmptyRegex => "empty regex: nothing between '%' and '%'".into(),
@@ -600,6 +608,11 @@ impl ErrorKind {
             }
             InvalidCharacter { .. } => {
                 "text with characters other than letters, digits and '_' must be double-quoted"
+                    .into()
+            }
+            MemberCharacter { .. } => {
+                "a member name written bare holds ASCII letters, digits, '_' and '-' only; write \
+                 one with other characters in brackets with single quotes: $.['@timestamp']"
                     .into()
             }
             UnterminatedString => {

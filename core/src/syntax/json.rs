@@ -197,7 +197,7 @@ pub(super) fn selector<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Selector> {
             return fail(
                 rest,
                 c.len_utf8(),
-                ErrorKind::InvalidCharacter { text: c.into() },
+                ErrorKind::MemberCharacter { text: c.into() },
             );
         }
     }
@@ -242,7 +242,7 @@ fn member_step<'a>(i: &'a str, dot: &'a str) -> PResult<'a, Step> {
         Some(c) if !c.is_whitespace() && !"=!<>)}&|.[".contains(c) => fail(
             i,
             c.len_utf8(),
-            ErrorKind::InvalidCharacter { text: c.into() },
+            ErrorKind::MemberCharacter { text: c.into() },
         ),
         _ => fail(
             dot,
