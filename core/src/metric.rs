@@ -318,15 +318,19 @@ fn resolve_text(source: &Source, event: &str, extracted: &Extracted) -> Option<S
     }
 }
 
+/// The number `source` gives for the event: none where its text is no number, or one too large
+/// for a double (`1e400`), as a `metricValue` written so is refused (CloudWatch takes no
+/// infinite values).
 fn resolve_number(source: &Source, event: &str, extracted: &Extracted) -> Option<f64> {
-    match source {
+    let value = match source {
         Source::Constant(v) => Some(*v),
         Source::Selector(s) => reference::select_in_event(event, s, |node| match node {
             Json::Number(t) | Json::String(t) => number::parse(t),
             _ => None,
         }),
         Source::Extracted(key) => number::parse(extracted.get(key)?),
-    }
+    };
+    value.filter(|v| v.is_finite())
 }
 
 /// A `TestMetricFilter` request in the AWS API's JSON shape:
@@ -638,6 +642,24 @@ mod tests {
         let f = filter("ERROR", transformation("1")).unwrap();
         assert_eq!(f.apply("ERROR x").map(|d| d.value), Some(1.0));
         assert_eq!(f.apply("INFO x"), None);
+    }
+
+    /// A number too large for a double gives no value, as `Infinity` or text does, where it
+    /// gave an infinite one; a `metricValue` written so is refused.
+    #[test]
+    fn a_value_too_large_for_a_double_is_no_value() {
+        let f = filter("{ $.a = * }", transformation("$.a")).unwrap();
+        assert_eq!(f.apply(r#"{"a": 1e308}"#).map(|d| d.value), Some(1e308));
+        assert_eq!(f.apply(r#"{"a": 1e400}"#), None);
+        assert_eq!(f.apply(r#"{"a": "-1e999"}"#), None);
+        assert_eq!(f.apply(r#"{"a": "Infinity"}"#), None);
+        let f = filter("[a]", transformation("$a")).unwrap();
+        assert_eq!(f.apply("12").map(|d| d.value), Some(12.0));
+        assert_eq!(f.apply("1e999"), None);
+        assert_eq!(
+            code("ERROR", transformation("1e999")),
+            "invalid-metric-value"
+        );
     }
 
     #[test]
