@@ -156,8 +156,11 @@ impl PatternBuilder {
     /// Parses, validates and compiles `pattern`.
     pub fn build(&self, pattern: &str) -> Result<Pattern, Error> {
         let ast = crate::syntax::parse_with(pattern, &self.dialect)?;
-        let program = compile(&[&ast], &self.dialect, &self.limits).map_err(|(_, e)| e)?;
+        // The evaluator first, as in a set: a regex over its own limit is refused as
+        // regex-too-large at its place, before the program's automata are built from it.
         let evaluator = Evaluator::new(ast, pattern, self.dialect)?;
+        let program =
+            compile(&[evaluator.ast()], &self.dialect, &self.limits).map_err(|(_, e)| e)?;
         Ok(Pattern {
             text: pattern.to_owned(),
             evaluator,
