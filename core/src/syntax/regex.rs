@@ -4,7 +4,9 @@
 //! `\w` and `\s` are ASCII classes, and `{,n}` means "at most n". Rust's classes are Unicode
 //! classes in Unicode mode, so they are rewritten to the ASCII classes `[[:digit:]]`,
 //! `[[:word:]]` and `[[:space:]]` (inside a bracket class, without the outer brackets), and
-//! `{,n}` becomes `{0,n}`. Everything else is passed through.
+//! `{,n}` becomes `{0,n}`. A word boundary, `\b` or `\B` (not in AWS's list, but read by Java's
+//! engine), is the one between ASCII word characters and others, as `\w` is: `(?-u:\b)`.
+//! Everything else is passed through.
 
 /// Rewrites AWS regex syntax into Rust regex syntax.
 pub(crate) fn translate(source: &str) -> String {
@@ -32,6 +34,11 @@ pub(crate) fn translate(source: &str) -> String {
                 match class {
                     Some(name) if in_class => out.push_str(&format!("[:{name}:]")),
                     Some(name) => out.push_str(&format!("[[:{name}:]]")),
+                    None if !in_class && matches!(e, 'b' | 'B') => {
+                        out.push_str("(?-u:\\");
+                        out.push(e);
+                        out.push(')');
+                    }
                     None => {
                         out.push('\\');
                         out.push(e);
@@ -115,5 +122,19 @@ mod tests {
         assert!(!re.is_match("١a "), "Arabic-Indic digit is not \\d");
         assert!(!re.is_match("1é "), "é is not \\w");
         assert!(!re.is_match("1a\u{00a0}"), "no-break space is not \\s");
+    }
+
+    /// A word boundary is where `\w` (ASCII) meets `\W`: between `a` and `é` too.
+    #[test]
+    fn word_boundaries_are_ascii_as_word_characters_are() {
+        assert_eq!(translate(r"a\b\W"), r"a(?-u:\b)[[:^word:]]");
+        assert_eq!(translate(r"\Bx"), r"(?-u:\B)x");
+        let boundary = ::regex::Regex::new(&translate(r"a\b")).unwrap();
+        assert!(boundary.is_match("aé"));
+        assert!(boundary.is_match("a b"));
+        assert!(!boundary.is_match("ab"));
+        let inside = ::regex::Regex::new(&translate(r"a\B")).unwrap();
+        assert!(inside.is_match("ab"));
+        assert!(!inside.is_match("aé"));
     }
 }
