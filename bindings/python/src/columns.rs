@@ -247,13 +247,25 @@ impl Columns<'_> {
     }
 }
 
+/// The name of a pyarrow array's type (`string`, `large_binary`, …); a `TypeError` naming
+/// `what` for anything that is no pyarrow array (a list has no `type`).
+fn arrow_type(array: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    match array.getattr("type") {
+        Ok(kind) => Ok(kind.str()?.to_string()),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "{what} takes a pyarrow array (or chunked array) of strings, not {}",
+            crate::convert::type_name(array)
+        ))),
+    }
+}
+
 /// The buffers of a pyarrow `string`, `binary` (or large) array, read as `Columns`; `None` for
 /// an empty array without an offsets buffer. `what` names the array in errors.
 pub(crate) fn arrow_columns<'py>(
     array: &Bound<'py, PyAny>,
     what: &str,
 ) -> PyResult<Option<Columns<'py>>> {
-    let kind = array.getattr("type")?.str()?.to_string();
+    let kind = arrow_type(array, what)?;
     let large = match kind.as_str() {
         "string" | "utf8" | "binary" => false,
         "large_string" | "large_utf8" | "large_binary" => true,
@@ -425,7 +437,7 @@ pub(crate) fn match_arrow_array<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = array.py();
     let pa = py.import("pyarrow")?;
-    let kind = array.getattr("type")?.str()?.to_string();
+    let kind = arrow_type(array, "match_arrow")?;
     let large = match kind.as_str() {
         "string" | "utf8" | "binary" => false,
         "large_string" | "large_utf8" | "large_binary" => true,

@@ -192,6 +192,19 @@ pub(crate) fn utf8_error(
     build().unwrap_or_else(|failure| failure)
 }
 
+/// `error`, raised converting the event at `index` of a batch, told where: its `index`
+/// attribute is set, as a `UnicodeDecodeError`'s is, and where Python has notes (3.11 on) a note
+/// says "in event N".
+pub(crate) fn at_event(py: Python<'_>, error: PyErr, index: usize) -> PyErr {
+    let value = error.value(py);
+    // Neither can fail on an exception instance; the error is raised as it is either way.
+    let _ = value.setattr("index", index);
+    if value.hasattr("add_note").unwrap_or(false) {
+        let _ = value.call_method1("add_note", (format!("in event {index}"),));
+    }
+    error
+}
+
 /// The name of `value`'s type, for messages.
 pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
     value

@@ -1,7 +1,7 @@
 //! `EventPattern` and `test_event_pattern`: EventBridge event patterns, wrapping the core types.
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 use trailmatch::EventPattern;
 
 use crate::convert;
@@ -44,8 +44,10 @@ impl PyEventPattern {
         self.inner.as_str()
     }
 
-    fn __repr__(&self) -> String {
-        format!("EventPattern({:?})", self.inner.as_str())
+    /// `EventPattern('…')`, the text quoted as Python quotes it: `eval` gives the pattern back.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let text = PyString::new(py, self.inner.as_str()).repr()?;
+        Ok(format!("EventPattern({text})"))
     }
 }
 

@@ -128,7 +128,8 @@ pub(crate) fn test_metric_filter<'py>(
     refuse_single(logEventMessages, "logEventMessages")?;
     let messages = logEventMessages
         .try_iter()?
-        .map(|m| convert::event(&m?))
+        .enumerate()
+        .map(|(i, m)| convert::event(&m?).map_err(|e| convert::at_event(py, e, i)))
         .collect::<PyResult<Vec<_>>>()?;
     let texts = messages
         .iter()

@@ -428,7 +428,11 @@ impl PyPatternSet {
             // after the batch is matched, unless an earlier event's bytes are not UTF-8.
             let mut failure = None;
             for value in items.by_ref() {
-                match value.and_then(|value| convert::event(&value)) {
+                let at = first + batch.len();
+                let event = value.and_then(|value| {
+                    convert::event(&value).map_err(|e| convert::at_event(py, e, at))
+                });
+                match event {
                     Ok(event) => {
                         bytes += event.len();
                         batch.push(event);

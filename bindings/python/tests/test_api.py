@@ -6,7 +6,9 @@ import pickle
 import re
 import types
 import unicodedata
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -302,6 +304,34 @@ def test_match_many_takes_any_iterable() -> None:
         s.match_many("ERROR")
     with pytest.raises(TypeError, match="iterable of events"):
         s.match_many({"level": "ERROR"})
+
+
+def test_a_batch_says_which_event_it_could_not_read() -> None:
+    """Any event that cannot be read, not only bytes that are not UTF-8, is named by its
+    position: an ``index`` attribute and, where Python has notes, "in event N"."""
+    s = trailmatch.PatternSet(["x"])
+    bad: list[Any] = ["x", "y", 5]
+    many: list[Any] = [f"e{i}" for i in range(9_000)] + [None]  # past the first batch
+    cases: list[tuple[Callable[[], object], type[Exception], int]] = [
+        (lambda: s.match_many(bad), TypeError, 2),
+        (lambda: s.match_many(["x", "a\ud800"]), UnicodeEncodeError, 1),
+        (lambda: s.match_many(many), TypeError, 9_000),
+        (lambda: trailmatch.test_metric_filter(filterPattern="x", logEventMessages=["x", "y\ud800"]), UnicodeEncodeError, 1),
+    ]
+    for call, kind, index in cases:
+        with pytest.raises(kind) as caught:
+            call()
+        assert caught.value.index == index  # type: ignore[attr-defined]
+        if hasattr(caught.value, "add_note"):
+            assert f"in event {index}" in caught.value.__notes__
+    # An iterator's own exception is raised as it is: it says where it is itself.
+    def failing() -> Iterator[str]:
+        yield "x"
+        raise LookupError("mine")
+
+    with pytest.raises(LookupError) as caught:
+        s.match_many(failing())
+    assert not hasattr(caught.value, "index")
 
 
 def test_match_many_agrees_with_matches() -> None:

@@ -341,6 +341,9 @@ def test_match_arrow_errors() -> None:
     with pytest.raises(UnicodeDecodeError) as raised:
         SET.match_arrow(pa.chunked_array([pa.array([b"ok"]), pa.array([b"fine", b"\xff"])]))
     assert raised.value.index == 2  # type: ignore[attr-defined]
+    # What is no pyarrow array at all is a TypeError too, not a missing attribute.
+    with pytest.raises(TypeError, match="match_arrow takes a pyarrow array .* not list"):
+        SET.match_arrow(["x"])
 
 
 def test_match_arrow_large_batch() -> None:

@@ -34,6 +34,10 @@ def test_event_pattern_matches_str_bytes_and_dicts() -> None:
     assert pattern.rule_count == 1
     assert str(pattern) == pattern.pattern
     assert repr(pattern).startswith("EventPattern(")
+    # repr is Python that gives the pattern back, whatever its text holds.
+    for text in [pattern.pattern, '{"a": ["e\u0301", "\\"quoted\\"", "\u00e9\\n"]}']:
+        again = eval(repr(trailmatch.EventPattern(text)), {"EventPattern": trailmatch.EventPattern})
+        assert again.pattern == text
 
 
 def test_or_expands_to_rules() -> None:

@@ -93,6 +93,18 @@ def test_scan_rules_errors_are_typed(tmp_path: Path) -> None:
         trailmatch.scan(str(SAMPLE))
 
 
+def test_scan_takes_one_rules_name_or_path_alone() -> None:
+    """As trailmatch.spark takes them: "cis" is the pack, not the files "c", "i" and "s"."""
+    alone = trailmatch.scan([SAMPLE], rules="cis", insights=False)
+    listed = trailmatch.scan([SAMPLE], rules=["cis"], insights=False)
+    assert alone == listed
+    assert alone["records"]["matched"] > 0
+    template = FIXTURES / "cloudformation" / "cis-baseline.yaml"
+    with pytest.warns(UserWarning):
+        by_path = trailmatch.scan([SAMPLE], rules=template, insights=False)
+    assert by_path["rules"]
+
+
 def test_lint_points_into_the_files() -> None:
     found = trailmatch.lint([FIXTURES / "lint"])
     errors = [d for d in found if d["severity"] == "error"]

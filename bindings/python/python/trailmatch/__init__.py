@@ -126,7 +126,7 @@ test_event_pattern.__test__ = False  # type: ignore[attr-defined]
 def scan(
     paths: Sequence[Path],
     *,
-    rules: Sequence[str] = ("cis",),
+    rules: Union[Path, Sequence[Path]] = ("cis",),
     insights: bool = True,
     account_id: Optional[str] = None,
     region: Optional[str] = None,
@@ -143,7 +143,7 @@ def scan(
 
     ``paths`` are log files or directories (S3 log files, CloudWatch Logs subscription payloads
     and exports, JSON Lines; gzip and base64 recognised); ``"-"`` (standard input, for the
-    command line) raises ValueError. ``rules`` are ``"cis"`` (the built-in
+    command line) raises ValueError. ``rules`` (one, or a list) are ``"cis"`` (the built-in
     CIS AWS Foundations monitoring controls), ``"cis-eventbridge"`` (the same controls as
     EventBridge rules), rules files, EventBridge rules files, CloudFormation templates, Terraform
     files or directories of them; what their readers cannot resolve is reported with
@@ -154,8 +154,10 @@ def scan(
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError("paths must be a list of paths, not a single path")
+    # One rules name or path alone, as trailmatch.spark takes it, is not a list of its letters.
+    specs = [rules] if isinstance(rules, (str, os.PathLike)) else list(rules)
     report_json, problems, notifications = _trailmatch._scan(
-        [os.fspath(p) for p in paths], list(rules), insights, account_id, region
+        [os.fspath(p) for p in paths], [os.fspath(r) for r in specs], insights, account_id, region
     )
     for problem in problems:
         warnings.warn(problem, stacklevel=2)
