@@ -94,8 +94,11 @@ pub(super) fn regex<'a>(cx: &Cx<'_>, i: &'a str) -> PResult<'a, Regex> {
         };
         return fail(from(body, at), ch.len_utf8(), kind);
     }
-    if let Err(detail) = super::regex::check(source) {
-        return fail(i, i.len() - rest.len(), ErrorKind::RegexSyntax { detail });
+    if let Err((detail, at)) = super::regex::check(source) {
+        // At the fault where the regex parser names it (the regex is ASCII: bytes are
+        // characters).
+        let kind = ErrorKind::RegexSyntax { detail };
+        return fail(from(body, at.start), at.len().max(1), kind);
     }
     Ok((
         rest,

@@ -8,18 +8,28 @@
 //! engine), is the one between ASCII word characters and others, as `\w` is: `(?-u:\b)`.
 //! Everything else is passed through.
 
+use std::ops::Range;
+
 /// Rewrites AWS regex syntax into Rust regex syntax.
 pub(crate) fn translate(source: &str) -> String {
+    translate_mapped(source).0
+}
+
+/// [`translate`], and for each byte of its output the offset in `source` of what it was
+/// written for, then `source.len()` for the end: where an error in the output is in `source`.
+fn translate_mapped(source: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(source.len() + 16);
+    let mut map = Vec::with_capacity(source.len() + 17);
     let mut in_class = false;
     let mut class_start = false;
-    let mut chars = source.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = source.char_indices().map(|(at, c)| (c, at)).peekable();
+    while let Some((c, at)) = chars.next() {
         let at_class_start = std::mem::take(&mut class_start);
         match c {
             '\\' => {
-                let Some(e) = chars.next() else {
+                let Some((e, _)) = chars.next() else {
                     out.push('\\');
+                    map.resize(out.len(), at);
                     break;
                 };
                 let class = match e {
@@ -49,8 +59,7 @@ pub(crate) fn translate(source: &str) -> String {
                 in_class = true;
                 class_start = true;
                 out.push('[');
-                if chars.peek() == Some(&'^') {
-                    chars.next();
+                if chars.next_if(|&(c, _)| c == '^').is_some() {
                     out.push('^');
                 }
             }
@@ -62,20 +71,48 @@ pub(crate) fn translate(source: &str) -> String {
             // Rust reads `[` inside a class as a nested class; AWS (Java) as a literal.
             '[' => out.push_str("\\["),
             // AWS allows `{,n}` for "at most n"; Rust spells it `{0,n}`.
-            '{' if !in_class && chars.peek() == Some(&',') => out.push_str("{0"),
+            '{' if !in_class && chars.peek().is_some_and(|&(c, _)| c == ',') => {
+                out.push_str("{0");
+            }
             c => out.push(c),
         }
+        map.resize(out.len(), at);
     }
-    out
+    map.push(source.len());
+    (out, map)
 }
 
 /// Checks that a regex is well formed, without compiling it; the error is the regex parser's
-/// one-line reason.
-pub(crate) fn check(source: &str) -> Result<(), String> {
+/// one-line reason and the bytes of `source` it is about (all of them where it names none).
+pub(crate) fn check(source: &str) -> Result<(), (String, Range<usize>)> {
+    let (translated, map) = translate_mapped(source);
     regex_syntax::Parser::new()
-        .parse(&translate(source))
+        .parse(&translated)
         .map(drop)
-        .map_err(|e| syntax_detail(&e.to_string()))
+        .map_err(|e| {
+            let span = match &e {
+                regex_syntax::Error::Parse(e) => Some(*e.span()),
+                regex_syntax::Error::Translate(e) => Some(*e.span()),
+                _ => None,
+            };
+            let at = |offset: usize| map.get(offset).copied().unwrap_or(source.len());
+            // Where the source text that gave output byte `last` ends: where the next begins.
+            let end_of = |last: usize| {
+                let from = at(last);
+                map.get(last + 1..)
+                    .and_then(|rest| rest.iter().copied().find(|&o| o != from))
+                    .unwrap_or(source.len())
+            };
+            let range = span.map_or(0..source.len(), |span| {
+                let start = at(span.start.offset);
+                let end = match span.end.offset.checked_sub(1) {
+                    Some(last) if last >= span.start.offset => end_of(last),
+                    _ => end_of(span.start.offset),
+                };
+                start..end.max(start)
+            });
+            (syntax_detail(&e.to_string()), range)
+        })
 }
 
 /// The last line of the regex crate's multi-line message ("error: unclosed character class").
@@ -108,11 +145,25 @@ mod tests {
     #[test]
     fn malformed_regexes_are_found_without_compiling() {
         assert!(check(r"\d{1,3}\.[a-z]+$").is_ok());
-        assert_eq!(check("[abc").unwrap_err(), "unclosed character class");
+        let fault = |regex: &str| {
+            let (detail, at) = check(regex).unwrap_err();
+            (detail, regex.get(at).unwrap_or("?").to_owned())
+        };
         assert_eq!(
-            check("a{2,1}").unwrap_err(),
-            "invalid repetition count range, the start must be <= the end"
+            fault("[abc"),
+            ("unclosed character class".into(), "[".into())
         );
+        assert_eq!(
+            fault("abcdefgh{2,1}"),
+            (
+                "invalid repetition count range, the start must be <= the end".into(),
+                "{2,1}".into()
+            )
+        );
+        // Behind a rewritten class, the place is still the source's.
+        assert_eq!(fault(r"\d\w[\s]x{3,2}").1, "{3,2}");
+        assert_eq!(fault(r"\d+\Q").1, r"\Q");
+        assert_eq!(fault(r"a{,2}{4,3}").1, "{4,3}");
     }
 
     #[test]
