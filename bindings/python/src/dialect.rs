@@ -24,9 +24,16 @@ pub(crate) fn dialect(spec: Option<&Bound<'_, PyAny>>) -> PyResult<Dialect> {
         let (key, value): (String, Bound<'_, PyAny>) = item.extract()?;
         // The kind of the default value says which Python type to take; an unknown name is
         // refused before any type error.
+        // A value of the wrong type or range is refused naming its switch (the same exception,
+        // OverflowError for -1, TypeError for a str, with the switch's name).
+        let named = |e: PyErr| {
+            let py = value.py();
+            let message = format!("dialect switch {key}: {}", e.value(py));
+            PyErr::from_type(e.get_type(py), message)
+        };
         let value = match Dialect::default().get(&key) {
-            Some(SwitchValue::Bool(_)) => SwitchValue::Bool(value.extract()?),
-            Some(SwitchValue::Number(_)) => SwitchValue::Number(value.extract()?),
+            Some(SwitchValue::Bool(_)) => SwitchValue::Bool(value.extract().map_err(named)?),
+            Some(SwitchValue::Number(_)) => SwitchValue::Number(value.extract().map_err(named)?),
             None => {
                 return Err(PyValueError::new_err(
                     SwitchError::Unknown { name: key }.to_string(),

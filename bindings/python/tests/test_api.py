@@ -119,8 +119,11 @@ def test_dialect() -> None:
     }
     with pytest.raises(ValueError, match="unknown dialect switch 'absorb'"):
         trailmatch.Pattern("x", dialect={"absorb": True})  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="dialect switch absorb_trailing_fields: "):
         trailmatch.Pattern("x", dialect={"absorb_trailing_fields": "yes"})  # type: ignore[arg-type]
+    # A value out of range names its switch too, with the exception Python gives for it.
+    with pytest.raises(OverflowError, match="dialect switch event_number_base: "):
+        trailmatch.Pattern("x", dialect={"event_number_base": -1})
     with pytest.raises(TypeError):
         trailmatch.Pattern("x", dialect=["absorb_trailing_fields"])  # type: ignore[arg-type]
 
