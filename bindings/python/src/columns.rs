@@ -72,15 +72,22 @@ impl<'py> Source<'py> {
         let format: String = view.getattr("format")?.extract()?;
         let code = format.trim_start_matches(['@', '=', '<']);
         let signed = matches!(code, "i" | "l" | "q" | "n");
-        if itemsize != width || !signed || !view.getattr("c_contiguous")?.is_truthy()? {
+        let contiguous = view.getattr("c_contiguous")?.is_truthy()?;
+        if itemsize != width || !signed || !contiguous {
             let hint = match (itemsize, width, signed) {
                 (8, 4, true) => " (large=True for int64 offsets)",
                 (4, 8, true) => " (large=False for int32 offsets)",
                 _ => "",
             };
+            // The format may be right and the layout not (a strided slice).
+            let found = if itemsize == width && signed {
+                "a strided view of them (copy it first, e.g. with bytes())".to_owned()
+            } else {
+                format!("one of format '{format}'{hint}")
+            };
             return Err(PyTypeError::new_err(format!(
                 "{what}: a C-contiguous buffer of bytes or of {}-bit signed integers is expected, \
-                 not one of format '{format}'{hint}",
+                 not {found}",
                 width * 8
             )));
         }

@@ -245,6 +245,10 @@ def test_match_buffers_checks_buffers() -> None:
         SET.match_buffers(array.array("i", [1, 2]), offsets)
     with pytest.raises(ValueError, match="data: the buffer is not C-contiguous"):
         SET.match_buffers(memoryview(b"EERRRROORR  xx")[::2], offsets)
+    # Offsets of the right format in a strided view: the layout is what is wrong.
+    strided = memoryview(array.array("i", [0, 9, 5, 9, 6, 9]))[::2]
+    with pytest.raises(TypeError, match=r"offsets: .* not a strided view of them \(copy it first"):
+        SET.match_buffers(data, strided)
     with pytest.raises(ValueError, match=r"validity: 1 bytes hold 8 bits; 3 events from offset 7 need 10"):
         SET.match_buffers(b"abcdefghij", array.array("i", range(11)), offset=7, validity=b"\xff")
 
