@@ -254,14 +254,23 @@ impl Columns<'_> {
     }
 }
 
-/// The name of a pyarrow array's type (`string`, `large_binary`, …); a `TypeError` naming
-/// `what` for anything that is no pyarrow array (a list has no `type`).
-fn arrow_type(array: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
-    match array.getattr("type") {
-        Ok(kind) => Ok(kind.str()?.to_string()),
-        Err(_) => Err(PyTypeError::new_err(format!(
+/// The type of a pyarrow array of strings or binaries (`string`, `large_binary`, …), and whether
+/// its offsets are 64-bit (the large types) rather than 32-bit; a `TypeError` naming `what` for
+/// another type, or for anything that is no pyarrow array (a list has no `type`).
+fn arrow_kind(array: &Bound<'_, PyAny>, what: &str) -> PyResult<(String, bool)> {
+    let Ok(kind) = array.getattr("type") else {
+        return Err(PyTypeError::new_err(format!(
             "{what} takes a pyarrow array (or chunked array) of strings, not {}",
             crate::convert::type_name(array)
+        )));
+    };
+    let kind = kind.str()?.to_string();
+    match kind.as_str() {
+        "string" | "utf8" | "binary" => Ok((kind, false)),
+        "large_string" | "large_utf8" | "large_binary" => Ok((kind, true)),
+        _ => Err(PyTypeError::new_err(format!(
+            "{what} takes a pyarrow array of string, large_string, binary or large_binary, not \
+             {kind} (cast it first, e.g. array.cast(pyarrow.string()))"
         ))),
     }
 }
@@ -272,17 +281,7 @@ pub(crate) fn arrow_columns<'py>(
     array: &Bound<'py, PyAny>,
     what: &str,
 ) -> PyResult<Option<Columns<'py>>> {
-    let kind = arrow_type(array, what)?;
-    let large = match kind.as_str() {
-        "string" | "utf8" | "binary" => false,
-        "large_string" | "large_utf8" | "large_binary" => true,
-        _ => {
-            return Err(PyTypeError::new_err(format!(
-                "{what}: a pyarrow array of string, large_string, binary or large_binary is \
-                 expected, not {kind}"
-            )));
-        }
-    };
+    let (kind, large) = arrow_kind(array, what)?;
     let buffers = array.call_method0("buffers")?.cast_into::<PyList>()?;
     if buffers.len() != 3 {
         return Err(PyValueError::new_err(format!(
@@ -444,17 +443,7 @@ pub(crate) fn match_arrow_array<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = array.py();
     let pa = py.import("pyarrow")?;
-    let kind = arrow_type(array, "match_arrow")?;
-    let large = match kind.as_str() {
-        "string" | "utf8" | "binary" => false,
-        "large_string" | "large_utf8" | "large_binary" => true,
-        _ => {
-            return Err(PyTypeError::new_err(format!(
-                "match_arrow takes a pyarrow array of string, large_string, binary or \
-                 large_binary, not {kind} (cast it first, e.g. array.cast(pyarrow.string()))"
-            )));
-        }
-    };
+    let (kind, large) = arrow_kind(array, "match_arrow")?;
     let buffers = array.call_method0("buffers")?.cast_into::<PyList>()?;
     if buffers.len() != 3 {
         return Err(PyValueError::new_err(format!(

@@ -104,12 +104,9 @@ pub(crate) fn check(source: &str) -> Result<(), (String, Range<usize>)> {
                     .unwrap_or(source.len())
             };
             let range = span.map_or(0..source.len(), |span| {
-                let start = at(span.start.offset);
-                let end = match span.end.offset.checked_sub(1) {
-                    Some(last) if last >= span.start.offset => end_of(last),
-                    _ => end_of(span.start.offset),
-                };
-                start..end.max(start)
+                // The span's last byte (its first, for an empty span).
+                let last = span.end.offset.saturating_sub(1).max(span.start.offset);
+                at(span.start.offset)..end_of(last)
             });
             (syntax_detail(&e.to_string()), range)
         })

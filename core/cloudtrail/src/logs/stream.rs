@@ -737,7 +737,7 @@ impl<'a> Stream<'a> {
             // Longer than the read buffer, so than any record, or cut by a failed read: a JSON
             // document on one line (a CloudTrail log file) is read as such (up to the failure,
             // reported where reading reaches it), anything else is too large or fails.
-            if avail.iter().find(|&&b| !is_ws(b)) == Some(&b'{') {
+            if opens_object(avail) {
                 self.needs_stream |= line_values;
                 return self.json_top();
             }
@@ -1707,13 +1707,8 @@ impl<'a> Stream<'a> {
         if !self.options.text_lines {
             return self.message_json().map(|json| (json, false));
         }
-        let message = self.message.as_bytes();
-        let opens_object = message
-            .iter()
-            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            == Some(&b'{');
-        let text = if opens_object {
-            let text = message.to_vec();
+        let text = if opens_object(self.message.as_bytes()) {
+            let text = self.message.as_bytes().to_vec();
             if let Ok(json) = self.message_json() {
                 return Ok((json, false));
             }
@@ -2020,6 +2015,11 @@ pub(crate) fn text_buffer(options: Options) -> usize {
         .max_record_bytes
         .saturating_add(64 * 1024)
         .max(DEFAULT_BUFFER)
+}
+
+/// True when the first byte of `bytes` after JSON blanks is `{`.
+fn opens_object(bytes: &[u8]) -> bool {
+    bytes.iter().find(|&&b| !is_ws(b)) == Some(&b'{')
 }
 
 fn is_ws(b: u8) -> bool {

@@ -279,6 +279,17 @@ fn subscription_messages_of_text_are_records_in_text_mode() {
             ]
         );
     }
+    // Lines too: a line of text is a record of text, a line that is one object is not.
+    let options = Options {
+        text_lines: true,
+        ..Options::default()
+    };
+    let items = read_with(b"{\"a\":1}\nERROR disk full\n", options);
+    let records: Vec<(&str, bool)> = the_records(&items)
+        .iter()
+        .map(|r| (r.json.as_str(), r.text))
+        .collect();
+    assert_eq!(records, [("{\"a\":1}", false), ("ERROR disk full", true)]);
 }
 
 #[test]
