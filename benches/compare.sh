@@ -10,7 +10,11 @@
 # The scan rows take the records read from the report's first `"read"` (not with jq: parsing the
 # 8 MB report, mostly alarm state changes, adds some 0.13 s to each run).
 # Each round runs every command once, in turn, so that a slow moment of a shared machine hits
-# them all alike; the table gives each command's median wall time, its ratio to trailmatch, and its
+# them all alike; each is run once untimed right before it is timed: after a second with a core
+# idle, every command here took 30 to 45 ms longer on the development machine (a 2-core VM: the
+# serde parse 31 ms, quamina 37 ms, `grep -c -j 1` 31 ms, kept to one core 44 ms), a cost that
+# fell on whichever command came after a single-threaded one (`grep -c -j 1` right after jq
+# took 0.074 s against 0.060 s after itself, medians of 7); the table gives each command's median wall time, its ratio to trailmatch, and its
 # median CPU time (user + system, all threads: `grep -j 1` reads and sifts on a second thread).
 # Counts are checked: quamina (and jq, for the selective filter) must count what trailmatch
 # counts, pattern by pattern; the script exits 2 when they differ. Targets met or missed are
@@ -86,6 +90,8 @@ declare -A times cpus counts
 for ((round = 1; round <= runs; round++)); do
     for name in "${names[@]}"; do
         cmd=${cmds[$name]}
+        # Once untimed first, so that every command is timed on awake cores (see above).
+        eval "$cmd" > /dev/null 2>&1 || true
         start=$(date +%s%N)
         { time eval "$cmd" > "$out" 2> "$dir/stderr"; } 2> "$dir/cpu" \
             || { echo "compare.sh: '$name' failed: $cmd" >&2; cat "$dir/stderr" >&2; exit 1; }
