@@ -363,3 +363,88 @@ fn lint_points_at_invalid_event_patterns() {
     let report: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(report["diagnostics"][0]["filter"], "root-usage");
 }
+
+/// What a directory holds is read or reported, never dropped unsaid: a template that is not
+/// UTF-8 is unreadable, a `.tf.json` file is reported as not read, and a YAML file that only
+/// mentions `Resources` (a CI workflow) is one warning, not also an error.
+#[test]
+fn lint_reports_every_file_of_a_directory_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("latin.yaml"),
+        b"Description: caf\xe9\nResources:\n  F: {Type: AWS::Logs::MetricFilter}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("main.tf.json"),
+        r#"{"resource": {"aws_cloudwatch_log_metric_filter": {"f": {"pattern": "{ $.a = b c }"}}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("workflow.yml"),
+        "# Resources: see docs/\nname: ci\n",
+    )
+    .unwrap();
+    let r = run_in(root, &["lint", "."], None);
+    assert_eq!(r.status, 1, "{r:?}");
+    let lines: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("./")).collect();
+    assert_eq!(
+        lines,
+        [
+            "./latin.yaml:1:1: error[unreadable]: the file is not UTF-8",
+            "./main.tf.json:1:1: warning[unsupported-file]: Terraform's JSON syntax (.tf.json) is not read: the metric filters and alarms it may hold are not checked",
+            "./workflow.yml:2:1: warning[not-a-template]: not a CloudFormation template: no Resources section",
+        ],
+        "{}",
+        r.stdout
+    );
+    // What was not read may cover a control: cis-check cannot say it is not covered.
+    let r = run_in(
+        root,
+        &["cis-check", "main.tf.json", "--control", "5.3"],
+        None,
+    );
+    assert!(r.stdout.contains("undecided"), "{r:?}");
+}
+
+/// An alarmed filter whose pattern `PutMetricFilter` refuses covers nothing, and a control it
+/// would have covered says so; an alarm on other dimensions than the filter publishes watches
+/// another series.
+#[test]
+fn cis_check_names_invalid_patterns_and_other_dimensions() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = |pattern: &str, dimensions: &str| {
+        format!(
+            "Resources:\n  RootFilter:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: '{pattern}'\n      MetricTransformations: [{{MetricName: RootUsage, MetricNamespace: CIS, MetricValue: \"1\"}}]\n  RootAlarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties: {{MetricName: RootUsage, Namespace: CIS, {dimensions}Statistic: Sum, Period: 300, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: GreaterThanOrEqualToThreshold}}\n"
+        )
+    };
+    let root = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
+    let cases = [
+        ("ok.yaml", template(root, ""), "covered "),
+        (
+            "dims.yaml",
+            template(root, "Dimensions: [{Name: Env, Value: prod}], "),
+            "not-covered",
+        ),
+        (
+            "invalid.yaml",
+            template("{ $.userIdentity.type = Root && $.b = Failed auth }", ""),
+            "not-covered",
+        ),
+    ];
+    for (name, text, status) in cases {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let r = run_in(dir.path(), &["cis-check", name, "--control", "5.3"], None);
+        assert!(r.stdout.contains(status), "{name}: {r:?}");
+        if name == "invalid.yaml" {
+            assert!(
+                r.stdout.contains(
+                    "left out, as their patterns are invalid (PutMetricFilter refuses them): invalid.yaml:6:23: metric filter RootFilter: the value 'Failed auth' contains blanks"
+                ),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+}

@@ -41,7 +41,8 @@ pub struct ControlReport {
 /// Checks every CIS AWS Foundations monitoring control against the filters of `found` that
 /// have an alarm on their metric (see [`Found::alarms_of`]).
 ///
-/// Filters whose pattern is invalid are left out. When a reader could not read some filter or
+/// Filters whose pattern is invalid are left out (`PutMetricFilter` refuses them), and a control
+/// not covered says which were. When a reader could not read some filter or
 /// alarm (a [`Problem`](crate::iac::Problem) marked `incomplete`), a
 /// "not-covered" answer becomes "undecided": the missing rule might cover the control — unless
 /// it is a filter whose metric is known and watched by no alarm (its
@@ -55,17 +56,28 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
     let mut patterns = Vec::new();
     let mut refs = Vec::new();
     let mut names = Vec::new();
+    // The alarmed filters left out, as the reason of a control not covered says them.
+    let mut invalid = Vec::new();
     for (i, filter) in found.filters.iter().enumerate() {
         if found.alarms_of(i).is_empty() {
             continue;
         }
-        if let Ok(p) = Pattern::new(&filter.filter_pattern) {
-            patterns.push(p);
-            names.push(filter.filter_name.clone());
-            refs.push(FilterRef {
-                name: filter.filter_name.clone(),
-                location: filter.location.as_ref().map(SourceLocation::to_string),
-            });
+        let location = filter.location.as_ref().map(SourceLocation::to_string);
+        match Pattern::new(&filter.filter_pattern) {
+            Ok(p) => {
+                patterns.push(p);
+                names.push(filter.filter_name.clone());
+                refs.push(FilterRef {
+                    name: filter.filter_name.clone(),
+                    location,
+                });
+            }
+            Err(e) => invalid.push(format!(
+                "{}metric filter {}: {}",
+                location.map_or_else(String::new, |l| format!("{l}: ")),
+                filter.filter_name,
+                e.message()
+            )),
         }
     }
     // A filter that could not be read counts only when an alarm might watch its metric: one
@@ -108,6 +120,13 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
                 counterexample: verdict.counterexample,
                 reason: verdict.reason,
             };
+            if report.status != Status::Covered && !invalid.is_empty() {
+                report.reason = format!(
+                    "{}; left out, as their patterns are invalid (PutMetricFilter refuses them): {}",
+                    report.reason,
+                    invalid.join("; ")
+                );
+            }
             if report.status == Status::NotCovered && !incomplete.is_empty() {
                 report.status = Status::Undecided;
                 report.reason = format!(

@@ -15,6 +15,7 @@
 //! | `unused-metric-value` | `metricValue` reads a field the pattern never mentions, so matching events without it add no datapoint |
 //! | `unused-dimension` | the same for a dimension's value |
 //! | `unresolved-reference`, `unsupported-intrinsic`, `unsupported-expression`, `not-a-template` | a reader could not resolve a pattern or a transformation, so it was not checked |
+//! | `unsupported-file` | a file of a kind no reader reads (Terraform's JSON syntax, `.tf.json`), so what it holds was not checked |
 
 use std::fmt;
 

@@ -171,6 +171,10 @@ enum Open {
     Map(Vec<(Node, Node)>, Option<Node>, Option<String>, usize),
 }
 
+/// How deep collections may nest in a template (a CloudFormation template needs a dozen levels;
+/// the parser itself refuses flow collections nested some 256 deep).
+const MAX_NESTING: usize = 256;
+
 /// Parses the first document into a tree; an error gives its byte offset and message.
 fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
     let chars = Chars::new(text);
@@ -196,6 +200,14 @@ fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
                 }
             }
             Event::Alias(_) => Node::Alias { start },
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_NESTING => {
+                // Block collections have no depth limit in the parser (flow ones do), and a tree
+                // this deep would take the reader's stack.
+                return Err((
+                    start,
+                    format!("the YAML nests more than {MAX_NESTING} collections deep"),
+                ));
+            }
             Event::SequenceStart(_, tag) => {
                 stack.push(Open::Seq(Vec::new(), local_tag(tag.as_deref()), start));
                 continue;
@@ -221,7 +233,19 @@ fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
                 },
                 _ => return Err((start, "unbalanced YAML mapping".into())),
             },
-            Event::DocumentEnd => break,
+            Event::DocumentEnd => {
+                // CloudFormation reads a template of one document, as YAML loaders do that
+                // load one ("expected a single document in the stream"): a second one is not
+                // silently left out.
+                if let Some(Ok((Event::DocumentStart(_), span))) = parser.next_event() {
+                    let at = chars.byte(span.start.index());
+                    return Err((
+                        at,
+                        "a second YAML document starts here: a template is one document".into(),
+                    ));
+                }
+                break;
+            }
             _ => continue,
         };
         match stack.last_mut() {
@@ -701,8 +725,18 @@ impl Template<'_> {
                 value,
                 style,
                 content,
+                start,
                 ..
             } => {
+                if value.contains("{{resolve:") {
+                    return Err(unresolved(
+                        *start,
+                        "unresolved-reference",
+                        "a dynamic reference ({{resolve:…}}): CloudFormation reads its value from \
+                         Systems Manager or Secrets Manager when the stack is deployed"
+                            .into(),
+                    ));
+                }
                 let escapes = match style {
                     ScalarStyle::DoubleQuoted => Escapes::YamlDouble,
                     ScalarStyle::SingleQuoted => Escapes::YamlSingle,
@@ -901,6 +935,18 @@ impl Template<'_> {
                     format!("parameter {name} has no Default, so its value is not in the template"),
                 ));
             };
+            let kind = parameter.get("Type").and_then(Node::as_str);
+            if kind.is_some_and(|t| t.starts_with("AWS::SSM::Parameter::Value<")) {
+                return Err(unresolved(
+                    at,
+                    "unresolved-reference",
+                    format!(
+                        "parameter {name} is read from Systems Manager Parameter Store when the \
+                         stack is deployed: its Default is the name of the stored parameter, \
+                         not its value"
+                    ),
+                ));
+            }
             let value = self.eval(default, depth + 1)?;
             let list = parameter
                 .get("Type")
@@ -1158,5 +1204,57 @@ Resources:
         assert_eq!(broken.problems[0].code, "syntax");
         let other = read("x.yaml", "name: ci\non: push\n");
         assert_eq!(other.problems[0].code, "not-a-template");
+    }
+
+    /// Block collections nested past [`MAX_NESTING`] are refused where the nesting goes too
+    /// deep (150,000 levels took the reader's stack), and a second YAML document is refused
+    /// where it starts, not left out.
+    #[test]
+    fn deep_nesting_and_second_documents_are_syntax_errors() {
+        let deep = format!("Resources:\n  X:\n    {}x\n", "- ".repeat(150_000));
+        let found = read("deep.yaml", &deep);
+        assert_eq!(found.problems.len(), 1);
+        let problem = &found.problems[0];
+        assert_eq!(problem.code, "syntax");
+        assert!(problem.message.contains("more than 256"), "{problem}");
+        assert_eq!((problem.location.line, problem.location.column), (3, 513));
+        let nested = format!("Resources:\n  X:\n    {}x\n", "- ".repeat(MAX_NESTING - 2));
+        assert!(read("ok.yaml", &nested).problems.is_empty());
+        let two = "Resources: {}\n---\nResources:\n  F: {Type: AWS::Logs::MetricFilter}\n";
+        let found = read("two.yaml", two);
+        assert_eq!(found.problems[0].code, "syntax");
+        assert_eq!(found.problems[0].location.line, 2);
+        // Document markers around one document are fine.
+        assert!(
+            read("one.yaml", "---\nResources: {}\n...\n")
+                .problems
+                .is_empty()
+        );
+    }
+
+    /// Values CloudFormation reads from Systems Manager at deploy time are unresolved, not
+    /// patterns: a dynamic reference, and a parameter of an SSM parameter type (whose default
+    /// is the stored parameter's name).
+    #[test]
+    fn values_from_systems_manager_are_unresolved() {
+        let yaml = "Parameters:\n  P:\n    Type: AWS::SSM::Parameter::Value<String>\n    Default: /cis/root\nResources:\n  A:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterPattern: !Ref P\n      MetricTransformations: [{MetricName: m, MetricNamespace: n, MetricValue: '1'}]\n  B:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterPattern: '{{resolve:ssm:/cis/root}}'\n      MetricTransformations: [{MetricName: m, MetricNamespace: n, MetricValue: '1'}]\n";
+        let found = read("t.yaml", yaml);
+        assert!(found.filters.is_empty());
+        let problems: Vec<(&str, u32, bool)> = found
+            .problems
+            .iter()
+            .map(|p| (p.code, p.location.line, p.incomplete))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                ("unresolved-reference", 9, true),
+                ("unresolved-reference", 14, true)
+            ]
+        );
+        assert!(found.problems[0].message.contains("Parameter Store"));
+        assert!(found.problems[1].message.contains("dynamic reference"));
+        // The metric is known: a filter no alarm watches covers nothing.
+        assert_eq!(found.problems[0].metric, Some(("m".into(), "n".into())));
     }
 }

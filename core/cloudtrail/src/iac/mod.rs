@@ -92,6 +92,19 @@ impl FoundAlarm {
         let namespace = self.properties.get("Namespace")?.as_str()?;
         Some((name, namespace))
     }
+
+    /// The names of the alarm's `Dimensions` (none when it has none); `None` when they are not
+    /// a list of objects with a string `Name` each (not resolved: then they may be any).
+    pub fn dimension_names(&self) -> Option<Vec<&str>> {
+        let Some(dimensions) = self.properties.get("Dimensions") else {
+            return Some(Vec::new());
+        };
+        dimensions
+            .as_array()?
+            .iter()
+            .map(|d| d.get("Name")?.as_str())
+            .collect()
+    }
 }
 
 /// Something a reader could not read, resolve or support.
@@ -101,8 +114,9 @@ pub struct Problem {
     pub location: SourceLocation,
     /// A stable kebab-case code: `syntax`, `unresolved-reference`, `unsupported-intrinsic`,
     /// `unsupported-expression`, `invalid-resource`, `conditional-resource`, `not-a-template`,
-    /// `unreadable`, `not-a-file` (a FIFO, socket or device met in a directory); for EventBridge
-    /// rules also `invalid-event-rule`, `invalid-event-pattern`, `invalid-target`.
+    /// `unreadable`, `not-a-file` (a FIFO, socket or device met in a directory),
+    /// `unsupported-file` (a `.tf.json` file, not read); for EventBridge rules also
+    /// `invalid-event-rule`, `invalid-event-pattern`, `invalid-target`.
     pub code: &'static str,
     /// What and why.
     pub message: String,
@@ -225,7 +239,11 @@ impl Found {
     }
 
     /// The alarms on filter `i`'s metric: those whose `MetricName` and `Namespace` are the
-    /// metric transformation's `metricName` and `metricNamespace`.
+    /// metric transformation's `metricName` and `metricNamespace`, and whose dimensions have the
+    /// transformation's dimension names (CloudWatch tells a metric's series apart by their
+    /// dimensions: an alarm with other dimensions, or none where the filter publishes some,
+    /// watches a series the filter never writes to; a dimension's value comes from each event,
+    /// so any value may be written).
     pub fn alarms_of(&self, i: usize) -> Vec<&FoundAlarm> {
         let Some(filter) = self.filters.get(i) else {
             return Vec::new();
@@ -234,10 +252,15 @@ impl Found {
             .iter()
             .filter(|alarm| {
                 alarm.metric().is_some_and(|(name, namespace)| {
-                    filter
-                        .metric_transformations
-                        .iter()
-                        .any(|t| t.metric_name == name && t.metric_namespace == namespace)
+                    let dimensions = alarm.dimension_names();
+                    filter.metric_transformations.iter().any(|t| {
+                        t.metric_name == name
+                            && t.metric_namespace == namespace
+                            && dimensions.as_ref().is_none_or(|names| {
+                                names.len() == t.dimensions.len()
+                                    && names.iter().all(|n| t.dimensions.contains_key(*n))
+                            })
+                    })
                 })
             })
             .collect()
@@ -294,17 +317,6 @@ impl FoundEventRules {
     pub fn extend(&mut self, other: FoundEventRules) {
         self.rules.extend(other.rules);
         self.problems.extend(other.problems);
-    }
-
-    fn problem(&mut self, location: SourceLocation, code: &'static str, message: String) {
-        self.problems.push(Problem {
-            location,
-            code,
-            message,
-            incomplete: false,
-            metric: None,
-            subject: Subject::EventRule,
-        });
     }
 
     /// Checks each rule ([`EventRuleDef::validate`]) and reports those that fail.
@@ -467,6 +479,9 @@ pub enum FileKind {
     CloudFormation,
     /// A Terraform configuration file (`.tf`).
     Terraform,
+    /// A Terraform configuration file in Terraform's JSON syntax (`.tf.json`): not read, and
+    /// reported so ([`UNSUPPORTED_FILE`]).
+    TerraformJson,
     /// One filter pattern per line (`.txt`, `.pattern`, `.patterns`).
     Patterns,
     /// A trailmatch rules file (`.toml`, or JSON with `metricFilters` / `MetricAlarms`): see
@@ -475,10 +490,14 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// The kind a file's name says it has: `.tf` → Terraform; `.toml` → rules; `.yaml`, `.yml`, `.json`,
-    /// `.template` → CloudFormation; `.txt`, `.pattern`, `.patterns` → patterns. `None` for
-    /// anything else.
+    /// The kind a file's name says it has: `.tf` → Terraform; `.tf.json` → Terraform's JSON
+    /// syntax; `.toml` → rules; `.yaml`, `.yml`, `.json`, `.template` → CloudFormation; `.txt`,
+    /// `.pattern`, `.patterns` → patterns. `None` for anything else.
     pub fn of_path(path: &Path) -> Option<FileKind> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".tf.json") {
+            return Some(FileKind::TerraformJson);
+        }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "tf" => Some(FileKind::Terraform),
@@ -508,8 +527,29 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
         #[cfg(not(feature = "terraform"))]
         FileKind::Terraform => without_feature(file, "a Terraform file", "terraform"),
         FileKind::Patterns => patterns::read(file, text),
+        FileKind::TerraformJson => Found {
+            problems: vec![Problem {
+                location: SourceLocation {
+                    file: file.to_owned(),
+                    line: 1,
+                    column: 1,
+                },
+                code: UNSUPPORTED_FILE,
+                message: "Terraform's JSON syntax (.tf.json) is not read: the metric filters and \
+                          alarms it may hold are not checked"
+                    .to_owned(),
+                incomplete: true,
+                metric: None,
+                subject: Subject::File,
+            }],
+            ..Found::default()
+        },
     }
 }
+
+/// The code of the problem [`read`] reports for a file of a kind it does not read
+/// ([`FileKind::TerraformJson`]).
+pub const UNSUPPORTED_FILE: &str = "unsupported-file";
 
 /// The files under `path` that a reader understands, in name order: `path` itself when it is a
 /// file (whatever its name), or the files of a directory and its subdirectories whose
@@ -582,10 +622,15 @@ pub fn discover_with(path: &Path, options: crate::walk::WalkOptions) -> io::Resu
     Ok((out, problems))
 }
 
+/// Whether a JSON or YAML file met in a directory is to be read. One that cannot be read, or is
+/// not UTF-8, is kept when it may be a template, so that reading it reports why it cannot be
+/// read rather than dropping it unsaid (a file that cannot be read at all is kept too).
 fn looks_like_template(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| {
-        t.contains("Resources") || t.contains("AWSTemplateFormatVersion") || looks_like_rules(&t)
-    })
+    let Ok(bytes) = std::fs::read(path) else {
+        return true;
+    };
+    let t = String::from_utf8_lossy(&bytes);
+    t.contains("Resources") || t.contains("AWSTemplateFormatVersion") || looks_like_rules(&t)
 }
 
 /// A JSON object with a `metricFilters` or `MetricAlarms` member and no `Resources`: a rules
@@ -764,7 +809,7 @@ fn read_event_rules_of(texts: &Texts) -> FoundEventRules {
         let holds_rules = match kind {
             FileKind::CloudFormation => true,
             FileKind::Rules => looks_like_event_rules(text),
-            FileKind::Terraform | FileKind::Patterns => false,
+            FileKind::Terraform | FileKind::TerraformJson | FileKind::Patterns => false,
         };
         if holds_rules {
             found.extend(read_event_rules(*kind, name, text));

@@ -1081,9 +1081,10 @@ resource "aws_cloudwatch_log_metric_filter" "this" {
   log_group_name = var.log_group_name
 
   metric_transformation {
-    name      = each.key
-    namespace = var.namespace
-    value     = 1
+    name       = each.key
+    namespace  = var.namespace
+    value      = 1
+    dimensions = { Env = "$.env" }
   }
 }
 
@@ -1161,6 +1162,12 @@ variable "sns_topic_arn" {}
         );
         assert_eq!(alarm.metric(), Some(("NoMFAConsoleSignin", "CISBenchmark")));
         assert_eq!(found.alarms_of(1).len(), 1);
+        // Without the filter's dimension, the alarm watches another series.
+        let mut undimensioned = found.clone();
+        undimensioned.filters[1].metric_transformations[0]
+            .dimensions
+            .clear();
+        assert!(undimensioned.alarms_of(1).is_empty());
         // log_group_name and sns_topic_arn have no default: reported, never guessed.
         let problems: Vec<(&str, String)> = found
             .problems
@@ -1172,8 +1179,8 @@ variable "sns_topic_arn" {}
             [
                 ("unresolved-reference", "main.tf:22:20".to_owned()),
                 ("unresolved-reference", "main.tf:22:20".to_owned()),
-                ("unresolved-reference", "main.tf:41:26".to_owned()),
-                ("unresolved-reference", "main.tf:41:26".to_owned()),
+                ("unresolved-reference", "main.tf:42:26".to_owned()),
+                ("unresolved-reference", "main.tf:42:26".to_owned()),
             ]
         );
         assert!(found.problems.iter().all(|p| !p.incomplete));

@@ -40,11 +40,16 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
         root: &root,
     };
     let Some(resources) = root.get("Resources") else {
-        found.problem(
-            template.location(root.start()),
-            "not-a-template",
-            "not a CloudFormation template: no Resources section".into(),
-        );
+        // About the file as a whole, which the reader of metric filters reports too (as a
+        // warning): not a problem of any rule.
+        found.problems.push(Problem {
+            location: template.location(root.start()),
+            code: "not-a-template",
+            message: "not a CloudFormation template: no Resources section".into(),
+            incomplete: false,
+            metric: None,
+            subject: Subject::File,
+        });
         return found;
     };
     for (key, resource) in resources.entries() {
@@ -514,5 +519,7 @@ Resources:
         assert_eq!(broken.problems[0].code, "syntax");
         let other = read_event_rules("x.yaml", "name: ci\n");
         assert_eq!(other.problems[0].code, "not-a-template");
+        // About the file, which the reader of metric filters reports: not a rule's problem.
+        assert_eq!(other.problems[0].subject, Subject::File);
     }
 }
