@@ -70,21 +70,19 @@ pub(crate) fn ip_shaped(s: &str) -> bool {
 }
 
 /// The bytes of an IP address literal, as Java's `InetAddress.getByName` reads the literals
-/// event-ruler lets through its two regexes: IPv4 as four decimal numbers up to 255 (without
-/// leading zeros, which current JDKs reject as ambiguous), IPv6 as up to eight groups of one to four
-/// hexadecimal digits with at most one `::`. An IPv4-mapped IPv6 address (`::ffff:a00:1`) is the
-/// IPv4 address, as Java makes it an `Inet4Address`. `None` for anything else.
+/// event-ruler lets through its two regexes (`IPAddressUtil.textToNumericFormatV4` and `…V6`):
+/// IPv4 as four decimal numbers up to 255 in at most 15 characters, leading zeros read as
+/// decimal (`010.0.0.1` is 10.0.0.1: Java's check of ambiguous literals is for URLs, not for
+/// `getByName`), IPv6 as up to eight groups of hexadecimal digits up to `ffff` each (leading
+/// zeros allowed: `00db8` is `db8`) with at most one `::`. An IPv4-mapped IPv6 address
+/// (`::ffff:a00:1`) is the IPv4 address, as Java makes it an `Inet4Address`. `None` for
+/// anything else.
 pub(crate) fn parse_ip(s: &str) -> Option<Vec<u8>> {
     if ipv4_shaped(s) {
-        return s
-            .split('.')
-            .map(|p| {
-                if p.len() > 3 || (p.len() > 1 && p.starts_with('0')) {
-                    return None;
-                }
-                p.parse::<u8>().ok()
-            })
-            .collect();
+        if s.len() > 15 {
+            return None;
+        }
+        return s.split('.').map(|p| p.parse::<u8>().ok()).collect();
     }
     if !ipv6_shaped(s) {
         return None;
@@ -103,9 +101,11 @@ fn parse_ipv6(s: &str) -> Option<[u8; 16]> {
         }
         part.split(':')
             .map(|g| {
-                if g.is_empty() || g.len() > 4 {
+                if g.is_empty() {
                     return None;
                 }
+                // Java adds each digit and refuses a group past 0xffff: leading zeros are
+                // allowed however many.
                 u16::from_str_radix(g, 16).ok()
             })
             .collect()
@@ -433,7 +433,15 @@ mod tests {
     fn ip_addresses_as_java_reads_them() {
         assert_eq!(parse_ip("10.0.0.1"), Some(vec![10, 0, 0, 1]));
         assert_eq!(parse_ip("256.0.0.1"), None);
-        assert_eq!(parse_ip("010.0.0.1"), None);
+        // Leading zeros are decimal, within 15 characters, as Java reads them.
+        assert_eq!(parse_ip("010.0.0.1"), Some(vec![10, 0, 0, 1]));
+        assert_eq!(parse_ip("0177.0.0.01"), Some(vec![177, 0, 0, 1]));
+        assert_eq!(parse_ip("010.000.000.001"), Some(vec![10, 0, 0, 1]));
+        assert_eq!(parse_ip("0010.000.000.001"), None);
+        assert_eq!(parse_ip("0256.0.0.1"), None);
+        assert_eq!(parse_ip("2001:00db8::1"), parse_ip("2001:db8::1"));
+        assert_eq!(parse_ip("00001::"), parse_ip("1::"));
+        assert_eq!(parse_ip("10000::"), None);
         assert_eq!(parse_ip("::1").map(|v| v.len()), Some(16));
         assert_eq!(parse_ip("::ffff:a00:1"), Some(vec![10, 0, 0, 1]));
         assert_eq!(parse_ip("1:2:3:4:5:6:7:8:9"), None);
