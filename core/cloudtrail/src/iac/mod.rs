@@ -371,22 +371,8 @@ pub fn read_event_rules(kind: FileKind, file: &str, text: &str) -> FoundEventRul
 /// What the metric-filter readers make of an EventBridge rules file: no filter, and a problem
 /// saying why (`lint` checks its rules with [`read_event_rules`] instead).
 fn event_rules_only(file: &str) -> Found {
-    Found {
-        problems: vec![Problem {
-            location: SourceLocation {
-                file: file.to_owned(),
-                line: 1,
-                column: 1,
-            },
-            code: EVENT_RULES_FILE,
-            message: "an EventBridge rules file: it holds event patterns, not metric filters"
-                .to_owned(),
-            incomplete: false,
-            metric: None,
-            subject: Subject::File,
-        }],
-        ..Found::default()
-    }
+    let message = "an EventBridge rules file: it holds event patterns, not metric filters";
+    file_problem(file, EVENT_RULES_FILE, message.to_owned(), false)
 }
 
 /// The code of the problem [`read`] reports for an EventBridge rules file.
@@ -527,23 +513,11 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
         #[cfg(not(feature = "terraform"))]
         FileKind::Terraform => without_feature(file, "a Terraform file", "terraform"),
         FileKind::Patterns => patterns::read(file, text),
-        FileKind::TerraformJson => Found {
-            problems: vec![Problem {
-                location: SourceLocation {
-                    file: file.to_owned(),
-                    line: 1,
-                    column: 1,
-                },
-                code: UNSUPPORTED_FILE,
-                message: "Terraform's JSON syntax (.tf.json) is not read: the metric filters and \
-                          alarms it may hold are not checked"
-                    .to_owned(),
-                incomplete: true,
-                metric: None,
-                subject: Subject::File,
-            }],
-            ..Found::default()
-        },
+        FileKind::TerraformJson => {
+            let message = "Terraform's JSON syntax (.tf.json) is not read: the metric filters \
+                           and alarms it may hold are not checked";
+            file_problem(file, UNSUPPORTED_FILE, message.to_owned(), true)
+        }
     }
 }
 
@@ -834,20 +808,27 @@ fn without_feature(file: &str, what: &str, feature: &str) -> Found {
 }
 
 fn unreadable(file: &str, message: String) -> Found {
-    let mut found = Found::default();
-    found.problems.push(Problem {
-        location: SourceLocation {
-            file: file.to_owned(),
-            line: 1,
-            column: 1,
-        },
-        code: "unreadable",
-        message,
-        incomplete: true,
-        metric: None,
-        subject: Subject::File,
-    });
-    found
+    file_problem(file, "unreadable", message, true)
+}
+
+/// What a reader found of a file it did not read: one problem about the whole file, at its
+/// start; `incomplete` when the file may hold rules.
+fn file_problem(file: &str, code: &'static str, message: String, incomplete: bool) -> Found {
+    Found {
+        problems: vec![Problem {
+            location: SourceLocation {
+                file: file.to_owned(),
+                line: 1,
+                column: 1,
+            },
+            code,
+            message,
+            incomplete,
+            metric: None,
+            subject: Subject::File,
+        }],
+        ..Found::default()
+    }
 }
 
 /// Converts a property written as a string where `PutMetricAlarm` takes a number or a boolean
