@@ -234,8 +234,8 @@ fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
                 _ => return Err((start, "unbalanced YAML mapping".into())),
             },
             Event::DocumentEnd => {
-                // CloudFormation reads a template of one document, as YAML loaders do that
-                // load one ("expected a single document in the stream"): a second one is not
+                // A template is one document: a second one is an error, as it is to YAML
+                // loaders that load one ("expected a single document in the stream"), not
                 // silently left out.
                 if let Some(Ok((Event::DocumentStart(_), span))) = parser.next_event() {
                     let at = chars.byte(span.start.index());

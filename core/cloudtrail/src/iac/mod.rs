@@ -596,9 +596,9 @@ pub fn discover_with(path: &Path, options: crate::walk::WalkOptions) -> io::Resu
     Ok((out, problems))
 }
 
-/// Whether a JSON or YAML file met in a directory is to be read. One that cannot be read, or is
-/// not UTF-8, is kept when it may be a template, so that reading it reports why it cannot be
-/// read rather than dropping it unsaid (a file that cannot be read at all is kept too).
+/// Whether a JSON or YAML file met in a directory is to be read: one that mentions what a
+/// template or a rules file holds (read as UTF-8 or not), and one that cannot be read at all, so
+/// that reading it reports why rather than dropping it unsaid.
 fn looks_like_template(path: &Path) -> bool {
     let Ok(bytes) = std::fs::read(path) else {
         return true;
@@ -854,6 +854,37 @@ fn coerce(key: &str, value: serde_json::Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An alarm watches a filter's metric when its dimension names are the transformation's;
+    /// dimensions not resolved to names may be any, so such an alarm may watch it.
+    #[test]
+    fn alarms_of_a_filter_agree_on_dimension_names() {
+        let yaml = "Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterPattern: ERROR\n      MetricTransformations: [{MetricName: m, MetricNamespace: n, MetricValue: '1', Dimensions: [{Key: Env, Value: $.env}]}]\n";
+        let mut found = read(FileKind::CloudFormation, "t.yaml", yaml);
+        let alarm = |dimensions: serde_json::Value| FoundAlarm {
+            location: SourceLocation::default(),
+            logical_name: "A".into(),
+            properties: serde_json::json!({"MetricName": "m", "Namespace": "n", "Dimensions": dimensions}),
+        };
+        found.alarms = vec![
+            alarm(serde_json::json!([{"Name": "Env", "Value": "prod"}])),
+            alarm(serde_json::json!([])),
+            alarm(serde_json::json!([{"Name": "Other", "Value": "x"}])),
+            alarm(serde_json::json!("${Dimensions}")),
+        ];
+        let watching: Vec<usize> = found
+            .alarms_of(0)
+            .iter()
+            .map(|a| {
+                found
+                    .alarms
+                    .iter()
+                    .position(|b| std::ptr::eq(*a, b))
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(watching, [0, 3]);
+    }
 
     #[test]
     fn discover_walks_directories_and_keeps_what_readers_understand() {
