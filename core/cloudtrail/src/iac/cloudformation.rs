@@ -1094,6 +1094,15 @@ fn field(v: &Val, key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Each problem's code, line and whether it left rules out.
+    fn codes(found: &Found) -> Vec<(&'static str, u32, bool)> {
+        found
+            .problems
+            .iter()
+            .map(|p| (p.code, p.location.line, p.incomplete))
+            .collect()
+    }
+
     #[test]
     fn short_and_long_forms_resolve_from_defaults() {
         let yaml = r#"
@@ -1157,13 +1166,8 @@ Resources:
         assert_eq!(alarm.properties["Period"], 300);
         assert_eq!(alarm.metric(), Some(("DisableOrDeleteCMK", "CISBenchmark")));
         assert_eq!(found.alarms_of(0).len(), 1);
-        let codes: Vec<(&str, u32, bool)> = found
-            .problems
-            .iter()
-            .map(|p| (p.code, p.location.line, p.incomplete))
-            .collect();
         assert_eq!(
-            codes,
+            codes(&found),
             [
                 ("unresolved-reference", 16, false),
                 ("unresolved-reference", 33, false)
@@ -1240,13 +1244,8 @@ Resources:
         let yaml = "Parameters:\n  P:\n    Type: AWS::SSM::Parameter::Value<String>\n    Default: /cis/root\nResources:\n  A:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterPattern: !Ref P\n      MetricTransformations: [{MetricName: m, MetricNamespace: n, MetricValue: '1'}]\n  B:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterPattern: '{{resolve:ssm:/cis/root}}'\n      MetricTransformations: [{MetricName: m, MetricNamespace: n, MetricValue: '1'}]\n";
         let found = read("t.yaml", yaml);
         assert!(found.filters.is_empty());
-        let problems: Vec<(&str, u32, bool)> = found
-            .problems
-            .iter()
-            .map(|p| (p.code, p.location.line, p.incomplete))
-            .collect();
         assert_eq!(
-            problems,
+            codes(&found),
             [
                 ("unresolved-reference", 9, true),
                 ("unresolved-reference", 14, true)
