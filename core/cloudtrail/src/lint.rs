@@ -16,6 +16,7 @@
 //! | `unused-dimension` | the same for a dimension's value |
 //! | `unresolved-reference`, `unsupported-intrinsic`, `unsupported-expression`, `not-a-template` | a reader could not resolve a pattern or a transformation, so it was not checked |
 //! | `unsupported-file` | a file of a kind no reader reads (Terraform's JSON syntax, `.tf.json`), so what it holds was not checked |
+//! | `duplicate-key` | a CloudFormation mapping gives one key twice (two resources of one logical ID, a property twice): CloudFormation keeps the later, so the earlier is not read |
 
 use std::fmt;
 

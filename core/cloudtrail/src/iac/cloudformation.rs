@@ -48,8 +48,8 @@ pub(crate) fn syntax_problem(index: &LineIndex, file: &str, at: usize, message: 
 pub fn read(file: &str, text: &str) -> Found {
     let index = LineIndex::new(text);
     let mut found = Found::default();
-    let root = match parse_yaml(text) {
-        Ok(root) => root,
+    let (root, duplicates) = match parse_yaml(text) {
+        Ok(parsed) => parsed,
         Err((at, message)) => {
             found
                 .problems
@@ -57,6 +57,21 @@ pub fn read(file: &str, text: &str) -> Found {
             return found;
         }
     };
+    for d in duplicates {
+        let later = index.location(file, d.later);
+        found.problems.push(Problem {
+            location: index.location(file, d.earlier),
+            code: DUPLICATE_KEY,
+            message: format!(
+                "duplicate key '{}': CloudFormation keeps the later one (line {}, column {}), \
+                 and this one is not read",
+                d.key, later.line, later.column
+            ),
+            incomplete: false,
+            metric: None,
+            subject: Subject::File,
+        });
+    }
     let template = Template {
         file,
         text,
@@ -66,6 +81,9 @@ pub fn read(file: &str, text: &str) -> Found {
     template.read(&mut found);
     found
 }
+
+/// The code of the warning for a key given twice in one mapping.
+pub(crate) const DUPLICATE_KEY: &str = "duplicate-key";
 
 // ---- the YAML tree -----------------------------------------------------------------------------
 
@@ -175,12 +193,22 @@ enum Open {
 /// the parser itself refuses flow collections nested some 256 deep).
 const MAX_NESTING: usize = 256;
 
-/// Parses the first document into a tree; an error gives its byte offset and message.
-fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
+/// A key given twice in one mapping: where each starts.
+#[derive(Debug)]
+struct Duplicate {
+    key: String,
+    earlier: usize,
+    later: usize,
+}
+
+/// Parses the first document into a tree, each mapping's keys once ([`last_wins`]), and the
+/// keys dropped so; an error gives its byte offset and message.
+fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), (usize, String)> {
     let chars = Chars::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Open> = Vec::new();
     let mut root = None;
+    let mut duplicates = Vec::new();
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
             let at = chars.byte(e.marker().index());
@@ -227,7 +255,7 @@ fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Open::Map(entries, _, tag, start)) => Node::Map {
-                    entries,
+                    entries: last_wins(entries, &mut duplicates),
                     tag,
                     start,
                 },
@@ -257,7 +285,47 @@ fn parse_yaml(text: &str) -> Result<Node, (usize, String)> {
             None => root = Some(node),
         }
     }
-    root.ok_or((0, "the file holds no YAML or JSON document".into()))
+    let root = root.ok_or((0, "the file holds no YAML or JSON document".into()))?;
+    Ok((root, duplicates))
+}
+
+/// A mapping's entries with each key where it was last given. CloudFormation reads a template
+/// with a key given twice (a copied resource, two `Properties`), JSON or YAML, and keeps the
+/// later value, so an earlier one is never deployed; it goes to `duplicates` instead. Keys are
+/// compared as plain strings (`Name` and `"Name"` are one key); other keys are kept.
+fn last_wins(entries: Vec<(Node, Node)>, duplicates: &mut Vec<Duplicate>) -> Vec<(Node, Node)> {
+    let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, (key, _)) in entries.iter().enumerate() {
+        if let Some(k) = key.as_str() {
+            last.insert(k, i);
+        }
+    }
+    if last.len() == entries.iter().filter(|(k, _)| k.as_str().is_some()).count() {
+        return entries;
+    }
+    let later: Vec<Option<usize>> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (key, _))| {
+            let l = *last.get(key.as_str()?)?;
+            (l != i).then(|| entries.get(l).map_or(0, |(k, _)| k.start()))
+        })
+        .collect();
+    entries
+        .into_iter()
+        .zip(later)
+        .filter_map(|((key, value), later)| match later {
+            Some(later) => {
+                duplicates.push(Duplicate {
+                    key: key.as_str().unwrap_or_default().to_owned(),
+                    earlier: key.start(),
+                    later,
+                });
+                None
+            }
+            None => Some((key, value)),
+        })
+        .collect()
 }
 
 fn local_tag(tag: Option<&saphyr_parser::Tag>) -> Option<String> {
@@ -1234,6 +1302,48 @@ Resources:
                 .problems
                 .is_empty()
         );
+    }
+
+    /// CloudFormation deploys the later of two equal keys (JSON or YAML): the earlier is not
+    /// read, and a warning says so where it is.
+    #[test]
+    fn the_later_of_two_equal_keys_is_read() {
+        let filter = |name: &str, pattern: &str| {
+            format!(
+                "  {name}:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: '{pattern}'\n      MetricTransformations: [{{MetricName: m, MetricNamespace: n, MetricValue: '1'}}]\n"
+            )
+        };
+        let yaml = format!(
+            "Resources:\n{}{}{}",
+            filter("Root", "{ $.a = "),
+            filter("Other", "{ $.b = 2 }"),
+            filter("\"Root\"", "{ $.a = 1 }")
+        );
+        let found = read("t.yaml", &yaml);
+        let patterns: Vec<&str> = found
+            .filters
+            .iter()
+            .map(|f| &f.filter_pattern[..])
+            .collect();
+        assert_eq!(patterns, ["{ $.b = 2 }", "{ $.a = 1 }"]);
+        assert_eq!(codes(&found), [(DUPLICATE_KEY, 2, false)]);
+        assert!(
+            found.problems[0].message.contains("'Root'")
+                && found.problems[0].message.contains("(line 14, column 3)"),
+            "{}",
+            found.problems[0]
+        );
+        let json = r#"{"Resources": {"F": {"Type": "AWS::Logs::MetricFilter", "Properties": {
+            "FilterPattern": "{ $.a = ", "LogGroupName": "t", "FilterPattern": "{ $.a = 1 }",
+            "MetricTransformations": [{"MetricName": "m", "MetricNamespace": "n", "MetricValue": "1"}]}}}}"#;
+        let found = read("t.json", json);
+        assert_eq!(found.filters.len(), 1);
+        assert_eq!(found.filters[0].filter_pattern, "{ $.a = 1 }");
+        assert_eq!(codes(&found), [(DUPLICATE_KEY, 2, false)]);
+        assert_eq!(found.problems[0].location.column, 13);
+        // The EventBridge reader reads the same keys and leaves the warning to this one.
+        let rules = read_event_rules("t.json", json);
+        assert!(rules.problems.is_empty() && rules.rules.is_empty());
     }
 
     /// Values CloudFormation reads from Systems Manager at deploy time are unresolved, not

@@ -115,7 +115,8 @@ pub struct Problem {
     /// A stable kebab-case code: `syntax`, `unresolved-reference`, `unsupported-intrinsic`,
     /// `unsupported-expression`, `invalid-resource`, `conditional-resource`, `not-a-template`,
     /// `unreadable`, `not-a-file` (a FIFO, socket or device met in a directory),
-    /// `unsupported-file` (a `.tf.json` file, not read); for EventBridge rules also
+    /// `unsupported-file` (a `.tf.json` file, not read), `duplicate-key` (a CloudFormation
+    /// key given twice: the earlier one, not read); for EventBridge rules also
     /// `invalid-event-rule`, `invalid-event-pattern`, `invalid-target`.
     pub code: &'static str,
     /// What and why.

@@ -787,19 +787,28 @@ impl<'a> Module<'a> {
             return Ok(Val::Str(SourceText::default()));
         };
         let mut out = SourceText::default();
+        // Strip markers (`${~ …}`, `${… ~}`) drop the white space of the literal text right
+        // before or after the interpolation: where in `out` the literal text just before starts
+        // (`None` after an interpolation), and whether the next literal's is dropped.
+        let mut literal_from: Option<usize> = None;
+        let mut strip_next = false;
         for element in template.iter() {
             match element {
                 Element::Literal(l) => {
                     let range = l.span().unwrap_or(0..0);
-                    out.push(&align(
-                        l.value(),
-                        file.text,
-                        range.start,
-                        range.end,
-                        escapes,
-                    ));
+                    let mut piece = align(l.value(), file.text, range.start, range.end, escapes);
+                    if strip_next {
+                        piece = piece.trimmed_start();
+                        strip_next = piece.text.is_empty();
+                    }
+                    literal_from.get_or_insert(out.text.len());
+                    out.push(&piece);
                 }
                 Element::Interpolation(i) => {
+                    if let Some(from) = literal_from.take().filter(|_| i.strip.strip_start()) {
+                        out.trim_end_from(from);
+                    }
+                    strip_next = i.strip.strip_end();
                     let at = start(i.expr.span());
                     let v = self.eval(f, &i.expr, inst, depth + 1)?;
                     let text = v.text(at).ok_or_else(|| {
@@ -1209,6 +1218,26 @@ variable "sns_topic_arn" {}
     }
 
     /// Issue 19, point 10: a `count` over the cap says so, not "not a whole number".
+    /// Strip markers drop the white space of the literal text next to them, as Terraform
+    /// does, and never a value's own.
+    #[test]
+    fn strip_markers_drop_white_space_next_to_them() {
+        let tf = "variable \"name\" {\n  default = \"ConsoleLogin\"\n}\nvariable \"padded\" {\n  default = \" x \"\n}\nresource \"aws_cloudwatch_log_metric_filter\" \"x\" {\n  name = \"f\"\n  log_group_name = \"g\"\n  pattern = \"{ ($.eventName = \\\"  ${~ var.name ~}\t \\\") || ($.b = \\\"${var.padded}${~ var.name}\\\") || $.c = \\\"${var.name ~}   \\\" }\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
+        let found = read("x.tf", tf);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let p = &found.filters[0].filter_pattern;
+        assert_eq!(
+            p,
+            "{ ($.eventName = \"ConsoleLogin\") || ($.b = \" x ConsoleLogin\") || $.c = \"ConsoleLogin\" }"
+        );
+        // The quote after the stripped blanks is still located where it is written.
+        let quote = p.find("\")").unwrap();
+        let loc = found.positions[0].locate(quote);
+        let line = tf.lines().nth(9).unwrap();
+        let column = line.find("\\\") ||").unwrap() + 1;
+        assert_eq!((loc.line, loc.column as usize), (10, column));
+    }
+
     #[test]
     fn count_beyond_the_cap_names_the_cap() {
         let tf = |n: u32| {

@@ -32,6 +32,22 @@ impl SourceText {
         }
     }
 
+    /// The text without leading white space (as [`SourceText::trimmed`]).
+    pub(crate) fn trimmed_start(&self) -> SourceText {
+        let start = self.text.len() - self.text.trim_start().len();
+        SourceText {
+            text: self.text.get(start..).unwrap_or_default().to_owned(),
+            at: self.at.get(start..).unwrap_or_default().to_vec(),
+        }
+    }
+
+    /// Drops the white space that ends the text, back to byte `from` at most.
+    pub(crate) fn trim_end_from(&mut self, from: usize) {
+        let kept = from + self.text.get(from..).map_or(0, |t| t.trim_end().len());
+        self.text.truncate(kept);
+        self.at.truncate(kept);
+    }
+
     /// Appends another piece.
     pub(crate) fn push(&mut self, other: &SourceText) {
         self.text.push_str(&other.text);

@@ -24,8 +24,10 @@ use crate::iac::{FilterPositions, FoundEventRule, FoundEventRules, Problem, Subj
 pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
     let index = LineIndex::new(text);
     let mut found = FoundEventRules::default();
+    // Keys given twice are reported by the reader of metric filters, which `lint` runs on
+    // every template.
     let root = match parse_yaml(text) {
-        Ok(root) => root,
+        Ok((root, _)) => root,
         Err((at, message)) => {
             found
                 .problems
