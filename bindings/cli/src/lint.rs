@@ -41,12 +41,15 @@ Inputs:
   Each PATH is a file or a directory, searched recursively (hidden entries such as .terraform
   are skipped; FIFOs, sockets and devices in a directory are reported as not-a-file, as grep
   and scan report them, and never opened; symbolic links inside directories are followed only with --follow). By name: *.tf is Terraform (the .tf files of one directory are read together as
-  one module); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
+  one module, with the values its terraform.tfvars and *.auto.tfvars files, or their .json
+  forms, give its variables, and then those of any other .tfvars file named as a PATH, as
+  `terraform plan -var-file` reads it); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
   directory, only those that mention Resources or AWSTemplateFormatVersion); *.txt, *.pattern
   and *.patterns hold one filter pattern per line (blank lines and lines whose first non-blank
   character is # are skipped). A file named explicitly with another extension is read as a pattern list.
 
   Values are resolved from what the files state: literals, parameter and variable defaults,
+  variable values of .tfvars files,
   locals, mappings, Fn::Sub/Join/Select/FindInMap, for_each and count. A pattern that depends
   on anything else is reported as a warning (unresolved-reference, unsupported-intrinsic,
   unsupported-expression) and not checked.

@@ -448,3 +448,51 @@ fn cis_check_names_invalid_patterns_and_other_dimensions() {
         }
     }
 }
+
+/// Terraform's own values files set a module's variables: `terraform.tfvars` and
+/// `*.auto.tfvars` when the directory is walked, another `.tfvars` only when named (as `-var-file`
+/// names it), after them. What a value holds is checked and located in its own file.
+#[test]
+fn values_files_set_a_modules_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("main.tf"),
+        "variable \"pattern\" {}\nvariable \"namespace\" {\n  default = \"Other\"\n}\nresource \"aws_cloudwatch_log_metric_filter\" \"root\" {\n  name           = \"root\"\n  log_group_name = \"trail\"\n  pattern        = var.pattern\n  metric_transformation {\n    name      = \"RootUsage\"\n    namespace = var.namespace\n    value     = \"1\"\n  }\n}\nresource \"aws_cloudwatch_metric_alarm\" \"root\" {\n  alarm_name          = \"root\"\n  metric_name         = \"RootUsage\"\n  namespace           = \"CIS\"\n  statistic           = \"Sum\"\n  period              = 300\n  evaluation_periods  = 1\n  threshold           = 1\n  comparison_operator = \"GreaterThanOrEqualToThreshold\"\n}\n",
+    )
+    .unwrap();
+    let root_pattern = r#"{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }"#;
+    std::fs::write(
+        root.join("terraform.tfvars"),
+        format!("pattern = \"{root_pattern}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(root.join("cis.auto.tfvars.json"), r#"{"namespace": "CIS"}"#).unwrap();
+    std::fs::write(
+        root.join("broken.tfvars"),
+        "pattern = \"{ $.userIdentity.type = Root && $.b = Failed auth }\"\n",
+    )
+    .unwrap();
+    // The directory: the loaded files give the pattern and the alarm's namespace.
+    let r = run_in(root, &["lint", "."], None);
+    assert_eq!(r.status, 0, "{r:?}");
+    assert!(
+        r.stdout.ends_with("0 errors, 0 warnings in 3 files\n"),
+        "{r:?}"
+    );
+    let r = run_in(root, &["cis-check", ".", "--control", "5.3"], None);
+    assert!(r.stdout.contains("covered "), "{r:?}");
+    // Named, broken.tfvars comes last: its value is the pattern, and is located there.
+    let r = run_in(root, &["lint", ".", "broken.tfvars"], None);
+    assert_eq!(r.status, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with("broken.tfvars:1:50: error[unquoted-blank]"),
+        "{}",
+        r.stdout
+    );
+    // Without its values files the module's pattern is not in the configuration.
+    std::fs::remove_file(root.join("terraform.tfvars")).unwrap();
+    let r = run_in(root, &["cis-check", ".", "--control", "5.3"], None);
+    assert!(r.stdout.contains("undecided"), "{r:?}");
+}

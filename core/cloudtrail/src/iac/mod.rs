@@ -5,9 +5,10 @@
 //! Each reader turns one file into a [`Found`]: the metric filters in `PutMetricFilter`'s shape
 //! (with the file position of every character of their patterns, so that an error inside a
 //! pattern points at the template's line and column), the alarms in `PutMetricAlarm`'s shape,
-//! and the problems met on the way. Values are resolved only from what the file itself states —
-//! literals, parameter and variable defaults, locals, mappings — and anything else is reported as
-//! a [`Problem`] at its location, never guessed.
+//! and the problems met on the way. Values are resolved only from what the files themselves
+//! state — literals, parameter and variable defaults, a Terraform module's `.tfvars` values,
+//! locals, mappings — and anything else is reported as a [`Problem`] at its location, never
+//! guessed.
 //!
 //! ```
 //! use trailmatch_cloudtrail::iac::{self, FileKind};
@@ -154,7 +155,10 @@ impl fmt::Display for Problem {
 /// Where the characters of a filter's pattern, and its metric transformation, are in the file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FilterPositions {
-    file: String,
+    /// The file of the pattern's first bytes, and of each later run of bytes written in
+    /// another file (a Terraform pattern built from a variable's value in `variables.tf`),
+    /// from the run's first byte on.
+    files: Vec<(usize, String)>,
     /// Line and column of each byte of the pattern.
     pattern: Vec<(u32, u32)>,
     /// Where the resource (or pattern line) starts, for an empty pattern.
@@ -177,7 +181,7 @@ impl FilterPositions {
             column = column.saturating_add(1);
         }
         FilterPositions {
-            file: start.file.clone(),
+            files: vec![(0, start.file.clone())],
             pattern: bytes,
             fallback: (start.line, start.column),
             transformation: None,
@@ -192,7 +196,7 @@ impl FilterPositions {
         fallback: usize,
     ) -> FilterPositions {
         FilterPositions {
-            file: file.to_owned(),
+            files: vec![(0, file.to_owned())],
             pattern: text.at.iter().map(|&o| index.line_column(o)).collect(),
             fallback: index.line_column(fallback),
             transformation: None,
@@ -200,20 +204,43 @@ impl FilterPositions {
         }
     }
 
-    /// Where byte `offset` of the pattern is in the file (the last byte's for an offset past
-    /// the end).
-    pub fn locate(&self, offset: usize) -> SourceLocation {
-        let (line, column) = self
-            .pattern
-            .get(offset)
-            .or_else(|| self.pattern.last())
-            .copied()
-            .unwrap_or(self.fallback);
-        SourceLocation {
-            file: self.file.clone(),
-            line,
-            column,
+    /// The positions of a pattern's bytes, each where it is (`fallback` for an empty
+    /// pattern).
+    pub(crate) fn from_locations(
+        bytes: impl Iterator<Item = SourceLocation>,
+        fallback: SourceLocation,
+    ) -> FilterPositions {
+        let mut files: Vec<(usize, String)> = Vec::new();
+        let mut pattern = Vec::new();
+        for (i, at) in bytes.enumerate() {
+            if files.last().is_none_or(|(_, file)| *file != at.file) {
+                files.push((i, at.file));
+            }
+            pattern.push((at.line, at.column));
         }
+        if files.is_empty() {
+            files.push((0, fallback.file));
+        }
+        FilterPositions {
+            files,
+            pattern,
+            fallback: (fallback.line, fallback.column),
+            transformation: None,
+            members: Vec::new(),
+        }
+    }
+
+    /// Where byte `offset` of the pattern is (the last byte's for an offset past the end).
+    pub fn locate(&self, offset: usize) -> SourceLocation {
+        let offset = offset.min(self.pattern.len().saturating_sub(1));
+        let (line, column) = self.pattern.get(offset).copied().unwrap_or(self.fallback);
+        let run = self.files.partition_point(|(from, _)| *from <= offset);
+        let file = self
+            .files
+            .get(run.saturating_sub(1))
+            .map(|(_, file)| file.clone())
+            .unwrap_or_default();
+        SourceLocation { file, line, column }
     }
 }
 
@@ -469,6 +496,12 @@ pub enum FileKind {
     /// A Terraform configuration file in Terraform's JSON syntax (`.tf.json`): not read, and
     /// reported so ([`UNSUPPORTED_FILE`]).
     TerraformJson,
+    /// Values of a Terraform module's variables (`.tfvars`, `.tfvars.json`): read with the
+    /// `.tf` files of the same directory, over their defaults. In a directory, only the files
+    /// Terraform loads by itself are read (`terraform.tfvars`, `*.auto.tfvars`, and their
+    /// `.json` forms); another one (`prod.tfvars`) is read when named, as `terraform plan
+    /// -var-file` reads it.
+    TerraformValues,
     /// One filter pattern per line (`.txt`, `.pattern`, `.patterns`).
     Patterns,
     /// A trailmatch rules file (`.toml`, or JSON with `metricFilters` / `MetricAlarms`): see
@@ -478,12 +511,16 @@ pub enum FileKind {
 
 impl FileKind {
     /// The kind a file's name says it has: `.tf` → Terraform; `.tf.json` → Terraform's JSON
-    /// syntax; `.toml` → rules; `.yaml`, `.yml`, `.json`, `.template` → CloudFormation; `.txt`,
-    /// `.pattern`, `.patterns` → patterns. `None` for anything else.
+    /// syntax; `.tfvars`, `.tfvars.json` → Terraform variable values; `.toml` → rules;
+    /// `.yaml`, `.yml`, `.json`, `.template` → CloudFormation; `.txt`, `.pattern`,
+    /// `.patterns` → patterns. `None` for anything else.
     pub fn of_path(path: &Path) -> Option<FileKind> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
         if name.ends_with(".tf.json") {
             return Some(FileKind::TerraformJson);
+        }
+        if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+            return Some(FileKind::TerraformValues);
         }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
@@ -509,10 +546,14 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
         FileKind::CloudFormation => {
             without_feature(file, "a CloudFormation template", "cloudformation")
         }
+        // A values file on its own sets the variables of no configuration: it is still parsed,
+        // so that its syntax is checked.
         #[cfg(feature = "terraform")]
-        FileKind::Terraform => terraform::read(file, text),
+        FileKind::Terraform | FileKind::TerraformValues => terraform::read(file, text),
         #[cfg(not(feature = "terraform"))]
-        FileKind::Terraform => without_feature(file, "a Terraform file", "terraform"),
+        FileKind::Terraform | FileKind::TerraformValues => {
+            without_feature(file, "a Terraform file", "terraform")
+        }
         FileKind::Patterns => patterns::read(file, text),
         FileKind::TerraformJson => {
             let message = "Terraform's JSON syntax (.tf.json) is not read: the metric filters \
@@ -520,6 +561,22 @@ pub fn read(kind: FileKind, file: &str, text: &str) -> Found {
             file_problem(file, UNSUPPORTED_FILE, message.to_owned(), true)
         }
     }
+}
+
+/// Whether a file of a module gives its variables values rather than configuration, by its name:
+/// `.tfvars` (HCL) or `.tfvars.json` (JSON).
+pub fn is_values_file(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
+}
+
+/// Whether Terraform loads a values file of a module's directory by itself, by its name:
+/// `terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars`, `*.auto.tfvars.json`.
+pub fn is_loaded_values_file(file_name: &str) -> bool {
+    let name = file_name.to_ascii_lowercase();
+    matches!(name.as_str(), "terraform.tfvars" | "terraform.tfvars.json")
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
 }
 
 /// The code of the problem [`read`] reports for a file of a kind it does not read
@@ -573,6 +630,15 @@ pub fn discover_with(path: &Path, options: crate::walk::WalkOptions) -> io::Resu
                     continue;
                 };
                 if kind == FileKind::CloudFormation && !looks_like_template(&file) {
+                    continue;
+                }
+                // Terraform loads these values files by itself; others only when named.
+                let loaded = || {
+                    file.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(is_loaded_values_file)
+                };
+                if kind == FileKind::TerraformValues && !loaded() {
                     continue;
                 }
                 out.push((file, kind));
@@ -721,7 +787,16 @@ fn texts(files: &[(PathBuf, FileKind)]) -> Texts {
         files: Vec::new(),
         modules: Vec::new(),
     };
-    let mut dirs: Vec<Option<&Path>> = Vec::new();
+    // A module's directory, however its files were named (`./main.tf`, `main.tf`, an absolute
+    // path).
+    let dir_of = |path: &Path| {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
+    };
+    let mut dirs: Vec<PathBuf> = Vec::new();
     for (path, kind) in files {
         let name = path.display().to_string();
         let text = match std::fs::read(path).map(String::from_utf8) {
@@ -730,8 +805,8 @@ fn texts(files: &[(PathBuf, FileKind)]) -> Texts {
             Err(e) => Err(format!("cannot read the file: {e}")),
         };
         match (kind, text) {
-            (FileKind::Terraform, Ok(text)) => {
-                let dir = path.parent();
+            (FileKind::Terraform | FileKind::TerraformValues, Ok(text)) => {
+                let dir = dir_of(path);
                 let module = match dirs.iter().position(|d| *d == dir) {
                     Some(i) => out.modules.get_mut(i),
                     None => {
@@ -784,7 +859,10 @@ fn read_event_rules_of(texts: &Texts) -> FoundEventRules {
         let holds_rules = match kind {
             FileKind::CloudFormation => true,
             FileKind::Rules => looks_like_event_rules(text),
-            FileKind::Terraform | FileKind::TerraformJson | FileKind::Patterns => false,
+            FileKind::Terraform
+            | FileKind::TerraformJson
+            | FileKind::TerraformValues
+            | FileKind::Patterns => false,
         };
         if holds_rules {
             found.extend(read_event_rules(*kind, name, text));

@@ -9,7 +9,9 @@
 //! ([`read_module`]), so a variable declared in `variables.tf` resolves in `main.tf`.
 //!
 //! Expressions are evaluated as far as the configuration itself allows: literals, quoted strings
-//! and heredocs with `${…}` interpolations, `var.x` (from the variable's `default`),
+//! and heredocs with `${…}` interpolations (with strip markers), `var.x` (from the variable's
+//! `default`, or the values files of the module: `terraform.tfvars`, `*.auto.tfvars`, their
+//! `.json` forms and other `.tfvars` files named on the command line, in Terraform's order),
 //! `local.x`, `each.key`, `each.value`, `count.index`, attribute and index traversals,
 //! conditionals, `==`, `!=`, `&&`, `||`, `!`, the conversions `toset`, `tolist`, `tomap`,
 //! `tostring`, `jsonencode` (as Terraform writes JSON: keys sorted, `<`, `>`, `&` escaped), and
@@ -29,7 +31,9 @@ use hcl_edit::template::{Element, Template};
 use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
-use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
+use super::{
+    FilterPositions, Found, FoundAlarm, Problem, Subject, is_loaded_values_file, is_values_file,
+};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
 
@@ -60,27 +64,55 @@ pub fn read_module(files: &[(String, String)]) -> Found {
     found
 }
 
-/// Parses each file of a module; a file that is not HCL is a `syntax` problem.
+/// Parses each file of a module; a file that is not HCL (or JSON, for `.tfvars.json`) is a
+/// `syntax` problem.
 fn parse_files(files: &[(String, String)]) -> (Vec<File<'_>>, Vec<Problem>) {
     let mut parsed = Vec::new();
     let mut problems = Vec::new();
     for (name, text) in files {
         let index = LineIndex::new(text);
-        match hcl_edit::parser::parse_body(text) {
-            Ok(body) => parsed.push(File {
-                name,
-                text,
-                index,
-                body,
-            }),
-            Err(e) => problems.push(Problem {
-                location: index.location(name, e.location().offset()),
-                code: "syntax",
-                message: format!("invalid HCL: {}", e.message()),
-                incomplete: true,
-                metric: None,
-                subject: Subject::File,
-            }),
+        let syntax = |at: usize, message: String| Problem {
+            location: index.location(name, at),
+            code: "syntax",
+            message,
+            incomplete: true,
+            metric: None,
+            subject: Subject::File,
+        };
+        let content = if is_values_file(name) {
+            values(name, text).map(Content::Values)
+        } else {
+            hcl_edit::parser::parse_body(text)
+                .map(Content::Config)
+                .map_err(|e| {
+                    (
+                        e.location().offset(),
+                        format!("invalid HCL: {}", e.message()),
+                    )
+                })
+        };
+        match content {
+            Ok(content) => {
+                if let Content::Values(values) = &content {
+                    problems.extend(
+                        values
+                            .iter()
+                            .filter_map(|(_, expr)| not_a_value(expr))
+                            .map(|(at, message)| syntax(at, message)),
+                    );
+                }
+                let base = parsed
+                    .last()
+                    .map_or(0, |f: &File| f.base + f.text.len() + 1);
+                parsed.push(File {
+                    name,
+                    text,
+                    index,
+                    content,
+                    base,
+                })
+            }
+            Err((at, message)) => problems.push(syntax(at, message)),
         }
     }
     (parsed, problems)
@@ -90,7 +122,133 @@ struct File<'a> {
     name: &'a str,
     text: &'a str,
     index: LineIndex<'a>,
-    body: Body,
+    content: Content,
+    /// Where the file starts among the module's files, as if they were written one after the
+    /// other: the offsets of the values' text ([`SourceText`]) are module offsets, so that a
+    /// pattern built from a variable's value in another file is located in that file.
+    base: usize,
+}
+
+/// What a file of a module holds.
+enum Content {
+    /// Configuration (`.tf`).
+    Config(Body),
+    /// Values of the module's variables (`.tfvars`, `.tfvars.json`), as written.
+    Values(Vec<(String, Expression)>),
+}
+
+impl File<'_> {
+    /// The configuration's blocks (none in a values file).
+    fn blocks(&self) -> impl Iterator<Item = &Block> {
+        match &self.content {
+            Content::Config(body) => Some(body.blocks()),
+            Content::Values(_) => None,
+        }
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// The `name = value` lines of a values file. In `.tfvars` they are HCL attributes; a
+/// `.tfvars.json` file is one JSON object, read as the HCL object expression it also is (JSON's
+/// strings are templates there, as Terraform reads them), so that every value keeps its place
+/// in the file. An error gives its byte offset and message.
+fn values(name: &str, text: &str) -> Result<Vec<(String, Expression)>, (usize, String)> {
+    if !name.to_ascii_lowercase().ends_with(".json") {
+        let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+            (
+                e.location().offset(),
+                format!("invalid HCL: {}", e.message()),
+            )
+        })?;
+        if let Some(block) = body.blocks().next() {
+            return Err((
+                start(block.ident.span()),
+                "a .tfvars file holds only `name = value` lines, not blocks".into(),
+            ));
+        }
+        return Ok(body
+            .attributes()
+            .map(|a| (a.key.value().to_string(), a.value.clone()))
+            .collect());
+    }
+    if let Err(e) = serde_json::from_str::<Json>(text) {
+        let index = LineIndex::new(text);
+        let at = index.offset_of(e.line(), e.column());
+        return Err((at, format!("invalid JSON: {e}")));
+    }
+    let object = match hcl_edit::parser::parse_expr(text) {
+        Ok(Expression::Object(object)) => object,
+        Ok(other) => {
+            return Err((
+                start(other.span()),
+                "a .tfvars.json file holds one JSON object of variable values".into(),
+            ));
+        }
+        // Valid JSON that HCL does not read: an escape HCL lacks (`\/`, `\b`, `\f`).
+        Err(e) => {
+            return Err((
+                e.location().offset(),
+                format!(
+                    "this JSON is not read as Terraform reads it (HCL's string escapes are \
+                     \\n, \\r, \\t, \\\", \\\\, \\u and \\U): {}",
+                    e.message()
+                ),
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for (key, value) in object.iter() {
+        let key = match key {
+            hcl_edit::expr::ObjectKey::Ident(i) => i.value().to_string(),
+            hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+            hcl_edit::expr::ObjectKey::Expression(e) => {
+                return Err((
+                    start(e.span()),
+                    "a variable's name is a plain string".into(),
+                ));
+            }
+        };
+        out.push((key, value.expr().clone()));
+    }
+    Ok(out)
+}
+
+/// Where and why a value of a values file is not a literal: Terraform refuses references
+/// (`Variables not allowed`), function calls and `for` expressions there.
+fn not_a_value(expr: &Expression) -> Option<(usize, String)> {
+    struct Find(Option<(usize, String)>);
+    impl hcl_edit::visit::Visit for Find {
+        fn visit_expr(&mut self, node: &Expression) {
+            if self.0.is_some() {
+                return;
+            }
+            let what = match node {
+                Expression::Variable(v) => Some(format!("a reference ({})", v.value())),
+                Expression::Traversal(_) => Some("a reference".to_owned()),
+                Expression::FuncCall(f) => {
+                    Some(format!("a function call ({})", f.name.name.value()))
+                }
+                Expression::ForExpr(_) => Some("a for expression".to_owned()),
+                _ => None,
+            };
+            match what {
+                Some(what) => {
+                    self.0 = Some((
+                        start(node.span()),
+                        format!(
+                            "a variable's value in a .tfvars file is a literal: Terraform \
+                             refuses {what} here"
+                        ),
+                    ))
+                }
+                None => hcl_edit::visit::visit_expr(self, node),
+            }
+        }
+    }
+    let mut find = Find(None);
+    hcl_edit::visit::Visit::visit_expr(&mut find, expr);
+    find.0
 }
 
 // ---- values ------------------------------------------------------------------------------------
@@ -189,6 +347,14 @@ fn start(span: Option<Range<usize>>) -> usize {
     span.map_or(0, |r| r.start)
 }
 
+/// The last part of a path as written.
+fn file_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
 impl<'a> Module<'a> {
     fn new(files: &'a [File<'a>]) -> Module<'a> {
         let mut module = Module {
@@ -198,7 +364,7 @@ impl<'a> Module<'a> {
             resources: Vec::new(),
         };
         for (f, file) in files.iter().enumerate() {
-            for block in file.body.blocks() {
+            for block in file.blocks() {
                 let labels: Vec<&str> = block.labels.iter().map(label).collect();
                 match (block.ident.value().as_str(), labels.as_slice()) {
                     ("variable", [name]) => {
@@ -217,6 +383,37 @@ impl<'a> Module<'a> {
                 }
             }
         }
+        // Values files set the variables they name, the later file over the earlier, in
+        // Terraform's order: terraform.tfvars, terraform.tfvars.json, the *.auto.tfvars(.json)
+        // files by name, then files named on the command line as given. A name the module does
+        // not declare is left out, as Terraform leaves it (with a warning).
+        let mut values: Vec<(usize, &File)> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, file)| matches!(file.content, Content::Values(_)))
+            .collect();
+        values.sort_by_key(|(_, file)| {
+            let name = file_name(file.name).to_ascii_lowercase();
+            match name.as_str() {
+                "terraform.tfvars" => (0, String::new()),
+                "terraform.tfvars.json" => (1, String::new()),
+                _ if is_loaded_values_file(&name) => (2, file_name(file.name).to_owned()),
+                _ => (3, String::new()),
+            }
+        });
+        for (f, file) in values {
+            let Content::Values(values) = &file.content else {
+                continue;
+            };
+            for (name, expr) in values {
+                if not_a_value(expr).is_some() {
+                    continue;
+                }
+                if let Some(variable) = module.variables.get_mut(name.as_str()) {
+                    *variable = (f, Some(expr));
+                }
+            }
+        }
         module
     }
 
@@ -225,6 +422,36 @@ impl<'a> Module<'a> {
             Some(f) => f.index.location(f.name, at),
             None => SourceLocation::default(),
         }
+    }
+
+    /// The module offset of byte `at` of file `f` (see [`File::base`]).
+    fn global(&self, f: usize, at: usize) -> usize {
+        self.files.get(f).map_or(at, |file| file.base + at)
+    }
+
+    /// The file and byte of a module offset.
+    fn place(&self, global: usize) -> (usize, usize) {
+        let f = self
+            .files
+            .partition_point(|file| file.base <= global)
+            .saturating_sub(1);
+        let base = self.files.get(f).map_or(0, |file| file.base);
+        (f, global - base)
+    }
+
+    /// A [`SourceLocation`] for a module offset.
+    fn located(&self, global: usize) -> SourceLocation {
+        let (f, at) = self.place(global);
+        self.location(f, at)
+    }
+
+    /// The positions of a pattern's bytes, in whichever files they were written, and of
+    /// `fallback` in file `f` for an empty pattern.
+    fn positions(&self, pattern: &SourceText, f: usize, fallback: usize) -> FilterPositions {
+        FilterPositions::from_locations(
+            pattern.at.iter().map(|&at| self.located(at)),
+            self.location(f, fallback),
+        )
     }
 
     fn unresolved(
@@ -300,7 +527,7 @@ impl<'a> Module<'a> {
                     .into_iter()
                     .map(|(k, v)| Instance {
                         suffix: format!("[{k:?}]"),
-                        each: Some((Val::Str(SourceText::whole(&k, at)), v)),
+                        each: Some((Val::Str(SourceText::whole(&k, self.global(f, at))), v)),
                         count: None,
                     })
                     .collect()),
@@ -481,9 +708,6 @@ impl<'a> Module<'a> {
             );
             self.report(found, e, address, Subject::Filter, true);
         }
-        let Some(file) = self.files.get(f) else {
-            return;
-        };
         let def = MetricFilterDef {
             filter_name,
             filter_pattern: pattern.text.clone(),
@@ -493,8 +717,7 @@ impl<'a> Module<'a> {
             creation_time: None,
             location: None,
         };
-        let mut positions =
-            FilterPositions::from_text(file.name, &file.index, &pattern, pattern_at);
+        let mut positions = self.positions(&pattern, f, pattern_at);
         positions.transformation = transformation_at.map(|at| self.location(f, at));
         found.add_filter(def, positions);
     }
@@ -516,9 +739,10 @@ impl<'a> Module<'a> {
         let optional = |key: &str| self.text_attr(f, body, key, instance).transpose();
         let default_value = match optional("default_value")? {
             Some(t) => Some(trailmatch::number::parse(&t.text).ok_or_else(|| {
+                let (file, at) = t.at.first().map_or((f, at), |&g| self.place(g));
                 self.unresolved(
-                    f,
-                    t.offset(0, at),
+                    file,
+                    at,
                     "invalid-resource",
                     format!("default_value '{}' is not a number", t.text),
                 )
@@ -658,7 +882,7 @@ impl<'a> Module<'a> {
                 let value = n.value().as_f64().unwrap_or(f64::NAN);
                 Ok(Val::Num(
                     value,
-                    align(raw, file.text, range.start, range.end, Escapes::None),
+                    align(raw, file.text, range.start, range.end, Escapes::None).shifted(file.base),
                 ))
             }
             Expression::String(s) => {
@@ -672,13 +896,9 @@ impl<'a> Module<'a> {
                 } else {
                     (range.start, range.end)
                 };
-                Ok(Val::Str(align(
-                    s.value(),
-                    file.text,
-                    from,
-                    to,
-                    Escapes::Hcl,
-                )))
+                Ok(Val::Str(
+                    align(s.value(), file.text, from, to, Escapes::Hcl).shifted(file.base),
+                ))
             }
             Expression::StringTemplate(t) => self.template(f, t, Escapes::Hcl, inst, depth),
             Expression::HeredocTemplate(h) => {
@@ -740,7 +960,7 @@ impl<'a> Module<'a> {
                     }
                     ("jsonencode", [arg], true) => {
                         let value = self.eval(f, arg, inst, depth + 1)?;
-                        Ok(Val::Str(events::json_encode(&value, at)))
+                        Ok(Val::Str(events::json_encode(&value, self.global(f, at))))
                     }
                     _ => unsupported(&format!("the function {name}()")),
                 }
@@ -752,7 +972,7 @@ impl<'a> Module<'a> {
                 ) {
                     (UnaryOperator::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
                     (UnaryOperator::Neg, Val::Num(n, t)) => {
-                        let mut text = SourceText::whole("-", at);
+                        let mut text = SourceText::whole("-", self.global(f, at));
                         text.push(&t);
                         Ok(Val::Num(-n, text))
                     }
@@ -796,7 +1016,8 @@ impl<'a> Module<'a> {
             match element {
                 Element::Literal(l) => {
                     let range = l.span().unwrap_or(0..0);
-                    let mut piece = align(l.value(), file.text, range.start, range.end, escapes);
+                    let mut piece = align(l.value(), file.text, range.start, range.end, escapes)
+                        .shifted(file.base);
                     if strip_next {
                         piece = piece.trimmed_start();
                         strip_next = piece.text.is_empty();
@@ -811,7 +1032,7 @@ impl<'a> Module<'a> {
                     strip_next = i.strip.strip_end();
                     let at = start(i.expr.span());
                     let v = self.eval(f, &i.expr, inst, depth + 1)?;
-                    let text = v.text(at).ok_or_else(|| {
+                    let text = v.text(self.global(f, at)).ok_or_else(|| {
                         self.unresolved(
                             f,
                             at,
@@ -860,7 +1081,8 @@ impl<'a> Module<'a> {
                     self.apply(f, value, rest, inst, depth)
                 }
                 Some((_, None)) => missing(format!(
-                    "var.{name} has no default, so its value is not in the configuration"
+                    "var.{name} has no default and no value in a .tfvars file of the module, \
+                     so its value is not in the configuration"
                 )),
                 None => missing(format!("no variable named {name}")),
             },
@@ -879,7 +1101,10 @@ impl<'a> Module<'a> {
                 None => missing("each is defined only in a resource with for_each".into()),
             },
             ("count", Some("index")) => match inst.count {
-                Some(i) => Ok(Val::Num(i as f64, SourceText::whole(&i.to_string(), at))),
+                Some(i) => Ok(Val::Num(
+                    i as f64,
+                    SourceText::whole(&i.to_string(), self.global(f, at)),
+                )),
                 None => missing("count.index is defined only in a resource with count".into()),
             },
             (FILTER, Some(name)) => self.filter_attribute(f, at, name, rest, inst, depth),
@@ -902,12 +1127,12 @@ impl<'a> Module<'a> {
             let at = start(op.span());
             let key = match op.value() {
                 TraversalOperator::GetAttr(a) => {
-                    Val::Str(SourceText::whole(a.value().as_str(), at))
+                    Val::Str(SourceText::whole(a.value().as_str(), self.global(f, at)))
                 }
                 TraversalOperator::Index(e) => self.eval(f, e, inst, depth + 1)?,
                 TraversalOperator::LegacyIndex(n) => Val::Num(
                     *n.value() as f64,
-                    SourceText::whole(&n.value().to_string(), at),
+                    SourceText::whole(&n.value().to_string(), self.global(f, at)),
                 ),
                 _ => {
                     return Err(self.unresolved(
@@ -1236,6 +1461,133 @@ variable "sns_topic_arn" {}
         let line = tf.lines().nth(9).unwrap();
         let column = line.find("\\\") ||").unwrap() + 1;
         assert_eq!((loc.line, loc.column as usize), (10, column));
+    }
+
+    /// Values files set variables over their defaults, in Terraform's order, and a value that
+    /// is not a literal is refused where it is.
+    #[test]
+    fn values_files_set_variables_in_terraforms_order() {
+        let main = "variable \"name\" {\n  default = \"Default\"\n}\nvariable \"group\" {}\nvariable \"source\" {}\nresource \"aws_cloudwatch_log_metric_filter\" \"x\" {\n  name = \"f\"\n  log_group_name = var.group\n  pattern = \"{ $.eventName = ${var.name} && $.eventSource = ${var.source} }\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
+        let files = |values: &[(&str, &str)]| {
+            let mut files = vec![("m/main.tf".to_owned(), main.to_owned())];
+            files.extend(
+                values
+                    .iter()
+                    .map(|(n, t)| (format!("m/{n}"), t.to_string())),
+            );
+            files
+        };
+        // Given in any order: terraform.tfvars, then its JSON form, then *.auto.* by name.
+        let found = read_module(&files(&[
+            ("b.auto.tfvars", "name = \"FromB\"\n"),
+            (
+                "a.auto.tfvars.json",
+                "{\"name\": \"FromA\", \"source\": \"s3.amazonaws.com\"}",
+            ),
+            ("terraform.tfvars.json", "{\"group\": \"json\"}"),
+            (
+                "terraform.tfvars",
+                "name = \"FromTfvars\"\ngroup = \"hcl\"\nundeclared = 1\n",
+            ),
+        ]));
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let filter = &found.filters[0];
+        assert_eq!(
+            filter.filter_pattern,
+            "{ $.eventName = FromB && $.eventSource = s3.amazonaws.com }"
+        );
+        assert_eq!(filter.log_group_name.as_deref(), Some("json"));
+        // Positions point into the values file that gave the value.
+        let at = filter.filter_pattern.find("s3.").unwrap();
+        let loc = found.positions[0].locate(at);
+        assert_eq!(
+            (loc.file.as_str(), loc.line, loc.column),
+            ("m/a.auto.tfvars.json", 1, 30)
+        );
+        // A file named on the command line comes last, whatever its name.
+        let found = read_module(&files(&[
+            ("prod.tfvars", "name = \"Prod\"\n"),
+            (
+                "z.auto.tfvars",
+                "name = \"Z\"\ngroup = \"g\"\nsource = \"s\"\n",
+            ),
+        ]));
+        assert!(found.filters[0].filter_pattern.contains("= Prod &&"));
+        // References, calls and blocks are refused where they are; the default stays.
+        let found = read_module(&files(&[(
+            "terraform.tfvars",
+            "group = \"g\"\nsource = \"s\"\nname = upper(\"x\")\n",
+        )]));
+        assert!(found.filters[0].filter_pattern.contains("= Default &&"));
+        assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+        let p = &found.problems[0];
+        assert_eq!(
+            (p.code, p.location.line, p.location.column),
+            ("syntax", 3, 8)
+        );
+        assert!(p.message.contains("function call (upper)"), "{p}");
+        let found = read_module(&files(&[(
+            "terraform.tfvars",
+            "name = var.x\nlocals {\n}\n",
+        )]));
+        let problem = |i: usize| {
+            let p: &Problem = &found.problems[i];
+            (
+                p.code,
+                p.location.line,
+                p.location.column,
+                p.message.clone(),
+            )
+        };
+        assert_eq!(problem(0).1, 2, "{:?}", found.problems);
+        assert!(problem(0).3.contains("not blocks"));
+        // Without values, a variable without a default is unresolved, and says where to look.
+        let found = read_module(&files(&[]));
+        assert!(found.filters.is_empty());
+        assert!(
+            found.problems[0]
+                .message
+                .contains("no value in a .tfvars file")
+        );
+        // Valid JSON that is not an object, and invalid JSON, at their place.
+        let found = read_module(&files(&[("terraform.tfvars.json", "[1]")]));
+        assert!(found.problems[0].message.contains("one JSON object"));
+        let found = read_module(&files(&[("terraform.tfvars.json", "{\n  \"name\": }")]));
+        assert_eq!(found.problems[0].location.line, 2);
+        assert!(found.problems[0].message.starts_with("invalid JSON"));
+    }
+
+    /// A pattern's characters are located in the file that wrote them, whichever file of the
+    /// module that is, and so is an invalid value read from a variable.
+    #[test]
+    fn values_from_other_files_are_located_there() {
+        let main = "resource \"aws_cloudwatch_log_metric_filter\" \"x\" {\n  name = \"f\"\n  log_group_name = \"g\"\n  pattern = \"{ ${var.p} }\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n    default_value = var.d\n  }\n}\n";
+        let variables = "\n\nvariable \"p\" {\n  default = \"$.a = 1 && $.b = %x\"\n}\nvariable \"d\" {\n  default = \"one\"\n}\n";
+        let found = read_module(&[
+            ("main.tf".into(), main.into()),
+            ("variables.tf".into(), variables.into()),
+        ]);
+        assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+        let p = &found.problems[0];
+        assert_eq!(
+            (p.location.file.as_str(), p.location.line, p.location.column),
+            ("variables.tf", 7, 14)
+        );
+        let found = read_module(&[
+            ("main.tf".into(), main.replace("default_value = var.d", "")),
+            ("variables.tf".into(), variables.into()),
+        ]);
+        let pattern = &found.filters[0].filter_pattern;
+        let at = |i: usize| {
+            let l = found.positions[0].locate(i);
+            (l.file, l.line, l.column)
+        };
+        assert_eq!(at(0), ("main.tf".into(), 4, 14));
+        assert_eq!(
+            at(pattern.find('%').unwrap()),
+            ("variables.tf".into(), 4, 31)
+        );
+        assert_eq!(at(pattern.len() - 1), ("main.tf".into(), 4, 25));
     }
 
     #[test]

@@ -48,6 +48,14 @@ impl SourceText {
         self.at.truncate(kept);
     }
 
+    /// The same text with every offset moved on by `by`.
+    pub(crate) fn shifted(mut self, by: usize) -> SourceText {
+        for at in &mut self.at {
+            *at += by;
+        }
+        self
+    }
+
     /// Appends another piece.
     pub(crate) fn push(&mut self, other: &SourceText) {
         self.text.push_str(&other.text);
@@ -90,6 +98,17 @@ impl<'a> LineIndex<'a> {
             .get(start..offset)
             .map_or(0, |s| s.chars().count());
         (to_u32(line), to_u32(column + 1))
+    }
+
+    /// The byte offset of 1-based `line` and byte `column` (as `serde_json` counts them),
+    /// clamped to the text.
+    pub(crate) fn offset_of(&self, line: usize, column: usize) -> usize {
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        (start + column.saturating_sub(1)).min(self.text.len())
     }
 
     /// A [`SourceLocation`] in `file` for byte `offset`.

@@ -26,7 +26,7 @@ use serde_json::{Map, Value as Json};
 use super::{Instance, Module, Unresolved, Val, label, parse_files, start};
 use crate::eventbridge::{EventRuleDef, RuleState, TargetDef};
 use crate::iac::text::SourceText;
-use crate::iac::{FilterPositions, FoundEventRule, FoundEventRules, Problem, Subject};
+use crate::iac::{FoundEventRule, FoundEventRules, Problem, Subject};
 
 const RULE: &str = "aws_cloudwatch_event_rule";
 const TARGET: &str = "aws_cloudwatch_event_target";
@@ -247,16 +247,9 @@ impl Module<'_> {
             match self.text_attr(f, &block.body, "event_pattern", instance) {
                 Some(Ok(pattern)) => {
                     let pattern = pattern.trimmed();
-                    if let Some(file) = self.files.get(f) {
-                        let p = FilterPositions::from_text(
-                            file.name,
-                            &file.index,
-                            &pattern,
-                            pattern_at,
-                        );
-                        rule.pattern_location = Some(p.locate(0));
-                        positions = Some(p);
-                    }
+                    let p = self.positions(&pattern, f, pattern_at);
+                    rule.pattern_location = Some(p.locate(0));
+                    positions = Some(p);
                     rule.event_pattern = Some(pattern.text);
                 }
                 Some(Err(e)) => {
