@@ -11,7 +11,8 @@
 //!   commas); `Ref` to an `AWS::Logs::MetricFilter` with a literal `FilterName` gives that name;
 //! - `Fn::Sub` substitutes its own variables, then parameters with a default, and keeps
 //!   `${!Literal}` as `${Literal}`;
-//! - `Fn::Join`, `Fn::Select` and `Fn::FindInMap` work on values resolved that way.
+//! - `Fn::Join`, `Fn::Select` and `Fn::FindInMap` (with its `DefaultValue` under the
+//!   `AWS::LanguageExtensions` transform) work on values resolved that way.
 //!
 //! Pseudo parameters (`AWS::Region`, …), `Fn::GetAtt`, `Fn::If`, `Fn::ImportValue` and the
 //! other functions, parameters without a default and YAML aliases are reported as problems at
@@ -950,32 +951,74 @@ impl Template<'_> {
                     })
             }
             "FindInMap" => {
-                let [map, first, second] = items()? else {
-                    return Err(unresolved(
-                        at,
-                        "invalid-resource",
-                        "Fn::FindInMap takes [map, key, key]".into(),
-                    ));
+                let (map, first, second, default) = match items()? {
+                    [map, first, second] => (map, first, second, None),
+                    // AWS::LanguageExtensions: `[map, key, key, {DefaultValue: value}]`, the
+                    // value when the keys find no entry.
+                    [map, first, second, options] if self.language_extensions() => {
+                        let default = untag(options).get("DefaultValue").cloned();
+                        if default.is_none() {
+                            return Err(unresolved(
+                                options.start(),
+                                "invalid-resource",
+                                "Fn::FindInMap's fourth item is {DefaultValue: value}".into(),
+                            ));
+                        }
+                        (map, first, second, default)
+                    }
+                    [_, _, _, options] => {
+                        return Err(unresolved(
+                            options.start(),
+                            "invalid-resource",
+                            "Fn::FindInMap takes a DefaultValue only in a template with \
+                             Transform: AWS::LanguageExtensions"
+                                .into(),
+                        ));
+                    }
+                    _ => {
+                        return Err(unresolved(
+                            at,
+                            "invalid-resource",
+                            "Fn::FindInMap takes [map, key, key]".into(),
+                        ));
+                    }
                 };
                 let mut keys = Vec::new();
                 for k in [map, first, second] {
                     keys.push(self.eval(k, depth + 1)?.into_text(k.start(), "a key")?.text);
                 }
-                let node = keys.iter().try_fold(
-                    self.root.get("Mappings").ok_or_else(|| {
+                let [map_name, keys @ ..] = keys.as_slice() else {
+                    return Err(unresolved(at, "invalid-resource", "no map name".into()));
+                };
+                // The map must exist, with a DefaultValue too; its keys may not.
+                let map = self
+                    .root
+                    .get("Mappings")
+                    .ok_or_else(|| {
                         unresolved(at, "unresolved-reference", "no Mappings section".into())
-                    })?,
-                    |node, key| {
-                        node.get(key).ok_or_else(|| {
-                            unresolved(
-                                at,
-                                "unresolved-reference",
-                                format!("Fn::FindInMap: no entry '{key}' in Mappings"),
-                            )
-                        })
-                    },
-                )?;
-                self.eval(node, depth + 1)
+                    })?
+                    .get(map_name)
+                    .ok_or_else(|| {
+                        unresolved(
+                            at,
+                            "unresolved-reference",
+                            format!("Fn::FindInMap: no map '{map_name}' in Mappings"),
+                        )
+                    })?;
+                let found = keys.iter().try_fold(map, |node, key| {
+                    node.get(key).ok_or_else(|| {
+                        unresolved(
+                            at,
+                            "unresolved-reference",
+                            format!("Fn::FindInMap: no entry '{key}' in Mappings"),
+                        )
+                    })
+                });
+                match (found, default) {
+                    (Ok(node), _) => self.eval(node, depth + 1),
+                    (Err(_), Some(default)) => self.eval(&default, depth + 1),
+                    (Err(e), None) => Err(e),
+                }
             }
             "GetAtt" => Err(unresolved(
                 at,
@@ -990,6 +1033,16 @@ impl Template<'_> {
                 "unsupported-intrinsic",
                 format!("Fn::{other} is not evaluated"),
             )),
+        }
+    }
+
+    /// Whether the template names the AWS::LanguageExtensions transform (alone or in a list).
+    fn language_extensions(&self) -> bool {
+        const NAME: &str = "AWS::LanguageExtensions";
+        match self.root.get("Transform").map(untag) {
+            Some(Node::Seq { items, .. }) => items.iter().any(|t| t.as_str() == Some(NAME)),
+            Some(t) => t.as_str() == Some(NAME),
+            None => false,
         }
     }
 
@@ -1344,6 +1397,36 @@ Resources:
         // The EventBridge reader reads the same keys and leaves the warning to this one.
         let rules = read_event_rules("t.json", json);
         assert!(rules.problems.is_empty() && rules.rules.is_empty());
+    }
+
+    /// With AWS::LanguageExtensions, Fn::FindInMap's DefaultValue is the value when the keys
+    /// find no entry (the map itself must exist); without the transform it is refused.
+    #[test]
+    fn find_in_map_default_values() {
+        let template = |transform: &str, keys: &str| {
+            format!("{transform}Mappings:\n  Patterns:\n    Root:\n      Pattern: '{{ $.a = 1 }}'\nResources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: !FindInMap [{keys}, {{DefaultValue: '{{ $.b = 2 }}'}}]\n      MetricTransformations: [{{MetricName: m, MetricNamespace: n, MetricValue: '1'}}]\n")
+        };
+        let pattern = |transform: &str, keys: &str| {
+            let found = read("t.yaml", &template(transform, keys));
+            found
+                .filters
+                .first()
+                .map(|f| f.filter_pattern.clone())
+                .ok_or_else(|| codes(&found))
+        };
+        let transform = "Transform: AWS::LanguageExtensions\n";
+        let listed = "Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]\n";
+        assert_eq!(pattern(transform, "Patterns, Root, Pattern").unwrap(), "{ $.a = 1 }");
+        assert_eq!(pattern(transform, "Patterns, Other, Pattern").unwrap(), "{ $.b = 2 }");
+        assert_eq!(pattern(listed, "Patterns, Root, Other").unwrap(), "{ $.b = 2 }");
+        assert_eq!(
+            pattern(transform, "Missing, Root, Pattern").unwrap_err(),
+            [("unresolved-reference", 11, true)]
+        );
+        assert_eq!(
+            pattern("", "Patterns, Root, Pattern").unwrap_err(),
+            [("invalid-resource", 10, true)]
+        );
     }
 
     /// Values CloudFormation reads from Systems Manager at deploy time are unresolved, not
