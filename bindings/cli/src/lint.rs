@@ -62,7 +62,8 @@ Findings:
   ignored-optional-term (?term mixed with other terms is ignored), never-true (conditions that
   can never hold together), unused-metric-value and unused-dimension (a field reference the
   pattern never mentions), not-a-template, duplicate-key (a CloudFormation key given twice:
-  CloudFormation keeps the later, and the earlier is not read).
+  CloudFormation keeps the later, and the earlier is not read), not-created (a resource whose
+  Condition is false with the parameters' defaults: not read).
 
 Output:
   text    path:line:column: severity[code]: message, then the pattern with a caret under the

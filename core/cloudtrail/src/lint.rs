@@ -16,6 +16,7 @@
 //! | `unused-dimension` | the same for a dimension's value |
 //! | `unresolved-reference`, `unsupported-intrinsic`, `unsupported-expression`, `not-a-template` | a reader could not resolve a pattern or a transformation, so it was not checked |
 //! | `unsupported-file` | a file of a kind no reader reads (Terraform's JSON syntax, `.tf.json`), so what it holds was not checked |
+//! | `not-created` | a CloudFormation resource whose `Condition` is false with the parameters' defaults: not created, so not read |
 //! | `duplicate-key` | a CloudFormation mapping gives one key twice (two resources of one logical ID, a property twice): CloudFormation keeps the later, so the earlier is not read |
 
 use std::fmt;
@@ -221,7 +222,13 @@ pub fn lint_event_rules(found: &FoundEventRules) -> Vec<Diagnostic> {
         if problem.subject != Subject::EventRule {
             continue;
         }
-        out.push(from_problem(problem, Severity::Error));
+        // A rule left out because it is not created is not wrong.
+        let severity = if problem.code == crate::iac::NOT_CREATED {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        out.push(from_problem(problem, severity));
     }
     for found_rule in &found.rules {
         let rule = &found_rule.rule;
@@ -321,6 +328,25 @@ mod tests {
             let warnings = pattern_warnings(&p);
             assert!(warnings.is_empty(), "{}: {warnings:?}", control.id);
         }
+    }
+
+    /// Resources left out because their condition is false are warnings, rules or filters.
+    #[test]
+    fn resources_not_created_are_warnings() {
+        let yaml = "Conditions:\n  Never: !Equals [a, b]\nResources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Condition: Never\n    Properties: {}\n  R:\n    Type: AWS::Events::Rule\n    Condition: Never\n    Properties: {}\n";
+        let filters = lint(&iac::read(FileKind::CloudFormation, "t.yaml", yaml));
+        let rules = lint_event_rules(&iac::read_event_rules(
+            FileKind::CloudFormation,
+            "t.yaml",
+            yaml,
+        ));
+        for d in filters.iter().chain(&rules) {
+            assert_eq!(
+                (d.severity, d.code.as_str()),
+                (Severity::Warning, iac::NOT_CREATED)
+            );
+        }
+        assert_eq!((filters.len(), rules.len()), (1, 1));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
-use super::{FilterPositions, Found, FoundAlarm, Problem, Subject};
+use super::{DUPLICATE_KEY, FilterPositions, Found, FoundAlarm, NOT_CREATED, Problem, Subject};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
 
@@ -58,7 +58,10 @@ pub fn read(file: &str, text: &str) -> Found {
             return found;
         }
     };
-    for d in duplicates {
+    // About a template: another YAML file (a CI workflow) gets `not-a-template` alone.
+    let is_template =
+        root.get("Resources").is_some() || root.get("AWSTemplateFormatVersion").is_some();
+    for d in duplicates.into_iter().filter(|_| is_template) {
         let later = index.location(file, d.later);
         found.problems.push(Problem {
             location: index.location(file, d.earlier),
@@ -82,9 +85,6 @@ pub fn read(file: &str, text: &str) -> Found {
     template.read(&mut found);
     found
 }
-
-/// The code of the warning for a key given twice in one mapping.
-pub(crate) const DUPLICATE_KEY: &str = "duplicate-key";
 
 // ---- the YAML tree -----------------------------------------------------------------------------
 
@@ -497,20 +497,39 @@ impl Template<'_> {
             ) {
                 continue;
             }
+            let subject = if kind == Some("AWS::Logs::MetricFilter") {
+                Subject::Filter
+            } else {
+                Subject::Alarm
+            };
             if let Some(condition) = resource.get("Condition") {
-                found.problem(
-                    self.location(condition.start()),
-                    "conditional-resource",
-                    format!(
-                        "{name} exists only when its condition '{}' holds; it is read as if it did",
-                        condition.as_str().unwrap_or("?")
+                let label = condition.as_str().unwrap_or("?");
+                let location = self.location(condition.start());
+                match self.resource_condition(condition) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        found.problem(
+                            location,
+                            NOT_CREATED,
+                            format!(
+                                "{name} is not created: its condition '{label}' is false with \
+                                 the parameters' defaults, so it is not read"
+                            ),
+                            subject,
+                        );
+                        continue;
+                    }
+                    Err(e) => found.problem(
+                        location,
+                        "conditional-resource",
+                        format!(
+                            "{name} exists only when its condition '{label}' holds, which is not \
+                             known ({}); it is read as if it did",
+                            e.message
+                        ),
+                        subject,
                     ),
-                    if kind == Some("AWS::Logs::MetricFilter") {
-                        Subject::Filter
-                    } else {
-                        Subject::Alarm
-                    },
-                );
+                }
             }
             let properties = resource.get("Properties");
             match kind {
@@ -1036,6 +1055,120 @@ impl Template<'_> {
         }
     }
 
+    /// Whether a resource's `Condition` holds with the parameters' defaults.
+    fn resource_condition(&self, condition: &Node) -> Result<bool, Unresolved> {
+        let name = condition.as_str().ok_or_else(|| {
+            unresolved(
+                condition.start(),
+                "invalid-resource",
+                "a resource's Condition is a condition's name".into(),
+            )
+        })?;
+        self.condition(name, condition.start(), 0)
+    }
+
+    /// Whether the condition named `name` (of the Conditions section) holds.
+    fn condition(&self, name: &str, at: usize, depth: usize) -> Result<bool, Unresolved> {
+        let node = self
+            .root
+            .get("Conditions")
+            .and_then(|c| c.get(name))
+            .ok_or_else(|| {
+                unresolved(
+                    at,
+                    "unresolved-reference",
+                    format!("no condition named {name}"),
+                )
+            })?;
+        self.truth(node, depth + 1)
+    }
+
+    /// Whether a condition holds: `Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not` or `Condition`
+    /// (long or short form), on values resolved as [`Template::eval`] resolves them. `Fn::And`
+    /// is false when one of its conditions is, whatever the others, and `Fn::Or` true when one
+    /// is; otherwise a condition that cannot be told makes the whole one unknown (the error).
+    fn truth(&self, node: &Node, depth: usize) -> Result<bool, Unresolved> {
+        let at = node.start();
+        if depth > MAX_DEPTH {
+            return Err(unresolved(
+                at,
+                "unresolved-reference",
+                "conditions nest too deep (a cycle?)".into(),
+            ));
+        }
+        let (function, arg) = match (node.tag(), node) {
+            (Some(tag), _) => (tag.to_owned(), untag(node)),
+            (None, Node::Map { entries, .. }) => match entries.as_slice() {
+                [(key, arg)] => {
+                    let key = key.as_str().unwrap_or_default();
+                    (
+                        key.strip_prefix("Fn::").unwrap_or(key).to_owned(),
+                        arg.clone(),
+                    )
+                }
+                _ => (String::new(), node.clone()),
+            },
+            _ => (String::new(), node.clone()),
+        };
+        let items = || match &arg {
+            Node::Seq { items, .. } => Ok(items.as_slice()),
+            _ => Err(unresolved(
+                at,
+                "invalid-resource",
+                format!("Fn::{function} takes a list"),
+            )),
+        };
+        // Fn::And (`all`) or Fn::Or (`!all`) of some conditions.
+        let combine = |all: bool| {
+            let mut unknown = None;
+            for item in items()? {
+                match self.truth(item, depth + 1) {
+                    Ok(holds) if holds != all => return Ok(!all),
+                    Ok(_) => {}
+                    Err(e) => unknown = unknown.or(Some(e)),
+                }
+            }
+            unknown.map_or(Ok(all), Err)
+        };
+        match function.as_str() {
+            "Equals" => {
+                let [a, b] = items()? else {
+                    return Err(unresolved(
+                        at,
+                        "invalid-resource",
+                        "Fn::Equals takes [value, value]".into(),
+                    ));
+                };
+                let (a, b) = (self.eval(a, depth + 1)?, self.eval(b, depth + 1)?);
+                Ok(match (a, b) {
+                    (Val::Scalar { text: a, .. }, Val::Scalar { text: b, .. }) => a.text == b.text,
+                    (a, b) => a.to_json() == b.to_json(),
+                })
+            }
+            "And" => combine(true),
+            "Or" => combine(false),
+            "Not" => match items()? {
+                [condition] => self.truth(condition, depth + 1).map(|holds| !holds),
+                _ => Err(unresolved(
+                    at,
+                    "invalid-resource",
+                    "Fn::Not takes [condition]".into(),
+                )),
+            },
+            "Condition" => {
+                let name = arg.as_str().ok_or_else(|| {
+                    unresolved(at, "invalid-resource", "Condition takes a name".into())
+                })?;
+                self.condition(name, at, depth + 1)
+            }
+            _ => Err(unresolved(
+                at,
+                "invalid-resource",
+                "a condition is Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition".into(),
+            )),
+        }
+    }
+
     /// Whether the template names the AWS::LanguageExtensions transform (alone or in a list).
     fn language_extensions(&self) -> bool {
         const NAME: &str = "AWS::LanguageExtensions";
@@ -1397,6 +1530,14 @@ Resources:
         // The EventBridge reader reads the same keys and leaves the warning to this one.
         let rules = read_event_rules("t.json", json);
         assert!(rules.problems.is_empty() && rules.rules.is_empty());
+        // Another YAML file is not a template, whatever its keys.
+        let found = read(
+            "compose.yml",
+            "services: {}
+services: {}
+",
+        );
+        assert_eq!(codes(&found), [("not-a-template", 1, false)]);
     }
 
     /// With AWS::LanguageExtensions, Fn::FindInMap's DefaultValue is the value when the keys
@@ -1404,7 +1545,9 @@ Resources:
     #[test]
     fn find_in_map_default_values() {
         let template = |transform: &str, keys: &str| {
-            format!("{transform}Mappings:\n  Patterns:\n    Root:\n      Pattern: '{{ $.a = 1 }}'\nResources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: !FindInMap [{keys}, {{DefaultValue: '{{ $.b = 2 }}'}}]\n      MetricTransformations: [{{MetricName: m, MetricNamespace: n, MetricValue: '1'}}]\n")
+            format!(
+                "{transform}Mappings:\n  Patterns:\n    Root:\n      Pattern: '{{ $.a = 1 }}'\nResources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: !FindInMap [{keys}, {{DefaultValue: '{{ $.b = 2 }}'}}]\n      MetricTransformations: [{{MetricName: m, MetricNamespace: n, MetricValue: '1'}}]\n"
+            )
         };
         let pattern = |transform: &str, keys: &str| {
             let found = read("t.yaml", &template(transform, keys));
@@ -1416,9 +1559,18 @@ Resources:
         };
         let transform = "Transform: AWS::LanguageExtensions\n";
         let listed = "Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]\n";
-        assert_eq!(pattern(transform, "Patterns, Root, Pattern").unwrap(), "{ $.a = 1 }");
-        assert_eq!(pattern(transform, "Patterns, Other, Pattern").unwrap(), "{ $.b = 2 }");
-        assert_eq!(pattern(listed, "Patterns, Root, Other").unwrap(), "{ $.b = 2 }");
+        assert_eq!(
+            pattern(transform, "Patterns, Root, Pattern").unwrap(),
+            "{ $.a = 1 }"
+        );
+        assert_eq!(
+            pattern(transform, "Patterns, Other, Pattern").unwrap(),
+            "{ $.b = 2 }"
+        );
+        assert_eq!(
+            pattern(listed, "Patterns, Root, Other").unwrap(),
+            "{ $.b = 2 }"
+        );
         assert_eq!(
             pattern(transform, "Missing, Root, Pattern").unwrap_err(),
             [("unresolved-reference", 11, true)]
@@ -1427,6 +1579,75 @@ Resources:
             pattern("", "Patterns, Root, Pattern").unwrap_err(),
             [("invalid-resource", 10, true)]
         );
+    }
+
+    /// A resource whose condition is false with the parameters' defaults is not created, so not
+    /// read; one whose condition cannot be told is read as if it held.
+    #[test]
+    fn resource_conditions_are_evaluated_from_defaults() {
+        let yaml = |condition: &str| {
+            format!(
+                "Parameters:\n  Create:\n    Type: String\n    Default: 'false'\n  Env:\n    Type: String\n    Default: prod\n  Bucket:\n    Type: String\nConditions:\n  Creating: !Equals [!Ref Create, 'true']\n  Prod: {{\"Fn::Equals\": [{{Ref: Env}}, prod]}}\n  Tested: {condition}\nResources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Condition: Tested\n    Properties:\n      LogGroupName: trail\n      FilterPattern: '{{ $.a = 1 }}'\n      MetricTransformations: [{{MetricName: m, MetricNamespace: n, MetricValue: '1'}}]\n  R:\n    Type: AWS::Events::Rule\n    Condition: Tested\n    Properties:\n      EventPattern: {{source: [aws.s3]}}\n"
+            )
+        };
+        let read_with = |condition: &str| {
+            let text = yaml(condition);
+            (read("t.yaml", &text), read_event_rules("t.yaml", &text))
+        };
+        for (condition, created) in [
+            ("!Condition Prod", true),
+            ("!Condition Creating", false),
+            ("!Not [!Condition Creating]", true),
+            ("!And [!Condition Prod, !Condition Creating]", false),
+            ("!Or [!Condition Creating, !Condition Prod]", true),
+            ("{\"Fn::Not\": [{Condition: Prod}]}", false),
+            ("!Equals [!Ref Env, !Join ['', [pr, od]]]", true),
+            // One false condition decides Fn::And, one true Fn::Or, whatever the others.
+            (
+                "!And [!Condition Creating, !Equals [!Ref AWS::Region, us-east-1]]",
+                false,
+            ),
+            ("!Or [!Equals [!Ref Bucket, x], !Condition Prod]", true),
+        ] {
+            let (found, rules) = read_with(condition);
+            assert_eq!(found.filters.len(), usize::from(created), "{condition}");
+            assert_eq!(rules.rules.len(), usize::from(created), "{condition}");
+            if created {
+                assert!(
+                    found.problems.is_empty(),
+                    "{condition}: {:?}",
+                    found.problems
+                );
+            } else {
+                assert_eq!(codes(&found), [(NOT_CREATED, 17, false)], "{condition}");
+                assert_eq!(rules.problems[0].code, NOT_CREATED);
+                assert!(
+                    found.problems[0]
+                        .message
+                        .contains("condition 'Tested' is false")
+                );
+            }
+        }
+        // Unknown: a pseudo parameter, a parameter without a default, a missing condition.
+        for condition in [
+            "!Equals [!Ref AWS::Region, us-east-1]",
+            "!Or [!Condition Creating, !Equals [!Ref Bucket, x]]",
+            "!Condition Missing",
+            "!Condition Tested",
+        ] {
+            let (found, rules) = read_with(condition);
+            assert_eq!(found.filters.len(), 1, "{condition}");
+            assert_eq!(rules.rules.len(), 1, "{condition}");
+            assert_eq!(
+                codes(&found),
+                [("conditional-resource", 17, false)],
+                "{condition}"
+            );
+            assert!(
+                found.problems[0].message.contains("not known"),
+                "{condition}"
+            );
+        }
     }
 
     /// Values CloudFormation reads from Systems Manager at deploy time are unresolved, not

@@ -117,7 +117,9 @@ pub struct Problem {
     /// `unsupported-expression`, `invalid-resource`, `conditional-resource`, `not-a-template`,
     /// `unreadable`, `not-a-file` (a FIFO, socket or device met in a directory),
     /// `unsupported-file` (a `.tf.json` file, not read), `duplicate-key` (a CloudFormation
-    /// key given twice: the earlier one, not read); for EventBridge rules also
+    /// key given twice: the earlier one, not read), `not-created` (a CloudFormation resource
+    /// whose condition is false with the parameters' defaults, not read); for EventBridge rules
+    /// also
     /// `invalid-event-rule`, `invalid-event-pattern`, `invalid-target`.
     pub code: &'static str,
     /// What and why.
@@ -578,6 +580,14 @@ pub fn is_loaded_values_file(file_name: &str) -> bool {
         || name.ends_with(".auto.tfvars")
         || name.ends_with(".auto.tfvars.json")
 }
+
+/// The code of the warning for a CloudFormation resource whose condition is false with the
+/// parameters' defaults: it is not created, so not read.
+pub const NOT_CREATED: &str = "not-created";
+
+/// The code of the warning for a key given twice in one CloudFormation mapping: the earlier,
+/// which CloudFormation does not keep, is not read.
+pub const DUPLICATE_KEY: &str = "duplicate-key";
 
 /// The code of the problem [`read`] reports for a file of a kind it does not read
 /// ([`FileKind::TerraformJson`]).

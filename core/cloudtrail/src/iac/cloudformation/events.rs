@@ -18,7 +18,7 @@ use super::syntax_problem;
 use super::{Node, Template, Unresolved, Val, parse_yaml, plain_scalar, unresolved, untag};
 use crate::eventbridge::{EventRuleDef, RuleState, TargetDef};
 use crate::iac::text::{LineIndex, SourceText};
-use crate::iac::{FilterPositions, FoundEventRule, FoundEventRules, Problem, Subject};
+use crate::iac::{FilterPositions, FoundEventRule, FoundEventRules, NOT_CREATED, Problem, Subject};
 
 /// Reads the `AWS::Events::Rule` resources of a CloudFormation template (JSON or YAML).
 pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
@@ -58,6 +58,25 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
         let Some(name) = key.as_str() else { continue };
         if resource.get("Type").and_then(Node::as_str) != Some("AWS::Events::Rule") {
             continue;
+        }
+        // A rule whose condition is false with the parameters' defaults is not created; one
+        // whose condition cannot be told is read as if it held, as metric filters are.
+        if let Some(condition) = resource.get("Condition") {
+            if let Ok(false) = template.resource_condition(condition) {
+                found.problems.push(Problem {
+                    location: template.location(condition.start()),
+                    code: NOT_CREATED,
+                    message: format!(
+                        "{name} is not created: its condition '{}' is false with the \
+                         parameters' defaults, so it is not read",
+                        condition.as_str().unwrap_or("?")
+                    ),
+                    incomplete: false,
+                    metric: None,
+                    subject: Subject::EventRule,
+                });
+                continue;
+            }
         }
         template.event_rule(&mut found, name, key.start(), resource.get("Properties"));
     }
