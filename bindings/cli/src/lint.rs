@@ -42,8 +42,8 @@ Inputs:
   are skipped; FIFOs, sockets and devices in a directory are reported as not-a-file, as grep
   and scan report them, and never opened; symbolic links inside directories are followed only with --follow). By name: *.tf is Terraform (the .tf files of one directory are read together as
   one module, with the values its terraform.tfvars and *.auto.tfvars files, or their .json
-  forms, give its variables, and then those of any other .tfvars file named as a PATH, as
-  `terraform plan -var-file` reads it); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
+  forms, give its variables, and then those of each .tfvars file named as a PATH, wherever it
+  is, in the order given, as `terraform plan -var-file` reads them); *.yaml, *.yml, *.json and *.template are CloudFormation templates (in a
   directory, only those that mention Resources or AWSTemplateFormatVersion); *.txt, *.pattern
   and *.patterns hold one filter pattern per line (blank lines and lines whose first non-blank
   character is # are skipped). A file named explicitly with another extension is read as a pattern list.

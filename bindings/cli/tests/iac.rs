@@ -467,7 +467,13 @@ fn values_files_set_a_modules_variables() {
         format!("pattern = \"{root_pattern}\"\n"),
     )
     .unwrap();
-    std::fs::write(root.join("cis.auto.tfvars.json"), r#"{"namespace": "CIS"}"#).unwrap();
+    std::fs::write(
+        root.join("cis.auto.tfvars.json"),
+        "{\"namespace\": \"CIS\"}\n",
+    )
+    .unwrap();
+    // Terraform's names are compared case and all: this one is not loaded.
+    std::fs::write(root.join("X.AUTO.TFVARS"), "namespace = \"Other\"\n").unwrap();
     std::fs::write(
         root.join("broken.tfvars"),
         "pattern = \"{ $.userIdentity.type = Root && $.b = Failed auth }\"\n",
@@ -491,7 +497,27 @@ fn values_files_set_a_modules_variables() {
         "{}",
         r.stdout
     );
+    // Named files come after the loaded ones, in the order given, from wherever they are.
+    std::fs::create_dir(root.join("envs")).unwrap();
+    std::fs::write(
+        root.join("envs/terraform.tfvars"),
+        format!("pattern = \"{root_pattern}\"\n"),
+    )
+    .unwrap();
+    let r = run_in(
+        root,
+        &["lint", ".", "broken.tfvars", "envs/terraform.tfvars"],
+        None,
+    );
+    assert_eq!(r.status, 0, "{r:?}");
+    let r = run_in(
+        root,
+        &["lint", "main.tf", "envs/terraform.tfvars", "broken.tfvars"],
+        None,
+    );
+    assert_eq!(r.status, 1, "{r:?}");
     // Without its values files the module's pattern is not in the configuration.
+    std::fs::remove_file(root.join("envs/terraform.tfvars")).unwrap();
     std::fs::remove_file(root.join("terraform.tfvars")).unwrap();
     let r = run_in(root, &["cis-check", ".", "--control", "5.3"], None);
     assert!(r.stdout.contains("undecided"), "{r:?}");

@@ -498,11 +498,11 @@ pub enum FileKind {
     /// A Terraform configuration file in Terraform's JSON syntax (`.tf.json`): not read, and
     /// reported so ([`UNSUPPORTED_FILE`]).
     TerraformJson,
-    /// Values of a Terraform module's variables (`.tfvars`, `.tfvars.json`): read with the
-    /// `.tf` files of the same directory, over their defaults. In a directory, only the files
-    /// Terraform loads by itself are read (`terraform.tfvars`, `*.auto.tfvars`, and their
-    /// `.json` forms); another one (`prod.tfvars`) is read when named, as `terraform plan
-    /// -var-file` reads it.
+    /// Values of a Terraform module's variables (`.tfvars`, `.tfvars.json`), over their
+    /// defaults. In a directory, only the files Terraform loads by itself are read
+    /// (`terraform.tfvars`, `*.auto.tfvars`, and their `.json` forms), for the `.tf` files of
+    /// the same directory; a file named (`prod.tfvars`) is read for every module, after those,
+    /// as `terraform plan -var-file` reads it.
     TerraformValues,
     /// One filter pattern per line (`.txt`, `.pattern`, `.patterns`).
     Patterns,
@@ -572,13 +572,25 @@ pub fn is_values_file(name: &str) -> bool {
     name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
 }
 
-/// Whether Terraform loads a values file of a module's directory by itself, by its name:
-/// `terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars`, `*.auto.tfvars.json`.
+/// Whether Terraform loads a values file of a module's directory by itself, by its name (as
+/// Terraform compares it, case and all): `terraform.tfvars`, `terraform.tfvars.json`,
+/// `*.auto.tfvars`, `*.auto.tfvars.json`.
 pub fn is_loaded_values_file(file_name: &str) -> bool {
-    let name = file_name.to_ascii_lowercase();
-    matches!(name.as_str(), "terraform.tfvars" | "terraform.tfvars.json")
-        || name.ends_with(".auto.tfvars")
-        || name.ends_with(".auto.tfvars.json")
+    loaded_rank(file_name).is_some()
+}
+
+/// Where Terraform loads a values file of a module's directory, among those it loads by
+/// itself: `terraform.tfvars`, then `terraform.tfvars.json`, then the `*.auto.tfvars` and
+/// `*.auto.tfvars.json` files by name.
+fn loaded_rank(file_name: &str) -> Option<(u8, &str)> {
+    match file_name {
+        "terraform.tfvars" => Some((0, "")),
+        "terraform.tfvars.json" => Some((1, "")),
+        _ if file_name.ends_with(".auto.tfvars") || file_name.ends_with(".auto.tfvars.json") => {
+            Some((2, file_name))
+        }
+        _ => None,
+    }
 }
 
 /// The code of the warning for a CloudFormation resource whose condition is false with the
@@ -750,7 +762,7 @@ pub fn read_path(path: &Path, kind: FileKind) -> Found {
 /// skipped (a FIFO, a device) is a problem of the result. Also gives the number of files read.
 pub fn load(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<(Found, usize)> {
     let (files, skipped) = discover_all(paths, options)?;
-    let mut found = read_texts(&texts(&files));
+    let mut found = read_texts(&texts(&files, paths));
     found.problems.extend(skipped);
     Ok((found, files.len()))
 }
@@ -762,7 +774,7 @@ pub fn load_with_event_rules(
     options: crate::walk::WalkOptions,
 ) -> io::Result<(Found, FoundEventRules, usize)> {
     let (files, skipped) = discover_all(paths, options)?;
-    let texts = texts(&files);
+    let texts = texts(&files, paths);
     let mut found = read_texts(&texts);
     found.problems.extend(skipped);
     Ok((found, read_event_rules_of(&texts), files.len()))
@@ -788,25 +800,39 @@ fn discover_all(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Res
 struct Texts {
     /// (name, kind, text or why not), the Terraform files left out.
     files: Vec<(String, FileKind, Result<String, String>)>,
-    /// Each directory's Terraform files: (name, text); the unreadable ones are in `files`.
+    /// Each module's files: (name, text); the unreadable ones are in `files`.
     modules: Vec<Vec<(String, String)>>,
 }
 
-fn texts(files: &[(PathBuf, FileKind)]) -> Texts {
+/// [`Texts`] of `files`, of which those in `named` were named by the user (not met in a
+/// directory).
+///
+/// A module is the `.tf` files of one directory, then the values files Terraform loads by itself
+/// from that directory, in its order ([`is_loaded_values_file`]), then every values file named,
+/// in the order given, as `terraform plan -var-file` reads them (wherever they are: `-var-file
+/// ../envs/prod.tfvars`). Each module's variables take their values from them, the later file
+/// over the earlier.
+fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
     let mut out = Texts {
         files: Vec::new(),
         modules: Vec::new(),
     };
-    // A module's directory, however its files were named (`./main.tf`, `main.tf`, an absolute
-    // path).
-    let dir_of = |path: &Path| {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
+    // A module's directory, however its files were written (`./main.tf` or `main.tf`).
+    let dir_of = |path: &Path| -> PathBuf {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        dir.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    };
+    let file_name = |name: &str| {
+        Path::new(name)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned()
     };
     let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut named_values = Vec::new();
     for (path, kind) in files {
         let name = path.display().to_string();
         let text = match std::fs::read(path).map(String::from_utf8) {
@@ -815,6 +841,11 @@ fn texts(files: &[(PathBuf, FileKind)]) -> Texts {
             Err(e) => Err(format!("cannot read the file: {e}")),
         };
         match (kind, text) {
+            (FileKind::TerraformValues, Ok(text))
+                if named.contains(path) || !is_loaded_values_file(&file_name(&name)) =>
+            {
+                named_values.push((name, text));
+            }
             (FileKind::Terraform | FileKind::TerraformValues, Ok(text)) => {
                 let dir = dir_of(path);
                 let module = match dirs.iter().position(|d| *d == dir) {
@@ -832,13 +863,25 @@ fn texts(files: &[(PathBuf, FileKind)]) -> Texts {
             (_, text) => out.files.push((name, *kind, text)),
         }
     }
+    for module in &mut out.modules {
+        // The .tf files first (in the order met), then the loaded values files in Terraform's.
+        module.sort_by(|(a, _), (b, _)| {
+            let (a, b) = (file_name(a), file_name(b));
+            loaded_rank(&a).cmp(&loaded_rank(&b))
+        });
+        module.extend(named_values.iter().cloned());
+    }
+    if out.modules.is_empty() && !named_values.is_empty() {
+        // Values for no module: still read, for their own errors.
+        out.modules.push(named_values);
+    }
     out
 }
 
 /// Reads files found by [`discover`]: each on its own, except the Terraform files of one
 /// directory, which are one module and are read together.
 pub fn read_all(files: &[(PathBuf, FileKind)]) -> Found {
-    read_texts(&texts(files))
+    read_texts(&texts(files, &[]))
 }
 
 fn read_texts(texts: &Texts) -> Found {
@@ -857,6 +900,7 @@ fn read_texts(texts: &Texts) -> Found {
             found.extend(without_feature(name, "a Terraform file", "terraform"));
         }
     }
+    dedup(&mut found.problems);
     found
 }
 
@@ -884,7 +928,15 @@ fn read_event_rules_of(texts: &Texts) -> FoundEventRules {
         rules.validate();
         found.extend(rules);
     }
+    dedup(&mut found.problems);
     found
+}
+
+/// Keeps the first of equal problems: a values file named on the command line is read with
+/// every module, and its own problems are said once.
+fn dedup(problems: &mut Vec<Problem>) {
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert((p.location.to_string(), p.code, p.message.clone())));
 }
 
 /// What a reader left out of this build reports: the file is not read, and says why.

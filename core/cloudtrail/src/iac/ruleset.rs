@@ -98,7 +98,7 @@ impl RuleSet {
                     continue;
                 }
             }
-            let texts = texts(&files);
+            let texts = texts(&files, &[path.to_path_buf()]);
             let mut found = read_texts(&texts);
             // The EventBridge rules files among them are read as such, just below.
             found.problems.retain(|p| p.code != EVENT_RULES_FILE);

@@ -10,8 +10,8 @@
 //!
 //! Expressions are evaluated as far as the configuration itself allows: literals, quoted strings
 //! and heredocs with `${…}` interpolations (with strip markers), `var.x` (from the variable's
-//! `default`, or the values files of the module: `terraform.tfvars`, `*.auto.tfvars`, their
-//! `.json` forms and other `.tfvars` files named on the command line, in Terraform's order),
+//! `default`, or the values files given with the module, `.tfvars` and `.tfvars.json`, the
+//! later over the earlier: `iac::load` gives them in Terraform's order),
 //! `local.x`, `each.key`, `each.value`, `count.index`, attribute and index traversals,
 //! conditionals, `==`, `!=`, `&&`, `||`, `!`, the conversions `toset`, `tolist`, `tomap`,
 //! `tostring`, `jsonencode` (as Terraform writes JSON: keys sorted, `<`, `>`, `&` escaped), and
@@ -31,9 +31,7 @@ use hcl_edit::template::{Element, Template};
 use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
-use super::{
-    FilterPositions, Found, FoundAlarm, Problem, Subject, is_loaded_values_file, is_values_file,
-};
+use super::{FilterPositions, Found, FoundAlarm, Problem, Subject, is_values_file};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
 
@@ -54,7 +52,8 @@ pub fn read(file: &str, text: &str) -> Found {
 }
 
 /// Reads the files of one module (the `.tf` files of a directory) together: each is a file name
-/// and its text.
+/// and its text. Values files (named `.tfvars` or `.tfvars.json`) among them set the module's
+/// variables, each over those before it.
 pub fn read_module(files: &[(String, String)]) -> Found {
     let mut found = Found::default();
     let (parsed, problems) = parse_files(files);
@@ -79,8 +78,11 @@ fn parse_files(files: &[(String, String)]) -> (Vec<File<'_>>, Vec<Problem>) {
             metric: None,
             subject: Subject::File,
         };
+        let base = parsed
+            .last()
+            .map_or(0, |f: &File| f.base + f.text.len() + 1);
         let content = if is_values_file(name) {
-            values(name, text).map(Content::Values)
+            values(name, text, base).map(Content::Values)
         } else {
             hcl_edit::parser::parse_body(text)
                 .map(Content::Config)
@@ -97,13 +99,13 @@ fn parse_files(files: &[(String, String)]) -> (Vec<File<'_>>, Vec<Problem>) {
                     problems.extend(
                         values
                             .iter()
-                            .filter_map(|(_, expr)| not_a_value(expr))
+                            .filter_map(|(_, value)| match value {
+                                Value::Hcl(expr) => not_a_value(expr),
+                                Value::Json(_) => None,
+                            })
                             .map(|(at, message)| syntax(at, message)),
                     );
                 }
-                let base = parsed
-                    .last()
-                    .map_or(0, |f: &File| f.base + f.text.len() + 1);
                 parsed.push(File {
                     name,
                     text,
@@ -133,8 +135,16 @@ struct File<'a> {
 enum Content {
     /// Configuration (`.tf`).
     Config(Body),
-    /// Values of the module's variables (`.tfvars`, `.tfvars.json`), as written.
-    Values(Vec<(String, Expression)>),
+    /// Values of the module's variables (`.tfvars`, `.tfvars.json`), by name.
+    Values(Vec<(String, Value)>),
+}
+
+/// A variable's value in a values file.
+enum Value {
+    /// An HCL expression, evaluated where it is used.
+    Hcl(Expression),
+    /// A JSON value, read whole (its offsets are module offsets).
+    Json(Val),
 }
 
 impl File<'_> {
@@ -149,73 +159,144 @@ impl File<'_> {
     }
 }
 
-/// The `name = value` lines of a values file. In `.tfvars` they are HCL attributes; a
-/// `.tfvars.json` file is one JSON object, read as the HCL object expression it also is (JSON's
-/// strings are templates there, as Terraform reads them), so that every value keeps its place
-/// in the file. An error gives its byte offset and message.
-fn values(name: &str, text: &str) -> Result<Vec<(String, Expression)>, (usize, String)> {
-    if !name.to_ascii_lowercase().ends_with(".json") {
-        let body = hcl_edit::parser::parse_body(text).map_err(|e| {
-            (
-                e.location().offset(),
-                format!("invalid HCL: {}", e.message()),
-            )
-        })?;
-        if let Some(block) = body.blocks().next() {
-            return Err((
-                start(block.ident.span()),
-                "a .tfvars file holds only `name = value` lines, not blocks".into(),
-            ));
-        }
-        return Ok(body
-            .attributes()
-            .map(|a| (a.key.value().to_string(), a.value.clone()))
-            .collect());
+/// The `name = value` lines of a values file: HCL attributes in `.tfvars`; one JSON object in
+/// `.tfvars.json` (by its name as Terraform tells them apart, case and all), whose strings are
+/// taken as written, as Terraform takes them (it reads values with no context, where a JSON
+/// string is not a template). `base` is the file's module offset ([`File::base`]). An error
+/// gives its byte offset and message.
+fn values(name: &str, text: &str, base: usize) -> Result<Vec<(String, Value)>, (usize, String)> {
+    if name.ends_with(".json") {
+        return json_values(text, base);
     }
-    if let Err(e) = serde_json::from_str::<Json>(text) {
-        let index = LineIndex::new(text);
-        let at = index.offset_of(e.line(), e.column());
-        return Err((at, format!("invalid JSON: {e}")));
+    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        (
+            e.location().offset(),
+            format!("invalid HCL: {}", e.message()),
+        )
+    })?;
+    if let Some(block) = body.blocks().next() {
+        return Err((
+            start(block.ident.span()),
+            "a .tfvars file holds only `name = value` lines, not blocks".into(),
+        ));
     }
-    let object = match hcl_edit::parser::parse_expr(text) {
-        Ok(Expression::Object(object)) => object,
-        Ok(other) => {
-            return Err((
-                start(other.span()),
-                "a .tfvars.json file holds one JSON object of variable values".into(),
-            ));
-        }
-        // Valid JSON that HCL does not read: an escape HCL lacks (`\/`, `\b`, `\f`).
-        Err(e) => {
-            return Err((
-                e.location().offset(),
-                format!(
-                    "this JSON is not read as Terraform reads it (HCL's string escapes are \
-                     \\n, \\r, \\t, \\\", \\\\, \\u and \\U): {}",
-                    e.message()
-                ),
-            ));
-        }
-    };
-    let mut out = Vec::new();
-    for (key, value) in object.iter() {
-        let key = match key {
-            hcl_edit::expr::ObjectKey::Ident(i) => i.value().to_string(),
-            hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
-            hcl_edit::expr::ObjectKey::Expression(e) => {
-                return Err((
-                    start(e.span()),
-                    "a variable's name is a plain string".into(),
-                ));
+    Ok(body
+        .attributes()
+        .map(|a| (a.key.value().to_string(), Value::Hcl(a.value.clone())))
+        .collect())
+}
+
+/// The members of a JSON object in the order written, each value's text left as it is
+/// (`serde_json`'s `RawValue`, a slice of the text read, which says where each value is).
+struct Members<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
             }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Members<'de>, M::Error> {
+                let mut out = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    out.push(member);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// A `.tfvars.json` file's members as values; a name given twice is an error, as Terraform's
+/// ("Duplicate argument").
+fn json_values(text: &str, base: usize) -> Result<Vec<(String, Value)>, (usize, String)> {
+    let index = LineIndex::new(text);
+    let members: Members = serde_json::from_str(text).map_err(|e| {
+        // serde's message without its own position (in bytes): the problem's location says it.
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        let what = if e.classify() == serde_json::error::Category::Data {
+            "a .tfvars.json file holds one JSON object of variable values"
+        } else {
+            "invalid JSON"
         };
-        out.push((key, value.expr().clone()));
+        (
+            index.offset_of(e.line(), e.column()),
+            format!("{what}: {message}"),
+        )
+    })?;
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for (name, raw) in members.0 {
+        let at = offset_in(text, raw);
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err((at, format!("the variable {name} is given twice")));
+        }
+        out.push((name, Value::Json(json_val(text, raw, base)?)));
     }
     Ok(out)
 }
 
-/// Where and why a value of a values file is not a literal: Terraform refuses references
-/// (`Variables not allowed`), function calls and `for` expressions there.
+/// Where `raw`, a slice of `text`, starts in it.
+fn offset_in(text: &str, raw: &serde_json::value::RawValue) -> usize {
+    (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
+}
+
+/// A JSON value of `text` as a [`Val`], its characters at their module offsets.
+fn json_val(
+    text: &str,
+    raw: &serde_json::value::RawValue,
+    base: usize,
+) -> Result<Val, (usize, String)> {
+    let at = offset_in(text, raw);
+    let json = raw.get();
+    let invalid = |e: serde_json::Error| (at, format!("invalid JSON: {e}"));
+    Ok(match json.as_bytes().first() {
+        Some(b'"') => {
+            let value: String = serde_json::from_str(json).map_err(invalid)?;
+            let end = at + json.len().saturating_sub(1);
+            Val::Str(align(&value, text, at + 1, end, Escapes::YamlDouble).shifted(base))
+        }
+        Some(b'[') => {
+            let items: Vec<&serde_json::value::RawValue> =
+                serde_json::from_str(json).map_err(invalid)?;
+            Val::List(
+                items
+                    .into_iter()
+                    .map(|item| json_val(text, item, base))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Some(b'{') => {
+            let members: Members = serde_json::from_str(json).map_err(invalid)?;
+            let mut entries: Vec<(String, Val)> = Vec::new();
+            for (key, value) in members.0 {
+                let value = json_val(text, value, base)?;
+                // The later of two equal keys, as JSON decoders keep it.
+                entries.retain(|(k, _)| *k != key);
+                entries.push((key, value));
+            }
+            Val::Obj(entries)
+        }
+        Some(b't' | b'f') => Val::Bool(json == "true"),
+        Some(b'n') => Val::Null,
+        _ => Val::Num(
+            json.parse().unwrap_or(f64::NAN),
+            SourceText::whole(json, base + at),
+        ),
+    })
+}
+
+/// Where and why a value of a values file is not a value: Terraform reads them with no
+/// variables and no functions, and refuses a reference (`Variables not allowed`) or a function
+/// call there. (A `for` expression is not evaluated here at all, and says so where it is used.)
 fn not_a_value(expr: &Expression) -> Option<(usize, String)> {
     struct Find(Option<(usize, String)>);
     impl hcl_edit::visit::Visit for Find {
@@ -224,26 +305,17 @@ fn not_a_value(expr: &Expression) -> Option<(usize, String)> {
                 return;
             }
             let what = match node {
-                Expression::Variable(v) => Some(format!("a reference ({})", v.value())),
-                Expression::Traversal(_) => Some("a reference".to_owned()),
-                Expression::FuncCall(f) => {
-                    Some(format!("a function call ({})", f.name.name.value()))
-                }
-                Expression::ForExpr(_) => Some("a for expression".to_owned()),
-                _ => None,
+                Expression::Variable(v) => format!("a reference ({})", v.value()),
+                Expression::FuncCall(f) => format!("a function call ({})", f.name.name.value()),
+                Expression::ForExpr(_) => return,
+                _ => return hcl_edit::visit::visit_expr(self, node),
             };
-            match what {
-                Some(what) => {
-                    self.0 = Some((
-                        start(node.span()),
-                        format!(
-                            "a variable's value in a .tfvars file is a literal: Terraform \
-                             refuses {what} here"
-                        ),
-                    ))
-                }
-                None => hcl_edit::visit::visit_expr(self, node),
-            }
+            self.0 = Some((
+                start(node.span()),
+                format!(
+                    "a variable's value in a .tfvars file is a value: Terraform refuses {what} here"
+                ),
+            ));
         }
     }
     let mut find = Find(None);
@@ -328,9 +400,16 @@ struct Instance {
 /// Evaluating more than this many nested references means a cycle.
 const MAX_DEPTH: usize = 32;
 
+/// A variable's value where it is read: its `default`, or a values file's.
+#[derive(Clone, Copy)]
+enum Default<'a> {
+    Hcl(&'a Expression),
+    Json(&'a Val),
+}
+
 struct Module<'a> {
     files: &'a [File<'a>],
-    variables: BTreeMap<&'a str, (usize, Option<&'a Expression>)>,
+    variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
     locals: BTreeMap<&'a str, (usize, &'a Expression)>,
     /// `(file, block)` of every resource, in file order.
     resources: Vec<(usize, &'a Block)>,
@@ -347,14 +426,6 @@ fn start(span: Option<Range<usize>>) -> usize {
     span.map_or(0, |r| r.start)
 }
 
-/// The last part of a path as written.
-fn file_name(path: &str) -> &str {
-    std::path::Path::new(path)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(path)
-}
-
 impl<'a> Module<'a> {
     fn new(files: &'a [File<'a>]) -> Module<'a> {
         let mut module = Module {
@@ -368,7 +439,8 @@ impl<'a> Module<'a> {
                 let labels: Vec<&str> = block.labels.iter().map(label).collect();
                 match (block.ident.value().as_str(), labels.as_slice()) {
                     ("variable", [name]) => {
-                        let default = block.body.get_attribute("default").map(|a| &a.value);
+                        let default = block.body.get_attribute("default");
+                        let default = default.map(|a| Default::Hcl(&a.value));
                         module.variables.insert(name, (f, default));
                     }
                     ("locals", []) => {
@@ -383,34 +455,21 @@ impl<'a> Module<'a> {
                 }
             }
         }
-        // Values files set the variables they name, the later file over the earlier, in
-        // Terraform's order: terraform.tfvars, terraform.tfvars.json, the *.auto.tfvars(.json)
-        // files by name, then files named on the command line as given. A name the module does
-        // not declare is left out, as Terraform leaves it (with a warning).
-        let mut values: Vec<(usize, &File)> = files
-            .iter()
-            .enumerate()
-            .filter(|(_, file)| matches!(file.content, Content::Values(_)))
-            .collect();
-        values.sort_by_key(|(_, file)| {
-            let name = file_name(file.name).to_ascii_lowercase();
-            match name.as_str() {
-                "terraform.tfvars" => (0, String::new()),
-                "terraform.tfvars.json" => (1, String::new()),
-                _ if is_loaded_values_file(&name) => (2, file_name(file.name).to_owned()),
-                _ => (3, String::new()),
-            }
-        });
-        for (f, file) in values {
+        // Values files set the variables they name, each over those before it (the files are
+        // given in Terraform's order: see `iac::texts`). A name the module does not declare is
+        // left out, as Terraform leaves it (with a warning), and so is a value it refuses.
+        for (f, file) in files.iter().enumerate() {
             let Content::Values(values) = &file.content else {
                 continue;
             };
-            for (name, expr) in values {
-                if not_a_value(expr).is_some() {
-                    continue;
-                }
+            for (name, value) in values {
+                let value = match value {
+                    Value::Hcl(expr) if not_a_value(expr).is_some() => continue,
+                    Value::Hcl(expr) => Default::Hcl(expr),
+                    Value::Json(val) => Default::Json(val),
+                };
                 if let Some(variable) = module.variables.get_mut(name.as_str()) {
-                    *variable = (f, Some(expr));
+                    *variable = (f, Some(value));
                 }
             }
         }
@@ -534,7 +593,7 @@ impl<'a> Module<'a> {
                 Val::List(items) => items
                     .into_iter()
                     .map(|v| {
-                        let key = v.text(at).ok_or_else(|| {
+                        let key = v.text(self.global(f, at)).ok_or_else(|| {
                             self.unresolved(
                                 f,
                                 at,
@@ -609,7 +668,7 @@ impl<'a> Module<'a> {
         instance: &Instance,
     ) -> Option<Result<SourceText, Unresolved>> {
         Some(self.attr(f, body, key, instance)?.and_then(|(v, at)| {
-            v.text(at).ok_or_else(|| {
+            v.text(self.global(f, at)).ok_or_else(|| {
                 self.unresolved(
                     f,
                     at,
@@ -761,7 +820,7 @@ impl<'a> Module<'a> {
                 ));
             };
             for (k, v) in entries {
-                let v = v.text(at).ok_or_else(|| {
+                let v = v.text(self.global(f, at)).ok_or_else(|| {
                     self.unresolved(
                         f,
                         at,
@@ -918,7 +977,7 @@ impl<'a> Module<'a> {
                         ObjectKey::Expression(e) => {
                             let k_at = start(e.span());
                             let v = self.eval(f, e, inst, depth + 1)?;
-                            v.text(k_at)
+                            v.text(self.global(f, k_at))
                                 .ok_or_else(|| {
                                     self.unresolved(
                                         f,
@@ -1077,7 +1136,12 @@ impl<'a> Module<'a> {
         match (v.value().as_str(), attr(0)) {
             ("var", Some(name)) => match self.variables.get(name) {
                 Some((vf, Some(default))) => {
-                    let value = self.eval(*vf, default, &Instance::default(), depth + 1)?;
+                    let value = match default {
+                        Default::Hcl(expr) => {
+                            self.eval(*vf, expr, &Instance::default(), depth + 1)?
+                        }
+                        Default::Json(value) => (*value).clone(),
+                    };
                     self.apply(f, value, rest, inst, depth)
                 }
                 Some((_, None)) => missing(format!(
@@ -1164,7 +1228,7 @@ impl<'a> Module<'a> {
                     "unresolved-reference",
                     format!(
                         "no element {} here",
-                        key.text(at)
+                        key.text(self.global(f, at))
                             .map_or_else(|| key.kind().to_owned(), |t| t.text)
                     ),
                 )
@@ -1200,12 +1264,15 @@ impl<'a> Module<'a> {
             };
             let key = self.eval(f, e, inst, depth + 1)?;
             ops = ops.get(1..).unwrap_or_default();
-            let key = key.text(at).map(|t| t.text).unwrap_or_default();
+            let key = key
+                .text(self.global(f, at))
+                .map(|t| t.text)
+                .unwrap_or_default();
             instances.into_iter().find(|i| {
                 i.count.map(|c| c.to_string()) == Some(key.clone())
                     || i.each
                         .as_ref()
-                        .and_then(|(k, _)| k.text(at))
+                        .and_then(|(k, _)| k.text(self.global(f, at)))
                         .map(|t| t.text)
                         == Some(key.clone())
             })
@@ -1463,10 +1530,10 @@ variable "sns_topic_arn" {}
         assert_eq!((loc.line, loc.column as usize), (10, column));
     }
 
-    /// Values files set variables over their defaults, in Terraform's order, and a value that
-    /// is not a literal is refused where it is.
+    /// Values files set variables over their defaults, each over those before it, and a
+    /// value that is not a value is refused where it is.
     #[test]
-    fn values_files_set_variables_in_terraforms_order() {
+    fn values_files_set_variables_in_the_order_given() {
         let main = "variable \"name\" {\n  default = \"Default\"\n}\nvariable \"group\" {}\nvariable \"source\" {}\nresource \"aws_cloudwatch_log_metric_filter\" \"x\" {\n  name = \"f\"\n  log_group_name = var.group\n  pattern = \"{ $.eventName = ${var.name} && $.eventSource = ${var.source} }\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
         let files = |values: &[(&str, &str)]| {
             let mut files = vec![("m/main.tf".to_owned(), main.to_owned())];
@@ -1477,18 +1544,17 @@ variable "sns_topic_arn" {}
             );
             files
         };
-        // Given in any order: terraform.tfvars, then its JSON form, then *.auto.* by name.
         let found = read_module(&files(&[
-            ("b.auto.tfvars", "name = \"FromB\"\n"),
-            (
-                "a.auto.tfvars.json",
-                "{\"name\": \"FromA\", \"source\": \"s3.amazonaws.com\"}",
-            ),
-            ("terraform.tfvars.json", "{\"group\": \"json\"}"),
             (
                 "terraform.tfvars",
                 "name = \"FromTfvars\"\ngroup = \"hcl\"\nundeclared = 1\n",
             ),
+            ("terraform.tfvars.json", "{\"group\": \"json\"}\n"),
+            (
+                "a.auto.tfvars.json",
+                "{\"name\": \"FromA\", \"source\": \"s3.amazonaws.com\"}",
+            ),
+            ("b.auto.tfvars", "name = \"FromB\"\n"),
         ]));
         assert!(found.problems.is_empty(), "{:?}", found.problems);
         let filter = &found.filters[0];
@@ -1504,21 +1570,27 @@ variable "sns_topic_arn" {}
             (loc.file.as_str(), loc.line, loc.column),
             ("m/a.auto.tfvars.json", 1, 30)
         );
-        // A file named on the command line comes last, whatever its name.
-        let found = read_module(&files(&[
-            ("prod.tfvars", "name = \"Prod\"\n"),
-            (
-                "z.auto.tfvars",
-                "name = \"Z\"\ngroup = \"g\"\nsource = \"s\"\n",
-            ),
-        ]));
-        assert!(found.filters[0].filter_pattern.contains("= Prod &&"));
-        // References, calls and blocks are refused where they are; the default stays.
+        // JSON strings are taken as written (no templates), escapes decoded, and located.
+        let json = "\n{\n  \"group\": \"g\",\n  \"source\": \"a\\/$${x}\",\n  \"name\": \"${b} %{c} \\u00e9\"\n}\n";
+        let found = read_module(&files(&[("terraform.tfvars.json", json)]));
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let pattern = &found.filters[0].filter_pattern;
+        assert_eq!(
+            pattern,
+            "{ $.eventName = ${b} %{c} é && $.eventSource = a/$${x} }"
+        );
+        let loc = found.positions[0].locate(pattern.find('é').unwrap());
+        assert_eq!((loc.line, loc.column), (5, 22));
+        // References and calls are refused where they are; the default stays.
         let found = read_module(&files(&[(
             "terraform.tfvars",
-            "group = \"g\"\nsource = \"s\"\nname = upper(\"x\")\n",
+            "group = \"g\"\nsource = [\"s\"][0]\nname = upper(\"x\")\n",
         )]));
-        assert!(found.filters[0].filter_pattern.contains("= Default &&"));
+        assert!(
+            found.filters[0]
+                .filter_pattern
+                .contains("= Default && $.eventSource = s }")
+        );
         assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
         let p = &found.problems[0];
         assert_eq!(
@@ -1530,17 +1602,8 @@ variable "sns_topic_arn" {}
             "terraform.tfvars",
             "name = var.x\nlocals {\n}\n",
         )]));
-        let problem = |i: usize| {
-            let p: &Problem = &found.problems[i];
-            (
-                p.code,
-                p.location.line,
-                p.location.column,
-                p.message.clone(),
-            )
-        };
-        assert_eq!(problem(0).1, 2, "{:?}", found.problems);
-        assert!(problem(0).3.contains("not blocks"));
+        assert_eq!(found.problems[0].location.line, 2, "{:?}", found.problems);
+        assert!(found.problems[0].message.contains("not blocks"));
         // Without values, a variable without a default is unresolved, and says where to look.
         let found = read_module(&files(&[]));
         assert!(found.filters.is_empty());
@@ -1549,12 +1612,26 @@ variable "sns_topic_arn" {}
                 .message
                 .contains("no value in a .tfvars file")
         );
-        // Valid JSON that is not an object, and invalid JSON, at their place.
-        let found = read_module(&files(&[("terraform.tfvars.json", "[1]")]));
-        assert!(found.problems[0].message.contains("one JSON object"));
-        let found = read_module(&files(&[("terraform.tfvars.json", "{\n  \"name\": }")]));
-        assert_eq!(found.problems[0].location.line, 2);
-        assert!(found.problems[0].message.starts_with("invalid JSON"));
+        // Valid JSON that is not an object, invalid JSON and a name given twice, at their place.
+        let problem = |json: &str| {
+            let found = read_module(&files(&[("terraform.tfvars.json", json)]));
+            let p = found.problems[0].clone();
+            (p.location.line, p.location.column, p.message)
+        };
+        let (line, _, message) = problem("[1]");
+        assert!(
+            line == 1 && message.contains("one JSON object"),
+            "{message}"
+        );
+        let (line, column, message) = problem("{\n  \"n\": \"é\", }");
+        assert_eq!((line, column), (2, 13), "{message}");
+        assert!(
+            message.starts_with("invalid JSON") && !message.contains("column"),
+            "{message}"
+        );
+        let (line, column, message) = problem("{\"name\": \"a\",\n \"name\": \"b\"}");
+        assert_eq!((line, column), (2, 10));
+        assert!(message.contains("given twice"), "{message}");
     }
 
     /// A pattern's characters are located in the file that wrote them, whichever file of the
