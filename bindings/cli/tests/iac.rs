@@ -462,23 +462,22 @@ fn values_files_set_a_modules_variables() {
     )
     .unwrap();
     let root_pattern = r#"{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }"#;
-    std::fs::write(
-        root.join("terraform.tfvars"),
-        format!("pattern = \"{root_pattern}\"\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("cis.auto.tfvars.json"),
-        "{\"namespace\": \"CIS\"}\n",
-    )
-    .unwrap();
-    // Terraform's names are compared case and all: this one is not loaded.
-    std::fs::write(root.join("X.AUTO.TFVARS"), "namespace = \"Other\"\n").unwrap();
-    std::fs::write(
-        root.join("broken.tfvars"),
-        "pattern = \"{ $.userIdentity.type = Root && $.b = Failed auth }\"\n",
-    )
-    .unwrap();
+    let values = [
+        (
+            "terraform.tfvars",
+            format!("pattern = \"{root_pattern}\"\n"),
+        ),
+        ("cis.auto.tfvars.json", "{\"namespace\": \"CIS\"}\n".into()),
+        // Terraform's names are compared case and all: this one is not loaded.
+        ("X.AUTO.TFVARS", "namespace = \"Other\"\n".into()),
+        (
+            "broken.tfvars",
+            "pattern = \"{ $.userIdentity.type = Root && $.b = Failed auth }\"\n".into(),
+        ),
+    ];
+    for (name, text) in values {
+        std::fs::write(root.join(name), text).unwrap();
+    }
     // The directory: the loaded files give the pattern and the alarm's namespace.
     let r = run_in(root, &["lint", "."], None);
     assert_eq!(r.status, 0, "{r:?}");

@@ -878,14 +878,7 @@ impl Template<'_> {
         depth: usize,
     ) -> Result<Val, Unresolved> {
         let untagged = untag(arg);
-        let items = || match &untagged {
-            Node::Seq { items, .. } => Ok(items.as_slice()),
-            _ => Err(unresolved(
-                at,
-                "invalid-resource",
-                format!("Fn::{function} takes a list"),
-            )),
-        };
+        let items = || arguments(&untagged, function, at);
         match function {
             "Ref" => {
                 let name = untagged
@@ -1110,14 +1103,7 @@ impl Template<'_> {
             },
             _ => (String::new(), node.clone()),
         };
-        let items = || match &arg {
-            Node::Seq { items, .. } => Ok(items.as_slice()),
-            _ => Err(unresolved(
-                at,
-                "invalid-resource",
-                format!("Fn::{function} takes a list"),
-            )),
-        };
+        let items = || arguments(&arg, &function, at);
         // Fn::And (`all`) or Fn::Or (`!all`) of some conditions.
         let combine = |all: bool| {
             let mut unknown = None;
@@ -1293,6 +1279,18 @@ impl Template<'_> {
 }
 
 /// The node without its short-form tag (the argument of `!Ref X` is the scalar `X`).
+/// The list a function `Fn::{function}` (at `at`) takes as its argument.
+fn arguments<'n>(arg: &'n Node, function: &str, at: usize) -> Result<&'n [Node], Unresolved> {
+    match arg {
+        Node::Seq { items, .. } => Ok(items.as_slice()),
+        _ => Err(unresolved(
+            at,
+            "invalid-resource",
+            format!("Fn::{function} takes a list"),
+        )),
+    }
+}
+
 fn untag(node: &Node) -> Node {
     let mut node = node.clone();
     match &mut node {
