@@ -358,10 +358,15 @@ impl Val {
         }
     }
 
-    /// The value as text, as Terraform converts a primitive to a string.
+    /// The value as text, as Terraform converts a primitive to a string (a number in decimal:
+    /// [`decimal`], at the place of its first character).
     fn text(&self, at: usize) -> Option<SourceText> {
         match self {
-            Val::Str(s) | Val::Num(_, s) => Some(s.clone()),
+            Val::Str(s) => Some(s.clone()),
+            Val::Num(_, s) => Some(match decimal(&s.text) {
+                Some(d) if d != s.text => SourceText::whole(&d, s.offset(0, at)),
+                _ => s.clone(),
+            }),
             Val::Bool(b) => Some(SourceText::whole(if *b { "true" } else { "false" }, at)),
             _ => None,
         }
@@ -377,6 +382,41 @@ impl Val {
             Val::Obj(_) => "an object",
         }
     }
+}
+
+/// A number written in decimal (`-`, digits, a fraction, an exponent) as Terraform writes the
+/// number in a string (`big.Float`'s `Text('f', -1)`): no exponent, no leading zeros, no
+/// trailing zeros after the point (`1.50` → `1.5`, `1e3` → `1000`, `0.5e-2` → `0.005`).
+/// `None` for other text, or an exponent past a thousand.
+fn decimal(text: &str) -> Option<String> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(body) => (true, body),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match body.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let (int, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{fraction}");
+    if all.is_empty() || !all.bytes().all(|b| b.is_ascii_digit()) || exponent.abs() > 1000 {
+        return None;
+    }
+    // The digits without leading zeros, and where the point falls among them.
+    let lead = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    let point = int.len() as i64 + exponent - lead as i64;
+    let out = if digits.is_empty() {
+        "0".to_owned()
+    } else if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        let (whole, rest) = digits.split_at(point as usize);
+        format!("{whole}.{rest}")
+    };
+    Some(if negative { format!("-{out}") } else { out })
 }
 
 /// Why an expression could not be evaluated: the file, the byte offset, a code and a message.
@@ -1665,6 +1705,39 @@ variable "sns_topic_arn" {}
             ("variables.tf".into(), 4, 31)
         );
         assert_eq!(at(pattern.len() - 1), ("main.tf".into(), 4, 25));
+    }
+
+    /// Numbers go into strings as Terraform writes them.
+    #[test]
+    fn numbers_in_strings_are_written_in_decimal() {
+        for (written, text) in [
+            ("1.50", "1.5"),
+            ("1e3", "1000"),
+            ("1E+2", "100"),
+            ("0.5e-2", "0.005"),
+            ("007", "7"),
+            ("10", "10"),
+            ("120.0", "120"),
+            ("0.000", "0"),
+            ("-2.50e1", "-25"),
+            ("12.5e-1", "1.25"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
+        ] {
+            assert_eq!(decimal(written).as_deref(), Some(text), "{written}");
+        }
+        for other in ["", "x", "1.2.3", "1e", "1e5000", "--1"] {
+            assert_eq!(decimal(other), None, "{other}");
+        }
+        let tf = "variable \"n\" {\n  default = 1.50\n}\nresource \"aws_cloudwatch_log_metric_filter\" \"x\" {\n  name = \"f\"\n  log_group_name = \"g\"\n  pattern = \"{ $.a = \\\"${var.n}\\\" || $.b = \\\"${-2e1}\\\" }\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
+        let found = read("x.tf", tf);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let pattern = &found.filters[0].filter_pattern;
+        assert_eq!(pattern, "{ $.a = \"1.5\" || $.b = \"-20\" }");
+        let loc = found.positions[0].locate(pattern.find("1.5").unwrap());
+        assert_eq!((loc.line, loc.column), (2, 13));
     }
 
     #[test]
