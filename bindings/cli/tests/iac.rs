@@ -515,6 +515,33 @@ fn values_files_set_a_modules_variables() {
         None,
     );
     assert_eq!(r.status, 1, "{r:?}");
+    // One directory's files however they are named make one module, and a value found wrong
+    // in two modules is said once.
+    let filter = "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f\"\n  log_group_name = \"g\"\n  pattern = var.p\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
+    for dir in ["a", "b"] {
+        std::fs::create_dir(root.join(dir)).unwrap();
+        std::fs::write(root.join(dir).join("main.tf"), filter).unwrap();
+        std::fs::write(root.join(dir).join("vars.tf"), "variable \"p\" {}\n").unwrap();
+    }
+    std::fs::write(root.join("bad.tfvars"), "p = \"{ $.a = 1 \"\n").unwrap();
+    let absolute = root.join("a/vars.tf").display().to_string();
+    let r = run_in(
+        root,
+        &["lint", "a/main.tf", &absolute, "b", "bad.tfvars"],
+        None,
+    );
+    let lines: Vec<&str> = r.stdout.lines().filter(|l| l.contains("error[")).collect();
+    assert_eq!(
+        lines,
+        [
+            "bad.tfvars:1:6: error[unclosed-brace]: If a filter pattern starts with '{' it must end with '}'"
+        ],
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.ends_with("1 error, 0 warnings in 5 files\n"),
+        "{r:?}"
+    );
     // Without its values files the module's pattern is not in the configuration.
     std::fs::remove_file(root.join("envs/terraform.tfvars")).unwrap();
     std::fs::remove_file(root.join("terraform.tfvars")).unwrap();

@@ -113,7 +113,7 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for problem in &found.problems {
         if problem.subject == Subject::Alarm
-            || problem.code == "conditional-resource"
+            || problem.code == crate::iac::CONDITIONAL_RESOURCE
             || problem.code == crate::iac::EVENT_RULES_FILE
         {
             continue;
@@ -219,7 +219,8 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
 pub fn lint_event_rules(found: &FoundEventRules) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for problem in &found.problems {
-        if problem.subject != Subject::EventRule {
+        if problem.subject != Subject::EventRule || problem.code == crate::iac::CONDITIONAL_RESOURCE
+        {
             continue;
         }
         // A rule left out because it is not created is not wrong.
@@ -271,7 +272,9 @@ pub fn lint_paths(
     Ok((out, files))
 }
 
-fn sort(out: &mut [Diagnostic]) {
+/// Sorts by place, and says each finding once (a value of a `.tfvars` file named on the
+/// command line is read with every module, and found wrong in each).
+fn sort(out: &mut Vec<Diagnostic>) {
     out.sort_by(|a, b| {
         (&a.location.file, a.location.line, a.location.column).cmp(&(
             &b.location.file,
@@ -279,6 +282,17 @@ fn sort(out: &mut [Diagnostic]) {
             b.location.column,
         ))
     });
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(out.len());
+    for d in out.drain(..) {
+        let here = kept
+            .iter()
+            .rposition(|k| k.location != d.location)
+            .map_or(0, |i| i + 1);
+        if !kept.get(here..).is_some_and(|same| same.contains(&d)) {
+            kept.push(d);
+        }
+    }
+    *out = kept;
 }
 
 fn from_problem(problem: &crate::iac::Problem, severity: Severity) -> Diagnostic {

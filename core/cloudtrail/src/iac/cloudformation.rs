@@ -20,13 +20,17 @@
 
 mod events;
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
-use super::{DUPLICATE_KEY, FilterPositions, Found, FoundAlarm, NOT_CREATED, Problem, Subject};
+use super::{
+    CONDITIONAL_RESOURCE, DUPLICATE_KEY, FilterPositions, Found, FoundAlarm, NOT_CREATED, Problem,
+    Subject,
+};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
 
@@ -81,6 +85,7 @@ pub fn read(file: &str, text: &str) -> Found {
         text,
         index: &index,
         root: &root,
+        conditions: Default::default(),
     };
     template.read(&mut found);
     found
@@ -463,6 +468,9 @@ struct Template<'a> {
     text: &'a str,
     index: &'a LineIndex<'a>,
     root: &'a Node,
+    /// Each condition evaluated so far, by name (`None` while it is being evaluated: met again,
+    /// it refers to itself), so that each is evaluated once however many refer to it.
+    conditions: RefCell<HashMap<String, Option<Result<bool, Unresolved>>>>,
 }
 
 /// Resolving more than this many nested references means a cycle.
@@ -521,7 +529,7 @@ impl Template<'_> {
                     }
                     Err(e) => found.problem(
                         location,
-                        "conditional-resource",
+                        CONDITIONAL_RESOURCE,
                         format!(
                             "{name} exists only when its condition '{label}' holds, which is not \
                              known ({}); it is read as if it did",
@@ -1057,11 +1065,23 @@ impl Template<'_> {
                 "a resource's Condition is a condition's name".into(),
             )
         })?;
-        self.condition(name, condition.start(), 0)
+        self.condition(name, condition.start())
     }
 
-    /// Whether the condition named `name` (of the Conditions section) holds.
-    fn condition(&self, name: &str, at: usize, depth: usize) -> Result<bool, Unresolved> {
+    /// Whether the condition named `name` (of the Conditions section) holds: evaluated once,
+    /// and unknown when it refers to itself.
+    fn condition(&self, name: &str, at: usize) -> Result<bool, Unresolved> {
+        match self.conditions.borrow().get(name) {
+            Some(Some(known)) => return known.clone(),
+            Some(None) => {
+                return Err(unresolved(
+                    at,
+                    "unresolved-reference",
+                    format!("the condition {name} refers to itself"),
+                ));
+            }
+            None => {}
+        }
         let node = self
             .root
             .get("Conditions")
@@ -1073,7 +1093,12 @@ impl Template<'_> {
                     format!("no condition named {name}"),
                 )
             })?;
-        self.truth(node, depth + 1)
+        self.conditions.borrow_mut().insert(name.to_owned(), None);
+        let known = self.truth(node, 0);
+        self.conditions
+            .borrow_mut()
+            .insert(name.to_owned(), Some(known.clone()));
+        known
     }
 
     /// Whether a condition holds: `Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not` or `Condition`
@@ -1092,22 +1117,33 @@ impl Template<'_> {
         let (function, arg) = match (node.tag(), node) {
             (Some(tag), _) => (tag.to_owned(), untag(node)),
             (None, Node::Map { entries, .. }) => match entries.as_slice() {
-                [(key, arg)] => {
-                    let key = key.as_str().unwrap_or_default();
-                    (
-                        key.strip_prefix("Fn::").unwrap_or(key).to_owned(),
-                        arg.clone(),
-                    )
-                }
+                // `{"Fn::Equals": […]}`, `{"Condition": name}`: the names CloudFormation takes.
+                [(key, arg)] => match key.as_str().unwrap_or_default() {
+                    "Condition" => ("Condition".to_owned(), arg.clone()),
+                    key => match key.strip_prefix("Fn::") {
+                        Some(function) if function != "Condition" => {
+                            (function.to_owned(), arg.clone())
+                        }
+                        _ => (String::new(), node.clone()),
+                    },
+                },
                 _ => (String::new(), node.clone()),
             },
             _ => (String::new(), node.clone()),
         };
         let items = || arguments(&arg, &function, at);
-        // Fn::And (`all`) or Fn::Or (`!all`) of some conditions.
+        // Fn::And (`all`) or Fn::Or (`!all`) of 2 to 10 conditions.
         let combine = |all: bool| {
+            let items = items()?;
+            if !(2..=10).contains(&items.len()) {
+                return Err(unresolved(
+                    at,
+                    "invalid-resource",
+                    format!("Fn::{function} takes 2 to 10 conditions"),
+                ));
+            }
             let mut unknown = None;
-            for item in items()? {
+            for item in items {
                 match self.truth(item, depth + 1) {
                     Ok(holds) if holds != all => return Ok(!all),
                     Ok(_) => {}
@@ -1145,7 +1181,7 @@ impl Template<'_> {
                 let name = arg.as_str().ok_or_else(|| {
                     unresolved(at, "invalid-resource", "Condition takes a name".into())
                 })?;
-                self.condition(name, at, depth + 1)
+                self.condition(name, at)
             }
             _ => Err(unresolved(
                 at,
@@ -1626,12 +1662,16 @@ services: {}
                 );
             }
         }
-        // Unknown: a pseudo parameter, a parameter without a default, a missing condition.
+        // Unknown: a pseudo parameter, a parameter without a default, a missing condition, a
+        // cycle, forms CloudFormation refuses.
         for condition in [
             "!Equals [!Ref AWS::Region, us-east-1]",
             "!Or [!Condition Creating, !Equals [!Ref Bucket, x]]",
             "!Condition Missing",
             "!Condition Tested",
+            "!And [!Condition Prod]",
+            "{Equals: [a, a]}",
+            "{\"Fn::Condition\": Prod}",
         ] {
             let (found, rules) = read_with(condition);
             assert_eq!(found.filters.len(), 1, "{condition}");
@@ -1646,6 +1686,24 @@ services: {}
                 "{condition}"
             );
         }
+        // Conditions are evaluated once each: a long chain, and ten levels of ten references
+        // each, take no time and are told.
+        let chain = |n: usize, link: &dyn Fn(usize) -> String| {
+            let mut conditions = "  C0: !Equals [a, b]\n".to_owned();
+            for i in 1..=n {
+                conditions.push_str(&format!("  C{i}: {}\n", link(i)));
+            }
+            format!(
+                "Conditions:\n{conditions}Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Condition: C{n}\n    Properties: {{}}\n"
+            )
+        };
+        let long = chain(100, &|i| format!("!Not [!Not [!Condition C{}]]", i - 1));
+        assert_eq!(read("t.yaml", &long).problems[0].code, NOT_CREATED);
+        let wide = chain(10, &|i| {
+            let refs = vec![format!("!Condition C{}", i - 1); 10].join(", ");
+            format!("!Or [{refs}]")
+        });
+        assert_eq!(read("t.yaml", &wide).problems[0].code, NOT_CREATED);
     }
 
     /// Values CloudFormation reads from Systems Manager at deploy time are unresolved, not

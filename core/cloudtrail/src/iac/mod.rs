@@ -597,6 +597,10 @@ fn loaded_rank(file_name: &str) -> Option<(u8, &str)> {
 /// parameters' defaults: it is not created, so not read.
 pub const NOT_CREATED: &str = "not-created";
 
+/// The code of the note on a CloudFormation resource whose condition cannot be told from the
+/// template: it is read as if it held (`lint` does not show it).
+pub const CONDITIONAL_RESOURCE: &str = "conditional-resource";
+
 /// The code of the warning for a key given twice in one CloudFormation mapping: the earlier,
 /// which CloudFormation does not keep, is not read.
 pub const DUPLICATE_KEY: &str = "duplicate-key";
@@ -817,13 +821,10 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
         files: Vec::new(),
         modules: Vec::new(),
     };
-    // A module's directory, however its files were written (`./main.tf` or `main.tf`).
-    let dir_of = |path: &Path| -> PathBuf {
-        let dir = path.parent().unwrap_or(Path::new(""));
-        dir.components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir))
-            .collect()
-    };
+    // Where a file is, however it was named (`./main.tf`, `main.tf`, an absolute path, through
+    // a link): a file reached twice is read once, and a module is the files of one directory.
+    let real = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let mut seen = std::collections::HashSet::new();
     let file_name = |name: &str| {
         Path::new(name)
             .file_name()
@@ -831,9 +832,15 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
             .unwrap_or_default()
             .to_owned()
     };
-    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut dirs: Vec<Option<PathBuf>> = Vec::new();
     let mut named_values = Vec::new();
     for (path, kind) in files {
+        let is_named = named.contains(path);
+        // A values file named is read as named, wherever else it is met; any other file once.
+        let named_value_file = is_named && *kind == FileKind::TerraformValues;
+        if !named_value_file && !seen.insert(real(path)) {
+            continue;
+        }
         let name = path.display().to_string();
         let text = match std::fs::read(path).map(String::from_utf8) {
             Ok(Ok(text)) => Ok(text),
@@ -842,12 +849,12 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
         };
         match (kind, text) {
             (FileKind::TerraformValues, Ok(text))
-                if named.contains(path) || !is_loaded_values_file(&file_name(&name)) =>
+                if is_named || !is_loaded_values_file(&file_name(&name)) =>
             {
                 named_values.push((name, text));
             }
             (FileKind::Terraform | FileKind::TerraformValues, Ok(text)) => {
-                let dir = dir_of(path);
+                let dir = real(path).parent().map(Path::to_path_buf);
                 let module = match dirs.iter().position(|d| *d == dir) {
                     Some(i) => out.modules.get_mut(i),
                     None => {

@@ -218,30 +218,34 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
 fn json_values(text: &str, base: usize) -> Result<Vec<(String, Value)>, (usize, String)> {
     let index = LineIndex::new(text);
     let members: Members = serde_json::from_str(text).map_err(|e| {
-        // serde's message without its own position (in bytes): the problem's location says it.
-        let message = e.to_string();
-        let message = message
-            .rsplit_once(" at line ")
-            .map_or(message.as_str(), |(m, _)| m);
         let what = if e.classify() == serde_json::error::Category::Data {
             "a .tfvars.json file holds one JSON object of variable values"
         } else {
             "invalid JSON"
         };
-        (
-            index.offset_of(e.line(), e.column()),
-            format!("{what}: {message}"),
-        )
+        let at = index.offset_of(e.line(), e.column());
+        (at, format!("{what}: {}", without_position(&e)))
     })?;
     let mut out: Vec<(String, Value)> = Vec::new();
+    let mut names = std::collections::HashSet::new();
     for (name, raw) in members.0 {
         let at = offset_in(text, raw);
-        if out.iter().any(|(n, _)| *n == name) {
+        if !names.insert(name.clone()) {
             return Err((at, format!("the variable {name} is given twice")));
         }
-        out.push((name, Value::Json(json_val(text, raw, base)?)));
+        out.push((name, Value::Json(json_val(text, raw, base, 0)?)));
     }
     Ok(out)
+}
+
+/// `serde_json`'s message without its own position (in bytes, from where it began to read):
+/// the problem's location says where.
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rsplit_once(" at line ") {
+        Some((m, _)) => m.to_owned(),
+        None => message,
+    }
 }
 
 /// Where `raw`, a slice of `text`, starts in it.
@@ -249,15 +253,27 @@ fn offset_in(text: &str, raw: &serde_json::value::RawValue) -> usize {
     (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
 }
 
-/// A JSON value of `text` as a [`Val`], its characters at their module offsets.
+/// How deep JSON values may nest in a values file (`serde_json`'s own limit).
+const MAX_JSON_NESTING: usize = 128;
+
+/// A JSON value of `text` as a [`Val`], its characters at their module offsets; `depth` is how
+/// deep it lies.
 fn json_val(
     text: &str,
     raw: &serde_json::value::RawValue,
     base: usize,
+    depth: usize,
 ) -> Result<Val, (usize, String)> {
     let at = offset_in(text, raw);
     let json = raw.get();
-    let invalid = |e: serde_json::Error| (at, format!("invalid JSON: {e}"));
+    if depth > MAX_JSON_NESTING {
+        return Err((
+            at,
+            format!("the JSON nests more than {MAX_JSON_NESTING} values deep"),
+        ));
+    }
+    // At `at`, the value's place: serde's own position counts from the value.
+    let invalid = |e: serde_json::Error| (at, format!("invalid JSON: {}", without_position(&e)));
     Ok(match json.as_bytes().first() {
         Some(b'"') => {
             let value: String = serde_json::from_str(json).map_err(invalid)?;
@@ -270,18 +286,21 @@ fn json_val(
             Val::List(
                 items
                     .into_iter()
-                    .map(|item| json_val(text, item, base))
+                    .map(|item| json_val(text, item, base, depth + 1))
                     .collect::<Result<_, _>>()?,
             )
         }
         Some(b'{') => {
             let members: Members = serde_json::from_str(json).map_err(invalid)?;
             let mut entries: Vec<(String, Val)> = Vec::new();
+            let mut keys = std::collections::HashSet::new();
             for (key, value) in members.0 {
-                let value = json_val(text, value, base)?;
-                // The later of two equal keys, as JSON decoders keep it.
-                entries.retain(|(k, _)| *k != key);
-                entries.push((key, value));
+                if !keys.insert(key.clone()) {
+                    // As Terraform refuses it ("Duplicate object attribute").
+                    let at = offset_in(text, value);
+                    return Err((at, format!("the attribute {key} is given twice")));
+                }
+                entries.push((key, json_val(text, value, base, depth + 1)?));
             }
             Val::Obj(entries)
         }
@@ -304,16 +323,22 @@ fn not_a_value(expr: &Expression) -> Option<(usize, String)> {
             if self.0.is_some() {
                 return;
             }
-            let what = match node {
-                Expression::Variable(v) => format!("a reference ({})", v.value()),
-                Expression::FuncCall(f) => format!("a function call ({})", f.name.name.value()),
+            let (what, terraform) = match node {
+                Expression::Variable(v) => (
+                    format!("a reference ({})", v.value()),
+                    "Variables not allowed",
+                ),
+                Expression::FuncCall(f) => (
+                    format!("a function call ({}())", f.name.name.value()),
+                    "Function calls not allowed",
+                ),
                 Expression::ForExpr(_) => return,
                 _ => return hcl_edit::visit::visit_expr(self, node),
             };
             self.0 = Some((
                 start(node.span()),
                 format!(
-                    "a variable's value in a .tfvars file is a value: Terraform refuses {what} here"
+                    "{what} in a .tfvars file, where Terraform takes values only: \"{terraform}\""
                 ),
             ));
         }
@@ -450,6 +475,8 @@ enum Default<'a> {
 struct Module<'a> {
     files: &'a [File<'a>],
     variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
+    /// The variables declared `nullable = false`: a null value leaves them their default.
+    not_nullable: Vec<&'a str>,
     locals: BTreeMap<&'a str, (usize, &'a Expression)>,
     /// `(file, block)` of every resource, in file order.
     resources: Vec<(usize, &'a Block)>,
@@ -471,6 +498,7 @@ impl<'a> Module<'a> {
         let mut module = Module {
             files,
             variables: BTreeMap::new(),
+            not_nullable: Vec::new(),
             locals: BTreeMap::new(),
             resources: Vec::new(),
         };
@@ -482,6 +510,12 @@ impl<'a> Module<'a> {
                         let default = block.body.get_attribute("default");
                         let default = default.map(|a| Default::Hcl(&a.value));
                         module.variables.insert(name, (f, default));
+                        let nullable = block.body.get_attribute("nullable");
+                        if nullable
+                            .is_some_and(|a| matches!(&a.value, Expression::Bool(b) if !*b.value()))
+                        {
+                            module.not_nullable.push(name);
+                        }
                     }
                     ("locals", []) => {
                         for attr in block.body.attributes() {
@@ -503,11 +537,18 @@ impl<'a> Module<'a> {
                 continue;
             };
             for (name, value) in values {
+                let null = matches!(
+                    value,
+                    Value::Hcl(Expression::Null(_)) | Value::Json(Val::Null)
+                );
                 let value = match value {
                     Value::Hcl(expr) if not_a_value(expr).is_some() => continue,
                     Value::Hcl(expr) => Default::Hcl(expr),
                     Value::Json(val) => Default::Json(val),
                 };
+                if null && module.not_nullable.contains(&name.as_str()) {
+                    continue;
+                }
                 if let Some(variable) = module.variables.get_mut(name.as_str()) {
                     *variable = (f, Some(value));
                 }
@@ -1637,7 +1678,7 @@ variable "sns_topic_arn" {}
             (p.code, p.location.line, p.location.column),
             ("syntax", 3, 8)
         );
-        assert!(p.message.contains("function call (upper)"), "{p}");
+        assert!(p.message.contains("function call (upper())"), "{p}");
         let found = read_module(&files(&[(
             "terraform.tfvars",
             "name = var.x\nlocals {\n}\n",
@@ -1672,6 +1713,40 @@ variable "sns_topic_arn" {}
         let (line, column, message) = problem("{\"name\": \"a\",\n \"name\": \"b\"}");
         assert_eq!((line, column), (2, 10));
         assert!(message.contains("given twice"), "{message}");
+        let (line, column, message) = problem("{\"m\": {\"k\": 1,\n \"k\": 2}}");
+        assert_eq!((line, column), (2, 7));
+        assert!(message.contains("attribute k is given twice"), "{message}");
+        let (line, column, message) = problem("{\"m\":\n [\"\\udc00\"]}");
+        assert_eq!((line, column), (2, 3));
+        assert!(!message.contains("line 1"), "{message}");
+        let deep = format!("{{\"m\": {}1{}}}", "[".repeat(20_000), "]".repeat(20_000));
+        let (_, _, message) = problem(&deep);
+        assert!(message.contains("more than 128"), "{message}");
+        // A null value leaves a variable declared `nullable = false` its default.
+        let not_nullable = main.replace(
+            "default = \"Default\"\n",
+            "default = \"Default\"\n  nullable = false\n",
+        );
+        for (nullable, pattern) in [(main, "= null &&"), (not_nullable.as_str(), "= Default &&")] {
+            let found = read_module(&[
+                ("m/main.tf".to_owned(), nullable.to_owned()),
+                (
+                    "m/terraform.tfvars.json".to_owned(),
+                    "{\"name\": null, \"group\": \"g\", \"source\": \"s\"}".to_owned(),
+                ),
+            ]);
+            let got: Vec<&str> = found
+                .filters
+                .iter()
+                .map(|f| &f.filter_pattern[..])
+                .collect();
+            assert!(
+                got.first().is_some_and(|p| p.contains(pattern))
+                    || (pattern == "= null &&" && got.is_empty()),
+                "{got:?} {:?}",
+                found.problems
+            );
+        }
     }
 
     /// A pattern's characters are located in the file that wrote them, whichever file of the

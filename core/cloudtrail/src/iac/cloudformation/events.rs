@@ -18,7 +18,10 @@ use super::syntax_problem;
 use super::{Node, Template, Unresolved, Val, parse_yaml, plain_scalar, unresolved, untag};
 use crate::eventbridge::{EventRuleDef, RuleState, TargetDef};
 use crate::iac::text::{LineIndex, SourceText};
-use crate::iac::{FilterPositions, FoundEventRule, FoundEventRules, NOT_CREATED, Problem, Subject};
+use crate::iac::{
+    CONDITIONAL_RESOURCE, FilterPositions, FoundEventRule, FoundEventRules, NOT_CREATED, Problem,
+    Subject,
+};
 
 /// Reads the `AWS::Events::Rule` resources of a CloudFormation template (JSON or YAML).
 pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
@@ -40,6 +43,7 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
         text,
         index: &index,
         root: &root,
+        conditions: Default::default(),
     };
     let Some(resources) = root.get("Resources") else {
         // About the file as a whole, which the reader of metric filters reports too (as a
@@ -62,19 +66,36 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
         // A rule whose condition is false with the parameters' defaults is not created; one
         // whose condition cannot be told is read as if it held, as metric filters are.
         if let Some(condition) = resource.get("Condition") {
-            if let Ok(false) = template.resource_condition(condition) {
+            let label = condition.as_str().unwrap_or("?");
+            let (code, message) = match template.resource_condition(condition) {
+                Ok(true) => ("", String::new()),
+                Ok(false) => (
+                    NOT_CREATED,
+                    format!(
+                        "{name} is not created: its condition '{label}' is false with the \
+                         parameters' defaults, so it is not read"
+                    ),
+                ),
+                Err(e) => (
+                    CONDITIONAL_RESOURCE,
+                    format!(
+                        "{name} exists only when its condition '{label}' holds, which is not \
+                         known ({}); it is read as if it did",
+                        e.message
+                    ),
+                ),
+            };
+            if !code.is_empty() {
                 found.problems.push(Problem {
                     location: template.location(condition.start()),
-                    code: NOT_CREATED,
-                    message: format!(
-                        "{name} is not created: its condition '{}' is false with the \
-                         parameters' defaults, so it is not read",
-                        condition.as_str().unwrap_or("?")
-                    ),
+                    code,
+                    message,
                     incomplete: false,
                     metric: None,
                     subject: Subject::EventRule,
                 });
+            }
+            if code == NOT_CREATED {
                 continue;
             }
         }
