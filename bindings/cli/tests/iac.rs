@@ -518,9 +518,10 @@ fn values_files_set_a_modules_variables() {
     // One directory's files however they are named make one module, and a value found wrong
     // in two modules is said once.
     let filter = "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f\"\n  log_group_name = \"g\"\n  pattern = var.p\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
-    for dir in ["a", "b"] {
+    for dir in ["a", "b", "c", "o"] {
         std::fs::create_dir(root.join(dir)).unwrap();
-        std::fs::write(root.join(dir).join("main.tf"), filter).unwrap();
+        let named = filter.replace("name = \"f\"", &format!("name = \"{dir}\""));
+        std::fs::write(root.join(dir).join("main.tf"), named).unwrap();
         std::fs::write(root.join(dir).join("vars.tf"), "variable \"p\" {}\n").unwrap();
     }
     std::fs::write(root.join("bad.tfvars"), "p = \"{ $.a = 1 \"\n").unwrap();
@@ -542,6 +543,28 @@ fn values_files_set_a_modules_variables() {
         r.stdout.ends_with("1 error, 0 warnings in 5 files\n"),
         "{r:?}"
     );
+    // A values file linked into a module is the module's own; a named file is read where it
+    // is named, whether a walk also meets it or not (`-var-file` order: the last one wins).
+    std::os::unix::fs::symlink("../bad.tfvars", root.join("c/terraform.tfvars")).unwrap();
+    let r = run_in(root, &["lint", "-L", "c"], None);
+    assert!(
+        r.stdout
+            .starts_with("c/terraform.tfvars:1:6: error[unclosed-brace]"),
+        "{r:?}"
+    );
+    std::fs::write(root.join("o/z.auto.tfvars"), "p = \"{ $.a = 1 \"\n").unwrap();
+    std::fs::write(root.join("good.tfvars"), "p = \"ERROR\"\n").unwrap();
+    for args in [
+        ["o/z.auto.tfvars", "good.tfvars", "o"],
+        ["o", "o/z.auto.tfvars", "good.tfvars"],
+        ["./o/z.auto.tfvars", "good.tfvars", "o"],
+    ] {
+        let r = run_in(root, &[&["lint"][..], &args].concat(), None);
+        assert!(
+            r.stdout.ends_with("0 errors, 0 warnings in 4 files\n"),
+            "{args:?}: {r:?}"
+        );
+    }
     // Without its values files the module's pattern is not in the configuration.
     std::fs::remove_file(root.join("envs/terraform.tfvars")).unwrap();
     std::fs::remove_file(root.join("terraform.tfvars")).unwrap();

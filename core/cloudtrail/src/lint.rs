@@ -288,7 +288,10 @@ fn sort(out: &mut Vec<Diagnostic>) {
             .iter()
             .rposition(|k| k.location != d.location)
             .map_or(0, |i| i + 1);
-        if !kept.get(here..).is_some_and(|same| same.contains(&d)) {
+        // The same finding for two filters (the same value read by two modules): once.
+        let said =
+            |k: &Diagnostic| (k.severity, &k.code, &k.message) == (d.severity, &d.code, &d.message);
+        if !kept.get(here..).is_some_and(|same| same.iter().any(said)) {
             kept.push(d);
         }
     }

@@ -80,13 +80,7 @@ pub fn read(file: &str, text: &str) -> Found {
             subject: Subject::File,
         });
     }
-    let template = Template {
-        file,
-        text,
-        index: &index,
-        root: &root,
-        conditions: Default::default(),
-    };
+    let template = Template::new(file, text, &index, &root);
     template.read(&mut found);
     found
 }
@@ -471,10 +465,37 @@ struct Template<'a> {
     /// Each condition evaluated so far, by name (`None` while it is being evaluated: met again,
     /// it refers to itself), so that each is evaluated once however many refer to it.
     conditions: RefCell<HashMap<String, Option<Result<bool, Unresolved>>>>,
+    /// How many conditions are being evaluated, each through the next (see
+    /// [`MAX_CONDITION_CHAIN`]).
+    chain: std::cell::Cell<usize>,
+    /// Whether a condition was met while it was being evaluated.
+    cycle: std::cell::Cell<bool>,
+    /// Whether the conditions refer to each other in a cycle, found once for the template.
+    cyclic: std::cell::OnceCell<bool>,
 }
+
+/// How many conditions may be evaluated each through the next (a chain written from its last
+/// link first); past it, a condition is unknown. Conditions written in order are evaluated one
+/// link at a time, whatever their number.
+const MAX_CONDITION_CHAIN: usize = 100;
 
 /// Resolving more than this many nested references means a cycle.
 const MAX_DEPTH: usize = 32;
+
+impl<'a> Template<'a> {
+    fn new(file: &'a str, text: &'a str, index: &'a LineIndex<'a>, root: &'a Node) -> Self {
+        Template {
+            file,
+            text,
+            index,
+            root,
+            conditions: Default::default(),
+            chain: Default::default(),
+            cycle: Default::default(),
+            cyclic: Default::default(),
+        }
+    }
+}
 
 impl Template<'_> {
     fn location(&self, at: usize) -> SourceLocation {
@@ -1065,6 +1086,31 @@ impl Template<'_> {
                 "a resource's Condition is a condition's name".into(),
             )
         })?;
+        // CloudFormation refuses a template whose conditions refer to each other in a cycle:
+        // then none is known. Evaluating them all once, in the order written, tells (and the
+        // answer does not hang on which resource asks first).
+        let cyclic = *self.cyclic.get_or_init(|| {
+            let names = self
+                .root
+                .get("Conditions")
+                .map(Node::entries)
+                .unwrap_or_default();
+            for (key, _) in names {
+                if let Some(name) = key.as_str() {
+                    let _ = self.condition(name, key.start());
+                }
+            }
+            self.cycle.get()
+        });
+        if cyclic {
+            return Err(unresolved(
+                condition.start(),
+                "unresolved-reference",
+                "the template's conditions refer to each other in a cycle, which CloudFormation \
+                 refuses"
+                    .into(),
+            ));
+        }
         self.condition(name, condition.start())
     }
 
@@ -1074,6 +1120,7 @@ impl Template<'_> {
         match self.conditions.borrow().get(name) {
             Some(Some(known)) => return known.clone(),
             Some(None) => {
+                self.cycle.set(true);
                 return Err(unresolved(
                     at,
                     "unresolved-reference",
@@ -1081,6 +1128,13 @@ impl Template<'_> {
                 ));
             }
             None => {}
+        }
+        if self.chain.get() >= MAX_CONDITION_CHAIN {
+            return Err(unresolved(
+                at,
+                "unresolved-reference",
+                format!("conditions refer to each other more than {MAX_CONDITION_CHAIN} deep"),
+            ));
         }
         let node = self
             .root
@@ -1094,7 +1148,9 @@ impl Template<'_> {
                 )
             })?;
         self.conditions.borrow_mut().insert(name.to_owned(), None);
+        self.chain.set(self.chain.get() + 1);
         let known = self.truth(node, 0);
+        self.chain.set(self.chain.get() - 1);
         self.conditions
             .borrow_mut()
             .insert(name.to_owned(), Some(known.clone()));
@@ -1699,6 +1755,43 @@ services: {}
         };
         let long = chain(100, &|i| format!("!Not [!Not [!Condition C{}]]", i - 1));
         assert_eq!(read("t.yaml", &long).problems[0].code, NOT_CREATED);
+        // 10,000 links written in order are told one at a time; written last link first, the
+        // chain is unknown past a hundred (never a stack overflow).
+        let ordered = chain(10_000, &|i| format!("!Condition C{}", i - 1));
+        assert_eq!(read("t.yaml", &ordered).problems[0].code, NOT_CREATED);
+        let reversed = format!(
+            "Conditions:\n{}  C0: !Equals [a, b]\nResources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Condition: C10000\n    Properties: {{}}\n",
+            (1..=10_000)
+                .rev()
+                .map(|i| format!("  C{i}: !Condition C{}\n", i - 1))
+                .collect::<String>()
+        );
+        let found = read("t.yaml", &reversed);
+        assert_eq!(found.problems[0].code, CONDITIONAL_RESOURCE);
+        assert!(found.problems[0].message.contains("more than 100 deep"));
+        // A cycle anywhere makes every condition unknown, whichever resource asks first.
+        for order in [["FA", "FB"], ["FB", "FA"]] {
+            let resource = |name: &str| {
+                format!(
+                    "  {name}:\n    Type: AWS::Logs::MetricFilter\n    Condition: {}\n    Properties: {{}}\n",
+                    &name[1..]
+                )
+            };
+            let yaml = format!(
+                "Conditions:\n  A: !Not [!Condition B]\n  B: !Or [!Condition A, !Equals [a, a]]\n  C: !Equals [a, b]\nResources:\n{}{}",
+                resource(order[0]),
+                resource(order[1])
+            );
+            let found = read("t.yaml", &yaml);
+            let codes: Vec<&str> = found.problems.iter().map(|p| p.code).collect();
+            // (Each resource is also invalid: it has no properties.)
+            assert_eq!(
+                codes,
+                [CONDITIONAL_RESOURCE, "invalid-resource"].repeat(2),
+                "{order:?}"
+            );
+            assert!(found.problems[0].message.contains("cycle"));
+        }
         let wide = chain(10, &|i| {
             let refs = vec![format!("!Condition C{}", i - 1); 10].join(", ");
             format!("!Or [{refs}]")

@@ -766,9 +766,10 @@ pub fn read_path(path: &Path, kind: FileKind) -> Found {
 /// skipped (a FIFO, a device) is a problem of the result. Also gives the number of files read.
 pub fn load(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<(Found, usize)> {
     let (files, skipped) = discover_all(paths, options)?;
-    let mut found = read_texts(&texts(&files, paths));
+    let texts = texts(&files, paths);
+    let mut found = read_texts(&texts);
     found.problems.extend(skipped);
-    Ok((found, files.len()))
+    Ok((found, texts.count))
 }
 
 /// [`load`], and the EventBridge rules of the same files (CloudFormation templates, EventBridge
@@ -781,7 +782,7 @@ pub fn load_with_event_rules(
     let texts = texts(&files, paths);
     let mut found = read_texts(&texts);
     found.problems.extend(skipped);
-    Ok((found, read_event_rules_of(&texts), files.len()))
+    Ok((found, read_event_rules_of(&texts), texts.count))
 }
 
 /// [`discover_with`] for each of `paths` (which must exist): the files, and what was skipped.
@@ -806,6 +807,8 @@ struct Texts {
     files: Vec<(String, FileKind, Result<String, String>)>,
     /// Each module's files: (name, text); the unreadable ones are in `files`.
     modules: Vec<Vec<(String, String)>>,
+    /// How many files, each counted once however often it was reached.
+    count: usize,
 }
 
 /// [`Texts`] of `files`, of which those in `named` were named by the user (not met in a
@@ -820,11 +823,19 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
     let mut out = Texts {
         files: Vec::new(),
         modules: Vec::new(),
+        count: 0,
     };
-    // Where a file is, however it was named (`./main.tf`, `main.tf`, an absolute path, through
-    // a link): a file reached twice is read once, and a module is the files of one directory.
-    let real = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let mut seen = std::collections::HashSet::new();
+    // Where a file is, however it was named (`./main.tf`, `main.tf`, an absolute path, a linked
+    // directory): its directory resolved, and its own name, so that a file linked into two
+    // modules belongs to both, and a file reached twice is read once.
+    let place = |path: &Path| {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        (dir, path.file_name().map(ToOwned::to_owned))
+    };
     let file_name = |name: &str| {
         Path::new(name)
             .file_name()
@@ -832,29 +843,39 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
             .unwrap_or_default()
             .to_owned()
     };
-    let mut dirs: Vec<Option<PathBuf>> = Vec::new();
+    let read_text = |path: &Path| match std::fs::read(path).map(String::from_utf8) {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(_)) => Err("the file is not UTF-8".to_owned()),
+        Err(e) => Err(format!("cannot read the file: {e}")),
+    };
+    // The values files named, in the order given; a walk that meets one leaves it to them.
+    let named_values_files: Vec<&PathBuf> = named
+        .iter()
+        .filter(|p| !p.is_dir() && FileKind::of_path(p) == Some(FileKind::TerraformValues))
+        .collect();
+    let named_places: std::collections::HashSet<_> =
+        named_values_files.iter().map(|p| place(p)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
     let mut named_values = Vec::new();
     for (path, kind) in files {
-        let is_named = named.contains(path);
-        // A values file named is read as named, wherever else it is met; any other file once.
-        let named_value_file = is_named && *kind == FileKind::TerraformValues;
-        if !named_value_file && !seen.insert(real(path)) {
+        let here = place(path);
+        if *kind == FileKind::TerraformValues && named_places.contains(&here) {
             continue;
         }
+        if !seen.insert(here.clone()) {
+            continue;
+        }
+        out.count += 1;
         let name = path.display().to_string();
-        let text = match std::fs::read(path).map(String::from_utf8) {
-            Ok(Ok(text)) => Ok(text),
-            Ok(Err(_)) => Err("the file is not UTF-8".to_owned()),
-            Err(e) => Err(format!("cannot read the file: {e}")),
-        };
-        match (kind, text) {
-            (FileKind::TerraformValues, Ok(text))
-                if is_named || !is_loaded_values_file(&file_name(&name)) =>
-            {
+        match (kind, read_text(path)) {
+            // Without names given (`read_all`), a values file Terraform does not load by itself
+            // can only have been named.
+            (FileKind::TerraformValues, Ok(text)) if !is_loaded_values_file(&file_name(&name)) => {
                 named_values.push((name, text));
             }
             (FileKind::Terraform | FileKind::TerraformValues, Ok(text)) => {
-                let dir = real(path).parent().map(Path::to_path_buf);
+                let (dir, _) = here;
                 let module = match dirs.iter().position(|d| *d == dir) {
                     Some(i) => out.modules.get_mut(i),
                     None => {
@@ -868,6 +889,17 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
                 }
             }
             (_, text) => out.files.push((name, *kind, text)),
+        }
+    }
+    let mut named_seen = std::collections::HashSet::new();
+    for path in named_values_files {
+        if named_seen.insert(place(path)) {
+            out.count += 1;
+        }
+        let name = path.display().to_string();
+        match read_text(path) {
+            Ok(text) => named_values.push((name, text)),
+            Err(why) => out.files.push((name, FileKind::TerraformValues, Err(why))),
         }
     }
     for module in &mut out.modules {

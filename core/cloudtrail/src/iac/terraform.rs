@@ -475,8 +475,9 @@ enum Default<'a> {
 struct Module<'a> {
     files: &'a [File<'a>],
     variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
-    /// The variables declared `nullable = false`: a null value leaves them their default.
-    not_nullable: Vec<&'a str>,
+    /// The variables declared `nullable = false`, with their default: a null value gives them
+    /// their default.
+    not_nullable: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
     locals: BTreeMap<&'a str, (usize, &'a Expression)>,
     /// `(file, block)` of every resource, in file order.
     resources: Vec<(usize, &'a Block)>,
@@ -498,7 +499,7 @@ impl<'a> Module<'a> {
         let mut module = Module {
             files,
             variables: BTreeMap::new(),
-            not_nullable: Vec::new(),
+            not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
             resources: Vec::new(),
         };
@@ -514,7 +515,7 @@ impl<'a> Module<'a> {
                         if nullable
                             .is_some_and(|a| matches!(&a.value, Expression::Bool(b) if !*b.value()))
                         {
-                            module.not_nullable.push(name);
+                            module.not_nullable.insert(name, (f, default));
                         }
                     }
                     ("locals", []) => {
@@ -546,11 +547,12 @@ impl<'a> Module<'a> {
                     Value::Hcl(expr) => Default::Hcl(expr),
                     Value::Json(val) => Default::Json(val),
                 };
-                if null && module.not_nullable.contains(&name.as_str()) {
-                    continue;
-                }
+                let value = match module.not_nullable.get(name.as_str()) {
+                    Some(&default) if null => default,
+                    _ => (f, Some(value)),
+                };
                 if let Some(variable) = module.variables.get_mut(name.as_str()) {
-                    *variable = (f, Some(value));
+                    *variable = value;
                 }
             }
         }
@@ -1730,6 +1732,10 @@ variable "sns_topic_arn" {}
         for (nullable, pattern) in [(main, "= null &&"), (not_nullable.as_str(), "= Default &&")] {
             let found = read_module(&[
                 ("m/main.tf".to_owned(), nullable.to_owned()),
+                (
+                    "m/terraform.tfvars".to_owned(),
+                    "name = \"Earlier\"".to_owned(),
+                ),
                 (
                     "m/terraform.tfvars.json".to_owned(),
                     "{\"name\": null, \"group\": \"g\", \"source\": \"s\"}".to_owned(),

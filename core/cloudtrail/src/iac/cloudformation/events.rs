@@ -38,13 +38,7 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
             return found;
         }
     };
-    let template = Template {
-        file,
-        text,
-        index: &index,
-        root: &root,
-        conditions: Default::default(),
-    };
+    let template = Template::new(file, text, &index, &root);
     let Some(resources) = root.get("Resources") else {
         // About the file as a whole, which the reader of metric filters reports too (as a
         // warning): not a problem of any rule.
