@@ -20,7 +20,6 @@
 
 mod events;
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
@@ -462,22 +461,10 @@ struct Template<'a> {
     text: &'a str,
     index: &'a LineIndex<'a>,
     root: &'a Node,
-    /// Each condition evaluated so far, by name (`None` while it is being evaluated: met again,
-    /// it refers to itself), so that each is evaluated once however many refer to it.
-    conditions: RefCell<HashMap<String, Option<Result<bool, Unresolved>>>>,
-    /// How many conditions are being evaluated, each through the next (see
-    /// [`MAX_CONDITION_CHAIN`]).
-    chain: std::cell::Cell<usize>,
-    /// Whether a condition was met while it was being evaluated.
-    cycle: std::cell::Cell<bool>,
-    /// Whether the conditions refer to each other in a cycle, found once for the template.
-    cyclic: std::cell::OnceCell<bool>,
+    /// Every condition of the Conditions section, by name, evaluated once (the first time a
+    /// resource asks): see [`Template::evaluate_conditions`].
+    conditions: std::cell::OnceCell<HashMap<String, Result<bool, Unresolved>>>,
 }
-
-/// How many conditions may be evaluated each through the next (a chain written from its last
-/// link first); past it, a condition is unknown. Conditions written in order are evaluated one
-/// link at a time, whatever their number.
-const MAX_CONDITION_CHAIN: usize = 100;
 
 /// Resolving more than this many nested references means a cycle.
 const MAX_DEPTH: usize = 32;
@@ -490,9 +477,6 @@ impl<'a> Template<'a> {
             index,
             root,
             conditions: Default::default(),
-            chain: Default::default(),
-            cycle: Default::default(),
-            cyclic: Default::default(),
         }
     }
 }
@@ -1086,74 +1070,100 @@ impl Template<'_> {
                 "a resource's Condition is a condition's name".into(),
             )
         })?;
-        // CloudFormation refuses a template whose conditions refer to each other in a cycle:
-        // then none is known. Evaluating them all once, in the order written, tells (and the
-        // answer does not hang on which resource asks first).
-        let cyclic = *self.cyclic.get_or_init(|| {
-            let names = self
-                .root
-                .get("Conditions")
-                .map(Node::entries)
-                .unwrap_or_default();
-            for (key, _) in names {
-                if let Some(name) = key.as_str() {
-                    let _ = self.condition(name, key.start());
-                }
-            }
-            self.cycle.get()
-        });
-        if cyclic {
-            return Err(unresolved(
-                condition.start(),
-                "unresolved-reference",
-                "the template's conditions refer to each other in a cycle, which CloudFormation \
-                 refuses"
-                    .into(),
-            ));
-        }
         self.condition(name, condition.start())
     }
 
-    /// Whether the condition named `name` (of the Conditions section) holds: evaluated once,
-    /// and unknown when it refers to itself.
+    /// The condition named `name` (of the Conditions section).
     fn condition(&self, name: &str, at: usize) -> Result<bool, Unresolved> {
-        match self.conditions.borrow().get(name) {
-            Some(Some(known)) => return known.clone(),
-            Some(None) => {
-                self.cycle.set(true);
-                return Err(unresolved(
-                    at,
-                    "unresolved-reference",
-                    format!("the condition {name} refers to itself"),
-                ));
-            }
-            None => {}
-        }
-        if self.chain.get() >= MAX_CONDITION_CHAIN {
-            return Err(unresolved(
+        let conditions = self.conditions.get_or_init(|| self.evaluate_conditions());
+        conditions.get(name).cloned().unwrap_or_else(|| {
+            Err(unresolved(
                 at,
                 "unresolved-reference",
-                format!("conditions refer to each other more than {MAX_CONDITION_CHAIN} deep"),
-            ));
+                format!("no condition named {name}"),
+            ))
+        })
+    }
+
+    /// Every condition of the Conditions section, each evaluated once, after the conditions it
+    /// refers to (so that no evaluation goes through another). CloudFormation refuses a
+    /// template whose conditions refer to each other in a cycle: then none is known, whatever
+    /// a condition's other terms would decide.
+    fn evaluate_conditions(&self) -> HashMap<String, Result<bool, Unresolved>> {
+        let section = self.root.get("Conditions");
+        let entries: Vec<(&str, &Node)> = section
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?, v)))
+            .collect();
+        let index: HashMap<&str, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (*name, i))
+            .collect();
+        let refers: Vec<Vec<usize>> = entries
+            .iter()
+            .map(|(_, node)| {
+                let mut names = Vec::new();
+                condition_references(node, &mut names);
+                names.iter().filter_map(|n| index.get(n).copied()).collect()
+            })
+            .collect();
+        // Depth first, without recursion: each condition after those it refers to.
+        let (mut state, mut order, mut cyclic) = (vec![0u8; entries.len()], Vec::new(), false);
+        for first in 0..entries.len() {
+            if state.get(first) != Some(&0) {
+                continue;
+            }
+            let mut stack = vec![(first, 0usize)];
+            if let Some(s) = state.get_mut(first) {
+                *s = 1;
+            }
+            while let Some((node, next)) = stack.last_mut() {
+                let node = *node;
+                match refers.get(node).and_then(|r| r.get(*next)).copied() {
+                    Some(child) => {
+                        *next += 1;
+                        match state.get(child) {
+                            Some(0) => {
+                                if let Some(s) = state.get_mut(child) {
+                                    *s = 1;
+                                }
+                                stack.push((child, 0));
+                            }
+                            Some(1) => cyclic = true,
+                            _ => {}
+                        }
+                    }
+                    None => {
+                        if let Some(s) = state.get_mut(node) {
+                            *s = 2;
+                        }
+                        order.push(node);
+                        stack.pop();
+                    }
+                }
+            }
         }
-        let node = self
-            .root
-            .get("Conditions")
-            .and_then(|c| c.get(name))
-            .ok_or_else(|| {
-                unresolved(
-                    at,
+        let mut known: HashMap<String, Result<bool, Unresolved>> = HashMap::new();
+        for i in order {
+            let Some((name, node)) = entries.get(i) else {
+                continue;
+            };
+            let value = if cyclic {
+                Err(unresolved(
+                    node.start(),
                     "unresolved-reference",
-                    format!("no condition named {name}"),
-                )
-            })?;
-        self.conditions.borrow_mut().insert(name.to_owned(), None);
-        self.chain.set(self.chain.get() + 1);
-        let known = self.truth(node, 0);
-        self.chain.set(self.chain.get() - 1);
-        self.conditions
-            .borrow_mut()
-            .insert(name.to_owned(), Some(known.clone()));
+                    "the template's conditions refer to each other in a cycle, which \
+                     CloudFormation refuses"
+                        .into(),
+                ))
+            } else {
+                self.truth_with(node, 0, &known)
+            };
+            known.insert((*name).to_owned(), value);
+        }
         known
     }
 
@@ -1161,7 +1171,12 @@ impl Template<'_> {
     /// (long or short form), on values resolved as [`Template::eval`] resolves them. `Fn::And`
     /// is false when one of its conditions is, whatever the others, and `Fn::Or` true when one
     /// is; otherwise a condition that cannot be told makes the whole one unknown (the error).
-    fn truth(&self, node: &Node, depth: usize) -> Result<bool, Unresolved> {
+    fn truth_with(
+        &self,
+        node: &Node,
+        depth: usize,
+        known: &HashMap<String, Result<bool, Unresolved>>,
+    ) -> Result<bool, Unresolved> {
         let at = node.start();
         if depth > MAX_DEPTH {
             return Err(unresolved(
@@ -1200,7 +1215,7 @@ impl Template<'_> {
             }
             let mut unknown = None;
             for item in items {
-                match self.truth(item, depth + 1) {
+                match self.truth_with(item, depth + 1, known) {
                     Ok(holds) if holds != all => return Ok(!all),
                     Ok(_) => {}
                     Err(e) => unknown = unknown.or(Some(e)),
@@ -1226,7 +1241,9 @@ impl Template<'_> {
             "And" => combine(true),
             "Or" => combine(false),
             "Not" => match items()? {
-                [condition] => self.truth(condition, depth + 1).map(|holds| !holds),
+                [condition] => self
+                    .truth_with(condition, depth + 1, known)
+                    .map(|holds| !holds),
                 _ => Err(unresolved(
                     at,
                     "invalid-resource",
@@ -1237,7 +1254,13 @@ impl Template<'_> {
                 let name = arg.as_str().ok_or_else(|| {
                     unresolved(at, "invalid-resource", "Condition takes a name".into())
                 })?;
-                self.condition(name, at)
+                known.get(name).cloned().unwrap_or_else(|| {
+                    Err(unresolved(
+                        at,
+                        "unresolved-reference",
+                        format!("no condition named {name}"),
+                    ))
+                })
             }
             _ => Err(unresolved(
                 at,
@@ -1371,6 +1394,32 @@ impl Template<'_> {
 }
 
 /// The node without its short-form tag (the argument of `!Ref X` is the scalar `X`).
+/// The names of the conditions `node` refers to (`!Condition name`, `{Condition: name}`),
+/// anywhere inside it.
+fn condition_references<'n>(node: &'n Node, out: &mut Vec<&'n str>) {
+    match node {
+        Node::Scalar {
+            value,
+            tag: Some(tag),
+            ..
+        } if tag == "Condition" => out.push(value),
+        Node::Seq { items, .. } => {
+            for item in items {
+                condition_references(item, out);
+            }
+        }
+        Node::Map { entries, .. } => {
+            for (key, value) in entries {
+                match (key.as_str(), value.as_str()) {
+                    (Some("Condition"), Some(name)) => out.push(name),
+                    _ => condition_references(value, out),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The list a function `Fn::{function}` (at `at`) takes as its argument.
 fn arguments<'n>(arg: &'n Node, function: &str, at: usize) -> Result<&'n [Node], Unresolved> {
     match arg {
@@ -1755,8 +1804,7 @@ services: {}
         };
         let long = chain(100, &|i| format!("!Not [!Not [!Condition C{}]]", i - 1));
         assert_eq!(read("t.yaml", &long).problems[0].code, NOT_CREATED);
-        // 10,000 links written in order are told one at a time; written last link first, the
-        // chain is unknown past a hundred (never a stack overflow).
+        // 10,000 links are told one at a time, in the order written or the other way round.
         let ordered = chain(10_000, &|i| format!("!Condition C{}", i - 1));
         assert_eq!(read("t.yaml", &ordered).problems[0].code, NOT_CREATED);
         let reversed = format!(
@@ -1766,9 +1814,7 @@ services: {}
                 .map(|i| format!("  C{i}: !Condition C{}\n", i - 1))
                 .collect::<String>()
         );
-        let found = read("t.yaml", &reversed);
-        assert_eq!(found.problems[0].code, CONDITIONAL_RESOURCE);
-        assert!(found.problems[0].message.contains("more than 100 deep"));
+        assert_eq!(read("t.yaml", &reversed).problems[0].code, NOT_CREATED);
         // A cycle anywhere makes every condition unknown, whichever resource asks first.
         for order in [["FA", "FB"], ["FB", "FA"]] {
             let resource = |name: &str| {
@@ -1777,8 +1823,9 @@ services: {}
                     &name[1..]
                 )
             };
+            // B's first term decides it, and A's second term decides A: the cycle is still one.
             let yaml = format!(
-                "Conditions:\n  A: !Not [!Condition B]\n  B: !Or [!Condition A, !Equals [a, a]]\n  C: !Equals [a, b]\nResources:\n{}{}",
+                "Conditions:\n  A: !Not [!Condition B]\n  B: !Or [!Equals [a, a], !Condition A]\n  C: !Equals [a, b]\nResources:\n{}{}",
                 resource(order[0]),
                 resource(order[1])
             );
