@@ -1102,11 +1102,19 @@ impl Template<'_> {
             .enumerate()
             .map(|(i, (name, _))| (*name, i))
             .collect();
+        // A reference to a condition the section does not hold: CloudFormation refuses the
+        // template, as it refuses a cycle.
+        let mut missing = None;
         let refers: Vec<Vec<usize>> = entries
             .iter()
             .map(|(_, node)| {
                 let mut names = Vec::new();
                 condition_references(node, &mut names);
+                for name in &names {
+                    if !index.contains_key(name) {
+                        missing.get_or_insert(*name);
+                    }
+                }
                 names.iter().filter_map(|n| index.get(n).copied()).collect()
             })
             .collect();
@@ -1151,14 +1159,20 @@ impl Template<'_> {
             let Some((name, node)) = entries.get(i) else {
                 continue;
             };
-            let value = if cyclic {
-                Err(unresolved(
-                    node.start(),
-                    "unresolved-reference",
+            let refused = match missing {
+                _ if cyclic => Some(
                     "the template's conditions refer to each other in a cycle, which \
                      CloudFormation refuses"
-                        .into(),
-                ))
+                        .to_owned(),
+                ),
+                Some(name) => Some(format!(
+                    "a condition refers to {name}, which the Conditions section does not hold: \
+                     CloudFormation refuses the template"
+                )),
+                None => None,
+            };
+            let value = if let Some(why) = refused {
+                Err(unresolved(node.start(), "unresolved-reference", why))
             } else {
                 self.truth_with(node, 0, &known)
             };
@@ -1185,24 +1199,8 @@ impl Template<'_> {
                 "conditions nest too deep (a cycle?)".into(),
             ));
         }
-        let (function, arg) = match (node.tag(), node) {
-            (Some(tag), _) => (tag.to_owned(), untag(node)),
-            (None, Node::Map { entries, .. }) => match entries.as_slice() {
-                // `{"Fn::Equals": […]}`, `{"Condition": name}`: the names CloudFormation takes.
-                [(key, arg)] => match key.as_str().unwrap_or_default() {
-                    "Condition" => ("Condition".to_owned(), arg.clone()),
-                    key => match key.strip_prefix("Fn::") {
-                        Some(function) if function != "Condition" => {
-                            (function.to_owned(), arg.clone())
-                        }
-                        _ => (String::new(), node.clone()),
-                    },
-                },
-                _ => (String::new(), node.clone()),
-            },
-            _ => (String::new(), node.clone()),
-        };
-        let items = || arguments(&arg, &function, at);
+        let (function, arg) = condition_form(node).unwrap_or(("", node));
+        let items = || arguments(arg, function, at);
         // Fn::And (`all`) or Fn::Or (`!all`) of 2 to 10 conditions.
         let combine = |all: bool| {
             let items = items()?;
@@ -1223,7 +1221,7 @@ impl Template<'_> {
             }
             unknown.map_or(Ok(all), Err)
         };
-        match function.as_str() {
+        match function {
             "Equals" => {
                 let [a, b] = items()? else {
                     return Err(unresolved(
@@ -1251,9 +1249,13 @@ impl Template<'_> {
                 )),
             },
             "Condition" => {
-                let name = arg.as_str().ok_or_else(|| {
-                    unresolved(at, "invalid-resource", "Condition takes a name".into())
-                })?;
+                let Node::Scalar { value: name, .. } = arg else {
+                    return Err(unresolved(
+                        at,
+                        "invalid-resource",
+                        "Condition takes a name".into(),
+                    ));
+                };
                 known.get(name).cloned().unwrap_or_else(|| {
                     Err(unresolved(
                         at,
@@ -1393,27 +1395,33 @@ impl Template<'_> {
     }
 }
 
-/// The node without its short-form tag (the argument of `!Ref X` is the scalar `X`).
-/// The names of the conditions `node` refers to (`!Condition name`, `{Condition: name}`),
-/// anywhere inside it.
+/// A condition's function and its argument, as CloudFormation takes them: a short form
+/// (`!Equals [a, b]`, `!Condition name`: the node itself, whose tag the readers of its
+/// argument pass over) or a long one (`{"Fn::Equals": [a, b]}`, `{"Condition": name}`).
+fn condition_form(node: &Node) -> Option<(&str, &Node)> {
+    if let Some(tag) = node.tag() {
+        return Some((tag, node));
+    }
+    let Node::Map { entries, .. } = node else {
+        return None;
+    };
+    let [(key, arg)] = entries.as_slice() else {
+        return None;
+    };
+    match key.as_str()? {
+        "Condition" => Some(("Condition", arg)),
+        key => Some((key.strip_prefix("Fn::").filter(|f| *f != "Condition")?, arg)),
+    }
+}
+
+/// The names of the conditions a condition refers to: its own `Condition`, and those of the
+/// conditions `Fn::And`, `Fn::Or` and `Fn::Not` take (not what `Fn::Equals` compares).
 fn condition_references<'n>(node: &'n Node, out: &mut Vec<&'n str>) {
-    match node {
-        Node::Scalar {
-            value,
-            tag: Some(tag),
-            ..
-        } if tag == "Condition" => out.push(value),
-        Node::Seq { items, .. } => {
+    match condition_form(node) {
+        Some(("Condition", Node::Scalar { value, .. })) => out.push(value),
+        Some(("And" | "Or" | "Not", Node::Seq { items, .. })) => {
             for item in items {
                 condition_references(item, out);
-            }
-        }
-        Node::Map { entries, .. } => {
-            for (key, value) in entries {
-                match (key.as_str(), value.as_str()) {
-                    (Some("Condition"), Some(name)) => out.push(name),
-                    _ => condition_references(value, out),
-                }
             }
         }
         _ => {}
@@ -1432,6 +1440,7 @@ fn arguments<'n>(arg: &'n Node, function: &str, at: usize) -> Result<&'n [Node],
     }
 }
 
+/// The node without its short-form tag (the argument of `!Ref X` is the scalar `X`).
 fn untag(node: &Node) -> Node {
     let mut node = node.clone();
     match &mut node {
@@ -1747,6 +1756,9 @@ services: {}
                 false,
             ),
             ("!Or [!Equals [!Ref Bucket, x], !Condition Prod]", true),
+            // A map key named Condition inside a value is not a reference.
+            ("!Equals [!Sub ['${Condition}', {Condition: Tested}], Tested]", true),
+            ("!Equals [{Condition: Tested}, {Condition: Other}]", false),
         ] {
             let (found, rules) = read_with(condition);
             assert_eq!(found.filters.len(), usize::from(created), "{condition}");
@@ -1775,6 +1787,9 @@ services: {}
             "!Condition Missing",
             "!Condition Tested",
             "!And [!Condition Prod]",
+            // CloudFormation refuses a reference to a condition it does not hold, whatever
+            // the other terms decide.
+            "!And [!Condition Missing, !Equals [a, b]]",
             "{Equals: [a, a]}",
             "{\"Fn::Condition\": Prod}",
         ] {
