@@ -1757,7 +1757,10 @@ services: {}
             ),
             ("!Or [!Equals [!Ref Bucket, x], !Condition Prod]", true),
             // A map key named Condition inside a value is not a reference.
-            ("!Equals [!Sub ['${Condition}', {Condition: Tested}], Tested]", true),
+            (
+                "!Equals [!Sub ['${Condition}', {Condition: Tested}], Tested]",
+                true,
+            ),
             ("!Equals [{Condition: Tested}, {Condition: Other}]", false),
         ] {
             let (found, rules) = read_with(condition);
