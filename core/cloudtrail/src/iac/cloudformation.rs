@@ -515,34 +515,10 @@ impl Template<'_> {
             } else {
                 Subject::Alarm
             };
-            if let Some(condition) = resource.get("Condition") {
-                let label = condition.as_str().unwrap_or("?");
-                let location = self.location(condition.start());
-                match self.resource_condition(condition) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        found.problem(
-                            location,
-                            NOT_CREATED,
-                            format!(
-                                "{name} is not created: its condition '{label}' is false with \
-                                 the parameters' defaults, so it is not read"
-                            ),
-                            subject,
-                        );
-                        continue;
-                    }
-                    Err(e) => found.problem(
-                        location,
-                        CONDITIONAL_RESOURCE,
-                        format!(
-                            "{name} exists only when its condition '{label}' holds, which is not \
-                             known ({}); it is read as if it did",
-                            e.message
-                        ),
-                        subject,
-                    ),
-                }
+            let (created, problem) = self.created(name, resource, subject);
+            found.problems.extend(problem);
+            if !created {
+                continue;
             }
             let properties = resource.get("Properties");
             match kind {
@@ -1061,6 +1037,46 @@ impl Template<'_> {
         }
     }
 
+    /// Whether resource `name` is created, by its `Condition` (if any) with the parameters'
+    /// defaults, and the problem that says so: `not-created` when the condition is false (the
+    /// resource is not read), `conditional-resource` when it cannot be told (read as if it
+    /// held). The same for every reader of resources.
+    fn created(&self, name: &str, resource: &Node, subject: Subject) -> (bool, Option<Problem>) {
+        let Some(condition) = resource.get("Condition") else {
+            return (true, None);
+        };
+        let label = condition.as_str().unwrap_or("?");
+        let (created, code, message) = match self.resource_condition(condition) {
+            Ok(true) => return (true, None),
+            Ok(false) => (
+                false,
+                NOT_CREATED,
+                format!(
+                    "{name} is not created: its condition '{label}' is false with the \
+                     parameters' defaults, so it is not read"
+                ),
+            ),
+            Err(e) => (
+                true,
+                CONDITIONAL_RESOURCE,
+                format!(
+                    "{name} exists only when its condition '{label}' holds, which is not known \
+                     ({}); it is read as if it did",
+                    e.message
+                ),
+            ),
+        };
+        let problem = Problem {
+            location: self.location(condition.start()),
+            code,
+            message,
+            incomplete: false,
+            metric: None,
+            subject,
+        };
+        (created, Some(problem))
+    }
+
     /// Whether a resource's `Condition` holds with the parameters' defaults.
     fn resource_condition(&self, condition: &Node) -> Result<bool, Unresolved> {
         let name = condition.as_str().ok_or_else(|| {
@@ -1196,7 +1212,7 @@ impl Template<'_> {
             return Err(unresolved(
                 at,
                 "unresolved-reference",
-                "conditions nest too deep (a cycle?)".into(),
+                format!("a condition nests more than {MAX_DEPTH} functions deep"),
             ));
         }
         let (function, arg) = condition_form(node).unwrap_or(("", node));
@@ -1809,6 +1825,17 @@ services: {}
                 "{condition}"
             );
         }
+        // Functions nested past MAX_DEPTH inside one condition: unknown, and said so.
+        let deep = format!("{}!Equals [a, b]{}", "!Not [".repeat(40), "]".repeat(40));
+        let (found, _) = read_with(&deep);
+        assert_eq!(found.filters.len(), 1);
+        assert!(
+            found.problems[0]
+                .message
+                .contains("nests more than 32 functions deep"),
+            "{}",
+            found.problems[0]
+        );
         // Conditions are evaluated once each: a long chain, and ten levels of ten references
         // each, take no time and are told.
         let chain = |n: usize, link: &dyn Fn(usize) -> String| {

@@ -754,10 +754,18 @@ fn rules_file(file: &str, text: &str) -> Found {
 /// UTF-8 gives a [`Found`] with one `unreadable` problem.
 pub fn read_path(path: &Path, kind: FileKind) -> Found {
     let name = path.display().to_string();
+    match read_text(path) {
+        Ok(text) => read(kind, &name, &text),
+        Err(why) => unreadable(&name, why),
+    }
+}
+
+/// A file's text, or why it cannot be read (including: it is not UTF-8).
+fn read_text(path: &Path) -> Result<String, String> {
     match std::fs::read(path).map(String::from_utf8) {
-        Ok(Ok(text)) => read(kind, &name, &text),
-        Ok(Err(_)) => unreadable(&name, "the file is not UTF-8".into()),
-        Err(e) => unreadable(&name, format!("cannot read the file: {e}")),
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(_)) => Err("the file is not UTF-8".to_owned()),
+        Err(e) => Err(format!("cannot read the file: {e}")),
     }
 }
 
@@ -842,11 +850,6 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned()
-    };
-    let read_text = |path: &Path| match std::fs::read(path).map(String::from_utf8) {
-        Ok(Ok(text)) => Ok(text),
-        Ok(Err(_)) => Err("the file is not UTF-8".to_owned()),
-        Err(e) => Err(format!("cannot read the file: {e}")),
     };
     // The values files named, in the order given; a walk that meets one leaves it to them.
     let named_values_files: Vec<&PathBuf> = named

@@ -18,10 +18,7 @@ use super::syntax_problem;
 use super::{Node, Template, Unresolved, Val, parse_yaml, plain_scalar, unresolved, untag};
 use crate::eventbridge::{EventRuleDef, RuleState, TargetDef};
 use crate::iac::text::{LineIndex, SourceText};
-use crate::iac::{
-    CONDITIONAL_RESOURCE, FilterPositions, FoundEventRule, FoundEventRules, NOT_CREATED, Problem,
-    Subject,
-};
+use crate::iac::{FilterPositions, FoundEventRule, FoundEventRules, Problem, Subject};
 
 /// Reads the `AWS::Events::Rule` resources of a CloudFormation template (JSON or YAML).
 pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
@@ -57,41 +54,11 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
         if resource.get("Type").and_then(Node::as_str) != Some("AWS::Events::Rule") {
             continue;
         }
-        // A rule whose condition is false with the parameters' defaults is not created; one
-        // whose condition cannot be told is read as if it held, as metric filters are.
-        if let Some(condition) = resource.get("Condition") {
-            let label = condition.as_str().unwrap_or("?");
-            let (code, message) = match template.resource_condition(condition) {
-                Ok(true) => ("", String::new()),
-                Ok(false) => (
-                    NOT_CREATED,
-                    format!(
-                        "{name} is not created: its condition '{label}' is false with the \
-                         parameters' defaults, so it is not read"
-                    ),
-                ),
-                Err(e) => (
-                    CONDITIONAL_RESOURCE,
-                    format!(
-                        "{name} exists only when its condition '{label}' holds, which is not \
-                         known ({}); it is read as if it did",
-                        e.message
-                    ),
-                ),
-            };
-            if !code.is_empty() {
-                found.problems.push(Problem {
-                    location: template.location(condition.start()),
-                    code,
-                    message,
-                    incomplete: false,
-                    metric: None,
-                    subject: Subject::EventRule,
-                });
-            }
-            if code == NOT_CREATED {
-                continue;
-            }
+        // As metric filters: a rule whose condition is false is not read.
+        let (created, problem) = template.created(name, resource, Subject::EventRule);
+        found.problems.extend(problem);
+        if !created {
+            continue;
         }
         template.event_rule(&mut found, name, key.start(), resource.get("Properties"));
     }
