@@ -571,3 +571,58 @@ fn values_files_set_a_modules_variables() {
     let r = run_in(root, &["cis-check", ".", "--control", "5.3"], None);
     assert!(r.stdout.contains("undecided"), "{r:?}");
 }
+
+/// A `module` call with a local source is read as Terraform plans the root: the called module
+/// with the call's arguments (a pattern it is given is checked and located where the caller
+/// wrote it), not on its own with its defaults; a module outside the paths walked is read from
+/// disk, and counted.
+#[test]
+fn module_calls_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for sub in ["envs/prod", "modules/cis"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::write(
+        root.join("modules/cis/main.tf"),
+        "variable \"pattern\" {}\nresource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name           = \"f\"\n  log_group_name = \"trail\"\n  pattern        = var.pattern\n  metric_transformation {\n    name      = \"m\"\n    namespace = \"CIS\"\n    value     = \"1\"\n  }\n}\n",
+    )
+    .unwrap();
+    // Terraform reads a called module's values files never: this one would hide the call's.
+    std::fs::write(
+        root.join("modules/cis/terraform.tfvars"),
+        "pattern = \"{ $.a = 1 }\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("envs/prod/main.tf"),
+        "module \"cis\" {\n  source  = \"../../modules/cis\"\n  pattern = \"{ $.errorMessage = Failed auth }\"\n}\n",
+    )
+    .unwrap();
+    let expected = "envs/prod/main.tf:3:33: error[unquoted-blank]";
+    for (args, files) in [(&["lint", "."][..], 3), (&["lint", "envs/prod"][..], 2)] {
+        let r = run_in(root, args, None);
+        assert_eq!(r.status, 1, "{r:?}");
+        let first = r.stdout.lines().next().unwrap_or_default();
+        assert!(first.contains(expected), "{args:?}: {}", r.stdout);
+        assert_eq!(r.stdout.matches("error[").count(), 1, "{}", r.stdout);
+        assert!(!r.stdout.contains("no default"), "{}", r.stdout);
+        assert!(
+            r.stdout
+                .ends_with(&format!("1 error, 0 warnings in {files} files\n")),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    // On its own, the module is a root: its values file gives the pattern.
+    let r = run_in(root, &["lint", "modules/cis"], None);
+    assert_eq!(r.status, 0, "{r:?}");
+    // A source to download from is said, not followed.
+    std::fs::write(
+        root.join("envs/prod/main.tf"),
+        "module \"cis\" {\n  source  = \"terraform-aws-modules/cloudwatch/aws//modules/log-metric-filter\"\n}\n",
+    )
+    .unwrap();
+    let r = run_in(root, &["lint", "envs/prod"], None);
+    assert!(r.stdout.contains("module-not-read"), "{r:?}");
+}

@@ -777,7 +777,7 @@ pub fn load(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Result<
     let texts = texts(&files, paths);
     let mut found = read_texts(&texts);
     found.problems.extend(skipped);
-    Ok((found, texts.count))
+    Ok((found, texts.count()))
 }
 
 /// [`load`], and the EventBridge rules of the same files (CloudFormation templates, EventBridge
@@ -790,7 +790,8 @@ pub fn load_with_event_rules(
     let texts = texts(&files, paths);
     let mut found = read_texts(&texts);
     found.problems.extend(skipped);
-    Ok((found, read_event_rules_of(&texts), texts.count))
+    let rules = read_event_rules_of(&texts);
+    Ok((found, rules, texts.count()))
 }
 
 /// [`discover_with`] for each of `paths` (which must exist): the files, and what was skipped.
@@ -815,8 +816,100 @@ struct Texts {
     files: Vec<(String, FileKind, Result<String, String>)>,
     /// Each module's files: (name, text); the unreadable ones are in `files`.
     modules: Vec<Vec<(String, String)>>,
+    /// Each module's directory, resolved (empty for values files read for no module).
+    dirs: Vec<PathBuf>,
     /// How many files, each counted once however often it was reached.
     count: usize,
+    /// The modules that `module` calls name, as the readers meet them.
+    called: std::cell::RefCell<Called>,
+}
+
+/// What the readers of [`Texts`]' modules have called.
+#[derive(Default)]
+struct Called {
+    /// For each module, the directories of the modules its read called (at any depth), its own
+    /// left out.
+    #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
+    by: Vec<std::collections::HashSet<PathBuf>>,
+    /// The module being read.
+    #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
+    reading: usize,
+    /// The files of the called modules that the walk did not meet, read from disk.
+    disk: std::collections::HashSet<PathBuf>,
+}
+
+impl Texts {
+    /// How many files were read: those found, and those of the modules called from them.
+    fn count(&self) -> usize {
+        self.count + self.called.borrow().disk.len()
+    }
+
+    /// The files of the module a `module` call names (see [`terraform::Loader`]): the `.tf`
+    /// files of a directory the walk met, else those read from disk.
+    #[cfg(feature = "terraform")]
+    fn module(&self, dir: &Path) -> Result<(PathBuf, Vec<(String, String)>), String> {
+        let resolved = dir
+            .canonicalize()
+            .map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
+        let mut called = self.called.borrow_mut();
+        let reading = called.reading;
+        if self.dirs.get(reading) != Some(&resolved) {
+            if called.by.len() <= reading {
+                called.by.resize_with(reading + 1, Default::default);
+            }
+            if let Some(by) = called.by.get_mut(reading) {
+                by.insert(resolved.clone());
+            }
+        }
+        let walked = self.dirs.iter().position(|d| *d == resolved);
+        if let Some(files) = walked.and_then(|i| self.modules.get(i)) {
+            let config = files.iter().filter(|(name, _)| !is_values_file(name));
+            return Ok((resolved, config.cloned().collect()));
+        }
+        let (resolved, files) = terraform::module_files(dir)?;
+        called
+            .disk
+            .extend(files.iter().map(|(name, _)| PathBuf::from(name)));
+        Ok((resolved, files))
+    }
+
+    /// Reads each module with `read`, its calls served by [`Texts::module`], and gives back
+    /// what the root modules give: those that no other module calls, as Terraform plans them
+    /// (a called module is read with each call's arguments, not on its own with its defaults),
+    /// and the modules of a ring that call one another with no root calling them.
+    #[cfg(feature = "terraform")]
+    fn read_roots<T>(
+        &self,
+        read: impl Fn(&[(String, String)], terraform::Loader<'_>) -> T,
+    ) -> Vec<T> {
+        let load = |dir: &Path| self.module(dir);
+        let mut read_modules = Vec::new();
+        for (i, module) in self.modules.iter().enumerate() {
+            self.called.borrow_mut().reading = i;
+            read_modules.push(read(module, &load));
+        }
+        let called = self.called.borrow();
+        let calls = |i: usize, dir: &PathBuf| called.by.get(i).is_some_and(|by| by.contains(dir));
+        let mut root: Vec<bool> = self
+            .dirs
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| !(0..self.dirs.len()).any(|j| j != i && calls(j, dir)))
+            .collect();
+        let reached: Vec<bool> = self
+            .dirs
+            .iter()
+            .map(|dir| (0..self.dirs.len()).any(|j| root.get(j) == Some(&true) && calls(j, dir)))
+            .collect();
+        for (root, reached) in root.iter_mut().zip(reached) {
+            *root |= !reached;
+        }
+        read_modules
+            .into_iter()
+            .zip(root)
+            .filter_map(|(found, root)| root.then_some(found))
+            .collect()
+    }
 }
 
 /// [`Texts`] of `files`, of which those in `named` were named by the user (not met in a
@@ -831,7 +924,9 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
     let mut out = Texts {
         files: Vec::new(),
         modules: Vec::new(),
+        dirs: Vec::new(),
         count: 0,
+        called: Default::default(),
     };
     // Where a file is, however it was named (`./main.tf`, `main.tf`, an absolute path, a linked
     // directory): its directory resolved, and its own name, so that a file linked into two
@@ -859,7 +954,6 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
     let named_places: std::collections::HashSet<_> =
         named_values_files.iter().map(|p| place(p)).collect();
     let mut seen = std::collections::HashSet::new();
-    let mut dirs: Vec<PathBuf> = Vec::new();
     let mut named_values = Vec::new();
     for (path, kind) in files {
         let here = place(path);
@@ -879,10 +973,10 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
             }
             (FileKind::Terraform | FileKind::TerraformValues, Ok(text)) => {
                 let (dir, _) = here;
-                let module = match dirs.iter().position(|d| *d == dir) {
+                let module = match out.dirs.iter().position(|d| *d == dir) {
                     Some(i) => out.modules.get_mut(i),
                     None => {
-                        dirs.push(dir);
+                        out.dirs.push(dir);
                         out.modules.push(Vec::new());
                         out.modules.last_mut()
                     }
@@ -916,6 +1010,7 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
     if out.modules.is_empty() && !named_values.is_empty() {
         // Values for no module: still read, for their own errors.
         out.modules.push(named_values);
+        out.dirs.push(PathBuf::new());
     }
     out
 }
@@ -934,10 +1029,14 @@ fn read_texts(texts: &Texts) -> Found {
             Err(why) => unreadable(name, why.clone()),
         });
     }
+    #[cfg(feature = "terraform")]
+    {
+        for module in texts.read_roots(terraform::read_module_with) {
+            found.extend(module);
+        }
+    }
+    #[cfg(not(feature = "terraform"))]
     for module in &texts.modules {
-        #[cfg(feature = "terraform")]
-        found.extend(terraform::read_module(module));
-        #[cfg(not(feature = "terraform"))]
         for (name, _) in module {
             found.extend(without_feature(name, "a Terraform file", "terraform"));
         }
@@ -965,10 +1064,11 @@ fn read_event_rules_of(texts: &Texts) -> FoundEventRules {
         }
     }
     #[cfg(feature = "terraform")]
-    for module in &texts.modules {
-        let mut rules = terraform::read_event_rules_module(module);
-        rules.validate();
-        found.extend(rules);
+    {
+        for mut rules in texts.read_roots(terraform::read_event_rules_module_with) {
+            rules.validate();
+            found.extend(rules);
+        }
     }
     dedup(&mut found.problems);
     found

@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
@@ -37,7 +38,7 @@ use trailmatch::MetricTransformation;
 
 mod events;
 
-pub use events::{read_event_rules, read_event_rules_module};
+pub use events::{read_event_rules, read_event_rules_module, read_event_rules_module_with};
 
 /// The most instances a resource's `count` is read as; beyond it the
 /// resource is reported, not read.
@@ -46,6 +47,24 @@ const MAX_COUNT: usize = 10_000;
 const FILTER: &str = "aws_cloudwatch_log_metric_filter";
 const ALARM: &str = "aws_cloudwatch_metric_alarm";
 
+/// The most modules a chain of `module` calls holds, the root's included; a call deeper is
+/// reported, not read.
+const MAX_MODULE_DEPTH: usize = 32;
+
+/// The code of the problem for a `module` call whose module is not read: a source that is not a
+/// local directory (a registry, Git or S3 address), a directory that cannot be read, a module
+/// that calls itself.
+pub const MODULE_NOT_READ: &str = "module-not-read";
+
+/// The code of the problem for an argument of a `module` call that the module declares no
+/// variable for (Terraform refuses it).
+pub const UNKNOWN_ARGUMENT: &str = "unknown-argument";
+
+/// Finds the module a `module` call's local `source` names: given the directory (the calling
+/// file's directory joined with the source), its resolved path and the `.tf` files of the
+/// module, each a name and a text, or why they cannot be read.
+pub type Loader<'l> = &'l dyn Fn(&Path) -> Result<(PathBuf, Vec<(String, String)>), String>;
+
 /// Reads one Terraform file on its own.
 pub fn read(file: &str, text: &str) -> Found {
     read_module(&[(file.to_owned(), text.to_owned())])
@@ -53,19 +72,59 @@ pub fn read(file: &str, text: &str) -> Found {
 
 /// Reads the files of one module (the `.tf` files of a directory) together: each is a file name
 /// and its text. Values files (named `.tfvars` or `.tfvars.json`) among them set the module's
-/// variables, each over those before it.
+/// variables, each over those before it. The modules it calls with a local `source` are read
+/// from disk ([`module_files`]).
 pub fn read_module(files: &[(String, String)]) -> Found {
+    read_module_with(files, &module_files)
+}
+
+/// [`read_module`], finding the modules it calls with `load`: each call is read as Terraform
+/// plans it, the module's variables set by the call's arguments, its resources addressed
+/// `module.NAME[KEY].…`.
+pub fn read_module_with(files: &[(String, String)], load: Loader<'_>) -> Found {
     let mut found = Found::default();
-    let (parsed, problems) = parse_files(files);
+    let (parsed, problems) = parse_files(files, 0);
     found.problems = problems;
-    let module = Module::new(&parsed);
+    let module = Module::new(&parsed, load);
     module.read(&mut found);
     found
 }
 
+/// The `.tf` files of the directory `dir`, in name order (as Terraform reads them), each a name
+/// and a text, and the directory resolved; or why they cannot be read. Values files are left
+/// out: Terraform reads them for the root module only.
+pub fn module_files(dir: &Path) -> Result<(PathBuf, Vec<(String, String)>), String> {
+    let resolved = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(&resolved)
+        .map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "tf") && path.is_file() {
+            paths.push(entry.file_name());
+        }
+    }
+    paths.sort();
+    let mut files = Vec::new();
+    for name in paths {
+        let path = dir.join(&name);
+        let text = std::fs::read(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8", path.display()))
+            })?;
+        files.push((path.display().to_string(), text));
+    }
+    Ok((resolved, files))
+}
+
 /// Parses each file of a module; a file that is not HCL (or JSON, for `.tfvars.json`) is a
-/// `syntax` problem.
-fn parse_files(files: &[(String, String)]) -> (Vec<File<'_>>, Vec<Problem>) {
+/// `syntax` problem. The first file starts at offset `first_base` ([`File::base`]).
+fn parse_files(files: &[(String, String)], first_base: usize) -> (Vec<File<'_>>, Vec<Problem>) {
     let mut parsed = Vec::new();
     let mut problems = Vec::new();
     for (name, text) in files {
@@ -80,7 +139,7 @@ fn parse_files(files: &[(String, String)]) -> (Vec<File<'_>>, Vec<Problem>) {
         };
         let base = parsed
             .last()
-            .map_or(0, |f: &File| f.base + f.text.len() + 1);
+            .map_or(first_base, |f: &File| f.base + f.text.len() + 1);
         let content = if is_values_file(name) {
             values(name, text, base).map(Content::Values)
         } else {
@@ -444,11 +503,12 @@ fn decimal(text: &str) -> Option<String> {
     Some(if negative { format!("-{out}") } else { out })
 }
 
-/// Why an expression could not be evaluated: the file, the byte offset, a code and a message.
+/// Why an expression could not be evaluated: where (a module offset, [`File::base`]: in the
+/// module that wrote the expression, maybe one that calls the module reading it), a code and a
+/// message.
 #[derive(Clone, Debug)]
 struct Unresolved {
-    file: usize,
-    at: usize,
+    global: usize,
     code: &'static str,
     message: String,
 }
@@ -462,18 +522,50 @@ struct Instance {
     suffix: String,
 }
 
+/// The arguments of a `module` call that set no variable of the module.
+const META_ARGUMENTS: [&str; 6] = [
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
+
 /// Evaluating more than this many nested references means a cycle.
 const MAX_DEPTH: usize = 32;
 
-/// A variable's value where it is read: its `default`, or a values file's.
+/// A variable's value where it is read: its `default`, or a values file's, or the argument a
+/// `module` call gives it (evaluated where the call is).
 #[derive(Clone, Copy)]
 enum Default<'a> {
     Hcl(&'a Expression),
     Json(&'a Val),
+    Given(&'a Result<Val, Unresolved>),
+}
+
+/// An argument of one instance of a `module` call: its name, where its value is written (the
+/// caller's file and byte), and its value in the caller.
+struct Argument<'a> {
+    name: &'a str,
+    file: usize,
+    at: usize,
+    value: Result<Val, Unresolved>,
 }
 
 struct Module<'a> {
     files: &'a [File<'a>],
+    /// The module whose `module` call this one is read for (`None` for a root module).
+    outer: Option<&'a Module<'a>>,
+    /// Where this module's resources are: `""` in a root module, `module.NAME[KEY].` (after the
+    /// caller's own) in a called one.
+    prefix: String,
+    /// The module's directory, resolved (when known): a call of a directory that a caller
+    /// of this module has is a cycle.
+    dir: Option<PathBuf>,
+    load: Loader<'a>,
+    /// `(file, block)` of every `module` call, in file order.
+    calls: Vec<(usize, &'a Block)>,
     variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
     /// The variables declared `nullable = false`, with their default: a null value gives them
     /// their default.
@@ -495,9 +587,26 @@ fn start(span: Option<Range<usize>>) -> usize {
 }
 
 impl<'a> Module<'a> {
-    fn new(files: &'a [File<'a>]) -> Module<'a> {
+    fn new(files: &'a [File<'a>], load: Loader<'a>) -> Module<'a> {
+        let dir = files
+            .iter()
+            .find(|f| matches!(f.content, Content::Config(_)))
+            .and_then(|f| Path::new(f.name).parent())
+            .map(|d| {
+                if d.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    d
+                }
+            })
+            .and_then(|d| d.canonicalize().ok());
         let mut module = Module {
             files,
+            outer: None,
+            prefix: String::new(),
+            dir,
+            load,
+            calls: Vec::new(),
             variables: BTreeMap::new(),
             not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
@@ -526,6 +635,7 @@ impl<'a> Module<'a> {
                         }
                     }
                     ("resource", [_, _]) => module.resources.push((f, block)),
+                    ("module", [_]) => module.calls.push((f, block)),
                     _ => {}
                 }
             }
@@ -559,6 +669,42 @@ impl<'a> Module<'a> {
         module
     }
 
+    /// The module that `call` (a `module` block of this one, `[KEY]` of its instance in
+    /// `suffix`) reads from `files`, parsed from the directory `dir`, its variables set by
+    /// `arguments`: the names it declares no variable for are given back.
+    fn called(
+        &'a self,
+        files: &'a [File<'a>],
+        call: &str,
+        dir: PathBuf,
+        arguments: &'a [Argument<'a>],
+    ) -> (Module<'a>, Vec<&'a Argument<'a>>) {
+        let mut module = Module::new(files, self.load);
+        module.outer = Some(self);
+        module.prefix = format!("{}{call}.", self.prefix);
+        module.dir = Some(dir);
+        let mut unknown = Vec::new();
+        for argument in arguments {
+            let null = matches!(argument.value, Ok(Val::Null));
+            let value = match module.not_nullable.get(argument.name) {
+                Some(&default) if null => default,
+                _ => (0, Some(Default::Given(&argument.value))),
+            };
+            match module.variables.get_mut(argument.name) {
+                Some(variable) => *variable = value,
+                None => unknown.push(argument),
+            }
+        }
+        (module, unknown)
+    }
+
+    /// Where the offsets of this module's files end, and those of the modules it calls may
+    /// start: after every file of its callers too.
+    fn end(&self) -> usize {
+        let own = self.files.last().map_or(0, |f| f.base + f.text.len() + 1);
+        own.max(self.outer.map_or(0, Module::end))
+    }
+
     fn location(&self, file: usize, at: usize) -> SourceLocation {
         match self.files.get(file) {
             Some(f) => f.index.location(f.name, at),
@@ -581,10 +727,18 @@ impl<'a> Module<'a> {
         (f, global - base)
     }
 
-    /// A [`SourceLocation`] for a module offset.
+    /// A [`SourceLocation`] for a module offset: in this module's files, or in a caller's
+    /// (whose offsets all come before this module's).
     fn located(&self, global: usize) -> SourceLocation {
-        let (f, at) = self.place(global);
-        self.location(f, at)
+        match self.outer {
+            Some(outer) if self.files.first().is_none_or(|f| global < f.base) => {
+                outer.located(global)
+            }
+            _ => {
+                let (f, at) = self.place(global);
+                self.location(f, at)
+            }
+        }
     }
 
     /// The positions of a pattern's bytes, in whichever files they were written, and of
@@ -604,8 +758,7 @@ impl<'a> Module<'a> {
         message: String,
     ) -> Unresolved {
         Unresolved {
-            file,
-            at,
+            global: self.global(file, at),
             code,
             message,
         }
@@ -620,7 +773,7 @@ impl<'a> Module<'a> {
         incomplete: bool,
     ) {
         found.problems.push(Problem {
-            location: self.location(e.file, e.at),
+            location: self.located(e.global),
             code: e.code,
             message: format!("{context}: {}", e.message),
             incomplete,
@@ -629,7 +782,129 @@ impl<'a> Module<'a> {
         });
     }
 
+    /// Reads each module this one calls with a local `source`, once per instance of the call
+    /// (`count`, `for_each`), with `visit`; what keeps a call from being read is a problem.
+    fn each_call(&self, problems: &mut Vec<Problem>, visit: &mut dyn FnMut(&Module<'_>)) {
+        for &(f, block) in &self.calls {
+            let name = block.labels.first().map(label).unwrap_or_default();
+            let call = format!("module.{name}");
+            let at = start(block.span());
+            let mut not_read = |at: usize, code: &'static str, message: String| {
+                problems.push(Problem {
+                    location: self.location(f, at),
+                    code,
+                    message: format!("{}{call}: {message}", self.prefix),
+                    incomplete: true,
+                    metric: None,
+                    subject: Subject::File,
+                });
+            };
+            let Some(source) = block.body.get_attribute("source") else {
+                not_read(at, MODULE_NOT_READ, "no source".into());
+                continue;
+            };
+            let source_at = start(source.value.span());
+            let source = match self.eval(f, &source.value, &Instance::default(), 0) {
+                Ok(Val::Str(text)) => text.text,
+                Ok(other) => {
+                    let message = format!("the source is {}, not a string", other.kind());
+                    not_read(source_at, MODULE_NOT_READ, message);
+                    continue;
+                }
+                Err(e) => {
+                    not_read(source_at, MODULE_NOT_READ, e.message);
+                    continue;
+                }
+            };
+            // Terraform takes a source for a local directory only when it starts so; any other
+            // is an address to download from (the registry, Git, S3, HTTP).
+            if !(source.starts_with("./") || source.starts_with("../")) {
+                let message = format!(
+                    "the source {source:?} is not a local directory (./ or ../): the module's \
+                     resources are not read"
+                );
+                not_read(source_at, MODULE_NOT_READ, message);
+                continue;
+            }
+            let depth = std::iter::successors(Some(self), |m| m.outer).count();
+            if depth >= MAX_MODULE_DEPTH {
+                let message = format!(
+                    "module calls nest more than {MAX_MODULE_DEPTH} deep: the module is not read"
+                );
+                not_read(source_at, MODULE_NOT_READ, message);
+                continue;
+            }
+            let file_dir = self
+                .files
+                .get(f)
+                .and_then(|file| Path::new(file.name).parent())
+                .unwrap_or(Path::new(""));
+            let (dir, texts) = match (self.load)(&file_dir.join(&source)) {
+                Ok(module) => module,
+                Err(why) => {
+                    not_read(source_at, MODULE_NOT_READ, why);
+                    continue;
+                }
+            };
+            let callers = std::iter::successors(Some(self), |m| m.outer);
+            if callers.filter_map(|m| m.dir.as_ref()).any(|d| *d == dir) {
+                let message = format!(
+                    "{} calls itself: the module is not read again",
+                    dir.display()
+                );
+                not_read(source_at, MODULE_NOT_READ, message);
+                continue;
+            }
+            let instances = match self.instances(f, block) {
+                Ok(instances) => instances,
+                Err(e) => {
+                    not_read(at, e.code, e.message);
+                    continue;
+                }
+            };
+            let (parsed, parse_problems) = parse_files(&texts, self.end());
+            problems.extend(parse_problems);
+            for instance in instances {
+                let arguments: Vec<Argument<'_>> = block
+                    .body
+                    .attributes()
+                    .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
+                    .map(|a| Argument {
+                        name: a.key.value().as_str(),
+                        file: f,
+                        at: start(a.value.span()),
+                        value: self.eval(f, &a.value, &instance, 0),
+                    })
+                    .collect();
+                let call = format!("{call}{}", instance.suffix);
+                let (child, unknown) = self.called(&parsed, &call, dir.clone(), &arguments);
+                for argument in unknown {
+                    problems.push(Problem {
+                        location: self.location(argument.file, argument.at),
+                        code: UNKNOWN_ARGUMENT,
+                        message: format!(
+                            "{}{call}: the module declares no variable {:?}, so Terraform \
+                             refuses the argument",
+                            self.prefix, argument.name
+                        ),
+                        incomplete: false,
+                        metric: None,
+                        subject: Subject::File,
+                    });
+                }
+                visit(&child);
+            }
+        }
+    }
+
     fn read(&self, found: &mut Found) {
+        self.read_resources(found);
+        let mut problems = Vec::new();
+        self.each_call(&mut problems, &mut |child| child.read(found));
+        found.problems.extend(problems);
+    }
+
+    fn read_resources(&self, found: &mut Found) {
         for &(f, block) in &self.resources {
             let kind = block.labels.first().map(label).unwrap_or_default();
             if kind != FILTER && kind != ALARM {
@@ -645,12 +920,13 @@ impl<'a> Module<'a> {
                     } else {
                         Subject::Alarm
                     };
-                    self.report(found, e, &format!("{kind}.{name}"), subject, true);
+                    let address = format!("{}{kind}.{name}", self.prefix);
+                    self.report(found, e, &address, subject, true);
                     continue;
                 }
             };
             for instance in instances {
-                let address = format!("{kind}.{name}{}", instance.suffix);
+                let address = format!("{}{kind}.{name}{}", self.prefix, instance.suffix);
                 if kind == FILTER {
                     self.filter(found, f, block, &instance, &address);
                 } else {
@@ -1224,9 +1500,14 @@ impl<'a> Module<'a> {
                             self.eval(*vf, expr, &Instance::default(), depth + 1)?
                         }
                         Default::Json(value) => (*value).clone(),
+                        Default::Given(value) => (*value).clone()?,
                     };
                     self.apply(f, value, rest, inst, depth)
                 }
+                Some((_, None)) if self.outer.is_some() => missing(format!(
+                    "var.{name} has no default and {} does not set it",
+                    self.prefix.trim_end_matches('.')
+                )),
                 Some((_, None)) => missing(format!(
                     "var.{name} has no default and no value in a .tfvars file of the module, \
                      so its value is not in the configuration"
@@ -1786,6 +2067,120 @@ variable "sns_topic_arn" {}
             ("variables.tf".into(), 4, 31)
         );
         assert_eq!(at(pattern.len() - 1), ("main.tf".into(), 4, 25));
+    }
+
+    /// A `module` call with a local source is read as Terraform plans it: the module's
+    /// variables set by the call's arguments (evaluated in the caller), once per instance,
+    /// its resources addressed under the call, what the caller wrote located in the caller.
+    #[test]
+    fn module_calls_are_read_with_their_arguments() {
+        let child = "variable \"pattern\" {}\nvariable \"group\" {\n  default = \"trail\"\n}\nresource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f-${var.group}\"\n  log_group_name = var.group\n  pattern = var.pattern\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
+        let modules: BTreeMap<&str, &str> = BTreeMap::from([("/m/cis", child)]);
+        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            // `root/../m/cis` and `root/./m/cis` alike.
+            let name = dir.to_str().unwrap_or_default();
+            let key = name.rsplit_once("m/").map(|(_, rest)| format!("/m/{rest}"));
+            match key.as_deref().and_then(|k| modules.get(k).map(|t| (k, t))) {
+                Some((k, text)) => Ok((
+                    PathBuf::from(k),
+                    vec![(format!("{k}/main.tf"), (*text).to_owned())],
+                )),
+                None => Err(format!("cannot read the directory {name}: not found")),
+            }
+        };
+        let root = "locals {\n  g = \"audit\"\n}\nmodule \"cis\" {\n  source = \"../m/cis\"\n  pattern = \"{ $.errorCode = %x }\"\n  group = local.g\n}\nmodule \"each\" {\n  for_each = toset([\"a\", \"b\"])\n  source = \"../m/cis\"\n  pattern = \"{ $.x = \\\"${each.key}\\\" }\"\n}\nmodule \"none\" {\n  count = 0\n  source = \"../m/cis\"\n}\n";
+        let found = read_module_with(&[("root/main.tf".into(), root.into())], &load);
+        let filters: Vec<(&str, &str, &str)> = found
+            .filters
+            .iter()
+            .map(|f| {
+                let group = f.log_group_name.as_deref().unwrap_or_default();
+                (f.filter_name.as_str(), group, f.filter_pattern.as_str())
+            })
+            .collect();
+        assert_eq!(
+            filters,
+            [
+                ("f-audit", "audit", "{ $.errorCode = %x }"),
+                ("f-trail", "trail", "{ $.x = \"a\" }"),
+                ("f-trail", "trail", "{ $.x = \"b\" }"),
+            ]
+        );
+        // The pattern is the caller's: its characters are located in the caller's file.
+        let at = |i: usize| {
+            let l = found.positions[0].locate(i);
+            (l.file, l.line, l.column)
+        };
+        assert_eq!(at(0), ("root/main.tf".into(), 6, 14));
+        assert_eq!(at(16), ("root/main.tf".into(), 6, 30));
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+
+        // What a call cannot give: a required variable left out, an argument the module does
+        // not declare, an argument that cannot be evaluated, a source that is not local, a
+        // directory that is not there, a module that calls itself.
+        let root = "module \"a\" {\n  source = \"../m/cis\"\n  extra = 1\n}\nmodule \"b\" {\n  source = \"../m/cis\"\n  pattern = data.x.y\n}\nmodule \"c\" {\n  source = \"terraform-aws-modules/cloudwatch/aws\"\n}\nmodule \"d\" {\n  source = \"./gone\"\n}\n";
+        let found = read_module_with(&[("root/main.tf".into(), root.into())], &load);
+        let problems: Vec<(&str, u32, &str)> = found
+            .problems
+            .iter()
+            .map(|p| (p.code, p.location.line, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (
+                    "unresolved-reference",
+                    8,
+                    "module.a.aws_cloudwatch_log_metric_filter.f: pattern: var.pattern has no default and module.a does not set it"
+                ),
+                (
+                    "unresolved-reference",
+                    7,
+                    "module.b.aws_cloudwatch_log_metric_filter.f: pattern: data.… is known only when Terraform runs (plan or apply)"
+                ),
+                (
+                    UNKNOWN_ARGUMENT,
+                    3,
+                    "module.a: the module declares no variable \"extra\", so Terraform refuses the argument"
+                ),
+                (
+                    MODULE_NOT_READ,
+                    10,
+                    "module.c: the source \"terraform-aws-modules/cloudwatch/aws\" is not a local directory (./ or ../): the module's resources are not read"
+                ),
+                (
+                    MODULE_NOT_READ,
+                    13,
+                    "module.d: cannot read the directory root/./gone: not found"
+                ),
+            ]
+        );
+        assert_eq!(found.problems[0].location.file, "/m/cis/main.tf");
+        assert_eq!(found.problems[1].location.file, "root/main.tf");
+
+        let looping = "variable \"pattern\" {}\nmodule \"again\" {\n  source = \"../../m/cis\"\n  pattern = \"x\"\n}\n";
+        let modules: BTreeMap<&str, &str> = BTreeMap::from([("/m/cis", looping)]);
+        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            let text = modules.get("/m/cis").copied().unwrap_or_default();
+            let _ = dir;
+            Ok((
+                "/m/cis".into(),
+                vec![("/m/cis/main.tf".into(), text.to_owned())],
+            ))
+        };
+        let found = read_module_with(&[("root/main.tf".into(), looping.into())], &load);
+        let problems: Vec<(&str, &str)> = found
+            .problems
+            .iter()
+            .map(|p| (p.code, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            problems,
+            [(
+                MODULE_NOT_READ,
+                "module.again.module.again: /m/cis calls itself: the module is not read again"
+            )]
+        );
     }
 
     /// Numbers go into strings as Terraform writes them.

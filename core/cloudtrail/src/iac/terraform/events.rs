@@ -23,7 +23,7 @@ use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::Block;
 use serde_json::{Map, Value as Json};
 
-use super::{Instance, Module, Unresolved, Val, label, parse_files, start};
+use super::{Instance, Loader, Module, Unresolved, Val, label, module_files, parse_files, start};
 use crate::eventbridge::{EventRuleDef, RuleState, TargetDef};
 use crate::iac::text::SourceText;
 use crate::iac::{FoundEventRule, FoundEventRules, Problem, Subject};
@@ -37,12 +37,22 @@ pub fn read_event_rules(file: &str, text: &str) -> FoundEventRules {
 }
 
 /// Reads the EventBridge rules of one module (the `.tf` files of a directory), each rule with
-/// the targets that name it.
+/// the targets that name it, and those of the modules it calls with a local `source` (read from
+/// disk, [`module_files`]).
 pub fn read_event_rules_module(files: &[(String, String)]) -> FoundEventRules {
+    read_event_rules_module_with(files, &module_files)
+}
+
+/// [`read_event_rules_module`], finding the modules it calls with `load` (see
+/// [`super::read_module_with`]).
+pub fn read_event_rules_module_with(
+    files: &[(String, String)],
+    load: Loader<'_>,
+) -> FoundEventRules {
     let mut found = FoundEventRules::default();
-    let (parsed, problems) = parse_files(files);
+    let (parsed, problems) = parse_files(files, 0);
     found.problems = problems;
-    let module = Module::new(&parsed);
+    let module = Module::new(&parsed, load);
     module.event_rules(&mut found);
     found
 }
@@ -148,7 +158,7 @@ struct Read {
 impl Module<'_> {
     fn report_event(&self, found: &mut FoundEventRules, e: Unresolved, context: &str) {
         found.problems.push(Problem {
-            location: self.location(e.file, e.at),
+            location: self.located(e.global),
             code: e.code,
             message: format!("{context}: {}", e.message),
             incomplete: false,
@@ -177,6 +187,14 @@ impl Module<'_> {
     }
 
     fn event_rules(&self, found: &mut FoundEventRules) {
+        self.module_event_rules(found);
+        let mut problems = Vec::new();
+        self.each_call(&mut problems, &mut |child| child.event_rules(found));
+        found.problems.extend(problems);
+    }
+
+    /// The rules of this module's own resources (a target joins a rule of its module).
+    fn module_event_rules(&self, found: &mut FoundEventRules) {
         let mut rules: Vec<Read> = Vec::new();
         for &(f, block) in &self.resources {
             if block.labels.first().map(label) != Some(RULE) {
@@ -186,12 +204,12 @@ impl Module<'_> {
             let instances = match self.instances(f, block) {
                 Ok(i) => i,
                 Err(e) => {
-                    self.report_event(found, e, &format!("{RULE}.{name}"));
+                    self.report_event(found, e, &format!("{}{RULE}.{name}", self.prefix));
                     continue;
                 }
             };
             for instance in instances {
-                let address = format!("{RULE}.{name}{}", instance.suffix);
+                let address = format!("{}{RULE}.{name}{}", self.prefix, instance.suffix);
                 let rule = self.event_rule(found, f, block, &instance, name, &address);
                 rules.push(rule);
             }
@@ -204,12 +222,12 @@ impl Module<'_> {
             let instances = match self.instances(f, block) {
                 Ok(i) => i,
                 Err(e) => {
-                    self.report_event(found, e, &format!("{TARGET}.{name}"));
+                    self.report_event(found, e, &format!("{}{TARGET}.{name}", self.prefix));
                     continue;
                 }
             };
             for instance in instances {
-                let address = format!("{TARGET}.{name}{}", instance.suffix);
+                let address = format!("{}{TARGET}.{name}{}", self.prefix, instance.suffix);
                 self.event_target(found, &mut rules, f, block, &instance, &address);
             }
         }
@@ -234,8 +252,9 @@ impl Module<'_> {
             .body
             .get_attribute("name")
             .map_or(block_at, |a| start(a.value.span()));
-        let name = text(found, "name")
-            .unwrap_or_else(|| generated_name(&format!("{label_name}{}", instance.suffix)));
+        let name = text(found, "name").unwrap_or_else(|| {
+            generated_name(&format!("{}{label_name}{}", self.prefix, instance.suffix))
+        });
         let mut rule = EventRuleDef {
             name,
             location: Some(self.location(f, name_at)),
@@ -324,7 +343,7 @@ impl Module<'_> {
         let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
             return None;
         };
-        let mut address = format!("{RULE}.{}", name.value().as_str());
+        let mut address = format!("{}{RULE}.{}", self.prefix, name.value().as_str());
         for op in ops {
             match op {
                 TraversalOperator::Index(e) => match self.eval(f, e, instance, 0) {
@@ -397,7 +416,7 @@ impl Module<'_> {
         let mut out = Map::new();
         let id = text(found, "target_id").unwrap_or_else(|| {
             let label_name = block.labels.get(1).map(label).unwrap_or_default();
-            generated_name(&format!("{label_name}{}", instance.suffix))
+            generated_name(&format!("{}{label_name}{}", self.prefix, instance.suffix))
         });
         out.insert("Id".into(), Json::String(id));
         let arn = match self.text_attr(f, &block.body, "arn", instance) {
