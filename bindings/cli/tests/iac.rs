@@ -617,6 +617,19 @@ fn module_calls_are_followed() {
     // On its own, the module is a root: its values file gives the pattern.
     let r = run_in(root, &["lint", "modules/cis"], None);
     assert_eq!(r.status, 0, "{r:?}");
+    // An argument the module declares no variable for: Terraform refuses the call.
+    std::fs::write(
+        root.join("envs/prod/main.tf"),
+        "module \"cis\" {\n  source  = \"../../modules/cis\"\n  pattern = \"{ $.a = 1 }\"\n  patern  = \"{ $.a = 2 }\"\n}\n",
+    )
+    .unwrap();
+    let r = run_in(root, &["lint", "envs/prod"], None);
+    assert_eq!(r.status, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("envs/prod/main.tf:4:13: error[unknown-argument]: module.cis: the module declares no variable \"patern\""),
+        "{r:?}"
+    );
     // A source to download from is said, not followed.
     std::fs::write(
         root.join("envs/prod/main.tf"),

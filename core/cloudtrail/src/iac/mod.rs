@@ -601,6 +601,19 @@ pub const NOT_CREATED: &str = "not-created";
 /// template: it is read as if it held (`lint` does not show it).
 pub const CONDITIONAL_RESOURCE: &str = "conditional-resource";
 
+/// The code of the problem for a Terraform `module` call whose module is not read: a source
+/// that is not a local directory (a registry, Git or S3 address), a directory that cannot be
+/// read, a module that calls itself.
+pub const MODULE_NOT_READ: &str = "module-not-read";
+
+/// The code of the error for an argument of a Terraform `module` call that the module declares
+/// no variable for (Terraform refuses it: "Unsupported argument").
+pub const UNKNOWN_ARGUMENT: &str = "unknown-argument";
+
+/// The code of the warning for a value that a values file of a Terraform module's own directory
+/// gives a variable the module does not declare (Terraform's "Value for undeclared variable").
+pub const UNDECLARED_VARIABLE: &str = "undeclared-variable";
+
 /// The code of the warning for a key given twice in one CloudFormation mapping: the earlier,
 /// which CloudFormation does not keep, is not read.
 pub const DUPLICATE_KEY: &str = "duplicate-key";

@@ -20,6 +20,14 @@
 //! make one filter or alarm per instance. Anything else — other functions, `for` expressions,
 //! splats, data sources, variables without a default — is reported as a problem at its
 //! location.
+//!
+//! A `module` call with a local `source` (`./…`, `../…`) is followed as `terraform plan` reads
+//! it from the root (`Module::each_call`): the module is read once per instance of the call
+//! (`count`, `for_each`), its variables set by the call's arguments, evaluated in the caller;
+//! its resources are addressed `module.NAME[KEY].…`. Values keep the offsets of the module that
+//! wrote them: a called module's files are given offsets after all of its callers', so a pattern
+//! passed as an argument is located in the caller's file (`Module::located`). A source to
+//! download from (the registry, Git, S3) is reported (`module-not-read`), not fetched.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -32,7 +40,10 @@ use hcl_edit::template::{Element, Template};
 use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
-use super::{FilterPositions, Found, FoundAlarm, Problem, Subject, is_values_file};
+use super::{
+    FilterPositions, Found, FoundAlarm, MODULE_NOT_READ, Problem, Subject, UNDECLARED_VARIABLE,
+    UNKNOWN_ARGUMENT, is_values_file,
+};
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
 
@@ -50,15 +61,6 @@ const ALARM: &str = "aws_cloudwatch_metric_alarm";
 /// The most modules a chain of `module` calls holds, the root's included; a call deeper is
 /// reported, not read.
 const MAX_MODULE_DEPTH: usize = 32;
-
-/// The code of the problem for a `module` call whose module is not read: a source that is not a
-/// local directory (a registry, Git or S3 address), a directory that cannot be read, a module
-/// that calls itself.
-pub const MODULE_NOT_READ: &str = "module-not-read";
-
-/// The code of the problem for an argument of a `module` call that the module declares no
-/// variable for (Terraform refuses it).
-pub const UNKNOWN_ARGUMENT: &str = "unknown-argument";
 
 /// Finds the module a `module` call's local `source` names: given the directory (the calling
 /// file's directory joined with the source), its resolved path and the `.tf` files of the
@@ -158,7 +160,7 @@ fn parse_files(files: &[(String, String)], first_base: usize) -> (Vec<File<'_>>,
                     problems.extend(
                         values
                             .iter()
-                            .filter_map(|(_, value)| match value {
+                            .filter_map(|(_, _, value)| match value {
                                 Value::Hcl(expr) => not_a_value(expr),
                                 Value::Json(_) => None,
                             })
@@ -194,9 +196,13 @@ struct File<'a> {
 enum Content {
     /// Configuration (`.tf`).
     Config(Body),
-    /// Values of the module's variables (`.tfvars`, `.tfvars.json`), by name.
-    Values(Vec<(String, Value)>),
+    /// Values of the module's variables (`.tfvars`, `.tfvars.json`).
+    Values(Vec<Given>),
 }
+
+/// A value in a values file: the variable's name, where it is given (the byte of the name, or
+/// in JSON of its value), and the value.
+type Given = (String, usize, Value);
 
 /// A variable's value in a values file.
 enum Value {
@@ -223,7 +229,7 @@ impl File<'_> {
 /// taken as written, as Terraform takes them (it reads values with no context, where a JSON
 /// string is not a template). `base` is the file's module offset ([`File::base`]). An error
 /// gives its byte offset and message.
-fn values(name: &str, text: &str, base: usize) -> Result<Vec<(String, Value)>, (usize, String)> {
+fn values(name: &str, text: &str, base: usize) -> Result<Vec<Given>, (usize, String)> {
     if name.ends_with(".json") {
         return json_values(text, base);
     }
@@ -241,7 +247,10 @@ fn values(name: &str, text: &str, base: usize) -> Result<Vec<(String, Value)>, (
     }
     Ok(body
         .attributes()
-        .map(|a| (a.key.value().to_string(), Value::Hcl(a.value.clone())))
+        .map(|a| {
+            let at = start(a.key.span());
+            (a.key.value().to_string(), at, Value::Hcl(a.value.clone()))
+        })
         .collect())
 }
 
@@ -274,7 +283,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
 
 /// A `.tfvars.json` file's members as values; a name given twice is an error, as Terraform's
 /// ("Duplicate argument").
-fn json_values(text: &str, base: usize) -> Result<Vec<(String, Value)>, (usize, String)> {
+fn json_values(text: &str, base: usize) -> Result<Vec<Given>, (usize, String)> {
     let index = LineIndex::new(text);
     let members: Members = serde_json::from_str(text).map_err(|e| {
         let what = if e.classify() == serde_json::error::Category::Data {
@@ -285,14 +294,14 @@ fn json_values(text: &str, base: usize) -> Result<Vec<(String, Value)>, (usize, 
         let at = index.offset_of(e.line(), e.column());
         (at, format!("{what}: {}", without_position(&e)))
     })?;
-    let mut out: Vec<(String, Value)> = Vec::new();
+    let mut out: Vec<Given> = Vec::new();
     let mut names = std::collections::HashSet::new();
     for (name, raw) in members.0 {
         let at = offset_in(text, raw);
         if !names.insert(name.clone()) {
             return Err((at, format!("the variable {name} is given twice")));
         }
-        out.push((name, Value::Json(json_val(text, raw, base, 0)?)));
+        out.push((name, at, Value::Json(json_val(text, raw, base, 0)?)));
     }
     Ok(out)
 }
@@ -566,6 +575,9 @@ struct Module<'a> {
     load: Loader<'a>,
     /// `(file, block)` of every `module` call, in file order.
     calls: Vec<(usize, &'a Block)>,
+    /// `(file, byte, name)` of each value that a values file of the module's own directory
+    /// gives a variable the module does not declare.
+    undeclared: Vec<(usize, usize, &'a str)>,
     variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
     /// The variables declared `nullable = false`, with their default: a null value gives them
     /// their default.
@@ -607,6 +619,7 @@ impl<'a> Module<'a> {
             dir,
             load,
             calls: Vec::new(),
+            undeclared: Vec::new(),
             variables: BTreeMap::new(),
             not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
@@ -647,7 +660,22 @@ impl<'a> Module<'a> {
             let Content::Values(values) = &file.content else {
                 continue;
             };
-            for (name, value) in values {
+            // Terraform warns of a value for a variable the module does not declare; a values
+            // file from elsewhere may be meant for other modules read with this one.
+            let here = || {
+                let dir = Path::new(file.name).parent()?;
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                Some(dir.canonicalize().ok()? == *module.dir.as_ref()?)
+            };
+            let own = here() == Some(true);
+            for (name, at, value) in values {
+                if own && !module.variables.contains_key(name.as_str()) {
+                    module.undeclared.push((f, *at, name));
+                }
                 let null = matches!(
                     value,
                     Value::Hcl(Expression::Null(_)) | Value::Json(Val::Null)
@@ -898,6 +926,19 @@ impl<'a> Module<'a> {
     }
 
     fn read(&self, found: &mut Found) {
+        for &(f, at, name) in &self.undeclared {
+            found.problems.push(Problem {
+                location: self.location(f, at),
+                code: UNDECLARED_VARIABLE,
+                message: format!(
+                    "value for undeclared variable: the module declares no variable {name:?}, \
+                     so this value is not used"
+                ),
+                incomplete: false,
+                metric: None,
+                subject: Subject::File,
+            });
+        }
         self.read_resources(found);
         let mut problems = Vec::new();
         self.each_call(&mut problems, &mut |child| child.read(found));
@@ -2180,6 +2221,61 @@ variable "sns_topic_arn" {}
                 MODULE_NOT_READ,
                 "module.again.module.again: /m/cis calls itself: the module is not read again"
             )]
+        );
+    }
+
+    /// A value that a values file of the module's own directory gives a variable the module
+    /// does not declare is said, where it is given, as Terraform warns of it; a values file from
+    /// elsewhere may be meant for another module read with this one, and is not.
+    #[test]
+    fn values_for_undeclared_variables_are_said() {
+        let main = "variable \"p\" {\n  default = \"x\"\n}\n";
+        let found = read_module(&[
+            ("main.tf".into(), main.into()),
+            ("terraform.tfvars".into(), "p = \"y\"\nq = 1\n".into()),
+            (
+                "b.auto.tfvars.json".into(),
+                "{\"p\": \"z\", \"r\": [1]}".into(),
+            ),
+            ("/nowhere/prod.tfvars".into(), "s = 2\n".into()),
+        ]);
+        let problems: Vec<(&str, &str, u32, u32, &str)> = found
+            .problems
+            .iter()
+            .map(|p| {
+                let l = &p.location;
+                (
+                    p.code,
+                    l.file.as_str(),
+                    l.line,
+                    l.column,
+                    p.message.as_str(),
+                )
+            })
+            .collect();
+        let message = |name: &str| {
+            format!(
+                "value for undeclared variable: the module declares no variable \"{name}\", so this value is not used"
+            )
+        };
+        assert_eq!(
+            problems,
+            [
+                (
+                    UNDECLARED_VARIABLE,
+                    "terraform.tfvars",
+                    2,
+                    1,
+                    message("q").as_str()
+                ),
+                (
+                    UNDECLARED_VARIABLE,
+                    "b.auto.tfvars.json",
+                    1,
+                    17,
+                    message("r").as_str()
+                ),
+            ]
         );
     }
 
