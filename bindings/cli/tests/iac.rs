@@ -614,6 +614,60 @@ fn module_calls_are_followed() {
             r.stdout
         );
     }
+    // Naming some files of the called module reads it whole all the same, as Terraform does;
+    // a file Terraform ignores (hidden) is not read.
+    std::fs::write(
+        root.join("modules/cis/.backup.tf"),
+        "resource \"aws_cloudwatch_log_metric_filter\" \"old\" {\n  name = \"old\"\n  log_group_name = \"t\"\n  pattern = \"{ $.a = x y }\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("modules/cis/variables.tf"),
+        "variable \"unused\" {\n  default = 1\n}\n",
+    )
+    .unwrap();
+    let r = run_in(
+        root,
+        &["lint", "envs/prod", "modules/cis/variables.tf"],
+        None,
+    );
+    assert_eq!(r.status, 1, "{r:?}");
+    assert!(r.stdout.contains(expected), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("error[").count(), 1, "{}", r.stdout);
+    // Two roots calling one module: its files are counted once, named as the paths join.
+    std::fs::create_dir_all(root.join("envs/dev")).unwrap();
+    std::fs::copy(
+        root.join("envs/prod/main.tf"),
+        root.join("envs/dev/main.tf"),
+    )
+    .unwrap();
+    let r = run_in(root, &["lint", "envs"], None);
+    assert_eq!(r.stdout.matches("error[").count(), 2, "{}", r.stdout);
+    assert!(r.stdout.ends_with("in 4 files\n"), "{}", r.stdout);
+    let r = run_in(root, &["lint", "--format", "json", "envs"], None);
+    assert!(!r.stdout.contains("../"), "{}", r.stdout);
+    std::fs::remove_dir_all(root.join("envs/dev")).unwrap();
+    // A ring of modules calling each other, with no root: the module below it is read through
+    // it, not on its own with its defaults.
+    for (dir, text) in [
+        ("ring/a", "module \"b\" {\n  source = \"../b\"\n}\n"),
+        (
+            "ring/b",
+            "module \"a\" {\n  source = \"../a\"\n}\nmodule \"cis\" {\n  source  = \"../../modules/cis\"\n  pattern = \"{ $.a = 1 }\"\n}\n",
+        ),
+    ] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+        std::fs::write(root.join(dir).join("main.tf"), text).unwrap();
+    }
+    let r = run_in(root, &["lint", "ring", "modules"], None);
+    assert!(!r.stdout.contains("no default"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("warning[module-not-read]"),
+        "{}",
+        r.stdout
+    );
+    std::fs::remove_dir_all(root.join("ring")).unwrap();
+    std::fs::remove_file(root.join("modules/cis/variables.tf")).unwrap();
     // On its own, the module is a root: its values file gives the pattern.
     let r = run_in(root, &["lint", "modules/cis"], None);
     assert_eq!(r.status, 0, "{r:?}");
@@ -627,7 +681,7 @@ fn module_calls_are_followed() {
     assert_eq!(r.status, 1, "{r:?}");
     assert!(
         r.stdout
-            .contains("envs/prod/main.tf:4:13: error[unknown-argument]: module.cis: the module declares no variable \"patern\""),
+            .contains("envs/prod/main.tf:4:3: error[unknown-argument]: module.cis: the module declares no variable \"patern\""),
         "{r:?}"
     );
     // A source to download from is said, not followed.

@@ -120,7 +120,7 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
         }
         let severity = match problem.code {
             "syntax" | "unreadable" | "not-a-file" | "invalid-resource" => Severity::Error,
-            crate::iac::UNKNOWN_ARGUMENT => Severity::Error,
+            crate::iac::UNKNOWN_ARGUMENT | crate::iac::MISSING_ARGUMENT => Severity::Error,
             _ => Severity::Warning,
         };
         out.push(from_problem(problem, severity));

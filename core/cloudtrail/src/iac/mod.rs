@@ -610,6 +610,10 @@ pub const MODULE_NOT_READ: &str = "module-not-read";
 /// no variable for (Terraform refuses it: "Unsupported argument").
 pub const UNKNOWN_ARGUMENT: &str = "unknown-argument";
 
+/// The code of the error for a variable without a default that a Terraform `module` call does
+/// not set (Terraform refuses the call: "Missing required argument").
+pub const MISSING_ARGUMENT: &str = "missing-argument";
+
 /// The code of the warning for a value that a values file of a Terraform module's own directory
 /// gives a variable the module does not declare (Terraform's "Value for undeclared variable").
 pub const UNDECLARED_VARIABLE: &str = "undeclared-variable";
@@ -835,7 +839,13 @@ struct Texts {
     count: usize,
     /// The modules that `module` calls name, as the readers meet them.
     called: std::cell::RefCell<Called>,
+    /// Where each file met is: its directory resolved, and its name.
+    #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
+    places: std::collections::HashSet<Place>,
 }
+
+/// A file's directory, resolved, and its name.
+type Place = (PathBuf, Option<std::ffi::OsString>);
 
 /// What the readers of [`Texts`]' modules have called.
 #[derive(Default)]
@@ -847,8 +857,10 @@ struct Called {
     /// The module being read.
     #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
     reading: usize,
-    /// The files of the called modules that the walk did not meet, read from disk.
-    disk: std::collections::HashSet<PathBuf>,
+    /// The files of the called modules that the walk did not meet, read from disk (by place,
+    /// as [`Texts::places`]).
+    #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
+    disk: std::collections::HashSet<Place>,
 }
 
 impl Texts {
@@ -858,12 +870,11 @@ impl Texts {
     }
 
     /// The files of the module a `module` call names (see [`terraform::Loader`]): the `.tf`
-    /// files of a directory the walk met, else those read from disk.
+    /// files of its directory, all of them (as Terraform reads them, whichever the paths given
+    /// named), read from disk; those the walk did not meet are counted.
     #[cfg(feature = "terraform")]
-    fn module(&self, dir: &Path) -> Result<(PathBuf, Vec<(String, String)>), String> {
-        let resolved = dir
-            .canonicalize()
-            .map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
+    fn module(&self, dir: &Path) -> Result<terraform::ModuleFiles, String> {
+        let (resolved, files) = terraform::module_files(dir)?;
         let mut called = self.called.borrow_mut();
         let reading = called.reading;
         if self.dirs.get(reading) != Some(&resolved) {
@@ -874,15 +885,13 @@ impl Texts {
                 by.insert(resolved.clone());
             }
         }
-        let walked = self.dirs.iter().position(|d| *d == resolved);
-        if let Some(files) = walked.and_then(|i| self.modules.get(i)) {
-            let config = files.iter().filter(|(name, _)| !is_values_file(name));
-            return Ok((resolved, config.cloned().collect()));
+        for (name, _) in &files {
+            let file_name = Path::new(name).file_name().map(ToOwned::to_owned);
+            let place = (resolved.clone(), file_name);
+            if !self.places.contains(&place) {
+                called.disk.insert(place);
+            }
         }
-        let (resolved, files) = terraform::module_files(dir)?;
-        called
-            .disk
-            .extend(files.iter().map(|(name, _)| PathBuf::from(name)));
         Ok((resolved, files))
     }
 
@@ -903,19 +912,24 @@ impl Texts {
         }
         let called = self.called.borrow();
         let calls = |i: usize, dir: &PathBuf| called.by.get(i).is_some_and(|by| by.contains(dir));
+        let n = self.dirs.len();
         let mut root: Vec<bool> = self
             .dirs
             .iter()
             .enumerate()
-            .map(|(i, dir)| !(0..self.dirs.len()).any(|j| j != i && calls(j, dir)))
+            .map(|(i, dir)| !(0..n).any(|j| j != i && calls(j, dir)))
             .collect();
-        let reached: Vec<bool> = self
-            .dirs
-            .iter()
-            .map(|dir| (0..self.dirs.len()).any(|j| root.get(j) == Some(&true) && calls(j, dir)))
-            .collect();
-        for (root, reached) in root.iter_mut().zip(reached) {
-            *root |= !reached;
+        // A module that no root reaches lies in (or below) a ring: the first such is a root
+        // too, and so on until every module is a root or reached from one.
+        loop {
+            let reached = |i: usize| {
+                let dir = self.dirs.get(i);
+                (0..n).any(|j| root.get(j) == Some(&true) && dir.is_some_and(|d| calls(j, d)))
+            };
+            match (0..n).find(|&i| root.get(i) == Some(&false) && !reached(i)) {
+                Some(i) => root.get_mut(i).into_iter().for_each(|r| *r = true),
+                None => break,
+            }
         }
         read_modules
             .into_iter()
@@ -940,6 +954,7 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
         dirs: Vec::new(),
         count: 0,
         called: Default::default(),
+        places: Default::default(),
     };
     // Where a file is, however it was named (`./main.tf`, `main.tf`, an absolute path, a linked
     // directory): its directory resolved, and its own name, so that a file linked into two
@@ -1025,6 +1040,7 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
         out.modules.push(named_values);
         out.dirs.push(PathBuf::new());
     }
+    out.places = seen;
     out
 }
 

@@ -27,7 +27,11 @@
 //! its resources are addressed `module.NAME[KEY].…`. Values keep the offsets of the module that
 //! wrote them: a called module's files are given offsets after all of its callers', so a pattern
 //! passed as an argument is located in the caller's file (`Module::located`). A source to
-//! download from (the registry, Git, S3) is reported (`module-not-read`), not fetched.
+//! download from (the registry, Git, S3) is reported (`module-not-read`), not fetched. What
+//! Terraform refuses in a call is said once per call: an argument the module declares no
+//! variable for (`unknown-argument`), a required variable left out (`missing-argument`).
+//! `module.NAME[KEY].OUTPUT` is the output's `value`, evaluated in the module for that
+//! instance, and placed at the reference.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -41,8 +45,8 @@ use serde_json::{Map, Value as Json};
 
 use super::text::{Escapes, LineIndex, SourceText, align};
 use super::{
-    FilterPositions, Found, FoundAlarm, MODULE_NOT_READ, Problem, Subject, UNDECLARED_VARIABLE,
-    UNKNOWN_ARGUMENT, is_values_file,
+    FilterPositions, Found, FoundAlarm, MISSING_ARGUMENT, MODULE_NOT_READ, Problem, Subject,
+    UNDECLARED_VARIABLE, UNKNOWN_ARGUMENT, is_values_file,
 };
 use crate::rules::{MetricFilterDef, SourceLocation};
 use trailmatch::MetricTransformation;
@@ -65,7 +69,10 @@ const MAX_MODULE_DEPTH: usize = 32;
 /// Finds the module a `module` call's local `source` names: given the directory (the calling
 /// file's directory joined with the source), its resolved path and the `.tf` files of the
 /// module, each a name and a text, or why they cannot be read.
-pub type Loader<'l> = &'l dyn Fn(&Path) -> Result<(PathBuf, Vec<(String, String)>), String>;
+pub type Loader<'l> = &'l dyn Fn(&Path) -> Result<ModuleFiles, String>;
+
+/// A module's directory, resolved, and its `.tf` files: each a name and a text.
+pub type ModuleFiles = (PathBuf, Vec<(String, String)>);
 
 /// Reads one Terraform file on its own.
 pub fn read(file: &str, text: &str) -> Found {
@@ -92,10 +99,35 @@ pub fn read_module_with(files: &[(String, String)], load: Loader<'_>) -> Found {
     found
 }
 
+/// `path` with `.` left out and each `..` taking off the name before it, as Terraform joins a
+/// module's directory and a source (`envs/prod/../../modules/cis` is `modules/cis`), without
+/// following links.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::ParentDir if out.has_root() => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 /// The `.tf` files of the directory `dir`, in name order (as Terraform reads them), each a name
 /// and a text, and the directory resolved; or why they cannot be read. Values files are left
-/// out: Terraform reads them for the root module only.
-pub fn module_files(dir: &Path) -> Result<(PathBuf, Vec<(String, String)>), String> {
+/// out: Terraform reads them for the root module only; so are the files Terraform ignores (a
+/// name starting with `.`, an editor's `~` or `#…#` copy).
+pub fn module_files(dir: &Path) -> Result<ModuleFiles, String> {
     let resolved = dir
         .canonicalize()
         .map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
@@ -106,7 +138,11 @@ pub fn module_files(dir: &Path) -> Result<(PathBuf, Vec<(String, String)>), Stri
         let entry =
             entry.map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
         let path = entry.path();
-        if path.extension().is_some_and(|x| x == "tf") && path.is_file() {
+        let name = entry.file_name();
+        let ignored = name.to_str().is_none_or(|n| {
+            n.starts_with('.') || n.ends_with('~') || (n.starts_with('#') && n.ends_with('#'))
+        });
+        if !ignored && path.extension().is_some_and(|x| x == "tf") && path.is_file() {
             paths.push(entry.file_name());
         }
     }
@@ -429,6 +465,23 @@ enum Val {
 }
 
 impl Val {
+    /// The value with every character placed at `at` (a value read from files that the offsets
+    /// of this module do not reach: a called module's output).
+    fn placed(self, at: usize) -> Val {
+        match self {
+            Val::Null | Val::Bool(_) => self,
+            Val::Num(n, text) => Val::Num(n, SourceText::whole(&text.text, at)),
+            Val::Str(text) => Val::Str(SourceText::whole(&text.text, at)),
+            Val::List(items) => Val::List(items.into_iter().map(|v| v.placed(at)).collect()),
+            Val::Obj(entries) => Val::Obj(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, v.placed(at)))
+                    .collect(),
+            ),
+        }
+    }
+
     fn to_json(&self) -> Json {
         match self {
             Val::Null => Json::Null,
@@ -553,12 +606,9 @@ enum Default<'a> {
     Given(&'a Result<Val, Unresolved>),
 }
 
-/// An argument of one instance of a `module` call: its name, where its value is written (the
-/// caller's file and byte), and its value in the caller.
+/// An argument of one instance of a `module` call: its name and its value in the caller.
 struct Argument<'a> {
     name: &'a str,
-    file: usize,
-    at: usize,
     value: Result<Val, Unresolved>,
 }
 
@@ -697,33 +747,90 @@ impl<'a> Module<'a> {
         module
     }
 
-    /// The module that `call` (a `module` block of this one, `[KEY]` of its instance in
-    /// `suffix`) reads from `files`, parsed from the directory `dir`, its variables set by
-    /// `arguments`: the names it declares no variable for are given back.
+    /// The module that `call` (a `module` block of this one, with `[KEY]` of its instance)
+    /// reads from `files`, parsed from the directory `dir`, its variables set by `arguments`
+    /// (those it declares: [`Module::check_call`] says what else the call gives or lacks).
     fn called(
         &'a self,
         files: &'a [File<'a>],
         call: &str,
         dir: PathBuf,
         arguments: &'a [Argument<'a>],
-    ) -> (Module<'a>, Vec<&'a Argument<'a>>) {
+    ) -> Module<'a> {
         let mut module = Module::new(files, self.load);
         module.outer = Some(self);
         module.prefix = format!("{}{call}.", self.prefix);
         module.dir = Some(dir);
-        let mut unknown = Vec::new();
         for argument in arguments {
             let null = matches!(argument.value, Ok(Val::Null));
             let value = match module.not_nullable.get(argument.name) {
                 Some(&default) if null => default,
                 _ => (0, Some(Default::Given(&argument.value))),
             };
-            match module.variables.get_mut(argument.name) {
-                Some(variable) => *variable = value,
-                None => unknown.push(argument),
+            if let Some(variable) = module.variables.get_mut(argument.name) {
+                *variable = value;
             }
         }
-        (module, unknown)
+        module
+    }
+
+    /// What Terraform refuses in the `module` call `block` (of file `f`) of the module parsed
+    /// as `files`, once per call whatever its instances: an argument the module declares no
+    /// variable for, a variable without a default that the call does not set.
+    fn check_call(&self, f: usize, block: &Block, files: &[File<'_>], problems: &mut Vec<Problem>) {
+        let name = block.labels.first().map(label).unwrap_or_default();
+        let call = format!("{}module.{name}", self.prefix);
+        let mut declared: BTreeMap<&str, bool> = BTreeMap::new();
+        for file in files {
+            for variable in file.blocks() {
+                if let ("variable", [name]) =
+                    (variable.ident.value().as_str(), &variable.labels[..])
+                {
+                    let required = variable.body.get_attribute("default").is_none();
+                    declared.insert(label(name), required);
+                }
+            }
+        }
+        let mut error = |at: usize, code: &'static str, message: String| {
+            problems.push(Problem {
+                location: self.location(f, at),
+                code,
+                message: format!("{call}: {message}"),
+                incomplete: false,
+                metric: None,
+                subject: Subject::File,
+            });
+        };
+        let given: Vec<_> = block
+            .body
+            .attributes()
+            .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
+            .collect();
+        for argument in &given {
+            let argument_name = argument.key.value().as_str();
+            if !declared.contains_key(argument_name) {
+                error(
+                    start(argument.key.span()),
+                    UNKNOWN_ARGUMENT,
+                    format!(
+                        "the module declares no variable {argument_name:?}, so Terraform refuses \
+                         the argument"
+                    ),
+                );
+            }
+        }
+        for (variable, required) in declared {
+            if required && !given.iter().any(|a| a.key.value().as_str() == variable) {
+                error(
+                    start(block.ident.span()),
+                    MISSING_ARGUMENT,
+                    format!(
+                        "the module's variable {variable:?} has no default, and the call does not \
+                         set it: Terraform refuses the call"
+                    ),
+                );
+            }
+        }
     }
 
     /// Where the offsets of this module's files end, and those of the modules it calls may
@@ -816,7 +923,6 @@ impl<'a> Module<'a> {
         for &(f, block) in &self.calls {
             let name = block.labels.first().map(label).unwrap_or_default();
             let call = format!("module.{name}");
-            let at = start(block.span());
             let mut not_read = |at: usize, code: &'static str, message: String| {
                 problems.push(Problem {
                     location: self.location(f, at),
@@ -827,102 +933,202 @@ impl<'a> Module<'a> {
                     subject: Subject::File,
                 });
             };
-            let Some(source) = block.body.get_attribute("source") else {
-                not_read(at, MODULE_NOT_READ, "no source".into());
-                continue;
-            };
-            let source_at = start(source.value.span());
-            let source = match self.eval(f, &source.value, &Instance::default(), 0) {
-                Ok(Val::Str(text)) => text.text,
-                Ok(other) => {
-                    let message = format!("the source is {}, not a string", other.kind());
-                    not_read(source_at, MODULE_NOT_READ, message);
-                    continue;
-                }
-                Err(e) => {
-                    not_read(source_at, MODULE_NOT_READ, e.message);
-                    continue;
-                }
-            };
-            // Terraform takes a source for a local directory only when it starts so; any other
-            // is an address to download from (the registry, Git, S3, HTTP).
-            if !(source.starts_with("./") || source.starts_with("../")) {
-                let message = format!(
-                    "the source {source:?} is not a local directory (./ or ../): the module's \
-                     resources are not read"
-                );
-                not_read(source_at, MODULE_NOT_READ, message);
-                continue;
-            }
-            let depth = std::iter::successors(Some(self), |m| m.outer).count();
-            if depth >= MAX_MODULE_DEPTH {
-                let message = format!(
-                    "module calls nest more than {MAX_MODULE_DEPTH} deep: the module is not read"
-                );
-                not_read(source_at, MODULE_NOT_READ, message);
-                continue;
-            }
-            let file_dir = self
-                .files
-                .get(f)
-                .and_then(|file| Path::new(file.name).parent())
-                .unwrap_or(Path::new(""));
-            let (dir, texts) = match (self.load)(&file_dir.join(&source)) {
+            let (dir, texts) = match self.call_source(f, block) {
                 Ok(module) => module,
-                Err(why) => {
-                    not_read(source_at, MODULE_NOT_READ, why);
-                    continue;
-                }
-            };
-            let callers = std::iter::successors(Some(self), |m| m.outer);
-            if callers.filter_map(|m| m.dir.as_ref()).any(|d| *d == dir) {
-                let message = format!(
-                    "{} calls itself: the module is not read again",
-                    dir.display()
-                );
-                not_read(source_at, MODULE_NOT_READ, message);
-                continue;
-            }
-            let instances = match self.instances(f, block) {
-                Ok(instances) => instances,
-                Err(e) => {
-                    not_read(at, e.code, e.message);
+                Err((at, message)) => {
+                    not_read(at, MODULE_NOT_READ, message);
                     continue;
                 }
             };
             let (parsed, parse_problems) = parse_files(&texts, self.end());
             problems.extend(parse_problems);
-            for instance in instances {
-                let arguments: Vec<Argument<'_>> = block
-                    .body
-                    .attributes()
-                    .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
-                    .map(|a| Argument {
-                        name: a.key.value().as_str(),
-                        file: f,
-                        at: start(a.value.span()),
-                        value: self.eval(f, &a.value, &instance, 0),
-                    })
-                    .collect();
-                let call = format!("{call}{}", instance.suffix);
-                let (child, unknown) = self.called(&parsed, &call, dir.clone(), &arguments);
-                for argument in unknown {
+            self.check_call(f, block, &parsed, problems);
+            let instances = match self.instances(f, block) {
+                Ok(instances) => instances,
+                Err(e) => {
                     problems.push(Problem {
-                        location: self.location(argument.file, argument.at),
-                        code: UNKNOWN_ARGUMENT,
+                        location: self.located(e.global),
+                        code: e.code,
                         message: format!(
-                            "{}{call}: the module declares no variable {:?}, so Terraform \
-                             refuses the argument",
-                            self.prefix, argument.name
+                            "{}{call}: {}: the module is not read",
+                            self.prefix, e.message
                         ),
-                        incomplete: false,
+                        incomplete: true,
                         metric: None,
                         subject: Subject::File,
                     });
+                    continue;
                 }
-                visit(&child);
+            };
+            for instance in instances {
+                let arguments = self.arguments(f, block, &instance);
+                let call = format!("{call}{}", instance.suffix);
+                visit(&self.called(&parsed, &call, dir.clone(), &arguments));
             }
         }
+    }
+
+    /// The module that the `module` call `block` (of file `f`) names: its directory resolved and
+    /// its `.tf` files; or where and why it is not read (no local source, not readable, too
+    /// deep, a caller of this module).
+    fn call_source(&self, f: usize, block: &Block) -> Result<ModuleFiles, (usize, String)> {
+        let Some(source) = block.body.get_attribute("source") else {
+            return Err((start(block.span()), "no source".into()));
+        };
+        let at = start(source.value.span());
+        let source = match self.eval(f, &source.value, &Instance::default(), 0) {
+            Ok(Val::Str(text)) => text.text,
+            Ok(other) => return Err((at, format!("the source is {}, not a string", other.kind()))),
+            Err(e) => return Err((at, e.message)),
+        };
+        // Terraform takes a source for a local directory only when it starts so; any other is
+        // an address to download from (the registry, Git, S3, HTTP).
+        if !(source.starts_with("./") || source.starts_with("../")) {
+            return Err((
+                at,
+                format!(
+                    "the source {source:?} is not a local directory (./ or ../): the module's \
+                     resources are not read"
+                ),
+            ));
+        }
+        let file_dir = self
+            .files
+            .get(f)
+            .and_then(|file| Path::new(file.name).parent())
+            .unwrap_or(Path::new(""));
+        let (dir, texts) =
+            (self.load)(&lexical(&file_dir.join(&source))).map_err(|why| (at, why))?;
+        if std::iter::successors(Some(self), |m| m.outer).count() >= MAX_MODULE_DEPTH {
+            return Err((
+                at,
+                format!(
+                    "module calls nest more than {MAX_MODULE_DEPTH} deep: the module is not read"
+                ),
+            ));
+        }
+        let mut callers = std::iter::successors(Some(self), |m| m.outer);
+        if callers.any(|m| m.dir.as_ref() == Some(&dir)) {
+            let message = format!(
+                "{} calls itself: the module is not read again",
+                dir.display()
+            );
+            return Err((at, message));
+        }
+        Ok((dir, texts))
+    }
+
+    /// The arguments of the `module` call `block` (of file `f`) for one of its instances,
+    /// evaluated here.
+    fn arguments<'b>(&self, f: usize, block: &'b Block, instance: &Instance) -> Vec<Argument<'b>> {
+        block
+            .body
+            .attributes()
+            .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
+            .map(|a| Argument {
+                name: a.key.value().as_str(),
+                value: self.eval(f, &a.value, instance, 0),
+            })
+            .collect()
+    }
+
+    /// `module.NAME[KEY].OUTPUT` (`ops` after `NAME`): the output's `value`, evaluated in the
+    /// module for that instance of the call. What a module gives back is read from its files
+    /// for the reference, so every character of it is placed at the reference (`at`), and so is
+    /// anything wrong in it.
+    fn module_output(
+        &self,
+        f: usize,
+        at: usize,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        inst: &Instance,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        let missing = |what: String| Err(self.unresolved(f, at, "unresolved-reference", what));
+        let here = self.global(f, at);
+        let Some(&(cf, block)) = self
+            .calls
+            .iter()
+            .find(|(_, b)| b.labels.first().map(label) == Some(name))
+        else {
+            return missing(format!("no module call named {name}"));
+        };
+        let repeated = ["count", "for_each"]
+            .iter()
+            .any(|k| block.body.get_attribute(k).is_some());
+        let mut ops = ops.iter();
+        let instance = if repeated {
+            let key = match ops.next().map(|o| o.value()) {
+                Some(TraversalOperator::Index(e)) => self.eval(f, e, inst, depth + 1)?,
+                Some(TraversalOperator::LegacyIndex(n)) => Val::Num(
+                    *n.value() as f64,
+                    SourceText::whole(&n.value().to_string(), here),
+                ),
+                _ => {
+                    return missing(format!(
+                        "module.{name} has count or for_each: name an instance, module.{name}[KEY]"
+                    ));
+                }
+            };
+            let key = key.to_json();
+            let instances = self.instances(cf, block)?;
+            let found = instances.into_iter().find(|i| match (&i.each, i.count) {
+                (Some((k, _)), _) => k.to_json() == key,
+                (None, Some(n)) => key.as_f64() == Some(n as f64),
+                (None, None) => false,
+            });
+            match found {
+                Some(instance) => instance,
+                None => return missing(format!("module.{name} has no instance [{key}]")),
+            }
+        } else {
+            Instance::default()
+        };
+        let Some(TraversalOperator::GetAttr(output)) = ops.next().map(|o| o.value()) else {
+            return missing(format!(
+                "module.{name} alone is not a value: name one of its outputs"
+            ));
+        };
+        let output = output.value().as_str();
+        let (dir, texts) = self
+            .call_source(cf, block)
+            .map_err(|(_, why)| self.unresolved(f, at, "unresolved-reference", why))?;
+        let (parsed, _) = parse_files(&texts, self.end());
+        let arguments = self.arguments(cf, block, &instance);
+        let call = format!("module.{name}{}", instance.suffix);
+        let child = self.called(&parsed, &call, dir, &arguments);
+        let value = child.output(output, depth + 1).map_err(|e| Unresolved {
+            global: here,
+            code: e.code,
+            message: format!("{call}.{output}: {}", e.message),
+        })?;
+        let rest: Vec<_> = ops.cloned().collect();
+        self.apply(f, value.placed(here), &rest, inst, depth)
+    }
+
+    /// The value of this module's `output` named `name`.
+    fn output(&self, name: &str, depth: usize) -> Result<Val, Unresolved> {
+        for (f, file) in self.files.iter().enumerate() {
+            for block in file.blocks() {
+                let labels: Vec<&str> = block.labels.iter().map(label).collect();
+                if block.ident.value().as_str() != "output" || labels != [name] {
+                    continue;
+                }
+                let Some(value) = block.body.get_attribute("value") else {
+                    let at = start(block.span());
+                    let message = format!("the output {name} has no value");
+                    return Err(self.unresolved(f, at, "unresolved-reference", message));
+                };
+                return self.eval(f, &value.value, &Instance::default(), depth);
+            }
+        }
+        let at = self.files.first().map_or(0, |f| f.base);
+        Err(Unresolved {
+            global: at,
+            code: "unresolved-reference",
+            message: format!("the module has no output named {name}"),
+        })
     }
 
     fn read(&self, found: &mut Found) {
@@ -1577,6 +1783,7 @@ impl<'a> Module<'a> {
                 None => missing("count.index is defined only in a resource with count".into()),
             },
             (FILTER, Some(name)) => self.filter_attribute(f, at, name, rest, inst, depth),
+            ("module", Some(name)) => self.module_output(f, at, name, rest, inst, depth),
             (root, _) => missing(format!(
                 "{root}.… is known only when Terraform runs (plan or apply)"
             )),
@@ -2129,7 +2336,7 @@ variable "sns_topic_arn" {}
                 None => Err(format!("cannot read the directory {name}: not found")),
             }
         };
-        let root = "locals {\n  g = \"audit\"\n}\nmodule \"cis\" {\n  source = \"../m/cis\"\n  pattern = \"{ $.errorCode = %x }\"\n  group = local.g\n}\nmodule \"each\" {\n  for_each = toset([\"a\", \"b\"])\n  source = \"../m/cis\"\n  pattern = \"{ $.x = \\\"${each.key}\\\" }\"\n}\nmodule \"none\" {\n  count = 0\n  source = \"../m/cis\"\n}\n";
+        let root = "locals {\n  g = \"audit\"\n}\nmodule \"cis\" {\n  source = \"../m/cis\"\n  pattern = \"{ $.errorCode = %x }\"\n  group = local.g\n}\nmodule \"each\" {\n  for_each = toset([\"a\", \"b\"])\n  source = \"../m/cis\"\n  pattern = \"{ $.x = \\\"${each.key}\\\" }\"\n}\nmodule \"none\" {\n  count = 0\n  source = \"../m/cis\"\n  pattern = \"x\"\n}\n";
         let found = read_module_with(&[("root/main.tf".into(), root.into())], &load);
         let filters: Vec<(&str, &str, &str)> = found
             .filters
@@ -2185,6 +2392,11 @@ variable "sns_topic_arn" {}
                     "module.a: the module declares no variable \"extra\", so Terraform refuses the argument"
                 ),
                 (
+                    MISSING_ARGUMENT,
+                    1,
+                    "module.a: the module's variable \"pattern\" has no default, and the call does not set it: Terraform refuses the call"
+                ),
+                (
                     MODULE_NOT_READ,
                     10,
                     "module.c: the source \"terraform-aws-modules/cloudwatch/aws\" is not a local directory (./ or ../): the module's resources are not read"
@@ -2192,7 +2404,7 @@ variable "sns_topic_arn" {}
                 (
                     MODULE_NOT_READ,
                     13,
-                    "module.d: cannot read the directory root/./gone: not found"
+                    "module.d: cannot read the directory root/gone: not found"
                 ),
             ]
         );
@@ -2222,6 +2434,78 @@ variable "sns_topic_arn" {}
                 "module.again.module.again: /m/cis calls itself: the module is not read again"
             )]
         );
+    }
+
+    /// `module.NAME[KEY].OUTPUT` is the output's value, evaluated in the module for that
+    /// instance of the call, placed at the reference; a `count` or `for_each` error on a call
+    /// is located at its expression.
+    #[test]
+    fn module_outputs_are_read() {
+        let child = "variable \"group\" {}\noutput \"metric\" {\n  value = \"m-${var.group}\"\n}\noutput \"names\" {\n  value = { a = \"A\" }\n}\noutput \"bad\" {\n  value = data.x.y\n}\n";
+        let load = |_: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            Ok((
+                "/m/out".into(),
+                vec![("/m/out/main.tf".into(), child.to_owned())],
+            ))
+        };
+        let alarm = |name: &str, metric: &str| {
+            format!(
+                "resource \"aws_cloudwatch_metric_alarm\" \"{name}\" {{\n  metric_name = {metric}\n  namespace = \"CIS\"\n}}\n"
+            )
+        };
+        let root = [
+            "module \"one\" {\n  source = \"./out\"\n  group = \"g\"\n}\nmodule \"many\" {\n  for_each = toset([\"x\", \"y\"])\n  source = \"./out\"\n  group = each.key\n}\n".to_owned(),
+            alarm("a", "module.one.metric"),
+            alarm("b", "module.many[\"y\"].metric"),
+            alarm("c", "module.one.names.a"),
+            alarm("d", "module.one.nope"),
+            alarm("e", "module.many.metric"),
+            alarm("f", "module.one.bad"),
+            "module \"broken\" {\n  for_each = local.nope\n  source = \"./out\"\n  group = 1\n}\n".to_owned(),
+        ]
+        .concat();
+        let found = read_module_with(&[("main.tf".into(), root.clone())], &load);
+        let metrics: Vec<(&str, &Json)> = found
+            .alarms
+            .iter()
+            .filter_map(|a| Some((a.logical_name.as_str(), a.properties.get("MetricName")?)))
+            .collect();
+        assert_eq!(
+            metrics,
+            [
+                ("aws_cloudwatch_metric_alarm.a", &Json::from("m-g")),
+                ("aws_cloudwatch_metric_alarm.b", &Json::from("m-y")),
+                ("aws_cloudwatch_metric_alarm.c", &Json::from("A")),
+            ]
+        );
+        let line = |text: &str| root[..root.find(text).unwrap()].lines().count() as u32;
+        let problems: Vec<(u32, &str)> = found
+            .problems
+            .iter()
+            .map(|p| (p.location.line, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (
+                    line("module.one.nope"),
+                    "aws_cloudwatch_metric_alarm.d: metric_name: module.one.nope: the module has no output named nope"
+                ),
+                (
+                    line("module.many.metric"),
+                    "aws_cloudwatch_metric_alarm.e: metric_name: module.many has count or for_each: name an instance, module.many[KEY]"
+                ),
+                (
+                    line("module.one.bad"),
+                    "aws_cloudwatch_metric_alarm.f: metric_name: module.one.bad: data.… is known only when Terraform runs (plan or apply)"
+                ),
+                (
+                    line("local.nope"),
+                    "module.broken: no local value named nope: the module is not read"
+                ),
+            ]
+        );
+        assert_eq!(found.problems[3].location.column, 14);
     }
 
     /// A value that a values file of the module's own directory gives a variable the module
