@@ -598,18 +598,13 @@ const META_ARGUMENTS: [&str; 6] = [
 const MAX_DEPTH: usize = 32;
 
 /// A variable's value where it is read: its `default`, or a values file's, or the argument a
-/// `module` call gives it (evaluated where the call is).
+/// `module` call gives it: an expression of the caller's file, evaluated there (for the call's
+/// instance) when the variable is used.
 #[derive(Clone, Copy)]
 enum Default<'a> {
     Hcl(&'a Expression),
     Json(&'a Val),
-    Given(&'a Result<Val, Unresolved>),
-}
-
-/// An argument of one instance of a `module` call: its name and its value in the caller.
-struct Argument<'a> {
-    name: &'a str,
-    value: Result<Val, Unresolved>,
+    Argument(&'a Expression, &'a Instance),
 }
 
 struct Module<'a> {
@@ -747,28 +742,26 @@ impl<'a> Module<'a> {
         module
     }
 
-    /// The module that `call` (a `module` block of this one, with `[KEY]` of its instance)
-    /// reads from `files`, parsed from the directory `dir`, its variables set by `arguments`
-    /// (those it declares: [`Module::check_call`] says what else the call gives or lacks).
+    /// The module that the `module` call `block` (of file `f`) reads for its `instance`, from
+    /// `files`, parsed from the directory `dir`: its variables set by the call's arguments (those
+    /// it declares: [`Module::check_call`] says what else the call gives or lacks), evaluated
+    /// here when used.
     fn called(
         &'a self,
         files: &'a [File<'a>],
-        call: &str,
+        (f, block): (usize, &'a Block),
+        instance: &'a Instance,
         dir: PathBuf,
-        arguments: &'a [Argument<'a>],
     ) -> Module<'a> {
+        let name = block.labels.first().map(label).unwrap_or_default();
         let mut module = Module::new(files, self.load);
         module.outer = Some(self);
-        module.prefix = format!("{}{call}.", self.prefix);
+        module.prefix = format!("{}module.{name}{}.", self.prefix, instance.suffix);
         module.dir = Some(dir);
-        for argument in arguments {
-            let null = matches!(argument.value, Ok(Val::Null));
-            let value = match module.not_nullable.get(argument.name) {
-                Some(&default) if null => default,
-                _ => (0, Some(Default::Given(&argument.value))),
-            };
-            if let Some(variable) = module.variables.get_mut(argument.name) {
-                *variable = value;
+        for argument in block.body.attributes() {
+            let name = argument.key.value().as_str();
+            if let Some(variable) = module.variables.get_mut(name) {
+                *variable = (f, Some(Default::Argument(&argument.value, instance)));
             }
         }
         module
@@ -960,10 +953,8 @@ impl<'a> Module<'a> {
                     continue;
                 }
             };
-            for instance in instances {
-                let arguments = self.arguments(f, block, &instance);
-                let call = format!("{call}{}", instance.suffix);
-                visit(&self.called(&parsed, &call, dir.clone(), &arguments));
+            for instance in &instances {
+                visit(&self.called(&parsed, (f, block), instance, dir.clone()));
             }
         }
     }
@@ -1016,20 +1007,6 @@ impl<'a> Module<'a> {
             return Err((at, message));
         }
         Ok((dir, texts))
-    }
-
-    /// The arguments of the `module` call `block` (of file `f`) for one of its instances,
-    /// evaluated here.
-    fn arguments<'b>(&self, f: usize, block: &'b Block, instance: &Instance) -> Vec<Argument<'b>> {
-        block
-            .body
-            .attributes()
-            .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
-            .map(|a| Argument {
-                name: a.key.value().as_str(),
-                value: self.eval(f, &a.value, instance, 0),
-            })
-            .collect()
     }
 
     /// `module.NAME[KEY].OUTPUT` (`ops` after `NAME`): the output's `value`, evaluated in the
@@ -1095,9 +1072,8 @@ impl<'a> Module<'a> {
             .call_source(cf, block)
             .map_err(|(_, why)| self.unresolved(f, at, "unresolved-reference", why))?;
         let (parsed, _) = parse_files(&texts, self.end());
-        let arguments = self.arguments(cf, block, &instance);
         let call = format!("module.{name}{}", instance.suffix);
-        let child = self.called(&parsed, &call, dir, &arguments);
+        let child = self.called(&parsed, (cf, block), &instance, dir);
         let value = child.output(output, depth + 1).map_err(|e| Unresolved {
             global: here,
             code: e.code,
@@ -1741,13 +1717,14 @@ impl<'a> Module<'a> {
         let rest = ops.get(1..).unwrap_or_default();
         match (v.value().as_str(), attr(0)) {
             ("var", Some(name)) => match self.variables.get(name) {
-                Some((vf, Some(default))) => {
-                    let value = match default {
-                        Default::Hcl(expr) => {
-                            self.eval(*vf, expr, &Instance::default(), depth + 1)?
+                Some(&(vf, Some(default))) => {
+                    let value = self.variable(vf, default, depth)?;
+                    // A null argument gives a variable declared `nullable = false` its default.
+                    let value = match (value, self.not_nullable.get(name)) {
+                        (Val::Null, Some(&(df, Some(d)))) if self.outer.is_some() => {
+                            self.variable(df, d, depth)?
                         }
-                        Default::Json(value) => (*value).clone(),
-                        Default::Given(value) => (*value).clone()?,
+                        (value, _) => value,
                     };
                     self.apply(f, value, rest, inst, depth)
                 }
@@ -1787,6 +1764,24 @@ impl<'a> Module<'a> {
             (root, _) => missing(format!(
                 "{root}.… is known only when Terraform runs (plan or apply)"
             )),
+        }
+    }
+
+    /// A variable's value given by `default`, an expression of file `f` (or the caller's file
+    /// for an argument).
+    fn variable(&self, f: usize, default: Default<'_>, depth: usize) -> Result<Val, Unresolved> {
+        match default {
+            Default::Hcl(expr) => self.eval(f, expr, &Instance::default(), depth + 1),
+            Default::Json(value) => Ok(value.clone()),
+            Default::Argument(expr, instance) => match self.outer {
+                Some(caller) => caller.eval(f, expr, instance, depth + 1),
+                None => Err(self.unresolved(
+                    f,
+                    start(expr.span()),
+                    "unresolved-reference",
+                    "an argument of a module call read without its caller".into(),
+                )),
+            },
         }
     }
 
@@ -2506,6 +2501,36 @@ variable "sns_topic_arn" {}
             ]
         );
         assert_eq!(found.problems[3].location.column, 14);
+    }
+
+    /// Arguments are evaluated in the caller when the module uses them: two calls whose
+    /// arguments read each other's outputs are a cycle, said, not a hang; a null argument gives
+    /// a `nullable = false` variable its default.
+    #[test]
+    fn module_arguments_are_evaluated_where_used() {
+        let child = "variable \"x\" {\n  default = \"d\"\n  nullable = false\n}\nvariable \"unused\" {\n  default = 0\n}\noutput \"o\" {\n  value = var.x\n}\n";
+        let load = |_: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            Ok((
+                "/m/ring".into(),
+                vec![("/m/ring/main.tf".into(), child.to_owned())],
+            ))
+        };
+        let root = "module \"a\" {\n  source = \"./ring\"\n  x = module.b.o\n  unused = module.a.o\n}\nmodule \"b\" {\n  source = \"./ring\"\n  x = module.a.o\n}\nmodule \"n\" {\n  source = \"./ring\"\n  x = null\n}\nresource \"aws_cloudwatch_metric_alarm\" \"z\" {\n  metric_name = module.a.o\n  namespace = module.n.o\n}\n";
+        let found = read_module_with(&[("main.tf".into(), root.into())], &load);
+        assert_eq!(found.alarms.len(), 1);
+        assert_eq!(
+            found.alarms[0].properties.get("Namespace"),
+            Some(&Json::from("d"))
+        );
+        assert_eq!(found.alarms[0].properties.get("MetricName"), None);
+        let problem = &found.problems[0];
+        assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+        assert!(
+            problem
+                .message
+                .ends_with("references nest too deep (a cycle?)"),
+            "{problem:?}"
+        );
     }
 
     /// A value that a values file of the module's own directory gives a variable the module
