@@ -659,15 +659,61 @@ fn module_calls_are_followed() {
         std::fs::create_dir_all(root.join(dir)).unwrap();
         std::fs::write(root.join(dir).join("main.tf"), text).unwrap();
     }
-    let r = run_in(root, &["lint", "ring", "modules"], None);
-    assert!(!r.stdout.contains("no default"), "{}", r.stdout);
+    let values = root.join("modules/cis/terraform.tfvars");
+    std::fs::rename(&values, root.join("values")).unwrap();
+    for order in [["ring", "modules"], ["modules", "ring"]] {
+        let r = run_in(root, &["lint", order[0], order[1]], None);
+        assert!(!r.stdout.contains("no default"), "{order:?}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("warning[module-not-read]"),
+            "{}",
+            r.stdout
+        );
+    }
+    std::fs::rename(root.join("values"), &values).unwrap();
+    std::fs::remove_dir_all(root.join("ring")).unwrap();
+    std::fs::remove_file(root.join("modules/cis/variables.tf")).unwrap();
+    // A called module with Terraform's JSON syntax: said not read, and its arguments are not
+    // judged by the variables of its other files alone.
+    std::fs::write(
+        root.join("modules/cis/extra.tf.json"),
+        "{\"variable\": {\"extra\": {}}}",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("envs/prod/main.tf"),
+        "module \"cis\" {\n  source  = \"../../modules/cis\"\n  pattern = \"{ $.a = 1 }\"\n  extra   = 1\n}\n",
+    )
+    .unwrap();
+    let r = run_in(root, &["lint", "envs/prod"], None);
+    assert_eq!(r.status, 0, "{r:?}");
     assert!(
-        r.stdout.contains("warning[module-not-read]"),
+        r.stdout
+            .contains("extra.tf.json:1:1: warning[unsupported-file]"),
         "{}",
         r.stdout
     );
-    std::fs::remove_dir_all(root.join("ring")).unwrap();
-    std::fs::remove_file(root.join("modules/cis/variables.tf")).unwrap();
+    std::fs::remove_file(root.join("modules/cis/extra.tf.json")).unwrap();
+    // A values file of a root: a name no variable has is said when the whole directory is
+    // read, not when files are named one by one (the declaration may be in another).
+    std::fs::write(&values, "pattern = \"{ $.a = 1 }\"\npatern = 1\n").unwrap();
+    let r = run_in(root, &["lint", "modules/cis"], None);
+    assert!(
+        r.stdout
+            .contains("modules/cis/terraform.tfvars:2:1: warning[undeclared-variable]"),
+        "{}",
+        r.stdout
+    );
+    std::fs::write(root.join("modules/cis/more.tf"), "variable \"patern\" {}\n").unwrap();
+    let named = [
+        "lint",
+        "modules/cis/main.tf",
+        "modules/cis/terraform.tfvars",
+    ];
+    let r = run_in(root, &named, None);
+    assert!(!r.stdout.contains("undeclared-variable"), "{}", r.stdout);
+    std::fs::remove_file(root.join("modules/cis/more.tf")).unwrap();
+    std::fs::write(&values, "pattern = \"{ $.a = 1 }\"\n").unwrap();
     // On its own, the module is a root: its values file gives the pattern.
     let r = run_in(root, &["lint", "modules/cis"], None);
     assert_eq!(r.status, 0, "{r:?}");

@@ -919,15 +919,27 @@ impl Texts {
             .enumerate()
             .map(|(i, dir)| !(0..n).any(|j| j != i && calls(j, dir)))
             .collect();
-        // A module that no root reaches lies in (or below) a ring: the first such is a root
-        // too, and so on until every module is a root or reached from one.
+        // A module that no root reaches lies in a ring or below one: a module of a ring that
+        // no other such module calls without being called back by it (the ring, not a module
+        // below it) becomes a root too, and so on until every module is a root or reached.
         loop {
             let reached = |i: usize| {
                 let dir = self.dirs.get(i);
                 (0..n).any(|j| root.get(j) == Some(&true) && dir.is_some_and(|d| calls(j, d)))
             };
-            match (0..n).find(|&i| root.get(i) == Some(&false) && !reached(i)) {
-                Some(i) => root.get_mut(i).into_iter().for_each(|r| *r = true),
+            let left: Vec<usize> = (0..n)
+                .filter(|&i| root.get(i) == Some(&false) && !reached(i))
+                .collect();
+            let dir = |i: usize| self.dirs.get(i);
+            let above = |i: usize| {
+                left.iter().any(|&j| {
+                    j != i
+                        && dir(i).is_some_and(|d| calls(j, d))
+                        && !dir(j).is_some_and(|d| calls(i, d))
+                })
+            };
+            match left.iter().find(|&&i| !above(i)).or(left.first()) {
+                Some(&i) => root.get_mut(i).into_iter().for_each(|r| *r = true),
                 None => break,
             }
         }

@@ -123,10 +123,11 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
-/// The `.tf` files of the directory `dir`, in name order (as Terraform reads them), each a name
-/// and a text, and the directory resolved; or why they cannot be read. Values files are left
-/// out: Terraform reads them for the root module only; so are the files Terraform ignores (a
-/// name starting with `.`, an editor's `~` or `#…#` copy).
+/// The `.tf` and `.tf.json` files of the directory `dir`, in name order (as Terraform reads
+/// them), each a name and a text, and the directory resolved; or why they cannot be read.
+/// Values files are left out: Terraform reads them for the root module only; so are the files
+/// Terraform ignores (a name starting with `.`, an editor's `~` or `#…#` copy). A `.tf.json`
+/// file is not read: its reader says so (`unsupported-file`).
 pub fn module_files(dir: &Path) -> Result<ModuleFiles, String> {
     let resolved = dir
         .canonicalize()
@@ -142,7 +143,10 @@ pub fn module_files(dir: &Path) -> Result<ModuleFiles, String> {
         let ignored = name.to_str().is_none_or(|n| {
             n.starts_with('.') || n.ends_with('~') || (n.starts_with('#') && n.ends_with('#'))
         });
-        if !ignored && path.extension().is_some_and(|x| x == "tf") && path.is_file() {
+        let config = name
+            .to_str()
+            .is_some_and(|n| n.ends_with(".tf") || n.ends_with(".tf.json"));
+        if !ignored && config && path.is_file() {
             paths.push(entry.file_name());
         }
     }
@@ -175,6 +179,10 @@ fn parse_files(files: &[(String, String)], first_base: usize) -> (Vec<File<'_>>,
             metric: None,
             subject: Subject::File,
         };
+        if name.ends_with(".tf.json") && !is_values_file(name) {
+            problems.extend(super::read(super::FileKind::TerraformJson, name, text).problems);
+            continue;
+        }
         let base = parsed
             .last()
             .map_or(first_base, |f: &File| f.base + f.text.len() + 1);
@@ -594,6 +602,23 @@ const META_ARGUMENTS: [&str; 6] = [
     "depends_on",
 ];
 
+/// A module output read: its value (its characters at no place), or the code and message of
+/// why not.
+type OutputValue = Result<Val, (&'static str, String)>;
+
+/// The instances of a `module` call, and each one's index by its key as text (`count`'s as
+/// numbers written in decimal: Terraform turns `module.m["1"]` into `module.m[1]`).
+type Keyed = std::rc::Rc<(Vec<Instance>, BTreeMap<String, usize>)>;
+
+/// The most module outputs read inside one another (`module.a.o` whose value refers to
+/// `module.b.o`…); deeper is reported, not read.
+const MAX_OUTPUT_NESTING: usize = 64;
+
+thread_local! {
+    /// How many module outputs are being read inside one another on this thread.
+    static OUTPUT_NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Evaluating more than this many nested references means a cycle.
 const MAX_DEPTH: usize = 32;
 
@@ -623,6 +648,12 @@ struct Module<'a> {
     /// `(file, byte, name)` of each value that a values file of the module's own directory
     /// gives a variable the module does not declare.
     undeclared: Vec<(usize, usize, &'a str)>,
+    /// The outputs of the modules this one calls, as `module_output` has read them: by call
+    /// (its index in `calls`), instance key and output, the value (its characters at no place)
+    /// or the code and message of why not. Each is read once however often it is referred to.
+    outputs: std::cell::RefCell<BTreeMap<(usize, String, String), OutputValue>>,
+    /// The instances of each call referred to, by their keys as text.
+    call_instances: std::cell::RefCell<BTreeMap<usize, Result<Keyed, Unresolved>>>,
     variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
     /// The variables declared `nullable = false`, with their default: a null value gives them
     /// their default.
@@ -665,6 +696,8 @@ impl<'a> Module<'a> {
             load,
             calls: Vec::new(),
             undeclared: Vec::new(),
+            outputs: std::cell::RefCell::default(),
+            call_instances: std::cell::RefCell::default(),
             variables: BTreeMap::new(),
             not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
@@ -739,7 +772,33 @@ impl<'a> Module<'a> {
                 }
             }
         }
+        // Read without some `.tf` file of its directory (files named one by one), the module
+        // may declare elsewhere what its values file sets: then nothing is said.
+        if !module.undeclared.is_empty() && !module.whole_directory() {
+            module.undeclared.clear();
+        }
         module
+    }
+
+    /// Whether the module's configuration files are every `.tf` file of its directory.
+    fn whole_directory(&self) -> bool {
+        let Some(dir) = &self.dir else {
+            return false;
+        };
+        let Ok((_, on_disk)) = module_files(dir) else {
+            return false;
+        };
+        let name = |path: &str| Path::new(path).file_name().map(ToOwned::to_owned);
+        let read: std::collections::BTreeSet<_> = self
+            .files
+            .iter()
+            .filter(|f| matches!(f.content, Content::Config(_)))
+            .map(|f| name(f.name))
+            .collect();
+        on_disk
+            .iter()
+            .filter(|(path, _)| !path.ends_with(".tf.json"))
+            .all(|(path, _)| read.contains(&name(path)))
     }
 
     /// The module that the `module` call `block` (of file `f`) reads for its `instance`, from
@@ -771,8 +830,10 @@ impl<'a> Module<'a> {
     /// as `files`, once per call whatever its instances: an argument the module declares no
     /// variable for, a variable without a default that the call does not set.
     fn check_call(&self, f: usize, block: &Block, files: &[File<'_>], problems: &mut Vec<Problem>) {
+        // Named by the call alone (not by the instance of this module): a module called several
+        // times says it once.
         let name = block.labels.first().map(label).unwrap_or_default();
-        let call = format!("{}module.{name}", self.prefix);
+        let call = format!("module.{name}");
         let mut declared: BTreeMap<&str, bool> = BTreeMap::new();
         for file in files {
             for variable in file.blocks() {
@@ -935,7 +996,10 @@ impl<'a> Module<'a> {
             };
             let (parsed, parse_problems) = parse_files(&texts, self.end());
             problems.extend(parse_problems);
-            self.check_call(f, block, &parsed, problems);
+            // What a `.tf.json` file declares is not known: nothing is said of the arguments.
+            if !texts.iter().any(|(name, _)| name.ends_with(".tf.json")) {
+                self.check_call(f, block, &parsed, problems);
+            }
             let instances = match self.instances(f, block) {
                 Ok(instances) => instances,
                 Err(e) => {
@@ -1024,10 +1088,11 @@ impl<'a> Module<'a> {
     ) -> Result<Val, Unresolved> {
         let missing = |what: String| Err(self.unresolved(f, at, "unresolved-reference", what));
         let here = self.global(f, at);
-        let Some(&(cf, block)) = self
+        let Some((call_index, &(cf, block))) = self
             .calls
             .iter()
-            .find(|(_, b)| b.labels.first().map(label) == Some(name))
+            .enumerate()
+            .find(|(_, (_, b))| b.labels.first().map(label) == Some(name))
         else {
             return missing(format!("no module call named {name}"));
         };
@@ -1035,7 +1100,7 @@ impl<'a> Module<'a> {
             .iter()
             .any(|k| block.body.get_attribute(k).is_some());
         let mut ops = ops.iter();
-        let instance = if repeated {
+        let (instances, index) = if repeated {
             let key = match ops.next().map(|o| o.value()) {
                 Some(TraversalOperator::Index(e)) => self.eval(f, e, inst, depth + 1)?,
                 Some(TraversalOperator::LegacyIndex(n)) => Val::Num(
@@ -1048,39 +1113,94 @@ impl<'a> Module<'a> {
                     ));
                 }
             };
-            let key = key.to_json();
-            let instances = self.instances(cf, block)?;
-            let found = instances.into_iter().find(|i| match (&i.each, i.count) {
-                (Some((k, _)), _) => k.to_json() == key,
-                (None, Some(n)) => key.as_f64() == Some(n as f64),
-                (None, None) => false,
-            });
-            match found {
-                Some(instance) => instance,
-                None => return missing(format!("module.{name} has no instance [{key}]")),
+            let Some(key) = key.text(here) else {
+                return missing(format!("module.{name}[…] takes a string or a number"));
+            };
+            let instances = self.keyed_instances(call_index, cf, block)?;
+            match instances.1.get(&key.text) {
+                Some(&index) => (Some(instances.clone()), index),
+                None => return missing(format!("module.{name} has no instance [{:?}]", key.text)),
             }
         } else {
-            Instance::default()
+            (None, 0)
         };
+        let single = Instance::default();
+        let instance = instances
+            .as_ref()
+            .and_then(|i| i.0.get(index))
+            .unwrap_or(&single);
         let Some(TraversalOperator::GetAttr(output)) = ops.next().map(|o| o.value()) else {
             return missing(format!(
                 "module.{name} alone is not a value: name one of its outputs"
             ));
         };
         let output = output.value().as_str();
-        let (dir, texts) = self
-            .call_source(cf, block)
-            .map_err(|(_, why)| self.unresolved(f, at, "unresolved-reference", why))?;
-        let (parsed, _) = parse_files(&texts, self.end());
         let call = format!("module.{name}{}", instance.suffix);
-        let child = self.called(&parsed, (cf, block), &instance, dir);
-        let value = child.output(output, depth + 1).map_err(|e| Unresolved {
+        let cached = (call_index, instance.suffix.clone(), output.to_owned());
+        let known = self.outputs.borrow().get(&cached).cloned();
+        let value = match known {
+            Some(value) => value,
+            None if OUTPUT_NESTING.get() >= MAX_OUTPUT_NESTING => Err((
+                "unresolved-reference",
+                format!("{call}.{output}: module outputs nest more than {MAX_OUTPUT_NESTING} deep"),
+            )),
+            None => {
+                // Asked for again while it is read, it refers to itself.
+                let cycle = format!("{call}.{output} refers to itself (a cycle)");
+                let placeholder = Err(("unresolved-reference", cycle));
+                self.outputs
+                    .borrow_mut()
+                    .insert(cached.clone(), placeholder);
+                OUTPUT_NESTING.set(OUTPUT_NESTING.get() + 1);
+                let value = match self.call_source(cf, block) {
+                    Err((_, why)) => Err(("unresolved-reference", why)),
+                    Ok((dir, texts)) => {
+                        let (parsed, _) = parse_files(&texts, self.end());
+                        let child = self.called(&parsed, (cf, block), instance, dir);
+                        // The count of nested references starts again in the module: a cycle
+                        // through outputs is found by the placeholder, and the nesting of
+                        // outputs has its own limit.
+                        child
+                            .output(output, 0)
+                            .map_err(|e| (e.code, format!("{call}.{output}: {}", e.message)))
+                    }
+                };
+                OUTPUT_NESTING.set(OUTPUT_NESTING.get().saturating_sub(1));
+                self.outputs.borrow_mut().insert(cached, value.clone());
+                value
+            }
+        };
+        let value = value.map_err(|(code, message)| Unresolved {
             global: here,
-            code: e.code,
-            message: format!("{call}.{output}: {}", e.message),
+            code,
+            message,
         })?;
         let rest: Vec<_> = ops.cloned().collect();
         self.apply(f, value.placed(here), &rest, inst, depth)
+    }
+
+    /// The instances of the call `block` (of file `f`, `calls[call]`), read once.
+    fn keyed_instances(&self, call: usize, f: usize, block: &Block) -> Result<Keyed, Unresolved> {
+        if let Some(known) = self.call_instances.borrow().get(&call) {
+            return known.clone();
+        }
+        let keyed = self.instances(f, block).map(|instances| {
+            let keys = instances
+                .iter()
+                .enumerate()
+                .filter_map(|(i, instance)| {
+                    let key = match (&instance.each, instance.count) {
+                        (Some((key, _)), _) => key.text(0)?.text,
+                        (None, Some(n)) => n.to_string(),
+                        (None, None) => return None,
+                    };
+                    Some((key, i))
+                })
+                .collect();
+            std::rc::Rc::new((instances, keys))
+        });
+        self.call_instances.borrow_mut().insert(call, keyed.clone());
+        keyed
     }
 
     /// The value of this module's `output` named `name`.
@@ -2528,8 +2648,52 @@ variable "sns_topic_arn" {}
         assert!(
             problem
                 .message
-                .ends_with("references nest too deep (a cycle?)"),
+                .ends_with("module.a.o: module.b.o: module.a.o refers to itself (a cycle)"),
             "{problem:?}"
+        );
+    }
+
+    /// What a call gives wrongly is said once per call, however many instances the module
+    /// that makes it has; an instance of a `count` call is named by a number or its text.
+    #[test]
+    fn module_calls_are_judged_once() {
+        let modules = BTreeMap::from([
+            ("a", "module \"b\" {\n  source = \"../b\"\n  extra = 1\n}\n"),
+            (
+                "b",
+                "variable \"need\" {}\noutput \"o\" {\n  value = \"b\"\n}\n",
+            ),
+            (
+                "c",
+                "output \"i\" {\n  value = var.i\n}\nvariable \"i\" {}\n",
+            ),
+        ]);
+        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let text = modules.get(name).ok_or("none")?;
+            Ok((
+                PathBuf::from("/m").join(name),
+                vec![(format!("/m/{name}/main.tf"), (*text).to_owned())],
+            ))
+        };
+        let root = "module \"a\" {\n  count = 3\n  source = \"./a\"\n}\nmodule \"c\" {\n  count = 2\n  source = \"./c\"\n  i = \"i${count.index}\"\n}\nresource \"aws_cloudwatch_metric_alarm\" \"z\" {\n  metric_name = module.c[\"1\"].i\n  namespace = module.c[0].i\n}\n";
+        let found = read_module_with(&[("main.tf".into(), root.into())], &load);
+        // Three instances of module.a each say both, in the same words at the same places:
+        // `lint` says each once.
+        assert_eq!(found.problems.len(), 6, "{:?}", found.problems);
+        let distinct: std::collections::BTreeSet<String> = found
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.location, p.message))
+            .collect();
+        assert_eq!(distinct.len(), 2, "{distinct:?}");
+        assert_eq!(
+            found.alarms[0].properties.get("MetricName"),
+            Some(&Json::from("i1"))
+        );
+        assert_eq!(
+            found.alarms[0].properties.get("Namespace"),
+            Some(&Json::from("i0"))
         );
     }
 
