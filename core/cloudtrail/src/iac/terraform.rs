@@ -606,6 +606,18 @@ const META_ARGUMENTS: [&str; 6] = [
 /// why not.
 type OutputValue = Result<Val, (&'static str, String)>;
 
+/// The operators of a traversal (`.name`, `[key]`).
+type Ops = [hcl_edit::Decorated<TraversalOperator>];
+
+/// An instance's key as text: its `for_each` key, or its `count.index` in decimal.
+fn instance_key(instance: &Instance) -> Option<String> {
+    match (&instance.each, instance.count) {
+        (Some((key, _)), _) => Some(key.text(0)?.text),
+        (None, Some(n)) => Some(n.to_string()),
+        (None, None) => None,
+    }
+}
+
 /// The instances of a `module` call, and each one's index by its key as text (`count`'s as
 /// numbers written in decimal: Terraform turns `module.m["1"]` into `module.m[1]`).
 type Keyed = std::rc::Rc<(Vec<Instance>, BTreeMap<String, usize>)>;
@@ -1082,7 +1094,7 @@ impl<'a> Module<'a> {
         f: usize,
         at: usize,
         name: &str,
-        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        ops: &Ops,
         inst: &Instance,
         depth: usize,
     ) -> Result<Val, Unresolved> {
@@ -1099,31 +1111,21 @@ impl<'a> Module<'a> {
         let repeated = ["count", "for_each"]
             .iter()
             .any(|k| block.body.get_attribute(k).is_some());
-        let mut ops = ops.iter();
-        let (instances, index) = if repeated {
-            let key = match ops.next().map(|o| o.value()) {
-                Some(TraversalOperator::Index(e)) => self.eval(f, e, inst, depth + 1)?,
-                Some(TraversalOperator::LegacyIndex(n)) => Val::Num(
-                    *n.value() as f64,
-                    SourceText::whole(&n.value().to_string(), here),
-                ),
-                _ => {
-                    return missing(format!(
-                        "module.{name} has count or for_each: name an instance, module.{name}[KEY]"
-                    ));
-                }
-            };
-            let Some(key) = key.text(here) else {
-                return missing(format!("module.{name}[…] takes a string or a number"));
+        let (instances, index, ops) = if repeated {
+            let Some((key, rest)) = self.index_key(f, at, ops, inst, depth)? else {
+                return missing(format!(
+                    "module.{name} has count or for_each: name an instance, module.{name}[KEY]"
+                ));
             };
             let instances = self.keyed_instances(call_index, cf, block)?;
-            match instances.1.get(&key.text) {
-                Some(&index) => (Some(instances.clone()), index),
-                None => return missing(format!("module.{name} has no instance [{:?}]", key.text)),
+            match instances.1.get(&key) {
+                Some(&index) => (Some(instances.clone()), index, rest),
+                None => return missing(format!("module.{name} has no instance [{key:?}]")),
             }
         } else {
-            (None, 0)
+            (None, 0, ops)
         };
+        let mut ops = ops.iter();
         let single = Instance::default();
         let instance = instances
             .as_ref()
@@ -1179,6 +1181,34 @@ impl<'a> Module<'a> {
         self.apply(f, value.placed(here), &rest, inst, depth)
     }
 
+    /// The key of an index (`[KEY]`, `.N`) that `ops` start with, as text, and the operators
+    /// after it; `None` when they start otherwise.
+    fn index_key<'o>(
+        &self,
+        f: usize,
+        at: usize,
+        ops: &'o Ops,
+        inst: &Instance,
+        depth: usize,
+    ) -> Result<Option<(String, &'o Ops)>, Unresolved> {
+        let key = match ops.first().map(|o| o.value()) {
+            Some(TraversalOperator::Index(e)) => self.eval(f, e, inst, depth + 1)?,
+            Some(TraversalOperator::LegacyIndex(n)) => Val::Num(
+                *n.value() as f64,
+                SourceText::whole(&n.value().to_string(), 0),
+            ),
+            _ => return Ok(None),
+        };
+        let Some(key) = key.text(self.global(f, at)) else {
+            let message = format!(
+                "an instance is named by a string or a number, not {}",
+                key.kind()
+            );
+            return Err(self.unresolved(f, at, "unresolved-reference", message));
+        };
+        Ok(Some((key.text, ops.get(1..).unwrap_or_default())))
+    }
+
     /// The instances of the call `block` (of file `f`, `calls[call]`), read once.
     fn keyed_instances(&self, call: usize, f: usize, block: &Block) -> Result<Keyed, Unresolved> {
         if let Some(known) = self.call_instances.borrow().get(&call) {
@@ -1188,14 +1218,7 @@ impl<'a> Module<'a> {
             let keys = instances
                 .iter()
                 .enumerate()
-                .filter_map(|(i, instance)| {
-                    let key = match (&instance.each, instance.count) {
-                        (Some((key, _)), _) => key.text(0)?.text,
-                        (None, Some(n)) => n.to_string(),
-                        (None, None) => return None,
-                    };
-                    Some((key, i))
-                })
+                .filter_map(|(i, instance)| Some((instance_key(instance)?, i)))
                 .collect();
             std::rc::Rc::new((instances, keys))
         });
@@ -1820,7 +1843,7 @@ impl<'a> Module<'a> {
         &self,
         f: usize,
         root: &Expression,
-        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        ops: &Ops,
         inst: &Instance,
         depth: usize,
     ) -> Result<Val, Unresolved> {
@@ -1910,7 +1933,7 @@ impl<'a> Module<'a> {
         &self,
         f: usize,
         mut value: Val,
-        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        ops: &Ops,
         inst: &Instance,
         depth: usize,
     ) -> Result<Val, Unresolved> {
@@ -1971,7 +1994,7 @@ impl<'a> Module<'a> {
         f: usize,
         at: usize,
         name: &str,
-        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        ops: &Ops,
         inst: &Instance,
         depth: usize,
     ) -> Result<Val, Unresolved> {
@@ -1986,23 +2009,13 @@ impl<'a> Module<'a> {
         let target = if instances.len() == 1 && instances.iter().all(|i| i.suffix.is_empty()) {
             instances.into_iter().next()
         } else {
-            let Some(TraversalOperator::Index(e)) = ops.first().map(|o| o.value()) else {
+            let Some((key, rest)) = self.index_key(f, at, ops, inst, depth)? else {
                 return missing(format!("{FILTER}.{name} has several instances; index it"));
             };
-            let key = self.eval(f, e, inst, depth + 1)?;
-            ops = ops.get(1..).unwrap_or_default();
-            let key = key
-                .text(self.global(f, at))
-                .map(|t| t.text)
-                .unwrap_or_default();
-            instances.into_iter().find(|i| {
-                i.count.map(|c| c.to_string()) == Some(key.clone())
-                    || i.each
-                        .as_ref()
-                        .and_then(|(k, _)| k.text(self.global(f, at)))
-                        .map(|t| t.text)
-                        == Some(key.clone())
-            })
+            ops = rest;
+            instances
+                .into_iter()
+                .find(|i| instance_key(i).as_ref() == Some(&key))
         };
         let Some(target) = target else {
             return missing(format!("{FILTER}.{name} has no such instance"));
