@@ -693,6 +693,14 @@ fn module_calls_are_followed() {
         "{}",
         r.stdout
     );
+    // Walked too, it is said once, by the name the walk met it by.
+    let r = run_in(root, &["lint", "."], None);
+    assert_eq!(
+        r.stdout.matches("unsupported-file").count(),
+        1,
+        "{}",
+        r.stdout
+    );
     std::fs::remove_file(root.join("modules/cis/extra.tf.json")).unwrap();
     // A values file of a root: a name no variable has is said when the whole directory is
     // read, not when files are named one by one (the declaration may be in another).

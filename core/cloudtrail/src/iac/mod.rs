@@ -838,10 +838,10 @@ struct Texts {
     /// How many files, each counted once however often it was reached.
     count: usize,
     /// The modules that `module` calls name, as the readers meet them.
-    called: std::cell::RefCell<Called>,
-    /// Where each file met is: its directory resolved, and its name.
+    called: std::sync::Mutex<Called>,
+    /// Where each file met is (its directory resolved, and its name), and its name as met.
     #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
-    places: std::collections::HashSet<Place>,
+    places: std::collections::HashMap<Place, String>,
 }
 
 /// A file's directory, resolved, and its name.
@@ -864,9 +864,16 @@ struct Called {
 }
 
 impl Texts {
+    /// What the readers have called (a lock that a panic elsewhere does not spoil).
+    fn called(&self) -> std::sync::MutexGuard<'_, Called> {
+        self.called
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// How many files were read: those found, and those of the modules called from them.
     fn count(&self) -> usize {
-        self.count + self.called.borrow().disk.len()
+        self.count + self.called().disk.len()
     }
 
     /// The files of the module a `module` call names (see [`terraform::Loader`]): the `.tf`
@@ -875,7 +882,7 @@ impl Texts {
     #[cfg(feature = "terraform")]
     fn module(&self, dir: &Path) -> Result<terraform::ModuleFiles, String> {
         let (resolved, files) = terraform::module_files(dir)?;
-        let mut called = self.called.borrow_mut();
+        let mut called = self.called();
         let reading = called.reading;
         if self.dirs.get(reading) != Some(&resolved) {
             if called.by.len() <= reading {
@@ -885,11 +892,17 @@ impl Texts {
                 by.insert(resolved.clone());
             }
         }
-        for (name, _) in &files {
-            let file_name = Path::new(name).file_name().map(ToOwned::to_owned);
+        // A file the walk met keeps the name it was met by, so that what is said of it is
+        // said once.
+        let mut files = files;
+        for (name, _) in &mut files {
+            let file_name = Path::new(name.as_str()).file_name().map(ToOwned::to_owned);
             let place = (resolved.clone(), file_name);
-            if !self.places.contains(&place) {
-                called.disk.insert(place);
+            match self.places.get(&place) {
+                Some(met) => name.clone_from(met),
+                None => {
+                    called.disk.insert(place);
+                }
             }
         }
         Ok((resolved, files))
@@ -907,10 +920,10 @@ impl Texts {
         let load = |dir: &Path| self.module(dir);
         let mut read_modules = Vec::new();
         for (i, module) in self.modules.iter().enumerate() {
-            self.called.borrow_mut().reading = i;
+            self.called().reading = i;
             read_modules.push(read(module, &load));
         }
-        let called = self.called.borrow();
+        let called = self.called();
         let calls = |i: usize, dir: &PathBuf| called.by.get(i).is_some_and(|by| by.contains(dir));
         let n = self.dirs.len();
         let mut root: Vec<bool> = self
@@ -1005,6 +1018,7 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
         }
         out.count += 1;
         let name = path.display().to_string();
+        out.places.insert(here.clone(), name.clone());
         match (kind, read_text(path)) {
             // Without names given (`read_all`), a values file Terraform does not load by itself
             // can only have been named.
@@ -1052,7 +1066,6 @@ fn texts(files: &[(PathBuf, FileKind)], named: &[PathBuf]) -> Texts {
         out.modules.push(named_values);
         out.dirs.push(PathBuf::new());
     }
-    out.places = seen;
     out
 }
 

@@ -69,7 +69,7 @@ const MAX_MODULE_DEPTH: usize = 32;
 /// Finds the module a `module` call's local `source` names: given the directory (the calling
 /// file's directory joined with the source), its resolved path and the `.tf` files of the
 /// module, each a name and a text, or why they cannot be read.
-pub type Loader<'l> = &'l dyn Fn(&Path) -> Result<ModuleFiles, String>;
+pub type Loader<'l> = &'l (dyn Fn(&Path) -> Result<ModuleFiles, String> + Sync);
 
 /// A module's directory, resolved, and its `.tf` files: each a name and a text.
 pub type ModuleFiles = (PathBuf, Vec<(String, String)>);
@@ -91,12 +91,36 @@ pub fn read_module(files: &[(String, String)]) -> Found {
 /// plans it, the module's variables set by the call's arguments, its resources addressed
 /// `module.NAME[KEY].…`.
 pub fn read_module_with(files: &[(String, String)], load: Loader<'_>) -> Found {
-    let mut found = Found::default();
-    let (parsed, problems) = parse_files(files, 0);
-    found.problems = problems;
-    let module = Module::new(&parsed, load);
-    module.read(&mut found);
-    found
+    on_own_stack(|| {
+        let mut found = Found::default();
+        let (parsed, problems) = parse_files(files, 0);
+        found.problems = problems;
+        let module = Module::new(&parsed, load);
+        module.read(&mut found);
+        found
+    })
+}
+
+/// The stack a configuration is read on: references are evaluated recursively, up to
+/// [`MAX_DEPTH`] deep, through modules and their outputs, whatever the caller's own stack
+/// (a test's thread has 2 MiB; a debug build takes about 1.8 MiB at that depth).
+const READ_STACK: usize = 64 << 20;
+
+/// Runs `read` on a thread with a stack of [`READ_STACK`], or here when no thread can be
+/// started.
+pub(crate) fn on_own_stack<T: Send>(read: impl Fn() -> T + Sync) -> T {
+    let done = std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("terraform".into())
+            .stack_size(READ_STACK)
+            .spawn_scoped(scope, &read);
+        match thread.map(|t| t.join()) {
+            Ok(Ok(done)) => Some(done),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => None,
+        }
+    });
+    done.unwrap_or_else(read)
 }
 
 /// `path` with `.` left out and each `..` taking off the name before it, as Terraform joins a
@@ -581,6 +605,9 @@ struct Unresolved {
     global: usize,
     code: &'static str,
     message: String,
+    /// It is that references nest too deep where it was asked: asked from less deep, the same
+    /// value may be read (so it is not kept as the value's answer).
+    too_deep: bool,
 }
 
 /// `each` and `count` for one resource instance.
@@ -602,9 +629,8 @@ const META_ARGUMENTS: [&str; 6] = [
     "depends_on",
 ];
 
-/// A module output read: its value (its characters at no place), or the code and message of
-/// why not.
-type OutputValue = Result<Val, (&'static str, String)>;
+/// A module output read: its value (its characters at no place), or why not (at no place).
+type OutputValue = Result<Val, Unresolved>;
 
 /// The operators of a traversal (`.name`, `[key]`).
 type Ops = [hcl_edit::Decorated<TraversalOperator>];
@@ -622,17 +648,11 @@ fn instance_key(instance: &Instance) -> Option<String> {
 /// numbers written in decimal: Terraform turns `module.m["1"]` into `module.m[1]`).
 type Keyed = std::rc::Rc<(Vec<Instance>, BTreeMap<String, usize>)>;
 
-/// The most module outputs read inside one another (`module.a.o` whose value refers to
-/// `module.b.o`…); deeper is reported, not read.
-const MAX_OUTPUT_NESTING: usize = 64;
-
-thread_local! {
-    /// How many module outputs are being read inside one another on this thread.
-    static OUTPUT_NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Evaluating more than this many nested references means a cycle.
-const MAX_DEPTH: usize = 32;
+/// Evaluating more than this many nested references means a cycle (cycles through locals and
+/// variables; one through module outputs or a call's instances is found as soon as it closes).
+/// It also bounds the stack: the references of a chain of modules, each reading the outputs of
+/// the one before, nest a few deep per module.
+const MAX_DEPTH: usize = 256;
 
 /// A variable's value where it is read: its `default`, or a values file's, or the argument a
 /// `module` call gives it: an expression of the caller's file, evaluated there (for the call's
@@ -660,12 +680,13 @@ struct Module<'a> {
     /// `(file, byte, name)` of each value that a values file of the module's own directory
     /// gives a variable the module does not declare.
     undeclared: Vec<(usize, usize, &'a str)>,
-    /// The outputs of the modules this one calls, as `module_output` has read them: by call
-    /// (its index in `calls`), instance key and output, the value (its characters at no place)
-    /// or the code and message of why not. Each is read once however often it is referred to.
-    outputs: std::cell::RefCell<BTreeMap<(usize, String, String), OutputValue>>,
-    /// The instances of each call referred to, by their keys as text.
-    call_instances: std::cell::RefCell<BTreeMap<usize, Result<Keyed, Unresolved>>>,
+    /// In a root module, the outputs of the modules read from it, as `module_output` has read
+    /// them, by the module's address (`module.a["k"].module.b.`) and the output's name: each is
+    /// read once however often, and from however deep, it is referred to.
+    outputs: std::cell::RefCell<BTreeMap<(String, String), OutputValue>>,
+    /// In a root module, the instances of each call referred to, by the calling module's
+    /// address and the call's index in its `calls`.
+    call_instances: std::cell::RefCell<BTreeMap<(String, usize), Result<Keyed, Unresolved>>>,
     variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
     /// The variables declared `nullable = false`, with their default: a null value gives them
     /// their default.
@@ -962,6 +983,7 @@ impl<'a> Module<'a> {
             global: self.global(file, at),
             code,
             message,
+            too_deep: false,
         }
     }
 
@@ -986,7 +1008,7 @@ impl<'a> Module<'a> {
     /// Reads each module this one calls with a local `source`, once per instance of the call
     /// (`count`, `for_each`), with `visit`; what keeps a call from being read is a problem.
     fn each_call(&self, problems: &mut Vec<Problem>, visit: &mut dyn FnMut(&Module<'_>)) {
-        for &(f, block) in &self.calls {
+        for (call_index, &(f, block)) in self.calls.iter().enumerate() {
             let name = block.labels.first().map(label).unwrap_or_default();
             let call = format!("module.{name}");
             let mut not_read = |at: usize, code: &'static str, message: String| {
@@ -1012,7 +1034,7 @@ impl<'a> Module<'a> {
             if !texts.iter().any(|(name, _)| name.ends_with(".tf.json")) {
                 self.check_call(f, block, &parsed, problems);
             }
-            let instances = match self.instances(f, block) {
+            let instances = match self.keyed_instances(call_index, f, block, 0) {
                 Ok(instances) => instances,
                 Err(e) => {
                     problems.push(Problem {
@@ -1029,7 +1051,7 @@ impl<'a> Module<'a> {
                     continue;
                 }
             };
-            for instance in &instances {
+            for instance in &instances.0 {
                 visit(&self.called(&parsed, (f, block), instance, dir.clone()));
             }
         }
@@ -1117,7 +1139,7 @@ impl<'a> Module<'a> {
                     "module.{name} has count or for_each: name an instance, module.{name}[KEY]"
                 ));
             };
-            let instances = self.keyed_instances(call_index, cf, block)?;
+            let instances = self.keyed_instances(call_index, cf, block, depth)?;
             match instances.1.get(&key) {
                 Some(&index) => (Some(instances.clone()), index, rest),
                 None => return missing(format!("module.{name} has no instance [{key:?}]")),
@@ -1138,45 +1160,37 @@ impl<'a> Module<'a> {
         };
         let output = output.value().as_str();
         let call = format!("module.{name}{}", instance.suffix);
-        let cached = (call_index, instance.suffix.clone(), output.to_owned());
-        let known = self.outputs.borrow().get(&cached).cloned();
+        let outputs = &self.root().outputs;
+        let cached = (format!("{}{call}.", self.prefix), output.to_owned());
+        let known = outputs.borrow().get(&cached).cloned();
         let value = match known {
             Some(value) => value,
-            None if OUTPUT_NESTING.get() >= MAX_OUTPUT_NESTING => Err((
-                "unresolved-reference",
-                format!("{call}.{output}: module outputs nest more than {MAX_OUTPUT_NESTING} deep"),
-            )),
             None => {
                 // Asked for again while it is read, it refers to itself.
                 let cycle = format!("{call}.{output} refers to itself (a cycle)");
-                let placeholder = Err(("unresolved-reference", cycle));
-                self.outputs
-                    .borrow_mut()
-                    .insert(cached.clone(), placeholder);
-                OUTPUT_NESTING.set(OUTPUT_NESTING.get() + 1);
+                let placeholder = Err(self.unresolved(f, at, "unresolved-reference", cycle));
+                outputs.borrow_mut().insert(cached.clone(), placeholder);
                 let value = match self.call_source(cf, block) {
-                    Err((_, why)) => Err(("unresolved-reference", why)),
+                    Err((_, why)) => Err(self.unresolved(f, at, "unresolved-reference", why)),
                     Ok((dir, texts)) => {
                         let (parsed, _) = parse_files(&texts, self.end());
                         let child = self.called(&parsed, (cf, block), instance, dir);
-                        // The count of nested references starts again in the module: a cycle
-                        // through outputs is found by the placeholder, and the nesting of
-                        // outputs has its own limit.
-                        child
-                            .output(output, 0)
-                            .map_err(|e| (e.code, format!("{call}.{output}: {}", e.message)))
+                        child.output(output, depth + 1).map_err(|e| Unresolved {
+                            message: format!("{call}.{output}: {}", e.message),
+                            ..e
+                        })
                     }
                 };
-                OUTPUT_NESTING.set(OUTPUT_NESTING.get().saturating_sub(1));
-                self.outputs.borrow_mut().insert(cached, value.clone());
+                if value.as_ref().is_err_and(|e| e.too_deep) {
+                    outputs.borrow_mut().remove(&cached);
+                } else {
+                    outputs.borrow_mut().insert(cached, value.clone());
+                }
                 value
             }
         };
-        let value = value.map_err(|(code, message)| Unresolved {
-            global: here,
-            code,
-            message,
-        })?;
+        // What is wrong in the output is said at the reference.
+        let value = value.map_err(|e| Unresolved { global: here, ..e })?;
         let rest: Vec<_> = ops.cloned().collect();
         self.apply(f, value.placed(here), &rest, inst, depth)
     }
@@ -1209,12 +1223,29 @@ impl<'a> Module<'a> {
         Ok(Some((key.text, ops.get(1..).unwrap_or_default())))
     }
 
-    /// The instances of the call `block` (of file `f`, `calls[call]`), read once.
-    fn keyed_instances(&self, call: usize, f: usize, block: &Block) -> Result<Keyed, Unresolved> {
-        if let Some(known) = self.call_instances.borrow().get(&call) {
-            return known.clone();
+    /// The instances of the call `block` (of file `f`, `calls[call]`), read once, `depth`
+    /// references deep.
+    fn keyed_instances(
+        &self,
+        call: usize,
+        f: usize,
+        block: &Block,
+        depth: usize,
+    ) -> Result<Keyed, Unresolved> {
+        let known = &self.root().call_instances;
+        let cached = (self.prefix.clone(), call);
+        if let Some(keyed) = known.borrow().get(&cached) {
+            return keyed.clone();
         }
-        let keyed = self.instances(f, block).map(|instances| {
+        // Asked for again while they are read, they refer to themselves.
+        let name = block.labels.first().map(label).unwrap_or_default();
+        let cycle = format!(
+            "the instances of module.{name} (count, for_each) refer to themselves (a cycle)"
+        );
+        let placeholder =
+            Err(self.unresolved(f, start(block.span()), "unresolved-reference", cycle));
+        known.borrow_mut().insert(cached.clone(), placeholder);
+        let keyed = self.instances_at(f, block, depth).map(|instances| {
             let keys = instances
                 .iter()
                 .enumerate()
@@ -1222,8 +1253,19 @@ impl<'a> Module<'a> {
                 .collect();
             std::rc::Rc::new((instances, keys))
         });
-        self.call_instances.borrow_mut().insert(call, keyed.clone());
+        if keyed.as_ref().is_err_and(|e| e.too_deep) {
+            known.borrow_mut().remove(&cached);
+        } else {
+            known.borrow_mut().insert(cached, keyed.clone());
+        }
         keyed
+    }
+
+    /// The root module this one is read from (itself for a root).
+    fn root(&self) -> &Module<'a> {
+        std::iter::successors(Some(self), |m| m.outer)
+            .last()
+            .unwrap_or(self)
     }
 
     /// The value of this module's `output` named `name`.
@@ -1247,6 +1289,7 @@ impl<'a> Module<'a> {
             global: at,
             code: "unresolved-reference",
             message: format!("the module has no output named {name}"),
+            too_deep: false,
         })
     }
 
@@ -1304,9 +1347,19 @@ impl<'a> Module<'a> {
 
     /// The instances `for_each` or `count` make (one without either).
     fn instances(&self, f: usize, block: &Block) -> Result<Vec<Instance>, Unresolved> {
+        self.instances_at(f, block, 0)
+    }
+
+    /// [`Module::instances`], `depth` references deep.
+    fn instances_at(
+        &self,
+        f: usize,
+        block: &Block,
+        depth: usize,
+    ) -> Result<Vec<Instance>, Unresolved> {
         if let Some(attr) = block.body.get_attribute("for_each") {
             let at = start(attr.value.span());
-            return match self.eval(f, &attr.value, &Instance::default(), 0)? {
+            return match self.eval(f, &attr.value, &Instance::default(), depth + 1)? {
                 Val::Obj(entries) => Ok(entries
                     .into_iter()
                     .map(|(k, v)| Instance {
@@ -1343,7 +1396,7 @@ impl<'a> Module<'a> {
         }
         if let Some(attr) = block.body.get_attribute("count") {
             let at = start(attr.value.span());
-            return match self.eval(f, &attr.value, &Instance::default(), 0)? {
+            return match self.eval(f, &attr.value, &Instance::default(), depth + 1)? {
                 Val::Num(n, _) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_COUNT as f64 => {
                     let n = format!("{n}").parse::<usize>().unwrap_or(0);
                     Ok((0..n)
@@ -1647,12 +1700,14 @@ impl<'a> Module<'a> {
             ))
         };
         if depth > MAX_DEPTH {
-            return Err(self.unresolved(
+            let mut e = self.unresolved(
                 f,
                 at,
                 "unresolved-reference",
                 "references nest too deep (a cycle?)".into(),
-            ));
+            );
+            e.too_deep = true;
+            return Err(e);
         }
         let Some(file) = self.files.get(f) else {
             return unsupported("an expression of an unknown file");
@@ -2707,6 +2762,85 @@ variable "sns_topic_arn" {}
         assert_eq!(
             found.alarms[0].properties.get("Namespace"),
             Some(&Json::from("i0"))
+        );
+    }
+
+    /// Outputs through deep and cyclic module graphs: each output is read once (a chain of
+    /// modules each reading two outputs of the next is not exponential), a cycle through a
+    /// call's own instances is said, a reference too deep is said without a crash, and a
+    /// reference too deep from one place is not kept as the answer for a shallower one.
+    #[test]
+    fn module_outputs_through_deep_and_cyclic_graphs() {
+        let mut modules: BTreeMap<String, String> = BTreeMap::new();
+        // Nested: n0 calls n1 … calls n19; each output compares two outputs of the next.
+        for k in 0..20 {
+            let next = if k < 19 {
+                format!(
+                    "module \"n\" {{\n  source = \"../n{}\"\n}}\noutput \"x\" {{\n  value = module.n.x == module.n.y ? \"p\" : \"q\"\n}}\noutput \"y\" {{\n  value = module.n.x == module.n.y ? \"p\" : \"q\"\n}}\n",
+                    k + 1
+                )
+            } else {
+                "output \"x\" {\n  value = \"p\"\n}\noutput \"y\" {\n  value = \"p\"\n}\n".into()
+            };
+            modules.insert(format!("n{k}"), next);
+        }
+        modules.insert(
+            "c".into(),
+            "variable \"x\" {\n  default = 1\n}\noutput \"o\" {\n  value = var.x\n}\n".into(),
+        );
+        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let text = modules.get(name).ok_or("none")?;
+            Ok((
+                PathBuf::from("/m").join(name),
+                vec![(format!("/m/{name}/main.tf"), text.clone())],
+            ))
+        };
+        let alarm = |name: &str, metric: &str| {
+            format!(
+                "resource \"aws_cloudwatch_metric_alarm\" \"{name}\" {{\n  metric_name = {metric}\n  namespace = \"N\"\n}}\n"
+            )
+        };
+        // A flat chain: c{k} takes c{k-1}'s output, 150 long.
+        let mut root = String::from(
+            "module \"top\" {\n  source = \"./n0\"\n}\nmodule \"self\" {\n  source = \"./c\"\n  count = module.self[0].o\n}\nmodule \"c0\" {\n  source = \"./c\"\n}\n",
+        );
+        for k in 1..150 {
+            root.push_str(&format!(
+                "module \"c{k}\" {{\n  source = \"./c\"\n  x = module.c{}.o\n}}\n",
+                k - 1
+            ));
+        }
+        root.push_str(&alarm("nested", "module.top.x"));
+        root.push_str(&alarm("deep", "\"${module.c149.o}\""));
+        root.push_str(&alarm("shallow", "\"${module.c10.o}\""));
+        let started = std::time::Instant::now();
+        let found = read_module_with(&[("main.tf".into(), root.clone())], &load);
+        // (Not a timing test: without each output read once, this takes hours.)
+        assert!(started.elapsed().as_secs() < 60);
+        let metric = |name: &str| {
+            found
+                .alarms
+                .iter()
+                .find(|a| a.logical_name.ends_with(name))
+                .and_then(|a| a.properties.get("MetricName").cloned())
+        };
+        assert_eq!(metric(".nested"), Some(Json::from("p")));
+        assert_eq!(metric(".shallow"), Some(Json::from("1")));
+        assert_eq!(metric(".deep"), None);
+        let messages: Vec<&str> = found.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m
+                .starts_with("aws_cloudwatch_metric_alarm.deep: metric_name: module.c149.o: ")
+                && m.ends_with("references nest too deep (a cycle?)")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.starts_with("module.self: ")
+                && m.contains(
+                    "the instances of module.self (count, for_each) refer to themselves (a cycle)"
+                )),
+            "{messages:?}"
         );
     }
 

@@ -49,12 +49,14 @@ pub fn read_event_rules_module_with(
     files: &[(String, String)],
     load: Loader<'_>,
 ) -> FoundEventRules {
-    let mut found = FoundEventRules::default();
-    let (parsed, problems) = parse_files(files, 0);
-    found.problems = problems;
-    let module = Module::new(&parsed, load);
-    module.event_rules(&mut found);
-    found
+    super::on_own_stack(|| {
+        let mut found = FoundEventRules::default();
+        let (parsed, problems) = parse_files(files, 0);
+        found.problems = problems;
+        let module = Module::new(&parsed, load);
+        module.event_rules(&mut found);
+        found
+    })
 }
 
 /// `value` as `jsonencode` writes it: objects with their keys sorted, no white space, strings
