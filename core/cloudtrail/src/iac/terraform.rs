@@ -684,6 +684,8 @@ struct Module<'a> {
     /// them, by the module's address (`module.a["k"].module.b.`) and the output's name: each is
     /// read once however often, and from however deep, it is referred to.
     outputs: std::cell::RefCell<BTreeMap<(String, String), OutputValue>>,
+    /// The values of the locals read, by name (see `Module::local`).
+    local_values: std::cell::RefCell<BTreeMap<String, Result<Val, Unresolved>>>,
     /// In a root module, the instances of each call referred to, by the calling module's
     /// address and the call's index in its `calls`.
     call_instances: std::cell::RefCell<BTreeMap<(String, usize), Result<Keyed, Unresolved>>>,
@@ -731,6 +733,7 @@ impl<'a> Module<'a> {
             undeclared: Vec::new(),
             outputs: std::cell::RefCell::default(),
             call_instances: std::cell::RefCell::default(),
+            local_values: std::cell::RefCell::default(),
             variables: BTreeMap::new(),
             not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
@@ -1937,8 +1940,8 @@ impl<'a> Module<'a> {
                 None => missing(format!("no variable named {name}")),
             },
             ("local", Some(name)) => match self.locals.get(name) {
-                Some((lf, expr)) => {
-                    let value = self.eval(*lf, expr, &Instance::default(), depth + 1)?;
+                Some(&(lf, expr)) => {
+                    let value = self.local(name, lf, expr, depth)?;
                     self.apply(f, value, rest, inst, depth)
                 }
                 None => missing(format!("no local value named {name}")),
@@ -1963,6 +1966,36 @@ impl<'a> Module<'a> {
                 "{root}.… is known only when Terraform runs (plan or apply)"
             )),
         }
+    }
+
+    /// The value of `local.NAME`, the expression `expr` of file `f`, read once: it is the same
+    /// wherever it is used (locals that each use the next twice cost their number, not two to
+    /// its power), and a local met again while it is read is a cycle.
+    fn local(
+        &self,
+        name: &str,
+        f: usize,
+        expr: &Expression,
+        depth: usize,
+    ) -> Result<Val, Unresolved> {
+        if let Some(known) = self.local_values.borrow().get(name) {
+            return known.clone();
+        }
+        let cycle = format!("local.{name} refers to itself (a cycle)");
+        let placeholder =
+            Err(self.unresolved(f, start(expr.span()), "unresolved-reference", cycle));
+        self.local_values
+            .borrow_mut()
+            .insert(name.to_owned(), placeholder);
+        let value = self.eval(f, expr, &Instance::default(), depth + 1);
+        if value.as_ref().is_err_and(|e| e.too_deep) {
+            self.local_values.borrow_mut().remove(name);
+        } else {
+            self.local_values
+                .borrow_mut()
+                .insert(name.to_owned(), value.clone());
+        }
+        value
     }
 
     /// A variable's value given by `default`, an expression of file `f` (or the caller's file
@@ -2841,6 +2874,31 @@ variable "sns_topic_arn" {}
                     "the instances of module.self (count, for_each) refer to themselves (a cycle)"
                 )),
             "{messages:?}"
+        );
+    }
+
+    /// A local is read once: thirty locals that each use the next three times cost thirty
+    /// reads, and a local that refers to itself is a cycle, said.
+    #[test]
+    fn locals_are_read_once() {
+        let mut text = String::from("locals {\n  l30 = \"x\"\n  loop = \"${local.loop}\"\n");
+        for k in 0..30 {
+            let next = k + 1;
+            text.push_str(&format!(
+                "  l{k} = local.l{next} == local.l{next} ? local.l{next} : \"y\"\n"
+            ));
+        }
+        // Read again at every use, local.l0 would take 3^30 reads.
+        text.push_str("}\nresource \"aws_cloudwatch_metric_alarm\" \"a\" {\n  metric_name = local.l0\n  namespace = local.loop\n}\n");
+        let found = read("main.tf", &text);
+        assert_eq!(
+            found.alarms[0].properties.get("MetricName"),
+            Some(&Json::from("x"))
+        );
+        let messages: Vec<&str> = found.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["aws_cloudwatch_metric_alarm.a: namespace: local.loop refers to itself (a cycle)"]
         );
     }
 
