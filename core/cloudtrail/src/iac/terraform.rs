@@ -686,6 +686,9 @@ struct Module<'a> {
     outputs: std::cell::RefCell<BTreeMap<(String, String), OutputValue>>,
     /// The values of the locals read, by name (see `Module::local`).
     local_values: std::cell::RefCell<BTreeMap<String, Result<Val, Unresolved>>>,
+    /// The values of the variables read, by name: a variable is the same wherever it is used
+    /// in one instance of a module.
+    variable_values: std::cell::RefCell<BTreeMap<String, Result<Val, Unresolved>>>,
     /// In a root module, the instances of each call referred to, by the calling module's
     /// address and the call's index in its `calls`.
     call_instances: std::cell::RefCell<BTreeMap<(String, usize), Result<Keyed, Unresolved>>>,
@@ -734,6 +737,7 @@ impl<'a> Module<'a> {
             outputs: std::cell::RefCell::default(),
             call_instances: std::cell::RefCell::default(),
             local_values: std::cell::RefCell::default(),
+            variable_values: std::cell::RefCell::default(),
             variables: BTreeMap::new(),
             not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
@@ -1024,7 +1028,7 @@ impl<'a> Module<'a> {
                     subject: Subject::File,
                 });
             };
-            let (dir, texts) = match self.call_source(f, block) {
+            let (dir, texts) = match self.call_source(f, block, 0) {
                 Ok(module) => module,
                 Err((at, message)) => {
                     not_read(at, MODULE_NOT_READ, message);
@@ -1063,12 +1067,17 @@ impl<'a> Module<'a> {
     /// The module that the `module` call `block` (of file `f`) names: its directory resolved and
     /// its `.tf` files; or where and why it is not read (no local source, not readable, too
     /// deep, a caller of this module).
-    fn call_source(&self, f: usize, block: &Block) -> Result<ModuleFiles, (usize, String)> {
+    fn call_source(
+        &self,
+        f: usize,
+        block: &Block,
+        depth: usize,
+    ) -> Result<ModuleFiles, (usize, String)> {
         let Some(source) = block.body.get_attribute("source") else {
             return Err((start(block.span()), "no source".into()));
         };
         let at = start(source.value.span());
-        let source = match self.eval(f, &source.value, &Instance::default(), 0) {
+        let source = match self.eval(f, &source.value, &Instance::default(), depth + 1) {
             Ok(Val::Str(text)) => text.text,
             Ok(other) => return Err((at, format!("the source is {}, not a string", other.kind()))),
             Err(e) => return Err((at, e.message)),
@@ -1173,7 +1182,7 @@ impl<'a> Module<'a> {
                 let cycle = format!("{call}.{output} refers to itself (a cycle)");
                 let placeholder = Err(self.unresolved(f, at, "unresolved-reference", cycle));
                 outputs.borrow_mut().insert(cached.clone(), placeholder);
-                let value = match self.call_source(cf, block) {
+                let value = match self.call_source(cf, block, depth + 1) {
                     Err((_, why)) => Err(self.unresolved(f, at, "unresolved-reference", why)),
                     Ok((dir, texts)) => {
                         let (parsed, _) = parse_files(&texts, self.end());
@@ -1919,14 +1928,18 @@ impl<'a> Module<'a> {
         match (v.value().as_str(), attr(0)) {
             ("var", Some(name)) => match self.variables.get(name) {
                 Some(&(vf, Some(default))) => {
-                    let value = self.variable(vf, default, depth)?;
-                    // A null argument gives a variable declared `nullable = false` its default.
-                    let value = match (value, self.not_nullable.get(name)) {
-                        (Val::Null, Some(&(df, Some(d)))) if self.outer.is_some() => {
-                            self.variable(df, d, depth)?
+                    let kept = &self.variable_values;
+                    let value = self.remembered(kept, ("var", name), (f, at), || {
+                        let value = self.variable(vf, default, depth)?;
+                        // A null argument gives a variable declared `nullable = false` its
+                        // default.
+                        match (value, self.not_nullable.get(name)) {
+                            (Val::Null, Some(&(df, Some(d)))) if self.outer.is_some() => {
+                                self.variable(df, d, depth)
+                            }
+                            (value, _) => Ok(value),
                         }
-                        (value, _) => value,
-                    };
+                    })?;
                     self.apply(f, value, rest, inst, depth)
                 }
                 Some((_, None)) if self.outer.is_some() => missing(format!(
@@ -1978,22 +1991,34 @@ impl<'a> Module<'a> {
         expr: &Expression,
         depth: usize,
     ) -> Result<Val, Unresolved> {
-        if let Some(known) = self.local_values.borrow().get(name) {
+        let at = start(expr.span());
+        self.remembered(&self.local_values, ("local", name), (f, at), || {
+            self.eval(f, expr, &Instance::default(), depth + 1)
+        })
+    }
+
+    /// The value `read` gives `local.NAME` or `var.NAME` (`kind`, `name`) of this module,
+    /// referred to at byte `at` of file `f`, read once and kept in `kept`: met again while it is
+    /// read, it is a cycle; cut short by [`MAX_DEPTH`], it is not kept (read from less deep, it
+    /// may be whole).
+    fn remembered(
+        &self,
+        kept: &std::cell::RefCell<BTreeMap<String, Result<Val, Unresolved>>>,
+        (what, name): (&str, &str),
+        (f, at): (usize, usize),
+        read: impl FnOnce() -> Result<Val, Unresolved>,
+    ) -> Result<Val, Unresolved> {
+        if let Some(known) = kept.borrow().get(name) {
             return known.clone();
         }
-        let cycle = format!("local.{name} refers to itself (a cycle)");
-        let placeholder =
-            Err(self.unresolved(f, start(expr.span()), "unresolved-reference", cycle));
-        self.local_values
-            .borrow_mut()
-            .insert(name.to_owned(), placeholder);
-        let value = self.eval(f, expr, &Instance::default(), depth + 1);
+        let cycle = format!("{what}.{name} refers to itself (a cycle)");
+        let placeholder = Err(self.unresolved(f, at, "unresolved-reference", cycle));
+        kept.borrow_mut().insert(name.to_owned(), placeholder);
+        let value = read();
         if value.as_ref().is_err_and(|e| e.too_deep) {
-            self.local_values.borrow_mut().remove(name);
+            kept.borrow_mut().remove(name);
         } else {
-            self.local_values
-                .borrow_mut()
-                .insert(name.to_owned(), value.clone());
+            kept.borrow_mut().insert(name.to_owned(), value.clone());
         }
         value
     }
@@ -2092,7 +2117,7 @@ impl<'a> Module<'a> {
         }) else {
             return missing(format!("no {FILTER} named {name}"));
         };
-        let instances = self.instances(rf, block)?;
+        let instances = self.instances_at(rf, block, depth + 1)?;
         let mut ops = ops;
         let target = if instances.len() == 1 && instances.iter().all(|i| i.suffix.is_empty()) {
             instances.into_iter().next()
@@ -2900,6 +2925,68 @@ variable "sns_topic_arn" {}
             messages,
             ["aws_cloudwatch_metric_alarm.a: namespace: local.loop refers to itself (a cycle)"]
         );
+    }
+
+    /// A fourth review's cases: a filter whose `count` reads the filter itself, and a chain of
+    /// calls whose `source` is the previous call's output, are said too deep, not a crash; a
+    /// variable passed down sixteen nested modules, each reading it three times, is read once
+    /// per module.
+    #[test]
+    fn self_references_and_passed_variables() {
+        let filter = "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  count = aws_cloudwatch_log_metric_filter.f.metric_transformation[0].value\n  name = \"f\"\n  log_group_name = \"g\"\n  pattern = \"ERROR\"\n  metric_transformation {\n    name = \"f\"\n    namespace = \"N\"\n    value = \"1\"\n  }\n}\n";
+        let found = read("main.tf", filter);
+        assert!(found.filters.is_empty());
+        assert!(
+            found.problems[0]
+                .message
+                .ends_with("references nest too deep (a cycle?)"),
+            "{:?}",
+            found.problems
+        );
+
+        let mut modules: BTreeMap<String, String> = BTreeMap::new();
+        modules.insert("c".into(), "output \"o\" {\n  value = \"./c\"\n}\n".into());
+        for k in 0..16 {
+            let inner = if k < 15 {
+                format!(
+                    "module \"n\" {{\n  source = \"../v{}\"\n  x = var.x == var.x ? var.x : \"q\"\n}}\n",
+                    k + 1
+                )
+            } else {
+                "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f\"\n  log_group_name = \"g\"\n  pattern = var.x\n  metric_transformation {\n    name = \"f\"\n    namespace = \"N\"\n    value = \"1\"\n  }\n}\n".into()
+            };
+            modules.insert(format!("v{k}"), format!("variable \"x\" {{}}\n{inner}"));
+        }
+        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let text = modules.get(name).ok_or("none")?;
+            Ok((
+                PathBuf::from("/m").join(name),
+                vec![(format!("/m/{name}/main.tf"), text.clone())],
+            ))
+        };
+        let mut root = String::from(
+            "module \"v\" {\n  source = \"./v0\"\n  x = \"ERROR\"\n}\nmodule \"c0\" {\n  source = \"./c\"\n}\n",
+        );
+        for k in 1..400 {
+            root.push_str(&format!(
+                "module \"c{k}\" {{\n  source = module.c{}.o\n}}\n",
+                k - 1
+            ));
+        }
+        root.push_str("resource \"aws_cloudwatch_metric_alarm\" \"a\" {\n  metric_name = module.c399.o\n  namespace = module.c3.o\n}\n");
+        let found = read_module_with(&[("main.tf".into(), root)], &load);
+        let patterns: Vec<&str> = found
+            .filters
+            .iter()
+            .map(|f| f.filter_pattern.as_str())
+            .collect();
+        assert_eq!(patterns, ["ERROR"]);
+        assert_eq!(
+            found.alarms[0].properties.get("Namespace"),
+            Some(&Json::from("./c"))
+        );
+        assert_eq!(found.alarms[0].properties.get("MetricName"), None);
     }
 
     /// A value that a values file of the module's own directory gives a variable the module
