@@ -635,6 +635,29 @@ type OutputValue = Result<Val, Unresolved>;
 /// The operators of a traversal (`.name`, `[key]`).
 type Ops = [hcl_edit::Decorated<TraversalOperator>];
 
+/// What `read` gives for `key`, read once and kept in `kept`: asked for again while it is read,
+/// it is `cycle` (it refers to itself); cut short by [`MAX_DEPTH`], it is not kept (read from
+/// less deep, it may be whole). Locals, variables, module outputs and a call's instances are
+/// each read so.
+fn remember<K: Ord + Clone, V: Clone>(
+    kept: &std::cell::RefCell<BTreeMap<K, Result<V, Unresolved>>>,
+    key: K,
+    cycle: Unresolved,
+    read: impl FnOnce() -> Result<V, Unresolved>,
+) -> Result<V, Unresolved> {
+    if let Some(known) = kept.borrow().get(&key) {
+        return known.clone();
+    }
+    kept.borrow_mut().insert(key.clone(), Err(cycle));
+    let value = read();
+    if value.as_ref().is_err_and(|e| e.too_deep) {
+        kept.borrow_mut().remove(&key);
+    } else {
+        kept.borrow_mut().insert(key, value.clone());
+    }
+    value
+}
+
 /// An instance's key as text: its `for_each` key, or its `count.index` in decimal.
 fn instance_key(instance: &Instance) -> Option<String> {
     match (&instance.each, instance.count) {
@@ -1172,35 +1195,22 @@ impl<'a> Module<'a> {
         };
         let output = output.value().as_str();
         let call = format!("module.{name}{}", instance.suffix);
-        let outputs = &self.root().outputs;
-        let cached = (format!("{}{call}.", self.prefix), output.to_owned());
-        let known = outputs.borrow().get(&cached).cloned();
-        let value = match known {
-            Some(value) => value,
-            None => {
-                // Asked for again while it is read, it refers to itself.
-                let cycle = format!("{call}.{output} refers to itself (a cycle)");
-                let placeholder = Err(self.unresolved(f, at, "unresolved-reference", cycle));
-                outputs.borrow_mut().insert(cached.clone(), placeholder);
-                let value = match self.call_source(cf, block, depth + 1) {
-                    Err((_, why)) => Err(self.unresolved(f, at, "unresolved-reference", why)),
-                    Ok((dir, texts)) => {
-                        let (parsed, _) = parse_files(&texts, self.end());
-                        let child = self.called(&parsed, (cf, block), instance, dir);
-                        child.output(output, depth + 1).map_err(|e| Unresolved {
-                            message: format!("{call}.{output}: {}", e.message),
-                            ..e
-                        })
-                    }
-                };
-                if value.as_ref().is_err_and(|e| e.too_deep) {
-                    outputs.borrow_mut().remove(&cached);
-                } else {
-                    outputs.borrow_mut().insert(cached, value.clone());
+        let key = (format!("{}{call}.", self.prefix), output.to_owned());
+        let cycle = format!("{call}.{output} refers to itself (a cycle)");
+        let cycle = self.unresolved(f, at, "unresolved-reference", cycle);
+        let value = remember(&self.root().outputs, key, cycle, || {
+            match self.call_source(cf, block, depth + 1) {
+                Err((_, why)) => Err(self.unresolved(f, at, "unresolved-reference", why)),
+                Ok((dir, texts)) => {
+                    let (parsed, _) = parse_files(&texts, self.end());
+                    let child = self.called(&parsed, (cf, block), instance, dir);
+                    child.output(output, depth + 1).map_err(|e| Unresolved {
+                        message: format!("{call}.{output}: {}", e.message),
+                        ..e
+                    })
                 }
-                value
             }
-        };
+        });
         // What is wrong in the output is said at the reference.
         let value = value.map_err(|e| Unresolved { global: here, ..e })?;
         let rest: Vec<_> = ops.cloned().collect();
@@ -1244,33 +1254,21 @@ impl<'a> Module<'a> {
         block: &Block,
         depth: usize,
     ) -> Result<Keyed, Unresolved> {
-        let known = &self.root().call_instances;
-        let cached = (self.prefix.clone(), call);
-        if let Some(keyed) = known.borrow().get(&cached) {
-            return keyed.clone();
-        }
-        // Asked for again while they are read, they refer to themselves.
         let name = block.labels.first().map(label).unwrap_or_default();
         let cycle = format!(
             "the instances of module.{name} (count, for_each) refer to themselves (a cycle)"
         );
-        let placeholder =
-            Err(self.unresolved(f, start(block.span()), "unresolved-reference", cycle));
-        known.borrow_mut().insert(cached.clone(), placeholder);
-        let keyed = self.instances_at(f, block, depth).map(|instances| {
+        let cycle = self.unresolved(f, start(block.span()), "unresolved-reference", cycle);
+        let key = (self.prefix.clone(), call);
+        remember(&self.root().call_instances, key, cycle, || {
+            let instances = self.instances_at(f, block, depth)?;
             let keys = instances
                 .iter()
                 .enumerate()
                 .filter_map(|(i, instance)| Some((instance_key(instance)?, i)))
                 .collect();
-            std::rc::Rc::new((instances, keys))
-        });
-        if keyed.as_ref().is_err_and(|e| e.too_deep) {
-            known.borrow_mut().remove(&cached);
-        } else {
-            known.borrow_mut().insert(cached, keyed.clone());
-        }
-        keyed
+            Ok(std::rc::Rc::new((instances, keys)))
+        })
     }
 
     /// The root module this one is read from (itself for a root).
@@ -1928,8 +1926,10 @@ impl<'a> Module<'a> {
         match (v.value().as_str(), attr(0)) {
             ("var", Some(name)) => match self.variables.get(name) {
                 Some(&(vf, Some(default))) => {
+                    let cycle = format!("var.{name} refers to itself (a cycle)");
+                    let cycle = self.unresolved(f, at, "unresolved-reference", cycle);
                     let kept = &self.variable_values;
-                    let value = self.remembered(kept, ("var", name), (f, at), || {
+                    let value = remember(kept, name.to_owned(), cycle, || {
                         let value = self.variable(vf, default, depth)?;
                         // A null argument gives a variable declared `nullable = false` its
                         // default.
@@ -1991,36 +1991,11 @@ impl<'a> Module<'a> {
         expr: &Expression,
         depth: usize,
     ) -> Result<Val, Unresolved> {
-        let at = start(expr.span());
-        self.remembered(&self.local_values, ("local", name), (f, at), || {
+        let cycle = format!("local.{name} refers to itself (a cycle)");
+        let cycle = self.unresolved(f, start(expr.span()), "unresolved-reference", cycle);
+        remember(&self.local_values, name.to_owned(), cycle, || {
             self.eval(f, expr, &Instance::default(), depth + 1)
         })
-    }
-
-    /// The value `read` gives `local.NAME` or `var.NAME` (`kind`, `name`) of this module,
-    /// referred to at byte `at` of file `f`, read once and kept in `kept`: met again while it is
-    /// read, it is a cycle; cut short by [`MAX_DEPTH`], it is not kept (read from less deep, it
-    /// may be whole).
-    fn remembered(
-        &self,
-        kept: &std::cell::RefCell<BTreeMap<String, Result<Val, Unresolved>>>,
-        (what, name): (&str, &str),
-        (f, at): (usize, usize),
-        read: impl FnOnce() -> Result<Val, Unresolved>,
-    ) -> Result<Val, Unresolved> {
-        if let Some(known) = kept.borrow().get(name) {
-            return known.clone();
-        }
-        let cycle = format!("{what}.{name} refers to itself (a cycle)");
-        let placeholder = Err(self.unresolved(f, at, "unresolved-reference", cycle));
-        kept.borrow_mut().insert(name.to_owned(), placeholder);
-        let value = read();
-        if value.as_ref().is_err_and(|e| e.too_deep) {
-            kept.borrow_mut().remove(name);
-        } else {
-            kept.borrow_mut().insert(name.to_owned(), value.clone());
-        }
-        value
     }
 
     /// A variable's value given by `default`, an expression of file `f` (or the caller's file
