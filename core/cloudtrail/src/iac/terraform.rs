@@ -103,7 +103,7 @@ pub fn read_module_with(files: &[(String, String)], load: Loader<'_>) -> Found {
 
 /// The stack a configuration is read on: references are evaluated recursively, up to
 /// [`MAX_DEPTH`] deep, through modules and their outputs, whatever the caller's own stack
-/// (a test's thread has 2 MiB; a debug build takes about 1.8 MiB at that depth).
+/// (a test's thread has 2 MiB; a debug build needs about 1.8 MiB at half that depth).
 const READ_STACK: usize = 64 << 20;
 
 /// Runs `read` on a thread with a stack of [`READ_STACK`], or here when no thread can be
