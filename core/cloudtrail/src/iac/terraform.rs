@@ -1932,10 +1932,17 @@ impl<'a> Module<'a> {
                     let value = remember(kept, name.to_owned(), cycle, || {
                         let value = self.variable(vf, default, depth)?;
                         // A null argument gives a variable declared `nullable = false` its
-                        // default.
+                        // default; without one, Terraform refuses the call.
                         match (value, self.not_nullable.get(name)) {
                             (Val::Null, Some(&(df, Some(d)))) if self.outer.is_some() => {
                                 self.variable(df, d, depth)
+                            }
+                            (Val::Null, Some((_, None))) if self.outer.is_some() => {
+                                missing(format!(
+                                    "var.{name} is declared nullable = false without a default, and \
+                                 {} sets it to null: Terraform refuses the call",
+                                    self.prefix.trim_end_matches('.')
+                                ))
                             }
                             (value, _) => Ok(value),
                         }
@@ -2962,6 +2969,29 @@ variable "sns_topic_arn" {}
             Some(&Json::from("./c"))
         );
         assert_eq!(found.alarms[0].properties.get("MetricName"), None);
+    }
+
+    /// A variable declared `nullable = false` without a default, set to null by a call: Terraform
+    /// refuses the call, and the value is not read as null.
+    #[test]
+    fn null_for_a_variable_that_may_not_be_null() {
+        let child = "variable \"strict\" {\n  nullable = false\n}\noutput \"s\" {\n  value = var.strict\n}\n";
+        let load = |_: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
+            Ok((
+                "/m/s".into(),
+                vec![("/m/s/main.tf".into(), child.to_owned())],
+            ))
+        };
+        let root = "module \"n\" {\n  source = \"./s\"\n  strict = null\n}\nresource \"aws_cloudwatch_metric_alarm\" \"z\" {\n  metric_name = module.n.s\n  namespace = \"N\"\n}\n";
+        let found = read_module_with(&[("main.tf".into(), root.into())], &load);
+        assert_eq!(found.alarms[0].properties.get("MetricName"), None);
+        let messages: Vec<&str> = found.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "aws_cloudwatch_metric_alarm.z: metric_name: module.n.s: var.strict is declared nullable = false without a default, and module.n sets it to null: Terraform refuses the call"
+            ]
+        );
     }
 
     /// A value that a values file of the module's own directory gives a variable the module
