@@ -850,13 +850,10 @@ type Place = (PathBuf, Option<std::ffi::OsString>);
 /// What the readers of [`Texts`]' modules have called.
 #[derive(Default)]
 struct Called {
-    /// For each module, the directories of the modules its read called (at any depth), its own
-    /// left out.
+    /// For each module (by index), the directories of the modules its read called (at any
+    /// depth), its own left out.
     #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
-    by: Vec<std::collections::HashSet<PathBuf>>,
-    /// The module being read.
-    #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
-    reading: usize,
+    by: std::collections::HashMap<usize, std::collections::HashSet<PathBuf>>,
     /// The files of the called modules that the walk did not meet, read from disk (by place,
     /// as [`Texts::places`]).
     #[cfg_attr(not(feature = "terraform"), allow(dead_code))]
@@ -876,21 +873,20 @@ impl Texts {
         self.count + self.called().disk.len()
     }
 
-    /// The files of the module a `module` call names (see [`terraform::Loader`]): the `.tf`
-    /// files of its directory, all of them (as Terraform reads them, whichever the paths given
-    /// named), read from disk; those the walk did not meet are counted.
+    /// The files of the module that a `module` call met in reading module `reading` names (see
+    /// [`terraform::Loader`]): the `.tf` files of its directory, all of them (as Terraform reads
+    /// them, whichever the paths given named), read from disk; those the walk did not meet are
+    /// counted.
     #[cfg(feature = "terraform")]
-    fn module(&self, dir: &Path) -> Result<terraform::ModuleFiles, String> {
+    fn module(&self, reading: usize, dir: &Path) -> Result<terraform::ModuleFiles, String> {
         let (resolved, files) = terraform::module_files(dir)?;
         let mut called = self.called();
-        let reading = called.reading;
         if self.dirs.get(reading) != Some(&resolved) {
-            if called.by.len() <= reading {
-                called.by.resize_with(reading + 1, Default::default);
-            }
-            if let Some(by) = called.by.get_mut(reading) {
-                by.insert(resolved.clone());
-            }
+            called
+                .by
+                .entry(reading)
+                .or_default()
+                .insert(resolved.clone());
         }
         // A file the walk met keeps the name it was met by, so that what is said of it is
         // said once.
@@ -909,59 +905,53 @@ impl Texts {
     }
 
     /// Reads each module with `read`, its calls served by [`Texts::module`], and gives back
-    /// what the root modules give: those that no other module calls, as Terraform plans them
-    /// (a called module is read with each call's arguments, not on its own with its defaults),
-    /// and the modules of a ring that call one another with no root calling them.
+    /// what the root modules give ([`roots`]).
     #[cfg(feature = "terraform")]
     fn read_roots<T>(
         &self,
         read: impl Fn(&[(String, String)], terraform::Loader<'_>) -> T,
     ) -> Vec<T> {
-        let load = |dir: &Path| self.module(dir);
-        let mut read_modules = Vec::new();
-        for (i, module) in self.modules.iter().enumerate() {
-            self.called().reading = i;
-            read_modules.push(read(module, &load));
-        }
-        let called = self.called();
-        let calls = |i: usize, dir: &PathBuf| called.by.get(i).is_some_and(|by| by.contains(dir));
-        let n = self.dirs.len();
-        let mut root: Vec<bool> = self
-            .dirs
-            .iter()
-            .enumerate()
-            .map(|(i, dir)| !(0..n).any(|j| j != i && calls(j, dir)))
+        let read_modules: Vec<T> = (self.modules.iter().enumerate())
+            .map(|(i, module)| read(module, &|dir: &Path| self.module(i, dir)))
             .collect();
-        // A module that no root reaches lies in a ring or below one: a module of a ring that
-        // no other such module calls without being called back by it (the ring, not a module
-        // below it) becomes a root too, and so on until every module is a root or reached.
-        loop {
-            let reached = |i: usize| {
-                let dir = self.dirs.get(i);
-                (0..n).any(|j| root.get(j) == Some(&true) && dir.is_some_and(|d| calls(j, d)))
-            };
-            let left: Vec<usize> = (0..n)
-                .filter(|&i| root.get(i) == Some(&false) && !reached(i))
-                .collect();
-            let dir = |i: usize| self.dirs.get(i);
-            let above = |i: usize| {
-                left.iter().any(|&j| {
-                    j != i
-                        && dir(i).is_some_and(|d| calls(j, d))
-                        && !dir(j).is_some_and(|d| calls(i, d))
-                })
-            };
-            match left.iter().find(|&&i| !above(i)).or(left.first()) {
-                Some(&i) => root.get_mut(i).into_iter().for_each(|r| *r = true),
-                None => break,
-            }
-        }
+        let called = self.called();
+        let calls = |i: usize, dir: &PathBuf| called.by.get(&i).is_some_and(|by| by.contains(dir));
         read_modules
             .into_iter()
-            .zip(root)
+            .zip(roots(&self.dirs, calls))
             .filter_map(|(found, root)| root.then_some(found))
             .collect()
     }
+}
+
+/// Which of the modules in `dirs` are roots, when `calls(i, dir)` tells whether reading module
+/// `i` called the module of `dir`: those that no other module calls, as Terraform plans them (a
+/// called module is read with each call's arguments, not on its own with its defaults). A module
+/// that no root reaches lies in a ring of modules calling one another, or below one: a module of
+/// a ring that no other such module calls without being called back by it (the ring, not a
+/// module below it) becomes a root too, and so on until every module is a root or reached.
+#[cfg(feature = "terraform")]
+fn roots(dirs: &[PathBuf], calls: impl Fn(usize, &PathBuf) -> bool) -> Vec<bool> {
+    let n = dirs.len();
+    let called_by = |j: usize, i: usize| dirs.get(i).is_some_and(|d| calls(j, d));
+    let mut root: Vec<bool> = (0..n)
+        .map(|i| !(0..n).any(|j| j != i && called_by(j, i)))
+        .collect();
+    loop {
+        let reached = |i: usize| (0..n).any(|j| root.get(j) == Some(&true) && called_by(j, i));
+        let left: Vec<usize> = (0..n)
+            .filter(|&i| root.get(i) == Some(&false) && !reached(i))
+            .collect();
+        let below = |i: usize| {
+            left.iter()
+                .any(|&j| j != i && called_by(j, i) && !called_by(i, j))
+        };
+        match left.iter().find(|&&i| !below(i)).or(left.first()) {
+            Some(&i) => root.get_mut(i).into_iter().for_each(|r| *r = true),
+            None => break,
+        }
+    }
+    root
 }
 
 /// [`Texts`] of `files`, of which those in `named` were named by the user (not met in a
@@ -1191,6 +1181,51 @@ fn coerce(key: &str, value: serde_json::Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Roots are the modules no other calls; of a ring of modules calling one another that no
+    /// root reaches, one module of the ring (never one below it, whatever the order) is a root.
+    #[cfg(feature = "terraform")]
+    #[test]
+    fn roots_of_chains_and_rings() {
+        let dirs: Vec<PathBuf> = ["a", "b", "c", "d"].iter().map(PathBuf::from).collect();
+        let roots_of = |edges: &[(usize, usize)]| {
+            // What a read calls is every module below it, at any depth.
+            let reach = |from: usize| {
+                let mut seen = vec![from];
+                let mut i = 0;
+                while let Some(&at) = seen.get(i) {
+                    for &(x, y) in edges {
+                        if x == at && !seen.contains(&y) {
+                            seen.push(y);
+                        }
+                    }
+                    i += 1;
+                }
+                seen
+            };
+            let calls = |i: usize, dir: &PathBuf| {
+                let j = dirs.iter().position(|d| d == dir);
+                j.is_some_and(|j| j != i && reach(i).contains(&j))
+            };
+            roots(&dirs, calls)
+        };
+        // a calls b calls c; d alone.
+        assert_eq!(roots_of(&[(0, 1), (1, 2)]), [true, false, false, true]);
+        // b and c call each other, and c calls a (below the ring, first in order) and d.
+        assert_eq!(
+            roots_of(&[(1, 2), (2, 1), (2, 0), (2, 3)]),
+            [false, true, false, false]
+        );
+        // The same with the module below the ring last.
+        assert_eq!(
+            roots_of(&[(0, 1), (1, 0), (1, 3), (2, 0)]),
+            [false, false, true, false]
+        );
+        assert_eq!(
+            roots_of(&[(0, 1), (1, 0), (1, 2), (1, 3)]),
+            [true, false, false, false]
+        );
+    }
 
     /// An alarm watches a filter's metric when its dimension names are the transformation's;
     /// dimensions not resolved to names may be any, so such an alarm may watch it.

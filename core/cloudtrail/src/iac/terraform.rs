@@ -91,14 +91,42 @@ pub fn read_module(files: &[(String, String)]) -> Found {
 /// plans it, the module's variables set by the call's arguments, its resources addressed
 /// `module.NAME[KEY].…`.
 pub fn read_module_with(files: &[(String, String)], load: Loader<'_>) -> Found {
-    on_own_stack(|| {
-        let mut found = Found::default();
-        let (parsed, problems) = parse_files(files, 0);
-        found.problems = problems;
-        let module = Module::new(&parsed, load);
+    read_root(files, load, |module, problems| {
+        let mut found = Found {
+            problems,
+            ..Found::default()
+        };
         module.read(&mut found);
         found
     })
+}
+
+/// Parses `files` as a root module and gives it, with the problems of its files' syntax, to
+/// `read`, on a stack of its own ([`on_own_stack`]).
+fn read_root<T: Send>(
+    files: &[(String, String)],
+    load: Loader<'_>,
+    read: impl Fn(&Module<'_>, Vec<Problem>) -> T + Sync,
+) -> T {
+    on_own_stack(|| {
+        let (parsed, problems) = parse_files(files, 0);
+        let dir = parsed
+            .iter()
+            .find(|f| matches!(f.content, Content::Config(_)))
+            .and_then(|f| directory_of(f.name));
+        read(&Module::new(&parsed, load, dir), problems)
+    })
+}
+
+/// The directory of the file `name`, resolved (links followed), if it exists.
+fn directory_of(name: &str) -> Option<PathBuf> {
+    let dir = Path::new(name).parent()?;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    dir.canonicalize().ok()
 }
 
 /// The stack a configuration is read on: references are evaluated recursively, up to
@@ -108,7 +136,7 @@ const READ_STACK: usize = 64 << 20;
 
 /// Runs `read` on a thread with a stack of [`READ_STACK`], or here when no thread can be
 /// started.
-pub(crate) fn on_own_stack<T: Send>(read: impl Fn() -> T + Sync) -> T {
+fn on_own_stack<T: Send>(read: impl Fn() -> T + Sync) -> T {
     let done = std::thread::scope(|scope| {
         let thread = std::thread::Builder::new()
             .name("terraform".into())
@@ -149,43 +177,48 @@ fn lexical(path: &Path) -> PathBuf {
 
 /// The `.tf` and `.tf.json` files of the directory `dir`, in name order (as Terraform reads
 /// them), each a name and a text, and the directory resolved; or why they cannot be read.
-/// Values files are left out: Terraform reads them for the root module only; so are the files
-/// Terraform ignores (a name starting with `.`, an editor's `~` or `#…#` copy). A `.tf.json`
-/// file is not read: its reader says so (`unsupported-file`).
+/// Values files are left out: Terraform reads them for the root module only. A `.tf.json` file
+/// is not read: its reader says so (`unsupported-file`).
 pub fn module_files(dir: &Path) -> Result<ModuleFiles, String> {
     let resolved = dir
         .canonicalize()
         .map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
-    let entries = std::fs::read_dir(&resolved)
+    let names = config_file_names(&resolved)
         .map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
-    let mut paths = Vec::new();
-    for entry in entries {
-        let entry =
-            entry.map_err(|e| format!("cannot read the directory {}: {e}", dir.display()))?;
-        let path = entry.path();
+    let mut files = Vec::new();
+    for name in names {
+        let path = dir.join(&name);
+        let text = super::read_text(&path).map_err(|why| format!("{}: {why}", path.display()))?;
+        files.push((path.display().to_string(), text));
+    }
+    Ok((resolved, files))
+}
+
+/// The names of the configuration files (`.tf`, `.tf.json`) of the directory `dir`, sorted,
+/// without those Terraform ignores (a name starting with `.`, an editor's `~` or `#…#` copy).
+fn config_file_names(dir: &Path) -> std::io::Result<Vec<std::ffi::OsString>> {
+    use super::FileKind;
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
         let name = entry.file_name();
         let ignored = name.to_str().is_none_or(|n| {
             n.starts_with('.') || n.ends_with('~') || (n.starts_with('#') && n.ends_with('#'))
         });
-        let config = name
-            .to_str()
-            .is_some_and(|n| n.ends_with(".tf") || n.ends_with(".tf.json"));
-        if !ignored && config && path.is_file() {
-            paths.push(entry.file_name());
+        let kind = FileKind::of_path(Path::new(&name));
+        let config = matches!(kind, Some(FileKind::Terraform | FileKind::TerraformJson));
+        if !ignored && config && entry.path().is_file() {
+            names.push(name);
         }
     }
-    paths.sort();
-    let mut files = Vec::new();
-    for name in paths {
-        let path = dir.join(&name);
-        let text = std::fs::read(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))
-            .and_then(|bytes| {
-                String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8", path.display()))
-            })?;
-        files.push((path.display().to_string(), text));
-    }
-    Ok((resolved, files))
+    names.sort();
+    Ok(names)
+}
+
+/// Whether the file `name` is configuration in Terraform's JSON syntax (`.tf.json`), which is
+/// not read.
+fn is_json_config(name: &str) -> bool {
+    super::FileKind::of_path(Path::new(name)) == Some(super::FileKind::TerraformJson)
 }
 
 /// Parses each file of a module; a file that is not HCL (or JSON, for `.tfvars.json`) is a
@@ -203,7 +236,7 @@ fn parse_files(files: &[(String, String)], first_base: usize) -> (Vec<File<'_>>,
             metric: None,
             subject: Subject::File,
         };
-        if name.ends_with(".tf.json") && !is_values_file(name) {
+        if is_json_config(name) {
             problems.extend(super::read(super::FileKind::TerraformJson, name, text).problems);
             continue;
         }
@@ -629,8 +662,8 @@ const META_ARGUMENTS: [&str; 6] = [
     "depends_on",
 ];
 
-/// A module output read: its value (its characters at no place), or why not (at no place).
-type OutputValue = Result<Val, Unresolved>;
+/// Values read once and kept ([`remember`]), by key: each the value, or why it cannot be read.
+type Kept<K, V> = std::cell::RefCell<BTreeMap<K, Result<V, Unresolved>>>;
 
 /// The operators of a traversal (`.name`, `[key]`).
 type Ops = [hcl_edit::Decorated<TraversalOperator>];
@@ -640,7 +673,7 @@ type Ops = [hcl_edit::Decorated<TraversalOperator>];
 /// less deep, it may be whole). Locals, variables, module outputs and a call's instances are
 /// each read so.
 fn remember<K: Ord + Clone, V: Clone>(
-    kept: &std::cell::RefCell<BTreeMap<K, Result<V, Unresolved>>>,
+    kept: &Kept<K, V>,
     key: K,
     cycle: Unresolved,
     read: impl FnOnce() -> Result<V, Unresolved>,
@@ -706,15 +739,21 @@ struct Module<'a> {
     /// In a root module, the outputs of the modules read from it, as `module_output` has read
     /// them, by the module's address (`module.a["k"].module.b.`) and the output's name: each is
     /// read once however often, and from however deep, it is referred to.
-    outputs: std::cell::RefCell<BTreeMap<(String, String), OutputValue>>,
+    /// (Their values' characters are at no place: a reference places them.)
+    outputs: Kept<(String, String), Val>,
     /// The values of the locals read, by name (see `Module::local`).
-    local_values: std::cell::RefCell<BTreeMap<String, Result<Val, Unresolved>>>,
+    local_values: Kept<String, Val>,
     /// The values of the variables read, by name: a variable is the same wherever it is used
     /// in one instance of a module.
-    variable_values: std::cell::RefCell<BTreeMap<String, Result<Val, Unresolved>>>,
+    variable_values: Kept<String, Val>,
     /// In a root module, the instances of each call referred to, by the calling module's
     /// address and the call's index in its `calls`.
-    call_instances: std::cell::RefCell<BTreeMap<(String, usize), Result<Keyed, Unresolved>>>,
+    call_instances: Kept<(String, usize), Keyed>,
+    /// In a root module, the modules loaded for `module` calls, by the path their `source`
+    /// names: each directory is loaded once.
+    loaded: std::cell::RefCell<BTreeMap<PathBuf, Result<std::rc::Rc<ModuleFiles>, String>>>,
+    /// `(file, block)` of each `output`, by name.
+    declared_outputs: BTreeMap<&'a str, (usize, &'a Block)>,
     variables: BTreeMap<&'a str, (usize, Option<Default<'a>>)>,
     /// The variables declared `nullable = false`, with their default: a null value gives them
     /// their default.
@@ -736,19 +775,8 @@ fn start(span: Option<Range<usize>>) -> usize {
 }
 
 impl<'a> Module<'a> {
-    fn new(files: &'a [File<'a>], load: Loader<'a>) -> Module<'a> {
-        let dir = files
-            .iter()
-            .find(|f| matches!(f.content, Content::Config(_)))
-            .and_then(|f| Path::new(f.name).parent())
-            .map(|d| {
-                if d.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    d
-                }
-            })
-            .and_then(|d| d.canonicalize().ok());
+    /// The module of `files`, whose directory is `dir` (resolved, when known).
+    fn new(files: &'a [File<'a>], load: Loader<'a>, dir: Option<PathBuf>) -> Module<'a> {
         let mut module = Module {
             files,
             outer: None,
@@ -761,6 +789,8 @@ impl<'a> Module<'a> {
             call_instances: std::cell::RefCell::default(),
             local_values: std::cell::RefCell::default(),
             variable_values: std::cell::RefCell::default(),
+            declared_outputs: BTreeMap::new(),
+            loaded: std::cell::RefCell::default(),
             variables: BTreeMap::new(),
             not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
@@ -790,6 +820,9 @@ impl<'a> Module<'a> {
                     }
                     ("resource", [_, _]) => module.resources.push((f, block)),
                     ("module", [_]) => module.calls.push((f, block)),
+                    ("output", [name]) => {
+                        module.declared_outputs.insert(name, (f, block));
+                    }
                     _ => {}
                 }
             }
@@ -803,16 +836,7 @@ impl<'a> Module<'a> {
             };
             // Terraform warns of a value for a variable the module does not declare; a values
             // file from elsewhere may be meant for other modules read with this one.
-            let here = || {
-                let dir = Path::new(file.name).parent()?;
-                let dir = if dir.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    dir
-                };
-                Some(dir.canonicalize().ok()? == *module.dir.as_ref()?)
-            };
-            let own = here() == Some(true);
+            let own = module.dir.is_some() && directory_of(file.name) == module.dir;
             for (name, at, value) in values {
                 if own && !module.variables.contains_key(name.as_str()) {
                     module.undeclared.push((f, *at, name));
@@ -845,23 +869,19 @@ impl<'a> Module<'a> {
 
     /// Whether the module's configuration files are every `.tf` file of its directory.
     fn whole_directory(&self) -> bool {
-        let Some(dir) = &self.dir else {
+        let Some(Ok(on_disk)) = self.dir.as_deref().map(config_file_names) else {
             return false;
         };
-        let Ok((_, on_disk)) = module_files(dir) else {
-            return false;
-        };
-        let name = |path: &str| Path::new(path).file_name().map(ToOwned::to_owned);
         let read: std::collections::BTreeSet<_> = self
             .files
             .iter()
             .filter(|f| matches!(f.content, Content::Config(_)))
-            .map(|f| name(f.name))
+            .filter_map(|f| Path::new(f.name).file_name())
             .collect();
         on_disk
             .iter()
-            .filter(|(path, _)| !path.ends_with(".tf.json"))
-            .all(|(path, _)| read.contains(&name(path)))
+            .filter(|name| !name.to_str().is_some_and(is_json_config))
+            .all(|name| read.contains(name.as_os_str()))
     }
 
     /// The module that the `module` call `block` (of file `f`) reads for its `instance`, from
@@ -876,10 +896,9 @@ impl<'a> Module<'a> {
         dir: PathBuf,
     ) -> Module<'a> {
         let name = block.labels.first().map(label).unwrap_or_default();
-        let mut module = Module::new(files, self.load);
+        let mut module = Module::new(files, self.load, Some(dir));
         module.outer = Some(self);
         module.prefix = format!("{}module.{name}{}.", self.prefix, instance.suffix);
-        module.dir = Some(dir);
         for argument in block.body.attributes() {
             let name = argument.key.value().as_str();
             if let Some(variable) = module.variables.get_mut(name) {
@@ -889,25 +908,21 @@ impl<'a> Module<'a> {
         module
     }
 
-    /// What Terraform refuses in the `module` call `block` (of file `f`) of the module parsed
-    /// as `files`, once per call whatever its instances: an argument the module declares no
+    /// What Terraform refuses in the `module` call `block` (of file `f`) of `module` (read with
+    /// its defaults), once per call whatever its instances: an argument the module declares no
     /// variable for, a variable without a default that the call does not set.
-    fn check_call(&self, f: usize, block: &Block, files: &[File<'_>], problems: &mut Vec<Problem>) {
+    fn check_call(
+        &self,
+        f: usize,
+        block: &Block,
+        module: &Module<'_>,
+        problems: &mut Vec<Problem>,
+    ) {
         // Named by the call alone (not by the instance of this module): a module called several
         // times says it once.
         let name = block.labels.first().map(label).unwrap_or_default();
         let call = format!("module.{name}");
-        let mut declared: BTreeMap<&str, bool> = BTreeMap::new();
-        for file in files {
-            for variable in file.blocks() {
-                if let ("variable", [name]) =
-                    (variable.ident.value().as_str(), &variable.labels[..])
-                {
-                    let required = variable.body.get_attribute("default").is_none();
-                    declared.insert(label(name), required);
-                }
-            }
-        }
+        let declared = &module.variables;
         let mut error = |at: usize, code: &'static str, message: String| {
             problems.push(Problem {
                 location: self.location(f, at),
@@ -936,8 +951,8 @@ impl<'a> Module<'a> {
                 );
             }
         }
-        for (variable, required) in declared {
-            if required && !given.iter().any(|a| a.key.value().as_str() == variable) {
+        for (variable, (_, default)) in declared {
+            if default.is_none() && !given.iter().any(|a| a.key.value().as_str() == *variable) {
                 error(
                     start(block.ident.span()),
                     MISSING_ARGUMENT,
@@ -1041,43 +1056,34 @@ impl<'a> Module<'a> {
         for (call_index, &(f, block)) in self.calls.iter().enumerate() {
             let name = block.labels.first().map(label).unwrap_or_default();
             let call = format!("module.{name}");
-            let mut not_read = |at: usize, code: &'static str, message: String| {
-                problems.push(Problem {
-                    location: self.location(f, at),
-                    code,
-                    message: format!("{}{call}: {message}", self.prefix),
-                    incomplete: true,
-                    metric: None,
-                    subject: Subject::File,
-                });
+            let not_read = |location: SourceLocation, code: &'static str, message: &str| Problem {
+                location,
+                code,
+                message: format!("{}{call}: {message}", self.prefix),
+                incomplete: true,
+                metric: None,
+                subject: Subject::File,
             };
-            let (dir, texts) = match self.call_source(f, block, 0) {
-                Ok(module) => module,
+            let source = match self.call_source(f, block, 0) {
+                Ok(source) => source,
                 Err((at, message)) => {
-                    not_read(at, MODULE_NOT_READ, message);
+                    problems.push(not_read(self.location(f, at), MODULE_NOT_READ, &message));
                     continue;
                 }
             };
-            let (parsed, parse_problems) = parse_files(&texts, self.end());
+            let (dir, texts) = &*source;
+            let (parsed, parse_problems) = parse_files(texts, self.end());
             problems.extend(parse_problems);
             // What a `.tf.json` file declares is not known: nothing is said of the arguments.
-            if !texts.iter().any(|(name, _)| name.ends_with(".tf.json")) {
-                self.check_call(f, block, &parsed, problems);
+            if !texts.iter().any(|(name, _)| is_json_config(name)) {
+                let module = Module::new(&parsed, self.load, Some(dir.clone()));
+                self.check_call(f, block, &module, problems);
             }
             let instances = match self.keyed_instances(call_index, f, block, 0) {
                 Ok(instances) => instances,
                 Err(e) => {
-                    problems.push(Problem {
-                        location: self.located(e.global),
-                        code: e.code,
-                        message: format!(
-                            "{}{call}: {}: the module is not read",
-                            self.prefix, e.message
-                        ),
-                        incomplete: true,
-                        metric: None,
-                        subject: Subject::File,
-                    });
+                    let message = format!("{}: the module is not read", e.message);
+                    problems.push(not_read(self.located(e.global), e.code, &message));
                     continue;
                 }
             };
@@ -1088,14 +1094,15 @@ impl<'a> Module<'a> {
     }
 
     /// The module that the `module` call `block` (of file `f`) names: its directory resolved and
-    /// its `.tf` files; or where and why it is not read (no local source, not readable, too
+    /// its `.tf` files (loaded once per directory for the root module, however many calls and
+    /// instances read it); or where and why it is not read (no local source, not readable, too
     /// deep, a caller of this module).
     fn call_source(
         &self,
         f: usize,
         block: &Block,
         depth: usize,
-    ) -> Result<ModuleFiles, (usize, String)> {
+    ) -> Result<std::rc::Rc<ModuleFiles>, (usize, String)> {
         let Some(source) = block.body.get_attribute("source") else {
             return Err((start(block.span()), "no source".into()));
         };
@@ -1121,8 +1128,15 @@ impl<'a> Module<'a> {
             .get(f)
             .and_then(|file| Path::new(file.name).parent())
             .unwrap_or(Path::new(""));
-        let (dir, texts) =
-            (self.load)(&lexical(&file_dir.join(&source))).map_err(|why| (at, why))?;
+        let path = lexical(&file_dir.join(&source));
+        let known = self.root().loaded.borrow().get(&path).cloned();
+        let loaded = known.unwrap_or_else(|| {
+            let loaded = (self.load)(&path).map(std::rc::Rc::new);
+            self.root().loaded.borrow_mut().insert(path, loaded.clone());
+            loaded
+        });
+        let module = loaded.map_err(|why| (at, why))?;
+        // (After the load: a loader that keeps which directories are called sees this one.)
         if std::iter::successors(Some(self), |m| m.outer).count() >= MAX_MODULE_DEPTH {
             return Err((
                 at,
@@ -1131,15 +1145,16 @@ impl<'a> Module<'a> {
                 ),
             ));
         }
+        let dir = &module.0;
         let mut callers = std::iter::successors(Some(self), |m| m.outer);
-        if callers.any(|m| m.dir.as_ref() == Some(&dir)) {
+        if callers.any(|m| m.dir.as_ref() == Some(dir)) {
             let message = format!(
                 "{} calls itself: the module is not read again",
                 dir.display()
             );
             return Err((at, message));
         }
-        Ok((dir, texts))
+        Ok(module)
     }
 
     /// `module.NAME[KEY].OUTPUT` (`ops` after `NAME`): the output's `value`, evaluated in the
@@ -1165,29 +1180,12 @@ impl<'a> Module<'a> {
         else {
             return missing(format!("no module call named {name}"));
         };
-        let repeated = ["count", "for_each"]
-            .iter()
-            .any(|k| block.body.get_attribute(k).is_some());
-        let (instances, index, ops) = if repeated {
-            let Some((key, rest)) = self.index_key(f, at, ops, inst, depth)? else {
-                return missing(format!(
-                    "module.{name} has count or for_each: name an instance, module.{name}[KEY]"
-                ));
-            };
-            let instances = self.keyed_instances(call_index, cf, block, depth)?;
-            match instances.1.get(&key) {
-                Some(&index) => (Some(instances.clone()), index, rest),
-                None => return missing(format!("module.{name} has no instance [{key:?}]")),
-            }
-        } else {
-            (None, 0, ops)
-        };
+        let instances = self.keyed_instances(call_index, cf, block, depth)?;
+        let by_key = |key: &str| instances.1.get(key).and_then(|&i| instances.0.get(i));
+        let what = format!("module.{name}");
+        let (instance, ops) =
+            self.named_instance((f, at), &what, &instances.0, by_key, ops, (inst, depth))?;
         let mut ops = ops.iter();
-        let single = Instance::default();
-        let instance = instances
-            .as_ref()
-            .and_then(|i| i.0.get(index))
-            .unwrap_or(&single);
         let Some(TraversalOperator::GetAttr(output)) = ops.next().map(|o| o.value()) else {
             return missing(format!(
                 "module.{name} alone is not a value: name one of its outputs"
@@ -1201,9 +1199,10 @@ impl<'a> Module<'a> {
         let value = remember(&self.root().outputs, key, cycle, || {
             match self.call_source(cf, block, depth + 1) {
                 Err((_, why)) => Err(self.unresolved(f, at, "unresolved-reference", why)),
-                Ok((dir, texts)) => {
-                    let (parsed, _) = parse_files(&texts, self.end());
-                    let child = self.called(&parsed, (cf, block), instance, dir);
+                Ok(source) => {
+                    let (dir, texts) = &*source;
+                    let (parsed, _) = parse_files(texts, self.end());
+                    let child = self.called(&parsed, (cf, block), instance, dir.clone());
                     child.output(output, depth + 1).map_err(|e| Unresolved {
                         message: format!("{call}.{output}: {}", e.message),
                         ..e
@@ -1215,6 +1214,34 @@ impl<'a> Module<'a> {
         let value = value.map_err(|e| Unresolved { global: here, ..e })?;
         let rest: Vec<_> = ops.cloned().collect();
         self.apply(f, value.placed(here), &rest, inst, depth)
+    }
+
+    /// The instance of `what` (a resource or a `module` call, of `instances`) that a reference
+    /// at byte `at` of file `f` names, and the operators after it: with `count` or `for_each`,
+    /// the one `by_key` finds for the `[KEY]` that `ops` start with; without, the only one.
+    fn named_instance<'i, 'o>(
+        &self,
+        (f, at): (usize, usize),
+        what: &str,
+        instances: &'i [Instance],
+        by_key: impl Fn(&str) -> Option<&'i Instance>,
+        ops: &'o Ops,
+        (inst, depth): (&Instance, usize),
+    ) -> Result<(&'i Instance, &'o Ops), Unresolved> {
+        let missing = |message: String| self.unresolved(f, at, "unresolved-reference", message);
+        if let [single] = instances {
+            if single.suffix.is_empty() {
+                return Ok((single, ops));
+            }
+        }
+        let Some((key, rest)) = self.index_key(f, at, ops, inst, depth)? else {
+            let message = format!("{what} has count or for_each: name an instance, {what}[KEY]");
+            return Err(missing(message));
+        };
+        match by_key(&key) {
+            Some(instance) => Ok((instance, rest)),
+            None => Err(missing(format!("{what} has no instance [{key:?}]"))),
+        }
     }
 
     /// The key of an index (`[KEY]`, `.N`) that `ops` start with, as text, and the operators
@@ -1280,27 +1307,20 @@ impl<'a> Module<'a> {
 
     /// The value of this module's `output` named `name`.
     fn output(&self, name: &str, depth: usize) -> Result<Val, Unresolved> {
-        for (f, file) in self.files.iter().enumerate() {
-            for block in file.blocks() {
-                let labels: Vec<&str> = block.labels.iter().map(label).collect();
-                if block.ident.value().as_str() != "output" || labels != [name] {
-                    continue;
-                }
-                let Some(value) = block.body.get_attribute("value") else {
-                    let at = start(block.span());
-                    let message = format!("the output {name} has no value");
-                    return Err(self.unresolved(f, at, "unresolved-reference", message));
-                };
-                return self.eval(f, &value.value, &Instance::default(), depth);
-            }
+        let missing = |f: usize, at: usize, message: String| {
+            Err(self.unresolved(f, at, "unresolved-reference", message))
+        };
+        let Some(&(f, block)) = self.declared_outputs.get(name) else {
+            return missing(0, 0, format!("the module has no output named {name}"));
+        };
+        match block.body.get_attribute("value") {
+            Some(value) => self.eval(f, &value.value, &Instance::default(), depth),
+            None => missing(
+                f,
+                start(block.span()),
+                format!("the output {name} has no value"),
+            ),
         }
-        let at = self.files.first().map_or(0, |f| f.base);
-        Err(Unresolved {
-            global: at,
-            code: "unresolved-reference",
-            message: format!("the module has no output named {name}"),
-            too_deep: false,
-        })
     }
 
     fn read(&self, found: &mut Found) {
@@ -2100,21 +2120,14 @@ impl<'a> Module<'a> {
             return missing(format!("no {FILTER} named {name}"));
         };
         let instances = self.instances_at(rf, block, depth + 1)?;
-        let mut ops = ops;
-        let target = if instances.len() == 1 && instances.iter().all(|i| i.suffix.is_empty()) {
-            instances.into_iter().next()
-        } else {
-            let Some((key, rest)) = self.index_key(f, at, ops, inst, depth)? else {
-                return missing(format!("{FILTER}.{name} has several instances; index it"));
-            };
-            ops = rest;
+        let by_key = |key: &str| {
             instances
-                .into_iter()
-                .find(|i| instance_key(i).as_ref() == Some(&key))
+                .iter()
+                .find(|i| instance_key(i).is_some_and(|k| k == key))
         };
-        let Some(target) = target else {
-            return missing(format!("{FILTER}.{name} has no such instance"));
-        };
+        let what = format!("{FILTER}.{name}");
+        let (target, ops) =
+            self.named_instance((f, at), &what, &instances, by_key, ops, (inst, depth))?;
         let attribute = match ops.first().map(|o| o.value()) {
             Some(TraversalOperator::GetAttr(a)) => a.value().as_str(),
             _ => return missing(format!("{FILTER}.{name}: name an attribute")),
@@ -2122,7 +2135,7 @@ impl<'a> Module<'a> {
         let rest = ops.get(1..).unwrap_or_default();
         let attribute = if attribute == "id" { "name" } else { attribute };
         if let Some(attr) = block.body.get_attribute(attribute) {
-            let value = self.eval(rf, &attr.value, &target, depth + 1)?;
+            let value = self.eval(rf, &attr.value, target, depth + 1)?;
             return self.apply(f, value, rest, inst, depth);
         }
         // A nested block: `metric_transformation[0].name`.
@@ -2162,7 +2175,7 @@ impl<'a> Module<'a> {
                 inner.value().as_str()
             ));
         };
-        let value = self.eval(rf, &attr.value, &target, depth + 1)?;
+        let value = self.eval(rf, &attr.value, target, depth + 1)?;
         self.apply(f, value, rest.get(1..).unwrap_or_default(), inst, depth)
     }
 }
@@ -2192,6 +2205,30 @@ const ALARM_ATTRIBUTES: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A loader of the modules `modules` (the last name of a directory, and the text of its
+    /// `main.tf`), each read as `/m/NAME`; a directory of another name cannot be read.
+    fn modules_named<N: Into<String>, T: Into<String>>(
+        modules: impl IntoIterator<Item = (N, T)>,
+    ) -> impl Fn(&Path) -> Result<ModuleFiles, String> + Sync {
+        let modules: BTreeMap<String, String> = modules
+            .into_iter()
+            .map(|(name, text)| (name.into(), text.into()))
+            .collect();
+        move |dir: &Path| {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            match modules.get(name) {
+                Some(text) => Ok((
+                    PathBuf::from("/m").join(name),
+                    vec![(format!("/m/{name}/main.tf"), text.clone())],
+                )),
+                None => Err(format!(
+                    "cannot read the directory {}: not found",
+                    dir.display()
+                )),
+            }
+        }
+    }
 
     const MAIN: &str = r#"
 locals {
@@ -2546,19 +2583,8 @@ variable "sns_topic_arn" {}
     #[test]
     fn module_calls_are_read_with_their_arguments() {
         let child = "variable \"pattern\" {}\nvariable \"group\" {\n  default = \"trail\"\n}\nresource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f-${var.group}\"\n  log_group_name = var.group\n  pattern = var.pattern\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
-        let modules: BTreeMap<&str, &str> = BTreeMap::from([("/m/cis", child)]);
-        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            // `root/../m/cis` and `root/./m/cis` alike.
-            let name = dir.to_str().unwrap_or_default();
-            let key = name.rsplit_once("m/").map(|(_, rest)| format!("/m/{rest}"));
-            match key.as_deref().and_then(|k| modules.get(k).map(|t| (k, t))) {
-                Some((k, text)) => Ok((
-                    PathBuf::from(k),
-                    vec![(format!("{k}/main.tf"), (*text).to_owned())],
-                )),
-                None => Err(format!("cannot read the directory {name}: not found")),
-            }
-        };
+        let modules = [("cis", child)];
+        let load = modules_named(modules);
         let root = "locals {\n  g = \"audit\"\n}\nmodule \"cis\" {\n  source = \"../m/cis\"\n  pattern = \"{ $.errorCode = %x }\"\n  group = local.g\n}\nmodule \"each\" {\n  for_each = toset([\"a\", \"b\"])\n  source = \"../m/cis\"\n  pattern = \"{ $.x = \\\"${each.key}\\\" }\"\n}\nmodule \"none\" {\n  count = 0\n  source = \"../m/cis\"\n  pattern = \"x\"\n}\n";
         let found = read_module_with(&[("root/main.tf".into(), root.into())], &load);
         let filters: Vec<(&str, &str, &str)> = found
@@ -2635,15 +2661,8 @@ variable "sns_topic_arn" {}
         assert_eq!(found.problems[1].location.file, "root/main.tf");
 
         let looping = "variable \"pattern\" {}\nmodule \"again\" {\n  source = \"../../m/cis\"\n  pattern = \"x\"\n}\n";
-        let modules: BTreeMap<&str, &str> = BTreeMap::from([("/m/cis", looping)]);
-        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            let text = modules.get("/m/cis").copied().unwrap_or_default();
-            let _ = dir;
-            Ok((
-                "/m/cis".into(),
-                vec![("/m/cis/main.tf".into(), text.to_owned())],
-            ))
-        };
+        let modules = [("cis", looping)];
+        let load = modules_named(modules);
         let found = read_module_with(&[("root/main.tf".into(), looping.into())], &load);
         let problems: Vec<(&str, &str)> = found
             .problems
@@ -2665,12 +2684,7 @@ variable "sns_topic_arn" {}
     #[test]
     fn module_outputs_are_read() {
         let child = "variable \"group\" {}\noutput \"metric\" {\n  value = \"m-${var.group}\"\n}\noutput \"names\" {\n  value = { a = \"A\" }\n}\noutput \"bad\" {\n  value = data.x.y\n}\n";
-        let load = |_: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            Ok((
-                "/m/out".into(),
-                vec![("/m/out/main.tf".into(), child.to_owned())],
-            ))
-        };
+        let load = modules_named([("out", child)]);
         let alarm = |name: &str, metric: &str| {
             format!(
                 "resource \"aws_cloudwatch_metric_alarm\" \"{name}\" {{\n  metric_name = {metric}\n  namespace = \"CIS\"\n}}\n"
@@ -2737,12 +2751,7 @@ variable "sns_topic_arn" {}
     #[test]
     fn module_arguments_are_evaluated_where_used() {
         let child = "variable \"x\" {\n  default = \"d\"\n  nullable = false\n}\nvariable \"unused\" {\n  default = 0\n}\noutput \"o\" {\n  value = var.x\n}\n";
-        let load = |_: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            Ok((
-                "/m/ring".into(),
-                vec![("/m/ring/main.tf".into(), child.to_owned())],
-            ))
-        };
+        let load = modules_named([("ring", child)]);
         let root = "module \"a\" {\n  source = \"./ring\"\n  x = module.b.o\n  unused = module.a.o\n}\nmodule \"b\" {\n  source = \"./ring\"\n  x = module.a.o\n}\nmodule \"n\" {\n  source = \"./ring\"\n  x = null\n}\nresource \"aws_cloudwatch_metric_alarm\" \"z\" {\n  metric_name = module.a.o\n  namespace = module.n.o\n}\n";
         let found = read_module_with(&[("main.tf".into(), root.into())], &load);
         assert_eq!(found.alarms.len(), 1);
@@ -2761,6 +2770,45 @@ variable "sns_topic_arn" {}
         );
     }
 
+    /// A filter with `count` is referred to by instance, `[N]`, `["N"]` or `.N`; without one,
+    /// the reference says how to name one, as for a module call.
+    #[test]
+    fn filter_instances_are_named_by_key() {
+        let text = "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  count = 2\n  name = \"f${count.index}\"\n  log_group_name = \"g\"\n  pattern = \"ERROR\"\n  metric_transformation {\n    name = \"m${count.index}\"\n    namespace = \"N\"\n    value = \"1\"\n  }\n}\nresource \"aws_cloudwatch_metric_alarm\" \"a\" {\n  for_each = toset([\"x\"])\n  metric_name = aws_cloudwatch_log_metric_filter.f[1].metric_transformation[0].name\n  namespace = aws_cloudwatch_log_metric_filter.f[\"0\"].metric_transformation[0].namespace\n  alarm_description = aws_cloudwatch_log_metric_filter.f.0.name\n  alarm_name = aws_cloudwatch_log_metric_filter.f.name\n}\n";
+        let found = read("main.tf", text);
+        let alarm = &found.alarms[0].properties;
+        assert_eq!(alarm.get("MetricName"), Some(&Json::from("m1")));
+        assert_eq!(alarm.get("Namespace"), Some(&Json::from("N")));
+        assert_eq!(alarm.get("AlarmDescription"), Some(&Json::from("f0")));
+        let messages: Vec<&str> = found.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "aws_cloudwatch_metric_alarm.a[\"x\"]: alarm_name: aws_cloudwatch_log_metric_filter.f has count or for_each: name an instance, aws_cloudwatch_log_metric_filter.f[KEY]"
+            ]
+        );
+    }
+
+    /// A module is loaded once per directory, however many calls, instances and outputs read
+    /// it.
+    #[test]
+    fn modules_are_loaded_once() {
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        let child = "variable \"x\" {}\noutput \"a\" {\n  value = var.x\n}\noutput \"b\" {\n  value = \"b\"\n}\n";
+        let named = modules_named([("m", child)]);
+        let load = |dir: &Path| {
+            loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            named(dir)
+        };
+        let root = "module \"one\" {\n  for_each = toset([\"p\", \"q\", \"r\"])\n  source = \"./m\"\n  x = each.key\n}\nmodule \"two\" {\n  source = \"./m/\"\n  x = module.one[\"q\"].a\n}\nresource \"aws_cloudwatch_metric_alarm\" \"z\" {\n  metric_name = \"${module.one[\"p\"].a}${module.one[\"r\"].b}${module.two.a}\"\n  namespace = \"N\"\n}\n";
+        let found = read_module_with(&[("main.tf".into(), root.into())], &load);
+        assert_eq!(
+            found.alarms[0].properties.get("MetricName"),
+            Some(&Json::from("pbq"))
+        );
+        assert_eq!(loads.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
     /// What a call gives wrongly is said once per call, however many instances the module
     /// that makes it has; an instance of a `count` call is named by a number or its text.
     #[test]
@@ -2776,14 +2824,7 @@ variable "sns_topic_arn" {}
                 "output \"i\" {\n  value = var.i\n}\nvariable \"i\" {}\n",
             ),
         ]);
-        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let text = modules.get(name).ok_or("none")?;
-            Ok((
-                PathBuf::from("/m").join(name),
-                vec![(format!("/m/{name}/main.tf"), (*text).to_owned())],
-            ))
-        };
+        let load = modules_named(modules);
         let root = "module \"a\" {\n  count = 3\n  source = \"./a\"\n}\nmodule \"c\" {\n  count = 2\n  source = \"./c\"\n  i = \"i${count.index}\"\n}\nresource \"aws_cloudwatch_metric_alarm\" \"z\" {\n  metric_name = module.c[\"1\"].i\n  namespace = module.c[0].i\n}\n";
         let found = read_module_with(&[("main.tf".into(), root.into())], &load);
         // Three instances of module.a each say both, in the same words at the same places:
@@ -2828,14 +2869,7 @@ variable "sns_topic_arn" {}
             "c".into(),
             "variable \"x\" {\n  default = 1\n}\noutput \"o\" {\n  value = var.x\n}\n".into(),
         );
-        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let text = modules.get(name).ok_or("none")?;
-            Ok((
-                PathBuf::from("/m").join(name),
-                vec![(format!("/m/{name}/main.tf"), text.clone())],
-            ))
-        };
+        let load = modules_named(modules);
         let alarm = |name: &str, metric: &str| {
             format!(
                 "resource \"aws_cloudwatch_metric_alarm\" \"{name}\" {{\n  metric_name = {metric}\n  namespace = \"N\"\n}}\n"
@@ -2939,14 +2973,7 @@ variable "sns_topic_arn" {}
             };
             modules.insert(format!("v{k}"), format!("variable \"x\" {{}}\n{inner}"));
         }
-        let load = |dir: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let text = modules.get(name).ok_or("none")?;
-            Ok((
-                PathBuf::from("/m").join(name),
-                vec![(format!("/m/{name}/main.tf"), text.clone())],
-            ))
-        };
+        let load = modules_named(modules);
         let mut root = String::from(
             "module \"v\" {\n  source = \"./v0\"\n  x = \"ERROR\"\n}\nmodule \"c0\" {\n  source = \"./c\"\n}\n",
         );
@@ -2976,12 +3003,7 @@ variable "sns_topic_arn" {}
     #[test]
     fn null_for_a_variable_that_may_not_be_null() {
         let child = "variable \"strict\" {\n  nullable = false\n}\noutput \"s\" {\n  value = var.strict\n}\n";
-        let load = |_: &Path| -> Result<(PathBuf, Vec<(String, String)>), String> {
-            Ok((
-                "/m/s".into(),
-                vec![("/m/s/main.tf".into(), child.to_owned())],
-            ))
-        };
+        let load = modules_named([("s", child)]);
         let root = "module \"n\" {\n  source = \"./s\"\n  strict = null\n}\nresource \"aws_cloudwatch_metric_alarm\" \"z\" {\n  metric_name = module.n.s\n  namespace = \"N\"\n}\n";
         let found = read_module_with(&[("main.tf".into(), root.into())], &load);
         assert_eq!(found.alarms[0].properties.get("MetricName"), None);

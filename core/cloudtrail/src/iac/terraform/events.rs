@@ -23,7 +23,7 @@ use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::Block;
 use serde_json::{Map, Value as Json};
 
-use super::{Instance, Loader, Module, Unresolved, Val, label, module_files, parse_files, start};
+use super::{Instance, Loader, Module, Unresolved, Val, label, module_files, start};
 use crate::eventbridge::{EventRuleDef, RuleState, TargetDef};
 use crate::iac::text::SourceText;
 use crate::iac::{FoundEventRule, FoundEventRules, Problem, Subject};
@@ -49,11 +49,11 @@ pub fn read_event_rules_module_with(
     files: &[(String, String)],
     load: Loader<'_>,
 ) -> FoundEventRules {
-    super::on_own_stack(|| {
-        let mut found = FoundEventRules::default();
-        let (parsed, problems) = parse_files(files, 0);
-        found.problems = problems;
-        let module = Module::new(&parsed, load);
+    super::read_root(files, load, |module, problems| {
+        let mut found = FoundEventRules {
+            problems,
+            ..FoundEventRules::default()
+        };
         module.event_rules(&mut found);
         found
     })
