@@ -115,7 +115,7 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut ended = false;
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
-        for ready in follower.poll(&roots, walk) {
+        for ready in follower.poll(&roots, &walk) {
             if stop.load(Ordering::Relaxed) {
                 break 'outer;
             }

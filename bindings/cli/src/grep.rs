@@ -693,7 +693,7 @@ fn produce(
             }
             continue;
         }
-        for entry in Walk::new(vec![PathBuf::from(path)], walk) {
+        for entry in Walk::new(vec![PathBuf::from(path)], walk.clone()) {
             inputs += 1;
             let result = match entry {
                 Entry::File(file) => read_file(&pending, inputs, file, ranges),

@@ -17,6 +17,7 @@ mod lint;
 mod notify;
 mod output;
 mod request;
+mod s3;
 mod scan;
 
 use std::process::ExitCode;

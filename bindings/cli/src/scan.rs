@@ -4,10 +4,12 @@
 //! Everything about the logs, rules, alarms and anomalies is in `trailmatch_cloudtrail`; this
 //! module reads the arguments, feeds the library, delivers notifications and prints the report.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
@@ -17,6 +19,7 @@ use trailmatch_cloudtrail::eventbridge::EventRulesReport;
 use trailmatch_cloudtrail::insights::{self, InOrder};
 use trailmatch_cloudtrail::rules::RuleSet;
 use trailmatch_cloudtrail::run::{Inputs, Observed, Parallel, scan_parallel};
+use trailmatch_cloudtrail::s3key::{KeySelection, Selected};
 use trailmatch_cloudtrail::scan::{Report, ScanOptions, Scanner};
 use trailmatch_cloudtrail::time;
 
@@ -30,8 +33,9 @@ mod sample {
 #[derive(Debug, Args)]
 #[command(after_help = SCAN_HELP)]
 pub struct ScanArgs {
-    /// CloudTrail log files or directories (`-`: standard input). None: the bundled sample, a
-    /// day of CloudTrail activity with four incidents.
+    /// CloudTrail log files or directories (`-`: standard input), or `s3://BUCKET/PREFIX` URLs
+    /// of a trail's bucket. None: the bundled sample, a day of CloudTrail activity with four
+    /// incidents.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// The rules: `cis` (the built-in CIS AWS Foundations 7.0 monitoring controls),
@@ -93,6 +97,24 @@ pub struct ScanArgs {
     /// AssumedRole, …
     #[arg(long, value_delimiter = ',', value_name = "TYPE")]
     identity_type: Vec<String>,
+    /// Read only the log files of these accounts (comma-separated 12-digit ids), by their
+    /// place in CloudTrail's S3 layout (AWSLogs/[o-…/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/):
+    /// files outside the layout are left out, and counted.
+    #[arg(long, value_delimiter = ',', value_name = "ID", value_parser = account_id)]
+    accounts: Vec<String>,
+    /// Read only the log files of these Regions (comma-separated codes), by their place in the
+    /// layout (as --accounts).
+    #[arg(long, value_delimiter = ',', value_name = "REGION", value_parser = region_code)]
+    regions: Vec<String>,
+    /// Read only the log files of this day on (`2026-11-01`, or a time such as
+    /// `2026-11-01T09:30:00Z`: from its day on), by their place in the layout (as --accounts).
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    start: Option<i64>,
+    /// Read only the log files delivered up to this time (exclusive; a date is its midnight,
+    /// UTC) and on the day after it (a file holds records of up to about 15 minutes before its
+    /// delivery), by their place in the layout (as --accounts).
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    end: Option<i64>,
     /// Do not look for Insights-style anomalies.
     #[arg(long)]
     no_insights: bool,
@@ -176,6 +198,21 @@ Inputs:
   are not followed without -L (--follow-links). A PATH that does not exist is an error. A malformed file,
   line or record is skipped and reported; the rest is read.
 
+  s3://BUCKET/PREFIX reads a bucket as a directory of the same keys would be read: the object of
+  that key and those under PREFIX/, in the same order, through the AWS SDK with the standard AWS
+  configuration (AWS_PROFILE, AWS_REGION, credentials files, SSO, the instance's role;
+  AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 for a local endpoint, addressed path-style). Every URL
+  is listed before anything is read (a bucket that cannot be listed, or a prefix with no object, is
+  an error), a bucket in another Region is read in its own, and objects are fetched a few ahead of
+  the scan; one that cannot be fetched (archived, deleted, cut short) is a skip that names it.
+  URLs are scanned alone: not with local paths, nor with --follow.
+
+  --accounts, --regions, --start and --end read only the files whose place in CloudTrail's S3
+  layout, AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/FILE, is selected (the day after
+  --end's day too: a file holds up to about 15 minutes of records before its delivery), in a
+  bucket or on disk: the rest is left out before it is read, and counted in the summary, with the
+  files outside the layout.
+
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
   [[metricFilters]]                       # PutMetricFilter requests
@@ -230,6 +267,7 @@ printed but some notification could not be delivered.
 Examples:
   trailmatch scan                                   # the CIS pack on the bundled sample
   trailmatch scan AWSLogs/ --rules cis --rules my-rules.toml
+  trailmatch scan s3://my-trail-bucket/AWSLogs/ --regions us-east-1 --start 2026-11-01
   trailmatch scan AWSLogs/ --rules cis-eventbridge --format json
   trailmatch scan trail.json.gz --format json --notify http://127.0.0.1:9000/sns
   trailmatch scan AWSLogs/ --notify sns --dead-letter undelivered.jsonl
@@ -241,8 +279,16 @@ const PROGRESS_BYTES: u64 = 64 << 20;
 
 pub fn run(args: ScanArgs) -> Result<(), Failure> {
     let threads = threads(args.threads)?;
-    trailmatch_cloudtrail::walk::require(&args.paths)
-        .map_err(|e| Failure::Io(format!("error: {e}")))?;
+    let (urls, paths) = split_urls(&args.paths)?;
+    if !urls.is_empty() && (!paths.is_empty() || args.follow_mode) {
+        return Err(Failure::invalid(
+            "s3:// URLs are scanned once, alone: not with local paths or standard input, \
+             nor with --follow",
+        ));
+    }
+    let select = selection(&args)?;
+    let from_s3 = !urls.is_empty();
+    trailmatch_cloudtrail::walk::require(&paths).map_err(|e| Failure::Io(format!("error: {e}")))?;
     let rules = load_rules(&args.rules)?;
     let output = Output::open(args.output.as_deref(), args.format)?;
     let options = ScanOptions {
@@ -284,6 +330,12 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     };
     let mut sinks = Sink::open_all(&args.notify, &notify_options).map_err(Failure::invalid)?;
     if args.follow_mode {
+        if select.is_some() {
+            return Err(Failure::invalid(
+                "--accounts, --regions, --start and --end select the files of a batch scan, \
+                 not with --follow",
+            ));
+        }
         return crate::follow::run(crate::follow::Setup {
             paths: &args.paths,
             rules: &rules,
@@ -306,9 +358,17 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     };
     let walk = trailmatch_cloudtrail::walk::WalkOptions {
         follow: args.follow,
+        select: select.clone(),
         ..Default::default()
     };
-    let (inputs, source) = if args.paths.is_empty() {
+    let mut sizes = HashMap::new();
+    let (inputs, source) = if !urls.is_empty() {
+        let label = urls.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let listing = crate::s3::open(urls, select.clone())
+            .map_err(|e| Failure::Io(format!("error: {e}")))?;
+        sizes = listing.sizes;
+        (Inputs::Objects(listing.objects), label.join(", "))
+    } else if args.paths.is_empty() {
         let sample = sample::SAMPLE
             .iter()
             .map(|(name, bytes)| (format!("<sample>/{name}"), *bytes))
@@ -322,14 +382,15 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        (Inputs::Paths(&args.paths, walk), label)
+        (Inputs::Paths(&args.paths, walk.clone()), label)
     };
-    let mut progress = progress_total(
-        !args.no_progress && io::stderr().is_terminal(),
-        &args.paths,
-        walk,
-    )
-    .map(Progress::new);
+    let may_show = !args.no_progress && io::stderr().is_terminal();
+    let mut progress = if from_s3 {
+        Some(sizes.values().sum()).filter(|&total| may_show && total >= PROGRESS_BYTES)
+    } else {
+        progress_total(may_show, &args.paths, &walk)
+    }
+    .map(|total| Progress::new(total, sizes));
     let parallel = Parallel::threads(threads);
     let report = scan_parallel(scanner, inputs, parallel, |seen| {
         if let Some(p) = &mut progress {
@@ -342,6 +403,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     }
     let files = feed.files;
     drop(feed.out);
+    let left_out = left_out(select.as_deref());
     if report.records.read == 0 && report.records.skipped > 0 && args.paths.len() == 1 {
         // Nothing could be read: say so with the reasons, as a failure.
         let reasons = report
@@ -376,6 +438,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             &report,
             &source,
             files,
+            left_out.as_deref(),
             &rules_label,
             notified,
         ))),
@@ -395,7 +458,10 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         Format::Html => print(&crate::html::render(
             &report,
             &crate::html::Context {
-                source: &source,
+                source: &match &left_out {
+                    Some(left_out) => format!("{source} ({left_out})"),
+                    None => source.clone(),
+                },
                 files,
                 rules: &rules_label,
             },
@@ -422,6 +488,86 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             delivery.failed.len() + delivery.delivered.len()
         )))
     }
+}
+
+/// The `s3://` URLs among `paths`, and the other paths.
+fn split_urls(paths: &[PathBuf]) -> Result<(Vec<crate::s3::Url>, Vec<PathBuf>), Failure> {
+    let mut urls = Vec::new();
+    let mut others = Vec::new();
+    for path in paths {
+        match path.to_str().and_then(crate::s3::Url::parse) {
+            Some(url) => urls.push(url.map_err(|e| Failure::invalid(&e))?),
+            None => others.push(path.clone()),
+        }
+    }
+    Ok((urls, others))
+}
+
+/// The files `--accounts`, `--regions`, `--start` and `--end` select, if they are given.
+fn selection(args: &ScanArgs) -> Result<Option<Arc<Selected>>, Failure> {
+    let keys = KeySelection {
+        accounts: args.accounts.clone(),
+        regions: args.regions.clone(),
+        start_ms: args.start,
+        end_ms: args.end,
+    };
+    if keys.is_everything() {
+        return Ok(None);
+    }
+    if args.paths.is_empty() {
+        return Err(Failure::invalid(
+            "--accounts, --regions, --start and --end select files of CloudTrail's S3 layout: \
+             name the files, directories or s3:// URLs to select from",
+        ));
+    }
+    if let (Some(start), Some(end)) = (args.start, args.end) {
+        if start >= end {
+            return Err(Failure::invalid("--start must be before --end"));
+        }
+    }
+    Ok(Some(Arc::new(Selected::new(keys))))
+}
+
+fn account_id(text: &str) -> Result<String, String> {
+    if boundary::is_account_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is no account id (12 digits)"))
+    }
+}
+
+fn region_code(text: &str) -> Result<String, String> {
+    if boundary::is_region(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is no Region code (us-east-1, eu-west-2, …)"
+        ))
+    }
+}
+
+/// A date (its midnight, UTC) or an ISO 8601 time (UTC without a zone), in ms since the epoch.
+fn instant(text: &str) -> Result<i64, String> {
+    let is_date = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-');
+    let parsed = if is_date {
+        time::parse(&format!("{text}T00:00:00Z"))
+    } else {
+        time::parse(text).or_else(|| time::parse(&format!("{text}Z")))
+    };
+    parsed.ok_or_else(|| format!("`{text}` is no date or time (2026-11-01, 2026-11-01T09:30:00Z)"))
+}
+
+/// What the selection left out, for the summary: None without one.
+fn left_out(select: Option<&Selected>) -> Option<String> {
+    let select = select?;
+    let outside = match select.outside_layout() {
+        0 => String::new(),
+        n => format!(", {} of them outside CloudTrail's S3 layout", thousands(n)),
+    };
+    Some(format!(
+        "{} files left out by --accounts, --regions, --start, --end{outside}",
+        thousands(select.left_out())
+    ))
 }
 
 /// Where the report goes: standard output, or `-o FILE` (created, or emptied, before the scan,
@@ -763,7 +909,7 @@ fn rules_label(specs: &[String]) -> String {
 fn progress_total(
     may_show: bool,
     paths: &[PathBuf],
-    options: trailmatch_cloudtrail::walk::WalkOptions,
+    options: &trailmatch_cloudtrail::walk::WalkOptions,
 ) -> Option<u64> {
     if !may_show {
         return None;
@@ -771,14 +917,14 @@ fn progress_total(
     Some(total_size(paths, options)).filter(|&total| total >= PROGRESS_BYTES)
 }
 
-fn total_size(paths: &[PathBuf], options: trailmatch_cloudtrail::walk::WalkOptions) -> u64 {
+fn total_size(paths: &[PathBuf], options: &trailmatch_cloudtrail::walk::WalkOptions) -> u64 {
     use trailmatch_cloudtrail::walk::{Entry, Walk};
     let paths = paths
         .iter()
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    Walk::new(paths, options)
+    Walk::new(paths, options.clone())
         .filter_map(|entry| match entry {
             Entry::File(path) => std::fs::metadata(path).ok().filter(|m| m.is_file()),
             Entry::Skipped { .. } => None,
@@ -787,14 +933,17 @@ fn total_size(paths: &[PathBuf], options: trailmatch_cloudtrail::walk::WalkOptio
         .sum()
 }
 
-/// A progress bar on standard error: files done (by size on disk) and records read.
+/// A progress bar on standard error: files done (by size on disk, or as listed for objects of
+/// S3) and records read.
 struct Progress {
     bar: indicatif::ProgressBar,
     current: String,
+    /// The sizes of the objects of S3 read, by name.
+    sizes: HashMap<String, u64>,
 }
 
 impl Progress {
-    fn new(total: u64) -> Progress {
+    fn new(total: u64, sizes: HashMap<String, u64>) -> Progress {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -805,6 +954,7 @@ impl Progress {
         Progress {
             bar,
             current: String::new(),
+            sizes,
         }
     }
 
@@ -812,9 +962,10 @@ impl Progress {
         match seen {
             Observed::Input(file) => {
                 if !self.current.is_empty() {
-                    let done = std::fs::metadata(&self.current)
-                        .map(|m| m.len())
-                        .unwrap_or(0);
+                    let done =
+                        self.sizes.get(&self.current).copied().unwrap_or_else(|| {
+                            std::fs::metadata(&self.current).map_or(0, |m| m.len())
+                        });
                     self.bar.inc(done);
                 }
                 (*file).clone_into(&mut self.current);
@@ -977,6 +1128,7 @@ fn summary(
     report: &Report,
     source: &str,
     files: u64,
+    left_out: Option<&str>,
     rules: &str,
     delivery: Option<&Delivery>,
 ) -> String {
@@ -985,6 +1137,9 @@ fn summary(
     let rules = esc(rules);
     let c = report.records;
     let _ = writeln!(s, "Scanned {source}: {} files", thousands(files));
+    if let Some(left_out) = left_out {
+        let _ = writeln!(s, "  {left_out}");
+    }
     if let Some(r) = report.range {
         let _ = writeln!(
             s,
@@ -1177,13 +1332,13 @@ mod tests {
             .unwrap();
         let walk = trailmatch_cloudtrail::walk::WalkOptions::default();
         let paths = [dir.clone()];
-        assert_eq!(progress_total(false, &paths, walk), None);
-        assert_eq!(progress_total(true, &paths, walk), Some(PROGRESS_BYTES));
+        assert_eq!(progress_total(false, &paths, &walk), None);
+        assert_eq!(progress_total(true, &paths, &walk), Some(PROGRESS_BYTES));
         std::fs::File::create(dir.join("big.jsonl"))
             .unwrap()
             .set_len(PROGRESS_BYTES - 1)
             .unwrap();
-        assert_eq!(progress_total(true, &paths, walk), None);
+        assert_eq!(progress_total(true, &paths, &walk), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -1355,7 +1510,7 @@ mod tests {
             if let Some(r) = &report.region {
                 prop_assert!(boundary::is_region(r));
             }
-            let text = summary(&report, &source, 1, &filter, Some(&delivery));
+            let text = summary(&report, &source, 1, None, &filter, Some(&delivery));
             prop_assert!(no_controls_but_newlines(&text), "{text:?}");
             let json = serde_json::to_string_pretty(&JsonReport {
                 report: &report,

@@ -14,21 +14,16 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::moto::{ACCOUNT, aws_env, moto, scan_against, sdk_config};
+use common::receiver::Receiver;
 use common::{BIN, Run, run_in};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir =
@@ -123,137 +118,6 @@ fn unknown_targets_are_refused_before_anything_is_done() {
     let out = run_in(&dir, &["scan", "--retries", "11"], None);
     assert_eq!(out.status, 2, "{}", out.stderr);
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-// --- A local HTTP(S) receiver ------------------------------------------------------------------
-
-/// One request a receiver read, and the status it answered.
-#[derive(Clone, Debug)]
-struct Request {
-    path: String,
-    /// Header names in lower case.
-    headers: HashMap<String, String>,
-    body: String,
-    status: u16,
-}
-
-/// A receiver on 127.0.0.1 (HTTPS with `tls`) answering each request with the status `answer`
-/// gives (from the request and how many requests with the same body came before it), until
-/// [`Receiver::finish`] hands back the requests it read.
-struct Receiver {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<Request>>>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Receiver {
-    fn start(
-        tls: Option<Arc<rustls::ServerConfig>>,
-        answer: impl Fn(&Request, usize) -> u16 + Send + 'static,
-    ) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (stopped, seen) = (Arc::clone(&stop), Arc::clone(&requests));
-        let thread = std::thread::spawn(move || {
-            let hard_stop = Instant::now() + Duration::from_secs(120);
-            while !stopped.load(Ordering::SeqCst) && Instant::now() < hard_stop {
-                let Ok((tcp, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                };
-                tcp.set_nonblocking(false).unwrap();
-                tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let serve = |conn: &mut dyn ReadWrite| {
-                    let Some(mut request) = read_request(conn) else {
-                        return;
-                    };
-                    let before = seen
-                        .lock()
-                        .unwrap()
-                        .iter()
-                        .filter(|r: &&Request| r.body == request.body)
-                        .count();
-                    request.status = answer(&request, before);
-                    let _ = write!(
-                        conn,
-                        "HTTP/1.1 {} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                        request.status
-                    );
-                    let _ = conn.flush();
-                    seen.lock().unwrap().push(request);
-                };
-                match &tls {
-                    Some(config) => {
-                        let server = rustls::ServerConnection::new(Arc::clone(config)).unwrap();
-                        let mut stream = rustls::StreamOwned::new(server, tcp);
-                        serve(&mut stream);
-                        stream.conn.send_close_notify();
-                        let _ = stream.flush();
-                    }
-                    None => {
-                        let mut tcp = tcp;
-                        serve(&mut tcp);
-                    }
-                }
-            }
-        });
-        Receiver {
-            port,
-            stop,
-            requests,
-            thread,
-        }
-    }
-
-    fn url(&self, scheme: &str, path: &str) -> String {
-        format!("{scheme}://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn finish(self) -> Vec<Request> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.thread.join().unwrap();
-        Arc::try_unwrap(self.requests)
-            .unwrap()
-            .into_inner()
-            .unwrap()
-    }
-}
-
-trait ReadWrite: Read + Write {}
-impl<T: Read + Write> ReadWrite for T {}
-
-/// One HTTP/1.1 request (its head and a `Content-Length` body), or `None` when the client
-/// gave up (a TLS handshake it refused).
-fn read_request(conn: &mut dyn ReadWrite) -> Option<Request> {
-    let mut bytes = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = conn.read(&mut buf).ok().filter(|&n| n > 0)?;
-        bytes.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let Some((head, body)) = text.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let mut head_lines = head.split("\r\n");
-        let path = head_lines.next()?.split(' ').nth(1)?.to_owned();
-        let headers: HashMap<String, String> = head_lines
-            .filter_map(|l| l.split_once(": "))
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
-            .collect();
-        let length: usize = headers.get("content-length")?.parse().ok()?;
-        if body.len() >= length {
-            return Some(Request {
-                path,
-                headers,
-                body: body.to_owned(),
-                status: 0,
-            });
-        }
-    }
 }
 
 /// A self-signed certificate for 127.0.0.1 and localhost: its PEM, and a TLS server
@@ -516,121 +380,6 @@ fn slack_and_teams_get_their_webhook_json() {
 
 // --- SNS through a local moto server -----------------------------------------------------------
 
-/// A moto server on 127.0.0.1, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-    /// Its standard error, shown when it does not start.
-    log: PathBuf,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-/// The account the sample's records name; moto answers as this account.
-const ACCOUNT: &str = "111122223333";
-
-/// Starts `python -m moto.server` from the repository's venv. Without the venv the test is
-/// skipped with a message, except in CI (`CI=true`), where it fails: there `tests/run.sh`
-/// makes the venv before the Rust tests.
-fn moto() -> Option<Moto> {
-    let python = root().join("bindings/python/.venv/bin/python");
-    if !python.exists() {
-        let why = format!(
-            "{} is missing: run tests/run.sh (or make it with `python3 -m venv` and \
-             `pip install -r bindings/python/requirements-test.txt`)",
-            python.display()
-        );
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("the SNS tests need moto: {why}");
-        }
-        eprintln!("SKIPPED: the SNS tests need moto: {why}");
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = std::env::temp_dir().join(format!("trailmatch-moto-{port}.log"));
-    let child = Command::new(&python)
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .env("MOTO_ACCOUNT_ID", ACCOUNT)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut moto = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-        log,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(status) = moto.child.try_wait().unwrap() {
-            panic!(
-                "moto.server exited ({status}): {}",
-                std::fs::read_to_string(&moto.log).unwrap_or_default()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "moto.server did not start within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(moto)
-}
-
-/// The environment of a run against moto: its endpoint, test credentials, and nothing from
-/// this machine's AWS configuration.
-fn aws_env(command: &mut Command, endpoint: &str) {
-    for name in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL_SNS",
-        "AWS_DEFAULT_REGION",
-    ] {
-        command.env_remove(name);
-    }
-    command
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent/trailmatch-test/config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/trailmatch-test/credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-}
-
-fn scan_against(endpoint: &str, args: &[&str]) -> Run {
-    let mut command = Command::new(BIN);
-    command.arg("scan").args(args).stdin(Stdio::null());
-    aws_env(&mut command, endpoint);
-    let out = command.output().unwrap();
-    Run {
-        status: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
 /// SNS and SQS clients on moto, with a runtime to drive them.
 struct Aws {
     runtime: tokio::runtime::Runtime,
@@ -644,21 +393,7 @@ impl Aws {
             .enable_all()
             .build()
             .unwrap();
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let config = runtime.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(http)
-                .region(aws_sdk_sns::config::Region::new("us-east-1"))
-                .endpoint_url(endpoint)
-                .credentials_provider(aws_sdk_sns::config::Credentials::new(
-                    "testing", "testing", None, None, "test",
-                ))
-                .load(),
-        );
+        let config = sdk_config(&runtime, endpoint);
         Aws {
             sns: aws_sdk_sns::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),

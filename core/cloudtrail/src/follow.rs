@@ -406,10 +406,10 @@ impl Follower {
     /// size and modification time are those of the previous poll. What the walk skips
     /// (unreadable paths, FIFOs…) and files that changed after they were read are counted as
     /// skips, once each. Files read that are gone from the tree are forgotten.
-    pub fn poll(&mut self, roots: &[PathBuf], walk_options: WalkOptions) -> Vec<Ready> {
+    pub fn poll(&mut self, roots: &[PathBuf], walk_options: &WalkOptions) -> Vec<Ready> {
         let mut ready = Vec::new();
         let mut present = BTreeSet::new();
-        for entry in Walk::new(roots.to_vec(), walk_options) {
+        for entry in Walk::new(roots.to_vec(), walk_options.clone()) {
             match entry {
                 Entry::File(path) => {
                     let key = path_key(&path);
@@ -1166,15 +1166,15 @@ mod tests {
         let walk = WalkOptions::default();
         std::fs::write(&path, record(0, "StopLogging") + "\n").unwrap();
         assert!(
-            follower.poll(&roots, walk).is_empty(),
+            follower.poll(&roots, &walk).is_empty(),
             "seen once: waited for"
         );
-        let ready = follower.poll(&roots, walk);
+        let ready = follower.poll(&roots, &walk);
         assert_eq!(ready.len(), 1);
         let Ready::File(p, mark) = &ready[0];
         follower.read_file(p, *mark, i64::MAX / 2);
         assert_eq!(follower.progress().records.read, 1);
-        assert!(follower.poll(&roots, walk).is_empty());
+        assert!(follower.poll(&roots, &walk).is_empty());
         let mut grown = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
@@ -1183,8 +1183,8 @@ mod tests {
             .write_all((record(1, "StopLogging") + "\n").as_bytes())
             .unwrap();
         drop(grown);
-        assert!(follower.poll(&roots, walk).is_empty());
-        assert!(follower.poll(&roots, walk).is_empty());
+        assert!(follower.poll(&roots, &walk).is_empty());
+        assert!(follower.poll(&roots, &walk).is_empty());
         let skipped = follower.skipped();
         assert_eq!(skipped.len(), 1);
         assert_eq!(
@@ -1193,7 +1193,7 @@ mod tests {
         );
         assert_eq!(follower.progress().records.read, 1);
         std::fs::remove_file(&path).unwrap();
-        follower.poll(&roots, walk);
+        follower.poll(&roots, &walk);
         assert!(follower.state().files.is_empty());
         // A path the walk cannot read (a broken link, followed) is one skip; once it can be
         // read, it is read.
@@ -1205,8 +1205,8 @@ mod tests {
             };
             let target = dir.path().join("elsewhere.jsonl.later");
             std::os::unix::fs::symlink(&target, dir.path().join("c.jsonl")).unwrap();
-            assert!(follower.poll(&roots, links).is_empty());
-            assert!(follower.poll(&roots, links).is_empty());
+            assert!(follower.poll(&roots, &links).is_empty());
+            assert!(follower.poll(&roots, &links).is_empty());
             let unreadable = follower.skipped();
             assert!(
                 unreadable
@@ -1216,8 +1216,8 @@ mod tests {
             );
             std::fs::write(&target, record(2, "StopLogging") + "\n").unwrap();
             // The target itself is a file of the tree too: both paths are read.
-            let mut ready = follower.poll(&roots, links);
-            ready.extend(follower.poll(&roots, links));
+            let mut ready = follower.poll(&roots, &links);
+            ready.extend(follower.poll(&roots, &links));
             let names: Vec<String> = ready
                 .iter()
                 .map(|Ready::File(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())

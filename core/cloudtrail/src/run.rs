@@ -38,6 +38,51 @@ pub enum Inputs<'a> {
     Paths(&'a [PathBuf], WalkOptions),
     /// Logs in memory, each with the name its locations show (the command's bundled sample).
     Bytes(Vec<(String, &'a [u8])>),
+    /// Inputs the caller opens as the scan comes to them, each read as a stream (the objects of
+    /// an S3 bucket, say).
+    Objects(Objects),
+}
+
+/// An input a caller opened: its name, as locations give it, and a reader of its bytes, or why
+/// it cannot be read (then it is a skip of the scan, as a file that cannot be read is).
+pub type Opened = (String, io::Result<Box<dyn Read + Send>>);
+
+/// Inputs that a caller opens one after another, in order, as a scan comes to them
+/// ([`Inputs::Objects`]): an iterator of [`Opened`] inputs, shared by the threads of a scan.
+#[derive(Clone)]
+pub struct Objects(Arc<Mutex<dyn Iterator<Item = Opened> + Send>>);
+
+impl Objects {
+    /// The inputs `opened` gives, in its order.
+    pub fn new(opened: impl Iterator<Item = Opened> + Send + 'static) -> Objects {
+        Objects(Arc::new(Mutex::new(opened)))
+    }
+
+    /// The next input.
+    fn next(&self) -> Option<Opened> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next()
+    }
+
+    /// The items of each input in turn: its records and skips, or the skip of an input that
+    /// could not be opened.
+    fn items(&self) -> impl Iterator<Item = Box<dyn Iterator<Item = Item> + Send + '_>> + '_ {
+        std::iter::from_fn(|| self.next()).map(|(name, opened)| match opened {
+            Ok(reader) => Box::new(logs::read_stream(name, reader, options()))
+                as Box<dyn Iterator<Item = Item> + Send>,
+            Err(e) => Box::new(std::iter::once(Item::Skipped(logs::unreadable_input(
+                name, &e,
+            )))),
+        })
+    }
+}
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Objects")
+    }
 }
 
 /// Reads `inputs` into `scanner` and returns its report.
@@ -66,6 +111,13 @@ pub fn scan_inputs<E>(
         Inputs::Bytes(logs) => {
             for (name, bytes) in logs {
                 for item in logs::read_stream(name, bytes, options) {
+                    feed(item)?;
+                }
+            }
+        }
+        Inputs::Objects(objects) => {
+            for items in objects.items() {
+                for item in items {
                     feed(item)?;
                 }
             }
@@ -220,6 +272,7 @@ pub fn scan_parallel<E>(
 enum Sources {
     Paths(Vec<PathBuf>, WalkOptions),
     Bytes(Vec<(String, Arc<[u8]>)>),
+    Objects(Objects),
 }
 
 impl From<Inputs<'_>> for Sources {
@@ -231,6 +284,7 @@ impl From<Inputs<'_>> for Sources {
                     .map(|(name, bytes)| (name, Arc::from(bytes)))
                     .collect(),
             ),
+            Inputs::Objects(objects) => Sources::Objects(objects),
         }
     }
 }
@@ -334,6 +388,7 @@ fn produce(sources: Sources, ranges: logs::Ranges, slots: Receiver<()>, work: Sy
         Sources::Bytes(logs) => logs.into_iter().try_for_each(|(name, bytes)| {
             sender.stream(logs::read_stream(name, &*bytes, options()))
         }),
+        Sources::Objects(objects) => objects.items().try_for_each(|items| sender.stream(items)),
         Sources::Paths(paths, walk) => {
             paths
                 .into_iter()
@@ -341,7 +396,7 @@ fn produce(sources: Sources, ranges: logs::Ranges, slots: Receiver<()>, work: Sy
                     Input::Stdin => {
                         sender.stream(logs::read_stream("<stdin>", io::stdin(), options()))
                     }
-                    Input::Path(path) => Walk::new(vec![path], walk)
+                    Input::Path(path) => Walk::new(vec![path], walk.clone())
                         .try_for_each(|entry| read_entry(&mut sender, entry, &ranges)),
                 })
         }
@@ -641,6 +696,11 @@ fn scan_here<E>(
                 batches(&mut logs::read_stream(name, &*bytes, options()))?;
             }
         }
+        Sources::Objects(objects) => {
+            for mut items in objects.items() {
+                batches(&mut items)?;
+            }
+        }
     }
     Ok(found.finish(compiled, 1))
 }
@@ -911,12 +971,12 @@ mod tests {
         let dir = tree("parallel");
         let paths = [dir.clone()];
         let walk = WalkOptions::default();
-        let (want, want_seen) = one_pass(insights_scanner(), Inputs::Paths(&paths, walk));
+        let (want, want_seen) = one_pass(insights_scanner(), Inputs::Paths(&paths, walk.clone()));
         assert!(want.contains("invalid-json"), "{want}");
         for (threads, range_bytes) in [(1, RANGE_BYTES), (2, 4096), (4, 700), (3, 1), (1, 97)] {
             let (got, seen) = parallel(
                 insights_scanner,
-                Inputs::Paths(&paths, walk),
+                Inputs::Paths(&paths, walk.clone()),
                 threads,
                 range_bytes,
             );
@@ -1213,7 +1273,7 @@ mod tests {
                 std::fs::write(&path, &text).unwrap();
                 let paths = [path];
                 let walk = WalkOptions::default();
-                let want = one_pass(insights_scanner(), Inputs::Paths(&paths, walk));
+                let want = one_pass(insights_scanner(), Inputs::Paths(&paths, walk.clone()));
                 let got = parallel(insights_scanner, Inputs::Paths(&paths, walk), threads, range_bytes);
                 prop_assert_eq!(got, want, "{:?}", text);
             }

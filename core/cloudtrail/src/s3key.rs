@@ -17,6 +17,8 @@
 //! assert!(!selection.keeps(path));
 //! ```
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::boundary;
 use crate::time;
 
@@ -158,6 +160,58 @@ impl KeySelection {
     }
 }
 
+/// A [`KeySelection`] in use: which files a scan reads, and how many it has left out so far (the
+/// counters are shared by the threads that list and walk).
+#[derive(Debug, Default)]
+pub struct Selected {
+    keys: KeySelection,
+    left_out: AtomicU64,
+    outside_layout: AtomicU64,
+}
+
+impl Selected {
+    /// Selects with `keys`.
+    pub fn new(keys: KeySelection) -> Selected {
+        Selected {
+            keys,
+            ..Selected::default()
+        }
+    }
+
+    /// The selection.
+    pub fn keys(&self) -> &KeySelection {
+        &self.keys
+    }
+
+    /// Whether the file at `path` is read ([`KeySelection::keeps`]); one that is not is
+    /// counted.
+    pub fn keeps(&self, path: &str) -> bool {
+        if self.keys.is_everything() {
+            return true;
+        }
+        let Some(key) = TrailKey::parse(path) else {
+            self.outside_layout.fetch_add(1, Ordering::Relaxed);
+            self.left_out.fetch_add(1, Ordering::Relaxed);
+            return false;
+        };
+        let keeps = self.keys.keeps_key(&key);
+        if !keeps {
+            self.left_out.fetch_add(1, Ordering::Relaxed);
+        }
+        keeps
+    }
+
+    /// How many files were left out so far: out of the selection, or outside the layout.
+    pub fn left_out(&self) -> u64 {
+        self.left_out.load(Ordering::Relaxed)
+    }
+
+    /// How many of those were left out for being outside CloudTrail's S3 layout.
+    pub fn outside_layout(&self) -> u64 {
+        self.outside_layout.load(Ordering::Relaxed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +220,26 @@ mod tests {
 
     fn ms(text: &str) -> i64 {
         time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_selection_in_use_counts_what_it_leaves_out() {
+        let everything = Selected::new(KeySelection::default());
+        assert!(everything.keeps("notes.txt"));
+        assert_eq!((everything.left_out(), everything.outside_layout()), (0, 0));
+        let selected = Selected::new(KeySelection {
+            regions: vec!["us-east-1".into()],
+            ..KeySelection::default()
+        });
+        let at =
+            |region: &str| format!("AWSLogs/111122223333/CloudTrail/{region}/2026/11/23/{FILE}");
+        assert!(selected.keeps(&at("us-east-1")));
+        assert!(!selected.keeps(&at("eu-west-1")));
+        assert!(!selected.keeps("notes.txt"));
+        assert!(!selected.keeps(&format!(
+            "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/23/{FILE}"
+        )));
+        assert_eq!((selected.left_out(), selected.outside_layout()), (3, 2));
     }
 
     #[test]

@@ -33,15 +33,21 @@ use std::fmt;
 use std::fs::{self, FileType};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::s3key::Selected;
 
 /// How to walk.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct WalkOptions {
     /// Follow symbolic links met inside directories (`--follow`).
     pub follow: bool,
     /// Entries met inside directories whose name this says to ignore are passed over silently
     /// (the rules readers ignore hidden entries and `node_modules`).
     pub ignore: Option<fn(&OsStr) -> bool>,
+    /// Only the files of CloudTrail's S3 layout that this selects are yielded, named or met
+    /// (`scan --regions`, …); the others are passed over silently, and counted by it.
+    pub select: Option<Arc<Selected>>,
 }
 
 impl fmt::Debug for WalkOptions {
@@ -49,6 +55,7 @@ impl fmt::Debug for WalkOptions {
         f.debug_struct("WalkOptions")
             .field("follow", &self.follow)
             .field("ignore", &self.ignore.is_some())
+            .field("select", &self.select.as_ref().map(|s| s.keys()))
             .finish()
     }
 }
@@ -182,7 +189,10 @@ impl Walk {
             return self.enter(path);
         }
         if kind.is_file() || named {
-            return Some(Entry::File(path));
+            let select = self.options.select.as_ref();
+            return select
+                .is_none_or(|s| s.keeps(&path.to_string_lossy()))
+                .then_some(Entry::File(path));
         }
         let what = format!("{}, not a regular file; skipped", describe(kind));
         Walk::skipped(path, SkipReason::NotAFile, &what)

@@ -1,5 +1,10 @@
 //! What the CLI's test binaries share: running the built `trailmatch` as a user would.
 
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub mod moto;
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub mod receiver;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -16,6 +21,7 @@ pub struct Run {
 }
 
 /// Runs the binary with `args` in `dir`, feeding `stdin` (standard input is empty without it).
+#[allow(dead_code)] // not every test binary that shares this module uses it
 pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut child = Command::new(BIN)
         .args(args)

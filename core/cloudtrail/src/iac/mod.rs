@@ -817,7 +817,7 @@ fn discover_all(paths: &[PathBuf], options: crate::walk::WalkOptions) -> io::Res
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for path in paths {
-        let (found, problems) = discover_with(path, options)
+        let (found, problems) = discover_with(path, options.clone())
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         files.extend(found);
         skipped.extend(problems);

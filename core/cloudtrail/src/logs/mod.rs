@@ -378,13 +378,18 @@ impl Reader {
 
 /// The skip for a file that cannot be opened.
 pub fn unreadable(path: &Path, error: &io::Error) -> Skip {
+    unreadable_input(path.display().to_string(), error)
+}
+
+/// The skip of the input `name` (a file, an object of a bucket) that cannot be read.
+pub fn unreadable_input(name: String, error: &io::Error) -> Skip {
     Skip {
+        message: format!("cannot read {name}: {error}"),
         location: Location {
-            file: path.display().to_string(),
+            file: name,
             ..Location::default()
         },
         kind: SkipKind::Unreadable,
-        message: format!("cannot read {}: {error}", path.display()),
     }
 }
 
@@ -415,7 +420,9 @@ impl Iterator for Reader {
                 Input::Stdin => {
                     self.current = Some(read_stream("<stdin>", io::stdin(), self.options));
                 }
-                Input::Path(path) => self.walk = Some(Walk::new(vec![path], self.walk_options)),
+                Input::Path(path) => {
+                    self.walk = Some(Walk::new(vec![path], self.walk_options.clone()))
+                }
             }
         }
     }

@@ -1,0 +1,403 @@
+//! `trailmatch scan s3://…`: a trail's bucket read through the AWS SDK for Rust, against a local
+//! moto server (`python -m moto.server` from the repository's venv, as `delivery.rs`).
+//!
+//! - a bucket gives the report the same tree on disk gives (names aside), with `-j 1` and
+//!   `-j 2`, and with `--accounts`, `--regions`, `--start` and `--end`, which leave out the
+//!   same files on disk and in the bucket;
+//! - more objects than one listing page;
+//! - a bucket in another Region than the configured one, read in its own (S3's answer, a 301
+//!   naming the bucket's Region, from a local receiver: moto answers in any Region);
+//! - an object that cannot be fetched is a counted skip that names it; a bucket that does not
+//!   exist, a prefix with no object and a URL that is not one are errors before any read.
+
+mod common;
+
+use std::path::Path;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::StorageClass;
+use common::Run;
+use common::moto::{moto, scan_against as scan, sdk_config};
+use common::receiver::{Answer, Receiver};
+use serde_json::Value;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sample");
+const DAY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23";
+
+/// An S3 client of the test's own on moto, with a runtime to drive it.
+struct Bucket {
+    runtime: tokio::runtime::Runtime,
+    s3: aws_sdk_s3::Client,
+    name: String,
+}
+
+impl Bucket {
+    fn new(endpoint: &str, name: &str) -> Bucket {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = sdk_config(&runtime, endpoint);
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        );
+        runtime
+            .block_on(s3.create_bucket().bucket(name).send())
+            .unwrap();
+        Bucket {
+            runtime,
+            s3,
+            name: name.to_owned(),
+        }
+    }
+
+    fn put(&self, key: &str, body: Vec<u8>, class: Option<StorageClass>) {
+        let put = self
+            .s3
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .body(ByteStream::from(body))
+            .set_storage_class(class);
+        self.runtime.block_on(put.send()).unwrap();
+    }
+}
+
+/// Writes `key` under `dir` and puts it in `bucket`.
+fn both(dir: &Path, bucket: &Bucket, key: &str, body: &[u8]) {
+    let path = dir.join(key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, body).unwrap();
+    bucket.put(key, body.to_vec(), None);
+}
+
+/// The JSON report of a run that succeeded.
+fn report(run: &Run) -> Value {
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+#[test]
+fn a_bucket_is_scanned_as_the_same_tree_on_disk() {
+    let Some(moto) = moto() else { return };
+    let bucket = Bucket::new(&moto.endpoint, "trail");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut names: Vec<_> = std::fs::read_dir(SAMPLE)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in &names {
+        let body = std::fs::read(Path::new(SAMPLE).join(name)).unwrap();
+        both(dir, &bucket, &format!("{DAY}/{name}"), &body);
+    }
+    // Another Region's day (a copy of the sample's first file: 85 records), a damaged file,
+    // and files outside the layout whose keys sort otherwise by component (as a walk reads
+    // them: `a` before `a-b`) than as whole strings (`a-b/` before `a/`), each a damaged line.
+    let first = std::fs::read(Path::new(SAMPLE).join(&names[0])).unwrap();
+    let eu = "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/24";
+    both(dir, &bucket, &format!("{eu}/a.json.gz"), &first);
+    both(
+        dir,
+        &bucket,
+        &format!("{eu}/b.json.gz"),
+        b"\x1f\x8bnot gzip",
+    );
+    both(
+        dir,
+        &bucket,
+        "notes/a-b/x.jsonl",
+        b"{\"eventName\":\"Later\"\n",
+    );
+    both(
+        dir,
+        &bucket,
+        "notes/a/x.jsonl",
+        b"{\"eventName\":\"Earlier\"\n",
+    );
+    let local = dir.to_str().unwrap();
+
+    // (arguments, records read, skipped)
+    let cases: [(&[&str], u64, u64); 3] = [
+        (&[], 4852 + 85, 3),
+        (
+            &[
+                "--regions",
+                "us-east-1",
+                "--start",
+                "2026-11-23",
+                "--end",
+                "2026-11-24",
+            ],
+            4852,
+            0,
+        ),
+        // The day after the end's day is read too.
+        (
+            &[
+                "--accounts",
+                "111122223333",
+                "--end",
+                "2026-11-23T12:00:00Z",
+            ],
+            4852 + 85,
+            1,
+        ),
+    ];
+    for (selection, read, skipped) in cases {
+        for threads in ["1", "2"] {
+            let mut args = vec!["--format", "json", "-j", threads];
+            args.extend(selection);
+            let from_disk = report(&scan(&moto.endpoint, &[&[local][..], &args].concat()));
+            let from_s3 = report(&scan(
+                &moto.endpoint,
+                &[&["s3://trail/"][..], &args].concat(),
+            ));
+            let named_as_on_disk: Value = serde_json::from_str(
+                &from_s3
+                    .to_string()
+                    .replace("s3://trail/", &format!("{local}/")),
+            )
+            .unwrap();
+            assert_eq!(named_as_on_disk, from_disk, "{args:?}");
+            let records = &from_s3["records"];
+            assert_eq!(records["read"], read, "{args:?}: {records}");
+            assert_eq!(records["skipped"], skipped, "{args:?}: {records}");
+        }
+    }
+    let skips =
+        report(&scan(&moto.endpoint, &["s3://trail/", "--format", "json"]))["skipped"].to_string();
+    assert!(
+        skips.contains(&format!("s3://trail/{eu}/b.json.gz")),
+        "{skips}"
+    );
+
+    // In the order of a walk; nothing read is an error that says why, file by file.
+    let notes = scan(&moto.endpoint, &["s3://trail/notes"]);
+    assert_eq!(notes.status, 1);
+    let a = notes
+        .stderr
+        .find("s3://trail/notes/a/x.jsonl:1: invalid JSON");
+    let a_b = notes
+        .stderr
+        .find("s3://trail/notes/a-b/x.jsonl:1: invalid JSON");
+    assert!(a.is_some() && a < a_b, "{}", notes.stderr);
+
+    let selected = ["--regions", "us-east-1", "--start", "2026-11-23"];
+    let left_out = "4 files left out by --accounts, --regions, --start, --end, 2 of them \
+                    outside CloudTrail's S3 layout";
+    let text = scan(&moto.endpoint, &[&["s3://trail/"][..], &selected].concat());
+    assert_eq!(text.status, 0, "{}", text.stderr);
+    let expected = format!("Scanned s3://trail/: 24 files\n  {left_out}\n");
+    assert!(text.stdout.contains(&expected), "{}", text.stdout);
+    let text = scan(&moto.endpoint, &[&[local][..], &selected].concat());
+    assert!(text.stdout.contains(left_out), "{}", text.stdout);
+}
+
+#[test]
+fn objects_that_cannot_be_read_are_skips_and_buckets_that_cannot_be_listed_are_errors() {
+    let Some(moto) = moto() else { return };
+    let bucket = Bucket::new(&moto.endpoint, "cold");
+    let sample = std::fs::read(
+        Path::new(SAMPLE).join(
+            std::fs::read_dir(SAMPLE)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .min()
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    bucket.put(&format!("{DAY}/a.json.gz"), sample.clone(), None);
+    // An archived object: GetObject refuses it until it is restored.
+    let archived = format!("{DAY}/b.json.gz");
+    bucket.put(&archived, sample, Some(StorageClass::Glacier));
+
+    let run = report(&scan(
+        &moto.endpoint,
+        &["s3://cold/AWSLogs/", "--format", "json"],
+    ));
+    assert_eq!(run["records"]["read"], 85);
+    assert_eq!(run["records"]["skipped"], 1);
+    let skip = &run["skipped"][0];
+    assert_eq!(skip["code"], "unreadable", "{skip}");
+    assert_eq!(
+        skip["examples"][0]["location"],
+        format!("s3://cold/{archived}, byte 0")
+    );
+    let message = skip["examples"][0]["message"].as_str().unwrap();
+    assert!(message.contains("InvalidObjectState"), "{message}");
+
+    for (args, status, error) in [
+        (
+            &["s3://no-such-bucket/AWSLogs/"][..],
+            1,
+            "error: s3://no-such-bucket/AWSLogs/: cannot list the bucket: NoSuchBucket: \
+             The specified bucket does not exist\n",
+        ),
+        // A prefix names a directory or a key, not the start of a name.
+        (
+            &["s3://cold/AWSLog"][..],
+            1,
+            "error: s3://cold/AWSLog: no object under this prefix\n",
+        ),
+        (&["s3://x/"][..], 2, "is no S3 bucket name"),
+        (
+            &["s3://cold/AWSLogs/", "."][..],
+            2,
+            "s3:// URLs are scanned once, alone",
+        ),
+        (
+            &["s3://cold/AWSLogs/", "--follow"][..],
+            2,
+            "s3:// URLs are scanned once, alone",
+        ),
+        (
+            &["s3://cold/", "--regions", "us-east1"][..],
+            2,
+            "`us-east1` is no Region code",
+        ),
+        (
+            &["s3://cold/", "--accounts", "11112222333"][..],
+            2,
+            "`11112222333` is no account id (12 digits)",
+        ),
+        (
+            &["s3://cold/", "--start", "2026-11-31"][..],
+            2,
+            "`2026-11-31` is no date or time",
+        ),
+        (
+            &["s3://cold/", "--start", "2026-11-24", "--end", "2026-11-24"][..],
+            2,
+            "--start must be before --end",
+        ),
+        (
+            &["--regions", "us-east-1"][..],
+            2,
+            "name the files, directories or s3:// URLs to select from",
+        ),
+    ] {
+        let run = scan(&moto.endpoint, args);
+        assert_eq!(run.status, status, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(error), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+
+    // Nothing answers at the endpoint: an error that says so, after the SDK's retries.
+    let run = scan("http://127.0.0.1:9", &["s3://cold/AWSLogs/"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr
+            .starts_with("error: s3://cold/AWSLogs/: cannot list the bucket: dispatch failure")
+            && run.stderr.contains("Connection refused"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn more_objects_than_a_listing_page_are_all_read() {
+    let Some(moto) = moto() else { return };
+    let bucket = Bucket::new(&moto.endpoint, "many");
+    // ListObjectsV2 gives at most 1,000 keys a page.
+    let count = 1_003;
+    for i in 0..count {
+        let line = format!(
+            "{{\"eventTime\":\"2026-11-23T{:02}:{:02}:00Z\",\"eventName\":\"E{i}\"}}\n",
+            i / 60 % 24,
+            i % 60
+        );
+        bucket.put(&format!("lines/{i:05}.jsonl"), line.into_bytes(), None);
+    }
+    // The last one damaged: reported last, with its name.
+    bucket.put("lines/99999.jsonl", b"{\n".to_vec(), None);
+    let run = scan(
+        &moto.endpoint,
+        &["s3://many/lines/", "-j", "2", "--no-insights"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("Scanned s3://many/lines/: 1,004 files\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("records: 1,003 read · 0 matched · 1,003 unmatched · 1 skipped"),
+        "{}",
+        run.stdout
+    );
+    let json = report(&scan(
+        &moto.endpoint,
+        &["s3://many/lines/", "--format", "json"],
+    ));
+    assert_eq!(
+        json["skipped"][0]["examples"][0]["location"],
+        "s3://many/lines/99999.jsonl:1"
+    );
+}
+
+#[test]
+fn a_bucket_in_another_region_is_read_in_its_own() {
+    let log = br#"{"Records":[{"eventTime":"2026-11-23T10:07:30Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"eu-west-1"}]}"#;
+    let body = String::from_utf8(log.to_vec()).unwrap();
+    // S3 as it answers a request signed for another Region than the bucket's: 301, the bucket's
+    // Region in `x-amz-bucket-region`.
+    let receiver = Receiver::start(None, move |request, _| {
+        let signed = request
+            .headers
+            .get("authorization")
+            .cloned()
+            .unwrap_or_default();
+        if !signed.contains("/eu-west-1/s3/") {
+            return Answer {
+                status: 301,
+                headers: vec![("x-amz-bucket-region".into(), "eu-west-1".into())],
+                body: "<Error><Code>PermanentRedirect</Code><Message>The bucket you are \
+                       attempting to access must be addressed using the specified endpoint.\
+                       </Message></Error>"
+                    .into(),
+            };
+        }
+        let body = if request.path.contains("list-type=2") {
+            format!(
+                "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                 <KeyCount>1</KeyCount><Contents><Key>AWSLogs/x.json</Key><Size>{}</Size>\
+                 </Contents></ListBucketResult>",
+                body.len()
+            )
+        } else {
+            body.clone()
+        };
+        Answer {
+            status: 200,
+            body,
+            ..Answer::default()
+        }
+    });
+    let run = scan(
+        &receiver.url("http", ""),
+        &["s3://trail/AWSLogs/", "--format", "json"],
+    );
+    let requests = receiver.finish();
+    let json = report(&run);
+    assert_eq!(json["records"]["read"], 1, "{json}");
+    assert_eq!(json["records"]["matched"], 1, "{json}");
+    let seen: Vec<(u16, &str)> = requests
+        .iter()
+        .map(|r| (r.status, r.path.split('?').next().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (301, "/trail/"),
+            (200, "/trail/"),
+            (200, "/trail/AWSLogs/x.json")
+        ]
+    );
+}
