@@ -3,13 +3,16 @@
 
 use std::convert::Infallible;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use trailmatch_cloudtrail::iac;
 use trailmatch_cloudtrail::rules::RuleSet;
 use trailmatch_cloudtrail::run::{Inputs, scan_inputs};
+use trailmatch_cloudtrail::s3key::{KeySelection, Selected};
 use trailmatch_cloudtrail::scan::{ScanOptions, Scanner};
 use trailmatch_cloudtrail::walk::WalkOptions;
 
@@ -24,8 +27,13 @@ pub(crate) type Notifications = Vec<(String, Vec<String>, Vec<String>)>;
 /// published (their topic ARN is not valid) apart, so that the two together are every
 /// notification CloudWatch would have published. `-` (the process's standard input, for the
 /// command line) is refused with a `ValueError`: from Python, pass files or directories.
+///
+/// `selection` (accounts, Regions, start and end in ms) reads only the files of CloudTrail's S3
+/// layout it selects; `stats`, when given, gets how many files it left out (`left_out`) and how
+/// many of those were outside the layout (`outside_layout`).
 #[pyfunction]
-#[pyo3(signature = (paths, rules, insights, account_id = None, region = None))]
+#[pyo3(signature = (paths, rules, insights, account_id = None, region = None, selection = None, stats = None))]
+#[allow(clippy::too_many_arguments)] // the keyword arguments of `trailmatch.scan`
 pub(crate) fn _scan(
     py: Python<'_>,
     paths: Vec<PathBuf>,
@@ -33,12 +41,15 @@ pub(crate) fn _scan(
     insights: bool,
     account_id: Option<String>,
     region: Option<String>,
+    selection: Option<Selection>,
+    stats: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<(String, Vec<String>, Notifications)> {
     if paths.iter().any(|p| p.as_os_str() == "-") {
         return Err(PyValueError::new_err(
             "paths: `-` (standard input) cannot be scanned from Python; pass files or directories",
         ));
     }
+    let select = selection.map(selected).transpose()?.map(Arc::new);
     // A path that does not exist raises FileNotFoundError (OSError) naming it.
     trailmatch_cloudtrail::walk::require(&paths)?;
     let (set, problems) = RuleSet::from_specs(&rules)
@@ -57,14 +68,51 @@ pub(crate) fn _scan(
     let observe = |_: &_, _: &_| Ok::<(), Infallible>(());
     let report = py
         .detach(|| {
-            scan_inputs(
-                scanner,
-                Inputs::Paths(&paths, WalkOptions::default()),
-                observe,
-            )
+            let walk = WalkOptions {
+                select: select.clone(),
+                ..WalkOptions::default()
+            };
+            scan_inputs(scanner, Inputs::Paths(&paths, walk), observe)
         })
         .unwrap_or_else(|never| match never {});
+    if let Some(stats) = stats {
+        let counts = select
+            .as_deref()
+            .map_or((0, 0), |s| (s.left_out(), s.outside_layout()));
+        stats.set_item("left_out", counts.0)?;
+        stats.set_item("outside_layout", counts.1)?;
+    }
     report_result(&report, &problems)
+}
+
+/// Accounts, Regions, and the start and end (ms since the epoch) of a selection of files.
+type Selection = (Vec<String>, Vec<String>, Option<i64>, Option<i64>);
+
+/// The selection `_scan` is given, checked: a `ValueError` names what is not an account id or
+/// a Region code, or a start that is not before the end.
+fn selected((accounts, regions, start_ms, end_ms): Selection) -> PyResult<Selected> {
+    use trailmatch_cloudtrail::boundary;
+    if let Some(bad) = accounts.iter().find(|a| !boundary::is_account_id(a)) {
+        return Err(PyValueError::new_err(format!(
+            "accounts: `{bad}` is no account id (12 digits)"
+        )));
+    }
+    if let Some(bad) = regions.iter().find(|r| !boundary::is_region(r)) {
+        return Err(PyValueError::new_err(format!(
+            "regions: `{bad}` is no Region code (us-east-1, eu-west-2, …)"
+        )));
+    }
+    if let (Some(start), Some(end)) = (start_ms, end_ms) {
+        if start >= end {
+            return Err(PyValueError::new_err("start must be before end"));
+        }
+    }
+    Ok(Selected::new(KeySelection {
+        accounts,
+        regions,
+        start_ms,
+        end_ms,
+    }))
 }
 
 /// A report as `_scan` answers: its JSON, the rules readers' warnings and each alarm's SNS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,42 @@ def test_notifications_that_cannot_be_published_are_reported_not_dropped(tmp_pat
         assert failed["reason"]
     quiet = [a for a in report["alarms"] if a not in fired]
     assert all(a["notifications"] == [] and a["undeliverable"] == [] for a in quiet)
+
+
+def test_scan_selects_files_by_their_place_in_the_s3_layout(tmp_path: Path) -> None:
+    day = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "23"
+    day.mkdir(parents=True)
+    for f in SAMPLE.iterdir():
+        (day / f.name).write_bytes(f.read_bytes())
+    other = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail" / "eu-west-1" / "2026" / "11" / "24"
+    other.mkdir(parents=True)
+    first = sorted(SAMPLE.iterdir())[0]
+    (other / "a.json.gz").write_bytes(first.read_bytes())
+    (tmp_path / "notes.jsonl").write_text('{"eventName":"Outside"}\n')
+
+    everything = trailmatch.scan([tmp_path])
+    assert everything["records"]["read"] == 4852 + 85 + 1
+    stats: dict[str, int] = {}
+    selected = trailmatch.scan([tmp_path], regions=["us-east-1"], start="2026-11-23", stats=stats)
+    assert stats == {"left_out": 2, "outside_layout": 1}
+    assert selected == trailmatch.scan([day])
+    # The day after the end's day is read too; an end on the 23rd leaves the 24th's file in.
+    stats = {}
+    kept = trailmatch.scan([tmp_path], accounts=["111122223333"], end=datetime(2026, 11, 23, 12), stats=stats)
+    assert kept["records"]["read"] == 4852 + 85
+    assert stats == {"left_out": 1, "outside_layout": 1}
+    stats = {}
+    nothing = trailmatch.scan([tmp_path], end="2026-11-22T00:00:00Z", stats=stats)
+    assert nothing["records"]["read"] == 0
+    assert stats == {"left_out": 24 + 1 + 1, "outside_layout": 1}
+
+    with pytest.raises(ValueError, match="`us-east1` is no Region code"):
+        trailmatch.scan([tmp_path], regions=["us-east1"])
+    with pytest.raises(ValueError, match="`11112222333` is no account id"):
+        trailmatch.scan([tmp_path], accounts=["11112222333"])
+    with pytest.raises(ValueError, match="start must be before end"):
+        trailmatch.scan([tmp_path], start="2026-11-24", end="2026-11-23")
+    with pytest.raises(ValueError, match="start: `yesterday` is not an ISO 8601 time"):
+        trailmatch.scan([tmp_path], start="yesterday")
+    with pytest.raises(TypeError, match="regions must be a list"):
+        trailmatch.scan([tmp_path], regions="us-east-1")

@@ -27,6 +27,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Tuple, TypedDict, Union
 
 from trailmatch import _trailmatch
@@ -130,6 +131,11 @@ def scan(
     insights: bool = True,
     account_id: Optional[str] = None,
     region: Optional[str] = None,
+    accounts: Optional[Sequence[str]] = None,
+    regions: Optional[Sequence[str]] = None,
+    start: Union[str, datetime, None] = None,
+    end: Union[str, datetime, None] = None,
+    stats: Optional[Dict[str, int]] = None,
 ) -> Dict[str, Any]:
     """Runs CloudTrail logs through metric filters, alarms and anomaly detection, as
     ``trailmatch scan --format json`` does, and returns that report as a dict: ``records``
@@ -151,17 +157,53 @@ def scan(
     ``event_rules`` holds ``not_wrapped`` and ``rules`` (``name``, ``state``, ``event_pattern``,
     ``matches``, ``not_delivered`` by reason, and ``events``: the first 100 matches with what
     each target receives).
+
+    With ``accounts``, ``regions``, ``start`` or ``end`` (as ``trailmatch scan --accounts`` …
+    and :func:`trailmatch.spark.scan` take them), only the files whose place in CloudTrail's S3
+    layout, ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/``, is selected are read
+    (the day after ``end``'s day too: a file holds records of up to about 15 minutes before its
+    delivery); ``start`` and ``end`` are ISO 8601 texts or datetimes (UTC when naive).
+    ``stats``, when given, is filled with ``left_out`` (the files not read) and
+    ``outside_layout`` (those of them outside the layout).
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError("paths must be a list of paths, not a single path")
     # One rules name or path alone, as trailmatch.spark takes it, is not a list of its letters.
     specs = [rules] if isinstance(rules, (str, os.PathLike)) else list(rules)
+    selection = None
+    if accounts or regions or start is not None or end is not None:
+        for name, value in (("accounts", accounts), ("regions", regions)):
+            if isinstance(value, (str, bytes)):
+                raise TypeError(f"{name} must be a list, not a single string")
+        selection = (list(accounts or []), list(regions or []), _millis(start, "start"), _millis(end, "end"))
     report_json, problems, notifications = _trailmatch._scan(
-        [os.fspath(p) for p in paths], [os.fspath(r) for r in specs], insights, account_id, region
+        [os.fspath(p) for p in paths],
+        [os.fspath(r) for r in specs],
+        insights,
+        account_id,
+        region,
+        selection,
+        stats,
     )
     for problem in problems:
         warnings.warn(problem, stacklevel=2)
     return _with_notifications(report_json, notifications)
+
+
+def _millis(value: Union[str, datetime, None], what: str) -> Optional[int]:
+    """An ISO 8601 text or a datetime (UTC when naive) as ms since the epoch."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as e:
+            raise ValueError(f"{what}: `{value}` is not an ISO 8601 time ({e})") from None
+    if not isinstance(value, datetime):
+        raise TypeError(f"{what} must be an ISO 8601 text or a datetime, not {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1000)
 
 
 def _with_notifications(

@@ -50,6 +50,8 @@ def _scan(
     insights: bool,
     account_id: str | None = None,
     region: str | None = None,
+    selection: tuple[list[str], list[str], int | None, int | None] | None = None,
+    stats: dict[str, int] | None = None,
 ) -> tuple[str, list[str], list[tuple[str, list[str], list[str]]]]: ...
 def _lint(paths: list[str]) -> str: ...
 def _spark_plan(

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
-from trailmatch import _trailmatch, _with_notifications
+from trailmatch import _millis, _trailmatch, _with_notifications
 
 if TYPE_CHECKING:
     # Private names: the module's runtime has none of them (stubtest compares).
@@ -65,19 +65,6 @@ def _rules(rules: Rules) -> List[str]:
 
 def _paths(path: Union[str, Sequence[str]]) -> List[str]:
     return [os.fspath(path)] if isinstance(path, (str, os.PathLike)) else [os.fspath(p) for p in path]
-
-
-def _millis(value: Time, what: str) -> Optional[int]:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as e:
-            raise ValueError(f"{what}: `{value}` is not an ISO 8601 time ({e})") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp() * 1000)
 
 
 def _plan(rules: Rules, insights: bool, account_id: Optional[str], region: Optional[str]) -> str:
