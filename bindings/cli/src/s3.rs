@@ -27,6 +27,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::types::EncodingType;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use bytes::{Buf, Bytes};
 use tokio::sync::mpsc;
@@ -52,26 +53,10 @@ impl Url {
             })
         } else {
             Err(format!(
-                "{arg}: `{bucket}` is no S3 bucket name (3 to 63 letters, digits, dots and \
-                 hyphens, starting and ending with a letter or digit)"
+                "{arg}: `{bucket}` is no S3 bucket name (3 to 255 letters, digits, dots, \
+                 hyphens and underscores, starting and ending with a letter or digit)"
             ))
         })
-    }
-
-    /// Whether `key`, listed under this URL's prefix, is one it names: the object of the key
-    /// itself, or one under it as under a directory.
-    fn names(&self, key: &str) -> bool {
-        if key.ends_with('/') {
-            // A "folder" made in the console: no log file.
-            return false;
-        }
-        let prefix = self.prefix.as_str();
-        prefix.is_empty()
-            || prefix.ends_with('/')
-            || key == prefix
-            || key
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('/'))
     }
 }
 
@@ -93,14 +78,6 @@ fn is_bucket_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
-/// What listing found: the objects to read, to be fetched in order as the scan comes to them.
-#[derive(Debug)]
-pub struct Listing {
-    pub objects: Objects,
-    /// The size of each object read, by the name locations give it (`s3://BUCKET/KEY`).
-    pub sizes: HashMap<String, u64>,
-}
-
 /// How many objects are fetched ahead of the one being read.
 const AHEAD: usize = 8;
 /// How many chunks of an object's body wait, fetched, for the scan to read them.
@@ -109,10 +86,18 @@ const CHUNKS: usize = 16;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Lists `urls` and starts fetching their objects, in order, on a thread of its own: the keys a
-/// `select` leaves out are counted by it and not fetched. An error when a URL cannot be listed
-/// or names no object.
-pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Listing, String> {
+/// What the fetching thread hands the scan: an object, or the end of every URL's walk.
+enum Handed {
+    Object(Opened),
+    End,
+}
+
+/// Lists the top of each of `urls` (an error when one cannot be listed or names no object),
+/// then walks them and fetches their objects, in order, on a thread of its own, as the scan
+/// reads them: the objects the scan reads, each named `s3://BUCKET/KEY`. With `select`, the
+/// directories that cannot hold a selected file are not listed, and the keys it leaves out are
+/// not fetched (it counts both).
+pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, String> {
     let (listed_tx, listed_rx) = std::sync::mpsc::sync_channel(1);
     let (objects_tx, objects_rx) = mpsc::channel(AHEAD);
     let spawned = thread::Builder::new().name("s3".into()).spawn(move || {
@@ -128,39 +113,51 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Listing, St
         };
         runtime.block_on(async move {
             let mut s3 = S3::new(load_config().await);
-            match s3.list_all(&urls, select.as_deref()).await {
-                Ok(keys) => {
-                    let listed = keys.iter().map(|k| (k.name.clone(), k.size)).collect();
-                    if listed_tx.send(Ok(listed)).is_ok() {
-                        s3.fetch_all(keys, objects_tx).await;
+            let mut walks = Vec::with_capacity(urls.len());
+            for url in &urls {
+                match s3.top(url, select.as_deref()).await {
+                    Ok(walk) => walks.push(walk),
+                    Err(e) => {
+                        let _ = listed_tx.send(Err(e));
+                        return;
                     }
                 }
-                Err(e) => {
-                    let _ = listed_tx.send(Err(e));
-                }
+            }
+            if listed_tx.send(Ok(())).is_ok() {
+                s3.fetch_all(walks, select.as_deref(), objects_tx).await;
             }
         });
     });
     spawned.map_err(|e| format!("cannot start a thread to read S3: {e}"))?;
-    let listed: Vec<(String, u64)> = listed_rx
+    listed_rx
         .recv()
         .map_err(|_| "the thread reading S3 stopped".to_owned())??;
-    let sizes = listed.iter().cloned().collect();
-    // Every object listed is read or skipped: should the fetching thread stop short, the
-    // objects it did not hand over are skips.
-    let mut names = listed.into_iter().map(|(name, _)| name);
     let mut objects_rx = objects_rx;
-    let objects = Objects::new(std::iter::from_fn(move || {
-        let name = names.next();
-        match objects_rx.blocking_recv() {
-            Some(opened) => Some(opened),
-            None => name.map(|name| {
-                let stopped = "the thread fetching from S3 stopped before this object";
-                (name, Err(io::Error::other(stopped)))
-            }),
+    let mut ended = false;
+    let mut last = String::new();
+    Ok(Objects::new(std::iter::from_fn(move || {
+        if ended {
+            return None;
         }
-    }));
-    Ok(Listing { objects, sizes })
+        match objects_rx.blocking_recv() {
+            Some(Handed::Object(opened)) => {
+                last.clone_from(&opened.0);
+                Some(opened)
+            }
+            Some(Handed::End) => {
+                ended = true;
+                None
+            }
+            // The fetching thread stopped short: what it did not hand over is not read, and
+            // that is said, not passed over.
+            None => {
+                ended = true;
+                let stopped = "the thread listing and fetching from S3 stopped here: the \
+                               objects after this one were not read";
+                Some((last.clone(), Err(io::Error::other(stopped))))
+            }
+        }
+    })))
 }
 
 /// The AWS configuration, as the AWS CLI loads it, with the HTTPS client of `--notify sns`.
@@ -187,7 +184,57 @@ struct Key {
     key: String,
     /// `s3://BUCKET/KEY`.
     name: String,
-    size: u64,
+}
+
+/// An entry of a listed directory.
+#[derive(Debug)]
+enum Entry {
+    File(String),
+    /// A directory's prefix (its key prefix, `/` at its end).
+    Dir(String),
+}
+
+/// The walk of one URL's keys, in the order of a walk of the same tree on disk (each
+/// directory's entries by name, a directory's files where its name sorts), listed a directory
+/// at a time, innermost last.
+struct Walk {
+    bucket: String,
+    stack: Vec<std::vec::IntoIter<Entry>>,
+}
+
+impl Walk {
+    /// The next key to read, or a directory that cannot be listed (its name and why).
+    async fn next(
+        &mut self,
+        s3: &mut S3,
+        select: Option<&Selected>,
+    ) -> Option<Result<Key, (String, String)>> {
+        loop {
+            let Some(entry) = self.stack.last_mut()?.next() else {
+                self.stack.pop();
+                continue;
+            };
+            match entry {
+                Entry::File(key) => {
+                    let name = format!("s3://{}/{key}", self.bucket);
+                    if select.is_none_or(|s| s.keeps(&name)) {
+                        let bucket = self.bucket.clone();
+                        return Some(Ok(Key { bucket, key, name }));
+                    }
+                }
+                Entry::Dir(prefix) => {
+                    let dir = prefix.strip_suffix('/').unwrap_or(&prefix);
+                    if select.is_some_and(|s| !s.enters(&format!("s3://{}/{dir}", self.bucket))) {
+                        continue;
+                    }
+                    match s3.list_dir(&self.bucket, &prefix).await {
+                        Ok(entries) => self.stack.push(entries.into_iter()),
+                        Err(e) => return Some(Err((format!("s3://{}/{prefix}", self.bucket), e))),
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// S3 clients: one per bucket, in the bucket's Region once S3 has told it.
@@ -212,7 +259,10 @@ impl S3 {
         } else if self.config.region().is_none() {
             config = config.region(Region::from_static("us-east-1"));
         }
-        if self.config.endpoint_url().is_some() {
+        // An endpoint of one's own, for every service or for S3 alone.
+        let own_endpoint = self.config.endpoint_url().is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
+        if own_endpoint {
             config = config.force_path_style(true);
         }
         aws_sdk_s3::Client::from_conf(config.build())
@@ -227,58 +277,77 @@ impl S3 {
         client
     }
 
-    /// The keys of every URL, in order, each URL's in the order of a walk; those `select`
-    /// leaves out are left out.
-    async fn list_all(
-        &mut self,
-        urls: &[Url],
-        select: Option<&Selected>,
-    ) -> Result<Vec<Key>, String> {
-        let mut keys = Vec::new();
-        for url in urls {
-            let mut listed = self.list(url).await?;
-            if listed.is_empty() {
-                return Err(format!("{url}: no object under this prefix"));
-            }
-            // A walk reads a directory's entries in the byte order of their names.
-            listed.sort_by(|a, b| a.key.split('/').cmp(b.key.split('/')));
-            keys.extend(
-                listed
-                    .into_iter()
-                    .filter(|k| select.is_none_or(|s| s.keeps(&k.name))),
-            );
+    /// The walk of `url`, its top listed: an error when it cannot be, or names no object (the
+    /// object of its key, or a directory under it).
+    async fn top(&mut self, url: &Url, select: Option<&Selected>) -> Result<Walk, String> {
+        let prefix = url.prefix.as_str();
+        let whole = prefix.is_empty() || prefix.ends_with('/');
+        let entries = self
+            .list_dir(&url.bucket, prefix)
+            .await
+            .map_err(|e| format!("{url}: cannot list the bucket: {e}"))?;
+        // A prefix that is not a directory names its own key, and the directory of that name.
+        let entries: Vec<Entry> = entries
+            .into_iter()
+            .filter(|entry| match entry {
+                _ if whole => true,
+                Entry::File(key) => key == prefix,
+                Entry::Dir(dir) => dir.strip_suffix('/') == Some(prefix),
+            })
+            .collect();
+        if entries.is_empty() {
+            return Err(format!("{url}: no object under this prefix"));
         }
-        Ok(keys)
+        // The directory the URL names is judged as a walk judges a directory it is given.
+        let dir = prefix.strip_suffix('/').unwrap_or(prefix);
+        let entered = !whole
+            || dir.is_empty()
+            || select.is_none_or(|s| s.enters(&format!("s3://{}/{dir}", url.bucket)));
+        let stack = if entered {
+            vec![entries.into_iter()]
+        } else {
+            Vec::new()
+        };
+        Ok(Walk {
+            bucket: url.bucket.clone(),
+            stack,
+        })
     }
 
-    /// The keys `url` names, in S3's order; in the bucket's own Region when S3 says it is in
-    /// another.
-    async fn list(&mut self, url: &Url) -> Result<Vec<Key>, String> {
+    /// The entries of the directory `prefix` (empty, or ending with `/`) of `bucket`, in the
+    /// order of a walk: by name, a file before a directory of the same name. In the bucket's
+    /// own Region when S3 says it is in another.
+    async fn list_dir(&mut self, bucket: &str, prefix: &str) -> Result<Vec<Entry>, String> {
         let mut redirected = false;
         loop {
-            let client = self.client(&url.bucket);
+            let client = self.client(bucket);
             let mut pages = client
                 .list_objects_v2()
-                .bucket(&url.bucket)
-                .prefix(&url.prefix)
+                .bucket(bucket)
+                .prefix(prefix)
+                .delimiter("/")
+                // Keys as S3 lists them in XML cannot hold every character a key may.
+                .encoding_type(EncodingType::Url)
                 .into_paginator()
                 .send();
-            let mut keys = Vec::new();
+            let mut entries = Vec::new();
             let mut failure = None;
             while let Some(page) = pages.next().await {
                 match page {
-                    Ok(page) => keys.extend(page.contents().iter().filter_map(|object| {
-                        let key = object.key()?;
-                        url.names(key).then(|| Key {
-                            bucket: url.bucket.clone(),
-                            key: key.to_owned(),
-                            name: format!("s3://{}/{key}", url.bucket),
-                            size: object
-                                .size()
-                                .and_then(|s| u64::try_from(s).ok())
-                                .unwrap_or(0),
-                        })
-                    })),
+                    Ok(page) => {
+                        for object in page.contents() {
+                            let Some(key) = object.key().map(url_decoded) else {
+                                continue;
+                            };
+                            // A "folder" made in the console (the directory's own key, empty)
+                            // is no file.
+                            if !(key.ends_with('/') && object.size().unwrap_or(0) == 0) {
+                                entries.push(Entry::File(key));
+                            }
+                        }
+                        let dirs = page.common_prefixes().iter().filter_map(|p| p.prefix());
+                        entries.extend(dirs.map(|dir| Entry::Dir(url_decoded(dir))));
+                    }
                     Err(e) => {
                         failure = Some(e);
                         break;
@@ -286,42 +355,72 @@ impl S3 {
                 }
             }
             let Some(e) = failure else {
-                return Ok(keys);
+                let name = |entry: &Entry| {
+                    let path = match entry {
+                        Entry::File(key) => key.as_str(),
+                        Entry::Dir(dir) => dir.strip_suffix('/').unwrap_or(dir),
+                    };
+                    path.get(prefix.len()..).unwrap_or_default().to_owned()
+                };
+                // Stable: files, listed first, stay before directories of the same name.
+                entries.sort_by_cached_key(name);
+                return Ok(entries);
             };
             let region = e
                 .raw_response()
                 .and_then(|r| r.headers().get("x-amz-bucket-region"))
                 .map(str::to_owned);
             match region {
-                Some(region) if !redirected && keys.is_empty() => {
+                Some(region) if !redirected && entries.is_empty() => {
                     let client = self.client_in(Some(&region));
-                    self.clients.insert(url.bucket.clone(), client);
+                    self.clients.insert(bucket.to_owned(), client);
                     redirected = true;
                 }
-                _ => return Err(format!("{url}: cannot list the bucket: {}", describe(&e))),
+                _ => return Err(describe(&e)),
             }
         }
     }
 
-    /// Fetches `keys` in order, each streamed into what `objects` hands the scan, at most
-    /// [`AHEAD`] before the scan reads them; stops when the scan does.
-    async fn fetch_all(&mut self, keys: Vec<Key>, objects: mpsc::Sender<Opened>) {
+    /// Fetches the keys of `walks` in order, each streamed into what `objects` hands the scan,
+    /// at most [`AHEAD`] before the scan reads them; a directory that cannot be listed is handed
+    /// as an input that cannot be read. Stops when the scan does.
+    async fn fetch_all(
+        &mut self,
+        walks: Vec<Walk>,
+        select: Option<&Selected>,
+        objects: mpsc::Sender<Handed>,
+    ) {
         let mut tasks = tokio::task::JoinSet::new();
-        for key in keys {
-            let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS);
-            let body = Body {
-                chunks: chunks_rx,
-                chunk: Bytes::new(),
-                ended: false,
-            };
-            let opened: Opened = (key.name.clone(), Ok(Box::new(body)));
-            if objects.send(opened).await.is_err() {
-                // The scan stopped.
-                break;
+        for mut walk in walks {
+            while let Some(next) = walk.next(self, select).await {
+                let (opened, fetch): (Opened, _) = match next {
+                    Ok(key) => {
+                        let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS);
+                        let body = Body {
+                            chunks: chunks_rx,
+                            chunk: Bytes::new(),
+                            ended: false,
+                        };
+                        let client = self.client(&key.bucket);
+                        let body: Box<dyn Read + Send> = Box::new(body);
+                        (
+                            (key.name.clone(), Ok(body)),
+                            Some(fetch(client, key, chunks_tx)),
+                        )
+                    }
+                    Err((name, e)) => ((name, Err(io::Error::other(e))), None),
+                };
+                if objects.send(Handed::Object(opened)).await.is_err() {
+                    // The scan stopped.
+                    return;
+                }
+                if let Some(fetch) = fetch {
+                    tasks.spawn(fetch);
+                }
+                while tasks.try_join_next().is_some() {}
             }
-            tasks.spawn(fetch(self.client(&key.bucket), key, chunks_tx));
-            while tasks.try_join_next().is_some() {}
         }
+        let _ = objects.send(Handed::End).await;
         drop(objects);
         while tasks.join_next().await.is_some() {}
     }
@@ -351,6 +450,15 @@ async fn fetch(client: aws_sdk_s3::Client, key: Key, chunks: mpsc::Sender<Chunk>
             return;
         }
     }
+}
+
+/// A key or prefix listed with `EncodingType=url`, decoded as the AWS CLI decodes it (`+` is a
+/// space).
+fn url_decoded(text: &str) -> String {
+    let text = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// An SDK error as S3 gave it (`NoSuchBucket: The specified bucket does not exist`), or the
@@ -419,21 +527,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_are_read_as_paths() {
+    fn urls_name_a_bucket_and_a_prefix() {
         let url = Url::parse("s3://trail-bucket/AWSLogs/111122223333")
             .unwrap()
             .unwrap();
         assert_eq!(url.bucket, "trail-bucket");
         assert_eq!(url.prefix, "AWSLogs/111122223333");
-        assert!(url.names("AWSLogs/111122223333"));
-        assert!(url.names("AWSLogs/111122223333/CloudTrail/us-east-1/x.json.gz"));
-        assert!(!url.names("AWSLogs/1111222233334/CloudTrail/us-east-1/x.json.gz"));
-        assert!(!url.names("AWSLogs/111122223333/CloudTrail/"));
+        assert_eq!(url.to_string(), "s3://trail-bucket/AWSLogs/111122223333");
         let whole = Url::parse("s3://trail-bucket").unwrap().unwrap();
         assert_eq!(whole.prefix, "");
-        assert!(whole.names("a") && whole.names("b/c"));
-        let dir = Url::parse("s3://trail-bucket/AWSLogs/").unwrap().unwrap();
-        assert!(dir.names("AWSLogs/x") && !dir.names("AWSLogs/"));
         assert_eq!(Url::parse("/tmp/s3:/x"), None);
         for bad in [
             "s3://",

@@ -4,7 +4,6 @@
 //! Everything about the logs, rules, alarms and anomalies is in `trailmatch_cloudtrail`; this
 //! module reads the arguments, feeds the library, delivers notifications and prints the report.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 use std::num::NonZeroUsize;
@@ -201,17 +200,19 @@ Inputs:
   s3://BUCKET/PREFIX reads a bucket as a directory of the same keys would be read: the object of
   that key and those under PREFIX/, in the same order, through the AWS SDK with the standard AWS
   configuration (AWS_PROFILE, AWS_REGION, credentials files, SSO, the instance's role;
-  AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 for a local endpoint, addressed path-style). Every URL
-  is listed before anything is read (a bucket that cannot be listed, or a prefix with no object, is
-  an error), a bucket in another Region is read in its own, and objects are fetched a few ahead of
-  the scan; one that cannot be fetched (archived, deleted, cut short) is a skip that names it.
-  URLs are scanned alone: not with local paths, nor with --follow.
+  AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 for a local endpoint, addressed path-style). The top of
+  every URL is listed before anything is read (a bucket that cannot be listed, or a prefix with
+  no object, is an error), directories below as the scan reaches them; a bucket in another Region
+  is read in its own, and objects are fetched a few ahead of the scan. A directory that cannot be
+  listed or an object that cannot be fetched (archived, deleted, cut short) is a skip that names
+  it. URLs are scanned alone: not with local paths, nor with --follow.
 
   --accounts, --regions, --start and --end read only the files whose place in CloudTrail's S3
   layout, AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/FILE, is selected (the day after
   --end's day too: a file holds up to about 15 minutes of records before its delivery), in a
-  bucket or on disk: the rest is left out before it is read, and counted in the summary, with the
-  files outside the layout.
+  bucket or on disk; directories whose place is out of the selection (another account, Region,
+  year, month or day; CloudTrail-Digest) are not entered. What is left out is counted in the
+  summary, with the files outside the layout.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
@@ -290,6 +291,19 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     let from_s3 = !urls.is_empty();
     trailmatch_cloudtrail::walk::require(&paths).map_err(|e| Failure::Io(format!("error: {e}")))?;
     let rules = load_rules(&args.rules)?;
+    // A bucket that cannot be listed is an error before `-o` empties its file.
+    let label = urls
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut objects = if from_s3 {
+        let objects = crate::s3::open(urls, select.clone())
+            .map_err(|e| Failure::Io(format!("error: {e}")))?;
+        Some(objects)
+    } else {
+        None
+    };
     let output = Output::open(args.output.as_deref(), args.format)?;
     let options = ScanOptions {
         filter: EventFilter {
@@ -330,12 +344,6 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     };
     let mut sinks = Sink::open_all(&args.notify, &notify_options).map_err(Failure::invalid)?;
     if args.follow_mode {
-        if select.is_some() {
-            return Err(Failure::invalid(
-                "--accounts, --regions, --start and --end select the files of a batch scan, \
-                 not with --follow",
-            ));
-        }
         return crate::follow::run(crate::follow::Setup {
             paths: &args.paths,
             rules: &rules,
@@ -361,13 +369,8 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         select: select.clone(),
         ..Default::default()
     };
-    let mut sizes = HashMap::new();
-    let (inputs, source) = if !urls.is_empty() {
-        let label = urls.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let listing = crate::s3::open(urls, select.clone())
-            .map_err(|e| Failure::Io(format!("error: {e}")))?;
-        sizes = listing.sizes;
-        (Inputs::Objects(listing.objects), label.join(", "))
+    let (inputs, source) = if let Some(objects) = objects.take() {
+        (Inputs::Objects(objects), label)
     } else if args.paths.is_empty() {
         let sample = sample::SAMPLE
             .iter()
@@ -385,12 +388,12 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         (Inputs::Paths(&args.paths, walk.clone()), label)
     };
     let may_show = !args.no_progress && io::stderr().is_terminal();
+    // Objects of S3 are listed as they are read: their progress has no total.
     let mut progress = if from_s3 {
-        Some(sizes.values().sum()).filter(|&total| may_show && total >= PROGRESS_BYTES)
+        may_show.then(|| Progress::new(None))
     } else {
-        progress_total(may_show, &args.paths, &walk)
-    }
-    .map(|total| Progress::new(total, sizes));
+        progress_total(may_show, &args.paths, &walk).map(|total| Progress::new(Some(total)))
+    };
     let parallel = Parallel::threads(threads);
     let report = scan_parallel(scanner, inputs, parallel, |seen| {
         if let Some(p) = &mut progress {
@@ -446,6 +449,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             let json = JsonReport {
                 report: &report,
                 notifications: notified,
+                left_out: select.as_deref().map(LeftOut::of),
             };
             // Written as it is serialized: the report of a large input (every alarm's state
             // changes) is never held whole as text.
@@ -454,7 +458,11 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
                 out.write_all(b"\n")
             })
         }
-        Format::Ndjson => print(&ndjson_lines(&report, notified)?),
+        Format::Ndjson => print(&ndjson_lines(
+            &report,
+            notified,
+            select.as_deref().map(LeftOut::of),
+        )?),
         Format::Html => print(&crate::html::render(
             &report,
             &crate::html::Context {
@@ -514,10 +522,22 @@ fn selection(args: &ScanArgs) -> Result<Option<Arc<Selected>>, Failure> {
     if keys.is_everything() {
         return Ok(None);
     }
+    if args.follow_mode {
+        return Err(Failure::invalid(
+            "--accounts, --regions, --start and --end select the files of a batch scan, not \
+             with --follow",
+        ));
+    }
     if args.paths.is_empty() {
         return Err(Failure::invalid(
             "--accounts, --regions, --start and --end select files of CloudTrail's S3 layout: \
              name the files, directories or s3:// URLs to select from",
+        ));
+    }
+    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(Failure::invalid(
+            "--accounts, --regions, --start and --end select files by their place in CloudTrail's \
+             S3 layout: standard input (-) has none",
         ));
     }
     if let (Some(start), Some(end)) = (args.start, args.end) {
@@ -559,14 +579,19 @@ fn instant(text: &str) -> Result<i64, String> {
 
 /// What the selection left out, for the summary: None without one.
 fn left_out(select: Option<&Selected>) -> Option<String> {
-    let select = select?;
-    let outside = match select.outside_layout() {
+    let left_out = LeftOut::of(select?);
+    let outside = match left_out.outside_layout {
         0 => String::new(),
-        n => format!(", {} of them outside CloudTrail's S3 layout", thousands(n)),
+        n => format!(" ({} outside CloudTrail's S3 layout)", thousands(n)),
+    };
+    let dirs = match left_out.directories {
+        0 => String::new(),
+        1 => " and 1 directory".to_owned(),
+        n => format!(" and {} directories", thousands(n)),
     };
     Some(format!(
-        "{} files left out by --accounts, --regions, --start, --end{outside}",
-        thousands(select.left_out())
+        "left out by --accounts, --regions, --start, --end: {} files{outside}{dirs}",
+        thousands(left_out.files)
     ))
 }
 
@@ -704,6 +729,28 @@ struct JsonReport<'a> {
     report: &'a Report,
     #[serde(skip_serializing_if = "Option::is_none")]
     notifications: Option<&'a Delivery>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<LeftOut>,
+}
+
+/// What `--accounts`, `--regions`, `--start` and `--end` left out, unread.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+struct LeftOut {
+    files: u64,
+    /// Of those, the files outside CloudTrail's S3 layout.
+    outside_layout: u64,
+    /// Directories not entered (listed, for a bucket).
+    directories: u64,
+}
+
+impl LeftOut {
+    fn of(select: &Selected) -> LeftOut {
+        LeftOut {
+            files: select.left_out(),
+            outside_layout: select.outside_layout(),
+            directories: select.dirs_left_out(),
+        }
+    }
 }
 
 /// What became of the alarm notifications: each delivery (one message to one target) made,
@@ -924,7 +971,12 @@ fn total_size(paths: &[PathBuf], options: &trailmatch_cloudtrail::walk::WalkOpti
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    Walk::new(paths, options.clone())
+    // Sized with a selection of its own, so that the scan's counts what the scan leaves out.
+    let options = trailmatch_cloudtrail::walk::WalkOptions {
+        select: (options.select.as_ref()).map(|s| Arc::new(Selected::new(s.keys().clone()))),
+        ..options.clone()
+    };
+    Walk::new(paths, options)
         .filter_map(|entry| match entry {
             Entry::File(path) => std::fs::metadata(path).ok().filter(|m| m.is_file()),
             Entry::Skipped { .. } => None,
@@ -933,45 +985,56 @@ fn total_size(paths: &[PathBuf], options: &trailmatch_cloudtrail::walk::WalkOpti
         .sum()
 }
 
-/// A progress bar on standard error: files done (by size on disk, or as listed for objects of
-/// S3) and records read.
+/// A progress bar on standard error: files done (by size on disk, out of `total`) and records
+/// read; without a total (objects of S3, listed as they are read), files and records read.
 struct Progress {
     bar: indicatif::ProgressBar,
     current: String,
-    /// The sizes of the objects of S3 read, by name.
-    sizes: HashMap<String, u64>,
+    sized: bool,
+    files: u64,
 }
 
 impl Progress {
-    fn new(total: u64, sizes: HashMap<String, u64>) -> Progress {
-        let bar = indicatif::ProgressBar::new(total);
+    fn new(total: Option<u64>) -> Progress {
+        let (bar, template) = match total {
+            Some(total) => (
+                indicatif::ProgressBar::new(total),
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+            ),
+            None => (
+                indicatif::ProgressBar::new_spinner(),
+                "{spinner} [{elapsed_precise}] {msg}",
+            ),
+        };
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
-        ) {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
             bar.set_style(style);
         }
         Progress {
             bar,
             current: String::new(),
-            sizes,
+            sized: total.is_some(),
+            files: 0,
         }
     }
 
     fn tick(&mut self, seen: &Observed<'_>) {
         match seen {
             Observed::Input(file) => {
-                if !self.current.is_empty() {
-                    let done =
-                        self.sizes.get(&self.current).copied().unwrap_or_else(|| {
-                            std::fs::metadata(&self.current).map_or(0, |m| m.len())
-                        });
+                if self.sized && !self.current.is_empty() {
+                    let done = std::fs::metadata(&self.current).map_or(0, |m| m.len());
                     self.bar.inc(done);
                 }
+                self.files += 1;
                 (*file).clone_into(&mut self.current);
             }
             Observed::Counts(counts) => {
-                self.bar.set_message(format!("{} records", counts.read));
+                let records = format!("{} records", thousands(counts.read));
+                self.bar.set_message(if self.sized {
+                    records
+                } else {
+                    format!("{} files · {records}", thousands(self.files))
+                });
             }
             Observed::Skipped(_) => {}
         }
@@ -983,7 +1046,11 @@ impl Progress {
 }
 
 /// The report as `--format ndjson` prints it: one object per line, each with a `type`.
-fn ndjson_lines(report: &Report, delivery: Option<&Delivery>) -> Result<String, Failure> {
+fn ndjson_lines(
+    report: &Report,
+    delivery: Option<&Delivery>,
+    left_out: Option<LeftOut>,
+) -> Result<String, Failure> {
     #[derive(serde::Serialize)]
     struct Line<'a, T: serde::Serialize> {
         #[serde(rename = "type")]
@@ -1004,6 +1071,8 @@ fn ndjson_lines(report: &Report, delivery: Option<&Delivery>) -> Result<String, 
         region: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         notifications_delivered: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        left_out: Option<LeftOut>,
     }
     fn line<T: serde::Serialize>(out: &mut String, kind: &str, item: T) -> Result<(), Failure> {
         let text = serde_json::to_string(&Line { kind, item })
@@ -1035,6 +1104,7 @@ fn ndjson_lines(report: &Report, delivery: Option<&Delivery>) -> Result<String, 
         account_id: report.account_id.as_deref(),
         region: report.region.as_deref(),
         notifications_delivered: delivery.map(|d| d.delivered.len()),
+        left_out,
     };
     line(&mut out, "summary", summary)?;
     Ok(out)
@@ -1515,11 +1585,12 @@ mod tests {
             let json = serde_json::to_string_pretty(&JsonReport {
                 report: &report,
                 notifications: Some(&delivery),
+                left_out: None,
             })
             .unwrap();
             let parsed: Value = serde_json::from_str(&json).unwrap();
             prop_assert_eq!(&parsed["rules"][15]["name"], &Value::from(filter.clone()));
-            for line in ndjson_lines(&report, Some(&delivery)).unwrap().lines() {
+            for line in ndjson_lines(&report, Some(&delivery), None).unwrap().lines() {
                 prop_assert!(serde_json::from_str::<Value>(line).is_ok(), "{line}");
             }
         }

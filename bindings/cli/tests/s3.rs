@@ -120,34 +120,29 @@ fn a_bucket_is_scanned_as_the_same_tree_on_disk() {
     );
     let local = dir.to_str().unwrap();
 
-    // (arguments, records read, skipped)
-    let cases: [(&[&str], u64, u64); 3] = [
-        (&[], 4852 + 85, 3),
-        (
-            &[
-                "--regions",
-                "us-east-1",
-                "--start",
-                "2026-11-23",
-                "--end",
-                "2026-11-24",
-            ],
-            4852,
-            0,
-        ),
-        // The day after the end's day is read too.
-        (
-            &[
-                "--accounts",
-                "111122223333",
-                "--end",
-                "2026-11-23T12:00:00Z",
-            ],
-            4852 + 85,
-            1,
-        ),
+    // (arguments, records read, skipped, what was left out: files, outside, directories)
+    let day = [
+        "--regions",
+        "us-east-1",
+        "--start",
+        "2026-11-23",
+        "--end",
+        "2026-11-24",
     ];
-    for (selection, read, skipped) in cases {
+    let to_noon = [
+        "--accounts",
+        "111122223333",
+        "--end",
+        "2026-11-23T12:00:00Z",
+    ];
+    type Case<'a> = (&'a [&'a str], u64, u64, Option<[u64; 3]>);
+    let cases: [Case; 3] = [
+        (&[], 4852 + 85, 3, None),
+        (&day, 4852, 0, Some([2, 2, 1])),
+        // The day after the end's day is read too.
+        (&to_noon, 4852 + 85, 1, Some([2, 2, 0])),
+    ];
+    for (selection, read, skipped, left_out) in cases {
         for threads in ["1", "2"] {
             let mut args = vec!["--format", "json", "-j", threads];
             args.extend(selection);
@@ -166,6 +161,10 @@ fn a_bucket_is_scanned_as_the_same_tree_on_disk() {
             let records = &from_s3["records"];
             assert_eq!(records["read"], read, "{args:?}: {records}");
             assert_eq!(records["skipped"], skipped, "{args:?}: {records}");
+            let left_out = left_out.map(|[files, outside_layout, directories]| {
+                serde_json::json!({"files": files, "outside_layout": outside_layout, "directories": directories})
+            });
+            assert_eq!(from_s3.get("left_out"), left_out.as_ref(), "{args:?}");
         }
     }
     let skips =
@@ -187,8 +186,8 @@ fn a_bucket_is_scanned_as_the_same_tree_on_disk() {
     assert!(a.is_some() && a < a_b, "{}", notes.stderr);
 
     let selected = ["--regions", "us-east-1", "--start", "2026-11-23"];
-    let left_out = "4 files left out by --accounts, --regions, --start, --end, 2 of them \
-                    outside CloudTrail's S3 layout";
+    let left_out = "left out by --accounts, --regions, --start, --end: 2 files (2 outside \
+                    CloudTrail's S3 layout) and 1 directory";
     let text = scan(&moto.endpoint, &[&["s3://trail/"][..], &selected].concat());
     assert_eq!(text.status, 0, "{}", text.stderr);
     let expected = format!("Scanned s3://trail/: 24 files\n  {left_out}\n");
@@ -279,6 +278,11 @@ fn objects_that_cannot_be_read_are_skips_and_buckets_that_cannot_be_listed_are_e
             &["--regions", "us-east-1"][..],
             2,
             "name the files, directories or s3:// URLs to select from",
+        ),
+        (
+            &["-", "--regions", "us-east-1"][..],
+            2,
+            "standard input (-) has none",
         ),
     ] {
         let run = scan(&moto.endpoint, args);
@@ -400,4 +404,202 @@ fn a_bucket_in_another_region_is_read_in_its_own() {
             (200, "/trail/AWSLogs/x.json")
         ]
     );
+}
+
+/// A bucket on a local receiver: `ListObjectsV2` (a prefix and a `/` delimiter, one page) and
+/// `GetObject` over `objects` (key, body), in any Region. Hands back the prefixes listed.
+fn bucket_of(objects: Vec<(String, String)>) -> Receiver {
+    Receiver::start(None, move |request, _| {
+        let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                .map(percent_decoded)
+        };
+        if param("list-type").is_none() {
+            let key = percent_decoded(path.trim_start_matches("/trail/"));
+            let found = objects.iter().find(|(k, _)| *k == key);
+            return match found {
+                Some((_, body)) => Answer {
+                    status: 200,
+                    body: body.clone(),
+                    ..Answer::default()
+                },
+                None => Answer {
+                    status: 404,
+                    body: "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>".into(),
+                    ..Answer::default()
+                },
+            };
+        }
+        let prefix = param("prefix").unwrap_or_default();
+        assert_eq!(param("delimiter").as_deref(), Some("/"));
+        let mut contents = String::new();
+        let mut dirs: Vec<String> = Vec::new();
+        for (key, body) in &objects {
+            let Some(rest) = key.strip_prefix(&prefix) else {
+                continue;
+            };
+            match rest.split_once('/') {
+                Some((dir, _)) => {
+                    let dir = format!("{prefix}{dir}/");
+                    if !dirs.contains(&dir) {
+                        dirs.push(dir);
+                    }
+                }
+                None => contents.push_str(&format!(
+                    "<Contents><Key>{key}</Key><Size>{}</Size></Contents>",
+                    body.len()
+                )),
+            }
+        }
+        let dirs: String = dirs
+            .iter()
+            .map(|d| format!("<CommonPrefixes><Prefix>{d}</Prefix></CommonPrefixes>"))
+            .collect();
+        Answer {
+            status: 200,
+            body: format!(
+                "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                 {contents}{dirs}</ListBucketResult>"
+            ),
+            ..Answer::default()
+        }
+    })
+}
+
+fn percent_decoded(text: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        match (b, tail.get(..2)) {
+            (b'%', Some(hex)) => {
+                bytes.push(u8::from_str_radix(std::str::from_utf8(hex).unwrap(), 16).unwrap());
+                rest = &tail[2..];
+            }
+            _ => {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn directories_out_of_the_selection_are_not_listed() {
+    let log = |region: &str| {
+        format!(
+            r#"{{"Records":[{{"eventTime":"2026-11-23T10:07:30Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"{region}"}}]}}"#
+        )
+    };
+    let account = "AWSLogs/111122223333";
+    let objects = vec![
+        (
+            format!("{account}/CloudTrail/us-east-1/2026/11/23/a.json"),
+            log("us-east-1"),
+        ),
+        (
+            format!("{account}/CloudTrail/us-east-1/2026/10/31/old.json"),
+            log("us-east-1"),
+        ),
+        (
+            format!("{account}/CloudTrail/eu-west-1/2026/11/23/b.json"),
+            log("eu-west-1"),
+        ),
+        (
+            format!("{account}/CloudTrail-Digest/us-east-1/2026/11/23/d.json"),
+            "{}".to_owned(),
+        ),
+        ("README.txt".to_owned(), "not a log".to_owned()),
+    ];
+    let receiver = bucket_of(objects);
+    let run = scan(
+        &receiver.url("http", ""),
+        &[
+            "s3://trail/",
+            "--regions",
+            "us-east-1",
+            "--start",
+            "2026-11-01",
+        ],
+    );
+    let requests = receiver.finish();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "Scanned s3://trail/: 1 files\n  left out by --accounts, --regions, --start, --end: \
+             1 files (1 outside CloudTrail's S3 layout) and 3 directories\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let listed: Vec<String> = requests
+        .iter()
+        .filter_map(|r| {
+            let query = r.path.split_once('?')?.1;
+            let prefix = query.split('&').find_map(|p| p.strip_prefix("prefix="))?;
+            Some(percent_decoded(prefix))
+        })
+        .collect();
+    let day = format!("{account}/CloudTrail/us-east-1/2026/11/23/");
+    assert_eq!(
+        listed,
+        [
+            "",
+            "AWSLogs/",
+            &format!("{account}/"),
+            &format!("{account}/CloudTrail/"),
+            &format!("{account}/CloudTrail/us-east-1/"),
+            &format!("{account}/CloudTrail/us-east-1/2026/"),
+            &format!("{account}/CloudTrail/us-east-1/2026/11/"),
+            &day,
+        ]
+    );
+    let fetched: Vec<&str> = requests
+        .iter()
+        .filter(|r| !r.path.contains("list-type="))
+        .map(|r| r.path.split('?').next().unwrap())
+        .collect();
+    assert_eq!(fetched, [format!("/trail/{day}a.json")]);
+}
+
+#[test]
+fn keys_of_any_characters_and_an_endpoint_for_s3_alone() {
+    let Some(moto) = moto() else { return };
+    let bucket = Bucket::new(&moto.endpoint, "odd");
+    let keys = [
+        "a+b.jsonl",
+        "c d.jsonl",
+        "e%20f.jsonl",
+        "ctl\u{1}key.jsonl",
+        "é/ü.jsonl",
+        // An object whose key is a directory's name, holding data: read, not passed over.
+        "folder/",
+        "folder/x.jsonl",
+    ];
+    for key in keys {
+        let line = format!("{}\n", serde_json::json!({ "eventName": key }));
+        bucket.put(key, line.into_bytes(), None);
+    }
+    // A folder made in the console: an empty object named as a directory, no file.
+    bucket.put("empty/", Vec::new(), None);
+    let json = report(&scan(&moto.endpoint, &["s3://odd", "--format", "json"]));
+    assert_eq!(json["records"]["read"], keys.len(), "{json}");
+    assert_eq!(json["records"]["skipped"], 0, "{json}");
+
+    // AWS_ENDPOINT_URL_S3 alone, by a host name: addressed path-style as well.
+    let port = moto.endpoint.rsplit(':').next().unwrap();
+    let mut command = std::process::Command::new(common::BIN);
+    command.args(["scan", "s3://odd/folder/x.jsonl", "--format", "json"]);
+    common::moto::aws_env(&mut command, &moto.endpoint);
+    command
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_ENDPOINT_URL_S3", format!("http://localhost:{port}"));
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["records"]["read"], 1, "{json}");
 }

@@ -29,8 +29,9 @@ pub(crate) type Notifications = Vec<(String, Vec<String>, Vec<String>)>;
 /// command line) is refused with a `ValueError`: from Python, pass files or directories.
 ///
 /// `selection` (accounts, Regions, start and end in ms) reads only the files of CloudTrail's S3
-/// layout it selects; `stats`, when given, gets how many files it left out (`left_out`) and how
-/// many of those were outside the layout (`outside_layout`).
+/// layout it selects; `stats`, when given, gets how many files it left out (`left_out`), how
+/// many of those were outside the layout (`outside_layout`), and how many directories it did
+/// not enter (`dirs_left_out`).
 #[pyfunction]
 #[pyo3(signature = (paths, rules, insights, account_id = None, region = None, selection = None, stats = None))]
 #[allow(clippy::too_many_arguments)] // the keyword arguments of `trailmatch.scan`
@@ -76,11 +77,10 @@ pub(crate) fn _scan(
         })
         .unwrap_or_else(|never| match never {});
     if let Some(stats) = stats {
-        let counts = select
-            .as_deref()
-            .map_or((0, 0), |s| (s.left_out(), s.outside_layout()));
-        stats.set_item("left_out", counts.0)?;
-        stats.set_item("outside_layout", counts.1)?;
+        let count = |f: fn(&Selected) -> u64| select.as_deref().map_or(0, f);
+        stats.set_item("left_out", count(Selected::left_out))?;
+        stats.set_item("outside_layout", count(Selected::outside_layout))?;
+        stats.set_item("dirs_left_out", count(Selected::dirs_left_out))?;
     }
     report_result(&report, &problems)
 }

@@ -621,11 +621,8 @@ pub(crate) fn _trail_keys(
         .iter()
         .map(|p| {
             let key = TrailKey::parse(p);
-            let keep = match &key {
-                _ if selection.is_everything() => true,
-                Some(k) => selection.keeps_key(k),
-                None => false,
-            };
+            // (Under no directory a walk leaves out: see `KeySelection::keeps`.)
+            let keep = key.is_some() && selection.keeps(p) || selection.is_everything();
             (key.map(|k| (k.org, k.account, k.region, k.date)), keep)
         })
         .collect()

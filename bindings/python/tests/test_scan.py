@@ -200,17 +200,18 @@ def test_scan_selects_files_by_their_place_in_the_s3_layout(tmp_path: Path) -> N
     assert everything["records"]["read"] == 4852 + 85 + 1
     stats: dict[str, int] = {}
     selected = trailmatch.scan([tmp_path], regions=["us-east-1"], start="2026-11-23", stats=stats)
-    assert stats == {"left_out": 2, "outside_layout": 1}
+    assert stats == {"left_out": 1, "outside_layout": 1, "dirs_left_out": 1}
     assert selected == trailmatch.scan([day])
     # The day after the end's day is read too; an end on the 23rd leaves the 24th's file in.
     stats = {}
     kept = trailmatch.scan([tmp_path], accounts=["111122223333"], end=datetime(2026, 11, 23, 12), stats=stats)
     assert kept["records"]["read"] == 4852 + 85
-    assert stats == {"left_out": 1, "outside_layout": 1}
+    assert stats == {"left_out": 1, "outside_layout": 1, "dirs_left_out": 0}
     stats = {}
     nothing = trailmatch.scan([tmp_path], end="2026-11-22T00:00:00Z", stats=stats)
     assert nothing["records"]["read"] == 0
-    assert stats == {"left_out": 24 + 1 + 1, "outside_layout": 1}
+    # Neither Region's day is entered: both are after the day after the end's day.
+    assert stats == {"left_out": 1, "outside_layout": 1, "dirs_left_out": 2}
 
     with pytest.raises(ValueError, match="`us-east1` is no Region code"):
         trailmatch.scan([tmp_path], regions=["us-east1"])

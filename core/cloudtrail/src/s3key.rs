@@ -136,28 +136,135 @@ impl KeySelection {
 
     /// Whether the file at `path` is to be read: every path when the selection is
     /// everything; otherwise only paths with a [`TrailKey`] in the selection (a path outside
-    /// the layout cannot be shown to hold records in range).
+    /// the layout cannot be shown to hold records in range) under no directory that
+    /// [`KeySelection::holds_dir`] leaves out (as a walk that does not enter them finds them).
     pub fn keeps(&self, path: &str) -> bool {
         if self.is_everything() {
             return true;
         }
-        TrailKey::parse(path).is_some_and(|key| self.keeps_key(&key))
+        let under_kept = path
+            .match_indices('/')
+            .all(|(at, _)| path.get(..at).is_none_or(|dir| self.holds_dir(dir)));
+        under_kept && TrailKey::parse(path).is_some_and(|key| self.keeps_key(&key))
     }
 
     /// Whether `key` is in the selection.
     pub fn keeps_key(&self, key: &TrailKey) -> bool {
-        const DAY_MS: i64 = 24 * 60 * time::MINUTE_MS;
+        let (first, last) = self.days();
         let day = key.day_ms();
         (self.accounts.is_empty() || self.accounts.contains(&key.account))
             && (self.regions.is_empty() || self.regions.contains(&key.region))
-            && self
-                .start_ms
-                .is_none_or(|start| day >= start.div_euclid(DAY_MS) * DAY_MS)
-            // The day after the end's day may still hold records from before the end.
-            && self
-                .end_ms
-                .is_none_or(|end| day <= (end - 1).div_euclid(DAY_MS) * DAY_MS + DAY_MS)
+            && day >= first
+            && day <= last
     }
+
+    /// The first and last days (their start, ms since the epoch) whose files are kept: the day
+    /// after the end's day too, since it may still hold records from before the end.
+    fn days(&self) -> (i64, i64) {
+        let first = self
+            .start_ms
+            .map_or(i64::MIN, |s| s.div_euclid(DAY_MS) * DAY_MS);
+        let last = self.end_ms.map_or(i64::MAX, |end| {
+            (end - 1).div_euclid(DAY_MS) * DAY_MS + DAY_MS
+        });
+        (first, last)
+    }
+
+    /// Whether the directory at `path` (no `/` at its end) may hold files of the selection,
+    /// by its place in the layout after its last `AWSLogs` segment: false for the directory of
+    /// an account, a Region, a year, a month or a day out of the selection, and for one that
+    /// cannot hold the layout's files (`CloudTrail-Digest`, a day's subdirectory), so that a
+    /// walk of a bucket need not list what it holds. True when the path has no `AWSLogs`
+    /// segment, or the selection is everything.
+    pub fn holds_dir(&self, path: &str) -> bool {
+        if self.is_everything() {
+            return true;
+        }
+        // (`dir/` and `dir/.` name `dir`.)
+        let segments: Vec<&str> = path.split('/').filter(|s| *s != ".").collect();
+        let segments = match segments.split_last() {
+            Some((&"", rest)) => rest,
+            _ => &segments[..],
+        };
+        let Some(start) = segments.iter().rposition(|s| *s == "AWSLogs") else {
+            return true;
+        };
+        let mut rest = segments
+            .get(start + 1..)
+            .unwrap_or_default()
+            .iter()
+            .copied();
+        let Some(mut next) = rest.next() else {
+            return true;
+        };
+        if is_org_id(next) {
+            let Some(account) = rest.next() else {
+                return true;
+            };
+            next = account;
+        }
+        if !boundary::is_account_id(next)
+            || !(self.accounts.is_empty() || self.accounts.iter().any(|a| a == next))
+        {
+            return false;
+        }
+        match rest.next() {
+            None => return true,
+            Some("CloudTrail") => {}
+            Some(_) => return false,
+        }
+        let Some(region) = rest.next() else {
+            return true;
+        };
+        if !boundary::is_region(region)
+            || !(self.regions.is_empty() || self.regions.iter().any(|r| r == region))
+        {
+            return false;
+        }
+        let number = |text: &str, digits: usize| -> Option<u32> {
+            (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| text.parse().ok())
+                .flatten()
+        };
+        let (first, last) = self.days();
+        // Whether the days from `from` up to (not including) `to` meet the selection's.
+        let meets = |from: Option<i64>, to: Option<i64>| {
+            from.zip(to)
+                .is_some_and(|(from, to)| from <= last && to > first)
+        };
+        let Some(year) = rest.next() else {
+            return true;
+        };
+        let Some(year) = number(year, 4).and_then(|y| i32::try_from(y).ok()) else {
+            return false;
+        };
+        let Some(month) = rest.next() else {
+            return meets(day_start_ms((year, 1, 1)), next_year_ms(year));
+        };
+        let Some(month) = number(month, 2).filter(|m| (1..=12).contains(m)) else {
+            return false;
+        };
+        let next_month = if month == 12 {
+            next_year_ms(year)
+        } else {
+            day_start_ms((year, month + 1, 1))
+        };
+        let Some(day) = rest.next() else {
+            return meets(day_start_ms((year, month, 1)), next_month);
+        };
+        let Some(day) = number(day, 2).and_then(|d| day_start_ms((year, month, d))) else {
+            return false;
+        };
+        // A day's directory holds its files; nothing under a directory in it is in the layout.
+        rest.next().is_none() && meets(Some(day), Some(day + DAY_MS))
+    }
+}
+
+const DAY_MS: i64 = 24 * 60 * time::MINUTE_MS;
+
+/// The start of the year after `year` (the end of 9999 included).
+fn next_year_ms(year: i32) -> Option<i64> {
+    day_start_ms((year, 12, 31)).map(|d| d + DAY_MS)
 }
 
 /// A [`KeySelection`] in use: which files a scan reads, and how many it has left out so far (the
@@ -167,6 +274,7 @@ pub struct Selected {
     keys: KeySelection,
     left_out: AtomicU64,
     outside_layout: AtomicU64,
+    dirs_left_out: AtomicU64,
 }
 
 impl Selected {
@@ -183,18 +291,33 @@ impl Selected {
         &self.keys
     }
 
+    /// Whether a walk enters the directory at `path` ([`KeySelection::holds_dir`]); one it
+    /// does not is counted.
+    pub fn enters(&self, path: &str) -> bool {
+        let holds = self.keys.holds_dir(path);
+        if !holds {
+            self.dirs_left_out.fetch_add(1, Ordering::Relaxed);
+        }
+        holds
+    }
+
+    /// How many directories were left out so far, unread.
+    pub fn dirs_left_out(&self) -> u64 {
+        self.dirs_left_out.load(Ordering::Relaxed)
+    }
+
     /// Whether the file at `path` is read ([`KeySelection::keeps`]); one that is not is
     /// counted.
     pub fn keeps(&self, path: &str) -> bool {
         if self.keys.is_everything() {
             return true;
         }
-        let Some(key) = TrailKey::parse(path) else {
+        if TrailKey::parse(path).is_none() {
             self.outside_layout.fetch_add(1, Ordering::Relaxed);
             self.left_out.fetch_add(1, Ordering::Relaxed);
             return false;
-        };
-        let keeps = self.keys.keeps_key(&key);
+        }
+        let keeps = self.keys.keeps(path);
         if !keeps {
             self.left_out.fetch_add(1, Ordering::Relaxed);
         }
@@ -220,6 +343,66 @@ mod tests {
 
     fn ms(text: &str) -> i64 {
         time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn directories_that_cannot_hold_a_selected_file_are_left_out() {
+        let selection = KeySelection {
+            accounts: vec!["111122223333".into()],
+            regions: vec!["us-east-1".into()],
+            start_ms: Some(ms("2026-11-23T10:00:00Z")),
+            end_ms: Some(ms("2026-12-01T00:00:00Z")),
+        };
+        let base = "s3://b/x/AWSLogs";
+        let account = format!("{base}/111122223333");
+        let region = format!("{account}/CloudTrail/us-east-1");
+        for (dir, holds) in [
+            ("s3://b", true),
+            ("s3://b/x", true),
+            (base, true),
+            (&format!("{base}/"), true),
+            (&format!("{base}/o-abcdef1234"), true),
+            (&format!("{base}/o-abcdef1234/111122223333"), true),
+            (&format!("{base}/o-abcdef1234/444455556666"), false),
+            (&format!("{base}/notes"), false),
+            (&account, true),
+            (&format!("{account}/CloudTrail-Digest"), false),
+            (&format!("{account}/CloudTrail"), true),
+            (&format!("{account}/CloudTrail/eu-west-1"), false),
+            (&region, true),
+            (&format!("{region}/"), true),
+            (&format!("{region}/."), true),
+            (&format!("{region}/2025"), false),
+            (&format!("{region}/2026"), true),
+            (&format!("{region}/2027"), false),
+            (&format!("{region}/26"), false),
+            (&format!("{region}/2026/10"), false),
+            (&format!("{region}/2026/11"), true),
+            (&format!("{region}/2026/12"), true),
+            (&format!("{region}/2026/13"), false),
+            (&format!("{region}/2026/11/22"), false),
+            (&format!("{region}/2026/11/23"), true),
+            (&format!("{region}/2026/11/31"), false),
+            (&format!("{region}/2026/12/01"), true),
+            // The day after the end's day may hold records from before the end.
+            (&format!("{region}/2026/12/02"), false),
+            (&format!("{region}/2026/11/23/sub"), false),
+            // A trail whose key prefix is `AWSLogs`: the last `AWSLogs` places the rest.
+            (&format!("{account}/CloudTrail/eu-west-1/AWSLogs"), true),
+            (&format!("{region}/2026/11/23/AWSLogs/111122223333"), true),
+        ] {
+            assert_eq!(selection.holds_dir(dir), holds, "{dir}");
+        }
+        assert!(KeySelection::default().holds_dir(&format!("{base}/notes")));
+        let in_range = format!("{region}/2026/11/24/{FILE}");
+        assert!(selection.keeps(&in_range));
+        // A file is kept only under directories a walk enters.
+        let nested = format!(
+            "{account}/CloudTrail/eu-west-1/AWSLogs/{}",
+            &in_range[base.len() + 1..]
+        );
+        assert!(TrailKey::parse(&nested).is_some_and(|k| selection.keeps_key(&k)));
+        assert!(!selection.keeps(&nested));
     }
 
     #[test]

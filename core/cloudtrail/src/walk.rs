@@ -46,7 +46,8 @@ pub struct WalkOptions {
     /// (the rules readers ignore hidden entries and `node_modules`).
     pub ignore: Option<fn(&OsStr) -> bool>,
     /// Only the files of CloudTrail's S3 layout that this selects are yielded, named or met
-    /// (`scan --regions`, …); the others are passed over silently, and counted by it.
+    /// (`scan --regions`, …), and only the directories that may hold some are entered; the
+    /// others are passed over silently, and counted by it.
     pub select: Option<Arc<Selected>>,
 }
 
@@ -186,12 +187,17 @@ impl Walk {
             return None;
         }
         if kind.is_dir() {
+            if let Some(select) = &self.options.select {
+                if !select.enters(&judged(&path)) {
+                    return None;
+                }
+            }
             return self.enter(path);
         }
         if kind.is_file() || named {
             let select = self.options.select.as_ref();
             return select
-                .is_none_or(|s| s.keeps(&path.to_string_lossy()))
+                .is_none_or(|s| s.keeps(&judged(&path)))
                 .then_some(Entry::File(path));
         }
         let what = format!("{}, not a regular file; skipped", describe(kind));
@@ -269,6 +275,15 @@ impl Iterator for Walk {
             }
         }
     }
+}
+
+/// The path a selection judges: made absolute as written (`.` and a relative start resolved,
+/// symbolic links not), so that `cd AWSLogs; scan .` places its files as `scan AWSLogs` does.
+fn judged(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[cfg(unix)]

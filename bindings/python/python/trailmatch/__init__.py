@@ -163,8 +163,10 @@ def scan(
     layout, ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/``, is selected are read
     (the day after ``end``'s day too: a file holds records of up to about 15 minutes before its
     delivery); ``start`` and ``end`` are ISO 8601 texts or datetimes (UTC when naive).
-    ``stats``, when given, is filled with ``left_out`` (the files not read) and
-    ``outside_layout`` (those of them outside the layout).
+    Directories whose place in the layout is out of the selection (an account, a Region, a
+    year, a month or a day; ``CloudTrail-Digest``) are not entered. ``stats``, when given, is
+    filled with ``left_out`` (the files not read), ``outside_layout`` (those of them outside
+    the layout) and ``dirs_left_out`` (the directories not entered).
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError("paths must be a list of paths, not a single path")
