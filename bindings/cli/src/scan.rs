@@ -106,12 +106,14 @@ pub struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "REGION", value_parser = region_code)]
     regions: Vec<String>,
     /// Read only the log files of this day on (`2026-11-01`, or a time such as
-    /// `2026-11-01T09:30:00Z`: from its day on), by their place in the layout (as --accounts).
+    /// `2026-11-01T09:30:00Z`: from its day on), by their place in the layout (as --accounts);
+    /// records of an earlier eventTime are counted as filtered.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     start: Option<i64>,
     /// Read only the log files delivered up to this time (exclusive; a date is its midnight,
     /// UTC) and on the day after it (a file holds records of up to about 15 minutes before its
-    /// delivery), by their place in the layout (as --accounts).
+    /// delivery), by their place in the layout (as --accounts); records of this eventTime or
+    /// later are counted as filtered.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     end: Option<i64>,
     /// Do not look for Insights-style anomalies.
@@ -212,7 +214,8 @@ Inputs:
   --end's day too: a file holds up to about 15 minutes of records before its delivery), in a
   bucket or on disk; directories whose place is out of the selection (another account, Region,
   year, month or day; CloudTrail-Digest) are not entered. What is left out is counted in the
-  summary, with the files outside the layout.
+  summary, with the files outside the layout. Records of the files read whose eventTime is
+  outside [--start, --end) are counted as filtered.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
@@ -316,6 +319,8 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
                 _ => None,
             },
             identity_types: args.identity_type.clone(),
+            from_ms: args.start,
+            to_ms: args.end,
         },
         insights: (!args.no_insights).then(|| insights::Config {
             stddev_margin: args.insights_margin,

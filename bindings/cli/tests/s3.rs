@@ -161,6 +161,9 @@ fn a_bucket_is_scanned_as_the_same_tree_on_disk() {
             let records = &from_s3["records"];
             assert_eq!(records["read"], read, "{args:?}: {records}");
             assert_eq!(records["skipped"], skipped, "{args:?}: {records}");
+            // Records outside [--start, --end) are read and counted as filtered.
+            let filtered = records["filtered"].as_u64().unwrap();
+            assert_eq!(filtered > 0, selection == to_noon, "{args:?}: {records}");
             let left_out = left_out.map(|[files, outside_layout, directories]| {
                 serde_json::json!({"files": files, "outside_layout": outside_layout, "directories": directories})
             });

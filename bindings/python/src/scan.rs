@@ -9,6 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use trailmatch_cloudtrail::classify::EventFilter;
 use trailmatch_cloudtrail::iac;
 use trailmatch_cloudtrail::rules::RuleSet;
 use trailmatch_cloudtrail::run::{Inputs, scan_inputs};
@@ -50,12 +51,18 @@ pub(crate) fn _scan(
             "paths: `-` (standard input) cannot be scanned from Python; pass files or directories",
         ));
     }
+    let window = selection.as_ref().map_or((None, None), |s| (s.2, s.3));
     let select = selection.map(selected).transpose()?.map(Arc::new);
     // A path that does not exist raises FileNotFoundError (OSError) naming it.
     trailmatch_cloudtrail::walk::require(&paths)?;
     let (set, problems) = RuleSet::from_specs(&rules)
         .map_err(|e| rules_error(py, e.to_string(), e.code(), Some(&e.location)))?;
     let options = ScanOptions {
+        filter: EventFilter {
+            from_ms: window.0,
+            to_ms: window.1,
+            ..EventFilter::default()
+        },
         account_id,
         region,
         ..if insights {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use trailmatch::{MetricFilter, Pattern, PatternSet};
 use trailmatch_cloudtrail::alarm::AlarmDef;
-use trailmatch_cloudtrail::classify;
+use trailmatch_cloudtrail::classify::{self, EventFilter};
 use trailmatch_cloudtrail::eventbridge::EventRuleDef;
 use trailmatch_cloudtrail::follow::{FollowOptions, FollowState, Follower};
 use trailmatch_cloudtrail::logs;
@@ -40,6 +40,11 @@ struct Plan {
     insights: bool,
     account_id: Option<String>,
     region: Option<String>,
+    /// The time window of the records (ms since the epoch): see `EventFilter::holds_time`.
+    #[serde(default)]
+    start_ms: Option<i64>,
+    #[serde(default)]
+    end_ms: Option<i64>,
 }
 
 impl Plan {
@@ -53,6 +58,11 @@ impl Plan {
 
     fn options(&self) -> ScanOptions {
         ScanOptions {
+            filter: EventFilter {
+                from_ms: self.start_ms,
+                to_ms: self.end_ms,
+                ..EventFilter::default()
+            },
             account_id: self.account_id.clone(),
             region: self.region.clone(),
             ..if self.insights {
@@ -80,15 +90,18 @@ fn json_error(e: serde_json::Error) -> PyErr {
 
 /// Reads the rules named by `rules` (as `scan`'s) on the driver and checks them as the scan
 /// would: the plan (JSON) for the tasks, and the readers' warnings. A rules file or pattern
-/// error raises `RulesError`.
+/// error raises `RulesError`. Records whose time is outside `[start_ms, end_ms)` are counted
+/// as filtered.
 #[pyfunction]
-#[pyo3(signature = (rules, insights, account_id = None, region = None))]
+#[pyo3(signature = (rules, insights, account_id = None, region = None, start_ms = None, end_ms = None))]
 pub(crate) fn _spark_plan(
     py: Python<'_>,
     rules: Vec<String>,
     insights: bool,
     account_id: Option<String>,
     region: Option<String>,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
 ) -> PyResult<(String, Vec<String>)> {
     let (set, problems) = RuleSet::from_specs(&rules)
         .map_err(|e| rules_error(py, e.to_string(), e.code(), Some(&e.location)))?;
@@ -99,6 +112,8 @@ pub(crate) fn _spark_plan(
         insights,
         account_id,
         region,
+        start_ms,
+        end_ms,
     };
     Scanner::new(&set, plan.options())
         .map_err(|e| rules_error(py, e.to_string(), e.code(), e.location.as_ref()))?;

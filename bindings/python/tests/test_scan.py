@@ -206,6 +206,9 @@ def test_scan_selects_files_by_their_place_in_the_s3_layout(tmp_path: Path) -> N
     stats = {}
     kept = trailmatch.scan([tmp_path], accounts=["111122223333"], end=datetime(2026, 11, 23, 12), stats=stats)
     assert kept["records"]["read"] == 4852 + 85
+    # Records after the end are read and counted as filtered.
+    assert kept["records"]["filtered"] > 0
+    assert kept["range"]["to"] < "2026-11-23T12:00:00Z"
     assert stats == {"left_out": 1, "outside_layout": 1, "dirs_left_out": 0}
     stats = {}
     nothing = trailmatch.scan([tmp_path], end="2026-11-22T00:00:00Z", stats=stats)

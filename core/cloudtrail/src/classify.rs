@@ -537,6 +537,10 @@ pub struct EventFilter {
     pub errors: Option<bool>,
     /// Keep only these `userIdentity.type` values (all when empty).
     pub identity_types: Vec<String>,
+    /// Keep only events of this time on (ms since the epoch; see [`EventFilter::holds_time`]).
+    pub from_ms: Option<i64>,
+    /// Keep only events before this time (ms since the epoch).
+    pub to_ms: Option<i64>,
 }
 
 impl EventFilter {
@@ -548,12 +552,22 @@ impl EventFilter {
             services,
             errors,
             identity_types,
+            from_ms,
+            to_ms,
         } = self;
         categories.is_empty()
             && access.is_none()
             && services.is_empty()
             && errors.is_none()
             && identity_types.is_empty()
+            && from_ms.is_none()
+            && to_ms.is_none()
+    }
+
+    /// Whether an event at `at` (its `eventTime`, or the time its log event was delivered)
+    /// is in `[from_ms, to_ms)`; one with no time is kept (and counted as untimed).
+    pub fn holds_time(&self, at: Option<i64>) -> bool {
+        at.is_none_or(|t| self.from_ms.is_none_or(|f| t >= f) && self.to_ms.is_none_or(|e| t < e))
     }
 
     /// Whether `event` passes.

@@ -757,11 +757,11 @@ impl Compiled {
     ) -> Vec<(usize, trailmatch::Extracted)> {
         let totals = sink.totals();
         totals.counts.read += 1;
-        if !self.options.filter.keeps(event) {
+        let at = event.time_ms.or(delivery_ms);
+        if !self.options.filter.keeps(event) || !self.options.filter.holds_time(at) {
             totals.counts.filtered += 1;
             return Vec::new();
         }
-        let at = event.time_ms.or(delivery_ms);
         // Only well-formed values take part in the vote: a record's `recipientAccountId` or
         // `awsRegion` is written by whoever made the call and ends up in ARNs.
         if let Some(account) = event
@@ -2244,6 +2244,41 @@ mod tests {
                 last_ms: T0 + 180_000
             })
         );
+    }
+
+    #[test]
+    fn records_outside_the_time_window_are_filtered() {
+        let filters = [filter("Any", r#"{ $.eventName = * }"#, "1", None)];
+        let options = ScanOptions {
+            filter: EventFilter {
+                from_ms: Some(T0 + 60_000),
+                to_ms: Some(T0 + 120_000),
+                ..EventFilter::default()
+            },
+            ..ScanOptions::default()
+        };
+        let mut scan = Scanner::new(&rules(&filters), options).unwrap();
+        scan.record(&event(0, 59, "Before", ""), None, &"f:1");
+        scan.record(&event(1, 0, "First", ""), None, &"f:2");
+        scan.record(&event(1, 59, "Last", ""), None, &"f:3");
+        scan.record(&event(2, 0, "After", ""), None, &"f:4");
+        // Without an eventTime, the delivery time places it; without either, it is kept.
+        scan.record(r#"{"eventName":"Delivered"}"#, Some(T0 + 90_000), &"f:5");
+        scan.record(
+            r#"{"eventName":"DeliveredLate"}"#,
+            Some(T0 + 120_000),
+            &"f:6",
+        );
+        scan.record(r#"{"eventName":"NoTime"}"#, None, &"f:7");
+        let report = scan.finish();
+        let c = report.records;
+        assert_eq!(
+            (c.read, c.matched, c.filtered, c.untimed),
+            (7, 4, 3, 1),
+            "{c:?}"
+        );
+        let range = report.range.unwrap();
+        assert_eq!((range.first_ms, range.last_ms), (T0 + 60_000, T0 + 119_000));
     }
 
     #[test]

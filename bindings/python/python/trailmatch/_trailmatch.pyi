@@ -59,6 +59,8 @@ def _spark_plan(
     insights: bool,
     account_id: str | None = None,
     region: str | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
 ) -> tuple[str, list[str]]: ...
 def _trail_keys(
     paths: list[str],

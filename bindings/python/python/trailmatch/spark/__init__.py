@@ -67,9 +67,18 @@ def _paths(path: Union[str, Sequence[str]]) -> List[str]:
     return [os.fspath(path)] if isinstance(path, (str, os.PathLike)) else [os.fspath(p) for p in path]
 
 
-def _plan(rules: Rules, insights: bool, account_id: Optional[str], region: Optional[str]) -> str:
+def _plan(
+    rules: Rules,
+    insights: bool,
+    account_id: Optional[str],
+    region: Optional[str],
+    start: Time = None,
+    end: Time = None,
+) -> str:
     """Reads and checks the rules on the driver: RulesError before any task runs."""
-    plan, problems = _trailmatch._spark_plan(_rules(rules), insights, account_id, region)
+    plan, problems = _trailmatch._spark_plan(
+        _rules(rules), insights, account_id, region, _millis(start, "start"), _millis(end, "end")
+    )
     for problem in problems:
         warnings.warn(problem, stacklevel=3)
     return plan
@@ -321,7 +330,8 @@ def scan(
 
     The rules are read and checked on the driver first (``RulesError`` before any task runs).
     The files are listed (:func:`list_files`: pruned by ``accounts``, ``regions``, ``start``
-    and ``end`` from their S3 keys before any is read), each task reads its files with the
+    and ``end`` from their S3 keys before any is read; records whose ``eventTime`` is outside
+    ``[start, end)`` are counted as ``filtered``), each task reads its files with the
     project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
     skip) into one partial scan per file; the partial scans are range-partitioned by the
     files' place in the walk's order and merged in that order within each partition, and the
@@ -331,7 +341,7 @@ def scan(
     (:func:`metrics`) of the same files are written as Parquet under ``parquet/matches`` and
     ``parquet/datapoints`` (a second pass over the files). Rules are as
     :func:`trailmatch.scan`'s, EventBridge rules (``"cis-eventbridge"``, rules files) included."""
-    plan = _plan(rules, insights, account_id, region)
+    plan = _plan(rules, insights, account_id, region, start, end)
     uris, counts, found = _list(spark, path, accounts, regions, start, end)
     read = spark.sparkContext.accumulator(0)
     merged = _merged_tallies(spark, plan, uris, _files_frame(spark, uris, found), read) if uris else []
