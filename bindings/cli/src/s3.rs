@@ -190,6 +190,9 @@ struct Key {
 #[derive(Debug)]
 enum Entry {
     File(String),
+    /// A "folder" made in the console: the directory's own key, empty. No file, but the
+    /// directory is there.
+    Marker,
     /// A directory's prefix (its key prefix, `/` at its end).
     Dir(String),
 }
@@ -215,6 +218,7 @@ impl Walk {
                 continue;
             };
             match entry {
+                Entry::Marker => {}
                 Entry::File(key) => {
                     let name = format!("s3://{}/{key}", self.bucket);
                     if select.is_none_or(|s| s.keeps(&name)) {
@@ -293,6 +297,7 @@ impl S3 {
                 _ if whole => true,
                 Entry::File(key) => key == prefix,
                 Entry::Dir(dir) => dir.strip_suffix('/') == Some(prefix),
+                Entry::Marker => false,
             })
             .collect();
         if entries.is_empty() {
@@ -339,11 +344,12 @@ impl S3 {
                             let Some(key) = object.key().map(url_decoded) else {
                                 continue;
                             };
-                            // A "folder" made in the console (the directory's own key, empty)
-                            // is no file.
-                            if !(key.ends_with('/') && object.size().unwrap_or(0) == 0) {
-                                entries.push(Entry::File(key));
-                            }
+                            let marker = key.ends_with('/') && object.size().unwrap_or(0) == 0;
+                            entries.push(if marker {
+                                Entry::Marker
+                            } else {
+                                Entry::File(key)
+                            });
                         }
                         let dirs = page.common_prefixes().iter().filter_map(|p| p.prefix());
                         entries.extend(dirs.map(|dir| Entry::Dir(url_decoded(dir))));
@@ -359,6 +365,7 @@ impl S3 {
                     let path = match entry {
                         Entry::File(key) => key.as_str(),
                         Entry::Dir(dir) => dir.strip_suffix('/').unwrap_or(dir),
+                        Entry::Marker => "",
                     };
                     path.get(prefix.len()..).unwrap_or_default().to_owned()
                 };

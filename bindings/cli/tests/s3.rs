@@ -586,11 +586,21 @@ fn keys_of_any_characters_and_an_endpoint_for_s3_alone() {
         let line = format!("{}\n", serde_json::json!({ "eventName": key }));
         bucket.put(key, line.into_bytes(), None);
     }
-    // A folder made in the console: an empty object named as a directory, no file.
+    // A folder made in the console: an empty object named as a directory, no file; the
+    // directory is there, empty, however it is spelled.
     bucket.put("empty/", Vec::new(), None);
     let json = report(&scan(&moto.endpoint, &["s3://odd", "--format", "json"]));
     assert_eq!(json["records"]["read"], keys.len(), "{json}");
     assert_eq!(json["records"]["skipped"], 0, "{json}");
+    for empty in ["s3://odd/empty", "s3://odd/empty/"] {
+        let run = scan(&moto.endpoint, &[empty]);
+        assert_eq!(run.status, 0, "{empty}: {}", run.stderr);
+        assert!(
+            run.stdout.contains(": 0 files\n"),
+            "{empty}: {}",
+            run.stdout
+        );
+    }
 
     // AWS_ENDPOINT_URL_S3 alone, by a host name: addressed path-style as well.
     let port = moto.endpoint.rsplit(':').next().unwrap();
@@ -605,4 +615,50 @@ fn keys_of_any_characters_and_an_endpoint_for_s3_alone() {
     assert!(out.status.success(), "{stderr}");
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["records"]["read"], 1, "{json}");
+}
+
+#[test]
+fn selections_judge_paths_as_they_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_dir(SAMPLE)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let put = |dir: &str| {
+        let dir = tmp.path().join(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(&sample, dir.join("log.json.gz")).unwrap();
+    };
+    // A trail whose key prefix is `AWSLogs/prod`, and another Region's day.
+    put("AWSLogs/prod/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23");
+    put("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/23");
+    let eu = tmp.path().join("AWSLogs/111122223333/CloudTrail/eu-west-1");
+    for (args, files, left_out) in [
+        (&["../../../prod", "--regions", "us-east-1"][..], 1, None),
+        (
+            &["../eu-west-1", "--regions", "us-east-1"][..],
+            0,
+            Some("0 files and 1 directory"),
+        ),
+        (
+            &["..", "--regions", "us-east-1"][..],
+            0,
+            Some("0 files and 1 directory"),
+        ),
+        (&["2026/../2026", "--regions", "eu-west-1"][..], 1, None),
+    ] {
+        let run = common::run_in(&eu, &[&["scan"][..], args].concat(), None);
+        assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stdout.contains(&format!(": {files} files\n")),
+            "{args:?}: {}",
+            run.stdout
+        );
+        let said = format!(
+            "left out by --accounts, --regions, --start, --end: {}",
+            left_out.unwrap_or("0 files\n")
+        );
+        assert!(run.stdout.contains(&said), "{args:?}: {}", run.stdout);
+    }
 }

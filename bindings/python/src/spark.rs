@@ -463,6 +463,8 @@ impl PySparkPlan {
     ) -> PyResult<Bound<'py, PyDict>> {
         let columns = arrow_columns(json, "json")?;
         let n = columns.as_ref().map_or(0, |c| c.len());
+        // The records the scan counts as filtered (outside its time window) match nothing.
+        let filter = self.plan.options().filter;
         let (mut index, mut values, mut minutes) = (Vec::new(), Vec::new(), Vec::new());
         let (mut valued, mut timed) = (Vec::new(), Vec::new());
         let mut names: [StringColumn; 4] = Default::default();
@@ -476,10 +478,14 @@ impl PySparkPlan {
                     if hits.is_empty() {
                         return Ok(());
                     }
-                    let minute = classify::classify(text)
-                        .ok()
-                        .and_then(|e| e.time_ms)
-                        .map(trailmatch_cloudtrail::time::minute_floor);
+                    let event = classify::classify(text).ok();
+                    let time_ms = event.as_ref().and_then(|e| e.time_ms);
+                    if event.as_ref().is_some_and(|e| !filter.keeps(e))
+                        || !filter.holds_time(time_ms)
+                    {
+                        return Ok(());
+                    }
+                    let minute = time_ms.map(trailmatch_cloudtrail::time::minute_floor);
                     for (f, extracted) in hits {
                         let (Some(filter), Some(def)) =
                             (self.filters.get(f), self.plan.metric_filters.get(f))

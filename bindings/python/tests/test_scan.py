@@ -226,3 +226,25 @@ def test_scan_selects_files_by_their_place_in_the_s3_layout(tmp_path: Path) -> N
         trailmatch.scan([tmp_path], start="yesterday")
     with pytest.raises(TypeError, match="regions must be a list"):
         trailmatch.scan([tmp_path], regions="us-east-1")
+
+
+def test_spark_plan_matches_only_what_its_scan_counts_in_the_time_window() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from trailmatch import _trailmatch
+
+    def root_login(time: str) -> str:
+        return json.dumps(
+            {"eventTime": time, "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "userIdentity": {"type": "Root"}}
+        )
+
+    records = [root_login("2026-11-23T10:30:00Z"), root_login("2026-11-23T12:30:00Z")]
+    ten, eleven = 1795428000000, 1795431600000  # 2026-11-23T10:00Z, 11:00Z
+    plan, _ = _trailmatch._spark_plan(["cis"], False, None, None, ten, eleven)
+    compiled = _trailmatch._SparkPlan(plan)
+    log = json.dumps({"Records": [json.loads(r) for r in records]}).encode()
+    report = json.loads(compiled.finish([compiled.tally(["log.json"], pa.array([log], pa.binary()))[0]])[0])
+    assert report["records"]["read"] == 2 and report["records"]["filtered"] == 1
+    matches = compiled.match_records(pa.array(records))
+    rules = matches["rule"].to_pylist()
+    assert rules == ["CIS-5.3-root_usage_metric"], rules
+    assert [r["name"] for r in report["rules"] if r["matches"]] == rules

@@ -170,12 +170,13 @@ impl KeySelection {
         (first, last)
     }
 
-    /// Whether the directory at `path` (no `/` at its end) may hold files of the selection,
-    /// by its place in the layout after its last `AWSLogs` segment: false for the directory of
-    /// an account, a Region, a year, a month or a day out of the selection, and for one that
-    /// cannot hold the layout's files (`CloudTrail-Digest`, a day's subdirectory), so that a
-    /// walk of a bucket need not list what it holds. True when the path has no `AWSLogs`
-    /// segment, or the selection is everything.
+    /// Whether the directory at `path` may hold files of the selection, by its place in the
+    /// layout after its last `AWSLogs` segment: false for the directory of an account, a
+    /// Region, a year, a month or a day out of the selection, and for CloudTrail's digest and
+    /// Insights directories, so that a walk of a bucket need not list what they hold. A
+    /// directory of any other name (`AWSLogs/prod`, a day's subdirectory) is entered: a trail
+    /// whose key prefix it is may lie below it. True when the path has no `AWSLogs` segment,
+    /// or the selection is everything.
     pub fn holds_dir(&self, path: &str) -> bool {
         if self.is_everything() {
             return true;
@@ -203,22 +204,25 @@ impl KeySelection {
             };
             next = account;
         }
-        if !boundary::is_account_id(next)
-            || !(self.accounts.is_empty() || self.accounts.iter().any(|a| a == next))
-        {
+        if !boundary::is_account_id(next) {
+            return true;
+        }
+        if !(self.accounts.is_empty() || self.accounts.iter().any(|a| a == next)) {
             return false;
         }
         match rest.next() {
             None => return true,
             Some("CloudTrail") => {}
-            Some(_) => return false,
+            Some("CloudTrail-Digest" | "CloudTrail-Insight") => return false,
+            Some(_) => return true,
         }
         let Some(region) = rest.next() else {
             return true;
         };
-        if !boundary::is_region(region)
-            || !(self.regions.is_empty() || self.regions.iter().any(|r| r == region))
-        {
+        if !boundary::is_region(region) {
+            return true;
+        }
+        if !(self.regions.is_empty() || self.regions.iter().any(|r| r == region)) {
             return false;
         }
         let number = |text: &str, digits: usize| -> Option<u32> {
@@ -236,13 +240,13 @@ impl KeySelection {
             return true;
         };
         let Some(year) = number(year, 4).and_then(|y| i32::try_from(y).ok()) else {
-            return false;
+            return true;
         };
         let Some(month) = rest.next() else {
             return meets(day_start_ms((year, 1, 1)), next_year_ms(year));
         };
         let Some(month) = number(month, 2).filter(|m| (1..=12).contains(m)) else {
-            return false;
+            return true;
         };
         let next_month = if month == 12 {
             next_year_ms(year)
@@ -253,10 +257,10 @@ impl KeySelection {
             return meets(day_start_ms((year, month, 1)), next_month);
         };
         let Some(day) = number(day, 2).and_then(|d| day_start_ms((year, month, d))) else {
-            return false;
+            return true;
         };
-        // A day's directory holds its files; nothing under a directory in it is in the layout.
-        rest.next().is_none() && meets(Some(day), Some(day + DAY_MS))
+        // Below a day's directory only a trail nested there can hold the layout's files.
+        rest.next().is_some() || meets(Some(day), Some(day + DAY_MS))
     }
 }
 
@@ -364,7 +368,7 @@ mod tests {
             (&format!("{base}/o-abcdef1234"), true),
             (&format!("{base}/o-abcdef1234/111122223333"), true),
             (&format!("{base}/o-abcdef1234/444455556666"), false),
-            (&format!("{base}/notes"), false),
+            (&format!("{base}/notes"), true),
             (&account, true),
             (&format!("{account}/CloudTrail-Digest"), false),
             (&format!("{account}/CloudTrail"), true),
@@ -375,25 +379,33 @@ mod tests {
             (&format!("{region}/2025"), false),
             (&format!("{region}/2026"), true),
             (&format!("{region}/2027"), false),
-            (&format!("{region}/26"), false),
+            (&format!("{region}/26"), true),
             (&format!("{region}/2026/10"), false),
             (&format!("{region}/2026/11"), true),
             (&format!("{region}/2026/12"), true),
-            (&format!("{region}/2026/13"), false),
+            (&format!("{region}/2026/13"), true),
             (&format!("{region}/2026/11/22"), false),
             (&format!("{region}/2026/11/23"), true),
-            (&format!("{region}/2026/11/31"), false),
+            (&format!("{region}/2026/11/31"), true),
             (&format!("{region}/2026/12/01"), true),
             // The day after the end's day may hold records from before the end.
             (&format!("{region}/2026/12/02"), false),
-            (&format!("{region}/2026/11/23/sub"), false),
+            // Not the layout's: entered, since a trail may be nested below.
+            (&format!("{region}/2026/11/23/sub"), true),
+            (&format!("{account}/CloudTrail-Insight"), false),
+            (&format!("{account}/Other"), true),
+            (&format!("{account}/CloudTrail/not-a-region"), true),
             // A trail whose key prefix is `AWSLogs`: the last `AWSLogs` places the rest.
             (&format!("{account}/CloudTrail/eu-west-1/AWSLogs"), true),
             (&format!("{region}/2026/11/23/AWSLogs/111122223333"), true),
         ] {
             assert_eq!(selection.holds_dir(dir), holds, "{dir}");
         }
-        assert!(KeySelection::default().holds_dir(&format!("{base}/notes")));
+        assert!(KeySelection::default().holds_dir(&format!("{base}/444455556666")));
+        // A trail whose key prefix is `AWSLogs/prod`.
+        let nested =
+            format!("{base}/prod/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/{FILE}");
+        assert!(selection.keeps(&nested));
         let in_range = format!("{region}/2026/11/24/{FILE}");
         assert!(selection.keeps(&in_range));
         // A file is kept only under directories a walk enters.

@@ -277,13 +277,30 @@ impl Iterator for Walk {
     }
 }
 
-/// The path a selection judges: made absolute as written (`.` and a relative start resolved,
-/// symbolic links not), so that `cd AWSLogs; scan .` places its files as `scan AWSLogs` does.
+/// The path a selection judges: made absolute as written, `.` and `..` resolved as text
+/// (symbolic links are not), so that `cd AWSLogs; scan .` and `scan x/../AWSLogs` place their
+/// files as `scan AWSLogs` does.
 fn judged(path: &Path) -> String {
-    std::path::absolute(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .to_string_lossy()
-        .into_owned()
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut resolved = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(
+                    resolved.components().next_back(),
+                    Some(Component::Normal(_))
+                ) {
+                    resolved.pop();
+                } else {
+                    resolved.push(component);
+                }
+            }
+            other => resolved.push(other),
+        }
+    }
+    resolved.to_string_lossy().into_owned()
 }
 
 #[cfg(unix)]

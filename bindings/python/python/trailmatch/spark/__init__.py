@@ -394,16 +394,18 @@ def read_cloudtrail(
     damaged file or record), with ``skipped`` (its code, e.g. ``truncated-gzip``) and
     ``message`` set and ``json`` null — never silently dropped. Files are pruned by their S3
     keys (see :func:`list_files`); with ``start`` or ``end``, records whose ``eventTime`` is
-    outside ``[start, end)`` are left out too (skip rows are kept)."""
+    outside ``[start, end)`` are left out too (skip rows, and records without one, are kept,
+    as :func:`scan` counts them)."""
     from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     uris, _, found = _list(spark, path, accounts, regions, start, end)
     frame = _records(spark, uris, found)
     lo, hi = _millis(start, "start"), _millis(end, "end")
+    untimed = F.col("json").isNull() | F.col("eventTime").isNull()
     if lo is not None:
-        frame = frame.where(F.col("json").isNull() | (F.col("eventTime") >= F.lit(datetime.fromtimestamp(lo / 1000, timezone.utc))))
+        frame = frame.where(untimed | (F.col("eventTime") >= F.lit(datetime.fromtimestamp(lo / 1000, timezone.utc))))
     if hi is not None:
-        frame = frame.where(F.col("json").isNull() | (F.col("eventTime") < F.lit(datetime.fromtimestamp(hi / 1000, timezone.utc))))
+        frame = frame.where(untimed | (F.col("eventTime") < F.lit(datetime.fromtimestamp(hi / 1000, timezone.utc))))
     return frame
 
 
