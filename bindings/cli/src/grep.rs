@@ -704,8 +704,18 @@ fn produce(
                         SkipReason::NotAFile => "not-a-file",
                         _ => "unreadable",
                     };
+                    // A URL of a bucket, not a path: say where it can be read.
+                    let hint = if path.starts_with("s3://") {
+                        format!(
+                            " (grep reads files and standard input: `trailmatch scan {path}` \
+                             reads a bucket, or stream an object with `aws s3 cp {path} - | \
+                             trailmatch grep …`)"
+                        )
+                    } else {
+                        String::new()
+                    };
                     let mut pending = pending.lock().map_err(|_| Closed)?;
-                    pending.send(|| Body::Error(format!("{message} [{code}]")))
+                    pending.send(|| Body::Error(format!("{message}{hint} [{code}]")))
                 }),
             };
             if result.is_err() {

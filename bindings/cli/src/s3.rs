@@ -98,6 +98,8 @@ enum Handed {
 /// directories that cannot hold a selected file are not listed, and the keys it leaves out are
 /// not fetched (it counts both).
 pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, String> {
+    // What a stop before the first object names.
+    let mut last = urls.first().map(ToString::to_string).unwrap_or_default();
     let (listed_tx, listed_rx) = std::sync::mpsc::sync_channel(1);
     let (objects_tx, objects_rx) = mpsc::channel(AHEAD);
     let spawned = thread::Builder::new().name("s3".into()).spawn(move || {
@@ -134,7 +136,6 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
         .map_err(|_| "the thread reading S3 stopped".to_owned())??;
     let mut objects_rx = objects_rx;
     let mut ended = false;
-    let mut last = String::new();
     Ok(Objects::new(std::iter::from_fn(move || {
         if ended {
             return None;

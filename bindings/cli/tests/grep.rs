@@ -458,6 +458,19 @@ fn missing_path_is_an_error_but_the_others_are_searched() {
     assert_eq!(run.status, 2);
     assert_eq!(run.lines(), [format!("a.log:{DENIED}")]);
     assert!(run.stderr.contains("nope.log: No such file"), "{run:?}");
+    assert!(!run.stderr.contains("trailmatch scan"), "{run:?}");
+    // A bucket's URL: where it can be read.
+    let run = grep(&dir, &[DENIED_PATTERN, "s3://trail/AWSLogs/", "a.log"]);
+    assert_eq!(run.status, 2);
+    assert_eq!(run.lines(), [format!("a.log:{DENIED}")]);
+    assert!(
+        run.stderr.contains(
+            "(grep reads files and standard input: `trailmatch scan s3://trail/AWSLogs/` reads a \
+             bucket, or stream an object with `aws s3 cp s3://trail/AWSLogs/ - | trailmatch grep …`) \
+             [unreadable]"
+        ),
+        "{run:?}"
+    );
 }
 
 #[test]
