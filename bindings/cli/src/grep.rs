@@ -706,13 +706,10 @@ fn produce(
                     };
                     // A URL of a bucket, not a path: say where it can be read.
                     let hint = if path.starts_with("s3://") {
-                        format!(
-                            " (grep reads files and standard input: `trailmatch scan {path}` \
-                             reads a bucket, or stream an object with `aws s3 cp {path} - | \
-                             trailmatch grep …`)"
-                        )
+                        " (grep reads files and standard input: `trailmatch scan` reads s3:// \
+                         URLs, and `aws s3 cp URL -` streams one object)"
                     } else {
-                        String::new()
+                        ""
                     };
                     let mut pending = pending.lock().map_err(|_| Closed)?;
                     pending.send(|| Body::Error(format!("{message}{hint} [{code}]")))

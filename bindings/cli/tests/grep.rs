@@ -465,9 +465,8 @@ fn missing_path_is_an_error_but_the_others_are_searched() {
     assert_eq!(run.lines(), [format!("a.log:{DENIED}")]);
     assert!(
         run.stderr.contains(
-            "(grep reads files and standard input: `trailmatch scan s3://trail/AWSLogs/` reads a \
-             bucket, or stream an object with `aws s3 cp s3://trail/AWSLogs/ - | trailmatch grep …`) \
-             [unreadable]"
+            "(grep reads files and standard input: `trailmatch scan` reads s3:// URLs, and \
+             `aws s3 cp URL -` streams one object) [unreadable]"
         ),
         "{run:?}"
     );

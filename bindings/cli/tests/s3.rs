@@ -634,7 +634,18 @@ fn selections_judge_paths_as_they_resolve() {
     put("AWSLogs/prod/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23");
     put("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/23");
     let eu = tmp.path().join("AWSLogs/111122223333/CloudTrail/eu-west-1");
+    // Another account's directory leading, by a link, to this account's CloudTrail: `x/..` is
+    // where the system goes, this account's, and is judged so.
+    std::fs::create_dir_all(tmp.path().join("AWSLogs/444455556666/CloudTrail")).unwrap();
+    std::os::unix::fs::symlink(&eu, tmp.path().join("AWSLogs/444455556666/CloudTrail/x")).unwrap();
+    let linked = "../../../444455556666/CloudTrail/x/../eu-west-1";
     for (args, files, left_out) in [
+        (&[linked, "--accounts", "111122223333"][..], 1, None),
+        (
+            &[linked, "--accounts", "444455556666"][..],
+            0,
+            Some("0 files and 1 directory"),
+        ),
         (&["../../../prod", "--regions", "us-east-1"][..], 1, None),
         (
             &["../eu-west-1", "--regions", "us-east-1"][..],

@@ -242,6 +242,10 @@ impl KeySelection {
         let Some(year) = number(year, 4).and_then(|y| i32::try_from(y).ok()) else {
             return true;
         };
+        if day_start_ms((year, 1, 1)).is_none() {
+            // No year of the layout (`0000`): not its place, so entered.
+            return true;
+        }
         let Some(month) = rest.next() else {
             return meets(day_start_ms((year, 1, 1)), next_year_ms(year));
         };
@@ -380,6 +384,7 @@ mod tests {
             (&format!("{region}/2026"), true),
             (&format!("{region}/2027"), false),
             (&format!("{region}/26"), true),
+            (&format!("{region}/0000"), true),
             (&format!("{region}/2026/10"), false),
             (&format!("{region}/2026/11"), true),
             (&format!("{region}/2026/12"), true),

@@ -277,30 +277,27 @@ impl Iterator for Walk {
     }
 }
 
-/// The path a selection judges: made absolute as written, `.` and `..` resolved as text
-/// (symbolic links are not), so that `cd AWSLogs; scan .` and `scan x/../AWSLogs` place their
-/// files as `scan AWSLogs` does.
+/// The path a selection judges: made absolute as written (`.` dropped), so that
+/// `cd AWSLogs; scan .` places its files as `scan AWSLogs` does. Up to its last `..` it is
+/// the path the system resolves (`x/..` is where `x` leads, through a symbolic link too); the
+/// names after it are judged as written, symbolic links included.
 fn judged(path: &Path) -> String {
     use std::path::Component;
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut resolved = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(
-                    resolved.components().next_back(),
-                    Some(Component::Normal(_))
-                ) {
-                    resolved.pop();
-                } else {
-                    resolved.push(component);
-                }
-            }
-            other => resolved.push(other),
-        }
-    }
-    resolved.to_string_lossy().into_owned()
+    let components: Vec<Component<'_>> = absolute.components().collect();
+    let split = components
+        .iter()
+        .rposition(|c| matches!(c, Component::ParentDir))
+        .map_or(0, |last| last + 1);
+    let (resolved, written) = components.split_at(split);
+    let resolved: PathBuf = resolved.iter().collect();
+    let mut judged = if resolved.as_os_str().is_empty() {
+        PathBuf::new()
+    } else {
+        std::fs::canonicalize(&resolved).unwrap_or(resolved)
+    };
+    judged.extend(written.iter().filter(|c| !matches!(c, Component::CurDir)));
+    judged.to_string_lossy().into_owned()
 }
 
 #[cfg(unix)]
