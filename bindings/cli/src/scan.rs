@@ -99,11 +99,11 @@ pub struct ScanArgs {
     /// Read only the log files of these accounts (comma-separated 12-digit ids), by their
     /// place in CloudTrail's S3 layout (AWSLogs/[o-…/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/):
     /// files outside the layout are left out, and counted.
-    #[arg(long, value_delimiter = ',', value_name = "ID", value_parser = account_id)]
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
     accounts: Vec<String>,
     /// Read only the log files of these Regions (comma-separated codes), by their place in the
     /// layout (as --accounts).
-    #[arg(long, value_delimiter = ',', value_name = "REGION", value_parser = region_code)]
+    #[arg(long, value_delimiter = ',', value_name = "REGION")]
     regions: Vec<String>,
     /// Read only the log files of this day on (`2026-11-01`, or a time such as
     /// `2026-11-01T09:30:00Z`: from its day on), by their place in the layout (as --accounts);
@@ -518,12 +518,13 @@ fn split_urls(paths: &[PathBuf]) -> Result<(Vec<crate::s3::Url>, Vec<PathBuf>), 
 
 /// The files `--accounts`, `--regions`, `--start` and `--end` select, if they are given.
 fn selection(args: &ScanArgs) -> Result<Option<Arc<Selected>>, Failure> {
-    let keys = KeySelection {
-        accounts: args.accounts.clone(),
-        regions: args.regions.clone(),
-        start_ms: args.start,
-        end_ms: args.end,
-    };
+    let keys = KeySelection::checked(
+        args.accounts.clone(),
+        args.regions.clone(),
+        (args.start, args.end),
+        ("--start", "--end"),
+    )
+    .map_err(|e| Failure::invalid(&e))?;
     if keys.is_everything() {
         return Ok(None);
     }
@@ -545,30 +546,7 @@ fn selection(args: &ScanArgs) -> Result<Option<Arc<Selected>>, Failure> {
              S3 layout: standard input (-) has none",
         ));
     }
-    if let (Some(start), Some(end)) = (args.start, args.end) {
-        if start >= end {
-            return Err(Failure::invalid("--start must be before --end"));
-        }
-    }
     Ok(Some(Arc::new(Selected::new(keys))))
-}
-
-fn account_id(text: &str) -> Result<String, String> {
-    if boundary::is_account_id(text) {
-        Ok(text.to_owned())
-    } else {
-        Err(format!("`{text}` is no account id (12 digits)"))
-    }
-}
-
-fn region_code(text: &str) -> Result<String, String> {
-    if boundary::is_region(text) {
-        Ok(text.to_owned())
-    } else {
-        Err(format!(
-            "`{text}` is no Region code (us-east-1, eu-west-2, …)"
-        ))
-    }
 }
 
 /// A date (its midnight, UTC) or an ISO 8601 time (UTC without a zone), in ms since the epoch.

@@ -473,21 +473,10 @@ fn bucket_of(objects: Vec<(String, String)>) -> Receiver {
 }
 
 fn percent_decoded(text: &str) -> String {
-    let mut bytes = Vec::new();
-    let mut rest = text.as_bytes();
-    while let Some((&b, tail)) = rest.split_first() {
-        match (b, tail.get(..2)) {
-            (b'%', Some(hex)) => {
-                bytes.push(u8::from_str_radix(std::str::from_utf8(hex).unwrap(), 16).unwrap());
-                rest = &tail[2..];
-            }
-            _ => {
-                bytes.push(b);
-                rest = tail;
-            }
-        }
-    }
-    String::from_utf8(bytes).unwrap()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
 }
 
 #[test]
@@ -658,6 +647,17 @@ fn selections_judge_paths_as_they_resolve() {
             Some("0 files and 1 directory"),
         ),
         (&["2026/../2026", "--regions", "eu-west-1"][..], 1, None),
+        // A file named, judged by its own path.
+        (
+            &["2026/11/23/log.json.gz", "--regions", "eu-west-1"][..],
+            1,
+            None,
+        ),
+        (
+            &["2026/11/23/log.json.gz", "--regions", "us-east-1"][..],
+            0,
+            Some("1 files\n"),
+        ),
     ] {
         let run = common::run_in(&eu, &[&["scan"][..], args].concat(), None);
         assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);

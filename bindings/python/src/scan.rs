@@ -98,28 +98,9 @@ type Selection = (Vec<String>, Vec<String>, Option<i64>, Option<i64>);
 /// The selection `_scan` is given, checked: a `ValueError` names what is not an account id or
 /// a Region code, or a start that is not before the end.
 fn selected((accounts, regions, start_ms, end_ms): Selection) -> PyResult<Selected> {
-    use trailmatch_cloudtrail::boundary;
-    if let Some(bad) = accounts.iter().find(|a| !boundary::is_account_id(a)) {
-        return Err(PyValueError::new_err(format!(
-            "accounts: `{bad}` is no account id (12 digits)"
-        )));
-    }
-    if let Some(bad) = regions.iter().find(|r| !boundary::is_region(r)) {
-        return Err(PyValueError::new_err(format!(
-            "regions: `{bad}` is no Region code (us-east-1, eu-west-2, …)"
-        )));
-    }
-    if let (Some(start), Some(end)) = (start_ms, end_ms) {
-        if start >= end {
-            return Err(PyValueError::new_err("start must be before end"));
-        }
-    }
-    Ok(Selected::new(KeySelection {
-        accounts,
-        regions,
-        start_ms,
-        end_ms,
-    }))
+    KeySelection::checked(accounts, regions, (start_ms, end_ms), ("start", "end"))
+        .map(Selected::new)
+        .map_err(PyValueError::new_err)
 }
 
 /// A report as `_scan` answers: its JSON, the rules readers' warnings and each alarm's SNS

@@ -62,11 +62,6 @@ impl TrailKey {
         if !boundary::is_region(region) {
             return None;
         }
-        let number = |text: &str, digits: usize| -> Option<u32> {
-            (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| text.parse().ok())
-                .flatten()
-        };
         let year = number(rest.next()?, 4)?;
         let month = number(rest.next()?, 2)?;
         let day = number(rest.next()?, 2)?;
@@ -88,6 +83,13 @@ impl TrailKey {
     pub fn day_ms(&self) -> i64 {
         day_start_ms(self.date).unwrap_or_default()
     }
+}
+
+/// `text` as a number, when it is exactly `digits` ASCII digits (`YYYY`, `MM`, `DD`).
+fn number(text: &str, digits: usize) -> Option<u32> {
+    (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
 }
 
 /// Whether `text` is an AWS Organizations organization id: `o-` then 10 to 32 lowercase
@@ -139,13 +141,47 @@ impl KeySelection {
     /// the layout cannot be shown to hold records in range) under no directory that
     /// [`KeySelection::holds_dir`] leaves out (as a walk that does not enter them finds them).
     pub fn keeps(&self, path: &str) -> bool {
-        if self.is_everything() {
-            return true;
+        self.is_everything() || TrailKey::parse(path).is_some_and(|key| self.keeps_at(path, &key))
+    }
+
+    /// Whether the file at `path`, of `key`, is kept: `key` in the selection, and no
+    /// directory above it left out.
+    fn keeps_at(&self, path: &str, key: &TrailKey) -> bool {
+        self.keeps_key(key)
+            && path
+                .match_indices('/')
+                .all(|(at, _)| path.get(..at).is_none_or(|dir| self.holds_dir(dir)))
+    }
+
+    /// The selection of `accounts`, `regions` and the time from `start_ms` up to `end_ms`,
+    /// checked: an error names an account id or a Region code that is not one, or says that
+    /// the start (named as the caller names it, `bounds`) is not before the end.
+    pub fn checked(
+        accounts: Vec<String>,
+        regions: Vec<String>,
+        (start_ms, end_ms): (Option<i64>, Option<i64>),
+        bounds: (&str, &str),
+    ) -> Result<KeySelection, String> {
+        if let Some(bad) = accounts.iter().find(|a| !boundary::is_account_id(a)) {
+            return Err(format!("`{bad}` is no account id (12 digits)"));
         }
-        let under_kept = path
-            .match_indices('/')
-            .all(|(at, _)| path.get(..at).is_none_or(|dir| self.holds_dir(dir)));
-        under_kept && TrailKey::parse(path).is_some_and(|key| self.keeps_key(&key))
+        if let Some(bad) = regions.iter().find(|r| !boundary::is_region(r)) {
+            return Err(format!(
+                "`{bad}` is no Region code (us-east-1, eu-west-2, …)"
+            ));
+        }
+        if start_ms
+            .zip(end_ms)
+            .is_some_and(|(start, end)| start >= end)
+        {
+            return Err(format!("{} must be before {}", bounds.0, bounds.1));
+        }
+        Ok(KeySelection {
+            accounts,
+            regions,
+            start_ms,
+            end_ms,
+        })
     }
 
     /// Whether `key` is in the selection.
@@ -225,11 +261,6 @@ impl KeySelection {
         if !(self.regions.is_empty() || self.regions.iter().any(|r| r == region)) {
             return false;
         }
-        let number = |text: &str, digits: usize| -> Option<u32> {
-            (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| text.parse().ok())
-                .flatten()
-        };
         let (first, last) = self.days();
         // Whether the days from `from` up to (not including) `to` meet the selection's.
         let meets = |from: Option<i64>, to: Option<i64>| {
@@ -320,14 +351,15 @@ impl Selected {
         if self.keys.is_everything() {
             return true;
         }
-        if TrailKey::parse(path).is_none() {
-            self.outside_layout.fetch_add(1, Ordering::Relaxed);
-            self.left_out.fetch_add(1, Ordering::Relaxed);
-            return false;
-        }
-        let keeps = self.keys.keeps(path);
+        let key = TrailKey::parse(path);
+        let keeps = key
+            .as_ref()
+            .is_some_and(|key| self.keys.keeps_at(path, key));
         if !keeps {
             self.left_out.fetch_add(1, Ordering::Relaxed);
+            if key.is_none() {
+                self.outside_layout.fetch_add(1, Ordering::Relaxed);
+            }
         }
         keeps
     }

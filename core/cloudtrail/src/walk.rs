@@ -134,6 +134,9 @@ pub struct Walk {
     stack: Vec<Listing>,
     /// The directories being walked (device and inode), innermost last, to find cycles.
     ancestors: Vec<(u64, u64)>,
+    /// With a selection: the root being walked, and the path it judges ([`judged`]), which
+    /// the paths under it extend (it is worked out once per root, not once per entry).
+    judged_root: Option<(PathBuf, PathBuf)>,
 }
 
 impl fmt::Debug for Walk {
@@ -154,7 +157,25 @@ impl Walk {
             roots: roots.into(),
             stack: Vec::new(),
             ancestors: Vec::new(),
+            judged_root: None,
         }
+    }
+
+    /// The path a selection judges for `path`, the root or an entry under it.
+    fn judged(&self, path: &Path) -> String {
+        let under_root = self.judged_root.as_ref().and_then(|(root, judged)| {
+            let rest = path.strip_prefix(root).ok()?;
+            // (`join` of nothing would add a `/`.)
+            Some(if rest.as_os_str().is_empty() {
+                judged.clone()
+            } else {
+                judged.join(rest)
+            })
+        });
+        under_root
+            .unwrap_or_else(|| judged(path))
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn skipped(path: PathBuf, reason: SkipReason, what: &str) -> Option<Entry> {
@@ -188,7 +209,7 @@ impl Walk {
         }
         if kind.is_dir() {
             if let Some(select) = &self.options.select {
-                if !select.enters(&judged(&path)) {
+                if !select.enters(&self.judged(&path)) {
                     return None;
                 }
             }
@@ -197,7 +218,7 @@ impl Walk {
         if kind.is_file() || named {
             let select = self.options.select.as_ref();
             return select
-                .is_none_or(|s| s.keeps(&judged(&path)))
+                .is_none_or(|s| s.keeps(&self.judged(&path)))
                 .then_some(Entry::File(path));
         }
         let what = format!("{}, not a regular file; skipped", describe(kind));
@@ -270,6 +291,9 @@ impl Iterator for Walk {
                 continue;
             }
             let root = self.roots.pop_front()?;
+            if self.options.select.is_some() {
+                self.judged_root = Some((root.clone(), judged(&root)));
+            }
             if let Some(entry) = self.visit(root, None, true) {
                 return Some(entry);
             }
@@ -281,7 +305,7 @@ impl Iterator for Walk {
 /// `cd AWSLogs; scan .` places its files as `scan AWSLogs` does. Up to its last `..` it is
 /// the path the system resolves (`x/..` is where `x` leads, through a symbolic link too); the
 /// names after it are judged as written, symbolic links included.
-fn judged(path: &Path) -> String {
+fn judged(path: &Path) -> PathBuf {
     use std::path::Component;
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let components: Vec<Component<'_>> = absolute.components().collect();
@@ -297,7 +321,7 @@ fn judged(path: &Path) -> String {
         std::fs::canonicalize(&resolved).unwrap_or(resolved)
     };
     judged.extend(written.iter().filter(|c| !matches!(c, Component::CurDir)));
-    judged.to_string_lossy().into_owned()
+    judged
 }
 
 #[cfg(unix)]
