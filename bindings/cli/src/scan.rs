@@ -213,9 +213,11 @@ Inputs:
   layout, AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/FILE, is selected (the day after
   --end's day too: a file holds up to about 15 minutes of records before its delivery), in a
   bucket or on disk; directories whose place is out of the selection (another account, Region,
-  year, month or day; CloudTrail-Digest) are not entered. What is left out is counted in the
-  summary, with the files outside the layout. Records of the files read whose eventTime is
-  outside [--start, --end) are counted as filtered.
+  year, month or day; CloudTrail-Digest) are not entered. Files outside the layout (a CloudWatch
+  Logs export, standard input) are read under --start and --end alone, and left out under
+  --accounts or --regions, which their paths cannot show. What is left out is counted in the
+  summary, with the files outside the layout. Records of the files read whose eventTime (or an
+  export line's delivery time) is outside [--start, --end) are counted as filtered.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
@@ -540,10 +542,10 @@ fn selection(args: &ScanArgs) -> Result<Option<Arc<Selected>>, Failure> {
              name the files, directories or s3:// URLs to select from",
         ));
     }
-    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+    if !keys.keeps_unplaced() && args.paths.iter().any(|p| p.as_os_str() == "-") {
         return Err(Failure::invalid(
-            "--accounts, --regions, --start and --end select files by their place in CloudTrail's \
-             S3 layout: standard input (-) has none",
+            "--accounts and --regions select files by their place in CloudTrail's S3 layout: \
+             standard input (-) has none (--start and --end alone select its records by time)",
         ));
     }
     Ok(Some(Arc::new(Selected::new(keys))))

@@ -673,3 +673,54 @@ fn selections_judge_paths_as_they_resolve() {
         assert!(run.stdout.contains(&said), "{args:?}: {}", run.stdout);
     }
 }
+
+#[test]
+fn a_time_alone_selects_the_records_of_exports_and_standard_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A CloudWatch Logs export (outside CloudTrail's layout) whose records have no eventTime:
+    // each is placed by its delivery time.
+    let untimed = r#"{"eventName":"ConsoleLogin","eventType":"AwsConsoleSignIn","userIdentity":{"type":"Root"}}"#;
+    let lines: String = [9, 10, 11, 12]
+        .iter()
+        .map(|h| format!("2026-11-23T{h:02}:30:00.000Z {untimed}\n"))
+        .collect();
+    let export = tmp.path().join("exportedlogs/0f1e/trail");
+    std::fs::create_dir_all(&export).unwrap();
+    std::fs::write(export.join("000000"), &lines).unwrap();
+    let window = [
+        "--start",
+        "2026-11-23T10:00:00Z",
+        "--end",
+        "2026-11-23T12:00:00Z",
+    ];
+    let counts = |run: &Run| {
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        let json: Value = serde_json::from_str(&run.stdout).unwrap();
+        let rule = json["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "CIS-5.3-root_usage_metric")
+            .unwrap();
+        let records = &json["records"];
+        (
+            records["read"].as_u64(),
+            records["filtered"].as_u64(),
+            rule["matches"].as_u64(),
+            json["left_out"]["files"].as_u64(),
+        )
+    };
+    let args =
+        |first: &'static str| [&["scan", first, "--format", "json"][..], &window[..]].concat();
+    let want = (Some(4), Some(2), Some(2), Some(0));
+    assert_eq!(
+        counts(&common::run_in(tmp.path(), &args("exportedlogs"), None)),
+        want
+    );
+    let piped = common::run_in(tmp.path(), &args("-"), Some(lines.as_bytes()));
+    assert_eq!(counts(&piped), want);
+    // With a Region, the export's path cannot show one: it is left out, and counted.
+    let region = [&args("exportedlogs")[..], &["--regions", "us-east-1"]].concat();
+    let run = common::run_in(tmp.path(), &region, None);
+    assert_eq!(counts(&run), (Some(0), Some(0), Some(0), Some(1)));
+}

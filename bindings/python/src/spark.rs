@@ -454,15 +454,26 @@ impl PySparkPlan {
     /// nothing), one row per record and filter that matched it, as a dict of pyarrow arrays:
     /// `record` (int32, the record's index), `rule` (the filter's name), `namespace`,
     /// `metric`, `value` (float64; null when the record has no usable value), `minute`
-    /// (timestamp of the minute of the record's `eventTime`; null without one) and
-    /// `dimensions` (JSON object text).
+    /// (timestamp of the minute of the record's time; null without one) and `dimensions`
+    /// (JSON object text). A record's time is its `eventTime`, else `times[i]` (ms since the
+    /// epoch, e.g. the delivery time `read` gives an exported line without one), as the scan
+    /// places it.
+    #[pyo3(signature = (json, times = None))]
     fn match_records<'py>(
         &self,
         py: Python<'py>,
         json: &Bound<'py, PyAny>,
+        times: Option<Vec<Option<i64>>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let columns = arrow_columns(json, "json")?;
         let n = columns.as_ref().map_or(0, |c| c.len());
+        if let Some(times) = times.as_ref().filter(|t| t.len() != n) {
+            return Err(PyValueError::new_err(format!(
+                "times: {} values for {n} records",
+                times.len()
+            )));
+        }
+        let given = |i: usize| times.as_ref().and_then(|t| t.get(i).copied().flatten());
         // The records the scan counts as filtered (outside its time window) match nothing.
         let filter = self.plan.options().filter;
         let (mut index, mut values, mut minutes) = (Vec::new(), Vec::new(), Vec::new());
@@ -479,7 +490,7 @@ impl PySparkPlan {
                         return Ok(());
                     }
                     let event = classify::classify(text).ok();
-                    let time_ms = event.as_ref().and_then(|e| e.time_ms);
+                    let time_ms = event.as_ref().and_then(|e| e.time_ms).or_else(|| given(i));
                     if event.as_ref().is_some_and(|e| !filter.keeps(e))
                         || !filter.holds_time(time_ms)
                     {
@@ -642,8 +653,7 @@ pub(crate) fn _trail_keys(
         .iter()
         .map(|p| {
             let key = TrailKey::parse(p);
-            // (Under no directory a walk leaves out: see `KeySelection::keeps`.)
-            let keep = key.is_some() && selection.keeps(p) || selection.is_everything();
+            let keep = selection.keeps(p);
             (key.map(|k| (k.org, k.account, k.region, k.date)), keep)
         })
         .collect()

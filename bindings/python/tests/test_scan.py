@@ -211,10 +211,12 @@ def test_scan_selects_files_by_their_place_in_the_s3_layout(tmp_path: Path) -> N
     assert kept["range"]["to"] < "2026-11-23T12:00:00Z"
     assert stats == {"left_out": 1, "outside_layout": 1, "dirs_left_out": 0}
     stats = {}
-    nothing = trailmatch.scan([tmp_path], end="2026-11-22T00:00:00Z", stats=stats)
-    assert nothing["records"]["read"] == 0
-    # Neither Region's day is entered: both are after the day after the end's day.
-    assert stats == {"left_out": 1, "outside_layout": 1, "dirs_left_out": 2}
+    early = trailmatch.scan([tmp_path], end="2026-11-22T00:00:00Z", stats=stats)
+    # Neither Region's day is entered: both are after the day after the end's day. A time
+    # alone reads the file outside the layout, whose record has no time and is kept.
+    assert stats == {"left_out": 0, "outside_layout": 0, "dirs_left_out": 2}
+    assert early == trailmatch.scan([tmp_path / "notes.jsonl"], end="2026-11-22T00:00:00Z")
+    assert early["records"]["read"] == 1 and early["records"]["filtered"] == 0
 
     with pytest.raises(ValueError, match="`us-east1` is no Region code"):
         trailmatch.scan([tmp_path], regions=["us-east1"])
@@ -248,3 +250,21 @@ def test_spark_plan_matches_only_what_its_scan_counts_in_the_time_window() -> No
     rules = matches["rule"].to_pylist()
     assert rules == ["CIS-5.3-root_usage_metric"], rules
     assert [r["name"] for r in report["rules"] if r["matches"]] == rules
+
+    # Exported lines without an eventTime: the scan places each by its delivery time, and
+    # match_records does too, given the records' times as read() gives them.
+    untimed = json.dumps({"eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "userIdentity": {"type": "Root"}})
+    export = f"2026-11-23T10:30:00.000Z {untimed}\n2026-11-23T12:30:00.000Z {untimed}\n".encode()
+    report = json.loads(compiled.finish([compiled.tally(["export.log"], pa.array([export], pa.binary()))[0]])[0])
+    assert report["records"]["read"] == 2 and report["records"]["filtered"] == 1, report["records"]
+    read = compiled.read(["export.log"], pa.array([export], pa.binary()))
+    times = read["eventTime"].cast(pa.int64()).to_pylist()
+    assert times == [1795429800000, 1795437000000], times
+    matches = compiled.match_records(read["json"], times)
+    assert matches["record"].to_pylist() == [0], matches["record"]
+    assert matches["minute"].cast(pa.int64()).to_pylist() == [1795429800000]
+    assert [r["name"] for r in report["rules"] if r["matches"]] == matches["rule"].to_pylist()
+    # Without them, neither line has a time: both are kept, with no minute.
+    assert compiled.match_records(read["json"])["record"].to_pylist() == [0, 1]
+    with pytest.raises(ValueError, match="times: 1 values for 2 records"):
+        compiled.match_records(read["json"], [None])

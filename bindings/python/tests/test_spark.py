@@ -199,6 +199,31 @@ def test_matches_and_datapoints_are_written_as_parquet(spark: SparkSession, tmp_
     assert points.agg({"Sum": "sum"}).collect()[0][0] == matches.count()
 
 
+def test_exported_lines_are_placed_in_time_by_their_delivery(spark: SparkSession, tmp_path: Path) -> None:
+    # CloudWatch Logs export lines whose records have no eventTime: the scan places each by
+    # its delivery time (the line's prefix), and so do its matches and datapoints.
+    untimed = json.dumps({"eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "userIdentity": {"type": "Root"}})
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = "".join(f"2026-11-23T{h:02d}:30:00.000Z {untimed}\n" for h in (9, 10, 11, 12))
+    (logs / "000000.gz").write_bytes(gzip.compress(lines.encode()))  # as CreateExportTask names it
+    start, end = "2026-11-23T10:00:00Z", "2026-11-23T12:00:00Z"
+    out = tmp_path / "out"
+    report = tm_spark.scan(spark, str(logs), insights=False, parquet=str(out), start=start, end=end)
+    assert report == trailmatch.scan([str(logs)], insights=False, start=start, end=end)
+    assert report["records"]["read"] == 4 and report["records"]["filtered"] == 2
+    want = {r["name"]: r["matches"] for r in report["rules"] if r["matches"]}
+    assert want == {"CIS-5.3-root_usage_metric": 2}
+    matches = spark.read.parquet(str(out / "matches"))
+    minutes = sorted(r["minute"].replace(tzinfo=None) for r in matches.collect())
+    assert minutes == [datetime(2026, 11, 23, 10, 30), datetime(2026, 11, 23, 11, 30)]
+    points = spark.read.parquet(str(out / "datapoints")).collect()
+    assert sorted((p["minute"].replace(tzinfo=None), p["Sum"]) for p in points) == [(m, 1.0) for m in minutes]
+    # Without a window, every line matches, each in the minute it was delivered.
+    every = tm_spark.match(tm_spark.read_cloudtrail(spark, str(logs)), "cis").collect()
+    assert sorted(r["minute"].hour for r in every) == [9, 10, 11, 12]
+
+
 def test_bad_rules_stop_before_any_task(spark: SparkSession, tmp_path: Path) -> None:
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps({"metricFilters": [{"filterName": "Bad", "filterPattern": "{ $.eventName = ", "metricTransformations": [{"metricName": "M", "metricNamespace": "N", "metricValue": "1"}]}]}))

@@ -137,20 +137,31 @@ impl KeySelection {
     }
 
     /// Whether the file at `path` is to be read: every path when the selection is
-    /// everything; otherwise only paths with a [`TrailKey`] in the selection (a path outside
-    /// the layout cannot be shown to hold records in range) under no directory that
-    /// [`KeySelection::holds_dir`] leaves out (as a walk that does not enter them finds them).
+    /// everything; otherwise, under no directory that [`KeySelection::holds_dir`] leaves out
+    /// (as a walk that does not enter them finds them), a path with a [`TrailKey`] in the
+    /// selection, or one outside the layout when the selection is a time alone
+    /// ([`KeySelection::keeps_unplaced`]).
     pub fn keeps(&self, path: &str) -> bool {
-        self.is_everything() || TrailKey::parse(path).is_some_and(|key| self.keeps_at(path, &key))
+        self.is_everything() || self.keeps_at(path, TrailKey::parse(path).as_ref())
     }
 
-    /// Whether the file at `path`, of `key`, is kept: `key` in the selection, and no
-    /// directory above it left out.
-    fn keeps_at(&self, path: &str, key: &TrailKey) -> bool {
-        self.keeps_key(key)
+    /// Whether the file at `path`, of `key` (None outside the layout), is kept: `key` in the
+    /// selection (or no key and [`KeySelection::keeps_unplaced`]), and no directory above it
+    /// left out.
+    fn keeps_at(&self, path: &str, key: Option<&TrailKey>) -> bool {
+        key.map_or(self.keeps_unplaced(), |key| self.keeps_key(key))
             && path
                 .match_indices('/')
                 .all(|(at, _)| path.get(..at).is_none_or(|dir| self.holds_dir(dir)))
+    }
+
+    /// Whether files outside the layout are read: when the selection names no account and no
+    /// Region, which such a file's path cannot show. A time it cannot show either, but the
+    /// reader places each record in time (its `eventTime`, or the delivery time of a CloudWatch
+    /// Logs export line) and counts those outside the window as filtered: so a time selects
+    /// among exports and other files too, where accounts and Regions would only guess.
+    pub fn keeps_unplaced(&self) -> bool {
+        self.accounts.is_empty() && self.regions.is_empty()
     }
 
     /// The selection of `accounts`, `regions` and the time from `start_ms` up to `end_ms`,
@@ -352,9 +363,7 @@ impl Selected {
             return true;
         }
         let key = TrailKey::parse(path);
-        let keeps = key
-            .as_ref()
-            .is_some_and(|key| self.keys.keeps_at(path, key));
+        let keeps = self.keys.keeps_at(path, key.as_ref());
         if !keeps {
             self.left_out.fetch_add(1, Ordering::Relaxed);
             if key.is_none() {
@@ -364,7 +373,8 @@ impl Selected {
         keeps
     }
 
-    /// How many files were left out so far: out of the selection, or outside the layout.
+    /// How many files were left out so far: out of the selection, or outside the layout under
+    /// a selection of accounts or Regions.
     pub fn left_out(&self) -> u64 {
         self.left_out.load(Ordering::Relaxed)
     }
@@ -472,6 +482,36 @@ mod tests {
             "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/23/{FILE}"
         )));
         assert_eq!((selected.left_out(), selected.outside_layout()), (3, 2));
+    }
+
+    #[test]
+    fn a_time_alone_keeps_files_outside_the_layout() {
+        let window = Selected::new(KeySelection {
+            start_ms: Some(ms("2026-11-23T10:00:00Z")),
+            end_ms: Some(ms("2026-11-23T12:00:00Z")),
+            ..KeySelection::default()
+        });
+        assert!(window.keys().keeps_unplaced());
+        let day = |d: &str| format!("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{d}/{FILE}");
+        // An export's files are read, their records placed in time by the reader.
+        assert!(window.keeps("exportedlogs/0f1e/trail-stream/000000.gz"));
+        assert!(window.keeps(&day("23")) && window.keeps(&day("24")));
+        // The layout still decides where it shows a day, or CloudTrail's other files.
+        assert!(!window.keeps(&day("22")));
+        assert!(!window.keeps(&format!(
+            "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/23/{FILE}"
+        )));
+        assert!(!window.keeps("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/22/notes.txt"));
+        // (Of those three, the digest file alone is outside the layout.)
+        assert_eq!((window.left_out(), window.outside_layout()), (3, 1));
+        // With an account or a Region, a path outside the layout cannot show either.
+        let account = KeySelection {
+            accounts: vec!["111122223333".into()],
+            ..window.keys().clone()
+        };
+        assert!(!account.keeps_unplaced());
+        assert!(!account.keeps("exportedlogs/0f1e/trail-stream/000000.gz"));
+        assert!(account.keeps(&day("23")));
     }
 
     #[test]

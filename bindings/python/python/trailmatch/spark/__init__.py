@@ -143,7 +143,7 @@ def _list(
     counts = {
         "listed": len(found),
         "kept": len(kept),
-        "outside_layout": sum(1 for key, _ in keys if key is None),
+        "outside_layout": sum(1 for key, keep in keys if key is None and not keep),
     }
     return kept, counts, found
 
@@ -158,11 +158,14 @@ def list_files(
 ) -> Tuple[List[str], Dict[str, int]]:
     """The files under ``path`` to read, in the order of ``trailmatch scan``'s walk, listed
     through Hadoop's file system (no file is read), and counts: ``listed``, ``kept``,
-    ``outside_layout`` (files whose key is not CloudTrail's S3 layout, left out when a
-    selection is given). With ``accounts``, ``regions``, ``start`` or ``end``, only the files
-    whose key ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`` is in the selection
-    are kept (the day after ``end`` too: a file holds records of up to about 15 minutes before
-    its delivery). A path that does not exist raises FileNotFoundError."""
+    ``outside_layout`` (files left out whose key is not CloudTrail's S3 layout). With
+    ``accounts``, ``regions``, ``start`` or ``end``, only the files whose key
+    ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`` is in the selection are kept
+    (the day after ``end`` too: a file holds records of up to about 15 minutes before its
+    delivery); files outside the layout (a CloudWatch Logs export) are kept under ``start`` and
+    ``end`` alone, their records placed in time as they are read, and left out under
+    ``accounts`` or ``regions``, which their keys cannot show. A path that does not exist raises
+    FileNotFoundError."""
     kept, counts, _ = _list(spark, path, accounts, regions, start, end)
     return kept, counts
 
@@ -388,7 +391,7 @@ def read_cloudtrail(
     end: Time = None,
 ) -> "_DataFrame":
     """The records of the log files under ``path``: one row per record with ``eventTime``
-    (timestamp), ``account`` (``recipientAccountId``, else the account of the file's S3 key),
+    (timestamp; for a CloudWatch Logs exported line without one, its delivery time), ``account`` (``recipientAccountId``, else the account of the file's S3 key),
     ``region``, ``eventSource``, ``eventName``, ``json`` (the record's text exactly as in the
     file), ``file`` and ``location``; and one row per skip (what the reader could not read: a
     damaged file or record), with ``skipped`` (its code, e.g. ``truncated-gzip``) and
@@ -407,6 +410,19 @@ def read_cloudtrail(
     if hi is not None:
         frame = frame.where(untimed | (F.col("eventTime") < F.lit(datetime.fromtimestamp(hi / 1000, timezone.utc))))
     return frame
+
+
+def _times_ms(batch: "_pyarrow.RecordBatch") -> Optional[List[Optional[int]]]:
+    """The batch's ``eventTime`` in ms since the epoch, when it is a timestamp column: what
+    :func:`read_cloudtrail` gives, where an exported line without an ``eventTime`` has its
+    delivery time, which places it in time as :func:`scan` does."""
+    import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    at = batch.schema.get_field_index("eventTime")
+    if at < 0 or not pa.types.is_timestamp(batch.schema.field(at).type):
+        return None
+    times: List[Optional[int]] = batch.column(at).cast(pa.timestamp("ms"), safe=False).cast(pa.int64()).to_pylist()
+    return times
 
 
 def _matches(records: "_DataFrame", plan: str) -> "_DataFrame":
@@ -433,7 +449,7 @@ def _matches(records: "_DataFrame", plan: str) -> "_DataFrame":
         compiled = _trailmatch._SparkPlan(plan)
         added = [f.split()[0] for f in _MATCH_FIELDS.split(", ")]
         for batch in batches:
-            found = compiled.match_records(batch.column("json"))
+            found = compiled.match_records(batch.column("json"), _times_ms(batch))
             base = batch.take(found["record"])
             found["minute"] = found["minute"].cast(pa.timestamp("us", tz="UTC"))
             yield pa.RecordBatch.from_arrays(
@@ -450,7 +466,9 @@ def match(records: "_DataFrame", rules: Rules = "cis") -> "_DataFrame":
     ``json`` buffers handed to the engine whole): one row per record and filter that matched it,
     the record's columns then ``rule`` (the filter's name), ``namespace`` and ``metric``,
     ``value`` (the metric value; null when the record has no usable value), ``minute`` (the
-    minute of its ``eventTime``) and ``dimensions`` (a map). The rules are checked on the
+    minute of its ``eventTime``; where ``records`` has a timestamp column ``eventTime``, as from
+    :func:`read_cloudtrail`, a record without one takes that column's time, the delivery time of
+    an exported line) and ``dimensions`` (a map). The rules are checked on the
     driver first (``RulesError``)."""
     return _match_frame(records, _plan(rules, False, None, None))
 
