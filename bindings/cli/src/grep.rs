@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -39,6 +39,7 @@ use trailmatch::{EventPatternSet, Extracted, PatternSet};
 use trailmatch_cloudtrail::boundary::{terminal, terminal_lines};
 use trailmatch_cloudtrail::eventbridge;
 use trailmatch_cloudtrail::logs::{self, Item, Layout, Location, Next, Ranges, Sieve, Skip};
+use trailmatch_cloudtrail::run::Objects;
 use trailmatch_cloudtrail::walk::{Entry, SkipReason, Walk, WalkOptions, io_message};
 
 /// A batch of a stream holds about this many bytes of events (more when one event is longer).
@@ -72,8 +73,8 @@ pub const MAX_THREADS: usize = 256;
 #[derive(Debug, Args)]
 #[command(after_help = GREP_HELP)]
 pub struct GrepArgs {
-    /// A filter pattern, then the paths to search (none, or `-`: standard input). With -e or -f,
-    /// every positional argument is a path.
+    /// A filter pattern, then the paths to search (none, or `-`: standard input; or s3://
+    /// URLs). With -e or -f, every positional argument is a path.
     #[arg(value_name = "PATTERN] [PATH")]
     args: Vec<String>,
     /// A pattern to search for (repeatable; for patterns that start with `-`).
@@ -242,6 +243,14 @@ Inputs:
   on one thread. Memory stays bounded (a few batches of 256 KiB to 4 MiB per thread) whatever the
   size of the input.
 
+  s3://BUCKET/PREFIX names the objects of a bucket as a path names files: the object PREFIX
+  and those under PREFIX/, in the order a walk of the same tree on disk reads them (the AWS
+  SDK's standard credentials and Region; AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 for a local
+  endpoint). Each object is streamed, fetched a few ahead; one that cannot be fetched is
+  reported (unreadable) and the search goes on. A bucket that cannot be listed, or a prefix
+  with no object, is an error before any output. URLs are searched alone, without local paths
+  or standard input; their events are prefixed with s3://BUCKET/KEY, as a directory's are.
+
 Output:
   The selected events, one per line, prefixed with the input's name and `:` when there is more
   than one input. With --json, one object per selected event:
@@ -328,6 +337,14 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
                 .to_owned(),
         );
     }
+    let (urls, locals) =
+        crate::s3::split_urls(&paths, |p| Some(p.as_str())).map_err(|e| format!("error: {e}"))?;
+    if !urls.is_empty() && !locals.is_empty() {
+        return Err(
+            "error: s3:// URLs are searched alone: not with local paths or standard input"
+                .to_owned(),
+        );
+    }
     let threads = threads(args.threads)?;
     let mode = if args.count {
         Mode::Count
@@ -343,7 +360,8 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
     } else if args.with_filename {
         true
     } else {
-        paths.len() > 1 || paths.iter().any(|p| std::path::Path::new(p).is_dir())
+        // A URL names a prefix, which may hold many objects, as a directory does.
+        paths.len() > 1 || !urls.is_empty() || paths.iter().any(|p| Path::new(p).is_dir())
     };
     let sieve = match &set {
         _ if args.invert_match => None,
@@ -368,7 +386,13 @@ fn search(args: GrepArgs) -> Result<ExitCode, String> {
         follow: args.follow,
         ..WalkOptions::default()
     };
-    let status = pipeline(&settings, &paths, walk, threads);
+    // A bucket that cannot be listed is an error before anything is printed.
+    let inputs = if urls.is_empty() {
+        Inputs::Paths(&paths, walk)
+    } else {
+        Inputs::Objects(crate::s3::open(urls, None).map_err(|e| format!("error: {e}"))?)
+    };
+    let status = pipeline(&settings, inputs, threads);
     // The process ends once this returns, and the system takes the compiled patterns' memory back
     // at once: freeing it one allocation at a time took a fifth of a run with 100,000 patterns.
     std::mem::forget(settings);
@@ -524,7 +548,14 @@ struct Done {
     fallback: Option<(Arc<File>, u64)>,
 }
 
-fn pipeline(settings: &Settings, paths: &[String], walk: WalkOptions, threads: usize) -> ExitCode {
+/// What grep reads: paths (files, directories, `-`; none for standard input), or the objects
+/// of s3:// URLs.
+enum Inputs<'a> {
+    Paths(&'a [String], WalkOptions),
+    Objects(Objects),
+}
+
+fn pipeline(settings: &Settings, inputs: Inputs<'_>, threads: usize) -> ExitCode {
     let slots = 2 * threads + 2;
     let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(slots);
     let (done_tx, done_rx) = mpsc::sync_channel::<Done>(slots);
@@ -538,7 +569,7 @@ fn pipeline(settings: &Settings, paths: &[String], walk: WalkOptions, threads: u
         let ahead = logs::read_ahead_pays(threads);
         let ranges = Ranges::new(range_bytes(slots, ahead), slots, ahead, read_options())
             .sifting(settings.sieve.clone());
-        scope.spawn(move || produce(paths, walk, &ranges, slot_rx, work_tx));
+        scope.spawn(move || produce(inputs, &ranges, slot_rx, work_tx));
         for _ in 0..threads {
             let done_tx = done_tx.clone();
             let work_rx = &work_rx;
@@ -652,13 +683,7 @@ impl Read for Live {
     }
 }
 
-fn produce(
-    paths: &[String],
-    walk: WalkOptions,
-    ranges: &Ranges,
-    slots: Receiver<()>,
-    work: SyncSender<Batch>,
-) {
+fn produce(inputs: Inputs<'_>, ranges: &Ranges, slots: Receiver<()>, work: SyncSender<Batch>) {
     let pending = Arc::new(Mutex::new(Pending {
         sender: Sender {
             seq: 0,
@@ -671,6 +696,20 @@ fn produce(
         events: Vec::new(),
         skips: Vec::new(),
     }));
+    let (paths, walk) = match inputs {
+        Inputs::Paths(paths, walk) => (paths, walk),
+        Inputs::Objects(objects) => {
+            for (input_no, (name, body)) in (1..).zip(objects) {
+                if read_object(&pending, input_no, name, body).is_err() {
+                    return;
+                }
+            }
+            if let Ok(mut pending) = pending.lock() {
+                let _ = pending.flush();
+            }
+            return;
+        }
+    };
     let stdin = [String::from("-")];
     let paths = if paths.is_empty() { &stdin[..] } else { paths };
     let mut inputs = 0u64;
@@ -704,15 +743,8 @@ fn produce(
                         SkipReason::NotAFile => "not-a-file",
                         _ => "unreadable",
                     };
-                    // A URL of a bucket, not a path: say where it can be read.
-                    let hint = if path.starts_with("s3://") {
-                        " (grep reads files and standard input: `trailmatch scan` reads s3:// \
-                         URLs, and `aws s3 cp URL -` streams one object)"
-                    } else {
-                        ""
-                    };
                     let mut pending = pending.lock().map_err(|_| Closed)?;
-                    pending.send(|| Body::Error(format!("{message}{hint} [{code}]")))
+                    pending.send(|| Body::Error(format!("{message} [{code}]")))
                 }),
             };
             if result.is_err() {
@@ -763,6 +795,24 @@ fn read_file(
             let mut pending = pending.lock().map_err(|_| Closed)?;
             logs::read_stream("", file, read_options()).try_for_each(|item| pending.push(item))
         }
+    }
+}
+
+/// Reads the object `name` of a bucket as input `input_no`: its body as a stream, or the skip
+/// of an object that could not be fetched, as `scan` counts it.
+fn read_object(
+    pending: &Mutex<Pending>,
+    input_no: u64,
+    name: String,
+    body: io::Result<Box<dyn Read + Send>>,
+) -> Result<(), Closed> {
+    start_input(pending, input_no, &name)?;
+    let mut pending = pending.lock().map_err(|_| Closed)?;
+    match body {
+        Ok(body) => {
+            logs::read_stream("", body, read_options()).try_for_each(|item| pending.push(item))
+        }
+        Err(e) => pending.push(Item::Skipped(logs::unreadable_input(name, &e))),
     }
 }
 

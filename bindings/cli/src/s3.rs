@@ -41,6 +41,23 @@ pub struct Url {
     pub prefix: String,
 }
 
+/// The `s3://` URLs among `paths` (each `name`d as text, if it is), and the other paths, in
+/// order; an error names a URL that is not a valid one.
+pub fn split_urls<P: Clone>(
+    paths: &[P],
+    name: impl Fn(&P) -> Option<&str>,
+) -> Result<(Vec<Url>, Vec<P>), String> {
+    let mut urls = Vec::new();
+    let mut others = Vec::new();
+    for path in paths {
+        match name(path).and_then(Url::parse) {
+            Some(url) => urls.push(url?),
+            None => others.push(path.clone()),
+        }
+    }
+    Ok((urls, others))
+}
+
 impl Url {
     /// The URL `arg` is, if it is one (`s3://…`): or why it is not a valid one.
     pub fn parse(arg: &str) -> Option<Result<Url, String>> {

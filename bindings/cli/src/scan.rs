@@ -507,15 +507,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
 
 /// The `s3://` URLs among `paths`, and the other paths.
 fn split_urls(paths: &[PathBuf]) -> Result<(Vec<crate::s3::Url>, Vec<PathBuf>), Failure> {
-    let mut urls = Vec::new();
-    let mut others = Vec::new();
-    for path in paths {
-        match path.to_str().and_then(crate::s3::Url::parse) {
-            Some(url) => urls.push(url.map_err(|e| Failure::invalid(&e))?),
-            None => others.push(path.clone()),
-        }
-    }
-    Ok((urls, others))
+    crate::s3::split_urls(paths, |p| p.to_str()).map_err(|e| Failure::invalid(&e))
 }
 
 /// The files `--accounts`, `--regions`, `--start` and `--end` select, if they are given.

@@ -17,12 +17,16 @@ use std::path::Path;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::StorageClass;
 use common::Run;
-use common::moto::{moto, scan_against as scan, sdk_config};
+use common::moto::{moto, run_against, scan_against as scan, sdk_config};
 use common::receiver::{Answer, Receiver};
 use serde_json::Value;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sample");
 const DAY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23";
+const CIS_PATTERNS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../benches/data/cis-patterns.txt"
+);
 
 /// An S3 client of the test's own on moto, with a runtime to drive it.
 struct Bucket {
@@ -197,6 +201,44 @@ fn a_bucket_is_scanned_as_the_same_tree_on_disk() {
     assert!(text.stdout.contains(&expected), "{}", text.stdout);
     let text = scan(&moto.endpoint, &[&[local][..], &selected].concat());
     assert!(text.stdout.contains(left_out), "{}", text.stdout);
+
+    // grep reads the bucket as it reads the tree: the same output and the same skips, in the
+    // same order, with the objects' names for the files'.
+    let named_as_on_disk = |text: &str| text.replace("s3://trail/", &format!("{local}/"));
+    for args in [
+        &["{ $.userIdentity.type = \"Root\" }"][..],
+        &["-c", "-f", CIS_PATTERNS],
+        &["-l", "ConsoleLogin"],
+        &["--json", "-j", "2", "ConsoleLogin"],
+        &["-n", "-j", "1", "{ $.errorCode = \"AccessDenied*\" }"],
+    ] {
+        let on_disk = run_against(&moto.endpoint, "grep", &[args, &[local]].concat());
+        let from_s3 = run_against(&moto.endpoint, "grep", &[args, &["s3://trail/"]].concat());
+        assert!(
+            !on_disk.stdout.is_empty() && on_disk.status == 2,
+            "{args:?}: {on_disk:?}"
+        );
+        assert_eq!(from_s3.status, on_disk.status, "{args:?}");
+        assert_eq!(
+            named_as_on_disk(&from_s3.stdout),
+            on_disk.stdout,
+            "{args:?}"
+        );
+        assert_eq!(
+            named_as_on_disk(&from_s3.stderr),
+            on_disk.stderr,
+            "{args:?}"
+        );
+    }
+    let notes = run_against(&moto.endpoint, "grep", &["Earlier", "s3://trail/notes/"]);
+    assert_eq!(notes.status, 2, "{notes:?}");
+    let a = notes
+        .stderr
+        .find("s3://trail/notes/a/x.jsonl:1: invalid JSON");
+    let a_b = notes
+        .stderr
+        .find("s3://trail/notes/a-b/x.jsonl:1: invalid JSON");
+    assert!(a.is_some() && a < a_b, "{}", notes.stderr);
 }
 
 #[test]
@@ -232,6 +274,29 @@ fn objects_that_cannot_be_read_are_skips_and_buckets_that_cannot_be_listed_are_e
     );
     let message = skip["examples"][0]["message"].as_str().unwrap();
     assert!(message.contains("InvalidObjectState"), "{message}");
+    // grep reports it too, and searches the rest.
+    let run = run_against(
+        &moto.endpoint,
+        "grep",
+        &["-c", "AwsApiCall", "s3://cold/AWSLogs/"],
+    );
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with(|c: char| c.is_ascii_digit() && c != '0'),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains(&format!("s3://cold/{archived}"))
+            && run.stderr.contains("InvalidObjectState")
+            && run.stderr.contains("[unreadable]"),
+        "{run:?}"
+    );
+    // A bucket that cannot be listed is an error before any output.
+    let run = run_against(&moto.endpoint, "grep", &["Root", "s3://no-such-bucket/"]);
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(run.stderr.contains("NoSuchBucket"), "{run:?}");
 
     for (args, status, error) in [
         (

@@ -59,7 +59,7 @@ impl Objects {
     }
 
     /// The next input.
-    fn next(&self) -> Option<Opened> {
+    fn next_opened(&self) -> Option<Opened> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -69,13 +69,22 @@ impl Objects {
     /// The items of each input in turn: its records and skips, or the skip of an input that
     /// could not be opened.
     fn items(&self) -> impl Iterator<Item = Box<dyn Iterator<Item = Item> + Send + '_>> + '_ {
-        std::iter::from_fn(|| self.next()).map(|(name, opened)| match opened {
+        std::iter::from_fn(|| self.next_opened()).map(|(name, opened)| match opened {
             Ok(reader) => Box::new(logs::read_stream(name, reader, options()))
                 as Box<dyn Iterator<Item = Item> + Send>,
             Err(e) => Box::new(std::iter::once(Item::Skipped(logs::unreadable_input(
                 name, &e,
             )))),
         })
+    }
+}
+
+/// The inputs in order, for a caller that reads them itself (`trailmatch grep`).
+impl Iterator for Objects {
+    type Item = Opened;
+
+    fn next(&mut self) -> Option<Opened> {
+        self.next_opened()
     }
 }
 

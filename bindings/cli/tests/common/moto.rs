@@ -138,8 +138,13 @@ pub fn sdk_config(runtime: &tokio::runtime::Runtime, endpoint: &str) -> aws_conf
 
 /// `trailmatch scan ARGS` against AWS at `endpoint` ([`aws_env`]).
 pub fn scan_against(endpoint: &str, args: &[&str]) -> Run {
+    run_against(endpoint, "scan", args)
+}
+
+/// `trailmatch COMMAND ARGS` against AWS at `endpoint` ([`aws_env`]).
+pub fn run_against(endpoint: &str, subcommand: &str, args: &[&str]) -> Run {
     let mut command = Command::new(BIN);
-    command.arg("scan").args(args).stdin(Stdio::null());
+    command.arg(subcommand).args(args).stdin(Stdio::null());
     aws_env(&mut command, endpoint);
     let out = command.output().unwrap();
     Run {
