@@ -10,7 +10,7 @@
 //!   where a core error becomes a Python exception;
 //! * `_scan`, `_lint` and `_cis_check` (`scan`), the CloudTrail pipeline and the rule checks,
 //!   answering with the JSON the command line prints (the pure-Python wrappers parse it);
-//! * `_spark_plan`, `_SparkPlan`, `_SparkFollower` and `_trail_keys` (`spark`), what
+//! * `_spark_plan`, `_SparkPlan`, `_SparkFollower`, `_trail_keys` and `_holds_dirs` (`spark`), what
 //!   `trailmatch.spark`'s driver and tasks call.
 //!
 //! `convert` turns events (`str`, bytes-like, `dict`) into text and results into dicts, `columns`
@@ -48,6 +48,7 @@ fn _trailmatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan::_cis_check, m)?)?;
     m.add_function(wrap_pyfunction!(spark::_spark_plan, m)?)?;
     m.add_function(wrap_pyfunction!(spark::_trail_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::_holds_dirs, m)?)?;
     m.add_class::<spark::PySparkPlan>()?;
     m.add_class::<spark::PySparkFollower>()?;
     Ok(())

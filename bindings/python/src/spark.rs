@@ -9,7 +9,8 @@
 //!   files as pyarrow arrays and `_SparkPlan.match_records` the metric filters' matches of
 //!   records, read from and written to Arrow buffers (no Python object per record);
 //! * `_SparkFollower` is follow mode (`follow::Follower`) fed tallies, for Structured
-//!   Streaming; `_trail_keys` parses and selects keys of CloudTrail's S3 layout (`s3key`).
+//!   Streaming; `_trail_keys` parses and selects keys of CloudTrail's S3 layout (`s3key`),
+//!   and `_holds_dirs` tells which directories a listing need not enter.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -657,4 +658,25 @@ pub(crate) fn _trail_keys(
             (key.map(|k| (k.org, k.account, k.region, k.date)), keep)
         })
         .collect()
+}
+
+/// For each directory path, whether it may hold files of the selection (accounts, regions, a
+/// time range in ms since the epoch; all when empty or None): false for a directory a walk does
+/// not enter, see `s3key::KeySelection::holds_dir`.
+#[pyfunction]
+#[pyo3(signature = (paths, accounts = Vec::new(), regions = Vec::new(), start_ms = None, end_ms = None))]
+pub(crate) fn _holds_dirs(
+    paths: Vec<String>,
+    accounts: Vec<String>,
+    regions: Vec<String>,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+) -> Vec<bool> {
+    let selection = KeySelection {
+        accounts,
+        regions,
+        start_ms,
+        end_ms,
+    };
+    paths.iter().map(|p| selection.holds_dir(p)).collect()
 }

@@ -141,12 +141,35 @@ def test_pruning_reads_only_the_files_in_range(spark: SparkSession, tree: Path) 
     ]
     assert 2 <= len(want_files) < 10
     assert stats["read"] == stats["kept"] == len(want_files)
-    assert stats["listed"] == len(layout_files(tree)) == 26
-    assert stats["outside_layout"] == 1
+    # Directories out of the selection are not listed: account B's (under the organization's
+    # prefix), eu-west-1, the 23rd, and the digest files' (so none of the files listed is
+    # outside the layout); trailmatch.scan leaves out the same ones.
+    assert len(layout_files(tree)) == 26
+    assert stats["listed"] == len(want_files)
+    assert (stats["dirs_left_out"], stats["outside_layout"]) == (4, 0)
+    local: Dict[str, int] = {}
+    start, end = "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"
+    assert got == trailmatch.scan([str(tree)], accounts=[A], regions=["us-east-1"], start=start, end=end, stats=local)
+    assert local == {"left_out": 0, "outside_layout": 0, "dirs_left_out": 4}
     # Records outside the window are counted as filtered, as trailmatch.scan counts them.
-    assert got == trailmatch.scan(
-        [str(p) for p in want_files], start="2026-11-24T00:00:00Z", end="2026-11-25T00:00:00Z"
-    )
+    assert got == trailmatch.scan([str(p) for p in want_files], start=start, end=end)
+
+
+def test_a_file_beside_a_directory_not_listed_is_read_alone(spark: SparkSession, tmp_path: Path) -> None:
+    # AWSLogs/A holds a file outside the layout, kept under a time alone, and CloudTrail's
+    # digest directory, not listed: only the file is read, as trailmatch.scan reads it.
+    account = tmp_path / "AWSLogs" / A
+    digest = account / "CloudTrail-Digest" / "us-east-1" / "2026" / "11" / "23"
+    digest.mkdir(parents=True)
+    (digest / "x.jsonl").write_text('{"eventName":"Hidden","eventTime":"2026-11-23T10:30:00Z"}\n')
+    (account / "notes.jsonl").write_text('{"eventName":"Kept","eventTime":"2026-11-23T10:30:00Z"}\n')
+    stats: Dict[str, int] = {}
+    got = tm_spark.scan(spark, str(tmp_path), start="2026-11-23", stats=stats)
+    assert (stats["listed"], stats["kept"], stats["dirs_left_out"]) == (1, 1, 1)
+    assert got["records"]["read"] == 1
+    assert got == trailmatch.scan([str(tmp_path)], start="2026-11-23")
+    rows = tm_spark.read_cloudtrail(spark, str(tmp_path), start="2026-11-23").collect()
+    assert [r["eventName"] for r in rows] == ["Kept"]
 
 
 def test_read_cloudtrail_gives_every_record_and_skip(spark: SparkSession, tree: Path) -> None:

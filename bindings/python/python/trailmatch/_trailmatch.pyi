@@ -22,6 +22,7 @@ __all__ = [
     "_scan",
     "_spark_plan",
     "_trail_keys",
+    "_holds_dirs",
     "test_event_pattern",
     "test_metric_filter",
 ]
@@ -69,6 +70,13 @@ def _trail_keys(
     start_ms: int | None = None,
     end_ms: int | None = None,
 ) -> list[tuple[tuple[str | None, str, str, tuple[int, int, int]] | None, bool]]: ...
+def _holds_dirs(
+    paths: list[str],
+    accounts: list[str] = ...,
+    regions: list[str] = ...,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> list[bool]: ...
 @final
 class _SparkPlan:
     def __new__(cls, plan: str) -> _SparkPlan: ...

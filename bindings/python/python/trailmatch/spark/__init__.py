@@ -111,7 +111,9 @@ def _list(
     sc = spark.sparkContext
     jvm = sc._jvm
     conf = sc._jsc.hadoopConfiguration()
+    selection = (list(accounts or []), list(regions or []), _millis(start, "start"), _millis(end, "end"))
     found: List[str] = []
+    pruned: List[str] = []
     for given in _paths(path):
         root = jvm.org.apache.hadoop.fs.Path(given)
         fs = root.getFileSystem(conf)
@@ -123,27 +125,29 @@ def _list(
             continue
         # Directory by directory (`listStatus`: one listing request per directory on S3; the
         # recursive `listFiles` asks the local file system for each file's block locations).
+        # A directory whose place in the layout is out of the selection is not listed, as
+        # `trailmatch scan` does not enter it: a bucket of years is listed where the selection
+        # lies.
         listed = []
         pending = [root]
         while pending:
+            dirs = []
             for entry in fs.listStatus(pending.pop()):
                 if entry.isDirectory():
-                    pending.append(entry.getPath())
+                    dirs.append(entry.getPath())
                 else:
                     listed.append(str(entry.getPath()))
+            holds = _trailmatch._holds_dirs([str(d) for d in dirs], *selection)
+            pending.extend(d for d, h in zip(dirs, holds) if h)
+            pruned.extend(str(d) for d, h in zip(dirs, holds) if not h)
         found.extend(sorted(listed, key=_walk_key))
-    keys = _trailmatch._trail_keys(
-        found,
-        list(accounts or []),
-        list(regions or []),
-        _millis(start, "start"),
-        _millis(end, "end"),
-    )
+    keys = _trailmatch._trail_keys(found, *selection)
     kept = [uri for uri, (_, keep) in zip(found, keys) if keep]
     counts = {
         "listed": len(found),
         "kept": len(kept),
         "outside_layout": sum(1 for key, keep in keys if key is None and not keep),
+        "dirs_left_out": len(pruned),
     }
     return kept, counts, found
 
@@ -158,7 +162,9 @@ def list_files(
 ) -> Tuple[List[str], Dict[str, int]]:
     """The files under ``path`` to read, in the order of ``trailmatch scan``'s walk, listed
     through Hadoop's file system (no file is read), and counts: ``listed``, ``kept``,
-    ``outside_layout`` (files left out whose key is not CloudTrail's S3 layout). With
+    ``outside_layout`` (files left out whose key is not CloudTrail's S3 layout) and
+    ``dirs_left_out`` (directories not listed: their place in the layout, an account, a Region,
+    a year, a month or a day, or ``CloudTrail-Digest``, is out of the selection). With
     ``accounts``, ``regions``, ``start`` or ``end``, only the files whose key
     ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`` is in the selection are kept
     (the day after ``end`` too: a file holds records of up to about 15 minutes before its
