@@ -108,8 +108,8 @@ pub struct GrepArgs {
     /// Prefix each event with its line number (its record number in a Records file).
     #[arg(short = 'n', long)]
     line_number: bool,
-    /// Prefix each event with its input's name (the default with more than one input or a
-    /// directory).
+    /// Prefix each event with its input's name (the default with more than one input, a
+    /// directory or an s3:// URL).
     #[arg(short = 'H', long, overrides_with = "no_filename")]
     with_filename: bool,
     /// Never prefix events with their input's name.
@@ -253,7 +253,7 @@ Inputs:
 
 Output:
   The selected events, one per line, prefixed with the input's name and `:` when there is more
-  than one input. With --json, one object per selected event:
+  than one input (a directory or an s3:// URL counts as many). With --json, one object per selected event:
     {\"path\": \"logs/a.json.gz\", \"record\": 7, \"event\": \"<the event text>\",
      \"patterns\": [{\"index\": 0, \"pattern\": \"<text>\", \"extractedValues\": {...}}]}
   `line` (1-based line number) replaces `record` (1-based position in its Records or logEvents
@@ -808,12 +808,10 @@ fn read_object(
 ) -> Result<(), Closed> {
     start_input(pending, input_no, &name)?;
     let mut pending = pending.lock().map_err(|_| Closed)?;
-    match body {
-        Ok(body) => {
-            logs::read_stream("", body, read_options()).try_for_each(|item| pending.push(item))
-        }
-        Err(e) => pending.push(Item::Skipped(logs::unreadable_input(name, &e))),
-    }
+    // A stream is named "" as the other inputs are (its events are placed by the input's
+    // label); the skip of an object that could not be fetched names it.
+    let name = if body.is_ok() { String::new() } else { name };
+    logs::read_opened(name, body, read_options()).try_for_each(|item| pending.push(item))
 }
 
 /// Where an event is in its input: a line relative to the batch (see [`Done::fixups`]), or an

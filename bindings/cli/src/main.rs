@@ -75,11 +75,13 @@ enum Command {
     /// points at the offending text on standard error and exits with status 2.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
-    /// Prints the events of files, directories or standard input that match filter patterns.
+    /// Prints the events of files, directories, standard input or a bucket that match filter
+    /// patterns.
     ///
     /// Reads what `scan` reads (CloudTrail log files, CloudWatch Logs subscription payloads and
     /// exports, filter-log-events output, gzip and base64) and lines of any text, from files,
-    /// directories (recursively) or standard input, and prints the events that match any of the
+    /// directories (recursively), standard input or s3:// URLs, and prints the events that
+    /// match any of the
     /// patterns, like grep or ripgrep. Exit status: 0 if an event was selected,
     /// 1 if none, 2 on an invalid pattern or any error.
     Grep(grep::GrepArgs),

@@ -456,25 +456,28 @@ impl PySparkPlan {
     /// `record` (int32, the record's index), `rule` (the filter's name), `namespace`,
     /// `metric`, `value` (float64; null when the record has no usable value), `minute`
     /// (timestamp of the minute of the record's time; null without one) and `dimensions`
-    /// (JSON object text). A record's time is its `eventTime`, else `times[i]` (ms since the
-    /// epoch, e.g. the delivery time `read` gives an exported line without one), as the scan
-    /// places it.
+    /// (JSON object text). A record's time is its `eventTime`, else its entry in `times`: one
+    /// little-endian int64 a record (ms since the epoch; `i64::MIN` for none), e.g. the
+    /// delivery time `read` gives an exported line without one, as the scan places it.
     #[pyo3(signature = (json, times = None))]
     fn match_records<'py>(
         &self,
         py: Python<'py>,
         json: &Bound<'py, PyAny>,
-        times: Option<Vec<Option<i64>>>,
+        times: Option<&[u8]>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let columns = arrow_columns(json, "json")?;
         let n = columns.as_ref().map_or(0, |c| c.len());
-        if let Some(times) = times.as_ref().filter(|t| t.len() != n) {
+        if let Some(times) = times.filter(|t| t.len() != 8 * n) {
             return Err(PyValueError::new_err(format!(
-                "times: {} values for {n} records",
+                "times: {} bytes for {n} records (8 a record)",
                 times.len()
             )));
         }
-        let given = |i: usize| times.as_ref().and_then(|t| t.get(i).copied().flatten());
+        let given = |i: usize| {
+            let time = times?.get(8 * i..8 * i + 8)?.first_chunk::<8>()?;
+            Some(i64::from_le_bytes(*time)).filter(|&t| t != i64::MIN)
+        };
         // The records the scan counts as filtered (outside its time window) match nothing.
         let filter = self.plan.options().filter;
         let (mut index, mut values, mut minutes) = (Vec::new(), Vec::new(), Vec::new());
@@ -628,9 +631,21 @@ impl PySparkFollower {
     }
 }
 
+/// The selection of `accounts`, `regions` and the time from `start_ms` up to `end_ms` (all
+/// when empty or None), checked as `trailmatch.scan` checks it: a `ValueError` names what is
+/// wrong.
+fn selection(
+    accounts: Vec<String>,
+    regions: Vec<String>,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+) -> PyResult<KeySelection> {
+    KeySelection::checked(accounts, regions, (start_ms, end_ms), ("start", "end"))
+        .map_err(PyValueError::new_err)
+}
+
 /// For each path, its key in CloudTrail's S3 layout (`(org, account, region, (y, m, d))`, or
-/// None outside the layout) and whether the selection (accounts, regions, a time range in ms
-/// since the epoch; all when empty or None) keeps it: see `s3key::KeySelection`.
+/// None outside the layout) and whether the selection keeps it: see `s3key::KeySelection`.
 #[pyfunction]
 #[pyo3(signature = (paths, accounts = Vec::new(), regions = Vec::new(), start_ms = None, end_ms = None))]
 #[allow(clippy::type_complexity)]
@@ -640,29 +655,25 @@ pub(crate) fn _trail_keys(
     regions: Vec<String>,
     start_ms: Option<i64>,
     end_ms: Option<i64>,
-) -> Vec<(
-    Option<(Option<String>, String, String, (i32, u32, u32))>,
-    bool,
-)> {
-    let selection = KeySelection {
-        accounts,
-        regions,
-        start_ms,
-        end_ms,
-    };
-    paths
+) -> PyResult<
+    Vec<(
+        Option<(Option<String>, String, String, (i32, u32, u32))>,
+        bool,
+    )>,
+> {
+    let selection = selection(accounts, regions, start_ms, end_ms)?;
+    Ok(paths
         .iter()
         .map(|p| {
             let key = TrailKey::parse(p);
             let keep = selection.keeps(p);
             (key.map(|k| (k.org, k.account, k.region, k.date)), keep)
         })
-        .collect()
+        .collect())
 }
 
-/// For each directory path, whether it may hold files of the selection (accounts, regions, a
-/// time range in ms since the epoch; all when empty or None): false for a directory a walk does
-/// not enter, see `s3key::KeySelection::holds_dir`.
+/// For each directory path, whether it may hold files of the selection: false for a directory
+/// a walk does not enter, see `s3key::KeySelection::holds_dir`.
 #[pyfunction]
 #[pyo3(signature = (paths, accounts = Vec::new(), regions = Vec::new(), start_ms = None, end_ms = None))]
 pub(crate) fn _holds_dirs(
@@ -671,12 +682,7 @@ pub(crate) fn _holds_dirs(
     regions: Vec<String>,
     start_ms: Option<i64>,
     end_ms: Option<i64>,
-) -> Vec<bool> {
-    let selection = KeySelection {
-        accounts,
-        regions,
-        start_ms,
-        end_ms,
-    };
-    paths.iter().map(|p| selection.holds_dir(p)).collect()
+) -> PyResult<Vec<bool>> {
+    let selection = selection(accounts, regions, start_ms, end_ms)?;
+    Ok(paths.iter().map(|p| selection.holds_dir(p)).collect())
 }

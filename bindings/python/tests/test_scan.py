@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import struct
 from datetime import datetime
 from pathlib import Path
 
@@ -213,10 +214,11 @@ def test_scan_selects_files_by_their_place_in_the_s3_layout(tmp_path: Path) -> N
     stats = {}
     early = trailmatch.scan([tmp_path], end="2026-11-22T00:00:00Z", stats=stats)
     # Neither Region's day is entered: both are after the day after the end's day. A time
-    # alone reads the file outside the layout, whose record has no time and is kept.
+    # alone reads the file outside the layout, whose record has no time: in no window, it is
+    # filtered.
     assert stats == {"left_out": 0, "outside_layout": 0, "dirs_left_out": 2}
     assert early == trailmatch.scan([tmp_path / "notes.jsonl"], end="2026-11-22T00:00:00Z")
-    assert early["records"]["read"] == 1 and early["records"]["filtered"] == 0
+    assert early["records"]["read"] == 1 and early["records"]["filtered"] == 1
 
     with pytest.raises(ValueError, match="`us-east1` is no Region code"):
         trailmatch.scan([tmp_path], regions=["us-east1"])
@@ -260,11 +262,13 @@ def test_spark_plan_matches_only_what_its_scan_counts_in_the_time_window() -> No
     read = compiled.read(["export.log"], pa.array([export], pa.binary()))
     times = read["eventTime"].cast(pa.int64()).to_pylist()
     assert times == [1795429800000, 1795437000000], times
-    matches = compiled.match_records(read["json"], times)
+    matches = compiled.match_records(read["json"], struct.pack("<2q", *times))
     assert matches["record"].to_pylist() == [0], matches["record"]
     assert matches["minute"].cast(pa.int64()).to_pylist() == [1795429800000]
     assert [r["name"] for r in report["rules"] if r["matches"]] == matches["rule"].to_pylist()
-    # Without them, neither line has a time: both are kept, with no minute.
-    assert compiled.match_records(read["json"])["record"].to_pylist() == [0, 1]
-    with pytest.raises(ValueError, match="times: 1 values for 2 records"):
-        compiled.match_records(read["json"], [None])
+    # Without them (or with none, the smallest int64), neither line has a time: in no window.
+    assert compiled.match_records(read["json"])["record"].to_pylist() == []
+    none = struct.pack("<2q", -(2**63), -(2**63))
+    assert compiled.match_records(read["json"], none)["record"].to_pylist() == []
+    with pytest.raises(ValueError, match=r"times: 8 bytes for 2 records \(8 a record\)"):
+        compiled.match_records(read["json"], struct.pack("<q", 0))

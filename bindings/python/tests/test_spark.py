@@ -153,6 +153,16 @@ def test_pruning_reads_only_the_files_in_range(spark: SparkSession, tree: Path) 
     assert local == {"left_out": 0, "outside_layout": 0, "dirs_left_out": 4}
     # Records outside the window are counted as filtered, as trailmatch.scan counts them.
     assert got == trailmatch.scan([str(p) for p in want_files], start=start, end=end)
+    # A directory named is judged as a walk judges it.
+    eu = tree / "AWSLogs" / A / "CloudTrail" / "eu-west-1"
+    kept, counts = tm_spark.list_files(spark, str(eu), regions=["us-east-1"])
+    assert (kept, counts["listed"], counts["dirs_left_out"]) == ([], 0, 1)
+    local = {}
+    trailmatch.scan([str(eu)], regions=["us-east-1"], stats=local)
+    assert local["dirs_left_out"] == 1
+    # The selection is checked as trailmatch.scan checks it.
+    with pytest.raises(ValueError, match="`us-east1` is no Region code"):
+        tm_spark.list_files(spark, str(tree), regions=["us-east1"])
 
 
 def test_a_file_beside_a_directory_not_listed_is_read_alone(spark: SparkSession, tmp_path: Path) -> None:

@@ -565,9 +565,13 @@ impl EventFilter {
     }
 
     /// Whether an event at `at` (its `eventTime`, or the time its log event was delivered)
-    /// is in `[from_ms, to_ms)`; one with no time is kept (and counted as untimed).
+    /// is in `[from_ms, to_ms)`. One with no time is in no window: kept when there is none (and
+    /// counted as untimed), not when there is one (nothing shows it is in it).
     pub fn holds_time(&self, at: Option<i64>) -> bool {
-        at.is_none_or(|t| self.from_ms.is_none_or(|f| t >= f) && self.to_ms.is_none_or(|e| t < e))
+        match at {
+            Some(t) => self.from_ms.is_none_or(|f| t >= f) && self.to_ms.is_none_or(|e| t < e),
+            None => self.from_ms.is_none() && self.to_ms.is_none(),
+        }
     }
 
     /// Whether `event` passes.

@@ -69,13 +69,8 @@ impl Objects {
     /// The items of each input in turn: its records and skips, or the skip of an input that
     /// could not be opened.
     fn items(&self) -> impl Iterator<Item = Box<dyn Iterator<Item = Item> + Send + '_>> + '_ {
-        std::iter::from_fn(|| self.next_opened()).map(|(name, opened)| match opened {
-            Ok(reader) => Box::new(logs::read_stream(name, reader, options()))
-                as Box<dyn Iterator<Item = Item> + Send>,
-            Err(e) => Box::new(std::iter::once(Item::Skipped(logs::unreadable_input(
-                name, &e,
-            )))),
-        })
+        std::iter::from_fn(|| self.next_opened())
+            .map(|(name, opened)| logs::read_opened(name, opened, options()))
     }
 }
 

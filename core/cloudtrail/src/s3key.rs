@@ -219,10 +219,11 @@ impl KeySelection {
 
     /// Whether the directory at `path` may hold files of the selection, by its place in the
     /// layout after its last `AWSLogs` segment: false for the directory of an account, a
-    /// Region, a year, a month or a day out of the selection, and for CloudTrail's digest and
-    /// Insights directories, so that a walk of a bucket need not list what they hold. A
-    /// directory of any other name (`AWSLogs/prod`, a day's subdirectory) is entered: a trail
-    /// whose key prefix it is may lie below it. True when the path has no `AWSLogs` segment,
+    /// Region, a year, a month or a day out of the selection, and for an account's directories
+    /// other than `CloudTrail` (its digest and Insights files, other services' logs: `Config`,
+    /// `vpcflowlogs`…), so that a walk of a bucket need not list what they hold. A directory
+    /// of any other name (`AWSLogs/prod`, a day's subdirectory) is entered: a trail whose key
+    /// prefix it is may lie below it. True when the path has no `AWSLogs` segment,
     /// or the selection is everything.
     pub fn holds_dir(&self, path: &str) -> bool {
         if self.is_everything() {
@@ -257,11 +258,12 @@ impl KeySelection {
         if !(self.accounts.is_empty() || self.accounts.iter().any(|a| a == next)) {
             return false;
         }
+        // Under an account, AWS's other services write their logs too (`Config`,
+        // `elasticloadbalancing`, `vpcflowlogs`…): only `CloudTrail` holds the trail's.
         match rest.next() {
             None => return true,
             Some("CloudTrail") => {}
-            Some("CloudTrail-Digest" | "CloudTrail-Insight") => return false,
-            Some(_) => return true,
+            Some(_) => return false,
         }
         let Some(region) = rest.next() else {
             return true;
@@ -440,7 +442,9 @@ mod tests {
             // Not the layout's: entered, since a trail may be nested below.
             (&format!("{region}/2026/11/23/sub"), true),
             (&format!("{account}/CloudTrail-Insight"), false),
-            (&format!("{account}/Other"), true),
+            // Another service's logs.
+            (&format!("{account}/Config"), false),
+            (&format!("{account}/elasticloadbalancing"), false),
             (&format!("{account}/CloudTrail/not-a-region"), true),
             // A trail whose key prefix is `AWSLogs`: the last `AWSLogs` places the rest.
             (&format!("{account}/CloudTrail/eu-west-1/AWSLogs"), true),

@@ -284,6 +284,19 @@ pub fn read_stream<'a, R: Read + Send + 'a>(
     Stream::new(name.into(), Box::new(reader), options)
 }
 
+/// Reads an input a caller opened (an object of a bucket): its records and skips, or the one
+/// skip of an input that could not be opened ([`unreadable_input`]).
+pub fn read_opened(
+    name: String,
+    opened: io::Result<Box<dyn Read + Send>>,
+    options: Options,
+) -> Box<dyn Iterator<Item = Item> + Send> {
+    match opened {
+        Ok(reader) => Box::new(read_stream(name, reader, options)),
+        Err(e) => Box::new(std::iter::once(Item::Skipped(unreadable_input(name, &e)))),
+    }
+}
+
 /// Reads records from files, directory trees and the standard input, one input after another.
 ///
 /// ```

@@ -123,6 +123,10 @@ def _list(
         if status.isFile():
             found.append(str(status.getPath()))
             continue
+        # The directory named is judged as `trailmatch scan`'s walk judges it.
+        if not _trailmatch._holds_dirs([str(status.getPath())], *selection)[0]:
+            pruned.append(str(status.getPath()))
+            continue
         # Directory by directory (`listStatus`: one listing request per directory on S3; the
         # recursive `listFiles` asks the local file system for each file's block locations).
         # A directory whose place in the layout is out of the selection is not listed, as
@@ -164,7 +168,7 @@ def list_files(
     through Hadoop's file system (no file is read), and counts: ``listed``, ``kept``,
     ``outside_layout`` (files left out whose key is not CloudTrail's S3 layout) and
     ``dirs_left_out`` (directories not listed: their place in the layout, an account, a Region,
-    a year, a month or a day, or ``CloudTrail-Digest``, is out of the selection). With
+    a year, a month or a day, is out of the selection, or an account's directory but ``CloudTrail``). With
     ``accounts``, ``regions``, ``start`` or ``end``, only the files whose key
     ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`` is in the selection are kept
     (the day after ``end`` too: a file holds records of up to about 15 minutes before its
@@ -403,32 +407,36 @@ def read_cloudtrail(
     damaged file or record), with ``skipped`` (its code, e.g. ``truncated-gzip``) and
     ``message`` set and ``json`` null — never silently dropped. Files are pruned by their S3
     keys (see :func:`list_files`); with ``start`` or ``end``, records whose ``eventTime`` is
-    outside ``[start, end)`` are left out too (skip rows, and records without one, are kept,
-    as :func:`scan` counts them)."""
+    outside ``[start, end)``, or without one, are left out too (skip rows are kept), as
+    :func:`scan` counts them as filtered."""
     from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     uris, _, found = _list(spark, path, accounts, regions, start, end)
     frame = _records(spark, uris, found)
     lo, hi = _millis(start, "start"), _millis(end, "end")
-    untimed = F.col("json").isNull() | F.col("eventTime").isNull()
+    skip = F.col("json").isNull()
     if lo is not None:
-        frame = frame.where(untimed | (F.col("eventTime") >= F.lit(datetime.fromtimestamp(lo / 1000, timezone.utc))))
+        frame = frame.where(skip | (F.col("eventTime") >= F.lit(datetime.fromtimestamp(lo / 1000, timezone.utc))))
     if hi is not None:
-        frame = frame.where(untimed | (F.col("eventTime") < F.lit(datetime.fromtimestamp(hi / 1000, timezone.utc))))
+        frame = frame.where(skip | (F.col("eventTime") < F.lit(datetime.fromtimestamp(hi / 1000, timezone.utc))))
     return frame
 
 
-def _times_ms(batch: "_pyarrow.RecordBatch") -> Optional[List[Optional[int]]]:
+def _times_ms(batch: "_pyarrow.RecordBatch") -> Optional[bytes]:
     """The batch's ``eventTime`` in ms since the epoch, when it is a timestamp column: what
     :func:`read_cloudtrail` gives, where an exported line without an ``eventTime`` has its
-    delivery time, which places it in time as :func:`scan` does."""
+    delivery time, which places it in time as :func:`scan` does. One little-endian int64 a
+    record (the smallest for none), copied from the column's buffer: no Python object a
+    record."""
     import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     at = batch.schema.get_field_index("eventTime")
     if at < 0 or not pa.types.is_timestamp(batch.schema.field(at).type):
         return None
-    times: List[Optional[int]] = batch.column(at).cast(pa.timestamp("ms"), safe=False).cast(pa.int64()).to_pylist()
-    return times
+    ms = batch.column(at).cast(pa.timestamp("ms"), safe=False).cast(pa.int64())
+    ms = ms.fill_null(pa.scalar(-(2**63), pa.int64()))
+    data: bytes = ms.buffers()[1].to_pybytes()[8 * ms.offset : 8 * (ms.offset + len(ms))]
+    return data
 
 
 def _matches(records: "_DataFrame", plan: str) -> "_DataFrame":
