@@ -37,6 +37,8 @@ use crate::scan::{DeadLetter, Undelivered};
 /// What `scan --follow` was given.
 pub struct Setup<'a> {
     pub paths: &'a [PathBuf],
+    /// The s3:// URLs among them (then followed alone).
+    pub urls: Vec<crate::s3::Url>,
     pub rules: &'a RuleSet,
     pub options: ScanOptions,
     pub sinks: Vec<Sink>,
@@ -49,6 +51,13 @@ pub struct Setup<'a> {
 
 /// The shortest pause between two walks of the tree.
 const MIN_POLL: Duration = Duration::from_millis(10);
+
+/// The pause between two walks of local directories, unless `--poll-interval` says.
+pub const LOCAL_POLL: Duration = Duration::from_secs(2);
+
+/// The pause between two listings of s3:// URLs, unless `--poll-interval` says: each lists
+/// them whole (CloudTrail delivers about every five minutes).
+pub const S3_POLL: Duration = Duration::from_secs(60);
 
 /// How often a wait looks at the stop flag.
 const TICK: Duration = Duration::from_millis(50);
@@ -63,6 +72,7 @@ struct Tally {
 pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let Setup {
         paths,
+        urls,
         rules,
         options,
         mut sinks,
@@ -96,11 +106,18 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| Failure::Io(format!("error: cannot handle signal {signal}: {e}")))?;
     }
+    let mut bucket = if urls.is_empty() {
+        None
+    } else {
+        Some(crate::s3::Follow::open(urls).map_err(|e| Failure::Io(format!("error: {e}")))?)
+    };
     let roots: Vec<PathBuf> = paths
         .iter()
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
+    // The last listing error said, said once until the listing works again.
+    let mut listing_error: Option<String> = None;
     let mut stdin = paths.iter().any(|p| p.as_os_str() == "-").then(read_stdin);
     let mut tally = Tally::default();
     let mut out = Out {
@@ -115,7 +132,39 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut ended = false;
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
-        for ready in follower.poll(&roots, &walk) {
+        if let Some(bucket) = bucket.as_mut() {
+            match bucket.list() {
+                Ok(listed) => {
+                    listing_error = None;
+                    for (name, mark) in follower.poll_listed(listed) {
+                        if stop.load(Ordering::Relaxed) {
+                            break 'outer;
+                        }
+                        let body = bucket.get(&name);
+                        follower.read_named(&name, body, mark, now_ms());
+                        out.flush(&mut follower)?;
+                    }
+                }
+                // A listing that fails (the network, throttling) is tried again at the next
+                // poll; it is said once, not at every poll.
+                Err(e) if listing_error.as_ref() != Some(&e) => {
+                    let _ = writeln!(
+                        io::stderr().lock(),
+                        "trailmatch: {} (listed again every poll)",
+                        boundary::terminal(&e)
+                    );
+                    listing_error = Some(e);
+                }
+                Err(_) => {}
+            }
+        }
+        // (A walk of no root would forget the objects read.)
+        let walked = if bucket.is_none() {
+            follower.poll(&roots, &walk)
+        } else {
+            Vec::new()
+        };
+        for ready in walked {
             if stop.load(Ordering::Relaxed) {
                 break 'outer;
             }

@@ -1,5 +1,5 @@
-//! `trailmatch scan s3://BUCKET/PREFIX`: a trail's log files read from its bucket, through the
-//! AWS SDK for Rust.
+//! `trailmatch scan s3://BUCKET/PREFIX` (and `grep`, and `scan --follow`: [`Follow`]): a
+//! trail's log files read from its bucket, through the AWS SDK for Rust.
 //!
 //! A URL names what a path would: the object of that key and every object under `PREFIX/` (a
 //! prefix ending in `/`, or none, names everything under it). Every URL is listed first
@@ -31,6 +31,7 @@ use aws_sdk_s3::types::EncodingType;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use bytes::{Buf, Bytes};
 use tokio::sync::mpsc;
+use trailmatch_cloudtrail::follow::FileMark;
 use trailmatch_cloudtrail::run::{Objects, Opened};
 use trailmatch_cloudtrail::s3key::Selected;
 
@@ -134,7 +135,7 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
             let mut s3 = S3::new(load_config().await);
             let mut walks = Vec::with_capacity(urls.len());
             for url in &urls {
-                match s3.top(url, select.as_deref()).await {
+                match s3.top(url, select.as_deref(), false).await {
                     Ok(walk) => walks.push(walk),
                     Err(e) => {
                         let _ = listed_tx.send(Err(e));
@@ -178,6 +179,89 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
     })))
 }
 
+/// `scan --follow s3://…`: the URLs listed whole at each poll, and the objects to read
+/// fetched whole, one at a time, on a current-thread runtime of the calling thread.
+pub struct Follow {
+    runtime: tokio::runtime::Runtime,
+    s3: S3,
+    urls: Vec<Url>,
+    /// The listing that checked the URLs, for the first poll.
+    first: Option<Vec<(String, FileMark)>>,
+}
+
+impl Follow {
+    /// Lists every URL once: an error when one cannot be listed (a prefix with no object yet
+    /// is followed, and read when objects come).
+    pub fn open(urls: Vec<Url>) -> Result<Follow, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime for S3: {e}"))?;
+        let s3 = S3::new(runtime.block_on(load_config()));
+        let mut follow = Follow {
+            runtime,
+            s3,
+            urls,
+            first: None,
+        };
+        follow.first = Some(follow.list_now()?);
+        Ok(follow)
+    }
+
+    /// Every object under the URLs, in the order of a walk on disk, named `s3://BUCKET/KEY`
+    /// with its size and last modification; an error names a URL or directory that cannot be
+    /// listed.
+    pub fn list(&mut self) -> Result<Vec<(String, FileMark)>, String> {
+        match self.first.take() {
+            Some(listed) => Ok(listed),
+            None => self.list_now(),
+        }
+    }
+
+    fn list_now(&mut self) -> Result<Vec<(String, FileMark)>, String> {
+        let Follow {
+            runtime, s3, urls, ..
+        } = self;
+        runtime.block_on(async {
+            let mut listed = Vec::new();
+            for url in urls.iter() {
+                let mut walk = s3.top(url, None, true).await?;
+                while let Some(next) = walk.next(s3, None).await {
+                    match next {
+                        Ok(key) => listed.push((key.name, key.mark)),
+                        Err((name, e)) => return Err(format!("{name}: cannot list: {e}")),
+                    }
+                }
+            }
+            Ok(listed)
+        })
+    }
+
+    /// The object named `s3://BUCKET/KEY` (as [`Follow::list`] names it), fetched whole.
+    pub fn get(&mut self, name: &str) -> io::Result<Box<dyn Read + Send>> {
+        let (bucket, key) = name
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .ok_or_else(|| io::Error::other(format!("{name}: not an object's URL")))?;
+        let client = self.s3.client(bucket);
+        self.runtime.block_on(async {
+            let output = client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| io::Error::other(describe(&e)))?;
+            let body = output
+                .body
+                .collect()
+                .await
+                .map_err(|e| io::Error::other(causes(&e)))?;
+            Ok(Box::new(io::Cursor::new(body.into_bytes())) as Box<dyn Read + Send>)
+        })
+    }
+}
+
 /// The AWS configuration, as the AWS CLI loads it, with the HTTPS client of `--notify sns`.
 async fn load_config() -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
@@ -202,12 +286,15 @@ struct Key {
     key: String,
     /// `s3://BUCKET/KEY`.
     name: String,
+    /// Its size and last modification, as listed.
+    mark: FileMark,
 }
 
 /// An entry of a listed directory.
 #[derive(Debug)]
 enum Entry {
-    File(String),
+    /// An object's key, its size and last modification.
+    File(String, FileMark),
     /// A "folder" made in the console: the directory's own key, empty. No file, but the
     /// directory is there.
     Marker,
@@ -237,11 +324,16 @@ impl Walk {
             };
             match entry {
                 Entry::Marker => {}
-                Entry::File(key) => {
+                Entry::File(key, mark) => {
                     let name = format!("s3://{}/{key}", self.bucket);
                     if select.is_none_or(|s| s.keeps(&name)) {
                         let bucket = self.bucket.clone();
-                        return Some(Ok(Key { bucket, key, name }));
+                        return Some(Ok(Key {
+                            bucket,
+                            key,
+                            name,
+                            mark,
+                        }));
                     }
                 }
                 Entry::Dir(prefix) => {
@@ -300,8 +392,13 @@ impl S3 {
     }
 
     /// The walk of `url`, its top listed: an error when it cannot be, or names no object (the
-    /// object of its key, or a directory under it).
-    async fn top(&mut self, url: &Url, select: Option<&Selected>) -> Result<Walk, String> {
+    /// object of its key, or a directory under it) unless `empty` is allowed.
+    async fn top(
+        &mut self,
+        url: &Url,
+        select: Option<&Selected>,
+        empty: bool,
+    ) -> Result<Walk, String> {
         let prefix = url.prefix.as_str();
         let whole = prefix.is_empty() || prefix.ends_with('/');
         let entries = self
@@ -313,12 +410,12 @@ impl S3 {
             .into_iter()
             .filter(|entry| match entry {
                 _ if whole => true,
-                Entry::File(key) => key == prefix,
+                Entry::File(key, _) => key == prefix,
                 Entry::Dir(dir) => dir.strip_suffix('/') == Some(prefix),
                 Entry::Marker => false,
             })
             .collect();
-        if entries.is_empty() {
+        if entries.is_empty() && !empty {
             return Err(format!("{url}: no object under this prefix"));
         }
         // The directory the URL names is judged as a walk judges a directory it is given.
@@ -362,11 +459,19 @@ impl S3 {
                             let Some(key) = object.key().map(url_decoded) else {
                                 continue;
                             };
-                            let marker = key.ends_with('/') && object.size().unwrap_or(0) == 0;
+                            let size = object.size().unwrap_or(0);
+                            let marker = key.ends_with('/') && size == 0;
+                            let mark = FileMark {
+                                len: u64::try_from(size).unwrap_or(0),
+                                modified_ms: object
+                                    .last_modified()
+                                    .and_then(|t| t.to_millis().ok())
+                                    .unwrap_or(0),
+                            };
                             entries.push(if marker {
                                 Entry::Marker
                             } else {
-                                Entry::File(key)
+                                Entry::File(key, mark)
                             });
                         }
                         let dirs = page.common_prefixes().iter().filter_map(|p| p.prefix());
@@ -381,7 +486,7 @@ impl S3 {
             let Some(e) = failure else {
                 let name = |entry: &Entry| {
                     let path = match entry {
-                        Entry::File(key) => key.as_str(),
+                        Entry::File(key, _) => key.as_str(),
                         Entry::Dir(dir) => dir.strip_suffix('/').unwrap_or(dir),
                         Entry::Marker => "",
                     };

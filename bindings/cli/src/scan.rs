@@ -106,14 +106,15 @@ pub struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "REGION")]
     regions: Vec<String>,
     /// Read only the log files of this day on (`2026-11-01`, or a time such as
-    /// `2026-11-01T09:30:00Z`: from its day on), by their place in the layout (as --accounts);
-    /// records of an earlier eventTime are counted as filtered.
+    /// `2026-11-01T09:30:00Z`: from its day on), by their place in the layout (files outside
+    /// it, standard input included, are read when neither --accounts nor --regions is given);
+    /// records of an earlier time, or of none, are counted as filtered.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     start: Option<i64>,
     /// Read only the log files delivered up to this time (exclusive; a date is its midnight,
     /// UTC) and on the day after it (a file holds records of up to about 15 minutes before its
-    /// delivery), by their place in the layout (as --accounts); records of this eventTime or
-    /// later are counted as filtered.
+    /// delivery), by their place in the layout (as --start); records of this time or later, or
+    /// of none, are counted as filtered.
     #[arg(long, value_name = "TIME", value_parser = instant)]
     end: Option<i64>,
     /// Do not look for Insights-style anomalies.
@@ -159,14 +160,9 @@ pub struct ScanArgs {
     )]
     lateness: humantime::Duration,
     /// With --follow: how often the PATH directories are walked for new files (at least
-    /// 10 ms).
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "2s",
-        requires = "follow_mode"
-    )]
-    poll_interval: humantime::Duration,
+    /// 10 ms; default 2s), or the s3:// URLs listed (default 60s: each poll lists them whole).
+    #[arg(long, value_name = "DURATION", requires = "follow_mode")]
+    poll_interval: Option<humantime::Duration>,
     /// With --follow: keep the alarms' states, the open minutes and the files read in FILE
     /// (JSON, replaced atomically), and continue from it when it exists.
     #[arg(long, value_name = "FILE", requires = "follow_mode")]
@@ -207,17 +203,18 @@ Inputs:
   no object, is an error), directories below as the scan reaches them; a bucket in another Region
   is read in its own, and objects are fetched a few ahead of the scan. A directory that cannot be
   listed or an object that cannot be fetched (archived, deleted, cut short) is a skip that names
-  it. URLs are scanned alone: not with local paths, nor with --follow.
+  it. URLs are scanned alone, not with local paths or standard input.
 
   --accounts, --regions, --start and --end read only the files whose place in CloudTrail's S3
   layout, AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/FILE, is selected (the day after
   --end's day too: a file holds up to about 15 minutes of records before its delivery), in a
   bucket or on disk; directories whose place is out of the selection (another account, Region,
-  year, month or day; CloudTrail-Digest) are not entered. Files outside the layout (a CloudWatch
+  year, month or day; an account's directories but CloudTrail) are not entered. Files outside the layout (a CloudWatch
   Logs export, standard input) are read under --start and --end alone, and left out under
   --accounts or --regions, which their paths cannot show. What is left out is counted in the
   summary, with the files outside the layout. Records of the files read whose eventTime (or an
-  export line's delivery time) is outside [--start, --end) are counted as filtered.
+  export line's delivery time) is outside [--start, --end), or that have no time, are counted
+  as filtered.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
@@ -264,7 +261,8 @@ time (the latest eventTime less --lateness) passes each period's end, and each s
 message is delivered as it happens. --state FILE keeps the alarms, open minutes, files read and
 undelivered messages across restarts (saved before and after each delivery). SIGINT or SIGTERM
 stops after delivering and saving; the end of standard input, when it is the only PATH, settles
-the alarms as a batch scan does and exits.
+the alarms as a batch scan does and exits. s3:// URLs are listed whole every --poll-interval
+(60s unless given), and each object not read yet is read at the first listing that shows it.
 
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
 when input could not be read at all or output could not be written, 3 when the report was
@@ -286,10 +284,9 @@ const PROGRESS_BYTES: u64 = 64 << 20;
 pub fn run(args: ScanArgs) -> Result<(), Failure> {
     let threads = threads(args.threads)?;
     let (urls, paths) = split_urls(&args.paths)?;
-    if !urls.is_empty() && (!paths.is_empty() || args.follow_mode) {
+    if !urls.is_empty() && !paths.is_empty() {
         return Err(Failure::invalid(
-            "s3:// URLs are scanned once, alone: not with local paths or standard input, \
-             nor with --follow",
+            "s3:// URLs are scanned alone: not with local paths or standard input",
         ));
     }
     let select = selection(&args)?;
@@ -302,8 +299,8 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    let mut objects = if from_s3 {
-        let objects = crate::s3::open(urls, select.clone())
+    let mut objects = if from_s3 && !args.follow_mode {
+        let objects = crate::s3::open(urls.clone(), select.clone())
             .map_err(|e| Failure::Io(format!("error: {e}")))?;
         Some(objects)
     } else {
@@ -353,12 +350,17 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
     if args.follow_mode {
         return crate::follow::run(crate::follow::Setup {
             paths: &args.paths,
+            urls,
             rules: &rules,
             options,
             sinks,
             dead_letter,
             lateness: args.lateness.into(),
-            poll_interval: args.poll_interval.into(),
+            poll_interval: args.poll_interval.map(Into::into).unwrap_or(if from_s3 {
+                crate::follow::S3_POLL
+            } else {
+                crate::follow::LOCAL_POLL
+            }),
             state: args.state.as_deref(),
             walk: trailmatch_cloudtrail::walk::WalkOptions {
                 follow: args.follow,
@@ -530,8 +532,8 @@ fn selection(args: &ScanArgs) -> Result<Option<Arc<Selected>>, Failure> {
     }
     if args.paths.is_empty() {
         return Err(Failure::invalid(
-            "--accounts, --regions, --start and --end select files of CloudTrail's S3 layout: \
-             name the files, directories or s3:// URLs to select from",
+            "--accounts, --regions, --start and --end select files and records: name the \
+             files, directories or s3:// URLs to select from (or - for standard input)",
         ));
     }
     if !keys.keeps_unplaced() && args.paths.iter().any(|p| p.as_os_str() == "-") {

@@ -442,3 +442,80 @@ fn a_corrupt_or_unreadable_state_file_is_a_clear_error() {
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("--follow"), "{}", run.stderr);
 }
+
+/// A bucket is followed as a directory is: the day of the sample put into it in two steps (the
+/// prefix empty when the follower starts), the follower stopped with SIGTERM between them and
+/// with SIGINT at the end, gets the batch scan's notifications once each, in order; objects
+/// are read at the first listing that shows them.
+#[test]
+fn a_bucket_is_followed_through_a_restart() {
+    let Some(moto) = common::moto::moto() else {
+        return;
+    };
+    let bucket = common::moto::Bucket::new(&moto.endpoint, "live");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let want = batch_notifications(dir);
+    let files = sample_files();
+    let state_path = dir.join("state.json");
+    let put = |file: &Path| {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let key = format!("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/{name}");
+        bucket.put(&key, std::fs::read(file).unwrap(), None);
+    };
+    let start = || {
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "scan",
+                "--follow",
+                "s3://live/AWSLogs/",
+                "--poll-interval",
+                "50ms",
+            ])
+            .args(["--state", "state.json", "--notify", "out.jsonl"])
+            .current_dir(dir)
+            .stdin(Stdio::null());
+        common::moto::aws_env(&mut command, &moto.endpoint);
+        Running::start(&mut command).ready()
+    };
+
+    let child = start();
+    for f in &files[..12] {
+        put(f);
+    }
+    wait_for("12 objects read", || files_done(&state_path) == Some(12));
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("Followed 12 files"), "{stderr}");
+
+    let child = start();
+    assert!(
+        child.stderr().contains("(12 files read so far)"),
+        "{}",
+        child.stderr()
+    );
+    for f in &files[12..] {
+        put(f);
+    }
+    wait_for("24 objects read", || files_done(&state_path) == Some(24));
+    let (status, stderr) = child.stop("INT");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("Followed 24 files: 4852 records read"),
+        "{stderr}"
+    );
+    assert_eq!(lines(&dir.join("out.jsonl")), want);
+
+    // A bucket that does not exist is an error at the start, not a quiet follow.
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--follow", "s3://no-such-bucket/"])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    common::moto::aws_env(&mut command, &moto.endpoint);
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("NoSuchBucket"), "{stderr}");
+}

@@ -14,10 +14,9 @@ mod common;
 
 use std::path::Path;
 
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::StorageClass;
 use common::Run;
-use common::moto::{moto, run_against, scan_against as scan, sdk_config};
+use common::moto::{Bucket, moto, run_against, scan_against as scan};
 use common::receiver::{Answer, Receiver};
 use serde_json::Value;
 
@@ -27,47 +26,6 @@ const CIS_PATTERNS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../benches/data/cis-patterns.txt"
 );
-
-/// An S3 client of the test's own on moto, with a runtime to drive it.
-struct Bucket {
-    runtime: tokio::runtime::Runtime,
-    s3: aws_sdk_s3::Client,
-    name: String,
-}
-
-impl Bucket {
-    fn new(endpoint: &str, name: &str) -> Bucket {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = sdk_config(&runtime, endpoint);
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .build(),
-        );
-        runtime
-            .block_on(s3.create_bucket().bucket(name).send())
-            .unwrap();
-        Bucket {
-            runtime,
-            s3,
-            name: name.to_owned(),
-        }
-    }
-
-    fn put(&self, key: &str, body: Vec<u8>, class: Option<StorageClass>) {
-        let put = self
-            .s3
-            .put_object()
-            .bucket(&self.name)
-            .key(key)
-            .body(ByteStream::from(body))
-            .set_storage_class(class);
-        self.runtime.block_on(put.send()).unwrap();
-    }
-}
 
 /// Writes `key` under `dir` and puts it in `bucket`.
 fn both(dir: &Path, bucket: &Bucket, key: &str, body: &[u8]) {
@@ -315,12 +273,12 @@ fn objects_that_cannot_be_read_are_skips_and_buckets_that_cannot_be_listed_are_e
         (
             &["s3://cold/AWSLogs/", "."][..],
             2,
-            "s3:// URLs are scanned once, alone",
+            "s3:// URLs are scanned alone: not with local paths or standard input",
         ),
         (
-            &["s3://cold/AWSLogs/", "--follow"][..],
+            &["s3://cold/AWSLogs/", "-", "--follow"][..],
             2,
-            "s3:// URLs are scanned once, alone",
+            "s3:// URLs are scanned alone",
         ),
         (
             &["s3://cold/", "--regions", "us-east1"][..],

@@ -402,6 +402,52 @@ impl Follower {
         self.progress.files += 1;
     }
 
+    /// Reads one input whole from `reader` (named `name`, as locations give it), or counts the
+    /// skip of one that could not be opened, and remembers it as read with `mark`: an object of
+    /// a bucket ([`Follower::poll_listed`]), which is not fetched again.
+    pub fn read_named(
+        &mut self,
+        name: &str,
+        reader: io::Result<Box<dyn io::Read + Send>>,
+        mark: FileMark,
+        now_ms: i64,
+    ) {
+        for item in logs::read_opened(name.to_owned(), reader, logs::Options::default()) {
+            self.read(item, now_ms);
+        }
+        self.files.insert(name.to_owned(), mark);
+        self.progress.files += 1;
+    }
+
+    /// Of a listing of a bucket's objects (`s3://BUCKET/KEY` with its size and last
+    /// modification), in listing order, gives those to read now: those not read yet. An object
+    /// is whole once listed (S3 stores an upload at once), so it is read at the first listing
+    /// that shows it, where a file is read once two walks find it unchanged. An object read
+    /// before with another mark (written again) is counted as a skip, once; objects read that
+    /// are gone from the listing are forgotten, as files gone from the tree are.
+    pub fn poll_listed(&mut self, listed: Vec<(String, FileMark)>) -> Vec<(String, FileMark)> {
+        let mut ready = Vec::new();
+        let mut present = BTreeSet::new();
+        for (name, mark) in listed {
+            match self.files.get(&name) {
+                Some(read) if *read == mark => {}
+                Some(read) => {
+                    let message = format!(
+                        "written again after it was read ({} bytes then, {} now); follow mode \
+                         reads each object once",
+                        read.len, mark.len
+                    );
+                    self.files.insert(name.clone(), mark);
+                    self.scanner.skip("file-changed", name.clone(), message);
+                }
+                None => ready.push((name.clone(), mark)),
+            }
+            present.insert(name);
+        }
+        self.files.retain(|k, _| present.contains(k));
+        ready
+    }
+
     /// Walks `roots` and gives the files to read now, in walk order: those not read yet whose
     /// size and modification time are those of the previous poll. What the walk skips
     /// (unreadable paths, FIFOs…) and files that changed after they were read are counted as
@@ -1099,6 +1145,42 @@ mod tests {
 
     /// The datapoints kept are bounded by what the alarms look back over, however long the
     /// input.
+    #[test]
+    fn listed_objects_are_read_once_and_written_again_is_a_skip() {
+        let mut follower = Follower::new(
+            &RuleSet::cis(),
+            ScanOptions::default(),
+            FollowOptions::default(),
+        )
+        .unwrap();
+        let mark = |len| FileMark {
+            len,
+            modified_ms: 1_795_428_000_000,
+        };
+        let a = || ("s3://b/a.jsonl".to_owned(), mark(10));
+        let b = || ("s3://b/b.jsonl".to_owned(), mark(20));
+        // Whole once listed: ready at the first listing, in its order.
+        assert_eq!(follower.poll_listed(vec![a(), b()]), vec![a(), b()]);
+        let line = record(0, "StopLogging");
+        follower.read_named(&a().0, Ok(Box::new(io::Cursor::new(line))), a().1, 0);
+        let gone = io::Error::other("InvalidObjectState: archived");
+        follower.read_named(&b().0, Err(gone), b().1, 0);
+        assert_eq!(follower.progress().files, 2);
+        assert_eq!(follower.progress().records.read, 1);
+        assert_eq!(follower.progress().records.skipped, 1);
+        // Read (or skipped) once: not again, nor fetched again.
+        assert!(follower.poll_listed(vec![a(), b()]).is_empty());
+        // Written again: a skip, once.
+        let again = ("s3://b/a.jsonl".to_owned(), mark(11));
+        assert!(follower.poll_listed(vec![again.clone(), b()]).is_empty());
+        assert!(follower.poll_listed(vec![again.clone(), b()]).is_empty());
+        let codes: Vec<String> = follower.skipped().into_iter().map(|s| s.code).collect();
+        assert_eq!(codes, ["file-changed", "unreadable"]);
+        // Gone from the listing: forgotten, so a new object of that name is read.
+        assert!(follower.poll_listed(vec![b()]).is_empty());
+        assert_eq!(follower.poll_listed(vec![a(), b()]), vec![a()]);
+    }
+
     #[test]
     fn memory_is_bounded() {
         let mut follower = Follower::new(

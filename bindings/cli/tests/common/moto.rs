@@ -153,3 +153,44 @@ pub fn run_against(endpoint: &str, subcommand: &str, args: &[&str]) -> Run {
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// An S3 client of the test's own on moto, with a runtime to drive it.
+pub struct Bucket {
+    runtime: tokio::runtime::Runtime,
+    s3: aws_sdk_s3::Client,
+    name: String,
+}
+
+impl Bucket {
+    pub fn new(endpoint: &str, name: &str) -> Bucket {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = sdk_config(&runtime, endpoint);
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        );
+        runtime
+            .block_on(s3.create_bucket().bucket(name).send())
+            .unwrap();
+        Bucket {
+            runtime,
+            s3,
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn put(&self, key: &str, body: Vec<u8>, class: Option<aws_sdk_s3::types::StorageClass>) {
+        let put = self
+            .s3
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .set_storage_class(class);
+        self.runtime.block_on(put.send()).unwrap();
+    }
+}
