@@ -13,6 +13,7 @@
 //! crash between a delivery and the save that follows it repeats one (the message is the same,
 //! its `MessageId` too, for a receiver to recognise).
 
+use std::collections::BTreeSet;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use trailmatch_cloudtrail::walk::WalkOptions;
 
 use crate::notify::{DeliveryErrorKind, Sink};
 use crate::output::Failure;
+use crate::s3::NotFetched;
 use crate::scan::{DeadLetter, Undelivered};
 
 /// What `scan --follow` was given.
@@ -109,15 +111,24 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut bucket = if urls.is_empty() {
         None
     } else {
-        Some(crate::s3::Follow::open(urls).map_err(|e| Failure::Io(format!("error: {e}")))?)
+        let bucket = crate::s3::Follow::open(urls, walk.select.clone(), Arc::clone(&stop))
+            .map_err(|e| Failure::Io(format!("error: {e}")))?;
+        for url in bucket.empty_urls() {
+            say(&format!(
+                "{url}: no object under this prefix yet; followed until objects come"
+            ));
+        }
+        Some(bucket)
     };
     let roots: Vec<PathBuf> = paths
         .iter()
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    // The last listing error said, said once until the listing works again.
+    // What cannot be listed or fetched now, said once until it can be again.
     let mut listing_error: Option<String> = None;
+    let mut unlisted_said: BTreeSet<String> = BTreeSet::new();
+    let mut unfetched_said: BTreeSet<String> = BTreeSet::new();
     let mut stdin = paths.iter().any(|p| p.as_os_str() == "-").then(read_stdin);
     let mut tally = Tally::default();
     let mut out = Out {
@@ -133,26 +144,56 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
         if let Some(bucket) = bucket.as_mut() {
-            match bucket.list() {
-                Ok(listed) => {
+            let Some(listed) = bucket.list() else {
+                break 'outer;
+            };
+            match listed {
+                Ok(listing) => {
                     listing_error = None;
-                    for (name, mark) in follower.poll_listed(listed) {
+                    // A directory that cannot be listed keeps what was read under it, and is
+                    // listed again at the next poll.
+                    let unlisted: Vec<String> = listing
+                        .unlisted
+                        .iter()
+                        .map(|(dir, _)| dir.clone())
+                        .collect();
+                    for (dir, e) in &listing.unlisted {
+                        if !unlisted_said.contains(dir) {
+                            say(&format!(
+                                "{dir}: cannot list: {e} (listed again every poll)"
+                            ));
+                        }
+                    }
+                    unlisted_said = unlisted.iter().cloned().collect();
+                    for (name, mark) in follower.poll_listed(listing.objects, &unlisted) {
                         if stop.load(Ordering::Relaxed) {
                             break 'outer;
                         }
-                        let body = bucket.get(&name);
-                        follower.read_named(&name, body, mark, now_ms());
+                        match bucket.get(&name) {
+                            Ok(body) => {
+                                unfetched_said.remove(&name);
+                                follower.read_named(&name, Ok(body), mark, now_ms());
+                            }
+                            Err(NotFetched::Refused(e)) => {
+                                follower.read_named(&name, Err(e), mark, now_ms());
+                            }
+                            // Not read: asked for again at the next poll that lists it.
+                            Err(NotFetched::Failed(e)) => {
+                                if unfetched_said.insert(name.clone()) {
+                                    say(&format!(
+                                        "{name}: cannot fetch: {e} (asked for again every poll)"
+                                    ));
+                                }
+                            }
+                            Err(NotFetched::Stopped) => break 'outer,
+                        }
                         out.flush(&mut follower)?;
                     }
                 }
                 // A listing that fails (the network, throttling) is tried again at the next
                 // poll; it is said once, not at every poll.
                 Err(e) if listing_error.as_ref() != Some(&e) => {
-                    let _ = writeln!(
-                        io::stderr().lock(),
-                        "trailmatch: {} (listed again every poll)",
-                        boundary::terminal(&e)
-                    );
+                    say(&format!("{e} (listed again every poll)"));
                     listing_error = Some(e);
                 }
                 Err(_) => {}
@@ -250,6 +291,15 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// Says `what` on standard error (a problem the follower goes on past).
+fn say(what: &str) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "trailmatch: {}",
+        boundary::terminal(what)
+    );
 }
 
 fn summary(p: &Progress, ended: bool, tally: &Tally) -> String {

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -179,20 +180,65 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
     })))
 }
 
-/// `scan --follow s3://…`: the URLs listed whole at each poll, and the objects to read
-/// fetched whole, one at a time, on a current-thread runtime of the calling thread.
+/// `scan --follow s3://…`: the URLs listed at each poll (the directories a selection leaves
+/// out are not), and the objects to read fetched whole, one at a time, on a current-thread
+/// runtime of the calling thread. Each request gives up when `stop` is set.
 pub struct Follow {
     runtime: tokio::runtime::Runtime,
     s3: S3,
     urls: Vec<Url>,
+    select: Option<Arc<Selected>>,
+    stop: Arc<AtomicBool>,
     /// The listing that checked the URLs, for the first poll.
-    first: Option<Vec<(String, FileMark)>>,
+    first: Option<Listing>,
+}
+
+/// What a poll listed.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Every object under the URLs, in the order of a walk on disk, named `s3://BUCKET/KEY`
+    /// with its size and last modification.
+    pub objects: Vec<(String, FileMark)>,
+    /// The directories that could not be listed (`s3://BUCKET/PREFIX/`), and why: what they
+    /// hold is not in `objects`.
+    pub unlisted: Vec<(String, String)>,
+}
+
+/// Why an object was not fetched.
+#[derive(Debug)]
+pub enum NotFetched {
+    /// For good (archived, access denied): a skip of the scan, not asked for again.
+    Refused(io::Error),
+    /// For now (throttled, an error of S3's, no connection, deleted since the listing): asked
+    /// for again at the next listing that shows it.
+    Failed(String),
+    /// The follower is stopping.
+    Stopped,
+}
+
+/// How often a request looks at the stop flag.
+const STOP_TICK: Duration = Duration::from_millis(50);
+
+/// `work`, unless `stop` is set before it ends.
+async fn until_stopped<F: std::future::Future>(work: F, stop: &AtomicBool) -> Option<F::Output> {
+    let mut work = std::pin::pin!(work);
+    loop {
+        match tokio::time::timeout(STOP_TICK, work.as_mut()).await {
+            Ok(done) => return Some(done),
+            Err(_) if stop.load(Ordering::Relaxed) => return None,
+            Err(_) => {}
+        }
+    }
 }
 
 impl Follow {
     /// Lists every URL once: an error when one cannot be listed (a prefix with no object yet
-    /// is followed, and read when objects come).
-    pub fn open(urls: Vec<Url>) -> Result<Follow, String> {
+    /// is followed, and read when objects come), or `stop` was set meanwhile.
+    pub fn open(
+        urls: Vec<Url>,
+        select: Option<Arc<Selected>>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Follow, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -202,63 +248,94 @@ impl Follow {
             runtime,
             s3,
             urls,
+            select,
+            stop,
             first: None,
         };
-        follow.first = Some(follow.list_now()?);
+        let first = follow.list_now().ok_or("stopped while listing")??;
+        follow.first = Some(first);
         Ok(follow)
     }
 
-    /// Every object under the URLs, in the order of a walk on disk, named `s3://BUCKET/KEY`
-    /// with its size and last modification; an error names a URL or directory that cannot be
-    /// listed.
-    pub fn list(&mut self) -> Result<Vec<(String, FileMark)>, String> {
+    /// The URLs named with no object under them (yet).
+    pub fn empty_urls(&self) -> Vec<String> {
+        let listed = self.first.as_ref().map_or(&[][..], |l| &l.objects[..]);
+        self.urls
+            .iter()
+            .map(ToString::to_string)
+            .filter(|url| {
+                !listed
+                    .iter()
+                    .any(|(name, _)| name.starts_with(url.as_str()))
+            })
+            .collect()
+    }
+
+    /// The objects under the URLs now: an error when a URL's top cannot be listed; None when
+    /// `stop` was set meanwhile.
+    pub fn list(&mut self) -> Option<Result<Listing, String>> {
         match self.first.take() {
-            Some(listed) => Ok(listed),
+            Some(listed) => Some(Ok(listed)),
             None => self.list_now(),
         }
     }
 
-    fn list_now(&mut self) -> Result<Vec<(String, FileMark)>, String> {
+    fn list_now(&mut self) -> Option<Result<Listing, String>> {
         let Follow {
-            runtime, s3, urls, ..
+            runtime,
+            s3,
+            urls,
+            select,
+            stop,
+            ..
         } = self;
-        runtime.block_on(async {
-            let mut listed = Vec::new();
+        let select = select.as_deref();
+        let work = async {
+            let mut listing = Listing::default();
             for url in urls.iter() {
-                let mut walk = s3.top(url, None, true).await?;
-                while let Some(next) = walk.next(s3, None).await {
+                let mut walk = s3.top(url, select, true).await?;
+                while let Some(next) = walk.next(s3, select).await {
                     match next {
-                        Ok(key) => listed.push((key.name, key.mark)),
-                        Err((name, e)) => return Err(format!("{name}: cannot list: {e}")),
+                        Ok(key) => listing.objects.push((key.name, key.mark)),
+                        Err((dir, e)) => listing.unlisted.push((dir, e)),
                     }
                 }
             }
-            Ok(listed)
-        })
+            Ok(listing)
+        };
+        runtime.block_on(until_stopped(work, stop))
     }
 
     /// The object named `s3://BUCKET/KEY` (as [`Follow::list`] names it), fetched whole.
-    pub fn get(&mut self, name: &str) -> io::Result<Box<dyn Read + Send>> {
+    pub fn get(&mut self, name: &str) -> Result<Box<dyn Read + Send>, NotFetched> {
         let (bucket, key) = name
             .strip_prefix("s3://")
             .and_then(|rest| rest.split_once('/'))
-            .ok_or_else(|| io::Error::other(format!("{name}: not an object's URL")))?;
+            .ok_or_else(|| NotFetched::Failed(format!("{name}: not an object's URL")))?;
         let client = self.s3.client(bucket);
-        self.runtime.block_on(async {
+        let work = async {
             let output = client
                 .get_object()
                 .bucket(bucket)
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| io::Error::other(describe(&e)))?;
+                .map_err(|e| match e.code() {
+                    Some("InvalidObjectState" | "AccessDenied") => {
+                        NotFetched::Refused(io::Error::other(describe(&e)))
+                    }
+                    _ => NotFetched::Failed(describe(&e)),
+                })?;
             let body = output
                 .body
                 .collect()
                 .await
-                .map_err(|e| io::Error::other(causes(&e)))?;
+                .map_err(|e| NotFetched::Failed(causes(&e)))?;
             Ok(Box::new(io::Cursor::new(body.into_bytes())) as Box<dyn Read + Send>)
-        })
+        };
+        self.runtime
+            .block_on(until_stopped(work, &self.stop))
+            .unwrap_or(Err(NotFetched::Stopped))
     }
 }
 

@@ -144,8 +144,8 @@ pub struct ScanArgs {
     /// Follow symbolic links met inside directories (those named as PATH always are).
     #[arg(short = 'L', long = "follow-links")]
     follow: bool,
-    /// Keep running: read files as they appear in the PATH directories and records as they
-    /// arrive on standard input (`-`), evaluate the alarms as event time passes each period's
+    /// Keep running: read files as they appear in the PATH directories (or objects in the
+    /// s3:// URLs) and records as they arrive on standard input (`-`), evaluate the alarms as event time passes each period's
     /// end (plus --lateness), and deliver each notification as its state change happens. Stops
     /// on SIGINT or SIGTERM (or at the end of standard input when it is the only PATH).
     #[arg(long = "follow", requires = "paths")]
@@ -261,8 +261,9 @@ time (the latest eventTime less --lateness) passes each period's end, and each s
 message is delivered as it happens. --state FILE keeps the alarms, open minutes, files read and
 undelivered messages across restarts (saved before and after each delivery). SIGINT or SIGTERM
 stops after delivering and saving; the end of standard input, when it is the only PATH, settles
-the alarms as a batch scan does and exits. s3:// URLs are listed whole every --poll-interval
-(60s unless given), and each object not read yet is read at the first listing that shows it.
+the alarms as a batch scan does and exits. s3:// URLs are listed every --poll-interval (60s
+unless given; --accounts, --regions and --start prune the listing), and each object not read
+yet is read at the first listing that shows it, in the order of their last modification.
 
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
 when input could not be read at all or output could not be written, 3 when the report was
@@ -364,6 +365,7 @@ pub fn run(args: ScanArgs) -> Result<(), Failure> {
             state: args.state.as_deref(),
             walk: trailmatch_cloudtrail::walk::WalkOptions {
                 follow: args.follow,
+                select: select.clone(),
                 ..Default::default()
             },
         });
@@ -523,12 +525,6 @@ fn selection(args: &ScanArgs) -> Result<Option<Arc<Selected>>, Failure> {
     .map_err(|e| Failure::invalid(&e))?;
     if keys.is_everything() {
         return Ok(None);
-    }
-    if args.follow_mode {
-        return Err(Failure::invalid(
-            "--accounts, --regions, --start and --end select the files of a batch scan, not \
-             with --follow",
-        ));
     }
     if args.paths.is_empty() {
         return Err(Failure::invalid(

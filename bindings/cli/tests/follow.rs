@@ -474,6 +474,7 @@ fn a_bucket_is_followed_through_a_restart() {
                 "50ms",
             ])
             .args(["--state", "state.json", "--notify", "out.jsonl"])
+            .args(["--regions", "us-east-1"])
             .current_dir(dir)
             .stdin(Stdio::null());
         common::moto::aws_env(&mut command, &moto.endpoint);
@@ -481,6 +482,20 @@ fn a_bucket_is_followed_through_a_restart() {
     };
 
     let child = start();
+    assert!(
+        child
+            .stderr()
+            .contains("s3://live/AWSLogs/: no object under this prefix yet"),
+        "{}",
+        child.stderr()
+    );
+    // Another Region's day and CloudTrail's digest files: left out by the selection.
+    for other in [
+        "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/23/eu.json.gz",
+        "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/23/digest.json.gz",
+    ] {
+        bucket.put(other, std::fs::read(&files[0]).unwrap(), None);
+    }
     for f in &files[..12] {
         put(f);
     }

@@ -420,15 +420,26 @@ impl Follower {
     }
 
     /// Of a listing of a bucket's objects (`s3://BUCKET/KEY` with its size and last
-    /// modification), in listing order, gives those to read now: those not read yet. An object
-    /// is whole once listed (S3 stores an upload at once), so it is read at the first listing
-    /// that shows it, where a file is read once two walks find it unchanged. An object read
-    /// before with another mark (written again) is counted as a skip, once; objects read that
-    /// are gone from the listing are forgotten, as files gone from the tree are.
-    pub fn poll_listed(&mut self, listed: Vec<(String, FileMark)>) -> Vec<(String, FileMark)> {
+    /// modification), in listing order, gives those to read now: those not read yet, each once
+    /// (URLs that overlap list some twice), in the order of their last modification (S3's time
+    /// of delivery: a trail's Regions and accounts lie in directories of their own, which a
+    /// listing gives one after another), the listing's order among equals. An object is whole
+    /// once listed (S3 stores an upload at once), so it is read at the first listing that shows
+    /// it, where a file is read once two walks find it unchanged. An object read before with
+    /// another mark (written again) is counted as a skip, once. Objects read that are gone from
+    /// the listing are forgotten, as files gone from the tree are, but for those under the
+    /// `unlisted` prefixes (directories that could not be listed this time).
+    pub fn poll_listed(
+        &mut self,
+        listed: Vec<(String, FileMark)>,
+        unlisted: &[String],
+    ) -> Vec<(String, FileMark)> {
         let mut ready = Vec::new();
         let mut present = BTreeSet::new();
         for (name, mark) in listed {
+            if present.contains(&name) {
+                continue;
+            }
             match self.files.get(&name) {
                 Some(read) if *read == mark => {}
                 Some(read) => {
@@ -444,7 +455,10 @@ impl Follower {
             }
             present.insert(name);
         }
-        self.files.retain(|k, _| present.contains(k));
+        self.files.retain(|k, _| {
+            present.contains(k) || unlisted.iter().any(|dir| k.starts_with(dir.as_str()))
+        });
+        ready.sort_by_key(|(_, mark)| mark.modified_ms);
         ready
     }
 
@@ -1143,8 +1157,8 @@ mod tests {
         assert_eq!(progress.late, 0);
     }
 
-    /// The datapoints kept are bounded by what the alarms look back over, however long the
-    /// input.
+    /// Objects listed in a bucket: read once, in time order, each once however often listed;
+    /// kept while their directory cannot be listed.
     #[test]
     fn listed_objects_are_read_once_and_written_again_is_a_skip() {
         let mut follower = Follower::new(
@@ -1159,8 +1173,16 @@ mod tests {
         };
         let a = || ("s3://b/a.jsonl".to_owned(), mark(10));
         let b = || ("s3://b/b.jsonl".to_owned(), mark(20));
-        // Whole once listed: ready at the first listing, in its order.
-        assert_eq!(follower.poll_listed(vec![a(), b()]), vec![a(), b()]);
+        // Whole once listed: ready at the first listing, in time order, once each.
+        let early = (
+            "s3://b/z.jsonl".to_owned(),
+            FileMark {
+                len: 5,
+                modified_ms: 1,
+            },
+        );
+        let listed = vec![a(), b(), early.clone(), a()];
+        assert_eq!(follower.poll_listed(listed, &[]), vec![early, a(), b()]);
         let line = record(0, "StopLogging");
         follower.read_named(&a().0, Ok(Box::new(io::Cursor::new(line))), a().1, 0);
         let gone = io::Error::other("InvalidObjectState: archived");
@@ -1169,18 +1191,32 @@ mod tests {
         assert_eq!(follower.progress().records.read, 1);
         assert_eq!(follower.progress().records.skipped, 1);
         // Read (or skipped) once: not again, nor fetched again.
-        assert!(follower.poll_listed(vec![a(), b()]).is_empty());
+        assert!(follower.poll_listed(vec![a(), b()], &[]).is_empty());
         // Written again: a skip, once.
         let again = ("s3://b/a.jsonl".to_owned(), mark(11));
-        assert!(follower.poll_listed(vec![again.clone(), b()]).is_empty());
-        assert!(follower.poll_listed(vec![again.clone(), b()]).is_empty());
+        assert!(
+            follower
+                .poll_listed(vec![again.clone(), b()], &[])
+                .is_empty()
+        );
+        assert!(
+            follower
+                .poll_listed(vec![again.clone(), b()], &[])
+                .is_empty()
+        );
         let codes: Vec<String> = follower.skipped().into_iter().map(|s| s.code).collect();
         assert_eq!(codes, ["file-changed", "unreadable"]);
+        // Under a directory that could not be listed: kept, not read again.
+        let unlisted = ["s3://b/".to_owned()];
+        assert!(follower.poll_listed(Vec::new(), &unlisted).is_empty());
+        assert!(follower.poll_listed(vec![again, b()], &[]).is_empty());
         // Gone from the listing: forgotten, so a new object of that name is read.
-        assert!(follower.poll_listed(vec![b()]).is_empty());
-        assert_eq!(follower.poll_listed(vec![a(), b()]), vec![a()]);
+        assert!(follower.poll_listed(vec![b()], &[]).is_empty());
+        assert_eq!(follower.poll_listed(vec![a(), b()], &[]), vec![a()]);
     }
 
+    /// The datapoints kept are bounded by what the alarms look back over, however long the
+    /// input.
     #[test]
     fn memory_is_bounded() {
         let mut follower = Follower::new(

@@ -163,7 +163,7 @@ def scan(
     layout, ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/``, is selected are read
     (the day after ``end``'s day too: a file holds records of up to about 15 minutes before its
     delivery), and records whose ``eventTime`` (or an export line's delivery time) is outside
-    ``[start, end)`` are counted as ``filtered``; ``start`` and ``end`` are ISO 8601 texts or
+    ``[start, end)``, or that have no time, are counted as ``filtered``; ``start`` and ``end`` are ISO 8601 texts or
     datetimes (UTC when naive). Files outside the layout (a CloudWatch Logs export) are read
     under ``start`` and ``end`` alone, and left out under ``accounts`` or ``regions``, which
     their paths cannot show. Directories whose place in the layout is out of the selection (an

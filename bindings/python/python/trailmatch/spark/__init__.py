@@ -344,7 +344,7 @@ def scan(
     The rules are read and checked on the driver first (``RulesError`` before any task runs).
     The files are listed (:func:`list_files`: pruned by ``accounts``, ``regions``, ``start``
     and ``end`` from their S3 keys before any is read; records whose ``eventTime`` is outside
-    ``[start, end)`` are counted as ``filtered``), each task reads its files with the
+    ``[start, end)``, or that have no time, are counted as ``filtered``), each task reads its files with the
     project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
     skip) into one partial scan per file; the partial scans are range-partitioned by the
     files' place in the walk's order and merged in that order within each partition, and the
