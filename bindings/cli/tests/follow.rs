@@ -534,3 +534,101 @@ fn a_bucket_is_followed_through_a_restart() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("NoSuchBucket"), "{stderr}");
 }
+
+/// A bucket that fails while followed (a local receiver playing S3): an object S3 fails to give
+/// for now (`503 SlowDown`, past the SDK's retries) is said once and asked for again at the next
+/// poll, then read; one S3 refuses (archived) is a skip, not asked for again; a directory that
+/// cannot be listed is said once, and the rest is read.
+#[test]
+fn a_followed_bucket_that_fails_for_now_is_asked_again() {
+    use common::receiver::{Answer, Receiver};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let record = r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}"#;
+    let gets = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&gets);
+    let error = |status: u16, code: &str| Answer {
+        status,
+        body: format!("<Error><Code>{code}</Code><Message>{code}</Message></Error>"),
+        ..Answer::default()
+    };
+    let receiver = Receiver::start(None, move |request, _| {
+        let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+        if query.contains("list-type=2") {
+            if query.contains("prefix=bad") {
+                return error(500, "InternalError");
+            }
+            return Answer {
+                status: 200,
+                body: format!(
+                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                     <Contents><Key>a.jsonl</Key><Size>{}</Size></Contents>\
+                     <Contents><Key>b.json</Key><Size>9</Size></Contents>\
+                     <CommonPrefixes><Prefix>bad/</Prefix></CommonPrefixes>\
+                     </ListBucketResult>",
+                    record.len() + 1
+                ),
+                ..Answer::default()
+            };
+        }
+        match path {
+            // Four failures: the SDK's three attempts at the first poll, one at the next.
+            "/trail/a.jsonl" if counted.fetch_add(1, Ordering::SeqCst) < 4 => {
+                error(503, "SlowDown")
+            }
+            "/trail/a.jsonl" => Answer {
+                status: 200,
+                body: format!("{record}\n"),
+                ..Answer::default()
+            },
+            "/trail/b.json" => error(403, "InvalidObjectState"),
+            _ => error(404, "NoSuchKey"),
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
+        .args(["--state", "state.json"])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
+    let child = Running::start(&mut command).ready();
+    wait_for("both objects done", || {
+        files_done(&dir.join("state.json")) == Some(2)
+    });
+    // The refused object is not asked for again at the polls after the one that fetched it.
+    let polls = |requests: &[common::receiver::Request]| {
+        requests
+            .iter()
+            .filter(|r| r.path.contains("list-type=2") && !r.path.contains("prefix=bad"))
+            .count()
+    };
+    let (status, stderr) = child.stop("TERM");
+    let requests = receiver.finish();
+    assert_eq!(status, 0, "{stderr}");
+    assert!(polls(&requests) >= 2, "{requests:?}");
+    let said = |what: &str| stderr.matches(what).count();
+    assert_eq!(
+        said("s3://trail/a.jsonl: cannot fetch: SlowDown"),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        said("s3://trail/bad/: cannot list: InternalError"),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Followed 2 files: 1 records read")
+            && stderr.contains("InvalidObjectState"),
+        "{stderr}"
+    );
+    let fetched = |path: &str| {
+        let get = format!("{path}?x-id=GetObject");
+        requests.iter().filter(|r| r.path == get).count()
+    };
+    assert_eq!(fetched("/trail/b.json"), 1, "{requests:?}");
+    assert_eq!(fetched("/trail/a.jsonl"), 5, "{requests:?}");
+}
