@@ -165,7 +165,10 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
                         }
                     }
                     unlisted_said = unlisted.iter().cloned().collect();
-                    for (name, mark) in follower.poll_listed(listing.objects, &unlisted) {
+                    // What was read under directories not listed (again) is kept.
+                    let kept: Vec<String> =
+                        unlisted.iter().chain(&listing.sealed).cloned().collect();
+                    for (name, mark) in follower.poll_listed(listing.objects, &kept) {
                         if stop.load(Ordering::Relaxed) {
                             break 'outer;
                         }
@@ -189,6 +192,14 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
                         }
                         out.flush(&mut follower)?;
                     }
+                    // Directories whose time is well past are not listed again, unless they
+                    // hold what waits.
+                    let pending: Vec<&str> = unlisted
+                        .iter()
+                        .chain(&unfetched_said)
+                        .map(String::as_str)
+                        .collect();
+                    bucket.seal(&pending);
                 }
                 // A listing that fails (the network, throttling) is tried again at the next
                 // poll; it is said once, not at every poll.

@@ -16,12 +16,12 @@
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO, LocalStack), addresses are
 //! path-style. The SDK runs on a current-thread tokio runtime on a thread of its own.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -191,6 +191,11 @@ pub struct Follow {
     stop: Arc<AtomicBool>,
     /// The listing that checked the URLs, for the first poll.
     first: Option<Listing>,
+    /// Directories of the layout whose time is well past, listed whole: not listed again for
+    /// [`RESEAL_MS`] from when they were sealed (ms since the epoch).
+    sealed: BTreeMap<String, i64>,
+    /// Those of the last listing, to be sealed once what they hold was read ([`Follow::seal`]).
+    settled: Vec<String>,
 }
 
 /// What a poll listed.
@@ -202,6 +207,9 @@ pub struct Listing {
     /// The directories that could not be listed (`s3://BUCKET/PREFIX/`), and why: what they
     /// hold is not in `objects`.
     pub unlisted: Vec<(String, String)>,
+    /// The directories not listed again, their time well past (see [`Follow::seal`]): what
+    /// they hold was read, and is not in `objects`.
+    pub sealed: Vec<String>,
 }
 
 /// Why an object was not fetched.
@@ -214,6 +222,20 @@ pub enum NotFetched {
     Failed(String),
     /// The follower is stopping.
     Stopped,
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long a sealed directory goes unlisted ([`Follow::seal`]).
+const RESEAL_MS: i64 = 60 * 60 * 1000;
+
+/// The clock, in ms since the epoch.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .unwrap_or(0)
 }
 
 /// How often a request looks at the stop flag.
@@ -251,6 +273,8 @@ impl Follow {
             select,
             stop,
             first: None,
+            sealed: BTreeMap::new(),
+            settled: Vec::new(),
         };
         let first = follow.list_now().ok_or("stopped while listing")??;
         follow.first = Some(first);
@@ -287,14 +311,33 @@ impl Follow {
             urls,
             select,
             stop,
+            sealed,
+            settled,
             ..
         } = self;
         let select = select.as_deref();
+        // A directory whose time ended a day ago or more gets no new file from CloudTrail;
+        // one sealed an hour ago is listed again, for files copied there since.
+        let now = now_ms();
+        let past = now.saturating_sub(DAY_MS);
+        sealed.retain(|_, at| now.saturating_sub(*at) < RESEAL_MS);
+        settled.clear();
+        let mut passed = Vec::new();
+        let mut passes = |dir: &str| {
+            if sealed.contains_key(dir) {
+                passed.push(dir.to_owned());
+                return true;
+            }
+            if trailmatch_cloudtrail::s3key::dir_span_end(dir).is_some_and(|end| end <= past) {
+                settled.push(dir.to_owned());
+            }
+            false
+        };
         let work = async {
             let mut listing = Listing::default();
             for url in urls.iter() {
                 let mut walk = s3.top(url, select, true).await?;
-                while let Some(next) = walk.next(s3, select).await {
+                while let Some(next) = walk.next(s3, select, &mut passes).await {
                     match next {
                         Ok(key) => listing.objects.push((key.name, key.mark)),
                         Err((dir, e)) => listing.unlisted.push((dir, e)),
@@ -303,7 +346,25 @@ impl Follow {
             }
             Ok(listing)
         };
-        runtime.block_on(until_stopped(work, stop))
+        let mut listed = runtime.block_on(until_stopped(work, stop));
+        if let Some(Ok(listing)) = listed.as_mut() {
+            listing.sealed = passed;
+        }
+        listed
+    }
+
+    /// Seals the directories of the last listing whose time is well past (a day after the end
+    /// of their year, month or day), so that the listings of the next hour pass over them: all
+    /// but those that hold one of `pending` (a directory that could not be listed, an object
+    /// not read yet), whose listing must go on. Following a trail's bucket, each poll then
+    /// lists the days CloudTrail may still write to, and the years before once an hour.
+    pub fn seal(&mut self, pending: &[&str]) {
+        let now = now_ms();
+        for dir in self.settled.drain(..) {
+            if !pending.iter().any(|p| p.starts_with(dir.as_str())) {
+                self.sealed.insert(dir, now);
+            }
+        }
     }
 
     /// The object named `s3://BUCKET/KEY` (as [`Follow::list`] names it), fetched whole.
@@ -388,11 +449,13 @@ struct Walk {
 }
 
 impl Walk {
-    /// The next key to read, or a directory that cannot be listed (its name and why).
+    /// The next key to read, or a directory that cannot be listed (its name and why). A
+    /// directory (`s3://BUCKET/PREFIX/`) that `passes` says to pass over is not listed.
     async fn next(
         &mut self,
         s3: &mut S3,
         select: Option<&Selected>,
+        passes: &mut impl FnMut(&str) -> bool,
     ) -> Option<Result<Key, (String, String)>> {
         loop {
             let Some(entry) = self.stack.last_mut()?.next() else {
@@ -415,7 +478,9 @@ impl Walk {
                 }
                 Entry::Dir(prefix) => {
                     let dir = prefix.strip_suffix('/').unwrap_or(&prefix);
-                    if select.is_some_and(|s| !s.enters(&format!("s3://{}/{dir}", self.bucket))) {
+                    if select.is_some_and(|s| !s.enters(&format!("s3://{}/{dir}", self.bucket)))
+                        || passes(&format!("s3://{}/{prefix}", self.bucket))
+                    {
                         continue;
                     }
                     match s3.list_dir(&self.bucket, &prefix).await {
@@ -599,7 +664,7 @@ impl S3 {
     ) {
         let mut tasks = tokio::task::JoinSet::new();
         for mut walk in walks {
-            while let Some(next) = walk.next(self, select).await {
+            while let Some(next) = walk.next(self, select, &mut |_| false).await {
                 let (opened, fetch): (Opened, _) = match next {
                     Ok(key) => {
                         let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS);

@@ -262,8 +262,9 @@ message is delivered as it happens. --state FILE keeps the alarms, open minutes,
 undelivered messages across restarts (saved before and after each delivery). SIGINT or SIGTERM
 stops after delivering and saving; the end of standard input, when it is the only PATH, settles
 the alarms as a batch scan does and exits. s3:// URLs are listed every --poll-interval (60s
-unless given; --accounts, --regions and --start prune the listing), and each object not read
-yet is read at the first listing that shows it, in the order of their last modification.
+unless given; --accounts, --regions and --start prune the listing, and a directory of a year,
+month or day that ended a day ago, once read, is listed again only hourly), and each object not
+read yet is read at the first listing that shows it, in the order of their last modification.
 
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
 when input could not be read at all or output could not be written, 3 when the report was

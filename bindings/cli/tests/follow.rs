@@ -443,10 +443,12 @@ fn a_corrupt_or_unreadable_state_file_is_a_clear_error() {
     assert!(run.stderr.contains("--follow"), "{}", run.stderr);
 }
 
-/// A bucket is followed as a directory is: the day of the sample put into it in two steps (the
-/// prefix empty when the follower starts), the follower stopped with SIGTERM between them and
-/// with SIGINT at the end, gets the batch scan's notifications once each, in order; objects
-/// are read at the first listing that shows them.
+/// A bucket is followed as a directory is: the day of the sample put into today's directory in
+/// two steps (the prefix empty when the follower starts), the follower stopped with SIGTERM
+/// between them and with SIGINT at the end, gets the batch scan's notifications once each, in
+/// order; objects are read at the first listing that shows them. A past day's directory, once
+/// listed, is not listed again within the hour: an object copied there meanwhile is read at
+/// the next start.
 #[test]
 fn a_bucket_is_followed_through_a_restart() {
     let Some(moto) = common::moto::moto() else {
@@ -458,21 +460,23 @@ fn a_bucket_is_followed_through_a_restart() {
     let want = batch_notifications(dir);
     let files = sample_files();
     let state_path = dir.join("state.json");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let today =
+        trailmatch_cloudtrail::time::format_seconds(now.as_millis() as i64)[..10].replace('-', "/");
+    let region = "AWSLogs/111122223333/CloudTrail/us-east-1";
     let put = |file: &Path| {
         let name = file.file_name().unwrap().to_str().unwrap();
-        let key = format!("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/23/{name}");
+        let key = format!("{region}/{today}/{name}");
         bucket.put(&key, std::fs::read(file).unwrap(), None);
     };
+    let past = |name: &str| format!("{region}/2020/01/01/{name}");
     let start = || {
         let mut command = Command::new(BIN);
         command
-            .args([
-                "scan",
-                "--follow",
-                "s3://live/AWSLogs/",
-                "--poll-interval",
-                "50ms",
-            ])
+            .args(["scan", "--follow", "s3://live/AWSLogs/"])
+            .args(["--poll-interval", "50ms"])
             .args(["--state", "state.json", "--notify", "out.jsonl"])
             .args(["--regions", "us-east-1"])
             .current_dir(dir)
@@ -496,28 +500,46 @@ fn a_bucket_is_followed_through_a_restart() {
     ] {
         bucket.put(other, std::fs::read(&files[0]).unwrap(), None);
     }
+    // A past day's file (no record), then, once it is read, another one there.
+    bucket.put(&past("p1.json"), br#"{"Records":[]}"#.to_vec(), None);
+    wait_for("the past day's file read", || {
+        files_done(&state_path) == Some(1)
+    });
+    bucket.put(&past("p2.json"), br#"{"Records":[]}"#.to_vec(), None);
     for f in &files[..12] {
         put(f);
     }
-    wait_for("12 objects read", || files_done(&state_path) == Some(12));
+    wait_for("12 more objects read", || {
+        files_done(&state_path) == Some(13)
+    });
     let (status, stderr) = child.stop("TERM");
     assert_eq!(status, 0, "{stderr}");
-    assert!(stderr.contains("Followed 12 files"), "{stderr}");
+    assert!(stderr.contains("Followed 13 files"), "{stderr}");
+    let read = state(&state_path).unwrap()["files"].clone();
+    assert!(
+        read.get(format!("s3://live/{}", past("p1.json"))).is_some(),
+        "{read}"
+    );
+    assert!(
+        read.get(format!("s3://live/{}", past("p2.json"))).is_none(),
+        "{read}"
+    );
 
+    // The next start lists everything once: the past day's new file is read at its first poll.
     let child = start();
     assert!(
-        child.stderr().contains("(12 files read so far)"),
+        child.stderr().contains("(14 files read so far)"),
         "{}",
         child.stderr()
     );
     for f in &files[12..] {
         put(f);
     }
-    wait_for("24 objects read", || files_done(&state_path) == Some(24));
+    wait_for("26 objects read", || files_done(&state_path) == Some(26));
     let (status, stderr) = child.stop("INT");
     assert_eq!(status, 0, "{stderr}");
     assert!(
-        stderr.contains("Followed 24 files: 4852 records read"),
+        stderr.contains("Followed 26 files: 4852 records read"),
         "{stderr}"
     );
     assert_eq!(lines(&dir.join("out.jsonl")), want);

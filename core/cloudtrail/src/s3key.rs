@@ -314,6 +314,42 @@ impl KeySelection {
 
 const DAY_MS: i64 = 24 * 60 * time::MINUTE_MS;
 
+/// The end (ms since the epoch, exclusive) of the time a directory of the layout holds the log
+/// files of: its year, month or day
+/// (`…AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY[/MM[/DD]]`); None for any other directory.
+/// CloudTrail writes a file under the day of its delivery, so once that time is well past, no
+/// new file comes to the directory: a follower need not list it again.
+pub fn dir_span_end(path: &str) -> Option<i64> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let start = segments.iter().rposition(|s| *s == "AWSLogs")?;
+    let mut rest = segments.get(start + 1..)?.iter().copied();
+    let mut next = rest.next()?;
+    if is_org_id(next) {
+        next = rest.next()?;
+    }
+    if !boundary::is_account_id(next) || rest.next()? != "CloudTrail" {
+        return None;
+    }
+    if !boundary::is_region(rest.next()?) {
+        return None;
+    }
+    let year = number(rest.next()?, 4).and_then(|y| i32::try_from(y).ok())?;
+    day_start_ms((year, 1, 1))?;
+    let Some(month) = rest.next() else {
+        return next_year_ms(year);
+    };
+    let month = number(month, 2).filter(|m| (1..=12).contains(m))?;
+    let Some(day) = rest.next() else {
+        return if month == 12 {
+            next_year_ms(year)
+        } else {
+            day_start_ms((year, month + 1, 1))
+        };
+    };
+    let day = number(day, 2).and_then(|d| day_start_ms((year, month, d)))?;
+    rest.next().is_none().then_some(day + DAY_MS)
+}
+
 /// The start of the year after `year` (the end of 9999 included).
 fn next_year_ms(year: i32) -> Option<i64> {
     day_start_ms((year, 12, 31)).map(|d| d + DAY_MS)
@@ -516,6 +552,28 @@ mod tests {
         assert!(!account.keeps_unplaced());
         assert!(!account.keeps("exportedlogs/0f1e/trail-stream/000000.gz"));
         assert!(account.keeps(&day("23")));
+    }
+
+    #[test]
+    fn directories_of_the_layout_end_with_their_year_month_or_day() {
+        let region = "s3://b/AWSLogs/o-abcdef1234/111122223333/CloudTrail/us-east-1";
+        for (dir, end) in [
+            (format!("{region}/2026"), Some("2027-01-01T00:00:00Z")),
+            (format!("{region}/2026/02/"), Some("2026-03-01T00:00:00Z")),
+            (format!("{region}/2026/12"), Some("2027-01-01T00:00:00Z")),
+            (format!("{region}/2024/02/29"), Some("2024-03-01T00:00:00Z")),
+            (format!("{region}/2025/02/29"), None),
+            (format!("{region}/2026/11/23/sub"), None),
+            (format!("{region}/0000"), None),
+            (region.to_owned(), None),
+            (
+                "AWSLogs/111122223333/Config/us-east-1/2026".to_owned(),
+                None,
+            ),
+            ("logs/2026/11/23".to_owned(), None),
+        ] {
+            assert_eq!(dir_span_end(&dir), end.map(ms), "{dir}");
+        }
     }
 
     #[test]
