@@ -111,11 +111,15 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut bucket = if urls.is_empty() {
         None
     } else {
-        let bucket = crate::s3::Follow::open(urls, walk.select.clone(), Arc::clone(&stop))
+        let opened = crate::s3::Follow::open(urls, walk.select.clone(), Arc::clone(&stop))
             .map_err(|e| Failure::Io(format!("error: {e}")))?;
+        // Stopped by a signal before the first listing ended: nothing was read.
+        let Some(bucket) = opened else {
+            return Ok(());
+        };
         for url in bucket.empty_urls() {
             say(&format!(
-                "{url}: no object under this prefix yet; followed until objects come"
+                "{url}: no object to read under this prefix yet; followed until one comes"
             ));
         }
         Some(bucket)
@@ -168,7 +172,15 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
                     // What was read under directories not listed (again) is kept.
                     let kept: Vec<String> =
                         unlisted.iter().chain(&listing.sealed).cloned().collect();
-                    for (name, mark) in follower.poll_listed(listing.objects, &kept) {
+                    let left_out =
+                        |k: &str| walk.select.as_ref().is_some_and(|s| !s.keys().keeps(k));
+                    let ready = follower.poll_listed(listing.objects, &kept, left_out);
+                    // An object that failed and is no longer to read (deleted) waits no more.
+                    unfetched_said.retain(|n| {
+                        ready.iter().any(|(r, _)| r == n)
+                            || unlisted.iter().any(|d| n.starts_with(d))
+                    });
+                    for (name, mark) in ready {
                         if stop.load(Ordering::Relaxed) {
                             break 'outer;
                         }
@@ -178,6 +190,10 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
                                 follower.read_named(&name, Ok(body), mark, now_ms());
                             }
                             Err(NotFetched::Refused(e)) => {
+                                say(&format!(
+                                    "{name}: refused: {e} (counted as skipped; asked for again \
+                                     at the next start)"
+                                ));
                                 follower.read_named(&name, Err(e), mark, now_ms());
                             }
                             // Not read: asked for again at the next poll that lists it.

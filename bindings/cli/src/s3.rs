@@ -191,8 +191,8 @@ pub struct Follow {
     stop: Arc<AtomicBool>,
     /// The listing that checked the URLs, for the first poll.
     first: Option<Listing>,
-    /// Directories of the layout whose time is well past, listed whole: not listed again for
-    /// [`RESEAL_MS`] from when they were sealed (ms since the epoch).
+    /// Directories of the layout whose time is well past, listed whole: not listed again until
+    /// the time each maps to (ms since the epoch, one to two [`RESEAL_MS`] after sealing).
     sealed: BTreeMap<String, i64>,
     /// Those of the last listing, to be sealed once what they hold was read ([`Follow::seal`]).
     settled: Vec<String>,
@@ -215,7 +215,8 @@ pub struct Listing {
 /// Why an object was not fetched.
 #[derive(Debug)]
 pub enum NotFetched {
-    /// For good (archived, access denied): a skip of the scan, not asked for again.
+    /// Until someone acts (a 400 or 403: archived, access or its KMS key denied): a skip of the
+    /// scan, not asked for again in this run.
     Refused(io::Error),
     /// For now (throttled, an error of S3's, no connection, deleted since the listing): asked
     /// for again at the next listing that shows it.
@@ -226,7 +227,7 @@ pub enum NotFetched {
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// How long a sealed directory goes unlisted ([`Follow::seal`]).
+/// How long a sealed directory goes unlisted at least ([`Follow::seal`]; at most twice that).
 const RESEAL_MS: i64 = 60 * 60 * 1000;
 
 /// The clock, in ms since the epoch.
@@ -255,12 +256,12 @@ async fn until_stopped<F: std::future::Future>(work: F, stop: &AtomicBool) -> Op
 
 impl Follow {
     /// Lists every URL once: an error when one cannot be listed (a prefix with no object yet
-    /// is followed, and read when objects come), or `stop` was set meanwhile.
+    /// is followed, and read when objects come); None when `stop` was set meanwhile.
     pub fn open(
         urls: Vec<Url>,
         select: Option<Arc<Selected>>,
         stop: Arc<AtomicBool>,
-    ) -> Result<Follow, String> {
+    ) -> Result<Option<Follow>, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -276,12 +277,14 @@ impl Follow {
             sealed: BTreeMap::new(),
             settled: Vec::new(),
         };
-        let first = follow.list_now().ok_or("stopped while listing")??;
-        follow.first = Some(first);
-        Ok(follow)
+        let Some(first) = follow.list_now() else {
+            return Ok(None);
+        };
+        follow.first = Some(first?);
+        Ok(Some(follow))
     }
 
-    /// The URLs named with no object under them (yet).
+    /// The URLs with no object to read under them (yet, or that the selection keeps).
     pub fn empty_urls(&self) -> Vec<String> {
         let listed = self.first.as_ref().map_or(&[][..], |l| &l.objects[..]);
         self.urls
@@ -320,7 +323,7 @@ impl Follow {
         // one sealed an hour ago is listed again, for files copied there since.
         let now = now_ms();
         let past = now.saturating_sub(DAY_MS);
-        sealed.retain(|_, at| now.saturating_sub(*at) < RESEAL_MS);
+        sealed.retain(|_, until| now < *until);
         settled.clear();
         let mut passed = Vec::new();
         let mut passes = |dir: &str| {
@@ -354,7 +357,7 @@ impl Follow {
     }
 
     /// Seals the directories of the last listing whose time is well past (a day after the end
-    /// of their year, month or day), so that the listings of the next hour pass over them: all
+    /// of their year, month or day), so that the listings of the next hour or two pass over them: all
     /// but those that hold one of `pending` (a directory that could not be listed, an object
     /// not read yet), whose listing must go on. Following a trail's bucket, each poll then
     /// lists the days CloudTrail may still write to, and the years before once an hour.
@@ -362,7 +365,13 @@ impl Follow {
         let now = now_ms();
         for dir in self.settled.drain(..) {
             if !pending.iter().any(|p| p.starts_with(dir.as_str())) {
-                self.sealed.insert(dir, now);
+                // Spread over a second hour, so that a large bucket's sealed directories are
+                // not all listed again at the same poll.
+                let mut hasher = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(&dir, &mut hasher);
+                let spread = i64::try_from(std::hash::Hasher::finish(&hasher) % RESEAL_MS as u64)
+                    .unwrap_or(0);
+                self.sealed.insert(dir, now + RESEAL_MS + spread);
             }
         }
     }
@@ -381,11 +390,15 @@ impl Follow {
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| match e.code() {
-                    Some("InvalidObjectState" | "AccessDenied") => {
-                        NotFetched::Refused(io::Error::other(describe(&e)))
+                .map_err(|e| {
+                    // 400 and 403 (archived, access or its KMS key denied, a key of one's own
+                    // needed) stay so until someone acts; a 404 is an object deleted since the
+                    // listing, which the next one does not show.
+                    let status = e.raw_response().map(|r| r.status().as_u16());
+                    match status {
+                        Some(400 | 403) => NotFetched::Refused(io::Error::other(describe(&e))),
+                        _ => NotFetched::Failed(describe(&e)),
                     }
-                    _ => NotFetched::Failed(describe(&e)),
                 })?;
             let body = output
                 .body

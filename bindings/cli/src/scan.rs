@@ -160,7 +160,7 @@ pub struct ScanArgs {
     )]
     lateness: humantime::Duration,
     /// With --follow: how often the PATH directories are walked for new files (at least
-    /// 10 ms; default 2s), or the s3:// URLs listed (default 60s: each poll lists them whole).
+    /// 10 ms; default 2s), or the s3:// URLs listed (default 60s: each poll costs requests).
     #[arg(long, value_name = "DURATION", requires = "follow_mode")]
     poll_interval: Option<humantime::Duration>,
     /// With --follow: keep the alarms' states, the open minutes and the files read in FILE
@@ -211,8 +211,8 @@ Inputs:
   bucket or on disk; directories whose place is out of the selection (another account, Region,
   year, month or day; an account's directories but CloudTrail) are not entered. Files outside the layout (a CloudWatch
   Logs export, standard input) are read under --start and --end alone, and left out under
-  --accounts or --regions, which their paths cannot show. What is left out is counted in the
-  summary, with the files outside the layout. Records of the files read whose eventTime (or an
+  --accounts or --regions, which their paths cannot show. What is left out is counted in a batch
+  scan's summary, with the files outside the layout. Records of the files read whose eventTime (or an
   export line's delivery time) is outside [--start, --end), or that have no time, are counted
   as filtered.
 
@@ -263,7 +263,7 @@ undelivered messages across restarts (saved before and after each delivery). SIG
 stops after delivering and saving; the end of standard input, when it is the only PATH, settles
 the alarms as a batch scan does and exits. s3:// URLs are listed every --poll-interval (60s
 unless given; --accounts, --regions and --start prune the listing, and a directory of a year,
-month or day that ended a day ago, once read, is listed again only hourly), and each object not
+month or day that ended a day ago, once read, is listed again only every hour or two), and each object not
 read yet is read at the first listing that shows it, in the order of their last modification.
 
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1

@@ -223,6 +223,9 @@ pub struct Follower {
     files: BTreeMap<String, FileMark>,
     /// Files seen once, with their size then: read when seen again unchanged.
     waiting: BTreeMap<String, FileMark>,
+    /// Objects this run could not open ([`Follower::read_named`]): not asked for again before
+    /// the next run (the state keeps them as unreadable, which a next run asks for again).
+    refused: BTreeSet<String>,
     outbox: Vec<Notice>,
     /// Datapoints and open minutes after this are dropped (records too far ahead of the clock).
     future_limit: i64,
@@ -270,6 +273,7 @@ impl Follower {
             progress: Progress::default(),
             files: BTreeMap::new(),
             waiting: BTreeMap::new(),
+            refused: BTreeSet::new(),
             outbox: Vec::new(),
             future_limit: i64::MAX,
         })
@@ -402,9 +406,10 @@ impl Follower {
         self.progress.files += 1;
     }
 
-    /// Reads one input whole from `reader` (named `name`, as locations give it), or counts the
-    /// skip of one that could not be opened, and remembers it as read with `mark`: an object of
-    /// a bucket ([`Follower::poll_listed`]), which is not fetched again.
+    /// Reads one input whole from `reader` (named `name`, as locations give it), and remembers
+    /// it as read with `mark`: an object of a bucket ([`Follower::poll_listed`]). One that could
+    /// not be opened is counted as a skip and not asked for again in this run; the next run
+    /// asks for it again (a permission given back, an object restored from an archive).
     pub fn read_named(
         &mut self,
         name: &str,
@@ -412,11 +417,17 @@ impl Follower {
         mark: FileMark,
         now_ms: i64,
     ) {
+        let opened = reader.is_ok();
         for item in logs::read_opened(name.to_owned(), reader, logs::Options::default()) {
             self.read(item, now_ms);
         }
-        self.files.insert(name.to_owned(), mark);
-        self.progress.files += 1;
+        if opened {
+            self.files.insert(name.to_owned(), mark);
+            self.progress.files += 1;
+        } else {
+            self.files.insert(name.to_owned(), UNREADABLE);
+            self.refused.insert(name.to_owned());
+        }
     }
 
     /// Of a listing of a bucket's objects (`s3://BUCKET/KEY` with its size and last
@@ -428,11 +439,13 @@ impl Follower {
     /// it, where a file is read once two walks find it unchanged. An object read before with
     /// another mark (written again) is counted as a skip, once. Objects read that are gone from
     /// the listing are forgotten, as files gone from the tree are, but for those under the
-    /// `unlisted` prefixes (directories that could not be listed this time).
+    /// `unlisted` prefixes (directories not listed this time) and those `left_out` says a
+    /// selection leaves out (so that a run with another selection does not read them again).
     pub fn poll_listed(
         &mut self,
         listed: Vec<(String, FileMark)>,
         unlisted: &[String],
+        left_out: impl Fn(&str) -> bool,
     ) -> Vec<(String, FileMark)> {
         let mut ready = Vec::new();
         let mut present = BTreeSet::new();
@@ -440,8 +453,12 @@ impl Follower {
             if present.contains(&name) {
                 continue;
             }
+            if self.files.get(&name) == Some(&UNREADABLE) && !self.refused.contains(&name) {
+                // Refused in an earlier run: asked for again.
+                self.files.remove(&name);
+            }
             match self.files.get(&name) {
-                Some(read) if *read == mark => {}
+                Some(read) if *read == mark || *read == UNREADABLE => {}
                 Some(read) => {
                     let message = format!(
                         "written again after it was read ({} bytes then, {} now); follow mode \
@@ -456,7 +473,9 @@ impl Follower {
             present.insert(name);
         }
         self.files.retain(|k, _| {
-            present.contains(k) || unlisted.iter().any(|dir| k.starts_with(dir.as_str()))
+            present.contains(k)
+                || unlisted.iter().any(|dir| k.starts_with(dir.as_str()))
+                || left_out(k)
         });
         ready.sort_by_key(|(_, mark)| mark.modified_ms);
         ready
@@ -520,7 +539,15 @@ impl Follower {
                 }
             }
         }
-        self.files.retain(|k, _| present.contains(k));
+        // What a selection leaves out is not gone: a run with another selection must not read
+        // it again.
+        let left_out = |k: &str| {
+            walk_options
+                .select
+                .as_ref()
+                .is_some_and(|s| !s.keys().keeps(k))
+        };
+        self.files.retain(|k, _| present.contains(k) || left_out(k));
         self.waiting.retain(|k, _| present.contains(k));
         ready
     }
@@ -1182,37 +1209,52 @@ mod tests {
             },
         );
         let listed = vec![a(), b(), early.clone(), a()];
-        assert_eq!(follower.poll_listed(listed, &[]), vec![early, a(), b()]);
+        let none = |_: &str| false;
+        assert_eq!(
+            follower.poll_listed(listed, &[], none),
+            vec![early, a(), b()]
+        );
         let line = record(0, "StopLogging");
         follower.read_named(&a().0, Ok(Box::new(io::Cursor::new(line))), a().1, 0);
         let gone = io::Error::other("InvalidObjectState: archived");
         follower.read_named(&b().0, Err(gone), b().1, 0);
-        assert_eq!(follower.progress().files, 2);
+        assert_eq!(follower.progress().files, 1);
         assert_eq!(follower.progress().records.read, 1);
         assert_eq!(follower.progress().records.skipped, 1);
-        // Read (or skipped) once: not again, nor fetched again.
-        assert!(follower.poll_listed(vec![a(), b()], &[]).is_empty());
+        // Read (or refused) once: not again in this run, nor fetched again.
+        assert!(follower.poll_listed(vec![a(), b()], &[], none).is_empty());
         // Written again: a skip, once.
         let again = ("s3://b/a.jsonl".to_owned(), mark(11));
-        assert!(
-            follower
-                .poll_listed(vec![again.clone(), b()], &[])
-                .is_empty()
-        );
-        assert!(
-            follower
-                .poll_listed(vec![again.clone(), b()], &[])
-                .is_empty()
-        );
+        for _ in 0..2 {
+            let ready = follower.poll_listed(vec![again.clone(), b()], &[], none);
+            assert!(ready.is_empty());
+        }
         let codes: Vec<String> = follower.skipped().into_iter().map(|s| s.code).collect();
         assert_eq!(codes, ["file-changed", "unreadable"]);
-        // Under a directory that could not be listed: kept, not read again.
+        // Under a directory not listed, or left out by a selection: kept, not read again.
         let unlisted = ["s3://b/".to_owned()];
-        assert!(follower.poll_listed(Vec::new(), &unlisted).is_empty());
-        assert!(follower.poll_listed(vec![again, b()], &[]).is_empty());
+        assert!(follower.poll_listed(Vec::new(), &unlisted, none).is_empty());
+        assert!(follower.poll_listed(Vec::new(), &[], |_| true).is_empty());
+        assert!(
+            follower
+                .poll_listed(vec![again.clone(), b()], &[], none)
+                .is_empty()
+        );
+        // The next run asks for the refused object again.
+        let mut next = Follower::new(
+            &RuleSet::cis(),
+            ScanOptions::default(),
+            FollowOptions::default(),
+        )
+        .unwrap();
+        next.restore(follower.state()).unwrap();
+        assert_eq!(
+            next.poll_listed(vec![again.clone(), b()], &[], none),
+            vec![b()]
+        );
         // Gone from the listing: forgotten, so a new object of that name is read.
-        assert!(follower.poll_listed(vec![b()], &[]).is_empty());
-        assert_eq!(follower.poll_listed(vec![a(), b()], &[]), vec![a()]);
+        assert!(follower.poll_listed(vec![b()], &[], none).is_empty());
+        assert_eq!(follower.poll_listed(vec![a(), b()], &[], none), vec![a()]);
     }
 
     /// The datapoints kept are bounded by what the alarms look back over, however long the
