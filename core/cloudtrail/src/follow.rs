@@ -481,10 +481,13 @@ impl Follower {
         ready
     }
 
-    /// Walks `roots` and gives the files to read now, in walk order: those not read yet whose
-    /// size and modification time are those of the previous poll. What the walk skips
-    /// (unreadable paths, FIFOs…) and files that changed after they were read are counted as
-    /// skips, once each. Files read that are gone from the tree are forgotten.
+    /// Walks `roots` and gives the files to read now: those not read yet whose size and
+    /// modification time are those of the previous poll, in the order of their modification
+    /// (`aws s3 sync` gives a file its object's last modification, CloudTrail's delivery: a
+    /// trail's Regions are directories of their own, which a walk gives one after another),
+    /// walk order among equals. What the walk skips (unreadable paths, FIFOs…) and files that
+    /// changed after they were read are counted as skips, once each. Files read that are gone
+    /// from the tree are forgotten.
     pub fn poll(&mut self, roots: &[PathBuf], walk_options: &WalkOptions) -> Vec<Ready> {
         let mut ready = Vec::new();
         let mut present = BTreeSet::new();
@@ -549,6 +552,10 @@ impl Follower {
         };
         self.files.retain(|k, _| present.contains(k) || left_out(k));
         self.waiting.retain(|k, _| present.contains(k));
+        ready.sort_by_key(|ready| {
+            let Ready::File(_, mark) = ready;
+            mark.modified_ms
+        });
         ready
     }
 
@@ -1182,6 +1189,43 @@ mod tests {
         let progress = follower.progress();
         assert_eq!(progress.records, report.records);
         assert_eq!(progress.late, 0);
+    }
+
+    /// Files of a tree are read in the order of their modification, not the walk's.
+    #[test]
+    fn ready_files_come_in_the_order_of_their_modification() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |ms: u64| UNIX_EPOCH + std::time::Duration::from_millis(1_795_428_000_000 + ms);
+        let mut want = Vec::new();
+        for (name, ms) in [
+            ("eu/1.json", 0),
+            ("eu/3.json", 2),
+            ("us/2.json", 1),
+            ("us/4.json", 3),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            file.set_modified(at(ms)).unwrap();
+            want.push((ms, path));
+        }
+        want.sort();
+        let mut follower = Follower::new(
+            &RuleSet::cis(),
+            ScanOptions::default(),
+            FollowOptions::default(),
+        )
+        .unwrap();
+        let roots = [dir.path().to_owned()];
+        // Seen once, then unchanged: ready.
+        assert!(follower.poll(&roots, &WalkOptions::default()).is_empty());
+        let ready: Vec<PathBuf> = follower
+            .poll(&roots, &WalkOptions::default())
+            .into_iter()
+            .map(|Ready::File(path, _)| path)
+            .collect();
+        let want: Vec<PathBuf> = want.into_iter().map(|(_, p)| p).collect();
+        assert_eq!(ready, want);
     }
 
     /// Objects listed in a bucket: read once, in time order, each once however often listed;
