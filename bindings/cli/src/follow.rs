@@ -27,6 +27,7 @@ use trailmatch_cloudtrail::follow::{
 };
 use trailmatch_cloudtrail::logs::{self, Item};
 use trailmatch_cloudtrail::rules::RuleSet;
+use trailmatch_cloudtrail::s3key::Selected;
 use trailmatch_cloudtrail::scan::ScanOptions;
 use trailmatch_cloudtrail::time;
 use trailmatch_cloudtrail::walk::WalkOptions;
@@ -122,17 +123,18 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
                 "{url}: no object to read under this prefix yet; followed until one comes"
             ));
         }
-        Some(bucket)
+        Some(Bucket {
+            follow: bucket,
+            listing_error: None,
+            unlisted_said: BTreeSet::new(),
+            unfetched_said: BTreeSet::new(),
+        })
     };
     let roots: Vec<PathBuf> = paths
         .iter()
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    // What cannot be listed or fetched now, said once until it can be again.
-    let mut listing_error: Option<String> = None;
-    let mut unlisted_said: BTreeSet<String> = BTreeSet::new();
-    let mut unfetched_said: BTreeSet<String> = BTreeSet::new();
     let mut stdin = paths.iter().any(|p| p.as_os_str() == "-").then(read_stdin);
     let mut tally = Tally::default();
     let mut out = Out {
@@ -148,82 +150,8 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
         if let Some(bucket) = bucket.as_mut() {
-            let Some(listed) = bucket.list() else {
+            if bucket.poll(&mut follower, &mut out, walk.select.as_deref(), &stop)? {
                 break 'outer;
-            };
-            match listed {
-                Ok(listing) => {
-                    listing_error = None;
-                    // A directory that cannot be listed keeps what was read under it, and is
-                    // listed again at the next poll.
-                    let unlisted: Vec<String> = listing
-                        .unlisted
-                        .iter()
-                        .map(|(dir, _)| dir.clone())
-                        .collect();
-                    for (dir, e) in &listing.unlisted {
-                        if !unlisted_said.contains(dir) {
-                            say(&format!(
-                                "{dir}: cannot list: {e} (listed again every poll)"
-                            ));
-                        }
-                    }
-                    unlisted_said = unlisted.iter().cloned().collect();
-                    // What was read under directories not listed (again) is kept.
-                    let kept: Vec<String> =
-                        unlisted.iter().chain(&listing.sealed).cloned().collect();
-                    let left_out =
-                        |k: &str| walk.select.as_ref().is_some_and(|s| !s.keys().keeps(k));
-                    let ready = follower.poll_listed(listing.objects, &kept, left_out);
-                    // An object that failed and is no longer to read (deleted) waits no more.
-                    unfetched_said.retain(|n| {
-                        ready.iter().any(|(r, _)| r == n)
-                            || unlisted.iter().any(|d| n.starts_with(d))
-                    });
-                    for (name, mark) in ready {
-                        if stop.load(Ordering::Relaxed) {
-                            break 'outer;
-                        }
-                        match bucket.get(&name) {
-                            Ok(body) => {
-                                unfetched_said.remove(&name);
-                                follower.read_named(&name, Ok(body), mark, now_ms());
-                            }
-                            Err(NotFetched::Refused(e)) => {
-                                say(&format!(
-                                    "{name}: refused: {e} (counted as skipped; asked for again \
-                                     at the next start)"
-                                ));
-                                follower.read_named(&name, Err(e), mark, now_ms());
-                            }
-                            // Not read: asked for again at the next poll that lists it.
-                            Err(NotFetched::Failed(e)) => {
-                                if unfetched_said.insert(name.clone()) {
-                                    say(&format!(
-                                        "{name}: cannot fetch: {e} (asked for again every poll)"
-                                    ));
-                                }
-                            }
-                            Err(NotFetched::Stopped) => break 'outer,
-                        }
-                        out.flush(&mut follower)?;
-                    }
-                    // Directories whose time is well past are not listed again, unless they
-                    // hold what waits.
-                    let pending: Vec<&str> = unlisted
-                        .iter()
-                        .chain(&unfetched_said)
-                        .map(String::as_str)
-                        .collect();
-                    bucket.seal(&pending);
-                }
-                // A listing that fails (the network, throttling) is tried again at the next
-                // poll; it is said once, not at every poll.
-                Err(e) if listing_error.as_ref() != Some(&e) => {
-                    say(&format!("{e} (listed again every poll)"));
-                    listing_error = Some(e);
-                }
-                Err(_) => {}
             }
         }
         // (A walk of no root would forget the objects read.)
@@ -318,6 +246,100 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// A followed bucket, and what it could not give now, said once until it can again.
+struct Bucket {
+    follow: crate::s3::Follow,
+    listing_error: Option<String>,
+    unlisted_said: BTreeSet<String>,
+    unfetched_said: BTreeSet<String>,
+}
+
+impl Bucket {
+    /// Lists the bucket and reads the objects not read yet, delivering what they make happen;
+    /// true when a signal stopped it.
+    fn poll(
+        &mut self,
+        follower: &mut Follower,
+        out: &mut Out<'_>,
+        select: Option<&Selected>,
+        stop: &AtomicBool,
+    ) -> Result<bool, Failure> {
+        let listing = match self.follow.list() {
+            None => return Ok(true),
+            Some(Ok(listing)) => listing,
+            // A listing that fails (the network, throttling) is tried again at the next poll;
+            // it is said once, not at every poll.
+            Some(Err(e)) => {
+                if self.listing_error.as_ref() != Some(&e) {
+                    say(&format!("{e} (listed again every poll)"));
+                    self.listing_error = Some(e);
+                }
+                return Ok(false);
+            }
+        };
+        self.listing_error = None;
+        // A directory that cannot be listed keeps what was read under it, and is listed again
+        // at the next poll.
+        let unlisted: Vec<String> = listing
+            .unlisted
+            .iter()
+            .map(|(dir, _)| dir.clone())
+            .collect();
+        for (dir, e) in &listing.unlisted {
+            if !self.unlisted_said.contains(dir) {
+                say(&format!(
+                    "{dir}: cannot list: {e} (listed again every poll)"
+                ));
+            }
+        }
+        self.unlisted_said = unlisted.iter().cloned().collect();
+        // What was read under directories not listed (again) is kept.
+        let kept: Vec<String> = unlisted.iter().chain(&listing.sealed).cloned().collect();
+        let ready = follower.poll_listed(listing.objects, &kept, select);
+        // An object that failed and is no longer to read (deleted) waits no more.
+        self.unfetched_said.retain(|n| {
+            ready.iter().any(|(r, _)| r == n) || unlisted.iter().any(|d| n.starts_with(d))
+        });
+        for (name, mark) in ready {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(true);
+            }
+            match self.follow.get(&name) {
+                Ok(body) => {
+                    self.unfetched_said.remove(&name);
+                    follower.read_named(&name, Ok(body), mark, now_ms());
+                }
+                Err(NotFetched::Refused(e)) => {
+                    say(&format!(
+                        "{name}: refused: {e} (counted as skipped; asked for again at the next \
+                         start)"
+                    ));
+                    follower.read_named(&name, Err(e), mark, now_ms());
+                }
+                // Not read: asked for again at the next poll that lists it.
+                Err(NotFetched::Failed(e)) => {
+                    if self.unfetched_said.insert(name.clone()) {
+                        say(&format!(
+                            "{name}: cannot fetch: {e} (asked for again every poll)"
+                        ));
+                    }
+                }
+                Err(NotFetched::Stopped) => return Ok(true),
+            }
+            out.flush(follower)?;
+        }
+        // Directories whose time is well past are not listed again, unless they hold what
+        // waits.
+        let pending: Vec<&str> = unlisted
+            .iter()
+            .chain(&self.unfetched_said)
+            .map(String::as_str)
+            .collect();
+        self.follow.seal(&pending);
+        Ok(false)
+    }
 }
 
 /// Says `what` on standard error (a problem the follower goes on past).
@@ -485,7 +507,8 @@ fn read_stdin() -> Receiver<Option<Item>> {
     rx
 }
 
-fn now_ms() -> i64 {
+/// The clock, in ms since the epoch.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .ok()

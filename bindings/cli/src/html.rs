@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use trailmatch_cloudtrail::time::DAY_MS;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use plotters::coord::Shift;
@@ -309,7 +310,6 @@ struct Frame {
 }
 
 const HOUR_MS: f64 = 3_600_000.0;
-const DAY_MS: i64 = 86_400_000;
 
 impl Frame {
     /// A frame over the times `x` (ms since the epoch), from `0` (or the lowest value, when

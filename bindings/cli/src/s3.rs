@@ -21,7 +21,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -35,6 +35,9 @@ use tokio::sync::mpsc;
 use trailmatch_cloudtrail::follow::FileMark;
 use trailmatch_cloudtrail::run::{Objects, Opened};
 use trailmatch_cloudtrail::s3key::Selected;
+use trailmatch_cloudtrail::time::DAY_MS;
+
+use crate::follow::now_ms;
 
 /// An `s3://BUCKET/PREFIX` URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,19 +228,8 @@ pub enum NotFetched {
     Stopped,
 }
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
 /// How long a sealed directory goes unlisted at least ([`Follow::seal`]; at most twice that).
 const RESEAL_MS: i64 = 60 * 60 * 1000;
-
-/// The clock, in ms since the epoch.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .and_then(|d| i64::try_from(d.as_millis()).ok())
-        .unwrap_or(0)
-}
 
 /// How often a request looks at the stop flag.
 const STOP_TICK: Duration = Duration::from_millis(50);

@@ -76,6 +76,7 @@ use serde::{Deserialize, Serialize};
 use crate::alarm::{EvaluateOptions, NotificationContext, State};
 use crate::logs::{self, Input, Item, Reader};
 use crate::rules::RuleSet;
+use crate::s3key::Selected;
 use crate::scan::{
     self, AlarmReport, Counts, MetricKey, RuleError, ScanOptions, Scanner, SkipSummary, Tally,
     TallyError, TimeRange,
@@ -439,13 +440,12 @@ impl Follower {
     /// it, where a file is read once two walks find it unchanged. An object read before with
     /// another mark (written again) is counted as a skip, once. Objects read that are gone from
     /// the listing are forgotten, as files gone from the tree are, but for those under the
-    /// `unlisted` prefixes (directories not listed this time) and those `left_out` says a
-    /// selection leaves out (so that a run with another selection does not read them again).
+    /// `kept` prefixes (directories not listed this time) and those `select` leaves out.
     pub fn poll_listed(
         &mut self,
         listed: Vec<(String, FileMark)>,
-        unlisted: &[String],
-        left_out: impl Fn(&str) -> bool,
+        kept: &[String],
+        select: Option<&Selected>,
     ) -> Vec<(String, FileMark)> {
         let mut ready = Vec::new();
         let mut present = BTreeSet::new();
@@ -472,13 +472,25 @@ impl Follower {
             }
             present.insert(name);
         }
-        self.files.retain(|k, _| {
-            present.contains(k)
-                || unlisted.iter().any(|dir| k.starts_with(dir.as_str()))
-                || left_out(k)
-        });
+        self.forget_gone(&present, kept, select);
         ready.sort_by_key(|(_, mark)| mark.modified_ms);
         ready
+    }
+
+    /// Forgets the files read that are gone: all but those `present`, those under the `kept`
+    /// prefixes, and those `select` leaves out (not gone: a run with another selection must not
+    /// read them again).
+    fn forget_gone(
+        &mut self,
+        present: &BTreeSet<String>,
+        kept: &[String],
+        select: Option<&Selected>,
+    ) {
+        self.files.retain(|k, _| {
+            present.contains(k)
+                || kept.iter().any(|dir| k.starts_with(dir.as_str()))
+                || select.is_some_and(|s| !s.keys().keeps(k))
+        });
     }
 
     /// Walks `roots` and gives the files to read now: those not read yet whose size and
@@ -542,15 +554,7 @@ impl Follower {
                 }
             }
         }
-        // What a selection leaves out is not gone: a run with another selection must not read
-        // it again.
-        let left_out = |k: &str| {
-            walk_options
-                .select
-                .as_ref()
-                .is_some_and(|s| !s.keys().keeps(k))
-        };
-        self.files.retain(|k, _| present.contains(k) || left_out(k));
+        self.forget_gone(&present, &[], walk_options.select.as_deref());
         self.waiting.retain(|k, _| present.contains(k));
         ready.sort_by_key(|ready| {
             let Ready::File(_, mark) = ready;
@@ -1253,7 +1257,7 @@ mod tests {
             },
         );
         let listed = vec![a(), b(), early.clone(), a()];
-        let none = |_: &str| false;
+        let none = None;
         assert_eq!(
             follower.poll_listed(listed, &[], none),
             vec![early, a(), b()]
@@ -1278,7 +1282,16 @@ mod tests {
         // Under a directory not listed, or left out by a selection: kept, not read again.
         let unlisted = ["s3://b/".to_owned()];
         assert!(follower.poll_listed(Vec::new(), &unlisted, none).is_empty());
-        assert!(follower.poll_listed(Vec::new(), &[], |_| true).is_empty());
+        let one_region = Selected::new(crate::s3key::KeySelection {
+            regions: vec!["us-east-1".to_owned()],
+            ..Default::default()
+        });
+        assert!(!one_region.keys().keeps(&a().0));
+        assert!(
+            follower
+                .poll_listed(Vec::new(), &[], Some(&one_region))
+                .is_empty()
+        );
         assert!(
             follower
                 .poll_listed(vec![again.clone(), b()], &[], none)

@@ -312,7 +312,7 @@ impl KeySelection {
     }
 }
 
-const DAY_MS: i64 = 24 * 60 * time::MINUTE_MS;
+use time::DAY_MS;
 
 /// The end (ms since the epoch, exclusive) of the time a directory of the layout holds the log
 /// files of: its year, month or day

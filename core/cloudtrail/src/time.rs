@@ -7,6 +7,9 @@
 /// Milliseconds in one minute, the resolution of metric-filter metrics.
 pub const MINUTE_MS: i64 = 60_000;
 
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+
 /// The last instant RFC 3339 can write, `9999-12-31T23:59:59.999Z`, in milliseconds since the
 /// epoch: [`parse`] accepts nothing later, and the `format_*` functions write later instants
 /// with a five-digit year, which is not RFC 3339.
