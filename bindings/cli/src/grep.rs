@@ -253,7 +253,8 @@ Inputs:
 
 Output:
   The selected events, one per line, prefixed with the input's name and `:` when there is more
-  than one input (a directory or an s3:// URL counts as many). With --json, one object per selected event:
+  than one input (a directory or an s3:// URL counts as many). With --json, one object per
+  selected event:
     {\"path\": \"logs/a.json.gz\", \"record\": 7, \"event\": \"<the event text>\",
      \"patterns\": [{\"index\": 0, \"pattern\": \"<text>\", \"extractedValues\": {...}}]}
   `line` (1-based line number) replaces `record` (1-based position in its Records or logEvents

@@ -349,10 +349,11 @@ impl Follow {
     }
 
     /// Seals the directories of the last listing whose time is well past (a day after the end
-    /// of their year, month or day), so that the listings of the next hour or two pass over them: all
-    /// but those that hold one of `pending` (a directory that could not be listed, an object
-    /// not read yet), whose listing must go on. Following a trail's bucket, each poll then
-    /// lists the days CloudTrail may still write to, and the years before once an hour.
+    /// of their year, month or day), so that the listings of the next hour or two pass over
+    /// them: all but those that hold one of `pending` (a directory that could not be listed, an
+    /// object not read yet), whose listing must go on. Following a trail's bucket, each poll
+    /// then lists the days CloudTrail may still write to, and the years before every hour or
+    /// two.
     pub fn seal(&mut self, pending: &[&str]) {
         let now = now_ms();
         for dir in self.settled.drain(..) {

@@ -145,9 +145,10 @@ pub struct ScanArgs {
     #[arg(short = 'L', long = "follow-links")]
     follow: bool,
     /// Keep running: read files as they appear in the PATH directories (or objects in the
-    /// s3:// URLs) and records as they arrive on standard input (`-`), evaluate the alarms as event time passes each period's
-    /// end (plus --lateness), and deliver each notification as its state change happens. Stops
-    /// on SIGINT or SIGTERM (or at the end of standard input when it is the only PATH).
+    /// s3:// URLs) and records as they arrive on standard input (`-`), evaluate the alarms as
+    /// event time passes each period's end (plus --lateness), and deliver each notification as
+    /// its state change happens. Stops on SIGINT or SIGTERM (or at the end of standard input
+    /// when it is the only PATH).
     #[arg(long = "follow", requires = "paths")]
     follow_mode: bool,
     /// With --follow: how long after a minute ends its records may still arrive before the
@@ -209,12 +210,12 @@ Inputs:
   layout, AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/FILE, is selected (the day after
   --end's day too: a file holds up to about 15 minutes of records before its delivery), in a
   bucket or on disk; directories whose place is out of the selection (another account, Region,
-  year, month or day; an account's directories but CloudTrail) are not entered. Files outside the layout (a CloudWatch
-  Logs export, standard input) are read under --start and --end alone, and left out under
-  --accounts or --regions, which their paths cannot show. What is left out is counted in a batch
-  scan's summary, with the files outside the layout. Records of the files read whose eventTime (or an
-  export line's delivery time) is outside [--start, --end), or that have no time, are counted
-  as filtered.
+  year, month or day; an account's directories but CloudTrail) are not entered. Files outside
+  the layout (a CloudWatch Logs export, standard input) are read under --start and --end alone,
+  and left out under --accounts or --regions, which their paths cannot show. What is left out
+  is counted in a batch scan's summary, with the files outside the layout. Records of the files
+  read whose eventTime (or an export line's delivery time) is outside [--start, --end), or that
+  have no time, are counted as filtered.
 
 Rules files (TOML or JSON) use CloudWatch's own member names:
   include = [\"cis\"]                       # built-in packs to add
@@ -263,8 +264,9 @@ undelivered messages across restarts (saved before and after each delivery). SIG
 stops after delivering and saving; the end of standard input, when it is the only PATH, settles
 the alarms as a batch scan does and exits. s3:// URLs are listed every --poll-interval (60s
 unless given; --accounts, --regions and --start prune the listing, and a directory of a year,
-month or day that ended a day ago, once read, is listed again only every hour or two), and each object not
-read yet is read at the first listing that shows it, in the order of their last modification.
+month or day that ended a day ago, once read, is listed again only every hour or two), and
+each object not read yet is read at the first listing that shows it, in the order of their
+last modification.
 
 Exit status: 0 when the scan completed (whatever it found), 2 for invalid rules or options, 1
 when input could not be read at all or output could not be written, 3 when the report was

@@ -163,13 +163,12 @@ def scan(
     layout, ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/``, is selected are read
     (the day after ``end``'s day too: a file holds records of up to about 15 minutes before its
     delivery), and records whose ``eventTime`` (or an export line's delivery time) is outside
-    ``[start, end)``, or that have no time, are counted as ``filtered``; ``start`` and ``end`` are ISO 8601 texts or
-    datetimes (UTC when naive). Files outside the layout (a CloudWatch Logs export) are read
-    under ``start`` and ``end`` alone, and left out under ``accounts`` or ``regions``, which
-    their paths cannot show. Directories whose place in the layout is out of the selection (an
-    account, a Region, a year, a month or a day; an account's directories but ``CloudTrail``) are not entered.
-    ``stats``, when given, is
-    filled with ``left_out`` (the files not read), ``outside_layout`` (those of them outside
+    ``[start, end)``, or that have no time, are counted as ``filtered``; ``start`` and ``end``
+    are ISO 8601 texts or datetimes (UTC when naive). Files outside the layout (a CloudWatch
+    Logs export) are read under ``start`` and ``end`` alone, and left out under ``accounts`` or
+    ``regions``, which their paths cannot show. Directories whose place in the layout is out of
+    the selection (an account, a Region, a year, a month or a day; an account's directories but
+    ``CloudTrail``) are not entered. ``stats``, when given, is filled with ``left_out`` (the files not read), ``outside_layout`` (those of them outside
     the layout) and ``dirs_left_out`` (the directories not entered).
     """
     if isinstance(paths, (str, bytes, os.PathLike)):

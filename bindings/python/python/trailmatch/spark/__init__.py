@@ -168,8 +168,8 @@ def list_files(
     through Hadoop's file system (no file is read), and counts: ``listed``, ``kept``,
     ``outside_layout`` (files left out whose key is not CloudTrail's S3 layout) and
     ``dirs_left_out`` (directories not listed: their place in the layout, an account, a Region,
-    a year, a month or a day, is out of the selection, or an account's directory but ``CloudTrail``). With
-    ``accounts``, ``regions``, ``start`` or ``end``, only the files whose key
+    a year, a month or a day, is out of the selection, or an account's directory but
+    ``CloudTrail``). With ``accounts``, ``regions``, ``start`` or ``end``, only the files whose key
     ``AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`` is in the selection are kept
     (the day after ``end`` too: a file holds records of up to about 15 minutes before its
     delivery); files outside the layout (a CloudWatch Logs export) are kept under ``start`` and
@@ -344,8 +344,8 @@ def scan(
     The rules are read and checked on the driver first (``RulesError`` before any task runs).
     The files are listed (:func:`list_files`: pruned by ``accounts``, ``regions``, ``start``
     and ``end`` from their S3 keys before any is read; records whose ``eventTime`` is outside
-    ``[start, end)``, or that have no time, are counted as ``filtered``), each task reads its files with the
-    project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
+    ``[start, end)``, or that have no time, are counted as ``filtered``), each task reads its
+    files with the project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
     skip) into one partial scan per file; the partial scans are range-partitioned by the
     files' place in the walk's order and merged in that order within each partition, and the
     driver adds up the few merged ones in order and evaluates alarms and anomalies. ``stats``, when given, is filled with the listing's
@@ -401,8 +401,9 @@ def read_cloudtrail(
     end: Time = None,
 ) -> "_DataFrame":
     """The records of the log files under ``path``: one row per record with ``eventTime``
-    (timestamp; for a CloudWatch Logs exported line without one, its delivery time), ``account`` (``recipientAccountId``, else the account of the file's S3 key),
-    ``region``, ``eventSource``, ``eventName``, ``json`` (the record's text exactly as in the
+    (timestamp; for a CloudWatch Logs exported line without one, its delivery time),
+    ``account`` (``recipientAccountId``, else the account of the file's S3 key), ``region``,
+    ``eventSource``, ``eventName``, ``json`` (the record's text exactly as in the
     file), ``file`` and ``location``; and one row per skip (what the reader could not read: a
     damaged file or record), with ``skipped`` (its code, e.g. ``truncated-gzip``) and
     ``message`` set and ``json`` null — never silently dropped. Files are pruned by their S3
