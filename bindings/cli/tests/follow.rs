@@ -663,3 +663,35 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
     assert_eq!(fetched("/trail/b.json"), 1, "{requests:?}");
     assert_eq!(fetched("/trail/a.jsonl"), 5, "{requests:?}");
 }
+
+/// A signal stops a follower waiting on S3: during its first listing (a receiver that takes
+/// five seconds to answer), it ends at once, quietly, with status 0.
+#[test]
+fn a_signal_stops_a_follower_waiting_on_its_first_listing() {
+    use common::receiver::{Answer, Receiver};
+
+    let receiver = Receiver::start(None, |_, _| {
+        std::thread::sleep(Duration::from_secs(5));
+        Answer::from(500)
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--follow", "s3://trail/"])
+        .current_dir(tmp.path())
+        .stdin(Stdio::null());
+    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
+    let child = Running::start(&mut command);
+    // Its signal handlers are in place and the listing asked for well before this.
+    std::thread::sleep(Duration::from_millis(500));
+    let asked = Instant::now();
+    let (status, stderr) = child.stop("TERM");
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    drop(receiver);
+}
