@@ -142,7 +142,7 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
                 match s3.top(url, select.as_deref(), false).await {
                     Ok(walk) => walks.push(walk),
                     Err(e) => {
-                        let _ = listed_tx.send(Err(e));
+                        let _ = listed_tx.send(Err(e.message));
                         return;
                     }
                 }
@@ -192,8 +192,10 @@ pub struct Follow {
     urls: Vec<Url>,
     select: Option<Arc<Selected>>,
     stop: Arc<AtomicBool>,
-    /// The listing that checked the URLs, for the first poll.
-    first: Option<Listing>,
+    /// The listing that checked the URLs, for the first poll (or why it failed, for now).
+    first: Option<Result<Listing, String>>,
+    /// The entity tag of each object of the last listing, which its fetch asks for.
+    etags: HashMap<String, String>,
     /// Directories of the layout whose time is well past, listed whole: not listed again until
     /// the time each maps to (ms since the epoch, one to two [`RESEAL_MS`] after sealing).
     sealed: BTreeMap<String, i64>,
@@ -228,6 +230,41 @@ pub enum NotFetched {
     Stopped,
 }
 
+/// Why a directory could not be listed.
+#[derive(Debug)]
+struct ListError {
+    message: String,
+    /// Until someone acts (S3 refused: no such bucket, access denied, ...), where an error of
+    /// S3's, throttling or no connection may pass.
+    lasting: bool,
+}
+
+impl ListError {
+    fn of<E>(e: &SdkError<E>) -> ListError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        ListError {
+            message: describe(e),
+            lasting: !for_now(e),
+        }
+    }
+}
+
+/// Whether `e` may pass by itself: no answer in time or no connection, an error of S3's, or
+/// throttling. Anything else (S3 refused the request, or it could not be made: no credentials)
+/// stays so until someone acts.
+fn for_now<E>(e: &SdkError<E>) -> bool {
+    match e {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        SdkError::ServiceError(_) => e
+            .raw_response()
+            .is_some_and(|r| matches!(r.status().as_u16(), 408 | 429 | 500..=599)),
+        _ => false,
+    }
+}
+
 /// How long a sealed directory goes unlisted at least ([`Follow::seal`]; at most twice that).
 const RESEAL_MS: i64 = 60 * 60 * 1000;
 
@@ -247,8 +284,10 @@ async fn until_stopped<F: std::future::Future>(work: F, stop: &AtomicBool) -> Op
 }
 
 impl Follow {
-    /// Lists every URL once: an error when one cannot be listed (a prefix with no object yet
-    /// is followed, and read when objects come); None when `stop` was set meanwhile.
+    /// Lists every URL once: an error when one cannot be listed until someone acts (no such
+    /// bucket, access denied); one that may pass (no connection, S3 failing) is said at the
+    /// first poll, and the URLs listed again at the next. A prefix with no object yet is
+    /// followed, and read when objects come. None when `stop` was set meanwhile.
     pub fn open(
         urls: Vec<Url>,
         select: Option<Arc<Selected>>,
@@ -266,19 +305,26 @@ impl Follow {
             select,
             stop,
             first: None,
+            etags: HashMap::new(),
             sealed: BTreeMap::new(),
             settled: Vec::new(),
         };
-        let Some(first) = follow.list_now() else {
-            return Ok(None);
+        let first = match follow.list_now() {
+            None => return Ok(None),
+            Some(Err(e)) if e.lasting => return Err(e.message),
+            Some(first) => first.map_err(|e| e.message),
         };
-        follow.first = Some(first?);
+        follow.first = Some(first);
         Ok(Some(follow))
     }
 
-    /// The URLs with no object to read under them (yet, or that the selection keeps).
+    /// The URLs with no object to read under them (yet, or that the selection keeps), as the
+    /// first listing found them (none when it failed).
     pub fn empty_urls(&self) -> Vec<String> {
-        let listed = self.first.as_ref().map_or(&[][..], |l| &l.objects[..]);
+        let Some(Ok(first)) = &self.first else {
+            return Vec::new();
+        };
+        let listed = &first.objects;
         self.urls
             .iter()
             .map(ToString::to_string)
@@ -294,18 +340,19 @@ impl Follow {
     /// `stop` was set meanwhile.
     pub fn list(&mut self) -> Option<Result<Listing, String>> {
         match self.first.take() {
-            Some(listed) => Some(Ok(listed)),
-            None => self.list_now(),
+            Some(listed) => Some(listed),
+            None => self.list_now().map(|listed| listed.map_err(|e| e.message)),
         }
     }
 
-    fn list_now(&mut self) -> Option<Result<Listing, String>> {
+    fn list_now(&mut self) -> Option<Result<Listing, ListError>> {
         let Follow {
             runtime,
             s3,
             urls,
             select,
             stop,
+            etags,
             sealed,
             settled,
             ..
@@ -317,6 +364,7 @@ impl Follow {
         let past = now.saturating_sub(DAY_MS);
         sealed.retain(|_, until| now < *until);
         settled.clear();
+        etags.clear();
         let mut passed = Vec::new();
         let mut passes = |dir: &str| {
             if sealed.contains_key(dir) {
@@ -334,7 +382,12 @@ impl Follow {
                 let mut walk = s3.top(url, select, true).await?;
                 while let Some(next) = walk.next(s3, select, &mut passes).await {
                     match next {
-                        Ok(key) => listing.objects.push((key.name, key.mark)),
+                        Ok(key) => {
+                            if let Some(etag) = key.etag {
+                                etags.insert(key.name.clone(), etag);
+                            }
+                            listing.objects.push((key.name, key.mark));
+                        }
                         Err((dir, e)) => listing.unlisted.push((dir, e)),
                     }
                 }
@@ -369,27 +422,35 @@ impl Follow {
         }
     }
 
-    /// The object named `s3://BUCKET/KEY` (as [`Follow::list`] names it), fetched whole.
+    /// The object named `s3://BUCKET/KEY` (as [`Follow::list`] names it), fetched whole: the
+    /// version listed (its entity tag asked for), not one written since, which is read under
+    /// the mark its own listing gives it.
     pub fn get(&mut self, name: &str) -> Result<Box<dyn Read + Send>, NotFetched> {
         let (bucket, key) = name
             .strip_prefix("s3://")
             .and_then(|rest| rest.split_once('/'))
             .ok_or_else(|| NotFetched::Failed(format!("{name}: not an object's URL")))?;
         let client = self.s3.client(bucket);
+        let etag = self.etags.get(name).cloned();
         let work = async {
             let output = client
                 .get_object()
                 .bucket(bucket)
                 .key(key)
+                .set_if_match(etag)
                 .send()
                 .await
                 .map_err(|e| {
                     // 400 and 403 (archived, access or its KMS key denied, a key of one's own
                     // needed) stay so until someone acts; a 404 is an object deleted since the
-                    // listing, which the next one does not show.
+                    // listing, which the next one does not show, and a 412 one written again
+                    // since, which the next one shows as it is now.
                     let status = e.raw_response().map(|r| r.status().as_u16());
                     match status {
                         Some(400 | 403) => NotFetched::Refused(io::Error::other(describe(&e))),
+                        Some(412) => {
+                            NotFetched::Failed("written again since it was listed".to_owned())
+                        }
                         _ => NotFetched::Failed(describe(&e)),
                     }
                 })?;
@@ -432,13 +493,15 @@ struct Key {
     name: String,
     /// Its size and last modification, as listed.
     mark: FileMark,
+    /// Its entity tag, as listed.
+    etag: Option<String>,
 }
 
 /// An entry of a listed directory.
 #[derive(Debug)]
 enum Entry {
-    /// An object's key, its size and last modification.
-    File(String, FileMark),
+    /// An object's key, its size and last modification, and its entity tag.
+    File(String, FileMark, Option<String>),
     /// A "folder" made in the console: the directory's own key, empty. No file, but the
     /// directory is there.
     Marker,
@@ -470,7 +533,7 @@ impl Walk {
             };
             match entry {
                 Entry::Marker => {}
-                Entry::File(key, mark) => {
+                Entry::File(key, mark, etag) => {
                     let name = format!("s3://{}/{key}", self.bucket);
                     if select.is_none_or(|s| s.keeps(&name)) {
                         let bucket = self.bucket.clone();
@@ -479,6 +542,7 @@ impl Walk {
                             key,
                             name,
                             mark,
+                            etag,
                         }));
                     }
                 }
@@ -491,7 +555,10 @@ impl Walk {
                     }
                     match s3.list_dir(&self.bucket, &prefix).await {
                         Ok(entries) => self.stack.push(entries.into_iter()),
-                        Err(e) => return Some(Err((format!("s3://{}/{prefix}", self.bucket), e))),
+                        Err(e) => {
+                            let dir = format!("s3://{}/{prefix}", self.bucket);
+                            return Some(Err((dir, e.message)));
+                        }
                     }
                 }
             }
@@ -546,25 +613,31 @@ impl S3 {
         url: &Url,
         select: Option<&Selected>,
         empty: bool,
-    ) -> Result<Walk, String> {
+    ) -> Result<Walk, ListError> {
         let prefix = url.prefix.as_str();
         let whole = prefix.is_empty() || prefix.ends_with('/');
         let entries = self
             .list_dir(&url.bucket, prefix)
             .await
-            .map_err(|e| format!("{url}: cannot list the bucket: {e}"))?;
+            .map_err(|e| ListError {
+                message: format!("{url}: cannot list the bucket: {}", e.message),
+                ..e
+            })?;
         // A prefix that is not a directory names its own key, and the directory of that name.
         let entries: Vec<Entry> = entries
             .into_iter()
             .filter(|entry| match entry {
                 _ if whole => true,
-                Entry::File(key, _) => key == prefix,
+                Entry::File(key, ..) => key == prefix,
                 Entry::Dir(dir) => dir.strip_suffix('/') == Some(prefix),
                 Entry::Marker => false,
             })
             .collect();
         if entries.is_empty() && !empty {
-            return Err(format!("{url}: no object under this prefix"));
+            return Err(ListError {
+                message: format!("{url}: no object under this prefix"),
+                lasting: true,
+            });
         }
         // The directory the URL names is judged as a walk judges a directory it is given.
         let dir = prefix.strip_suffix('/').unwrap_or(prefix);
@@ -585,7 +658,7 @@ impl S3 {
     /// The entries of the directory `prefix` (empty, or ending with `/`) of `bucket`, in the
     /// order of a walk: by name, a file before a directory of the same name. In the bucket's
     /// own Region when S3 says it is in another.
-    async fn list_dir(&mut self, bucket: &str, prefix: &str) -> Result<Vec<Entry>, String> {
+    async fn list_dir(&mut self, bucket: &str, prefix: &str) -> Result<Vec<Entry>, ListError> {
         let mut redirected = false;
         loop {
             let client = self.client(bucket);
@@ -619,7 +692,7 @@ impl S3 {
                             entries.push(if marker {
                                 Entry::Marker
                             } else {
-                                Entry::File(key, mark)
+                                Entry::File(key, mark, object.e_tag().map(str::to_owned))
                             });
                         }
                         let dirs = page.common_prefixes().iter().filter_map(|p| p.prefix());
@@ -634,7 +707,7 @@ impl S3 {
             let Some(e) = failure else {
                 let name = |entry: &Entry| {
                     let path = match entry {
-                        Entry::File(key, _) => key.as_str(),
+                        Entry::File(key, ..) => key.as_str(),
                         Entry::Dir(dir) => dir.strip_suffix('/').unwrap_or(dir),
                         Entry::Marker => "",
                     };
@@ -654,7 +727,7 @@ impl S3 {
                     self.clients.insert(bucket.to_owned(), client);
                     redirected = true;
                 }
-                _ => return Err(describe(&e)),
+                _ => return Err(ListError::of(&e)),
             }
         }
     }

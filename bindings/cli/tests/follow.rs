@@ -664,6 +664,195 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
     assert_eq!(fetched("/trail/a.jsonl"), 5, "{requests:?}");
 }
 
+/// An object is fetched in the version listed (`If-Match` its entity tag): one written again
+/// between the listing and the fetch (412) is said, then read at the next poll in the version
+/// that poll lists, under that version's mark.
+#[test]
+fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
+    use common::receiver::{Answer, Receiver};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let first = r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}"#;
+    let second = format!("{first}\n{first}\n");
+    let rewritten = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&rewritten);
+    let body = second.clone();
+    let receiver = Receiver::start(None, move |request, _| {
+        let (etag, size) = if seen.load(Ordering::SeqCst) {
+            ("\"v2\"", body.len())
+        } else {
+            ("\"v1\"", first.len() + 1)
+        };
+        if request.path.contains("list-type=2") {
+            return Answer {
+                status: 200,
+                body: format!(
+                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                     <Contents><Key>a.jsonl</Key><Size>{size}</Size><ETag>{etag}</ETag>\
+                     <LastModified>2026-11-23T10:05:00.000Z</LastModified></Contents>\
+                     </ListBucketResult>"
+                ),
+                ..Answer::default()
+            };
+        }
+        // The object is written again just after the first listing.
+        seen.store(true, Ordering::SeqCst);
+        if request.headers.get("if-match").map(String::as_str) != Some("\"v2\"") {
+            return Answer {
+                status: 412,
+                body: "<Error><Code>PreconditionFailed</Code><Message>At least one of the \
+                       pre-conditions you specified did not hold</Message></Error>"
+                    .to_owned(),
+                ..Answer::default()
+            };
+        }
+        Answer {
+            status: 200,
+            body: body.clone(),
+            ..Answer::default()
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
+        .args(["--state", "state.json"])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
+    let child = Running::start(&mut command).ready();
+    wait_for("the object read", || {
+        files_done(&dir.join("state.json")) == Some(1)
+    });
+    let (status, stderr) = child.stop("TERM");
+    let requests = receiver.finish();
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("s3://trail/a.jsonl: cannot fetch: written again since it was listed")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Followed 1 files: 2 records read"),
+        "{stderr}"
+    );
+    let gets: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("x-id=GetObject"))
+        .map(|r| (r.headers.get("if-match").cloned(), r.status))
+        .collect();
+    assert_eq!(
+        gets,
+        [
+            (Some("\"v1\"".to_owned()), 412),
+            (Some("\"v2\"".to_owned()), 200)
+        ],
+        "{requests:?}"
+    );
+    // Read under the second version's mark: a later run does not take it for a changed file.
+    let read = state(&dir.join("state.json")).unwrap()["files"]["s3://trail/a.jsonl"].clone();
+    assert_eq!(read["len"], second.len(), "{read}");
+}
+
+/// A bucket S3 cannot list for now when the follower starts (`503 SlowDown`, past the SDK's
+/// retries) is said once and listed again at the next poll, where the follower reads what it
+/// holds; with no connection at all, the follower waits too. (A bucket S3 refuses is an error
+/// at the start: `a_bucket_is_followed_through_a_restart`.)
+#[test]
+fn a_bucket_that_fails_at_the_start_is_listed_again() {
+    use common::receiver::{Answer, Receiver};
+
+    let record = r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}"#;
+    // The SDK's three attempts at the first listing fail; the next poll's succeed.
+    let receiver = Receiver::start(None, move |request, before| {
+        if before < 3 {
+            return Answer {
+                status: 503,
+                body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.\
+                       </Message></Error>"
+                    .to_owned(),
+                ..Answer::default()
+            };
+        }
+        if request.path.contains("list-type=2") {
+            return Answer {
+                status: 200,
+                body: format!(
+                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                     <Contents><Key>a.jsonl</Key><Size>{}</Size></Contents>\
+                     </ListBucketResult>",
+                    record.len() + 1
+                ),
+                ..Answer::default()
+            };
+        }
+        Answer {
+            status: 200,
+            body: format!("{record}\n"),
+            ..Answer::default()
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let follow = |endpoint: &str| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
+            .args(["--state", "state.json"])
+            .current_dir(dir)
+            .stdin(Stdio::null());
+        common::moto::aws_env(&mut command, endpoint);
+        Running::start(&mut command)
+    };
+    let child = follow(&format!("http://127.0.0.1:{}", receiver.port));
+    wait_for("the object read", || {
+        files_done(&dir.join("state.json")) == Some(1)
+    });
+    let (status, stderr) = child.stop("TERM");
+    let requests = receiver.finish();
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches(
+                "s3://trail/: cannot list the bucket: SlowDown: Please reduce your request rate. \
+                 (listed again every poll)"
+            )
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no object to read"), "{stderr}");
+    assert!(
+        stderr.contains("Followed 1 files: 1 records read"),
+        "{stderr}"
+    );
+    assert_eq!(
+        requests.first().map(|r| r.status),
+        Some(503),
+        "{requests:?}"
+    );
+
+    // Nothing listening: the follower says so, and waits for S3 to answer.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    std::fs::remove_file(dir.join("state.json")).unwrap();
+    let child = follow(&format!("http://127.0.0.1:{port}"));
+    wait_for("the failure said", || {
+        child.stderr().contains("(listed again every poll)")
+    });
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("s3://trail/: cannot list the bucket: dispatch failure"),
+        "{stderr}"
+    );
+    assert!(!stderr.lines().any(|l| l.starts_with("error")), "{stderr}");
+}
+
 /// A signal stops a follower waiting on S3: during its first listing (a receiver that takes
 /// five seconds to answer), it ends at once, quietly, with status 0.
 #[test]
