@@ -697,18 +697,27 @@ fn produce(inputs: Inputs<'_>, ranges: &Ranges, slots: Receiver<()>, work: SyncS
         events: Vec::new(),
         skips: Vec::new(),
     }));
+    // Closed: the matching threads stopped, and nothing more is handed over.
+    if read_inputs(&pending, inputs, ranges).is_ok() {
+        if let Ok(mut pending) = pending.lock() {
+            let _ = pending.flush();
+        }
+    }
+}
+
+/// Reads every input in order into `pending`, which hands it over as it fills.
+fn read_inputs(
+    pending: &Arc<Mutex<Pending>>,
+    inputs: Inputs<'_>,
+    ranges: &Ranges,
+) -> Result<(), Closed> {
     let (paths, walk) = match inputs {
         Inputs::Paths(paths, walk) => (paths, walk),
         Inputs::Objects(objects) => {
             for (input_no, (name, body)) in (1..).zip(objects) {
-                if read_object(&pending, input_no, name, body).is_err() {
-                    return;
-                }
+                read_object(pending, input_no, name, body)?;
             }
-            if let Ok(mut pending) = pending.lock() {
-                let _ = pending.flush();
-            }
-            return;
+            return Ok(());
         }
     };
     let stdin = [String::from("-")];
@@ -717,45 +726,36 @@ fn produce(inputs: Inputs<'_>, ranges: &Ranges, slots: Receiver<()>, work: SyncS
     for path in paths {
         if path == "-" {
             inputs += 1;
-            if start_input(&pending, inputs, "<stdin>").is_err() {
-                return;
-            }
+            start_input(pending, inputs, "<stdin>")?;
             let live = Live {
-                pending: Arc::clone(&pending),
+                pending: Arc::clone(pending),
                 short: false,
             };
             let stream = logs::read_stream("", live, read_options());
-            let read = stream
+            stream
                 .into_iter()
-                .try_for_each(|item| pending.lock().map_err(|_| Closed)?.push(item));
-            if read.is_err() {
-                return;
-            }
+                .try_for_each(|item| pending.lock().map_err(|_| Closed)?.push(item))?;
             continue;
         }
         for entry in Walk::new(vec![PathBuf::from(path)], walk.clone()) {
             inputs += 1;
-            let result = match entry {
-                Entry::File(file) => read_file(&pending, inputs, file, ranges),
+            match entry {
+                Entry::File(file) => read_file(pending, inputs, file, ranges)?,
                 Entry::Skipped {
                     message, reason, ..
-                } => start_input(&pending, inputs, "").and_then(|()| {
+                } => {
+                    start_input(pending, inputs, "")?;
                     let code = match reason {
                         SkipReason::NotAFile => "not-a-file",
                         _ => "unreadable",
                     };
                     let mut pending = pending.lock().map_err(|_| Closed)?;
-                    pending.send(|| Body::Error(format!("{message} [{code}]")))
-                }),
-            };
-            if result.is_err() {
-                return;
+                    pending.send(|| Body::Error(format!("{message} [{code}]")))?;
+                }
             }
         }
     }
-    if let Ok(mut pending) = pending.lock() {
-        let _ = pending.flush();
-    }
+    Ok(())
 }
 
 /// Hands over what is left of the input before and starts input `input_no`.
