@@ -35,7 +35,7 @@ use trailmatch_cloudtrail::walk::WalkOptions;
 use crate::notify::{DeliveryErrorKind, Sink};
 use crate::output::Failure;
 use crate::s3::NotFetched;
-use crate::scan::{DeadLetter, Undelivered};
+use crate::scan::{DeadLetter, LeftOut, Undelivered};
 
 /// What `scan --follow` was given.
 pub struct Setup<'a> {
@@ -109,6 +109,11 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| Failure::Io(format!("error: cannot handle signal {signal}: {e}")))?;
     }
+    // What the selection left out at the last poll (the first listing of a bucket is the
+    // first poll's): its counts go on growing with every poll, as each judges the tree again.
+    let select = walk.select.as_deref();
+    let mut left_out_before = select.map(LeftOut::of);
+    let mut left_out = None;
     let mut bucket = if urls.is_empty() {
         None
     } else {
@@ -150,7 +155,7 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
         if let Some(bucket) = bucket.as_mut() {
-            if bucket.poll(&mut follower, &mut out, walk.select.as_deref(), &stop)? {
+            if bucket.poll(&mut follower, &mut out, select, &stop)? {
                 break 'outer;
             }
         }
@@ -160,6 +165,11 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         } else {
             Vec::new()
         };
+        if let (Some(select), Some(before)) = (select, left_out_before) {
+            let now = LeftOut::of(select);
+            left_out = Some(now.since(before));
+            left_out_before = Some(now);
+        }
         for ready in walked {
             if stop.load(Ordering::Relaxed) {
                 break 'outer;
@@ -228,7 +238,7 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     out.save(&mut follower)?;
     let progress = follower.progress();
     let skipped = follower.skipped();
-    let mut text = summary(&progress, ended, &tally);
+    let mut text = summary(&progress, ended, &tally, left_out);
     for skip in &skipped {
         text.push_str(&format!("  {:>8}  {}\n", skip.count, skip.code));
         for e in &skip.examples {
@@ -351,12 +361,15 @@ fn say(what: &str) {
     );
 }
 
-fn summary(p: &Progress, ended: bool, tally: &Tally) -> String {
+fn summary(p: &Progress, ended: bool, tally: &Tally, left_out: Option<LeftOut>) -> String {
     let c = p.records;
+    let left_out = left_out.map_or_else(String::new, |l| {
+        format!("  {}\n", l.describe(" at the last poll"))
+    });
     format!(
         "Followed {} files{}: {} records read · {} matched · {} unmatched · {} filtered out · {} \
          skipped · {} late · {} ahead of the clock\n  {} alarm state changes · {} deliveries made · \
-         {} failed · events up to {} · minutes closed up to {}\n{}",
+         {} failed · events up to {} · minutes closed up to {}\n{left_out}{}",
         p.files,
         if ended {
             " and standard input to its end"

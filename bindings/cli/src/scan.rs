@@ -557,20 +557,27 @@ fn instant(text: &str) -> Result<i64, String> {
 
 /// What the selection left out, for the summary: None without one.
 fn left_out(select: Option<&Selected>) -> Option<String> {
-    let left_out = LeftOut::of(select?);
-    let outside = match left_out.outside_layout {
-        0 => String::new(),
-        n => format!(" ({} outside CloudTrail's S3 layout)", thousands(n)),
-    };
-    let dirs = match left_out.directories {
-        0 => String::new(),
-        1 => " and 1 directory".to_owned(),
-        n => format!(" and {} directories", thousands(n)),
-    };
-    Some(format!(
-        "left out by --accounts, --regions, --start, --end: {} files{outside}{dirs}",
-        thousands(left_out.files)
-    ))
+    Some(LeftOut::of(select?).describe(""))
+}
+
+impl LeftOut {
+    /// For the summary: `left out by --accounts, --regions, --start, --end{when}: N files…`.
+    pub(crate) fn describe(self, when: &str) -> String {
+        let left_out = self;
+        let outside = match left_out.outside_layout {
+            0 => String::new(),
+            n => format!(" ({} outside CloudTrail's S3 layout)", thousands(n)),
+        };
+        let dirs = match left_out.directories {
+            0 => String::new(),
+            1 => " and 1 directory".to_owned(),
+            n => format!(" and {} directories", thousands(n)),
+        };
+        format!(
+            "left out by --accounts, --regions, --start, --end{when}: {} files{outside}{dirs}",
+            thousands(left_out.files)
+        )
+    }
 }
 
 /// Where the report goes: standard output, or `-o FILE` (created, or emptied, before the scan,
@@ -712,8 +719,8 @@ struct JsonReport<'a> {
 }
 
 /// What `--accounts`, `--regions`, `--start` and `--end` left out, unread.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-struct LeftOut {
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct LeftOut {
     files: u64,
     /// Of those, the files outside CloudTrail's S3 layout.
     outside_layout: u64,
@@ -722,11 +729,21 @@ struct LeftOut {
 }
 
 impl LeftOut {
-    fn of(select: &Selected) -> LeftOut {
+    /// What `select` has left out so far.
+    pub(crate) fn of(select: &Selected) -> LeftOut {
         LeftOut {
             files: select.left_out(),
             outside_layout: select.outside_layout(),
             directories: select.dirs_left_out(),
+        }
+    }
+
+    /// What was left out since `before` was taken.
+    pub(crate) fn since(self, before: LeftOut) -> LeftOut {
+        LeftOut {
+            files: self.files.saturating_sub(before.files),
+            outside_layout: self.outside_layout.saturating_sub(before.outside_layout),
+            directories: self.directories.saturating_sub(before.directories),
         }
     }
 }

@@ -326,6 +326,45 @@ fn day_as_lines() -> Vec<String> {
     out
 }
 
+/// A selection prunes a followed tree as it prunes a batch scan, and the summary says what the
+/// last poll left out (not a sum over every poll): another Region's directory, and an export
+/// outside the layout under `--regions`.
+#[test]
+fn the_summary_says_what_the_selection_left_out_at_the_last_poll() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let record =
+        r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging","awsRegion":"REGION"}"#;
+    for region in ["us-east-1", "eu-west-1"] {
+        let day = dir.join(format!(
+            "in/AWSLogs/111122223333/CloudTrail/{region}/2026/11/23"
+        ));
+        std::fs::create_dir_all(&day).unwrap();
+        let body = format!(r#"{{"Records":[{}]}}"#, record.replace("REGION", region));
+        std::fs::write(day.join("a.json"), body).unwrap();
+    }
+    std::fs::write(dir.join("in/export.jsonl"), format!("{record}\n")).unwrap();
+    let child = follower(dir, &["--regions", "us-east-1", "--state", "state.json"]);
+    wait_for("the selected file read", || {
+        files_done(&dir.join("state.json")) == Some(1)
+    });
+    // Polls enough to have judged the tree again and again.
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("Followed 1 files: 1 records read"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "\n  left out by --accounts, --regions, --start, --end at the last poll: 1 files (1 \
+             outside CloudTrail's S3 layout) and 1 directory\n"
+        ),
+        "{stderr}"
+    );
+}
+
 /// Standard input is read as a stream: notifications go out while it is still open, and at
 /// its end (the only input) the follower settles and exits with the batch scan's
 /// notifications.
@@ -515,6 +554,14 @@ fn a_bucket_is_followed_through_a_restart() {
     let (status, stderr) = child.stop("TERM");
     assert_eq!(status, 0, "{stderr}");
     assert!(stderr.contains("Followed 13 files"), "{stderr}");
+    // The other Region's directory and the digest files' are left out, not listed.
+    assert!(
+        stderr.contains(
+            "  left out by --accounts, --regions, --start, --end at the last poll: 0 files and 2 \
+             directories\n"
+        ),
+        "{stderr}"
+    );
     let read = state(&state_path).unwrap()["files"].clone();
     assert!(
         read.get(format!("s3://live/{}", past("p1.json"))).is_some(),
