@@ -312,11 +312,12 @@ impl Bucket {
         self.unfetched_said.retain(|n| {
             ready.iter().any(|(r, _)| r == n) || unlisted.iter().any(|d| n.starts_with(d))
         });
-        for (name, mark) in ready {
+        // Fetched a few ahead, in order; a stop drops the fetches under way.
+        for (name, mark, body) in self.follow.fetch(ready) {
             if stop.load(Ordering::Relaxed) {
                 return Ok(true);
             }
-            match self.follow.get(&name) {
+            match body {
                 Ok(body) => {
                     self.unfetched_said.remove(&name);
                     follower.read_named(&name, Ok(body), mark, now_ms());

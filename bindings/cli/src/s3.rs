@@ -16,7 +16,7 @@
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO, LocalStack), addresses are
 //! path-style. The SDK runs on a current-thread tokio runtime on a thread of its own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -184,8 +184,9 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
 }
 
 /// `scan --follow s3://…`: the URLs listed at each poll (the directories a selection leaves
-/// out are not), and the objects to read fetched whole, one at a time, on a current-thread
-/// runtime of the calling thread. Each request gives up when `stop` is set.
+/// out are not), and the objects to read fetched whole, a few ahead of the one read
+/// ([`Follow::fetch`]), on a current-thread runtime of the calling thread (the fetches under
+/// way go on while it waits for the next). Each request gives up when `stop` is set.
 pub struct Follow {
     runtime: tokio::runtime::Runtime,
     s3: S3,
@@ -422,17 +423,77 @@ impl Follow {
         }
     }
 
-    /// The object named `s3://BUCKET/KEY` (as [`Follow::list`] names it), fetched whole: the
-    /// version listed (its entity tag asked for), not one written since, which is read under
-    /// the mark its own listing gives it.
-    pub fn get(&mut self, name: &str) -> Result<Box<dyn Read + Send>, NotFetched> {
-        let (bucket, key) = name
+    /// The objects named `s3://BUCKET/KEY` (as [`Follow::list`] names them), each fetched
+    /// whole, in the order given: a few fetched ahead of the one being read (at most
+    /// [`AHEAD`], and [`AHEAD_BYTES`] as listed, or one), as a batch scan fetches them. Each is
+    /// the version listed (its entity tag asked for), not one written since, which is read
+    /// under the mark its own listing gives it.
+    pub fn fetch(&mut self, objects: Vec<(String, FileMark)>) -> Fetches<'_> {
+        Fetches {
+            follow: self,
+            queue: objects.into(),
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+        }
+    }
+}
+
+/// How many bytes of objects (as listed) [`Follow::fetch`] fetches ahead, at most (one object
+/// always, whatever its size).
+const AHEAD_BYTES: u64 = 64 << 20;
+
+/// The fetch of one object, whole.
+type Fetch = tokio::task::JoinHandle<Result<Bytes, NotFetched>>;
+
+/// What [`Follow::fetch`] gives: each object (its name and mark, as given) and its body, or why
+/// it was not fetched. Dropped, it stops the fetches under way.
+pub struct Fetches<'f> {
+    follow: &'f mut Follow,
+    /// The objects not asked for yet.
+    queue: VecDeque<(String, FileMark)>,
+    /// Those asked for, in order.
+    pending: VecDeque<(String, FileMark, Fetch)>,
+    pending_bytes: u64,
+}
+
+impl Fetches<'_> {
+    /// Asks for the next objects while there is room ahead.
+    fn fill(&mut self) {
+        while let Some((_, mark)) = self.queue.front() {
+            let room = self.pending.is_empty()
+                || (self.pending.len() < AHEAD
+                    && self.pending_bytes.saturating_add(mark.len) <= AHEAD_BYTES);
+            if !room {
+                return;
+            }
+            let Some((name, mark)) = self.queue.pop_front() else {
+                return;
+            };
+            let get = self.get(&name);
+            let task = self.follow.runtime.spawn(get);
+            self.pending_bytes = self.pending_bytes.saturating_add(mark.len);
+            self.pending.push_back((name, mark, task));
+        }
+    }
+
+    /// The fetch of the object `name`, whole.
+    fn get(
+        &mut self,
+        name: &str,
+    ) -> impl std::future::Future<Output = Result<Bytes, NotFetched>> + use<> {
+        let place = name
             .strip_prefix("s3://")
             .and_then(|rest| rest.split_once('/'))
-            .ok_or_else(|| NotFetched::Failed(format!("{name}: not an object's URL")))?;
-        let client = self.s3.client(bucket);
-        let etag = self.etags.get(name).cloned();
-        let work = async {
+            .map(|(bucket, key)| (bucket.to_owned(), key.to_owned()));
+        let client = place
+            .as_ref()
+            .map(|(bucket, _)| self.follow.s3.client(bucket));
+        let etag = self.follow.etags.get(name).cloned();
+        let name = name.to_owned();
+        async move {
+            let (Some((bucket, key)), Some(client)) = (place, client) else {
+                return Err(NotFetched::Failed(format!("{name}: not an object's URL")));
+            };
             let output = client
                 .get_object()
                 .bucket(bucket)
@@ -459,11 +520,36 @@ impl Follow {
                 .collect()
                 .await
                 .map_err(|e| NotFetched::Failed(causes(&e)))?;
-            Ok(Box::new(io::Cursor::new(body.into_bytes())) as Box<dyn Read + Send>)
+            Ok(body.into_bytes())
+        }
+    }
+}
+
+impl Iterator for Fetches<'_> {
+    type Item = (String, FileMark, Result<Box<dyn Read + Send>, NotFetched>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.fill();
+        let (name, mark, task) = self.pending.pop_front()?;
+        self.pending_bytes = self.pending_bytes.saturating_sub(mark.len);
+        let done = self
+            .follow
+            .runtime
+            .block_on(until_stopped(task, &self.follow.stop));
+        let body = match done {
+            None => Err(NotFetched::Stopped),
+            Some(Ok(fetched)) => fetched.map(|bytes| Box::new(io::Cursor::new(bytes)) as Box<_>),
+            Some(Err(e)) => Err(NotFetched::Failed(format!("the fetch stopped: {e}"))),
         };
-        self.runtime
-            .block_on(until_stopped(work, &self.stop))
-            .unwrap_or(Err(NotFetched::Stopped))
+        Some((name, mark, body))
+    }
+}
+
+impl Drop for Fetches<'_> {
+    fn drop(&mut self) {
+        for (_, _, task) in &self.pending {
+            task.abort();
+        }
     }
 }
 

@@ -900,6 +900,100 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
     assert!(!stderr.lines().any(|l| l.starts_with("error")), "{stderr}");
 }
 
+/// A bucket's objects are fetched a few ahead of the one being read, as a batch scan fetches
+/// them (a backlog of thousands of objects at the first start would otherwise wait out one
+/// request at a time): against a server that holds each answer 100 ms, several fetches are
+/// under way at once, never more than eight, and every object is read once.
+#[test]
+fn objects_are_fetched_a_few_ahead() {
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const OBJECTS: usize = 12;
+    let record = |i: usize| {
+        format!(r#"{{"eventTime":"2026-11-23T10:{i:02}:00Z","eventName":"DescribeTrails"}}"#)
+    };
+    let listing = (0..OBJECTS)
+        .map(|i| {
+            format!(
+                "<Contents><Key>a{i:02}.jsonl</Key><Size>{}</Size>\
+                 <LastModified>2026-11-23T10:{i:02}:30.000Z</LastModified></Contents>",
+                record(i).len() + 1
+            )
+        })
+        .collect::<String>();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let gets = Arc::new(AtomicUsize::new(0));
+    let (flying, peak, got) = (Arc::clone(&in_flight), Arc::clone(&most), Arc::clone(&gets));
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(mut tcp) = tcp else { continue };
+            let (flying, peak, got) = (Arc::clone(&flying), Arc::clone(&peak), Arc::clone(&got));
+            let listing = listing.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match tcp.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let path = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                let body = if path.contains("list-type=2") {
+                    format!(
+                        "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                         {listing}</ListBucketResult>"
+                    )
+                } else {
+                    let now = flying.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    got.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(100));
+                    flying.fetch_sub(1, Ordering::SeqCst);
+                    let i: usize = path[8..10].parse().unwrap();
+                    format!("{}\n", record(i))
+                };
+                let _ = write!(
+                    tcp,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
+        .args(["--state", "state.json"])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{port}"));
+    let child = Running::start(&mut command);
+    wait_for("every object read", || {
+        files_done(&dir.join("state.json")) == Some(OBJECTS as u64)
+    });
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("Followed {OBJECTS} files: {OBJECTS} records read")),
+        "{stderr}"
+    );
+    assert_eq!(gets.load(Ordering::SeqCst), OBJECTS);
+    let most = most.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&most), "{most} fetches at once");
+}
+
 /// A signal stops a follower waiting on S3: during its first listing (a receiver that takes
 /// five seconds to answer), it ends at once, quietly, with status 0.
 #[test]
