@@ -109,11 +109,8 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| Failure::Io(format!("error: cannot handle signal {signal}: {e}")))?;
     }
-    // What the selection left out at the last poll (the first listing of a bucket is the
-    // first poll's): its counts go on growing with every poll, as each judges the tree again.
-    let select = walk.select.as_deref();
-    let mut left_out_before = select.map(LeftOut::of);
-    let mut left_out = None;
+    // (Before the first listing of a bucket, which is its first poll's.)
+    let mut left_out = LeftOutSince::new(walk.select.as_deref());
     let mut bucket = if urls.is_empty() {
         None
     } else {
@@ -130,7 +127,6 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         }
         Some(Bucket {
             follow: bucket,
-            listing_error: None,
             unlisted_said: BTreeSet::new(),
             unfetched_said: BTreeSet::new(),
         })
@@ -155,21 +151,18 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
         if let Some(bucket) = bucket.as_mut() {
-            if bucket.poll(&mut follower, &mut out, select, &stop)? {
+            if bucket.poll(&mut follower, &mut out, &mut left_out, &stop)? {
                 break 'outer;
             }
         }
         // (A walk of no root would forget the objects read.)
         let walked = if bucket.is_none() {
-            follower.poll(&roots, &walk)
+            let walked = follower.poll(&roots, &walk);
+            left_out.judged(true);
+            walked
         } else {
             Vec::new()
         };
-        if let (Some(select), Some(before)) = (select, left_out_before) {
-            let now = LeftOut::of(select);
-            left_out = Some(now.since(before));
-            left_out_before = Some(now);
-        }
         for ready in walked {
             if stop.load(Ordering::Relaxed) {
                 break 'outer;
@@ -238,7 +231,7 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     out.save(&mut follower)?;
     let progress = follower.progress();
     let skipped = follower.skipped();
-    let mut text = summary(&progress, ended, &tally, left_out);
+    let mut text = summary(&progress, ended, &tally, left_out.last);
     for skip in &skipped {
         text.push_str(&format!("  {:>8}  {}\n", skip.count, skip.code));
         for e in &skip.examples {
@@ -258,10 +251,41 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What the selection left out at the last poll that judged the whole tree: a walk of
+/// directories, a bucket's listing that passed over no sealed directory and failed on none.
+/// The selection's counts grow with every poll, each judging again what it lists.
+struct LeftOutSince<'s> {
+    select: Option<&'s Selected>,
+    /// The counts when the last poll began.
+    before: Option<LeftOut>,
+    last: Option<LeftOut>,
+}
+
+impl<'s> LeftOutSince<'s> {
+    fn new(select: Option<&'s Selected>) -> Self {
+        LeftOutSince {
+            select,
+            before: select.map(LeftOut::of),
+            last: None,
+        }
+    }
+
+    /// A poll has judged the tree (`whole`: all of it).
+    fn judged(&mut self, whole: bool) {
+        let (Some(select), Some(before)) = (self.select, self.before) else {
+            return;
+        };
+        let now = LeftOut::of(select);
+        if whole {
+            self.last = Some(now.since(before));
+        }
+        self.before = Some(now);
+    }
+}
+
 /// A followed bucket, and what it could not give now, said once until it can again.
 struct Bucket {
     follow: crate::s3::Follow,
-    listing_error: Option<String>,
     unlisted_said: BTreeSet<String>,
     unfetched_said: BTreeSet<String>,
 }
@@ -273,23 +297,14 @@ impl Bucket {
         &mut self,
         follower: &mut Follower,
         out: &mut Out<'_>,
-        select: Option<&Selected>,
+        left_out: &mut LeftOutSince<'_>,
         stop: &AtomicBool,
     ) -> Result<bool, Failure> {
-        let listing = match self.follow.list() {
-            None => return Ok(true),
-            Some(Ok(listing)) => listing,
-            // A listing that fails (the network, throttling) is tried again at the next poll;
-            // it is said once, not at every poll.
-            Some(Err(e)) => {
-                if self.listing_error.as_ref() != Some(&e) {
-                    say(&format!("{e} (listed again every poll)"));
-                    self.listing_error = Some(e);
-                }
-                return Ok(false);
-            }
+        let select = left_out.select;
+        let Some(listing) = self.follow.list() else {
+            return Ok(true);
         };
-        self.listing_error = None;
+        left_out.judged(listing.unlisted.is_empty() && listing.sealed.is_empty());
         // A directory that cannot be listed keeps what was read under it, and is listed again
         // at the next poll.
         let unlisted: Vec<String> = listing
@@ -365,7 +380,7 @@ fn say(what: &str) {
 fn summary(p: &Progress, ended: bool, tally: &Tally, left_out: Option<LeftOut>) -> String {
     let c = p.records;
     let left_out = left_out.map_or_else(String::new, |l| {
-        format!("  {}\n", l.describe(" at the last poll"))
+        format!("  {}\n", l.describe(" at the last full listing"))
     });
     format!(
         "Followed {} files{}: {} records read · {} matched · {} unmatched · {} filtered out · {} \

@@ -697,7 +697,7 @@ fn produce(inputs: Inputs<'_>, ranges: &Ranges, slots: Receiver<()>, work: SyncS
         events: Vec::new(),
         skips: Vec::new(),
     }));
-    // Closed: the matching threads stopped, and nothing more is handed over.
+    // What is left is handed over, unless the matching threads stopped (`Closed`).
     if read_inputs(&pending, inputs, ranges).is_ok() {
         if let Ok(mut pending) = pending.lock() {
             let _ = pending.flush();

@@ -26,6 +26,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::EncodingType;
@@ -142,7 +143,7 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
                 match s3.top(url, select.as_deref(), false).await {
                     Ok(walk) => walks.push(walk),
                     Err(e) => {
-                        let _ = listed_tx.send(Err(e.message));
+                        let _ = listed_tx.send(Err(e.at(url)));
                         return;
                     }
                 }
@@ -185,16 +186,16 @@ pub fn open(urls: Vec<Url>, select: Option<Arc<Selected>>) -> Result<Objects, St
 
 /// `scan --follow s3://…`: the URLs listed at each poll (the directories a selection leaves
 /// out are not), and the objects to read fetched whole, a few ahead of the one read
-/// ([`Follow::fetch`]), on a current-thread runtime of the calling thread (the fetches under
-/// way go on while it waits for the next). Each request gives up when `stop` is set.
+/// ([`Follow::fetch`]), on a runtime with one worker thread (the fetches under way go on while
+/// the calling thread reads). Each request gives up when `stop` is set.
 pub struct Follow {
     runtime: tokio::runtime::Runtime,
     s3: S3,
     urls: Vec<Url>,
     select: Option<Arc<Selected>>,
     stop: Arc<AtomicBool>,
-    /// The listing that checked the URLs, for the first poll (or why it failed, for now).
-    first: Option<Result<Listing, String>>,
+    /// The listing that checked the URLs, for the first poll.
+    first: Option<Listing>,
     /// The entity tag of each object of the last listing, which its fetch asks for.
     etags: HashMap<String, String>,
     /// Directories of the layout whose time is well past, listed whole: not listed again until
@@ -216,6 +217,9 @@ pub struct Listing {
     /// The directories not listed again, their time well past (see [`Follow::seal`]): what
     /// they hold was read, and is not in `objects`.
     pub sealed: Vec<String>,
+    /// At the first listing, why S3 refused to list a URL (no such bucket, access denied): an
+    /// error. Later, such a URL is in `unlisted`, as one failing for now always is.
+    pub refused: Option<String>,
 }
 
 /// Why an object was not fetched.
@@ -252,17 +256,56 @@ impl ListError {
     }
 }
 
-/// Whether `e` may pass by itself: no answer in time or no connection, an error of S3's, or
-/// throttling. Anything else (S3 refused the request, or it could not be made: no credentials)
-/// stays so until someone acts.
-fn for_now<E>(e: &SdkError<E>) -> bool {
+/// Whether `e` may pass by itself: no answer in time, no answer at all (no connection, one
+/// closed early, a credentials provider out of reach), an error of S3's, or throttling.
+/// Anything else stays so until someone acts: S3 refused the request, or it could not be made
+/// (no credentials anywhere, a configuration that does not make a request).
+fn for_now<E>(e: &SdkError<E>) -> bool
+where
+    E: std::error::Error + 'static,
+{
     match e {
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        SdkError::DispatchFailure(failure) => !failure.is_user() && !credentials_lacking(e),
         SdkError::ServiceError(_) => e
             .raw_response()
             .is_some_and(|r| matches!(r.status().as_u16(), 408 | 429 | 500..=599)),
         _ => false,
+    }
+}
+
+/// Whether `e` comes of credentials that no provider has or that are configured wrong (where
+/// one out of reach, or timing out, may answer later).
+fn credentials_lacking(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(credentials) = e.downcast_ref::<CredentialsError>() {
+            return matches!(
+                credentials,
+                CredentialsError::CredentialsNotLoaded(_)
+                    | CredentialsError::InvalidConfiguration(_)
+            );
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// Why the top of a URL could not be walked.
+#[derive(Debug)]
+enum TopError {
+    Unlisted(ListError),
+    /// No object under it (where one is asked for).
+    Empty,
+}
+
+impl TopError {
+    /// What is said of `url`.
+    fn at(&self, url: &Url) -> String {
+        match self {
+            TopError::Unlisted(e) => format!("{url}: cannot list the bucket: {}", e.message),
+            TopError::Empty => format!("{url}: no object under this prefix"),
+        }
     }
 }
 
@@ -294,7 +337,10 @@ impl Follow {
         select: Option<Arc<Selected>>,
         stop: Arc<AtomicBool>,
     ) -> Result<Option<Follow>, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // A worker of its own, so that the fetches under way go on while an object is read.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("s3")
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the runtime for S3: {e}"))?;
@@ -310,43 +356,47 @@ impl Follow {
             sealed: BTreeMap::new(),
             settled: Vec::new(),
         };
-        let first = match follow.list_now() {
-            None => return Ok(None),
-            Some(Err(e)) if e.lasting => return Err(e.message),
-            Some(first) => first.map_err(|e| e.message),
+        let Some(first) = follow.list_now(true) else {
+            return Ok(None);
         };
+        if let Some(refused) = first.refused {
+            return Err(refused);
+        }
         follow.first = Some(first);
         Ok(Some(follow))
     }
 
     /// The URLs with no object to read under them (yet, or that the selection keeps), as the
-    /// first listing found them (none when it failed).
+    /// first listing found them (not those it could not list).
     pub fn empty_urls(&self) -> Vec<String> {
-        let Some(Ok(first)) = &self.first else {
+        let Some(first) = &self.first else {
             return Vec::new();
         };
-        let listed = &first.objects;
         self.urls
             .iter()
             .map(ToString::to_string)
             .filter(|url| {
-                !listed
+                !first
+                    .objects
                     .iter()
                     .any(|(name, _)| name.starts_with(url.as_str()))
+                    && !first.unlisted.iter().any(|(dir, _)| dir == url)
             })
             .collect()
     }
 
-    /// The objects under the URLs now: an error when a URL's top cannot be listed; None when
+    /// The objects under the URLs now (a URL that cannot be listed is in `unlisted`); None when
     /// `stop` was set meanwhile.
-    pub fn list(&mut self) -> Option<Result<Listing, String>> {
+    pub fn list(&mut self) -> Option<Listing> {
         match self.first.take() {
             Some(listed) => Some(listed),
-            None => self.list_now().map(|listed| listed.map_err(|e| e.message)),
+            None => self.list_now(false),
         }
     }
 
-    fn list_now(&mut self) -> Option<Result<Listing, ListError>> {
+    /// Lists the URLs (`first`: to check them, as [`Follow::open`] does); None when `stop` was
+    /// set meanwhile.
+    fn list_now(&mut self, first: bool) -> Option<Listing> {
         let Follow {
             runtime,
             s3,
@@ -380,7 +430,23 @@ impl Follow {
         let work = async {
             let mut listing = Listing::default();
             for url in urls.iter() {
-                let mut walk = s3.top(url, select, true).await?;
+                // A URL that cannot be listed is passed over as a directory that cannot be (the
+                // others are read), but at the first listing one S3 refuses is an error, once
+                // every URL has been tried.
+                let mut walk = match s3.top(url, select, true).await {
+                    Ok(walk) => walk,
+                    Err(TopError::Unlisted(e)) if first && e.lasting => {
+                        listing
+                            .refused
+                            .get_or_insert_with(|| TopError::Unlisted(e).at(url));
+                        continue;
+                    }
+                    Err(TopError::Unlisted(e)) => {
+                        listing.unlisted.push((url.to_string(), e.message));
+                        continue;
+                    }
+                    Err(TopError::Empty) => continue,
+                };
                 while let Some(next) = walk.next(s3, select, &mut passes).await {
                     match next {
                         Ok(key) => {
@@ -393,10 +459,10 @@ impl Follow {
                     }
                 }
             }
-            Ok(listing)
+            listing
         };
         let mut listed = runtime.block_on(until_stopped(work, stop));
-        if let Some(Ok(listing)) = listed.as_mut() {
+        if let Some(listing) = listed.as_mut() {
             listing.sealed = passed;
         }
         listed
@@ -532,12 +598,16 @@ impl Iterator for Fetches<'_> {
         self.fill();
         let (name, mark, task) = self.pending.pop_front()?;
         self.pending_bytes = self.pending_bytes.saturating_sub(mark.len);
+        let abort = task.abort_handle();
         let done = self
             .follow
             .runtime
             .block_on(until_stopped(task, &self.follow.stop));
         let body = match done {
-            None => Err(NotFetched::Stopped),
+            None => {
+                abort.abort();
+                Err(NotFetched::Stopped)
+            }
             Some(Ok(fetched)) => fetched.map(|bytes| Box::new(io::Cursor::new(bytes)) as Box<_>),
             Some(Err(e)) => Err(NotFetched::Failed(format!("the fetch stopped: {e}"))),
         };
@@ -699,16 +769,13 @@ impl S3 {
         url: &Url,
         select: Option<&Selected>,
         empty: bool,
-    ) -> Result<Walk, ListError> {
+    ) -> Result<Walk, TopError> {
         let prefix = url.prefix.as_str();
         let whole = prefix.is_empty() || prefix.ends_with('/');
         let entries = self
             .list_dir(&url.bucket, prefix)
             .await
-            .map_err(|e| ListError {
-                message: format!("{url}: cannot list the bucket: {}", e.message),
-                ..e
-            })?;
+            .map_err(TopError::Unlisted)?;
         // A prefix that is not a directory names its own key, and the directory of that name.
         let entries: Vec<Entry> = entries
             .into_iter()
@@ -720,10 +787,7 @@ impl S3 {
             })
             .collect();
         if entries.is_empty() && !empty {
-            return Err(ListError {
-                message: format!("{url}: no object under this prefix"),
-                lasting: true,
-            });
+            return Err(TopError::Empty);
         }
         // The directory the URL names is judged as a walk judges a directory it is given.
         let dir = prefix.strip_suffix('/').unwrap_or(prefix);
