@@ -352,6 +352,14 @@ impl Bucket {
                         ));
                     }
                 }
+                Err(NotFetched::Rewritten) => {
+                    if self.unfetched_said.insert(name.clone()) {
+                        say(&format!(
+                            "{name}: written again since it was listed (read as the next poll \
+                             lists it)"
+                        ));
+                    }
+                }
                 Err(NotFetched::Stopped) => return Ok(true),
             }
             out.flush(follower)?;

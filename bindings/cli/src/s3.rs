@@ -16,7 +16,7 @@
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO, LocalStack), addresses are
 //! path-style. The SDK runs on a current-thread tokio runtime on a thread of its own.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -198,6 +198,8 @@ pub struct Follow {
     first: Option<Listing>,
     /// The entity tag of each object of the last listing, which its fetch asks for.
     etags: HashMap<String, String>,
+    /// The objects and entity tags a fetch was refused under (412): fetched without them next.
+    unmatched: HashSet<(String, String)>,
     /// Directories of the layout whose time is well past, listed whole: not listed again until
     /// the time each maps to (ms since the epoch, one to two [`RESEAL_MS`] after sealing).
     sealed: BTreeMap<String, i64>,
@@ -231,6 +233,9 @@ pub enum NotFetched {
     /// For now (throttled, an error of S3's, no connection, deleted since the listing): asked
     /// for again at the next listing that shows it.
     Failed(String),
+    /// Written again since it was listed (its entity tag is another now): asked for again at
+    /// the next listing, in the version that listing shows.
+    Rewritten,
     /// The follower is stopping.
     Stopped,
 }
@@ -353,6 +358,7 @@ impl Follow {
             stop,
             first: None,
             etags: HashMap::new(),
+            unmatched: HashSet::new(),
             sealed: BTreeMap::new(),
             settled: Vec::new(),
         };
@@ -554,7 +560,19 @@ impl Fetches<'_> {
         let client = place
             .as_ref()
             .map(|(bucket, _)| self.follow.s3.client(bucket));
-        let etag = self.follow.etags.get(name).cloned();
+        // Not asked for again under an entity tag the store refused it under once: one that
+        // lists a tag its fetch does not compare with (S3 does) would refuse it at every poll.
+        let etag = self
+            .follow
+            .etags
+            .get(name)
+            .filter(|etag| {
+                !self
+                    .follow
+                    .unmatched
+                    .contains(&(name.to_owned(), (*etag).clone()))
+            })
+            .cloned();
         let name = name.to_owned();
         async move {
             let (Some((bucket, key)), Some(client)) = (place, client) else {
@@ -575,9 +593,7 @@ impl Fetches<'_> {
                     let status = e.raw_response().map(|r| r.status().as_u16());
                     match status {
                         Some(400 | 403) => NotFetched::Refused(io::Error::other(describe(&e))),
-                        Some(412) => {
-                            NotFetched::Failed("written again since it was listed".to_owned())
-                        }
+                        Some(412) => NotFetched::Rewritten,
                         _ => NotFetched::Failed(describe(&e)),
                     }
                 })?;
@@ -607,6 +623,12 @@ impl Iterator for Fetches<'_> {
             None => {
                 abort.abort();
                 Err(NotFetched::Stopped)
+            }
+            Some(Ok(Err(NotFetched::Rewritten))) => {
+                if let Some(etag) = self.follow.etags.get(&name) {
+                    self.follow.unmatched.insert((name.clone(), etag.clone()));
+                }
+                Err(NotFetched::Rewritten)
             }
             Some(Ok(fetched)) => fetched.map(|bytes| Box::new(io::Cursor::new(bytes)) as Box<_>),
             Some(Err(e)) => Err(NotFetched::Failed(format!("the fetch stopped: {e}"))),
