@@ -27,7 +27,7 @@ use trailmatch_cloudtrail::follow::{
 };
 use trailmatch_cloudtrail::logs::{self, Item};
 use trailmatch_cloudtrail::rules::RuleSet;
-use trailmatch_cloudtrail::s3key::Selected;
+use trailmatch_cloudtrail::s3key::{Selected, TrailKey};
 use trailmatch_cloudtrail::scan::ScanOptions;
 use trailmatch_cloudtrail::time;
 use trailmatch_cloudtrail::walk::WalkOptions;
@@ -109,7 +109,6 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| Failure::Io(format!("error: cannot handle signal {signal}: {e}")))?;
     }
-    // (Before the first listing of a bucket, which is its first poll's.)
     let mut left_out = LeftOutSince::new(walk.select.as_deref());
     let mut bucket = if urls.is_empty() {
         None
@@ -127,6 +126,7 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         }
         Some(Bucket {
             follow: bucket,
+            left_out: BTreeSet::new(),
             unlisted_said: BTreeSet::new(),
             unfetched_said: BTreeSet::new(),
         })
@@ -151,14 +151,14 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
         if let Some(bucket) = bucket.as_mut() {
-            if bucket.poll(&mut follower, &mut out, &mut left_out, &stop)? {
+            if bucket.poll(&mut follower, &mut out, walk.select.as_deref(), &stop)? {
                 break 'outer;
             }
         }
         // (A walk of no root would forget the objects read.)
         let walked = if bucket.is_none() {
             let walked = follower.poll(&roots, &walk);
-            left_out.judged(true);
+            left_out.walked();
             walked
         } else {
             Vec::new()
@@ -231,7 +231,11 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     out.save(&mut follower)?;
     let progress = follower.progress();
     let skipped = follower.skipped();
-    let mut text = summary(&progress, ended, &tally, left_out.last);
+    let left_out = match &bucket {
+        Some(bucket) if walk.select.is_some() => Some(bucket.left_out_counts()),
+        _ => left_out.last,
+    };
+    let mut text = summary(&progress, ended, &tally, left_out);
     for skip in &skipped {
         text.push_str(&format!("  {:>8}  {}\n", skip.count, skip.code));
         for e in &skip.examples {
@@ -251,9 +255,8 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// What the selection left out at the last poll that judged the whole tree: a walk of
-/// directories, a bucket's listing that passed over no sealed directory and failed on none.
-/// The selection's counts grow with every poll, each judging again what it lists.
+/// What the selection left out at the last walk of directories (each walk judges the whole
+/// tree again, and the selection's counts grow with every one).
 struct LeftOutSince<'s> {
     select: Option<&'s Selected>,
     /// The counts when the last poll began.
@@ -270,15 +273,13 @@ impl<'s> LeftOutSince<'s> {
         }
     }
 
-    /// A poll has judged the tree (`whole`: all of it).
-    fn judged(&mut self, whole: bool) {
+    /// A walk has judged the tree.
+    fn walked(&mut self) {
         let (Some(select), Some(before)) = (self.select, self.before) else {
             return;
         };
         let now = LeftOut::of(select);
-        if whole {
-            self.last = Some(now.since(before));
-        }
+        self.last = Some(now.since(before));
         self.before = Some(now);
     }
 }
@@ -286,7 +287,11 @@ impl<'s> LeftOutSince<'s> {
 /// A followed bucket, and what it could not give now, said once until it can again.
 struct Bucket {
     follow: crate::s3::Follow,
-    unlisted_said: BTreeSet<String>,
+    /// What the selection left out as last listed (objects, and directories ending in `/`):
+    /// what a poll passes over (sealed, or not listed now) is kept from the listing before.
+    left_out: BTreeSet<String>,
+    /// The directories that could not be listed, and why, as last said.
+    unlisted_said: BTreeSet<(String, String)>,
     unfetched_said: BTreeSet<String>,
 }
 
@@ -297,31 +302,33 @@ impl Bucket {
         &mut self,
         follower: &mut Follower,
         out: &mut Out<'_>,
-        left_out: &mut LeftOutSince<'_>,
+        select: Option<&Selected>,
         stop: &AtomicBool,
     ) -> Result<bool, Failure> {
-        let select = left_out.select;
-        let Some(listing) = self.follow.list() else {
+        let Some(mut listing) = self.follow.list() else {
             return Ok(true);
         };
-        left_out.judged(listing.unlisted.is_empty() && listing.sealed.is_empty());
         // A directory that cannot be listed keeps what was read under it, and is listed again
-        // at the next poll.
+        // at the next poll. It is said once, and again when the reason changes.
         let unlisted: Vec<String> = listing
             .unlisted
             .iter()
             .map(|(dir, _)| dir.clone())
             .collect();
         for (dir, e) in &listing.unlisted {
-            if !self.unlisted_said.contains(dir) {
+            if !self.unlisted_said.contains(&(dir.clone(), e.clone())) {
                 say(&format!(
                     "{dir}: cannot list: {e} (listed again every poll)"
                 ));
             }
         }
-        self.unlisted_said = unlisted.iter().cloned().collect();
-        // What was read under directories not listed (again) is kept.
+        self.unlisted_said = listing.unlisted.iter().cloned().collect();
+        // What was read under directories not listed (again) is kept, and what the selection
+        // left out there.
         let kept: Vec<String> = unlisted.iter().chain(&listing.sealed).cloned().collect();
+        self.left_out
+            .retain(|name| kept.iter().any(|dir| name.starts_with(dir.as_str())));
+        self.left_out.extend(listing.left_out.drain(..));
         let ready = follower.poll_listed(listing.objects, &kept, select);
         // An object that failed and is no longer to read (deleted) waits no more.
         self.unfetched_said.retain(|n| {
@@ -376,6 +383,23 @@ impl Bucket {
     }
 }
 
+impl Bucket {
+    /// The counts of what the selection left out, as last listed.
+    fn left_out_counts(&self) -> LeftOut {
+        let dirs = self.left_out.iter().filter(|n| n.ends_with('/')).count();
+        let files: Vec<&String> = self.left_out.iter().filter(|n| !n.ends_with('/')).collect();
+        let outside = files
+            .iter()
+            .filter(|n| TrailKey::parse(n).is_none())
+            .count();
+        LeftOut {
+            files: files.len() as u64,
+            outside_layout: outside as u64,
+            directories: dirs as u64,
+        }
+    }
+}
+
 /// Says `what` on standard error (a problem the follower goes on past).
 fn say(what: &str) {
     let _ = writeln!(
@@ -388,7 +412,7 @@ fn say(what: &str) {
 fn summary(p: &Progress, ended: bool, tally: &Tally, left_out: Option<LeftOut>) -> String {
     let c = p.records;
     let left_out = left_out.map_or_else(String::new, |l| {
-        format!("  {}\n", l.describe(" at the last full listing"))
+        format!("  {}\n", l.describe(" as last listed"))
     });
     format!(
         "Followed {} files{}: {} records read · {} matched · {} unmatched · {} filtered out · {} \

@@ -14,7 +14,8 @@
 //! configuration, as for `--notify sns`; a bucket in another Region than the configured one is
 //! read in its own (S3 says which in `x-amz-bucket-region`). With an endpoint of one's own
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO, LocalStack), addresses are
-//! path-style. The SDK runs on a current-thread tokio runtime on a thread of its own.
+//! path-style. The SDK runs on a current-thread tokio runtime on a thread of its own (for
+//! `scan --follow`, on a runtime with one worker thread: [`Follow`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{self, Read};
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
+use aws_config::retry::{ErrorKind, RetryConfig};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
@@ -219,6 +220,9 @@ pub struct Listing {
     /// The directories not listed again, their time well past (see [`Follow::seal`]): what
     /// they hold was read, and is not in `objects`.
     pub sealed: Vec<String>,
+    /// What the selection left out of what was listed: objects (`s3://BUCKET/KEY`) and
+    /// directories not entered (`s3://BUCKET/PREFIX/`).
+    pub left_out: Vec<String>,
     /// At the first listing, why S3 refused to list a URL (no such bucket, access denied): an
     /// error. Later, such a URL is in `unlisted`, as one failing for now always is.
     pub refused: Option<String>,
@@ -264,14 +268,19 @@ impl ListError {
 /// Whether `e` may pass by itself: no answer in time, no answer at all (no connection, one
 /// closed early, a credentials provider out of reach), an error of S3's, or throttling.
 /// Anything else stays so until someone acts: S3 refused the request, or it could not be made
-/// (no credentials anywhere, a configuration that does not make a request).
+/// (credentials found nowhere or refused, a Region or endpoint that makes no request).
 fn for_now<E>(e: &SdkError<E>) -> bool
 where
     E: std::error::Error + 'static,
 {
     match e {
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        SdkError::DispatchFailure(failure) => !failure.is_user() && !credentials_lacking(e),
+        SdkError::DispatchFailure(failure) => {
+            failure.is_io()
+                || failure.is_timeout()
+                || matches!(failure.as_other(), Some(ErrorKind::TransientError))
+                || credentials_out_of_reach(e)
+        }
         SdkError::ServiceError(_) => e
             .raw_response()
             .is_some_and(|r| matches!(r.status().as_u16(), 408 | 429 | 500..=599)),
@@ -279,17 +288,23 @@ where
     }
 }
 
-/// Whether `e` comes of credentials that no provider has or that are configured wrong (where
-/// one out of reach, or timing out, may answer later).
-fn credentials_lacking(e: &(dyn std::error::Error + 'static)) -> bool {
+/// Whether `e` comes of a credentials provider that did not answer: timed out, or out of reach
+/// (an I/O error under its error). One that answered no (an STS `AccessDenied`, a
+/// `credential_process` that failed), or none configured, is not.
+fn credentials_out_of_reach(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut under_credentials = false;
     let mut next = Some(e);
     while let Some(e) = next {
         if let Some(credentials) = e.downcast_ref::<CredentialsError>() {
-            return matches!(
-                credentials,
-                CredentialsError::CredentialsNotLoaded(_)
-                    | CredentialsError::InvalidConfiguration(_)
-            );
+            match credentials {
+                CredentialsError::ProviderTimedOut(_) => return true,
+                CredentialsError::ProviderError(_) | CredentialsError::Unhandled(_) => {
+                    under_credentials = true;
+                }
+                _ => return false,
+            }
+        } else if under_credentials && e.downcast_ref::<io::Error>().is_some() {
+            return true;
         }
         next = e.source();
     }
@@ -386,7 +401,10 @@ impl Follow {
                     .objects
                     .iter()
                     .any(|(name, _)| name.starts_with(url.as_str()))
-                    && !first.unlisted.iter().any(|(dir, _)| dir == url)
+                    && !first
+                        .unlisted
+                        .iter()
+                        .any(|(dir, _)| dir.starts_with(url.as_str()))
             })
             .collect()
     }
@@ -464,6 +482,7 @@ impl Follow {
                         Err((dir, e)) => listing.unlisted.push((dir, e)),
                     }
                 }
+                listing.left_out.append(&mut walk.left_out);
             }
             listing
         };
@@ -562,17 +581,14 @@ impl Fetches<'_> {
             .map(|(bucket, _)| self.follow.s3.client(bucket));
         // Not asked for again under an entity tag the store refused it under once: one that
         // lists a tag its fetch does not compare with (S3 does) would refuse it at every poll.
-        let etag = self
-            .follow
-            .etags
-            .get(name)
-            .filter(|etag| {
-                !self
-                    .follow
-                    .unmatched
-                    .contains(&(name.to_owned(), (*etag).clone()))
-            })
-            .cloned();
+        // What it gives must then be what was listed (below).
+        let listed = self.follow.etags.get(name).cloned();
+        let etag = listed.clone().filter(|etag| {
+            !self
+                .follow
+                .unmatched
+                .contains(&(name.to_owned(), etag.clone()))
+        });
         let name = name.to_owned();
         async move {
             let (Some((bucket, key)), Some(client)) = (place, client) else {
@@ -597,6 +613,14 @@ impl Fetches<'_> {
                         _ => NotFetched::Failed(describe(&e)),
                     }
                 })?;
+            // A store that gives another version than the one listed (its listing lags, or it
+            // ignores `If-Match`): read as the next listing shows it, not under this mark.
+            let bare = |etag: &str| etag.trim_start_matches("W/").trim_matches('"').to_owned();
+            if let (Some(listed), Some(given)) = (&listed, output.e_tag()) {
+                if bare(listed) != bare(given) {
+                    return Err(NotFetched::Rewritten);
+                }
+            }
             let body = output
                 .body
                 .collect()
@@ -693,6 +717,9 @@ enum Entry {
 struct Walk {
     bucket: String,
     stack: Vec<std::vec::IntoIter<Entry>>,
+    /// What the selection left out so far: objects (`s3://BUCKET/KEY`) and directories
+    /// (`s3://BUCKET/PREFIX/`).
+    left_out: Vec<String>,
 }
 
 impl Walk {
@@ -723,12 +750,15 @@ impl Walk {
                             etag,
                         }));
                     }
+                    self.left_out.push(name);
                 }
                 Entry::Dir(prefix) => {
                     let dir = prefix.strip_suffix('/').unwrap_or(&prefix);
-                    if select.is_some_and(|s| !s.enters(&format!("s3://{}/{dir}", self.bucket)))
-                        || passes(&format!("s3://{}/{prefix}", self.bucket))
-                    {
+                    if select.is_some_and(|s| !s.enters(&format!("s3://{}/{dir}", self.bucket))) {
+                        self.left_out.push(format!("s3://{}/{prefix}", self.bucket));
+                        continue;
+                    }
+                    if passes(&format!("s3://{}/{prefix}", self.bucket)) {
                         continue;
                     }
                     match s3.list_dir(&self.bucket, &prefix).await {
@@ -816,14 +846,15 @@ impl S3 {
         let entered = !whole
             || dir.is_empty()
             || select.is_none_or(|s| s.enters(&format!("s3://{}/{dir}", url.bucket)));
-        let stack = if entered {
-            vec![entries.into_iter()]
+        let (stack, left_out) = if entered {
+            (vec![entries.into_iter()], Vec::new())
         } else {
-            Vec::new()
+            (Vec::new(), vec![url.to_string()])
         };
         Ok(Walk {
             bucket: url.bucket.clone(),
             stack,
+            left_out,
         })
     }
 

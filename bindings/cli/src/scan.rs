@@ -721,11 +721,11 @@ struct JsonReport<'a> {
 /// What `--accounts`, `--regions`, `--start` and `--end` left out, unread.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct LeftOut {
-    files: u64,
+    pub(crate) files: u64,
     /// Of those, the files outside CloudTrail's S3 layout.
-    outside_layout: u64,
+    pub(crate) outside_layout: u64,
     /// Directories not entered (listed, for a bucket).
-    directories: u64,
+    pub(crate) directories: u64,
 }
 
 impl LeftOut {

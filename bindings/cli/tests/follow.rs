@@ -130,6 +130,21 @@ impl Running {
     }
 }
 
+/// Runs `command` to its end: its status and standard error. Still running after
+/// [`DEADLINE`], it is killed and the test fails.
+fn run_to_end(command: &mut Command) -> (i32, String) {
+    let mut running = Running::start(command);
+    let start = Instant::now();
+    while running.child.try_wait().unwrap().is_none() {
+        if start.elapsed() > DEADLINE {
+            running.child.kill().unwrap();
+            panic!("still running after {DEADLINE:?}: {}", running.stderr());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    running.wait()
+}
+
 fn follower(dir: &Path, args: &[&str]) -> Running {
     Running::start(
         Command::new(BIN)
@@ -330,7 +345,7 @@ fn day_as_lines() -> Vec<String> {
 /// last poll left out (not a sum over every poll): another Region's directory, and an export
 /// outside the layout under `--regions`.
 #[test]
-fn the_summary_says_what_the_selection_left_out_at_the_last_poll() {
+fn the_summary_says_what_the_selection_left_out_as_last_listed() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let record =
@@ -358,8 +373,8 @@ fn the_summary_says_what_the_selection_left_out_at_the_last_poll() {
     );
     assert!(
         stderr.contains(
-            "\n  left out by --accounts, --regions, --start, --end at the last full listing: 1 files \
-             (1 outside CloudTrail's S3 layout) and 1 directory\n"
+            "\n  left out by --accounts, --regions, --start, --end as last listed: 1 files (1 \
+             outside CloudTrail's S3 layout) and 1 directory\n"
         ),
         "{stderr}"
     );
@@ -532,7 +547,13 @@ fn a_bucket_is_followed_through_a_restart() {
         "{}",
         child.stderr()
     );
-    // Another Region's day and CloudTrail's digest files: left out by the selection.
+    // Another Region's day and CloudTrail's digest files: left out by the selection, and a
+    // file outside the layout.
+    bucket.put(
+        &format!("{region}/2019/12/stray.txt"),
+        b"not a log".to_vec(),
+        None,
+    );
     for other in [
         "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/23/eu.json.gz",
         "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/23/digest.json.gz",
@@ -540,11 +561,6 @@ fn a_bucket_is_followed_through_a_restart() {
         bucket.put(other, std::fs::read(&files[0]).unwrap(), None);
     }
     // A past day's file (no record), then, once it is read, another one there.
-    bucket.put(
-        &format!("{region}/2020/01/stray.txt"),
-        b"not a log".to_vec(),
-        None,
-    );
     bucket.put(&past("p1.json"), br#"{"Records":[]}"#.to_vec(), None);
     wait_for("the past day's file read", || {
         files_done(&state_path) == Some(1)
@@ -560,12 +576,12 @@ fn a_bucket_is_followed_through_a_restart() {
     assert_eq!(status, 0, "{stderr}");
     assert!(stderr.contains("Followed 13 files"), "{stderr}");
     // The other Region's directory and the digest files' are left out, not listed, and a file
-    // outside the layout in the past month: counted by the listing that judged it, not lost
-    // when that month's directory is sealed (the polls after pass over it).
+    // outside the layout in a past month: counted as the listing that judged it left it out,
+    // not lost when that month's directory is sealed (the polls after pass over it).
     assert!(
         stderr.contains(
-            "  left out by --accounts, --regions, --start, --end at the last full listing: 1 files \
-             (1 outside CloudTrail's S3 layout) and 2 directories\n"
+            "  left out by --accounts, --regions, --start, --end as last listed: 1 files (1 \
+             outside CloudTrail's S3 layout) and 2 directories\n"
         ),
         "{stderr}"
     );
@@ -623,6 +639,8 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
     let record = r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}"#;
     let gets = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&gets);
+    let bad_listings = Arc::new(AtomicUsize::new(0));
+    let bad_counted = Arc::clone(&bad_listings);
     let error = |status: u16, code: &str| Answer {
         status,
         body: format!("<Error><Code>{code}</Code><Message>{code}</Message></Error>"),
@@ -632,7 +650,11 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
         let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
         if query.contains("list-type=2") {
             if query.contains("prefix=bad") {
-                return error(500, "InternalError");
+                // Failing for now at two polls (three attempts each), then refused.
+                if bad_counted.fetch_add(1, Ordering::SeqCst) < 6 {
+                    return error(500, "InternalError");
+                }
+                return error(403, "AccessDenied");
             }
             return Answer {
                 status: 200,
@@ -679,6 +701,10 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
                 && s["files"].get("s3://trail/b.json").is_some()
         })
     });
+    // The directory's new reason is said too.
+    wait_for("the directory refused", || {
+        child.stderr().contains("AccessDenied")
+    });
     // The refused object is not asked for again at the polls after the one that fetched it.
     let polls = |requests: &[common::receiver::Request]| {
         requests
@@ -698,6 +724,11 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
     );
     assert_eq!(
         said("s3://trail/bad/: cannot list: InternalError"),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        said("s3://trail/bad/: cannot list: AccessDenied"),
         1,
         "{stderr}"
     );
@@ -724,7 +755,7 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
 #[test]
 fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
     use common::receiver::{Answer, Receiver};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     let first = r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}"#;
     let second = format!("{first}\n{first}\n");
@@ -812,6 +843,74 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
     // Read under the second version's mark: a later run does not take it for a changed file.
     let read = state(&dir.join("state.json")).unwrap()["files"]["s3://trail/a.jsonl"].clone();
     assert_eq!(read["len"], second.len(), "{read}");
+
+    // A store whose listing lags (it shows v1 for two polls, while v2 is stored): v2 is read
+    // under its own mark once listed, not under v1's (and then taken for a changed file).
+    let listings = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&listings);
+    let stored = second.clone();
+    let receiver = Receiver::start(None, move |request, _| {
+        if request.path.contains("list-type=2") {
+            let (etag, size) = if counted.fetch_add(1, Ordering::SeqCst) < 2 {
+                ("\"v1\"", first.len() + 1)
+            } else {
+                ("\"v2\"", stored.len())
+            };
+            return Answer {
+                status: 200,
+                body: format!(
+                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                     <Contents><Key>a.jsonl</Key><Size>{size}</Size><ETag>{etag}</ETag>\
+                     </Contents></ListBucketResult>"
+                ),
+                ..Answer::default()
+            };
+        }
+        match request.headers.get("if-match").map(String::as_str) {
+            Some(tag) if tag != "\"v2\"" => Answer::from(412),
+            _ => Answer {
+                status: 200,
+                headers: vec![("ETag".to_owned(), "\"v2\"".to_owned())],
+                body: stored.clone(),
+            },
+        }
+    });
+    std::fs::remove_file(dir.join("state.json")).unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
+        .args(["--state", "state.json"])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
+    let child = Running::start(&mut command).ready();
+    wait_for("the object read", || {
+        files_done(&dir.join("state.json")) == Some(1)
+    });
+    let (status, stderr) = child.stop("TERM");
+    let requests = receiver.finish();
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("Followed 1 files: 2 records read"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("file-changed"), "{stderr}");
+    let read = state(&dir.join("state.json")).unwrap()["files"]["s3://trail/a.jsonl"].clone();
+    assert_eq!(read["len"], second.len(), "{read}");
+    let gets: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("x-id=GetObject"))
+        .map(|r| (r.headers.get("if-match").cloned(), r.status))
+        .collect();
+    assert_eq!(
+        gets,
+        [
+            (Some("\"v1\"".to_owned()), 412),
+            (None, 200),
+            (Some("\"v2\"".to_owned()), 200)
+        ],
+        "{requests:?}"
+    );
 
     // A store that lists entity tags its fetch does not compare with (it refuses every
     // `If-Match`): the object is asked for without one at the next poll, not refused forever.
@@ -1007,13 +1106,70 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
         .stdin(Stdio::null());
     common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{closing_port}"));
     no_credentials(&mut command);
-    let out = command.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (status, stderr) = run_to_end(&mut command);
+    assert_eq!(status, 1, "{stderr}");
     assert!(
         stderr.contains("no providers in chain provided credentials"),
         "{stderr}"
     );
+
+    // What no retry mends is an error at the start: credentials refused (a credential_process
+    // that fails), a Region that makes no endpoint (no request is sent).
+    let config = dir.join("aws-config");
+    std::fs::write(&config, "[default]\ncredential_process = /bin/false\n").unwrap();
+    for (env, said) in [
+        (
+            vec![("AWS_CONFIG_FILE", config.to_str().unwrap())],
+            "credential",
+        ),
+        (vec![("AWS_REGION", "us east 1")], "Invalid region"),
+    ] {
+        let mut command = Command::new(BIN);
+        command
+            .args(["scan", "--follow", "s3://trail/"])
+            .current_dir(dir)
+            .stdin(Stdio::null());
+        common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{closing_port}"));
+        if env[0].0 == "AWS_CONFIG_FILE" {
+            no_credentials(&mut command);
+        } else {
+            command.env_remove("AWS_ENDPOINT_URL");
+        }
+        command.envs(env);
+        let (status, stderr) = run_to_end(&mut command);
+        assert_eq!(status, 1, "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+    }
+
+    // A prefix whose directory cannot be listed for now is not said to be empty.
+    let receiver = Receiver::start(None, |request, _| {
+        if request.path.contains("prefix=sub") {
+            return Answer {
+                status: 503,
+                body: "<Error><Code>SlowDown</Code><Message>SlowDown</Message></Error>".to_owned(),
+                ..Answer::default()
+            };
+        }
+        Answer {
+            status: 200,
+            body: "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
+                   <CommonPrefixes><Prefix>sub/</Prefix></CommonPrefixes></ListBucketResult>"
+                .to_owned(),
+            ..Answer::default()
+        }
+    });
+    let child = follow(&format!("http://127.0.0.1:{}", receiver.port));
+    wait_for("the failure said", || {
+        child.stderr().contains("(listed again every poll)")
+    });
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("s3://trail/sub/: cannot list: SlowDown"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no object to read"), "{stderr}");
+    drop(receiver);
 
     // A bucket S3 refuses is an error at the start, even after one that fails for now.
     let receiver = Receiver::start(None, |request, _| {
@@ -1034,9 +1190,8 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
         .current_dir(dir)
         .stdin(Stdio::null());
     common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
-    let out = command.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (status, stderr) = run_to_end(&mut command);
+    assert_eq!(status, 1, "{stderr}");
     assert!(
         stderr.contains("error: s3://missing/: cannot list the bucket: NoSuchBucket"),
         "{stderr}"
