@@ -130,6 +130,35 @@ impl Running {
     }
 }
 
+/// `scan --follow s3://trail/`, polling every 50 ms with `--state state.json`, in `dir`, against
+/// the S3 endpoint on `port` of 127.0.0.1.
+fn follow_bucket(dir: &Path, port: u16) -> Running {
+    let mut command = Command::new(BIN);
+    command
+        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
+        .args(["--state", "state.json"])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{port}"));
+    Running::start(&mut command)
+}
+
+/// [`follow_bucket`] against `receiver` until one object is read, then stopped (status 0): its
+/// standard error and the requests the receiver read.
+fn read_one(
+    dir: &Path,
+    receiver: common::receiver::Receiver,
+) -> (String, Vec<common::receiver::Request>) {
+    let child = follow_bucket(dir, receiver.port);
+    wait_for("the object read", || {
+        files_done(&dir.join("state.json")) == Some(1)
+    });
+    let (status, stderr) = child.stop("TERM");
+    let requests = receiver.finish();
+    assert_eq!(status, 0, "{stderr}");
+    (stderr, requests)
+}
+
 /// Runs `command` to its end: its status and standard error. Still running after
 /// [`DEADLINE`], it is killed and the test fails.
 fn run_to_end(command: &mut Command) -> (i32, String) {
@@ -685,14 +714,7 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
     });
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut command = Command::new(BIN);
-    command
-        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
-        .args(["--state", "state.json"])
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
-    let child = Running::start(&mut command).ready();
+    let child = follow_bucket(dir, receiver.port).ready();
     // One object read, the other refused: both in the state, the refused one to be asked for
     // again by the next run.
     wait_for("both objects done", || {
@@ -799,20 +821,7 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
     });
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut command = Command::new(BIN);
-    command
-        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
-        .args(["--state", "state.json"])
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
-    let child = Running::start(&mut command).ready();
-    wait_for("the object read", || {
-        files_done(&dir.join("state.json")) == Some(1)
-    });
-    let (status, stderr) = child.stop("TERM");
-    let requests = receiver.finish();
-    assert_eq!(status, 0, "{stderr}");
+    let (stderr, requests) = read_one(dir, receiver);
     assert_eq!(
         stderr
             .matches(
@@ -876,20 +885,7 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
         }
     });
     std::fs::remove_file(dir.join("state.json")).unwrap();
-    let mut command = Command::new(BIN);
-    command
-        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
-        .args(["--state", "state.json"])
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
-    let child = Running::start(&mut command).ready();
-    wait_for("the object read", || {
-        files_done(&dir.join("state.json")) == Some(1)
-    });
-    let (status, stderr) = child.stop("TERM");
-    let requests = receiver.finish();
-    assert_eq!(status, 0, "{stderr}");
+    let (stderr, requests) = read_one(dir, receiver);
     assert!(
         stderr.contains("Followed 1 files: 2 records read"),
         "{stderr}"
@@ -937,20 +933,7 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
         }
     });
     std::fs::remove_file(dir.join("state.json")).unwrap();
-    let mut command = Command::new(BIN);
-    command
-        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
-        .args(["--state", "state.json"])
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{}", receiver.port));
-    let child = Running::start(&mut command).ready();
-    wait_for("the object read", || {
-        files_done(&dir.join("state.json")) == Some(1)
-    });
-    let (status, stderr) = child.stop("TERM");
-    let requests = receiver.finish();
-    assert_eq!(status, 0, "{stderr}");
+    let (_, requests) = read_one(dir, receiver);
     let gets: Vec<_> = requests
         .iter()
         .filter(|r| r.path.ends_with("x-id=GetObject"))
@@ -999,23 +982,7 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
     });
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let follow = |endpoint: &str| {
-        let mut command = Command::new(BIN);
-        command
-            .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
-            .args(["--state", "state.json"])
-            .current_dir(dir)
-            .stdin(Stdio::null());
-        common::moto::aws_env(&mut command, endpoint);
-        Running::start(&mut command)
-    };
-    let child = follow(&format!("http://127.0.0.1:{}", receiver.port));
-    wait_for("the object read", || {
-        files_done(&dir.join("state.json")) == Some(1)
-    });
-    let (status, stderr) = child.stop("TERM");
-    let requests = receiver.finish();
-    assert_eq!(status, 0, "{stderr}");
+    let (stderr, requests) = read_one(dir, receiver);
     assert_eq!(
         stderr
             .matches(
@@ -1042,7 +1009,7 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     std::fs::remove_file(dir.join("state.json")).unwrap();
-    let child = follow(&format!("http://127.0.0.1:{port}"));
+    let child = follow_bucket(dir, port);
     wait_for("the failure said", || {
         child.stderr().contains("(listed again every poll)")
     });
@@ -1158,7 +1125,7 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
             ..Answer::default()
         }
     });
-    let child = follow(&format!("http://127.0.0.1:{}", receiver.port));
+    let child = follow_bucket(dir, receiver.port);
     wait_for("the failure said", || {
         child.stderr().contains("(listed again every poll)")
     });
@@ -1271,14 +1238,7 @@ fn objects_are_fetched_a_few_ahead() {
     });
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut command = Command::new(BIN);
-    command
-        .args(["scan", "--follow", "s3://trail/", "--poll-interval", "50ms"])
-        .args(["--state", "state.json"])
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    common::moto::aws_env(&mut command, &format!("http://127.0.0.1:{port}"));
-    let child = Running::start(&mut command);
+    let child = follow_bucket(dir, port);
     wait_for("every object read", || {
         files_done(&dir.join("state.json")) == Some(OBJECTS as u64)
     });
