@@ -109,7 +109,10 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| Failure::Io(format!("error: cannot handle signal {signal}: {e}")))?;
     }
-    let mut left_out = LeftOutSince::new(walk.select.as_deref());
+    let select = walk.select.as_deref();
+    // What the selection left out at the last walk of directories: each walk judges the whole
+    // tree again (a bucket keeps its own, by name: see `Bucket`).
+    let mut walk_left_out = None;
     let mut bucket = if urls.is_empty() {
         None
     } else {
@@ -151,14 +154,17 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let mut announced = false;
     'outer: while !stop.load(Ordering::Relaxed) {
         if let Some(bucket) = bucket.as_mut() {
-            if bucket.poll(&mut follower, &mut out, walk.select.as_deref(), &stop)? {
+            if bucket.poll(&mut follower, &mut out, select, &stop)? {
                 break 'outer;
             }
         }
         // (A walk of no root would forget the objects read.)
         let walked = if bucket.is_none() {
+            let before = select.map(LeftOut::of);
             let walked = follower.poll(&roots, &walk);
-            left_out.walked();
+            walk_left_out = select
+                .zip(before)
+                .map(|(s, before)| LeftOut::of(s).since(before));
             walked
         } else {
             Vec::new()
@@ -232,8 +238,8 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
     let progress = follower.progress();
     let skipped = follower.skipped();
     let left_out = match &bucket {
-        Some(bucket) if walk.select.is_some() => Some(bucket.left_out_counts()),
-        _ => left_out.last,
+        Some(bucket) if select.is_some() => Some(bucket.left_out_counts()),
+        _ => walk_left_out,
     };
     let mut text = summary(&progress, ended, &tally, left_out);
     for skip in &skipped {
@@ -253,35 +259,6 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         )));
     }
     Ok(())
-}
-
-/// What the selection left out at the last walk of directories (each walk judges the whole
-/// tree again, and the selection's counts grow with every one).
-struct LeftOutSince<'s> {
-    select: Option<&'s Selected>,
-    /// The counts when the last poll began.
-    before: Option<LeftOut>,
-    last: Option<LeftOut>,
-}
-
-impl<'s> LeftOutSince<'s> {
-    fn new(select: Option<&'s Selected>) -> Self {
-        LeftOutSince {
-            select,
-            before: select.map(LeftOut::of),
-            last: None,
-        }
-    }
-
-    /// A walk has judged the tree.
-    fn walked(&mut self) {
-        let (Some(select), Some(before)) = (self.select, self.before) else {
-            return;
-        };
-        let now = LeftOut::of(select);
-        self.last = Some(now.since(before));
-        self.before = Some(now);
-    }
 }
 
 /// A followed bucket, and what it could not give now, said once until it can again.
@@ -381,22 +358,23 @@ impl Bucket {
         self.follow.seal(&pending);
         Ok(false)
     }
-}
 
-impl Bucket {
     /// The counts of what the selection left out, as last listed.
     fn left_out_counts(&self) -> LeftOut {
-        let dirs = self.left_out.iter().filter(|n| n.ends_with('/')).count();
-        let files: Vec<&String> = self.left_out.iter().filter(|n| !n.ends_with('/')).collect();
-        let outside = files
-            .iter()
-            .filter(|n| TrailKey::parse(n).is_none())
-            .count();
-        LeftOut {
-            files: files.len() as u64,
-            outside_layout: outside as u64,
-            directories: dirs as u64,
+        let mut counts = LeftOut {
+            files: 0,
+            outside_layout: 0,
+            directories: 0,
+        };
+        for name in &self.left_out {
+            if name.ends_with('/') {
+                counts.directories += 1;
+            } else {
+                counts.files += 1;
+                counts.outside_layout += u64::from(TrailKey::parse(name).is_none());
+            }
         }
+        counts
     }
 }
 

@@ -199,7 +199,8 @@ pub struct Follow {
     first: Option<Listing>,
     /// The entity tag of each object of the last listing, which its fetch asks for.
     etags: HashMap<String, String>,
-    /// The objects and entity tags a fetch was refused under (412): fetched without them next.
+    /// The objects and entity tags a fetch was refused under (412), or given another tag
+    /// under, while the listing still shows them: fetched without `If-Match` next.
     unmatched: HashSet<(String, String)>,
     /// Directories of the layout whose time is well past, listed whole: not listed again until
     /// the time each maps to (ms since the epoch, one to two [`RESEAL_MS`] after sealing).
@@ -489,6 +490,9 @@ impl Follow {
         let mut listed = runtime.block_on(until_stopped(work, stop));
         if let Some(listing) = listed.as_mut() {
             listing.sealed = passed;
+            // Once listed with another tag (or not at all), an object is asked for with it.
+            self.unmatched
+                .retain(|(name, etag)| self.etags.get(name) == Some(etag));
         }
         listed
     }
@@ -947,6 +951,8 @@ impl S3 {
         let mut tasks = tokio::task::JoinSet::new();
         for mut walk in walks {
             while let Some(next) = walk.next(self, select, &mut |_| false).await {
+                // (What the selection left out is counted by it; the names are the follower's.)
+                walk.left_out.clear();
                 let (opened, fetch): (Opened, _) = match next {
                     Ok(key) => {
                         let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS);

@@ -560,26 +560,6 @@ fn left_out(select: Option<&Selected>) -> Option<String> {
     Some(LeftOut::of(select?).describe(""))
 }
 
-impl LeftOut {
-    /// For the summary: `left out by --accounts, --regions, --start, --end{when}: N files…`.
-    pub(crate) fn describe(self, when: &str) -> String {
-        let left_out = self;
-        let outside = match left_out.outside_layout {
-            0 => String::new(),
-            n => format!(" ({} outside CloudTrail's S3 layout)", thousands(n)),
-        };
-        let dirs = match left_out.directories {
-            0 => String::new(),
-            1 => " and 1 directory".to_owned(),
-            n => format!(" and {} directories", thousands(n)),
-        };
-        format!(
-            "left out by --accounts, --regions, --start, --end{when}: {} files{outside}{dirs}",
-            thousands(left_out.files)
-        )
-    }
-}
-
 /// Where the report goes: standard output, or `-o FILE` (created, or emptied, before the scan,
 /// so that a path that cannot be written is an error before any work).
 enum Output {
@@ -719,7 +699,7 @@ struct JsonReport<'a> {
 }
 
 /// What `--accounts`, `--regions`, `--start` and `--end` left out, unread.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, serde::Serialize)]
 pub(crate) struct LeftOut {
     pub(crate) files: u64,
     /// Of those, the files outside CloudTrail's S3 layout.
@@ -736,6 +716,24 @@ impl LeftOut {
             outside_layout: select.outside_layout(),
             directories: select.dirs_left_out(),
         }
+    }
+
+    /// For the summary: `left out by --accounts, --regions, --start, --end{when}: N files…`.
+    pub(crate) fn describe(self, when: &str) -> String {
+        let left_out = self;
+        let outside = match left_out.outside_layout {
+            0 => String::new(),
+            n => format!(" ({} outside CloudTrail's S3 layout)", thousands(n)),
+        };
+        let dirs = match left_out.directories {
+            0 => String::new(),
+            1 => " and 1 directory".to_owned(),
+            n => format!(" and {} directories", thousands(n)),
+        };
+        format!(
+            "left out by --accounts, --regions, --start, --end{when}: {} files{outside}{dirs}",
+            thousands(left_out.files)
+        )
     }
 
     /// What was left out since `before` was taken.

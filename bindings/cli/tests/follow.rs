@@ -159,6 +159,27 @@ fn read_one(
     (stderr, requests)
 }
 
+/// The `GetObject` requests of `requests`, in order: the `If-Match` each sent, and the status
+/// it was answered.
+fn if_matches(requests: &[common::receiver::Request]) -> Vec<(Option<String>, u16)> {
+    requests
+        .iter()
+        .filter(|r| r.path.ends_with("x-id=GetObject"))
+        .map(|r| (r.headers.get("if-match").cloned(), r.status))
+        .collect()
+}
+
+/// Waits until `child`, a follower, says it lists again what it could not list, then stops it
+/// (status 0): its standard error.
+fn waits_for_s3(child: Running) -> String {
+    wait_for("the failure said", || {
+        child.stderr().contains("(listed again every poll)")
+    });
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    stderr
+}
+
 /// Runs `command` to its end: its status and standard error. Still running after
 /// [`DEADLINE`], it is killed and the test fails.
 fn run_to_end(command: &mut Command) -> (i32, String) {
@@ -670,11 +691,7 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
     let counted = Arc::clone(&gets);
     let bad_listings = Arc::new(AtomicUsize::new(0));
     let bad_counted = Arc::clone(&bad_listings);
-    let error = |status: u16, code: &str| Answer {
-        status,
-        body: format!("<Error><Code>{code}</Code><Message>{code}</Message></Error>"),
-        ..Answer::default()
-    };
+    let error = |status: u16, code: &str| Answer::s3_error(status, code, code);
     let receiver = Receiver::start(None, move |request, _| {
         let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
         if query.contains("list-type=2") {
@@ -685,29 +702,19 @@ fn a_followed_bucket_that_fails_for_now_is_asked_again() {
                 }
                 return error(403, "AccessDenied");
             }
-            return Answer {
-                status: 200,
-                body: format!(
-                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                     <Contents><Key>a.jsonl</Key><Size>{}</Size></Contents>\
-                     <Contents><Key>b.json</Key><Size>9</Size></Contents>\
-                     <CommonPrefixes><Prefix>bad/</Prefix></CommonPrefixes>\
-                     </ListBucketResult>",
-                    record.len() + 1
-                ),
-                ..Answer::default()
-            };
+            return Answer::s3_listing(&format!(
+                "<Contents><Key>a.jsonl</Key><Size>{}</Size></Contents>\
+                 <Contents><Key>b.json</Key><Size>9</Size></Contents>\
+                 <CommonPrefixes><Prefix>bad/</Prefix></CommonPrefixes>",
+                record.len() + 1
+            ));
         }
         match path {
             // Four failures: the SDK's three attempts at the first poll, one at the next.
             "/trail/a.jsonl" if counted.fetch_add(1, Ordering::SeqCst) < 4 => {
                 error(503, "SlowDown")
             }
-            "/trail/a.jsonl" => Answer {
-                status: 200,
-                body: format!("{record}\n"),
-                ..Answer::default()
-            },
+            "/trail/a.jsonl" => Answer::ok(format!("{record}\n")),
             "/trail/b.json" => error(403, "InvalidObjectState"),
             _ => error(404, "NoSuchKey"),
         }
@@ -781,6 +788,10 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
 
     let first = r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"StopLogging"}"#;
     let second = format!("{first}\n{first}\n");
+    // The object as a listing shows it.
+    let object = |size: usize, etag: &str| {
+        format!("<Contents><Key>a.jsonl</Key><Size>{size}</Size><ETag>{etag}</ETag></Contents>")
+    };
     let rewritten = Arc::new(AtomicBool::new(false));
     let seen = Arc::clone(&rewritten);
     let body = second.clone();
@@ -791,33 +802,18 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
             ("\"v1\"", first.len() + 1)
         };
         if request.path.contains("list-type=2") {
-            return Answer {
-                status: 200,
-                body: format!(
-                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                     <Contents><Key>a.jsonl</Key><Size>{size}</Size><ETag>{etag}</ETag>\
-                     <LastModified>2026-11-23T10:05:00.000Z</LastModified></Contents>\
-                     </ListBucketResult>"
-                ),
-                ..Answer::default()
-            };
+            return Answer::s3_listing(&object(size, etag));
         }
         // The object is written again just after the first listing.
         seen.store(true, Ordering::SeqCst);
         if request.headers.get("if-match").map(String::as_str) != Some("\"v2\"") {
-            return Answer {
-                status: 412,
-                body: "<Error><Code>PreconditionFailed</Code><Message>At least one of the \
-                       pre-conditions you specified did not hold</Message></Error>"
-                    .to_owned(),
-                ..Answer::default()
-            };
+            return Answer::s3_error(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            );
         }
-        Answer {
-            status: 200,
-            body: body.clone(),
-            ..Answer::default()
-        }
+        Answer::ok(body.clone())
     });
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -836,11 +832,7 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
         stderr.contains("Followed 1 files: 2 records read"),
         "{stderr}"
     );
-    let gets: Vec<_> = requests
-        .iter()
-        .filter(|r| r.path.ends_with("x-id=GetObject"))
-        .map(|r| (r.headers.get("if-match").cloned(), r.status))
-        .collect();
+    let gets = if_matches(&requests);
     assert_eq!(
         gets,
         [
@@ -865,22 +857,13 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
             } else {
                 ("\"v2\"", stored.len())
             };
-            return Answer {
-                status: 200,
-                body: format!(
-                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                     <Contents><Key>a.jsonl</Key><Size>{size}</Size><ETag>{etag}</ETag>\
-                     </Contents></ListBucketResult>"
-                ),
-                ..Answer::default()
-            };
+            return Answer::s3_listing(&object(size, etag));
         }
         match request.headers.get("if-match").map(String::as_str) {
             Some(tag) if tag != "\"v2\"" => Answer::from(412),
             _ => Answer {
-                status: 200,
                 headers: vec![("ETag".to_owned(), "\"v2\"".to_owned())],
-                body: stored.clone(),
+                ..Answer::ok(stored.clone())
             },
         }
     });
@@ -893,11 +876,7 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
     assert!(!stderr.contains("file-changed"), "{stderr}");
     let read = state(&dir.join("state.json")).unwrap()["files"]["s3://trail/a.jsonl"].clone();
     assert_eq!(read["len"], second.len(), "{read}");
-    let gets: Vec<_> = requests
-        .iter()
-        .filter(|r| r.path.ends_with("x-id=GetObject"))
-        .map(|r| (r.headers.get("if-match").cloned(), r.status))
-        .collect();
+    let gets = if_matches(&requests);
     assert_eq!(
         gets,
         [
@@ -912,32 +891,18 @@ fn an_object_written_again_since_its_listing_is_read_as_listed_next() {
     // `If-Match`): the object is asked for without one at the next poll, not refused forever.
     let receiver = Receiver::start(None, move |request, _| {
         if request.path.contains("list-type=2") {
-            return Answer {
-                status: 200,
-                body: format!(
-                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                     <Contents><Key>a.jsonl</Key><Size>{}</Size><ETag>\"v1\"</ETag>\
-                     </Contents></ListBucketResult>",
-                    first.len() + 1
-                ),
-                ..Answer::default()
-            };
+            return Answer::s3_listing(&object(first.len() + 1, "\"v1\""));
         }
         if request.headers.contains_key("if-match") {
             return Answer::from(412);
         }
-        Answer {
-            status: 200,
-            body: format!("{first}\n"),
-            ..Answer::default()
-        }
+        Answer::ok(format!("{first}\n"))
     });
     std::fs::remove_file(dir.join("state.json")).unwrap();
     let (_, requests) = read_one(dir, receiver);
-    let gets: Vec<_> = requests
-        .iter()
-        .filter(|r| r.path.ends_with("x-id=GetObject"))
-        .map(|r| (r.headers.contains_key("if-match"), r.status))
+    let gets: Vec<_> = if_matches(&requests)
+        .into_iter()
+        .map(|(tag, status)| (tag.is_some(), status))
         .collect();
     assert_eq!(gets, [(true, 412), (false, 200)], "{requests:?}");
 }
@@ -954,31 +919,15 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
     // The SDK's three attempts at the first listing fail; the next poll's succeed.
     let receiver = Receiver::start(None, move |request, before| {
         if before < 3 {
-            return Answer {
-                status: 503,
-                body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.\
-                       </Message></Error>"
-                    .to_owned(),
-                ..Answer::default()
-            };
+            return Answer::s3_error(503, "SlowDown", "Please reduce your request rate.");
         }
         if request.path.contains("list-type=2") {
-            return Answer {
-                status: 200,
-                body: format!(
-                    "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                     <Contents><Key>a.jsonl</Key><Size>{}</Size></Contents>\
-                     </ListBucketResult>",
-                    record.len() + 1
-                ),
-                ..Answer::default()
-            };
+            return Answer::s3_listing(&format!(
+                "<Contents><Key>a.jsonl</Key><Size>{}</Size></Contents>",
+                record.len() + 1
+            ));
         }
-        Answer {
-            status: 200,
-            body: format!("{record}\n"),
-            ..Answer::default()
-        }
+        Answer::ok(format!("{record}\n"))
     });
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -1009,12 +958,7 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     std::fs::remove_file(dir.join("state.json")).unwrap();
-    let child = follow_bucket(dir, port);
-    wait_for("the failure said", || {
-        child.stderr().contains("(listed again every poll)")
-    });
-    let (status, stderr) = child.stop("TERM");
-    assert_eq!(status, 0, "{stderr}");
+    let stderr = waits_for_s3(follow_bucket(dir, port));
     assert!(
         stderr.contains("s3://trail/: cannot list: dispatch failure"),
         "{stderr}"
@@ -1057,12 +1001,7 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
                 format!("http://127.0.0.1:{port}/credentials"),
             );
         }
-        let child = Running::start(&mut command);
-        wait_for("the failure said", || {
-            child.stderr().contains("(listed again every poll)")
-        });
-        let (status, stderr) = child.stop("TERM");
-        assert_eq!(status, 0, "{stderr}");
+        let stderr = waits_for_s3(Running::start(&mut command));
         assert!(stderr.contains("s3://trail/: cannot list: "), "{stderr}");
         assert!(stderr.contains(said), "{stderr}");
     }
@@ -1111,26 +1050,11 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
     // A prefix whose directory cannot be listed for now is not said to be empty.
     let receiver = Receiver::start(None, |request, _| {
         if request.path.contains("prefix=sub") {
-            return Answer {
-                status: 503,
-                body: "<Error><Code>SlowDown</Code><Message>SlowDown</Message></Error>".to_owned(),
-                ..Answer::default()
-            };
+            return Answer::s3_error(503, "SlowDown", "SlowDown");
         }
-        Answer {
-            status: 200,
-            body: "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                   <CommonPrefixes><Prefix>sub/</Prefix></CommonPrefixes></ListBucketResult>"
-                .to_owned(),
-            ..Answer::default()
-        }
+        Answer::s3_listing("<CommonPrefixes><Prefix>sub/</Prefix></CommonPrefixes>")
     });
-    let child = follow_bucket(dir, receiver.port);
-    wait_for("the failure said", || {
-        child.stderr().contains("(listed again every poll)")
-    });
-    let (status, stderr) = child.stop("TERM");
-    assert_eq!(status, 0, "{stderr}");
+    let stderr = waits_for_s3(follow_bucket(dir, receiver.port));
     assert!(
         stderr.contains("s3://trail/sub/: cannot list: SlowDown"),
         "{stderr}"
@@ -1145,11 +1069,7 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
         } else {
             (404, "NoSuchBucket")
         };
-        Answer {
-            status,
-            body: format!("<Error><Code>{code}</Code><Message>{code}</Message></Error>"),
-            ..Answer::default()
-        }
+        Answer::s3_error(status, code, code)
     });
     let mut command = Command::new(BIN);
     command
@@ -1215,10 +1135,7 @@ fn objects_are_fetched_a_few_ahead() {
                     .unwrap_or_default()
                     .to_owned();
                 let body = if path.contains("list-type=2") {
-                    format!(
-                        "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                         {listing}</ListBucketResult>"
-                    )
+                    common::receiver::s3_listing(&listing)
                 } else {
                     let now = flying.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(now, Ordering::SeqCst);

@@ -391,12 +391,11 @@ fn a_bucket_in_another_region_is_read_in_its_own() {
             };
         }
         let body = if request.path.contains("list-type=2") {
-            format!(
-                "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                 <KeyCount>1</KeyCount><Contents><Key>AWSLogs/x.json</Key><Size>{}</Size>\
-                 </Contents></ListBucketResult>",
+            common::receiver::s3_listing(&format!(
+                "<KeyCount>1</KeyCount><Contents><Key>AWSLogs/x.json</Key><Size>{}</Size>\
+                 </Contents>",
                 body.len()
-            )
+            ))
         } else {
             body.clone()
         };
@@ -443,16 +442,8 @@ fn bucket_of(objects: Vec<(String, String)>) -> Receiver {
             let key = percent_decoded(path.trim_start_matches("/trail/"));
             let found = objects.iter().find(|(k, _)| *k == key);
             return match found {
-                Some((_, body)) => Answer {
-                    status: 200,
-                    body: body.clone(),
-                    ..Answer::default()
-                },
-                None => Answer {
-                    status: 404,
-                    body: "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>".into(),
-                    ..Answer::default()
-                },
+                Some((_, body)) => Answer::ok(body.clone()),
+                None => Answer::s3_error(404, "NoSuchKey", "gone"),
             };
         }
         let prefix = param("prefix").unwrap_or_default();
@@ -480,14 +471,7 @@ fn bucket_of(objects: Vec<(String, String)>) -> Receiver {
             .iter()
             .map(|d| format!("<CommonPrefixes><Prefix>{d}</Prefix></CommonPrefixes>"))
             .collect();
-        Answer {
-            status: 200,
-            body: format!(
-                "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>\
-                 {contents}{dirs}</ListBucketResult>"
-            ),
-            ..Answer::default()
-        }
+        Answer::s3_listing(&format!("{contents}{dirs}"))
     })
 }
 

@@ -20,7 +20,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::boundary;
-use crate::time;
+use crate::time::{self, DAY_MS};
 
 /// Where a log file sits in a trail's S3 layout.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,8 +311,6 @@ impl KeySelection {
         rest.next().is_some() || meets(Some(day), Some(day + DAY_MS))
     }
 }
-
-use time::DAY_MS;
 
 /// The end (ms since the epoch, exclusive) of the time a directory of the layout holds the log
 /// files of: its year, month or day

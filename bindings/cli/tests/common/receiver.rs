@@ -15,6 +15,40 @@ pub struct Answer {
     pub body: String,
 }
 
+impl Answer {
+    /// 200, with `body`.
+    pub fn ok(body: impl Into<String>) -> Answer {
+        Answer {
+            status: 200,
+            body: body.into(),
+            ..Answer::default()
+        }
+    }
+
+    /// An error as S3 answers it: `status`, with its code and message.
+    pub fn s3_error(status: u16, code: &str, message: &str) -> Answer {
+        Answer {
+            status,
+            body: format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>"),
+            ..Answer::default()
+        }
+    }
+
+    /// A `ListObjectsV2` answer: [`s3_listing`] of `entries`.
+    pub fn s3_listing(entries: &str) -> Answer {
+        Answer::ok(s3_listing(entries))
+    }
+}
+
+/// The body of a `ListObjectsV2` answer of bucket `trail`, whole in one page, holding
+/// `entries` (its `<Contents>` and `<CommonPrefixes>` elements).
+pub fn s3_listing(entries: &str) -> String {
+    format!(
+        "<ListBucketResult><Name>trail</Name><IsTruncated>false</IsTruncated>{entries}\
+         </ListBucketResult>"
+    )
+}
+
 impl From<u16> for Answer {
     fn from(status: u16) -> Answer {
         Answer {

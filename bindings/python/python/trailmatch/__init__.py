@@ -168,8 +168,9 @@ def scan(
     Logs export) are read under ``start`` and ``end`` alone, and left out under ``accounts`` or
     ``regions``, which their paths cannot show. Directories whose place in the layout is out of
     the selection (an account, a Region, a year, a month or a day; an account's directories but
-    ``CloudTrail``) are not entered. ``stats``, when given, is filled with ``left_out`` (the files not read), ``outside_layout`` (those of them outside
-    the layout) and ``dirs_left_out`` (the directories not entered).
+    ``CloudTrail``) are not entered. ``stats``, when given, is filled with ``left_out`` (the
+    files not read), ``outside_layout`` (those of them outside the layout) and
+    ``dirs_left_out`` (the directories not entered).
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError("paths must be a list of paths, not a single path")

@@ -345,11 +345,12 @@ def scan(
     The files are listed (:func:`list_files`: pruned by ``accounts``, ``regions``, ``start``
     and ``end`` from their S3 keys before any is read; records whose ``eventTime`` is outside
     ``[start, end)``, or that have no time, are counted as ``filtered``), each task reads its
-    files with the project's log reader (gzip and every format ``scan`` reads; a damaged file is a counted
-    skip) into one partial scan per file; the partial scans are range-partitioned by the
-    files' place in the walk's order and merged in that order within each partition, and the
-    driver adds up the few merged ones in order and evaluates alarms and anomalies. ``stats``, when given, is filled with the listing's
-    counts and ``read``: the files the tasks read (an accumulator). With ``parquet`` (a
+    files with the project's log reader (gzip and every format ``scan`` reads; a damaged file
+    is a counted skip) into one partial scan per file; the partial scans are range-partitioned
+    by the files' place in the walk's order and merged in that order within each partition,
+    and the driver adds up the few merged ones in order and evaluates alarms and anomalies.
+    ``stats``, when given, is filled with the listing's counts and ``read``: the files the
+    tasks read (an accumulator). With ``parquet`` (a
     directory URL), the metric filters' matches (:func:`match`) and the per-minute datapoints
     (:func:`metrics`) of the same files are written as Parquet under ``parquet/matches`` and
     ``parquet/datapoints`` (a second pass over the files). Rules are as
