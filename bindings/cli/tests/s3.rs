@@ -631,6 +631,9 @@ fn selections_judge_paths_as_they_resolve() {
     std::fs::create_dir_all(tmp.path().join("AWSLogs/444455556666/CloudTrail")).unwrap();
     std::os::unix::fs::symlink(&eu, tmp.path().join("AWSLogs/444455556666/CloudTrail/x")).unwrap();
     let linked = "../../../444455556666/CloudTrail/x/../eu-west-1";
+    // A link outside the layout, a handle on a directory in it: judged where it leads.
+    std::os::unix::fs::symlink(eu.join("2026"), tmp.path().join("handle")).unwrap();
+    let handle = "../../../../handle";
     for (args, files, left_out) in [
         (&[linked, "--accounts", "111122223333"][..], 1, None),
         (
@@ -650,6 +653,12 @@ fn selections_judge_paths_as_they_resolve() {
             Some("0 files and 1 directory"),
         ),
         (&["2026/../2026", "--regions", "eu-west-1"][..], 1, None),
+        (&[handle, "--regions", "eu-west-1"][..], 1, None),
+        (
+            &[handle, "--regions", "us-east-1"][..],
+            0,
+            Some("0 files and 1 directory"),
+        ),
         // A file named, judged by its own path.
         (
             &["2026/11/23/log.json.gz", "--regions", "eu-west-1"][..],

@@ -292,7 +292,7 @@ impl Iterator for Walk {
             }
             let root = self.roots.pop_front()?;
             if self.options.select.is_some() {
-                self.judged_root = Some((root.clone(), judged(&root)));
+                self.judged_root = Some((root.clone(), judged_root(&root)));
             }
             if let Some(entry) = self.visit(root, None, true) {
                 return Some(entry);
@@ -322,6 +322,24 @@ fn judged(path: &Path) -> PathBuf {
     };
     judged.extend(written.iter().filter(|c| !matches!(c, Component::CurDir)));
     judged
+}
+
+/// The path a selection judges for a root named: [`judged`], unless that path is nowhere in
+/// CloudTrail's layout (it has no `AWSLogs`) and the path the system resolves is. A link
+/// made as a handle on a directory deep in the layout (`ln -s …/AWSLogs/111122223333/CloudTrail/
+/// eu-west-1 eu`) is then judged where it leads, as its files are. Links under the root, and
+/// a root judged in the layout as written, are judged as written (a layout may be built of
+/// links).
+fn judged_root(root: &Path) -> PathBuf {
+    let in_layout = |path: &Path| path.iter().any(|name| name == "AWSLogs");
+    let written = judged(root);
+    if in_layout(&written) {
+        return written;
+    }
+    match fs::canonicalize(root) {
+        Ok(resolved) if in_layout(&resolved) => resolved,
+        _ => written,
+    }
 }
 
 #[cfg(unix)]
