@@ -122,12 +122,8 @@ pub fn run(setup: Setup<'_>) -> Result<(), Failure> {
         let Some(bucket) = opened else {
             return Ok(());
         };
-        for url in bucket.empty_urls() {
-            say(&format!(
-                "{url}: no object to read under this prefix yet; followed until one comes"
-            ));
-        }
         Some(Bucket {
+            unseen: bucket.urls(),
             follow: bucket,
             left_out: BTreeSet::new(),
             unlisted_said: BTreeSet::new(),
@@ -270,6 +266,9 @@ struct Bucket {
     /// The directories that could not be listed, and why, as last said.
     unlisted_said: BTreeSet<(String, String)>,
     unfetched_said: BTreeSet<String>,
+    /// The URLs not yet listed whole: once one is, it is said if it holds no object to read
+    /// (yet, or that the selection keeps).
+    unseen: Vec<String>,
 }
 
 impl Bucket {
@@ -300,6 +299,21 @@ impl Bucket {
             }
         }
         self.unlisted_said = listing.unlisted.iter().cloned().collect();
+        self.unseen.retain(|url| {
+            if unlisted.iter().any(|dir| dir.starts_with(url.as_str())) {
+                return true;
+            }
+            if !listing
+                .objects
+                .iter()
+                .any(|(name, _)| name.starts_with(url.as_str()))
+            {
+                say(&format!(
+                    "{url}: no object to read under this prefix yet; followed until one comes"
+                ));
+            }
+            false
+        });
         // What was read under directories not listed (again) is kept, and what the selection
         // left out there.
         let kept: Vec<String> = unlisted.iter().chain(&listing.sealed).cloned().collect();

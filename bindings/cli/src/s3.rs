@@ -388,26 +388,9 @@ impl Follow {
         Ok(Some(follow))
     }
 
-    /// The URLs with no object to read under them (yet, or that the selection keeps), as the
-    /// first listing found them (not those it could not list).
-    pub fn empty_urls(&self) -> Vec<String> {
-        let Some(first) = &self.first else {
-            return Vec::new();
-        };
-        self.urls
-            .iter()
-            .map(ToString::to_string)
-            .filter(|url| {
-                !first
-                    .objects
-                    .iter()
-                    .any(|(name, _)| name.starts_with(url.as_str()))
-                    && !first
-                        .unlisted
-                        .iter()
-                        .any(|(dir, _)| dir.starts_with(url.as_str()))
-            })
-            .collect()
+    /// The URLs followed, as named.
+    pub fn urls(&self) -> Vec<String> {
+        self.urls.iter().map(ToString::to_string).collect()
     }
 
     /// The objects under the URLs now (a URL that cannot be listed is in `unlisted`); None when

@@ -953,6 +953,24 @@ fn a_bucket_that_fails_at_the_start_is_listed_again() {
         "{requests:?}"
     );
 
+    // Empty once listed: said then, once.
+    let receiver = Receiver::start(None, |_, before| match before {
+        0..3 => Answer::s3_error(503, "SlowDown", "Please reduce your request rate."),
+        _ => Answer::s3_listing(""),
+    });
+    std::fs::remove_file(dir.join("state.json")).unwrap();
+    let child = follow_bucket(dir, receiver.port);
+    let empty = "s3://trail/: no object to read under this prefix yet; followed until one comes";
+    wait_for("the empty bucket said", || child.stderr().contains(empty));
+    wait_for("polls after it", || receiver.answered() > 6);
+    let (status, stderr) = child.stop("TERM");
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(stderr.matches(empty).count(), 1, "{stderr}");
+    assert!(
+        stderr.find("cannot list: SlowDown") < stderr.find(empty),
+        "{stderr}"
+    );
+
     // Nothing listening: the follower says so, and waits for S3 to answer.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();

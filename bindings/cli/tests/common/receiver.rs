@@ -150,6 +150,11 @@ impl Receiver {
         format!("{scheme}://127.0.0.1:{}{path}", self.port)
     }
 
+    /// How many requests it answered so far.
+    pub fn answered(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
     pub fn finish(self) -> Vec<Request> {
         self.stop.store(true, Ordering::SeqCst);
         self.thread.join().unwrap();
