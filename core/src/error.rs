@@ -256,7 +256,7 @@ pub enum ErrorKind {
     },
     /// More patterns in one set than the set's limit (100,000 by default).
     TooManyPatterns {
-        /// Patterns given.
+        /// Patterns read when the limit was passed: the limit plus one (the rest are not read).
         count: usize,
         /// The limit.
         max: usize,
@@ -525,8 +525,8 @@ impl ErrorKind {
                 format!("expected {expected}, found the end of the pattern")
             }
             Expected { expected, found } => format!("expected {expected}, found '{found}'"),
-            TooManyPatterns { count, max } => {
-                format!("too many patterns: {count} in one set, at most {max} are allowed")
+            TooManyPatterns { max, .. } => {
+                format!("too many patterns: more than {max} in one set")
             }
             AutomatonTooLarge { what } => {
                 format!("the automaton for {what} would exceed the size limit")
