@@ -367,18 +367,13 @@ pub(crate) fn match_columns(
     let at = |i: usize| offsets.get(i).copied().unwrap_or_default();
     let mut start = 0;
     while start < n {
-        // A group: every event for `bytes`, else events up to COPY_BYTES (at least one).
-        let end = match columns.data {
-            Source::Bytes(_) => n,
-            Source::View(_) => {
-                let limit = at(start).saturating_add(COPY_BYTES);
-                let mut end = start + 1;
-                while end < n && at(end + 1) <= limit {
-                    end += 1;
-                }
-                end
-            }
-        };
+        // A group: events up to COPY_BYTES (at least one), copied together from a view; between
+        // groups a signal (Ctrl-C) is seen.
+        let limit = at(start).saturating_add(COPY_BYTES);
+        let mut end = start + 1;
+        while end < n && at(end + 1) <= limit {
+            end += 1;
+        }
         let held = columns.data.read(py, at(start)..at(end), "data")?;
         let valid = columns.valid.as_deref();
         let done = py.detach(|| {
@@ -412,6 +407,7 @@ pub(crate) fn match_columns(
             });
         }
         start = end;
+        py.check_signals()?;
     }
     Ok(matches)
 }

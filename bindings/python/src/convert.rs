@@ -62,7 +62,9 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, Utf8Error> {
     simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes))
 }
 
-/// `functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False)`.
+/// `functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False, allow_nan=False)`:
+/// NaN and the infinities, which JSON cannot write, are a `ValueError` (written as `NaN`, the
+/// event would not be JSON, and no JSON pattern would match it).
 static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 fn dumps(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -71,6 +73,7 @@ fn dumps(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         let kwargs = PyDict::new(py);
         kwargs.set_item("separators", (",", ":"))?;
         kwargs.set_item("ensure_ascii", false)?;
+        kwargs.set_item("allow_nan", false)?;
         let partial = py.import("functools")?.getattr("partial")?;
         PyResult::Ok(partial.call((json_dumps,), Some(&kwargs))?.unbind())
     })?;
@@ -89,7 +92,12 @@ pub(crate) fn event(value: &Bound<'_, PyAny>) -> PyResult<Event> {
         return Ok(Event::Bytes(PyBackedBytes::from(bytes.clone())));
     }
     if value.is_instance_of::<PyDict>() {
-        let text = dumps(py)?.call1((value,))?.cast_into::<PyString>()?;
+        let text = dumps(py)?
+            .call1((value,))
+            .map_err(|e| {
+                told(py, e, "a dict event cannot be written as JSON").unwrap_or_else(|e| e)
+            })?
+            .cast_into::<PyString>()?;
         return Ok(Event::Str(PyBackedStr::try_from(text)?));
     }
     if let Ok(bytes) = value.cast::<PyByteArray>() {
@@ -142,7 +150,10 @@ pub(crate) fn byte_view<'py>(view: &Bound<'py, PyAny>, what: &str) -> PyResult<B
         )));
     }
     let format: String = view.getattr("format")?.extract()?;
-    if !matches!(format.as_str(), "B" | "b" | "c") {
+    // A one-byte item has no byte order, so a prefix that gives one (ctypes writes `<B`) is
+    // the same format.
+    let item = format.trim_start_matches(['@', '=', '<', '>', '!']);
+    if !matches!(item, "B" | "b" | "c") {
         return Err(PyTypeError::new_err(format!(
             "{what}: a buffer of bytes is expected, not one of format '{format}'"
         )));
@@ -193,16 +204,38 @@ pub(crate) fn utf8_error(
 }
 
 /// `error`, raised converting the event at `index` of a batch, told where: its `index`
-/// attribute is set, as a `UnicodeDecodeError`'s is, and where Python has notes (3.11 on) a note
-/// says "in event N".
+/// attribute is set, as a `UnicodeDecodeError`'s is, and its message starts "in event N: "
+/// (a `TypeError` or `ValueError`, the original its cause; another type, whose constructor may
+/// take more than a message, gets a note where Python has notes, 3.11 on).
 pub(crate) fn at_event(py: Python<'_>, error: PyErr, index: usize) -> PyErr {
-    let value = error.value(py);
-    // Neither can fail on an exception instance; the error is raised as it is either way.
-    let _ = value.setattr("index", index);
-    if value.hasattr("add_note").unwrap_or(false) {
-        let _ = value.call_method1("add_note", (format!("in event {index}"),));
-    }
+    let said = format!("in event {index}");
+    let error = match told(py, error, &said) {
+        Ok(told) => told,
+        Err(error) => {
+            let value = error.value(py);
+            if value.hasattr("add_note").unwrap_or(false) {
+                let _ = value.call_method1("add_note", (said,));
+            }
+            error
+        }
+    };
+    // Cannot fail on an exception instance; the error is raised as it is either way.
+    let _ = error.value(py).setattr("index", index);
     error
+}
+
+/// `error` as a new exception of its type with "`context`: " before its message, the original
+/// its cause, when it is exactly a `TypeError` or `ValueError` (whose constructors take a
+/// message alone); `Err(error)` as it is otherwise.
+pub(crate) fn told(py: Python<'_>, error: PyErr, context: &str) -> Result<PyErr, PyErr> {
+    let kind = error.get_type(py);
+    if !(kind.is(py.get_type::<PyTypeError>()) || kind.is(py.get_type::<PyValueError>())) {
+        return Err(error);
+    }
+    let message = format!("{context}: {}", error.value(py));
+    let told = PyErr::from_type(kind, message);
+    told.set_cause(py, Some(error));
+    Ok(told)
 }
 
 /// The name of `value`'s type, for messages.

@@ -21,7 +21,13 @@ pub(crate) fn dialect(spec: Option<&Bound<'_, PyAny>>) -> PyResult<Dialect> {
         ))
     })?;
     for item in spec.items()?.iter() {
-        let (key, value): (String, Bound<'_, PyAny>) = item.extract()?;
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let key: String = key.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "dialect: switch names are str, not {}",
+                type_name(&key)
+            ))
+        })?;
         // The kind of the default value says which Python type to take; an unknown name is
         // refused before any type error.
         // A value of the wrong type or range is refused naming its switch (the same exception,

@@ -44,6 +44,11 @@ impl PyEventPattern {
         self.inner.as_str()
     }
 
+    /// Pickled as its text, compiled again when unpickled.
+    fn __getnewargs__(&self) -> (&str,) {
+        (self.inner.as_str(),)
+    }
+
     /// `EventPattern('…')`, the text quoted as Python quotes it: `eval` gives the pattern back.
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let text = PyString::new(py, self.inner.as_str()).repr()?;

@@ -7,7 +7,9 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyDict, PyList, PyMapping, PyTuple};
 use trailmatch::Pattern;
-use trailmatch::metric::{MetricFilter, MetricTransformation, test_metric_filter_with};
+use trailmatch::metric::{
+    MAX_TEST_MESSAGES, MetricFilter, MetricTransformation, test_metric_filter_with,
+};
 
 use crate::convert::{self, refuse_single, string_map, to_python, type_name};
 use crate::error::{core_error, transformation_error};
@@ -67,7 +69,13 @@ impl PyMetricFilter {
         {
             let list = metric_transformation
                 .try_iter()?
-                .map(|t| transformation(&t?))
+                .enumerate()
+                .map(|(i, t)| {
+                    transformation(&t?).map_err(|e| {
+                        let at = format!("metric_transformation[{i}]");
+                        convert::told(py, e, &at).unwrap_or_else(|e| e)
+                    })
+                })
                 .collect::<PyResult<Vec<_>>>()?;
             MetricFilter::from_transformations(core, list)
         } else {
@@ -106,6 +114,14 @@ impl PyMetricFilter {
         to_python(py, self.inner.transformation())
     }
 
+    /// Pickled as its pattern and transformation, validated again when unpickled.
+    fn __getnewargs__<'py>(&self, py: Python<'py>) -> PyResult<(Py<PyPattern>, Bound<'py, PyAny>)> {
+        Ok((
+            self.pattern.clone_ref(py),
+            to_python(py, self.inner.transformation())?,
+        ))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let pattern = self.pattern.bind(py).repr()?;
         let t = to_python(py, self.inner.transformation())?.repr()?;
@@ -126,8 +142,10 @@ pub(crate) fn test_metric_filter<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let dialect = crate::dialect::dialect(dialect)?;
     refuse_single(logEventMessages, "logEventMessages")?;
+    // Read up to one past the limit, where the call is refused: an endless iterable ends.
     let messages = logEventMessages
         .try_iter()?
+        .take(MAX_TEST_MESSAGES + 1)
         .enumerate()
         .map(|(i, m)| convert::event(&m?).map_err(|e| convert::at_event(py, e, i)))
         .collect::<PyResult<Vec<_>>>()?;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
+use std::fmt::Display;
 use std::hash::{Hash, Hasher};
 use std::str::Utf8Error;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyIterator, PyList, PyMapping, PyString, PyTuple};
 use trailmatch::{Dialect, Pattern, PatternSet};
 use trailmatch_cloudtrail::LogHasher;
 
@@ -324,14 +325,23 @@ impl PyPatternSet {
         dialect: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let dialect = crate::dialect::dialect(dialect)?;
-        if patterns.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err(
-                "PatternSet takes a list of patterns or a dict of name -> pattern, not one str",
-            ));
+        // (Iterated, a str gives characters and bytes give numbers.)
+        if patterns.is_instance_of::<PyString>()
+            || patterns.is_instance_of::<PyBytes>()
+            || patterns.is_instance_of::<PyByteArray>()
+        {
+            return Err(PyTypeError::new_err(format!(
+                "PatternSet takes a list of patterns or a dict of name -> pattern, not one {}",
+                type_name(patterns)
+            )));
         }
-        let pattern_text = |value: &Bound<'_, PyAny>| -> PyResult<PyBackedStr> {
+        // `at` names the pattern: its position, or its name in quotes.
+        let pattern_text = |value: &Bound<'_, PyAny>, at: &dyn Display| -> PyResult<PyBackedStr> {
             value.extract().map_err(|_| {
-                PyTypeError::new_err(format!("a pattern is a str, not {}", type_name(value)))
+                PyTypeError::new_err(format!(
+                    "pattern {at}: a pattern is a str, not {}",
+                    type_name(value)
+                ))
             })
         };
         let mut texts = Vec::new();
@@ -341,18 +351,24 @@ impl PyPatternSet {
             for item in mapping.items()?.iter() {
                 let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
                 let key = key.cast_into::<PyString>().map_err(|e| {
+                    let key = e.into_inner();
+                    let shown = key
+                        .repr()
+                        .map_or_else(|_| "?".to_owned(), |r| r.to_string());
                     PyTypeError::new_err(format!(
-                        "pattern names are str, not {}",
-                        type_name(&e.into_inner())
+                        "pattern names are str, not {}: {shown}",
+                        type_name(&key)
                     ))
                 })?;
+                texts.push(pattern_text(&value, &key.repr()?)?);
                 keys.push(key.unbind());
-                texts.push(pattern_text(&value)?);
             }
             names = Some(keys);
         } else {
-            for value in patterns.try_iter()? {
-                texts.push(pattern_text(&value?)?);
+            // Read up to one past the limit, where the set is refused: an endless iterable ends.
+            let most = trailmatch::Limits::default().max_patterns + 1;
+            for (index, value) in patterns.try_iter()?.take(most).enumerate() {
+                texts.push(pattern_text(&value?, &index)?);
             }
         }
         let compiled = py.detach(|| PatternSet::with_dialect(texts.iter().map(|t| &**t), dialect));
@@ -483,6 +499,8 @@ impl PyPatternSet {
             if exhausted {
                 return Ok(answers);
             }
+            // Between batches, a signal (Ctrl-C) is seen.
+            py.check_signals()?;
         }
     }
 
@@ -492,7 +510,9 @@ impl PyPatternSet {
     /// argument is a buffer (`bytes`, `memoryview`, `pyarrow.Buffer`, a NumPy array, ...).
     /// Returns `(offsets, indices)`, two int32 `memoryview`s: event `i`'s matching patterns are
     /// `indices[offsets[i]:offsets[i + 1]]`, in the set's order (indices into `names` for a set
-    /// built from a dict). The interpreter lock is released while matching.
+    /// built from a dict). The interpreter lock is released while matching. Errors number events
+    /// as the array does, from `offset` (event 0 is the one at `offsets[offset]`), and name an
+    /// offset by its place in `offsets`.
     #[pyo3(signature = (data, offsets, *, length = None, offset = 0, validity = None, large = false))]
     #[allow(clippy::too_many_arguments)]
     fn match_buffers<'py>(
@@ -585,6 +605,28 @@ impl PyPatternSet {
 
     fn __len__(&self) -> usize {
         self.inner.len()
+    }
+
+    /// Pickled as its patterns (the names with them) and dialect, compiled again when
+    /// unpickled: a set in a function Spark ships to its workers travels so.
+    fn __getnewargs_ex__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyDict>)> {
+        let texts = self.inner.patterns();
+        let patterns = match &self.names {
+            None => PyList::new(py, texts)?.into_any(),
+            Some(names) => {
+                let dict = PyDict::new(py);
+                for (name, text) in names.iter().zip(texts) {
+                    dict.set_item(name.bind(py), text)?;
+                }
+                dict.into_any()
+            }
+        };
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dialect", dialect_dict(py, &self.dialect, true)?)?;
+        Ok((PyTuple::new(py, [patterns])?, kwargs))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

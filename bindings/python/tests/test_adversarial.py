@@ -44,8 +44,10 @@ def test_odd_but_valid_input_gets_the_languages_answer() -> None:
     assert not Pattern("{ $.a = 1 }").matches("[" * 100_000 + "]" * 100_000)
     # A number beyond f64 compares as infinity (SYNTAX.md, numbers).
     assert Pattern("{ $.n > 5 }").matches('{"n": 1e400}')
-    # NaN is not JSON: a dict holding it gives an event no JSON pattern matches.
-    assert not Pattern("{ $.n > 5 }").matches({"n": float("nan")})
+    # NaN is not JSON: a dict holding it is refused, where written as `NaN` it would give an
+    # event no JSON pattern matches, silently.
+    with pytest.raises(ValueError, match="cannot be written as JSON"):
+        Pattern("{ $.n > 5 }").matches({"n": float("nan")})
     # Duplicate keys: the last one wins.
     assert Pattern('{ $.e = "b" }').matches('{"e": "a", "e": "b"}')
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import _thread
+import array
+import copy
+import ctypes
+import itertools
 import pickle
 import re
+import signal
+import threading
 import types
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -238,7 +245,114 @@ def test_set_wide_errors_have_no_index() -> None:
         trailmatch.PatternSet(["x"] * 100_001)
     e = raised.value
     assert (e.code, e.index, e.name) == ("too-many-patterns", None, None)
-    assert str(e).startswith("error[too-many-patterns]: too many patterns: 100001 in one set")
+    assert str(e).startswith("error[too-many-patterns]: too many patterns: more than 100000 in one set")
+
+
+def test_endless_iterables_are_read_up_to_the_limit() -> None:
+    """Patterns and test messages are read up to one past their limit, where they are refused:
+    an endless iterable ends in the error, not in memory running out."""
+    with pytest.raises(trailmatch.PatternError, match="more than 100000 in one set"):
+        trailmatch.PatternSet(itertools.repeat("ERROR"))
+    with pytest.raises(trailmatch.PatternError, match="less than or equal to 50") as raised:
+        trailmatch.test_metric_filter(filterPattern="x", logEventMessages=itertools.repeat("x"))
+    assert "more than 50 messages" in str(raised.value)
+
+
+def test_sets_say_which_pattern_is_not_a_str() -> None:
+    with pytest.raises(TypeError, match=r"^pattern 2: a pattern is a str, not int$"):
+        trailmatch.PatternSet(["ERROR", "WARN", 5])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"^pattern 'b': a pattern is a str, not NoneType$"):
+        trailmatch.PatternSet({"a": "ERROR", "b": None})
+    with pytest.raises(TypeError, match=r"^pattern names are str, not int: 7$"):
+        trailmatch.PatternSet({"a": "ERROR", 7: "WARN"})  # type: ignore[dict-item]
+    for one in (b"ERROR", bytearray(b"ERROR")):
+        with pytest.raises(TypeError, match=f"not one {type(one).__name__}$"):
+            trailmatch.PatternSet(one)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^dialect: switch names are str, not int$"):
+        trailmatch.PatternSet(["x"], dialect={1: True})  # type: ignore[call-overload]
+    ok = {"metricName": "m", "metricNamespace": "n", "metricValue": "1"}
+    with pytest.raises(ValueError, match=r"^metric_transformation\[1\]: metric transformation: missing field"):
+        trailmatch.MetricFilter("ERROR", [ok, {"metricName": "m"}])
+
+
+def test_sets_filters_and_event_patterns_pickle() -> None:
+    """Each compiled object pickles (as Spark ships a function's globals to its workers) and
+    copies, as its text and options, and answers the same once unpickled."""
+    named = trailmatch.PatternSet({"root": '{ $.userIdentity.type = "Root" }', "short": "[a, b]"}, dialect={"absorb_trailing_fields": False})
+    listed = trailmatch.PatternSet(["ERROR", '{ $.errorCode = "AccessDenied*" }'])
+    event = trailmatch.EventPattern('{"detail": {"x": [1]}}')
+    metric = trailmatch.MetricFilter("[ip, n]", {"metricName": "m", "metricNamespace": "n", "metricValue": "$n"})
+    for obj in (named, listed, event, metric):
+        for again in (pickle.loads(pickle.dumps(obj)), copy.copy(obj), copy.deepcopy(obj)):
+            assert type(again) is type(obj) and repr(again) == repr(obj)
+    again = pickle.loads(pickle.dumps(named))
+    assert again.names == ["root", "short"] and again.dialect == named.dialect
+    # The dialect travels: with trailing fields not absorbed, `[a, b]` needs exactly two fields.
+    assert again.matches("x y z") == named.matches("x y z") == []
+    assert again.matches('{"userIdentity": {"type": "Root"}}') == ["root"]
+    assert pickle.loads(pickle.dumps(listed)).matches('ERROR {"errorCode": "AccessDeniedX"}') == [0]
+    assert pickle.loads(pickle.dumps(event)).matches({"detail": {"x": 1}})
+    assert pickle.loads(pickle.dumps(metric)).apply("1.2.3.4 7") == {"value": 7.0, "dimensions": {}}
+
+
+def test_dict_events_json_cannot_write_are_refused() -> None:
+    """NaN and the infinities have no JSON: a dict holding one is refused, naming the event,
+    where written as ``NaN`` it would silently match no JSON pattern."""
+    p = trailmatch.Pattern("{ $.a = 1 }")
+    with pytest.raises(ValueError, match="^a dict event cannot be written as JSON: Out of range float"):
+        p.matches({"a": 1, "b": float("nan")})
+    with pytest.raises(ValueError, match="^in event 1: a dict event cannot be written as JSON") as raised:
+        trailmatch.PatternSet(["{ $.a = 1 }"]).match_many([{"a": 1}, {"a": 1, "b": float("-inf")}])
+    assert raised.value.index == 1  # type: ignore[attr-defined]
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert p.matches({"a": 1, "b": 1e308})
+
+
+def test_buffers_of_bytes_in_any_byte_order_are_events() -> None:
+    """ctypes gives its byte arrays the formats ``<B`` and ``<c``: bytes all the same."""
+    s = trailmatch.PatternSet(["ERROR"])
+    unsigned = (ctypes.c_ubyte * 5).from_buffer_copy(b"ERROR")
+    assert memoryview(unsigned).format == "<B"
+    assert s.matches(unsigned) == [0]
+    assert s.matches(ctypes.create_string_buffer(b"ERROR", 5)) == [0]
+    offsets, indices = s.match_buffers(unsigned, array.array("i", [0, 5]))
+    assert (offsets.tolist(), indices.tolist()) == ([0, 1], [0])
+    with pytest.raises(TypeError, match="not one of format '<i'"):
+        s.matches((ctypes.c_int32 * 1)())
+
+
+def test_a_signal_is_seen_between_batches() -> None:
+    """Ctrl-C during ``match_many`` over a list is raised between batches: the Python handler
+    runs from within the call, not once every event is converted and matched (the last event,
+    a dict, would then be serialised first, through Python code the handler would interrupt).
+    (``match_buffers`` checks between its groups the same way; it runs no Python code that
+    would tell the two apart.)"""
+    s = trailmatch.PatternSet(["ERROR", "%E+R%"])
+    interrupted: list[str] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        interrupted.append(frame.f_code.co_name if frame is not None else "?")
+        raise KeyboardInterrupt
+
+    class Last(dict):  # type: ignore[type-arg]
+        """json.dumps reads a dict subclass through ``items()``: Python code."""
+
+        def items(self) -> Any:
+            return super().items()
+
+    events: list[Any] = [*(f"ERROR {i} " * 4 for i in range(2_000_000)), Last(a=1)]
+
+    def many() -> object:
+        return s.match_many(events)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        threading.Timer(0.05, _thread.interrupt_main).start()
+        with pytest.raises(KeyboardInterrupt):
+            many()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert interrupted == ["many"]
 
 
 def test_pattern_error_is_catchable_as_value_error() -> None:
@@ -311,7 +425,8 @@ def test_match_many_takes_any_iterable() -> None:
 
 def test_a_batch_says_which_event_it_could_not_read() -> None:
     """Any event that cannot be read, not only bytes that are not UTF-8, is named by its
-    position: an ``index`` attribute and, where Python has notes, "in event N"."""
+    position: an ``index`` attribute, and "in event N: " before the message of a TypeError or
+    ValueError (on any Python) or, where Python has notes, a note for other errors."""
     s = trailmatch.PatternSet(["x"])
     bad: list[Any] = ["x", "y", 5]
     many: list[Any] = [f"e{i}" for i in range(9_000)] + [None]  # past the first batch
@@ -325,7 +440,9 @@ def test_a_batch_says_which_event_it_could_not_read() -> None:
         with pytest.raises(kind) as caught:
             call()
         assert caught.value.index == index  # type: ignore[attr-defined]
-        if hasattr(caught.value, "add_note"):
+        if kind is TypeError:
+            assert str(caught.value).startswith(f"in event {index}: an event is a str")
+        elif hasattr(caught.value, "add_note"):
             assert f"in event {index}" in caught.value.__notes__
     # An iterator's own exception is raised as it is: it says where it is itself.
     def failing() -> Iterator[str]:
@@ -447,7 +564,7 @@ def test_metric_transformation_is_read_by_core_s_serde_type() -> None:
     # A bool is no number here, although float(True) is 1.0.
     with pytest.raises(TypeError, match="^metric transformation 'defaultValue': expected a number, not bool$"):
         trailmatch.MetricFilter("{ $.n > 0 }", {**t, "defaultValue": True})
-    with pytest.raises(TypeError, match="^a metric transformation is a dict, not str$"):
+    with pytest.raises(TypeError, match=r"^metric_transformation\[0\]: a metric transformation is a dict, not str$"):
         trailmatch.MetricFilter("{ $.n > 0 }", ["metricName"])  # type: ignore[list-item]
     # None is an absent optional member; an int defaultValue is a number; any mapping will do.
     f = trailmatch.MetricFilter("{ $.n > 0 }", types.MappingProxyType({**t, "defaultValue": 2, "unit": None}))

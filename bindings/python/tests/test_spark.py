@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import sys
 from datetime import datetime
@@ -317,3 +318,17 @@ def test_the_command_prints_the_report(spark: SparkSession, capsys: pytest.Captu
         del alarm["notifications"], alarm["undeliverable"]
     assert printed == want
     assert main(["scan", str(SAMPLE), "--rules", "/nonexistent/rules.toml"]) == 2
+
+
+def test_the_readme_map_in_arrow_example_runs_on_spark(spark: SparkSession) -> None:
+    """The README's `mapInArrow` function, run by Spark's workers: Spark pickles it with the
+    PatternSet it uses (a global of the example), and each worker unpickles a set of its own."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "mapInArrow" in b]
+    assert len(blocks) == 1, "README.md has no mapInArrow example"
+    namespace: Dict[str, Any] = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    raw = ['{"userIdentity": {"type": "Root"}}', '{"errorCode": "AccessDenied"}', "{}", None]
+    frame = spark.createDataFrame([(r,) for r in raw], "raw string").repartition(2)
+    rows = frame.mapInArrow(namespace["tag"], "raw string, rules array<string>").collect()
+    assert sorted((r.raw, list(r.rules)) for r in rows) == [(raw[1], ["denied"]), (raw[0], ["root"])]

@@ -174,6 +174,8 @@ def scan(
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError("paths must be a list of paths, not a single path")
+    if stats is not None and not isinstance(stats, dict):
+        raise TypeError(f"stats must be a dict (filled with the counts), not {type(stats).__name__}")
     # One rules name or path alone, as trailmatch.spark takes it, is not a list of its letters.
     specs = [rules] if isinstance(rules, (str, os.PathLike)) else list(rules)
     selection = None

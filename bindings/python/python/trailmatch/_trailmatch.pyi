@@ -193,7 +193,9 @@ class PatternSet(Generic[_K]):
         ``offsets`` (int32, int64 with ``large=True``; ``length + 1`` from entry ``offset``) and an
         optional ``validity`` bitmap (a null matches nothing). Returns ``(offsets, indices)``, two
         int32 memoryviews: event ``i``'s matching pattern indices are
-        ``indices[offsets[i]:offsets[i + 1]]``. The interpreter lock is released while matching."""
+        ``indices[offsets[i]:offsets[i + 1]]``. The interpreter lock is released while matching.
+        Errors number events as the array does, from ``offset`` (event 0 is the one at
+        ``offsets[offset]``), and name an offset by its place in ``offsets``."""
     def match_arrow(self, array: Any) -> Any:
         """``match_buffers`` for a pyarrow ``string``, ``large_string``, ``binary`` or
         ``large_binary`` array or chunked array: a ``pyarrow.ListArray`` (``ChunkedArray``) of each
@@ -209,6 +211,7 @@ class PatternSet(Generic[_K]):
     def dialect(self) -> DialectOptions:
         """The dialect switches the patterns were compiled with."""
     def __len__(self) -> int: ...
+    def __getnewargs_ex__(self) -> tuple[tuple[list[str] | dict[str, str]], dict[str, Any]]: ...
 
 @final
 class MetricFilter:
@@ -229,6 +232,7 @@ class MetricFilter:
     @property
     def metric_transformation(self) -> dict[str, Any]:
         """The metric transformation, in boto3's shape."""
+    def __getnewargs__(self) -> tuple[Pattern, dict[str, Any]]: ...
 
 @final
 class EventPattern:
@@ -245,6 +249,7 @@ class EventPattern:
     @property
     def rule_count(self) -> int:
         """How many rules the pattern's ``$or``s expand to."""
+    def __getnewargs__(self) -> tuple[str]: ...
 
 def test_event_pattern(*, EventPattern: str, Event: str | dict[str, Any]) -> dict[str, bool]:
     """Answers a ``TestEventPattern`` request as EventBridge does: ``{"Result": bool}``."""
