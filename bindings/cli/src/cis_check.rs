@@ -40,9 +40,9 @@ pub enum Format {
 const CIS_HELP: &str = "\
 What it decides:
   For each monitoring control of the CIS AWS Foundations Benchmark 7.0 (5.1 to 5.15), whether
-  the metric filters found that have an alarm on their metric (an alarm whose MetricName and
-  Namespace are the filter's metricName and metricNamespace) together match every event the
-  control's pattern matches. The answer comes from the patterns' logic, not their text: other
+  the metric filters found that have an alarm on their metric (an alarm whose MetricName,
+  Namespace and dimension names are the filter's metricName, metricNamespace and dimensions)
+  together match every event the control's pattern matches. The answer comes from the patterns' logic, not their text: other
   quoting, spacing, parentheses or order of || terms do not matter, and several filters may
   cover a control together.
 

@@ -685,6 +685,41 @@ fn rules_from_cloudformation_and_terraform() {
     let report = json(&["--rules", &module, "--no-insights"]);
     assert_eq!(report["rules"].as_array().unwrap().len(), 9);
     assert_eq!(report["records"]["matched"], 50);
+    // One file of the module: its variables are declared in another, so its filters are not
+    // created and its alarms have no metric. The error says what was left unresolved, once per
+    // place, and that a module is its directory.
+    let one = scan(&["--rules", &format!("{module}/main.tf"), "--no-insights"]);
+    assert_eq!(one.status, 2, "{}", one.stderr);
+    let notes: Vec<&str> = one
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("  = note: "))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            &format!(
+                "  = note: {module}/main.tf:70:14: warning[unresolved-reference]: \
+                 aws_cloudwatch_log_metric_filter.this: no variable named create"
+            )[..],
+            &format!(
+                "  = note: {module}/main.tf:95:25: warning[unresolved-reference]: \
+                 aws_cloudwatch_metric_alarm.this[\"UnauthorizedAPICalls\"]: alarm_actions: no \
+                 variable named alarm_actions"
+            ),
+            &format!(
+                "  = note: {module}/main.tf:91:25: warning[unresolved-reference]: \
+                 aws_cloudwatch_metric_alarm.this[\"UnauthorizedAPICalls\"]: namespace: no \
+                 variable named namespace"
+            ),
+            &format!(
+                "  = note: a Terraform module is all the .tf files of its directory: name \
+                 {module} to read them together"
+            ),
+        ],
+        "{}",
+        one.stderr
+    );
     // An invalid pattern in a rules file read through a directory is an error at its position.
     let dir = temp_dir("iac-rules");
     std::fs::write(

@@ -565,12 +565,13 @@ impl Follower {
 
     /// The input has ended: every minute is closed and the alarms are evaluated until their
     /// state cannot change any more, as a batch scan does at the end of its input.
+    /// Up to the latest record that counted: one far ahead of the clock closes nothing here
+    /// either.
     pub fn finish(&mut self) {
-        let (_, found) = self.scanner.parts_mut();
-        let Some(range) = found.totals.range else {
+        let Some(last) = self.progress.latest_ms else {
             return;
         };
-        let end = time::minute_floor(range.last_ms).saturating_add(MINUTE_MS);
+        let end = time::minute_floor(last).saturating_add(MINUTE_MS);
         self.close(end, Some(end));
     }
 
@@ -1355,6 +1356,7 @@ mod tests {
         follower.read(item(record(60 * 24, "StopLogging")), now);
         assert_eq!(follower.progress().future, 1);
         assert_eq!(follower.progress().closed_ms, closed);
+
         let state = follower.state();
         assert_eq!(state.ingest_minutes.len(), 1, "{:?}", state.ingest_minutes);
         assert!(
@@ -1365,6 +1367,11 @@ mod tests {
         follower.read(item(record(30, "StopLogging")), now);
         follower.read(item(record(1, "StopLogging")), now);
         assert_eq!(follower.progress().late, 1);
+        // Nor at the end of the input: minutes are closed up to the latest record that counted.
+        let latest = follower.progress().latest_ms.unwrap();
+        follower.finish();
+        let closed = time::minute_floor(latest) + MINUTE_MS;
+        assert_eq!(follower.progress().closed_ms, Some(closed));
     }
 
     /// A file is read once its size and time held still for one poll, once; one that changes

@@ -90,14 +90,16 @@ impl RulesErrorKind {
 }
 
 /// Why a rules file cannot be used: what ([`RulesErrorKind`]), where, and the details.
-/// `Display` renders `file:line:column: error[code]: message`, with the file's text (names,
-/// members) escaped for a terminal.
+/// `Display` renders `file:line:column: error[code]: message`, then a `  = note: …` line per
+/// note, with the file's text (names, members) escaped for a terminal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RulesError {
     /// Where (file, and line and column when known; line 0 for the file as a whole).
     pub location: SourceLocation,
     kind: RulesErrorKind,
     message: String,
+    /// What may have led to it ([`RulesError::noting`]).
+    notes: Vec<String>,
 }
 
 impl RulesError {
@@ -107,7 +109,20 @@ impl RulesError {
             location,
             kind,
             message: message.into(),
+            notes: Vec::new(),
         }
+    }
+
+    /// The error with `notes` said after it: what may have led to it (a Terraform variable no
+    /// file read declares, say, which leaves an alarm's metric filter uncreated).
+    pub fn noting(mut self, notes: impl IntoIterator<Item = String>) -> Self {
+        self.notes.extend(notes);
+        self
+    }
+
+    /// See [`RulesError::noting`].
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// What is wrong.
@@ -132,21 +147,16 @@ impl RulesError {
 impl fmt::Display for RulesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let message = boundary::terminal_lines(&self.message);
-        if self.location.line == 0 {
-            write!(
-                f,
-                "{}: error[{}]: {message}",
-                boundary::terminal(&self.location.file),
-                self.code(),
-            )
+        let location = if self.location.line == 0 {
+            boundary::terminal(&self.location.file).into_owned()
         } else {
-            write!(
-                f,
-                "{}: error[{}]: {message}",
-                boundary::terminal(&self.location.to_string()),
-                self.code(),
-            )
+            boundary::terminal(&self.location.to_string()).into_owned()
+        };
+        write!(f, "{location}: error[{}]: {message}", self.code())?;
+        for note in &self.notes {
+            write!(f, "\n  = note: {}", boundary::terminal(note))?;
         }
+        Ok(())
     }
 }
 

@@ -41,6 +41,39 @@ impl RuleSet {
     }
 }
 
+/// `error` with what the readers of `path` could not resolve, which may be its cause (a filter
+/// not created for want of a variable leaves its alarm without a metric name), and, for a
+/// Terraform file named alone with something unresolved, that a module is its directory.
+fn noting(error: RulesError, problems: &[Problem], path: &std::path::Path) -> RulesError {
+    // One note per place (a resource's instances repeat its problems), the first few.
+    const MOST: usize = 3;
+    let mut places = std::collections::HashSet::new();
+    let distinct: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| places.insert((p.location.to_string(), p.code)))
+        .collect();
+    let more = distinct.len().saturating_sub(MOST);
+    let said = distinct
+        .iter()
+        .take(MOST)
+        .map(|p| format!("{}: warning[{}]: {}", p.location, p.code, p.message))
+        .chain((more > 0).then(|| format!("and warnings at {more} more places")));
+    let one_module_file = path.extension().is_some_and(|e| e == "tf")
+        && problems.iter().any(|p| p.code == "unresolved-reference");
+    let hint = one_module_file.then(|| {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        format!(
+            "a Terraform module is all the .tf files of its directory: name {} to read them \
+             together",
+            dir.display()
+        )
+    });
+    error.noting(said.chain(hint))
+}
+
 impl RuleSet {
     /// The rules named by `specs`, in order: `cis` (the built-in pack, [`RuleSet::cis`]),
     /// `cis-eventbridge` (its EventBridge twin, [`EventRuleSet::cis`]), a rules file
@@ -115,7 +148,8 @@ impl RuleSet {
                     format!("{spec} holds {what}"),
                 ));
             }
-            rules.extend(RuleSet::from_found(&found)?);
+            let read = RuleSet::from_found(&found).map_err(|e| noting(e, &found.problems, path))?;
+            rules.extend(read);
             rules
                 .event_rules
                 .extend(event_rules.rules.into_iter().map(|found| found.rule));
