@@ -414,37 +414,84 @@ fn lint_reports_every_file_of_a_directory_it_cannot_read() {
 #[test]
 fn cis_check_names_invalid_patterns_and_other_dimensions() {
     let dir = tempfile::tempdir().unwrap();
-    let template = |pattern: &str, dimensions: &str| {
+    // The filter's pattern, more members of its transformation, more properties of its alarm.
+    let template = |pattern: &str, transformation: &str, alarm: &str| {
         format!(
-            "Resources:\n  RootFilter:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: '{pattern}'\n      MetricTransformations: [{{MetricName: RootUsage, MetricNamespace: CIS, MetricValue: \"1\"}}]\n  RootAlarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties: {{MetricName: RootUsage, Namespace: CIS, {dimensions}Statistic: Sum, Period: 300, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: GreaterThanOrEqualToThreshold}}\n"
+            "Resources:\n  RootFilter:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: trail\n      FilterPattern: '{pattern}'\n      MetricTransformations: [{{MetricName: RootUsage, MetricNamespace: CIS, {transformation}}}]\n  RootAlarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties: {{MetricName: RootUsage, Namespace: CIS, {alarm}Statistic: Sum, Period: 300, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: GreaterThanOrEqualToThreshold}}\n"
         )
     };
     let root = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
+    let one = "MetricValue: \"1\"";
+    let by_account = "MetricValue: \"1\", Dimensions: [{Key: Account, Value: $.recipientAccountId}]";
     let cases = [
-        ("ok.yaml", template(root, ""), "covered "),
+        ("ok.yaml", template(root, one, ""), "covered ", None),
         (
             "dims.yaml",
-            template(root, "Dimensions: [{Name: Env, Value: prod}], "),
+            template(root, one, "Dimensions: [{Name: Env, Value: prod}], "),
             "not-covered",
+            Some("no metric filter with an alarm"),
+        ),
+        // An alarm on another unit evaluates none of the filter's datapoints.
+        (
+            "unit.yaml",
+            template(root, &format!("{one}, Unit: Count"), "Unit: Seconds, "),
+            "not-covered",
+            Some("no metric filter with an alarm"),
+        ),
+        (
+            "same-unit.yaml",
+            template(root, &format!("{one}, Unit: Count"), "Unit: Count, "),
+            "covered ",
+            None,
         ),
         (
             "invalid.yaml",
-            template("{ $.userIdentity.type = Root && $.b = Failed auth }", ""),
+            template(
+                "{ $.userIdentity.type = Root && $.b = Failed auth }",
+                one,
+                "",
+            ),
             "not-covered",
+            Some(
+                "left out, as PutMetricFilter refuses them: invalid.yaml:6:23: metric filter RootFilter: the value 'Failed auth' contains blanks",
+            ),
+        ),
+        // A transformation PutMetricFilter refuses: no filter is created.
+        (
+            "furlongs.yaml",
+            template(root, &format!("{one}, Unit: Furlongs"), ""),
+            "not-covered",
+            Some(
+                "left out, as PutMetricFilter refuses them: furlongs.yaml:6:23: metric filter RootFilter: 1 validation error detected: Value 'Furlongs' at 'metricTransformations.1.member.unit'",
+            ),
+        ),
+        // The alarm watches one account's series; a metric value read from the event: only
+        // the events that have it. Beyond the procedure.
+        (
+            "series.yaml",
+            template(
+                root,
+                by_account,
+                "Dimensions: [{Name: Account, Value: \"111122223333\"}], ",
+            ),
+            "undecided",
+            Some(
+                "beyond the procedure, and left out: filters whose alarms see only the events that give a value to a dimension or metric value read from the event (and, with dimensions, only the series of the values they name): series.yaml:6:23: metric filter RootFilter",
+            ),
+        ),
+        (
+            "value.yaml",
+            template(root, "MetricValue: $.requestParameters.count", ""),
+            "undecided",
+            Some("value.yaml:6:23: metric filter RootFilter"),
         ),
     ];
-    for (name, text, status) in cases {
+    for (name, text, status, reason) in cases {
         std::fs::write(dir.path().join(name), text).unwrap();
         let r = run_in(dir.path(), &["cis-check", name, "--control", "5.3"], None);
         assert!(r.stdout.contains(status), "{name}: {r:?}");
-        if name == "invalid.yaml" {
-            assert!(
-                r.stdout.contains(
-                    "left out, as their patterns are invalid (PutMetricFilter refuses them): invalid.yaml:6:23: metric filter RootFilter: the value 'Failed auth' contains blanks"
-                ),
-                "{}",
-                r.stdout
-            );
+        if let Some(reason) = reason {
+            assert!(r.stdout.contains(reason), "{name}: {}", r.stdout);
         }
     }
 }

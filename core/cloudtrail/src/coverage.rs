@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use trailmatch::Pattern;
 pub use trailmatch::analysis::coverage::Status;
 use trailmatch::analysis::coverage::{Verdict, decide_patterns};
+use trailmatch::metric::MetricFilter;
 
 use crate::cis::{CONTROLS, Control};
 use crate::iac::Found;
@@ -41,8 +42,12 @@ pub struct ControlReport {
 /// Checks every CIS AWS Foundations monitoring control against the filters of `found` that
 /// have an alarm on their metric (see [`Found::alarms_of`]).
 ///
-/// Filters whose pattern is invalid are left out (`PutMetricFilter` refuses them), and a control
-/// not covered says which were. When a reader could not read some filter or
+/// Filters whose pattern or metric transformation is invalid are left out (`PutMetricFilter`
+/// refuses them), and a control not covered says which were. A filter whose alarms see only
+/// part of what it matches (a transformation with dimensions, whose alarm names one series of
+/// their values, or a metric value read from a field, which an event without it leaves without
+/// a datapoint) is beyond the procedure: a control the other filters do not cover is then
+/// "undecided", naming it. When a reader could not read some filter or
 /// alarm (a [`Problem`](crate::iac::Problem) marked `incomplete`), a
 /// "not-covered" answer becomes "undecided": the missing rule might cover the control — unless
 /// it is a filter whose metric is known and watched by no alarm (its
@@ -58,11 +63,35 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
     let mut names = Vec::new();
     // The alarmed filters left out, as the reason of a control not covered says them.
     let mut invalid = Vec::new();
+    // The alarmed filters whose alarms see part of what they match.
+    let mut partial = Vec::new();
     for (i, filter) in found.filters.iter().enumerate() {
         if found.alarms_of(i).is_empty() {
             continue;
         }
         let location = filter.location.as_ref().map(SourceLocation::to_string);
+        let at = location
+            .as_deref()
+            .map_or_else(String::new, |l| format!("{l}: "));
+        // What PutMetricFilter checks of the transformation (a unit, a namespace, one of them).
+        let transformation = Pattern::new(&filter.filter_pattern)
+            .map(|p| MetricFilter::from_transformations(p, filter.metric_transformations.clone()));
+        if let Ok(Err(e)) = transformation {
+            invalid.push(format!(
+                "{at}metric filter {}: {}",
+                filter.filter_name,
+                e.message()
+            ));
+            continue;
+        }
+        let read_from_events = filter
+            .metric_transformations
+            .iter()
+            .any(|t| !t.dimensions.is_empty() || t.metric_value.trim_start().starts_with('$'));
+        if read_from_events {
+            partial.push(format!("{at}metric filter {}", filter.filter_name));
+            continue;
+        }
         match Pattern::new(&filter.filter_pattern) {
             Ok(p) => {
                 patterns.push(p);
@@ -73,8 +102,7 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
                 });
             }
             Err(e) => invalid.push(format!(
-                "{}metric filter {}: {}",
-                location.map_or_else(String::new, |l| format!("{l}: ")),
+                "{at}metric filter {}: {}",
                 filter.filter_name,
                 e.message()
             )),
@@ -122,9 +150,19 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
             };
             if report.status != Status::Covered && !invalid.is_empty() {
                 report.reason = format!(
-                    "{}; left out, as their patterns are invalid (PutMetricFilter refuses them): {}",
+                    "{}; left out, as PutMetricFilter refuses them: {}",
                     report.reason,
                     invalid.join("; ")
+                );
+            }
+            if report.status == Status::NotCovered && !partial.is_empty() {
+                report.status = Status::Undecided;
+                report.reason = format!(
+                    "{}; beyond the procedure, and left out: filters whose alarms see only the \
+                     events that give a value to a dimension or metric value read from the \
+                     event (and, with dimensions, only the series of the values they name): {}",
+                    report.reason,
+                    partial.join("; ")
                 );
             }
             if report.status == Status::NotCovered && !incomplete.is_empty() {

@@ -273,7 +273,9 @@ impl Found {
     /// transformation's dimension names (CloudWatch tells a metric's series apart by their
     /// dimensions: an alarm with other dimensions, or none where the filter publishes some,
     /// watches a series the filter never writes to; a dimension's value comes from each event,
-    /// so any value may be written).
+    /// so any value may be written), and whose `Unit`, when it has one, is the
+    /// transformation's (`None` when it gives none: CloudWatch evaluates only the datapoints of
+    /// an alarm's unit).
     pub fn alarms_of(&self, i: usize) -> Vec<&FoundAlarm> {
         let Some(filter) = self.filters.get(i) else {
             return Vec::new();
@@ -283,9 +285,13 @@ impl Found {
             .filter(|alarm| {
                 alarm.metric().is_some_and(|(name, namespace)| {
                     let dimensions = alarm.dimension_names();
+                    let unit = alarm.properties.get("Unit").map(|u| u.as_str());
                     filter.metric_transformations.iter().any(|t| {
                         t.metric_name == name
                             && t.metric_namespace == namespace
+                            && unit.is_none_or(|u| {
+                                u.is_none_or(|u| u == t.unit.as_deref().unwrap_or("None"))
+                            })
                             && dimensions.as_ref().is_none_or(|names| {
                                 names.len() == t.dimensions.len()
                                     && names.iter().all(|n| t.dimensions.contains_key(*n))
