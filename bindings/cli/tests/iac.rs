@@ -422,7 +422,8 @@ fn cis_check_names_invalid_patterns_and_other_dimensions() {
     };
     let root = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
     let one = "MetricValue: \"1\"";
-    let by_account = "MetricValue: \"1\", Dimensions: [{Key: Account, Value: $.recipientAccountId}]";
+    let by_account =
+        "MetricValue: \"1\", Dimensions: [{Key: Account, Value: $.recipientAccountId}]";
     let cases = [
         ("ok.yaml", template(root, one, ""), "covered ", None),
         (

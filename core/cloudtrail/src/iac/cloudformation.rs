@@ -200,24 +200,93 @@ struct Duplicate {
     later: usize,
 }
 
+/// A template's text as the YAML parser reads it. JSON writes a character beyond the BMP in a
+/// string as a UTF-16 surrogate pair (`\ud83d\udea8`, as Python's `json.dumps` does), which
+/// YAML's `\u` cannot (a surrogate is no character): in a JSON text, each pair is given to the
+/// parser as YAML's `\U0001f6a8`, two bytes shorter, and the parser's offsets are mapped back.
+struct ForParser<'t> {
+    text: std::borrow::Cow<'t, str>,
+    /// Where each shortened escape ends in `text`, in order.
+    shortened: Vec<usize>,
+}
+
+impl<'t> ForParser<'t> {
+    fn of(text: &'t str) -> ForParser<'t> {
+        let json = text
+            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+            .starts_with(['{', '[']);
+        let mut out = ForParser {
+            text: std::borrow::Cow::Borrowed(text),
+            shortened: Vec::new(),
+        };
+        if !json || !text.contains("\\u") {
+            return out;
+        }
+        let surrogate = |at: usize, range: std::ops::Range<u32>| {
+            text.get(at..at + 6)
+                .filter(|e| e.starts_with("\\u"))
+                .and_then(|e| u32::from_str_radix(e.get(2..)?, 16).ok())
+                .filter(|v| range.contains(v))
+        };
+        let mut new = String::with_capacity(text.len());
+        let (mut copied, mut at, mut in_string) = (0, 0, false);
+        let bytes = text.as_bytes();
+        while let Some(&b) = bytes.get(at) {
+            match b {
+                b'"' => in_string = !in_string,
+                b'\\' if in_string => {
+                    let pair = surrogate(at, 0xD800..0xDC00).zip(surrogate(at + 6, 0xDC00..0xE000));
+                    if let Some((high, low)) = pair {
+                        let c = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                        new.push_str(text.get(copied..at).unwrap_or_default());
+                        new.push_str(&format!("\\U{c:08x}"));
+                        out.shortened.push(new.len());
+                        at += 12;
+                        copied = at;
+                        continue;
+                    }
+                    at += 1;
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        if !out.shortened.is_empty() {
+            new.push_str(text.get(copied..).unwrap_or_default());
+            out.text = std::borrow::Cow::Owned(new);
+        }
+        out
+    }
+
+    /// The offset in the template's text of `at`, an offset in the parser's.
+    fn original(&self, at: usize) -> usize {
+        at + 2 * self.shortened.partition_point(|&end| end <= at)
+    }
+}
+
 /// Parses the first document into a tree, each mapping's keys once ([`last_wins`]), and the
 /// keys dropped so; an error gives its byte offset and message.
 fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), (usize, String)> {
+    let input = ForParser::of(text);
+    let text = input.text.as_ref();
     let chars = Chars::new(text);
+    // Offsets in the template's text.
+    let byte = |index: usize| input.original(chars.byte(index));
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Open> = Vec::new();
     let mut root = None;
     let mut duplicates = Vec::new();
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
-            let at = chars.byte(e.marker().index());
+            let at = byte(e.marker().index());
             (at, format!("invalid YAML or JSON: {}", e.info()))
         })?;
-        let start = chars.byte(span.start.index());
+        let start = byte(span.start.index());
         let node = match event {
             Event::Scalar(value, style, _, tag) => {
                 let tag = local_tag(tag.as_deref());
-                let content = content_range(text, &chars, span, style, tag.is_some());
+                let (from, to) = content_range(text, &chars, span, style, tag.is_some());
+                let content = (input.original(from), input.original(to));
                 Node::Scalar {
                     value: value.into_owned(),
                     style,
@@ -265,7 +334,7 @@ fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), (usize, String)> {
                 // loaders that load one ("expected a single document in the stream"), not
                 // silently left out.
                 if let Some(Ok((Event::DocumentStart(_), span))) = parser.next_event() {
-                    let at = chars.byte(span.start.index());
+                    let at = byte(span.start.index());
                     return Err((
                         at,
                         "a second YAML document starts here: a template is one document".into(),
@@ -1609,6 +1678,23 @@ Resources:
             Some(':'),
             "{loc}"
         );
+        // JSON's surrogate pairs (json.dumps writes 🚨 so), before and inside the pattern, on
+        // one line: read as the character, and the positions after them still exact.
+        let dumped = r#"{"Description": "Alerts \ud83d\udea8", "Resources": {"F": {"Type": "AWS::Logs::MetricFilter", "Properties": {"FilterPattern": "{ $.a = \"\ud83d\udea8\" && $.x = a:b }", "MetricTransformations": [{"MetricName": "m", "MetricNamespace": "n", "MetricValue": "1"}]}}}}"#;
+        let found = read("t.json", dumped);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let f = &found.filters[0];
+        assert_eq!(f.filter_pattern, "{ $.a = \"\u{1f6a8}\" && $.x = a:b }");
+        let colon = f.filter_pattern.find("a:b").unwrap() + 1;
+        let loc = found.positions[0].locate(colon);
+        assert_eq!(
+            (loc.line, dumped.chars().nth(loc.column as usize - 1)),
+            (1, Some(':')),
+            "{loc}"
+        );
+        // (A YAML text is read as YAML, whose `\u` is one character: a surrogate is an error.)
+        let yaml = "Description: \"\\ud83d\\udea8\"\n";
+        assert_eq!(read("t.yaml", yaml).problems[0].code, "syntax");
     }
 
     #[test]

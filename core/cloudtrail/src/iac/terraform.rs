@@ -246,14 +246,7 @@ fn parse_files(files: &[(String, String)], first_base: usize) -> (Vec<File<'_>>,
         let content = if is_values_file(name) {
             values(name, text, base).map(Content::Values)
         } else {
-            hcl_edit::parser::parse_body(text)
-                .map(Content::Config)
-                .map_err(|e| {
-                    (
-                        e.location().offset(),
-                        format!("invalid HCL: {}", e.message()),
-                    )
-                })
+            hcl_body(text).map(Content::Config)
         };
         match content {
             Ok(content) => {
@@ -325,6 +318,21 @@ impl File<'_> {
     }
 }
 
+/// `text` parsed as an HCL body; an error gives its byte offset and message. A byte order mark
+/// that starts the file is read as blanks, as Terraform skips it (the offsets stay the file's).
+fn hcl_body(text: &str) -> Result<hcl_edit::structure::Body, (usize, String)> {
+    let parsed = match text.strip_prefix('\u{feff}') {
+        Some(rest) => std::borrow::Cow::Owned(format!("   {rest}")),
+        None => std::borrow::Cow::Borrowed(text),
+    };
+    hcl_edit::parser::parse_body(&parsed).map_err(|e| {
+        (
+            e.location().offset(),
+            format!("invalid HCL: {}", e.message()),
+        )
+    })
+}
+
 /// The `name = value` lines of a values file: HCL attributes in `.tfvars`; one JSON object in
 /// `.tfvars.json` (by its name as Terraform tells them apart, case and all), whose strings are
 /// taken as written, as Terraform takes them (it reads values with no context, where a JSON
@@ -334,12 +342,7 @@ fn values(name: &str, text: &str, base: usize) -> Result<Vec<Given>, (usize, Str
     if name.ends_with(".json") {
         return json_values(text, base);
     }
-    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
-        (
-            e.location().offset(),
-            format!("invalid HCL: {}", e.message()),
-        )
-    })?;
+    let body = hcl_body(text)?;
     if let Some(block) = body.blocks().next() {
         return Err((
             start(block.ident.span()),
@@ -2379,6 +2382,12 @@ variable "sns_topic_arn" {}
         let broken = read("b.tf", "resource \"x\" {\n  a = \n}\n");
         assert_eq!(broken.problems[0].code, "syntax");
         assert_eq!(broken.problems[0].location.line, 2);
+        // A byte order mark before it all is skipped, as Terraform skips it: the same filters,
+        // at the same places.
+        let marked = read("x.tf", &format!("\u{feff}{tf}"));
+        assert!(marked.problems.is_empty(), "{:?}", marked.problems);
+        assert_eq!(marked.filters, found.filters);
+        assert_eq!(marked.positions[0].locate(paren), loc);
     }
 
     /// Issue 19, point 10: a `count` over the cap says so, not "not a whole number".
