@@ -572,6 +572,20 @@ impl Template<'_> {
         };
         for (key, resource) in resources.entries() {
             let Some(name) = key.as_str() else { continue };
+            if name.starts_with("Fn::ForEach::") {
+                // AWS::LanguageExtensions' loop makes resources from a template of them: not
+                // expanded here, so what it makes is not read, and said so.
+                let e = unresolved(
+                    key.start(),
+                    "unsupported-intrinsic",
+                    format!(
+                        "{name}: Fn::ForEach is not expanded: the metric filters and alarms it \
+                         makes are not read"
+                    ),
+                );
+                self.report(found, e, Subject::Filter, true);
+                continue;
+            }
             let kind = resource.get("Type").and_then(Node::as_str);
             if !matches!(
                 kind,
@@ -1695,6 +1709,25 @@ Resources:
         // (A YAML text is read as YAML, whose `\u` is one character: a surrogate is an error.)
         let yaml = "Description: \"\\ud83d\\udea8\"\n";
         assert_eq!(read("t.yaml", yaml).problems[0].code, "syntax");
+    }
+
+    /// A resource loop of AWS::LanguageExtensions is not expanded, and said so: what it makes
+    /// might be what covers a control.
+    #[test]
+    fn for_each_loops_are_said_not_read() {
+        let yaml = "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Filters:\n    - Name\n    - [Trail]\n    - ${Name}Filter:\n        Type: AWS::Logs::MetricFilter\n        Properties: {FilterPattern: '{ $.a = b c }', LogGroupName: lg, MetricTransformations: [{MetricName: M, MetricNamespace: N, MetricValue: '1'}]}\n";
+        let found = read("t.yaml", yaml);
+        assert!(found.filters.is_empty());
+        let p = &found.problems[0];
+        assert_eq!(
+            (p.code, p.incomplete, p.location.line),
+            ("unsupported-intrinsic", true, 3)
+        );
+        assert!(
+            p.message
+                .starts_with("Fn::ForEach::Filters: Fn::ForEach is not expanded"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -1346,7 +1346,33 @@ impl<'a> Module<'a> {
         found.problems.extend(problems);
     }
 
+    /// Whether file `f` is an override file (`override.tf`, `*_override.tf`), whose blocks
+    /// Terraform merges into those of the same address.
+    fn is_override(&self, f: usize) -> bool {
+        self.files.get(f).is_some_and(|file| {
+            let name = Path::new(file.name).file_name().and_then(|n| n.to_str());
+            name.is_some_and(|n| n == "override.tf" || n.ends_with("_override.tf"))
+        })
+    }
+
     fn read_resources(&self, found: &mut Found) {
+        // Each filter and alarm address: where it is defined, and where overridden. Terraform
+        // refuses a configuration that defines one twice, and merges override files' blocks
+        // into the definition, argument by argument: neither is done here, so such a resource
+        // is not read, and said so (read as written, an overridden pattern could cover a CIS
+        // control its override does not).
+        let mut defined: BTreeMap<(&str, &str), Vec<(usize, &Block)>> = BTreeMap::new();
+        let mut overridden: BTreeMap<(&str, &str), Vec<(usize, &Block)>> = BTreeMap::new();
+        for &(f, block) in &self.resources {
+            let kind = block.labels.first().map(label).unwrap_or_default();
+            let name = block.labels.get(1).map(label).unwrap_or_default();
+            let by_address = if self.is_override(f) {
+                &mut overridden
+            } else {
+                &mut defined
+            };
+            by_address.entry((kind, name)).or_default().push((f, block));
+        }
         for &(f, block) in &self.resources {
             let kind = block.labels.first().map(label).unwrap_or_default();
             if kind != FILTER && kind != ALARM {
@@ -1354,15 +1380,66 @@ impl<'a> Module<'a> {
             }
             let name = block.labels.get(1).map(label).unwrap_or_default();
             let at = start(block.span());
+            let subject = if kind == FILTER {
+                Subject::Filter
+            } else {
+                Subject::Alarm
+            };
+            let address = format!("{}{kind}.{name}", self.prefix);
+            let elsewhere = |blocks: Option<&Vec<(usize, &Block)>>| -> Vec<String> {
+                blocks
+                    .into_iter()
+                    .flatten()
+                    .filter(|&&(g, b)| !(g == f && std::ptr::eq(b, block)))
+                    .map(|&(g, b)| self.location(g, start(b.span())).to_string())
+                    .collect()
+            };
+            if self.is_override(f) {
+                // Said where it is defined (or here, when it is not).
+                if !defined.contains_key(&(kind, name)) {
+                    let e = self.unresolved(
+                        f,
+                        at,
+                        "invalid-resource",
+                        "an override of a resource no other file of the module defines \
+                         (Terraform refuses it); not read"
+                            .into(),
+                    );
+                    self.report(found, e, &address, subject, true);
+                }
+                continue;
+            }
+            let twice = elsewhere(defined.get(&(kind, name)));
+            if !twice.is_empty() {
+                let e = self.unresolved(
+                    f,
+                    at,
+                    "invalid-resource",
+                    format!(
+                        "defined again at {} (Terraform refuses a duplicate resource); not read",
+                        twice.join(", ")
+                    ),
+                );
+                self.report(found, e, &address, subject, true);
+                continue;
+            }
+            let overrides = elsewhere(overridden.get(&(kind, name)));
+            if !overrides.is_empty() {
+                let e = self.unresolved(
+                    f,
+                    at,
+                    "unsupported-expression",
+                    format!(
+                        "overridden at {} (override files are not merged here); not read",
+                        overrides.join(", ")
+                    ),
+                );
+                self.report(found, e, &address, subject, true);
+                continue;
+            }
             let instances = match self.instances(f, block) {
                 Ok(i) => i,
                 Err(e) => {
-                    let subject = if kind == FILTER {
-                        Subject::Filter
-                    } else {
-                        Subject::Alarm
-                    };
-                    let address = format!("{}{kind}.{name}", self.prefix);
                     self.report(found, e, &address, subject, true);
                     continue;
                 }
@@ -2292,6 +2369,78 @@ variable "log_group_name" {
 }
 variable "sns_topic_arn" {}
 "#;
+
+    /// Terraform refuses a resource defined twice, and merges an override file's block into
+    /// the definition: neither is read here, and each is said (read as written, the definition
+    /// of an overridden filter could cover a CIS control its override does not).
+    #[test]
+    fn duplicate_and_overridden_resources_are_said_not_read() {
+        let filter = |pattern: &str| {
+            format!(
+                "resource \"aws_cloudwatch_log_metric_filter\" \"trail\" {{\n  name = \"t\"\n  pattern = \"{pattern}\"\n  log_group_name = \"lg\"\n  metric_transformation {{\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }}\n}}\n"
+            )
+        };
+        let other = "resource \"aws_cloudwatch_log_metric_filter\" \"other\" {\n  name = \"o\"\n  pattern = \"x\"\n  log_group_name = \"lg\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
+        let problems = |found: &Found| -> Vec<(String, &'static str, bool)> {
+            found
+                .problems
+                .iter()
+                .map(|p| (p.to_string(), p.code, p.incomplete))
+                .collect()
+        };
+        let overridden = read_module(&[
+            (
+                "main.tf".into(),
+                format!("{}{other}", filter("CreateTrail")),
+            ),
+            (
+                "main_override.tf".into(),
+                "resource \"aws_cloudwatch_log_metric_filter\" \"trail\" {\n  pattern = \"x\"\n}\n"
+                    .into(),
+            ),
+        ]);
+        let names: Vec<&str> = overridden
+            .filters
+            .iter()
+            .map(|f| f.filter_name.as_str())
+            .collect();
+        assert_eq!(names, ["o"]);
+        assert_eq!(
+            problems(&overridden),
+            [(
+                "main.tf:1:1: aws_cloudwatch_log_metric_filter.trail: overridden at \
+                 main_override.tf:1:1 (override files are not merged here); not read"
+                    .to_owned(),
+                "unsupported-expression",
+                true
+            )]
+        );
+        let twice = read_module(&[
+            ("main.tf".into(), filter("CreateTrail")),
+            ("other.tf".into(), filter("DeleteTrail")),
+        ]);
+        assert!(twice.filters.is_empty());
+        let said = problems(&twice);
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert_eq!(
+            said[0],
+            (
+                "main.tf:1:1: aws_cloudwatch_log_metric_filter.trail: defined again at \
+                 other.tf:1:1 (Terraform refuses a duplicate resource); not read"
+                    .to_owned(),
+                "invalid-resource",
+                true
+            )
+        );
+        let stray = read_module(&[("x_override.tf".into(), filter("CreateTrail"))]);
+        assert!(stray.filters.is_empty());
+        assert_eq!(stray.problems[0].code, "invalid-resource");
+        assert!(
+            stray.problems[0]
+                .message
+                .contains("an override of a resource no other file")
+        );
+    }
 
     #[test]
     fn a_module_with_for_each_locals_and_heredocs() {
