@@ -59,6 +59,11 @@ pub use events::{read_event_rules, read_event_rules_module, read_event_rules_mod
 /// resource is reported, not read.
 const MAX_COUNT: usize = 10_000;
 
+/// The most metric filters and alarms (and problems) a configuration is read as, however its
+/// modules' and resources' instances multiply (`count = 10000` in a module called with
+/// `count = 10000`); beyond it the rest is reported, not read.
+const MAX_INSTANCES: usize = 100_000;
+
 const FILTER: &str = "aws_cloudwatch_log_metric_filter";
 const ALARM: &str = "aws_cloudwatch_metric_alarm";
 
@@ -764,6 +769,8 @@ struct Module<'a> {
     locals: BTreeMap<&'a str, (usize, &'a Expression)>,
     /// `(file, block)` of every resource, in file order.
     resources: Vec<(usize, &'a Block)>,
+    /// In a root module, whether [`MAX_INSTANCES`] was passed (and said).
+    capped: std::cell::Cell<bool>,
 }
 
 fn label(l: &BlockLabel) -> &str {
@@ -771,6 +778,11 @@ fn label(l: &BlockLabel) -> &str {
         BlockLabel::Ident(i) => i.value().as_str(),
         BlockLabel::String(s) => s.value().as_str(),
     }
+}
+
+/// How many more filters, alarms and problems a configuration is read as ([`MAX_INSTANCES`]).
+fn room(found: &Found) -> usize {
+    MAX_INSTANCES.saturating_sub(found.filters.len() + found.alarms.len() + found.problems.len())
 }
 
 fn start(span: Option<Range<usize>>) -> usize {
@@ -798,6 +810,7 @@ impl<'a> Module<'a> {
             not_nullable: BTreeMap::new(),
             locals: BTreeMap::new(),
             resources: Vec::new(),
+            capped: std::cell::Cell::new(false),
         };
         for (f, file) in files.iter().enumerate() {
             for block in file.blocks() {
@@ -1342,8 +1355,33 @@ impl<'a> Module<'a> {
         }
         self.read_resources(found);
         let mut problems = Vec::new();
-        self.each_call(&mut problems, &mut |child| child.read(found));
+        self.each_call(&mut problems, &mut |child| {
+            if room(found) > 0 {
+                child.read(found);
+            } else {
+                // Only to say so, at its first filter or alarm; the modules it calls are not
+                // read.
+                child.read_resources(found);
+            }
+        });
         found.problems.extend(problems);
+    }
+
+    /// Says, once, that [`MAX_INSTANCES`] was passed at byte `at` of file `f`.
+    fn say_capped(&self, found: &mut Found, f: usize, at: usize, address: &str) {
+        if self.root().capped.replace(true) {
+            return;
+        }
+        let e = self.unresolved(
+            f,
+            at,
+            "unsupported-expression",
+            format!(
+                "the configuration makes more than {MAX_INSTANCES} metric filters and alarms: \
+                 this instance and the rest are not read"
+            ),
+        );
+        self.report(found, e, address, Subject::File, true);
     }
 
     /// Whether file `f` is an override file (`override.tf`, `*_override.tf`), whose blocks
@@ -1437,13 +1475,21 @@ impl<'a> Module<'a> {
                 self.report(found, e, &address, subject, true);
                 continue;
             }
-            let instances = match self.instances(f, block) {
+            if room(found) == 0 {
+                return self.say_capped(found, f, at, &address);
+            }
+            let mut instances = match self.instances(f, block) {
                 Ok(i) => i,
                 Err(e) => {
                     self.report(found, e, &address, subject, true);
                     continue;
                 }
             };
+            if instances.len() > room(found) {
+                instances.truncate(room(found));
+                let last = instances.last().map_or("", |i| i.suffix.as_str());
+                self.say_capped(found, f, at, &format!("{address}{last}"));
+            }
             for instance in instances {
                 let address = format!("{}{kind}.{name}{}", self.prefix, instance.suffix);
                 if kind == FILTER {
@@ -2738,6 +2784,34 @@ variable "sns_topic_arn" {}
     /// A `module` call with a local source is read as Terraform plans it: the module's
     /// variables set by the call's arguments (evaluated in the caller), once per instance,
     /// its resources addressed under the call, what the caller wrote located in the caller.
+    /// Instances multiply through module calls (`count = 3000` called `count = 10000` times):
+    /// a configuration is read as at most MAX_INSTANCES filters and alarms, the rest said once,
+    /// where the count passes it.
+    #[test]
+    fn instances_are_read_up_to_a_total() {
+        let child = "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  count = 3000\n  name = \"f\"\n  log_group_name = \"lg\"\n  pattern = \"x\"\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
+        let load = modules_named([("m", child)]);
+        let root = "module \"m\" {\n  source = \"../m/m\"\n  count = 10000\n}\n";
+        let found = read_module_with(&[("root/main.tf".into(), root.into())], &load);
+        assert_eq!(found.filters.len(), MAX_INSTANCES);
+        let capped: Vec<&Problem> = found
+            .problems
+            .iter()
+            .filter(|p| {
+                p.message
+                    .contains("metric filters and alarms: this instance and the rest")
+            })
+            .collect();
+        assert_eq!(capped.len(), 1, "{:?}", found.problems.first());
+        assert!(
+            capped[0]
+                .message
+                .starts_with("module.m[33].aws_cloudwatch_log_metric_filter.f[999]: "),
+            "{}",
+            capped[0]
+        );
+    }
+
     #[test]
     fn module_calls_are_read_with_their_arguments() {
         let child = "variable \"pattern\" {}\nvariable \"group\" {\n  default = \"trail\"\n}\nresource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f-${var.group}\"\n  log_group_name = var.group\n  pattern = var.pattern\n  metric_transformation {\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }\n}\n";
