@@ -98,7 +98,10 @@ fn check(args: &CisCheckArgs) -> Result<ExitCode, String> {
                 CONTROLS.iter().map(|c| c.id).collect::<Vec<_>>().join(", ")
             )
         })?;
-        controls.push(*control);
+        // A control named twice (as 5.5 and 3.5, say) is checked once.
+        if !controls.iter().any(|c| c.id == control.id) {
+            controls.push(*control);
+        }
     }
     if controls.is_empty() {
         controls = CONTROLS.to_vec();

@@ -325,6 +325,16 @@ fn cis_check_text_output_and_controls() {
     ]);
     assert_eq!(r.status, 0, "{r:?}");
     assert!(r.stdout.starts_with("5.3   covered"), "{}", r.stdout);
+    // Named twice, by its number and its key: checked once.
+    let r = run(&[
+        "cis-check",
+        "--control",
+        "5.3",
+        "--control",
+        "root_usage",
+        &fixture("terraform/cis"),
+    ]);
+    assert_eq!(r.stdout.matches("5.3   covered").count(), 1, "{}", r.stdout);
     let r = run(&["cis-check", "--control", "9.9", &fixture("terraform/cis")]);
     assert_eq!(r.status, 2);
     assert!(r.stderr.contains("no CIS control '9.9'"));

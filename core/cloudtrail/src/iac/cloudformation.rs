@@ -709,6 +709,17 @@ impl Template<'_> {
                 }
                 if items.is_empty() {
                     transformation_at = Some(node.start());
+                    // PutMetricFilter takes one transformation (`[]`: "Member must have length
+                    // greater than or equal to 1").
+                    let e = unresolved(
+                        node.start(),
+                        "invalid-resource",
+                        format!(
+                            "metric filter {name}: MetricTransformations is empty: \
+                             PutMetricFilter takes one"
+                        ),
+                    );
+                    self.report(found, e, Subject::Filter, true);
                 }
             }
             Some(other) => {
@@ -1709,6 +1720,22 @@ Resources:
         // (A YAML text is read as YAML, whose `\u` is one character: a surrogate is an error.)
         let yaml = "Description: \"\\ud83d\\udea8\"\n";
         assert_eq!(read("t.yaml", yaml).problems[0].code, "syntax");
+    }
+
+    /// `MetricTransformations: []` is refused, as PutMetricFilter refuses it.
+    #[test]
+    fn an_empty_transformation_list_is_an_error() {
+        let yaml = "Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterPattern: x\n      LogGroupName: lg\n      MetricTransformations: []\n";
+        let found = read("t.yaml", yaml);
+        let p = &found.problems[0];
+        assert_eq!(
+            (p.code, p.location.line, p.location.column),
+            ("invalid-resource", 7, 30)
+        );
+        assert_eq!(
+            p.message,
+            "metric filter F: MetricTransformations is empty: PutMetricFilter takes one"
+        );
     }
 
     /// A resource loop of AWS::LanguageExtensions is not expanded, and said so: what it makes

@@ -1692,6 +1692,22 @@ impl<'a> Module<'a> {
                 ),
             }
         }
+        // A `dynamic "metric_transformation"` block makes them from a collection: not expanded
+        // here, and said so (it is no missing block).
+        let dynamic = body
+            .get_blocks("dynamic")
+            .find(|d| d.labels.first().map(label) == Some("metric_transformation"));
+        if let (None, Some(d)) = (transformation_at, dynamic) {
+            let e = self.unresolved(
+                f,
+                start(d.span()),
+                "unsupported-expression",
+                "a dynamic metric_transformation block is not expanded: the filter is not read"
+                    .into(),
+            );
+            self.report(found, e, address, Subject::Filter, true);
+            return;
+        }
         if transformation_at.is_none() {
             let e = self.unresolved(
                 f,
@@ -1936,9 +1952,13 @@ impl<'a> Module<'a> {
                 "unresolved-reference",
                 format!("'{}' alone is not a value", v.value().as_str()),
             )),
+            // Terraform converts the strings "true" and "false" where a bool is needed (a
+            // variable `type = bool` with `default = "true"`, a value from a .tfvars file).
             Expression::Conditional(c) => match self.eval(f, &c.cond_expr, inst, depth + 1)? {
                 Val::Bool(true) => self.eval(f, &c.true_expr, inst, depth + 1),
                 Val::Bool(false) => self.eval(f, &c.false_expr, inst, depth + 1),
+                Val::Str(t) if t.text == "true" => self.eval(f, &c.true_expr, inst, depth + 1),
+                Val::Str(t) if t.text == "false" => self.eval(f, &c.false_expr, inst, depth + 1),
                 other => Err(self.unresolved(
                     f,
                     start(c.cond_expr.span()),
@@ -2415,6 +2435,38 @@ variable "log_group_name" {
 }
 variable "sns_topic_arn" {}
 "#;
+
+    /// A `dynamic "metric_transformation"` block is said not expanded (it was a false "no
+    /// metric_transformation block" error), and the strings "true" and "false" decide a
+    /// condition as Terraform converts them.
+    #[test]
+    fn dynamic_transformations_and_bool_strings() {
+        let tf = "resource \"aws_cloudwatch_log_metric_filter\" \"d\" {\n  name = \"d\"\n  pattern = \"x\"\n  log_group_name = \"lg\"\n  dynamic \"metric_transformation\" {\n    for_each = [\"m\"]\n    content {\n      name = metric_transformation.value\n      namespace = \"n\"\n      value = \"1\"\n    }\n  }\n}\n";
+        let found = read("d.tf", tf);
+        assert!(found.filters.is_empty());
+        let p = &found.problems[0];
+        assert_eq!(
+            (p.code, p.incomplete, p.location.line),
+            ("unsupported-expression", true, 5)
+        );
+        assert!(
+            p.message
+                .contains("a dynamic metric_transformation block is not expanded"),
+            "{p}"
+        );
+        let counted = |default: &str| {
+            let tf = format!(
+                "variable \"on\" {{\n  type = bool\n  default = {default}\n}}\nresource \"aws_cloudwatch_log_metric_filter\" \"c\" {{\n  count = var.on ? 1 : 0\n  name = \"c\"\n  pattern = \"x\"\n  log_group_name = \"lg\"\n  metric_transformation {{\n    name = \"m\"\n    namespace = \"n\"\n    value = \"1\"\n  }}\n}}\n"
+            );
+            let found = read("c.tf", &tf);
+            assert!(found.problems.is_empty(), "{default}: {:?}", found.problems);
+            found.filters.len()
+        };
+        assert_eq!(
+            [counted("true"), counted("\"true\""), counted("\"false\"")],
+            [1, 1, 0]
+        );
+    }
 
     /// Terraform refuses a resource defined twice, and merges an override file's block into
     /// the definition: neither is read here, and each is said (read as written, the definition
