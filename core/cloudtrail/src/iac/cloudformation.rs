@@ -570,8 +570,37 @@ impl Template<'_> {
         let Some(resources) = self.root.get("Resources") else {
             return;
         };
+        // An alias where a resource, its type or its properties belong: what it stands for is
+        // not read, and said so (a missing FilterPattern would be a false error, a missing Type
+        // a silence).
+        let alias = |found: &mut Found, node: &Node, what: &str| {
+            let Node::Alias { start } = node else {
+                return false;
+            };
+            let message = format!("{what}: YAML aliases are not supported: not read");
+            let e = unresolved(*start, "unsupported-expression", message);
+            self.report(found, e, Subject::Filter, true);
+            true
+        };
+        if alias(found, resources, "Resources") {
+            return;
+        }
         for (key, resource) in resources.entries() {
             let Some(name) = key.as_str() else { continue };
+            let typed = resource.get("Type");
+            let properties = resource.get("Properties");
+            let aliased = [
+                (Some(resource), ""),
+                (typed, ".Type"),
+                (properties, ".Properties"),
+            ]
+            .into_iter()
+            .any(|(node, part)| {
+                node.is_some_and(|node| alias(found, node, &format!("{name}{part}")))
+            });
+            if aliased {
+                continue;
+            }
             if name.starts_with("Fn::ForEach::") {
                 // AWS::LanguageExtensions' loop makes resources from a template of them: not
                 // expanded here, so what it makes is not read, and said so.
@@ -693,6 +722,18 @@ impl Template<'_> {
             Some(node @ Node::Seq { items, .. }) => {
                 for item in items {
                     transformation_at.get_or_insert(item.start());
+                    if let Node::Alias { start } = item {
+                        let e = unresolved(
+                            *start,
+                            "unsupported-expression",
+                            format!(
+                                "metric filter {name}: MetricTransformations: YAML aliases are \
+                                 not supported"
+                            ),
+                        );
+                        self.report(found, e, Subject::Filter, true);
+                        continue;
+                    }
                     match self.transformation(item) {
                         Ok(t) => transformations.push(t),
                         Err(e) => {
@@ -1720,6 +1761,51 @@ Resources:
         // (A YAML text is read as YAML, whose `\u` is one character: a surrogate is an error.)
         let yaml = "Description: \"\\ud83d\\udea8\"\n";
         assert_eq!(read("t.yaml", yaml).problems[0].code, "syntax");
+    }
+
+    /// An alias where a resource, its type, its properties or a transformation belong is said
+    /// not read (they gave false "no FilterPattern" and "MetricName is missing" errors, or
+    /// nothing).
+    #[test]
+    fn aliases_in_resources_are_said_not_read() {
+        let yaml = "Resources:\n  F:\n    Type: &t AWS::Logs::MetricFilter\n    Properties: &props\n      LogGroupName: lg\n      FilterPattern: x\n      MetricTransformations:\n        - &mt {MetricName: M, MetricNamespace: N, MetricValue: '1'}\n  G:\n    Type: AWS::Logs::MetricFilter\n    Properties: *props\n  H:\n    Type: *t\n    Properties: {FilterPattern: y, LogGroupName: lg, MetricTransformations: [*mt]}\n  I: *props\n  J:\n    Type: AWS::Logs::MetricFilter\n    Properties: {FilterPattern: z, LogGroupName: lg, MetricTransformations: [*mt]}\n";
+        let found = read("t.yaml", yaml);
+        let names: Vec<&str> = found
+            .filters
+            .iter()
+            .map(|f| f.filter_name.as_str())
+            .collect();
+        assert_eq!(names, ["F", "J"]);
+        let said: Vec<(u32, String)> = found
+            .problems
+            .iter()
+            .map(|p| (p.location.line, p.message.clone()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    11,
+                    "G.Properties: YAML aliases are not supported: not read".to_owned()
+                ),
+                (
+                    13,
+                    "H.Type: YAML aliases are not supported: not read".to_owned()
+                ),
+                (15, "I: YAML aliases are not supported: not read".to_owned()),
+                (
+                    18,
+                    "metric filter J: MetricTransformations: YAML aliases are not supported"
+                        .to_owned()
+                ),
+            ]
+        );
+        assert!(
+            found
+                .problems
+                .iter()
+                .all(|p| p.code == "unsupported-expression" && p.incomplete)
+        );
     }
 
     /// `MetricTransformations: []` is refused, as PutMetricFilter refuses it.
