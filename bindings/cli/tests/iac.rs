@@ -47,7 +47,7 @@ fn lint_points_at_the_invalid_pattern_in_a_terraform_heredoc() {
         [
             "tests/fixtures/iac/lint/main.tf:11:25: error[unquoted-blank]: the value 'Failed authentication' contains blanks, so it must be double-quoted",
             "tests/fixtures/iac/lint/main.tf:25:34: warning[hyphenated-term]: the '-' inside 'request-id' starts an excluded term: this pattern looks for 'request' in events without 'id'",
-            "tests/fixtures/iac/lint/main.tf:40:3: warning[unused-metric-value]: metricValue reads $.latency, which the pattern never mentions: matching events without it add no datapoint",
+            "tests/fixtures/iac/lint/main.tf:43:17: warning[unused-metric-value]: metricValue reads $.latency, which the pattern never mentions: matching events without it add no datapoint",
         ]
     );
     // The positions are those of the offending characters in the file.
@@ -129,6 +129,39 @@ fn lint_json_and_github_formats() {
     );
     assert!(lines[1].starts_with("::warning file=tests/fixtures/iac/lint/main.tf,line=25,col=34,title=trailmatch hyphenated-term::"));
     assert_eq!(lines.len(), 3);
+}
+
+/// A finding about a metric transformation's member is placed at that member's value: a
+/// namespace with `:` in Terraform, a dimension reading a field the pattern never mentions in
+/// CloudFormation (both were placed at the transformation's start).
+#[test]
+fn transformation_findings_are_placed_at_the_member() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f\"\n  log_group_name = \"lg\"\n  pattern = \"{ $.a = 1 }\"\n  metric_transformation {\n    name      = \"A\"\n    namespace = \"N:x\"\n    value     = \"1\"\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        "Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      LogGroupName: lg\n      FilterPattern: '{ $.a = 1 }'\n      MetricTransformations:\n        - MetricName: A\n          MetricNamespace: N\n          MetricValue: '1'\n          Dimensions:\n            - {Key: K, Value: $.nope}\n",
+    )
+    .unwrap();
+    let r = run_in(dir.path(), &["lint", "main.tf", "t.yaml"], None);
+    let headlines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("main.tf") || l.starts_with("t.yaml"))
+        .collect();
+    assert_eq!(
+        headlines,
+        [
+            "main.tf:7:17: error[invalid-metric-name]: metricNamespace must not contain ':'",
+            "t.yaml:12:13: warning[unused-dimension]: dimension 'K' reads $.nope, which the pattern never mentions: matching events without it add no datapoint",
+        ],
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -27,7 +27,7 @@ use trailmatch::analysis::{pattern_warnings, transformation_warnings};
 
 use crate::boundary;
 use trailmatch::error::Snippet;
-use trailmatch::{Error, EventPattern, MetricFilter, Pattern};
+use trailmatch::{Error, EventPattern, MetricFilter, Origin, Pattern};
 
 use crate::iac::{FilterPositions, Found, FoundEventRules, Subject};
 use crate::rules::SourceLocation;
@@ -131,6 +131,15 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
             &filter.filter_pattern,
         );
         let positions = found.positions_of(i).unwrap_or(&fallback);
+        // Where the value of transformation member `member` is written, when the reader knows;
+        // else `at`.
+        let member_at = |member: &str, at: &SourceLocation| {
+            positions
+                .members
+                .iter()
+                .find(|(key, _)| key == member)
+                .map_or_else(|| at.clone(), |(_, location)| location.clone())
+        };
         let name = Some(filter.filter_name.clone());
         let text = &filter.filter_pattern;
         let pattern = match Pattern::new(text) {
@@ -163,31 +172,36 @@ pub fn lint(found: &Found) -> Vec<Diagnostic> {
             pattern.clone(),
             filter.metric_transformations.clone(),
         ) {
-            // At the member's value when the reader knows where it is.
-            let member = match e.code() {
-                "invalid-unit" => "Unit",
-                "invalid-metric-value" | "invalid-field-reference" => "MetricValue",
-                "invalid-default-value" => "DefaultValue",
-                "invalid-dimension" | "too-many-dimensions" | "dimensions-not-supported" => {
+            // At the member's value when the reader knows where it is: the member the error
+            // names (a name or namespace with `:`, a unit), else the one its code is about.
+            let member = match (e.origin(), e.code()) {
+                (Origin::MetricName, _) => "MetricName",
+                (Origin::MetricNamespace, _) => "MetricNamespace",
+                (Origin::Unit, _) | (_, "invalid-unit") => "Unit",
+                (Origin::DefaultValue, _) | (_, "invalid-default-value") => "DefaultValue",
+                (Origin::MetricValue, _)
+                | (_, "invalid-metric-value" | "invalid-field-reference") => "MetricValue",
+                (Origin::Dimensions, _)
+                | (_, "invalid-dimension" | "too-many-dimensions" | "dimensions-not-supported") => {
                     "Dimensions"
                 }
                 _ => "",
             };
-            let at = positions
-                .members
-                .iter()
-                .find(|(key, _)| key == member)
-                .map_or(at, |(_, location)| location.clone());
-            out.push(from_error(&e, at, name));
+            out.push(from_error(&e, member_at(member, &at), name));
             continue;
         }
         for t in &filter.metric_transformations {
             for w in transformation_warnings(&pattern, t) {
+                let member = match w.code {
+                    "unused-dimension" => "Dimensions",
+                    "unused-metric-value" => "MetricValue",
+                    _ => "",
+                };
                 out.push(Diagnostic {
                     severity: Severity::Warning,
                     code: w.code.to_owned(),
                     message: w.message,
-                    location: at.clone(),
+                    location: member_at(member, &at),
                     filter: name.clone(),
                     help: w.help,
                     snippet: String::new(),

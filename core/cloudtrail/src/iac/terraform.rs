@@ -1728,6 +1728,23 @@ impl<'a> Module<'a> {
         };
         let mut positions = self.positions(&pattern, f, pattern_at);
         positions.transformation = transformation_at.map(|at| self.location(f, at));
+        // Where the first transformation's arguments are written, by their CloudFormation
+        // names (what lint places a finding of a member at).
+        if let Some(t) = body.get_blocks("metric_transformation").next() {
+            for (argument, member) in [
+                ("name", "MetricName"),
+                ("namespace", "MetricNamespace"),
+                ("value", "MetricValue"),
+                ("default_value", "DefaultValue"),
+                ("dimensions", "Dimensions"),
+                ("unit", "Unit"),
+            ] {
+                if let Some(a) = t.body.get_attribute(argument) {
+                    let at = self.location(f, start(a.value.span()));
+                    positions.members.push((member.to_owned(), at));
+                }
+            }
+        }
         found.add_filter(def, positions);
     }
 
