@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,16 @@ def load_tables(table: str) -> list[dict[str, Any]]:
                 entry["_file"] = path.name
                 entries.append(entry)
     return entries
+
+
+def readme_example(marker: str) -> dict[str, Any]:
+    """The names the README's one Python example that holds ``marker`` defines, run."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if marker in b]
+    assert len(blocks) == 1, f"README.md has no one Python example with {marker!r}"
+    namespace: dict[str, Any] = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    return namespace
 
 
 def str_index(text: str, byte_offset: int) -> int:

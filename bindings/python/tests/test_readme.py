@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, readme_example
 
 
 def test_readme_python_example(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,11 +32,7 @@ def test_readme_python_example(capsys: pytest.CaptureFixture[str], monkeypatch: 
 
 def test_readme_spark_example() -> None:
     pa = pytest.importorskip("pyarrow")
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "mapInArrow" in b]
-    assert len(blocks) == 1, "README.md has no mapInArrow example"
-    namespace: dict[str, Any] = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    namespace = readme_example("mapInArrow")
     raw = ['{"userIdentity": {"type": "Root"}}', '{"errorCode": "AccessDenied"}', "{}", None]
     out = list(namespace["tag"]([pa.record_batch({"raw": pa.array(raw, pa.string())})]))
     assert [b.to_pydict() for b in out] == [{"raw": raw[:2], "rules": [["root"], ["denied"]]}]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
 import shutil
 import sys
 from datetime import datetime
@@ -27,6 +26,7 @@ if os.environ.get("TRAILMATCH_SPARK_REQUIRED") != "1":
 from pyspark.sql import SparkSession  # noqa: E402
 
 import trailmatch  # noqa: E402
+from conftest import readme_example  # noqa: E402
 from trailmatch import spark as tm_spark  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -323,11 +323,7 @@ def test_the_command_prints_the_report(spark: SparkSession, capsys: pytest.Captu
 def test_the_readme_map_in_arrow_example_runs_on_spark(spark: SparkSession) -> None:
     """The README's `mapInArrow` function, run by Spark's workers: Spark pickles it with the
     PatternSet it uses (a global of the example), and each worker unpickles a set of its own."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "mapInArrow" in b]
-    assert len(blocks) == 1, "README.md has no mapInArrow example"
-    namespace: Dict[str, Any] = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    namespace = readme_example("mapInArrow")
     raw = ['{"userIdentity": {"type": "Root"}}', '{"errorCode": "AccessDenied"}', "{}", None]
     frame = spark.createDataFrame([(r,) for r in raw], "raw string").repartition(2)
     rows = frame.mapInArrow(namespace["tag"], "raw string, rules array<string>").collect()

@@ -1432,47 +1432,39 @@ impl<'a> Module<'a> {
                     .map(|&(g, b)| self.location(g, start(b.span())).to_string())
                     .collect()
             };
-            if self.is_override(f) {
+            // Why the resource is not read, if it is not.
+            let twice = elsewhere(defined.get(&(kind, name)));
+            let overrides = elsewhere(overridden.get(&(kind, name)));
+            let refused = if self.is_override(f) {
                 // Said where it is defined (or here, when it is not).
-                if !defined.contains_key(&(kind, name)) {
-                    let e = self.unresolved(
-                        f,
-                        at,
+                (!defined.contains_key(&(kind, name))).then(|| {
+                    (
                         "invalid-resource",
                         "an override of a resource no other file of the module defines \
-                         (Terraform refuses it); not read"
-                            .into(),
-                    );
+                         (Terraform refuses it)"
+                            .to_owned(),
+                    )
+                })
+            } else if !twice.is_empty() {
+                let said = format!(
+                    "defined again at {} (Terraform refuses a duplicate resource)",
+                    twice.join(", ")
+                );
+                Some(("invalid-resource", said))
+            } else if !overrides.is_empty() {
+                let said = format!(
+                    "overridden at {} (override files are not merged here)",
+                    overrides.join(", ")
+                );
+                Some(("unsupported-expression", said))
+            } else {
+                None
+            };
+            if self.is_override(f) || refused.is_some() {
+                if let Some((code, said)) = refused {
+                    let e = self.unresolved(f, at, code, format!("{said}; not read"));
                     self.report(found, e, &address, subject, true);
                 }
-                continue;
-            }
-            let twice = elsewhere(defined.get(&(kind, name)));
-            if !twice.is_empty() {
-                let e = self.unresolved(
-                    f,
-                    at,
-                    "invalid-resource",
-                    format!(
-                        "defined again at {} (Terraform refuses a duplicate resource); not read",
-                        twice.join(", ")
-                    ),
-                );
-                self.report(found, e, &address, subject, true);
-                continue;
-            }
-            let overrides = elsewhere(overridden.get(&(kind, name)));
-            if !overrides.is_empty() {
-                let e = self.unresolved(
-                    f,
-                    at,
-                    "unsupported-expression",
-                    format!(
-                        "overridden at {} (override files are not merged here); not read",
-                        overrides.join(", ")
-                    ),
-                );
-                self.report(found, e, &address, subject, true);
                 continue;
             }
             if room(found) == 0 {
