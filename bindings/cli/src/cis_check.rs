@@ -41,17 +41,19 @@ const CIS_HELP: &str = "\
 What it decides:
   For each monitoring control of the CIS AWS Foundations Benchmark 7.0 (5.1 to 5.15), whether
   the metric filters found that have an alarm on their metric (an alarm whose MetricName,
-  Namespace and dimension names are the filter's metricName, metricNamespace and dimensions)
-  together match every event the control's pattern matches. The answer comes from the patterns' logic, not their text: other
-  quoting, spacing, parentheses or order of || terms do not matter, and several filters may
-  cover a control together.
+  Namespace and dimension names are the filter's metricName, metricNamespace and dimensions,
+  and whose Unit, if it gives one, is the filter's) together match every event the control's
+  pattern matches. A filter PutMetricFilter refuses covers nothing. The answer comes from the
+  patterns' logic, not their text: other quoting, spacing, parentheses or order of || terms do
+  not matter, and several filters may cover a control together.
 
   covered      proven for every event.
   not-covered  with a counter-example: an event the control's pattern matches and every filter
                misses, checked with the matching engine.
   undecided    the filters use what the procedure cannot reason about (regexes, wildcard or
-               array selectors, term patterns, numbers compared with globs), or some filter or
-               alarm could not be read from the files; the reason says which.
+               array selectors, term patterns, numbers compared with globs; dimensions or a
+               metric value read from the event, which leave the alarm part of the matches),
+               or some filter or alarm could not be read from the files; the reason says which.
 
   Inputs are read as by `trailmatch lint`; problems met while reading them are printed on
   standard error.

@@ -303,10 +303,10 @@ impl Bucket {
             if unlisted.iter().any(|dir| dir.starts_with(url.as_str())) {
                 return true;
             }
-            if !listing
-                .objects
-                .iter()
-                .any(|(name, _)| name.starts_with(url.as_str()))
+            // (A sealed directory held objects, read before.)
+            let holds = |name: &String| name.starts_with(url.as_str());
+            if !listing.objects.iter().any(|(name, _)| holds(name))
+                && !listing.sealed.iter().any(holds)
             {
                 say(&format!(
                     "{url}: no object to read under this prefix yet; followed until one comes"

@@ -73,26 +73,20 @@ pub fn cis_check_controls(found: &Found, controls: &[Control]) -> Vec<ControlRep
         let at = location
             .as_deref()
             .map_or_else(String::new, |l| format!("{l}: "));
-        // What PutMetricFilter checks of the transformation (a unit, a namespace, one of them).
-        let transformation = Pattern::new(&filter.filter_pattern)
-            .map(|p| MetricFilter::from_transformations(p, filter.metric_transformations.clone()));
-        if let Ok(Err(e)) = transformation {
-            invalid.push(format!(
-                "{at}metric filter {}: {}",
-                filter.filter_name,
-                e.message()
-            ));
-            continue;
-        }
+        // What PutMetricFilter checks: the pattern, then the transformation (a unit, a
+        // namespace, one of them). A filter it refuses covers nothing.
+        let checked = Pattern::new(&filter.filter_pattern).and_then(|p| {
+            MetricFilter::from_transformations(p.clone(), filter.metric_transformations.clone())
+                .map(|_| p)
+        });
         let read_from_events = filter
             .metric_transformations
             .iter()
             .any(|t| !t.dimensions.is_empty() || t.metric_value.trim_start().starts_with('$'));
-        if read_from_events {
-            partial.push(format!("{at}metric filter {}", filter.filter_name));
-            continue;
-        }
-        match Pattern::new(&filter.filter_pattern) {
+        match checked {
+            Ok(_) if read_from_events => {
+                partial.push(format!("{at}metric filter {}", filter.filter_name));
+            }
             Ok(p) => {
                 patterns.push(p);
                 names.push(filter.filter_name.clone());

@@ -212,14 +212,17 @@ struct ForParser<'t> {
 
 impl<'t> ForParser<'t> {
     fn of(text: &'t str) -> ForParser<'t> {
-        let json = text
-            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
-            .starts_with(['{', '[']);
         let mut out = ForParser {
             text: std::borrow::Cow::Borrowed(text),
             shortened: Vec::new(),
         };
-        if !json || !text.contains("\\u") {
+        // Only a text that is JSON (YAML's flow style also starts with `{`, and a `"` in its
+        // single-quoted or plain scalars starts no string).
+        let json = || {
+            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+            serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok()
+        };
+        if !text.contains("\\u") || !json() {
             return out;
         }
         let surrogate = |at: usize, range: std::ops::Range<u32>| {
@@ -587,17 +590,14 @@ impl Template<'_> {
         }
         for (key, resource) in resources.entries() {
             let Some(name) = key.as_str() else { continue };
+            // (A whole resource, or a type, aliased might be a filter or an alarm.)
             let typed = resource.get("Type");
-            let properties = resource.get("Properties");
-            let aliased = [
-                (Some(resource), ""),
-                (typed, ".Type"),
-                (properties, ".Properties"),
-            ]
-            .into_iter()
-            .any(|(node, part)| {
-                node.is_some_and(|node| alias(found, node, &format!("{name}{part}")))
-            });
+            let aliased =
+                [(Some(resource), ""), (typed, ".Type")]
+                    .into_iter()
+                    .any(|(node, part)| {
+                        node.is_some_and(|node| alias(found, node, &format!("{name}{part}")))
+                    });
             if aliased {
                 continue;
             }
@@ -633,6 +633,9 @@ impl Template<'_> {
                 continue;
             }
             let properties = resource.get("Properties");
+            if properties.is_some_and(|p| alias(found, p, &format!("{name}.Properties"))) {
+                continue;
+            }
             match kind {
                 Some("AWS::Logs::MetricFilter") => {
                     self.metric_filter(found, name, key.start(), properties);
@@ -1758,6 +1761,12 @@ Resources:
             (1, Some(':')),
             "{loc}"
         );
+        // YAML's flow style starts with `{` too: a `"` in a single-quoted scalar starts no
+        // string, and `\u` there is no escape.
+        let flow = r#"{Resources: {F: {Type: AWS::Logs::MetricFilter, Properties: {FilterPattern: '"\ud83d\udea8" x', MetricTransformations: [{MetricName: m, MetricNamespace: n, MetricValue: '1'}]}}}}"#;
+        let found = read("t.yaml", flow);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        assert_eq!(found.filters[0].filter_pattern, r#""\ud83d\udea8" x"#);
         // (A YAML text is read as YAML, whose `\u` is one character: a surrogate is an error.)
         let yaml = "Description: \"\\ud83d\\udea8\"\n";
         assert_eq!(read("t.yaml", yaml).problems[0].code, "syntax");
@@ -1776,6 +1785,9 @@ Resources:
             .map(|f| f.filter_name.as_str())
             .collect();
         assert_eq!(names, ["F", "J"]);
+        // The properties of a resource of another type, aliased: nothing to say.
+        let topics = "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties: &topic {TopicName: t}\n  B:\n    Type: AWS::SNS::Topic\n    Properties: *topic\n";
+        assert!(read("s.yaml", topics).problems.is_empty());
         let said: Vec<(u32, String)> = found
             .problems
             .iter()

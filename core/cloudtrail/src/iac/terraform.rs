@@ -771,6 +771,8 @@ struct Module<'a> {
     resources: Vec<(usize, &'a Block)>,
     /// In a root module, whether [`MAX_INSTANCES`] was passed (and said).
     capped: std::cell::Cell<bool>,
+    /// In a root module, the filter and alarm instances read so far (read or found wrong).
+    instances_read: std::cell::Cell<usize>,
 }
 
 fn label(l: &BlockLabel) -> &str {
@@ -778,11 +780,6 @@ fn label(l: &BlockLabel) -> &str {
         BlockLabel::Ident(i) => i.value().as_str(),
         BlockLabel::String(s) => s.value().as_str(),
     }
-}
-
-/// How many more filters, alarms and problems a configuration is read as ([`MAX_INSTANCES`]).
-fn room(found: &Found) -> usize {
-    MAX_INSTANCES.saturating_sub(found.filters.len() + found.alarms.len() + found.problems.len())
 }
 
 fn start(span: Option<Range<usize>>) -> usize {
@@ -811,6 +808,7 @@ impl<'a> Module<'a> {
             locals: BTreeMap::new(),
             resources: Vec::new(),
             capped: std::cell::Cell::new(false),
+            instances_read: std::cell::Cell::new(0),
         };
         for (f, file) in files.iter().enumerate() {
             for block in file.blocks() {
@@ -1356,7 +1354,7 @@ impl<'a> Module<'a> {
         self.read_resources(found);
         let mut problems = Vec::new();
         self.each_call(&mut problems, &mut |child| {
-            if room(found) > 0 {
+            if child.room() > 0 {
                 child.read(found);
             } else {
                 // Only to say so, at its first filter or alarm; the modules it calls are not
@@ -1368,6 +1366,12 @@ impl<'a> Module<'a> {
     }
 
     /// Says, once, that [`MAX_INSTANCES`] was passed at byte `at` of file `f`.
+    /// How many more filter and alarm instances the configuration is read as
+    /// ([`MAX_INSTANCES`]).
+    fn room(&self) -> usize {
+        MAX_INSTANCES.saturating_sub(self.root().instances_read.get())
+    }
+
     fn say_capped(&self, found: &mut Found, f: usize, at: usize, address: &str) {
         if self.root().capped.replace(true) {
             return;
@@ -1467,7 +1471,7 @@ impl<'a> Module<'a> {
                 }
                 continue;
             }
-            if room(found) == 0 {
+            if self.room() == 0 {
                 return self.say_capped(found, f, at, &address);
             }
             let mut instances = match self.instances(f, block) {
@@ -1477,11 +1481,15 @@ impl<'a> Module<'a> {
                     continue;
                 }
             };
-            if instances.len() > room(found) {
-                instances.truncate(room(found));
-                let last = instances.last().map_or("", |i| i.suffix.as_str());
-                self.say_capped(found, f, at, &format!("{address}{last}"));
+            let room = self.room();
+            if let Some(first) = instances.get(room) {
+                // Said of the first instance not read.
+                let unread = format!("{address}{}", first.suffix);
+                instances.truncate(room);
+                self.say_capped(found, f, at, &unread);
             }
+            let read = &self.root().instances_read;
+            read.set(read.get() + instances.len());
             for instance in instances {
                 let address = format!("{}{kind}.{name}{}", self.prefix, instance.suffix);
                 if kind == FILTER {
@@ -2867,7 +2875,7 @@ variable "sns_topic_arn" {}
         assert!(
             capped[0]
                 .message
-                .starts_with("module.m[33].aws_cloudwatch_log_metric_filter.f[999]: "),
+                .starts_with("module.m[33].aws_cloudwatch_log_metric_filter.f[1000]: "),
             "{}",
             capped[0]
         );
