@@ -482,6 +482,20 @@ fn cis_check_names_invalid_patterns_and_other_dimensions() {
             "not-covered",
             Some("no metric filter with an alarm"),
         ),
+        // A unit not resolved: the alarm may watch another; not covered, undecided.
+        (
+            "unit-unknown.yaml",
+            format!(
+                "Parameters:\n  AlarmUnit: {{Type: String}}\n{}",
+                template(
+                    root,
+                    &format!("{one}, Unit: Count"),
+                    "Unit: !Ref AlarmUnit, "
+                )
+            ),
+            "undecided",
+            Some("alarm RootAlarm: Unit: parameter AlarmUnit has no Default"),
+        ),
         (
             "same-unit.yaml",
             template(root, &format!("{one}, Unit: Count"), "Unit: Count, "),

@@ -902,7 +902,14 @@ impl Template<'_> {
                     out.insert(key.to_owned(), super::coerce(key, v.to_json()));
                 }
                 Err(e) => {
-                    let incomplete = matches!(key, "MetricName" | "Namespace");
+                    // What decides which filters the alarm watches: not knowing it, no filter
+                    // is taken to be watched by it (`Found::alarms_of`), and a control not
+                    // covered is undecided.
+                    let incomplete =
+                        matches!(key, "MetricName" | "Namespace" | "Unit" | "Dimensions");
+                    if matches!(key, "Unit" | "Dimensions") {
+                        out.insert(key.to_owned(), Json::Null);
+                    }
                     let e = Unresolved {
                         message: format!("alarm {name}: {key}: {}", e.message),
                         ..e

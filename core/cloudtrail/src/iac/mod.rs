@@ -95,7 +95,7 @@ impl FoundAlarm {
     }
 
     /// The names of the alarm's `Dimensions` (none when it has none); `None` when they are not
-    /// a list of objects with a string `Name` each (not resolved: then they may be any).
+    /// a list of objects with a string `Name` each (not resolved: then no filter is taken to be watched).
     pub fn dimension_names(&self) -> Option<Vec<&str>> {
         let Some(dimensions) = self.properties.get("Dimensions") else {
             return Some(Vec::new());
@@ -284,15 +284,17 @@ impl Found {
             .iter()
             .filter(|alarm| {
                 alarm.metric().is_some_and(|(name, namespace)| {
+                    // A unit or dimensions not known (not resolved): no filter is taken to be
+                    // watched (the reader said so, which leaves a control undecided).
                     let dimensions = alarm.dimension_names();
-                    let unit = alarm.properties.get("Unit").map(|u| u.as_str());
+                    let unit = alarm.properties.get("Unit");
                     filter.metric_transformations.iter().any(|t| {
                         t.metric_name == name
                             && t.metric_namespace == namespace
                             && unit.is_none_or(|u| {
-                                u.is_none_or(|u| u == t.unit.as_deref().unwrap_or("None"))
+                                u.as_str() == Some(t.unit.as_deref().unwrap_or("None"))
                             })
-                            && dimensions.as_ref().is_none_or(|names| {
+                            && dimensions.as_ref().is_some_and(|names| {
                                 names.len() == t.dimensions.len()
                                     && names.iter().all(|n| t.dimensions.contains_key(*n))
                             })
@@ -1248,8 +1250,20 @@ mod tests {
             alarm(serde_json::json!([{"Name": "Env", "Value": "prod"}])),
             alarm(serde_json::json!([])),
             alarm(serde_json::json!([{"Name": "Other", "Value": "x"}])),
+            // Not resolved: it might watch another series; none is taken to be watched.
             alarm(serde_json::json!("${Dimensions}")),
+            alarm(serde_json::Value::Null),
         ];
+        // A unit: the filter's (none given is `None`), another, or one not resolved.
+        for unit in [
+            serde_json::json!("None"),
+            serde_json::json!("Count"),
+            serde_json::Value::Null,
+        ] {
+            let mut a = alarm(serde_json::json!([{"Name": "Env", "Value": "prod"}]));
+            a.properties["Unit"] = unit;
+            found.alarms.push(a);
+        }
         let watching: Vec<usize> = found
             .alarms_of(0)
             .iter()
@@ -1261,7 +1275,7 @@ mod tests {
                     .unwrap()
             })
             .collect();
-        assert_eq!(watching, [0, 3]);
+        assert_eq!(watching, [0, 5]);
     }
 
     #[test]

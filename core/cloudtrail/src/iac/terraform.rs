@@ -1840,7 +1840,13 @@ impl<'a> Module<'a> {
                     out.insert((*pascal).into(), super::coerce(pascal, v.to_json()));
                 }
                 Err(e) => {
-                    let incomplete = matches!(*key, "metric_name" | "namespace");
+                    // As the CloudFormation reader does: an alarm whose unit or dimensions are
+                    // not known watches no filter, and says so.
+                    let incomplete =
+                        matches!(*key, "metric_name" | "namespace" | "unit" | "dimensions");
+                    if matches!(*key, "unit" | "dimensions") {
+                        out.insert((*pascal).into(), Json::Null);
+                    }
                     self.report(
                         found,
                         e,
