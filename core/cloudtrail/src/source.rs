@@ -120,11 +120,6 @@ impl RulesError {
         self
     }
 
-    /// See [`RulesError::noting`].
-    pub fn notes(&self) -> &[String] {
-        &self.notes
-    }
-
     /// What is wrong.
     pub fn kind(&self) -> RulesErrorKind {
         self.kind
